@@ -1,0 +1,55 @@
+# Every install step lives here: CI runs `make test` on a clean clone.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+CHARTS := static/vendor/lightweight-charts.standalone.production.js
+
+.PHONY: run test lint bench install install-test charts browser clean dist
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(STAMP) charts
+
+install-test: $(TEST_STAMP) charts
+
+# lightweight-charts comes from the npm registry at set-up time; never committed.
+charts: $(CHARTS)
+
+$(CHARTS): static/package.json
+	cd static && npm install --no-audit --no-fund --silent
+	mkdir -p static/vendor
+	cp static/node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js $@
+
+# Debian's Chromium for the browser tests (installed when missing and we are root).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = "0" ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "could not install chromium"; fi
+
+run: install
+	$(BIN)/python run.py run $(ARGS)
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check velox tests bench run.py
+	$(BIN)/mypy velox
+
+test: install-test browser lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) static/node_modules static/vendor dist build *.egg-info

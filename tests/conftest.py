@@ -1,0 +1,77 @@
+"""Shared fixtures: the store contract runs against SQLite and real PostgreSQL.
+
+PostgreSQL comes from VELOX_TEST_PG (default postgresql://postgres@127.0.0.1/test). Each test
+gets its own schema so runs never collide. Outside CI an unreachable server skips with a
+reason; with CI=true it fails, as does a missing Chromium for the browser tests.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+PG_URL = os.environ.get("VELOX_TEST_PG", "postgresql://postgres@127.0.0.1/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip locally, fail in CI: a missing service must never pass silently there."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+async def pg_reachable() -> bool:
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(PG_URL, timeout=3)
+    except (OSError, asyncpg.PostgresError):
+        return False
+    await conn.close()
+    return True
+
+
+async def fresh_pg_url() -> str:
+    """A PostgreSQL URL whose search_path is a brand-new schema (dropped by the caller)."""
+    require(await pg_reachable(), f"PostgreSQL unreachable at {PG_URL}")
+    import asyncpg
+
+    schema = f"velox_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        await conn.close()
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+async def drop_pg_schema(url: str) -> None:
+    import asyncpg
+
+    schema = url.rsplit("%3D", 1)[1]
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.pg)])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database URL for a fresh, empty store of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'velox.db'}"
+        return
+    url = await fresh_pg_url()
+    try:
+        yield url
+    finally:
+        await drop_pg_schema(url)

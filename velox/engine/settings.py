@@ -1,0 +1,21 @@
+"""The engine's limits and rates, as exact integers (money in units of 10^-8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from velox.money import SCALE
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Every limit of SPEC.md section 3; the engine reads none of them from constants."""
+
+    initial_balance: int = 1000 * SCALE
+    spread: int = SCALE // 1000  # total spread as a fraction in units: 0.001
+    mmr: int = SCALE // 10  # maintenance margin ratio: 0.1
+    max_leverage: int = 100
+    min_margin: int = 1 * SCALE
+    max_open_positions: int = 200
+    max_price_age_ms: int = 10_000
+    assets: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT")

@@ -1,0 +1,40 @@
+"""The one tick type every feed yields, and the Feed protocol the app runs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class FeedTick:
+    """A trade and/or a best bid/ask for one Velox symbol (e.g. "BTCUSDT").
+
+    Prices and quantities are integer units of 10^-8, parsed from the exchange's strings.
+    ``received_ms`` is the local receive time: staleness is measured from it.
+    """
+
+    symbol: str
+    received_ms: int
+    trade_price: int | None = None
+    trade_qty: int | None = None
+    trade_id: int | None = None
+    exchange_ms: int | None = None
+    bid: int | None = None
+    ask: int | None = None
+
+
+TickSink = Callable[[FeedTick], Awaitable[None]]
+
+
+class Feed(Protocol):
+    """A source of ticks. ``run`` loops until cancelled, reconnecting as needed."""
+
+    name: str
+
+    @property
+    def simulated(self) -> bool:
+        """True when the prices are not from a real exchange (UI shows a banner)."""
+
+    async def run(self, sink: TickSink) -> None: ...

@@ -1,0 +1,1 @@
+"""Persistence: one Store protocol, an aiosqlite and an asyncpg implementation."""
