@@ -1,0 +1,208 @@
+"""The engine: ``handle(command)`` decides, ``apply(event)`` mutates, ``on_tick`` triggers.
+
+Pure and deterministic: no I/O, no clock (time arrives in commands and ticks), no random
+(order ids come from a counter in the state). Replay is a fold of ``apply`` over the journal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from velox.engine import rules
+from velox.engine.commands import (
+    Command,
+    PriceTick,
+)
+from velox.engine.errors import Refusal
+from velox.engine.events import (
+    Deposited,
+    Event,
+    MarginAdded,
+    PositionClosed,
+    PositionOpened,
+    PositionPartiallyClosed,
+    StopsModified,
+    TrailingStopMoved,
+)
+from velox.engine.formulas import quote
+from velox.engine.settings import EngineSettings
+from velox.engine.state import Account, Position, Quote
+from velox.engine.triggers import TriggerIndex, mark_moves, trigger_reason
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of a command: events on success, or a refusal and no events."""
+
+    events: tuple[Event, ...] = ()
+    refusal: Refusal | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.refusal is None
+
+
+class Engine:
+    def __init__(self, settings: EngineSettings | None = None) -> None:
+        self.settings = settings or EngineSettings()
+        self.accounts: dict[str, Account] = {}
+        self.positions: dict[str, Position] = {}
+        self.quotes: dict[str, Quote] = {}
+        self.house = 0
+        self.deposits = 0
+        self.next_order_id = 1
+        self.index = TriggerIndex()
+
+    # -- deciding ------------------------------------------------------------------------
+    def handle(self, command: Command) -> Outcome:
+        """Validate ``command`` against the state; on success apply and return its events."""
+        result = rules.decide(self, command)
+        if isinstance(result, Refusal):
+            return Outcome(refusal=result)
+        for event in result:
+            self.apply(event)
+        return Outcome(events=tuple(result))
+
+    def on_tick(self, tick: PriceTick) -> list[Event]:
+        """Quote the tick; close triggered positions at its bid/ask; move trailing marks."""
+        if tick.asset not in self.settings.assets or tick.price <= 0:
+            return []
+        last = self.quotes.get(tick.asset)
+        if last is not None and tick.ts < last.ts:
+            return []  # out of order: an older price must not overwrite a newer one
+        bid, ask = quote(tick.price, self.settings.spread)
+        self.quotes[tick.asset] = Quote(tick.price, bid, ask, tick.ts)
+        events: list[Event] = []
+        for pos in self.index.fired(tick.asset, bid, ask):
+            reason = trigger_reason(pos, bid, ask)
+            assert reason is not None, "index and rules disagree"
+            event = rules.closed_event(pos, reason, bid, ask, tick.ts)
+            self.apply(event)
+            events.append(event)
+        for pos in self.index.marks_to_move(tick.asset, bid, ask):
+            mark = mark_moves(pos, bid, ask)
+            if mark is not None:
+                moved = TrailingStopMoved(pos.order_id, pos.user_id, mark, tick.ts)
+                self.apply(moved)
+                events.append(moved)
+        return events
+
+    def fresh_quote(self, asset: str, now: int) -> Quote | None:
+        """The quote if it is younger than max price age at ``now``, else None (stale)."""
+        q = self.quotes.get(asset)
+        if q is None or now - q.ts > self.settings.max_price_age_ms:
+            return None
+        return q
+
+    def allocate_order_id(self, offset: int = 0) -> str:
+        return str(self.next_order_id + offset)
+
+    # -- mutating ------------------------------------------------------------------------
+    def apply(self, event: Event) -> None:
+        """The only mutation of state. Must stay a plain fold: no decisions here."""
+        if isinstance(event, TrailingStopMoved):
+            pos = self.positions[event.order_id]
+            pos.trailing_mark = event.mark
+            self.index.changed(pos)
+        elif isinstance(event, PositionOpened):
+            self._apply_opened(event)
+        elif isinstance(event, PositionClosed):
+            pos = self.positions.pop(event.order_id)
+            account = self.accounts[pos.user_id]
+            del account.open_orders[pos.order_id]
+            account.used_margin -= pos.margin
+            account.balance += event.settlement
+            self.house += pos.margin - event.settlement
+            self.index.remove(pos)
+        elif isinstance(event, PositionPartiallyClosed):
+            pos = self.positions[event.order_id]
+            account = self.accounts[pos.user_id]
+            pos.qty -= event.part_qty
+            pos.margin -= event.part_margin
+            pos.liquidation_price = event.liquidation_price
+            account.used_margin -= event.part_margin
+            account.balance += event.settlement
+            self.house += event.part_margin - event.settlement
+            self.next_order_id = max(self.next_order_id, int(event.part_order_id) + 1)
+            self.index.changed(pos)
+        elif isinstance(event, MarginAdded):
+            pos = self.positions[event.order_id]
+            account = self.accounts[pos.user_id]
+            account.balance -= event.amount
+            account.used_margin += event.amount
+            pos.margin += event.amount
+            pos.liquidation_price = event.liquidation_price
+            self.index.changed(pos)
+        elif isinstance(event, StopsModified):
+            pos = self.positions[event.order_id]
+            pos.stop_loss = event.stop_loss
+            pos.take_profit = event.take_profit
+            pos.trailing_stop = event.trailing_stop
+            pos.trailing_mark = event.trailing_mark
+            self.index.changed(pos)
+        elif isinstance(event, Deposited):
+            if event.user_id not in self.accounts:
+                self.accounts[event.user_id] = Account(event.user_id)
+            self.accounts[event.user_id].balance += event.amount
+            self.deposits += event.amount
+
+    def _apply_opened(self, event: PositionOpened) -> None:
+        pos = Position(
+            order_id=event.order_id,
+            user_id=event.user_id,
+            asset=event.asset,
+            side=event.side,
+            leverage=event.leverage,
+            margin=event.margin,
+            qty=event.qty,
+            open_price=event.open_price,
+            liquidation_price=event.liquidation_price,
+            stop_loss=event.stop_loss,
+            take_profit=event.take_profit,
+            trailing_stop=event.trailing_stop,
+            trailing_mark=event.trailing_mark,
+            opened_at=event.ts,
+        )
+        account = self.accounts[event.user_id]
+        account.balance -= event.margin
+        account.used_margin += event.margin
+        account.open_orders[pos.order_id] = None
+        self.positions[pos.order_id] = pos
+        self.next_order_id = max(self.next_order_id, int(event.order_id) + 1)
+        self.index.add(pos)
+
+    # -- snapshots -----------------------------------------------------------------------
+    def export(self) -> dict[str, Any]:
+        """The whole durable state as plain data (quotes are not durable: they re-arrive)."""
+        return {
+            "house": self.house,
+            "deposits": self.deposits,
+            "next_order_id": self.next_order_id,
+            "accounts": [
+                {"user_id": a.user_id, "balance": a.balance}
+                for a in sorted(self.accounts.values(), key=lambda a: a.user_id)
+            ],
+            "positions": [p.export() for p in sorted(self.positions.values(), key=_order_number)],
+        }
+
+    @classmethod
+    def restore(cls, data: dict[str, Any], settings: EngineSettings | None = None) -> Engine:
+        engine = cls(settings)
+        engine.house = int(data["house"])
+        engine.deposits = int(data["deposits"])
+        engine.next_order_id = int(data["next_order_id"])
+        for row in data["accounts"]:
+            engine.accounts[row["user_id"]] = Account(row["user_id"], int(row["balance"]))
+        for row in data["positions"]:
+            pos = Position(**row)
+            account = engine.accounts[pos.user_id]
+            account.used_margin += pos.margin
+            account.open_orders[pos.order_id] = None
+            engine.positions[pos.order_id] = pos
+            engine.index.add(pos)
+        return engine
+
+
+def _order_number(pos: Position) -> int:
+    return int(pos.order_id)

@@ -1,0 +1,30 @@
+"""Refusal codes the engine can answer with, and the typed refusal it returns.
+
+A refusal is a value, not an exception: ``Engine.handle`` never raises for bad input, it
+returns ``Outcome(events=(), refusal=Refusal(...))`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Code(StrEnum):
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    UNKNOWN_ASSET = "UNKNOWN_ASSET"
+    NOT_FOUND = "NOT_FOUND"
+    INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
+    MARGIN_TOO_SMALL = "MARGIN_TOO_SMALL"
+    INVALID_STOP_LOSS = "INVALID_STOP_LOSS"
+    INVALID_TAKE_PROFIT = "INVALID_TAKE_PROFIT"
+    SLIPPAGE_EXCEEDED = "SLIPPAGE_EXCEEDED"
+    TOO_MANY_POSITIONS = "TOO_MANY_POSITIONS"
+    PRICE_STALE = "PRICE_STALE"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    code: Code
+    message: str
+    field: str | None = None

@@ -1,0 +1,141 @@
+"""Events: what happened, in the past tense. ``Engine.apply`` is the only mutation.
+
+Each event carries everything needed to apply it without recomputing business logic, so
+replaying the journal never re-runs decisions against different prices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Deposited:
+    user_id: str
+    amount: int
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class PositionOpened:
+    order_id: str
+    user_id: str
+    asset: str
+    side: str
+    leverage: int
+    margin: int
+    qty: int
+    open_price: int
+    liquidation_price: int
+    stop_loss: int | None
+    take_profit: int | None
+    trailing_stop: int | None
+    trailing_mark: int | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class PositionClosed:
+    """A whole position closed: the trader gets ``settlement``, the house ``margin - settlement``.
+
+    It repeats the position's terms so the closed order (history, websocket, audit) can be
+    written from the event alone, without the state it left.
+    """
+
+    order_id: str
+    user_id: str
+    reason: str  # MANUAL | STOP_LOSS | TAKE_PROFIT | TRAILING_STOP | LIQUIDATION
+    close_price: int
+    pnl: int
+    settlement: int
+    ts: int
+    asset: str
+    side: str
+    leverage: int
+    margin: int
+    qty: int
+    open_price: int
+    liquidation_price: int
+    stop_loss: int | None
+    take_profit: int | None
+    trailing_stop: int | None
+    opened_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class PositionPartiallyClosed:
+    """``part_qty``/``part_margin`` left ``order_id`` and closed as the new ``part_order_id``."""
+
+    order_id: str
+    part_order_id: str
+    user_id: str
+    percent: int
+    part_qty: int
+    part_margin: int
+    close_price: int
+    pnl: int
+    settlement: int
+    liquidation_price: int  # of the remaining position
+    ts: int
+    # the terms of the closed part, as they were before the close
+    asset: str
+    side: str
+    leverage: int
+    open_price: int
+    part_liquidation_price: int
+    stop_loss: int | None
+    take_profit: int | None
+    trailing_stop: int | None
+    opened_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarginAdded:
+    order_id: str
+    user_id: str
+    amount: int
+    liquidation_price: int
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class StopsModified:
+    order_id: str
+    user_id: str
+    stop_loss: int | None
+    take_profit: int | None
+    trailing_stop: int | None
+    trailing_mark: int | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrailingStopMoved:
+    order_id: str
+    user_id: str
+    mark: int
+    ts: int
+
+
+Event = (
+    Deposited
+    | PositionOpened
+    | PositionClosed
+    | PositionPartiallyClosed
+    | MarginAdded
+    | StopsModified
+    | TrailingStopMoved
+)
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (
+        Deposited,
+        PositionOpened,
+        PositionClosed,
+        PositionPartiallyClosed,
+        MarginAdded,
+        StopsModified,
+        TrailingStopMoved,
+    )
+}

@@ -1,0 +1,51 @@
+"""The engine's mutable state: accounts, open positions, the house account.
+
+Only ``Engine.apply`` mutates these. Closed positions are not kept: they leave the engine in
+their events (and land in ``closed_orders``), so memory grows with open positions only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Position:
+    order_id: str
+    user_id: str
+    asset: str
+    side: str
+    leverage: int
+    margin: int
+    qty: int
+    open_price: int
+    liquidation_price: int
+    stop_loss: int | None
+    take_profit: int | None
+    trailing_stop: int | None
+    trailing_mark: int | None  # highest bid (LONG) / lowest ask (SHORT) since open
+    opened_at: int
+    version: int = 0  # bumped on every change; stale trigger-index entries carry old ones
+
+    def export(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["version"]
+        return data
+
+
+@dataclass(slots=True)
+class Account:
+    user_id: str
+    balance: int = 0  # free cash
+    used_margin: int = 0
+    # order ids of open positions, oldest first (dict as an insertion-ordered set)
+    open_orders: dict[str, None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    ref: int
+    bid: int
+    ask: int
+    ts: int
