@@ -1,0 +1,160 @@
+"""Settings from command-line flags and ``VELOX_*`` environment variables (flags win).
+
+One frozen dataclass for the whole process; ``engine_settings()`` gives the engine its exact
+integer view. Every limit of SPEC.md has a flag, an environment variable and a default here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from velox.engine.settings import EngineSettings
+from velox.money import SCALE, MoneyError, parse_units
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db: str = ""  # default: sqlite:///<data_dir>/velox.db
+    data_dir: str = "data"
+    feed: str = "auto"
+    binance_url: str = "wss://stream.binance.com:9443"
+    backpack_url: str = "wss://ws.backpack.exchange"
+    replay_speed: float = 1.0
+    symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
+    initial_balance: str = "1000"
+    spread: str = "0.001"
+    mmr: str = "0.1"
+    max_leverage: int = 100
+    min_margin: str = "1"
+    max_open_positions: int = 200
+    max_price_age: float = 10.0  # seconds
+    snapshot_interval: float = 15.0  # seconds
+    snapshot_keep: int = 5
+    prune_journal: bool = False
+    trade_retention: float = 24 * 3600.0  # seconds
+    rate_limit_auth: int = 20
+    rate_limit_orders: int = 50
+    admin_token: str | None = None
+    jwt_secret: str | None = None
+    session_ttl: int = 7 * 24 * 3600  # seconds
+    smtp_url: str | None = None
+    mail_from: str | None = None
+    public_url: str | None = None  # base URL used in magic links
+    dev: bool = False
+    seed: int | None = None
+    log_level: str = "INFO"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def db_url(self) -> str:
+        return self.db or f"sqlite:///{Path(self.data_dir) / 'velox.db'}"
+
+    def engine_settings(self) -> EngineSettings:
+        return EngineSettings(
+            initial_balance=parse_units(self.initial_balance),
+            spread=parse_units(self.spread),
+            mmr=parse_units(self.mmr),
+            max_leverage=self.max_leverage,
+            min_margin=parse_units(self.min_margin),
+            max_open_positions=self.max_open_positions,
+            max_price_age_ms=int(self.max_price_age * 1000),
+            assets=self.symbols,
+        )
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _money(text: str) -> str:
+    try:
+        parse_units(text)
+    except MoneyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
+
+
+def _fraction(text: str) -> str:
+    value = parse_units(_money(text))
+    if value >= SCALE:
+        raise argparse.ArgumentTypeError("must be below 1")
+    return text
+
+
+def _symbols(text: str) -> tuple[str, ...]:
+    return tuple(s.strip().upper() for s in text.split(",") if s.strip())
+
+
+def _bool(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
+_TYPES: dict[str, Any] = {
+    "port": int,
+    "replay_speed": float,
+    "symbols": _symbols,
+    "initial_balance": _money,
+    "spread": _fraction,
+    "mmr": _fraction,
+    "max_leverage": int,
+    "min_margin": _money,
+    "max_open_positions": int,
+    "max_price_age": float,
+    "snapshot_interval": float,
+    "snapshot_keep": int,
+    "trade_retention": float,
+    "rate_limit_auth": int,
+    "rate_limit_orders": int,
+    "session_ttl": int,
+    "seed": int,
+}
+_FLAGS_ONLY = {"prune_journal", "dev"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting: ``--max-price-age`` for ``max_price_age``, and so on."""
+    for f in fields(Settings):
+        if f.name == "extra":
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        env = "VELOX_" + f.name.upper()
+        if f.name in _FLAGS_ONLY:
+            parser.add_argument(flag, action="store_true", default=None, help=f"(env {env})")
+        else:
+            parser.add_argument(
+                flag, type=_TYPES.get(f.name, str), default=None, help=f"(env {env})"
+            )
+
+
+def settings_from(
+    args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Flags override ``VELOX_*`` variables, which override the defaults."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        if f.name == "extra":
+            continue
+        env = environ.get("VELOX_" + f.name.upper())
+        if env is not None and env != "":
+            convert = _bool if f.name in _FLAGS_ONLY else _TYPES.get(f.name, str)
+            try:
+                values[f.name] = convert(env)
+            except (ValueError, argparse.ArgumentTypeError) as exc:
+                raise SystemExit(f"VELOX_{f.name.upper()}: {exc}") from exc
+        flag = getattr(args, f.name, None) if args is not None else None
+        if flag is not None:
+            values[f.name] = flag
+    return Settings(**values)
+
+
+def parse_settings(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Settings:
+    parser = argparse.ArgumentParser(prog="velox run")
+    add_arguments(parser)
+    return settings_from(parser.parse_args(list(argv)), environ)
