@@ -1,0 +1,319 @@
+"""EngineService: the asyncio shell that owns the pure engine (the only writer, LMAX style).
+
+One task drains a queue of commands, ticks and reads in batches:
+
+1. reads in the batch are answered first, while the engine equals the durable state;
+2. commands and ticks run through the engine, producing events;
+3. the batch's events (and the closed orders they produce) are appended in ONE transaction:
+   group commit, one fsync for many orders;
+4. only then are the waiting requests resolved and listeners (websocket hub) told;
+5. every ``snapshot_interval_s`` the exported state is saved with the sequence it covers.
+
+If a commit fails the in-memory engine is ahead of the journal, so it is rebuilt from the
+store before anything else runs: acknowledged means durable, and nothing else is revealed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from velox import codec
+from velox.engine.commands import Command, PriceTick
+from velox.engine.engine import Engine, Outcome
+from velox.engine.events import Event, TrailingStopMoved
+from velox.engine.settings import EngineSettings
+from velox.engine.state import Quote
+from velox.orders import closed_record_of
+from velox.store.base import Store
+from velox.store.records import ClosedOrderRecord, JournalRecord, SnapshotRecord
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_BATCH = 2000
+MAX_PENDING_TICKS = 50_000
+
+
+class EngineState(StrEnum):
+    STARTING = "STARTING"
+    REPLAYING = "REPLAYING"
+    READY = "READY"
+    SHUTDOWN = "SHUTDOWN"
+
+
+class EngineNotReady(Exception):
+    """The engine is starting, replaying, recovering or shutting down: try again later."""
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What one committed batch made visible."""
+
+    events: tuple[tuple[int, Event], ...]
+    quotes: tuple[tuple[str, Quote], ...]
+    closed: tuple[ClosedOrderRecord, ...]
+
+
+@dataclass(slots=True)
+class _Submit:
+    command: Command
+    future: asyncio.Future[Outcome]
+
+
+@dataclass(slots=True)
+class _Read:
+    fn: Callable[[Engine], Any]
+    future: asyncio.Future[Any]
+
+
+_STOP = object()
+Listener = Callable[[Published], None]
+
+
+@dataclass(slots=True)
+class _Batch:
+    events: list[Event] = field(default_factory=list)
+    replies: list[tuple[asyncio.Future[Outcome], Outcome]] = field(default_factory=list)
+    quotes: list[tuple[str, Quote]] = field(default_factory=list)
+
+
+async def load_engine(store: Store, settings: EngineSettings) -> tuple[Engine, int]:
+    """Newest snapshot plus every journal event after it: the durable state and its seq."""
+    snapshot = await store.latest_snapshot()
+    if snapshot is None:
+        engine, seq = Engine(settings), 0
+    else:
+        engine = Engine.restore(codec.loads(snapshot.payload), settings)
+        seq = snapshot.seq
+    async for record in store.read_journal(seq):
+        engine.apply(codec.decode_event(record.type, record.payload))
+        seq = record.seq
+    return engine, seq
+
+
+class EngineService:
+    def __init__(
+        self,
+        store: Store,
+        settings: EngineSettings,
+        *,
+        snapshot_interval_s: float = 15.0,
+        snapshot_keep: int = 5,
+        prune_journal: bool = False,
+        clock: Callable[[], int] = wall_clock_ms,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.engine = Engine(settings)
+        self.state = EngineState.STARTING
+        self.clock = clock
+        self.seq = 0
+        self._snapshot_interval_ms = int(snapshot_interval_s * 1000)
+        self._snapshot_keep = snapshot_keep
+        self._prune_journal = prune_journal
+        self._last_snapshot_ms = 0
+        self._snapshot_seq = 0
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._pending_ticks = 0
+        self._dropped_ticks = 0
+        self._listeners: list[Listener] = []
+        self._task: asyncio.Task[None] | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        self.state = EngineState.REPLAYING
+        self.engine, self.seq = await load_engine(self.store, self.settings)
+        snapshot = await self.store.latest_snapshot()
+        self._snapshot_seq = snapshot.seq if snapshot else 0
+        self._last_snapshot_ms = self.clock()
+        log.info("engine replayed to seq %d; READY", self.seq)
+        self.state = EngineState.READY
+        self._task = asyncio.create_task(self._run(), name="engine-service")
+
+    async def stop(self) -> None:
+        """Stop taking commands, finish what is queued, write a final snapshot."""
+        if self._task is None:
+            self.state = EngineState.SHUTDOWN
+            return
+        self.state = EngineState.SHUTDOWN
+        self._queue.put_nowait(_STOP)
+        await self._task
+        self._task = None
+        await self.snapshot()
+
+    # -- the API for handlers ------------------------------------------------------------
+    async def submit(self, command: Command) -> Outcome:
+        """Run a command; returns once its events are durable (or it was refused)."""
+        if self.state is not EngineState.READY:
+            raise EngineNotReady(self.state.value)
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Submit(command, future))
+        return await future
+
+    async def read(self, fn: Callable[[Engine], T]) -> T:
+        """Call ``fn`` on the engine at a moment it holds exactly the durable state."""
+        if self.state is not EngineState.READY:
+            raise EngineNotReady(self.state.value)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Read(fn, future))
+        return await future
+
+    def offer_tick(self, tick: PriceTick) -> None:
+        """Queue a price without waiting; past a bound, ticks are dropped (and counted)."""
+        if self.state is not EngineState.READY:
+            return
+        if self._pending_ticks >= MAX_PENDING_TICKS:
+            self._dropped_ticks += 1
+            if self._dropped_ticks % 10_000 == 1:
+                log.warning("engine behind: %d ticks dropped so far", self._dropped_ticks)
+            return
+        self._pending_ticks += 1
+        self._queue.put_nowait(tick)
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    # -- the loop ------------------------------------------------------------------------
+    async def _run(self) -> None:
+        while True:
+            items = [await self._queue.get()]
+            while len(items) < MAX_BATCH and not self._queue.empty():
+                items.append(self._queue.get_nowait())
+            stopping = any(item is _STOP for item in items)
+            for item in items:
+                if isinstance(item, _Read):
+                    self._answer_read(item)
+            await self._process([i for i in items if not isinstance(i, _Read)])
+            if stopping:
+                self._drain_after_stop()
+                return
+            if self.clock() - self._last_snapshot_ms >= self._snapshot_interval_ms:
+                await self._safe_snapshot()
+
+    def _answer_read(self, item: _Read) -> None:
+        if item.future.done():
+            return
+        try:
+            item.future.set_result(item.fn(self.engine))
+        except Exception as exc:  # a bug in a view must not kill the engine task
+            item.future.set_exception(exc)
+
+    async def _process(self, items: list[Any]) -> None:
+        batch = _Batch()
+        try:
+            for item in items:
+                if isinstance(item, PriceTick):
+                    self._pending_ticks -= 1
+                    batch.events.extend(self.engine.on_tick(item))
+                    quote = self.engine.quotes.get(item.asset)
+                    if quote is not None and quote.ts == item.ts:
+                        batch.quotes.append((item.asset, quote))
+                elif isinstance(item, _Submit):
+                    outcome = self.engine.handle(item.command)
+                    batch.events.extend(outcome.events)
+                    batch.replies.append((item.future, outcome))
+            published = await self._commit(batch.events, tuple(batch.quotes))
+        except Exception:
+            # An engine bug or a failed commit: memory may be ahead of the journal. Rebuild
+            # from the store and answer nobody with success: nothing here is durable.
+            log.exception("batch failed; rebuilding the engine from the store")
+            await self._recover()
+            for item in items:
+                if isinstance(item, _Submit) and not item.future.done():
+                    item.future.set_exception(EngineNotReady("batch failed"))
+            return
+        for future, outcome in batch.replies:
+            if not future.done():
+                future.set_result(outcome)
+        self._publish(published)
+
+    async def _commit(
+        self, events: list[Event], quotes: tuple[tuple[str, Quote], ...]
+    ) -> Published:
+        if not events:
+            return Published((), quotes, ())
+        kept = _coalesce_marks(events)
+        records: list[JournalRecord] = []
+        numbered: list[tuple[int, Event]] = []
+        closed: list[ClosedOrderRecord] = []
+        seq = self.seq
+        for event in kept:
+            seq += 1
+            records.append(
+                JournalRecord(seq, event.ts, codec.event_type(event), codec.encode_event(event))
+            )
+            numbered.append((seq, event))
+            record = closed_record_of(event)
+            if record is not None:
+                closed.append(record)
+        await self.store.append_batch(records, closed)
+        self.seq = seq
+        return Published(tuple(numbered), quotes, tuple(closed))
+
+    def _publish(self, published: Published) -> None:
+        for listener in self._listeners:
+            try:
+                listener(published)
+            except Exception:
+                log.exception("listener failed")
+
+    def _drain_after_stop(self) -> None:
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if isinstance(item, _Submit | _Read) and not item.future.done():
+                item.future.set_exception(EngineNotReady("shutting down"))
+
+    async def _recover(self) -> None:
+        previous = self.state
+        self.state = EngineState.REPLAYING
+        quotes = self.engine.quotes  # prices are not durable state: keep the latest
+        try:
+            self.engine, self.seq = await load_engine(self.store, self.settings)
+            self.engine.quotes = quotes
+        finally:
+            self.state = previous
+
+    # -- snapshots -----------------------------------------------------------------------
+    async def snapshot(self) -> None:
+        """Save the whole state with the journal sequence it covers, then prune."""
+        if self.seq == self._snapshot_seq:
+            self._last_snapshot_ms = self.clock()
+            return
+        seq, data = self.seq, self.engine.export()
+        payload = await asyncio.to_thread(codec.dumps, data)
+        await self.store.save_snapshot(SnapshotRecord(seq, self.clock(), payload))
+        await self.store.prune(self._snapshot_keep, self._prune_journal)
+        self._snapshot_seq = seq
+        self._last_snapshot_ms = self.clock()
+
+    async def _safe_snapshot(self) -> None:
+        try:
+            await self.snapshot()
+        except Exception:
+            log.exception("snapshot failed; will retry at the next interval")
+            self._last_snapshot_ms = self.clock()
+
+
+def _coalesce_marks(events: list[Event]) -> list[Event]:
+    """Within one commit only the last trailing mark of each position needs writing."""
+    last: dict[str, int] = {}
+    for i, event in enumerate(events):
+        if isinstance(event, TrailingStopMoved):
+            last[event.order_id] = i
+    if not last:
+        return events
+    return [
+        e
+        for i, e in enumerate(events)
+        if not isinstance(e, TrailingStopMoved) or last[e.order_id] == i
+    ]
