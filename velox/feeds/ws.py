@@ -1,0 +1,182 @@
+"""The reconnecting websocket loop shared by the Binance and Backpack clients.
+
+The client only does I/O: connect, read, hand each text frame to the exchange's pure parser,
+await the sink, and decide when to reconnect. Reasons to reconnect, and how soon:
+
+- connect failure, server close, socket error, or a stall (no data frame for
+  ``stall_timeout_s`` while the socket looks open): exponential backoff with jitter; the
+  backoff resets only once a connection has delivered a tick, so a server that accepts and
+  immediately drops us still slows us down (Binance bans IPs that reconnect too often);
+- ``serverShutdown``: the normal backoff (short after a healthy connection);
+- age ``max_age_s`` (default 23 h, under Binance's 24 h limit): reconnect at once. The gap is
+  one handshake (well under a second), far below the 10 s price staleness limit.
+
+Pings: aiohttp's ``autoping`` answers each ping frame with a pong echoing its payload (the
+fake servers' tests check the echo), so a slow sink never delays keep-alive beyond one tick.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+import aiohttp
+import orjson
+
+from velox.feeds.backoff import Backoff
+from velox.feeds.base import FeedTick, TickSink
+from velox.feeds.messages import ExchangeError, FeedParseError, Parsed, ServerShutdown
+from velox.feeds.ratelog import RateLimitedLog
+from velox.feeds.symbols import DEFAULT_SYMBOLS, SymbolMap
+
+log = logging.getLogger(__name__)
+
+DAY_S = 24 * 3600.0
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class WebsocketFeed(abc.ABC):
+    """Base for exchange clients: subclasses give the URL, the subscription and the parser."""
+
+    name: str = "websocket"
+    default_url: str = ""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        symbols: Iterable[str] | SymbolMap = DEFAULT_SYMBOLS,
+        *,
+        backoff: Backoff | None = None,
+        connect_timeout_s: float = 10.0,
+        stall_timeout_s: float = 30.0,
+        max_age_s: float = 23 * 3600.0,
+        clock_ms: Callable[[], int] = wall_ms,
+    ) -> None:
+        self.base_url = (base_url or self.default_url).rstrip("/")
+        self.symbols = symbols if isinstance(symbols, SymbolMap) else self.symbol_map(symbols)
+        self.backoff = backoff or Backoff()
+        self.connect_timeout_s = connect_timeout_s
+        self.stall_timeout_s = stall_timeout_s
+        self.max_age_s = min(max_age_s, DAY_S)
+        self._clock_ms = clock_ms
+        self.connected = False
+        self.last_tick_ms: dict[str, int] = {}
+        self.connections = 0
+        self.ticks = 0
+        self._live = False  # this connection has delivered a tick
+        self._bad_message = RateLimitedLog(log)
+
+    @property
+    def simulated(self) -> bool:
+        return False
+
+    @property
+    def parse_errors(self) -> int:
+        return self._bad_message.total
+
+    @abc.abstractmethod
+    def symbol_map(self, symbols: Iterable[str]) -> SymbolMap:
+        """The exchange's default spelling of the Velox symbols."""
+
+    @abc.abstractmethod
+    def url(self) -> str:
+        """The full websocket URL to connect to."""
+
+    @abc.abstractmethod
+    def parse(self, message: object, received_ms: int) -> Parsed:
+        """The exchange's pure parser bound to our symbol map."""
+
+    async def on_connected(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Hook run after each (re)connect, e.g. to (re)send SUBSCRIBE."""
+        return None  # optional: Binance subscribes through the URL
+
+    async def run(self, sink: TickSink) -> None:
+        """Connect, read and reconnect until cancelled."""
+        async with aiohttp.ClientSession() as session:
+            while True:
+                reason, immediate = await self._one_connection(session, sink)
+                delay = 0.0 if immediate else self.backoff.next_delay()
+                log.warning(
+                    "%s: disconnected (%s); reconnecting in %.2f s", self.name, reason, delay
+                )
+                await asyncio.sleep(delay)
+
+    async def _one_connection(
+        self, session: aiohttp.ClientSession, sink: TickSink
+    ) -> tuple[str, bool]:
+        url = self.url()
+        try:
+            async with asyncio.timeout(self.connect_timeout_s):
+                ws = await session.ws_connect(url, autoping=True, max_msg_size=1 << 20)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return f"connect to {url} failed: {exc!r}", False
+        try:
+            self.connections += 1
+            self._live = False
+            self._set_connected(True, url)
+            await self.on_connected(ws)
+            return await self._read(ws, sink)
+        except (aiohttp.ClientError, OSError) as exc:
+            return f"socket error: {exc!r}", False
+        finally:
+            self._set_connected(False, url)
+            await ws.close()
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse, sink: TickSink) -> tuple[str, bool]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.max_age_s
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return f"rotating after {self.max_age_s:.0f} s, before the 24 h limit", True
+            try:
+                msg = await ws.receive(timeout=min(self.stall_timeout_s, remaining))
+            except TimeoutError:
+                if loop.time() >= deadline:
+                    continue
+                return f"stalled: no data for {self.stall_timeout_s} s", False
+            if msg.type is aiohttp.WSMsgType.TEXT:
+                stop = await self._handle(msg.data, sink)
+                if stop is not None:
+                    return stop, False
+            elif msg.type in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSING,
+                aiohttp.WSMsgType.CLOSED,
+            ):
+                return f"closed by server (code {ws.close_code})", False
+            elif msg.type is aiohttp.WSMsgType.ERROR:
+                return f"websocket error: {ws.exception()!r}", False
+
+    async def _handle(self, text: str, sink: TickSink) -> str | None:
+        """Parse one frame and deliver it; returns a reason when the connection must end."""
+        received_ms = self._clock_ms()
+        try:
+            parsed = self.parse(orjson.loads(text), received_ms)
+        except (orjson.JSONDecodeError, FeedParseError) as exc:
+            self._bad_message("%s: skipping malformed message: %s", self.name, exc)
+            return None
+        if isinstance(parsed, FeedTick):
+            if not self._live:
+                self._live = True
+                log.info("%s: receiving ticks", self.name)
+            self.ticks += 1
+            self.last_tick_ms[parsed.symbol] = received_ms
+            self.backoff.reset()
+            await sink(parsed)
+        elif isinstance(parsed, ServerShutdown):
+            return "serverShutdown announced by the exchange"
+        elif isinstance(parsed, ExchangeError):
+            log.error("%s: exchange error %s: %s", self.name, parsed.code, parsed.message)
+        return None
+
+    def _set_connected(self, value: bool, url: str) -> None:
+        if value != self.connected:
+            log.info("%s: %s %s", self.name, "connected to" if value else "lost", url)
+        self.connected = value
