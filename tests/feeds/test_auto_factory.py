@@ -1,0 +1,92 @@
+"""auto: Binance first, sim after the timeout, back to Binance when it delivers; make_feed."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.binance_server import FakeBinanceServer
+from tests.feeds.helpers import Collector, running, wait_until
+from velox.feeds.auto import AutoFeed
+from velox.feeds.backoff import Backoff
+from velox.feeds.backpack import BackpackFeed
+from velox.feeds.binance import BinanceFeed
+from velox.feeds.factory import make_feed
+from velox.feeds.replay import ReplayFeed
+from velox.feeds.sim import SimFeed
+
+
+def fast_backoff() -> Backoff:
+    return Backoff(base_s=0.01, max_s=0.02, rng=random.Random(3))
+
+
+def auto(url: str, timeout_s: float) -> AutoFeed:
+    binance = BinanceFeed(url, backoff=fast_backoff(), connect_timeout_s=0.5)
+    return AutoFeed(binance, SimFeed(seed=1, ticks_per_second=100), timeout_s=timeout_s)
+
+
+async def test_falls_back_to_sim_when_nothing_listens() -> None:
+    feed, sink = auto("ws://127.0.0.1:9", timeout_s=0.05), Collector()
+    assert not feed.simulated
+    async with running(feed, sink):
+        await sink.wait(3)
+        assert feed.simulated and feed.connected
+    assert {t.symbol for t in sink.ticks} == {"BTCUSDT", "ETHUSDT", "SOLUSDT"}
+    assert set(feed.last_tick_ms) == {"BTCUSDT", "ETHUSDT", "SOLUSDT"}
+
+
+async def test_uses_binance_when_it_delivers_in_time() -> None:
+    server = FakeBinanceServer()
+    await server.start()
+    try:
+        feed, sink = auto(server.url, timeout_s=2), Collector()
+        async with running(feed, sink):
+            await server.wait_connections(1)
+            await server.push_trade("BTCUSDT", "95000", "1", trade_id=1)
+            await sink.wait(1)
+            assert not feed.simulated and feed.connected and feed.sim.connected is False
+    finally:
+        await server.stop()
+    assert [t.trade_id for t in sink.ticks] == [1]
+
+
+async def test_switches_back_to_binance_when_it_starts_delivering() -> None:
+    server = FakeBinanceServer()
+    await server.start()
+    server.stall()  # connected, but no prices: still not "up"
+    try:
+        feed, sink = auto(server.url, timeout_s=0.05), Collector()
+        async with running(feed, sink):
+            await wait_until(lambda: feed.simulated and len(sink.ticks) >= 3)
+            server.stall(False)
+            await server.push_trade("BTCUSDT", "95123.45", "1", trade_id=77)
+            await wait_until(lambda: not feed.simulated)
+            count = len(sink.ticks)
+            await server.push_trade("BTCUSDT", "95123.46", "1", trade_id=78)
+            await wait_until(lambda: len(sink.ticks) > count)
+            assert not feed.sim.connected
+    finally:
+        await server.stop()
+    real = sink.ticks.index(next(t for t in sink.ticks if t.trade_id == 77))
+    assert [t.trade_id for t in sink.ticks[real:]] == [77, 78]  # no sim tick after the switch
+
+
+def test_make_feed_specs(tmp_path: Path) -> None:
+    assert isinstance(make_feed("binance", binance_url="ws://x:1"), BinanceFeed)
+    backpack = make_feed("backpack", backpack_url="ws://y:2", symbols=["BTCUSDT"])
+    assert isinstance(backpack, BackpackFeed) and backpack.url() == "ws://y:2"
+    sim = make_feed("sim", seed=9)
+    assert isinstance(sim, SimFeed) and sim.simulated
+    replay = make_feed(f"replay:{tmp_path}/ETHUSDT-trades-2025-01.csv", replay_speed=0)
+    assert isinstance(replay, ReplayFeed) and (replay.symbol, replay.speed) == ("ETHUSDT", 0)
+    feed = make_feed("auto", binance_url="ws://z:3", auto_timeout_s=0.5)
+    assert isinstance(feed, AutoFeed) and feed.timeout_s == 0.5
+    assert feed.binance.url() == (
+        "ws://z:3/stream?streams=btcusdt@trade/btcusdt@bookTicker/ethusdt@trade/"
+        "ethusdt@bookTicker/solusdt@trade/solusdt@bookTicker"
+    )
+    for bad in ("kraken", "replay:", ""):
+        with pytest.raises(ValueError):
+            make_feed(bad)

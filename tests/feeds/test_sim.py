@@ -1,0 +1,80 @@
+"""The simulator: same seed -> same ticks; integer prices; plausible levels and volatility."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from decimal import Decimal
+
+import pytest
+
+from tests.feeds.helpers import Collector, running
+from velox.feeds.sim import SimFeed, SimWalk
+from velox.money import units
+
+
+def ticks(seed: int, count: int) -> list[tuple[int, int, int, int, int]]:
+    feed = SimFeed(seed=seed, id_base=0, clock_ms=lambda: 42)
+    out = []
+    for _ in range(count):
+        for symbol in feed.symbols:
+            t = feed.next_tick(symbol)
+            assert t.trade_price is not None and t.trade_qty is not None
+            assert t.trade_id is not None and t.bid is not None and t.ask is not None
+            out.append((t.trade_price, t.trade_qty, t.trade_id, t.bid, t.ask))
+    return out
+
+
+def test_same_seed_same_ticks_different_seed_different() -> None:
+    assert ticks(7, 200) == ticks(7, 200)
+    assert ticks(7, 200) != ticks(8, 200)
+
+
+def test_first_ticks_are_pinned() -> None:
+    """Pins the integer walk: a change to it must be deliberate."""
+    assert ticks(3, 1)[0] == (9_499_904_000_000, 3_481_000, 1, 9_499_904_000_000, 9_499_905_000_000)
+
+
+def test_all_values_are_int_and_quotes_are_consistent() -> None:
+    for price, qty, _, bid, ask in ticks(5, 500):
+        assert all(type(v) is int for v in (price, qty, bid, ask))
+        assert ask - bid == units("0.01")
+        assert price in (bid, ask)
+        assert qty > 0 and bid % units("0.01") == 0
+
+
+def test_trade_ids_increase_per_symbol_from_base() -> None:
+    feed = SimFeed(["BTCUSDT", "ETHUSDT"], seed=1, id_base=1000, clock_ms=lambda: 0)
+    ids = [feed.next_tick(s).trade_id for s in ("BTCUSDT", "ETHUSDT", "BTCUSDT", "BTCUSDT")]
+    assert ids == [1001, 1001, 1002, 1003]
+
+
+def test_default_id_base_comes_from_the_clock() -> None:
+    feed = SimFeed(seed=1, clock_ms=lambda: 1_736_812_800_000)
+    assert feed.next_tick("ETHUSDT").trade_id == 1_736_812_800_000_001
+
+
+@pytest.mark.parametrize(
+    ("symbol", "start", "vol"),
+    [("BTCUSDT", 95_000, 0.5), ("ETHUSDT", 3_300, 0.65), ("SOLUSDT", 180, 0.8)],
+)
+def test_levels_and_hourly_volatility_are_realistic(symbol: str, start: int, vol: float) -> None:
+    """One simulated hour at 5 ticks/s: log-return std within 15 % of vol * sqrt(1 h / 1 y)."""
+    walk = SimWalk([symbol], seed=11, dt_s=Decimal("0.2"))
+    mids = [walk.step(symbol).bid for _ in range(5 * 3600)]
+    assert abs(mids[0] - start * 10**8) < start * 10**8 // 1000
+    # The statistics below are test-only floats; the walk itself never uses float.
+    rets = [math.log(b / a) for a, b in itertools.pairwise(mids)]
+    step_std = math.sqrt(sum(r * r for r in rets) / len(rets))
+    expected = vol * math.sqrt(0.2 / (365 * 24 * 3600))
+    assert abs(step_std / expected - 1) < 0.15
+
+
+async def test_run_emits_ticks_for_every_symbol() -> None:
+    feed, sink = SimFeed(seed=1, ticks_per_second=200), Collector()
+    async with running(feed, sink):
+        await sink.wait(9)
+        assert feed.connected
+    assert {t.symbol for t in sink.ticks} == {"BTCUSDT", "ETHUSDT", "SOLUSDT"}
+    assert feed.simulated and set(feed.last_tick_ms) == {"BTCUSDT", "ETHUSDT", "SOLUSDT"}
+    assert not feed.connected

@@ -1,0 +1,70 @@
+"""``--feed`` spec -> Feed: ``auto | binance | backpack | sim | replay:PATH``.
+
+The one place the app turns configuration into a feed. Every feed it returns also has
+``last_tick_ms`` (symbol -> local receive ms of the last tick) and ``connected`` for /healthz.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from velox.feeds.auto import AutoFeed
+from velox.feeds.backoff import Backoff
+from velox.feeds.backpack import DEFAULT_BACKPACK_URL, BackpackFeed
+from velox.feeds.base import TickSink
+from velox.feeds.binance import DEFAULT_BINANCE_URL, BinanceFeed
+from velox.feeds.replay import ReplayFeed
+from velox.feeds.sim import SimFeed
+from velox.feeds.symbols import DEFAULT_SYMBOLS
+
+FEED_SPECS = ("auto", "binance", "backpack", "sim", "replay:PATH")
+
+
+class MonitoredFeed(Protocol):
+    """A ``Feed`` (base.py) that also reports its health. All Velox feeds satisfy it."""
+
+    name: str
+    last_tick_ms: dict[str, int]
+
+    @property
+    def simulated(self) -> bool: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def run(self, sink: TickSink) -> None: ...
+
+
+def make_feed(
+    spec: str,
+    *,
+    binance_url: str = DEFAULT_BINANCE_URL,
+    backpack_url: str = DEFAULT_BACKPACK_URL,
+    symbols: Sequence[str] = DEFAULT_SYMBOLS,
+    seed: int = 1,
+    replay_speed: float = 1.0,
+    replay_symbol: str | None = None,
+    sim_ticks_per_second: float = 5.0,
+    auto_timeout_s: float = 5.0,
+    backoff: Backoff | None = None,
+) -> MonitoredFeed:
+    """Build the feed named by ``spec``; raises ValueError for an unknown spec."""
+    if spec.startswith("replay:"):
+        path = spec.removeprefix("replay:")
+        if not path:
+            raise ValueError("replay needs a path: replay:PATH")
+        return ReplayFeed(path, symbol=replay_symbol, speed=replay_speed)
+    if spec == "sim":
+        return SimFeed(symbols, seed=seed, ticks_per_second=sim_ticks_per_second)
+    if spec == "binance":
+        return BinanceFeed(binance_url, symbols, backoff=backoff)
+    if spec == "backpack":
+        return BackpackFeed(backpack_url, symbols, backoff=backoff)
+    if spec == "auto":
+        return AutoFeed(
+            BinanceFeed(binance_url, symbols, backoff=backoff),
+            SimFeed(symbols, seed=seed, ticks_per_second=sim_ticks_per_second),
+            timeout_s=auto_timeout_s,
+        )
+    raise ValueError(f"unknown feed {spec!r}; expected one of {', '.join(FEED_SPECS)}")

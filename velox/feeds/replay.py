@@ -1,0 +1,152 @@
+"""``replay:PATH``: a Binance public trade CSV played back as ticks (data.binance.vision).
+
+Columns: id, price, qty, quoteQty, time, isBuyerMaker, isBestMatch. Spot files have no header,
+futures files may: a first row whose id is not an integer is taken as a header. ``time`` is
+µs when it has 16+ digits (spot files from 2025 on), else ms. Booleans may be ``True`` or
+``true``; they are not used. The file holds one symbol, taken from the constructor or from
+a name like ``BTCUSDT-trades-2025-01.csv``.
+
+``speed`` scales the gaps between trade times (2 = twice as fast); 0 plays as fast as the
+sink takes it, yielding to the loop every few hundred ticks. The file is read in chunks in a
+thread, so a multi-gigabyte CSV never blocks the event loop. At the end of the file the feed
+stays idle (``finished`` is set) until cancelled: prices then go stale, as they would if an
+exchange went quiet, rather than looping back in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from velox.feeds.base import FeedTick, TickSink
+from velox.feeds.messages import FeedParseError
+from velox.feeds.ratelog import RateLimitedLog
+from velox.feeds.ws import wall_ms
+from velox.money import MoneyError, parse_units
+
+log = logging.getLogger(__name__)
+
+_US_THRESHOLD = 10**15  # 16 digits: microseconds since the epoch
+_SYMBOL_RE = re.compile(r"^([A-Z0-9]+)-(?:agg)?[Tt]rades")
+_BOOLS = {"true", "false"}
+
+
+def symbol_from_path(path: str | Path) -> str:
+    """``BTCUSDT-trades-2025-01.csv`` -> ``BTCUSDT``."""
+    match = _SYMBOL_RE.match(Path(path).name)
+    if match is None:
+        raise ValueError(f"cannot tell the symbol from {Path(path).name!r}; pass symbol=")
+    return match.group(1)
+
+
+def csv_time_ms(raw: int) -> int:
+    return raw // 1000 if raw >= _US_THRESHOLD else raw
+
+
+def is_header(fields: Sequence[str]) -> bool:
+    return bool(fields) and not fields[0].strip().isdigit()
+
+
+def parse_trade_row(fields: Sequence[str], symbol: str, received_ms: int) -> FeedTick:
+    """One CSV row -> a trade tick. Raises FeedParseError for anything malformed."""
+    if len(fields) < 6:
+        raise FeedParseError(f"expected at least 6 columns, got {len(fields)}")
+    trade_id, price, qty, _quote, time, buyer_maker = (f.strip() for f in fields[:6])
+    if not trade_id.isdigit() or not time.isdigit():
+        raise FeedParseError(f"id {trade_id!r} or time {time!r} is not an integer")
+    if buyer_maker.lower() not in _BOOLS:
+        raise FeedParseError(f"isBuyerMaker {buyer_maker!r} is not a boolean")
+    try:
+        price_units = parse_units(price, allow_zero=False)
+        qty_units = parse_units(qty, allow_zero=False)
+    except MoneyError as exc:
+        raise FeedParseError(f"price {price!r} / qty {qty!r}: {exc}") from exc
+    return FeedTick(
+        symbol=symbol,
+        received_ms=received_ms,
+        trade_price=price_units,
+        trade_qty=qty_units,
+        trade_id=int(trade_id),
+        exchange_ms=csv_time_ms(int(time)),
+    )
+
+
+class ReplayFeed:
+    """Replays one trade CSV: ``ReplayFeed(path, symbol=None, speed=1.0)``."""
+
+    name = "replay"
+    chunk_bytes = 1 << 16
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        symbol: str | None = None,
+        speed: float = 1.0,
+        clock_ms: Callable[[], int] = wall_ms,
+    ) -> None:
+        if speed < 0:
+            raise ValueError("speed must be >= 0")
+        self.path = Path(path)
+        self.symbol = symbol or symbol_from_path(self.path)
+        self.speed = speed
+        self._clock_ms = clock_ms
+        self.last_tick_ms: dict[str, int] = {}
+        self.connected = False
+        self.finished = asyncio.Event()
+        self.skipped = 0
+        self._bad_row = RateLimitedLog(log)
+
+    @property
+    def simulated(self) -> bool:
+        return True  # recorded prices, not live ones: the UI shows the banner
+
+    async def run(self, sink: TickSink) -> None:
+        self.connected = True
+        try:
+            await self._play(sink)
+            log.info("replay: %s finished", self.path)
+            self.finished.set()
+            await asyncio.Event().wait()  # idle until cancelled
+        finally:
+            self.connected = False
+
+    async def _play(self, sink: TickSink) -> None:
+        loop = asyncio.get_running_loop()
+        start_wall: float | None = None
+        start_trade_ms = 0
+        delivered = 0
+        with self.path.open("r", encoding="utf-8", newline="") as handle:
+            first = True
+            while lines := await asyncio.to_thread(handle.readlines, self.chunk_bytes):
+                for line in lines:
+                    fields = line.rstrip("\r\n").split(",")
+                    if first:
+                        first = False
+                        if is_header(fields):
+                            continue
+                    if fields == [""]:
+                        continue
+                    try:
+                        tick = parse_trade_row(fields, self.symbol, self._clock_ms())
+                    except FeedParseError as exc:
+                        self.skipped += 1
+                        self._bad_row("replay: skipping malformed row %r: %s", line[:80], exc)
+                        continue
+                    trade_ms = tick.exchange_ms or 0
+                    if start_wall is None:
+                        start_wall, start_trade_ms = loop.time(), trade_ms
+                    if self.speed > 0:
+                        due = start_wall + (trade_ms - start_trade_ms) / 1000 / self.speed
+                        if due > loop.time():
+                            await asyncio.sleep(due - loop.time())
+                    elif delivered % 256 == 255:
+                        await asyncio.sleep(0)
+                    tick = replace(tick, received_ms=self._clock_ms())  # stamped when sent
+                    self.last_tick_ms[tick.symbol] = tick.received_ms
+                    await sink(tick)
+                    delivered += 1

@@ -1,0 +1,154 @@
+"""A seeded geometric random walk with realistic prices and volatility, in integers only.
+
+Offline demos and tests need prices that move like the real ones without a network. The
+walk is exact integer arithmetic (no float touches a price): each step multiplies the mid by
+``1 + sigma_step * z`` where ``z`` is an Irwin-Hall approximation of a standard normal built
+from 12 seeded uniform integers, and ``sigma_step = annual_vol * sqrt(dt / year)`` is computed
+once with ``Decimal`` (correctly rounded, so identical on every platform). The same seed gives
+the same prices, quantities and trade ids, whatever the timing.
+
+Trade ids start at ``id_base`` (default: wall-clock ms x 1000 at construction), so a restarted
+simulator never reuses ids the trade store already holds and would silently dedupe away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from velox.feeds.base import FeedTick, TickSink
+from velox.feeds.symbols import DEFAULT_SYMBOLS
+from velox.feeds.ws import wall_ms
+from velox.money import units
+
+YEAR_S = 365 * 24 * 3600
+_Z_BITS = 20  # each uniform draw is in [0, 2^20); 12 of them give std 2^20
+_PPT = 10**12  # returns are carried in parts per trillion
+_MID_EXTRA = 10**4  # the mid carries 4 more digits than a unit so rounding never drifts it
+
+
+@dataclass(frozen=True, slots=True)
+class SimAsset:
+    """Start price, annual volatility (basis points), price tick and quantity lot, in units."""
+
+    start: int
+    annual_vol_bp: int
+    tick: int
+    lot: int
+
+
+SIM_ASSETS: dict[str, SimAsset] = {
+    "BTCUSDT": SimAsset(units("95000"), 5_000, units("0.01"), units("0.00001")),
+    "ETHUSDT": SimAsset(units("3300"), 6_500, units("0.01"), units("0.0001")),
+    "SOLUSDT": SimAsset(units("180"), 8_000, units("0.01"), units("0.001")),
+}
+OTHER_ASSET = SimAsset(units("100"), 8_000, units("0.01"), units("0.01"))
+
+
+@dataclass(frozen=True, slots=True)
+class SimStep:
+    symbol: str
+    bid: int
+    ask: int
+    price: int
+    qty: int
+    trade_id: int
+
+
+class SimWalk:
+    """The deterministic generator; ``SimFeed`` only adds timing. ``dt_s`` is per-asset step."""
+
+    def __init__(
+        self, symbols: Sequence[str], seed: int, dt_s: Decimal, id_base: int = 0
+    ) -> None:
+        self._rng = random.Random(seed)
+        self.assets = {s: SIM_ASSETS.get(s, OTHER_ASSET) for s in symbols}
+        self._mid = {s: a.start * _MID_EXTRA for s, a in self.assets.items()}
+        self._next_id = dict.fromkeys(symbols, id_base)
+        scale = (dt_s / YEAR_S).sqrt() * _PPT
+        self._sigma_ppt = {
+            s: int(Decimal(a.annual_vol_bp) / 10_000 * scale) for s, a in self.assets.items()
+        }
+
+    def _z(self) -> int:
+        """~N(0, 1) scaled by 2^20, from 12 uniform integers (Irwin-Hall)."""
+        draw = self._rng.getrandbits
+        return sum(draw(_Z_BITS) for _ in range(12)) - 6 * (1 << _Z_BITS)
+
+    def step(self, symbol: str) -> SimStep:
+        asset = self.assets[symbol]
+        mid = self._mid[symbol]
+        ret_ppt = (self._sigma_ppt[symbol] * self._z()) >> _Z_BITS
+        mid = max(mid + (mid * ret_ppt) // _PPT, asset.tick * 100 * _MID_EXTRA)
+        self._mid[symbol] = mid
+        bid = mid // _MID_EXTRA // asset.tick * asset.tick
+        ask = bid + asset.tick
+        buyer_aggressor = self._rng.getrandbits(1) == 1
+        qty = asset.lot * self._rng.randrange(1, 64) ** 2
+        trade_id = self._next_id[symbol] + 1
+        self._next_id[symbol] = trade_id
+        return SimStep(symbol, bid, ask, ask if buyer_aggressor else bid, qty, trade_id)
+
+
+class SimFeed:
+    """Simulated trades + quotes for each symbol, ``ticks_per_second`` per asset."""
+
+    name = "sim"
+
+    def __init__(
+        self,
+        symbols: Iterable[str] = DEFAULT_SYMBOLS,
+        *,
+        seed: int = 1,
+        ticks_per_second: float = 5.0,
+        id_base: int | None = None,
+        clock_ms: Callable[[], int] = wall_ms,
+    ) -> None:
+        if ticks_per_second <= 0:
+            raise ValueError("ticks_per_second must be positive")
+        self.symbols = tuple(symbols)
+        self.ticks_per_second = ticks_per_second
+        self._clock_ms = clock_ms
+        dt = Decimal(1) / Decimal(str(ticks_per_second))
+        base = clock_ms() * 1000 if id_base is None else id_base
+        self.walk = SimWalk(self.symbols, seed, dt, base)
+        self.last_tick_ms: dict[str, int] = {}
+        self.connected = False
+
+    @property
+    def simulated(self) -> bool:
+        return True
+
+    def next_tick(self, symbol: str) -> FeedTick:
+        step = self.walk.step(symbol)
+        now = self._clock_ms()
+        return FeedTick(
+            symbol=symbol,
+            received_ms=now,
+            trade_price=step.price,
+            trade_qty=step.qty,
+            trade_id=step.trade_id,
+            exchange_ms=now,
+            bid=step.bid,
+            ask=step.ask,
+        )
+
+    async def run(self, sink: TickSink) -> None:
+        """Round-robin over the symbols, spacing ticks evenly; never bursts to catch up."""
+        loop = asyncio.get_running_loop()
+        interval = 1.0 / (self.ticks_per_second * len(self.symbols))
+        next_at = loop.time()
+        self.connected = True
+        try:
+            while True:
+                for symbol in self.symbols:
+                    tick = self.next_tick(symbol)
+                    self.last_tick_ms[symbol] = tick.received_ms
+                    await sink(tick)
+                    next_at = max(next_at + interval, loop.time() - interval)
+                    await asyncio.sleep(max(0.0, next_at - loop.time()))
+        finally:
+            self.connected = False
