@@ -49,7 +49,8 @@ test: install-test browser lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install-test
-	$(BIN)/python bench/engine.py
+	@for b in bench/engine.py bench/journal.py bench/market.py bench/http.py; do \
+		if [ -f $$b ]; then echo "== $$b"; $(BIN)/python $$b || exit 1; fi; done
 
 clean:
 	rm -rf $(VENV) static/node_modules static/vendor dist build *.egg-info

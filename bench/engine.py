@@ -1,0 +1,114 @@
+"""Engine benchmark: open+close commands/s, and ticks/s with N open positions when no
+trigger fires, for the trigger index against the naive scan it replaces (same run).
+
+    python bench/engine.py            # full sizes 1k, 10k, 50k, 100k
+    python bench/engine.py --quick    # small sizes, for a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from velox.engine.commands import ClosePosition, Deposit, OpenAccount, OpenPosition, PriceTick
+from velox.engine.engine import Engine
+from velox.engine.formulas import quote
+from velox.engine.settings import EngineSettings
+from velox.engine.triggers import scan_fired
+from velox.money import SCALE
+
+BTC = "BTCUSDT"
+REF = 100_000 * SCALE
+T0 = 1_700_000_000_000
+
+
+def funded_engine(users: int) -> Engine:
+    engine = Engine(EngineSettings(max_open_positions=10**6, max_price_age_ms=10**12))
+    for u in range(users):
+        engine.handle(OpenAccount(f"u{u}", T0))
+        engine.handle(Deposit(f"u{u}", 10**9 * SCALE, T0))
+    engine.on_tick(PriceTick(BTC, REF, T0))
+    return engine
+
+
+def bench_commands(pairs: int) -> float:
+    engine = funded_engine(1)
+    start = time.perf_counter()
+    for i in range(pairs):
+        out = engine.handle(OpenPosition("u0", BTC, "LONG", 10, T0 + i, margin=100 * SCALE))
+        engine.handle(ClosePosition("u0", out.events[0].order_id, T0 + i))  # type: ignore[union-attr]
+    elapsed = time.perf_counter() - start
+    return 2 * pairs / elapsed
+
+
+def with_positions(n: int) -> Engine:
+    """n positions, half LONG half SHORT, 10x with SL and TP 5 % away: nothing fires at +-1 %."""
+    engine = funded_engine(max(1, n // 200))
+    for i in range(n):
+        side = "LONG" if i % 2 else "SHORT"
+        sign = 1 if side == "LONG" else -1
+        out = engine.handle(
+            OpenPosition(
+                f"u{i % max(1, n // 200)}",
+                BTC,
+                side,
+                10,
+                T0,
+                margin=(10 + i % 90) * SCALE,
+                stop_loss=REF - sign * REF // 20 - sign * (i % 1000) * SCALE,
+                take_profit=REF + sign * REF // 20 + sign * (i % 1000) * SCALE,
+            )
+        )
+        assert out.ok, out.refusal
+    return engine
+
+
+def prices(count: int) -> list[int]:
+    """A wiggle within +-1 % of the reference: no stop, target or liquidation is reached."""
+    return [REF + (REF // 100) * ((i * 37) % 200 - 100) // 100 for i in range(count)]
+
+
+def bench_index(engine: Engine, count: int) -> float:
+    path = prices(count)
+    start = time.perf_counter()
+    for i, p in enumerate(path):
+        if engine.on_tick(PriceTick(BTC, p, T0 + 1 + i)):
+            raise AssertionError("a trigger fired in the no-trigger benchmark")
+    return count / (time.perf_counter() - start)
+
+
+def bench_naive(engine: Engine, count: int) -> float:
+    """The scan the old platform did: quote, then look at every open position."""
+    path = prices(count)
+    positions = engine.positions
+    start = time.perf_counter()
+    for p in path:
+        bid, ask = quote(p, engine.settings.spread)
+        if scan_fired(positions.values(), BTC, bid, ask):
+            raise AssertionError("a trigger fired in the no-trigger benchmark")
+    return count / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 50_000, 100_000]
+    pairs = 20_000 if args.quick else 100_000
+    print(f"open+close commands/s: {bench_commands(pairs):,.0f} ({pairs:,} pairs)")
+    print(f"{'positions':>10} {'index ticks/s':>15} {'naive ticks/s':>15} {'index/naive':>12}")
+    for n in sizes:
+        engine = with_positions(n)
+        index_rate = bench_index(engine, 50_000)
+        naive_rate = bench_naive(engine, max(10, 2_000_000 // n))
+        print(
+            f"{n:>10,} {index_rate:>15,.0f} {naive_rate:>15,.1f} {index_rate / naive_rate:>11,.0f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
