@@ -2,12 +2,12 @@
 
 One task drains a queue of commands, ticks and reads in batches:
 
-1. reads in the batch are answered first, while the engine equals the durable state;
-2. commands and ticks run through the engine, producing events;
-3. the batch's events (and the closed orders they produce) are appended in ONE transaction:
+1. commands and ticks run through the engine, producing events;
+2. the batch's events (and the closed orders they produce) are appended in ONE transaction:
    group commit, one fsync for many orders;
-4. only then are the waiting requests resolved and listeners (websocket hub) told;
-5. every ``snapshot_interval_s`` the exported state is saved with the sequence it covers.
+3. only then are the waiting requests resolved, reads answered (the engine now equals the
+   durable state) and listeners (websocket hub) told;
+4. every ``snapshot_interval_s`` the exported state is saved with the sequence it covers.
 
 If a commit fails the in-memory engine is ahead of the journal, so it is rebuilt from the
 store before anything else runs: acknowledged means durable, and nothing else is revealed.
@@ -190,10 +190,11 @@ class EngineService:
             while len(items) < MAX_BATCH and not self._queue.empty():
                 items.append(self._queue.get_nowait())
             stopping = any(item is _STOP for item in items)
+            await self._process([i for i in items if not isinstance(i, _Read)])
+            # After the commit the engine holds exactly the durable state: answer reads now.
             for item in items:
                 if isinstance(item, _Read):
                     self._answer_read(item)
-            await self._process([i for i in items if not isinstance(i, _Read)])
             if stopping:
                 self._drain_after_stop()
                 return

@@ -1,0 +1,209 @@
+"""EngineService on both stores: durable before reply, group commit, replay, recovery, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from velox import codec
+from velox.audit import audit
+from velox.engine.commands import ClosePosition, OpenAccount, OpenPosition, PriceTick
+from velox.engine.events import TrailingStopMoved
+from velox.engine.settings import EngineSettings
+from velox.engine.views import ledger
+from velox.money import SCALE
+from velox.service import EngineNotReady, EngineService, EngineState, load_engine
+from velox.store.base import Store
+from velox.store.factory import open_store_for
+from velox.store.records import ClosedOrderRecord, JournalRecord
+
+BTC = "BTCUSDT"
+REF = 100_000 * SCALE
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000_000
+
+    def __call__(self) -> int:
+        return self.now
+
+
+class CountingStore:
+    """Wraps a real store to count commits and optionally fail the next one."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.commits = 0
+        self.fail_next = False
+
+    async def append_batch(
+        self, events: Sequence[JournalRecord], closed: Sequence[ClosedOrderRecord]
+    ) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise OSError("disk on fire")
+        self.commits += 1
+        await self.inner.append_batch(events, closed)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    s = open_store_for(db_url)
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def started(store: Any, clock: Clock, **kw: Any) -> EngineService:
+    service = EngineService(store, EngineSettings(), clock=clock, **kw)
+    await service.start()
+    return service
+
+
+async def test_reply_only_after_durable_and_reads_match_store(store: Store) -> None:
+    clock = Clock()
+    service = await started(store, clock)
+    assert service.state is EngineState.READY
+    await service.submit(OpenAccount("alice", clock()))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    out = await service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE))
+    assert out.ok
+    durable, seq = await load_engine(store, EngineSettings())
+    assert seq == service.seq == 2
+    assert durable.export() == await service.read(lambda e: e.export())
+    assert durable.accounts["alice"].balance == 900 * SCALE
+    await service.stop()
+    assert service.state is EngineState.SHUTDOWN
+    with pytest.raises(EngineNotReady):
+        await service.submit(OpenAccount("bob", clock()))
+
+
+async def test_group_commit_many_orders_few_transactions(store: Store) -> None:
+    clock = Clock()
+    counting = CountingStore(store)
+    service = await started(counting, clock)
+    await asyncio.gather(*(service.submit(OpenAccount(f"u{i}", clock())) for i in range(50)))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    before = counting.commits
+    outs = await asyncio.gather(
+        *(
+            service.submit(OpenPosition(f"u{i}", BTC, "SHORT", 5, clock(), margin=10 * SCALE))
+            for i in range(50)
+        )
+    )
+    assert all(o.ok for o in outs)
+    assert counting.commits - before <= 2  # 50 orders, one (or two) transactions
+    assert await store.last_seq() == 100
+    await service.stop()
+
+
+async def test_failed_commit_reveals_nothing_and_rebuilds(store: Store) -> None:
+    clock = Clock()
+    counting = CountingStore(store)
+    service = await started(counting, clock)
+    await service.submit(OpenAccount("alice", clock()))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    counting.fail_next = True
+    with pytest.raises(EngineNotReady):
+        await service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE))
+    # the refused-by-failure open is not in memory either
+    assert await service.read(lambda e: e.accounts["alice"].balance) == 1000 * SCALE
+    assert await service.read(lambda e: len(e.positions)) == 0
+    out = await service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE))
+    assert out.ok  # quotes survive the rebuild; the service goes on
+    await service.stop()
+
+
+async def test_trailing_marks_coalesce_within_a_commit(store: Store) -> None:
+    clock = Clock()
+    service = await started(store, clock)
+    await service.submit(OpenAccount("alice", clock()))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    out = await service.submit(
+        OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE, trailing_stop=SCALE)
+    )
+    oid = out.events[0].order_id  # type: ignore[union-attr]
+    seq = service.seq
+    for i in range(1, 6):  # five rising ticks queued together: one batch
+        service.offer_tick(PriceTick(BTC, REF + i * SCALE, clock() + i))
+    marks = await service.read(lambda e: e.positions[oid].trailing_mark)
+    moved = [codec.decode_event(r.type, r.payload) async for r in store.read_journal(seq)]
+    assert len(moved) == 1 and isinstance(moved[0], TrailingStopMoved)
+    assert moved[0].mark == marks == (REF + 5 * SCALE) * 19990 // 20000  # the last bid
+    await service.stop()
+
+
+async def test_random_run_snapshot_replay_and_audit(store: Store) -> None:
+    clock = Clock()
+    service = await started(store, clock, snapshot_interval_s=0.5)
+    rng = random.Random(7)
+    users = [f"u{i}" for i in range(8)]
+    for u in users:
+        await service.submit(OpenAccount(u, clock()))
+    price = REF
+    for step in range(400):
+        clock.now += 100
+        price += rng.randint(-300, 300) * SCALE
+        service.offer_tick(PriceTick(BTC, price, clock()))
+        user = rng.choice(users)
+        if rng.random() < 0.5:
+            await service.submit(
+                OpenPosition(
+                    user,
+                    BTC,
+                    rng.choice(["LONG", "SHORT"]),
+                    rng.randint(1, 100),
+                    clock(),
+                    margin=rng.randint(1, 50) * SCALE,
+                    trailing_stop=rng.choice([None, 200 * SCALE]),
+                )
+            )
+        else:
+            ids = await service.read(lambda e, u=user: list(e.accounts[u].open_orders))
+            if ids:
+                await service.submit(
+                    ClosePosition(
+                        user, rng.choice(ids), clock(), percent=rng.choice([None, 25, 50])
+                    )
+                )
+        if step % 50 == 0:
+            await service.snapshot()
+    live = await service.read(lambda e: e.export())
+    assert ledger(await service.read(lambda e: e))["conserved"]
+    await service.stop()
+    assert len(await store.snapshots()) >= 2
+    restarted = await started(store, clock)
+    assert await restarted.read(lambda e: e.export()) == live
+    await restarted.stop()
+    report = await audit(store)
+    assert report.ok, report.summary()
+    assert report.snapshots_checked >= 2
+    closed_rows = [r async for r in store.all_closed_orders()]
+    assert report.closed_orders == len(closed_rows) > 0
+
+
+async def test_audit_catches_tampering(store: Store) -> None:
+    clock = Clock()
+    service = await started(store, clock)
+    await service.submit(OpenAccount("alice", clock()))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    out = await service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE))
+    await service.submit(ClosePosition("alice", out.events[0].order_id, clock()))  # type: ignore[union-attr]
+    await service.stop()
+    assert (await audit(store)).ok
+    # a closed order that the journal never produced
+    (row,) = [r async for r in store.all_closed_orders()]
+    forged = replace(row, order_id="999")
+    await store.append_batch([], [forged])
+    report = await audit(store)
+    assert not report.ok
+    assert "999" in report.summary()
