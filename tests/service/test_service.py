@@ -207,3 +207,9 @@ async def test_audit_catches_tampering(store: Store) -> None:
     report = await audit(store)
     assert not report.ok
     assert "999" in report.summary()
+
+
+async def test_replay_of_empty_store_is_fresh(store: Store) -> None:
+    engine, seq = await load_engine(store, EngineSettings())
+    assert seq == 0 and engine.export() == Engine().export()
+    assert (await audit(store)).ok
