@@ -13,6 +13,7 @@ import pytest
 from velox import codec
 from velox.audit import audit
 from velox.engine.commands import ClosePosition, OpenAccount, OpenPosition, PriceTick
+from velox.engine.engine import Engine
 from velox.engine.events import TrailingStopMoved
 from velox.engine.settings import EngineSettings
 from velox.engine.views import ledger
