@@ -1,0 +1,1 @@
+velox/store/schema.sql

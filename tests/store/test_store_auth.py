@@ -1,0 +1,112 @@
+"""Users, magic-link tokens, revoked sessions and meta on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.store.helpers import DUPLICATE_KEY
+from velox.store.base import EmailTakenError, Store
+from velox.store.records import UserRecord
+
+ALICE = UserRecord("u1", "alice@example.com", "$2b$12$hash", "+15550100", 1_700_000_000_000)
+
+
+async def test_create_user_round_trip(store: Store) -> None:
+    await store.create_user(ALICE)
+    assert await store.user_by_id("u1") == ALICE
+    assert await store.user_by_email("alice@example.com") == ALICE
+    assert await store.user_by_email("ALICE@Example.COM") == ALICE
+    assert await store.user_by_email("bob@example.com") is None
+    assert await store.user_by_id("u2") is None
+
+
+async def test_email_is_stored_lower_cased(store: Store) -> None:
+    await store.create_user(UserRecord("u1", "Bob@Example.com", None, None, 5))
+    expected = UserRecord("u1", "bob@example.com", None, None, 5)
+    assert await store.user_by_id("u1") == expected
+    assert await store.user_by_email("bob@example.com") == expected
+
+
+@pytest.mark.parametrize("email", ["alice@example.com", "Alice@EXAMPLE.com"])
+async def test_duplicate_email_raises(store: Store, email: str) -> None:
+    await store.create_user(ALICE)
+    with pytest.raises(EmailTakenError):
+        await store.create_user(UserRecord("u2", email, "other", None, 6))
+    assert await store.user_by_email("alice@example.com") == ALICE
+    assert await store.user_by_id("u2") is None
+
+
+async def test_concurrent_signups_with_one_email_let_exactly_one_in(store: Store) -> None:
+    results = await asyncio.gather(
+        *(
+            store.create_user(UserRecord(f"u{i}", email, None, None, i))
+            for i, email in enumerate(
+                ["carol@example.com", "CAROL@example.com", "Carol@Example.com"]
+            )
+        ),
+        return_exceptions=True,
+    )
+    assert sum(r is None for r in results) == 1
+    assert sum(isinstance(r, EmailTakenError) for r in results) == 2
+    winner = results.index(None)
+    assert await store.user_by_email("carol@example.com") == UserRecord(
+        f"u{winner}", "carol@example.com", None, None, winner
+    )
+
+
+async def test_duplicate_id_is_not_reported_as_a_taken_email(store: Store) -> None:
+    await store.create_user(ALICE)
+    with pytest.raises(DUPLICATE_KEY):
+        await store.create_user(UserRecord("u1", "someone@example.com", None, None, 1))
+    assert await store.user_by_email("someone@example.com") is None
+
+
+async def test_magic_token_is_single_use(store: Store) -> None:
+    await store.save_magic_token("h1", "alice@example.com", expires_at=1000)
+    await store.save_magic_token("h2", "bob@example.com", expires_at=1000)
+    assert await store.consume_magic_token("h1", now_ms=999) == "alice@example.com"
+    assert await store.consume_magic_token("h1", now_ms=999) is None
+    assert await store.consume_magic_token("unknown", now_ms=0) is None
+    assert await store.consume_magic_token("h2", now_ms=0) == "bob@example.com"
+
+
+async def test_expired_magic_token_returns_none_and_is_deleted(store: Store) -> None:
+    await store.save_magic_token("h1", "alice@example.com", expires_at=1000)
+    assert await store.consume_magic_token("h1", now_ms=1000) is None  # expiry is exclusive
+    # Gone, not merely refused: an earlier clock would otherwise still accept it.
+    assert await store.consume_magic_token("h1", now_ms=0) is None
+
+
+async def test_saving_a_token_again_replaces_it(store: Store) -> None:
+    await store.save_magic_token("h1", "alice@example.com", expires_at=10)
+    await store.save_magic_token("h1", "bob@example.com", expires_at=2000)
+    assert await store.consume_magic_token("h1", now_ms=1500) == "bob@example.com"
+
+
+async def test_concurrent_consumers_get_the_token_once(store: Store) -> None:
+    await store.save_magic_token("h1", "alice@example.com", expires_at=1000)
+    results = await asyncio.gather(*(store.consume_magic_token("h1", 1) for _ in range(5)))
+    assert results.count("alice@example.com") == 1
+    assert results.count(None) == 4
+
+
+async def test_revoked_sessions_filter_by_expiry(store: Store) -> None:
+    assert await store.revoked_sessions(0) == set()
+    await store.revoke_session("a", expires_at=100)
+    await store.revoke_session("b", expires_at=200)
+    assert await store.revoked_sessions(99) == {"a", "b"}
+    assert await store.revoked_sessions(100) == {"b"}
+    assert await store.revoked_sessions(200) == set()
+    await store.revoke_session("a", expires_at=300)  # revoking again extends, never fails
+    assert await store.revoked_sessions(250) == {"a"}
+
+
+async def test_meta_get_and_set(store: Store) -> None:
+    assert await store.get_meta("feed") is None
+    await store.set_meta("feed", "binance")
+    await store.set_meta("other", "")
+    await store.set_meta("feed", "sim")
+    assert await store.get_meta("feed") == "sim"
+    assert await store.get_meta("other") == ""

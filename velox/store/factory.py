@@ -1,0 +1,31 @@
+"""Choose a store from a URL, so the rest of Velox only ever sees ``Store``.
+
+``sqlite:///data/velox.db`` is relative to the working directory and ``sqlite:////var/x.db``
+absolute (SQLAlchemy's convention); ``postgresql://`` and ``postgres://`` go to asyncpg as they
+are. The store comes back unopened: ``await store.open()`` connects and applies the schema.
+"""
+
+from __future__ import annotations
+
+from velox.store.base import Store
+from velox.store.postgres import PostgresStore
+from velox.store.sqlite import SqliteStore
+
+_SQLITE_PREFIX = "sqlite:///"
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def open_store_for(url: str) -> Store:
+    """An unopened store for ``url``; ValueError for any other kind of URL."""
+    if url.startswith(_SQLITE_PREFIX):
+        path = url[len(_SQLITE_PREFIX) :]
+        if not path:
+            raise ValueError("no database file in the URL: use sqlite:///path/to/velox.db")
+        return SqliteStore(path)
+    if url.startswith(_POSTGRES_SCHEMES):
+        return PostgresStore(url)
+    # Name only the scheme: the rest of a URL may carry a password.
+    scheme = url.partition(":")[0]
+    raise ValueError(
+        f"unsupported database URL scheme {scheme!r}: use sqlite:///PATH or postgresql://"
+    )

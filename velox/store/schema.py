@@ -1,0 +1,108 @@
+"""The one schema both stores apply, and the few rules about its rows they share.
+
+``schema.sql`` is a single file for both databases so the two can never drift apart; the
+dialect differences are three placeholders replaced here and nowhere else. The file ships
+inside the package and is read through ``importlib.resources`` so an installed Velox finds it
+without knowing where it was installed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from importlib import resources
+from itertools import pairwise
+from typing import Literal
+
+from velox.store.records import CandleRecord, ClosedOrderRecord, JournalRecord, TradeRecord
+
+Dialect = Literal["sqlite", "postgres"]
+
+# Bump when schema.sql changes shape; ``open`` refuses a database written by a newer Velox.
+SCHEMA_VERSION = 1
+SCHEMA_VERSION_KEY = "schema_version"
+
+DIALECTS: dict[Dialect, dict[str, str]] = {
+    "sqlite": {"blob": "BLOB", "money": "TEXT", "seq_key": "INTEGER PRIMARY KEY"},
+    "postgres": {"blob": "BYTEA", "money": "NUMERIC(38, 0)", "seq_key": "BIGINT PRIMARY KEY"},
+}
+
+# closed_orders columns, in ClosedOrderRecord field order, so rows map to records positionally.
+CLOSED_ORDER_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ClosedOrderRecord))
+CLOSED_ORDER_MONEY = frozenset(
+    {"margin", "qty", "open_price", "liquidation_price", "stop_loss", "take_profit",
+     "trailing_stop", "close_price", "pnl", "settlement"}
+)  # fmt: skip
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+class SchemaVersionError(RuntimeError):
+    """The database was written by a newer Velox; opening it could corrupt it."""
+
+
+def schema_sql(dialect: Dialect) -> str:
+    """``schema.sql`` with the dialect's types substituted (an unknown placeholder raises)."""
+    text = resources.files("velox.store").joinpath("schema.sql").read_text(encoding="utf-8")
+    types = DIALECTS[dialect]
+
+    def substitute(match: re.Match[str]) -> str:
+        return types[match.group(1)]
+
+    return _PLACEHOLDER.sub(substitute, text)
+
+
+def checked_version(stored: str | None) -> str:
+    """The version to record after opening a database that recorded ``stored``.
+
+    There is only version 1 so far, so there is nothing to migrate; a newer stored version
+    means an older binary is pointed at newer data, which must stop before writing anything.
+    """
+    if stored is not None and int(stored) > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"database schema version {stored} is newer than this Velox ({SCHEMA_VERSION})"
+        )
+    return str(SCHEMA_VERSION)
+
+
+def check_events(events: Sequence[JournalRecord]) -> None:
+    """Refuse a batch whose seqs do not strictly increase: a caller bug, caught before writing."""
+    if any(a.seq >= b.seq for a, b in pairwise(events)):
+        raise ValueError("journal sequences in a batch must be strictly increasing")
+
+
+def check_keep(keep_snapshots: int) -> None:
+    """Pruning must leave a snapshot: replay after the journal prune starts from one."""
+    if keep_snapshots < 1:
+        raise ValueError("keep_snapshots must be at least 1")
+
+
+def check_limit(limit: int) -> int:
+    """Refuse a negative LIMIT: SQLite reads it as "no limit", PostgreSQL as an error."""
+    if limit < 0:
+        raise ValueError("limit must not be negative")
+    return limit
+
+
+def first_of_each(trades: Iterable[TradeRecord]) -> list[TradeRecord]:
+    """Drop repeats of a (symbol, trade_id) inside one batch; the first wins, as in the table."""
+    seen: set[tuple[str, int]] = set()
+    unique = []
+    for t in trades:
+        if (t.symbol, t.trade_id) not in seen:
+            seen.add((t.symbol, t.trade_id))
+            unique.append(t)
+    return unique
+
+
+def merge_candle(old: CandleRecord, new: CandleRecord) -> CandleRecord:
+    """Fold a later partial candle into an earlier one of the same bucket.
+
+    SQLite applies it in Python (its money is TEXT), PostgreSQL the same rule in SQL
+    (``upsert_candles``); the contract tests hold the two to the same numbers.
+    """
+    return CandleRecord(
+        old.symbol, old.duration, old.time, old.open, max(old.high, new.high),
+        min(old.low, new.low), new.close, old.volume + new.volume,
+    )  # fmt: skip

@@ -1,0 +1,98 @@
+-- Velox database schema, applied at every open (every statement is idempotent).
+--
+-- One file serves SQLite and PostgreSQL. The only dialect differences are three
+-- placeholders, written as a name in braces and substituted in one place
+-- (velox/store/schema.py, DIALECTS):
+--   blob      opaque bytes:  BLOB (SQLite)                | BYTEA (PostgreSQL)
+--   money     exact integer units of 10^-8, which may exceed int64 (SPEC allows 10^23):
+--             TEXT (SQLite: INTEGER is int64 and overflows to a lossy REAL, so the store
+--             writes str(int) and reads int(text); no money column is sorted or compared
+--             in SQL there) | NUMERIC(38, 0) (PostgreSQL: exact, compared in SQL)
+--   seq_key   a journal/snapshot sequence primary key: INTEGER PRIMARY KEY (SQLite: the
+--             rowid itself, no second index) | BIGINT PRIMARY KEY (PostgreSQL)
+-- Timestamps are integer milliseconds since the epoch (BIGINT is int64 in both).
+
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS users (
+    id            TEXT PRIMARY KEY,
+    email         TEXT NOT NULL UNIQUE,  -- stored lower-cased by the store
+    password_hash TEXT,
+    phone         TEXT,
+    created_at    BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS magic_tokens (
+    token_hash TEXT PRIMARY KEY,
+    email      TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS revoked_sessions (
+    jti        TEXT PRIMARY KEY,
+    expires_at BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS journal (
+    seq     {seq_key},
+    ts      BIGINT NOT NULL,
+    type    TEXT NOT NULL,
+    payload {blob} NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS snapshots (
+    seq     {seq_key},
+    ts      BIGINT NOT NULL,
+    payload {blob} NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS closed_orders (
+    order_id          TEXT PRIMARY KEY,
+    parent_order_id   TEXT,
+    user_id           TEXT NOT NULL,
+    asset             TEXT NOT NULL,
+    side              TEXT NOT NULL,
+    leverage          INTEGER NOT NULL,
+    margin            {money} NOT NULL,
+    qty               {money} NOT NULL,
+    open_price        {money} NOT NULL,
+    liquidation_price {money} NOT NULL,
+    stop_loss         {money},
+    take_profit       {money},
+    trailing_stop     {money},
+    close_price       {money} NOT NULL,
+    close_reason      TEXT NOT NULL,
+    pnl               {money} NOT NULL,
+    settlement        {money} NOT NULL,
+    opened_at         BIGINT NOT NULL,
+    closed_at         BIGINT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS closed_orders_by_user
+    ON closed_orders (user_id, closed_at DESC, order_id DESC);
+
+CREATE TABLE IF NOT EXISTS trades (
+    symbol   TEXT NOT NULL,
+    trade_id BIGINT NOT NULL,
+    price    {money} NOT NULL,
+    qty      {money} NOT NULL,
+    ts       BIGINT NOT NULL,
+    PRIMARY KEY (symbol, trade_id)
+);
+
+CREATE INDEX IF NOT EXISTS trades_by_ts ON trades (ts);
+
+CREATE TABLE IF NOT EXISTS candles (
+    symbol   TEXT NOT NULL,
+    duration TEXT NOT NULL,
+    time     BIGINT NOT NULL,
+    open     {money} NOT NULL,
+    high     {money} NOT NULL,
+    low      {money} NOT NULL,
+    close    {money} NOT NULL,
+    volume   {money} NOT NULL,
+    PRIMARY KEY (symbol, duration, time)
+);
