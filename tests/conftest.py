@@ -75,3 +75,13 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         yield url
     finally:
         await drop_pg_schema(url)
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL schema only (for tests that exist to cover PostgreSQL)."""
+    url = await fresh_pg_url()
+    try:
+        yield url
+    finally:
+        await drop_pg_schema(url)
