@@ -111,6 +111,7 @@ class EngineService:
         snapshot_keep: int = 5,
         prune_journal: bool = False,
         clock: Callable[[], int] = wall_clock_ms,
+        max_batch: int = MAX_BATCH,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -118,6 +119,7 @@ class EngineService:
         self.state = EngineState.STARTING
         self.clock = clock
         self.seq = 0
+        self.max_batch = max_batch  # 1 = one commit per command (the benchmark's baseline)
         self._snapshot_interval_ms = int(snapshot_interval_s * 1000)
         self._snapshot_keep = snapshot_keep
         self._prune_journal = prune_journal
@@ -187,7 +189,7 @@ class EngineService:
     async def _run(self) -> None:
         while True:
             items = [await self._queue.get()]
-            while len(items) < MAX_BATCH and not self._queue.empty():
+            while len(items) < self.max_batch and not self._queue.empty():
                 items.append(self._queue.get_nowait())
             stopping = any(item is _STOP for item in items)
             await self._process([i for i in items if not isinstance(i, _Read)])
