@@ -1,0 +1,1 @@
+"""Market data at rest: batched raw trades, OHLCV candles, and the candle query."""

@@ -1,0 +1,218 @@
+"""The trade writer: raw trades to the store in batches, candles from the new ones.
+
+The feed hands every trade tick to ``offer`` on its way to the engine. ``offer`` never
+waits: the engine must not slow down because a disk or a database is slow. The queue is
+bounded (``queue_size``); when it is full the NEWEST trade is dropped for the writer only
+(the engine still got the tick), counted in ``dropped`` and logged at most once per 10 s.
+Dropping the newest keeps what is queued a contiguous, already-ordered history, and a
+candle missing the last trades of a burst heals on the next trade's close.
+
+The task flushes when ``batch_size`` trades are queued (100) or ``flush_interval_s`` after
+the first trade of a batch (1 s), whichever comes first. ``insert_trades`` deduplicates by
+(symbol, trade_id) and returns the new ones; only those reach the candle aggregator, so a
+replayed or reconnected stream never counts a trade twice. Candle deltas are then merged in
+the store, and ``on_candle`` gets each changed FULL candle once per batch (for websocket
+pushes). Raw trades older than ``retention_ms`` (24 h) are pruned every ``prune_interval_s``.
+
+A failing store is retried ``max_attempts`` times with ``retry_delay_s`` between; a batch
+that still fails is dropped and logged (``lost``), so one bad batch cannot wedge the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from velox.feeds.base import FeedTick
+from velox.feeds.ratelog import RateLimitedLog
+from velox.feeds.ws import wall_ms
+from velox.market.candles import BucketKey, CandleAggregator
+from velox.store.base import Store
+from velox.store.records import CandleRecord, TradeRecord
+
+log = logging.getLogger(__name__)
+
+CandleCallback = Callable[[CandleRecord], None]
+DAY_MS = 24 * 3600 * 1000
+
+
+class TradeWriter:
+    def __init__(
+        self,
+        store: Store,
+        aggregator: CandleAggregator | None = None,
+        *,
+        batch_size: int = 100,
+        flush_interval_s: float = 1.0,
+        queue_size: int = 50_000,
+        retention_ms: int = DAY_MS,
+        prune_interval_s: float = 60.0,
+        on_candle: CandleCallback | None = None,
+        max_attempts: int = 5,
+        retry_delay_s: float = 1.0,
+        clock_ms: Callable[[], int] = wall_ms,
+    ) -> None:
+        self.store = store
+        self.aggregator = aggregator or CandleAggregator()
+        self.batch_size = batch_size
+        self.flush_interval_s = flush_interval_s
+        self.retention_ms = retention_ms
+        self.prune_interval_s = prune_interval_s
+        self.on_candle = on_candle
+        self.max_attempts = max_attempts
+        self.retry_delay_s = retry_delay_s
+        self._clock_ms = clock_ms
+        self.queue: asyncio.Queue[TradeRecord] = asyncio.Queue(queue_size)
+        self._pending: list[TradeRecord] = []
+        self._writing: asyncio.Future[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._last_prune: float | None = None
+        self._drop_log = RateLimitedLog(log)
+        self.dropped = self.written = self.duplicates = self.lost = self.batches = 0
+
+    # -- producer side (the feed's sink) ---------------------------------------------------
+    def offer(self, tick: FeedTick) -> bool:
+        """Queue the tick's trade, if it has one; never blocks. False when dropped or none."""
+        if tick.trade_id is None or tick.trade_price is None or tick.trade_qty is None:
+            return False
+        ts = tick.exchange_ms if tick.exchange_ms is not None else tick.received_ms
+        trade = TradeRecord(tick.symbol, tick.trade_id, tick.trade_price, tick.trade_qty, ts)
+        try:
+            self.queue.put_nowait(trade)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            self._drop_log(
+                "trade writer queue full (%d): dropping newest trades, %d dropped so far",
+                self.queue.maxsize, self.dropped,
+            )  # fmt: skip
+            return False
+        return True
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> asyncio.Task[None]:
+        self._task = asyncio.create_task(self.run(), name="trade-writer")
+        return self._task
+
+    async def stop(self) -> None:
+        """Stop the task and write everything still queued (graceful shutdown)."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.wait({self._task})
+            self._task = None
+        if self._writing is not None:
+            await asyncio.wait({self._writing})
+        await self.flush()
+
+    async def run(self) -> None:
+        """Collect and write batches until cancelled. Writes are shielded from cancellation:
+        a batch the store accepted always reaches the candles."""
+        while True:
+            await self._collect()
+            self._writing = asyncio.ensure_future(self._write_batch())
+            await asyncio.shield(self._writing)
+            self._writing = None
+            await self._maybe_prune()
+
+    async def flush(self) -> None:
+        """Write everything queued now, in batches (tests, shutdown, benchmarks)."""
+        self._take_queued(len(self._pending) + self.queue.qsize())
+        while self._pending:
+            await self._write_batch()
+
+    # -- internals -------------------------------------------------------------------------
+    def _take_queued(self, up_to: int) -> None:
+        while len(self._pending) < up_to and not self.queue.empty():
+            self._pending.append(self.queue.get_nowait())
+
+    async def _collect(self) -> None:
+        self._take_queued(self.batch_size)
+        if not self._pending:
+            self._pending.append(await self.queue.get())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.flush_interval_s
+        while len(self._pending) < self.batch_size:
+            self._take_queued(self.batch_size)
+            remaining = deadline - loop.time()
+            if len(self._pending) >= self.batch_size or remaining <= 0:
+                return
+            try:
+                async with asyncio.timeout(remaining):
+                    self._pending.append(await self.queue.get())
+            except TimeoutError:
+                return
+
+    async def _write_batch(self) -> None:
+        """Insert, aggregate, upsert; each stage is done once even when a later one is retried
+        (a retried insert would dedupe the trades away before they reached the candles)."""
+        batch = self._pending[: self.batch_size]
+        new: list[TradeRecord] | None = None
+        changed: dict[BucketKey, CandleRecord] | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                if new is None:
+                    new = await self.store.insert_trades(batch)
+                    self.written += len(new)
+                    self.duplicates += len(batch) - len(new)
+                    self.batches += 1
+                if changed is None:
+                    changed = await self._aggregate(new)
+                await self._upsert_deltas()
+                break
+            except Exception as exc:  # any driver's error: retried, then given up
+                if attempt == self.max_attempts:
+                    self._give_up(batch, new, exc)
+                    break
+                log.warning("trade writer: store failed (%r); retry %d", exc, attempt)
+                await asyncio.sleep(self.retry_delay_s)
+        del self._pending[: len(batch)]
+        if changed and self.on_candle is not None:
+            for candle in changed.values():
+                self.on_candle(candle)
+
+    def _give_up(
+        self, batch: list[TradeRecord], new: list[TradeRecord] | None, exc: Exception
+    ) -> None:
+        if new is None:
+            self.lost += len(batch)
+            log.error("trade writer: dropping %d trades after %d attempts: %r",
+                      len(batch), self.max_attempts, exc)  # fmt: skip
+        else:  # the deltas stay in the aggregator and go out with the next batch
+            log.error("trade writer: candle upsert failing, will retry next batch: %r", exc)
+
+    async def _upsert_deltas(self) -> None:
+        deltas = self.aggregator.take_deltas()
+        try:
+            await self.store.upsert_candles(deltas)
+        except BaseException:
+            self.aggregator.restore()
+            raise
+        self.aggregator.confirm()
+
+    async def _aggregate(self, trades: list[TradeRecord]) -> dict[BucketKey, CandleRecord]:
+        """Seed buckets the store may already hold (all awaits first, so a failure leaves the
+        aggregator untouched), then add the trades."""
+        agg = self.aggregator
+        for key in agg.missing(trades):
+            symbol, duration, time = key
+            rows = await self.store.candles(symbol, duration, time, time, 1)
+            agg.seed(key, rows[0] if rows else None)
+        changed: dict[BucketKey, CandleRecord] = {}
+        for trade in trades:
+            for candle in agg.add(trade):
+                changed[(candle.symbol, candle.duration, candle.time)] = candle
+        return changed
+
+    async def _maybe_prune(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if self._last_prune is not None and now - self._last_prune < self.prune_interval_s:
+            return
+        self._last_prune = now
+        cutoff = self._clock_ms() - self.retention_ms
+        try:
+            removed = await self.store.prune_trades(cutoff)
+        except Exception as exc:  # retried at the next interval
+            log.warning("trade writer: pruning trades failed: %r", exc)
+            return
+        if removed:
+            log.info("trade writer: pruned %d trades older than %d", removed, cutoff)
