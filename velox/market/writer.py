@@ -70,6 +70,7 @@ class TradeWriter:
         self._last_prune: float | None = None
         self._drop_log = RateLimitedLog(log)
         self.dropped = self.written = self.duplicates = self.lost = self.batches = 0
+        self.prunes = self.pruned = 0
 
     # -- producer side (the feed's sink) ---------------------------------------------------
     def offer(self, tick: FeedTick) -> bool:
@@ -214,5 +215,7 @@ class TradeWriter:
         except Exception as exc:  # retried at the next interval
             log.warning("trade writer: pruning trades failed: %r", exc)
             return
+        self.prunes += 1
+        self.pruned += removed
         if removed:
             log.info("trade writer: pruned %d trades older than %d", removed, cutoff)
