@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -93,6 +94,16 @@ def bench_naive(engine: Engine, count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
+def memory_per_position(n: int) -> tuple[float, float]:
+    """MiB held by an engine with n open positions (state + trigger index), and bytes each."""
+    tracemalloc.start()
+    engine = with_positions(n)
+    current, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(engine.positions) == n
+    return current / 2**20, current / n
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -105,9 +116,10 @@ def main() -> None:
         engine = with_positions(n)
         index_rate = bench_index(engine, 50_000)
         naive_rate = bench_naive(engine, max(10, 2_000_000 // n))
-        print(
-            f"{n:>10,} {index_rate:>15,.0f} {naive_rate:>15,.1f} {index_rate / naive_rate:>11,.0f}x"
-        )
+        ratio = index_rate / naive_rate
+        print(f"{n:>10,} {index_rate:>15,.0f} {naive_rate:>15,.1f} {ratio:>11,.0f}x")
+    mib, each = memory_per_position(sizes[-1])
+    print(f"memory with {sizes[-1]:,} open positions: {mib:,.1f} MiB ({each:,.0f} bytes each)")
 
 
 if __name__ == "__main__":
