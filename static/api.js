@@ -1,0 +1,53 @@
+// Thin fetch wrapper for the JSON API: errors become ApiError with the server's code/message.
+
+export class ApiError extends Error {
+  constructor(status, code, message, field = null) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+export async function api(method, path, body = undefined) {
+  const init = {
+    method,
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+  };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (err) {
+    throw new ApiError(0, "NETWORK", "Network error: the server cannot be reached.");
+  }
+  if (response.status === 204) return null;
+  let data = null;
+  const text = await response.text();
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const err = data && data.error ? data.error : {};
+    let message = err.message || `Request failed (${response.status})`;
+    if (response.status === 429) {
+      const retry = response.headers.get("Retry-After");
+      if (retry) message = `${message} Try again in ${retry}s.`;
+    }
+    throw new ApiError(response.status, err.code || `HTTP_${response.status}`, message, err.field || null);
+  }
+  return data;
+}
+
+export const get = (path) => api("GET", path);
+export const post = (path, body) => api("POST", path, body);
+export const patch = (path, body) => api("PATCH", path, body);

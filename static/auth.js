@@ -1,0 +1,127 @@
+// Register, sign-in (password and magic link) forms.
+import { post } from "./api.js";
+
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function showError(form, message) {
+  const el = form.querySelector(".form-error");
+  if (!el) return;
+  el.textContent = message;
+  el.hidden = !message;
+}
+
+function setBusy(form, busy) {
+  const button = form.querySelector("button[type=submit]");
+  if (button) {
+    button.disabled = busy;
+    button.setAttribute("aria-busy", busy ? "true" : "false");
+  }
+}
+
+function markInvalid(form, field) {
+  form.querySelectorAll("input").forEach((input) => {
+    input.setAttribute("aria-invalid", input.name === field ? "true" : "false");
+  });
+  if (field) form.querySelector(`input[name="${field}"]`)?.focus();
+}
+
+function credentials(form) {
+  const email = form.elements.email.value.trim();
+  const password = form.elements.password ? form.elements.password.value : undefined;
+  if (!EMAIL_RE.test(email)) return { error: "Enter a valid email address.", field: "email" };
+  if (password !== undefined && !password) return { error: "Enter your password.", field: "password" };
+  return { email, password };
+}
+
+function nextUrl() {
+  const next = new URLSearchParams(location.search).get("next");
+  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/trade";
+}
+
+function bindCredentialsForm(form, path) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const c = credentials(form);
+    if (c.error) {
+      showError(form, c.error);
+      markInvalid(form, c.field);
+      return;
+    }
+    showError(form, "");
+    setBusy(form, true);
+    try {
+      await post(path, { email: c.email, password: c.password });
+      location.assign(nextUrl());
+    } catch (err) {
+      showError(form, err.message);
+      markInvalid(form, err.field);
+      setBusy(form, false);
+    }
+  });
+}
+
+const register = document.getElementById("register-form");
+if (register) bindCredentialsForm(register, "/api/v1/user/signup");
+
+const signin = document.getElementById("signin-form");
+if (signin) bindCredentialsForm(signin, "/api/v1/user/signin");
+
+const magic = document.getElementById("magic-form");
+if (magic) {
+  magic.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const sent = magic.querySelector(".form-success");
+    sent.hidden = true;
+    const c = credentials(magic);
+    if (c.error) {
+      showError(magic, c.error);
+      markInvalid(magic, c.field);
+      return;
+    }
+    showError(magic, "");
+    setBusy(magic, true);
+    try {
+      await post("/api/v1/user/magic-link", { email: c.email });
+      sent.textContent = `Check your email: if ${c.email} has an account, a sign-in link is on its way.`;
+      sent.hidden = false;
+    } catch (err) {
+      showError(magic, err.message);
+      markInvalid(magic, err.field);
+    } finally {
+      setBusy(magic, false);
+    }
+  });
+}
+
+// Sign-in method tabs (arrow keys move between them, as in the WAI-ARIA tabs pattern).
+const tabs = [...document.querySelectorAll('.auth [role="tab"]')];
+function selectTab(tab) {
+  for (const t of tabs) {
+    const on = t === tab;
+    t.setAttribute("aria-selected", on ? "true" : "false");
+    t.tabIndex = on ? 0 : -1;
+    document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
+  }
+  const url = new URL(location.href);
+  if (tab.id === "tab-magic") url.searchParams.set("tab", "magic");
+  else url.searchParams.delete("tab");
+  history.replaceState(null, "", url);
+}
+tabs.forEach((tab, i) => {
+  tab.tabIndex = tab.getAttribute("aria-selected") === "true" ? 0 : -1;
+  tab.addEventListener("click", () => selectTab(tab));
+  tab.addEventListener("keydown", (e) => {
+    if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+    const next = tabs[(i + (e.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+    selectTab(next);
+    next.focus();
+  });
+});
+
+// The magic-link email prefills from the password tab and vice versa.
+const pwEmail = document.getElementById("signin-email");
+const mlEmail = document.getElementById("magic-email");
+if (pwEmail && mlEmail) {
+  pwEmail.addEventListener("input", () => { mlEmail.value = pwEmail.value; });
+  mlEmail.addEventListener("input", () => { pwEmail.value = mlEmail.value; });
+}

@@ -1,0 +1,110 @@
+"""Server-rendered pages of the browser UI: landing, register, sign in and the trade terminal.
+
+The pages are thin Jinja2 shells; the trade screen itself is plain ES modules under
+``static/`` talking to the JSON API and the websocket. ``setup_pages(app)`` is called by the
+app factory (``velox.web.app.create_app``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from velox.paths import resource_dir
+from velox.web.keys import SESSIONS, SETTINGS
+
+TOKEN_COOKIE = "token"
+
+# Defaults the order form's display-only estimates use when the app does not say otherwise
+# (SPEC section 3: --mmr 0.1, --max-leverage 100).
+DEFAULT_MMR = "0.1"
+DEFAULT_MAX_LEVERAGE = 100
+
+# Pages run only same-origin scripts (configuration travels in data- attributes), connect only
+# to their own origin (API and websocket) and are never framed.
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'"
+)
+
+
+def _signed_in(request: web.Request) -> bool:
+    """Whether the request carries a session the API accepts (a valid, unrevoked JWT in the
+    ``token`` cookie). In an app without the session manager, any ``token`` cookie counts;
+    the trade page's script still asks ``GET /api/v1/user/me`` and falls back to /signin on
+    a 401, so a stale cookie costs one round trip, never a dead page."""
+    token = request.cookies.get(TOKEN_COOKIE)
+    if not token:
+        return False
+    sessions = request.app.get(SESSIONS)
+    if sessions is None:
+        return True
+    return sessions.verify(token, via_cookie=True) is not None
+
+
+def _page_settings(app: web.Application) -> dict[str, Any]:
+    """The trading limits the order form shows its estimates with (from the app's settings)."""
+    settings = app.get(SETTINGS)
+    if settings is None:
+        return {"mmr": DEFAULT_MMR, "max_leverage": DEFAULT_MAX_LEVERAGE}
+    return {"mmr": settings.mmr, "max_leverage": settings.max_leverage}
+
+
+def _render(template: str, request: web.Request, context: dict[str, Any]) -> web.Response:
+    context.setdefault("signed_in", _signed_in(request))
+    response = aiohttp_jinja2.render_template(template, request, context)
+    response.headers["Content-Security-Policy"] = _CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def landing(request: web.Request) -> web.StreamResponse:
+    return _render("landing.html", request, {"page": "landing"})
+
+
+async def register(request: web.Request) -> web.StreamResponse:
+    return _render("register.html", request, {"page": "register"})
+
+
+async def signin(request: web.Request) -> web.StreamResponse:
+    tab = "magic" if request.query.get("tab") == "magic" else "password"
+    invalid_link = request.query.get("error") == "invalid_link"
+    context = {"page": "signin", "tab": tab, "invalid_link": invalid_link}
+    return _render("signin.html", request, context)
+
+
+async def trade(request: web.Request) -> web.StreamResponse:
+    if not _signed_in(request):
+        raise web.HTTPFound(request.app.router["signin_page"].url_for())
+    context: dict[str, Any] = {"page": "trade", **_page_settings(request.app)}
+    return _render("trade.html", request, context)
+
+
+async def _static_revalidate(request: web.Request, response: web.StreamResponse) -> None:
+    """Static files are revalidated (ETag / Last-Modified) so an upgrade is never half-cached:
+    ES modules import each other by plain URL, without a version in the name."""
+    if request.path.startswith("/static/") and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-cache"
+
+
+def setup_pages(app: web.Application) -> None:
+    """Templates, ``/static/`` and the page routes (named ``*_page``) on ``app``."""
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
+        autoescape=jinja2.select_autoescape(["html"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    app.router.add_get("/", landing, name="landing_page")
+    app.router.add_get("/register", register, name="register_page")
+    app.router.add_get("/signin", signin, name="signin_page")
+    app.router.add_get("/trade", trade, name="trade_page")
+    app.router.add_static("/static/", resource_dir("static"), name="static")
+    app.on_response_prepare.append(_static_revalidate)
