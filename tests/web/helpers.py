@@ -1,0 +1,104 @@
+"""A small client for the web tests: sign up, trade, push prices, read the websocket."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from aiohttp import ClientResponse, ClientWebSocketResponse
+from aiohttp.test_utils import TestClient
+
+from velox.engine.commands import PriceTick
+from velox.money import units
+from velox.service import EngineService
+from velox.web.keys import SERVICE
+
+PASSWORD = "correct horse"
+_emails = itertools.count(1)
+
+
+def service_of(client: TestClient[Any, Any]) -> EngineService:
+    return client.app[SERVICE]  # type: ignore[index]
+
+
+async def settle(client: TestClient[Any, Any]) -> None:
+    """Wait until everything offered so far is applied and durable.
+
+    A read is answered at the start of the batch it lands in, so the second read can only be
+    answered after the batch holding any earlier tick has been committed.
+    """
+    service = service_of(client)
+    await service.read(lambda _engine: None)
+    await service.read(lambda _engine: None)
+
+
+async def tick(client: TestClient[Any, Any], asset: str, price: str) -> None:
+    service = service_of(client)
+    service.offer_tick(PriceTick(asset, units(price), service.clock()))
+    await settle(client)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class User:
+    """A signed-up user speaking to the API with a Bearer token (no cookie jar needed)."""
+
+    def __init__(self, client: TestClient[Any, Any], email: str, token: str, user_id: str):
+        self.client = client
+        self.email = email
+        self.token = token
+        self.id = user_id
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.token)
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> ClientResponse:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+    async def json(self, method: str, path: str, status: int, **kwargs: Any) -> Any:
+        response = await self.call(method, path, **kwargs)
+        body = await response.json()
+        assert response.status == status, (response.status, body)
+        return body
+
+    async def open(self, status: int = 201, **order: Any) -> Any:
+        return await self.json("POST", "/api/v1/order/open", status, json=order)
+
+    async def balance(self) -> Any:
+        return await self.json("GET", "/api/v1/order/user/balance", 200)
+
+    async def ws(self) -> ClientWebSocketResponse:
+        ticket = (await self.json("GET", "/api/v1/user/ws-ticket", 200))["ticket"]
+        return await self.client.ws_connect(f"/ws?ticket={ticket}")
+
+
+async def signup(client: TestClient[Any, Any], email: str | None = None) -> User:
+    email = email or f"trader{next(_emails)}@example.com"
+    response = await client.post(
+        "/api/v1/user/signup", json={"email": email, "password": PASSWORD}
+    )
+    body = await response.json()
+    assert response.status == 201, body
+    # The test client keeps cookies: clear them so each User speaks only through its token.
+    client.session.cookie_jar.clear()
+    return User(client, email, body["token"], body["user"]["id"])
+
+
+async def next_of(ws: ClientWebSocketResponse, kind: str, timeout: float = 5.0) -> Any:
+    """The next message of type ``kind``, skipping others (prices flow all the time)."""
+    while True:
+        message = await ws.receive_json(timeout=timeout)
+        if message["type"] == kind:
+            return message
+
+
+def assert_error(body: Any, code: str, field: str | None = None) -> None:
+    assert set(body) == {"error"}, body
+    assert body["error"]["code"] == code, body
+    assert isinstance(body["error"]["message"], str)
+    if field is not None:
+        assert body["error"].get("field") == field, body

@@ -1,0 +1,87 @@
+"""The app factory: ``create_app(settings)`` builds the whole HTTP + websocket server.
+
+Objects without I/O are created here; everything with a lifetime (store, engine service,
+hub, feed, trade writer) is a ``cleanup_ctx`` generator in ``lifecycle.py``. Tests inject a
+store and pass ``feed=None`` so they drive prices themselves through ``offer_tick``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from aiohttp import web
+
+from velox.config import Settings
+from velox.feeds.base import Feed
+from velox.mail import Mailer
+from velox.store.base import Store
+from velox.web.jsonio import MAX_BODY
+from velox.web.keys import (
+    AUTH_LIMIT,
+    MAILER,
+    OPTIONS,
+    ORDER_LIMIT,
+    PASSWORDS,
+    SESSIONS,
+    SETTINGS,
+    TICKETS,
+)
+from velox.web.lifecycle import (
+    FROM_SETTINGS,
+    FromSettings,
+    close_websockets,
+    engine_ctx,
+    feed_ctx,
+    store_ctx,
+)
+from velox.web.middleware import error_middleware
+from velox.web.options import WebOptions
+from velox.web.passwords import Passwords
+from velox.web.ratelimit import SlidingLog
+from velox.web.routes import setup_routes
+from velox.web.sessions import SessionManager, load_secret
+from velox.web.tickets import TicketBook
+
+AUTH_WINDOW_S = 60.0  # SPEC section 10: --rate-limit-auth N per sliding 60 s per client IP
+ORDER_WINDOW_S = 1.0  # --rate-limit-orders N per sliding 1 s per user
+
+
+def create_app(
+    settings: Settings,
+    *,
+    feed: Feed | FromSettings | None = FROM_SETTINGS,
+    store: Store | None = None,
+    options: WebOptions | None = None,
+) -> web.Application:
+    """The application. ``feed`` defaults to the one ``settings.feed`` names (``None``: no
+    feed); ``store`` defaults to ``settings.db_url``'s (an injected one must be open)."""
+    options = options or WebOptions()
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware])
+    app[SETTINGS] = settings
+    app[OPTIONS] = options
+    app[PASSWORDS] = Passwords(options.bcrypt_rounds)
+    app[TICKETS] = TicketBook(options.ticket_ttl_s)
+    app[AUTH_LIMIT] = SlidingLog(settings.rate_limit_auth, AUTH_WINDOW_S)
+    app[ORDER_LIMIT] = SlidingLog(settings.rate_limit_orders, ORDER_WINDOW_S)
+    app[MAILER] = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir)
+    secret = load_secret(settings.jwt_secret, settings.data_dir)
+    app[SESSIONS] = SessionManager(secret, settings.session_ttl)
+
+    app.cleanup_ctx.append(store_ctx(store))
+    app.cleanup_ctx.append(engine_ctx)
+    app.cleanup_ctx.append(feed_ctx(feed))
+    app.on_shutdown.append(close_websockets)
+
+    setup_routes(app, dev=settings.dev)
+    _setup_pages(app)
+    return app
+
+
+def _setup_pages(app: web.Application) -> None:
+    """The browser UI lives in ``velox.web.pages`` (another module's concern); use it if
+    present, so the API also runs alone."""
+    if importlib.util.find_spec("velox.web.pages") is None:
+        return
+    pages = importlib.import_module("velox.web.pages")
+    pages.setup_pages(app)

@@ -1,0 +1,214 @@
+"""``/api/v1/user``: signup, signin, signout, me, magic links, websocket tickets.
+
+Rate limits are checked first, before the body is even read, and always before bcrypt.
+Signup and signin answer ``{"user": {...}, "token": jwt}`` and set the ``token`` cookie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+import uuid
+
+from aiohttp import web
+
+from velox.engine.commands import OpenAccount
+from velox.service import EngineNotReady, EngineService, EngineState
+from velox.store.base import EmailTakenError
+from velox.store.records import UserRecord
+from velox.web import validate
+from velox.web.errors import ApiError, unauthorized
+from velox.web.jsonio import json_object, json_response
+from velox.web.keys import (
+    AUTH_LIMIT,
+    HUB,
+    MAILER,
+    OPTIONS,
+    PASSWORDS,
+    SERVICE,
+    SESSIONS,
+    SETTINGS,
+    STORE,
+    TICKETS,
+)
+from velox.web.security import (
+    clear_session_cookie,
+    client_ip,
+    require_session,
+    session_of,
+    set_session_cookie,
+)
+
+log = logging.getLogger(__name__)
+INVALID_LINK = "/signin?tab=magic&error=invalid_link"
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _user_json(user: UserRecord) -> dict[str, str]:
+    return {"id": user.id, "email": user.email}
+
+
+def _signed_in(request: web.Request, user: UserRecord, status: int) -> web.Response:
+    token, _session = request.app[SESSIONS].issue(user.id)
+    response = json_response({"user": _user_json(user), "token": token}, status=status)
+    set_session_cookie(request, response, token)
+    return response
+
+
+async def _ensure_account(service: EngineService, user_id: str) -> None:
+    """Heal a user whose account deposit never made it (e.g. signup raced a shutdown)."""
+    try:
+        exists = await service.read(lambda engine: user_id in engine.accounts)
+        if not exists:
+            await service.submit(OpenAccount(user_id, service.clock()))
+    except EngineNotReady:
+        pass
+
+
+async def signup(request: web.Request) -> web.Response:
+    app = request.app
+    app[AUTH_LIMIT].check(client_ip(request))
+    data = await json_object(request)
+    validate.reject_unknown(data, ("email", "password", "phone"))
+    email = validate.email(validate.required(data, "email"))
+    password = validate.password(validate.required(data, "password"))
+    phone = validate.phone(data.get("phone"))
+    service, store = app[SERVICE], app[STORE]
+    if service.state is not EngineState.READY:
+        raise EngineNotReady(service.state.value)
+    if await store.user_by_email(email) is not None:
+        raise ApiError("EMAIL_TAKEN", "an account with this email exists", "email")
+    hashed = await app[PASSWORDS].hash(password)
+    user = UserRecord(uuid.uuid4().hex, email, hashed, phone, _now_ms())
+    try:
+        await store.create_user(user)
+    except EmailTakenError:
+        raise ApiError("EMAIL_TAKEN", "an account with this email exists", "email") from None
+    # The initial balance is a journaled deposit, so replay and audit account for it.
+    await service.submit(OpenAccount(user.id, service.clock()))
+    return _signed_in(request, user, 201)
+
+
+async def signin(request: web.Request) -> web.Response:
+    app = request.app
+    app[AUTH_LIMIT].check(client_ip(request))
+    data = await json_object(request)
+    validate.reject_unknown(data, ("email", "password"))
+    email = validate.email(validate.required(data, "email"))
+    password = validate.string(validate.required(data, "password"), "password", max_length=256)
+    user = await app[STORE].user_by_email(email)
+    hashed = user.password_hash if user is not None else None
+    if not await app[PASSWORDS].verify(password, hashed) or user is None:
+        raise ApiError("INVALID_CREDENTIALS", "wrong email or password")
+    await _ensure_account(app[SERVICE], user.id)
+    return _signed_in(request, user, 200)
+
+
+async def signout(request: web.Request) -> web.Response:
+    """Idempotent: revokes the presented session if it is valid, always clears the cookie."""
+    try:
+        session = session_of(request)
+    except ApiError:
+        session = None
+    if session is not None:
+        app = request.app
+        app[SESSIONS].revoke(session, _now_ms())
+        await app[STORE].revoke_session(session.jti, session.expires_at)
+        app[HUB].close_session(session.jti)
+    response = web.Response(status=204)
+    clear_session_cookie(request, response)
+    return response
+
+
+async def me(request: web.Request) -> web.Response:
+    session = require_session(request)
+    user = await request.app[STORE].user_by_id(session.user_id)
+    if user is None:
+        raise unauthorized("the account no longer exists")
+    return json_response({"user": _user_json(user)})
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _base_url(request: web.Request) -> str:
+    """Links point at ``--public-url``; else at the configured listen address. Never at the
+    request's Host header, which a client chooses (that would mail a link to their server)."""
+    settings = request.app[SETTINGS]
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "localhost"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
+async def magic_link(request: web.Request) -> web.Response:
+    """202 for every well-formed email: whether an account exists is never revealed.
+
+    Following the link signs in, creating a password-less account on first use.
+    """
+    app = request.app
+    app[AUTH_LIMIT].check(client_ip(request))
+    data = await json_object(request)
+    validate.reject_unknown(data, ("email",))
+    email = validate.email(validate.required(data, "email"))
+    token = secrets.token_urlsafe(32)
+    expires = _now_ms() + app[OPTIONS].magic_ttl_s * 1000
+    await app[STORE].save_magic_token(_token_hash(token), email, expires)
+    path = app.router["verify"].url_for().with_query(token=token)
+    link = f"{_base_url(request)}{path}"
+    minutes = app[OPTIONS].magic_ttl_s // 60
+    text = (
+        f"Sign in to Velox with this link (valid {minutes} minutes, once):\n\n{link}\n\n"
+        "If you did not ask for it, ignore this message."
+    )
+    try:
+        await app[MAILER].send(email, "Your Velox sign-in link", text)
+    except Exception:  # the answer must not reveal delivery problems per address
+        log.exception("sending a magic link failed")
+    return json_response(
+        {"message": "if the address can receive mail, a link is on its way"}, status=202
+    )
+
+
+async def verify(request: web.Request) -> web.StreamResponse:
+    """Spend a magic link: sign in and go to /trade; a bad link goes back to /signin."""
+    app = request.app
+    token = request.query.get("token", "")
+    if not token or len(token) > 256:
+        return _redirect(INVALID_LINK)
+    store = app[STORE]
+    email = await store.consume_magic_token(_token_hash(token), _now_ms())
+    if email is None:
+        return _redirect(INVALID_LINK)
+    user = await store.user_by_email(email)
+    if user is None:
+        user = UserRecord(uuid.uuid4().hex, email, None, None, _now_ms())
+        try:
+            await store.create_user(user)
+        except EmailTakenError:  # created concurrently: use that account
+            existing = await store.user_by_email(email)
+            if existing is None:
+                raise
+            user = existing
+    await _ensure_account(app[SERVICE], user.id)
+    token_jwt, _session = app[SESSIONS].issue(user.id)
+    response = _redirect("/trade")
+    set_session_cookie(request, response, token_jwt)
+    return response
+
+
+def _redirect(location: str) -> web.Response:
+    return web.Response(status=302, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+async def ws_ticket(request: web.Request) -> web.Response:
+    session = require_session(request)
+    return json_response({"ticket": request.app[TICKETS].issue(session)})

@@ -1,0 +1,91 @@
+"""One websocket client as the hub sees it: a bounded queue drained by its own writer task.
+
+The hub only ever calls ``offer`` (never awaits a socket), so one slow client cannot stall the
+engine's listener or anyone else; when its queue is full the client is dropped instead of
+letting memory grow (SPEC section 8).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from velox.web.sessions import Session
+
+log = logging.getLogger(__name__)
+Send = Callable[[bytes], Awaitable[None]]
+Close = Callable[[int, bytes], Awaitable[object]]
+CLOSE_TIMEOUT_S = 2.0
+SLOW_CONSUMER = 1013  # "try again later": the client fell too far behind
+
+
+class Connection:
+    def __init__(
+        self,
+        send: Send,
+        close: Close,
+        abort: Callable[[], None],
+        session: Session | None,
+        queue_size: int,
+    ) -> None:
+        self.session = session
+        self.channels: set[tuple[str, str]] = set()
+        self.closed = False
+        self._send = send
+        self._close = close
+        self._abort = abort
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=queue_size)
+        self._writer = asyncio.create_task(self._write(), name="ws-writer")
+        self._closer: asyncio.Task[None] | None = None
+
+    @property
+    def user_id(self) -> str | None:
+        return None if self.session is None else self.session.user_id
+
+    def offer(self, message: bytes) -> bool:
+        """Queue a message; False (and nothing queued) when the client is too far behind."""
+        if self.closed:
+            return True
+        try:
+            self._queue.put_nowait(message)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                message = await self._queue.get()
+                await self._send(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the socket went away: the reader side will clean up
+            log.debug("websocket send failed", exc_info=True)
+            self.closed = True
+
+    def drop(self, code: int = SLOW_CONSUMER, reason: bytes = b"too slow") -> None:
+        """Close from the hub's side without waiting: the client may not be reading at all."""
+        if self.closed:
+            return
+        self.closed = True
+        self._writer.cancel()
+        self._closer = asyncio.create_task(self._close_or_abort(code, reason), name="ws-drop")
+
+    async def _close_or_abort(self, code: int, reason: bytes) -> None:
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await self._close(code, reason)
+        except (TimeoutError, Exception):
+            self._abort()
+
+    async def stop(self) -> None:
+        """Called by the socket's handler on the way out: end the writer task."""
+        self.closed = True
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+        if self._closer is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._closer

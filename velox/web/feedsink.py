@@ -1,0 +1,44 @@
+"""Feed ticks -> engine prices (and raw trades -> the candle writer).
+
+The reference price is the last trade price (SPEC section 2). Book-only ticks (bid/ask) set
+it to the mid ``floor((bid + ask) / 2)`` only for a symbol that has never had a trade, so a
+feed without trades still prices the engine, while a trading feed's bookTicker noise does
+not override its trades. The time is the local receive time: staleness is measured from it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from velox.engine.commands import PriceTick
+from velox.feeds.base import FeedTick
+
+
+class TickTarget(Protocol):
+    def offer_tick(self, tick: PriceTick) -> None: ...
+
+
+class TradeTarget(Protocol):
+    def offer(self, tick: FeedTick) -> bool: ...
+
+
+class FeedSink:
+    def __init__(self, engine: TickTarget, trades: TradeTarget | None = None) -> None:
+        self._engine = engine
+        self._trades = trades
+        self._traded: set[str] = set()
+
+    def reference(self, tick: FeedTick) -> int | None:
+        if tick.trade_price is not None:
+            self._traded.add(tick.symbol)
+            return tick.trade_price
+        if tick.symbol in self._traded or tick.bid is None or tick.ask is None:
+            return None
+        return (tick.bid + tick.ask) // 2
+
+    async def __call__(self, tick: FeedTick) -> None:
+        if self._trades is not None:
+            self._trades.offer(tick)
+        price = self.reference(tick)
+        if price is not None and price > 0:
+            self._engine.offer_tick(PriceTick(tick.symbol, price, tick.received_ms))

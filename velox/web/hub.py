@@ -1,0 +1,161 @@
+"""The websocket hub: fans committed engine output out to connected clients (SPEC section 8).
+
+``on_published`` is the EngineService listener. It runs in the service's task right after a
+batch is durable and before the next batch is applied, so the engine it reads equals the
+durable state that batch produced: the figures sent match what any read would show.
+Prices go to everyone; order events and account figures only to their owner's connections
+(every tab); candles only to subscribers of that symbol and duration.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from velox.engine.engine import Engine
+from velox.engine.events import (
+    Event,
+    MarginAdded,
+    PositionOpened,
+    PositionPartiallyClosed,
+    StopsModified,
+    TrailingStopMoved,
+)
+from velox.engine.views import open_positions
+from velox.orders import closed_record_of
+from velox.service import Published
+from velox.store.records import CandleRecord
+from velox.web import render
+from velox.web.connection import Connection
+from velox.web.jsonio import dumps
+
+log = logging.getLogger(__name__)
+GOING_AWAY = 1001
+_UPDATED = (PositionPartiallyClosed, MarginAdded, StopsModified, TrailingStopMoved)
+
+
+class Hub:
+    def __init__(self, engine: Callable[[], Engine]) -> None:
+        self._engine = engine
+        self.connections: set[Connection] = set()
+        self._by_user: dict[str, set[Connection]] = {}
+        self._by_channel: dict[tuple[str, str], set[Connection]] = {}
+        self.last_tick_ms: dict[str, int] = {}  # symbol -> receive time of its last quote
+
+    # -- membership ----------------------------------------------------------------------
+    def attach(self, conn: Connection) -> None:
+        """Register ``conn``: from now on it gets prices and, if signed in, its own events.
+
+        No snapshot is pushed: clients read the current picture over HTTP (assets,
+        balance, orders), so the socket carries only what happens after connecting.
+        """
+        self.connections.add(conn)
+        if conn.user_id is not None:
+            self._by_user.setdefault(conn.user_id, set()).add(conn)
+
+    def detach(self, conn: Connection) -> None:
+        self.connections.discard(conn)
+        if conn.user_id is not None:
+            tabs = self._by_user.get(conn.user_id)
+            if tabs is not None:
+                tabs.discard(conn)
+                if not tabs:
+                    del self._by_user[conn.user_id]
+        for channel in conn.channels:
+            subscribers = self._by_channel.get(channel)
+            if subscribers is not None:
+                subscribers.discard(conn)
+                if not subscribers:
+                    del self._by_channel[channel]
+        conn.channels.clear()
+
+    def subscribe(self, conn: Connection, symbol: str, duration: str) -> None:
+        conn.channels.add((symbol, duration))
+        self._by_channel.setdefault((symbol, duration), set()).add(conn)
+
+    def unsubscribe(self, conn: Connection, symbol: str, duration: str) -> None:
+        conn.channels.discard((symbol, duration))
+        subscribers = self._by_channel.get((symbol, duration))
+        if subscribers is not None:
+            subscribers.discard(conn)
+            if not subscribers:
+                del self._by_channel[(symbol, duration)]
+
+    def close_session(self, jti: str) -> None:
+        """Signout ends the sockets opened with that session too."""
+        for conn in [c for c in self.connections if c.session and c.session.jti == jti]:
+            self.detach(conn)
+            conn.drop(GOING_AWAY, b"signed out")
+
+    def close_all(self) -> None:
+        for conn in list(self.connections):
+            self.detach(conn)
+            conn.drop(GOING_AWAY, b"server shutting down")
+
+    # -- publishing ----------------------------------------------------------------------
+    def send(self, conns: Iterable[Connection], message: dict[str, Any]) -> None:
+        data = dumps(message)
+        for conn in list(conns):
+            self.offer(conn, data)
+
+    def publish_candle(
+        self, symbol: str, duration: str, candle: CandleRecord | dict[str, Any]
+    ) -> None:
+        """For the market code: a candle changed; tell that channel's subscribers."""
+        subscribers = self._by_channel.get((symbol, duration))
+        if not subscribers:
+            return
+        data = render.candle(candle) if isinstance(candle, CandleRecord) else candle
+        self.send(
+            subscribers, {"type": "candle", "symbol": symbol, "duration": duration, "data": data}
+        )
+
+    def on_published(self, published: Published) -> None:
+        for symbol, quote in published.quotes:
+            self.last_tick_ms[symbol] = quote.ts
+        if not self.connections:
+            return
+        engine = self._engine()
+        for symbol, quote in published.quotes:
+            self.send(self.connections, render.price_update(symbol, quote))
+        touched: set[str] = set()
+        for _seq, event in published.events:
+            user_id = event.user_id
+            tabs = self._by_user.get(user_id)
+            if not tabs:
+                continue
+            touched.add(user_id)
+            for message in _order_messages(engine, event):
+                self.send(tabs, message)
+        if published.quotes:
+            assets = {symbol for symbol, _ in published.quotes}
+            for user_id in self._by_user:
+                if user_id not in touched and any(
+                    p.asset in assets for p in open_positions(engine, user_id)
+                ):
+                    touched.add(user_id)
+        for user_id in touched:
+            balance = {"type": "balance", "data": render.account(engine, user_id)}
+            self.send(self._by_user.get(user_id, ()), balance)
+
+    def offer(self, conn: Connection, data: bytes) -> None:
+        if not conn.offer(data):
+            log.info("dropping a websocket client whose queue is full")
+            self.detach(conn)
+            conn.drop()
+
+
+def _order_messages(engine: Engine, event: Event) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    if isinstance(event, PositionOpened):
+        opened = engine.positions.get(event.order_id) or render.position_of(event)
+        messages.append({"type": "order_opened", "data": render.open_order_in(engine, opened)})
+    record = closed_record_of(event)
+    if record is not None:
+        messages.append({"type": "order_closed", "data": render.closed_order(record)})
+    if isinstance(event, _UPDATED):
+        pos = engine.positions.get(event.order_id)
+        if pos is not None:
+            messages.append({"type": "order_updated", "data": render.open_order_in(engine, pos)})
+    return messages

@@ -1,0 +1,91 @@
+"""JSON in and out.
+
+Requests are parsed with the standard library, ``parse_float=Decimal``, so ``0.1`` arrives as
+the exact decimal the client wrote (orjson would hand us a binary float). NaN and Infinity are
+not JSON and are refused, as are duplicate keys (which would make "which value won" a guess).
+Responses are encoded with orjson.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, NoReturn
+
+import orjson
+from aiohttp import web
+
+from velox.web.errors import ApiError, validation
+
+MAX_BODY = 1024 * 1024  # SPEC section 10: 1 MiB
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise _NotJson(f"{name} is not valid JSON")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _NotJson(f"duplicate key {key!r}")
+        data[key] = value
+    return data
+
+
+def loads(raw: bytes) -> Any:
+    """Exact JSON: floats as Decimal; ApiError(INVALID_JSON) for anything not strict JSON."""
+    try:
+        text = raw.decode("utf-8")
+        return json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_no_duplicates,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError, _NotJson and ints over the digit limit.
+        raise ApiError("INVALID_JSON", "the request body is not valid JSON") from exc
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The raw body, refusing more than 1 MiB before reading it when the length is declared."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
+        raise ApiError("BODY_TOO_LARGE", "the request body is larger than 1 MiB")
+    raw = await request.read()  # client_max_size enforces the limit for chunked bodies
+    if len(raw) > MAX_BODY:
+        raise ApiError("BODY_TOO_LARGE", "the request body is larger than 1 MiB")
+    return raw
+
+
+async def json_object(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
+    """The body as a JSON object; with ``optional`` an empty body is ``{}``."""
+    raw = await read_body(request)
+    if optional and not raw.strip():
+        return {}
+    if not raw.strip():
+        raise ApiError("INVALID_JSON", "a JSON body is required")
+    data = loads(raw)
+    if not isinstance(data, dict):
+        raise validation("the request body must be a JSON object")
+    return data
+
+
+def dumps(data: Any) -> bytes:
+    return orjson.dumps(data)
+
+
+def json_response(
+    data: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(data),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )

@@ -1,0 +1,37 @@
+"""Typed ``AppKey``s: every long-lived object the app holds, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from velox.config import Settings
+from velox.feeds.base import Feed
+from velox.mail import Mailer
+from velox.service import EngineService
+from velox.store.base import Store
+from velox.store.records import CandleRecord
+from velox.web.hub import Hub
+from velox.web.options import WebOptions
+from velox.web.passwords import Passwords
+from velox.web.ratelimit import SlidingLog
+from velox.web.sessions import SessionManager
+from velox.web.tickets import TicketBook
+
+# symbol, duration, start, end, limit -> candles oldest first
+CandleQuery = Callable[[str, str, int | None, int | None, int], Awaitable[list[CandleRecord]]]
+
+SETTINGS = web.AppKey("settings", Settings)
+OPTIONS = web.AppKey("options", WebOptions)
+STORE = web.AppKey("store", Store)
+SERVICE = web.AppKey("service", EngineService)
+HUB = web.AppKey("hub", Hub)
+SESSIONS = web.AppKey("sessions", SessionManager)
+PASSWORDS = web.AppKey("passwords", Passwords)
+TICKETS = web.AppKey("tickets", TicketBook)
+AUTH_LIMIT = web.AppKey("auth_limit", SlidingLog)
+ORDER_LIMIT = web.AppKey("order_limit", SlidingLog)
+MAILER = web.AppKey("mailer", Mailer)
+FEED = web.AppKey[Feed | None]("feed")
+CANDLES = web.AppKey[CandleQuery]("candles")

@@ -1,0 +1,156 @@
+"""Long-lived resources as ``cleanup_ctx`` generators: create, store under a key, yield, close.
+
+Order (cleanup runs in reverse): store -> engine service + hub -> feed + trade writer. So on
+shutdown the feed stops first, queued trades are flushed, sockets are closed, the service
+drains and writes its final snapshot, and only then is the store closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from enum import Enum
+
+from aiohttp import web
+
+from velox.feeds.base import Feed
+from velox.market.candles import CandleAggregator
+from velox.market.query import query_candles
+from velox.market.writer import TradeWriter
+from velox.service import EngineService
+from velox.store.base import Store
+from velox.store.factory import open_store_for
+from velox.store.records import CandleRecord
+from velox.web.feedsink import FeedSink
+from velox.web.hub import Hub
+from velox.web.keys import CANDLES, FEED, HUB, OPTIONS, SERVICE, SESSIONS, SETTINGS, STORE
+
+log = logging.getLogger(__name__)
+Ctx = Callable[[web.Application], AsyncIterator[None]]
+
+
+class FromSettings(Enum):
+    """``create_app``'s default feed: the one ``--feed`` names."""
+
+    FROM_SETTINGS = "from settings"
+
+
+FROM_SETTINGS = FromSettings.FROM_SETTINGS
+
+
+def store_ctx(injected: Store | None) -> Ctx:
+    """An injected store is the caller's to open and close; else open ``--db``'s."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        if injected is not None:
+            app[STORE] = injected
+            yield
+            return
+        store = open_store_for(app[SETTINGS].db_url)
+        await store.open()
+        app[STORE] = store
+        try:
+            yield
+        finally:
+            await store.close()
+
+    return ctx
+
+
+async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings, store = app[SETTINGS], app[STORE]
+    now = time.time_ns() // 1_000_000
+    revoked = await store.revoked_sessions(now)
+    app[SESSIONS].load_revoked(revoked, now + settings.session_ttl * 1000)
+    service = EngineService(
+        store,
+        settings.engine_settings(),
+        snapshot_interval_s=settings.snapshot_interval,
+        snapshot_keep=settings.snapshot_keep,
+        prune_journal=settings.prune_journal,
+    )
+    hub = Hub(lambda: service.engine)
+    service.subscribe(hub.on_published)
+    app[SERVICE], app[HUB] = service, hub
+    starting: asyncio.Task[None] | None = None
+    if app[OPTIONS].background_start:
+        starting = asyncio.create_task(service.start(), name="engine-start")
+    else:
+        await service.start()
+    try:
+        yield
+    finally:
+        hub.close_all()
+        if starting is not None:
+            await starting
+        await service.stop()
+
+
+def _make_feed(app: web.Application) -> Feed:
+    from velox.feeds.factory import make_feed
+
+    s = app[SETTINGS]
+    return make_feed(
+        s.feed,
+        binance_url=s.binance_url,
+        backpack_url=s.backpack_url,
+        symbols=s.symbols,
+        seed=s.seed if s.seed is not None else 1,
+        replay_speed=s.replay_speed,
+    )
+
+
+def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
+    """The price feed and, with it, the trade writer that builds the candles."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        store, hub = app[STORE], app[HUB]
+        actual = _make_feed(app) if isinstance(feed, FromSettings) else feed
+        app[FEED] = actual
+        if actual is None:
+            app[CANDLES] = _candle_query(store, None)
+            yield
+            return
+
+        def on_candle(candle: CandleRecord) -> None:
+            hub.publish_candle(candle.symbol, candle.duration, candle)
+
+        retention_ms = int(app[SETTINGS].trade_retention * 1000)
+        writer = TradeWriter(
+            store, CandleAggregator(), retention_ms=retention_ms, on_candle=on_candle
+        )
+        app[CANDLES] = _candle_query(store, writer.aggregator)
+        writer.start()
+        task = asyncio.create_task(actual.run(FeedSink(app[SERVICE], writer)), name="feed")
+        task.add_done_callback(_report_feed_end)
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({task})
+            await writer.stop()
+
+    return ctx
+
+
+def _report_feed_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the price feed stopped", exc_info=task.exception())
+
+
+def _candle_query(store: Store, aggregator: CandleAggregator | None):  # type: ignore[no-untyped-def]
+    async def query(
+        symbol: str, duration: str, start: int | None, end: int | None, limit: int
+    ) -> list[CandleRecord]:
+        return await query_candles(store, aggregator, symbol, duration, start, end, limit)
+
+    return query
+
+
+async def close_websockets(app: web.Application) -> None:
+    """on_shutdown: end every socket so the server does not wait on open handlers."""
+    app[HUB].close_all()

@@ -1,0 +1,60 @@
+"""Operations: ``/healthz``, the admin ledger, the dev outbox and the OpenAPI document."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+from dataclasses import asdict
+
+from aiohttp import web
+from velox.web.openapi import document
+
+from velox.engine.views import ledger
+from velox.service import EngineState
+from velox.web import render
+from velox.web.errors import not_found, unauthorized
+from velox.web.jsonio import json_response
+from velox.web.keys import FEED, HUB, MAILER, SERVICE, SETTINGS
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 only when the engine is READY (load balancers route on it), else 503."""
+    app = request.app
+    state = app[SERVICE].state
+    feed = app[FEED]
+    last: dict[str, int] = dict(getattr(feed, "last_tick_ms", None) or app[HUB].last_tick_ms)
+    now = time.time_ns() // 1_000_000
+    body = {
+        "engine": state.value,
+        "feed": {
+            "name": feed.name if feed is not None else "none",
+            "simulated": bool(feed.simulated) if feed is not None else False,
+            "lastTickAgeMs": {s: max(0, now - ms) for s, ms in sorted(last.items())},
+        },
+    }
+    status = 200 if state is EngineState.READY else 503
+    return json_response(body, status=status, headers={"Cache-Control": "no-store"})
+
+
+async def admin_ledger(request: web.Request) -> web.Response:
+    """The double-entry check; 404 without ``--admin-token`` (no admin surface at all)."""
+    expected = request.app[SETTINGS].admin_token
+    if not expected:
+        raise not_found("no such route")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode("utf-8"), expected.encode("utf-8")
+    ):
+        raise unauthorized("a valid admin token is required")
+    return json_response(render.ledger(await request.app[SERVICE].read(ledger)))
+
+
+async def dev_outbox(request: web.Request) -> web.Response:
+    """Mail that would have been sent (only registered with ``--dev``)."""
+    messages = await asyncio.to_thread(request.app[MAILER].list_outbox)
+    return json_response({"messages": [asdict(m) for m in messages]})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(document(request.app))

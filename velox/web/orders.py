@@ -1,0 +1,157 @@
+"""``/api/v1/order``: thin handlers. Parse, build a command, await the service, render.
+
+Refusals go through ``_refused``: the engine says NOT_FOUND for an order that is not open for
+this user; if it is one of this user's closed orders that becomes 409 ORDER_CLOSED, else it
+stays 404 (another user's order is indistinguishable from no order at all).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from aiohttp import web
+
+from velox.engine.engine import Engine, Outcome
+from velox.engine.errors import Code, Refusal
+from velox.engine.events import PositionClosed, PositionOpened, PositionPartiallyClosed
+from velox.engine.views import open_positions
+from velox.orders import closed_record_of
+from velox.web import render
+from velox.web.errors import ApiError, not_found, refusal_error, validation
+from velox.web.jsonio import json_object, json_response
+from velox.web.keys import OPTIONS, ORDER_LIMIT, SERVICE, STORE
+from velox.web.requests import close_command, margin_command, modify_command, open_command
+from velox.web.security import require_session
+from velox.web.validate import query_int
+
+Json = dict[str, Any]
+MAX_CLOSED_PAGE = 1000
+
+
+def _trading_user(request: web.Request) -> str:
+    """The signed-in user of a state-changing order request, within the order rate limit."""
+    session = require_session(request)
+    request.app[ORDER_LIMIT].check(session.user_id)
+    return session.user_id
+
+
+async def _refused(request: web.Request, user_id: str, refusal: Refusal, order_id: str) -> NoReturn:
+    if refusal.code is Code.NOT_FOUND:
+        record = await request.app[STORE].closed_order(order_id)
+        if record is not None and record.user_id == user_id:
+            raise ApiError("ORDER_CLOSED", "this order is already closed")
+        raise not_found("no such order")
+    raise refusal_error(refusal)
+
+
+async def _submit(request: web.Request, command: Any, user_id: str, order_id: str) -> Outcome:
+    outcome = await request.app[SERVICE].submit(command)
+    if outcome.refusal is not None:
+        await _refused(request, user_id, outcome.refusal, order_id)
+    return outcome
+
+
+async def current_order(request: web.Request, user_id: str, order_id: str) -> Json | None:
+    """The order as it is durably now: open from the engine, else closed from the store."""
+
+    def view(engine: Engine) -> Json | None:
+        pos = engine.positions.get(order_id)
+        if pos is None or pos.user_id != user_id:
+            return None
+        return render.open_order_in(engine, pos)
+
+    order = await request.app[SERVICE].read(view)
+    if order is not None:
+        return order
+    record = await request.app[STORE].closed_order(order_id)
+    if record is None or record.user_id != user_id:
+        return None
+    return render.closed_order(record)
+
+
+async def open_order(request: web.Request) -> web.Response:
+    user_id = _trading_user(request)
+    data = await json_object(request)
+    service = request.app[SERVICE]
+    command = open_command(data, service.settings, user_id, service.clock())
+    outcome = await _submit(request, command, user_id, "")
+    (event,) = outcome.events
+    assert isinstance(event, PositionOpened)
+    order = await current_order(request, user_id, event.order_id)
+    if order is None:  # pragma: no cover - open, or closed and stored: never neither
+        order = render.open_order(render.position_of(event), 0)
+    return json_response(order, status=201)
+
+
+async def close_order(request: web.Request) -> web.Response:
+    user_id = _trading_user(request)
+    order_id = request.match_info["orderId"]
+    data = await json_object(request, optional=True)
+    command = close_command(data, user_id, order_id, request.app[SERVICE].clock())
+    outcome = await _submit(request, command, user_id, order_id)
+    (event,) = outcome.events
+    record = closed_record_of(event)
+    assert record is not None
+    if isinstance(event, PositionClosed):
+        return json_response(render.closed_order(record))
+    assert isinstance(event, PositionPartiallyClosed)
+    remaining = await current_order(request, user_id, order_id)
+    return json_response({"order": remaining, "closed": render.closed_order(record)})
+
+
+async def add_margin(request: web.Request) -> web.Response:
+    user_id = _trading_user(request)
+    order_id = request.match_info["orderId"]
+    data = await json_object(request)
+    command = margin_command(data, user_id, order_id, request.app[SERVICE].clock())
+    await _submit(request, command, user_id, order_id)
+    return json_response(await current_order(request, user_id, order_id))
+
+
+async def modify_order(request: web.Request) -> web.Response:
+    user_id = _trading_user(request)
+    order_id = request.match_info["orderId"]
+    data = await json_object(request)
+    command = modify_command(data, user_id, order_id, request.app[SERVICE].clock())
+    await _submit(request, command, user_id, order_id)
+    return json_response(await current_order(request, user_id, order_id))
+
+
+async def get_order(request: web.Request) -> web.Response:
+    user_id = require_session(request).user_id
+    order = await current_order(request, user_id, request.match_info["orderId"])
+    if order is None:
+        raise not_found("no such order")
+    return json_response(order)
+
+
+async def user_orders(request: web.Request) -> web.Response:
+    """``?status=OPEN`` (default) newest first by openedAt, ``CLOSED`` by closedAt."""
+    user_id = require_session(request).user_id
+    status = request.query.get("status", "OPEN").upper()
+    if status not in ("OPEN", "CLOSED"):
+        raise validation("status must be OPEN or CLOSED", "status")
+    limit = query_int(request.query, "limit", 1, MAX_CLOSED_PAGE)
+    if status == "OPEN":
+
+        def view(engine: Engine) -> list[Json]:
+            positions = sorted(
+                open_positions(engine, user_id),
+                key=lambda p: (p.opened_at, int(p.order_id)),
+                reverse=True,
+            )
+            return [render.open_order_in(engine, p) for p in positions]
+
+        orders = await request.app[SERVICE].read(view)
+        if limit is not None:
+            orders = orders[:limit]
+    else:
+        page = limit or request.app[OPTIONS].closed_orders_limit
+        records = await request.app[STORE].closed_orders_for_user(user_id, page)
+        orders = [render.closed_order(r) for r in records]
+    return json_response({"orders": orders})
+
+
+async def balance(request: web.Request) -> web.Response:
+    user_id = require_session(request).user_id
+    return json_response(await request.app[SERVICE].read(lambda e: render.account(e, user_id)))

@@ -1,0 +1,64 @@
+"""Sliding-window rate limits (SPEC section 10), exact: a log of timestamps per key.
+
+``SlidingLog(limit, window_s)`` allows at most ``limit`` hits in any window of ``window_s``
+seconds. A fixed-bucket counter would allow twice the limit across a bucket edge; the log
+costs one deque entry per allowed hit, bounded by ``limit`` per key. Refused hits are not
+logged, so a client that keeps hammering is let in again as soon as the window frees a slot.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+
+from velox.web.errors import ApiError
+
+Clock = Callable[[], float]
+
+
+class SlidingLog:
+    def __init__(self, limit: int, window_s: float, clock: Clock = time.monotonic) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._clock = clock
+        self._hits: dict[str, deque[float]] = {}
+        self._sweep_at = 0.0
+
+    def hit(self, key: str) -> float | None:
+        """Record a hit for ``key``; None when allowed, else the seconds until one would be."""
+        if self.limit <= 0:
+            return None
+        now = self._clock()
+        self._sweep(now)
+        log = self._hits.get(key)
+        if log is None:
+            log = self._hits[key] = deque()
+        horizon = now - self.window_s
+        while log and log[0] <= horizon:
+            log.popleft()
+        if len(log) >= self.limit:
+            return log[0] + self.window_s - now
+        log.append(now)
+        return None
+
+    def check(self, key: str) -> None:
+        """``hit`` that raises 429 RATE_LIMITED with Retry-After (whole seconds, at least 1)."""
+        wait = self.hit(key)
+        if wait is not None:
+            retry = max(1, math.ceil(wait))
+            raise ApiError(
+                "RATE_LIMITED",
+                f"too many requests; retry in {retry} s",
+                headers={"Retry-After": str(retry)},
+            )
+
+    def _sweep(self, now: float) -> None:
+        """Forget idle keys now and then, so memory follows active clients only."""
+        if now < self._sweep_at:
+            return
+        self._sweep_at = now + self.window_s
+        horizon = now - self.window_s
+        for key in [k for k, log in self._hits.items() if not log or log[-1] <= horizon]:
+            del self._hits[key]

@@ -1,0 +1,42 @@
+"""Every API route, in one place, each with a name (used by ``url_for`` and the OpenAPI test).
+
+Order ids are digits (the engine numbers orders), so ``/api/v1/order/user/...`` can never be
+taken for an order id, and anything else is a plain 404.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from velox.web import auth, market, ops, orders, ws
+
+ORDER_ID = r"{orderId:\d{1,20}}"
+
+
+def setup_routes(app: web.Application, *, dev: bool) -> None:
+    r = app.router
+    r.add_post("/api/v1/user/signup", auth.signup, name="signup")
+    r.add_post("/api/v1/user/signin", auth.signin, name="signin")
+    r.add_post("/api/v1/user/signout", auth.signout, name="signout")
+    r.add_get("/api/v1/user/me", auth.me, name="me")
+    r.add_post("/api/v1/user/magic-link", auth.magic_link, name="magic_link")
+    r.add_get("/api/v1/user/auth/verify", auth.verify, name="verify")
+    r.add_get("/api/v1/user/ws-ticket", auth.ws_ticket, name="ws_ticket")
+
+    r.add_post("/api/v1/order/open", orders.open_order, name="order_open")
+    r.add_get("/api/v1/order/user/orders", orders.user_orders, name="user_orders")
+    r.add_get("/api/v1/order/user/balance", orders.balance, name="user_balance")
+    r.add_post(f"/api/v1/order/close/{ORDER_ID}", orders.close_order, name="order_close")
+    r.add_post(f"/api/v1/order/{ORDER_ID}/margin", orders.add_margin, name="order_margin")
+    r.add_patch(f"/api/v1/order/{ORDER_ID}", orders.modify_order, name="order_modify")
+    r.add_get(f"/api/v1/order/{ORDER_ID}", orders.get_order, name="order_get")
+
+    r.add_get("/api/v1/assets", market.assets, name="assets")
+    r.add_get("/api/v1/candles", market.candles, name="candles")
+
+    r.add_get("/healthz", ops.healthz, name="healthz")
+    r.add_get("/api/openapi.json", ops.openapi, name="openapi")
+    r.add_get("/api/v1/admin/ledger", ops.admin_ledger, name="admin_ledger")
+    r.add_get("/ws", ws.websocket, name="ws")
+    if dev:
+        r.add_get("/dev/outbox", ops.dev_outbox, name="dev_outbox")

@@ -1,0 +1,103 @@
+"""Sessions: HS256 JWTs (sub, iat, exp, jti) checked without touching the database.
+
+A signed token plus an in-memory set of revoked ``jti``s is all an order request needs to be
+authorised: the set is loaded from the store at start and every signout adds to both. The
+secret comes from settings, else ``<data_dir>/jwt_secret``, else it is generated on first run
+and written there with mode 0600, so restarts keep sessions valid and no default exists.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+
+ALGORITHM = "HS256"
+SECRET_FILE = "jwt_secret"
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user_id: str
+    jti: str
+    expires_at: int  # ms
+    via_cookie: bool = False
+
+
+def load_secret(configured: str | None, data_dir: str | Path) -> str:
+    if configured:
+        return configured
+    path = Path(data_dir) / SECRET_FILE
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        secret = ""
+    if secret:
+        return secret
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its secret
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(secret + "\n")
+    return secret
+
+
+class SessionManager:
+    """Issues and verifies session tokens; remembers revoked ones until they expire."""
+
+    def __init__(self, secret: str, ttl_s: int) -> None:
+        if len(secret) < 16:
+            raise ValueError("the JWT secret must be at least 16 characters")
+        self._secret = secret
+        self.ttl_s = ttl_s
+        self._revoked: dict[str, int] = {}  # jti -> expiry (ms)
+
+    def issue(self, user_id: str, now_s: float | None = None) -> tuple[str, Session]:
+        now = int(time.time() if now_s is None else now_s)
+        jti = uuid.uuid4().hex
+        claims = {"sub": user_id, "iat": now, "exp": now + self.ttl_s, "jti": jti}
+        token = jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        return token, Session(user_id, jti, (now + self.ttl_s) * 1000)
+
+    def verify(self, token: str, *, via_cookie: bool = False) -> Session | None:
+        """The session if ``token`` is ours, unexpired and not revoked; else None."""
+        if not token or len(token) > 4096:
+            return None
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["sub", "iat", "exp", "jti"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        sub, jti, exp = claims.get("sub"), claims.get("jti"), claims.get("exp")
+        if not isinstance(sub, str) or not isinstance(jti, str) or not isinstance(exp, int):
+            return None
+        if jti in self._revoked:
+            return None
+        return Session(sub, jti, exp * 1000, via_cookie)
+
+    def revoke(self, session: Session, now_ms: int) -> None:
+        self._revoked[session.jti] = session.expires_at
+        self._forget_expired(now_ms)
+
+    def load_revoked(self, jtis: set[str], until_ms: int) -> None:
+        """At start: the store's unexpired revocations (their exact expiry is not needed)."""
+        for jti in jtis:
+            self._revoked[jti] = until_ms
+
+    def _forget_expired(self, now_ms: int) -> None:
+        if len(self._revoked) < 1024:
+            return
+        for jti in [j for j, exp in self._revoked.items() if exp <= now_ms]:
+            del self._revoked[jti]

@@ -1,0 +1,50 @@
+"""One-time websocket tickets: ``GET /ws-ticket`` mints one, ``/ws?ticket=`` spends it.
+
+Browsers cannot set headers on a websocket handshake, and a long-lived JWT in a URL ends up
+in proxy logs; a ticket is random, lives 30 s and works once, so a leaked one is worthless.
+Kept in memory: a restart simply makes the client ask for a new one.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from velox.web.sessions import Session
+
+
+@dataclass(frozen=True, slots=True)
+class _Ticket:
+    session: Session
+    expires: float
+
+
+class TicketBook:
+    def __init__(self, ttl_s: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._tickets: dict[str, _Ticket] = {}
+        self._sweep_at = 0.0
+
+    def issue(self, session: Session) -> str:
+        self._forget_expired()
+        ticket = secrets.token_urlsafe(32)
+        self._tickets[ticket] = _Ticket(session, self._clock() + self.ttl_s)
+        return ticket
+
+    def redeem(self, ticket: str) -> Session | None:
+        """The session the ticket was issued for, once; None if unknown, used or expired."""
+        entry = self._tickets.pop(ticket, None)
+        if entry is None or self._clock() >= entry.expires:
+            return None
+        return entry.session
+
+    def _forget_expired(self) -> None:
+        now = self._clock()
+        if now < self._sweep_at:
+            return
+        self._sweep_at = now + self.ttl_s
+        for key in [k for k, t in self._tickets.items() if t.expires <= now]:
+            del self._tickets[key]

@@ -1,0 +1,112 @@
+"""``/ws``: the websocket endpoint (SPEC section 8).
+
+Credentials: ``?ticket=`` (one-time, from ``/api/v1/user/ws-ticket``), else the session
+cookie (or a Bearer header, for scripts). None at all means a public, price-only connection;
+credentials that are presented and invalid are refused with 401 before the upgrade, so a
+client that tried to sign in is never silently downgraded to public.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from velox.market.candles import DURATIONS_MS
+from velox.web.connection import Connection
+from velox.web.errors import unauthorized
+from velox.web.jsonio import dumps
+from velox.web.keys import HUB, OPTIONS, SERVICE, TICKETS
+from velox.web.security import session_of
+from velox.web.sessions import Session
+
+
+def _session(request: web.Request) -> Session | None:
+    ticket = request.query.get("ticket")
+    if ticket is not None:
+        session = request.app[TICKETS].redeem(ticket)
+        if session is None:
+            raise unauthorized("the websocket ticket is unknown, expired or already used")
+        return session
+    return session_of(request)
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    session = _session(request)
+    options = request.app[OPTIONS]
+    ws = web.WebSocketResponse(
+        heartbeat=options.ws_heartbeat_s, max_msg_size=options.ws_max_message
+    )
+    await ws.prepare(request)
+
+    async def send(data: bytes) -> None:
+        await ws.send_frame(data, WSMsgType.TEXT)
+
+    async def close(code: int, message: bytes) -> object:
+        return await ws.close(code=code, message=message)
+
+    def abort() -> None:
+        if request.transport is not None:
+            request.transport.abort()
+
+    conn = Connection(send, close, abort, session, options.ws_queue_size)
+    hub = request.app[HUB]
+    hub.attach(conn)
+    try:
+        async for message in ws:
+            if message.type is WSMsgType.TEXT:
+                _handle(request, conn, message.data)
+            elif message.type is WSMsgType.BINARY:
+                hub.offer(conn, dumps(_error("binary frames are not supported")))
+    finally:
+        hub.detach(conn)
+        await conn.stop()
+        if not ws.closed:
+            with contextlib.suppress(Exception):
+                await ws.close()
+    return ws
+
+
+def _error(message: str) -> dict[str, Any]:
+    return {"type": "error", "error": {"code": "VALIDATION_ERROR", "message": message}}
+
+
+def _handle(request: web.Request, conn: Connection, text: str) -> None:
+    """Client ops: ``ping``, ``subscribe`` / ``unsubscribe`` to ``candles``.
+
+    Subscriptions are not acknowledged (SPEC section 8 defines no such message); a request
+    that cannot be honoured gets ``{"type": "error", ...}``.
+    """
+    hub = request.app[HUB]
+
+    def _reply(conn: Connection, message: dict[str, Any]) -> None:
+        hub.offer(conn, dumps(message))
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        _reply(conn, _error("messages must be JSON"))
+        return
+    if not isinstance(data, dict):
+        _reply(conn, _error("messages must be JSON objects"))
+        return
+    op = data.get("op")
+    if op == "ping":
+        _reply(conn, {"type": "pong"})
+        return
+    if op not in ("subscribe", "unsubscribe"):
+        _reply(conn, _error("op must be ping, subscribe or unsubscribe"))
+        return
+    symbol, duration = data.get("symbol"), data.get("duration")
+    if data.get("channel") != "candles":
+        _reply(conn, _error("channel must be candles"))
+    elif symbol not in request.app[SERVICE].settings.assets:
+        _reply(conn, _error("unknown symbol"))
+    elif not isinstance(duration, str) or duration not in DURATIONS_MS:
+        _reply(conn, _error(f"duration must be one of {', '.join(DURATIONS_MS)}"))
+    elif op == "subscribe":
+        hub.subscribe(conn, str(symbol), duration)
+    else:
+        hub.unsubscribe(conn, str(symbol), duration)
