@@ -47,6 +47,11 @@ class AutoFeed:
         return self._on_sim
 
     @property
+    def source(self) -> str:
+        """Which feed the prices come from right now: "binance" or "sim"."""
+        return self.sim.name if self._on_sim else self.binance.name
+
+    @property
     def connected(self) -> bool:
         return self.sim.connected if self._on_sim else self.binance.connected
 

@@ -38,3 +38,16 @@ class Feed(Protocol):
         """True when the prices are not from a real exchange (UI shows a banner)."""
 
     async def run(self, sink: TickSink) -> None: ...
+
+
+class MonitoredFeed(Feed, Protocol):
+    """A Feed that also reports its health (for /healthz). Every Velox feed satisfies it.
+
+    ``last_tick_ms`` maps a symbol to the local receive time of its last tick; ``connected``
+    is True while the source is up (a websocket open, the simulator or a replay running).
+    """
+
+    last_tick_ms: dict[str, int]
+
+    @property
+    def connected(self) -> bool: ...

@@ -7,33 +7,18 @@ The one place the app turns configuration into a feed. Every feed it returns als
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 from velox.feeds.auto import AutoFeed
 from velox.feeds.backoff import Backoff
 from velox.feeds.backpack import DEFAULT_BACKPACK_URL, BackpackFeed
-from velox.feeds.base import TickSink
+from velox.feeds.base import MonitoredFeed
 from velox.feeds.binance import DEFAULT_BINANCE_URL, BinanceFeed
 from velox.feeds.replay import ReplayFeed
 from velox.feeds.sim import SimFeed
 from velox.feeds.symbols import DEFAULT_SYMBOLS
 
 FEED_SPECS = ("auto", "binance", "backpack", "sim", "replay:PATH")
-
-
-class MonitoredFeed(Protocol):
-    """A ``Feed`` (base.py) that also reports its health. All Velox feeds satisfy it."""
-
-    name: str
-    last_tick_ms: dict[str, int]
-
-    @property
-    def simulated(self) -> bool: ...
-
-    @property
-    def connected(self) -> bool: ...
-
-    async def run(self, sink: TickSink) -> None: ...
+__all__ = ["FEED_SPECS", "MonitoredFeed", "make_feed"]
 
 
 def make_feed(

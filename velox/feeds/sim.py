@@ -61,9 +61,7 @@ class SimStep:
 class SimWalk:
     """The deterministic generator; ``SimFeed`` only adds timing. ``dt_s`` is per-asset step."""
 
-    def __init__(
-        self, symbols: Sequence[str], seed: int, dt_s: Decimal, id_base: int = 0
-    ) -> None:
+    def __init__(self, symbols: Sequence[str], seed: int, dt_s: Decimal, id_base: int = 0) -> None:
         self._rng = random.Random(seed)
         self.assets = {s: SIM_ASSETS.get(s, OTHER_ASSET) for s in symbols}
         self._mid = {s: a.start * _MID_EXTRA for s, a in self.assets.items()}

@@ -35,6 +35,7 @@ from velox.feeds.symbols import DEFAULT_SYMBOLS, SymbolMap
 log = logging.getLogger(__name__)
 
 DAY_S = 24 * 3600.0
+CLOSE_TIMEOUT_S = 2.0
 
 
 def wall_ms() -> int:
@@ -113,7 +114,13 @@ class WebsocketFeed(abc.ABC):
         url = self.url()
         try:
             async with asyncio.timeout(self.connect_timeout_s):
-                ws = await session.ws_connect(url, autoping=True, max_msg_size=1 << 20)
+                ws = await session.ws_connect(
+                    url,
+                    autoping=True,
+                    max_msg_size=1 << 20,
+                    # A dead peer never answers our close frame: do not wait 10 s for it.
+                    timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_TIMEOUT_S),
+                )
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             return f"connect to {url} failed: {exc!r}", False
         try:

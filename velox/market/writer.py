@@ -103,6 +103,7 @@ class TradeWriter:
             self._task = None
         if self._writing is not None:
             await asyncio.wait({self._writing})
+            self._writing = None
         await self.flush()
 
     async def run(self) -> None:
@@ -183,6 +184,9 @@ class TradeWriter:
 
     async def _upsert_deltas(self) -> None:
         deltas = self.aggregator.take_deltas()
+        if not deltas:
+            self.aggregator.confirm()
+            return
         try:
             await self.store.upsert_candles(deltas)
         except BaseException:
