@@ -103,9 +103,11 @@ class WebsocketFeed(abc.ABC):
             while True:
                 reason, immediate = await self._one_connection(session, sink)
                 delay = 0.0 if immediate else self.backoff.next_delay()
-                log.warning(
-                    "%s: disconnected (%s); reconnecting in %.2f s", self.name, reason, delay
-                )
+                log.log(
+                    logging.INFO if immediate else logging.WARNING,
+                    "%s: disconnected (%s); reconnecting in %.2f s",
+                    self.name, reason, delay,
+                )  # fmt: skip
                 await asyncio.sleep(delay)
 
     async def _one_connection(
