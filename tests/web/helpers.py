@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import re
+from email.parser import BytesParser
+from email.policy import default as default_policy
+from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientResponse, ClientWebSocketResponse
@@ -18,7 +22,8 @@ _emails = itertools.count(1)
 
 
 def service_of(client: TestClient[Any, Any]) -> EngineService:
-    return client.app[SERVICE]  # type: ignore[index]
+    service: EngineService = client.app[SERVICE]
+    return service
 
 
 async def settle(client: TestClient[Any, Any]) -> None:
@@ -78,9 +83,7 @@ class User:
 
 async def signup(client: TestClient[Any, Any], email: str | None = None) -> User:
     email = email or f"trader{next(_emails)}@example.com"
-    response = await client.post(
-        "/api/v1/user/signup", json={"email": email, "password": PASSWORD}
-    )
+    response = await client.post("/api/v1/user/signup", json={"email": email, "password": PASSWORD})
     body = await response.json()
     assert response.status == 201, body
     # The test client keeps cookies: clear them so each User speaks only through its token.
@@ -102,3 +105,16 @@ def assert_error(body: Any, code: str, field: str | None = None) -> None:
     assert isinstance(body["error"]["message"], str)
     if field is not None:
         assert body["error"].get("field") == field, body
+
+
+def outbox_link(data_dir: Path) -> str:
+    """The token of the one magic link in the outbox (the file is removed)."""
+    (eml,) = sorted((data_dir / "outbox").glob("*.eml"))
+    assert eml.stat().st_mode & 0o777 == 0o600
+    message = BytesParser(policy=default_policy).parsebytes(eml.read_bytes())
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    match = re.search(r"http\S+/api/v1/user/auth/verify\?token=(\S+)", body.get_content())
+    assert match is not None
+    eml.unlink()
+    return match.group(1)

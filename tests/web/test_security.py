@@ -1,0 +1,198 @@
+"""Rate limits, the CSRF origin check, body limit, error shapes, and nothing secret leaking."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from tests.web.conftest import FAST, MakeClient
+from tests.web.helpers import PASSWORD, assert_error, signup, tick
+from velox.config import Settings
+from velox.web.app import create_app
+from velox.web.keys import PASSWORDS
+from velox.web.passwords import Passwords
+
+BTC: dict[str, Any] = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "10"}
+
+
+async def test_auth_rate_limit_per_ip_across_routes(make_client: MakeClient) -> None:
+    client = await make_client(rate_limit_auth=3)
+    checks = 0
+    passwords: Passwords = client.app[PASSWORDS]
+    original = passwords.verify
+
+    async def counting(password: str, hashed: str | None) -> bool:
+        nonlocal checks
+        checks += 1
+        return await original(password, hashed)
+
+    passwords.verify = counting  # type: ignore[method-assign]
+    wrong = {"email": "x@example.com", "password": "wrong password"}
+    assert (await client.post("/api/v1/user/signin", json=wrong)).status == 401
+    assert (await client.post("/api/v1/user/magic-link", json={"email": "a@b.co"})).status == 202
+    assert (await client.post("/api/v1/user/signup", json={"email": "bad"})).status == 400
+    for path, body in [
+        ("/api/v1/user/signin", wrong),
+        ("/api/v1/user/signup", {"email": "y@example.com", "password": PASSWORD}),
+        ("/api/v1/user/magic-link", {"email": "y@example.com"}),
+    ]:
+        response = await client.post(path, json=body)
+        assert response.status == 429, path
+        assert_error(await response.json(), "RATE_LIMITED")
+        retry = response.headers["Retry-After"]
+        assert retry.isdigit() and 1 <= int(retry) <= 60
+    assert checks == 1  # refused before any bcrypt
+
+
+async def test_order_rate_limit_per_user(make_client: MakeClient) -> None:
+    client = await make_client(rate_limit_orders=2)
+    alice, bob = await signup(client), await signup(client)
+    await tick(client, "BTCUSDT", "100000")
+    await alice.open(**BTC)
+    await alice.open(**BTC)
+    response = await alice.call("POST", "/api/v1/order/open", json=BTC)
+    assert response.status == 429
+    assert int(response.headers["Retry-After"]) >= 1
+    assert_error(await response.json(), "RATE_LIMITED")
+    # refused even for a malformed body or someone else's order: checked first
+    assert (await alice.call("PATCH", "/api/v1/order/1", json={})).status == 429
+    assert (await alice.call("POST", "/api/v1/order/close/1")).status == 429
+    assert (await alice.call("GET", "/api/v1/order/user/balance")).status == 200  # reads free
+    await bob.open(**BTC)  # per user
+
+
+async def test_zero_turns_limits_off(make_client: MakeClient) -> None:
+    client = await make_client(rate_limit_auth=0, rate_limit_orders=0)
+    for _ in range(30):
+        response = await client.post("/api/v1/user/magic-link", json={"email": "a@b.co"})
+        assert response.status == 202
+
+
+async def test_cross_origin_cookie_requests_are_forbidden(client: TestClient[Any, Any]) -> None:
+    user = await signup(client)
+    await tick(client, "BTCUSDT", "100000")
+    cookie = {"Cookie": f"token={user.token}"}
+    host = f"http://{client.host}:{client.port}"
+    evil = [
+        {"Origin": "https://evil.example"},
+        {"Referer": "https://evil.example/x"},
+        {"Origin": "null"},
+        {"Origin": f"http://{client.host}:1"},
+    ]
+    for headers in evil:
+        response = await client.post("/api/v1/order/open", json=BTC, headers={**cookie, **headers})
+        assert response.status == 403, headers
+        assert_error(await response.json(), "FORBIDDEN")
+    signout = await client.post(
+        "/api/v1/user/signout", headers={**cookie, "Origin": "https://evil.example"}
+    )
+    assert signout.status == 403
+    same = await client.post("/api/v1/order/open", json=BTC, headers={**cookie, "Origin": host})
+    assert same.status == 201
+    referer = await client.post(
+        "/api/v1/order/open", json=BTC, headers={**cookie, "Referer": f"{host}/trade"}
+    )
+    assert referer.status == 201
+    no_origin = await client.post("/api/v1/order/open", json=BTC, headers=cookie)
+    assert no_origin.status == 201  # not a browser: SameSite already guards browsers
+    bearer = await user.call(
+        "POST", "/api/v1/order/open", json=BTC, headers={"Origin": "https://evil.example"}
+    )
+    assert bearer.status == 201  # Bearer cannot be sent cross-origin without CORS
+    read = await client.get(
+        "/api/v1/order/user/balance", headers={**cookie, "Origin": "https://evil.example"}
+    )
+    assert read.status == 200
+
+
+async def test_public_url_host_is_same_origin(make_client: MakeClient) -> None:
+    client = await make_client(public_url="https://velox.example")
+    user = await signup(client)
+    await tick(client, "BTCUSDT", "100000")
+    headers = {"Cookie": f"token={user.token}", "Origin": "https://velox.example"}
+    response = await client.post("/api/v1/order/open", json=BTC, headers=headers)
+    assert response.status == 201
+
+
+async def test_body_limit(client: TestClient[Any, Any]) -> None:
+    user = await signup(client)
+    big = b'{"email": "' + b"a" * (1024 * 1024) + b'"}'
+    declared = await client.post("/api/v1/user/signup", data=io.BytesIO(big))
+    assert declared.status == 413
+    assert_error(await declared.json(), "BODY_TOO_LARGE")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(17):
+            yield b" " * 65536
+
+    chunked = await user.call("POST", "/api/v1/order/open", data=chunks())
+    assert chunked.status == 413
+    assert_error(await chunked.json(), "BODY_TOO_LARGE")
+    exact = io.BytesIO(b" " * (1024 * 1024 - 2) + b"{}")
+    at_limit = await client.post("/api/v1/user/signin", data=exact)
+    assert at_limit.status == 400  # read and parsed: fields missing
+
+
+async def test_unknown_route_and_wrong_method(client: TestClient[Any, Any]) -> None:
+    missing = await client.get("/api/v1/nothing")
+    assert missing.status == 404
+    assert_error(await missing.json(), "NOT_FOUND")
+    wrong = await client.get("/api/v1/order/open")
+    assert wrong.status == 405
+    assert_error(await wrong.json(), "METHOD_NOT_ALLOWED")
+    assert "POST" in wrong.headers["Allow"]
+    assert (await client.delete("/api/v1/user/me")).status == 405
+
+
+async def boom(request: web.Request) -> web.Response:
+    raise RuntimeError("database password is hunter2")
+
+
+async def test_unexpected_errors_are_500_with_a_request_id(
+    aiohttp_client: Any, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(settings, feed=None, options=FAST)
+    app.router.add_get("/boom", boom)
+    client = await aiohttp_client(app)
+    with caplog.at_level(logging.ERROR):
+        response = await client.get("/boom?token=abc")
+    assert response.status == 500
+    body = await response.json()
+    request_id = body["error"]["requestId"]
+    assert body == {
+        "error": {"code": "INTERNAL", "message": body["error"]["message"], "requestId": request_id}
+    }
+    assert "hunter2" not in await response.text()
+    assert request_id in caplog.text
+    assert "token=abc" not in caplog.text
+
+
+async def test_no_secret_in_logs_or_responses(
+    client: TestClient[Any, Any], caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    response = await client.post(
+        "/api/v1/user/signup", json={"email": "quiet@example.com", "password": PASSWORD}
+    )
+    body = await response.text()
+    assert PASSWORD not in body and "$2b$" not in body
+    token = (await response.json())["token"]
+    await client.post("/api/v1/user/signin", json={"email": "quiet@example.com", "password": "no"})
+    await client.post("/api/v1/user/magic-link", json={"email": "quiet@example.com"})
+    ticket = await client.get("/api/v1/user/ws-ticket")
+    secret = (tmp_path / "jwt_secret").read_text().strip()
+    assert (tmp_path / "jwt_secret").stat().st_mode & 0o777 == 0o600
+    # aiosqlite's own DEBUG log echoes SQL parameters; the CLI logs at INFO (see report).
+    ours = "\n".join(
+        record.getMessage() for record in caplog.records if not record.name.startswith("aiosqlite")
+    )
+    assert "magic-link" in ours  # the access log was captured
+    for value in (PASSWORD, token, (await ticket.json())["ticket"], secret, "$2b$"):
+        assert value not in ours

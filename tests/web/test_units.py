@@ -1,0 +1,188 @@
+"""The web layer's pure pieces: rate log, tickets, secrets, sessions, feed sink, JSON, mail."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from velox.engine.commands import PriceTick
+from velox.feeds.base import FeedTick
+from velox.mail import Mailer
+from velox.web.errors import ApiError
+from velox.web.feedsink import FeedSink
+from velox.web.jsonio import loads
+from velox.web.ratelimit import SlidingLog
+from velox.web.sessions import SessionManager, load_secret
+from velox.web.tickets import TicketBook
+from velox.web.validate import email, money
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_sliding_log_is_exact() -> None:
+    clock = Clock()
+    log = SlidingLog(3, 60.0, clock)
+    for _ in range(3):
+        assert log.hit("ip") is None
+        clock.now += 10.0
+    clock.now += 29.5  # 59.5 s after the first hit
+    assert log.hit("ip") == pytest.approx(0.5)  # the first hit leaves the window in 0.5 s
+    assert log.hit("other") is None
+    clock.now += 0.5
+    assert log.hit("ip") is None  # exactly one slot freed
+    assert log.hit("ip") == pytest.approx(10.0)  # the next slot frees with the second hit
+    clock.now += 9.2
+    with pytest.raises(ApiError) as info:
+        log.check("ip")
+    assert info.value.status == 429 and info.value.headers["Retry-After"] == "1"
+    assert SlidingLog(0, 1.0, clock).hit("x") is None  # 0 disables
+
+
+def test_tickets_once_and_within_ttl() -> None:
+    clock = Clock()
+    book = TicketBook(30.0, clock)
+    session = SessionManager("x" * 32, 60).issue("u1")[1]
+    ticket = book.issue(session)
+    assert book.redeem(ticket) == session
+    assert book.redeem(ticket) is None
+    late = book.issue(session)
+    clock.now += 30.0
+    assert book.redeem(late) is None
+    assert book.redeem("unknown") is None
+
+
+def test_secret_is_generated_once_with_mode_0600(tmp_path: Path) -> None:
+    first = load_secret(None, tmp_path / "data")
+    path = tmp_path / "data" / "jwt_secret"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert len(first) >= 48
+    assert load_secret(None, tmp_path / "data") == first
+    assert load_secret("configured-secret-value", tmp_path / "data") == "configured-secret-value"
+    assert load_secret(None, tmp_path / "other") != first
+
+
+def test_sessions_verify_and_revoke() -> None:
+    manager = SessionManager("k" * 40, 3600)
+    token, session = manager.issue("user-1")
+    assert manager.verify(token) == session
+    assert manager.verify(token, via_cookie=True) is not None
+    manager.revoke(session, 0)
+    assert manager.verify(token) is None
+    other = SessionManager("z" * 40, 3600)
+    assert other.verify(manager.issue("user-1")[0]) is None
+    old, _ = manager.issue("user-1", now_s=1_000_000)
+    assert manager.verify(old) is None  # expired long ago
+    with pytest.raises(ValueError):
+        SessionManager("short", 60)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.ticks: list[PriceTick] = []
+        self.trades: list[FeedTick] = []
+
+    def offer_tick(self, tick: PriceTick) -> None:
+        self.ticks.append(tick)
+
+    def offer(self, tick: FeedTick) -> bool:
+        self.trades.append(tick)
+        return True
+
+
+async def test_feed_sink_reference_prices() -> None:
+    rec = Recorder()
+    sink = FeedSink(rec, rec)
+    await sink(FeedTick("ETHUSDT", 1, bid=2999, ask=3002))  # no trades yet: the mid, floored
+    await sink(FeedTick("BTCUSDT", 2, trade_price=100, trade_qty=1, trade_id=1))
+    await sink(FeedTick("BTCUSDT", 3, bid=90, ask=95))  # a traded symbol ignores the book
+    await sink(FeedTick("ETHUSDT", 4, bid=0, ask=0))  # nonsense is not a price
+    assert rec.ticks == [PriceTick("ETHUSDT", 3000, 1), PriceTick("BTCUSDT", 100, 2)]
+    assert len(rec.trades) == 4  # the writer decides what is a trade
+
+
+def test_json_loads_is_exact_and_strict() -> None:
+    assert loads(b'{"a": 0.1, "b": 10}') == {"a": Decimal("0.1"), "b": 10}
+    for bad in (
+        b"NaN",
+        b'{"a": Infinity}',
+        b'{"a": -Infinity}',
+        b'{"a":1,"a":2}',
+        b"[" * 100_000,
+        b"1" * 5000,
+        b"\x80",
+        b"{",
+    ):
+        with pytest.raises(ApiError) as info:
+            loads(bad)
+        assert info.value.code == "INVALID_JSON"
+
+
+def test_money_and_email_validators() -> None:
+    assert money(Decimal("0.00000001"), "m") == 1
+    assert money("12.5", "m") == 1_250_000_000
+    for bad in (True, None, 1.5j, "1e5", "0", Decimal("1E+30"), "-1", [1]):
+        with pytest.raises(ApiError) as info:
+            money(bad, "m")
+        assert info.value.field == "m"
+    assert email(" A@Example.ORG ") == "a@example.org"
+    for bad in ("a@b", "@x.com", "a b@x.com", "a@-x.com", "a@x..com", "x" * 70 + "@x.com"):
+        with pytest.raises(ApiError):
+            email(bad)
+
+
+class FakeSmtp:
+    """Just enough SMTP to receive one message."""
+
+    def __init__(self) -> None:
+        self.data = b""
+        self.commands: list[bytes] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 fake ESMTP\r\n")
+        while line := await reader.readline():
+            self.commands.append(line.split(b" ")[0].strip().upper())
+            verb = self.commands[-1]
+            if verb in (b"EHLO", b"HELO"):
+                writer.write(b"250 fake\r\n")
+            elif verb == b"DATA":
+                writer.write(b"354 go on\r\n")
+                await writer.drain()
+                self.data = await reader.readuntil(b"\r\n.\r\n")
+                writer.write(b"250 queued\r\n")
+            elif verb == b"QUIT":
+                writer.write(b"221 bye\r\n")
+                await writer.drain()
+                break
+            else:
+                writer.write(b"250 ok\r\n")
+            await writer.drain()
+        writer.close()
+
+
+async def test_mail_by_smtp(tmp_path: Path) -> None:
+    fake = FakeSmtp()
+    server = await asyncio.start_server(fake.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        mailer = Mailer(f"smtp://127.0.0.1:{port}", "Velox <v@example.com>", tmp_path)
+        await mailer.send("to@example.com", "Hello", "the body")
+    assert b"MAIL" in fake.commands and b"RCPT" in fake.commands
+    assert b"Subject: Hello" in fake.data and b"the body" in fake.data
+    assert not (tmp_path / "outbox").exists()
+
+
+async def test_mail_to_outbox(tmp_path: Path) -> None:
+    mailer = Mailer(None, None, tmp_path)
+    await mailer.send("to@example.com", "Link", "click here")
+    (message,) = mailer.list_outbox()
+    assert (message.to, message.subject) == ("to@example.com", "Link")
+    assert message.body.strip() == "click here"
