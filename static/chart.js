@@ -137,6 +137,7 @@ export class CandleChart {
     }
     if (bars.length) this.applyPrecision(bars[bars.length - 1].close);
     this.series.setData(bars);
+    this.container.dataset.lastClose = candles.length ? String(candles[candles.length - 1].close) : "";
     this.lastTime = bars.length ? bars[bars.length - 1].time : 0;
     this.setCount(bars.length);
     const buffered = this.pending;
@@ -160,6 +161,7 @@ export class CandleChart {
     if (!Number.isFinite(bar.time) || bar.time < this.lastTime) return; // never rewrite history
     if (!this.count) this.applyPrecision(bar.close);
     this.series.update(bar);
+    this.container.dataset.lastClose = String(candle.close);
     if (bar.time > this.lastTime) {
       this.lastTime = bar.time;
       this.setCount(this.count + 1);

@@ -131,7 +131,7 @@ function renderAccount() {
     levelEl.classList.toggle("neg", lv < 150n * SCALE);
     levelEl.classList.toggle("warn", lv >= 150n * SCALE && lv < 300n * SCALE);
   }
-  $("order-free").textContent = fmt(a.freeMargin ?? a.balance);
+  $("order-free").textContent = `${fmt(a.freeMargin ?? a.balance)} USD`;
 }
 
 function setAccount(figures) {
@@ -165,7 +165,7 @@ function renderWatch() {
     tr.tabIndex = 0;
     tr.setAttribute("aria-label", `Show ${symbol} chart`);
     tr.innerHTML = `
-      <th scope="row"><span class="sym">${escapeHtml(baseAsset(symbol))}</span><span class="quote-ccy">/${escapeHtml(symbol.slice(baseAsset(symbol).length))}</span></th>
+      <th scope="row" title="${escapeHtml(symbol)}"><span class="sym">${escapeHtml(baseAsset(symbol))}</span><span class="quote-ccy">${escapeHtml(symbol.slice(baseAsset(symbol).length))}</span></th>
       <td class="num bid" data-testid="asset-bid">—</td>
       <td class="num ask" data-testid="asset-ask">—</td>
       <td class="num chg" data-testid="asset-change">—</td>`;
@@ -201,7 +201,9 @@ function renderQuote(symbol, prevBid = null) {
     askEl.textContent = formatUnits(q.ask, priceDp(q.ask));
     bidEl.dataset.value = unitsToString(q.bid);
     askEl.dataset.value = unitsToString(q.ask);
-    if (prevBid !== null && prevBid !== q.bid) {
+    const now = Date.now();
+    if (prevBid !== null && prevBid !== q.bid && now - (Number(tr.dataset.flashedAt) || 0) > 900) {
+      tr.dataset.flashedAt = String(now); // a busy feed would keep every row lit
       const cls = q.bid > prevBid ? "tick-up" : "tick-down";
       for (const el of [bidEl, askEl]) {
         el.classList.remove("tick-up", "tick-down");
@@ -449,8 +451,7 @@ function buildOpenRow(order) {
   tr.dataset.testid = "open-position-row";
   tr.dataset.orderId = order.orderId;
   tr.innerHTML = `
-    <td data-label="Symbol" class="sym-cell"></td>
-    <td data-label="Side" class="side-cell"></td>
+    <td data-label="Position" class="pos-cell"><span class="sym-cell"></span><span class="side-cell"></span></td>
     <td data-label="Size" class="num" data-testid="position-qty"></td>
     <td data-label="Entry" class="num" data-testid="position-entry"></td>
     <td data-label="Mark" class="num" data-testid="position-mark"></td>
@@ -563,8 +564,7 @@ function renderClosed() {
     const pnl = toUnits(o.pnl);
     const reason = o.closeReason || "";
     tr.innerHTML = `
-      <td data-label="Symbol">${escapeHtml(o.asset)}</td>
-      <td data-label="Side">${sideBadge(o)}</td>
+      <td data-label="Position" class="pos-cell"><span class="sym-cell">${escapeHtml(o.asset)}</span><span class="side-cell">${sideBadge(o)}</span></td>
       <td data-label="Size" class="num">${escapeHtml(fmtQty(o.qty))}</td>
       <td data-label="Entry" class="num">${escapeHtml(fmtPrice(o.openPrice))}</td>
       <td data-label="Close" class="num">${escapeHtml(fmtPrice(o.closePrice))}</td>
@@ -790,10 +790,16 @@ async function loadOpen() {
 }
 
 async function loadClosed() {
+  const wasOpen = new Set(state.open.keys());
   const { orders } = await get("/api/v1/order/user/orders?status=CLOSED");
   state.closed = orders;
-  for (const o of orders) state.announced.add(`closed:${o.orderId}`);
   renderClosed();
+  for (const o of orders) {
+    // A position we showed as open that closed while the socket was down still gets its
+    // toast (a liquidation must not pass unnoticed); older history does not.
+    if (wasOpen.has(o.orderId)) onOrderClosed(o);
+    else state.announced.add(`closed:${o.orderId}`);
+  }
 }
 
 async function loadAssets() {
@@ -825,7 +831,7 @@ async function checkHealth() {
 /** After a (re)connect: anything may have happened meanwhile, so reload the state. */
 async function resync() {
   try {
-    await Promise.all([refreshAccount(), loadOpen(), loadClosed(), checkHealth()]);
+    await Promise.all([refreshAccount(), checkHealth(), loadClosed().then(loadOpen)]);
   } catch (err) {
     apiFailed(err, "Could not refresh");
   }
