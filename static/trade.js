@@ -972,6 +972,8 @@ async function main() {
     onState: onConnState,
     onAuthFailed: signedOut,
     onOpen: () => {
+      const conn = $("conn");
+      conn.dataset.connects = String(Number(conn.dataset.connects || 0) + 1);
       // the first load happens below; later (re)connects resync what may have been missed
       if (connectedOnce) resync();
       connectedOnce = true;

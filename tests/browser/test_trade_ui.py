@@ -426,6 +426,45 @@ async def test_liquidation_toast(server: Server, browser: Any, tmp_path: Path) -
     assert not problems, problems
 
 
+async def test_reconnect_resync(server: Server, browser: Any) -> None:
+    """The server drops the socket and tickets fail for a while: the page shows it, retries
+    with backoff, and on reconnecting catches up with a liquidation it missed meanwhile."""
+    import re
+
+    from playwright.async_api import expect
+
+    from velox.web.keys import HUB
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    conn = page.get_by_test_id("conn-state")
+    await expect(conn).to_have_attribute("data-connects", "1")
+    await fill_order(page, "LONG", "50", 100)
+    await page.get_by_test_id("order-submit").click()
+    row = page.get_by_test_id("open-position-row")
+    await expect(row).to_have_count(1)
+
+    await page.route("**/api/v1/user/ws-ticket", lambda route: route.abort())
+    server.app[HUB].close_all()
+    await expect(conn).to_have_attribute("data-state", re.compile("reconnecting|connecting"))
+    server.feed.set_price("BTCUSDT", "59000")  # liquidates while the page is cut off
+    await asyncio.sleep(1.0)
+    await expect(row).to_have_count(1)  # nothing told the page yet
+    await page.unroute("**/api/v1/user/ws-ticket")
+
+    await expect(conn).to_have_attribute("data-state", "live")
+    await expect(conn).to_have_attribute("data-connects", "2")
+    await expect(page.locator('[data-testid="toast"][data-kind="liquidation"]')).to_be_visible()
+    await expect(row).to_have_count(0)
+    # The candle subscription came back with the new socket.
+    server.feed.set_price("BTCUSDT", "59500")
+    await expect(page.get_by_test_id("chart")).to_have_attribute(
+        "data-last-close", "59500.00000000"
+    )
+    problems = [p for p in problems if "ws-ticket" not in p and "ERR_FAILED" not in p]
+    assert not problems, problems
+
+
 async def test_phone_layout(server: Server, browser: Any, tmp_path: Path) -> None:
     """390 px wide: everything stacks, nothing scrolls sideways, the ticket still works."""
     from playwright.async_api import expect
