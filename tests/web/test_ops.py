@@ -247,3 +247,15 @@ async def test_feed_prices_health_and_candles(aiohttp_client: Any, settings: Set
         assert candle["data"]["high"] == "100010.00000000"
     rows = await (await client.get("/api/v1/candles?asset=BTCUSDT&duration=1s")).json()
     assert rows["candles"][-1]["close"] == "100010.00000000"
+
+
+async def test_default_feed_comes_from_settings(aiohttp_client: Any, settings: Settings) -> None:
+    """``create_app(settings)`` runs the feed ``--feed`` names (here the offline sim)."""
+    client = await aiohttp_client(create_app(settings.with_(feed="sim", seed=7), options=FAST))
+    for _ in range(100):
+        health = await (await client.get("/healthz")).json()
+        if health["feed"]["lastTickAgeMs"]:
+            break
+        await asyncio.sleep(0.05)
+    assert health["feed"]["name"] == "sim" and health["feed"]["simulated"] is True
+    assert health["feed"]["lastTickAgeMs"]

@@ -114,6 +114,10 @@ async def test_cross_origin_cookie_requests_are_forbidden(client: TestClient[Any
 
 async def test_public_url_host_is_same_origin(make_client: MakeClient) -> None:
     client = await make_client(public_url="https://velox.example")
+    signed = await client.post(
+        "/api/v1/user/signup", json={"email": "tls@example.com", "password": PASSWORD}
+    )
+    assert signed.cookies["token"]["secure"]  # TLS ends at the proxy of an https public URL
     user = await signup(client)
     await tick(client, "BTCUSDT", "100000")
     headers = {"Cookie": f"token={user.token}", "Origin": "https://velox.example"}

@@ -210,3 +210,27 @@ async def test_slow_client_is_dropped_without_stalling_others() -> None:
     assert quick in hub.connections and len(received) == 50
     await slow.stop()
     await quick.stop()
+
+
+async def test_cross_origin_cookie_socket_is_forbidden(client: TestClient[Any, Any]) -> None:
+    user = await signup(client)
+    cookie = f"token={user.token}"
+    evil = {"Cookie": cookie, "Origin": "https://evil.example"}
+    assert await _refused(client, "/ws", headers=evil) == 403
+    ours = {"Cookie": cookie, "Origin": f"http://{client.host}:{client.port}"}
+    async with client.ws_connect("/ws", headers=ours) as ws:
+        await ws.send_json({"op": "ping"})
+        await next_of(ws, "pong")
+    async with client.ws_connect("/ws", headers={"Origin": "https://evil.example"}) as public:
+        await public.send_json({"op": "ping"})  # no credentials: public data is fine anywhere
+        await next_of(public, "pong")
+
+
+async def test_shutdown_closes_open_sockets(make_client: MakeClient) -> None:
+    client = await make_client()
+    user = await signup(client)
+    ws = await user.ws()
+    await asyncio.wait_for(client.close(), 5)
+    message = await ws.receive(timeout=5)
+    assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    await ws.close()

@@ -57,6 +57,12 @@ def require_session(request: web.Request) -> Session:
     return session
 
 
+def _secure(request: web.Request) -> bool:
+    """HTTPS here, or behind a TLS-terminating proxy announced by an https ``--public-url``."""
+    public = request.app[SETTINGS].public_url or ""
+    return request.secure or public.lower().startswith("https://")
+
+
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
     response.set_cookie(
         COOKIE,
@@ -65,12 +71,12 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, token
         path="/",
         httponly=True,
         samesite="Lax",
-        secure=request.secure,
+        secure=_secure(request),
     )
 
 
 def clear_session_cookie(request: web.Request, response: web.StreamResponse) -> None:
-    response.del_cookie(COOKIE, path="/", secure=request.secure, httponly=True, samesite="Lax")
+    response.del_cookie(COOKIE, path="/", secure=_secure(request), httponly=True, samesite="Lax")
 
 
 def _netloc(scheme: str, host: str) -> str:
@@ -90,19 +96,23 @@ def _allowed_hosts(request: web.Request) -> set[str]:
     return allowed
 
 
-def check_origin(request: web.Request) -> None:
-    """403 FORBIDDEN for a cookie-authenticated state change from another origin."""
-    if request.method not in UNSAFE_METHODS or COOKIE not in request.cookies:
-        return
-    if "Authorization" in request.headers:
-        return
+def same_origin(request: web.Request) -> bool:
+    """False when Origin (else Referer) names another host; True when neither is sent."""
     source = request.headers.get("Origin") or request.headers.get("Referer")
     if source is None:
-        return
+        return True
     url = urlsplit(source)
-    if (
-        not url.scheme
-        or not url.netloc
-        or _netloc(url.scheme, url.netloc) not in _allowed_hosts(request)
-    ):
+    if not url.scheme or not url.netloc:
+        return False  # "Origin: null" (sandboxed frames, file: pages) is never ours
+    return _netloc(url.scheme, url.netloc) in _allowed_hosts(request)
+
+
+def cookie_only(request: web.Request) -> bool:
+    """The request would authenticate by the session cookie (no Bearer header)."""
+    return COOKIE in request.cookies and "Authorization" not in request.headers
+
+
+def check_origin(request: web.Request) -> None:
+    """403 FORBIDDEN for a cookie-authenticated state change from another origin."""
+    if request.method in UNSAFE_METHODS and cookie_only(request) and not same_origin(request):
         raise ApiError("FORBIDDEN", "cross-origin request refused")

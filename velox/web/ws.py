@@ -16,10 +16,10 @@ from aiohttp import WSMsgType, web
 
 from velox.market.candles import DURATIONS_MS
 from velox.web.connection import Connection
-from velox.web.errors import unauthorized
+from velox.web.errors import ApiError, unauthorized
 from velox.web.jsonio import dumps
 from velox.web.keys import HUB, OPTIONS, SERVICE, TICKETS
-from velox.web.security import session_of
+from velox.web.security import cookie_only, same_origin, session_of
 from velox.web.sessions import Session
 
 
@@ -30,6 +30,10 @@ def _session(request: web.Request) -> Session | None:
         if session is None:
             raise unauthorized("the websocket ticket is unknown, expired or already used")
         return session
+    if cookie_only(request) and not same_origin(request):
+        # Browsers always send Origin on a websocket handshake: a page elsewhere must not
+        # ride the cookie into this user's private stream (cross-site websocket hijacking).
+        raise ApiError("FORBIDDEN", "cross-origin websocket refused")
     return session_of(request)
 
 
