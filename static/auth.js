@@ -82,7 +82,7 @@ if (magic) {
     setBusy(magic, true);
     try {
       await post("/api/v1/user/magic-link", { email: c.email });
-      sent.textContent = `Check your email: if ${c.email} has an account, a sign-in link is on its way.`;
+      sent.textContent = `Check your email: a one-time sign-in link is on its way to ${c.email}.`;
       sent.hidden = false;
     } catch (err) {
       showError(magic, err.message);

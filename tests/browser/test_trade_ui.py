@@ -280,6 +280,24 @@ async def unlabelled(page: Any) -> list[str]:
     return found
 
 
+def candle_channels(server: Server) -> set[tuple[str, str]]:
+    """The (symbol, duration) candle channels someone is subscribed to, per the hub."""
+    from velox.web.keys import HUB
+
+    return {key for key, subs in server.app[HUB]._by_channel.items() if subs}
+
+
+async def wait_for(condition: Any, timeout: float = TIMEOUT_MS / 1000) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def select_asset(page: Any, symbol: str) -> None:
+    await page.locator(f'[data-testid="asset-row"][data-symbol="{symbol}"]').click()
+
+
 async def api_json(page: Any, path: str) -> Any:
     response = await page.request.get(page.url.split("/trade")[0] + path)
     assert response.ok, f"{path}: {response.status}"
@@ -316,6 +334,13 @@ async def test_trade_round_trip(server: Server, browser: Any, tmp_path: Path) ->
     await expect(chart).not_to_have_attribute("data-candles", "0")
     await page.get_by_test_id("tf-1m").click()
     await expect(chart).to_have_attribute("data-duration", "1m")
+    await wait_for(lambda: candle_channels(server) == {("BTCUSDT", "1m")})  # 5m unsubscribed
+    await select_asset(page, "ETHUSDT")
+    await expect(chart).to_have_attribute("data-symbol", "ETHUSDT")
+    await expect(page.get_by_test_id("order-symbol")).to_have_text("ETHUSDT")
+    await wait_for(lambda: candle_channels(server) == {("ETHUSDT", "1m")})
+    await select_asset(page, "BTCUSDT")
+    await expect(chart).to_have_attribute("data-symbol", "BTCUSDT")
 
     # The market watch quotes every asset with the spread of SPEC section 2.
     bid, ask = quote(units(START["BTCUSDT"]))
@@ -567,6 +592,7 @@ async def test_auth_pages(server: Server, browser: Any) -> None:
     await expect(page.get_by_test_id("magic-email")).to_have_value(email)
     await page.get_by_test_id("magic-submit").click()
     await expect(page.get_by_test_id("magic-sent")).to_contain_text("Check your email")
+    await expect(page.get_by_test_id("magic-sent")).to_contain_text(email)
 
     await page.get_by_test_id("tab-password").click()
     await page.get_by_test_id("signin-password").fill(PASSWORD)
