@@ -36,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # aiosqlite logs SQL parameters at DEBUG (password and token hashes): never let it.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.root.level))
     if args.command == "audit":
         return asyncio.run(_audit(settings))
     return _run(settings)
