@@ -8,7 +8,6 @@ import time
 from dataclasses import asdict
 
 from aiohttp import web
-from velox.web.openapi import document
 
 from velox.engine.views import ledger
 from velox.service import EngineState
@@ -16,6 +15,7 @@ from velox.web import render
 from velox.web.errors import not_found, unauthorized
 from velox.web.jsonio import json_response
 from velox.web.keys import FEED, HUB, MAILER, SERVICE, SETTINGS
+from velox.web.openapi import document
 
 
 async def healthz(request: web.Request) -> web.Response:
