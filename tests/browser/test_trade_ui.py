@@ -40,6 +40,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 REPO = Path(__file__).resolve().parents[2]
+CHARTS = REPO / "static" / "vendor" / "lightweight-charts.standalone.production.js"
 PASSWORD = "correct horse battery staple"
 SPREAD = units("0.001")
 MMR = units("0.1")
@@ -174,6 +175,13 @@ class Server:
     app: Any
 
 
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    """Before anything starts: skip without Chromium (fail with CI=true)."""
+    require(os.access(CHROMIUM, os.X_OK), f"Chromium is not installed at {CHROMIUM}")
+    require(CHARTS.is_file(), f"{CHARTS} is missing: run `make charts`")
+
+
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
     app_module = REPO / "velox" / "web" / "app.py"
@@ -208,7 +216,6 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    require(os.access(CHROMIUM, os.X_OK), f"Chromium is not installed at {CHROMIUM}")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
