@@ -27,6 +27,7 @@ class Settings:
     binance_url: str = "wss://stream.binance.com:9443"
     backpack_url: str = "wss://ws.backpack.exchange"
     replay_speed: float = 1.0
+    sim_rate: float = 5.0  # simulated ticks per second per asset
     symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
     initial_balance: str = "1000"
     spread: str = "0.001"
@@ -98,6 +99,7 @@ def _bool(text: str) -> bool:
 _TYPES: dict[str, Any] = {
     "port": int,
     "replay_speed": float,
+    "sim_rate": float,
     "symbols": _symbols,
     "initial_balance": _money,
     "spread": _fraction,

@@ -103,9 +103,14 @@ async def test_feed_sink_reference_prices() -> None:
     sink = FeedSink(rec, rec)
     await sink(FeedTick("ETHUSDT", 1, bid=2999, ask=3002))  # no trades yet: the mid, floored
     await sink(FeedTick("BTCUSDT", 2, trade_price=100, trade_qty=1, trade_id=1))
-    await sink(FeedTick("BTCUSDT", 3, bid=90, ask=95))  # a traded symbol ignores the book
+    # a traded symbol ignores the book's prices, but its tick keeps the last trade fresh
+    await sink(FeedTick("BTCUSDT", 3, bid=90, ask=95))
     await sink(FeedTick("ETHUSDT", 4, bid=0, ask=0))  # nonsense is not a price
-    assert rec.ticks == [PriceTick("ETHUSDT", 3000, 1), PriceTick("BTCUSDT", 100, 2)]
+    assert rec.ticks == [
+        PriceTick("ETHUSDT", 3000, 1),
+        PriceTick("BTCUSDT", 100, 2),
+        PriceTick("BTCUSDT", 100, 3),
+    ]
     assert len(rec.trades) == 4  # the writer decides what is a trade
 
 

@@ -3,7 +3,10 @@
 The reference price is the last trade price (SPEC section 2). Book-only ticks (bid/ask) set
 it to the mid ``floor((bid + ask) / 2)`` only for a symbol that has never had a trade, so a
 feed without trades still prices the engine, while a trading feed's bookTicker noise does
-not override its trades. The time is the local receive time: staleness is measured from it.
+not override its trades. A book tick of a traded symbol still re-sends the last trade price
+with its own receive time: the exchange is alive, so a quiet market (no trade for longer
+than the max price age) must not make the price stale while the book keeps updating.
+The time is the local receive time: staleness is measured from it.
 """
 
 from __future__ import annotations
@@ -26,13 +29,16 @@ class FeedSink:
     def __init__(self, engine: TickTarget, trades: TradeTarget | None = None) -> None:
         self._engine = engine
         self._trades = trades
-        self._traded: set[str] = set()
+        self._last_trade: dict[str, int] = {}
 
     def reference(self, tick: FeedTick) -> int | None:
         if tick.trade_price is not None:
-            self._traded.add(tick.symbol)
+            self._last_trade[tick.symbol] = tick.trade_price
             return tick.trade_price
-        if tick.symbol in self._traded or tick.bid is None or tick.ask is None:
+        last = self._last_trade.get(tick.symbol)
+        if last is not None:
+            return last
+        if tick.bid is None or tick.ask is None:
             return None
         return (tick.bid + tick.ask) // 2
 

@@ -100,6 +100,7 @@ def _make_feed(app: web.Application) -> Feed:
         symbols=s.symbols,
         seed=s.seed if s.seed is not None else 1,
         replay_speed=s.replay_speed,
+        sim_ticks_per_second=s.sim_rate,
     )
 
 
