@@ -2,7 +2,7 @@
 import { ApiError, get, patch, post } from "./api.js";
 import { CandleChart } from "./chart.js";
 import {
-  SCALE, ceilDiv, escapeHtml, floorDiv, fmt, fmtPrice, fmtQty, fmtTime, formatUnits,
+  SCALE, escapeHtml, floorDiv, fmt, fmtPrice, fmtQty, fmtTime, formatUnits,
   isDecimalInput, percent, priceDp, signClass, toUnits, unitsToString,
 } from "./format.js";
 import { toast } from "./toast.js";
@@ -20,7 +20,6 @@ const CLOSED_LIMIT = 200;
 
 const state = {
   mmr: toUnits(terminal.dataset.mmr || "0.1"),
-  maxLeverage: Number(terminal.dataset.maxLeverage || 100),
   symbols: [],
   quotes: new Map(), // symbol -> {bid, ask, ts, seenAt} (BigInt units)
   dayOpen: new Map(), // symbol -> BigInt units (open of today's 1d candle)
