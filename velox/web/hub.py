@@ -32,6 +32,7 @@ from velox.web.jsonio import dumps
 
 log = logging.getLogger(__name__)
 GOING_AWAY = 1001
+BALANCE_INTERVAL_MS = 250
 _UPDATED = (PositionPartiallyClosed, MarginAdded, StopsModified, TrailingStopMoved)
 
 
@@ -42,6 +43,7 @@ class Hub:
         self._by_user: dict[str, set[Connection]] = {}
         self._by_channel: dict[tuple[str, str], set[Connection]] = {}
         self.last_tick_ms: dict[str, int] = {}  # symbol -> receive time of its last quote
+        self._last_price_balances = 0
 
     # -- membership ----------------------------------------------------------------------
     def attach(self, conn: Connection) -> None:
@@ -112,12 +114,16 @@ class Hub:
         )
 
     def on_published(self, published: Published) -> None:
-        for symbol, quote in published.quotes:
+        # One price per symbol per committed batch: when ticks arrive faster than batches
+        # commit, the ones a later tick of the same batch superseded are not worth sending
+        # to every client (they never were a price anyone could trade at in between).
+        latest = dict(published.quotes)
+        for symbol, quote in latest.items():
             self.last_tick_ms[symbol] = quote.ts
         if not self.connections:
             return
         engine = self._engine()
-        for symbol, quote in published.quotes:
+        for symbol, quote in latest.items():
             self.send(self.connections, render.price_update(symbol, quote))
         touched: set[str] = set()
         for _seq, event in published.events:
@@ -128,11 +134,14 @@ class Hub:
             touched.add(user_id)
             for message in _order_messages(engine, event):
                 self.send(tabs, message)
-        if published.quotes:
-            assets = {symbol for symbol, _ in published.quotes}
+        now = max((q.ts for q in latest.values()), default=0)
+        if latest and now - self._last_price_balances >= BALANCE_INTERVAL_MS:
+            # Price-driven account figures at most every BALANCE_INTERVAL_MS; events above
+            # still push the user's figures at once.
+            self._last_price_balances = now
             for user_id in self._by_user:
                 if user_id not in touched and any(
-                    p.asset in assets for p in open_positions(engine, user_id)
+                    p.asset in latest for p in open_positions(engine, user_id)
                 ):
                     touched.add(user_id)
         for user_id in touched:
