@@ -45,6 +45,7 @@ class Settings:
     admin_token: str | None = None
     jwt_secret: str | None = None
     session_ttl: int = 7 * 24 * 3600  # seconds
+    bcrypt_rounds: int = 12  # cost of new password hashes (4..31); lower only for load tests
     smtp_url: str | None = None
     mail_from: str | None = None
     public_url: str | None = None  # base URL used in magic links
@@ -88,6 +89,13 @@ def _fraction(text: str) -> str:
     return text
 
 
+def _rounds(text: str) -> int:
+    value = int(text)
+    if not 4 <= value <= 31:
+        raise argparse.ArgumentTypeError("bcrypt rounds must be 4..31")
+    return value
+
+
 def _symbols(text: str) -> tuple[str, ...]:
     return tuple(s.strip().upper() for s in text.split(",") if s.strip())
 
@@ -114,6 +122,7 @@ _TYPES: dict[str, Any] = {
     "rate_limit_auth": int,
     "rate_limit_orders": int,
     "session_ttl": int,
+    "bcrypt_rounds": _rounds,
     "seed": int,
 }
 _FLAGS_ONLY = {"prune_journal", "dev"}

@@ -56,7 +56,7 @@ def create_app(
 ) -> web.Application:
     """The application. ``feed`` defaults to the one ``settings.feed`` names (``None``: no
     feed); ``store`` defaults to ``settings.db_url``'s (an injected one must be open)."""
-    options = options or WebOptions()
+    options = options or WebOptions(bcrypt_rounds=settings.bcrypt_rounds)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware])
     app[SETTINGS] = settings
     app[OPTIONS] = options

@@ -22,17 +22,20 @@ from velox.engine.events import (
     StopsModified,
     TrailingStopMoved,
 )
+from velox.engine.state import Quote
 from velox.engine.views import open_positions
 from velox.orders import closed_record_of
 from velox.service import Published
 from velox.store.records import CandleRecord
 from velox.web import render
+from velox.web.conflate import PriceConflator
 from velox.web.connection import Connection
 from velox.web.jsonio import dumps
 
 log = logging.getLogger(__name__)
 GOING_AWAY = 1001
 BALANCE_INTERVAL_MS = 250
+PRICE_INTERVAL_S = 0.1  # at most 10 price updates per symbol per second per socket
 _UPDATED = (PositionPartiallyClosed, MarginAdded, StopsModified, TrailingStopMoved)
 
 
@@ -44,6 +47,7 @@ class Hub:
         self._by_channel: dict[tuple[str, str], set[Connection]] = {}
         self.last_tick_ms: dict[str, int] = {}  # symbol -> receive time of its last quote
         self._last_price_balances = 0
+        self._prices = PriceConflator(self._send_price, PRICE_INTERVAL_S)
 
     # -- membership ----------------------------------------------------------------------
     def attach(self, conn: Connection) -> None:
@@ -90,7 +94,11 @@ class Hub:
             self.detach(conn)
             conn.drop(GOING_AWAY, b"signed out")
 
+    def _send_price(self, symbol: str, quote: Quote) -> None:
+        self.send(self.connections, render.price_update(symbol, quote))
+
     def close_all(self) -> None:
+        self._prices.close()
         for conn in list(self.connections):
             self.detach(conn)
             conn.drop(GOING_AWAY, b"server shutting down")
@@ -114,9 +122,8 @@ class Hub:
         )
 
     def on_published(self, published: Published) -> None:
-        # One price per symbol per committed batch: when ticks arrive faster than batches
-        # commit, the ones a later tick of the same batch superseded are not worth sending
-        # to every client (they never were a price anyone could trade at in between).
+        # Prices are conflated (velox/web/conflate.py): the latest per symbol, at most every
+        # PRICE_INTERVAL_S, never a backlog of superseded ones.
         latest = dict(published.quotes)
         for symbol, quote in latest.items():
             self.last_tick_ms[symbol] = quote.ts
@@ -124,7 +131,7 @@ class Hub:
             return
         engine = self._engine()
         for symbol, quote in latest.items():
-            self.send(self.connections, render.price_update(symbol, quote))
+            self._prices.offer(symbol, quote)
         touched: set[str] = set()
         for _seq, event in published.events:
             user_id = event.user_id
