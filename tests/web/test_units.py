@@ -112,6 +112,15 @@ async def test_feed_sink_reference_prices() -> None:
         PriceTick("BTCUSDT", 100, 3),
     ]
     assert len(rec.trades) == 4  # the writer decides what is a trade
+    # a trade from before the last priced one (out of order) keeps the price
+    await sink(FeedTick("SOLUSDT", 5, trade_price=150, trade_id=9, exchange_ms=1000))
+    await sink(FeedTick("SOLUSDT", 6, trade_price=140, trade_id=8, exchange_ms=999))
+    await sink(FeedTick("SOLUSDT", 7, trade_price=151, trade_id=10, exchange_ms=1000))
+    assert rec.ticks[-3:] == [
+        PriceTick("SOLUSDT", 150, 5),
+        PriceTick("SOLUSDT", 150, 6),
+        PriceTick("SOLUSDT", 151, 7),
+    ]
 
 
 def test_json_loads_is_exact_and_strict() -> None:

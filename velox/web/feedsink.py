@@ -6,6 +6,10 @@ feed without trades still prices the engine, while a trading feed's bookTicker n
 not override its trades. A book tick of a traded symbol still re-sends the last trade price
 with its own receive time: the exchange is alive, so a quiet market (no trade for longer
 than the max price age) must not make the price stale while the book keeps updating.
+A trade older (by exchange time) than the last priced one, i.e. delivered out of order,
+does not move the reference price; the trade writer still gets it (it deduplicates by id and
+files late trades into the right candle). Exchange time rather than trade id, because ids
+are per source: the auto feed's simulated ids mean nothing next to Binance's.
 The time is the local receive time: staleness is measured from it.
 """
 
@@ -30,12 +34,18 @@ class FeedSink:
         self._engine = engine
         self._trades = trades
         self._last_trade: dict[str, int] = {}
+        self._last_trade_ms: dict[str, int] = {}
 
     def reference(self, tick: FeedTick) -> int | None:
+        last = self._last_trade.get(tick.symbol)
         if tick.trade_price is not None:
+            if tick.exchange_ms is not None:
+                newest = self._last_trade_ms.get(tick.symbol)
+                if newest is not None and tick.exchange_ms < newest:
+                    return last  # delivered late: keep the price, refresh its time
+                self._last_trade_ms[tick.symbol] = tick.exchange_ms
             self._last_trade[tick.symbol] = tick.trade_price
             return tick.trade_price
-        last = self._last_trade.get(tick.symbol)
         if last is not None:
             return last
         if tick.bid is None or tick.ask is None:
