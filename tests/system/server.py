@@ -22,7 +22,15 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, db_url: str, data_dir: Path, *, sim_rate: float = 1000.0) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        data_dir: Path,
+        *,
+        sim_rate: float = 1000.0,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        self.extra_args = extra_args
         self.db_url = db_url
         self.data_dir = data_dir
         self.sim_rate = sim_rate
@@ -65,6 +73,7 @@ class ServerProcess:
             "4",
             "--log-level",
             "WARNING",
+            *self.extra_args,
             cwd=ROOT,
             stdout=log,
             stderr=log,

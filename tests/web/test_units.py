@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -200,3 +201,18 @@ async def test_mail_to_outbox(tmp_path: Path) -> None:
     (message,) = mailer.list_outbox()
     assert (message.to, message.subject) == ("to@example.com", "Link")
     assert message.body.strip() == "click here"
+
+
+def test_verified_token_cache_still_honours_revocation_and_expiry() -> None:
+    manager = SessionManager("s" * 40, 60)
+    token, session = manager.issue("u1")
+    assert manager.verify(token) == session
+    assert manager.verify(token) == session  # served from the cache
+    manager.revoke(session, 0)
+    assert manager.verify(token) is None
+    old, _ = manager.issue("u2", now_s=1_000)  # expired long ago
+    assert manager.verify(old) is None
+    fresh, s2 = manager.issue("u3")
+    assert manager.verify(fresh) == s2
+    manager._verified[fresh] = replace(s2, expires_at=1)  # as if it expired since
+    assert manager.verify(fresh) is None
