@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 CHARTS := static/vendor/lightweight-charts.standalone.production.js
+SHIV := $(BIN)/shiv
+# `make dist DIST=/some/dir` builds $(DIST)/velox elsewhere; DIST_PYTHON is its shebang.
+DIST ?= dist
+DIST_PYTHON ?= /usr/bin/env python3
 
 .PHONY: run test lint bench install install-test charts browser clean dist
 
@@ -42,7 +46,7 @@ run: install
 	$(BIN)/python run.py run $(ARGS)
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check velox tests bench run.py
+	$(BIN)/ruff check velox tests bench run.py setup.py
 	$(BIN)/mypy velox
 
 test: install-test browser lint
@@ -51,6 +55,20 @@ test: install-test browser lint
 bench: install-test
 	@for b in bench/engine.py bench/journal.py bench/market.py bench/http.py; do \
 		if [ -f $$b ]; then echo "== $$b"; $(BIN)/python $$b || exit 1; fi; done
+
+$(SHIV): | $(BIN)/python
+	$(BIN)/pip install -q shiv
+
+# One self-contained executable: a shiv zipapp of velox and its dependencies (wheels for this
+# platform and Python version), templates, static files and the chart library inside. At its
+# first start it unpacks into $$SHIV_ROOT (default ~/.shiv), once per build.
+# `rm -rf build` first: setuptools would otherwise ship modules left there by an older build.
+dist: charts | $(SHIV)
+	rm -rf build
+	mkdir -p $(DIST)
+	$(SHIV) --console-script velox --output-file $(DIST)/velox --python '$(DIST_PYTHON)' \
+		--reproducible --compressed --quiet --disable-pip-version-check .
+	@echo "built $(DIST)/velox ($$(du -h $(DIST)/velox | cut -f1)); run it: $(DIST)/velox run"
 
 clean:
 	rm -rf $(VENV) static/node_modules static/vendor dist build *.egg-info

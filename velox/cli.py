@@ -1,15 +1,29 @@
-"""Command line: ``velox run [flags]``, ``velox audit --db URL``, ``velox --version``."""
+"""Command line: ``velox run [flags]``, ``velox audit --db URL``, ``velox --version``.
+
+``run`` creates the data directory on first start (mode 0700) and logs to stderr and to
+``<data-dir>/velox.log`` (rotating: 10 MB, 3 old files kept, created 0600).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import logging.handlers
+import os
 import sys
 from collections.abc import Sequence
+from io import TextIOWrapper
+from pathlib import Path
 
 from velox import __version__
 from velox.config import Settings, add_arguments, settings_from
+from velox.paths import running_from_checkout
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_FILE = "velox.log"
+LOG_MAX_BYTES = 10 * 1024 * 1024
+LOG_BACKUPS = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,15 +46,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     args = _parser().parse_args(args_list)
     settings = settings_from(args)
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    settings = settings.with_(data_dir=str(Path(settings.data_dir).expanduser()))
+    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
     # aiosqlite logs SQL parameters at DEBUG (password and token hashes): never let it.
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.root.level))
-    if args.command == "audit":
-        return asyncio.run(_audit(settings))
-    return _run(settings)
+    try:
+        if args.command == "audit":
+            return asyncio.run(_audit(settings))
+        return _run(settings)
+    except ImportError as exc:
+        if running_from_checkout():
+            raise
+        # The usual cause: a single-file build run by another Python than it was built for.
+        raise SystemExit(
+            f"velox: cannot import {exc.name or 'a dependency'}: {exc}\n"
+            f"This is Python {sys.version_info[0]}.{sys.version_info[1]}; a single-file velox "
+            "(make dist) carries compiled dependencies for the Python version and platform it "
+            "was built with. Rebuild it with this Python, or install with pipx."
+        ) from exc
 
 
 async def _audit(settings: Settings) -> int:
@@ -57,11 +80,55 @@ async def _audit(settings: Settings) -> int:
     return 0 if report.ok else 1
 
 
+def prepare_data_dir(path: Path) -> Path:
+    """Create the data directory on first run, readable by its owner only (0700)."""
+    try:
+        if not path.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.mkdir(mode=0o700)
+            except FileExistsError:
+                if not path.is_dir():
+                    raise
+            else:
+                path.chmod(0o700)  # mkdir's mode goes through the umask
+    except OSError as exc:
+        raise SystemExit(f"velox: cannot create the data directory {path}: {exc}") from exc
+    return path
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are created 0600 (they name users and orders)."""
+
+    def _open(self) -> TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+def add_log_file(data_dir: Path) -> Path:
+    """Log to ``<data_dir>/velox.log`` as well as stderr."""
+    path = data_dir / LOG_FILE
+    try:
+        handler = PrivateRotatingFileHandler(
+            path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+        )
+    except OSError as exc:
+        raise SystemExit(f"velox: cannot open the log file {path}: {exc}") from exc
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.getLogger().addHandler(handler)
+    return path
+
+
 def _run(settings: Settings) -> int:
     from aiohttp import web
 
     from velox.web.app import create_app
 
+    data_dir = prepare_data_dir(Path(settings.data_dir))
+    log_file = add_log_file(data_dir)
+    logging.getLogger("velox").info(
+        "Velox %s: data directory %s, log file %s", __version__, data_dir.resolve(), log_file
+    )
     app = create_app(settings)
     url = f"http://{settings.host}:{settings.port}/"
     web.run_app(

@@ -15,6 +15,7 @@ from typing import Any
 
 from velox.engine.settings import EngineSettings
 from velox.money import SCALE, MoneyError, parse_units
+from velox.paths import default_data_dir
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     db: str = ""  # default: sqlite:///<data_dir>/velox.db
-    data_dir: str = "data"
+    # "data" in a source checkout, else the per-user directory (velox.paths)
+    data_dir: str = field(default_factory=default_data_dir)
     feed: str = "auto"
     binance_url: str = "wss://stream.binance.com:9443"
     backpack_url: str = "wss://ws.backpack.exchange"
@@ -135,11 +137,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             continue
         flag = "--" + f.name.replace("_", "-")
         env = "VELOX_" + f.name.upper()
+        help_text = f"(env {env})"
+        if f.name == "data_dir":
+            default = default_data_dir().replace("%", "%%")  # argparse %-formats help
+            help_text = f"(env {env}; default {default})"
         if f.name in _FLAGS_ONLY:
-            parser.add_argument(flag, action="store_true", default=None, help=f"(env {env})")
+            parser.add_argument(flag, action="store_true", default=None, help=help_text)
         else:
             parser.add_argument(
-                flag, type=_TYPES.get(f.name, str), default=None, help=f"(env {env})"
+                flag, type=_TYPES.get(f.name, str), default=None, help=help_text
             )
 
 
