@@ -33,8 +33,15 @@ def event_type(event: Event) -> str:
     return type(event).__name__
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def encode_event(event: Event) -> bytes:
-    return dumps({f.name: getattr(event, f.name) for f in fields(event)})
+    cls = type(event)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return dumps({name: getattr(event, name) for name in names})
 
 
 def decode_event(type_name: str, payload: bytes) -> Event:
