@@ -9,8 +9,8 @@ that id and nothing else, so no stack trace or internal detail reaches a client.
 from __future__ import annotations
 
 import asyncio
-import logging
 import itertools
+import logging
 import uuid
 
 from aiohttp import web
