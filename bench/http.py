@@ -30,6 +30,12 @@ import aiohttp  # noqa: E402
 from tests.system.load import percentile  # noqa: E402
 from tests.system.server import ServerProcess  # noqa: E402
 
+# Every client opens thousands of positions: lift the per-user limits; and the default
+# snapshot interval (the system tests' server snapshots every 2 s).
+BIG_ACCOUNTS = (
+    *("--initial-balance", "10000000", "--max-open-positions", "1000000"),
+    *("--snapshot-interval", "15"),
+)
 ORDER = {"asset": "BTCUSDT", "side": "LONG", "leverage": 100, "margin": "1"}
 
 
@@ -105,7 +111,7 @@ async def main() -> None:
             f"sqlite:///{tmp}/bench.db",
             Path(tmp),
             sim_rate=5,
-            extra_args=("--initial-balance", "10000000", "--max-open-positions", "1000000"),
+            extra_args=BIG_ACCOUNTS,
         )
         await server.start()
         try:
