@@ -14,6 +14,7 @@ from velox.feeds.base import FeedTick
 from velox.mail import Mailer
 from velox.web.errors import ApiError
 from velox.web.feedsink import FeedSink
+from velox.web.frames import text_frame
 from velox.web.jsonio import loads
 from velox.web.ratelimit import SlidingLog
 from velox.web.sessions import SessionManager, load_secret
@@ -216,3 +217,11 @@ def test_verified_token_cache_still_honours_revocation_and_expiry() -> None:
     assert manager.verify(fresh) == s2
     manager._verified[fresh] = replace(s2, expires_at=1)  # as if it expired since
     assert manager.verify(fresh) is None
+
+
+def test_text_frames_have_rfc6455_headers() -> None:
+    assert text_frame(b"hi") == b"\x81\x02hi"
+    medium = text_frame(b"x" * 300)
+    assert medium[:4] == b"\x81\x7e\x01\x2c" and len(medium) == 304
+    large = text_frame(b"y" * 70_000)
+    assert large[:2] == b"\x81\x7f" and int.from_bytes(large[2:10], "big") == 70_000

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 Send = Callable[[bytes], Awaitable[None]]
 Close = Callable[[int, bytes], Awaitable[object]]
 CLOSE_TIMEOUT_S = 2.0
+MAX_BUFFERED = 1 << 20  # bytes the kernel has not taken yet before a client counts as slow
 SLOW_CONSUMER = 1013  # "try again later": the client fell too far behind
 
 
@@ -29,8 +30,10 @@ class Connection:
         abort: Callable[[], None],
         session: Session | None,
         queue_size: int,
+        transport: asyncio.Transport | None = None,
     ) -> None:
         self.session = session
+        self._transport = transport
         self.channels: set[tuple[str, str]] = set()
         self.closed = False
         self._send = send
@@ -44,9 +47,24 @@ class Connection:
     def user_id(self) -> str | None:
         return None if self.session is None else self.session.user_id
 
-    def offer(self, message: bytes) -> bool:
-        """Queue a message; False (and nothing queued) when the client is too far behind."""
+    def offer(self, message: bytes, frame: bytes | None = None) -> bool:
+        """Queue a message; False (and nothing queued) when the client is too far behind.
+
+        With ``frame`` (the message already framed, see frames.py) and nothing queued ahead
+        of it, the frame is written straight to the socket: same order, no task wake-up.
+        """
         if self.closed:
+            return True
+        transport = self._transport
+        if (
+            frame is not None
+            and transport is not None
+            and self._queue.empty()
+            and not transport.is_closing()
+        ):
+            if transport.get_write_buffer_size() > MAX_BUFFERED:
+                return False
+            transport.write(frame)
             return True
         try:
             self._queue.put_nowait(message)

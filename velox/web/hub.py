@@ -30,6 +30,7 @@ from velox.store.records import CandleRecord
 from velox.web import render
 from velox.web.conflate import PriceConflator
 from velox.web.connection import Connection
+from velox.web.frames import text_frame
 from velox.web.jsonio import dumps
 
 log = logging.getLogger(__name__)
@@ -106,8 +107,9 @@ class Hub:
     # -- publishing ----------------------------------------------------------------------
     def send(self, conns: Iterable[Connection], message: dict[str, Any]) -> None:
         data = dumps(message)
+        frame = text_frame(data)
         for conn in list(conns):
-            self.offer(conn, data)
+            self.offer(conn, data, frame)
 
     def publish_candle(
         self, symbol: str, duration: str, candle: CandleRecord | dict[str, Any]
@@ -155,8 +157,8 @@ class Hub:
             balance = {"type": "balance", "data": render.account(engine, user_id)}
             self.send(self._by_user.get(user_id, ()), balance)
 
-    def offer(self, conn: Connection, data: bytes) -> None:
-        if not conn.offer(data):
+    def offer(self, conn: Connection, data: bytes, frame: bytes | None = None) -> None:
+        if not conn.offer(data, frame):
             log.info("dropping a websocket client whose queue is full")
             self.detach(conn)
             conn.drop()

@@ -40,8 +40,10 @@ def _session(request: web.Request) -> Session | None:
 async def websocket(request: web.Request) -> web.StreamResponse:
     session = _session(request)
     options = request.app[OPTIONS]
+    # No permessage-deflate: messages are small, and the hub writes one prebuilt frame to
+    # every socket (velox/web/frames.py), which compression per connection would forbid.
     ws = web.WebSocketResponse(
-        heartbeat=options.ws_heartbeat_s, max_msg_size=options.ws_max_message
+        heartbeat=options.ws_heartbeat_s, max_msg_size=options.ws_max_message, compress=False
     )
     await ws.prepare(request)
 
@@ -55,7 +57,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         if request.transport is not None:
             request.transport.abort()
 
-    conn = Connection(send, close, abort, session, options.ws_queue_size)
+    transport = request.transport
+    conn = Connection(send, close, abort, session, options.ws_queue_size, transport)
     hub = request.app[HUB]
     hub.attach(conn)
     try:
