@@ -128,8 +128,9 @@ def _run(settings: Settings) -> int:
     data_dir = prepare_data_dir(Path(settings.data_dir))
     log_file = add_log_file(data_dir)
     logging.getLogger("velox").info(
-        "Velox %s: data directory %s, log file %s", __version__, data_dir.resolve(), log_file
-    )
+        "Velox %s: data directory %s, log file %s",
+        __version__, data_dir.resolve(), log_file.resolve(),
+    )  # fmt: skip
     app = create_app(settings)
     _tune_gc(app)
     url = f"http://{settings.host}:{settings.port}/"

@@ -144,9 +144,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if f.name in _FLAGS_ONLY:
             parser.add_argument(flag, action="store_true", default=None, help=help_text)
         else:
-            parser.add_argument(
-                flag, type=_TYPES.get(f.name, str), default=None, help=help_text
-            )
+            parser.add_argument(flag, type=_TYPES.get(f.name, str), default=None, help=help_text)
 
 
 def settings_from(

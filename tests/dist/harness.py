@@ -53,8 +53,8 @@ def run(cmd: Sequence[str], *, timeout: float, **kwargs: Any) -> str:
         list(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         timeout=timeout, check=False, **kwargs,
     )  # fmt: skip
-    assert proc.returncode == 0, f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n" + (
-        proc.stdout[-4000:]
+    assert proc.returncode == 0, (
+        f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n" + (proc.stdout[-4000:])
     )
     return proc.stdout
 
@@ -77,9 +77,7 @@ def mode(path: Path) -> int:
 class Server:
     """``velox run`` in a subprocess, its output in ``log``."""
 
-    def __init__(
-        self, cmd: Sequence[str], *, cwd: Path, env: Mapping[str, str], log: Path
-    ) -> None:
+    def __init__(self, cmd: Sequence[str], *, cwd: Path, env: Mapping[str, str], log: Path) -> None:
         self.port = free_port()
         self.cmd = [*cmd, "--port", str(self.port)]
         self.cwd = cwd

@@ -92,9 +92,9 @@ def test_wheel_carries_templates_static_charts_and_schema(wheel: Path) -> None:
         assert not name.startswith(("tests/", "bench/")), name
     packaged_templates = {n.rsplit("/", 1)[1] for n in names if "/_data/templates/" in n}
     assert packaged_templates == {p.name for p in (ROOT / "templates").glob("*.html")}
-    entry_points = zipfile.ZipFile(wheel).read(
-        f"velox-{__version__}.dist-info/entry_points.txt"
-    ).decode()
+    entry_points = (
+        zipfile.ZipFile(wheel).read(f"velox-{__version__}.dist-info/entry_points.txt").decode()
+    )
     assert re.search(r"^velox = velox\.cli:main$", entry_points, re.M), entry_points
 
 
