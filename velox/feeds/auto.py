@@ -59,7 +59,8 @@ class AutoFeed:
         async def real(tick: FeedTick) -> None:
             if not self._real_seen.is_set():
                 self._real_seen.set()
-                await self._stop_sim()
+                if await self._stop_sim():
+                    log.warning("auto: Binance prices are flowing; simulator stopped")
             self.last_tick_ms[tick.symbol] = tick.received_ms
             await sink(tick)
 
@@ -85,13 +86,14 @@ class AutoFeed:
             await self._stop_sim()
             await cancel_and_wait(binance_task)
 
-    async def _stop_sim(self) -> None:
+    async def _stop_sim(self) -> bool:
+        """Stop the simulator if it runs; True when it did."""
         task, self._sim_task = self._sim_task, None
         if task is None:
-            return
+            return False
         await cancel_and_wait(task)
         self._on_sim = False
-        log.warning("auto: Binance prices are flowing; simulator stopped")
+        return True
 
 
 async def cancel_and_wait(task: asyncio.Task[None]) -> None:
