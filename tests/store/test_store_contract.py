@@ -178,3 +178,12 @@ async def test_prune_refuses_to_drop_every_snapshot(store: Store) -> None:
     with pytest.raises(ValueError):
         await store.prune(keep_snapshots=0, prune_journal=True)
     assert await store.snapshots() == [SnapshotRecord(1, 1, b"s")]
+
+
+async def test_sqlite_file_is_owner_only(tmp_path: Path) -> None:
+    from velox.store.factory import open_store_for
+
+    store = open_store_for(f"sqlite:///{tmp_path / 'private' / 'velox.db'}")
+    await store.open()
+    await store.close()
+    assert (tmp_path / "private" / "velox.db").stat().st_mode & 0o777 == 0o600

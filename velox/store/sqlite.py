@@ -99,6 +99,8 @@ class SqliteStore:
             raise RuntimeError(f"SQLite {sqlite3.sqlite_version} is older than 3.35")
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only: it holds password hashes. SQLite gives -wal/-shm the same mode.
+            Path(self.path).touch(mode=0o600, exist_ok=True)
         # isolation_level=None: no implicit transactions; we issue BEGIN IMMEDIATE ourselves.
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         try:
