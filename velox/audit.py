@@ -81,7 +81,8 @@ async def audit(store: Store, settings: EngineSettings | None = None) -> AuditRe
         snapshot = by_seq.get(record.seq)
         if snapshot is not None and record.seq > start_seq:
             report.snapshots_checked += 1
-            if codec.loads(snapshot.payload) != engine.export():
+            # compare as stored: through the same JSON (rows come back as lists)
+            if codec.loads(snapshot.payload) != codec.loads(codec.dumps(engine.export())):
                 report.problems.append(f"snapshot at seq {record.seq} differs from the replay")
     report.final_seq = expected
     fast, fast_seq = await load_engine(store, settings or EngineSettings())

@@ -21,7 +21,7 @@ from velox.money import SCALE
 from velox.service import EngineNotReady, EngineService, EngineState, load_engine
 from velox.store.base import Store
 from velox.store.factory import open_store_for
-from velox.store.records import ClosedOrderRecord, JournalRecord
+from velox.store.records import ClosedOrderRecord, JournalRecord, SnapshotRecord
 
 BTC = "BTCUSDT"
 REF = 100_000 * SCALE
@@ -214,3 +214,21 @@ async def test_replay_of_empty_store_is_fresh(store: Store) -> None:
     engine, seq = await load_engine(store, EngineSettings())
     assert seq == 0 and engine.export() == Engine().export()
     assert (await audit(store)).ok
+
+
+async def test_audit_catches_a_snapshot_that_differs_from_the_replay(store: Store) -> None:
+    clock = Clock()
+    service = await started(store, clock)
+    await service.submit(OpenAccount("alice", clock()))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    await service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE))
+    await service.stop()  # writes a snapshot at seq 2
+    report = await audit(store)
+    assert report.ok and report.snapshots_checked == 1, report.summary()
+    (good,) = await store.snapshots()
+    state = codec.loads(good.payload)
+    state["positions"][0][6] += 1  # qty one unit larger than the journal says
+    await store.save_snapshot(SnapshotRecord(good.seq, good.ts, codec.dumps(state)))
+    report = await audit(store)
+    assert not report.ok
+    assert "snapshot at seq 2 differs" in report.summary()

@@ -27,7 +27,7 @@ from velox.engine.events import (
 )
 from velox.engine.formulas import quote
 from velox.engine.settings import EngineSettings
-from velox.engine.state import Account, Position, Quote
+from velox.engine.state import POSITION_FIELDS, Account, Position, Quote, position_row
 from velox.engine.triggers import TriggerIndex, mark_moves, trigger_reason
 
 
@@ -183,7 +183,9 @@ class Engine:
                 {"user_id": a.user_id, "balance": a.balance}
                 for a in sorted(self.accounts.values(), key=lambda a: a.user_id)
             ],
-            "positions": [p.export() for p in sorted(self.positions.values(), key=_order_number)],
+            # Insertion order is order-id order (ids only grow) and restore keeps it.
+            "position_fields": list(POSITION_FIELDS),
+            "positions": list(map(position_row, self.positions.values())),
         }
 
     @classmethod
@@ -194,8 +196,10 @@ class Engine:
         engine.next_order_id = int(data["next_order_id"])
         for row in data["accounts"]:
             engine.accounts[row["user_id"]] = Account(row["user_id"], int(row["balance"]))
+        if list(data["position_fields"]) != list(POSITION_FIELDS):
+            raise ValueError("snapshot written by an incompatible version of Velox")
         for row in data["positions"]:
-            pos = Position(**row)
+            pos = Position(*row)
             account = engine.accounts[pos.user_id]
             account.used_margin += pos.margin
             account.open_orders[pos.order_id] = None
@@ -203,6 +207,3 @@ class Engine:
             engine.index.add(pos)
         return engine
 
-
-def _order_number(pos: Position) -> int:
-    return int(pos.order_id)
