@@ -27,7 +27,14 @@ from velox.engine.events import (
 )
 from velox.engine.formulas import quote
 from velox.engine.settings import EngineSettings
-from velox.engine.state import POSITION_FIELDS, Account, Position, Quote, position_row
+from velox.engine.state import (
+    POSITION_FIELDS,
+    Account,
+    Position,
+    Quote,
+    position_opened_by,
+    position_row,
+)
 from velox.engine.triggers import TriggerIndex, mark_moves, trigger_reason
 
 
@@ -148,22 +155,7 @@ class Engine:
             self.deposits += event.amount
 
     def _apply_opened(self, event: PositionOpened) -> None:
-        pos = Position(
-            order_id=event.order_id,
-            user_id=event.user_id,
-            asset=event.asset,
-            side=event.side,
-            leverage=event.leverage,
-            margin=event.margin,
-            qty=event.qty,
-            open_price=event.open_price,
-            liquidation_price=event.liquidation_price,
-            stop_loss=event.stop_loss,
-            take_profit=event.take_profit,
-            trailing_stop=event.trailing_stop,
-            trailing_mark=event.trailing_mark,
-            opened_at=event.ts,
-        )
+        pos = position_opened_by(event)
         account = self.accounts[event.user_id]
         account.balance -= event.margin
         account.used_margin += event.margin

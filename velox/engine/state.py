@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
 
+from velox.engine.events import PositionOpened
+
 
 @dataclass(slots=True)
 class Position:
@@ -27,6 +29,26 @@ class Position:
     trailing_mark: int | None  # highest bid (LONG) / lowest ask (SHORT) since open
     opened_at: int
     version: int = 0  # bumped on every change; stale trigger-index entries carry old ones
+
+
+def position_opened_by(event: PositionOpened) -> Position:
+    """The position as its PositionOpened event describes it (what ``apply`` inserts)."""
+    return Position(
+        order_id=event.order_id,
+        user_id=event.user_id,
+        asset=event.asset,
+        side=event.side,
+        leverage=event.leverage,
+        margin=event.margin,
+        qty=event.qty,
+        open_price=event.open_price,
+        liquidation_price=event.liquidation_price,
+        stop_loss=event.stop_loss,
+        take_profit=event.take_profit,
+        trailing_stop=event.trailing_stop,
+        trailing_mark=event.trailing_mark,
+        opened_at=event.ts,
+    )
 
 
 # The durable fields of a position, in constructor order: snapshots store each position as

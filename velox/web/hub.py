@@ -22,7 +22,7 @@ from velox.engine.events import (
     StopsModified,
     TrailingStopMoved,
 )
-from velox.engine.state import Quote
+from velox.engine.state import Quote, position_opened_by
 from velox.engine.views import open_positions
 from velox.orders import closed_record_of
 from velox.service import Published
@@ -167,7 +167,7 @@ class Hub:
 def _order_messages(engine: Engine, event: Event) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     if isinstance(event, PositionOpened):
-        opened = engine.positions.get(event.order_id) or render.position_of(event)
+        opened = engine.positions.get(event.order_id) or position_opened_by(event)
         messages.append({"type": "order_opened", "data": render.open_order_in(engine, opened)})
     record = closed_record_of(event)
     if record is not None:

@@ -14,6 +14,7 @@ from aiohttp import web
 from velox.engine.engine import Engine, Outcome
 from velox.engine.errors import Code, Refusal
 from velox.engine.events import PositionClosed, PositionOpened, PositionPartiallyClosed
+from velox.engine.state import position_opened_by
 from velox.engine.views import open_positions
 from velox.orders import closed_record_of
 from velox.web import render
@@ -79,7 +80,7 @@ async def open_order(request: web.Request) -> web.Response:
     assert isinstance(event, PositionOpened)
     order = await current_order(request, user_id, event.order_id)
     if order is None:  # pragma: no cover - open, or closed and stored: never neither
-        order = render.open_order(render.position_of(event), 0)
+        order = render.open_order(position_opened_by(event), 0)
     return json_response(order, status=201)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from velox.engine.engine import Engine
-from velox.engine.events import PositionOpened
 from velox.engine.state import Position, Quote
 from velox.engine.views import AccountFigures, account_figures, unrealized_pnl
 from velox.money import format_optional, format_units
@@ -41,26 +40,6 @@ def open_order(pos: Position, upnl: int) -> Json:
         "openedAt": pos.opened_at,
         "closedAt": None,
     }
-
-
-def position_of(event: PositionOpened) -> Position:
-    """The position as it opened (it may already be closed again by the same batch)."""
-    return Position(
-        order_id=event.order_id,
-        user_id=event.user_id,
-        asset=event.asset,
-        side=event.side,
-        leverage=event.leverage,
-        margin=event.margin,
-        qty=event.qty,
-        open_price=event.open_price,
-        liquidation_price=event.liquidation_price,
-        stop_loss=event.stop_loss,
-        take_profit=event.take_profit,
-        trailing_stop=event.trailing_stop,
-        trailing_mark=event.trailing_mark,
-        opened_at=event.ts,
-    )
 
 
 def open_order_in(engine: Engine, pos: Position) -> Json:
