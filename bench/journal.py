@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests import pgscratch
 from velox.engine.commands import OpenAccount, OpenPosition, PriceTick
 from velox.engine.settings import EngineSettings
 from velox.money import SCALE
 from velox.service import MAX_BATCH, EngineService
 from velox.store.factory import open_store_for
-
-PG = os.environ.get("VELOX_TEST_PG", "postgresql://postgres@127.0.0.1/test")
 
 
 async def run(url: str, orders: int, clients: int, max_batch: int) -> tuple[float, float, float]:
@@ -63,24 +60,9 @@ async def run(url: str, orders: int, clients: int, max_batch: int) -> tuple[floa
 
 
 async def pg_scratch() -> tuple[str, str] | None:
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect(PG, timeout=3)
-    except (OSError, asyncpg.PostgresError):
+    if not await pgscratch.reachable():
         return None
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    await conn.execute(f'CREATE SCHEMA "{schema}"')
-    await conn.close()
-    return f"{PG}?options=-csearch_path%3D{schema}", schema
-
-
-async def drop(schema: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG)
-    await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    await conn.close()
+    return await pgscratch.create_schema("bench")
 
 
 async def main() -> None:
@@ -114,7 +96,7 @@ async def main() -> None:
                 ratio = rates[(name, "group commit")] / rates[(name, "one commit per order")]
                 print(f"{name}: group commit / one commit per order = {ratio:.1f}x")
         for schema in scratch:
-            await drop(schema)
+            await pgscratch.drop_schema(schema)
 
 
 if __name__ == "__main__":

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
 
+from tests import pgscratch
 from tests.fakes.binance_server import FakeBinanceServer
 from velox.feeds.base import FeedTick
 from velox.feeds.binance import BinanceFeed
@@ -32,7 +31,6 @@ from velox.market.query import query_candles
 from velox.market.writer import TradeWriter
 from velox.store.factory import open_store_for
 
-PG = os.environ.get("VELOX_TEST_PG", "postgresql://postgres@127.0.0.1/test")
 T0 = 1_736_812_800_000
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
 
@@ -121,24 +119,9 @@ async def bench_client(texts: list[str]) -> float:
 
 
 async def pg_scratch() -> tuple[str, str] | None:
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect(PG, timeout=3)
-    except (OSError, asyncpg.PostgresError):
+    if not await pgscratch.reachable():
         return None
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    await conn.execute(f'CREATE SCHEMA "{schema}"')
-    await conn.close()
-    return f"{PG}?options=-csearch_path%3D{schema}", schema
-
-
-async def drop(schema: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG)
-    await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    await conn.close()
+    return await pgscratch.create_schema("bench")
 
 
 async def main() -> None:
@@ -153,13 +136,13 @@ async def main() -> None:
         print(f"{'sqlite':<12} {rate:>10,.0f} {ms:>16.2f}")
     pg = await pg_scratch()
     if pg is None:
-        print(f"{'postgresql':<12} unreachable at {PG}: skipped")
+        print(f"{'postgresql':<12} unreachable at {pgscratch.PG_URL}: skipped")
     else:
         try:
             rate, ms = await bench_store(pg[0], args.trades)
             print(f"{'postgresql':<12} {rate:>10,.0f} {ms:>16.2f}")
         finally:
-            await drop(pg[1])
+            await pgscratch.drop_schema(pg[1])
     texts = messages(args.messages)
     parse_rate = bench_parse(texts)
     client_rate = await bench_client(texts)

@@ -13,20 +13,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests import pgscratch
 from tests.system.checks import check_durable, check_live, check_no_lost_requests
 from tests.system.load import LoadRecord, percentile
 from tests.system.run import drive
 from tests.system.server import ServerProcess
-
-PG = os.environ.get("VELOX_TEST_PG", "postgresql://postgres@127.0.0.1/test")
 
 
 def report(record: LoadRecord, seconds: float) -> None:
@@ -47,16 +44,6 @@ def report(record: LoadRecord, seconds: float) -> None:
     print("server RSS MiB over time: " + ", ".join(f"{t:.0f}s {m:.0f}" for t, m in samples))
 
 
-async def pg_url() -> tuple[str, str]:
-    import asyncpg
-
-    schema = f"soak_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(PG)
-    await conn.execute(f'CREATE SCHEMA "{schema}"')
-    await conn.close()
-    return f"{PG}?options=-csearch_path%3D{schema}", schema
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=120)
@@ -69,7 +56,11 @@ async def main() -> None:
                 continue
             data = Path(tmp) / phase
             data.mkdir()
-            url, schema = (await pg_url()) if args.pg else (f"sqlite:///{data}/v.db", "")
+            url, schema = (
+                (await pgscratch.create_schema("soak"))
+                if args.pg
+                else (f"sqlite:///{data}/v.db", "")
+            )
             server = ServerProcess(url, data)
             await server.start()
             seconds = args.seconds if phase == "load" else 4.0 * (kills + 1)
@@ -95,11 +86,7 @@ async def main() -> None:
                 f"{len(record.acked_closes):,} acknowledged closes, audit OK"
             )
             if schema:
-                import asyncpg
-
-                conn = await asyncpg.connect(PG)
-                await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-                await conn.close()
+                await pgscratch.drop_schema(schema)
 
 
 if __name__ == "__main__":

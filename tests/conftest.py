@@ -8,13 +8,14 @@ reason; with CI=true it fails, as does a missing Chromium for the browser tests.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-PG_URL = os.environ.get("VELOX_TEST_PG", "postgresql://postgres@127.0.0.1/test")
+from tests import pgscratch
+
+PG_URL = pgscratch.PG_URL
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -27,41 +28,15 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-async def pg_reachable() -> bool:
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect(PG_URL, timeout=3)
-    except (OSError, asyncpg.PostgresError):
-        return False
-    await conn.close()
-    return True
-
-
 async def fresh_pg_url() -> str:
     """A PostgreSQL URL whose search_path is a brand-new schema (dropped by the caller)."""
-    require(await pg_reachable(), f"PostgreSQL unreachable at {PG_URL}")
-    import asyncpg
-
-    schema = f"velox_test_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(PG_URL)
-    try:
-        await conn.execute(f'CREATE SCHEMA "{schema}"')
-    finally:
-        await conn.close()
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    require(await pgscratch.reachable(), f"PostgreSQL unreachable at {PG_URL}")
+    url, _ = await pgscratch.create_schema()
+    return url
 
 
 async def drop_pg_schema(url: str) -> None:
-    import asyncpg
-
-    schema = url.rsplit("%3D", 1)[1]
-    conn = await asyncpg.connect(PG_URL)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await conn.close()
+    await pgscratch.drop_schema(url.rsplit("%3D", 1)[1])
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.pg)])
