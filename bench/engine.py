@@ -13,7 +13,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The repository instead of bench/ itself: bench/http.py would shadow the stdlib http.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from velox.engine.commands import ClosePosition, Deposit, OpenAccount, OpenPosition, PriceTick
 from velox.engine.engine import Engine

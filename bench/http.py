@@ -20,15 +20,15 @@ from pathlib import Path
 # library's http package for everything imported below. Put the repository first instead.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
+import argparse
+import asyncio
+import tempfile
+import time
 
-import aiohttp  # noqa: E402
+import aiohttp
 
-from tests.system.load import percentile  # noqa: E402
-from tests.system.server import ServerProcess  # noqa: E402
+from tests.system.load import percentile
+from tests.system.server import ServerProcess
 
 # Every client opens thousands of positions: lift the per-user limits; and the default
 # snapshot interval (the system tests' server snapshots every 2 s).

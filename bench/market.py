@@ -17,7 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The repository instead of bench/ itself: bench/http.py would shadow the stdlib http.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import orjson
 

@@ -17,7 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The repository instead of bench/ itself: bench/http.py would shadow the stdlib http.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from tests import pgscratch
 from tests.system.checks import check_durable, check_live, check_no_lost_requests
