@@ -67,7 +67,8 @@ class Published:
 @dataclass(slots=True)
 class _Submit:
     command: Command
-    future: asyncio.Future[Outcome]
+    future: asyncio.Future[Any]
+    view: Callable[[Engine, Outcome], Any] | None = None
 
 
 @dataclass(slots=True)
@@ -83,7 +84,7 @@ Listener = Callable[[Published], None]
 @dataclass(slots=True)
 class _Batch:
     events: list[Event] = field(default_factory=list)
-    replies: list[tuple[asyncio.Future[Outcome], Outcome]] = field(default_factory=list)
+    replies: list[tuple[_Submit, Outcome]] = field(default_factory=list)
     quotes: list[tuple[str, Quote]] = field(default_factory=list)
 
 
@@ -162,6 +163,23 @@ class EngineService:
         self._queue.put_nowait(_Submit(command, future))
         return await future
 
+    async def submit_and_read(
+        self, command: Command, view: Callable[[Engine, Outcome], T]
+    ) -> tuple[Outcome, T | None]:
+        """``submit``, plus ``view(engine, outcome)`` of the engine as that commit left it
+        (None if the command was refused).
+
+        One trip through the queue instead of a submit followed by a read, which would wait
+        for the next batch to commit as well.
+        """
+        if self.state is not EngineState.READY:
+            raise EngineNotReady(self.state.value)
+        future: asyncio.Future[tuple[Outcome, T | None]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._queue.put_nowait(_Submit(command, future, view))
+        return await future
+
     async def read(self, fn: Callable[[Engine], T]) -> T:
         """Call ``fn`` on the engine at a moment it holds exactly the durable state."""
         if self.state is not EngineState.READY:
@@ -224,7 +242,7 @@ class EngineService:
                 elif isinstance(item, _Submit):
                     outcome = self.engine.handle(item.command)
                     batch.events.extend(outcome.events)
-                    batch.replies.append((item.future, outcome))
+                    batch.replies.append((item, outcome))
             published = await self._commit(batch.events, tuple(batch.quotes))
         except Exception:
             # An engine bug or a failed commit: memory may be ahead of the journal. Rebuild
@@ -235,9 +253,18 @@ class EngineService:
                 if isinstance(item, _Submit) and not item.future.done():
                     item.future.set_exception(EngineNotReady("batch failed"))
             return
-        for future, outcome in batch.replies:
-            if not future.done():
-                future.set_result(outcome)
+        for item, outcome in batch.replies:
+            if item.future.done():
+                continue
+            if item.view is None:
+                item.future.set_result(outcome)
+                continue
+            try:  # the engine now holds exactly what this commit made durable
+                seen = item.view(self.engine, outcome) if outcome.ok else None
+            except Exception as exc:
+                item.future.set_exception(exc)
+            else:
+                item.future.set_result((outcome, seen))
         self._publish(published)
 
     async def _commit(

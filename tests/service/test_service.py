@@ -232,3 +232,21 @@ async def test_audit_catches_a_snapshot_that_differs_from_the_replay(store: Stor
     report = await audit(store)
     assert not report.ok
     assert "snapshot at seq 2 differs" in report.summary()
+
+
+async def test_submit_and_read_sees_exactly_that_commit(store: Store) -> None:
+    clock = Clock()
+    service = await started(store, clock)
+    await service.submit(OpenAccount("alice", clock()))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    cmd = OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE)
+    outcome, seen = await service.submit_and_read(
+        cmd, lambda e, out: (e.accounts["alice"].balance, out.events[0].order_id in e.positions)
+    )
+    assert outcome.ok and seen == (900 * SCALE, True)
+    assert await store.last_seq() == service.seq == 2  # durable before the view ran
+    refused, nothing = await service.submit_and_read(
+        OpenPosition("alice", BTC, "LONG", 10, clock(), margin=5000 * SCALE), lambda e, o: 1
+    )
+    assert refused.refusal is not None and nothing is None
+    await service.stop()

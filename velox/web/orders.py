@@ -7,6 +7,7 @@ stays 404 (another user's order is indistinguishable from no order at all).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from aiohttp import web
@@ -45,25 +46,52 @@ async def _refused(request: web.Request, user_id: str, refusal: Refusal, order_i
     raise refusal_error(refusal)
 
 
-async def _submit(request: web.Request, command: Any, user_id: str, order_id: str) -> Outcome:
-    outcome = await request.app[SERVICE].submit(command)
-    if outcome.refusal is not None:
-        await _refused(request, user_id, outcome.refusal, order_id)
-    return outcome
-
-
-async def current_order(request: web.Request, user_id: str, order_id: str) -> Json | None:
-    """The order as it is durably now: open from the engine, else closed from the store."""
-
+def _open_view(user_id: str, order_id: str) -> Callable[[Engine], Json | None]:
     def view(engine: Engine) -> Json | None:
         pos = engine.positions.get(order_id)
         if pos is None or pos.user_id != user_id:
             return None
         return render.open_order_in(engine, pos)
 
-    order = await request.app[SERVICE].read(view)
+    return view
+
+
+def _open_after(user_id: str, order_id: str) -> Callable[[Engine, Outcome], Json | None]:
+    """The order a command touched (or, for an open, created), if it is still open."""
+
+    def view(engine: Engine, outcome: Outcome) -> Json | None:
+        target = order_id
+        if not target:
+            opened = outcome.events[0]
+            assert isinstance(opened, PositionOpened)
+            target = opened.order_id
+        return _open_view(user_id, target)(engine)
+
+    return view
+
+
+async def _submit_and_show(
+    request: web.Request, command: Any, user_id: str, order_id: str
+) -> tuple[Outcome, Json | None]:
+    """Submit, and render the order as that same commit left it: one trip through the
+    engine's queue, where a submit then a read would also wait for the next commit."""
+    outcome, order = await request.app[SERVICE].submit_and_read(
+        command, _open_after(user_id, order_id)
+    )
+    if outcome.refusal is not None:
+        await _refused(request, user_id, outcome.refusal, order_id)
+    return outcome, order
+
+
+async def current_order(request: web.Request, user_id: str, order_id: str) -> Json | None:
+    """The order as it is durably now: open from the engine, else closed from the store."""
+    order = await request.app[SERVICE].read(_open_view(user_id, order_id))
     if order is not None:
         return order
+    return await _closed_order(request, user_id, order_id)
+
+
+async def _closed_order(request: web.Request, user_id: str, order_id: str) -> Json | None:
     record = await request.app[STORE].closed_order(order_id)
     if record is None or record.user_id != user_id:
         return None
@@ -75,10 +103,11 @@ async def open_order(request: web.Request) -> web.Response:
     data = await json_object(request)
     service = request.app[SERVICE]
     command = open_command(data, service.settings, user_id, service.clock())
-    outcome = await _submit(request, command, user_id, "")
+    outcome, order = await _submit_and_show(request, command, user_id, "")
     (event,) = outcome.events
     assert isinstance(event, PositionOpened)
-    order = await current_order(request, user_id, event.order_id)
+    if order is None:  # closed again by a trigger in the same batch
+        order = await _closed_order(request, user_id, event.order_id)
     if order is None:  # pragma: no cover - open, or closed and stored: never neither
         order = render.open_order(position_opened_by(event), 0)
     return json_response(order, status=201)
@@ -89,14 +118,15 @@ async def close_order(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     data = await json_object(request, optional=True)
     command = close_command(data, user_id, order_id, request.app[SERVICE].clock())
-    outcome = await _submit(request, command, user_id, order_id)
+    outcome, remaining = await _submit_and_show(request, command, user_id, order_id)
     (event,) = outcome.events
     record = closed_record_of(event)
     assert record is not None
     if isinstance(event, PositionClosed):
         return json_response(render.closed_order(record))
     assert isinstance(event, PositionPartiallyClosed)
-    remaining = await current_order(request, user_id, order_id)
+    if remaining is None:  # the rest was closed by a trigger in the same batch
+        remaining = await _closed_order(request, user_id, order_id)
     return json_response({"order": remaining, "closed": render.closed_order(record)})
 
 
@@ -105,8 +135,8 @@ async def add_margin(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     data = await json_object(request)
     command = margin_command(data, user_id, order_id, request.app[SERVICE].clock())
-    await _submit(request, command, user_id, order_id)
-    return json_response(await current_order(request, user_id, order_id))
+    _, order = await _submit_and_show(request, command, user_id, order_id)
+    return json_response(order or await _closed_order(request, user_id, order_id))
 
 
 async def modify_order(request: web.Request) -> web.Response:
@@ -114,8 +144,8 @@ async def modify_order(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     data = await json_object(request)
     command = modify_command(data, user_id, order_id, request.app[SERVICE].clock())
-    await _submit(request, command, user_id, order_id)
-    return json_response(await current_order(request, user_id, order_id))
+    _, order = await _submit_and_show(request, command, user_id, order_id)
+    return json_response(order or await _closed_order(request, user_id, order_id))
 
 
 async def get_order(request: web.Request) -> web.Response:
