@@ -53,8 +53,10 @@ test: install-test browser lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install-test
-	@for b in bench/engine.py bench/journal.py bench/market.py bench/http.py; do \
-		if [ -f $$b ]; then echo "== $$b"; $(BIN)/python $$b || exit 1; fi; done
+	@for b in bench/engine.py bench/journal.py bench/market.py bench/http.py bench/soak.py; do \
+		echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@echo "== bench/soak.py --pg (chaos on PostgreSQL)"
+	$(BIN)/python bench/soak.py --pg --seconds 30 --kills 10
 
 $(SHIV): | $(BIN)/python
 	$(BIN)/pip install -q shiv
