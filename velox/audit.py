@@ -14,8 +14,8 @@ from velox import codec
 from velox.engine.engine import Engine
 from velox.engine.settings import EngineSettings
 from velox.engine.views import ledger
+from velox.journal import load_engine
 from velox.orders import closed_record_of
-from velox.service import load_engine
 from velox.store.base import Store
 from velox.store.records import ClosedOrderRecord
 

@@ -26,9 +26,10 @@ from typing import Any, TypeVar
 from velox import codec
 from velox.engine.commands import Command, PriceTick
 from velox.engine.engine import Engine, Outcome
-from velox.engine.events import Event, TrailingStopMoved
+from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
 from velox.engine.state import Quote
+from velox.journal import coalesce_marks, load_engine
 from velox.orders import closed_record_of
 from velox.store.base import Store
 from velox.store.records import ClosedOrderRecord, JournalRecord, SnapshotRecord
@@ -86,20 +87,6 @@ class _Batch:
     events: list[Event] = field(default_factory=list)
     replies: list[tuple[_Submit, Outcome]] = field(default_factory=list)
     quotes: list[tuple[str, Quote]] = field(default_factory=list)
-
-
-async def load_engine(store: Store, settings: EngineSettings) -> tuple[Engine, int]:
-    """Newest snapshot plus every journal event after it: the durable state and its seq."""
-    snapshot = await store.latest_snapshot()
-    if snapshot is None:
-        engine, seq = Engine(settings), 0
-    else:
-        engine = Engine.restore(codec.loads(snapshot.payload), settings)
-        seq = snapshot.seq
-    async for record in store.read_journal(seq):
-        engine.apply(codec.decode_event(record.type, record.payload))
-        seq = record.seq
-    return engine, seq
 
 
 class EngineService:
@@ -272,7 +259,7 @@ class EngineService:
     ) -> Published:
         if not events:
             return Published((), quotes, ())
-        kept = _coalesce_marks(events)
+        kept = coalesce_marks(events)
         records: list[JournalRecord] = []
         numbered: list[tuple[int, Event]] = []
         closed: list[ClosedOrderRecord] = []
@@ -332,18 +319,3 @@ class EngineService:
         except Exception:
             log.exception("snapshot failed; will retry at the next interval")
             self._last_snapshot_ms = self.clock()
-
-
-def _coalesce_marks(events: list[Event]) -> list[Event]:
-    """Within one commit only the last trailing mark of each position needs writing."""
-    last: dict[str, int] = {}
-    for i, event in enumerate(events):
-        if isinstance(event, TrailingStopMoved):
-            last[event.order_id] = i
-    if not last:
-        return events
-    return [
-        e
-        for i, e in enumerate(events)
-        if not isinstance(e, TrailingStopMoved) or last[e.order_id] == i
-    ]

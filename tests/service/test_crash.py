@@ -22,7 +22,7 @@ import pytest
 from velox import codec
 from velox.audit import audit
 from velox.engine.settings import EngineSettings
-from velox.service import load_engine
+from velox.journal import load_engine
 from velox.store.factory import open_store_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,9 @@ from velox.engine.engine import Engine
 from velox.engine.events import TrailingStopMoved
 from velox.engine.settings import EngineSettings
 from velox.engine.views import ledger
+from velox.journal import load_engine
 from velox.money import SCALE
-from velox.service import EngineNotReady, EngineService, EngineState, load_engine
+from velox.service import EngineNotReady, EngineService, EngineState
 from velox.store.base import Store
 from velox.store.factory import open_store_for
 from velox.store.records import ClosedOrderRecord, JournalRecord, SnapshotRecord
