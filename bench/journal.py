@@ -60,12 +60,6 @@ async def run(url: str, orders: int, clients: int, max_batch: int) -> tuple[floa
     return len(latencies) / elapsed, p50, p99
 
 
-async def pg_scratch() -> tuple[str, str] | None:
-    if not await pgscratch.reachable():
-        return None
-    return await pgscratch.create_schema("bench")
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=4000)
@@ -79,7 +73,7 @@ async def main() -> None:
             targets.append(("sqlite", mode, f"sqlite:///{tmp}/{batch}.db"))
         scratch = []
         for mode in ("one commit per order", "group commit"):
-            pg = await pg_scratch()
+            pg = await pgscratch.create_schema_if_reachable("bench")
             if pg is None:
                 print("postgresql unreachable: skipped")
                 break

@@ -119,12 +119,6 @@ async def bench_client(texts: list[str]) -> float:
         await server.stop()
 
 
-async def pg_scratch() -> tuple[str, str] | None:
-    if not await pgscratch.reachable():
-        return None
-    return await pgscratch.create_schema("bench")
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trades", type=int, default=30_000)
@@ -135,7 +129,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rate, ms = await bench_store(f"sqlite:///{tmp}/bench.db", args.trades)
         print(f"{'sqlite':<12} {rate:>10,.0f} {ms:>16.2f}")
-    pg = await pg_scratch()
+    pg = await pgscratch.create_schema_if_reachable("bench")
     if pg is None:
         print(f"{'postgresql':<12} unreachable at {pgscratch.PG_URL}: skipped")
     else:

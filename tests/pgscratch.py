@@ -45,3 +45,10 @@ async def drop_schema(schema: str) -> None:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await conn.close()
+
+
+async def create_schema_if_reachable(prefix: str) -> tuple[str, str] | None:
+    """``create_schema``, or None when no server answers (benchmarks then skip PostgreSQL)."""
+    if not await reachable():
+        return None
+    return await create_schema(prefix)
