@@ -77,60 +77,66 @@ HANDSHAKE = (
 )
 
 
-async def raw_listener(
-    host: str, port: int, delays: list[float], ready: list[int], stop: asyncio.Event
-) -> None:
-    """A deliberately thin websocket reader (frames parsed by hand, JSON not decoded), so
-    that 1,000 of them in one Python process measure the server's fan-out, not the
-    client library's cost per message."""
-    reader, writer = await asyncio.open_connection(host, port)
-    writer.write(HANDSHAKE.format(host=f"{host}:{port}").encode())
-    await reader.readuntil(b"\r\n\r\n")
-    ready.append(1)
-    buf = b""
-    marker = b'"timestamp":'
-    try:
-        while not stop.is_set():
-            chunk = await reader.read(65536)
-            if not chunk:
+class ThinListener(asyncio.Protocol):
+    """A deliberately thin websocket reader: a protocol callback per read (no task, no JSON
+    decoding), so that 1,000 of them in one Python process measure the server's fan-out
+    rather than the client's own cost per message."""
+
+    MARKER = b'"timestamp":'
+
+    def __init__(self, host: str, delays: list[float], ready: list[int]) -> None:
+        self.host, self.delays, self.ready = host, delays, ready
+        self.buf = b""
+        self.upgraded = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.write(HANDSHAKE.format(host=self.host).encode())
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time() * 1000
+        self.buf += data
+        if not self.upgraded:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
                 return
-            now = time.time() * 1000
-            buf += chunk
-            while len(buf) >= 2:
-                size, offset = buf[1] & 0x7F, 2
-                if size == 126:
-                    size, offset = int.from_bytes(buf[2:4], "big"), 4
-                elif size == 127:
-                    size, offset = int.from_bytes(buf[2:10], "big"), 10
-                if len(buf) < offset + size:
-                    break
-                payload, buf = buf[offset : offset + size], buf[offset + size :]
-                at = payload.find(marker)
-                if at >= 0 and b"price_update" in payload:
-                    end = payload.find(b"}", at)
-                    delays.append(now - int(payload[at + len(marker) : end]))
-    finally:
-        writer.close()
+            self.buf, self.upgraded = self.buf[end + 4 :], True
+            self.ready.append(1)
+        buf = self.buf
+        while len(buf) >= 2:
+            size, offset = buf[1] & 0x7F, 2
+            if size == 126:
+                size, offset = int.from_bytes(buf[2:4], "big"), 4
+            elif size == 127:
+                size, offset = int.from_bytes(buf[2:10], "big"), 10
+            if len(buf) < offset + size:
+                break
+            payload, buf = buf[offset : offset + size], buf[offset + size :]
+            at = payload.find(self.MARKER)
+            if at >= 0 and b"price_update" in payload:
+                stamp = payload[at + len(self.MARKER) : payload.find(b"}", at)]
+                self.delays.append(now - int(stamp))
+        self.buf = buf
 
 
 async def fanout(base: str, sockets: int, seconds: float) -> list[float]:
     host, port = base.removeprefix("http://").split(":")
     delays: list[float] = []
     ready: list[int] = []
-    stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(raw_listener(host, int(port), delays, ready, stop))
-        for _ in range(sockets)
-    ]
+    loop = asyncio.get_running_loop()
+    transports = []
+    for _ in range(sockets):
+        transport, _ = await loop.create_connection(
+            lambda: ThinListener(f"{host}:{port}", delays, ready), host, int(port)
+        )
+        transports.append(transport)
     while len(ready) < sockets:
         await asyncio.sleep(0.1)
     await asyncio.sleep(1)
     delays.clear()  # measure only once every client is connected
     await asyncio.sleep(seconds)
-    stop.set()
-    for t in tasks:
-        t.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    for transport in transports:
+        transport.close()
     return delays
 
 
