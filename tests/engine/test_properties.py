@@ -36,9 +36,11 @@ BASE = {"BTCUSDT": 100_000 * SCALE, "ETHUSDT": 3_000 * SCALE}
 T0 = 1_700_000_000_000
 
 money = st.integers(min_value=SCALE, max_value=400 * SCALE)
-offset = st.integers(min_value=-2000, max_value=2000)  # price offset in basis points of base
+# A tick moves the asset's last price by a step in basis points: runs of steps make trends
+# that reach stops, targets, trailing levels and liquidations; a zero step repeats a price.
+step = st.integers(min_value=-600, max_value=600)
 
-ticks = st.tuples(st.just("tick"), st.sampled_from(ASSETS), offset)
+ticks = st.tuples(st.just("tick"), st.sampled_from(ASSETS), step)
 opens = st.tuples(
     st.just("open"),
     st.sampled_from(USERS),
@@ -80,7 +82,8 @@ def run_ops(
         kind = op[0]
         if kind == "tick":
             _, asset, off = op
-            ref = BASE[asset] + bps(BASE[asset], off)
+            last = engine.quotes[asset].ref
+            ref = max(SCALE, last + bps(last, off))
             check_tick_against_oracle(engine, PriceTick(asset, ref, ts), journal)
         elif kind == "open":
             _, user, asset, side, lev, margin, sl, tp, trail = op
