@@ -37,16 +37,16 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
+# One decoder for every request: json.loads with custom hooks builds a new one per call.
+_DECODER = json.JSONDecoder(
+    parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates
+)
+
+
 def loads(raw: bytes) -> Any:
     """Exact JSON: floats as Decimal; ApiError(INVALID_JSON) for anything not strict JSON."""
     try:
-        text = raw.decode("utf-8")
-        return json.loads(
-            text,
-            parse_float=Decimal,
-            parse_constant=_reject_constant,
-            object_pairs_hook=_no_duplicates,
-        )
+        return _DECODER.decode(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError, _NotJson and ints over the digit limit.
         raise ApiError("INVALID_JSON", "the request body is not valid JSON") from exc
