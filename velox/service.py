@@ -39,6 +39,7 @@ T = TypeVar("T")
 
 MAX_BATCH = 2000
 MAX_PENDING_TICKS = 50_000
+RECOVERY_RETRY_S = 0.05
 
 
 class EngineState(StrEnum):
@@ -291,14 +292,25 @@ class EngineService:
                 item.future.set_exception(EngineNotReady("shutting down"))
 
     async def _recover(self) -> None:
+        """Rebuild the engine from the store, retrying until the store answers again.
+
+        Meanwhile the state is REPLAYING, so requests get 503 ENGINE_NOT_READY instead of
+        waiting on a queue nobody drains.
+        """
         previous = self.state
         self.state = EngineState.REPLAYING
         quotes = self.engine.quotes  # prices are not durable state: keep the latest
-        try:
-            self.engine, self.seq = await load_engine(self.store, self.settings)
-            self.engine.quotes = quotes
-        finally:
-            self.state = previous
+        delay = RECOVERY_RETRY_S
+        while True:
+            try:
+                self.engine, self.seq = await load_engine(self.store, self.settings)
+                break
+            except Exception:
+                log.exception("cannot rebuild the engine from the store; retry in %.1f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.engine.quotes = quotes
+        self.state = previous
 
     # -- snapshots -----------------------------------------------------------------------
     async def snapshot(self) -> None:

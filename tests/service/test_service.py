@@ -251,3 +251,32 @@ async def test_submit_and_read_sees_exactly_that_commit(store: Store) -> None:
     )
     assert refused.refusal is not None and nothing is None
     await service.stop()
+
+
+async def test_store_outage_answers_not_ready_then_recovers(store: Store) -> None:
+    clock = Clock()
+    flaky = CountingStore(store)
+    service = await started(flaky, clock)
+    await service.submit(OpenAccount("alice", clock()))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    real_load = flaky.inner.latest_snapshot
+    outage = {"left": 3}
+
+    async def failing_snapshot() -> Any:
+        if outage["left"] > 0:
+            outage["left"] -= 1
+            raise OSError("database unreachable")
+        return await real_load()
+
+    flaky.latest_snapshot = failing_snapshot  # type: ignore[method-assign]
+    flaky.fail_next = True
+    with pytest.raises(EngineNotReady):
+        await service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=SCALE))
+    while service.state is not EngineState.READY:  # retrying, and refusing meanwhile
+        with pytest.raises(EngineNotReady):
+            await service.submit(OpenAccount("bob", clock()))
+        await asyncio.sleep(0.01)
+    assert outage["left"] == 0
+    out = await service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=SCALE))
+    assert out.ok and await store.last_seq() == 2
+    await service.stop()
