@@ -130,6 +130,15 @@ class EngineService:
         log.info("engine replayed to seq %d; READY", self.seq)
         self.state = EngineState.READY
         self._task = asyncio.create_task(self._run(), name="engine-service")
+        self._task.add_done_callback(self._task_ended)
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        """Last line of defence: if the loop ever dies, refuse (503) rather than hang."""
+        if task.cancelled() or task.exception() is None:
+            return
+        log.critical("engine task died", exc_info=task.exception())
+        self.state = EngineState.SHUTDOWN
+        self._drain_after_stop()
 
     async def stop(self) -> None:
         """Stop taking commands, finish what is queued, write a final snapshot."""
@@ -138,8 +147,11 @@ class EngineService:
             return
         self.state = EngineState.SHUTDOWN
         self._queue.put_nowait(_STOP)
-        await self._task
-        self._task = None
+        task, self._task = self._task, None
+        try:
+            await task
+        except Exception:  # already logged by _task_ended
+            return  # the engine may be ahead of the journal: never snapshot it
         await self.snapshot()
 
     # -- the API for handlers ------------------------------------------------------------
@@ -198,7 +210,11 @@ class EngineService:
             while len(items) < self.max_batch and not self._queue.empty():
                 items.append(self._queue.get_nowait())
             stopping = any(item is _STOP for item in items)
-            await self._process([i for i in items if not isinstance(i, _Read)])
+            try:
+                await self._process([i for i in items if not isinstance(i, _Read)])
+            except BaseException:
+                _refuse_all(items, "the engine stopped")
+                raise
             # After the commit the engine holds exactly the durable state: answer reads now.
             for item in items:
                 if isinstance(item, _Read):
@@ -286,10 +302,10 @@ class EngineService:
                 log.exception("listener failed")
 
     def _drain_after_stop(self) -> None:
+        items = []
         while not self._queue.empty():
-            item = self._queue.get_nowait()
-            if isinstance(item, _Submit | _Read) and not item.future.done():
-                item.future.set_exception(EngineNotReady("shutting down"))
+            items.append(self._queue.get_nowait())
+        _refuse_all(items, "shutting down")
 
     async def _recover(self) -> None:
         """Rebuild the engine from the store, retrying until the store answers again.
@@ -331,3 +347,9 @@ class EngineService:
         except Exception:
             log.exception("snapshot failed; will retry at the next interval")
             self._last_snapshot_ms = self.clock()
+
+
+def _refuse_all(items: list[Any], why: str) -> None:
+    for item in items:
+        if isinstance(item, _Submit | _Read) and not item.future.done():
+            item.future.set_exception(EngineNotReady(why))

@@ -280,3 +280,21 @@ async def test_store_outage_answers_not_ready_then_recovers(store: Store) -> Non
     out = await service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=SCALE))
     assert out.ok and await store.last_seq() == 2
     await service.stop()
+
+
+async def test_a_dead_engine_task_refuses_instead_of_hanging(store: Store) -> None:
+    clock = Clock()
+    service = await started(store, clock)
+    await service.submit(OpenAccount("alice", clock()))
+
+    async def broken(items: list[Any]) -> None:
+        raise RuntimeError("a bug")
+
+    service._process = broken  # type: ignore[method-assign]
+    with pytest.raises(EngineNotReady):
+        await asyncio.wait_for(service.submit(OpenAccount("bob", clock())), 2)
+    assert service.state is EngineState.SHUTDOWN
+    with pytest.raises(EngineNotReady):
+        await service.read(lambda e: e.seq)
+    await service.stop()  # no snapshot of a state that may be ahead of the journal
+    assert await store.snapshots() == []
