@@ -7,9 +7,6 @@ store and pass ``feed=None`` so they drive prices themselves through ``offer_tic
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 from aiohttp import web
 
 from velox.config import Settings
@@ -37,6 +34,7 @@ from velox.web.lifecycle import (
 )
 from velox.web.middleware import error_middleware
 from velox.web.options import WebOptions
+from velox.web.pages import setup_pages
 from velox.web.passwords import Passwords
 from velox.web.ratelimit import SlidingLog
 from velox.web.routes import setup_routes
@@ -74,14 +72,5 @@ def create_app(
     app.on_shutdown.append(close_websockets)
 
     setup_routes(app, dev=settings.dev)
-    _setup_pages(app)
+    setup_pages(app)
     return app
-
-
-def _setup_pages(app: web.Application) -> None:
-    """The browser UI lives in ``velox.web.pages`` (another module's concern); use it if
-    present, so the API also runs alone."""
-    if importlib.util.find_spec("velox.web.pages") is None:
-        return
-    pages = importlib.import_module("velox.web.pages")
-    pages.setup_pages(app)
