@@ -110,3 +110,15 @@ async def test_meta_get_and_set(store: Store) -> None:
     await store.set_meta("feed", "sim")
     assert await store.get_meta("feed") == "sim"
     assert await store.get_meta("other") == ""
+
+
+async def test_forget_expired_auth_deletes_only_what_expired(store: Store) -> None:
+    await store.save_magic_token("old", "a@example.com", expires_at=1000)
+    await store.save_magic_token("new", "b@example.com", expires_at=3000)
+    await store.revoke_session("j-old", expires_at=1500)
+    await store.revoke_session("j-new", expires_at=2500)
+    assert await store.forget_expired_auth(2000) == 2
+    assert await store.forget_expired_auth(2000) == 0
+    assert await store.revoked_sessions(0) == {"j-new"}
+    assert await store.consume_magic_token("old", 0) is None  # gone, even read as of t=0
+    assert await store.consume_magic_token("new", 2000) == "b@example.com"

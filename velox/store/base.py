@@ -82,6 +82,9 @@ class Store(Protocol):
 
     async def revoke_session(self, jti: str, expires_at: int) -> None: ...
 
+    async def forget_expired_auth(self, now_ms: int) -> int:
+        """Delete expired magic-link tokens and revocations; returns how many rows went."""
+
     async def revoked_sessions(self, now_ms: int) -> set[str]:
         """jtis revoked and not yet expired (loaded once at start, then kept in memory)."""
 

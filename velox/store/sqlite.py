@@ -292,6 +292,11 @@ class SqliteStore:
             (jti, expires_at),
         )
 
+    async def forget_expired_auth(self, now_ms: int) -> int:
+        tokens = await self._run("DELETE FROM magic_tokens WHERE expires_at <= ?", (now_ms,))
+        revoked = await self._run("DELETE FROM revoked_sessions WHERE expires_at <= ?", (now_ms,))
+        return tokens + revoked
+
     async def revoked_sessions(self, now_ms: int) -> set[str]:
         rows = await self._fetch("SELECT jti FROM revoked_sessions WHERE expires_at > ?", (now_ms,))
         return {r[0] for r in rows}

@@ -160,7 +160,9 @@ async def magic_link(request: web.Request) -> web.Response:
     validate.reject_unknown(data, ("email",))
     email = validate.email(validate.required(data, "email"))
     token = secrets.token_urlsafe(32)
-    expires = _now_ms() + app[OPTIONS].magic_ttl_s * 1000
+    now = _now_ms()
+    expires = now + app[OPTIONS].magic_ttl_s * 1000
+    await app[STORE].forget_expired_auth(now)  # links nobody used do not pile up
     await app[STORE].save_magic_token(_token_hash(token), email, expires)
     path = app.router["verify"].url_for().with_query(token=token)
     link = f"{_base_url(request)}{path}"

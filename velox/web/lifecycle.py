@@ -63,6 +63,7 @@ def store_ctx(injected: Store | None) -> Ctx:
 async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, store = app[SETTINGS], app[STORE]
     now = time.time_ns() // 1_000_000
+    await store.forget_expired_auth(now)  # also at each magic-link request
     revoked = await store.revoked_sessions(now)
     app[SESSIONS].load_revoked(revoked, now + settings.session_ttl * 1000)
     service = EngineService(
