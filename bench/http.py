@@ -22,6 +22,8 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse
 import asyncio
+import json
+import shutil
 import tempfile
 import time
 
@@ -140,6 +142,41 @@ async def fanout(base: str, sockets: int, seconds: float) -> list[float]:
     return delays
 
 
+WRK_SCRIPT = """
+tokens = {%s}
+body = '%s'
+i = 0
+request = function()
+  i = i %% #tokens + 1
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json",
+                                  ["Authorization"] = "Bearer " .. tokens[i]}, body)
+end
+"""
+
+
+async def wrk_opens(base: str, tokens: list[str], seconds: float, tmp: str) -> str | None:
+    """The same durable opens driven by wrk (a C load generator), when it is installed: the
+    Python client above costs the server most of a core on this 2-core machine."""
+    if shutil.which("wrk") is None:
+        return None
+    script = Path(tmp) / "open.lua"
+    quoted = ", ".join(f'"{t}"' for t in tokens)
+    script.write_text(WRK_SCRIPT % (quoted, json.dumps(ORDER)))
+    proc = await asyncio.create_subprocess_exec(
+        "wrk",
+        "-t1",
+        f"-c{len(tokens)}",
+        f"-d{int(seconds)}s",
+        "--latency",
+        "-s",
+        str(script),
+        base + "/api/v1/order/open",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await proc.communicate()
+    return out.decode()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=50)
@@ -172,6 +209,12 @@ async def main() -> None:
                 )
             health, opens = rates.values()
             print(f"durable opens / bare HTTP requests = {opens / health:.2f}")
+            report = await wrk_opens(server.base, tokens, args.seconds, tmp)
+            if report is None:
+                print("wrk not installed: no C-client measurement (apt-get install wrk)")
+            else:
+                print(f"POST /api/v1/order/open driven by wrk, {args.clients} connections:")
+                print(report.rstrip())
             delays = await fanout(server.base, args.sockets, args.seconds)
             print(
                 f"websocket fan-out to {args.sockets} clients: {len(delays):,} price updates, "

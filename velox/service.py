@@ -16,6 +16,7 @@ store before anything else runs: acknowledged means durable, and nothing else is
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -334,7 +335,13 @@ class EngineService:
         if self.seq == self._snapshot_seq:
             self._last_snapshot_ms = self.clock()
             return
-        seq, data = self.seq, self.engine.export()
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # 100k rows allocated at once would trigger collections mid-export
+        try:
+            seq, data = self.seq, self.engine.export()
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         payload = await asyncio.to_thread(codec.dumps, data)
         await self.store.save_snapshot(SnapshotRecord(seq, self.clock(), payload))
         await self.store.prune(self._snapshot_keep, self._prune_journal)
