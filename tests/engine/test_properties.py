@@ -187,3 +187,25 @@ def test_restored_engine_behaves_like_the_original(
     run_ops(original, second, [], T0 + 10_000_000)
     run_ops(restored, second, [], T0 + 10_000_000)
     assert restored.export() == original.export()
+
+
+@settings(max_examples=80, deadline=None)
+@given(ops, ops, st.integers(min_value=1, max_value=5))
+def test_export_in_steps_while_running_equals_the_state_when_it_began(
+    first: list[tuple[Any, ...]], second: list[tuple[Any, ...]], chunk: int
+) -> None:
+    """Copy-on-write export: the engine keeps changing while rows are taken a few at a
+    time, and the result is exactly the state at the moment the export began."""
+    engine = fresh_engine()
+    run_ops(engine, first, [])
+    expected = engine.export()
+    export = engine.begin_export()
+    ts = T0 + 10_000_000
+    for i in range(0, max(1, len(second)), 3):
+        run_ops(engine, second[i : i + 3], [], ts + i * 1000)
+        export.step(chunk)
+    while not export.step(chunk):
+        pass
+    engine.end_export()
+    assert export.result() == expected
+    assert Engine.restore(export.result(), engine.settings).export() == expected

@@ -27,13 +27,13 @@ from velox.engine.events import (
 )
 from velox.engine.formulas import quote
 from velox.engine.settings import EngineSettings
+from velox.engine.snapshot import StateExport
 from velox.engine.state import (
     POSITION_FIELDS,
     Account,
     Position,
     Quote,
     position_opened_by,
-    position_row,
 )
 from velox.engine.triggers import TriggerIndex, mark_moves, trigger_reason
 
@@ -60,6 +60,7 @@ class Engine:
         self.deposits = 0
         self.next_order_id = 1
         self.index = TriggerIndex()
+        self.exporting: StateExport | None = None
 
     # -- deciding ------------------------------------------------------------------------
     def handle(self, command: Command) -> Outcome:
@@ -109,7 +110,7 @@ class Engine:
     def apply(self, event: Event) -> None:
         """The only mutation of state. Must stay a plain fold: no decisions here."""
         if isinstance(event, TrailingStopMoved):
-            pos = self.positions[event.order_id]
+            pos = self._changing(event.order_id)
             pos.trailing_mark = event.mark
             self.index.changed(pos)
         elif isinstance(event, PositionOpened):
@@ -123,7 +124,7 @@ class Engine:
             self.house += pos.margin - event.settlement
             self.index.remove(pos)
         elif isinstance(event, PositionPartiallyClosed):
-            pos = self.positions[event.order_id]
+            pos = self._changing(event.order_id)
             account = self.accounts[pos.user_id]
             pos.qty -= event.part_qty
             pos.margin -= event.part_margin
@@ -134,7 +135,7 @@ class Engine:
             self.next_order_id = max(self.next_order_id, int(event.part_order_id) + 1)
             self.index.changed(pos)
         elif isinstance(event, MarginAdded):
-            pos = self.positions[event.order_id]
+            pos = self._changing(event.order_id)
             account = self.accounts[pos.user_id]
             account.balance -= event.amount
             account.used_margin += event.amount
@@ -142,7 +143,7 @@ class Engine:
             pos.liquidation_price = event.liquidation_price
             self.index.changed(pos)
         elif isinstance(event, StopsModified):
-            pos = self.positions[event.order_id]
+            pos = self._changing(event.order_id)
             pos.stop_loss = event.stop_loss
             pos.take_profit = event.take_profit
             pos.trailing_stop = event.trailing_stop
@@ -153,6 +154,13 @@ class Engine:
                 self.accounts[event.user_id] = Account(event.user_id)
             self.accounts[event.user_id].balance += event.amount
             self.deposits += event.amount
+
+    def _changing(self, order_id: str) -> Position:
+        """The position an event is about to mutate (an open export keeps its old row)."""
+        pos = self.positions[order_id]
+        if self.exporting is not None:
+            self.exporting.before_change(pos)
+        return pos
 
     def _apply_opened(self, event: PositionOpened) -> None:
         pos = position_opened_by(event)
@@ -167,18 +175,17 @@ class Engine:
     # -- snapshots -----------------------------------------------------------------------
     def export(self) -> dict[str, Any]:
         """The whole durable state as plain data (quotes are not durable: they re-arrive)."""
-        return {
-            "house": self.house,
-            "deposits": self.deposits,
-            "next_order_id": self.next_order_id,
-            "accounts": [
-                {"user_id": a.user_id, "balance": a.balance}
-                for a in sorted(self.accounts.values(), key=lambda a: a.user_id)
-            ],
-            # Insertion order is order-id order (ids only grow) and restore keeps it.
-            "position_fields": list(POSITION_FIELDS),
-            "positions": list(map(position_row, self.positions.values())),
-        }
+        whole = StateExport(self)
+        whole.step(len(self.positions))
+        return whole.result()
+
+    def begin_export(self) -> StateExport:
+        """An export of the state as it is now, to be taken in steps while the engine runs."""
+        self.exporting = StateExport(self)
+        return self.exporting
+
+    def end_export(self) -> None:
+        self.exporting = None
 
     @classmethod
     def restore(cls, data: dict[str, Any], settings: EngineSettings | None = None) -> Engine:
