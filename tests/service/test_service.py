@@ -12,7 +12,7 @@ import pytest
 
 from velox import codec
 from velox.audit import audit
-from velox.engine.commands import ClosePosition, OpenAccount, OpenPosition, PriceTick
+from velox.engine.commands import AddMargin, ClosePosition, OpenAccount, OpenPosition, PriceTick
 from velox.engine.engine import Engine
 from velox.engine.events import TrailingStopMoved
 from velox.engine.settings import EngineSettings
@@ -298,3 +298,38 @@ async def test_a_dead_engine_task_refuses_instead_of_hanging(store: Store) -> No
         await service.read(lambda e: e.seq)
     await service.stop()  # no snapshot of a state that may be ahead of the journal
     assert await store.snapshots() == []
+
+
+async def test_snapshot_taken_in_steps_while_orders_keep_changing_it(store: Store) -> None:
+    """A snapshot of 12k positions is exported a chunk at a time between batches while
+    margin is added to positions it has not reached yet: it must still equal the journal
+    replayed to its sequence (the audit checks exactly that)."""
+    clock = Clock()
+    service = await started(store, clock, snapshot_interval_s=15)
+    users = [f"u{i}" for i in range(60)]
+    for u in users:
+        await service.submit(OpenAccount(u, clock()))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    orders: list[str] = []
+    for _ in range(200):
+        outs = await asyncio.gather(
+            *(
+                service.submit(OpenPosition(u, BTC, "LONG", 2, clock(), margin=SCALE))
+                for u in users
+            )
+        )
+        orders += [o.events[0].order_id for o in outs]  # type: ignore[union-attr]
+    assert len(orders) == 12_000
+    clock.now += 20_000  # the next commit begins a snapshot of 12k positions
+    await service.submit(OpenAccount("trigger", clock()))
+    assert service._export is not None and not service._export.done
+    by_id = await service.read(lambda e: {o: e.positions[o].user_id for o in orders})
+    late = orders[-50:]  # rows the export has not reached yet
+    await asyncio.gather(*(service.submit(AddMargin(by_id[o], o, SCALE, clock())) for o in late))
+    while service._export is not None or (service._saving and not service._saving.done()):
+        await asyncio.sleep(0.01)
+    (snap,) = await store.snapshots()
+    assert snap.seq == service.seq - 50  # taken before the 50 margin additions
+    await service.stop()
+    report = await audit(store)
+    assert report.ok and report.snapshots_checked == 2, report.summary()
