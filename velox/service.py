@@ -28,19 +28,18 @@ from velox.engine.commands import Command, PriceTick
 from velox.engine.engine import Engine, Outcome
 from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
-from velox.engine.snapshot import StateExport
 from velox.engine.state import Quote
 from velox.journal import coalesce_marks, load_engine
 from velox.orders import closed_record_of
+from velox.snapshots import Snapshots
 from velox.store.base import Store
-from velox.store.records import ClosedOrderRecord, JournalRecord, SnapshotRecord
+from velox.store.records import ClosedOrderRecord, JournalRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_BATCH = 2000
 MAX_PENDING_TICKS = 50_000
-EXPORT_CHUNK = 5_000  # snapshot rows taken between two batches (~2 ms)
 RECOVERY_RETRY_S = 0.05
 
 
@@ -111,14 +110,7 @@ class EngineService:
         self.clock = clock
         self.seq = 0
         self.max_batch = max_batch  # 1 = one commit per command (the benchmark's baseline)
-        self._snapshot_interval_ms = int(snapshot_interval_s * 1000)
-        self._snapshot_keep = snapshot_keep
-        self._prune_journal = prune_journal
-        self._last_snapshot_ms = 0
-        self._snapshot_seq = 0
-        self._export: StateExport | None = None
-        self._export_seq = 0
-        self._saving: asyncio.Task[None] | None = None
+        self.snapshots = Snapshots(store, clock, snapshot_interval_s, snapshot_keep, prune_journal)
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._pending_ticks = 0
         self._dropped_ticks = 0
@@ -130,8 +122,8 @@ class EngineService:
         self.state = EngineState.REPLAYING
         self.engine, self.seq = await load_engine(self.store, self.settings)
         snapshot = await self.store.latest_snapshot()
-        self._snapshot_seq = snapshot.seq if snapshot else 0
-        self._last_snapshot_ms = self.clock()
+        self.snapshots.saved_seq = snapshot.seq if snapshot else 0
+        self.snapshots.last_ms = self.clock()
         log.info("engine replayed to seq %d; READY", self.seq)
         self.state = EngineState.READY
         self._task = asyncio.create_task(self._run(), name="engine-service")
@@ -157,9 +149,8 @@ class EngineService:
             await task
         except Exception:  # already logged by _task_ended
             return  # the engine may be ahead of the journal: never snapshot it
-        self._drop_export()
-        if self._saving is not None:
-            await self._saving
+        self.snapshots.drop(self.engine)
+        await self.snapshots.wait_saved()
         await self.snapshot()
 
     # -- the API for handlers ------------------------------------------------------------
@@ -214,8 +205,8 @@ class EngineService:
     # -- the loop ------------------------------------------------------------------------
     async def _run(self) -> None:
         while True:
-            if self._export is not None and self._queue.empty():
-                self._export_step()  # idle: take rows, then let the handlers run
+            if self.snapshots.export is not None and self._queue.empty():
+                self.snapshots.step(self.engine)  # idle: take rows, let the handlers run
                 await asyncio.sleep(0)
                 continue
             items = [await self._queue.get()]
@@ -234,10 +225,10 @@ class EngineService:
             if stopping:
                 self._drain_after_stop()
                 return
-            if self._export is not None:
-                self._export_step()
-            elif self.clock() - self._last_snapshot_ms >= self._snapshot_interval_ms:
-                self._begin_snapshot()
+            if self.snapshots.export is not None:
+                self.snapshots.step(self.engine)
+            elif self.snapshots.due():
+                self.snapshots.begin(self.engine, self.seq)
 
     def _answer_read(self, item: _Read) -> None:
         if item.future.done():
@@ -329,7 +320,7 @@ class EngineService:
         """
         previous = self.state
         self.state = EngineState.REPLAYING
-        self._drop_export()  # it belongs to the engine being replaced
+        self.snapshots.drop(self.engine)  # it belongs to the engine being replaced
         quotes = self.engine.quotes  # prices are not durable state: keep the latest
         delay = RECOVERY_RETRY_S
         while True:
@@ -344,38 +335,6 @@ class EngineService:
         self.state = previous
 
     # -- snapshots -----------------------------------------------------------------------
-    def _begin_snapshot(self) -> None:
-        """Start a copy-on-write export of the state as this commit left it; its rows are
-        taken EXPORT_CHUNK at a time between batches, so a large state never stalls the
-        loop (100k positions at once took ~100 ms)."""
-        self._last_snapshot_ms = self.clock()
-        if self.seq != self._snapshot_seq:
-            self._export, self._export_seq = self.engine.begin_export(), self.seq
-
-    def _export_step(self) -> None:
-        export = self._export
-        assert export is not None
-        if export.step(EXPORT_CHUNK):
-            self.engine.end_export()
-            self._export = None
-            self._saving = asyncio.create_task(
-                self._save_snapshot(self._export_seq, export.result()), name="snapshot-save"
-            )
-
-    def _drop_export(self) -> None:
-        if self._export is not None:
-            self.engine.end_export()
-            self._export = None
-
-    async def _save_snapshot(self, seq: int, data: dict[str, Any]) -> None:
-        try:
-            payload = await asyncio.to_thread(codec.dumps, data)
-            await self.store.save_snapshot(SnapshotRecord(seq, self.clock(), payload))
-            await self.store.prune(self._snapshot_keep, self._prune_journal)
-            self._snapshot_seq = max(self._snapshot_seq, seq)
-        except Exception:
-            log.exception("snapshot failed; will retry at the next interval")
-
     async def snapshot(self) -> None:
         """Save the whole state now, with the journal sequence it covers, then prune.
 
@@ -386,9 +345,7 @@ class EngineService:
             seq, data = await self.read(lambda engine: (self.seq, engine.export()))
         else:
             seq, data = self.seq, self.engine.export()
-        if seq != self._snapshot_seq:
-            await self._save_snapshot(seq, data)
-        self._last_snapshot_ms = self.clock()
+        await self.snapshots.save(seq, data)
 
 
 def _refuse_all(items: list[Any], why: str) -> None:

@@ -322,12 +322,14 @@ async def test_snapshot_taken_in_steps_while_orders_keep_changing_it(store: Stor
     assert len(orders) == 12_000
     clock.now += 20_000  # the next commit begins a snapshot of 12k positions
     await service.submit(OpenAccount("trigger", clock()))
-    assert service._export is not None and not service._export.done
+    export = service.snapshots.export
+    assert export is not None and not export.done
     by_id = await service.read(lambda e: {o: e.positions[o].user_id for o in orders})
     late = orders[-50:]  # rows the export has not reached yet
     await asyncio.gather(*(service.submit(AddMargin(by_id[o], o, SCALE, clock())) for o in late))
-    while service._export is not None or (service._saving and not service._saving.done()):
+    while service.snapshots.export is not None:
         await asyncio.sleep(0.01)
+    await service.snapshots.wait_saved()
     (snap,) = await store.snapshots()
     assert snap.seq == service.seq - 50  # taken before the 50 margin additions
     await service.stop()
