@@ -54,7 +54,6 @@ class Settings:
     dev: bool = False
     seed: int | None = None
     log_level: str = "INFO"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def db_url(self) -> str:
@@ -133,8 +132,6 @@ _FLAGS_ONLY = {"prune_journal", "dev"}
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """One flag per setting: ``--max-price-age`` for ``max_price_age``, and so on."""
     for f in fields(Settings):
-        if f.name == "extra":
-            continue
         flag = "--" + f.name.replace("_", "-")
         env = "VELOX_" + f.name.upper()
         help_text = f"(env {env})"
@@ -154,8 +151,6 @@ def settings_from(
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for f in fields(Settings):
-        if f.name == "extra":
-            continue
         env = environ.get("VELOX_" + f.name.upper())
         if env is not None and env != "":
             convert = _bool if f.name in _FLAGS_ONLY else _TYPES.get(f.name, str)

@@ -156,11 +156,10 @@ class EngineService:
     # -- the API for handlers ------------------------------------------------------------
     async def submit(self, command: Command) -> Outcome:
         """Run a command; returns once its events are durable (or it was refused)."""
-        if self.state is not EngineState.READY:
-            raise EngineNotReady(self.state.value)
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        future = self._new_future()
         self._queue.put_nowait(_Submit(command, future))
-        return await future
+        result: Outcome = await future
+        return result
 
     async def submit_and_read(
         self, command: Command, view: Callable[[Engine, Outcome], T]
@@ -171,21 +170,23 @@ class EngineService:
         One trip through the queue instead of a submit followed by a read, which would wait
         for the next batch to commit as well.
         """
-        if self.state is not EngineState.READY:
-            raise EngineNotReady(self.state.value)
-        future: asyncio.Future[tuple[Outcome, T | None]] = (
-            asyncio.get_running_loop().create_future()
-        )
+        future = self._new_future()
         self._queue.put_nowait(_Submit(command, future, view))
-        return await future
+        result: tuple[Outcome, T | None] = await future
+        return result
 
     async def read(self, fn: Callable[[Engine], T]) -> T:
         """Call ``fn`` on the engine at a moment it holds exactly the durable state."""
+        future = self._new_future()
+        self._queue.put_nowait(_Read(fn, future))
+        result: T = await future
+        return result
+
+    def _new_future(self) -> asyncio.Future[Any]:
+        """A reply slot for one queued request; refused at once unless the engine is READY."""
         if self.state is not EngineState.READY:
             raise EngineNotReady(self.state.value)
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Read(fn, future))
-        return await future
+        return asyncio.get_running_loop().create_future()
 
     def offer_tick(self, tick: PriceTick) -> None:
         """Queue a price without waiting; past a bound, ticks are dropped (and counted)."""

@@ -103,8 +103,8 @@ class Engine:
             return None
         return q
 
-    def allocate_order_id(self, offset: int = 0) -> str:
-        return str(self.next_order_id + offset)
+    def allocate_order_id(self) -> str:
+        return str(self.next_order_id)
 
     # -- mutating ------------------------------------------------------------------------
     def apply(self, event: Event) -> None:
