@@ -1,14 +1,13 @@
-"""Every worked example of shared/vectors/positions.json, reproduced exactly by the engine."""
+"""Every worked example of tests/vectors/positions.json, reproduced exactly by the engine."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.engine.helpers import T0, engine_with, open_ok, tick
+from tests.vectors import load
 from velox.engine.commands import AddMargin, ClosePosition, PriceTick
 from velox.engine.events import (
     MarginAdded,
@@ -19,8 +18,7 @@ from velox.engine.events import (
 from velox.engine.formulas import quote
 from velox.money import format_units, units
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "positions.json"
-CASES: list[dict[str, Any]] = json.loads(VECTORS.read_text())["cases"]
+CASES: list[dict[str, Any]] = load("positions")["cases"]
 ASSETS = {"btc": "BTCUSDT", "eth": "ETHUSDT", "sol": "SOLUSDT"}
 
 

@@ -313,10 +313,7 @@ async def test_snapshot_taken_in_steps_while_orders_keep_changing_it(store: Stor
     orders: list[str] = []
     for _ in range(200):
         outs = await asyncio.gather(
-            *(
-                service.submit(OpenPosition(u, BTC, "LONG", 2, clock(), margin=SCALE))
-                for u in users
-            )
+            *(service.submit(OpenPosition(u, BTC, "LONG", 2, clock(), margin=SCALE)) for u in users)
         )
         orders += [o.events[0].order_id for o in outs]  # type: ignore[union-attr]
     assert len(orders) == 12_000

@@ -16,8 +16,8 @@ from tests.web.conftest import FAST, MakeClient
 from tests.web.helpers import PASSWORD, assert_error, signup, tick
 from velox.config import Settings
 from velox.web.app import create_app
+from velox.web.auth.passwords import Passwords
 from velox.web.keys import PASSWORDS
-from velox.web.passwords import Passwords
 
 BTC: dict[str, Any] = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "10"}
 

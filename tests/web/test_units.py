@@ -11,15 +11,15 @@ import pytest
 
 from velox.engine.commands import PriceTick
 from velox.feeds.base import FeedTick
+from velox.feeds.sink import FeedSink
 from velox.mail import Mailer
+from velox.web.auth.ratelimit import SlidingLog
+from velox.web.auth.sessions import SessionManager, load_secret
+from velox.web.auth.tickets import TicketBook
 from velox.web.errors import ApiError
-from velox.web.feedsink import FeedSink
-from velox.web.frames import text_frame
 from velox.web.jsonio import loads
-from velox.web.ratelimit import SlidingLog
-from velox.web.sessions import SessionManager, load_secret
-from velox.web.tickets import TicketBook
 from velox.web.validate import email, money
+from velox.web.ws.frames import text_frame
 
 
 class Clock:

@@ -13,10 +13,10 @@ from tests.web.conftest import MakeClient
 from tests.web.helpers import next_of, signup, tick
 from velox.money import format_units
 from velox.store.records import CandleRecord
-from velox.web.connection import Connection
-from velox.web.hub import Hub
 from velox.web.keys import HUB, SESSIONS
 from velox.web.options import WebOptions
+from velox.web.ws.connection import Connection
+from velox.web.ws.hub import Hub
 
 BTC: dict[str, Any] = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100"}
 

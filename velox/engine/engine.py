@@ -205,4 +205,3 @@ class Engine:
             engine.positions[pos.order_id] = pos
             engine.index.add(pos)
         return engine
-

@@ -1,7 +1,8 @@
 """The money formulas of SPEC.md sections 2-4, each rounding against the trader.
 
 All arguments and results are integer units of 10^-8 (``spread`` and ``mmr`` are fractions
-in units too: 0.001 is 100_000). Checked against ``shared/vectors/positions.json``.
+in units too: 0.001 is 100_000). Checked against SPEC.md's worked examples,
+``tests/vectors/positions.json``.
 """
 
 from __future__ import annotations

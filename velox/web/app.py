@@ -13,6 +13,10 @@ from velox.config import Settings
 from velox.feeds.base import Feed
 from velox.mail import Mailer
 from velox.store.base import Store
+from velox.web.auth.passwords import Passwords
+from velox.web.auth.ratelimit import SlidingLog
+from velox.web.auth.sessions import SessionManager, load_secret
+from velox.web.auth.tickets import TicketBook
 from velox.web.jsonio import MAX_BODY
 from velox.web.keys import (
     AUTH_LIMIT,
@@ -35,11 +39,7 @@ from velox.web.lifecycle import (
 from velox.web.middleware import error_middleware
 from velox.web.options import WebOptions
 from velox.web.pages import setup_pages
-from velox.web.passwords import Passwords
-from velox.web.ratelimit import SlidingLog
 from velox.web.routes import setup_routes
-from velox.web.sessions import SessionManager, load_secret
-from velox.web.tickets import TicketBook
 
 AUTH_WINDOW_S = 60.0  # SPEC section 10: --rate-limit-auth N per sliding 60 s per client IP
 ORDER_WINDOW_S = 1.0  # --rate-limit-orders N per sliding 1 s per user

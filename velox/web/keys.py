@@ -12,12 +12,12 @@ from velox.mail import Mailer
 from velox.service import EngineService
 from velox.store.base import Store
 from velox.store.records import CandleRecord
-from velox.web.hub import Hub
+from velox.web.auth.passwords import Passwords
+from velox.web.auth.ratelimit import SlidingLog
+from velox.web.auth.sessions import SessionManager
+from velox.web.auth.tickets import TicketBook
 from velox.web.options import WebOptions
-from velox.web.passwords import Passwords
-from velox.web.ratelimit import SlidingLog
-from velox.web.sessions import SessionManager
-from velox.web.tickets import TicketBook
+from velox.web.ws.hub import Hub
 
 # symbol, duration, start, end, limit -> candles oldest first
 CandleQuery = Callable[[str, str, int | None, int | None, int], Awaitable[list[CandleRecord]]]

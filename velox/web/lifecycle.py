@@ -17,6 +17,7 @@ from enum import Enum
 from aiohttp import web
 
 from velox.feeds.base import Feed
+from velox.feeds.sink import FeedSink
 from velox.market.candles import CandleAggregator
 from velox.market.query import query_candles
 from velox.market.writer import TradeWriter
@@ -24,9 +25,8 @@ from velox.service import EngineService
 from velox.store.base import Store
 from velox.store.factory import open_store_for
 from velox.store.records import CandleRecord
-from velox.web.feedsink import FeedSink
-from velox.web.hub import Hub
 from velox.web.keys import CANDLES, FEED, HUB, OPTIONS, SERVICE, SESSIONS, SETTINGS, STORE
+from velox.web.ws.hub import Hub
 
 log = logging.getLogger(__name__)
 Ctx = Callable[[web.Application], AsyncIterator[None]]

@@ -17,9 +17,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from velox.service import EngineNotReady
+from velox.web.auth.security import check_origin
 from velox.web.errors import ApiError
 from velox.web.jsonio import MAX_BODY, json_response
-from velox.web.security import check_origin
 
 log = logging.getLogger("velox.web")
 

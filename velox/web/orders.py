@@ -19,11 +19,11 @@ from velox.engine.state import position_opened_by
 from velox.engine.views import open_positions
 from velox.orders import closed_record_of
 from velox.web import render
+from velox.web.auth.security import require_session
 from velox.web.errors import ApiError, not_found, refusal_error, validation
 from velox.web.jsonio import json_object, json_response
 from velox.web.keys import OPTIONS, ORDER_LIMIT, SERVICE, STORE
 from velox.web.requests import close_command, margin_command, modify_command, open_command
-from velox.web.security import require_session
 from velox.web.validate import query_int
 
 Json = dict[str, Any]

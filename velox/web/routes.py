@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from velox.web import auth, market, ops, orders, ws
+from velox.web import market, ops, orders
+from velox.web.auth import handlers as auth
+from velox.web.ws import endpoint as ws
 
 ORDER_ID = r"{orderId:\d{1,20}}"
 

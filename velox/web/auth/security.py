@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from velox.web.auth.sessions import Session
 from velox.web.errors import ApiError, unauthorized
 from velox.web.keys import SESSIONS, SETTINGS
-from velox.web.sessions import Session
 
 COOKIE = "token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from velox.web.sessions import Session
+from velox.web.auth.sessions import Session
 
 log = logging.getLogger(__name__)
 Send = Callable[[bytes], Awaitable[None]]

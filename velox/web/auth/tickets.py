@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from velox.web.sessions import Session
+from velox.web.auth.sessions import Session
 
 
 @dataclass(frozen=True, slots=True)

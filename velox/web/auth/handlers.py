@@ -19,6 +19,13 @@ from velox.service import EngineNotReady, EngineService, EngineState
 from velox.store.base import EmailTakenError
 from velox.store.records import UserRecord
 from velox.web import validate
+from velox.web.auth.security import (
+    clear_session_cookie,
+    client_ip,
+    require_session,
+    session_of,
+    set_session_cookie,
+)
 from velox.web.errors import ApiError, unauthorized
 from velox.web.jsonio import json_object, json_response
 from velox.web.keys import (
@@ -32,13 +39,6 @@ from velox.web.keys import (
     SETTINGS,
     STORE,
     TICKETS,
-)
-from velox.web.security import (
-    clear_session_cookie,
-    client_ip,
-    require_session,
-    session_of,
-    set_session_cookie,
 )
 
 log = logging.getLogger(__name__)

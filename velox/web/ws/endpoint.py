@@ -15,12 +15,12 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from velox.market.candles import DURATIONS_MS
-from velox.web.connection import Connection
+from velox.web.auth.security import cookie_only, same_origin, session_of
+from velox.web.auth.sessions import Session
 from velox.web.errors import ApiError, unauthorized
 from velox.web.jsonio import dumps
 from velox.web.keys import HUB, OPTIONS, SERVICE, TICKETS
-from velox.web.security import cookie_only, same_origin, session_of
-from velox.web.sessions import Session
+from velox.web.ws.connection import Connection
 
 
 def _session(request: web.Request) -> Session | None:

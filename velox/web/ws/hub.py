@@ -28,10 +28,10 @@ from velox.orders import closed_record_of
 from velox.service import Published
 from velox.store.records import CandleRecord
 from velox.web import render
-from velox.web.conflate import PriceConflator
-from velox.web.connection import Connection
-from velox.web.frames import text_frame
 from velox.web.jsonio import dumps
+from velox.web.ws.conflate import PriceConflator
+from velox.web.ws.connection import Connection
+from velox.web.ws.frames import text_frame
 
 log = logging.getLogger(__name__)
 GOING_AWAY = 1001
