@@ -14,7 +14,8 @@ RS256 with it; ``userinfo`` as well. ``FakeGitHub`` serves ``/login/oauth/author
 as GitHub does) and the REST API's ``/user/emails`` under ``/api``.
 
 Knobs for the refusals: ``deny`` (the provider answers ``?error=``), ``id_token_claims``
-(override or, with None, drop claims), ``sign_with_rogue_key``, ``email_in_id_token``.
+(override or, with None, drop claims), ``sign_with_rogue_key``, ``email_in_id_token``,
+``userinfo_sub``, ``auth_methods``, ``rotate_key()``.
 """
 
 from __future__ import annotations
@@ -164,6 +165,7 @@ class FakeOidcProvider(AuthorizationServer):
     sign_with_rogue_key: bool = False  # the published key's kid on a key nobody published
     id_token_claims: dict[str, Any] = field(default_factory=dict)  # None value: drop claim
     email_in_id_token: bool = True
+    userinfo_sub: str | None = None  # answer userinfo about this subject instead
     auth_methods: tuple[str, ...] = ("client_secret_basic", "client_secret_post")
     jwks_fetches: int = 0
     access_tokens: dict[str, Person] = field(default_factory=dict)
@@ -251,7 +253,11 @@ class FakeOidcProvider(AuthorizationServer):
         if person is None:
             return web.json_response({"error": "invalid_token"}, status=401)
         return web.json_response(
-            {"sub": person.sub, "email": person.email, "email_verified": person.email_verified}
+            {
+                "sub": self.userinfo_sub or person.sub,
+                "email": person.email,
+                "email_verified": person.email_verified,
+            }
         )
 
 

@@ -222,6 +222,7 @@ async def test_a_flow_finishes_only_at_its_own_provider(
 ID_TOKEN_FAULTS: dict[str, Callable[[int], dict[str, Any]]] = {
     "another issuer": lambda now: {"iss": "https://evil.example/realms/test"},
     "another audience": lambda now: {"aud": "someone-else"},
+    "another audience, for us": lambda now: {"aud": "someone-else", "azp": "velox-client"},
     "audiences without us": lambda now: {"aud": ["someone-else", "another"]},
     "expired": lambda now: {"exp": now - 120},  # past the 60 s leeway
     "no expiry": lambda now: {"exp": None},
@@ -275,6 +276,9 @@ async def test_email_from_userinfo_when_the_id_token_has_none(
     velox.session.cookie_jar.clear()
     provider.person.email_verified = False
     await assert_refused(velox, await sign_in(velox, "oidc"), "oauth_unverified", "oidc")
+    provider.person.email_verified = True
+    provider.userinfo_sub = "someone-else"  # an answer about another person is not believed
+    await assert_refused(velox, await sign_in(velox, "oidc"), "oauth_failed", "oidc")
 
 
 async def test_wrong_client_secret_is_refused(
