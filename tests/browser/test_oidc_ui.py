@@ -7,7 +7,6 @@ is a cross-site redirect, the one a SameSite=Lax flow cookie must survive.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,25 +15,22 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import unused_port
 
-from tests.browser.test_trade_ui import CHARTS, CHROMIUM, CHROMIUM_ARGS, new_page
-from tests.conftest import require
+from tests.browser import test_trade_ui as trade_ui
+from tests.browser.test_trade_ui import new_page
 from tests.fakes.oidc_provider import FakeOidcProvider
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-
-@pytest.fixture(autouse=True)
-def _chromium() -> None:
-    require(os.access(CHROMIUM, os.X_OK), f"Chromium is not installed at {CHROMIUM}")
-    require(CHARTS.is_file(), f"{CHARTS} is missing: run `make charts`")
+# The trade UI tests' fixtures: skip without Chromium (fail with CI=true), and headless
+# Chromium with their flags.
+_chromium = trade_ui._chromium
+browser = trade_ui.browser
 
 
 @pytest.fixture
 async def provider() -> AsyncIterator[FakeOidcProvider]:
-    fake = FakeOidcProvider(host="localhost")
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with FakeOidcProvider(host="localhost") as fake:
+        yield fake
 
 
 @pytest.fixture
@@ -65,20 +61,6 @@ async def velox(tmp_path: Path, provider: FakeOidcProvider) -> AsyncIterator[str
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def test_the_button_signs_in_and_lands_on_trade(

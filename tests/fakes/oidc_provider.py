@@ -25,7 +25,7 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -96,6 +96,13 @@ class AuthorizationServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
 
     def authorize(self, request: web.Request, *, scope_needed: str) -> web.Response:
         """Check the authorization request and redirect back with a code (or ``deny``)."""

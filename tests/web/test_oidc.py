@@ -36,10 +36,8 @@ TOKEN_CHARS = re.compile(r"[A-Za-z0-9]+")
 
 @pytest.fixture
 async def provider() -> AsyncIterator[FakeOidcProvider]:
-    fake = FakeOidcProvider()
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with FakeOidcProvider() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -28,10 +28,8 @@ from velox.web.keys import STORE
 
 @pytest.fixture
 async def github() -> AsyncIterator[FakeGitHub]:
-    fake = FakeGitHub()
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with FakeGitHub() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from typing import Any
 
 import jwt
 from authlib.common.security import generate_token
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from velox.web.auth.oauth.refusals import Refusal, SignInRefused
@@ -48,6 +49,25 @@ class Flow:
         """The S256 ``code_challenge`` sent with the authorization request."""
         challenge: str = create_s256_code_challenge(self.verifier)
         return challenge
+
+
+def authorization_url(
+    endpoint: str, client_id: str, redirect_uri: str, scope: str, flow: Flow, *, oidc: bool
+) -> str:
+    """The authorization request (RFC 6749 section 4.1.1) carrying the flow's ``state``, its
+    PKCE challenge (RFC 7636 section 4.3) and, for OpenID Connect, its ``nonce``."""
+    url: str = prepare_grant_uri(
+        endpoint,
+        client_id,
+        "code",
+        redirect_uri,
+        scope=scope,
+        state=flow.state,
+        nonce=flow.nonce if oidc else None,
+        code_challenge=flow.challenge,
+        code_challenge_method="S256",
+    )
+    return url
 
 
 class FlowCookies:

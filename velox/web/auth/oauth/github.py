@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 
-from velox.web.auth.oauth.flow import Flow
+from velox.web.auth.oauth.flow import Flow, authorization_url
 from velox.web.auth.oauth.refusals import Refusal, SignInRefused
 from velox.web.auth.oauth.remote import get_json, redeem_code
 
@@ -48,17 +47,9 @@ class GitHubProvider:
     async def authorization_url(
         self, http: aiohttp.ClientSession, redirect_uri: str, flow: Flow
     ) -> str:
-        url: str = prepare_grant_uri(
-            self.authorize_url,
-            self.client_id,
-            "code",
-            redirect_uri,
-            scope=SCOPE,
-            state=flow.state,
-            code_challenge=flow.challenge,
-            code_challenge_method="S256",
+        return authorization_url(
+            self.authorize_url, self.client_id, redirect_uri, SCOPE, flow, oidc=False
         )
-        return url
 
     async def verified_email(
         self, http: aiohttp.ClientSession, code: str, redirect_uri: str, flow: Flow

@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
-from velox.web.auth.oauth.flow import Flow
+from velox.web.auth.oauth.flow import Flow, authorization_url
 from velox.web.auth.oauth.refusals import Refusal, SignInRefused
 from velox.web.auth.oauth.remote import get_json, redeem_code
 
@@ -134,18 +133,8 @@ class OidcProvider:
         self, http: aiohttp.ClientSession, redirect_uri: str, flow: Flow
     ) -> str:
         metadata = await self.metadata(http)
-        url: str = prepare_grant_uri(
-            metadata.authorization_endpoint,
-            self.client_id,
-            "code",
-            redirect_uri,
-            scope=SCOPE,
-            state=flow.state,
-            nonce=flow.nonce,
-            code_challenge=flow.challenge,
-            code_challenge_method="S256",
-        )
-        return url
+        endpoint = metadata.authorization_endpoint
+        return authorization_url(endpoint, self.client_id, redirect_uri, SCOPE, flow, oidc=True)
 
     async def verified_email(
         self, http: aiohttp.ClientSession, code: str, redirect_uri: str, flow: Flow
