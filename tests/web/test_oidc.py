@@ -115,6 +115,16 @@ async def test_sign_in_creates_the_user_with_its_first_account(
     assert deposits == 1000 * 10**8
 
 
+async def test_behind_https_the_callback_is_the_public_url(
+    make: AppClient, provider: FakeOidcProvider
+) -> None:
+    velox = await make(**oidc_settings(provider, public_url="https://velox.example.org/"))
+    started = await start(velox, "oidc")
+    redirect_uri = query_of(started.headers["Location"])["redirect_uri"]
+    assert redirect_uri == "https://velox.example.org/api/v1/user/auth/oidc/callback"
+    assert started.cookies[FLOW_COOKIE]["secure"] is True
+
+
 async def test_sign_in_links_the_existing_user(
     velox: TestClient[Any, Any], provider: FakeOidcProvider
 ) -> None:
