@@ -40,9 +40,12 @@ export function mountAccount({ store, session }) {
     renderLevel($("acct-level"), f.marginLevel);
   }
 
+  /** Ask the server for the figures; a websocket push during the request wins over them. */
   async function refresh() {
+    const pushes = store.accountPushes;
     try {
-      store.setAccount(await get("/api/v1/order/user/balance"));
+      const figures = await get("/api/v1/order/user/balance");
+      if (store.accountPushes === pushes) store.setAccount(figures);
     } catch (err) {
       session.failed(err, "Could not load the account");
     }

@@ -27,7 +27,7 @@ export function messageHandler({ store, chart, orders }) {
         orders.receive(msg.data);
         break;
       case "balance":
-        store.setAccount(msg.data);
+        store.setAccount(msg.data, { pushed: true });
         break;
       case "error":
         if (msg.error) toast("error", "Server", msg.error.message || String(msg.error));

@@ -38,7 +38,7 @@ export function mountPositionActions({ store, session, account, orders }) {
       } else {
         orders.receive(await post(closePath(order)));
       }
-      account.refresh();
+      await account.refresh();
     } catch (err) {
       if (err instanceof ApiError && err.code === "ORDER_CLOSED") {
         store.forgetOpen(order.orderId);

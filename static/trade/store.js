@@ -3,11 +3,17 @@
 // Views never keep state of their own: they read the store and re-render on its topics
 // ("quote", "account", "position", "pending", "history", "symbol", "duration", "side"). A
 // new panel (pending orders, more chart lines, history) subscribes to the same topics.
+//
+// Orders are ordered by their lifecycle, not by arrival: the reply to a request and the
+// websocket's messages about the same order race each other, and a reply that left the
+// server before the order closed must not bring it back. An order's stage only moves
+// forward (PENDING -> OPEN -> a final state); anything older than what we know is dropped.
 // No DOM here: Node's test runner imports this module as it is.
 import { unrealizedPnl } from "../estimates.js";
 import { toUnits } from "../format.js";
 
 const STAGE = { PENDING: 0, OPEN: 1, CLOSED: 2, FILLED: 2, CANCELLED: 2, EXPIRED: 2, REJECTED: 2 };
+const FINAL = STAGE.CLOSED;
 const SELECTABLE = new Set(["symbol", "duration", "side"]);
 
 export class Store {
@@ -20,10 +26,12 @@ export class Store {
     this.duration = "1m";
     this.side = "LONG";
     this.account = null; // the server's figures (decimal strings)
+    this.accountPushes = 0; // figures received from the websocket so far
     this.liveFigures = false; // true once a quote moved an open position since `account`
     this.open = new Map(); // orderId -> open position (API shape)
     this.pending = new Map(); // orderId -> pending order (SPEC 12)
     this.closed = new Map(); // orderId -> closed position
+    this.stages = new Map(); // orderId -> furthest stage seen
     this.announced = new Set(); // "opened:<id>" / "closed:<id>" already toasted
     this.leaving = false; // for /signin or / (signed out): nothing more to do here
     this.listeners = new Map();
@@ -78,7 +86,13 @@ export class Store {
 
   // ------------------------------------------------------------ account
 
-  setAccount(figures) {
+  /**
+   * The server's account figures. `pushed`: they came from the websocket, which sends new
+   * figures after every change, so a request's reply that was in flight meanwhile is not
+   * newer than them (see `accountPushes`).
+   */
+  setAccount(figures, { pushed = false } = {}) {
+    if (pushed) this.accountPushes += 1;
     this.account = figures;
     this.liveFigures = false; // the server's numbers until the next quote moves them
     this.emit("account", figures);
@@ -100,7 +114,8 @@ export class Store {
   /**
    * Take in orders as the server describes them (an HTTP reply, a websocket message, a
    * reload). Returns, per order, what changed: "opened", "updated", "closed", "pending",
-   * "ended" (cancelled, expired, ...), or null for a status the page does not know.
+   * "ended" (cancelled, expired, ...), or null when the order is already further along than
+   * this description (a late reply), which then changes nothing.
    */
   applyOrders(orders) {
     const kinds = orders.map((order) => this.#apply(order));
@@ -114,6 +129,7 @@ export class Store {
 
   /** The server says `orderId` is no longer open (closed elsewhere, or missing on reload). */
   forgetOpen(orderId) {
+    this.stages.set(orderId, FINAL);
     const order = this.open.get(orderId);
     if (!order) return;
     this.open.delete(orderId);
@@ -141,6 +157,8 @@ export class Store {
     const stage = STAGE[order.status];
     if (stage === undefined) return null;
     const id = order.orderId;
+    if (stage < (this.stages.get(id) ?? -1)) return null;
+    this.stages.set(id, stage);
     if (stage === STAGE.PENDING) {
       this.pending.set(id, order);
       this.emit("pending", { kind: "pending", order });

@@ -72,7 +72,7 @@ export function mountTicket({ store, session, account, orders }) {
     try {
       orders.receive(await post("/api/v1/order/open", request.body), { filled: true });
       for (const id of STOP_INPUTS) $(id).value = "";
-      account.refresh();
+      await account.refresh(); // the free margin is current before the next order
     } catch (err) {
       if (isSignedOut(err)) return session.signedOut();
       refuse(err.message, err.field);

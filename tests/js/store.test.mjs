@@ -1,4 +1,5 @@
-// static/trade/store.js: views hear exactly the changes that happened.
+// static/trade/store.js: orders are ordered by their lifecycle, not by arrival, and views
+// hear exactly the changes that happened.
 import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 
@@ -18,7 +19,7 @@ const order = (status, extra = {}) => ({
   ...extra,
 });
 
-describe("orders", () => {
+describe("orders by lifecycle", () => {
   let store;
   let heard;
   beforeEach(() => {
@@ -28,11 +29,36 @@ describe("orders", () => {
     store.on("history", () => heard.push("history"));
   });
 
+  test("a late OPEN reply after the websocket's CLOSED changes nothing", () => {
+    assert.equal(store.applyOrder(order("OPEN")), "opened"); // websocket order_opened
+    assert.equal(store.applyOrder(order("CLOSED")), "closed"); // websocket order_closed
+    assert.equal(store.applyOrder(order("OPEN")), null); // the HTTP reply to the open
+    assert.equal(store.open.size, 0);
+    assert.deepEqual(store.closedOrders().map((o) => o.orderId), ["7"]);
+    assert.deepEqual(heard, ["opened:7", "closed:7", "history"]);
+  });
+
+  test("CLOSED first, then the OPEN it replaced: never open", () => {
+    assert.equal(store.applyOrder(order("CLOSED")), "closed");
+    assert.equal(store.applyOrder(order("OPEN")), null);
+    assert.equal(store.open.size, 0);
+    assert.deepEqual(heard, ["history"]);
+  });
+
   test("OPEN twice is an update, the last one wins", () => {
     store.applyOrder(order("OPEN"));
     assert.equal(store.applyOrder(order("OPEN", { margin: "60.00000000" })), "updated");
     assert.equal(store.open.get("7").margin, "60.00000000");
     assert.deepEqual(heard, ["opened:7", "updated:7"]);
+  });
+
+  test("a pending order becomes open, and a pending copy after that is stale", () => {
+    assert.equal(store.applyOrder(order("PENDING")), "pending");
+    assert.equal(store.applyOrder(order("OPEN")), "opened");
+    assert.equal(store.pending.size, 0);
+    assert.equal(store.applyOrder(order("PENDING")), null);
+    assert.equal(store.pending.size, 0);
+    assert.equal(store.open.size, 1);
   });
 
   test("a cancelled pending order ends without a closed position", () => {
@@ -41,6 +67,14 @@ describe("orders", () => {
     assert.equal(store.pending.size, 0);
     assert.equal(store.closed.size, 0);
     assert.deepEqual(heard, []);
+  });
+
+  test("forgetOpen removes the row and refuses a later OPEN of it", () => {
+    store.applyOrder(order("OPEN"));
+    store.forgetOpen("7");
+    assert.equal(store.applyOrder(order("OPEN")), null);
+    assert.equal(store.open.size, 0);
+    assert.deepEqual(heard, ["opened:7", "closed:7"]);
   });
 
   test("a status the page does not know is ignored", () => {
