@@ -15,16 +15,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import unused_port
 
-from tests.browser import test_trade_ui as trade_ui
-from tests.browser.test_trade_ui import new_page
+from tests.browser.harness import new_page
 from tests.fakes.oidc_provider import FakeOidcProvider
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-# The trade UI tests' fixtures: skip without Chromium (fail with CI=true), and headless
-# Chromium with their flags.
-_chromium = trade_ui._chromium
-browser = trade_ui.browser
 
 
 @pytest.fixture
