@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.binance_server import FakeBinanceServer
+from tests.fakes.ws_server import now_ms
 from tests.feeds.helpers import Collector, running, wait_until
+from velox.clock import ManualClock
+from velox.engine.commands import PriceTick
 from velox.feeds.auto import AutoFeed
 from velox.feeds.backoff import Backoff
 from velox.feeds.backpack import BackpackFeed
@@ -16,6 +19,8 @@ from velox.feeds.binance import BinanceFeed
 from velox.feeds.factory import make_feed
 from velox.feeds.replay import ReplayFeed
 from velox.feeds.sim import SimFeed
+from velox.feeds.sink import FeedSink
+from velox.money import units
 
 
 def fast_backoff() -> Backoff:
@@ -71,6 +76,42 @@ async def test_switches_back_to_binance_when_it_starts_delivering() -> None:
         await server.stop()
     real = sink.ticks.index(next(t for t in sink.ticks if t.trade_id == 77))
     assert [t.trade_id for t in sink.ticks[real:]] == [77, 78]  # no sim tick after the switch
+
+
+class Prices:
+    """The engine's side of a FeedSink: the prices it is offered."""
+
+    def __init__(self) -> None:
+        self.ticks: list[PriceTick] = []
+
+    def offer_tick(self, tick: PriceTick) -> None:
+        self.ticks.append(tick)
+
+    def of(self, symbol: str) -> list[int]:
+        return [t.price for t in self.ticks if t.asset == symbol]
+
+
+async def test_switching_from_sim_to_binance_prices_binance_at_once() -> None:
+    """Regression: the simulator stamps local times, Binance its own. Leaving the simulator,
+    Binance's first book update re-sent the simulated trade price as fresh, and its trades
+    (stamped a minute before our clock here) were taken for late ones and never priced."""
+    server = FakeBinanceServer()
+    await server.start()
+    server.stall()
+    prices = Prices()
+    try:
+        feed = auto(server.url, timeout_s=0.05)
+        async with running(feed, FeedSink(prices, clock=ManualClock())):
+            await wait_until(lambda: feed.simulated and len(prices.of("BTCUSDT")) >= 2)
+            server.stall(False)
+            await server.push_book("BTCUSDT", "50000", "50002", update_id=7)
+            await wait_until(lambda: not feed.simulated)
+            exchange_ms = now_ms() - 60_000
+            await server.push_trade("BTCUSDT", "50010", "1", trade_id=9, trade_ms=exchange_ms)
+            await wait_until(lambda: feed.binance.ticks == 2)
+    finally:
+        await server.stop()
+    assert prices.of("BTCUSDT")[-2:] == [units("50001"), units("50010")]
 
 
 def test_make_feed_specs(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.feeds.helpers import Collector, running
+from velox.clock import ManualClock
 from velox.feeds.base import FeedTick
 from velox.feeds.messages import FeedParseError
 from velox.feeds.replay import ReplayFeed, parse_trade_row, symbol_from_path
@@ -38,16 +39,18 @@ async def play(feed: ReplayFeed) -> list[FeedTick]:
 
 async def test_spot_file_without_header_in_microseconds(tmp_path: Path) -> None:
     path = write(tmp_path, "BTCUSDT-trades-2025-01.csv", SPOT_US)
-    ticks = await play(ReplayFeed(path, speed=0, clock_ms=lambda: 7))
+    ticks = await play(ReplayFeed(path, speed=0, clock=ManualClock(7)))
     assert ticks == [
-        FeedTick("BTCUSDT", 7, 9_485_001_000_000, 52_000, 4412345678, 1736812800122),
-        FeedTick("BTCUSDT", 7, 9_485_002_000_000, 1_000_000, 4412345679, 1736812800123),
-    ]
+        FeedTick("BTCUSDT", 7, 9_485_001_000_000, 52_000, 4412345678, 1736812800122,
+                 source="replay"),
+        FeedTick("BTCUSDT", 7, 9_485_002_000_000, 1_000_000, 4412345679, 1736812800123,
+                 source="replay"),
+    ]  # fmt: skip
 
 
 async def test_futures_file_with_header_in_milliseconds(tmp_path: Path) -> None:
     path = write(tmp_path, "trades.csv", FUTURES_MS)
-    ticks = await play(ReplayFeed(path, symbol="ETHUSDT", speed=0, clock_ms=lambda: 1))
+    ticks = await play(ReplayFeed(path, symbol="ETHUSDT", speed=0, clock=ManualClock(1)))
     assert [(t.trade_id, t.trade_price, t.trade_qty, t.exchange_ms) for t in ticks] == [
         (5001, 330_155_000_000, 123_400_000, 1736812800122),
         (5002, 330_156_000_000, 50_000_000, 1736812800500),

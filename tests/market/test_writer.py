@@ -9,6 +9,7 @@ import pytest
 
 from tests.market.brute import brute_candles
 from tests.market.memstore import MemStore
+from velox.clock import ManualClock
 from velox.feeds.base import FeedTick
 from velox.market.candles import CandleAggregator
 from velox.market.query import query_candles
@@ -41,7 +42,7 @@ async def writer(store: MemStore) -> AsyncIterator[TradeWriter]:
         store.as_store(),
         CandleAggregator(["1m"]),
         flush_interval_s=0.05,
-        clock_ms=lambda: T0 + 1_000,  # so retention keeps the test's trades
+        clock=ManualClock(T0 + 1_000),  # so retention keeps the test's trades
     )
     w.start()
     yield w
@@ -141,17 +142,17 @@ async def test_insert_that_keeps_failing_loses_only_that_batch(store: MemStore) 
 
 async def test_retention_prunes_old_raw_trades(store: MemStore) -> None:
     now = T0 + 25 * 3_600_000
-    w = TradeWriter(
-        store.as_store(), flush_interval_s=0.01, clock_ms=lambda: now, prune_interval_s=60
-    )
-    w.offer(tick(1, ts=T0))  # 25 h old
+    clock = ManualClock(now)
+    clock.step_wall(-3_600_000)  # the cutoff follows the wall clock, as trade times do
+    w = TradeWriter(store.as_store(), flush_interval_s=0.01, clock=clock, prune_interval_s=60)
+    w.offer(tick(1, ts=T0 - 1))  # 24 h and 1 ms before the wall clock
     w.offer(tick(2, ts=now - 1000))
     w.start()
     await until(lambda: store.prune_cutoffs != [])
     await w.stop()
-    assert store.prune_cutoffs == [now - 24 * 3_600_000]
+    assert store.prune_cutoffs == [now - 25 * 3_600_000]
     assert list(store.trades) == [("BTCUSDT", 2)]
-    assert ("BTCUSDT", "1d", T0) in store.rows  # candles are kept forever
+    assert ("BTCUSDT", "1d", T0 - 24 * 3_600_000) in store.rows  # candles are kept forever
 
 
 async def test_restart_seeds_the_current_candle_from_the_store(store: MemStore) -> None:

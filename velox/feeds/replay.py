@@ -18,14 +18,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from velox.clock import SYSTEM_CLOCK, Clock
 from velox.feeds.base import FeedTick, TickSink
 from velox.feeds.messages import FeedParseError
 from velox.feeds.ratelog import RateLimitedLog
-from velox.feeds.ws import wall_ms
 from velox.money import MoneyError, parse_units
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 _US_THRESHOLD = 10**15  # 16 digits: microseconds since the epoch
 _SYMBOL_RE = re.compile(r"^([A-Z0-9]+)-(?:agg)?[Tt]rades")
 _BOOLS = {"true", "false"}
+SOURCE = "replay"
 
 
 def symbol_from_path(path: str | Path) -> str:
@@ -72,6 +73,7 @@ def parse_trade_row(fields: Sequence[str], symbol: str, received_ms: int) -> Fee
         trade_qty=qty_units,
         trade_id=int(trade_id),
         exchange_ms=csv_time_ms(int(time)),
+        source=SOURCE,
     )
 
 
@@ -87,14 +89,14 @@ class ReplayFeed:
         *,
         symbol: str | None = None,
         speed: float = 1.0,
-        clock_ms: Callable[[], int] = wall_ms,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         if speed < 0:
             raise ValueError("speed must be >= 0")
         self.path = Path(path)
         self.symbol = symbol or symbol_from_path(self.path)
         self.speed = speed
-        self._clock_ms = clock_ms
+        self._clock = clock
         self.last_tick_ms: dict[str, int] = {}
         self.connected = False
         self.finished = asyncio.Event()
@@ -132,7 +134,7 @@ class ReplayFeed:
                     if fields == [""]:
                         continue
                     try:
-                        tick = parse_trade_row(fields, self.symbol, self._clock_ms())
+                        tick = parse_trade_row(fields, self.symbol, 0)
                     except FeedParseError as exc:
                         self.skipped += 1
                         self._bad_row("replay: skipping malformed row %r: %s", line[:80], exc)
@@ -146,7 +148,7 @@ class ReplayFeed:
                             await asyncio.sleep(due - loop.time())
                     elif delivered % 256 == 255:
                         await asyncio.sleep(0)
-                    tick = replace(tick, received_ms=self._clock_ms())  # stamped when sent
+                    tick = replace(tick, received_ms=self._clock.now_ms())  # stamped when sent
                     self.last_tick_ms[tick.symbol] = tick.received_ms
                     await sink(tick)
                     delivered += 1

@@ -20,12 +20,12 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import aiohttp
 import orjson
 
+from velox.clock import SYSTEM_CLOCK, Clock
 from velox.feeds.backoff import Backoff
 from velox.feeds.base import FeedTick, TickSink
 from velox.feeds.messages import ExchangeError, FeedParseError, Parsed, ServerShutdown
@@ -36,10 +36,6 @@ log = logging.getLogger(__name__)
 
 DAY_S = 24 * 3600.0
 CLOSE_TIMEOUT_S = 2.0
-
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class WebsocketFeed(abc.ABC):
@@ -57,7 +53,7 @@ class WebsocketFeed(abc.ABC):
         connect_timeout_s: float = 10.0,
         stall_timeout_s: float = 30.0,
         max_age_s: float = 23 * 3600.0,
-        clock_ms: Callable[[], int] = wall_ms,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.base_url = (base_url or self.default_url).rstrip("/")
         self.symbols = symbols if isinstance(symbols, SymbolMap) else self.symbol_map(symbols)
@@ -65,7 +61,7 @@ class WebsocketFeed(abc.ABC):
         self.connect_timeout_s = connect_timeout_s
         self.stall_timeout_s = stall_timeout_s
         self.max_age_s = min(max_age_s, DAY_S)
-        self._clock_ms = clock_ms
+        self._clock = clock
         self.connected = False
         self.last_tick_ms: dict[str, int] = {}
         self.connections = 0
@@ -165,7 +161,7 @@ class WebsocketFeed(abc.ABC):
 
     async def _handle(self, text: str, sink: TickSink) -> str | None:
         """Parse one frame and deliver it; returns a reason when the connection must end."""
-        received_ms = self._clock_ms()
+        received_ms = self._clock.now_ms()
         try:
             parsed = self.parse(orjson.loads(text), received_ms)
         except (orjson.JSONDecodeError, FeedParseError) as exc:

@@ -12,7 +12,9 @@ the first trade of a batch (1 s), whichever comes first. ``insert_trades`` dedup
 (symbol, trade_id) and returns the new ones; only those reach the candle aggregator, so a
 replayed or reconnected stream never counts a trade twice. Candle deltas are then merged in
 the store, and ``on_candle`` gets each changed FULL candle once per batch (for websocket
-pushes). Raw trades older than ``retention_ms`` (24 h) are pruned every ``prune_interval_s``.
+pushes). Raw trades whose time is older than ``retention_ms`` (24 h) before the wall clock are
+pruned every ``prune_interval_s``: trade times are the exchange's, absolute times. Batching
+and pruning intervals run on the event loop's monotonic time.
 
 A failing store is retried ``max_attempts`` times with ``retry_delay_s`` between; a batch
 that still fails is dropped and logged (``lost``), so one bad batch cannot wedge the writer.
@@ -24,9 +26,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from velox.clock import SYSTEM_CLOCK, Clock
 from velox.feeds.base import FeedTick
 from velox.feeds.ratelog import RateLimitedLog
-from velox.feeds.ws import wall_ms
 from velox.market.candles import BucketKey, CandleAggregator
 from velox.store.base import Store
 from velox.store.records import CandleRecord, TradeRecord
@@ -51,7 +53,7 @@ class TradeWriter:
         on_candle: CandleCallback | None = None,
         max_attempts: int = 5,
         retry_delay_s: float = 1.0,
-        clock_ms: Callable[[], int] = wall_ms,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.store = store
         self.aggregator = aggregator or CandleAggregator()
@@ -62,7 +64,7 @@ class TradeWriter:
         self.on_candle = on_candle
         self.max_attempts = max_attempts
         self.retry_delay_s = retry_delay_s
-        self._clock_ms = clock_ms
+        self._clock = clock
         self.queue: asyncio.Queue[TradeRecord] = asyncio.Queue(queue_size)
         self._pending: list[TradeRecord] = []
         self._writing: asyncio.Future[None] | None = None
@@ -213,7 +215,7 @@ class TradeWriter:
         if self._last_prune is not None and now - self._last_prune < self.prune_interval_s:
             return
         self._last_prune = now
-        cutoff = self._clock_ms() - self.retention_ms
+        cutoff = self._clock.wall_ms() - self.retention_ms
         try:
             removed = await self.store.prune_trades(cutoff)
         except Exception as exc:  # retried at the next interval

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import time
 from dataclasses import asdict
 
 from aiohttp import web
@@ -14,7 +13,7 @@ from velox.service import EngineState
 from velox.web import render
 from velox.web.errors import not_found, unauthorized
 from velox.web.jsonio import json_response
-from velox.web.keys import FEED, HUB, MAILER, SERVICE, SETTINGS
+from velox.web.keys import FEED, HUB, MAILER, OPTIONS, SERVICE, SETTINGS
 from velox.web.openapi import document
 
 
@@ -24,7 +23,7 @@ async def healthz(request: web.Request) -> web.Response:
     state = app[SERVICE].state
     feed = app[FEED]
     last: dict[str, int] = dict(getattr(feed, "last_tick_ms", None) or app[HUB].last_tick_ms)
-    now = time.time_ns() // 1_000_000
+    now = app[OPTIONS].clock.now_ms()  # engine time: a wall-clock step moves no age
     body = {
         "engine": state.value,
         "feed": {
