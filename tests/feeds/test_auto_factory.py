@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from velox.engine.commands import PriceTick
 from velox.feeds.auto import AutoFeed
 from velox.feeds.backoff import Backoff
 from velox.feeds.backpack import BackpackFeed
+from velox.feeds.base import TickSink
 from velox.feeds.binance import BinanceFeed
 from velox.feeds.factory import make_feed
 from velox.feeds.replay import ReplayFeed
@@ -112,6 +114,24 @@ async def test_switching_from_sim_to_binance_prices_binance_at_once() -> None:
     finally:
         await server.stop()
     assert prices.of("BTCUSDT")[-2:] == [units("50001"), units("50010")]
+
+
+async def test_a_dead_simulator_ends_the_auto_feed() -> None:
+    """Regression: a failing simulator task died unseen while auto kept waiting on Binance
+    and prices went stale. Now ``run`` raises, for the feed's supervisor to restart it."""
+
+    class BrokenSim(SimFeed):
+        async def run(self, sink: TickSink) -> None:
+            raise RuntimeError("sim bug")
+
+    feed = AutoFeed(
+        BinanceFeed("ws://127.0.0.1:9", backoff=fast_backoff(), connect_timeout_s=0.5),
+        BrokenSim(seed=1),
+        timeout_s=0.05,
+    )
+    with pytest.raises(RuntimeError, match="sim bug"):
+        await asyncio.wait_for(feed.run(Collector()), 5)
+    assert not feed.simulated and not feed.binance.connected
 
 
 def test_make_feed_specs(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 from tests.market.brute import brute_candles
 from tests.market.memstore import MemStore
 from velox.clock import ManualClock
+from velox.feeds.backoff import Backoff
 from velox.feeds.base import FeedTick
 from velox.market.candles import CandleAggregator
 from velox.market.query import query_candles
@@ -193,3 +194,52 @@ async def test_candles_match_brute_force_through_the_writer(store: MemStore) -> 
     for duration in ("1s", "1m", "1h", "1d"):
         expected = brute_candles(trades, duration)
         assert {(s, t): c for (s, d, t), c in store.rows.items() if d == duration} == expected
+
+
+async def test_a_failing_on_candle_does_not_stop_the_writer(store: MemStore) -> None:
+    """Regression: an exception in ``on_candle`` used to kill the task silently, and every
+    later trade stayed queued forever."""
+    seen: list[CandleRecord] = []
+
+    def on_candle(candle: CandleRecord) -> None:
+        seen.append(candle)
+        raise RuntimeError("listener bug")
+
+    w = TradeWriter(
+        store.as_store(), CandleAggregator(["1m"]), flush_interval_s=0.01, on_candle=on_candle
+    )
+    w.start()
+    w.offer(tick(1, 100, 1))
+    await until(lambda: len(seen) == 1)
+    w.offer(tick(2, 90, 1, ts=T0 + 1))
+    await until(lambda: len(seen) == 2)
+    await w.stop()
+    assert seen[-1] == CandleRecord("BTCUSDT", "1m", T0, 100, 100, 90, 90, 2)
+    assert w.written == 2 and w.supervisor.status().restarts == 0
+
+
+async def test_a_writer_loop_that_dies_is_restarted(
+    store: MemStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug that escapes the loop is logged, the loop restarted, the status says so."""
+    clock = ManualClock(T0)
+    w = TradeWriter(store.as_store(), flush_interval_s=0.01, clock=clock)
+    w.supervisor.backoff = Backoff(base_s=0.001, max_s=0.002)
+    collect = TradeWriter._collect
+    failures = [RuntimeError("bug in the loop")]
+
+    async def failing_collect(self: TradeWriter) -> None:
+        if failures:
+            raise failures.pop()
+        await collect(self)
+
+    monkeypatch.setattr(TradeWriter, "_collect", failing_collect)
+    w.offer(tick(1))
+    w.start()
+    await until(lambda: w.written == 1)
+    status = w.supervisor.status()
+    assert (status.name, status.state, status.restarts) == ("writer", "recovering", 1)
+    assert status.error == "RuntimeError('bug in the loop')"
+    clock.advance(w.supervisor.healthy_after_ms)
+    assert w.supervisor.status().state == "up"
+    await w.stop()

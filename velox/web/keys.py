@@ -12,6 +12,7 @@ from velox.mail import Mailer
 from velox.service import EngineService
 from velox.store.base import Store
 from velox.store.records import CandleRecord
+from velox.supervisor import Supervisor
 from velox.web.auth.passwords import Passwords
 from velox.web.auth.ratelimit import SlidingLog
 from velox.web.auth.sessions import SessionManager
@@ -35,3 +36,4 @@ ORDER_LIMIT = web.AppKey("order_limit", SlidingLog)
 MAILER = web.AppKey("mailer", Mailer)
 FEED = web.AppKey[Feed | None]("feed")
 CANDLES = web.AppKey[CandleQuery]("candles")
+PARTS = web.AppKey[tuple[Supervisor, ...]]("parts")  # supervised tasks, for /healthz

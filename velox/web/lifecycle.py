@@ -6,12 +6,13 @@ drains and writes its final snapshot, and only then is the store closed.
 
 One clock (``WebOptions.clock``) runs through all of them: the engine service stamps commands
 with its engine time, the feed sink stamps prices with it, the feed and the writer read it.
+The feed and the trade writer run under ``Supervisor``s (restart with backoff), listed under
+``PARTS`` for ``/healthz``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from enum import Enum
@@ -28,7 +29,18 @@ from velox.service import EngineService
 from velox.store.base import Store
 from velox.store.factory import open_store_for
 from velox.store.records import CandleRecord
-from velox.web.keys import CANDLES, FEED, HUB, OPTIONS, SERVICE, SESSIONS, SETTINGS, STORE
+from velox.supervisor import Supervisor
+from velox.web.keys import (
+    CANDLES,
+    FEED,
+    HUB,
+    OPTIONS,
+    PARTS,
+    SERVICE,
+    SESSIONS,
+    SETTINGS,
+    STORE,
+)
 from velox.web.ws.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -111,7 +123,8 @@ def _make_feed(app: web.Application, clock: Clock) -> Feed:
 
 
 def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
-    """The price feed and, with it, the trade writer that builds the candles."""
+    """The price feed and, with it, the trade writer that builds the candles; both
+    supervised."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         store, hub, clock = app[STORE], app[HUB], app[OPTIONS].clock
@@ -119,6 +132,7 @@ def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
         app[FEED] = actual
         if actual is None:
             app[CANDLES] = _candle_query(store, None)
+            app[PARTS] = ()
             yield
             return
 
@@ -130,25 +144,18 @@ def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
             store, CandleAggregator(), retention_ms=retention_ms, on_candle=on_candle, clock=clock
         )
         app[CANDLES] = _candle_query(store, writer.aggregator)
+        sink = FeedSink(app[SERVICE], writer, clock=clock)
+        feed_part = Supervisor("feed", lambda: actual.run(sink), clock=clock)
+        app[PARTS] = (feed_part, writer.supervisor)
         writer.start()
-        task = asyncio.create_task(
-            actual.run(FeedSink(app[SERVICE], writer, clock=clock)), name="feed"
-        )
-        task.add_done_callback(_report_feed_end)
+        feed_part.start()
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait({task})
+            await feed_part.stop()
             await writer.stop()
 
     return ctx
-
-
-def _report_feed_end(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the price feed stopped", exc_info=task.exception())
 
 
 def _candle_query(store: Store, aggregator: CandleAggregator | None):  # type: ignore[no-untyped-def]
