@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from pathlib import Path
 
@@ -132,6 +133,39 @@ async def test_a_dead_simulator_ends_the_auto_feed() -> None:
     with pytest.raises(RuntimeError, match="sim bug"):
         await asyncio.wait_for(feed.run(Collector()), 5)
     assert not feed.simulated and not feed.binance.connected
+
+
+async def test_background_retries_are_logged_once_a_minute(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Regression: offline, every reconnect attempt logged a WARNING with the whole stream
+    URL, for as long as Velox ran. Once auto runs on the simulator: one line a minute."""
+    clock = ManualClock()
+    binance = BinanceFeed(
+        "ws://127.0.0.1:9", backoff=fast_backoff(), connect_timeout_s=0.5, clock=clock
+    )
+    feed = AutoFeed(binance, SimFeed(seed=1, ticks_per_second=100), timeout_s=0.05)
+    caplog.set_level(logging.INFO, logger="velox.feeds")
+
+    def retries_on_sim() -> list[str]:
+        """Binance's retry lines logged after auto switched to the simulator."""
+        names = [r.name for r in caplog.records]
+        switch = names.index("velox.feeds.auto") if "velox.feeds.auto" in names else len(names)
+        return [r.getMessage() for r in caplog.records[switch:] if r.name == "velox.feeds.ws"]
+
+    async with running(feed, Collector()):
+        await wait_until(lambda: feed.simulated)
+        attempts = binance.attempts
+        await wait_until(lambda: binance.attempts >= attempts + 20)
+        assert len(retries_on_sim()) == 1
+        clock.advance(60_000)
+        attempts = binance.attempts
+        await wait_until(lambda: binance.attempts >= attempts + 2)
+        assert len(retries_on_sim()) == 2
+    first, later = retries_on_sim()
+    assert first.startswith("binance: disconnected (connect to ws://127.0.0.1:9 failed: ")
+    assert "more since last report" in later
+    assert not [r for r in caplog.records if "/stream?streams=" in r.getMessage()]
 
 
 def test_make_feed_specs(tmp_path: Path) -> None:

@@ -6,7 +6,9 @@ Decisions, as a broker would make them:
   socket that never carries prices (a captive proxy, a wrong symbol list) is no feed at all.
 - If Binance delivers nothing within ``timeout_s`` (5 s) we start the simulator, log a
   warning and report ``simulated = True`` so the UI shows its "simulated prices" banner.
-- Binance keeps retrying in the background (its own backoff). On its first real tick the
+- Binance keeps retrying in the background (its own backoff), logging those retries once a
+  minute rather than at each attempt: an offline demo may run on the simulator for days.
+  On its first real tick the
   simulator is stopped and real prices flow again, ``simulated`` turning False: users of a
   broker expect real prices the moment the exchange is reachable. Prices jump from the
   simulated level to the market; positions opened on simulated prices are judged at real
@@ -67,6 +69,7 @@ class AutoFeed:
         async def real(tick: FeedTick) -> None:
             if not self._real_seen.is_set():
                 self._real_seen.set()
+                self.binance.loud_retries()
                 if await self._stop_sim():
                     log.warning("auto: Binance prices are flowing; simulator stopped")
             self.last_tick_ms[tick.symbol] = tick.received_ms
@@ -87,6 +90,7 @@ class AutoFeed:
                     "retrying Binance in the background",
                     self.timeout_s,
                 )
+                self.binance.quiet_retries()
                 self._on_sim = True
                 self._sim_task = asyncio.create_task(self.sim.run(simulated), name="auto-sim")
             await self._until_a_child_ends(binance_task)
