@@ -174,6 +174,7 @@ def test_make_feed_specs(tmp_path: Path) -> None:
     assert isinstance(backpack, BackpackFeed) and backpack.url() == "ws://y:2"
     sim = make_feed("sim", seed=9)
     assert isinstance(sim, SimFeed) and sim.simulated
+    (tmp_path / "ETHUSDT-trades-2025-01.csv").write_text("")
     replay = make_feed(f"replay:{tmp_path}/ETHUSDT-trades-2025-01.csv", replay_speed=0)
     assert isinstance(replay, ReplayFeed) and (replay.symbol, replay.speed) == ("ETHUSDT", 0)
     feed = make_feed("auto", binance_url="ws://z:3", auto_timeout_s=0.5)
@@ -182,6 +183,6 @@ def test_make_feed_specs(tmp_path: Path) -> None:
         "ws://z:3/stream?streams=btcusdt@trade/btcusdt@bookTicker/ethusdt@trade/"
         "ethusdt@bookTicker/solusdt@trade/solusdt@bookTicker"
     )
-    for bad in ("kraken", "replay:", ""):
+    for bad in ("kraken", "replay:", "", f"replay:{tmp_path}/BTCUSDT-trades-2025-01.csv"):
         with pytest.raises(ValueError):
             make_feed(bad)

@@ -77,11 +77,19 @@ async def test_malformed_rows_are_skipped(tmp_path: Path) -> None:
     assert feed.skipped == 3 and feed.simulated and ticks[0].symbol == "SOLUSDT"
 
 
+def test_a_missing_file_is_refused_at_start(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="does not exist"):
+        ReplayFeed(tmp_path / "BTCUSDT-trades-2025-01.csv")
+
+
 def test_symbol_from_file_name() -> None:
     assert symbol_from_path("/data/BTCUSDT-trades-2025-01.csv") == "BTCUSDT"
-    assert symbol_from_path("SOLUSDT-aggTrades-2024-12-31.csv") == "SOLUSDT"
-    with pytest.raises(ValueError):
+    assert symbol_from_path("SOLUSDT-trades-2024-12-31.csv") == "SOLUSDT"
+    with pytest.raises(ValueError, match=r"name it like BTCUSDT-trades-2025-01\.csv"):
         symbol_from_path("trades.csv")
+    # aggTrades rows have other columns: every row would be skipped, so refuse the file
+    with pytest.raises(ValueError, match="aggTrades"):
+        symbol_from_path("SOLUSDT-aggTrades-2024-12-31.csv")
 
 
 @pytest.mark.parametrize(
@@ -90,6 +98,7 @@ def test_symbol_from_file_name() -> None:
         ["1", "1", "1", "1", "1", "maybe"],
         ["1", "1e3", "1", "1", "1", "True"],
         ["1", "1", "0", "1", "1", "True"],
+        ["\u00b2", "1", "1", "1", "1", "True"],  # a digit to isdigit(), not to int()
     ],
 )
 def test_parse_trade_row_rejects(row: list[str]) -> None:

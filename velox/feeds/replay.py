@@ -1,10 +1,11 @@
 """``replay:PATH``: a Binance public trade CSV played back as ticks (data.binance.vision).
 
-Columns: id, price, qty, quoteQty, time, isBuyerMaker, isBestMatch. Spot files have no header,
-futures files may: a first row whose id is not an integer is taken as a header. ``time`` is
-µs when it has 16+ digits (spot files from 2025 on), else ms. Booleans may be ``True`` or
-``true``; they are not used. The file holds one symbol, taken from the constructor or from
-a name like ``BTCUSDT-trades-2025-01.csv``.
+Columns: id, price, qty, quoteQty, time, isBuyerMaker, isBestMatch (only the first six are
+read). Spot files have no header, futures files may: a first row whose id is not an integer
+is taken as a header. ``time`` is µs when it has 16+ digits (spot files from 2025 on), else
+ms. Booleans may be ``True`` or ``true``; they are checked, not used. The file holds one
+symbol, taken from the constructor or from a name like ``BTCUSDT-trades-2025-01.csv``
+(``aggTrades`` files have other columns and are refused).
 
 ``speed`` scales the gaps between trade times (2 = twice as fast); 0 plays as fast as the
 sink takes it, yielding to the loop every few hundred ticks. The file is read in chunks in a
@@ -31,17 +32,26 @@ from velox.money import MoneyError, parse_units
 log = logging.getLogger(__name__)
 
 _US_THRESHOLD = 10**15  # 16 digits: microseconds since the epoch
-_SYMBOL_RE = re.compile(r"^([A-Z0-9]+)-(?:agg)?[Tt]rades")
+_SYMBOL_RE = re.compile(r"^([A-Z0-9]+)-trades-")
 _BOOLS = {"true", "false"}
 SOURCE = "replay"
 
 
 def symbol_from_path(path: str | Path) -> str:
     """``BTCUSDT-trades-2025-01.csv`` -> ``BTCUSDT``."""
-    match = _SYMBOL_RE.match(Path(path).name)
+    name = Path(path).name
+    if "-aggTrades-" in name:
+        raise ValueError(f"{name!r} is an aggTrades file; replay reads trades files only")
+    match = _SYMBOL_RE.match(name)
     if match is None:
-        raise ValueError(f"cannot tell the symbol from {Path(path).name!r}; pass symbol=")
+        raise ValueError(
+            f"cannot tell the symbol from {name!r}: name it like BTCUSDT-trades-2025-01.csv"
+        )
     return match.group(1)
+
+
+def _is_integer(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def csv_time_ms(raw: int) -> int:
@@ -49,7 +59,7 @@ def csv_time_ms(raw: int) -> int:
 
 
 def is_header(fields: Sequence[str]) -> bool:
-    return bool(fields) and not fields[0].strip().isdigit()
+    return bool(fields) and not _is_integer(fields[0].strip())
 
 
 def parse_trade_row(fields: Sequence[str], symbol: str, received_ms: int) -> FeedTick:
@@ -57,7 +67,7 @@ def parse_trade_row(fields: Sequence[str], symbol: str, received_ms: int) -> Fee
     if len(fields) < 6:
         raise FeedParseError(f"expected at least 6 columns, got {len(fields)}")
     trade_id, price, qty, _quote, time, buyer_maker = (f.strip() for f in fields[:6])
-    if not trade_id.isdigit() or not time.isdigit():
+    if not _is_integer(trade_id) or not _is_integer(time):
         raise FeedParseError(f"id {trade_id!r} or time {time!r} is not an integer")
     if buyer_maker.lower() not in _BOOLS:
         raise FeedParseError(f"isBuyerMaker {buyer_maker!r} is not a boolean")
@@ -94,6 +104,8 @@ class ReplayFeed:
         if speed < 0:
             raise ValueError("speed must be >= 0")
         self.path = Path(path)
+        if not self.path.is_file():  # at start-up, not as a feed that fails at every restart
+            raise ValueError(f"replay file {str(self.path)!r} does not exist or is no file")
         self.symbol = symbol or symbol_from_path(self.path)
         self.speed = speed
         self._clock = clock
