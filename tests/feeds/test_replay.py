@@ -58,13 +58,21 @@ async def test_futures_file_with_header_in_milliseconds(tmp_path: Path) -> None:
 
 
 async def test_speed_spaces_ticks_by_trade_time(tmp_path: Path) -> None:
-    # 378 ms of trade time at speed 10 -> about 38 ms of wall time.
-    path = write(tmp_path, "ETHUSDT-trades-2025-01.csv", FUTURES_MS)
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    ticks = await play(ReplayFeed(path, speed=10))
-    elapsed = loop.time() - start
-    assert len(ticks) == 2 and 0.03 <= elapsed < 1.0
+    """Trades 378 ms then 622 ms apart, at speed 10: waits of 37.8 ms, then 62 ms (due 100 ms
+    after the first tick, less the 38 ms already passed), never the sum of the gaps."""
+    text = FUTURES_MS + "5003,3301.57,0.1,330.157,1736812801122,true\n"
+    path = write(tmp_path, "ETHUSDT-trades-2025-01.csv", text)
+    clock = ManualClock(1_000)
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock.advance(round(seconds * 1000))
+
+    ticks = await play(ReplayFeed(path, speed=10, clock=clock, sleep=sleep))
+    assert waits == [pytest.approx(0.0378), pytest.approx(0.062)]
+    sent = [(t.trade_id, t.received_ms) for t in ticks]
+    assert sent == [(5001, 1_000), (5002, 1_038), (5003, 1_100)]
 
 
 async def test_malformed_rows_are_skipped(tmp_path: Path) -> None:

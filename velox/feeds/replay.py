@@ -8,10 +8,12 @@ symbol, taken from the constructor or from a name like ``BTCUSDT-trades-2025-01.
 (``aggTrades`` files have other columns and are refused).
 
 ``speed`` scales the gaps between trade times (2 = twice as fast); 0 plays as fast as the
-sink takes it, yielding to the loop every few hundred ticks. The file is read in chunks in a
-thread, so a multi-gigabyte CSV never blocks the event loop. At the end of the file the feed
-stays idle (``finished`` is set) until cancelled: prices then go stale, as they would if an
-exchange went quiet, rather than looping back in time.
+sink takes it, yielding to the loop every few hundred ticks. Each tick is due at its trade
+time's offset from the first trade, divided by ``speed``, in engine time from the first
+tick, so waits never add up to a drift. The file is read in chunks in a thread, so a
+multi-gigabyte CSV never blocks the event loop. At the end of the file the feed stays idle
+(``finished`` is set) until cancelled: prices then go stale, as they would if an exchange went
+quiet, rather than looping back in time.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -88,7 +90,10 @@ def parse_trade_row(fields: Sequence[str], symbol: str, received_ms: int) -> Fee
 
 
 class ReplayFeed:
-    """Replays one trade CSV: ``ReplayFeed(path, symbol=None, speed=1.0)``."""
+    """Replays one trade CSV: ``ReplayFeed(path, symbol=None, speed=1.0)``.
+
+    ``sleep`` is how the feed waits for a tick's due time (tests pass one that records).
+    """
 
     name = "replay"
     chunk_bytes = 1 << 16
@@ -100,6 +105,7 @@ class ReplayFeed:
         symbol: str | None = None,
         speed: float = 1.0,
         clock: Clock = SYSTEM_CLOCK,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if speed < 0:
             raise ValueError("speed must be >= 0")
@@ -109,6 +115,7 @@ class ReplayFeed:
         self.symbol = symbol or symbol_from_path(self.path)
         self.speed = speed
         self._clock = clock
+        self._sleep = sleep
         self.last_tick_ms: dict[str, int] = {}
         self.connected = False
         self.finished = asyncio.Event()
@@ -130,8 +137,7 @@ class ReplayFeed:
             self.connected = False
 
     async def _play(self, sink: TickSink) -> None:
-        loop = asyncio.get_running_loop()
-        start_wall: float | None = None
+        start_ms: int | None = None  # engine time of the first tick
         start_trade_ms = 0
         delivered = 0
         with self.path.open("r", encoding="utf-8", newline="") as handle:
@@ -152,14 +158,15 @@ class ReplayFeed:
                         self._bad_row("replay: skipping malformed row %r: %s", line[:80], exc)
                         continue
                     trade_ms = tick.exchange_ms or 0
-                    if start_wall is None:
-                        start_wall, start_trade_ms = loop.time(), trade_ms
+                    if start_ms is None:
+                        start_ms, start_trade_ms = self._clock.now_ms(), trade_ms
                     if self.speed > 0:
-                        due = start_wall + (trade_ms - start_trade_ms) / 1000 / self.speed
-                        if due > loop.time():
-                            await asyncio.sleep(due - loop.time())
+                        due_ms = start_ms + (trade_ms - start_trade_ms) / self.speed
+                        wait_ms = due_ms - self._clock.now_ms()
+                        if wait_ms > 0:
+                            await self._sleep(wait_ms / 1000)
                     elif delivered % 256 == 255:
-                        await asyncio.sleep(0)
+                        await self._sleep(0)
                     tick = replace(tick, received_ms=self._clock.now_ms())  # stamped when sent
                     self.last_tick_ms[tick.symbol] = tick.received_ms
                     await sink(tick)
