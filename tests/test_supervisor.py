@@ -42,11 +42,9 @@ async def test_a_failing_part_is_restarted_and_comes_back_up(
     try:
         await wait_until(lambda: part.runs == 3)
         clock.advance(4_999)
-        assert sup.status() == PartStatus(
-            "feed", "recovering", 4_999, 2, "RuntimeError('failure 2')"
-        )
+        assert sup.status() == PartStatus("feed", "recovering", 4_999, 2, "RuntimeError")
         clock.advance(1)
-        assert sup.status() == PartStatus("feed", "up", 0, 2, "RuntimeError('failure 2')")
+        assert sup.status() == PartStatus("feed", "up", 0, 2, "RuntimeError")
         assert sup.backoff.attempts == 0  # reset once the part proved itself
     finally:
         await sup.stop()
@@ -62,7 +60,7 @@ async def test_a_part_that_ends_is_restarted() -> None:
     sup.start()
     try:
         await wait_until(lambda: part.runs == 2)
-        assert sup.status().error == "ended without an error"
+        assert sup.status().error == "ended"
     finally:
         await sup.stop()
 
@@ -75,7 +73,7 @@ async def test_down_time_counts_from_the_first_failure_of_a_crash_loop() -> None
     try:
         await wait_until(lambda: sup.status().state == "down")
         clock.advance(12_000)
-        assert sup.status() == PartStatus("feed", "down", 12_000, 0, "RuntimeError('failure 1')")
+        assert sup.status() == PartStatus("feed", "down", 12_000, 0, "RuntimeError")
     finally:
         await sup.stop()
 

@@ -9,7 +9,9 @@ A part is *down* from its first failure until a restart has run ``healthy_after_
 failing: a part that crashes a second after every restart stays down (its downtime keeps
 growing) instead of flapping between up and down. The backoff resets at the same moment.
 A coroutine that returns instead of raising has ended too soon (long-lived parts run until
-cancelled) and is restarted the same way. Times are engine time (``Clock.now_ms``).
+cancelled) and is restarted the same way. Times are engine time (``Clock.now_ms``). The
+status names the failure's type only: it is served on ``/healthz`` to anyone, while the
+message and traceback, which may hold paths or addresses, go to the log.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class PartStatus:
     state: PartState
     down_ms: int  # how long it has been down (0 when up)
     restarts: int
-    error: str | None  # the last failure, None if it never failed
+    error: str | None  # the last failure's type ("ended" if it returned), None if never
 
 
 class Supervisor:
@@ -99,10 +101,11 @@ class Supervisor:
             self._settle(now, ended=True)
             if self._down_since is None:
                 self._down_since = now
-            self.error = repr(failure) if failure is not None else "ended without an error"
+            self.error = type(failure).__name__ if failure is not None else "ended"
             delay = self.backoff.next_delay()
             log.error(
-                "%s stopped (%s); restarting in %.2f s", self.name, self.error, delay,
+                "%s stopped (%s); restarting in %.2f s",
+                self.name, "ended without an error" if failure is None else repr(failure), delay,
                 exc_info=failure,
             )  # fmt: skip
             await asyncio.sleep(delay)

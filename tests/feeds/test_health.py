@@ -82,7 +82,7 @@ async def test_a_dead_feed_is_restarted_and_reported(aiohttp_client: Any, tmp_pa
         "state": "recovering",
         "downMs": 0,
         "restarts": 1,
-        "error": "RuntimeError('feed bug')",
+        "error": "RuntimeError",
     }
     clock.advance(4_999)  # one ms short of proving itself (5 s without failing)
     assert (await health(client))[1]["parts"]["feed"]["downMs"] == 4_999
@@ -106,7 +106,8 @@ async def test_a_feed_down_longer_than_max_price_age_is_503(
     assert body["engine"] == "READY" and body["parts"]["writer"] == UP
     assert body["parts"]["feed"]["state"] in ("down", "recovering")
     assert body["parts"]["feed"]["downMs"] == 10_001
-    assert body["parts"]["feed"]["error"] == "RuntimeError('feed bug')"
+    assert body["parts"]["feed"]["error"] == "RuntimeError"
+    assert "feed bug" not in str(body)  # the message stays in the log: /healthz is public
 
 
 async def test_a_dead_writer_is_restarted_and_503_when_down_too_long(
@@ -128,4 +129,4 @@ async def test_a_dead_writer_is_restarted_and_503_when_down_too_long(
     assert body["parts"]["feed"] == UP
     writer = body["parts"]["writer"]
     assert writer["downMs"] == 10_001 and writer["restarts"] >= 1
-    assert writer["error"] == "RuntimeError('writer bug')"
+    assert writer["error"] == "RuntimeError"

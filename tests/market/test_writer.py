@@ -237,7 +237,7 @@ async def test_a_writer_loop_that_dies_is_restarted(
     await until(lambda: w.written == 1)
     status = w.supervisor.status()
     assert (status.name, status.state, status.restarts) == ("writer", "recovering", 1)
-    assert status.error == "RuntimeError('bug in the loop')"
+    assert status.error == "RuntimeError"
     clock.advance(w.supervisor.healthy_after_ms)
     assert w.supervisor.status().state == "up"
     await w.stop()
