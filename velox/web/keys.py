@@ -12,6 +12,7 @@ from velox.mail import Mailer
 from velox.service import EngineService
 from velox.store.base import Store
 from velox.store.records import CandleRecord
+from velox.supervisor import Supervisor
 from velox.web.auth.oauth.registry import ProviderSignIn
 from velox.web.auth.passwords import Passwords
 from velox.web.auth.ratelimit import SlidingLog
@@ -37,3 +38,4 @@ MAILER = web.AppKey("mailer", Mailer)
 PROVIDER_SIGN_IN = web.AppKey("provider_sign_in", ProviderSignIn)
 FEED = web.AppKey[Feed | None]("feed")
 CANDLES = web.AppKey[CandleQuery]("candles")
+PARTS = web.AppKey[tuple[Supervisor, ...]]("parts")  # supervised tasks, for /healthz

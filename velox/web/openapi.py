@@ -158,8 +158,9 @@ PATHS: dict[str, dict[str, Op]] = {
             _query("endTime", {"type": "integer", "minimum": 0}),
         ])},
     "/healthz": {"get": op(
-        "healthz", "Engine state and feed freshness (200 only when READY, else 503 with the "
-        "same body)", {200: ref("Health"), 503: ref("Health")}, tag="ops")},
+        "healthz", "Engine state, feed freshness and supervised parts (200 only when READY and "
+        "no part is down longer than --max-price-age, else 503 with the same body)",
+        {200: ref("Health"), 503: ref("Health")}, tag="ops")},
     "/api/openapi.json": {"get": op(
         "openapi", "This document", {200: ref("OpenApi")}, tag="ops")},
     "/api/v1/admin/ledger": {"get": op(
