@@ -57,6 +57,11 @@ _UPSERT_CANDLE = (
     "high = GREATEST(candles.high, EXCLUDED.high), low = LEAST(candles.low, EXCLUDED.low), "
     "close = EXCLUDED.close, volume = candles.volume + EXCLUDED.volume"
 )
+_PUT_CANDLE = (
+    f"INSERT INTO candles ({_CANDLE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+    "ON CONFLICT (symbol, duration, time) DO UPDATE SET open = EXCLUDED.open, "
+    "high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume"
+)
 _INSERT_TRADES = (
     "INSERT INTO trades (symbol, trade_id, price, qty, ts) "
     "SELECT * FROM unnest($1::text[], $2::bigint[], $3::numeric[], $4::numeric[], $5::bigint[]) "
@@ -284,11 +289,17 @@ class PostgresStore:
         return await self._run("DELETE FROM trades WHERE ts < $1", (before_ts,))
 
     async def upsert_candles(self, candles: Sequence[CandleRecord]) -> None:
+        await self._candles_many(_UPSERT_CANDLE, candles)
+
+    async def put_candles(self, candles: Sequence[CandleRecord]) -> None:
+        await self._candles_many(_PUT_CANDLE, candles)
+
+    async def _candles_many(self, sql: str, candles: Sequence[CandleRecord]) -> None:
         if not candles:
             return
         async with self._db().acquire() as conn, conn.transaction():
             await conn.executemany(
-                _UPSERT_CANDLE,
+                sql,
                 [(c.symbol, c.duration, c.time, c.open, c.high, c.low, c.close, c.volume)
                  for c in candles],
             )  # fmt: skip

@@ -335,6 +335,13 @@ class SqliteStore:
                     _candle_params(merged),
                 )
 
+    async def put_candles(self, candles: Sequence[CandleRecord]) -> None:
+        async with self._write() as conn:
+            await conn.executemany(
+                f"INSERT OR REPLACE INTO candles ({_CANDLE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [_candle_params(c) for c in candles],
+            )
+
     async def candles(
         self, symbol: str, duration: str, start: int | None, end: int | None, limit: int
     ) -> list[CandleRecord]:
