@@ -21,6 +21,7 @@ import abc
 import asyncio
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 
 import aiohttp
 import orjson
@@ -188,6 +189,7 @@ class WebsocketFeed(abc.ABC):
             self._bad_message("%s: skipping malformed message: %s", self.name, exc)
             return None
         if isinstance(parsed, FeedTick):
+            parsed = replace(parsed, connection=self.connections)
             if not self._live:
                 self._live = True
                 log.info("%s: receiving ticks", self.name)
