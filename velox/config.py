@@ -28,6 +28,21 @@ class Settings:
     feed: str = "auto"
     binance_url: str = "wss://stream.binance.com:9443"
     backpack_url: str = "wss://ws.backpack.exchange"
+    binance_rest_url: str = field(
+        default="https://api.binance.com",
+        metadata={"help": "Binance REST base for the chart history (/api/v3/klines is appended)"},
+    )
+    history_candles: int = field(
+        default=1000,
+        metadata={
+            "help": "chart history per symbol and duration: candles fetched from Binance (or "
+            "simulated) when the store has none, and the longest gap filled (0: none)"
+        },
+    )
+    history_rate: float = field(
+        default=2.0,
+        metadata={"help": "Binance REST requests per second at most while fetching history"},
+    )
     replay_speed: float = 1.0
     sim_rate: float = 5.0  # simulated ticks per second per asset
     symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
@@ -137,6 +152,20 @@ def _rounds(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
 def _symbols(text: str) -> tuple[str, ...]:
     return tuple(s.strip().upper() for s in text.split(",") if s.strip())
 
@@ -149,6 +178,8 @@ _TYPES: dict[str, Any] = {
     "port": int,
     "replay_speed": float,
     "sim_rate": float,
+    "history_candles": _count,
+    "history_rate": _rate,
     "symbols": _symbols,
     "initial_balance": _money,
     "spread": _fraction,
