@@ -34,6 +34,7 @@ INTERVALS_MS = {
     "30m": 1_800_000, "1h": 3_600_000, "2h": 7_200_000, "4h": 14_400_000,
     "6h": 21_600_000, "8h": 28_800_000, "12h": 43_200_000, "1d": 86_400_000,
 }  # fmt: skip
+DURATION_MS = {**INTERVALS_MS, "30s": 30_000}  # Velox's durations include 30s
 BASES = {"BTCUSDT": 95_000 * SCALE, "ETHUSDT": 3_300 * SCALE, "SOLUSDT": 180 * SCALE}
 
 
@@ -43,6 +44,30 @@ def kline(symbol: str, interval: str, t: int) -> CandleRecord:
     o = BASES[symbol] + (t // size % 7) * SCALE
     volume = size // 1000 * SCALE // 100
     return CandleRecord(symbol, interval, t, o, o + 3 * SCALE, o - 2 * SCALE, o + SCALE, volume)
+
+
+def stored(symbol: str, duration: str, start: int, end: int) -> CandleRecord:
+    """What Velox should store for the bucket of ``duration`` at ``start`` from this server's
+    klines in ``[start, end)`` (``end`` short of the bucket's end: a prefix before a cut):
+    the kline itself for a whole bucket of a Binance interval, else 1m klines for the whole
+    minutes (when the duration has them) then 1s klines, folded by plain arithmetic."""
+    size = DURATION_MS[duration]
+    if duration in INTERVALS_MS and end - start == size:
+        return kline(symbol, duration, start)
+    minute = end - end % 60_000 if size >= 60_000 else start
+    parts = [kline(symbol, "1m", t) for t in range(start, minute, 60_000)]
+    parts += [kline(symbol, "1s", t) for t in range(max(start, minute), end, 1000)]
+    return CandleRecord(
+        symbol, duration, start, parts[0].open, max(p.high for p in parts),
+        min(p.low for p in parts), parts[-1].close, sum(p.volume for p in parts),
+    )  # fmt: skip
+
+
+def with_trades(c: CandleRecord, *trades: tuple[int, int]) -> CandleRecord:
+    """``c`` with live trades ``(price, qty)`` after it."""
+    high, low = max([c.high] + [p for p, _ in trades]), min([c.low] + [p for p, _ in trades])
+    volume = c.volume + sum(q for _, q in trades)
+    return CandleRecord(c.symbol, c.duration, c.time, c.open, high, low, trades[-1][0], volume)
 
 
 def _row(c: CandleRecord, size: int) -> list[object]:

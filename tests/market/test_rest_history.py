@@ -1,7 +1,7 @@
 """RestHistory over real HTTP (the fake Binance REST server) into SQLite and PostgreSQL:
 every duration's history and boundary, idempotence, and the gap after an outage.
 
-Expected candles are written out from the fake's formula with plain arithmetic (``oracle``),
+Expected candles are written out from the fake's formula with plain arithmetic (``stored``),
 not with Velox's folding.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.fakes.binance_rest import FakeBinanceRest, kline
+from tests.fakes.binance_rest import FakeBinanceRest, stored, with_trades
 from tests.feeds.helpers import wait_until
 from velox.feeds.base import FeedTick
 from velox.feeds.klines import BinanceKlines
@@ -27,27 +27,6 @@ from velox.store.records import CandleRecord
 DAY = 1_736_812_800_000  # 2025-01-14 00:00:00 UTC
 CUT = DAY + 5 * 3_600_000 + 7 * 60_000 + 42_000  # 05:07:42
 PRICE, QTY = units("95010.5"), units("0.25")
-
-
-def oracle(symbol: str, duration: str, start: int, end: int) -> CandleRecord:
-    """The candle of ``duration`` at ``start`` made of the fake's klines in [start, end):
-    1m klines for whole minutes (when the duration has them), then 1s klines."""
-    size = DURATIONS_MS[duration]
-    if duration not in ("30s",) and end - start == size:
-        return kline(symbol, duration, start)
-    minute = end - end % 60_000 if size >= 60_000 else start
-    parts = [kline(symbol, "1m", t) for t in range(start, minute, 60_000)]
-    parts += [kline(symbol, "1s", t) for t in range(max(start, minute), end, 1000)]
-    return CandleRecord(
-        symbol, duration, start, parts[0].open, max(p.high for p in parts),
-        min(p.low for p in parts), parts[-1].close, sum(p.volume for p in parts),
-    )  # fmt: skip
-
-
-def with_trades(c: CandleRecord, *trades: tuple[int, int]) -> CandleRecord:
-    high, low = max([c.high] + [p for p, _ in trades]), min([c.low] + [p for p, _ in trades])
-    volume = c.volume + sum(q for _, q in trades)
-    return CandleRecord(c.symbol, c.duration, c.time, c.open, high, low, trades[-1][0], volume)
 
 
 @pytest.fixture
@@ -109,10 +88,10 @@ async def test_every_duration_gets_its_history_and_a_boundary_with_the_live_trad
         start = CUT - CUT % size
         rows = await store.candles("BTCUSDT", duration, None, None, 10)
         expected = [
-            oracle("BTCUSDT", duration, t, t + size) for t in range(start - 3 * size, start, size)
+            stored("BTCUSDT", duration, t, t + size) for t in range(start - 3 * size, start, size)
         ]
         if start < CUT:
-            expected.append(with_trades(oracle("BTCUSDT", duration, start, CUT), (PRICE, QTY)))
+            expected.append(with_trades(stored("BTCUSDT", duration, start, CUT), (PRICE, QTY)))
         else:  # 1s: the cut's second holds the live trade only
             expected.append(CandleRecord("BTCUSDT", "1s", CUT, PRICE, PRICE, PRICE, PRICE, QTY))
         assert rows == expected, duration
@@ -150,11 +129,11 @@ async def test_after_an_outage_the_gap_is_filled_from_the_newest_stored_candle(
     boundary = later - later % 60_000  # 05:32
     assert [m.time for m in minutes] == list(range(first, boundary + 1, 60_000))
     cut_minute = CUT - CUT % 60_000  # 05:07: the first boundary, live from the first cut on
-    assert minutes[30] == with_trades(oracle("BTCUSDT", "1m", cut_minute, CUT), (PRICE, QTY))
+    assert minutes[30] == with_trades(stored("BTCUSDT", "1m", cut_minute, CUT), (PRICE, QTY))
     fetched = [*range(first, cut_minute, 60_000), *range(cut_minute + 60_000, boundary, 60_000)]
     assert minutes[:30] + minutes[31:-1] == [
-        oracle("BTCUSDT", "1m", t, t + 60_000) for t in fetched
+        stored("BTCUSDT", "1m", t, t + 60_000) for t in fetched
     ]  # 05:08 (the newest stored, partial: one live trade before the outage) fetched again
-    assert minutes[-1] == with_trades(oracle("BTCUSDT", "1m", boundary, later), (PRICE, QTY))
+    assert minutes[-1] == with_trades(stored("BTCUSDT", "1m", boundary, later), (PRICE, QTY))
     day = await store.candles("BTCUSDT", "1d", DAY, DAY, 1)
-    assert day == [with_trades(oracle("BTCUSDT", "1d", DAY, later), (PRICE, QTY))]
+    assert day == [with_trades(stored("BTCUSDT", "1d", DAY, later), (PRICE, QTY))]

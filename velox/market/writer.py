@@ -85,6 +85,7 @@ class TradeWriter:
         self._last_prune: float | None = None
         self._drop_log = RateLimitedLog(log)
         self._sessions: dict[str, tuple[str, int]] = {}  # symbol -> (source, connection)
+        self._before_cut: dict[str, int] = {}  # symbol -> trades accepted before its cut
         self._lock = asyncio.Lock()  # one batch or one history write at a time
         self._batch_done = asyncio.Event()
         self.accepted = self.processed = 0  # trades queued / taken through a batch
@@ -100,6 +101,7 @@ class TradeWriter:
         trade = TradeRecord(tick.symbol, tick.trade_id, tick.trade_price, tick.trade_qty, ts)
         if self._sessions.get(tick.symbol) != (tick.source, tick.connection):
             self._sessions[tick.symbol] = (tick.source, tick.connection)
+            self._before_cut[tick.symbol] = self.accepted
             self._cut(LiveCut(tick.symbol, tick.source, bucket_start(ts, SECOND_MS), trade.price))
         try:
             self.queue.put_nowait(trade)
@@ -127,11 +129,11 @@ class TradeWriter:
 
         Candles before their boundary bucket replace the stored rows; a boundary prefix is
         joined to the live part first, or skipped when the symbol has been cut again since
-        (the newer session's history brings its own). Waits until every trade queued so far
-        has been through a batch: a trade from before the cut reaching a history row after it
-        would count twice. Raises ValueError for a candle at or after the cut.
+        (the newer session's history brings its own). Waits until every trade queued before
+        the cut has been through a batch: one reaching a history row after it would count
+        twice. Raises ValueError for a candle at or after the cut.
         """
-        await self._caught_up(self.accepted)
+        await self._caught_up(self._before_cut.get(cut.symbol, self.accepted))
         async with self._lock:
             current = self.aggregator.cut_of(cut.symbol) == cut.time
             rows, joined = [], []
