@@ -1,8 +1,9 @@
 """What a parser can say about one exchange message, and the field checks they share.
 
-Parsers are pure: ``(decoded JSON, received_ms, SymbolMap) -> FeedTick | control | None``.
-``None`` means "valid but nothing for us" (a subscription reply, a symbol we did not ask
-for); a malformed message raises ``FeedParseError`` so the client can log it and skip it.
+Parsers are pure: ``(decoded JSON, received_ms, SymbolMap, connection) -> FeedTick |
+control | None``. ``None`` means "valid but nothing for us" (a subscription reply, a
+symbol we did not ask for); a malformed message raises ``FeedParseError`` so the client can
+log it and skip it.
 Either way nothing half-parsed ever reaches the sink.
 """
 
