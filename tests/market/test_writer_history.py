@@ -8,9 +8,11 @@ test_rest_history.py and test_history_app.py.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 
+from tests.feeds.helpers import wait_until
 from tests.market.memstore import MemStore
 from velox.feeds.base import FeedTick
 from velox.market.candles import CandleAggregator
@@ -157,3 +159,38 @@ async def test_history_at_or_after_the_cut_is_refused_and_nothing_written(
     with pytest.raises(ValueError, match="is not history before"):
         await w.put_history(cuts[0], [c("1m", M306, 1, 1, 1, 1, 60), candle])
     assert store.rows == before
+
+
+class SlowCommit(MemStore):
+    """``put_candles`` writes, then its reply is held (a driver answering late)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reply = asyncio.Event()
+
+    async def put_candles(self, candles: Sequence[CandleRecord]) -> None:
+        await super().put_candles(candles)
+        await self.reply.wait()
+
+
+async def test_a_history_write_cancelled_after_the_store_took_it_still_updates_the_chart() -> None:
+    """Regression: cancelled (at shutdown, or by a supervisor) between the store's write and
+    the aggregator's update, the chart kept showing the current candle without its history."""
+    store = SlowCommit()
+    w, cuts = writer(store, "1m")
+    w.offer(trade(1, 100, 2, CUT + 500))
+    await w.flush()
+    put = asyncio.create_task(w.put_history(cuts[0], [c("1m", M307, 94, 96, 93, 95, 42)]))
+    await wait_until(lambda: store.rows[("BTCUSDT", "1m", M307)].volume == 44)
+    put.cancel()
+    store.reply.set()
+    await asyncio.wait({put})
+    assert put.cancelled()
+    w.offer(trade(2, 99, 1, CUT + 900))
+    await w.flush()
+    expected = [c("1m", M307, 94, 100, 93, 99, 45)]
+    assert (
+        await query_candles(store.as_store(), w.aggregator, "BTCUSDT", "1m", None, None, 5)
+        == expected
+    )
+    assert list(store.rows.values()) == expected

@@ -143,11 +143,19 @@ class TradeWriter:
                 elif current:
                     joined.append(self.aggregator.joined(candle))
             rows += joined
-            if rows:
-                await self.store.put_candles(rows)
-                self.aggregator.replace(rows)
+            if rows:  # the store and the aggregator change together, even on cancellation
+                put = asyncio.ensure_future(self._put_rows(rows))
+                try:
+                    await asyncio.shield(put)
+                except asyncio.CancelledError:
+                    await asyncio.wait({put})
+                    raise
         self._publish(joined)
         return len(rows)
+
+    async def _put_rows(self, rows: list[CandleRecord]) -> None:
+        await self.store.put_candles(rows)
+        self.aggregator.replace(rows)
 
     async def _caught_up(self, accepted: int) -> None:
         while self.processed < accepted:
