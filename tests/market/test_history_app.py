@@ -41,14 +41,6 @@ async def exchange() -> AsyncIterator[FakeBinanceServer]:
     await server.stop()
 
 
-@pytest.fixture
-async def rest() -> AsyncIterator[FakeBinanceRest]:
-    server = FakeBinanceRest(now_ms=CUT + 10_000)
-    await server.start()
-    yield server
-    await server.stop()
-
-
 class App:
     """Start (and restart) the app on the fakes; read candles like the chart."""
 

@@ -21,28 +21,11 @@ from velox.market.rest_history import RestHistory
 from velox.market.writer import TradeWriter
 from velox.money import units
 from velox.store.base import Store
-from velox.store.factory import open_store_for
 from velox.store.records import CandleRecord
 
 DAY = 1_736_812_800_000  # 2025-01-14 00:00:00 UTC
 CUT = DAY + 5 * 3_600_000 + 7 * 60_000 + 42_000  # 05:07:42
 PRICE, QTY = units("95010.5"), units("0.25")
-
-
-@pytest.fixture
-async def rest() -> AsyncIterator[FakeBinanceRest]:
-    server = FakeBinanceRest(now_ms=CUT + 10_000)
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    opened = open_store_for(db_url)
-    await opened.open()
-    yield opened
-    await opened.close()
 
 
 class Live:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import AsyncIterator
 from statistics import mean
-
-import pytest
 
 from tests.feeds.helpers import wait_until
 from velox.feeds.base import FeedTick
@@ -17,7 +14,6 @@ from velox.market.sim_history import SimulatedHistory, simulated_candles
 from velox.market.writer import TradeWriter
 from velox.money import units
 from velox.store.base import Store
-from velox.store.factory import open_store_for
 from velox.store.records import CandleRecord
 
 DAY = 1_736_812_800_000  # 2025-01-14 00:00:00 UTC
@@ -95,14 +91,6 @@ def test_volatility_and_volume_are_those_of_the_live_simulator() -> None:
     hours = of(simulated_candles(CUT, 5, ("1h",), 200), "1h")[:-1]
     per_hour = 0.00001 * sum(k * k for k in range(1, 64)) / 63 * 5 * 3600  # 243.8 BTC
     assert abs(mean(h.volume for h in hours) / units("1") / per_hour - 1) < 0.15
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    opened = open_store_for(db_url)
-    await opened.open()
-    yield opened
-    await opened.close()
 
 
 async def started_writer(store: Store) -> TradeWriter:
