@@ -57,6 +57,7 @@ async def test_a_second_engine_exits_naming_the_first_and_audit_reads_beside(
         trader = asyncio.create_task(load.trader(0, "audit"))
         try:
             while len(record.acked_opens) < 5:  # orders are flowing
+                assert first.proc.returncode is None, first.log_tail()
                 await asyncio.sleep(0.05)
             for _ in range(2):
                 before = len(record.acked_opens)
