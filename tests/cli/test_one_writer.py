@@ -55,16 +55,19 @@ async def test_a_second_engine_exits_naming_the_first_and_audit_reads_beside(
         record = LoadRecord()
         load = Load(first.base, record, seed=3)
         trader = asyncio.create_task(load.trader(0, "audit"))
-        try:
-            while len(record.acked_opens) < 5:  # orders are flowing
-                assert first.proc.returncode is None, first.log_tail()
+
+        async def until_acked(count: int) -> None:
+            while len(record.acked_opens) < count:
+                assert first.proc is not None and first.proc.returncode is None, first.log_tail()
                 await asyncio.sleep(0.05)
+
+        try:
+            await until_acked(5)  # orders are flowing, and keep flowing during the audits
             for _ in range(2):
-                before = len(record.acked_opens)
                 status, out = await run_audit(db_url)
                 assert status == 0, out
                 assert "OK: replay, conservation, balances and closed orders agree" in out
-                assert len(record.acked_opens) > before  # the engine took orders meanwhile
+            await until_acked(len(record.acked_opens) + 5)  # the engine is none the worse
         finally:
             load.stop.set()
             await trader
