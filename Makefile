@@ -49,7 +49,10 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check velox tests bench run.py setup.py
 	$(BIN)/mypy velox
 
+# The browser's money estimates and state (static/estimates.js, static/trade/) run under
+# Node's built-in test runner: no npm package, no build step.
 test: install-test browser lint
+	node --test tests/js/
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install-test

@@ -24,6 +24,7 @@ import orjson
 
 from tests import pgscratch
 from tests.fakes.binance_server import FakeBinanceServer
+from velox.clock import ManualClock
 from velox.feeds.base import FeedTick
 from velox.feeds.binance import BinanceFeed
 from velox.feeds.binance_parse import parse_binance
@@ -51,7 +52,7 @@ async def bench_store(url: str, trades: int) -> tuple[float, float]:
     await store.open()
     try:
         ticks = trade_ticks(trades)
-        writer = TradeWriter(store, queue_size=len(ticks) + 1, clock_ms=lambda: T0)
+        writer = TradeWriter(store, queue_size=len(ticks) + 1, clock=ManualClock(T0))
         for tick in ticks:
             writer.offer(tick)
         start = time.perf_counter()

@@ -1,5 +1,6 @@
 // Register, sign-in (password and magic link) forms.
 import { post } from "./api.js";
+import { bindTabs } from "./tabs.js";
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -93,29 +94,12 @@ if (magic) {
   });
 }
 
-// Sign-in method tabs (arrow keys move between them, as in the WAI-ARIA tabs pattern).
-const tabs = [...document.querySelectorAll('.auth [role="tab"]')];
-function selectTab(tab) {
-  for (const t of tabs) {
-    const on = t === tab;
-    t.setAttribute("aria-selected", on ? "true" : "false");
-    t.tabIndex = on ? 0 : -1;
-    document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
-  }
+// Sign-in method tabs; the URL remembers the magic-link tab (a reload keeps it).
+bindTabs([...document.querySelectorAll('.auth [role="tab"]')], (tab) => {
   const url = new URL(location.href);
   if (tab.id === "tab-magic") url.searchParams.set("tab", "magic");
   else url.searchParams.delete("tab");
   history.replaceState(null, "", url);
-}
-tabs.forEach((tab, i) => {
-  tab.tabIndex = tab.getAttribute("aria-selected") === "true" ? 0 : -1;
-  tab.addEventListener("click", () => selectTab(tab));
-  tab.addEventListener("keydown", (e) => {
-    if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
-    const next = tabs[(i + (e.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
-    selectTab(next);
-    next.focus();
-  });
 });
 
 // The magic-link email prefills from the password tab and vice versa.

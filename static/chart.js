@@ -168,25 +168,14 @@ export class CandleChart {
     }
   }
 
-  /** Dashed lines for open positions on the shown asset: entry, liquidation, SL, TP. */
-  setPositionLines(orders) {
+  /** Horizontal price lines ({price, color, title, style: "dashed"|"dotted"}), replacing
+   * the previous ones (see trade/chart-lines.js). */
+  setPriceLines(lines) {
     if (!this.chart) return;
     for (const line of this.priceLines) this.series.removePriceLine(line);
-    this.priceLines = [];
-    const dashed = this.LWC.LineStyle.Dashed;
-    const dotted = this.LWC.LineStyle.Dotted;
-    for (const o of orders) {
-      if (o.asset !== this.symbol) continue;
-      const add = (price, color, title, style) => {
-        if (price === null || price === undefined) return;
-        this.priceLines.push(this.series.createPriceLine({
-          price: Number(price), color, lineWidth: 1, lineStyle: style, axisLabelVisible: true, title,
-        }));
-      };
-      add(o.openPrice, o.side === "LONG" ? "#3b82f6" : "#f59e0b", `${o.side} ${o.leverage}x`, dashed);
-      add(o.liquidationPrice, "#ea3943", "Liq.", dotted);
-      add(o.stopLoss, "#f97316", "SL", dotted);
-      add(o.takeProfit, "#16c784", "TP", dotted);
-    }
+    const styles = { dashed: this.LWC.LineStyle.Dashed, dotted: this.LWC.LineStyle.Dotted };
+    this.priceLines = lines.map(({ price, color, title, style }) => this.series.createPriceLine({
+      price: Number(price), color, lineWidth: 1, lineStyle: styles[style], axisLabelVisible: true, title,
+    }));
   }
 }

@@ -26,6 +26,18 @@ export function isDecimalInput(text) {
   return INPUT_RE.test(String(text).trim());
 }
 
+/** The units of an input that must be a positive amount (at most 8 decimals), else null. */
+export function positiveInput(text) {
+  if (!isDecimalInput(text)) return null;
+  const units = toUnits(String(text).trim());
+  return units > 0n ? units : null;
+}
+
+/** "BTCUSDT" -> "BTC": the asset a quantity counts. */
+export function baseAsset(symbol) {
+  return symbol.replace(/(USDT|USDC|USD)$/, "");
+}
+
 /** Floor division for BigInt (BigInt `/` truncates toward zero). */
 export function floorDiv(a, b) {
   const q = a / b;

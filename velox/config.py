@@ -118,6 +118,46 @@ class Settings:
         default=None,
         metadata={"help": "base URL used in magic links", "default_text": "from the request"},
     )
+    github_client_id: str | None = field(
+        default=None,
+        metadata={"help": "client id of a GitHub OAuth app: adds 'Continue with GitHub'"},
+    )
+    github_client_secret: str | None = field(
+        default=None, metadata={"help": "that GitHub OAuth app's client secret"}
+    )
+    github_url: str = field(
+        default="https://github.com",
+        metadata={"help": "GitHub's sign-in site (GitHub Enterprise Server: https://HOST)"},
+    )
+    github_api_url: str = field(
+        default="https://api.github.com",
+        metadata={"help": "GitHub's REST API (GitHub Enterprise Server: https://HOST/api/v3)"},
+    )
+    google_client_id: str | None = field(
+        default=None,
+        metadata={"help": "OAuth client id from Google Cloud: adds 'Continue with Google'"},
+    )
+    google_client_secret: str | None = field(
+        default=None, metadata={"help": "that Google OAuth client's secret"}
+    )
+    google_issuer: str = field(
+        default="https://accounts.google.com",
+        metadata={"help": "Google's OpenID Connect issuer (change only to test)"},
+    )
+    oidc_issuer: str | None = field(
+        default=None,
+        metadata={"help": "issuer URL of an OpenID Connect provider (Keycloak, Authentik...)"},
+    )
+    oidc_client_id: str | None = field(
+        default=None, metadata={"help": "Velox's client id at --oidc-issuer"}
+    )
+    oidc_client_secret: str | None = field(
+        default=None, metadata={"help": "Velox's client secret at --oidc-issuer"}
+    )
+    oidc_name: str = field(
+        default="SSO",
+        metadata={"help": "the --oidc-issuer button's label: 'Continue with NAME'"},
+    )
     dev: bool = field(default=False, metadata={"help": "development extras (/dev/outbox)"})
     seed: int | None = field(
         default=None, metadata={"help": "seed of the simulated feed", "default_text": "1"}

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from velox import codec
+from velox.clock import SYSTEM_CLOCK
 from velox.engine.commands import Command, PriceTick
 from velox.engine.engine import Engine, Outcome
 from velox.engine.events import Event
@@ -52,10 +52,6 @@ class EngineState(StrEnum):
 
 class EngineNotReady(Exception):
     """The engine is starting, replaying, recovering or shutting down: try again later."""
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +96,7 @@ class EngineService:
         snapshot_interval_s: float = 15.0,
         snapshot_keep: int = 5,
         prune_journal: bool = False,
-        clock: Callable[[], int] = wall_clock_ms,
+        clock: Callable[[], int] = SYSTEM_CLOCK.now_ms,  # engine time: Clock.now_ms
         max_batch: int = MAX_BATCH,
     ) -> None:
         self.store = store

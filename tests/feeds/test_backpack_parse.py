@@ -37,16 +37,26 @@ def test_trade_maps_symbol_and_floors_microseconds() -> None:
         trade_qty=31_000,
         trade_id=5263948,
         exchange_ms=1736812800123,
+        source="backpack",
     )
     assert isinstance(tick, FeedTick) and type(tick.trade_price) is int
 
 
 def test_book_ticker_update_id_string_or_int() -> None:
     expected = FeedTick(
-        "SOLUSDT", 9, bid=18_051_000_000, ask=18_052_000_000, exchange_ms=1736812800122
+        "SOLUSDT",
+        9,
+        bid=18_051_000_000,
+        ask=18_052_000_000,
+        exchange_ms=1736812800122,
+        update_id=1463419,
+        source="backpack",
     )
     assert parse(BOOK) == expected
     assert parse(BOOK.replace(b'"u":"1463419"', b'"u":1463419')) == expected
+    for bad in (b'"u":"14a"', b'"u":"\\u00b2"', b'"u":"-1"'):
+        with pytest.raises(FeedParseError):
+            parse(BOOK.replace(b'"u":"1463419"', bad))
 
 
 def test_us_to_ms_floors() -> None:

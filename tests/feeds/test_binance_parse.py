@@ -41,6 +41,7 @@ def test_trade_prices_are_exact_integer_units() -> None:
         trade_qty=52_000,
         trade_id=4412345678,
         exchange_ms=1736812800122,
+        source="binance",
     )
     assert isinstance(tick, FeedTick)
     assert type(tick.trade_price) is int and type(tick.trade_qty) is int
@@ -48,7 +49,14 @@ def test_trade_prices_are_exact_integer_units() -> None:
 
 def test_spot_book_ticker_has_no_time() -> None:
     tick = parse(BOOK, received_ms=5)
-    assert tick == FeedTick("ETHUSDT", 5, bid=330_155_000_000, ask=330_156_000_000)
+    assert tick == FeedTick(
+        "ETHUSDT",
+        5,
+        bid=330_155_000_000,
+        ask=330_156_000_000,
+        update_id=53884261122,
+        source="binance",
+    )
 
 
 def test_futures_book_ticker_keeps_transaction_time() -> None:

@@ -9,12 +9,13 @@ from decimal import Decimal
 import pytest
 
 from tests.feeds.helpers import Collector, running
+from velox.clock import ManualClock
 from velox.feeds.sim import SimFeed, SimWalk
 from velox.money import units
 
 
 def ticks(seed: int, count: int) -> list[tuple[int, int, int, int, int]]:
-    feed = SimFeed(seed=seed, id_base=0, clock_ms=lambda: 42)
+    feed = SimFeed(seed=seed, id_base=0, clock=ManualClock(42))
     out = []
     for _ in range(count):
         for symbol in feed.symbols:
@@ -44,14 +45,18 @@ def test_all_values_are_int_and_quotes_are_consistent() -> None:
 
 
 def test_trade_ids_increase_per_symbol_from_base() -> None:
-    feed = SimFeed(["BTCUSDT", "ETHUSDT"], seed=1, id_base=1000, clock_ms=lambda: 0)
+    feed = SimFeed(["BTCUSDT", "ETHUSDT"], seed=1, id_base=1000, clock=ManualClock(0))
     ids = [feed.next_tick(s).trade_id for s in ("BTCUSDT", "ETHUSDT", "BTCUSDT", "BTCUSDT")]
     assert ids == [1001, 1001, 1002, 1003]
 
 
-def test_default_id_base_comes_from_the_clock() -> None:
-    feed = SimFeed(seed=1, clock_ms=lambda: 1_736_812_800_000)
-    assert feed.next_tick("ETHUSDT").trade_id == 1_736_812_800_000_001
+def test_default_id_base_comes_from_the_wall_clock() -> None:
+    clock = ManualClock(1_736_812_800_000)
+    clock.step_wall(5_000)  # ids must not repeat a past run's: absolute time, not engine time
+    feed = SimFeed(seed=1, clock=clock)
+    tick = feed.next_tick("ETHUSDT")
+    assert tick.trade_id == 1_736_812_805_000_001
+    assert (tick.received_ms, tick.exchange_ms, tick.source) == (1_736_812_800_000,) * 2 + ("sim",)
 
 
 @pytest.mark.parametrize(

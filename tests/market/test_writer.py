@@ -9,6 +9,8 @@ import pytest
 
 from tests.market.brute import brute_candles
 from tests.market.memstore import MemStore
+from velox.clock import ManualClock
+from velox.feeds.backoff import Backoff
 from velox.feeds.base import FeedTick
 from velox.market.candles import CandleAggregator
 from velox.market.query import query_candles
@@ -41,7 +43,7 @@ async def writer(store: MemStore) -> AsyncIterator[TradeWriter]:
         store.as_store(),
         CandleAggregator(["1m"]),
         flush_interval_s=0.05,
-        clock_ms=lambda: T0 + 1_000,  # so retention keeps the test's trades
+        clock=ManualClock(T0 + 1_000),  # so retention keeps the test's trades
     )
     w.start()
     yield w
@@ -59,14 +61,12 @@ async def test_flushes_full_batches_then_the_remainder_on_time(store: MemStore) 
     assert w.written == 250 and w.batches == 3
 
 
-async def test_a_lone_trade_waits_at_most_the_interval(
+async def test_a_lone_trade_is_written_without_a_full_batch(
     writer: TradeWriter, store: MemStore
 ) -> None:
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    writer.offer(tick(1))
+    writer.offer(tick(1))  # batch_size is 100: only the flush interval writes it
     await until(lambda: store.insert_sizes == [1])
-    assert loop.time() - start < 0.5
+    assert writer.written == 1 and writer.batches == 1
 
 
 async def test_duplicates_are_written_and_counted_once(
@@ -141,17 +141,17 @@ async def test_insert_that_keeps_failing_loses_only_that_batch(store: MemStore) 
 
 async def test_retention_prunes_old_raw_trades(store: MemStore) -> None:
     now = T0 + 25 * 3_600_000
-    w = TradeWriter(
-        store.as_store(), flush_interval_s=0.01, clock_ms=lambda: now, prune_interval_s=60
-    )
-    w.offer(tick(1, ts=T0))  # 25 h old
+    clock = ManualClock(now)
+    clock.step_wall(-3_600_000)  # the cutoff follows the wall clock, as trade times do
+    w = TradeWriter(store.as_store(), flush_interval_s=0.01, clock=clock, prune_interval_s=60)
+    w.offer(tick(1, ts=T0 - 1))  # 24 h and 1 ms before the wall clock
     w.offer(tick(2, ts=now - 1000))
     w.start()
     await until(lambda: store.prune_cutoffs != [])
     await w.stop()
-    assert store.prune_cutoffs == [now - 24 * 3_600_000]
+    assert store.prune_cutoffs == [now - 25 * 3_600_000]
     assert list(store.trades) == [("BTCUSDT", 2)]
-    assert ("BTCUSDT", "1d", T0) in store.rows  # candles are kept forever
+    assert ("BTCUSDT", "1d", T0 - 24 * 3_600_000) in store.rows  # candles are kept forever
 
 
 async def test_restart_seeds_the_current_candle_from_the_store(store: MemStore) -> None:
@@ -192,3 +192,52 @@ async def test_candles_match_brute_force_through_the_writer(store: MemStore) -> 
     for duration in ("1s", "1m", "1h", "1d"):
         expected = brute_candles(trades, duration)
         assert {(s, t): c for (s, d, t), c in store.rows.items() if d == duration} == expected
+
+
+async def test_a_failing_on_candle_does_not_stop_the_writer(store: MemStore) -> None:
+    """Regression: an exception in ``on_candle`` used to kill the task silently, and every
+    later trade stayed queued forever."""
+    seen: list[CandleRecord] = []
+
+    def on_candle(candle: CandleRecord) -> None:
+        seen.append(candle)
+        raise RuntimeError("listener bug")
+
+    w = TradeWriter(
+        store.as_store(), CandleAggregator(["1m"]), flush_interval_s=0.01, on_candle=on_candle
+    )
+    w.start()
+    w.offer(tick(1, 100, 1))
+    await until(lambda: len(seen) == 1)
+    w.offer(tick(2, 90, 1, ts=T0 + 1))
+    await until(lambda: len(seen) == 2)
+    await w.stop()
+    assert seen[-1] == CandleRecord("BTCUSDT", "1m", T0, 100, 100, 90, 90, 2)
+    assert w.written == 2 and w.supervisor.status().restarts == 0
+
+
+async def test_a_writer_loop_that_dies_is_restarted(
+    store: MemStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug that escapes the loop is logged, the loop restarted, the status says so."""
+    clock = ManualClock(T0)
+    w = TradeWriter(store.as_store(), flush_interval_s=0.01, clock=clock)
+    w.supervisor.backoff = Backoff(base_s=0.001, max_s=0.002)
+    collect = TradeWriter._collect
+    failures = [RuntimeError("bug in the loop")]
+
+    async def failing_collect(self: TradeWriter) -> None:
+        if failures:
+            raise failures.pop()
+        await collect(self)
+
+    monkeypatch.setattr(TradeWriter, "_collect", failing_collect)
+    w.offer(tick(1))
+    w.start()
+    await until(lambda: w.written == 1)
+    status = w.supervisor.status()
+    assert (status.name, status.state, status.restarts) == ("writer", "recovering", 1)
+    assert status.error == "RuntimeError"
+    clock.advance(w.supervisor.healthy_after_ms)
+    assert w.supervisor.status().state == "up"
+    await w.stop()

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.market.brute import brute_candles
+from velox.clock import ManualClock
 from velox.feeds.base import FeedTick
 from velox.market.candles import CandleAggregator
 from velox.market.query import query_candles
@@ -41,7 +42,7 @@ async def test_dedupe_candles_and_query_are_exact(store: Store) -> None:
         for i in range(400)
         for sym in ("BTCUSDT", "SOLUSDT")
     ]
-    writer = TradeWriter(store, batch_size=100, clock_ms=lambda: T0 + DAY)
+    writer = TradeWriter(store, batch_size=100, clock=ManualClock(T0 + DAY))
     for t in trades[:500]:
         writer.offer(as_tick(t))
     await writer.flush()
@@ -57,12 +58,12 @@ async def test_dedupe_candles_and_query_are_exact(store: Store) -> None:
 
 
 async def test_restart_and_unflushed_current_candle(store: Store) -> None:
-    first = TradeWriter(store, CandleAggregator(["1m"]), clock_ms=lambda: T0)
+    first = TradeWriter(store, CandleAggregator(["1m"]), clock=ManualClock(T0))
     for i, price in enumerate((100, 300, 200)):
         first.offer(as_tick(TradeRecord("ETHUSDT", i, price, 10, T0 + i)))
     await first.flush()
     # A new process: fresh aggregator, same store. The first batch seeds the bucket.
-    again = TradeWriter(store, CandleAggregator(["1m"]), clock_ms=lambda: T0)
+    again = TradeWriter(store, CandleAggregator(["1m"]), clock=ManualClock(T0))
     again.offer(as_tick(TradeRecord("ETHUSDT", 3, 50, 1, T0 + 10)))
     await again.flush()
     # This trade is aggregated in memory but its delta is not in the store yet.
@@ -76,7 +77,7 @@ async def test_restart_and_unflushed_current_candle(store: Store) -> None:
 async def test_retention_keeps_candles_forever(store: Store) -> None:
     now = T0 + DAY + 5_000
     writer = TradeWriter(
-        store, CandleAggregator(["1d"]), flush_interval_s=0.01, clock_ms=lambda: now
+        store, CandleAggregator(["1d"]), flush_interval_s=0.01, clock=ManualClock(now)
     )
     writer.offer(as_tick(TradeRecord("BTCUSDT", 1, 100, 1, T0)))  # older than 24 h
     writer.offer(as_tick(TradeRecord("BTCUSDT", 2, 100, 1, T0 + DAY)))

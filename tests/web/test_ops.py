@@ -90,6 +90,7 @@ async def test_healthz(client: TestClient[Any, Any]) -> None:
     assert await response.json() == {
         "engine": "READY",
         "feed": {"name": "none", "simulated": False, "lastTickAgeMs": {}},
+        "parts": {},  # no feed, no trade writer
     }
     await tick(client, "SOLUSDT", "150")
     body = await (await client.get("/healthz")).json()

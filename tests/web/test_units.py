@@ -1,4 +1,4 @@
-"""The web layer's pure pieces: rate log, tickets, secrets, sessions, feed sink, JSON, mail."""
+"""The web layer's pure pieces: rate log, tickets, secrets, sessions, JSON, mail."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from velox.engine.commands import PriceTick
-from velox.feeds.base import FeedTick
-from velox.feeds.sink import FeedSink
 from velox.mail import Mailer
 from velox.web.auth.ratelimit import SlidingLog
 from velox.web.auth.sessions import SessionManager, load_secret
@@ -85,44 +82,6 @@ def test_sessions_verify_and_revoke() -> None:
     assert manager.verify(old) is None  # expired long ago
     with pytest.raises(ValueError):
         SessionManager("short", 60)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.ticks: list[PriceTick] = []
-        self.trades: list[FeedTick] = []
-
-    def offer_tick(self, tick: PriceTick) -> None:
-        self.ticks.append(tick)
-
-    def offer(self, tick: FeedTick) -> bool:
-        self.trades.append(tick)
-        return True
-
-
-async def test_feed_sink_reference_prices() -> None:
-    rec = Recorder()
-    sink = FeedSink(rec, rec)
-    await sink(FeedTick("ETHUSDT", 1, bid=2999, ask=3002))  # no trades yet: the mid, floored
-    await sink(FeedTick("BTCUSDT", 2, trade_price=100, trade_qty=1, trade_id=1))
-    # a traded symbol ignores the book's prices, but its tick keeps the last trade fresh
-    await sink(FeedTick("BTCUSDT", 3, bid=90, ask=95))
-    await sink(FeedTick("ETHUSDT", 4, bid=0, ask=0))  # nonsense is not a price
-    assert rec.ticks == [
-        PriceTick("ETHUSDT", 3000, 1),
-        PriceTick("BTCUSDT", 100, 2),
-        PriceTick("BTCUSDT", 100, 3),
-    ]
-    assert len(rec.trades) == 4  # the writer decides what is a trade
-    # a trade from before the last priced one (out of order) keeps the price
-    await sink(FeedTick("SOLUSDT", 5, trade_price=150, trade_id=9, exchange_ms=1000))
-    await sink(FeedTick("SOLUSDT", 6, trade_price=140, trade_id=8, exchange_ms=999))
-    await sink(FeedTick("SOLUSDT", 7, trade_price=151, trade_id=10, exchange_ms=1000))
-    assert rec.ticks[-3:] == [
-        PriceTick("SOLUSDT", 150, 5),
-        PriceTick("SOLUSDT", 150, 6),
-        PriceTick("SOLUSDT", 151, 7),
-    ]
 
 
 def test_json_loads_is_exact_and_strict() -> None:

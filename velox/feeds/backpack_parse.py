@@ -24,6 +24,8 @@ from velox.feeds.messages import (
 )
 from velox.feeds.symbols import SymbolMap
 
+SOURCE = "backpack"
+
 
 def subscribe_params(symbols: SymbolMap) -> list[str]:
     """The ``params`` of our one SUBSCRIBE: bookTicker and trade for every symbol."""
@@ -75,6 +77,7 @@ def _trade(data: Mapping[str, object], received_ms: int, symbols: SymbolMap) -> 
         trade_qty=qty,
         trade_id=trade_id,
         exchange_ms=us_to_ms(trade_us),
+        source=SOURCE,
     )
 
 
@@ -82,12 +85,13 @@ def _book_ticker(
     data: Mapping[str, object], received_ms: int, symbols: SymbolMap
 ) -> FeedTick | None:
     symbol = symbols.velox(req_str(data, "s"))
-    update_id = data.get("u")
-    if isinstance(update_id, str):
-        if not update_id.isdigit():
-            raise FeedParseError(f"field 'u'={update_id!r} is not an integer")
+    raw_id = data.get("u")
+    if isinstance(raw_id, str):
+        if not (raw_id.isascii() and raw_id.isdigit()):
+            raise FeedParseError(f"field 'u'={raw_id!r} is not an integer")
+        update_id = int(raw_id)
     else:
-        req_int(data, "u")
+        update_id = req_int(data, "u")
     bid, ask = book(data)
     if symbol is None:
         return None
@@ -98,4 +102,6 @@ def _book_ticker(
         bid=bid,
         ask=ask,
         exchange_ms=None if trade_us is None else us_to_ms(trade_us),
+        update_id=update_id,
+        source=SOURCE,
     )

@@ -12,7 +12,11 @@ class FeedTick:
     """A trade and/or a best bid/ask for one Velox symbol (e.g. "BTCUSDT").
 
     Prices and quantities are integer units of 10^-8, parsed from the exchange's strings.
-    ``received_ms`` is the local receive time: staleness is measured from it.
+    ``received_ms`` is the local receive time in engine time (``Clock.now_ms``).
+    ``exchange_ms`` is the exchange's own clock: it files a trade into its candle but never
+    orders ticks, since two clocks (or a simulator's and an exchange's) do not agree. Order
+    within one ``source`` comes from the exchange's ids: ``trade_id`` for trades, ``update_id``
+    (a book ticker's ``u``) for book updates.
     """
 
     symbol: str
@@ -23,6 +27,8 @@ class FeedTick:
     exchange_ms: int | None = None
     bid: int | None = None
     ask: int | None = None
+    update_id: int | None = None
+    source: str = ""  # the feed that made it ("binance", "sim", ...): ids compare within one
 
 
 TickSink = Callable[[FeedTick], Awaitable[None]]
@@ -43,8 +49,9 @@ class Feed(Protocol):
 class MonitoredFeed(Feed, Protocol):
     """A Feed that also reports its health (for /healthz). Every Velox feed satisfies it.
 
-    ``last_tick_ms`` maps a symbol to the local receive time of its last tick; ``connected``
-    is True while the source is up (a websocket open, the simulator or a replay running).
+    ``last_tick_ms`` maps a symbol to the receive time (engine time) of its last tick;
+    ``connected`` is True while the source is up (a websocket open, the simulator or a replay
+    running).
     """
 
     last_tick_ms: dict[str, int]

@@ -25,6 +25,8 @@ from velox.feeds.messages import (
 )
 from velox.feeds.symbols import SymbolMap
 
+SOURCE = "binance"
+
 
 def stream_names(symbols: SymbolMap) -> list[str]:
     """The combined-stream names for ``/stream?streams=a/b/c``: trade and bookTicker each."""
@@ -83,6 +85,7 @@ def _trade(data: Mapping[str, object], received_ms: int, symbols: SymbolMap) -> 
         trade_qty=qty,
         trade_id=trade_id,
         exchange_ms=trade_ms,
+        source=SOURCE,
     )
 
 
@@ -90,12 +93,18 @@ def _book_ticker(
     data: Mapping[str, object], received_ms: int, symbols: SymbolMap
 ) -> FeedTick | None:
     symbol = _symbol(data, symbols)
-    req_int(data, "u")
+    update_id = req_int(data, "u")
     bid, ask = book(data)
     if symbol is None:
         return None
     # Spot bookTicker has no time at all; futures adds T (transaction ms).
     exchange_ms = opt_int(data, "T")
     return FeedTick(
-        symbol=symbol, received_ms=received_ms, bid=bid, ask=ask, exchange_ms=exchange_ms
+        symbol=symbol,
+        received_ms=received_ms,
+        bid=bid,
+        ask=ask,
+        exchange_ms=exchange_ms,
+        update_id=update_id,
+        source=SOURCE,
     )

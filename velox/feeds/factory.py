@@ -1,13 +1,15 @@
 """``--feed`` spec -> Feed: ``auto | binance | backpack | sim | replay:PATH``.
 
 The one place the app turns configuration into a feed. Every feed it returns also has
-``last_tick_ms`` (symbol -> local receive ms of the last tick) and ``connected`` for /healthz.
+``last_tick_ms`` (symbol -> engine time of the last tick's receipt) and ``connected`` for
+/healthz; ``clock`` stamps them and should be the app's one clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from velox.clock import SYSTEM_CLOCK, Clock
 from velox.feeds.auto import AutoFeed
 from velox.feeds.backoff import Backoff
 from velox.feeds.backpack import DEFAULT_BACKPACK_URL, BackpackFeed
@@ -33,23 +35,24 @@ def make_feed(
     sim_ticks_per_second: float = 5.0,
     auto_timeout_s: float = 5.0,
     backoff: Backoff | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> MonitoredFeed:
     """Build the feed named by ``spec``; raises ValueError for an unknown spec."""
     if spec.startswith("replay:"):
         path = spec.removeprefix("replay:")
         if not path:
             raise ValueError("replay needs a path: replay:PATH")
-        return ReplayFeed(path, symbol=replay_symbol, speed=replay_speed)
+        return ReplayFeed(path, symbol=replay_symbol, speed=replay_speed, clock=clock)
     if spec == "sim":
-        return SimFeed(symbols, seed=seed, ticks_per_second=sim_ticks_per_second)
+        return SimFeed(symbols, seed=seed, ticks_per_second=sim_ticks_per_second, clock=clock)
     if spec == "binance":
-        return BinanceFeed(binance_url, symbols, backoff=backoff)
+        return BinanceFeed(binance_url, symbols, backoff=backoff, clock=clock)
     if spec == "backpack":
-        return BackpackFeed(backpack_url, symbols, backoff=backoff)
+        return BackpackFeed(backpack_url, symbols, backoff=backoff, clock=clock)
     if spec == "auto":
         return AutoFeed(
-            BinanceFeed(binance_url, symbols, backoff=backoff),
-            SimFeed(symbols, seed=seed, ticks_per_second=sim_ticks_per_second),
+            BinanceFeed(binance_url, symbols, backoff=backoff, clock=clock),
+            SimFeed(symbols, seed=seed, ticks_per_second=sim_ticks_per_second, clock=clock),
             timeout_s=auto_timeout_s,
         )
     raise ValueError(f"unknown feed {spec!r}; expected one of {', '.join(FEED_SPECS)}")

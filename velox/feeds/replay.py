@@ -1,16 +1,19 @@
 """``replay:PATH``: a Binance public trade CSV played back as ticks (data.binance.vision).
 
-Columns: id, price, qty, quoteQty, time, isBuyerMaker, isBestMatch. Spot files have no header,
-futures files may: a first row whose id is not an integer is taken as a header. ``time`` is
-µs when it has 16+ digits (spot files from 2025 on), else ms. Booleans may be ``True`` or
-``true``; they are not used. The file holds one symbol, taken from the constructor or from
-a name like ``BTCUSDT-trades-2025-01.csv``.
+Columns: id, price, qty, quoteQty, time, isBuyerMaker, isBestMatch (only the first six are
+read). Spot files have no header, futures files may: a first row whose id is not an integer
+is taken as a header. ``time`` is µs when it has 16+ digits (spot files from 2025 on), else
+ms. Booleans may be ``True`` or ``true``; they are checked, not used. The file holds one
+symbol, taken from the constructor or from a name like ``BTCUSDT-trades-2025-01.csv``
+(``aggTrades`` files have other columns and are refused).
 
 ``speed`` scales the gaps between trade times (2 = twice as fast); 0 plays as fast as the
-sink takes it, yielding to the loop every few hundred ticks. The file is read in chunks in a
-thread, so a multi-gigabyte CSV never blocks the event loop. At the end of the file the feed
-stays idle (``finished`` is set) until cancelled: prices then go stale, as they would if an
-exchange went quiet, rather than looping back in time.
+sink takes it, yielding to the loop every few hundred ticks. Each tick is due at its trade
+time's offset from the first trade, divided by ``speed``, in engine time from the first
+tick, so waits never add up to a drift. The file is read in chunks in a thread, so a
+multi-gigabyte CSV never blocks the event loop. At the end of the file the feed stays idle
+(``finished`` is set) until cancelled: prices then go stale, as they would if an exchange went
+quiet, rather than looping back in time.
 """
 
 from __future__ import annotations
@@ -18,29 +21,39 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from velox.clock import SYSTEM_CLOCK, Clock
 from velox.feeds.base import FeedTick, TickSink
 from velox.feeds.messages import FeedParseError
 from velox.feeds.ratelog import RateLimitedLog
-from velox.feeds.ws import wall_ms
 from velox.money import MoneyError, parse_units
 
 log = logging.getLogger(__name__)
 
 _US_THRESHOLD = 10**15  # 16 digits: microseconds since the epoch
-_SYMBOL_RE = re.compile(r"^([A-Z0-9]+)-(?:agg)?[Tt]rades")
+_SYMBOL_RE = re.compile(r"^([A-Z0-9]+)-trades-")
 _BOOLS = {"true", "false"}
+SOURCE = "replay"
 
 
 def symbol_from_path(path: str | Path) -> str:
     """``BTCUSDT-trades-2025-01.csv`` -> ``BTCUSDT``."""
-    match = _SYMBOL_RE.match(Path(path).name)
+    name = Path(path).name
+    if "-aggTrades-" in name:
+        raise ValueError(f"{name!r} is an aggTrades file; replay reads trades files only")
+    match = _SYMBOL_RE.match(name)
     if match is None:
-        raise ValueError(f"cannot tell the symbol from {Path(path).name!r}; pass symbol=")
+        raise ValueError(
+            f"cannot tell the symbol from {name!r}: name it like BTCUSDT-trades-2025-01.csv"
+        )
     return match.group(1)
+
+
+def _is_integer(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def csv_time_ms(raw: int) -> int:
@@ -48,7 +61,7 @@ def csv_time_ms(raw: int) -> int:
 
 
 def is_header(fields: Sequence[str]) -> bool:
-    return bool(fields) and not fields[0].strip().isdigit()
+    return bool(fields) and not _is_integer(fields[0].strip())
 
 
 def parse_trade_row(fields: Sequence[str], symbol: str, received_ms: int) -> FeedTick:
@@ -56,7 +69,7 @@ def parse_trade_row(fields: Sequence[str], symbol: str, received_ms: int) -> Fee
     if len(fields) < 6:
         raise FeedParseError(f"expected at least 6 columns, got {len(fields)}")
     trade_id, price, qty, _quote, time, buyer_maker = (f.strip() for f in fields[:6])
-    if not trade_id.isdigit() or not time.isdigit():
+    if not _is_integer(trade_id) or not _is_integer(time):
         raise FeedParseError(f"id {trade_id!r} or time {time!r} is not an integer")
     if buyer_maker.lower() not in _BOOLS:
         raise FeedParseError(f"isBuyerMaker {buyer_maker!r} is not a boolean")
@@ -72,11 +85,15 @@ def parse_trade_row(fields: Sequence[str], symbol: str, received_ms: int) -> Fee
         trade_qty=qty_units,
         trade_id=int(trade_id),
         exchange_ms=csv_time_ms(int(time)),
+        source=SOURCE,
     )
 
 
 class ReplayFeed:
-    """Replays one trade CSV: ``ReplayFeed(path, symbol=None, speed=1.0)``."""
+    """Replays one trade CSV: ``ReplayFeed(path, symbol=None, speed=1.0)``.
+
+    ``sleep`` is how the feed waits for a tick's due time (tests pass one that records).
+    """
 
     name = "replay"
     chunk_bytes = 1 << 16
@@ -87,14 +104,18 @@ class ReplayFeed:
         *,
         symbol: str | None = None,
         speed: float = 1.0,
-        clock_ms: Callable[[], int] = wall_ms,
+        clock: Clock = SYSTEM_CLOCK,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if speed < 0:
             raise ValueError("speed must be >= 0")
         self.path = Path(path)
+        if not self.path.is_file():  # at start-up, not as a feed that fails at every restart
+            raise ValueError(f"replay file {str(self.path)!r} does not exist or is no file")
         self.symbol = symbol or symbol_from_path(self.path)
         self.speed = speed
-        self._clock_ms = clock_ms
+        self._clock = clock
+        self._sleep = sleep
         self.last_tick_ms: dict[str, int] = {}
         self.connected = False
         self.finished = asyncio.Event()
@@ -116,8 +137,7 @@ class ReplayFeed:
             self.connected = False
 
     async def _play(self, sink: TickSink) -> None:
-        loop = asyncio.get_running_loop()
-        start_wall: float | None = None
+        start_ms: int | None = None  # engine time of the first tick
         start_trade_ms = 0
         delivered = 0
         with self.path.open("r", encoding="utf-8", newline="") as handle:
@@ -132,21 +152,22 @@ class ReplayFeed:
                     if fields == [""]:
                         continue
                     try:
-                        tick = parse_trade_row(fields, self.symbol, self._clock_ms())
+                        tick = parse_trade_row(fields, self.symbol, 0)
                     except FeedParseError as exc:
                         self.skipped += 1
                         self._bad_row("replay: skipping malformed row %r: %s", line[:80], exc)
                         continue
                     trade_ms = tick.exchange_ms or 0
-                    if start_wall is None:
-                        start_wall, start_trade_ms = loop.time(), trade_ms
+                    if start_ms is None:
+                        start_ms, start_trade_ms = self._clock.now_ms(), trade_ms
                     if self.speed > 0:
-                        due = start_wall + (trade_ms - start_trade_ms) / 1000 / self.speed
-                        if due > loop.time():
-                            await asyncio.sleep(due - loop.time())
+                        due_ms = start_ms + (trade_ms - start_trade_ms) / self.speed
+                        wait_ms = due_ms - self._clock.now_ms()
+                        if wait_ms > 0:
+                            await self._sleep(wait_ms / 1000)
                     elif delivered % 256 == 255:
-                        await asyncio.sleep(0)
-                    tick = replace(tick, received_ms=self._clock_ms())  # stamped when sent
+                        await self._sleep(0)
+                    tick = replace(tick, received_ms=self._clock.now_ms())  # stamped when sent
                     self.last_tick_ms[tick.symbol] = tick.received_ms
                     await sink(tick)
                     delivered += 1

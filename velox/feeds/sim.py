@@ -9,19 +9,20 @@ the same prices, quantities and trade ids, whatever the timing.
 
 Trade ids start at ``id_base`` (default: wall-clock ms x 1000 at construction), so a restarted
 simulator never reuses ids the trade store already holds and would silently dedupe away.
+Ticks are stamped with engine time (``Clock.now_ms``): the simulator is its own exchange.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from velox.clock import SYSTEM_CLOCK, Clock
 from velox.feeds.base import FeedTick, TickSink
 from velox.feeds.symbols import DEFAULT_SYMBOLS
-from velox.feeds.ws import wall_ms
 from velox.money import units
 
 YEAR_S = 365 * 24 * 3600
@@ -103,15 +104,15 @@ class SimFeed:
         seed: int = 1,
         ticks_per_second: float = 5.0,
         id_base: int | None = None,
-        clock_ms: Callable[[], int] = wall_ms,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         if ticks_per_second <= 0:
             raise ValueError("ticks_per_second must be positive")
         self.symbols = tuple(symbols)
         self.ticks_per_second = ticks_per_second
-        self._clock_ms = clock_ms
+        self._clock = clock
         dt = Decimal(1) / Decimal(str(ticks_per_second))
-        base = clock_ms() * 1000 if id_base is None else id_base
+        base = clock.wall_ms() * 1000 if id_base is None else id_base
         self.walk = SimWalk(self.symbols, seed, dt, base)
         self.last_tick_ms: dict[str, int] = {}
         self.connected = False
@@ -122,7 +123,7 @@ class SimFeed:
 
     def next_tick(self, symbol: str) -> FeedTick:
         step = self.walk.step(symbol)
-        now = self._clock_ms()
+        now = self._clock.now_ms()
         return FeedTick(
             symbol=symbol,
             received_ms=now,
@@ -132,6 +133,7 @@ class SimFeed:
             exchange_ms=now,
             bid=step.bid,
             ask=step.ask,
+            source=self.name,
         )
 
     async def run(self, sink: TickSink) -> None:

@@ -1,22 +1,31 @@
 """Feed ticks -> engine prices (and raw trades -> the candle writer).
 
 The reference price is the last trade price (SPEC section 2). Book-only ticks (bid/ask) set
-it to the mid ``floor((bid + ask) / 2)`` only for a symbol that has never had a trade, so a
-feed without trades still prices the engine, while a trading feed's bookTicker noise does
-not override its trades. A book tick of a traded symbol still re-sends the last trade price
-with its own receive time: the exchange is alive, so a quiet market (no trade for longer
-than the max price age) must not make the price stale while the book keeps updating.
-A trade older (by exchange time) than the last priced one, i.e. delivered out of order,
-does not move the reference price; the trade writer still gets it (it deduplicates by id and
-files late trades into the right candle). Exchange time rather than trade id, because ids
-are per source: the auto feed's simulated ids mean nothing next to Binance's.
-The time is the local receive time: staleness is measured from it.
+it to the mid ``floor((bid + ask) / 2)`` only for a symbol that has had no trade from this
+source, so a feed without trades still prices the engine, while a trading feed's bookTicker
+noise does not override its trades. A book tick of a traded symbol still re-sends the last
+trade price: the exchange is alive, so a quiet market (no trade for longer than the max price
+age) must not make the price stale while the book keeps updating.
+
+Order comes from the exchange's own ids, never from a clock: within one source a trade whose
+id is not above the last priced trade's, or a book update whose ``update_id`` is not above the
+last one's, arrived late (or twice) and does not reach the engine. Times cannot order ticks:
+the local wall clock can be stepped, and the simulator's clock and Binance's are two clocks.
+Ids are per source, so a change of source (the auto feed leaving the simulator for Binance)
+starts the symbol afresh, last trade price included. The trade writer gets every trade
+(it deduplicates by id and files late trades into the right candle).
+
+Prices reach the engine stamped with engine time (``Clock.now_ms``) as they pass here, the
+same clock the engine service stamps commands with: a price's age is measured on one
+monotonic clock.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
+from velox.clock import SYSTEM_CLOCK, Clock
 from velox.engine.commands import PriceTick
 from velox.feeds.base import FeedTick
 
@@ -29,25 +38,41 @@ class TradeTarget(Protocol):
     def offer(self, tick: FeedTick) -> bool: ...
 
 
+@dataclass(slots=True)
+class _SymbolState:
+    """What one source has told us about one symbol so far."""
+
+    source: str
+    trade_id: int | None = None
+    update_id: int | None = None
+    trade_price: int | None = None
+
+
 class FeedSink:
-    def __init__(self, engine: TickTarget, trades: TradeTarget | None = None) -> None:
+    """``FeedSink(engine, trades, clock=...)``: the feed's sink, ``await sink(tick)``."""
+
+    def __init__(
+        self, engine: TickTarget, trades: TradeTarget | None = None, *, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self._engine = engine
         self._trades = trades
-        self._last_trade: dict[str, int] = {}
-        self._last_trade_ms: dict[str, int] = {}
+        self._clock = clock
+        self._symbols: dict[str, _SymbolState] = {}
+        self.late = 0  # ticks kept from the engine because they arrived out of order
 
     def reference(self, tick: FeedTick) -> int | None:
-        last = self._last_trade.get(tick.symbol)
+        """The reference price this tick gives its symbol, or None (late, or no price)."""
+        state = self._symbols.get(tick.symbol)
+        if state is None or state.source != tick.source:
+            state = self._symbols[tick.symbol] = _SymbolState(tick.source)
+        if not _in_order(state, tick):
+            self.late += 1
+            return None
         if tick.trade_price is not None:
-            if tick.exchange_ms is not None:
-                newest = self._last_trade_ms.get(tick.symbol)
-                if newest is not None and tick.exchange_ms < newest:
-                    return last  # delivered late: keep the price, refresh its time
-                self._last_trade_ms[tick.symbol] = tick.exchange_ms
-            self._last_trade[tick.symbol] = tick.trade_price
+            state.trade_price = tick.trade_price
             return tick.trade_price
-        if last is not None:
-            return last
+        if state.trade_price is not None:
+            return state.trade_price
         if tick.bid is None or tick.ask is None:
             return None
         return (tick.bid + tick.ask) // 2
@@ -57,4 +82,19 @@ class FeedSink:
             self._trades.offer(tick)
         price = self.reference(tick)
         if price is not None and price > 0:
-            self._engine.offer_tick(PriceTick(tick.symbol, price, tick.received_ms))
+            self._engine.offer_tick(PriceTick(tick.symbol, price, self._clock.now_ms()))
+
+
+def _in_order(state: _SymbolState, tick: FeedTick) -> bool:
+    """Advance the symbol's ids; False when the tick's id is not newer. A tick that carries a
+    trade is ordered by its trade id, a book update by its update id; one without either
+    (a feed that has no ids) cannot be judged and is taken."""
+    if tick.trade_id is not None:
+        if state.trade_id is not None and tick.trade_id <= state.trade_id:
+            return False
+        state.trade_id = tick.trade_id
+    elif tick.update_id is not None:
+        if state.update_id is not None and tick.update_id <= state.update_id:
+            return False
+        state.update_id = tick.update_id
+    return True

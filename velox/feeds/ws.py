@@ -20,12 +20,12 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import aiohttp
 import orjson
 
+from velox.clock import SYSTEM_CLOCK, Clock
 from velox.feeds.backoff import Backoff
 from velox.feeds.base import FeedTick, TickSink
 from velox.feeds.messages import ExchangeError, FeedParseError, Parsed, ServerShutdown
@@ -36,10 +36,7 @@ log = logging.getLogger(__name__)
 
 DAY_S = 24 * 3600.0
 CLOSE_TIMEOUT_S = 2.0
-
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
+QUIET_RETRY_LOG_S = 60.0
 
 
 class WebsocketFeed(abc.ABC):
@@ -57,7 +54,7 @@ class WebsocketFeed(abc.ABC):
         connect_timeout_s: float = 10.0,
         stall_timeout_s: float = 30.0,
         max_age_s: float = 23 * 3600.0,
-        clock_ms: Callable[[], int] = wall_ms,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.base_url = (base_url or self.default_url).rstrip("/")
         self.symbols = symbols if isinstance(symbols, SymbolMap) else self.symbol_map(symbols)
@@ -65,13 +62,29 @@ class WebsocketFeed(abc.ABC):
         self.connect_timeout_s = connect_timeout_s
         self.stall_timeout_s = stall_timeout_s
         self.max_age_s = min(max_age_s, DAY_S)
-        self._clock_ms = clock_ms
+        self._clock = clock
         self.connected = False
         self.last_tick_ms: dict[str, int] = {}
+        self.attempts = 0  # connection attempts, failed or not
         self.connections = 0
         self.ticks = 0
         self._live = False  # this connection has delivered a tick
         self._bad_message = RateLimitedLog(log)
+        self._quiet_retries: RateLimitedLog | None = None
+
+    def quiet_retries(self, interval_s: float = QUIET_RETRY_LOG_S) -> None:
+        """Log failed reconnects once per ``interval_s`` instead of at every attempt.
+
+        For background retries nobody waits on (the auto feed runs on the simulator): an
+        offline machine would otherwise log a warning every backoff period for as long as
+        Velox runs. ``loud_retries`` restores one line per attempt.
+        """
+        self._quiet_retries = RateLimitedLog(
+            log, logging.WARNING, interval_s, clock=lambda: self._clock.now_ms() / 1000
+        )
+
+    def loud_retries(self) -> None:
+        self._quiet_retries = None
 
     @property
     def simulated(self) -> bool:
@@ -103,17 +116,20 @@ class WebsocketFeed(abc.ABC):
             while True:
                 reason, immediate = await self._one_connection(session, sink)
                 delay = 0.0 if immediate else self.backoff.next_delay()
-                log.log(
-                    logging.INFO if immediate else logging.WARNING,
-                    "%s: disconnected (%s); reconnecting in %.2f s",
-                    self.name, reason, delay,
-                )  # fmt: skip
+                message = "%s: disconnected (%s); reconnecting in %.2f s"
+                if immediate:
+                    log.info(message, self.name, reason, delay)
+                elif self._quiet_retries is not None:
+                    self._quiet_retries(message, self.name, reason, delay)
+                else:
+                    log.warning(message, self.name, reason, delay)
                 await asyncio.sleep(delay)
 
     async def _one_connection(
         self, session: aiohttp.ClientSession, sink: TickSink
     ) -> tuple[str, bool]:
         url = self.url()
+        self.attempts += 1
         try:
             async with asyncio.timeout(self.connect_timeout_s):
                 ws = await session.ws_connect(
@@ -124,17 +140,17 @@ class WebsocketFeed(abc.ABC):
                     timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_TIMEOUT_S),
                 )
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            return f"connect to {url} failed: {exc!r}", False
+            return f"connect to {self.base_url} failed: {describe(exc)}", False
         try:
             self.connections += 1
             self._live = False
-            self._set_connected(True, url)
+            self._set_connected(True)
             await self.on_connected(ws)
             return await self._read(ws, sink)
         except (aiohttp.ClientError, OSError) as exc:
-            return f"socket error: {exc!r}", False
+            return f"socket error: {describe(exc)}", False
         finally:
-            self._set_connected(False, url)
+            self._set_connected(False)
             await ws.close()
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse, sink: TickSink) -> tuple[str, bool]:
@@ -165,7 +181,7 @@ class WebsocketFeed(abc.ABC):
 
     async def _handle(self, text: str, sink: TickSink) -> str | None:
         """Parse one frame and deliver it; returns a reason when the connection must end."""
-        received_ms = self._clock_ms()
+        received_ms = self._clock.now_ms()
         try:
             parsed = self.parse(orjson.loads(text), received_ms)
         except (orjson.JSONDecodeError, FeedParseError) as exc:
@@ -185,7 +201,17 @@ class WebsocketFeed(abc.ABC):
             log.error("%s: exchange error %s: %s", self.name, parsed.code, parsed.message)
         return None
 
-    def _set_connected(self, value: bool, url: str) -> None:
+    def _set_connected(self, value: bool) -> None:
         if value != self.connected:
-            log.info("%s: %s %s", self.name, "connected to" if value else "lost", url)
+            log.info("%s: %s %s", self.name, "connected to" if value else "lost", self.base_url)
         self.connected = value
+
+
+def describe(exc: BaseException) -> str:
+    """An error in one short line. Never the request URL: a combined-stream URL lists every
+    stream, and a reconnect loop would print it at each attempt."""
+    if isinstance(exc, aiohttp.ClientResponseError):
+        text = f"HTTP {exc.status} {exc.message}"
+    else:
+        text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -12,10 +12,15 @@ the first trade of a batch (1 s), whichever comes first. ``insert_trades`` dedup
 (symbol, trade_id) and returns the new ones; only those reach the candle aggregator, so a
 replayed or reconnected stream never counts a trade twice. Candle deltas are then merged in
 the store, and ``on_candle`` gets each changed FULL candle once per batch (for websocket
-pushes). Raw trades older than ``retention_ms`` (24 h) are pruned every ``prune_interval_s``.
+pushes); a callback that raises is logged and does not stop the writer. Raw trades whose time
+is older than ``retention_ms`` (24 h) before the wall clock are pruned every
+``prune_interval_s``: trade times are the exchange's, absolute times.
 
 A failing store is retried ``max_attempts`` times with ``retry_delay_s`` between; a batch
 that still fails is dropped and logged (``lost``), so one bad batch cannot wedge the writer.
+``start()`` runs the loop under a ``Supervisor``: anything else that kills it (a bug) is logged
+and the loop restarted with backoff, the status shown by ``/healthz``. Batching and pruning
+intervals run on the event loop's monotonic time.
 """
 
 from __future__ import annotations
@@ -24,12 +29,13 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from velox.clock import SYSTEM_CLOCK, Clock
 from velox.feeds.base import FeedTick
 from velox.feeds.ratelog import RateLimitedLog
-from velox.feeds.ws import wall_ms
 from velox.market.candles import BucketKey, CandleAggregator
 from velox.store.base import Store
 from velox.store.records import CandleRecord, TradeRecord
+from velox.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +57,7 @@ class TradeWriter:
         on_candle: CandleCallback | None = None,
         max_attempts: int = 5,
         retry_delay_s: float = 1.0,
-        clock_ms: Callable[[], int] = wall_ms,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.store = store
         self.aggregator = aggregator or CandleAggregator()
@@ -62,11 +68,11 @@ class TradeWriter:
         self.on_candle = on_candle
         self.max_attempts = max_attempts
         self.retry_delay_s = retry_delay_s
-        self._clock_ms = clock_ms
+        self._clock = clock
         self.queue: asyncio.Queue[TradeRecord] = asyncio.Queue(queue_size)
         self._pending: list[TradeRecord] = []
         self._writing: asyncio.Future[None] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.supervisor = Supervisor("writer", self.run, clock=clock)
         self._last_prune: float | None = None
         self._drop_log = RateLimitedLog(log)
         self.dropped = self.written = self.duplicates = self.lost = self.batches = 0
@@ -91,16 +97,13 @@ class TradeWriter:
         return True
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> asyncio.Task[None]:
-        self._task = asyncio.create_task(self.run(), name="trade-writer")
-        return self._task
+    def start(self) -> None:
+        """Run the writer loop in a supervised task until ``stop``."""
+        self.supervisor.start()
 
     async def stop(self) -> None:
         """Stop the task and write everything still queued (graceful shutdown)."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.wait({self._task})
-            self._task = None
+        await self.supervisor.stop()
         if self._writing is not None:
             await asyncio.wait({self._writing})
             self._writing = None
@@ -170,7 +173,10 @@ class TradeWriter:
         del self._pending[: len(batch)]
         if changed and self.on_candle is not None:
             for candle in changed.values():
-                self.on_candle(candle)
+                try:
+                    self.on_candle(candle)
+                except Exception:  # a listener's bug must not stop the candles
+                    log.exception("trade writer: on_candle failed for %s", candle)
 
     def _give_up(
         self, batch: list[TradeRecord], new: list[TradeRecord] | None, exc: Exception
@@ -213,7 +219,7 @@ class TradeWriter:
         if self._last_prune is not None and now - self._last_prune < self.prune_interval_s:
             return
         self._last_prune = now
-        cutoff = self._clock_ms() - self.retention_ms
+        cutoff = self._clock.wall_ms() - self.retention_ms
         try:
             removed = await self.store.prune_trades(cutoff)
         except Exception as exc:  # retried at the next interval

@@ -13,6 +13,7 @@ from velox.config import Settings
 from velox.feeds.base import Feed
 from velox.mail import Mailer
 from velox.store.base import Store
+from velox.web.auth.oauth.registry import provider_sign_in
 from velox.web.auth.passwords import Passwords
 from velox.web.auth.ratelimit import SlidingLog
 from velox.web.auth.sessions import SessionManager, load_secret
@@ -24,6 +25,7 @@ from velox.web.keys import (
     OPTIONS,
     ORDER_LIMIT,
     PASSWORDS,
+    PROVIDER_SIGN_IN,
     SESSIONS,
     SETTINGS,
     TICKETS,
@@ -65,6 +67,7 @@ def create_app(
     app[MAILER] = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir)
     secret = load_secret(settings.jwt_secret, settings.data_dir)
     app[SESSIONS] = SessionManager(secret, settings.session_ttl)
+    app[PROVIDER_SIGN_IN] = provider_sign_in(settings, secret)
 
     app.cleanup_ctx.append(store_ctx(store))
     app.cleanup_ctx.append(engine_ctx)

@@ -12,6 +12,8 @@ from velox.mail import Mailer
 from velox.service import EngineService
 from velox.store.base import Store
 from velox.store.records import CandleRecord
+from velox.supervisor import Supervisor
+from velox.web.auth.oauth.registry import ProviderSignIn
 from velox.web.auth.passwords import Passwords
 from velox.web.auth.ratelimit import SlidingLog
 from velox.web.auth.sessions import SessionManager
@@ -33,5 +35,7 @@ TICKETS = web.AppKey("tickets", TicketBook)
 AUTH_LIMIT = web.AppKey("auth_limit", SlidingLog)
 ORDER_LIMIT = web.AppKey("order_limit", SlidingLog)
 MAILER = web.AppKey("mailer", Mailer)
+PROVIDER_SIGN_IN = web.AppKey("provider_sign_in", ProviderSignIn)
 FEED = web.AppKey[Feed | None]("feed")
 CANDLES = web.AppKey[CandleQuery]("candles")
+PARTS = web.AppKey[tuple[Supervisor, ...]]("parts")  # supervised tasks, for /healthz

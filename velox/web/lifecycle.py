@@ -3,19 +3,23 @@
 Order (cleanup runs in reverse): store -> engine service + hub -> feed + trade writer. So on
 shutdown the feed stops first, queued trades are flushed, sockets are closed, the service
 drains and writes its final snapshot, and only then is the store closed.
+
+One clock (``WebOptions.clock``) runs through all of them: the engine service stamps commands
+with its engine time, the feed sink stamps prices with it, the feed and the writer read it.
+The feed and the trade writer run under ``Supervisor``s (restart with backoff), listed under
+``PARTS`` for ``/healthz``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from enum import Enum
 
 from aiohttp import web
 
+from velox.clock import Clock
 from velox.feeds.base import Feed
 from velox.feeds.sink import FeedSink
 from velox.market.candles import CandleAggregator
@@ -25,7 +29,18 @@ from velox.service import EngineService
 from velox.store.base import Store
 from velox.store.factory import open_store_for
 from velox.store.records import CandleRecord
-from velox.web.keys import CANDLES, FEED, HUB, OPTIONS, SERVICE, SESSIONS, SETTINGS, STORE
+from velox.supervisor import Supervisor
+from velox.web.keys import (
+    CANDLES,
+    FEED,
+    HUB,
+    OPTIONS,
+    PARTS,
+    SERVICE,
+    SESSIONS,
+    SETTINGS,
+    STORE,
+)
 from velox.web.ws.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -61,8 +76,8 @@ def store_ctx(injected: Store | None) -> Ctx:
 
 
 async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings, store = app[SETTINGS], app[STORE]
-    now = time.time_ns() // 1_000_000
+    settings, store, clock = app[SETTINGS], app[STORE], app[OPTIONS].clock
+    now = clock.wall_ms()  # session and link expiry are absolute times
     await store.forget_expired_auth(now)  # also at each magic-link request
     revoked = await store.revoked_sessions(now)
     app[SESSIONS].load_revoked(revoked, now + settings.session_ttl * 1000)
@@ -72,6 +87,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         snapshot_interval_s=settings.snapshot_interval,
         snapshot_keep=settings.snapshot_keep,
         prune_journal=settings.prune_journal,
+        clock=clock.now_ms,
     )
     hub = Hub(lambda: service.engine)
     service.subscribe(hub.on_published)
@@ -90,7 +106,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         await service.stop()
 
 
-def _make_feed(app: web.Application) -> Feed:
+def _make_feed(app: web.Application, clock: Clock) -> Feed:
     from velox.feeds.factory import make_feed
 
     s = app[SETTINGS]
@@ -102,18 +118,21 @@ def _make_feed(app: web.Application) -> Feed:
         seed=s.seed if s.seed is not None else 1,
         replay_speed=s.replay_speed,
         sim_ticks_per_second=s.sim_rate,
+        clock=clock,
     )
 
 
 def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
-    """The price feed and, with it, the trade writer that builds the candles."""
+    """The price feed and, with it, the trade writer that builds the candles; both
+    supervised."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        store, hub = app[STORE], app[HUB]
-        actual = _make_feed(app) if isinstance(feed, FromSettings) else feed
+        store, hub, clock = app[STORE], app[HUB], app[OPTIONS].clock
+        actual = _make_feed(app, clock) if isinstance(feed, FromSettings) else feed
         app[FEED] = actual
         if actual is None:
             app[CANDLES] = _candle_query(store, None)
+            app[PARTS] = ()
             yield
             return
 
@@ -122,26 +141,21 @@ def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
 
         retention_ms = int(app[SETTINGS].trade_retention * 1000)
         writer = TradeWriter(
-            store, CandleAggregator(), retention_ms=retention_ms, on_candle=on_candle
+            store, CandleAggregator(), retention_ms=retention_ms, on_candle=on_candle, clock=clock
         )
         app[CANDLES] = _candle_query(store, writer.aggregator)
+        sink = FeedSink(app[SERVICE], writer, clock=clock)
+        feed_part = Supervisor("feed", lambda: actual.run(sink), clock=clock)
+        app[PARTS] = (feed_part, writer.supervisor)
         writer.start()
-        task = asyncio.create_task(actual.run(FeedSink(app[SERVICE], writer)), name="feed")
-        task.add_done_callback(_report_feed_end)
+        feed_part.start()
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait({task})
+            await feed_part.stop()
             await writer.stop()
 
     return ctx
-
-
-def _report_feed_end(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the price feed stopped", exc_info=task.exception())
 
 
 def _candle_query(store: Store, aggregator: CandleAggregator | None):  # type: ignore[no-untyped-def]

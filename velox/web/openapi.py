@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from velox.web.auth.oauth.registry import SLUGS
 from velox.web.errors import STATUS
 from velox.web.keys import SETTINGS
 from velox.web.openapi_schemas import SCHEMAS, Schema, ref
@@ -21,6 +22,12 @@ ORDER_ID = {
     "in": "path",
     "required": True,
     "schema": {"type": "string", "pattern": r"^\d{1,20}$"},
+}
+PROVIDER = {
+    "name": "provider",
+    "in": "path",
+    "required": True,
+    "schema": {"enum": list(SLUGS)},
 }
 
 
@@ -91,6 +98,17 @@ PATHS: dict[str, dict[str, Op]] = {
         "verify", "Spend a magic link: sets the cookie and redirects to /trade "
         "(an invalid link redirects to /signin?tab=magic&error=invalid_link)", {302: None},
         params=[_query("token", {"type": "string"}, True)], tag="user")},
+    "/api/v1/user/auth/{provider}": {"get": op(
+        "oauth_start", "Sign in with a configured identity provider (the /signin buttons): "
+        "redirects to it (404 if not configured, 403 if another site sent the browser)",
+        {302: None}, ("FORBIDDEN", "NOT_FOUND", "RATE_LIMITED"), params=[PROVIDER],
+        tag="user")},
+    "/api/v1/user/auth/{provider}/callback": {"get": op(
+        "oauth_callback", "Where the provider sends the browser back: sets the cookie and "
+        "redirects to /trade (a refusal redirects to /signin?error=oauth_...&provider=...)",
+        {302: None}, ("NOT_FOUND",), params=[PROVIDER, _query("state", {"type": "string"}),
+        _query("code", {"type": "string"}), _query("error", {"type": "string"})],
+        tag="user")},
     "/api/v1/user/ws-ticket": {"get": op(
         "ws_ticket", "A one-time websocket ticket valid for 30 s", {200: ref("Ticket")},
         ("UNAUTHORIZED",), auth=True, tag="user")},
@@ -140,8 +158,9 @@ PATHS: dict[str, dict[str, Op]] = {
             _query("endTime", {"type": "integer", "minimum": 0}),
         ])},
     "/healthz": {"get": op(
-        "healthz", "Engine state and feed freshness (200 only when READY, else 503 with the "
-        "same body)", {200: ref("Health"), 503: ref("Health")}, tag="ops")},
+        "healthz", "Engine state, feed freshness and supervised parts (200 only when READY and "
+        "no part is down longer than --max-price-age, else 503 with the same body)",
+        {200: ref("Health"), 503: ref("Health")}, tag="ops")},
     "/api/openapi.json": {"get": op(
         "openapi", "This document", {200: ref("OpenApi")}, tag="ops")},
     "/api/v1/admin/ledger": {"get": op(

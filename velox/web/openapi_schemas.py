@@ -198,7 +198,7 @@ SCHEMAS: dict[str, Schema] = {
         },
     ),
     "Health": obj(
-        ["engine", "feed"],
+        ["engine", "feed", "parts"],
         {
             "engine": {"enum": ["STARTING", "REPLAYING", "READY", "SHUTDOWN"]},
             "feed": obj(
@@ -212,6 +212,18 @@ SCHEMAS: dict[str, Schema] = {
                     },
                 },
             ),
+            "parts": {
+                "type": "object",
+                "additionalProperties": obj(
+                    ["state", "downMs", "restarts", "error"],
+                    {
+                        "state": {"enum": ["up", "down", "recovering"]},
+                        "downMs": {"type": "integer", "minimum": 0},
+                        "restarts": {"type": "integer", "minimum": 0},
+                        "error": {"type": ["string", "null"]},
+                    },
+                ),
+            },
         },
     ),
     "Ledger": obj(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import time
 from dataclasses import asdict
 
 from aiohttp import web
@@ -14,17 +13,25 @@ from velox.service import EngineState
 from velox.web import render
 from velox.web.errors import not_found, unauthorized
 from velox.web.jsonio import json_response
-from velox.web.keys import FEED, HUB, MAILER, SERVICE, SETTINGS
+from velox.web.keys import FEED, HUB, MAILER, OPTIONS, PARTS, SERVICE, SETTINGS
 from velox.web.openapi import document
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 only when the engine is READY (load balancers route on it), else 503."""
+    """200 only when the engine is READY and no part (feed, trade writer) has been down for
+    longer than ``--max-price-age``, else 503 (load balancers route on it).
+
+    ``parts`` names each supervised part with its state (``up``, ``down``: failed and waiting
+    to restart, ``recovering``: restarted, not yet proven), ``downMs``, ``restarts`` and the
+    last ``error``. Ages are engine time, which a wall-clock step does not move.
+    """
     app = request.app
     state = app[SERVICE].state
     feed = app[FEED]
     last: dict[str, int] = dict(getattr(feed, "last_tick_ms", None) or app[HUB].last_tick_ms)
-    now = time.time_ns() // 1_000_000
+    now = app[OPTIONS].clock.now_ms()
+    parts = [part.status() for part in app.get(PARTS, ())]
+    max_down_ms = int(app[SETTINGS].max_price_age * 1000)
     body = {
         "engine": state.value,
         "feed": {
@@ -32,8 +39,14 @@ async def healthz(request: web.Request) -> web.Response:
             "simulated": bool(feed.simulated) if feed is not None else False,
             "lastTickAgeMs": {s: max(0, now - ms) for s, ms in sorted(last.items())},
         },
-    }
-    status = 200 if state is EngineState.READY else 503
+        "parts": {
+            p.name: {"state": p.state, "downMs": p.down_ms, "restarts": p.restarts,
+                     "error": p.error}
+            for p in parts
+        },
+    }  # fmt: skip
+    healthy = state is EngineState.READY and all(p.down_ms <= max_down_ms for p in parts)
+    status = 200 if healthy else 503
     return json_response(body, status=status, headers={"Cache-Control": "no-store"})
 
 

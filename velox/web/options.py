@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from velox.clock import SYSTEM_CLOCK, Clock
+
 
 @dataclass(frozen=True, slots=True)
 class WebOptions:
@@ -19,3 +21,4 @@ class WebOptions:
     ws_max_message: int = 64 * 1024  # client -> server frames are tiny commands
     closed_orders_limit: int = 500  # default page of GET /user/orders?status=CLOSED
     background_start: bool = False  # serve 503s while replaying instead of waiting for READY
+    clock: Clock = SYSTEM_CLOCK  # engine and wall time for the whole app (tests: ManualClock)

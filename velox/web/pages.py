@@ -14,6 +14,7 @@ import jinja2
 from aiohttp import web
 
 from velox.paths import resource_dir
+from velox.web.auth.oauth.views import buttons, error_message
 from velox.web.keys import SESSIONS, SETTINGS
 
 TOKEN_COOKIE = "token"
@@ -69,13 +70,15 @@ async def landing(request: web.Request) -> web.StreamResponse:
 
 
 async def register(request: web.Request) -> web.StreamResponse:
-    return _render("register.html", request, {"page": "register"})
+    context = {"page": "register", "providers": buttons(request.app)}
+    return _render("register.html", request, context)
 
 
 async def signin(request: web.Request) -> web.StreamResponse:
     tab = "magic" if request.query.get("tab") == "magic" else "password"
     invalid_link = request.query.get("error") == "invalid_link"
     context = {"page": "signin", "tab": tab, "invalid_link": invalid_link}
+    context |= {"providers": buttons(request.app), "provider_error": error_message(request)}
     return _render("signin.html", request, context)
 
 

@@ -10,9 +10,12 @@ from aiohttp import web
 
 from velox.web import market, ops, orders
 from velox.web.auth import handlers as auth
+from velox.web.auth.oauth import views as oauth
+from velox.web.auth.oauth.registry import SLUG_PATTERN
 from velox.web.ws import endpoint as ws
 
 ORDER_ID = r"{orderId:\d{1,20}}"
+PROVIDER = f"{{provider:{SLUG_PATTERN}}}"
 
 
 def setup_routes(app: web.Application, *, dev: bool) -> None:
@@ -23,6 +26,8 @@ def setup_routes(app: web.Application, *, dev: bool) -> None:
     r.add_get("/api/v1/user/me", auth.me, name="me")
     r.add_post("/api/v1/user/magic-link", auth.magic_link, name="magic_link")
     r.add_get("/api/v1/user/auth/verify", auth.verify, name="verify")
+    r.add_get(f"/api/v1/user/auth/{PROVIDER}", oauth.start, name="oauth_start")
+    r.add_get(f"/api/v1/user/auth/{PROVIDER}/callback", oauth.callback, name="oauth_callback")
     r.add_get("/api/v1/user/ws-ticket", auth.ws_ticket, name="ws_ticket")
 
     r.add_post("/api/v1/order/open", orders.open_order, name="order_open")

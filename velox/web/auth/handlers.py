@@ -137,7 +137,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _base_url(request: web.Request) -> str:
+def base_url(request: web.Request) -> str:
     """Links point at ``--public-url``; else at the configured listen address. Never at the
     request's Host header, which a client chooses (that would mail a link to their server)."""
     settings = request.app[SETTINGS]
@@ -165,7 +165,7 @@ async def magic_link(request: web.Request) -> web.Response:
     await app[STORE].forget_expired_auth(now)  # links nobody used do not pile up
     await app[STORE].save_magic_token(_token_hash(token), email, expires)
     path = app.router["verify"].url_for().with_query(token=token)
-    link = f"{_base_url(request)}{path}"
+    link = f"{base_url(request)}{path}"
     minutes = app[OPTIONS].magic_ttl_s // 60
     text = (
         f"Sign in to Velox with this link (valid {minutes} minutes, once):\n\n{link}\n\n"
@@ -190,6 +190,15 @@ async def verify(request: web.Request) -> web.StreamResponse:
     email = await store.consume_magic_token(_token_hash(token), _now_ms())
     if email is None:
         return _redirect(INVALID_LINK)
+    return await sign_in_by_email(request, email)
+
+
+async def sign_in_by_email(request: web.Request, email: str) -> web.Response:
+    """Sign in the owner of a proven address and go to /trade: the user with that email, or a
+    new password-less one with its first account. Magic links and identity providers share it.
+    """
+    app = request.app
+    store = app[STORE]
     user = await store.user_by_email(email)
     if user is None:
         user = UserRecord(uuid.uuid4().hex, email, None, None, _now_ms())

@@ -57,7 +57,7 @@ def require_session(request: web.Request) -> Session:
     return session
 
 
-def _secure(request: web.Request) -> bool:
+def is_https(request: web.Request) -> bool:
     """HTTPS here, or behind a TLS-terminating proxy announced by an https ``--public-url``."""
     public = request.app[SETTINGS].public_url or ""
     return request.secure or public.lower().startswith("https://")
@@ -71,12 +71,12 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, token
         path="/",
         httponly=True,
         samesite="Lax",
-        secure=_secure(request),
+        secure=is_https(request),
     )
 
 
 def clear_session_cookie(request: web.Request, response: web.StreamResponse) -> None:
-    response.del_cookie(COOKIE, path="/", secure=_secure(request), httponly=True, samesite="Lax")
+    response.del_cookie(COOKIE, path="/", secure=is_https(request), httponly=True, samesite="Lax")
 
 
 def _netloc(scheme: str, host: str) -> str:

@@ -1,0 +1,126 @@
+// Every money figure the browser estimates itself: the ticket's size, margin, liquidation
+// price and fee before the order is sent, live PnL and account figures between the server's
+// updates, the new liquidation price in the add-margin dialog.
+//
+// These are the engine's formulas (SPEC sections 1-4 and 12, velox/engine/formulas.py) in
+// exact BigInt units of 10^-8, rounding against the trader exactly as the server does, so a
+// figure the page shows before the server answers is the figure the server then books.
+// tests/js/estimates.test.mjs checks them against tests/vectors/*.json.
+// No DOM here: Node's test runner imports this module as it is.
+import { SCALE, ceilDiv, floorDiv } from "./format.js";
+
+export const LONG = "LONG";
+export const SHORT = "SHORT";
+const CENT = SCALE / 100n;
+
+/** The platform's quote around a reference price (SPEC 2): the bid rounds down, the ask up. */
+export function quoteFromRef(ref, spread) {
+  return {
+    bid: floorDiv(ref * (2n * SCALE - spread), 2n * SCALE),
+    ask: ceilDiv(ref * (2n * SCALE + spread), 2n * SCALE),
+  };
+}
+
+/** LONG opens at the ask, SHORT at the bid. */
+export function entryPrice(side, quote) {
+  return side === LONG ? quote.ask : quote.bid;
+}
+
+/** LONG closes at the bid, SHORT at the ask: the price a position is marked at. */
+export function exitPrice(side, quote) {
+  return side === LONG ? quote.bid : quote.ask;
+}
+
+/** qty = margin * leverage / price, rounded down (0 means the margin is too small). */
+export function qtyForMargin(margin, leverage, price) {
+  return floorDiv(margin * BigInt(leverage) * SCALE, price);
+}
+
+/** margin = price * qty / leverage, rounded up. */
+export function marginForQty(qty, leverage, price) {
+  return ceilDiv(price * qty, SCALE * BigInt(leverage));
+}
+
+/**
+ * LONG: price - margin * (1 - mmr) / qty, rounded up and never below 0;
+ * SHORT: price + margin * (1 - mmr) / qty, rounded down. Null without a quantity.
+ */
+export function liquidationPrice(side, price, margin, qty, mmr) {
+  if (qty <= 0n) return null;
+  const cushion = floorDiv(margin * (SCALE - mmr), qty);
+  if (side !== LONG) return price + cushion;
+  return price > cushion ? price - cushion : 0n;
+}
+
+/** (exit - entry) * qty for LONG, (entry - exit) * qty for SHORT, floored (also losses). */
+export function pnl(side, entry, exit, qty) {
+  return floorDiv((side === LONG ? exit - entry : entry - exit) * qty, SCALE);
+}
+
+/** The PnL of an open position if it were closed at `quote` now. */
+export function unrealizedPnl(side, entry, qty, quote) {
+  return pnl(side, entry, exitPrice(side, quote), qty);
+}
+
+/** fee = ceil(price * qty * rate) in USD units (SPEC 12); `rate` is a fraction in units. */
+export function fee(price, qty, rate) {
+  return ceilDiv(price * qty * rate, SCALE * SCALE);
+}
+
+/** What the trader receives at a close: max(0, margin + pnl - closeFee). */
+export function settlement(margin, profit, closeFee = 0n) {
+  const value = margin + profit - closeFee;
+  return value > 0n ? value : 0n;
+}
+
+/** price * qty in USD, rounded down (display only: nothing is booked on it). */
+export function notional(price, qty) {
+  return floorDiv(price * qty, SCALE);
+}
+
+/**
+ * What the order ticket shows before sending: sized from `margin` or from `qty` (exactly one)
+ * at `price` (the quote's side for a market order, the order's own price otherwise), with the
+ * liquidation price and the open fee at `feeRate` (0 when the server charges none).
+ */
+export function ticketEstimate({ side, price, leverage, margin = null, qty = null, mmr, feeRate = 0n }) {
+  const size = margin !== null ? qtyForMargin(margin, leverage, price) : qty;
+  const collateral = margin !== null ? margin : marginForQty(qty, leverage, price);
+  return {
+    price,
+    qty: size,
+    margin: collateral,
+    notional: notional(price, size),
+    liquidationPrice: liquidationPrice(side, price, collateral, size, mmr),
+    fee: fee(price, size, feeRate),
+  };
+}
+
+/**
+ * The account bar's figures (SPEC 3) from the free balance and each open position's margin
+ * and PnL: equity = balance + sum(max(0, margin + pnl)); the margin level is
+ * equity / usedMargin * 100 with 2 decimals rounded down, as a string ("523.45"), null with
+ * nothing open.
+ */
+export function accountFigures(balance, positions) {
+  let usedMargin = 0n;
+  let unrealized = 0n;
+  let equity = balance;
+  for (const { margin, pnl: profit } of positions) {
+    usedMargin += margin;
+    unrealized += profit;
+    equity += settlement(margin, profit);
+  }
+  let marginLevel = null;
+  if (usedMargin > 0n) {
+    const hundredths = floorDiv(equity * 10000n, usedMargin);
+    marginLevel = `${hundredths / 100n}.${(hundredths % 100n).toString().padStart(2, "0")}`;
+  }
+  return { balance, usedMargin, unrealizedPnl: unrealized, equity, freeMargin: balance, marginLevel };
+}
+
+/** `percent` % of the free margin, rounded down to the cent (the ticket's 10 %...Max chips). */
+export function marginShare(free, percent) {
+  if (free <= 0n) return 0n;
+  return floorDiv(free * BigInt(percent), 100n * CENT) * CENT;
+}

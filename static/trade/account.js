@@ -1,0 +1,59 @@
+// The top bar's account figures: the server's, and between its updates the same figures
+// recomputed from the live quotes (estimates.accountFigures, SPEC 3).
+import { get } from "../api.js";
+import { accountFigures } from "../estimates.js";
+import { SCALE, formatUnits, toUnits } from "../format.js";
+import { $, setMoney } from "./dom.js";
+
+/** The figures to show: the server's, or the live ones once a quote moved a position. */
+function shownFigures(store) {
+  const a = store.account;
+  if (!store.liveFigures || !store.open.size) return a;
+  const positions = [...store.open.values()].map((o) => ({ margin: toUnits(o.margin), pnl: store.pnlOf(o) }));
+  const live = accountFigures(toUnits(a.balance), positions);
+  return { ...a, equity: live.equity, unrealizedPnl: live.unrealizedPnl, usedMargin: live.usedMargin, marginLevel: live.marginLevel };
+}
+
+function renderLevel(el, level) {
+  el.classList.remove("neg", "warn");
+  if (level === null || level === undefined) {
+    el.textContent = "—";
+    el.dataset.value = "";
+    return;
+  }
+  const units = toUnits(level);
+  el.textContent = `${formatUnits(units, 2)}%`;
+  el.dataset.value = String(level);
+  el.classList.toggle("neg", units < 150n * SCALE);
+  el.classList.toggle("warn", units >= 150n * SCALE && units < 300n * SCALE);
+}
+
+export function mountAccount({ store, session }) {
+  function render() {
+    if (!store.account) return;
+    const f = shownFigures(store);
+    setMoney($("acct-balance"), f.balance);
+    setMoney($("acct-equity"), f.equity);
+    setMoney($("acct-used"), f.usedMargin);
+    setMoney($("acct-free"), f.freeMargin ?? f.balance);
+    setMoney($("acct-upnl"), f.unrealizedPnl, { sign: true, colour: true });
+    renderLevel($("acct-level"), f.marginLevel);
+  }
+
+  /** Ask the server for the figures; a websocket push during the request wins over them. */
+  async function refresh() {
+    const pushes = store.accountPushes;
+    try {
+      const figures = await get("/api/v1/order/user/balance");
+      if (store.accountPushes === pushes) store.setAccount(figures);
+    } catch (err) {
+      session.failed(err, "Could not load the account");
+    }
+  }
+
+  store.on("account", render);
+  store.on("quote", ({ symbol }) => {
+    if (store.liveFigures && store.openOn(symbol).length) render();
+  });
+  return { refresh };
+}

@@ -1,0 +1,57 @@
+// Turning what the trader typed into API request bodies, with the same refusals the server
+// would give, before anything is sent. Pure (no DOM): new ticket types (limit, stop, OCO)
+// and dragged chart lines build their requests here too.
+import { positiveInput } from "../format.js";
+
+/** The optional stops of a position or order: body key and the name a message uses. */
+export const STOPS = [
+  ["stopLoss", "Stop-loss"],
+  ["takeProfit", "Take-profit"],
+  ["trailingStop", "Trailing stop"],
+];
+
+const amountError = (label) => `${label} must be a positive number with at most 8 decimals.`;
+
+/**
+ * The body of POST /api/v1/order/open from the ticket's texts, or {error, field} naming the
+ * first field the server would refuse. `fields` holds margin and any stops ("" = none).
+ */
+export function openRequest({ asset, side, leverage, fields }) {
+  const margin = (fields.margin || "").trim();
+  if (positiveInput(margin) === null) {
+    return { error: "Margin must be a positive USD amount with at most 8 decimals.", field: "margin" };
+  }
+  const body = { asset, side, leverage, margin };
+  for (const [key, label] of STOPS) {
+    const text = (fields[key] || "").trim();
+    if (!text) continue;
+    if (positiveInput(text) === null) return { error: amountError(label), field: key };
+    body[key] = text;
+  }
+  return { body };
+}
+
+/**
+ * The body of PATCH /api/v1/order/{id} from edited stops: only the fields that changed from
+ * `initial`; an emptied field removes that stop (null). An empty body means nothing changed.
+ */
+export function stopsRequest(fields, initial) {
+  const body = {};
+  for (const [key, label] of STOPS) {
+    const text = (fields[key] || "").trim();
+    if (text === (initial[key] || "")) continue;
+    if (!text) body[key] = null;
+    else if (positiveInput(text) !== null) body[key] = text;
+    else return { error: amountError(label), field: key };
+  }
+  return { body };
+}
+
+/** The body of POST /api/v1/order/{id}/margin. */
+export function marginRequest(amount) {
+  const text = (amount || "").trim();
+  if (positiveInput(text) === null) {
+    return { error: "Amount must be a positive USD amount with at most 8 decimals.", field: "amount" };
+  }
+  return { body: { amount: text } };
+}

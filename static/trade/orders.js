@@ -1,0 +1,67 @@
+// Where every description of an order goes in: HTTP replies, websocket messages and reloads
+// all pass through `receive` (the store orders them by lifecycle), and the trader hears
+// about a fill or a close exactly once, however many copies arrive.
+import { get } from "../api.js";
+import { fmt } from "../format.js";
+import { toast } from "../toast.js";
+import { fillText, headline } from "./labels.js";
+
+const CLOSE_TOASTS = {
+  LIQUIDATION: ["liquidation", "Liquidated"],
+  STOP_LOSS: ["warn", "Stop-loss hit"],
+  TRAILING_STOP: ["warn", "Trailing stop hit"],
+  TAKE_PROFIT: ["success", "Take-profit hit"],
+  PARTIAL: ["info", "Partially closed"],
+};
+
+function announceFill(order) {
+  toast("success", `Filled: ${headline(order)}`,
+    `${fillText(order, order.openPrice)} · margin ${fmt(order.margin)} USD`);
+}
+
+function announceClose(order) {
+  const [kind, verb] = CLOSE_TOASTS[order.closeReason] || ["info", "Closed"];
+  const pnl = `P/L ${fmt(order.pnl, 2, { sign: true })} USD`;
+  toast(kind, `${verb}: ${headline(order)}`, `${fillText(order, order.closePrice)} · ${pnl}`);
+}
+
+export function createOrders({ store }) {
+  /**
+   * Take in `order` as the server describes it. `filled`: this is the news of its fill (the
+   * open reply, `order_opened`), worth a toast the first time. Returns the store's verdict.
+   */
+  function receive(order, { filled = false } = {}) {
+    const kind = store.applyOrder(order);
+    const id = order.orderId;
+    if (filled && (kind === "opened" || kind === "updated") && store.announceOnce(`opened:${id}`)) {
+      announceFill(order);
+    }
+    if (kind === "closed" && store.announceOnce(`closed:${id}`)) announceClose(order);
+    return kind;
+  }
+
+  /** The open positions, from the server; ones gone meanwhile are dropped. */
+  async function loadOpen() {
+    const before = new Set(store.open.keys()); // rows opened during the request stay
+    const { orders } = await get("/api/v1/order/user/orders?status=OPEN");
+    for (const o of orders) store.markAnnounced(`opened:${o.orderId}`); // not news
+    store.applyOrders(orders);
+    const listed = new Set(orders.map((o) => o.orderId));
+    for (const id of before) if (!listed.has(id)) store.forgetOpen(id);
+  }
+
+  /**
+   * The closed positions, from the server. One we showed as open that closed while the
+   * socket was down still gets its toast (a liquidation must not pass unnoticed); older
+   * history does not.
+   */
+  async function loadClosed() {
+    const { orders } = await get("/api/v1/order/user/orders?status=CLOSED");
+    for (const o of orders) if (!store.open.has(o.orderId)) store.markAnnounced(`closed:${o.orderId}`);
+    store.applyOrders(orders).forEach((kind, i) => {
+      if (kind === "closed" && store.announceOnce(`closed:${orders[i].orderId}`)) announceClose(orders[i]);
+    });
+  }
+
+  return { receive, loadOpen, loadClosed };
+}

@@ -1,0 +1,116 @@
+// The open positions table: a row per position, newest first, its mark price, PnL and
+// return on margin following every quote of its asset.
+import {
+  fmtPrice, fmtQty, formatUnits, percent, priceDp, signClass, toUnits,
+} from "../format.js";
+import { exitPrice } from "../estimates.js";
+import { $, setMoney } from "./dom.js";
+import { describe, sideBadge, stopsText } from "./labels.js";
+
+const ROW = `
+  <td data-label="Position" class="pos-cell"><span class="sym-cell"></span><span class="side-cell"></span></td>
+  <td data-label="Size" class="num" data-testid="position-qty"></td>
+  <td data-label="Entry" class="num" data-testid="position-entry"></td>
+  <td data-label="Mark" class="num" data-testid="position-mark"></td>
+  <td data-label="Liq. price" class="num liq" data-testid="position-liq"></td>
+  <td data-label="Margin" class="num" data-testid="position-margin"></td>
+  <td data-label="SL / TP / Trail" class="num stops" data-testid="position-stops"></td>
+  <td data-label="P/L" class="num pnl-cell"><span data-testid="position-pnl"></span><small class="roe" data-testid="position-roe"></small></td>
+  <td class="actions">
+    <div class="row-actions">
+      <div class="partial" role="group" aria-label="Partial close">
+        <button type="button" class="btn btn-xs" data-act="partial" data-percent="25" data-testid="partial-close">25%</button>
+        <button type="button" class="btn btn-xs" data-act="partial" data-percent="50" data-testid="partial-close">50%</button>
+        <button type="button" class="btn btn-xs" data-act="partial" data-percent="75" data-testid="partial-close">75%</button>
+      </div>
+      <button type="button" class="btn btn-xs" data-act="edit" data-testid="edit-button">SL/TP</button>
+      <button type="button" class="btn btn-xs" data-act="margin" data-testid="add-margin-button">+Margin</button>
+      <button type="button" class="btn btn-xs btn-close" data-act="close" data-testid="close-button">Close</button>
+    </div>
+  </td>`;
+
+const cell = (tr, testid) => tr.querySelector(`[data-testid="${testid}"]`);
+
+function actionLabel(button, desc) {
+  switch (button.dataset.act) {
+    case "partial": return `Close ${button.dataset.percent}% of ${desc}`;
+    case "close": return `Close ${desc}`;
+    case "edit": return `Edit stops of ${desc}`;
+    default: return `Add margin to ${desc}`;
+  }
+}
+
+/** The row of an open position, if shown. */
+export function openRow(orderId) {
+  return document.querySelector(`#open-body tr[data-order-id="${CSS.escape(orderId)}"]`);
+}
+
+export function mountPositions({ store }) {
+  const body = $("open-body");
+
+  function showLive(order, tr) {
+    const q = store.quotes.get(order.asset);
+    const mark = q ? exitPrice(order.side, q) : null;
+    cell(tr, "position-mark").textContent = mark === null ? "—" : formatUnits(mark, priceDp(mark));
+    const pnl = store.pnlOf(order);
+    setMoney(cell(tr, "position-pnl"), pnl, { sign: true, colour: true });
+    const roe = cell(tr, "position-roe");
+    const margin = toUnits(order.margin);
+    if (margin > 0n) {
+      const p = percent(pnl, margin, 2);
+      roe.textContent = pnl > 0n ? `+${p}%` : `${p}%`;
+      roe.className = `roe ${signClass(pnl)}`;
+    } else {
+      roe.textContent = "";
+    }
+  }
+
+  function fill(tr, order) {
+    tr.dataset.asset = order.asset;
+    tr.dataset.side = order.side;
+    tr.querySelector(".sym-cell").textContent = order.asset;
+    tr.querySelector(".side-cell").innerHTML = sideBadge(order);
+    cell(tr, "position-qty").textContent = fmtQty(order.qty);
+    cell(tr, "position-entry").textContent = fmtPrice(order.openPrice);
+    const liq = cell(tr, "position-liq");
+    liq.textContent = fmtPrice(order.liquidationPrice);
+    liq.dataset.value = order.liquidationPrice ?? "";
+    setMoney(cell(tr, "position-margin"), order.margin);
+    cell(tr, "position-stops").textContent = stopsText(order);
+    const desc = describe(order);
+    for (const b of tr.querySelectorAll("button[data-act]")) b.setAttribute("aria-label", actionLabel(b, desc));
+    showLive(order, tr);
+  }
+
+  function upsert(order) {
+    let tr = openRow(order.orderId);
+    if (!tr) {
+      tr = document.createElement("tr");
+      tr.dataset.testid = "open-position-row";
+      tr.dataset.orderId = order.orderId;
+      tr.dataset.openedAt = String(order.openedAt);
+      tr.innerHTML = ROW;
+      const after = [...body.children].find((row) => Number(row.dataset.openedAt) < Number(order.openedAt));
+      body.insertBefore(tr, after || null); // newest first
+    }
+    fill(tr, order);
+  }
+
+  function showCount() {
+    $("open-count").textContent = String(store.open.size);
+    $("open-empty").hidden = store.open.size > 0;
+  }
+
+  store.on("position", ({ kind, order }) => {
+    if (kind === "closed") openRow(order.orderId)?.remove();
+    else upsert(order);
+    showCount();
+  });
+  store.on("quote", ({ symbol }) => {
+    for (const o of store.openOn(symbol)) {
+      const tr = openRow(o.orderId);
+      if (tr) showLive(o, tr);
+    }
+  });
+  showCount();
+}

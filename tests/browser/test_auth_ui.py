@@ -1,0 +1,47 @@
+"""The sign-in pages end to end: redirects, the API's refusals, the magic-link tab."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.harness import PASSWORD, Server, new_page, register, unlabelled
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+async def test_auth_pages(server: Server, browser: Any) -> None:
+    """Signed out /trade goes to /signin; a wrong password shows the API's message; the
+    magic-link tab says to check the email; signing in lands on /trade."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    for path in ("/", "/register", "/signin"):
+        await page.goto(server.url + path)
+        assert await unlabelled(page) == [], path
+    email = await register(page, server.url)
+    await page.get_by_test_id("signout").click()
+    await expect(page).to_have_url(server.url + "/")
+    await page.goto(server.url + "/trade")
+    await expect(page).to_have_url(server.url + "/signin")
+
+    await page.get_by_test_id("signin-email").fill(email)
+    await page.get_by_test_id("signin-password").fill("not the password")
+    await page.get_by_test_id("signin-submit").click()
+    error = page.get_by_test_id("signin-form").get_by_test_id("form-error")
+    await expect(error).to_be_visible()
+    await expect(error).not_to_be_empty()
+
+    await page.get_by_test_id("tab-magic").click()
+    await expect(page.get_by_test_id("magic-email")).to_have_value(email)
+    await page.get_by_test_id("magic-submit").click()
+    await expect(page.get_by_test_id("magic-sent")).to_contain_text("Check your email")
+    await expect(page.get_by_test_id("magic-sent")).to_contain_text(email)
+
+    await page.get_by_test_id("tab-password").click()
+    await page.get_by_test_id("signin-password").fill(PASSWORD)
+    await page.get_by_test_id("signin-submit").click()
+    await expect(page).to_have_url(server.url + "/trade")
+    await expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "live")
+    assert not problems, problems

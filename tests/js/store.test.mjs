@@ -1,0 +1,111 @@
+// static/trade/store.js: orders are ordered by their lifecycle, not by arrival, and views
+// hear exactly the changes that happened.
+import assert from "node:assert/strict";
+import { beforeEach, describe, test } from "node:test";
+
+import { Store } from "../../static/trade/store.js";
+
+const order = (status, extra = {}) => ({
+  orderId: "7",
+  asset: "BTCUSDT",
+  side: "LONG",
+  leverage: 100,
+  margin: "50.00000000",
+  qty: "0.08328336",
+  openPrice: "60030.00000000",
+  unrealizedPnl: status === "OPEN" ? "-4.99700160" : null,
+  status,
+  closedAt: status === "CLOSED" ? 1700000000000 : null,
+  ...extra,
+});
+
+describe("orders by lifecycle", () => {
+  let store;
+  let heard;
+  beforeEach(() => {
+    store = new Store({ mmr: 10000000n });
+    heard = [];
+    store.on("position", ({ kind, order: o }) => heard.push(`${kind}:${o.orderId}`));
+    store.on("history", () => heard.push("history"));
+  });
+
+  test("a late OPEN reply after the websocket's CLOSED changes nothing", () => {
+    assert.equal(store.applyOrder(order("OPEN")), "opened"); // websocket order_opened
+    assert.equal(store.applyOrder(order("CLOSED")), "closed"); // websocket order_closed
+    assert.equal(store.applyOrder(order("OPEN")), null); // the HTTP reply to the open
+    assert.equal(store.open.size, 0);
+    assert.deepEqual(store.closedOrders().map((o) => o.orderId), ["7"]);
+    assert.deepEqual(heard, ["opened:7", "closed:7", "history"]);
+  });
+
+  test("CLOSED first, then the OPEN it replaced: never open", () => {
+    assert.equal(store.applyOrder(order("CLOSED")), "closed");
+    assert.equal(store.applyOrder(order("OPEN")), null);
+    assert.equal(store.open.size, 0);
+    assert.deepEqual(heard, ["history"]);
+  });
+
+  test("OPEN twice is an update, the last one wins", () => {
+    store.applyOrder(order("OPEN"));
+    assert.equal(store.applyOrder(order("OPEN", { margin: "60.00000000" })), "updated");
+    assert.equal(store.open.get("7").margin, "60.00000000");
+    assert.deepEqual(heard, ["opened:7", "updated:7"]);
+  });
+
+  test("a pending order becomes open, and a pending copy after that is stale", () => {
+    assert.equal(store.applyOrder(order("PENDING")), "pending");
+    assert.equal(store.applyOrder(order("OPEN")), "opened");
+    assert.equal(store.pending.size, 0);
+    assert.equal(store.applyOrder(order("PENDING")), null);
+    assert.equal(store.pending.size, 0);
+    assert.equal(store.open.size, 1);
+  });
+
+  test("a cancelled pending order ends without a closed position", () => {
+    store.applyOrder(order("PENDING"));
+    assert.equal(store.applyOrder(order("CANCELLED")), "ended");
+    assert.equal(store.pending.size, 0);
+    assert.equal(store.closed.size, 0);
+    assert.deepEqual(heard, []);
+  });
+
+  test("forgetOpen removes the row and refuses a later OPEN of it", () => {
+    store.applyOrder(order("OPEN"));
+    store.forgetOpen("7");
+    assert.equal(store.applyOrder(order("OPEN")), null);
+    assert.equal(store.open.size, 0);
+    assert.deepEqual(heard, ["opened:7", "closed:7"]);
+  });
+
+  test("a status the page does not know is ignored", () => {
+    assert.equal(store.applyOrder(order("SOMETHING")), null);
+    assert.deepEqual(heard, []);
+  });
+});
+
+describe("quotes and live figures", () => {
+  test("PnL follows the quote; before any quote it is the server's", () => {
+    const store = new Store({ mmr: 10000000n });
+    store.applyOrder(order("OPEN"));
+    const o = store.open.get("7");
+    assert.equal(store.pnlOf(o), -499700160n);
+    assert.equal(store.liveFigures, false);
+    // bid 61000: (61000 - 60030) * 0.08328336 = 80.7848592, floored to 10^-8
+    store.setQuote("BTCUSDT", 6100000000000n, 6110000000000n, 1, 1);
+    assert.equal(store.pnlOf(o), 8078485920n);
+    assert.equal(store.liveFigures, true);
+    store.setAccount({ balance: "950.00000000" });
+    assert.equal(store.liveFigures, false);
+    store.setQuote("ETHUSDT", 300000000000n, 300300000000n, 2, 2); // no position there
+    assert.equal(store.liveFigures, false);
+  });
+
+  test("select tells listeners only about a real change", () => {
+    const store = new Store({ mmr: 10000000n });
+    const heard = [];
+    store.on("symbol", (s) => heard.push(s));
+    assert.equal(store.select("symbol", "ETHUSDT"), true);
+    assert.equal(store.select("symbol", "ETHUSDT"), false);
+    assert.deepEqual(heard, ["ETHUSDT"]);
+  });
+});

@@ -1,0 +1,38 @@
+"""Engine time is monotonic and anchored once; wall time follows the system clock."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from velox.clock import ManualClock, SystemClock
+
+
+def test_system_clock_engine_time_ignores_a_wall_clock_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = SystemClock()
+    real_time_ns = time.time_ns
+    before = clock.now_ms()
+    assert abs(before - clock.wall_ms()) < 1_000  # anchored to the wall clock at start
+    monkeypatch.setattr(time, "time_ns", lambda: real_time_ns() - 60_000_000_000)
+    after = clock.now_ms()
+    assert after >= before  # engine time does not go back with the wall clock
+    assert before - clock.wall_ms() > 59_000  # the wall clock did
+
+
+def test_manual_clock_moves_only_when_told() -> None:
+    clock = ManualClock(1_000)
+    assert (clock.now_ms(), clock.wall_ms()) == (1_000, 1_000)
+    clock.advance(250)
+    assert (clock.now_ms(), clock.wall_ms()) == (1_250, 1_250)
+    clock.step_wall(-60_000)  # an NTP step back: engine time unchanged
+    assert (clock.now_ms(), clock.wall_ms()) == (1_250, -58_750)
+    clock.set(2_000)
+    assert (clock.now_ms(), clock.wall_ms()) == (2_000, -58_000)
+    with pytest.raises(ValueError):
+        clock.advance(-1)
+    with pytest.raises(ValueError):
+        clock.set(1_999)
+    assert clock.now_ms() == 2_000

@@ -1,0 +1,86 @@
+"""The one clock Velox reads: engine time for ages and order, wall time for the outside world.
+
+Two kinds of time, because the system's wall clock can be stepped (NTP, an operator, a VM
+resumed from suspend) and a step must not reorder prices or make an old quote look fresh:
+
+- ``now_ms()`` is *engine time*: anchored to the wall clock once, when the clock is made,
+  then advanced by the monotonic clock only. It never goes back, so it stamps ticks and
+  commands and measures how old a price is. Close to the wall clock, but a step of the wall
+  clock does not move it.
+- ``wall_ms()`` is the system's wall clock as it is now, for absolute times that leave the
+  process or come from outside it: JWT and cookie expiry, magic links, exchange timestamps.
+
+Code takes a ``Clock`` and never calls ``time`` itself, so tests drive time with
+``ManualClock``. ``SYSTEM_CLOCK`` is the process's one ``SystemClock``: every default points
+at it, so parts built separately still agree on engine time.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Final, Protocol
+
+
+class Clock(Protocol):
+    """Engine time (monotonic, in ms since the epoch as of the anchor) and wall time."""
+
+    def now_ms(self) -> int:
+        """Engine time: never goes back; stamps ticks and commands, measures price age."""
+        ...
+
+    def wall_ms(self) -> int:
+        """The system's wall clock, for absolute external times (expiry, links, exchanges)."""
+        ...
+
+
+class SystemClock:
+    """The real clocks: engine time = wall clock at construction + monotonic time since."""
+
+    __slots__ = ("_mono_at_start_ns", "_wall_at_start_ms")
+
+    def __init__(self) -> None:
+        self._wall_at_start_ms = time.time_ns() // 1_000_000
+        self._mono_at_start_ns = time.monotonic_ns()
+
+    def now_ms(self) -> int:
+        return self._wall_at_start_ms + (time.monotonic_ns() - self._mono_at_start_ns) // 1_000_000
+
+    def wall_ms(self) -> int:
+        return time.time_ns() // 1_000_000
+
+
+class ManualClock:
+    """A clock for tests: time moves only when told to.
+
+    ``advance``/``set`` move engine time forward (and the wall clock with it, as real time
+    would); ``step_wall`` moves only the wall clock, the way an NTP step does.
+    """
+
+    __slots__ = ("_now_ms", "_wall_offset_ms")
+
+    def __init__(self, start_ms: int = 1_736_812_800_000) -> None:
+        self._now_ms = start_ms
+        self._wall_offset_ms = 0
+
+    def now_ms(self) -> int:
+        return self._now_ms
+
+    def wall_ms(self) -> int:
+        return self._now_ms + self._wall_offset_ms
+
+    def advance(self, ms: int) -> None:
+        """Let ``ms`` milliseconds pass (engine and wall time alike)."""
+        if ms < 0:
+            raise ValueError("engine time never goes back; use step_wall for the wall clock")
+        self._now_ms += ms
+
+    def set(self, now_ms: int) -> None:
+        """Move engine time forward to ``now_ms``."""
+        self.advance(now_ms - self._now_ms)
+
+    def step_wall(self, ms: int) -> None:
+        """Step the wall clock alone by ``ms`` (negative: back), engine time unchanged."""
+        self._wall_offset_ms += ms
+
+
+SYSTEM_CLOCK: Final[SystemClock] = SystemClock()
