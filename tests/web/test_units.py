@@ -13,6 +13,7 @@ from velox.engine.commands import PriceTick
 from velox.feeds.base import FeedTick
 from velox.feeds.sink import FeedSink
 from velox.mail import Mailer
+from velox.money import MoneyError, parse_units
 from velox.web.auth.ratelimit import SlidingLog
 from velox.web.auth.sessions import SessionManager, load_secret
 from velox.web.auth.tickets import TicketBook
@@ -142,10 +143,17 @@ def test_json_loads_is_exact_and_strict() -> None:
         assert info.value.code == "INVALID_JSON"
 
 
+def test_money_parses_ascii_digits_only() -> None:
+    assert parse_units("10") == 10 * 10**8
+    for text in ("\u0661\u0660", "1\u0660", "0.\u0665", "\uff11", "\u0967.5"):
+        with pytest.raises(MoneyError):
+            parse_units(text)
+
+
 def test_money_and_email_validators() -> None:
     assert money(Decimal("0.00000001"), "m") == 1
     assert money("12.5", "m") == 1_250_000_000
-    for bad in (True, None, 1.5j, "1e5", "0", Decimal("1E+30"), "-1", [1]):
+    for bad in (True, None, 1.5j, "1e5", "0", Decimal("1E+30"), "-1", [1], "\u0661\u0660"):
         with pytest.raises(ApiError) as info:
             money(bad, "m")
         assert info.value.field == "m"

@@ -110,6 +110,6 @@ def query_int(query: Mapping[str, str], name: str, low: int, high: int) -> int |
     raw = query.get(name)
     if raw is None or raw == "":
         return None
-    if not re.fullmatch(r"-?\d{1,19}", raw):
+    if not re.fullmatch(r"-?[0-9]{1,19}", raw):  # ASCII: int() also reads other digits
         raise validation(f"{name} must be an integer", name)
     return integer(int(raw), name, low, high)
