@@ -231,3 +231,21 @@ async def test_ws_ticket(client: TestClient[Any, Any]) -> None:
     body = await response.json()
     assert set(body) == {"ticket"} and len(body["ticket"]) >= 32
     await settle(client)
+
+
+async def test_a_presented_invalid_credential_is_refused(client: TestClient[Any, Any]) -> None:
+    """Bearer and cookie together: both must be valid, neither is silently ignored."""
+    user = await signup(client)
+    valid_cookie = {"Cookie": f"token={user.token}"}
+    for headers in (
+        {**bearer(user.token), "Cookie": "token=forged"},
+        {**bearer(user.token), "Cookie": "token="},
+        {**bearer("forged"), **valid_cookie},
+        {"Authorization": "Basic abc", **valid_cookie},
+    ):
+        for path in ("/api/v1/user/me", "/api/v1/user/ws-ticket", "/api/v1/order/user/balance"):
+            response = await client.get(path, headers=headers)
+            assert response.status == 401, (path, headers)
+            assert_error(await response.json(), "UNAUTHORIZED")
+    both = await client.get("/api/v1/user/me", headers={**bearer(user.token), **valid_cookie})
+    assert (await both.json())["user"]["id"] == user.id

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.web.helpers import User, signup, tick
+from tests.web.helpers import JSON, User, signup, tick
 from tests.web.schema import check_named
 from velox.engine.views import ledger
 from velox.web.keys import SERVICE
@@ -116,9 +116,9 @@ def _encode(body: Any) -> bytes:
 
 async def _check(user: User, method: str, path: str, data: bytes) -> None:
     if path.endswith("signout"):  # without the session: signing out would end the fuzzing
-        response = await user.client.request(method, path, data=data)
+        response = await user.client.request(method, path, data=data, headers=JSON)
     else:
-        response = await user.call(method, path, data=data)
+        response = await user.call(method, path, data=data, headers=JSON)
     if response.status == 204:
         return
     body = await response.json()

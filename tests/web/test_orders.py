@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.web.conftest import MakeClient
-from tests.web.helpers import User, assert_error, signup, tick
+from tests.web.helpers import JSON, User, assert_error, signup, tick
 from velox.money import format_units
 
 S = 10**8
@@ -251,9 +251,7 @@ async def test_bad_open_is_400_and_changes_nothing(
     ],
 )
 async def test_invalid_json(alice: User, raw: bytes) -> None:
-    response = await alice.call(
-        "POST", "/api/v1/order/open", data=raw, headers={"Content-Type": "application/json"}
-    )
+    response = await alice.call("POST", "/api/v1/order/open", data=raw, headers=JSON)
     assert response.status == 400
     assert_error(await response.json(), "INVALID_JSON")
     assert (await alice.balance())["balance"] == "1000.00000000"
@@ -261,14 +259,14 @@ async def test_invalid_json(alice: User, raw: bytes) -> None:
 
 async def test_huge_exponent_is_refused(alice: User) -> None:
     raw = b'{"asset":"BTCUSDT","side":"LONG","leverage":10,"margin":1e999999999}'
-    response = await alice.call("POST", "/api/v1/order/open", data=raw)
+    response = await alice.call("POST", "/api/v1/order/open", data=raw, headers=JSON)
     assert response.status == 400
     assert_error(await response.json(), "VALIDATION_ERROR", "margin")
 
 
 async def test_json_numbers_are_exact(alice: User) -> None:
     raw = b'{"asset":"BTCUSDT","side":"LONG","leverage":10,"margin":100.12345678}'
-    response = await alice.call("POST", "/api/v1/order/open", data=raw)
+    response = await alice.call("POST", "/api/v1/order/open", data=raw, headers=JSON)
     assert response.status == 201
     assert (await response.json())["margin"] == "100.12345678"
 

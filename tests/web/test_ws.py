@@ -72,6 +72,15 @@ async def test_cookie_auth_and_bad_cookie(client: TestClient[Any, Any]) -> None:
         assert opened["data"]["margin"] == "100.00000000"
 
 
+async def test_bearer_with_a_bad_cookie_is_refused(client: TestClient[Any, Any]) -> None:
+    user = await signup(client)
+    headers = {"Authorization": f"Bearer {user.token}", "Cookie": "token=forged"}
+    assert await _refused(client, "/ws", headers=headers) == 401
+    async with client.ws_connect("/ws", headers={"Authorization": f"Bearer {user.token}"}) as ws:
+        await ws.send_json({"op": "ping"})
+        await next_of(ws, "pong")
+
+
 async def test_full_flow_to_liquidation(client: TestClient[Any, Any]) -> None:
     """signup -> signin -> ticket -> socket -> open -> ticks -> liquidation, exact to the unit."""
     user = await signup(client, "flow@example.com")

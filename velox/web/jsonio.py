@@ -4,6 +4,10 @@ Requests are parsed with the standard library, ``parse_float=Decimal``, so ``0.1
 the exact decimal the client wrote (orjson would hand us a binary float). NaN and Infinity are
 not JSON and are refused, as are duplicate keys (which would make "which value won" a guess).
 Responses are encoded with orjson.
+
+A body must be declared ``Content-Type: application/json`` (else 415): a page on another site
+can make a browser post ``text/plain`` or a form without a CORS preflight, but never
+``application/json``, so the media type is part of the CSRF defence (login CSRF especially).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from aiohttp import web
 from velox.web.errors import ApiError, validation
 
 MAX_BODY = 1024 * 1024  # SPEC section 10: 1 MiB
+JSON_TYPE = "application/json"
 
 
 class _NotJson(ValueError):
@@ -63,8 +68,15 @@ async def read_body(request: web.Request) -> bytes:
     return raw
 
 
+def require_json_type(request: web.Request) -> None:
+    """415 unless a body that is sent is declared JSON (checked before reading it)."""
+    if request.body_exists and request.content_type != JSON_TYPE:
+        raise ApiError("UNSUPPORTED_MEDIA_TYPE", f"the request body must be sent as {JSON_TYPE}")
+
+
 async def json_object(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
     """The body as a JSON object; with ``optional`` an empty body is ``{}``."""
+    require_json_type(request)
     raw = await read_body(request)
     if optional and not raw.strip():
         return {}
