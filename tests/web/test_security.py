@@ -272,3 +272,15 @@ async def test_sign_in_routes_check_the_origin(client: TestClient[Any, Any]) -> 
     signin = bodies["/api/v1/user/signin"]
     assert (await client.post("/api/v1/user/signin", json=signin, headers=ours)).status == 200
     assert (await client.post("/api/v1/user/signin", json=signin)).status == 200  # not a browser
+
+
+async def test_deeply_nested_json_is_a_clear_400(
+    client: TestClient[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    user = await signup(client)
+    for path in ("/api/v1/order/open", "/api/v1/user/signin"):
+        for raw in (b"[" * 50_000, b'{"a":' * 50_000):
+            response = await user.call("POST", path, data=raw, headers=JSON)
+            assert response.status == 400, path
+            assert_error(await response.json(), "INVALID_JSON")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

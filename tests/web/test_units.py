@@ -15,7 +15,7 @@ from velox.feeds.sink import FeedSink
 from velox.mail import Mailer
 from velox.money import MoneyError, parse_units
 from velox.web.auth.ratelimit import SlidingLog
-from velox.web.auth.sessions import SessionManager, load_secret
+from velox.web.auth.sessions import Session, SessionManager, load_secret
 from velox.web.auth.tickets import TicketBook
 from velox.web.errors import ApiError
 from velox.web.jsonio import loads
@@ -210,6 +210,20 @@ async def test_mail_to_outbox(tmp_path: Path) -> None:
     (message,) = mailer.list_outbox()
     assert (message.to, message.subject) == ("to@example.com", "Link")
     assert message.body.strip() == "click here"
+
+
+def test_expired_revocations_are_dropped() -> None:
+    """The revocation set holds only sessions that could still be presented."""
+    sessions = SessionManager("s" * 32, 60)
+    for i in range(10):
+        sessions.revoke(Session("u", f"old{i}", expires_at=1_000), now_ms=500)
+    assert len(sessions._revoked) == 10  # all still unexpired at 500
+    sessions.revoke(Session("u", "new", expires_at=5_000), now_ms=2_000)
+    assert set(sessions._revoked) == {"new"}
+    live = Session("u", "live", expires_at=5_000)
+    assert sessions.is_live(live, now_ms=4_999)
+    assert not sessions.is_live(live, now_ms=5_000)  # expired
+    assert not sessions.is_live(Session("u", "new", expires_at=5_000), now_ms=2_000)  # revoked
 
 
 def test_verified_token_cache_still_honours_revocation_and_expiry() -> None:
