@@ -23,17 +23,40 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from velox.web.auth.clientip import parse_address
 from velox.web.auth.sessions import Session
 from velox.web.errors import ApiError, unauthorized
-from velox.web.keys import SESSIONS, SETTINGS
+from velox.web.keys import CLIENTS, PUBLIC_LIMIT, SESSIONS, SETTINGS
 
 COOKIE = "token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
+FORWARDED_HEADERS = ("X-Forwarded-For", "Forwarded")
+
+
 def client_ip(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client's address, through ``--trusted-proxies`` (see clientip.py)."""
+    return request.app[CLIENTS].client_of(
+        request.remote, request.headers.getall("X-Forwarded-For", ())
+    )
+
+
+def is_local(request: web.Request) -> bool:
+    """The client is on this machine. A request forwarded by a proxy we were not told to
+    trust is not: such a proxy on this machine would make every client look local."""
+    clients = request.app[CLIENTS]
+    forwarded = any(name in request.headers for name in FORWARDED_HEADERS)
+    if forwarded and not clients.trusts(parse_address(request.remote)):
+        return False
+    address = parse_address(client_ip(request))
+    return address is not None and address.is_loopback
+
+
+def check_public_limit(request: web.Request) -> None:
+    """--rate-limit-public: 429 RATE_LIMITED past N anonymous requests per IP per second."""
+    request.app[PUBLIC_LIMIT].check(client_ip(request))
 
 
 def session_of(request: web.Request) -> Session | None:
