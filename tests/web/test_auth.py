@@ -19,7 +19,7 @@ from velox.web.keys import SERVICE, SESSIONS
 async def test_signup_signs_in_and_funds_the_account(client: TestClient[Any, Any]) -> None:
     response = await client.post(
         "/api/v1/user/signup",
-        json={"email": " Ann@Example.COM ", "password": PASSWORD, "phone": "+1 555 0100"},
+        json={"email": "Ann@Example.COM", "password": PASSWORD, "phone": "+1 555 0100"},
     )
     assert response.status == 201
     body = await response.json()
@@ -53,7 +53,20 @@ async def test_signup_refusals(client: TestClient[Any, Any]) -> None:
         ({"password": PASSWORD}, 400, "VALIDATION_ERROR", "email"),
         ({"email": "x@example.com"}, 400, "VALIDATION_ERROR", "password"),
         ({"email": "x@example.com", "password": "short"}, 400, "VALIDATION_ERROR", "password"),
-        ({"email": "x@example.com", "password": "é" * 40}, 400, "VALIDATION_ERROR", "password"),
+        ({"email": "x@example.com", "password": "é" * 257}, 400, "VALIDATION_ERROR", "password"),
+        ({"email": " x@example.com", "password": PASSWORD}, 400, "VALIDATION_ERROR", "email"),
+        (
+            {"email": "x@example.com", "password": PASSWORD, "phone": ""},
+            400,
+            "VALIDATION_ERROR",
+            "phone",
+        ),
+        (
+            {"email": "x@example.com", "password": PASSWORD, "phone": "555 0100\n"},
+            400,
+            "VALIDATION_ERROR",
+            "phone",
+        ),
         (
             {"email": "x@example.com", "password": PASSWORD, "phone": "call me"},
             400,
@@ -71,6 +84,16 @@ async def test_signup_refusals(client: TestClient[Any, Any]) -> None:
         response = await client.post("/api/v1/user/signup", json=body)
         assert response.status == status, body
         assert_error(await response.json(), code, field)
+
+
+async def test_long_non_ascii_passwords_work_whole(client: TestClient[Any, Any]) -> None:
+    """bcrypt reads 72 bytes at most: the prehash makes every character count."""
+    long = "é" * 100  # 200 bytes in UTF-8
+    await client.post("/api/v1/user/signup", json={"email": "long@example.com", "password": long})
+    right = {"email": "long@example.com", "password": long}
+    almost = {"email": "long@example.com", "password": "é" * 99 + "e"}
+    assert (await client.post("/api/v1/user/signin", json=right)).status == 200
+    assert (await client.post("/api/v1/user/signin", json=almost)).status == 401
 
 
 async def test_signin(client: TestClient[Any, Any]) -> None:

@@ -284,3 +284,13 @@ async def test_deeply_nested_json_is_a_clear_400(
             assert response.status == 400, path
             assert_error(await response.json(), "INVALID_JSON")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+async def test_lone_surrogates_are_invalid_json(client: TestClient[Any, Any]) -> None:
+    """Half a UTF-16 pair cannot be encoded for bcrypt or the database: refused up front."""
+    raw = b'{"email": "s@example.com", "password": "\\ud800 long enough"}'
+    response = await client.post("/api/v1/user/signup", data=raw, headers=JSON)
+    assert response.status == 400
+    assert_error(await response.json(), "INVALID_JSON")
+    signin = await client.post("/api/v1/user/signin", data=raw, headers=JSON)
+    assert signin.status == 400

@@ -13,6 +13,7 @@ can make a browser post ``text/plain`` or a form without a CORS preflight, but n
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -48,13 +49,39 @@ _DECODER = json.JSONDecoder(
 )
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    """A string holding half of a UTF-16 pair: JSON can spell it (``"\\ud800"``), but it is
+    no character, and encoding it later (bcrypt, the database) would fail."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def loads(raw: bytes) -> Any:
     """Exact JSON: floats as Decimal; ApiError(INVALID_JSON) for anything not strict JSON."""
     try:
-        return _DECODER.decode(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        data = _DECODER.decode(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError, _NotJson and ints over the digit limit.
         raise ApiError("INVALID_JSON", "the request body is not valid JSON") from exc
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
+        raise ApiError("INVALID_JSON", "the request body holds a lone UTF-16 surrogate")
+    return data
 
 
 async def read_body(request: web.Request) -> bytes:

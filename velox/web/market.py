@@ -42,6 +42,6 @@ async def candles(request: web.Request) -> web.Response:
     start = query_int(query, "startTime", 0, MAX_TIME_MS)
     end = query_int(query, "endTime", 0, MAX_TIME_MS)
     if start is not None and end is not None and start > end:
-        raise validation("startTime must not be after endTime", "startTime")
+        return json_response({"candles": []})  # an empty window holds no candles
     rows = await request.app[CANDLES](symbol, duration, start, end, limit)
     return json_response({"candles": [render.candle(c) for c in rows]})

@@ -7,6 +7,10 @@ client that tried to sign in is never silently downgraded to public. A ticket ca
 session it was minted for, which must still be live when it is spent (not signed out, not
 expired); the hub closes the socket when that session ends.
 
+The handshake's headers are checked first, by the patterns the API document states (a GET
+without them is 400 VALIDATION_ERROR naming the header): stricter than aiohttp's own checks,
+so a request the document accepts is always upgraded.
+
 A client message nested too deep for the JSON parser is refused by closing the socket with
 1007 (invalid payload) and one log line, never an exception out of the handler.
 """
@@ -27,6 +31,7 @@ from velox.web.errors import ApiError, unauthorized
 from velox.web.jsonio import dumps
 from velox.web.keys import HUB, OPTIONS, SERVICE, SESSIONS, TICKETS
 from velox.web.ws.connection import Connection
+from velox.web.ws.handshake import check_handshake
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,7 @@ def _session(request: web.Request) -> Session | None:
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
+    check_handshake(request)
     session = _session(request)
     options = request.app[OPTIONS]
     # No permessage-deflate: messages are small, and the hub writes one prebuilt frame to
