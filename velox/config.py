@@ -7,6 +7,7 @@ integer view. Every limit of SPEC.md has a flag, an environment variable and a d
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -44,6 +45,20 @@ class Settings:
     trade_retention: float = 24 * 3600.0  # seconds
     rate_limit_auth: int = 20
     rate_limit_orders: int = 50
+    rate_limit_public: int = field(
+        default=50,
+        metadata={
+            "help": "anonymous requests (magic-link, verify, assets, candles) per client IP "
+            "per sliding 1 s (0 = off)"
+        },
+    )
+    trusted_proxies: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the "
+            "client (rate limits, the dev outbox's loopback check); default none"
+        },
+    )
     admin_token: str | None = None
     jwt_secret: str | None = None
     session_ttl: int = 7 * 24 * 3600  # seconds
@@ -141,6 +156,17 @@ def _symbols(text: str) -> tuple[str, ...]:
     return tuple(s.strip().upper() for s in text.split(",") if s.strip())
 
 
+def _networks(text: str) -> tuple[str, ...]:
+    try:
+        return tuple(
+            str(ipaddress.ip_network(part.strip(), strict=False))
+            for part in text.split(",")
+            if part.strip()
+        )
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _bool(text: str) -> bool:
     return text.strip().lower() in ("1", "true", "yes", "on")
 
@@ -162,6 +188,8 @@ _TYPES: dict[str, Any] = {
     "trade_retention": float,
     "rate_limit_auth": int,
     "rate_limit_orders": int,
+    "rate_limit_public": int,
+    "trusted_proxies": _networks,
     "session_ttl": int,
     "bcrypt_rounds": _rounds,
     "seed": int,
