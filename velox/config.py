@@ -7,6 +7,7 @@ integer view. Every limit of SPEC.md has a flag, an environment variable and a d
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, Field, dataclass, field, fields, replace
@@ -91,6 +92,20 @@ class Settings:
     )
     rate_limit_orders: int = field(
         default=50, metadata={"help": "order changes per user per sliding 1 s (0 = off)"}
+    )
+    rate_limit_public: int = field(
+        default=50,
+        metadata={
+            "help": "anonymous requests (magic-link, verify, assets, candles) per client IP "
+            "per sliding 1 s (0 = off)"
+        },
+    )
+    trusted_proxies: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the "
+            "client (rate limits, the dev outbox's loopback check)"
+        },
     )
     admin_token: str | None = field(
         default=None, metadata={"help": "bearer token that enables GET /api/v1/admin/ledger"}
@@ -212,6 +227,17 @@ def _symbols(text: str) -> tuple[str, ...]:
     return tuple(s.strip().upper() for s in text.split(",") if s.strip())
 
 
+def _networks(text: str) -> tuple[str, ...]:
+    try:
+        return tuple(
+            str(ipaddress.ip_network(part.strip(), strict=False))
+            for part in text.split(",")
+            if part.strip()
+        )
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _bool(text: str) -> bool:
     return text.strip().lower() in ("1", "true", "yes", "on")
 
@@ -224,6 +250,7 @@ _TYPES: dict[str, Any] = {
     "mmr": _fraction,
     "min_margin": _money,
     "bcrypt_rounds": _rounds,
+    "trusted_proxies": _networks,
 }
 # By annotation (``from __future__ import annotations`` makes them strings).
 _BY_ANNOTATION: dict[str, Any] = {"int": int, "int | None": int, "float": float, "bool": _bool}
@@ -252,7 +279,7 @@ def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, tuple):
-        return ",".join(value)
+        return ",".join(value) or "none"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
