@@ -1,7 +1,9 @@
 """Command line: ``velox run [flags]``, ``velox audit --db URL``, ``velox --version``.
 
 ``run`` creates the data directory on first start (mode 0700) and logs to stderr and to
-``<data-dir>/velox.log`` (rotating: 10 MB, 3 old files kept, created 0600).
+``<data-dir>/velox.log`` (rotating: 10 MB, 3 old files kept, created 0600). It is the
+database's one writer: a second ``run`` on the same database exits with status 1, naming
+the first. ``audit`` only reads, so it runs beside ``run``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from aiohttp import web
 from velox import __version__
 from velox.config import Settings, add_arguments, settings_from
 from velox.paths import running_from_checkout
+from velox.store.base import StoreOpenError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_FILE = "velox.log"
@@ -57,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "audit":
             return asyncio.run(_audit(settings))
         return _run(settings)
+    except StoreOpenError as exc:  # e.g. another `velox run` is this database's writer
+        print(f"velox: {exc}", file=sys.stderr)
+        return 1
     except ImportError as exc:
         if running_from_checkout():
             raise
@@ -74,7 +80,7 @@ async def _audit(settings: Settings) -> int:
     from velox.store.factory import open_store_for
 
     store = open_store_for(settings.db_url)
-    await store.open()
+    await store.open(writer=False)  # beside a running engine: no lock, no write
     try:
         report = await audit(store, settings.engine_settings())
     finally:

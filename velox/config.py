@@ -7,9 +7,10 @@ integer view. Every limit of SPEC.md has a flag, an environment variable and a d
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,41 @@ from velox.paths import default_data_dir
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    db: str = ""  # default: sqlite:///<data_dir>/velox.db
+    """Every setting: ``field(default=..., metadata={"help": "what it does"})``.
+
+    The flag (``--max-price-age``), the variable (``VELOX_MAX_PRICE_AGE``), the parser (from
+    the annotation, or ``_TYPES``), the ``--help`` line and the README row all come from the
+    field. ``metadata["default_text"]`` describes a default that is not a plain value.
+    """
+
+    host: str = field(default="127.0.0.1", metadata={"help": "listen address"})
+    port: int = field(default=8000, metadata={"help": "listen port"})
+    db: str = field(
+        default="",
+        metadata={
+            "help": "database: sqlite:///PATH or postgresql://USER@HOST/DB",
+            "default_text": "sqlite:///<data-dir>/velox.db",
+        },
+    )
     # "data" in a source checkout, else the per-user directory (velox.paths)
-    data_dir: str = field(default_factory=default_data_dir)
-    feed: str = "auto"
-    binance_url: str = "wss://stream.binance.com:9443"
-    backpack_url: str = "wss://ws.backpack.exchange"
+    data_dir: str = field(
+        default_factory=default_data_dir,
+        metadata={
+            "help": "where the database, session secret, log and outbox live",
+            "default_text": "data or per-user (see above)",
+        },
+    )
+    feed: str = field(
+        default="auto",
+        metadata={"help": "price source: auto, binance, backpack, sim or replay:PATH"},
+    )
+    binance_url: str = field(
+        default="wss://stream.binance.com:9443",
+        metadata={"help": "Binance websocket base URL (/stream?streams= is appended)"},
+    )
+    backpack_url: str = field(
+        default="wss://ws.backpack.exchange", metadata={"help": "Backpack websocket base URL"}
+    )
     binance_rest_url: str = field(
         default="https://api.binance.com",
         metadata={"help": "Binance REST base for the chart history (/api/v3/klines is appended)"},
@@ -35,37 +63,91 @@ class Settings:
     history_candles: int = field(
         default=1000,
         metadata={
-            "help": "chart history per symbol and duration: candles fetched from Binance (or "
-            "simulated) when the store has none, and the longest gap filled (0: none)"
+            "help": "chart history per symbol and duration: fetched (or simulated) when the "
+            "store has none, and the longest gap filled (0: none)"
         },
     )
     history_rate: float = field(
         default=2.0,
         metadata={"help": "Binance REST requests per second at most while fetching history"},
     )
-    replay_speed: float = 1.0
-    sim_rate: float = 5.0  # simulated ticks per second per asset
-    symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
-    initial_balance: str = "1000"
-    spread: str = "0.001"
-    mmr: str = "0.1"
-    max_leverage: int = 100
-    min_margin: str = "1"
-    max_open_positions: int = 200
-    max_price_age: float = 10.0  # seconds
-    snapshot_interval: float = 15.0  # seconds
-    snapshot_keep: int = 5
-    prune_journal: bool = False
-    trade_retention: float = 24 * 3600.0  # seconds
-    rate_limit_auth: int = 20
-    rate_limit_orders: int = 50
-    admin_token: str | None = None
-    jwt_secret: str | None = None
-    session_ttl: int = 7 * 24 * 3600  # seconds
-    bcrypt_rounds: int = 12  # cost of new password hashes (4..31); lower only for load tests
-    smtp_url: str | None = None
-    mail_from: str | None = None
-    public_url: str | None = None  # base URL used in magic links
+    replay_speed: float = field(
+        default=1.0, metadata={"help": "replay feed speed factor (0 = as fast as possible)"}
+    )
+    sim_rate: float = field(default=5.0, metadata={"help": "simulated ticks per second per asset"})
+    symbols: tuple[str, ...] = field(
+        default=("BTCUSDT", "ETHUSDT", "SOLUSDT"),
+        metadata={"help": "traded assets, comma-separated"},
+    )
+    initial_balance: str = field(default="1000", metadata={"help": "USD given to each new account"})
+    spread: str = field(default="0.001", metadata={"help": "total bid/ask spread as a fraction"})
+    mmr: str = field(default="0.1", metadata={"help": "maintenance margin ratio"})
+    max_leverage: int = field(default=100, metadata={"help": "highest leverage"})
+    min_margin: str = field(default="1", metadata={"help": "smallest margin at open, USD"})
+    max_open_positions: int = field(
+        default=200, metadata={"help": "open positions allowed per user"}
+    )
+    max_price_age: float = field(
+        default=10.0, metadata={"help": "seconds before a price is stale (orders refused)"}
+    )
+    snapshot_interval: float = field(
+        default=15.0, metadata={"help": "seconds between engine snapshots"}
+    )
+    snapshot_keep: int = field(default=5, metadata={"help": "snapshots retained"})
+    prune_journal: bool = field(
+        default=False,
+        metadata={"help": "drop journal rows older than the oldest kept snapshot"},
+    )
+    trade_retention: float = field(
+        default=24 * 3600.0,
+        metadata={"help": "seconds of raw trades kept (candles are kept forever)"},
+    )
+    rate_limit_auth: int = field(
+        default=20, metadata={"help": "auth attempts per IP per sliding 60 s (0 = off)"}
+    )
+    rate_limit_orders: int = field(
+        default=50, metadata={"help": "order changes per user per sliding 1 s (0 = off)"}
+    )
+    rate_limit_public: int = field(
+        default=50,
+        metadata={
+            "help": "anonymous requests (magic-link, verify, assets, candles) per client IP "
+            "per sliding 1 s (0 = off)"
+        },
+    )
+    trusted_proxies: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the "
+            "client (rate limits, the dev outbox's loopback check)"
+        },
+    )
+    admin_token: str | None = field(
+        default=None, metadata={"help": "bearer token that enables GET /api/v1/admin/ledger"}
+    )
+    jwt_secret: str | None = field(
+        default=None,
+        metadata={
+            "help": "session-signing secret (unset: one generated into <data-dir>/jwt_secret)",
+            "default_text": "generated",
+        },
+    )
+    session_ttl: int = field(default=7 * 24 * 3600, metadata={"help": "session lifetime, seconds"})
+    bcrypt_rounds: int = field(
+        default=12,
+        metadata={"help": "bcrypt cost of new password hashes (4..31; lower only for tests)"},
+    )
+    smtp_url: str | None = field(
+        default=None,
+        metadata={"help": "smtp://user:pass@host:port for magic links (none: .eml files)"},
+    )
+    mail_from: str | None = field(
+        default=None, metadata={"help": "sender address of magic-link e-mails"}
+    )
+    public_url: str | None = field(
+        default=None,
+        metadata={"help": "base URL used in magic links", "default_text": "from the request"},
+    )
     github_client_id: str | None = field(
         default=None,
         metadata={"help": "client id of a GitHub OAuth app: adds 'Continue with GitHub'"},
@@ -106,9 +188,13 @@ class Settings:
         default="SSO",
         metadata={"help": "the --oidc-issuer button's label: 'Continue with NAME'"},
     )
-    dev: bool = False
-    seed: int | None = None
-    log_level: str = "INFO"
+    dev: bool = field(default=False, metadata={"help": "development extras (/dev/outbox)"})
+    seed: int | None = field(
+        default=None, metadata={"help": "seed of the simulated feed", "default_text": "1"}
+    )
+    log_level: str = field(
+        default="INFO", metadata={"help": "logging level (DEBUG, INFO, WARNING, ERROR)"}
+    )
 
     @property
     def db_url(self) -> str:
@@ -170,49 +256,91 @@ def _symbols(text: str) -> tuple[str, ...]:
     return tuple(s.strip().upper() for s in text.split(",") if s.strip())
 
 
+def _networks(text: str) -> tuple[str, ...]:
+    try:
+        return tuple(
+            str(ipaddress.ip_network(part.strip(), strict=False))
+            for part in text.split(",")
+            if part.strip()
+        )
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _bool(text: str) -> bool:
     return text.strip().lower() in ("1", "true", "yes", "on")
 
 
+# Parsers a setting's annotation does not imply (money, fractions, lists, ranges).
 _TYPES: dict[str, Any] = {
-    "port": int,
-    "replay_speed": float,
-    "sim_rate": float,
-    "history_candles": _count,
-    "history_rate": _rate,
     "symbols": _symbols,
     "initial_balance": _money,
     "spread": _fraction,
     "mmr": _fraction,
-    "max_leverage": int,
     "min_margin": _money,
-    "max_open_positions": int,
-    "max_price_age": float,
-    "snapshot_interval": float,
-    "snapshot_keep": int,
-    "trade_retention": float,
-    "rate_limit_auth": int,
-    "rate_limit_orders": int,
-    "session_ttl": int,
     "bcrypt_rounds": _rounds,
-    "seed": int,
+    "trusted_proxies": _networks,
+    "history_candles": _count,
+    "history_rate": _rate,
 }
-_FLAGS_ONLY = {"prune_journal", "dev"}
+# By annotation (``from __future__ import annotations`` makes them strings).
+_BY_ANNOTATION: dict[str, Any] = {"int": int, "int | None": int, "float": float, "bool": _bool}
+
+
+def _parser_of(f: Field[Any]) -> Any:
+    return _TYPES.get(f.name) or _BY_ANNOTATION.get(str(f.type), str)
+
+
+def _is_switch(f: Field[Any]) -> bool:
+    """A bool setting is a bare flag (``--dev``); its variable takes 1/true/yes/on."""
+    return str(f.type) == "bool"
+
+
+def flag_of(f: Field[Any]) -> str:
+    return "--" + f.name.replace("_", "-")
+
+
+def env_of(f: Field[Any]) -> str:
+    return "VELOX_" + f.name.upper()
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple):
+        return ",".join(value) or "none"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def documented_default(f: Field[Any]) -> str:
+    """The default as the README states it: ``default_text``, else the value."""
+    return str(f.metadata.get("default_text") or _shown(f.default))
+
+
+def effective_default(f: Field[Any]) -> str:
+    """The default as ``--help`` states it: a computed one as computed here and now."""
+    if f.default_factory is not MISSING:
+        return _shown(f.default_factory())
+    return documented_default(f)
+
+
+def help_of(f: Field[Any]) -> str:
+    """``--help`` text: what the setting does, its default, its variable."""
+    text = f"{f.metadata['help']} (default: {effective_default(f)}; env {env_of(f)})"
+    return text.replace("%", "%%")  # argparse %-formats help
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """One flag per setting: ``--max-price-age`` for ``max_price_age``, and so on."""
     for f in fields(Settings):
-        flag = "--" + f.name.replace("_", "-")
-        env = "VELOX_" + f.name.upper()
-        help_text = f"(env {env})"
-        if f.name == "data_dir":
-            default = default_data_dir().replace("%", "%%")  # argparse %-formats help
-            help_text = f"(env {env}; default {default})"
-        if f.name in _FLAGS_ONLY:
-            parser.add_argument(flag, action="store_true", default=None, help=help_text)
+        if _is_switch(f):
+            parser.add_argument(flag_of(f), action="store_true", default=None, help=help_of(f))
         else:
-            parser.add_argument(flag, type=_TYPES.get(f.name, str), default=None, help=help_text)
+            parser.add_argument(flag_of(f), type=_parser_of(f), default=None, help=help_of(f))
 
 
 def settings_from(
@@ -222,13 +350,12 @@ def settings_from(
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for f in fields(Settings):
-        env = environ.get("VELOX_" + f.name.upper())
+        env = environ.get(env_of(f))
         if env is not None and env != "":
-            convert = _bool if f.name in _FLAGS_ONLY else _TYPES.get(f.name, str)
             try:
-                values[f.name] = convert(env)
+                values[f.name] = _parser_of(f)(env)
             except (ValueError, argparse.ArgumentTypeError) as exc:
-                raise SystemExit(f"VELOX_{f.name.upper()}: {exc}") from exc
+                raise SystemExit(f"{env_of(f)}: {exc}") from exc
         flag = getattr(args, f.name, None) if args is not None else None
         if flag is not None:
             values[f.name] = flag

@@ -19,7 +19,8 @@ DECIMALS = 8
 # Absurd magnitudes are refused: 10^15 units of anything (a quadrillion USD) is not a trade.
 MAX_UNITS = 10**15 * SCALE
 
-_DECIMAL_RE = re.compile(r"^([+-]?)(\d+)(?:\.(\d*))?$|^([+-]?)\.(\d+)$")
+# ASCII digits only: a Unicode \d (and int()) would read "١٠" as 10.
+_DECIMAL_RE = re.compile(r"^([+-]?)([0-9]+)(?:\.([0-9]*))?$|^([+-]?)\.([0-9]+)$")
 
 
 class MoneyError(ValueError):

@@ -6,9 +6,10 @@ import asyncio
 
 import pytest
 
-from tests.store.helpers import DUPLICATE_KEY
+from tests.store.helpers import DUPLICATE_KEY, query_plan
 from velox.store.base import EmailTakenError, Store
 from velox.store.records import UserRecord
+from velox.store.sqlstore import FORGET_EXPIRED_REVOCATIONS, FORGET_EXPIRED_TOKENS
 
 ALICE = UserRecord("u1", "alice@example.com", "$2b$12$hash", "+15550100", 1_700_000_000_000)
 
@@ -72,10 +73,11 @@ async def test_magic_token_is_single_use(store: Store) -> None:
     assert await store.consume_magic_token("h2", now_ms=0) == "bob@example.com"
 
 
-async def test_expired_magic_token_returns_none_and_is_deleted(store: Store) -> None:
+async def test_an_expired_magic_token_is_refused(store: Store) -> None:
     await store.save_magic_token("h1", "alice@example.com", expires_at=1000)
     assert await store.consume_magic_token("h1", now_ms=1000) is None  # expiry is exclusive
-    # Gone, not merely refused: an earlier clock would otherwise still accept it.
+    assert await store.consume_magic_token("h1", now_ms=5000) is None
+    assert await store.forget_expired_auth(1000) == 1  # left for the sweep, which removes it
     assert await store.consume_magic_token("h1", now_ms=0) is None
 
 
@@ -122,3 +124,24 @@ async def test_forget_expired_auth_deletes_only_what_expired(store: Store) -> No
     assert await store.revoked_sessions(0) == {"j-new"}
     assert await store.consume_magic_token("old", 0) is None  # gone, even read as of t=0
     assert await store.consume_magic_token("new", 2000) == "b@example.com"
+
+
+async def test_counting_unexpired_revocations(store: Store) -> None:
+    assert await store.revocation_count(0) == 0
+    for jti, expires_at in (("a", 100), ("b", 200), ("c", 300)):
+        await store.revoke_session(jti, expires_at)
+    assert await store.revocation_count(99) == 3
+    assert await store.revocation_count(200) == 1  # expiry is exclusive, as in revoked_sessions
+    assert await store.revocation_count(300) == 0
+
+
+@pytest.mark.parametrize(
+    ("statement", "index"),
+    [(FORGET_EXPIRED_TOKENS, "magic_tokens_by_expiry"),
+     (FORGET_EXPIRED_REVOCATIONS, "revoked_sessions_by_expiry")],
+)  # fmt: skip
+async def test_expiry_sweeps_are_index_range_deletes(
+    store: Store, db_url: str, statement: str, index: str
+) -> None:
+    """Each magic-link request sweeps expired rows: a table scan there is O(users)."""
+    assert index in await query_plan(db_url, statement, (2000,))

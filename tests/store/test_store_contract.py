@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.helpers import BIG, DUPLICATE_KEY, closed_order
+from tests.store.helpers import BIG, DUPLICATE_KEY, closed_order, query_plan
 from velox.store.base import Store
 from velox.store.records import JournalRecord, SnapshotRecord
+from velox.store.sqlstore import CLOSED_FOR_USER
 
 
 def events(first: int, last: int) -> list[JournalRecord]:
@@ -125,6 +126,22 @@ async def test_closed_orders_for_user_newest_first_with_ties_by_id(store: Store)
     assert await store.closed_orders_for_user("u3", 10) == []
     with pytest.raises(ValueError):
         await store.closed_orders_for_user("u1", -1)
+
+
+async def test_closed_orders_tie_break_is_numeric_order_id(store: Store) -> None:
+    """Order ids are decimal counters: 11 is newer than 9, whatever TEXT order says."""
+    ids = ["9", "10", "2", "11", "1", "100"]
+    await store.append_batch([], [closed_order(i, closed_at=500) for i in ids])
+    await store.append_batch([], [closed_order("3", closed_at=600)])
+    mine = await store.closed_orders_for_user("u1", 10)
+    assert [o.order_id for o in mine] == ["3", "100", "11", "10", "9", "2", "1"]
+    assert [o.order_id for o in await store.closed_orders_for_user("u1", 3)] == ["3", "100", "11"]
+
+
+async def test_closed_orders_for_user_is_served_by_an_index(store: Store, db_url: str) -> None:
+    plan = await query_plan(db_url, CLOSED_FOR_USER, ("u1", 50))
+    assert "closed_orders_newest_first" in plan, plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan  # no sort step
 
 
 async def test_all_closed_orders_pages_through_everything(store: Store) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import sqlite3
 from importlib import resources
 from pathlib import Path
 
+import asyncpg  # type: ignore[import-untyped, unused-ignore]  # no stubs shipped
 import pytest
 
 from tests.store.helpers import BIG, closed_order
+from velox.store.base import DatabaseNotFound, WriterLockHeld
 from velox.store.factory import open_store_for
 from velox.store.postgres import PostgresStore
 from velox.store.records import CandleRecord, JournalRecord, SnapshotRecord, TradeRecord, UserRecord
@@ -54,13 +58,14 @@ async def test_reopening_keeps_every_table(db_url: str) -> None:
         await again.close()
 
 
-async def test_a_newer_schema_version_is_refused(db_url: str) -> None:
+@pytest.mark.parametrize("writer", [True, False])
+async def test_a_newer_schema_version_is_refused(db_url: str, writer: bool) -> None:
     store = open_store_for(db_url)
     await store.open()
     await store.set_meta("schema_version", str(SCHEMA_VERSION + 1))
     await store.close()
     with pytest.raises(SchemaVersionError):
-        await open_store_for(db_url).open()
+        await open_store_for(db_url).open(writer=writer)
 
 
 async def test_using_a_closed_store_raises(db_url: str) -> None:
@@ -133,3 +138,80 @@ def test_schema_file_ships_in_the_package_and_at_the_top_level() -> None:
         assert re.search(rf"\n    pnl +{money} NOT NULL,\n", sql)
         assert re.search(rf"\n    payload {blob} NOT NULL\n", sql)
         assert re.search(rf"\n    seq +{seq},\n", sql)
+
+
+async def test_one_writer_per_database(db_url: str) -> None:
+    first = open_store_for(db_url)
+    await first.open()
+    second = open_store_for(db_url)
+    try:
+        with pytest.raises(WriterLockHeld) as refused:
+            await second.open()
+        assert refused.value.holder == f"host {socket.gethostname()} pid {os.getpid()}"
+        assert refused.value.holder in str(refused.value)
+        with pytest.raises(RuntimeError):
+            await second.last_seq()  # the refused store stays closed
+        await first.append_batch([JournalRecord(1, 1, "T", b"x")], [])  # the writer goes on
+    finally:
+        await first.close()
+    await second.open()  # closing released the lock
+    try:
+        assert await second.last_seq() == 1
+    finally:
+        await second.close()
+
+
+async def test_a_reader_opens_beside_the_writer_and_writes_nothing(db_url: str) -> None:
+    writer = open_store_for(db_url)
+    await writer.open()
+    reader = open_store_for(db_url)
+    try:
+        await writer.append_batch([JournalRecord(1, 1, "T", b"x")], [closed_order("1")])
+        await reader.open(writer=False)
+        assert await reader.last_seq() == 1
+        assert await reader.closed_order("1") == closed_order("1")
+        await writer.append_batch([JournalRecord(2, 2, "T", b"y")], [])
+        assert await reader.last_seq() == 2  # it reads what the writer commits
+        writes = [
+            lambda: reader.append_batch([JournalRecord(3, 3, "T", b"z")], []),
+            lambda: reader.save_snapshot(SnapshotRecord(2, 2, b"s")),
+            lambda: reader.set_meta("k", "v"),
+            lambda: reader.forget_expired_auth(10**15),
+            lambda: reader.insert_trades([TradeRecord("BTCUSDT", 1, 1, 1, 1)]),
+        ]
+        for write in writes:
+            with pytest.raises(RuntimeError, match="read-only"):
+                await write()
+        assert await reader.consume_magic_token("h", 0) is None  # unknown: a read refuses it
+        assert await writer.last_seq() == 2
+        assert await writer.get_meta("k") is None
+    finally:
+        await reader.close()
+        await writer.close()
+
+
+async def test_a_reader_never_creates_a_database(db_url: str, tmp_path: Path) -> None:
+    with pytest.raises(DatabaseNotFound):  # an empty schema, or no file at all
+        await open_store_for(db_url).open(writer=False)
+    if db_url.startswith("sqlite:///"):
+        assert list(tmp_path.iterdir()) == []
+        with pytest.raises(DatabaseNotFound):
+            await open_store_for("sqlite:///:memory:").open(writer=False)
+    else:
+        conn = await asyncpg.connect(db_url)
+        try:
+            assert await conn.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = "
+                                       "current_schema()") == 0  # fmt: skip
+        finally:
+            await conn.close()
+
+
+async def test_the_sqlite_lock_file_names_the_holder(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "velox.db")
+    await store.open()
+    try:
+        lock = tmp_path / "velox.db.lock"
+        assert lock.read_text() == f"host {socket.gethostname()} pid {os.getpid()}\n"
+        assert lock.stat().st_mode & 0o777 == 0o600
+    finally:
+        await store.close()

@@ -25,6 +25,7 @@ class Trader:
     token: str = ""
     user_id: str = ""
     open_ids: list[str] = field(default_factory=list)
+    opens_acked: int = 0
 
 
 @dataclass
@@ -40,6 +41,8 @@ class LoadRecord:
     ws_delays_ms: list[float] = field(default_factory=list)
     ws_messages: int = 0
     ws_connects: int = 0
+    ws_listeners_priced: int = 0  # listeners that received at least one price_update
+    opens_acked_by_life: list[int] = field(default_factory=list)  # at each kill, and the end
     rss: list[tuple[float, float]] = field(default_factory=list)
     traders: list[Trader] = field(default_factory=list)
 
@@ -130,6 +133,7 @@ class Load:
                 session, "open", "POST", "/api/v1/order/open", t.token, body
             )
             if status == 201:
+                t.opens_acked += 1
                 t.open_ids.append(data["orderId"])
                 rec.acked_opens.add(data["orderId"])
                 rec.acked_orders[data["orderId"]] = data
@@ -188,6 +192,7 @@ class Load:
     async def listener(self) -> None:
         """A public websocket client: measures tick-to-receipt delay, reconnects when dropped."""
         rec = self.record
+        priced = False
         async with aiohttp.ClientSession() as session:
             while not self.stop.is_set():
                 try:
@@ -200,6 +205,9 @@ class Load:
                                 break
                             rec.ws_messages += 1
                             if '"price_update"' in msg.data[:40]:
+                                if not priced:
+                                    priced = True
+                                    rec.ws_listeners_priced += 1
                                 sent = msg.json()["data"]["timestamp"]
                                 rec.ws_delays_ms.append(time.time() * 1000 - sent)
                             if self.stop.is_set():

@@ -22,18 +22,22 @@ async def drive(
     seed: int = 1,
     prefix: str = "t",
 ) -> LoadRecord:
-    """Run traders and listeners for ``seconds``; kill -9 and restart ``kills`` times."""
+    """Run traders and listeners for ``seconds`` of serving, in ``kills + 1`` equal lives:
+    kill -9 and restart after each but the last. A life counts from READY, so however long
+    a restart takes on a busy machine, every engine serves the load as long as the others."""
     record = LoadRecord()
     load = Load(server.base, record, seed)
     tasks = [asyncio.create_task(load.trader(i, prefix)) for i in range(traders)]
     tasks += [asyncio.create_task(load.listener()) for _ in range(listeners)]
     started = time.monotonic()
-    kill_times = [seconds * (i + 1) / (kills + 1) for i in range(kills)]
-    for at in kill_times:
-        await _sample_until(server, record, started, at)
+    life = seconds / (kills + 1)
+    for _ in range(kills):
+        await _sample_until(server, record, started, time.monotonic() - started + life)
+        record.opens_acked_by_life.append(len(record.acked_opens))
         await server.kill9()
         await server.start()
-    await _sample_until(server, record, started, seconds)
+    await _sample_until(server, record, started, time.monotonic() - started + life)
+    record.opens_acked_by_life.append(len(record.acked_opens))
     load.stop.set()
     await asyncio.wait(tasks, timeout=40)
     for task in tasks:

@@ -40,8 +40,13 @@ async def exchange() -> AsyncIterator[FakeBinanceServer]:
     await server.stop()
 
 
-async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+# How long to wait for the feed before calling it never: only so a broken build fails
+# instead of hanging, far beyond what any step needs (speed is not what this test checks).
+GIVE_UP_S = 120.0
+
+
+async def wait_for(predicate: Any) -> None:
+    deadline = asyncio.get_running_loop().time() + GIVE_UP_S
     while not await predicate():
         assert asyncio.get_running_loop().time() < deadline, "condition not reached"
         await asyncio.sleep(0.02)
@@ -83,7 +88,7 @@ async def test_feed_faults_engage_and_clear_the_stale_guard(
         q = await service.read(lambda e: e.quotes.get("BTCUSDT"))
         return None if q is None else q.ref
 
-    await exchange.wait_connections(1)
+    await exchange.wait_connections(1, timeout=GIVE_UP_S)
     await trade("95000.50")
     await wait_for(lambda: _eq(ref, 9_500_050_000_000))
     assert (await client.post("/api/v1/order/open", json=ORDER)).status == 201
@@ -122,9 +127,9 @@ async def test_feed_faults_engage_and_clear_the_stale_guard(
     assert health["feed"]["lastTickAgeMs"]["BTCUSDT"] == MAX_PRICE_AGE_MS + 1
     # the client gives up on the silent socket and reconnects
     connections = exchange.connect_count
-    await wait_for(lambda: _truthy(lambda: exchange.connect_count > connections), timeout=6)
+    await wait_for(lambda: _truthy(lambda: exchange.connect_count > connections))
     exchange.stall(False)
-    await exchange.wait_connections(1)
+    await exchange.wait_connections(1, timeout=GIVE_UP_S)
     await wait_for(lambda: _truthy(lambda: feed.connected))
     await trade("95100.00")
     await wait_for(lambda: _eq(ref, 9_510_000_000_000))
@@ -136,7 +141,7 @@ async def test_feed_faults_engage_and_clear_the_stale_guard(
     clock.advance(MAX_PRICE_AGE_MS + 1)
     r = await client.post("/api/v1/order/open", json=ORDER)
     assert (await r.json())["error"]["code"] == "PRICE_STALE"
-    await exchange.wait_connections(connections + 1)
+    await exchange.wait_connections(connections + 1, timeout=GIVE_UP_S)
     await wait_for(lambda: _truthy(lambda: feed.connected))
     await trade("95200.00")
     await wait_for(lambda: _eq(ref, 9_520_000_000_000))

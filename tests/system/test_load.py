@@ -1,5 +1,6 @@
 """The whole process under load (SPEC: 200 traders, 500 websocket listeners, the sim feed at
-1,000 ticks/s per asset), asserting correctness only: speed is in bench/soak.py."""
+1,000 ticks/s per asset), asserting correctness only: no request lost, nobody starved, and
+what was acknowledged is what is stored. Speed (how many, how fast) is in bench/soak.py."""
 
 from __future__ import annotations
 
@@ -21,9 +22,12 @@ async def test_thirty_seconds_of_load_lose_nothing(tmp_path: Path) -> None:
         record = await drive(server, traders=200, listeners=500, seconds=30)
         check_no_lost_requests(record)
         await check_live(server, record)
-        assert sum(record.sent.values()) > 2000  # the load really ran
-        assert len(record.acked_closes) > 100
-        assert record.ws_messages > 10_000 and record.ws_connects >= 500
+        # Everyone was served: each trader signed up and had an order acknowledged, closes
+        # went through, and every listener connected and got prices.
+        assert len(record.traders) == 200
+        assert [t.email for t in record.traders if not t.token or t.opens_acked == 0] == []
+        assert record.acked_closes
+        assert record.ws_connects >= 500 and record.ws_listeners_priced == 500
     finally:
         assert await server.stop() == 0, server.log_tail()
     await check_durable(db_url, record)

@@ -28,6 +28,7 @@ def settings(tmp_path: Path) -> Settings:
         db=f"sqlite:///{tmp_path / 'velox.db'}",
         rate_limit_auth=1000,
         rate_limit_orders=1000,
+        rate_limit_public=1000,
         snapshot_interval=3600.0,
     )
 

@@ -18,6 +18,7 @@ from velox.service import EngineService
 from velox.web.keys import SERVICE
 
 PASSWORD = "correct horse"
+JSON = {"Content-Type": "application/json"}  # for bodies sent as raw bytes
 _emails = itertools.count(1)
 
 

@@ -7,6 +7,7 @@ session), follows Velox's redirect to the fake provider, and the provider's back
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,6 +28,9 @@ def app_client(aiohttp_client: Any, settings: Settings) -> AppClient:
 
     async def make(**changes: Any) -> TestClient[Any, Any]:
         port = unused_port()
+        # Each app its own database: one database takes one running Velox.
+        own_db = f"sqlite:///{Path(settings.data_dir) / f'velox-{port}.db'}"
+        changes = {"db": own_db, **changes}
         app = create_app(settings.with_(port=port, **changes), feed=None, options=FAST)
         client: TestClient[Any, Any] = await aiohttp_client(app, server_kwargs={"port": port})
         return client

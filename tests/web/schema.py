@@ -7,20 +7,14 @@ from typing import Any
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from velox.config import Settings
-from velox.web.openapi import DEV_PATHS, PATHS
-from velox.web.openapi_schemas import SCHEMAS
+from velox.web.openapi import document_for
 
-
-def document_for(settings: Settings) -> dict[str, Any]:
-    paths = dict(PATHS)
-    if settings.dev:
-        paths.update(DEV_PATHS)
-    return {"paths": paths, "components": {"schemas": SCHEMAS}}
+DOCUMENT = document_for(Settings(dev=True))
 
 
 def check(schema: dict[str, Any], body: Any) -> None:
     """Raise jsonschema.ValidationError unless ``body`` matches ``schema`` (may be a $ref)."""
-    root = {**schema, "components": {"schemas": SCHEMAS}}
+    root = {**schema, "components": DOCUMENT["components"]}
     Draft202012Validator(root).validate(body)
 
 
@@ -30,7 +24,7 @@ def check_named(name: str, body: Any) -> None:
 
 def response_schema(path: str, method: str, status: int) -> dict[str, Any] | None:
     """The documented schema of that response; AssertionError if the status is undocumented."""
-    responses = PATHS[path][method]["responses"]
+    responses = DOCUMENT["paths"][path][method]["responses"]
     assert str(status) in responses, (method, path, status)
     content = responses[str(status)].get("content")
     return None if content is None else content["application/json"]["schema"]

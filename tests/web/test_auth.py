@@ -19,7 +19,7 @@ from velox.web.keys import SERVICE, SESSIONS
 async def test_signup_signs_in_and_funds_the_account(client: TestClient[Any, Any]) -> None:
     response = await client.post(
         "/api/v1/user/signup",
-        json={"email": " Ann@Example.COM ", "password": PASSWORD, "phone": "+1 555 0100"},
+        json={"email": "Ann@Example.COM", "password": PASSWORD, "phone": "+1 555 0100"},
     )
     assert response.status == 201
     body = await response.json()
@@ -53,7 +53,20 @@ async def test_signup_refusals(client: TestClient[Any, Any]) -> None:
         ({"password": PASSWORD}, 400, "VALIDATION_ERROR", "email"),
         ({"email": "x@example.com"}, 400, "VALIDATION_ERROR", "password"),
         ({"email": "x@example.com", "password": "short"}, 400, "VALIDATION_ERROR", "password"),
-        ({"email": "x@example.com", "password": "é" * 40}, 400, "VALIDATION_ERROR", "password"),
+        ({"email": "x@example.com", "password": "é" * 257}, 400, "VALIDATION_ERROR", "password"),
+        ({"email": " x@example.com", "password": PASSWORD}, 400, "VALIDATION_ERROR", "email"),
+        (
+            {"email": "x@example.com", "password": PASSWORD, "phone": ""},
+            400,
+            "VALIDATION_ERROR",
+            "phone",
+        ),
+        (
+            {"email": "x@example.com", "password": PASSWORD, "phone": "555 0100\n"},
+            400,
+            "VALIDATION_ERROR",
+            "phone",
+        ),
         (
             {"email": "x@example.com", "password": PASSWORD, "phone": "call me"},
             400,
@@ -71,6 +84,16 @@ async def test_signup_refusals(client: TestClient[Any, Any]) -> None:
         response = await client.post("/api/v1/user/signup", json=body)
         assert response.status == status, body
         assert_error(await response.json(), code, field)
+
+
+async def test_long_non_ascii_passwords_work_whole(client: TestClient[Any, Any]) -> None:
+    """bcrypt reads 72 bytes at most: the prehash makes every character count."""
+    long = "é" * 100  # 200 bytes in UTF-8
+    await client.post("/api/v1/user/signup", json={"email": "long@example.com", "password": long})
+    right = {"email": "long@example.com", "password": long}
+    almost = {"email": "long@example.com", "password": "é" * 99 + "e"}
+    assert (await client.post("/api/v1/user/signin", json=right)).status == 200
+    assert (await client.post("/api/v1/user/signin", json=almost)).status == 401
 
 
 async def test_signin(client: TestClient[Any, Any]) -> None:
@@ -231,3 +254,21 @@ async def test_ws_ticket(client: TestClient[Any, Any]) -> None:
     body = await response.json()
     assert set(body) == {"ticket"} and len(body["ticket"]) >= 32
     await settle(client)
+
+
+async def test_a_presented_invalid_credential_is_refused(client: TestClient[Any, Any]) -> None:
+    """Bearer and cookie together: both must be valid, neither is silently ignored."""
+    user = await signup(client)
+    valid_cookie = {"Cookie": f"token={user.token}"}
+    for headers in (
+        {**bearer(user.token), "Cookie": "token=forged"},
+        {**bearer(user.token), "Cookie": "token="},
+        {**bearer("forged"), **valid_cookie},
+        {"Authorization": "Basic abc", **valid_cookie},
+    ):
+        for path in ("/api/v1/user/me", "/api/v1/user/ws-ticket", "/api/v1/order/user/balance"):
+            response = await client.get(path, headers=headers)
+            assert response.status == 401, (path, headers)
+            assert_error(await response.json(), "UNAUTHORIZED")
+    both = await client.get("/api/v1/user/me", headers={**bearer(user.token), **valid_cookie})
+    assert (await both.json())["user"]["id"] == user.id

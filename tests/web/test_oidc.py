@@ -289,9 +289,7 @@ async def test_email_from_userinfo_when_the_id_token_has_none(
     await assert_refused(velox, await sign_in(velox, "oidc"), "oauth_failed", "oidc")
 
 
-async def test_wrong_client_secret_is_refused(
-    make: AppClient, provider: FakeOidcProvider
-) -> None:
+async def test_wrong_client_secret_is_refused(make: AppClient, provider: FakeOidcProvider) -> None:
     velox = await make(**oidc_settings(provider, oidc_client_secret="not-the-secret"))
     await assert_refused(velox, await sign_in(velox, "oidc"), "oauth_failed", "oidc")
     assert len(provider.token_requests) == 1

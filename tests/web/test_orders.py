@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.web.conftest import MakeClient
-from tests.web.helpers import User, assert_error, signup, tick
+from tests.web.helpers import JSON, User, assert_error, signup, tick
 from velox.money import format_units
 
 S = 10**8
@@ -221,7 +221,9 @@ BAD_OPENS: list[tuple[Any, str, str | None]] = [
     ({**BTC, "qty": "0.1"}, "VALIDATION_ERROR", "qty"),
     ({**BTC, "expectedPrice": "100000"}, "VALIDATION_ERROR", "slippageBps"),
     ({**BTC, "slippageBps": 10}, "VALIDATION_ERROR", "expectedPrice"),
-    ({**BTC, "expectedPrice": "1", "slippageBps": 10.0}, "VALIDATION_ERROR", "slippageBps"),
+    ({**BTC, "expectedPrice": "1", "slippageBps": 10.5}, "VALIDATION_ERROR", "slippageBps"),
+    ({**BTC, "margin": " 100"}, "VALIDATION_ERROR", "margin"),
+    ({**BTC, "margin": "+100"}, "VALIDATION_ERROR", "margin"),
     ({**BTC, "stopLoss": "abc"}, "VALIDATION_ERROR", "stopLoss"),
     ({**BTC, "stoploss": "90000"}, "VALIDATION_ERROR", "stoploss"),
     ([BTC], "VALIDATION_ERROR", None),
@@ -251,9 +253,7 @@ async def test_bad_open_is_400_and_changes_nothing(
     ],
 )
 async def test_invalid_json(alice: User, raw: bytes) -> None:
-    response = await alice.call(
-        "POST", "/api/v1/order/open", data=raw, headers={"Content-Type": "application/json"}
-    )
+    response = await alice.call("POST", "/api/v1/order/open", data=raw, headers=JSON)
     assert response.status == 400
     assert_error(await response.json(), "INVALID_JSON")
     assert (await alice.balance())["balance"] == "1000.00000000"
@@ -261,14 +261,14 @@ async def test_invalid_json(alice: User, raw: bytes) -> None:
 
 async def test_huge_exponent_is_refused(alice: User) -> None:
     raw = b'{"asset":"BTCUSDT","side":"LONG","leverage":10,"margin":1e999999999}'
-    response = await alice.call("POST", "/api/v1/order/open", data=raw)
+    response = await alice.call("POST", "/api/v1/order/open", data=raw, headers=JSON)
     assert response.status == 400
     assert_error(await response.json(), "VALIDATION_ERROR", "margin")
 
 
 async def test_json_numbers_are_exact(alice: User) -> None:
     raw = b'{"asset":"BTCUSDT","side":"LONG","leverage":10,"margin":100.12345678}'
-    response = await alice.call("POST", "/api/v1/order/open", data=raw)
+    response = await alice.call("POST", "/api/v1/order/open", data=raw, headers=JSON)
     assert response.status == 201
     assert (await response.json())["margin"] == "100.12345678"
 
@@ -342,3 +342,47 @@ async def test_orders_need_a_session(client: TestClient[Any, Any]) -> None:
         assert_error(await response.json(), "UNAUTHORIZED")
         bad = await client.request(method, path, headers={"Authorization": "Bearer nope"})
         assert bad.status == 401
+
+
+ARABIC_TEN = "\u0661\u0660"  # "١٠": Unicode digits that int() and a Unicode \d accept
+ARABIC_DIGITS = str.maketrans("0123456789", "".join(chr(0x660 + d) for d in range(10)))
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**BTC, "margin": ARABIC_TEN}, "margin"),
+        ({**BTC, "margin": "1\u0660"}, "margin"),
+        ({**BTC, "stopLoss": "9\u0660000"}, "stopLoss"),
+        ({**BTC, "margin": None, "qty": "0.\u0660\u0661"}, "qty"),
+    ],
+)
+async def test_money_takes_ascii_digits_only(alice: User, body: Any, field: str) -> None:
+    response = await alice.call("POST", "/api/v1/order/open", json=body)
+    assert response.status == 400
+    assert_error(await response.json(), "VALIDATION_ERROR", field)
+    assert (await alice.balance())["balance"] == "1000.00000000"
+
+
+async def test_order_ids_and_query_integers_take_ascii_digits_only(
+    client: TestClient[Any, Any], alice: User
+) -> None:
+    oid = (await alice.open(**BTC))["orderId"]
+    arabic = oid.translate(ARABIC_DIGITS)
+    # The body is bad for every route: a matched route would answer 400 before any lookup.
+    for method, path in [
+        ("GET", f"/api/v1/order/{arabic}"),
+        ("PATCH", f"/api/v1/order/{arabic}"),
+        ("POST", f"/api/v1/order/close/{arabic}"),
+        ("POST", f"/api/v1/order/{arabic}/margin"),
+    ]:
+        response = await alice.call(method, path, json={"unknown": 1})
+        assert response.status == 404, (method, path)
+        assert_error(await response.json(), "NOT_FOUND")
+    assert (await alice.json("GET", f"/api/v1/order/{oid}", 200))["status"] == "OPEN"
+    listing = await alice.call("GET", f"/api/v1/order/user/orders?limit={ARABIC_TEN}")
+    assert listing.status == 400
+    assert_error(await listing.json(), "VALIDATION_ERROR", "limit")
+    candles = await client.get(f"/api/v1/candles?asset=BTCUSDT&limit={ARABIC_TEN}")
+    assert candles.status == 400
+    assert_error(await candles.json(), "VALIDATION_ERROR", "limit")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from tests.web.conftest import FAST, MakeClient
-from tests.web.helpers import PASSWORD, assert_error, signup, tick
+from tests.web.helpers import JSON, PASSWORD, assert_error, signup, tick
 from velox.config import Settings
 from velox.web.app import create_app
 from velox.web.auth.passwords import Passwords
@@ -136,11 +137,11 @@ async def test_body_limit(client: TestClient[Any, Any]) -> None:
         for _ in range(17):
             yield b" " * 65536
 
-    chunked = await user.call("POST", "/api/v1/order/open", data=chunks())
+    chunked = await user.call("POST", "/api/v1/order/open", data=chunks(), headers=JSON)
     assert chunked.status == 413
     assert_error(await chunked.json(), "BODY_TOO_LARGE")
     exact = io.BytesIO(b" " * (1024 * 1024 - 2) + b"{}")
-    at_limit = await client.post("/api/v1/user/signin", data=exact)
+    at_limit = await client.post("/api/v1/user/signin", data=exact, headers=JSON)
     assert at_limit.status == 400  # read and parsed: fields missing
 
 
@@ -200,3 +201,96 @@ async def test_no_secret_in_logs_or_responses(
     assert "magic-link" in ours  # the access log was captured
     for value in (PASSWORD, token, (await ticket.json())["ticket"], secret, "$2b$"):
         assert value not in ours
+
+
+JSON_ROUTES = [
+    ("POST", "/api/v1/user/signup"),
+    ("POST", "/api/v1/user/signin"),
+    ("POST", "/api/v1/user/magic-link"),
+    ("POST", "/api/v1/order/open"),
+    ("POST", "/api/v1/order/close/{oid}"),
+    ("POST", "/api/v1/order/{oid}/margin"),
+    ("PATCH", "/api/v1/order/{oid}"),
+]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+async def test_json_bodies_need_a_json_content_type(
+    client: TestClient[Any, Any], content_type: str | None
+) -> None:
+    """A cross-site form can post text/plain: JSON must be declared, else 415."""
+    user = await signup(client, "victim@example.com")
+    await tick(client, "BTCUSDT", "100000")
+    oid = (await user.open(**BTC))["orderId"]
+    bodies = {
+        "/api/v1/user/signup": {"email": "new@example.com", "password": PASSWORD},
+        "/api/v1/user/signin": {"email": "victim@example.com", "password": PASSWORD},
+        "/api/v1/user/magic-link": {"email": "victim@example.com"},
+        "/api/v1/order/open": BTC,
+        "/api/v1/order/close/{oid}": {"percent": 50},
+        "/api/v1/order/{oid}/margin": {"amount": "1"},
+        "/api/v1/order/{oid}": {"stopLoss": "90000"},
+    }
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    for method, path in JSON_ROUTES:
+        raw = json.dumps(bodies[path]).encode()
+        response = await user.call(method, path.format(oid=oid), data=raw, headers=headers)
+        assert response.status == 415, (path, content_type)
+        assert_error(await response.json(), "UNSUPPORTED_MEDIA_TYPE")
+        assert "token" not in response.cookies
+    assert (await user.json("GET", f"/api/v1/order/{oid}", 200))["margin"] == "10.00000000"
+    assert (await user.json("GET", "/api/v1/order/user/orders", 200))["orders"][0]["orderId"] == oid
+    declared = await user.call(
+        "POST",
+        f"/api/v1/order/close/{oid}",
+        data=b'{"percent": 50}',
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    assert declared.status == 200
+    bare = await user.call("POST", f"/api/v1/order/close/{oid}")  # no body: nothing to declare
+    assert bare.status == 200
+
+
+async def test_sign_in_routes_check_the_origin(client: TestClient[Any, Any]) -> None:
+    """Login CSRF: another site must not sign a visitor into the attacker's account."""
+    await signup(client, "attacker@example.com")
+    host = f"http://{client.host}:{client.port}"
+    bodies = {
+        "/api/v1/user/signin": {"email": "attacker@example.com", "password": PASSWORD},
+        "/api/v1/user/signup": {"email": "other@example.com", "password": PASSWORD},
+        "/api/v1/user/magic-link": {"email": "attacker@example.com"},
+    }
+    for path, body in bodies.items():
+        for evil in ({"Origin": "https://evil.example"}, {"Referer": "https://evil.example/"}):
+            response = await client.post(path, json=body, headers=evil)
+            assert response.status == 403, (path, evil)
+            assert_error(await response.json(), "FORBIDDEN")
+            assert "token" not in response.cookies
+    third = {"email": "third@example.com", "password": PASSWORD}
+    ours = {"Origin": host}
+    assert (await client.post("/api/v1/user/signup", json=third, headers=ours)).status == 201
+    signin = bodies["/api/v1/user/signin"]
+    assert (await client.post("/api/v1/user/signin", json=signin, headers=ours)).status == 200
+    assert (await client.post("/api/v1/user/signin", json=signin)).status == 200  # not a browser
+
+
+async def test_deeply_nested_json_is_a_clear_400(
+    client: TestClient[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    user = await signup(client)
+    for path in ("/api/v1/order/open", "/api/v1/user/signin"):
+        for raw in (b"[" * 50_000, b'{"a":' * 50_000):
+            response = await user.call("POST", path, data=raw, headers=JSON)
+            assert response.status == 400, path
+            assert_error(await response.json(), "INVALID_JSON")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+async def test_lone_surrogates_are_invalid_json(client: TestClient[Any, Any]) -> None:
+    """Half a UTF-16 pair cannot be encoded for bcrypt or the database: refused up front."""
+    raw = b'{"email": "s@example.com", "password": "\\ud800 long enough"}'
+    response = await client.post("/api/v1/user/signup", data=raw, headers=JSON)
+    assert response.status == 400
+    assert_error(await response.json(), "INVALID_JSON")
+    signin = await client.post("/api/v1/user/signin", data=raw, headers=JSON)
+    assert signin.status == 400

@@ -7,15 +7,19 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+import bcrypt
 import pytest
 
+from tests.web.helpers import PASSWORD
 from velox.mail import Mailer
+from velox.money import MoneyError, parse_units
+from velox.web.auth.passwords import Passwords
 from velox.web.auth.ratelimit import SlidingLog
-from velox.web.auth.sessions import SessionManager, load_secret
+from velox.web.auth.sessions import Session, SessionManager, load_secret
 from velox.web.auth.tickets import TicketBook
 from velox.web.errors import ApiError
 from velox.web.jsonio import loads
-from velox.web.validate import email, money
+from velox.web.validate import email, integer, money
 from velox.web.ws.frames import text_frame
 
 
@@ -86,6 +90,7 @@ def test_sessions_verify_and_revoke() -> None:
 
 def test_json_loads_is_exact_and_strict() -> None:
     assert loads(b'{"a": 0.1, "b": 10}') == {"a": Decimal("0.1"), "b": 10}
+    assert loads(b'"\\ud83d\\ude00"') == "\U0001f600"  # a whole pair is a character
     for bad in (
         b"NaN",
         b'{"a": Infinity}',
@@ -95,21 +100,71 @@ def test_json_loads_is_exact_and_strict() -> None:
         b"1" * 5000,
         b"\x80",
         b"{",
+        b'"\\ud800"',
+        b'{"a": ["\\udfff x"]}',
+        b'{"\\ud83d": 1}',
     ):
         with pytest.raises(ApiError) as info:
             loads(bad)
         assert info.value.code == "INVALID_JSON"
 
 
+def test_money_parses_ascii_digits_only() -> None:
+    assert parse_units("10") == 10 * 10**8
+    for text in ("\u0661\u0660", "1\u0660", "0.\u0665", "\uff11", "\u0967.5"):
+        with pytest.raises(MoneyError):
+            parse_units(text)
+
+
+def test_numbers_are_read_as_json_schema_reads_them() -> None:
+    """What the API document calls an integer or a multiple of 10^-8 is accepted."""
+    assert integer(Decimal("2.0"), "i", 1, 5) == 2
+    assert integer(Decimal("1E+1"), "i", 1, 50) == 10
+    for bad in (Decimal("2.5"), Decimal("1E+999999999"), True, "2"):
+        with pytest.raises(ApiError):
+            integer(bad, "i", 1, 50)
+    assert money(Decimal("1." + "0" * 70), "m") == 10**8  # exact, however many zeros
+    assert money(Decimal("0.10000000000000000000"), "m") == 10**7
+    for bad in (
+        Decimal("1." + "0" * 30 + "1"),  # normalize() would round this to 1
+        Decimal("1E+16"),
+        Decimal("-0.0"),
+    ):
+        with pytest.raises(ApiError):
+            money(bad, "m")
+
+
+async def test_passwords_verify_new_and_legacy_hashes() -> None:
+    passwords = Passwords(4)
+    new = await passwords.hash(PASSWORD)
+    assert new.startswith("$sha256$2b$04$")
+    legacy = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    for hashed in (new, legacy):
+        assert await passwords.verify(PASSWORD, hashed)
+        assert not await passwords.verify(PASSWORD.upper(), hashed)
+    assert not await passwords.verify(PASSWORD, None)
+    assert not await passwords.verify("x" * 100, legacy)  # over 72 bytes: never truncated
+
+
 def test_money_and_email_validators() -> None:
     assert money(Decimal("0.00000001"), "m") == 1
     assert money("12.5", "m") == 1_250_000_000
-    for bad in (True, None, 1.5j, "1e5", "0", Decimal("1E+30"), "-1", [1]):
+    for bad in (True, None, 1.5j, "1e5", "0", Decimal("1E+30"), "-1", [1], "\u0661\u0660"):
         with pytest.raises(ApiError) as info:
             money(bad, "m")
         assert info.value.field == "m"
-    assert email(" A@Example.ORG ") == "a@example.org"
-    for bad in ("a@b", "@x.com", "a b@x.com", "a@-x.com", "a@x..com", "x" * 70 + "@x.com"):
+    assert email("A@Example.ORG") == "a@example.org"
+    for bad in (
+        "a@b",
+        "@x.com",
+        "a b@x.com",
+        "a@-x.com",
+        "a@x..com",
+        "x" * 70 + "@x.com",
+        " a@x.com",
+        "a@x.com\n",
+        "\u00e9@x.com",
+    ):
         with pytest.raises(ApiError):
             email(bad)
 
@@ -161,6 +216,20 @@ async def test_mail_to_outbox(tmp_path: Path) -> None:
     (message,) = mailer.list_outbox()
     assert (message.to, message.subject) == ("to@example.com", "Link")
     assert message.body.strip() == "click here"
+
+
+def test_expired_revocations_are_dropped() -> None:
+    """The revocation set holds only sessions that could still be presented."""
+    sessions = SessionManager("s" * 32, 60)
+    for i in range(10):
+        sessions.revoke(Session("u", f"old{i}", expires_at=1_000), now_ms=500)
+    assert len(sessions._revoked) == 10  # all still unexpired at 500
+    sessions.revoke(Session("u", "new", expires_at=5_000), now_ms=2_000)
+    assert set(sessions._revoked) == {"new"}
+    live = Session("u", "live", expires_at=5_000)
+    assert sessions.is_live(live, now_ms=4_999)
+    assert not sessions.is_live(live, now_ms=5_000)  # expired
+    assert not sessions.is_live(Session("u", "new", expires_at=5_000), now_ms=2_000)  # revoked
 
 
 def test_verified_token_cache_still_honours_revocation_and_expiry() -> None:

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from typing import Any
 
 import aiohttp
+import jwt
 import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.web.conftest import MakeClient
-from tests.web.helpers import next_of, signup, tick
+from tests.web.helpers import PASSWORD, User, next_of, signup, tick
 from velox.money import format_units
 from velox.store.records import CandleRecord
-from velox.web.keys import HUB, SESSIONS
+from velox.web.auth.sessions import Session
+from velox.web.keys import HUB, SESSIONS, TICKETS
 from velox.web.options import WebOptions
 from velox.web.ws.connection import Connection
-from velox.web.ws.hub import Hub
+from velox.web.ws.hub import SESSION_ENDED, Hub
 
 BTC: dict[str, Any] = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100"}
 
@@ -70,6 +74,15 @@ async def test_cookie_auth_and_bad_cookie(client: TestClient[Any, Any]) -> None:
         await user.open(**BTC)
         opened = await next_of(ws, "order_opened")
         assert opened["data"]["margin"] == "100.00000000"
+
+
+async def test_bearer_with_a_bad_cookie_is_refused(client: TestClient[Any, Any]) -> None:
+    user = await signup(client)
+    headers = {"Authorization": f"Bearer {user.token}", "Cookie": "token=forged"}
+    assert await _refused(client, "/ws", headers=headers) == 401
+    async with client.ws_connect("/ws", headers={"Authorization": f"Bearer {user.token}"}) as ws:
+        await ws.send_json({"op": "ping"})
+        await next_of(ws, "pong")
 
 
 async def test_full_flow_to_liquidation(client: TestClient[Any, Any]) -> None:
@@ -171,13 +184,86 @@ async def test_client_ops(client: TestClient[Any, Any]) -> None:
 
 
 async def test_signout_closes_that_sessions_sockets(client: TestClient[Any, Any]) -> None:
+    """Only the signed-out session's sockets close: another session of the same user and
+    other users keep streaming."""
+    user = await signup(client, "two-tabs@example.com")
+    other_user = await signup(client)
+    signin = await client.post(
+        "/api/v1/user/signin", json={"email": user.email, "password": PASSWORD}
+    )
+    second = User(client, user.email, (await signin.json())["token"], user.id)
+    client.session.cookie_jar.clear()
+    ended = [await user.ws(), await user.ws()]
+    kept = [await second.ws(), await other_user.ws()]
+    assert (await client.post("/api/v1/user/signout", headers=user.headers)).status == 204
+    for ws in ended:
+        message = await ws.receive(timeout=5)
+        assert (message.type, message.data) == (aiohttp.WSMsgType.CLOSE, SESSION_ENDED)
+        assert message.extra == "signed out"
+    for ws in kept:
+        await ws.send_json({"op": "ping"})
+        assert await next_of(ws, "pong") == {"type": "pong"}
+    assert len(client.app[HUB].connections) == len(kept)
+    for ws in (*ended, *kept):
+        await ws.close()
+
+
+async def test_a_ticket_minted_before_signout_is_refused(client: TestClient[Any, Any]) -> None:
     user = await signup(client)
-    ws = await user.ws()
-    await client.post("/api/v1/user/signout", headers=user.headers)
-    message = await ws.receive(timeout=5)
-    assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
-    await ws.close()
-    assert client.app[SESSIONS] is not None
+    ticket = (await user.json("GET", "/api/v1/user/ws-ticket", 200))["ticket"]
+    assert (await client.post("/api/v1/user/signout", headers=user.headers)).status == 204
+    assert await _refused(client, f"/ws?ticket={ticket}") == 401
+
+
+async def test_a_ticket_outliving_its_session_is_refused(client: TestClient[Any, Any]) -> None:
+    user = await signup(client)
+    soon = int(time.time() * 1000) + 200
+    ticket = client.app[TICKETS].issue(Session(user.id, "short-lived", soon))
+    await asyncio.sleep(0.3)  # the ticket (30 s) is fresh, its session is not
+    assert await _refused(client, f"/ws?ticket={ticket}") == 401
+
+
+async def test_a_socket_closes_when_its_session_expires(client: TestClient[Any, Any]) -> None:
+    user = await signup(client)
+    now = int(time.time())
+    token = jwt.encode(
+        {"sub": user.id, "iat": now, "exp": now + 2, "jti": "expiring"},
+        client.app[SESSIONS]._secret,
+        algorithm="HS256",
+    )
+    lasting = await user.ws()
+    expiring = [
+        await client.ws_connect("/ws", headers={"Cookie": f"token={token}"}),
+        await client.ws_connect("/ws", headers={"Authorization": f"Bearer {token}"}),
+    ]
+    for ws in expiring:
+        await ws.send_json({"op": "ping"})
+        await next_of(ws, "pong")  # open until the session's expiry
+    for ws in expiring:
+        message = await ws.receive(timeout=5)
+        assert (message.type, message.data) == (aiohttp.WSMsgType.CLOSE, SESSION_ENDED)
+        assert message.extra == "session expired"
+        await ws.close()
+    await lasting.send_json({"op": "ping"})
+    assert await next_of(lasting, "pong") == {"type": "pong"}
+    await lasting.close()
+
+
+async def test_deeply_nested_json_closes_the_socket_quietly(
+    client: TestClient[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with client.ws_connect("/ws") as ws:
+        await ws.send_str("[" * 50_000)
+        await ws.send_str("[" * 50_000)
+        message = await ws.receive(timeout=5)
+        assert (message.type, message.data) == (aiohttp.WSMsgType.CLOSE, 1007)
+    async with client.ws_connect("/ws") as ws:  # the server is fine
+        await ws.send_json({"op": "ping"})
+        assert await next_of(ws, "pong") == {"type": "pong"}
+    ours = [r for r in caplog.records if r.name.startswith("velox")]
+    assert not [r for r in ours if r.levelno >= logging.ERROR or r.exc_info], ours
+    assert len([r for r in ours if "nest" in r.getMessage()]) == 1
 
 
 async def test_slow_client_is_dropped_without_stalling_others() -> None:

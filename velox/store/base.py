@@ -3,6 +3,12 @@
 Both implementations (``sqlite.py``, ``postgres.py``) pass the same contract test suite
 (``tests/store/``). Every method is a coroutine; ``append_batch`` is the group commit:
 one transaction, one fsync, for many events and the closed orders they produce.
+
+One writer per database: a store opened as the writer holds an exclusive lock on the
+database for as long as it is open, so a second engine on the same database stops at once
+instead of failing every commit of the first. Reads (market data, sign-in, the audit) never
+wait for the journal: they run on their own connections, and a store opened as a reader
+takes no lock and writes nothing.
 """
 
 from __future__ import annotations
@@ -24,11 +30,35 @@ class EmailTakenError(Exception):
     """``create_user`` with an email (case-insensitive) that already has an account."""
 
 
+class StoreOpenError(RuntimeError):
+    """``open`` cannot go on; the message is one line a person can act on."""
+
+
+class WriterLockHeld(StoreOpenError):
+    """Another process is the database's writer. ``holder`` names it (host and pid)."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(
+            f"another Velox is already running on this database ({holder}); one database "
+            "takes one `velox run` (`velox audit` can read it meanwhile)"
+        )
+        self.holder = holder
+
+
+class DatabaseNotFound(StoreOpenError):
+    """A read-only open found no Velox database to read (a reader never creates one)."""
+
+
 class Store(Protocol):
     """What Velox needs from a database. Implementations must be safe to call from one loop."""
 
-    async def open(self) -> None:
-        """Connect and apply ``schema.sql`` idempotently (records the schema version)."""
+    async def open(self, *, writer: bool = True) -> None:
+        """Connect. As the writer (``velox run``): take the database's writer lock for as
+        long as the store is open (``WriterLockHeld`` if another process has it) and apply
+        ``schema.sql`` idempotently. As a reader (``velox audit``, stateless gateways): no
+        lock, no schema change, nothing written; every write method raises RuntimeError,
+        and ``DatabaseNotFound`` when there is no Velox database there.
+        Both raise ``SchemaVersionError`` for a database written by a newer Velox."""
 
     async def close(self) -> None: ...
 
@@ -62,7 +92,7 @@ class Store(Protocol):
     async def closed_order(self, order_id: str) -> ClosedOrderRecord | None: ...
 
     async def closed_orders_for_user(self, user_id: str, limit: int) -> list[ClosedOrderRecord]:
-        """Newest first by closed_at (ties by order_id descending)."""
+        """Newest first by closed_at; ties by order_id as a number, highest first."""
 
     async def all_closed_orders(self) -> AsyncIterator[ClosedOrderRecord]:
         yield  # type: ignore[misc]  # pragma: no cover - protocol body
@@ -78,15 +108,21 @@ class Store(Protocol):
     async def save_magic_token(self, token_hash: str, email: str, expires_at: int) -> None: ...
 
     async def consume_magic_token(self, token_hash: str, now_ms: int) -> str | None:
-        """Atomically delete the token and return its email if it existed and was unexpired."""
+        """The token's email if it exists and is unexpired, deleting it atomically (so only
+        one caller gets it); else None, having written nothing (a bogus token is a read)."""
 
     async def revoke_session(self, jti: str, expires_at: int) -> None: ...
 
     async def forget_expired_auth(self, now_ms: int) -> int:
-        """Delete expired magic-link tokens and revocations; returns how many rows went."""
+        """Delete expired magic-link tokens and revocations; returns how many rows went.
+        Range deletes on an index of ``expires_at``: the cost is the rows that expired."""
 
     async def revoked_sessions(self, now_ms: int) -> set[str]:
         """jtis revoked and not yet expired (loaded once at start, then kept in memory)."""
+
+    async def revocation_count(self, now_ms: int) -> int:
+        """How many revocations are unexpired (``len(revoked_sessions(now_ms))``, counted
+        on the expiry index without loading them)."""
 
     # -- market data ---------------------------------------------------------------------
     async def insert_trades(self, trades: Sequence[TradeRecord]) -> list[TradeRecord]:

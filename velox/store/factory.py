@@ -2,7 +2,8 @@
 
 ``sqlite:///data/velox.db`` is relative to the working directory and ``sqlite:////var/x.db``
 absolute (SQLAlchemy's convention); ``postgresql://`` and ``postgres://`` go to asyncpg as they
-are. The store comes back unopened: ``await store.open()`` connects and applies the schema.
+are. The store comes back unopened: ``await store.open()`` connects as the database's one
+writer and applies the schema; ``await store.open(writer=False)`` only reads.
 """
 
 from __future__ import annotations

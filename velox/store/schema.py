@@ -3,7 +3,9 @@
 ``schema.sql`` is a single file for both databases so the two can never drift apart; the
 dialect differences are three placeholders replaced here and nowhere else. The file ships
 inside the package and is read through ``importlib.resources`` so an installed Velox finds it
-without knowing where it was installed.
+without knowing where it was installed. The statements the stores run are written once too
+(``sqlstore.py``), with SQLite's ``?`` parameters; ``placeholders`` numbers them ``$1..$n``
+for PostgreSQL, here and nowhere else.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
+from functools import lru_cache
 from importlib import resources
 from itertools import pairwise
 from typing import Literal
 
+from velox.store.base import StoreOpenError
 from velox.store.records import CandleRecord, ClosedOrderRecord, JournalRecord, TradeRecord
 
 Dialect = Literal["sqlite", "postgres"]
@@ -38,7 +42,7 @@ CLOSED_ORDER_MONEY = frozenset(
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-class SchemaVersionError(RuntimeError):
+class SchemaVersionError(StoreOpenError):
     """The database was written by a newer Velox; opening it could corrupt it."""
 
 
@@ -51,6 +55,18 @@ def schema_sql(dialect: Dialect) -> str:
         return types[match.group(1)]
 
     return _PLACEHOLDER.sub(substitute, text)
+
+
+@lru_cache(maxsize=512)
+def placeholders(sql: str, dialect: Dialect) -> str:
+    """``sql`` written with ``?`` parameters, as ``dialect`` takes them (PostgreSQL: ``$1..$n``).
+
+    No statement of Velox has a ``?`` anywhere but in a parameter's place.
+    """
+    if dialect == "sqlite":
+        return sql
+    numbers = iter(range(1, sql.count("?") + 1))
+    return re.sub(r"\?", lambda _: f"${next(numbers)}", sql)
 
 
 def checked_version(stored: str | None) -> str:

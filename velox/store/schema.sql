@@ -31,10 +31,15 @@ CREATE TABLE IF NOT EXISTS magic_tokens (
     expires_at BIGINT NOT NULL
 );
 
+-- The expiry sweeps (forget_expired_auth, at every magic-link request) are range deletes.
+CREATE INDEX IF NOT EXISTS magic_tokens_by_expiry ON magic_tokens (expires_at);
+
 CREATE TABLE IF NOT EXISTS revoked_sessions (
     jti        TEXT PRIMARY KEY,
     expires_at BIGINT NOT NULL
 );
+
+CREATE INDEX IF NOT EXISTS revoked_sessions_by_expiry ON revoked_sessions (expires_at);
 
 CREATE TABLE IF NOT EXISTS journal (
     seq     {seq_key},
@@ -71,8 +76,13 @@ CREATE TABLE IF NOT EXISTS closed_orders (
     closed_at         BIGINT NOT NULL
 );
 
-CREATE INDEX IF NOT EXISTS closed_orders_by_user
-    ON closed_orders (user_id, closed_at DESC, order_id DESC);
+-- A user's closed orders, newest first; ties by order id as a number. Order ids are decimal
+-- counters without leading zeros, so (length, text) is their numeric order, and an index on
+-- it serves the query in both databases (a CAST would not be index-friendly in SQLite, and
+-- fails in PostgreSQL on anything not a number). Replaces the TEXT-ordered index of earlier versions.
+DROP INDEX IF EXISTS closed_orders_by_user;
+CREATE INDEX IF NOT EXISTS closed_orders_newest_first
+    ON closed_orders (user_id, closed_at DESC, length(order_id) DESC, order_id DESC);
 
 CREATE TABLE IF NOT EXISTS trades (
     symbol   TEXT NOT NULL,

@@ -1,9 +1,14 @@
-"""The embedded store: one aiosqlite connection in WAL mode with ``synchronous=FULL``.
+"""The embedded store: aiosqlite in WAL mode with ``synchronous=FULL``.
 
-Everything runs on one event loop, so one connection is enough; an ``asyncio.Lock`` serialises
-its use. The lock matters for correctness, not only for SQLite's "no nested BEGIN": on a shared
-connection, a read that slipped in between another coroutine's BEGIN and COMMIT would see rows
-that are not yet durable (SPEC section 5 forbids showing those).
+One write connection, serialised by an ``asyncio.Lock`` (SQLite has one writer anyway; the
+lock keeps one coroutine's statements out of another's transaction), and a few reader
+connections for every read. In WAL mode a reader sees exactly the committed, synced
+transactions and never waits for the writer, so a chart or a sign-in never queues behind a
+journal commit, and a read never shows rows that are not yet durable (SPEC section 5).
+``":memory:"`` is one private database per connection, so there the writer serves reads too.
+
+As the writer, the store holds ``FileLock`` on ``<file>.lock`` while open. A read-only store
+(``open(writer=False)``) opens the file with ``mode=ro``: it cannot write, even by mistake.
 
 Money columns are TEXT holding ``str(int)`` (see schema.sql): SQLite's INTEGER is int64 and
 silently turns larger values into lossy REALs. So candle merging, the only arithmetic on money,
@@ -14,358 +19,199 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from velox.store.base import EmailTakenError
-from velox.store.records import (
-    CandleRecord,
-    ClosedOrderRecord,
-    JournalRecord,
-    SnapshotRecord,
-    TradeRecord,
-    UserRecord,
-)
+from velox.store.base import DatabaseNotFound
+from velox.store.records import CandleRecord, TradeRecord
 from velox.store.schema import (
-    CLOSED_ORDER_COLUMNS,
-    CLOSED_ORDER_MONEY,
     SCHEMA_VERSION_KEY,
-    check_events,
-    check_keep,
-    check_limit,
     checked_version,
     first_of_each,
     merge_candle,
     schema_sql,
 )
+from velox.store.sqlstore import CANDLE_COLUMNS, SqlStore, Tx, candle_params, candle_record
+from velox.store.writer_lock import FileLock
 
 # RETURNING (used by consume_magic_token and insert_trades) arrived in SQLite 3.35.
 MIN_SQLITE = (3, 35, 0)
-_COLS = ", ".join(CLOSED_ORDER_COLUMNS)
-_UPSERT_CLOSED = (
-    f"INSERT INTO closed_orders ({_COLS}) VALUES ({', '.join('?' * len(CLOSED_ORDER_COLUMNS))}) "
-    "ON CONFLICT (order_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in CLOSED_ORDER_COLUMNS[1:])
-)
-_SET_META = (
-    "INSERT INTO meta (key, value) VALUES (?, ?) "
-    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-)
-_CANDLE_COLS = "symbol, duration, time, open, high, low, close, volume"
+MEMORY = ":memory:"
+_BUSY_TIMEOUT_MS = 5000
 
 
-def _closed_params(order: ClosedOrderRecord) -> list[Any]:
-    values = [getattr(order, c) for c in CLOSED_ORDER_COLUMNS]
-    return [
-        str(v) if c in CLOSED_ORDER_MONEY and v is not None else v
-        for c, v in zip(CLOSED_ORDER_COLUMNS, values, strict=True)
-    ]
+class _SqliteTx:
+    """``Tx`` over an aiosqlite connection (``?`` is SQLite's own placeholder)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        return (await self.conn.execute(sql, args)).rowcount
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            await self.conn.executemany(sql, rows)
+
+    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        return list(await self.conn.execute_fetchall(sql, args))
 
 
-def _closed_record(row: Iterable[Any]) -> ClosedOrderRecord:
-    values: list[Any] = [
-        int(v) if c in CLOSED_ORDER_MONEY and v is not None else v
-        for c, v in zip(CLOSED_ORDER_COLUMNS, row, strict=True)
-    ]
-    return ClosedOrderRecord(*values)
-
-
-def _candle_params(c: CandleRecord) -> tuple[Any, ...]:
-    return (c.symbol, c.duration, c.time, str(c.open), str(c.high), str(c.low), str(c.close),
-            str(c.volume))  # fmt: skip
-
-
-def _candle_record(row: Sequence[Any]) -> CandleRecord:
-    symbol, duration, time, *prices = row
-    return CandleRecord(symbol, duration, time, *(int(p) for p in prices))
-
-
-class SqliteStore:
+class SqliteStore(SqlStore):
     """``Store`` on a single SQLite file (``path`` may be ``":memory:"`` for throwaway use)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, readers: int = 2) -> None:
         self.path = str(path)
-        self._conn: aiosqlite.Connection | None = None
+        self._reader_count = readers
+        self._conn: aiosqlite.Connection | None = None  # the writer's (None when read-only)
+        self._readers: list[aiosqlite.Connection] = []
+        self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._lock = asyncio.Lock()
+        self._file_lock: FileLock | None = None
+        self._open = False
 
-    async def open(self) -> None:
-        if self._conn is not None:
+    async def open(self, *, writer: bool = True) -> None:
+        if self._open:
             raise RuntimeError("SqliteStore is already open")
         if sqlite3.sqlite_version_info < MIN_SQLITE:
             raise RuntimeError(f"SQLite {sqlite3.sqlite_version} is older than 3.35")
-        if self.path != ":memory:":
+        async with AsyncExitStack() as undo:  # closes what was opened if a step fails
+            undo.callback(self._forget_connections)
+            if writer:
+                await self._open_writer(undo)
+            elif self.path == MEMORY or not Path(self.path).is_file():
+                raise DatabaseNotFound(f"no Velox database at {self.path}")
+            if self.path != MEMORY:
+                for _ in range(self._reader_count):
+                    reader = await self._connect_reader(writer)
+                    undo.push_async_callback(reader.close)
+                    self._readers.append(reader)
+                    self._idle.put_nowait(reader)
+            self._open, self._writer = True, writer
+            if not writer and not await self._fetch(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+            ):
+                raise DatabaseNotFound(f"{self.path} is not a Velox database")
+            version = checked_version(await self.get_meta(SCHEMA_VERSION_KEY))
+            if writer:
+                await self.set_meta(SCHEMA_VERSION_KEY, version)
+            undo.pop_all()
+
+    async def _open_writer(self, undo: AsyncExitStack) -> None:
+        if self.path != MEMORY:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             # Owner-only: it holds password hashes. SQLite gives -wal/-shm the same mode.
             Path(self.path).touch(mode=0o600, exist_ok=True)
+            self._file_lock = FileLock(Path(self.path + ".lock"))
+            self._file_lock.acquire()  # before touching the database: WriterLockHeld
+            undo.callback(self._file_lock.release)
         # isolation_level=None: no implicit transactions; we issue BEGIN IMMEDIATE ourselves.
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        try:
-            mode = await conn.execute_fetchall("PRAGMA journal_mode=WAL")
-            if self.path != ":memory:" and next(iter(mode))[0] != "wal":
-                raise RuntimeError(f"SQLite refused WAL mode for {self.path}")
-            await conn.execute("PRAGMA synchronous=FULL")
-            await conn.execute("PRAGMA busy_timeout=5000")
-            await conn.executescript(schema_sql("sqlite"))
-            self._conn = conn
-            version = checked_version(await self.get_meta(SCHEMA_VERSION_KEY))
-            await self.set_meta(SCHEMA_VERSION_KEY, version)
-        except BaseException:
-            self._conn = None
-            await conn.close()
-            raise
+        undo.push_async_callback(conn.close)
+        mode = await conn.execute_fetchall("PRAGMA journal_mode=WAL")
+        if self.path != MEMORY and next(iter(mode))[0] != "wal":
+            raise RuntimeError(f"SQLite refused WAL mode for {self.path}")
+        await conn.execute("PRAGMA synchronous=FULL")
+        await conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        await conn.executescript(schema_sql("sqlite"))
+        self._conn = conn
+
+    async def _connect_reader(self, writer: bool) -> aiosqlite.Connection:
+        if writer:
+            conn = await aiosqlite.connect(self.path, isolation_level=None)
+            await conn.execute("PRAGMA query_only=ON")  # reads only, by construction
+        else:  # read-only at the file level: beside a running writer, write nothing ever
+            uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+            conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+        await conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        return conn
+
+    def _forget_connections(self) -> None:
+        self._open, self._conn, self._readers = False, None, []
+        self._idle = asyncio.Queue()
 
     async def close(self) -> None:
+        if not self._open:
+            return
+        self._open = False
         if self._conn is not None:
-            conn, self._conn = self._conn, None
-            async with self._lock:
-                await conn.close()
+            async with self._lock:  # after the transaction in progress, if any
+                await self._conn.close()
+        for _ in self._readers:  # each reader once it is back from the read in progress
+            await (await self._idle.get()).close()
+        self._forget_connections()
+        if self._file_lock is not None:
+            self._file_lock.release()
+            self._file_lock = None
 
     def _db(self) -> aiosqlite.Connection:
-        if self._conn is None:
+        """The write connection."""
+        if not self._open:
             raise RuntimeError("SqliteStore is not open")
+        self._check_writable()
+        assert self._conn is not None
         return self._conn
 
+    async def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        if not self._open:
+            raise RuntimeError("SqliteStore is not open")
+        if not self._readers:  # in memory: the one connection, between transactions
+            async with self._lock:
+                return list(await self._db().execute_fetchall(sql, args))
+        conn = await self._idle.get()
+        try:
+            return list(await conn.execute_fetchall(sql, args))
+        finally:
+            self._idle.put_nowait(conn)
+
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction; BEGIN IMMEDIATE takes the write lock up front."""
+    async def _write(self) -> AsyncIterator[Tx]:
+        """One write transaction; BEGIN IMMEDIATE takes SQLite's write lock up front."""
         async with self._lock:
             conn = self._db()
             await conn.execute("BEGIN IMMEDIATE")
             try:
-                yield conn
+                yield _SqliteTx(conn)
             except BaseException:
                 await conn.rollback()  # a no-op if SQLite already rolled back
                 raise
             await conn.execute("COMMIT")
 
-    async def _run(self, sql: str, params: Sequence[Any]) -> int:
-        """One statement in its own write transaction; the number of rows it changed."""
-        async with self._write() as conn:
-            return (await conn.execute(sql, params)).rowcount
+    def _transaction(self) -> AbstractAsyncContextManager[Tx]:
+        return self._write()
 
-    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        async with self._lock:
-            return list(await self._db().execute_fetchall(sql, params))
+    def _journal_transaction(self) -> AbstractAsyncContextManager[Tx]:
+        return self._write()  # SQLite has one writer: the journal shares it
 
-    async def _fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        rows = await self._fetch(sql, params)
-        return rows[0] if rows else None
-
-    async def _pages(self, sql: str, after: Any, size: int) -> AsyncIterator[Any]:
-        """Rows of a keyset query (``key > ? ... LIMIT ?``, key first) a page at a time.
-
-        The lock is taken per page, never held across a yield, so a consumer may use the
-        store (or be slow) between rows without blocking every other caller.
-        """
-        while True:
-            rows = await self._fetch(sql, (after, size))
-            for row in rows:
-                yield row
-            if len(rows) < size:
-                return
-            after = rows[-1][0]
-
-    # -- journal, snapshots, closed orders ----------------------------------------------
-    async def append_batch(
-        self, events: Sequence[JournalRecord], closed: Sequence[ClosedOrderRecord]
-    ) -> None:
-        check_events(events)
-        async with self._write() as conn:
-            await conn.executemany(
-                "INSERT INTO journal (seq, ts, type, payload) VALUES (?, ?, ?, ?)",
-                [(e.seq, e.ts, e.type, e.payload) for e in events],
-            )
-            await conn.executemany(_UPSERT_CLOSED, [_closed_params(o) for o in closed])
-
-    async def last_seq(self) -> int:
-        row = await self._fetch_one("SELECT COALESCE(MAX(seq), 0) FROM journal")
-        return int(row[0])
-
-    async def read_journal(self, after_seq: int, batch: int = 5000) -> AsyncIterator[JournalRecord]:
-        if batch < 1:
-            raise ValueError("batch must be at least 1")
-        sql = "SELECT seq, ts, type, payload FROM journal WHERE seq > ? ORDER BY seq LIMIT ?"
-        async for seq, ts, type_, payload in self._pages(sql, after_seq, batch):
-            yield JournalRecord(seq, ts, type_, bytes(payload))
-
-    async def save_snapshot(self, snapshot: SnapshotRecord) -> None:
-        await self._run(
-            "INSERT INTO snapshots (seq, ts, payload) VALUES (?, ?, ?) ON CONFLICT (seq) "
-            "DO UPDATE SET ts = excluded.ts, payload = excluded.payload",
-            (snapshot.seq, snapshot.ts, snapshot.payload),
-        )
-
-    async def latest_snapshot(self) -> SnapshotRecord | None:
-        row = await self._fetch_one(
-            "SELECT seq, ts, payload FROM snapshots ORDER BY seq DESC LIMIT 1"
-        )
-        return None if row is None else SnapshotRecord(row[0], row[1], bytes(row[2]))
-
-    async def snapshots(self) -> list[SnapshotRecord]:
-        rows = await self._fetch("SELECT seq, ts, payload FROM snapshots ORDER BY seq")
-        return [SnapshotRecord(seq, ts, bytes(payload)) for seq, ts, payload in rows]
-
-    async def prune(self, keep_snapshots: int, prune_journal: bool) -> None:
-        check_keep(keep_snapshots)
-        async with self._write() as conn:
-            await conn.execute(
-                "DELETE FROM snapshots WHERE seq NOT IN "
-                "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)",
-                (keep_snapshots,),
-            )
-            if prune_journal:  # the oldest kept snapshot covers every row up to its seq
-                await conn.execute(
-                    "DELETE FROM journal WHERE seq <= (SELECT MIN(seq) FROM snapshots)"
-                )
-
-    async def closed_order(self, order_id: str) -> ClosedOrderRecord | None:
-        row = await self._fetch_one(
-            f"SELECT {_COLS} FROM closed_orders WHERE order_id = ?", (order_id,)
-        )
-        return None if row is None else _closed_record(row)
-
-    async def closed_orders_for_user(self, user_id: str, limit: int) -> list[ClosedOrderRecord]:
-        rows = await self._fetch(
-            f"SELECT {_COLS} FROM closed_orders WHERE user_id = ? "
-            "ORDER BY closed_at DESC, order_id DESC LIMIT ?",
-            (user_id, check_limit(limit)),
-        )
-        return [_closed_record(r) for r in rows]
-
-    async def all_closed_orders(self) -> AsyncIterator[ClosedOrderRecord]:
-        """Every closed order by order_id, paged so the whole table is never in memory."""
-        sql = f"SELECT {_COLS} FROM closed_orders WHERE order_id > ? ORDER BY order_id LIMIT ?"
-        async for row in self._pages(sql, "", 1000):
-            yield _closed_record(row)
-
-    # -- users and auth ------------------------------------------------------------------
-    async def create_user(self, user: UserRecord) -> None:
-        inserted = await self._run(
-            "INSERT INTO users (id, email, password_hash, phone, created_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING",
-            (user.id, user.email.lower(), user.password_hash, user.phone, user.created_at),
-        )
-        if inserted == 0:  # the UNIQUE(email) constraint decided, so racing signups agree
-            raise EmailTakenError(user.email)
-
-    async def user_by_email(self, email: str) -> UserRecord | None:
-        return await self._user("email", email.lower())
-
-    async def user_by_id(self, user_id: str) -> UserRecord | None:
-        return await self._user("id", user_id)
-
-    async def _user(self, column: str, value: str) -> UserRecord | None:
-        row = await self._fetch_one(
-            f"SELECT id, email, password_hash, phone, created_at FROM users WHERE {column} = ?",
-            (value,),
-        )
-        return None if row is None else UserRecord(*row)
-
-    async def save_magic_token(self, token_hash: str, email: str, expires_at: int) -> None:
-        await self._run(
-            "INSERT INTO magic_tokens (token_hash, email, expires_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (token_hash) DO UPDATE SET "
-            "email = excluded.email, expires_at = excluded.expires_at",
-            (token_hash, email, expires_at),
-        )
-
-    async def consume_magic_token(self, token_hash: str, now_ms: int) -> str | None:
-        async with self._write() as conn:
-            rows = list(
-                await conn.execute_fetchall(
-                    "DELETE FROM magic_tokens WHERE token_hash = ? RETURNING email, expires_at",
-                    (token_hash,),
-                )
-            )
-        if not rows or rows[0][1] <= now_ms:
-            return None
-        return str(rows[0][0])
-
-    async def revoke_session(self, jti: str, expires_at: int) -> None:
-        await self._run(
-            "INSERT INTO revoked_sessions (jti, expires_at) VALUES (?, ?) "
-            "ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at",
-            (jti, expires_at),
-        )
-
-    async def forget_expired_auth(self, now_ms: int) -> int:
-        tokens = await self._run("DELETE FROM magic_tokens WHERE expires_at <= ?", (now_ms,))
-        revoked = await self._run("DELETE FROM revoked_sessions WHERE expires_at <= ?", (now_ms,))
-        return tokens + revoked
-
-    async def revoked_sessions(self, now_ms: int) -> set[str]:
-        rows = await self._fetch("SELECT jti FROM revoked_sessions WHERE expires_at > ?", (now_ms,))
-        return {r[0] for r in rows}
-
-    # -- market data ---------------------------------------------------------------------
+    # -- market data whose SQL is SQLite's own -------------------------------------------
     async def insert_trades(self, trades: Sequence[TradeRecord]) -> list[TradeRecord]:
         inserted = []
-        async with self._write() as conn:
+        async with self._write() as tx:
             for t in first_of_each(trades):
-                rows = await conn.execute_fetchall(
+                rows = await tx.fetch(
                     "INSERT INTO trades (symbol, trade_id, price, qty, ts) VALUES (?, ?, ?, ?, ?) "
                     "ON CONFLICT DO NOTHING RETURNING 1",
                     (t.symbol, t.trade_id, str(t.price), str(t.qty), t.ts),
                 )
-                if list(rows):
+                if rows:
                     inserted.append(t)
         return inserted
 
-    async def prune_trades(self, before_ts: int) -> int:
-        return await self._run("DELETE FROM trades WHERE ts < ?", (before_ts,))
-
     async def upsert_candles(self, candles: Sequence[CandleRecord]) -> None:
-        async with self._write() as conn:
+        async with self._write() as tx:
             for c in candles:  # one at a time, so repeats of a bucket in the batch merge too
-                stored = list(
-                    await conn.execute_fetchall(
-                        f"SELECT {_CANDLE_COLS} FROM candles "
-                        "WHERE symbol = ? AND duration = ? AND time = ?",
-                        (c.symbol, c.duration, c.time),
-                    )
+                stored = await tx.fetch(
+                    f"SELECT {CANDLE_COLUMNS} FROM candles "
+                    "WHERE symbol = ? AND duration = ? AND time = ?",
+                    (c.symbol, c.duration, c.time),
                 )
-                merged = merge_candle(_candle_record(stored[0]), c) if stored else c
-                await conn.execute(
-                    f"INSERT OR REPLACE INTO candles ({_CANDLE_COLS}) "
+                merged = merge_candle(candle_record(stored[0]), c) if stored else c
+                await tx.execute(
+                    f"INSERT OR REPLACE INTO candles ({CANDLE_COLUMNS}) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    _candle_params(merged),
+                    candle_params(merged),
                 )
-
-    async def put_candles(self, candles: Sequence[CandleRecord]) -> None:
-        async with self._write() as conn:
-            await conn.executemany(
-                f"INSERT OR REPLACE INTO candles ({_CANDLE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [_candle_params(c) for c in candles],
-            )
-
-    async def candles(
-        self, symbol: str, duration: str, start: int | None, end: int | None, limit: int
-    ) -> list[CandleRecord]:
-        params: list[Any] = [symbol, duration]
-        where = "symbol = ? AND duration = ?"
-        for op, bound in ((">=", start), ("<=", end)):
-            if bound is not None:
-                params.append(bound)
-                where += f" AND time {op} ?"
-        # With a start, page forward from it; without, take the newest and flip them.
-        order = "ASC" if start is not None else "DESC"
-        rows = await self._fetch(
-            f"SELECT {_CANDLE_COLS} FROM candles WHERE {where} ORDER BY time {order} LIMIT ?",
-            [*params, check_limit(limit)],
-        )
-        result = [_candle_record(r) for r in rows]
-        return result if start is not None else result[::-1]
-
-    async def get_meta(self, key: str) -> str | None:
-        row = await self._fetch_one("SELECT value FROM meta WHERE key = ?", (key,))
-        return None if row is None else str(row[0])
-
-    async def set_meta(self, key: str, value: str) -> None:
-        await self._run(
-            _SET_META,
-            (key, value),
-        )

@@ -13,19 +13,23 @@ from velox.config import Settings
 from velox.feeds.base import Feed
 from velox.mail import Mailer
 from velox.store.base import Store
+from velox.web.auth.clientip import ClientAddresses
 from velox.web.auth.oauth.registry import provider_sign_in
 from velox.web.auth.passwords import Passwords
-from velox.web.auth.ratelimit import SlidingLog
+from velox.web.auth.ratelimit import Every, SlidingLog
 from velox.web.auth.sessions import SessionManager, load_secret
 from velox.web.auth.tickets import TicketBook
 from velox.web.jsonio import MAX_BODY
 from velox.web.keys import (
     AUTH_LIMIT,
+    CLIENTS,
     MAILER,
     OPTIONS,
     ORDER_LIMIT,
     PASSWORDS,
     PROVIDER_SIGN_IN,
+    PUBLIC_LIMIT,
+    PURGE_AUTH,
     SESSIONS,
     SETTINGS,
     TICKETS,
@@ -45,6 +49,8 @@ from velox.web.routes import setup_routes
 
 AUTH_WINDOW_S = 60.0  # SPEC section 10: --rate-limit-auth N per sliding 60 s per client IP
 ORDER_WINDOW_S = 1.0  # --rate-limit-orders N per sliding 1 s per user
+PUBLIC_WINDOW_S = 1.0  # --rate-limit-public N per sliding 1 s per client IP
+PURGE_INTERVAL_S = 60.0  # magic-link requests purge expired auth tokens at most this often
 
 
 def create_app(
@@ -64,6 +70,9 @@ def create_app(
     app[TICKETS] = TicketBook(options.ticket_ttl_s)
     app[AUTH_LIMIT] = SlidingLog(settings.rate_limit_auth, AUTH_WINDOW_S)
     app[ORDER_LIMIT] = SlidingLog(settings.rate_limit_orders, ORDER_WINDOW_S)
+    app[PUBLIC_LIMIT] = SlidingLog(settings.rate_limit_public, PUBLIC_WINDOW_S)
+    app[PURGE_AUTH] = Every(PURGE_INTERVAL_S)
+    app[CLIENTS] = ClientAddresses(settings.trusted_proxies)
     app[MAILER] = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir)
     secret = load_secret(settings.jwt_secret, settings.data_dir)
     app[SESSIONS] = SessionManager(secret, settings.session_ttl)

@@ -4,11 +4,16 @@ Requests are parsed with the standard library, ``parse_float=Decimal``, so ``0.1
 the exact decimal the client wrote (orjson would hand us a binary float). NaN and Infinity are
 not JSON and are refused, as are duplicate keys (which would make "which value won" a guess).
 Responses are encoded with orjson.
+
+A body must be declared ``Content-Type: application/json`` (else 415): a page on another site
+can make a browser post ``text/plain`` or a form without a CORS preflight, but never
+``application/json``, so the media type is part of the CSRF defence (login CSRF especially).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -18,6 +23,7 @@ from aiohttp import web
 from velox.web.errors import ApiError, validation
 
 MAX_BODY = 1024 * 1024  # SPEC section 10: 1 MiB
+JSON_TYPE = "application/json"
 
 
 class _NotJson(ValueError):
@@ -43,13 +49,39 @@ _DECODER = json.JSONDecoder(
 )
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    """A string holding half of a UTF-16 pair: JSON can spell it (``"\\ud800"``), but it is
+    no character, and encoding it later (bcrypt, the database) would fail."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def loads(raw: bytes) -> Any:
     """Exact JSON: floats as Decimal; ApiError(INVALID_JSON) for anything not strict JSON."""
     try:
-        return _DECODER.decode(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        data = _DECODER.decode(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError, _NotJson and ints over the digit limit.
         raise ApiError("INVALID_JSON", "the request body is not valid JSON") from exc
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
+        raise ApiError("INVALID_JSON", "the request body holds a lone UTF-16 surrogate")
+    return data
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -63,8 +95,15 @@ async def read_body(request: web.Request) -> bytes:
     return raw
 
 
+def require_json_type(request: web.Request) -> None:
+    """415 unless a body that is sent is declared JSON (checked before reading it)."""
+    if request.body_exists and request.content_type != JSON_TYPE:
+        raise ApiError("UNSUPPORTED_MEDIA_TYPE", f"the request body must be sent as {JSON_TYPE}")
+
+
 async def json_object(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
     """The body as a JSON object; with ``optional`` an empty body is ``{}``."""
+    require_json_type(request)
     raw = await read_body(request)
     if optional and not raw.strip():
         return {}

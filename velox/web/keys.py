@@ -13,9 +13,10 @@ from velox.service import EngineService
 from velox.store.base import Store
 from velox.store.records import CandleRecord
 from velox.supervisor import Supervisor
+from velox.web.auth.clientip import ClientAddresses
 from velox.web.auth.oauth.registry import ProviderSignIn
 from velox.web.auth.passwords import Passwords
-from velox.web.auth.ratelimit import SlidingLog
+from velox.web.auth.ratelimit import Every, SlidingLog
 from velox.web.auth.sessions import SessionManager
 from velox.web.auth.tickets import TicketBook
 from velox.web.options import WebOptions
@@ -34,6 +35,9 @@ PASSWORDS = web.AppKey("passwords", Passwords)
 TICKETS = web.AppKey("tickets", TicketBook)
 AUTH_LIMIT = web.AppKey("auth_limit", SlidingLog)
 ORDER_LIMIT = web.AppKey("order_limit", SlidingLog)
+PUBLIC_LIMIT = web.AppKey("public_limit", SlidingLog)
+PURGE_AUTH = web.AppKey("purge_auth", Every)  # when magic-link requests purge expired tokens
+CLIENTS = web.AppKey("clients", ClientAddresses)
 MAILER = web.AppKey("mailer", Mailer)
 PROVIDER_SIGN_IN = web.AppKey("provider_sign_in", ProviderSignIn)
 FEED = web.AppKey[Feed | None]("feed")

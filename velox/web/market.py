@@ -7,6 +7,7 @@ from aiohttp import web
 from velox.engine.engine import Engine
 from velox.market.candles import DURATIONS_MS
 from velox.web import render
+from velox.web.auth.security import check_public_limit
 from velox.web.errors import validation
 from velox.web.jsonio import json_response
 from velox.web.keys import CANDLES, SERVICE
@@ -19,6 +20,7 @@ MAX_TIME_MS = 10**15  # year 33658: anything larger is not a time
 
 
 async def assets(request: web.Request) -> web.Response:
+    check_public_limit(request)
     service = request.app[SERVICE]
     symbols = service.settings.assets
 
@@ -29,6 +31,7 @@ async def assets(request: web.Request) -> web.Response:
 
 
 async def candles(request: web.Request) -> web.Response:
+    check_public_limit(request)
     query = request.query
     settings = request.app[SERVICE].settings
     symbol = asset_of(query.get("asset"), settings)
@@ -39,6 +42,6 @@ async def candles(request: web.Request) -> web.Response:
     start = query_int(query, "startTime", 0, MAX_TIME_MS)
     end = query_int(query, "endTime", 0, MAX_TIME_MS)
     if start is not None and end is not None and start > end:
-        raise validation("startTime must not be after endTime", "startTime")
+        return json_response({"candles": []})  # an empty window holds no candles
     rows = await request.app[CANDLES](symbol, duration, start, end, limit)
     return json_response({"candles": [render.candle(c) for c in rows]})

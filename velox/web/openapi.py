@@ -1,7 +1,11 @@
 """The OpenAPI 3.1 document of every route (``GET /api/openapi.json``).
 
-Written by hand next to the routes and kept true by ``tests/web/test_openapi.py``: every
-route in the router is documented here and every documented operation exists.
+Written by hand next to the routes and kept exactly true (SPEC section 17): every route in
+the router is documented and every documented operation exists (``tests/web/test_openapi``),
+and schemathesis, every check and phase, finds no request the document and the server judge
+differently and no status or body the document does not list (``tests/web/test_schemathesis``).
+So each operation lists every error code it can answer, including those the middleware adds
+(a body over 1 MiB, a cross-origin state change, an internal error).
 """
 
 from __future__ import annotations
@@ -10,10 +14,14 @@ from typing import Any
 
 from aiohttp import web
 
+from velox.config import Settings
+from velox.market.candles import DURATIONS_MS
 from velox.web.auth.oauth.registry import SLUGS
 from velox.web.errors import STATUS
 from velox.web.keys import SETTINGS
+from velox.web.openapi_requests import request_schemas
 from velox.web.openapi_schemas import SCHEMAS, Schema, ref
+from velox.web.ws.handshake import HANDSHAKE_HEADERS
 
 Op = dict[str, Any]
 COOKIE_OR_BEARER: list[dict[str, list[str]]] = [{"cookie": []}, {"bearer": []}]
@@ -21,7 +29,7 @@ ORDER_ID = {
     "name": "orderId",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "pattern": r"^\d{1,20}$"},
+    "schema": {"type": "string", "pattern": r"^[0-9]{1,20}$"},
 }
 PROVIDER = {
     "name": "provider",
@@ -29,6 +37,19 @@ PROVIDER = {
     "required": True,
     "schema": {"enum": list(SLUGS)},
 }
+MAX_TIME_MS = 10**15  # market.MAX_TIME_MS
+HEADERS: dict[int, dict[str, Any]] = {
+    429: {"Retry-After": {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+    302: {"Location": {"required": True, "schema": {"type": "string"}}},
+}
+
+ANY = ("BODY_TOO_LARGE",)  # the middleware refuses a declared body over 1 MiB on any route
+UNSAFE = (*ANY, "FORBIDDEN")  # ... and a cross-origin state change without a Bearer header
+BODY = (*UNSAFE, "UNSUPPORTED_MEDIA_TYPE", "INVALID_JSON", "VALIDATION_ERROR")
+SIGNED_IN = (*ANY, "UNAUTHORIZED")
+TRADE = (*BODY, "UNAUTHORIZED", "RATE_LIMITED", "ENGINE_NOT_READY", "PRICE_STALE")
+ON_ORDER = (*TRADE, "NOT_FOUND", "ORDER_CLOSED")
+AUTH = (*BODY, "RATE_LIMITED")
 
 
 def _json(schema: Schema) -> dict[str, Any]:
@@ -39,15 +60,15 @@ def op(
     name: str,
     summary: str,
     ok: dict[int, Schema | None],
-    errors: tuple[str, ...] = (),
+    errors: tuple[str, ...],
     *,
     body: str | None = None,
     body_required: bool = True,
-    auth: bool = False,
+    security: list[dict[str, list[str]]] | None = None,
     params: list[Schema] | None = None,
     tag: str = "orders",
 ) -> Op:
-    """One operation: success bodies by status, then the error codes it can answer."""
+    """One operation: success bodies by status, then every error code it can answer."""
     responses: dict[str, Any] = {}
     for status, schema in ok.items():
         responses[str(status)] = {"description": summary}
@@ -57,13 +78,17 @@ def op(
     for code in (*errors, "INTERNAL"):
         by_status.setdefault(STATUS[code], []).append(code)
     for status, codes in sorted(by_status.items()):
-        responses[str(status)] = {"description": " or ".join(codes), **_json(ref("Error"))}
+        responses[str(status)] = {"description": " or ".join(sorted(set(codes)))}
+        responses[str(status)].update(_json(ref("Error")))
+    for status, headers in HEADERS.items():
+        if str(status) in responses:
+            responses[str(status)]["headers"] = headers
     operation: Op = {"operationId": name, "summary": summary, "tags": [tag]}
     operation["responses"] = responses
     if body is not None:
         operation["requestBody"] = {"required": body_required, **_json(ref(body))}
-    if auth:
-        operation["security"] = COOKIE_OR_BEARER
+    if security is not None:
+        operation["security"] = security
     if params:
         operation["parameters"] = params
     return operation
@@ -73,130 +98,155 @@ def _query(name: str, schema: Schema, required: bool = False) -> Schema:
     return {"name": name, "in": "query", "required": required, "schema": schema}
 
 
-BODY = ("INVALID_JSON", "VALIDATION_ERROR", "BODY_TOO_LARGE")
-TRADE = (*BODY, "UNAUTHORIZED", "FORBIDDEN", "RATE_LIMITED", "ENGINE_NOT_READY")
-ON_ORDER = (*TRADE, "NOT_FOUND", "ORDER_CLOSED")
-AUTH = (*BODY, "RATE_LIMITED")
+def _header(name: str, pattern: str) -> Schema:
+    return {
+        "name": name,
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string", "pattern": pattern},
+    }
 
-PATHS: dict[str, dict[str, Op]] = {
-    "/api/v1/user/signup": {"post": op(
-        "signup", "Create an account and sign in", {201: ref("Session")},
-        (*AUTH, "EMAIL_TAKEN", "ENGINE_NOT_READY"), body="SignupRequest", tag="user")},
-    "/api/v1/user/signin": {"post": op(
-        "signin", "Sign in with email and password", {200: ref("Session")},
-        (*AUTH, "INVALID_CREDENTIALS"), body="SigninRequest", tag="user")},
-    "/api/v1/user/signout": {"post": op(
-        "signout", "Revoke the session and clear the cookie", {204: None}, ("FORBIDDEN",),
-        tag="user")},
-    "/api/v1/user/me": {"get": op(
-        "me", "The signed-in user", {200: ref("UserEnvelope")}, ("UNAUTHORIZED",), auth=True,
-        tag="user")},
-    "/api/v1/user/magic-link": {"post": op(
-        "magic_link", "Mail a one-time sign-in link (always 202 for a valid email)",
-        {202: ref("Accepted")}, AUTH, body="MagicLinkRequest", tag="user")},
-    "/api/v1/user/auth/verify": {"get": op(
-        "verify", "Spend a magic link: sets the cookie and redirects to /trade "
-        "(an invalid link redirects to /signin?tab=magic&error=invalid_link)", {302: None},
-        params=[_query("token", {"type": "string"}, True)], tag="user")},
-    "/api/v1/user/auth/{provider}": {"get": op(
-        "oauth_start", "Sign in with a configured identity provider (the /signin buttons): "
-        "redirects to it (404 if not configured, 403 if another site sent the browser)",
-        {302: None}, ("FORBIDDEN", "NOT_FOUND", "RATE_LIMITED"), params=[PROVIDER],
-        tag="user")},
-    "/api/v1/user/auth/{provider}/callback": {"get": op(
-        "oauth_callback", "Where the provider sends the browser back: sets the cookie and "
-        "redirects to /trade (a refusal redirects to /signin?error=oauth_...&provider=...)",
-        {302: None}, ("NOT_FOUND",), params=[PROVIDER, _query("state", {"type": "string"}),
-        _query("code", {"type": "string"}), _query("error", {"type": "string"})],
-        tag="user")},
-    "/api/v1/user/ws-ticket": {"get": op(
-        "ws_ticket", "A one-time websocket ticket valid for 30 s", {200: ref("Ticket")},
-        ("UNAUTHORIZED",), auth=True, tag="user")},
-    "/api/v1/order/open": {"post": op(
-        "order_open", "Open a position", {201: ref("Order")},
-        (*TRADE, "UNKNOWN_ASSET", "INSUFFICIENT_BALANCE", "MARGIN_TOO_SMALL",
-         "INVALID_STOP_LOSS", "INVALID_TAKE_PROFIT", "SLIPPAGE_EXCEEDED", "TOO_MANY_POSITIONS",
-         "PRICE_STALE"), body="OpenRequest", auth=True)},
-    "/api/v1/order/close/{orderId}": {"post": op(
-        "order_close", "Close a position, or percent of it ({order, closed})",
-        {200: {"oneOf": [ref("Order"), ref("PartialClose")]}}, (*ON_ORDER, "PRICE_STALE"),
-        body="CloseRequest", body_required=False, auth=True, params=[ORDER_ID])},
-    "/api/v1/order/{orderId}/margin": {"post": op(
-        "order_margin", "Add margin to an open position", {200: ref("Order")},
-        (*ON_ORDER, "INSUFFICIENT_BALANCE", "PRICE_STALE"), body="MarginRequest", auth=True,
-        params=[ORDER_ID])},
-    "/api/v1/order/{orderId}": {
-        "patch": op(
-            "order_modify", "Set or remove (null) stop-loss, take-profit, trailing stop",
-            {200: ref("Order")},
-            (*ON_ORDER, "INVALID_STOP_LOSS", "INVALID_TAKE_PROFIT", "PRICE_STALE"),
-            body="ModifyRequest", auth=True, params=[ORDER_ID]),
-        "get": op(
-            "order_get", "One of the user's orders, open or closed", {200: ref("Order")},
-            ("UNAUTHORIZED", "NOT_FOUND", "ENGINE_NOT_READY"), auth=True, params=[ORDER_ID]),
-    },
-    "/api/v1/order/user/orders": {"get": op(
-        "user_orders", "The user's orders, newest first", {200: ref("Orders")},
-        ("VALIDATION_ERROR", "UNAUTHORIZED", "ENGINE_NOT_READY"), auth=True, params=[
-            _query("status", {"enum": ["OPEN", "CLOSED"], "default": "OPEN"}),
-            _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
-        ])},
-    "/api/v1/order/user/balance": {"get": op(
-        "user_balance", "Account figures", {200: ref("AccountFigures")},
-        ("UNAUTHORIZED", "ENGINE_NOT_READY"), auth=True)},
-    "/api/v1/assets": {"get": op(
-        "assets", "Tradable assets with their current bid and ask", {200: ref("Assets")},
-        ("ENGINE_NOT_READY",), tag="market")},
-    "/api/v1/candles": {"get": op(
-        "candles", "OHLCV candles, oldest first, the unfinished one included",
-        {200: ref("Candles")}, ("VALIDATION_ERROR", "UNKNOWN_ASSET"), tag="market", params=[
-            _query("asset", {"type": "string"}, True),
-            _query("duration", {"enum": ["1s", "30s", "1m", "5m", "15m", "1h", "4h", "1d"],
-                                "default": "1m"}),
-            _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 500}),
-            _query("startTime", {"type": "integer", "minimum": 0}),
-            _query("endTime", {"type": "integer", "minimum": 0}),
-        ])},
-    "/healthz": {"get": op(
-        "healthz", "Engine state, feed freshness and supervised parts (200 only when READY and "
-        "no part is down longer than --max-price-age, else 503 with the same body)",
-        {200: ref("Health"), 503: ref("Health")}, tag="ops")},
-    "/api/openapi.json": {"get": op(
-        "openapi", "This document", {200: ref("OpenApi")}, tag="ops")},
-    "/api/v1/admin/ledger": {"get": op(
-        "admin_ledger", "The double-entry check (Bearer admin token; 404 when none is set)",
-        {200: ref("Ledger")}, ("UNAUTHORIZED", "NOT_FOUND", "ENGINE_NOT_READY"), tag="ops")},
-    "/ws": {"get": op(
-        "ws", "Websocket upgrade (?ticket=, or the session cookie; none: public data only)",
-        {101: None}, ("UNAUTHORIZED",), tag="websocket",
-        params=[_query("ticket", {"type": "string"})])},
-}  # fmt: skip
+
+def paths(settings: Settings) -> dict[str, dict[str, Op]]:
+    assets = {"enum": list(settings.symbols)}
+    time_ms = {"type": "integer", "minimum": 0, "maximum": MAX_TIME_MS}
+    return {
+        "/api/v1/user/signup": {"post": op(
+            "signup", "Create an account and sign in", {201: ref("Session")},
+            (*AUTH, "EMAIL_TAKEN", "ENGINE_NOT_READY"), body="SignupRequest", tag="user")},
+        "/api/v1/user/signin": {"post": op(
+            "signin", "Sign in with email and password", {200: ref("Session")},
+            (*AUTH, "INVALID_CREDENTIALS"), body="SigninRequest", tag="user")},
+        "/api/v1/user/signout": {"post": op(
+            "signout", "Revoke the presented session, if any, and clear the cookie",
+            {204: None}, UNSAFE, tag="user")},
+        "/api/v1/user/me": {"get": op(
+            "me", "The signed-in user", {200: ref("UserEnvelope")}, SIGNED_IN,
+            security=COOKIE_OR_BEARER, tag="user")},
+        "/api/v1/user/magic-link": {"post": op(
+            "magic_link", "Mail a one-time sign-in link (always 202 for a valid email)",
+            {202: ref("Accepted")}, AUTH, body="MagicLinkRequest", tag="user")},
+        "/api/v1/user/auth/verify": {"get": op(
+            "verify", "Spend a magic link: sets the cookie and redirects to /trade; a missing, "
+            "invalid, used or expired link redirects to /signin?tab=magic&error=invalid_link",
+            {302: None}, (*ANY, "RATE_LIMITED"),
+            params=[_query("token", {"type": "string"})], tag="user")},
+        "/api/v1/user/auth/{provider}": {"get": op(
+            "oauth_start", "Sign in with a configured identity provider (the /signin buttons): "
+            "redirects to it (404 if not configured, 403 if another site sent the browser)",
+            {302: None}, (*ANY, "FORBIDDEN", "NOT_FOUND", "RATE_LIMITED"), params=[PROVIDER],
+            tag="user")},
+        "/api/v1/user/auth/{provider}/callback": {"get": op(
+            "oauth_callback", "Where the provider sends the browser back: sets the cookie and "
+            "redirects to /trade (a refusal redirects to /signin?error=oauth_...&provider=...)",
+            {302: None}, (*ANY, "NOT_FOUND"), params=[PROVIDER, _query("state", {"type": "string"}),
+            _query("code", {"type": "string"}), _query("error", {"type": "string"})],
+            tag="user")},
+        "/api/v1/user/ws-ticket": {"get": op(
+            "ws_ticket", "A one-time websocket ticket valid for 30 s", {200: ref("Ticket")},
+            SIGNED_IN, security=COOKIE_OR_BEARER, tag="user")},
+        "/api/v1/order/open": {"post": op(
+            "order_open", "Open a position", {201: ref("Order")},
+            (*TRADE, "UNKNOWN_ASSET", "INSUFFICIENT_BALANCE", "MARGIN_TOO_SMALL",
+             "INVALID_STOP_LOSS", "INVALID_TAKE_PROFIT", "SLIPPAGE_EXCEEDED",
+             "TOO_MANY_POSITIONS"), body="OpenRequest", security=COOKIE_OR_BEARER)},
+        "/api/v1/order/close/{orderId}": {"post": op(
+            "order_close", "Close a position, or percent of it ({order, closed})",
+            {200: {"oneOf": [ref("Order"), ref("PartialClose")]}}, ON_ORDER,
+            body="CloseRequest", body_required=False, security=COOKIE_OR_BEARER,
+            params=[ORDER_ID])},
+        "/api/v1/order/{orderId}/margin": {"post": op(
+            "order_margin", "Add margin to an open position", {200: ref("Order")},
+            (*ON_ORDER, "INSUFFICIENT_BALANCE"), body="MarginRequest",
+            security=COOKIE_OR_BEARER, params=[ORDER_ID])},
+        "/api/v1/order/{orderId}": {
+            "patch": op(
+                "order_modify", "Set or remove (null) stop-loss, take-profit, trailing stop",
+                {200: ref("Order")}, (*ON_ORDER, "INVALID_STOP_LOSS", "INVALID_TAKE_PROFIT"),
+                body="ModifyRequest", security=COOKIE_OR_BEARER, params=[ORDER_ID]),
+            "get": op(
+                "order_get", "One of the user's orders, open or closed", {200: ref("Order")},
+                (*SIGNED_IN, "NOT_FOUND", "ENGINE_NOT_READY"), security=COOKIE_OR_BEARER,
+                params=[ORDER_ID]),
+        },
+        "/api/v1/order/user/orders": {"get": op(
+            "user_orders", "The user's orders, newest first", {200: ref("Orders")},
+            (*SIGNED_IN, "VALIDATION_ERROR", "ENGINE_NOT_READY"), security=COOKIE_OR_BEARER,
+            params=[
+                _query("status", {"enum": ["OPEN", "CLOSED"], "default": "OPEN"}),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+            ])},
+        "/api/v1/order/user/balance": {"get": op(
+            "user_balance", "Account figures", {200: ref("AccountFigures")},
+            (*SIGNED_IN, "ENGINE_NOT_READY"), security=COOKIE_OR_BEARER)},
+        "/api/v1/assets": {"get": op(
+            "assets", "Tradable assets with their current bid and ask", {200: ref("Assets")},
+            (*ANY, "RATE_LIMITED", "ENGINE_NOT_READY"), tag="market")},
+        "/api/v1/candles": {"get": op(
+            "candles", "OHLCV candles, oldest first, the unfinished one included (none when "
+            "startTime is after endTime)", {200: ref("Candles")},
+            (*ANY, "VALIDATION_ERROR", "UNKNOWN_ASSET", "RATE_LIMITED"), tag="market", params=[
+                _query("asset", assets, True),
+                _query("duration", {"enum": list(DURATIONS_MS), "default": "1m"}),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000,
+                                 "default": 500}),
+                _query("startTime", time_ms),
+                _query("endTime", time_ms),
+            ])},
+        "/healthz": {"get": op(
+            "healthz", "Engine state, feed freshness and supervised parts (200 only when READY "
+            "and no part is down longer than --max-price-age, else 503 with the same body)",
+            {200: ref("Health"), 503: ref("Health")}, ANY, tag="ops")},
+        "/api/openapi.json": {"get": op(
+            "openapi", "This document", {200: ref("OpenApi")}, ANY, tag="ops")},
+        "/api/v1/admin/ledger": {"get": op(
+            "admin_ledger", "The double-entry check (404 when no --admin-token is set)",
+            {200: ref("Ledger")}, (*SIGNED_IN, "NOT_FOUND", "ENGINE_NOT_READY"),
+            security=[{"admin": []}], tag="ops")},
+        "/ws": {"get": op(
+            "ws", "Websocket upgrade: ?ticket=, else the session cookie or a Bearer header; "
+            "none at all: public data only", {101: None},
+            (*SIGNED_IN, "VALIDATION_ERROR", "FORBIDDEN"), tag="websocket",
+            security=[{}, *COOKIE_OR_BEARER],
+            params=[
+                _query("ticket", {"type": "string"}),
+                *(_header(name, pattern) for name, pattern in HANDSHAKE_HEADERS.items()),
+            ])},
+    }  # fmt: skip
+
 
 DEV_PATHS: dict[str, dict[str, Op]] = {
     "/dev/outbox": {"get": op(
-        "dev_outbox", "Mail written to the outbox (only with --dev)", {200: ref("Outbox")},
-        tag="ops")},
+        "dev_outbox", "Mail written to the outbox (only with --dev; clients on this machine "
+        "only)", {200: ref("Outbox")}, (*ANY, "FORBIDDEN"), tag="ops")},
 }  # fmt: skip
 
 
-def document(app: web.Application) -> dict[str, Any]:
-    paths = dict(PATHS)
-    if app[SETTINGS].dev:
-        paths.update(DEV_PATHS)
+def document_for(settings: Settings) -> dict[str, Any]:
+    all_paths = paths(settings)
+    if settings.dev:
+        all_paths.update(DEV_PATHS)
+    schemas = {**SCHEMAS, **request_schemas(settings.symbols, settings.max_leverage)}
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Velox",
             "version": "1",
             "description": "Leveraged CFD trading. Money, prices and quantities are decimal "
-            "strings with 8 decimals; times are integer milliseconds since the epoch.",
+            "strings with 8 decimals; times are integer milliseconds since the epoch. Request "
+            "bodies are application/json (else 415).",
         },
-        "paths": paths,
+        "paths": all_paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": schemas,
             "securitySchemes": {
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "token"},
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "admin": {"type": "http", "scheme": "bearer", "description": "--admin-token"},
             },
         },
     }
+
+
+def document(app: web.Application) -> dict[str, Any]:
+    return document_for(app[SETTINGS])

@@ -1,4 +1,5 @@
-"""JSON Schemas of the API's bodies (OpenAPI 3.1 uses JSON Schema 2020-12 as is)."""
+"""JSON Schemas of the API's responses (OpenAPI 3.1 uses JSON Schema 2020-12 as is); the
+request bodies, which depend on the settings, are in ``openapi_requests.py``."""
 
 from __future__ import annotations
 
@@ -8,15 +9,12 @@ from velox.web.errors import STATUS
 
 Schema = dict[str, Any]
 
-MONEY: Schema = {"type": "string", "pattern": r"^-?\d+\.\d{8}$", "examples": ["92000.50000000"]}
-MONEY_IN: Schema = {
-    "description": "a JSON number or a decimal string, at most 8 decimals, not negative",
-    "oneOf": [
-        {"type": "string", "pattern": r"^\s*\+?(\d+(\.\d*)?|\.\d+)\s*$"},
-        {"type": "number", "minimum": 0},
-    ],
+# ASCII digits ([0-9]): a JSON Schema \d may be read as Unicode digits.
+MONEY: Schema = {
+    "type": "string",
+    "pattern": r"^-?[0-9]+\.[0-9]{8}$",
+    "examples": ["92000.50000000"],
 }
-STOP_IN: Schema = {"oneOf": [MONEY_IN, {"type": "null"}]}
 MS: Schema = {"type": "integer", "description": "milliseconds since the epoch"}
 
 
@@ -125,42 +123,6 @@ SCHEMAS: dict[str, Schema] = {
     "Session": obj(["user", "token"], {"user": ref("User"), "token": {"type": "string"}}),
     "Ticket": obj(["ticket"], {"ticket": {"type": "string"}}),
     "Accepted": obj(["message"], {"message": {"type": "string"}}),
-    "SignupRequest": obj(
-        ["email", "password"],
-        {
-            "email": {"type": "string", "format": "email", "maxLength": 254},
-            "password": {"type": "string", "minLength": 8, "description": "at most 72 bytes"},
-            "phone": nullable({"type": "string", "maxLength": 32}),
-        },
-    ),
-    "SigninRequest": obj(
-        ["email", "password"],
-        {"email": {"type": "string", "format": "email"}, "password": {"type": "string"}},
-    ),
-    "MagicLinkRequest": obj(["email"], {"email": {"type": "string", "format": "email"}}),
-    "OpenRequest": obj(
-        ["asset", "side", "leverage"],
-        {
-            "asset": {"type": "string", "examples": ["BTCUSDT"]},
-            "side": {"enum": ["LONG", "SHORT"]},
-            "leverage": {"type": "integer", "minimum": 1},
-            "margin": MONEY_IN,
-            "qty": MONEY_IN,
-            "stopLoss": STOP_IN,
-            "takeProfit": STOP_IN,
-            "trailingStop": STOP_IN,
-            "expectedPrice": STOP_IN,
-            "slippageBps": nullable({"type": "integer", "minimum": 0, "maximum": 10000}),
-        },
-    ),
-    "CloseRequest": obj(
-        [], {"percent": nullable({"type": "integer", "minimum": 1, "maximum": 99})}
-    ),
-    "MarginRequest": obj(["amount"], {"amount": MONEY_IN}),
-    "ModifyRequest": obj(
-        [],
-        {"stopLoss": STOP_IN, "takeProfit": STOP_IN, "trailingStop": STOP_IN},
-    ),
     "Assets": obj(
         ["assets"],
         {

@@ -11,7 +11,8 @@ from aiohttp import web
 from velox.engine.views import ledger
 from velox.service import EngineState
 from velox.web import render
-from velox.web.errors import not_found, unauthorized
+from velox.web.auth.security import is_local
+from velox.web.errors import ApiError, not_found, unauthorized
 from velox.web.jsonio import json_response
 from velox.web.keys import FEED, HUB, MAILER, OPTIONS, PARTS, SERVICE, SETTINGS
 from velox.web.openapi import document
@@ -64,7 +65,10 @@ async def admin_ledger(request: web.Request) -> web.Response:
 
 
 async def dev_outbox(request: web.Request) -> web.Response:
-    """Mail that would have been sent (only registered with ``--dev``)."""
+    """Mail that would have been sent (only registered with ``--dev``), to clients on this
+    machine only: the outbox holds sign-in links."""
+    if not is_local(request):
+        raise ApiError("FORBIDDEN", "the outbox is served to clients on this machine only")
     messages = await asyncio.to_thread(request.app[MAILER].list_outbox)
     return json_response({"messages": [asdict(m) for m in messages]})
 

@@ -159,7 +159,7 @@ async def get_order(request: web.Request) -> web.Response:
 async def user_orders(request: web.Request) -> web.Response:
     """``?status=OPEN`` (default) newest first by openedAt, ``CLOSED`` by closedAt."""
     user_id = require_session(request).user_id
-    status = request.query.get("status", "OPEN").upper()
+    status = request.query.get("status", "OPEN")
     if status not in ("OPEN", "CLOSED"):
         raise validation("status must be OPEN or CLOSED", "status")
     limit = query_int(request.query, "limit", 1, MAX_CLOSED_PAGE)

@@ -1,6 +1,6 @@
 """Every API route, in one place, each with a name (used by ``url_for`` and the OpenAPI test).
 
-Order ids are digits (the engine numbers orders), so ``/api/v1/order/user/...`` can never be
+Order ids are ASCII digits (the engine numbers orders), so ``/api/v1/order/user/...`` can never be
 taken for an order id, and anything else is a plain 404.
 """
 
@@ -14,7 +14,7 @@ from velox.web.auth.oauth import views as oauth
 from velox.web.auth.oauth.registry import SLUG_PATTERN
 from velox.web.ws import endpoint as ws
 
-ORDER_ID = r"{orderId:\d{1,20}}"
+ORDER_ID = r"{orderId:[0-9]{1,20}}"  # ASCII digits: a Unicode \d would match "١٢"
 PROVIDER = f"{{provider:{SLUG_PATTERN}}}"
 
 

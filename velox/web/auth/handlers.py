@@ -20,6 +20,7 @@ from velox.store.base import EmailTakenError
 from velox.store.records import UserRecord
 from velox.web import validate
 from velox.web.auth.security import (
+    check_public_limit,
     clear_session_cookie,
     client_ip,
     require_session,
@@ -34,6 +35,7 @@ from velox.web.keys import (
     MAILER,
     OPTIONS,
     PASSWORDS,
+    PURGE_AUTH,
     SERVICE,
     SESSIONS,
     SETTINGS,
@@ -155,6 +157,7 @@ async def magic_link(request: web.Request) -> web.Response:
     Following the link signs in, creating a password-less account on first use.
     """
     app = request.app
+    check_public_limit(request)
     app[AUTH_LIMIT].check(client_ip(request))
     data = await json_object(request)
     validate.reject_unknown(data, ("email",))
@@ -162,7 +165,8 @@ async def magic_link(request: web.Request) -> web.Response:
     token = secrets.token_urlsafe(32)
     now = _now_ms()
     expires = now + app[OPTIONS].magic_ttl_s * 1000
-    await app[STORE].forget_expired_auth(now)  # links nobody used do not pile up
+    if app[PURGE_AUTH].due():  # links nobody used do not pile up; once a minute is enough
+        await app[STORE].forget_expired_auth(now)
     await app[STORE].save_magic_token(_token_hash(token), email, expires)
     path = app.router["verify"].url_for().with_query(token=token)
     link = f"{base_url(request)}{path}"
@@ -182,6 +186,7 @@ async def magic_link(request: web.Request) -> web.Response:
 
 async def verify(request: web.Request) -> web.StreamResponse:
     """Spend a magic link: sign in and go to /trade; a bad link goes back to /signin."""
+    check_public_limit(request)
     app = request.app
     token = request.query.get("token", "")
     if not token or len(token) > 256:

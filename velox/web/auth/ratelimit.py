@@ -62,3 +62,20 @@ class SlidingLog:
         horizon = now - self.window_s
         for key in [k for k, log in self._hits.items() if not log or log[-1] <= horizon]:
             del self._hits[key]
+
+
+class Every:
+    """``due()`` is True at most once per ``interval_s``: housekeeping that requests may
+    trigger (purging expired magic-link tokens) without doing it on every request."""
+
+    def __init__(self, interval_s: float, clock: Clock = time.monotonic) -> None:
+        self.interval_s = interval_s
+        self.clock = clock
+        self._next = -math.inf
+
+    def due(self) -> bool:
+        now = self.clock()
+        if now < self._next:
+            return False
+        self._next = now + self.interval_s
+        return True

@@ -1,13 +1,20 @@
 """Who is asking: session from ``Authorization: Bearer`` or the ``token`` cookie; the CSRF
 origin check; the session cookie itself.
 
+Credentials: a Bearer header and the cookie may both come; each one presented must be valid
+(else 401), so a bad credential is never papered over by another (SPEC section 8's rule for
+the websocket, here for every route).
+
 CSRF: the cookie is SameSite=Lax, so browsers do not send it on cross-site POST/PATCH/DELETE.
-As a second line, a state-changing request that carries the cookie (and no Bearer header) must
-come with an Origin (or, failing that, a Referer) whose host is this server's; otherwise 403.
-A request with neither header is let through: every current browser sends Origin on such
-requests, so it comes from a non-browser client (curl with a cookie jar), which no other
-site can drive. Bearer requests are exempt: a page on another origin cannot set that header
-without a CORS preflight, which this server never grants.
+As a second line, every state-changing request without a Bearer header must come with an
+Origin (or, failing that, a Referer) whose host is this server's; otherwise 403. That covers
+the cookie and also signin, signup and magic links, which carry no credential but set one
+(login CSRF: another site signing a visitor into the attacker's account). A request with
+neither header is let through: every current browser sends Origin on such requests, so it
+comes from a non-browser client (curl with a cookie jar), which no other site can drive.
+Bearer requests are exempt: a page on another origin cannot set that header without a CORS
+preflight, which this server never grants. JSON bodies must also be declared as such
+(``jsonio.require_json_type``), which a cross-site form cannot do.
 """
 
 from __future__ import annotations
@@ -16,38 +23,63 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from velox.web.auth.clientip import parse_address
 from velox.web.auth.sessions import Session
 from velox.web.errors import ApiError, unauthorized
-from velox.web.keys import SESSIONS, SETTINGS
+from velox.web.keys import CLIENTS, PUBLIC_LIMIT, SESSIONS, SETTINGS
 
 COOKIE = "token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
+FORWARDED_HEADERS = ("X-Forwarded-For", "Forwarded")
+
+
 def client_ip(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client's address, through ``--trusted-proxies`` (see clientip.py)."""
+    return request.app[CLIENTS].client_of(
+        request.remote, request.headers.getall("X-Forwarded-For", ())
+    )
+
+
+def is_local(request: web.Request) -> bool:
+    """The client is on this machine. A request forwarded by a proxy we were not told to
+    trust is not: such a proxy on this machine would make every client look local."""
+    clients = request.app[CLIENTS]
+    forwarded = any(name in request.headers for name in FORWARDED_HEADERS)
+    if forwarded and not clients.trusts(parse_address(request.remote)):
+        return False
+    address = parse_address(client_ip(request))
+    return address is not None and address.is_loopback
+
+
+def check_public_limit(request: web.Request) -> None:
+    """--rate-limit-public: 429 RATE_LIMITED past N anonymous requests per IP per second."""
+    request.app[PUBLIC_LIMIT].check(client_ip(request))
 
 
 def session_of(request: web.Request) -> Session | None:
-    """The request's session; None without credentials; 401 for presented-but-invalid ones."""
+    """The request's session; None without credentials; 401 if any presented one is invalid.
+
+    With both a Bearer header and the cookie, both must be valid and the Bearer one is used.
+    """
     sessions = request.app[SESSIONS]
+    by_cookie: Session | None = None
+    if COOKIE in request.cookies:
+        by_cookie = sessions.verify(request.cookies[COOKIE], via_cookie=True)
+        if by_cookie is None:
+            raise unauthorized("the session cookie is invalid or has expired")
     header = request.headers.get("Authorization")
-    if header is not None:
-        scheme, _, token = header.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise unauthorized("the Authorization header must be 'Bearer <token>'")
-        session = sessions.verify(token.strip())
-        if session is None:
-            raise unauthorized("the session is invalid or has expired")
-        return session
-    cookie = request.cookies.get(COOKIE)
-    if cookie:
-        session = sessions.verify(cookie, via_cookie=True)
-        if session is None:
-            raise unauthorized("the session is invalid or has expired")
-        return session
-    return None
+    if header is None:
+        return by_cookie
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("the Authorization header must be 'Bearer <token>'")
+    session = sessions.verify(token.strip())
+    if session is None:
+        raise unauthorized("the session is invalid or has expired")
+    return session
 
 
 def require_session(request: web.Request) -> Session:
@@ -113,6 +145,10 @@ def cookie_only(request: web.Request) -> bool:
 
 
 def check_origin(request: web.Request) -> None:
-    """403 FORBIDDEN for a cookie-authenticated state change from another origin."""
-    if request.method in UNSAFE_METHODS and cookie_only(request) and not same_origin(request):
+    """403 FORBIDDEN for a state change from another origin, unless it carries a Bearer header."""
+    if (
+        request.method in UNSAFE_METHODS
+        and "Authorization" not in request.headers
+        and not same_origin(request)
+    ):
         raise ApiError("FORBIDDEN", "cross-origin request refused")

@@ -8,6 +8,7 @@ and written there with mode 0600, so restarts keep sessions valid and no default
 
 from __future__ import annotations
 
+import heapq
 import os
 import secrets
 import time
@@ -53,8 +54,17 @@ def load_secret(configured: str | None, data_dir: str | Path) -> str:
 VERIFIED_CACHE = 10_000
 
 
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 class SessionManager:
-    """Issues and verifies session tokens; remembers revoked ones until they expire."""
+    """Issues and verifies session tokens; remembers revoked ones until they expire.
+
+    Revocations are kept in a dict (lookup) plus a heap by expiry, so each signout drops the
+    revocations that expired since, in O(log n) each, instead of scanning them all: the set
+    holds only sessions that could still be presented.
+    """
 
     def __init__(self, secret: str, ttl_s: int) -> None:
         if len(secret) < 32:  # HS256 wants at least 32 bytes of key (RFC 7518 3.2)
@@ -62,6 +72,7 @@ class SessionManager:
         self._secret = secret
         self.ttl_s = ttl_s
         self._revoked: dict[str, int] = {}  # jti -> expiry (ms)
+        self._by_expiry: list[tuple[int, str]] = []  # heap of (expiry ms, jti)
         # Tokens already verified, so a bot's every order costs a dict lookup rather than a
         # full JWT decode (~20 % of an order's CPU). Expiry and revocation are still checked
         # on every hit; the cache is bounded and simply cleared when full.
@@ -103,17 +114,28 @@ class SessionManager:
         self._verified[token] = session
         return session
 
+    def is_live(self, session: Session, now_ms: int | None = None) -> bool:
+        """Not revoked and not expired: for a session held since it was verified (a
+        websocket ticket, an open socket)."""
+        now = _now_ms() if now_ms is None else now_ms
+        return session.jti not in self._revoked and session.expires_at > now
+
     def revoke(self, session: Session, now_ms: int) -> None:
-        self._revoked[session.jti] = session.expires_at
+        self._remember(session.jti, session.expires_at)
         self._forget_expired(now_ms)
 
     def load_revoked(self, jtis: set[str], until_ms: int) -> None:
         """At start: the store's unexpired revocations (their exact expiry is not needed)."""
         for jti in jtis:
-            self._revoked[jti] = until_ms
+            self._remember(jti, until_ms)
+
+    def _remember(self, jti: str, expires_at: int) -> None:
+        self._revoked[jti] = expires_at
+        heapq.heappush(self._by_expiry, (expires_at, jti))
 
     def _forget_expired(self, now_ms: int) -> None:
-        if len(self._revoked) < 1024:
-            return
-        for jti in [j for j, exp in self._revoked.items() if exp <= now_ms]:
-            del self._revoked[jti]
+        heap = self._by_expiry
+        while heap and heap[0][0] <= now_ms:
+            expires_at, jti = heapq.heappop(heap)
+            if self._revoked.get(jti) == expires_at:  # not re-revoked with a later expiry
+                del self._revoked[jti]

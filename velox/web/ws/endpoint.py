@@ -3,24 +3,37 @@
 Credentials: ``?ticket=`` (one-time, from ``/api/v1/user/ws-ticket``), else the session
 cookie (or a Bearer header, for scripts). None at all means a public, price-only connection;
 credentials that are presented and invalid are refused with 401 before the upgrade, so a
-client that tried to sign in is never silently downgraded to public.
+client that tried to sign in is never silently downgraded to public. A ticket carries the
+session it was minted for, which must still be live when it is spent (not signed out, not
+expired); the hub closes the socket when that session ends.
+
+The handshake's headers are checked first, by the patterns the API document states (a GET
+without them is 400 VALIDATION_ERROR naming the header): stricter than aiohttp's own checks,
+so a request the document accepts is always upgraded.
+
+A client message nested too deep for the JSON parser is refused by closing the socket with
+1007 (invalid payload) and one log line, never an exception out of the handler.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from velox.market.candles import DURATIONS_MS
 from velox.web.auth.security import cookie_only, same_origin, session_of
 from velox.web.auth.sessions import Session
 from velox.web.errors import ApiError, unauthorized
 from velox.web.jsonio import dumps
-from velox.web.keys import HUB, OPTIONS, SERVICE, TICKETS
+from velox.web.keys import HUB, OPTIONS, SERVICE, SESSIONS, TICKETS
 from velox.web.ws.connection import Connection
+from velox.web.ws.handshake import check_handshake
+
+log = logging.getLogger(__name__)
 
 
 def _session(request: web.Request) -> Session | None:
@@ -29,6 +42,8 @@ def _session(request: web.Request) -> Session | None:
         session = request.app[TICKETS].redeem(ticket)
         if session is None:
             raise unauthorized("the websocket ticket is unknown, expired or already used")
+        if not request.app[SESSIONS].is_live(session):
+            raise unauthorized("the websocket ticket's session was signed out or has expired")
         return session
     if cookie_only(request) and not same_origin(request):
         # Browsers always send Origin on a websocket handshake: a page elsewhere must not
@@ -38,6 +53,7 @@ def _session(request: web.Request) -> Session | None:
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
+    check_handshake(request)
     session = _session(request)
     options = request.app[OPTIONS]
     # No permessage-deflate: messages are small, and the hub writes one prebuilt frame to
@@ -64,7 +80,14 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     try:
         async for message in ws:
             if message.type is WSMsgType.TEXT:
-                _handle(request, conn, message.data)
+                try:
+                    _handle(request, conn, message.data)
+                except RecursionError:
+                    log.info("closing a websocket whose message nests too deeply for JSON")
+                    await ws.close(
+                        code=WSCloseCode.INVALID_TEXT, message=b"message nests too deeply"
+                    )
+                    break
             elif message.type is WSMsgType.BINARY:
                 hub.offer(conn, dumps(_error("binary frames are not supported")))
     finally:

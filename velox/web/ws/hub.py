@@ -5,11 +5,17 @@ batch is durable and before the next batch is applied, so the engine it reads eq
 durable state that batch produced: the figures sent match what any read would show.
 Prices go to everyone; order events and account figures only to their owner's connections
 (every tab); candles only to subscribers of that symbol and duration.
+
+A signed-in socket lives no longer than its session: sockets are indexed by session (jti), so
+a signout closes that session's sockets without scanning the others, and one timer per
+session closes them when it expires.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -28,6 +34,7 @@ from velox.orders import closed_record_of
 from velox.service import Published
 from velox.store.records import CandleRecord
 from velox.web import render
+from velox.web.auth.sessions import Session
 from velox.web.jsonio import dumps
 from velox.web.ws.conflate import PriceConflator
 from velox.web.ws.connection import Connection
@@ -35,6 +42,7 @@ from velox.web.ws.frames import text_frame
 
 log = logging.getLogger(__name__)
 GOING_AWAY = 1001
+SESSION_ENDED = 1008  # policy violation: the session was signed out or expired
 BALANCE_INTERVAL_MS = 250
 PRICE_INTERVAL_S = 0.1  # at most 10 price updates per symbol per second per socket
 _UPDATED = (PositionPartiallyClosed, MarginAdded, StopsModified, TrailingStopMoved)
@@ -45,6 +53,8 @@ class Hub:
         self._engine = engine
         self.connections: set[Connection] = set()
         self._by_user: dict[str, set[Connection]] = {}
+        self._by_session: dict[str, set[Connection]] = {}  # jti -> that session's sockets
+        self._session_ends: dict[str, asyncio.TimerHandle] = {}  # jti -> its expiry timer
         self._by_channel: dict[tuple[str, str], set[Connection]] = {}
         self.last_tick_ms: dict[str, int] = {}  # symbol -> receive time of its last quote
         self._last_price_balances = 0
@@ -58,17 +68,28 @@ class Hub:
         balance, orders), so the socket carries only what happens after connecting.
         """
         self.connections.add(conn)
-        if conn.user_id is not None:
-            self._by_user.setdefault(conn.user_id, set()).add(conn)
+        if conn.session is not None:
+            self._by_user.setdefault(conn.session.user_id, set()).add(conn)
+            self._add_to_session(conn.session, conn)
+
+    def _add_to_session(self, session: Session, conn: Connection) -> None:
+        sockets = self._by_session.get(session.jti)
+        if sockets is None:
+            sockets = self._by_session[session.jti] = set()
+            delay_s = max(0.0, (session.expires_at - time.time_ns() // 1_000_000) / 1000)
+            self._session_ends[session.jti] = asyncio.get_running_loop().call_later(
+                delay_s, self.close_session, session.jti, b"session expired"
+            )
+        sockets.add(conn)
 
     def detach(self, conn: Connection) -> None:
         self.connections.discard(conn)
-        if conn.user_id is not None:
-            tabs = self._by_user.get(conn.user_id)
-            if tabs is not None:
-                tabs.discard(conn)
-                if not tabs:
-                    del self._by_user[conn.user_id]
+        if conn.session is not None:
+            _discard(self._by_user, conn.session.user_id, conn)
+            if _discard(self._by_session, conn.session.jti, conn):
+                timer = self._session_ends.pop(conn.session.jti, None)
+                if timer is not None:
+                    timer.cancel()
         for channel in conn.channels:
             subscribers = self._by_channel.get(channel)
             if subscribers is not None:
@@ -89,11 +110,11 @@ class Hub:
             if not subscribers:
                 del self._by_channel[(symbol, duration)]
 
-    def close_session(self, jti: str) -> None:
-        """Signout ends the sockets opened with that session too."""
-        for conn in [c for c in self.connections if c.session and c.session.jti == jti]:
+    def close_session(self, jti: str, reason: bytes = b"signed out") -> None:
+        """Signout (and expiry) end the sockets opened with that session too."""
+        for conn in list(self._by_session.get(jti, ())):
             self.detach(conn)
-            conn.drop(GOING_AWAY, b"signed out")
+            conn.drop(SESSION_ENDED, reason)
 
     def _send_price(self, symbol: str, quote: Quote) -> None:
         self.send(self.connections, render.price_update(symbol, quote))
@@ -162,6 +183,18 @@ class Hub:
             log.info("dropping a websocket client whose queue is full")
             self.detach(conn)
             conn.drop()
+
+
+def _discard(index: dict[str, set[Connection]], key: str, conn: Connection) -> bool:
+    """Remove ``conn`` from ``index[key]``; True when that emptied (and dropped) the key."""
+    members = index.get(key)
+    if members is None:
+        return False
+    members.discard(conn)
+    if members:
+        return False
+    del index[key]
+    return True
 
 
 def _order_messages(engine: Engine, event: Event) -> list[dict[str, Any]]:

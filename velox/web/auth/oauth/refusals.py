@@ -21,8 +21,7 @@ MESSAGES: dict[Refusal, str] = {
     Refusal.DENIED: "Sign-in with {name} was cancelled or refused.",
     Refusal.FAILED: "Sign-in with {name} failed: its answer could not be verified. Try again.",
     Refusal.UNVERIFIED: (
-        "Your {name} account has no verified email address. Verify it with {name}, then try "
-        "again."
+        "Your {name} account has no verified email address. Verify it with {name}, then try again."
     ),
     Refusal.EXPIRED: "That sign-in attempt has expired or was already used. Try again.",
 }

@@ -22,9 +22,7 @@ MAX_ANSWER = 1 << 20  # a discovery document, a JWK set or a token answer is a f
 
 
 def client() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(
-        timeout=TIMEOUT, headers={"User-Agent": f"Velox/{__version__}"}
-    )
+    return aiohttp.ClientSession(timeout=TIMEOUT, headers={"User-Agent": f"Velox/{__version__}"})
 
 
 async def get_json(
