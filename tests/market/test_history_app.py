@@ -49,7 +49,7 @@ class App:
         options = {"history_candles": 3, **settings}
         self.settings = Settings(
             data_dir=str(tmp_path), db=f"sqlite:///{tmp_path / 'v.db'}", feed="binance",
-            history_rate=1000.0, **options,
+            history_rate=1000.0, rate_limit_public=0, **options,  # the chart is polled here
         )  # fmt: skip
         self.client: TestClient[Any, Any] | None = None
 

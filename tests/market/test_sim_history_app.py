@@ -24,7 +24,9 @@ Chart = dict[str, list[dict[str, Any]]]
 
 async def start(aiohttp_client: Any, path: Path, **settings: Any) -> TestClient[Any, Any]:
     options = WebOptions(bcrypt_rounds=4, clock=ManualClock(T))
-    base = Settings(data_dir=str(path), db=f"sqlite:///{path / 'v.db'}", feed="sim")
+    base = Settings(
+        data_dir=str(path), db=f"sqlite:///{path / 'v.db'}", feed="sim", rate_limit_public=0
+    )
     client: TestClient[Any, Any] = await aiohttp_client(
         create_app(base.with_(**settings), options=options)
     )
