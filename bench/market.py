@@ -1,5 +1,7 @@
 """Market-data throughput: the trade writer into SQLite and PostgreSQL, the candle query,
-and the Binance client on loopback against the pure parser measured in the same run.
+the Binance client on loopback against the pure parser measured in the same run, and the
+chart history: the simulator's (CPU only) and Binance's (REST klines from the fake server on
+loopback, unthrottled, into SQLite), 1000 candles of each of the 8 durations.
 
     python bench/market.py [--trades 30000] [--messages 50000]
 
@@ -23,13 +25,19 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 import orjson
 
 from tests import pgscratch
+from tests.fakes.binance_rest import FakeBinanceRest
 from tests.fakes.binance_server import FakeBinanceServer
 from velox.clock import ManualClock
 from velox.feeds.base import FeedTick
 from velox.feeds.binance import BinanceFeed
 from velox.feeds.binance_parse import parse_binance
+from velox.feeds.klines import BinanceKlines
 from velox.feeds.symbols import binance_symbols
+from velox.market.candles import DURATIONS_MS
+from velox.market.history import LiveCut
 from velox.market.query import query_candles
+from velox.market.rest_history import RestHistory
+from velox.market.sim_history import simulated_candles
 from velox.market.writer import TradeWriter
 from velox.store.factory import open_store_for
 
@@ -120,6 +128,40 @@ async def bench_client(texts: list[str]) -> float:
         await server.stop()
 
 
+def bench_sim_history() -> tuple[float, int]:
+    """(seconds, candles) to generate one symbol's simulated history."""
+    cut = LiveCut("BTCUSDT", "sim", T0 + 18_462_000, 9_500_000_000_000)
+    start = time.perf_counter()
+    candles = simulated_candles(cut, 1, tuple(DURATIONS_MS), 1000)
+    return time.perf_counter() - start, len(candles)
+
+
+async def bench_rest_history(url: str) -> tuple[float, int, int]:
+    """(seconds, candles stored, requests) for one symbol's REST history from an empty store."""
+    cut_ms = T0 + 18_462_000
+    rest = FakeBinanceRest(now_ms=cut_ms + 10_000)
+    await rest.start()
+    store = open_store_for(url)
+    await store.open()
+    writer = TradeWriter(store, clock=ManualClock(T0))
+    writer.start()
+    klines = BinanceKlines(rest.url, SYMBOLS, requests_per_second=10_000)
+    try:
+        writer.offer(FeedTick("BTCUSDT", cut_ms, 9_500_000_000_000, 1, 1, cut_ms + 250))
+        start = time.perf_counter()
+        await RestHistory(klines, store, writer).fill(LiveCut("BTCUSDT", "", cut_ms, 1))
+        seconds = time.perf_counter() - start
+        stored = 0
+        for duration in DURATIONS_MS:
+            stored += len(await store.candles("BTCUSDT", duration, None, None, 2000))
+        return seconds, stored, len(rest.requests)
+    finally:
+        await klines.close()
+        await writer.stop()
+        await store.close()
+        await rest.stop()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trades", type=int, default=30_000)
@@ -146,6 +188,13 @@ async def main() -> None:
     print(f"  pure parse (orjson + parse_binance): {parse_rate:>10,.0f} ticks/s  (baseline)")
     print(f"  BinanceFeed over loopback websocket: {client_rate:>10,.0f} ticks/s")
     print(f"  client / pure parse = {client_rate / parse_rate:.2f}")
+    seconds, count = bench_sim_history()
+    print("chart history, one symbol, 1000 candles x 8 durations:")
+    print(f"  simulated (CPU, in a thread in the app): {count} candles in {seconds:.2f} s")
+    with tempfile.TemporaryDirectory() as tmp:
+        seconds, count, requests = await bench_rest_history(f"sqlite:///{tmp}/history.db")
+    print(f"  Binance REST, unthrottled, into SQLite: {count} candles, {requests} requests "
+          f"in {seconds:.2f} s")
 
 
 if __name__ == "__main__":

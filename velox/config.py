@@ -56,6 +56,21 @@ class Settings:
     backpack_url: str = field(
         default="wss://ws.backpack.exchange", metadata={"help": "Backpack websocket base URL"}
     )
+    binance_rest_url: str = field(
+        default="https://api.binance.com",
+        metadata={"help": "Binance REST base for the chart history (/api/v3/klines is appended)"},
+    )
+    history_candles: int = field(
+        default=1000,
+        metadata={
+            "help": "chart history per symbol and duration: fetched (or simulated) when the "
+            "store has none, and the longest gap filled (0: none)"
+        },
+    )
+    history_rate: float = field(
+        default=2.0,
+        metadata={"help": "Binance REST requests per second at most while fetching history"},
+    )
     replay_speed: float = field(
         default=1.0, metadata={"help": "replay feed speed factor (0 = as fast as possible)"}
     )
@@ -223,6 +238,20 @@ def _rounds(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
 def _symbols(text: str) -> tuple[str, ...]:
     return tuple(s.strip().upper() for s in text.split(",") if s.strip())
 
@@ -251,6 +280,8 @@ _TYPES: dict[str, Any] = {
     "min_margin": _money,
     "bcrypt_rounds": _rounds,
     "trusted_proxies": _networks,
+    "history_candles": _count,
+    "history_rate": _rate,
 }
 # By annotation (``from __future__ import annotations`` makes them strings).
 _BY_ANNOTATION: dict[str, Any] = {"int": int, "int | None": int, "float": float, "bool": _bool}

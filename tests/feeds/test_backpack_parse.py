@@ -95,3 +95,9 @@ def test_subscribe_params_use_backpack_names() -> None:
         "bookTicker.ETH_USDC",
         "trade.ETH_USDC",
     ]
+
+
+def test_ticks_carry_the_connection_that_delivered_them() -> None:
+    for raw in (TRADE, BOOK):
+        tick = parse_backpack(orjson.loads(raw), 9, SYMBOLS, connection=2)
+        assert isinstance(tick, FeedTick) and tick.connection == 2

@@ -64,6 +64,7 @@ async def test_reconnects_after_forced_disconnect(server: FakeBinanceServer, abr
         await server.push_trade("BTCUSDT", "2", "1", trade_id=2)
         await sink.wait(2)
     assert [t.trade_id for t in sink.ticks] == [1, 2]
+    assert [t.connection for t in sink.ticks] == [1, 2]  # the gap is visible downstream
     assert feed.connections == 2
 
 

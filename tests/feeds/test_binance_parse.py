@@ -32,6 +32,13 @@ def parse(raw: bytes, received_ms: int = 1_000) -> object:
     return parse_binance(orjson.loads(raw), received_ms, SYMBOLS)
 
 
+def test_ticks_carry_the_connection_that_delivered_them() -> None:
+    for raw in (TRADE, BOOK):
+        tick = parse_binance(orjson.loads(raw), 1_000, SYMBOLS, connection=3)
+        assert isinstance(tick, FeedTick) and tick.connection == 3
+    assert isinstance(tick := parse(TRADE), FeedTick) and tick.connection == 0
+
+
 def test_trade_prices_are_exact_integer_units() -> None:
     tick = parse(TRADE, received_ms=1736812800200)
     assert tick == FeedTick(

@@ -55,6 +55,11 @@ class MemStore:
             key = (c.symbol, c.duration, c.time)
             self.rows[key] = merge(self.rows[key], c) if key in self.rows else c
 
+    async def put_candles(self, candles: Sequence[CandleRecord]) -> None:
+        self._maybe_fail("put_candles")
+        for c in candles:
+            self.rows[(c.symbol, c.duration, c.time)] = c
+
     async def candles(
         self, symbol: str, duration: str, start: int | None, end: int | None, limit: int
     ) -> list[CandleRecord]:

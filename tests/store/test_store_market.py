@@ -90,6 +90,38 @@ async def test_candle_merge_is_exact_beyond_int64(store: Store) -> None:
     ]
 
 
+async def test_put_candles_replaces_whole_rows_and_repeating_it_changes_nothing(
+    store: Store,
+) -> None:
+    """History from an exchange: a put over live partials replaces them, never adds volume."""
+    await store.upsert_candles([candle(0, 100, 120, 90, 110, 5), candle(MINUTE, 1, 1, 1, 1, 1)])
+    history = [candle(0, 101, 125, 85, 111, 40), candle(2 * MINUTE, 7, 9, 6, 8, 3)]
+    await store.put_candles(history)
+    await store.put_candles(history)
+    assert await store.candles("BTCUSDT", "1m", None, None, 10) == [
+        candle(0, 101, 125, 85, 111, 40),
+        candle(MINUTE, 1, 1, 1, 1, 1),
+        candle(2 * MINUTE, 7, 9, 6, 8, 3),
+    ]
+    # live trades then merge on top of the put row as usual
+    await store.upsert_candles([candle(2 * MINUTE, 10, 12, 10, 11, 2)])
+    assert await store.candles("BTCUSDT", "1m", 2 * MINUTE, None, 1) == [
+        candle(2 * MINUTE, 7, 12, 6, 11, 5)
+    ]
+
+
+async def test_put_candles_last_repeat_in_a_batch_wins_and_big_values_are_exact(
+    store: Store,
+) -> None:
+    await store.put_candles(
+        [candle(0, 1, 1, 1, 1, 1), candle(0, BIG, BIG + 9, BIG - 5, BIG + 2, BIG + 3)]
+    )
+    await store.put_candles([])
+    assert await store.candles("BTCUSDT", "1m", None, None, 10) == [
+        candle(0, BIG, BIG + 9, BIG - 5, BIG + 2, BIG + 3)
+    ]
+
+
 async def test_candles_of_other_series_do_not_merge(store: Store) -> None:
     await store.upsert_candles([candle(0, 1, 1, 1, 1, 1)])
     await store.upsert_candles([candle(0, 2, 2, 2, 2, 2, duration="5m")])

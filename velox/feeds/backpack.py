@@ -36,5 +36,5 @@ class BackpackFeed(WebsocketFeed):
         request = {"method": "SUBSCRIBE", "params": subscribe_params(self.symbols)}
         await ws.send_str(orjson.dumps(request).decode())
 
-    def parse(self, message: object, received_ms: int) -> Parsed:
-        return parse_backpack(message, received_ms, self.symbols)
+    def parse(self, message: object, received_ms: int, connection: int) -> Parsed:
+        return parse_backpack(message, received_ms, self.symbols, connection)

@@ -41,7 +41,9 @@ def us_to_ms(us: int) -> int:
     return us // 1000
 
 
-def parse_backpack(message: object, received_ms: int, symbols: SymbolMap) -> Parsed:
+def parse_backpack(
+    message: object, received_ms: int, symbols: SymbolMap, connection: int = 0
+) -> Parsed:
     """One decoded Backpack message. Raises FeedParseError when it is malformed."""
     msg = as_object(message, "message")
     if "stream" not in msg:
@@ -56,13 +58,15 @@ def parse_backpack(message: object, received_ms: int, symbols: SymbolMap) -> Par
     data = as_object(msg.get("data"), "data")
     kind, _, _ = stream.partition(".")
     if kind == "trade":
-        return _trade(data, received_ms, symbols)
+        return _trade(data, received_ms, symbols, connection)
     if kind == "bookTicker":
-        return _book_ticker(data, received_ms, symbols)
+        return _book_ticker(data, received_ms, symbols, connection)
     return None
 
 
-def _trade(data: Mapping[str, object], received_ms: int, symbols: SymbolMap) -> FeedTick | None:
+def _trade(
+    data: Mapping[str, object], received_ms: int, symbols: SymbolMap, connection: int
+) -> FeedTick | None:
     symbol = symbols.velox(req_str(data, "s"))
     price, qty = req_units(data, "p"), req_units(data, "q")
     trade_id, trade_us = req_int(data, "t"), req_int(data, "T")
@@ -78,11 +82,12 @@ def _trade(data: Mapping[str, object], received_ms: int, symbols: SymbolMap) -> 
         trade_id=trade_id,
         exchange_ms=us_to_ms(trade_us),
         source=SOURCE,
+        connection=connection,
     )
 
 
 def _book_ticker(
-    data: Mapping[str, object], received_ms: int, symbols: SymbolMap
+    data: Mapping[str, object], received_ms: int, symbols: SymbolMap, connection: int
 ) -> FeedTick | None:
     symbol = symbols.velox(req_str(data, "s"))
     raw_id = data.get("u")
@@ -104,4 +109,5 @@ def _book_ticker(
         exchange_ms=None if trade_us is None else us_to_ms(trade_us),
         update_id=update_id,
         source=SOURCE,
+        connection=connection,
     )

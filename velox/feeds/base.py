@@ -16,7 +16,9 @@ class FeedTick:
     ``exchange_ms`` is the exchange's own clock: it files a trade into its candle but never
     orders ticks, since two clocks (or a simulator's and an exchange's) do not agree. Order
     within one ``source`` comes from the exchange's ids: ``trade_id`` for trades, ``update_id``
-    (a book ticker's ``u``) for book updates.
+    (a book ticker's ``u``) for book updates. ``connection`` numbers the source's connections
+    (a websocket feed counts them from 1): a new number means the stream restarted and may
+    have missed trades, so the candle history behind it needs filling.
     """
 
     symbol: str
@@ -29,6 +31,7 @@ class FeedTick:
     ask: int | None = None
     update_id: int | None = None
     source: str = ""  # the feed that made it ("binance", "sim", ...): ids compare within one
+    connection: int = 0
 
 
 TickSink = Callable[[FeedTick], Awaitable[None]]

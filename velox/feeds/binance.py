@@ -28,5 +28,5 @@ class BinanceFeed(WebsocketFeed):
     def url(self) -> str:
         return f"{self.base_url}/stream?streams={'/'.join(stream_names(self.symbols))}"
 
-    def parse(self, message: object, received_ms: int) -> Parsed:
-        return parse_binance(message, received_ms, self.symbols)
+    def parse(self, message: object, received_ms: int, connection: int) -> Parsed:
+        return parse_binance(message, received_ms, self.symbols, connection)

@@ -37,7 +37,9 @@ def stream_names(symbols: SymbolMap) -> list[str]:
     ]
 
 
-def parse_binance(message: object, received_ms: int, symbols: SymbolMap) -> Parsed:
+def parse_binance(
+    message: object, received_ms: int, symbols: SymbolMap, connection: int = 0
+) -> Parsed:
     """One decoded combined-stream message. Raises FeedParseError when it is malformed."""
     msg = as_object(message, "message")
     if "stream" not in msg:
@@ -48,9 +50,9 @@ def parse_binance(message: object, received_ms: int, symbols: SymbolMap) -> Pars
         return ServerShutdown(opt_int(data, "E"))
     _, _, kind = stream.partition("@")
     if kind == "trade":
-        return _trade(data, received_ms, symbols)
+        return _trade(data, received_ms, symbols, connection)
     if kind == "bookTicker":
-        return _book_ticker(data, received_ms, symbols)
+        return _book_ticker(data, received_ms, symbols, connection)
     return None  # a stream we do not use (e.g. aggTrade, kline) is not an error
 
 
@@ -70,7 +72,9 @@ def _symbol(data: Mapping[str, object], symbols: SymbolMap) -> str | None:
     return symbols.velox(req_str(data, "s"))
 
 
-def _trade(data: Mapping[str, object], received_ms: int, symbols: SymbolMap) -> FeedTick | None:
+def _trade(
+    data: Mapping[str, object], received_ms: int, symbols: SymbolMap, connection: int
+) -> FeedTick | None:
     symbol = _symbol(data, symbols)
     price, qty = req_units(data, "p"), req_units(data, "q")
     trade_id, trade_ms = req_int(data, "t"), req_int(data, "T")
@@ -86,11 +90,12 @@ def _trade(data: Mapping[str, object], received_ms: int, symbols: SymbolMap) -> 
         trade_id=trade_id,
         exchange_ms=trade_ms,
         source=SOURCE,
+        connection=connection,
     )
 
 
 def _book_ticker(
-    data: Mapping[str, object], received_ms: int, symbols: SymbolMap
+    data: Mapping[str, object], received_ms: int, symbols: SymbolMap, connection: int
 ) -> FeedTick | None:
     symbol = _symbol(data, symbols)
     update_id = req_int(data, "u")
@@ -107,4 +112,5 @@ def _book_ticker(
         exchange_ms=exchange_ms,
         update_id=update_id,
         source=SOURCE,
+        connection=connection,
     )

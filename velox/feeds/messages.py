@@ -1,8 +1,9 @@
 """What a parser can say about one exchange message, and the field checks they share.
 
-Parsers are pure: ``(decoded JSON, received_ms, SymbolMap) -> FeedTick | control | None``.
-``None`` means "valid but nothing for us" (a subscription reply, a symbol we did not ask
-for); a malformed message raises ``FeedParseError`` so the client can log it and skip it.
+Parsers are pure: ``(decoded JSON, received_ms, SymbolMap, connection) -> FeedTick |
+control | None``. ``None`` means "valid but nothing for us" (a subscription reply, a
+symbol we did not ask for); a malformed message raises ``FeedParseError`` so the client can
+log it and skip it.
 Either way nothing half-parsed ever reaches the sink.
 """
 
@@ -66,11 +67,17 @@ def opt_int(data: Mapping[str, object], key: str) -> int | None:
 def req_units(data: Mapping[str, object], key: str) -> int:
     """A positive price or quantity. Exchanges send these as strings; a JSON number is refused
     rather than trusted, because it has already been through a float in most decoders."""
-    text = req_str(data, key)
+    return units_of(data.get(key), f"field {key!r}")
+
+
+def units_of(value: object, what: str, *, allow_zero: bool = False) -> int:
+    """``req_units`` for a value already taken out of its message (e.g. a kline row's column)."""
+    if not isinstance(value, str):
+        raise FeedParseError(f"{what} missing or not a string")
     try:
-        return parse_units(text, allow_zero=False)
+        return parse_units(value, allow_zero=allow_zero)
     except MoneyError as exc:
-        raise FeedParseError(f"field {key!r}={text!r}: {exc}") from exc
+        raise FeedParseError(f"{what}={value!r}: {exc}") from exc
 
 
 def book(data: Mapping[str, object]) -> tuple[int, int]:

@@ -28,7 +28,7 @@ from velox.money import units
 YEAR_S = 365 * 24 * 3600
 _Z_BITS = 20  # each uniform draw is in [0, 2^20); 12 of them give std 2^20
 _PPT = 10**12  # returns are carried in parts per trillion
-_MID_EXTRA = 10**4  # the mid carries 4 more digits than a unit so rounding never drifts it
+MID_EXTRA = 10**4  # the mid carries 4 more digits than a unit so rounding never drifts it
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,31 +59,39 @@ class SimStep:
     trade_id: int
 
 
+def asset_of(symbol: str) -> SimAsset:
+    return SIM_ASSETS.get(symbol, OTHER_ASSET)
+
+
+def sigma_ppt(asset: SimAsset, dt_s: Decimal) -> int:
+    """The standard deviation of one step's return over ``dt_s`` seconds, in ppt."""
+    return int(Decimal(asset.annual_vol_bp) / 10_000 * ((dt_s / YEAR_S).sqrt() * _PPT))
+
+
+def walk_step(rng: random.Random, mid: int, sigma: int, asset: SimAsset) -> int:
+    """One step of the walk: the next mid (in units x 10^4) from ``mid``; ``z`` ~N(0, 1)
+    scaled by 2^20 comes from 12 uniform integers (Irwin-Hall). A return is as likely up as
+    down, so the same step also walks back in time (``velox.feeds.sim_history``)."""
+    z = sum(rng.getrandbits(_Z_BITS) for _ in range(12)) - 6 * (1 << _Z_BITS)
+    ret_ppt = (sigma * z) >> _Z_BITS
+    return max(mid + (mid * ret_ppt) // _PPT, asset.tick * 100 * MID_EXTRA)
+
+
 class SimWalk:
     """The deterministic generator; ``SimFeed`` only adds timing. ``dt_s`` is per-asset step."""
 
     def __init__(self, symbols: Sequence[str], seed: int, dt_s: Decimal, id_base: int = 0) -> None:
         self._rng = random.Random(seed)
-        self.assets = {s: SIM_ASSETS.get(s, OTHER_ASSET) for s in symbols}
-        self._mid = {s: a.start * _MID_EXTRA for s, a in self.assets.items()}
+        self.assets = {s: asset_of(s) for s in symbols}
+        self._mid = {s: a.start * MID_EXTRA for s, a in self.assets.items()}
         self._next_id = dict.fromkeys(symbols, id_base)
-        scale = (dt_s / YEAR_S).sqrt() * _PPT
-        self._sigma_ppt = {
-            s: int(Decimal(a.annual_vol_bp) / 10_000 * scale) for s, a in self.assets.items()
-        }
-
-    def _z(self) -> int:
-        """~N(0, 1) scaled by 2^20, from 12 uniform integers (Irwin-Hall)."""
-        draw = self._rng.getrandbits
-        return sum(draw(_Z_BITS) for _ in range(12)) - 6 * (1 << _Z_BITS)
+        self._sigma_ppt = {s: sigma_ppt(a, dt_s) for s, a in self.assets.items()}
 
     def step(self, symbol: str) -> SimStep:
         asset = self.assets[symbol]
-        mid = self._mid[symbol]
-        ret_ppt = (self._sigma_ppt[symbol] * self._z()) >> _Z_BITS
-        mid = max(mid + (mid * ret_ppt) // _PPT, asset.tick * 100 * _MID_EXTRA)
+        mid = walk_step(self._rng, self._mid[symbol], self._sigma_ppt[symbol], asset)
         self._mid[symbol] = mid
-        bid = mid // _MID_EXTRA // asset.tick * asset.tick
+        bid = mid // MID_EXTRA // asset.tick * asset.tick
         ask = bid + asset.tick
         buyer_aggressor = self._rng.getrandbits(1) == 1
         qty = asset.lot * self._rng.randrange(1, 64) ** 2

@@ -103,8 +103,8 @@ class WebsocketFeed(abc.ABC):
         """The full websocket URL to connect to."""
 
     @abc.abstractmethod
-    def parse(self, message: object, received_ms: int) -> Parsed:
-        """The exchange's pure parser bound to our symbol map."""
+    def parse(self, message: object, received_ms: int, connection: int) -> Parsed:
+        """The exchange's pure parser bound to our symbol map; ticks carry ``connection``."""
 
     async def on_connected(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         """Hook run after each (re)connect, e.g. to (re)send SUBSCRIBE."""
@@ -183,7 +183,7 @@ class WebsocketFeed(abc.ABC):
         """Parse one frame and deliver it; returns a reason when the connection must end."""
         received_ms = self._clock.now_ms()
         try:
-            parsed = self.parse(orjson.loads(text), received_ms)
+            parsed = self.parse(orjson.loads(text), received_ms, self.connections)
         except (orjson.JSONDecodeError, FeedParseError) as exc:
             self._bad_message("%s: skipping malformed message: %s", self.name, exc)
             return None

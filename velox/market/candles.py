@@ -11,6 +11,11 @@ days therefore start at 00:00 UTC). The aggregator keeps two views of every buck
 Only the writer task feeds it, one trade at a time in arrival order, so a delta's open and
 close are its first and last trade; it assumes this process is the only candle writer, so a
 bucket newer than any it has seen cannot already be in the store and needs no seeding.
+
+History (``velox.market.history``) meets the live candles at a symbol's CUT: the aggregator
+also keeps, for the bucket of each duration holding the cut, the LIVE PART (the trades at or
+after the cut), so the writer can join a history prefix to it; ``replace`` then tells it
+which whole rows the store holds now.
 """
 
 from __future__ import annotations
@@ -64,6 +69,8 @@ class CandleAggregator:
         self._latest: dict[tuple[str, str], int] = {}
         self._delta: dict[BucketKey, CandleRecord] = {}
         self._inflight: dict[BucketKey, CandleRecord] = {}
+        self._cuts: dict[str, int] = {}
+        self._live: dict[BucketKey, CandleRecord | None] = {}  # boundary bucket -> live part
 
     # -- seeding from the store ------------------------------------------------------------
     def missing(self, trades: Iterable[TradeRecord]) -> list[BucketKey]:
@@ -86,6 +93,36 @@ class CandleAggregator:
         symbol, duration, time = key
         self._latest[(symbol, duration)] = max(time, self._latest.get((symbol, duration), time))
 
+    # -- where history meets live trades ----------------------------------------------------
+    def cut(self, symbol: str, time_ms: int) -> None:
+        """A live session of ``symbol`` starts at ``time_ms``: from now on, count the trades at
+        or after it in each boundary bucket (the bucket of each duration holding it)."""
+        for key in [k for k in self._live if k[0] == symbol]:
+            del self._live[key]
+        self._cuts[symbol] = time_ms
+        for duration in self.durations:
+            self._live[(symbol, duration, bucket_start(time_ms, DURATIONS_MS[duration]))] = None
+
+    def cut_of(self, symbol: str) -> int | None:
+        return self._cuts.get(symbol)
+
+    def joined(self, prefix: CandleRecord) -> CandleRecord:
+        """A boundary bucket whole: the history ``prefix`` (before the cut), then the live part."""
+        live = self._live.get((prefix.symbol, prefix.duration, prefix.time))
+        return prefix if live is None else merge(prefix, live)
+
+    def replace(self, rows: Iterable[CandleRecord]) -> None:
+        """The store now holds these whole rows (``put_candles``): they become the full candles
+        of their buckets, and no delta of them is pending any more (the rows include it)."""
+        for row in rows:
+            key = (row.symbol, row.duration, row.time)
+            if key in self._full:
+                self._full[key] = row
+            self._delta.pop(key, None)
+            latest = self._latest.get((row.symbol, row.duration))
+            if latest is None or row.time > latest:  # a later trade there must seed from it
+                self._latest[(row.symbol, row.duration)] = row.time
+
     # -- trades in -------------------------------------------------------------------------
     def add(self, trade: TradeRecord) -> list[CandleRecord]:
         """Apply one new trade; returns the full candles it changed (one per duration)."""
@@ -98,6 +135,9 @@ class CandleAggregator:
             self._full[key] = full
             delta = self._delta.get(key)
             self._delta[key] = one if delta is None else merge(delta, one)
+            if key in self._live and trade.ts >= self._cuts[trade.symbol]:
+                live = self._live[key]
+                self._live[key] = one if live is None else merge(live, one)
             latest = self._latest.get((trade.symbol, duration))
             if latest is None or one.time > latest:
                 self._latest[(trade.symbol, duration)] = one.time

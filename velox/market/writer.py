@@ -21,18 +21,24 @@ that still fails is dropped and logged (``lost``), so one bad batch cannot wedge
 ``start()`` runs the loop under a ``Supervisor``: anything else that kills it (a bug) is logged
 and the loop restarted with backoff, the status shown by ``/healthz``. Batching and pruning
 intervals run on the event loop's monotonic time.
+
+History: the first trade of a symbol from a new live session (a new ``source`` or
+``connection``) sets the symbol's cut (``velox.market.history``) and is handed to
+``on_session``, which backfills what came before; ``put_history`` writes that history, one
+batch at a time with the live candles, so the two never race.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from velox.clock import SYSTEM_CLOCK, Clock
 from velox.feeds.base import FeedTick
 from velox.feeds.ratelog import RateLimitedLog
-from velox.market.candles import BucketKey, CandleAggregator
+from velox.market.candles import BucketKey, CandleAggregator, bucket_start
+from velox.market.history import SECOND_MS, LiveCut, is_prefix
 from velox.store.base import Store
 from velox.store.records import CandleRecord, TradeRecord
 from velox.supervisor import Supervisor
@@ -40,6 +46,7 @@ from velox.supervisor import Supervisor
 log = logging.getLogger(__name__)
 
 CandleCallback = Callable[[CandleRecord], None]
+SessionCallback = Callable[[LiveCut], None]
 DAY_MS = 24 * 3600 * 1000
 
 
@@ -55,6 +62,7 @@ class TradeWriter:
         retention_ms: int = DAY_MS,
         prune_interval_s: float = 60.0,
         on_candle: CandleCallback | None = None,
+        on_session: SessionCallback | None = None,
         max_attempts: int = 5,
         retry_delay_s: float = 1.0,
         clock: Clock = SYSTEM_CLOCK,
@@ -66,6 +74,7 @@ class TradeWriter:
         self.retention_ms = retention_ms
         self.prune_interval_s = prune_interval_s
         self.on_candle = on_candle
+        self.on_session = on_session
         self.max_attempts = max_attempts
         self.retry_delay_s = retry_delay_s
         self._clock = clock
@@ -75,6 +84,11 @@ class TradeWriter:
         self.supervisor = Supervisor("writer", self.run, clock=clock)
         self._last_prune: float | None = None
         self._drop_log = RateLimitedLog(log)
+        self._sessions: dict[str, tuple[str, int]] = {}  # symbol -> (source, connection)
+        self._before_cut: dict[str, int] = {}  # symbol -> trades accepted before its cut
+        self._lock = asyncio.Lock()  # one batch or one history write at a time
+        self._batch_done = asyncio.Event()
+        self.accepted = self.processed = 0  # trades queued / taken through a batch
         self.dropped = self.written = self.duplicates = self.lost = self.batches = 0
         self.prunes = self.pruned = 0
 
@@ -85,8 +99,13 @@ class TradeWriter:
             return False
         ts = tick.exchange_ms if tick.exchange_ms is not None else tick.received_ms
         trade = TradeRecord(tick.symbol, tick.trade_id, tick.trade_price, tick.trade_qty, ts)
+        if self._sessions.get(tick.symbol) != (tick.source, tick.connection):
+            self._sessions[tick.symbol] = (tick.source, tick.connection)
+            self._before_cut[tick.symbol] = self.accepted
+            self._cut(LiveCut(tick.symbol, tick.source, bucket_start(ts, SECOND_MS), trade.price))
         try:
             self.queue.put_nowait(trade)
+            self.accepted += 1
         except asyncio.QueueFull:
             self.dropped += 1
             self._drop_log(
@@ -95,6 +114,52 @@ class TradeWriter:
             )  # fmt: skip
             return False
         return True
+
+    def _cut(self, cut: LiveCut) -> None:
+        self.aggregator.cut(cut.symbol, cut.time)
+        if self.on_session is not None:
+            try:
+                self.on_session(cut)
+            except Exception:  # a listener's bug must not stop the trades
+                log.exception("trade writer: on_session failed for %s", cut)
+
+    # -- history ---------------------------------------------------------------------------
+    async def put_history(self, cut: LiveCut, candles: Sequence[CandleRecord]) -> int:
+        """Write history that ends at ``cut``; returns how many rows were written.
+
+        Candles before their boundary bucket replace the stored rows; a boundary prefix is
+        joined to the live part first, or skipped when the symbol has been cut again since
+        (the newer session's history brings its own). Waits until every trade queued before
+        the cut has been through a batch: one reaching a history row after it would count
+        twice. Raises ValueError for a candle at or after the cut.
+        """
+        await self._caught_up(self._before_cut.get(cut.symbol, self.accepted))
+        async with self._lock:
+            current = self.aggregator.cut_of(cut.symbol) == cut.time
+            rows, joined = [], []
+            for candle in candles:
+                if not is_prefix(candle, cut):
+                    rows.append(candle)
+                elif current:
+                    joined.append(self.aggregator.joined(candle))
+            rows += joined
+            if rows:  # the store and the aggregator change together, even on cancellation
+                put = asyncio.ensure_future(self._put_rows(rows))
+                try:
+                    await asyncio.shield(put)
+                except asyncio.CancelledError:
+                    await asyncio.wait({put})
+                    raise
+        self._publish(joined)
+        return len(rows)
+
+    async def _put_rows(self, rows: list[CandleRecord]) -> None:
+        await self.store.put_candles(rows)
+        self.aggregator.replace(rows)
+
+    async def _caught_up(self, accepted: int) -> None:
+        while self.processed < accepted:
+            await self._batch_done.wait()
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -150,7 +215,13 @@ class TradeWriter:
     async def _write_batch(self) -> None:
         """Insert, aggregate, upsert; each stage is done once even when a later one is retried
         (a retried insert would dedupe the trades away before they reached the candles)."""
-        batch = self._pending[: self.batch_size]
+        async with self._lock:
+            changed = await self._write_locked(self._pending[: self.batch_size])
+        self._publish(changed)
+        done, self._batch_done = self._batch_done, asyncio.Event()
+        done.set()
+
+    async def _write_locked(self, batch: list[TradeRecord]) -> list[CandleRecord]:
         new: list[TradeRecord] | None = None
         changed: dict[BucketKey, CandleRecord] | None = None
         for attempt in range(1, self.max_attempts + 1):
@@ -171,12 +242,17 @@ class TradeWriter:
                 log.warning("trade writer: store failed (%r); retry %d", exc, attempt)
                 await asyncio.sleep(self.retry_delay_s)
         del self._pending[: len(batch)]
-        if changed and self.on_candle is not None:
-            for candle in changed.values():
-                try:
-                    self.on_candle(candle)
-                except Exception:  # a listener's bug must not stop the candles
-                    log.exception("trade writer: on_candle failed for %s", candle)
+        self.processed += len(batch)
+        return list(changed.values()) if changed else []
+
+    def _publish(self, candles: Sequence[CandleRecord]) -> None:
+        if self.on_candle is None:
+            return
+        for candle in candles:
+            try:
+                self.on_candle(candle)
+            except Exception:  # a listener's bug must not stop the candles
+                log.exception("trade writer: on_candle failed for %s", candle)
 
     def _give_up(
         self, batch: list[TradeRecord], new: list[TradeRecord] | None, exc: Exception

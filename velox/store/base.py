@@ -133,6 +133,10 @@ class Store(Protocol):
     async def upsert_candles(self, candles: Sequence[CandleRecord]) -> None:
         """Merge partial candles: keep open, high=max, low=min, close=new, volume+=new."""
 
+    async def put_candles(self, candles: Sequence[CandleRecord]) -> None:
+        """Write whole candles, replacing any stored for the same bucket (the last of repeats
+        in a batch wins): history from an exchange, which re-writing must never double."""
+
     async def candles(
         self, symbol: str, duration: str, start: int | None, end: int | None, limit: int
     ) -> list[CandleRecord]:

@@ -54,6 +54,13 @@ SET_META = (
     "INSERT INTO meta (key, value) VALUES (?, ?) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
+# Whole candles (exchange history): the same statement in both dialects; executemany runs it
+# row by row, so the last of repeats in a batch wins.
+PUT_CANDLE = (
+    f"INSERT INTO candles ({CANDLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (symbol, duration, time) DO UPDATE SET open = excluded.open, "
+    "high = excluded.high, low = excluded.low, close = excluded.close, volume = excluded.volume"
+)
 # Range deletes on the expiry indexes: they touch only what expired.
 FORGET_EXPIRED_TOKENS = "DELETE FROM magic_tokens WHERE expires_at <= ?"
 FORGET_EXPIRED_REVOCATIONS = "DELETE FROM revoked_sessions WHERE expires_at <= ?"
@@ -274,6 +281,10 @@ class SqlStore(ABC):
     # -- market data ---------------------------------------------------------------------
     async def prune_trades(self, before_ts: int) -> int:
         return await self._execute("DELETE FROM trades WHERE ts < ?", (before_ts,))
+
+    async def put_candles(self, candles: Sequence[CandleRecord]) -> None:
+        async with self._transaction() as tx:
+            await tx.executemany(PUT_CANDLE, [candle_params(c) for c in candles])
 
     async def candles(
         self, symbol: str, duration: str, start: int | None, end: int | None, limit: int

@@ -7,7 +7,9 @@ drains and writes its final snapshot, and only then is the store closed.
 One clock (``WebOptions.clock``) runs through all of them: the engine service stamps commands
 with its engine time, the feed sink stamps prices with it, the feed and the writer read it.
 The feed and the trade writer run under ``Supervisor``s (restart with backoff), listed under
-``PARTS`` for ``/healthz``.
+``PARTS`` for ``/healthz``, and so does the chart history backfill (``velox.market.backfill``)
+when ``--feed`` is ``binance``, ``sim`` or ``auto`` and ``--history-candles`` is not 0. A feed
+passed in by the caller (tests) gets no history.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from aiohttp import web
 from velox.clock import Clock
 from velox.feeds.base import Feed
 from velox.feeds.sink import FeedSink
+from velox.market.backfill import Backfill, HistorySource
 from velox.market.candles import CandleAggregator
 from velox.market.query import query_candles
 from velox.market.writer import TradeWriter
@@ -122,6 +125,27 @@ def _make_feed(app: web.Application, clock: Clock) -> Feed:
     )
 
 
+def _history(app: web.Application, writer: TradeWriter, clock: Clock) -> Backfill | None:
+    """The backfill for the feed ``--feed`` names (binance, sim or both for auto), or None."""
+    from velox.feeds.klines import BinanceKlines
+    from velox.market.rest_history import RestHistory
+    from velox.market.sim_history import SimulatedHistory
+
+    s, store = app[SETTINGS], app[STORE]
+    if s.history_candles == 0:
+        return None
+    sources: dict[str, HistorySource] = {}
+    if s.feed in ("binance", "auto"):
+        klines = BinanceKlines(s.binance_rest_url, s.symbols, requests_per_second=s.history_rate)
+        sources["binance"] = RestHistory(klines, store, writer, count=s.history_candles)
+    if s.feed in ("sim", "auto"):
+        seed = s.seed if s.seed is not None else 1
+        sources["sim"] = SimulatedHistory(
+            store, writer, seed=seed, ticks_per_second=s.sim_rate, count=s.history_candles
+        )
+    return Backfill(sources, clock=clock) if sources else None
+
+
 def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
     """The price feed and, with it, the trade writer that builds the candles; both
     supervised."""
@@ -146,13 +170,20 @@ def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
         app[CANDLES] = _candle_query(store, writer.aggregator)
         sink = FeedSink(app[SERVICE], writer, clock=clock)
         feed_part = Supervisor("feed", lambda: actual.run(sink), clock=clock)
+        history = _history(app, writer, clock) if isinstance(feed, FromSettings) else None
         app[PARTS] = (feed_part, writer.supervisor)
+        if history is not None:
+            writer.on_session = history.on_session
+            app[PARTS] += (history.supervisor,)
+            history.start()
         writer.start()
         feed_part.start()
         try:
             yield
         finally:
             await feed_part.stop()
+            if history is not None:
+                await history.stop()
             await writer.stop()
 
     return ctx
