@@ -10,18 +10,15 @@ higher order ids and are not part of this export; closed ones are never mutated 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from velox.engine.state import POSITION_FIELDS, Position, position_row
-
-if TYPE_CHECKING:
-    from velox.engine.engine import Engine
+from velox.engine.state import POSITION_FIELDS, Position, State, position_row
 
 Row = tuple[Any, ...]
 
 
 class StateExport:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: State) -> None:
         self._head: dict[str, Any] = {
             "house": engine.house,
             "deposits": engine.deposits,

@@ -24,6 +24,7 @@ from itertools import count
 
 from velox.engine.formulas import LONG
 from velox.engine.state import Position
+from velox.money import Price
 
 STOP_LOSS = "STOP_LOSS"
 TRAILING_STOP = "TRAILING_STOP"
@@ -71,7 +72,7 @@ def trigger_reason(pos: Position, bid: int, ask: int) -> str | None:
     return None
 
 
-def mark_moves(pos: Position, bid: int, ask: int) -> int | None:
+def mark_moves(pos: Position, bid: Price, ask: Price) -> Price | None:
     """The new trailing mark if this quote moves it (higher bid / lower ask), else None."""
     if pos.trailing_stop is None or pos.trailing_mark is None:
         return None
