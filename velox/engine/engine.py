@@ -19,13 +19,14 @@ from velox.engine.events import (
     Deposited,
     Event,
     MarginAdded,
+    MarksMoved,
     PositionClosed,
     PositionOpened,
     PositionPartiallyClosed,
     StopsModified,
     TrailingStopMoved,
 )
-from velox.engine.formulas import quote
+from velox.engine.formulas import LONG, quote
 from velox.engine.settings import EngineSettings
 from velox.engine.snapshot import StateExport
 from velox.engine.state import (
@@ -36,7 +37,7 @@ from velox.engine.state import (
     State,
     position_opened_by,
 )
-from velox.engine.triggers import TriggerIndex, mark_moves, trigger_reason
+from velox.engine.triggers import TriggerIndex, trigger_reason
 from velox.money import Money, Price, Qty
 
 
@@ -87,18 +88,21 @@ class Engine(State):
             event = rules.closed_event(pos, reason, bid, ask, tick.ts)
             self.apply(event)
             events.append(event)
-        for pos in self.index.marks_to_move(tick.asset, bid, ask):
-            mark = mark_moves(pos, bid, ask)
-            if mark is not None:
-                moved = TrailingStopMoved(pos.order_id, pos.user_id, mark, tick.ts)
-                self.apply(moved)
-                events.append(moved)
+        if self.index.marks_move(tick.asset, bid, ask):
+            moved = MarksMoved(tick.asset, bid, ask, tick.ts)
+            self.apply(moved)
+            events.append(moved)
         return events
 
     # -- mutating ------------------------------------------------------------------------
     def apply(self, event: Event) -> None:
         """The only mutation of state. Must stay a plain fold: no decisions here."""
-        if isinstance(event, TrailingStopMoved):
+        if isinstance(event, MarksMoved):
+            for moving in self.index.marks_to_move(event.asset, event.bid, event.ask):
+                pos = self._changing(moving.order_id)
+                pos.trailing_mark = event.bid if pos.side == LONG else event.ask
+                self.index.changed(pos)
+        elif isinstance(event, TrailingStopMoved):
             pos = self._changing(event.order_id)
             pos.trailing_mark = event.mark
             self.index.changed(pos)
@@ -106,7 +110,7 @@ class Engine(State):
             self._apply_opened(event)
         elif isinstance(event, PositionClosed):
             pos = self.positions.pop(event.order_id)
-            account = self.accounts[pos.user_id]
+            account = self._account_changing(pos.user_id)
             del account.open_orders[pos.order_id]
             account.used_margin = Money(account.used_margin - pos.margin)
             account.balance = Money(account.balance + event.settlement)
@@ -114,7 +118,7 @@ class Engine(State):
             self.index.remove(pos)
         elif isinstance(event, PositionPartiallyClosed):
             pos = self._changing(event.order_id)
-            account = self.accounts[pos.user_id]
+            account = self._account_changing(pos.user_id)
             pos.qty = Qty(pos.qty - event.part_qty)
             pos.margin = Money(pos.margin - event.part_margin)
             pos.liquidation_price = event.liquidation_price
@@ -125,7 +129,7 @@ class Engine(State):
             self.index.changed(pos)
         elif isinstance(event, MarginAdded):
             pos = self._changing(event.order_id)
-            account = self.accounts[pos.user_id]
+            account = self._account_changing(pos.user_id)
             account.balance = Money(account.balance - event.amount)
             account.used_margin = Money(account.used_margin + event.amount)
             pos.margin = Money(pos.margin + event.amount)
@@ -140,8 +144,8 @@ class Engine(State):
             self.index.changed(pos)
         elif isinstance(event, Deposited):
             if event.user_id not in self.accounts:
-                self.accounts[event.user_id] = Account(event.user_id)
-            account = self.accounts[event.user_id]
+                self.add_account(Account(event.user_id))
+            account = self._account_changing(event.user_id)
             account.balance = Money(account.balance + event.amount)
             self.deposits = Money(self.deposits + event.amount)
 
@@ -152,9 +156,16 @@ class Engine(State):
             self.exporting.before_change(pos)
         return pos
 
+    def _account_changing(self, user_id: str) -> Account:
+        """The account an event is about to mutate (an open export keeps its old row)."""
+        account = self.accounts[user_id]
+        if self.exporting is not None:
+            self.exporting.before_account_change(account)
+        return account
+
     def _apply_opened(self, event: PositionOpened) -> None:
         pos = position_opened_by(event)
-        account = self.accounts[event.user_id]
+        account = self._account_changing(event.user_id)
         account.balance = Money(account.balance - event.margin)
         account.used_margin = Money(account.used_margin + event.margin)
         account.open_orders[pos.order_id] = None
@@ -166,7 +177,7 @@ class Engine(State):
     def export(self) -> dict[str, Any]:
         """The whole durable state as plain data (quotes are not durable: they re-arrive)."""
         whole = StateExport(self)
-        whole.step(len(self.positions))
+        whole.step(len(self.positions) + len(self.account_list))
         return whole.result()
 
     def begin_export(self) -> StateExport:
@@ -184,7 +195,9 @@ class Engine(State):
         engine.deposits = Money(int(data["deposits"]))
         engine.next_order_id = int(data["next_order_id"])
         for row in data["accounts"]:
-            engine.accounts[row["user_id"]] = Account(row["user_id"], Money(int(row["balance"])))
+            if isinstance(row, dict):  # written before accounts were rows
+                row = (row["user_id"], row["balance"])
+            engine.add_account(Account(*row))
         if list(data["position_fields"]) != list(POSITION_FIELDS):
             raise ValueError("snapshot written by an incompatible version of Velox")
         for row in data["positions"]:

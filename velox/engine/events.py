@@ -113,9 +113,29 @@ class StopsModified:
 
 @dataclass(frozen=True, slots=True)
 class TrailingStopMoved:
+    """One position's trailing mark moved. No longer emitted (see MarksMoved); kept so that
+    journals written before it still replay."""
+
     order_id: str
     user_id: str
     mark: Price
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarksMoved:
+    """Every open position on ``asset`` with a trailing stop: LONG mark = max(mark, bid),
+    SHORT mark = min(mark, ask).
+
+    One event per asset and tick however many marks it moves, so the journal cost of a tick
+    does not grow with trailing stops. ``apply`` finds the positions it moves through the
+    trigger index's mark heaps (O(moved log n)); the per-position marks are read from the
+    state after apply. Emitted only when at least one mark moves.
+    """
+
+    asset: str
+    bid: Price
+    ask: Price
     ts: int
 
 
@@ -127,6 +147,7 @@ Event = (
     | MarginAdded
     | StopsModified
     | TrailingStopMoved
+    | MarksMoved
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -139,5 +160,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MarginAdded,
         StopsModified,
         TrailingStopMoved,
+        MarksMoved,
     )
 }

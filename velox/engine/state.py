@@ -69,9 +69,16 @@ position_row = attrgetter(*POSITION_FIELDS)
 class Account:
     user_id: str
     balance: Money = ZERO  # free cash
+    # -- derived (not in snapshots: restore rebuilds them from the positions) --
     used_margin: Money = ZERO
     # order ids of open positions, oldest first (dict as an insertion-ordered set)
     open_orders: dict[str, None] = field(default_factory=dict)
+    number: int = -1  # place in State.account_list (creation order)
+
+
+# The durable fields of an account, in constructor order (snapshot rows, like positions).
+ACCOUNT_FIELDS: tuple[str, ...] = ("user_id", "balance")
+account_row = attrgetter(*ACCOUNT_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +95,9 @@ class State:
     def __init__(self, settings: EngineSettings | None = None) -> None:
         self.settings = settings or EngineSettings()
         self.accounts: dict[str, Account] = {}
+        # Every account in creation order, append-only: a snapshot export walks it in steps
+        # (an account is never deleted, so a prefix of this list is a stable set).
+        self.account_list: list[Account] = []
         self.positions: dict[str, Position] = {}
         self.quotes: dict[str, Quote] = {}
         self.house: Money = Money(0)
@@ -100,6 +110,11 @@ class State:
         if q is None or now - q.ts > self.settings.max_price_age_ms:
             return None
         return q
+
+    def add_account(self, account: Account) -> None:
+        account.number = len(self.account_list)
+        self.account_list.append(account)
+        self.accounts[account.user_id] = account
 
     def allocate_order_id(self) -> str:
         """The id the next order-creating event will carry (apply advances the counter)."""

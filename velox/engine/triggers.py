@@ -172,6 +172,19 @@ class TriggerIndex:
             book.pop_through(book.target, -book.sign * price, out)
         return sorted(out.values(), key=_order_key)
 
+    def marks_move(self, asset: str, bid: int, ask: int) -> bool:
+        """Whether this quote moves at least one trailing mark (stale tops are dropped)."""
+        for side, price in ((LONG, bid), ("SHORT", ask)):
+            book = self._books.get((asset, side))
+            if book is None:
+                continue
+            heap = book.marks
+            while heap and heap[0][2] != heap[0][3].version:
+                heapq.heappop(heap)
+            if heap and heap[0][0] <= -book.sign * price - 1:
+                return True
+        return False
+
     def marks_to_move(self, asset: str, bid: int, ask: int) -> list[Position]:
         """Positions whose trailing mark this quote moves; their entries are consumed."""
         out: dict[int, Position] = {}
