@@ -43,10 +43,17 @@ from velox.money import Money, Price, Qty
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The result of a command: events on success, or a refusal and no events."""
+    """The result of a command: events on success, or a refusal and no events.
+
+    ``existing``: an OpenPosition whose ``client_order_id`` the account already used
+    created nothing and names that order (the shell answers it with 200).
+    ``more``: a ClockTick left work for its ``ts`` (send another one at once).
+    """
 
     events: tuple[Event, ...] = ()
     refusal: Refusal | None = None
+    existing: str | None = None
+    more: bool = False
 
     @property
     def ok(self) -> bool:

@@ -23,7 +23,6 @@ from velox.engine.engine import Engine
 from velox.engine.events import (
     Event,
     MarginAdded,
-    MarksMoved,
     PositionOpened,
     PositionPartiallyClosed,
     StopsModified,
@@ -158,9 +157,9 @@ class Hub:
             self._prices.offer(symbol, quote)
         touched: set[str] = set()
         for _seq, event in published.events:
-            if isinstance(event, MarksMoved):
+            user_id = getattr(event, "user_id", None)  # MarksMoved, FundingCompleted: none
+            if user_id is None:
                 continue  # trailing marks are not shown; prices already go out conflated
-            user_id = event.user_id
             tabs = self._by_user.get(user_id)
             if not tabs:
                 continue
