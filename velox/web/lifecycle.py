@@ -92,7 +92,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         prune_journal=settings.prune_journal,
         clock=clock.now_ms,
     )
-    hub = Hub(lambda: service.engine)
+    hub = Hub(lambda: service.engine, app[OPTIONS].ws_push_interval_s)
     service.subscribe(hub.on_published)
     app[SERVICE], app[HUB] = service, hub
     starting: asyncio.Task[None] | None = None
