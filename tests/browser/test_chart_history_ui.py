@@ -194,7 +194,8 @@ async def test_margin_warning(server: Server, browser: Any) -> None:
     await page.add_init_script(
         """(() => { window.__notes = [];
           const Real = window.Notification;
-          class Recording { constructor(title, opts) { window.__notes.push([title, opts && opts.body]); }
+          class Recording {
+            constructor(title, opts) { window.__notes.push([title, opts && opts.body]); }
             static get permission() { return Real ? Real.permission : 'granted'; }
             static requestPermission() { return Promise.resolve('granted'); } }
           window.Notification = Recording; })()"""
