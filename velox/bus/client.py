@@ -9,8 +9,9 @@ comes within ``timeout_s``, the caller gets ``EngineNotReady`` (503 ENGINE_NOT_R
 retry; what was acknowledged is durable.
 
 After a reply the client waits for the mirror to hold that commit before returning, so the
-handler's view, and any read on this gateway after it, sees the command's effect. Reads wait
-for the last sequence this gateway has heard of (replies and heartbeats) and run on the mirror.
+handler's view, and any read on this gateway after it, sees the command's effect. A read asks
+the engine for its last committed sequence and waits for the mirror to hold it, then runs on
+the mirror: whatever any gateway acknowledged before the read began is in it.
 """
 
 from __future__ import annotations
@@ -154,8 +155,17 @@ class BusEngineClient:
         return outcome, view(self.mirror.engine, outcome) if outcome.ok else None
 
     async def read(self, fn: Callable[[Engine], T]) -> T:
+        """``fn`` of the mirror once it holds every commit the engine had made when the read
+        began: one small request to the engine, so a client that was acknowledged by another
+        gateway reads its own write here."""
         self._check_ready()
-        await self._reach(self._known_seq, time.monotonic() + self.timeout_s)
+        deadline = time.monotonic() + self.timeout_s
+        try:
+            msg = await self.nc.request(self.subjects.seq, b"", timeout=self.timeout_s)
+            seq = int(msg.data)
+        except (nats_errors.Error, ValueError) as exc:
+            raise EngineNotReady(f"the engine did not answer: {exc}") from None
+        await self._reach(seq, deadline)
         return fn(self.mirror.engine)
 
     async def _request(self, data: bytes, deadline: float) -> wire.Reply:

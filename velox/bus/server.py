@@ -17,6 +17,7 @@ set) in commit order through one outgoing queue, as are candles and a heartbeat 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import uuid
@@ -54,6 +55,7 @@ class EngineBusServer:
     async def start(self) -> None:
         self.service.subscribe(self.on_published)
         await self.nc.subscribe(self.subjects.commands, cb=self._on_command)
+        await self.nc.subscribe(self.subjects.seq, cb=self._on_seq)
         self._loops = [
             asyncio.create_task(self._publisher(), name="bus-publisher"),
             asyncio.create_task(self._heartbeat(), name="bus-heartbeat"),
@@ -71,6 +73,12 @@ class EngineBusServer:
         task = asyncio.create_task(self._answer(msg))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _on_seq(self, msg: Msg) -> None:
+        """The last committed sequence: everything acknowledged so far is at or below it."""
+        if msg.reply:
+            with contextlib.suppress(Exception):  # NATS away: the gateway answers 503
+                await msg.respond(str(self.service.seq).encode())
 
     async def _answer(self, msg: Msg) -> None:
         try:

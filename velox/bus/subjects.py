@@ -1,9 +1,10 @@
 """The NATS subjects of one Velox deployment, all under one prefix.
 
-Commands are request/reply on ``COMMANDS`` (one engine subscribes). Every committed batch
-(events with their journal sequence numbers, and the prices it carried) goes to ``BATCHES``,
-candle updates to ``CANDLES``, the engine's heartbeat (state and last sequence) to ``STATUS``
-and signed-out sessions to ``SIGNOUTS`` (every gateway revokes them at once).
+Commands are request/reply on ``commands`` (one engine subscribes); ``seq`` answers the last
+committed journal sequence (a gateway's read barrier). Every committed batch
+(events with their journal sequence numbers, and the prices it carried) goes to ``batches``,
+candle updates to ``candles``, the engine's heartbeat (state and last sequence) to ``status``
+and signed-out sessions to ``signouts`` (every gateway revokes them at once).
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ class Subjects:
     @property
     def commands(self) -> str:
         return f"{self.prefix}.engine.commands"
+
+    @property
+    def seq(self) -> str:
+        return f"{self.prefix}.engine.seq"
 
     @property
     def batches(self) -> str:
