@@ -23,6 +23,7 @@ from velox.engine.engine import Engine
 from velox.engine.events import (
     Event,
     MarginAdded,
+    MarksMoved,
     PositionOpened,
     PositionPartiallyClosed,
     StopsModified,
@@ -157,6 +158,8 @@ class Hub:
             self._prices.offer(symbol, quote)
         touched: set[str] = set()
         for _seq, event in published.events:
+            if isinstance(event, MarksMoved):
+                continue  # trailing marks are not shown; prices already go out conflated
             user_id = event.user_id
             tabs = self._by_user.get(user_id)
             if not tabs:
