@@ -40,6 +40,9 @@ class Snapshots:
         self.export: StateExport | None = None
         self.export_seq = 0
         self.saving: asyncio.Task[None] | None = None
+        # Held while a snapshot is written and the journal pruned, and while a recovery
+        # rebuilds the engine: a prune during that replay would delete rows it still needs.
+        self.lock = asyncio.Lock()
 
     def due(self) -> bool:
         return self.clock() - self.last_ms >= self.interval_ms
@@ -76,8 +79,9 @@ class Snapshots:
             return
         try:
             payload = await asyncio.to_thread(codec.dumps, data)
-            await self.store.save_snapshot(SnapshotRecord(seq, self.clock(), payload))
-            await self.store.prune(self.keep, self.prune_journal)
+            async with self.lock:
+                await self.store.save_snapshot(SnapshotRecord(seq, self.clock(), payload))
+                await self.store.prune(self.keep, self.prune_journal)
             self.saved_seq = max(self.saved_seq, seq)
         except Exception:
             log.exception("snapshot failed; will retry at the next interval")
