@@ -7,6 +7,7 @@ task. The EngineService drives it; nothing here decides anything about money."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -59,6 +60,9 @@ class Snapshots:
         if export.step(EXPORT_CHUNK):
             engine.end_export()
             self.export = None
+            # What survived until now is long-lived (positions, heap entries): keep it out
+            # of the collector's full passes, as after start-up (velox/cli.py).
+            gc.freeze()
             self.saving = asyncio.create_task(
                 self.save(self.export_seq, export.result()), name="snapshot-save"
             )
