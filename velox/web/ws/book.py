@@ -25,7 +25,7 @@ from velox.engine.engine import Engine
 from velox.engine.formulas import LONG
 from velox.engine.state import Position, Quote
 from velox.engine.views import AccountFigures
-from velox.money import SCALE
+from velox.money import SCALE, Price
 
 
 @dataclass(slots=True)
@@ -60,8 +60,8 @@ class UserBook:
 class Marks:
     """An asset's trailing-mark moves in the current window: the best bid and ask seen."""
 
-    bid: int
-    ask: int
+    bid: Price
+    ask: Price
 
 
 class Book:
@@ -113,7 +113,7 @@ class Book:
         else:
             self._remove(book, user_id, order_id)
 
-    def marks_moved(self, asset: str, bid: int, ask: int) -> None:
+    def marks_moved(self, asset: str, bid: Price, ask: Price) -> None:
         """``MarksMoved``: remember the window's extremes; exact positions follow at once."""
         marks = self._marks.get(asset)
         if marks is None:
@@ -246,7 +246,7 @@ def _figures(balance: int, used: int, upnl: int, equity_part: int) -> AccountFig
     return AccountFigures(balance, used, upnl, equity, balance, level)
 
 
-def _move(pos: Position, bid: int, ask: int) -> bool:
+def _move(pos: Position, bid: Price, ask: Price) -> bool:
     """Move ``pos``'s trailing mark by a MarksMoved's bid/ask; True if it moved."""
     mark = pos.trailing_mark
     if pos.trailing_stop is None or mark is None:

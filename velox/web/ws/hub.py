@@ -25,11 +25,11 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from velox.engine import events as engine_events
 from velox.engine.engine import Engine
 from velox.engine.events import (
     Event,
     MarginAdded,
+    MarksMoved,
     PositionOpened,
     PositionPartiallyClosed,
     StopsModified,
@@ -56,9 +56,6 @@ PRICE_INTERVAL_S = 0.1  # at most 10 price updates per symbol per second per soc
 SLICE = 256  # sockets written between two yields to the event loop
 LOADS_PER_BATCH = 32  # newly connected users whose positions one batch's listener reads
 _UPDATED = (PositionPartiallyClosed, MarginAdded, StopsModified)
-# One event per asset and tick for every trailing mark it moves (engine v2); the hub also
-# reads journals of the older TrailingStopMoved per position.
-MARKS_MOVED: Any = getattr(engine_events, "MarksMoved", None)
 
 
 class Hub:
@@ -219,7 +216,7 @@ class Hub:
                     self.pusher.due(user_id)
 
     def _on_event(self, engine: Engine, event: Event) -> None:
-        if MARKS_MOVED is not None and isinstance(event, MARKS_MOVED):
+        if isinstance(event, MarksMoved):  # one per asset and tick (older journals: per position)
             self.book.marks_moved(event.asset, event.bid, event.ask)
             return
         user_id: str | None = getattr(event, "user_id", None)
