@@ -93,6 +93,8 @@ async def test_drag_the_stop_loss_line(server: Server, browser: Any, size: tuple
     await expect(row.get_by_test_id("position-stops")).to_contain_text(f"{new_sl // 10**8:,}.")
     moved_y = await _line_y(page, sl_key)
     assert moved_y < sl_y - 5
+    if os.environ.get("VELOX_SCREENSHOT") == "1" and size == DESKTOP:
+        await page.screenshot(path=str(REPO / "docs" / "screenshot.png"))
 
     # Above the entry (and so above the bid): INVALID_STOP_LOSS.
     await _drag(page, sl_key, entry_y - 60)
