@@ -241,3 +241,52 @@ async def test_not_found_page(server: Server, browser: Any, size: tuple[int, int
     api = await page.request.get(server.url + "/api/v1/nope", headers={"Accept": "text/html"})
     assert api.status == 404 and (await api.json())["error"]["code"] == "NOT_FOUND"
     assert not problems, problems
+
+
+async def test_200_positions_touch_only_the_lines_that_change(server: Server, browser: Any) -> None:
+    """200 LONGs on BTC (the per-user maximum): 400 lines (entry, liquidation), each created
+    once however the 200 opens arrive; a price move changes no line; one stop-loss set on
+    one position adds exactly one line. The page keeps answering meanwhile."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    chart = page.get_by_test_id("chart")
+    await expect(chart).not_to_have_attribute("data-candles", "0")
+    statuses = await page.evaluate(
+        """async () => {
+          const one = () => fetch('/api/v1/order/open', {method: 'POST', credentials: 'same-origin',
+            headers: {'Content-Type': 'application/json', Accept: 'application/json'},
+            body: JSON.stringify({asset: 'BTCUSDT', side: 'LONG', leverage: 2, margin: '1'})})
+            .then((r) => r.status);
+          const out = [];
+          for (let i = 0; i < 10; i++) {
+            out.push(...await Promise.all(Array.from({length: 20}, one)));
+          }
+          return out;
+        }"""
+    )
+    assert statuses == [201] * 200
+    await expect(page.get_by_test_id("open-count")).to_have_text("200")
+    await expect(chart).to_have_attribute("data-lines", "400")
+    await expect(chart).to_have_attribute("data-line-ops", "400")
+
+    server.feed.set_price("BTCUSDT", "60100")
+    await page.wait_for_function(
+        "() => document.getElementById('chart-bid').textContent.startsWith('60,0')"
+    )
+    assert await chart.get_attribute("data-line-ops") == "400"
+
+    (first, *_) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
+    status = await page.evaluate(
+        """async (id) => (await fetch('/api/v1/order/' + id, {method: 'PATCH',
+          credentials: 'same-origin', headers: {'Content-Type': 'application/json'},
+          body: JSON.stringify({stopLoss: '59000'})})).status""",
+        first["orderId"],
+    )
+    assert status == 200
+    await expect(chart).to_have_attribute("data-lines", "401")
+    await expect(chart).to_have_attribute("data-line-ops", "401")
+    await page.get_by_test_id("tf-5m").click()  # the page still answers
+    await expect(chart).to_have_attribute("data-duration", "5m")
+    assert not problems, problems
