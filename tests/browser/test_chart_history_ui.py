@@ -116,12 +116,13 @@ async def test_drag_the_stop_loss_line(server: Server, browser: Any, size: tuple
     assert not problems, problems
 
 
-async def test_history_page_and_csv(server: Server, browser: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_history_page_and_csv(server: Server, browser: Any, size: tuple[int, int]) -> None:
     """Two closes (a win on BTC, a loss on ETH): the page shows the server's statistics, the
     asset filter narrows them, and the downloaded CSV holds the API's numbers."""
     from playwright.async_api import expect
 
-    page, problems = await new_page(browser)
+    page, problems = await new_page(browser, *size)
     await register(page, server.url)
     win = await _open(page, asset="BTCUSDT", side="LONG", leverage=10, margin="100")
     server.feed.set_price("BTCUSDT", "60600")
@@ -155,7 +156,11 @@ async def test_history_page_and_csv(server: Server, browser: Any, tmp_path: Path
     )
     balance = await api_json(page, "/api/v1/order/user/balance")
     assert balance["balance"] == stats["endEquity"]
-    if os.environ.get("VELOX_SCREENSHOT") == "1":
+    overflow = await page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the history page scrolls sideways by {overflow}px"
+    if os.environ.get("VELOX_SCREENSHOT") == "1" and size == DESKTOP:
         await page.screenshot(path=str(REPO / "docs" / "history.png"))
 
     async with page.expect_download() as info:
