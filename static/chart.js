@@ -79,6 +79,7 @@ export class CandleChart {
     this.markers = LWC.createSeriesMarkers(this.series, []);
     this.bindDrag();
     container.lineY = (key) => this.lineY(key); // where a line is drawn (tests, tools)
+    container.linePrice = (key) => this.lines.get(key)?.handle.options().price ?? null;
   }
 
   tickMark(t, type) {

@@ -295,3 +295,35 @@ async def test_200_positions_touch_only_the_lines_that_change(server: Server, br
     await page.get_by_test_id("tf-5m").click()  # the page still answers
     await expect(chart).to_have_attribute("data-duration", "5m")
     assert not problems, problems
+
+
+async def test_trailing_stop_line_follows_the_mark(server: Server, browser: Any) -> None:
+    """A LONG with a 300 USD trailing stop: its Trail line sits 300 under the best bid, and
+    moves up with the bid (order_updated from the websocket), never down."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    chart = page.get_by_test_id("chart")
+    await expect(chart).not_to_have_attribute("data-candles", "0")
+    order = await _open(
+        page, asset="BTCUSDT", side="LONG", leverage=10, margin="100", trailingStop="300"
+    )
+    await expect(chart).to_have_attribute("data-lines", "3")  # entry, liquidation, trail
+    key = f"{order['orderId']}:trail"
+    price_of = "([key, want]) => document.getElementById('chart').linePrice(key) === want"
+    bid, _ = quote(units("60000"))
+    await page.wait_for_function(price_of, arg=[key, (bid - units("300")) / 10**8])
+    server.feed.set_price("BTCUSDT", "60400")
+    risen, _ = quote(units("60400"))
+    await page.wait_for_function(price_of, arg=[key, (risen - units("300")) / 10**8])
+    (moved,) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
+    assert moved["trailingMark"] == format_units(risen)
+    server.feed.set_price("BTCUSDT", "60200")  # down: the mark stays
+    await page.wait_for_function(
+        "() => document.getElementById('chart-bid').textContent.startsWith('60,1')"
+    )
+    assert await page.evaluate(price_of, [key, (risen - units("300")) / 10**8])
+    (still,) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
+    assert still["trailingMark"] == format_units(risen)
+    assert not problems, problems
