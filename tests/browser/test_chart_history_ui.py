@@ -94,6 +94,8 @@ async def test_drag_the_stop_loss_line(server: Server, browser: Any, size: tuple
     moved_y = await _line_y(page, sl_key)
     assert moved_y < sl_y - 5
     if os.environ.get("VELOX_SCREENSHOT") == "1" and size == DESKTOP:
+        await page.evaluate("() => document.getElementById('toasts').replaceChildren()")
+        await page.mouse.move(10, 10)
         await page.screenshot(path=str(REPO / "docs" / "screenshot.png"))
 
     # Above the entry (and so above the bid): INVALID_STOP_LOSS.
