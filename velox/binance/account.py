@@ -286,3 +286,9 @@ async def coins(call: Call) -> Any:
         }
         for coin in names
     ]
+
+
+@endpoint(1, signed=READ)
+async def margin_pairs(call: Call) -> Any:
+    """``/sapi/v1/margin/allPairs``: no spot margin trading here (ccxt asks with the coins)."""
+    return []

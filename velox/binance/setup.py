@@ -77,6 +77,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/fapi/v1/marginType", account.set_margin_type, name="fapi_v1_marginType")
     r.add_post("/fapi/v1/leverage", account.set_leverage, name="fapi_v1_leverage")
     r.add_get("/sapi/v1/capital/config/getall", account.coins, name="fapi_sapi_coins")
+    r.add_get("/sapi/v1/margin/allPairs", account.margin_pairs, name="fapi_sapi_margin_pairs")
 
     r.add_get("/ws/{streams:.+}", streams.raw_streams, name="fapi_ws_streams")
     r.add_get("/stream", streams.combined_streams, name="fapi_stream")
