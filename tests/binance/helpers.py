@@ -14,6 +14,7 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from tests.web.helpers import User
+from velox.clock import ManualClock
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -66,9 +67,15 @@ class Bot:
         return await self.client.request(method, path, data=text, headers={**headers, **FORM}, **kw)
 
     async def json(
-        self, method: str, path: str, params: dict[str, Any] | None = None, status: int = 200
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        status: int = 200,
+        clock: ManualClock | None = None,
     ) -> Any:
-        response = await self.call(method, path, params)
+        stamp = {"timestamp": clock.wall_ms()} if clock is not None else {}
+        response = await self.call(method, path, params, **stamp)
         body = await response.json()
         assert response.status == status, (response.status, body)
         return body
