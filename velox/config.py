@@ -211,6 +211,18 @@ class Settings:
             "as Binance counts it (0 = off)"
         },
     )
+    bus: str = field(
+        default="nats://127.0.0.1:4222",
+        metadata={"help": "NATS server(s) of velox engine and velox gateway, comma-separated"},
+    )
+    bus_prefix: str = field(
+        default="velox",
+        metadata={"help": "subject prefix on the bus: one per deployment sharing a NATS"},
+    )
+    bus_timeout: float = field(
+        default=5.0,
+        metadata={"help": "seconds a gateway waits for the engine's answer before a 503"},
+    )
 
     @property
     def db_url(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from velox import codec
 from velox.engine.engine import Engine
-from velox.engine.events import Event, TrailingStopMoved
+from velox.engine.events import Deposited, Event, MarksMoved, PositionClosed
 from velox.engine.settings import EngineSettings
 from velox.store.base import Store
 
@@ -25,15 +25,38 @@ async def load_engine(store: Store, settings: EngineSettings) -> tuple[Engine, i
 
 
 def coalesce_marks(events: list[Event]) -> list[Event]:
-    """Within one commit only the last trailing mark of each position needs writing."""
-    last: dict[str, int] = {}
-    for i, event in enumerate(events):
-        if isinstance(event, TrailingStopMoved):
-            last[event.order_id] = i
-    if not last:
-        return events
-    return [
-        e
-        for i, e in enumerate(events)
-        if not isinstance(e, TrailingStopMoved) or last[e.order_id] == i
-    ]
+    """Within one commit, fold the trailing-mark events that can be folded exactly.
+
+    Two ``MarksMoved`` of one asset with nothing between them that adds or re-marks a
+    position of that asset fold into one with the higher bid and the lower ask:
+    ``max(max(m, b1), b2) == max(m, max(b1, b2))`` (and min for SHORT marks). Closes between
+    them do not stop the fold (a closed position has no mark to keep). A run of rising
+    ticks on a held asset therefore writes one event per commit. (The engine no longer
+    emits the per-position ``TrailingStopMoved`` of old journals.)
+    """
+    out: list[Event] = []
+    pending: dict[str, int] = {}  # asset -> index in ``out`` of its foldable MarksMoved
+    for event in events:
+        if isinstance(event, MarksMoved):
+            at = pending.get(event.asset)
+            if at is not None:
+                before = out[at]
+                assert isinstance(before, MarksMoved)
+                out[at] = MarksMoved(
+                    event.asset,
+                    max(before.bid, event.bid),
+                    min(before.ask, event.ask),
+                    event.ts,
+                )
+                continue
+            pending[event.asset] = len(out)
+        elif not isinstance(event, PositionClosed | Deposited):
+            # Opens, stop changes, margin and partial closes may add or re-mark a position:
+            # a later mark event must not be folded into one before them.
+            asset = getattr(event, "asset", None)
+            if asset is None:
+                pending.clear()
+            else:
+                pending.pop(asset, None)
+        out.append(event)
+    return out

@@ -11,7 +11,7 @@ from velox.engine.commands import (
     PriceTick,
 )
 from velox.engine.errors import Code
-from velox.engine.events import PositionClosed, StopsModified, TrailingStopMoved
+from velox.engine.events import MarksMoved, PositionClosed, StopsModified
 from velox.engine.views import account_figures, ledger
 from velox.money import SCALE, units
 
@@ -145,7 +145,7 @@ def test_trailing_long_moves_mark_then_triggers() -> None:
     )
     assert opened.trailing_mark == units("99950")
     (moved,) = tick(engine, BTC, "101000", T0 + 1)
-    assert isinstance(moved, TrailingStopMoved) and moved.mark == units("100949.5")
+    assert moved == MarksMoved(BTC, units("100949.5"), units("101050.5"), T0 + 1)
     assert engine.positions[opened.order_id].trailing_mark == units("100949.5")
     assert tick(engine, BTC, "100600", T0 + 2) == []  # bid 100549.7 > 100449.5
     assert tick(engine, BTC, "100500", T0 + 3) == []  # bid 100449.75 > 100449.5

@@ -11,9 +11,9 @@ from tests.vectors import load
 from velox.engine.commands import AddMargin, ClosePosition, PriceTick
 from velox.engine.events import (
     MarginAdded,
+    MarksMoved,
     PositionClosed,
     PositionPartiallyClosed,
-    TrailingStopMoved,
 )
 from velox.engine.formulas import quote
 from velox.money import format_units, units
@@ -140,7 +140,7 @@ def test_trailing_stop(case: dict[str, Any]) -> None:
         if closes:
             assert closes[0].reason == "TRAILING_STOP"
             assert format_units(closes[0].close_price) == ts["expect"]["closePrice"]
-            assert not [e for e in events if isinstance(e, TrailingStopMoved)]
+            assert not [e for e in events if isinstance(e, MarksMoved)]
             fired_at = step
             break
     assert fired_at == ts["expect"]["atStep"]

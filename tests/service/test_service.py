@@ -14,7 +14,7 @@ from velox import codec
 from velox.audit import audit
 from velox.engine.commands import AddMargin, ClosePosition, OpenAccount, OpenPosition, PriceTick
 from velox.engine.engine import Engine
-from velox.engine.events import TrailingStopMoved
+from velox.engine.events import MarksMoved
 from velox.engine.settings import EngineSettings
 from velox.engine.views import ledger
 from velox.journal import load_engine
@@ -139,8 +139,8 @@ async def test_trailing_marks_coalesce_within_a_commit(store: Store) -> None:
         service.offer_tick(PriceTick(BTC, REF + i * SCALE, clock() + i))
     marks = await service.read(lambda e: e.positions[oid].trailing_mark)
     moved = [codec.decode_event(r.type, r.payload) async for r in store.read_journal(seq)]
-    assert len(moved) == 1 and isinstance(moved[0], TrailingStopMoved)
-    assert moved[0].mark == marks == (REF + 5 * SCALE) * 19990 // 20000  # the last bid
+    assert len(moved) == 1 and isinstance(moved[0], MarksMoved)  # one event, five ticks
+    assert moved[0].bid == marks == (REF + 5 * SCALE) * 19990 // 20000  # the last bid
     await service.stop()
 
 

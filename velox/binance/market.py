@@ -19,6 +19,7 @@ from velox.binance.terms import terms_of
 from velox.binance.weights import depth_weight, klines_weight
 from velox.engine.state import Quote
 from velox.market.candles import DURATIONS_MS
+from velox.money import Price
 from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS
 
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
@@ -26,7 +27,7 @@ MAX_KLINES = 1500  # Binance's ceiling for a request; Velox answers at most 1000
 VELOX_MAX_CANDLES = 1000
 MAX_TIME_MS = 10**15
 DAY_MS = 86_400_000
-NO_QUOTE = Quote(0, 0, 0, 0)
+NO_QUOTE = Quote(Price(0), Price(0), Price(0), 0)
 
 
 def _now(call: Call) -> int:

@@ -19,13 +19,14 @@ from velox.engine.events import (
     Deposited,
     Event,
     MarginAdded,
+    MarksMoved,
     PositionClosed,
     PositionOpened,
     PositionPartiallyClosed,
     StopsModified,
     TrailingStopMoved,
 )
-from velox.engine.formulas import quote
+from velox.engine.formulas import LONG, quote
 from velox.engine.settings import EngineSettings
 from velox.engine.snapshot import StateExport
 from velox.engine.state import (
@@ -33,9 +34,11 @@ from velox.engine.state import (
     Account,
     Position,
     Quote,
+    State,
     position_opened_by,
 )
-from velox.engine.triggers import TriggerIndex, mark_moves, trigger_reason
+from velox.engine.triggers import TriggerIndex, trigger_reason
+from velox.money import Money, Price, Qty
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +53,11 @@ class Outcome:
         return self.refusal is None
 
 
-class Engine:
+class Engine(State):
+    """A State plus the trigger index and ``apply``: the only code that mutates the state."""
+
     def __init__(self, settings: EngineSettings | None = None) -> None:
-        self.settings = settings or EngineSettings()
-        self.accounts: dict[str, Account] = {}
-        self.positions: dict[str, Position] = {}
-        self.quotes: dict[str, Quote] = {}
-        self.house = 0
-        self.deposits = 0
-        self.next_order_id = 1
+        super().__init__(settings)
         self.index = TriggerIndex()
         self.exporting: StateExport | None = None
 
@@ -79,8 +78,9 @@ class Engine:
         last = self.quotes.get(tick.asset)
         if last is not None and tick.ts < last.ts:
             return []  # out of order: an older price must not overwrite a newer one
-        bid, ask = quote(tick.price, self.settings.spread)
-        self.quotes[tick.asset] = Quote(tick.price, bid, ask, tick.ts)
+        ref = Price(tick.price)
+        bid, ask = quote(ref, self.settings.spread)
+        self.quotes[tick.asset] = Quote(ref, bid, ask, tick.ts)
         events: list[Event] = []
         for pos in self.index.fired(tick.asset, bid, ask):
             reason = trigger_reason(pos, bid, ask)
@@ -88,28 +88,21 @@ class Engine:
             event = rules.closed_event(pos, reason, bid, ask, tick.ts)
             self.apply(event)
             events.append(event)
-        for pos in self.index.marks_to_move(tick.asset, bid, ask):
-            mark = mark_moves(pos, bid, ask)
-            if mark is not None:
-                moved = TrailingStopMoved(pos.order_id, pos.user_id, mark, tick.ts)
-                self.apply(moved)
-                events.append(moved)
+        if self.index.marks_move(tick.asset, bid, ask):
+            moved = MarksMoved(tick.asset, bid, ask, tick.ts)
+            self.apply(moved)
+            events.append(moved)
         return events
-
-    def fresh_quote(self, asset: str, now: int) -> Quote | None:
-        """The quote if it is younger than max price age at ``now``, else None (stale)."""
-        q = self.quotes.get(asset)
-        if q is None or now - q.ts > self.settings.max_price_age_ms:
-            return None
-        return q
-
-    def allocate_order_id(self) -> str:
-        return str(self.next_order_id)
 
     # -- mutating ------------------------------------------------------------------------
     def apply(self, event: Event) -> None:
         """The only mutation of state. Must stay a plain fold: no decisions here."""
-        if isinstance(event, TrailingStopMoved):
+        if isinstance(event, MarksMoved):
+            for moving in self.index.marks_to_move(event.asset, event.bid, event.ask):
+                pos = self._changing(moving.order_id)
+                pos.trailing_mark = event.bid if pos.side == LONG else event.ask
+                self.index.changed(pos)
+        elif isinstance(event, TrailingStopMoved):
             pos = self._changing(event.order_id)
             pos.trailing_mark = event.mark
             self.index.changed(pos)
@@ -117,29 +110,29 @@ class Engine:
             self._apply_opened(event)
         elif isinstance(event, PositionClosed):
             pos = self.positions.pop(event.order_id)
-            account = self.accounts[pos.user_id]
+            account = self._account_changing(pos.user_id)
             del account.open_orders[pos.order_id]
-            account.used_margin -= pos.margin
-            account.balance += event.settlement
-            self.house += pos.margin - event.settlement
+            account.used_margin = Money(account.used_margin - pos.margin)
+            account.balance = Money(account.balance + event.settlement)
+            self.house = Money(self.house + pos.margin - event.settlement)
             self.index.remove(pos)
         elif isinstance(event, PositionPartiallyClosed):
             pos = self._changing(event.order_id)
-            account = self.accounts[pos.user_id]
-            pos.qty -= event.part_qty
-            pos.margin -= event.part_margin
+            account = self._account_changing(pos.user_id)
+            pos.qty = Qty(pos.qty - event.part_qty)
+            pos.margin = Money(pos.margin - event.part_margin)
             pos.liquidation_price = event.liquidation_price
-            account.used_margin -= event.part_margin
-            account.balance += event.settlement
-            self.house += event.part_margin - event.settlement
+            account.used_margin = Money(account.used_margin - event.part_margin)
+            account.balance = Money(account.balance + event.settlement)
+            self.house = Money(self.house + event.part_margin - event.settlement)
             self.next_order_id = max(self.next_order_id, int(event.part_order_id) + 1)
             self.index.changed(pos)
         elif isinstance(event, MarginAdded):
             pos = self._changing(event.order_id)
-            account = self.accounts[pos.user_id]
-            account.balance -= event.amount
-            account.used_margin += event.amount
-            pos.margin += event.amount
+            account = self._account_changing(pos.user_id)
+            account.balance = Money(account.balance - event.amount)
+            account.used_margin = Money(account.used_margin + event.amount)
+            pos.margin = Money(pos.margin + event.amount)
             pos.liquidation_price = event.liquidation_price
             self.index.changed(pos)
         elif isinstance(event, StopsModified):
@@ -151,9 +144,10 @@ class Engine:
             self.index.changed(pos)
         elif isinstance(event, Deposited):
             if event.user_id not in self.accounts:
-                self.accounts[event.user_id] = Account(event.user_id)
-            self.accounts[event.user_id].balance += event.amount
-            self.deposits += event.amount
+                self.add_account(Account(event.user_id))
+            account = self._account_changing(event.user_id)
+            account.balance = Money(account.balance + event.amount)
+            self.deposits = Money(self.deposits + event.amount)
 
     def _changing(self, order_id: str) -> Position:
         """The position an event is about to mutate (an open export keeps its old row)."""
@@ -162,11 +156,18 @@ class Engine:
             self.exporting.before_change(pos)
         return pos
 
+    def _account_changing(self, user_id: str) -> Account:
+        """The account an event is about to mutate (an open export keeps its old row)."""
+        account = self.accounts[user_id]
+        if self.exporting is not None:
+            self.exporting.before_account_change(account)
+        return account
+
     def _apply_opened(self, event: PositionOpened) -> None:
         pos = position_opened_by(event)
-        account = self.accounts[event.user_id]
-        account.balance -= event.margin
-        account.used_margin += event.margin
+        account = self._account_changing(event.user_id)
+        account.balance = Money(account.balance - event.margin)
+        account.used_margin = Money(account.used_margin + event.margin)
         account.open_orders[pos.order_id] = None
         self.positions[pos.order_id] = pos
         self.next_order_id = max(self.next_order_id, int(event.order_id) + 1)
@@ -176,7 +177,7 @@ class Engine:
     def export(self) -> dict[str, Any]:
         """The whole durable state as plain data (quotes are not durable: they re-arrive)."""
         whole = StateExport(self)
-        whole.step(len(self.positions))
+        whole.step(len(self.positions) + len(self.account_list))
         return whole.result()
 
     def begin_export(self) -> StateExport:
@@ -190,17 +191,19 @@ class Engine:
     @classmethod
     def restore(cls, data: dict[str, Any], settings: EngineSettings | None = None) -> Engine:
         engine = cls(settings)
-        engine.house = int(data["house"])
-        engine.deposits = int(data["deposits"])
+        engine.house = Money(int(data["house"]))
+        engine.deposits = Money(int(data["deposits"]))
         engine.next_order_id = int(data["next_order_id"])
         for row in data["accounts"]:
-            engine.accounts[row["user_id"]] = Account(row["user_id"], int(row["balance"]))
+            if isinstance(row, dict):  # written before accounts were rows
+                row = (row["user_id"], row["balance"])
+            engine.add_account(Account(*row))
         if list(data["position_fields"]) != list(POSITION_FIELDS):
             raise ValueError("snapshot written by an incompatible version of Velox")
         for row in data["positions"]:
             pos = Position(*row)
             account = engine.accounts[pos.user_id]
-            account.used_margin += pos.margin
+            account.used_margin = Money(account.used_margin + pos.margin)
             account.open_orders[pos.order_id] = None
             engine.positions[pos.order_id] = pos
             engine.index.add(pos)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from velox.money import Money, Price, Qty
+
 
 @dataclass(frozen=True, slots=True)
 class Deposited:
     user_id: str
-    amount: int
+    amount: Money
     ts: int
 
 
@@ -23,14 +25,14 @@ class PositionOpened:
     asset: str
     side: str
     leverage: int
-    margin: int
-    qty: int
-    open_price: int
-    liquidation_price: int
-    stop_loss: int | None
-    take_profit: int | None
-    trailing_stop: int | None
-    trailing_mark: int | None
+    margin: Money
+    qty: Qty
+    open_price: Price
+    liquidation_price: Price
+    stop_loss: Price | None
+    take_profit: Price | None
+    trailing_stop: Price | None
+    trailing_mark: Price | None
     ts: int
 
 
@@ -45,20 +47,20 @@ class PositionClosed:
     order_id: str
     user_id: str
     reason: str  # MANUAL | STOP_LOSS | TAKE_PROFIT | TRAILING_STOP | LIQUIDATION
-    close_price: int
-    pnl: int
-    settlement: int
+    close_price: Price
+    pnl: Money
+    settlement: Money
     ts: int
     asset: str
     side: str
     leverage: int
-    margin: int
-    qty: int
-    open_price: int
-    liquidation_price: int
-    stop_loss: int | None
-    take_profit: int | None
-    trailing_stop: int | None
+    margin: Money
+    qty: Qty
+    open_price: Price
+    liquidation_price: Price
+    stop_loss: Price | None
+    take_profit: Price | None
+    trailing_stop: Price | None
     opened_at: int
 
 
@@ -70,22 +72,22 @@ class PositionPartiallyClosed:
     part_order_id: str
     user_id: str
     percent: int
-    part_qty: int
-    part_margin: int
-    close_price: int
-    pnl: int
-    settlement: int
-    liquidation_price: int  # of the remaining position
+    part_qty: Qty
+    part_margin: Money
+    close_price: Price
+    pnl: Money
+    settlement: Money
+    liquidation_price: Price  # of the remaining position
     ts: int
     # the terms of the closed part, as they were before the close
     asset: str
     side: str
     leverage: int
-    open_price: int
-    part_liquidation_price: int
-    stop_loss: int | None
-    take_profit: int | None
-    trailing_stop: int | None
+    open_price: Price
+    part_liquidation_price: Price
+    stop_loss: Price | None
+    take_profit: Price | None
+    trailing_stop: Price | None
     opened_at: int
 
 
@@ -93,8 +95,8 @@ class PositionPartiallyClosed:
 class MarginAdded:
     order_id: str
     user_id: str
-    amount: int
-    liquidation_price: int
+    amount: Money
+    liquidation_price: Price
     ts: int
 
 
@@ -102,18 +104,38 @@ class MarginAdded:
 class StopsModified:
     order_id: str
     user_id: str
-    stop_loss: int | None
-    take_profit: int | None
-    trailing_stop: int | None
-    trailing_mark: int | None
+    stop_loss: Price | None
+    take_profit: Price | None
+    trailing_stop: Price | None
+    trailing_mark: Price | None
     ts: int
 
 
 @dataclass(frozen=True, slots=True)
 class TrailingStopMoved:
+    """One position's trailing mark moved. No longer emitted (see MarksMoved); kept so that
+    journals written before it still replay."""
+
     order_id: str
     user_id: str
-    mark: int
+    mark: Price
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarksMoved:
+    """Every open position on ``asset`` with a trailing stop: LONG mark = max(mark, bid),
+    SHORT mark = min(mark, ask).
+
+    One event per asset and tick however many marks it moves, so the journal cost of a tick
+    does not grow with trailing stops. ``apply`` finds the positions it moves through the
+    trigger index's mark heaps (O(moved log n)); the per-position marks are read from the
+    state after apply. Emitted only when at least one mark moves.
+    """
+
+    asset: str
+    bid: Price
+    ask: Price
     ts: int
 
 
@@ -125,6 +147,7 @@ Event = (
     | MarginAdded
     | StopsModified
     | TrailingStopMoved
+    | MarksMoved
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -137,5 +160,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MarginAdded,
         StopsModified,
         TrailingStopMoved,
+        MarksMoved,
     )
 }

@@ -5,8 +5,6 @@ Nothing here mutates the engine; ``Engine.handle`` applies what these functions 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from velox.engine.commands import (
     AddMargin,
     ClosePosition,
@@ -39,16 +37,13 @@ from velox.engine.formulas import (
     settlement,
     slippage_ok,
 )
-from velox.engine.state import Position, Quote
-from velox.money import mul_div_floor
-
-if TYPE_CHECKING:
-    from velox.engine.engine import Engine
+from velox.engine.state import Position, Quote, State
+from velox.money import Money, Price, Qty, mul_div_floor
 
 Decision = list[Event] | Refusal
 
 
-def decide(engine: Engine, command: Command) -> Decision:
+def decide(engine: State, command: Command) -> Decision:
     if isinstance(command, OpenPosition):
         return _open(engine, command)
     if isinstance(command, ClosePosition):
@@ -60,11 +55,11 @@ def decide(engine: Engine, command: Command) -> Decision:
     if isinstance(command, OpenAccount):
         if command.user_id in engine.accounts:
             return []
-        return [Deposited(command.user_id, engine.settings.initial_balance, command.ts)]
+        return [Deposited(command.user_id, Money(engine.settings.initial_balance), command.ts)]
     if isinstance(command, Deposit):
         if command.amount <= 0:
             return Refusal(Code.VALIDATION_ERROR, "amount must be positive", "amount")
-        return [Deposited(command.user_id, command.amount, command.ts)]
+        return [Deposited(command.user_id, Money(command.amount), command.ts)]
     return Refusal(Code.VALIDATION_ERROR, "unknown command")
 
 
@@ -117,7 +112,7 @@ def _stale(asset: str) -> Refusal:
     return Refusal(Code.PRICE_STALE, f"no fresh price for {asset}; try again shortly")
 
 
-def _open(engine: Engine, cmd: OpenPosition) -> Decision:
+def _open(engine: State, cmd: OpenPosition) -> Decision:
     s = engine.settings
     if cmd.asset not in s.assets:
         return Refusal(Code.UNKNOWN_ASSET, f"unknown asset {cmd.asset!r}", "asset")
@@ -141,11 +136,11 @@ def _open(engine: Engine, cmd: OpenPosition) -> Decision:
         return _stale(cmd.asset)
     price = open_price(cmd.side, q.bid, q.ask)
     if cmd.margin is not None:
-        margin = cmd.margin
+        margin = Money(cmd.margin)
         qty = qty_for_margin(margin, cmd.leverage, price)
     else:
         assert cmd.qty is not None
-        qty = cmd.qty
+        qty = Qty(cmd.qty)
         margin = margin_for_qty(qty, cmd.leverage, price)
     if qty == 0:
         return Refusal(Code.MARGIN_TOO_SMALL, "margin buys no quantity at this price", "margin")
@@ -154,7 +149,7 @@ def _open(engine: Engine, cmd: OpenPosition) -> Decision:
     if (
         cmd.expected_price is not None
         and cmd.slippage_bps is not None
-        and not slippage_ok(price, cmd.expected_price, cmd.slippage_bps)
+        and not slippage_ok(price, Price(cmd.expected_price), cmd.slippage_bps)
     ):
         return Refusal(Code.SLIPPAGE_EXCEEDED, "price moved beyond the allowed slippage")
     trailing_mark = None if cmd.trailing_stop is None else (q.bid if cmd.side == LONG else q.ask)
@@ -177,16 +172,20 @@ def _open(engine: Engine, cmd: OpenPosition) -> Decision:
             qty=qty,
             open_price=price,
             liquidation_price=liquidation_price(cmd.side, price, margin, qty, s.mmr),
-            stop_loss=cmd.stop_loss,
-            take_profit=cmd.take_profit,
-            trailing_stop=cmd.trailing_stop,
+            stop_loss=_price(cmd.stop_loss),
+            take_profit=_price(cmd.take_profit),
+            trailing_stop=_price(cmd.trailing_stop),
             trailing_mark=trailing_mark,
             ts=cmd.ts,
         )
     ]
 
 
-def closed_event(pos: Position, reason: str, bid: int, ask: int, ts: int) -> PositionClosed:
+def _price(value: int | None) -> Price | None:
+    return None if value is None else Price(value)
+
+
+def closed_event(pos: Position, reason: str, bid: Price, ask: Price, ts: int) -> PositionClosed:
     """Close all of ``pos`` at this quote: LONG sells at the bid, SHORT buys at the ask."""
     price = close_price(pos.side, bid, ask)
     profit = pnl(pos.side, pos.open_price, price, pos.qty)
@@ -212,14 +211,14 @@ def closed_event(pos: Position, reason: str, bid: int, ask: int, ts: int) -> Pos
     )
 
 
-def _owned(engine: Engine, user_id: str, order_id: str) -> Position | Refusal:
+def _owned(engine: State, user_id: str, order_id: str) -> Position | Refusal:
     pos = engine.positions.get(order_id)
     if pos is None or pos.user_id != user_id:
         return Refusal(Code.NOT_FOUND, "no such open order")
     return pos
 
 
-def _close(engine: Engine, cmd: ClosePosition) -> Decision:
+def _close(engine: State, cmd: ClosePosition) -> Decision:
     pos = _owned(engine, cmd.user_id, cmd.order_id)
     if isinstance(pos, Refusal):
         return pos
@@ -231,15 +230,19 @@ def _close(engine: Engine, cmd: ClosePosition) -> Decision:
     if cmd.percent is None:
         return [closed_event(pos, "MANUAL", q.bid, q.ask, cmd.ts)]
     price = close_price(pos.side, q.bid, q.ask)
-    part_qty = mul_div_floor(pos.qty, cmd.percent, 100)
-    part_margin = mul_div_floor(pos.margin, cmd.percent, 100)
+    part_qty = Qty(mul_div_floor(pos.qty, cmd.percent, 100))
+    part_margin = Money(mul_div_floor(pos.margin, cmd.percent, 100))
     if part_qty == 0 or part_qty == pos.qty:
         return Refusal(
             Code.VALIDATION_ERROR, "this percentage leaves a part with no quantity", "percent"
         )
     profit = pnl(pos.side, pos.open_price, price, part_qty)
     rest_liq = liquidation_price(
-        pos.side, pos.open_price, pos.margin - part_margin, pos.qty - part_qty, engine.settings.mmr
+        pos.side,
+        pos.open_price,
+        Money(pos.margin - part_margin),
+        Qty(pos.qty - part_qty),
+        engine.settings.mmr,
     )
     return [
         PositionPartiallyClosed(
@@ -267,7 +270,7 @@ def _close(engine: Engine, cmd: ClosePosition) -> Decision:
     ]
 
 
-def _add_margin(engine: Engine, cmd: AddMargin) -> Decision:
+def _add_margin(engine: State, cmd: AddMargin) -> Decision:
     pos = _owned(engine, cmd.user_id, cmd.order_id)
     if isinstance(pos, Refusal):
         return pos
@@ -278,16 +281,16 @@ def _add_margin(engine: Engine, cmd: AddMargin) -> Decision:
     if cmd.amount > engine.accounts[cmd.user_id].balance:
         return Refusal(Code.INSUFFICIENT_BALANCE, "not enough free balance", "amount")
     new_liq = liquidation_price(
-        pos.side, pos.open_price, pos.margin + cmd.amount, pos.qty, engine.settings.mmr
+        pos.side, pos.open_price, Money(pos.margin + cmd.amount), pos.qty, engine.settings.mmr
     )
-    return [MarginAdded(pos.order_id, pos.user_id, cmd.amount, new_liq, cmd.ts)]
+    return [MarginAdded(pos.order_id, pos.user_id, Money(cmd.amount), new_liq, cmd.ts)]
 
 
-def _pick(change: int | Keep | None, current: int | None) -> int | None:
-    return current if isinstance(change, Keep) else change
+def _pick(change: int | Keep | None, current: Price | None) -> Price | None:
+    return current if isinstance(change, Keep) else _price(change)
 
 
-def _modify(engine: Engine, cmd: ModifyPosition) -> Decision:
+def _modify(engine: State, cmd: ModifyPosition) -> Decision:
     pos = _owned(engine, cmd.user_id, cmd.order_id)
     if isinstance(pos, Refusal):
         return pos

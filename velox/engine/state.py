@@ -1,7 +1,10 @@
 """The engine's mutable state: accounts, open positions, the house account.
 
-Only ``Engine.apply`` mutates these. Closed positions are not kept: they leave the engine in
-their events (and land in ``closed_orders``), so memory grows with open positions only.
+``State`` is what rules, views and snapshot exports read; ``Engine`` (engine.py) is a State
+plus the trigger index and ``apply``, the only mutation. Keeping the reads here means
+rules.py and snapshot.py never import engine.py (no import cycle). Closed positions are
+not kept: they leave the engine in their events (and land in ``closed_orders``), so memory
+grows with open positions only.
 """
 
 from __future__ import annotations
@@ -10,6 +13,10 @@ from dataclasses import dataclass, field, fields
 from operator import attrgetter
 
 from velox.engine.events import PositionOpened
+from velox.engine.settings import EngineSettings
+from velox.money import Money, Price, Qty
+
+ZERO = Money(0)
 
 
 @dataclass(slots=True)
@@ -19,14 +26,14 @@ class Position:
     asset: str
     side: str
     leverage: int
-    margin: int
-    qty: int
-    open_price: int
-    liquidation_price: int
-    stop_loss: int | None
-    take_profit: int | None
-    trailing_stop: int | None
-    trailing_mark: int | None  # highest bid (LONG) / lowest ask (SHORT) since open
+    margin: Money
+    qty: Qty
+    open_price: Price
+    liquidation_price: Price
+    stop_loss: Price | None
+    take_profit: Price | None
+    trailing_stop: Price | None
+    trailing_mark: Price | None  # highest bid (LONG) / lowest ask (SHORT) since open
     opened_at: int
     version: int = 0  # bumped on every change; stale trigger-index entries carry old ones
 
@@ -61,15 +68,54 @@ position_row = attrgetter(*POSITION_FIELDS)
 @dataclass(slots=True)
 class Account:
     user_id: str
-    balance: int = 0  # free cash
-    used_margin: int = 0
+    balance: Money = ZERO  # free cash
+    # -- derived (not in snapshots: restore rebuilds them from the positions) --
+    used_margin: Money = ZERO
     # order ids of open positions, oldest first (dict as an insertion-ordered set)
     open_orders: dict[str, None] = field(default_factory=dict)
+    number: int = -1  # place in State.account_list (creation order)
+
+
+# The durable fields of an account, in constructor order (snapshot rows, like positions).
+ACCOUNT_FIELDS: tuple[str, ...] = ("user_id", "balance")
+account_row = attrgetter(*ACCOUNT_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    ref: int
-    bid: int
-    ask: int
+    ref: Price
+    bid: Price
+    ask: Price
     ts: int
+
+
+class State:
+    """Everything the engine knows, read by rules, views and exports; mutated only by apply."""
+
+    def __init__(self, settings: EngineSettings | None = None) -> None:
+        self.settings = settings or EngineSettings()
+        self.accounts: dict[str, Account] = {}
+        # Every account in creation order, append-only: a snapshot export walks it in steps
+        # (an account is never deleted, so a prefix of this list is a stable set).
+        self.account_list: list[Account] = []
+        self.positions: dict[str, Position] = {}
+        self.quotes: dict[str, Quote] = {}
+        self.house: Money = Money(0)
+        self.deposits: Money = Money(0)
+        self.next_order_id = 1
+
+    def fresh_quote(self, asset: str, now: int) -> Quote | None:
+        """The quote if it is younger than max price age at ``now``, else None (stale)."""
+        q = self.quotes.get(asset)
+        if q is None or now - q.ts > self.settings.max_price_age_ms:
+            return None
+        return q
+
+    def add_account(self, account: Account) -> None:
+        account.number = len(self.account_list)
+        self.account_list.append(account)
+        self.accounts[account.user_id] = account
+
+    def allocate_order_id(self) -> str:
+        """The id the next order-creating event will carry (apply advances the counter)."""
+        return str(self.next_order_id)

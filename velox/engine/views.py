@@ -6,13 +6,9 @@ Pure functions over the engine, so the web layer renders without computing money
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from velox.engine.formulas import close_price, pnl
-from velox.engine.state import Position
-
-if TYPE_CHECKING:
-    from velox.engine.engine import Engine
+from velox.engine.state import Position, State
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +21,7 @@ class AccountFigures:
     margin_level: str | None  # equity / usedMargin x 100, 2 decimals, rounded down
 
 
-def unrealized_pnl(engine: Engine, pos: Position) -> int:
+def unrealized_pnl(engine: State, pos: Position) -> int:
     """PnL if closed now at the current quote (0 before any quote arrived)."""
     q = engine.quotes.get(pos.asset)
     if q is None:
@@ -33,14 +29,14 @@ def unrealized_pnl(engine: Engine, pos: Position) -> int:
     return pnl(pos.side, pos.open_price, close_price(pos.side, q.bid, q.ask), pos.qty)
 
 
-def open_positions(engine: Engine, user_id: str) -> list[Position]:
+def open_positions(engine: State, user_id: str) -> list[Position]:
     account = engine.accounts.get(user_id)
     if account is None:
         return []
     return [engine.positions[oid] for oid in account.open_orders]
 
 
-def account_figures(engine: Engine, user_id: str) -> AccountFigures:
+def account_figures(engine: State, user_id: str) -> AccountFigures:
     account = engine.accounts.get(user_id)
     balance = account.balance if account is not None else 0
     used = 0
@@ -58,7 +54,7 @@ def account_figures(engine: Engine, user_id: str) -> AccountFigures:
     return AccountFigures(balance, used, upnl, equity, balance, level)
 
 
-def ledger(engine: Engine) -> dict[str, int | bool]:
+def ledger(engine: State) -> dict[str, int | bool]:
     """The double-entry check: free + locked + house == deposits, exactly."""
     balances = sum(a.balance for a in engine.accounts.values())
     locked = sum(p.margin for p in engine.positions.values())

@@ -9,12 +9,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from velox.store.records import ApiKeyRecord
 
-if TYPE_CHECKING:
-    from velox.store.sqlstore import Tx
+
+class Tx(Protocol):
+    """What these methods use of ``sqlstore.Tx`` (declared here: no import cycle)."""
+
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int: ...
+
+    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Any]: ...
 
 API_KEY_COLUMNS = (
     "key_id, user_id, account_id, name, api_key, secret_sealed, permissions, created_at"

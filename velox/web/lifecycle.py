@@ -35,7 +35,9 @@ from velox.store.factory import open_store_for
 from velox.store.records import CandleRecord
 from velox.supervisor import Supervisor
 from velox.web.keys import (
+    CANDLE_TAP,
     CANDLES,
+    ENGINE_SERVICE,
     FEED,
     HUB,
     OPTIONS,
@@ -93,9 +95,9 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         prune_journal=settings.prune_journal,
         clock=clock.now_ms,
     )
-    hub = Hub(lambda: service.engine)
+    hub = Hub(lambda: service.engine, app[OPTIONS].ws_push_interval_s)
     service.subscribe(hub.on_published)
-    app[SERVICE], app[HUB] = service, hub
+    app[SERVICE], app[ENGINE_SERVICE], app[HUB] = service, service, hub
     starting: asyncio.Task[None] | None = None
     if app[OPTIONS].background_start:
         starting = asyncio.create_task(service.start(), name="engine-start")
@@ -161,10 +163,13 @@ def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
             yield
             return
 
+        tap = app.get(CANDLE_TAP)
         streams = app.get(MARKET_STREAMS)  # the Binance-compatible streams (velox.binance)
 
         def on_candle(candle: CandleRecord) -> None:
             hub.publish_candle(candle.symbol, candle.duration, candle)
+            if tap is not None:  # the engine role: to the gateways too
+                tap(candle)
             if streams is not None:
                 streams.on_candle(candle)
 
@@ -174,7 +179,7 @@ def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
         )
         app[CANDLES] = _candle_query(store, writer.aggregator)
         trades = writer if streams is None else streams.tee(writer)
-        sink = FeedSink(app[SERVICE], trades, clock=clock)
+        sink = FeedSink(app[ENGINE_SERVICE], trades, clock=clock)
         feed_part = Supervisor("feed", lambda: actual.run(sink), clock=clock)
         history = _history(app, writer, clock) if isinstance(feed, FromSettings) else None
         app[PARTS] = (feed_part, writer.supervisor)

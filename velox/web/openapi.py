@@ -20,6 +20,7 @@ from velox.web import openapi_apikeys
 from velox.web.auth.oauth.registry import SLUGS
 from velox.web.errors import STATUS
 from velox.web.keys import SETTINGS
+from velox.web.openapi_history import HISTORY_SCHEMAS, history_paths
 from velox.web.openapi_requests import request_schemas
 from velox.web.openapi_schemas import SCHEMAS, Schema, ref
 from velox.web.ws.handshake import HANDSHAKE_HEADERS
@@ -225,10 +226,12 @@ DEV_PATHS: dict[str, dict[str, Op]] = {
 
 def document_for(settings: Settings) -> dict[str, Any]:
     all_paths = paths(settings)
+    all_paths.update(history_paths(settings, op, _query, SIGNED_IN, COOKIE_OR_BEARER))
     all_paths.update(openapi_apikeys.paths(op, COOKIE_OR_BEARER, BODY, SIGNED_IN))
     if settings.dev:
         all_paths.update(DEV_PATHS)
     schemas = {**SCHEMAS, **request_schemas(settings.symbols, settings.max_leverage)}
+    schemas.update(HISTORY_SCHEMAS)
     schemas.update(openapi_apikeys.SCHEMAS)
     return {
         "openapi": "3.1.0",
