@@ -21,6 +21,7 @@ class Tx(Protocol):
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Any]: ...
 
+
 API_KEY_COLUMNS = (
     "key_id, user_id, account_id, name, api_key, secret_sealed, permissions, created_at"
 )
