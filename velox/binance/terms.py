@@ -1,24 +1,28 @@
 """The contract terms Binance clients ask about: funding, fees, leverage, margin ratios.
 
-Read from the settings as exact integers (fractions in units of 10^-8). Funding and fees are
-settings of SPEC section 12 (``--funding-rate``, ``--funding-interval``, ``--maker-fee``,
-``--taker-fee``); until the engine that charges them lands, their SPEC defaults apply here,
-read through ``_setting`` so the real settings take over by name without a change here.
+Read from the engine's settings (exact integers; fractions in units of 10^-8), the same
+numbers the engine trades with. Funding and fees (SPEC section 12: ``--funding-rate``,
+``--funding-interval``, ``--maker-fee``, ``--taker-fee``) arrive with engine v2; until then
+their SPEC defaults apply, read through ``_setting`` so the engine's fields take over by
+name without a change here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from velox.config import Settings
-from velox.money import SCALE, parse_units
+from velox.engine.settings import EngineSettings
+from velox.money import SCALE
 
 DEFAULT_LEVERAGE = 20  # Binance's leverage for a symbol never set
+# SPEC section 12 defaults, in units of 10^-8 (0.0001 -> 10_000) and ms
+_DEFAULTS = {"funding_rate": 10_000, "funding_interval_ms": 28_800_000, "maker_fee": 0,
+             "taker_fee": 0}  # fmt: skip
 
 
-def _setting(settings: Settings, name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
+def _setting(engine: EngineSettings, name: str) -> int:
+    return int(getattr(engine, name, _DEFAULTS[name]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,16 +47,15 @@ class Terms:
 
 
 def terms_of(settings: Settings) -> Terms:
+    engine = settings.engine_settings()
     return Terms(
-        funding_rate=parse_units(
-            str(_setting(settings, "funding_rate", "0.0001")), allow_negative=True
-        ),
-        funding_interval_ms=int(float(_setting(settings, "funding_interval", 28800)) * 1000),
-        maker_fee=parse_units(str(_setting(settings, "maker_fee", "0"))),
-        taker_fee=parse_units(str(_setting(settings, "taker_fee", "0"))),
-        mmr=parse_units(settings.mmr),
-        max_leverage=settings.max_leverage,
-        min_margin=parse_units(settings.min_margin),
+        funding_rate=_setting(engine, "funding_rate"),
+        funding_interval_ms=_setting(engine, "funding_interval_ms"),
+        maker_fee=_setting(engine, "maker_fee"),
+        taker_fee=_setting(engine, "taker_fee"),
+        mmr=engine.mmr,
+        max_leverage=engine.max_leverage,
+        min_margin=engine.min_margin,
     )
 
 
