@@ -82,21 +82,26 @@ async def read_params(request: web.Request) -> Params:
     return Params.parse(request.rel_url.raw_query_string, raw_body)
 
 
-async def authenticate(request: web.Request, params: Params, permission: str) -> Credential:
+async def authenticate(
+    request: web.Request, params: Params, permission: str, *, key_only: bool = False
+) -> Credential:
     api_key = request.headers.get(API_KEY_HEADER)
     if api_key is None or not _KEY_FORMAT.fullmatch(api_key):
         raise bad_key_format()
     key = await request.app[KEYRING].lookup(api_key)
     if key is None:
         raise rejected_key()
-    check_timestamp(params, request.app[OPTIONS].clock.wall_ms())
-    check_signature(params, key.secret)
+    if not key_only:  # USER_STREAM endpoints (listenKey) take the key alone, as Binance's
+        check_timestamp(params, request.app[OPTIONS].clock.wall_ms())
+        check_signature(params, key.secret)
     if permission not in key.permissions:
         raise rejected_key()
     return key
 
 
-def endpoint(weight: Weight, *, signed: str | None = None) -> Callable[[Handler], AioHandler]:
+def endpoint(
+    weight: Weight, *, signed: str | None = None, key_only: bool = False
+) -> Callable[[Handler], AioHandler]:
     def wrap(fn: Handler) -> AioHandler:
         async def handler(request: web.Request) -> web.StreamResponse:
             used: int | None = None
@@ -115,7 +120,7 @@ def endpoint(weight: Weight, *, signed: str | None = None) -> Callable[[Handler]
                     )
                     caller = f"key:{known.key_id}" if known else f"ip:{client_ip(request)}"
                     used = meter.charge(caller, cost)
-                    key = await authenticate(request, params, signed)
+                    key = await authenticate(request, params, signed, key_only=key_only)
                 else:
                     used = meter.charge(f"ip:{client_ip(request)}", cost)
                 result = await fn(Call(request, params, key))

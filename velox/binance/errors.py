@@ -22,6 +22,7 @@ STATUS: dict[int, int] = {
     -1111: 400,  # BAD_PRECISION
     -1120: 400,  # BAD_INTERVAL
     -1121: 400,  # BAD_SYMBOL
+    -1125: 400,  # INVALID_LISTEN_KEY
     -1130: 400,  # INVALID_PARAMETER
     -1131: 400,  # recvWindow too large
     -2014: 401,  # BAD_API_KEY_FMT

@@ -12,11 +12,12 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from velox.binance import account, market
+from velox.binance import account, listenkey, market
 from velox.binance.keyring import KeyRing
-from velox.binance.keys import KEYRING, MARKET_STREAMS, WEIGHTS
+from velox.binance.keys import KEYRING, LISTEN_KEYS, MARKET_STREAMS, WEIGHTS
 from velox.binance.streams import endpoint as streams
 from velox.binance.streams.market import MarketStreams
+from velox.binance.streams.user import ListenKeys
 from velox.binance.terms import terms_of
 from velox.binance.weights import WeightMeter
 from velox.vault import Vault, key_path
@@ -38,8 +39,12 @@ def setup_binance(app: web.Application) -> None:
 
 
 async def binance_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[KEYRING] = KeyRing(app[STORE], app[VAULT])
-    app[SERVICE].subscribe(app[MARKET_STREAMS].on_published)
+    service = app[SERVICE]
+    app[KEYRING] = ring = KeyRing(app[STORE], app[VAULT])
+    app[LISTEN_KEYS] = listen = ListenKeys(lambda: service.engine, app[OPTIONS].clock.wall_ms)
+    ring.subscribe(listen.revoked)
+    service.subscribe(app[MARKET_STREAMS].on_published)
+    service.subscribe(listen.on_published)
     yield
 
 
@@ -78,6 +83,10 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/fapi/v1/leverage", account.set_leverage, name="fapi_v1_leverage")
     r.add_get("/sapi/v1/capital/config/getall", account.coins, name="fapi_sapi_coins")
     r.add_get("/sapi/v1/margin/allPairs", account.margin_pairs, name="fapi_sapi_margin_pairs")
+
+    r.add_post("/fapi/v1/listenKey", listenkey.create, name="fapi_v1_listenKey_create")
+    r.add_put("/fapi/v1/listenKey", listenkey.keepalive, name="fapi_v1_listenKey_keepalive")
+    r.add_delete("/fapi/v1/listenKey", listenkey.close, name="fapi_v1_listenKey_close")
 
     r.add_get("/ws/{streams:.+}", streams.raw_streams, name="fapi_ws_streams")
     r.add_get("/stream", streams.combined_streams, name="fapi_stream")

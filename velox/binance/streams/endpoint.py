@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from velox.binance.keys import MARKET_STREAMS
+from velox.binance.keys import LISTEN_KEYS, MARKET_STREAMS
 from velox.binance.streams.market import MarketStreams, parse_stream
 from velox.web.jsonio import json_response
 
@@ -36,19 +36,39 @@ class StreamClient:
         self.ws = ws
         self.combined = combined
         self.streams: set[str] = set()
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(QUEUE_SIZE)
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_SIZE)
         self.overflowed = False
+        self.ending = False
 
     def deliver(self, stream: str, payload: bytes) -> None:
-        if self.overflowed:
-            return
         if self.combined:
             payload = b'{"stream":"' + stream.encode() + b'","data":' + payload + b"}"
+        self.deliver_raw(payload)
+
+    def deliver_raw(self, payload: bytes) -> None:
+        if self.overflowed or self.ending:
+            return
         try:
             self.queue.put_nowait(payload)
         except asyncio.QueueFull:
             self.overflowed = True
-            self.queue.put_nowait(b"")  # wake the writer (the queue just had room for one)
+            self._wake()
+
+    def end(self, farewell: bytes | None) -> None:
+        """Send ``farewell`` (if any) after what is queued, then close (a user stream whose
+        listen key expired, was deleted, or whose API key was revoked)."""
+        if self.ending:
+            return
+        if farewell is not None:
+            self.deliver_raw(farewell)
+        self.ending = True
+        self._wake()
+
+    def _wake(self) -> None:
+        try:
+            self.queue.put_nowait(None)
+        except asyncio.QueueFull:
+            self.overflowed = True  # the writer closes at its next message
 
     async def write(self) -> None:
         while True:
@@ -56,6 +76,11 @@ class StreamClient:
             if self.overflowed:
                 await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
                 return
+            if data is None:
+                if self.ending:
+                    await self.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"ended")
+                    return
+                continue
             await self.ws.send_str(data.decode())
 
 
@@ -72,10 +97,38 @@ def _names(raw: list[str], market: MarketStreams) -> list[str] | None:
 
 
 async def raw_streams(request: web.Request) -> web.StreamResponse:
-    names = _names(request.match_info["streams"].split("/"), request.app[MARKET_STREAMS])
+    path = request.match_info["streams"]
+    if "@" not in path and "/" not in path:
+        return await _user_stream(request, path)
+    names = _names(path.split("/"), request.app[MARKET_STREAMS])
     if names is None:
         return _refuse("Invalid stream name.")
     return await _serve(request, names, combined=False)
+
+
+async def _user_stream(request: web.Request, listen_key: str) -> web.StreamResponse:
+    """``/ws/<listenKey>``: the account's events until the key expires or is revoked."""
+    keys = request.app[LISTEN_KEYS]
+    listen = keys.lookup(listen_key)
+    if listen is None:
+        return _refuse("This listenKey does not exist.", -1125)
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_CONTROL, compress=False)
+    await ws.prepare(request)
+    client = StreamClient(ws, combined=False)
+    keys.attach(listen, client)
+    market = request.app[MARKET_STREAMS]
+    market.clients.add(client)
+    writer = asyncio.create_task(client.write(), name="binance-user-stream-writer")
+    try:
+        async for _ in ws:
+            pass  # nothing to say on a user stream; pings are answered by aiohttp
+    finally:
+        market.clients.discard(client)
+        keys.detach(listen, client)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+    return ws
 
 
 async def combined_streams(request: web.Request) -> web.StreamResponse:
