@@ -16,6 +16,7 @@ from aiohttp import web
 
 from velox.config import Settings
 from velox.market.candles import DURATIONS_MS
+from velox.web import openapi_apikeys
 from velox.web.auth.oauth.registry import SLUGS
 from velox.web.errors import STATUS
 from velox.web.keys import SETTINGS
@@ -226,10 +227,12 @@ DEV_PATHS: dict[str, dict[str, Op]] = {
 def document_for(settings: Settings) -> dict[str, Any]:
     all_paths = paths(settings)
     all_paths.update(history_paths(settings, op, _query, SIGNED_IN, COOKIE_OR_BEARER))
+    all_paths.update(openapi_apikeys.paths(op, COOKIE_OR_BEARER, BODY, SIGNED_IN))
     if settings.dev:
         all_paths.update(DEV_PATHS)
     schemas = {**SCHEMAS, **request_schemas(settings.symbols, settings.max_leverage)}
     schemas.update(HISTORY_SCHEMAS)
+    schemas.update(openapi_apikeys.SCHEMAS)
     return {
         "openapi": "3.1.0",
         "info": {
