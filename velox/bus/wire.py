@@ -18,6 +18,7 @@ from velox.engine.engine import Outcome
 from velox.engine.errors import Code, Refusal
 from velox.engine.events import EVENT_TYPES, Event
 from velox.engine.state import Quote
+from velox.money import Price
 from velox.store.records import CandleRecord
 
 COMMAND_TYPES: dict[str, type] = {
@@ -130,12 +131,15 @@ def encode_batch(batch: Batch) -> bytes:
     )
 
 
+def _quote(row: list[Any]) -> Quote:
+    return Quote(Price(int(row[1])), Price(int(row[2])), Price(int(row[3])), int(row[4]))
+
+
 def decode_batch(data: bytes) -> Batch:
     try:
         message = codec.loads(data)
         events = tuple((int(row[0]), _event_of(row[1:])) for row in message["e"])
-        quotes = tuple((str(r[0]), Quote(int(r[1]), int(r[2]), int(r[3]), int(r[4])))
-                       for r in message["q"])  # fmt: skip
+        quotes = tuple((str(r[0]), _quote(r)) for r in message["q"])
         return Batch(events, quotes)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise WireError(f"not a batch: {exc}") from exc
