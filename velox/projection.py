@@ -71,7 +71,7 @@ def fills_of(event: Event) -> list[FillRecord]:
     return []
 
 
-def _placed(e: OrderPlaced) -> OrderRecord:
+def placed_record(e: OrderPlaced) -> OrderRecord:
     return OrderRecord(
         e.order_id, e.account_id, e.user_id, e.asset, e.side, e.order_type, e.leverage,
         e.price, e.margin, e.qty, e.reserved, e.stop_loss, e.take_profit, e.trailing_stop,
@@ -80,7 +80,7 @@ def _placed(e: OrderPlaced) -> OrderRecord:
     )  # fmt: skip
 
 
-def _cancelled(e: OrderCancelled) -> OrderRecord:
+def cancelled_record(e: OrderCancelled) -> OrderRecord:
     return OrderRecord(
         e.order_id, e.account_id, e.user_id, e.asset, e.side, e.order_type, e.leverage,
         e.price, e.margin, e.qty, 0, e.stop_loss, e.take_profit, e.trailing_stop,
@@ -129,11 +129,11 @@ def writes_of(event: Event) -> list[RowWrite]:
         out.append(RowWrite("account_name", AccountRecord(
             event.account_id, event.user_id, event.name, "", event.ts)))  # fmt: skip
     elif isinstance(event, OrderPlaced):
-        out.append(RowWrite("order", _placed(event)))
+        out.append(RowWrite("order", placed_record(event)))
     elif isinstance(event, OrderModified):
         out.append(RowWrite("order_terms", _modified(event)))
     elif isinstance(event, OrderCancelled):
-        out.append(RowWrite("order", _cancelled(event)))
+        out.append(RowWrite("order", cancelled_record(event)))
     elif isinstance(event, PositionOpened):
         out.append(RowWrite("order_status", _opened(event)))
     elif isinstance(event, PositionIncreased):

@@ -106,9 +106,10 @@ class Store(Protocol):
         yield  # type: ignore[misc]  # pragma: no cover - protocol body
 
     async def closed_orders_for_account(
-        self, account_id: str, limit: int
+        self, user_id: str, account_id: str | None, first: bool, limit: int
     ) -> list[ClosedOrderRecord]:
-        """As ``closed_orders_for_user``, for one account."""
+        """As ``closed_orders_for_user``, in one account; ``first``: with the user's rows
+        that have no account (written before accounts existed)."""
 
     # -- accounts, orders, fills (schema version 2, projected from the journal) ----------
     async def accounts_for_user(self, user_id: str) -> list[AccountRecord]:

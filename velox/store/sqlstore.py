@@ -239,12 +239,15 @@ class SqlStore(ABC):
             yield closed_record(row)
 
     async def closed_orders_for_account(
-        self, account_id: str, limit: int
+        self, user_id: str, account_id: str | None, first: bool, limit: int
     ) -> list[ClosedOrderRecord]:
+        """The user's closed orders in one account; ``first``: also those without an account
+        (written before accounts: they belong to the user's first account)."""
+        where = "user_id = ? AND (account_id = ?" + (" OR account_id IS NULL)" if first else ")")
         rows = await self._fetch(
-            f"SELECT {_COLS} FROM closed_orders WHERE account_id = ? "
+            f"SELECT {_COLS} FROM closed_orders WHERE {where} "
             "ORDER BY closed_at DESC, length(order_id) DESC, order_id DESC LIMIT ?",
-            (account_id, check_limit(limit)),
+            (user_id, account_id, check_limit(limit)),
         )
         return [closed_record(r) for r in rows]
 
