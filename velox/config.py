@@ -195,6 +195,18 @@ class Settings:
     log_level: str = field(
         default="INFO", metadata={"help": "logging level (DEBUG, INFO, WARNING, ERROR)"}
     )
+    bus: str = field(
+        default="nats://127.0.0.1:4222",
+        metadata={"help": "NATS server(s) of velox engine and velox gateway, comma-separated"},
+    )
+    bus_prefix: str = field(
+        default="velox",
+        metadata={"help": "subject prefix on the bus: one per deployment sharing a NATS"},
+    )
+    bus_timeout: float = field(
+        default=5.0,
+        metadata={"help": "seconds a gateway waits for the engine's answer before a 503"},
+    )
 
     @property
     def db_url(self) -> str:

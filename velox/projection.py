@@ -8,6 +8,7 @@ never reads the engine's state.
 
 from __future__ import annotations
 
+from velox.engine import views
 from velox.engine.events import (
     AccountCreated,
     AccountRenamed,
@@ -23,52 +24,19 @@ from velox.engine.events import (
 from velox.engine.formulas import LONG
 from velox.store.records import AccountRecord, FillRecord, OrderRecord, RowWrite
 
-BUY = "BUY"
-SELL = "SELL"
 OPEN = "OPEN"
 PENDING = "PENDING"
 FILLED = "FILLED"
 MARKET = "MARKET"
 
 
-def opening_side(position_side: str) -> str:
-    """The fill side that opens or adds to a position of ``position_side``."""
-    return BUY if position_side == LONG else SELL
-
-
-def closing_side(position_side: str) -> str:
-    return SELL if position_side == LONG else BUY
-
-
 def fills_of(event: Event) -> list[FillRecord]:
-    """The executions an event records (opens, scale-ins, reduces, closes, liquidations)."""
-    if isinstance(event, PositionOpened) and event.fill_id is not None:
-        return [
-            FillRecord(event.fill_id, event.order_id, event.order_id, event.account_id or "",
-                       event.user_id, event.asset, opening_side(event.side), event.open_price,
-                       event.qty, event.fee, 0, event.maker, event.ts)
-        ]  # fmt: skip
-    if isinstance(event, PositionIncreased):
-        return [
-            FillRecord(event.fill_id, event.order_id, event.position_id, event.account_id,
-                       event.user_id, event.asset, opening_side(event.side), event.price,
-                       event.qty, event.fee, 0, event.maker, event.ts)
-        ]  # fmt: skip
-    if isinstance(event, PositionClosed) and event.fill_id is not None:
-        return [
-            FillRecord(event.fill_id, event.by_order_id or event.order_id, event.order_id,
-                       event.account_id or "", event.user_id, event.asset,
-                       closing_side(event.side), event.close_price, event.qty,
-                       event.close_fee, event.pnl, False, event.ts)
-        ]  # fmt: skip
-    if isinstance(event, PositionPartiallyClosed) and event.fill_id is not None:
-        return [
-            FillRecord(event.fill_id, event.by_order_id or event.part_order_id, event.order_id,
-                       event.account_id or "", event.user_id, event.asset,
-                       closing_side(event.side), event.close_price, event.part_qty,
-                       event.close_fee, event.pnl, False, event.ts)
-        ]  # fmt: skip
-    return []
+    """The executions an event records (the engine's ``views.fills_of``), as rows."""
+    return [
+        FillRecord(f.fill_id, f.order_id, f.position_id, f.account_id or "", f.user_id,
+                   f.asset, f.side, f.price, f.qty, f.fee, f.realized_pnl, f.maker, f.time)
+        for f in views.fills_of(event)
+    ]  # fmt: skip
 
 
 def placed_record(e: OrderPlaced) -> OrderRecord:

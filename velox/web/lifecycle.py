@@ -34,7 +34,9 @@ from velox.store.factory import open_store_for
 from velox.store.records import CandleRecord
 from velox.supervisor import Supervisor
 from velox.web.keys import (
+    CANDLE_TAP,
     CANDLES,
+    ENGINE_SERVICE,
     FEED,
     HUB,
     OPTIONS,
@@ -92,9 +94,9 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         prune_journal=settings.prune_journal,
         clock=clock.now_ms,
     )
-    hub = Hub(lambda: service.engine)
+    hub = Hub(lambda: service.engine, app[OPTIONS].ws_push_interval_s)
     service.subscribe(hub.on_published)
-    app[SERVICE], app[HUB] = service, hub
+    app[SERVICE], app[ENGINE_SERVICE], app[HUB] = service, service, hub
     starting: asyncio.Task[None] | None = None
     if app[OPTIONS].background_start:
         starting = asyncio.create_task(service.start(), name="engine-start")
@@ -160,15 +162,19 @@ def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
             yield
             return
 
+        tap = app.get(CANDLE_TAP)
+
         def on_candle(candle: CandleRecord) -> None:
             hub.publish_candle(candle.symbol, candle.duration, candle)
+            if tap is not None:  # the engine role: to the gateways too
+                tap(candle)
 
         retention_ms = int(app[SETTINGS].trade_retention * 1000)
         writer = TradeWriter(
             store, CandleAggregator(), retention_ms=retention_ms, on_candle=on_candle, clock=clock
         )
         app[CANDLES] = _candle_query(store, writer.aggregator)
-        sink = FeedSink(app[SERVICE], writer, clock=clock)
+        sink = FeedSink(app[ENGINE_SERVICE], writer, clock=clock)
         feed_part = Supervisor("feed", lambda: actual.run(sink), clock=clock)
         history = _history(app, writer, clock) if isinstance(feed, FromSettings) else None
         app[PARTS] = (feed_part, writer.supervisor)

@@ -19,6 +19,7 @@ from velox.market.candles import DURATIONS_MS
 from velox.web.auth.oauth.registry import SLUGS
 from velox.web.errors import STATUS
 from velox.web.keys import SETTINGS
+from velox.web.openapi_history import HISTORY_SCHEMAS, history_paths
 from velox.web.openapi_requests import request_schemas
 from velox.web.openapi_schemas import SCHEMAS, Schema, ref
 from velox.web.openapi_v2 import (
@@ -314,6 +315,7 @@ DEV_PATHS: dict[str, dict[str, Op]] = {
 
 def document_for(settings: Settings) -> dict[str, Any]:
     all_paths = {**paths(settings), **v2_paths(settings)}
+    all_paths.update(history_paths(settings, op, _query, SIGNED_IN, COOKIE_OR_BEARER))
     if settings.dev:
         all_paths.update(DEV_PATHS)
     v1_requests = request_schemas(settings.symbols, settings.max_leverage)
@@ -325,6 +327,7 @@ def document_for(settings: Settings) -> dict[str, Any]:
         "Order": order_schema(SCHEMAS["Order"]),
         "AccountFigures": figures_schema(SCHEMAS["AccountFigures"]),
     }
+    schemas.update(HISTORY_SCHEMAS)
     return {
         "openapi": "3.1.0",
         "info": {

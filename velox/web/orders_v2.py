@@ -24,9 +24,9 @@ from velox.engine.events import (
     PositionOpened,
     PositionPartiallyClosed,
 )
-from velox.engine.state import Position
+from velox.engine.views import account_figures, open_positions
 from velox.web import orders, render, render_v2
-from velox.web.accounts import Chosen, chosen_account, reading_account
+from velox.web.accounts import chosen_account, reading_account
 from velox.web.auth.security import require_session
 from velox.web.errors import ApiError, not_found, refusal_error, validation
 from velox.web.jsonio import json_object, json_response
@@ -56,11 +56,6 @@ def _trading_user(request: web.Request) -> str:
     session = require_session(request)
     request.app[ORDER_LIMIT].check(session.user_id)
     return session.user_id
-
-
-def _in_account(pos: Position, chosen: Chosen) -> bool:
-    account_id = getattr(pos, "account_id", None)
-    return account_id == chosen.account_id or (account_id is None and chosen.first)
 
 
 async def any_order(request: web.Request, user_id: str, order_id: str) -> Json | None:
@@ -267,10 +262,8 @@ async def user_orders(request: web.Request) -> web.Response:
     if status == "OPEN":
 
         def view(engine: Engine) -> list[Json]:
-            account = engine.accounts.get(user_id)
-            held = [] if account is None else [engine.positions[o] for o in account.open_orders]
             positions = sorted(
-                (p for p in held if _in_account(p, chosen)),
+                open_positions(engine, user_id, chosen.account_id),
                 key=lambda p: (p.opened_at, int(p.order_id)),
                 reverse=True,
             )
@@ -305,5 +298,6 @@ async def modify_order(request: web.Request) -> web.Response:
 async def balance(request: web.Request) -> web.Response:
     """The account figures (SPEC 3 and 12: pendingMargin, fees, funding)."""
     user_id = require_session(request).user_id
-    await chosen_account(request, user_id)  # another user's account: 404
-    return json_response(await request.app[SERVICE].read(lambda e: render.account(e, user_id)))
+    account_id = await chosen_account(request, user_id)  # another user's account: 404
+    figures = await request.app[SERVICE].read(lambda e: account_figures(e, user_id, account_id))
+    return json_response(render.figures(figures))

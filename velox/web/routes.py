@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from velox.web import accounts, market, ops, orders, orders_v2
+from velox.web import accounts, history, market, ops, orders, orders_v2
 from velox.web.auth import handlers as auth
 from velox.web.auth.oauth import views as oauth
 from velox.web.auth.oauth.registry import SLUG_PATTERN
@@ -53,6 +53,10 @@ def setup_routes(app: web.Application, *, dev: bool) -> None:
 
     r.add_get("/api/v1/assets", market.assets, name="assets")
     r.add_get("/api/v1/candles", market.candles, name="candles")
+
+    r.add_get("/api/v1/history/positions", history.positions, name="history_positions")
+    r.add_get("/api/v1/history/positions.csv", history.positions_csv, name="history_csv")
+    r.add_get("/api/v1/history/stats", history.stats, name="history_stats")
 
     r.add_get("/healthz", ops.healthz, name="healthz")
     r.add_get("/api/openapi.json", ops.openapi, name="openapi")
