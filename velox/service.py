@@ -32,6 +32,7 @@ from velox.engine.settings import EngineSettings
 from velox.engine.state import Quote
 from velox.journal import JournalGap, coalesce_marks, load_engine
 from velox.orders import closed_record_of
+from velox.projection import project
 from velox.snapshots import Snapshots
 from velox.store.base import Store
 from velox.store.records import ClosedOrderRecord, JournalRecord
@@ -306,7 +307,7 @@ class EngineService:
             record = closed_record_of(event)
             if record is not None:
                 closed.append(record)
-        await self.store.append_batch(records, closed)
+        await self.store.append_batch(records, closed, project(kept))
         self.seq = seq
         return Published(tuple(numbered), quotes, tuple(closed))
 
