@@ -45,13 +45,16 @@ class CountingStore:
         self.fail_next = False
 
     async def append_batch(
-        self, events: Sequence[JournalRecord], closed: Sequence[ClosedOrderRecord]
+        self,
+        events: Sequence[JournalRecord],
+        closed: Sequence[ClosedOrderRecord],
+        writes: Sequence[Any] = (),
     ) -> None:
         if self.fail_next:
             self.fail_next = False
             raise OSError("disk on fire")
         self.commits += 1
-        await self.inner.append_batch(events, closed)
+        await self.inner.append_batch(events, closed, writes)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -68,6 +68,7 @@ ORDER = obj(
         "stopLoss": nullable(MONEY),
         "takeProfit": nullable(MONEY),
         "trailingStop": nullable(MONEY),
+        "trailingMark": nullable(MONEY),  # open positions only: see render.open_order
         "status": {"enum": ["OPEN", "CLOSED"]},
         "unrealizedPnl": nullable(MONEY),
         "closePrice": nullable(MONEY),
