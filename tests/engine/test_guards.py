@@ -39,8 +39,8 @@ def test_margin_for_a_quantity_rounds_up(side: str, margin: str, liq: str) -> No
     assert opened.qty == units("0.01")
     assert opened.margin == units(margin)
     assert opened.liquidation_price == units(liq)
-    assert engine.accounts["alice"].balance == units("1000") - units(margin)
-    assert engine.accounts["alice"].used_margin == units(margin)
+    assert engine.account_of("alice", None).balance == units("1000") - units(margin)
+    assert engine.account_of("alice", None).used_margin == units(margin)
 
 
 OTHERS: list[tuple[str, Any]] = [  # (what, command of (user, order id))
@@ -70,7 +70,7 @@ def test_another_users_order_is_not_found_and_unchanged(what: str, command: Any)
     assert out.refusal is not None and out.refusal.code == Code.NOT_FOUND, what
     assert out.events == ()
     assert engine.export() == before
-    assert engine.accounts["bob"].balance == units("1000")
+    assert engine.account_of("bob", None).balance == units("1000")
     # the same command from the owner is accepted: the refusal was about whose order it is
     own = engine.handle(command("alice", opened.order_id))
     assert own.refusal is None, (what, own.refusal)
@@ -86,4 +86,4 @@ def test_another_users_order_stays_not_found_after_it_closed() -> None:
     for _, command in OTHERS:
         out = engine.handle(command("bob", opened.order_id))
         assert out.refusal is not None and out.refusal.code == Code.NOT_FOUND
-    assert engine.accounts["bob"].balance == units("1000")
+    assert engine.account_of("bob", None).balance == units("1000")

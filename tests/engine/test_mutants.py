@@ -42,8 +42,8 @@ def test_partial_close_takes_the_floor_of_the_margin_share() -> None:
     assert rest.qty == units("0.00049975")
     # 100050 - 5.00000001 * 0.9 / 0.00049975, rounded up
     assert rest.liquidation_price == units("91045.49773087")
-    assert engine.accounts["alice"].balance == units("994.95002499")
-    assert engine.accounts["alice"].used_margin == units("5.00000001")
+    assert engine.account_of("alice", None).balance == units("994.95002499")
+    assert engine.account_of("alice", None).used_margin == units("5.00000001")
 
 
 def test_long_liquidation_price_below_zero_shows_zero() -> None:
@@ -80,7 +80,7 @@ def gap_closes(engine: Engine, order_id: str) -> PositionClosed:
     assert closed.close_price == units("109554.75")  # a SHORT buys back at the ask
     assert closed.pnl == units("-96.09552375")
     assert closed.settlement == units("3.90447625")
-    assert engine.accounts["alice"].balance == units("903.90447625")
+    assert engine.account_of("alice", None).balance == units("903.90447625")
     return closed
 
 

@@ -130,7 +130,11 @@ def observed(engine: Engine) -> tuple[dict[str, tuple[Any, ...]], dict[str, int]
         )
         for oid, p in engine.positions.items()
     }
-    balances = {user: a.balance for user, a in engine.accounts.items()}
+    balances = {}
+    for user in USERS:  # each user's first (and only) account
+        account = engine.account_of(user, None)
+        assert account is not None
+        balances[user] = account.balance
     return positions, balances, engine.house
 
 
