@@ -43,7 +43,7 @@ from velox.engine.commands import (
 from velox.engine.engine import Engine
 from velox.engine.events import Event, PositionClosed, PositionPartiallyClosed
 from velox.engine.settings import EngineSettings
-from velox.engine.views import account_figures
+from velox.engine.views import account_figures, ledger
 
 S = oracle.S
 USERS = ("u1", "u2", "u3")
@@ -188,6 +188,15 @@ class Run:
 
     def agree(self) -> None:
         assert observed(self.engine) == expected(self.model)
+        m = self.model
+        assert ledger(self.engine) == {  # GET /api/v1/admin/ledger
+            "deposits": m.deposits,
+            "balances": sum(m.balances.values()),
+            "lockedMargin": sum(p.margin for p in m.positions.values()),
+            "pendingMargin": 0,
+            "house": m.house,
+            "conserved": True,
+        }
         for user in USERS:
             f = account_figures(self.engine, user)
             got = (f.balance, f.used_margin, f.unrealized_pnl, f.equity, f.margin_level)
