@@ -18,23 +18,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-from velox import codec
 from velox.clock import SYSTEM_CLOCK
 from velox.engine.commands import Command, PriceTick
 from velox.engine.engine import Engine, Outcome
 from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
 from velox.engine.state import Quote
-from velox.journal import JournalGap, coalesce_marks, load_engine
-from velox.orders import closed_record_of
+from velox.journal import JournalGap, closed_order_id, commit_rows, load_engine
 from velox.snapshots import Snapshots
 from velox.store.base import Store
-from velox.store.records import ClosedOrderRecord, JournalRecord
+from velox.store.records import ClosedOrderRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,11 +55,33 @@ class EngineNotReady(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Published:
-    """What one committed batch made visible."""
+    """What one committed batch made visible: its numbered events, the quotes it applied and
+    the closed orders it produced, computed once by the commit's projection
+    (``velox.journal.commit_rows``); the HTTP replies and the hub both read them here."""
 
     events: tuple[tuple[int, Event], ...]
     quotes: tuple[tuple[str, Quote], ...]
     closed: tuple[ClosedOrderRecord, ...]
+    closed_by_id: Mapping[str, ClosedOrderRecord] = field(default_factory=dict)
+
+    def closed_order(self, order_id: str) -> ClosedOrderRecord | None:
+        """The order ``order_id`` if this batch closed it (a partial close's part id)."""
+        return self.closed_by_id.get(order_id)
+
+    def closed_by(self, event: Event) -> ClosedOrderRecord | None:
+        """The closed order ``event`` (one of this batch's) produced, if any."""
+        order_id = closed_order_id(event)
+        return None if order_id is None else self.closed_by_id.get(order_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply(Generic[T]):
+    """A command's answer: its outcome, ``view`` of the engine as its commit left it (None
+    if refused), and what that commit published (closed orders, without a store read)."""
+
+    outcome: Outcome
+    seen: T | None
+    published: Published
 
 
 @dataclass(slots=True)
@@ -176,9 +196,16 @@ class EngineService:
         One trip through the queue instead of a submit followed by a read, which would wait
         for the next batch to commit as well.
         """
+        reply = await self.submit_and_show(command, view)
+        return reply.outcome, reply.seen
+
+    async def submit_and_show(
+        self, command: Command, view: Callable[[Engine, Outcome], T]
+    ) -> Reply[T]:
+        """``submit_and_read``, plus what the commit published (its closed orders)."""
         future = self._new_future()
         self._queue.put_nowait(_Submit(command, future, view))
-        result: tuple[Outcome, T | None] = await future
+        result: Reply[T] = await future
         return result
 
     async def read(self, fn: Callable[[Engine], T]) -> T:
@@ -284,31 +311,19 @@ class EngineService:
             except Exception as exc:
                 item.future.set_exception(exc)
             else:
-                item.future.set_result((outcome, seen))
+                item.future.set_result(Reply(outcome, seen, published))
         self._publish(published)
 
     async def _commit(
         self, events: list[Event], quotes: tuple[tuple[str, Quote], ...]
     ) -> Published:
-        if not events:
+        rows = commit_rows(events, self.seq)
+        if rows.last_seq is None:
             return Published((), quotes, ())
-        kept = coalesce_marks(events)
-        records: list[JournalRecord] = []
-        numbered: list[tuple[int, Event]] = []
-        closed: list[ClosedOrderRecord] = []
-        seq = self.seq
-        for event in kept:
-            seq += 1
-            records.append(
-                JournalRecord(seq, event.ts, codec.event_type(event), codec.encode_event(event))
-            )
-            numbered.append((seq, event))
-            record = closed_record_of(event)
-            if record is not None:
-                closed.append(record)
-        await self.store.append_batch(records, closed)
-        self.seq = seq
-        return Published(tuple(numbered), quotes, tuple(closed))
+        closed = rows.closed
+        await self.store.append_batch(rows.records, tuple(closed.values()))
+        self.seq = rows.last_seq
+        return Published(rows.numbered, quotes, tuple(closed.values()), closed)
 
     def _publish(self, published: Published) -> None:
         for listener in self._listeners:

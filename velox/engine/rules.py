@@ -126,7 +126,8 @@ def _open(engine: Engine, cmd: OpenPosition) -> Decision:
     if not 1 <= cmd.leverage <= s.max_leverage:
         return Refusal(Code.VALIDATION_ERROR, f"leverage must be 1..{s.max_leverage}", "leverage")
     if (cmd.margin is None) == (cmd.qty is None):
-        return Refusal(Code.VALIDATION_ERROR, "give exactly one of margin and qty", "margin")
+        field = "margin" if cmd.margin is None else "qty"  # the one missing, else the extra
+        return Refusal(Code.VALIDATION_ERROR, "give exactly one of margin and qty", field)
     for name, value in (("margin", cmd.margin), ("qty", cmd.qty)):
         if value is not None and value <= 0:
             return Refusal(Code.VALIDATION_ERROR, f"{name} must be positive", name)

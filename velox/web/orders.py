@@ -15,9 +15,8 @@ from aiohttp import web
 from velox.engine.engine import Engine, Outcome
 from velox.engine.errors import Code, Refusal
 from velox.engine.events import PositionClosed, PositionOpened, PositionPartiallyClosed
-from velox.engine.state import position_opened_by
 from velox.engine.views import open_positions
-from velox.orders import closed_record_of
+from velox.service import Reply
 from velox.web import render
 from velox.web.auth.security import require_session
 from velox.web.errors import ApiError, not_found, refusal_error, validation
@@ -72,15 +71,22 @@ def _open_after(user_id: str, order_id: str) -> Callable[[Engine, Outcome], Json
 
 async def _submit_and_show(
     request: web.Request, command: Any, user_id: str, order_id: str
-) -> tuple[Outcome, Json | None]:
+) -> Reply[Json | None]:
     """Submit, and render the order as that same commit left it: one trip through the
     engine's queue, where a submit then a read would also wait for the next commit."""
-    outcome, order = await request.app[SERVICE].submit_and_read(
-        command, _open_after(user_id, order_id)
-    )
-    if outcome.refusal is not None:
-        await _refused(request, user_id, outcome.refusal, order_id)
-    return outcome, order
+    reply = await request.app[SERVICE].submit_and_show(command, _open_after(user_id, order_id))
+    if reply.outcome.refusal is not None:
+        await _refused(request, user_id, reply.outcome.refusal, order_id)
+    return reply
+
+
+def _shown(reply: Reply[Json | None], order_id: str) -> Json | None:
+    """The order as the reply's commit left it: open (the view), or closed in that same
+    commit by a trigger (its record came with the commit: no store read)."""
+    if reply.seen is not None:
+        return reply.seen
+    record = reply.published.closed_order(order_id)
+    return None if record is None else render.closed_order(record)
 
 
 async def current_order(request: web.Request, user_id: str, order_id: str) -> Json | None:
@@ -102,15 +108,11 @@ async def open_order(request: web.Request) -> web.Response:
     user_id = _trading_user(request)
     data = await json_object(request)
     service = request.app[SERVICE]
-    command = open_command(data, service.settings, user_id, service.clock())
-    outcome, order = await _submit_and_show(request, command, user_id, "")
-    (event,) = outcome.events
+    command = open_command(data, user_id, service.clock())
+    reply = await _submit_and_show(request, command, user_id, "")
+    (event,) = reply.outcome.events
     assert isinstance(event, PositionOpened)
-    if order is None:  # closed again by a trigger in the same batch
-        order = await _closed_order(request, user_id, event.order_id)
-    if order is None:  # pragma: no cover - open, or closed and stored: never neither
-        order = render.open_order(position_opened_by(event), 0)
-    return json_response(order, status=201)
+    return json_response(_shown(reply, event.order_id), status=201)
 
 
 async def close_order(request: web.Request) -> web.Response:
@@ -118,16 +120,14 @@ async def close_order(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     data = await json_object(request, optional=True)
     command = close_command(data, user_id, order_id, request.app[SERVICE].clock())
-    outcome, remaining = await _submit_and_show(request, command, user_id, order_id)
-    (event,) = outcome.events
-    record = closed_record_of(event)
+    reply = await _submit_and_show(request, command, user_id, order_id)
+    (event,) = reply.outcome.events
+    record = reply.published.closed_by(event)
     assert record is not None
     if isinstance(event, PositionClosed):
         return json_response(render.closed_order(record))
     assert isinstance(event, PositionPartiallyClosed)
-    if remaining is None:  # the rest was closed by a trigger in the same batch
-        remaining = await _closed_order(request, user_id, order_id)
-    return json_response({"order": remaining, "closed": render.closed_order(record)})
+    return json_response({"order": _shown(reply, order_id), "closed": render.closed_order(record)})
 
 
 async def add_margin(request: web.Request) -> web.Response:
@@ -135,8 +135,9 @@ async def add_margin(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     data = await json_object(request)
     command = margin_command(data, user_id, order_id, request.app[SERVICE].clock())
-    _, order = await _submit_and_show(request, command, user_id, order_id)
-    return json_response(order or await _closed_order(request, user_id, order_id))
+    return json_response(
+        _shown(await _submit_and_show(request, command, user_id, order_id), order_id)
+    )
 
 
 async def modify_order(request: web.Request) -> web.Response:
@@ -144,8 +145,9 @@ async def modify_order(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     data = await json_object(request)
     command = modify_command(data, user_id, order_id, request.app[SERVICE].clock())
-    _, order = await _submit_and_show(request, command, user_id, order_id)
-    return json_response(order or await _closed_order(request, user_id, order_id))
+    return json_response(
+        _shown(await _submit_and_show(request, command, user_id, order_id), order_id)
+    )
 
 
 async def get_order(request: web.Request) -> web.Response:

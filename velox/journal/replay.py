@@ -1,11 +1,10 @@
-"""Reading and writing the journal's contents: rebuilding the engine from the newest
-snapshot and the events after it (start-up, recovery, audit), and what a commit writes."""
+"""Rebuilding the engine from the newest snapshot and the journal events after it (start-up,
+recovery), checking that the events continue the snapshot."""
 
 from __future__ import annotations
 
 from velox import codec
 from velox.engine.engine import Engine
-from velox.engine.events import Event, TrailingStopMoved
 from velox.engine.settings import EngineSettings
 from velox.store.base import Store, StoreOpenError
 
@@ -48,18 +47,3 @@ async def load_engine(store: Store, settings: EngineSettings) -> tuple[Engine, i
             f"{seq}: the journal was pruned during the replay"
         )
     return engine, seq
-
-
-def coalesce_marks(events: list[Event]) -> list[Event]:
-    """Within one commit only the last trailing mark of each position needs writing."""
-    last: dict[str, int] = {}
-    for i, event in enumerate(events):
-        if isinstance(event, TrailingStopMoved):
-            last[event.order_id] = i
-    if not last:
-        return events
-    return [
-        e
-        for i, e in enumerate(events)
-        if not isinstance(e, TrailingStopMoved) or last[e.order_id] == i
-    ]
