@@ -1,4 +1,6 @@
-"""Command line: ``velox run [flags]``, ``velox audit --db URL``, ``velox --version``.
+"""Command line: ``velox run [flags]``, ``velox audit --db URL``, ``velox --version``, and the
+scale-out roles ``velox engine --bus nats://... --db postgresql://...`` and ``velox gateway
+--bus nats://... --db postgresql://... --port N`` (SPEC section 15, ``velox.web.roles``).
 
 ``run`` creates the data directory on first start (mode 0700) and logs to stderr and to
 ``<data-dir>/velox.log`` (rotating: 10 MB, 3 old files kept, created 0600). It is the
@@ -40,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     add_arguments(commands.add_parser("run", help="serve the platform (the default)"))
     add_arguments(commands.add_parser("audit", help="verify the journal, snapshots and ledger"))
+    add_arguments(
+        commands.add_parser(
+            "engine", help="scale-out: the one engine (feed, journal) on --bus; /healthz on --port"
+        )
+    )
+    add_arguments(
+        commands.add_parser("gateway", help="scale-out: HTTP and websockets on --port, via --bus")
+    )
     return parser
 
 
@@ -59,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "audit":
             return asyncio.run(_audit(settings))
+        if args.command in ("engine", "gateway"):
+            return _run_role(settings, args.command)
         return _run(settings)
     except StoreOpenError as exc:  # e.g. another `velox run` is this database's writer
         print(f"velox: {exc}", file=sys.stderr)
@@ -146,6 +158,29 @@ def _run(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         print=lambda _: print(f"Velox {__version__} is running at {url}", flush=True),
+        access_log=None,
+    )
+    return 0
+
+
+def _run_role(settings: Settings, role: str) -> int:
+    from velox.web.roles import engine_app, gateway_app
+
+    data_dir = prepare_data_dir(Path(settings.data_dir))
+    log_file = add_log_file(data_dir)
+    logging.getLogger("velox").info(
+        "Velox %s %s: bus %s, data directory %s, log file %s",
+        __version__, role, settings.bus_prefix, data_dir.resolve(), log_file.resolve(),
+    )  # fmt: skip
+    app = engine_app(settings) if role == "engine" else gateway_app(settings)
+    _tune_gc(app)
+    url = f"http://{settings.host}:{settings.port}/"
+    web.run_app(
+        app,
+        loop=_event_loop(),
+        host=settings.host,
+        port=settings.port,
+        print=lambda _: print(f"Velox {__version__} {role} is running at {url}", flush=True),
         access_log=None,
     )
     return 0

@@ -13,6 +13,14 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import NewType
+
+# Units of 10^-8 of three different things. All are ``int`` at run time; mypy keeps them
+# apart so a price passed where a quantity belongs (an easy swap in ``qty * price``
+# formulas) is a type error, not a wrong balance.
+Money = NewType("Money", int)  # USD units: balances, margins, PnL, fees
+Price = NewType("Price", int)  # USD per unit of the asset, in units
+Qty = NewType("Qty", int)  # asset units
 
 SCALE = 100_000_000
 DECIMALS = 8

@@ -29,7 +29,13 @@ from velox.engine.engine import Engine, Outcome
 from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
 from velox.engine.state import Quote
-from velox.journal import JournalGap, closed_order_id, commit_rows, load_engine
+from velox.journal import (
+    JournalGap,
+    closed_order_id,
+    closed_record_of,
+    commit_rows,
+    load_engine,
+)
 from velox.snapshots import Snapshots
 from velox.store.base import Store
 from velox.store.records import ClosedOrderRecord
@@ -63,6 +69,15 @@ class Published:
     quotes: tuple[tuple[str, Quote], ...]
     closed: tuple[ClosedOrderRecord, ...]
     closed_by_id: Mapping[str, ClosedOrderRecord] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls, events: tuple[tuple[int, Event], ...], quotes: tuple[tuple[str, Quote], ...] = ()
+    ) -> Published:
+        """Published for events committed elsewhere (a gateway's mirror, a reply's own
+        events), with their closed orders derived by the journal's one mapping."""
+        closed = {r.order_id: r for _, e in events if (r := closed_record_of(e)) is not None}
+        return cls(events, quotes, tuple(closed.values()), closed)
 
     def closed_order(self, order_id: str) -> ClosedOrderRecord | None:
         """The order ``order_id`` if this batch closed it (a partial close's part id)."""
@@ -321,7 +336,7 @@ class EngineService:
         if rows.last_seq is None:
             return Published((), quotes, ())
         closed = rows.closed
-        await self.store.append_batch(rows.records, tuple(closed.values()))
+        await self.store.append_batch(rows.records, tuple(closed.values()), rows.writes)
         self.seq = rows.last_seq
         return Published(rows.numbered, quotes, tuple(closed.values()), closed)
 

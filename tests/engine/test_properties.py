@@ -23,7 +23,7 @@ from velox.engine.commands import (
     PriceTick,
 )
 from velox.engine.engine import Engine
-from velox.engine.events import Event, PositionClosed, TrailingStopMoved
+from velox.engine.events import Event, MarksMoved, PositionClosed
 from velox.engine.formulas import close_price, quote
 from velox.engine.settings import EngineSettings
 from velox.engine.triggers import mark_moves, scan_fired, trigger_reason
@@ -138,12 +138,19 @@ def check_tick_against_oracle(engine: Engine, tick: PriceTick, journal: list[Eve
         and p.order_id not in expected_closes
         and mark_moves(p, bid, ask) is not None
     }
+    before_marks = {p.order_id: p.trailing_mark for p in positions}
     events = engine.on_tick(tick)
     journal.extend(events)
     got_closes = {
         e.order_id: (e.reason, e.close_price) for e in events if isinstance(e, PositionClosed)
     }
-    got_marks = {e.order_id: e.mark for e in events if isinstance(e, TrailingStopMoved)}
+    moved = [e for e in events if isinstance(e, MarksMoved)]
+    assert len(moved) == (1 if expected_marks else 0)  # one event per tick, however many move
+    got_marks = {
+        oid: engine.positions[oid].trailing_mark
+        for oid in engine.positions
+        if engine.positions[oid].trailing_mark != before_marks.get(oid)
+    }
     assert got_closes == expected_closes
     assert got_marks == expected_marks
 

@@ -37,10 +37,13 @@ class Gated:
         self.closed_reads = 0
 
     async def append_batch(
-        self, events: Sequence[JournalRecord], closed: Sequence[ClosedOrderRecord]
+        self,
+        events: Sequence[JournalRecord],
+        closed: Sequence[ClosedOrderRecord],
+        writes: Sequence[Any] = (),
     ) -> None:
         await self.gate.wait()
-        await self.inner.append_batch(events, closed)
+        await self.inner.append_batch(events, closed, writes)
 
     async def closed_order(self, order_id: str) -> ClosedOrderRecord | None:
         self.closed_reads += 1
@@ -95,6 +98,7 @@ async def test_an_order_closed_in_its_own_batch_comes_back_from_the_commit(store
     assert reply.published.closed == (record,)
     assert seen[-1] is reply.published  # the hub gets the very same projection
     assert await store.closed_order(event.order_id) == record  # what was stored
-    assert _shown(reply, event.order_id) == render.closed_order(record)
+    shown = await _shown(None, reply, "alice", event.order_id)  # type: ignore[arg-type]
+    assert shown == render.closed_order(record)
     assert gated.closed_reads == 0
     await service.stop()

@@ -24,6 +24,7 @@ from itertools import count
 
 from velox.engine.formulas import LONG
 from velox.engine.state import Position
+from velox.money import Price
 
 STOP_LOSS = "STOP_LOSS"
 TRAILING_STOP = "TRAILING_STOP"
@@ -71,7 +72,7 @@ def trigger_reason(pos: Position, bid: int, ask: int) -> str | None:
     return None
 
 
-def mark_moves(pos: Position, bid: int, ask: int) -> int | None:
+def mark_moves(pos: Position, bid: Price, ask: Price) -> Price | None:
     """The new trailing mark if this quote moves it (higher bid / lower ask), else None."""
     if pos.trailing_stop is None or pos.trailing_mark is None:
         return None
@@ -170,6 +171,19 @@ class TriggerIndex:
             book.pop_through(book.adverse, book.sign * price, out)
             book.pop_through(book.target, -book.sign * price, out)
         return sorted(out.values(), key=_order_key)
+
+    def marks_move(self, asset: str, bid: int, ask: int) -> bool:
+        """Whether this quote moves at least one trailing mark (stale tops are dropped)."""
+        for side, price in ((LONG, bid), ("SHORT", ask)):
+            book = self._books.get((asset, side))
+            if book is None:
+                continue
+            heap = book.marks
+            while heap and heap[0][2] != heap[0][3].version:
+                heapq.heappop(heap)
+            if heap and heap[0][0] <= -book.sign * price - 1:
+                return True
+        return False
 
     def marks_to_move(self, asset: str, bid: int, ask: int) -> list[Position]:
         """Positions whose trailing mark this quote moves; their entries are consumed."""

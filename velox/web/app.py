@@ -7,8 +7,11 @@ store and pass ``feed=None`` so they drive prices themselves through ``offer_tic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiohttp import web
 
+from velox.binance.setup import setup_binance
 from velox.config import Settings
 from velox.feeds.base import Feed
 from velox.mail import Mailer
@@ -36,6 +39,7 @@ from velox.web.keys import (
 )
 from velox.web.lifecycle import (
     FROM_SETTINGS,
+    Ctx,
     FromSettings,
     close_websockets,
     engine_ctx,
@@ -59,9 +63,11 @@ def create_app(
     feed: Feed | FromSettings | None = FROM_SETTINGS,
     store: Store | None = None,
     options: WebOptions | None = None,
+    contexts: Sequence[Ctx] | None = None,
 ) -> web.Application:
     """The application. ``feed`` defaults to the one ``settings.feed`` names (``None``: no
-    feed); ``store`` defaults to ``settings.db_url``'s (an injected one must be open)."""
+    feed); ``store`` defaults to ``settings.db_url``'s (an injected one must be open).
+    ``contexts`` replaces the store, engine and feed lifetimes (a gateway's: ``roles.py``)."""
     options = options or WebOptions(bcrypt_rounds=settings.bcrypt_rounds)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware])
     app[SETTINGS] = settings
@@ -78,11 +84,12 @@ def create_app(
     app[SESSIONS] = SessionManager(secret, settings.session_ttl)
     app[PROVIDER_SIGN_IN] = provider_sign_in(settings, secret)
 
-    app.cleanup_ctx.append(store_ctx(store))
-    app.cleanup_ctx.append(engine_ctx)
-    app.cleanup_ctx.append(feed_ctx(feed))
+    if contexts is None:
+        contexts = (store_ctx(store), engine_ctx, feed_ctx(feed))
+    app.cleanup_ctx.extend(contexts)
     app.on_shutdown.append(close_websockets)
 
     setup_routes(app, dev=settings.dev)
+    setup_binance(app)  # API keys, /fapi, Binance streams (after the store and engine)
     setup_pages(app)
     return app

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from velox.bus.api import EngineApi
 from velox.config import Settings
 from velox.feeds.base import Feed
 from velox.mail import Mailer
@@ -28,7 +29,8 @@ CandleQuery = Callable[[str, str, int | None, int | None, int], Awaitable[list[C
 SETTINGS = web.AppKey("settings", Settings)
 OPTIONS = web.AppKey("options", WebOptions)
 STORE = web.AppKey("store", Store)
-SERVICE = web.AppKey("service", EngineService)
+SERVICE = web.AppKey("service", EngineApi)  # in process, or a gateway's BusEngineClient
+ENGINE_SERVICE = web.AppKey("engine_service", EngineService)  # where the engine runs here
 HUB = web.AppKey("hub", Hub)
 SESSIONS = web.AppKey("sessions", SessionManager)
 PASSWORDS = web.AppKey("passwords", Passwords)
@@ -42,4 +44,5 @@ MAILER = web.AppKey("mailer", Mailer)
 PROVIDER_SIGN_IN = web.AppKey("provider_sign_in", ProviderSignIn)
 FEED = web.AppKey[Feed | None]("feed")
 CANDLES = web.AppKey[CandleQuery]("candles")
+CANDLE_TAP = web.AppKey[Callable[[CandleRecord], None]]("candle_tap")  # the bus
 PARTS = web.AppKey[tuple[Supervisor, ...]]("parts")  # supervised tasks, for /healthz

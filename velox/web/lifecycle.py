@@ -21,6 +21,7 @@ from enum import Enum
 
 from aiohttp import web
 
+from velox.binance.keys import MARKET_STREAMS
 from velox.clock import Clock
 from velox.feeds.base import Feed
 from velox.feeds.sink import FeedSink
@@ -34,7 +35,9 @@ from velox.store.factory import open_store_for
 from velox.store.records import CandleRecord
 from velox.supervisor import Supervisor
 from velox.web.keys import (
+    CANDLE_TAP,
     CANDLES,
+    ENGINE_SERVICE,
     FEED,
     HUB,
     OPTIONS,
@@ -92,9 +95,9 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         prune_journal=settings.prune_journal,
         clock=clock.now_ms,
     )
-    hub = Hub(lambda: service.engine)
+    hub = Hub(lambda: service.engine, app[OPTIONS].ws_push_interval_s)
     service.subscribe(hub.on_published)
-    app[SERVICE], app[HUB] = service, hub
+    app[SERVICE], app[ENGINE_SERVICE], app[HUB] = service, service, hub
     starting: asyncio.Task[None] | None = None
     if app[OPTIONS].background_start:
         starting = asyncio.create_task(service.start(), name="engine-start")
@@ -160,15 +163,23 @@ def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
             yield
             return
 
+        tap = app.get(CANDLE_TAP)
+        streams = app.get(MARKET_STREAMS)  # the Binance-compatible streams (velox.binance)
+
         def on_candle(candle: CandleRecord) -> None:
             hub.publish_candle(candle.symbol, candle.duration, candle)
+            if tap is not None:  # the engine role: to the gateways too
+                tap(candle)
+            if streams is not None:
+                streams.on_candle(candle)
 
         retention_ms = int(app[SETTINGS].trade_retention * 1000)
         writer = TradeWriter(
             store, CandleAggregator(), retention_ms=retention_ms, on_candle=on_candle, clock=clock
         )
         app[CANDLES] = _candle_query(store, writer.aggregator)
-        sink = FeedSink(app[SERVICE], writer, clock=clock)
+        trades = writer if streams is None else streams.tee(writer)
+        sink = FeedSink(app[ENGINE_SERVICE], trades, clock=clock)
         feed_part = Supervisor("feed", lambda: actual.run(sink), clock=clock)
         history = _history(app, writer, clock) if isinstance(feed, FromSettings) else None
         app[PARTS] = (feed_part, writer.supervisor)

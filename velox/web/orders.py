@@ -8,6 +8,7 @@ stays 404 (another user's order is indistinguishable from no order at all).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, NoReturn
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from velox.engine.events import PositionClosed, PositionOpened, PositionPartiall
 from velox.engine.views import open_positions
 from velox.service import Reply
 from velox.web import render
+from velox.web.accounts import chosen_account
 from velox.web.auth.security import require_session
 from velox.web.errors import ApiError, not_found, refusal_error, validation
 from velox.web.jsonio import json_object, json_response
@@ -80,13 +82,18 @@ async def _submit_and_show(
     return reply
 
 
-def _shown(reply: Reply[Json | None], order_id: str) -> Json | None:
+async def _shown(
+    request: web.Request, reply: Reply[Json | None], user_id: str, order_id: str
+) -> Json | None:
     """The order as the reply's commit left it: open (the view), or closed in that same
-    commit by a trigger (its record came with the commit: no store read)."""
+    commit by a trigger. In process its record came with the commit (no store read); a
+    gateway's reply carries only the command's own events, so there it is read back."""
     if reply.seen is not None:
         return reply.seen
     record = reply.published.closed_order(order_id)
-    return None if record is None else render.closed_order(record)
+    if record is not None:
+        return render.closed_order(record)
+    return await _closed_order(request, user_id, order_id)
 
 
 async def current_order(request: web.Request, user_id: str, order_id: str) -> Json | None:
@@ -112,7 +119,7 @@ async def open_order(request: web.Request) -> web.Response:
     reply = await _submit_and_show(request, command, user_id, "")
     (event,) = reply.outcome.events
     assert isinstance(event, PositionOpened)
-    return json_response(_shown(reply, event.order_id), status=201)
+    return json_response(await _shown(request, reply, user_id, event.order_id), status=201)
 
 
 async def close_order(request: web.Request) -> web.Response:
@@ -120,6 +127,7 @@ async def close_order(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     data = await json_object(request, optional=True)
     command = close_command(data, user_id, order_id, request.app[SERVICE].clock())
+    command = replace(command, account_id=await chosen_account(request, user_id))
     reply = await _submit_and_show(request, command, user_id, order_id)
     (event,) = reply.outcome.events
     record = reply.published.closed_by(event)
@@ -127,7 +135,8 @@ async def close_order(request: web.Request) -> web.Response:
     if isinstance(event, PositionClosed):
         return json_response(render.closed_order(record))
     assert isinstance(event, PositionPartiallyClosed)
-    return json_response({"order": _shown(reply, order_id), "closed": render.closed_order(record)})
+    remaining = await _shown(request, reply, user_id, order_id)
+    return json_response({"order": remaining, "closed": render.closed_order(record)})
 
 
 async def add_margin(request: web.Request) -> web.Response:
@@ -135,8 +144,11 @@ async def add_margin(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     data = await json_object(request)
     command = margin_command(data, user_id, order_id, request.app[SERVICE].clock())
+    command = replace(command, account_id=await chosen_account(request, user_id))
     return json_response(
-        _shown(await _submit_and_show(request, command, user_id, order_id), order_id)
+        await _shown(
+            request, await _submit_and_show(request, command, user_id, order_id), user_id, order_id
+        )
     )
 
 
@@ -145,8 +157,11 @@ async def modify_order(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     data = await json_object(request)
     command = modify_command(data, user_id, order_id, request.app[SERVICE].clock())
+    command = replace(command, account_id=await chosen_account(request, user_id))
     return json_response(
-        _shown(await _submit_and_show(request, command, user_id, order_id), order_id)
+        await _shown(
+            request, await _submit_and_show(request, command, user_id, order_id), user_id, order_id
+        )
     )
 
 

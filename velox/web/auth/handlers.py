@@ -14,8 +14,9 @@ import uuid
 
 from aiohttp import web
 
+from velox.bus.api import EngineApi
 from velox.engine.commands import OpenAccount
-from velox.service import EngineNotReady, EngineService, EngineState
+from velox.service import EngineNotReady, EngineState
 from velox.store.base import EmailTakenError
 from velox.store.records import UserRecord
 from velox.web import validate
@@ -62,10 +63,10 @@ def _signed_in(request: web.Request, user: UserRecord, status: int) -> web.Respo
     return response
 
 
-async def _ensure_account(service: EngineService, user_id: str) -> None:
+async def _ensure_account(service: EngineApi, user_id: str) -> None:
     """Heal a user whose account deposit never made it (e.g. signup raced a shutdown)."""
     try:
-        exists = await service.read(lambda engine: user_id in engine.accounts)
+        exists = await service.read(lambda engine: user_id in engine.user_accounts)
         if not exists:
             await service.submit(OpenAccount(user_id, service.clock()))
     except EngineNotReady:

@@ -1,0 +1,149 @@
+"""One engine, two gateways, real processes: a client sees one platform whichever gateway
+it talks to (SPEC section 15)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+
+import aiohttp
+import pytest
+
+from tests.scale.cluster import ROOT, Cluster
+from tests.scale.helpers import call, next_message, open_order, signup
+from tests.system.server import ADMIN_TOKEN
+from velox.bus import wire
+from velox.bus.connect import connect
+from velox.bus.store import GatewayStore
+from velox.bus.subjects import Subjects
+from velox.engine.commands import OpenPosition
+from velox.store.records import JournalRecord
+
+pytestmark = pytest.mark.slow
+
+
+async def test_orders_through_either_gateway_are_one_account(cluster: Cluster) -> None:
+    a, b = cluster.bases
+    token, user_id = await signup(a, "both@scale.example")
+    status, opened = await open_order(a, token, "10")
+    assert status == 201, opened
+    # B shows at once what A acknowledged (its read waits for the engine's last commit)
+    status, orders = await call(b, "GET", "/api/v1/order/user/orders", token)
+    assert status == 200
+    assert [o["orderId"] for o in orders["orders"]] == [opened["orderId"]]
+    status, second = await open_order(b, token, "15")
+    assert status == 201, second
+    # close through A the order opened through B
+    status, closed = await call(a, "POST", f"/api/v1/order/close/{second['orderId']}", token)
+    assert status == 200, closed
+    assert closed["status"] == "CLOSED" and closed["orderId"] == second["orderId"]
+    balances = []
+    for base in (a, b):
+        status, balance = await call(base, "GET", "/api/v1/order/user/balance", token)
+        assert status == 200
+        balances.append(balance)
+    assert balances[0] == balances[1]
+    # 1000 - 10 (open) - 15 (open) + the second's margin and pnl back
+    expected = 1000 * 10**8 - 10 * 10**8 + _units(closed["pnl"])
+    assert _units(balances[0]["balance"]) == expected
+    assert balances[0]["usedMargin"] == "10.00000000"
+    status, page = await call(a, "GET", "/api/v1/order/user/orders?status=CLOSED", token)
+    assert [o["orderId"] for o in page["orders"]] == [second["orderId"]]
+    # a refusal is the engine's, exactly
+    status, refused = await open_order(b, token, "100000")
+    assert (status, refused["error"]["code"]) == (422, "INSUFFICIENT_BALANCE"), refused
+    status, ledger = await call(a, "GET", "/api/v1/admin/ledger", ADMIN_TOKEN)
+    assert status == 200 and ledger["conserved"] is True
+    assert user_id
+
+
+def _units(text: str) -> int:
+    whole, _, frac = text.partition(".")
+    sign = -1 if whole.startswith("-") else 1
+    return sign * (abs(int(whole)) * 10**8 + int(frac.ljust(8, "0")))
+
+
+async def test_a_websocket_on_one_gateway_sees_orders_placed_through_the_other(
+    cluster: Cluster,
+) -> None:
+    a, b = cluster.bases
+    token, _ = await signup(a, "ws@scale.example")
+    status, ticket = await call(b, "GET", "/api/v1/user/ws-ticket", token)
+    assert status == 200
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(b.replace("http", "ws") + f"/ws?ticket={ticket['ticket']}") as ws,
+    ):
+        status, opened = await open_order(a, token, "12")
+        assert status == 201
+        message = await next_message(ws, "order_opened")
+        assert message["data"]["orderId"] == opened["orderId"]
+        assert message["data"]["margin"] == "12.00000000"
+        balance = await next_message(ws, "balance")
+        assert balance["data"]["usedMargin"] == "12.00000000"
+        status, closed = await call(a, "POST", f"/api/v1/order/close/{opened['orderId']}", token)
+        assert status == 200
+        message = await next_message(ws, "order_closed")
+        assert message["data"] == closed
+        # prices reach B's sockets too (they come in the engine's batches)
+        await next_message(ws, "price_update")
+        # signing out on A ends the session on B: its socket closes, its token is refused
+        status, _ = await call(a, "POST", "/api/v1/user/signout", token)
+        assert status == 204
+        close = await asyncio.wait_for(_close_frame(ws), 30)
+        assert (close.data, close.extra) == (1008, "signed out")
+    status, refused = await call(b, "GET", "/api/v1/order/user/balance", token)
+    assert (status, refused["error"]["code"]) == (401, "UNAUTHORIZED")
+
+
+async def _close_frame(ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
+    """The server's close frame (prices may come before it)."""
+    while True:
+        msg = await ws.receive()
+        if msg.type is not aiohttp.WSMsgType.TEXT:
+            assert msg.type is aiohttp.WSMsgType.CLOSE, msg
+            return msg
+
+
+async def test_a_repeated_request_id_runs_the_command_once(cluster: Cluster) -> None:
+    """A gateway that lost a reply asks again with the same id: the engine answers from its
+    cache instead of opening a second position."""
+    a, _ = cluster.bases
+    token, user_id = await signup(a, "dedupe@scale.example")
+    nc = await connect(cluster.nats.url, "test")
+    try:
+        command = OpenPosition(user_id, "BTCUSDT", "LONG", 10, 0, margin=10 * 10**8)
+        request = wire.encode_command(uuid.uuid4().hex, command)
+        subject = Subjects().commands
+        first = wire.decode_reply((await nc.request(subject, request, timeout=10)).data)
+        again = wire.decode_reply((await nc.request(subject, request, timeout=10)).data)
+        fresh = wire.encode_command(uuid.uuid4().hex, command)
+        other = wire.decode_reply((await nc.request(subject, fresh, timeout=10)).data)
+    finally:
+        await nc.close()
+    assert first.outcome.ok and first == again
+    assert other.outcome.ok and other.outcome.events != first.outcome.events
+    status, orders = await call(a, "GET", "/api/v1/order/user/orders", token)
+    assert status == 200 and len(orders["orders"]) == 2  # the repeat opened nothing
+
+
+async def test_a_second_engine_refuses_to_start_and_gateways_never_write_the_journal(
+    cluster: Cluster,
+) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "run.py", "engine", "--db", cluster.db_url, "--bus", cluster.nats.url,
+        "--port", "0", "--data-dir", str(cluster.engine.data_dir.parent / "second"),
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1, out.decode()
+    assert cluster.engine.proc is not None
+    assert f"pid {cluster.engine.proc.pid})" in out.decode(), out.decode()  # names the first
+    store = GatewayStore(cluster.db_url)
+    await store.open()
+    try:
+        with pytest.raises(RuntimeError, match="never writes the journal"):
+            await store.append_batch([JournalRecord(10**9, 0, "Deposited", b"{}")], [])
+    finally:
+        await store.close()

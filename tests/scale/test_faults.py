@@ -1,0 +1,87 @@
+"""Faults with real processes (issue 16): kill -9 a gateway, kill -9 the engine, restart
+NATS, each under load, and nothing acknowledged is lost or done twice."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+import pytest
+
+from tests.scale.cluster import Cluster
+from tests.scale.helpers import call, signup, until
+from tests.scale.load import SpreadLoad, drive
+from tests.system.checks import check_durable, check_live
+
+pytestmark = pytest.mark.slow
+
+
+async def _not_ready(base: str, token: str) -> bool:
+    body = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "5"}
+    status, data = await call(base, "POST", "/api/v1/order/open", token, body)
+    return status == 503 and data["error"]["code"] == "ENGINE_NOT_READY"
+
+
+async def _healthy(base: str) -> bool:
+    try:
+        status, _ = await call(base, "GET", "/healthz")
+    except OSError:
+        return False
+    return status == 200
+
+
+async def test_kill_9_a_gateway_under_load_its_clients_move_and_nothing_is_lost(
+    cluster: Cluster,
+) -> None:
+    dead, alive = cluster.gateways
+
+    def moved(loads: list[SpreadLoad]) -> bool:
+        """Every client of the dead gateway has been served by the other one."""
+        return all(load.served_by[alive.base] > 0 for load in loads if load.first == dead.base)
+
+    record, loads = await drive(cluster.bases, dead.kill9, settled=moved)
+    assert any(load.first == dead.base and load.served_by[dead.base] for load in loads)
+    assert moved(loads)
+    assert record.opens_acked_by_life[1] > record.opens_acked_by_life[0]
+    await check_live(SimpleNamespace(base=alive.base), record)  # type: ignore[arg-type]
+    assert await cluster.stop() == [0, 0, 0], cluster.logs()
+    await check_durable(cluster.db_url, record)
+
+
+async def test_kill_9_the_engine_gateways_answer_503_then_resume(cluster: Cluster) -> None:
+    a, b = cluster.bases
+    token, _ = await signup(a, "probe@scale.example")
+
+    async def kill_and_restart_engine() -> None:
+        await cluster.engine.kill9()
+        for base in (a, b):
+            await until(lambda base=base: _not_ready(base, token), f"{base} answers 503")
+            status, health = await call(base, "GET", "/healthz")
+            assert status == 503 and health["engine"] != "READY"
+        await cluster.engine.start()
+        for base in (a, b):
+            await until(lambda base=base: _healthy(base), f"{base} READY again")
+
+    record, _ = await drive(cluster.bases, kill_and_restart_engine)
+    await check_live(SimpleNamespace(base=b), record)  # type: ignore[arg-type]
+    assert await cluster.stop() == [0, 0, 0], cluster.logs()
+    await check_durable(cluster.db_url, record)  # includes `velox audit`
+
+
+async def test_restart_nats_under_load_everyone_reconnects_nothing_runs_twice(
+    cluster: Cluster,
+) -> None:
+    async def restart_nats() -> None:
+        await cluster.nats.kill9()
+        await asyncio.sleep(0.5)  # let requests meet the missing bus
+        await cluster.nats.start()
+        for gateway in cluster.gateways:
+            await until(lambda base=gateway.base: _healthy(base), f"{gateway.name} READY")
+
+    record, loads = await drive(cluster.bases, restart_nats)
+    # both gateways served after the restart (each client stays on its own gateway)
+    for gateway in cluster.gateways:
+        assert sum(load.served_by[gateway.base] for load in loads) > 0
+    await check_live(SimpleNamespace(base=cluster.bases[0]), record)  # type: ignore[arg-type]
+    assert await cluster.stop() == [0, 0, 0], cluster.logs()
+    await check_durable(cluster.db_url, record)  # no user has more opens than requests

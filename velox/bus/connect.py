@@ -1,0 +1,56 @@
+"""Connecting to NATS the way every role does: retry until the server answers, then
+reconnect forever (a NATS restart must not end a Velox process), logging each change."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import nats
+from nats.aio.client import Client
+
+log = logging.getLogger(__name__)
+RECONNECT_WAIT_S = 0.5
+FIRST_RETRY_S = 0.25
+MAX_RETRY_S = 5.0
+
+
+async def connect(url: str, name: str) -> Client:
+    """A connected client named ``name`` (shown by the NATS server's monitoring)."""
+
+    async def disconnected() -> None:
+        log.warning("bus: disconnected from NATS; reconnecting")
+
+    async def reconnected() -> None:
+        log.info("bus: reconnected to NATS")
+
+    async def error(exc: Exception) -> None:
+        log.info("bus: %s", exc or type(exc).__name__)
+
+    delay = FIRST_RETRY_S
+    while True:
+        try:
+            return await nats.connect(
+                url,
+                name=name,
+                allow_reconnect=True,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=RECONNECT_WAIT_S,
+                ping_interval=5,
+                max_outstanding_pings=2,
+                disconnected_cb=disconnected,
+                reconnected_cb=reconnected,
+                error_cb=error,
+            )
+        except Exception as exc:
+            log.warning(
+                "bus: cannot reach NATS at %s (%s); retry in %.1f s", _safe(url), exc, delay
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_RETRY_S)
+
+
+def _safe(url: str) -> str:
+    """The URL without credentials, for the log."""
+    scheme, sep, rest = url.partition("://")
+    return scheme + sep + rest.rpartition("@")[2] if sep else url.rpartition("@")[2]

@@ -1,0 +1,105 @@
+"""What a gateway adds around the hub: signouts that reach every gateway, and live candles.
+
+A session signed out on one gateway must stop working on all of them (SPEC section 10):
+``GatewayHub.close_session`` publishes the signout, and every gateway revokes the session
+and closes its sockets. Candles come from the engine's trade writer over the bus: they go
+to the channel's subscribers and are kept (the newest few per channel) so chart queries see
+the current, not yet stored, candle exactly as the single process shows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from velox.bus import wire
+from velox.bus.subjects import Subjects
+from velox.engine.engine import Engine
+from velox.market.query import query_candles
+from velox.store.base import Store
+from velox.store.records import CandleRecord
+from velox.web.auth.sessions import SessionManager
+from velox.web.ws.hub import Hub
+
+log = logging.getLogger(__name__)
+KEPT_CANDLES = 3  # per symbol and duration: the current bucket and the ones being flushed
+
+
+class GatewayHub(Hub):
+    def __init__(
+        self,
+        engine: Callable[[], Engine],
+        nc: Client,
+        subjects: Subjects,
+        sessions: SessionManager,
+        session_ttl_ms: int,
+    ) -> None:
+        super().__init__(engine)
+        self.nc = nc
+        self.subjects = subjects
+        self.sessions = sessions
+        self.session_ttl_ms = session_ttl_ms
+        self.recent: dict[tuple[str, str], dict[int, CandleRecord]] = {}
+        self._sends: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        await self.nc.subscribe(self.subjects.signouts, cb=self._on_signout)
+        await self.nc.subscribe(self.subjects.candles, cb=self._on_candle)
+
+    def close_session(self, jti: str, reason: bytes = b"signed out") -> None:
+        super().close_session(jti, reason)
+        if reason == b"signed out":
+            until = time.time_ns() // 1_000_000 + self.session_ttl_ms
+            task = asyncio.get_running_loop().create_task(
+                self.nc.publish(self.subjects.signouts, wire.encode_signout(jti, until))
+            )
+            self._sends.add(task)
+            task.add_done_callback(self._sends.discard)
+
+    async def _on_signout(self, msg: Msg) -> None:
+        try:
+            jti, until = wire.decode_signout(msg.data)
+        except wire.WireError as exc:
+            log.warning("bus: dropping a malformed signout: %s", exc)
+            return
+        self.sessions.load_revoked({jti}, until)
+        Hub.close_session(self, jti)
+
+    async def _on_candle(self, msg: Msg) -> None:
+        try:
+            candle = wire.decode_candle(msg.data)
+        except wire.WireError as exc:
+            log.warning("bus: dropping a malformed candle: %s", exc)
+            return
+        kept = self.recent.setdefault((candle.symbol, candle.duration), {})
+        kept[candle.time] = candle
+        while len(kept) > KEPT_CANDLES:
+            del kept[min(kept)]
+        self.publish_candle(candle.symbol, candle.duration, candle)
+
+
+def candle_query(store: Store, hub: GatewayHub):  # type: ignore[no-untyped-def]
+    """Stored candles with the newest ones heard on the bus in their place."""
+
+    async def query(
+        symbol: str, duration: str, start: int | None, end: int | None, limit: int
+    ) -> list[CandleRecord]:
+        rows = await query_candles(store, None, symbol, duration, start, end, limit)
+        recent = hub.recent.get((symbol, duration))
+        if not recent:
+            return rows
+        merged = {c.time: c for c in rows}
+        for t, candle in recent.items():
+            if (start is None or t >= start) and (end is None or t <= end):
+                if rows and (t < rows[0].time and len(rows) >= limit):
+                    continue  # older than a full page: not part of it
+                merged[t] = candle
+        ordered = [merged[t] for t in sorted(merged)]
+        return ordered[:limit] if start is not None else ordered[-limit:]
+
+    return query

@@ -1,0 +1,158 @@
+"""The engine's side of the bus: answer commands after their commit, publish each commit.
+
+Commands arrive as NATS requests carrying a request id. Each runs through the in-process
+``EngineService`` exactly as a local handler's would, and the reply (outcome plus the last
+journal sequence of the batch that committed it) is sent only once that batch is durable.
+Replies are kept by request id (the last ``DEDUPE`` of them): a gateway that lost a reply
+(NATS restarted between the commit and the reply) asks again with the same id and gets the
+same answer, so no command runs twice. The command's ``ts`` is restamped with the engine's
+own clock: gateways on other machines have other clocks, and price staleness is measured
+against the engine's.
+
+Every committed batch is published (events with their sequence numbers, and the prices it
+set) in commit order through one outgoing queue, as are candles and a heartbeat every
+``HEARTBEAT_S`` that names the engine's state and last sequence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import uuid
+from collections import OrderedDict
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from velox.bus import wire
+from velox.bus.subjects import Subjects
+from velox.engine.commands import Command
+from velox.engine.engine import Engine, Outcome
+from velox.service import EngineNotReady, EngineService, Published
+from velox.store.records import CandleRecord
+
+log = logging.getLogger(__name__)
+DEDUPE = 100_000
+HEARTBEAT_S = 0.5
+MAX_OUTGOING = 100_000
+
+
+class EngineBusServer:
+    def __init__(self, nc: Client, service: EngineService, subjects: Subjects) -> None:
+        self.nc = nc
+        self.service = service
+        self.subjects = subjects
+        self.instance = uuid.uuid4().hex
+        self._replies: OrderedDict[str, bytes] = OrderedDict()  # request id -> reply
+        self._running: dict[str, asyncio.Future[bytes]] = {}  # request id -> its reply
+        self._outgoing: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+        self.dropped = 0  # messages not published because NATS was away too long
+
+    async def start(self) -> None:
+        self.service.subscribe(self.on_published)
+        await self.nc.subscribe(self.subjects.commands, cb=self._on_command)
+        await self.nc.subscribe(self.subjects.seq, cb=self._on_seq)
+        self._loops = [
+            asyncio.create_task(self._publisher(), name="bus-publisher"),
+            asyncio.create_task(self._heartbeat(), name="bus-heartbeat"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, *self._tasks, return_exceptions=True)
+        self._loops = []
+
+    # -- commands ------------------------------------------------------------------------
+    async def _on_command(self, msg: Msg) -> None:
+        # One NATS callback runs at a time: answer in a task so commands batch in the engine.
+        task = asyncio.create_task(self._answer(msg))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _on_seq(self, msg: Msg) -> None:
+        """The last committed sequence: everything acknowledged so far is at or below it."""
+        if msg.reply:
+            with contextlib.suppress(Exception):  # NATS away: the gateway answers 503
+                await msg.respond(str(self.service.seq).encode())
+
+    async def _answer(self, msg: Msg) -> None:
+        try:
+            request_id, command = wire.decode_command(msg.data)
+        except wire.WireError as exc:
+            log.warning("bus: dropping a malformed command: %s", exc)
+            return
+        data = self._replies.get(request_id)
+        if data is None:
+            running = self._running.get(request_id)
+            if running is not None:
+                data = await asyncio.shield(running)
+            else:
+                data = await self._run(request_id, command)
+        if msg.reply:
+            try:
+                await msg.respond(data)
+            except Exception as exc:
+                log.info("bus: reply to %s not sent: %s", request_id, exc)
+
+    async def _run(self, request_id: str, command: Command) -> bytes:
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._running[request_id] = future
+        service = self.service
+
+        def committed_seq(_engine: Engine, _outcome: Outcome) -> int:
+            return service.seq
+
+        try:
+            stamped = dataclasses.replace(command, ts=service.clock())
+            outcome, seq = await service.submit_and_read(stamped, committed_seq)
+        except EngineNotReady as exc:  # not run: the gateway may send it again
+            data = wire.encode_reply(wire.Reply(Outcome(), not_ready=str(exc) or "not ready"))
+        except Exception:  # a bug: answer 503 rather than leave the gateway waiting
+            log.exception("bus: command %s failed", request_id)
+            data = wire.encode_reply(wire.Reply(Outcome(), not_ready="command failed"))
+        else:
+            data = wire.encode_reply(wire.Reply(outcome, seq or 0))
+            self._replies[request_id] = data
+            if len(self._replies) > DEDUPE:
+                self._replies.popitem(last=False)
+        finally:
+            del self._running[request_id]
+        future.set_result(data)
+        return data
+
+    # -- publishing ----------------------------------------------------------------------
+    def on_published(self, published: Published) -> None:
+        """EngineService listener: queue the batch for the bus, in commit order."""
+        if published.events or published.quotes:
+            batch = wire.Batch(published.events, published.quotes)
+            self._queue(self.subjects.batches, wire.encode_batch(batch))
+
+    def on_candle(self, candle: CandleRecord) -> None:
+        self._queue(self.subjects.candles, wire.encode_candle(candle))
+
+    def _queue(self, subject: str, data: bytes) -> None:
+        if self._outgoing.qsize() >= MAX_OUTGOING:
+            self.dropped += 1  # gateways notice the gap by sequence and reload
+            return
+        self._outgoing.put_nowait((subject, data))
+
+    async def _publisher(self) -> None:
+        while True:
+            subject, data = await self._outgoing.get()
+            try:
+                await self.nc.publish(subject, data)
+            except Exception as exc:
+                self.dropped += 1
+                if self.dropped % 1000 == 1:
+                    log.warning("bus: %d messages not published so far (%s)", self.dropped, exc)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            status = wire.Status(self.service.state.value, self.service.seq, self.instance)
+            self._queue(self.subjects.status, wire.encode_status(status))
+            await asyncio.sleep(HEARTBEAT_S)

@@ -1,0 +1,58 @@
+"""The gateway's store: PostgreSQL without the writer lock and without the journal.
+
+A gateway writes what is its own (users, sessions, magic links) and reads everything, but
+never the journal: that is the engine's, which holds the writer lock. So it opens a pool
+like a reader, except that its transactions may write, and any journal commit fails loudly.
+It waits for the engine to have created the schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AbstractAsyncContextManager
+
+import asyncpg  # type: ignore[import-untyped, unused-ignore]  # no stubs shipped
+
+from velox.store import postgres
+from velox.store.base import DatabaseNotFound
+from velox.store.schema import SCHEMA_VERSION_KEY, checked_version
+from velox.store.sqlstore import Tx
+
+log = logging.getLogger(__name__)
+SCHEMA_WAIT_S = 0.5
+
+
+class GatewayStore(postgres.PostgresStore):
+    async def open(self, *, writer: bool = False) -> None:
+        if writer:
+            raise ValueError("a gateway is never the database's writer")
+        if self._pool is not None:
+            raise RuntimeError("GatewayStore is already open")
+        pool = await asyncpg.create_pool(
+            self.url,
+            min_size=self._min_size,
+            max_size=self._max_size,
+            init=postgres._init_connection,
+        )
+        try:
+            while await pool.fetchval("SELECT to_regclass('meta')") is None:
+                log.info("gateway: no Velox schema yet; waiting for the engine to create it")
+                await asyncio.sleep(SCHEMA_WAIT_S)
+            self._pool, self._writer = pool, True
+            checked_version(await self.get_meta(SCHEMA_VERSION_KEY))
+        except BaseException:
+            self._forget_connections()
+            await pool.close()
+            raise
+
+    def _journal_transaction(self) -> AbstractAsyncContextManager[Tx]:
+        raise RuntimeError("a gateway never writes the journal (the engine does)")
+
+
+def open_gateway_store(url: str) -> GatewayStore:
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise DatabaseNotFound(
+            "a gateway needs the engine's PostgreSQL database (--db postgresql://...)"
+        )
+    return GatewayStore(url)

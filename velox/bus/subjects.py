@@ -1,0 +1,41 @@
+"""The NATS subjects of one Velox deployment, all under one prefix.
+
+Commands are request/reply on ``commands`` (one engine subscribes); ``seq`` answers the last
+committed journal sequence (a gateway's read barrier). Every committed batch
+(events with their journal sequence numbers, and the prices it carried) goes to ``batches``,
+candle updates to ``candles``, the engine's heartbeat (state and last sequence) to ``status``
+and signed-out sessions to ``signouts`` (every gateway revokes them at once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Subjects:
+    prefix: str = "velox"
+
+    @property
+    def commands(self) -> str:
+        return f"{self.prefix}.engine.commands"
+
+    @property
+    def seq(self) -> str:
+        return f"{self.prefix}.engine.seq"
+
+    @property
+    def batches(self) -> str:
+        return f"{self.prefix}.engine.batches"
+
+    @property
+    def status(self) -> str:
+        return f"{self.prefix}.engine.status"
+
+    @property
+    def candles(self) -> str:
+        return f"{self.prefix}.market.candles"
+
+    @property
+    def signouts(self) -> str:
+        return f"{self.prefix}.auth.signouts"

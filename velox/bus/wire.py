@@ -1,0 +1,190 @@
+"""What crosses the bus, as bytes: commands, their replies, committed batches, candles.
+
+Plain JSON through ``velox.codec`` (exact integers, however large). Commands and events are
+frozen dataclasses, written as their field values and rebuilt by class name, so a new
+command or event type travels without a change here. A ``ModifyPosition`` field left at
+``KEEP`` is simply not written: ``KEEP`` is its default, so it comes back as ``KEEP``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from velox import codec
+from velox.engine import commands as command_module
+from velox.engine.commands import KEEP, Command
+from velox.engine.engine import Outcome
+from velox.engine.errors import Code, Refusal
+from velox.engine.events import EVENT_TYPES, Event
+from velox.engine.state import Quote
+from velox.money import Price
+from velox.store.records import CandleRecord
+
+COMMAND_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in vars(command_module).values()
+    if isinstance(cls, type)
+    and hasattr(cls, "__dataclass_fields__")
+    and cls.__name__ != "PriceTick"
+}
+_NAMES: dict[type, tuple[str, ...]] = {}
+NOT_READY = "ENGINE_NOT_READY"
+
+
+class WireError(ValueError):
+    """A message that is not what its subject carries (another version, or garbage)."""
+
+
+def _values(obj: Any) -> dict[str, Any]:
+    cls = type(obj)
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in fields(cls))
+    return {n: v for n in names if (v := getattr(obj, n)) is not KEEP}
+
+
+# -- commands -----------------------------------------------------------------------------
+def encode_command(request_id: str, command: Command) -> bytes:
+    return codec.dumps({"id": request_id, "type": type(command).__name__, "f": _values(command)})
+
+
+def decode_command(data: bytes) -> tuple[str, Command]:
+    try:
+        message = codec.loads(data)
+        cls = COMMAND_TYPES[message["type"]]
+        return str(message["id"]), cls(**message["f"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WireError(f"not a command: {exc}") from exc
+
+
+# -- replies ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The engine's answer: the outcome and the last sequence its commit wrote (0: none),
+    or ``not_ready`` when the engine could not take the command."""
+
+    outcome: Outcome
+    seq: int = 0
+    not_ready: str | None = None
+
+
+def _event_row(event: Event) -> list[Any]:
+    return [type(event).__name__, _values(event)]
+
+
+def _event_of(row: list[Any]) -> Event:
+    type_name, values = row
+    return EVENT_TYPES[type_name](**values)
+
+
+def encode_reply(reply: Reply) -> bytes:
+    if reply.not_ready is not None:
+        return codec.dumps({"notReady": reply.not_ready})
+    refusal = reply.outcome.refusal
+    if refusal is not None:
+        return codec.dumps(
+            {"refusal": {"code": refusal.code.value, "message": refusal.message,
+                         "field": refusal.field}}
+        )  # fmt: skip
+    events = [_event_row(e) for e in reply.outcome.events]
+    return codec.dumps({"seq": reply.seq, "events": events})
+
+
+def decode_reply(data: bytes) -> Reply:
+    try:
+        message = codec.loads(data)
+        if "notReady" in message:
+            return Reply(Outcome(), not_ready=str(message["notReady"]))
+        if "refusal" in message:
+            r = message["refusal"]
+            return Reply(Outcome(refusal=Refusal(Code(r["code"]), r["message"], r["field"])))
+        events = tuple(_event_of(row) for row in message["events"])
+        return Reply(Outcome(events=events), seq=int(message["seq"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WireError(f"not a reply: {exc}") from exc
+
+
+# -- committed batches --------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One commit as published: numbered events (possibly none) and the prices it set."""
+
+    events: tuple[tuple[int, Event], ...]
+    quotes: tuple[tuple[str, Quote], ...]
+
+    @property
+    def first(self) -> int:
+        return self.events[0][0] if self.events else 0
+
+    @property
+    def last(self) -> int:
+        return self.events[-1][0] if self.events else 0
+
+
+def encode_batch(batch: Batch) -> bytes:
+    return codec.dumps(
+        {
+            "e": [[seq, *_event_row(event)] for seq, event in batch.events],
+            "q": [[asset, q.ref, q.bid, q.ask, q.ts] for asset, q in batch.quotes],
+        }
+    )
+
+
+def _quote(row: list[Any]) -> Quote:
+    return Quote(Price(int(row[1])), Price(int(row[2])), Price(int(row[3])), int(row[4]))
+
+
+def decode_batch(data: bytes) -> Batch:
+    try:
+        message = codec.loads(data)
+        events = tuple((int(row[0]), _event_of(row[1:])) for row in message["e"])
+        quotes = tuple((str(r[0]), _quote(r)) for r in message["q"])
+        return Batch(events, quotes)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise WireError(f"not a batch: {exc}") from exc
+
+
+# -- candles, status, signouts ------------------------------------------------------------
+def encode_candle(candle: CandleRecord) -> bytes:
+    return codec.dumps(_values(candle))
+
+
+def decode_candle(data: bytes) -> CandleRecord:
+    try:
+        return CandleRecord(**codec.loads(data))
+    except (TypeError, ValueError) as exc:
+        raise WireError(f"not a candle: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """The engine's heartbeat: its state, the last sequence it committed, and which run of
+    the engine it is (a new ``instance`` means the engine restarted)."""
+
+    state: str
+    seq: int
+    instance: str
+
+
+def encode_status(status: Status) -> bytes:
+    return codec.dumps(_values(status))
+
+
+def decode_status(data: bytes) -> Status:
+    try:
+        return Status(**codec.loads(data))
+    except (TypeError, ValueError) as exc:
+        raise WireError(f"not a status: {exc}") from exc
+
+
+def encode_signout(jti: str, expires_at: int) -> bytes:
+    return codec.dumps({"jti": jti, "expiresAt": expires_at})
+
+
+def decode_signout(data: bytes) -> tuple[str, int]:
+    try:
+        message = codec.loads(data)
+        return str(message["jti"]), int(message["expiresAt"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WireError(f"not a signout: {exc}") from exc

@@ -1,0 +1,134 @@
+"""The scale-out roles (SPEC section 15) as app lifetimes: ``velox engine``, ``velox gateway``.
+
+``engine_app``: the one writer. Store (with the writer lock), engine service, the bus server
+(commands in, committed batches, candles and heartbeats out), feed, trade writer and chart
+history, exactly as ``velox run`` runs them; HTTP only for ``GET /healthz``.
+
+``gateway_app``: the whole HTTP and websocket surface of ``velox run`` over a
+``BusEngineClient`` (commands over NATS, reads from a mirror of the engine state) and a
+``GatewayStore`` (users and sessions written, the journal never), candles read from the store
+plus the newest ones heard on the bus. No feed: prices arrive in the engine's batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from velox.bus.client import BusEngineClient
+from velox.bus.connect import connect
+from velox.bus.gateway import GatewayHub, candle_query
+from velox.bus.server import EngineBusServer
+from velox.bus.store import open_gateway_store
+from velox.bus.subjects import Subjects
+from velox.config import Settings
+from velox.service import EngineService
+from velox.web.app import create_app
+from velox.web.keys import (
+    CANDLE_TAP,
+    CANDLES,
+    ENGINE_SERVICE,
+    FEED,
+    HUB,
+    OPTIONS,
+    PARTS,
+    SERVICE,
+    SESSIONS,
+    SETTINGS,
+    STORE,
+)
+from velox.web.lifecycle import FROM_SETTINGS, feed_ctx, store_ctx
+from velox.web.middleware import error_middleware
+from velox.web.ops import healthz
+from velox.web.options import WebOptions
+from velox.web.ws.hub import Hub
+
+
+def engine_app(settings: Settings, options: WebOptions | None = None) -> web.Application:
+    app = web.Application(middlewares=[error_middleware])
+    app[SETTINGS] = settings
+    app[OPTIONS] = options or WebOptions()
+    app.cleanup_ctx.append(store_ctx(None))
+    app.cleanup_ctx.append(_engine_role_ctx)
+    app.cleanup_ctx.append(feed_ctx(FROM_SETTINGS))
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def _engine_role_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings, store, clock = app[SETTINGS], app[STORE], app[OPTIONS].clock
+    service = EngineService(
+        store,
+        settings.engine_settings(),
+        snapshot_interval_s=settings.snapshot_interval,
+        snapshot_keep=settings.snapshot_keep,
+        prune_journal=settings.prune_journal,
+        clock=clock.now_ms,
+    )
+    hub = Hub(lambda: service.engine)  # no sockets here; keeps the last tick per symbol
+    service.subscribe(hub.on_published)
+    app[SERVICE], app[ENGINE_SERVICE], app[HUB] = service, service, hub
+    nc = await connect(settings.bus, f"velox engine {settings.bus_prefix}")
+    server = EngineBusServer(nc, service, Subjects(settings.bus_prefix))
+    app[CANDLE_TAP] = server.on_candle
+    await service.start()
+    await server.start()
+    try:
+        yield
+    finally:
+        await service.stop()  # answers what is queued; its batches are still published
+        await server.stop()
+        await nc.flush()
+        await nc.close()
+
+
+def gateway_app(settings: Settings, options: WebOptions | None = None) -> web.Application:
+    return create_app(
+        settings, options=options, contexts=(_gateway_store_ctx, _gateway_ctx, _market_ctx)
+    )
+
+
+async def _gateway_store_ctx(app: web.Application) -> AsyncIterator[None]:
+    store = open_gateway_store(app[SETTINGS].db_url)
+    await store.open()
+    app[STORE] = store
+    try:
+        yield
+    finally:
+        await store.close()
+
+
+async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings, store, clock = app[SETTINGS], app[STORE], app[OPTIONS].clock
+    now = clock.wall_ms()
+    await store.forget_expired_auth(now)
+    app[SESSIONS].load_revoked(await store.revoked_sessions(now), now + settings.session_ttl * 1000)
+    nc = await connect(settings.bus, f"velox gateway {settings.bus_prefix} :{settings.port}")
+    subjects = Subjects(settings.bus_prefix)
+    client = BusEngineClient(
+        nc, store, settings.engine_settings(), subjects,
+        timeout_s=settings.bus_timeout, clock=clock.now_ms,
+    )  # fmt: skip
+    hub = GatewayHub(
+        lambda: client.engine, nc, subjects, app[SESSIONS], settings.session_ttl * 1000
+    )
+    client.subscribe(hub.on_published)
+    app[SERVICE], app[HUB] = client, hub
+    await hub.start()
+    await client.start()
+    try:
+        yield
+    finally:
+        hub.close_all()
+        await client.stop()
+        await nc.close()
+
+
+async def _market_ctx(app: web.Application) -> AsyncIterator[None]:
+    hub = app[HUB]
+    assert isinstance(hub, GatewayHub)
+    app[FEED] = None
+    app[PARTS] = ()
+    app[CANDLES] = candle_query(app[STORE], hub)
+    yield
