@@ -164,7 +164,10 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--trailing", action="store_true", help="a trailing stop on each")
     parser.add_argument("--profile", help="write a cProfile of the sockets phase to this file")
+    parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval (s)")
     args = parser.parse_args()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             data_dir=tmp, db=f"sqlite:///{tmp}/velox.db", rate_limit_orders=10**6,
