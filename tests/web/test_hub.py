@@ -241,3 +241,32 @@ async def test_no_socket_is_written_in_the_engines_task(
         assert prices == {"BTCUSDT": "99950.00000000", "ETHUSDT": "2998.50000000"}
     for ws in sockets:
         await ws.close()
+
+
+async def test_a_price_and_the_holders_figures_leave_in_one_write(
+    client: TestClient[Any, Any], monkeypatch: Any
+) -> None:
+    """The socket write is the hub's unit cost: a tick costs a holder's socket one."""
+    await tick(client, "BTCUSDT", "100000")
+    user = await signup(client)
+    await user.open(**LONG_BTC)
+    ws = await user.ws()
+    await tick(client, "BTCUSDT", "100010")
+    await _quiet(client)
+    await _until_pong(ws)
+    await asyncio.sleep(0.3)  # past the user's last push: the next one may go at once
+    writes: list[int] = []
+    offer_all = Connection.offer_all
+
+    def counting(self: Connection, messages: list[bytes], frames: bytes) -> bool:
+        writes.append(len(messages))
+        return offer_all(self, messages, frames)
+
+    monkeypatch.setattr(Connection, "offer_all", counting)
+    await tick(client, "BTCUSDT", "100020")
+    await _quiet(client)
+    assert writes == [2]  # one write: the price, then the balance
+    seen = await _until_pong(ws)
+    assert [m["type"] for m in seen] == ["price_update", "balance"]
+    assert seen[1]["data"] == await user.balance()
+    await ws.close()
