@@ -26,6 +26,8 @@ from velox.engine.formulas import LONG
 from velox.engine.state import Position, Quote
 from velox.engine.views import AccountFigures
 from velox.money import SCALE, Price
+from velox.web.ws.sums import Columns, Sums, columns
+from velox.web.ws.sums import sums as asset_sums
 
 
 @dataclass(slots=True)
@@ -37,21 +39,11 @@ class Leg:
 
 
 @dataclass(slots=True)
-class Sums:
-    """One asset's part of a user's figures, valid at the quote (bid, ask) it was taken at."""
-
-    used: int
-    upnl: int
-    equity: int  # sum over the positions of max(0, margin + pnl)
-    bid: int | None
-    ask: int | None
-
-
-@dataclass(slots=True)
 class UserBook:
     balance: int = 0
     assets: dict[str, dict[str, Leg]] = field(default_factory=dict)  # asset -> order id -> leg
     sums: dict[str, Sums] = field(default_factory=dict)  # asset -> cached sums
+    columns: dict[str, Columns] = field(default_factory=dict)  # asset -> positions as columns
     asset_of: dict[str, str] = field(default_factory=dict)  # order id -> asset
     moved: dict[str, None] = field(default_factory=dict)  # orders whose mark moved, unsent
 
@@ -136,6 +128,7 @@ class Book:
         legs[pos.order_id] = Leg(copy.copy(pos), self.window)
         book.asset_of[pos.order_id] = asset
         book.sums.pop(asset, None)
+        book.columns.pop(asset, None)
         if pos.trailing_stop is not None:
             self._fresh.setdefault(asset, {})[pos.order_id] = user_id
 
@@ -147,6 +140,7 @@ class Book:
         del legs[order_id]
         book.moved.pop(order_id, None)
         book.sums.pop(asset, None)
+        book.columns.pop(asset, None)
         if not legs:
             del book.assets[asset]
             _discard(self.holders, asset, user_id)
@@ -181,7 +175,10 @@ class Book:
             bid, ask = (None, None) if quote is None else (quote.bid, quote.ask)
             sums = book.sums.get(asset)
             if sums is None or sums.bid != bid or sums.ask != ask:
-                sums = book.sums[asset] = _sums(legs, bid, ask)
+                cols = book.columns.get(asset)
+                if cols is None:
+                    cols = book.columns[asset] = columns(leg.pos for leg in legs.values())
+                sums = book.sums[asset] = asset_sums(cols, bid, ask)
                 self.computations += 1
             used += sums.used
             upnl += sums.upnl
@@ -215,25 +212,6 @@ def _pnl(pos: Position, bid: int, ask: int) -> int:
     if pos.side == LONG:
         return (bid - pos.open_price) * pos.qty // SCALE
     return (pos.open_price - ask) * pos.qty // SCALE
-
-
-def _sums(legs: dict[str, Leg], bid: int | None, ask: int | None) -> Sums:
-    used = upnl = equity = 0
-    for leg in legs.values():
-        pos = leg.pos
-        margin = pos.margin
-        used += margin
-        if bid is None or ask is None:
-            equity += max(0, margin)  # no quote yet: PnL 0, as the engine's views say
-            continue
-        if pos.side == LONG:
-            profit = (bid - pos.open_price) * pos.qty // SCALE
-        else:
-            profit = (pos.open_price - ask) * pos.qty // SCALE
-        upnl += profit
-        if margin + profit > 0:
-            equity += margin + profit
-    return Sums(used, upnl, equity, bid, ask)
 
 
 def _figures(balance: int, used: int, upnl: int, equity_part: int) -> AccountFigures:

@@ -28,6 +28,10 @@ from velox.web.ws.pusher import Pusher
 log = logging.getLogger(__name__)
 SLICE = 256  # units of work between two yields: a socket written is 1, a user computed 4
 USER_COST = 4
+# Between slices the loop goes idle this long, not just round the ready queue: the journal's
+# commit runs in a thread that needs the GIL, which a busy loop would hand over only every
+# switch interval (5 ms), and the engine's batch waits for that commit.
+PAUSE_S = 0.001
 Framed = tuple[list[bytes], bytes]  # the messages, and all of them framed in order
 
 
@@ -123,7 +127,7 @@ class Flusher:
             work += 1
             if work >= SLICE:
                 work = 0
-                await asyncio.sleep(0)  # the engine's task runs between slices
+                await asyncio.sleep(PAUSE_S)  # the engine runs between slices
         ready.difference_update(extra)
 
     async def _to_users(self, ready: set[str], now: float) -> None:
@@ -138,4 +142,4 @@ class Flusher:
                     work += 1
             if work >= SLICE:
                 work = 0
-                await asyncio.sleep(0)
+                await asyncio.sleep(PAUSE_S)
