@@ -195,6 +195,22 @@ async def test_the_figures_on_the_socket_equal_the_rest_balance_to_the_unit(
     await tick(client, "BTCUSDT", "102100")  # the 50x SHORT is liquidated
     await check()
     assert shown is not None and shown["usedMargin"] != "0.00000000"
+
+    # engine v2: a pending LIMIT reserves margin (equity keeps it); a second account's
+    # positions are not the first account's figures (REST and socket default to the first)
+    limit = {**LONG_BTC, "type": "LIMIT", "price": "90000", "margin": "21.5"}
+    pending = (await user.open(**limit))["orderId"]
+    await check()
+    assert shown["pendingMargin"] == "21.50000000"
+    second = await user.json("POST", "/api/v1/accounts", 201, json={"name": "B", "mode": "HEDGING"})
+    other_account = {"X-Velox-Account": second["accountId"]}
+    await user.json("POST", "/api/v1/order/open", 201, json=LONG_BTC, headers=other_account)
+    await check()
+    await tick(client, "BTCUSDT", "101900")
+    await check()
+    await user.json("DELETE", f"/api/v1/order/{pending}", 200)
+    await check()
+    assert shown["pendingMargin"] == "0.00000000"
     await ws.close()
 
 
@@ -219,7 +235,8 @@ async def test_no_socket_is_written_in_the_engines_task(
         if hasattr(Connection, name):
             monkeypatch.setattr(Connection, name, counting(getattr(Connection, name)))
     listeners = service._listeners
-    (hub_listener,) = listeners
+    at = listeners.index(client.app[HUB].on_published)
+    hub_listener = listeners[at]
 
     def listener(published: Any) -> None:
         nonlocal in_listener
@@ -229,7 +246,7 @@ async def test_no_socket_is_written_in_the_engines_task(
         finally:
             in_listener = False
 
-    listeners[0] = listener
+    listeners[at] = listener
     sockets = [await client.ws_connect("/ws") for _ in range(10)]
     await tick(client, "BTCUSDT", "100000")
     await tick(client, "ETHUSDT", "3000")

@@ -212,7 +212,10 @@ class Hub:
         tabs = self._by_user.get(user_id)
         if not tabs:
             return
-        order_id: str | None = getattr(event, "order_id", None)
+        # the position an event is about (NETTING's PositionIncreased names its filling order)
+        order_id: str | None = getattr(event, "position_id", None) or getattr(
+            event, "order_id", None
+        )
         if user_id in self._loading:
             self._loading[user_id] = True  # its book is read later, with this event in it
         else:
