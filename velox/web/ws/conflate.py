@@ -4,9 +4,9 @@ The engine may quote thousands of ticks a second; a browser (or a bot on the pub
 needs the latest price, not every superseded one, and sending each to thousands of sockets
 would cost more than trading itself. The engine's listener only records the latest quote per
 symbol (``offer``, O(1)); the flusher (velox/web/ws/flush.py) takes what is pending at once
-after a quiet interval (leading edge), else when the interval since the last send ends
-(trailing edge), so the latest price always goes out within ``interval_s``, every pending
-symbol together.
+after a quiet interval (leading edge), else when the interval since the last send ended
+(trailing edge), so the latest price goes out at most ``interval_s`` after the previous send
+to every socket finished, every pending symbol together.
 """
 
 from __future__ import annotations
@@ -32,6 +32,12 @@ class PriceConflator:
         self._last_sent = now
         self.sent += 1
         return pending
+
+    def done(self, now: float) -> None:
+        """The send that ``take`` began has ended: the interval counts from here, so a
+        machine too busy to write every socket in time sends less often rather than all the
+        time (the engine's task keeps its share)."""
+        self._last_sent = max(self._last_sent, now)
 
     def wait(self, now: float) -> float | None:
         """Seconds until pending quotes may go, or None with nothing pending."""

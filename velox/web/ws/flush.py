@@ -105,6 +105,7 @@ class Flusher:
         ready, _ = self.pusher.plan(now)
         if quotes:
             await self._to_everyone(quotes, ready, now)
+            self.prices.done(asyncio.get_running_loop().time())
         if ready:
             await self._to_users(ready, now)
 
