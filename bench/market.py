@@ -193,8 +193,10 @@ async def main() -> None:
     print(f"  simulated (CPU, in a thread in the app): {count} candles in {seconds:.2f} s")
     with tempfile.TemporaryDirectory() as tmp:
         seconds, count, requests = await bench_rest_history(f"sqlite:///{tmp}/history.db")
-    print(f"  Binance REST, unthrottled, into SQLite: {count} candles, {requests} requests "
-          f"in {seconds:.2f} s")
+    print(
+        f"  Binance REST, unthrottled, into SQLite: {count} candles, {requests} requests "
+        f"in {seconds:.2f} s"
+    )
 
 
 if __name__ == "__main__":

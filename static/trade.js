@@ -36,7 +36,7 @@ function mount() {
     onOpen: onConnected(resync),
   });
   const watch = mountWatch({ store });
-  const chartView = mountChartView({ store, chart, live });
+  const chartView = mountChartView({ store, chart, live, orders, session });
   mountTicket({ store, session, account, orders });
   mountPositions({ store });
   mountClosed({ store });

@@ -4,6 +4,7 @@ import { get } from "../api.js";
 import { accountFigures } from "../estimates.js";
 import { SCALE, formatUnits, toUnits } from "../format.js";
 import { $, setMoney } from "./dom.js";
+import { mountMarginAlert } from "./margin-alert.js";
 
 /** The figures to show: the server's, or the live ones once a quote moved a position. */
 function shownFigures(store) {
@@ -29,6 +30,8 @@ function renderLevel(el, level) {
 }
 
 export function mountAccount({ store, session }) {
+  const checkMargin = mountMarginAlert();
+
   function render() {
     if (!store.account) return;
     const f = shownFigures(store);
@@ -38,6 +41,7 @@ export function mountAccount({ store, session }) {
     setMoney($("acct-free"), f.freeMargin ?? f.balance);
     setMoney($("acct-upnl"), f.unrealizedPnl, { sign: true, colour: true });
     renderLevel($("acct-level"), f.marginLevel);
+    checkMargin(store.open.size ? f.marginLevel : null);
   }
 
   /** Ask the server for the figures; a websocket push during the request wins over them. */

@@ -1,15 +1,52 @@
 // The chart panel: the selected asset's header quote, timeframe buttons, the candle
-// subscription that follows the selection, and the price lines of its positions.
-import { formatUnits, priceDp } from "../format.js";
-import { positionLines } from "./chart-lines.js";
+// subscription that follows the selection, and trading from the chart: the price lines of
+// its positions (dragging a stop-loss or take-profit line modifies it) and close markers.
+// Store changes only mark the lines dirty; they are drawn once per animation frame, so a
+// burst of updates about 200 positions costs one pass, touching only the lines that moved.
+import { ApiError, patch } from "../api.js";
+import { fmtPrice, formatUnits, priceDp } from "../format.js";
+import { toast } from "../toast.js";
+import { closeMarkers, positionLines } from "./chart-lines.js";
 import { $, remember } from "./dom.js";
+import { isSignedOut } from "./session.js";
 
-export function mountChartView({ store, chart, live }) {
+const FIELD_NAMES = { stopLoss: "Stop-loss", takeProfit: "Take-profit" };
+
+export function mountChartView({ store, chart, live, orders, session }) {
   const buttons = [...document.querySelectorAll("#tf-group .tf")];
+  let frame = 0;
+  let markersDirty = true;
 
-  function drawLines() {
-    chart.setPriceLines(positionLines([...store.open.values()], store.symbol));
+  function draw() {
+    frame = 0;
+    chart.syncLines(positionLines([...store.open.values()], store.symbol));
+    if (markersDirty) {
+      markersDirty = false;
+      chart.setMarkers(closeMarkers(store.closedOrders(), store.symbol, store.duration));
+    }
   }
+
+  /** Draw at the next animation frame (once, however many changes come before it). */
+  function schedule({ markers = false } = {}) {
+    markersDirty ||= markers;
+    if (!frame) frame = requestAnimationFrame(draw);
+  }
+
+  /** A dragged line: PATCH the order; true when the server took the new price. */
+  async function moveLine({ orderId, field, price }) {
+    const order = store.open.get(orderId);
+    if (!order) return false;
+    try {
+      orders.receive(await patch(`/api/v1/order/${encodeURIComponent(orderId)}`, { [field]: price }));
+      toast("info", `${FIELD_NAMES[field]} moved: ${order.asset}`, fmtPrice(price));
+      return true;
+    } catch (err) {
+      if (isSignedOut(err)) session.signedOut();
+      else toast("error", `${FIELD_NAMES[field]} not moved`, err instanceof ApiError ? err.message : String(err));
+      return false;
+    }
+  }
+  chart.onLineDrag = moveLine;
 
   /** History of the selection, then its live candles (subscription replaced). */
   function load() {
@@ -18,7 +55,7 @@ export function mountChartView({ store, chart, live }) {
     live.subscribe("candles", {
       op: "subscribe", channel: "candles", symbol: store.symbol, duration: store.duration,
     });
-    chart.load(store.symbol, store.duration).then(drawLines);
+    chart.load(store.symbol, store.duration).then(() => schedule({ markers: true }));
   }
 
   function showQuote() {
@@ -41,7 +78,7 @@ export function mountChartView({ store, chart, live }) {
   store.on("symbol", (symbol) => {
     $("chart-symbol").textContent = symbol;
     showQuote();
-    drawLines();
+    schedule({ markers: true });
     load();
     remember("velox.symbol", symbol);
   });
@@ -53,7 +90,8 @@ export function mountChartView({ store, chart, live }) {
   store.on("quote", ({ symbol }) => {
     if (symbol === store.symbol) showQuote();
   });
-  store.on("position", drawLines);
+  store.on("position", () => schedule());
+  store.on("history", () => schedule({ markers: true }));
   showDuration();
   return { offered };
 }

@@ -19,6 +19,7 @@ class WebOptions:
     ws_queue_size: int = 1024  # messages queued per websocket before the client is dropped
     ws_heartbeat_s: float = 30.0  # SPEC section 8
     ws_max_message: int = 64 * 1024  # client -> server frames are tiny commands
+    ws_push_interval_s: float = 0.25  # account figures: at most one push per user per interval
     closed_orders_limit: int = 500  # default page of GET /user/orders?status=CLOSED
     background_start: bool = False  # serve 503s while replaying instead of waiting for READY
     clock: Clock = SYSTEM_CLOCK  # engine and wall time for the whole app (tests: ManualClock)

@@ -1,4 +1,5 @@
-"""Server-rendered pages of the browser UI: landing, register, sign in and the trade terminal.
+"""Server-rendered pages of the browser UI: landing, register, sign in, the trade terminal,
+the trading history, and the HTML 404 a browser gets for a page that does not exist.
 
 The pages are thin Jinja2 shells; the trade screen itself is plain ES modules under
 ``static/`` talking to the JSON API and the websocket. ``setup_pages(app)`` is called by the
@@ -12,6 +13,7 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from velox.paths import resource_dir
 from velox.web.auth.oauth.views import buttons, error_message
@@ -89,6 +91,38 @@ async def trade(request: web.Request) -> web.StreamResponse:
     return _render("trade.html", request, context)
 
 
+async def history(request: web.Request) -> web.StreamResponse:
+    if not _signed_in(request):
+        raise web.HTTPFound(request.app.router["signin_page"].url_for())
+    settings = request.app.get(SETTINGS)
+    symbols = list(settings.symbols) if settings is not None else []
+    return _render("history.html", request, {"page": "history", "symbols": symbols})
+
+
+def _wants_page(request: web.Request) -> bool:
+    """A browser navigating (Accept names text/html) outside the API and the websocket: the
+    API keeps its JSON errors, whatever the client accepts."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if request.path.startswith(("/api/", "/ws")):
+        return False
+    return "text/html" in request.headers.get("Accept", "")
+
+
+@web.middleware
+async def html_not_found(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A page that does not exist, asked for by a browser: an HTML 404 with a way home
+    (inside the error middleware, which turns every other 404 into the API's JSON)."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        if not _wants_page(request):
+            raise
+    response = _render("404.html", request, {"page": "not-found"})
+    response.set_status(404)
+    return response
+
+
 async def _static_revalidate(request: web.Request, response: web.StreamResponse) -> None:
     """Static files are revalidated (ETag / Last-Modified) so an upgrade is never half-cached:
     ES modules import each other by plain URL, without a version in the name."""
@@ -109,5 +143,7 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_get("/register", register, name="register_page")
     app.router.add_get("/signin", signin, name="signin_page")
     app.router.add_get("/trade", trade, name="trade_page")
+    app.router.add_get("/history", history, name="history_page")
     app.router.add_static("/static/", resource_dir("static"), name="static")
     app.on_response_prepare.append(_static_revalidate)
+    app.middlewares.append(html_not_found)

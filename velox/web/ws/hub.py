@@ -2,9 +2,14 @@
 
 ``on_published`` is the EngineService listener. It runs in the service's task right after a
 batch is durable and before the next batch is applied, so the engine it reads equals the
-durable state that batch produced: the figures sent match what any read would show.
-Prices go to everyone; order events and account figures only to their owner's connections
-(every tab); candles only to subscribers of that symbol and duration.
+durable state that batch produced. It does O(1) work per quote and per event of a connected
+user, whatever the number of connections: prices go to the conflator (velox/web/ws/conflate.py),
+order events are rendered once for their owner's connections (every tab), and the account
+figures are left to the pusher (velox/web/ws/pusher.py), a task of its own that reads the
+book (velox/web/ws/book.py) the listener keeps: the figures of connected users only, updated
+by events, recomputed per asset only for users holding the asset that moved. Trailing-mark
+moves reach the owner as ``order_updated`` at the pusher's cadence, the latest per order,
+never one per position per tick. Candles go only to subscribers of that symbol and duration.
 
 A signed-in socket lives no longer than its session: sockets are indexed by session (jti), so
 a signout closes that session's sockets without scanning the others, and one timer per
@@ -14,6 +19,7 @@ session closes them when it expires.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -30,27 +36,32 @@ from velox.engine.events import (
     TrailingStopMoved,
 )
 from velox.engine.state import Quote, position_opened_by
-from velox.engine.views import open_positions
 from velox.orders import closed_record_of
 from velox.service import Published
 from velox.store.records import CandleRecord
 from velox.web import render
 from velox.web.auth.sessions import Session
 from velox.web.jsonio import dumps
+from velox.web.ws.book import Book
 from velox.web.ws.conflate import PriceConflator
 from velox.web.ws.connection import Connection
 from velox.web.ws.frames import text_frame
+from velox.web.ws.pusher import Pusher
 
 log = logging.getLogger(__name__)
 GOING_AWAY = 1001
 SESSION_ENDED = 1008  # policy violation: the session was signed out or expired
-BALANCE_INTERVAL_MS = 250
+PUSH_INTERVAL_S = 0.25  # at most 4 figure pushes per user per second
 PRICE_INTERVAL_S = 0.1  # at most 10 price updates per symbol per second per socket
-_UPDATED = (PositionPartiallyClosed, MarginAdded, StopsModified, TrailingStopMoved)
+SLICE = 256  # sockets written between two yields to the event loop
+LOADS_PER_BATCH = 32  # newly connected users whose positions one batch's listener reads
+_UPDATED = (PositionPartiallyClosed, MarginAdded, StopsModified)
 
 
 class Hub:
-    def __init__(self, engine: Callable[[], Engine]) -> None:
+    def __init__(
+        self, engine: Callable[[], Engine], push_interval_s: float = PUSH_INTERVAL_S
+    ) -> None:
         self._engine = engine
         self.connections: set[Connection] = set()
         self._by_user: dict[str, set[Connection]] = {}
@@ -58,8 +69,11 @@ class Hub:
         self._session_ends: dict[str, asyncio.TimerHandle] = {}  # jti -> its expiry timer
         self._by_channel: dict[tuple[str, str], set[Connection]] = {}
         self.last_tick_ms: dict[str, int] = {}  # symbol -> receive time of its last quote
-        self._last_price_balances = 0
-        self._prices = PriceConflator(self._send_price, PRICE_INTERVAL_S)
+        self._prices = PriceConflator(self._send_prices, PRICE_INTERVAL_S)
+        self.book = Book()
+        self.pusher = Pusher(self.book, self._send_to_user, push_interval_s)
+        # users connected whose book is not read yet -> whether an event of theirs came since
+        self._loading: dict[str, bool] = {}
 
     # -- membership ----------------------------------------------------------------------
     def attach(self, conn: Connection) -> None:
@@ -70,7 +84,10 @@ class Hub:
         """
         self.connections.add(conn)
         if conn.session is not None:
-            self._by_user.setdefault(conn.session.user_id, set()).add(conn)
+            user_id = conn.session.user_id
+            if user_id not in self._by_user:
+                self._loading[user_id] = False  # read by the listener, at a durable moment
+            self._by_user.setdefault(user_id, set()).add(conn)
             self._add_to_session(conn.session, conn)
 
     def _add_to_session(self, session: Session, conn: Connection) -> None:
@@ -86,7 +103,11 @@ class Hub:
     def detach(self, conn: Connection) -> None:
         self.connections.discard(conn)
         if conn.session is not None:
-            _discard(self._by_user, conn.session.user_id, conn)
+            user_id = conn.session.user_id
+            if _discard(self._by_user, user_id, conn):
+                self._loading.pop(user_id, None)
+                self.book.forget(user_id)
+                self.pusher.forget(user_id)
             if _discard(self._by_session, conn.session.jti, conn):
                 timer = self._session_ends.pop(conn.session.jti, None)
                 if timer is not None:
@@ -117,11 +138,35 @@ class Hub:
             self.detach(conn)
             conn.drop(SESSION_ENDED, reason)
 
-    def _send_price(self, symbol: str, quote: Quote) -> None:
-        self.send(self.connections, render.price_update(symbol, quote))
+    async def _send_prices(self, quotes: dict[str, Quote]) -> None:
+        """Every pending price to every socket, one write each, in slices (the conflator's)."""
+        messages = [dumps(render.price_update(symbol, q)) for symbol, q in quotes.items()]
+        frames = b"".join(text_frame(m) for m in messages)
+        for count, conn in enumerate(list(self.connections), 1):
+            if not conn.offer_all(messages, frames):
+                self._drop_slow(conn)
+            if count % SLICE == 0:
+                await asyncio.sleep(0)  # the engine's task runs between slices
+
+    def _send_to_user(self, user_id: str, messages: list[dict[str, Any]]) -> None:
+        """The pusher's messages for one user: one write per tab."""
+        tabs = self._by_user.get(user_id)
+        if not tabs:
+            return
+        data = [dumps(message) for message in messages]
+        frames = b"".join(text_frame(d) for d in data)
+        for conn in list(tabs):
+            if not conn.offer_all(data, frames):
+                self._drop_slow(conn)
+
+    async def settled(self) -> None:
+        """Wait until the prices and figures published so far are written (for tests)."""
+        await self._prices.settled()
+        await self.pusher.settled()
 
     def close_all(self) -> None:
         self._prices.close()
+        self.pusher.close()
         for conn in list(self.connections):
             self.detach(conn)
             conn.drop(GOING_AWAY, b"server shutting down")
@@ -146,46 +191,62 @@ class Hub:
         )
 
     def on_published(self, published: Published) -> None:
-        # Prices are conflated (velox/web/conflate.py): the latest per symbol, at most every
-        # PRICE_INTERVAL_S, never a backlog of superseded ones.
+        """O(quotes + events of connected users): the figures are the pusher's work."""
+        book = self.book
         latest = dict(published.quotes)
         for symbol, quote in latest.items():
             self.last_tick_ms[symbol] = quote.ts
+            book.quotes[symbol] = quote
         if not self.connections:
             return
-        engine = self._engine()
         for symbol, quote in latest.items():
+            # Prices are conflated: the latest per symbol, at most every PRICE_INTERVAL_S.
             self._prices.offer(symbol, quote)
-        touched: set[str] = set()
+            self.pusher.price_moved(symbol)
+        engine = self._engine() if published.events or self._loading else None
         for _seq, event in published.events:
-            if isinstance(event, MarksMoved):
-                continue  # trailing marks are not shown; prices already go out conflated
-            user_id = event.user_id
-            tabs = self._by_user.get(user_id)
-            if not tabs:
-                continue
-            touched.add(user_id)
-            for message in _order_messages(engine, event):
-                self.send(tabs, message)
-        now = max((q.ts for q in latest.values()), default=0)
-        if latest and now - self._last_price_balances >= BALANCE_INTERVAL_MS:
-            # Price-driven account figures at most every BALANCE_INTERVAL_MS; events above
-            # still push the user's figures at once.
-            self._last_price_balances = now
-            for user_id in self._by_user:
-                if user_id not in touched and any(
-                    p.asset in latest for p in open_positions(engine, user_id)
-                ):
-                    touched.add(user_id)
-        for user_id in touched:
-            balance = {"type": "balance", "data": render.account(engine, user_id)}
-            self.send(self._by_user.get(user_id, ()), balance)
+            assert engine is not None
+            self._on_event(engine, event)
+        if self._loading and engine is not None:
+            # The engine now holds this batch: read whole users, a bounded number per batch
+            # so a reconnecting crowd cannot stall one batch.
+            for user_id in list(itertools.islice(self._loading, LOADS_PER_BATCH)):
+                book.load(engine, user_id)
+                if self._loading.pop(user_id):
+                    self.pusher.due(user_id)
+
+    def _on_event(self, engine: Engine, event: Event) -> None:
+        if isinstance(event, MarksMoved):  # one per asset and tick (older journals: per position)
+            self.book.marks_moved(event.asset, event.bid, event.ask)
+            return
+        user_id: str | None = getattr(event, "user_id", None)
+        if user_id is None:
+            return
+        tabs = self._by_user.get(user_id)
+        if not tabs:
+            return
+        order_id: str | None = getattr(event, "order_id", None)
+        if user_id in self._loading:
+            self._loading[user_id] = True  # its book is read later, with this event in it
+        else:
+            self.book.refresh(engine, user_id, order_id)
+        if isinstance(event, TrailingStopMoved):  # conflated: sent by the pusher
+            self.book.mark_moved(user_id, event.order_id)
+            self.pusher.due(user_id, forced=False)
+            return
+        for message in _order_messages(engine, event):
+            self.send(tabs, message)
+        self.pusher.due(user_id)
 
     def offer(self, conn: Connection, data: bytes, frame: bytes | None = None) -> None:
         if not conn.offer(data, frame):
+            self._drop_slow(conn)
+
+    def _drop_slow(self, conn: Connection) -> None:
+        if conn in self.connections:
             log.info("dropping a websocket client whose queue is full")
             self.detach(conn)
-            conn.drop()
+        conn.drop()
 
 
 def _discard(index: dict[str, set[Connection]], key: str, conn: Connection) -> bool:

@@ -1,0 +1,54 @@
+// What the history page shows: the statistics (exact strings in data-value, rounded text for
+// people) and the closed positions table. Each new row kind (fills, funding) is one more
+// row builder here.
+import { escapeHtml, fmt, fmtPrice, fmtQty, fmtTime, formatUnits, signClass, toUnits } from "../format.js";
+import { REASONS, sideBadge } from "../trade/labels.js";
+
+const $ = (id) => document.getElementById(id);
+
+function setStat(name, text, value, cls = "") {
+  const el = $(`stat-${name}`);
+  el.textContent = text;
+  el.dataset.value = value === null || value === undefined ? "" : String(value);
+  el.className = cls;
+}
+
+const pct = (v) => (v === null ? "—" : `${fmt(v, 2)} %`);
+
+/** The statistics of GET /api/v1/history/stats. */
+export function showStats(s) {
+  setStat("trades", String(s.trades), s.trades);
+  setStat("winRate", pct(s.winRate), s.winRate);
+  const net = toUnits(s.netResult);
+  setStat("netResult", `${formatUnits(net, 2, { sign: true })} USD`, s.netResult, signClass(net));
+  setStat("profitFactor", s.profitFactor === null ? "—" : fmt(s.profitFactor, 2), s.profitFactor);
+  setStat("averageWin", s.averageWin === null ? "—" : fmt(s.averageWin, 2, { sign: true }), s.averageWin, "pos");
+  setStat("averageLoss", s.averageLoss === null ? "—" : fmt(s.averageLoss, 2), s.averageLoss, "neg");
+  setStat("maxDrawdown", `${fmt(s.maxDrawdown, 2)} (${pct(s.maxDrawdownPercent)})`, s.maxDrawdown);
+  setStat("sharpe", s.sharpe === null ? "—" : fmt(s.sharpe, 2), s.sharpe);
+}
+
+function positionRow(o) {
+  const tr = document.createElement("tr");
+  tr.dataset.testid = "history-row";
+  tr.dataset.orderId = o.orderId;
+  const reason = o.closeReason || "";
+  const result = toUnits(o.result);
+  tr.innerHTML = `
+    <td data-label="Position" class="pos-cell"><span class="sym-cell">${escapeHtml(o.asset)}</span><span class="side-cell">${sideBadge(o)}</span></td>
+    <td data-label="Size" class="num">${escapeHtml(fmtQty(o.qty))}</td>
+    <td data-label="Entry" class="num">${escapeHtml(fmtPrice(o.openPrice))}</td>
+    <td data-label="Close" class="num">${escapeHtml(fmtPrice(o.closePrice))}</td>
+    <td data-label="Reason"><span class="badge reason reason-${escapeHtml(reason.toLowerCase())}">${escapeHtml(REASONS[reason] || reason || "—")}</span></td>
+    <td data-label="Margin" class="num">${escapeHtml(fmt(o.margin))}</td>
+    <td data-label="Result" class="num ${signClass(result)}"><span data-testid="history-result" data-value="${escapeHtml(o.result)}" title="PnL ${escapeHtml(o.pnl)}">${escapeHtml(formatUnits(result, 2, { sign: true }))}</span></td>
+    <td data-label="Closed" class="num muted">${escapeHtml(fmtTime(o.closedAt))}</td>`;
+  return tr;
+}
+
+/** The rows of GET /api/v1/history/positions (newest first). */
+export function showPositions(positions) {
+  $("history-body").replaceChildren(...positions.map(positionRow));
+  $("history-empty").hidden = positions.length > 0;
+  $("history-count").textContent = positions.length === 1 ? "1 position" : `${positions.length} positions`;
+}

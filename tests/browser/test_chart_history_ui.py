@@ -1,0 +1,331 @@
+"""Issue 14 in the browser: trading from the chart (drag a stop-loss line, a refused drag
+snaps back), the history page and its CSV, the margin warning and the HTML 404, at desktop
+and phone widths, with no console errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.harness import REPO, Server, new_page, quote, register
+from velox.money import format_units, units
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+DESKTOP = (1280, 720)
+PHONE = (390, 844)
+OPEN_JS = """async (body) => {
+  const r = await fetch('/api/v1/order/open', {method: 'POST', credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json', Accept: 'application/json'},
+    body: JSON.stringify(body)});
+  return [r.status, await r.json()];
+}"""
+CLOSE_JS = """async (id) => {
+  const r = await fetch('/api/v1/order/close/' + id, {method: 'POST', credentials: 'same-origin',
+    headers: {Accept: 'application/json'}});
+  return [r.status, await r.json()];
+}"""
+
+
+async def _open(page: Any, **body: Any) -> Any:
+    status, order = await page.evaluate(OPEN_JS, body)
+    assert status == 201, order
+    return order
+
+
+async def api_json(page: Any, path: str) -> Any:
+    """A GET with the page's session cookie, from whichever page it is on."""
+    origin = "/".join(page.url.split("/")[:3])
+    response = await page.request.get(origin + path)
+    assert response.ok, f"{path}: {response.status}"
+    return await response.json()
+
+
+async def _line_y(page: Any, key: str) -> float:
+    y = await page.get_by_test_id("chart").evaluate("(el, key) => el.lineY(key)", key)
+    assert y is not None, f"line {key} is not drawn"
+    return float(y)
+
+
+async def _drag(page: Any, key: str, to_y: float) -> None:
+    box = await page.get_by_test_id("chart").bounding_box()
+    x = box["x"] + box["width"] * 0.4
+    y = box["y"] + await _line_y(page, key)
+    await page.mouse.move(x, y)
+    await page.mouse.down()
+    for step in range(1, 6):
+        await page.mouse.move(x, y + (box["y"] + to_y - y) * step / 5)
+    await page.mouse.up()
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_drag_the_stop_loss_line(server: Server, browser: Any, size: tuple[int, int]) -> None:
+    """The SL line of a LONG dragged towards the entry moves the position's stop-loss (read
+    back from the API); dragged above the bid, the API refuses it: a toast, the line snaps
+    back and the stop-loss stays."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser, *size)
+    await register(page, server.url)
+    chart = page.get_by_test_id("chart")
+    await expect(chart).not_to_have_attribute("data-candles", "0")
+    order = await _open(
+        page, asset="BTCUSDT", side="LONG", leverage=10, margin="100", stopLoss="59800"
+    )
+    sl_key = f"{order['orderId']}:sl"
+    await expect(chart).to_have_attribute("data-lines", "3")  # entry, liquidation, SL
+
+    sl_y, entry_y = await _line_y(page, sl_key), await _line_y(page, f"{order['orderId']}:entry")
+    assert entry_y < sl_y  # a higher price is higher up
+    await _drag(page, sl_key, sl_y + (entry_y - sl_y) * 0.4)
+    toast = page.get_by_test_id("toast").filter(has_text="Stop-loss moved")
+    await expect(toast).to_be_visible()
+    (moved,) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
+    bid, _ = quote(units("60000"))
+    new_sl = units(moved["stopLoss"])
+    assert units("59800") < new_sl < bid, moved["stopLoss"]
+    row = page.get_by_test_id("open-position-row")
+    await expect(row.get_by_test_id("position-stops")).to_contain_text(f"{new_sl // 10**8:,}.")
+    moved_y = await _line_y(page, sl_key)
+    assert moved_y < sl_y - 5
+    if os.environ.get("VELOX_SCREENSHOT") == "1" and size == DESKTOP:
+        await page.evaluate("() => document.getElementById('toasts').replaceChildren()")
+        await page.mouse.move(10, 10)
+        await page.screenshot(path=str(REPO / "docs" / "screenshot.png"))
+
+    # Above the entry (and so above the bid): INVALID_STOP_LOSS.
+    await _drag(page, sl_key, entry_y - 60)
+    refused = page.get_by_test_id("toast").filter(has_text="Stop-loss not moved")
+    await expect(refused).to_be_visible()
+    await expect(refused).to_have_attribute("data-kind", "error")
+    await page.wait_for_function(
+        "([key, y]) => Math.abs(document.getElementById('chart').lineY(key) - y) < 1",
+        arg=[sl_key, moved_y],
+    )
+    (after,) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
+    assert after["stopLoss"] == moved["stopLoss"]
+
+    # A close leaves a marker and takes the lines away.
+    status, _ = await page.evaluate(CLOSE_JS, order["orderId"])
+    assert status == 200
+    await expect(chart).to_have_attribute("data-lines", "0")
+    await expect(chart).to_have_attribute("data-markers", "1")
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_history_page_and_csv(server: Server, browser: Any, size: tuple[int, int]) -> None:
+    """Two closes (a win on BTC, a loss on ETH): the page shows the server's statistics, the
+    asset filter narrows them, and the downloaded CSV holds the API's numbers."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser, *size)
+    await register(page, server.url)
+    win = await _open(page, asset="BTCUSDT", side="LONG", leverage=10, margin="100")
+    server.feed.set_price("BTCUSDT", "60600")
+    await expect(page.get_by_test_id("open-position-row")).to_have_count(1)
+    await page.wait_for_function(
+        "() => document.getElementById('chart-bid').textContent.startsWith('60,5')"
+    )
+    assert (await page.evaluate(CLOSE_JS, win["orderId"]))[0] == 200
+    loss = await _open(page, asset="ETHUSDT", side="SHORT", leverage=5, margin="50")
+    server.feed.set_price("ETHUSDT", "3030")
+    await page.wait_for_function(
+        "() => document.querySelector('[data-symbol=ETHUSDT] [data-testid=asset-bid]')"
+        ".textContent.startsWith('3,02')"
+    )
+    assert (await page.evaluate(CLOSE_JS, loss["orderId"]))[0] == 200
+
+    await page.get_by_test_id("history-link").click()
+    await expect(page).to_have_url(server.url + "/history")
+    await expect(page.get_by_test_id("history-row")).to_have_count(2)
+    stats = await api_json(page, "/api/v1/history/stats")
+    assert (stats["trades"], stats["wins"], stats["losses"]) == (2, 1, 1)
+    for name in ("trades", "winRate", "netResult", "profitFactor", "maxDrawdown", "sharpe"):
+        value = stats[name]
+        await expect(page.get_by_test_id(f"stat-{name}")).to_have_attribute(
+            "data-value", "" if value is None else str(value)
+        )
+    await expect(page.get_by_test_id("stat-winRate")).to_have_text("50.00 %")
+    await expect(page.get_by_test_id("equity-chart")).to_have_attribute("data-points", "3")
+    await expect(page.get_by_test_id("equity-chart")).to_have_attribute(
+        "data-last", stats["endEquity"]
+    )
+    balance = await api_json(page, "/api/v1/order/user/balance")
+    assert balance["balance"] == stats["endEquity"]
+    overflow = await page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the history page scrolls sideways by {overflow}px"
+    if os.environ.get("VELOX_SCREENSHOT") == "1" and size == DESKTOP:
+        await page.screenshot(path=str(REPO / "docs" / "history.png"))
+
+    async with page.expect_download() as info:
+        await page.get_by_test_id("csv-download").click()
+    download = await info.value
+    assert download.suggested_filename == "velox-history.csv"
+    raw = Path(await download.path()).read_bytes()
+    assert b"\r\n" in raw
+    header, *rows = list(csv.reader(io.StringIO(raw.decode(), newline="")))
+    api = (await api_json(page, "/api/v1/history/positions"))["positions"][::-1]
+    assert [dict(zip(header, r, strict=True))["orderId"] for r in rows] == [
+        p["orderId"] for p in api
+    ]
+    for row, position in zip(rows, api, strict=True):
+        record = dict(zip(header, row, strict=True))
+        for key in ("asset", "side", "qty", "openPrice", "closePrice", "margin", "pnl", "result"):
+            assert record[key] == position[key], key
+    total = sum(units(dict(zip(header, r, strict=True))["result"]) for r in rows)
+    assert format_units(total) == stats["netResult"]
+
+    await page.get_by_test_id("filter-asset").select_option("ETHUSDT")
+    await page.get_by_test_id("filter-apply").click()
+    await expect(page.get_by_test_id("history-row")).to_have_count(1)
+    await expect(page.get_by_test_id("stat-trades")).to_have_attribute("data-value", "1")
+    href = await page.get_by_test_id("csv-download").get_attribute("href")
+    assert href == "/api/v1/history/positions.csv?asset=ETHUSDT"
+    assert not problems, problems
+
+
+async def test_margin_warning(server: Server, browser: Any) -> None:
+    """600 of 1000 USD at 100x: margin level (400 + 600 - 60 of spread) / 600 ~ 157 %, no
+    warning; the price falls 0.5 %: (400 + 240) / 600 ~ 107 %: the banner shows the level
+    and one notification is raised; back up, the banner goes."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await page.context.grant_permissions(["notifications"], origin=server.url)
+    await page.add_init_script(
+        """(() => { window.__notes = [];
+          const Real = window.Notification;
+          class Recording {
+            constructor(title, opts) { window.__notes.push([title, opts && opts.body]); }
+            static get permission() { return Real ? Real.permission : 'granted'; }
+            static requestPermission() { return Promise.resolve('granted'); } }
+          window.Notification = Recording; })()"""
+    )
+    await register(page, server.url)
+    banner = page.get_by_test_id("margin-banner")
+    await _open(page, asset="BTCUSDT", side="LONG", leverage=100, margin="600")
+    await expect(page.get_by_test_id("open-position-row")).to_have_count(1)
+    await expect(banner).to_be_hidden()
+    server.feed.set_price("BTCUSDT", "59700")
+    await expect(banner).to_be_visible()
+    level = await page.get_by_test_id("margin-level").get_attribute("data-value")
+    assert level is not None and units(level) < units("150")
+    await expect(page.get_by_test_id("margin-banner-level")).to_have_text(
+        await page.get_by_test_id("margin-level").text_content() or ""
+    )
+    await page.wait_for_function("() => window.__notes.length === 1")
+    title, body = (await page.evaluate("() => window.__notes"))[0]
+    assert title == "Velox: margin level under 150 %" and "margin level" in body
+
+    server.feed.set_price("BTCUSDT", "60600")  # back up: the warning goes away
+    await expect(banner).to_be_hidden()
+    assert await page.evaluate("() => window.__notes.length") == 1
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_not_found_page(server: Server, browser: Any, size: tuple[int, int]) -> None:
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser, *size)
+    response = await page.goto(server.url + "/no/such/page")
+    assert response is not None and response.status == 404
+    await expect(page.get_by_role("heading", name="This page does not exist")).to_be_visible()
+    overflow = await page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    await page.get_by_test_id("home-link").click()
+    await expect(page).to_have_url(server.url + "/")
+    api = await page.request.get(server.url + "/api/v1/nope", headers={"Accept": "text/html"})
+    assert api.status == 404 and (await api.json())["error"]["code"] == "NOT_FOUND"
+    assert not problems, problems
+
+
+async def test_200_positions_touch_only_the_lines_that_change(server: Server, browser: Any) -> None:
+    """200 LONGs on BTC (the per-user maximum): 400 lines (entry, liquidation), each created
+    once however the 200 opens arrive; a price move changes no line; one stop-loss set on
+    one position adds exactly one line. The page keeps answering meanwhile."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    chart = page.get_by_test_id("chart")
+    await expect(chart).not_to_have_attribute("data-candles", "0")
+    statuses = await page.evaluate(
+        """async () => {
+          const one = () => fetch('/api/v1/order/open', {method: 'POST', credentials: 'same-origin',
+            headers: {'Content-Type': 'application/json', Accept: 'application/json'},
+            body: JSON.stringify({asset: 'BTCUSDT', side: 'LONG', leverage: 2, margin: '1'})})
+            .then((r) => r.status);
+          const out = [];
+          for (let i = 0; i < 10; i++) {
+            out.push(...await Promise.all(Array.from({length: 20}, one)));
+          }
+          return out;
+        }"""
+    )
+    assert statuses == [201] * 200
+    await expect(page.get_by_test_id("open-count")).to_have_text("200")
+    await expect(chart).to_have_attribute("data-lines", "400")
+    await expect(chart).to_have_attribute("data-line-ops", "400")
+
+    server.feed.set_price("BTCUSDT", "60100")
+    await page.wait_for_function(
+        "() => document.getElementById('chart-bid').textContent.startsWith('60,0')"
+    )
+    assert await chart.get_attribute("data-line-ops") == "400"
+
+    (first, *_) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
+    status = await page.evaluate(
+        """async (id) => (await fetch('/api/v1/order/' + id, {method: 'PATCH',
+          credentials: 'same-origin', headers: {'Content-Type': 'application/json'},
+          body: JSON.stringify({stopLoss: '59000'})})).status""",
+        first["orderId"],
+    )
+    assert status == 200
+    await expect(chart).to_have_attribute("data-lines", "401")
+    await expect(chart).to_have_attribute("data-line-ops", "401")
+    await page.get_by_test_id("tf-5m").click()  # the page still answers
+    await expect(chart).to_have_attribute("data-duration", "5m")
+    assert not problems, problems
+
+
+async def test_trailing_stop_line_follows_the_mark(server: Server, browser: Any) -> None:
+    """A LONG with a 300 USD trailing stop: its Trail line sits 300 under the best bid, and
+    moves up with the bid (order_updated from the websocket), never down."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    chart = page.get_by_test_id("chart")
+    await expect(chart).not_to_have_attribute("data-candles", "0")
+    order = await _open(
+        page, asset="BTCUSDT", side="LONG", leverage=10, margin="100", trailingStop="300"
+    )
+    await expect(chart).to_have_attribute("data-lines", "3")  # entry, liquidation, trail
+    key = f"{order['orderId']}:trail"
+    price_of = "([key, want]) => document.getElementById('chart').linePrice(key) === want"
+    bid, _ = quote(units("60000"))
+    await page.wait_for_function(price_of, arg=[key, (bid - units("300")) / 10**8])
+    server.feed.set_price("BTCUSDT", "60400")
+    risen, _ = quote(units("60400"))
+    await page.wait_for_function(price_of, arg=[key, (risen - units("300")) / 10**8])
+    (moved,) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
+    assert moved["trailingMark"] == format_units(risen)
+    server.feed.set_price("BTCUSDT", "60200")  # down: the mark stays
+    await page.wait_for_function(
+        "() => document.getElementById('chart-bid').textContent.startsWith('60,1')"
+    )
+    assert await page.evaluate(price_of, [key, (risen - units("300")) / 10**8])
+    (still,) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
+    assert still["trailingMark"] == format_units(risen)
+    assert not problems, problems

@@ -1,0 +1,184 @@
+"""``/api/v1/history/...``: the signed-in trader's closed positions, as JSON, as a streamed
+CSV file, and as statistics with an equity curve (statistics in ``history_stats``).
+
+Every view takes the same filter (``asset``, ``startTime`` and ``endTime`` on the close time,
+both inclusive), so the CSV a trader downloads holds exactly the rows the statistics were
+computed from. A row's ``result`` is what the trade did to the trader's cash: its settlement
+less its margin, which is its PnL except where negative balance protection capped a loss.
+Fills and funding (engine v2) become more row kinds here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from velox.money import format_optional, format_units
+from velox.store.records import ClosedOrderRecord
+from velox.web import render
+from velox.web.auth.security import require_session
+from velox.web.history_stats import Stats, Trade, summarize
+from velox.web.jsonio import json_response
+from velox.web.keys import SERVICE, STORE
+from velox.web.market import MAX_TIME_MS
+from velox.web.requests import asset_of
+from velox.web.validate import query_int
+
+Json = dict[str, Any]
+MAX_ROWS = 100_000  # closed positions read per request (the store's newest first)
+MAX_PAGE = 1000
+DEFAULT_PAGE = 500
+CSV_CHUNK = 500  # rows per write of the streamed CSV
+CSV_COLUMNS = (
+    "orderId", "parentOrderId", "asset", "side", "leverage", "qty", "openPrice", "closePrice",
+    "margin", "pnl", "result", "closeReason", "openedAt", "closedAt", "openedTime", "closedTime",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Which closed positions a history request is about."""
+
+    asset: str | None
+    start: int | None
+    end: int | None
+
+    def keeps(self, rec: ClosedOrderRecord) -> bool:
+        return (
+            (self.asset is None or rec.asset == self.asset)
+            and (self.start is None or rec.closed_at >= self.start)
+            and (self.end is None or rec.closed_at <= self.end)
+        )
+
+
+def result_of(rec: ClosedOrderRecord) -> int:
+    """The trader's cash change from this close: settlement back, less the margin put in."""
+    return rec.settlement - rec.margin
+
+
+def _filter(request: web.Request) -> Filter:
+    query = request.query
+    raw_asset = query.get("asset")
+    asset = None
+    if raw_asset is not None and raw_asset != "":
+        asset = asset_of(raw_asset, request.app[SERVICE].settings)
+    start = query_int(query, "startTime", 0, MAX_TIME_MS)
+    end = query_int(query, "endTime", 0, MAX_TIME_MS)
+    return Filter(asset, start, end)
+
+
+async def _records(request: web.Request, user_id: str) -> list[ClosedOrderRecord]:
+    """All of the user's closed positions (up to MAX_ROWS), oldest first."""
+    newest_first = await request.app[STORE].closed_orders_for_user(user_id, MAX_ROWS)
+    return newest_first[::-1]
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def position_row(rec: ClosedOrderRecord) -> Json:
+    return {**render.closed_order(rec), "result": format_units(result_of(rec))}
+
+
+def csv_row(rec: ClosedOrderRecord) -> list[str]:
+    return [
+        rec.order_id, rec.parent_order_id or "", rec.asset, rec.side, str(rec.leverage),
+        format_units(rec.qty), format_units(rec.open_price), format_units(rec.close_price),
+        format_units(rec.margin), format_units(rec.pnl), format_units(result_of(rec)),
+        rec.close_reason, str(rec.opened_at), str(rec.closed_at), _iso(rec.opened_at),
+        _iso(rec.closed_at),
+    ]  # fmt: skip
+
+
+def csv_text(rows: Sequence[Sequence[str]]) -> str:
+    """RFC 4180: CRLF line ends, a field quoted when it holds a comma, quote or line break."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerows(rows)
+    return out.getvalue()
+
+
+def stats_body(stats: Stats) -> Json:
+    opt = format_optional
+    return {
+        "trades": stats.trades,
+        "wins": stats.wins,
+        "losses": stats.losses,
+        "winRate": opt(stats.win_rate),
+        "grossProfit": format_units(stats.gross_profit),
+        "grossLoss": format_units(stats.gross_loss),
+        "netResult": format_units(stats.net_result),
+        "profitFactor": opt(stats.profit_factor),
+        "averageWin": opt(stats.average_win),
+        "averageLoss": opt(stats.average_loss),
+        "maxDrawdown": format_units(stats.max_drawdown),
+        "maxDrawdownPercent": format_units(stats.max_drawdown_percent),
+        "sharpe": opt(stats.sharpe),
+        "startEquity": format_units(stats.start_equity),
+        "endEquity": format_units(stats.end_equity),
+        "equity": [{"time": p.time, "equity": format_units(p.equity)} for p in stats.curve],
+    }
+
+
+def compute_stats(
+    records: Sequence[ClosedOrderRecord], chosen: Filter, initial_balance: int, created_at: int
+) -> Stats:
+    """Statistics of the chosen rows (``records`` oldest first). The curve starts at the
+    account's initial balance plus every close before ``startTime`` (all assets): the cash
+    the account really held when the range began."""
+    start_equity = initial_balance
+    start_time = created_at
+    if chosen.start is not None:
+        start_equity += sum(result_of(r) for r in records if r.closed_at < chosen.start)
+        start_time = max(created_at, chosen.start)
+    kept = [r for r in records if chosen.keeps(r)]
+    if kept:
+        start_time = min(start_time, kept[0].closed_at)
+    return summarize(start_time, start_equity, [Trade(r.closed_at, result_of(r)) for r in kept])
+
+
+async def positions(request: web.Request) -> web.Response:
+    """Closed positions matching the filter, newest first, at most ``limit``."""
+    user_id = require_session(request).user_id
+    chosen = _filter(request)
+    limit = query_int(request.query, "limit", 1, MAX_PAGE) or DEFAULT_PAGE
+    records = await _records(request, user_id)
+    kept = [position_row(r) for r in reversed(records) if chosen.keeps(r)][:limit]
+    return json_response({"positions": kept})
+
+
+async def positions_csv(request: web.Request) -> web.StreamResponse:
+    """Every closed position matching the filter, oldest first, streamed in chunks."""
+    user_id = require_session(request).user_id
+    chosen = _filter(request)
+    records = [r for r in await _records(request, user_id) if chosen.keeps(r)]
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="velox-history.csv"',
+            "Cache-Control": "no-store",
+        }
+    )
+    await response.prepare(request)
+    await response.write(csv_text([CSV_COLUMNS]).encode())
+    for i in range(0, len(records), CSV_CHUNK):
+        chunk = records[i : i + CSV_CHUNK]
+        await response.write(csv_text([csv_row(r) for r in chunk]).encode())
+    await response.write_eof()
+    return response
+
+
+async def stats(request: web.Request) -> web.Response:
+    session = require_session(request)
+    chosen = _filter(request)
+    records = await _records(request, session.user_id)
+    user = await request.app[STORE].user_by_id(session.user_id)
+    created_at = user.created_at if user is not None else (records[0].opened_at if records else 0)
+    initial = request.app[SERVICE].settings.initial_balance
+    return json_response(stats_body(compute_stats(records, chosen, initial, created_at)))

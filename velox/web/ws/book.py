@@ -1,0 +1,270 @@
+"""Account figures of connected users, kept incrementally (SPEC section 3's figures).
+
+Why: recomputing every connected user's figures from all their positions on every price push
+cost O(connected users x positions) inside the engine's task (issue 11 section 3). The book
+keeps, for connected users only, what their figures are made of: the free balance and a copy
+of each open position, grouped by asset, with each asset's sums (used margin, unrealized PnL,
+the equity part) cached with the quote they were computed at. A price move of one asset
+recomputes that asset's sums for the users holding it, and nothing else; an event re-reads
+only the position and balance it names.
+
+The book is written only by the hub's listener, when the engine holds exactly the durable
+state of the batch just committed, and read by the pusher at any time: what it shows is
+always durable. Trailing marks follow ``MarksMoved(asset, bid, ask)``: the largest bid and
+smallest ask seen per asset since the last round are applied to each trailing position when
+its owner is pushed (LONG mark = max(mark, bid), SHORT mark = min(mark, ask)); a position read
+from the engine during a round is exact already and takes only the moves that follow it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from velox.engine.engine import Engine
+from velox.engine.formulas import LONG
+from velox.engine.state import Position, Quote
+from velox.engine.views import AccountFigures
+from velox.money import SCALE, Price
+
+
+@dataclass(slots=True)
+class Leg:
+    """A copy of one open position (never the engine's own object, which changes in place)."""
+
+    pos: Position
+    window: int  # the marks window in which it was read from the engine
+
+
+@dataclass(slots=True)
+class Sums:
+    """One asset's part of a user's figures, valid at the quote (bid, ask) it was taken at."""
+
+    used: int
+    upnl: int
+    equity: int  # sum over the positions of max(0, margin + pnl)
+    bid: int | None
+    ask: int | None
+
+
+@dataclass(slots=True)
+class UserBook:
+    balance: int = 0
+    assets: dict[str, dict[str, Leg]] = field(default_factory=dict)  # asset -> order id -> leg
+    sums: dict[str, Sums] = field(default_factory=dict)  # asset -> cached sums
+    asset_of: dict[str, str] = field(default_factory=dict)  # order id -> asset
+    moved: dict[str, None] = field(default_factory=dict)  # orders whose mark moved, unsent
+
+
+@dataclass(slots=True)
+class Marks:
+    """An asset's trailing-mark moves in the current window: the best bid and ask seen."""
+
+    bid: Price
+    ask: Price
+
+
+class Book:
+    def __init__(self) -> None:
+        self.users: dict[str, UserBook] = {}
+        self.holders: dict[str, set[str]] = {}  # asset -> connected users with a position on it
+        self.quotes: dict[str, Quote] = {}  # the latest published quote per asset
+        self.computations = 0  # (user, asset) sums recomputed: the pusher's unit of work
+        self.window = 0
+        self._marks: dict[str, Marks] = {}  # asset -> moves of the current window
+        # asset -> {order id: user} of trailing positions read from the engine this window:
+        # they are exact up to their read and take the window's later moves one by one
+        self._fresh: dict[str, dict[str, str]] = {}
+
+    # -- written by the listener (engine == durable state) ---------------------------------
+    def load(self, engine: Engine, user_id: str) -> None:
+        """Read a newly connected user's balance and open positions (O(their positions))."""
+        book = self.users[user_id] = UserBook()
+        account = engine.account_of(user_id, None)  # the first account (v2: X-Velox-Account)
+        if account is None:
+            return
+        book.balance = account.balance
+        for order_id in account.open_orders:
+            self._put(book, user_id, engine.positions[order_id])
+        for asset in book.assets:
+            quote = engine.quotes.get(asset)
+            if asset not in self.quotes and quote is not None:
+                self.quotes[asset] = quote
+
+    def forget(self, user_id: str) -> None:
+        book = self.users.pop(user_id, None)
+        if book is None:
+            return
+        for asset in book.assets:
+            _discard(self.holders, asset, user_id)
+
+    def refresh(self, engine: Engine, user_id: str, order_id: str | None) -> None:
+        """An event about ``user_id`` (and ``order_id``): re-read the balance and that order."""
+        book = self.users.get(user_id)
+        if book is None:
+            return
+        account = engine.account_of(user_id, None)  # the first account (v2: X-Velox-Account)
+        book.balance = account.balance if account is not None else 0
+        if order_id is None:
+            return
+        pos = engine.positions.get(order_id)
+        if pos is not None and pos.user_id == user_id:
+            self._put(book, user_id, pos)
+        else:
+            self._remove(book, user_id, order_id)
+
+    def marks_moved(self, asset: str, bid: Price, ask: Price) -> None:
+        """``MarksMoved``: remember the window's extremes; exact positions follow at once."""
+        marks = self._marks.get(asset)
+        if marks is None:
+            self._marks[asset] = Marks(bid, ask)
+        else:
+            marks.bid = max(marks.bid, bid)
+            marks.ask = min(marks.ask, ask)
+        for order_id, user_id in self._fresh.get(asset, {}).items():
+            book = self.users.get(user_id)
+            leg = None if book is None else book.assets.get(asset, {}).get(order_id)
+            if book is not None and leg is not None and _move(leg.pos, bid, ask):
+                book.moved[order_id] = None
+
+    def _put(self, book: UserBook, user_id: str, pos: Position) -> None:
+        asset = pos.asset
+        legs = book.assets.get(asset)
+        if legs is None:
+            legs = book.assets[asset] = {}
+            self.holders.setdefault(asset, set()).add(user_id)
+        legs[pos.order_id] = Leg(copy.copy(pos), self.window)
+        book.asset_of[pos.order_id] = asset
+        book.sums.pop(asset, None)
+        if pos.trailing_stop is not None:
+            self._fresh.setdefault(asset, {})[pos.order_id] = user_id
+
+    def _remove(self, book: UserBook, user_id: str, order_id: str) -> None:
+        asset = book.asset_of.pop(order_id, None)
+        if asset is None:
+            return
+        legs = book.assets[asset]
+        del legs[order_id]
+        book.moved.pop(order_id, None)
+        book.sums.pop(asset, None)
+        if not legs:
+            del book.assets[asset]
+            _discard(self.holders, asset, user_id)
+
+    # -- read by the pusher ----------------------------------------------------------------
+    def take_marks(self) -> tuple[int, dict[str, Marks]]:
+        """End the marks window: its moves, to apply to positions read before it began."""
+        window, marks = self.window, self._marks
+        self.window += 1
+        self._marks = {}
+        self._fresh = {}
+        return window, marks
+
+    def apply_marks(self, user_id: str, window: int, marks: dict[str, Marks]) -> None:
+        """Move the trailing marks of ``user_id``'s positions on the window's assets."""
+        book = self.users.get(user_id)
+        if book is None:
+            return
+        for asset, moves in marks.items():
+            for order_id, leg in book.assets.get(asset, {}).items():
+                if leg.window < window and _move(leg.pos, moves.bid, moves.ask):
+                    book.moved[order_id] = None
+
+    def figures(self, user_id: str) -> AccountFigures | None:
+        """The user's figures at the latest quotes, recomputing only assets whose quote moved."""
+        book = self.users.get(user_id)
+        if book is None:
+            return None
+        used = upnl = equity = 0
+        for asset, legs in book.assets.items():
+            quote = self.quotes.get(asset)
+            bid, ask = (None, None) if quote is None else (quote.bid, quote.ask)
+            sums = book.sums.get(asset)
+            if sums is None or sums.bid != bid or sums.ask != ask:
+                sums = book.sums[asset] = _sums(legs, bid, ask)
+                self.computations += 1
+            used += sums.used
+            upnl += sums.upnl
+            equity += sums.equity
+        return _figures(book.balance, used, upnl, equity)
+
+    def take_moved(self, user_id: str) -> list[Position]:
+        """The positions whose trailing mark moved since the last push, latest state each."""
+        book = self.users.get(user_id)
+        if book is None or not book.moved:
+            return []
+        moved = [book.assets[book.asset_of[oid]][oid].pos for oid in book.moved]
+        book.moved.clear()
+        return moved
+
+    def mark_moved(self, user_id: str, order_id: str) -> None:
+        """A ``TrailingStopMoved`` (old journals): that order's mark moved."""
+        book = self.users.get(user_id)
+        if book is not None and order_id in book.asset_of:
+            book.moved[order_id] = None
+
+    def pnl(self, pos: Position) -> int:
+        quote = self.quotes.get(pos.asset)
+        if quote is None:
+            return 0
+        return _pnl(pos, quote.bid, quote.ask)
+
+
+def _pnl(pos: Position, bid: int, ask: int) -> int:
+    """SPEC section 3: LONG (bid - open) * qty, SHORT (open - ask) * qty, floored."""
+    if pos.side == LONG:
+        return (bid - pos.open_price) * pos.qty // SCALE
+    return (pos.open_price - ask) * pos.qty // SCALE
+
+
+def _sums(legs: dict[str, Leg], bid: int | None, ask: int | None) -> Sums:
+    used = upnl = equity = 0
+    for leg in legs.values():
+        pos = leg.pos
+        margin = pos.margin
+        used += margin
+        if bid is None or ask is None:
+            equity += max(0, margin)  # no quote yet: PnL 0, as the engine's views say
+            continue
+        if pos.side == LONG:
+            profit = (bid - pos.open_price) * pos.qty // SCALE
+        else:
+            profit = (pos.open_price - ask) * pos.qty // SCALE
+        upnl += profit
+        if margin + profit > 0:
+            equity += margin + profit
+    return Sums(used, upnl, equity, bid, ask)
+
+
+def _figures(balance: int, used: int, upnl: int, equity_part: int) -> AccountFigures:
+    """As ``velox.engine.views.account_figures`` combines them (marginLevel rounded down)."""
+    equity = balance + equity_part
+    level = None
+    if used > 0:
+        hundredths = equity * 100 * 100 // used
+        level = f"{hundredths // 100}.{hundredths % 100:02d}"
+    return AccountFigures(balance, used, upnl, equity, balance, level)
+
+
+def _move(pos: Position, bid: Price, ask: Price) -> bool:
+    """Move ``pos``'s trailing mark by a MarksMoved's bid/ask; True if it moved."""
+    mark = pos.trailing_mark
+    if pos.trailing_stop is None or mark is None:
+        return False
+    if pos.side == LONG:
+        if bid <= mark:
+            return False
+        pos.trailing_mark = bid
+    else:
+        if ask >= mark:
+            return False
+        pos.trailing_mark = ask
+    return True
+
+
+def _discard(index: dict[str, set[str]], key: str, member: str) -> None:
+    members = index.get(key)
+    if members is not None:
+        members.discard(member)
+        if not members:
+            del index[key]
