@@ -16,9 +16,11 @@ from velox.engine.commands import (
     AddMargin,
     ClosePosition,
     Deposit,
+    ModifyOrder,
     ModifyPosition,
     OpenAccount,
     OpenPosition,
+    PlaceOco,
     PriceTick,
 )
 from velox.engine.engine import Outcome
@@ -44,6 +46,14 @@ REF = 100_000 * SCALE
         AddMargin("u1", "12", SCALE, 5),
         ModifyPosition("u1", "12", 5),  # every field KEEP
         ModifyPosition("u1", "12", 5, stop_loss=None, take_profit=KEEP, trailing_stop=SCALE),
+        PlaceOco(
+            "u1",
+            OpenPosition("u1", BTC, "LONG", 5, 5, margin=SCALE, order_type="LIMIT", price=90),
+            OpenPosition("u1", BTC, "LONG", 5, 5, qty=SCALE, order_type="STOP", price=110),
+            5,
+            account_id="7",
+        ),
+        ModifyOrder("u1", "12", 5, price=SCALE, expires_at=None),
     ],
 )
 def test_commands_cross_the_wire_unchanged(command: object) -> None:

@@ -111,8 +111,9 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
         timeout_s=settings.bus_timeout, clock=clock.now_ms,
     )  # fmt: skip
     hub = GatewayHub(
-        lambda: client.engine, nc, subjects, app[SESSIONS], settings.session_ttl * 1000
-    )
+        lambda: client.engine, nc, subjects, app[SESSIONS], settings.session_ttl * 1000,
+        app[OPTIONS].ws_push_interval_s,
+    )  # fmt: skip
     client.subscribe(hub.on_published)
     app[SERVICE], app[HUB] = client, hub
     await hub.start()
