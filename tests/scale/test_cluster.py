@@ -71,12 +71,19 @@ async def test_a_websocket_on_one_gateway_sees_orders_placed_through_the_other(
 ) -> None:
     a, b = cluster.bases
     token, _ = await signup(a, "ws@scale.example")
-    status, ticket = await call(b, "GET", "/api/v1/user/ws-ticket", token)
+    # the ticket comes from A (as a browser behind a load balancer may get it), the socket
+    # opens on B; then the spent ticket is refused everywhere, A included
+    status, ticket = await call(a, "GET", "/api/v1/user/ws-ticket", token)
     assert status == 200
+    path = f"/ws?ticket={ticket['ticket']}"
     async with (
         aiohttp.ClientSession() as session,
-        session.ws_connect(b.replace("http", "ws") + f"/ws?ticket={ticket['ticket']}") as ws,
+        session.ws_connect(b.replace("http", "ws") + path) as ws,
     ):
+        for base in (a, b):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(base.replace("http", "ws") + path)
+            assert refused.value.status == 401
         status, opened = await open_order(a, token, "12")
         assert status == 201
         message = await next_message(ws, "order_opened")
