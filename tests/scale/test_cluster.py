@@ -4,14 +4,19 @@ it talks to (SPEC section 15)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import sys
+import time
 import uuid
+from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
 
 from tests.scale.cluster import ROOT, Cluster
-from tests.scale.helpers import call, next_message, open_order, signup
+from tests.scale.helpers import call, next_message, open_order, signup, until
 from tests.system.server import ADMIN_TOKEN
 from velox.bus import wire
 from velox.bus.connect import connect
@@ -156,3 +161,34 @@ async def test_a_second_engine_refuses_to_start_and_gateways_never_write_the_jou
             await store.append_batch([JournalRecord(10**9, 0, "Deposited", b"{}")], [])
     finally:
         await store.close()
+
+
+async def test_an_api_key_made_on_one_gateway_signs_on_the_other(cluster: Cluster) -> None:
+    """Gateways share the API-key vault file: a key created through A works on B, and its
+    deletion through A stops it on B as well."""
+    a, b = cluster.bases
+    token, user_id = await signup(a, "bot@scale.example")
+    status, key = await call(
+        a, "POST", "/api/v1/api-keys", token,
+        {"name": "bot", "accountId": user_id, "permissions": ["read"]},
+    )  # fmt: skip
+    assert status == 201, key
+
+    async def balance() -> tuple[int, Any]:
+        query = urlencode({"timestamp": time.time_ns() // 1_000_000})
+        signature = hmac.new(key["secret"].encode(), query.encode(), hashlib.sha256).hexdigest()
+        headers = {"X-MBX-APIKEY": key["apiKey"]}
+        url = f"{b}/fapi/v2/balance?{query}&signature={signature}"
+        async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as r:
+            return r.status, await r.json(content_type=None)
+
+    status, rows = await balance()
+    assert status == 200, rows
+    assert [(r["asset"], r["balance"]) for r in rows] == [("USDT", "1000.00000000")]
+    status, _ = await call(a, "DELETE", f"/api/v1/api-keys/{key['keyId']}", token)
+    assert status in (200, 204)
+
+    async def refused() -> bool:
+        return (await balance())[0] == 401
+
+    await until(refused, "the deleted key refused on B")
