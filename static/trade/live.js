@@ -24,7 +24,12 @@ export function messageHandler({ store, chart, orders }) {
         break;
       case "order_updated":
       case "order_closed":
+      case "order_pending": // SPEC 12: a resting order, and its end (CANCELLED, EXPIRED, ...)
+      case "order_cancelled":
         orders.receive(msg.data);
+        break;
+      case "fill":
+        store.addFill(msg.data);
         break;
       case "balance":
         store.setAccount(msg.data, { pushed: true });

@@ -109,3 +109,16 @@ describe("quotes and live figures", () => {
     assert.deepEqual(heard, ["ETHUSDT"]);
   });
 });
+
+describe("fills", () => {
+  test("each fill is heard once, however many copies arrive", () => {
+    const store = new Store({ mmr: 10_000_000n });
+    const heard = [];
+    store.on("fill", (f) => heard.push(f.fillId));
+    const fill = { fillId: "11", orderId: "7", asset: "BTCUSDT", side: "BUY", time: 1 };
+    assert.equal(store.addFill(fill), true);
+    assert.equal(store.addFill({ ...fill }), false);
+    assert.equal(store.addFill({ orderId: "8" }), false); // not a fill
+    assert.deepEqual(heard, ["11"]);
+  });
+});
