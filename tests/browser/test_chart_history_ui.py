@@ -7,12 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.harness import REPO, Server, new_page, quote, register
+from tests.browser.harness import REPO, Server, new_page, quote, register, unlabelled
 from velox.money import format_units, units
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -152,6 +153,14 @@ async def test_history_page_and_csv(server: Server, browser: Any, size: tuple[in
             "data-value", "" if value is None else str(value)
         )
     await expect(page.get_by_test_id("stat-winRate")).to_have_text("50.00 %")
+    assert await unlabelled(page) == []
+    newest = (await api_json(page, "/api/v1/history/positions"))["positions"][0]
+    closed_utc = datetime.fromtimestamp(newest["closedAt"] / 1000, UTC).strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+    await expect(page.get_by_test_id("history-row").first.locator("td").last).to_have_text(
+        closed_utc
+    )
     await expect(page.get_by_test_id("equity-chart")).to_have_attribute("data-points", "3")
     await expect(page.get_by_test_id("equity-chart")).to_have_attribute(
         "data-last", stats["endEquity"]
