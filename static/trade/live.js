@@ -82,7 +82,9 @@ export async function checkHealth() {
 export function resyncer({ account, orders, session }) {
   return async () => {
     try {
-      await Promise.all([account.refresh(), checkHealth(), orders.loadClosed().then(orders.loadOpen)]);
+      await Promise.all([
+        account.refresh(), checkHealth(), orders.loadClosed().then(orders.loadOpen), orders.loadPending(),
+      ]);
     } catch (err) {
       session.failed(err, "Could not refresh");
     }

@@ -146,6 +146,14 @@ export class Store {
     return true;
   }
 
+  /** The server no longer lists `orderId` as pending (it ended while we were away). */
+  forgetPending(orderId) {
+    const order = this.pending.get(orderId);
+    if (!order) return;
+    this.pending.delete(orderId);
+    this.emit("pending", { kind: "gone", order });
+  }
+
   /** Closed positions, newest first. */
   closedOrders() {
     return [...this.closed.values()].sort((a, b) => Number(b.closedAt) - Number(a.closedAt));
