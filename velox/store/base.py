@@ -17,9 +17,14 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 from velox.store.records import (
+    AccountRecord,
+    ApiKeyRecord,
     CandleRecord,
     ClosedOrderRecord,
+    FillRecord,
     JournalRecord,
+    OrderRecord,
+    RowWrite,
     SnapshotRecord,
     TradeRecord,
     UserRecord,
@@ -64,9 +69,13 @@ class Store(Protocol):
 
     # -- journal, snapshots, closed orders (the durable engine state) --------------------
     async def append_batch(
-        self, events: Sequence[JournalRecord], closed: Sequence[ClosedOrderRecord]
+        self,
+        events: Sequence[JournalRecord],
+        closed: Sequence[ClosedOrderRecord],
+        writes: Sequence[RowWrite] = (),
     ) -> None:
-        """Append events and upsert closed orders in ONE transaction (group commit).
+        """Append events, upsert closed orders and apply the projection ``writes`` (accounts,
+        orders, fills; in order) in ONE transaction (group commit).
 
         Durable when it returns (SQLite: WAL + synchronous=FULL; PostgreSQL: commit).
         """
@@ -95,6 +104,37 @@ class Store(Protocol):
         """Newest first by closed_at; ties by order_id as a number, highest first."""
 
     async def all_closed_orders(self) -> AsyncIterator[ClosedOrderRecord]:
+        yield  # type: ignore[misc]  # pragma: no cover - protocol body
+
+    async def closed_orders_for_account(
+        self, user_id: str, account_id: str | None, first: bool, limit: int
+    ) -> list[ClosedOrderRecord]:
+        """As ``closed_orders_for_user``, in one account; ``first``: with the user's rows
+        that have no account (written before accounts existed)."""
+
+    # -- accounts, orders, fills (schema version 2, projected from the journal) ----------
+    async def accounts_for_user(self, user_id: str) -> list[AccountRecord]:
+        """Oldest first: the first is the default account (made at signup)."""
+
+    async def account(self, account_id: str) -> AccountRecord | None: ...
+
+    async def order(self, order_id: str) -> OrderRecord | None: ...
+
+    async def order_by_client_id(
+        self, account_id: str, client_order_id: str
+    ) -> OrderRecord | None: ...
+
+    async def orders_for_account(
+        self, account_id: str, status: str, limit: int
+    ) -> list[OrderRecord]:
+        """One status, newest first by created_at; ties by order_id as a number."""
+
+    async def fills_for_account(
+        self, account_id: str, asset: str | None, start: int | None, end: int | None, limit: int
+    ) -> list[FillRecord]:
+        """Newest first by time, within [start, end] (ms, inclusive) when given."""
+
+    async def all_fills(self) -> AsyncIterator[FillRecord]:
         yield  # type: ignore[misc]  # pragma: no cover - protocol body
 
     # -- users and auth ------------------------------------------------------------------
@@ -145,3 +185,21 @@ class Store(Protocol):
     async def get_meta(self, key: str) -> str | None: ...
 
     async def set_meta(self, key: str, value: str) -> None: ...
+
+    # -- API keys (velox/binance) ---------------------------------------------------------
+    async def create_api_key(self, key: ApiKeyRecord, max_per_user: int) -> bool:
+        """Insert ``key`` unless its user has ``max_per_user`` keys already (then False)."""
+
+    async def api_keys_for_user(self, user_id: str) -> list[ApiKeyRecord]:
+        """The user's keys, oldest first."""
+
+    async def api_key_by_key(self, api_key: str) -> ApiKeyRecord | None: ...
+
+    async def delete_api_key(self, user_id: str, key_id: str) -> ApiKeyRecord | None:
+        """Delete one of the user's keys; the deleted key, or None when none of theirs."""
+
+    async def set_symbol_leverage(self, account_id: str, symbol: str, leverage: int) -> None:
+        """The leverage the account's following orders on ``symbol`` use (/fapi/v1/leverage)."""
+
+    async def symbol_leverages(self, account_id: str) -> dict[str, int]:
+        """Symbol -> leverage set for the account (symbols never set are absent)."""

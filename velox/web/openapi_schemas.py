@@ -190,11 +190,12 @@ SCHEMAS: dict[str, Schema] = {
         },
     ),
     "Ledger": obj(
-        ["deposits", "balances", "lockedMargin", "house", "conserved"],
+        ["deposits", "balances", "lockedMargin", "pendingMargin", "house", "conserved"],
         {
             "deposits": MONEY,
             "balances": MONEY,
             "lockedMargin": MONEY,
+            "pendingMargin": MONEY,
             "house": MONEY,
             "conserved": {"type": "boolean"},
         },
