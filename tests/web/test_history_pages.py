@@ -59,29 +59,27 @@ async def test_history_page_needs_a_session(client: TestClient[Any, Any]) -> Non
 
 
 def test_the_ticket_offers_what_the_api_document_says(monkeypatch: pytest.MonkeyPatch) -> None:
-    """MARKET alone today; LIMIT and STOP once the open request documents ``type``, OCO once
-    ``/api/v1/order/oco`` is documented (SPEC 12)."""
+    """LIMIT and STOP because the open request documents ``type``, OCO because
+    ``/api/v1/order/oco`` is documented (SPEC 12); a server without them offers MARKET."""
     import velox.web.pages as pages
     from velox.config import Settings
     from velox.web.openapi import document_for
 
     settings = Settings()
-    assert pages.order_types(settings) == ["MARKET"]
-    document = document_for(settings)
-    document["components"]["schemas"]["OpenRequest"]["properties"]["type"] = {
-        "enum": ["MARKET", "LIMIT", "STOP"]
-    }
-    document["paths"]["/api/v1/order/oco"] = {}
-    monkeypatch.setattr(pages, "document_for", lambda _settings: document)
     assert pages.order_types(settings) == ["MARKET", "LIMIT", "STOP", "OCO"]
+    document = document_for(settings)
+    del document["components"]["schemas"]["OpenRequest"]["properties"]["type"]
+    del document["paths"]["/api/v1/order/oco"]
+    monkeypatch.setattr(pages, "document_for", lambda _settings: document)
+    assert pages.order_types(settings) == ["MARKET"]
 
 
-async def test_the_trade_page_hides_types_the_server_does_not_take(
-    client: TestClient[Any, Any],
-) -> None:
+async def test_the_trade_page_offers_the_order_types(client: TestClient[Any, Any]) -> None:
     await client.post(
         "/api/v1/user/signup", json={"email": "t@example.com", "password": "correct horse"}
     )
     page = await (await client.get("/trade")).text()
-    assert 'data-order-types="MARKET"' in page
-    assert 'id="type-group" data-testid="type-group" hidden' in page
+    assert 'data-order-types="MARKET,LIMIT,STOP,OCO"' in page
+    assert 'id="type-group" data-testid="type-group">' in page
+    for kind in ("market", "limit", "stop", "oco"):
+        assert f'data-testid="type-{kind}"' in page
