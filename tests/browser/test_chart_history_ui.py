@@ -340,97 +340,73 @@ async def test_trailing_stop_line_follows_the_mark(server: Server, browser: Any)
     assert not problems, problems
 
 
-@pytest.fixture
-def all_order_types(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The page offers what a SPEC 12 server documents (this server does not yet: the API
-    calls of pending orders are answered by the test, as that server would)."""
-    import velox.web.pages
-
-    monkeypatch.setattr(
-        velox.web.pages, "order_types", lambda _settings: ["MARKET", "LIMIT", "STOP", "OCO"]
-    )
+async def _place_limit(page: Any, price: str, stop_loss: str = "") -> None:
+    await page.get_by_test_id("type-limit").click()
+    await page.get_by_test_id("order-price").fill(price)
+    await page.get_by_test_id("order-sl").fill(stop_loss)
+    await page.get_by_test_id("order-expiry").select_option("1d")
+    await page.get_by_test_id("order-submit").click()
 
 
-async def test_limit_order_from_the_ticket_to_the_chart(
-    all_order_types: None, server: Server, browser: Any
-) -> None:
-    """Limit ticket -> POST /open with type, price, expiry and stops; the PENDING reply shows
-    in the Pending tab and as lines on the chart; dragging its line PATCHes the price; Cancel
-    sends DELETE and takes it away."""
-    import json
-
+async def test_limit_order_from_the_ticket_to_the_chart(server: Server, browser: Any) -> None:
+    """A LIMIT buy under the ask from the ticket rests: the Pending tab and the chart show it
+    (its price and stop-loss lines); dragging its line down moves its price (read back from
+    the API); the ask reaching it fills it: a position with its entry, liquidation and
+    stop-loss lines; closing leaves a marker. Another limit is cancelled from the tab."""
     from playwright.async_api import expect
 
     page, problems = await new_page(browser)
-    sent: list[tuple[str, str, Any]] = []
-    pending: dict[str, Any] = {}
-
-    async def api(route: Any) -> None:
-        request = route.request
-        path = request.url.split("/api/v1/order", 1)[1]
-        body = json.loads(request.post_data) if request.post_data else None
-        if request.method == "GET" and "status=PENDING" in path:
-            return await route.fulfill(json={"orders": list(pending.values())})
-        if request.method == "POST" and path == "/open" and body.get("type") == "LIMIT":
-            sent.append(("POST", path, body))
-            pending["900"] = {
-                "orderId": "900", "parentOrderId": None, "asset": body["asset"],
-                "side": body["side"], "leverage": body["leverage"], "margin": "100.00000000",
-                "qty": None, "openPrice": None, "liquidationPrice": None,
-                "stopLoss": "59700.00000000", "takeProfit": None, "trailingStop": None,
-                "status": "PENDING", "type": "LIMIT", "price": "59850.00000000",
-                "expiresAt": body.get("expiresAt"), "unrealizedPnl": None, "closePrice": None,
-                "closeReason": None, "pnl": None, "openedAt": None, "closedAt": None,
-            }  # fmt: skip
-            return await route.fulfill(status=201, json=pending["900"])
-        if path == "/900" and request.method == "PATCH":
-            sent.append(("PATCH", path, body))
-            pending["900"] = {**pending["900"], **{k: f"{v}" for k, v in body.items()}}
-            return await route.fulfill(json=pending["900"])
-        if path == "/900" and request.method == "DELETE":
-            sent.append(("DELETE", path, body))
-            cancelled = {**pending.pop("900"), "status": "CANCELLED", "cancelReason": "USER"}
-            return await route.fulfill(json=cancelled)
-        return await route.continue_()
-
-    await page.route("**/api/v1/order/**", api)
     await register(page, server.url)
     chart = page.get_by_test_id("chart")
     await expect(chart).not_to_have_attribute("data-candles", "0")
     await expect(page.get_by_test_id("type-group")).to_be_visible()
     await page.get_by_test_id("type-limit").click()
-    await expect(page.get_by_test_id("order-price")).to_be_visible()
     await page.get_by_test_id("order-price").fill("59850")
-    await page.get_by_test_id("order-sl").fill("59700")
-    await page.get_by_test_id("order-expiry").select_option("1d")
-    await expect(page.get_by_test_id("order-fee")).to_have_text("0.00 USD")
     await expect(page.get_by_test_id("order-entry")).to_have_text("59,850.00")
+    await expect(page.get_by_test_id("order-fee")).to_have_text("0.00 USD")
     before = now_ms()
-    await page.get_by_test_id("order-submit").click()
+    await _place_limit(page, "59850", "59700")
     await expect(page.get_by_test_id("pending-count")).to_have_text("1")
-    (_, _, body) = sent[0]
-    assert body.pop("expiresAt") - before in range(86_400_000 - 1000, 86_400_000 + 60_000)
-    assert body == {
-        "asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100",
-        "stopLoss": "59700", "type": "LIMIT", "price": "59850",
-    }  # fmt: skip
+    (order,) = (await api_json(page, "/api/v1/order/user/orders?status=PENDING"))["orders"]
+    assert (order["type"], order["price"], order["stopLoss"]) == (
+        "LIMIT",
+        "59850.00000000",
+        "59700.00000000",
+    )
+    assert order["expiresAt"] - before in range(86_400_000 - 1000, 86_400_000 + 60_000)
+    oid = order["orderId"]
     await page.get_by_test_id("tab-pending").click()
     row = page.get_by_test_id("pending-row")
-    await expect(row).to_have_count(1)
     await expect(row.get_by_test_id("pending-price")).to_have_text("59,850.00")
-    await expect(chart).to_have_attribute("data-lines", "2")  # the order's price and its SL
+    await expect(chart).to_have_attribute("data-lines", "2")  # its price and its stop-loss
 
-    y = await _line_y(page, "900:pending")
-    await _drag(page, "900:pending", y + 25)
+    y, sl_y = await _line_y(page, f"{oid}:pending"), await _line_y(page, f"{oid}:sl")
+    await _drag(page, f"{oid}:pending", y + (sl_y - y) * 0.4)  # down, still above its SL
     await expect(page.get_by_test_id("toast").filter(has_text="Order price moved")).to_be_visible()
-    (method, path, patched) = sent[1]
-    assert (method, path, list(patched)) == ("PATCH", "/900", ["price"])
-    assert units(patched["price"]) < units("59850")
+    moved = await api_json(page, f"/api/v1/order/{oid}")
+    new_price = units(moved["price"])
+    assert units("59700") < new_price < units("59850"), moved["price"]
     await expect(row.get_by_test_id("pending-price")).not_to_have_text("59,850.00")
-    assert await chart.evaluate("(el) => el.linePrice('900:pending')") == float(patched["price"])
 
+    # The ask comes down to the limit: it fills at its price (maker).
+    server.feed.set_price("BTCUSDT", format_units(new_price - units("50")))
+    await expect(page.get_by_test_id("open-count")).to_have_text("1")
+    await expect(page.get_by_test_id("pending-count")).to_have_text("0")
+    (position,) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
+    assert (position["openPrice"], position["stopLoss"]) == (moved["price"], "59700.00000000")
+    await expect(chart).to_have_attribute("data-lines", "3")  # entry, liquidation, SL
+    assert await chart.evaluate(f"(el) => el.linePrice('{position['orderId']}:entry')") == float(
+        moved["price"]
+    )
+    status, _ = await page.evaluate(CLOSE_JS, position["orderId"])
+    assert status == 200
+    await expect(chart).to_have_attribute("data-markers", "1")
+
+    await _place_limit(page, "59000")
+    await expect(page.get_by_test_id("pending-count")).to_have_text("1")
+    await page.get_by_test_id("tab-pending").click()
     await row.get_by_test_id("cancel-button").click()
     await expect(page.get_by_test_id("pending-count")).to_have_text("0")
-    await expect(chart).to_have_attribute("data-lines", "0")
-    assert [s[0] for s in sent] == ["POST", "PATCH", "DELETE"]
+    (cancelled,) = (await api_json(page, "/api/v1/order/user/orders?status=CANCELLED"))["orders"]
+    assert cancelled["price"] == "59000.00000000"
     assert not problems, problems
