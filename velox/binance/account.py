@@ -21,7 +21,8 @@ from velox.binance import shapes
 from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, invalid
 from velox.binance.keyring import READ, TRADE
-from velox.binance.terms import Terms, terms_of
+from velox.binance.keys import TERMS
+from velox.binance.terms import Terms
 from velox.engine.engine import Engine
 from velox.engine.state import Position
 from velox.engine.views import account_figures, open_positions, unrealized_pnl
@@ -124,7 +125,7 @@ async def _read(call: Call, view: Any) -> Any:
 @endpoint(5, signed=READ)
 async def account(call: Call) -> Any:
     settings, now = call.app[SETTINGS], _now(call)
-    terms = terms_of(settings)
+    terms = call.app[TERMS]
     leverages = await _leverages(call)
 
     def view(engine: Engine, owner: str) -> Json:
@@ -158,7 +159,7 @@ async def account(call: Call) -> Any:
 
 @endpoint(5, signed=READ)
 async def balance(call: Call) -> Any:
-    terms, now = terms_of(call.app[SETTINGS]), _now(call)
+    terms, now = call.app[TERMS], _now(call)
 
     def view(engine: Engine, owner: str) -> list[Json]:
         usdt = _assets(engine, owner, terms, now)
@@ -176,7 +177,7 @@ async def balance(call: Call) -> Any:
 def _position_risk(every_symbol: bool) -> Any:
     async def handler(call: Call) -> Any:
         settings, now = call.app[SETTINGS], _now(call)
-        terms = terms_of(settings)
+        terms = call.app[TERMS]
         symbol = call.params.symbol(settings.symbols, required=False)
         wanted = (symbol,) if symbol is not None else settings.symbols
         leverages = await _leverages(call)
@@ -205,7 +206,7 @@ position_risk_v3 = endpoint(5, signed=READ)(_position_risk(every_symbol=False))
 @endpoint(1, signed=READ)
 async def leverage_bracket(call: Call) -> Any:
     settings = call.app[SETTINGS]
-    terms = terms_of(settings)
+    terms = call.app[TERMS]
     symbol = call.params.symbol(settings.symbols, required=False)
     if symbol is not None:
         return shapes.leverage_bracket(symbol, terms)
@@ -217,7 +218,7 @@ async def commission_rate(call: Call) -> Any:
     settings = call.app[SETTINGS]
     symbol = call.params.symbol(settings.symbols)
     assert symbol is not None
-    return shapes.commission_rate(symbol, terms_of(settings))
+    return shapes.commission_rate(symbol, call.app[TERMS])
 
 
 @endpoint(30, signed=READ)

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from velox.binance import account, listenkey, market
 from velox.binance.keyring import KeyRing
-from velox.binance.keys import KEYRING, LISTEN_KEYS, MARKET_STREAMS, WEIGHTS
+from velox.binance.keys import KEYRING, LISTEN_KEYS, MARKET_STREAMS, TERMS, WEIGHTS
 from velox.binance.streams import endpoint as streams
 from velox.binance.streams.market import MarketStreams
 from velox.binance.streams.user import ListenKeys
@@ -32,7 +32,8 @@ def setup_binance(app: web.Application) -> None:
     settings, clock = app[SETTINGS], app[OPTIONS].clock
     app[VAULT] = Vault.from_file(key_path(settings.api_key_file, settings.data_dir))
     app[WEIGHTS] = WeightMeter(settings.binance_weight_limit, clock.wall_ms)
-    app[MARKET_STREAMS] = MarketStreams(settings.symbols, terms_of(settings), clock.wall_ms)
+    app[TERMS] = terms = terms_of(settings)
+    app[MARKET_STREAMS] = MarketStreams(settings.symbols, terms, clock.wall_ms)
     app.cleanup_ctx.append(binance_ctx)
     app.on_shutdown.append(streams.close_stream_sockets)
     setup_routes(app)
