@@ -32,6 +32,9 @@ def closed_record_of(event: Event) -> ClosedOrderRecord | None:
             settlement=event.settlement,
             opened_at=event.opened_at,
             closed_at=event.ts,
+            account_id=event.account_id,
+            fee=event.fee,
+            funding=event.funding,
         )
     if isinstance(event, PositionPartiallyClosed):
         return ClosedOrderRecord(
@@ -49,10 +52,12 @@ def closed_record_of(event: Event) -> ClosedOrderRecord | None:
             take_profit=event.take_profit,
             trailing_stop=event.trailing_stop,
             close_price=event.close_price,
-            close_reason=PARTIAL,
+            close_reason=event.reason,
             pnl=event.pnl,
             settlement=event.settlement,
             opened_at=event.opened_at,
             closed_at=event.ts,
+            account_id=event.account_id,
+            fee=event.close_fee,
         )
     return None

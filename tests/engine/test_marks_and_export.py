@@ -134,9 +134,10 @@ def test_export_takes_accounts_in_steps_as_they_were() -> None:
     engine.end_export()
     assert export.result() == expected
     restored = Engine.restore(export.result())
-    assert restored.accounts["u7"].balance == engine.settings.initial_balance
-    assert "late" not in restored.accounts
-    assert engine.accounts["u7"].balance == engine.settings.initial_balance + 7 * SCALE
+    assert restored.user_accounts["u7"] == ["8"]
+    assert restored.accounts["8"].balance == engine.settings.initial_balance
+    assert "late" not in restored.user_accounts
+    assert engine.accounts["8"].balance == engine.settings.initial_balance + 7 * SCALE
 
 
 def test_restore_reads_snapshots_written_before_accounts_were_rows() -> None:
@@ -145,4 +146,7 @@ def test_restore_reads_snapshots_written_before_accounts_were_rows() -> None:
     data = engine.export()
     data["accounts"] = [{"user_id": "alice", "balance": 1000 * SCALE}]
     del data["account_fields"]
-    assert Engine.restore(data).export() == engine.export()
+    restored = Engine.restore(data)
+    assert restored.export()["accounts"] == [
+        ("1", "alice", "Main", "HEDGING", 0, 1000 * SCALE, 0, 0)
+    ]

@@ -39,7 +39,7 @@ def test_long_10x_opens_at_ask_and_locks_margin() -> None:
     assert opened.open_price == units("100050")
     assert opened.qty == units("0.009995")
     assert opened.liquidation_price == units("91045.49774888")
-    assert engine.accounts["alice"].balance == units("900")
+    assert engine.account_of("alice", None).balance == units("900")
     figures = account_figures(engine, "alice")
     assert figures.used_margin == units("100")
     # marked at the bid 99950: (99950 - 100050) * 0.009995 = -0.9995
@@ -90,7 +90,7 @@ def test_gap_through_liquidation_pays_trader_zero_and_house_absorbs() -> None:
     assert closed.reason == "LIQUIDATION"
     assert closed.pnl == units("-200.79955")  # (79960 - 100050) * 0.009995
     assert closed.settlement == 0
-    assert engine.accounts["alice"].balance == units("900")
+    assert engine.account_of("alice", None).balance == units("900")
     assert engine.house == units("100")  # the house keeps the margin, loses the rest
     assert ledger(engine)["conserved"]
 
@@ -172,7 +172,7 @@ def test_add_margin_lowers_long_liquidation() -> None:
     engine, opened = btc_long_10x()
     (event,) = engine.handle(AddMargin("alice", opened.order_id, units("50"), T0)).events
     assert engine.positions[opened.order_id].liquidation_price == units("86543.24662332")
-    assert engine.accounts["alice"].balance == units("850")
+    assert engine.account_of("alice", None).balance == units("850")
     assert event.liquidation_price == units("86543.24662332")  # type: ignore[union-attr]
 
 

@@ -73,7 +73,7 @@ def test_close_settlement(case: dict[str, Any]) -> None:
             format_units(pos.liquidation_price) == case["addMargin"]["expect"]["liquidationPrice"]
         )
     margin = engine.positions[opened.order_id].margin
-    balance_before = engine.accounts["alice"].balance
+    balance_before = engine.account_of("alice", None).balance
     house_before = engine.house
     events = tick(engine, asset, case["closeAtRef"], T0 + 1)
     closed = [e for e in events if isinstance(e, PositionClosed)]
@@ -86,7 +86,7 @@ def test_close_settlement(case: dict[str, Any]) -> None:
     assert format_units(event.close_price) == exp["closePrice"]
     assert format_units(event.pnl) == exp["pnl"]
     assert format_units(event.settlement) == exp["settlement"]
-    assert engine.accounts["alice"].balance == balance_before + units(exp["settlement"])
+    assert engine.account_of("alice", None).balance == balance_before + units(exp["settlement"])
     assert engine.house == house_before + margin - units(exp["settlement"])
 
 

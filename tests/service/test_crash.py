@@ -67,7 +67,7 @@ async def check_store(url: str, acks: list[dict[str, Any]]) -> None:
         assert all(n == 1 for n in opened_ids.values()), "an order was journaled twice"
         for a in acks:
             if a["ack"] == "account":
-                assert a["user"] in engine.accounts
+                assert a["user"] in engine.user_accounts
             elif a["ack"] == "open":
                 oid = a["order_id"]
                 pos = engine.positions.get(oid)

@@ -45,13 +45,16 @@ class CountingStore:
         self.fail_next = False
 
     async def append_batch(
-        self, events: Sequence[JournalRecord], closed: Sequence[ClosedOrderRecord]
+        self,
+        events: Sequence[JournalRecord],
+        closed: Sequence[ClosedOrderRecord],
+        writes: Sequence[Any] = (),
     ) -> None:
         if self.fail_next:
             self.fail_next = False
             raise OSError("disk on fire")
         self.commits += 1
-        await self.inner.append_batch(events, closed)
+        await self.inner.append_batch(events, closed, writes)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -80,9 +83,9 @@ async def test_reply_only_after_durable_and_reads_match_store(store: Store) -> N
     out = await service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE))
     assert out.ok
     durable, seq = await load_engine(store, EngineSettings())
-    assert seq == service.seq == 2
+    assert seq == service.seq == 3  # AccountCreated, Deposited, PositionOpened
     assert durable.export() == await service.read(lambda e: e.export())
-    assert durable.accounts["alice"].balance == 900 * SCALE
+    assert durable.account_of("alice", None).balance == 900 * SCALE
     await service.stop()
     assert service.state is EngineState.SHUTDOWN
     with pytest.raises(EngineNotReady):
@@ -104,7 +107,7 @@ async def test_group_commit_many_orders_few_transactions(store: Store) -> None:
     )
     assert all(o.ok for o in outs)
     assert counting.commits - before <= 2  # 50 orders, one (or two) transactions
-    assert await store.last_seq() == 100
+    assert await store.last_seq() == 150  # 50 x (AccountCreated, Deposited, PositionOpened)
     await service.stop()
 
 
@@ -118,7 +121,7 @@ async def test_failed_commit_reveals_nothing_and_rebuilds(store: Store) -> None:
     with pytest.raises(EngineNotReady):
         await service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE))
     # the refused-by-failure open is not in memory either
-    assert await service.read(lambda e: e.accounts["alice"].balance) == 1000 * SCALE
+    assert await service.read(lambda e: e.account_of("alice", None).balance) == 1000 * SCALE
     assert await service.read(lambda e: len(e.positions)) == 0
     out = await service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE))
     assert out.ok  # quotes survive the rebuild; the service goes on
@@ -170,7 +173,7 @@ async def test_random_run_snapshot_replay_and_audit(store: Store) -> None:
                 )
             )
         else:
-            ids = await service.read(lambda e, u=user: list(e.accounts[u].open_orders))
+            ids = await service.read(lambda e, u=user: list(e.account_of(u, None).open_orders))
             if ids:
                 await service.submit(
                     ClosePosition(
@@ -223,7 +226,7 @@ async def test_audit_catches_a_snapshot_that_differs_from_the_replay(store: Stor
     await service.submit(OpenAccount("alice", clock()))
     service.offer_tick(PriceTick(BTC, REF, clock()))
     await service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE))
-    await service.stop()  # writes a snapshot at seq 2
+    await service.stop()  # writes a snapshot at seq 3
     report = await audit(store)
     assert report.ok and report.snapshots_checked == 1, report.summary()
     (good,) = await store.snapshots()
@@ -232,7 +235,7 @@ async def test_audit_catches_a_snapshot_that_differs_from_the_replay(store: Stor
     await store.save_snapshot(SnapshotRecord(good.seq, good.ts, codec.dumps(state)))
     report = await audit(store)
     assert not report.ok
-    assert "snapshot at seq 2 differs" in report.summary()
+    assert "snapshot at seq 3 differs" in report.summary()
 
 
 async def test_submit_and_read_sees_exactly_that_commit(store: Store) -> None:
@@ -242,10 +245,11 @@ async def test_submit_and_read_sees_exactly_that_commit(store: Store) -> None:
     service.offer_tick(PriceTick(BTC, REF, clock()))
     cmd = OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE)
     outcome, seen = await service.submit_and_read(
-        cmd, lambda e, out: (e.accounts["alice"].balance, out.events[0].order_id in e.positions)
+        cmd,
+        lambda e, out: (e.account_of("alice", None).balance, out.events[0].order_id in e.positions),
     )
     assert outcome.ok and seen == (900 * SCALE, True)
-    assert await store.last_seq() == service.seq == 2  # durable before the view ran
+    assert await store.last_seq() == service.seq == 3  # durable before the view ran
     refused, nothing = await service.submit_and_read(
         OpenPosition("alice", BTC, "LONG", 10, clock(), margin=5000 * SCALE), lambda e, o: 1
     )
@@ -278,7 +282,7 @@ async def test_store_outage_answers_not_ready_then_recovers(store: Store) -> Non
         await asyncio.sleep(0.01)
     assert outage["left"] == 0
     out = await service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=SCALE))
-    assert out.ok and await store.last_seq() == 2
+    assert out.ok and await store.last_seq() == 3
     await service.stop()
 
 

@@ -49,6 +49,7 @@ async def test_open_long_has_the_exact_terms(alice: User) -> None:
         "stopLoss": None,
         "takeProfit": None,
         "trailingStop": None,
+        "trailingMark": None,
         "status": "OPEN",
         "unrealizedPnl": usd((99950 - 100050) * qty),  # closes at the bid
         "closePrice": None,
@@ -56,6 +57,19 @@ async def test_open_long_has_the_exact_terms(alice: User) -> None:
         "pnl": None,
         "openedAt": order["openedAt"],
         "closedAt": None,
+        # SPEC 12's fields: a market order, no fee at the default rate of 0, no funding yet
+        "type": "MARKET",
+        "price": None,
+        "expiresAt": None,
+        "clientOrderId": None,
+        "ocoGroupId": None,
+        "reduceOnly": False,
+        "fee": "0.00000000",
+        "funding": "0.00000000",
+        "cancelReason": None,
+        "createdAt": order["openedAt"],
+        "accountId": order["accountId"],
+        "positionId": order["orderId"],
     }
     assert order["liquidationPrice"] == "91045.49774888"
     assert isinstance(order["openedAt"], int)
@@ -66,6 +80,9 @@ async def test_open_long_has_the_exact_terms(alice: User) -> None:
         "equity": "999.00050000",
         "freeMargin": "900.00000000",
         "marginLevel": "999.00",
+        "pendingMargin": "0.00000000",
+        "fees": "0.00000000",
+        "funding": "0.00000000",
     }
     fetched = await alice.json("GET", f"/api/v1/order/{order['orderId']}", 200)
     assert fetched == order

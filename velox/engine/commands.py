@@ -1,7 +1,15 @@
 """Commands: what a caller asks the engine to do. Imperative names, frozen, time injected.
 
 ``ts`` is milliseconds since the epoch, read by the shell: the engine never reads a clock.
-Money fields are integer units of 10^-8.
+Money, price and quantity fields are integer units of 10^-8 (plain ``int`` here: the shell
+parses them; the engine types them as Money/Price/Qty once judged).
+
+Accounts (SPEC 13, engine v2): a user holds up to ``max_accounts`` accounts, each with an
+``account_id`` (a decimal string from the engine's own account counter). Commands that act
+on an account carry ``user_id`` AND ``account_id``; an account that is not the user's is
+refused exactly like an unknown one (``Code.ACCOUNT_NOT_FOUND``; the shell answers 404).
+``account_id=None`` means the user's first account (the one made at signup): the shell
+passes it until it reads the ``X-Velox-Account`` header.
 """
 
 from __future__ import annotations
@@ -11,19 +19,62 @@ from enum import Enum
 
 
 class Keep(Enum):
-    """Marks a ModifyPosition field the caller did not mention (``None`` means remove)."""
+    """Marks a Modify* field the caller did not mention (``None`` means remove)."""
 
     KEEP = "KEEP"
 
 
 KEEP = Keep.KEEP
 
+HEDGING = "HEDGING"
+NETTING = "NETTING"
+MODES = (HEDGING, NETTING)
 
+MARKET = "MARKET"
+LIMIT = "LIMIT"
+STOP = "STOP"
+ORDER_TYPES = (MARKET, LIMIT, STOP)
+
+
+# -- accounts ------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class OpenAccount:
-    """Create the account with the initial balance; a no-op for an existing account."""
+    """The user's first account (HEDGING, ``initial_balance``), made at signup.
+
+    A no-op when the user already has an account, so a retried signup is harmless.
+    """
 
     user_id: str
+    ts: int
+    name: str = "Main"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateAccount:
+    """Another account for the user (refused past ``max_accounts``: TOO_MANY_ACCOUNTS)."""
+
+    user_id: str
+    name: str
+    mode: str  # HEDGING | NETTING
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class RenameAccount:
+    user_id: str
+    account_id: str
+    name: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResetAccount:
+    """Cancel pending orders, close positions at the current quotes (manual closes), then
+    set the balance back to ``initial_balance`` with a deposit adjustment (PRICE_STALE when
+    a position's asset has no fresh quote)."""
+
+    user_id: str
+    account_id: str
     ts: int
 
 
@@ -32,10 +83,17 @@ class Deposit:
     user_id: str
     amount: int
     ts: int
+    account_id: str | None = None
 
 
+# -- orders and positions ------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class OpenPosition:
+    """Place an order: MARKET fills now; LIMIT / STOP rest until the price reaches ``price``
+    (a marketable LIMIT fills now as a taker; a STOP that would trigger now is refused with
+    WOULD_TRIGGER_IMMEDIATELY). ``client_order_id`` repeated in the account creates nothing
+    and answers the existing order (``Outcome.existing``)."""
+
     user_id: str
     asset: str
     side: str  # "LONG" | "SHORT"
@@ -48,6 +106,50 @@ class OpenPosition:
     trailing_stop: int | None = None
     expected_price: int | None = None
     slippage_bps: int | None = None
+    account_id: str | None = None
+    order_type: str = MARKET  # MARKET | LIMIT | STOP
+    price: int | None = None  # LIMIT / STOP only
+    expires_at: int | None = None  # LIMIT / STOP only; ms
+    client_order_id: str | None = None  # 1-36 of [A-Za-z0-9._:-], unique per account
+    reduce_only: bool = False  # NETTING accounts only
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOco:
+    """Two pending orders (LIMIT / STOP) on one asset sharing an ``oco_group_id``: when one
+    fills or is cancelled the other ends CANCELLED (reason OCO). Each leg's ``user_id`` and
+    ``account_id`` must match this command's."""
+
+    user_id: str
+    first: OpenPosition
+    second: OpenPosition
+    ts: int
+    account_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    """Cancel a pending order (ORDER_NOT_PENDING for an open position or a finished order)."""
+
+    user_id: str
+    order_id: str
+    ts: int
+    account_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyOrder:
+    """Change a pending order's price, stops or expiry (the reservation follows the price)."""
+
+    user_id: str
+    order_id: str
+    ts: int
+    price: int | Keep = KEEP
+    stop_loss: int | Keep | None = KEEP
+    take_profit: int | Keep | None = KEEP
+    trailing_stop: int | Keep | None = KEEP
+    expires_at: int | Keep | None = KEEP
+    account_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +160,7 @@ class ClosePosition:
     order_id: str
     ts: int
     percent: int | None = None
+    account_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +169,7 @@ class AddMargin:
     order_id: str
     amount: int
     ts: int
+    account_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +180,36 @@ class ModifyPosition:
     stop_loss: int | Keep | None = KEEP
     take_profit: int | Keep | None = KEEP
     trailing_stop: int | Keep | None = KEEP
+    account_id: str | None = None
 
 
-Command = OpenAccount | Deposit | OpenPosition | ClosePosition | AddMargin | ModifyPosition
+# -- time ----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ClockTick:
+    """The service's clock, every second: expires pending orders whose ``expires_at`` has
+    passed and charges funding boundaries, at most ``budget`` effects per command so that a
+    boundary over 100k positions never stalls one batch. ``Outcome.more`` is True while work
+    is left for ``ts``: the service then sends another ClockTick at once."""
+
+    ts: int
+    budget: int = 2_000
+
+
+Command = (
+    OpenAccount
+    | CreateAccount
+    | RenameAccount
+    | ResetAccount
+    | Deposit
+    | OpenPosition
+    | PlaceOco
+    | CancelOrder
+    | ModifyOrder
+    | ClosePosition
+    | AddMargin
+    | ModifyPosition
+    | ClockTick
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,12 @@
 """The engine: ``handle(command)`` decides, ``apply(event)`` mutates, ``on_tick`` triggers.
 
 Pure and deterministic: no I/O, no clock (time arrives in commands and ticks), no random
-(order ids come from a counter in the state). Replay is a fold of ``apply`` over the journal.
+(ids come from counters in the state). Replay is a fold of ``apply`` over the journal.
+
+Order of work on one tick (SPEC 12): (a) triggers of open positions, (b) pending orders the
+tick reaches, in order-id order, (c) triggers of the positions (b) opened or changed, then
+the trailing marks the tick moves (one MarksMoved). A ClockTick expires pending orders and
+charges funding, at most ``budget`` effects per command.
 """
 
 from __future__ import annotations
@@ -9,70 +14,87 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from velox.engine import rules
-from velox.engine.commands import (
-    Command,
-    PriceTick,
-)
+from velox.engine import funding, rules
+from velox.engine.apply import Ledger
+from velox.engine.commands import ClockTick, Command, PriceTick
 from velox.engine.errors import Refusal
-from velox.engine.events import (
-    Deposited,
-    Event,
-    MarginAdded,
-    MarksMoved,
-    PositionClosed,
-    PositionOpened,
-    PositionPartiallyClosed,
-    StopsModified,
-    TrailingStopMoved,
-)
-from velox.engine.formulas import LONG, quote
+from velox.engine.events import BY_EXPIRY, EXPIRED, Event, FundingCompleted, MarksMoved
+from velox.engine.fills import Ids, close_at_quote
+from velox.engine.formulas import quote
+from velox.engine.orders import cancelled, ended, fill_reached
 from velox.engine.settings import EngineSettings
 from velox.engine.snapshot import StateExport
 from velox.engine.state import (
+    ACCOUNT_FIELDS,
+    PENDING_FIELDS,
     POSITION_FIELDS,
     Account,
+    Pending,
     Position,
     Quote,
-    State,
-    position_opened_by,
 )
-from velox.engine.triggers import TriggerIndex, trigger_reason
-from velox.money import Money, Price, Qty
+from velox.engine.triggers import trigger_reason
+from velox.money import Money, Price
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The result of a command: events on success, or a refusal and no events."""
+    """The result of a command: events on success, or a refusal and no events.
+
+    ``existing``: an OpenPosition whose ``client_order_id`` the account already used
+    created nothing and names that order (the shell answers it with 200).
+    ``more``: a ClockTick left work for its ``ts`` (send another one at once).
+    """
 
     events: tuple[Event, ...] = ()
     refusal: Refusal | None = None
+    existing: str | None = None
+    more: bool = False
 
     @property
     def ok(self) -> bool:
         return self.refusal is None
 
 
-class Engine(State):
-    """A State plus the trigger index and ``apply``: the only code that mutates the state."""
+class Engine(Ledger):
+    """A State plus its indexes and ``apply`` (apply.py), deciding commands and ticks."""
 
     def __init__(self, settings: EngineSettings | None = None) -> None:
         super().__init__(settings)
-        self.index = TriggerIndex()
-        self.exporting: StateExport | None = None
+        # A funding boundary in progress (not durable: rebuilt from funded_at on restart).
+        self._funding_for = 0
+        self._funding_todo: list[Position] = []
+        self._funding_next = 0
+        self._funding_deferred: list[Position] = []
 
     # -- deciding ------------------------------------------------------------------------
     def handle(self, command: Command) -> Outcome:
         """Validate ``command`` against the state; on success apply and return its events."""
+        if isinstance(command, ClockTick):
+            return self._clock(command)
         result = rules.decide(self, command)
         if isinstance(result, Refusal):
             return Outcome(refusal=result)
+        if isinstance(result, str):
+            return Outcome(existing=result)
         for event in result:
             self.apply(event)
         return Outcome(events=tuple(result))
 
+    def _emit(self, events: list[Event], new: list[Event]) -> None:
+        for event in new:
+            self.apply(event)
+            events.append(event)
+
+    def _fire(self, asset: str, q: Quote, ts: int, events: list[Event]) -> None:
+        taker = self.settings.taker_fee
+        for pos in self.index.fired(asset, q.bid, q.ask):
+            reason = trigger_reason(pos, q.bid, q.ask)
+            assert reason is not None, "index and rules disagree"
+            self._emit(events, [close_at_quote(pos, reason, q, ts, Ids(self), taker)])
+
     def on_tick(self, tick: PriceTick) -> list[Event]:
-        """Quote the tick; close triggered positions at its bid/ask; move trailing marks."""
+        """Quote the tick, then (a) triggers, (b) pending orders, (c) triggers, marks."""
         if tick.asset not in self.settings.assets or tick.price <= 0:
             return []
         last = self.quotes.get(tick.asset)
@@ -80,104 +102,76 @@ class Engine(State):
             return []  # out of order: an older price must not overwrite a newer one
         ref = Price(tick.price)
         bid, ask = quote(ref, self.settings.spread)
-        self.quotes[tick.asset] = Quote(ref, bid, ask, tick.ts)
+        q = self.quotes[tick.asset] = Quote(ref, bid, ask, tick.ts)
         events: list[Event] = []
-        for pos in self.index.fired(tick.asset, bid, ask):
-            reason = trigger_reason(pos, bid, ask)
-            assert reason is not None, "index and rules disagree"
-            event = rules.closed_event(pos, reason, bid, ask, tick.ts)
-            self.apply(event)
-            events.append(event)
+        self._fire(tick.asset, q, tick.ts, events)
+        reached = self.orders_index.reached(tick.asset, bid, ask)
+        for order in reached:
+            if self.pending.get(order.order_id) is order:  # not ended by an earlier OCO leg
+                self._emit(events, fill_reached(self, order, q, tick.ts))
+        if reached:
+            self._fire(tick.asset, q, tick.ts, events)
         if self.index.marks_move(tick.asset, bid, ask):
-            moved = MarksMoved(tick.asset, bid, ask, tick.ts)
-            self.apply(moved)
-            events.append(moved)
+            self._emit(events, [MarksMoved(tick.asset, bid, ask, tick.ts)])
         return events
 
-    # -- mutating ------------------------------------------------------------------------
-    def apply(self, event: Event) -> None:
-        """The only mutation of state. Must stay a plain fold: no decisions here."""
-        if isinstance(event, MarksMoved):
-            for moving in self.index.marks_to_move(event.asset, event.bid, event.ask):
-                pos = self._changing(moving.order_id)
-                pos.trailing_mark = event.bid if pos.side == LONG else event.ask
-                self.index.changed(pos)
-        elif isinstance(event, TrailingStopMoved):
-            pos = self._changing(event.order_id)
-            pos.trailing_mark = event.mark
-            self.index.changed(pos)
-        elif isinstance(event, PositionOpened):
-            self._apply_opened(event)
-        elif isinstance(event, PositionClosed):
-            pos = self.positions.pop(event.order_id)
-            account = self._account_changing(pos.user_id)
-            del account.open_orders[pos.order_id]
-            account.used_margin = Money(account.used_margin - pos.margin)
-            account.balance = Money(account.balance + event.settlement)
-            self.house = Money(self.house + pos.margin - event.settlement)
-            self.index.remove(pos)
-        elif isinstance(event, PositionPartiallyClosed):
-            pos = self._changing(event.order_id)
-            account = self._account_changing(pos.user_id)
-            pos.qty = Qty(pos.qty - event.part_qty)
-            pos.margin = Money(pos.margin - event.part_margin)
-            pos.liquidation_price = event.liquidation_price
-            account.used_margin = Money(account.used_margin - event.part_margin)
-            account.balance = Money(account.balance + event.settlement)
-            self.house = Money(self.house + event.part_margin - event.settlement)
-            self.next_order_id = max(self.next_order_id, int(event.part_order_id) + 1)
-            self.index.changed(pos)
-        elif isinstance(event, MarginAdded):
-            pos = self._changing(event.order_id)
-            account = self._account_changing(pos.user_id)
-            account.balance = Money(account.balance - event.amount)
-            account.used_margin = Money(account.used_margin + event.amount)
-            pos.margin = Money(pos.margin + event.amount)
-            pos.liquidation_price = event.liquidation_price
-            self.index.changed(pos)
-        elif isinstance(event, StopsModified):
-            pos = self._changing(event.order_id)
-            pos.stop_loss = event.stop_loss
-            pos.take_profit = event.take_profit
-            pos.trailing_stop = event.trailing_stop
-            pos.trailing_mark = event.trailing_mark
-            self.index.changed(pos)
-        elif isinstance(event, Deposited):
-            if event.user_id not in self.accounts:
-                self.add_account(Account(event.user_id))
-            account = self._account_changing(event.user_id)
-            account.balance = Money(account.balance + event.amount)
-            self.deposits = Money(self.deposits + event.amount)
+    # -- time ------------------------------------------------------------------------------
+    def _clock(self, cmd: ClockTick) -> Outcome:
+        events: list[Event] = []
+        budget = max(1, cmd.budget)
+        for order in self.orders_index.expired(cmd.ts, budget):
+            if self.pending.get(order.order_id) is order:
+                self._emit(
+                    events, ended(self, order, cancelled(order, EXPIRED, BY_EXPIRY, cmd.ts), cmd.ts)
+                )
+                budget -= 1
+        budget = self._fund(cmd.ts, budget, events)
+        more = budget <= 0 and (
+            self.orders_index.has_expired(cmd.ts) or funding.due_boundary(self, cmd.ts) is not None
+        )
+        return Outcome(events=tuple(events), more=more)
 
-    def _changing(self, order_id: str) -> Position:
-        """The position an event is about to mutate (an open export keeps its old row)."""
-        pos = self.positions[order_id]
-        if self.exporting is not None:
-            self.exporting.before_change(pos)
-        return pos
-
-    def _account_changing(self, user_id: str) -> Account:
-        """The account an event is about to mutate (an open export keeps its old row)."""
-        account = self.accounts[user_id]
-        if self.exporting is not None:
-            self.exporting.before_account_change(account)
-        return account
-
-    def _apply_opened(self, event: PositionOpened) -> None:
-        pos = position_opened_by(event)
-        account = self._account_changing(event.user_id)
-        account.balance = Money(account.balance - event.margin)
-        account.used_margin = Money(account.used_margin + event.margin)
-        account.open_orders[pos.order_id] = None
-        self.positions[pos.order_id] = pos
-        self.next_order_id = max(self.next_order_id, int(event.order_id) + 1)
-        self.index.add(pos)
+    def _fund(self, now: int, budget: int, events: list[Event]) -> int:
+        """Charge the due boundary in steps; returns the budget left."""
+        while budget > 0:
+            boundary = funding.due_boundary(self, now)
+            if boundary is None:
+                return budget
+            if self._funding_for != boundary:
+                self._funding_for = boundary
+                self._funding_todo = list(self.positions.values())
+                self._funding_next = 0
+                self._funding_deferred = []
+            todo = self._funding_todo
+            while budget > 0 and self._funding_next < len(todo):
+                pos = todo[self._funding_next]
+                self._funding_next += 1
+                if self.positions.get(pos.order_id) is not pos or not funding.owes(pos, boundary):
+                    continue
+                q = self.fresh_quote(pos.asset, now)
+                if q is None:  # charged at the first fresh price
+                    self._funding_deferred.append(pos)
+                    continue
+                self._emit(events, [funding.charge(self, pos, boundary, q, now)])
+                budget -= 1
+            if self._funding_next < len(todo):
+                return budget
+            deferred = self._funding_deferred
+            if deferred:
+                if not any(self.fresh_quote(p.asset, now) for p in deferred):
+                    return budget  # wait for prices; later ClockTicks retry
+                self._funding_todo, self._funding_next = deferred, 0
+                self._funding_deferred = []
+                continue
+            self._emit(events, [FundingCompleted(boundary, now)])
+            self._funding_for = 0
+        return budget
 
     # -- snapshots -----------------------------------------------------------------------
     def export(self) -> dict[str, Any]:
         """The whole durable state as plain data (quotes are not durable: they re-arrive)."""
         whole = StateExport(self)
-        whole.step(len(self.positions) + len(self.account_list))
+        whole.step(len(self.positions) + len(self.account_list) + len(self.pending))
         return whole.result()
 
     def begin_export(self) -> StateExport:
@@ -194,17 +188,35 @@ class Engine(State):
         engine.house = Money(int(data["house"]))
         engine.deposits = Money(int(data["deposits"]))
         engine.next_order_id = int(data["next_order_id"])
+        engine.next_fill_id = int(data.get("next_fill_id", 1))
+        engine.funded_boundary = int(data.get("funded_boundary", 0))
+        legacy = data.get("account_fields") in (None, ["user_id", "balance"])
         for row in data["accounts"]:
-            if isinstance(row, dict):  # written before accounts were rows
-                row = (row["user_id"], row["balance"])
-            engine.add_account(Account(*row))
-        if list(data["position_fields"]) != list(POSITION_FIELDS):
-            raise ValueError("snapshot written by an incompatible version of Velox")
+            if legacy:  # written before accounts had ids: one account per user
+                user_id, balance = (
+                    (row["user_id"], row["balance"]) if isinstance(row, dict) else row
+                )
+                account = Account(str(engine.next_account_id), user_id, balance=balance)
+            else:
+                account = Account(*_padded(row, data["account_fields"], ACCOUNT_FIELDS))
+            engine.add_account(account)
+        engine.next_account_id = max(engine.next_account_id, int(data.get("next_account_id", 1)))
         for row in data["positions"]:
-            pos = Position(*row)
-            account = engine.accounts[pos.user_id]
-            account.used_margin = Money(account.used_margin + pos.margin)
-            account.open_orders[pos.order_id] = None
-            engine.positions[pos.order_id] = pos
-            engine.index.add(pos)
+            pos = Position(*_padded(row, data["position_fields"], POSITION_FIELDS))
+            if pos.account_id is None:
+                first = engine.account_of(pos.user_id, None)
+                assert first is not None, "a position without an account"
+                pos.account_id = first.account_id
+            engine.insert_position(pos)
+        for row in data.get("pending", ()):
+            engine.insert_order(Pending(*_padded(row, data["pending_fields"], PENDING_FIELDS)))
+        for account_id, client_id, order_id in data.get("client_ids", ()):
+            engine.client_ids[(account_id, client_id)] = order_id
         return engine
+
+
+def _padded(row: list[Any], written: list[str], fields: tuple[str, ...]) -> list[Any]:
+    """A row written by this or an older version (which wrote a prefix of the fields)."""
+    if list(written) != list(fields[: len(written)]):
+        raise ValueError("snapshot written by an incompatible version of Velox")
+    return list(row)  # missing trailing fields take the dataclass defaults

@@ -2,6 +2,16 @@
 
 Each event carries everything needed to apply it without recomputing business logic, so
 replaying the journal never re-runs decisions against different prices.
+
+Engine v2 (SPEC 12/13) added fields at the END of the v1 events, with defaults, so journals
+written before still decode: ``account_id=None`` there means the user's first account
+(the only one v1 had), fees and reservations 0, no fill id. Events that finish an order or
+a position repeat its terms, so history rows (closed positions, cancelled orders, fills)
+are written from the event alone.
+
+Every execution is a fill and carries a ``fill_id`` (decimal string from the engine's fill
+counter): PositionOpened, PositionIncreased, PositionPartiallyClosed, PositionClosed.
+``velox.engine.views.fills_of(event)`` turns any event into its fills.
 """
 
 from __future__ import annotations
@@ -10,12 +20,134 @@ from dataclasses import dataclass
 
 from velox.money import Money, Price, Qty
 
+_ZERO = Money(0)
+
+# Statuses of an order (SPEC 12) and why one ended without a fill.
+PENDING = "PENDING"
+OPEN = "OPEN"
+CLOSED = "CLOSED"
+CANCELLED = "CANCELLED"
+EXPIRED = "EXPIRED"
+REJECTED = "REJECTED"
+FILLED = "FILLED"  # a NETTING order that went into an existing position
+# cancel reasons
+BY_USER = "USER"
+BY_OCO = "OCO"
+BY_EXPIRY = "EXPIRED"
+BY_RESET = "RESET"
+NO_BALANCE = "INSUFFICIENT_BALANCE"
+
+
+# -- accounts ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AccountCreated:
+    """A paper account; its initial balance arrives as the Deposited that follows."""
+
+    account_id: str
+    user_id: str
+    name: str
+    mode: str  # HEDGING | NETTING
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRenamed:
+    account_id: str
+    user_id: str
+    name: str
+    ts: int
+
 
 @dataclass(frozen=True, slots=True)
 class Deposited:
+    """Money into (or, for a reset's adjustment, out of: negative) an account's free balance.
+
+    ``kind``: DEPOSIT, or RESET for the adjustment that brings a reset account back to the
+    initial balance; both count in ``deposits`` so conservation holds. A v1 Deposited for a
+    user with no account creates the user's first account (HEDGING, "Main").
+    """
+
     user_id: str
     amount: Money
     ts: int
+    account_id: str | None = None
+    kind: str = "DEPOSIT"
+
+
+# -- pending orders ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class OrderPlaced:
+    """A LIMIT / STOP order rests; ``reserved`` left the free balance into pending margin.
+
+    ``margin`` / ``qty``: what the trader asked (exactly one is set); the position is sized
+    at the fill price (SPEC 12).
+    """
+
+    order_id: str
+    account_id: str
+    user_id: str
+    asset: str
+    side: str
+    order_type: str  # LIMIT | STOP
+    leverage: int
+    price: Price
+    margin: Money | None
+    qty: Qty | None
+    reserved: Money
+    stop_loss: Price | None
+    take_profit: Price | None
+    trailing_stop: Price | None
+    expires_at: int | None
+    client_order_id: str | None
+    oco_group_id: str | None
+    reduce_only: bool
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderModified:
+    """A pending order's new terms; the reservation becomes ``reserved``."""
+
+    order_id: str
+    account_id: str
+    user_id: str
+    price: Price
+    stop_loss: Price | None
+    take_profit: Price | None
+    trailing_stop: Price | None
+    expires_at: int | None
+    reserved: Money
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelled:
+    """A pending order ended unfilled: ``status`` CANCELLED / EXPIRED / REJECTED, ``reason``
+    USER / OCO / EXPIRED / RESET / INSUFFICIENT_BALANCE; ``released`` returns to the free
+    balance. The order's terms are repeated for its history row."""
+
+    order_id: str
+    account_id: str
+    user_id: str
+    status: str
+    reason: str
+    released: Money
+    ts: int
+    asset: str
+    side: str
+    order_type: str
+    leverage: int
+    price: Price
+    margin: Money | None
+    qty: Qty | None
+    stop_loss: Price | None
+    take_profit: Price | None
+    trailing_stop: Price | None
+    expires_at: int | None
+    client_order_id: str | None
+    oco_group_id: str | None
+    reduce_only: bool
+    created_at: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +166,49 @@ class PositionOpened:
     trailing_stop: Price | None
     trailing_mark: Price | None
     ts: int
+    # -- v2 --
+    account_id: str | None = None
+    fee: Money = _ZERO  # the open fill's fee, taken from the free balance
+    maker: bool = False
+    fill_id: str | None = None
+    reserved: Money = _ZERO  # a filled pending order's reservation, released at the fill
+    order_type: str = "MARKET"
+    price: Price | None = None  # the LIMIT / STOP price of a filled pending order
+    client_order_id: str | None = None
+    oco_group_id: str | None = None
+    created_at: int | None = None  # when the order was placed (None: at ``ts``)
+
+
+@dataclass(frozen=True, slots=True)
+class PositionIncreased:
+    """NETTING scale-in: ``qty``/``margin`` at ``price`` joined position ``position_id``;
+    its entry is averaged against the trader and its stops replaced when the order gave
+    any. ``order_id`` is the filling order (FILLED when it was pending)."""
+
+    order_id: str
+    position_id: str
+    account_id: str
+    user_id: str
+    asset: str
+    side: str
+    leverage: int
+    qty: Qty
+    margin: Money
+    price: Price
+    fee: Money
+    maker: bool
+    fill_id: str
+    reserved: Money
+    new_qty: Qty
+    new_margin: Money
+    new_open_price: Price
+    liquidation_price: Price
+    stop_loss: Price | None
+    take_profit: Price | None
+    trailing_stop: Price | None
+    trailing_mark: Price | None
+    ts: int
+    client_order_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +237,14 @@ class PositionClosed:
     take_profit: Price | None
     trailing_stop: Price | None
     opened_at: int
+    # -- v2 --
+    account_id: str | None = None
+    close_fee: Money = _ZERO  # this close's taker fee (out of the settlement)
+    fee: Money = _ZERO  # every fee the position paid, this one included
+    funding: Money = _ZERO  # net funding of the position (+ received, - paid)
+    fill_id: str | None = None
+    by_order_id: str | None = None  # NETTING: the opposite order that closed it (REDUCE)
+    reserved: Money = _ZERO  # that order's reservation, released (when it was pending)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +272,13 @@ class PositionPartiallyClosed:
     take_profit: Price | None
     trailing_stop: Price | None
     opened_at: int
+    # -- v2 --
+    account_id: str | None = None
+    close_fee: Money = _ZERO
+    fill_id: str | None = None
+    reason: str = "PARTIAL"  # PARTIAL | REDUCE (NETTING: an opposite order)
+    by_order_id: str | None = None  # REDUCE: the opposite order (FILLED when it was pending)
+    reserved: Money = _ZERO  # that order's reservation, released
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +288,7 @@ class MarginAdded:
     amount: Money
     liquidation_price: Price
     ts: int
+    account_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +299,34 @@ class StopsModified:
     take_profit: Price | None
     trailing_stop: Price | None
     trailing_mark: Price | None
+    ts: int
+    account_id: str | None = None
+
+
+# -- funding -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FundingCharged:
+    """Position ``order_id`` exchanged ``amount`` with the house at ``boundary`` (+ received,
+    - paid: at most its margin), moving its isolated margin to ``margin``."""
+
+    order_id: str
+    account_id: str
+    user_id: str
+    asset: str
+    boundary: int
+    ref: Price
+    rate: int  # fraction in units of 10^-8, may be negative
+    amount: Money
+    margin: Money
+    liquidation_price: Price
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class FundingCompleted:
+    """Every position open at ``boundary`` has been charged: the boundary is done."""
+
+    boundary: int
     ts: int
 
 
@@ -140,26 +359,42 @@ class MarksMoved:
 
 
 Event = (
-    Deposited
+    AccountCreated
+    | AccountRenamed
+    | Deposited
+    | OrderPlaced
+    | OrderModified
+    | OrderCancelled
     | PositionOpened
+    | PositionIncreased
     | PositionClosed
     | PositionPartiallyClosed
     | MarginAdded
     | StopsModified
     | TrailingStopMoved
     | MarksMoved
+    | FundingCharged
+    | FundingCompleted
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
+        AccountCreated,
+        AccountRenamed,
         Deposited,
+        OrderPlaced,
+        OrderModified,
+        OrderCancelled,
         PositionOpened,
+        PositionIncreased,
         PositionClosed,
         PositionPartiallyClosed,
         MarginAdded,
         StopsModified,
         TrailingStopMoved,
         MarksMoved,
+        FundingCharged,
+        FundingCompleted,
     )
 }

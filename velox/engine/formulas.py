@@ -67,3 +67,30 @@ def settlement(margin: Money, profit: Money) -> Money:
 def slippage_ok(price: Price, expected: Price, bps: int) -> bool:
     """|price - expected| <= expected * bps / 10000, compared exactly (no rounding)."""
     return abs(price - expected) * 10_000 <= expected * bps
+
+
+def fee(price: Price, qty: Qty, rate: int) -> Money:
+    """ceil(price * qty * rate): a fill's fee in USD units, rounded up (SPEC 12)."""
+    return Money(mul_div_ceil(price * qty, rate, SCALE * SCALE))
+
+
+def averaged_entry(side: str, qty: Qty, entry: Price, add_qty: Qty, fill: Price) -> Price:
+    """(Q*P + q*fill) / (Q + q), against the trader: a LONG's up, a SHORT's down."""
+    total = qty * entry + add_qty * fill
+    if side == LONG:
+        return Price(mul_div_ceil(total, 1, qty + add_qty))
+    return Price(mul_div_floor(total, 1, qty + add_qty))
+
+
+def funding_amount(side: str, ref: Price, qty: Qty, rate: int) -> Money:
+    """What the position receives (+) or pays (-) at a boundary: ref * qty * rate.
+
+    A positive rate makes a LONG pay and a SHORT receive (negative: the reverse); paid
+    amounts round up, received amounts round down (SPEC 12). The cap at the margin is the
+    caller's.
+    """
+    raw = ref * qty * rate
+    pays = (side == LONG) == (rate > 0)
+    if pays:
+        return Money(-mul_div_ceil(abs(raw), 1, SCALE * SCALE))
+    return Money(mul_div_floor(abs(raw), 1, SCALE * SCALE))

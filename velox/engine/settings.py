@@ -19,3 +19,9 @@ class EngineSettings:
     max_open_positions: int = 200
     max_price_age_ms: int = 10_000
     assets: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
+    # engine v2 (SPEC 12/13); fractions in units of 10^-8 like spread and mmr
+    taker_fee: int = 0  # Binance: 0.0005 = 50_000
+    maker_fee: int = 0  # Binance: 0.0002 = 20_000
+    funding_interval_ms: int = 28_800_000  # 8 h, aligned to the epoch; 0 = no funding
+    funding_rate: int = 10_000  # 0.0001; negative: LONG receives, SHORT pays
+    max_accounts: int = 5  # per user

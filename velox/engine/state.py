@@ -1,10 +1,10 @@
-"""The engine's mutable state: accounts, open positions, the house account.
+"""The engine's mutable state: accounts, open positions, pending orders, the house account.
 
 ``State`` is what rules, views and snapshot exports read; ``Engine`` (engine.py) is a State
-plus the trigger index and ``apply``, the only mutation. Keeping the reads here means
-rules.py and snapshot.py never import engine.py (no import cycle). Closed positions are
-not kept: they leave the engine in their events (and land in ``closed_orders``), so memory
-grows with open positions only.
+plus the price indexes and ``apply``, the only mutation. Keeping the reads here means
+rules.py and snapshot.py never import engine.py (no import cycle). Closed positions and
+finished orders are not kept: they leave the engine in their events (and land in the
+shell's history tables), so memory grows with open positions and pending orders only.
 """
 
 from __future__ import annotations
@@ -35,7 +35,14 @@ class Position:
     trailing_stop: Price | None
     trailing_mark: Price | None  # highest bid (LONG) / lowest ask (SHORT) since open
     opened_at: int
+    # -- v2 (snapshot rows written before them are padded with these defaults) --
+    account_id: str | None = None
+    fee: Money = ZERO  # every fee this position paid so far
+    funding: Money = ZERO  # net funding (+ received, - paid)
+    funded_at: int = 0  # the last funding boundary charged to it
+    client_order_id: str | None = None
     version: int = 0  # bumped on every change; stale trigger-index entries carry old ones
+    seq: int = 0  # insertion order in this process (snapshot exports), not durable
 
 
 def position_opened_by(event: PositionOpened) -> Position:
@@ -55,29 +62,82 @@ def position_opened_by(event: PositionOpened) -> Position:
         trailing_stop=event.trailing_stop,
         trailing_mark=event.trailing_mark,
         opened_at=event.ts,
+        account_id=event.account_id,
+        fee=event.fee,
+        client_order_id=event.client_order_id,
     )
 
 
 # The durable fields of a position, in constructor order: snapshots store each position as
 # a row of these (a tuple is ~40x cheaper to take than asdict, and the export runs on the
 # event loop: 100k positions in ~40 ms instead of ~1.6 s).
-POSITION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Position) if f.name != "version")
+_DERIVED = ("version", "seq")
+POSITION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Position) if f.name not in _DERIVED)
 position_row = attrgetter(*POSITION_FIELDS)
 
 
 @dataclass(slots=True)
-class Account:
+class Pending:
+    """A resting LIMIT / STOP order; ``reserved`` is out of the free balance until it ends."""
+
+    order_id: str
+    account_id: str
     user_id: str
+    asset: str
+    side: str
+    order_type: str
+    leverage: int
+    price: Price
+    margin: Money | None
+    qty: Qty | None
+    reserved: Money
+    stop_loss: Price | None
+    take_profit: Price | None
+    trailing_stop: Price | None
+    expires_at: int | None
+    client_order_id: str | None
+    oco_group_id: str | None
+    reduce_only: bool
+    created_at: int
+    version: int = 0  # bumped on every change; stale index entries carry old ones
+    seq: int = 0  # insertion order in this process (snapshot exports), not durable
+
+
+PENDING_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Pending) if f.name not in _DERIVED)
+pending_row = attrgetter(*PENDING_FIELDS)
+
+
+@dataclass(slots=True)
+class Account:
+    account_id: str
+    user_id: str
+    name: str = "Main"
+    mode: str = "HEDGING"
+    created_at: int = 0
     balance: Money = ZERO  # free cash
-    # -- derived (not in snapshots: restore rebuilds them from the positions) --
+    fees: Money = ZERO  # total fees paid since creation (or the last reset)
+    funding: Money = ZERO  # net funding since creation (or the last reset)
+    # -- derived (not in snapshots: restore rebuilds them from positions and orders) --
     used_margin: Money = ZERO
-    # order ids of open positions, oldest first (dict as an insertion-ordered set)
+    pending_margin: Money = ZERO
+    # ids of open positions / pending orders, oldest first (dicts as insertion-ordered sets)
     open_orders: dict[str, None] = field(default_factory=dict)
+    pending_orders: dict[str, None] = field(default_factory=dict)
+    netted: dict[str, str] = field(default_factory=dict)  # NETTING: asset -> position id
     number: int = -1  # place in State.account_list (creation order)
 
 
 # The durable fields of an account, in constructor order (snapshot rows, like positions).
-ACCOUNT_FIELDS: tuple[str, ...] = ("user_id", "balance")
+ACCOUNT_FIELDS: tuple[str, ...] = (
+    "account_id",
+    "user_id",
+    "name",
+    "mode",
+    "created_at",
+    "balance",
+    "fees",
+    "funding",
+)
 account_row = attrgetter(*ACCOUNT_FIELDS)
 
 
@@ -94,15 +154,22 @@ class State:
 
     def __init__(self, settings: EngineSettings | None = None) -> None:
         self.settings = settings or EngineSettings()
-        self.accounts: dict[str, Account] = {}
+        self.accounts: dict[str, Account] = {}  # by account id
+        self.user_accounts: dict[str, list[str]] = {}  # user id -> account ids, oldest first
         # Every account in creation order, append-only: a snapshot export walks it in steps
         # (an account is never deleted, so a prefix of this list is a stable set).
         self.account_list: list[Account] = []
         self.positions: dict[str, Position] = {}
+        self.pending: dict[str, Pending] = {}
+        self.client_ids: dict[tuple[str, str], str] = {}  # (account, clientOrderId) -> id
+        self.oco_groups: dict[str, list[str]] = {}  # pending legs by group (derived)
         self.quotes: dict[str, Quote] = {}
-        self.house: Money = Money(0)
-        self.deposits: Money = Money(0)
+        self.house: Money = ZERO
+        self.deposits: Money = ZERO
         self.next_order_id = 1
+        self.next_account_id = 1
+        self.next_fill_id = 1
+        self.funded_boundary = 0  # the newest funding boundary fully charged
 
     def fresh_quote(self, asset: str, now: int) -> Quote | None:
         """The quote if it is younger than max price age at ``now``, else None (stale)."""
@@ -114,7 +181,20 @@ class State:
     def add_account(self, account: Account) -> None:
         account.number = len(self.account_list)
         self.account_list.append(account)
-        self.accounts[account.user_id] = account
+        self.accounts[account.account_id] = account
+        self.user_accounts.setdefault(account.user_id, []).append(account.account_id)
+        self.next_account_id = max(self.next_account_id, int(account.account_id) + 1)
+
+    def account_of(self, user_id: str, account_id: str | None) -> Account | None:
+        """The user's account ``account_id`` (None: the user's first), or None when there is
+        no such account or it is someone else's: both look the same to the caller."""
+        if account_id is None:
+            ids = self.user_accounts.get(user_id)
+            return self.accounts[ids[0]] if ids else None
+        account = self.accounts.get(account_id)
+        if account is None or account.user_id != user_id:
+            return None
+        return account
 
     def allocate_order_id(self) -> str:
         """The id the next order-creating event will carry (apply advances the counter)."""

@@ -17,10 +17,14 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 from velox.store.records import (
+    AccountRecord,
     ApiKeyRecord,
     CandleRecord,
     ClosedOrderRecord,
+    FillRecord,
     JournalRecord,
+    OrderRecord,
+    RowWrite,
     SnapshotRecord,
     TradeRecord,
     UserRecord,
@@ -65,9 +69,13 @@ class Store(Protocol):
 
     # -- journal, snapshots, closed orders (the durable engine state) --------------------
     async def append_batch(
-        self, events: Sequence[JournalRecord], closed: Sequence[ClosedOrderRecord]
+        self,
+        events: Sequence[JournalRecord],
+        closed: Sequence[ClosedOrderRecord],
+        writes: Sequence[RowWrite] = (),
     ) -> None:
-        """Append events and upsert closed orders in ONE transaction (group commit).
+        """Append events, upsert closed orders and apply the projection ``writes`` (accounts,
+        orders, fills; in order) in ONE transaction (group commit).
 
         Durable when it returns (SQLite: WAL + synchronous=FULL; PostgreSQL: commit).
         """
@@ -96,6 +104,37 @@ class Store(Protocol):
         """Newest first by closed_at; ties by order_id as a number, highest first."""
 
     async def all_closed_orders(self) -> AsyncIterator[ClosedOrderRecord]:
+        yield  # type: ignore[misc]  # pragma: no cover - protocol body
+
+    async def closed_orders_for_account(
+        self, user_id: str, account_id: str | None, first: bool, limit: int
+    ) -> list[ClosedOrderRecord]:
+        """As ``closed_orders_for_user``, in one account; ``first``: with the user's rows
+        that have no account (written before accounts existed)."""
+
+    # -- accounts, orders, fills (schema version 2, projected from the journal) ----------
+    async def accounts_for_user(self, user_id: str) -> list[AccountRecord]:
+        """Oldest first: the first is the default account (made at signup)."""
+
+    async def account(self, account_id: str) -> AccountRecord | None: ...
+
+    async def order(self, order_id: str) -> OrderRecord | None: ...
+
+    async def order_by_client_id(
+        self, account_id: str, client_order_id: str
+    ) -> OrderRecord | None: ...
+
+    async def orders_for_account(
+        self, account_id: str, status: str, limit: int
+    ) -> list[OrderRecord]:
+        """One status, newest first by created_at; ties by order_id as a number."""
+
+    async def fills_for_account(
+        self, account_id: str, asset: str | None, start: int | None, end: int | None, limit: int
+    ) -> list[FillRecord]:
+        """Newest first by time, within [start, end] (ms, inclusive) when given."""
+
+    async def all_fills(self) -> AsyncIterator[FillRecord]:
         yield  # type: ignore[misc]  # pragma: no cover - protocol body
 
     # -- users and auth ------------------------------------------------------------------

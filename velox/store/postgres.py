@@ -154,6 +154,12 @@ class PostgresStore(SqlStore):
             if journal is not None:
                 async with journal.transaction():
                     await journal.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK_KEY)
+                    if await journal.fetchval("SELECT to_regclass('meta')") is not None:
+                        checked_version(  # older or newer: refuse before writing
+                            await journal.fetchval(
+                                "SELECT value FROM meta WHERE key = $1", SCHEMA_VERSION_KEY
+                            )
+                        )
                     await journal.execute(schema_sql("postgres"))
             elif await pool.fetchval("SELECT to_regclass('meta')") is None:
                 raise DatabaseNotFound("no Velox database in this PostgreSQL schema")

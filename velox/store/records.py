@@ -45,6 +45,10 @@ class ClosedOrderRecord:
     settlement: int
     opened_at: int
     closed_at: int
+    # -- v2 (SPEC 12/13) --
+    account_id: str | None = None
+    fee: int = 0  # every fee the position paid, its close included
+    funding: int = 0  # net funding (+ received, - paid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +95,82 @@ class ApiKeyRecord:
     secret_sealed: bytes
     permissions: tuple[str, ...]  # ("read",) or ("read", "trade")
     created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """A paper account (SPEC 13), projected from AccountCreated / AccountRenamed."""
+
+    account_id: str
+    user_id: str
+    name: str
+    mode: str  # HEDGING | NETTING
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """Every order an account placed, whatever became of it (SPEC 12).
+
+    ``status`` is PENDING, CANCELLED, EXPIRED, REJECTED, FILLED (a NETTING order that went
+    into the position ``position_id``) or OPEN: the order became position ``order_id``,
+    whose live state (OPEN or CLOSED) the engine and ``closed_orders`` hold. Keeping every
+    order here gives ``clientOrderId`` one index per account.
+    """
+
+    order_id: str
+    account_id: str
+    user_id: str
+    asset: str
+    side: str
+    order_type: str  # MARKET | LIMIT | STOP
+    leverage: int
+    price: int | None  # the LIMIT / STOP price
+    margin: int | None
+    qty: int | None
+    reserved: int
+    stop_loss: int | None
+    take_profit: int | None
+    trailing_stop: int | None
+    expires_at: int | None
+    client_order_id: str | None
+    oco_group_id: str | None
+    reduce_only: bool
+    status: str
+    cancel_reason: str | None
+    position_id: str | None
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class FillRecord:
+    """One execution (SPEC 12): open, scale-in, reduce, close or liquidation."""
+
+    fill_id: str
+    order_id: str
+    position_id: str
+    account_id: str
+    user_id: str
+    asset: str
+    side: str  # BUY | SELL
+    price: int
+    qty: int
+    fee: int
+    realized_pnl: int
+    maker: bool
+    time: int
+
+
+@dataclass(frozen=True, slots=True)
+class RowWrite:
+    """One projection write of a commit, applied in order in the journal's transaction.
+
+    ``kind``: ``account`` (insert), ``account_name`` (rename), ``order`` (insert or replace
+    the whole row), ``order_terms`` (a modified pending order), ``order_status`` (an order
+    became or went into a position: updates a stored order's status and ``position_id``,
+    or inserts the record when there is none, as for a market order), ``fill`` (insert).
+    """
+
+    kind: str
+    record: AccountRecord | OrderRecord | FillRecord

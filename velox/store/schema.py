@@ -19,12 +19,22 @@ from itertools import pairwise
 from typing import Literal
 
 from velox.store.base import StoreOpenError
-from velox.store.records import CandleRecord, ClosedOrderRecord, JournalRecord, TradeRecord
+from velox.store.records import (
+    AccountRecord,
+    CandleRecord,
+    ClosedOrderRecord,
+    FillRecord,
+    JournalRecord,
+    OrderRecord,
+    TradeRecord,
+)
 
 Dialect = Literal["sqlite", "postgres"]
 
-# Bump when schema.sql changes shape; ``open`` refuses a database written by a newer Velox.
-SCHEMA_VERSION = 1
+# Bump when schema.sql changes shape; ``open`` refuses a database written by a newer Velox,
+# and one written before version 2 (its journal has no accounts, orders or fills rows, and
+# its closed_orders no fee columns: nothing could make them agree with the journal).
+SCHEMA_VERSION = 2
 SCHEMA_VERSION_KEY = "schema_version"
 
 DIALECTS: dict[Dialect, dict[str, str]] = {
@@ -36,14 +46,24 @@ DIALECTS: dict[Dialect, dict[str, str]] = {
 CLOSED_ORDER_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ClosedOrderRecord))
 CLOSED_ORDER_MONEY = frozenset(
     {"margin", "qty", "open_price", "liquidation_price", "stop_loss", "take_profit",
-     "trailing_stop", "close_price", "pnl", "settlement"}
+     "trailing_stop", "close_price", "pnl", "settlement", "fee", "funding"}
 )  # fmt: skip
+
+ACCOUNT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(AccountRecord))
+ORDER_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(OrderRecord))
+ORDER_MONEY = frozenset(
+    {"price", "margin", "qty", "reserved", "stop_loss", "take_profit", "trailing_stop"}
+)
+FILL_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FillRecord))
+FILL_MONEY = frozenset({"price", "qty", "fee", "realized_pnl"})
+BOOLEAN_COLUMNS = frozenset({"reduce_only", "maker"})  # INTEGER 0/1 in both databases
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 class SchemaVersionError(StoreOpenError):
-    """The database was written by a newer Velox; opening it could corrupt it."""
+    """The database was written by a newer Velox (opening it could corrupt it), or by one
+    older than schema version 2, which this Velox cannot read."""
 
 
 def schema_sql(dialect: Dialect) -> str:
@@ -72,12 +92,20 @@ def placeholders(sql: str, dialect: Dialect) -> str:
 def checked_version(stored: str | None) -> str:
     """The version to record after opening a database that recorded ``stored``.
 
-    There is only version 1 so far, so there is nothing to migrate; a newer stored version
-    means an older binary is pointed at newer data, which must stop before writing anything.
+    Read before the schema is applied, so neither refusal writes anything. A newer stored
+    version means an older binary is pointed at newer data. Version 1 (before accounts,
+    pending orders, fees and fills) is refused too: its closed orders lack the v2 columns
+    and its journal has no order or fill rows, so there is no way to make them agree.
     """
     if stored is not None and int(stored) > SCHEMA_VERSION:
         raise SchemaVersionError(
             f"database schema version {stored} is newer than this Velox ({SCHEMA_VERSION})"
+        )
+    if stored is not None and int(stored) < SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"database schema version {stored} was written by an older Velox, before "
+            f"accounts, pending orders and fills (this Velox needs {SCHEMA_VERSION}); "
+            "start it on a new database (another --data-dir or PostgreSQL schema)"
         )
     return str(SCHEMA_VERSION)
 

@@ -73,7 +73,10 @@ CREATE TABLE IF NOT EXISTS closed_orders (
     pnl               {money} NOT NULL,
     settlement        {money} NOT NULL,
     opened_at         BIGINT NOT NULL,
-    closed_at         BIGINT NOT NULL
+    closed_at         BIGINT NOT NULL,
+    account_id        TEXT,
+    fee               {money} NOT NULL,
+    funding           {money} NOT NULL
 );
 
 -- A user's closed orders, newest first; ties by order id as a number. Order ids are decimal
@@ -131,3 +134,72 @@ CREATE TABLE IF NOT EXISTS symbol_leverage (
     leverage   INTEGER NOT NULL,
     PRIMARY KEY (account_id, symbol)
 );
+
+-- Schema version 2 (SPEC 12/13): accounts, every order whatever became of it, and fills.
+-- Projected from the journal in the group commit's transaction (velox/projection.py).
+-- Ids are decimal counters without leading zeros: (length, text) is their numeric order.
+
+CREATE INDEX IF NOT EXISTS closed_orders_by_account
+    ON closed_orders (account_id, closed_at DESC, length(order_id) DESC, order_id DESC);
+
+CREATE TABLE IF NOT EXISTS accounts (
+    account_id TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    mode       TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS accounts_by_user
+    ON accounts (user_id, length(account_id), account_id);
+
+CREATE TABLE IF NOT EXISTS orders (
+    order_id        TEXT PRIMARY KEY,
+    account_id      TEXT NOT NULL,
+    user_id         TEXT NOT NULL,
+    asset           TEXT NOT NULL,
+    side            TEXT NOT NULL,
+    order_type      TEXT NOT NULL,
+    leverage        INTEGER NOT NULL,
+    price           {money},
+    margin          {money},
+    qty             {money},
+    reserved        {money} NOT NULL,
+    stop_loss       {money},
+    take_profit     {money},
+    trailing_stop   {money},
+    expires_at      BIGINT,
+    client_order_id TEXT,
+    oco_group_id    TEXT,
+    reduce_only     INTEGER NOT NULL,
+    status          TEXT NOT NULL,
+    cancel_reason   TEXT,
+    position_id     TEXT,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL
+);
+
+-- clientOrderId is unique per account (the engine refuses a second use; this catches a bug).
+CREATE UNIQUE INDEX IF NOT EXISTS orders_by_client_id
+    ON orders (account_id, client_order_id);
+CREATE INDEX IF NOT EXISTS orders_by_status
+    ON orders (account_id, status, created_at DESC, length(order_id) DESC, order_id DESC);
+
+CREATE TABLE IF NOT EXISTS fills (
+    fill_id      TEXT PRIMARY KEY,
+    order_id     TEXT NOT NULL,
+    position_id  TEXT NOT NULL,
+    account_id   TEXT NOT NULL,
+    user_id      TEXT NOT NULL,
+    asset        TEXT NOT NULL,
+    side         TEXT NOT NULL,
+    price        {money} NOT NULL,
+    qty          {money} NOT NULL,
+    fee          {money} NOT NULL,
+    realized_pnl {money} NOT NULL,
+    maker        INTEGER NOT NULL,
+    time         BIGINT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS fills_newest_first
+    ON fills (account_id, time DESC, length(fill_id) DESC, fill_id DESC);

@@ -117,6 +117,15 @@ class SqliteStore(SqlStore):
             raise RuntimeError(f"SQLite refused WAL mode for {self.path}")
         await conn.execute("PRAGMA synchronous=FULL")
         await conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        if await conn.execute_fetchall(  # an older or newer database: refuse before writing
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ):
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT value FROM meta WHERE key = ?", (SCHEMA_VERSION_KEY,)
+                )
+            )
+            checked_version(str(rows[0][0]) if rows else None)
         await conn.executescript(schema_sql("sqlite"))
         self._conn = conn
 

@@ -24,15 +24,23 @@ from typing import Any, Protocol
 from velox.store.apikeys import ApiKeyRows
 from velox.store.base import EmailTakenError
 from velox.store.records import (
+    AccountRecord,
     CandleRecord,
     ClosedOrderRecord,
+    FillRecord,
     JournalRecord,
+    OrderRecord,
+    RowWrite,
     SnapshotRecord,
     UserRecord,
 )
+from velox.store.rows import WRITES, account_record, fill_record, order_record
 from velox.store.schema import (
+    ACCOUNT_COLUMNS,
     CLOSED_ORDER_COLUMNS,
     CLOSED_ORDER_MONEY,
+    FILL_COLUMNS,
+    ORDER_COLUMNS,
     check_events,
     check_keep,
     check_limit,
@@ -154,12 +162,26 @@ class SqlStore(ApiKeyRows, ABC):
 
     # -- journal, snapshots, closed orders ----------------------------------------------
     async def append_batch(
-        self, events: Sequence[JournalRecord], closed: Sequence[ClosedOrderRecord]
+        self,
+        events: Sequence[JournalRecord],
+        closed: Sequence[ClosedOrderRecord],
+        writes: Sequence[RowWrite] = (),
     ) -> None:
         check_events(events)
         async with self._journal_transaction() as tx:
             await tx.executemany(INSERT_JOURNAL, [(e.seq, e.ts, e.type, e.payload) for e in events])
             await tx.executemany(UPSERT_CLOSED, [closed_params(o) for o in closed])
+            # In order (an order row may be written, then marked filled, in one commit);
+            # consecutive writes of one kind go as one executemany.
+            start = 0
+            while start < len(writes):
+                kind = writes[start].kind
+                end = start
+                while end < len(writes) and writes[end].kind == kind:
+                    end += 1
+                sql, params = WRITES[kind]
+                await tx.executemany(sql, [params(w.record) for w in writes[start:end]])
+                start = end
 
     async def last_seq(self) -> int:
         return int((await self._fetch_one("SELECT COALESCE(MAX(seq), 0) FROM journal"))[0])
@@ -216,6 +238,93 @@ class SqlStore(ApiKeyRows, ABC):
         sql = f"SELECT {_COLS} FROM closed_orders WHERE order_id > ? ORDER BY order_id LIMIT ?"
         async for row in self._pages(sql, "", 1000):
             yield closed_record(row)
+
+    async def closed_orders_for_account(
+        self, user_id: str, account_id: str | None, first: bool, limit: int
+    ) -> list[ClosedOrderRecord]:
+        """The user's closed orders in one account; ``first``: also those without an account
+        (written before accounts: they belong to the user's first account)."""
+        where = "user_id = ? AND (account_id = ?" + (" OR account_id IS NULL)" if first else ")")
+        rows = await self._fetch(
+            f"SELECT {_COLS} FROM closed_orders WHERE {where} "
+            "ORDER BY closed_at DESC, length(order_id) DESC, order_id DESC LIMIT ?",
+            (user_id, account_id, check_limit(limit)),
+        )
+        return [closed_record(r) for r in rows]
+
+    # -- accounts, orders, fills (schema version 2) --------------------------------------
+    async def accounts_for_user(self, user_id: str) -> list[AccountRecord]:
+        """Oldest first: the first is the one made at signup (the default account)."""
+        rows = await self._fetch(
+            f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts WHERE user_id = ? "
+            "ORDER BY length(account_id), account_id",
+            (user_id,),
+        )
+        return [account_record(r) for r in rows]
+
+    async def account(self, account_id: str) -> AccountRecord | None:
+        row = await self._fetch_one(
+            f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts WHERE account_id = ?",
+            (account_id,),
+        )
+        return None if row is None else account_record(row)
+
+    async def order(self, order_id: str) -> OrderRecord | None:
+        row = await self._fetch_one(
+            f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders WHERE order_id = ?", (order_id,)
+        )
+        return None if row is None else order_record(row)
+
+    async def order_by_client_id(self, account_id: str, client_order_id: str) -> OrderRecord | None:
+        row = await self._fetch_one(
+            f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders "
+            "WHERE account_id = ? AND client_order_id = ?",
+            (account_id, client_order_id),
+        )
+        return None if row is None else order_record(row)
+
+    async def orders_for_account(
+        self, account_id: str, status: str, limit: int
+    ) -> list[OrderRecord]:
+        """Orders of one status, newest first by ``created_at`` (ties: higher id first)."""
+        rows = await self._fetch(
+            f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders WHERE account_id = ? AND status = ? "
+            "ORDER BY created_at DESC, length(order_id) DESC, order_id DESC LIMIT ?",
+            (account_id, status, check_limit(limit)),
+        )
+        return [order_record(r) for r in rows]
+
+    async def fills_for_account(
+        self,
+        account_id: str,
+        asset: str | None,
+        start: int | None,
+        end: int | None,
+        limit: int,
+    ) -> list[FillRecord]:
+        """Newest first (ties: higher fill id first), within [start, end] when given."""
+        args: list[Any] = [account_id]
+        where = "account_id = ?"
+        if asset is not None:
+            where += " AND asset = ?"
+            args.append(asset)
+        for op, bound in ((">=", start), ("<=", end)):
+            if bound is not None:
+                where += f" AND time {op} ?"
+                args.append(bound)
+        rows = await self._fetch(
+            f"SELECT {', '.join(FILL_COLUMNS)} FROM fills WHERE {where} "
+            "ORDER BY time DESC, length(fill_id) DESC, fill_id DESC LIMIT ?",
+            [*args, check_limit(limit)],
+        )
+        return [fill_record(r) for r in rows]
+
+    async def all_fills(self) -> AsyncIterator[FillRecord]:
+        """Every fill by fill_id as text (the audit compares sets), a page at a time."""
+        columns = ", ".join(FILL_COLUMNS)
+        sql = f"SELECT {columns} FROM fills WHERE fill_id > ? ORDER BY fill_id LIMIT ?"
+        async for row in self._pages(sql, "", 1000):
+            yield fill_record(row)
 
     # -- users and auth ------------------------------------------------------------------
     async def create_user(self, user: UserRecord) -> None:

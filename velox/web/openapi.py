@@ -23,6 +23,17 @@ from velox.web.keys import SETTINGS
 from velox.web.openapi_history import HISTORY_SCHEMAS, history_paths
 from velox.web.openapi_requests import request_schemas
 from velox.web.openapi_schemas import SCHEMAS, Schema, ref
+from velox.web.openapi_v2 import (
+    ACCOUNT_ID,
+    ACCOUNT_PARAMS,
+    CLIENT_ID_PARAM,
+    FILLS_LIMIT,
+    ORDER_STATUSES,
+    V2_SCHEMAS,
+    figures_schema,
+    order_schema,
+    v2_request_schemas,
+)
 from velox.web.ws.handshake import HANDSHAKE_HEADERS
 
 Op = dict[str, Any]
@@ -147,40 +158,6 @@ def paths(settings: Settings) -> dict[str, dict[str, Op]]:
         "/api/v1/user/ws-ticket": {"get": op(
             "ws_ticket", "A one-time websocket ticket valid for 30 s", {200: ref("Ticket")},
             SIGNED_IN, security=COOKIE_OR_BEARER, tag="user")},
-        "/api/v1/order/open": {"post": op(
-            "order_open", "Open a position", {201: ref("Order")},
-            (*TRADE, "UNKNOWN_ASSET", "INSUFFICIENT_BALANCE", "MARGIN_TOO_SMALL",
-             "INVALID_STOP_LOSS", "INVALID_TAKE_PROFIT", "SLIPPAGE_EXCEEDED",
-             "TOO_MANY_POSITIONS"), body="OpenRequest", security=COOKIE_OR_BEARER)},
-        "/api/v1/order/close/{orderId}": {"post": op(
-            "order_close", "Close a position, or percent of it ({order, closed})",
-            {200: {"oneOf": [ref("Order"), ref("PartialClose")]}}, ON_ORDER,
-            body="CloseRequest", body_required=False, security=COOKIE_OR_BEARER,
-            params=[ORDER_ID])},
-        "/api/v1/order/{orderId}/margin": {"post": op(
-            "order_margin", "Add margin to an open position", {200: ref("Order")},
-            (*ON_ORDER, "INSUFFICIENT_BALANCE"), body="MarginRequest",
-            security=COOKIE_OR_BEARER, params=[ORDER_ID])},
-        "/api/v1/order/{orderId}": {
-            "patch": op(
-                "order_modify", "Set or remove (null) stop-loss, take-profit, trailing stop",
-                {200: ref("Order")}, (*ON_ORDER, "INVALID_STOP_LOSS", "INVALID_TAKE_PROFIT"),
-                body="ModifyRequest", security=COOKIE_OR_BEARER, params=[ORDER_ID]),
-            "get": op(
-                "order_get", "One of the user's orders, open or closed", {200: ref("Order")},
-                (*SIGNED_IN, "NOT_FOUND", "ENGINE_NOT_READY"), security=COOKIE_OR_BEARER,
-                params=[ORDER_ID]),
-        },
-        "/api/v1/order/user/orders": {"get": op(
-            "user_orders", "The user's orders, newest first", {200: ref("Orders")},
-            (*SIGNED_IN, "VALIDATION_ERROR", "ENGINE_NOT_READY"), security=COOKIE_OR_BEARER,
-            params=[
-                _query("status", {"enum": ["OPEN", "CLOSED"], "default": "OPEN"}),
-                _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
-            ])},
-        "/api/v1/order/user/balance": {"get": op(
-            "user_balance", "Account figures", {200: ref("AccountFigures")},
-            (*SIGNED_IN, "ENGINE_NOT_READY"), security=COOKIE_OR_BEARER)},
         "/api/v1/assets": {"get": op(
             "assets", "Tradable assets with their current bid and ask", {200: ref("Assets")},
             (*ANY, "RATE_LIMITED", "ENGINE_NOT_READY"), tag="market")},
@@ -217,6 +194,119 @@ def paths(settings: Settings) -> dict[str, dict[str, Op]]:
     }  # fmt: skip
 
 
+# Engine v2 (SPEC 12/13). A native request acts on the account of X-Velox-Account / ?account=
+# (another user's: 404); the state-dependent refusals are the engine's 409 / 422.
+MINE = (*SIGNED_IN, "NOT_FOUND", "ENGINE_NOT_READY")
+PLACE = (
+    *TRADE,
+    "NOT_FOUND",
+    "UNKNOWN_ASSET",
+    "INSUFFICIENT_BALANCE",
+    "MARGIN_TOO_SMALL",
+    "INVALID_STOP_LOSS",
+    "INVALID_TAKE_PROFIT",
+    "SLIPPAGE_EXCEEDED",
+    "TOO_MANY_POSITIONS",
+    "WOULD_TRIGGER_IMMEDIATELY",
+    "LEVERAGE_MISMATCH",
+    "REDUCE_ONLY_REJECTED",
+)
+PENDING_CHANGE = (
+    *ON_ORDER,
+    "ORDER_NOT_PENDING",
+    "INVALID_STOP_LOSS",
+    "INVALID_TAKE_PROFIT",
+    "INSUFFICIENT_BALANCE",
+    "WOULD_TRIGGER_IMMEDIATELY",
+)
+
+
+def v2_paths(settings: Settings) -> dict[str, dict[str, Op]]:
+    time_ms = {"type": "integer", "minimum": 0, "maximum": MAX_TIME_MS}
+    on = [ORDER_ID, *ACCOUNT_PARAMS]
+    account_ops = (*UNSAFE, "UNAUTHORIZED", "RATE_LIMITED", "ENGINE_NOT_READY")
+    return {
+        "/api/v1/order/open": {"post": op(
+            "order_open", "Place an order: MARKET (201 a position, 200 a NETTING fill into an "
+            "existing one), LIMIT / STOP (201 PENDING); a repeated clientOrderId answers the "
+            "first order with 200", {200: ref("Order"), 201: ref("Order")}, PLACE,
+            body="OpenRequest", security=COOKIE_OR_BEARER, params=ACCOUNT_PARAMS)},
+        "/api/v1/order/oco": {"post": op(
+            "order_oco", "Two pending orders on one asset sharing an ocoGroupId: when one fills "
+            "or is cancelled the other is CANCELLED (OCO)", {201: ref("Orders")}, PLACE,
+            body="OcoRequest", security=COOKIE_OR_BEARER, params=ACCOUNT_PARAMS)},
+        "/api/v1/order/close/{orderId}": {"post": op(
+            "order_close", "Close a position, or percent of it ({order, closed})",
+            {200: {"oneOf": [ref("Order"), ref("PartialClose")]}}, ON_ORDER,
+            body="CloseRequest", body_required=False, security=COOKIE_OR_BEARER, params=on)},
+        "/api/v1/order/{orderId}/margin": {"post": op(
+            "order_margin", "Add margin to an open position", {200: ref("Order")},
+            (*ON_ORDER, "INSUFFICIENT_BALANCE"), body="MarginRequest",
+            security=COOKIE_OR_BEARER, params=on)},
+        "/api/v1/order/{orderId}": {
+            "patch": op(
+                "order_modify", "A position's stops (null removes); a pending order's price, "
+                "stops and expiresAt (409 ORDER_NOT_PENDING for price or expiresAt on anything "
+                "else)", {200: ref("Order")}, PENDING_CHANGE, body="ModifyRequest",
+                security=COOKIE_OR_BEARER, params=on),
+            "get": op(
+                "order_get", "One of the user's orders, whatever its status", {200: ref("Order")},
+                MINE, security=COOKIE_OR_BEARER, params=[ORDER_ID]),
+            "delete": op(
+                "order_cancel", "Cancel a pending order (its OCO partner too); 409 "
+                "ORDER_NOT_PENDING for anything else", {200: ref("Order")},
+                (*UNSAFE, "UNAUTHORIZED", "RATE_LIMITED", "ENGINE_NOT_READY", "NOT_FOUND",
+                 "ORDER_NOT_PENDING"), security=COOKIE_OR_BEARER, params=on),
+        },
+        "/api/v1/order/by-client-id/{clientOrderId}": {"get": op(
+            "order_by_client_id", "The account's order with this clientOrderId",
+            {200: ref("Order")}, MINE, security=COOKIE_OR_BEARER,
+            params=[CLIENT_ID_PARAM, *ACCOUNT_PARAMS])},
+        "/api/v1/order/user/orders": {"get": op(
+            "user_orders", "The account's orders of one status, newest first (OPEN by "
+            "openedAt, CLOSED by closedAt, the others by createdAt)", {200: ref("Orders")},
+            (*MINE, "VALIDATION_ERROR"), security=COOKIE_OR_BEARER,
+            params=[
+                _query("status", {"enum": ORDER_STATUSES, "default": "OPEN"}),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                *ACCOUNT_PARAMS,
+            ])},
+        "/api/v1/order/user/fills": {"get": op(
+            "user_fills", "The account's fills, newest first", {200: ref("Fills")},
+            (*MINE, "VALIDATION_ERROR", "UNKNOWN_ASSET"), security=COOKIE_OR_BEARER,
+            params=[
+                _query("asset", {"type": "string"}),
+                _query("startTime", time_ms),
+                _query("endTime", time_ms),
+                _query("limit", FILLS_LIMIT),
+                *ACCOUNT_PARAMS,
+            ])},
+        "/api/v1/order/user/balance": {"get": op(
+            "user_balance", "Account figures", {200: ref("AccountFigures")}, MINE,
+            security=COOKIE_OR_BEARER, params=ACCOUNT_PARAMS)},
+        "/api/v1/accounts": {
+            "get": op(
+                "accounts", "The user's accounts, the first (made at signup) first",
+                {200: ref("Accounts")}, (*SIGNED_IN, "ENGINE_NOT_READY"),
+                security=COOKIE_OR_BEARER, tag="accounts"),
+            "post": op(
+                "account_create", "A new account with --initial-balance (at most "
+                "--max-accounts)", {201: ref("Account")}, (*BODY, *account_ops,
+                "TOO_MANY_ACCOUNTS"), body="AccountRequest", security=COOKIE_OR_BEARER,
+                tag="accounts"),
+        },
+        "/api/v1/accounts/{accountId}": {"patch": op(
+            "account_rename", "Rename an account", {200: ref("Account")},
+            (*BODY, *account_ops, "NOT_FOUND"), body="RenameRequest",
+            security=COOKIE_OR_BEARER, params=[ACCOUNT_ID], tag="accounts")},
+        "/api/v1/accounts/{accountId}/reset": {"post": op(
+            "account_reset", "Cancel pending orders, close positions at the current quotes, "
+            "and set the balance back to --initial-balance", {200: ref("Account")},
+            (*account_ops, "NOT_FOUND", "PRICE_STALE"), security=COOKIE_OR_BEARER,
+            params=[ACCOUNT_ID], tag="accounts")},
+    }  # fmt: skip
+
+
 DEV_PATHS: dict[str, dict[str, Op]] = {
     "/dev/outbox": {"get": op(
         "dev_outbox", "Mail written to the outbox (only with --dev; clients on this machine "
@@ -225,12 +315,20 @@ DEV_PATHS: dict[str, dict[str, Op]] = {
 
 
 def document_for(settings: Settings) -> dict[str, Any]:
-    all_paths = paths(settings)
+    all_paths = {**paths(settings), **v2_paths(settings)}
     all_paths.update(history_paths(settings, op, _query, SIGNED_IN, COOKIE_OR_BEARER))
     all_paths.update(openapi_apikeys.paths(op, COOKIE_OR_BEARER, BODY, SIGNED_IN))
     if settings.dev:
         all_paths.update(DEV_PATHS)
-    schemas = {**SCHEMAS, **request_schemas(settings.symbols, settings.max_leverage)}
+    v1_requests = request_schemas(settings.symbols, settings.max_leverage)
+    schemas = {
+        **SCHEMAS,
+        **V2_SCHEMAS,
+        **v1_requests,
+        **v2_request_schemas(v1_requests, settings.symbols),
+        "Order": order_schema(SCHEMAS["Order"]),
+        "AccountFigures": figures_schema(SCHEMAS["AccountFigures"]),
+    }
     schemas.update(HISTORY_SCHEMAS)
     schemas.update(openapi_apikeys.SCHEMAS)
     return {

@@ -8,6 +8,7 @@ stays 404 (another user's order is indistinguishable from no order at all).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, NoReturn
 
 from aiohttp import web
@@ -19,6 +20,7 @@ from velox.engine.state import position_opened_by
 from velox.engine.views import open_positions
 from velox.orders import closed_record_of
 from velox.web import render
+from velox.web.accounts import chosen_account
 from velox.web.auth.security import require_session
 from velox.web.errors import ApiError, not_found, refusal_error, validation
 from velox.web.jsonio import json_object, json_response
@@ -118,6 +120,7 @@ async def close_order(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     data = await json_object(request, optional=True)
     command = close_command(data, user_id, order_id, request.app[SERVICE].clock())
+    command = replace(command, account_id=await chosen_account(request, user_id))
     outcome, remaining = await _submit_and_show(request, command, user_id, order_id)
     (event,) = outcome.events
     record = closed_record_of(event)
@@ -135,6 +138,7 @@ async def add_margin(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     data = await json_object(request)
     command = margin_command(data, user_id, order_id, request.app[SERVICE].clock())
+    command = replace(command, account_id=await chosen_account(request, user_id))
     _, order = await _submit_and_show(request, command, user_id, order_id)
     return json_response(order or await _closed_order(request, user_id, order_id))
 
@@ -144,6 +148,7 @@ async def modify_order(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     data = await json_object(request)
     command = modify_command(data, user_id, order_id, request.app[SERVICE].clock())
+    command = replace(command, account_id=await chosen_account(request, user_id))
     _, order = await _submit_and_show(request, command, user_id, order_id)
     return json_response(order or await _closed_order(request, user_id, order_id))
 

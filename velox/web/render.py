@@ -14,6 +14,7 @@ from velox.engine.state import Position, Quote
 from velox.engine.views import AccountFigures, account_figures, unrealized_pnl
 from velox.money import format_optional, format_units
 from velox.store.records import CandleRecord, ClosedOrderRecord
+from velox.web.render_v2 import closed_fields, figures_fields, position_fields
 
 Json = dict[str, Any]
 
@@ -32,6 +33,11 @@ def open_order(pos: Position, upnl: int) -> Json:
         "stopLoss": format_optional(pos.stop_loss),
         "takeProfit": format_optional(pos.take_profit),
         "trailingStop": format_optional(pos.trailing_stop),
+        # The best price since the trailing stop was set (LONG: highest bid, SHORT: lowest
+        # ask): the stop fires at trailingMark -/+ trailingStop (the chart's "Trail" line).
+        "trailingMark": format_optional(
+            pos.trailing_mark if pos.trailing_stop is not None else None
+        ),
         "status": "OPEN",
         "unrealizedPnl": format_units(upnl),
         "closePrice": None,
@@ -39,6 +45,7 @@ def open_order(pos: Position, upnl: int) -> Json:
         "pnl": None,
         "openedAt": pos.opened_at,
         "closedAt": None,
+        **position_fields(pos),
     }
 
 
@@ -68,6 +75,7 @@ def closed_order(rec: ClosedOrderRecord) -> Json:
         "pnl": format_units(rec.pnl),
         "openedAt": rec.opened_at,
         "closedAt": rec.closed_at,
+        **closed_fields(rec),
     }
 
 
@@ -79,6 +87,7 @@ def figures(f: AccountFigures) -> Json:
         "equity": format_units(f.equity),
         "freeMargin": format_units(f.free_margin),
         "marginLevel": f.margin_level,
+        **figures_fields(f),
     }
 
 

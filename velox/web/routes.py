@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from velox.web import history, market, ops, orders
+from velox.web import accounts, history, market, ops, orders, orders_v2
 from velox.web.auth import handlers as auth
 from velox.web.auth.oauth import views as oauth
 from velox.web.auth.oauth.registry import SLUG_PATTERN
@@ -16,6 +16,8 @@ from velox.web.ws import endpoint as ws
 
 ORDER_ID = r"{orderId:[0-9]{1,20}}"  # ASCII digits: a Unicode \d would match "١٢"
 PROVIDER = f"{{provider:{SLUG_PATTERN}}}"
+ACCOUNT_ID = r"{accountId:[0-9]{1,20}}"
+CLIENT_ID = r"{clientOrderId:[A-Za-z0-9._:-]{1,36}}"
 
 
 def setup_routes(app: web.Application, *, dev: bool) -> None:
@@ -30,13 +32,24 @@ def setup_routes(app: web.Application, *, dev: bool) -> None:
     r.add_get(f"/api/v1/user/auth/{PROVIDER}/callback", oauth.callback, name="oauth_callback")
     r.add_get("/api/v1/user/ws-ticket", auth.ws_ticket, name="ws_ticket")
 
-    r.add_post("/api/v1/order/open", orders.open_order, name="order_open")
-    r.add_get("/api/v1/order/user/orders", orders.user_orders, name="user_orders")
-    r.add_get("/api/v1/order/user/balance", orders.balance, name="user_balance")
+    r.add_post("/api/v1/order/open", orders_v2.open_order, name="order_open")
+    r.add_post("/api/v1/order/oco", orders_v2.place_oco, name="order_oco")
+    r.add_get(f"/api/v1/order/by-client-id/{CLIENT_ID}", orders_v2.by_client_id,
+              name="order_by_client_id")  # fmt: skip
+    r.add_get("/api/v1/order/user/fills", orders_v2.user_fills, name="user_fills")
+    r.add_get("/api/v1/order/user/orders", orders_v2.user_orders, name="user_orders")
+    r.add_get("/api/v1/order/user/balance", orders_v2.balance, name="user_balance")
     r.add_post(f"/api/v1/order/close/{ORDER_ID}", orders.close_order, name="order_close")
     r.add_post(f"/api/v1/order/{ORDER_ID}/margin", orders.add_margin, name="order_margin")
-    r.add_patch(f"/api/v1/order/{ORDER_ID}", orders.modify_order, name="order_modify")
-    r.add_get(f"/api/v1/order/{ORDER_ID}", orders.get_order, name="order_get")
+    r.add_patch(f"/api/v1/order/{ORDER_ID}", orders_v2.modify_order, name="order_modify")
+    r.add_get(f"/api/v1/order/{ORDER_ID}", orders_v2.get_order, name="order_get")
+    r.add_delete(f"/api/v1/order/{ORDER_ID}", orders_v2.cancel_order, name="order_cancel")
+
+    r.add_get("/api/v1/accounts", accounts.list_accounts, name="accounts")
+    r.add_post("/api/v1/accounts", accounts.create_account, name="account_create")
+    r.add_patch(f"/api/v1/accounts/{ACCOUNT_ID}", accounts.rename_account, name="account_rename")
+    r.add_post(f"/api/v1/accounts/{ACCOUNT_ID}/reset", accounts.reset_account,
+               name="account_reset")  # fmt: skip
 
     r.add_get("/api/v1/assets", market.assets, name="assets")
     r.add_get("/api/v1/candles", market.candles, name="candles")

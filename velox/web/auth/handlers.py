@@ -66,7 +66,7 @@ def _signed_in(request: web.Request, user: UserRecord, status: int) -> web.Respo
 async def _ensure_account(service: EngineApi, user_id: str) -> None:
     """Heal a user whose account deposit never made it (e.g. signup raced a shutdown)."""
     try:
-        exists = await service.read(lambda engine: user_id in engine.accounts)
+        exists = await service.read(lambda engine: user_id in engine.user_accounts)
         if not exists:
             await service.submit(OpenAccount(user_id, service.clock()))
     except EngineNotReady:

@@ -1,0 +1,159 @@
+"""Checks shared by opening a position and placing a pending order (SPEC 3, 12): field
+rules that need no price, stops against a quote or an order price, position limits."""
+
+from __future__ import annotations
+
+import re
+
+from velox.engine.commands import LIMIT, MARKET, NETTING, ORDER_TYPES, OpenPosition
+from velox.engine.errors import Code, Refusal
+from velox.engine.fills import Terms
+from velox.engine.formulas import LONG, SIDES
+from velox.engine.state import Account, Quote, State
+from velox.money import Money, Price, Qty
+
+CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,36}$")
+
+
+def no_account() -> Refusal:
+    return Refusal(Code.NOT_FOUND, "no such account")
+
+
+def validate_stops(
+    side: str,
+    q: Quote,
+    stop_loss: int | None,
+    take_profit: int | None,
+    trailing_stop: int | None,
+    trailing_mark: int | None,
+) -> Refusal | None:
+    """LONG needs stopLoss < bid < takeProfit, SHORT takeProfit < ask < stopLoss.
+
+    A trailing distance must be positive and must not already be through the quote
+    (that would close the position on the next tick).
+    """
+    if side == LONG:
+        if stop_loss is not None and not (0 < stop_loss < q.bid):
+            return Refusal(Code.INVALID_STOP_LOSS, "stop-loss must be below the bid", "stopLoss")
+        if take_profit is not None and not take_profit > q.bid:
+            return Refusal(
+                Code.INVALID_TAKE_PROFIT, "take-profit must be above the bid", "takeProfit"
+            )
+    else:
+        if stop_loss is not None and not stop_loss > q.ask:
+            return Refusal(Code.INVALID_STOP_LOSS, "stop-loss must be above the ask", "stopLoss")
+        if take_profit is not None and not (0 < take_profit < q.ask):
+            return Refusal(
+                Code.INVALID_TAKE_PROFIT, "take-profit must be below the ask", "takeProfit"
+            )
+    if trailing_stop is not None:
+        if trailing_stop <= 0:
+            return Refusal(Code.VALIDATION_ERROR, "trailing stop must be positive", "trailingStop")
+        if trailing_mark is not None:
+            through = (
+                q.bid <= trailing_mark - trailing_stop
+                if side == LONG
+                else q.ask >= trailing_mark + trailing_stop
+            )
+            if through:
+                return Refusal(
+                    Code.VALIDATION_ERROR,
+                    "trailing stop is already through the current price",
+                    "trailingStop",
+                )
+    return None
+
+
+def stale(asset: str) -> Refusal:
+    return Refusal(Code.PRICE_STALE, f"no fresh price for {asset}; try again shortly")
+
+
+def price_of(value: int | None) -> Price | None:
+    return None if value is None else Price(value)
+
+
+def check_open(engine: State, cmd: OpenPosition, account: Account | None) -> Refusal | None:
+    """Every check of an order that needs no price: fields, account, mode."""
+    s = engine.settings
+    if account is None:
+        return no_account()
+    if cmd.asset not in s.assets:
+        return Refusal(Code.UNKNOWN_ASSET, f"unknown asset {cmd.asset!r}", "asset")
+    if cmd.side not in SIDES:
+        return Refusal(Code.VALIDATION_ERROR, "side must be LONG or SHORT", "side")
+    if not 1 <= cmd.leverage <= s.max_leverage:
+        return Refusal(Code.VALIDATION_ERROR, f"leverage must be 1..{s.max_leverage}", "leverage")
+    if (cmd.margin is None) == (cmd.qty is None):
+        return Refusal(Code.VALIDATION_ERROR, "give exactly one of margin and qty", "margin")
+    for name, value in (("margin", cmd.margin), ("qty", cmd.qty)):
+        if value is not None and value <= 0:
+            return Refusal(Code.VALIDATION_ERROR, f"{name} must be positive", name)
+    if (cmd.expected_price is None) != (cmd.slippage_bps is None):
+        return Refusal(
+            Code.VALIDATION_ERROR,
+            "expectedPrice and slippageBps come together",
+            "expectedPrice" if cmd.expected_price is None else "slippageBps",
+        )
+    if cmd.order_type not in ORDER_TYPES:
+        return Refusal(Code.VALIDATION_ERROR, "type must be MARKET, LIMIT or STOP", "type")
+    if cmd.order_type == MARKET:
+        if cmd.price is not None:
+            return Refusal(Code.VALIDATION_ERROR, "price is for LIMIT and STOP orders", "price")
+        if cmd.expires_at is not None:
+            return Refusal(
+                Code.VALIDATION_ERROR, "expiresAt is for LIMIT and STOP orders", "expiresAt"
+            )
+    else:
+        if cmd.price is None or cmd.price <= 0:
+            return Refusal(Code.VALIDATION_ERROR, f"a {cmd.order_type} needs a price", "price")
+        if cmd.expires_at is not None and cmd.expires_at <= cmd.ts:
+            return Refusal(Code.VALIDATION_ERROR, "expiresAt is in the past", "expiresAt")
+    if cmd.client_order_id is not None and not CLIENT_ID.match(cmd.client_order_id):
+        return Refusal(
+            Code.VALIDATION_ERROR, "clientOrderId: 1-36 of A-Z a-z 0-9 . _ : -", "clientOrderId"
+        )
+    if cmd.reduce_only and account.mode != NETTING:
+        return Refusal(Code.VALIDATION_ERROR, "reduceOnly is for NETTING accounts", "reduceOnly")
+    return None
+
+
+def terms_of(cmd: OpenPosition, account: Account, reserved: int = 0) -> Terms:
+    return Terms(
+        account_id=account.account_id,
+        user_id=cmd.user_id,
+        asset=cmd.asset,
+        side=cmd.side,
+        leverage=cmd.leverage,
+        margin=None if cmd.margin is None else Money(cmd.margin),
+        qty=None if cmd.qty is None else Qty(cmd.qty),
+        stop_loss=price_of(cmd.stop_loss),
+        take_profit=price_of(cmd.take_profit),
+        trailing_stop=price_of(cmd.trailing_stop),
+        reduce_only=cmd.reduce_only,
+        order_type=cmd.order_type,
+        price=price_of(cmd.price),
+        client_order_id=cmd.client_order_id,
+        created_at=cmd.ts,
+        reserved=Money(reserved),
+    )
+
+
+def marketable(cmd: OpenPosition, q: Quote) -> bool:
+    """A MARKET order, or a LIMIT placed at or through the quote (fills now, as a taker)."""
+    if cmd.order_type == MARKET:
+        return True
+    if cmd.order_type != LIMIT or cmd.price is None:
+        return False
+    return cmd.price >= q.ask if cmd.side == LONG else cmd.price <= q.bid
+
+
+def adds_position(engine: State, account: Account, asset: str) -> bool:
+    return account.mode != NETTING or asset not in account.netted
+
+
+def too_many(engine: State, account: Account, extra: int = 0) -> Refusal | None:
+    """Pending orders count toward ``max_open_positions`` (``extra``: placed in this command)."""
+    limit = engine.settings.max_open_positions
+    if len(account.open_orders) + len(account.pending_orders) + extra >= limit:
+        return Refusal(Code.TOO_MANY_POSITIONS, f"at most {limit} open positions and orders")
+    return None

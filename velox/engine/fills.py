@@ -1,0 +1,391 @@
+"""Executions: what a fill does to an account (SPEC 3, 12), as events. Pure decisions.
+
+A market order, a marketable limit and a pending order the price reached all end here:
+HEDGING opens a position of its own; NETTING scales into, reduces or flips the account's
+one position on the asset. Every close is a taker fill whose fee comes out of the
+settlement: the trader receives ``max(0, margin + pnl - closeFee)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from velox.engine.commands import MARKET, NETTING
+from velox.engine.errors import Code, Refusal
+from velox.engine.events import (
+    Event,
+    PositionClosed,
+    PositionIncreased,
+    PositionOpened,
+    PositionPartiallyClosed,
+)
+from velox.engine.formulas import (
+    LONG,
+    averaged_entry,
+    close_price,
+    fee,
+    liquidation_price,
+    margin_for_qty,
+    pnl,
+    qty_for_margin,
+    settlement,
+)
+from velox.engine.state import Account, Position, Quote, State
+from velox.money import Money, Price, Qty, mul_div_floor
+
+
+class Ids:
+    """Order and fill ids for one decision: several events may each need a new one."""
+
+    def __init__(self, state: State) -> None:
+        self._order = state.next_order_id
+        self._fill = state.next_fill_id
+
+    def order(self) -> str:
+        self._order += 1
+        return str(self._order - 1)
+
+    def fill(self) -> str:
+        self._fill += 1
+        return str(self._fill - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """An order as it reaches the fill: what the trader asked, and what it reserved."""
+
+    account_id: str
+    user_id: str
+    asset: str
+    side: str
+    leverage: int
+    margin: Money | None
+    qty: Qty | None
+    stop_loss: Price | None
+    take_profit: Price | None
+    trailing_stop: Price | None
+    reduce_only: bool = False
+    order_type: str = MARKET
+    price: Price | None = None
+    client_order_id: str | None = None
+    oco_group_id: str | None = None
+    created_at: int | None = None
+    reserved: Money = Money(0)  # noqa: RUF009 - NewType of an int is an int
+    pending_id: str | None = None  # the resting order this fill ends
+
+
+def closed_event(
+    pos: Position,
+    reason: str,
+    price: Price,
+    ts: int,
+    ids: Ids,
+    taker_fee: int,
+    by_order_id: str | None = None,
+    reserved: Money = Money(0),  # noqa: B008 - an int
+) -> PositionClosed:
+    """Close all of ``pos`` at ``price``; the close fee comes out of the settlement."""
+    profit = pnl(pos.side, pos.open_price, price, pos.qty)
+    close_fee = fee(price, pos.qty, taker_fee)
+    return PositionClosed(
+        order_id=pos.order_id,
+        user_id=pos.user_id,
+        reason=reason,
+        close_price=price,
+        pnl=profit,
+        settlement=settlement(pos.margin, Money(profit - close_fee)),
+        ts=ts,
+        asset=pos.asset,
+        side=pos.side,
+        leverage=pos.leverage,
+        margin=pos.margin,
+        qty=pos.qty,
+        open_price=pos.open_price,
+        liquidation_price=pos.liquidation_price,
+        stop_loss=pos.stop_loss,
+        take_profit=pos.take_profit,
+        trailing_stop=pos.trailing_stop,
+        opened_at=pos.opened_at,
+        account_id=pos.account_id,
+        close_fee=close_fee,
+        fee=Money(pos.fee + close_fee),
+        funding=pos.funding,
+        fill_id=ids.fill(),
+        by_order_id=by_order_id,
+        reserved=reserved,
+    )
+
+
+def part_closed_event(
+    pos: Position,
+    part_qty: Qty,
+    part_margin: Money,
+    price: Price,
+    ts: int,
+    ids: Ids,
+    taker_fee: int,
+    mmr: int,
+    percent: int = 0,
+    reason: str = "PARTIAL",
+    by_order_id: str | None = None,
+    reserved: Money = Money(0),  # noqa: B008 - an int
+) -> PositionPartiallyClosed:
+    """Close ``part_qty`` / ``part_margin`` of ``pos`` as a CLOSED order of its own."""
+    profit = pnl(pos.side, pos.open_price, price, part_qty)
+    close_fee = fee(price, part_qty, taker_fee)
+    rest_liq = liquidation_price(
+        pos.side, pos.open_price, Money(pos.margin - part_margin), Qty(pos.qty - part_qty), mmr
+    )
+    return PositionPartiallyClosed(
+        order_id=pos.order_id,
+        part_order_id=ids.order(),
+        user_id=pos.user_id,
+        percent=percent,
+        part_qty=part_qty,
+        part_margin=part_margin,
+        close_price=price,
+        pnl=profit,
+        settlement=settlement(part_margin, Money(profit - close_fee)),
+        liquidation_price=rest_liq,
+        ts=ts,
+        asset=pos.asset,
+        side=pos.side,
+        leverage=pos.leverage,
+        open_price=pos.open_price,
+        part_liquidation_price=pos.liquidation_price,
+        stop_loss=pos.stop_loss,
+        take_profit=pos.take_profit,
+        trailing_stop=pos.trailing_stop,
+        opened_at=pos.opened_at,
+        account_id=pos.account_id,
+        close_fee=close_fee,
+        fill_id=ids.fill(),
+        reason=reason,
+        by_order_id=by_order_id,
+        reserved=reserved,
+    )
+
+
+def _sized(terms: Terms, price: Price, qty: Qty | None = None) -> tuple[Qty, Money]:
+    """(qty, margin) at the fill price: from margin qty rounds down, from qty margin up."""
+    if qty is not None:
+        return qty, margin_for_qty(qty, terms.leverage, price)
+    if terms.margin is not None:
+        return qty_for_margin(terms.margin, terms.leverage, price), terms.margin
+    assert terms.qty is not None
+    return terms.qty, margin_for_qty(terms.qty, terms.leverage, price)
+
+
+def _mark(side: str, q: Quote, trailing: Price | None) -> Price | None:
+    return None if trailing is None else (q.bid if side == LONG else q.ask)
+
+
+def _rate(state: State, maker: bool) -> int:
+    return state.settings.maker_fee if maker else state.settings.taker_fee
+
+
+def execute(
+    state: State,
+    account: Account,
+    terms: Terms,
+    order_id: str,
+    price: Price,
+    maker: bool,
+    q: Quote,
+    ts: int,
+    ids: Ids,
+) -> list[Event] | Refusal:
+    """The events of filling ``terms`` at ``price`` (``order_id``: the order's id)."""
+    held_id = account.netted.get(terms.asset) if account.mode == NETTING else None
+    if held_id is None:
+        if terms.reduce_only:
+            return Refusal(Code.REDUCE_ONLY_REJECTED, "reduceOnly with no position to reduce")
+        return _open(state, account, terms, order_id, price, maker, q, ts, ids, Money(0))
+    held = state.positions[held_id]
+    if held.side == terms.side:
+        return _scale_in(state, account, held, terms, order_id, price, maker, q, ts, ids)
+    return _reduce(state, account, held, terms, order_id, price, maker, q, ts, ids)
+
+
+def _open(
+    state: State,
+    account: Account,
+    terms: Terms,
+    order_id: str,
+    price: Price,
+    maker: bool,
+    q: Quote,
+    ts: int,
+    ids: Ids,
+    credit: Money,
+    qty: Qty | None = None,
+) -> list[Event] | Refusal:
+    size, margin = _sized(terms, price, qty)
+    if size == 0:
+        return Refusal(Code.MARGIN_TOO_SMALL, "margin buys no quantity at this price", "margin")
+    open_fee = fee(price, size, _rate(state, maker))
+    if margin + open_fee > account.balance + terms.reserved + credit:
+        return Refusal(Code.INSUFFICIENT_BALANCE, "not enough free balance for margin and fee")
+    return [
+        PositionOpened(
+            order_id=order_id,
+            user_id=terms.user_id,
+            asset=terms.asset,
+            side=terms.side,
+            leverage=terms.leverage,
+            margin=margin,
+            qty=size,
+            open_price=price,
+            liquidation_price=liquidation_price(
+                terms.side, price, margin, size, state.settings.mmr
+            ),
+            stop_loss=terms.stop_loss,
+            take_profit=terms.take_profit,
+            trailing_stop=terms.trailing_stop,
+            trailing_mark=_mark(terms.side, q, terms.trailing_stop),
+            ts=ts,
+            account_id=terms.account_id,
+            fee=open_fee,
+            maker=maker,
+            fill_id=ids.fill(),
+            reserved=Money(0) if credit else terms.reserved,
+            order_type=terms.order_type,
+            price=terms.price,
+            client_order_id=terms.client_order_id,
+            oco_group_id=terms.oco_group_id,
+            created_at=terms.created_at,
+        )
+    ]
+
+
+def _scale_in(
+    state: State,
+    account: Account,
+    held: Position,
+    terms: Terms,
+    order_id: str,
+    price: Price,
+    maker: bool,
+    q: Quote,
+    ts: int,
+    ids: Ids,
+) -> list[Event] | Refusal:
+    if terms.reduce_only:
+        return Refusal(Code.REDUCE_ONLY_REJECTED, "reduceOnly on the position's own side")
+    if terms.leverage != held.leverage:
+        return Refusal(
+            Code.LEVERAGE_MISMATCH, f"the position's leverage is {held.leverage}", "leverage"
+        )
+    size, margin = _sized(terms, price)
+    if size == 0:
+        return Refusal(Code.MARGIN_TOO_SMALL, "margin buys no quantity at this price", "margin")
+    add_fee = fee(price, size, _rate(state, maker))
+    if margin + add_fee > account.balance + terms.reserved:
+        return Refusal(Code.INSUFFICIENT_BALANCE, "not enough free balance for margin and fee")
+    new_qty = Qty(held.qty + size)
+    new_margin = Money(held.margin + margin)
+    entry = averaged_entry(held.side, held.qty, held.open_price, size, price)
+    replace = (
+        terms.stop_loss is not None
+        or terms.take_profit is not None
+        or terms.trailing_stop is not None
+    )
+    sl, tp, trail = (
+        (terms.stop_loss, terms.take_profit, terms.trailing_stop)
+        if replace
+        else (held.stop_loss, held.take_profit, held.trailing_stop)
+    )
+    mark = _mark(held.side, q, trail) if replace else held.trailing_mark
+    return [
+        PositionIncreased(
+            order_id=order_id,
+            position_id=held.order_id,
+            account_id=terms.account_id,
+            user_id=terms.user_id,
+            asset=terms.asset,
+            side=terms.side,
+            leverage=terms.leverage,
+            qty=size,
+            margin=margin,
+            price=price,
+            fee=add_fee,
+            maker=maker,
+            fill_id=ids.fill(),
+            reserved=terms.reserved,
+            new_qty=new_qty,
+            new_margin=new_margin,
+            new_open_price=entry,
+            liquidation_price=liquidation_price(
+                held.side, entry, new_margin, new_qty, state.settings.mmr
+            ),
+            stop_loss=sl,
+            take_profit=tp,
+            trailing_stop=trail,
+            trailing_mark=mark,
+            ts=ts,
+            client_order_id=terms.client_order_id,
+        )
+    ]
+
+
+def _reduce(
+    state: State,
+    account: Account,
+    held: Position,
+    terms: Terms,
+    order_id: str,
+    price: Price,
+    maker: bool,
+    q: Quote,
+    ts: int,
+    ids: Ids,
+) -> list[Event] | Refusal:
+    """An opposite fill: close min(q, Q) as a partial close does; flip the rest."""
+    size, _ = _sized(terms, price)
+    if terms.reduce_only:
+        size = Qty(min(size, held.qty))
+    if size == 0:
+        return Refusal(Code.MARGIN_TOO_SMALL, "margin buys no quantity at this price", "margin")
+    taker = state.settings.taker_fee
+    by = terms.pending_id
+    if size < held.qty:
+        part_margin = Money(mul_div_floor(held.margin, size, held.qty))
+        return [
+            part_closed_event(
+                held,
+                size,
+                part_margin,
+                price,
+                ts,
+                ids,
+                taker,
+                state.settings.mmr,
+                reason="REDUCE",
+                by_order_id=by,
+                reserved=terms.reserved,
+            )
+        ]
+    closed = closed_event(held, "REDUCE", price, ts, ids, taker, by, terms.reserved)
+    if size == held.qty:
+        return [closed]
+    flipped = _open(
+        state,
+        account,
+        terms,
+        order_id,
+        price,
+        maker,
+        q,
+        ts,
+        ids,
+        Money(closed.settlement + terms.reserved),
+        Qty(size - held.qty),
+    )
+    if isinstance(flipped, Refusal):
+        return flipped
+    return [closed, *flipped]
+
+
+def close_at_quote(pos: Position, reason: str, q: Quote, ts: int, ids: Ids, taker: int) -> Event:
+    """A manual or triggered close at this quote: LONG sells at the bid, SHORT buys the ask."""
+    return closed_event(pos, reason, close_price(pos.side, q.bid, q.ask), ts, ids, taker)

@@ -1,0 +1,106 @@
+"""Rows <-> records for the schema version 2 tables (accounts, orders, fills), and the SQL of
+each projection write (``RowWrite.kind``): written once for both databases.
+
+Money goes in as decimal text and comes back through ``int()``; booleans are INTEGER 0/1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from velox.store.records import AccountRecord, FillRecord, OrderRecord
+from velox.store.schema import (
+    ACCOUNT_COLUMNS,
+    BOOLEAN_COLUMNS,
+    FILL_COLUMNS,
+    FILL_MONEY,
+    ORDER_COLUMNS,
+    ORDER_MONEY,
+)
+
+
+def _params(record: Any, columns: tuple[str, ...], money: frozenset[str]) -> list[Any]:
+    out: list[Any] = []
+    for column in columns:
+        value = getattr(record, column)
+        if column in BOOLEAN_COLUMNS:
+            value = int(bool(value))
+        elif column in money and value is not None:
+            value = str(value)
+        out.append(value)
+    return out
+
+
+def _values(row: Iterable[Any], columns: tuple[str, ...], money: frozenset[str]) -> list[Any]:
+    out: list[Any] = []
+    for column, value in zip(columns, row, strict=True):
+        if column in BOOLEAN_COLUMNS:
+            value = bool(value)
+        elif column in money and value is not None:
+            value = int(value)
+        out.append(value)
+    return out
+
+
+def account_record(row: Iterable[Any]) -> AccountRecord:
+    return AccountRecord(*row)
+
+
+def order_record(row: Iterable[Any]) -> OrderRecord:
+    return OrderRecord(*_values(row, ORDER_COLUMNS, ORDER_MONEY))
+
+
+def fill_record(row: Iterable[Any]) -> FillRecord:
+    return FillRecord(*_values(row, FILL_COLUMNS, FILL_MONEY))
+
+
+def _order_params(record: Any) -> list[Any]:
+    return _params(record, ORDER_COLUMNS, ORDER_MONEY)
+
+
+def _fill_params(record: Any) -> list[Any]:
+    return _params(record, FILL_COLUMNS, FILL_MONEY)
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+_ORDER_INSERT = _insert("orders", ORDER_COLUMNS)
+
+WRITES: dict[str, tuple[str, Callable[[Any], Sequence[Any]]]] = {
+    # Replays of a commit that failed after the write are impossible (one transaction), but
+    # "insert or replace" keeps every write idempotent all the same.
+    "account": (
+        _insert("accounts", ACCOUNT_COLUMNS) + " ON CONFLICT (account_id) DO NOTHING",
+        lambda r: [r.account_id, r.user_id, r.name, r.mode, r.created_at],
+    ),
+    "account_name": (
+        "UPDATE accounts SET name = ? WHERE account_id = ?",
+        lambda r: [r.name, r.account_id],
+    ),
+    "order": (
+        _ORDER_INSERT
+        + " ON CONFLICT (order_id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in ORDER_COLUMNS[1:]),
+        _order_params,
+    ),
+    "order_terms": (
+        "UPDATE orders SET price = ?, stop_loss = ?, take_profit = ?, trailing_stop = ?, "
+        "expires_at = ?, reserved = ?, updated_at = ? WHERE order_id = ?",
+        lambda r: [
+            *_params(r, ("price", "stop_loss", "take_profit", "trailing_stop"), ORDER_MONEY),
+            r.expires_at,
+            str(r.reserved),
+            r.updated_at,
+            r.order_id,
+        ],
+    ),
+    "order_status": (
+        _ORDER_INSERT + " ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, "
+        "position_id = excluded.position_id, updated_at = excluded.updated_at",
+        _order_params,
+    ),
+    "fill": (_insert("fills", FILL_COLUMNS) + " ON CONFLICT (fill_id) DO NOTHING", _fill_params),
+}

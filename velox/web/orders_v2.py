@@ -1,0 +1,303 @@
+"""``/api/v1/order`` routes of engine v2 (SPEC 12): opening with the new fields, cancel,
+modify of a pending order, OCO, lookup by ``clientOrderId``, fills, and the order lists by
+every status. Thin: parse (order_requests.py), submit, render (render_v2.py).
+
+Where an order is now: an open position in the engine, a closed one in ``closed_orders``,
+anything else (PENDING, CANCELLED, EXPIRED, REJECTED, FILLED) in ``orders``; all three are
+written in the commit that acknowledges a command, so a read after it sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from velox.engine.engine import Engine, Outcome
+from velox.engine.errors import Code
+from velox.engine.events import (
+    OrderCancelled,
+    OrderPlaced,
+    PositionClosed,
+    PositionIncreased,
+    PositionOpened,
+    PositionPartiallyClosed,
+)
+from velox.engine.views import account_figures, open_positions
+from velox.web import orders, render, render_v2
+from velox.web.accounts import chosen_account, reading_account
+from velox.web.auth.security import require_session
+from velox.web.errors import ApiError, not_found, refusal_error, validation
+from velox.web.jsonio import json_object, json_response
+from velox.web.keys import OPTIONS, ORDER_LIMIT, SERVICE, STORE
+from velox.web.order_requests import (
+    V2_OPEN_FIELDS,
+    cancel_command,
+    client_order_id,
+    fills_query,
+    oco_command,
+    oco_legs,
+    order_terms,
+    pending_modify_command,
+    with_terms,
+)
+from velox.web.requests import open_command
+from velox.web.validate import query_int
+
+Json = dict[str, Any]
+STATUSES = ("OPEN", "CLOSED", "PENDING", "CANCELLED", "EXPIRED", "REJECTED", "FILLED")
+MAX_PAGE = 1000
+# (status, the order as the commit left it, or the id of one to look up in the store)
+Reply = tuple[int, Json | None, str | None]
+
+
+def _trading_user(request: web.Request) -> str:
+    session = require_session(request)
+    request.app[ORDER_LIMIT].check(session.user_id)
+    return session.user_id
+
+
+async def any_order(request: web.Request, user_id: str, order_id: str) -> Json | None:
+    """The user's order wherever it is now (None: no such order of this user)."""
+
+    def view(engine: Engine) -> Json | None:
+        pos = engine.positions.get(order_id)
+        if pos is None or pos.user_id != user_id:
+            return None
+        return render.open_order_in(engine, pos)
+
+    order = await request.app[SERVICE].read(view)
+    if order is not None:
+        return order
+    store = request.app[STORE]
+    closed = await store.closed_order(order_id)
+    if closed is not None and closed.user_id == user_id:
+        return render.closed_order(closed)
+    record = await store.order(order_id)
+    if record is None or record.user_id != user_id or record.status == "OPEN":
+        return None  # OPEN here but in neither place above: not this user's to see
+    return render_v2.order_record(record)
+
+
+def _reply_of(user_id: str) -> Callable[[Engine, Outcome], Reply]:
+    """What an open (or OCO) answers, read from the engine as its commit left it: a resting
+    order 201; a new position 201; a fill into an existing position (NETTING) 200 with
+    that position as it is after the fill."""
+
+    def view(engine: Engine, outcome: Outcome) -> Reply:
+        status, target = 201, None
+        for event in outcome.events:
+            if isinstance(event, OrderPlaced):
+                return 201, render_v2.placed(event), None
+            if isinstance(event, PositionIncreased):
+                status, target = 200, event.position_id
+            elif isinstance(event, PositionClosed | PositionPartiallyClosed) and event.by_order_id:
+                status, target = 200, event.order_id  # NETTING: reduced by this order
+            elif isinstance(event, PositionOpened):
+                target = event.order_id  # a flip's remainder: still 200
+            elif isinstance(event, OrderCancelled) and target is None:
+                return 200, render_v2.cancelled(event), None
+        if target is None:
+            return status, None, None
+        pos = engine.positions.get(target)
+        if pos is not None and pos.user_id == user_id:
+            return status, render.open_order_in(engine, pos), None
+        return status, None, target
+
+    return view
+
+
+async def _answer(request: web.Request, user_id: str, reply: Reply) -> web.Response:
+    status, order, look_up = reply
+    if order is None and look_up is not None:
+        order = await any_order(request, user_id, look_up)
+    if order is None:  # pragma: no cover - an acknowledged order is somewhere
+        raise ApiError("INTERNAL", "the order was placed but cannot be read back")
+    return json_response(order, status=status)
+
+
+async def _reduce_only_allowed(request: web.Request, user_id: str, account_id: str | None) -> None:
+    """``reduceOnly`` belongs to NETTING accounts (the mode never changes, so the store's
+    row is as good as the engine's)."""
+    chosen = account_id or (await reading_account(request, user_id)).account_id
+    record = None if chosen is None else await request.app[STORE].account(chosen)
+    if record is None or record.mode != "NETTING":  # judged on state, like the engine's
+        raise ApiError("REDUCE_ONLY_REJECTED", "reduceOnly is for NETTING accounts", "reduceOnly")
+
+
+async def _open_command(
+    request: web.Request, data: dict[str, Any], user_id: str, account_id: str | None
+) -> Any:
+    service = request.app[SERVICE]
+    now = service.clock()
+    terms = order_terms(data, now)
+    rest = {k: v for k, v in data.items() if k not in V2_OPEN_FIELDS}
+    base = open_command(rest, service.settings, user_id, now)
+    if terms.reduce_only:
+        await _reduce_only_allowed(request, user_id, account_id)
+    return with_terms(base, terms, account_id)
+
+
+async def open_order(request: web.Request) -> web.Response:
+    user_id = _trading_user(request)
+    data = await json_object(request)
+    account_id = await chosen_account(request, user_id)
+    command = await _open_command(request, data, user_id, account_id)
+    outcome, reply = await request.app[SERVICE].submit_and_read(command, _reply_of(user_id))
+    if outcome.refusal is not None:
+        raise refusal_error(outcome.refusal)
+    if outcome.existing is not None:  # a repeated clientOrderId: the first order, 200
+        return await _answer(request, user_id, (200, None, outcome.existing))
+    assert reply is not None
+    return await _answer(request, user_id, reply)
+
+
+async def place_oco(request: web.Request) -> web.Response:
+    user_id = _trading_user(request)
+    data = await json_object(request)
+    account_id = await chosen_account(request, user_id)
+    first, second = oco_legs(data)
+    legs = [await _open_command(request, leg, user_id, account_id) for leg in (first, second)]
+    command = oco_command(legs[0], legs[1], account_id)
+
+    def view(engine: Engine, outcome: Outcome) -> list[Json]:
+        return [render_v2.placed(e) for e in outcome.events if isinstance(e, OrderPlaced)]
+
+    outcome, orders = await request.app[SERVICE].submit_and_read(command, view)
+    if outcome.refusal is not None:
+        raise refusal_error(outcome.refusal)
+    return json_response({"orders": orders}, status=201)
+
+
+async def _not_pending(request: web.Request, user_id: str, order_id: str) -> ApiError:
+    """A refusal to touch a pending order: 409 if the user has that order in another
+    state, else 404 (another user's order is indistinguishable from none)."""
+    if await any_order(request, user_id, order_id) is not None:
+        return ApiError("ORDER_NOT_PENDING", "this order is not pending")
+    return not_found("no such order")
+
+
+async def cancel_order(request: web.Request) -> web.Response:
+    user_id = _trading_user(request)
+    order_id = request.match_info["orderId"]
+    account_id = await chosen_account(request, user_id)
+    service = request.app[SERVICE]
+    outcome = await service.submit(cancel_command(user_id, order_id, service.clock(), account_id))
+    if outcome.refusal is not None:
+        if outcome.refusal.code in (Code.NOT_FOUND, Code.ORDER_NOT_PENDING):
+            raise await _not_pending(request, user_id, order_id)
+        raise refusal_error(outcome.refusal)
+    cancelled = next(
+        e for e in outcome.events if isinstance(e, OrderCancelled) and e.order_id == order_id
+    )
+    return json_response(render_v2.cancelled(cancelled))
+
+
+async def modify_pending(request: web.Request, user_id: str, data: dict[str, Any]) -> web.Response:
+    """PATCH of a pending order: price, stops, expiresAt (the reservation follows)."""
+    order_id = request.match_info["orderId"]
+    account_id = await chosen_account(request, user_id)
+    service = request.app[SERVICE]
+    command = pending_modify_command(data, user_id, order_id, service.clock(), account_id)
+    outcome = await service.submit(command)
+    if outcome.refusal is not None:
+        if outcome.refusal.code in (Code.NOT_FOUND, Code.ORDER_NOT_PENDING):
+            raise await _not_pending(request, user_id, order_id)
+        raise refusal_error(outcome.refusal)
+    order = await any_order(request, user_id, order_id)
+    if order is None:  # pragma: no cover - acknowledged, so stored
+        raise not_found("no such order")
+    return json_response(order)
+
+
+async def is_pending(request: web.Request, user_id: str, order_id: str) -> bool:
+    record = await request.app[STORE].order(order_id)
+    return record is not None and record.user_id == user_id and record.status == "PENDING"
+
+
+async def get_order(request: web.Request) -> web.Response:
+    user_id = require_session(request).user_id
+    order = await any_order(request, user_id, request.match_info["orderId"])
+    if order is None:
+        raise not_found("no such order")
+    return json_response(order)
+
+
+async def by_client_id(request: web.Request) -> web.Response:
+    user_id = require_session(request).user_id
+    cid = client_order_id(request.match_info["clientOrderId"])
+    chosen = await reading_account(request, user_id)
+    record = None
+    if chosen.account_id is not None:
+        record = await request.app[STORE].order_by_client_id(chosen.account_id, cid)
+    order = None if record is None else await any_order(request, user_id, record.order_id)
+    if order is None:
+        raise not_found("no order with this clientOrderId")
+    return json_response(order)
+
+
+async def user_fills(request: web.Request) -> web.Response:
+    user_id = require_session(request).user_id
+    query = fills_query(request.query, request.app[SERVICE].settings.assets)
+    chosen = await reading_account(request, user_id)
+    fills = []
+    if chosen.account_id is not None:
+        fills = await request.app[STORE].fills_for_account(
+            chosen.account_id, query.asset, query.start, query.end, query.limit
+        )
+    return json_response({"fills": [render_v2.fill(f) for f in fills]})
+
+
+async def user_orders(request: web.Request) -> web.Response:
+    """``?status=`` one of STATUSES (default OPEN), newest first: OPEN by openedAt, CLOSED
+    by closedAt, the others by createdAt."""
+    user_id = require_session(request).user_id
+    status = request.query.get("status", "OPEN")
+    if status not in STATUSES:
+        raise validation(f"status must be one of {', '.join(STATUSES)}", "status")
+    limit = query_int(request.query, "limit", 1, MAX_PAGE)
+    chosen = await reading_account(request, user_id)
+    store = request.app[STORE]
+    if status == "OPEN":
+
+        def view(engine: Engine) -> list[Json]:
+            positions = sorted(
+                open_positions(engine, user_id, chosen.account_id),
+                key=lambda p: (p.opened_at, int(p.order_id)),
+                reverse=True,
+            )
+            return [render.open_order_in(engine, p) for p in positions]
+
+        orders = (await request.app[SERVICE].read(view))[: limit or None]
+    elif status == "CLOSED":
+        page = limit or request.app[OPTIONS].closed_orders_limit
+        records = await store.closed_orders_for_account(
+            user_id, chosen.account_id, chosen.first, page
+        )
+        orders = [render.closed_order(r) for r in records]
+    else:
+        rows = []
+        if chosen.account_id is not None:
+            rows = await store.orders_for_account(chosen.account_id, status, limit or MAX_PAGE)
+        orders = [render_v2.order_record(r) for r in rows]
+    return json_response({"orders": orders})
+
+
+async def modify_order(request: web.Request) -> web.Response:
+    """PATCH: a pending order's price, stops, expiry; else a position's stops (v1)."""
+    user_id = require_session(request).user_id
+    data = await json_object(request)
+    order_id = request.match_info["orderId"]
+    if "price" in data or "expiresAt" in data or await is_pending(request, user_id, order_id):
+        request.app[ORDER_LIMIT].check(user_id)
+        return await modify_pending(request, user_id, data)
+    return await orders.modify_order(request)
+
+
+async def balance(request: web.Request) -> web.Response:
+    """The account figures (SPEC 3 and 12: pendingMargin, fees, funding)."""
+    user_id = require_session(request).user_id
+    account_id = await chosen_account(request, user_id)  # another user's account: 404
+    figures = await request.app[SERVICE].read(lambda e: account_figures(e, user_id, account_id))
+    return json_response(render.figures(figures))

@@ -1,0 +1,157 @@
+"""The engine v2 shapes (SPEC 12/13): pending and finished orders, fills, accounts, and the
+v2 fields every order carries. Kept apart from ``render.py`` so the v1 shapes stay small;
+``render.open_order`` / ``closed_order`` add ``order_fields`` so an order has one field set
+wherever it appears (HTTP, websocket).
+
+Positions read their v2 terms with ``getattr`` defaults: the engine's Position gains them
+with engine v2, and an order must render the same before and after.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from velox.engine.events import OrderCancelled, OrderPlaced
+from velox.money import format_optional, format_units
+from velox.projection import cancelled_record, placed_record
+from velox.store.records import AccountRecord, ClosedOrderRecord, FillRecord, OrderRecord
+
+Json = dict[str, Any]
+
+
+def order_fields(
+    *,
+    order_type: str = "MARKET",
+    price: int | None = None,
+    expires_at: int | None = None,
+    client_order_id: str | None = None,
+    oco_group_id: str | None = None,
+    reduce_only: bool = False,
+    fee: int = 0,
+    funding: int = 0,
+    cancel_reason: str | None = None,
+    created_at: int | None = None,
+    account_id: str | None = None,
+    position_id: str | None = None,
+) -> Json:
+    return {
+        "type": order_type,
+        "price": format_optional(price),
+        "expiresAt": expires_at,
+        "clientOrderId": client_order_id,
+        "ocoGroupId": oco_group_id,
+        "reduceOnly": reduce_only,
+        "fee": format_units(fee),
+        "funding": format_units(funding),
+        "cancelReason": cancel_reason,
+        "createdAt": created_at,
+        "accountId": account_id,
+        "positionId": position_id,
+    }
+
+
+def position_fields(pos: Any) -> Json:
+    """The v2 fields of an open position (engine ``Position``)."""
+    return order_fields(
+        order_type=getattr(pos, "order_type", "MARKET"),
+        price=getattr(pos, "price", None),
+        client_order_id=getattr(pos, "client_order_id", None),
+        oco_group_id=getattr(pos, "oco_group_id", None),
+        fee=getattr(pos, "fee", 0),
+        funding=getattr(pos, "funding", 0),
+        created_at=getattr(pos, "created_at", None) or pos.opened_at,
+        account_id=getattr(pos, "account_id", None),
+        position_id=pos.order_id,
+    )
+
+
+def closed_fields(rec: ClosedOrderRecord) -> Json:
+    return order_fields(
+        fee=rec.fee,
+        funding=rec.funding,
+        created_at=rec.opened_at,
+        account_id=rec.account_id,
+        position_id=rec.parent_order_id or rec.order_id,
+    )
+
+
+def order_record(rec: OrderRecord) -> Json:
+    """An order that is not (or not only) a position: PENDING, CANCELLED, EXPIRED,
+    REJECTED or FILLED. ``margin`` is the reservation while pending (else what was asked)."""
+    margin = rec.reserved if rec.status == "PENDING" else rec.margin
+    return {
+        "orderId": rec.order_id,
+        "parentOrderId": None,
+        "asset": rec.asset,
+        "side": rec.side,
+        "leverage": rec.leverage,
+        "margin": format_optional(margin),
+        "qty": format_optional(rec.qty),
+        "openPrice": None,
+        "liquidationPrice": None,
+        "stopLoss": format_optional(rec.stop_loss),
+        "takeProfit": format_optional(rec.take_profit),
+        "trailingStop": format_optional(rec.trailing_stop),
+        "status": rec.status,
+        "unrealizedPnl": None,
+        "closePrice": None,
+        "closeReason": None,
+        "pnl": None,
+        "openedAt": None,
+        "closedAt": None if rec.status == "PENDING" else rec.updated_at,
+        **order_fields(
+            order_type=rec.order_type,
+            price=rec.price,
+            expires_at=rec.expires_at,
+            client_order_id=rec.client_order_id,
+            oco_group_id=rec.oco_group_id,
+            reduce_only=rec.reduce_only,
+            cancel_reason=rec.cancel_reason,
+            created_at=rec.created_at,
+            account_id=rec.account_id,
+            position_id=rec.position_id,
+        ),
+    }
+
+
+def placed(event: OrderPlaced) -> Json:
+    return order_record(placed_record(event))
+
+
+def cancelled(event: OrderCancelled) -> Json:
+    return order_record(cancelled_record(event))
+
+
+def fill(rec: FillRecord) -> Json:
+    return {
+        "fillId": rec.fill_id,
+        "orderId": rec.order_id,
+        "positionId": rec.position_id,
+        "accountId": rec.account_id,
+        "asset": rec.asset,
+        "side": rec.side,
+        "price": format_units(rec.price),
+        "qty": format_units(rec.qty),
+        "fee": format_units(rec.fee),
+        "realizedPnl": format_units(rec.realized_pnl),
+        "maker": rec.maker,
+        "time": rec.time,
+    }
+
+
+def account(rec: AccountRecord) -> Json:
+    return {
+        "accountId": rec.account_id,
+        "name": rec.name,
+        "mode": rec.mode,
+        "createdAt": rec.created_at,
+    }
+
+
+def figures_fields(figures: Any) -> Json:
+    """``pendingMargin``, ``fees`` (total paid), ``funding`` (net) of an account."""
+    return {
+        "pendingMargin": format_units(getattr(figures, "pending_margin", 0)),
+        "fees": format_units(getattr(figures, "fees", 0)),
+        "funding": format_units(getattr(figures, "funding", 0)),
+    }
