@@ -59,7 +59,7 @@ bench: install-test
 	@if ! command -v wrk >/dev/null && [ "$$(id -u)" = "0" ]; then \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
 		|| echo "could not install wrk: bench/http.py skips its C-client measurement"; fi
-	@for b in bench/engine.py bench/journal.py bench/market.py bench/http.py bench/soak.py; do \
+	@for b in bench/engine.py bench/journal.py bench/market.py bench/http.py bench/soak.py bench/scale.py; do \
 		echo "== $$b"; $(BIN)/python $$b || exit 1; done
 	@echo "== bench/soak.py --pg (chaos on PostgreSQL)"
 	$(BIN)/python bench/soak.py --pg --seconds 30 --kills 10

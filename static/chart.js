@@ -45,6 +45,7 @@ export class CandleChart {
     this.lines = new Map(); // key -> {spec, handle}: the drawn price lines (trade/chart-lines.js)
     this.drag = null; // the line being dragged: {key, spec, startY, price}
     this.onLineDrag = null; // ({orderId, kind, field, price}) => Promise<boolean>: kept?
+    this.lineOps = 0; // price lines created, moved or removed so far (data-line-ops)
     this.precision = 2;
     const LWC = window.LightweightCharts;
     if (!LWC) {
@@ -78,6 +79,7 @@ export class CandleChart {
     this.markers = LWC.createSeriesMarkers(this.series, []);
     this.bindDrag();
     container.lineY = (key) => this.lineY(key); // where a line is drawn (tests, tools)
+    container.linePrice = (key) => this.lines.get(key)?.handle.options().price ?? null;
   }
 
   tickMark(t, type) {
@@ -211,7 +213,9 @@ export class CandleChart {
       });
       this.lines.set(spec.key, { spec, handle });
     }
+    this.lineOps += added.length + changed.length + removed.length;
     this.container.dataset.lines = String(this.lines.size);
+    this.container.dataset.lineOps = String(this.lineOps);
   }
 
   /** Markers ({time (s), position, color, shape, text}, oldest first) for closes and fills. */

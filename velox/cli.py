@@ -154,6 +154,7 @@ def _run(settings: Settings) -> int:
     url = f"http://{settings.host}:{settings.port}/"
     web.run_app(
         app,
+        loop=_event_loop(),
         host=settings.host,
         port=settings.port,
         print=lambda _: print(f"Velox {__version__} is running at {url}", flush=True),
@@ -176,12 +177,24 @@ def _run_role(settings: Settings, role: str) -> int:
     url = f"http://{settings.host}:{settings.port}/"
     web.run_app(
         app,
+        loop=_event_loop(),
         host=settings.host,
         port=settings.port,
         print=lambda _: print(f"Velox {__version__} {role} is running at {url}", flush=True),
         access_log=None,
     )
     return 0
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it is installed (Linux and macOS): sockets and timers run in libuv,
+    which takes Python out of the HTTP path's event loop (BENCHMARKS.md, HTTP); else the
+    standard loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def _tune_gc(app: web.Application) -> None:

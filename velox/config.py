@@ -218,6 +218,22 @@ class Settings:
     log_level: str = field(
         default="INFO", metadata={"help": "logging level (DEBUG, INFO, WARNING, ERROR)"}
     )
+    # -- API keys and the Binance-compatible API (velox/binance) --------------------------
+    api_key_file: str | None = field(
+        default=None,
+        metadata={
+            "help": "file holding the key that encrypts API key secrets (created, mode 0600)",
+            "default_text": "<data-dir>/api_keys.key",
+        },
+    )
+    max_api_keys: int = field(default=10, metadata={"help": "API keys allowed per user"})
+    binance_weight_limit: int = field(
+        default=2400,
+        metadata={
+            "help": "request weight per API key (or per IP when unsigned) per minute on /fapi, "
+            "as Binance counts it (0 = off)"
+        },
+    )
     bus: str = field(
         default="nats://127.0.0.1:4222",
         metadata={"help": "NATS server(s) of velox engine and velox gateway, comma-separated"},
@@ -344,6 +360,8 @@ _TYPES: dict[str, Any] = {
     "funding_interval": _count,
     "funding_rate": _signed_fraction,
     "max_accounts": _positive,
+    "max_api_keys": _count,
+    "binance_weight_limit": _count,
 }
 # By annotation (``from __future__ import annotations`` makes them strings).
 _BY_ANNOTATION: dict[str, Any] = {"int": int, "int | None": int, "float": float, "bool": _bool}

@@ -31,7 +31,7 @@ from velox.engine.engine import Engine, Outcome
 from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
 from velox.engine.state import Quote
-from velox.journal import coalesce_marks, load_engine
+from velox.journal import JournalGap, coalesce_marks, load_engine
 from velox.orders import closed_record_of
 from velox.projection import project
 from velox.snapshots import Snapshots
@@ -119,11 +119,18 @@ class EngineService:
         self._dropped_ticks = 0
         self._listeners: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()  # set by stop(): a recovery gives up waiting
+        self._consistent = True  # False while the engine may differ from the journal
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
         self.state = EngineState.REPLAYING
-        self.engine, self.seq = await load_engine(self.store, self.settings)
+        try:
+            self.engine, self.seq = await load_engine(self.store, self.settings)
+        except JournalGap as exc:
+            log.critical("cannot start the engine: %s", exc)
+            self.state = EngineState.SHUTDOWN
+            raise
         snapshot = await self.store.latest_snapshot()
         self.snapshots.saved_seq = snapshot.seq if snapshot else 0
         self.snapshots.last_ms = self.clock()
@@ -150,16 +157,18 @@ class EngineService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._clock_task
             self._clock_task = None
-        if self._task is None:
-            self.state = EngineState.SHUTDOWN
-            return
         self.state = EngineState.SHUTDOWN
+        self._stopping.set()
+        if self._task is None:
+            return
         self._queue.put_nowait(_STOP)
         task, self._task = self._task, None
         try:
             await task
         except Exception:  # already logged by _task_ended
             return  # the engine may be ahead of the journal: never snapshot it
+        if not self._consistent:
+            return  # stopped during a recovery that never rebuilt the engine
         self.snapshots.drop(self.engine)
         await self.snapshots.wait_saved()
         await self.snapshot()
@@ -230,6 +239,10 @@ class EngineService:
             except BaseException:
                 _refuse_all(items, "the engine stopped")
                 raise
+            if not self._consistent:  # a recovery gave up (stop() or a journal gap)
+                _refuse_all(items, "the engine stopped")
+                self._drain_after_stop()
+                return
             # After the commit the engine holds exactly the durable state: answer reads now.
             for item in items:
                 if isinstance(item, _Read):
@@ -328,23 +341,37 @@ class EngineService:
         """Rebuild the engine from the store, retrying until the store answers again.
 
         Meanwhile the state is REPLAYING, so requests get 503 ENGINE_NOT_READY instead of
-        waiting on a queue nobody drains.
+        waiting on a queue nobody drains. The retries end when ``stop()`` is called (the
+        engine is then left unrebuilt and never snapshotted) or on a journal gap (no retry
+        can fix that: the engine stops, loudly). READY comes back only over REPLAYING, never
+        over a SHUTDOWN set meanwhile. The snapshot lock keeps any prune out of the replay.
         """
-        previous = self.state
-        self.state = EngineState.REPLAYING
+        self._consistent = False
+        if self.state is EngineState.READY:
+            self.state = EngineState.REPLAYING
         self.snapshots.drop(self.engine)  # it belongs to the engine being replaced
         quotes = self.engine.quotes  # prices are not durable state: keep the latest
         delay = RECOVERY_RETRY_S
-        while True:
+        while not self._stopping.is_set():
             try:
-                self.engine, self.seq = await load_engine(self.store, self.settings)
-                break
+                async with self.snapshots.lock:
+                    self.engine, self.seq = await load_engine(self.store, self.settings)
+            except JournalGap:
+                log.critical("cannot rebuild the engine: the journal has a gap", exc_info=True)
+                self.state = EngineState.SHUTDOWN
+                return
             except Exception:
                 log.exception("cannot rebuild the engine from the store; retry in %.1f s", delay)
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
                 delay = min(delay * 2, 5.0)
-        self.engine.quotes = quotes
-        self.state = previous
+                continue
+            self.engine.quotes = quotes
+            self._consistent = True
+            if self.state is EngineState.REPLAYING:
+                self.state = EngineState.READY
+            return
+        log.warning("engine stopped while rebuilding from the store; no snapshot taken")
 
     # -- snapshots -----------------------------------------------------------------------
     async def snapshot(self) -> None:
@@ -353,10 +380,12 @@ class EngineService:
         While the engine task runs, the export happens inside it between commits (the only
         moment the engine equals the durable state); after it stopped, directly.
         """
-        if self._task is not None and self.state is EngineState.READY:
+        if self._task is not None:  # refused (EngineNotReady) unless READY
             seq, data = await self.read(lambda engine: (self.seq, engine.export()))
-        else:
+        elif self._consistent:
             seq, data = self.seq, self.engine.export()
+        else:
+            return  # never save an engine that may differ from the journal
         await self.snapshots.save(seq, data)
 
 

@@ -7,6 +7,7 @@ task. The EngineService drives it; nothing here decides anything about money."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -40,6 +41,9 @@ class Snapshots:
         self.export: StateExport | None = None
         self.export_seq = 0
         self.saving: asyncio.Task[None] | None = None
+        # Held while a snapshot is written and the journal pruned, and while a recovery
+        # rebuilds the engine: a prune during that replay would delete rows it still needs.
+        self.lock = asyncio.Lock()
 
     def due(self) -> bool:
         return self.clock() - self.last_ms >= self.interval_ms
@@ -56,6 +60,9 @@ class Snapshots:
         if export.step(EXPORT_CHUNK):
             engine.end_export()
             self.export = None
+            # What survived until now is long-lived (positions, heap entries): keep it out
+            # of the collector's full passes, as after start-up (velox/cli.py).
+            gc.freeze()
             self.saving = asyncio.create_task(
                 self.save(self.export_seq, export.result()), name="snapshot-save"
             )
@@ -76,8 +83,9 @@ class Snapshots:
             return
         try:
             payload = await asyncio.to_thread(codec.dumps, data)
-            await self.store.save_snapshot(SnapshotRecord(seq, self.clock(), payload))
-            await self.store.prune(self.keep, self.prune_journal)
+            async with self.lock:
+                await self.store.save_snapshot(SnapshotRecord(seq, self.clock(), payload))
+                await self.store.prune(self.keep, self.prune_journal)
             self.saved_seq = max(self.saved_seq, seq)
         except Exception:
             log.exception("snapshot failed; will retry at the next interval")

@@ -93,6 +93,10 @@ async def test_drag_the_stop_loss_line(server: Server, browser: Any, size: tuple
     await expect(row.get_by_test_id("position-stops")).to_contain_text(f"{new_sl // 10**8:,}.")
     moved_y = await _line_y(page, sl_key)
     assert moved_y < sl_y - 5
+    if os.environ.get("VELOX_SCREENSHOT") == "1" and size == DESKTOP:
+        await page.evaluate("() => document.getElementById('toasts').replaceChildren()")
+        await page.mouse.move(10, 10)
+        await page.screenshot(path=str(REPO / "docs" / "screenshot.png"))
 
     # Above the entry (and so above the bid): INVALID_STOP_LOSS.
     await _drag(page, sl_key, entry_y - 60)
@@ -114,12 +118,13 @@ async def test_drag_the_stop_loss_line(server: Server, browser: Any, size: tuple
     assert not problems, problems
 
 
-async def test_history_page_and_csv(server: Server, browser: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_history_page_and_csv(server: Server, browser: Any, size: tuple[int, int]) -> None:
     """Two closes (a win on BTC, a loss on ETH): the page shows the server's statistics, the
     asset filter narrows them, and the downloaded CSV holds the API's numbers."""
     from playwright.async_api import expect
 
-    page, problems = await new_page(browser)
+    page, problems = await new_page(browser, *size)
     await register(page, server.url)
     win = await _open(page, asset="BTCUSDT", side="LONG", leverage=10, margin="100")
     server.feed.set_price("BTCUSDT", "60600")
@@ -153,7 +158,11 @@ async def test_history_page_and_csv(server: Server, browser: Any, tmp_path: Path
     )
     balance = await api_json(page, "/api/v1/order/user/balance")
     assert balance["balance"] == stats["endEquity"]
-    if os.environ.get("VELOX_SCREENSHOT") == "1":
+    overflow = await page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the history page scrolls sideways by {overflow}px"
+    if os.environ.get("VELOX_SCREENSHOT") == "1" and size == DESKTOP:
         await page.screenshot(path=str(REPO / "docs" / "history.png"))
 
     async with page.expect_download() as info:
@@ -238,4 +247,85 @@ async def test_not_found_page(server: Server, browser: Any, size: tuple[int, int
     await expect(page).to_have_url(server.url + "/")
     api = await page.request.get(server.url + "/api/v1/nope", headers={"Accept": "text/html"})
     assert api.status == 404 and (await api.json())["error"]["code"] == "NOT_FOUND"
+    assert not problems, problems
+
+
+async def test_200_positions_touch_only_the_lines_that_change(server: Server, browser: Any) -> None:
+    """200 LONGs on BTC (the per-user maximum): 400 lines (entry, liquidation), each created
+    once however the 200 opens arrive; a price move changes no line; one stop-loss set on
+    one position adds exactly one line. The page keeps answering meanwhile."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    chart = page.get_by_test_id("chart")
+    await expect(chart).not_to_have_attribute("data-candles", "0")
+    statuses = await page.evaluate(
+        """async () => {
+          const one = () => fetch('/api/v1/order/open', {method: 'POST', credentials: 'same-origin',
+            headers: {'Content-Type': 'application/json', Accept: 'application/json'},
+            body: JSON.stringify({asset: 'BTCUSDT', side: 'LONG', leverage: 2, margin: '1'})})
+            .then((r) => r.status);
+          const out = [];
+          for (let i = 0; i < 10; i++) {
+            out.push(...await Promise.all(Array.from({length: 20}, one)));
+          }
+          return out;
+        }"""
+    )
+    assert statuses == [201] * 200
+    await expect(page.get_by_test_id("open-count")).to_have_text("200")
+    await expect(chart).to_have_attribute("data-lines", "400")
+    await expect(chart).to_have_attribute("data-line-ops", "400")
+
+    server.feed.set_price("BTCUSDT", "60100")
+    await page.wait_for_function(
+        "() => document.getElementById('chart-bid').textContent.startsWith('60,0')"
+    )
+    assert await chart.get_attribute("data-line-ops") == "400"
+
+    (first, *_) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
+    status = await page.evaluate(
+        """async (id) => (await fetch('/api/v1/order/' + id, {method: 'PATCH',
+          credentials: 'same-origin', headers: {'Content-Type': 'application/json'},
+          body: JSON.stringify({stopLoss: '59000'})})).status""",
+        first["orderId"],
+    )
+    assert status == 200
+    await expect(chart).to_have_attribute("data-lines", "401")
+    await expect(chart).to_have_attribute("data-line-ops", "401")
+    await page.get_by_test_id("tf-5m").click()  # the page still answers
+    await expect(chart).to_have_attribute("data-duration", "5m")
+    assert not problems, problems
+
+
+async def test_trailing_stop_line_follows_the_mark(server: Server, browser: Any) -> None:
+    """A LONG with a 300 USD trailing stop: its Trail line sits 300 under the best bid, and
+    moves up with the bid (order_updated from the websocket), never down."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    chart = page.get_by_test_id("chart")
+    await expect(chart).not_to_have_attribute("data-candles", "0")
+    order = await _open(
+        page, asset="BTCUSDT", side="LONG", leverage=10, margin="100", trailingStop="300"
+    )
+    await expect(chart).to_have_attribute("data-lines", "3")  # entry, liquidation, trail
+    key = f"{order['orderId']}:trail"
+    price_of = "([key, want]) => document.getElementById('chart').linePrice(key) === want"
+    bid, _ = quote(units("60000"))
+    await page.wait_for_function(price_of, arg=[key, (bid - units("300")) / 10**8])
+    server.feed.set_price("BTCUSDT", "60400")
+    risen, _ = quote(units("60400"))
+    await page.wait_for_function(price_of, arg=[key, (risen - units("300")) / 10**8])
+    (moved,) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
+    assert moved["trailingMark"] == format_units(risen)
+    server.feed.set_price("BTCUSDT", "60200")  # down: the mark stays
+    await page.wait_for_function(
+        "() => document.getElementById('chart-bid').textContent.startsWith('60,1')"
+    )
+    assert await page.evaluate(price_of, [key, (risen - units("300")) / 10**8])
+    (still,) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
+    assert still["trailingMark"] == format_units(risen)
     assert not problems, problems

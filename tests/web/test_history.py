@@ -212,3 +212,19 @@ async def test_a_gap_through_liquidation_costs_only_the_margin(
     stats = await user.json("GET", "/api/v1/history/stats", 200)
     assert (stats["grossLoss"], stats["endEquity"]) == ("-100.00000000", "900.00000000")
     assert (await user.balance())["balance"] == "900.00000000"
+
+
+async def test_open_positions_carry_their_trailing_mark(client: TestClient[Any, Any]) -> None:
+    """The chart's trailing-stop line sits at trailingMark - trailingStop (LONG): the mark is
+    the highest bid since the stop was set, null without a trailing stop."""
+    user = await signup(client)
+    await tick(client, "BTCUSDT", "100000")
+    trailing = await user.open(
+        asset="BTCUSDT", side="LONG", leverage=10, margin="100", trailingStop="500"
+    )
+    plain = await user.open(asset="BTCUSDT", side="LONG", leverage=10, margin="100")
+    assert (trailing["trailingMark"], plain["trailingMark"]) == ("100000.00000000", None)
+    await tick(client, "BTCUSDT", "101000")
+    await tick(client, "BTCUSDT", "100800")
+    now = await user.json("GET", f"/api/v1/order/{trailing['orderId']}", 200)
+    assert (now["trailingMark"], now["trailingStop"]) == ("101000.00000000", "500.00000000")

@@ -16,6 +16,7 @@ from tests.web.conftest import MakeClient
 from tests.web.helpers import User, settle, signup, tick
 from velox.web.keys import HUB, SERVICE
 from velox.web.options import WebOptions
+from velox.web.ws.connection import Connection
 
 LONG_BTC: dict[str, Any] = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "10"}
 
@@ -48,9 +49,9 @@ async def _until_pong(ws: ClientWebSocketResponse) -> list[dict[str, Any]]:
 async def _quiet(client: TestClient[Any, Any]) -> None:
     """The engine committed everything offered and the pusher has nothing left to push."""
     await settle(client)
-    settled = getattr(client.app[HUB], "pusher", None)
+    settled = getattr(client.app[HUB], "settled", None)
     if settled is not None:
-        await settled.settled()
+        await settled()
 
 
 def _of(messages: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -195,3 +196,48 @@ async def test_the_figures_on_the_socket_equal_the_rest_balance_to_the_unit(
     await check()
     assert shown is not None and shown["usedMargin"] != "0.00000000"
     await ws.close()
+
+
+async def test_no_socket_is_written_in_the_engines_task(
+    client: TestClient[Any, Any], monkeypatch: Any
+) -> None:
+    """Prices go out from the conflator's task: the listener writes to no socket at all."""
+    service = client.app[SERVICE]
+    in_listener = False
+    writes_in_listener = 0
+
+    def counting(method: Any) -> Any:
+        def wrapper(self: Connection, *args: Any) -> bool:
+            nonlocal writes_in_listener
+            writes_in_listener += in_listener
+            result: bool = method(self, *args)
+            return result
+
+        return wrapper
+
+    for name in ("offer", "offer_all"):
+        if hasattr(Connection, name):
+            monkeypatch.setattr(Connection, name, counting(getattr(Connection, name)))
+    listeners = service._listeners
+    (hub_listener,) = listeners
+
+    def listener(published: Any) -> None:
+        nonlocal in_listener
+        in_listener = True
+        try:
+            hub_listener(published)
+        finally:
+            in_listener = False
+
+    listeners[0] = listener
+    sockets = [await client.ws_connect("/ws") for _ in range(10)]
+    await tick(client, "BTCUSDT", "100000")
+    await tick(client, "ETHUSDT", "3000")
+    await _quiet(client)
+    assert writes_in_listener == 0  # before: one per socket per price sent at once
+    for ws in sockets:
+        seen = await _until_pong(ws)
+        prices = {m["symbol"]: m["data"]["bidPrice"] for m in _of(seen, "price_update")}
+        assert prices == {"BTCUSDT": "99950.00000000", "ETHUSDT": "2998.50000000"}
+    for ws in sockets:
+        await ws.close()

@@ -29,7 +29,13 @@ def api_routes(app: web.Application) -> set[tuple[str, str]]:
     routes = set()
     for route in app.router.routes():
         name = route.resource.name if route.resource is not None else None
-        if route.method == "HEAD" or (name and (name.endswith("_page") or name == "static")):
+        # The Binance-compatible API (names "fapi_...") follows Binance's documentation.
+        binance = bool(name and name.startswith("fapi_"))
+        if (
+            route.method == "HEAD"
+            or binance
+            or (name and (name.endswith("_page") or name == "static"))
+        ):
             continue
         assert route.resource is not None
         routes.add((route.method.lower(), route.resource.canonical))

@@ -127,6 +127,7 @@ async def test_admin_ledger(make_client: MakeClient) -> None:
         "deposits": "1000.00000000",
         "balances": (await user.balance())["balance"],
         "lockedMargin": "0.00000000",
+        "pendingMargin": "0.00000000",
         "house": f"{-loss // 10**8}.{-loss % 10**8:08d}",
         "conserved": True,
     }

@@ -49,6 +49,7 @@ async def test_open_long_has_the_exact_terms(alice: User) -> None:
         "stopLoss": None,
         "takeProfit": None,
         "trailingStop": None,
+        "trailingMark": None,
         "status": "OPEN",
         "unrealizedPnl": usd((99950 - 100050) * qty),  # closes at the bid
         "closePrice": None,

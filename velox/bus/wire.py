@@ -131,14 +131,15 @@ def encode_batch(batch: Batch) -> bytes:
     )
 
 
+def _quote(row: list[Any]) -> Quote:
+    return Quote(Price(int(row[1])), Price(int(row[2])), Price(int(row[3])), int(row[4]))
+
+
 def decode_batch(data: bytes) -> Batch:
     try:
         message = codec.loads(data)
         events = tuple((int(row[0]), _event_of(row[1:])) for row in message["e"])
-        quotes = tuple(
-            (str(r[0]), Quote(Price(int(r[1])), Price(int(r[2])), Price(int(r[3])), int(r[4])))
-            for r in message["q"]
-        )
+        quotes = tuple((str(r[0]), _quote(r)) for r in message["q"])
         return Batch(events, quotes)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise WireError(f"not a batch: {exc}") from exc

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from velox.store.records import (
     AccountRecord,
+    ApiKeyRecord,
     CandleRecord,
     ClosedOrderRecord,
     FillRecord,
@@ -184,3 +185,21 @@ class Store(Protocol):
     async def get_meta(self, key: str) -> str | None: ...
 
     async def set_meta(self, key: str, value: str) -> None: ...
+
+    # -- API keys (velox/binance) ---------------------------------------------------------
+    async def create_api_key(self, key: ApiKeyRecord, max_per_user: int) -> bool:
+        """Insert ``key`` unless its user has ``max_per_user`` keys already (then False)."""
+
+    async def api_keys_for_user(self, user_id: str) -> list[ApiKeyRecord]:
+        """The user's keys, oldest first."""
+
+    async def api_key_by_key(self, api_key: str) -> ApiKeyRecord | None: ...
+
+    async def delete_api_key(self, user_id: str, key_id: str) -> ApiKeyRecord | None:
+        """Delete one of the user's keys; the deleted key, or None when none of theirs."""
+
+    async def set_symbol_leverage(self, account_id: str, symbol: str, leverage: int) -> None:
+        """The leverage the account's following orders on ``symbol`` use (/fapi/v1/leverage)."""
+
+    async def symbol_leverages(self, account_id: str) -> dict[str, int]:
+        """Symbol -> leverage set for the account (symbols never set are absent)."""

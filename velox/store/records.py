@@ -84,6 +84,20 @@ class CandleRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    """An API key: ``secret_sealed`` is the secret sealed by ``velox.vault`` (never plain)."""
+
+    key_id: str
+    user_id: str
+    account_id: str
+    name: str
+    api_key: str
+    secret_sealed: bytes
+    permissions: tuple[str, ...]  # ("read",) or ("read", "trade")
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class AccountRecord:
     """A paper account (SPEC 13), projected from AccountCreated / AccountRenamed."""
 

@@ -110,6 +110,31 @@ CREATE TABLE IF NOT EXISTS candles (
     PRIMARY KEY (symbol, duration, time)
 );
 
+-- API keys for the Binance-compatible API (velox/binance). The secret is sealed with AES-GCM
+-- under a key file outside the database (velox/vault.py): a copy of this table reveals none.
+-- permissions: comma-separated ("read" or "read,trade").
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_id        TEXT PRIMARY KEY,
+    user_id       TEXT NOT NULL,
+    account_id    TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    api_key       TEXT NOT NULL UNIQUE,
+    secret_sealed {blob} NOT NULL,
+    permissions   TEXT NOT NULL,
+    created_at    BIGINT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS api_keys_by_user ON api_keys (user_id, created_at);
+
+-- Leverage chosen per account and symbol through POST /fapi/v1/leverage (Binance keeps it
+-- as account configuration, used by the orders that follow).
+CREATE TABLE IF NOT EXISTS symbol_leverage (
+    account_id TEXT NOT NULL,
+    symbol     TEXT NOT NULL,
+    leverage   INTEGER NOT NULL,
+    PRIMARY KEY (account_id, symbol)
+);
+
 -- Schema version 2 (SPEC 12/13): accounts, every order whatever became of it, and fills.
 -- Projected from the journal in the group commit's transaction (velox/projection.py).
 -- Ids are decimal counters without leading zeros: (length, text) is their numeric order.

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
+from velox.store.apikeys import ApiKeyRows
 from velox.store.base import EmailTakenError
 from velox.store.records import (
     AccountRecord,
@@ -115,7 +116,7 @@ def candle_record(row: Sequence[Any]) -> CandleRecord:
     return CandleRecord(symbol, duration, time, *(int(p) for p in prices))
 
 
-class SqlStore(ABC):
+class SqlStore(ApiKeyRows, ABC):
     """Everything of ``Store`` but opening, closing and the dialect-specific market writes."""
 
     _writer: bool = False  # set by ``open``: False for a read-only store

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from velox.binance.setup import setup_binance
 from velox.config import Settings
 from velox.feeds.base import Feed
 from velox.mail import Mailer
@@ -89,5 +90,6 @@ def create_app(
     app.on_shutdown.append(close_websockets)
 
     setup_routes(app, dev=settings.dev)
+    setup_binance(app)  # API keys, /fapi, Binance streams (after the store and engine)
     setup_pages(app)
     return app

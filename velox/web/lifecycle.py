@@ -21,6 +21,7 @@ from enum import Enum
 
 from aiohttp import web
 
+from velox.binance.keys import MARKET_STREAMS
 from velox.clock import Clock
 from velox.feeds.base import Feed
 from velox.feeds.sink import FeedSink
@@ -164,18 +165,22 @@ def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
             return
 
         tap = app.get(CANDLE_TAP)
+        streams = app.get(MARKET_STREAMS)  # the Binance-compatible streams (velox.binance)
 
         def on_candle(candle: CandleRecord) -> None:
             hub.publish_candle(candle.symbol, candle.duration, candle)
             if tap is not None:  # the engine role: to the gateways too
                 tap(candle)
+            if streams is not None:
+                streams.on_candle(candle)
 
         retention_ms = int(app[SETTINGS].trade_retention * 1000)
         writer = TradeWriter(
             store, CandleAggregator(), retention_ms=retention_ms, on_candle=on_candle, clock=clock
         )
         app[CANDLES] = _candle_query(store, writer.aggregator)
-        sink = FeedSink(app[ENGINE_SERVICE], writer, clock=clock)
+        trades = writer if streams is None else streams.tee(writer)
+        sink = FeedSink(app[ENGINE_SERVICE], trades, clock=clock)
         feed_part = Supervisor("feed", lambda: actual.run(sink), clock=clock)
         history = _history(app, writer, clock) if isinstance(feed, FromSettings) else None
         app[PARTS] = (feed_part, writer.supervisor)

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from velox.config import Settings
 from velox.market.candles import DURATIONS_MS
+from velox.web import openapi_apikeys
 from velox.web.auth.oauth.registry import SLUGS
 from velox.web.errors import STATUS
 from velox.web.keys import SETTINGS
@@ -316,6 +317,7 @@ DEV_PATHS: dict[str, dict[str, Op]] = {
 def document_for(settings: Settings) -> dict[str, Any]:
     all_paths = {**paths(settings), **v2_paths(settings)}
     all_paths.update(history_paths(settings, op, _query, SIGNED_IN, COOKIE_OR_BEARER))
+    all_paths.update(openapi_apikeys.paths(op, COOKIE_OR_BEARER, BODY, SIGNED_IN))
     if settings.dev:
         all_paths.update(DEV_PATHS)
     v1_requests = request_schemas(settings.symbols, settings.max_leverage)
@@ -328,6 +330,7 @@ def document_for(settings: Settings) -> dict[str, Any]:
         "AccountFigures": figures_schema(SCHEMAS["AccountFigures"]),
     }
     schemas.update(HISTORY_SCHEMAS)
+    schemas.update(openapi_apikeys.SCHEMAS)
     return {
         "openapi": "3.1.0",
         "info": {

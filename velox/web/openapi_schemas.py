@@ -68,6 +68,7 @@ ORDER = obj(
         "stopLoss": nullable(MONEY),
         "takeProfit": nullable(MONEY),
         "trailingStop": nullable(MONEY),
+        "trailingMark": nullable(MONEY),  # open positions only: see render.open_order
         "status": {"enum": ["OPEN", "CLOSED"]},
         "unrealizedPnl": nullable(MONEY),
         "closePrice": nullable(MONEY),
@@ -189,11 +190,12 @@ SCHEMAS: dict[str, Schema] = {
         },
     ),
     "Ledger": obj(
-        ["deposits", "balances", "lockedMargin", "house", "conserved"],
+        ["deposits", "balances", "lockedMargin", "pendingMargin", "house", "conserved"],
         {
             "deposits": MONEY,
             "balances": MONEY,
             "lockedMargin": MONEY,
+            "pendingMargin": MONEY,
             "house": MONEY,
             "conserved": {"type": "boolean"},
         },

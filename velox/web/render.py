@@ -33,6 +33,11 @@ def open_order(pos: Position, upnl: int) -> Json:
         "stopLoss": format_optional(pos.stop_loss),
         "takeProfit": format_optional(pos.take_profit),
         "trailingStop": format_optional(pos.trailing_stop),
+        # The best price since the trailing stop was set (LONG: highest bid, SHORT: lowest
+        # ask): the stop fires at trailingMark -/+ trailingStop (the chart's "Trail" line).
+        "trailingMark": format_optional(
+            pos.trailing_mark if pos.trailing_stop is not None else None
+        ),
         "status": "OPEN",
         "unrealizedPnl": format_units(upnl),
         "closePrice": None,

@@ -80,7 +80,7 @@ class Book:
     def load(self, engine: Engine, user_id: str) -> None:
         """Read a newly connected user's balance and open positions (O(their positions))."""
         book = self.users[user_id] = UserBook()
-        account = engine.accounts.get(user_id)
+        account = engine.account_of(user_id, None)  # the first account (v2: X-Velox-Account)
         if account is None:
             return
         book.balance = account.balance
@@ -103,7 +103,7 @@ class Book:
         book = self.users.get(user_id)
         if book is None:
             return
-        account = engine.accounts.get(user_id)
+        account = engine.account_of(user_id, None)  # the first account (v2: X-Velox-Account)
         book.balance = account.balance if account is not None else 0
         if order_id is None:
             return

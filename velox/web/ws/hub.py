@@ -19,6 +19,7 @@ session closes them when it expires.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -52,6 +53,8 @@ GOING_AWAY = 1001
 SESSION_ENDED = 1008  # policy violation: the session was signed out or expired
 PUSH_INTERVAL_S = 0.25  # at most 4 figure pushes per user per second
 PRICE_INTERVAL_S = 0.1  # at most 10 price updates per symbol per second per socket
+SLICE = 256  # sockets written between two yields to the event loop
+LOADS_PER_BATCH = 32  # newly connected users whose positions one batch's listener reads
 _UPDATED = (PositionPartiallyClosed, MarginAdded, StopsModified)
 
 
@@ -66,10 +69,11 @@ class Hub:
         self._session_ends: dict[str, asyncio.TimerHandle] = {}  # jti -> its expiry timer
         self._by_channel: dict[tuple[str, str], set[Connection]] = {}
         self.last_tick_ms: dict[str, int] = {}  # symbol -> receive time of its last quote
-        self._prices = PriceConflator(self._send_price, PRICE_INTERVAL_S)
+        self._prices = PriceConflator(self._send_prices, PRICE_INTERVAL_S)
         self.book = Book()
         self.pusher = Pusher(self.book, self._send_to_user, push_interval_s)
-        self._loading: dict[str, None] = {}  # users connected whose book is not read yet
+        # users connected whose book is not read yet -> whether an event of theirs came since
+        self._loading: dict[str, bool] = {}
 
     # -- membership ----------------------------------------------------------------------
     def attach(self, conn: Connection) -> None:
@@ -82,7 +86,7 @@ class Hub:
         if conn.session is not None:
             user_id = conn.session.user_id
             if user_id not in self._by_user:
-                self._loading[user_id] = None  # read by the listener, at a durable moment
+                self._loading[user_id] = False  # read by the listener, at a durable moment
             self._by_user.setdefault(user_id, set()).add(conn)
             self._add_to_session(conn.session, conn)
 
@@ -134,14 +138,31 @@ class Hub:
             self.detach(conn)
             conn.drop(SESSION_ENDED, reason)
 
-    def _send_price(self, symbol: str, quote: Quote) -> None:
-        self.send(self.connections, render.price_update(symbol, quote))
+    async def _send_prices(self, quotes: dict[str, Quote]) -> None:
+        """Every pending price to every socket, one write each, in slices (the conflator's)."""
+        messages = [dumps(render.price_update(symbol, q)) for symbol, q in quotes.items()]
+        frames = b"".join(text_frame(m) for m in messages)
+        for count, conn in enumerate(list(self.connections), 1):
+            if not conn.offer_all(messages, frames):
+                self._drop_slow(conn)
+            if count % SLICE == 0:
+                await asyncio.sleep(0)  # the engine's task runs between slices
 
     def _send_to_user(self, user_id: str, messages: list[dict[str, Any]]) -> None:
+        """The pusher's messages for one user: one write per tab."""
         tabs = self._by_user.get(user_id)
-        if tabs:
-            for message in messages:
-                self.send(tabs, message)
+        if not tabs:
+            return
+        data = [dumps(message) for message in messages]
+        frames = b"".join(text_frame(d) for d in data)
+        for conn in list(tabs):
+            if not conn.offer_all(data, frames):
+                self._drop_slow(conn)
+
+    async def settled(self) -> None:
+        """Wait until the prices and figures published so far are written (for tests)."""
+        await self._prices.settled()
+        await self.pusher.settled()
 
     def close_all(self) -> None:
         self._prices.close()
@@ -187,9 +208,12 @@ class Hub:
             assert engine is not None
             self._on_event(engine, event)
         if self._loading and engine is not None:
-            for user_id in self._loading:  # the engine now holds this batch: read it whole
+            # The engine now holds this batch: read whole users, a bounded number per batch
+            # so a reconnecting crowd cannot stall one batch.
+            for user_id in list(itertools.islice(self._loading, LOADS_PER_BATCH)):
                 book.load(engine, user_id)
-            self._loading.clear()
+                if self._loading.pop(user_id):
+                    self.pusher.due(user_id)
 
     def _on_event(self, engine: Engine, event: Event) -> None:
         if isinstance(event, MarksMoved):  # one per asset and tick (older journals: per position)
@@ -202,7 +226,9 @@ class Hub:
         if not tabs:
             return
         order_id: str | None = getattr(event, "order_id", None)
-        if user_id not in self._loading:
+        if user_id in self._loading:
+            self._loading[user_id] = True  # its book is read later, with this event in it
+        else:
             self.book.refresh(engine, user_id, order_id)
         if isinstance(event, TrailingStopMoved):  # conflated: sent by the pusher
             self.book.mark_moved(user_id, event.order_id)
@@ -214,9 +240,13 @@ class Hub:
 
     def offer(self, conn: Connection, data: bytes, frame: bytes | None = None) -> None:
         if not conn.offer(data, frame):
+            self._drop_slow(conn)
+
+    def _drop_slow(self, conn: Connection) -> None:
+        if conn in self.connections:
             log.info("dropping a websocket client whose queue is full")
             self.detach(conn)
-            conn.drop()
+        conn.drop()
 
 
 def _discard(index: dict[str, set[Connection]], key: str, conn: Connection) -> bool:

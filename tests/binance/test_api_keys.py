@@ -1,0 +1,156 @@
+"""``/api/v1/api-keys``: the secret shown once, never listed, sealed at rest, revoked at once."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.binance.helpers import Bot, binance_error, make_key
+from tests.web.conftest import MakeClient
+from tests.web.helpers import assert_error, signup
+
+ACCOUNT = "/fapi/v2/account"
+
+
+async def test_create_shows_the_secret_once_and_the_key_works(
+    client: TestClient[Any, Any],
+) -> None:
+    user = await signup(client)
+    body = await user.json(
+        "POST",
+        "/api/v1/api-keys",
+        201,
+        json={"name": "grid bot", "accountId": user.id, "permissions": ["read", "trade"]},
+    )
+    assert set(body) == {
+        "keyId", "name", "accountId", "permissions", "apiKey", "createdAt", "secret"
+    }  # fmt: skip
+    assert body["name"] == "grid bot" and body["accountId"] == user.id
+    assert body["permissions"] == ["read", "trade"]
+    assert len(body["apiKey"]) == 64 and body["apiKey"].isalnum()
+    assert len(body["secret"]) == 64 and body["secret"] != body["apiKey"]
+    listed = await user.json("GET", "/api/v1/api-keys", 200)
+    expected = {k: v for k, v in body.items() if k != "secret"}
+    assert listed == {"apiKeys": [expected]}
+    assert body["secret"] not in str(listed)
+
+
+async def test_keys_are_per_user_and_at_most_ten(make_client: MakeClient) -> None:
+    client = await make_client(max_api_keys=10)
+    alice, bob = await signup(client), await signup(client)
+    for n in range(10):
+        await make_key(alice, name=f"k{n}")
+    refused = await alice.json(
+        "POST", "/api/v1/api-keys", 422,
+        json={"name": "eleventh", "accountId": alice.id, "permissions": ["read"]},
+    )  # fmt: skip
+    assert_error(refused, "TOO_MANY_API_KEYS")
+    assert len((await alice.json("GET", "/api/v1/api-keys", 200))["apiKeys"]) == 10
+    assert (await bob.json("GET", "/api/v1/api-keys", 200)) == {"apiKeys": []}
+    await make_key(bob)  # Bob's limit is his own
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"accountId": "x", "permissions": ["read"]}, "name"),
+        ({"name": "", "accountId": "x", "permissions": ["read"]}, "name"),
+        ({"name": "a\nb", "accountId": "x", "permissions": ["read"]}, "name"),
+        ({"name": "n" * 65, "accountId": "x", "permissions": ["read"]}, "name"),
+        ({"name": "b", "permissions": ["read"]}, "accountId"),
+        ({"name": "b", "accountId": 7, "permissions": ["read"]}, "accountId"),
+        ({"name": "b", "accountId": "x", "permissions": ["trade"]}, "permissions"),
+        ({"name": "b", "accountId": "x", "permissions": ["read", "withdraw"]}, "permissions"),
+        ({"name": "b", "accountId": "x", "permissions": "read"}, "permissions"),
+        ({"name": "b", "accountId": "x", "permissions": ["read"], "admin": True}, "admin"),
+    ],
+)
+async def test_bad_requests_are_refused_and_create_nothing(
+    client: TestClient[Any, Any], body: dict[str, Any], field: str
+) -> None:
+    user = await signup(client)
+    if body.get("accountId") == "x":
+        body = {**body, "accountId": user.id}
+    refused = await user.json("POST", "/api/v1/api-keys", 400, json=body)
+    assert_error(refused, "VALIDATION_ERROR", field)
+    assert (await user.json("GET", "/api/v1/api-keys", 200)) == {"apiKeys": []}
+
+
+async def test_another_users_account_is_not_found(client: TestClient[Any, Any]) -> None:
+    alice, bob = await signup(client), await signup(client)
+    refused = await alice.json(
+        "POST", "/api/v1/api-keys", 404,
+        json={"name": "b", "accountId": bob.id, "permissions": ["read"]},
+    )  # fmt: skip
+    assert_error(refused, "NOT_FOUND", "accountId")
+    assert (await alice.json("GET", "/api/v1/api-keys", 200)) == {"apiKeys": []}
+
+
+async def test_session_required(client: TestClient[Any, Any]) -> None:
+    for method in ("GET", "POST"):
+        response = await client.request(method, "/api/v1/api-keys", json={})
+        assert response.status == 401
+        assert_error(await response.json(), "UNAUTHORIZED")
+    response = await client.delete("/api/v1/api-keys/0123456789abcdef")
+    assert response.status == 401
+
+
+async def test_revoke_is_effective_at_once(client: TestClient[Any, Any]) -> None:
+    user = await signup(client)
+    key = await make_key(user)
+    bot = Bot(client, key)
+    await bot.json("GET", ACCOUNT)  # works, and is now in the key ring's cache
+    response = await user.call("DELETE", f"/api/v1/api-keys/{key.key_id}")
+    assert response.status == 204
+    await binance_error(await bot.call("GET", ACCOUNT), 401, -2015)
+    assert (await user.json("GET", "/api/v1/api-keys", 200)) == {"apiKeys": []}
+    again = await user.call("DELETE", f"/api/v1/api-keys/{key.key_id}")
+    assert again.status == 404
+
+
+async def test_only_the_owner_revokes(client: TestClient[Any, Any]) -> None:
+    alice, bob = await signup(client), await signup(client)
+    key = await make_key(alice)
+    response = await bob.call("DELETE", f"/api/v1/api-keys/{key.key_id}")
+    assert response.status == 404
+    assert_error(await response.json(), "NOT_FOUND")
+    await Bot(client, key).json("GET", ACCOUNT)
+
+
+async def test_a_copy_of_the_database_reveals_no_secret(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    client = await make_client()
+    user = await signup(client)
+    keys = [await make_key(user, name=f"k{n}") for n in range(3)]
+    key_file = tmp_path / "api_keys.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    await client.close()  # checkpoint the WAL into the file
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("velox.db*"))
+    for key in keys:
+        assert key.secret.encode() not in raw
+        assert key.api_key.encode() in raw  # the key itself is not secret: it is looked up
+    with sqlite3.connect(tmp_path / "velox.db") as db:
+        stored = [bytes(r[0]) for r in db.execute("SELECT secret_sealed FROM api_keys")]
+    assert len(stored) == 3 and all(s.startswith(b"v1") for s in stored)
+    assert all(key.secret.encode() not in s for s in stored)
+
+
+async def test_keys_keep_working_after_a_restart_and_not_with_another_key_file(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    client = await make_client()
+    user = await signup(client)
+    key = await make_key(user)
+    await client.close()
+    again = await make_client()
+    await Bot(again, key).json("GET", ACCOUNT)
+    await again.close()
+    os.replace(tmp_path / "api_keys.key", tmp_path / "old.key")
+    other = await make_client()  # a new key file: stored secrets no longer open
+    await binance_error(await Bot(other, key).call("GET", ACCOUNT), 401, -2015)

@@ -1,0 +1,152 @@
+"""ccxt's ``binanceusdm``, unchanged but for its ``urls``, against a real Velox server.
+
+Every number ccxt reads is compared with what the native API says for the same account and
+moment: ccxt parses Binance's JSON shapes, so a misnamed field or a wrong figure shows up
+as a difference here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import ccxt.async_support as ccxt
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.binance.helpers import make_key
+from tests.web.conftest import MakeClient
+from tests.web.helpers import User, signup, tick
+from velox.money import units
+from velox.store.records import CandleRecord
+from velox.web.keys import STORE
+
+SYMBOL = "BTC/USDT:USDT"
+MINUTE = 60_000
+
+
+def urls_for(base: str) -> dict[str, Any]:
+    """binanceusdm's API URLs on the Velox under test: the README's recipe, word for word."""
+    return {"api": {
+        name: base + "/" + url.split("/", 3)[3]
+        for name, url in ccxt.binanceusdm().urls["api"].items()}}  # fmt: skip
+
+
+@pytest.fixture
+async def session(make_client: MakeClient) -> AsyncIterator[tuple[Any, TestClient[Any, Any], User]]:
+    client = await make_client(binance_weight_limit=100_000)
+    user = await signup(client)
+    key = await make_key(user, ["read", "trade"])
+    base = str(client.make_url("")).rstrip("/")
+    exchange = ccxt.binanceusdm(
+        {"apiKey": key.api_key, "secret": key.secret, "urls": urls_for(base)}
+    )
+    try:
+        yield exchange, client, user
+    finally:
+        await exchange.close()
+
+
+def D(text: str | None) -> Decimal:
+    assert text is not None
+    return Decimal(text)
+
+
+async def test_markets_time_ticker_book(session: Any) -> None:
+    exchange, client, user = session
+    await tick(client, "BTCUSDT", "100000")
+    await tick(client, "ETHUSDT", "3000")
+    markets = await exchange.load_markets()
+    assert {m for m in markets if markets[m]["swap"]} == {
+        "BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"
+    }  # fmt: skip
+    btc = markets[SYMBOL]
+    assert btc["id"] == "BTCUSDT" and btc["linear"] and btc["settle"] == "USDT"
+    assert btc["precision"]["price"] == 1e-8 and btc["precision"]["amount"] == 1e-8
+    assert btc["limits"]["leverage"]["max"] is None or btc["limits"]["leverage"]["max"] <= 100
+
+    server = await exchange.fetch_time()
+    assert abs(server - exchange.milliseconds()) < 5_000
+
+    native = (await user.json("GET", "/api/v1/assets", 200))["assets"]
+    quote = next(a for a in native if a["symbol"] == "BTCUSDT")
+    book = await exchange.fetch_order_book(SYMBOL, 5)
+    assert Decimal(str(book["bids"][0][0])) == D(quote["bid"]) == Decimal("99950")
+    assert Decimal(str(book["asks"][0][0])) == D(quote["ask"]) == Decimal("100050")
+    assert len(book["bids"]) == len(book["asks"]) == 1
+
+    ticker = await exchange.fetch_ticker(SYMBOL)
+    assert D(ticker["info"]["lastPrice"]) == Decimal("100000")  # the reference price
+    assert ticker["symbol"] == SYMBOL
+
+
+async def test_ohlcv_equals_native_candles(session: Any) -> None:
+    exchange, client, user = session
+    start = 1_736_812_800_000
+    rows = [
+        CandleRecord("BTCUSDT", "1m", start + i * MINUTE, units(str(100 + i)),
+                     units(str(110 + i)), units(str(95 + i)), units(str(105 + i)),
+                     units(f"{i}.5"))
+        for i in range(5)
+    ]  # fmt: skip
+    await client.app[STORE].put_candles(rows)
+    ohlcv = await exchange.fetch_ohlcv(SYMBOL, "1m", since=start, limit=5)
+    native = await user.json(
+        "GET", f"/api/v1/candles?asset=BTCUSDT&duration=1m&startTime={start}&limit=5", 200
+    )
+    assert len(ohlcv) == len(native["candles"]) == 5
+    for row, candle in zip(ohlcv, native["candles"], strict=True):
+        assert row[0] == candle["time"]
+        assert [Decimal(str(v)) for v in row[1:]] == [
+            D(candle[f]) for f in ("open", "high", "low", "close", "volume")
+        ]
+
+
+async def test_balance_positions_funding_leverage(session: Any) -> None:
+    exchange, client, user = session
+    await tick(client, "BTCUSDT", "100000")
+    await user.open(asset="BTCUSDT", side="LONG", leverage=10, margin="100")
+    await user.open(asset="BTCUSDT", side="SHORT", leverage=5, margin="50")
+    await tick(client, "BTCUSDT", "101000")
+    figures = await user.balance()
+
+    balance = await exchange.fetch_balance()
+    usdt = balance["USDT"]
+    assert Decimal(str(usdt["free"])) == D(figures["balance"])
+    assert Decimal(str(usdt["used"])) == D(figures["usedMargin"])
+    assert Decimal(str(usdt["total"])) == D(figures["equity"])
+    info = balance["info"]
+    assert D(info["totalUnrealizedProfit"]) == D(figures["unrealizedPnl"])
+    assert D(info["availableBalance"]) == D(figures["balance"])
+
+    orders = (await user.json("GET", "/api/v1/order/user/orders", 200))["orders"]
+    positions = await exchange.fetch_positions([SYMBOL])
+    assert len(positions) == 2
+    by_side = {p["side"]: p for p in positions}
+    for order in orders:
+        p = by_side[order["side"].lower()]
+        assert p["symbol"] == SYMBOL
+        assert D(p["info"]["positionAmt"]) == D(order["qty"]) * (
+            1 if order["side"] == "LONG" else -1
+        )
+        assert Decimal(str(p["contracts"])) == D(order["qty"])
+        assert Decimal(str(p["entryPrice"])) == D(order["openPrice"])
+        assert Decimal(str(p["unrealizedPnl"])) == D(order["unrealizedPnl"])
+        assert Decimal(str(p["liquidationPrice"])) == D(order["liquidationPrice"])
+        assert Decimal(str(p["collateral"])) == D(order["margin"])
+        assert p["marginMode"] == "isolated"
+
+    rate = await exchange.fetch_funding_rate(SYMBOL)
+    assert rate["fundingRate"] == 0.0001
+    assert rate["markPrice"] == 101000.0
+    assert rate["fundingTimestamp"] % (8 * 3600 * 1000) == 0
+
+    answer = await exchange.set_leverage(7, SYMBOL)
+    assert answer["leverage"] == 7 and answer["symbol"] == "BTCUSDT"
+    eth = {"symbol": "ETHUSDT"}
+    flat = await exchange.fapiPrivateV2GetPositionRisk(eth)
+    assert [(p["leverage"], p["positionAmt"]) for p in flat] == [("20", "0.00000000")]
+    await exchange.set_leverage(3, "ETH/USDT:USDT")
+    flat = await exchange.fapiPrivateV2GetPositionRisk(eth)
+    assert [p["leverage"] for p in flat] == ["3"]

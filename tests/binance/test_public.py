@@ -1,0 +1,140 @@
+"""Public /fapi market data in Binance's shapes, equal to the native API, and its weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.binance.helpers import binance_error
+from tests.web.conftest import MakeClient
+from tests.web.helpers import tick
+from velox.clock import ManualClock
+from velox.money import units
+from velox.store.records import CandleRecord
+from velox.web.keys import STORE
+from velox.web.options import WebOptions
+
+HOUR = 3_600_000
+
+
+async def get(client: TestClient[Any, Any], path: str, status: int = 200) -> Any:
+    response = await client.get(path)
+    body = await response.json()
+    assert response.status == status, body
+    return body
+
+
+async def test_ping_time_exchange_info(make_client: MakeClient) -> None:
+    clock = ManualClock()
+    client = await make_client(options=WebOptions(bcrypt_rounds=4, clock=clock))
+    assert await get(client, "/fapi/v1/ping") == {}
+    assert await get(client, "/fapi/v1/time") == {"serverTime": clock.wall_ms()}
+    info = await get(client, "/fapi/v1/exchangeInfo")
+    assert info["timezone"] == "UTC" and info["serverTime"] == clock.wall_ms()
+    assert info["rateLimits"] == [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE",
+                                   "intervalNum": 1, "limit": 2400}]  # fmt: skip
+    assert [s["symbol"] for s in info["symbols"]] == ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+    btc = info["symbols"][0]
+    assert (btc["contractType"], btc["status"], btc["baseAsset"], btc["quoteAsset"]) == (
+        "PERPETUAL", "TRADING", "BTC", "USDT"
+    )  # fmt: skip
+    assert btc["maintMarginPercent"] == "10.0000"  # --mmr 0.1
+    assert btc["requiredMarginPercent"] == "1.0000"  # --max-leverage 100
+    filters = {f["filterType"]: f for f in btc["filters"]}
+    assert filters["PRICE_FILTER"]["tickSize"] == "0.00000001"
+    assert filters["LOT_SIZE"]["stepSize"] == "0.00000001"
+    assert filters["MIN_NOTIONAL"] == {"filterType": "MIN_NOTIONAL", "notional": "1.00000000"}
+
+
+async def test_quotes_equal_the_native_assets(client: TestClient[Any, Any]) -> None:
+    await tick(client, "BTCUSDT", "92000.5")
+    native = {a["symbol"]: a for a in (await get(client, "/api/v1/assets"))["assets"]}
+    btc = native["BTCUSDT"]
+    price = await get(client, "/fapi/v1/ticker/price?symbol=BTCUSDT")
+    assert price["symbol"] == "BTCUSDT" and price["price"] == "92000.50000000"
+    book = await get(client, "/fapi/v1/ticker/bookTicker?symbol=BTCUSDT")
+    assert (book["bidPrice"], book["askPrice"]) == (btc["bid"], btc["ask"])
+    assert (book["bidPrice"], book["askPrice"]) == ("91954.49975000", "92046.50025000")
+    depth = await get(client, "/fapi/v1/depth?symbol=BTCUSDT&limit=5")
+    assert depth["bids"] == [[btc["bid"], "1000000.00000000"]]
+    assert depth["asks"] == [[btc["ask"], "1000000.00000000"]]
+    assert depth["lastUpdateId"] == book["lastUpdateId"]
+    every = await get(client, "/fapi/v1/ticker/price")
+    assert [p["symbol"] for p in every] == ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+    assert every[1]["price"] == "0.00000000"  # no quote yet
+    mark = await get(client, "/fapi/v1/premiumIndex?symbol=BTCUSDT")
+    assert mark["markPrice"] == mark["indexPrice"] == "92000.50000000"
+    assert mark["lastFundingRate"] == "0.00010000"
+    assert mark["nextFundingTime"] % (8 * HOUR) == 0 and mark["nextFundingTime"] > mark["time"]
+    assert await get(client, "/fapi/v1/fundingRate?symbol=BTCUSDT") == []
+
+
+async def test_klines_and_24hr_equal_the_native_candles(make_client: MakeClient) -> None:
+    clock = ManualClock(1_736_812_800_000 + 30 * HOUR + 123)
+    client = await make_client(options=WebOptions(bcrypt_rounds=4, clock=clock))
+    start = 1_736_812_800_000
+    rows = [
+        CandleRecord("ETHUSDT", "1h", start + i * HOUR, units(str(3000 + i)),
+                     units(str(3010 + 2 * i)), units(str(2990 - i)), units(str(3005 + i)),
+                     units("1.25"))
+        for i in range(31)
+    ]  # fmt: skip
+    await client.app[STORE].put_candles(rows)
+    klines = await get(client, f"/fapi/v1/klines?symbol=ETHUSDT&interval=1h&startTime={start}"
+                               "&limit=3")  # fmt: skip
+    native = await get(client, f"/api/v1/candles?asset=ETHUSDT&duration=1h&startTime={start}"
+                               "&limit=3")  # fmt: skip
+    assert klines == [
+        [c["time"], c["open"], c["high"], c["low"], c["close"], c["volume"], c["time"] + HOUR - 1,
+         "0.00000000", 0, "0.00000000", "0.00000000", "0"]
+        for c in native["candles"]
+    ]  # fmt: skip
+    assert klines[0][:6] == [start, "3000.00000000", "3010.00000000", "2990.00000000",
+                             "3005.00000000", "1.25000000"]  # fmt: skip
+    # 24 h from the hour 24 h ago (hour 6) to now (hour 30), last price = the last close
+    day = await get(client, "/fapi/v1/ticker/24hr?symbol=ETHUSDT")
+    assert day["openPrice"] == "3006.00000000" and day["lastPrice"] == "3035.00000000"
+    assert day["highPrice"] == "3070.00000000" and day["lowPrice"] == "2960.00000000"
+    assert day["volume"] == "31.25000000"  # 25 hourly candles of 1.25
+    assert day["priceChange"] == "29.00000000" and day["priceChangePercent"] == "0.964"
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("/fapi/v1/ticker/price?symbol=DOGEUSDT", -1121),
+        ("/fapi/v1/depth?symbol=btcusdt", -1100),
+        ("/fapi/v1/depth", -1102),
+        ("/fapi/v1/depth?symbol=BTCUSDT&limit=7", -1130),
+        ("/fapi/v1/klines?symbol=BTCUSDT&interval=2m", -1120),
+        ("/fapi/v1/klines?symbol=BTCUSDT", -1102),
+        ("/fapi/v1/klines?symbol=BTCUSDT&interval=1m&limit=abc", -1130),
+        ("/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=5&endTime=4", -1023),
+        ("/fapi/v1/ticker/price?symbol=BTCUSDT&symbol=ETHUSDT", -1101),
+    ],
+)
+async def test_bad_public_requests(client: TestClient[Any, Any], path: str, code: int) -> None:
+    await binance_error(await client.get(path), 400, code)
+
+
+async def test_weights_per_minute(make_client: MakeClient) -> None:
+    clock = ManualClock(1_736_812_800_000 + 10_000)  # 10 s into a minute
+    client = await make_client(
+        options=WebOptions(bcrypt_rounds=4, clock=clock), binance_weight_limit=30
+    )
+    used = []
+    for path in ("/fapi/v1/ping", "/fapi/v1/ticker/price", "/fapi/v1/depth?symbol=BTCUSDT"):
+        response = await client.get(path)
+        used.append(response.headers["X-MBX-USED-WEIGHT-1M"])
+    assert used == ["1", "3", "13"]  # 1, then 2 (all symbols), then 10 (500 levels)
+    response = await client.get("/fapi/v1/ticker/24hr")  # weight 40: past the limit
+    body = await binance_error(response, 429, -1003)
+    assert "current limit is 30 request weight per 1 MINUTE" in body["msg"]
+    assert response.headers["Retry-After"] == "50"
+    response = await client.get("/fapi/v1/ping")
+    assert response.headers["X-MBX-USED-WEIGHT-1M"] == "14"  # the refusal added nothing
+    clock.advance(50_000)  # the next minute
+    response = await client.get("/fapi/v1/ticker/price?symbol=BTCUSDT")
+    assert response.headers["X-MBX-USED-WEIGHT-1M"] == "1"

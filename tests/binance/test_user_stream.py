@@ -1,0 +1,121 @@
+"""The user-data stream: listenKey by API key alone, ``/ws/<listenKey>`` with Binance's
+ORDER_TRADE_UPDATE and ACCOUNT_UPDATE carrying the native API's numbers, and its end
+(listen key deleted or expired, API key revoked)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestClient
+
+from tests.binance.helpers import Key, binance_error, make_key
+from tests.web.conftest import MakeClient
+from tests.web.helpers import User, signup, tick
+from velox.clock import ManualClock
+from velox.web.options import WebOptions
+
+LISTEN = "/fapi/v1/listenKey"
+
+
+async def listen_key(client: TestClient[Any, Any], key: Key, method: str = "POST") -> Any:
+    response = await client.request(method, LISTEN, headers={"X-MBX-APIKEY": key.api_key})
+    return response
+
+
+async def next_event(ws: aiohttp.ClientWebSocketResponse, kind: str) -> Any:
+    while True:
+        message = await ws.receive_json(timeout=5)
+        if message["e"] == kind:
+            return message
+
+
+async def stream_of(client: TestClient[Any, Any], user: User) -> tuple[Key, str, Any]:
+    key = await make_key(user)
+    created = await (await listen_key(client, key)).json()
+    ws = await client.ws_connect(f"/ws/{created['listenKey']}")
+    return key, created["listenKey"], ws
+
+
+async def test_fills_and_account_updates_carry_the_native_numbers(
+    client: TestClient[Any, Any],
+) -> None:
+    user, other = await signup(client), await signup(client)
+    await tick(client, "BTCUSDT", "100000")
+    _, _, ws = await stream_of(client, user)
+    await other.open(asset="BTCUSDT", side="LONG", leverage=2, margin="10")  # not ours
+    order = await user.open(asset="BTCUSDT", side="SHORT", leverage=10, margin="100")
+    update = await next_event(ws, "ORDER_TRADE_UPDATE")
+    o = update["o"]
+    assert (o["s"], o["S"], o["o"], o["x"], o["X"], o["i"], o["R"]) == (
+        "BTCUSDT", "SELL", "MARKET", "TRADE", "FILLED", int(order["orderId"]), False
+    )  # fmt: skip
+    assert o["q"] == o["z"] == o["l"] == order["qty"]
+    assert o["ap"] == o["L"] == order["openPrice"] == "99950.00000000"
+    account = await next_event(ws, "ACCOUNT_UPDATE")
+    figures = await user.balance()
+    (wallet,) = account["a"]["B"]
+    assert account["a"]["m"] == "ORDER"
+    assert wallet["cw"] == figures["balance"] == "900.00000000"
+    assert wallet["wb"] == "1000.00000000"  # free cash + locked margin
+    (position,) = account["a"]["P"]
+    assert position["pa"] == "-" + order["qty"] and position["ep"] == order["openPrice"]
+    assert position["iw"] == order["margin"] and position["mt"] == "isolated"
+
+    await tick(client, "BTCUSDT", "99000")
+    closed = await user.json("POST", f"/api/v1/order/close/{order['orderId']}", 200)
+    o = (await next_event(ws, "ORDER_TRADE_UPDATE"))["o"]
+    assert (o["S"], o["R"], o["ot"], o["ap"], o["rp"]) == (
+        "BUY", True, "MARKET", closed["closePrice"], closed["pnl"]
+    )  # fmt: skip
+    account = await next_event(ws, "ACCOUNT_UPDATE")
+    figures = await user.balance()
+    assert account["a"]["B"][0]["wb"] == figures["balance"]  # no margin locked any more
+    assert account["a"]["P"][0]["pa"] == "0.00000000"
+    await ws.close()
+
+
+async def test_keepalive_delete_and_bad_keys(client: TestClient[Any, Any]) -> None:
+    user = await signup(client)
+    key, listen, ws = await stream_of(client, user)
+    again = await (await listen_key(client, key)).json()
+    assert again == {"listenKey": listen}  # one live listen key per API key
+    assert await (await listen_key(client, key, "PUT")).json() == {"listenKey": listen}
+    response = await client.post(LISTEN)
+    await binance_error(response, 401, -2014)
+    response = await client.post(LISTEN, headers={"X-MBX-APIKEY": "B" * 64})
+    await binance_error(response, 401, -2015)
+    assert await (await listen_key(client, key, "DELETE")).json() == {}
+    closed = await ws.receive(timeout=5)
+    assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    await binance_error(await listen_key(client, key, "PUT"), 400, -1125)
+    response = await client.get(f"/ws/{listen}")
+    await binance_error(response, 400, -1125)
+
+
+async def test_revoking_the_api_key_closes_its_streams(client: TestClient[Any, Any]) -> None:
+    user = await signup(client)
+    key, _, ws = await stream_of(client, user)
+    response = await user.call("DELETE", f"/api/v1/api-keys/{key.key_id}")
+    assert response.status == 204
+    closed = await ws.receive(timeout=5)
+    assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+async def test_an_expired_listen_key_says_so_and_closes(make_client: MakeClient) -> None:
+    clock = ManualClock()
+    client = await make_client(options=WebOptions(bcrypt_rounds=4, clock=clock))
+    user = await signup(client)
+    key, listen, ws = await stream_of(client, user)
+    clock.advance(59 * 60 * 1000)
+    assert (await (await listen_key(client, key, "PUT")).json()) == {"listenKey": listen}
+    clock.advance(59 * 60 * 1000)  # still inside the hour the keepalive gave it
+    await tick(client, "BTCUSDT", "100000")
+    await user.open(asset="BTCUSDT", side="LONG", leverage=2, margin="10")
+    assert (await next_event(ws, "ORDER_TRADE_UPDATE"))["o"]["S"] == "BUY"
+    clock.advance(60 * 60 * 1000)
+    await tick(client, "BTCUSDT", "100001")  # the next commit finds it expired
+    expired = await next_event(ws, "listenKeyExpired")
+    assert expired["listenKey"] == listen
+    closed = await ws.receive(timeout=5)
+    assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)

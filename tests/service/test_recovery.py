@@ -1,0 +1,243 @@
+"""Replay continuity and recovery (issue 11 section 3): a journal that does not continue its
+snapshot stops the engine loudly; no prune runs during a recovery; ``stop()`` ends a recovery
+that waits on a store that is down; a recovery never sets READY over SHUTDOWN."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from velox.engine.commands import OpenAccount, OpenPosition, PriceTick
+from velox.engine.settings import EngineSettings
+from velox.journal import JournalGap, load_engine
+from velox.money import SCALE
+from velox.service import EngineNotReady, EngineService, EngineState
+from velox.store.base import Store
+from velox.store.factory import open_store_for
+from velox.store.records import ClosedOrderRecord, JournalRecord, SnapshotRecord
+
+BTC = "BTCUSDT"
+REF = 100_000 * SCALE
+ROOT = Path(__file__).resolve().parents[2]
+NOW = 1_700_000_000_000
+
+
+class Wrapped:
+    """A real store with hooks: fail the next commit, hide journal rows, gate snapshot
+    saves and snapshot loads."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.fail_next_commit = False
+        self.hidden: set[int] = set()
+        self.store_down = False
+        self.save_started = asyncio.Event()
+        self.release_save = asyncio.Event()
+        self.release_save.set()
+        self.pruned = asyncio.Event()
+        self.hold_next_load: asyncio.Event | None = None  # the next load waits for it
+        self.loading = asyncio.Event()
+
+    async def append_batch(
+        self, events: Sequence[JournalRecord], closed: Sequence[ClosedOrderRecord]
+    ) -> None:
+        if self.fail_next_commit:
+            self.fail_next_commit = False
+            raise OSError("disk on fire")
+        await self.inner.append_batch(events, closed)
+
+    async def read_journal(self, after_seq: int, batch: int = 5000) -> AsyncIterator[JournalRecord]:
+        async for record in self.inner.read_journal(after_seq, batch):
+            if record.seq not in self.hidden:
+                yield record
+
+    async def latest_snapshot(self) -> SnapshotRecord | None:
+        if self.store_down:
+            raise OSError("database unreachable")
+        found = await self.inner.latest_snapshot()
+        hold, self.hold_next_load = self.hold_next_load, None
+        if hold is not None:
+            self.loading.set()
+            await hold.wait()
+        return found
+
+    async def save_snapshot(self, snapshot: SnapshotRecord) -> None:
+        self.save_started.set()
+        await self.release_save.wait()
+        await self.inner.save_snapshot(snapshot)
+
+    async def prune(self, keep_snapshots: int, prune_journal: bool) -> None:
+        await self.inner.prune(keep_snapshots, prune_journal)
+        self.pruned.set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    s = open_store_for(db_url)
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def started(store: Any, **kw: Any) -> EngineService:
+    service = EngineService(store, EngineSettings(), clock=lambda: NOW, **kw)
+    await service.start()
+    return service
+
+
+async def open_long(service: EngineService) -> None:
+    out = await service.submit(OpenPosition("alice", BTC, "LONG", 10, NOW, margin=100 * SCALE))
+    assert out.ok, out.refusal
+
+
+async def until(condition: Any) -> None:
+    while not condition():
+        await asyncio.sleep(0.005)
+
+
+async def test_replay_refuses_a_journal_that_skips_a_sequence(store: Store) -> None:
+    service = await started(store)
+    await service.submit(OpenAccount("alice", NOW))
+    service.offer_tick(PriceTick(BTC, REF, NOW))
+    await open_long(service)  # seq 2
+    await service.snapshot()
+    for _ in range(3):
+        await open_long(service)  # seqs 3, 4, 5
+    await service.stop()  # a snapshot at seq 5
+    gappy = Wrapped(store)
+    assert (await load_engine(gappy, EngineSettings()))[1] == 5
+    gappy.latest_snapshot = lambda: _snapshot_at(store, 2)  # type: ignore[method-assign]
+    gappy.hidden = {4}
+    with pytest.raises(JournalGap, match=r"after seq 3 it goes on at seq 5 \(events 4\.\.4"):
+        await load_engine(gappy, EngineSettings())
+    restarted = EngineService(gappy, EngineSettings(), clock=lambda: NOW)  # type: ignore[arg-type]
+    with pytest.raises(JournalGap):
+        await restarted.start()
+    assert restarted.state is EngineState.SHUTDOWN
+    with pytest.raises(EngineNotReady):
+        await restarted.submit(OpenAccount("bob", NOW))
+    await restarted.stop()
+    assert [s.seq for s in await store.snapshots()] == [2, 5]  # nothing saved by it
+
+
+async def _snapshot_at(store: Store, seq: int) -> SnapshotRecord:
+    (found,) = [s for s in await store.snapshots() if s.seq == seq]
+    return found
+
+
+async def test_no_prune_runs_during_a_recovery(store: Store) -> None:
+    """A snapshot save (with --prune-journal --snapshot-keep 1) in flight when a commit
+    fails: the rebuild must not read the old snapshot and then find its rows pruned."""
+    wrapped = Wrapped(store)
+    service = await started(wrapped, prune_journal=True, snapshot_keep=1)
+    await service.submit(OpenAccount("alice", NOW))
+    service.offer_tick(PriceTick(BTC, REF, NOW))
+    await open_long(service)
+    await service.snapshot()  # seq 2; the journal is pruned to nothing
+    await open_long(service)
+    await open_long(service)  # seqs 3 and 4
+    data = await service.read(lambda e: e.export())
+    wrapped.save_started.clear()
+    wrapped.release_save.clear()
+    wrapped.pruned.clear()
+    saving = asyncio.create_task(service.snapshots.save(4, data))
+    await wrapped.save_started.wait()
+    # the rebuild's load waits until the save has pruned (if it ever gets there first)
+    wrapped.hold_next_load = wrapped.pruned
+    wrapped.fail_next_commit = True
+    failing = asyncio.create_task(open_long(service))  # answered once the rebuild is done
+    await until(lambda: service.state is EngineState.REPLAYING)
+    wrapped.release_save.set()
+    await saving
+    with pytest.raises(EngineNotReady):
+        await failing
+    await until(lambda: service.state is not EngineState.REPLAYING)
+    assert service.state is EngineState.READY
+    assert service.seq == 4
+    assert await service.read(lambda e: len(e.positions)) == 3
+    assert await service.read(lambda e: e.accounts["alice"].balance) == 700 * SCALE
+    durable, seq = await load_engine(store, EngineSettings())
+    assert seq == 4 and durable.export() == await service.read(lambda e: e.export())
+    await open_long(service)
+    assert await store.last_seq() == service.seq == 5
+    await service.stop()
+
+
+async def test_stop_ends_a_recovery_while_the_store_is_down(store: Store) -> None:
+    wrapped = Wrapped(store)
+    service = await started(wrapped)
+    await service.submit(OpenAccount("alice", NOW))
+    service.offer_tick(PriceTick(BTC, REF, NOW))
+    wrapped.store_down = True
+    wrapped.fail_next_commit = True
+    failing = asyncio.create_task(open_long(service))
+    await until(lambda: service.state is EngineState.REPLAYING)
+    await asyncio.wait_for(service.stop(), 10)
+    with pytest.raises(EngineNotReady):
+        await failing
+    assert service.state is EngineState.SHUTDOWN
+    assert await store.snapshots() == []  # the engine was never rebuilt: never saved
+    with pytest.raises(EngineNotReady):
+        await service.submit(OpenAccount("bob", NOW))
+
+
+async def test_a_recovery_finishing_after_stop_keeps_shutdown(store: Store) -> None:
+    wrapped = Wrapped(store)
+    service = await started(wrapped)
+    await service.submit(OpenAccount("alice", NOW))
+    service.offer_tick(PriceTick(BTC, REF, NOW))
+    store_back = asyncio.Event()
+    wrapped.hold_next_load = store_back
+    wrapped.fail_next_commit = True
+    failing = asyncio.create_task(open_long(service))
+    await wrapped.loading.wait()  # the rebuild is reading the store
+    stopping = asyncio.create_task(service.stop())
+    await until(lambda: service.state is EngineState.SHUTDOWN)
+    store_back.set()  # the rebuild succeeds after stop() began
+    await asyncio.wait_for(stopping, 10)
+    with pytest.raises(EngineNotReady):
+        await failing
+    assert service.state is EngineState.SHUTDOWN
+    with pytest.raises(EngineNotReady):
+        await service.submit(OpenAccount("bob", NOW))
+    (snap,) = await store.snapshots()  # rebuilt, so equal to the journal: saved
+    assert snap.seq == 1
+
+
+async def test_velox_run_exits_1_on_a_journal_gap(tmp_path: Path) -> None:
+    db = tmp_path / "velox.db"
+    store = open_store_for(f"sqlite:///{db}")
+    await store.open()
+    service = await started(store)
+    await service.submit(OpenAccount("alice", NOW))
+    await service.snapshot()  # seq 1
+    for i in range(3):
+        await service.submit(OpenAccount(f"u{i}", NOW))  # seqs 2..4
+    await service.stop()  # a snapshot at seq 4
+    await store.close()
+    with sqlite3.connect(db) as raw:
+        raw.execute("DELETE FROM snapshots WHERE seq = 4")
+        raw.execute("DELETE FROM journal WHERE seq = 3")
+    flags = ("--data-dir", str(tmp_path), "--feed", "sim")
+    env = {**os.environ, "VELOX_JWT_SECRET": "x" * 40, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "run.py", "run", "--db", f"sqlite:///{db}", "--port", "0", *flags],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1, run.stderr[-2000:]
+    assert "after seq 2 it goes on at seq 4 (events 3..3 missing)" in run.stderr

@@ -1,0 +1,47 @@
+"""Runtime tuning of `velox run`: uvloop when installed, and objects alive after a snapshot
+frozen out of the garbage collector's full passes."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+
+from velox.cli import _event_loop
+from velox.engine.commands import OpenAccount
+from velox.engine.settings import EngineSettings
+from velox.service import EngineService
+from velox.store.factory import open_store_for
+
+NOW = 1_700_000_000_000
+
+
+def test_velox_run_uses_uvloop_when_installed() -> None:
+    uvloop = pytest.importorskip("uvloop")
+    loop = _event_loop()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
+
+
+async def test_a_finished_snapshot_export_freezes_what_is_alive(tmp_path: Path) -> None:
+    store = open_store_for(f"sqlite:///{tmp_path / 'velox.db'}")
+    await store.open()
+    now = [NOW]
+    service = EngineService(store, EngineSettings(), clock=lambda: now[0], snapshot_interval_s=1)
+    await service.start()
+    gc.unfreeze()
+    try:
+        await service.submit(OpenAccount("alice", now[0]))
+        now[0] += 2_000  # the next commit begins a snapshot, exported between batches
+        await service.submit(OpenAccount("bob", now[0]))
+        await service.read(lambda e: None)  # the export (one small step) is done by now
+        await service.snapshots.wait_saved()
+        assert [s.seq for s in await store.snapshots()] == [2]
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        await service.stop()
+        await store.close()

@@ -1,0 +1,294 @@
+"""Signed account reads and settings: account, balance, positionRisk, brackets, leverage...
+
+Every figure is the native API's for the same account, renamed (SPEC section 3 ->
+Binance): ``availableBalance`` = ``balance`` (free cash), ``initialMargin`` = ``usedMargin``,
+``marginBalance`` = ``equity``, ``walletBalance`` = free cash + locked margin,
+``unrealizedProfit`` = ``unrealizedPnl``; a position's ``entryPrice``, ``liquidationPrice``,
+``isolatedWallet`` (its margin) and ``unRealizedProfit`` are its order's ``openPrice``,
+``liquidationPrice``, ``margin`` and ``unrealizedPnl``; ``markPrice`` is the reference
+price (``premiumIndex``). Every account is isolated-margin and one-way: ``marginType`` and
+``positionSide/dual`` accept only what is already so, with Binance's answers.
+Until NETTING accounts exist a HEDGING account may hold several positions on one symbol:
+each is listed as its own entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from velox.accounts import engine_owner
+from velox.binance import shapes
+from velox.binance.endpoint import Call, endpoint
+from velox.binance.errors import BinanceError, invalid
+from velox.binance.keyring import READ, TRADE
+from velox.binance.terms import Terms, terms_of
+from velox.engine.engine import Engine
+from velox.engine.state import Position
+from velox.engine.views import account_figures, open_positions, unrealized_pnl
+from velox.money import format_units, mul_ceil, mul_floor
+from velox.web.keys import OPTIONS, SERVICE, SETTINGS, STORE
+
+Json = dict[str, Any]
+
+
+def _maint(margin: int, terms: Terms) -> int:
+    """The margin left when a position liquidates: margin x mmr, rounded up (SPEC 4)."""
+    return mul_ceil(margin, terms.mmr)
+
+
+def _position(engine: Engine, pos: Position, terms: Terms, now: int) -> Json:
+    quote = engine.quotes.get(pos.asset)
+    mark = quote.ref if quote is not None else pos.open_price
+    signed_qty = pos.qty if pos.side == "LONG" else -pos.qty
+    notional = mul_floor(signed_qty, mark)
+    return {
+        "symbol": pos.asset,
+        "positionSide": "BOTH",
+        "positionAmt": format_units(signed_qty),
+        "entryPrice": format_units(pos.open_price),
+        "breakEvenPrice": format_units(pos.open_price),
+        "markPrice": format_units(mark),
+        "unRealizedProfit": format_units(unrealized_pnl(engine, pos)),
+        "liquidationPrice": format_units(pos.liquidation_price),
+        "leverage": str(pos.leverage),
+        "maxNotionalValue": format_units(shapes.MAX_QTY),
+        "marginType": "isolated",
+        "isolatedMargin": format_units(pos.margin),
+        "isAutoAddMargin": "false",
+        "notional": format_units(notional),
+        "marginAsset": "USDT",
+        "isolatedWallet": format_units(pos.margin),
+        "initialMargin": format_units(pos.margin),
+        "maintMargin": format_units(_maint(pos.margin, terms)),
+        "positionInitialMargin": format_units(pos.margin),
+        "openOrderInitialMargin": format_units(0),
+        "adl": 0,
+        "bidNotional": format_units(0),
+        "askNotional": format_units(0),
+        "updateTime": pos.opened_at,
+    }
+
+
+def _flat(symbol: str, engine: Engine, leverage: int) -> Json:
+    """A symbol without a position (positionRisk v2 lists every symbol)."""
+    quote = engine.quotes.get(symbol)
+    zero = format_units(0)
+    return {
+        "symbol": symbol, "positionSide": "BOTH", "positionAmt": zero, "entryPrice": zero,
+        "breakEvenPrice": zero, "markPrice": format_units(quote.ref if quote else 0),
+        "unRealizedProfit": zero, "liquidationPrice": zero, "leverage": str(leverage),
+        "maxNotionalValue": format_units(shapes.MAX_QTY), "marginType": "isolated",
+        "isolatedMargin": zero, "isAutoAddMargin": "false", "notional": zero,
+        "marginAsset": "USDT", "isolatedWallet": zero, "initialMargin": zero,
+        "maintMargin": zero, "positionInitialMargin": zero, "openOrderInitialMargin": zero,
+        "adl": 0, "bidNotional": zero, "askNotional": zero, "updateTime": 0,
+    }  # fmt: skip
+
+
+def _assets(engine: Engine, owner: str, terms: Terms, now: int) -> Json:
+    f = account_figures(engine, owner)
+    positions = open_positions(engine, owner)
+    maint = sum(_maint(p.margin, terms) for p in positions)
+    wallet = f.balance + f.used_margin
+    return {
+        "asset": "USDT",
+        "walletBalance": format_units(wallet),
+        "unrealizedProfit": format_units(f.unrealized_pnl),
+        "marginBalance": format_units(f.equity),
+        "maintMargin": format_units(maint),
+        "initialMargin": format_units(f.used_margin),
+        "positionInitialMargin": format_units(f.used_margin),
+        "openOrderInitialMargin": format_units(0),
+        "crossWalletBalance": format_units(f.balance),
+        "crossUnPnl": format_units(0),
+        "availableBalance": format_units(f.free_margin),
+        "maxWithdrawAmount": format_units(f.free_margin),
+        "marginAvailable": True,
+        "updateTime": now,
+    }
+
+
+async def _leverages(call: Call) -> dict[str, int]:
+    return await call.app[STORE].symbol_leverages(call.credential.account_id)
+
+
+def _now(call: Call) -> int:
+    return call.app[OPTIONS].clock.wall_ms()
+
+
+async def _read(call: Call, view: Any) -> Any:
+    owner = engine_owner(call.credential.account_id)
+    return await call.app[SERVICE].read(lambda engine: view(engine, owner))
+
+
+@endpoint(5, signed=READ)
+async def account(call: Call) -> Any:
+    settings, now = call.app[SETTINGS], _now(call)
+    terms = terms_of(settings)
+    leverages = await _leverages(call)
+
+    def view(engine: Engine, owner: str) -> Json:
+        usdt = _assets(engine, owner, terms, now)
+        positions = [_position(engine, p, terms, now) for p in open_positions(engine, owner)]
+        held = {p["symbol"] for p in positions}
+        positions += [
+            _flat(s, engine, leverages.get(s, terms.default_leverage))
+            for s in settings.symbols
+            if s not in held
+        ]
+        return {
+            "feeTier": 0, "canTrade": TRADE in call.credential.permissions, "canDeposit": False,
+            "canWithdraw": False, "updateTime": now, "multiAssetsMargin": False,
+            "tradeGroupId": -1,
+            "totalInitialMargin": usdt["initialMargin"], "totalMaintMargin": usdt["maintMargin"],
+            "totalWalletBalance": usdt["walletBalance"],
+            "totalUnrealizedProfit": usdt["unrealizedProfit"],
+            "totalMarginBalance": usdt["marginBalance"],
+            "totalPositionInitialMargin": usdt["positionInitialMargin"],
+            "totalOpenOrderInitialMargin": usdt["openOrderInitialMargin"],
+            "totalCrossWalletBalance": usdt["crossWalletBalance"],
+            "totalCrossUnPnl": usdt["crossUnPnl"],
+            "availableBalance": usdt["availableBalance"],
+            "maxWithdrawAmount": usdt["maxWithdrawAmount"],
+            "assets": [usdt], "positions": positions,
+        }  # fmt: skip
+
+    return await _read(call, view)
+
+
+@endpoint(5, signed=READ)
+async def balance(call: Call) -> Any:
+    terms, now = terms_of(call.app[SETTINGS]), _now(call)
+
+    def view(engine: Engine, owner: str) -> list[Json]:
+        usdt = _assets(engine, owner, terms, now)
+        return [{
+            "accountAlias": "Velox", "asset": "USDT", "balance": usdt["walletBalance"],
+            "crossWalletBalance": usdt["crossWalletBalance"], "crossUnPnl": usdt["crossUnPnl"],
+            "availableBalance": usdt["availableBalance"],
+            "maxWithdrawAmount": usdt["maxWithdrawAmount"], "marginAvailable": True,
+            "updateTime": now,
+        }]  # fmt: skip
+
+    return await _read(call, view)
+
+
+def _position_risk(every_symbol: bool) -> Any:
+    async def handler(call: Call) -> Any:
+        settings, now = call.app[SETTINGS], _now(call)
+        terms = terms_of(settings)
+        symbol = call.params.symbol(settings.symbols, required=False)
+        wanted = (symbol,) if symbol is not None else settings.symbols
+        leverages = await _leverages(call)
+
+        def view(engine: Engine, owner: str) -> list[Json]:
+            held = [p for p in open_positions(engine, owner) if p.asset in wanted]
+            rows = [_position(engine, p, terms, now) for p in held]
+            if every_symbol:
+                symbols = {p.asset for p in held}
+                rows += [
+                    _flat(s, engine, leverages.get(s, terms.default_leverage))
+                    for s in wanted
+                    if s not in symbols
+                ]
+            return rows
+
+        return await _read(call, view)
+
+    return handler
+
+
+position_risk_v2 = endpoint(5, signed=READ)(_position_risk(every_symbol=True))
+position_risk_v3 = endpoint(5, signed=READ)(_position_risk(every_symbol=False))
+
+
+@endpoint(1, signed=READ)
+async def leverage_bracket(call: Call) -> Any:
+    settings = call.app[SETTINGS]
+    terms = terms_of(settings)
+    symbol = call.params.symbol(settings.symbols, required=False)
+    if symbol is not None:
+        return shapes.leverage_bracket(symbol, terms)
+    return [shapes.leverage_bracket(s, terms) for s in settings.symbols]
+
+
+@endpoint(20, signed=READ)
+async def commission_rate(call: Call) -> Any:
+    settings = call.app[SETTINGS]
+    symbol = call.params.symbol(settings.symbols)
+    assert symbol is not None
+    return shapes.commission_rate(symbol, terms_of(settings))
+
+
+@endpoint(30, signed=READ)
+async def get_position_mode(call: Call) -> Any:
+    return {"dualSidePosition": False}
+
+
+@endpoint(1, signed=TRADE)
+async def set_position_mode(call: Call) -> Any:
+    value = call.params.choice("dualSidePosition", ("true", "false"))
+    if value == "false":
+        raise BinanceError(-4059, "No need to change position side.")
+    raise invalid("dualSidePosition")  # hedge mode: Velox accounts are one-way
+
+
+@endpoint(1, signed=TRADE)
+async def set_margin_type(call: Call) -> Any:
+    call.params.symbol(call.app[SETTINGS].symbols)
+    value = call.params.choice("marginType", ("ISOLATED", "CROSSED"))
+    if value == "ISOLATED":
+        raise BinanceError(-4046, "No need to change margin type.")
+    raise invalid("marginType")  # cross margin: Velox margins every position on its own
+
+
+@endpoint(1, signed=TRADE)
+async def set_leverage(call: Call) -> Any:
+    settings = call.app[SETTINGS]
+    symbol = call.params.symbol(settings.symbols)
+    assert symbol is not None
+    raw = call.params.required("leverage")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 6:
+        raise BinanceError(-4028, f"Leverage {raw[:12]} is not valid")
+    leverage = int(raw)
+    if not 1 <= leverage <= settings.max_leverage:
+        raise BinanceError(-4028, f"Leverage {leverage} is not valid")
+    await call.app[STORE].set_symbol_leverage(call.credential.account_id, symbol, leverage)
+    return {
+        "leverage": leverage,
+        "maxNotionalValue": format_units(shapes.MAX_QTY),
+        "symbol": symbol,
+    }
+
+
+@endpoint(10, signed=READ)
+async def coins(call: Call) -> Any:
+    """``/sapi/v1/capital/config/getall`` (ccxt's ``load_markets`` asks it once a key is set):
+    the settlement asset and the traded ones, none of them depositable or withdrawable."""
+    names = ["USDT", *(shapes.base_asset(s) for s in call.app[SETTINGS].symbols)]
+    zero = format_units(0)
+    return [
+        {
+            "coin": coin,
+            "name": coin,
+            "depositAllEnable": False,
+            "withdrawAllEnable": False,
+            "free": zero,
+            "locked": zero,
+            "freeze": zero,
+            "withdrawing": zero,
+            "ipoing": zero,
+            "ipoable": zero,
+            "storage": zero,
+            "isLegalMoney": False,
+            "trading": True,
+            "networkList": [],
+        }
+        for coin in names
+    ]
+
+
+@endpoint(1, signed=READ)
+async def margin_pairs(call: Call) -> Any:
+    """``/sapi/v1/margin/allPairs``: no spot margin trading here (ccxt asks with the coins)."""
+    return []

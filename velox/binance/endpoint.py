@@ -1,0 +1,141 @@
+"""One wrapper for every /fapi handler: parameters, weight, signature, errors as Binance.
+
+``@endpoint(weight)`` (public) or ``@endpoint(weight, signed=READ|TRADE)`` turns a function
+of a ``Call`` into an aiohttp handler that:
+
+1. reads the parameters (query string + form body) with Binance's checks;
+2. for a signed endpoint, finds the key named by ``X-MBX-APIKEY`` (-2014 missing or
+   malformed, -2015 unknown or revoked), checks ``timestamp``/``recvWindow`` (-1021) and the
+   signature (-1022), then the permission (-2015);
+3. charges the weight (per API key when one is presented and known, else per client IP) and
+   answers ``X-MBX-USED-WEIGHT-1M``; past the limit 429 with -1003, before any costly work;
+4. answers the handler's JSON, or ``{"code", "msg"}`` with Binance's status for any refusal.
+   The engine starting or stopping is -1001 (503).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler as AioHandler
+
+from velox.binance.errors import BinanceError, bad_key_format, internal, rejected_key
+from velox.binance.keyring import Credential
+from velox.binance.keys import KEYRING, WEIGHTS
+from velox.binance.params import Params
+from velox.binance.signing import check_signature, check_timestamp
+from velox.service import EngineNotReady
+from velox.web.auth.security import client_ip
+from velox.web.jsonio import json_response, read_body
+from velox.web.keys import OPTIONS
+
+API_KEY_HEADER = "X-MBX-APIKEY"
+WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
+_KEY_FORMAT = re.compile(r"[A-Za-z0-9]{64}")
+_FORM = "application/x-www-form-urlencoded"
+
+Weight = int | Callable[[Params], int]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """What a /fapi handler gets: the request, its parameters and, if signed, the key."""
+
+    request: web.Request
+    params: Params
+    key: Credential | None
+
+    @property
+    def app(self) -> web.Application:
+        return self.request.app
+
+    @property
+    def credential(self) -> Credential:
+        assert self.key is not None, "only signed endpoints have a key"
+        return self.key
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+
+
+def answer(error: BinanceError, used: int | None = None) -> web.Response:
+    headers = dict(error.headers)
+    if used is not None:
+        headers.setdefault(WEIGHT_HEADER, str(used))
+    return json_response(error.body(), status=error.status, headers=headers)
+
+
+async def read_params(request: web.Request) -> Params:
+    raw_body = ""
+    if request.method in ("POST", "PUT", "DELETE") and request.body_exists:
+        if request.content_type not in (_FORM, "application/octet-stream", ""):
+            raise BinanceError(-1130, "Data sent for parameter 'body' is not valid.")
+        raw = await read_body(request)
+        try:
+            raw_body = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BinanceError(-1100, "Illegal characters found in a parameter.") from exc
+    return Params.parse(request.rel_url.raw_query_string, raw_body)
+
+
+async def authenticate(
+    request: web.Request, params: Params, permission: str, *, key_only: bool = False
+) -> Credential:
+    api_key = request.headers.get(API_KEY_HEADER)
+    if api_key is None or not _KEY_FORMAT.fullmatch(api_key):
+        raise bad_key_format()
+    key = await request.app[KEYRING].lookup(api_key)
+    if key is None:
+        raise rejected_key()
+    if not key_only:  # USER_STREAM endpoints (listenKey) take the key alone, as Binance's
+        check_timestamp(params, request.app[OPTIONS].clock.wall_ms())
+        check_signature(params, key.secret)
+    if permission not in key.permissions:
+        raise rejected_key()
+    return key
+
+
+def endpoint(
+    weight: Weight, *, signed: str | None = None, key_only: bool = False
+) -> Callable[[Handler], AioHandler]:
+    def wrap(fn: Handler) -> AioHandler:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            used: int | None = None
+            meter = request.app[WEIGHTS]
+            try:
+                params = await read_params(request)
+                cost = weight(params) if callable(weight) else weight
+                key = None
+                if signed is not None:
+                    # Charge the caller before the HMAC: a flood of bad requests is limited too.
+                    api_key = request.headers.get(API_KEY_HEADER, "")
+                    known = (
+                        await request.app[KEYRING].lookup(api_key)
+                        if _KEY_FORMAT.fullmatch(api_key)
+                        else None
+                    )
+                    caller = f"key:{known.key_id}" if known else f"ip:{client_ip(request)}"
+                    used = meter.charge(caller, cost)
+                    key = await authenticate(request, params, signed, key_only=key_only)
+                else:
+                    used = meter.charge(f"ip:{client_ip(request)}", cost)
+                result = await fn(Call(request, params, key))
+            except BinanceError as error:
+                return answer(error, used)
+            except EngineNotReady:
+                return answer(internal(), used)
+            headers = {WEIGHT_HEADER: str(used)}
+            if isinstance(result, web.StreamResponse):
+                result.headers.update(headers)
+                return result
+            return json_response(result, headers=headers)
+
+        handler.__name__ = fn.__name__
+        handler.__doc__ = fn.__doc__
+        return handler
+
+    return wrap

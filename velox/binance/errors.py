@@ -1,0 +1,76 @@
+"""Binance's error answers: ``{"code": -NNNN, "msg": "..."}`` with Binance's HTTP status.
+
+Codes and messages are Binance's own (its USDⓈ-M futures error-code list), so a bot's error
+handling (ccxt maps codes to exception classes) works unchanged. Only this package raises
+them; the native API keeps its own codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# code -> HTTP status (Binance answers 4XX for a client's fault, 429 past a limit, 5XX for ours)
+STATUS: dict[int, int] = {
+    -1001: 503,  # DISCONNECTED: internal error; retry
+    -1003: 429,  # TOO_MANY_REQUESTS
+    -1021: 400,  # INVALID_TIMESTAMP
+    -1022: 400,  # INVALID_SIGNATURE
+    -1023: 400,  # start time after end time
+    -1100: 400,  # ILLEGAL_CHARS
+    -1101: 400,  # TOO_MANY_PARAMETERS (also duplicates)
+    -1102: 400,  # MANDATORY_PARAM_EMPTY_OR_MALFORMED
+    -1111: 400,  # BAD_PRECISION
+    -1120: 400,  # BAD_INTERVAL
+    -1121: 400,  # BAD_SYMBOL
+    -1125: 400,  # INVALID_LISTEN_KEY
+    -1130: 400,  # INVALID_PARAMETER
+    -1131: 400,  # recvWindow too large
+    -2014: 401,  # BAD_API_KEY_FMT
+    -2015: 401,  # REJECTED_MBX_KEY
+    -4028: 400,  # leverage not valid
+    -4046: 400,  # no need to change margin type
+    -4059: 400,  # no need to change position side
+}
+
+
+class BinanceError(Exception):
+    """An error answered as Binance does."""
+
+    def __init__(self, code: int, msg: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+        self.headers = headers or {}
+
+    @property
+    def status(self) -> int:
+        return STATUS[self.code]
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "msg": self.msg}
+
+
+def mandatory(name: str) -> BinanceError:
+    return BinanceError(
+        -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
+    )
+
+
+def invalid(name: str) -> BinanceError:
+    return BinanceError(-1130, f"Data sent for parameter '{name}' is not valid.")
+
+
+def bad_symbol() -> BinanceError:
+    return BinanceError(-1121, "Invalid symbol.")
+
+
+def bad_key_format() -> BinanceError:
+    return BinanceError(-2014, "API-key format invalid.")
+
+
+def rejected_key() -> BinanceError:
+    return BinanceError(-2015, "Invalid API-key, IP, or permissions for action.")
+
+
+def internal() -> BinanceError:
+    return BinanceError(-1001, "Internal error; unable to process your request. Please try again.")

@@ -1,0 +1,113 @@
+"""API keys as signed requests need them: looked up by ``apiKey``, secret opened, revocable.
+
+A signed request needs the key's secret in the clear (an HMAC is checked by recomputing it).
+``KeyRing.lookup`` reads the store and opens the sealed secret with the vault, then keeps the
+credential for ``ttl_s`` (1 s) so a busy bot does not cost a database read per request.
+Revoking through this process (``revoked``) drops the entry at once and tells the listeners
+(user-data streams close that key's connections); another process (a second gateway) sees a
+deletion within ``ttl_s``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import string
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from velox.store.base import Store
+from velox.store.records import ApiKeyRecord
+from velox.vault import Vault, VaultError
+
+log = logging.getLogger(__name__)
+
+READ, TRADE = "read", "trade"
+KEY_ALPHABET = string.ascii_letters + string.digits
+KEY_LENGTH = 64  # as Binance's: 64 letters and digits, for the key and for the secret
+MAX_CACHED = 10_000
+
+
+def new_token() -> str:
+    return "".join(secrets.choice(KEY_ALPHABET) for _ in range(KEY_LENGTH))
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """An API key with its secret opened: lives in memory only, never logged."""
+
+    key_id: str
+    user_id: str
+    account_id: str
+    api_key: str
+    secret: str
+    permissions: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        return f"Credential(key_id={self.key_id!r}, account_id={self.account_id!r})"
+
+
+RevokeListener = Callable[[str], None]  # gets the revoked key's id
+
+
+class KeyRing:
+    def __init__(
+        self,
+        store: Store,
+        vault: Vault,
+        *,
+        ttl_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.vault = vault
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._cache: dict[str, tuple[float, Credential]] = {}
+        self._listeners: list[RevokeListener] = []
+
+    def seal(self, key_id: str, secret: str) -> bytes:
+        """The secret sealed for the row ``key_id`` (so it opens in that row only)."""
+        return self.vault.seal(secret, key_id)
+
+    async def lookup(self, api_key: str) -> Credential | None:
+        """The live key ``api_key`` names, or None (unknown, revoked, or unreadable)."""
+        now = self._clock()
+        hit = self._cache.get(api_key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        record = await self.store.api_key_by_key(api_key)
+        if record is None:
+            self._cache.pop(api_key, None)
+            return None
+        credential = self._open(record)
+        if credential is not None:
+            if len(self._cache) >= MAX_CACHED:
+                self._cache.clear()
+            self._cache[api_key] = (now + self.ttl_s, credential)
+        return credential
+
+    def _open(self, record: ApiKeyRecord) -> Credential | None:
+        try:
+            secret = self.vault.open(record.secret_sealed, record.key_id)
+        except VaultError:
+            # Another key file than the one that sealed it: the key cannot sign anything.
+            log.error("API key %s: its secret does not open with this key file", record.key_id)
+            return None
+        return Credential(
+            record.key_id, record.user_id, record.account_id, record.api_key, secret,
+            record.permissions,
+        )  # fmt: skip
+
+    def subscribe(self, listener: RevokeListener) -> None:
+        self._listeners.append(listener)
+
+    def revoked(self, record: ApiKeyRecord) -> None:
+        """The key was deleted: forget it now and tell the listeners."""
+        self._cache.pop(record.api_key, None)
+        for listener in self._listeners:
+            try:
+                listener(record.key_id)
+            except Exception:
+                log.exception("revocation listener failed")

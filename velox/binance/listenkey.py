@@ -1,0 +1,38 @@
+"""``POST/PUT/DELETE /fapi/v1/listenKey``: the user-data stream's handle (API key only).
+
+As Binance's USER_STREAM endpoints: the ``X-MBX-APIKEY`` header authenticates, no signature
+or timestamp. PUT or DELETE without a live listen key is -1125.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from velox.binance.endpoint import Call, endpoint
+from velox.binance.errors import BinanceError
+from velox.binance.keyring import READ
+from velox.binance.keys import LISTEN_KEYS
+
+
+def _missing() -> BinanceError:
+    return BinanceError(-1125, "This listenKey does not exist.")
+
+
+@endpoint(1, signed=READ, key_only=True)
+async def create(call: Call) -> Any:
+    return {"listenKey": call.app[LISTEN_KEYS].create(call.credential)}
+
+
+@endpoint(1, signed=READ, key_only=True)
+async def keepalive(call: Call) -> Any:
+    listen_key = call.app[LISTEN_KEYS].keepalive(call.credential)
+    if listen_key is None:
+        raise _missing()
+    return {"listenKey": listen_key}
+
+
+@endpoint(1, signed=READ, key_only=True)
+async def close(call: Call) -> Any:
+    if not call.app[LISTEN_KEYS].close(call.credential):
+        raise _missing()
+    return {}

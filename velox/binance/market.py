@@ -1,0 +1,161 @@
+"""Public /fapi market data: ping, time, exchangeInfo, tickers, depth, klines, marks, funding.
+
+Every price is the one the native API shows for the same moment: quotes from the engine
+(``/api/v1/assets``), candles from the same query as ``/api/v1/candles``. A symbol with no
+quote yet has no ticker or book (-1121 would be wrong: the symbol exists), so those answer
+with zero prices, as a freshly listed Binance symbol does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from velox.binance import shapes
+from velox.binance.endpoint import Call, endpoint
+from velox.binance.errors import BinanceError, invalid
+from velox.binance.keys import MARKET_STREAMS
+from velox.binance.params import Params
+from velox.binance.terms import terms_of
+from velox.binance.weights import depth_weight, klines_weight
+from velox.engine.state import Quote
+from velox.market.candles import DURATIONS_MS
+from velox.money import Price
+from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS
+
+DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
+MAX_KLINES = 1500  # Binance's ceiling for a request; Velox answers at most 1000 rows
+VELOX_MAX_CANDLES = 1000
+MAX_TIME_MS = 10**15
+DAY_MS = 86_400_000
+NO_QUOTE = Quote(Price(0), Price(0), Price(0), 0)
+
+
+def _now(call: Call) -> int:
+    return call.app[OPTIONS].clock.wall_ms()
+
+
+def _symbols(call: Call) -> tuple[str, ...]:
+    return call.app[SETTINGS].symbols
+
+
+async def _quotes(call: Call) -> dict[str, Quote]:
+    return await call.app[SERVICE].read(lambda engine: dict(engine.quotes))
+
+
+def _one_or_all(call: Call, render: Any, quotes: dict[str, Quote]) -> Any:
+    symbol = call.params.symbol(_symbols(call), required=False)
+    if symbol is not None:
+        return render(symbol, quotes.get(symbol, NO_QUOTE))
+    return [render(s, quotes.get(s, NO_QUOTE)) for s in _symbols(call)]
+
+
+@endpoint(1)
+async def ping(call: Call) -> Any:
+    return {}
+
+
+@endpoint(1)
+async def server_time(call: Call) -> Any:
+    return {"serverTime": _now(call)}
+
+
+@endpoint(1)
+async def exchange_info(call: Call) -> Any:
+    settings = call.app[SETTINGS]
+    return shapes.exchange_info(
+        settings.symbols, terms_of(settings), settings.binance_weight_limit, _now(call)
+    )
+
+
+@endpoint(lambda p: 1 if p.get("symbol") else 2)
+async def ticker_price(call: Call) -> Any:
+    now = _now(call)
+    return _one_or_all(call, lambda s, q: shapes.ticker_price(s, q, now), await _quotes(call))
+
+
+@endpoint(lambda p: 2 if p.get("symbol") else 5)
+async def book_ticker(call: Call) -> Any:
+    now, market = _now(call), call.app[MARKET_STREAMS]
+    return _one_or_all(
+        call, lambda s, q: shapes.book_ticker(s, q, market.update_id(s), now), await _quotes(call)
+    )
+
+
+def _depth_limit(params: Params) -> int:
+    value = params.optional_int("limit", 1, 10**6)
+    if value is None:
+        return 500
+    if value not in DEPTH_LIMITS:
+        raise invalid("limit")
+    return value
+
+
+@endpoint(lambda p: depth_weight(_depth_limit(p)))
+async def depth(call: Call) -> Any:
+    symbol = call.params.symbol(_symbols(call))
+    assert symbol is not None
+    _depth_limit(call.params)
+    quotes = await _quotes(call)
+    market = call.app[MARKET_STREAMS]
+    return shapes.depth(quotes.get(symbol, NO_QUOTE), market.update_id(symbol), _now(call))
+
+
+async def _day_of(call: Call, symbol: str, quote: Quote | None) -> dict[str, Any]:
+    now = _now(call)
+    start = now - DAY_MS
+    start -= start % DURATIONS_MS["1h"]
+    candles = await call.app[CANDLES](symbol, "1h", start, None, 25)
+    last = call.app[MARKET_STREAMS].last_trades.get(symbol)
+    price = quote.ref if quote is not None else None
+    return shapes.ticker_24hr(symbol, candles, price, last.qty if last else 0, now)
+
+
+@endpoint(lambda p: 1 if p.get("symbol") else 40)
+async def ticker_24hr(call: Call) -> Any:
+    quotes = await _quotes(call)
+    symbol = call.params.symbol(_symbols(call), required=False)
+    if symbol is not None:
+        return await _day_of(call, symbol, quotes.get(symbol))
+    return [await _day_of(call, s, quotes.get(s)) for s in _symbols(call)]
+
+
+def _klines_limit(params: Params) -> int:
+    value = params.optional_int("limit", 1, MAX_KLINES)
+    return 500 if value is None else value
+
+
+@endpoint(lambda p: klines_weight(_klines_limit(p)))
+async def klines(call: Call) -> Any:
+    params = call.params
+    symbol = params.symbol(_symbols(call))
+    assert symbol is not None
+    interval = params.required("interval")
+    if interval not in shapes.INTERVALS:
+        raise BinanceError(-1120, "Invalid interval.")
+    limit = min(_klines_limit(params), VELOX_MAX_CANDLES)
+    start = params.optional_int("startTime", 0, MAX_TIME_MS)
+    end = params.optional_int("endTime", 0, MAX_TIME_MS)
+    if start is not None and end is not None and start > end:
+        raise BinanceError(-1023, "Start time is greater than end time.")
+    rows = await call.app[CANDLES](symbol, interval, start, end, limit)
+    return [shapes.kline(c, shapes.INTERVALS[interval]) for c in rows]
+
+
+@endpoint(1)
+async def premium_index(call: Call) -> Any:
+    terms, now = terms_of(call.app[SETTINGS]), _now(call)
+    quotes = await _quotes(call)
+    symbol = call.params.symbol(_symbols(call), required=False)
+    if symbol is not None:
+        return shapes.premium_index(symbol, quotes.get(symbol), terms, now)
+    return [shapes.premium_index(s, quotes.get(s), terms, now) for s in _symbols(call)]
+
+
+@endpoint(1)
+async def funding_rate(call: Call) -> Any:
+    """Funding history: none has been charged until the engine charges funding (SPEC 12)."""
+    call.params.symbol(_symbols(call), required=False)
+    call.params.optional_int("limit", 1, 1000)
+    call.params.optional_int("startTime", 0, MAX_TIME_MS)
+    call.params.optional_int("endTime", 0, MAX_TIME_MS)
+    return []

@@ -1,0 +1,123 @@
+"""A request's parameters as Binance reads them: the query string plus a form body.
+
+Binance takes parameters from the query string and, for POST/PUT/DELETE, from an
+``application/x-www-form-urlencoded`` body; the signature covers both as sent. So the raw
+texts are kept (``signed_payload`` works on them, never on a re-encoding) and the decoded
+values are checked here with Binance's error codes: a parameter sent twice is -1101, too many
+or too long ones are -1101/-1100, a missing or malformed mandatory one -1102, a malformed
+optional one -1130, a symbol with characters outside Binance's legal range -1100.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from velox.binance.errors import BinanceError, bad_symbol, invalid, mandatory
+from velox.money import MoneyError, parse_units
+
+MAX_PARAMS = 40
+MAX_VALUE = 1024
+SYMBOL_RANGE = "^[A-Z0-9-_.]{1,20}$"
+_SYMBOL = re.compile(SYMBOL_RANGE)
+_INT = re.compile(r"-?[0-9]{1,19}")
+_DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?")
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """Decoded parameters (each name once) and the raw texts the signature covers."""
+
+    values: dict[str, str]
+    raw_query: str
+    raw_body: str
+
+    @classmethod
+    def parse(cls, raw_query: str, raw_body: str) -> Params:
+        values: dict[str, str] = {}
+        pairs = [*_pairs(raw_query), *_pairs(raw_body)]
+        if len(pairs) > MAX_PARAMS:
+            raise BinanceError(-1101, "Too many parameters sent for this endpoint.")
+        for name, value in pairs:
+            if name in values:
+                raise BinanceError(-1101, "Duplicate values for a parameter detected.")
+            if len(value) > MAX_VALUE or len(name) > 64:
+                raise BinanceError(-1100, f"Illegal characters found in parameter '{name}'.")
+            values[name] = value
+        return cls(values, raw_query, raw_body)
+
+    def get(self, name: str) -> str | None:
+        value = self.values.get(name)
+        return value if value not in (None, "") else None
+
+    def required(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise mandatory(name)
+        return value
+
+    def required_int(self, name: str) -> int:
+        value = self.required(name)
+        if not _INT.fullmatch(value):
+            raise mandatory(name)
+        return int(value)
+
+    def optional_int(self, name: str, low: int, high: int) -> int | None:
+        value = self.get(name)
+        if value is None:
+            return None
+        if not _INT.fullmatch(value) or not low <= int(value) <= high:
+            raise invalid(name)
+        return int(value)
+
+    def optional_units(self, name: str) -> int | None:
+        """A decimal parameter (price, quantity) as units of 10^-8."""
+        value = self.get(name)
+        if value is None:
+            return None
+        if not _DECIMAL.fullmatch(value):
+            raise invalid(name)
+        try:
+            return parse_units(value)
+        except MoneyError as exc:
+            raise BinanceError(
+                -1111, "Precision is over the maximum defined for this asset."
+            ) from exc
+
+    def choice(self, name: str, options: Iterable[str], default: str | None = None) -> str:
+        value = self.get(name)
+        if value is None:
+            if default is None:
+                raise mandatory(name)
+            return default
+        if value not in tuple(options):
+            raise invalid(name)
+        return value
+
+    def symbol(self, symbols: Iterable[str], *, required: bool = True) -> str | None:
+        """The ``symbol`` parameter: -1102 missing, -1100 outside Binance's range, -1121
+        not one of ours."""
+        value = self.get("symbol")
+        if value is None:
+            if required:
+                raise mandatory("symbol")
+            return None
+        if not _SYMBOL.fullmatch(value):
+            raise BinanceError(
+                -1100,
+                f"Illegal characters found in parameter 'symbol'; legal range is '{SYMBOL_RANGE}'.",
+            )
+        if value not in tuple(symbols):
+            raise bad_symbol()
+        return value
+
+
+def _pairs(raw: str) -> list[tuple[str, str]]:
+    if not raw:
+        return []
+    try:
+        return parse_qsl(raw, keep_blank_values=True, max_num_fields=MAX_PARAMS * 2)
+    except ValueError as exc:  # more fields than max_num_fields
+        raise BinanceError(-1101, "Too many parameters sent for this endpoint.") from exc

@@ -1,0 +1,98 @@
+"""Wiring: the API-key routes, the /fapi routes, the streams, and their lifetime.
+
+``setup_binance(app)`` is the one call ``create_app`` makes. The vault key is loaded (or
+created) at once, like the session secret; the key ring and the market streams need the
+store and the engine service, so ``binance_ctx`` (a ``cleanup_ctx`` after the engine's)
+builds them and subscribes the streams to each committed batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from velox.binance import account, listenkey, market
+from velox.binance.keyring import KeyRing
+from velox.binance.keys import KEYRING, LISTEN_KEYS, MARKET_STREAMS, WEIGHTS
+from velox.binance.streams import endpoint as streams
+from velox.binance.streams.market import MarketStreams
+from velox.binance.streams.user import ListenKeys
+from velox.binance.terms import terms_of
+from velox.binance.weights import WeightMeter
+from velox.vault import Vault, key_path
+from velox.web import apikeys
+from velox.web.keys import OPTIONS, SERVICE, SETTINGS, STORE
+
+VAULT = web.AppKey("binance_vault", Vault)
+KEY_ID = r"{keyId:[0-9a-f]{16}}"
+
+
+def setup_binance(app: web.Application) -> None:
+    settings, clock = app[SETTINGS], app[OPTIONS].clock
+    app[VAULT] = Vault.from_file(key_path(settings.api_key_file, settings.data_dir))
+    app[WEIGHTS] = WeightMeter(settings.binance_weight_limit, clock.wall_ms)
+    app[MARKET_STREAMS] = MarketStreams(settings.symbols, terms_of(settings), clock.wall_ms)
+    app.cleanup_ctx.append(binance_ctx)
+    app.on_shutdown.append(streams.close_stream_sockets)
+    setup_routes(app)
+
+
+async def binance_ctx(app: web.Application) -> AsyncIterator[None]:
+    service = app[SERVICE]
+    app[KEYRING] = ring = KeyRing(app[STORE], app[VAULT])
+    app[LISTEN_KEYS] = listen = ListenKeys(lambda: service.engine, app[OPTIONS].clock.wall_ms)
+    ring.subscribe(listen.revoked)
+    service.subscribe(app[MARKET_STREAMS].on_published)
+    service.subscribe(listen.on_published)
+    yield
+
+
+def setup_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_post("/api/v1/api-keys", apikeys.create_api_key, name="api_key_create")
+    r.add_get("/api/v1/api-keys", apikeys.list_api_keys, name="api_key_list")
+    r.add_delete(f"/api/v1/api-keys/{KEY_ID}", apikeys.delete_api_key, name="api_key_delete")
+
+    public = {
+        "ping": market.ping,
+        "time": market.server_time,
+        "exchangeInfo": market.exchange_info,
+        "ticker/price": market.ticker_price,
+        "ticker/bookTicker": market.book_ticker,
+        "ticker/24hr": market.ticker_24hr,
+        "depth": market.depth,
+        "klines": market.klines,
+        "premiumIndex": market.premium_index,
+        "fundingRate": market.funding_rate,
+    }
+    for path, handler in public.items():
+        r.add_get(f"/fapi/v1/{path}", handler, name=fapi_name("v1", path))
+    r.add_get("/fapi/v2/ticker/price", market.ticker_price, name=fapi_name("v2", "ticker/price"))
+
+    for version in ("v2", "v3"):
+        r.add_get(f"/fapi/{version}/account", account.account, name=fapi_name(version, "account"))
+        r.add_get(f"/fapi/{version}/balance", account.balance, name=fapi_name(version, "balance"))
+    r.add_get("/fapi/v2/positionRisk", account.position_risk_v2, name="fapi_v2_positionRisk")
+    r.add_get("/fapi/v3/positionRisk", account.position_risk_v3, name="fapi_v3_positionRisk")
+    r.add_get("/fapi/v1/leverageBracket", account.leverage_bracket, name="fapi_v1_leverageBracket")
+    r.add_get("/fapi/v1/commissionRate", account.commission_rate, name="fapi_v1_commissionRate")
+    r.add_get("/fapi/v1/positionSide/dual", account.get_position_mode, name="fapi_v1_dual_get")
+    r.add_post("/fapi/v1/positionSide/dual", account.set_position_mode, name="fapi_v1_dual_set")
+    r.add_post("/fapi/v1/marginType", account.set_margin_type, name="fapi_v1_marginType")
+    r.add_post("/fapi/v1/leverage", account.set_leverage, name="fapi_v1_leverage")
+    r.add_get("/sapi/v1/capital/config/getall", account.coins, name="fapi_sapi_coins")
+    r.add_get("/sapi/v1/margin/allPairs", account.margin_pairs, name="fapi_sapi_margin_pairs")
+
+    r.add_post("/fapi/v1/listenKey", listenkey.create, name="fapi_v1_listenKey_create")
+    r.add_put("/fapi/v1/listenKey", listenkey.keepalive, name="fapi_v1_listenKey_keepalive")
+    r.add_delete("/fapi/v1/listenKey", listenkey.close, name="fapi_v1_listenKey_close")
+
+    r.add_get("/ws/{streams:.+}", streams.raw_streams, name="fapi_ws_streams")
+    r.add_get("/stream", streams.combined_streams, name="fapi_stream")
+
+
+def fapi_name(version: str, path: str) -> str:
+    """Route names of the Binance-compatible API start with ``fapi_``: the API document
+    leaves them out (they follow Binance's documentation, not Velox's)."""
+    return f"fapi_{version}_{path.replace('/', '_')}"

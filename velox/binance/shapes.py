@@ -1,0 +1,227 @@
+"""Market data in Binance USDⓈ-M shapes (pure): exchangeInfo, tickers, depth, klines, marks.
+
+Prices and quantities are 8-decimal strings (Velox's precision: ``tickSize`` and
+``stepSize`` are 0.00000001, so a client rounds to what Velox accepts). The book is the
+platform's quote: one level each side at the quoted bid and ask (SPEC section 2), with a
+depth as large as any order Velox accepts, since the platform is the counterparty.
+Nothing here computes money beyond presenting it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from velox.binance.terms import Terms, ratio_text
+from velox.engine.state import Quote
+from velox.market.candles import DURATIONS_MS
+from velox.money import MAX_UNITS, SCALE, format_units
+from velox.store.records import CandleRecord
+
+Json = dict[str, Any]
+MAX_QTY = 1_000_000 * SCALE  # the LOT_SIZE ceiling, and the size shown at each book level
+MAX_PRICE = 10**9 * SCALE
+UNIT = "0.00000001"
+# Binance intervals that are Velox candle durations (futures has no 1s/30s klines).
+INTERVALS = {i: DURATIONS_MS[i] for i in ("1m", "5m", "15m", "1h", "4h", "1d")}
+ORDER_TYPES = ["LIMIT", "MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"]
+ONBOARD_MS = 1_569_398_400_000  # shown as the listing date
+DELIVERY_MS = 4_133_404_800_000  # Binance's "never" for perpetuals (2100-12-25)
+
+
+def _number(text: str) -> orjson.Fragment:
+    """A JSON number written from exact decimal text (Binance sends some as numbers)."""
+    return orjson.Fragment(text.encode("ascii"))
+
+
+def base_asset(symbol: str) -> str:
+    return symbol.removesuffix("USDT")
+
+
+def exchange_info(symbols: tuple[str, ...], terms: Terms, weight_limit: int, now: int) -> Json:
+    return {
+        "timezone": "UTC",
+        "serverTime": now,
+        "futuresType": "U_MARGINED",
+        "rateLimits": [
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": weight_limit,
+            },
+        ],
+        "exchangeFilters": [],
+        "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "0"}],
+        "symbols": [_symbol(s, terms) for s in symbols],
+    }
+
+
+def _symbol(symbol: str, terms: Terms) -> Json:
+    return {
+        "symbol": symbol,
+        "pair": symbol,
+        "contractType": "PERPETUAL",
+        "deliveryDate": DELIVERY_MS,
+        "onboardDate": ONBOARD_MS,
+        "status": "TRADING",
+        "maintMarginPercent": ratio_text(terms.mmr * 100, 4),
+        "requiredMarginPercent": ratio_text(100 * SCALE // terms.max_leverage, 4),
+        "baseAsset": base_asset(symbol),
+        "quoteAsset": "USDT",
+        "marginAsset": "USDT",
+        "pricePrecision": 8,
+        "quantityPrecision": 8,
+        "baseAssetPrecision": 8,
+        "quotePrecision": 8,
+        "underlyingType": "COIN",
+        "underlyingSubType": [],
+        "settlePlan": 0,
+        "triggerProtect": "0.0500",
+        "liquidationFee": "0",
+        "marketTakeBound": "1",
+        "filters": [
+            {
+                "filterType": "PRICE_FILTER",
+                "minPrice": UNIT,
+                "maxPrice": format_units(MAX_PRICE),
+                "tickSize": UNIT,
+            },
+            {
+                "filterType": "LOT_SIZE",
+                "minQty": UNIT,
+                "maxQty": format_units(MAX_QTY),
+                "stepSize": UNIT,
+            },
+            {
+                "filterType": "MARKET_LOT_SIZE",
+                "minQty": UNIT,
+                "maxQty": format_units(MAX_QTY),
+                "stepSize": UNIT,
+            },
+            {"filterType": "MAX_NUM_ORDERS", "limit": 200},
+            {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 200},
+            {"filterType": "MIN_NOTIONAL", "notional": format_units(terms.min_margin)},
+        ],
+        "orderTypes": ORDER_TYPES,
+        "timeInForce": ["GTC", "GTD"],
+    }
+
+
+def ticker_price(symbol: str, quote: Quote, now: int) -> Json:
+    return {"symbol": symbol, "price": format_units(quote.ref), "time": now}
+
+
+def book_ticker(symbol: str, quote: Quote, update_id: int, now: int) -> Json:
+    qty = format_units(MAX_QTY)
+    return {
+        "symbol": symbol,
+        "bidPrice": format_units(quote.bid),
+        "bidQty": qty,
+        "askPrice": format_units(quote.ask),
+        "askQty": qty,
+        "time": now,
+        "lastUpdateId": update_id,
+    }
+
+
+def depth(quote: Quote, update_id: int, now: int) -> Json:
+    qty = format_units(MAX_QTY)
+    return {
+        "lastUpdateId": update_id,
+        "E": now,
+        "T": now,
+        "bids": [[format_units(quote.bid), qty]],
+        "asks": [[format_units(quote.ask), qty]],
+    }
+
+
+def percent_change(old: int, new: int) -> str:
+    """(new - old) / old x 100 with 3 decimals, truncated toward zero (Binance's form)."""
+    if old == 0:
+        return "0.000"
+    thousandths = abs(new - old) * 100_000 // old
+    sign = "-" if new < old and thousandths else ""
+    return f"{sign}{thousandths // 1000}.{thousandths % 1000:03d}"
+
+
+def ticker_24hr(
+    symbol: str, candles: list[CandleRecord], last: int | None, last_qty: int, now: int
+) -> Json:
+    """24 hours from hourly candles (the window starts at the hour 24 h ago)."""
+    if candles:
+        open_ = candles[0].open
+        high = max(c.high for c in candles)
+        low = min(c.low for c in candles)
+        volume = sum(c.volume for c in candles)
+        price = last if last is not None else candles[-1].close
+        open_time = candles[0].time
+    else:
+        price = last or 0
+        open_, high, low, volume, open_time = price, price, price, 0, now
+    return {
+        "symbol": symbol,
+        "priceChange": format_units(price - open_),
+        "priceChangePercent": percent_change(open_, price),
+        "weightedAvgPrice": format_units(0),
+        "lastPrice": format_units(price),
+        "lastQty": format_units(last_qty),
+        "openPrice": format_units(open_),
+        "highPrice": format_units(max(high, price)),
+        "lowPrice": format_units(min(low, price)),
+        "volume": format_units(volume),
+        "quoteVolume": format_units(0),
+        "openTime": open_time,
+        "closeTime": now,
+        "firstId": 0,
+        "lastId": 0,
+        "count": 0,
+    }
+
+
+def kline(c: CandleRecord, duration_ms: int) -> list[Any]:
+    return [
+        c.time, format_units(c.open), format_units(c.high), format_units(c.low),
+        format_units(c.close), format_units(c.volume), c.time + duration_ms - 1,
+        format_units(0), 0, format_units(0), format_units(0), "0",
+    ]  # fmt: skip
+
+
+def premium_index(symbol: str, quote: Quote | None, terms: Terms, now: int) -> Json:
+    mark = format_units(quote.ref) if quote is not None else format_units(0)
+    return {
+        "symbol": symbol,
+        "markPrice": mark,
+        "indexPrice": mark,
+        "estimatedSettlePrice": mark,
+        "lastFundingRate": ratio_text(terms.funding_rate),
+        "interestRate": ratio_text(0),
+        "nextFundingTime": terms.next_funding_ms(now),
+        "time": now,
+    }
+
+
+def leverage_bracket(symbol: str, terms: Terms) -> Json:
+    return {
+        "symbol": symbol,
+        "notionalCoef": _number("1.0"),
+        "brackets": [
+            {
+                "bracket": 1,
+                "initialLeverage": terms.max_leverage,
+                "notionalCap": MAX_UNITS // SCALE,
+                "notionalFloor": 0,
+                "maintMarginRatio": _number(ratio_text(terms.mmr)),
+                "cum": _number("0.0"),
+            }
+        ],
+    }
+
+
+def commission_rate(symbol: str, terms: Terms) -> Json:
+    return {
+        "symbol": symbol,
+        "makerCommissionRate": ratio_text(terms.maker_fee),
+        "takerCommissionRate": ratio_text(terms.taker_fee),
+    }

@@ -1,0 +1,200 @@
+"""``/ws/<stream>[/<stream>...]`` (raw payloads) and ``/stream?streams=a/b`` (each wrapped as
+``{"stream": name, "data": payload}``): Binance's market-stream endpoints.
+
+Stream names are lowercase symbol + ``@`` + kind (``btcusdt@bookTicker``,
+``ethusdt@kline_1m``); a name that is not one of ours refuses the handshake with 400 and
+Binance's error body. After connecting, a client may also send Binance's control messages:
+``{"method": "SUBSCRIBE" | "UNSUBSCRIBE", "params": [...], "id": n}`` (answered
+``{"result": null, "id": n}``) and ``LIST_SUBSCRIPTIONS``. The server pings every 3 minutes
+(aiohttp's heartbeat; clients answer with pongs). A client whose queue fills up (it reads
+slower than the market moves) is closed rather than buffered without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from velox.binance.keys import LISTEN_KEYS, MARKET_STREAMS
+from velox.binance.streams.market import MarketStreams, parse_stream
+from velox.web.jsonio import json_response
+
+HEARTBEAT_S = 180.0
+QUEUE_SIZE = 4096
+MAX_STREAMS = 1024
+MAX_CONTROL = 4096  # bytes of one control message
+
+
+class StreamClient:
+    """One socket's streams and its bounded outgoing queue (``deliver`` never blocks)."""
+
+    def __init__(self, ws: web.WebSocketResponse, combined: bool) -> None:
+        self.ws = ws
+        self.combined = combined
+        self.streams: set[str] = set()
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_SIZE)
+        self.overflowed = False
+        self.ending = False
+
+    def deliver(self, stream: str, payload: bytes) -> None:
+        if self.combined:
+            payload = b'{"stream":"' + stream.encode() + b'","data":' + payload + b"}"
+        self.deliver_raw(payload)
+
+    def deliver_raw(self, payload: bytes) -> None:
+        if self.overflowed or self.ending:
+            return
+        try:
+            self.queue.put_nowait(payload)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            self._wake()
+
+    def end(self, farewell: bytes | None) -> None:
+        """Send ``farewell`` (if any) after what is queued, then close (a user stream whose
+        listen key expired, was deleted, or whose API key was revoked)."""
+        if self.ending:
+            return
+        if farewell is not None:
+            self.deliver_raw(farewell)
+        self.ending = True
+        self._wake()
+
+    def _wake(self) -> None:
+        try:
+            self.queue.put_nowait(None)
+        except asyncio.QueueFull:
+            self.overflowed = True  # the writer closes at its next message
+
+    async def write(self) -> None:
+        while True:
+            data = await self.queue.get()
+            if self.overflowed:
+                await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
+                return
+            if data is None:
+                if self.ending:
+                    await self.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"ended")
+                    return
+                continue
+            await self.ws.send_str(data.decode())
+
+
+def _refuse(msg: str, code: int = -1121) -> web.Response:
+    return json_response({"code": code, "msg": msg}, status=400)
+
+
+def _names(raw: list[str], market: MarketStreams) -> list[str] | None:
+    names = [n for n in raw if n]
+    if not names or len(names) > MAX_STREAMS:
+        return None
+    parsed = [parse_stream(n, market.symbols) for n in names]
+    return None if any(p is None for p in parsed) else [p for p in parsed if p]
+
+
+async def raw_streams(request: web.Request) -> web.StreamResponse:
+    path = request.match_info["streams"]
+    if "@" not in path and "/" not in path:
+        return await _user_stream(request, path)
+    names = _names(path.split("/"), request.app[MARKET_STREAMS])
+    if names is None:
+        return _refuse("Invalid stream name.")
+    return await _serve(request, names, combined=False)
+
+
+async def _user_stream(request: web.Request, listen_key: str) -> web.StreamResponse:
+    """``/ws/<listenKey>``: the account's events until the key expires or is revoked."""
+    keys = request.app[LISTEN_KEYS]
+    listen = keys.lookup(listen_key)
+    if listen is None:
+        return _refuse("This listenKey does not exist.", -1125)
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_CONTROL, compress=False)
+    await ws.prepare(request)
+    client = StreamClient(ws, combined=False)
+    keys.attach(listen, client)
+    market = request.app[MARKET_STREAMS]
+    market.clients.add(client)
+    writer = asyncio.create_task(client.write(), name="binance-user-stream-writer")
+    try:
+        async for _ in ws:
+            pass  # nothing to say on a user stream; pings are answered by aiohttp
+    finally:
+        market.clients.discard(client)
+        keys.detach(listen, client)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+    return ws
+
+
+async def combined_streams(request: web.Request) -> web.StreamResponse:
+    names = _names(request.query.get("streams", "").split("/"), request.app[MARKET_STREAMS])
+    if names is None:
+        return _refuse("Invalid stream name.")
+    return await _serve(request, names, combined=True)
+
+
+async def _serve(request: web.Request, names: list[str], *, combined: bool) -> web.StreamResponse:
+    market = request.app[MARKET_STREAMS]
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_CONTROL, compress=False)
+    await ws.prepare(request)
+    client = StreamClient(ws, combined)
+    market.clients.add(client)
+    for name in names:
+        client.streams.add(name)
+        market.subscribe(client, name)
+    writer = asyncio.create_task(client.write(), name="binance-stream-writer")
+    try:
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            reply = _control(msg.data, client, market)
+            await ws.send_str(json.dumps(reply))
+    finally:
+        market.clients.discard(client)
+        for name in client.streams:
+            market.unsubscribe(client, name)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+    return ws
+
+
+def _control(text: str, client: StreamClient, market: MarketStreams) -> dict[str, Any]:
+    """One control message -> its reply (Binance's error codes 0..3 for bad ones)."""
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return {"code": 3, "msg": "Invalid JSON: expected value"}
+    if not isinstance(message, dict):
+        return {"code": 3, "msg": "Invalid JSON: expected an object"}
+    ident = message.get("id")
+    method = message.get("method")
+    if method == "LIST_SUBSCRIPTIONS":
+        return {"result": sorted(client.streams), "id": ident}
+    if method not in ("SUBSCRIBE", "UNSUBSCRIBE"):
+        return {"code": 2, "msg": "Invalid request: unknown method", "id": ident}
+    params = message.get("params")
+    if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+        return {"code": 2, "msg": "Invalid request: params must be a list of streams", "id": ident}
+    names = [parse_stream(p, market.symbols) for p in params]
+    if any(n is None for n in names):
+        return {"code": 2, "msg": "Invalid request: unknown stream", "id": ident}
+    for name in (n for n in names if n):
+        if method == "SUBSCRIBE" and len(client.streams) < MAX_STREAMS:
+            client.streams.add(name)
+            market.subscribe(client, name)
+        elif method == "UNSUBSCRIBE":
+            client.streams.discard(name)
+            market.unsubscribe(client, name)
+    return {"result": None, "id": ident}
+
+
+async def close_stream_sockets(app: web.Application) -> None:
+    """on_shutdown: end every stream socket so the server does not wait on them."""
+    for client in list(app[MARKET_STREAMS].clients):
+        await client.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")

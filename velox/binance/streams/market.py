@@ -1,0 +1,194 @@
+"""Binance market streams fed by this process: book tickers, trades, marks and klines.
+
+``MarketStreams`` hears three things as they happen and turns each into Binance's message
+for the streams that asked for it:
+
+- every committed batch's quotes (``on_published``, an engine-service listener):
+  ``<sym>@bookTicker`` (the quoted bid/ask, as ``/fapi/v1/depth`` shows them) and
+  ``<sym>@markPrice`` / ``@markPrice@1s`` (the reference price; at most one per 3 s / 1 s);
+- every raw trade from the feed (``on_trade``, teed off the trade writer's input):
+  ``<sym>@trade`` and ``<sym>@aggTrade`` (one trade per aggregate), with the exchange's ids,
+  so a second Velox reading these streams orders them exactly as the first one did;
+- every changed candle from the trade writer (``on_candle``): ``<sym>@kline_<interval>``;
+  a candle of a newer bucket first closes the previous one (``"x": true``).
+
+A message is encoded once per stream and queued on each subscriber (``Subscriber.offer``,
+never awaiting a socket); a subscriber too far behind is closed. Book update ids (``u``)
+start at the wall clock in microseconds and count up, so they keep increasing across a
+restart of this process, as a client ordering by them needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+
+from velox.binance.shapes import INTERVALS, MAX_QTY
+from velox.binance.terms import Terms, ratio_text
+from velox.engine.state import Quote
+from velox.feeds.base import FeedTick
+from velox.feeds.sink import TradeTarget
+from velox.money import format_units
+from velox.service import Published
+from velox.store.records import CandleRecord
+
+MARK_EVERY_MS = {"markPrice": 3000, "markPrice@1s": 1000}
+KINDS = (
+    "bookTicker",
+    "trade",
+    "aggTrade",
+    "markPrice",
+    "markPrice@1s",
+    *tuple(f"kline_{i}" for i in INTERVALS),
+)
+
+
+class Subscriber(Protocol):
+    def deliver(self, stream: str, payload: bytes) -> None:
+        """Queue one stream's message (already encoded); never blocks."""
+
+
+@dataclass(slots=True)
+class LastTrade:
+    trade_id: int
+    price: int
+    qty: int
+    ts: int
+
+
+def parse_stream(name: str, symbols: tuple[str, ...]) -> str | None:
+    """The canonical stream name (``btcusdt@kline_1m``) or None if it is not one of ours."""
+    symbol, sep, kind = name.partition("@")
+    if not sep or symbol.upper() not in symbols or symbol != symbol.lower():
+        return None
+    return name if kind in KINDS else None
+
+
+class MarketStreams:
+    def __init__(self, symbols: tuple[str, ...], terms: Terms, wall_ms: Callable[[], int]) -> None:
+        self.symbols = symbols
+        self.terms = terms
+        self._wall_ms = wall_ms
+        self._subs: dict[str, set[Subscriber]] = {}
+        self._update_id = wall_ms() * 1000
+        self.update_ids: dict[str, int] = {}
+        self.last_trades: dict[str, LastTrade] = {}
+        self._mark_sent: dict[tuple[str, str], int] = {}
+        self._open_klines: dict[tuple[str, str], CandleRecord] = {}
+        self.clients: set[Any] = set()  # open stream sockets, closed at shutdown
+
+    def update_id(self, symbol: str) -> int:
+        """The last book update id of ``symbol`` (depth's ``lastUpdateId``)."""
+        return self.update_ids.get(symbol, self._update_id)
+
+    # -- subscriptions -------------------------------------------------------------------
+    def subscribe(self, sub: Subscriber, stream: str) -> None:
+        self._subs.setdefault(stream, set()).add(sub)
+
+    def unsubscribe(self, sub: Subscriber, stream: str) -> None:
+        subs = self._subs.get(stream)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._subs[stream]
+
+    def _send(self, stream: str, payload: dict[str, Any]) -> None:
+        subs = self._subs.get(stream)
+        if not subs:
+            return
+        data = orjson.dumps(payload)
+        for sub in tuple(subs):
+            sub.deliver(stream, data)
+
+    # -- inputs --------------------------------------------------------------------------
+    def on_published(self, published: Published) -> None:
+        now = self._wall_ms()
+        for symbol, quote in published.quotes:
+            self._update_id += 1
+            self.update_ids[symbol] = self._update_id
+            name = symbol.lower()
+            self._send(f"{name}@bookTicker", self._book(symbol, quote, now))
+            for kind, every in MARK_EVERY_MS.items():
+                stream = f"{name}@{kind}"
+                if stream in self._subs and now - self._mark_sent.get((symbol, kind), 0) >= every:
+                    self._mark_sent[(symbol, kind)] = now
+                    self._send(stream, self._mark(symbol, quote, now))
+
+    def on_trade(self, tick: FeedTick) -> None:
+        if tick.trade_id is None or tick.trade_price is None or tick.trade_qty is None:
+            return
+        ts = tick.exchange_ms if tick.exchange_ms is not None else self._wall_ms()
+        trade = LastTrade(tick.trade_id, tick.trade_price, tick.trade_qty, ts)
+        self.last_trades[tick.symbol] = trade
+        name = tick.symbol.lower()
+        if f"{name}@trade" in self._subs or f"{name}@aggTrade" in self._subs:
+            now = self._wall_ms()
+            price, qty = format_units(trade.price), format_units(trade.qty)
+            common = {"E": now, "s": tick.symbol, "p": price, "q": qty, "T": ts, "m": False}
+            self._send(f"{name}@trade", {"e": "trade", **common, "t": trade.trade_id, "M": True})
+            self._send(
+                f"{name}@aggTrade",
+                {"e": "aggTrade", **common, "a": trade.trade_id, "f": trade.trade_id,
+                 "l": trade.trade_id},
+            )  # fmt: skip
+
+    def tee(self, trades: TradeTarget) -> TradeTarget:
+        """``trades`` (the trade writer) with every trade also heard here first."""
+        return _Tee(trades, self.on_trade)
+
+    def on_candle(self, candle: CandleRecord) -> None:
+        if candle.duration not in INTERVALS:
+            return
+        key = (candle.symbol, candle.duration)
+        previous = self._open_klines.get(key)
+        if previous is not None and previous.time > candle.time:
+            return  # a late trade's older bucket: the stream has moved on
+        self._open_klines[key] = candle
+        stream = f"{candle.symbol.lower()}@kline_{candle.duration}"
+        if stream not in self._subs:
+            return
+        now = self._wall_ms()
+        if previous is not None and previous.time < candle.time:
+            self._send(stream, self._kline(previous, now, closed=True))
+        self._send(stream, self._kline(candle, now, closed=False))
+
+    # -- shapes --------------------------------------------------------------------------
+    def _book(self, symbol: str, quote: Quote, now: int) -> dict[str, Any]:
+        qty = format_units(MAX_QTY)
+        return {
+            "e": "bookTicker", "u": self._update_id, "E": now, "T": now, "s": symbol,
+            "b": format_units(quote.bid), "B": qty, "a": format_units(quote.ask), "A": qty,
+        }  # fmt: skip
+
+    def _mark(self, symbol: str, quote: Quote, now: int) -> dict[str, Any]:
+        mark = format_units(quote.ref)
+        return {
+            "e": "markPriceUpdate", "E": now, "s": symbol, "p": mark, "i": mark, "P": mark,
+            "r": ratio_text(self.terms.funding_rate), "T": self.terms.next_funding_ms(now),
+        }  # fmt: skip
+
+    def _kline(self, c: CandleRecord, now: int, *, closed: bool) -> dict[str, Any]:
+        zero = format_units(0)
+        return {
+            "e": "kline", "E": now, "s": c.symbol,
+            "k": {
+                "t": c.time, "T": c.time + INTERVALS[c.duration] - 1, "s": c.symbol,
+                "i": c.duration, "f": 0, "L": 0, "o": format_units(c.open),
+                "c": format_units(c.close), "h": format_units(c.high), "l": format_units(c.low),
+                "v": format_units(c.volume), "n": 0, "x": closed, "q": zero, "V": zero,
+                "Q": zero, "B": "0",
+            },
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Tee:
+    target: TradeTarget
+    listener: Callable[[FeedTick], None]
+
+    def offer(self, tick: FeedTick) -> bool:
+        self.listener(tick)
+        return self.target.offer(tick)

@@ -1,0 +1,242 @@
+"""The user-data stream: ``listenKey``s and ``/ws/<listenKey>`` with Binance's account events.
+
+A listen key belongs to one API key (so to one account), lives 60 minutes from its creation
+or last keepalive (``PUT /fapi/v1/listenKey``), and is kept in memory: like Binance's, it is
+a short-lived handle, and a client recreates it after a restart. Creating one while the API
+key has a live one returns that one, extended. When it expires its sockets get Binance's
+``listenKeyExpired`` event and close; deleting it, or revoking its API key, closes them too.
+
+Every committed batch (an engine-service listener) is turned, for the accounts that have
+sockets open, into Binance's messages, rendered from the engine as that commit left it:
+
+- ``ORDER_TRADE_UPDATE`` for each fill: an open (BUY for LONG, SELL for SHORT) and each
+  close or partial close (the other side, ``R`` reduce-only, ``rp`` the realized PnL, ``ot``
+  the kind of order that closed it: MARKET, STOP_MARKET, TAKE_PROFIT_MARKET,
+  TRAILING_STOP_MARKET or LIQUIDATION);
+- ``ACCOUNT_UPDATE`` after each change of the account's money (reason ORDER, DEPOSIT or
+  MARGIN_TRANSFER), with the USDT wallet and the positions of the symbol concerned.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from velox.accounts import engine_owner
+from velox.binance.keyring import Credential
+from velox.engine.engine import Engine
+from velox.engine.events import (
+    Deposited,
+    MarginAdded,
+    PositionClosed,
+    PositionOpened,
+    PositionPartiallyClosed,
+)
+from velox.engine.views import account_figures, open_positions, unrealized_pnl
+from velox.money import format_units
+from velox.service import Published
+
+VALIDITY_MS = 60 * 60 * 1000
+_ALPHABET = string.ascii_letters + string.digits
+CLOSE_TYPES = {
+    "MANUAL": "MARKET", "PARTIAL": "MARKET", "REDUCE": "MARKET", "STOP_LOSS": "STOP_MARKET",
+    "TAKE_PROFIT": "TAKE_PROFIT_MARKET", "TRAILING_STOP": "TRAILING_STOP_MARKET",
+    "LIQUIDATION": "LIQUIDATION",
+}  # fmt: skip
+
+
+@dataclass(slots=True, eq=False)  # compared and hashed by identity
+class Listen:
+    listen_key: str
+    key_id: str
+    account_id: str
+    owner: str  # the engine id holding the account
+    expires_ms: int
+    sockets: set[Any] = field(default_factory=set)
+
+
+class ListenKeys:
+    def __init__(self, engine: Callable[[], Engine], wall_ms: Callable[[], int]) -> None:
+        self._engine = engine
+        self._wall_ms = wall_ms
+        self._by_listen: dict[str, Listen] = {}
+        self._by_key: dict[str, Listen] = {}
+        self._by_owner: dict[str, set[Listen]] = {}
+
+    # -- the REST side -------------------------------------------------------------------
+    def create(self, key: Credential) -> str:
+        now = self._wall_ms()
+        live = self._by_key.get(key.key_id)
+        if live is not None and live.expires_ms > now:
+            live.expires_ms = now + VALIDITY_MS
+            return live.listen_key
+        if live is not None:
+            self._drop(live, expired=True)
+        listen_key = "".join(secrets.choice(_ALPHABET) for _ in range(64))
+        listen = Listen(listen_key, key.key_id, key.account_id, engine_owner(key.account_id),
+                        now + VALIDITY_MS)  # fmt: skip
+        self._by_listen[listen_key] = listen
+        self._by_key[key.key_id] = listen
+        self._by_owner.setdefault(listen.owner, set()).add(listen)
+        return listen_key
+
+    def keepalive(self, key: Credential) -> str | None:
+        live = self.live_of(key)
+        if live is None:
+            return None
+        live.expires_ms = self._wall_ms() + VALIDITY_MS
+        return live.listen_key
+
+    def close(self, key: Credential) -> bool:
+        live = self.live_of(key)
+        if live is None:
+            return False
+        self._drop(live, expired=False)
+        return True
+
+    def live_of(self, key: Credential) -> Listen | None:
+        listen = self._by_key.get(key.key_id)
+        if listen is None:
+            return None
+        if listen.expires_ms <= self._wall_ms():
+            self._drop(listen, expired=True)
+            return None
+        return listen
+
+    def lookup(self, listen_key: str) -> Listen | None:
+        """The live listen key (an expired one is dropped and its sockets told)."""
+        listen = self._by_listen.get(listen_key)
+        if listen is not None and listen.expires_ms <= self._wall_ms():
+            self._drop(listen, expired=True)
+            return None
+        return listen
+
+    def revoked(self, key_id: str) -> None:
+        """A key-ring listener: the API key is gone, so are its listen key and sockets."""
+        listen = self._by_key.get(key_id)
+        if listen is not None:
+            self._drop(listen, expired=False)
+
+    def _drop(self, listen: Listen, *, expired: bool) -> None:
+        self._by_listen.pop(listen.listen_key, None)
+        if self._by_key.get(listen.key_id) is listen:
+            del self._by_key[listen.key_id]
+        owners = self._by_owner.get(listen.owner)
+        if owners is not None:
+            owners.discard(listen)
+            if not owners:
+                del self._by_owner[listen.owner]
+        farewell = None
+        if expired:
+            farewell = orjson.dumps(
+                {"e": "listenKeyExpired", "E": self._wall_ms(), "listenKey": listen.listen_key}
+            )
+        for socket in tuple(listen.sockets):
+            socket.end(farewell)
+        listen.sockets.clear()
+
+    # -- the stream side -----------------------------------------------------------------
+    def attach(self, listen: Listen, socket: Any) -> None:
+        listen.sockets.add(socket)
+
+    def detach(self, listen: Listen, socket: Any) -> None:
+        listen.sockets.discard(socket)
+
+    def on_published(self, published: Published) -> None:
+        if not self._by_owner:
+            return
+        now = self._wall_ms()
+        for listen in [x for xs in self._by_owner.values() for x in xs]:
+            if listen.expires_ms <= now:
+                self._drop(listen, expired=True)
+        engine = self._engine()
+        for _, event in published.events:
+            owner = getattr(event, "user_id", None)
+            if owner is None or owner not in self._by_owner:
+                continue
+            for message in messages(engine, event, now):
+                data = orjson.dumps(message)
+                for listen in tuple(self._by_owner.get(owner, ())):
+                    for socket in tuple(listen.sockets):
+                        socket.deliver_raw(data)
+
+
+def messages(engine: Engine, event: object, now: int) -> list[dict[str, Any]]:
+    """Binance's messages for one engine event of an account someone listens to."""
+    if isinstance(event, PositionOpened):
+        buy = event.side == "LONG"
+        order = _order(event.asset, event.order_id, buy, event.qty, event.open_price, 0,
+                       "MARKET", reduce=False, ts=event.ts)  # fmt: skip
+        return [_order_update(order, now, event.ts), _account(engine, event, "ORDER", now)]
+    if isinstance(event, PositionClosed | PositionPartiallyClosed):
+        buy = event.side == "SHORT"
+        if isinstance(event, PositionClosed):
+            qty, kind = event.qty, CLOSE_TYPES.get(event.reason, "MARKET")
+            order_id = event.order_id
+        else:
+            qty, kind, order_id = event.part_qty, "MARKET", event.part_order_id
+        order = _order(event.asset, order_id, buy, qty, event.close_price, event.pnl, kind,
+                       reduce=True, ts=event.ts)  # fmt: skip
+        return [_order_update(order, now, event.ts), _account(engine, event, "ORDER", now)]
+    if isinstance(event, Deposited):
+        return [_account(engine, event, "DEPOSIT", now)]
+    if isinstance(event, MarginAdded):
+        return [_account(engine, event, "MARGIN_TRANSFER", now)]
+    return []
+
+
+def _order(
+    symbol: str, order_id: str, buy: bool, qty: int, price: int, realized: int, kind: str,
+    *, reduce: bool, ts: int,
+) -> dict[str, Any]:  # fmt: skip
+    zero = format_units(0)
+    return {
+        "s": symbol, "c": f"velox-{order_id}", "S": "BUY" if buy else "SELL", "o": kind,
+        "f": "GTC", "q": format_units(qty), "p": zero, "ap": format_units(price), "sp": zero,
+        "x": "TRADE", "X": "FILLED", "i": int(order_id), "l": format_units(qty),
+        "z": format_units(qty), "L": format_units(price), "N": "USDT", "n": zero, "T": ts,
+        "t": int(order_id), "b": zero, "a": zero, "m": False, "R": reduce,
+        "wt": "CONTRACT_PRICE", "ot": kind, "ps": "BOTH", "cp": False,
+        "rp": format_units(realized), "pP": False, "si": 0, "ss": 0, "V": "NONE", "pm": "NONE",
+        "gtd": 0,
+    }  # fmt: skip
+
+
+def _order_update(order: dict[str, Any], now: int, ts: int) -> dict[str, Any]:
+    return {"e": "ORDER_TRADE_UPDATE", "E": now, "T": ts, "o": order}
+
+
+def _account(engine: Engine, event: Any, reason: str, now: int) -> dict[str, Any]:
+    owner = event.user_id
+    f = account_figures(engine, owner)
+    wallet = format_units(f.balance + f.used_margin)
+    positions = []
+    symbol = getattr(event, "asset", None)
+    if symbol is None and isinstance(event, MarginAdded):
+        pos = engine.positions.get(event.order_id)
+        symbol = pos.asset if pos is not None else None
+    if symbol is not None:
+        for pos in open_positions(engine, owner):
+            if pos.asset != symbol:
+                continue
+            amount = pos.qty if pos.side == "LONG" else -pos.qty
+            positions.append({
+                "s": symbol, "pa": format_units(amount), "ep": format_units(pos.open_price),
+                "bep": format_units(pos.open_price), "cr": format_units(0),
+                "up": format_units(unrealized_pnl(engine, pos)), "mt": "isolated",
+                "iw": format_units(pos.margin), "ps": "BOTH",
+            })  # fmt: skip
+        if not positions:
+            zero = format_units(0)
+            positions.append({"s": symbol, "pa": zero, "ep": zero, "bep": zero, "cr": zero,
+                              "up": zero, "mt": "isolated", "iw": zero, "ps": "BOTH"})  # fmt: skip
+    return {
+        "e": "ACCOUNT_UPDATE", "E": now, "T": event.ts,
+        "a": {"m": reason, "B": [{"a": "USDT", "wb": wallet, "cw": format_units(f.balance),
+                                  "bc": format_units(0)}], "P": positions},
+    }  # fmt: skip

@@ -1,0 +1,93 @@
+"""Secrets sealed at rest: AES-256-GCM under a key file the database never sees.
+
+API key secrets must be readable by the server (an HMAC needs the secret itself, not a hash),
+yet a copy of the database alone must reveal none of them. So each secret is encrypted with
+a 256-bit key kept in a file of its own (``--api-key-file``, default
+``<data-dir>/api_keys.key``, mode 0600), created on first use. AES-GCM from ``cryptography``
+(a maintained library; nothing here is home-made) both hides and authenticates: a sealed
+value moved to another row (``associated`` names the row) or altered by one bit does not open.
+
+A sealed value is ``b"v1" + nonce(12) + ciphertext+tag``; the version prefix leaves room for
+a key rotation later. Nonces are random (96 bits): safe far beyond the number of API keys a
+server will ever create under one key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEY_FILE = "api_keys.key"
+KEY_BYTES = 32
+NONCE_BYTES = 12
+VERSION = b"v1"
+
+
+class VaultError(Exception):
+    """A sealed value that does not open (another key file, another row, or tampered)."""
+
+
+def key_path(configured: str | None, data_dir: str | Path) -> Path:
+    """``--api-key-file`` when set, else ``<data-dir>/api_keys.key``."""
+    return Path(configured) if configured else Path(data_dir) / KEY_FILE
+
+
+def load_key(path: Path) -> bytes:
+    """The key in ``path``, created there (mode 0600) when the file does not exist yet.
+
+    A file of the wrong size is refused rather than silently replaced: replacing it would make
+    every stored secret unreadable.
+    """
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        key = _create(path)
+    if len(key) != KEY_BYTES:
+        raise VaultError(f"{path} does not hold a {KEY_BYTES}-byte key")
+    return key
+
+
+def _create(path: Path) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(KEY_BYTES)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as out:
+        out.write(key)
+    return key
+
+
+class Vault:
+    """``seal``/``open`` of short secrets bound to the row they belong to."""
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+
+    @classmethod
+    def from_file(cls, path: Path) -> Vault:
+        return cls(load_key(path))
+
+    def seal(self, plaintext: str, associated: str) -> bytes:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), associated.encode("utf-8"))
+        return VERSION + nonce + sealed
+
+    def open(self, sealed: bytes, associated: str) -> str:
+        if not sealed.startswith(VERSION):
+            raise VaultError("unknown sealed-value version")
+        body = sealed[len(VERSION) :]
+        nonce, data = body[:NONCE_BYTES], body[NONCE_BYTES:]
+        try:
+            plain = self._aead.decrypt(nonce, data, associated.encode("utf-8"))
+        except InvalidTag as exc:
+            raise VaultError("the sealed value does not open with this key") from exc
+        return plain.decode("utf-8")
+
+    def __repr__(self) -> str:  # never the key
+        return "Vault(<sealed>)"

@@ -1,0 +1,71 @@
+"""The API-key routes in the OpenAPI document (``velox.web.apikeys``).
+
+The Binance-compatible routes (``/fapi/...``, ``/sapi/...``, ``/ws/<stream>``, ``/stream``;
+route names starting ``fapi_``) are not in this document: they follow Binance's own
+documentation, paths, parameters and errors (README, "Bots (Binance-compatible API)").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from velox.web.openapi_schemas import MS, Schema, obj, ref
+
+KEY_ID = {
+    "name": "keyId",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": r"^[0-9a-f]{16}$"},
+}
+NAME: Schema = {"type": "string", "pattern": r"^[^\u0000-\u001f\u007f]{1,64}$"}
+PERMISSIONS: Schema = {"enum": [["read"], ["read", "trade"]]}
+_KEY_PROPS: dict[str, Schema] = {
+    "keyId": {"type": "string"},
+    "name": {"type": "string"},
+    "accountId": {"type": "string"},
+    "permissions": PERMISSIONS,
+    "apiKey": {"type": "string", "pattern": "^[A-Za-z0-9]{64}$"},
+    "createdAt": MS,
+}
+_KEY_FIELDS = list(_KEY_PROPS)
+
+SCHEMAS: dict[str, Schema] = {
+    "ApiKey": obj(_KEY_FIELDS, _KEY_PROPS),
+    "NewApiKey": obj(
+        [*_KEY_FIELDS, "secret"],
+        {**_KEY_PROPS, "secret": {"type": "string", "pattern": "^[A-Za-z0-9]{64}$"}},
+    ),
+    "ApiKeys": obj(["apiKeys"], {"apiKeys": {"type": "array", "items": ref("ApiKey")}}),
+    "ApiKeyRequest": obj(
+        ["name", "accountId", "permissions"],
+        {"name": NAME, "accountId": {"type": "string"}, "permissions": PERMISSIONS},
+    ),
+}
+
+
+def paths(
+    op: Callable[..., dict[str, Any]],
+    security: list[dict[str, list[str]]],
+    body_errors: tuple[str, ...],
+    signed_in: tuple[str, ...],
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The three operations, built with ``openapi.op`` (passed in: no import cycle)."""
+    return {
+        "/api/v1/api-keys": {
+            "post": op(
+                "api_key_create", "Create an API key for the Binance-compatible API; the "
+                "secret is in this reply only", {201: ref("NewApiKey")},
+                (*body_errors, "UNAUTHORIZED", "NOT_FOUND", "TOO_MANY_API_KEYS"),
+                body="ApiKeyRequest", security=security, tag="api-keys"),
+            "get": op(
+                "api_key_list", "The user's API keys (never a secret)", {200: ref("ApiKeys")},
+                signed_in, security=security, tag="api-keys"),
+        },
+        "/api/v1/api-keys/{keyId}": {
+            "delete": op(
+                "api_key_delete", "Revoke an API key: refused at once, its streams closed",
+                {204: None}, (*signed_in, "FORBIDDEN", "NOT_FOUND"), security=security,
+                params=[KEY_ID], tag="api-keys"),
+        },
+    }  # fmt: skip
