@@ -16,10 +16,10 @@ from typing import Any
 
 from velox.engine import funding, rules
 from velox.engine.apply import Ledger
+from velox.engine.closes import Ids, close_at_quote
 from velox.engine.commands import ClockTick, Command, PriceTick
 from velox.engine.errors import Refusal
 from velox.engine.events import BY_EXPIRY, EXPIRED, Event, FundingCompleted, MarksMoved
-from velox.engine.fills import Ids, close_at_quote
 from velox.engine.formulas import quote
 from velox.engine.orders import cancelled, ended, fill_reached
 from velox.engine.settings import EngineSettings
@@ -143,12 +143,19 @@ class Engine(Ledger):
                 self._funding_next = 0
                 self._funding_deferred = []
             todo = self._funding_todo
+            positions = self.positions
+            quotes: dict[str, Quote | None] = {}
             while budget > 0 and self._funding_next < len(todo):
                 pos = todo[self._funding_next]
                 self._funding_next += 1
-                if self.positions.get(pos.order_id) is not pos or not funding.owes(pos, boundary):
+                if positions.get(pos.order_id) is not pos or not funding.owes(pos, boundary):
                     continue
-                q = self.fresh_quote(pos.asset, now)
+                asset = pos.asset
+                q = (
+                    quotes[asset]
+                    if asset in quotes
+                    else quotes.setdefault(asset, self.fresh_quote(asset, now))
+                )
                 if q is None:  # charged at the first fresh price
                     self._funding_deferred.append(pos)
                     continue
