@@ -19,6 +19,7 @@ import pytest
 from tests.engine.helpers import T0, engine_with, open_ok, tick
 from velox.engine.commands import (
     AddMargin,
+    ClockTick,
     ClosePosition,
     CreateAccount,
     ModifyPosition,
@@ -27,7 +28,7 @@ from velox.engine.commands import (
 )
 from velox.engine.engine import Engine
 from velox.engine.errors import Code
-from velox.engine.events import PositionClosed
+from velox.engine.events import FundingCharged, PositionClosed
 from velox.engine.views import account_figures, by_client_id, open_positions, pending_orders
 from velox.money import units
 
@@ -181,3 +182,25 @@ def test_figures_before_any_quote_count_no_pnl() -> None:
         units("1000"),
     )
     assert f.margin_level == "1000.00"
+
+
+def test_the_smallest_positive_funding_rate_makes_the_long_pay() -> None:
+    """SPEC 12: a positive rate, however small, makes a LONG pay (rounded up) and a SHORT
+    receive (rounded down): 100000 x 0.009995 x 0.00000001 = 0.000009995 USD."""
+    hour8 = 28_800_000
+    engine = engine_with(funding_rate=1)
+    engine.handle(OpenAccount("bob", T0))
+    tick(engine, BTC, "100000")
+    size = {"leverage": 10, "qty": units("0.009995")}
+    long = open_ok(engine, asset=BTC, side="LONG", **size)
+    short = open_ok(engine, user_id="bob", asset=BTC, side="SHORT", **size)
+    # margins: 100050 x 0.009995 / 10 = 99.999975, 99950 x 0.009995 / 10 = 99.900025
+    assert (long.margin, short.margin) == (units("99.999975"), units("99.900025"))
+    boundary = (T0 // hour8 + 1) * hour8
+    tick(engine, BTC, "100000", boundary - 5)
+    engine.handle(ClockTick(boundary - 1))
+    out = engine.handle(ClockTick(boundary))
+    charged = {e.order_id: e.amount for e in out.events if isinstance(e, FundingCharged)}
+    assert charged == {long.order_id: -units("0.00001"), short.order_id: units("0.00000999")}
+    assert engine.positions[long.order_id].margin == units("99.999965")
+    assert engine.positions[short.order_id].margin == units("99.90003499")
