@@ -61,6 +61,8 @@ bench: install-test
 		|| echo "could not install wrk: bench/http.py skips its C-client measurement"; fi
 	@for b in bench/engine.py bench/journal.py bench/market.py bench/http.py bench/soak.py bench/scale.py; do \
 		echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@echo "== bench/hub.py (websocket hub: 2,000 users x 50 positions, sockets vs none)"
+	$(BIN)/python bench/hub.py
 	@echo "== bench/soak.py --pg (chaos on PostgreSQL)"
 	$(BIN)/python bench/soak.py --pg --seconds 30 --kills 10
 

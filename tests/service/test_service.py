@@ -346,10 +346,14 @@ async def test_a_dead_engine_task_refuses_instead_of_hanging(store: Store) -> No
     service = await started(store, clock)
     await service.submit(OpenAccount("alice", clock()))
 
-    async def broken(items: list[Any]) -> None:
+    async def broken() -> None:
         raise RuntimeError("a bug")
 
-    service._process = broken  # type: ignore[method-assign]
+    def engine_bug(items: list[Any]) -> None:
+        raise RuntimeError("an engine bug")
+
+    service._apply = engine_bug  # type: ignore[method-assign,assignment]
+    service._recover = broken  # type: ignore[method-assign]
     with pytest.raises(EngineNotReady):
         await asyncio.wait_for(service.submit(OpenAccount("bob", clock())), 2)
     assert service.state is EngineState.SHUTDOWN
