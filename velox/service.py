@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from velox.clock import SYSTEM_CLOCK
+from velox.clockwork import run_clock
 from velox.engine.commands import Command, PriceTick
 from velox.engine.engine import Engine, Outcome
 from velox.engine.events import Event
@@ -148,8 +149,12 @@ class EngineService:
         clock: Callable[[], int] = SYSTEM_CLOCK.now_ms,  # engine time: Clock.now_ms
         max_batch: int = MAX_BATCH,
         pipeline: bool = True,
+        clock_interval_s: float | None = None,
     ) -> None:
         self.store = store
+        # expiry and funding: a ClockTick every clock_interval_s (None: the caller sends them)
+        self.clock_interval_s = clock_interval_s
+        self._clock_task: asyncio.Task[None] | None = None
         self.settings = settings
         self.engine = Engine(settings)
         self.state = EngineState.STARTING
@@ -188,6 +193,9 @@ class EngineService:
         self.state = EngineState.READY
         self._task = asyncio.create_task(self._run(), name="engine-service")
         self._task.add_done_callback(self._task_ended)
+        if self.clock_interval_s is not None:
+            clock = run_clock(self.submit, self.clock, EngineNotReady, self.clock_interval_s)
+            self._clock_task = asyncio.create_task(clock, name="engine-clock")
 
     def _task_ended(self, task: asyncio.Task[None]) -> None:
         """Last line of defence: if the loop ever dies, refuse (503) rather than hang."""
@@ -199,6 +207,11 @@ class EngineService:
 
     async def stop(self) -> None:
         """Stop taking commands, finish what is queued, write a final snapshot."""
+        if self._clock_task is not None:
+            self._clock_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._clock_task
+            self._clock_task = None
         self.state = EngineState.SHUTDOWN
         self._stopping.set()
         if self._task is None:

@@ -92,7 +92,9 @@ def _reply_of(user_id: str) -> Callable[[Engine, Outcome], Reply]:
                 return 201, render_v2.placed(event), None
             if isinstance(event, PositionIncreased):
                 status, target = 200, event.position_id
-            elif isinstance(event, PositionClosed | PositionPartiallyClosed) and event.by_order_id:
+            elif isinstance(event, PositionClosed | PositionPartiallyClosed) and (
+                event.reason == "REDUCE"
+            ):
                 status, target = 200, event.order_id  # NETTING: reduced by this order
             elif isinstance(event, PositionOpened):
                 target = event.order_id  # a flip's remainder: still 200
