@@ -40,7 +40,7 @@ from velox.engine.state import position_opened_by
 from velox.orders import closed_record_of
 from velox.service import Published
 from velox.store.records import CandleRecord
-from velox.web import render
+from velox.web import render, render_v2
 from velox.web.auth.sessions import Session
 from velox.web.jsonio import dumps
 from velox.web.ws.book import Book
@@ -265,4 +265,5 @@ def _order_messages(engine: Engine, event: Event) -> list[dict[str, Any]]:
         pos = engine.positions.get(event.order_id)
         if pos is not None:
             messages.append({"type": "order_updated", "data": render.open_order_in(engine, pos)})
+    messages.extend(render_v2.ws_messages(engine, event, render.open_order_in))  # SPEC 12
     return messages
