@@ -68,6 +68,7 @@ async def _engine_role_ctx(app: web.Application) -> AsyncIterator[None]:
         snapshot_keep=settings.snapshot_keep,
         prune_journal=settings.prune_journal,
         clock=clock.now_ms,
+        clock_interval_s=app[OPTIONS].clock_tick_s,
     )
     hub = Hub(lambda: service.engine)  # no sockets here; keeps the last tick per symbol
     service.subscribe(hub.on_published)
