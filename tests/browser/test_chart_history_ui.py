@@ -192,6 +192,20 @@ async def test_history_page_and_csv(server: Server, browser: Any, size: tuple[in
     total = sum(units(dict(zip(header, r, strict=True))["result"]) for r in rows)
     assert format_units(total) == stats["netResult"]
 
+    # Fills: each open and close, in the table and in their own CSV.
+    api_fills = (await api_json(page, "/api/v1/order/user/fills"))["fills"]
+    assert len(api_fills) == 4
+    await expect(page.get_by_test_id("fill-row")).to_have_count(4)
+    async with page.expect_download() as fills_info:
+        await page.get_by_test_id("fills-csv-download").click()
+    fills_download = await fills_info.value
+    assert fills_download.suggested_filename == "velox-fills.csv"
+    fills_text = Path(await fills_download.path()).read_text()
+    fill_header, *fill_rows = list(csv.reader(io.StringIO(fills_text, newline="")))
+    assert [dict(zip(fill_header, r, strict=True))["fillId"] for r in fill_rows] == [
+        f["fillId"] for f in reversed(api_fills)
+    ]
+
     await page.get_by_test_id("filter-asset").select_option("ETHUSDT")
     await page.get_by_test_id("filter-apply").click()
     await expect(page.get_by_test_id("history-row")).to_have_count(1)
