@@ -111,11 +111,11 @@ async def test_drag_the_stop_loss_line(server: Server, browser: Any, size: tuple
     (after,) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
     assert after["stopLoss"] == moved["stopLoss"]
 
-    # A close leaves a marker and takes the lines away.
+    # A close takes the lines away and leaves markers: the close, the open and close fills.
     status, _ = await page.evaluate(CLOSE_JS, order["orderId"])
     assert status == 200
     await expect(chart).to_have_attribute("data-lines", "0")
-    await expect(chart).to_have_attribute("data-markers", "1")
+    await expect(chart).to_have_attribute("data-markers", "3")  # its close, its two fills
     assert not problems, problems
 
 
@@ -414,7 +414,7 @@ async def test_limit_order_from_the_ticket_to_the_chart(server: Server, browser:
     )
     status, _ = await page.evaluate(CLOSE_JS, position["orderId"])
     assert status == 200
-    await expect(chart).to_have_attribute("data-markers", "1")
+    await expect(chart).to_have_attribute("data-markers", "3")  # its close, its two fills
 
     await _place_limit(page, "59000")
     await expect(page.get_by_test_id("pending-count")).to_have_text("1")
