@@ -478,11 +478,6 @@ async def test_account_page(server: Server, browser: Any, size: tuple[int, int])
     assert not problems, problems
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="velox/accounts.py user_accounts() still says a user's one account id is the user "
-    "id (the issue 13 seam), so POST /api/v1/api-keys refuses a v2 account id: NOT_FOUND",
-)
 async def test_api_keys_on_the_account_page(server: Server, browser: Any) -> None:
     """Create an API key for an account (its secret shown once, copied), see it listed
     without the secret, revoke it."""
