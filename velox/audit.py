@@ -3,7 +3,8 @@
 Checks (SPEC.md section 11): replaying the journal (from sequence 1 when it is whole, else
 from the oldest retained snapshot) reproduces every newer snapshot and the final state;
 money is conserved exactly; no balance is negative; every closed position in the journal
-is in ``closed_orders`` with the same numbers, and vice versa.
+is in ``closed_orders`` with the same numbers, and vice versa; engine v2 (audit_v2.py):
+fills agree with the journal both ways, each funding boundary charged once per position.
 
 It reads through a read-only store, so it can run beside the engine. Each check then covers
 the journal up to the sequence that was last when the audit began (``final_seq``); what the
@@ -17,11 +18,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from velox import codec
+from velox.audit_v2 import V2Checks
 from velox.engine.engine import Engine
 from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
 from velox.engine.views import ledger
-from velox.orders import closed_record_of
+from velox.journal import closed_record_of
 from velox.store.base import Store
 from velox.store.records import ClosedOrderRecord, SnapshotRecord
 
@@ -33,6 +35,7 @@ class AuditReport:
     snapshots_checked: int = 0
     closed_orders: int = 0
     final_seq: int = 0
+    fills: int = 0
 
     @property
     def ok(self) -> bool:
@@ -42,10 +45,13 @@ class AuditReport:
         head = (
             f"journal events replayed: {self.events}, snapshots checked: "
             f"{self.snapshots_checked}, closed orders: {self.closed_orders}, "
-            f"final seq: {self.final_seq}"
+            f"fills: {self.fills}, final seq: {self.final_seq}"
         )
         if self.ok:
-            return head + "\nOK: replay, conservation, balances and closed orders agree"
+            return head + (
+                "\nOK: replay, conservation (with pending reservations and fees), balances, "
+                "closed orders, fills and funding (each boundary once per position) agree"
+            )
         return head + "\n" + "\n".join(f"PROBLEM: {p}" for p in self.problems)
 
 
@@ -74,6 +80,7 @@ async def audit(store: Store, settings: EngineSettings | None = None) -> AuditRe
         start_seq = usable[0].seq
     by_seq = {s.seq: s for s in snapshots}
     journal_closed: dict[str, ClosedOrderRecord] = {}
+    v2 = V2Checks()
     expected = start_seq
     async for seq, event in _events(store, start_seq, bound):
         expected += 1
@@ -86,6 +93,7 @@ async def audit(store: Store, settings: EngineSettings | None = None) -> AuditRe
             report.problems.append(f"seq {seq}: event does not apply: {exc!r}")
             return report
         report.events += 1
+        v2.see(seq, event)
         closed = closed_record_of(event)
         if closed is not None:
             journal_closed[closed.order_id] = closed
@@ -105,6 +113,8 @@ async def audit(store: Store, settings: EngineSettings | None = None) -> AuditRe
     if negative:
         report.problems.append(f"negative balances: {negative}")
     await _compare_closed(store, journal_closed, start_seq == 0, bound, report)
+    report.fills = len(v2.fills)
+    report.problems.extend(await v2.finish(store, start_seq == 0, bound))
     return report
 
 

@@ -90,6 +90,29 @@ class Settings:
     max_price_age: float = field(
         default=10.0, metadata={"help": "seconds before a price is stale (orders refused)"}
     )
+    taker_fee: str = field(
+        default="0",
+        metadata={
+            "help": "fee of a taker fill (market, stop, marketable limit, every close) "
+            "as a fraction of its notional; Binance: 0.0005"
+        },
+    )
+    maker_fee: str = field(
+        default="0",
+        metadata={"help": "fee of a resting limit order's fill, a fraction; Binance: 0.0002"},
+    )
+    funding_interval: int = field(
+        default=28_800,
+        metadata={"help": "seconds between funding boundaries, aligned to the epoch (0 = off)"},
+    )
+    funding_rate: str = field(
+        default="0.0001",
+        metadata={
+            "help": "funding per interval as a fraction of ref x qty; positive: LONG "
+            "pays SHORT receives (may be negative)"
+        },
+    )
+    max_accounts: int = field(default=5, metadata={"help": "paper accounts per user"})
     snapshot_interval: float = field(
         default=15.0, metadata={"help": "seconds between engine snapshots"}
     )
@@ -238,6 +261,11 @@ class Settings:
             max_open_positions=self.max_open_positions,
             max_price_age_ms=int(self.max_price_age * 1000),
             assets=self.symbols,
+            taker_fee=parse_units(self.taker_fee),
+            maker_fee=parse_units(self.maker_fee),
+            funding_interval_ms=self.funding_interval * 1000,
+            funding_rate=parse_units(self.funding_rate, allow_negative=True),
+            max_accounts=self.max_accounts,
         )
 
     def with_(self, **changes: Any) -> Settings:
@@ -257,6 +285,23 @@ def _fraction(text: str) -> str:
     if value >= SCALE:
         raise argparse.ArgumentTypeError("must be below 1")
     return text
+
+
+def _signed_fraction(text: str) -> str:
+    try:
+        value = parse_units(text, allow_negative=True)
+    except MoneyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    if abs(value) >= SCALE:
+        raise argparse.ArgumentTypeError("must be between -1 and 1")
+    return text
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def _rounds(text: str) -> int:
@@ -310,6 +355,11 @@ _TYPES: dict[str, Any] = {
     "trusted_proxies": _networks,
     "history_candles": _count,
     "history_rate": _rate,
+    "taker_fee": _fraction,
+    "maker_fee": _fraction,
+    "funding_interval": _count,
+    "funding_rate": _signed_fraction,
+    "max_accounts": _positive,
     "max_api_keys": _count,
     "binance_weight_limit": _count,
 }

@@ -18,24 +18,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-from velox import codec
 from velox.clock import SYSTEM_CLOCK
+from velox.clockwork import run_clock
 from velox.engine.commands import Command, PriceTick
 from velox.engine.engine import Engine, Outcome
 from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
 from velox.engine.state import Quote
-from velox.journal import JournalGap, coalesce_marks, load_engine
-from velox.orders import closed_record_of
-from velox.projection import project
+from velox.journal import (
+    CommitRows,
+    JournalGap,
+    closed_order_id,
+    closed_record_of,
+    commit_rows,
+    load_engine,
+)
 from velox.snapshots import Snapshots
 from velox.store.base import Store
-from velox.store.records import ClosedOrderRecord, JournalRecord
+from velox.store.records import ClosedOrderRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -58,11 +63,42 @@ class EngineNotReady(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Published:
-    """What one committed batch made visible."""
+    """What one committed batch made visible: its numbered events, the quotes it applied and
+    the closed orders it produced, computed once by the commit's projection
+    (``velox.journal.commit_rows``); the HTTP replies and the hub both read them here."""
 
     events: tuple[tuple[int, Event], ...]
     quotes: tuple[tuple[str, Quote], ...]
     closed: tuple[ClosedOrderRecord, ...]
+    closed_by_id: Mapping[str, ClosedOrderRecord] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls, events: tuple[tuple[int, Event], ...], quotes: tuple[tuple[str, Quote], ...] = ()
+    ) -> Published:
+        """Published for events committed elsewhere (a gateway's mirror, a reply's own
+        events), with their closed orders derived by the journal's one mapping."""
+        closed = {r.order_id: r for _, e in events if (r := closed_record_of(e)) is not None}
+        return cls(events, quotes, tuple(closed.values()), closed)
+
+    def closed_order(self, order_id: str) -> ClosedOrderRecord | None:
+        """The order ``order_id`` if this batch closed it (a partial close's part id)."""
+        return self.closed_by_id.get(order_id)
+
+    def closed_by(self, event: Event) -> ClosedOrderRecord | None:
+        """The closed order ``event`` (one of this batch's) produced, if any."""
+        order_id = closed_order_id(event)
+        return None if order_id is None else self.closed_by_id.get(order_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply(Generic[T]):
+    """A command's answer: its outcome, ``view`` of the engine as its commit left it (None
+    if refused), and what that commit published (closed orders, without a store read)."""
+
+    outcome: Outcome
+    seen: T | None
+    published: Published
 
 
 @dataclass(slots=True)
@@ -79,14 +115,26 @@ class _Read:
 
 
 _STOP = object()
+_COMMITTED = object()
 Listener = Callable[[Published], None]
+
+
+Stage = Callable[[Published], Callable[[], None] | None]
 
 
 @dataclass(slots=True)
 class _Batch:
-    events: list[Event] = field(default_factory=list)
-    replies: list[tuple[_Submit, Outcome]] = field(default_factory=list)
-    quotes: list[tuple[str, Quote]] = field(default_factory=list)
+    """A batch applied to the engine, its commit perhaps still running. Everything it will
+    reveal (replies, read results, what staged listeners prepared) was computed when it was
+    applied, with the engine holding exactly the state this commit makes durable; it is
+    handed out only once the commit succeeded."""
+
+    items: list[Any]
+    published: Published
+    rows: CommitRows
+    answers: list[tuple[asyncio.Future[Any], Any, Exception | None]]
+    afters: list[Callable[[], None]]
+    commit: asyncio.Task[None] | None = None
 
 
 class EngineService:
@@ -100,8 +148,13 @@ class EngineService:
         prune_journal: bool = False,
         clock: Callable[[], int] = SYSTEM_CLOCK.now_ms,  # engine time: Clock.now_ms
         max_batch: int = MAX_BATCH,
+        pipeline: bool = True,
+        clock_interval_s: float | None = None,
     ) -> None:
         self.store = store
+        # expiry and funding: a ClockTick every clock_interval_s (None: the caller sends them)
+        self.clock_interval_s = clock_interval_s
+        self._clock_task: asyncio.Task[None] | None = None
         self.settings = settings
         self.engine = Engine(settings)
         self.state = EngineState.STARTING
@@ -113,6 +166,12 @@ class EngineService:
         self._pending_ticks = 0
         self._dropped_ticks = 0
         self._listeners: list[Listener] = []
+        self._staged: list[Stage] = []
+        # Apply the next batch while the previous one commits (only with no classic
+        # listener: those read the engine after a commit and need it to be that commit's).
+        self.pipeline = pipeline
+        self._applied_seq = 0  # the last seq of the batches applied (committed or not)
+        self._in_hand: list[Any] = []  # items taken from the queue and not yet answered
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()  # set by stop(): a recovery gives up waiting
         self._consistent = True  # False while the engine may differ from the journal
@@ -126,6 +185,7 @@ class EngineService:
             log.critical("cannot start the engine: %s", exc)
             self.state = EngineState.SHUTDOWN
             raise
+        self._applied_seq = self.seq
         snapshot = await self.store.latest_snapshot()
         self.snapshots.saved_seq = snapshot.seq if snapshot else 0
         self.snapshots.last_ms = self.clock()
@@ -133,6 +193,9 @@ class EngineService:
         self.state = EngineState.READY
         self._task = asyncio.create_task(self._run(), name="engine-service")
         self._task.add_done_callback(self._task_ended)
+        if self.clock_interval_s is not None:
+            clock = run_clock(self.submit, self.clock, EngineNotReady, self.clock_interval_s)
+            self._clock_task = asyncio.create_task(clock, name="engine-clock")
 
     def _task_ended(self, task: asyncio.Task[None]) -> None:
         """Last line of defence: if the loop ever dies, refuse (503) rather than hang."""
@@ -144,6 +207,11 @@ class EngineService:
 
     async def stop(self) -> None:
         """Stop taking commands, finish what is queued, write a final snapshot."""
+        if self._clock_task is not None:
+            self._clock_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._clock_task
+            self._clock_task = None
         self.state = EngineState.SHUTDOWN
         self._stopping.set()
         if self._task is None:
@@ -177,9 +245,16 @@ class EngineService:
         One trip through the queue instead of a submit followed by a read, which would wait
         for the next batch to commit as well.
         """
+        reply = await self.submit_and_show(command, view)
+        return reply.outcome, reply.seen
+
+    async def submit_and_show(
+        self, command: Command, view: Callable[[Engine, Outcome], T]
+    ) -> Reply[T]:
+        """``submit_and_read``, plus what the commit published (its closed orders)."""
         future = self._new_future()
         self._queue.put_nowait(_Submit(command, future, view))
-        result: tuple[Outcome, T | None] = await future
+        result: Reply[T] = await future
         return result
 
     async def read(self, fn: Callable[[Engine], T]) -> T:
@@ -208,115 +283,181 @@ class EngineService:
         self._queue.put_nowait(tick)
 
     def subscribe(self, listener: Listener) -> None:
+        """Call ``listener`` after each commit, the engine then holding exactly that commit's
+        state (so it may read the engine). While any is subscribed, batches do not overlap."""
         self._listeners.append(listener)
+
+    def subscribe_staged(self, stage: Stage) -> None:
+        """Call ``stage`` when a batch is applied, the engine holding exactly the state its
+        commit will make durable (read it now); the callable it returns runs once that
+        commit succeeded (and never if it failed): reveal only then."""
+        self._staged.append(stage)
 
     # -- the loop ------------------------------------------------------------------------
     async def _run(self) -> None:
+        try:
+            await self._loop()
+        except BaseException:
+            _refuse_all(self._in_hand, "the engine stopped")  # never leave a request hanging
+            raise
+
+    async def _loop(self) -> None:
+        inflight: _Batch | None = None
         while True:
-            if self.snapshots.export is not None and self._queue.empty():
-                self.snapshots.step(self.engine)  # idle: take rows, let the handlers run
-                await asyncio.sleep(0)
-                continue
-            items = [await self._queue.get()]
+            if inflight is None:
+                if self.snapshots.export is not None and self._queue.empty():
+                    self.snapshots.step(self.engine)  # idle: take rows, let handlers run
+                    await asyncio.sleep(0)
+                    continue
+                first = await self._queue.get()
+            else:
+                first = await self._item_or_commit(inflight)
+                if first is _COMMITTED:
+                    ok, inflight = await self._finish(inflight), None
+                    if not self._consistent:
+                        return self._drain_after_stop()
+                    self._after_commit(ok, durable=True)
+                    continue
+            items = [first]
             while len(items) < self.max_batch and not self._queue.empty():
                 items.append(self._queue.get_nowait())
-            stopping = any(item is _STOP for item in items)
+            self._in_hand = items if inflight is None else items + inflight.items
             try:
-                await self._process([i for i in items if not isinstance(i, _Read)])
-            except BaseException:
-                _refuse_all(items, "the engine stopped")
-                raise
-            if not self._consistent:  # a recovery gave up (stop() or a journal gap)
-                _refuse_all(items, "the engine stopped")
-                self._drain_after_stop()
-                return
-            # After the commit the engine holds exactly the durable state: answer reads now.
-            for item in items:
-                if isinstance(item, _Read):
-                    self._answer_read(item)
-            if stopping:
-                self._drain_after_stop()
-                return
-            if self.snapshots.export is not None:
-                self.snapshots.step(self.engine)
-            elif self.snapshots.due():
-                self.snapshots.begin(self.engine, self.seq)
-
-    def _answer_read(self, item: _Read) -> None:
-        if item.future.done():
-            return
-        try:
-            item.future.set_result(item.fn(self.engine))
-        except Exception as exc:  # a bug in a view must not kill the engine task
-            item.future.set_exception(exc)
-
-    async def _process(self, items: list[Any]) -> None:
-        batch = _Batch()
-        try:
-            for item in items:
-                if isinstance(item, PriceTick):
-                    self._pending_ticks -= 1
-                    batch.events.extend(self.engine.on_tick(item))
-                    quote = self.engine.quotes.get(item.asset)
-                    if quote is not None and quote.ts == item.ts:
-                        batch.quotes.append((item.asset, quote))
-                elif isinstance(item, _Submit):
-                    outcome = self.engine.handle(item.command)
-                    batch.events.extend(outcome.events)
-                    batch.replies.append((item, outcome))
-            published = await self._commit(batch.events, tuple(batch.quotes))
-        except Exception:
-            # An engine bug or a failed commit: memory may be ahead of the journal. Rebuild
-            # from the store and answer nobody with success: nothing here is durable.
-            log.exception("batch failed; rebuilding the engine from the store")
-            await self._recover()
-            for item in items:
-                if isinstance(item, _Submit) and not item.future.done():
-                    item.future.set_exception(EngineNotReady("batch failed"))
-            return
-        for item, outcome in batch.replies:
-            if item.future.done():
+                batch = self._apply(items)
+            except Exception:
+                log.exception("engine failed applying a batch; rebuilding it from the store")
+                if inflight is not None:
+                    await self._finish(inflight)  # its rows were right: let it land
+                    inflight = None
+                await self._recover()
+                _refuse_all(items, "batch failed")
+                if not self._consistent:
+                    return self._drain_after_stop()
                 continue
-            if item.view is None:
-                item.future.set_result(outcome)
-                continue
-            try:  # the engine now holds exactly what this commit made durable
-                seen = item.view(self.engine, outcome) if outcome.ok else None
-            except Exception as exc:
-                item.future.set_exception(exc)
+            if inflight is not None:  # reveal the previous batch first, in order
+                ok, inflight = await self._finish(inflight), None
+                if not ok:  # the engine was rebuilt without this batch either
+                    _refuse_all(items, "batch failed")
+                    if not self._consistent:
+                        return self._drain_after_stop()
+                    continue
+            batch.commit = asyncio.create_task(self._write(batch), name="engine-commit")
+            stopping = any(item is _STOP for item in items)
+            if stopping or not (self.pipeline and not self._listeners):
+                ok = await self._finish(batch)
+                if stopping or not self._consistent:
+                    return self._drain_after_stop()
+                self._after_commit(ok, durable=True)
             else:
-                item.future.set_result((outcome, seen))
-        self._publish(published)
+                inflight = batch
+                self._after_commit(True, durable=False)
 
-    async def _commit(
-        self, events: list[Event], quotes: tuple[tuple[str, Quote], ...]
-    ) -> Published:
-        if not events:
-            return Published((), quotes, ())
-        kept = coalesce_marks(events)
-        records: list[JournalRecord] = []
-        numbered: list[tuple[int, Event]] = []
-        closed: list[ClosedOrderRecord] = []
-        seq = self.seq
-        for event in kept:
-            seq += 1
-            records.append(
-                JournalRecord(seq, event.ts, codec.event_type(event), codec.encode_event(event))
-            )
-            numbered.append((seq, event))
-            record = closed_record_of(event)
-            if record is not None:
-                closed.append(record)
-        await self.store.append_batch(records, closed, project(kept))
-        self.seq = seq
-        return Published(tuple(numbered), quotes, tuple(closed))
+    async def _item_or_commit(self, inflight: _Batch) -> Any:
+        """The next queued item, or ``_COMMITTED`` if the running commit ends first."""
+        if not self._queue.empty():
+            return self._queue.get_nowait()
+        assert inflight.commit is not None
+        getter = asyncio.ensure_future(self._queue.get())
+        await asyncio.wait((getter, inflight.commit), return_when=asyncio.FIRST_COMPLETED)
+        if getter.done() or not getter.cancel():
+            return getter.result()
+        return _COMMITTED
 
-    def _publish(self, published: Published) -> None:
+    def _after_commit(self, ok: bool, *, durable: bool) -> None:
+        """Snapshot work between batches: a new export may begin only when the engine holds
+        exactly the durable state (no later batch applied); an export under way steps on."""
+        if self.snapshots.export is not None:
+            self.snapshots.step(self.engine)
+        elif ok and durable and self.snapshots.due():
+            self.snapshots.begin(self.engine, self.seq)
+
+    def _apply(self, items: list[Any]) -> _Batch:
+        """Run the batch through the engine and compute all it will reveal, from the state
+        its commit will make durable."""
+        events: list[Event] = []
+        quotes: list[tuple[str, Quote]] = []
+        replies: list[tuple[_Submit, Outcome]] = []
+        engine = self.engine
+        for item in items:
+            if isinstance(item, PriceTick):
+                self._pending_ticks -= 1
+                events.extend(engine.on_tick(item))
+                quote = engine.quotes.get(item.asset)
+                if quote is not None and quote.ts == item.ts:
+                    quotes.append((item.asset, quote))
+            elif isinstance(item, _Submit):
+                outcome = engine.handle(item.command)
+                events.extend(outcome.events)
+                replies.append((item, outcome))
+        rows = commit_rows(events, self._applied_seq)
+        if rows.last_seq is not None:
+            self._applied_seq = rows.last_seq
+        published = Published(
+            rows.numbered, tuple(quotes), tuple(rows.closed.values()), rows.closed
+        )
+        answers: list[tuple[asyncio.Future[Any], Any, Exception | None]] = []
+        for item, outcome in replies:
+            if item.view is None:
+                answers.append((item.future, outcome, None))
+                continue
+            try:
+                seen = item.view(engine, outcome) if outcome.ok else None
+                answers.append((item.future, Reply(outcome, seen, published), None))
+            except Exception as exc:  # a bug in a view must not kill the engine task
+                answers.append((item.future, None, exc))
+        for item in items:
+            if isinstance(item, _Read):
+                try:
+                    answers.append((item.future, item.fn(engine), None))
+                except Exception as exc:
+                    answers.append((item.future, None, exc))
+        afters: list[Callable[[], None]] = []
+        for stage in self._staged:
+            try:
+                after = stage(published)
+            except Exception:
+                log.exception("staged listener failed")
+                continue
+            if after is not None:
+                afters.append(after)
+        return _Batch(items, published, rows, answers, afters)
+
+    async def _write(self, batch: _Batch) -> None:
+        rows = batch.rows
+        if rows.records:
+            await self.store.append_batch(rows.records, batch.published.closed, rows.writes)
+
+    async def _finish(self, batch: _Batch) -> bool:
+        """Await the batch's commit, then reveal it; if it failed, rebuild the engine from
+        the store (dropping this batch and any applied after it) and refuse its requests."""
+        assert batch.commit is not None
+        try:
+            await batch.commit
+        except Exception:
+            log.exception("commit failed; rebuilding the engine from the store")
+            await self._recover()
+            _refuse_all(batch.items, "batch failed")
+            return False
+        if batch.rows.last_seq is not None:
+            self.seq = batch.rows.last_seq
+        for future, value, exc in batch.answers:
+            if future.done():
+                continue
+            if exc is None:
+                future.set_result(value)
+            else:
+                future.set_exception(exc)
+        for after in batch.afters:
+            try:
+                after()
+            except Exception:
+                log.exception("staged listener failed")
         for listener in self._listeners:
             try:
-                listener(published)
+                listener(batch.published)
             except Exception:
                 log.exception("listener failed")
+        return True
 
     def _drain_after_stop(self) -> None:
         items = []
@@ -354,6 +495,7 @@ class EngineService:
                 delay = min(delay * 2, 5.0)
                 continue
             self.engine.quotes = quotes
+            self._applied_seq = self.seq
             self._consistent = True
             if self.state is EngineState.REPLAYING:
                 self.state = EngineState.READY
@@ -368,7 +510,8 @@ class EngineService:
         moment the engine equals the durable state); after it stopped, directly.
         """
         if self._task is not None:  # refused (EngineNotReady) unless READY
-            seq, data = await self.read(lambda engine: (self.seq, engine.export()))
+            # a read sees the state of the batch it is applied with: up to _applied_seq
+            seq, data = await self.read(lambda engine: (self._applied_seq, engine.export()))
         elif self._consistent:
             seq, data = self.seq, self.engine.export()
         else:

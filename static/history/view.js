@@ -1,7 +1,7 @@
 // What the history page shows: the statistics (exact strings in data-value, rounded text for
 // people) and the closed positions table. Each new row kind (fills, funding) is one more
 // row builder here.
-import { escapeHtml, fmt, fmtPrice, fmtQty, fmtTime, formatUnits, signClass, toUnits } from "../format.js";
+import { escapeHtml, fmt, fmtPrice, fmtQty, formatUnits, signClass, toUnits } from "../format.js";
 import { REASONS, sideBadge } from "../trade/labels.js";
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +12,9 @@ function setStat(name, text, value, cls = "") {
   el.dataset.value = value === null || value === undefined ? "" : String(value);
   el.className = cls;
 }
+
+/** "2026-01-02 15:04:05" in UTC, like the filter's dates. */
+export const utcTime = (ms) => new Date(Number(ms)).toISOString().slice(0, 19).replace("T", " ");
 
 const pct = (v) => (v === null ? "—" : `${fmt(v, 2)} %`);
 
@@ -42,7 +45,7 @@ function positionRow(o) {
     <td data-label="Reason"><span class="badge reason reason-${escapeHtml(reason.toLowerCase())}">${escapeHtml(REASONS[reason] || reason || "—")}</span></td>
     <td data-label="Margin" class="num">${escapeHtml(fmt(o.margin))}</td>
     <td data-label="Result" class="num ${signClass(result)}"><span data-testid="history-result" data-value="${escapeHtml(o.result)}" title="PnL ${escapeHtml(o.pnl)}">${escapeHtml(formatUnits(result, 2, { sign: true }))}</span></td>
-    <td data-label="Closed" class="num muted">${escapeHtml(fmtTime(o.closedAt))}</td>`;
+    <td data-label="Closed (UTC)" class="num muted">${escapeHtml(utcTime(o.closedAt))}</td>`;
   return tr;
 }
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.harness import REPO, Server, new_page, quote, register
+from tests.browser.harness import REPO, Server, new_page, now_ms, quote, register, unlabelled
 from velox.money import format_units, units
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -152,6 +153,14 @@ async def test_history_page_and_csv(server: Server, browser: Any, size: tuple[in
             "data-value", "" if value is None else str(value)
         )
     await expect(page.get_by_test_id("stat-winRate")).to_have_text("50.00 %")
+    assert await unlabelled(page) == []
+    newest = (await api_json(page, "/api/v1/history/positions"))["positions"][0]
+    closed_utc = datetime.fromtimestamp(newest["closedAt"] / 1000, UTC).strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+    await expect(page.get_by_test_id("history-row").first.locator("td").last).to_have_text(
+        closed_utc
+    )
     await expect(page.get_by_test_id("equity-chart")).to_have_attribute("data-points", "3")
     await expect(page.get_by_test_id("equity-chart")).to_have_attribute(
         "data-last", stats["endEquity"]
@@ -328,4 +337,76 @@ async def test_trailing_stop_line_follows_the_mark(server: Server, browser: Any)
     assert await page.evaluate(price_of, [key, (risen - units("300")) / 10**8])
     (still,) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
     assert still["trailingMark"] == format_units(risen)
+    assert not problems, problems
+
+
+async def _place_limit(page: Any, price: str, stop_loss: str = "") -> None:
+    await page.get_by_test_id("type-limit").click()
+    await page.get_by_test_id("order-price").fill(price)
+    await page.get_by_test_id("order-sl").fill(stop_loss)
+    await page.get_by_test_id("order-expiry").select_option("1d")
+    await page.get_by_test_id("order-submit").click()
+
+
+async def test_limit_order_from_the_ticket_to_the_chart(server: Server, browser: Any) -> None:
+    """A LIMIT buy under the ask from the ticket rests: the Pending tab and the chart show it
+    (its price and stop-loss lines); dragging its line down moves its price (read back from
+    the API); the ask reaching it fills it: a position with its entry, liquidation and
+    stop-loss lines; closing leaves a marker. Another limit is cancelled from the tab."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    chart = page.get_by_test_id("chart")
+    await expect(chart).not_to_have_attribute("data-candles", "0")
+    await expect(page.get_by_test_id("type-group")).to_be_visible()
+    await page.get_by_test_id("type-limit").click()
+    await page.get_by_test_id("order-price").fill("59850")
+    await expect(page.get_by_test_id("order-entry")).to_have_text("59,850.00")
+    await expect(page.get_by_test_id("order-fee")).to_have_text("0.00 USD")
+    before = now_ms()
+    await _place_limit(page, "59850", "59700")
+    await expect(page.get_by_test_id("pending-count")).to_have_text("1")
+    (order,) = (await api_json(page, "/api/v1/order/user/orders?status=PENDING"))["orders"]
+    assert (order["type"], order["price"], order["stopLoss"]) == (
+        "LIMIT",
+        "59850.00000000",
+        "59700.00000000",
+    )
+    assert order["expiresAt"] - before in range(86_400_000 - 1000, 86_400_000 + 60_000)
+    oid = order["orderId"]
+    await page.get_by_test_id("tab-pending").click()
+    row = page.get_by_test_id("pending-row")
+    await expect(row.get_by_test_id("pending-price")).to_have_text("59,850.00")
+    await expect(chart).to_have_attribute("data-lines", "2")  # its price and its stop-loss
+
+    y, sl_y = await _line_y(page, f"{oid}:pending"), await _line_y(page, f"{oid}:sl")
+    await _drag(page, f"{oid}:pending", y + (sl_y - y) * 0.4)  # down, still above its SL
+    await expect(page.get_by_test_id("toast").filter(has_text="Order price moved")).to_be_visible()
+    moved = await api_json(page, f"/api/v1/order/{oid}")
+    new_price = units(moved["price"])
+    assert units("59700") < new_price < units("59850"), moved["price"]
+    await expect(row.get_by_test_id("pending-price")).not_to_have_text("59,850.00")
+
+    # The ask comes down to the limit: it fills at its price (maker).
+    server.feed.set_price("BTCUSDT", format_units(new_price - units("50")))
+    await expect(page.get_by_test_id("open-count")).to_have_text("1")
+    await expect(page.get_by_test_id("pending-count")).to_have_text("0")
+    (position,) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
+    assert (position["openPrice"], position["stopLoss"]) == (moved["price"], "59700.00000000")
+    await expect(chart).to_have_attribute("data-lines", "3")  # entry, liquidation, SL
+    assert await chart.evaluate(f"(el) => el.linePrice('{position['orderId']}:entry')") == float(
+        moved["price"]
+    )
+    status, _ = await page.evaluate(CLOSE_JS, position["orderId"])
+    assert status == 200
+    await expect(chart).to_have_attribute("data-markers", "1")
+
+    await _place_limit(page, "59000")
+    await expect(page.get_by_test_id("pending-count")).to_have_text("1")
+    await page.get_by_test_id("tab-pending").click()
+    await row.get_by_test_id("cancel-button").click()
+    await expect(page.get_by_test_id("pending-count")).to_have_text("0")
+    (cancelled,) = (await api_json(page, "/api/v1/order/user/orders?status=CANCELLED"))["orders"]
+    assert cancelled["price"] == "59000.00000000"
     assert not problems, problems

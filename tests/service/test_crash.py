@@ -28,13 +28,15 @@ from velox.store.factory import open_store_for
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def run_and_kill(url: str, seed: int, kill_at_ack: int) -> list[dict[str, Any]]:
+async def run_and_kill(
+    url: str, seed: int, kill_at_ack: int, worker: str = "tests.service.crash_worker"
+) -> list[dict[str, Any]]:
     """Run the worker and kill -9 it right after its ``kill_at_ack``-th acknowledgement:
     commits are in flight then, and the kill point does not depend on the machine's speed."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.service.crash_worker",
+        worker,
         url,
         str(seed),
         cwd=ROOT,

@@ -8,6 +8,7 @@ closes, then books the difference to ``initial_balance`` as a deposit adjustment
 from __future__ import annotations
 
 from velox.engine.checks import no_account, stale
+from velox.engine.closes import Ids, close_at_quote
 from velox.engine.commands import (
     HEDGING,
     MODES,
@@ -27,7 +28,6 @@ from velox.engine.events import (
     Event,
     PositionClosed,
 )
-from velox.engine.fills import Ids, close_at_quote
 from velox.engine.orders import cancelled
 from velox.engine.state import State
 from velox.money import Money

@@ -130,12 +130,26 @@ class Ledger(State):
 
     # -- the fold --------------------------------------------------------------------------
     def apply(self, event: Event) -> None:
-        """The only mutation of state. Must stay a plain fold: no decisions here."""
+        """The only mutation of state. Must stay a plain fold: no decisions here.
+
+        The events that come in bulk (marks, funding, fills) are tested first.
+        """
         if isinstance(event, MarksMoved):
             for moving in self.index.marks_to_move(event.asset, event.bid, event.ask):
                 pos = self._changing(moving.order_id)
                 pos.trailing_mark = event.bid if pos.side == LONG else event.ask
                 self.index.changed(pos)
+        elif isinstance(event, FundingCharged):
+            pos = self._changing(event.order_id)
+            account = self._account(pos.user_id, pos.account_id)
+            pos.margin = event.margin
+            pos.liquidation_price = event.liquidation_price
+            pos.funding = _add(pos.funding, event.amount)
+            pos.funded_at = event.boundary
+            account.funding = _add(account.funding, event.amount)
+            account.used_margin = _add(account.used_margin, event.amount)
+            self.house = _add(self.house, -event.amount)
+            self.index.changed(pos)
         elif isinstance(event, PositionOpened):
             self._opened(event)
         elif isinstance(event, PositionClosed):
@@ -151,17 +165,6 @@ class Ledger(State):
             self._end_order(event.order_id, account)
         elif isinstance(event, OrderModified):
             self._order_modified(event)
-        elif isinstance(event, FundingCharged):
-            pos = self._changing(event.order_id)
-            account = self._account(pos.user_id, pos.account_id)
-            pos.margin = event.margin
-            pos.liquidation_price = event.liquidation_price
-            pos.funding = _add(pos.funding, event.amount)
-            pos.funded_at = event.boundary
-            account.funding = _add(account.funding, event.amount)
-            account.used_margin = _add(account.used_margin, event.amount)
-            self.house = _add(self.house, -event.amount)
-            self.index.changed(pos)
         elif isinstance(event, FundingCompleted):
             self.funded_boundary = max(self.funded_boundary, event.boundary)
         elif isinstance(event, TrailingStopMoved):

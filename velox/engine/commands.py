@@ -192,7 +192,7 @@ class ClockTick:
     is left for ``ts``: the service then sends another ClockTick at once."""
 
     ts: int
-    budget: int = 2_000
+    budget: int = 500  # ~25 ms of funding on the bench machine
 
 
 Command = (

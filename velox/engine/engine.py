@@ -16,10 +16,10 @@ from typing import Any
 
 from velox.engine import funding, rules
 from velox.engine.apply import Ledger
+from velox.engine.closes import Ids, close_at_quote
 from velox.engine.commands import ClockTick, Command, PriceTick
 from velox.engine.errors import Refusal
 from velox.engine.events import BY_EXPIRY, EXPIRED, Event, FundingCompleted, MarksMoved
-from velox.engine.fills import Ids, close_at_quote
 from velox.engine.formulas import quote
 from velox.engine.orders import cancelled, ended, fill_reached
 from velox.engine.settings import EngineSettings
@@ -66,6 +66,8 @@ class Engine(Ledger):
         self._funding_todo: list[Position] = []
         self._funding_next = 0
         self._funding_deferred: list[Position] = []
+        self._funding_charged = False  # someone was charged for _funding_for
+        self._funding_seen = 0  # the newest boundary that owed nobody anything
 
     # -- deciding ------------------------------------------------------------------------
     def handle(self, command: Command) -> Outcome:
@@ -127,14 +129,15 @@ class Engine(Ledger):
                 budget -= 1
         budget = self._fund(cmd.ts, budget, events)
         more = budget <= 0 and (
-            self.orders_index.has_expired(cmd.ts) or funding.due_boundary(self, cmd.ts) is not None
+            self.orders_index.has_expired(cmd.ts)
+            or funding.due_boundary(self, cmd.ts, self._funding_done()) is not None
         )
         return Outcome(events=tuple(events), more=more)
 
     def _fund(self, now: int, budget: int, events: list[Event]) -> int:
         """Charge the due boundary in steps; returns the budget left."""
         while budget > 0:
-            boundary = funding.due_boundary(self, now)
+            boundary = funding.due_boundary(self, now, self._funding_done())
             if boundary is None:
                 return budget
             if self._funding_for != boundary:
@@ -142,17 +145,29 @@ class Engine(Ledger):
                 self._funding_todo = list(self.positions.values())
                 self._funding_next = 0
                 self._funding_deferred = []
+                self._funding_charged = False
             todo = self._funding_todo
+            positions = self.positions
+            quotes: dict[str, Quote | None] = {}
             while budget > 0 and self._funding_next < len(todo):
                 pos = todo[self._funding_next]
                 self._funding_next += 1
-                if self.positions.get(pos.order_id) is not pos or not funding.owes(pos, boundary):
+                if positions.get(pos.order_id) is not pos:
                     continue
-                q = self.fresh_quote(pos.asset, now)
+                if not funding.owes(pos, boundary):
+                    self._funding_charged |= pos.funded_at == boundary  # before a restart
+                    continue
+                asset = pos.asset
+                q = (
+                    quotes[asset]
+                    if asset in quotes
+                    else quotes.setdefault(asset, self.fresh_quote(asset, now))
+                )
                 if q is None:  # charged at the first fresh price
                     self._funding_deferred.append(pos)
                     continue
                 self._emit(events, [funding.charge(self, pos, boundary, q, now)])
+                self._funding_charged = True
                 budget -= 1
             if self._funding_next < len(todo):
                 return budget
@@ -163,9 +178,15 @@ class Engine(Ledger):
                 self._funding_todo, self._funding_next = deferred, 0
                 self._funding_deferred = []
                 continue
-            self._emit(events, [FundingCompleted(boundary, now)])
+            if self._funding_charged:
+                self._emit(events, [FundingCompleted(boundary, now)])
+            else:  # nobody owed it: nothing to journal (a restart just looks again)
+                self._funding_seen = boundary
             self._funding_for = 0
         return budget
+
+    def _funding_done(self) -> int:
+        return max(self.funded_boundary, self._funding_seen)
 
     # -- snapshots -----------------------------------------------------------------------
     def export(self) -> dict[str, Any]:

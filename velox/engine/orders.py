@@ -12,6 +12,7 @@ from velox.engine.checks import (
     too_many,
     validate_stops,
 )
+from velox.engine.closes import Ids
 from velox.engine.commands import (
     LIMIT,
     NETTING,
@@ -34,7 +35,7 @@ from velox.engine.events import (
     OrderModified,
     OrderPlaced,
 )
-from velox.engine.fills import Ids, Terms, execute
+from velox.engine.fills import Terms, execute
 from velox.engine.formulas import LONG, margin_for_qty, qty_for_margin
 from velox.engine.state import Account, Pending, Quote, State
 from velox.money import Money, Price

@@ -18,6 +18,7 @@ from velox.engine.checks import (
     too_many,
     validate_stops,
 )
+from velox.engine.closes import Ids, close_at_quote, part_closed_event
 from velox.engine.commands import (
     AddMargin,
     CancelOrder,
@@ -36,7 +37,7 @@ from velox.engine.commands import (
 )
 from velox.engine.errors import Code, Refusal
 from velox.engine.events import Event, MarginAdded, StopsModified
-from velox.engine.fills import Ids, close_at_quote, execute, part_closed_event
+from velox.engine.fills import execute
 from velox.engine.formulas import (
     LONG,
     liquidation_price,

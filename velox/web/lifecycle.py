@@ -94,6 +94,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         snapshot_keep=settings.snapshot_keep,
         prune_journal=settings.prune_journal,
         clock=clock.now_ms,
+        clock_interval_s=app[OPTIONS].clock_tick_s,
     )
     hub = Hub(lambda: service.engine, app[OPTIONS].ws_push_interval_s)
     service.subscribe(hub.on_published)

@@ -7,6 +7,7 @@ from typing import Any
 
 from velox.config import Settings
 from velox.web.openapi_schemas import MONEY, MS, ORDER, Schema, nullable, obj, ref
+from velox.web.openapi_v2 import ACCOUNT_PARAMS
 
 MAX_TIME_MS = 10**15  # market.MAX_TIME_MS
 
@@ -62,8 +63,9 @@ def history_paths(
         query("asset", {"enum": ["", *settings.symbols]}),
         query("startTime", time_ms),
         query("endTime", time_ms),
+        *ACCOUNT_PARAMS,
     ]
-    errors = (*signed_in, "VALIDATION_ERROR", "UNKNOWN_ASSET")
+    errors = (*signed_in, "VALIDATION_ERROR", "UNKNOWN_ASSET", "NOT_FOUND")
     csv_op = op(
         "history_csv",
         "The closed positions matching the filter as a CSV file (RFC 4180, "

@@ -23,3 +23,4 @@ class WebOptions:
     closed_orders_limit: int = 500  # default page of GET /user/orders?status=CLOSED
     background_start: bool = False  # serve 503s while replaying instead of waiting for READY
     clock: Clock = SYSTEM_CLOCK  # engine and wall time for the whole app (tests: ManualClock)
+    clock_tick_s: float | None = 1.0  # SPEC 12: expiry and funding (None: tests send them)

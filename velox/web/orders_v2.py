@@ -92,7 +92,9 @@ def _reply_of(user_id: str) -> Callable[[Engine, Outcome], Reply]:
                 return 201, render_v2.placed(event), None
             if isinstance(event, PositionIncreased):
                 status, target = 200, event.position_id
-            elif isinstance(event, PositionClosed | PositionPartiallyClosed) and event.by_order_id:
+            elif isinstance(event, PositionClosed | PositionPartiallyClosed) and (
+                event.reason == "REDUCE"
+            ):
                 status, target = 200, event.order_id  # NETTING: reduced by this order
             elif isinstance(event, PositionOpened):
                 target = event.order_id  # a flip's remainder: still 200
@@ -133,7 +135,7 @@ async def _open_command(
     now = service.clock()
     terms = order_terms(data, now)
     rest = {k: v for k, v in data.items() if k not in V2_OPEN_FIELDS}
-    base = open_command(rest, service.settings, user_id, now)
+    base = open_command(rest, user_id, now)
     if terms.reduce_only:
         await _reduce_only_allowed(request, user_id, account_id)
     return with_terms(base, terms, account_id)

@@ -15,11 +15,14 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from velox.config import Settings
 from velox.paths import resource_dir
 from velox.web.auth.oauth.views import buttons, error_message
 from velox.web.keys import SESSIONS, SETTINGS
+from velox.web.openapi import document_for
 
 TOKEN_COOKIE = "token"
+ORDER_TYPES = web.AppKey("order_types", list[str])  # what the ticket offers (order_types)
 
 # Defaults the order form's display-only estimates use when the app does not say otherwise
 # (SPEC section 3: --mmr 0.1, --max-leverage 100).
@@ -49,12 +52,40 @@ def _signed_in(request: web.Request) -> bool:
     return sessions.verify(token, via_cookie=True) is not None
 
 
+def order_types(settings: Settings) -> list[str]:
+    """The order types the ticket offers: those the API document says the server takes.
+    MARKET always; LIMIT and STOP once the open request has a ``type`` (SPEC 12), OCO once
+    ``/api/v1/order/oco`` is documented. So the ticket never offers what would be refused."""
+    document = document_for(settings)
+    request = document["components"]["schemas"].get("OpenRequest", {})
+    kind = request.get("properties", {}).get("type")
+    types = ["MARKET"]
+    if kind is not None:
+        types += [t for t in kind.get("enum", ["LIMIT", "STOP"]) if t != "MARKET"]
+    if "/api/v1/order/oco" in document["paths"]:
+        types.append("OCO")
+    return types
+
+
 def _page_settings(app: web.Application) -> dict[str, Any]:
-    """The trading limits the order form shows its estimates with (from the app's settings)."""
+    """The trading limits the order form shows its estimates with (from the app's settings),
+    the order types it offers and the fee rates of its estimate (0 until SPEC 12's fees)."""
     settings = app.get(SETTINGS)
     if settings is None:
-        return {"mmr": DEFAULT_MMR, "max_leverage": DEFAULT_MAX_LEVERAGE}
-    return {"mmr": settings.mmr, "max_leverage": settings.max_leverage}
+        return {
+            "mmr": DEFAULT_MMR,
+            "max_leverage": DEFAULT_MAX_LEVERAGE,
+            "order_types": ["MARKET"],
+            "taker_fee": "0",
+            "maker_fee": "0",
+        }
+    return {
+        "mmr": settings.mmr,
+        "max_leverage": settings.max_leverage,
+        "order_types": app.get(ORDER_TYPES) or ["MARKET"],
+        "taker_fee": str(getattr(settings, "taker_fee", "0")),
+        "maker_fee": str(getattr(settings, "maker_fee", "0")),
+    }
 
 
 def _render(template: str, request: web.Request, context: dict[str, Any]) -> web.Response:
@@ -139,6 +170,9 @@ def setup_pages(app: web.Application) -> None:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    settings = app.get(SETTINGS)
+    if settings is not None:
+        app[ORDER_TYPES] = order_types(settings)
     app.router.add_get("/", landing, name="landing_page")
     app.router.add_get("/register", register, name="register_page")
     app.router.add_get("/signin", signin, name="signin_page")

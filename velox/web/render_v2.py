@@ -11,9 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from velox.engine.events import OrderCancelled, OrderPlaced
+from velox.engine.engine import Engine
+from velox.engine.events import (
+    Event,
+    FundingCharged,
+    OrderCancelled,
+    OrderModified,
+    OrderPlaced,
+    PositionIncreased,
+)
+from velox.engine.state import Pending
 from velox.money import format_optional, format_units
-from velox.projection import cancelled_record, placed_record
+from velox.projection import cancelled_record, fills_of, placed_record
 from velox.store.records import AccountRecord, ClosedOrderRecord, FillRecord, OrderRecord
 
 Json = dict[str, Any]
@@ -155,3 +164,38 @@ def figures_fields(figures: Any) -> Json:
         "fees": format_units(getattr(figures, "fees", 0)),
         "funding": format_units(getattr(figures, "funding", 0)),
     }
+
+
+def pending(p: Pending) -> Json:
+    """A resting order as the engine holds it (after a modify, say)."""
+    return order_record(
+        OrderRecord(
+            p.order_id, p.account_id, p.user_id, p.asset, p.side, p.order_type, p.leverage,
+            p.price, p.margin, p.qty, p.reserved, p.stop_loss, p.take_profit, p.trailing_stop,
+            p.expires_at, p.client_order_id, p.oco_group_id, p.reduce_only, "PENDING", None,
+            None, p.created_at, p.created_at,
+        )
+    )  # fmt: skip
+
+
+def ws_messages(engine: Engine, event: Event, position: Any) -> list[Json]:
+    """The owner's websocket messages of SPEC 12 for one event: ``order_pending`` (placed or
+    modified), ``order_cancelled`` (CANCELLED, EXPIRED, REJECTED), ``fill`` for each
+    execution, and ``order_updated`` for a position a scale-in or funding changed.
+    ``position(engine, pos)`` renders an open position (``render.open_order_in``)."""
+    out: list[Json] = []
+    if isinstance(event, OrderPlaced):
+        out.append({"type": "order_pending", "data": placed(event)})
+    elif isinstance(event, OrderModified):
+        held = engine.pending.get(event.order_id)
+        if held is not None:
+            out.append({"type": "order_pending", "data": pending(held)})
+    elif isinstance(event, OrderCancelled):
+        out.append({"type": "order_cancelled", "data": cancelled(event)})
+    elif isinstance(event, PositionIncreased | FundingCharged):
+        target = event.position_id if isinstance(event, PositionIncreased) else event.order_id
+        pos = engine.positions.get(target)
+        if pos is not None:
+            out.append({"type": "order_updated", "data": position(engine, pos)})
+    out.extend({"type": "fill", "data": fill(f)} for f in fills_of(event))
+    return out

@@ -1,0 +1,92 @@
+"""Several accounts per user over HTTP (SPEC 13): the first at signup, create, rename, reset,
+max accounts, and the account header / query selecting balances, orders and fills."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from tests.web.conftest import MakeClient
+from tests.web.helpers import assert_error, signup, tick
+
+BTC = "BTCUSDT"
+MARKET = {"asset": BTC, "side": "LONG", "leverage": 10, "margin": "100"}
+
+
+async def test_the_first_account_is_made_at_signup_and_more_can_follow(
+    make_client: MakeClient,
+) -> None:
+    client: TestClient[Any, Any] = await make_client(max_accounts=2)
+    user = await signup(client)
+    (main,) = (await user.json("GET", "/api/v1/accounts", 200))["accounts"]
+    assert (main["name"], main["mode"]) == ("Main", "HEDGING")
+    assert main["accountId"].isdigit() and isinstance(main["createdAt"], int)
+    bot = await user.json("POST", "/api/v1/accounts", 201, json={"name": "Grid bot",
+                                                                 "mode": "NETTING"})  # fmt: skip
+    assert (bot["name"], bot["mode"]) == ("Grid bot", "NETTING")
+    assert (await user.json("GET", "/api/v1/accounts", 200))["accounts"] == [main, bot]
+    too_many = await user.json("POST", "/api/v1/accounts", 422,
+                               json={"name": "third", "mode": "HEDGING"})  # fmt: skip
+    assert_error(too_many, "TOO_MANY_ACCOUNTS")
+    renamed = await user.json("PATCH", f"/api/v1/accounts/{bot['accountId']}", 200,
+                              json={"name": "Grid bot 2"})  # fmt: skip
+    assert renamed == {**bot, "name": "Grid bot 2"}
+    assert (await user.json("GET", "/api/v1/accounts", 200))["accounts"] == [main, renamed]
+    for body, field in (({"name": "", "mode": "HEDGING"}, "name"),
+                        ({"name": "x", "mode": "hedging"}, "mode"),
+                        ({"name": "a\nb", "mode": "HEDGING"}, "name"),
+                        ({"name": "x" * 65, "mode": "HEDGING"}, "name")):  # fmt: skip
+        assert_error(await user.json("POST", "/api/v1/accounts", 400, json=body),
+                     "VALIDATION_ERROR", field)  # fmt: skip
+    assert (await user.json("GET", "/api/v1/accounts", 200))["accounts"] == [main, renamed]
+    await user.json("PATCH", "/api/v1/accounts/999", 404, json={"name": "x"})
+
+
+async def test_each_account_has_its_own_balance_orders_and_fills(
+    client: TestClient[Any, Any],
+) -> None:
+    user = await signup(client)
+    await tick(client, BTC, "100000")
+    main = (await user.json("GET", "/api/v1/accounts", 200))["accounts"][0]["accountId"]
+    second = (await user.json("POST", "/api/v1/accounts", 201,
+                              json={"name": "b", "mode": "HEDGING"}))["accountId"]  # fmt: skip
+    in_second = {"X-Velox-Account": second}
+    opened = await user.json("POST", "/api/v1/order/open", 201, json=MARKET, headers=in_second)
+    assert opened["accountId"] == second
+    assert (await user.balance())["balance"] == "1000.00000000"  # the first account
+    assert (await user.json("GET", f"/api/v1/order/user/balance?account={second}", 200))[
+        "balance"
+    ] == "900.00000000"
+    first_open = await user.json("GET", "/api/v1/order/user/orders", 200)
+    assert first_open["orders"] == []
+    theirs = await user.json("GET", "/api/v1/order/user/orders", 200, headers=in_second)
+    assert [o["orderId"] for o in theirs["orders"]] == [opened["orderId"]]
+    fills = await user.json("GET", "/api/v1/order/user/fills", 200, headers=in_second)
+    assert [f["accountId"] for f in fills["fills"]] == [second]
+    assert (await user.json("GET", "/api/v1/order/user/fills", 200))["fills"] == []
+    mine = await user.json("GET", f"/api/v1/order/user/fills?account={main}", 200)
+    assert mine["fills"] == []
+
+
+async def test_reset_cancels_closes_and_restores_the_initial_balance(
+    client: TestClient[Any, Any],
+) -> None:
+    user = await signup(client)
+    await tick(client, BTC, "100000")
+    acct = (await user.json("GET", "/api/v1/accounts", 200))["accounts"][0]["accountId"]
+    position = await user.open(**MARKET)
+    pending = await user.open(**{**MARKET, "type": "LIMIT", "price": "90000"})
+    await tick(client, BTC, "95000")  # the position loses; the limit (ask 95047.5) rests
+    reset = await user.json("POST", f"/api/v1/accounts/{acct}/reset", 200)
+    assert reset["accountId"] == acct
+    figures = await user.balance()
+    assert (figures["balance"], figures["pendingMargin"], figures["usedMargin"]) == (
+        "1000.00000000",
+        "0.00000000",
+        "0.00000000",
+    )
+    closed = await user.json("GET", f"/api/v1/order/{position['orderId']}", 200)
+    assert (closed["status"], closed["closeReason"]) == ("CLOSED", "MANUAL")
+    cancelled = await user.json("GET", f"/api/v1/order/{pending['orderId']}", 200)
+    assert (cancelled["status"], cancelled["cancelReason"]) == ("CANCELLED", "RESET")

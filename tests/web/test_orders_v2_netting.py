@@ -1,0 +1,135 @@
+"""NETTING and funding through the API, exact to the unit (orders-v2.json's netting and
+funding cases): scale-in 200 with the averaged entry, reduce 200 with a REDUCE part, flip,
+and a funding boundary moving margin and liquidation price once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.web.conftest import FAST, MakeClient
+from tests.web.helpers import User, service_of, signup, tick
+from velox.clock import ManualClock
+from velox.clockwork import drain
+from velox.web.options import WebOptions
+
+BTC, ETH = "BTCUSDT", "ETHUSDT"
+KEYS = ("side", "qty", "margin", "openPrice", "liquidationPrice")
+
+
+async def netting_user(client: TestClient[Any, Any]) -> tuple[User, dict[str, str]]:
+    user = await signup(client)
+    acct = await user.json("POST", "/api/v1/accounts", 201, json={"name": "n", "mode": "NETTING"})
+    return user, {"X-Velox-Account": acct["accountId"]}
+
+
+def pick(order: dict[str, Any], keys: tuple[str, ...] = KEYS) -> dict[str, Any]:
+    return {k: order[k] for k in keys}
+
+
+@pytest.mark.parametrize(
+    ("side", "expect"),
+    [
+        ("LONG", {"side": "LONG", "qty": "0.01364805", "margin": "137.00000000",
+                  "openPrice": "100380.61083450", "liquidationPrice": "91346.35319330"}),
+        ("SHORT", {"side": "SHORT", "qty": "0.01366170", "margin": "137.00000000",
+                   "openPrice": "100280.28006625", "liquidationPrice": "109305.51118682"}),
+    ],
+)  # fmt: skip
+async def test_scale_in_averages_against_the_trader(
+    client: TestClient[Any, Any], side: str, expect: dict[str, str]
+) -> None:
+    user, acct = await netting_user(client)
+    await tick(client, BTC, "100000")
+    order = {"asset": BTC, "side": side, "leverage": 10, "margin": "100"}
+    first = await user.json("POST", "/api/v1/order/open", 201, headers=acct, json=order)
+    await tick(client, BTC, "101234.56789")
+    joined = await user.json("POST", "/api/v1/order/open", 200, headers=acct,
+                             json={**order, "margin": "37"})  # fmt: skip
+    assert joined["orderId"] == first["orderId"]
+    assert pick(joined) == expect
+    fills = (await user.json("GET", "/api/v1/order/user/fills", 200, headers=acct))["fills"]
+    assert [f["positionId"] for f in fills] == [first["orderId"]] * 2
+
+
+async def test_reduce_then_flip(client: TestClient[Any, Any]) -> None:
+    user, acct = await netting_user(client)
+    await tick(client, ETH, "2000")
+    long = {"asset": ETH, "side": "LONG", "leverage": 10, "margin": "300"}
+    position = await user.json("POST", "/api/v1/order/open", 201, headers=acct, json=long)
+    await tick(client, ETH, "2100")
+    short = {"asset": ETH, "side": "SHORT", "leverage": 10, "qty": "0.49975012"}
+    remaining = await user.json("POST", "/api/v1/order/open", 200, headers=acct, json=short)
+    assert remaining["orderId"] == position["orderId"]
+    assert pick(remaining) == {"side": "LONG", "qty": "0.99950025", "margin": "200.00000067",
+                               "openPrice": "2001.00000000",
+                               "liquidationPrice": "1820.90999942"}  # fmt: skip
+    (part,) = (await user.json("GET", "/api/v1/order/user/orders?status=CLOSED", 200,
+                               headers=acct))["orders"]  # fmt: skip
+    assert pick(part, ("qty", "margin", "closePrice", "pnl", "closeReason")) == {
+        "qty": "0.49975012", "margin": "99.99999933", "closePrice": "2098.95000000",
+        "pnl": "48.95052425", "closeReason": "REDUCE",
+    }  # fmt: skip
+    # a pending order that fills into the position ends FILLED, naming it
+    resting = await user.json(
+        "POST",
+        "/api/v1/order/open",
+        201,
+        headers=acct,
+        json={**long, "margin": "10", "type": "LIMIT", "price": "2000"},
+    )
+    await tick(client, ETH, "1990")  # ask 1990.995 <= 2000
+    (filled,) = (await user.json("GET", "/api/v1/order/user/orders?status=FILLED", 200,
+                                 headers=acct))["orders"]  # fmt: skip
+    assert (filled["orderId"], filled["positionId"]) == (resting["orderId"], position["orderId"])
+    assert (await user.json("GET", f"/api/v1/order/{resting['orderId']}", 200)) == filled
+
+
+async def test_a_flip_closes_the_position_and_opens_the_rest(client: TestClient[Any, Any]) -> None:
+    user, acct = await netting_user(client)
+    await tick(client, ETH, "2000")
+    long = {"asset": ETH, "side": "LONG", "leverage": 10, "margin": "300"}
+    position = await user.json("POST", "/api/v1/order/open", 201, headers=acct, json=long)
+    await tick(client, ETH, "2100")
+    flip = {"asset": ETH, "side": "SHORT", "leverage": 10, "qty": "1.59925037"}
+    opened = await user.json("POST", "/api/v1/order/open", 200, headers=acct, json=flip)
+    assert pick(opened) == {"side": "SHORT", "qty": "0.10000000", "margin": "20.98950000",
+                            "openPrice": "2098.95000000",
+                            "liquidationPrice": "2287.85550000"}  # fmt: skip
+    closed = await user.json("GET", f"/api/v1/order/{position['orderId']}", 200)
+    assert pick(closed, ("status", "qty", "closePrice", "pnl")) == {
+        "status": "CLOSED", "qty": "1.49925037", "closePrice": "2098.95000000",
+        "pnl": "146.85157374",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("side", "rate", "funding", "margin", "liquidation"),
+    [
+        ("LONG", "0.0001", "-0.25112438", "99.74887562", "96457.24409973"),
+        ("SHORT", "0.0001", "0.25137562", "100.25137562", "103557.24589937"),
+        ("LONG", "-0.00025", "0.62781093", "100.62781093", "96425.58659982"),
+    ],
+)
+async def test_a_funding_boundary_moves_margin_once(
+    make_client: MakeClient, side: str, rate: str, funding: str, margin: str, liquidation: str
+) -> None:
+    boundary = 20_000 * 28_800_000
+    clock = ManualClock(boundary - 60_000)
+    options = WebOptions(bcrypt_rounds=FAST.bcrypt_rounds, clock=clock, clock_tick_s=None)
+    client = await make_client(options, funding_rate=rate)
+    user = await signup(client)
+    await tick(client, BTC, "100000")
+    opened = await user.open(asset=BTC, side=side, leverage=25, margin="100")
+    clock.advance(60_001)
+    await tick(client, BTC, "100500")
+    service = service_of(client)
+    for _ in range(2):  # the boundary is charged once however often the clock comes
+        await drain(service.submit, service.clock())
+        order = await user.json("GET", f"/api/v1/order/{opened['orderId']}", 200)
+        assert pick(order, ("funding", "margin", "liquidationPrice")) == {
+            "funding": funding, "margin": margin, "liquidationPrice": liquidation,
+        }  # fmt: skip
+    assert (await user.balance())["funding"] == funding
