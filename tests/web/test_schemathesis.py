@@ -109,6 +109,17 @@ def run_schemathesis(schema: Any) -> tuple[list[str], dict[str, str]]:
 def load_schema(live: LiveServer, token: str, config: dict[str, Any]) -> Any:
     """The served document, with ``config`` (``schemathesis.toml``'s form) and the tokens."""
     variables = {"VELOX_SESSION_TOKEN": token, "VELOX_ADMIN_TOKEN": ADMIN_TOKEN}
+    # The account selector (X-Velox-Account / ?account=) names the user's own account half
+    # the time: a random account id is another user's (404), and the run would never get
+    # past it to the business rules.
+    auth = {"Authorization": f"Bearer {token}"}
+    accounts = requests.get(f"{live.url}/api/v1/accounts", headers=auth, timeout=10).json()
+    own = {"dictionary": "accounts", "probability": 0.5}
+    config = {
+        **config,
+        "dictionaries": {"accounts": {"values": [a["accountId"] for a in accounts["accounts"]]}},
+        "parameters": {"header.X-Velox-Account": own, "query.account": own},
+    }
     with pytest.MonkeyPatch.context() as env:
         for name, value in variables.items():
             env.setenv(name, value)
