@@ -56,19 +56,29 @@ class Timings:
         self.offered: dict[int, float] = {}
         self.measuring = False
         self.on_measure: Any = None
-        process = service._process
+        apply, finish = service._apply, service._finish
+        started: dict[int, float] = {}
 
-        async def timed(items: list[Any]) -> None:
+        def timed_apply(items: list[Any]) -> Any:
             start = time.perf_counter()
             for item in items:
                 offered = self.offered.pop(id(item), None) if isinstance(item, PriceTick) else None
                 if offered is not None and self.measuring:
                     self.waits.append(start - offered)
-            await process(items)
-            if self.measuring:
-                self.batches.append(time.perf_counter() - start)
+            batch = apply(items)
+            started[id(batch)] = start
+            return batch
 
-        service._process = timed  # type: ignore[method-assign]
+        async def timed_finish(batch: Any) -> bool:
+            ok: bool = await finish(batch)
+            start = started.pop(id(batch), None)
+            if start is not None and self.measuring:
+                self.batches.append(time.perf_counter() - start)
+            return ok
+
+        # a batch: from its apply to the end of its reveal (commit, replies, listeners)
+        service._apply = timed_apply  # type: ignore[method-assign]
+        service._finish = timed_finish  # type: ignore[method-assign]
 
     def reset(self, measuring: bool) -> None:
         self.batches.clear()
