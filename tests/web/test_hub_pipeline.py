@@ -111,3 +111,29 @@ async def test_a_batch_reaches_sockets_and_figures_only_after_its_commit(store: 
 
 def _terms(order: OpenPosition) -> dict[str, Any]:
     return {name: getattr(order, name) for name in order.__dataclass_fields__}
+
+
+async def test_a_user_gone_before_the_commit_leaves_nothing_behind(store: Store) -> None:
+    held = Held(store)
+    service = EngineService(held, EngineSettings(), clock=lambda: NOW)  # type: ignore[arg-type]
+    hub = Hub(lambda: service.engine, push_interval_s=0.0)
+    service.subscribe_staged(hub.stage)
+    await service.start()
+    await service.submit(OpenAccount("alice", NOW))
+    alice = Socket(hub, "alice")
+    service.offer_tick(PriceTick(BTC, REF, NOW))
+    await service.read(lambda e: None)
+    held.hold = True
+    order = OpenPosition("alice", BTC, "LONG", 10, NOW, margin=100 * SCALE)
+    opened = asyncio.create_task(service.submit(order))
+    _, commit = await held.started.get()  # applied and staged, not durable
+    hub.detach(alice.conn)
+    commit.set_result(True)
+    assert (await opened).ok
+    await hub.settled()
+    assert alice.kinds() == []
+    assert "alice" not in hub.book.users and not hub.pusher._due and not hub.pusher._last
+    held.hold = False
+    hub.close_all()
+    await alice.conn.stop()
+    await service.stop()

@@ -223,6 +223,9 @@ class Hub:
     def _reveal(
         self, user_id: str, refresh: Refresh, messages: list[dict[str, Any]], moved: str | None
     ) -> None:
+        tabs = self._by_user.get(user_id)
+        if not tabs:
+            return  # gone since the batch was applied
         pending = self._loading.get(user_id)
         if pending is not None and user_id not in self.book.users:
             pending.touched = True  # its book, read later, has this event in it
@@ -230,10 +233,8 @@ class Hub:
             self.book.apply(user_id, refresh)
         if moved is not None:
             self.book.mark_moved(user_id, moved)
-        tabs = self._by_user.get(user_id)
-        if tabs:
-            for message in messages:
-                self.send(tabs, message)
+        for message in messages:
+            self.send(tabs, message)
         self.pusher.due(user_id, forced=moved is None)
         self.flusher.poke()
 
