@@ -1,8 +1,9 @@
 """The websocket hub: fans committed engine output out to connected clients (SPEC section 8).
 
-``on_published`` is the EngineService listener. It runs in the service's task right after a
-batch is durable and before the next batch is applied, so the engine it reads equals the
-durable state that batch produced. It does O(1) work per quote and per event of a connected
+``stage`` is the EngineService's staged listener (``on_published`` the plain one, for the bus
+gateway's mirror). It reads the engine when a batch is applied, copies only, and reveals them
+once that batch's commit succeeded, so what clients see is always durable and the engine may
+apply the next batch meanwhile. It does O(1) work per quote and per event of a connected
 user, whatever the number of connections. Order events are rendered once for their owner's
 connections (every tab). Prices go to the conflator (velox/web/ws/conflate.py) and account
 figures to the pusher (velox/web/ws/pusher.py), which reads the book (velox/web/ws/book.py)
