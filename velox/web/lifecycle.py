@@ -97,7 +97,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         clock_interval_s=app[OPTIONS].clock_tick_s,
     )
     hub = Hub(lambda: service.engine, app[OPTIONS].ws_push_interval_s)
-    service.subscribe(hub.on_published)
+    service.subscribe_staged(hub.stage)  # reads when applied, reveals after the commit
     app[SERVICE], app[ENGINE_SERVICE], app[HUB] = service, service, hub
     starting: asyncio.Task[None] | None = None
     if app[OPTIONS].background_start:
