@@ -106,6 +106,11 @@ ops = st.lists(
 )
 
 
+def examples(n: int) -> int:
+    """``n`` examples, or the profile's fewer (``--hypothesis-profile=mutation``)."""
+    return min(n, settings.default.max_examples) if settings.default.max_examples < 100 else n
+
+
 def bps(price: int, n: int) -> int:
     return price * n // 10_000
 
@@ -398,7 +403,7 @@ class Run:
             self.agree()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops)
 def test_random_runs_match_the_oracle_and_replay(program: list[tuple[Any, ...]]) -> None:
     run = Run()
@@ -411,7 +416,7 @@ def test_random_runs_match_the_oracle_and_replay(program: list[tuple[Any, ...]])
     assert replayed.export() == state
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(ops, ops)
 def test_restored_engine_behaves_like_the_original(
     first: list[tuple[Any, ...]], second: list[tuple[Any, ...]]
@@ -431,7 +436,7 @@ def test_restored_engine_behaves_like_the_original(
     assert restored.export() == original.engine.export()
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(ops, ops, st.integers(min_value=1, max_value=5))
 def test_export_in_steps_while_running_equals_the_state_when_it_began(
     first: list[tuple[Any, ...]], second: list[tuple[Any, ...]], chunk: int

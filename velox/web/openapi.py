@@ -275,7 +275,7 @@ def v2_paths(settings: Settings) -> dict[str, dict[str, Op]]:
             "user_fills", "The account's fills, newest first", {200: ref("Fills")},
             (*MINE, "VALIDATION_ERROR", "UNKNOWN_ASSET"), security=COOKIE_OR_BEARER,
             params=[
-                _query("asset", {"type": "string"}),
+                _query("asset", {"enum": list(settings.symbols)}),
                 _query("startTime", time_ms),
                 _query("endTime", time_ms),
                 _query("limit", FILLS_LIMIT),
