@@ -10,7 +10,7 @@ SHIV := $(BIN)/shiv
 DIST ?= dist
 DIST_PYTHON ?= /usr/bin/env python3
 
-.PHONY: run test lint bench install install-test charts browser clean dist
+.PHONY: run test lint bench install install-test charts browser clean dist mutation
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -61,8 +61,21 @@ bench: install-test
 		|| echo "could not install wrk: bench/http.py skips its C-client measurement"; fi
 	@for b in bench/engine.py bench/journal.py bench/market.py bench/http.py bench/soak.py bench/scale.py; do \
 		echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@echo "== bench/hub.py (websocket hub: 2,000 users x 50 positions, sockets vs none)"
+	$(BIN)/python bench/hub.py
 	@echo "== bench/soak.py --pg (chaos on PostgreSQL)"
 	$(BIN)/python bench/soak.py --pg --seconds 30 --kills 10
+
+# Mutation testing (TESTING.md): mutmut changes velox/engine/ and velox/money.py one mutant
+# at a time and runs the engine and vector tests against each; not part of `make test`.
+# Prints every surviving mutant. MUTATION_TIMEOUT bounds the run (seconds).
+MUTATION_TIMEOUT ?= 5400
+MUTATION_JOBS ?= 2
+mutation: $(TEST_STAMP)
+	$(BIN)/pip install -q 'mutmut==3.8.1'
+	rm -rf mutants
+	timeout $(MUTATION_TIMEOUT) $(BIN)/mutmut run --max-children $(MUTATION_JOBS); \
+		status=$$?; $(BIN)/mutmut results; exit $$status
 
 $(SHIV): | $(BIN)/python
 	$(BIN)/pip install -q shiv

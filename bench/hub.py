@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -39,6 +40,8 @@ from velox.service import EngineService
 from velox.web.app import create_app
 from velox.web.keys import HUB, SERVICE, SESSIONS
 from velox.web.options import WebOptions
+from velox.web.ws.frames import text_frame
+from velox.web.ws.hub import Hub
 
 ASSETS = {"BTCUSDT": 100_000, "ETHUSDT": 3_000, "SOLUSDT": 150}
 PROBES = 20
@@ -121,8 +124,23 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
+def floor(hub: Hub) -> tuple[float, float]:
+    """One bare write of a 120-byte frame to every socket: (wall ms, CPU ms), the best of 5.
+
+    The least any price pass can cost on this machine now (no JSON, no figures, no slices).
+    """
+    frame = text_frame(b'{"type":"floor","pad":"' + b"x" * 96 + b'"}')
+    best = (float("inf"), float("inf"))
+    for _ in range(5):
+        wall, cpu = time.perf_counter(), time.process_time()
+        for conn in list(hub.connections):
+            conn.offer(frame[2:], frame)
+        best = min(best, ((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000))
+    return best
+
+
 async def phase(
-    port: int, tokens: Path, seconds: float, sockets: int, timings: Timings
+    port: int, tokens: Path, seconds: float, sockets: int, timings: Timings, hub: Hub
 ) -> dict[str, Any]:
     client = await asyncio.create_subprocess_exec(
         sys.executable, str(Path(__file__).with_name("hub_client.py")), str(port), str(tokens),
@@ -140,6 +158,10 @@ async def phase(
     result: dict[str, Any] = json.loads(await client.stdout.readline())
     timings.measuring = False
     result["server_cpu"] = time.process_time() - cpu
+    result["load"] = os.getloadavg()[0]
+    result["floor"] = floor(hub) if sockets else None
+    client.stdin.write(b"bye\n")
+    await client.stdin.drain()
     await client.wait()
     result["batches"] = list(timings.batches)
     result["waits"] = list(timings.waits)
@@ -153,6 +175,7 @@ def row(name: str, r: dict[str, Any], seconds: float) -> str:
         f"{pct(r['batches'], 0.99) * ms:>10.3f}{pct(r['waits'], 0.99) * ms:>15.2f}"
         f"{pct(r['orders'], 0.99):>11.2f}{len(r['orders']) / seconds:>10.1f}"
         f"{r['server_cpu'] / seconds:>12.0%}{r['client_cpu'] / seconds:>12.0%}"
+        f"{r['load']:>7.1f}"
     )
 
 
@@ -164,7 +187,10 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--trailing", action="store_true", help="a trailing stop on each")
     parser.add_argument("--profile", help="write a cProfile of the sockets phase to this file")
+    parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval (s)")
     args = parser.parse_args()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             data_dir=tmp, db=f"sqlite:///{tmp}/velox.db", rate_limit_orders=10**6,
@@ -191,14 +217,15 @@ async def main() -> None:
         )
         timings = Timings(service)
         driver = asyncio.create_task(ticks(service, timings, args.rate))
-        quiet = await phase(port, tokens, args.seconds, 0, timings)
+        hub = app[HUB]
+        quiet = await phase(port, tokens, args.seconds, 0, timings, hub)
         profile = None
         if args.profile:
             import cProfile
 
             profile = cProfile.Profile()
             timings.on_measure = profile.enable
-        loud = await phase(port, tokens, args.seconds, args.users, timings)
+        loud = await phase(port, tokens, args.seconds, args.users, timings, hub)
         if profile is not None:
             profile.disable()
             profile.dump_stats(args.profile)
@@ -207,7 +234,7 @@ async def main() -> None:
         await runner.cleanup()
     print(
         f"{'phase':<16}{'batches':>9}{'p50 ms':>10}{'p99 ms':>10}{'tick wait p99':>15}"
-        f"{'order p99':>11}{'orders/s':>10}{'server cpu':>12}{'client cpu':>12}"
+        f"{'order p99':>11}{'orders/s':>10}{'server cpu':>12}{'client cpu':>12}{'load':>7}"
     )
     print(row("no sockets", quiet, args.seconds))
     print(row(f"{args.users:,} sockets", loud, args.seconds))
@@ -218,6 +245,11 @@ async def main() -> None:
         f"tick-to-websocket at {min(PROBES, args.users)} probes: p50 {pct(lat, 0.5):.1f} ms, "
         f"p99 {pct(lat, 0.99):.1f} ms, max {max(lat, default=float('nan')):.1f} ms "
         f"(goal p99 < 50 ms; {len(lat):,} price updates)"
+    )
+    wall, cpu = loud["floor"]
+    print(
+        f"floor: one bare write to each of {args.users:,} sockets takes {wall:.1f} ms "
+        f"({cpu:.1f} ms of CPU) now; load average {loud['load']:.1f} on {os.cpu_count()} cores"
     )
     counts = loud["counts"]
     per_socket = {k: v / min(PROBES, args.users) / args.seconds for k, v in counts.items()}

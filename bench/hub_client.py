@@ -121,23 +121,27 @@ async def main() -> None:
         order_task.cancel()
         out["measuring"] = False
         out["client_cpu"] = time.process_time() - cpu
-        closed = sum(1 for transport, _proto in drains if transport.is_closing())
+        print(json.dumps(results(out, users, drains)), flush=True)
+        # the server measures its floor (a bare write to every socket), then says bye
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         for transport, _proto in drains:
             transport.close()
         for ws in probes_ws:
             await ws.close()
         for reader in readers:
             reader.cancel()
-    result = {
+
+
+def results(out: dict[str, Any], users: list[str], drains: list[Any]) -> dict[str, Any]:
+    return {
         "counts": out["counts"],
         "latencies": out["latencies"],
         "orders": out["orders"],
         "sockets": len(users),
         "client_cpu": out["client_cpu"],
-        "dropped": closed,
+        "dropped": sum(1 for transport, _proto in drains if transport.is_closing()),
         "drained_bytes": sum(proto.received for _t, proto in drains),
     }
-    print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Durable commands/s through the EngineService: group commit against one commit per
-command (``max_batch=1``), same run, on SQLite and PostgreSQL; p50/p99 submit-to-durable.
+command (``max_batch=1``), and group commit with pipelining (the next batch applied while
+the previous one commits), same run, on SQLite and PostgreSQL; p50/p99 submit-to-durable.
 
     python bench/journal.py [--orders 4000] [--clients 100]
 """
@@ -25,7 +26,9 @@ from velox.service import MAX_BATCH, EngineService
 from velox.store.factory import open_store_for
 
 
-async def run(url: str, orders: int, clients: int, max_batch: int) -> tuple[float, float, float]:
+async def run(
+    url: str, orders: int, clients: int, max_batch: int, pipeline: bool = False
+) -> tuple[float, float, float]:
     store = open_store_for(url)
     await store.open()
     service = EngineService(
@@ -33,6 +36,7 @@ async def run(url: str, orders: int, clients: int, max_batch: int) -> tuple[floa
         EngineSettings(max_open_positions=10**6),
         max_batch=max_batch,
         snapshot_interval_s=3600,
+        pipeline=pipeline,
     )
     await service.start()
     for c in range(clients):
@@ -60,19 +64,22 @@ async def run(url: str, orders: int, clients: int, max_batch: int) -> tuple[floa
     return len(latencies) / elapsed, p50, p99
 
 
+MODES = ("one commit per order", "group commit", "group commit, pipelined")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=100)
     args = parser.parse_args()
     print(f"{args.orders} durable opens from {args.clients} concurrent submitters")
-    print(f"{'store':<10} {'mode':<22} {'orders/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'store':<10} {'mode':<26} {'orders/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         targets: list[tuple[str, str, str | None]] = []
-        for mode, batch in (("one commit per order", 1), ("group commit", MAX_BATCH)):
-            targets.append(("sqlite", mode, f"sqlite:///{tmp}/{batch}.db"))
+        for i, mode in enumerate(MODES):
+            targets.append(("sqlite", mode, f"sqlite:///{tmp}/{i}.db"))
         scratch = []
-        for mode in ("one commit per order", "group commit"):
+        for mode in MODES:
             pg = await pgscratch.create_schema_if_reachable("bench")
             if pg is None:
                 print("postgresql unreachable: skipped")
@@ -83,13 +90,15 @@ async def main() -> None:
         for name, mode, url in targets:
             assert url is not None
             batch = 1 if mode.startswith("one") else MAX_BATCH
-            rate, p50, p99 = await run(url, args.orders, args.clients, batch)
+            pipelined = mode.endswith("pipelined")
+            rate, p50, p99 = await run(url, args.orders, args.clients, batch, pipelined)
             rates[(name, mode)] = rate
-            print(f"{name:<10} {mode:<22} {rate:>10,.0f} {p50:>8.2f} {p99:>8.2f}")
+            print(f"{name:<10} {mode:<26} {rate:>10,.0f} {p50:>8.2f} {p99:>8.2f}")
         for name in ("sqlite", "postgresql"):
-            if (name, "group commit") in rates:
-                ratio = rates[(name, "group commit")] / rates[(name, "one commit per order")]
-                print(f"{name}: group commit / one commit per order = {ratio:.1f}x")
+            if (name, MODES[2]) in rates:
+                one, group, piped = (rates[(name, m)] for m in MODES)
+                print(f"{name}: group commit / one commit per order = {group / one:.1f}x")
+                print(f"{name}: pipelined / group commit = {piped / group:.2f}x")
         for schema in scratch:
             await pgscratch.drop_schema(schema)
 

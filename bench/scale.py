@@ -20,13 +20,14 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse
 import asyncio
+import os
 import tempfile
 
 import aiohttp
 
 from bench.http import BIG_ACCOUNTS, ORDER, fanout, hammer, signup
 from tests import pgscratch
-from tests.scale.cluster import Cluster
+from tests.scale.cluster import NATS_SERVER, Cluster
 from tests.system.load import percentile
 from tests.system.server import ServerProcess
 
@@ -78,6 +79,9 @@ async def main() -> None:
     args = parser.parse_args()
     if not await pgscratch.reachable():
         print(f"PostgreSQL unreachable at {pgscratch.PG_URL}: skipped")
+        return
+    if not os.access(NATS_SERVER, os.X_OK):
+        print(f"no nats-server at {NATS_SERVER}: skipped")
         return
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

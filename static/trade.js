@@ -13,6 +13,7 @@ import { $, recall } from "./trade/dom.js";
 import { messageHandler, onConnected, resyncer, showConnection } from "./trade/live.js";
 import { createOrders } from "./trade/orders.js";
 import { mountPositionActions } from "./trade/position-actions.js";
+import { mountPending } from "./trade/pending.js";
 import { mountPositions } from "./trade/positions.js";
 import { createSession, isSignedOut } from "./trade/session.js";
 import { Store } from "./trade/store.js";
@@ -39,6 +40,7 @@ function mount() {
   const chartView = mountChartView({ store, chart, live, orders, session });
   mountTicket({ store, session, account, orders });
   mountPositions({ store });
+  mountPending({ store, session, orders, account });
   mountClosed({ store });
   mountPositionActions({ store, session, account, orders });
   bindTabs([...document.querySelectorAll('.toolbox [role="tab"]')]);

@@ -23,7 +23,7 @@ from velox.engine.engine import Engine
 from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
 from velox.engine.views import ledger
-from velox.orders import closed_record_of
+from velox.journal import closed_record_of
 from velox.store.base import Store
 from velox.store.records import ClosedOrderRecord, SnapshotRecord
 

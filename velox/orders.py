@@ -1,63 +1,6 @@
-"""Closed orders derived from journal events: the one mapping used by the service (to write
-``closed_orders``), the websocket (to announce closes) and the audit (to compare)."""
+"""Moved to ``velox.journal.closed`` (the journal owns events <-> rows); this name stays for
+code not yet reading ``Published.closed`` (the websocket hub)."""
 
-from __future__ import annotations
+from velox.journal.closed import PARTIAL, closed_record_of
 
-from velox.engine.events import Event, PositionClosed, PositionPartiallyClosed
-from velox.store.records import ClosedOrderRecord
-
-PARTIAL = "PARTIAL"
-
-
-def closed_record_of(event: Event) -> ClosedOrderRecord | None:
-    """The closed order an event produces, or None for events that close nothing."""
-    if isinstance(event, PositionClosed):
-        return ClosedOrderRecord(
-            order_id=event.order_id,
-            parent_order_id=None,
-            user_id=event.user_id,
-            asset=event.asset,
-            side=event.side,
-            leverage=event.leverage,
-            margin=event.margin,
-            qty=event.qty,
-            open_price=event.open_price,
-            liquidation_price=event.liquidation_price,
-            stop_loss=event.stop_loss,
-            take_profit=event.take_profit,
-            trailing_stop=event.trailing_stop,
-            close_price=event.close_price,
-            close_reason=event.reason,
-            pnl=event.pnl,
-            settlement=event.settlement,
-            opened_at=event.opened_at,
-            closed_at=event.ts,
-            account_id=event.account_id,
-            fee=event.fee,
-            funding=event.funding,
-        )
-    if isinstance(event, PositionPartiallyClosed):
-        return ClosedOrderRecord(
-            order_id=event.part_order_id,
-            parent_order_id=event.order_id,
-            user_id=event.user_id,
-            asset=event.asset,
-            side=event.side,
-            leverage=event.leverage,
-            margin=event.part_margin,
-            qty=event.part_qty,
-            open_price=event.open_price,
-            liquidation_price=event.part_liquidation_price,
-            stop_loss=event.stop_loss,
-            take_profit=event.take_profit,
-            trailing_stop=event.trailing_stop,
-            close_price=event.close_price,
-            close_reason=event.reason,
-            pnl=event.pnl,
-            settlement=event.settlement,
-            opened_at=event.opened_at,
-            closed_at=event.ts,
-            account_id=event.account_id,
-            fee=event.close_fee,
-        )
-    return None
+__all__ = ["PARTIAL", "closed_record_of"]

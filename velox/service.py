@@ -1,16 +1,20 @@
 """EngineService: the asyncio shell that owns the pure engine (the only writer, LMAX style).
 
-One task drains a queue of commands, ticks and reads in batches:
+One task drains a queue of commands, ticks and reads in batches (``velox/batch.py``):
 
-1. commands and ticks run through the engine, producing events;
-2. the batch's events (and the closed orders they produce) are appended in ONE transaction:
-   group commit, one fsync for many orders;
-3. only then are the waiting requests resolved, reads answered (the engine now equals the
-   durable state) and listeners (websocket hub) told;
+1. commands and ticks run through the engine, producing events; the replies, read results
+   and staged listeners' work are computed right then, from exactly the state the batch's
+   commit will make durable;
+2. the batch's rows (``velox.journal.commit_rows``: events, closed orders, projections) are
+   appended in ONE transaction: group commit, one fsync for many orders;
+3. only then is any of it handed out, and classic listeners (which read the engine) told;
+   with no classic listener the next batch is applied while this one commits (pipelining),
+   one commit at a time, revealed in order;
 4. every ``snapshot_interval_s`` the exported state is saved with the sequence it covers.
 
 If a commit fails the in-memory engine is ahead of the journal, so it is rebuilt from the
-store before anything else runs: acknowledged means durable, and nothing else is revealed.
+store (dropping any batch applied after it) before anything else runs: acknowledged means
+durable, and nothing else is revealed.
 """
 
 from __future__ import annotations
@@ -19,75 +23,27 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, TypeVar
 
-from velox import codec
+from velox.batch import COMMITTED, STOP, Batch, Read, Stage, Submit, apply_batch
 from velox.clock import SYSTEM_CLOCK
 from velox.clockwork import run_clock
 from velox.engine.commands import Command, PriceTick
 from velox.engine.engine import Engine, Outcome
-from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
-from velox.engine.state import Quote
-from velox.journal import JournalGap, coalesce_marks, load_engine
-from velox.orders import closed_record_of
-from velox.projection import project
+from velox.journal import JournalGap, load_engine
+from velox.published import EngineNotReady, EngineState, Published, Reply
 from velox.snapshots import Snapshots
 from velox.store.base import Store
-from velox.store.records import ClosedOrderRecord, JournalRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Listener = Callable[[Published], None]
+__all__ = ["EngineNotReady", "EngineService", "EngineState", "Published", "Reply", "Stage"]
 
 MAX_BATCH = 2000
 MAX_PENDING_TICKS = 50_000
 RECOVERY_RETRY_S = 0.05
-
-
-class EngineState(StrEnum):
-    STARTING = "STARTING"
-    REPLAYING = "REPLAYING"
-    READY = "READY"
-    SHUTDOWN = "SHUTDOWN"
-
-
-class EngineNotReady(Exception):
-    """The engine is starting, replaying, recovering or shutting down: try again later."""
-
-
-@dataclass(frozen=True, slots=True)
-class Published:
-    """What one committed batch made visible."""
-
-    events: tuple[tuple[int, Event], ...]
-    quotes: tuple[tuple[str, Quote], ...]
-    closed: tuple[ClosedOrderRecord, ...]
-
-
-@dataclass(slots=True)
-class _Submit:
-    command: Command
-    future: asyncio.Future[Any]
-    view: Callable[[Engine, Outcome], Any] | None = None
-
-
-@dataclass(slots=True)
-class _Read:
-    fn: Callable[[Engine], Any]
-    future: asyncio.Future[Any]
-
-
-_STOP = object()
-Listener = Callable[[Published], None]
-
-
-@dataclass(slots=True)
-class _Batch:
-    events: list[Event] = field(default_factory=list)
-    replies: list[tuple[_Submit, Outcome]] = field(default_factory=list)
-    quotes: list[tuple[str, Quote]] = field(default_factory=list)
 
 
 class EngineService:
@@ -101,6 +57,7 @@ class EngineService:
         prune_journal: bool = False,
         clock: Callable[[], int] = SYSTEM_CLOCK.now_ms,  # engine time: Clock.now_ms
         max_batch: int = MAX_BATCH,
+        pipeline: bool = True,
         clock_interval_s: float | None = None,
     ) -> None:
         self.store = store
@@ -118,6 +75,12 @@ class EngineService:
         self._pending_ticks = 0
         self._dropped_ticks = 0
         self._listeners: list[Listener] = []
+        self._staged: list[Stage] = []
+        # Apply the next batch while the previous one commits (only with no classic
+        # listener: those read the engine after a commit and need it to be that commit's).
+        self.pipeline = pipeline
+        self._applied_seq = 0  # the last seq of the batches applied (committed or not)
+        self._in_hand: list[Any] = []  # items taken from the queue and not yet answered
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()  # set by stop(): a recovery gives up waiting
         self._consistent = True  # False while the engine may differ from the journal
@@ -131,6 +94,7 @@ class EngineService:
             log.critical("cannot start the engine: %s", exc)
             self.state = EngineState.SHUTDOWN
             raise
+        self._applied_seq = self.seq
         snapshot = await self.store.latest_snapshot()
         self.snapshots.saved_seq = snapshot.seq if snapshot else 0
         self.snapshots.last_ms = self.clock()
@@ -161,7 +125,7 @@ class EngineService:
         self._stopping.set()
         if self._task is None:
             return
-        self._queue.put_nowait(_STOP)
+        self._queue.put_nowait(STOP)
         task, self._task = self._task, None
         try:
             await task
@@ -177,7 +141,7 @@ class EngineService:
     async def submit(self, command: Command) -> Outcome:
         """Run a command; returns once its events are durable (or it was refused)."""
         future = self._new_future()
-        self._queue.put_nowait(_Submit(command, future))
+        self._queue.put_nowait(Submit(command, future))
         result: Outcome = await future
         return result
 
@@ -190,15 +154,22 @@ class EngineService:
         One trip through the queue instead of a submit followed by a read, which would wait
         for the next batch to commit as well.
         """
+        reply = await self.submit_and_show(command, view)
+        return reply.outcome, reply.seen
+
+    async def submit_and_show(
+        self, command: Command, view: Callable[[Engine, Outcome], T]
+    ) -> Reply[T]:
+        """``submit_and_read``, plus what the commit published (its closed orders)."""
         future = self._new_future()
-        self._queue.put_nowait(_Submit(command, future, view))
-        result: tuple[Outcome, T | None] = await future
+        self._queue.put_nowait(Submit(command, future, view))
+        result: Reply[T] = await future
         return result
 
     async def read(self, fn: Callable[[Engine], T]) -> T:
         """Call ``fn`` on the engine at a moment it holds exactly the durable state."""
         future = self._new_future()
-        self._queue.put_nowait(_Read(fn, future))
+        self._queue.put_nowait(Read(fn, future))
         result: T = await future
         return result
 
@@ -221,115 +192,134 @@ class EngineService:
         self._queue.put_nowait(tick)
 
     def subscribe(self, listener: Listener) -> None:
+        """Call ``listener`` after each commit, the engine then holding exactly that commit's
+        state (so it may read the engine). While any is subscribed, batches do not overlap."""
         self._listeners.append(listener)
+
+    def subscribe_staged(self, stage: Stage) -> None:
+        """Call ``stage`` when a batch is applied, the engine holding exactly the state its
+        commit will make durable (read it now); the callable it returns runs once that
+        commit succeeded (and never if it failed): reveal only then."""
+        self._staged.append(stage)
 
     # -- the loop ------------------------------------------------------------------------
     async def _run(self) -> None:
+        try:
+            await self._loop()
+        except BaseException:
+            _refuse_all(self._in_hand, "the engine stopped")  # never leave a request hanging
+            raise
+
+    async def _loop(self) -> None:
+        inflight: Batch | None = None
         while True:
-            if self.snapshots.export is not None and self._queue.empty():
-                self.snapshots.step(self.engine)  # idle: take rows, let the handlers run
-                await asyncio.sleep(0)
-                continue
-            items = [await self._queue.get()]
+            if inflight is None:
+                if self.snapshots.export is not None and self._queue.empty():
+                    self.snapshots.step(self.engine)  # idle: take rows, let handlers run
+                    await asyncio.sleep(0)
+                    continue
+                first = await self._queue.get()
+            else:
+                first = await self._item_or_commit(inflight)
+                if first is COMMITTED:
+                    ok, inflight = await self._finish(inflight), None
+                    if not self._consistent:
+                        return self._drain_after_stop()
+                    self._after_commit(ok, durable=True)
+                    continue
+            items = [first]
             while len(items) < self.max_batch and not self._queue.empty():
                 items.append(self._queue.get_nowait())
-            stopping = any(item is _STOP for item in items)
+            self._in_hand = items if inflight is None else items + inflight.items
             try:
-                await self._process([i for i in items if not isinstance(i, _Read)])
-            except BaseException:
-                _refuse_all(items, "the engine stopped")
-                raise
-            if not self._consistent:  # a recovery gave up (stop() or a journal gap)
-                _refuse_all(items, "the engine stopped")
-                self._drain_after_stop()
-                return
-            # After the commit the engine holds exactly the durable state: answer reads now.
-            for item in items:
-                if isinstance(item, _Read):
-                    self._answer_read(item)
-            if stopping:
-                self._drain_after_stop()
-                return
-            if self.snapshots.export is not None:
-                self.snapshots.step(self.engine)
-            elif self.snapshots.due():
-                self.snapshots.begin(self.engine, self.seq)
-
-    def _answer_read(self, item: _Read) -> None:
-        if item.future.done():
-            return
-        try:
-            item.future.set_result(item.fn(self.engine))
-        except Exception as exc:  # a bug in a view must not kill the engine task
-            item.future.set_exception(exc)
-
-    async def _process(self, items: list[Any]) -> None:
-        batch = _Batch()
-        try:
-            for item in items:
-                if isinstance(item, PriceTick):
-                    self._pending_ticks -= 1
-                    batch.events.extend(self.engine.on_tick(item))
-                    quote = self.engine.quotes.get(item.asset)
-                    if quote is not None and quote.ts == item.ts:
-                        batch.quotes.append((item.asset, quote))
-                elif isinstance(item, _Submit):
-                    outcome = self.engine.handle(item.command)
-                    batch.events.extend(outcome.events)
-                    batch.replies.append((item, outcome))
-            published = await self._commit(batch.events, tuple(batch.quotes))
-        except Exception:
-            # An engine bug or a failed commit: memory may be ahead of the journal. Rebuild
-            # from the store and answer nobody with success: nothing here is durable.
-            log.exception("batch failed; rebuilding the engine from the store")
-            await self._recover()
-            for item in items:
-                if isinstance(item, _Submit) and not item.future.done():
-                    item.future.set_exception(EngineNotReady("batch failed"))
-            return
-        for item, outcome in batch.replies:
-            if item.future.done():
+                batch, ticks = apply_batch(self.engine, items, self._applied_seq, self._staged)
+            except Exception:
+                self._pending_ticks -= sum(isinstance(i, PriceTick) for i in items)
+                log.exception("engine failed applying a batch; rebuilding it from the store")
+                if inflight is not None:
+                    await self._finish(inflight)  # its rows were right: let it land
+                    inflight = None
+                await self._recover()
+                _refuse_all(items, "batch failed")
+                if not self._consistent:
+                    return self._drain_after_stop()
                 continue
-            if item.view is None:
-                item.future.set_result(outcome)
-                continue
-            try:  # the engine now holds exactly what this commit made durable
-                seen = item.view(self.engine, outcome) if outcome.ok else None
-            except Exception as exc:
-                item.future.set_exception(exc)
+            self._pending_ticks -= ticks
+            if batch.rows.last_seq is not None:
+                self._applied_seq = batch.rows.last_seq
+            if inflight is not None:  # reveal the previous batch first, in order
+                ok, inflight = await self._finish(inflight), None
+                if not ok:  # the engine was rebuilt without this batch either
+                    _refuse_all(items, "batch failed")
+                    if not self._consistent:
+                        return self._drain_after_stop()
+                    continue
+            batch.commit = asyncio.create_task(self._write(batch), name="engine-commit")
+            stopping = any(item is STOP for item in items)
+            if stopping or not (self.pipeline and not self._listeners):
+                ok = await self._finish(batch)
+                if stopping or not self._consistent:
+                    return self._drain_after_stop()
+                self._after_commit(ok, durable=True)
             else:
-                item.future.set_result((outcome, seen))
-        self._publish(published)
+                inflight = batch
+                self._after_commit(True, durable=False)
 
-    async def _commit(
-        self, events: list[Event], quotes: tuple[tuple[str, Quote], ...]
-    ) -> Published:
-        if not events:
-            return Published((), quotes, ())
-        kept = coalesce_marks(events)
-        records: list[JournalRecord] = []
-        numbered: list[tuple[int, Event]] = []
-        closed: list[ClosedOrderRecord] = []
-        seq = self.seq
-        for event in kept:
-            seq += 1
-            records.append(
-                JournalRecord(seq, event.ts, codec.event_type(event), codec.encode_event(event))
-            )
-            numbered.append((seq, event))
-            record = closed_record_of(event)
-            if record is not None:
-                closed.append(record)
-        await self.store.append_batch(records, closed, project(kept))
-        self.seq = seq
-        return Published(tuple(numbered), quotes, tuple(closed))
+    async def _item_or_commit(self, inflight: Batch) -> Any:
+        """The next queued item, or ``COMMITTED`` if the running commit ends first."""
+        if not self._queue.empty():
+            return self._queue.get_nowait()
+        assert inflight.commit is not None
+        getter = asyncio.ensure_future(self._queue.get())
+        await asyncio.wait((getter, inflight.commit), return_when=asyncio.FIRST_COMPLETED)
+        if getter.done() or not getter.cancel():
+            return getter.result()
+        return COMMITTED
 
-    def _publish(self, published: Published) -> None:
+    def _after_commit(self, ok: bool, *, durable: bool) -> None:
+        """Snapshot work between batches: a new export may begin only when the engine holds
+        exactly the durable state (no later batch applied); an export under way steps on."""
+        if self.snapshots.export is not None:
+            self.snapshots.step(self.engine)
+        elif ok and durable and self.snapshots.due():
+            self.snapshots.begin(self.engine, self.seq)
+
+    async def _write(self, batch: Batch) -> None:
+        rows = batch.rows
+        if rows.records:
+            await self.store.append_batch(rows.records, batch.published.closed, rows.writes)
+
+    async def _finish(self, batch: Batch) -> bool:
+        """Await the batch's commit, then reveal it; if it failed, rebuild the engine from
+        the store (dropping this batch and any applied after it) and refuse its requests."""
+        assert batch.commit is not None
+        try:
+            await batch.commit
+        except Exception:
+            log.exception("commit failed; rebuilding the engine from the store")
+            await self._recover()
+            _refuse_all(batch.items, "batch failed")
+            return False
+        if batch.rows.last_seq is not None:
+            self.seq = batch.rows.last_seq
+        for future, value, exc in batch.answers:
+            if future.done():
+                continue
+            if exc is None:
+                future.set_result(value)
+            else:
+                future.set_exception(exc)
+        for after in batch.afters:
+            try:
+                after()
+            except Exception:
+                log.exception("staged listener failed")
         for listener in self._listeners:
             try:
-                listener(published)
+                listener(batch.published)
             except Exception:
                 log.exception("listener failed")
+        return True
 
     def _drain_after_stop(self) -> None:
         items = []
@@ -367,6 +357,7 @@ class EngineService:
                 delay = min(delay * 2, 5.0)
                 continue
             self.engine.quotes = quotes
+            self._applied_seq = self.seq
             self._consistent = True
             if self.state is EngineState.REPLAYING:
                 self.state = EngineState.READY
@@ -381,7 +372,8 @@ class EngineService:
         moment the engine equals the durable state); after it stopped, directly.
         """
         if self._task is not None:  # refused (EngineNotReady) unless READY
-            seq, data = await self.read(lambda engine: (self.seq, engine.export()))
+            # a read sees the state of the batch it is applied with: up to _applied_seq
+            seq, data = await self.read(lambda engine: (self._applied_seq, engine.export()))
         elif self._consistent:
             seq, data = self.seq, self.engine.export()
         else:
@@ -391,5 +383,5 @@ class EngineService:
 
 def _refuse_all(items: list[Any], why: str) -> None:
     for item in items:
-        if isinstance(item, _Submit | _Read) and not item.future.done():
+        if isinstance(item, Submit | Read) and not item.future.done():
             item.future.set_exception(EngineNotReady(why))

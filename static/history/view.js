@@ -1,7 +1,7 @@
 // What the history page shows: the statistics (exact strings in data-value, rounded text for
 // people) and the closed positions table. Each new row kind (fills, funding) is one more
 // row builder here.
-import { escapeHtml, fmt, fmtPrice, fmtQty, fmtTime, formatUnits, signClass, toUnits } from "../format.js";
+import { escapeHtml, fmt, fmtPrice, fmtQty, formatUnits, signClass, toUnits } from "../format.js";
 import { REASONS, sideBadge } from "../trade/labels.js";
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +12,9 @@ function setStat(name, text, value, cls = "") {
   el.dataset.value = value === null || value === undefined ? "" : String(value);
   el.className = cls;
 }
+
+/** "2026-01-02 15:04:05" in UTC, like the filter's dates. */
+export const utcTime = (ms) => new Date(Number(ms)).toISOString().slice(0, 19).replace("T", " ");
 
 const pct = (v) => (v === null ? "—" : `${fmt(v, 2)} %`);
 
@@ -42,7 +45,7 @@ function positionRow(o) {
     <td data-label="Reason"><span class="badge reason reason-${escapeHtml(reason.toLowerCase())}">${escapeHtml(REASONS[reason] || reason || "—")}</span></td>
     <td data-label="Margin" class="num">${escapeHtml(fmt(o.margin))}</td>
     <td data-label="Result" class="num ${signClass(result)}"><span data-testid="history-result" data-value="${escapeHtml(o.result)}" title="PnL ${escapeHtml(o.pnl)}">${escapeHtml(formatUnits(result, 2, { sign: true }))}</span></td>
-    <td data-label="Closed" class="num muted">${escapeHtml(fmtTime(o.closedAt))}</td>`;
+    <td data-label="Closed (UTC)" class="num muted">${escapeHtml(utcTime(o.closedAt))}</td>`;
   return tr;
 }
 
@@ -51,4 +54,27 @@ export function showPositions(positions) {
   $("history-body").replaceChildren(...positions.map(positionRow));
   $("history-empty").hidden = positions.length > 0;
   $("history-count").textContent = positions.length === 1 ? "1 position" : `${positions.length} positions`;
+}
+
+function fillRow(f) {
+  const tr = document.createElement("tr");
+  tr.dataset.testid = "fill-row";
+  tr.dataset.fillId = f.fillId;
+  const pnl = toUnits(f.realizedPnl);
+  tr.innerHTML = `
+    <td data-label="Asset">${escapeHtml(f.asset)}</td>
+    <td data-label="Side"><span class="badge ${f.side === "BUY" ? "badge-long" : "badge-short"}">${escapeHtml(f.side === "BUY" ? "Buy" : "Sell")}</span></td>
+    <td data-label="Price" class="num">${escapeHtml(fmtPrice(f.price))}</td>
+    <td data-label="Quantity" class="num">${escapeHtml(fmtQty(f.qty))}</td>
+    <td data-label="Fee" class="num">${escapeHtml(fmt(f.fee))}</td>
+    <td data-label="Realized P/L" class="num ${signClass(pnl)}">${escapeHtml(formatUnits(pnl, 2, { sign: true }))}</td>
+    <td data-label="Liquidity" class="muted">${f.maker ? "Maker" : "Taker"}</td>
+    <td data-label="Time (UTC)" class="num muted">${escapeHtml(utcTime(f.time))}</td>`;
+  return tr;
+}
+
+/** The rows of GET /api/v1/order/user/fills (newest first). */
+export function showFills(fills) {
+  document.getElementById("fills-body").replaceChildren(...fills.map(fillRow));
+  document.getElementById("fills-empty").hidden = fills.length > 0;
 }

@@ -13,7 +13,7 @@ const GREEN = "#16c784";
 const VIOLET = "#a78bfa";
 
 /** Which order field a dragged line of each kind sets. */
-export const DRAG_FIELDS = { sl: "stopLoss", tp: "takeProfit" };
+export const DRAG_FIELDS = { sl: "stopLoss", tp: "takeProfit", pending: "price" };
 
 const DURATION_MS = {
   "1s": 1000, "30s": 30_000, "1m": 60_000, "5m": 300_000, "15m": 900_000,
@@ -50,6 +50,27 @@ export function positionLines(orders, symbol) {
   return lines;
 }
 
+/**
+ * A line per pending order on `symbol` (SPEC 12: LIMIT / STOP, OCO legs) at its price, and
+ * its stops, which attach to the position at the fill: the order's price line drags to a new
+ * price (PATCH `price`), its stops drag like a position's.
+ */
+export function pendingLines(orders, symbol) {
+  const lines = [];
+  for (const o of orders) {
+    if (o.asset !== symbol || o.price === null || o.price === undefined) continue;
+    const line = (kind, price, color, title) => ({
+      key: `${o.orderId}:${kind}`, orderId: o.orderId, kind, price, color, title, style: "dashed",
+      draggable: kind in DRAG_FIELDS,
+    });
+    const type = o.ocoGroupId ? `OCO ${o.type || ""}`.trim() : (o.type || "Order");
+    lines.push(line("pending", o.price, VIOLET, `${type} ${o.side === "LONG" ? "Buy" : "Sell"}`));
+    if (o.stopLoss != null) lines.push(line("sl", o.stopLoss, ORANGE, "SL (pending)"));
+    if (o.takeProfit != null) lines.push(line("tp", o.takeProfit, GREEN, "TP (pending)"));
+  }
+  return lines;
+}
+
 /** The bucket start (seconds) of `ms` at `duration`: where a marker sits on the candles. */
 export function bucketSeconds(ms, duration) {
   const size = DURATION_MS[duration] || 60_000;
@@ -60,6 +81,26 @@ const CLOSE_TEXT = {
   STOP_LOSS: "SL", TAKE_PROFIT: "TP", TRAILING_STOP: "Trail", LIQUIDATION: "Liq.",
   PARTIAL: "Part", MANUAL: "Close",
 };
+
+/** A marker per fill on `symbol` (SPEC 12 `fill` messages: BUY below, SELL above). */
+export function fillMarkers(fills, symbol, duration) {
+  return fills
+    .filter((f) => f.asset === symbol && f.time != null)
+    .map((f) => ({
+      time: bucketSeconds(f.time, duration),
+      position: f.side === "BUY" ? "belowBar" : "aboveBar",
+      color: f.side === "BUY" ? BLUE : AMBER,
+      shape: "circle",
+      text: f.side === "BUY" ? "B" : "S",
+      id: `fill:${f.fillId}`,
+    }));
+}
+
+/** Markers of closes and fills together, oldest first (the chart requires the order). */
+export function chartMarkers({ closed, fills = [] }, symbol, duration) {
+  return [...closeMarkers(closed, symbol, duration), ...fillMarkers(fills, symbol, duration)]
+    .sort((a, b) => a.time - b.time);
+}
 
 /** A marker per closed position on `symbol` (oldest first, as the chart requires). */
 export function closeMarkers(closed, symbol, duration) {

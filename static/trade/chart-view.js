@@ -1,16 +1,17 @@
 // The chart panel: the selected asset's header quote, timeframe buttons, the candle
 // subscription that follows the selection, and trading from the chart: the price lines of
-// its positions (dragging a stop-loss or take-profit line modifies it) and close markers.
+// its positions and pending orders (dragging a stop-loss, take-profit or pending order's
+// price line modifies it) and markers of closes and fills.
 // Store changes only mark the lines dirty; they are drawn once per animation frame, so a
 // burst of updates about 200 positions costs one pass, touching only the lines that moved.
-import { ApiError, patch } from "../api.js";
+import { ApiError, get, patch } from "../api.js";
 import { fmtPrice, formatUnits, priceDp } from "../format.js";
 import { toast } from "../toast.js";
-import { closeMarkers, positionLines } from "./chart-lines.js";
+import { chartMarkers, pendingLines, positionLines } from "./chart-lines.js";
 import { $, remember } from "./dom.js";
 import { isSignedOut } from "./session.js";
 
-const FIELD_NAMES = { stopLoss: "Stop-loss", takeProfit: "Take-profit" };
+const FIELD_NAMES = { stopLoss: "Stop-loss", takeProfit: "Take-profit", price: "Order price" };
 
 export function mountChartView({ store, chart, live, orders, session }) {
   const buttons = [...document.querySelectorAll("#tf-group .tf")];
@@ -19,10 +20,14 @@ export function mountChartView({ store, chart, live, orders, session }) {
 
   function draw() {
     frame = 0;
-    chart.syncLines(positionLines([...store.open.values()], store.symbol));
+    chart.syncLines([
+      ...positionLines([...store.open.values()], store.symbol),
+      ...pendingLines([...store.pending.values()], store.symbol),
+    ]);
     if (markersDirty) {
       markersDirty = false;
-      chart.setMarkers(closeMarkers(store.closedOrders(), store.symbol, store.duration));
+      const seen = { closed: store.closedOrders(), fills: [...store.fills.values()] };
+      chart.setMarkers(chartMarkers(seen, store.symbol, store.duration));
     }
   }
 
@@ -34,7 +39,7 @@ export function mountChartView({ store, chart, live, orders, session }) {
 
   /** A dragged line: PATCH the order; true when the server took the new price. */
   async function moveLine({ orderId, field, price }) {
-    const order = store.open.get(orderId);
+    const order = store.open.get(orderId) || store.pending.get(orderId);
     if (!order) return false;
     try {
       orders.receive(await patch(`/api/v1/order/${encodeURIComponent(orderId)}`, { [field]: price }));
@@ -48,6 +53,28 @@ export function mountChartView({ store, chart, live, orders, session }) {
   }
   chart.onLineDrag = moveLine;
 
+  // Fills of the shown asset, for their markers: read after each fill or close (one request
+  // at a time; changes meanwhile ask for one more), as `fill` messages may not be pushed.
+  let fetching = false;
+  let again = false;
+  async function refreshFills() {
+    if (fetching) {
+      again = true;
+      return;
+    }
+    fetching = true;
+    try {
+      do {
+        again = false;
+        const symbol = store.symbol;
+        const q = new URLSearchParams({ asset: symbol, limit: "500" });
+        const { fills } = await get(`/api/v1/order/user/fills?${q}`);
+        for (const f of fills) store.addFill(f);
+      } while (again);
+    } catch { /* markers are a nicety: the tables hold the truth */ }
+    fetching = false;
+  }
+
   /** History of the selection, then its live candles (subscription replaced). */
   function load() {
     if (!store.symbol) return;
@@ -56,6 +83,7 @@ export function mountChartView({ store, chart, live, orders, session }) {
       op: "subscribe", channel: "candles", symbol: store.symbol, duration: store.duration,
     });
     chart.load(store.symbol, store.duration).then(() => schedule({ markers: true }));
+    refreshFills();
   }
 
   function showQuote() {
@@ -90,7 +118,12 @@ export function mountChartView({ store, chart, live, orders, session }) {
   store.on("quote", ({ symbol }) => {
     if (symbol === store.symbol) showQuote();
   });
-  store.on("position", () => schedule());
+  store.on("position", ({ kind }) => {
+    schedule();
+    if (kind === "opened" || kind === "closed") refreshFills();
+  });
+  store.on("pending", () => schedule());
+  store.on("fill", () => schedule({ markers: true }));
   store.on("history", () => schedule({ markers: true }));
   showDuration();
   return { offered };

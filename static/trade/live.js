@@ -24,7 +24,12 @@ export function messageHandler({ store, chart, orders }) {
         break;
       case "order_updated":
       case "order_closed":
+      case "order_pending": // SPEC 12: a resting order, and its end (CANCELLED, EXPIRED, ...)
+      case "order_cancelled":
         orders.receive(msg.data);
+        break;
+      case "fill":
+        store.addFill(msg.data);
         break;
       case "balance":
         store.setAccount(msg.data, { pushed: true });
@@ -77,7 +82,9 @@ export async function checkHealth() {
 export function resyncer({ account, orders, session }) {
   return async () => {
     try {
-      await Promise.all([account.refresh(), checkHealth(), orders.loadClosed().then(orders.loadOpen)]);
+      await Promise.all([
+        account.refresh(), checkHealth(), orders.loadClosed().then(orders.loadOpen), orders.loadPending(),
+      ]);
     } catch (err) {
       session.failed(err, "Could not refresh");
     }

@@ -55,3 +55,38 @@ export function marginRequest(amount) {
   }
   return { body: { amount: text } };
 }
+
+/** Expiry choices of a pending order: "" (good till cancelled) or a lifetime in ms. */
+export const EXPIRIES = { "": null, "1h": 3_600_000, "1d": 86_400_000, "1w": 604_800_000 };
+
+/**
+ * A pending order's request (SPEC 12): the market body plus `type`, `price` and maybe
+ * `expiresAt` (`now` + the chosen lifetime). A STOP already triggered by the quote would be
+ * refused (422 WOULD_TRIGGER_IMMEDIATELY), so it is refused here first; a marketable LIMIT
+ * is allowed (it fills at once at the quote, as the server does).
+ */
+export function pendingRequest({ asset, side, leverage, fields, type, price, expiry = "", now, quote = null }) {
+  const base = openRequest({ asset, side, leverage, fields });
+  if (base.error) return base;
+  const text = (price || "").trim();
+  const units = positiveInput(text);
+  if (units === null) return { error: "Price must be a positive number with at most 8 decimals.", field: "price" };
+  if (type === "STOP" && quote) {
+    if (side === "LONG" && units <= quote.ask) return { error: "A buy stop must be above the ask.", field: "price" };
+    if (side === "SHORT" && units >= quote.bid) return { error: "A sell stop must be below the bid.", field: "price" };
+  }
+  const body = { ...base.body, type, price: text };
+  const life = EXPIRIES[expiry];
+  if (life) body.expiresAt = now + life;
+  return { body };
+}
+
+/** POST /api/v1/order/oco: two pending orders on one asset, one cancelling the other. */
+export function ocoRequest(first, second) {
+  for (const leg of [first, second]) {
+    const request = pendingRequest(leg);
+    if (request.error) return request;
+  }
+  if (first.asset !== second.asset) return { error: "Both orders of an OCO are on one asset.", field: "asset" };
+  return { body: { orders: [pendingRequest(first).body, pendingRequest(second).body] } };
+}

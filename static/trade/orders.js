@@ -63,5 +63,16 @@ export function createOrders({ store }) {
     });
   }
 
-  return { receive, loadOpen, loadClosed };
+  /** The pending orders (SPEC 12), when the server has them; ones gone meanwhile drop. */
+  async function loadPending() {
+    const types = (document.getElementById("terminal")?.dataset.orderTypes || "MARKET").split(",");
+    if (types.length < 2) return; // a server without pending orders refuses status=PENDING
+    const before = new Set(store.pending.keys());
+    const { orders } = await get("/api/v1/order/user/orders?status=PENDING");
+    store.applyOrders(orders);
+    const listed = new Set(orders.map((o) => o.orderId));
+    for (const id of before) if (!listed.has(id)) store.forgetPending(id);
+  }
+
+  return { receive, loadOpen, loadClosed, loadPending };
 }

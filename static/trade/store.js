@@ -1,7 +1,8 @@
 // Everything the trade screen knows, in one object, and who wants to hear when it changes.
 //
 // Views never keep state of their own: they read the store and re-render on its topics
-// ("quote", "account", "position", "pending", "history", "symbol", "duration", "side"). A
+// ("quote", "account", "position", "pending", "history", "fill", "symbol", "duration",
+// "side"). A
 // new panel (pending orders, more chart lines, history) subscribes to the same topics.
 //
 // Orders are ordered by their lifecycle, not by arrival: the reply to a request and the
@@ -31,6 +32,7 @@ export class Store {
     this.open = new Map(); // orderId -> open position (API shape)
     this.pending = new Map(); // orderId -> pending order (SPEC 12)
     this.closed = new Map(); // orderId -> closed position
+    this.fills = new Map(); // fillId -> fill (SPEC 12), for the chart's markers
     this.stages = new Map(); // orderId -> furthest stage seen
     this.announced = new Set(); // "opened:<id>" / "closed:<id>" already toasted
     this.leaving = false; // for /signin or / (signed out): nothing more to do here
@@ -134,6 +136,22 @@ export class Store {
     if (!order) return;
     this.open.delete(orderId);
     this.emit("position", { kind: "closed", order });
+  }
+
+  /** A fill (SPEC 12 `fill` message), once per fillId however many copies come. */
+  addFill(fill) {
+    if (!fill || fill.fillId === undefined || this.fills.has(fill.fillId)) return false;
+    this.fills.set(fill.fillId, fill);
+    this.emit("fill", fill);
+    return true;
+  }
+
+  /** The server no longer lists `orderId` as pending (it ended while we were away). */
+  forgetPending(orderId) {
+    const order = this.pending.get(orderId);
+    if (!order) return;
+    this.pending.delete(orderId);
+    this.emit("pending", { kind: "gone", order });
   }
 
   /** Closed positions, newest first. */

@@ -1,5 +1,7 @@
-// The order ticket: side, margin, leverage and stops, the estimate of what the order will
-// be (estimates.ticketEstimate, at the side's quote), and sending it.
+// The order ticket: type (Market, and Limit / Stop / OCO when the server takes them: the
+// page lists them in #type-group), side, margin, leverage and stops, the estimate of what the
+// order will be (estimates.ticketEstimate at the side's quote, or at the order's price) with
+// its fee, and sending it.
 import { post } from "../api.js";
 import { entryPrice, marginShare, ticketEstimate } from "../estimates.js";
 import {
@@ -8,14 +10,24 @@ import {
 import { toast } from "../toast.js";
 import { $, showError } from "./dom.js";
 import { sideName } from "./labels.js";
-import { openRequest } from "./order-request.js";
+import { ocoRequest, openRequest, pendingRequest } from "./order-request.js";
 import { isSignedOut } from "./session.js";
 
 /** Request field -> the ticket's input (also for the server's `field` in a refusal). */
-const INPUTS = { margin: "order-margin", stopLoss: "order-sl", takeProfit: "order-tp", trailingStop: "order-trailing" };
+const INPUTS = {
+  margin: "order-margin", price: "order-price", price2: "order-price-2", stopLoss: "order-sl",
+  takeProfit: "order-tp",
+  trailingStop: "order-trailing",
+};
 const STOP_INPUTS = ["order-sl", "order-tp", "order-trailing"];
 
 const leverage = () => Number($("order-leverage").value);
+const TYPE_VERB = { MARKET: "Open", LIMIT: "Place limit", STOP: "Place stop", OCO: "Place OCO" };
+
+/** A fee rate from the page (a fraction such as "0.0005"), in units; 0 when unset. */
+function feeRate(name) {
+  try { return toUnits($("terminal").dataset[name] || "0") || 0n; } catch { return 0n; }
+}
 
 function markInvalid(field) {
   for (const [key, id] of Object.entries(INPUTS)) {
@@ -25,6 +37,17 @@ function markInvalid(field) {
 
 export function mountTicket({ store, session, account, orders }) {
   const sideButtons = [...document.querySelectorAll(".side-group .side")];
+  const typeButtons = [...document.querySelectorAll("#type-group [data-type]")];
+  let type = "MARKET";
+
+  function showType() {
+    for (const b of typeButtons) b.setAttribute("aria-pressed", b.dataset.type === type ? "true" : "false");
+    $("price-field").hidden = type === "MARKET";
+    $("oco-field").hidden = type !== "OCO";
+    $("expiry-field").hidden = type === "MARKET";
+    $("order-price-label").textContent = type === "OCO" ? "Limit price" : type === "STOP" ? "Stop price" : "Limit price";
+    showEstimate();
+  }
 
   function showSidePrices() {
     const q = store.quotes.get(store.symbol);
@@ -36,18 +59,24 @@ export function mountTicket({ store, session, account, orders }) {
     const lev = leverage();
     $("order-leverage-value").textContent = `${lev}x`;
     const submit = $("order-submit");
-    submit.textContent = `Open ${sideName(store.side)} ${lev}x`;
+    submit.textContent = `${TYPE_VERB[type]} ${sideName(store.side)} ${lev}x`;
     submit.classList.toggle("btn-long", store.side === "LONG");
     submit.classList.toggle("btn-short", store.side === "SHORT");
     const q = store.quotes.get(store.symbol);
     const margin = positiveInput($("order-margin").value);
-    for (const id of ["order-entry", "order-size", "order-notional", "order-liq"]) $(id).textContent = "—";
+    for (const id of ["order-entry", "order-size", "order-notional", "order-liq", "order-fee"]) $(id).textContent = "—";
     if (!q) return;
-    const price = entryPrice(store.side, q);
+    const ordered = type === "MARKET" ? null : positiveInput($("order-price").value);
+    const price = ordered ?? entryPrice(store.side, q);
     const dp = priceDp(price);
     $("order-entry").textContent = formatUnits(price, dp);
     if (margin === null) return;
-    const est = ticketEstimate({ side: store.side, price, leverage: lev, margin, mmr: store.mmr });
+    // A resting limit is a maker fill; a market order, a stop or a marketable limit, taker.
+    const resting = type === "LIMIT" && ordered !== null
+      && (store.side === "LONG" ? ordered < q.ask : ordered > q.bid);
+    const rate = resting ? feeRate("makerFee") : feeRate("takerFee");
+    const est = ticketEstimate({ side: store.side, price, leverage: lev, margin, mmr: store.mmr, feeRate: rate });
+    $("order-fee").textContent = `${formatUnits(est.fee, 2)} USD`;
     $("order-size").textContent = est.qty > 0n ? `${fmtQty(unitsToString(est.qty))} ${baseAsset(store.symbol)}` : "too small";
     $("order-notional").textContent = `${formatUnits(est.notional, 2)} USD`;
     $("order-liq").textContent = est.liquidationPrice === null ? "—" : formatUnits(est.liquidationPrice, dp);
@@ -63,14 +92,22 @@ export function mountTicket({ store, session, account, orders }) {
     event.preventDefault();
     showError($("order-error"), "");
     const fields = Object.fromEntries(Object.entries(INPUTS).map(([key, id]) => [key, $(id).value]));
-    const request = openRequest({ asset: store.symbol, side: store.side, leverage: leverage(), fields });
+    const request = buildRequest(fields);
     if (request.error) return refuse(request.error, request.field);
     markInvalid(null);
     const button = $("order-submit");
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
     try {
-      orders.receive(await post("/api/v1/order/open", request.body), { filled: true });
+      if (type === "OCO") {
+        const reply = await post("/api/v1/order/oco", request.body);
+        for (const o of reply.orders) orders.receive(o, { filled: true });
+        toast("info", `OCO placed: ${store.symbol}`, "Two orders; when one fills, the other is cancelled.");
+      } else {
+        const reply = await post("/api/v1/order/open", request.body);
+        orders.receive(reply, { filled: true });
+        if (reply.status === "PENDING") toast("info", `Order placed: ${store.symbol}`, `${reply.type} @ ${reply.price}`);
+      }
       for (const id of STOP_INPUTS) $(id).value = "";
       await account.refresh(); // the free margin is current before the next order
     } catch (err) {
@@ -82,6 +119,20 @@ export function mountTicket({ store, session, account, orders }) {
       button.removeAttribute("aria-busy");
     }
     return undefined;
+  }
+
+  /** The request for what the ticket holds, by type. */
+  function buildRequest(fields) {
+    const base = { asset: store.symbol, side: store.side, leverage: leverage(), fields };
+    if (type === "MARKET") return openRequest(base);
+    const quote = store.quotes.get(store.symbol) || null;
+    const expiry = $("order-expiry").value;
+    const first = { ...base, type: "LIMIT", price: fields.price, expiry, now: Date.now(), quote };
+    if (type !== "OCO") return pendingRequest({ ...first, type });
+    const second = { ...first, type: $("order-type-2").value, price: $("order-price-2").value };
+    const request = ocoRequest(first, second);
+    return request.error && request.field === "price" && pendingRequest(first).body
+      ? { ...request, field: "price2" } : request;
   }
 
   function useShare(share) {
@@ -103,6 +154,13 @@ export function mountTicket({ store, session, account, orders }) {
   }
   $("order-leverage").addEventListener("input", showEstimate);
   $("order-margin").addEventListener("input", showEstimate);
+  $("order-price").addEventListener("input", showEstimate);
+  for (const b of typeButtons) {
+    b.addEventListener("click", () => {
+      type = b.dataset.type;
+      showType();
+    });
+  }
   $("order-form").addEventListener("submit", submit);
   store.on("side", showSide);
   store.on("symbol", (symbol) => {

@@ -35,12 +35,31 @@ class Key:
     account_id: str
 
 
-async def make_key(user: User, permissions: list[str] | None = None, name: str = "bot") -> Key:
+async def first_account(user: User) -> str:
+    """The account made at signup."""
+    accounts = (await user.json("GET", "/api/v1/accounts", 200))["accounts"]
+    account_id: str = accounts[0]["accountId"]
+    return account_id
+
+
+async def new_account(user: User, mode: str = "NETTING", name: str = "bots") -> str:
+    body = await user.json("POST", "/api/v1/accounts", 201, json={"name": name, "mode": mode})
+    account_id: str = body["accountId"]
+    return account_id
+
+
+async def make_key(
+    user: User,
+    permissions: list[str] | None = None,
+    name: str = "bot",
+    account_id: str | None = None,
+) -> Key:
+    account_id = account_id or await first_account(user)
     body = await user.json(
         "POST",
         "/api/v1/api-keys",
         201,
-        json={"name": name, "accountId": user.id, "permissions": permissions or ["read"]},
+        json={"name": name, "accountId": account_id, "permissions": permissions or ["read"]},
     )
     return Key(body["keyId"], body["apiKey"], body["secret"], body["accountId"])
 

@@ -150,3 +150,62 @@ def test_restore_reads_snapshots_written_before_accounts_were_rows() -> None:
     assert restored.export()["accounts"] == [
         ("1", "alice", "Main", "HEDGING", 0, 1000 * SCALE, 0, 0)
     ]
+
+
+def test_a_v1_journal_still_replays() -> None:
+    """Events written before engine v2 (no account ids, fees or fill ids) decode and replay
+    into the user's first account, with the money conserved."""
+    from velox import codec
+    from velox.engine.views import ledger
+
+    v1 = [
+        ("Deposited", {"user_id": "alice", "amount": 1000 * SCALE, "ts": T0}),
+        (
+            "PositionOpened",
+            {
+                "order_id": "1",
+                "user_id": "alice",
+                "asset": BTC,
+                "side": "LONG",
+                "leverage": 10,
+                "margin": 100 * SCALE,
+                "qty": 99950,
+                "open_price": units("100050"),
+                "liquidation_price": units("91045.5"),
+                "stop_loss": None,
+                "take_profit": None,
+                "trailing_stop": units("500"),
+                "trailing_mark": units("99950"),
+                "ts": T0,
+            },
+        ),
+        (
+            "TrailingStopMoved",
+            {"order_id": "1", "user_id": "alice", "mark": units("99990"), "ts": T0 + 1},
+        ),
+        (
+            "MarginAdded",
+            {
+                "order_id": "1",
+                "user_id": "alice",
+                "amount": 10 * SCALE,
+                "liquidation_price": units("90145.5"),
+                "ts": T0 + 2,
+            },
+        ),
+    ]
+    engine = Engine()
+    for name, payload in v1:
+        engine.apply(codec.decode_event(name, codec.dumps(payload)))
+    (account_id,) = engine.user_accounts["alice"]
+    account = engine.accounts[account_id]
+    assert account.balance == 890 * SCALE and list(account.open_orders) == ["1"]
+    pos = engine.positions["1"]
+    assert (pos.account_id, pos.trailing_mark, pos.margin) == (
+        account_id,
+        units("99990"),
+        110 * SCALE,
+    )
+    assert ledger(engine)["conserved"]
+    assert Engine.restore(engine.export()).export() == engine.export()
+    assert engine.next_order_id == 2

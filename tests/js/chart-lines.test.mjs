@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  bucketSeconds, closeMarkers, diffLines, dragPrice, positionLines, trailingLevel,
+  DRAG_FIELDS, bucketSeconds, chartMarkers, closeMarkers, diffLines, dragPrice, fillMarkers,
+  pendingLines, positionLines, trailingLevel,
 } from "../../static/trade/chart-lines.js";
 
 const long = {
@@ -70,4 +71,34 @@ test("close markers sit on their candle, oldest first, coloured by the result", 
     ["9", 120, "SL", "#ea3943", "arrowDown"],
   ]);
   assert.equal(bucketSeconds(86_400_000 + 5, "1d"), 86_400);
+});
+
+test("a pending order draws its price (draggable: PATCH price) and the stops it will attach", () => {
+  const limit = {
+    orderId: "5", asset: "BTCUSDT", side: "LONG", type: "LIMIT", status: "PENDING",
+    price: "58000.00000000", stopLoss: "57000.00000000", takeProfit: null,
+  };
+  const ocoLeg = { ...limit, orderId: "6", side: "SHORT", type: "STOP", price: "57500.00000000", stopLoss: null, ocoGroupId: "g1" };
+  const lines = pendingLines([limit, ocoLeg, { ...limit, orderId: "7", asset: "ETHUSDT" }], "BTCUSDT");
+  assert.deepEqual(lines.map(({ key, price, title, draggable }) => [key, price, title, draggable]), [
+    ["5:pending", "58000.00000000", "LIMIT Buy", true],
+    ["5:sl", "57000.00000000", "SL (pending)", true],
+    ["6:pending", "57500.00000000", "OCO STOP Sell", true],
+  ]);
+  assert.equal(DRAG_FIELDS[lines[0].kind], "price");
+});
+
+test("fill markers join the close markers, oldest first", () => {
+  const closed = [{ orderId: "9", asset: "BTCUSDT", side: "LONG", pnl: "1.00000000", closeReason: "MANUAL", closedAt: 180_000 }];
+  const fills = [
+    { fillId: "2", asset: "BTCUSDT", side: "SELL", time: 200_000 },
+    { fillId: "1", asset: "BTCUSDT", side: "BUY", time: 61_000 },
+    { fillId: "3", asset: "SOLUSDT", side: "BUY", time: 61_000 },
+  ];
+  assert.deepEqual(chartMarkers({ closed, fills }, "BTCUSDT", "1m").map((m) => [m.id, m.time, m.text]), [
+    ["fill:1", 60, "B"],
+    ["9", 180, "Close"],
+    ["fill:2", 180, "S"],
+  ]);
+  assert.deepEqual(fillMarkers(fills, "BTCUSDT", "1m").map((m) => m.position), ["aboveBar", "belowBar"]);
 });

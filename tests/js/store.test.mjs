@@ -109,3 +109,31 @@ describe("quotes and live figures", () => {
     assert.deepEqual(heard, ["ETHUSDT"]);
   });
 });
+
+describe("fills", () => {
+  test("each fill is heard once, however many copies arrive", () => {
+    const store = new Store({ mmr: 10_000_000n });
+    const heard = [];
+    store.on("fill", (f) => heard.push(f.fillId));
+    const fill = { fillId: "11", orderId: "7", asset: "BTCUSDT", side: "BUY", time: 1 };
+    assert.equal(store.addFill(fill), true);
+    assert.equal(store.addFill({ ...fill }), false);
+    assert.equal(store.addFill({ orderId: "8" }), false); // not a fill
+    assert.deepEqual(heard, ["11"]);
+  });
+});
+
+describe("pending orders", () => {
+  test("a pending order is heard, then gone when it fills or the server forgets it", () => {
+    const store = new Store({ mmr: 10_000_000n });
+    const heard = [];
+    store.on("pending", ({ kind, order }) => heard.push([kind, order.orderId]));
+    store.applyOrder({ orderId: "20", status: "PENDING", asset: "BTCUSDT" });
+    store.applyOrder({ orderId: "21", status: "PENDING", asset: "BTCUSDT" });
+    store.applyOrder({ orderId: "20", status: "OPEN", asset: "BTCUSDT" });
+    store.forgetPending("21");
+    store.forgetPending("21");
+    assert.deepEqual(heard, [["pending", "20"], ["pending", "21"], ["gone", "20"], ["gone", "21"]]);
+    assert.equal(store.pending.size, 0);
+  });
+});

@@ -126,7 +126,8 @@ class Role(Proc):
             "--data-dir", str(self.data_dir), "--feed", "sim", "--sim-rate", "50",
             "--rate-limit-orders", "0", "--rate-limit-auth", "0", "--rate-limit-public", "0",
             "--admin-token", ADMIN_TOKEN, "--snapshot-interval", "2", "--bcrypt-rounds", "4",
-            "--history-candles", "0", "--log-level", "INFO", *self.extra,
+            "--history-candles", "0", "--log-level", "INFO",
+            "--api-key-file", str(self.data_dir.parent / "api_keys.key"), *self.extra,
         ]  # fmt: skip
 
     async def ready(self) -> bool:

@@ -15,6 +15,8 @@ from typing import Any
 import aiohttp
 
 from tests.system.load import NO_REPLY, Load, LoadRecord
+from velox import codec
+from velox.store.factory import open_store_for
 
 
 class SpreadLoad(Load):
@@ -24,6 +26,12 @@ class SpreadLoad(Load):
         self.first = self.base
         self.stop = stop
         self.served_by: Counter[str] = Counter()  # 2xx answers per gateway
+        self.unknown_opens = 0  # opens answered 5xx or not at all: ran once or not at all
+        self.email = ""  # the trader's, once it runs one
+
+    async def trader(self, index: int, prefix: str) -> None:
+        self.email = f"{prefix}-{index}@load.example"  # as Load.trader names it
+        await super().trader(index, prefix)
 
     def _move(self) -> None:
         self.base = self.bases[(self.bases.index(self.base) + 1) % len(self.bases)]
@@ -39,6 +47,8 @@ class SpreadLoad(Load):
     ) -> tuple[int, Any]:
         base = self.base
         status, data = await super().call(session, route, method, path, token, body)
+        if route == "open" and (status == NO_REPLY or status >= 500):
+            self.unknown_opens += 1
         if status == NO_REPLY:
             self._move()
         elif 200 <= status < 300:
@@ -111,3 +121,29 @@ async def _acked(record: LoadRecord, n: int, give_up_s: float = 120.0) -> None:
     while len(record.acked_opens) < n:
         assert asyncio.get_running_loop().time() < deadline, (n, record.statuses)
         await asyncio.sleep(0.1)
+
+
+async def check_exactly_once(db_url: str, record: LoadRecord, loads: list[SpreadLoad]) -> None:
+    """Every user's journaled opens: at least those acknowledged, at most those plus the
+    ones whose outcome the client never learned (5xx, no reply). One more means a command
+    ran twice (a repeated request, a lost reply asked again)."""
+    store = open_store_for(db_url)
+    await store.open(writer=False)
+    try:
+        opens: Counter[str] = Counter()
+        async for r in store.read_journal(0):
+            if r.type == "PositionOpened":
+                opens[codec.loads(r.payload)["user_id"]] += 1
+    finally:
+        await store.close()
+    by_email = {load.email: load for load in loads}
+    assert record.traders
+    for trader in record.traders:
+        load = by_email[trader.email]
+        n = opens[trader.user_id]
+        assert trader.opens_acked <= n <= trader.opens_acked + load.unknown_opens, (
+            trader.email,
+            n,
+            trader.opens_acked,
+            load.unknown_opens,
+        )

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.scale.cluster import Cluster
-from tests.scale.load import drive
+from tests.scale.load import check_exactly_once, drive
 from tests.system.checks import check_durable, check_live, check_no_lost_requests
 
 pytestmark = pytest.mark.slow
@@ -42,3 +42,4 @@ async def test_the_acceptance_checks_pass_against_two_gateways(cluster: Cluster)
         assert sum(1 for load in loads if load.served_by[base]) >= (TRADERS + LISTENERS) // 2
     assert await cluster.stop() == [0, 0, 0], cluster.logs()
     await check_durable(cluster.db_url, record)
+    await check_exactly_once(cluster.db_url, record, loads)

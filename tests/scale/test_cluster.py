@@ -4,14 +4,19 @@ it talks to (SPEC section 15)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import sys
+import time
 import uuid
+from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
 
 from tests.scale.cluster import ROOT, Cluster
-from tests.scale.helpers import call, next_message, open_order, signup
+from tests.scale.helpers import call, next_message, open_order, signup, until
 from tests.system.server import ADMIN_TOKEN
 from velox.bus import wire
 from velox.bus.connect import connect
@@ -43,7 +48,9 @@ async def test_orders_through_either_gateway_are_one_account(cluster: Cluster) -
         status, balance = await call(base, "GET", "/api/v1/order/user/balance", token)
         assert status == 200
         balances.append(balance)
-    assert balances[0] == balances[1]
+    # the same account on both (figures that move with the price aside)
+    still = [{k: v for k, v in b.items() if k in ("balance", "usedMargin")} for b in balances]
+    assert still[0] == still[1]
     # 1000 - 10 (open) - 15 (open) + the second's margin and pnl back
     expected = 1000 * 10**8 - 10 * 10**8 + _units(closed["pnl"])
     assert _units(balances[0]["balance"]) == expected
@@ -69,12 +76,19 @@ async def test_a_websocket_on_one_gateway_sees_orders_placed_through_the_other(
 ) -> None:
     a, b = cluster.bases
     token, _ = await signup(a, "ws@scale.example")
-    status, ticket = await call(b, "GET", "/api/v1/user/ws-ticket", token)
+    # the ticket comes from A (as a browser behind a load balancer may get it), the socket
+    # opens on B; then the spent ticket is refused everywhere, A included
+    status, ticket = await call(a, "GET", "/api/v1/user/ws-ticket", token)
     assert status == 200
+    path = f"/ws?ticket={ticket['ticket']}"
     async with (
         aiohttp.ClientSession() as session,
-        session.ws_connect(b.replace("http", "ws") + f"/ws?ticket={ticket['ticket']}") as ws,
+        session.ws_connect(b.replace("http", "ws") + path) as ws,
     ):
+        for base in (a, b):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(base.replace("http", "ws") + path)
+            assert refused.value.status == 401
         status, opened = await open_order(a, token, "12")
         assert status == 201
         message = await next_message(ws, "order_opened")
@@ -147,3 +161,37 @@ async def test_a_second_engine_refuses_to_start_and_gateways_never_write_the_jou
             await store.append_batch([JournalRecord(10**9, 0, "Deposited", b"{}")], [])
     finally:
         await store.close()
+
+
+async def test_an_api_key_made_on_one_gateway_signs_on_the_other(cluster: Cluster) -> None:
+    """Gateways share the API-key vault file: a key created through A works on B, and its
+    deletion through A stops it on B as well."""
+    a, b = cluster.bases
+    token, _ = await signup(a, "bot@scale.example")
+    status, accounts = await call(b, "GET", "/api/v1/accounts", token)
+    assert status == 200, accounts
+    account_id = accounts["accounts"][0]["accountId"]
+    status, key = await call(
+        a, "POST", "/api/v1/api-keys", token,
+        {"name": "bot", "accountId": account_id, "permissions": ["read"]},
+    )  # fmt: skip
+    assert status == 201, key
+
+    async def balance() -> tuple[int, Any]:
+        query = urlencode({"timestamp": time.time_ns() // 1_000_000})
+        signature = hmac.new(key["secret"].encode(), query.encode(), hashlib.sha256).hexdigest()
+        headers = {"X-MBX-APIKEY": key["apiKey"]}
+        url = f"{b}/fapi/v2/balance?{query}&signature={signature}"
+        async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as r:
+            return r.status, await r.json(content_type=None)
+
+    status, rows = await balance()
+    assert status == 200, rows
+    assert [(r["asset"], r["balance"]) for r in rows] == [("USDT", "1000.00000000")]
+    status, _ = await call(a, "DELETE", f"/api/v1/api-keys/{key['keyId']}", token)
+    assert status in (200, 204)
+
+    async def refused() -> bool:
+        return (await balance())[0] == 401
+
+    await until(refused, "the deleted key refused on B")

@@ -10,7 +10,7 @@ import pytest
 
 from tests.scale.cluster import Cluster
 from tests.scale.helpers import call, signup, until
-from tests.scale.load import SpreadLoad, drive
+from tests.scale.load import SpreadLoad, check_exactly_once, drive
 from tests.system.checks import check_durable, check_live
 
 pytestmark = pytest.mark.slow
@@ -46,6 +46,7 @@ async def test_kill_9_a_gateway_under_load_its_clients_move_and_nothing_is_lost(
     await check_live(SimpleNamespace(base=alive.base), record)  # type: ignore[arg-type]
     assert await cluster.stop() == [0, 0, 0], cluster.logs()
     await check_durable(cluster.db_url, record)
+    await check_exactly_once(cluster.db_url, record, loads)
 
 
 async def test_kill_9_the_engine_gateways_answer_503_then_resume(cluster: Cluster) -> None:
@@ -62,10 +63,11 @@ async def test_kill_9_the_engine_gateways_answer_503_then_resume(cluster: Cluste
         for base in (a, b):
             await until(lambda base=base: _healthy(base), f"{base} READY again")
 
-    record, _ = await drive(cluster.bases, kill_and_restart_engine)
+    record, loads = await drive(cluster.bases, kill_and_restart_engine)
     await check_live(SimpleNamespace(base=b), record)  # type: ignore[arg-type]
     assert await cluster.stop() == [0, 0, 0], cluster.logs()
     await check_durable(cluster.db_url, record)  # includes `velox audit`
+    await check_exactly_once(cluster.db_url, record, loads)
 
 
 async def test_restart_nats_under_load_everyone_reconnects_nothing_runs_twice(
@@ -84,4 +86,5 @@ async def test_restart_nats_under_load_everyone_reconnects_nothing_runs_twice(
         assert sum(load.served_by[gateway.base] for load in loads) > 0
     await check_live(SimpleNamespace(base=cluster.bases[0]), record)  # type: ignore[arg-type]
     assert await cluster.stop() == [0, 0, 0], cluster.logs()
-    await check_durable(cluster.db_url, record)  # no user has more opens than requests
+    await check_durable(cluster.db_url, record)
+    await check_exactly_once(cluster.db_url, record, loads)

@@ -47,12 +47,15 @@ class Wrapped:
         self.loading = asyncio.Event()
 
     async def append_batch(
-        self, events: Sequence[JournalRecord], closed: Sequence[ClosedOrderRecord]
+        self,
+        events: Sequence[JournalRecord],
+        closed: Sequence[ClosedOrderRecord],
+        writes: Sequence[Any] = (),
     ) -> None:
         if self.fail_next_commit:
             self.fail_next_commit = False
             raise OSError("disk on fire")
-        await self.inner.append_batch(events, closed)
+        await self.inner.append_batch(events, closed, writes)
 
     async def read_journal(self, after_seq: int, batch: int = 5000) -> AsyncIterator[JournalRecord]:
         async for record in self.inner.read_journal(after_seq, batch):
@@ -110,16 +113,16 @@ async def test_replay_refuses_a_journal_that_skips_a_sequence(store: Store) -> N
     service = await started(store)
     await service.submit(OpenAccount("alice", NOW))
     service.offer_tick(PriceTick(BTC, REF, NOW))
-    await open_long(service)  # seq 2
+    await open_long(service)  # seq 3 (an account is two events)
     await service.snapshot()
     for _ in range(3):
-        await open_long(service)  # seqs 3, 4, 5
-    await service.stop()  # a snapshot at seq 5
+        await open_long(service)  # seqs 4, 5, 6
+    await service.stop()  # a snapshot at seq 6
     gappy = Wrapped(store)
-    assert (await load_engine(gappy, EngineSettings()))[1] == 5
-    gappy.latest_snapshot = lambda: _snapshot_at(store, 2)  # type: ignore[method-assign]
-    gappy.hidden = {4}
-    with pytest.raises(JournalGap, match=r"after seq 3 it goes on at seq 5 \(events 4\.\.4"):
+    assert (await load_engine(gappy, EngineSettings()))[1] == 6
+    gappy.latest_snapshot = lambda: _snapshot_at(store, 3)  # type: ignore[method-assign]
+    gappy.hidden = {5}
+    with pytest.raises(JournalGap, match=r"after seq 4 it goes on at seq 6 \(events 5\.\.5"):
         await load_engine(gappy, EngineSettings())
     restarted = EngineService(gappy, EngineSettings(), clock=lambda: NOW)  # type: ignore[arg-type]
     with pytest.raises(JournalGap):
@@ -128,7 +131,7 @@ async def test_replay_refuses_a_journal_that_skips_a_sequence(store: Store) -> N
     with pytest.raises(EngineNotReady):
         await restarted.submit(OpenAccount("bob", NOW))
     await restarted.stop()
-    assert [s.seq for s in await store.snapshots()] == [2, 5]  # nothing saved by it
+    assert [s.seq for s in await store.snapshots()] == [3, 6]  # nothing saved by it
 
 
 async def _snapshot_at(store: Store, seq: int) -> SnapshotRecord:
@@ -144,14 +147,14 @@ async def test_no_prune_runs_during_a_recovery(store: Store) -> None:
     await service.submit(OpenAccount("alice", NOW))
     service.offer_tick(PriceTick(BTC, REF, NOW))
     await open_long(service)
-    await service.snapshot()  # seq 2; the journal is pruned to nothing
+    await service.snapshot()  # seq 3; the journal is pruned to nothing
     await open_long(service)
-    await open_long(service)  # seqs 3 and 4
+    await open_long(service)  # seqs 4 and 5
     data = await service.read(lambda e: e.export())
     wrapped.save_started.clear()
     wrapped.release_save.clear()
     wrapped.pruned.clear()
-    saving = asyncio.create_task(service.snapshots.save(4, data))
+    saving = asyncio.create_task(service.snapshots.save(5, data))
     await wrapped.save_started.wait()
     # the rebuild's load waits until the save has pruned (if it ever gets there first)
     wrapped.hold_next_load = wrapped.pruned
@@ -164,13 +167,13 @@ async def test_no_prune_runs_during_a_recovery(store: Store) -> None:
         await failing
     await until(lambda: service.state is not EngineState.REPLAYING)
     assert service.state is EngineState.READY
-    assert service.seq == 4
+    assert service.seq == 5
     assert await service.read(lambda e: len(e.positions)) == 3
-    assert await service.read(lambda e: e.accounts["alice"].balance) == 700 * SCALE
+    assert await service.read(lambda e: e.accounts["1"].balance) == 700 * SCALE  # account 1: alice
     durable, seq = await load_engine(store, EngineSettings())
-    assert seq == 4 and durable.export() == await service.read(lambda e: e.export())
+    assert seq == 5 and durable.export() == await service.read(lambda e: e.export())
     await open_long(service)
-    assert await store.last_seq() == service.seq == 5
+    assert await store.last_seq() == service.seq == 6
     await service.stop()
 
 
@@ -212,7 +215,7 @@ async def test_a_recovery_finishing_after_stop_keeps_shutdown(store: Store) -> N
     with pytest.raises(EngineNotReady):
         await service.submit(OpenAccount("bob", NOW))
     (snap,) = await store.snapshots()  # rebuilt, so equal to the journal: saved
-    assert snap.seq == 1
+    assert snap.seq == 2
 
 
 async def test_velox_run_exits_1_on_a_journal_gap(tmp_path: Path) -> None:
@@ -221,14 +224,14 @@ async def test_velox_run_exits_1_on_a_journal_gap(tmp_path: Path) -> None:
     await store.open()
     service = await started(store)
     await service.submit(OpenAccount("alice", NOW))
-    await service.snapshot()  # seq 1
+    await service.snapshot()  # seq 2
     for i in range(3):
-        await service.submit(OpenAccount(f"u{i}", NOW))  # seqs 2..4
-    await service.stop()  # a snapshot at seq 4
+        await service.submit(OpenAccount(f"u{i}", NOW))  # seqs 3..8
+    await service.stop()  # a snapshot at seq 8
     await store.close()
     with sqlite3.connect(db) as raw:
-        raw.execute("DELETE FROM snapshots WHERE seq = 4")
-        raw.execute("DELETE FROM journal WHERE seq = 3")
+        raw.execute("DELETE FROM snapshots WHERE seq = 8")
+        raw.execute("DELETE FROM journal WHERE seq = 5")
     flags = ("--data-dir", str(tmp_path), "--feed", "sim")
     env = {**os.environ, "VELOX_JWT_SECRET": "x" * 40, "PYTHONPATH": str(ROOT)}
     run = subprocess.run(
@@ -240,4 +243,4 @@ async def test_velox_run_exits_1_on_a_journal_gap(tmp_path: Path) -> None:
         timeout=60,
     )
     assert run.returncode == 1, run.stderr[-2000:]
-    assert "after seq 2 it goes on at seq 4 (events 3..3 missing)" in run.stderr
+    assert "after seq 4 it goes on at seq 6 (events 5..5 missing)" in run.stderr

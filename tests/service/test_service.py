@@ -74,18 +74,73 @@ async def started(store: Any, clock: Clock, **kw: Any) -> EngineService:
     return service
 
 
+class GatedStore:
+    """A real store whose commits wait at a gate the test opens: while a batch is held
+    there, nothing of it is durable, so nothing of it may have been answered."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.waiting = 0  # commits that reached the gate and have not gone through it
+        self.done = 0  # commits the inner store finished
+
+    async def append_batch(self, *args: Any) -> None:
+        self.waiting += 1
+        await self.gate.wait()
+        self.waiting -= 1
+        await self.inner.append_batch(*args)
+        self.done += 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def spin(rounds: int = 50) -> None:
+    """Let every ready task run a few times (no clock: a count of loop turns)."""
+    for _ in range(rounds):
+        await asyncio.sleep(0)
+
+
 async def test_reply_only_after_durable_and_reads_match_store(store: Store) -> None:
+    """The reply to an open comes only after the commit holding its event returned.
+
+    Catches "reply before commit" (the open would be answered while its batch waits at the
+    gate) and "commit not awaited" (answered at the gate too, or never written: the durable
+    state checked at the reply would not hold the position).
+    """
     clock = Clock()
-    service = await started(store, clock)
+    gated = GatedStore(store)
+    service = await started(gated, clock)
     assert service.state is EngineState.READY
     await service.submit(OpenAccount("alice", clock()))
     service.offer_tick(PriceTick(BTC, REF, clock()))
-    out = await service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE))
-    assert out.ok
+    # the account's commit (a tick with no event writes nothing) returned before its reply
+    assert gated.done == 1, "the account was answered before its commit returned"
+
+    gated.gate.clear()
+    opening = asyncio.create_task(
+        service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE))
+    )
+    reading = asyncio.create_task(
+        service.read(lambda e: e.account_of("alice", None).balance)  # type: ignore[union-attr]
+    )
+    await spin()
+    assert gated.waiting == 1, "the open's batch should be waiting at the commit"
+    assert not opening.done(), "answered before its commit returned"
+    assert not reading.done(), "a read showed state that is not durable yet"
+    assert await store.last_seq() == 2  # AccountCreated, Deposited: the open is not in
+    gated.gate.set()
+    out = await opening
+    # at the moment of the reply the open is durable: a fresh engine from the store has it
+    commits_at_reply = gated.done
     durable, seq = await load_engine(store, EngineSettings())
+    assert out.ok and commits_at_reply == 2
     assert seq == service.seq == 3  # AccountCreated, Deposited, PositionOpened
+    assert durable.account_of("alice", None).balance == 900 * SCALE  # type: ignore[union-attr]
+    assert [p.margin for p in durable.positions.values()] == [100 * SCALE]
+    assert await reading == 900 * SCALE
     assert durable.export() == await service.read(lambda e: e.export())
-    assert durable.account_of("alice", None).balance == 900 * SCALE
     await service.stop()
     assert service.state is EngineState.SHUTDOWN
     with pytest.raises(EngineNotReady):
@@ -286,15 +341,21 @@ async def test_store_outage_answers_not_ready_then_recovers(store: Store) -> Non
     await service.stop()
 
 
-async def test_a_dead_engine_task_refuses_instead_of_hanging(store: Store) -> None:
+async def test_a_dead_engine_task_refuses_instead_of_hanging(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clock = Clock()
     service = await started(store, clock)
     await service.submit(OpenAccount("alice", clock()))
 
-    async def broken(items: list[Any]) -> None:
+    async def broken() -> None:
         raise RuntimeError("a bug")
 
-    service._process = broken  # type: ignore[method-assign]
+    def engine_bug(*args: Any) -> None:
+        raise RuntimeError("an engine bug")
+
+    monkeypatch.setattr("velox.service.apply_batch", engine_bug)
+    service._recover = broken  # type: ignore[method-assign]
     with pytest.raises(EngineNotReady):
         await asyncio.wait_for(service.submit(OpenAccount("bob", clock())), 2)
     assert service.state is EngineState.SHUTDOWN

@@ -56,3 +56,30 @@ async def test_history_page_needs_a_session(client: TestClient[Any, Any]) -> Non
     response = await client.get("/history")
     assert response.status == 200
     assert 'data-testid="history-table"' in await response.text()
+
+
+def test_the_ticket_offers_what_the_api_document_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    """LIMIT and STOP because the open request documents ``type``, OCO because
+    ``/api/v1/order/oco`` is documented (SPEC 12); a server without them offers MARKET."""
+    import velox.web.pages as pages
+    from velox.config import Settings
+    from velox.web.openapi import document_for
+
+    settings = Settings()
+    assert pages.order_types(settings) == ["MARKET", "LIMIT", "STOP", "OCO"]
+    document = document_for(settings)
+    del document["components"]["schemas"]["OpenRequest"]["properties"]["type"]
+    del document["paths"]["/api/v1/order/oco"]
+    monkeypatch.setattr(pages, "document_for", lambda _settings: document)
+    assert pages.order_types(settings) == ["MARKET"]
+
+
+async def test_the_trade_page_offers_the_order_types(client: TestClient[Any, Any]) -> None:
+    await client.post(
+        "/api/v1/user/signup", json={"email": "t@example.com", "password": "correct horse"}
+    )
+    page = await (await client.get("/trade")).text()
+    assert 'data-order-types="MARKET,LIMIT,STOP,OCO"' in page
+    assert 'id="type-group" data-testid="type-group">' in page
+    for kind in ("market", "limit", "stop", "oco"):
+        assert f'data-testid="type-{kind}"' in page

@@ -195,6 +195,22 @@ async def test_the_figures_on_the_socket_equal_the_rest_balance_to_the_unit(
     await tick(client, "BTCUSDT", "102100")  # the 50x SHORT is liquidated
     await check()
     assert shown is not None and shown["usedMargin"] != "0.00000000"
+
+    # engine v2: a pending LIMIT reserves margin (equity keeps it); a second account's
+    # positions are not the first account's figures (REST and socket default to the first)
+    limit = {**LONG_BTC, "type": "LIMIT", "price": "90000", "margin": "21.5"}
+    pending = (await user.open(**limit))["orderId"]
+    await check()
+    assert shown["pendingMargin"] == "21.50000000"
+    second = await user.json("POST", "/api/v1/accounts", 201, json={"name": "B", "mode": "HEDGING"})
+    other_account = {"X-Velox-Account": second["accountId"]}
+    await user.json("POST", "/api/v1/order/open", 201, json=LONG_BTC, headers=other_account)
+    await check()
+    await tick(client, "BTCUSDT", "101900")
+    await check()
+    await user.json("DELETE", f"/api/v1/order/{pending}", 200)
+    await check()
+    assert shown["pendingMargin"] == "0.00000000"
     await ws.close()
 
 
@@ -219,7 +235,8 @@ async def test_no_socket_is_written_in_the_engines_task(
         if hasattr(Connection, name):
             monkeypatch.setattr(Connection, name, counting(getattr(Connection, name)))
     listeners = service._listeners
-    (hub_listener,) = listeners
+    at = listeners.index(client.app[HUB].on_published)
+    hub_listener = listeners[at]
 
     def listener(published: Any) -> None:
         nonlocal in_listener
@@ -229,7 +246,7 @@ async def test_no_socket_is_written_in_the_engines_task(
         finally:
             in_listener = False
 
-    listeners[0] = listener
+    listeners[at] = listener
     sockets = [await client.ws_connect("/ws") for _ in range(10)]
     await tick(client, "BTCUSDT", "100000")
     await tick(client, "ETHUSDT", "3000")
@@ -241,3 +258,32 @@ async def test_no_socket_is_written_in_the_engines_task(
         assert prices == {"BTCUSDT": "99950.00000000", "ETHUSDT": "2998.50000000"}
     for ws in sockets:
         await ws.close()
+
+
+async def test_a_price_and_the_holders_figures_leave_in_one_write(
+    client: TestClient[Any, Any], monkeypatch: Any
+) -> None:
+    """The socket write is the hub's unit cost: a tick costs a holder's socket one."""
+    await tick(client, "BTCUSDT", "100000")
+    user = await signup(client)
+    await user.open(**LONG_BTC)
+    ws = await user.ws()
+    await tick(client, "BTCUSDT", "100010")
+    await _quiet(client)
+    await _until_pong(ws)
+    await asyncio.sleep(0.3)  # past the user's last push: the next one may go at once
+    writes: list[int] = []
+    offer_all = Connection.offer_all
+
+    def counting(self: Connection, messages: list[bytes], frames: bytes) -> bool:
+        writes.append(len(messages))
+        return offer_all(self, messages, frames)
+
+    monkeypatch.setattr(Connection, "offer_all", counting)
+    await tick(client, "BTCUSDT", "100020")
+    await _quiet(client)
+    assert writes == [2]  # one write: the price, then the balance
+    seen = await _until_pong(ws)
+    assert [m["type"] for m in seen] == ["price_update", "balance"]
+    assert seen[1]["data"] == await user.balance()
+    await ws.close()

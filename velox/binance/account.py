@@ -14,21 +14,30 @@ each is listed as its own entry.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from velox.accounts import engine_owner
 from velox.binance import shapes
 from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, invalid
 from velox.binance.keyring import READ, TRADE
-from velox.binance.terms import Terms, terms_of
+from velox.binance.keys import KEYRING, TERMS
+from velox.binance.terms import Terms
 from velox.engine.engine import Engine
 from velox.engine.state import Position
 from velox.engine.views import account_figures, open_positions, unrealized_pnl
 from velox.money import format_units, mul_ceil, mul_floor
-from velox.web.keys import OPTIONS, SERVICE, SETTINGS, STORE
+from velox.web.keys import OPTIONS, SERVICE, SETTINGS
 
 Json = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """An account as the engine's views take it: its user and its id."""
+
+    user_id: str
+    account_id: str
 
 
 def _maint(margin: int, terms: Terms) -> int:
@@ -85,9 +94,9 @@ def _flat(symbol: str, engine: Engine, leverage: int) -> Json:
     }  # fmt: skip
 
 
-def _assets(engine: Engine, owner: str, terms: Terms, now: int) -> Json:
-    f = account_figures(engine, owner)
-    positions = open_positions(engine, owner)
+def _assets(engine: Engine, owner: Owner, terms: Terms, now: int) -> Json:
+    f = account_figures(engine, owner.user_id, owner.account_id)
+    positions = open_positions(engine, owner.user_id, owner.account_id)
     maint = sum(_maint(p.margin, terms) for p in positions)
     wallet = f.balance + f.used_margin
     return {
@@ -109,7 +118,7 @@ def _assets(engine: Engine, owner: str, terms: Terms, now: int) -> Json:
 
 
 async def _leverages(call: Call) -> dict[str, int]:
-    return await call.app[STORE].symbol_leverages(call.credential.account_id)
+    return await call.app[KEYRING].leverages(call.credential.account_id)
 
 
 def _now(call: Call) -> int:
@@ -117,19 +126,24 @@ def _now(call: Call) -> int:
 
 
 async def _read(call: Call, view: Any) -> Any:
-    owner = engine_owner(call.credential.account_id)
-    return await call.app[SERVICE].read(lambda engine: view(engine, owner))
+    """``view(engine, account)`` of the key's account (its owner and id)."""
+    key = call.credential
+    account = Owner(key.user_id, key.account_id)
+    return await call.app[SERVICE].read(lambda engine: view(engine, account))
 
 
 @endpoint(5, signed=READ)
 async def account(call: Call) -> Any:
     settings, now = call.app[SETTINGS], _now(call)
-    terms = terms_of(settings)
+    terms = call.app[TERMS]
     leverages = await _leverages(call)
 
-    def view(engine: Engine, owner: str) -> Json:
+    def view(engine: Engine, owner: Owner) -> Json:
         usdt = _assets(engine, owner, terms, now)
-        positions = [_position(engine, p, terms, now) for p in open_positions(engine, owner)]
+        positions = [
+            _position(engine, p, terms, now)
+            for p in open_positions(engine, owner.user_id, owner.account_id)
+        ]
         held = {p["symbol"] for p in positions}
         positions += [
             _flat(s, engine, leverages.get(s, terms.default_leverage))
@@ -158,9 +172,9 @@ async def account(call: Call) -> Any:
 
 @endpoint(5, signed=READ)
 async def balance(call: Call) -> Any:
-    terms, now = terms_of(call.app[SETTINGS]), _now(call)
+    terms, now = call.app[TERMS], _now(call)
 
-    def view(engine: Engine, owner: str) -> list[Json]:
+    def view(engine: Engine, owner: Owner) -> list[Json]:
         usdt = _assets(engine, owner, terms, now)
         return [{
             "accountAlias": "Velox", "asset": "USDT", "balance": usdt["walletBalance"],
@@ -176,13 +190,17 @@ async def balance(call: Call) -> Any:
 def _position_risk(every_symbol: bool) -> Any:
     async def handler(call: Call) -> Any:
         settings, now = call.app[SETTINGS], _now(call)
-        terms = terms_of(settings)
+        terms = call.app[TERMS]
         symbol = call.params.symbol(settings.symbols, required=False)
         wanted = (symbol,) if symbol is not None else settings.symbols
         leverages = await _leverages(call)
 
-        def view(engine: Engine, owner: str) -> list[Json]:
-            held = [p for p in open_positions(engine, owner) if p.asset in wanted]
+        def view(engine: Engine, owner: Owner) -> list[Json]:
+            held = [
+                p
+                for p in open_positions(engine, owner.user_id, owner.account_id)
+                if p.asset in wanted
+            ]
             rows = [_position(engine, p, terms, now) for p in held]
             if every_symbol:
                 symbols = {p.asset for p in held}
@@ -205,7 +223,7 @@ position_risk_v3 = endpoint(5, signed=READ)(_position_risk(every_symbol=False))
 @endpoint(1, signed=READ)
 async def leverage_bracket(call: Call) -> Any:
     settings = call.app[SETTINGS]
-    terms = terms_of(settings)
+    terms = call.app[TERMS]
     symbol = call.params.symbol(settings.symbols, required=False)
     if symbol is not None:
         return shapes.leverage_bracket(symbol, terms)
@@ -217,7 +235,7 @@ async def commission_rate(call: Call) -> Any:
     settings = call.app[SETTINGS]
     symbol = call.params.symbol(settings.symbols)
     assert symbol is not None
-    return shapes.commission_rate(symbol, terms_of(settings))
+    return shapes.commission_rate(symbol, call.app[TERMS])
 
 
 @endpoint(30, signed=READ)
@@ -253,7 +271,7 @@ async def set_leverage(call: Call) -> Any:
     leverage = int(raw)
     if not 1 <= leverage <= settings.max_leverage:
         raise BinanceError(-4028, f"Leverage {leverage} is not valid")
-    await call.app[STORE].set_symbol_leverage(call.credential.account_id, symbol, leverage)
+    await call.app[KEYRING].set_leverage(call.credential.account_id, symbol, leverage)
     return {
         "leverage": leverage,
         "maxNotionalValue": format_units(shapes.MAX_QTY),

@@ -82,14 +82,27 @@ async def read_params(request: web.Request) -> Params:
     return Params.parse(request.rel_url.raw_query_string, raw_body)
 
 
-async def authenticate(
-    request: web.Request, params: Params, permission: str, *, key_only: bool = False
-) -> Credential:
+async def find_key(request: web.Request) -> Credential | None:
+    """The live key ``X-MBX-APIKEY`` names, if it is well-formed and known."""
     api_key = request.headers.get(API_KEY_HEADER)
     if api_key is None or not _KEY_FORMAT.fullmatch(api_key):
-        raise bad_key_format()
-    key = await request.app[KEYRING].lookup(api_key)
+        return None
+    return await request.app[KEYRING].lookup(api_key)
+
+
+def authenticate(
+    request: web.Request,
+    params: Params,
+    key: Credential | None,
+    permission: str,
+    *,
+    key_only: bool = False,
+) -> Credential:
+    """-2014 without a well-formed key, -2015 for an unknown one, then (unless ``key_only``)
+    the timestamp and the signature, then the permission."""
     if key is None:
+        if not _KEY_FORMAT.fullmatch(request.headers.get(API_KEY_HEADER, "")):
+            raise bad_key_format()
         raise rejected_key()
     if not key_only:  # USER_STREAM endpoints (listenKey) take the key alone, as Binance's
         check_timestamp(params, request.app[OPTIONS].clock.wall_ms())
@@ -112,15 +125,10 @@ def endpoint(
                 key = None
                 if signed is not None:
                     # Charge the caller before the HMAC: a flood of bad requests is limited too.
-                    api_key = request.headers.get(API_KEY_HEADER, "")
-                    known = (
-                        await request.app[KEYRING].lookup(api_key)
-                        if _KEY_FORMAT.fullmatch(api_key)
-                        else None
-                    )
+                    known = await find_key(request)
                     caller = f"key:{known.key_id}" if known else f"ip:{client_ip(request)}"
                     used = meter.charge(caller, cost)
-                    key = await authenticate(request, params, signed, key_only=key_only)
+                    key = authenticate(request, params, known, signed, key_only=key_only)
                 else:
                     used = meter.charge(f"ip:{client_ip(request)}", cost)
                 result = await fn(Call(request, params, key))

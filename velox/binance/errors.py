@@ -25,11 +25,19 @@ STATUS: dict[int, int] = {
     -1125: 400,  # INVALID_LISTEN_KEY
     -1130: 400,  # INVALID_PARAMETER
     -1131: 400,  # recvWindow too large
+    -2011: 400,  # CANCEL_REJECTED: unknown order sent
+    -2013: 400,  # NO_SUCH_ORDER
     -2014: 401,  # BAD_API_KEY_FMT
     -2015: 401,  # REJECTED_MBX_KEY
+    -2019: 400,  # margin insufficient
+    -2021: 400,  # order would immediately trigger
+    -2022: 400,  # reduce-only order rejected
+    -2027: 400,  # over the maximum position
     -4028: 400,  # leverage not valid
     -4046: 400,  # no need to change margin type
     -4059: 400,  # no need to change position side
+    -4161: 400,  # leverage change with an open position
+    -4164: 400,  # notional too small
 }
 
 

@@ -7,9 +7,11 @@ from aiohttp import web
 from velox.binance.keyring import KeyRing
 from velox.binance.streams.market import MarketStreams
 from velox.binance.streams.user import ListenKeys
+from velox.binance.terms import Terms
 from velox.binance.weights import WeightMeter
 
 KEYRING = web.AppKey("binance_keyring", KeyRing)
 WEIGHTS = web.AppKey("binance_weights", WeightMeter)
 MARKET_STREAMS = web.AppKey("binance_market_streams", MarketStreams)
 LISTEN_KEYS = web.AppKey("binance_listen_keys", ListenKeys)
+TERMS = web.AppKey("binance_terms", Terms)  # read once from the settings

@@ -13,9 +13,8 @@ from typing import Any
 from velox.binance import shapes
 from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, invalid
-from velox.binance.keys import MARKET_STREAMS
+from velox.binance.keys import MARKET_STREAMS, TERMS
 from velox.binance.params import Params
-from velox.binance.terms import terms_of
 from velox.binance.weights import depth_weight, klines_weight
 from velox.engine.state import Quote
 from velox.market.candles import DURATIONS_MS
@@ -63,7 +62,7 @@ async def server_time(call: Call) -> Any:
 async def exchange_info(call: Call) -> Any:
     settings = call.app[SETTINGS]
     return shapes.exchange_info(
-        settings.symbols, terms_of(settings), settings.binance_weight_limit, _now(call)
+        settings.symbols, call.app[TERMS], settings.binance_weight_limit, _now(call)
     )
 
 
@@ -143,7 +142,7 @@ async def klines(call: Call) -> Any:
 
 @endpoint(1)
 async def premium_index(call: Call) -> Any:
-    terms, now = terms_of(call.app[SETTINGS]), _now(call)
+    terms, now = call.app[TERMS], _now(call)
     quotes = await _quotes(call)
     symbol = call.params.symbol(_symbols(call), required=False)
     if symbol is not None:

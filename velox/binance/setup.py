@@ -12,16 +12,16 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from velox.binance import account, listenkey, market
+from velox.binance import account, algo, listenkey, market, trading
 from velox.binance.keyring import KeyRing
-from velox.binance.keys import KEYRING, LISTEN_KEYS, MARKET_STREAMS, WEIGHTS
+from velox.binance.keys import KEYRING, LISTEN_KEYS, MARKET_STREAMS, TERMS, WEIGHTS
 from velox.binance.streams import endpoint as streams
 from velox.binance.streams.market import MarketStreams
 from velox.binance.streams.user import ListenKeys
 from velox.binance.terms import terms_of
 from velox.binance.weights import WeightMeter
 from velox.vault import Vault, key_path
-from velox.web import apikeys
+from velox.web import apikeys, webhooks
 from velox.web.keys import OPTIONS, SERVICE, SETTINGS, STORE
 
 VAULT = web.AppKey("binance_vault", Vault)
@@ -32,7 +32,8 @@ def setup_binance(app: web.Application) -> None:
     settings, clock = app[SETTINGS], app[OPTIONS].clock
     app[VAULT] = Vault.from_file(key_path(settings.api_key_file, settings.data_dir))
     app[WEIGHTS] = WeightMeter(settings.binance_weight_limit, clock.wall_ms)
-    app[MARKET_STREAMS] = MarketStreams(settings.symbols, terms_of(settings), clock.wall_ms)
+    app[TERMS] = terms = terms_of(settings)
+    app[MARKET_STREAMS] = MarketStreams(settings.symbols, terms, clock.wall_ms)
     app.cleanup_ctx.append(binance_ctx)
     app.on_shutdown.append(streams.close_stream_sockets)
     setup_routes(app)
@@ -53,6 +54,9 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/api/v1/api-keys", apikeys.create_api_key, name="api_key_create")
     r.add_get("/api/v1/api-keys", apikeys.list_api_keys, name="api_key_list")
     r.add_delete(f"/api/v1/api-keys/{KEY_ID}", apikeys.delete_api_key, name="api_key_delete")
+    r.add_post("/api/v1/accounts/{accountId:[0-9]{1,20}}/webhook", webhooks.rotate_token,
+               name="account_webhook")  # fmt: skip
+    r.add_post("/api/v1/webhooks/tradingview", webhooks.tradingview, name="webhook_tradingview")
 
     public = {
         "ping": market.ping,
@@ -83,6 +87,21 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/fapi/v1/leverage", account.set_leverage, name="fapi_v1_leverage")
     r.add_get("/sapi/v1/capital/config/getall", account.coins, name="fapi_sapi_coins")
     r.add_get("/sapi/v1/margin/allPairs", account.margin_pairs, name="fapi_sapi_margin_pairs")
+
+    r.add_post("/fapi/v1/order", trading.new_order, name="fapi_v1_order_new")
+    r.add_get("/fapi/v1/order", trading.query_order, name="fapi_v1_order_get")
+    r.add_delete("/fapi/v1/order", trading.cancel_order, name="fapi_v1_order_cancel")
+    r.add_get("/fapi/v1/openOrders", trading.open_orders, name="fapi_v1_openOrders")
+    r.add_delete("/fapi/v1/allOpenOrders", trading.cancel_all, name="fapi_v1_allOpenOrders")
+    r.add_get("/fapi/v1/allOrders", trading.all_orders, name="fapi_v1_allOrders")
+    r.add_get("/fapi/v1/userTrades", trading.user_trades, name="fapi_v1_userTrades")
+    r.add_get("/fapi/v1/income", trading.income, name="fapi_v1_income")
+
+    r.add_post("/fapi/v1/algoOrder", algo.new_algo_order, name="fapi_v1_algoOrder_new")
+    r.add_get("/fapi/v1/algoOrder", algo.query_algo_order, name="fapi_v1_algoOrder_get")
+    r.add_delete("/fapi/v1/algoOrder", algo.cancel_algo_order, name="fapi_v1_algoOrder_cancel")
+    r.add_get("/fapi/v1/openAlgoOrders", algo.open_algo_orders, name="fapi_v1_openAlgoOrders")
+    r.add_get("/fapi/v1/allAlgoOrders", algo.all_algo_orders, name="fapi_v1_allAlgoOrders")
 
     r.add_post("/fapi/v1/listenKey", listenkey.create, name="fapi_v1_listenKey_create")
     r.add_put("/fapi/v1/listenKey", listenkey.keepalive, name="fapi_v1_listenKey_keepalive")

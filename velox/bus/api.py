@@ -13,7 +13,7 @@ from typing import Protocol, TypeVar
 from velox.engine.commands import Command
 from velox.engine.engine import Engine, Outcome
 from velox.engine.settings import EngineSettings
-from velox.service import EngineState, Published
+from velox.service import EngineState, Published, Reply
 
 T = TypeVar("T")
 Listener = Callable[[Published], None]
@@ -41,6 +41,13 @@ class EngineApi(Protocol):
         self, command: Command, view: Callable[[Engine, Outcome], T]
     ) -> tuple[Outcome, T | None]:
         """``submit``, plus ``view`` of the engine as that commit (or a later one) left it."""
+        ...
+
+    async def submit_and_show(
+        self, command: Command, view: Callable[[Engine, Outcome], T]
+    ) -> Reply[T]:
+        """``submit_and_read``, plus the commit's ``Published`` (its closed orders) where
+        the engine runs in process; elsewhere only what the command's own events close."""
         ...
 
     async def read(self, fn: Callable[[Engine], T]) -> T:

@@ -34,7 +34,7 @@ from velox.clock import SYSTEM_CLOCK
 from velox.engine.commands import Command
 from velox.engine.engine import Engine, Outcome
 from velox.engine.settings import EngineSettings
-from velox.service import EngineNotReady, EngineState
+from velox.service import EngineNotReady, EngineState, Published, Reply
 from velox.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,14 @@ class BusEngineClient:
         outcome = await self.submit(command)
         return outcome, view(self.mirror.engine, outcome) if outcome.ok else None
 
+    async def submit_and_show(
+        self, command: Command, view: Callable[[Engine, Outcome], T]
+    ) -> Reply[T]:
+        """The command's own closed orders come with it; an order a trigger closed in the
+        same batch is read from the store by the handler."""
+        outcome, seen = await self.submit_and_read(command, view)
+        return Reply(outcome, seen, Published.of(tuple((0, e) for e in outcome.events)))
+
     async def read(self, fn: Callable[[Engine], T]) -> T:
         """``fn`` of the mirror once it holds every commit the engine had made when the read
         began: one small request to the engine, so a client that was acknowledged by another
@@ -189,7 +197,11 @@ class BusEngineClient:
                     nats_errors.ConnectionReconnectingError):  # fmt: skip
                 await asyncio.sleep(RETRY_PAUSE_S)
                 continue
-            reply = wire.decode_reply(msg.data)
+            try:
+                reply = wire.decode_reply(msg.data)
+            except wire.WireError as exc:  # another version of Velox answering
+                log.error("bus: the engine's reply is not understood: %s", exc)
+                raise EngineNotReady("the engine's reply is not understood") from None
             if reply.not_ready is not None:
                 raise EngineNotReady(reply.not_ready)
             return reply

@@ -38,8 +38,9 @@ class GatewayHub(Hub):
         subjects: Subjects,
         sessions: SessionManager,
         session_ttl_ms: int,
+        push_interval_s: float,
     ) -> None:
-        super().__init__(engine)
+        super().__init__(engine, push_interval_s)
         self.nc = nc
         self.subjects = subjects
         self.sessions = sessions

@@ -45,15 +45,32 @@ def _values(obj: Any) -> dict[str, Any]:
 
 
 # -- commands -----------------------------------------------------------------------------
+def _command_values(command: Any) -> dict[str, Any]:
+    """Field values; a command inside a command (``PlaceOco``'s orders) as a tagged object."""
+    values = _values(command)
+    for name, value in values.items():
+        if type(value) in COMMAND_TYPES.values():
+            values[name] = {"$": type(value).__name__, **_command_values(value)}
+    return values
+
+
+def _command_of(type_name: str, values: dict[str, Any]) -> Any:
+    for name, value in values.items():
+        if isinstance(value, dict) and "$" in value:
+            inner = dict(value)
+            values[name] = _command_of(inner.pop("$"), inner)
+    return COMMAND_TYPES[type_name](**values)
+
+
 def encode_command(request_id: str, command: Command) -> bytes:
-    return codec.dumps({"id": request_id, "type": type(command).__name__, "f": _values(command)})
+    values = _command_values(command)
+    return codec.dumps({"id": request_id, "type": type(command).__name__, "f": values})
 
 
 def decode_command(data: bytes) -> tuple[str, Command]:
     try:
         message = codec.loads(data)
-        cls = COMMAND_TYPES[message["type"]]
-        return str(message["id"]), cls(**message["f"])
+        return str(message["id"]), _command_of(message["type"], message["f"])
     except (KeyError, TypeError, ValueError) as exc:
         raise WireError(f"not a command: {exc}") from exc
 

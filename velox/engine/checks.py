@@ -84,7 +84,8 @@ def check_open(engine: State, cmd: OpenPosition, account: Account | None) -> Ref
     if not 1 <= cmd.leverage <= s.max_leverage:
         return Refusal(Code.VALIDATION_ERROR, f"leverage must be 1..{s.max_leverage}", "leverage")
     if (cmd.margin is None) == (cmd.qty is None):
-        return Refusal(Code.VALIDATION_ERROR, "give exactly one of margin and qty", "margin")
+        field = "margin" if cmd.margin is None else "qty"  # the one missing, else the extra
+        return Refusal(Code.VALIDATION_ERROR, "give exactly one of margin and qty", field)
     for name, value in (("margin", cmd.margin), ("qty", cmd.qty)):
         if value is not None and value <= 0:
             return Refusal(Code.VALIDATION_ERROR, f"{name} must be positive", name)

@@ -66,6 +66,8 @@ class Engine(Ledger):
         self._funding_todo: list[Position] = []
         self._funding_next = 0
         self._funding_deferred: list[Position] = []
+        self._funding_charged = False  # someone was charged for _funding_for
+        self._funding_seen = 0  # the newest boundary that owed nobody anything
 
     # -- deciding ------------------------------------------------------------------------
     def handle(self, command: Command) -> Outcome:
@@ -107,8 +109,14 @@ class Engine(Ledger):
         self._fire(tick.asset, q, tick.ts, events)
         reached = self.orders_index.reached(tick.asset, bid, ask)
         for order in reached:
-            if self.pending.get(order.order_id) is order:  # not ended by an earlier OCO leg
-                self._emit(events, fill_reached(self, order, q, tick.ts))
+            if self.pending.get(order.order_id) is not order:
+                continue  # ended by an earlier OCO leg
+            if order.expires_at is not None and order.expires_at <= tick.ts:
+                # past its expiry: EXPIRED even if the ClockTick has not come round yet
+                expired = cancelled(order, EXPIRED, BY_EXPIRY, tick.ts)
+                self._emit(events, ended(self, order, expired, tick.ts))
+                continue
+            self._emit(events, fill_reached(self, order, q, tick.ts))
         if reached:
             self._fire(tick.asset, q, tick.ts, events)
         if self.index.marks_move(tick.asset, bid, ask):
@@ -127,14 +135,15 @@ class Engine(Ledger):
                 budget -= 1
         budget = self._fund(cmd.ts, budget, events)
         more = budget <= 0 and (
-            self.orders_index.has_expired(cmd.ts) or funding.due_boundary(self, cmd.ts) is not None
+            self.orders_index.has_expired(cmd.ts)
+            or funding.due_boundary(self, cmd.ts, self._funding_done()) is not None
         )
         return Outcome(events=tuple(events), more=more)
 
     def _fund(self, now: int, budget: int, events: list[Event]) -> int:
         """Charge the due boundary in steps; returns the budget left."""
         while budget > 0:
-            boundary = funding.due_boundary(self, now)
+            boundary = funding.due_boundary(self, now, self._funding_done())
             if boundary is None:
                 return budget
             if self._funding_for != boundary:
@@ -142,13 +151,17 @@ class Engine(Ledger):
                 self._funding_todo = list(self.positions.values())
                 self._funding_next = 0
                 self._funding_deferred = []
+                self._funding_charged = False
             todo = self._funding_todo
             positions = self.positions
             quotes: dict[str, Quote | None] = {}
             while budget > 0 and self._funding_next < len(todo):
                 pos = todo[self._funding_next]
                 self._funding_next += 1
-                if positions.get(pos.order_id) is not pos or not funding.owes(pos, boundary):
+                if positions.get(pos.order_id) is not pos:
+                    continue
+                if not funding.owes(pos, boundary):
+                    self._funding_charged |= pos.funded_at == boundary  # before a restart
                     continue
                 asset = pos.asset
                 q = (
@@ -160,6 +173,7 @@ class Engine(Ledger):
                     self._funding_deferred.append(pos)
                     continue
                 self._emit(events, [funding.charge(self, pos, boundary, q, now)])
+                self._funding_charged = True
                 budget -= 1
             if self._funding_next < len(todo):
                 return budget
@@ -170,9 +184,15 @@ class Engine(Ledger):
                 self._funding_todo, self._funding_next = deferred, 0
                 self._funding_deferred = []
                 continue
-            self._emit(events, [FundingCompleted(boundary, now)])
+            if self._funding_charged:
+                self._emit(events, [FundingCompleted(boundary, now)])
+            else:  # nobody owed it: nothing to journal (a restart just looks again)
+                self._funding_seen = boundary
             self._funding_for = 0
         return budget
+
+    def _funding_done(self) -> int:
+        return max(self.funded_boundary, self._funding_seen)
 
     # -- snapshots -----------------------------------------------------------------------
     def export(self) -> dict[str, Any]:

@@ -16,18 +16,20 @@ from velox.engine.state import Position, Quote, State
 from velox.money import Money
 
 
-def due_boundary(state: State, now: int) -> int | None:
-    """The next boundary to charge at ``now``, or None. A new engine starts at the current
-    boundary (no history to charge); one that was down charges each boundary it missed."""
+def due_boundary(state: State, now: int, done: int) -> int | None:
+    """The next boundary to charge at ``now`` after ``done``, or None. A new engine starts
+    at the current boundary (no history to charge); one that was down charges each boundary
+    it missed. A boundary that owed nobody anything is not journaled (``done`` remembers it
+    in memory), so a ClockTick every second writes nothing on an idle platform."""
     interval = state.settings.funding_interval_ms
     if interval <= 0:
         return None
     current = now // interval * interval
     if current <= 0:
         return None
-    if state.funded_boundary == 0:
+    if done == 0:
         return current
-    nxt = state.funded_boundary + interval
+    nxt = done + interval
     return nxt if nxt <= current else None
 
 

@@ -23,6 +23,12 @@ from velox.engine.state import Pending
 
 _Entry = tuple[int, int, int, Pending]  # (key, order number, version, order)
 _COMPACT_SLACK = 64
+_BOOKS = (
+    (LONG, LIMIT, True),
+    ("SHORT", LIMIT, False),
+    (LONG, "STOP", True),
+    ("SHORT", "STOP", False),
+)
 
 
 def _key_sign(side: str, order_type: str) -> int:
@@ -43,6 +49,7 @@ class PendingIndex:
         self._sizes: dict[tuple[str, str, str], int] = {}
         self._expiry: list[_Entry] = []
         self._expiring = 0
+        self._per_asset: dict[str, int] = {}  # resting orders per asset: a quiet asset is free
 
     @staticmethod
     def _key(order: Pending) -> tuple[str, str, str]:
@@ -51,6 +58,7 @@ class PendingIndex:
     def add(self, order: Pending) -> None:
         key = self._key(order)
         self._sizes[key] = self._sizes.get(key, 0) + 1
+        self._per_asset[order.asset] = self._per_asset.get(order.asset, 0) + 1
         if order.expires_at is not None:
             self._expiring += 1
         self._push(order)
@@ -63,6 +71,7 @@ class PendingIndex:
     def remove(self, order: Pending) -> None:
         order.version = -1
         self._sizes[self._key(order)] -= 1
+        self._per_asset[order.asset] -= 1
         if order.expires_at is not None:
             self._expiring -= 1
 
@@ -85,16 +94,13 @@ class PendingIndex:
     def reached(self, asset: str, bid: int, ask: int) -> list[Pending]:
         """Orders this quote reaches, in order-id order; their entries are consumed."""
         out: list[Pending] = []
-        for side, order_type, quote in (
-            (LONG, LIMIT, ask),
-            ("SHORT", LIMIT, bid),
-            (LONG, "STOP", ask),
-            ("SHORT", "STOP", bid),
-        ):
+        if not self._per_asset.get(asset):
+            return out
+        for side, order_type, at_ask in _BOOKS:
             heap = self._heaps.get((asset, side, order_type))
             if not heap:
                 continue
-            threshold = _key_sign(side, order_type) * quote
+            threshold = _key_sign(side, order_type) * (ask if at_ask else bid)
             while heap and heap[0][0] <= threshold:
                 _, _, version, order = heapq.heappop(heap)
                 if version == order.version:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
+from typing import NamedTuple
 
 from velox.engine.events import PositionOpened
 from velox.engine.settings import EngineSettings
@@ -141,8 +142,10 @@ ACCOUNT_FIELDS: tuple[str, ...] = (
 account_row = attrgetter(*ACCOUNT_FIELDS)
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
+class Quote(NamedTuple):
+    """The quote of an asset. A NamedTuple, not a frozen dataclass: one is built per tick
+    and a frozen dataclass's ``__init__`` cost as much as the rest of a quiet tick."""
+
     ref: Price
     bid: Price
     ask: Price

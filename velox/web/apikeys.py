@@ -62,7 +62,7 @@ async def create_api_key(request: web.Request) -> web.Response:
     if not isinstance(account_id, str):
         raise validation("accountId must be a string", "accountId")
     permissions = _permissions(required(data, "permissions"))
-    if account_id not in await user_accounts(user_id):
+    if account_id not in await user_accounts(request.app[STORE], user_id):
         raise ApiError("NOT_FOUND", "no such account", "accountId")
     app = request.app
     ring = app[KEYRING]

@@ -3,9 +3,10 @@ CSV file, and as statistics with an equity curve (statistics in ``history_stats`
 
 Every view takes the same filter (``asset``, ``startTime`` and ``endTime`` on the close time,
 both inclusive), so the CSV a trader downloads holds exactly the rows the statistics were
-computed from. A row's ``result`` is what the trade did to the trader's cash: its settlement
-less its margin, which is its PnL except where negative balance protection capped a loss.
-Fills and funding (engine v2) become more row kinds here.
+computed from. A row's ``result`` is what the close returned beyond the position's margin:
+settlement less margin, its PnL (less the close fee) except where negative balance protection
+capped a loss. The rows are the chosen account's (``X-Velox-Account`` or ``?account=``,
+default the user's first), as every native endpoint reads them.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any
 from aiohttp import web
 
 from velox.money import format_optional, format_units
-from velox.store.records import ClosedOrderRecord
+from velox.store.records import ClosedOrderRecord, FillRecord
 from velox.web import render
+from velox.web.accounts import reading_account
 from velox.web.auth.security import require_session
 from velox.web.history_stats import Stats, Trade, summarize
 from velox.web.jsonio import json_response
@@ -37,7 +39,14 @@ DEFAULT_PAGE = 500
 CSV_CHUNK = 500  # rows per write of the streamed CSV
 CSV_COLUMNS = (
     "orderId", "parentOrderId", "asset", "side", "leverage", "qty", "openPrice", "closePrice",
-    "margin", "pnl", "result", "closeReason", "openedAt", "closedAt", "openedTime", "closedTime",
+    "margin", "pnl", "fee", "funding", "result", "closeReason", "openedAt", "closedAt",
+    "openedTime", "closedTime", "accountId",
+)  # fmt: skip
+
+
+FILL_COLUMNS = (
+    "fillId", "orderId", "positionId", "accountId", "asset", "side", "price", "qty", "fee",
+    "realizedPnl", "maker", "time", "timeUtc",
 )  # fmt: skip
 
 
@@ -74,9 +83,29 @@ def _filter(request: web.Request) -> Filter:
 
 
 async def _records(request: web.Request, user_id: str) -> list[ClosedOrderRecord]:
-    """All of the user's closed positions (up to MAX_ROWS), oldest first."""
-    newest_first = await request.app[STORE].closed_orders_for_user(user_id, MAX_ROWS)
+    """The chosen account's closed positions (``X-Velox-Account`` or ``?account=``, default
+    the user's first; up to MAX_ROWS), oldest first."""
+    chosen = await reading_account(request, user_id)
+    store = request.app[STORE]
+    newest_first = await store.closed_orders_for_account(
+        user_id, chosen.account_id, chosen.first, MAX_ROWS
+    )
     return newest_first[::-1]
+
+
+async def _account_start(
+    request: web.Request, user_id: str, records: list[ClosedOrderRecord]
+) -> int:
+    """When the chosen account began (its creation; before accounts, the user's signup)."""
+    chosen = await reading_account(request, user_id)
+    if chosen.account_id is not None:
+        account = await request.app[STORE].account(chosen.account_id)
+        if account is not None:
+            return account.created_at
+    user = await request.app[STORE].user_by_id(user_id)
+    if user is not None:
+        return user.created_at
+    return records[0].opened_at if records else 0
 
 
 def _iso(ms: int) -> str:
@@ -91,9 +120,10 @@ def csv_row(rec: ClosedOrderRecord) -> list[str]:
     return [
         rec.order_id, rec.parent_order_id or "", rec.asset, rec.side, str(rec.leverage),
         format_units(rec.qty), format_units(rec.open_price), format_units(rec.close_price),
-        format_units(rec.margin), format_units(rec.pnl), format_units(result_of(rec)),
-        rec.close_reason, str(rec.opened_at), str(rec.closed_at), _iso(rec.opened_at),
-        _iso(rec.closed_at),
+        format_units(rec.margin), format_units(rec.pnl), format_units(rec.fee),
+        format_units(rec.funding), format_units(result_of(rec)), rec.close_reason,
+        str(rec.opened_at), str(rec.closed_at), _iso(rec.opened_at), _iso(rec.closed_at),
+        rec.account_id or "",
     ]  # fmt: skip
 
 
@@ -102,6 +132,15 @@ def csv_text(rows: Sequence[Sequence[str]]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerows(rows)
     return out.getvalue()
+
+
+def fill_row(rec: FillRecord) -> list[str]:
+    return [
+        rec.fill_id, rec.order_id, rec.position_id, rec.account_id, rec.asset, rec.side,
+        format_units(rec.price), format_units(rec.qty), format_units(rec.fee),
+        format_units(rec.realized_pnl), "true" if rec.maker else "false", str(rec.time),
+        _iso(rec.time),
+    ]  # fmt: skip
 
 
 def stats_body(stats: Stats) -> Json:
@@ -153,32 +192,52 @@ async def positions(request: web.Request) -> web.Response:
     return json_response({"positions": kept})
 
 
+async def _stream_csv(
+    request: web.Request, filename: str, header: Sequence[str], rows: Sequence[list[str]]
+) -> web.StreamResponse:
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        }
+    )
+    await response.prepare(request)
+    await response.write(csv_text([header]).encode())
+    for i in range(0, len(rows), CSV_CHUNK):
+        await response.write(csv_text(rows[i : i + CSV_CHUNK]).encode())
+    await response.write_eof()
+    return response
+
+
 async def positions_csv(request: web.Request) -> web.StreamResponse:
     """Every closed position matching the filter, oldest first, streamed in chunks."""
     user_id = require_session(request).user_id
     chosen = _filter(request)
     records = [r for r in await _records(request, user_id) if chosen.keeps(r)]
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": 'attachment; filename="velox-history.csv"',
-            "Cache-Control": "no-store",
-        }
-    )
-    await response.prepare(request)
-    await response.write(csv_text([CSV_COLUMNS]).encode())
-    for i in range(0, len(records), CSV_CHUNK):
-        chunk = records[i : i + CSV_CHUNK]
-        await response.write(csv_text([csv_row(r) for r in chunk]).encode())
-    await response.write_eof()
-    return response
+    rows = [csv_row(r) for r in records]
+    return await _stream_csv(request, "velox-history.csv", CSV_COLUMNS, rows)
+
+
+async def fills_csv(request: web.Request) -> web.StreamResponse:
+    """Every fill (SPEC 12) of the chosen account matching the filter (on the fill's time),
+    oldest first, streamed in chunks."""
+    user_id = require_session(request).user_id
+    chosen = _filter(request)
+    account = (await reading_account(request, user_id)).account_id
+    fills: list[FillRecord] = []
+    if account is not None:
+        fills = await request.app[STORE].fills_for_account(
+            account, chosen.asset, chosen.start, chosen.end, MAX_ROWS
+        )
+    rows = [fill_row(f) for f in reversed(fills)]
+    return await _stream_csv(request, "velox-fills.csv", FILL_COLUMNS, rows)
 
 
 async def stats(request: web.Request) -> web.Response:
     session = require_session(request)
     chosen = _filter(request)
     records = await _records(request, session.user_id)
-    user = await request.app[STORE].user_by_id(session.user_id)
-    created_at = user.created_at if user is not None else (records[0].opened_at if records else 0)
+    created_at = await _account_start(request, session.user_id, records)
     initial = request.app[SERVICE].settings.initial_balance
     return json_response(stats_body(compute_stats(records, chosen, initial, created_at)))

@@ -318,6 +318,7 @@ def document_for(settings: Settings) -> dict[str, Any]:
     all_paths = {**paths(settings), **v2_paths(settings)}
     all_paths.update(history_paths(settings, op, _query, SIGNED_IN, COOKIE_OR_BEARER))
     all_paths.update(openapi_apikeys.paths(op, COOKIE_OR_BEARER, BODY, SIGNED_IN))
+    all_paths.update(openapi_apikeys.webhook_paths(op, COOKIE_OR_BEARER, SIGNED_IN, PLACE))
     if settings.dev:
         all_paths.update(DEV_PATHS)
     v1_requests = request_schemas(settings.symbols, settings.max_leverage)
@@ -333,6 +334,10 @@ def document_for(settings: Settings) -> dict[str, Any]:
     # a closed position in the history carries SPEC 12's fields like any order
     schemas["HistoryPosition"] = order_schema(HISTORY_SCHEMAS["HistoryPosition"])
     schemas.update(openapi_apikeys.SCHEMAS)
+    schemas.update(openapi_apikeys.WEBHOOK_SCHEMAS)
+    schemas["TradingViewRequest"] = openapi_apikeys.webhook_request(
+        schemas["OpenRequest"], list(settings.symbols)
+    )
     return {
         "openapi": "3.1.0",
         "info": {

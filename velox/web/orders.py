@@ -16,9 +16,8 @@ from aiohttp import web
 from velox.engine.engine import Engine, Outcome
 from velox.engine.errors import Code, Refusal
 from velox.engine.events import PositionClosed, PositionOpened, PositionPartiallyClosed
-from velox.engine.state import position_opened_by
 from velox.engine.views import open_positions
-from velox.orders import closed_record_of
+from velox.service import Reply
 from velox.web import render
 from velox.web.accounts import chosen_account
 from velox.web.auth.security import require_session
@@ -74,15 +73,27 @@ def _open_after(user_id: str, order_id: str) -> Callable[[Engine, Outcome], Json
 
 async def _submit_and_show(
     request: web.Request, command: Any, user_id: str, order_id: str
-) -> tuple[Outcome, Json | None]:
+) -> Reply[Json | None]:
     """Submit, and render the order as that same commit left it: one trip through the
     engine's queue, where a submit then a read would also wait for the next commit."""
-    outcome, order = await request.app[SERVICE].submit_and_read(
-        command, _open_after(user_id, order_id)
-    )
-    if outcome.refusal is not None:
-        await _refused(request, user_id, outcome.refusal, order_id)
-    return outcome, order
+    reply = await request.app[SERVICE].submit_and_show(command, _open_after(user_id, order_id))
+    if reply.outcome.refusal is not None:
+        await _refused(request, user_id, reply.outcome.refusal, order_id)
+    return reply
+
+
+async def _shown(
+    request: web.Request, reply: Reply[Json | None], user_id: str, order_id: str
+) -> Json | None:
+    """The order as the reply's commit left it: open (the view), or closed in that same
+    commit by a trigger. In process its record came with the commit (no store read); a
+    gateway's reply carries only the command's own events, so there it is read back."""
+    if reply.seen is not None:
+        return reply.seen
+    record = reply.published.closed_order(order_id)
+    if record is not None:
+        return render.closed_order(record)
+    return await _closed_order(request, user_id, order_id)
 
 
 async def current_order(request: web.Request, user_id: str, order_id: str) -> Json | None:
@@ -104,15 +115,11 @@ async def open_order(request: web.Request) -> web.Response:
     user_id = _trading_user(request)
     data = await json_object(request)
     service = request.app[SERVICE]
-    command = open_command(data, service.settings, user_id, service.clock())
-    outcome, order = await _submit_and_show(request, command, user_id, "")
-    (event,) = outcome.events
+    command = open_command(data, user_id, service.clock())
+    reply = await _submit_and_show(request, command, user_id, "")
+    (event,) = reply.outcome.events
     assert isinstance(event, PositionOpened)
-    if order is None:  # closed again by a trigger in the same batch
-        order = await _closed_order(request, user_id, event.order_id)
-    if order is None:  # pragma: no cover - open, or closed and stored: never neither
-        order = render.open_order(position_opened_by(event), 0)
-    return json_response(order, status=201)
+    return json_response(await _shown(request, reply, user_id, event.order_id), status=201)
 
 
 async def close_order(request: web.Request) -> web.Response:
@@ -121,15 +128,14 @@ async def close_order(request: web.Request) -> web.Response:
     data = await json_object(request, optional=True)
     command = close_command(data, user_id, order_id, request.app[SERVICE].clock())
     command = replace(command, account_id=await chosen_account(request, user_id))
-    outcome, remaining = await _submit_and_show(request, command, user_id, order_id)
-    (event,) = outcome.events
-    record = closed_record_of(event)
+    reply = await _submit_and_show(request, command, user_id, order_id)
+    (event,) = reply.outcome.events
+    record = reply.published.closed_by(event)
     assert record is not None
     if isinstance(event, PositionClosed):
         return json_response(render.closed_order(record))
     assert isinstance(event, PositionPartiallyClosed)
-    if remaining is None:  # the rest was closed by a trigger in the same batch
-        remaining = await _closed_order(request, user_id, order_id)
+    remaining = await _shown(request, reply, user_id, order_id)
     return json_response({"order": remaining, "closed": render.closed_order(record)})
 
 
@@ -139,8 +145,11 @@ async def add_margin(request: web.Request) -> web.Response:
     data = await json_object(request)
     command = margin_command(data, user_id, order_id, request.app[SERVICE].clock())
     command = replace(command, account_id=await chosen_account(request, user_id))
-    _, order = await _submit_and_show(request, command, user_id, order_id)
-    return json_response(order or await _closed_order(request, user_id, order_id))
+    return json_response(
+        await _shown(
+            request, await _submit_and_show(request, command, user_id, order_id), user_id, order_id
+        )
+    )
 
 
 async def modify_order(request: web.Request) -> web.Response:
@@ -149,8 +158,11 @@ async def modify_order(request: web.Request) -> web.Response:
     data = await json_object(request)
     command = modify_command(data, user_id, order_id, request.app[SERVICE].clock())
     command = replace(command, account_id=await chosen_account(request, user_id))
-    _, order = await _submit_and_show(request, command, user_id, order_id)
-    return json_response(order or await _closed_order(request, user_id, order_id))
+    return json_response(
+        await _shown(
+            request, await _submit_and_show(request, command, user_id, order_id), user_id, order_id
+        )
+    )
 
 
 async def get_order(request: web.Request) -> web.Response:

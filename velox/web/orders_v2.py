@@ -135,7 +135,7 @@ async def _open_command(
     now = service.clock()
     terms = order_terms(data, now)
     rest = {k: v for k, v in data.items() if k not in V2_OPEN_FIELDS}
-    base = open_command(rest, service.settings, user_id, now)
+    base = open_command(rest, user_id, now)
     if terms.reduce_only:
         await _reduce_only_allowed(request, user_id, account_id)
     return with_terms(base, terms, account_id)

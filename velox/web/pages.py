@@ -1,5 +1,6 @@
 """Server-rendered pages of the browser UI: landing, register, sign in, the trade terminal,
-the trading history, and the HTML 404 a browser gets for a page that does not exist.
+the trading history, the account page, and the HTML 404 a browser gets for a page that does
+not exist.
 
 The pages are thin Jinja2 shells; the trade screen itself is plain ES modules under
 ``static/`` talking to the JSON API and the websocket. ``setup_pages(app)`` is called by the
@@ -15,11 +16,14 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from velox.config import Settings
 from velox.paths import resource_dir
 from velox.web.auth.oauth.views import buttons, error_message
 from velox.web.keys import SESSIONS, SETTINGS
+from velox.web.openapi import document_for
 
 TOKEN_COOKIE = "token"
+ORDER_TYPES = web.AppKey("order_types", list[str])  # what the ticket offers (order_types)
 
 # Defaults the order form's display-only estimates use when the app does not say otherwise
 # (SPEC section 3: --mmr 0.1, --max-leverage 100).
@@ -49,12 +53,40 @@ def _signed_in(request: web.Request) -> bool:
     return sessions.verify(token, via_cookie=True) is not None
 
 
+def order_types(settings: Settings) -> list[str]:
+    """The order types the ticket offers: those the API document says the server takes.
+    MARKET always; LIMIT and STOP once the open request has a ``type`` (SPEC 12), OCO once
+    ``/api/v1/order/oco`` is documented. So the ticket never offers what would be refused."""
+    document = document_for(settings)
+    request = document["components"]["schemas"].get("OpenRequest", {})
+    kind = request.get("properties", {}).get("type")
+    types = ["MARKET"]
+    if kind is not None:
+        types += [t for t in kind.get("enum", ["LIMIT", "STOP"]) if t != "MARKET"]
+    if "/api/v1/order/oco" in document["paths"]:
+        types.append("OCO")
+    return types
+
+
 def _page_settings(app: web.Application) -> dict[str, Any]:
-    """The trading limits the order form shows its estimates with (from the app's settings)."""
+    """The trading limits the order form shows its estimates with (from the app's settings),
+    the order types it offers and the fee rates of its estimate (0 until SPEC 12's fees)."""
     settings = app.get(SETTINGS)
     if settings is None:
-        return {"mmr": DEFAULT_MMR, "max_leverage": DEFAULT_MAX_LEVERAGE}
-    return {"mmr": settings.mmr, "max_leverage": settings.max_leverage}
+        return {
+            "mmr": DEFAULT_MMR,
+            "max_leverage": DEFAULT_MAX_LEVERAGE,
+            "order_types": ["MARKET"],
+            "taker_fee": "0",
+            "maker_fee": "0",
+        }
+    return {
+        "mmr": settings.mmr,
+        "max_leverage": settings.max_leverage,
+        "order_types": app.get(ORDER_TYPES) or ["MARKET"],
+        "taker_fee": str(getattr(settings, "taker_fee", "0")),
+        "maker_fee": str(getattr(settings, "maker_fee", "0")),
+    }
 
 
 def _render(template: str, request: web.Request, context: dict[str, Any]) -> web.Response:
@@ -99,6 +131,18 @@ async def history(request: web.Request) -> web.StreamResponse:
     return _render("history.html", request, {"page": "history", "symbols": symbols})
 
 
+async def account_page(request: web.Request) -> web.StreamResponse:
+    if not _signed_in(request):
+        raise web.HTTPFound(request.app.router["signin_page"].url_for())
+    settings = request.app.get(SETTINGS)
+    context = {
+        "page": "account",
+        "providers": buttons(request.app),
+        "initial_balance": settings.initial_balance if settings is not None else "1000",
+    }
+    return _render("account.html", request, context)
+
+
 def _wants_page(request: web.Request) -> bool:
     """A browser navigating (Accept names text/html) outside the API and the websocket: the
     API keeps its JSON errors, whatever the client accepts."""
@@ -139,11 +183,15 @@ def setup_pages(app: web.Application) -> None:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    settings = app.get(SETTINGS)
+    if settings is not None:
+        app[ORDER_TYPES] = order_types(settings)
     app.router.add_get("/", landing, name="landing_page")
     app.router.add_get("/register", register, name="register_page")
     app.router.add_get("/signin", signin, name="signin_page")
     app.router.add_get("/trade", trade, name="trade_page")
     app.router.add_get("/history", history, name="history_page")
+    app.router.add_get("/account", account_page, name="account_page")
     app.router.add_static("/static/", resource_dir("static"), name="static")
     app.on_response_prepare.append(_static_revalidate)
     app.middlewares.append(html_not_found)

@@ -1,7 +1,10 @@
 """Order request bodies -> engine commands. Field names are the API's (SPEC section 7).
 
-Each function validates every field (naming the one at fault) and returns the command; the
-engine then judges the business rules against the state (balance, quotes, stops).
+Only the shape is checked here: known fields, JSON types, money as exact decimals, integers
+that fit a journal row. Everything a rule decides (asset listed, leverage within
+--max-leverage, exactly one of margin and qty, expectedPrice with slippageBps, percent
+1..99, balance, quotes, stops) is the engine's (``velox/engine/rules.py``), answered with its
+code and field, so the two can never disagree.
 """
 
 from __future__ import annotations
@@ -18,14 +21,7 @@ from velox.engine.commands import (
 )
 from velox.engine.settings import EngineSettings
 from velox.web.errors import ApiError, validation
-from velox.web.validate import (
-    choice,
-    integer,
-    money,
-    optional_money,
-    reject_unknown,
-    required,
-)
+from velox.web.validate import integer, money, optional_money, reject_unknown, required, string
 
 OPEN_FIELDS = (
     "asset",
@@ -41,53 +37,46 @@ OPEN_FIELDS = (
 )
 STOP_FIELDS = ("stopLoss", "takeProfit", "trailingStop")
 MAX_SLIPPAGE_BPS = 10_000
+# Integers the engine judges (leverage, percent) need only fit a journal row's 64 bits.
+INT64 = (-(2**63), 2**63 - 1)
 
 
-def asset_of(value: Any, settings: EngineSettings, name: str = "asset") -> str:
+def symbol(value: Any, name: str = "asset") -> str:
+    """A symbol's shape; whether it is listed is the engine's UNKNOWN_ASSET."""
     if not isinstance(value, str):
         raise validation(f"{name} must be a symbol such as BTCUSDT", name)
-    if value not in settings.assets:
-        raise ApiError("UNKNOWN_ASSET", f"unknown asset; one of {', '.join(settings.assets)}", name)
     return value
 
 
-def open_command(
-    data: dict[str, Any], settings: EngineSettings, user_id: str, ts: int
-) -> OpenPosition:
+def asset_of(value: Any, settings: EngineSettings, name: str = "asset") -> str:
+    """A listed symbol, for requests that never reach the engine (candles)."""
+    checked = symbol(value, name)
+    if checked not in settings.assets:
+        raise ApiError("UNKNOWN_ASSET", f"unknown asset; one of {', '.join(settings.assets)}", name)
+    return checked
+
+
+def open_command(data: dict[str, Any], user_id: str, ts: int) -> OpenPosition:
     reject_unknown(data, OPEN_FIELDS)
-    asset = asset_of(required(data, "asset"), settings)
-    side = choice(required(data, "side"), "side", ("LONG", "SHORT"))
-    leverage = integer(required(data, "leverage"), "leverage", 1, settings.max_leverage)
-    has_margin = data.get("margin") is not None
-    has_qty = data.get("qty") is not None
-    if has_margin == has_qty:
-        raise validation(
-            "give exactly one of margin and qty", "margin" if not has_margin else "qty"
-        )
-    margin = optional_money(data, "margin")
-    qty = optional_money(data, "qty")
-    stop_loss = optional_money(data, "stopLoss")
-    take_profit = optional_money(data, "takeProfit")
-    trailing = optional_money(data, "trailingStop")
-    expected = optional_money(data, "expectedPrice")
+    asset = symbol(required(data, "asset"))
+    side = string(required(data, "side"), "side", max_length=16)
+    leverage = integer(required(data, "leverage"), "leverage", *INT64)
     bps_raw = data.get("slippageBps")
-    bps = None if bps_raw is None else integer(bps_raw, "slippageBps", 0, MAX_SLIPPAGE_BPS)
-    if (expected is None) != (bps is None):
-        missing = "expectedPrice" if expected is None else "slippageBps"
-        raise validation("expectedPrice and slippageBps come together", missing)
     return OpenPosition(
         user_id=user_id,
         asset=asset,
         side=side,
         leverage=leverage,
         ts=ts,
-        margin=margin,
-        qty=qty,
-        stop_loss=stop_loss,
-        take_profit=take_profit,
-        trailing_stop=trailing,
-        expected_price=expected,
-        slippage_bps=bps,
+        margin=optional_money(data, "margin"),
+        qty=optional_money(data, "qty"),
+        stop_loss=optional_money(data, "stopLoss"),
+        take_profit=optional_money(data, "takeProfit"),
+        trailing_stop=optional_money(data, "trailingStop"),
+        expected_price=optional_money(data, "expectedPrice"),
+        slippage_bps=(
+            None if bps_raw is None else integer(bps_raw, "slippageBps", 0, MAX_SLIPPAGE_BPS)
+        ),
     )
 
 
@@ -95,7 +84,7 @@ def close_command(data: dict[str, Any], user_id: str, order_id: str, ts: int) ->
     """``{}`` or no body closes everything; ``{"percent": p}`` closes p % (1..99)."""
     reject_unknown(data, ("percent",))
     raw = data.get("percent")
-    percent = None if raw is None else integer(raw, "percent", 1, 99)
+    percent = None if raw is None else integer(raw, "percent", *INT64)
     return ClosePosition(user_id=user_id, order_id=order_id, ts=ts, percent=percent)
 
 

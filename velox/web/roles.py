@@ -7,7 +7,8 @@ history, exactly as ``velox run`` runs them; HTTP only for ``GET /healthz``.
 ``gateway_app``: the whole HTTP and websocket surface of ``velox run`` over a
 ``BusEngineClient`` (commands over NATS, reads from a mirror of the engine state) and a
 ``GatewayStore`` (users and sessions written, the journal never), candles read from the store
-plus the newest ones heard on the bus. No feed: prices arrive in the engine's batches.
+plus the newest ones heard on the bus, websocket tickets shared by all gateways. No feed:
+prices arrive in the engine's batches.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from velox.bus.gateway import GatewayHub, candle_query
 from velox.bus.server import EngineBusServer
 from velox.bus.store import open_gateway_store
 from velox.bus.subjects import Subjects
+from velox.bus.tickets import SharedTickets, ticket_middleware
 from velox.config import Settings
 from velox.service import EngineService
 from velox.web.app import create_app
@@ -37,6 +39,7 @@ from velox.web.keys import (
     SESSIONS,
     SETTINGS,
     STORE,
+    TICKETS,
 )
 from velox.web.lifecycle import FROM_SETTINGS, feed_ctx, store_ctx
 from velox.web.middleware import error_middleware
@@ -85,9 +88,11 @@ async def _engine_role_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def gateway_app(settings: Settings, options: WebOptions | None = None) -> web.Application:
-    return create_app(
+    app = create_app(
         settings, options=options, contexts=(_gateway_store_ctx, _gateway_ctx, _market_ctx)
     )
+    app.middlewares.append(ticket_middleware)
+    return app
 
 
 async def _gateway_store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -112,10 +117,13 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
         timeout_s=settings.bus_timeout, clock=clock.now_ms,
     )  # fmt: skip
     hub = GatewayHub(
-        lambda: client.engine, nc, subjects, app[SESSIONS], settings.session_ttl * 1000
-    )
+        lambda: client.engine, nc, subjects, app[SESSIONS], settings.session_ttl * 1000,
+        app[OPTIONS].ws_push_interval_s,
+    )  # fmt: skip
     client.subscribe(hub.on_published)
-    app[SERVICE], app[HUB] = client, hub
+    tickets = SharedTickets(app[OPTIONS].ticket_ttl_s, nc, subjects)
+    app[SERVICE], app[HUB], app[TICKETS] = client, hub, tickets
+    await tickets.start()
     await hub.start()
     await client.start()
     try:

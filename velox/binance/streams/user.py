@@ -27,13 +27,15 @@ from typing import Any
 
 import orjson
 
-from velox.accounts import engine_owner
 from velox.binance.keyring import Credential
 from velox.engine.engine import Engine
 from velox.engine.events import (
     Deposited,
     MarginAdded,
+    OrderCancelled,
+    OrderPlaced,
     PositionClosed,
+    PositionIncreased,
     PositionOpened,
     PositionPartiallyClosed,
 )
@@ -48,14 +50,15 @@ CLOSE_TYPES = {
     "TAKE_PROFIT": "TAKE_PROFIT_MARKET", "TRAILING_STOP": "TRAILING_STOP_MARKET",
     "LIQUIDATION": "LIQUIDATION",
 }  # fmt: skip
+ORDER_TYPES = {"MARKET": "MARKET", "LIMIT": "LIMIT", "STOP": "STOP_MARKET"}
 
 
 @dataclass(slots=True, eq=False)  # compared and hashed by identity
 class Listen:
     listen_key: str
     key_id: str
+    user_id: str
     account_id: str
-    owner: str  # the engine id holding the account
     expires_ms: int
     sockets: set[Any] = field(default_factory=set)
 
@@ -78,11 +81,10 @@ class ListenKeys:
         if live is not None:
             self._drop(live, expired=True)
         listen_key = "".join(secrets.choice(_ALPHABET) for _ in range(64))
-        listen = Listen(listen_key, key.key_id, key.account_id, engine_owner(key.account_id),
-                        now + VALIDITY_MS)  # fmt: skip
+        listen = Listen(listen_key, key.key_id, key.user_id, key.account_id, now + VALIDITY_MS)
         self._by_listen[listen_key] = listen
         self._by_key[key.key_id] = listen
-        self._by_owner.setdefault(listen.owner, set()).add(listen)
+        self._by_owner.setdefault(listen.account_id, set()).add(listen)
         return listen_key
 
     def keepalive(self, key: Credential) -> str | None:
@@ -126,11 +128,11 @@ class ListenKeys:
         self._by_listen.pop(listen.listen_key, None)
         if self._by_key.get(listen.key_id) is listen:
             del self._by_key[listen.key_id]
-        owners = self._by_owner.get(listen.owner)
+        owners = self._by_owner.get(listen.account_id)
         if owners is not None:
             owners.discard(listen)
             if not owners:
-                del self._by_owner[listen.owner]
+                del self._by_owner[listen.account_id]
         farewell = None
         if expired:
             farewell = orjson.dumps(
@@ -156,32 +158,53 @@ class ListenKeys:
                 self._drop(listen, expired=True)
         engine = self._engine()
         for _, event in published.events:
-            owner = getattr(event, "user_id", None)
-            if owner is None or owner not in self._by_owner:
+            account = getattr(event, "account_id", None)
+            listens = self._by_owner.get(account) if account is not None else None
+            if not listens:
                 continue
             for message in messages(engine, event, now):
                 data = orjson.dumps(message)
-                for listen in tuple(self._by_owner.get(owner, ())):
+                for listen in tuple(listens):
                     for socket in tuple(listen.sockets):
                         socket.deliver_raw(data)
 
 
 def messages(engine: Engine, event: object, now: int) -> list[dict[str, Any]]:
     """Binance's messages for one engine event of an account someone listens to."""
+    if isinstance(event, OrderPlaced):
+        order = _order(event.asset, event.order_id, event.side == "LONG", event.qty or 0,
+                       0, 0, 0, ORDER_TYPES.get(event.order_type, "LIMIT"), event.ts,
+                       reduce=event.reduce_only, client=event.client_order_id,
+                       status=("NEW", "NEW"), price=event.price)  # fmt: skip
+        return [_order_update(order, now, event.ts)]
+    if isinstance(event, OrderCancelled):
+        status = {"CANCELLED": "CANCELED"}.get(event.status, event.status)
+        order = _order(event.asset, event.order_id, event.side == "LONG", event.qty or 0,
+                       0, 0, 0, ORDER_TYPES.get(event.order_type, "LIMIT"), event.ts,
+                       reduce=event.reduce_only, client=event.client_order_id,
+                       status=(status if status != "REJECTED" else "REJECTED", status),
+                       price=event.price)  # fmt: skip
+        return [_order_update(order, now, event.ts)]
     if isinstance(event, PositionOpened):
-        buy = event.side == "LONG"
-        order = _order(event.asset, event.order_id, buy, event.qty, event.open_price, 0,
-                       "MARKET", reduce=False, ts=event.ts)  # fmt: skip
+        kind = ORDER_TYPES.get(event.order_type, "MARKET")
+        order = _order(event.asset, event.order_id, event.side == "LONG", event.qty,
+                       event.open_price, 0, event.fee, kind, event.ts, reduce=False,
+                       client=event.client_order_id, price=event.price)  # fmt: skip
+        return [_order_update(order, now, event.ts), _account(engine, event, "ORDER", now)]
+    if isinstance(event, PositionIncreased):
+        order = _order(event.asset, event.order_id, event.side == "LONG", event.qty,
+                       event.price, 0, event.fee, "MARKET", event.ts, reduce=False,
+                       client=event.client_order_id)  # fmt: skip
         return [_order_update(order, now, event.ts), _account(engine, event, "ORDER", now)]
     if isinstance(event, PositionClosed | PositionPartiallyClosed):
-        buy = event.side == "SHORT"
         if isinstance(event, PositionClosed):
             qty, kind = event.qty, CLOSE_TYPES.get(event.reason, "MARKET")
-            order_id = event.order_id
+            order_id = event.by_order_id or event.order_id
         else:
-            qty, kind, order_id = event.part_qty, "MARKET", event.part_order_id
-        order = _order(event.asset, order_id, buy, qty, event.close_price, event.pnl, kind,
-                       reduce=True, ts=event.ts)  # fmt: skip
+            qty, kind = event.part_qty, "MARKET"
+            order_id = event.by_order_id or event.part_order_id
+        order = _order(event.asset, order_id, event.side == "SHORT", qty, event.close_price,
+                       event.pnl, event.close_fee, kind, event.ts, reduce=True)  # fmt: skip
         return [_order_update(order, now, event.ts), _account(engine, event, "ORDER", now)]
     if isinstance(event, Deposited):
         return [_account(engine, event, "DEPOSIT", now)]
@@ -191,16 +214,21 @@ def messages(engine: Engine, event: object, now: int) -> list[dict[str, Any]]:
 
 
 def _order(
-    symbol: str, order_id: str, buy: bool, qty: int, price: int, realized: int, kind: str,
-    *, reduce: bool, ts: int,
+    symbol: str, order_id: str, buy: bool, qty: int, fill_price: int, realized: int, fee: int,
+    kind: str, ts: int, *, reduce: bool, client: str | None = None,
+    status: tuple[str, str] = ("TRADE", "FILLED"), price: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     zero = format_units(0)
+    filled = status[1] == "FILLED"
     return {
-        "s": symbol, "c": f"velox-{order_id}", "S": "BUY" if buy else "SELL", "o": kind,
-        "f": "GTC", "q": format_units(qty), "p": zero, "ap": format_units(price), "sp": zero,
-        "x": "TRADE", "X": "FILLED", "i": int(order_id), "l": format_units(qty),
-        "z": format_units(qty), "L": format_units(price), "N": "USDT", "n": zero, "T": ts,
-        "t": int(order_id), "b": zero, "a": zero, "m": False, "R": reduce,
+        "s": symbol, "c": client or f"velox-{order_id}", "S": "BUY" if buy else "SELL",
+        "o": kind, "f": "GTC", "q": format_units(qty),
+        "p": format_units(price) if price is not None and kind == "LIMIT" else zero,
+        "ap": format_units(fill_price), "sp": format_units(price) if price and kind != "LIMIT"
+        else zero, "x": status[0], "X": status[1], "i": int(order_id),
+        "l": format_units(qty if filled else 0), "z": format_units(qty if filled else 0),
+        "L": format_units(fill_price), "N": "USDT", "n": format_units(fee), "T": ts,
+        "t": int(order_id) if filled else 0, "b": zero, "a": zero, "m": False, "R": reduce,
         "wt": "CONTRACT_PRICE", "ot": kind, "ps": "BOTH", "cp": False,
         "rp": format_units(realized), "pP": False, "si": 0, "ss": 0, "V": "NONE", "pm": "NONE",
         "gtd": 0,
@@ -212,8 +240,8 @@ def _order_update(order: dict[str, Any], now: int, ts: int) -> dict[str, Any]:
 
 
 def _account(engine: Engine, event: Any, reason: str, now: int) -> dict[str, Any]:
-    owner = event.user_id
-    f = account_figures(engine, owner)
+    owner, account_id = event.user_id, event.account_id
+    f = account_figures(engine, owner, account_id)
     wallet = format_units(f.balance + f.used_margin)
     positions = []
     symbol = getattr(event, "asset", None)
@@ -221,7 +249,7 @@ def _account(engine: Engine, event: Any, reason: str, now: int) -> dict[str, Any
         pos = engine.positions.get(event.order_id)
         symbol = pos.asset if pos is not None else None
     if symbol is not None:
-        for pos in open_positions(engine, owner):
+        for pos in open_positions(engine, owner, account_id):
             if pos.asset != symbol:
                 continue
             amount = pos.qty if pos.side == "LONG" else -pos.qty

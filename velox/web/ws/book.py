@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 
 from velox.engine.engine import Engine
 from velox.engine.formulas import LONG
-from velox.engine.state import Position, Quote
+from velox.engine.state import Account, Position, Quote
 from velox.engine.views import AccountFigures
 from velox.money import SCALE, Price
+from velox.web.ws.sums import Columns, Sums, columns
+from velox.web.ws.sums import sums as asset_sums
 
 
 @dataclass(slots=True)
@@ -37,21 +39,17 @@ class Leg:
 
 
 @dataclass(slots=True)
-class Sums:
-    """One asset's part of a user's figures, valid at the quote (bid, ask) it was taken at."""
-
-    used: int
-    upnl: int
-    equity: int  # sum over the positions of max(0, margin + pnl)
-    bid: int | None
-    ask: int | None
-
-
-@dataclass(slots=True)
 class UserBook:
+    """One user's figures' parts: the first account's (the one the REST figures default to)."""
+
+    account_id: str | None = None
     balance: int = 0
+    pending: int = 0  # reserved for pending orders (engine v2)
+    fees: int = 0
+    funding: int = 0
     assets: dict[str, dict[str, Leg]] = field(default_factory=dict)  # asset -> order id -> leg
     sums: dict[str, Sums] = field(default_factory=dict)  # asset -> cached sums
+    columns: dict[str, Columns] = field(default_factory=dict)  # asset -> positions as columns
     asset_of: dict[str, str] = field(default_factory=dict)  # order id -> asset
     moved: dict[str, None] = field(default_factory=dict)  # orders whose mark moved, unsent
 
@@ -80,10 +78,9 @@ class Book:
     def load(self, engine: Engine, user_id: str) -> None:
         """Read a newly connected user's balance and open positions (O(their positions))."""
         book = self.users[user_id] = UserBook()
-        account = engine.account_of(user_id, None)  # the first account (v2: X-Velox-Account)
+        account = _read_account(engine, user_id, book)
         if account is None:
             return
-        book.balance = account.balance
         for order_id in account.open_orders:
             self._put(book, user_id, engine.positions[order_id])
         for asset in book.assets:
@@ -99,16 +96,16 @@ class Book:
             _discard(self.holders, asset, user_id)
 
     def refresh(self, engine: Engine, user_id: str, order_id: str | None) -> None:
-        """An event about ``user_id`` (and ``order_id``): re-read the balance and that order."""
+        """An event about ``user_id`` (and position ``order_id``): re-read the account's
+        figures and that position."""
         book = self.users.get(user_id)
         if book is None:
             return
-        account = engine.account_of(user_id, None)  # the first account (v2: X-Velox-Account)
-        book.balance = account.balance if account is not None else 0
+        _read_account(engine, user_id, book)
         if order_id is None:
             return
         pos = engine.positions.get(order_id)
-        if pos is not None and pos.user_id == user_id:
+        if pos is not None and pos.user_id == user_id and _in(pos, book.account_id):
             self._put(book, user_id, pos)
         else:
             self._remove(book, user_id, order_id)
@@ -136,6 +133,7 @@ class Book:
         legs[pos.order_id] = Leg(copy.copy(pos), self.window)
         book.asset_of[pos.order_id] = asset
         book.sums.pop(asset, None)
+        book.columns.pop(asset, None)
         if pos.trailing_stop is not None:
             self._fresh.setdefault(asset, {})[pos.order_id] = user_id
 
@@ -147,6 +145,7 @@ class Book:
         del legs[order_id]
         book.moved.pop(order_id, None)
         book.sums.pop(asset, None)
+        book.columns.pop(asset, None)
         if not legs:
             del book.assets[asset]
             _discard(self.holders, asset, user_id)
@@ -181,12 +180,15 @@ class Book:
             bid, ask = (None, None) if quote is None else (quote.bid, quote.ask)
             sums = book.sums.get(asset)
             if sums is None or sums.bid != bid or sums.ask != ask:
-                sums = book.sums[asset] = _sums(legs, bid, ask)
+                cols = book.columns.get(asset)
+                if cols is None:
+                    cols = book.columns[asset] = columns(leg.pos for leg in legs.values())
+                sums = book.sums[asset] = asset_sums(cols, bid, ask)
                 self.computations += 1
             used += sums.used
             upnl += sums.upnl
             equity += sums.equity
-        return _figures(book.balance, used, upnl, equity)
+        return _figures(book, used, upnl, equity)
 
     def take_moved(self, user_id: str) -> list[Position]:
         """The positions whose trailing mark moved since the last push, latest state each."""
@@ -217,33 +219,39 @@ def _pnl(pos: Position, bid: int, ask: int) -> int:
     return (pos.open_price - ask) * pos.qty // SCALE
 
 
-def _sums(legs: dict[str, Leg], bid: int | None, ask: int | None) -> Sums:
-    used = upnl = equity = 0
-    for leg in legs.values():
-        pos = leg.pos
-        margin = pos.margin
-        used += margin
-        if bid is None or ask is None:
-            equity += max(0, margin)  # no quote yet: PnL 0, as the engine's views say
-            continue
-        if pos.side == LONG:
-            profit = (bid - pos.open_price) * pos.qty // SCALE
-        else:
-            profit = (pos.open_price - ask) * pos.qty // SCALE
-        upnl += profit
-        if margin + profit > 0:
-            equity += margin + profit
-    return Sums(used, upnl, equity, bid, ask)
-
-
-def _figures(balance: int, used: int, upnl: int, equity_part: int) -> AccountFigures:
-    """As ``velox.engine.views.account_figures`` combines them (marginLevel rounded down)."""
-    equity = balance + equity_part
+def _figures(book: UserBook, used: int, upnl: int, equity_part: int) -> AccountFigures:
+    """As ``velox.engine.views.account_figures`` combines them (marginLevel rounded down;
+    pending reservations are still the trader's money)."""
+    equity = book.balance + book.pending + equity_part
     level = None
     if used > 0:
         hundredths = equity * 100 * 100 // used
         level = f"{hundredths // 100}.{hundredths % 100:02d}"
-    return AccountFigures(balance, used, upnl, equity, balance, level)
+    return AccountFigures(
+        book.balance, used, upnl, equity, book.balance, level, book.pending, book.fees,
+        book.funding,
+    )  # fmt: skip
+
+
+def _read_account(engine: Engine, user_id: str, book: UserBook) -> Account | None:
+    """Copy the first account's scalars into ``book`` (the account may come after the book)."""
+    if book.account_id is None:
+        account = engine.account_of(user_id, None)
+    else:
+        account = engine.accounts.get(book.account_id)
+    if account is None:
+        return None
+    book.account_id = account.account_id
+    book.balance = account.balance
+    book.pending = account.pending_margin
+    book.fees = account.fees
+    book.funding = account.funding
+    return account
+
+
+def _in(pos: Position, account_id: str | None) -> bool:
+    """Whether ``pos`` belongs to the book's account (v1 positions name none)."""
+    return pos.account_id is None or pos.account_id == account_id
 
 
 def _move(pos: Position, bid: Price, ask: Price) -> bool:

@@ -1,72 +1,49 @@
-"""Price conflation for the websocket: at most one price update per symbol per interval, sent
-by a task of its own, never by the engine's.
+"""Price conflation for the websocket: at most one price update per symbol per interval.
 
 The engine may quote thousands of ticks a second; a browser (or a bot on the public stream)
 needs the latest price, not every superseded one, and sending each to thousands of sockets
 would cost more than trading itself. The engine's listener only records the latest quote per
-symbol (``offer``, O(1)). This task sends what is pending at once after a quiet interval
-(leading edge), else when the interval since its last send ends (trailing edge), so the latest
-price always arrives within ``interval_s``: every pending symbol together, one write per
-socket, sockets in slices with a yield between so a tick waits for one slice at most.
+symbol (``offer``, O(1)); the flusher (velox/web/ws/flush.py) takes what is pending at once
+after a quiet interval (leading edge), else when the interval since the last send ended
+(trailing edge), so the latest price goes out at most ``interval_s`` after the previous send
+to every socket finished, every pending symbol together.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable
-
 from velox.engine.state import Quote
-
-log = logging.getLogger(__name__)
-Send = Callable[[dict[str, Quote]], Awaitable[None]]
 
 
 class PriceConflator:
-    def __init__(self, send: Send, interval_s: float = 0.1) -> None:
-        self._send = send
-        self._interval = interval_s
+    def __init__(self, interval_s: float = 0.1) -> None:
+        self.interval = interval_s
         self._pending: dict[str, Quote] = {}
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._task: asyncio.Task[None] | None = None
-        self.sent = 0  # flushes so far (each: every pending symbol, to every socket)
+        self._last_sent = -1e9
+        self.sent = 0  # sends so far (each: every pending symbol, to every socket)
 
     def offer(self, symbol: str, quote: Quote) -> None:
         self._pending[symbol] = quote
-        self._idle.clear()
-        self._wake.set()
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="ws-prices")
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        last_sent = -1e9
-        while True:
-            await self._wake.wait()
-            wait = last_sent + self._interval - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)  # trailing edge: later quotes replace pending ones
-            self._wake.clear()
-            pending, self._pending = self._pending, {}
-            if pending:
-                last_sent = loop.time()
-                self.sent += 1
-                try:
-                    await self._send(pending)
-                except Exception:  # a bug here must not end the prices for good
-                    log.exception("websocket price push failed")
-            if not self._pending:
-                self._idle.set()
+    def take(self, now: float) -> dict[str, Quote] | None:
+        """The pending quotes, if any and if the interval since the last send has passed."""
+        if not self._pending or now < self._last_sent + self.interval:
+            return None
+        pending, self._pending = self._pending, {}
+        self._last_sent = now
+        self.sent += 1
+        return pending
 
-    async def settled(self) -> None:
-        """Wait until every offered price has been written (for tests)."""
-        await self._idle.wait()
+    def done(self, now: float) -> None:
+        """The send that ``take`` began has ended: the interval counts from here, so a
+        machine too busy to write every socket in time sends less often rather than all the
+        time (the engine's task keeps its share)."""
+        self._last_sent = max(self._last_sent, now)
 
-    def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+    def wait(self, now: float) -> float | None:
+        """Seconds until pending quotes may go, or None with nothing pending."""
+        if not self._pending:
+            return None
+        return max(0.0, self._last_sent + self.interval - now)
+
+    def clear(self) -> None:
         self._pending.clear()
-        self._idle.set()

@@ -3,13 +3,14 @@
 ``on_published`` is the EngineService listener. It runs in the service's task right after a
 batch is durable and before the next batch is applied, so the engine it reads equals the
 durable state that batch produced. It does O(1) work per quote and per event of a connected
-user, whatever the number of connections: prices go to the conflator (velox/web/ws/conflate.py),
-order events are rendered once for their owner's connections (every tab), and the account
-figures are left to the pusher (velox/web/ws/pusher.py), a task of its own that reads the
-book (velox/web/ws/book.py) the listener keeps: the figures of connected users only, updated
-by events, recomputed per asset only for users holding the asset that moved. Trailing-mark
-moves reach the owner as ``order_updated`` at the pusher's cadence, the latest per order,
-never one per position per tick. Candles go only to subscribers of that symbol and duration.
+user, whatever the number of connections. Order events are rendered once for their owner's
+connections (every tab). Prices go to the conflator (velox/web/ws/conflate.py) and account
+figures to the pusher (velox/web/ws/pusher.py), which reads the book (velox/web/ws/book.py)
+the listener keeps: the figures of connected users only, updated by events, recomputed per
+asset only for users holding the asset that moved. Both leave from the flusher's task
+(velox/web/ws/flush.py), one write per socket per pass. Trailing-mark moves reach the owner
+as ``order_updated`` at the pusher's cadence, the latest per order, never one per position per
+tick. Candles go only to subscribers of that symbol and duration.
 
 A signed-in socket lives no longer than its session: sockets are indexed by session (jti), so
 a signout closes that session's sockets without scanning the others, and one timer per
@@ -35,7 +36,7 @@ from velox.engine.events import (
     StopsModified,
     TrailingStopMoved,
 )
-from velox.engine.state import Quote, position_opened_by
+from velox.engine.state import position_opened_by
 from velox.orders import closed_record_of
 from velox.service import Published
 from velox.store.records import CandleRecord
@@ -45,6 +46,7 @@ from velox.web.jsonio import dumps
 from velox.web.ws.book import Book
 from velox.web.ws.conflate import PriceConflator
 from velox.web.ws.connection import Connection
+from velox.web.ws.flush import Flusher
 from velox.web.ws.frames import text_frame
 from velox.web.ws.pusher import Pusher
 
@@ -53,7 +55,6 @@ GOING_AWAY = 1001
 SESSION_ENDED = 1008  # policy violation: the session was signed out or expired
 PUSH_INTERVAL_S = 0.25  # at most 4 figure pushes per user per second
 PRICE_INTERVAL_S = 0.1  # at most 10 price updates per symbol per second per socket
-SLICE = 256  # sockets written between two yields to the event loop
 LOADS_PER_BATCH = 32  # newly connected users whose positions one batch's listener reads
 _UPDATED = (PositionPartiallyClosed, MarginAdded, StopsModified)
 
@@ -69,9 +70,15 @@ class Hub:
         self._session_ends: dict[str, asyncio.TimerHandle] = {}  # jti -> its expiry timer
         self._by_channel: dict[tuple[str, str], set[Connection]] = {}
         self.last_tick_ms: dict[str, int] = {}  # symbol -> receive time of its last quote
-        self._prices = PriceConflator(self._send_prices, PRICE_INTERVAL_S)
         self.book = Book()
-        self.pusher = Pusher(self.book, self._send_to_user, push_interval_s)
+        self.pusher = Pusher(self.book, push_interval_s)
+        self.flusher = Flusher(
+            PriceConflator(PRICE_INTERVAL_S),
+            self.pusher,
+            lambda: self.connections,
+            lambda user_id: self._by_user.get(user_id, ()),
+            self._drop_slow,
+        )
         # users connected whose book is not read yet -> whether an event of theirs came since
         self._loading: dict[str, bool] = {}
 
@@ -138,35 +145,12 @@ class Hub:
             self.detach(conn)
             conn.drop(SESSION_ENDED, reason)
 
-    async def _send_prices(self, quotes: dict[str, Quote]) -> None:
-        """Every pending price to every socket, one write each, in slices (the conflator's)."""
-        messages = [dumps(render.price_update(symbol, q)) for symbol, q in quotes.items()]
-        frames = b"".join(text_frame(m) for m in messages)
-        for count, conn in enumerate(list(self.connections), 1):
-            if not conn.offer_all(messages, frames):
-                self._drop_slow(conn)
-            if count % SLICE == 0:
-                await asyncio.sleep(0)  # the engine's task runs between slices
-
-    def _send_to_user(self, user_id: str, messages: list[dict[str, Any]]) -> None:
-        """The pusher's messages for one user: one write per tab."""
-        tabs = self._by_user.get(user_id)
-        if not tabs:
-            return
-        data = [dumps(message) for message in messages]
-        frames = b"".join(text_frame(d) for d in data)
-        for conn in list(tabs):
-            if not conn.offer_all(data, frames):
-                self._drop_slow(conn)
-
     async def settled(self) -> None:
         """Wait until the prices and figures published so far are written (for tests)."""
-        await self._prices.settled()
-        await self.pusher.settled()
+        await self.flusher.settled()
 
     def close_all(self) -> None:
-        self._prices.close()
-        self.pusher.close()
+        self.flusher.close()
         for conn in list(self.connections):
             self.detach(conn)
             conn.drop(GOING_AWAY, b"server shutting down")
@@ -201,8 +185,10 @@ class Hub:
             return
         for symbol, quote in latest.items():
             # Prices are conflated: the latest per symbol, at most every PRICE_INTERVAL_S.
-            self._prices.offer(symbol, quote)
+            self.flusher.prices.offer(symbol, quote)
             self.pusher.price_moved(symbol)
+        if latest:
+            self.flusher.poke()
         engine = self._engine() if published.events or self._loading else None
         for _seq, event in published.events:
             assert engine is not None
@@ -214,6 +200,7 @@ class Hub:
                 book.load(engine, user_id)
                 if self._loading.pop(user_id):
                     self.pusher.due(user_id)
+                    self.flusher.poke()
 
     def _on_event(self, engine: Engine, event: Event) -> None:
         if isinstance(event, MarksMoved):  # one per asset and tick (older journals: per position)
@@ -225,7 +212,10 @@ class Hub:
         tabs = self._by_user.get(user_id)
         if not tabs:
             return
-        order_id: str | None = getattr(event, "order_id", None)
+        # the position an event is about (NETTING's PositionIncreased names its filling order)
+        order_id: str | None = getattr(event, "position_id", None) or getattr(
+            event, "order_id", None
+        )
         if user_id in self._loading:
             self._loading[user_id] = True  # its book is read later, with this event in it
         else:
@@ -233,10 +223,12 @@ class Hub:
         if isinstance(event, TrailingStopMoved):  # conflated: sent by the pusher
             self.book.mark_moved(user_id, event.order_id)
             self.pusher.due(user_id, forced=False)
+            self.flusher.poke()
             return
         for message in _order_messages(engine, event):
             self.send(tabs, message)
         self.pusher.due(user_id)
+        self.flusher.poke()
 
     def offer(self, conn: Connection, data: bytes, frame: bytes | None = None) -> None:
         if not conn.offer(data, frame):

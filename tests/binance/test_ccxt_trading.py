@@ -1,0 +1,144 @@
+"""A whole ccxt trading session on a NETTING account, every number read back equal to what
+the native API says for the same account (issue 13's reference session)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import ccxt.async_support as ccxt
+import pytest
+
+from tests.binance.helpers import make_key, new_account
+from tests.binance.test_ccxt import urls_for
+from tests.web.conftest import MakeClient
+from tests.web.helpers import signup, tick
+
+SYMBOL = "BTC/USDT:USDT"
+
+
+def D(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+async def test_a_whole_session(make_client: MakeClient) -> None:
+    client = await make_client(binance_weight_limit=100_000)
+    user = await signup(client)
+    account = await new_account(user, "NETTING")
+    key = await make_key(user, ["read", "trade"], account_id=account)
+    base = str(client.make_url("")).rstrip("/")
+    exchange = ccxt.binanceusdm({"apiKey": key.api_key, "secret": key.secret,
+                                 "urls": urls_for(base)})  # fmt: skip
+    on = {"X-Velox-Account": account}
+
+    async def native(path: str) -> Any:
+        return await user.json("GET", path, 200, headers=on)
+
+    try:
+        await tick(client, "BTCUSDT", "100000")
+        await exchange.load_markets()
+        await exchange.set_leverage(10, SYMBOL)
+
+        # market buy: a new position at the ask, 10x
+        bought = await exchange.create_order(SYMBOL, "market", "buy", 0.01,
+                                             params={"newClientOrderId": "entry-1"})  # fmt: skip
+        assert bought["status"] == "closed" and bought["clientOrderId"] == "entry-1"
+        position = await native(f"/api/v1/order/{bought['id']}")
+        assert position["status"] == "OPEN" and position["leverage"] == 10
+        assert D(bought["average"]) == D(position["openPrice"]) == Decimal("100050")
+        assert D(bought["filled"]) == D(position["qty"]) == Decimal("0.01")
+
+        # limit buy below the market: resting, listed, fetched, cancelled
+        limit = await exchange.create_order(SYMBOL, "limit", "buy", 0.02, 90000)
+        assert limit["status"] == "open" and D(limit["price"]) == Decimal("90000")
+        assert [o["id"] for o in await exchange.fetch_open_orders(SYMBOL)] == [limit["id"]]
+        fetched = await exchange.fetch_order(limit["id"], SYMBOL)
+        assert fetched["status"] == "open" and D(fetched["amount"]) == Decimal("0.02")
+        pending = await native(f"/api/v1/order/{limit['id']}")
+        assert pending["status"] == "PENDING" and pending["price"] == "90000.00000000"
+        cancelled = await exchange.cancel_order(limit["id"], SYMBOL)
+        assert cancelled["status"] == "canceled"
+        assert (await native(f"/api/v1/order/{limit['id']}"))["status"] == "CANCELLED"
+
+        # a stop-market entry above the market rests as a STOP order
+        stop = await exchange.create_order(SYMBOL, "STOP_MARKET", "buy", 0.01,
+                                           params={"stopPrice": 110000})  # fmt: skip
+        assert stop["status"] == "open"
+        entry = await native(f"/api/v1/order/{stop['id']}")
+        assert (entry["type"], entry["price"]) == ("STOP", "110000.00000000")
+
+        # stop-loss and take-profit on the position, as closePosition orders
+        await exchange.create_order(
+            SYMBOL, "STOP_MARKET", "sell", None, params={"stopPrice": 95000, "closePosition": True}
+        )
+        await exchange.create_order(
+            SYMBOL,
+            "TAKE_PROFIT_MARKET",
+            "sell",
+            None,
+            params={"stopPrice": 120000, "closePosition": True},
+        )
+        position = await native(f"/api/v1/order/{bought['id']}")
+        assert (position["stopLoss"], position["takeProfit"]) == (
+            "95000.00000000", "120000.00000000"
+        )  # fmt: skip
+        assert await exchange.fetch_open_orders(SYMBOL) == []  # conditional: algo orders
+        algos = await exchange.fetch_open_orders(SYMBOL, params={"trigger": True})
+        kinds = sorted((o["info"]["orderType"], o["info"]["closePosition"]) for o in algos)
+        assert kinds == [("STOP_MARKET", False), ("STOP_MARKET", True),
+                         ("TAKE_PROFIT_MARKET", True)]  # fmt: skip
+        assert {D(o["triggerPrice"]) for o in algos} == {Decimal(110000), Decimal(95000),
+                                                         Decimal(120000)}  # fmt: skip
+
+        # reduce-only market sell: half the position closes at the bid
+        await tick(client, "BTCUSDT", "101000")
+        reduced = await exchange.create_order(SYMBOL, "market", "sell", 0.005,
+                                              params={"reduceOnly": True})  # fmt: skip
+        assert reduced["status"] == "closed" and D(reduced["average"]) == Decimal("100949.5")
+        position = await native(f"/api/v1/order/{bought['id']}")
+        assert D(position["qty"]) == Decimal("0.005")
+
+        (risk,) = await exchange.fetch_positions([SYMBOL])
+        assert D(risk["contracts"]) == D(position["qty"])
+        assert D(risk["entryPrice"]) == D(position["openPrice"])
+        assert D(risk["unrealizedPnl"]) == D(position["unrealizedPnl"])
+
+        trades = await exchange.fetch_my_trades(SYMBOL)
+        fills = (await native("/api/v1/order/user/fills?asset=BTCUSDT"))["fills"]
+        assert len(trades) == len(fills) == 2
+        for trade, fill in zip(trades, reversed(fills), strict=True):
+            assert trade["id"] == fill["fillId"] and trade["order"] == fill["orderId"]
+            assert D(trade["price"]) == D(fill["price"]) and D(trade["amount"]) == D(fill["qty"])
+            assert trade["side"] == fill["side"].lower()
+            assert D(trade["info"]["realizedPnl"]) == D(fill["realizedPnl"])
+
+        balance = await exchange.fetch_balance()
+        figures = await native("/api/v1/order/user/balance")
+        assert D(balance["USDT"]["free"]) == D(figures["balance"])
+        assert D(balance["USDT"]["total"]) == D(figures["equity"])
+
+        all_orders = await exchange.fetch_orders(SYMBOL)
+        # (a market order that only reduces has no order row of its own: not listed)
+        assert {o["id"] for o in all_orders} == {bought["id"], limit["id"], stop["id"]}
+        statuses = {o["id"]: o["status"] for o in all_orders}
+        assert statuses == {bought["id"]: "closed", limit["id"]: "canceled", stop["id"]: "open"}
+        by_client = await exchange.fetch_order(None, SYMBOL, {"origClientOrderId": "entry-1"})
+        assert by_client["id"] == bought["id"]
+    finally:
+        await exchange.close()
+
+
+async def test_a_hedging_accounts_key_cannot_trade(make_client: MakeClient) -> None:
+    client = await make_client()
+    user = await signup(client)
+    key = await make_key(user, ["read", "trade"])  # the first account: HEDGING
+    base = str(client.make_url("")).rstrip("/")
+    exchange = ccxt.binanceusdm({"apiKey": key.api_key, "secret": key.secret,
+                                 "urls": urls_for(base)})  # fmt: skip
+    try:
+        await tick(client, "BTCUSDT", "100000")
+        with pytest.raises(ccxt.AuthenticationError, match="-2015"):
+            await exchange.create_order(SYMBOL, "market", "buy", 0.01)
+        assert (await user.json("GET", "/api/v1/order/user/orders", 200))["orders"] == []
+    finally:
+        await exchange.close()

@@ -1,0 +1,118 @@
+"""Signed trading refused as Binance refuses it, with nothing changed; and the numbers of
+accepted orders as the native API has them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.binance.helpers import Bot, binance_error, make_key, new_account
+from tests.web.helpers import User, signup, tick
+
+ORDER = "/fapi/v1/order"
+
+
+async def netting_bot(
+    client: TestClient[Any, Any], perms: list[str] | None = None
+) -> tuple[User, Bot, str]:
+    user = await signup(client)
+    account = await new_account(user, "NETTING")
+    key = await make_key(user, perms or ["read", "trade"], account_id=account)
+    return user, Bot(client, key), account
+
+
+async def orders_of(user: User, account: str, status: str) -> list[Any]:
+    path = f"/api/v1/order/user/orders?status={status}"
+    body = await user.json("GET", path, 200, headers={"X-Velox-Account": account})
+    orders: list[Any] = body["orders"]
+    return orders
+
+
+async def balance_of(user: User, account: str) -> Any:
+    path = "/api/v1/order/user/balance"
+    return await user.json("GET", path, 200, headers={"X-Velox-Account": account})
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"side": "BUY", "type": "MARKET", "quantity": "1000"}, -2019),  # 100k USD at 20x
+        ({"side": "BUY", "type": "STOP_MARKET", "quantity": "0.01", "stopPrice": "90000"},
+         -2021),  # a buy stop below the market would trigger at once
+        ({"side": "SELL", "type": "MARKET", "quantity": "0.01", "reduceOnly": "true"}, -2022),
+        ({"side": "BUY", "type": "LIMIT", "quantity": "0.01"}, -1102),
+        ({"side": "BUY", "type": "MARKET"}, -1102),
+        ({"side": "BUY", "type": "MARKET", "quantity": "0.000000001"}, -1111),
+        ({"side": "HOLD", "type": "MARKET", "quantity": "0.01"}, -1130),
+        ({"side": "BUY", "type": "FOK", "quantity": "0.01"}, -1130),
+        ({"side": "BUY", "type": "MARKET", "quantity": "0.01", "newClientOrderId": "a/b"}, -1100),
+        ({"side": "SELL", "type": "STOP_MARKET", "closePosition": "true", "stopPrice": "9"},
+         -2022),  # no position to close
+    ],
+)  # fmt: skip
+async def test_refused_orders_change_nothing(
+    client: TestClient[Any, Any], params: dict[str, Any], code: int
+) -> None:
+    user, bot, account = await netting_bot(client)
+    await tick(client, "BTCUSDT", "100000")
+    before = await balance_of(user, account)
+    response = await bot.call("POST", ORDER, {"symbol": "BTCUSDT", **params})
+    await binance_error(response, 400, code)
+    assert await balance_of(user, account) == before
+    for status in ("OPEN", "PENDING"):
+        assert await orders_of(user, account, status) == []
+
+
+async def test_a_read_only_key_cannot_trade(client: TestClient[Any, Any]) -> None:
+    user, bot, account = await netting_bot(client, ["read"])
+    await tick(client, "BTCUSDT", "100000")
+    params = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+    await binance_error(await bot.call("POST", ORDER, params), 401, -2015)
+    assert await orders_of(user, account, "OPEN") == []
+
+
+async def test_unknown_or_anothers_order(client: TestClient[Any, Any]) -> None:
+    alice, alice_bot, alice_account = await netting_bot(client)
+    _, bob_bot, _ = await netting_bot(client)
+    await tick(client, "BTCUSDT", "100000")
+    params = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01",
+              "price": "90000"}  # fmt: skip
+    limit = await alice_bot.json("POST", ORDER, params)
+    assert limit["status"] == "NEW" and limit["price"] == "90000.00000000"
+    ref = {"symbol": "BTCUSDT", "orderId": limit["orderId"]}
+    await binance_error(await bob_bot.call("GET", ORDER, ref), 400, -2013)
+    await binance_error(await bob_bot.call("DELETE", ORDER, ref), 400, -2013)
+    unknown = {"symbol": "BTCUSDT", "orderId": 999999}
+    await binance_error(await alice_bot.call("GET", ORDER, unknown), 400, -2013)
+    await binance_error(await alice_bot.call("GET", ORDER, {"symbol": "BTCUSDT"}), 400, -1102)
+    (pending,) = await orders_of(alice, alice_account, "PENDING")
+    assert pending["orderId"] == str(limit["orderId"])
+    cancelled = await alice_bot.json("DELETE", ORDER, ref)
+    assert cancelled["status"] == "CANCELED"
+    await binance_error(await alice_bot.call("DELETE", ORDER, ref), 400, -2011)
+
+
+async def test_market_order_numbers_equal_the_native_position(
+    client: TestClient[Any, Any],
+) -> None:
+    user, bot, account = await netting_bot(client)
+    await tick(client, "ETHUSDT", "3000")
+    await bot.json("POST", "/fapi/v1/leverage", {"symbol": "ETHUSDT", "leverage": 5})
+    sell = {"symbol": "ETHUSDT", "side": "SELL", "type": "MARKET", "quantity": "1.5",
+            "newClientOrderId": "s-1"}  # fmt: skip
+    sold = await bot.json("POST", ORDER, sell)
+    (position,) = await orders_of(user, account, "OPEN")
+    assert sold["orderId"] == int(position["orderId"]) and sold["status"] == "FILLED"
+    assert (sold["side"], sold["clientOrderId"]) == ("SELL", "s-1")
+    assert sold["executedQty"] == position["qty"]
+    assert sold["avgPrice"] == position["openPrice"] == "2998.50000000"  # the bid
+    assert position["leverage"] == 5 and position["margin"] == "899.55000000"
+    trades = await bot.json("GET", "/fapi/v1/userTrades", {"symbol": "ETHUSDT"})
+    assert [(t["side"], t["price"], t["qty"], t["orderId"]) for t in trades] == [
+        ("SELL", "2998.50000000", "1.50000000", sold["orderId"])
+    ]
+    again = await bot.json("POST", ORDER, sell)
+    assert again["orderId"] == sold["orderId"]  # a retried clientOrderId creates nothing
+    assert len(await orders_of(user, account, "OPEN")) == 1

@@ -1,0 +1,169 @@
+"""The wire format and a gateway's mirror, without processes: the mirror fed the engine
+service's own published batches must equal the engine, even when batches go missing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from velox.bus import wire
+from velox.bus.mirror import Mirror
+from velox.engine.commands import (
+    KEEP,
+    AddMargin,
+    ClosePosition,
+    Deposit,
+    ModifyOrder,
+    ModifyPosition,
+    OpenAccount,
+    OpenPosition,
+    PlaceOco,
+    PriceTick,
+)
+from velox.engine.engine import Outcome
+from velox.engine.errors import Code, Refusal
+from velox.engine.events import Event
+from velox.engine.settings import EngineSettings
+from velox.money import SCALE
+from velox.service import EngineService, Published
+from velox.store.base import Store
+from velox.store.factory import open_store_for
+
+BTC = "BTCUSDT"
+REF = 100_000 * SCALE
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        OpenAccount("u1", 5),
+        Deposit("u1", 7 * SCALE, 5),
+        OpenPosition("u1", BTC, "SHORT", 20, 5, margin=3 * SCALE, stop_loss=10**30),
+        ClosePosition("u1", "12", 5, percent=25),
+        AddMargin("u1", "12", SCALE, 5),
+        ModifyPosition("u1", "12", 5),  # every field KEEP
+        ModifyPosition("u1", "12", 5, stop_loss=None, take_profit=KEEP, trailing_stop=SCALE),
+        PlaceOco(
+            "u1",
+            OpenPosition("u1", BTC, "LONG", 5, 5, margin=SCALE, order_type="LIMIT", price=90),
+            OpenPosition("u1", BTC, "LONG", 5, 5, qty=SCALE, order_type="STOP", price=110),
+            5,
+            account_id="7",
+        ),
+        ModifyOrder("u1", "12", 5, price=SCALE, expires_at=None),
+    ],
+)
+def test_commands_cross_the_wire_unchanged(command: object) -> None:
+    request_id, back = wire.decode_command(wire.encode_command("r-1", command))  # type: ignore[arg-type]
+    assert (request_id, back) == ("r-1", command)
+
+
+def test_replies_cross_the_wire_unchanged() -> None:
+    refused = wire.Reply(Outcome(refusal=Refusal(Code.INSUFFICIENT_BALANCE, "no", "margin")))
+    assert wire.decode_reply(wire.encode_reply(refused)) == refused
+    not_ready = wire.Reply(Outcome(), not_ready="REPLAYING")
+    assert wire.decode_reply(wire.encode_reply(not_ready)) == not_ready
+    with pytest.raises(wire.WireError):
+        wire.decode_reply(b'{"seq": 1}')
+    with pytest.raises(wire.WireError):
+        wire.decode_command(b'{"id": "x", "type": "PriceTick", "f": {}}')  # not a command
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = open_store_for(f"sqlite:///{tmp_path / 'velox.db'}")
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def _trade(service: EngineService, batches: list[Published]) -> None:
+    """Accounts, opens with trailing stops, rising prices (marks move), closes, a margin."""
+    clock = service.clock
+    for user in ("alice", "bob"):
+        await service.submit(OpenAccount(user, clock()))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    ids = []
+    for i, user in enumerate(("alice", "bob", "alice")):
+        out = await service.submit(
+            OpenPosition(user, BTC, "LONG", 10, clock(), margin=(10 + i) * SCALE,
+                         trailing_stop=500 * SCALE)
+        )  # fmt: skip
+        ids.append(out.events[0].order_id)  # type: ignore[union-attr]
+    for step in range(1, 6):
+        service.offer_tick(PriceTick(BTC, REF + step * 100 * SCALE, clock() + step))
+        await service.read(lambda e: None)
+    await service.submit(AddMargin("bob", ids[1], 2 * SCALE, clock() + 10))
+    await service.submit(ClosePosition("alice", ids[0], clock() + 10, percent=50))
+    await service.submit(ClosePosition("alice", ids[2], clock() + 10))
+    assert len(batches) > 8
+
+
+async def test_a_mirror_fed_every_batch_equals_the_engine(store: Store) -> None:
+    service = EngineService(store, EngineSettings(), clock=lambda: 1_700_000_000_000)
+    await service.start()
+    batches: list[Published] = []
+    service.subscribe(batches.append)
+    mirror = Mirror(store, EngineSettings())
+    await mirror.load()  # the empty store: the gateway started first
+    await _trade(service, batches)
+    task = asyncio.create_task(mirror.run())
+    for published in batches:  # through bytes, as over NATS
+        data = wire.encode_batch(wire.Batch(published.events, published.quotes))
+        mirror.inbox.put_nowait(wire.decode_batch(data))
+    await asyncio.wait_for(mirror.wait_for(service.seq), 10)
+    task.cancel()
+    assert mirror.engine.export() == service.engine.export()
+    assert mirror.engine.quotes == service.engine.quotes
+    assert mirror.catch_ups == 0
+    await service.stop()
+
+
+async def test_missed_batches_are_read_back_from_the_journal_and_told(store: Store) -> None:
+    service = EngineService(store, EngineSettings(), clock=lambda: 1_700_000_000_000)
+    await service.start()
+    batches: list[Published] = []
+    service.subscribe(batches.append)
+    told: list[tuple[int, Event]] = []
+    mirror = Mirror(store, EngineSettings())
+    mirror.subscribe(lambda p: told.extend(p.events))
+    await mirror.load()
+    await _trade(service, batches)
+    with_events = [i for i, p in enumerate(batches) if p.events]
+    skipped = {with_events[2], with_events[3]}  # two batches lost in the middle
+    task = asyncio.create_task(mirror.run())
+    for i, published in enumerate(batches):
+        if i not in skipped:
+            mirror.inbox.put_nowait(wire.Batch(published.events, published.quotes))
+    await asyncio.wait_for(mirror.wait_for(service.seq), 10)
+    task.cancel()
+    assert mirror.catch_ups == 1 and mirror.reloads == 0
+    assert mirror.engine.export() == service.engine.export()
+    # the hub heard every event once, in order, the lost ones included
+    assert told == [e for p in batches for e in p.events]
+    await service.stop()
+
+
+async def test_a_lost_last_batch_is_noticed_by_the_heartbeat(store: Store) -> None:
+    service = EngineService(store, EngineSettings(), clock=lambda: 1_700_000_000_000)
+    await service.start()
+    batches: list[Published] = []
+    service.subscribe(batches.append)
+    mirror = Mirror(store, EngineSettings())
+    await mirror.load()
+    await _trade(service, batches)
+    task = asyncio.create_task(mirror.run())
+    last = max(i for i, p in enumerate(batches) if p.events)
+    for published in batches[:last]:
+        mirror.inbox.put_nowait(wire.Batch(published.events, published.quotes))
+    status = wire.Status("READY", service.seq, "run-1")
+    mirror.inbox.put_nowait(status)  # behind: noted
+    mirror.inbox.put_nowait(status)  # still behind a heartbeat later: read the journal
+    await asyncio.wait_for(mirror.wait_for(service.seq), 10)
+    task.cancel()
+    assert mirror.catch_ups == 1
+    assert mirror.engine.export() == service.engine.export()
+    await service.stop()

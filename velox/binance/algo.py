@@ -1,0 +1,154 @@
+"""Binance's Algo Order API (``/fapi/v1/algoOrder``, ``openAlgoOrders``, ``allAlgoOrders``):
+where Binance takes conditional orders (``algoType=CONDITIONAL``), and so where ccxt sends
+stop-market entries, stop-losses and take-profits.
+
+- ``STOP_MARKET`` with a ``quantity``: a Velox STOP entry at ``triggerPrice`` (its algo id is
+  the Velox order id);
+- ``STOP_MARKET`` / ``TAKE_PROFIT_MARKET`` with ``closePosition=true``, and
+  ``TRAILING_STOP_MARKET``: the position's stop-loss, take-profit or trailing stop (see
+  ``trading.apply_stop``), listed while set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from velox.binance import orders
+from velox.binance.endpoint import Call, endpoint
+from velox.binance.errors import BinanceError, invalid, mandatory
+from velox.binance.keyring import READ, TRADE
+from velox.binance.trading import (
+    _conditional,
+    _leverage,
+    _netting,
+    _open,
+    apply_stop,
+    refused,
+)
+from velox.engine.commands import KEEP, CancelOrder, ModifyPosition, OpenPosition
+from velox.engine.events import OrderCancelled, OrderPlaced
+from velox.store.records import OrderRecord
+from velox.web.keys import SERVICE, SETTINGS, STORE
+
+
+@endpoint(0, signed=TRADE)
+async def new_algo_order(call: Call) -> Any:
+    user_id, account_id = await _netting(call)
+    params = call.params
+    params.choice("algoType", ("CONDITIONAL",), "CONDITIONAL")
+    symbol = params.symbol(call.app[SETTINGS].symbols)
+    assert symbol is not None
+    side = params.choice("side", ("BUY", "SELL"))
+    params.choice("positionSide", ("BOTH",), "BOTH")
+    kind = params.choice("type", ("STOP_MARKET", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"))
+    close = params.choice("closePosition", ("true", "false"), "false") == "true"
+    if close or kind != "STOP_MARKET":
+        pos, kind_id = await apply_stop(call, user_id, account_id, symbol, side, kind,
+                                        trigger="triggerPrice")  # fmt: skip
+        shown = orders.algo_of_position(pos, kind_id)
+        if kind == "TRAILING_STOP_MARKET":
+            shown.update(orderType=kind, callbackRate=params.get("callbackRate"))
+        return shown
+    qty = params.optional_units("quantity")
+    if not qty:
+        raise mandatory("quantity")
+    trigger = params.optional_units("triggerPrice")
+    if not trigger:
+        raise mandatory("triggerPrice")
+    service = call.app[SERVICE]
+    command = OpenPosition(
+        user_id=user_id, asset=symbol, side="LONG" if side == "BUY" else "SHORT",
+        leverage=await _leverage(call, symbol), ts=service.clock(), qty=qty,
+        account_id=account_id, order_type="STOP", price=trigger,
+        client_order_id=params.get("clientAlgoId"),
+        reduce_only=params.choice("reduceOnly", ("true", "false"), "false") == "true",
+    )  # fmt: skip
+    outcome = await service.submit(command)
+    if outcome.refusal is not None:
+        raise refused(outcome.refusal)
+    order_id = outcome.existing or next(
+        (e.order_id for e in outcome.events if isinstance(e, OrderPlaced | OrderCancelled)), None
+    )
+    record = None if order_id is None else await call.app[STORE].order(order_id)
+    if record is None:  # pragma: no cover - the commit wrote it
+        raise BinanceError(-1001, "Internal error; unable to process your request.")
+    return orders.algo_of_record(record)
+
+
+async def _find_algo(call: Call) -> OrderRecord | int:
+    store, account_id = call.app[STORE], call.credential.account_id
+    raw = call.params.optional_int("algoId", 1, 2**62)
+    client = call.params.get("clientAlgoId")
+    if raw is None and client is None:
+        raise BinanceError(-1102, "Either algoId or clientAlgoId must be sent.")
+    if raw is not None and orders.conditional_of(raw) is not None:
+        return raw
+    record = (
+        await store.order(str(raw))
+        if raw is not None
+        else await store.order_by_client_id(account_id, client or "")
+    )
+    if record is None or record.account_id != account_id or record.order_type != "STOP":
+        raise BinanceError(-2013, "Order does not exist.")
+    return record
+
+
+@endpoint(1, signed=READ)
+async def query_algo_order(call: Call) -> Any:
+    found = await _find_algo(call)
+    if isinstance(found, OrderRecord):
+        return orders.algo_of_record(found)
+    pos = await _conditional(call, found)
+    if pos is None:
+        raise BinanceError(-2013, "Order does not exist.")
+    _, kind = orders.conditional_of(found) or ("", 0)
+    return orders.algo_of_position(pos, kind)
+
+
+@endpoint(1, signed=TRADE)
+async def cancel_algo_order(call: Call) -> Any:
+    user_id, account_id = await _netting(call)
+    found = await _find_algo(call)
+    service = call.app[SERVICE]
+    if isinstance(found, OrderRecord):
+        if found.status != "PENDING":
+            raise BinanceError(-2011, "Unknown order sent.")
+        command: Any = CancelOrder(user_id, found.order_id, service.clock(), account_id=account_id)
+        algo_id, client = int(found.order_id), found.client_order_id
+    else:
+        pos = await _conditional(call, found)
+        if pos is None:
+            raise BinanceError(-2011, "Unknown order sent.")
+        _, kind = orders.conditional_of(found) or ("", 0)
+        loss = kind == orders.STOP_LOSS
+        command = ModifyPosition(user_id, pos.order_id, service.clock(),
+                                 stop_loss=None if loss else KEEP,
+                                 take_profit=KEEP if loss else None,
+                                 account_id=account_id)  # fmt: skip
+        algo_id, client = found, orders.algo_of_position(pos, kind)["clientAlgoId"]
+    outcome = await service.submit(command)
+    if outcome.refusal is not None:
+        raise refused(outcome.refusal)
+    return {"algoId": algo_id, "clientAlgoId": client or f"velox-{algo_id}", "code": "200",
+            "msg": "success"}  # fmt: skip
+
+
+@endpoint(lambda p: 1 if p.get("symbol") else 40, signed=READ)
+async def open_algo_orders(call: Call) -> Any:
+    symbol = call.params.symbol(call.app[SETTINGS].symbols, required=False)
+    return await _open(call, symbol, algo=True)
+
+
+@endpoint(5, signed=READ)
+async def all_algo_orders(call: Call) -> Any:
+    symbol = call.params.symbol(call.app[SETTINGS].symbols)
+    limit = call.params.optional_int("limit", 1, 1000) or 500
+    store, account_id = call.app[STORE], call.credential.account_id
+    records: list[OrderRecord] = []
+    for status in orders.STATUS:
+        records += await store.orders_for_account(account_id, status, 1000)
+    mine = sorted((r for r in records if r.asset == symbol and r.order_type == "STOP"),
+                  key=lambda r: int(r.order_id))  # fmt: skip
+    if not mine and call.params.get("algoId") is not None:
+        raise invalid("algoId")
+    return [orders.algo_of_record(r) for r in mine][-limit:]

@@ -1,0 +1,206 @@
+"""Orders as Binance shows them, built from Velox's order rows and fills (pure).
+
+A Velox order (``OrderRecord``: PENDING, OPEN, FILLED, CANCELLED, EXPIRED, REJECTED) is a
+Binance order with status NEW, FILLED, CANCELED, EXPIRED or REJECTED; its executed
+quantity and average price come from its fills. A position's stop-loss and take-profit show
+as Binance's ``closePosition`` conditional orders (STOP_MARKET / TAKE_PROFIT_MARKET) with
+an id derived from the position's (``conditional_id``), so a bot can list and cancel them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from velox.engine.state import Position
+from velox.money import format_units
+from velox.store.records import FillRecord, OrderRecord
+
+Json = dict[str, Any]
+STATUS = {"PENDING": "NEW", "OPEN": "FILLED", "FILLED": "FILLED", "CANCELLED": "CANCELED",
+          "EXPIRED": "EXPIRED", "REJECTED": "REJECTED"}  # fmt: skip
+TYPES = {"MARKET": "MARKET", "LIMIT": "LIMIT", "STOP": "STOP_MARKET"}
+# Conditional (closePosition) orders: id = CONDITIONAL + 4 x position id + kind.
+CONDITIONAL = 10**15
+STOP_LOSS, TAKE_PROFIT = 1, 2
+
+
+def conditional_id(position_id: str, kind: int) -> int:
+    return CONDITIONAL + int(position_id) * 4 + kind
+
+
+def conditional_of(order_id: int) -> tuple[str, int] | None:
+    """(position id, STOP_LOSS | TAKE_PROFIT) of a conditional order id, else None."""
+    if order_id < CONDITIONAL:
+        return None
+    position, kind = divmod(order_id - CONDITIONAL, 4)
+    return (str(position), kind) if kind in (STOP_LOSS, TAKE_PROFIT) else None
+
+
+def side_of(velox_side: str) -> str:
+    return "BUY" if velox_side == "LONG" else "SELL"
+
+
+def executed(rec: OrderRecord, fills: list[FillRecord]) -> tuple[int, int]:
+    """(executed qty, average price) of the order's own fills (floor of the average)."""
+    mine = [f for f in fills if f.order_id == rec.order_id and f.side == side_of(rec.side)]
+    qty = sum(f.qty for f in mine)
+    if qty == 0:
+        return 0, 0
+    return qty, sum(f.price * f.qty for f in mine) // qty
+
+
+def order_json(
+    rec: OrderRecord, fills: list[FillRecord], done: tuple[int, int] | None = None
+) -> Json:
+    """``done``: (executed qty, average price) when known without the fills."""
+    qty, avg = done if done is not None else executed(rec, fills)
+    kind = TYPES.get(rec.order_type, "MARKET")
+    price = rec.price if kind == "LIMIT" and rec.price is not None else 0
+    stop = rec.price if kind == "STOP_MARKET" and rec.price is not None else 0
+    orig = rec.qty if rec.qty is not None else qty
+    gtd = rec.expires_at or 0
+    return {
+        "orderId": int(rec.order_id),
+        "symbol": rec.asset,
+        "status": STATUS.get(rec.status, rec.status),
+        "clientOrderId": rec.client_order_id or f"velox-{rec.order_id}",
+        "price": format_units(price),
+        "avgPrice": format_units(avg),
+        "origQty": format_units(orig),
+        "executedQty": format_units(qty),
+        "cumQty": format_units(qty),
+        "cumQuote": format_units(qty * avg // 10**8),
+        "timeInForce": "GTD" if gtd else "GTC",
+        "type": kind,
+        "origType": kind,
+        "reduceOnly": rec.reduce_only,
+        "closePosition": False,
+        "side": side_of(rec.side),
+        "positionSide": "BOTH",
+        "stopPrice": format_units(stop),
+        "workingType": "CONTRACT_PRICE",
+        "priceProtect": False,
+        "priceMatch": "NONE",
+        "selfTradePreventionMode": "NONE",
+        "goodTillDate": gtd,
+        "time": rec.created_at,
+        "updateTime": rec.updated_at,
+    }  # fmt: skip
+
+
+def conditional_json(pos: Position, kind: int, status: str = "NEW") -> Json:
+    """A position's stop-loss or take-profit as a closePosition order."""
+    stop = pos.stop_loss if kind == STOP_LOSS else pos.take_profit
+    kind_name = "STOP_MARKET" if kind == STOP_LOSS else "TAKE_PROFIT_MARKET"
+    zero = format_units(0)
+    return {
+        "orderId": conditional_id(pos.order_id, kind),
+        "symbol": pos.asset,
+        "status": status,
+        "clientOrderId": f"velox-{pos.order_id}-{'sl' if kind == STOP_LOSS else 'tp'}",
+        "price": zero, "avgPrice": zero, "origQty": zero, "executedQty": zero,
+        "cumQty": zero, "cumQuote": zero, "timeInForce": "GTE_GTC", "type": kind_name,
+        "origType": kind_name, "reduceOnly": True, "closePosition": True,
+        "side": "SELL" if pos.side == "LONG" else "BUY", "positionSide": "BOTH",
+        "stopPrice": format_units(stop or 0), "workingType": "CONTRACT_PRICE",
+        "priceProtect": False, "priceMatch": "NONE", "selfTradePreventionMode": "NONE",
+        "goodTillDate": 0, "time": pos.opened_at, "updateTime": pos.opened_at,
+    }  # fmt: skip
+
+
+def conditionals(pos: Position) -> list[Json]:
+    out = []
+    if pos.stop_loss is not None:
+        out.append(conditional_json(pos, STOP_LOSS))
+    if pos.take_profit is not None:
+        out.append(conditional_json(pos, TAKE_PROFIT))
+    return out
+
+
+def trade_json(fill: FillRecord) -> Json:
+    return {
+        "id": int(fill.fill_id),
+        "orderId": int(fill.order_id),
+        "symbol": fill.asset,
+        "side": fill.side,
+        "buyer": fill.side == "BUY",
+        "maker": fill.maker,
+        "price": format_units(fill.price),
+        "qty": format_units(fill.qty),
+        "quoteQty": format_units(fill.price * fill.qty // 10**8),
+        "realizedPnl": format_units(fill.realized_pnl),
+        "commission": format_units(fill.fee),
+        "commissionAsset": "USDT",
+        "positionSide": "BOTH",
+        "time": fill.time,
+    }
+
+
+def incomes(fill: FillRecord) -> list[Json]:
+    """The fill's REALIZED_PNL and COMMISSION entries (``/fapi/v1/income``)."""
+    out = []
+    base = {"symbol": fill.asset, "asset": "USDT", "time": fill.time,
+            "tradeId": fill.fill_id, "info": fill.order_id}  # fmt: skip
+    if fill.realized_pnl:
+        out.append(
+            {
+                **base,
+                "incomeType": "REALIZED_PNL",
+                "income": format_units(fill.realized_pnl),
+                "tranId": int(fill.fill_id) * 2,
+            }
+        )
+    if fill.fee:
+        out.append({**base, "incomeType": "COMMISSION", "income": format_units(-fill.fee),
+                    "tranId": int(fill.fill_id) * 2 + 1})  # fmt: skip
+    return out
+
+
+ALGO_STATUS = {"PENDING": "NEW", "OPEN": "FINISHED", "FILLED": "FINISHED",
+               "CANCELLED": "CANCELED", "EXPIRED": "EXPIRED", "REJECTED": "REJECTED"}  # fmt: skip
+
+
+def _algo(
+    algo_id: int, client: str, kind: str, symbol: str, side: str, qty: int, status: str,
+    trigger: int, *, close: bool, reduce: bool, created: int, updated: int, gtd: int = 0,
+) -> Json:  # fmt: skip
+    return {
+        "algoId": algo_id, "clientAlgoId": client, "algoType": "CONDITIONAL",
+        "orderType": kind, "symbol": symbol, "side": side, "positionSide": "BOTH",
+        "timeInForce": "GTC", "quantity": format_units(qty), "algoStatus": status,
+        "triggerPrice": format_units(trigger), "price": format_units(0),
+        "icebergQuantity": None, "selfTradePreventionMode": "NONE",
+        "workingType": "CONTRACT_PRICE", "priceMatch": "NONE", "closePosition": close,
+        "priceProtect": False, "reduceOnly": reduce, "createTime": created,
+        "updateTime": updated, "triggerTime": 0, "goodTillDate": gtd,
+    }  # fmt: skip
+
+
+def algo_of_record(rec: OrderRecord) -> Json:
+    """A STOP entry order (pending, or what became of it) as a Binance algo order."""
+    return _algo(
+        int(rec.order_id), rec.client_order_id or f"velox-{rec.order_id}", "STOP_MARKET",
+        rec.asset, side_of(rec.side), rec.qty or 0, ALGO_STATUS.get(rec.status, rec.status),
+        rec.price or 0, close=False, reduce=rec.reduce_only, created=rec.created_at,
+        updated=rec.updated_at, gtd=rec.expires_at or 0,
+    )  # fmt: skip
+
+
+def algo_of_position(pos: Position, kind: int, status: str = "NEW") -> Json:
+    """A position's stop-loss / take-profit / trailing stop as a closePosition algo order."""
+    shown = conditional_json(pos, kind, status)
+    trigger = pos.stop_loss if kind == STOP_LOSS else pos.take_profit
+    return _algo(
+        shown["orderId"], shown["clientOrderId"], shown["type"], pos.asset, shown["side"], 0,
+        status, trigger or 0, close=True, reduce=True, created=pos.opened_at,
+        updated=pos.opened_at,
+    )  # fmt: skip
+
+
+def algos(pos: Position) -> list[Json]:
+    out = []
+    if pos.stop_loss is not None:
+        out.append(algo_of_position(pos, STOP_LOSS))
+    if pos.take_profit is not None:
+        out.append(algo_of_position(pos, TAKE_PROFIT))
+    return out

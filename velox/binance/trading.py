@@ -1,0 +1,438 @@
+"""Binance trading endpoints on a NETTING account: order POST/GET/DELETE, open and all orders,
+cancel-all, trades and income.
+
+Each request becomes the same engine command the native API sends (``OpenPosition``,
+``CancelOrder``, ``ModifyPosition``), so the numbers cannot differ; the answer is read back
+from the rows that command's commit wrote. Binance's order kinds map onto Velox's:
+
+- ``MARKET`` -> MARKET; ``LIMIT`` (GTC, or GTD with ``goodTillDate``) -> LIMIT at ``price``;
+  ``STOP_MARKET`` -> a STOP entry at ``stopPrice``; BUY is LONG, SELL is SHORT, and on a
+  NETTING account an opposite order reduces (``reduceOnly`` caps it at the position);
+- ``STOP_MARKET`` / ``TAKE_PROFIT_MARKET`` with ``closePosition=true`` set the position's
+  stop-loss / take-profit, listed as open conditional orders until they fire or are cancelled;
+- ``TRAILING_STOP_MARKET`` with ``callbackRate`` (0.1 to 10 %) sets a trailing stop of that
+  share of the current quote.
+
+The leverage is the symbol's (``POST /fapi/v1/leverage``). A key trades only its own
+NETTING account: a HEDGING account's key is refused (-2015) as a key without permission.
+Engine refusals leave as Binance's codes (-2019 margin insufficient, -2021 would
+immediately trigger, -2022 reduce-only rejected, -4164 notional too small, -2011/-2013
+unknown order, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from velox.binance import orders
+from velox.binance.endpoint import Call, endpoint
+from velox.binance.errors import BinanceError, invalid, mandatory
+from velox.binance.keyring import READ, TRADE
+from velox.binance.keys import KEYRING, TERMS
+from velox.engine.commands import KEEP, CancelOrder, ModifyPosition, OpenPosition
+from velox.engine.engine import Engine, Outcome
+from velox.engine.errors import Code, Refusal
+from velox.engine.events import (
+    OrderCancelled,
+    OrderPlaced,
+    PositionClosed,
+    PositionIncreased,
+    PositionOpened,
+    PositionPartiallyClosed,
+)
+from velox.engine.views import open_positions
+from velox.money import mul_floor
+from velox.projection import writes_of
+from velox.store.records import FillRecord, OrderRecord
+from velox.web.keys import SERVICE, SETTINGS, STORE
+
+Json = dict[str, Any]
+CLIENT_ID = r"[A-Za-z0-9._:-]{1,36}"
+REFUSALS: dict[Code, tuple[int, str]] = {
+    Code.INSUFFICIENT_BALANCE: (-2019, "Margin is insufficient."),
+    Code.MARGIN_TOO_SMALL: (-4164, "Order's notional must be no smaller than the minimum."),
+    Code.WOULD_TRIGGER_IMMEDIATELY: (-2021, "Order would immediately trigger."),
+    Code.INVALID_STOP_LOSS: (-2021, "Order would immediately trigger."),
+    Code.INVALID_TAKE_PROFIT: (-2021, "Order would immediately trigger."),
+    Code.REDUCE_ONLY_REJECTED: (-2022, "ReduceOnly Order is rejected."),
+    Code.LEVERAGE_MISMATCH: (-4161, "Leverage reduction is not supported in Isolated "
+                                    "Margin Mode with open positions."),
+    Code.TOO_MANY_POSITIONS: (-2027, "Exceeded the maximum allowable position at current "
+                                     "leverage."),
+    Code.ORDER_NOT_PENDING: (-2011, "Unknown order sent."),
+    Code.NOT_FOUND: (-2013, "Order does not exist."),
+    Code.UNKNOWN_ASSET: (-1121, "Invalid symbol."),
+    Code.PRICE_STALE: (-1001, "Internal error; unable to process your request. Please try "
+                              "again."),
+}  # fmt: skip
+
+
+def refused(refusal: Refusal) -> BinanceError:
+    code, msg = REFUSALS.get(
+        refusal.code, (-1130, f"Data sent for parameter '{refusal.field or 'order'}' is not valid.")
+    )
+    if code == -1001:
+        return BinanceError(-1001, msg)
+    return BinanceError(code, msg)
+
+
+async def _netting(call: Call) -> tuple[str, str]:
+    """(user id, account id) of a key that may trade: its account must be NETTING (a mode
+    never changes, so the key ring remembers it)."""
+    key = call.credential
+    if await call.app[KEYRING].mode_of(key.account_id) != "NETTING":
+        raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.")
+    return key.user_id, key.account_id
+
+
+def _bool(call: Call, name: str) -> bool:
+    return call.params.choice(name, ("true", "false"), "false") == "true"
+
+
+async def _leverage(call: Call, symbol: str) -> int:
+    levels = await call.app[KEYRING].leverages(call.credential.account_id)
+    return levels.get(symbol, call.app[TERMS].default_leverage)
+
+
+def _order_id_of(outcome: Outcome) -> str | None:
+    if outcome.existing is not None:
+        return outcome.existing
+    for event in outcome.events:
+        if isinstance(event, OrderPlaced | OrderCancelled | PositionIncreased):
+            return event.order_id
+        if isinstance(event, PositionClosed | PositionPartiallyClosed) and event.by_order_id:
+            return event.by_order_id
+        if isinstance(event, PositionOpened):
+            return event.order_id
+    return None
+
+
+def _market_reduce(outcome: Outcome) -> Json | None:
+    """A market order that only reduced (or closed) the position has no order row of its own
+    (the engine journals no order id for it): shown from its event, the closed part's id as
+    its id, FILLED at the close price."""
+    if len(outcome.events) != 1:
+        return None
+    (event,) = outcome.events
+    if not isinstance(event, PositionClosed | PositionPartiallyClosed) or event.by_order_id:
+        return None
+    if isinstance(event, PositionClosed):
+        order_id, qty = event.order_id, event.qty
+    else:
+        order_id, qty = event.part_order_id, event.part_qty
+    record = OrderRecord(
+        order_id, event.account_id or "", event.user_id, event.asset,
+        "SHORT" if event.side == "LONG" else "LONG", "MARKET", event.leverage, None, None,
+        qty, 0, None, None, None, None, None, None, True, "FILLED", None, event.order_id,
+        event.ts, event.ts,
+    )  # fmt: skip
+    return orders.order_json(record, [], done=(qty, event.close_price))
+
+
+async def _fills(call: Call, symbol: str) -> list[FillRecord]:
+    return await call.app[STORE].fills_for_account(
+        call.credential.account_id, symbol, None, None, 1000
+    )
+
+
+async def _shown(call: Call, record: OrderRecord) -> Json:
+    return orders.order_json(record, await _fills(call, record.asset))
+
+
+async def _position(call: Call, user_id: str, account_id: str, symbol: str) -> Any:
+    def view(engine: Engine) -> Any:
+        held = [p for p in open_positions(engine, user_id, account_id) if p.asset == symbol]
+        return held[0] if held else None
+
+    return await call.app[SERVICE].read(view)
+
+
+@endpoint(0, signed=TRADE)
+async def new_order(call: Call) -> Any:
+    user_id, account_id = await _netting(call)
+    params, settings = call.params, call.app[SETTINGS]
+    symbol = params.symbol(settings.symbols)
+    assert symbol is not None
+    side = params.choice("side", ("BUY", "SELL"))
+    params.choice("positionSide", ("BOTH",), "BOTH")
+    kind = params.choice("type", ("MARKET", "LIMIT", "STOP_MARKET", "TAKE_PROFIT_MARKET",
+                                  "TRAILING_STOP_MARKET"))  # fmt: skip
+    if _bool(call, "closePosition") or kind in ("TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"):
+        return await _set_stop(call, user_id, account_id, symbol, side, kind)
+    client = params.get("newClientOrderId")
+    if client is not None and not _client_ok(client):
+        raise BinanceError(-1100, f"Illegal characters found in parameter 'newClientOrderId'; "
+                                  f"legal range is '^{CLIENT_ID}$'.")  # fmt: skip
+    qty = params.optional_units("quantity")
+    if not qty:
+        raise mandatory("quantity")
+    price, expires = None, None
+    if kind == "LIMIT":
+        price = params.optional_units("price")
+        if not price:
+            raise mandatory("price")
+        tif = params.choice("timeInForce", ("GTC", "GTD"), "GTC")
+        if tif == "GTD":
+            expires = params.optional_int("goodTillDate", 1, 10**15)
+            if expires is None:
+                raise mandatory("goodTillDate")
+    elif kind == "STOP_MARKET":
+        price = params.optional_units("stopPrice")
+        if not price:
+            raise mandatory("stopPrice")
+    service = call.app[SERVICE]
+    command = OpenPosition(
+        user_id=user_id, asset=symbol, side="LONG" if side == "BUY" else "SHORT",
+        leverage=await _leverage(call, symbol), ts=service.clock(), qty=qty,
+        account_id=account_id, order_type={"STOP_MARKET": "STOP"}.get(kind, kind),
+        price=price, expires_at=expires, client_order_id=client,
+        reduce_only=_bool(call, "reduceOnly"),
+    )  # fmt: skip
+    outcome = await service.submit(command)
+    if outcome.refusal is not None:
+        raise refused(outcome.refusal)
+    reduced = _market_reduce(outcome)
+    if reduced is not None:
+        return reduced
+    order_id = _order_id_of(outcome)
+    if outcome.existing is not None or order_id is None:  # a repeated newClientOrderId
+        record = None if order_id is None else await call.app[STORE].order(order_id)
+        if record is None:  # pragma: no cover - the commit wrote it
+            raise BinanceError(-1001, "Internal error; unable to process your request.")
+        return await _shown(call, record)
+    return _from_commit(outcome, order_id)
+
+
+def _from_commit(outcome: Outcome, order_id: str) -> Json:
+    """The order as its own commit wrote it (the projection's rows, without reading them
+    back: a store read per order, and the fills of every earlier one, cost more than the
+    rest of the request)."""
+    writes = [w for event in outcome.events for w in writes_of(event)]
+    records = [w.record for w in writes if w.kind in ("order", "order_status")
+               and isinstance(w.record, OrderRecord) and w.record.order_id == order_id]  # fmt: skip
+    fills = [w.record for w in writes if isinstance(w.record, FillRecord)]
+    return orders.order_json(records[-1], fills)
+
+
+def _client_ok(text: str) -> bool:
+    return re.fullmatch(CLIENT_ID, text) is not None
+
+
+async def apply_stop(
+    call: Call, user_id: str, account_id: str, symbol: str, side: str, kind: str,
+    trigger: str = "stopPrice",
+) -> tuple[Any, int]:  # fmt: skip
+    """closePosition STOP_MARKET / TAKE_PROFIT_MARKET, or TRAILING_STOP_MARKET: the
+    position's stops, through the same command as the native PATCH. Returns the position as
+    the commit left it and which stop was set."""
+    pos = await _position(call, user_id, account_id, symbol)
+    closing = "SELL" if pos is not None and pos.side == "LONG" else "BUY"
+    if pos is None or side != closing:
+        raise BinanceError(-2022, "ReduceOnly Order is rejected.")
+    service = call.app[SERVICE]
+    if kind == "TRAILING_STOP_MARKET":
+        rate = call.params.optional_units("callbackRate")
+        if rate is None or not 10_000_000 <= rate <= 1_000_000_000:  # 0.1 .. 10 (%)
+            raise invalid("callbackRate")
+        quote = await service.read(lambda engine: engine.quotes.get(symbol))
+        if quote is None:
+            raise BinanceError(-1001, "Internal error; unable to process your request.")
+        distance = mul_floor(quote.bid if pos.side == "LONG" else quote.ask, rate) // 100
+        command = ModifyPosition(user_id, pos.order_id, service.clock(),
+                                 trailing_stop=distance, account_id=account_id)  # fmt: skip
+        kind_id = orders.STOP_LOSS
+    elif kind in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
+        stop = call.params.optional_units(trigger)
+        if not stop:
+            raise mandatory(trigger)
+        loss = kind == "STOP_MARKET"
+        command = ModifyPosition(
+            user_id, pos.order_id, service.clock(),
+            stop_loss=stop if loss else KEEP, take_profit=KEEP if loss else stop,
+            account_id=account_id,
+        )  # fmt: skip
+        kind_id = orders.STOP_LOSS if loss else orders.TAKE_PROFIT
+    else:
+        raise invalid("closePosition")
+    outcome, after = await service.submit_and_read(
+        command, lambda engine, _: engine.positions.get(pos.order_id)
+    )
+    if outcome.refusal is not None:
+        raise refused(outcome.refusal)
+    return after or pos, kind_id
+
+
+async def _set_stop(
+    call: Call, user_id: str, account_id: str, symbol: str, side: str, kind: str
+) -> Json:
+    pos, kind_id = await apply_stop(call, user_id, account_id, symbol, side, kind)
+    shown = orders.conditional_json(pos, kind_id)
+    if kind == "TRAILING_STOP_MARKET":
+        shown.update(type=kind, origType=kind, priceRate=call.params.get("callbackRate"))
+    return shown
+
+
+async def _find(call: Call) -> OrderRecord | int:
+    """The order named by ``orderId`` or ``origClientOrderId`` (a conditional order's id as
+    an int); -2013 when it is not this account's."""
+    store, account_id = call.app[STORE], call.credential.account_id
+    raw = call.params.optional_int("orderId", 1, 2**62)
+    client = call.params.get("origClientOrderId")
+    if raw is None and client is None:
+        raise BinanceError(-1102, "Either orderId or origClientOrderId must be sent.")
+    if raw is not None and orders.conditional_of(raw) is not None:
+        return raw
+    record = (
+        await store.order(str(raw))
+        if raw is not None
+        else await store.order_by_client_id(account_id, client or "")
+    )
+    if record is None or record.account_id != account_id:
+        raise BinanceError(-2013, "Order does not exist.")
+    return record
+
+
+async def _conditional(call: Call, order_id: int) -> Any:
+    found = orders.conditional_of(order_id)
+    assert found is not None
+    position_id, kind = found
+    key = call.credential
+
+    def view(engine: Engine) -> Any:
+        pos = engine.positions.get(position_id)
+        if pos is None or getattr(pos, "account_id", None) != key.account_id:
+            return None
+        price = pos.stop_loss if kind == orders.STOP_LOSS else pos.take_profit
+        return pos if price is not None else None
+
+    return await call.app[SERVICE].read(view)
+
+
+@endpoint(1, signed=READ)
+async def query_order(call: Call) -> Any:
+    call.params.symbol(call.app[SETTINGS].symbols)
+    found = await _find(call)
+    if isinstance(found, int):
+        pos = await _conditional(call, found)
+        if pos is None:
+            raise BinanceError(-2013, "Order does not exist.")
+        _, kind = orders.conditional_of(found) or ("", 0)
+        return orders.conditional_json(pos, kind)
+    return await _shown(call, found)
+
+
+@endpoint(1, signed=TRADE)
+async def cancel_order(call: Call) -> Any:
+    user_id, account_id = await _netting(call)
+    call.params.symbol(call.app[SETTINGS].symbols)
+    found = await _find(call)
+    service = call.app[SERVICE]
+    if isinstance(found, int):
+        pos = await _conditional(call, found)
+        if pos is None:
+            raise BinanceError(-2011, "Unknown order sent.")
+        _, kind = orders.conditional_of(found) or ("", 0)
+        loss = kind == orders.STOP_LOSS
+        outcome = await service.submit(ModifyPosition(
+            user_id, pos.order_id, service.clock(), stop_loss=None if loss else KEEP,
+            take_profit=KEEP if loss else None, account_id=account_id))  # fmt: skip
+        if outcome.refusal is not None:
+            raise refused(outcome.refusal)
+        return orders.conditional_json(pos, kind, status="CANCELED")
+    if found.status != "PENDING":
+        raise BinanceError(-2011, "Unknown order sent.")
+    outcome = await service.submit(
+        CancelOrder(user_id, found.order_id, service.clock(), account_id=account_id)
+    )
+    if outcome.refusal is not None:
+        raise refused(outcome.refusal)
+    record = await call.app[STORE].order(found.order_id)
+    assert record is not None
+    return await _shown(call, record)
+
+
+async def _open(call: Call, symbol: str | None, *, algo: bool) -> list[Json]:
+    """Open orders: regular ones (pending LIMIT), or ``algo`` ones (pending STOP entries and
+    the positions' stop-loss / take-profit), as Binance splits them."""
+    key, store = call.credential, call.app[STORE]
+    pending = await store.orders_for_account(key.account_id, "PENDING", 1000)
+    mine = [r for r in pending if symbol in (None, r.asset) and (r.order_type == "STOP") == algo]
+    if not algo:
+        return [orders.order_json(r, []) for r in sorted(mine, key=lambda r: int(r.order_id))]
+
+    def view(engine: Engine) -> list[Json]:
+        held = open_positions(engine, key.user_id, key.account_id)
+        return [c for p in held if symbol in (None, p.asset) for c in orders.algos(p)]
+
+    shown = [orders.algo_of_record(r) for r in mine] + await call.app[SERVICE].read(view)
+    return sorted(shown, key=lambda o: o["algoId"])
+
+
+@endpoint(lambda p: 1 if p.get("symbol") else 40, signed=READ)
+async def open_orders(call: Call) -> Any:
+    symbol = call.params.symbol(call.app[SETTINGS].symbols, required=False)
+    return await _open(call, symbol, algo=False)
+
+
+@endpoint(1, signed=TRADE)
+async def cancel_all(call: Call) -> Any:
+    user_id, account_id = await _netting(call)
+    symbol = call.params.symbol(call.app[SETTINGS].symbols)
+    service = call.app[SERVICE]
+    ids = [str(o["orderId"]) for o in await _open(call, symbol, algo=False)]
+    ids += [str(o["algoId"]) for o in await _open(call, symbol, algo=True)]
+    for order_id in ids:
+        found = orders.conditional_of(int(order_id))
+        if found is None:
+            command: Any = CancelOrder(user_id, order_id, service.clock(), account_id=account_id)
+        else:
+            loss = found[1] == orders.STOP_LOSS
+            command = ModifyPosition(user_id, found[0], service.clock(),
+                                     stop_loss=None if loss else KEEP,
+                                     take_profit=KEEP if loss else None,
+                                     account_id=account_id)  # fmt: skip
+        await service.submit(command)  # one already gone (filled meanwhile) is no error
+    return {"code": 200, "msg": "The operation of cancel all open order is done."}
+
+
+@endpoint(5, signed=READ)
+async def all_orders(call: Call) -> Any:
+    symbol = call.params.symbol(call.app[SETTINGS].symbols)
+    assert symbol is not None
+    limit = call.params.optional_int("limit", 1, 1000) or 500
+    store, account_id = call.app[STORE], call.credential.account_id
+    records: list[OrderRecord] = []
+    for status in orders.STATUS:
+        records += await store.orders_for_account(account_id, status, 1000)
+    fills = await _fills(call, symbol)
+    mine = sorted((r for r in records if r.asset == symbol), key=lambda r: int(r.order_id))
+    return [orders.order_json(r, fills) for r in mine][-limit:]
+
+
+@endpoint(5, signed=READ)
+async def user_trades(call: Call) -> Any:
+    symbol = call.params.symbol(call.app[SETTINGS].symbols)
+    limit = call.params.optional_int("limit", 1, 1000) or 500
+    start = call.params.optional_int("startTime", 0, 10**15)
+    end = call.params.optional_int("endTime", 0, 10**15)
+    fills = await call.app[STORE].fills_for_account(
+        call.credential.account_id, symbol, start, end, limit
+    )
+    return [orders.trade_json(f) for f in reversed(fills)]  # oldest first, as Binance
+
+
+@endpoint(30, signed=READ)
+async def income(call: Call) -> Any:
+    symbol = call.params.symbol(call.app[SETTINGS].symbols, required=False)
+    kind = call.params.get("incomeType")
+    limit = call.params.optional_int("limit", 1, 1000) or 100
+    start = call.params.optional_int("startTime", 0, 10**15)
+    end = call.params.optional_int("endTime", 0, 10**15)
+    fills = await call.app[STORE].fills_for_account(
+        call.credential.account_id, symbol, start, end, 1000
+    )
+    rows = [i for f in reversed(fills) for i in orders.incomes(f)]
+    if kind is not None:
+        rows = [r for r in rows if r["incomeType"] == kind]
+    return rows[:limit]

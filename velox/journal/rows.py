@@ -1,0 +1,93 @@
+"""What one commit writes, built once from its events: the journal rows, the events with
+their sequence numbers, and the closed orders (``closed_orders`` rows). The same projection
+answers the HTTP requests of the batch and feeds the websocket hub, so a closed order is
+computed once per commit, here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from velox import codec
+from velox.engine.events import Deposited, Event, MarksMoved, PositionClosed
+from velox.journal.closed import closed_record_of
+from velox.projection import project
+from velox.store.records import ClosedOrderRecord, JournalRecord, RowWrite
+
+
+@dataclass(frozen=True, slots=True)
+class CommitRows:
+    """One commit: ``records`` for the journal, ``numbered`` events with their seqs, and
+    ``closed`` each closed order it produced, by its order id (a partial close's part id),
+    and ``writes`` the other rows its events project into."""
+
+    records: tuple[JournalRecord, ...]
+    numbered: tuple[tuple[int, Event], ...]
+    closed: Mapping[str, ClosedOrderRecord]
+    writes: tuple[RowWrite, ...] = ()  # accounts, orders, fills (velox/projection.py)
+
+    @property
+    def last_seq(self) -> int | None:
+        return self.records[-1].seq if self.records else None
+
+
+EMPTY = CommitRows((), (), {})
+
+
+def commit_rows(events: Sequence[Event], after_seq: int) -> CommitRows:
+    """Number ``events`` from ``after_seq + 1`` (trailing marks coalesced) and map them to rows."""
+    if not events:
+        return EMPTY
+    records: list[JournalRecord] = []
+    numbered: list[tuple[int, Event]] = []
+    closed: dict[str, ClosedOrderRecord] = {}
+    seq = after_seq
+    kept = coalesce_marks(events)
+    for event in kept:
+        seq += 1
+        records.append(
+            JournalRecord(seq, event.ts, codec.event_type(event), codec.encode_event(event))
+        )
+        numbered.append((seq, event))
+        record = closed_record_of(event)
+        if record is not None:
+            closed[record.order_id] = record
+    return CommitRows(tuple(records), tuple(numbered), closed, tuple(project(kept)))
+
+
+def coalesce_marks(events: Sequence[Event]) -> list[Event]:
+    """Within one commit, fold the trailing-mark events that can be folded exactly.
+
+    Two ``MarksMoved`` of one asset with nothing between them that adds or re-marks a
+    position of that asset fold into one with the higher bid and the lower ask:
+    ``max(max(m, b1), b2) == max(m, max(b1, b2))`` (and min for SHORT marks). Closes between
+    them do not stop the fold (a closed position has no mark to keep). A run of rising
+    ticks on a held asset therefore writes one event per commit. (The engine no longer
+    emits the per-position ``TrailingStopMoved`` of old journals.)
+    """
+    out: list[Event] = []
+    pending: dict[str, int] = {}  # asset -> index in ``out`` of its foldable MarksMoved
+    for event in events:
+        if isinstance(event, MarksMoved):
+            at = pending.get(event.asset)
+            if at is not None:
+                before = out[at]
+                assert isinstance(before, MarksMoved)
+                out[at] = MarksMoved(
+                    event.asset,
+                    max(before.bid, event.bid),
+                    min(before.ask, event.ask),
+                    event.ts,
+                )
+                continue
+            pending[event.asset] = len(out)
+        elif not isinstance(event, PositionClosed | Deposited):
+            # Opens, stop changes, margin and partial closes may add or re-mark a position:
+            # a later mark event must not be folded into one before them.
+            asset = getattr(event, "asset", None)
+            if asset is None:
+                pending.clear()
+            else:
+                pending.pop(asset, None)
+        out.append(event)
+    return out

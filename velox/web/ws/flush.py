@@ -1,0 +1,156 @@
+"""The hub's one writer task: prices and account figures leave here, never from the engine's
+task, and each socket gets one write per pass however many messages it carries.
+
+Why: with thousands of sockets the system calls cost more than the bytes (bench/hub.py: a
+price sent to 2,000 sockets from the engine's listener held each batch for one write per
+socket). A pass takes the pending prices if the conflator lets them go (velox/web/ws/conflate.py)
+and the users the pusher may push now (velox/web/ws/pusher.py), then writes every socket once:
+the prices followed by that user's figures and trailing-mark updates. Users due while no
+price goes get their messages alone. Sockets are written in slices of at most ``SLICE_S``
+with a yield between, so the engine's task waits for one slice at most, never a whole pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Collection, Iterable
+from typing import Any
+
+from velox.engine.state import Quote
+from velox.web import render
+from velox.web.jsonio import dumps
+from velox.web.ws.conflate import PriceConflator
+from velox.web.ws.connection import Connection
+from velox.web.ws.frames import text_frame
+from velox.web.ws.pusher import Pusher
+
+log = logging.getLogger(__name__)
+SLICE_S = 0.002  # the longest the engine's task waits for this one between two yields
+CHECK = 16  # units of work between two looks at the clock: a socket written 1, a user 4
+USER_COST = 4
+PAUSE_S = 0.0  # between slices: round the loop's ready queue (an idle pause starved prices)
+Framed = tuple[list[bytes], bytes]  # the messages, and all of them framed in order
+
+
+def framed(messages: list[dict[str, Any]]) -> Framed:
+    data = [dumps(message) for message in messages]
+    return data, b"".join(text_frame(d) for d in data)
+
+
+class Flusher:
+    def __init__(
+        self,
+        prices: PriceConflator,
+        pusher: Pusher,
+        connections: Callable[[], Collection[Connection]],
+        tabs: Callable[[str], Iterable[Connection]],
+        drop: Callable[[Connection], None],
+    ) -> None:
+        self.prices = prices
+        self.pusher = pusher
+        self._connections = connections
+        self._tabs = tabs
+        self._drop = drop
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._work = 0
+        self._slice_start = 0.0
+
+    def _slice_over(self, units: int) -> bool:
+        """Count ``units`` of work; True when this slice's time is used up (then yield)."""
+        self._work += units
+        if self._work < CHECK:
+            return False
+        self._work = 0
+        now = time.perf_counter()
+        if now - self._slice_start < SLICE_S:
+            return False
+        self._slice_start = now
+        return True
+
+    def poke(self) -> None:
+        """Something is pending (the listener's call: O(1))."""
+        self._idle.clear()
+        self._wake.set()
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="ws-flush")
+
+    async def settled(self) -> None:
+        """Wait until everything pending has been written (for tests)."""
+        await self._idle.wait()
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self.prices.clear()
+        self.pusher.clear()
+        self._idle.set()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            try:
+                await self._pass(loop.time())
+            except Exception:  # a bug here must not end the pushes for good
+                log.exception("websocket push failed")
+            now = loop.time()
+            waits = [w for w in (self.prices.wait(now), self.pusher.wait(now)) if w is not None]
+            if waits:
+                self._timer = loop.call_later(min(waits), self._wake.set)
+            elif not self._wake.is_set():
+                self._idle.set()
+
+    async def _pass(self, now: float) -> None:
+        self._slice_start = time.perf_counter()
+        quotes = self.prices.take(now)
+        ready, _ = self.pusher.plan(now)
+        if quotes:
+            await self._to_everyone(quotes, ready, now)
+            self.prices.done(asyncio.get_running_loop().time())
+        if ready:
+            await self._to_users(ready, now)
+
+    async def _to_everyone(self, quotes: dict[str, Quote], ready: set[str], now: float) -> None:
+        messages, frames = framed([render.price_update(s, q) for s, q in quotes.items()])
+        extra: dict[str, Framed] = {}
+        for conn in list(self._connections()):
+            work = 1
+            data, blob = messages, frames
+            user_id = conn.user_id
+            if user_id is not None and user_id in ready:
+                mine = extra.get(user_id)
+                if mine is None:
+                    mine = extra[user_id] = framed(self.pusher.take(user_id, now))
+                    work += USER_COST
+                if mine[0]:
+                    data, blob = messages + mine[0], frames + mine[1]
+            if not conn.offer_all(data, blob):
+                self._drop(conn)
+            if self._slice_over(work):
+                await asyncio.sleep(PAUSE_S)  # the engine runs between slices
+        ready.difference_update(extra)
+
+    async def _to_users(self, ready: set[str], now: float) -> None:
+        for user_id in list(ready):
+            data, blob = framed(self.pusher.take(user_id, now))
+            work = USER_COST
+            if data:
+                for conn in list(self._tabs(user_id)):
+                    if not conn.offer_all(data, blob):
+                        self._drop(conn)
+                    work += 1
+            if self._slice_over(work):
+                await asyncio.sleep(PAUSE_S)
