@@ -3,7 +3,7 @@
 import { get } from "./api.js";
 import { EquityChart } from "./history/equity-chart.js";
 import { filterError, historyPath } from "./history/filter.js";
-import { showPositions, showStats } from "./history/view.js";
+import { showFills, showPositions, showStats } from "./history/view.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
@@ -19,11 +19,15 @@ async function load(chart) {
   $("history-error").hidden = !problem;
   if (problem) return;
   $("csv-link").href = historyPath("positions.csv", chosen);
+  $("fills-csv-link").href = historyPath("fills.csv", chosen);
+  const fillsQuery = historyPath("fills.csv", chosen).split("?")[1];
   try {
-    const [list, stats] = await Promise.all([
+    const [list, stats, fills] = await Promise.all([
       get(historyPath("positions", chosen)), get(historyPath("stats", chosen)),
+      get(`/api/v1/order/user/fills${fillsQuery ? `?${fillsQuery}` : ""}`),
     ]);
     showPositions(list.positions);
+    showFills(fills.fills);
     showStats(stats);
     chart.show(stats.equity);
     $("history").dataset.loaded = String(Number($("history").dataset.loaded || 0) + 1);

@@ -12,9 +12,3 @@ from velox.store.base import Store
 async def user_accounts(store: Store, user_id: str) -> list[str]:
     """The ids of the user's accounts, the default (first) one first."""
     return [a.account_id for a in await store.accounts_for_user(user_id)]
-
-
-async def account_mode(store: Store, account_id: str) -> str | None:
-    """HEDGING or NETTING; None for an account that does not exist."""
-    record = await store.account(account_id)
-    return None if record is None else record.mode

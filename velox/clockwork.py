@@ -21,15 +21,15 @@ from velox.engine.engine import Outcome
 log = logging.getLogger(__name__)
 
 CLOCK_INTERVAL_S = 1.0
-CLOCK_BUDGET = 2_000
 Submit = Callable[[ClockTick], Awaitable[Outcome]]
 
 
-async def drain(submit: Submit, ts: int, budget: int = CLOCK_BUDGET) -> int:
-    """Send ClockTicks for ``ts`` until the engine has nothing left for it; how many."""
+async def drain(submit: Submit, ts: int, budget: int | None = None) -> int:
+    """Send ClockTicks for ``ts`` until the engine has nothing left for it; how many.
+    ``budget``: effects per tick (None: the engine's default step)."""
     sent = 0
     while True:
-        outcome = await submit(ClockTick(ts, budget))
+        outcome = await submit(ClockTick(ts) if budget is None else ClockTick(ts, budget))
         sent += 1
         if not outcome.more:
             return sent

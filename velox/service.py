@@ -1,16 +1,20 @@
 """EngineService: the asyncio shell that owns the pure engine (the only writer, LMAX style).
 
-One task drains a queue of commands, ticks and reads in batches:
+One task drains a queue of commands, ticks and reads in batches (``velox/batch.py``):
 
-1. commands and ticks run through the engine, producing events;
-2. the batch's events (and the closed orders they produce) are appended in ONE transaction:
-   group commit, one fsync for many orders;
-3. only then are the waiting requests resolved, reads answered (the engine now equals the
-   durable state) and listeners (websocket hub) told;
+1. commands and ticks run through the engine, producing events; the replies, read results
+   and staged listeners' work are computed right then, from exactly the state the batch's
+   commit will make durable;
+2. the batch's rows (``velox.journal.commit_rows``: events, closed orders, projections) are
+   appended in ONE transaction: group commit, one fsync for many orders;
+3. only then is any of it handed out, and classic listeners (which read the engine) told;
+   with no classic listener the next batch is applied while this one commits (pipelining),
+   one commit at a time, revealed in order;
 4. every ``snapshot_interval_s`` the exported state is saved with the sequence it covers.
 
 If a commit fails the in-memory engine is ahead of the journal, so it is rebuilt from the
-store before anything else runs: acknowledged means durable, and nothing else is revealed.
+store (dropping any batch applied after it) before anything else runs: acknowledged means
+durable, and nothing else is revealed.
 """
 
 from __future__ import annotations
@@ -18,123 +22,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from velox.batch import COMMITTED, STOP, Batch, Read, Stage, Submit, apply_batch
 from velox.clock import SYSTEM_CLOCK
 from velox.clockwork import run_clock
 from velox.engine.commands import Command, PriceTick
 from velox.engine.engine import Engine, Outcome
-from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
-from velox.engine.state import Quote
-from velox.journal import (
-    CommitRows,
-    JournalGap,
-    closed_order_id,
-    closed_record_of,
-    commit_rows,
-    load_engine,
-)
+from velox.journal import JournalGap, load_engine
+from velox.published import EngineNotReady, EngineState, Published, Reply
 from velox.snapshots import Snapshots
 from velox.store.base import Store
-from velox.store.records import ClosedOrderRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Listener = Callable[[Published], None]
+__all__ = ["EngineNotReady", "EngineService", "EngineState", "Published", "Reply", "Stage"]
 
 MAX_BATCH = 2000
 MAX_PENDING_TICKS = 50_000
 RECOVERY_RETRY_S = 0.05
-
-
-class EngineState(StrEnum):
-    STARTING = "STARTING"
-    REPLAYING = "REPLAYING"
-    READY = "READY"
-    SHUTDOWN = "SHUTDOWN"
-
-
-class EngineNotReady(Exception):
-    """The engine is starting, replaying, recovering or shutting down: try again later."""
-
-
-@dataclass(frozen=True, slots=True)
-class Published:
-    """What one committed batch made visible: its numbered events, the quotes it applied and
-    the closed orders it produced, computed once by the commit's projection
-    (``velox.journal.commit_rows``); the HTTP replies and the hub both read them here."""
-
-    events: tuple[tuple[int, Event], ...]
-    quotes: tuple[tuple[str, Quote], ...]
-    closed: tuple[ClosedOrderRecord, ...]
-    closed_by_id: Mapping[str, ClosedOrderRecord] = field(default_factory=dict)
-
-    @classmethod
-    def of(
-        cls, events: tuple[tuple[int, Event], ...], quotes: tuple[tuple[str, Quote], ...] = ()
-    ) -> Published:
-        """Published for events committed elsewhere (a gateway's mirror, a reply's own
-        events), with their closed orders derived by the journal's one mapping."""
-        closed = {r.order_id: r for _, e in events if (r := closed_record_of(e)) is not None}
-        return cls(events, quotes, tuple(closed.values()), closed)
-
-    def closed_order(self, order_id: str) -> ClosedOrderRecord | None:
-        """The order ``order_id`` if this batch closed it (a partial close's part id)."""
-        return self.closed_by_id.get(order_id)
-
-    def closed_by(self, event: Event) -> ClosedOrderRecord | None:
-        """The closed order ``event`` (one of this batch's) produced, if any."""
-        order_id = closed_order_id(event)
-        return None if order_id is None else self.closed_by_id.get(order_id)
-
-
-@dataclass(frozen=True, slots=True)
-class Reply(Generic[T]):
-    """A command's answer: its outcome, ``view`` of the engine as its commit left it (None
-    if refused), and what that commit published (closed orders, without a store read)."""
-
-    outcome: Outcome
-    seen: T | None
-    published: Published
-
-
-@dataclass(slots=True)
-class _Submit:
-    command: Command
-    future: asyncio.Future[Any]
-    view: Callable[[Engine, Outcome], Any] | None = None
-
-
-@dataclass(slots=True)
-class _Read:
-    fn: Callable[[Engine], Any]
-    future: asyncio.Future[Any]
-
-
-_STOP = object()
-_COMMITTED = object()
-Listener = Callable[[Published], None]
-
-
-Stage = Callable[[Published], Callable[[], None] | None]
-
-
-@dataclass(slots=True)
-class _Batch:
-    """A batch applied to the engine, its commit perhaps still running. Everything it will
-    reveal (replies, read results, what staged listeners prepared) was computed when it was
-    applied, with the engine holding exactly the state this commit makes durable; it is
-    handed out only once the commit succeeded."""
-
-    items: list[Any]
-    published: Published
-    rows: CommitRows
-    answers: list[tuple[asyncio.Future[Any], Any, Exception | None]]
-    afters: list[Callable[[], None]]
-    commit: asyncio.Task[None] | None = None
 
 
 class EngineService:
@@ -216,7 +125,7 @@ class EngineService:
         self._stopping.set()
         if self._task is None:
             return
-        self._queue.put_nowait(_STOP)
+        self._queue.put_nowait(STOP)
         task, self._task = self._task, None
         try:
             await task
@@ -232,7 +141,7 @@ class EngineService:
     async def submit(self, command: Command) -> Outcome:
         """Run a command; returns once its events are durable (or it was refused)."""
         future = self._new_future()
-        self._queue.put_nowait(_Submit(command, future))
+        self._queue.put_nowait(Submit(command, future))
         result: Outcome = await future
         return result
 
@@ -253,14 +162,14 @@ class EngineService:
     ) -> Reply[T]:
         """``submit_and_read``, plus what the commit published (its closed orders)."""
         future = self._new_future()
-        self._queue.put_nowait(_Submit(command, future, view))
+        self._queue.put_nowait(Submit(command, future, view))
         result: Reply[T] = await future
         return result
 
     async def read(self, fn: Callable[[Engine], T]) -> T:
         """Call ``fn`` on the engine at a moment it holds exactly the durable state."""
         future = self._new_future()
-        self._queue.put_nowait(_Read(fn, future))
+        self._queue.put_nowait(Read(fn, future))
         result: T = await future
         return result
 
@@ -302,7 +211,7 @@ class EngineService:
             raise
 
     async def _loop(self) -> None:
-        inflight: _Batch | None = None
+        inflight: Batch | None = None
         while True:
             if inflight is None:
                 if self.snapshots.export is not None and self._queue.empty():
@@ -312,7 +221,7 @@ class EngineService:
                 first = await self._queue.get()
             else:
                 first = await self._item_or_commit(inflight)
-                if first is _COMMITTED:
+                if first is COMMITTED:
                     ok, inflight = await self._finish(inflight), None
                     if not self._consistent:
                         return self._drain_after_stop()
@@ -323,8 +232,9 @@ class EngineService:
                 items.append(self._queue.get_nowait())
             self._in_hand = items if inflight is None else items + inflight.items
             try:
-                batch = self._apply(items)
+                batch, ticks = apply_batch(self.engine, items, self._applied_seq, self._staged)
             except Exception:
+                self._pending_ticks -= sum(isinstance(i, PriceTick) for i in items)
                 log.exception("engine failed applying a batch; rebuilding it from the store")
                 if inflight is not None:
                     await self._finish(inflight)  # its rows were right: let it land
@@ -334,6 +244,9 @@ class EngineService:
                 if not self._consistent:
                     return self._drain_after_stop()
                 continue
+            self._pending_ticks -= ticks
+            if batch.rows.last_seq is not None:
+                self._applied_seq = batch.rows.last_seq
             if inflight is not None:  # reveal the previous batch first, in order
                 ok, inflight = await self._finish(inflight), None
                 if not ok:  # the engine was rebuilt without this batch either
@@ -342,7 +255,7 @@ class EngineService:
                         return self._drain_after_stop()
                     continue
             batch.commit = asyncio.create_task(self._write(batch), name="engine-commit")
-            stopping = any(item is _STOP for item in items)
+            stopping = any(item is STOP for item in items)
             if stopping or not (self.pipeline and not self._listeners):
                 ok = await self._finish(batch)
                 if stopping or not self._consistent:
@@ -352,8 +265,8 @@ class EngineService:
                 inflight = batch
                 self._after_commit(True, durable=False)
 
-    async def _item_or_commit(self, inflight: _Batch) -> Any:
-        """The next queued item, or ``_COMMITTED`` if the running commit ends first."""
+    async def _item_or_commit(self, inflight: Batch) -> Any:
+        """The next queued item, or ``COMMITTED`` if the running commit ends first."""
         if not self._queue.empty():
             return self._queue.get_nowait()
         assert inflight.commit is not None
@@ -361,7 +274,7 @@ class EngineService:
         await asyncio.wait((getter, inflight.commit), return_when=asyncio.FIRST_COMPLETED)
         if getter.done() or not getter.cancel():
             return getter.result()
-        return _COMMITTED
+        return COMMITTED
 
     def _after_commit(self, ok: bool, *, durable: bool) -> None:
         """Snapshot work between batches: a new export may begin only when the engine holds
@@ -371,63 +284,12 @@ class EngineService:
         elif ok and durable and self.snapshots.due():
             self.snapshots.begin(self.engine, self.seq)
 
-    def _apply(self, items: list[Any]) -> _Batch:
-        """Run the batch through the engine and compute all it will reveal, from the state
-        its commit will make durable."""
-        events: list[Event] = []
-        quotes: list[tuple[str, Quote]] = []
-        replies: list[tuple[_Submit, Outcome]] = []
-        engine = self.engine
-        for item in items:
-            if isinstance(item, PriceTick):
-                self._pending_ticks -= 1
-                events.extend(engine.on_tick(item))
-                quote = engine.quotes.get(item.asset)
-                if quote is not None and quote.ts == item.ts:
-                    quotes.append((item.asset, quote))
-            elif isinstance(item, _Submit):
-                outcome = engine.handle(item.command)
-                events.extend(outcome.events)
-                replies.append((item, outcome))
-        rows = commit_rows(events, self._applied_seq)
-        if rows.last_seq is not None:
-            self._applied_seq = rows.last_seq
-        published = Published(
-            rows.numbered, tuple(quotes), tuple(rows.closed.values()), rows.closed
-        )
-        answers: list[tuple[asyncio.Future[Any], Any, Exception | None]] = []
-        for item, outcome in replies:
-            if item.view is None:
-                answers.append((item.future, outcome, None))
-                continue
-            try:
-                seen = item.view(engine, outcome) if outcome.ok else None
-                answers.append((item.future, Reply(outcome, seen, published), None))
-            except Exception as exc:  # a bug in a view must not kill the engine task
-                answers.append((item.future, None, exc))
-        for item in items:
-            if isinstance(item, _Read):
-                try:
-                    answers.append((item.future, item.fn(engine), None))
-                except Exception as exc:
-                    answers.append((item.future, None, exc))
-        afters: list[Callable[[], None]] = []
-        for stage in self._staged:
-            try:
-                after = stage(published)
-            except Exception:
-                log.exception("staged listener failed")
-                continue
-            if after is not None:
-                afters.append(after)
-        return _Batch(items, published, rows, answers, afters)
-
-    async def _write(self, batch: _Batch) -> None:
+    async def _write(self, batch: Batch) -> None:
         rows = batch.rows
         if rows.records:
             await self.store.append_batch(rows.records, batch.published.closed, rows.writes)
 
-    async def _finish(self, batch: _Batch) -> bool:
+    async def _finish(self, batch: Batch) -> bool:
         """Await the batch's commit, then reveal it; if it failed, rebuild the engine from
         the store (dropping this batch and any applied after it) and refuse its requests."""
         assert batch.commit is not None
@@ -521,5 +383,5 @@ class EngineService:
 
 def _refuse_all(items: list[Any], why: str) -> None:
     for item in items:
-        if isinstance(item, _Submit | _Read) and not item.future.done():
+        if isinstance(item, Submit | Read) and not item.future.done():
             item.future.set_exception(EngineNotReady(why))

@@ -55,3 +55,26 @@ export function showPositions(positions) {
   $("history-empty").hidden = positions.length > 0;
   $("history-count").textContent = positions.length === 1 ? "1 position" : `${positions.length} positions`;
 }
+
+function fillRow(f) {
+  const tr = document.createElement("tr");
+  tr.dataset.testid = "fill-row";
+  tr.dataset.fillId = f.fillId;
+  const pnl = toUnits(f.realizedPnl);
+  tr.innerHTML = `
+    <td data-label="Asset">${escapeHtml(f.asset)}</td>
+    <td data-label="Side"><span class="badge ${f.side === "BUY" ? "badge-long" : "badge-short"}">${escapeHtml(f.side === "BUY" ? "Buy" : "Sell")}</span></td>
+    <td data-label="Price" class="num">${escapeHtml(fmtPrice(f.price))}</td>
+    <td data-label="Quantity" class="num">${escapeHtml(fmtQty(f.qty))}</td>
+    <td data-label="Fee" class="num">${escapeHtml(fmt(f.fee))}</td>
+    <td data-label="Realized P/L" class="num ${signClass(pnl)}">${escapeHtml(formatUnits(pnl, 2, { sign: true }))}</td>
+    <td data-label="Liquidity" class="muted">${f.maker ? "Maker" : "Taker"}</td>
+    <td data-label="Time (UTC)" class="num muted">${escapeHtml(utcTime(f.time))}</td>`;
+  return tr;
+}
+
+/** The rows of GET /api/v1/order/user/fills (newest first). */
+export function showFills(fills) {
+  document.getElementById("fills-body").replaceChildren(...fills.map(fillRow));
+  document.getElementById("fills-empty").hidden = fills.length > 0;
+}

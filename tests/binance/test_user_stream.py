@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestClient
 
-from tests.binance.helpers import Key, binance_error, make_key
+from tests.binance.helpers import Bot, Key, binance_error, make_key, new_account
 from tests.web.conftest import MakeClient
 from tests.web.helpers import User, signup, tick
 from velox.clock import ManualClock
@@ -119,3 +119,25 @@ async def test_an_expired_listen_key_says_so_and_closes(make_client: MakeClient)
     assert expired["listenKey"] == listen
     closed = await ws.receive(timeout=5)
     assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+async def test_a_resting_order_is_new_then_canceled(client: TestClient[Any, Any]) -> None:
+    user = await signup(client)
+    account = await new_account(user, "NETTING")
+    key = await make_key(user, ["read", "trade"], account_id=account)
+    created = await (await listen_key(client, key)).json()
+    ws = await client.ws_connect(f"/ws/{created['listenKey']}")
+    await tick(client, "BTCUSDT", "100000")
+    bot = Bot(client, key)
+    params = {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "quantity": "0.02",
+              "price": "110000", "newClientOrderId": "grid-7"}  # fmt: skip
+    placed = await bot.json("POST", "/fapi/v1/order", params)
+    o = (await next_event(ws, "ORDER_TRADE_UPDATE"))["o"]
+    assert (o["i"], o["c"], o["S"], o["o"], o["x"], o["X"], o["p"], o["q"], o["z"]) == (
+        placed["orderId"], "grid-7", "SELL", "LIMIT", "NEW", "NEW", "110000.00000000",
+        "0.02000000", "0.00000000",
+    )  # fmt: skip
+    await bot.json("DELETE", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": o["i"]})
+    o = (await next_event(ws, "ORDER_TRADE_UPDATE"))["o"]
+    assert (o["i"], o["x"], o["X"]) == (placed["orderId"], "CANCELED", "CANCELED")
+    await ws.close()

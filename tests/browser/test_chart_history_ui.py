@@ -111,11 +111,11 @@ async def test_drag_the_stop_loss_line(server: Server, browser: Any, size: tuple
     (after,) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
     assert after["stopLoss"] == moved["stopLoss"]
 
-    # A close leaves a marker and takes the lines away.
+    # A close takes the lines away and leaves markers: the close, the open and close fills.
     status, _ = await page.evaluate(CLOSE_JS, order["orderId"])
     assert status == 200
     await expect(chart).to_have_attribute("data-lines", "0")
-    await expect(chart).to_have_attribute("data-markers", "1")
+    await expect(chart).to_have_attribute("data-markers", "3")  # its close, its two fills
     assert not problems, problems
 
 
@@ -191,6 +191,20 @@ async def test_history_page_and_csv(server: Server, browser: Any, size: tuple[in
             assert record[key] == position[key], key
     total = sum(units(dict(zip(header, r, strict=True))["result"]) for r in rows)
     assert format_units(total) == stats["netResult"]
+
+    # Fills: each open and close, in the table and in their own CSV.
+    api_fills = (await api_json(page, "/api/v1/order/user/fills"))["fills"]
+    assert len(api_fills) == 4
+    await expect(page.get_by_test_id("fill-row")).to_have_count(4)
+    async with page.expect_download() as fills_info:
+        await page.get_by_test_id("fills-csv-download").click()
+    fills_download = await fills_info.value
+    assert fills_download.suggested_filename == "velox-fills.csv"
+    fills_text = Path(await fills_download.path()).read_text()
+    fill_header, *fill_rows = list(csv.reader(io.StringIO(fills_text, newline="")))
+    assert [dict(zip(fill_header, r, strict=True))["fillId"] for r in fill_rows] == [
+        f["fillId"] for f in reversed(api_fills)
+    ]
 
     await page.get_by_test_id("filter-asset").select_option("ETHUSDT")
     await page.get_by_test_id("filter-apply").click()
@@ -400,7 +414,7 @@ async def test_limit_order_from_the_ticket_to_the_chart(server: Server, browser:
     )
     status, _ = await page.evaluate(CLOSE_JS, position["orderId"])
     assert status == 200
-    await expect(chart).to_have_attribute("data-markers", "1")
+    await expect(chart).to_have_attribute("data-markers", "3")  # its close, its two fills
 
     await _place_limit(page, "59000")
     await expect(page.get_by_test_id("pending-count")).to_have_text("1")
@@ -409,4 +423,94 @@ async def test_limit_order_from_the_ticket_to_the_chart(server: Server, browser:
     await expect(page.get_by_test_id("pending-count")).to_have_text("0")
     (cancelled,) = (await api_json(page, "/api/v1/order/user/orders?status=CANCELLED"))["orders"]
     assert cancelled["price"] == "59000.00000000"
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_account_page(server: Server, browser: Any, size: tuple[int, int]) -> None:
+    """Create a NETTING account, rename it, reset it after confirming (cancelling the
+    confirmation changes nothing)."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser, *size)
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    await register(page, server.url)
+    await page.goto(server.url + "/account")
+    await expect(page.get_by_test_id("account-row")).to_have_count(1)  # made at signup
+    assert await unlabelled(page) == []
+
+    await page.get_by_test_id("account-name").fill("Scalping")
+    await page.get_by_test_id("account-mode").select_option("NETTING")
+    await page.get_by_test_id("account-create").click()
+    await expect(page.get_by_test_id("account-row")).to_have_count(2)
+    (_, created) = (await api_json(page, "/api/v1/accounts"))["accounts"]
+    assert (created["name"], created["mode"]) == ("Scalping", "NETTING")
+    row = page.locator(f'[data-testid="account-row"][data-account-id="{created["accountId"]}"]')
+    await row.get_by_role("button", name="Rename Scalping").click()
+    await page.get_by_test_id("rename-name").fill("Swing")
+    await page.get_by_test_id("rename-save").click()
+    await expect(row.get_by_test_id("account-row-name")).to_have_text("Swing")
+
+    # Reset asks first; cancelling the dialog changes nothing.
+    status, _ = await page.evaluate(
+        """async (id) => { const r = await fetch('/api/v1/order/open', {method: 'POST',
+          headers: {'Content-Type': 'application/json', 'X-Velox-Account': id},
+          body: JSON.stringify({asset: 'BTCUSDT', side: 'LONG', leverage: 10, margin: '100'})});
+          return [r.status, await r.json()]; }""",
+        created["accountId"],
+    )
+    assert status == 201
+    balance = f"/api/v1/order/user/balance?account={created['accountId']}"
+    assert (await api_json(page, balance))["balance"] == "900.00000000"
+    await row.get_by_test_id("account-reset").click()
+    await expect(page.get_by_test_id("reset-dialog")).to_be_visible()
+    await page.get_by_test_id("reset-dialog").get_by_role("button", name="Cancel").click()
+    assert (await api_json(page, balance))["balance"] == "900.00000000"
+    await row.get_by_test_id("account-reset").click()
+    await page.get_by_test_id("reset-confirm").click()
+    await expect(page.get_by_test_id("toast").filter(has_text="Account reset")).to_be_visible()
+    assert (await api_json(page, balance))["balance"] == "1000.00000000"
+
+    overflow = await page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the account page scrolls sideways by {overflow}px"
+    assert not problems, problems
+
+
+async def test_api_keys_on_the_account_page(server: Server, browser: Any) -> None:
+    """Create an API key for an account (its secret shown once, copied), see it listed
+    without the secret, revoke it."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    await register(page, server.url)
+    await page.goto(server.url + "/account")
+    await expect(page.get_by_test_id("account-row")).to_have_count(1)
+    (created,) = (await api_json(page, "/api/v1/accounts"))["accounts"]
+    await page.get_by_test_id("key-name").fill("my bot")
+    await page.get_by_test_id("key-account").select_option(created["accountId"])
+    await page.get_by_test_id("key-permissions").select_option("read,trade")
+    await page.get_by_test_id("key-create").click()
+    secret = page.get_by_test_id("secret-value")
+    await expect(secret).not_to_be_empty()
+    shown = await secret.text_content()
+    await page.get_by_test_id("secret-copy").click()
+    await expect(page.get_by_test_id("toast").filter(has_text="Secret copied")).to_be_visible()
+    assert await page.evaluate("() => navigator.clipboard.readText()") == shown
+    (key,) = (await api_json(page, "/api/v1/api-keys"))["apiKeys"]
+    assert "secret" not in key
+    assert (key["name"], key["accountId"], key["permissions"]) == (
+        "my bot",
+        created["accountId"],
+        ["read", "trade"],
+    )
+    await expect(page.get_by_test_id("key-row")).to_have_count(1)
+    assert shown not in (await page.get_by_test_id("keys-table").text_content() or "")
+    await page.get_by_test_id("secret-done").click()
+    await expect(page.get_by_test_id("secret-box")).to_be_hidden()
+    await page.get_by_test_id("key-revoke").click()
+    await expect(page.get_by_test_id("keys-empty")).to_be_visible()
+    assert (await api_json(page, "/api/v1/api-keys"))["apiKeys"] == []
     assert not problems, problems

@@ -393,3 +393,12 @@ def test_rename() -> None:
     acc = engine.user_accounts["alice"][0]
     (renamed,) = ok(engine, RenameAccount("alice", acc, "Swing", T0))
     assert isinstance(renamed, AccountRenamed) and engine.accounts[acc].name == "Swing"
+
+
+def test_a_tick_after_the_expiry_expires_the_order_instead_of_filling_it() -> None:
+    engine = engine_at(funding_interval_ms=0)
+    (placed,) = ok(engine, limit("99000", expires_at=T0 + 5000))
+    (expired,) = engine.on_tick(PriceTick(BTC, units("98000"), T0 + 5000))  # reaches it
+    assert isinstance(expired, OrderCancelled)
+    assert (expired.order_id, expired.status) == (placed.order_id, "EXPIRED")
+    assert engine.positions == {} and ledger(engine)["conserved"]

@@ -164,6 +164,10 @@ class Run:
                 order_id = ev.by_order_id
             elif isinstance(ev, OrderCancelled) and ev.status == "REJECTED":
                 order_id = ev.order_id
+            elif isinstance(ev, OrderCancelled) and ev.status == "EXPIRED":
+                order_id = ev.order_id  # reached, but past its expiry: never filled
+                expiry = before[order_id].expires_at
+                assert expiry is not None and expiry <= self.ts
             elif isinstance(ev, OrderCancelled) and ev.reason == "OCO":
                 oco_cancelled.add(ev.order_id)
             if order_id is not None and order_id not in ended:

@@ -167,10 +167,13 @@ async def test_an_api_key_made_on_one_gateway_signs_on_the_other(cluster: Cluste
     """Gateways share the API-key vault file: a key created through A works on B, and its
     deletion through A stops it on B as well."""
     a, b = cluster.bases
-    token, user_id = await signup(a, "bot@scale.example")
+    token, _ = await signup(a, "bot@scale.example")
+    status, accounts = await call(b, "GET", "/api/v1/accounts", token)
+    assert status == 200, accounts
+    account_id = accounts["accounts"][0]["accountId"]
     status, key = await call(
         a, "POST", "/api/v1/api-keys", token,
-        {"name": "bot", "accountId": user_id, "permissions": ["read"]},
+        {"name": "bot", "accountId": account_id, "permissions": ["read"]},
     )  # fmt: skip
     assert status == 201, key
 

@@ -348,7 +348,9 @@ async def test_store_outage_answers_not_ready_then_recovers(store: Store) -> Non
     await service.stop()
 
 
-async def test_a_dead_engine_task_refuses_instead_of_hanging(store: Store) -> None:
+async def test_a_dead_engine_task_refuses_instead_of_hanging(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clock = Clock()
     service = await started(store, clock)
     await service.submit(OpenAccount("alice", clock()))
@@ -356,10 +358,10 @@ async def test_a_dead_engine_task_refuses_instead_of_hanging(store: Store) -> No
     async def broken() -> None:
         raise RuntimeError("a bug")
 
-    def engine_bug(items: list[Any]) -> None:
+    def engine_bug(*args: Any) -> None:
         raise RuntimeError("an engine bug")
 
-    service._apply = engine_bug  # type: ignore[method-assign,assignment]
+    monkeypatch.setattr("velox.service.apply_batch", engine_bug)
     service._recover = broken  # type: ignore[method-assign]
     with pytest.raises(EngineNotReady):
         await asyncio.wait_for(service.submit(OpenAccount("bob", clock())), 2)

@@ -62,3 +62,12 @@ async def test_symbol_leverage_upserts_per_account(store: Store) -> None:
     await store.set_symbol_leverage("a2", "BTCUSDT", 3)
     assert await store.symbol_leverages("a1") == {"BTCUSDT": 12, "ETHUSDT": 7}
     assert await store.symbol_leverages("a2") == {"BTCUSDT": 3}
+
+
+async def test_webhook_token_per_account_replaced_on_rotation(store: Store) -> None:
+    assert await store.webhook_token("a1") is None
+    await store.set_webhook_token("a1", "u1", "h" * 64, 5)
+    await store.set_webhook_token("a2", "u2", "g" * 64, 6)
+    await store.set_webhook_token("a1", "u1", "f" * 64, 7)
+    assert await store.webhook_token("a1") == ("u1", "f" * 64)
+    assert await store.webhook_token("a2") == ("u2", "g" * 64)

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 
 from tests.web.conftest import MakeClient
 from tests.web.helpers import User, assert_error, signup, tick
-from velox.web.history import CSV_COLUMNS
+from velox.web.history import CSV_COLUMNS, FILL_COLUMNS
 
 
 async def _trade(
@@ -266,3 +266,34 @@ async def test_history_is_per_account(client: TestClient[Any, Any]) -> None:
     response = await bob.call("GET", f"/api/v1/history/stats?account={second['accountId']}")
     assert response.status == 404
     assert_error(await response.json(), "NOT_FOUND")
+
+
+async def test_fills_csv(client: TestClient[Any, Any]) -> None:
+    """Each open and close is a fill (SPEC 12): the CSV holds the API's fills, oldest first,
+    filtered by asset and time like the positions."""
+    user = await signup(client)
+    closed = await _trade(client, user, "ETHUSDT", "1", "1000", "1100")
+    await _trade(client, user, "BTCUSDT", "0.01", "100000", "103000")
+    api = (await user.json("GET", "/api/v1/order/user/fills", 200))["fills"][::-1]
+    assert [(f["asset"], f["side"], f["price"]) for f in api] == [
+        ("ETHUSDT", "BUY", "1000.00000000"),
+        ("ETHUSDT", "SELL", "1100.00000000"),
+        ("BTCUSDT", "BUY", "100000.00000000"),
+        ("BTCUSDT", "SELL", "103000.00000000"),
+    ]
+    response = await user.call("GET", "/api/v1/history/fills.csv")
+    assert response.headers["Content-Disposition"] == 'attachment; filename="velox-fills.csv"'
+    header, *rows = list(csv.reader(io.StringIO(await response.text(), newline="")))
+    assert tuple(header) == FILL_COLUMNS
+    records = [dict(zip(header, r, strict=True)) for r in rows]
+    for record, fill in zip(records, api, strict=True):
+        for key in ("fillId", "orderId", "positionId", "asset", "side", "price", "qty", "fee",
+                    "realizedPnl"):  # fmt: skip
+            assert record[key] == fill[key], key
+        assert (record["maker"], int(record["time"])) == (str(fill["maker"]).lower(), fill["time"])
+    assert records[1]["realizedPnl"] == "100.00000000"
+    eth = await user.call(
+        "GET", f"/api/v1/history/fills.csv?asset=ETHUSDT&startTime={closed['closedAt']}"
+    )
+    (_, only) = list(csv.reader(io.StringIO(await eth.text(), newline="")))
+    assert (only[4], only[5]) == ("ETHUSDT", "SELL")

@@ -21,13 +21,13 @@ from velox.binance import shapes
 from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, invalid
 from velox.binance.keyring import READ, TRADE
-from velox.binance.keys import TERMS
+from velox.binance.keys import KEYRING, TERMS
 from velox.binance.terms import Terms
 from velox.engine.engine import Engine
 from velox.engine.state import Position
 from velox.engine.views import account_figures, open_positions, unrealized_pnl
 from velox.money import format_units, mul_ceil, mul_floor
-from velox.web.keys import OPTIONS, SERVICE, SETTINGS, STORE
+from velox.web.keys import OPTIONS, SERVICE, SETTINGS
 
 Json = dict[str, Any]
 
@@ -118,7 +118,7 @@ def _assets(engine: Engine, owner: Owner, terms: Terms, now: int) -> Json:
 
 
 async def _leverages(call: Call) -> dict[str, int]:
-    return await call.app[STORE].symbol_leverages(call.credential.account_id)
+    return await call.app[KEYRING].leverages(call.credential.account_id)
 
 
 def _now(call: Call) -> int:
@@ -271,7 +271,7 @@ async def set_leverage(call: Call) -> Any:
     leverage = int(raw)
     if not 1 <= leverage <= settings.max_leverage:
         raise BinanceError(-4028, f"Leverage {leverage} is not valid")
-    await call.app[STORE].set_symbol_leverage(call.credential.account_id, symbol, leverage)
+    await call.app[KEYRING].set_leverage(call.credential.account_id, symbol, leverage)
     return {
         "leverage": leverage,
         "maxNotionalValue": format_units(shapes.MAX_QTY),

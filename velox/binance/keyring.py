@@ -66,6 +66,8 @@ class KeyRing:
         self._clock = clock
         self._cache: dict[str, tuple[float, Credential]] = {}
         self._listeners: list[RevokeListener] = []
+        self._modes: dict[str, str] = {}
+        self._leverages: dict[str, tuple[float, dict[str, int]]] = {}
 
     def seal(self, key_id: str, secret: str) -> bytes:
         """The secret sealed for the row ``key_id`` (so it opens in that row only)."""
@@ -99,6 +101,33 @@ class KeyRing:
             record.key_id, record.user_id, record.account_id, record.api_key, secret,
             record.permissions,
         )  # fmt: skip
+
+    async def mode_of(self, account_id: str) -> str | None:
+        """The account's mode (HEDGING or NETTING), which never changes: read once."""
+        mode = self._modes.get(account_id)
+        if mode is None:
+            record = await self.store.account(account_id)
+            if record is None:
+                return None
+            mode = self._modes[account_id] = record.mode
+        return mode
+
+    async def leverages(self, account_id: str) -> dict[str, int]:
+        """The account's leverage per symbol (``/fapi/v1/leverage``), kept ``ttl_s``; a change
+        made through this process (``set_leverage``) is seen at once."""
+        now = self._clock()
+        hit = self._leverages.get(account_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        levels = await self.store.symbol_leverages(account_id)
+        if len(self._leverages) >= MAX_CACHED:
+            self._leverages.clear()
+        self._leverages[account_id] = (now + self.ttl_s, levels)
+        return levels
+
+    async def set_leverage(self, account_id: str, symbol: str, leverage: int) -> None:
+        await self.store.set_symbol_leverage(account_id, symbol, leverage)
+        self._leverages.pop(account_id, None)
 
     def subscribe(self, listener: RevokeListener) -> None:
         self._listeners.append(listener)

@@ -21,7 +21,7 @@ from velox.binance.streams.user import ListenKeys
 from velox.binance.terms import terms_of
 from velox.binance.weights import WeightMeter
 from velox.vault import Vault, key_path
-from velox.web import apikeys
+from velox.web import apikeys, webhooks
 from velox.web.keys import OPTIONS, SERVICE, SETTINGS, STORE
 
 VAULT = web.AppKey("binance_vault", Vault)
@@ -54,6 +54,9 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/api/v1/api-keys", apikeys.create_api_key, name="api_key_create")
     r.add_get("/api/v1/api-keys", apikeys.list_api_keys, name="api_key_list")
     r.add_delete(f"/api/v1/api-keys/{KEY_ID}", apikeys.delete_api_key, name="api_key_delete")
+    r.add_post("/api/v1/accounts/{accountId:[0-9]{1,20}}/webhook", webhooks.rotate_token,
+               name="account_webhook")  # fmt: skip
+    r.add_post("/api/v1/webhooks/tradingview", webhooks.tradingview, name="webhook_tradingview")
 
     public = {
         "ping": market.ping,

@@ -25,12 +25,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from velox.accounts import account_mode
 from velox.binance import orders
 from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, invalid, mandatory
 from velox.binance.keyring import READ, TRADE
-from velox.binance.keys import TERMS
+from velox.binance.keys import KEYRING, TERMS
 from velox.engine.commands import KEEP, CancelOrder, ModifyPosition, OpenPosition
 from velox.engine.engine import Engine, Outcome
 from velox.engine.errors import Code, Refusal
@@ -44,6 +43,7 @@ from velox.engine.events import (
 )
 from velox.engine.views import open_positions
 from velox.money import mul_floor
+from velox.projection import writes_of
 from velox.store.records import FillRecord, OrderRecord
 from velox.web.keys import SERVICE, SETTINGS, STORE
 
@@ -78,9 +78,10 @@ def refused(refusal: Refusal) -> BinanceError:
 
 
 async def _netting(call: Call) -> tuple[str, str]:
-    """(user id, account id) of a key that may trade: its account must be NETTING."""
+    """(user id, account id) of a key that may trade: its account must be NETTING (a mode
+    never changes, so the key ring remembers it)."""
     key = call.credential
-    if await account_mode(call.app[STORE], key.account_id) != "NETTING":
+    if await call.app[KEYRING].mode_of(key.account_id) != "NETTING":
         raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.")
     return key.user_id, key.account_id
 
@@ -90,7 +91,7 @@ def _bool(call: Call, name: str) -> bool:
 
 
 async def _leverage(call: Call, symbol: str) -> int:
-    levels = await call.app[STORE].symbol_leverages(call.credential.account_id)
+    levels = await call.app[KEYRING].leverages(call.credential.account_id)
     return levels.get(symbol, call.app[TERMS].default_leverage)
 
 
@@ -195,10 +196,23 @@ async def new_order(call: Call) -> Any:
     if reduced is not None:
         return reduced
     order_id = _order_id_of(outcome)
-    record = None if order_id is None else await call.app[STORE].order(order_id)
-    if record is None:  # pragma: no cover - the commit wrote it
-        raise BinanceError(-1001, "Internal error; unable to process your request.")
-    return await _shown(call, record)
+    if outcome.existing is not None or order_id is None:  # a repeated newClientOrderId
+        record = None if order_id is None else await call.app[STORE].order(order_id)
+        if record is None:  # pragma: no cover - the commit wrote it
+            raise BinanceError(-1001, "Internal error; unable to process your request.")
+        return await _shown(call, record)
+    return _from_commit(outcome, order_id)
+
+
+def _from_commit(outcome: Outcome, order_id: str) -> Json:
+    """The order as its own commit wrote it (the projection's rows, without reading them
+    back: a store read per order, and the fills of every earlier one, cost more than the
+    rest of the request)."""
+    writes = [w for event in outcome.events for w in writes_of(event)]
+    records = [w.record for w in writes if w.kind in ("order", "order_status")
+               and isinstance(w.record, OrderRecord) and w.record.order_id == order_id]  # fmt: skip
+    fills = [w.record for w in writes if isinstance(w.record, FillRecord)]
+    return orders.order_json(records[-1], fills)
 
 
 def _client_ok(text: str) -> bool:

@@ -197,7 +197,11 @@ class BusEngineClient:
                     nats_errors.ConnectionReconnectingError):  # fmt: skip
                 await asyncio.sleep(RETRY_PAUSE_S)
                 continue
-            reply = wire.decode_reply(msg.data)
+            try:
+                reply = wire.decode_reply(msg.data)
+            except wire.WireError as exc:  # another version of Velox answering
+                log.error("bus: the engine's reply is not understood: %s", exc)
+                raise EngineNotReady("the engine's reply is not understood") from None
             if reply.not_ready is not None:
                 raise EngineNotReady(reply.not_ready)
             return reply

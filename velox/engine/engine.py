@@ -109,8 +109,14 @@ class Engine(Ledger):
         self._fire(tick.asset, q, tick.ts, events)
         reached = self.orders_index.reached(tick.asset, bid, ask)
         for order in reached:
-            if self.pending.get(order.order_id) is order:  # not ended by an earlier OCO leg
-                self._emit(events, fill_reached(self, order, q, tick.ts))
+            if self.pending.get(order.order_id) is not order:
+                continue  # ended by an earlier OCO leg
+            if order.expires_at is not None and order.expires_at <= tick.ts:
+                # past its expiry: EXPIRED even if the ClockTick has not come round yet
+                expired = cancelled(order, EXPIRED, BY_EXPIRY, tick.ts)
+                self._emit(events, ended(self, order, expired, tick.ts))
+                continue
+            self._emit(events, fill_reached(self, order, q, tick.ts))
         if reached:
             self._fire(tick.asset, q, tick.ts, events)
         if self.index.marks_move(tick.asset, bid, ask):

@@ -98,3 +98,21 @@ class ApiKeyRows(ABC):
             "SELECT symbol, leverage FROM symbol_leverage WHERE account_id = ?", (account_id,)
         )
         return {str(symbol): int(leverage) for symbol, leverage in rows}
+
+    async def set_webhook_token(
+        self, account_id: str, user_id: str, token_hash: str, created_at: int
+    ) -> None:
+        await self._execute(
+            "INSERT INTO webhook_tokens (account_id, user_id, token_hash, created_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET "
+            "user_id = excluded.user_id, token_hash = excluded.token_hash, "
+            "created_at = excluded.created_at",
+            (account_id, user_id, token_hash, created_at),
+        )
+
+    async def webhook_token(self, account_id: str) -> tuple[str, str] | None:
+        """(user id, token hash) of the account's webhook token, if it has one."""
+        rows = await self._fetch(
+            "SELECT user_id, token_hash FROM webhook_tokens WHERE account_id = ?", (account_id,)
+        )
+        return (str(rows[0][0]), str(rows[0][1])) if rows else None

@@ -203,3 +203,11 @@ class Store(Protocol):
 
     async def symbol_leverages(self, account_id: str) -> dict[str, int]:
         """Symbol -> leverage set for the account (symbols never set are absent)."""
+
+    async def set_webhook_token(
+        self, account_id: str, user_id: str, token_hash: str, created_at: int
+    ) -> None:
+        """The account's TradingView webhook token (its hash), replacing any earlier one."""
+
+    async def webhook_token(self, account_id: str) -> tuple[str, str] | None:
+        """(user id, token hash) of the account's webhook token, if it has one."""

@@ -203,3 +203,12 @@ CREATE TABLE IF NOT EXISTS fills (
 
 CREATE INDEX IF NOT EXISTS fills_newest_first
     ON fills (account_id, time DESC, length(fill_id) DESC, fill_id DESC);
+
+-- TradingView webhook tokens, one per account (SPEC 13): only a SHA-256 of the token is
+-- kept, compared in constant time; a new token replaces the old one (rotation).
+CREATE TABLE IF NOT EXISTS webhook_tokens (
+    account_id TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);

@@ -43,13 +43,13 @@ class Chosen:
 async def chosen_account(request: web.Request, user_id: str) -> str | None:
     """The account named by the header or query (checked to be the user's), else None: the
     engine then acts on the user's first account."""
-    raw = request.headers.get(ACCOUNT_HEADER)
-    if raw is None:
-        raw = request.query.get(ACCOUNT_QUERY)
-    if raw is None:
-        return None
-    record = await _own(request, user_id, raw)
-    return record.account_id
+    header = request.headers.get(ACCOUNT_HEADER)
+    query = request.query.get(ACCOUNT_QUERY)
+    if query is not None:  # checked even beside a header: a bad selector is never ignored
+        await _own(request, user_id, query)
+    if header is not None:
+        return (await _own(request, user_id, header)).account_id  # the header wins
+    return query
 
 
 async def reading_account(request: web.Request, user_id: str) -> Chosen:

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from velox.money import format_optional, format_units
-from velox.store.records import ClosedOrderRecord
+from velox.store.records import ClosedOrderRecord, FillRecord
 from velox.web import render
 from velox.web.accounts import reading_account
 from velox.web.auth.security import require_session
@@ -41,6 +41,12 @@ CSV_COLUMNS = (
     "orderId", "parentOrderId", "asset", "side", "leverage", "qty", "openPrice", "closePrice",
     "margin", "pnl", "fee", "funding", "result", "closeReason", "openedAt", "closedAt",
     "openedTime", "closedTime", "accountId",
+)  # fmt: skip
+
+
+FILL_COLUMNS = (
+    "fillId", "orderId", "positionId", "accountId", "asset", "side", "price", "qty", "fee",
+    "realizedPnl", "maker", "time", "timeUtc",
 )  # fmt: skip
 
 
@@ -128,6 +134,15 @@ def csv_text(rows: Sequence[Sequence[str]]) -> str:
     return out.getvalue()
 
 
+def fill_row(rec: FillRecord) -> list[str]:
+    return [
+        rec.fill_id, rec.order_id, rec.position_id, rec.account_id, rec.asset, rec.side,
+        format_units(rec.price), format_units(rec.qty), format_units(rec.fee),
+        format_units(rec.realized_pnl), "true" if rec.maker else "false", str(rec.time),
+        _iso(rec.time),
+    ]  # fmt: skip
+
+
 def stats_body(stats: Stats) -> Json:
     opt = format_optional
     return {
@@ -177,25 +192,46 @@ async def positions(request: web.Request) -> web.Response:
     return json_response({"positions": kept})
 
 
+async def _stream_csv(
+    request: web.Request, filename: str, header: Sequence[str], rows: Sequence[list[str]]
+) -> web.StreamResponse:
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        }
+    )
+    await response.prepare(request)
+    await response.write(csv_text([header]).encode())
+    for i in range(0, len(rows), CSV_CHUNK):
+        await response.write(csv_text(rows[i : i + CSV_CHUNK]).encode())
+    await response.write_eof()
+    return response
+
+
 async def positions_csv(request: web.Request) -> web.StreamResponse:
     """Every closed position matching the filter, oldest first, streamed in chunks."""
     user_id = require_session(request).user_id
     chosen = _filter(request)
     records = [r for r in await _records(request, user_id) if chosen.keeps(r)]
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": 'attachment; filename="velox-history.csv"',
-            "Cache-Control": "no-store",
-        }
-    )
-    await response.prepare(request)
-    await response.write(csv_text([CSV_COLUMNS]).encode())
-    for i in range(0, len(records), CSV_CHUNK):
-        chunk = records[i : i + CSV_CHUNK]
-        await response.write(csv_text([csv_row(r) for r in chunk]).encode())
-    await response.write_eof()
-    return response
+    rows = [csv_row(r) for r in records]
+    return await _stream_csv(request, "velox-history.csv", CSV_COLUMNS, rows)
+
+
+async def fills_csv(request: web.Request) -> web.StreamResponse:
+    """Every fill (SPEC 12) of the chosen account matching the filter (on the fill's time),
+    oldest first, streamed in chunks."""
+    user_id = require_session(request).user_id
+    chosen = _filter(request)
+    account = (await reading_account(request, user_id)).account_id
+    fills: list[FillRecord] = []
+    if account is not None:
+        fills = await request.app[STORE].fills_for_account(
+            account, chosen.asset, chosen.start, chosen.end, MAX_ROWS
+        )
+    rows = [fill_row(f) for f in reversed(fills)]
+    return await _stream_csv(request, "velox-fills.csv", FILL_COLUMNS, rows)
 
 
 async def stats(request: web.Request) -> web.Response:

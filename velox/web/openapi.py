@@ -275,7 +275,7 @@ def v2_paths(settings: Settings) -> dict[str, dict[str, Op]]:
             "user_fills", "The account's fills, newest first", {200: ref("Fills")},
             (*MINE, "VALIDATION_ERROR", "UNKNOWN_ASSET"), security=COOKIE_OR_BEARER,
             params=[
-                _query("asset", {"type": "string"}),
+                _query("asset", {"enum": list(settings.symbols)}),
                 _query("startTime", time_ms),
                 _query("endTime", time_ms),
                 _query("limit", FILLS_LIMIT),
@@ -318,6 +318,7 @@ def document_for(settings: Settings) -> dict[str, Any]:
     all_paths = {**paths(settings), **v2_paths(settings)}
     all_paths.update(history_paths(settings, op, _query, SIGNED_IN, COOKIE_OR_BEARER))
     all_paths.update(openapi_apikeys.paths(op, COOKIE_OR_BEARER, BODY, SIGNED_IN))
+    all_paths.update(openapi_apikeys.webhook_paths(op, COOKIE_OR_BEARER, SIGNED_IN, PLACE))
     if settings.dev:
         all_paths.update(DEV_PATHS)
     v1_requests = request_schemas(settings.symbols, settings.max_leverage)
@@ -331,6 +332,10 @@ def document_for(settings: Settings) -> dict[str, Any]:
     }
     schemas.update(HISTORY_SCHEMAS)
     schemas.update(openapi_apikeys.SCHEMAS)
+    schemas.update(openapi_apikeys.WEBHOOK_SCHEMAS)
+    schemas["TradingViewRequest"] = openapi_apikeys.webhook_request(
+        schemas["OpenRequest"], list(settings.symbols)
+    )
     return {
         "openapi": "3.1.0",
         "info": {

@@ -1,4 +1,5 @@
-"""The API-key routes in the OpenAPI document (``velox.web.apikeys``).
+"""The API-key and TradingView webhook routes in the OpenAPI document (``velox.web.apikeys``,
+``velox.web.webhooks``).
 
 The Binance-compatible routes (``/fapi/...``, ``/sapi/...``, ``/ws/<stream>``, ``/stream``;
 route names starting ``fapi_``) are not in this document: they follow Binance's own
@@ -7,10 +8,12 @@ documentation, paths, parameters and errors (README, "Bots (Binance-compatible A
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
 from velox.web.openapi_schemas import MS, Schema, obj, ref
+from velox.web.webhooks import TOKEN_PATTERN
 
 KEY_ID = {
     "name": "keyId",
@@ -68,4 +71,52 @@ def paths(
                 {204: None}, (*signed_in, "FORBIDDEN", "NOT_FOUND"), security=security,
                 params=[KEY_ID], tag="api-keys"),
         },
+    }  # fmt: skip
+
+
+ACCOUNT = {
+    "name": "accountId",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": r"^[0-9]{1,20}$"},
+}
+TOKEN: Schema = {"type": "string", "pattern": TOKEN_PATTERN}
+WEBHOOK_SCHEMAS: dict[str, Schema] = {
+    "WebhookToken": obj(["accountId", "token", "createdAt"],
+                        {"accountId": {"type": "string"}, "token": TOKEN, "createdAt": MS}),
+}  # fmt: skip
+
+
+def webhook_request(open_request: Schema, assets: list[str]) -> Schema:
+    """buy / sell: the native OpenRequest (its rules exactly) with ``token`` and ``action``
+    in place of ``side``; close: ``token``, ``action`` and ``asset`` only."""
+    trade = copy.deepcopy(open_request)
+    trade["properties"].pop("side")
+    trade["required"] = [r for r in trade["required"] if r != "side"] + ["token", "action"]
+    trade["properties"]["token"] = {"type": "string"}
+    trade["properties"]["action"] = {"enum": ["buy", "sell"]}
+    close = obj(["token", "action", "asset"], {"token": {"type": "string"},
+                "action": {"const": "close"}, "asset": {"enum": assets}})  # fmt: skip
+    return {"oneOf": [trade, close]}
+
+
+def webhook_paths(
+    op: Callable[..., dict[str, Any]],
+    security: list[dict[str, list[str]]],
+    signed_in: tuple[str, ...],
+    place: tuple[str, ...],
+) -> dict[str, dict[str, dict[str, Any]]]:
+    return {
+        "/api/v1/accounts/{accountId}/webhook": {"post": op(
+            "account_webhook", "A new TradingView webhook token for the account, shown only "
+            "here (the previous one stops working)", {201: ref("WebhookToken")},
+            (*signed_in, "FORBIDDEN", "NOT_FOUND"), security=security, params=[ACCOUNT],
+            tag="accounts")},
+        "/api/v1/webhooks/tradingview": {"post": op(
+            "webhook_tradingview", "A TradingView alert: buy / sell places an order as POST "
+            "/api/v1/order/open does (201, or 200 for a repeated clientOrderId or a NETTING "
+            "fill); close closes the account's positions on the asset ({orders}). A wrong "
+            "token is 401", {200: {"oneOf": [ref("Order"), ref("Orders")]}, 201: ref("Order")},
+            tuple(c for c in place if c != "NOT_FOUND"), body="TradingViewRequest",
+            security=[{}], tag="webhooks")},
     }  # fmt: skip

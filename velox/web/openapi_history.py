@@ -57,7 +57,7 @@ HISTORY_SCHEMAS: dict[str, Schema] = {
 def history_paths(
     settings: Settings, op: Any, query: Any, signed_in: tuple[str, ...], security: Any
 ) -> dict[str, dict[str, Any]]:
-    """The three history operations (``op``/``query`` are openapi.py's builders)."""
+    """The four history operations (``op``/``query`` are openapi.py's builders)."""
     time_ms = {"type": "integer", "minimum": 0, "maximum": MAX_TIME_MS}
     filters = [
         query("asset", {"enum": ["", *settings.symbols]}),
@@ -77,6 +77,17 @@ def history_paths(
         tag="history",
     )
     csv_op["responses"]["200"]["content"] = {"text/csv": {"schema": {"type": "string"}}}
+    fills_op = op(
+        "history_fills_csv",
+        "The account's fills matching the filter (on the fill time) as a CSV file (RFC 4180, "
+        "oldest first, decimal strings), streamed",
+        {200: None},
+        errors,
+        security=security,
+        params=filters,
+        tag="history",
+    )
+    fills_op["responses"]["200"]["content"] = {"text/csv": {"schema": {"type": "string"}}}
     return {
         "/api/v1/history/positions": {"get": op(
             "history_positions", "Closed positions, newest first, filtered by asset and close "
@@ -85,6 +96,7 @@ def history_paths(
                                               "maximum": 1000, "default": 500})],
             tag="history")},
         "/api/v1/history/positions.csv": {"get": csv_op},
+        "/api/v1/history/fills.csv": {"get": fills_op},
         "/api/v1/history/stats": {"get": op(
             "history_stats", "Statistics and the equity curve of the filtered closed "
             "positions (formulas in the README)", {200: ref("HistoryStats")}, errors,

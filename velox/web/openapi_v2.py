@@ -26,7 +26,7 @@ ACCOUNT_PARAMS: list[Schema] = [
         "name": ACCOUNT_QUERY,
         "in": "query",
         "required": False,
-        "description": f"as {ACCOUNT_HEADER}, which wins when both are given",
+        "description": f"as {ACCOUNT_HEADER}, which wins when both name the user's accounts",
         "schema": {"type": "string", "pattern": ACCOUNT_ID_PATTERN},
     },
 ]

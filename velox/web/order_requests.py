@@ -177,7 +177,7 @@ class FillsQuery:
 
 
 def fills_query(query: Mapping[str, str], assets: tuple[str, ...]) -> FillsQuery:
-    asset = query.get("asset") or None
+    asset = query.get("asset")
     if asset is not None and asset not in assets:
         raise ApiError("UNKNOWN_ASSET", f"unknown asset; one of {', '.join(assets)}", "asset")
     start = query_int(query, "startTime", 0, MAX_TIME_MS)

@@ -1,5 +1,6 @@
 """Server-rendered pages of the browser UI: landing, register, sign in, the trade terminal,
-the trading history, and the HTML 404 a browser gets for a page that does not exist.
+the trading history, the account page, and the HTML 404 a browser gets for a page that does
+not exist.
 
 The pages are thin Jinja2 shells; the trade screen itself is plain ES modules under
 ``static/`` talking to the JSON API and the websocket. ``setup_pages(app)`` is called by the
@@ -130,6 +131,18 @@ async def history(request: web.Request) -> web.StreamResponse:
     return _render("history.html", request, {"page": "history", "symbols": symbols})
 
 
+async def account_page(request: web.Request) -> web.StreamResponse:
+    if not _signed_in(request):
+        raise web.HTTPFound(request.app.router["signin_page"].url_for())
+    settings = request.app.get(SETTINGS)
+    context = {
+        "page": "account",
+        "providers": buttons(request.app),
+        "initial_balance": settings.initial_balance if settings is not None else "1000",
+    }
+    return _render("account.html", request, context)
+
+
 def _wants_page(request: web.Request) -> bool:
     """A browser navigating (Accept names text/html) outside the API and the websocket: the
     API keeps its JSON errors, whatever the client accepts."""
@@ -178,6 +191,7 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_get("/signin", signin, name="signin_page")
     app.router.add_get("/trade", trade, name="trade_page")
     app.router.add_get("/history", history, name="history_page")
+    app.router.add_get("/account", account_page, name="account_page")
     app.router.add_static("/static/", resource_dir("static"), name="static")
     app.on_response_prepare.append(_static_revalidate)
     app.middlewares.append(html_not_found)

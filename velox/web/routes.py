@@ -56,6 +56,7 @@ def setup_routes(app: web.Application, *, dev: bool) -> None:
 
     r.add_get("/api/v1/history/positions", history.positions, name="history_positions")
     r.add_get("/api/v1/history/positions.csv", history.positions_csv, name="history_csv")
+    r.add_get("/api/v1/history/fills.csv", history.fills_csv, name="history_fills_csv")
     r.add_get("/api/v1/history/stats", history.stats, name="history_stats")
 
     r.add_get("/healthz", ops.healthz, name="healthz")

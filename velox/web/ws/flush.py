@@ -6,14 +6,15 @@ price sent to 2,000 sockets from the engine's listener held each batch for one w
 socket). A pass takes the pending prices if the conflator lets them go (velox/web/ws/conflate.py)
 and the users the pusher may push now (velox/web/ws/pusher.py), then writes every socket once:
 the prices followed by that user's figures and trailing-mark updates. Users due while no
-price goes get their messages alone. Sockets are written in slices with a yield between, so
-the engine's task waits for one slice at most, never for a whole pass.
+price goes get their messages alone. Sockets are written in slices of at most ``SLICE_S``
+with a yield between, so the engine's task waits for one slice at most, never a whole pass.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
@@ -26,12 +27,10 @@ from velox.web.ws.frames import text_frame
 from velox.web.ws.pusher import Pusher
 
 log = logging.getLogger(__name__)
-SLICE = 256  # units of work between two yields: a socket written is 1, a user computed 4
+SLICE_S = 0.002  # the longest the engine's task waits for this one between two yields
+CHECK = 16  # units of work between two looks at the clock: a socket written 1, a user 4
 USER_COST = 4
-# Between slices the loop goes idle this long, not just round the ready queue: the journal's
-# commit runs in a thread that needs the GIL, which a busy loop would hand over only every
-# switch interval (5 ms), and the engine's batch waits for that commit.
-PAUSE_S = 0.001
+PAUSE_S = 0.0  # between slices: round the loop's ready queue (an idle pause starved prices)
 Framed = tuple[list[bytes], bytes]  # the messages, and all of them framed in order
 
 
@@ -59,6 +58,20 @@ class Flusher:
         self._idle.set()
         self._timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
+        self._work = 0
+        self._slice_start = 0.0
+
+    def _slice_over(self, units: int) -> bool:
+        """Count ``units`` of work; True when this slice's time is used up (then yield)."""
+        self._work += units
+        if self._work < CHECK:
+            return False
+        self._work = 0
+        now = time.perf_counter()
+        if now - self._slice_start < SLICE_S:
+            return False
+        self._slice_start = now
+        return True
 
     def poke(self) -> None:
         """Something is pending (the listener's call: O(1))."""
@@ -101,6 +114,7 @@ class Flusher:
                 self._idle.set()
 
     async def _pass(self, now: float) -> None:
+        self._slice_start = time.perf_counter()
         quotes = self.prices.take(now)
         ready, _ = self.pusher.plan(now)
         if quotes:
@@ -112,8 +126,8 @@ class Flusher:
     async def _to_everyone(self, quotes: dict[str, Quote], ready: set[str], now: float) -> None:
         messages, frames = framed([render.price_update(s, q) for s, q in quotes.items()])
         extra: dict[str, Framed] = {}
-        work = 0
         for conn in list(self._connections()):
+            work = 1
             data, blob = messages, frames
             user_id = conn.user_id
             if user_id is not None and user_id in ready:
@@ -125,22 +139,18 @@ class Flusher:
                     data, blob = messages + mine[0], frames + mine[1]
             if not conn.offer_all(data, blob):
                 self._drop(conn)
-            work += 1
-            if work >= SLICE:
-                work = 0
+            if self._slice_over(work):
                 await asyncio.sleep(PAUSE_S)  # the engine runs between slices
         ready.difference_update(extra)
 
     async def _to_users(self, ready: set[str], now: float) -> None:
-        work = 0
         for user_id in list(ready):
             data, blob = framed(self.pusher.take(user_id, now))
-            work += USER_COST
+            work = USER_COST
             if data:
                 for conn in list(self._tabs(user_id)):
                     if not conn.offer_all(data, blob):
                         self._drop(conn)
                     work += 1
-            if work >= SLICE:
-                work = 0
+            if self._slice_over(work):
                 await asyncio.sleep(PAUSE_S)

@@ -1,0 +1,168 @@
+// The account page (SPEC 13 / 16): paper accounts (create with a mode, rename, reset after a
+// confirmation) and API keys (create: the secret shown once with a copy button; revoke).
+import { ApiError, api, del, get, post } from "./api.js";
+import { escapeHtml } from "./format.js";
+import { toast } from "./toast.js";
+
+const $ = (id) => document.getElementById(id);
+const utc = (ms) => new Date(Number(ms)).toISOString().slice(0, 16).replace("T", " ");
+let accounts = [];
+
+function failed(err, title) {
+  if (err instanceof ApiError && err.status === 401) location.replace("/signin");
+  else toast("error", title, err.message || String(err));
+}
+
+function accountRow(a, first) {
+  const tr = document.createElement("tr");
+  tr.dataset.testid = "account-row";
+  tr.dataset.accountId = a.accountId;
+  tr.innerHTML = `
+    <td data-label="Name"><strong data-testid="account-row-name">${escapeHtml(a.name)}</strong>${first ? ' <span class="badge reason">default</span>' : ""}</td>
+    <td data-label="Mode">${escapeHtml(a.mode === "NETTING" ? "Netting" : "Hedging")}</td>
+    <td data-label="Account id" class="muted">${escapeHtml(a.accountId)}</td>
+    <td data-label="Created (UTC)" class="num muted">${escapeHtml(utc(a.createdAt))}</td>
+    <td class="actions"><div class="row-actions">
+      <button type="button" class="btn btn-xs" data-act="rename" aria-label="Rename ${escapeHtml(a.name)}">Rename</button>
+      <button type="button" class="btn btn-xs btn-close" data-act="reset" data-testid="account-reset" aria-label="Reset ${escapeHtml(a.name)}">Reset</button>
+    </div></td>`;
+  return tr;
+}
+
+function keyRow(k) {
+  const tr = document.createElement("tr");
+  tr.dataset.testid = "key-row";
+  tr.dataset.keyId = k.keyId;
+  const account = accounts.find((a) => a.accountId === k.accountId);
+  tr.innerHTML = `
+    <td data-label="Name">${escapeHtml(k.name)}</td>
+    <td data-label="Account">${escapeHtml(account ? account.name : k.accountId)}</td>
+    <td data-label="Permissions">${escapeHtml(k.permissions.join(", "))}</td>
+    <td data-label="API key"><code class="key-text">${escapeHtml(k.apiKey)}</code></td>
+    <td data-label="Created (UTC)" class="num muted">${escapeHtml(utc(k.createdAt))}</td>
+    <td class="actions"><button type="button" class="btn btn-xs btn-close" data-testid="key-revoke" aria-label="Revoke ${escapeHtml(k.name)}">Revoke</button></td>`;
+  return tr;
+}
+
+async function loadAccounts() {
+  accounts = (await get("/api/v1/accounts")).accounts;
+  $("accounts-body").replaceChildren(...accounts.map((a, i) => accountRow(a, i === 0)));
+  $("key-account").replaceChildren(...accounts.map((a) => new Option(a.name, a.accountId)));
+}
+
+async function loadKeys() {
+  const { apiKeys } = await get("/api/v1/api-keys");
+  $("keys-body").replaceChildren(...apiKeys.map(keyRow));
+  $("keys-empty").hidden = apiKeys.length > 0;
+}
+
+async function load() {
+  try {
+    await loadAccounts();
+    await loadKeys();
+    $("account-page").dataset.loaded = "true";
+  } catch (err) {
+    failed(err, "Could not load the account");
+  }
+}
+
+function bindAccounts() {
+  const resetDialog = $("reset-dialog");
+  const renameDialog = $("rename-dialog");
+  $("account-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const created = await post("/api/v1/accounts", { name: $("account-name").value.trim(), mode: $("account-mode").value });
+      $("account-name").value = "";
+      toast("success", `Account created: ${created.name}`, created.mode === "NETTING" ? "Netting" : "Hedging");
+      await loadAccounts();
+    } catch (err) {
+      failed(err, "Could not create the account");
+    }
+  });
+  $("accounts-body").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-act]");
+    if (!button) return;
+    const account = accounts.find((a) => a.accountId === button.closest("tr").dataset.accountId);
+    if (!account) return;
+    const dialog = button.dataset.act === "reset" ? resetDialog : renameDialog;
+    dialog.dataset.accountId = account.accountId;
+    $("reset-name").textContent = account.name;
+    $("rename-name").value = account.name;
+    dialog.showModal();
+  });
+  $("reset-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const id = resetDialog.dataset.accountId;
+    try {
+      const account = await post(`/api/v1/accounts/${encodeURIComponent(id)}/reset`);
+      resetDialog.close();
+      toast("info", `Account reset: ${account.name}`, "Back to the initial balance.");
+    } catch (err) {
+      failed(err, "Could not reset the account");
+    }
+  });
+  $("rename-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const id = renameDialog.dataset.accountId;
+    try {
+      await api("PATCH", `/api/v1/accounts/${encodeURIComponent(id)}`, { name: $("rename-name").value.trim() });
+      renameDialog.close();
+      await loadAccounts();
+      await loadKeys();
+    } catch (err) {
+      failed(err, "Could not rename the account");
+    }
+  });
+  for (const dialog of [resetDialog, renameDialog]) {
+    for (const b of dialog.querySelectorAll("[data-close]")) b.addEventListener("click", () => dialog.close());
+  }
+}
+
+function bindKeys() {
+  $("key-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const key = await post("/api/v1/api-keys", {
+        name: $("key-name").value.trim(),
+        accountId: $("key-account").value,
+        permissions: $("key-permissions").value.split(","),
+      });
+      $("key-name").value = "";
+      $("secret-value").textContent = key.secret;
+      $("secret-box").hidden = false;
+      await loadKeys();
+    } catch (err) {
+      failed(err, "Could not create the key");
+    }
+  });
+  $("secret-copy").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText($("secret-value").textContent);
+      toast("success", "Secret copied");
+    } catch {
+      toast("warn", "Copy it by hand", "The browser did not allow copying.");
+    }
+  });
+  $("secret-done").addEventListener("click", () => {
+    $("secret-value").textContent = ""; // gone from the page: shown once
+    $("secret-box").hidden = true;
+  });
+  $("keys-body").addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-testid=key-revoke]");
+    if (!button) return;
+    button.disabled = true;
+    try {
+      await del(`/api/v1/api-keys/${encodeURIComponent(button.closest("tr").dataset.keyId)}`);
+      toast("info", "API key revoked", "It stops working at once.");
+      await loadKeys();
+    } catch (err) {
+      button.disabled = false;
+      failed(err, "Could not revoke the key");
+    }
+  });
+}
+
+bindAccounts();
+bindKeys();
+load();

@@ -1,0 +1,120 @@
+"""TradingView webhooks: a per-account token in the body, orders as the native API places
+them, safe retries by clientOrderId, a wrong token 401 with nothing changed, rotation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from tests.binance.helpers import first_account, new_account
+from tests.web.conftest import MakeClient
+from tests.web.helpers import User, assert_error, signup, tick
+
+HOOK = "/api/v1/webhooks/tradingview"
+
+
+async def token_for(user: User, account: str) -> str:
+    body = await user.json("POST", f"/api/v1/accounts/{account}/webhook", 201)
+    assert body["accountId"] == account and body["token"].startswith(f"{account}.")
+    token: str = body["token"]
+    return token
+
+
+async def hook(client: TestClient[Any, Any], status: int, **body: Any) -> Any:
+    response = await client.post(HOOK, json=body)  # no session: TradingView has none
+    data = await response.json()
+    assert response.status == status, data
+    return data
+
+
+async def open_orders(user: User, account: str) -> list[Any]:
+    path = "/api/v1/order/user/orders?status=OPEN"
+    body = await user.json("GET", path, 200, headers={"X-Velox-Account": account})
+    orders: list[Any] = body["orders"]
+    return orders
+
+
+async def test_buy_sell_close_as_the_native_api(client: TestClient[Any, Any]) -> None:
+    user = await signup(client)
+    account = await first_account(user)
+    token = await token_for(user, account)
+    await tick(client, "BTCUSDT", "100000")
+    bought = await hook(client, 201, token=token, action="buy", asset="BTCUSDT", qty="0.01",
+                        leverage=10, stopLoss="90000", clientOrderId="tv-1")  # fmt: skip
+    (position,) = await open_orders(user, account)
+    assert bought == position
+    assert (bought["side"], bought["openPrice"], bought["stopLoss"]) == (
+        "LONG", "100050.00000000", "90000.00000000"
+    )  # fmt: skip
+    again = await hook(client, 200, token=token, action="buy", asset="BTCUSDT", qty="0.01",
+                       leverage=10, stopLoss="90000", clientOrderId="tv-1")  # fmt: skip
+    assert again["orderId"] == bought["orderId"]  # a retried alert creates nothing
+    await hook(client, 201, token=token, action="sell", asset="BTCUSDT", margin="20",
+               leverage=5)  # fmt: skip
+    limit = await hook(client, 201, token=token, action="buy", asset="BTCUSDT", qty="0.01",
+                       leverage=10, type="LIMIT", price="95000")  # fmt: skip
+    assert limit["status"] == "PENDING"
+    assert len(await open_orders(user, account)) == 2
+    closed = await hook(client, 200, token=token, action="close", asset="BTCUSDT")
+    assert sorted(o["side"] for o in closed["orders"]) == ["LONG", "SHORT"]
+    assert all(o["status"] == "CLOSED" and o["closeReason"] == "MANUAL" for o in closed["orders"])
+    assert await open_orders(user, account) == []
+
+
+async def test_a_wrong_token_is_401_and_changes_nothing(client: TestClient[Any, Any]) -> None:
+    alice, bob = await signup(client), await signup(client)
+    account = await first_account(alice)
+    token = await token_for(alice, account)
+    await tick(client, "BTCUSDT", "100000")
+    order = {"action": "buy", "asset": "BTCUSDT", "qty": "0.01", "leverage": 10}
+    prefix, _, secret = token.partition(".")
+    wrong = [
+        f"{prefix}.{'A' * 43}",
+        f"{prefix}.{secret[:-1]}{'B' if secret[-1] != 'B' else 'C'}",
+        f"{await first_account(bob)}.{secret}",  # Bob has no token yet
+        "not a token",
+        None,
+    ]
+    for bad in wrong:
+        assert_error(await hook(client, 401, token=bad, **order), "UNAUTHORIZED")
+    assert_error(await hook(client, 401, **order), "UNAUTHORIZED")
+    assert await open_orders(alice, account) == []
+
+
+async def test_rotation_replaces_the_token(client: TestClient[Any, Any]) -> None:
+    user = await signup(client)
+    account = await new_account(user, "NETTING")
+    old = await token_for(user, account)
+    new = await token_for(user, account)
+    await tick(client, "ETHUSDT", "3000")
+    order = {"action": "sell", "asset": "ETHUSDT", "qty": "1", "leverage": 5}
+    assert_error(await hook(client, 401, token=old, **order), "UNAUTHORIZED")
+    await hook(client, 201, token=new, **order)
+    (short,) = await open_orders(user, account)
+    assert short["side"] == "SHORT" and short["accountId"] == account
+
+
+async def test_only_the_owner_makes_a_token(client: TestClient[Any, Any]) -> None:
+    alice, bob = await signup(client), await signup(client)
+    response = await bob.call("POST", f"/api/v1/accounts/{await first_account(alice)}/webhook")
+    assert response.status == 404
+    assert_error(await response.json(), "NOT_FOUND")
+
+
+async def test_bad_alerts_are_refused(make_client: MakeClient) -> None:
+    client = await make_client(rate_limit_orders=3)
+    user = await signup(client)
+    account = await first_account(user)
+    token = await token_for(user, account)
+    await tick(client, "BTCUSDT", "100000")
+    bad = await hook(client, 400, token=token, action="hold", asset="BTCUSDT")
+    assert_error(bad, "VALIDATION_ERROR", "action")
+    bad = await hook(client, 400, token=token, action="buy", asset="BTCUSDT", leverage=10)
+    assert bad["error"]["code"] == "VALIDATION_ERROR"  # neither qty nor margin
+    bad = await hook(client, 400, token=token, action="buy", side="SHORT", asset="BTCUSDT",
+                     qty="1", leverage=10)  # fmt: skip
+    assert_error(bad, "VALIDATION_ERROR", "side")
+    limited = await client.post(HOOK, json={"token": token, "action": "close", "asset": "BTCUSDT"})
+    assert limited.status == 429  # 4 requests on one token within a second, limit 3
+    assert await open_orders(user, account) == []

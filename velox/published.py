@@ -1,0 +1,69 @@
+"""What the engine service hands out: its state, the refusal while it is not READY, what a
+committed batch made visible (``Published``) and a command's answer (``Reply``). Plain
+values shared by the service, the web handlers, the hub and the bus."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from velox.engine.engine import Outcome
+from velox.engine.events import Event
+from velox.engine.state import Quote
+from velox.journal import closed_order_id, closed_record_of
+from velox.store.records import ClosedOrderRecord
+
+T = TypeVar("T")
+
+
+class EngineState(StrEnum):
+    STARTING = "STARTING"
+    REPLAYING = "REPLAYING"
+    READY = "READY"
+    SHUTDOWN = "SHUTDOWN"
+
+
+class EngineNotReady(Exception):
+    """The engine is starting, replaying, recovering or shutting down: try again later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What one committed batch made visible: its numbered events, the quotes it applied and
+    the closed orders it produced, computed once by the commit's projection
+    (``velox.journal.commit_rows``); the HTTP replies and the hub both read them here."""
+
+    events: tuple[tuple[int, Event], ...]
+    quotes: tuple[tuple[str, Quote], ...]
+    closed: tuple[ClosedOrderRecord, ...]
+    closed_by_id: Mapping[str, ClosedOrderRecord] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls, events: tuple[tuple[int, Event], ...], quotes: tuple[tuple[str, Quote], ...] = ()
+    ) -> Published:
+        """Published for events committed elsewhere (a gateway's mirror, a reply's own
+        events), with their closed orders derived by the journal's one mapping."""
+        closed = {r.order_id: r for _, e in events if (r := closed_record_of(e)) is not None}
+        return cls(events, quotes, tuple(closed.values()), closed)
+
+    def closed_order(self, order_id: str) -> ClosedOrderRecord | None:
+        """The order ``order_id`` if this batch closed it (a partial close's part id)."""
+        return self.closed_by_id.get(order_id)
+
+    def closed_by(self, event: Event) -> ClosedOrderRecord | None:
+        """The closed order ``event`` (one of this batch's) produced, if any."""
+        order_id = closed_order_id(event)
+        return None if order_id is None else self.closed_by_id.get(order_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply(Generic[T]):
+    """A command's answer: its outcome, ``view`` of the engine as its commit left it (None
+    if refused), and what that commit published (closed orders, without a store read)."""
+
+    outcome: Outcome
+    seen: T | None
+    published: Published
