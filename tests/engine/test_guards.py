@@ -25,6 +25,7 @@ from velox.engine.commands import (
     ModifyPosition,
     OpenAccount,
     OpenPosition,
+    PlaceOco,
 )
 from velox.engine.engine import Engine
 from velox.engine.errors import Code
@@ -204,3 +205,62 @@ def test_the_smallest_positive_funding_rate_makes_the_long_pay() -> None:
     assert charged == {long.order_id: -units("0.00001"), short.order_id: units("0.00000999")}
     assert engine.positions[long.order_id].margin == units("99.999965")
     assert engine.positions[short.order_id].margin == units("99.90003499")
+    alice, bob = account_figures(engine, "alice"), account_figures(engine, "bob")
+    assert (alice.funding, alice.fees) == (-units("0.00001"), 0)
+    assert (bob.funding, bob.fees) == (units("0.00000999"), 0)
+
+
+def test_add_margin_takes_any_positive_amount_in_the_account_asked() -> None:
+    """SPEC 3: add margin moves a positive amount (even one unit) from the free balance;
+    zero is VALIDATION_ERROR on ``amount``; a second account's position takes it with that
+    account's id (mutmut survivors in rules._add_margin)."""
+    engine = engine_with()
+    tick(engine, BTC, "100000")
+    opened = open_ok(engine, asset=BTC, side="LONG", leverage=10, margin=units("100"))
+    zero = engine.handle(AddMargin("alice", opened.order_id, 0, T0))
+    assert zero.refusal is not None and zero.events == ()
+    assert (zero.refusal.code, zero.refusal.field) == (Code.VALIDATION_ERROR, "amount")
+    assert zero.refusal.message
+    assert engine.handle(AddMargin("alice", opened.order_id, 1, T0)).ok
+    assert engine.positions[opened.order_id].margin == units("100.00000001")
+    assert engine.account_of("alice", None).balance == units("899.99999999")  # type: ignore[union-attr]
+    (created, *_) = engine.handle(CreateAccount("alice", "Bot", "HEDGING", T0)).events
+    second = created.account_id  # type: ignore[union-attr]
+    other = open_ok(
+        engine, asset=BTC, side="LONG", leverage=10, margin=units("100"), account_id=second
+    )
+    out = engine.handle(AddMargin("alice", other.order_id, units("50"), T0, account_id=second))
+    assert out.ok, out.refusal
+    assert engine.positions[other.order_id].margin == units("150")
+    assert account_figures(engine, "alice", second).balance == units("850")
+
+
+def test_margin_level_with_one_unit_of_margin() -> None:
+    """A margin of one unit (min margin 0.00000001) still has a margin level."""
+    engine = engine_with(min_margin=1)
+    tick(engine, "SOLUSDT", "0.5")  # ask 0.50025
+    open_ok(engine, asset="SOLUSDT", side="LONG", leverage=100, qty=1)
+    f = account_figures(engine, "alice")
+    assert f.used_margin == 1
+    # equity = balance + max(0, 1 + floor((0.49975 - 0.50025) * 0.00000001)) = balance + 0
+    assert f.equity == f.balance == units("1000") - 1
+    assert f.margin_level == f"{f.equity * 100}.00"
+
+
+def test_an_oco_pair_is_grouped_under_its_first_legs_id() -> None:
+    """SPEC 12: the OCO group id comes from the engine's order counter: the first leg's id."""
+    engine = engine_with()
+    tick(engine, BTC, "100000")
+    legs = [
+        OpenPosition(
+            "alice", BTC, "LONG", 10, T0, margin=units("10"), order_type="LIMIT",
+            price=units(price),
+        )
+        for price in ("99000", "98000")
+    ]  # fmt: skip
+    out = engine.handle(PlaceOco("alice", legs[0], legs[1], T0))
+    assert out.ok, out.refusal
+    groups = {getattr(e, "oco_group_id", None) for e in out.events} - {None}
+    (group,) = groups
+    ids = {getattr(e, "order_id", None) for e in out.events} - {None}
+    assert ids == {"1", "2"} and group == "1"

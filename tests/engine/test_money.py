@@ -131,3 +131,47 @@ def test_roundings_are_exact_for_every_sign() -> None:
     assert mul_floor(-9_200_050_000_000, 3) == -276_002
     assert mul_ceil(-9_200_050_000_000, 3) == -276_001
     assert mul_floor(SCALE, SCALE) == mul_ceil(SCALE, SCALE) == SCALE
+
+
+TOO_PRECISE = "at most 8 decimals are allowed"
+NOT_DECIMAL = "must be a plain decimal number with at most 8 decimals"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (True, "must be a number or a decimal string"),
+        (None, "must be a number or a decimal string"),
+        (float("nan"), "must be a finite number"),
+        (float("inf"), "must be a finite number"),
+        (float("-inf"), "must be a finite number"),
+        (Decimal("NaN"), "must be a finite number"),
+        (Decimal("1E+21"), "number out of range or too precise"),
+        (Decimal("1E+20"), "number out of range"),  # 10^20: read, then over the maximum
+        (Decimal("1E-65"), "number out of range or too precise"),
+        (Decimal("1E-64"), "number too long"),  # read, then 66 characters of text
+        ("1" * 65, "number too long"),
+        ("1.000000001", TOO_PRECISE),
+        ("١٠", NOT_DECIMAL),
+        ("1e3", NOT_DECIMAL),
+        ("1000000000000000.00000001", "number out of range"),
+        ("-1", "must not be negative"),
+    ],
+)
+def test_each_refusal_says_why(value: object, message: str) -> None:
+    """The message is what the API's 400 shows next to the field."""
+    with pytest.raises(MoneyError) as caught:
+        parse_units(value)
+    assert str(caught.value) == message
+
+
+def test_zero_refused_where_not_allowed_says_so() -> None:
+    with pytest.raises(MoneyError) as caught:
+        parse_units("0", allow_zero=False)
+    assert str(caught.value) == "must be greater than zero"
+
+
+def test_limits_of_length_and_exponent() -> None:
+    assert parse_units("0." + "0" * 62) == 0  # 64 characters: still read
+    assert parse_units(1e-07) == 10  # repr "1e-07": read through its plain decimal text
+    assert parse_units(Decimal("1E-8")) == 1

@@ -129,6 +129,12 @@ async def test_reply_only_after_durable_and_reads_match_store(store: Store) -> N
     assert gated.waiting == 1, "the open's batch should be waiting at the commit"
     assert not opening.done(), "answered before its commit returned"
     assert not reading.done(), "a read showed state that is not durable yet"
+    # more work arriving behind a commit in flight must not reveal it either (pipelining)
+    later = asyncio.create_task(service.read(lambda e: len(e.positions)))
+    service.offer_tick(PriceTick(BTC, REF + SCALE, clock()))
+    await spin()
+    assert not opening.done(), "answered before its commit returned, once more work came"
+    assert not reading.done() and not later.done()
     assert await store.last_seq() == 2  # AccountCreated, Deposited: the open is not in
     gated.gate.set()
     out = await opening
@@ -140,6 +146,7 @@ async def test_reply_only_after_durable_and_reads_match_store(store: Store) -> N
     assert durable.account_of("alice", None).balance == 900 * SCALE  # type: ignore[union-attr]
     assert [p.margin for p in durable.positions.values()] == [100 * SCALE]
     assert await reading == 900 * SCALE
+    assert await later == 1
     assert durable.export() == await service.read(lambda e: e.export())
     await service.stop()
     assert service.state is EngineState.SHUTDOWN
