@@ -44,8 +44,13 @@ async def binance_ctx(app: web.Application) -> AsyncIterator[None]:
     app[KEYRING] = ring = KeyRing(app[STORE], app[VAULT])
     app[LISTEN_KEYS] = listen = ListenKeys(lambda: service.engine, app[OPTIONS].clock.wall_ms)
     ring.subscribe(listen.revoked)
-    service.subscribe(app[MARKET_STREAMS].on_published)
-    service.subscribe(listen.on_published)
+    staged = getattr(service, "subscribe_staged", None)
+    if staged is not None:  # in-process: read when applied, reveal after the commit
+        staged(app[MARKET_STREAMS].stage)
+        staged(listen.stage)
+    else:  # a gateway's mirror publishes committed batches only
+        service.subscribe(app[MARKET_STREAMS].on_published)
+        service.subscribe(listen.on_published)
     yield
 
 

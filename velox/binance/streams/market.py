@@ -104,6 +104,11 @@ class MarketStreams:
             sub.deliver(stream, data)
 
     # -- inputs --------------------------------------------------------------------------
+    def stage(self, published: Published) -> Callable[[], None]:
+        """Nothing to read from the engine: send the quotes once the batch's commit succeeded
+        (the service's staged listener, which lets batches overlap their commits)."""
+        return lambda: self.on_published(published)
+
     def on_published(self, published: Published) -> None:
         now = self._wall_ms()
         for symbol, quote in published.quotes:

@@ -150,23 +150,36 @@ class ListenKeys:
         listen.sockets.discard(socket)
 
     def on_published(self, published: Published) -> None:
+        reveal = self.stage(published)
+        if reveal is not None:
+            reveal()
+
+    def stage(self, published: Published) -> Callable[[], None] | None:
+        """Read the engine while it holds exactly this batch (the service's staged listener),
+        deliver only once the batch's commit succeeded: the service may then overlap the next
+        batch with this commit."""
         if not self._by_owner:
-            return
+            return None
         now = self._wall_ms()
         for listen in [x for xs in self._by_owner.values() for x in xs]:
             if listen.expires_ms <= now:
                 self._drop(listen, expired=True)
         engine = self._engine()
+        outgoing: list[tuple[str, bytes]] = []
         for _, event in published.events:
             account = getattr(event, "account_id", None)
-            listens = self._by_owner.get(account) if account is not None else None
-            if not listens:
+            if account is None or not self._by_owner.get(account):
                 continue
-            for message in messages(engine, event, now):
-                data = orjson.dumps(message)
-                for listen in tuple(listens):
-                    for socket in tuple(listen.sockets):
-                        socket.deliver_raw(data)
+            outgoing.extend((account, orjson.dumps(m)) for m in messages(engine, event, now))
+        if not outgoing:
+            return None
+        return lambda: self._deliver(outgoing)
+
+    def _deliver(self, outgoing: list[tuple[str, bytes]]) -> None:
+        for account, data in outgoing:
+            for listen in tuple(self._by_owner.get(account, ())):
+                for socket in tuple(listen.sockets):
+                    socket.deliver_raw(data)
 
 
 def messages(engine: Engine, event: object, now: int) -> list[dict[str, Any]]:
