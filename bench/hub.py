@@ -33,6 +33,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)  # bench/http.py shado
 
 from aiohttp import web
 
+import velox.service
 from velox.config import Settings
 from velox.engine.commands import OpenAccount, OpenPosition, PriceTick
 from velox.money import SCALE
@@ -56,19 +57,29 @@ class Timings:
         self.offered: dict[int, float] = {}
         self.measuring = False
         self.on_measure: Any = None
-        process = service._process
+        apply, finish = velox.service.apply_batch, service._finish
+        started: dict[int, float] = {}
 
-        async def timed(items: list[Any]) -> None:
+        def timed_apply(engine: Any, items: list[Any], *rest: Any) -> Any:
             start = time.perf_counter()
             for item in items:
                 offered = self.offered.pop(id(item), None) if isinstance(item, PriceTick) else None
                 if offered is not None and self.measuring:
                     self.waits.append(start - offered)
-            await process(items)
-            if self.measuring:
-                self.batches.append(time.perf_counter() - start)
+            result = apply(engine, items, *rest)
+            started[id(result[0])] = start
+            return result
 
-        service._process = timed  # type: ignore[method-assign]
+        async def timed_finish(batch: Any) -> bool:
+            ok: bool = await finish(batch)
+            start = started.pop(id(batch), None)
+            if start is not None and self.measuring:
+                self.batches.append(time.perf_counter() - start)
+            return ok
+
+        # a batch: from its apply to the end of its reveal (commit, replies, listeners)
+        velox.service.apply_batch = timed_apply  # type: ignore[attr-defined]
+        service._finish = timed_finish  # type: ignore[method-assign]
 
     def reset(self, measuring: bool) -> None:
         self.batches.clear()

@@ -1,5 +1,6 @@
 // The account page (SPEC 13 / 16): paper accounts (create with a mode, rename, reset after a
-// confirmation) and API keys (create: the secret shown once with a copy button; revoke).
+// confirmation, a TradingView webhook token shown once) and API keys (create: the secret
+// shown once with a copy button; revoke).
 import { ApiError, api, del, get, post } from "./api.js";
 import { escapeHtml } from "./format.js";
 import { toast } from "./toast.js";
@@ -24,6 +25,7 @@ function accountRow(a, first) {
     <td data-label="Created (UTC)" class="num muted">${escapeHtml(utc(a.createdAt))}</td>
     <td class="actions"><div class="row-actions">
       <button type="button" class="btn btn-xs" data-act="rename" aria-label="Rename ${escapeHtml(a.name)}">Rename</button>
+      <button type="button" class="btn btn-xs" data-act="webhook" data-testid="account-webhook" aria-label="New TradingView webhook token for ${escapeHtml(a.name)}">Webhook token</button>
       <button type="button" class="btn btn-xs btn-close" data-act="reset" data-testid="account-reset" aria-label="Reset ${escapeHtml(a.name)}">Reset</button>
     </div></td>`;
   return tr;
@@ -66,6 +68,18 @@ async function load() {
   }
 }
 
+/** A new TradingView webhook token (the old one stops working), shown once like a secret. */
+async function newWebhookToken(account) {
+  try {
+    const { token } = await post(`/api/v1/accounts/${encodeURIComponent(account.accountId)}/webhook`);
+    $("webhook-value").textContent = token;
+    $("webhook-account").textContent = account.name;
+    $("webhook-box").hidden = false;
+  } catch (err) {
+    failed(err, "Could not make a webhook token");
+  }
+}
+
 function bindAccounts() {
   const resetDialog = $("reset-dialog");
   const renameDialog = $("rename-dialog");
@@ -85,6 +99,10 @@ function bindAccounts() {
     if (!button) return;
     const account = accounts.find((a) => a.accountId === button.closest("tr").dataset.accountId);
     if (!account) return;
+    if (button.dataset.act === "webhook") {
+      newWebhookToken(account);
+      return;
+    }
     const dialog = button.dataset.act === "reset" ? resetDialog : renameDialog;
     dialog.dataset.accountId = account.accountId;
     $("reset-name").textContent = account.name;
@@ -163,6 +181,11 @@ function bindKeys() {
   });
 }
 
+$("webhook-done").addEventListener("click", () => {
+  $("webhook-value").textContent = "";
+  $("webhook-box").hidden = true;
+});
+$("webhook-url").textContent = `${location.origin}/api/v1/webhooks/tradingview`;
 bindAccounts();
 bindKeys();
 load();

@@ -61,6 +61,10 @@ async def audit(store: Store, settings: EngineSettings | None = None) -> AuditRe
     bound = await store.last_seq()  # first: every row read later is committed up to here
     stored_snapshots = await store.snapshots()
     end = await store.last_seq()  # snapshots up to here may be newer than the bound
+    if end == 0 and stored_snapshots:
+        # --prune-journal with one snapshot kept: the prune removed every row up to the
+        # oldest snapshot, so an empty journal ends exactly there.
+        bound = end = stored_snapshots[0].seq
     beyond = [s.seq for s in stored_snapshots if s.seq > end]
     if beyond:
         report.problems.append(f"snapshots beyond the journal's last seq {end}: {beyond}")
@@ -70,6 +74,8 @@ async def audit(store: Store, settings: EngineSettings | None = None) -> AuditRe
         first = record.seq
         break
     engine, start_seq = Engine(settings), 0
+    if first is None and snapshots:
+        first = bound + 1  # an empty journal continues the snapshot at ``bound``
     if first is not None and first > 1:
         # the journal was pruned: start from the oldest snapshot it still continues
         usable = [s for s in snapshots if s.seq >= first - 1]

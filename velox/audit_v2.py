@@ -1,5 +1,6 @@
 """``velox audit``'s engine v2 checks (SPEC 12, issue 12): each funding boundary charged at
-most once per position, and the ``fills`` rows agreeing with the journal in both directions.
+most once per position, the ``fills`` rows agreeing with the journal in both directions, and
+(with the whole journal) the ``orders`` rows being exactly what the journal projects.
 
 Conservation with pending reservations and fees is the engine's own ledger
 (``views.ledger``: free + locked + pending + house == deposits), checked by ``audit``.
@@ -7,13 +8,13 @@ Conservation with pending reservations and fees is the engine's own ledger
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from velox import codec
 from velox.engine.events import Event, FundingCharged
-from velox.projection import fills_of
+from velox.projection import fills_of, writes_of
 from velox.store.base import Store
-from velox.store.records import FillRecord
+from velox.store.records import FillRecord, OrderRecord, RowWrite
 
 
 @dataclass
@@ -21,6 +22,7 @@ class V2Checks:
     """Fed every replayed event in order; ``finish`` compares with the store."""
 
     fills: dict[str, FillRecord] = field(default_factory=dict)
+    orders: dict[str, OrderRecord] = field(default_factory=dict)
     charged: set[tuple[str, int]] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
     funding_charges: int = 0
@@ -35,10 +37,32 @@ class V2Checks:
                     f"boundary {event.boundary}"
                 )
             self.charged.add(key)
+        for write in writes_of(event):
+            self._order_write(write)
         for fill in fills_of(event):
             if fill.fill_id in self.fills:
                 self.problems.append(f"seq {seq}: fill id {fill.fill_id} used twice")
             self.fills[fill.fill_id] = fill
+
+    def _order_write(self, write: RowWrite) -> None:
+        """The ``orders`` row each write leaves, as the store's SQL does it (rows.py)."""
+        new = write.record
+        if not isinstance(new, OrderRecord):
+            return
+        old = self.orders.get(new.order_id)
+        if write.kind == "order" or old is None:
+            if write.kind != "order_terms":
+                self.orders[new.order_id] = new
+        elif write.kind == "order_terms":
+            self.orders[new.order_id] = replace(
+                old, price=new.price, stop_loss=new.stop_loss, take_profit=new.take_profit,
+                trailing_stop=new.trailing_stop, expires_at=new.expires_at,
+                reserved=new.reserved, updated_at=new.updated_at,
+            )  # fmt: skip
+        elif write.kind == "order_status":
+            self.orders[new.order_id] = replace(
+                old, status=new.status, position_id=new.position_id, updated_at=new.updated_at
+            )
 
     async def finish(self, store: Store, whole_journal: bool, bound: int) -> list[str]:
         """Every journal fill is a row with the same numbers; with the whole journal, every
@@ -56,4 +80,21 @@ class V2Checks:
             extra = sorted(set(stored) - set(self.fills) - later)
             if extra:
                 problems.append(f"fills rows with no journal event: {extra[:10]}")
+            await self._compare_orders(store, bound, problems)
         return problems
+
+    async def _compare_orders(self, store: Store, bound: int, problems: list[str]) -> None:
+        """With the whole journal: the ``orders`` rows are exactly what it projects (rows
+        an event after ``bound`` wrote or changed are the next audit's)."""
+        later: set[str] = set()
+        async for record in store.read_journal(bound):
+            event = codec.decode_event(record.type, record.payload)
+            later.update(w.record.order_id for w in writes_of(event)
+                         if isinstance(w.record, OrderRecord))  # fmt: skip
+        stored = {row.order_id: row async for row in store.all_orders()}
+        differ = sorted(
+            i for i in set(stored) | set(self.orders)
+            if i not in later and stored.get(i) != self.orders.get(i)
+        )  # fmt: skip
+        if differ:
+            problems.append(f"orders rows that differ from the journal: {differ[:10]}")

@@ -256,7 +256,7 @@ class EngineService:
                     continue
             batch.commit = asyncio.create_task(self._write(batch), name="engine-commit")
             stopping = any(item is STOP for item in items)
-            if stopping or not (self.pipeline and not self._listeners):
+            if stopping or not self._may_overlap():
                 ok = await self._finish(batch)
                 if stopping or not self._consistent:
                     return self._drain_after_stop()
@@ -264,6 +264,15 @@ class EngineService:
             else:
                 inflight = batch
                 self._after_commit(True, durable=False)
+
+    def _may_overlap(self) -> bool:
+        """Apply the next batch before this one's commit ends? Not with a classic listener
+        (it reads the engine after the commit), and not when a snapshot is due: an export
+        begins only between batches, with no later batch applied, which a steady stream of
+        overlapped batches would never leave."""
+        if not self.pipeline or self._listeners:
+            return False
+        return self.snapshots.export is not None or not self.snapshots.due()
 
     async def _item_or_commit(self, inflight: Batch) -> Any:
         """The next queued item, or ``COMMITTED`` if the running commit ends first."""

@@ -45,7 +45,8 @@ async def test_ping_time_exchange_info(make_client: MakeClient) -> None:
     filters = {f["filterType"]: f for f in btc["filters"]}
     assert filters["PRICE_FILTER"]["tickSize"] == "0.00000001"
     assert filters["LOT_SIZE"]["stepSize"] == "0.00000001"
-    assert filters["MIN_NOTIONAL"] == {"filterType": "MIN_NOTIONAL", "notional": "1.00000000"}
+    # --min-margin 1 at --max-leverage 100: enough margin at any leverage
+    assert filters["MIN_NOTIONAL"] == {"filterType": "MIN_NOTIONAL", "notional": "100.00000000"}
 
 
 async def test_quotes_equal_the_native_assets(client: TestClient[Any, Any]) -> None:

@@ -451,6 +451,21 @@ async def test_account_page(server: Server, browser: Any, size: tuple[int, int])
     await page.get_by_test_id("rename-save").click()
     await expect(row.get_by_test_id("account-row-name")).to_have_text("Swing")
 
+    # A TradingView webhook token, shown once: an alert with it opens a position there.
+    await row.get_by_test_id("account-webhook").click()
+    await expect(page.get_by_test_id("webhook-value")).not_to_be_empty()
+    token = await page.get_by_test_id("webhook-value").text_content()
+    assert token and token.startswith(created["accountId"] + ".")
+    hook = await page.request.post(
+        server.url + "/api/v1/webhooks/tradingview",
+        data={"token": token, "action": "buy", "asset": "ETHUSDT", "leverage": 5, "margin": "10"},
+    )
+    assert hook.status == 201, await hook.text()
+    opened = await api_json(page, f"/api/v1/order/user/orders?account={created['accountId']}")
+    assert [(o["asset"], o["side"]) for o in opened["orders"]] == [("ETHUSDT", "LONG")]
+    await page.get_by_test_id("webhook-done").click()
+    await expect(page.get_by_test_id("webhook-box")).to_be_hidden()
+
     # Reset asks first; cancelling the dialog changes nothing.
     status, _ = await page.evaluate(
         """async (id) => { const r = await fetch('/api/v1/order/open', {method: 'POST',
@@ -461,11 +476,11 @@ async def test_account_page(server: Server, browser: Any, size: tuple[int, int])
     )
     assert status == 201
     balance = f"/api/v1/order/user/balance?account={created['accountId']}"
-    assert (await api_json(page, balance))["balance"] == "900.00000000"
+    assert (await api_json(page, balance))["balance"] == "890.00000000"
     await row.get_by_test_id("account-reset").click()
     await expect(page.get_by_test_id("reset-dialog")).to_be_visible()
     await page.get_by_test_id("reset-dialog").get_by_role("button", name="Cancel").click()
-    assert (await api_json(page, balance))["balance"] == "900.00000000"
+    assert (await api_json(page, balance))["balance"] == "890.00000000"
     await row.get_by_test_id("account-reset").click()
     await page.get_by_test_id("reset-confirm").click()
     await expect(page.get_by_test_id("toast").filter(has_text="Account reset")).to_be_visible()

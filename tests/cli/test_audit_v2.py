@@ -80,6 +80,12 @@ async def test_a_missing_an_extra_fill_and_a_double_charge_are_reported(tmp_path
         db.execute("DELETE FROM fills WHERE fill_id = ?", (first_fill,))
     ok, summary = await audited(url)
     assert not ok and f"missing or different in fills: ['{first_fill}']" in summary, summary
+    assert "orders rows" not in summary, summary
+    with sqlite3.connect(tmp_path / "velox.db") as db:
+        (pending,) = db.execute("SELECT MIN(order_id) FROM orders WHERE order_type = 'LIMIT'")
+        db.execute("UPDATE orders SET status = 'CANCELLED' WHERE order_id = ?", pending)
+    ok, summary = await audited(url)
+    assert f"orders rows that differ from the journal: ['{pending[0]}']" in summary, summary
 
     store = open_store_for(url)
     await store.open()

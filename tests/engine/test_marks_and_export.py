@@ -209,3 +209,29 @@ def test_a_v1_journal_still_replays() -> None:
     assert ledger(engine)["conserved"]
     assert Engine.restore(engine.export()).export() == engine.export()
     assert engine.next_order_id == 2
+
+
+def test_client_order_ids_are_exported_in_steps_too() -> None:
+    engine = Engine()
+    engine.handle(OpenAccount("alice", T0))
+    engine.on_tick(PriceTick(BTC, units("100000"), T0))
+    for i in range(5):
+        out = engine.handle(
+            OpenPosition("alice", BTC, "LONG", 10, T0, margin=units("10"), client_order_id=f"c{i}")
+        )
+        assert out.ok
+    expected = engine.export()
+    assert [row[1] for row in expected["client_ids"]] == ["c0", "c1", "c2", "c3", "c4"]
+    export = engine.begin_export()
+    budget = 1 + len(engine.positions)  # the account and the positions, no client id yet
+    assert not export.step(budget)
+    out = engine.handle(
+        OpenPosition("alice", BTC, "LONG", 10, T0, margin=units("10"), client_order_id="late")
+    )
+    assert out.ok
+    assert not export.step(4)
+    assert export.step(1)
+    engine.end_export()
+    assert export.result() == expected  # "late" came after the export began
+    restored = Engine.restore(expected)
+    assert restored.client_ids[("1", "c3")] == engine.client_ids[("1", "c3")]

@@ -10,6 +10,7 @@ import pytest
 from velox.engine.commands import (
     CancelOrder,
     ClockTick,
+    ClosePosition,
     CreateAccount,
     Deposit,
     ModifyOrder,
@@ -25,11 +26,13 @@ from velox.engine.errors import Code
 from velox.engine.events import (
     AccountRenamed,
     Deposited,
+    FundingCharged,
     OrderCancelled,
     OrderModified,
     OrderPlaced,
     PositionClosed,
     PositionOpened,
+    PositionPartiallyClosed,
 )
 from velox.engine.settings import EngineSettings
 from velox.engine.views import account_figures, by_client_id, ledger, pending_orders
@@ -402,3 +405,37 @@ def test_a_tick_after_the_expiry_expires_the_order_instead_of_filling_it() -> No
     assert isinstance(expired, OrderCancelled)
     assert (expired.order_id, expired.status) == (placed.order_id, "EXPIRED")
     assert engine.positions == {} and ledger(engine)["conserved"]
+
+
+def test_partial_close_pays_its_taker_fee_out_of_the_part() -> None:
+    """SPEC 12: every close is a taker fill; the part's fee comes out of its settlement."""
+    engine = engine_at(taker_fee=units("0.0005"))
+    (opened,) = ok(engine, order())  # LONG 10x margin 100 at ask 100050
+    # qty = floor(100 * 10 / 100050, 8 decimals) = 0.00999500; open fee = ceil(100050 *
+    # 0.009995 * 0.0005) = ceil(0.499999875) = 0.49999988
+    assert opened.qty == 999_500
+    assert opened.fee == units("0.49999988")
+    engine.on_tick(PriceTick(BTC, units("101000"), T0 + 1))  # bid 100949.5
+    (part,) = ok(engine, ClosePosition("alice", opened.order_id, T0 + 1, percent=40))
+    assert isinstance(part, PositionPartiallyClosed)
+    assert (part.part_qty, part.part_margin) == (399_800, 40 * SCALE)
+    pnl = (units("100949.5") - units("100050")) * 399_800 // SCALE
+    close_fee = -(-units("100949.5") * 399_800 * 5 // (SCALE * 10**4))
+    assert (part.pnl, part.close_fee) == (pnl, close_fee)
+    assert part.settlement == 40 * SCALE + pnl - close_fee
+    assert engine.house == opened.fee + close_fee - pnl  # both fees in, the part's gain out
+    assert ledger(engine)["conserved"]
+
+
+def test_funding_paid_is_capped_at_the_margin() -> None:
+    engine = engine_at(funding_rate=units("0.5"), funding_interval_ms=60_000)
+    ok(engine, order(margin=units("10"), leverage=100))  # notional ~1000
+    boundary = (T0 // 60_000 + 1) * 60_000
+    engine.on_tick(PriceTick(BTC, units("100000"), boundary))
+    events = engine.handle(ClockTick(boundary)).events
+    (charged,) = [e for e in events if isinstance(e, FundingCharged)]
+    assert charged.amount == -10 * SCALE and charged.margin == 0  # not 500: all it had
+    assert engine.house == 10 * SCALE and ledger(engine)["conserved"]
+    (closed,) = engine.on_tick(PriceTick(BTC, units("100000"), boundary + 1))
+    assert isinstance(closed, PositionClosed) and closed.reason == "LIQUIDATION"
+    assert closed.settlement == 0 and closed.funding == -10 * SCALE

@@ -125,7 +125,9 @@ async def test_a_repeated_request_id_runs_the_command_once(cluster: Cluster) -> 
     cache instead of opening a second position."""
     a, _ = cluster.bases
     token, user_id = await signup(a, "dedupe@scale.example")
-    nc = await connect(cluster.nats.url, "test")
+    # a list of servers: the first is down, the second answers
+    nc = await connect(f"nats://127.0.0.1:1, {cluster.nats.url}", "test")
+    assert nc.connected_url is not None and nc.connected_url.port == cluster.nats.port
     try:
         command = OpenPosition(user_id, "BTCUSDT", "LONG", 10, 0, margin=10 * 10**8)
         request = wire.encode_command(uuid.uuid4().hex, command)

@@ -88,3 +88,24 @@ async def test_restart_nats_under_load_everyone_reconnects_nothing_runs_twice(
     assert await cluster.stop() == [0, 0, 0], cluster.logs()
     await check_durable(cluster.db_url, record)
     await check_exactly_once(cluster.db_url, record, loads)
+
+
+async def test_a_retry_with_its_client_order_id_after_an_engine_restart_opens_nothing_twice(
+    cluster: Cluster,
+) -> None:
+    """A client that got no answer retries with the same clientOrderId, on another gateway,
+    after the engine restarted (whose reply cache is gone): the first order answers."""
+    a, b = cluster.bases
+    token, _ = await signup(a, "retry@scale.example")
+    body = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "10",
+            "clientOrderId": "retry-1"}  # fmt: skip
+    status, first = await call(a, "POST", "/api/v1/order/open", token, body)
+    assert status == 201, first
+    await cluster.engine.kill9()
+    await cluster.engine.start()
+    for base in (a, b):
+        await until(lambda base=base: _healthy(base), f"{base} READY again")
+    status, again = await call(b, "POST", "/api/v1/order/open", token, body)
+    assert status == 200 and again["orderId"] == first["orderId"], (status, again)
+    status, orders = await call(b, "GET", "/api/v1/order/user/orders", token)
+    assert status == 200 and [o["orderId"] for o in orders["orders"]] == [first["orderId"]]

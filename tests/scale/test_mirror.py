@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,8 @@ def test_commands_cross_the_wire_unchanged(command: object) -> None:
 def test_replies_cross_the_wire_unchanged() -> None:
     refused = wire.Reply(Outcome(refusal=Refusal(Code.INSUFFICIENT_BALANCE, "no", "margin")))
     assert wire.decode_reply(wire.encode_reply(refused)) == refused
+    existing = wire.Reply(Outcome(existing="42"), seq=7)  # a repeated clientOrderId
+    assert wire.decode_reply(wire.encode_reply(existing)) == existing
     not_ready = wire.Reply(Outcome(), not_ready="REPLAYING")
     assert wire.decode_reply(wire.encode_reply(not_ready)) == not_ready
     with pytest.raises(wire.WireError):
@@ -167,3 +170,11 @@ async def test_a_lost_last_batch_is_noticed_by_the_heartbeat(store: Store) -> No
     assert mirror.catch_ups == 1
     assert mirror.engine.export() == service.engine.export()
     await service.stop()
+
+
+def test_the_wire_carries_every_field_of_an_outcome() -> None:
+    """A tripwire: a new Outcome field must be taught to ``velox.bus.wire`` (``existing``
+    was missed once, and a repeated clientOrderId on a gateway answered 500)."""
+    assert {f.name for f in fields(Outcome)} == {"events", "refusal", "existing", "more"}
+    full = wire.Reply(Outcome(events=(), existing="9", more=True), seq=3)
+    assert wire.decode_reply(wire.encode_reply(full)) == full

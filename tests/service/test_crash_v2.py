@@ -22,7 +22,8 @@ from velox.store.factory import open_store_for
 WORKER = "tests.service.crash_worker_v2"
 
 
-async def check_store(url: str, acks: list[dict[str, Any]]) -> None:
+async def check_store(url: str, acks: list[dict[str, Any]]) -> int:
+    """Check the store against the acknowledgements; how many funding charges it holds."""
     store = open_store_for(url)
     await store.open(writer=False)
     try:
@@ -34,8 +35,7 @@ async def check_store(url: str, acks: list[dict[str, Any]]) -> None:
                 event = codec.decode_event(record.type, record.payload)
                 assert isinstance(event, FundingCharged)
                 charged[(event.order_id, event.boundary)] += 1
-        assert charged, "no funding boundary was charged: the test did not test it"
-        assert max(charged.values()) == 1, "a funding boundary was charged twice"
+        assert max(charged.values(), default=1) == 1, "a funding boundary was charged twice"
         for a in acks:
             if a["ack"] == "open":
                 pos = engine.positions.get(a["order_id"])
@@ -58,17 +58,19 @@ async def check_store(url: str, acks: list[dict[str, Any]]) -> None:
             assert {o.order_id for o in stored} == set(account.pending_orders)
         report = await audit(store, SETTINGS)
         assert report.ok, report.summary()
+        return sum(charged.values())
     finally:
         await store.close()
 
 
 async def crash_cycles(url: str, seed: int, rounds: int) -> None:
     rng = random.Random(seed)
-    steps = 0
+    steps = charges = 0
     for i in range(rounds):
-        acks = await run_and_kill(url, seed * 10 + i, rng.randint(60, 200), WORKER)
+        acks = await run_and_kill(url, seed * 10 + i, rng.randint(100, 400), WORKER)
         steps += sum(1 for a in acks if a["ack"] == "funding_steps")
-        await check_store(url, acks)
+        charges = await check_store(url, acks)  # the journal accumulates over the rounds
+    assert charges > 0, "no funding boundary was charged: the test did not test it"
     assert steps > 0, "no boundary took more than one clock command"
 
 

@@ -179,3 +179,36 @@ async def test_a_classic_listener_keeps_batches_from_overlapping(store: Store) -
     assert [seq for seq, _ in seen] == [5, 6]
     held.hold = False
     await service.stop()
+
+
+async def test_a_due_snapshot_stops_the_overlap_so_it_can_begin(store: Store) -> None:
+    """Under a steady stream every commit ends with the next batch already applied, and an
+    export may begin only with none applied: a due snapshot must commit without overlap."""
+    held = Held(store)
+    now = [NOW]
+    service = EngineService(held, EngineSettings(), clock=lambda: now[0], snapshot_interval_s=1)  # type: ignore[arg-type]
+    await service.start()
+    for user in ("alice", "bob", "carol"):
+        await service.submit(OpenAccount(user, NOW))
+    service.offer_tick(PriceTick(BTC, REF, NOW))
+    await service.read(lambda e: None)
+    held.hold = True
+    first = opening(service, "alice")
+    _, commit_a = await held.started.get()
+    second = opening(service, "bob")  # applied while alice's commits
+    await settle()
+    now[0] += 2_000  # a snapshot is now due
+    third = opening(service, "carol")  # queued: the stream goes on
+    commit_a.set_result(True)
+    _, commit_b = await held.started.get()
+    assert (await first).ok
+    commit_b.set_result(True)
+    assert (await second).ok
+    _, commit_c = await held.started.get()  # carol's batch commits, bob's is durable
+    assert service.snapshots.export is not None or service.snapshots.saving is not None
+    commit_c.set_result(True)
+    assert (await third).ok
+    held.hold = False
+    await service.snapshots.wait_saved()
+    assert [s.seq for s in await store.snapshots()] == [8]  # 3 accounts, alice, bob
+    await service.stop()

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from velox.audit import audit
 from velox.engine.commands import OpenAccount, OpenPosition, PriceTick
 from velox.engine.settings import EngineSettings
 from velox.journal import JournalGap, load_engine
@@ -174,7 +175,10 @@ async def test_no_prune_runs_during_a_recovery(store: Store) -> None:
     assert seq == 5 and durable.export() == await service.read(lambda e: e.export())
     await open_long(service)
     assert await store.last_seq() == service.seq == 6
-    await service.stop()
+    await service.stop()  # the final snapshot at seq 6 prunes the whole journal
+    assert await store.last_seq() == 0
+    report = await audit(store)  # an empty, pruned journal ends at the kept snapshot
+    assert report.ok and report.final_seq == 6, report.summary()
 
 
 async def test_stop_ends_a_recovery_while_the_store_is_down(store: Store) -> None:

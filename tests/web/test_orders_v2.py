@@ -77,6 +77,11 @@ async def test_a_limit_rests_fills_at_its_price_as_maker_and_closes_as_taker(
 
     await tick(fee_client, BTC, "98950")  # ask 98999.475 <= 99000: fills at 99000
     order = await trader.json("GET", f"/api/v1/order/{placed['orderId']}", 200)
+    assert (order["type"], order["price"], order["createdAt"]) == (
+        "LIMIT",
+        "99000.00000000",
+        placed["createdAt"],
+    )
     assert {k: order[k] for k in ("status", "openPrice", "qty", "margin", "fee",
                                   "liquidationPrice")} == {
         "status": "OPEN", "openPrice": "99000.00000000", "qty": "0.01010101",

@@ -122,6 +122,11 @@ async def test_touching_another_users_order_or_account_is_404(
                           headers={"X-Velox-Account": "abc"}),
         "NOT_FOUND",
     )  # fmt: skip
+    mine = (await trader.json("GET", "/api/v1/accounts", 200))["accounts"][0]["accountId"]
+    for query in ("", "x", their_account["accountId"]):  # never ignored beside a good header
+        answer = await trader.json("GET", f"/api/v1/order/user/balance?account={query}", 404,
+                                   headers={"X-Velox-Account": mine})  # fmt: skip
+        assert_error(answer, "NOT_FOUND")
     assert await state(trader) == before
     assert await state(other) == their_before
 

@@ -153,7 +153,15 @@ def test_the_api_document_is_exactly_true(live: LiveServer, token: str) -> None:
         for account in accounts["accounts"]
         for status in ("OPEN", "CLOSED", "PENDING", "CANCELLED", "FILLED", "EXPIRED", "REJECTED")
     ]
-    assert sum(map(len, orders)) > 0, orders
+    balances = [
+        requests.get(
+            f"{live.url}/api/v1/order/user/balance?account={account['accountId']}",
+            headers=auth,
+            timeout=10,
+        ).json()
+        for account in accounts["accounts"]
+    ]
+    assert sum(map(len, orders)) > 0, (accounts, balances)
 
 
 def test_a_bad_credential_beside_a_good_one_is_refused(live: LiveServer, token: str) -> None:

@@ -17,12 +17,12 @@ from velox.binance import orders
 from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, invalid, mandatory
 from velox.binance.keyring import READ, TRADE
-from velox.binance.trading import (
-    _conditional,
-    _leverage,
-    _netting,
-    _open,
+from velox.binance.placing import (
     apply_stop,
+    conditional_position,
+    leverage_for,
+    netting_account,
+    open_orders_of,
     refused,
 )
 from velox.engine.commands import KEEP, CancelOrder, ModifyPosition, OpenPosition
@@ -33,7 +33,7 @@ from velox.web.keys import SERVICE, SETTINGS, STORE
 
 @endpoint(0, signed=TRADE)
 async def new_algo_order(call: Call) -> Any:
-    user_id, account_id = await _netting(call)
+    user_id, account_id = await netting_account(call)
     params = call.params
     params.choice("algoType", ("CONDITIONAL",), "CONDITIONAL")
     symbol = params.symbol(call.app[SETTINGS].symbols)
@@ -58,7 +58,7 @@ async def new_algo_order(call: Call) -> Any:
     service = call.app[SERVICE]
     command = OpenPosition(
         user_id=user_id, asset=symbol, side="LONG" if side == "BUY" else "SHORT",
-        leverage=await _leverage(call, symbol), ts=service.clock(), qty=qty,
+        leverage=await leverage_for(call, symbol), ts=service.clock(), qty=qty,
         account_id=account_id, order_type="STOP", price=trigger,
         client_order_id=params.get("clientAlgoId"),
         reduce_only=params.choice("reduceOnly", ("true", "false"), "false") == "true",
@@ -98,7 +98,7 @@ async def query_algo_order(call: Call) -> Any:
     found = await _find_algo(call)
     if isinstance(found, OrderRecord):
         return orders.algo_of_record(found)
-    pos = await _conditional(call, found)
+    pos = await conditional_position(call, found)
     if pos is None:
         raise BinanceError(-2013, "Order does not exist.")
     _, kind = orders.conditional_of(found) or ("", 0)
@@ -107,7 +107,7 @@ async def query_algo_order(call: Call) -> Any:
 
 @endpoint(1, signed=TRADE)
 async def cancel_algo_order(call: Call) -> Any:
-    user_id, account_id = await _netting(call)
+    user_id, account_id = await netting_account(call)
     found = await _find_algo(call)
     service = call.app[SERVICE]
     if isinstance(found, OrderRecord):
@@ -116,7 +116,7 @@ async def cancel_algo_order(call: Call) -> Any:
         command: Any = CancelOrder(user_id, found.order_id, service.clock(), account_id=account_id)
         algo_id, client = int(found.order_id), found.client_order_id
     else:
-        pos = await _conditional(call, found)
+        pos = await conditional_position(call, found)
         if pos is None:
             raise BinanceError(-2011, "Unknown order sent.")
         _, kind = orders.conditional_of(found) or ("", 0)
@@ -136,7 +136,7 @@ async def cancel_algo_order(call: Call) -> Any:
 @endpoint(lambda p: 1 if p.get("symbol") else 40, signed=READ)
 async def open_algo_orders(call: Call) -> Any:
     symbol = call.params.symbol(call.app[SETTINGS].symbols, required=False)
-    return await _open(call, symbol, algo=True)
+    return await open_orders_of(call, symbol, algo=True)
 
 
 @endpoint(5, signed=READ)

@@ -102,7 +102,12 @@ def _symbol(symbol: str, terms: Terms) -> Json:
             },
             {"filterType": "MAX_NUM_ORDERS", "limit": 200},
             {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 200},
-            {"filterType": "MIN_NOTIONAL", "notional": format_units(terms.min_margin)},
+            # --min-margin at the highest leverage: an order of this notional or more meets
+            # the minimum margin at every leverage (a notional below it may, at lower ones)
+            {
+                "filterType": "MIN_NOTIONAL",
+                "notional": format_units(terms.min_margin * terms.max_leverage),
+            },
         ],
         "orderTypes": ORDER_TYPES,
         "timeInForce": ["GTC", "GTD"],

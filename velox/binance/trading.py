@@ -27,12 +27,18 @@ from typing import Any
 
 from velox.binance import orders
 from velox.binance.endpoint import Call, endpoint
-from velox.binance.errors import BinanceError, invalid, mandatory
+from velox.binance.errors import BinanceError, mandatory
 from velox.binance.keyring import READ, TRADE
-from velox.binance.keys import KEYRING, TERMS
+from velox.binance.placing import (
+    apply_stop,
+    conditional_position,
+    leverage_for,
+    netting_account,
+    open_orders_of,
+    refused,
+)
 from velox.engine.commands import KEEP, CancelOrder, ModifyPosition, OpenPosition
-from velox.engine.engine import Engine, Outcome
-from velox.engine.errors import Code, Refusal
+from velox.engine.engine import Outcome
 from velox.engine.events import (
     OrderCancelled,
     OrderPlaced,
@@ -41,58 +47,16 @@ from velox.engine.events import (
     PositionOpened,
     PositionPartiallyClosed,
 )
-from velox.engine.views import open_positions
-from velox.money import mul_floor
 from velox.projection import writes_of
 from velox.store.records import FillRecord, OrderRecord
 from velox.web.keys import SERVICE, SETTINGS, STORE
 
 Json = dict[str, Any]
 CLIENT_ID = r"[A-Za-z0-9._:-]{1,36}"
-REFUSALS: dict[Code, tuple[int, str]] = {
-    Code.INSUFFICIENT_BALANCE: (-2019, "Margin is insufficient."),
-    Code.MARGIN_TOO_SMALL: (-4164, "Order's notional must be no smaller than the minimum."),
-    Code.WOULD_TRIGGER_IMMEDIATELY: (-2021, "Order would immediately trigger."),
-    Code.INVALID_STOP_LOSS: (-2021, "Order would immediately trigger."),
-    Code.INVALID_TAKE_PROFIT: (-2021, "Order would immediately trigger."),
-    Code.REDUCE_ONLY_REJECTED: (-2022, "ReduceOnly Order is rejected."),
-    Code.LEVERAGE_MISMATCH: (-4161, "Leverage reduction is not supported in Isolated "
-                                    "Margin Mode with open positions."),
-    Code.TOO_MANY_POSITIONS: (-2027, "Exceeded the maximum allowable position at current "
-                                     "leverage."),
-    Code.ORDER_NOT_PENDING: (-2011, "Unknown order sent."),
-    Code.NOT_FOUND: (-2013, "Order does not exist."),
-    Code.UNKNOWN_ASSET: (-1121, "Invalid symbol."),
-    Code.PRICE_STALE: (-1001, "Internal error; unable to process your request. Please try "
-                              "again."),
-}  # fmt: skip
-
-
-def refused(refusal: Refusal) -> BinanceError:
-    code, msg = REFUSALS.get(
-        refusal.code, (-1130, f"Data sent for parameter '{refusal.field or 'order'}' is not valid.")
-    )
-    if code == -1001:
-        return BinanceError(-1001, msg)
-    return BinanceError(code, msg)
-
-
-async def _netting(call: Call) -> tuple[str, str]:
-    """(user id, account id) of a key that may trade: its account must be NETTING (a mode
-    never changes, so the key ring remembers it)."""
-    key = call.credential
-    if await call.app[KEYRING].mode_of(key.account_id) != "NETTING":
-        raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.")
-    return key.user_id, key.account_id
 
 
 def _bool(call: Call, name: str) -> bool:
     return call.params.choice(name, ("true", "false"), "false") == "true"
-
-
-async def _leverage(call: Call, symbol: str) -> int:
-    levels = await call.app[KEYRING].leverages(call.credential.account_id)
-    return levels.get(symbol, call.app[TERMS].default_leverage)
 
 
 def _order_id_of(outcome: Outcome) -> str | None:
@@ -140,17 +104,9 @@ async def _shown(call: Call, record: OrderRecord) -> Json:
     return orders.order_json(record, await _fills(call, record.asset))
 
 
-async def _position(call: Call, user_id: str, account_id: str, symbol: str) -> Any:
-    def view(engine: Engine) -> Any:
-        held = [p for p in open_positions(engine, user_id, account_id) if p.asset == symbol]
-        return held[0] if held else None
-
-    return await call.app[SERVICE].read(view)
-
-
 @endpoint(0, signed=TRADE)
 async def new_order(call: Call) -> Any:
-    user_id, account_id = await _netting(call)
+    user_id, account_id = await netting_account(call)
     params, settings = call.params, call.app[SETTINGS]
     symbol = params.symbol(settings.symbols)
     assert symbol is not None
@@ -184,7 +140,7 @@ async def new_order(call: Call) -> Any:
     service = call.app[SERVICE]
     command = OpenPosition(
         user_id=user_id, asset=symbol, side="LONG" if side == "BUY" else "SHORT",
-        leverage=await _leverage(call, symbol), ts=service.clock(), qty=qty,
+        leverage=await leverage_for(call, symbol), ts=service.clock(), qty=qty,
         account_id=account_id, order_type={"STOP_MARKET": "STOP"}.get(kind, kind),
         price=price, expires_at=expires, client_order_id=client,
         reduce_only=_bool(call, "reduceOnly"),
@@ -219,50 +175,6 @@ def _client_ok(text: str) -> bool:
     return re.fullmatch(CLIENT_ID, text) is not None
 
 
-async def apply_stop(
-    call: Call, user_id: str, account_id: str, symbol: str, side: str, kind: str,
-    trigger: str = "stopPrice",
-) -> tuple[Any, int]:  # fmt: skip
-    """closePosition STOP_MARKET / TAKE_PROFIT_MARKET, or TRAILING_STOP_MARKET: the
-    position's stops, through the same command as the native PATCH. Returns the position as
-    the commit left it and which stop was set."""
-    pos = await _position(call, user_id, account_id, symbol)
-    closing = "SELL" if pos is not None and pos.side == "LONG" else "BUY"
-    if pos is None or side != closing:
-        raise BinanceError(-2022, "ReduceOnly Order is rejected.")
-    service = call.app[SERVICE]
-    if kind == "TRAILING_STOP_MARKET":
-        rate = call.params.optional_units("callbackRate")
-        if rate is None or not 10_000_000 <= rate <= 1_000_000_000:  # 0.1 .. 10 (%)
-            raise invalid("callbackRate")
-        quote = await service.read(lambda engine: engine.quotes.get(symbol))
-        if quote is None:
-            raise BinanceError(-1001, "Internal error; unable to process your request.")
-        distance = mul_floor(quote.bid if pos.side == "LONG" else quote.ask, rate) // 100
-        command = ModifyPosition(user_id, pos.order_id, service.clock(),
-                                 trailing_stop=distance, account_id=account_id)  # fmt: skip
-        kind_id = orders.STOP_LOSS
-    elif kind in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
-        stop = call.params.optional_units(trigger)
-        if not stop:
-            raise mandatory(trigger)
-        loss = kind == "STOP_MARKET"
-        command = ModifyPosition(
-            user_id, pos.order_id, service.clock(),
-            stop_loss=stop if loss else KEEP, take_profit=KEEP if loss else stop,
-            account_id=account_id,
-        )  # fmt: skip
-        kind_id = orders.STOP_LOSS if loss else orders.TAKE_PROFIT
-    else:
-        raise invalid("closePosition")
-    outcome, after = await service.submit_and_read(
-        command, lambda engine, _: engine.positions.get(pos.order_id)
-    )
-    if outcome.refusal is not None:
-        raise refused(outcome.refusal)
-    return after or pos, kind_id
-
-
 async def _set_stop(
     call: Call, user_id: str, account_id: str, symbol: str, side: str, kind: str
 ) -> Json:
@@ -293,28 +205,12 @@ async def _find(call: Call) -> OrderRecord | int:
     return record
 
 
-async def _conditional(call: Call, order_id: int) -> Any:
-    found = orders.conditional_of(order_id)
-    assert found is not None
-    position_id, kind = found
-    key = call.credential
-
-    def view(engine: Engine) -> Any:
-        pos = engine.positions.get(position_id)
-        if pos is None or getattr(pos, "account_id", None) != key.account_id:
-            return None
-        price = pos.stop_loss if kind == orders.STOP_LOSS else pos.take_profit
-        return pos if price is not None else None
-
-    return await call.app[SERVICE].read(view)
-
-
 @endpoint(1, signed=READ)
 async def query_order(call: Call) -> Any:
     call.params.symbol(call.app[SETTINGS].symbols)
     found = await _find(call)
     if isinstance(found, int):
-        pos = await _conditional(call, found)
+        pos = await conditional_position(call, found)
         if pos is None:
             raise BinanceError(-2013, "Order does not exist.")
         _, kind = orders.conditional_of(found) or ("", 0)
@@ -324,12 +220,12 @@ async def query_order(call: Call) -> Any:
 
 @endpoint(1, signed=TRADE)
 async def cancel_order(call: Call) -> Any:
-    user_id, account_id = await _netting(call)
+    user_id, account_id = await netting_account(call)
     call.params.symbol(call.app[SETTINGS].symbols)
     found = await _find(call)
     service = call.app[SERVICE]
     if isinstance(found, int):
-        pos = await _conditional(call, found)
+        pos = await conditional_position(call, found)
         if pos is None:
             raise BinanceError(-2011, "Unknown order sent.")
         _, kind = orders.conditional_of(found) or ("", 0)
@@ -352,36 +248,19 @@ async def cancel_order(call: Call) -> Any:
     return await _shown(call, record)
 
 
-async def _open(call: Call, symbol: str | None, *, algo: bool) -> list[Json]:
-    """Open orders: regular ones (pending LIMIT), or ``algo`` ones (pending STOP entries and
-    the positions' stop-loss / take-profit), as Binance splits them."""
-    key, store = call.credential, call.app[STORE]
-    pending = await store.orders_for_account(key.account_id, "PENDING", 1000)
-    mine = [r for r in pending if symbol in (None, r.asset) and (r.order_type == "STOP") == algo]
-    if not algo:
-        return [orders.order_json(r, []) for r in sorted(mine, key=lambda r: int(r.order_id))]
-
-    def view(engine: Engine) -> list[Json]:
-        held = open_positions(engine, key.user_id, key.account_id)
-        return [c for p in held if symbol in (None, p.asset) for c in orders.algos(p)]
-
-    shown = [orders.algo_of_record(r) for r in mine] + await call.app[SERVICE].read(view)
-    return sorted(shown, key=lambda o: o["algoId"])
-
-
 @endpoint(lambda p: 1 if p.get("symbol") else 40, signed=READ)
 async def open_orders(call: Call) -> Any:
     symbol = call.params.symbol(call.app[SETTINGS].symbols, required=False)
-    return await _open(call, symbol, algo=False)
+    return await open_orders_of(call, symbol, algo=False)
 
 
 @endpoint(1, signed=TRADE)
 async def cancel_all(call: Call) -> Any:
-    user_id, account_id = await _netting(call)
+    user_id, account_id = await netting_account(call)
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     service = call.app[SERVICE]
-    ids = [str(o["orderId"]) for o in await _open(call, symbol, algo=False)]
-    ids += [str(o["algoId"]) for o in await _open(call, symbol, algo=True)]
+    ids = [str(o["orderId"]) for o in await open_orders_of(call, symbol, algo=False)]
+    ids += [str(o["algoId"]) for o in await open_orders_of(call, symbol, algo=True)]
     for order_id in ids:
         found = orders.conditional_of(int(order_id))
         if found is None:

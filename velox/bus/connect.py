@@ -16,7 +16,9 @@ MAX_RETRY_S = 5.0
 
 
 async def connect(url: str, name: str) -> Client:
-    """A connected client named ``name`` (shown by the NATS server's monitoring)."""
+    """A connected client named ``name`` (shown by the NATS server's monitoring); ``url``
+    may list several servers of a cluster, comma-separated."""
+    servers = [u.strip() for u in url.split(",") if u.strip()]
 
     async def disconnected() -> None:
         log.warning("bus: disconnected from NATS; reconnecting")
@@ -31,7 +33,7 @@ async def connect(url: str, name: str) -> Client:
     while True:
         try:
             return await nats.connect(
-                url,
+                servers,
                 name=name,
                 allow_reconnect=True,
                 max_reconnect_attempts=-1,

@@ -28,7 +28,6 @@ from velox.engine.engine import Engine
 from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
 from velox.journal import load_engine
-from velox.orders import closed_record_of
 from velox.service import Published
 from velox.store.base import Store
 
@@ -136,8 +135,7 @@ class Mirror:
         self._wake()
         if not events and not quotes:
             return
-        closed = tuple(r for _, e in events if (r := closed_record_of(e)) is not None)
-        published = Published(events, tuple(quotes), closed)
+        published = Published.of(events, tuple(quotes))  # closed orders as the journal maps them
         for listener in self._listeners:
             try:
                 listener(published)

@@ -1,18 +1,19 @@
-"""Websocket tickets that work on every gateway.
+"""Websocket tickets that work on every gateway, once.
 
 A browser asks one gateway for a ticket (``/api/v1/user/ws-ticket``) and, behind a load
 balancer, may open its websocket on another. So a gateway publishes each ticket it issues
-(with the session it stands for and its remaining life) and every gateway adds it to its own
-book; a redeemed ticket is published too and dropped everywhere, so it still works once.
-The ticket response is held until the ticket is on the bus (``issued_on_bus``, awaited by
-``ticket_middleware``), so a client cannot reach another gateway before the ticket does.
-A ticket redeemed on two gateways at the same instant could open two sockets for the same
-session, which gives its holder nothing more than one.
+(with the session it stands for, its remaining life and the issuing gateway) and every
+gateway adds it to its own book. The issuing gateway stays the ticket's authority: another
+gateway redeems it only after claiming it there (a request on ``tickets.claim.<origin>``,
+awaited by ``ticket_middleware`` before the handshake), so a ticket opens one socket in the
+whole deployment. The ticket response is held until the ticket is on the bus, so a client
+cannot reach another gateway before the ticket does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 
@@ -29,6 +30,7 @@ from velox.web.keys import TICKETS
 
 log = logging.getLogger(__name__)
 TICKET_PATH = "/api/v1/user/ws-ticket"
+WS_PATH = "/ws"
 
 
 class SharedTickets(TicketBook):
@@ -38,11 +40,18 @@ class SharedTickets(TicketBook):
         self.subjects = subjects
         self.origin = uuid.uuid4().hex
         self._sends: set[asyncio.Task[None]] = set()
+        self._remote: dict[str, str] = {}  # ticket issued by another gateway -> that gateway
+
+    def _claims(self, origin: str) -> str:
+        return f"{self.subjects.tickets}.claim.{origin}"
 
     async def start(self) -> None:
         await self.nc.subscribe(self.subjects.tickets, cb=self._on_message)
+        await self.nc.subscribe(self._claims(self.origin), cb=self._on_claim)
 
     def issue(self, session: Session) -> str:
+        for stale in [t for t in self._remote if t not in self._tickets]:
+            del self._remote[stale]
         ticket = super().issue(session)
         s = session
         self._send({"o": self.origin, "t": ticket, "ttl": self.ttl_s,
@@ -50,10 +59,34 @@ class SharedTickets(TicketBook):
         return ticket
 
     def redeem(self, ticket: str) -> Session | None:
+        self._remote.pop(ticket, None)
         session = super().redeem(ticket)
         if session is not None:
             self._send({"o": self.origin, "used": ticket})
         return session
+
+    async def claim(self, ticket: str) -> None:
+        """Before redeeming another gateway's ticket: take it from its issuer, or forget it
+        (spent there, expired, or the issuer cannot be asked)."""
+        origin = self._remote.get(ticket)
+        if origin is None:
+            return  # ours (its redeem is the claim), or unknown
+        try:
+            reply = await self.nc.request(self._claims(origin), ticket.encode(), timeout=2)
+            taken = reply.data == b"1"
+        except Exception as exc:  # the issuer is gone or NATS is away: refuse
+            log.info("bus: ticket claim failed: %s", exc)
+            taken = False
+        if not taken:
+            self._tickets.pop(ticket, None)
+            self._remote.pop(ticket, None)
+
+    async def _on_claim(self, msg: Msg) -> None:
+        entry = self._tickets.pop(msg.data.decode(errors="replace"), None)
+        valid = entry is not None and self._clock() < entry.expires
+        if msg.reply:
+            with contextlib.suppress(Exception):
+                await msg.respond(b"1" if valid else b"0")
 
     async def issued_on_bus(self) -> None:
         """Wait until what was published so far has left for NATS."""
@@ -78,20 +111,28 @@ class SharedTickets(TicketBook):
                 return
             if "used" in message:
                 self._tickets.pop(str(message["used"]), None)
+                self._remote.pop(str(message["used"]), None)
                 return
             user_id, jti, expires_at, via_cookie = message["s"]
             session = Session(str(user_id), str(jti), int(expires_at), bool(via_cookie))
             expires = self._clock() + float(message["ttl"])
             self._tickets[str(message["t"])] = _Ticket(session, expires)
+            self._remote[str(message["t"])] = str(message["o"])
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("bus: dropping a malformed ticket message: %s", exc)
 
 
 @web.middleware
 async def ticket_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Hold the ticket response until the ticket is on the bus."""
-    response = await handler(request)
+    """Claim another gateway's ticket before the websocket handshake; hold a new ticket's
+    response until the ticket is on the bus."""
     tickets = request.app[TICKETS]
-    if request.path == TICKET_PATH and isinstance(tickets, SharedTickets):
+    if not isinstance(tickets, SharedTickets):
+        return await handler(request)
+    ticket = request.query.get("ticket") if request.path == WS_PATH else None
+    if ticket is not None:
+        await tickets.claim(ticket)
+    response = await handler(request)
+    if request.path == TICKET_PATH:
         await tickets.issued_on_bus()
     return response

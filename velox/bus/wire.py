@@ -104,8 +104,11 @@ def encode_reply(reply: Reply) -> bytes:
             {"refusal": {"code": refusal.code.value, "message": refusal.message,
                          "field": refusal.field}}
         )  # fmt: skip
-    events = [_event_row(e) for e in reply.outcome.events]
-    return codec.dumps({"seq": reply.seq, "events": events})
+    outcome = reply.outcome
+    events = [_event_row(e) for e in outcome.events]
+    return codec.dumps(
+        {"seq": reply.seq, "events": events, "existing": outcome.existing, "more": outcome.more}
+    )
 
 
 def decode_reply(data: bytes) -> Reply:
@@ -117,7 +120,13 @@ def decode_reply(data: bytes) -> Reply:
             r = message["refusal"]
             return Reply(Outcome(refusal=Refusal(Code(r["code"]), r["message"], r["field"])))
         events = tuple(_event_of(row) for row in message["events"])
-        return Reply(Outcome(events=events), seq=int(message["seq"]))
+        existing = message["existing"]
+        outcome = Outcome(
+            events=events,
+            existing=None if existing is None else str(existing),
+            more=bool(message["more"]),
+        )
+        return Reply(outcome, seq=int(message["seq"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise WireError(f"not a reply: {exc}") from exc
 

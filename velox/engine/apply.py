@@ -87,7 +87,7 @@ class Ledger(State):
         if account.mode == NETTING:
             account.netted[pos.asset] = pos.order_id
         if pos.client_order_id is not None:
-            self.client_ids[(account.account_id, pos.client_order_id)] = pos.order_id
+            self.remember_client_id(account.account_id, pos.client_order_id, pos.order_id)
         self.index.add(pos)
 
     def insert_order(self, order: Pending) -> None:
@@ -97,7 +97,7 @@ class Ledger(State):
         account.pending_orders[order.order_id] = None
         account.pending_margin = _add(account.pending_margin, order.reserved)
         if order.client_order_id is not None:
-            self.client_ids[(account.account_id, order.client_order_id)] = order.order_id
+            self.remember_client_id(account.account_id, order.client_order_id, order.order_id)
         if order.oco_group_id is not None:
             self.oco_groups.setdefault(order.oco_group_id, []).append(order.order_id)
         self.orders_index.add(order)
@@ -254,7 +254,7 @@ class Ledger(State):
         pos.trailing_mark = event.trailing_mark
         pos.fee = _add(pos.fee, event.fee)
         if event.client_order_id is not None:
-            self.client_ids[(account.account_id, event.client_order_id)] = event.order_id
+            self.remember_client_id(account.account_id, event.client_order_id, event.order_id)
         self.index.changed(pos)
         self._bump(event.order_id, event.fill_id)
 

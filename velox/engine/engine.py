@@ -198,7 +198,12 @@ class Engine(Ledger):
     def export(self) -> dict[str, Any]:
         """The whole durable state as plain data (quotes are not durable: they re-arrive)."""
         whole = StateExport(self)
-        whole.step(len(self.positions) + len(self.account_list) + len(self.pending))
+        whole.step(
+            len(self.positions)
+            + len(self.account_list)
+            + len(self.pending)
+            + len(self.client_id_list)
+        )
         return whole.result()
 
     def begin_export(self) -> StateExport:
@@ -238,7 +243,7 @@ class Engine(Ledger):
         for row in data.get("pending", ()):
             engine.insert_order(Pending(*_padded(row, data["pending_fields"], PENDING_FIELDS)))
         for account_id, client_id, order_id in data.get("client_ids", ()):
-            engine.client_ids[(account_id, client_id)] = order_id
+            engine.remember_client_id(account_id, client_id, order_id)
         return engine
 
 

@@ -80,6 +80,11 @@ def _number(account: Account) -> int:
     return account.number
 
 
+def _never_changed(_row: Any) -> int:
+    """The key of a row that is never changed: no copy-on-write ever consults it."""
+    return 0
+
+
 class StateExport:
     def __init__(self, engine: State) -> None:
         self._head: dict[str, Any] = {
@@ -89,7 +94,6 @@ class StateExport:
             "next_account_id": engine.next_account_id,
             "next_fill_id": engine.next_fill_id,
             "funded_boundary": engine.funded_boundary,
-            "client_ids": [[a, c, o] for (a, c), o in engine.client_ids.items()],
             "account_fields": list(ACCOUNT_FIELDS),
             "position_fields": list(POSITION_FIELDS),
             "pending_fields": list(PENDING_FIELDS),
@@ -102,10 +106,16 @@ class StateExport:
         self._positions = _Rows(positions, len(positions), position_row, _seq)
         orders = list(engine.pending.values())
         self._orders = _Rows(orders, len(orders), pending_row, _seq)
+        # append-only and never changed: its first n rows need no copy-on-write
+        ids = engine.client_id_list
+        self._client_ids = _Rows(ids, len(ids), tuple, _never_changed)
 
     @property
     def done(self) -> bool:
-        return self._accounts.done and self._positions.done and self._orders.done
+        return all(rows.done for rows in self._all())
+
+    def _all(self) -> tuple[_Rows[Any], ...]:
+        return (self._accounts, self._positions, self._orders, self._client_ids)
 
     def before_change(self, pos: Position) -> None:
         """Called by the engine before it mutates ``pos`` while this export is open."""
@@ -119,7 +129,7 @@ class StateExport:
 
     def step(self, count: int) -> bool:
         """Take up to ``count`` more rows (accounts, positions, orders); True when all are."""
-        for rows in (self._accounts, self._positions, self._orders):
+        for rows in self._all():
             if count <= 0:
                 break
             count -= rows.step(count)
@@ -132,4 +142,5 @@ class StateExport:
             "accounts": self._accounts.rows,
             "positions": self._positions.rows,
             "pending": self._orders.rows,
+            "client_ids": self._client_ids.rows,
         }

@@ -165,6 +165,8 @@ class State:
         self.positions: dict[str, Position] = {}
         self.pending: dict[str, Pending] = {}
         self.client_ids: dict[tuple[str, str], str] = {}  # (account, clientOrderId) -> id
+        # the same, append-only (an id, once given, never changes): exported in steps
+        self.client_id_list: list[tuple[str, str, str]] = []
         self.oco_groups: dict[str, list[str]] = {}  # pending legs by group (derived)
         self.quotes: dict[str, Quote] = {}
         self.house: Money = ZERO
@@ -198,6 +200,12 @@ class State:
         if account is None or account.user_id != user_id:
             return None
         return account
+
+    def remember_client_id(self, account_id: str, client_order_id: str, order_id: str) -> None:
+        key = (account_id, client_order_id)
+        if key not in self.client_ids:
+            self.client_ids[key] = order_id
+            self.client_id_list.append((account_id, client_order_id, order_id))
 
     def allocate_order_id(self) -> str:
         """The id the next order-creating event will carry (apply advances the counter)."""

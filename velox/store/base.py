@@ -134,6 +134,9 @@ class Store(Protocol):
     ) -> list[FillRecord]:
         """Newest first by time, within [start, end] (ms, inclusive) when given."""
 
+    async def all_orders(self) -> AsyncIterator[OrderRecord]:
+        yield  # type: ignore[misc]  # pragma: no cover - protocol body
+
     async def all_fills(self) -> AsyncIterator[FillRecord]:
         yield  # type: ignore[misc]  # pragma: no cover - protocol body
 

@@ -319,6 +319,13 @@ class SqlStore(ApiKeyRows, ABC):
         )
         return [fill_record(r) for r in rows]
 
+    async def all_orders(self) -> AsyncIterator[OrderRecord]:
+        """Every order row by order_id as text (the audit compares), a page at a time."""
+        columns = ", ".join(ORDER_COLUMNS)
+        sql = f"SELECT {columns} FROM orders WHERE order_id > ? ORDER BY order_id LIMIT ?"
+        async for row in self._pages(sql, "", 1000):
+            yield order_record(row)
+
     async def all_fills(self) -> AsyncIterator[FillRecord]:
         """Every fill by fill_id as text (the audit compares sets), a page at a time."""
         columns = ", ".join(FILL_COLUMNS)

@@ -81,14 +81,11 @@ def store_ctx(injected: Store | None) -> Ctx:
     return ctx
 
 
-async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings, store, clock = app[SETTINGS], app[STORE], app[OPTIONS].clock
-    now = clock.wall_ms()  # session and link expiry are absolute times
-    await store.forget_expired_auth(now)  # also at each magic-link request
-    revoked = await store.revoked_sessions(now)
-    app[SESSIONS].load_revoked(revoked, now + settings.session_ttl * 1000)
-    service = EngineService(
-        store,
+def engine_service(app: web.Application) -> EngineService:
+    """The engine service as the settings describe it (``velox run`` and ``velox engine``)."""
+    settings, clock = app[SETTINGS], app[OPTIONS].clock
+    return EngineService(
+        app[STORE],
         settings.engine_settings(),
         snapshot_interval_s=settings.snapshot_interval,
         snapshot_keep=settings.snapshot_keep,
@@ -96,8 +93,17 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         clock=clock.now_ms,
         clock_interval_s=app[OPTIONS].clock_tick_s,
     )
+
+
+async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings, store, clock = app[SETTINGS], app[STORE], app[OPTIONS].clock
+    now = clock.wall_ms()  # session and link expiry are absolute times
+    await store.forget_expired_auth(now)  # also at each magic-link request
+    revoked = await store.revoked_sessions(now)
+    app[SESSIONS].load_revoked(revoked, now + settings.session_ttl * 1000)
+    service = engine_service(app)
     hub = Hub(lambda: service.engine, app[OPTIONS].ws_push_interval_s)
-    service.subscribe(hub.on_published)
+    service.subscribe_staged(hub.stage)  # reads when applied, reveals after the commit
     app[SERVICE], app[ENGINE_SERVICE], app[HUB] = service, service, hub
     starting: asyncio.Task[None] | None = None
     if app[OPTIONS].background_start:

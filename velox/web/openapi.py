@@ -331,6 +331,8 @@ def document_for(settings: Settings) -> dict[str, Any]:
         "AccountFigures": figures_schema(SCHEMAS["AccountFigures"]),
     }
     schemas.update(HISTORY_SCHEMAS)
+    # a closed position in the history carries SPEC 12's fields like any order
+    schemas["HistoryPosition"] = order_schema(HISTORY_SCHEMAS["HistoryPosition"])
     schemas.update(openapi_apikeys.SCHEMAS)
     schemas.update(openapi_apikeys.WEBHOOK_SCHEMAS)
     schemas["TradingViewRequest"] = openapi_apikeys.webhook_request(

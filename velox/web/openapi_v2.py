@@ -153,12 +153,18 @@ def open_request_v2(v1: Schema) -> Schema:
         "future); MARKET has neither. reduceOnly: NETTING accounts only (else 422)."
     )
     schema["allOf"] = [*v1["allOf"], TYPE_RULE]
+    schema["examples"] = [
+        {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100"},
+        {"asset": "BTCUSDT", "side": "SHORT", "leverage": 5, "qty": "0.01", "type": "LIMIT",
+         "price": "150000", "clientOrderId": "my-bot.42"},
+    ]  # fmt: skip
     return schema
 
 
 def oco_request(leg_v1: Schema, assets: Sequence[str]) -> Schema:
     """Two LIMIT / STOP orders on one asset (one ``anyOf`` branch per asset says "one")."""
     leg = open_request_v2(leg_v1)
+    del leg["examples"]  # a market order: no OCO leg
     leg["required"] = [*leg["required"], "type", "price"]
     leg["properties"] = {**leg["properties"], "type": {"enum": ["LIMIT", "STOP"]}}
     pair: Schema = {"type": "array", "items": leg, "minItems": 2, "maxItems": 2}

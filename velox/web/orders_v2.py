@@ -67,14 +67,16 @@ async def any_order(request: web.Request, user_id: str, order_id: str) -> Json |
             return None
         return render.open_order_in(engine, pos)
 
-    order = await request.app[SERVICE].read(view)
-    if order is not None:
-        return order
     store = request.app[STORE]
-    closed = await store.closed_order(order_id)
-    if closed is not None and closed.user_id == user_id:
-        return render.closed_order(closed)
+    order = await request.app[SERVICE].read(view)
+    if order is None:
+        closed = await store.closed_order(order_id)
+        if closed is not None and closed.user_id == user_id:
+            order = render.closed_order(closed)
     record = await store.order(order_id)
+    if order is not None:
+        # a position keeps the terms of the order that made it (type, price, ids, times)
+        return order if record is None else {**order, **render_v2.order_terms(record)}
     if record is None or record.user_id != user_id or record.status == "OPEN":
         return None  # OPEN here but in neither place above: not this user's to see
     return render_v2.order_record(record)
@@ -116,6 +118,10 @@ async def _answer(request: web.Request, user_id: str, reply: Reply) -> web.Respo
         order = await any_order(request, user_id, look_up)
     if order is None:  # pragma: no cover - an acknowledged order is somewhere
         raise ApiError("INTERNAL", "the order was placed but cannot be read back")
+    if look_up is None and order["status"] in ("OPEN", "CLOSED"):
+        record = await request.app[STORE].order(order["orderId"])
+        if record is not None:  # as any_order shows it: with its order's terms
+            order = {**order, **render_v2.order_terms(record)}
     return json_response(order, status=status)
 
 

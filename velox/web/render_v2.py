@@ -199,3 +199,17 @@ def ws_messages(engine: Engine, event: Event, position: Any) -> list[Json]:
             out.append({"type": "order_updated", "data": position(engine, pos)})
     out.extend({"type": "fill", "data": fill(f)} for f in fills_of(event))
     return out
+
+
+def order_terms(rec: OrderRecord) -> Json:
+    """What a position shows of the order that opened it (kept in ``orders``)."""
+    return {
+        "type": rec.order_type,
+        "price": format_optional(rec.price),
+        "expiresAt": rec.expires_at,
+        "clientOrderId": rec.client_order_id,
+        "ocoGroupId": rec.oco_group_id,
+        "reduceOnly": rec.reduce_only,
+        "createdAt": rec.created_at,
+        "accountId": rec.account_id,
+    }

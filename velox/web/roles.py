@@ -25,7 +25,6 @@ from velox.bus.store import open_gateway_store
 from velox.bus.subjects import Subjects
 from velox.bus.tickets import SharedTickets, ticket_middleware
 from velox.config import Settings
-from velox.service import EngineService
 from velox.web.app import create_app
 from velox.web.keys import (
     CANDLE_TAP,
@@ -41,7 +40,7 @@ from velox.web.keys import (
     STORE,
     TICKETS,
 )
-from velox.web.lifecycle import FROM_SETTINGS, feed_ctx, store_ctx
+from velox.web.lifecycle import FROM_SETTINGS, engine_service, feed_ctx, store_ctx
 from velox.web.middleware import error_middleware
 from velox.web.ops import healthz
 from velox.web.options import WebOptions
@@ -60,16 +59,8 @@ def engine_app(settings: Settings, options: WebOptions | None = None) -> web.App
 
 
 async def _engine_role_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings, store, clock = app[SETTINGS], app[STORE], app[OPTIONS].clock
-    service = EngineService(
-        store,
-        settings.engine_settings(),
-        snapshot_interval_s=settings.snapshot_interval,
-        snapshot_keep=settings.snapshot_keep,
-        prune_journal=settings.prune_journal,
-        clock=clock.now_ms,
-        clock_interval_s=app[OPTIONS].clock_tick_s,
-    )
+    settings = app[SETTINGS]
+    service = engine_service(app)
     hub = Hub(lambda: service.engine)  # no sockets here; keeps the last tick per symbol
     service.subscribe(hub.on_published)
     app[SERVICE], app[ENGINE_SERVICE], app[HUB] = service, service, hub

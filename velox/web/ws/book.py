@@ -8,8 +8,8 @@ the equity part) cached with the quote they were computed at. A price move of on
 recomputes that asset's sums for the users holding it, and nothing else; an event re-reads
 only the position and balance it names.
 
-The book is written only by the hub's listener, when the engine holds exactly the durable
-state of the batch just committed, and read by the pusher at any time: what it shows is
+The book is written only once a batch's commit succeeded, from copies read when the batch
+was applied (velox/web/ws/reads.py), and read by the pusher at any time: what it shows is
 always durable. Trailing marks follow ``MarksMoved(asset, bid, ask)``: the largest bid and
 smallest ask seen per asset since the last round are applied to each trailing position when
 its owner is pushed (LONG mark = max(mark, bid), SHORT mark = min(mark, ask)); a position read
@@ -18,14 +18,14 @@ from the engine during a round is exact already and takes only the moves that fo
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 
 from velox.engine.engine import Engine
 from velox.engine.formulas import LONG
-from velox.engine.state import Account, Position, Quote
+from velox.engine.state import Position, Quote
 from velox.engine.views import AccountFigures
 from velox.money import SCALE, Price
+from velox.web.ws.reads import AccountRead, Refresh, UserRead, read_refresh, read_user
 from velox.web.ws.sums import Columns, Sums, columns
 from velox.web.ws.sums import sums as asset_sums
 
@@ -74,19 +74,23 @@ class Book:
         # they are exact up to their read and take the window's later moves one by one
         self._fresh: dict[str, dict[str, str]] = {}
 
-    # -- written by the listener (engine == durable state) ---------------------------------
+    # -- written once a batch's commit succeeded (velox/web/ws/reads.py) -------------------
     def load(self, engine: Engine, user_id: str) -> None:
-        """Read a newly connected user's balance and open positions (O(their positions))."""
+        """Read and install a newly connected user (the engine holding durable state)."""
+        self.install(user_id, read_user(engine, user_id))
+
+    def refresh(self, engine: Engine, user_id: str, order_id: str | None) -> None:
+        """Read and apply an event's account and position (the engine holding durable state)."""
+        self.apply(user_id, read_refresh(engine, user_id, order_id))
+
+    def install(self, user_id: str, read: UserRead) -> None:
+        """A newly connected user's first account and open positions (O(their positions))."""
         book = self.users[user_id] = UserBook()
-        account = _read_account(engine, user_id, book)
-        if account is None:
-            return
-        for order_id in account.open_orders:
-            self._put(book, user_id, engine.positions[order_id])
-        for asset in book.assets:
-            quote = engine.quotes.get(asset)
-            if asset not in self.quotes and quote is not None:
-                self.quotes[asset] = quote
+        _set_account(book, read.account)
+        for pos in read.positions:
+            self._put(book, user_id, pos)
+        for asset, quote in read.quotes:
+            self.quotes.setdefault(asset, quote)
 
     def forget(self, user_id: str) -> None:
         book = self.users.pop(user_id, None)
@@ -95,20 +99,18 @@ class Book:
         for asset in book.assets:
             _discard(self.holders, asset, user_id)
 
-    def refresh(self, engine: Engine, user_id: str, order_id: str | None) -> None:
-        """An event about ``user_id`` (and position ``order_id``): re-read the account's
-        figures and that position."""
+    def apply(self, user_id: str, refresh: Refresh) -> None:
+        """An event about ``user_id``: the account's figures again, and the position it named."""
         book = self.users.get(user_id)
         if book is None:
             return
-        _read_account(engine, user_id, book)
-        if order_id is None:
+        _set_account(book, refresh.account)
+        if refresh.order_id is None:
             return
-        pos = engine.positions.get(order_id)
-        if pos is not None and pos.user_id == user_id and _in(pos, book.account_id):
-            self._put(book, user_id, pos)
+        if refresh.position is not None:
+            self._put(book, user_id, refresh.position)
         else:
-            self._remove(book, user_id, order_id)
+            self._remove(book, user_id, refresh.order_id)
 
     def marks_moved(self, asset: str, bid: Price, ask: Price) -> None:
         """``MarksMoved``: remember the window's extremes; exact positions follow at once."""
@@ -130,7 +132,7 @@ class Book:
         if legs is None:
             legs = book.assets[asset] = {}
             self.holders.setdefault(asset, set()).add(user_id)
-        legs[pos.order_id] = Leg(copy.copy(pos), self.window)
+        legs[pos.order_id] = Leg(pos, self.window)  # a copy (reads.py): the book's own
         book.asset_of[pos.order_id] = asset
         book.sums.pop(asset, None)
         book.columns.pop(asset, None)
@@ -233,25 +235,14 @@ def _figures(book: UserBook, used: int, upnl: int, equity_part: int) -> AccountF
     )  # fmt: skip
 
 
-def _read_account(engine: Engine, user_id: str, book: UserBook) -> Account | None:
-    """Copy the first account's scalars into ``book`` (the account may come after the book)."""
-    if book.account_id is None:
-        account = engine.account_of(user_id, None)
-    else:
-        account = engine.accounts.get(book.account_id)
-    if account is None:
-        return None
-    book.account_id = account.account_id
-    book.balance = account.balance
-    book.pending = account.pending_margin
-    book.fees = account.fees
-    book.funding = account.funding
-    return account
-
-
-def _in(pos: Position, account_id: str | None) -> bool:
-    """Whether ``pos`` belongs to the book's account (v1 positions name none)."""
-    return pos.account_id is None or pos.account_id == account_id
+def _set_account(book: UserBook, read: AccountRead | None) -> None:
+    if read is None:
+        return
+    book.account_id = read.account_id
+    book.balance = read.balance
+    book.pending = read.pending
+    book.fees = read.fees
+    book.funding = read.funding
 
 
 def _move(pos: Position, bid: Price, ask: Price) -> bool:

@@ -1,8 +1,9 @@
 """The websocket hub: fans committed engine output out to connected clients (SPEC section 8).
 
-``on_published`` is the EngineService listener. It runs in the service's task right after a
-batch is durable and before the next batch is applied, so the engine it reads equals the
-durable state that batch produced. It does O(1) work per quote and per event of a connected
+``stage`` is the EngineService's staged listener (``on_published`` the plain one, for the bus
+gateway's mirror). It reads the engine when a batch is applied, copies only, and reveals them
+once that batch's commit succeeded, so what clients see is always durable and the engine may
+apply the next batch meanwhile. It does O(1) work per quote and per event of a connected
 user, whatever the number of connections. Order events are rendered once for their owner's
 connections (every tab). Prices go to the conflator (velox/web/ws/conflate.py) and account
 figures to the pusher (velox/web/ws/pusher.py), which reads the book (velox/web/ws/book.py)
@@ -24,23 +25,14 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from velox.engine.engine import Engine
-from velox.engine.events import (
-    Event,
-    MarginAdded,
-    MarksMoved,
-    PositionOpened,
-    PositionPartiallyClosed,
-    StopsModified,
-    TrailingStopMoved,
-)
-from velox.engine.state import position_opened_by
-from velox.orders import closed_record_of
+from velox.engine.events import Event, MarksMoved, TrailingStopMoved
 from velox.service import Published
 from velox.store.records import CandleRecord
-from velox.web import render, render_v2
+from velox.web import render
 from velox.web.auth.sessions import Session
 from velox.web.jsonio import dumps
 from velox.web.ws.book import Book
@@ -48,7 +40,9 @@ from velox.web.ws.conflate import PriceConflator
 from velox.web.ws.connection import Connection
 from velox.web.ws.flush import Flusher
 from velox.web.ws.frames import text_frame
+from velox.web.ws.messages import order_messages
 from velox.web.ws.pusher import Pusher
+from velox.web.ws.reads import Refresh, UserRead, read_refresh, read_user
 
 log = logging.getLogger(__name__)
 GOING_AWAY = 1001
@@ -56,7 +50,6 @@ SESSION_ENDED = 1008  # policy violation: the session was signed out or expired
 PUSH_INTERVAL_S = 0.25  # at most 4 figure pushes per user per second
 PRICE_INTERVAL_S = 0.1  # at most 10 price updates per symbol per second per socket
 LOADS_PER_BATCH = 32  # newly connected users whose positions one batch's listener reads
-_UPDATED = (PositionPartiallyClosed, MarginAdded, StopsModified)
 
 
 class Hub:
@@ -79,8 +72,7 @@ class Hub:
             lambda user_id: self._by_user.get(user_id, ()),
             self._drop_slow,
         )
-        # users connected whose book is not read yet -> whether an event of theirs came since
-        self._loading: dict[str, bool] = {}
+        self._loading: dict[str, _Loading] = {}  # users connected whose book is not read yet
 
     # -- membership ----------------------------------------------------------------------
     def attach(self, conn: Connection) -> None:
@@ -93,7 +85,7 @@ class Hub:
         if conn.session is not None:
             user_id = conn.session.user_id
             if user_id not in self._by_user:
-                self._loading[user_id] = False  # read by the listener, at a durable moment
+                self._loading[user_id] = _Loading()  # read by the listener, when durable
             self._by_user.setdefault(user_id, set()).add(conn)
             self._add_to_session(conn.session, conn)
 
@@ -175,60 +167,86 @@ class Hub:
         )
 
     def on_published(self, published: Published) -> None:
-        """O(quotes + events of connected users): the figures are the pusher's work."""
-        book = self.book
-        latest = dict(published.quotes)
-        for symbol, quote in latest.items():
-            self.last_tick_ms[symbol] = quote.ts
-            book.quotes[symbol] = quote
-        if not self.connections:
-            return
-        for symbol, quote in latest.items():
-            # Prices are conflated: the latest per symbol, at most every PRICE_INTERVAL_S.
-            self.flusher.prices.offer(symbol, quote)
-            self.pusher.price_moved(symbol)
-        if latest:
-            self.flusher.poke()
-        engine = self._engine() if published.events or self._loading else None
-        for _seq, event in published.events:
-            assert engine is not None
-            self._on_event(engine, event)
-        if self._loading and engine is not None:
-            # The engine now holds this batch: read whole users, a bounded number per batch
-            # so a reconnecting crowd cannot stall one batch.
-            for user_id in list(itertools.islice(self._loading, LOADS_PER_BATCH)):
-                book.load(engine, user_id)
-                if self._loading.pop(user_id):
-                    self.pusher.due(user_id)
-                    self.flusher.poke()
+        """The plain listener: after the commit, the engine holding exactly its state."""
+        after = self.stage(published)
+        if after is not None:
+            after()
 
-    def _on_event(self, engine: Engine, event: Event) -> None:
+    def stage(self, published: Published) -> Callable[[], None] | None:
+        """The staged listener (``EngineService.subscribe_staged``): called when a batch is
+        applied, the engine holding the state its commit will make durable. It reads now,
+        O(events of connected users + LOADS_PER_BATCH new users), and the callable it returns
+        reveals once the commit succeeded: book, order messages, prices, pushes."""
+        quotes = dict(published.quotes)
+        steps: list[Callable[[], None]] = []
+        if self.connections and (published.events or self._loading):
+            engine = self._engine()
+            for _seq, event in published.events:
+                self._stage_event(engine, event, steps)
+            # whole new users, a bounded number per batch so a reconnecting crowd cannot
+            # stall one batch
+            for user_id, pending in itertools.islice(self._loading.items(), LOADS_PER_BATCH):
+                steps.append(partial(self._install, user_id, pending, read_user(engine, user_id)))
+        if not quotes and not steps:
+            return None
+
+        def after() -> None:
+            for symbol, quote in quotes.items():
+                self.last_tick_ms[symbol] = quote.ts
+                self.book.quotes[symbol] = quote
+            for step in steps:
+                step()
+            if quotes and self.connections:
+                for symbol, quote in quotes.items():
+                    # conflated: the latest per symbol, at most every PRICE_INTERVAL_S
+                    self.flusher.prices.offer(symbol, quote)
+                    self.pusher.price_moved(symbol)
+                self.flusher.poke()
+
+        return after
+
+    def _stage_event(self, engine: Engine, event: Event, steps: list[Callable[[], None]]) -> None:
         if isinstance(event, MarksMoved):  # one per asset and tick (older journals: per position)
-            self.book.marks_moved(event.asset, event.bid, event.ask)
+            steps.append(partial(self.book.marks_moved, event.asset, event.bid, event.ask))
             return
         user_id: str | None = getattr(event, "user_id", None)
-        if user_id is None:
-            return
-        tabs = self._by_user.get(user_id)
-        if not tabs:
+        if user_id is None or user_id not in self._by_user:
             return
         # the position an event is about (NETTING's PositionIncreased names its filling order)
-        order_id: str | None = getattr(event, "position_id", None) or getattr(
-            event, "order_id", None
-        )
-        if user_id in self._loading:
-            self._loading[user_id] = True  # its book is read later, with this event in it
-        else:
-            self.book.refresh(engine, user_id, order_id)
+        order_id = getattr(event, "position_id", None) or getattr(event, "order_id", None)
+        refresh = read_refresh(engine, user_id, order_id)
         if isinstance(event, TrailingStopMoved):  # conflated: sent by the pusher
-            self.book.mark_moved(user_id, event.order_id)
-            self.pusher.due(user_id, forced=False)
-            self.flusher.poke()
-            return
-        for message in _order_messages(engine, event):
+            steps.append(partial(self._reveal, user_id, refresh, [], event.order_id))
+        else:
+            messages = order_messages(engine, event)
+            steps.append(partial(self._reveal, user_id, refresh, messages, None))
+
+    def _reveal(
+        self, user_id: str, refresh: Refresh, messages: list[dict[str, Any]], moved: str | None
+    ) -> None:
+        tabs = self._by_user.get(user_id)
+        if not tabs:
+            return  # gone since the batch was applied
+        pending = self._loading.get(user_id)
+        if pending is not None and user_id not in self.book.users:
+            pending.touched = True  # its book, read later, has this event in it
+        else:
+            self.book.apply(user_id, refresh)
+        if moved is not None:
+            self.book.mark_moved(user_id, moved)
+        for message in messages:
             self.send(tabs, message)
-        self.pusher.due(user_id)
+        self.pusher.due(user_id, forced=moved is None)
         self.flusher.poke()
+
+    def _install(self, user_id: str, pending: _Loading, read: UserRead) -> None:
+        if self._loading.get(user_id) is not pending:
+            return  # installed by an earlier batch, or the user left (and maybe came back)
+        del self._loading[user_id]
+        self.book.install(user_id, read)
+        if pending.touched:
+            self.pusher.due(user_id)
+            self.flusher.poke()
 
     def offer(self, conn: Connection, data: bytes, frame: bytes | None = None) -> None:
         if not conn.offer(data, frame):
@@ -241,6 +259,15 @@ class Hub:
         conn.drop()
 
 
+class _Loading:
+    """A connected user whose book is not installed yet (one per attach)."""
+
+    __slots__ = ("touched",)
+
+    def __init__(self) -> None:
+        self.touched = False  # an event of theirs came meanwhile: push once installed
+
+
 def _discard(index: dict[str, set[Connection]], key: str, conn: Connection) -> bool:
     """Remove ``conn`` from ``index[key]``; True when that emptied (and dropped) the key."""
     members = index.get(key)
@@ -251,19 +278,3 @@ def _discard(index: dict[str, set[Connection]], key: str, conn: Connection) -> b
         return False
     del index[key]
     return True
-
-
-def _order_messages(engine: Engine, event: Event) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = []
-    if isinstance(event, PositionOpened):
-        opened = engine.positions.get(event.order_id) or position_opened_by(event)
-        messages.append({"type": "order_opened", "data": render.open_order_in(engine, opened)})
-    record = closed_record_of(event)
-    if record is not None:
-        messages.append({"type": "order_closed", "data": render.closed_order(record)})
-    if isinstance(event, _UPDATED):
-        pos = engine.positions.get(event.order_id)
-        if pos is not None:
-            messages.append({"type": "order_updated", "data": render.open_order_in(engine, pos)})
-    messages.extend(render_v2.ws_messages(engine, event, render.open_order_in))  # SPEC 12
-    return messages

@@ -1,0 +1,146 @@
+"""What the Binance order endpoints share (``trading``, ``algo``): the account a key may
+trade, the symbol's leverage, the position on a symbol, stops set through the position,
+the open orders of both kinds, and engine refusals as Binance's codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from velox.binance import orders
+from velox.binance.endpoint import Call
+from velox.binance.errors import BinanceError, invalid, mandatory
+from velox.binance.keys import KEYRING, TERMS
+from velox.engine.commands import KEEP, ModifyPosition
+from velox.engine.engine import Engine
+from velox.engine.errors import Code, Refusal
+from velox.engine.views import open_positions
+from velox.money import mul_floor
+from velox.web.keys import SERVICE, STORE
+
+Json = dict[str, Any]
+REFUSALS: dict[Code, tuple[int, str]] = {
+    Code.INSUFFICIENT_BALANCE: (-2019, "Margin is insufficient."),
+    Code.MARGIN_TOO_SMALL: (-4164, "Order's notional must be no smaller than the minimum."),
+    Code.WOULD_TRIGGER_IMMEDIATELY: (-2021, "Order would immediately trigger."),
+    Code.INVALID_STOP_LOSS: (-2021, "Order would immediately trigger."),
+    Code.INVALID_TAKE_PROFIT: (-2021, "Order would immediately trigger."),
+    Code.REDUCE_ONLY_REJECTED: (-2022, "ReduceOnly Order is rejected."),
+    Code.LEVERAGE_MISMATCH: (-4161, "Leverage reduction is not supported in Isolated "
+                                    "Margin Mode with open positions."),
+    Code.TOO_MANY_POSITIONS: (-2027, "Exceeded the maximum allowable position at current "
+                                     "leverage."),
+    Code.ORDER_NOT_PENDING: (-2011, "Unknown order sent."),
+    Code.NOT_FOUND: (-2013, "Order does not exist."),
+    Code.UNKNOWN_ASSET: (-1121, "Invalid symbol."),
+    Code.PRICE_STALE: (-1001, "Internal error; unable to process your request. Please try "
+                              "again."),
+}  # fmt: skip
+
+
+def refused(refusal: Refusal) -> BinanceError:
+    code, msg = REFUSALS.get(
+        refusal.code, (-1130, f"Data sent for parameter '{refusal.field or 'order'}' is not valid.")
+    )
+    if code == -1001:
+        return BinanceError(-1001, msg)
+    return BinanceError(code, msg)
+
+
+async def netting_account(call: Call) -> tuple[str, str]:
+    """(user id, account id) of a key that may trade: its account must be NETTING (a mode
+    never changes, so the key ring remembers it)."""
+    key = call.credential
+    if await call.app[KEYRING].mode_of(key.account_id) != "NETTING":
+        raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.")
+    return key.user_id, key.account_id
+
+
+async def leverage_for(call: Call, symbol: str) -> int:
+    levels = await call.app[KEYRING].leverages(call.credential.account_id)
+    return levels.get(symbol, call.app[TERMS].default_leverage)
+
+
+async def position_on(call: Call, user_id: str, account_id: str, symbol: str) -> Any:
+    def view(engine: Engine) -> Any:
+        held = [p for p in open_positions(engine, user_id, account_id) if p.asset == symbol]
+        return held[0] if held else None
+
+    return await call.app[SERVICE].read(view)
+
+
+async def apply_stop(
+    call: Call, user_id: str, account_id: str, symbol: str, side: str, kind: str,
+    trigger: str = "stopPrice",
+) -> tuple[Any, int]:  # fmt: skip
+    """closePosition STOP_MARKET / TAKE_PROFIT_MARKET, or TRAILING_STOP_MARKET: the
+    position's stops, through the same command as the native PATCH. Returns the position as
+    the commit left it and which stop was set."""
+    pos = await position_on(call, user_id, account_id, symbol)
+    closing = "SELL" if pos is not None and pos.side == "LONG" else "BUY"
+    if pos is None or side != closing:
+        raise BinanceError(-2022, "ReduceOnly Order is rejected.")
+    service = call.app[SERVICE]
+    if kind == "TRAILING_STOP_MARKET":
+        rate = call.params.optional_units("callbackRate")
+        if rate is None or not 10_000_000 <= rate <= 1_000_000_000:  # 0.1 .. 10 (%)
+            raise invalid("callbackRate")
+        quote = await service.read(lambda engine: engine.quotes.get(symbol))
+        if quote is None:
+            raise BinanceError(-1001, "Internal error; unable to process your request.")
+        distance = mul_floor(quote.bid if pos.side == "LONG" else quote.ask, rate) // 100
+        command = ModifyPosition(user_id, pos.order_id, service.clock(),
+                                 trailing_stop=distance, account_id=account_id)  # fmt: skip
+        kind_id = orders.STOP_LOSS
+    elif kind in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
+        stop = call.params.optional_units(trigger)
+        if not stop:
+            raise mandatory(trigger)
+        loss = kind == "STOP_MARKET"
+        command = ModifyPosition(
+            user_id, pos.order_id, service.clock(),
+            stop_loss=stop if loss else KEEP, take_profit=KEEP if loss else stop,
+            account_id=account_id,
+        )  # fmt: skip
+        kind_id = orders.STOP_LOSS if loss else orders.TAKE_PROFIT
+    else:
+        raise invalid("closePosition")
+    outcome, after = await service.submit_and_read(
+        command, lambda engine, _: engine.positions.get(pos.order_id)
+    )
+    if outcome.refusal is not None:
+        raise refused(outcome.refusal)
+    return after or pos, kind_id
+
+
+async def conditional_position(call: Call, order_id: int) -> Any:
+    found = orders.conditional_of(order_id)
+    assert found is not None
+    position_id, kind = found
+    key = call.credential
+
+    def view(engine: Engine) -> Any:
+        pos = engine.positions.get(position_id)
+        if pos is None or getattr(pos, "account_id", None) != key.account_id:
+            return None
+        price = pos.stop_loss if kind == orders.STOP_LOSS else pos.take_profit
+        return pos if price is not None else None
+
+    return await call.app[SERVICE].read(view)
+
+
+async def open_orders_of(call: Call, symbol: str | None, *, algo: bool) -> list[Json]:
+    """Open orders: regular ones (pending LIMIT), or ``algo`` ones (pending STOP entries and
+    the positions' stop-loss / take-profit), as Binance splits them."""
+    key, store = call.credential, call.app[STORE]
+    pending = await store.orders_for_account(key.account_id, "PENDING", 1000)
+    mine = [r for r in pending if symbol in (None, r.asset) and (r.order_type == "STOP") == algo]
+    if not algo:
+        return [orders.order_json(r, []) for r in sorted(mine, key=lambda r: int(r.order_id))]
+
+    def view(engine: Engine) -> list[Json]:
+        held = open_positions(engine, key.user_id, key.account_id)
+        return [c for p in held if symbol in (None, p.asset) for c in orders.algos(p)]
+
+    shown = [orders.algo_of_record(r) for r in mine] + await call.app[SERVICE].read(view)
+    return sorted(shown, key=lambda o: o["algoId"])
