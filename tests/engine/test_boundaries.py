@@ -92,7 +92,7 @@ def test_first_ids_and_the_manual_close_time() -> None:
     tick(engine, BTC, "100000")
     opened = open_ok(engine, asset=BTC, side="LONG", leverage=10, margin=units("100"))
     assert opened.order_id == "1"
-    assert getattr(opened, "fill_id", "1") == "1"
+    assert opened.fill_id == "1"
     (closed,) = engine.handle(ClosePosition("alice", "1", T0 + 1234)).events
     assert isinstance(closed, PositionClosed) and closed.ts == T0 + 1234
 
