@@ -1,4 +1,5 @@
-"""``/api/v1/order``: thin handlers. Parse, build a command, await the service, render.
+"""``/api/v1/order`` v1 handlers still routed (close, margin) and the v1 stops PATCH that
+``orders_v2.modify_order`` falls back to. Parse, build a command, await the service, render.
 
 Refusals go through ``_refused``: the engine says NOT_FOUND for an order that is not open for
 this user; if it is one of this user's closed orders that becomes 409 ORDER_CLOSED, else it
@@ -15,20 +16,17 @@ from aiohttp import web
 
 from velox.engine.engine import Engine, Outcome
 from velox.engine.errors import Code, Refusal
-from velox.engine.events import PositionClosed, PositionOpened, PositionPartiallyClosed
-from velox.engine.views import open_positions
+from velox.engine.events import PositionClosed, PositionPartiallyClosed
 from velox.service import Reply
 from velox.web import render
 from velox.web.accounts import chosen_account
 from velox.web.auth.security import require_session
-from velox.web.errors import ApiError, not_found, refusal_error, validation
+from velox.web.errors import ApiError, not_found, refusal_error
 from velox.web.jsonio import json_object, json_response
-from velox.web.keys import OPTIONS, ORDER_LIMIT, SERVICE, STORE
-from velox.web.requests import close_command, margin_command, modify_command, open_command
-from velox.web.validate import query_int
+from velox.web.keys import ORDER_LIMIT, SERVICE, STORE
+from velox.web.requests import close_command, margin_command, modify_command
 
 Json = dict[str, Any]
-MAX_CLOSED_PAGE = 1000
 
 
 def _trading_user(request: web.Request) -> str:
@@ -58,15 +56,10 @@ def _open_view(user_id: str, order_id: str) -> Callable[[Engine], Json | None]:
 
 
 def _open_after(user_id: str, order_id: str) -> Callable[[Engine, Outcome], Json | None]:
-    """The order a command touched (or, for an open, created), if it is still open."""
+    """The position a command touched, if it is still open."""
 
     def view(engine: Engine, outcome: Outcome) -> Json | None:
-        target = order_id
-        if not target:
-            opened = outcome.events[0]
-            assert isinstance(opened, PositionOpened)
-            target = opened.order_id
-        return _open_view(user_id, target)(engine)
+        return _open_view(user_id, order_id)(engine)
 
     return view
 
@@ -96,30 +89,11 @@ async def _shown(
     return await _closed_order(request, user_id, order_id)
 
 
-async def current_order(request: web.Request, user_id: str, order_id: str) -> Json | None:
-    """The order as it is durably now: open from the engine, else closed from the store."""
-    order = await request.app[SERVICE].read(_open_view(user_id, order_id))
-    if order is not None:
-        return order
-    return await _closed_order(request, user_id, order_id)
-
-
 async def _closed_order(request: web.Request, user_id: str, order_id: str) -> Json | None:
     record = await request.app[STORE].closed_order(order_id)
     if record is None or record.user_id != user_id:
         return None
     return render.closed_order(record)
-
-
-async def open_order(request: web.Request) -> web.Response:
-    user_id = _trading_user(request)
-    data = await json_object(request)
-    service = request.app[SERVICE]
-    command = open_command(data, user_id, service.clock())
-    reply = await _submit_and_show(request, command, user_id, "")
-    (event,) = reply.outcome.events
-    assert isinstance(event, PositionOpened)
-    return json_response(await _shown(request, reply, user_id, event.order_id), status=201)
 
 
 async def close_order(request: web.Request) -> web.Response:
@@ -163,43 +137,3 @@ async def modify_order(request: web.Request) -> web.Response:
             request, await _submit_and_show(request, command, user_id, order_id), user_id, order_id
         )
     )
-
-
-async def get_order(request: web.Request) -> web.Response:
-    user_id = require_session(request).user_id
-    order = await current_order(request, user_id, request.match_info["orderId"])
-    if order is None:
-        raise not_found("no such order")
-    return json_response(order)
-
-
-async def user_orders(request: web.Request) -> web.Response:
-    """``?status=OPEN`` (default) newest first by openedAt, ``CLOSED`` by closedAt."""
-    user_id = require_session(request).user_id
-    status = request.query.get("status", "OPEN")
-    if status not in ("OPEN", "CLOSED"):
-        raise validation("status must be OPEN or CLOSED", "status")
-    limit = query_int(request.query, "limit", 1, MAX_CLOSED_PAGE)
-    if status == "OPEN":
-
-        def view(engine: Engine) -> list[Json]:
-            positions = sorted(
-                open_positions(engine, user_id),
-                key=lambda p: (p.opened_at, int(p.order_id)),
-                reverse=True,
-            )
-            return [render.open_order_in(engine, p) for p in positions]
-
-        orders = await request.app[SERVICE].read(view)
-        if limit is not None:
-            orders = orders[:limit]
-    else:
-        page = limit or request.app[OPTIONS].closed_orders_limit
-        records = await request.app[STORE].closed_orders_for_user(user_id, page)
-        orders = [render.closed_order(r) for r in records]
-    return json_response({"orders": orders})
-
-
-async def balance(request: web.Request) -> web.Response:
-    user_id = require_session(request).user_id
-    return json_response(await request.app[SERVICE].read(lambda e: render.account(e, user_id)))

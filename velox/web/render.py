@@ -11,7 +11,7 @@ from typing import Any
 
 from velox.engine.engine import Engine
 from velox.engine.state import Position, Quote
-from velox.engine.views import AccountFigures, account_figures, unrealized_pnl
+from velox.engine.views import AccountFigures, unrealized_pnl
 from velox.money import format_optional, format_units
 from velox.store.records import CandleRecord, ClosedOrderRecord
 from velox.web.render_v2 import closed_fields, figures_fields, position_fields
@@ -89,10 +89,6 @@ def figures(f: AccountFigures) -> Json:
         "marginLevel": f.margin_level,
         **figures_fields(f),
     }
-
-
-def account(engine: Engine, user_id: str) -> Json:
-    return figures(account_figures(engine, user_id))
 
 
 def asset(symbol: str, quote: Quote | None) -> Json:
