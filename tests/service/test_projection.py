@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from velox.store.base import Store
 from velox.store.factory import open_store_for
 from velox.store.records import ClosedOrderRecord, JournalRecord
 from velox.web import render
+from velox.web.keys import STORE
 from velox.web.orders import _shown
 
 BTC = "BTCUSDT"
@@ -98,7 +100,10 @@ async def test_an_order_closed_in_its_own_batch_comes_back_from_the_commit(store
     assert reply.published.closed == (record,)
     assert seen[-1] is reply.published  # the hub gets the very same projection
     assert await store.closed_order(event.order_id) == record  # what was stored
-    shown = await _shown(None, reply, "alice", event.order_id)  # type: ignore[arg-type]
-    assert shown == render.closed_order(record)
+    request = SimpleNamespace(app={STORE: gated})
+    shown = await _shown(request, reply, "alice", event.order_id)  # type: ignore[arg-type]
+    # the closed order from the commit, with its order's terms (a read of orders, not of
+    # closed_orders)
+    assert shown == {**render.closed_order(record), "createdAt": NOW, "accountId": "1"}
     assert gated.closed_reads == 0
     await service.stop()

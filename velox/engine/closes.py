@@ -65,6 +65,11 @@ def closed_event(
         fill_id=ids.fill(),
         by_order_id=by_order_id,
         reserved=reserved,
+        order_type=pos.order_type,
+        price=pos.price,
+        client_order_id=pos.client_order_id,
+        oco_group_id=pos.oco_group_id,
+        created_at=pos.created_at,
     )
 
 
@@ -115,6 +120,11 @@ def part_closed_event(
         reason=reason,
         by_order_id=by_order_id,
         reserved=reserved,
+        order_type=pos.order_type,
+        price=pos.price,
+        client_order_id=pos.client_order_id,
+        oco_group_id=pos.oco_group_id,
+        created_at=pos.created_at,
     )
 
 

@@ -245,6 +245,12 @@ class PositionClosed:
     fill_id: str | None = None
     by_order_id: str | None = None  # NETTING: the opposite order that closed it (REDUCE)
     reserved: Money = _ZERO  # that order's reservation, released (when it was pending)
+    # the terms of the order that opened the position (shown with the closed order)
+    order_type: str = "MARKET"
+    price: Price | None = None
+    client_order_id: str | None = None
+    oco_group_id: str | None = None
+    created_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +285,12 @@ class PositionPartiallyClosed:
     reason: str = "PARTIAL"  # PARTIAL | REDUCE (NETTING: an opposite order)
     by_order_id: str | None = None  # REDUCE: the opposite order (FILLED when it was pending)
     reserved: Money = _ZERO  # that order's reservation, released
+    # the terms of the order that opened the position (shown with the closed order)
+    order_type: str = "MARKET"
+    price: Price | None = None
+    client_order_id: str | None = None
+    oco_group_id: str | None = None
+    created_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,11 @@ class Position:
     funding: Money = ZERO  # net funding (+ received, - paid)
     funded_at: int = 0  # the last funding boundary charged to it
     client_order_id: str | None = None
+    # the terms of the order that opened it, shown wherever the position is (SPEC 12)
+    order_type: str = "MARKET"
+    price: Price | None = None  # a LIMIT / STOP order's price
+    oco_group_id: str | None = None
+    created_at: int | None = None  # when that order was placed (None: at opened_at)
     version: int = 0  # bumped on every change; stale trigger-index entries carry old ones
     seq: int = 0  # insertion order in this process (snapshot exports), not durable
 
@@ -66,6 +71,10 @@ def position_opened_by(event: PositionOpened) -> Position:
         account_id=event.account_id,
         fee=event.fee,
         client_order_id=event.client_order_id,
+        order_type=event.order_type,
+        price=event.price,
+        oco_group_id=event.oco_group_id,
+        created_at=event.created_at,
     )
 
 

@@ -13,7 +13,7 @@ takes no lock and writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Protocol
 
 from velox.store.records import (
@@ -119,6 +119,9 @@ class Store(Protocol):
     async def account(self, account_id: str) -> AccountRecord | None: ...
 
     async def order(self, order_id: str) -> OrderRecord | None: ...
+
+    async def orders_by_ids(self, order_ids: Iterable[str]) -> dict[str, OrderRecord]:
+        """The rows of these orders by id (absent ids left out), batched."""
 
     async def order_by_client_id(
         self, account_id: str, client_order_id: str

@@ -73,6 +73,7 @@ PUT_CANDLE = (
 # Range deletes on the expiry indexes: they touch only what expired.
 FORGET_EXPIRED_TOKENS = "DELETE FROM magic_tokens WHERE expires_at <= ?"
 FORGET_EXPIRED_REVOCATIONS = "DELETE FROM revoked_sessions WHERE expires_at <= ?"
+IDS_PER_QUERY = 500  # placeholders per IN (...): far below SQLite's and PostgreSQL's limits
 
 
 class Tx(Protocol):
@@ -274,6 +275,23 @@ class SqlStore(ApiKeyRows, ABC):
             f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders WHERE order_id = ?", (order_id,)
         )
         return None if row is None else order_record(row)
+
+    async def orders_by_ids(self, order_ids: Iterable[str]) -> dict[str, OrderRecord]:
+        """The rows of these orders (absent ids left out), in pages of ``IDS_PER_QUERY``
+        placeholders: one query per page, not one per order."""
+        ids = list(dict.fromkeys(order_ids))
+        out: dict[str, OrderRecord] = {}
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            page = ids[start : start + IDS_PER_QUERY]
+            rows = await self._fetch(
+                f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders "
+                f"WHERE order_id IN ({', '.join('?' * len(page))})",
+                page,
+            )
+            for row in rows:
+                record = order_record(row)
+                out[record.order_id] = record
+        return out
 
     async def order_by_client_id(self, account_id: str, client_order_id: str) -> OrderRecord | None:
         row = await self._fetch_one(

@@ -21,8 +21,9 @@ from typing import Any
 from aiohttp import web
 
 from velox.money import format_optional, format_units
+from velox.store.base import Store
 from velox.store.records import ClosedOrderRecord, FillRecord
-from velox.web import render
+from velox.web import closed_view
 from velox.web.accounts import reading_account
 from velox.web.auth.security import require_session
 from velox.web.history_stats import Stats, Trade, summarize
@@ -112,8 +113,11 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def position_row(rec: ClosedOrderRecord) -> Json:
-    return {**render.closed_order(rec), "result": format_units(result_of(rec))}
+async def position_rows(store: Store, records: list[ClosedOrderRecord]) -> list[Json]:
+    """Closed positions with their orders' terms (one batched read) and ``result``."""
+    shown = await closed_view.closed_orders(store, records)
+    pairs = zip(shown, records, strict=True)
+    return [{**o, "result": format_units(result_of(r))} for o, r in pairs]
 
 
 def csv_row(rec: ClosedOrderRecord) -> list[str]:
@@ -188,8 +192,8 @@ async def positions(request: web.Request) -> web.Response:
     chosen = _filter(request)
     limit = query_int(request.query, "limit", 1, MAX_PAGE) or DEFAULT_PAGE
     records = await _records(request, user_id)
-    kept = [position_row(r) for r in reversed(records) if chosen.keeps(r)][:limit]
-    return json_response({"positions": kept})
+    kept = [r for r in reversed(records) if chosen.keeps(r)][:limit]
+    return json_response({"positions": await position_rows(request.app[STORE], kept)})
 
 
 async def _stream_csv(

@@ -18,7 +18,7 @@ from velox.engine.engine import Engine, Outcome
 from velox.engine.errors import Code, Refusal
 from velox.engine.events import PositionClosed, PositionPartiallyClosed
 from velox.service import Reply
-from velox.web import render
+from velox.web import closed_view, render
 from velox.web.accounts import chosen_account
 from velox.web.auth.security import require_session
 from velox.web.errors import ApiError, not_found, refusal_error
@@ -85,7 +85,7 @@ async def _shown(
         return reply.seen
     record = reply.published.closed_order(order_id)
     if record is not None:
-        return render.closed_order(record)
+        return await closed_view.closed_order(request.app[STORE], record)
     return await _closed_order(request, user_id, order_id)
 
 
@@ -93,7 +93,7 @@ async def _closed_order(request: web.Request, user_id: str, order_id: str) -> Js
     record = await request.app[STORE].closed_order(order_id)
     if record is None or record.user_id != user_id:
         return None
-    return render.closed_order(record)
+    return await closed_view.closed_order(request.app[STORE], record)
 
 
 async def close_order(request: web.Request) -> web.Response:
@@ -106,11 +106,12 @@ async def close_order(request: web.Request) -> web.Response:
     (event,) = reply.outcome.events
     record = reply.published.closed_by(event)
     assert record is not None
+    closed = await closed_view.closed_order(request.app[STORE], record)
     if isinstance(event, PositionClosed):
-        return json_response(render.closed_order(record))
+        return json_response(closed)
     assert isinstance(event, PositionPartiallyClosed)
     remaining = await _shown(request, reply, user_id, order_id)
-    return json_response({"order": remaining, "closed": render.closed_order(record)})
+    return json_response({"order": remaining, "closed": closed})
 
 
 async def add_margin(request: web.Request) -> web.Response:

@@ -25,7 +25,7 @@ from velox.engine.events import (
     PositionPartiallyClosed,
 )
 from velox.engine.views import account_figures, open_positions
-from velox.web import orders, render, render_v2
+from velox.web import closed_view, orders, render, render_v2
 from velox.web.accounts import chosen_account, reading_account
 from velox.web.auth.security import require_session
 from velox.web.errors import ApiError, not_found, refusal_error, validation
@@ -69,14 +69,12 @@ async def any_order(request: web.Request, user_id: str, order_id: str) -> Json |
 
     store = request.app[STORE]
     order = await request.app[SERVICE].read(view)
-    if order is None:
-        closed = await store.closed_order(order_id)
-        if closed is not None and closed.user_id == user_id:
-            order = render.closed_order(closed)
-    record = await store.order(order_id)
     if order is not None:
-        # a position keeps the terms of the order that made it (type, price, ids, times)
-        return order if record is None else {**order, **render_v2.order_terms(record)}
+        return order  # an open position carries its order's terms in the engine
+    closed = await store.closed_order(order_id)
+    if closed is not None and closed.user_id == user_id:
+        return await closed_view.closed_order(store, closed)
+    record = await store.order(order_id)
     if record is None or record.user_id != user_id or record.status == "OPEN":
         return None  # OPEN here but in neither place above: not this user's to see
     return render_v2.order_record(record)
@@ -118,10 +116,6 @@ async def _answer(request: web.Request, user_id: str, reply: Reply) -> web.Respo
         order = await any_order(request, user_id, look_up)
     if order is None:  # pragma: no cover - an acknowledged order is somewhere
         raise ApiError("INTERNAL", "the order was placed but cannot be read back")
-    if look_up is None and order["status"] in ("OPEN", "CLOSED"):
-        record = await request.app[STORE].order(order["orderId"])
-        if record is not None:  # as any_order shows it: with its order's terms
-            order = {**order, **render_v2.order_terms(record)}
     return json_response(order, status=status)
 
 
@@ -283,7 +277,7 @@ async def user_orders(request: web.Request) -> web.Response:
         records = await store.closed_orders_for_account(
             user_id, chosen.account_id, chosen.first, page
         )
-        orders = [render.closed_order(r) for r in records]
+        orders = await closed_view.closed_orders(store, records)
     else:
         rows = []
         if chosen.account_id is not None:

@@ -3,12 +3,13 @@ v2 fields every order carries. Kept apart from ``render.py`` so the v1 shapes st
 ``render.open_order`` / ``closed_order`` add ``order_fields`` so an order has one field set
 wherever it appears (HTTP, websocket).
 
-Positions read their v2 terms with ``getattr`` defaults: the engine's Position gains them
-with engine v2, and an order must render the same before and after.
+An open position carries its order's terms in the engine; a closed one's come from the
+``orders`` row of the position it closed (``with_terms``, one batched read per list).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from velox.engine.engine import Engine
@@ -18,9 +19,11 @@ from velox.engine.events import (
     OrderCancelled,
     OrderModified,
     OrderPlaced,
+    PositionClosed,
     PositionIncreased,
+    PositionPartiallyClosed,
 )
-from velox.engine.state import Pending
+from velox.engine.state import Pending, Position
 from velox.money import format_optional, format_units
 from velox.projection import cancelled_record, fills_of, placed_record
 from velox.store.records import AccountRecord, ClosedOrderRecord, FillRecord, OrderRecord
@@ -59,17 +62,19 @@ def order_fields(
     }
 
 
-def position_fields(pos: Any) -> Json:
-    """The v2 fields of an open position (engine ``Position``)."""
+def position_fields(pos: Position) -> Json:
+    """The v2 fields of an open position: the terms of the order that opened it (the engine's
+    Position keeps them, so no store read) and its own fee and funding. A position neither
+    expires nor is reduce-only, whatever its order was."""
     return order_fields(
-        order_type=getattr(pos, "order_type", "MARKET"),
-        price=getattr(pos, "price", None),
-        client_order_id=getattr(pos, "client_order_id", None),
-        oco_group_id=getattr(pos, "oco_group_id", None),
-        fee=getattr(pos, "fee", 0),
-        funding=getattr(pos, "funding", 0),
-        created_at=getattr(pos, "created_at", None) or pos.opened_at,
-        account_id=getattr(pos, "account_id", None),
+        order_type=pos.order_type,
+        price=pos.price,
+        client_order_id=pos.client_order_id,
+        oco_group_id=pos.oco_group_id,
+        fee=pos.fee,
+        funding=pos.funding,
+        created_at=pos.opened_at if pos.created_at is None else pos.created_at,
+        account_id=pos.account_id,
         position_id=pos.order_id,
     )
 
@@ -202,14 +207,37 @@ def ws_messages(engine: Engine, event: Event, position: Any) -> list[Json]:
 
 
 def order_terms(rec: OrderRecord) -> Json:
-    """What a position shows of the order that opened it (kept in ``orders``)."""
+    """What a position (open or closed, or a closed part of it) shows of the order that
+    opened it: the same fields ``position_fields`` takes from an open position."""
     return {
         "type": rec.order_type,
         "price": format_optional(rec.price),
-        "expiresAt": rec.expires_at,
         "clientOrderId": rec.client_order_id,
         "ocoGroupId": rec.oco_group_id,
-        "reduceOnly": rec.reduce_only,
         "createdAt": rec.created_at,
         "accountId": rec.account_id,
     }
+
+
+def closed_terms(event: PositionClosed | PositionPartiallyClosed) -> Json:
+    """``order_terms`` of a position that closed (wholly or a part), from its close event
+    (which copies them from the engine's Position): the websocket's ``order_closed``."""
+    return {
+        "type": event.order_type,
+        "price": format_optional(event.price),
+        "clientOrderId": event.client_order_id,
+        "ocoGroupId": event.oco_group_id,
+        "createdAt": event.opened_at if event.created_at is None else event.created_at,
+        "accountId": event.account_id,
+    }
+
+
+def with_terms(positions: list[Json], rows: Mapping[str, OrderRecord]) -> list[Json]:
+    """Positions with the terms of their orders (``rows`` by order id, from one batched
+    read of every ``positionId``); a position with no row (written before the ``orders``
+    table) stays as it is."""
+    out = []
+    for p in positions:
+        rec = rows.get(p["positionId"])
+        out.append(p if rec is None else {**p, **order_terms(rec)})
+    return out

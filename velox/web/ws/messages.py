@@ -9,6 +9,7 @@ from velox.engine.engine import Engine
 from velox.engine.events import (
     Event,
     MarginAdded,
+    PositionClosed,
     PositionOpened,
     PositionPartiallyClosed,
     StopsModified,
@@ -27,7 +28,9 @@ def order_messages(engine: Engine, event: Event) -> list[dict[str, Any]]:
         messages.append({"type": "order_opened", "data": render.open_order_in(engine, opened)})
     record = closed_record_of(event)
     if record is not None:
-        messages.append({"type": "order_closed", "data": render.closed_order(record)})
+        assert isinstance(event, PositionClosed | PositionPartiallyClosed)
+        closed = {**render.closed_order(record), **render_v2.closed_terms(event)}
+        messages.append({"type": "order_closed", "data": closed})
     if isinstance(event, _UPDATED):
         pos = engine.positions.get(event.order_id)
         if pos is not None:
