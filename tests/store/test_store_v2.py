@@ -161,3 +161,21 @@ async def test_a_version_1_database_is_refused_before_anything_is_written(
     reader = open_store_for(db_url)
     with pytest.raises(SchemaVersionError):
         await reader.open(writer=True)
+
+
+async def test_orders_by_ids_reads_many_rows_in_pages_and_leaves_out_absent_ids(
+    store: Store,
+) -> None:
+    """One batched read per list (closed positions get their orders' terms from it): more
+    ids than one query takes, a repeated id, and ids with no row."""
+    events = [placed(str(n), T0 + n, client_order_id=f"c{n}") for n in range(1, 1202)]
+    await commit(store, 1, events)  # type: ignore[arg-type]
+    wanted = [str(n) for n in range(1, 1202)] + ["7", "999999", "1202"]
+    rows = await store.orders_by_ids(wanted)
+    assert sorted(rows, key=int) == [str(n) for n in range(1, 1202)]
+    assert rows["1201"] == await store.order("1201")
+    assert (rows["7"].client_order_id, rows["7"].order_type, rows["7"].created_at) == (
+        "c7", "LIMIT", T0 + 7
+    )  # fmt: skip
+    assert await store.orders_by_ids([]) == {}
+    assert await store.orders_by_ids(["42424242"]) == {}
