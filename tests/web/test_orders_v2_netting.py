@@ -133,3 +133,22 @@ async def test_a_funding_boundary_moves_margin_once(
             "funding": funding, "margin": margin, "liquidationPrice": liquidation,
         }  # fmt: skip
     assert (await user.balance())["funding"] == funding
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: a MARKET reduce carries no id of its own (PositionClosed/PartiallyClosed."
+    "by_order_id is set only for a pending order), so no orders row can be projected",
+)
+async def test_a_market_order_that_reduces_gets_a_filled_row(client: TestClient[Any, Any]) -> None:
+    user, acct = await netting_user(client)
+    await tick(client, ETH, "2000")
+    long = {"asset": ETH, "side": "LONG", "leverage": 10, "margin": "300"}
+    position = await user.json("POST", "/api/v1/order/open", 201, headers=acct, json=long)
+    short = {"asset": ETH, "side": "SHORT", "leverage": 10, "qty": "0.1"}
+    await user.json("POST", "/api/v1/order/open", 200, headers=acct, json=short)
+    filled = (await user.json("GET", "/api/v1/order/user/orders?status=FILLED", 200,
+                              headers=acct))["orders"]  # fmt: skip
+    assert [(o["type"], o["side"], o["qty"], o["positionId"]) for o in filled] == [
+        ("MARKET", "SHORT", "0.10000000", position["orderId"])
+    ]
