@@ -60,6 +60,10 @@ async def test_buy_sell_close_as_the_native_api(client: TestClient[Any, Any]) ->
     assert sorted(o["side"] for o in closed["orders"]) == ["LONG", "SHORT"]
     assert all(o["status"] == "CLOSED" and o["closeReason"] == "MANUAL" for o in closed["orders"])
     assert await open_orders(user, account) == []
+    # the closed positions keep their orders' terms, as every other read shows them
+    assert [o["clientOrderId"] for o in closed["orders"] if o["side"] == "LONG"] == ["tv-1"]
+    for order in closed["orders"]:
+        assert await user.json("GET", f"/api/v1/order/{order['orderId']}", 200) == order
 
 
 async def test_a_wrong_token_is_401_and_changes_nothing(client: TestClient[Any, Any]) -> None:

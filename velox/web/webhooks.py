@@ -25,7 +25,8 @@ from aiohttp import web
 
 from velox.engine.commands import ClosePosition
 from velox.engine.views import open_positions
-from velox.web import orders_v2, render
+from velox.store.records import ClosedOrderRecord
+from velox.web import closed_view, orders_v2
 from velox.web.accounts import _own
 from velox.web.auth.security import check_public_limit, require_session
 from velox.web.errors import refusal_error, unauthorized, validation
@@ -102,7 +103,7 @@ async def _close(request: web.Request, user_id: str, account_id: str, asset: str
         return [p.order_id for p in open_positions(engine, user_id, account_id)
                 if p.asset == asset]  # fmt: skip
 
-    closed: list[dict[str, Any]] = []
+    closed: list[ClosedOrderRecord] = []
     for order_id in await service.read(held):
         command = ClosePosition(user_id, order_id, service.clock(), account_id=account_id)
         outcome = await service.submit(command)
@@ -112,5 +113,6 @@ async def _close(request: web.Request, user_id: str, account_id: str, asset: str
             continue  # closed meanwhile by a trigger: the rest still close
         record = await request.app[STORE].closed_order(order_id)
         if record is not None:
-            closed.append(render.closed_order(record))
-    return json_response({"orders": closed})
+            closed.append(record)
+    store = request.app[STORE]  # with their orders' terms, one batched read
+    return json_response({"orders": await closed_view.closed_orders(store, closed)})
