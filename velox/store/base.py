@@ -22,6 +22,7 @@ from velox.store.records import (
     CandleRecord,
     ClosedOrderRecord,
     FillRecord,
+    FundingRecord,
     JournalRecord,
     OrderRecord,
     RowWrite,
@@ -138,6 +139,26 @@ class Store(Protocol):
         yield  # type: ignore[misc]  # pragma: no cover - protocol body
 
     async def all_fills(self) -> AsyncIterator[FillRecord]:
+        yield  # type: ignore[misc]  # pragma: no cover - protocol body
+
+    # -- funding (projected from FundingCharged; time filters on the boundary) ----------
+    async def funding_for_account(
+        self, account_id: str, asset: str | None, start: int | None, end: int | None, limit: int
+    ) -> list[FundingRecord]:
+        """Newest boundary first, within [start, end] (ms, inclusive) when given."""
+
+    async def funding_boundaries(
+        self,
+        asset: str | None,
+        start: int | None,
+        end: int | None,
+        limit: int,
+        *,
+        oldest_first: bool = False,
+    ) -> list[FundingRecord]:
+        """The first charge of each (asset, boundary): the boundaries charged so far."""
+
+    async def all_funding(self) -> AsyncIterator[FundingRecord]:
         yield  # type: ignore[misc]  # pragma: no cover - protocol body
 
     # -- users and auth ------------------------------------------------------------------
