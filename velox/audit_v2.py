@@ -27,6 +27,7 @@ class V2Checks:
     orders: dict[str, OrderRecord] = field(default_factory=dict)
     charged: set[tuple[str, int]] = field(default_factory=set)
     funding: dict[int, FundingRecord] = field(default_factory=dict)  # by journal seq
+    boundaries: dict[tuple[str, int], int] = field(default_factory=dict)  # first charge's seq
     problems: list[str] = field(default_factory=list)
     funding_charges: int = 0
 
@@ -41,6 +42,7 @@ class V2Checks:
                 )
             self.charged.add(key)
             self.funding[seq] = funding_record(seq, event)
+            self.boundaries.setdefault((event.asset, event.boundary), seq)
         for write in writes_of(event):
             self._order_write(write)
         for fill in fills_of(event):
@@ -101,6 +103,22 @@ class V2Checks:
             extra = sorted(s for s in stored if s <= bound and s not in self.funding)
             if extra:
                 problems.append(f"funding rows with no journal charge: seq {extra[:10]}")
+            rows = {(b.asset, b.boundary): b async for b in store.all_funding_boundaries()}
+            wrong = sorted(
+                key for key in set(rows) | set(self.boundaries)
+                if (rows[key].seq if key in rows else None) != self.boundaries.get(key)
+                and (key not in rows or rows[key].seq <= bound)
+            )  # fmt: skip
+            wrong += sorted(
+                key for key, seq in self.boundaries.items()
+                if key in rows and rows[key].seq == seq
+                and (rows[key].rate, rows[key].mark_price)
+                != (self.funding[seq].rate, self.funding[seq].mark_price)
+            )  # fmt: skip
+            if wrong:
+                problems.append(
+                    f"funding_boundaries rows that differ from the journal: {wrong[:10]}"
+                )
 
     async def _compare_orders(self, store: Store, bound: int, problems: list[str]) -> None:
         """With the whole journal: the ``orders`` rows are exactly what it projects (rows

@@ -116,7 +116,12 @@ async def test_funding_rows_that_disagree_with_the_journal_are_reported(tmp_path
     with sqlite3.connect(tmp_path / "velox.db") as db:
         db.execute("UPDATE funding SET amount = '1' WHERE seq = ?", (first,))
         db.execute("UPDATE funding SET seq = 1 WHERE seq = ?", (second,))  # not a charge
+        db.execute("UPDATE funding_boundaries SET rate = 7")
+        db.execute("INSERT INTO funding_boundaries VALUES ('ETHUSDT', 1, '1', 1, 1)")
     ok, summary = await audited(url)
     assert not ok, summary
     assert f"missing or different in funding: seq {[first, second]}" in summary, summary
     assert "funding rows with no journal charge: seq [1]" in summary, summary
+    wrong = "funding_boundaries rows that differ from the journal: "
+    wrong += f"[('ETHUSDT', 1), ('{BTC}', {BOUNDARY})]"
+    assert wrong in summary, summary

@@ -21,8 +21,11 @@ async def test_the_engine_writes_the_rows_of_older_charges_once(tmp_path: Path) 
     assert len(charges) == 2
     with sqlite3.connect(tmp_path / "velox.db") as db:
         committed = db.execute("SELECT * FROM funding ORDER BY seq").fetchall()
-        # as a database written before the table: no funding rows, no meta key
+        boundaries = db.execute("SELECT * FROM funding_boundaries").fetchall()
+        assert len(boundaries) == 1
+        # as a database written before the tables: no funding rows, no meta key
         db.execute("DELETE FROM funding")
+        db.execute("DELETE FROM funding_boundaries")
         db.execute("DELETE FROM meta WHERE key = ?", (FUNDING_ROWS_KEY,))
     ok, summary = await audited(url)
     assert not ok and "missing or different in funding" in summary, summary
@@ -40,5 +43,6 @@ async def test_the_engine_writes_the_rows_of_older_charges_once(tmp_path: Path) 
         await store.close()
     with sqlite3.connect(tmp_path / "velox.db") as db:
         assert db.execute("SELECT * FROM funding ORDER BY seq").fetchall() == committed
+        assert db.execute("SELECT * FROM funding_boundaries").fetchall() == boundaries
     ok, summary = await audited(url)
     assert ok, summary

@@ -59,11 +59,14 @@ async def test_boundaries_are_the_first_charge_of_each_symbol_and_boundary(store
         charged("6", "1", "ETHUSDT", B1, 2_000 * 10**8, 10_000, 1, B1 + 5),
         charged("5", "1", "BTCUSDT", B2, 99_000 * 10**8, -25_000, 1, B2 + 1),
     ])  # fmt: skip
+    await commit(store, 4, [  # a later commit of the same boundary keeps the first charge
+        charged("8", "3", "BTCUSDT", B1, 100_700 * 10**8, 10_000, -1, B1 + 20),
+    ])  # fmt: skip
     newest = await store.funding_boundaries(None, None, None, 10)
     assert [(f.asset, f.boundary, f.mark_price, f.rate) for f in newest] == [
         ("BTCUSDT", B2, 99_000 * 10**8, -25_000),
         ("ETHUSDT", B1, 2_000 * 10**8, 10_000),
-        ("BTCUSDT", B1, 100_500 * 10**8, 10_000),  # the first charge's mark, not the second's
+        ("BTCUSDT", B1, 100_500 * 10**8, 10_000),  # the first charge's mark, not a later one
     ]
     btc = await store.funding_boundaries("BTCUSDT", None, None, 10, oldest_first=True)
     assert [f.boundary for f in btc] == [B1, B2]
@@ -71,6 +74,7 @@ async def test_boundaries_are_the_first_charge_of_each_symbol_and_boundary(store
     first = await store.funding_boundaries("BTCUSDT", None, None, 1, oldest_first=True)
     assert [f.boundary for f in first] == [B1]
     assert await store.funding_boundaries("SOLUSDT", None, None, 10) == []
+    assert [b.seq async for b in store.all_funding_boundaries()] == [1, 3, 4]
 
 
 async def test_a_charge_commits_with_its_journal_event_only(store: Store) -> None:

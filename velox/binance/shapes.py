@@ -17,7 +17,7 @@ from velox.binance.terms import Terms, ratio_text
 from velox.engine.state import Quote
 from velox.market.candles import DURATIONS_MS
 from velox.money import MAX_UNITS, SCALE, format_units
-from velox.store.records import CandleRecord, FundingRecord
+from velox.store.records import CandleRecord, FundingBoundaryRecord
 
 Json = dict[str, Any]
 MAX_QTY = 1_000_000 * SCALE  # the LOT_SIZE ceiling, and the size shown at each book level
@@ -207,7 +207,7 @@ def premium_index(symbol: str, quote: Quote | None, terms: Terms, now: int) -> J
     }
 
 
-def funding_rate(boundary: FundingRecord) -> Json:
+def funding_rate(boundary: FundingBoundaryRecord) -> Json:
     """One boundary charged (``/fapi/v1/fundingRate``): the rate and the mark price of its
     first charge."""
     return {

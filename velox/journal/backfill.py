@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from velox import codec
 from velox.engine.events import FundingCharged
-from velox.journal.rows import funding_record
+from velox.journal.rows import funding_writes
 from velox.store.base import Store
 from velox.store.records import RowWrite
 
@@ -29,8 +29,7 @@ async def backfill_funding(store: Store, batch: int = 1000) -> int:
         if record.type != _TYPE:
             continue
         event = codec.decode_event(record.type, record.payload)
-        assert isinstance(event, FundingCharged)
-        pending.append(RowWrite("funding", funding_record(record.seq, event)))
+        pending.extend(funding_writes([(record.seq, event)]))
         seen += 1
         if len(pending) >= batch:
             await store.append_batch([], [], pending)

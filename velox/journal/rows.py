@@ -12,7 +12,13 @@ from velox import codec
 from velox.engine.events import Deposited, Event, FundingCharged, MarksMoved, PositionClosed
 from velox.journal.closed import closed_record_of
 from velox.projection import project
-from velox.store.records import ClosedOrderRecord, FundingRecord, JournalRecord, RowWrite
+from velox.store.records import (
+    ClosedOrderRecord,
+    FundingBoundaryRecord,
+    FundingRecord,
+    JournalRecord,
+    RowWrite,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +59,24 @@ def commit_rows(events: Sequence[Event], after_seq: int) -> CommitRows:
         if record is not None:
             closed[record.order_id] = record
     writes = project(kept)
-    writes.extend(
-        RowWrite("funding", funding_record(seq, event))
-        for seq, event in numbered
-        if isinstance(event, FundingCharged)
-    )
+    writes.extend(funding_writes(numbered))
     return CommitRows(tuple(records), tuple(numbered), closed, tuple(writes))
+
+
+def funding_writes(numbered: Sequence[tuple[int, Event]]) -> list[RowWrite]:
+    """A ``funding`` row per charge, and a ``funding_boundaries`` row for the first charge of
+    each (asset, boundary) in these events (the store keeps the first of all commits)."""
+    out: list[RowWrite] = []
+    boundaries: set[tuple[str, int]] = set()
+    for seq, event in numbered:
+        if isinstance(event, FundingCharged):
+            record = funding_record(seq, event)
+            out.append(RowWrite("funding", record))
+            if (event.asset, event.boundary) not in boundaries:
+                boundaries.add((event.asset, event.boundary))
+                out.append(RowWrite("funding_boundary", FundingBoundaryRecord(
+                    event.asset, event.boundary, event.ref, event.rate, seq)))  # fmt: skip
+    return out
 
 
 def funding_record(seq: int, e: FundingCharged) -> FundingRecord:

@@ -22,6 +22,7 @@ from velox.store.records import (
     CandleRecord,
     ClosedOrderRecord,
     FillRecord,
+    FundingBoundaryRecord,
     FundingRecord,
     JournalRecord,
     OrderRecord,
@@ -155,10 +156,13 @@ class Store(Protocol):
         limit: int,
         *,
         oldest_first: bool = False,
-    ) -> list[FundingRecord]:
-        """The first charge of each (asset, boundary): the boundaries charged so far."""
+    ) -> list[FundingBoundaryRecord]:
+        """The boundaries charged so far per asset (the first charge's rate and mark)."""
 
     async def all_funding(self) -> AsyncIterator[FundingRecord]:
+        yield  # type: ignore[misc]  # pragma: no cover - protocol body
+
+    async def all_funding_boundaries(self) -> AsyncIterator[FundingBoundaryRecord]:
         yield  # type: ignore[misc]  # pragma: no cover - protocol body
 
     # -- users and auth ------------------------------------------------------------------

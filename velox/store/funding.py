@@ -12,15 +12,12 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from velox.store.records import FundingRecord
-from velox.store.rows import funding_record
-from velox.store.schema import FUNDING_COLUMNS, check_limit
+from velox.store.records import FundingBoundaryRecord, FundingRecord
+from velox.store.rows import boundary_record, funding_record
+from velox.store.schema import BOUNDARY_COLUMNS, FUNDING_COLUMNS, check_limit
 
 _COLUMNS = ", ".join(FUNDING_COLUMNS)
-_FIRST_OF_BOUNDARY = (
-    "seq = (SELECT MIN(f2.seq) FROM funding f2 "
-    "WHERE f2.asset = funding.asset AND f2.boundary = funding.boundary)"
-)
+_BOUNDARY_COLUMNS = ", ".join(BOUNDARY_COLUMNS)
 
 
 def _range(
@@ -66,18 +63,26 @@ class FundingRows(ABC):
         limit: int,
         *,
         oldest_first: bool = False,
-    ) -> list[FundingRecord]:
-        """The first charge of each (asset, boundary) charged: its rate and mark price are
-        the boundary's. Newest first, or oldest first from ``start`` (Binance's paging)."""
+    ) -> list[FundingBoundaryRecord]:
+        """The boundaries charged (``funding_boundaries``: the first charge's rate and mark
+        price). Newest first, or oldest first from ``start`` (Binance's paging)."""
         args: list[Any] = []
-        where = _range(_FIRST_OF_BOUNDARY, args, asset, start, end)
+        where = _range("TRUE", args, asset, start, end)
         order = "ASC" if oldest_first else "DESC"
         rows = await self._fetch(
-            f"SELECT {_COLUMNS} FROM funding WHERE {where} "
+            f"SELECT {_BOUNDARY_COLUMNS} FROM funding_boundaries WHERE {where} "
             f"ORDER BY boundary {order}, asset {order} LIMIT ?",
             [*args, check_limit(limit)],
         )
-        return [funding_record(r) for r in rows]
+        return [boundary_record(r) for r in rows]
+
+    async def all_funding_boundaries(self) -> AsyncIterator[FundingBoundaryRecord]:
+        """Every boundary row by seq (the audit compares), a page at a time."""
+        sql = (
+            f"SELECT {_BOUNDARY_COLUMNS} FROM funding_boundaries WHERE seq > ? ORDER BY seq LIMIT ?"
+        )
+        async for row in self._pages(sql, 0, 1000):
+            yield boundary_record(row)
 
     async def all_funding(self) -> AsyncIterator[FundingRecord]:
         """Every funding row by seq (the audit compares), a page at a time."""

@@ -186,6 +186,18 @@ class FundingRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class FundingBoundaryRecord:
+    """A boundary charged on an asset: the ``rate`` and ``mark_price`` of its first charge
+    (journal ``seq``). Public (``/fapi/v1/fundingRate``): names no account."""
+
+    asset: str
+    boundary: int
+    mark_price: int
+    rate: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class RowWrite:
     """One projection write of a commit, applied in order in the journal's transaction.
 
@@ -193,8 +205,8 @@ class RowWrite:
     the whole row), ``order_terms`` (a modified pending order), ``order_status`` (an order
     became or went into a position: updates a stored order's status and ``position_id``,
     or inserts the record when there is none, as for a market order), ``fill`` (insert),
-    ``funding`` (insert).
+    ``funding`` (insert), ``funding_boundary`` (insert unless the boundary has its row).
     """
 
     kind: str
-    record: AccountRecord | OrderRecord | FillRecord | FundingRecord
+    record: AccountRecord | OrderRecord | FillRecord | FundingRecord | FundingBoundaryRecord

@@ -9,10 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from velox.store.records import AccountRecord, FillRecord, FundingRecord, OrderRecord
+from velox.store.records import (
+    AccountRecord,
+    FillRecord,
+    FundingBoundaryRecord,
+    FundingRecord,
+    OrderRecord,
+)
 from velox.store.schema import (
     ACCOUNT_COLUMNS,
     BOOLEAN_COLUMNS,
+    BOUNDARY_COLUMNS,
     FILL_COLUMNS,
     FILL_MONEY,
     FUNDING_COLUMNS,
@@ -59,6 +66,10 @@ def fill_record(row: Iterable[Any]) -> FillRecord:
 
 def funding_record(row: Iterable[Any]) -> FundingRecord:
     return FundingRecord(*_values(row, FUNDING_COLUMNS, FUNDING_MONEY))
+
+
+def boundary_record(row: Iterable[Any]) -> FundingBoundaryRecord:
+    return FundingBoundaryRecord(*_values(row, BOUNDARY_COLUMNS, FUNDING_MONEY))
 
 
 def _order_params(record: Any) -> list[Any]:
@@ -112,5 +123,10 @@ WRITES: dict[str, tuple[str, Callable[[Any], Sequence[Any]]]] = {
     "funding": (
         _insert("funding", FUNDING_COLUMNS) + " ON CONFLICT (order_id, boundary) DO NOTHING",
         lambda r: _params(r, FUNDING_COLUMNS, FUNDING_MONEY),
+    ),
+    "funding_boundary": (
+        _insert("funding_boundaries", BOUNDARY_COLUMNS)
+        + " ON CONFLICT (asset, boundary) DO NOTHING",
+        lambda r: _params(r, BOUNDARY_COLUMNS, FUNDING_MONEY),
     ),
 }

@@ -222,8 +222,19 @@ CREATE TABLE IF NOT EXISTS funding (
 );
 
 CREATE INDEX IF NOT EXISTS funding_newest_first ON funding (account_id, boundary DESC, seq DESC);
--- The boundaries charged per symbol (GET /fapi/v1/fundingRate).
-CREATE INDEX IF NOT EXISTS funding_by_boundary ON funding (asset, boundary, seq);
+
+-- The boundaries charged per symbol (public GET /fapi/v1/fundingRate): the first charge of
+-- each (asset, boundary), so the public read never scans the per-position rows.
+CREATE TABLE IF NOT EXISTS funding_boundaries (
+    asset      TEXT NOT NULL,
+    boundary   BIGINT NOT NULL,
+    mark_price {money} NOT NULL,
+    rate       BIGINT NOT NULL,
+    seq        BIGINT NOT NULL,
+    PRIMARY KEY (asset, boundary)
+);
+
+CREATE INDEX IF NOT EXISTS funding_boundaries_by_time ON funding_boundaries (boundary, asset);
 
 -- TradingView webhook tokens, one per account (SPEC 13): only a SHA-256 of the token is
 -- kept, compared in constant time; a new token replaces the old one (rotation).
