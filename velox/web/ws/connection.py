@@ -33,6 +33,7 @@ class Connection:
         transport: asyncio.Transport | None = None,
     ) -> None:
         self.session = session
+        self.account_id: str | None = None  # the account followed (None: the user's first)
         self._transport = transport
         self.channels: set[tuple[str, str]] = set()
         self.closed = False
@@ -46,6 +47,14 @@ class Connection:
     @property
     def user_id(self) -> str | None:
         return None if self.session is None else self.session.user_id
+
+    @property
+    def follow_key(self) -> str | None:
+        """What the hub's book and pusher know this socket's figures by (None: public)."""
+        if self.session is None:
+            return None
+        user_id = self.session.user_id
+        return user_id if self.account_id is None else f"{user_id}/{self.account_id}"
 
     def offer(self, message: bytes, frame: bytes | None = None) -> bool:
         """Queue a message; False (and nothing queued) when the client is too far behind.
