@@ -109,7 +109,7 @@ class Hub:
         if conn.session is None or conn not in self.connections:
             return
         self._unfollow(conn)
-        conn.account_id = account_id
+        conn.follow(account_id)
         key = self._follow(conn)
         pending = self._loading.get(key)
         if pending is not None:
