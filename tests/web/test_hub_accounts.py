@@ -153,3 +153,22 @@ async def test_following_an_account_that_is_not_the_users_is_refused_and_changes
     (error,) = await _until_pong(public)
     assert error["error"]["code"] == "UNAUTHORIZED"
     await public.close()
+
+
+async def test_following_the_account_already_followed_pushes_its_figures_again(
+    client: TestClient[Any, Any],
+) -> None:
+    await tick(client, "BTCUSDT", "100000")
+    user = await signup(client)
+    await user.open(**{**LONG_BTC, "margin": "3.21"})
+    ws = await user.ws()
+    await tick(client, "BTCUSDT", "100001")  # reads this socket's book
+    await _quiet(client)
+    await _until_pong(ws)
+    computed = client.app[HUB].book.computations
+    await _follow(ws, None)  # the first account, followed already: no tick needed
+    await _quiet(client)
+    (shown,) = _balances(await _until_pong(ws))
+    assert shown == await user.balance() and shown["usedMargin"] == "3.21000000"
+    assert client.app[HUB].book.computations == computed  # its book was kept, not re-read
+    await ws.close()

@@ -108,9 +108,13 @@ class Hub:
         once that account's book is read, so a switching client sees them without asking."""
         if conn.session is None or conn not in self.connections:
             return
-        self._unfollow(conn)
-        conn.follow(account_id)
-        key = self._follow(conn)
+        key = conn.follow_key
+        if account_id != conn.account_id or key not in self._by_key:
+            self._unfollow(conn)
+            conn.follow(account_id)
+            key = self._follow(conn)
+        # else: already followed, its book kept; the figures are pushed again all the same
+        assert key is not None
         pending = self._loading.get(key)
         if pending is not None:
             pending.touched = True
