@@ -76,6 +76,11 @@ class ServerProcess:
             "4",
             "--log-level",
             "WARNING",
+            # no seeded chart history: writing 1,000 candles of every duration for every
+            # symbol takes the first minute's CPU and SQLite writer, which the load, chaos and
+            # benchmark figures are not about (tests/market covers the history)
+            "--history-candles",
+            "0",
             *self.extra_args,
             cwd=ROOT,
             stdout=log,

@@ -185,7 +185,9 @@ def paths(settings: Settings) -> dict[str, dict[str, Op]]:
             security=[{"admin": []}], tag="ops")},
         "/ws": {"get": op(
             "ws", "Websocket upgrade: ?ticket=, else the session cookie or a Bearer header; "
-            "none at all: public data only", {101: None},
+            "none at all: public data only. A signed-in socket follows its user's first account "
+            "until it sends {\"op\":\"account\",\"accountId\":...} (README, websocket)",
+            {101: None},
             (*SIGNED_IN, "VALIDATION_ERROR", "FORBIDDEN"), tag="websocket",
             security=[{}, *COOKIE_OR_BEARER],
             params=[
