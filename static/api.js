@@ -10,12 +10,21 @@ export class ApiError extends Error {
   }
 }
 
+// The account native requests act on (SPEC 13): the trade screen's switcher sets it, and
+// every request then carries it; null leaves the choice to the server (the first account).
+let chosenAccount = null;
+
+export function useAccount(accountId) {
+  chosenAccount = accountId || null;
+}
+
 export async function api(method, path, body = undefined) {
   const init = {
     method,
     credentials: "same-origin",
     headers: { Accept: "application/json" },
   };
+  if (chosenAccount) init.headers["X-Velox-Account"] = chosenAccount;
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);

@@ -17,6 +17,7 @@ import { mountPending } from "./trade/pending.js";
 import { mountPositions } from "./trade/positions.js";
 import { createSession, isSignedOut } from "./trade/session.js";
 import { Store } from "./trade/store.js";
+import { mountSwitcher } from "./trade/switcher.js";
 import { mountTicket } from "./trade/ticket.js";
 import { mountWatch } from "./trade/watch.js";
 import { LiveSocket } from "./ws.js";
@@ -43,12 +44,13 @@ function mount() {
   mountPending({ store, session, orders, account });
   mountClosed({ store });
   mountPositionActions({ store, session, account, orders });
+  const switcher = mountSwitcher({ store, live, resync, session });
   bindTabs([...document.querySelectorAll('.toolbox [role="tab"]')]);
   $("signout").addEventListener("click", () => session.signOut());
-  return { store, session, live, watch, chartView, resync };
+  return { store, session, live, watch, chartView, resync, switcher };
 }
 
-async function start({ store, session, live, watch, chartView, resync }) {
+async function start({ store, session, live, watch, chartView, resync, switcher }) {
   let me;
   try {
     me = await get("/api/v1/user/me");
@@ -67,6 +69,7 @@ async function start({ store, session, live, watch, chartView, resync }) {
   if (duration && chartView.offered(duration)) store.select("duration", duration);
   const saved = recall("velox.symbol");
   store.select("symbol", store.symbols.includes(saved) ? saved : (store.symbols[0] || "BTCUSDT"));
+  await switcher.load(); // before any account's figures or orders are asked for
   await resync();
   live.start();
   watch.loadDayOpens();

@@ -7,6 +7,8 @@ const PING_MS = 20000;
 const SILENCE_MS = 70000; // the server heartbeats every 30 s and answers our pings
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 30000;
+// the messages about the followed account (the rest are everyone's: prices, candles)
+const OWN = new Set(["order_opened", "order_updated", "order_closed", "order_pending", "order_cancelled", "fill", "balance"]);
 
 export class LiveSocket {
   constructor({ onMessage, onState, onOpen, onAuthFailed }) {
@@ -17,6 +19,8 @@ export class LiveSocket {
     this.ws = null;
     this.attempts = 0;
     this.subs = new Map(); // key -> subscribe message
+    this.account = null; // the account followed (null: the server's default, the first)
+    this.switching = false; // until the server acknowledges a switch, messages are the old account's
     this.timers = { ping: null, retry: null, countdown: null };
     this.lastMessage = 0;
     this.stopped = false;
@@ -88,6 +92,8 @@ export class LiveSocket {
       this.attempts = 0;
       this.lastMessage = Date.now();
       this.setState("live", "Live");
+      this.switching = false;
+      if (this.account) this.sendFollow();
       for (const msg of this.subs.values()) this.sendRaw(msg);
       this.timers.ping = setInterval(() => this.keepalive(), PING_MS);
       this.onOpen();
@@ -100,7 +106,13 @@ export class LiveSocket {
       } catch {
         return;
       }
-      if (msg && msg.type !== "pong") this.onMessage(msg);
+      if (!msg || msg.type === "pong") return;
+      if (msg.type === "account") {
+        this.switching = false;
+        return;
+      }
+      if (this.switching && OWN.has(msg.type)) return; // the previous account's
+      this.onMessage(msg);
     });
     ws.addEventListener("close", () => {
       if (this.ws !== ws) return;
@@ -151,6 +163,16 @@ export class LiveSocket {
       return true;
     }
     return false;
+  }
+
+  /** Follow `accountId` (SPEC 13): its orders and figures only, from the acknowledgement on. */
+  follow(accountId) {
+    this.account = accountId || null;
+    this.sendFollow();
+  }
+
+  sendFollow() {
+    this.switching = this.sendRaw({ op: "account", accountId: this.account });
   }
 
   subscribe(key, msg) {

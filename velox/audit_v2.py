@@ -1,5 +1,6 @@
 """``velox audit``'s engine v2 checks (SPEC 12, issue 12): each funding boundary charged at
-most once per position, the ``fills`` rows agreeing with the journal in both directions, and
+most once per position, the ``fills`` and ``funding`` rows agreeing with the journal in both
+directions, and
 (with the whole journal) the ``orders`` rows being exactly what the journal projects.
 
 Conservation with pending reservations and fees is the engine's own ledger
@@ -12,9 +13,10 @@ from dataclasses import dataclass, field, replace
 
 from velox import codec
 from velox.engine.events import Event, FundingCharged
+from velox.journal.rows import funding_record
 from velox.projection import fills_of, writes_of
 from velox.store.base import Store
-from velox.store.records import FillRecord, OrderRecord, RowWrite
+from velox.store.records import FillRecord, FundingRecord, OrderRecord, RowWrite
 
 
 @dataclass
@@ -24,6 +26,8 @@ class V2Checks:
     fills: dict[str, FillRecord] = field(default_factory=dict)
     orders: dict[str, OrderRecord] = field(default_factory=dict)
     charged: set[tuple[str, int]] = field(default_factory=set)
+    funding: dict[int, FundingRecord] = field(default_factory=dict)  # by journal seq
+    boundaries: dict[tuple[str, int], int] = field(default_factory=dict)  # first charge's seq
     problems: list[str] = field(default_factory=list)
     funding_charges: int = 0
 
@@ -37,6 +41,8 @@ class V2Checks:
                     f"boundary {event.boundary}"
                 )
             self.charged.add(key)
+            self.funding[seq] = funding_record(seq, event)
+            self.boundaries.setdefault((event.asset, event.boundary), seq)
         for write in writes_of(event):
             self._order_write(write)
         for fill in fills_of(event):
@@ -81,7 +87,38 @@ class V2Checks:
             if extra:
                 problems.append(f"fills rows with no journal event: {extra[:10]}")
             await self._compare_orders(store, bound, problems)
+        await self._compare_funding(store, whole_journal, bound, problems)
         return problems
+
+    async def _compare_funding(
+        self, store: Store, whole_journal: bool, bound: int, problems: list[str]
+    ) -> None:
+        """Every charge in the journal is a row with the same numbers; with the whole
+        journal, every row up to ``bound`` is a charge (rows are keyed by journal seq)."""
+        stored = {row.seq: row async for row in store.all_funding()}
+        differ = sorted(s for s, f in self.funding.items() if stored.get(s) != f)
+        if differ:
+            problems.append(f"funding charges missing or different in funding: seq {differ[:10]}")
+        if whole_journal:
+            extra = sorted(s for s in stored if s <= bound and s not in self.funding)
+            if extra:
+                problems.append(f"funding rows with no journal charge: seq {extra[:10]}")
+            rows = {(b.asset, b.boundary): b async for b in store.all_funding_boundaries()}
+            wrong = sorted(
+                key for key in set(rows) | set(self.boundaries)
+                if (rows[key].seq if key in rows else None) != self.boundaries.get(key)
+                and (key not in rows or rows[key].seq <= bound)
+            )  # fmt: skip
+            wrong += sorted(
+                key for key, seq in self.boundaries.items()
+                if key in rows and rows[key].seq == seq
+                and (rows[key].rate, rows[key].mark_price)
+                != (self.funding[seq].rate, self.funding[seq].mark_price)
+            )  # fmt: skip
+            if wrong:
+                problems.append(
+                    f"funding_boundaries rows that differ from the journal: {wrong[:10]}"
+                )
 
     async def _compare_orders(self, store: Store, bound: int, problems: list[str]) -> None:
         """With the whole journal: the ``orders`` rows are exactly what it projects (rows

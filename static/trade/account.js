@@ -41,6 +41,8 @@ export function mountAccount({ store, session }) {
     setMoney($("acct-free"), f.freeMargin ?? f.balance);
     setMoney($("acct-upnl"), f.unrealizedPnl, { sign: true, colour: true });
     renderLevel($("acct-level"), f.marginLevel);
+    setMoney($("acct-fees"), f.fees ?? "0"); // paid in total (SPEC 12)
+    setMoney($("acct-funding"), f.funding ?? "0", { sign: true, colour: true }); // net
     checkMargin(store.open.size ? f.marginLevel : null);
   }
 

@@ -14,6 +14,7 @@ const ROW = `
   <td data-label="Mark" class="num" data-testid="position-mark"></td>
   <td data-label="Liq. price" class="num liq" data-testid="position-liq"></td>
   <td data-label="Margin" class="num" data-testid="position-margin"></td>
+  <td data-label="Fees / Funding" class="num costs"><span data-testid="position-fee"></span> / <span data-testid="position-funding"></span></td>
   <td data-label="SL / TP / Trail" class="num stops" data-testid="position-stops"></td>
   <td data-label="P/L" class="num pnl-cell"><span data-testid="position-pnl"></span><small class="roe" data-testid="position-roe"></small></td>
   <td class="actions">
@@ -76,6 +77,9 @@ export function mountPositions({ store }) {
     liq.textContent = fmtPrice(order.liquidationPrice);
     liq.dataset.value = order.liquidationPrice ?? "";
     setMoney(cell(tr, "position-margin"), order.margin);
+    // what the position paid in fees (SPEC 12) and its net funding (+ received, - paid)
+    setMoney(cell(tr, "position-fee"), order.fee ?? "0");
+    setMoney(cell(tr, "position-funding"), order.funding ?? "0", { sign: true, colour: true });
     cell(tr, "position-stops").textContent = stopsText(order);
     const desc = describe(order);
     for (const b of tr.querySelectorAll("button[data-act]")) b.setAttribute("aria-label", actionLabel(b, desc));

@@ -129,6 +129,17 @@ export class Store {
     return this.applyOrders([order])[0];
   }
 
+  /** Another account was chosen: forget this one's orders, fills and figures (a reload follows). */
+  clearAccount() {
+    for (const id of [...this.open.keys()]) this.forgetOpen(id);
+    for (const id of [...this.pending.keys()]) this.forgetPending(id);
+    this.closed.clear();
+    this.fills.clear();
+    this.stages.clear();
+    this.account = null;
+    this.emit("history");
+  }
+
   /** The server says `orderId` is no longer open (closed elsewhere, or missing on reload). */
   forgetOpen(orderId) {
     this.stages.set(orderId, FINAL);

@@ -32,7 +32,8 @@ def _chromium() -> None:
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
+async def server(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Server]:
+    """``@pytest.mark.parametrize("server", [{setting: value}], indirect=True)`` adds settings."""
     app_module = REPO / "velox" / "web" / "app.py"
     require(app_module.exists(), "the HTTP API (velox/web/app.py) is not there yet")
     from aiohttp import web
@@ -49,6 +50,7 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
         rate_limit_auth=0,
         rate_limit_orders=0,
         snapshot_interval=3600.0,
+        **getattr(request, "param", {}),
     )
     feed = ControlledFeed(START)
     app = create_app(settings, feed=feed, options=WebOptions(bcrypt_rounds=4))

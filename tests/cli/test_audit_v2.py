@@ -104,3 +104,24 @@ async def test_a_missing_an_extra_fill_and_a_double_charge_are_reported(tmp_path
     ok, summary = await audited(url)
     assert "fills rows with no journal event: ['999']" in summary, summary
     assert f"charged funding twice for boundary {BOUNDARY}" in summary, summary
+
+
+async def test_funding_rows_that_disagree_with_the_journal_are_reported(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'velox.db'}"
+    charges = await honest_journal(url)
+    with sqlite3.connect(tmp_path / "velox.db") as db:
+        rows = db.execute("SELECT seq, amount FROM funding ORDER BY seq").fetchall()
+    assert [int(amount) for _, amount in rows] == [c.amount for c in charges]
+    (first, _), (second, _) = rows
+    with sqlite3.connect(tmp_path / "velox.db") as db:
+        db.execute("UPDATE funding SET amount = '1' WHERE seq = ?", (first,))
+        db.execute("UPDATE funding SET seq = 1 WHERE seq = ?", (second,))  # not a charge
+        db.execute("UPDATE funding_boundaries SET rate = 7")
+        db.execute("INSERT INTO funding_boundaries VALUES ('ETHUSDT', 1, '1', 1, 1)")
+    ok, summary = await audited(url)
+    assert not ok, summary
+    assert f"missing or different in funding: seq {[first, second]}" in summary, summary
+    assert "funding rows with no journal charge: seq [1]" in summary, summary
+    wrong = "funding_boundaries rows that differ from the journal: "
+    wrong += f"[('ETHUSDT', 1), ('{BTC}', {BOUNDARY})]"
+    assert wrong in summary, summary

@@ -19,7 +19,7 @@ from velox.binance.weights import depth_weight, klines_weight
 from velox.engine.state import Quote
 from velox.market.candles import DURATIONS_MS
 from velox.money import Price
-from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS
+from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS, STORE
 
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 MAX_KLINES = 1500  # Binance's ceiling for a request; Velox answers at most 1000 rows
@@ -152,9 +152,18 @@ async def premium_index(call: Call) -> Any:
 
 @endpoint(1)
 async def funding_rate(call: Call) -> Any:
-    """Funding history: none has been charged until the engine charges funding (SPEC 12)."""
-    call.params.symbol(_symbols(call), required=False)
-    call.params.optional_int("limit", 1, 1000)
-    call.params.optional_int("startTime", 0, MAX_TIME_MS)
-    call.params.optional_int("endTime", 0, MAX_TIME_MS)
-    return []
+    """The funding boundaries charged so far (SPEC 12), oldest first as Binance answers:
+    from ``startTime`` when given, else the newest ``limit``. A boundary at which no
+    position was open charged nobody and is not listed."""
+    symbol = call.params.symbol(_symbols(call), required=False)
+    limit = call.params.optional_int("limit", 1, 1000) or 100
+    start = call.params.optional_int("startTime", 0, MAX_TIME_MS)
+    end = call.params.optional_int("endTime", 0, MAX_TIME_MS)
+    if start is not None and end is not None and start > end:
+        raise BinanceError(-1023, "Start time is greater than end time.")
+    store = call.app[STORE]
+    if start is not None:
+        rows = await store.funding_boundaries(symbol, start, end, limit, oldest_first=True)
+    else:
+        rows = list(reversed(await store.funding_boundaries(symbol, start, end, limit)))
+    return [shapes.funding_rate(r) for r in rows]

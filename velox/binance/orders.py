@@ -13,7 +13,7 @@ from typing import Any
 
 from velox.engine.state import Position
 from velox.money import format_units
-from velox.store.records import FillRecord, OrderRecord
+from velox.store.records import FillRecord, FundingRecord, OrderRecord
 
 Json = dict[str, Any]
 STATUS = {"PENDING": "NEW", "OPEN": "FILLED", "FILLED": "FILLED", "CANCELLED": "CANCELED",
@@ -154,6 +154,15 @@ def incomes(fill: FillRecord) -> list[Json]:
         out.append({**base, "incomeType": "COMMISSION", "income": format_units(-fill.fee),
                     "tranId": int(fill.fill_id) * 2 + 1})  # fmt: skip
     return out
+
+
+def funding_income(charge: FundingRecord) -> Json:
+    """A position's funding at one boundary as a FUNDING_FEE entry (``/fapi/v1/income``):
+    + received, - paid, at the funding time. ``tranId`` is the charge's journal seq (unique
+    among FUNDING_FEE entries; the fill entries number theirs from the fill id)."""
+    return {"symbol": charge.asset, "incomeType": "FUNDING_FEE",
+            "income": format_units(charge.amount), "asset": "USDT", "info": charge.order_id,
+            "time": charge.boundary, "tranId": charge.seq, "tradeId": ""}  # fmt: skip
 
 
 ALGO_STATUS = {"PENDING": "NEW", "OPEN": "FINISHED", "FILLED": "FINISHED",

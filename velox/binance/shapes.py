@@ -17,7 +17,7 @@ from velox.binance.terms import Terms, ratio_text
 from velox.engine.state import Quote
 from velox.market.candles import DURATIONS_MS
 from velox.money import MAX_UNITS, SCALE, format_units
-from velox.store.records import CandleRecord
+from velox.store.records import CandleRecord, FundingBoundaryRecord
 
 Json = dict[str, Any]
 MAX_QTY = 1_000_000 * SCALE  # the LOT_SIZE ceiling, and the size shown at each book level
@@ -204,6 +204,17 @@ def premium_index(symbol: str, quote: Quote | None, terms: Terms, now: int) -> J
         "interestRate": ratio_text(0),
         "nextFundingTime": terms.next_funding_ms(now),
         "time": now,
+    }
+
+
+def funding_rate(boundary: FundingBoundaryRecord) -> Json:
+    """One boundary charged (``/fapi/v1/fundingRate``): the rate and the mark price of its
+    first charge."""
+    return {
+        "symbol": boundary.asset,
+        "fundingRate": ratio_text(boundary.rate),
+        "fundingTime": boundary.boundary,
+        "markPrice": format_units(boundary.mark_price),
     }
 
 

@@ -308,10 +308,15 @@ async def income(call: Call) -> Any:
     limit = call.params.optional_int("limit", 1, 1000) or 100
     start = call.params.optional_int("startTime", 0, 10**15)
     end = call.params.optional_int("endTime", 0, 10**15)
-    fills = await call.app[STORE].fills_for_account(
-        call.credential.account_id, symbol, start, end, 1000
-    )
-    rows = [i for f in reversed(fills) for i in orders.incomes(f)]
+    store, account_id = call.app[STORE], call.credential.account_id
+    rows: list[Any] = []
+    if kind != "FUNDING_FEE":
+        fills = await store.fills_for_account(account_id, symbol, start, end, 1000)
+        rows += [i for f in reversed(fills) for i in orders.incomes(f)]
+    if kind in (None, "FUNDING_FEE"):
+        charges = await store.funding_for_account(account_id, symbol, start, end, 1000)
+        rows += [orders.funding_income(c) for c in reversed(charges)]
     if kind is not None:
         rows = [r for r in rows if r["incomeType"] == kind]
+    rows.sort(key=lambda r: r["time"])  # stable: each kind keeps its own order within a time
     return rows[:limit]

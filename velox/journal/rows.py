@@ -9,10 +9,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from velox import codec
-from velox.engine.events import Deposited, Event, MarksMoved, PositionClosed
+from velox.engine.events import Deposited, Event, FundingCharged, MarksMoved, PositionClosed
 from velox.journal.closed import closed_record_of
 from velox.projection import project
-from velox.store.records import ClosedOrderRecord, JournalRecord, RowWrite
+from velox.store.records import (
+    ClosedOrderRecord,
+    FundingBoundaryRecord,
+    FundingRecord,
+    JournalRecord,
+    RowWrite,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +30,7 @@ class CommitRows:
     records: tuple[JournalRecord, ...]
     numbered: tuple[tuple[int, Event], ...]
     closed: Mapping[str, ClosedOrderRecord]
-    writes: tuple[RowWrite, ...] = ()  # accounts, orders, fills (velox/projection.py)
+    writes: tuple[RowWrite, ...] = ()  # accounts, orders, fills, funding (projection.py)
 
     @property
     def last_seq(self) -> int | None:
@@ -52,7 +58,34 @@ def commit_rows(events: Sequence[Event], after_seq: int) -> CommitRows:
         record = closed_record_of(event)
         if record is not None:
             closed[record.order_id] = record
-    return CommitRows(tuple(records), tuple(numbered), closed, tuple(project(kept)))
+    writes = project(kept)
+    writes.extend(funding_writes(numbered))
+    return CommitRows(tuple(records), tuple(numbered), closed, tuple(writes))
+
+
+def funding_writes(numbered: Sequence[tuple[int, Event]]) -> list[RowWrite]:
+    """A ``funding`` row per charge, and a ``funding_boundaries`` row for the first charge of
+    each (asset, boundary) in these events (the store keeps the first of all commits)."""
+    out: list[RowWrite] = []
+    boundaries: set[tuple[str, int]] = set()
+    for seq, event in numbered:
+        if isinstance(event, FundingCharged):
+            record = funding_record(seq, event)
+            out.append(RowWrite("funding", record))
+            if (event.asset, event.boundary) not in boundaries:
+                boundaries.add((event.asset, event.boundary))
+                out.append(RowWrite("funding_boundary", FundingBoundaryRecord(
+                    event.asset, event.boundary, event.ref, event.rate, seq)))  # fmt: skip
+    return out
+
+
+def funding_record(seq: int, e: FundingCharged) -> FundingRecord:
+    """The ``funding`` row of a charge: its journal ``seq`` is its id (``velox audit``
+    rebuilds the same rows from the journal)."""
+    return FundingRecord(
+        e.order_id, e.boundary, e.account_id, e.user_id, e.asset, e.ref, e.rate, e.amount,
+        seq, e.ts,
+    )  # fmt: skip
 
 
 def coalesce_marks(events: Sequence[Event]) -> list[Event]:

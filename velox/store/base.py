@@ -22,6 +22,8 @@ from velox.store.records import (
     CandleRecord,
     ClosedOrderRecord,
     FillRecord,
+    FundingBoundaryRecord,
+    FundingRecord,
     JournalRecord,
     OrderRecord,
     RowWrite,
@@ -141,6 +143,29 @@ class Store(Protocol):
         yield  # type: ignore[misc]  # pragma: no cover - protocol body
 
     async def all_fills(self) -> AsyncIterator[FillRecord]:
+        yield  # type: ignore[misc]  # pragma: no cover - protocol body
+
+    # -- funding (projected from FundingCharged; time filters on the boundary) ----------
+    async def funding_for_account(
+        self, account_id: str, asset: str | None, start: int | None, end: int | None, limit: int
+    ) -> list[FundingRecord]:
+        """Newest boundary first, within [start, end] (ms, inclusive) when given."""
+
+    async def funding_boundaries(
+        self,
+        asset: str | None,
+        start: int | None,
+        end: int | None,
+        limit: int,
+        *,
+        oldest_first: bool = False,
+    ) -> list[FundingBoundaryRecord]:
+        """The boundaries charged so far per asset (the first charge's rate and mark)."""
+
+    async def all_funding(self) -> AsyncIterator[FundingRecord]:
+        yield  # type: ignore[misc]  # pragma: no cover - protocol body
+
+    async def all_funding_boundaries(self) -> AsyncIterator[FundingBoundaryRecord]:
         yield  # type: ignore[misc]  # pragma: no cover - protocol body
 
     # -- users and auth ------------------------------------------------------------------

@@ -163,14 +163,50 @@ class FillRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class FundingRecord:
+    """One position's funding at one boundary (SPEC 12), projected from ``FundingCharged``.
+
+    ``amount`` is signed from the trader's side (+ received, - paid); ``rate`` is the
+    fraction charged, in units of 10^-8; ``mark_price`` the reference price it was charged
+    at; ``boundary`` the funding time (ms) and ``ts`` when the engine charged it (later
+    when the engine was down at the boundary). ``seq`` is the journal sequence of the
+    event: unique, so it orders charges of one boundary and serves as their id.
+    """
+
+    order_id: str
+    boundary: int
+    account_id: str
+    user_id: str
+    asset: str
+    mark_price: int
+    rate: int
+    amount: int
+    seq: int
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class FundingBoundaryRecord:
+    """A boundary charged on an asset: the ``rate`` and ``mark_price`` of its first charge
+    (journal ``seq``). Public (``/fapi/v1/fundingRate``): names no account."""
+
+    asset: str
+    boundary: int
+    mark_price: int
+    rate: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class RowWrite:
     """One projection write of a commit, applied in order in the journal's transaction.
 
     ``kind``: ``account`` (insert), ``account_name`` (rename), ``order`` (insert or replace
     the whole row), ``order_terms`` (a modified pending order), ``order_status`` (an order
     became or went into a position: updates a stored order's status and ``position_id``,
-    or inserts the record when there is none, as for a market order), ``fill`` (insert).
+    or inserts the record when there is none, as for a market order), ``fill`` (insert),
+    ``funding`` (insert), ``funding_boundary`` (insert unless the boundary has its row).
     """
 
     kind: str
-    record: AccountRecord | OrderRecord | FillRecord
+    record: AccountRecord | OrderRecord | FillRecord | FundingRecord | FundingBoundaryRecord

@@ -1,5 +1,5 @@
-"""Rows <-> records for the schema version 2 tables (accounts, orders, fills), and the SQL of
-each projection write (``RowWrite.kind``): written once for both databases.
+"""Rows <-> records for the schema version 2 tables (accounts, orders, fills, funding), and
+the SQL of each projection write (``RowWrite.kind``): written once for both databases.
 
 Money goes in as decimal text and comes back through ``int()``; booleans are INTEGER 0/1.
 """
@@ -9,12 +9,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from velox.store.records import AccountRecord, FillRecord, OrderRecord
+from velox.store.records import (
+    AccountRecord,
+    FillRecord,
+    FundingBoundaryRecord,
+    FundingRecord,
+    OrderRecord,
+)
 from velox.store.schema import (
     ACCOUNT_COLUMNS,
     BOOLEAN_COLUMNS,
+    BOUNDARY_COLUMNS,
     FILL_COLUMNS,
     FILL_MONEY,
+    FUNDING_COLUMNS,
+    FUNDING_MONEY,
     ORDER_COLUMNS,
     ORDER_MONEY,
 )
@@ -53,6 +62,14 @@ def order_record(row: Iterable[Any]) -> OrderRecord:
 
 def fill_record(row: Iterable[Any]) -> FillRecord:
     return FillRecord(*_values(row, FILL_COLUMNS, FILL_MONEY))
+
+
+def funding_record(row: Iterable[Any]) -> FundingRecord:
+    return FundingRecord(*_values(row, FUNDING_COLUMNS, FUNDING_MONEY))
+
+
+def boundary_record(row: Iterable[Any]) -> FundingBoundaryRecord:
+    return FundingBoundaryRecord(*_values(row, BOUNDARY_COLUMNS, FUNDING_MONEY))
 
 
 def _order_params(record: Any) -> list[Any]:
@@ -103,4 +120,13 @@ WRITES: dict[str, tuple[str, Callable[[Any], Sequence[Any]]]] = {
         _order_params,
     ),
     "fill": (_insert("fills", FILL_COLUMNS) + " ON CONFLICT (fill_id) DO NOTHING", _fill_params),
+    "funding": (
+        _insert("funding", FUNDING_COLUMNS) + " ON CONFLICT (order_id, boundary) DO NOTHING",
+        lambda r: _params(r, FUNDING_COLUMNS, FUNDING_MONEY),
+    ),
+    "funding_boundary": (
+        _insert("funding_boundaries", BOUNDARY_COLUMNS)
+        + " ON CONFLICT (asset, boundary) DO NOTHING",
+        lambda r: _params(r, BOUNDARY_COLUMNS, FUNDING_MONEY),
+    ),
 }

@@ -24,6 +24,8 @@ from velox.store.records import (
     CandleRecord,
     ClosedOrderRecord,
     FillRecord,
+    FundingBoundaryRecord,
+    FundingRecord,
     JournalRecord,
     OrderRecord,
     TradeRecord,
@@ -56,6 +58,9 @@ ORDER_MONEY = frozenset(
 )
 FILL_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FillRecord))
 FILL_MONEY = frozenset({"price", "qty", "fee", "realized_pnl"})
+FUNDING_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FundingRecord))
+FUNDING_MONEY = frozenset({"mark_price", "amount"})
+BOUNDARY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FundingBoundaryRecord))
 BOOLEAN_COLUMNS = frozenset({"reduce_only", "maker"})  # INTEGER 0/1 in both databases
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

@@ -204,6 +204,38 @@ CREATE TABLE IF NOT EXISTS fills (
 CREATE INDEX IF NOT EXISTS fills_newest_first
     ON fills (account_id, time DESC, length(fill_id) DESC, fill_id DESC);
 
+-- Funding (SPEC 12): one row per position and boundary charged, projected from FundingCharged
+-- in the group commit's transaction. amount is the trader's (+ received, - paid); rate is a
+-- fraction in units of 10^-8 (may be negative); seq the event's journal sequence (unique).
+CREATE TABLE IF NOT EXISTS funding (
+    order_id   TEXT NOT NULL,
+    boundary   BIGINT NOT NULL,
+    account_id TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    asset      TEXT NOT NULL,
+    mark_price {money} NOT NULL,
+    rate       BIGINT NOT NULL,
+    amount     {money} NOT NULL,
+    seq        BIGINT NOT NULL UNIQUE,
+    ts         BIGINT NOT NULL,
+    PRIMARY KEY (order_id, boundary)
+);
+
+CREATE INDEX IF NOT EXISTS funding_newest_first ON funding (account_id, boundary DESC, seq DESC);
+
+-- The boundaries charged per symbol (public GET /fapi/v1/fundingRate): the first charge of
+-- each (asset, boundary), so the public read never scans the per-position rows.
+CREATE TABLE IF NOT EXISTS funding_boundaries (
+    asset      TEXT NOT NULL,
+    boundary   BIGINT NOT NULL,
+    mark_price {money} NOT NULL,
+    rate       BIGINT NOT NULL,
+    seq        BIGINT NOT NULL,
+    PRIMARY KEY (asset, boundary)
+);
+
+CREATE INDEX IF NOT EXISTS funding_boundaries_by_time ON funding_boundaries (boundary, asset);
+
 -- TradingView webhook tokens, one per account (SPEC 13): only a SHA-256 of the token is
 -- kept, compared in constant time; a new token replaces the old one (rotation).
 CREATE TABLE IF NOT EXISTS webhook_tokens (

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from velox.store.apikeys import ApiKeyRows
 from velox.store.base import EmailTakenError
+from velox.store.funding import FundingRows
 from velox.store.records import (
     AccountRecord,
     CandleRecord,
@@ -117,7 +118,7 @@ def candle_record(row: Sequence[Any]) -> CandleRecord:
     return CandleRecord(symbol, duration, time, *(int(p) for p in prices))
 
 
-class SqlStore(ApiKeyRows, ABC):
+class SqlStore(ApiKeyRows, FundingRows, ABC):
     """Everything of ``Store`` but opening, closing and the dialect-specific market writes."""
 
     _writer: bool = False  # set by ``open``: False for a read-only store

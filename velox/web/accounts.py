@@ -15,6 +15,7 @@ from aiohttp import web
 
 from velox.engine.commands import MODES, CreateAccount, RenameAccount, ResetAccount
 from velox.engine.events import AccountCreated
+from velox.store.base import Store
 from velox.store.records import AccountRecord
 from velox.web import render_v2
 from velox.web.auth.security import require_session
@@ -69,6 +70,14 @@ async def _own(request: web.Request, user_id: str, account_id: str) -> AccountRe
     if record is None or record.user_id != user_id:
         raise not_found("no such account")
     return record
+
+
+async def owns_account(store: Store, user_id: str, account_id: str) -> bool:
+    """Whether ``account_id`` is one of ``user_id``'s accounts (the websocket's check)."""
+    if not _ACCOUNT_ID.fullmatch(account_id):
+        return False
+    record = await store.account(account_id)
+    return record is not None and record.user_id == user_id
 
 
 def _name(value: object) -> str:

@@ -20,6 +20,7 @@ from velox.web import openapi_apikeys
 from velox.web.auth.oauth.registry import SLUGS
 from velox.web.errors import STATUS
 from velox.web.keys import SETTINGS
+from velox.web.openapi_funding import FUNDING_SCHEMAS, funding_paths
 from velox.web.openapi_history import HISTORY_SCHEMAS, history_paths
 from velox.web.openapi_requests import request_schemas
 from velox.web.openapi_schemas import SCHEMAS, Schema, ref
@@ -184,7 +185,9 @@ def paths(settings: Settings) -> dict[str, dict[str, Op]]:
             security=[{"admin": []}], tag="ops")},
         "/ws": {"get": op(
             "ws", "Websocket upgrade: ?ticket=, else the session cookie or a Bearer header; "
-            "none at all: public data only", {101: None},
+            "none at all: public data only. A signed-in socket follows its user's first account "
+            "until it sends {\"op\":\"account\",\"accountId\":...} (README, websocket)",
+            {101: None},
             (*SIGNED_IN, "VALIDATION_ERROR", "FORBIDDEN"), tag="websocket",
             security=[{}, *COOKIE_OR_BEARER],
             params=[
@@ -317,6 +320,7 @@ DEV_PATHS: dict[str, dict[str, Op]] = {
 def document_for(settings: Settings) -> dict[str, Any]:
     all_paths = {**paths(settings), **v2_paths(settings)}
     all_paths.update(history_paths(settings, op, _query, SIGNED_IN, COOKIE_OR_BEARER))
+    all_paths.update(funding_paths(settings, op, _query, MINE, COOKIE_OR_BEARER))
     all_paths.update(openapi_apikeys.paths(op, COOKIE_OR_BEARER, BODY, SIGNED_IN))
     all_paths.update(openapi_apikeys.webhook_paths(op, COOKIE_OR_BEARER, SIGNED_IN, PLACE))
     if settings.dev:
@@ -331,6 +335,7 @@ def document_for(settings: Settings) -> dict[str, Any]:
         "AccountFigures": figures_schema(SCHEMAS["AccountFigures"]),
     }
     schemas.update(HISTORY_SCHEMAS)
+    schemas.update(FUNDING_SCHEMAS)
     # a closed position in the history carries SPEC 12's fields like any order
     schemas["HistoryPosition"] = order_schema(HISTORY_SCHEMAS["HistoryPosition"])
     schemas.update(openapi_apikeys.SCHEMAS)

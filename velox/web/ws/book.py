@@ -10,7 +10,9 @@ only the position and balance it names.
 
 The book is written only once a batch's commit succeeded, from copies read when the batch
 was applied (velox/web/ws/reads.py), and read by the pusher at any time: what it shows is
-always durable. Trailing marks follow ``MarksMoved(asset, bid, ask)``: the largest bid and
+always durable. Its "users" are follow keys (``Connection.follow_key``): a user's first
+account, or one account a socket named, so each followed account has its own figures.
+Trailing marks follow ``MarksMoved(asset, bid, ask)``: the largest bid and
 smallest ask seen per asset since the last round are applied to each trailing position when
 its owner is pushed (LONG mark = max(mark, bid), SHORT mark = min(mark, ask)); a position read
 from the engine during a round is exact already and takes only the moves that follow it.
@@ -40,7 +42,7 @@ class Leg:
 
 @dataclass(slots=True)
 class UserBook:
-    """One user's figures' parts: the first account's (the one the REST figures default to)."""
+    """One followed account's figures' parts (a user's first, or one a socket named)."""
 
     account_id: str | None = None
     balance: int = 0

@@ -33,6 +33,10 @@ class Connection:
         transport: asyncio.Transport | None = None,
     ) -> None:
         self.session = session
+        self.account_id: str | None = None  # the account followed (None: the user's first)
+        # what the hub's book and pusher know this socket's figures by (None: public); kept,
+        # not computed, as the flusher reads it for every socket on every price pass
+        self.follow_key = None if session is None else session.user_id
         self._transport = transport
         self.channels: set[tuple[str, str]] = set()
         self.closed = False
@@ -46,6 +50,14 @@ class Connection:
     @property
     def user_id(self) -> str | None:
         return None if self.session is None else self.session.user_id
+
+    def follow(self, account_id: str | None) -> None:
+        """Follow ``account_id`` (None: the user's first); the hub re-indexes around it."""
+        if self.session is None:
+            return
+        user_id = self.session.user_id
+        self.account_id = account_id
+        self.follow_key = user_id if account_id is None else f"{user_id}/{account_id}"
 
     def offer(self, message: bytes, frame: bytes | None = None) -> bool:
         """Queue a message; False (and nothing queued) when the client is too far behind.

@@ -25,11 +25,12 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from velox.market.candles import DURATIONS_MS
+from velox.web.accounts import owns_account
 from velox.web.auth.security import cookie_only, same_origin, session_of
 from velox.web.auth.sessions import Session
 from velox.web.errors import ApiError, unauthorized
 from velox.web.jsonio import dumps
-from velox.web.keys import HUB, OPTIONS, SERVICE, SESSIONS, TICKETS
+from velox.web.keys import HUB, OPTIONS, SERVICE, SESSIONS, STORE, TICKETS
 from velox.web.ws.connection import Connection
 from velox.web.ws.handshake import check_handshake
 
@@ -81,7 +82,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         async for message in ws:
             if message.type is WSMsgType.TEXT:
                 try:
-                    _handle(request, conn, message.data)
+                    await _handle(request, conn, message.data)
                 except RecursionError:
                     log.info("closing a websocket whose message nests too deeply for JSON")
                     await ws.close(
@@ -99,12 +100,35 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-def _error(message: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"code": "VALIDATION_ERROR", "message": message}}
+def _error(message: str, code: str = "VALIDATION_ERROR") -> dict[str, Any]:
+    return {"type": "error", "error": {"code": code, "message": message}}
 
 
-def _handle(request: web.Request, conn: Connection, text: str) -> None:
-    """Client ops: ``ping``, ``subscribe`` / ``unsubscribe`` to ``candles``.
+async def _follow(request: web.Request, conn: Connection, data: dict[str, Any]) -> None:
+    """``{"op": "account", "accountId": "7"}``: follow that account of the socket's user
+    (null: the first). Answered ``{"type": "account", "accountId": ...}``, after which only
+    that account's order messages and figures arrive; an account that is not the user's is
+    ``NOT_FOUND`` (as REST's 404) and the socket keeps following the one it did."""
+    hub = request.app[HUB]
+    account_id = data.get("accountId")
+    if conn.session is None:
+        hub.offer(conn, dumps(_error("sign in to follow an account", "UNAUTHORIZED")))
+        return
+    if account_id is not None and not isinstance(account_id, str):
+        hub.offer(conn, dumps(_error("accountId must be a string or null")))
+        return
+    if account_id is not None and not await owns_account(
+        request.app[STORE], conn.session.user_id, account_id
+    ):
+        hub.offer(conn, dumps(_error("no such account", "NOT_FOUND")))
+        return
+    hub.follow(conn, account_id)
+    hub.offer(conn, dumps({"type": "account", "accountId": account_id}))
+
+
+async def _handle(request: web.Request, conn: Connection, text: str) -> None:
+    """Client ops: ``ping``, ``account`` (which account to follow), ``subscribe`` /
+    ``unsubscribe`` to ``candles``.
 
     Subscriptions are not acknowledged (SPEC section 8 defines no such message); a request
     that cannot be honoured gets ``{"type": "error", ...}``.
@@ -126,8 +150,11 @@ def _handle(request: web.Request, conn: Connection, text: str) -> None:
     if op == "ping":
         _reply(conn, {"type": "pong"})
         return
+    if op == "account":
+        await _follow(request, conn, data)
+        return
     if op not in ("subscribe", "unsubscribe"):
-        _reply(conn, _error("op must be ping, subscribe or unsubscribe"))
+        _reply(conn, _error("op must be ping, account, subscribe or unsubscribe"))
         return
     symbol, duration = data.get("symbol"), data.get("duration")
     if data.get("channel") != "candles":

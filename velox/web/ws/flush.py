@@ -129,11 +129,11 @@ class Flusher:
         for conn in list(self._connections()):
             work = 1
             data, blob = messages, frames
-            user_id = conn.user_id
-            if user_id is not None and user_id in ready:
-                mine = extra.get(user_id)
+            key = conn.follow_key
+            if key is not None and key in ready:
+                mine = extra.get(key)
                 if mine is None:
-                    mine = extra[user_id] = framed(self.pusher.take(user_id, now))
+                    mine = extra[key] = framed(self.pusher.take(key, now))
                     work += USER_COST
                 if mine[0]:
                     data, blob = messages + mine[0], frames + mine[1]
@@ -144,11 +144,11 @@ class Flusher:
         ready.difference_update(extra)
 
     async def _to_users(self, ready: set[str], now: float) -> None:
-        for user_id in list(ready):
-            data, blob = framed(self.pusher.take(user_id, now))
+        for key in list(ready):
+            data, blob = framed(self.pusher.take(key, now))
             work = USER_COST
             if data:
-                for conn in list(self._tabs(user_id)):
+                for conn in list(self._tabs(key)):
                     if not conn.offer_all(data, blob):
                         self._drop(conn)
                     work += 1

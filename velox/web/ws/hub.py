@@ -13,6 +13,12 @@ asset only for users holding the asset that moved. Both leave from the flusher's
 as ``order_updated`` at the pusher's cadence, the latest per order, never one per position per
 tick. Candles go only to subscribers of that symbol and duration.
 
+A signed-in socket follows one account of its user (the first unless it asked for another
+with ``{"op": "account"}``): its order messages and figures are that account's. The book and
+the pusher are keyed by what a socket follows (``follow_key``: the user id for the first
+account, ``user/account`` for a named one), so sockets following the same account share one
+book entry and one rendering, and an event is revealed only to the keys of its account.
+
 A signed-in socket lives no longer than its session: sockets are indexed by session (jti), so
 a signout closes that session's sockets without scanning the others, and one timer per
 session closes them when it expires.
@@ -42,7 +48,14 @@ from velox.web.ws.flush import Flusher
 from velox.web.ws.frames import text_frame
 from velox.web.ws.messages import order_messages
 from velox.web.ws.pusher import Pusher
-from velox.web.ws.reads import Refresh, UserRead, read_refresh, read_user
+from velox.web.ws.reads import (
+    Refresh,
+    UserRead,
+    event_account,
+    first_account_id,
+    read_refresh,
+    read_user,
+)
 
 log = logging.getLogger(__name__)
 GOING_AWAY = 1001
@@ -58,7 +71,9 @@ class Hub:
     ) -> None:
         self._engine = engine
         self.connections: set[Connection] = set()
-        self._by_user: dict[str, set[Connection]] = {}
+        self._by_user: dict[str, set[Connection]] = {}  # every socket of a user
+        self._by_key: dict[str, set[Connection]] = {}  # follow key -> sockets following it
+        self._follows: dict[str, dict[str, str | None]] = {}  # user -> {key: account or None}
         self._by_session: dict[str, set[Connection]] = {}  # jti -> that session's sockets
         self._session_ends: dict[str, asyncio.TimerHandle] = {}  # jti -> its expiry timer
         self._by_channel: dict[tuple[str, str], set[Connection]] = {}
@@ -69,10 +84,10 @@ class Hub:
             PriceConflator(PRICE_INTERVAL_S),
             self.pusher,
             lambda: self.connections,
-            lambda user_id: self._by_user.get(user_id, ()),
+            lambda key: self._by_key.get(key, ()),
             self._drop_slow,
         )
-        self._loading: dict[str, _Loading] = {}  # users connected whose book is not read yet
+        self._loading: dict[str, _Loading] = {}  # follow keys whose book is not read yet
 
     # -- membership ----------------------------------------------------------------------
     def attach(self, conn: Connection) -> None:
@@ -83,11 +98,53 @@ class Hub:
         """
         self.connections.add(conn)
         if conn.session is not None:
-            user_id = conn.session.user_id
-            if user_id not in self._by_user:
-                self._loading[user_id] = _Loading()  # read by the listener, when durable
-            self._by_user.setdefault(user_id, set()).add(conn)
+            self._by_user.setdefault(conn.session.user_id, set()).add(conn)
+            self._follow(conn)
             self._add_to_session(conn.session, conn)
+
+    def follow(self, conn: Connection, account_id: str | None) -> None:
+        """From now on ``conn`` gets the order messages and figures of ``account_id`` (None:
+        the user's first), which the caller checked is its user's. The figures are pushed
+        once that account's book is read, so a switching client sees them without asking."""
+        if conn.session is None or conn not in self.connections:
+            return
+        key = conn.follow_key
+        if account_id != conn.account_id or key not in self._by_key:
+            self._unfollow(conn)
+            conn.follow(account_id)
+            key = self._follow(conn)
+        # else: already followed, its book kept; the figures are pushed again all the same
+        assert key is not None
+        pending = self._loading.get(key)
+        if pending is not None:
+            pending.touched = True
+        else:
+            self.pusher.due(key)
+            self.flusher.poke()
+
+    def _follow(self, conn: Connection) -> str:
+        key = conn.follow_key
+        assert key is not None and conn.session is not None
+        if key not in self._by_key:
+            user_id = conn.session.user_id
+            # read by the listener, when durable
+            self._loading[key] = _Loading(user_id, conn.account_id)
+            self._follows.setdefault(user_id, {})[key] = conn.account_id
+        self._by_key.setdefault(key, set()).add(conn)
+        return key
+
+    def _unfollow(self, conn: Connection) -> None:
+        key = conn.follow_key
+        if key is None or conn.session is None or not _discard(self._by_key, key, conn):
+            return
+        self._loading.pop(key, None)
+        self.book.forget(key)
+        self.pusher.forget(key)
+        follows = self._follows.get(conn.session.user_id)
+        if follows is not None:
+            follows.pop(key, None)
+            if not follows:
+                del self._follows[conn.session.user_id]
 
     def _add_to_session(self, session: Session, conn: Connection) -> None:
         sockets = self._by_session.get(session.jti)
@@ -102,11 +159,8 @@ class Hub:
     def detach(self, conn: Connection) -> None:
         self.connections.discard(conn)
         if conn.session is not None:
-            user_id = conn.session.user_id
-            if _discard(self._by_user, user_id, conn):
-                self._loading.pop(user_id, None)
-                self.book.forget(user_id)
-                self.pusher.forget(user_id)
+            self._unfollow(conn)
+            _discard(self._by_user, conn.session.user_id, conn)
             if _discard(self._by_session, conn.session.jti, conn):
                 timer = self._session_ends.pop(conn.session.jti, None)
                 if timer is not None:
@@ -185,8 +239,9 @@ class Hub:
                 self._stage_event(engine, event, steps)
             # whole new users, a bounded number per batch so a reconnecting crowd cannot
             # stall one batch
-            for user_id, pending in itertools.islice(self._loading.items(), LOADS_PER_BATCH):
-                steps.append(partial(self._install, user_id, pending, read_user(engine, user_id)))
+            for key, pending in itertools.islice(self._loading.items(), LOADS_PER_BATCH):
+                read = read_user(engine, pending.user_id, pending.account_id)
+                steps.append(partial(self._install, key, pending, read))
         if not quotes and not steps:
             return None
 
@@ -210,42 +265,50 @@ class Hub:
             steps.append(partial(self.book.marks_moved, event.asset, event.bid, event.ask))
             return
         user_id: str | None = getattr(event, "user_id", None)
-        if user_id is None or user_id not in self._by_user:
+        follows = None if user_id is None else self._follows.get(user_id)
+        if not follows:
             return
+        assert user_id is not None
+        account_id = event_account(engine, user_id, event)
         # the position an event is about (NETTING's PositionIncreased names its filling order)
         order_id = getattr(event, "position_id", None) or getattr(event, "order_id", None)
-        refresh = read_refresh(engine, user_id, order_id)
-        if isinstance(event, TrailingStopMoved):  # conflated: sent by the pusher
-            steps.append(partial(self._reveal, user_id, refresh, [], event.order_id))
-        else:
-            messages = order_messages(engine, event)
-            steps.append(partial(self._reveal, user_id, refresh, messages, None))
+        messages: list[dict[str, Any]] | None = None  # rendered once for every key
+        for key, followed in follows.items():
+            if (followed or first_account_id(engine, user_id)) != account_id:
+                continue  # another account's event: not this socket's business
+            refresh = read_refresh(engine, user_id, order_id, followed)
+            if isinstance(event, TrailingStopMoved):  # conflated: sent by the pusher
+                steps.append(partial(self._reveal, key, refresh, [], event.order_id))
+                continue
+            if messages is None:
+                messages = order_messages(engine, event)
+            steps.append(partial(self._reveal, key, refresh, messages, None))
 
     def _reveal(
-        self, user_id: str, refresh: Refresh, messages: list[dict[str, Any]], moved: str | None
+        self, key: str, refresh: Refresh, messages: list[dict[str, Any]], moved: str | None
     ) -> None:
-        tabs = self._by_user.get(user_id)
+        tabs = self._by_key.get(key)
         if not tabs:
             return  # gone since the batch was applied
-        pending = self._loading.get(user_id)
-        if pending is not None and user_id not in self.book.users:
+        pending = self._loading.get(key)
+        if pending is not None and key not in self.book.users:
             pending.touched = True  # its book, read later, has this event in it
         else:
-            self.book.apply(user_id, refresh)
+            self.book.apply(key, refresh)
         if moved is not None:
-            self.book.mark_moved(user_id, moved)
+            self.book.mark_moved(key, moved)
         for message in messages:
             self.send(tabs, message)
-        self.pusher.due(user_id, forced=moved is None)
+        self.pusher.due(key, forced=moved is None)
         self.flusher.poke()
 
-    def _install(self, user_id: str, pending: _Loading, read: UserRead) -> None:
-        if self._loading.get(user_id) is not pending:
-            return  # installed by an earlier batch, or the user left (and maybe came back)
-        del self._loading[user_id]
-        self.book.install(user_id, read)
+    def _install(self, key: str, pending: _Loading, read: UserRead) -> None:
+        if self._loading.get(key) is not pending:
+            return  # installed by an earlier batch, or the key was left (and maybe taken again)
+        del self._loading[key]
+        self.book.install(key, read)
         if pending.touched:
-            self.pusher.due(user_id)
+            self.pusher.due(key)
             self.flusher.poke()
 
     def offer(self, conn: Connection, data: bytes, frame: bytes | None = None) -> None:
@@ -260,11 +323,13 @@ class Hub:
 
 
 class _Loading:
-    """A connected user whose book is not installed yet (one per attach)."""
+    """A followed account whose book is not installed yet (one per first follower)."""
 
-    __slots__ = ("touched",)
+    __slots__ = ("account_id", "touched", "user_id")
 
-    def __init__(self) -> None:
+    def __init__(self, user_id: str, account_id: str | None) -> None:
+        self.user_id = user_id
+        self.account_id = account_id  # None: the user's first
         self.touched = False  # an event of theirs came meanwhile: push once installed
 
 

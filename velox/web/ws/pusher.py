@@ -14,7 +14,8 @@ their messages:
   the figures, only if they changed, unless an event of theirs asked for them.
 
 It reads only the book (velox/web/ws/book.py), which the listener keeps durable, never the
-engine.
+engine. A "user" here is what a socket follows (``Connection.follow_key``): a user's first
+account, or one account they named.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ Why the split: the engine service applies the next batch while the previous one 
 (velox/service.py, ``subscribe_staged``). A staged listener must read the engine at once (it
 holds exactly the state this batch's commit will make durable, and will move on) but reveal
 nothing before the commit. These reads are plain copies, so the book can take them later.
-The figures are the user's first account's, as the REST figures default to.
+The figures are those of the account a socket follows (``account_id``; None: the user's
+first, as the REST figures default to).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class AccountRead:
 
 @dataclass(frozen=True, slots=True)
 class UserRead:
-    """A newly connected user: their first account and its open positions."""
+    """A newly followed account (a user's first, or one they named) and its open positions."""
 
     account: AccountRead | None
     positions: tuple[Position, ...]
@@ -54,8 +55,8 @@ def _account(account: Account | None) -> AccountRead | None:
     )  # fmt: skip
 
 
-def read_user(engine: Engine, user_id: str) -> UserRead:
-    account = engine.account_of(user_id, None)
+def read_user(engine: Engine, user_id: str, account_id: str | None = None) -> UserRead:
+    account = engine.account_of(user_id, account_id)
     if account is None:
         return UserRead(None, (), ())
     positions = tuple(copy.copy(engine.positions[oid]) for oid in account.open_orders)
@@ -64,8 +65,10 @@ def read_user(engine: Engine, user_id: str) -> UserRead:
     return UserRead(_account(account), positions, quotes)
 
 
-def read_refresh(engine: Engine, user_id: str, order_id: str | None) -> Refresh:
-    account = engine.account_of(user_id, None)
+def read_refresh(
+    engine: Engine, user_id: str, order_id: str | None, account_id: str | None = None
+) -> Refresh:
+    account = engine.account_of(user_id, account_id)
     read = _account(account)
     if order_id is None:
         return Refresh(read, None, None)
@@ -73,6 +76,24 @@ def read_refresh(engine: Engine, user_id: str, order_id: str | None) -> Refresh:
     mine = (
         pos is not None
         and pos.user_id == user_id
-        and (pos.account_id is None or (read is not None and pos.account_id == read.account_id))
+        and read is not None
+        and (pos.account_id or first_account_id(engine, user_id)) == read.account_id
     )
     return Refresh(read, order_id, copy.copy(pos) if mine else None)
+
+
+def first_account_id(engine: Engine, user_id: str) -> str | None:
+    """The account rows and events without one belong to (older journals)."""
+    ids = engine.user_accounts.get(user_id)
+    return ids[0] if ids else None
+
+
+def event_account(engine: Engine, user_id: str, event: object) -> str | None:
+    """The account an event of ``user_id`` is about: the one it names, else the named
+    position's, else the user's first (events of older journals name none)."""
+    account_id: str | None = getattr(event, "account_id", None)
+    if account_id is None:
+        order_id = getattr(event, "position_id", None) or getattr(event, "order_id", None)
+        pos = None if order_id is None else engine.positions.get(order_id)
+        account_id = None if pos is None else pos.account_id
+    return account_id if account_id is not None else first_account_id(engine, user_id)

@@ -1,0 +1,69 @@
+// The account switcher (SPEC 13, issue 14): the user's paper accounts in the top bar. Choosing
+// one makes every API call carry X-Velox-Account (api.js), the socket follow that account
+// (ws.js), and the positions, pending orders, history, figures and chart lines reload. The
+// choice is remembered across visits.
+import { get, useAccount } from "../api.js";
+import { $, recall, remember } from "./dom.js";
+
+const KEY = "velox.account";
+
+const label = (a) => `${a.name} · ${a.mode === "NETTING" ? "Netting" : "Hedging"}`;
+
+export function mountSwitcher({ store, live, resync, session }) {
+  const select = $("account-select");
+  let accounts = [];
+
+  function show() {
+    select.replaceChildren(...accounts.map((a) => {
+      const option = document.createElement("option");
+      option.value = a.accountId;
+      option.textContent = label(a);
+      option.dataset.testid = `account-option-${a.accountId}`;
+      return option;
+    }));
+    $("account-switcher").hidden = accounts.length === 0;
+  }
+
+  /** Follow `accountId` from now on (before the first resync: nothing to clear yet). */
+  function use(accountId) {
+    select.value = accountId;
+    useAccount(accountId);
+    live.follow(accountId);
+    remember(KEY, accountId);
+  }
+
+  /** The user's accounts, and the one remembered if it is still theirs (else the first). */
+  async function load() {
+    try {
+      accounts = (await get("/api/v1/accounts")).accounts || [];
+    } catch (err) {
+      session.failed(err, "Could not load your accounts");
+      return;
+    }
+    show();
+    if (!accounts.length) return;
+    const saved = recall(KEY);
+    use(accounts.some((a) => a.accountId === saved) ? saved : accounts[0].accountId);
+  }
+
+  select.addEventListener("change", async () => {
+    use(select.value);
+    store.clearAccount();
+    await resync();
+  });
+
+  // accounts created elsewhere (the account page, another tab) appear when the list opens
+  select.addEventListener("focus", async () => {
+    try {
+      const fresh = (await get("/api/v1/accounts")).accounts || [];
+      if (fresh.length !== accounts.length) {
+        const current = select.value;
+        accounts = fresh;
+        show();
+        select.value = current;
+      }
+    } catch { /* the list stays as it was */ }
+  });
+
+  return { load };
+}

@@ -1,0 +1,83 @@
+"""The trade screen's account switcher (issue 14): a second account, chosen in the top bar,
+gets its own positions, figures and socket, and the choice survives a reload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.harness import Server, api_json, fill_order, new_page, register
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+FETCH_JS = """async ([method, path, body, account]) => {
+  const headers = {'Content-Type': 'application/json', Accept: 'application/json'};
+  if (account) headers['X-Velox-Account'] = account;
+  const r = await fetch(path, {method, credentials: 'same-origin', headers,
+    body: body === null ? undefined : JSON.stringify(body)});
+  return {status: r.status, body: await r.json()};
+}"""
+
+
+async def _call(page: Any, method: str, path: str, body: Any, account: str | None = None) -> Any:
+    """A request from the page (its cookie, its origin), on ``account`` (None: the first)."""
+    reply = await page.evaluate(FETCH_JS, [method, path, body, account])
+    assert reply["status"] in (200, 201), reply
+    return reply["body"]
+
+
+async def test_a_second_account_has_its_own_positions_figures_and_socket(
+    server: Server, browser: Any
+) -> None:
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    (first,) = (await api_json(page, "/api/v1/accounts"))["accounts"]
+    second = await _call(page, "POST", "/api/v1/accounts", {"name": "Scalp", "mode": "NETTING"})
+    await page.reload()  # the switcher lists both, the first chosen
+    switcher = page.get_by_test_id("account-switcher")
+    await expect(switcher).to_have_value(first["accountId"])
+    await expect(switcher.locator("option")).to_have_text(["Main · Hedging", "Scalp · Netting"])
+
+    await switcher.select_option(second["accountId"])
+    rows = page.get_by_test_id("open-position-row")
+    await fill_order(page, "LONG", "37.5", 5)
+    await page.get_by_test_id("order-submit").click()
+    await expect(rows).to_have_count(1)
+    (mine,) = (await _call(page, "GET", "/api/v1/order/user/orders?status=OPEN", None,
+                           second["accountId"]))["orders"]  # fmt: skip
+    assert mine["margin"] == "37.50000000"
+    assert (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"] == []
+    figures = await _call(page, "GET", "/api/v1/order/user/balance", None, second["accountId"])
+    assert figures["usedMargin"] == "37.50000000"
+    await expect(page.get_by_test_id("balance")).to_have_attribute("data-value", figures["balance"])
+
+    # The socket follows the second account: its orders arrive, the first one's do not.
+    lone = {"asset": "ETHUSDT", "side": "SHORT", "leverage": 2, "margin": "11"}
+    elsewhere = await _call(page, "POST", "/api/v1/order/open", lone)
+    here = await _call(page, "POST", "/api/v1/order/open", lone, second["accountId"])
+    await expect(page.locator(f'[data-order-id="{here["orderId"]}"]')).to_have_count(1)
+    await expect(page.locator(f'[data-order-id="{elsewhere["orderId"]}"]')).to_have_count(0)
+    figures = await _call(page, "GET", "/api/v1/order/user/balance", None, second["accountId"])
+    await expect(page.get_by_test_id("used-margin")).to_have_attribute(
+        "data-value", figures["usedMargin"]
+    )
+
+    # Back on the first account: only its position, and its figures.
+    await switcher.select_option(first["accountId"])
+    await expect(rows).to_have_count(1)
+    await expect(page.locator(f'[data-order-id="{elsewhere["orderId"]}"]')).to_have_count(1)
+    await expect(page.get_by_test_id("used-margin")).to_have_attribute("data-value", "11.00000000")
+
+    # The choice persists: after a reload the second account is shown again.
+    await switcher.select_option(second["accountId"])
+    await expect(rows).to_have_count(2)
+    await page.reload()
+    await expect(switcher).to_have_value(second["accountId"])
+    await expect(rows).to_have_count(2)
+    await expect(page.get_by_test_id("used-margin")).to_have_attribute(
+        "data-value", figures["usedMargin"]
+    )
+    assert not problems, problems

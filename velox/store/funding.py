@@ -1,0 +1,91 @@
+"""Funding reads (SPEC 12): SQL shared by SQLite and PostgreSQL, written once.
+
+A mixin of ``SqlStore`` (which supplies the reader connections). The rows are written by
+the group commit (``rows.WRITES["funding"]``) from ``FundingCharged``, so a charge is
+readable exactly when its event is journaled. Time filters are on the boundary (the
+funding time a trader and Binance's API show), not on when the engine got to charge it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from velox.store.records import FundingBoundaryRecord, FundingRecord
+from velox.store.rows import boundary_record, funding_record
+from velox.store.schema import BOUNDARY_COLUMNS, FUNDING_COLUMNS, check_limit
+
+_COLUMNS = ", ".join(FUNDING_COLUMNS)
+_BOUNDARY_COLUMNS = ", ".join(BOUNDARY_COLUMNS)
+
+
+def _range(
+    where: str, args: list[Any], asset: str | None, start: int | None, end: int | None
+) -> str:
+    if asset is not None:
+        where += " AND asset = ?"
+        args.append(asset)
+    for op, bound in ((">=", start), ("<=", end)):
+        if bound is not None:
+            where += f" AND boundary {op} ?"
+            args.append(bound)
+    return where
+
+
+class FundingRows(ABC):
+    """The ``Store`` methods for funding (see ``velox.store.base``)."""
+
+    @abstractmethod
+    async def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Any]: ...
+
+    @abstractmethod
+    def _pages(self, sql: str, after: Any, size: int) -> AsyncIterator[Any]: ...
+
+    async def funding_for_account(
+        self, account_id: str, asset: str | None, start: int | None, end: int | None, limit: int
+    ) -> list[FundingRecord]:
+        """Newest boundary first (one boundary's charges: the later charged first)."""
+        args: list[Any] = [account_id]
+        where = _range("account_id = ?", args, asset, start, end)
+        rows = await self._fetch(
+            f"SELECT {_COLUMNS} FROM funding WHERE {where} "
+            "ORDER BY boundary DESC, seq DESC LIMIT ?",
+            [*args, check_limit(limit)],
+        )
+        return [funding_record(r) for r in rows]
+
+    async def funding_boundaries(
+        self,
+        asset: str | None,
+        start: int | None,
+        end: int | None,
+        limit: int,
+        *,
+        oldest_first: bool = False,
+    ) -> list[FundingBoundaryRecord]:
+        """The boundaries charged (``funding_boundaries``: the first charge's rate and mark
+        price). Newest first, or oldest first from ``start`` (Binance's paging)."""
+        args: list[Any] = []
+        where = _range("TRUE", args, asset, start, end)
+        order = "ASC" if oldest_first else "DESC"
+        rows = await self._fetch(
+            f"SELECT {_BOUNDARY_COLUMNS} FROM funding_boundaries WHERE {where} "
+            f"ORDER BY boundary {order}, asset {order} LIMIT ?",
+            [*args, check_limit(limit)],
+        )
+        return [boundary_record(r) for r in rows]
+
+    async def all_funding_boundaries(self) -> AsyncIterator[FundingBoundaryRecord]:
+        """Every boundary row by seq (the audit compares), a page at a time."""
+        sql = (
+            f"SELECT {_BOUNDARY_COLUMNS} FROM funding_boundaries WHERE seq > ? ORDER BY seq LIMIT ?"
+        )
+        async for row in self._pages(sql, 0, 1000):
+            yield boundary_record(row)
+
+    async def all_funding(self) -> AsyncIterator[FundingRecord]:
+        """Every funding row by seq (the audit compares), a page at a time."""
+        sql = f"SELECT {_COLUMNS} FROM funding WHERE seq > ? ORDER BY seq LIMIT ?"
+        async for row in self._pages(sql, 0, 1000):
+            yield funding_record(row)
