@@ -152,3 +152,23 @@ async def test_a_market_order_that_reduces_gets_a_filled_row(client: TestClient[
     assert [(o["type"], o["side"], o["qty"], o["positionId"]) for o in filled] == [
         ("MARKET", "SHORT", "0.10000000", position["orderId"])
     ]
+
+
+async def test_a_retried_reduce_by_client_order_id_reduces_once(
+    client: TestClient[Any, Any],
+) -> None:
+    """A bot whose connection dropped retries its reducing order: the same clientOrderId
+    answers the position as the first reduce left it (200), and nothing is reduced twice."""
+    user, acct = await netting_user(client)
+    await tick(client, ETH, "2000")
+    long = {"asset": ETH, "side": "LONG", "leverage": 10, "margin": "300"}
+    opened = await user.json("POST", "/api/v1/order/open", 201, headers=acct, json=long)
+    reduce = {**long, "side": "SHORT", "margin": "100", "clientOrderId": "bot-reduce-1"}
+    first = await user.json("POST", "/api/v1/order/open", 200, headers=acct, json=reduce)
+    assert first["orderId"] == opened["orderId"]
+    figures = await user.json("GET", "/api/v1/order/user/balance", 200, headers=acct)
+    again = await user.json("POST", "/api/v1/order/open", 200, headers=acct, json=reduce)
+    assert pick(again) == pick(first)
+    assert await user.json("GET", "/api/v1/order/user/balance", 200, headers=acct) == figures
+    fills = (await user.json("GET", "/api/v1/order/user/fills", 200, headers=acct))["fills"]
+    assert len(fills) == 2  # the open and one reduce

@@ -221,6 +221,8 @@ class Ledger(State):
         self.house = _add(self.house, pos.margin - event.settlement)
         self.index.remove(pos)
         self._end_order(event.by_order_id, account)
+        if event.by_client_order_id is not None:
+            self.remember_client_id(account.account_id, event.by_client_order_id, pos.order_id)
         self._bump(fill_id=event.fill_id)
 
     def _part_closed(self, event: PositionPartiallyClosed) -> None:
@@ -235,6 +237,8 @@ class Ledger(State):
         self.house = _add(self.house, event.part_margin - event.settlement)
         self.index.changed(pos)
         self._end_order(event.by_order_id, account)
+        if event.by_client_order_id is not None:
+            self.remember_client_id(account.account_id, event.by_client_order_id, pos.order_id)
         self._bump(event.part_order_id, event.fill_id)
 
     def _increased(self, event: PositionIncreased) -> None:

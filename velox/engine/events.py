@@ -251,6 +251,9 @@ class PositionClosed:
     client_order_id: str | None = None
     oco_group_id: str | None = None
     created_at: int | None = None
+    # NETTING: the clientOrderId of a market order that only reduced (it has no id of its
+    # own): a retry finds the position it acted on instead of reducing it again
+    by_client_order_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +294,9 @@ class PositionPartiallyClosed:
     client_order_id: str | None = None
     oco_group_id: str | None = None
     created_at: int | None = None
+    # NETTING: the clientOrderId of a market order that only reduced (it has no id of its
+    # own): a retry finds the position it acted on instead of reducing it again
+    by_client_order_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

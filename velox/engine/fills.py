@@ -8,6 +8,7 @@ settlement: the trader receives ``max(0, margin + pnl - closeFee)``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import NamedTuple
 
 from velox.engine.closes import Ids, closed_event, part_closed_event
@@ -239,26 +240,28 @@ def _reduce(
         return Refusal(Code.MARGIN_TOO_SMALL, "margin buys no quantity at this price", "margin")
     taker = state.settings.taker_fee
     by = terms.pending_id
+    # a market order that only reduces has no id of its own: its clientOrderId goes on the
+    # close, so a retry answers the position (a pending order's id was remembered when placed)
+    by_client = terms.client_order_id if by is None and size <= held.qty else None
     if size < held.qty:
         part_margin = Money(mul_div_floor(held.margin, size, held.qty))
-        return [
-            part_closed_event(
-                held,
-                size,
-                part_margin,
-                price,
-                ts,
-                ids,
-                taker,
-                state.settings.mmr,
-                reason="REDUCE",
-                by_order_id=by,
-                reserved=terms.reserved,
-            )
-        ]
+        part = part_closed_event(
+            held,
+            size,
+            part_margin,
+            price,
+            ts,
+            ids,
+            taker,
+            state.settings.mmr,
+            reason="REDUCE",
+            by_order_id=by,
+            reserved=terms.reserved,
+        )
+        return [replace(part, by_client_order_id=by_client)]
     closed = closed_event(held, "REDUCE", price, ts, ids, taker, by, terms.reserved)
     if size == held.qty:
-        return [closed]
+        return [replace(closed, by_client_order_id=by_client)]
     flipped = _open(
         state,
         account,
