@@ -1,12 +1,32 @@
 // The history page: filters -> the closed positions, the statistics and the equity curve,
 // all computed by the server from the same rows; the CSV link downloads those rows.
-import { get } from "./api.js";
+import { get, useAccount } from "./api.js";
 import { EquityChart } from "./history/equity-chart.js";
 import { filterError, historyPath } from "./history/filter.js";
 import { showFills, showPositions, showStats } from "./history/view.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
+const ACCOUNT_KEY = "velox.account"; // the trade screen's switcher remembers its choice here
+let account = null;
+
+/** The account the trade screen's switcher chose, if it is still one of the user's (and
+ * not the first, which the server shows by default). */
+async function chooseAccount() {
+  let saved = null;
+  try { saved = localStorage.getItem(ACCOUNT_KEY); } catch { /* private mode */ }
+  if (!saved) return;
+  const { accounts = [] } = await get("/api/v1/accounts");
+  // the first account is the server's default: name only another one (links stay short)
+  if (accounts.some((a, i) => i > 0 && a.accountId === saved)) {
+    account = saved;
+    useAccount(saved); // every request carries X-Velox-Account
+  }
+}
+
+/** A download link cannot send a header: the CSV links name the account in the query. */
+const withAccount = (path) =>
+  account ? `${path}${path.includes("?") ? "&" : "?"}account=${encodeURIComponent(account)}` : path;
 
 function filters() {
   return { asset: $("filter-asset").value, from: $("filter-from").value, to: $("filter-to").value };
@@ -18,8 +38,8 @@ async function load(chart) {
   $("history-error").textContent = problem;
   $("history-error").hidden = !problem;
   if (problem) return;
-  $("csv-link").href = historyPath("positions.csv", chosen);
-  $("fills-csv-link").href = historyPath("fills.csv", chosen);
+  $("csv-link").href = withAccount(historyPath("positions.csv", chosen));
+  $("fills-csv-link").href = withAccount(historyPath("fills.csv", chosen));
   const fillsQuery = historyPath("fills.csv", chosen).split("?")[1];
   try {
     const [list, stats, fills] = await Promise.all([
@@ -37,12 +57,18 @@ async function load(chart) {
   }
 }
 
-function start() {
+async function start() {
   const chart = new EquityChart($("equity-chart"));
   $("history-filter").addEventListener("submit", (event) => {
     event.preventDefault();
     load(chart);
   });
+  try {
+    await chooseAccount();
+  } catch (err) {
+    if (err.status === 401) return location.replace("/signin");
+  }
+  $("history").dataset.account = account || "";
   load(chart);
 }
 

@@ -81,3 +81,29 @@ async def test_a_second_account_has_its_own_positions_figures_and_socket(
         "data-value", figures["usedMargin"]
     )
     assert not problems, problems
+
+
+async def test_the_history_page_shows_the_account_chosen_on_the_trade_screen(
+    server: Server, browser: Any
+) -> None:
+    """Issue 14: the history view is the current account's, and its CSV too."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    second = await _call(page, "POST", "/api/v1/accounts", {"name": "Swing", "mode": "HEDGING"})
+    order = {"asset": "BTCUSDT", "side": "LONG", "leverage": 5, "margin": "21"}
+    mine = await _call(page, "POST", "/api/v1/order/open", order, second["accountId"])
+    await _call(page, "POST", f"/api/v1/order/close/{mine['orderId']}", {}, second["accountId"])
+    await page.reload()
+    await page.get_by_test_id("account-switcher").select_option(second["accountId"])
+
+    await page.goto(server.url + "/history")
+    await expect(page.locator("#history")).to_have_attribute("data-account", second["accountId"])
+    rows = page.get_by_test_id("history-row")
+    await expect(rows).to_have_count(1)
+    async with page.expect_download() as info:
+        await page.locator("#csv-link").click()
+    text = (await (await info.value).path()).read_text()
+    assert mine["orderId"] in text
+    assert problems == []
