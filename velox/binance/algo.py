@@ -20,6 +20,7 @@ from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
     apply_stop,
     conditional_position,
+    find_order,
     leverage_for,
     netting_account,
     open_orders_of,
@@ -75,27 +76,9 @@ async def new_algo_order(call: Call) -> Any:
     return orders.algo_of_record(record)
 
 
-async def _find_algo(call: Call) -> OrderRecord | int:
-    store, account_id = call.app[STORE], call.credential.account_id
-    raw = call.params.optional_int("algoId", 1, 2**62)
-    client = call.params.get("clientAlgoId")
-    if raw is None and client is None:
-        raise BinanceError(-1102, "Either algoId or clientAlgoId must be sent.")
-    if raw is not None and orders.conditional_of(raw) is not None:
-        return raw
-    record = (
-        await store.order(str(raw))
-        if raw is not None
-        else await store.order_by_client_id(account_id, client or "")
-    )
-    if record is None or record.account_id != account_id or record.order_type != "STOP":
-        raise BinanceError(-2013, "Order does not exist.")
-    return record
-
-
 @endpoint(1, signed=READ)
 async def query_algo_order(call: Call) -> Any:
-    found = await _find_algo(call)
+    found = await find_order(call, "algoId", "clientAlgoId", "STOP")
     if isinstance(found, OrderRecord):
         return orders.algo_of_record(found)
     pos = await conditional_position(call, found)
@@ -108,7 +91,7 @@ async def query_algo_order(call: Call) -> Any:
 @endpoint(1, signed=TRADE)
 async def cancel_algo_order(call: Call) -> Any:
     user_id, account_id = await netting_account(call)
-    found = await _find_algo(call)
+    found = await find_order(call, "algoId", "clientAlgoId", "STOP")
     service = call.app[SERVICE]
     if isinstance(found, OrderRecord):
         if found.status != "PENDING":

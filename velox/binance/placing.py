@@ -16,6 +16,7 @@ from velox.engine.engine import Engine
 from velox.engine.errors import Code, Refusal
 from velox.engine.views import open_positions
 from velox.money import mul_floor
+from velox.store.records import OrderRecord
 from velox.web.keys import SERVICE, STORE
 
 Json = dict[str, Any]
@@ -144,3 +145,27 @@ async def open_orders_of(call: Call, symbol: str | None, *, algo: bool) -> list[
 
     shown = [orders.algo_of_record(r) for r in mine] + await call.app[SERVICE].read(view)
     return sorted(shown, key=lambda o: o["algoId"])
+
+
+async def find_order(
+    call: Call, id_param: str, client_param: str, order_type: str | None = None
+) -> OrderRecord | int:
+    """The order named by ``id_param`` or ``client_param`` (a conditional order's id as an
+    int), of ``order_type`` when given; -2013 when it is not this account's."""
+    store, account_id = call.app[STORE], call.credential.account_id
+    raw = call.params.optional_int(id_param, 1, 2**62)
+    client = call.params.get(client_param)
+    if raw is None and client is None:
+        raise BinanceError(-1102, f"Either {id_param} or {client_param} must be sent.")
+    if raw is not None and orders.conditional_of(raw) is not None:
+        return raw
+    record = (
+        await store.order(str(raw))
+        if raw is not None
+        else await store.order_by_client_id(account_id, client or "")
+    )
+    if record is None or record.account_id != account_id:
+        raise BinanceError(-2013, "Order does not exist.")
+    if order_type is not None and record.order_type != order_type:
+        raise BinanceError(-2013, "Order does not exist.")
+    return record

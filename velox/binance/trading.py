@@ -32,6 +32,7 @@ from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
     apply_stop,
     conditional_position,
+    find_order,
     leverage_for,
     netting_account,
     open_orders_of,
@@ -185,30 +186,10 @@ async def _set_stop(
     return shown
 
 
-async def _find(call: Call) -> OrderRecord | int:
-    """The order named by ``orderId`` or ``origClientOrderId`` (a conditional order's id as
-    an int); -2013 when it is not this account's."""
-    store, account_id = call.app[STORE], call.credential.account_id
-    raw = call.params.optional_int("orderId", 1, 2**62)
-    client = call.params.get("origClientOrderId")
-    if raw is None and client is None:
-        raise BinanceError(-1102, "Either orderId or origClientOrderId must be sent.")
-    if raw is not None and orders.conditional_of(raw) is not None:
-        return raw
-    record = (
-        await store.order(str(raw))
-        if raw is not None
-        else await store.order_by_client_id(account_id, client or "")
-    )
-    if record is None or record.account_id != account_id:
-        raise BinanceError(-2013, "Order does not exist.")
-    return record
-
-
 @endpoint(1, signed=READ)
 async def query_order(call: Call) -> Any:
     call.params.symbol(call.app[SETTINGS].symbols)
-    found = await _find(call)
+    found = await find_order(call, "orderId", "origClientOrderId")
     if isinstance(found, int):
         pos = await conditional_position(call, found)
         if pos is None:
@@ -222,7 +203,7 @@ async def query_order(call: Call) -> Any:
 async def cancel_order(call: Call) -> Any:
     user_id, account_id = await netting_account(call)
     call.params.symbol(call.app[SETTINGS].symbols)
-    found = await _find(call)
+    found = await find_order(call, "orderId", "origClientOrderId")
     service = call.app[SERVICE]
     if isinstance(found, int):
         pos = await conditional_position(call, found)
