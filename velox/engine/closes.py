@@ -4,6 +4,8 @@ receives ``max(0, margin + pnl - closeFee)`` and the house the rest of the margi
 
 from __future__ import annotations
 
+from typing import Any
+
 from velox.engine.events import PositionClosed, PositionPartiallyClosed
 from velox.engine.formulas import close_price, fee, liquidation_price, pnl, settlement
 from velox.engine.state import Position, Quote, State
@@ -35,6 +37,7 @@ def closed_event(
     taker_fee: int,
     by_order_id: str | None = None,
     reserved: Money = Money(0),  # noqa: B008 - an int
+    by_client_order_id: str | None = None,
 ) -> PositionClosed:
     """Close all of ``pos`` at ``price``; the close fee comes out of the settlement."""
     profit = pnl(pos.side, pos.open_price, price, pos.qty)
@@ -65,11 +68,8 @@ def closed_event(
         fill_id=ids.fill(),
         by_order_id=by_order_id,
         reserved=reserved,
-        order_type=pos.order_type,
-        price=pos.price,
-        client_order_id=pos.client_order_id,
-        oco_group_id=pos.oco_group_id,
-        created_at=pos.created_at,
+        by_client_order_id=by_client_order_id,
+        **_order_terms(pos),
     )
 
 
@@ -86,6 +86,7 @@ def part_closed_event(
     reason: str = "PARTIAL",
     by_order_id: str | None = None,
     reserved: Money = Money(0),  # noqa: B008 - an int
+    by_client_order_id: str | None = None,
 ) -> PositionPartiallyClosed:
     """Close ``part_qty`` / ``part_margin`` of ``pos`` as a CLOSED order of its own."""
     profit = pnl(pos.side, pos.open_price, price, part_qty)
@@ -120,12 +121,20 @@ def part_closed_event(
         reason=reason,
         by_order_id=by_order_id,
         reserved=reserved,
-        order_type=pos.order_type,
-        price=pos.price,
-        client_order_id=pos.client_order_id,
-        oco_group_id=pos.oco_group_id,
-        created_at=pos.created_at,
+        by_client_order_id=by_client_order_id,
+        **_order_terms(pos),
     )
+
+
+def _order_terms(pos: Position) -> dict[str, Any]:
+    """The terms of the order that opened ``pos``, which both close events repeat."""
+    return {
+        "order_type": pos.order_type,
+        "price": pos.price,
+        "client_order_id": pos.client_order_id,
+        "oco_group_id": pos.oco_group_id,
+        "created_at": pos.created_at,
+    }
 
 
 def close_at_quote(

@@ -8,7 +8,6 @@ settlement: the trader receives ``max(0, margin + pnl - closeFee)``.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import NamedTuple
 
 from velox.engine.closes import Ids, closed_event, part_closed_event
@@ -257,11 +256,12 @@ def _reduce(
             reason="REDUCE",
             by_order_id=by,
             reserved=terms.reserved,
+            by_client_order_id=by_client,
         )
-        return [replace(part, by_client_order_id=by_client)]
-    closed = closed_event(held, "REDUCE", price, ts, ids, taker, by, terms.reserved)
+        return [part]
+    closed = closed_event(held, "REDUCE", price, ts, ids, taker, by, terms.reserved, by_client)
     if size == held.qty:
-        return [replace(closed, by_client_order_id=by_client)]
+        return [closed]
     flipped = _open(
         state,
         account,
