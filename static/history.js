@@ -5,16 +5,16 @@ import { EquityChart } from "./history/equity-chart.js";
 import { filterError, historyPath } from "./history/filter.js";
 import { showFills, showPositions, showStats } from "./history/view.js";
 import { toast } from "./toast.js";
+import { recall } from "./trade/dom.js";
+import { ACCOUNT_KEY } from "./trade/switcher.js";
 
 const $ = (id) => document.getElementById(id);
-const ACCOUNT_KEY = "velox.account"; // the trade screen's switcher remembers its choice here
 let account = null;
 
 /** The account the trade screen's switcher chose, if it is still one of the user's (and
  * not the first, which the server shows by default). */
 async function chooseAccount() {
-  let saved = null;
-  try { saved = localStorage.getItem(ACCOUNT_KEY); } catch { /* private mode */ }
+  const saved = recall(ACCOUNT_KEY);
   if (!saved) return;
   const { accounts = [] } = await get("/api/v1/accounts");
   // the first account is the server's default: name only another one (links stay short)

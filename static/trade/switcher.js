@@ -5,7 +5,8 @@
 import { get, useAccount } from "../api.js";
 import { $, recall, remember } from "./dom.js";
 
-const KEY = "velox.account";
+export const ACCOUNT_KEY = "velox.account"; // the history page reads the choice too
+const KEY = ACCOUNT_KEY;
 
 const label = (a) => `${a.name} · ${a.mode === "NETTING" ? "Netting" : "Hedging"}`;
 
