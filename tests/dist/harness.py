@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -19,16 +18,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 CHARTS_NAME = "lightweight-charts.standalone.production.js"
 CHARTS = ROOT / "static" / "vendor" / CHARTS_NAME
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import random
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
 
 from tests.fakes.binance_rest import FakeBinanceRest, kline
+from tests.ports import free_port
 from velox.feeds.backoff import Backoff
 from velox.feeds.klines import BinanceKlines, KlinesRejected, KlinesUnavailable
 from velox.feeds.klines_parse import Kline
@@ -136,16 +136,10 @@ async def test_server_errors_back_off_then_succeed(
     assert len(rest.requests) == 3
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_offline_gives_up_after_the_attempts_without_logging_a_warning(
     fake_time: FakeTime, caplog: pytest.LogCaptureFixture
 ) -> None:
-    klines = client(f"http://127.0.0.1:{closed_port()}", fake_time, attempts=3)
+    klines = client(f"http://127.0.0.1:{free_port()}", fake_time, attempts=3)
     caplog.set_level(logging.DEBUG)
     try:
         with pytest.raises(KlinesUnavailable, match=r"ClientConnectorError.*3 attempts"):

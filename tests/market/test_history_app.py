@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from aiohttp.test_utils import TestClient
 from tests.fakes.binance_rest import DURATION_MS, FakeBinanceRest, stored, with_trades
 from tests.fakes.binance_server import FakeBinanceServer
 from tests.feeds.helpers import wait_until
+from tests.ports import free_port
 from velox.config import Settings
 from velox.market.candles import DURATIONS_MS
 from velox.money import units
@@ -188,19 +188,13 @@ async def test_a_429_is_waited_out(
     assert rest.requests[0] == rest.requests[1]  # the refused request, sent again
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_offline_history_costs_one_log_line_and_nothing_else(
     aiohttp_client: Any, tmp_path: Path, exchange: FakeBinanceServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     app = App(
         aiohttp_client, tmp_path, binance_url=exchange.url,
-        binance_rest_url=f"http://127.0.0.1:{closed_port()}",
+        binance_rest_url=f"http://127.0.0.1:{free_port()}",
     )  # fmt: skip
     client = await app.start()
     await exchange.wait_connections(1)

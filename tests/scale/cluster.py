@@ -13,7 +13,8 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.system.server import ADMIN_TOKEN, ROOT, START_GIVE_UP_S, free_port
+from tests.ports import free_port
+from tests.system.server import ADMIN_TOKEN, ROOT, START_GIVE_UP_S
 
 NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
 SECRET = "scale-test-secret-" + "x" * 32

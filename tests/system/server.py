@@ -5,23 +5,18 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
 import aiohttp
+
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "system-test-admin-token"
 # How long a start may take before it counts as hung: only so a broken build fails instead of
 # hanging, far beyond any real start (speed is not what these tests check).
 START_GIVE_UP_S = 180.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ServerProcess:
