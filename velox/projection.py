@@ -78,12 +78,13 @@ def _increased(e: PositionIncreased) -> OrderRecord:
 def _reduced_by(
     by_order_id: str, e: PositionClosed | PositionPartiallyClosed, qty: int
 ) -> OrderRecord:
-    """The opposite NETTING order that reduced (or closed) position ``e.order_id``."""
+    """The opposite NETTING order that reduced (or closed) position ``e.order_id``: a resting
+    order's row keeps its terms and takes the new status; a market order's row is this."""
     side = "SHORT" if e.side == LONG else "LONG"
     return OrderRecord(
         by_order_id, e.account_id or "", e.user_id, e.asset, side, MARKET, e.leverage, None,
-        None, qty, 0, None, None, None, None, None, None, False, FILLED, None, e.order_id,
-        e.ts, e.ts,
+        None, qty, 0, None, None, None, None, e.by_client_order_id, None, False, FILLED, None,
+        e.order_id, e.ts, e.ts,
     )  # fmt: skip
 
 

@@ -73,28 +73,6 @@ def _order_id_of(outcome: Outcome) -> str | None:
     return None
 
 
-def _market_reduce(outcome: Outcome) -> Json | None:
-    """A market order that only reduced (or closed) the position has no order row of its own
-    (the engine journals no order id for it): shown from its event, the closed part's id as
-    its id, FILLED at the close price."""
-    if len(outcome.events) != 1:
-        return None
-    (event,) = outcome.events
-    if not isinstance(event, PositionClosed | PositionPartiallyClosed) or event.by_order_id:
-        return None
-    if isinstance(event, PositionClosed):
-        order_id, qty = event.order_id, event.qty
-    else:
-        order_id, qty = event.part_order_id, event.part_qty
-    record = OrderRecord(
-        order_id, event.account_id or "", event.user_id, event.asset,
-        "SHORT" if event.side == "LONG" else "LONG", "MARKET", event.leverage, None, None,
-        qty, 0, None, None, None, None, None, None, True, "FILLED", None, event.order_id,
-        event.ts, event.ts,
-    )  # fmt: skip
-    return orders.order_json(record, [], done=(qty, event.close_price))
-
-
 async def _fills(call: Call, symbol: str) -> list[FillRecord]:
     return await call.app[STORE].fills_for_account(
         call.credential.account_id, symbol, None, None, 1000
@@ -149,9 +127,6 @@ async def new_order(call: Call) -> Any:
     outcome = await service.submit(command)
     if outcome.refusal is not None:
         raise refused(outcome.refusal)
-    reduced = _market_reduce(outcome)
-    if reduced is not None:
-        return reduced
     order_id = _order_id_of(outcome)
     if outcome.existing is not None or order_id is None:  # a repeated newClientOrderId
         record = None if order_id is None else await call.app[STORE].order(order_id)

@@ -223,7 +223,7 @@ class Ledger(State):
         self._end_order(event.by_order_id, account)
         if event.by_client_order_id is not None:
             self.remember_client_id(account.account_id, event.by_client_order_id, pos.order_id)
-        self._bump(fill_id=event.fill_id)
+        self._bump(event.by_order_id, event.fill_id)
 
     def _part_closed(self, event: PositionPartiallyClosed) -> None:
         pos = self._changing(event.order_id)

@@ -238,10 +238,14 @@ def _reduce(
     if size == 0:
         return Refusal(Code.MARGIN_TOO_SMALL, "margin buys no quantity at this price", "margin")
     taker = state.settings.taker_fee
-    by = terms.pending_id
-    # a market order that only reduces has no id of its own: its clientOrderId goes on the
-    # close, so a retry answers the position (a pending order's id was remembered when placed)
-    by_client = terms.client_order_id if by is None and size <= held.qty else None
+    # the order that reduces is an order of its own (a resting order's id, or a market order's
+    # new one): its row says FILLED and the close's fill carries its id. A market flip's id
+    # goes on the position it opens instead (one row, OPEN, as for any market open). A market
+    # order's clientOrderId goes on the close, so a retry answers the position (a pending
+    # order's was remembered when it was placed; a flip's new position remembers its own)
+    market_reduce = terms.pending_id is None and size <= held.qty
+    by = order_id if market_reduce else terms.pending_id
+    by_client = terms.client_order_id if market_reduce else None
     if size < held.qty:
         part_margin = Money(mul_div_floor(held.margin, size, held.qty))
         part = part_closed_event(
