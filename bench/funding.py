@@ -8,12 +8,18 @@ few seconds while nothing else happens (the baseline), then again while the cloc
 charges the boundary. Prints p50/p99 of both and their ratio, and how long the boundary took.
 
     python bench/funding.py [--positions 100000] [--clients 50] [--seconds 3]
+
+With ``--http`` the same question is asked of a real server process over HTTP, as a user sees
+it: the bench seeds a SQLite database with N positions through the engine service, starts
+``velox run`` on it with a 60 s funding interval, and 50 HTTP clients open positions for
+``--seconds`` before a boundary (quiet) and from the boundary on (during), in one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 import tempfile
 import time
@@ -21,7 +27,11 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
+import aiohttp
+
+from bench.http import BIG_ACCOUNTS, ORDER, hammer, signup
 from tests.system.load import percentile
+from tests.system.server import ServerProcess
 from velox.clockwork import drain
 from velox.engine.commands import Deposit, OpenAccount, OpenPosition, PriceTick
 from velox.engine.settings import EngineSettings
@@ -91,10 +101,86 @@ async def main(positions: int, n_clients: int, seconds: float) -> None:
     print(f"  p99 during / quiet: {d99 / q99:.2f}x")
 
 
+HTTP_INTERVAL_S = 60
+
+
+async def seed(url: str, positions: int) -> None:
+    """``positions`` LONG BTC positions at 2x (far from liquidation whatever the simulator
+    does) of 100 holders, opened at the simulator's start price, journaled and snapshotted."""
+    settings = EngineSettings(max_open_positions=10**7, funding_interval_ms=HTTP_INTERVAL_S * 1000)
+    store = open_store_for(url)
+    await store.open()
+    service = EngineService(store, settings, snapshot_interval_s=3600)
+    await service.start()
+    holders = [f"holder-{i}" for i in range(100)]
+    for user in holders:
+        await service.submit(OpenAccount(user, service.clock()))
+        await service.submit(Deposit(user, 10**7 * SCALE, service.clock()))
+    service.offer_tick(PriceTick(BTC, 95_000 * SCALE, service.clock()))
+    per = positions // len(holders)
+    await asyncio.gather(*(
+        service.submit(OpenPosition(h, BTC, "LONG", 2, service.clock(), margin=SCALE))
+        for h in holders for _ in range(per)
+    ))  # fmt: skip
+    await service.stop()
+    await store.close()
+
+
+async def over_http(positions: int, n_clients: int, seconds: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        t0 = time.perf_counter()
+        await seed(url, positions)
+        print(f"{positions:,} positions seeded in {time.perf_counter() - t0:.1f} s", flush=True)
+        t0 = time.perf_counter()
+        server = ServerProcess(url, Path(tmp), sim_rate=50, extra_args=(
+            *BIG_ACCOUNTS, "--funding-interval", str(HTTP_INTERVAL_S)))  # fmt: skip
+        await server.start()
+        print(f"server ready in {time.perf_counter() - t0:.1f} s")
+        try:
+            async with aiohttp.ClientSession() as session:
+                tokens = [await signup(session, server.base, i) for i in range(n_clients)]
+            path = "/api/v1/order/open"
+            # a boundary far enough ahead for the start-up's own boundary (if any) to be done
+            # and a quiet window before it
+            interval = HTTP_INTERVAL_S
+            boundary = (int(time.time()) // interval + 1) * interval
+            if boundary - time.time() < seconds + 20:
+                boundary += interval
+            print(f"waiting {boundary - time.time():.0f} s for the boundary", flush=True)
+            await asyncio.sleep(boundary - seconds - 2 - time.time())
+            quiet_errors, quiet = await hammer(server.base, tokens, seconds, "POST", path, ORDER)
+            await asyncio.sleep(max(0.0, boundary - time.time()))
+            errors, during = await hammer(server.base, tokens, seconds, "POST", path, ORDER)
+        finally:
+            await server.stop()
+        with sqlite3.connect(f"{tmp}/bench.db") as db:
+            charged, first, last = db.execute(
+                "SELECT COUNT(*), MIN(seq), MAX(seq) FROM funding WHERE boundary = ?",
+                (boundary * 1000,),
+            ).fetchone()
+            (between,) = db.execute(
+                "SELECT COUNT(*) FROM journal WHERE seq BETWEEN ? AND ? AND type = ?",
+                (first, last, "PositionOpened"),
+            ).fetchone()
+    q50, q99 = percentile(quiet, 0.5), percentile(quiet, 0.99)
+    d50, d99 = percentile(during, 0.5), percentile(during, 0.99)
+    print(f"{n_clients} HTTP clients, durable POST /api/v1/order/open, SQLite, "
+          f"{positions:,} positions charged at the boundary {boundary}:")  # fmt: skip
+    print(f"  quiet ({seconds:.0f} s before): {len(quiet):,} orders ({quiet_errors} errors), "
+          f"p50 {q50:.1f} ms, p99 {q99:.1f} ms")  # fmt: skip
+    print(f"  during ({seconds:.0f} s from the boundary): {len(during):,} orders ({errors} "
+          f"errors), p50 {d50:.1f} ms, p99 {d99:.1f} ms")  # fmt: skip
+    print(f"  p99 during / quiet: {d99 / q99:.2f}x; {charged:,} positions charged at the "
+          f"boundary, {between:,} orders opened between its first and last charge")  # fmt: skip
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--positions", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--http", action="store_true", help="over HTTP, a server process")
     args = parser.parse_args()
-    asyncio.run(main(args.positions, args.clients, args.seconds))
+    run = over_http if args.http else main
+    asyncio.run(run(args.positions, args.clients, args.seconds))
