@@ -113,13 +113,29 @@ async def clock(service: EngineService) -> None:
         await asyncio.sleep(0.01)
 
 
+async def first_boundary(service: EngineService, user: str) -> int:
+    """Four positions, then the next boundary charged (in steps of 3): every round journals
+    funding charges whatever the machine's speed (the kill comes after a number of acks,
+    which a fast machine could reach before the traders' first boundary)."""
+    await service.submit(OpenAccount(user, service.clock()))
+    for _ in range(4):
+        out = await service.submit(OpenPosition(user, BTC, "LONG", 5, service.clock(),
+                                                margin=10 * SCALE))  # fmt: skip
+        assert out.ok, out.refusal
+    interval = SETTINGS.funding_interval_ms
+    await asyncio.sleep((interval - service.clock() % interval + 5) / 1000)
+    return await drain(service.submit, service.clock(), budget=3)
+
+
 async def main(url: str, seed: int) -> None:
     store = open_store_for(url)
     await store.open()
     service = EngineService(store, SETTINGS, snapshot_interval_s=0.3)
     await service.start()
     service.offer_tick(PriceTick(BTC, 100_000 * SCALE, service.clock()))
+    steps = await first_boundary(service, f"s{seed}-held")
     ack("ready", seq=service.seq)
+    ack("funding_steps", steps=steps)
     tasks = [asyncio.create_task(prices(service, random.Random(seed + 1)))]
     tasks.append(asyncio.create_task(clock(service)))
     tasks += [
