@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -35,13 +36,21 @@ from velox.store.schema import (
     merge_candle,
     schema_sql,
 )
-from velox.store.sqlstore import CANDLE_COLUMNS, SqlStore, Tx, candle_params, candle_record
+from velox.store.sqlstore import (
+    CANDLE_COLUMNS,
+    SqlStore,
+    Statement,
+    Tx,
+    candle_params,
+    candle_record,
+)
 from velox.store.writer_lock import FileLock
 
 # RETURNING (used by consume_magic_token and insert_trades) arrived in SQLite 3.35.
 MIN_SQLITE = (3, 35, 0)
 MEMORY = ":memory:"
 _BUSY_TIMEOUT_MS = 5000
+T = TypeVar("T")
 
 
 class _SqliteTx:
@@ -59,6 +68,50 @@ class _SqliteTx:
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
         return list(await self.conn.execute_fetchall(sql, args))
+
+
+def _in_one_transaction(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """On aiosqlite's thread: BEGIN IMMEDIATE, ``work``, COMMIT; or nothing at all."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(db)
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()  # a no-op if SQLite already rolled back (or the COMMIT did not begin)
+        raise
+    return result
+
+
+def _run_statements(statements: Sequence[Statement], db: sqlite3.Connection) -> None:
+    for sql, rows in statements:
+        if rows:
+            db.executemany(sql, rows)
+
+
+def _insert_trades(trades: Sequence[TradeRecord], db: sqlite3.Connection) -> list[TradeRecord]:
+    inserted = []
+    for t in trades:
+        cursor = db.execute(
+            "INSERT INTO trades (symbol, trade_id, price, qty, ts) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING 1",
+            (t.symbol, t.trade_id, str(t.price), str(t.qty), t.ts),
+        )
+        if cursor.fetchall():
+            inserted.append(t)
+    return inserted
+
+
+def _upsert_candles(candles: Sequence[CandleRecord], db: sqlite3.Connection) -> None:
+    for c in candles:  # one at a time, so repeats of a bucket in the batch merge too
+        stored = db.execute(
+            f"SELECT {CANDLE_COLUMNS} FROM candles WHERE symbol = ? AND duration = ? AND time = ?",
+            (c.symbol, c.duration, c.time),
+        ).fetchall()
+        merged = merge_candle(candle_record(stored[0]), c) if stored else c
+        db.execute(
+            f"INSERT OR REPLACE INTO candles ({CANDLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            candle_params(merged),
+        )
 
 
 class SqliteStore(SqlStore):
@@ -196,31 +249,28 @@ class SqliteStore(SqlStore):
     def _journal_transaction(self) -> AbstractAsyncContextManager[Tx]:
         return self._write()  # SQLite has one writer: the journal shares it
 
+    async def _journal_statements(self, statements: Sequence[Statement]) -> None:
+        await self._one_trip(partial(_run_statements, statements))
+
+    async def _one_trip(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """A write transaction in ONE trip to aiosqlite's thread instead of one per statement.
+
+        Why: each ``await`` on aiosqlite is a hand-off to its thread and back through the
+        event loop, and under load a loop turn takes milliseconds. The trade writer inserted
+        each trade (and read and wrote each candle) in a trip of its own, holding the write
+        lock across hundreds of loop turns, and the journal's group commit (about 1 ms of
+        SQLite) waited 14 ms on average for it (measured under bench/http.py's opens): opens
+        were bound by that wait. ``Connection._execute`` is aiosqlite's own way to run a
+        function on its thread (private, hence the version bound in pyproject.toml)."""
+        async with self._lock:
+            conn = self._db()
+            job = partial(_in_one_transaction, conn._conn, work)
+            result: T = await conn._execute(job)  # type: ignore[no-untyped-call]
+            return result
+
     # -- market data whose SQL is SQLite's own -------------------------------------------
     async def insert_trades(self, trades: Sequence[TradeRecord]) -> list[TradeRecord]:
-        inserted = []
-        async with self._write() as tx:
-            for t in first_of_each(trades):
-                rows = await tx.fetch(
-                    "INSERT INTO trades (symbol, trade_id, price, qty, ts) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT DO NOTHING RETURNING 1",
-                    (t.symbol, t.trade_id, str(t.price), str(t.qty), t.ts),
-                )
-                if rows:
-                    inserted.append(t)
-        return inserted
+        return await self._one_trip(partial(_insert_trades, first_of_each(trades)))
 
     async def upsert_candles(self, candles: Sequence[CandleRecord]) -> None:
-        async with self._write() as tx:
-            for c in candles:  # one at a time, so repeats of a bucket in the batch merge too
-                stored = await tx.fetch(
-                    f"SELECT {CANDLE_COLUMNS} FROM candles "
-                    "WHERE symbol = ? AND duration = ? AND time = ?",
-                    (c.symbol, c.duration, c.time),
-                )
-                merged = merge_candle(candle_record(stored[0]), c) if stored else c
-                await tx.execute(
-                    f"INSERT OR REPLACE INTO candles ({CANDLE_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    candle_params(merged),
-                )
+        await self._one_trip(partial(_upsert_candles, candles))

@@ -77,6 +77,9 @@ FORGET_EXPIRED_REVOCATIONS = "DELETE FROM revoked_sessions WHERE expires_at <= ?
 IDS_PER_QUERY = 500  # placeholders per IN (...): far below SQLite's and PostgreSQL's limits
 
 
+Statement = tuple[str, Sequence[Sequence[Any]]]  # one executemany: SQL and its rows
+
+
 class Tx(Protocol):
     """One open transaction of a backend; statements take ``?`` parameters."""
 
@@ -170,20 +173,28 @@ class SqlStore(ApiKeyRows, FundingRows, ABC):
         writes: Sequence[RowWrite] = (),
     ) -> None:
         check_events(events)
+        statements: list[Statement] = [
+            (INSERT_JOURNAL, [(e.seq, e.ts, e.type, e.payload) for e in events]),
+            (UPSERT_CLOSED, [closed_params(o) for o in closed]),
+        ]
+        # In order (an order row may be written, then marked filled, in one commit);
+        # consecutive writes of one kind go as one executemany.
+        start = 0
+        while start < len(writes):
+            kind = writes[start].kind
+            end = start
+            while end < len(writes) and writes[end].kind == kind:
+                end += 1
+            sql, params = WRITES[kind]
+            statements.append((sql, [params(w.record) for w in writes[start:end]]))
+            start = end
+        await self._journal_statements(statements)
+
+    async def _journal_statements(self, statements: Sequence[Statement]) -> None:
+        """Run ``statements`` (each an executemany) as the group commit's one transaction."""
         async with self._journal_transaction() as tx:
-            await tx.executemany(INSERT_JOURNAL, [(e.seq, e.ts, e.type, e.payload) for e in events])
-            await tx.executemany(UPSERT_CLOSED, [closed_params(o) for o in closed])
-            # In order (an order row may be written, then marked filled, in one commit);
-            # consecutive writes of one kind go as one executemany.
-            start = 0
-            while start < len(writes):
-                kind = writes[start].kind
-                end = start
-                while end < len(writes) and writes[end].kind == kind:
-                    end += 1
-                sql, params = WRITES[kind]
-                await tx.executemany(sql, [params(w.record) for w in writes[start:end]])
-                start = end
+            for sql, rows in statements:
+                await tx.executemany(sql, rows)
 
     async def last_seq(self) -> int:
         return int((await self._fetch_one("SELECT COALESCE(MAX(seq), 0) FROM journal"))[0])
