@@ -7,6 +7,7 @@ price is published, figure computations per push, messages per socket under trai
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from aiohttp import ClientWebSocketResponse
@@ -298,4 +299,39 @@ async def test_a_price_and_the_holders_figures_leave_in_one_write(
     seen = await _until_pong(ws)
     assert [m["type"] for m in seen] == ["price_update", "balance"]
     assert seen[1]["data"] == await user.balance()
+    await ws.close()
+
+
+async def test_figures_that_prices_moved_ride_in_the_price_write(
+    client: TestClient[Any, Any], monkeypatch: Any
+) -> None:
+    """A steady stream of ticks: a holder's socket gets one write per price pass, its figures
+    inside it, never a second write of figures alone between two price passes (with 2,000
+    sockets each such write is a system call; bench/hub.py)."""
+    await tick(client, "BTCUSDT", "100000")
+    user = await signup(client)
+    await user.open(**LONG_BTC)
+    ws = await user.ws()
+    await _quiet(client)
+    await _until_pong(ws)
+    writes: list[list[str]] = []
+    offer_all = Connection.offer_all
+
+    def counting(self: Connection, messages: list[bytes], frames: bytes) -> bool:
+        if self.user_id == user.id:
+            writes.append([json.loads(m)["type"] for m in messages])
+        return offer_all(self, messages, frames)
+
+    monkeypatch.setattr(Connection, "offer_all", counting)
+    for i in range(60):  # 50 ticks a second for 1.2 s: about 12 price passes, 4 pushes
+        await tick(client, "BTCUSDT", str(100_000 + i))
+        await asyncio.sleep(0.02)
+    await _quiet(client)
+    pushes = [w for w in writes if "balance" in w]
+    assert len(pushes) >= 3, writes  # the figures did go, several times
+    # alone only if a push fell due in a gap with no price pending (at most once here;
+    # before, every push but the first went alone)
+    assert sum("price_update" not in w for w in writes) <= 1, writes
+    seen = await _until_pong(ws)
+    assert _of(seen, "balance")[-1]["data"] == await user.balance()
     await ws.close()

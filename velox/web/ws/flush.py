@@ -5,9 +5,12 @@ Why: with thousands of sockets the system calls cost more than the bytes (bench/
 price sent to 2,000 sockets from the engine's listener held each batch for one write per
 socket). A pass takes the pending prices if the conflator lets them go (velox/web/ws/conflate.py)
 and the users the pusher may push now (velox/web/ws/pusher.py), then writes every socket once:
-the prices followed by that user's figures and trailing-mark updates. Users due while no
-price goes get their messages alone. Sockets are written in slices of at most ``SLICE_S``
-with a yield between, so the engine's task waits for one slice at most, never a whole pass.
+the prices followed by that user's figures and trailing-mark updates. Users due only because
+prices moved wait for the next price pass while one is pending (their figures ride in its
+write: one write per socket per pass, not two); users an event of theirs made due, or due
+while no price is pending, get their messages alone. Sockets are written in slices of at most
+``SLICE_S`` with a yield between, so the engine's task waits for one slice at most, never a
+whole pass.
 """
 
 from __future__ import annotations
@@ -107,7 +110,9 @@ class Flusher:
             except Exception:  # a bug here must not end the pushes for good
                 log.exception("websocket push failed")
             now = loop.time()
-            waits = [w for w in (self.prices.wait(now), self.pusher.wait(now)) if w is not None]
+            price_wait = self.prices.wait(now)
+            price_at = None if price_wait is None else now + price_wait
+            waits = [w for w in (price_wait, self.pusher.wait(now, price_at)) if w is not None]
             if waits:
                 self._timer = loop.call_later(min(waits), self._wake.set)
             elif not self._wake.is_set():
@@ -116,7 +121,9 @@ class Flusher:
     async def _pass(self, now: float) -> None:
         self._slice_start = time.perf_counter()
         quotes = self.prices.take(now)
-        ready, _ = self.pusher.plan(now)
+        # figures that only prices moved go with the next price pass, in its socket write
+        hold = quotes is None and self.prices.wait(now) is not None
+        ready, _ = self.pusher.plan(now, hold)
         if quotes:
             await self._to_everyone(quotes, ready, now)
             self.prices.done(asyncio.get_running_loop().time())

@@ -57,8 +57,12 @@ class Pusher:
         self._due.clear()
 
     # -- the flusher's side ----------------------------------------------------------------
-    def plan(self, now: float) -> tuple[set[str], float | None]:
-        """The users who may be pushed now, and the seconds until someone else may be."""
+    def plan(self, now: float, hold: bool = False) -> tuple[set[str], float | None]:
+        """The users who may be pushed now, and the seconds until someone else may be.
+
+        ``hold``: a price pass is coming (prices are pending, not yet allowed to go), so
+        users due only because prices moved wait for it and ride along with the price in
+        the same socket write; users an event of theirs made due go now."""
         waits: list[float] = []
         if self._moved:
             if now >= self._next_round:
@@ -67,12 +71,12 @@ class Pusher:
             else:
                 waits.append(self._next_round - now)
         ready: set[str] = set()
-        for user_id in self._due:
+        for user_id, forced in self._due.items():
             allowed = self._last.get(user_id, -1e9) + self.interval
-            if allowed <= now:
-                ready.add(user_id)
-            else:
+            if allowed > now:
                 waits.append(allowed - now)
+            elif forced or not hold:
+                ready.add(user_id)
         return ready, min(waits, default=None)
 
     def _start_round(self) -> None:
@@ -112,9 +116,15 @@ class Pusher:
             messages.append({"type": "balance", "data": render.figures(figures)})
         return messages
 
-    def wait(self, now: float) -> float | None:
-        """Seconds until ``plan`` has someone to push, or None with nothing to do."""
-        waits = [self._last.get(user_id, -1e9) + self.interval - now for user_id in self._due]
+    def wait(self, now: float, price_at: float | None = None) -> float | None:
+        """Seconds until ``plan`` has someone to push, or None with nothing to do. With a
+        price pass due at ``price_at``, users due only by prices wait for it (``plan``)."""
+        waits = []
+        for user_id, forced in self._due.items():
+            allowed = self._last.get(user_id, -1e9) + self.interval
+            if not forced and price_at is not None:
+                allowed = max(allowed, price_at)
+            waits.append(allowed - now)
         if self._moved:
             waits.append(self._next_round - now)
         return max(0.0, min(waits)) if waits else None
