@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -34,6 +35,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)  # bench/http.py shado
 from aiohttp import web
 
 import velox.service
+from velox.cli import event_loop, tune_gc
 from velox.config import Settings
 from velox.engine.commands import OpenAccount, OpenPosition, PriceTick
 from velox.money import SCALE
@@ -157,6 +159,7 @@ async def phase(
         sys.executable, str(Path(__file__).with_name("hub_client.py")), str(port), str(tokens),
         str(seconds), str(sockets), str(min(PROBES, sockets)),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        limit=1 << 24,  # the result line lists every probe delay and order latency
     )  # fmt: skip
     assert client.stdout is not None and client.stdin is not None
     line = await client.stdout.readline()
@@ -208,6 +211,7 @@ async def main() -> None:
             rate_limit_public=10**6, snapshot_interval=3600.0,
         )  # fmt: skip
         app = create_app(settings, feed=None, options=WebOptions(bcrypt_rounds=4))
+        tune_gc(app)  # as ``velox run`` does
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -216,6 +220,7 @@ async def main() -> None:
         service = app[SERVICE]
         started = time.perf_counter()
         await populate(service, args.users, args.positions, args.trailing)
+        gc.freeze()  # what ``velox run`` does after replaying its journal at start
         print(
             f"{args.users:,} users x {args.positions} open positions "
             f"({args.users * args.positions:,}{', trailing stops' if args.trailing else ''}), "
@@ -274,4 +279,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # the event loop ``velox run`` serves on (uvloop where installed), as bench/http.py's
+    # server process does
+    with asyncio.Runner(loop_factory=event_loop) as runner:
+        runner.run(main())

@@ -150,11 +150,11 @@ def _run(settings: Settings) -> int:
         __version__, data_dir.resolve(), log_file.resolve(),
     )  # fmt: skip
     app = create_app(settings)
-    _tune_gc(app)
+    tune_gc(app)
     url = f"http://{settings.host}:{settings.port}/"
     web.run_app(
         app,
-        loop=_event_loop(),
+        loop=event_loop(),
         host=settings.host,
         port=settings.port,
         print=lambda _: print(f"Velox {__version__} is running at {url}", flush=True),
@@ -173,11 +173,11 @@ def _run_role(settings: Settings, role: str) -> int:
         __version__, role, settings.bus_prefix, data_dir.resolve(), log_file.resolve(),
     )  # fmt: skip
     app = engine_app(settings) if role == "engine" else gateway_app(settings)
-    _tune_gc(app)
+    tune_gc(app)
     url = f"http://{settings.host}:{settings.port}/"
     web.run_app(
         app,
-        loop=_event_loop(),
+        loop=event_loop(),
         host=settings.host,
         port=settings.port,
         print=lambda _: print(f"Velox {__version__} {role} is running at {url}", flush=True),
@@ -186,7 +186,7 @@ def _run_role(settings: Settings, role: str) -> int:
     return 0
 
 
-def _event_loop() -> asyncio.AbstractEventLoop:
+def event_loop() -> asyncio.AbstractEventLoop:
     """uvloop where it is installed (Linux and macOS): sockets and timers run in libuv,
     which takes Python out of the HTTP path's event loop (BENCHMARKS.md, HTTP); else the
     standard loop."""
@@ -197,7 +197,7 @@ def _event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def _tune_gc(app: web.Application) -> None:
+def tune_gc(app: web.Application) -> None:
     """Keep garbage-collection pauses out of order latency.
 
     The engine holds many long-lived objects (positions, trigger-heap entries); full

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from velox.cli import _event_loop
+from velox.cli import event_loop
 from velox.engine.commands import OpenAccount
 from velox.engine.settings import EngineSettings
 from velox.service import EngineService
@@ -19,7 +19,7 @@ NOW = 1_700_000_000_000
 
 def test_velox_run_uses_uvloop_when_installed() -> None:
     uvloop = pytest.importorskip("uvloop")
-    loop = _event_loop()
+    loop = event_loop()
     try:
         assert isinstance(loop, uvloop.Loop)
     finally:
