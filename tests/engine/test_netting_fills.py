@@ -1,0 +1,176 @@
+"""NETTING fills with fees, exact to the unit (SPEC 12): what a scale-in, a reduce and a flip
+charge, pay and record as fills, and where the balance check draws its line.
+
+The expected numbers are this file's own arithmetic from SPEC 12 (``Fraction``, rounded as the
+SPEC says), not the engine's functions. Written from the survivors of a mutation run over
+``velox/engine/fills.py`` and ``closes.py``: a scale-in's fill qty, fee rate and balance check,
+the stops a scale-in keeps or replaces, and the fills of a reduce and a flip could all change
+without a test in ``tests/engine`` noticing.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import ceil, floor
+from typing import Any
+
+from tests.engine.test_orders_v2 import ETH, T0, engine_at, netting, ok, order
+from velox.engine.commands import PriceTick
+from velox.engine.engine import Engine
+from velox.engine.events import PositionIncreased
+from velox.engine.views import fills_of
+from velox.money import units
+
+TAKER, MAKER = Fraction(5, 10_000), Fraction(2, 10_000)
+U = 10**8  # units per USD (and per coin)
+
+
+def u(x: Fraction | int | str) -> int:
+    """Exact value ``x`` in units; it must be whole."""
+    value = Fraction(x) * U
+    assert value.denominator == 1, x
+    return int(value)
+
+
+def fee(price: Fraction, qty: Fraction, rate: Fraction) -> int:
+    return ceil(price * qty * rate * U)
+
+
+def engine_with_fees(balance: int = 1000 * U) -> tuple[Engine, str]:
+    engine = engine_at(
+        taker_fee=units("0.0005"), maker_fee=units("0.0002"), initial_balance=balance
+    )
+    engine.on_tick(PriceTick(ETH, units("2000"), T0))  # bid 1999, ask 2001
+    return engine, netting(engine)
+
+
+def eth(acc: str, **kw: Any) -> Any:
+    if "qty" in kw:
+        kw["margin"] = None
+    return order(account_id=acc, asset=ETH, leverage=10, **kw)
+
+
+def at(engine: Engine, ref: str) -> None:
+    engine.on_tick(PriceTick(ETH, units(ref), T0))
+
+
+def fill_terms(event: Any) -> list[tuple[Any, ...]]:
+    return [(f.order_id, f.position_id, f.side, f.price, f.qty, f.fee, f.realized_pnl, f.maker)
+            for f in fills_of(event)]  # fmt: skip
+
+
+Q0 = Fraction("1.49925037")  # floor(300 * 10 / 2001, 8 places): the first fill's qty
+OPEN_FEE = fee(Fraction(2001), Q0, TAKER)
+
+
+def test_a_scale_in_charges_its_own_fee_and_records_its_own_fill() -> None:
+    engine, acc = engine_with_fees()
+    (opened,) = ok(engine, eth(acc, margin=units("300")))
+    assert (opened.qty, opened.fee) == (u(Q0), OPEN_FEE)
+    at(engine, "2100")  # ask 2101.05
+    (joined,) = ok(engine, eth(acc, qty=units("0.5")))
+    assert isinstance(joined, PositionIncreased)
+    ask, q = Fraction("2101.05"), Fraction("0.5")
+    margin = ceil(ask * q / 10 * U)  # from a qty, margin rounds up
+    add_fee = fee(ask, q, TAKER)
+    assert (margin, add_fee) == (u("105.0525"), 52_526_250)
+    assert fill_terms(joined) == [
+        (joined.order_id, opened.order_id, "BUY", u(ask), u(q), add_fee, 0, False)
+    ]
+    entry = ceil((Q0 * 2001 + q * ask) / (Q0 + q) * U)  # a LONG's entry rounds up
+    pos = engine.positions[opened.order_id]
+    assert (pos.qty, pos.margin, pos.open_price) == (u(Q0 + q), u(300) + margin, entry)
+    assert pos.fee == OPEN_FEE + add_fee
+    account = engine.accounts[acc]
+    assert account.balance == u(1000) - u(300) - OPEN_FEE - margin - add_fee
+    assert account.fees == OPEN_FEE + add_fee
+
+
+def test_a_limit_that_fills_into_the_position_pays_the_maker_rate() -> None:
+    engine, acc = engine_with_fees()
+    (opened,) = ok(engine, eth(acc, margin=units("300")))
+    (placed,) = ok(engine, eth(acc, qty=units("0.5"), order_type="LIMIT", price=units("1990")))
+    (joined, *_) = engine.on_tick(PriceTick(ETH, units("1985"), T0))  # ask 1985.9925 <= 1990
+    assert isinstance(joined, PositionIncreased)
+    price, q = Fraction(1990), Fraction("0.5")
+    assert fill_terms(joined) == [
+        (placed.order_id, opened.order_id, "BUY", u(price), u(q), fee(price, q, MAKER), 0, True)
+    ]
+
+
+def test_a_scale_in_needs_margin_and_fee_from_the_free_balance_to_the_unit() -> None:
+    ask, q = Fraction(2001), Fraction("0.3")
+    need = ceil(ask * q / 10 * U) + fee(ask, q, TAKER)
+    for spare, fills in ((0, True), (-1, False)):
+        # after the first fill exactly need + spare is left free
+        engine, acc = engine_with_fees(u(300) + OPEN_FEE + need + spare)
+        ok(engine, eth(acc, margin=units("300")))
+        assert engine.accounts[acc].balance == need + spare
+        out = engine.handle(eth(acc, qty=u(q)))
+        assert out.ok is fills, out.refusal
+        assert engine.accounts[acc].balance == (0 if fills else need + spare)
+
+
+def test_a_scale_in_with_stops_replaces_them_and_one_without_keeps_them() -> None:
+    engine, acc = engine_with_fees()
+    (opened,) = ok(engine, eth(acc, margin=units("300"), stop_loss=units("1800"),
+                               trailing_stop=units("50")))  # fmt: skip
+    pos = engine.positions[opened.order_id]
+    mark = pos.trailing_mark
+    at(engine, "2050")  # the trailing mark follows the bid up
+    moved = engine.positions[opened.order_id].trailing_mark
+    assert moved is not None and mark is not None and moved > mark
+    ok(engine, eth(acc, margin=units("10")))  # no stops given: the position's stay
+    pos = engine.positions[opened.order_id]
+    assert (pos.stop_loss, pos.take_profit, pos.trailing_stop, pos.trailing_mark) == (
+        units("1800"), None, units("50"), moved)  # fmt: skip
+    ok(engine, eth(acc, margin=units("10"), take_profit=units("2500")))  # replaces all three
+    pos = engine.positions[opened.order_id]
+    assert (pos.stop_loss, pos.take_profit, pos.trailing_stop, pos.trailing_mark) == (
+        None, units("2500"), None, None)  # fmt: skip
+
+
+def test_a_reduce_pays_the_taker_fee_out_of_its_settlement() -> None:
+    engine, acc = engine_with_fees()
+    (opened,) = ok(engine, eth(acc, margin=units("300")))
+    at(engine, "2100")  # bid 2098.95
+    (part,) = ok(engine, eth(acc, side="SHORT", qty=units("0.49975012")))
+    bid, q = Fraction("2098.95"), Fraction("0.49975012")
+    part_margin = floor(300 * q / Q0 * U)
+    pnl = floor((bid - 2001) * q * U)
+    close_fee = fee(bid, q, TAKER)
+    assert (part_margin, pnl) == (u("99.99999933"), u("48.95052425"))  # orders-v2.json
+    assert (part.part_margin, part.pnl, part.close_fee) == (part_margin, pnl, close_fee)
+    assert part.settlement == part_margin + pnl - close_fee
+    assert part.by_order_id is not None and part.by_order_id != opened.order_id
+    assert fill_terms(part) == [
+        (part.by_order_id, opened.order_id, "SELL", u(bid), u(q), close_fee, pnl, False)
+    ]
+    assert engine.accounts[acc].balance == u(1000) - u(300) - OPEN_FEE + part.settlement
+    assert engine.accounts[acc].fees == OPEN_FEE + close_fee
+
+
+def test_a_flip_closes_with_a_fee_and_opens_the_rest_with_another() -> None:
+    engine, acc = engine_with_fees()
+    (opened,) = ok(engine, eth(acc, margin=units("300")))
+    at(engine, "2100")
+    (closed, flipped) = ok(engine, eth(acc, side="SHORT", qty=units("1.59925037")))
+    bid = Fraction("2098.95")
+    pnl = floor((bid - 2001) * Q0 * U)
+    close_fee = fee(bid, Q0, TAKER)
+    rest = Fraction("0.1")
+    margin = ceil(bid * rest / 10 * U)
+    open_fee = fee(bid, rest, TAKER)
+    assert (pnl, margin) == (u("146.85157374"), u("20.9895"))  # orders-v2.json
+    assert (closed.pnl, closed.close_fee, closed.settlement) == (
+        pnl, close_fee, u(300) + pnl - close_fee)  # fmt: skip
+    assert fill_terms(closed) == [
+        (opened.order_id, opened.order_id, "SELL", u(bid), u(Q0), close_fee, pnl, False)
+    ]
+    assert (flipped.side, flipped.qty, flipped.margin, flipped.fee) == (
+        "SHORT", u(rest), margin, open_fee)  # fmt: skip
+    assert fill_terms(flipped) == [
+        (flipped.order_id, flipped.order_id, "SELL", u(bid), u(rest), open_fee, 0, False)
+    ]
+    balance = u(1000) - u(300) - OPEN_FEE + closed.settlement - margin - open_fee
+    assert engine.accounts[acc].balance == balance
