@@ -264,3 +264,23 @@ def test_an_oco_pair_is_grouped_under_its_first_legs_id() -> None:
     (group,) = groups
     ids = {getattr(e, "order_id", None) for e in out.events} - {None}
     assert ids == {"1", "2"} and group == "1"
+
+
+def test_a_position_opened_at_the_boundary_instant_owes_that_boundary() -> None:
+    """SPEC 12: funding is exchanged by each position open AT the boundary's instant: one
+    opened at exactly that millisecond pays; one opened a millisecond later does not (a
+    mutation run found ``opened_at < boundary`` survived every engine test)."""
+    hour8 = 28_800_000
+    boundary = (T0 // hour8 + 1) * hour8
+    engine = engine_with(funding_rate=units("0.0001"))
+    tick(engine, BTC, "100000", boundary - 5)
+    engine.handle(ClockTick(boundary - 1))
+    tick(engine, BTC, "100000", boundary)
+    size = {"asset": BTC, "side": "LONG", "leverage": 10, "qty": units("0.01")}
+    at = open_ok(engine, ts=boundary, **size)
+    after = open_ok(engine, ts=boundary + 1, **size)
+    out = engine.handle(ClockTick(boundary + 1))
+    charged = {e.order_id: e.amount for e in out.events if isinstance(e, FundingCharged)}
+    # ref 100000 x 0.01 x 0.0001 = 0.1 USD, paid by the LONG
+    assert charged == {at.order_id: -units("0.1")}
+    assert after.order_id not in charged
