@@ -110,20 +110,26 @@ class Flusher:
             except Exception:  # a bug here must not end the pushes for good
                 log.exception("websocket push failed")
             now = loop.time()
-            price_wait = self.prices.wait(now)
-            price_at = None if price_wait is None else now + price_wait
-            waits = [w for w in (price_wait, self.pusher.wait(now, price_at)) if w is not None]
+            price_at = self._price_at(now)
+            pushes = self.pusher.wait(now, price_at)
+            prices = None if price_at is None else price_at - now
+            waits = [w for w in (prices, pushes) if w is not None]
             if waits:
                 self._timer = loop.call_later(min(waits), self._wake.set)
             elif not self._wake.is_set():
                 self._idle.set()
 
+    def _price_at(self, now: float) -> float | None:
+        """When the pending prices may go (None: nothing pending)."""
+        wait = self.prices.wait(now)
+        return None if wait is None else now + wait
+
     async def _pass(self, now: float) -> None:
         self._slice_start = time.perf_counter()
         quotes = self.prices.take(now)
         # figures that only prices moved go with the next price pass, in its socket write
-        hold = quotes is None and self.prices.wait(now) is not None
-        ready, _ = self.pusher.plan(now, hold)
+        # (none is pending once this pass took the quotes)
+        ready, _ = self.pusher.plan(now, self._price_at(now))
         if quotes:
             await self._to_everyone(quotes, ready, now)
             self.prices.done(asyncio.get_running_loop().time())

@@ -57,12 +57,12 @@ class Pusher:
         self._due.clear()
 
     # -- the flusher's side ----------------------------------------------------------------
-    def plan(self, now: float, hold: bool = False) -> tuple[set[str], float | None]:
+    def plan(self, now: float, price_at: float | None = None) -> tuple[set[str], float | None]:
         """The users who may be pushed now, and the seconds until someone else may be.
 
-        ``hold``: a price pass is coming (prices are pending, not yet allowed to go), so
-        users due only because prices moved wait for it and ride along with the price in
-        the same socket write; users an event of theirs made due go now."""
+        ``price_at``: when the next price pass may go, if prices are pending. Users due only
+        because prices moved wait for it and ride along with the price in the same socket
+        write; users an event of theirs made due go as soon as their interval allows."""
         waits: list[float] = []
         if self._moved:
             if now >= self._next_round:
@@ -72,12 +72,18 @@ class Pusher:
                 waits.append(self._next_round - now)
         ready: set[str] = set()
         for user_id, forced in self._due.items():
-            allowed = self._last.get(user_id, -1e9) + self.interval
-            if allowed > now:
-                waits.append(allowed - now)
-            elif forced or not hold:
+            allowed = self._allowed(user_id, forced, price_at)
+            if allowed <= now:
                 ready.add(user_id)
+            else:
+                waits.append(allowed - now)
         return ready, min(waits, default=None)
+
+    def _allowed(self, user_id: str, forced: bool, price_at: float | None) -> float:
+        """When ``user_id`` may be pushed: ``interval`` after their last push, and, if only
+        prices made them due, not before the next price pass (``price_at``)."""
+        allowed = self._last.get(user_id, -1e9) + self.interval
+        return allowed if forced or price_at is None else max(allowed, price_at)
 
     def _start_round(self) -> None:
         moved, self._moved = self._moved, {}
@@ -119,12 +125,7 @@ class Pusher:
     def wait(self, now: float, price_at: float | None = None) -> float | None:
         """Seconds until ``plan`` has someone to push, or None with nothing to do. With a
         price pass due at ``price_at``, users due only by prices wait for it (``plan``)."""
-        waits = []
-        for user_id, forced in self._due.items():
-            allowed = self._last.get(user_id, -1e9) + self.interval
-            if not forced and price_at is not None:
-                allowed = max(allowed, price_at)
-            waits.append(allowed - now)
+        waits = [self._allowed(u, forced, price_at) - now for u, forced in self._due.items()]
         if self._moved:
             waits.append(self._next_round - now)
         return max(0.0, min(waits)) if waits else None
