@@ -61,6 +61,25 @@ async def clients(
     return latencies
 
 
+async def funded(service: EngineService, user: str) -> None:
+    await service.submit(OpenAccount(user, service.clock()))
+    await service.submit(Deposit(user, 10**7 * SCALE, service.clock()))
+
+
+async def open_held(service: EngineService, positions: int, price: int, leverage: int) -> int:
+    """``positions`` LONG BTC positions of 100 holders at ``price``; how many were opened."""
+    holders = [f"holder-{i}" for i in range(100)]
+    for user in holders:
+        await funded(service, user)
+    service.offer_tick(PriceTick(BTC, price * SCALE, service.clock()))
+    per = positions // len(holders)
+    await asyncio.gather(*(
+        service.submit(OpenPosition(h, BTC, "LONG", leverage, service.clock(), margin=SCALE))
+        for h in holders for _ in range(per)
+    ))  # fmt: skip
+    return per * len(holders)
+
+
 async def main(positions: int, n_clients: int, seconds: float) -> None:
     now = [BOUNDARY - 60_000]
     settings = EngineSettings(max_open_positions=10**7)
@@ -69,19 +88,12 @@ async def main(positions: int, n_clients: int, seconds: float) -> None:
         await store.open()
         service = EngineService(store, settings, snapshot_interval_s=3600, clock=lambda: now[0])
         await service.start()
-        holders = [f"h{i}" for i in range(100)]
         users = [f"c{i}" for i in range(n_clients)]
-        for user in holders + users:
-            await service.submit(OpenAccount(user, now[0]))
-            await service.submit(Deposit(user, 10**7 * SCALE, now[0]))
-        service.offer_tick(PriceTick(BTC, 100_000 * SCALE, now[0]))
+        for user in users:
+            await funded(service, user)
         t0 = time.perf_counter()
-        per = positions // len(holders)
-        await asyncio.gather(*(
-            service.submit(OpenPosition(h, BTC, "LONG", 10, now[0], margin=SCALE))
-            for h in holders for _ in range(per)
-        ))  # fmt: skip
-        print(f"{per * len(holders):,} positions opened in {time.perf_counter() - t0:.1f} s")
+        opened = await open_held(service, positions, 100_000, leverage=10)
+        print(f"{opened:,} positions opened in {time.perf_counter() - t0:.1f} s")
         quiet = await clients(service, users, seconds, now)
         now[0] = BOUNDARY + 1
         service.offer_tick(PriceTick(BTC, 100_000 * SCALE, now[0]))
@@ -112,16 +124,7 @@ async def seed(url: str, positions: int) -> None:
     await store.open()
     service = EngineService(store, settings, snapshot_interval_s=3600)
     await service.start()
-    holders = [f"holder-{i}" for i in range(100)]
-    for user in holders:
-        await service.submit(OpenAccount(user, service.clock()))
-        await service.submit(Deposit(user, 10**7 * SCALE, service.clock()))
-    service.offer_tick(PriceTick(BTC, 95_000 * SCALE, service.clock()))
-    per = positions // len(holders)
-    await asyncio.gather(*(
-        service.submit(OpenPosition(h, BTC, "LONG", 2, service.clock(), margin=SCALE))
-        for h in holders for _ in range(per)
-    ))  # fmt: skip
+    await open_held(service, positions, 95_000, leverage=2)
     await service.stop()
     await store.close()
 
@@ -166,7 +169,7 @@ async def over_http(positions: int, n_clients: int, seconds: float) -> None:
     q50, q99 = percentile(quiet, 0.5), percentile(quiet, 0.99)
     d50, d99 = percentile(during, 0.5), percentile(during, 0.99)
     print(f"{n_clients} HTTP clients, durable POST /api/v1/order/open, SQLite, "
-          f"{positions:,} positions charged at the boundary {boundary}:")  # fmt: skip
+          f"{positions:,} positions seeded, funding boundary {boundary}:")  # fmt: skip
     print(f"  quiet ({seconds:.0f} s before): {len(quiet):,} orders ({quiet_errors} errors), "
           f"p50 {q50:.1f} ms, p99 {q99:.1f} ms")  # fmt: skip
     print(f"  during ({seconds:.0f} s from the boundary): {len(during):,} orders ({errors} "
