@@ -83,8 +83,8 @@ def _reduced_by(
     side = "SHORT" if e.side == LONG else "LONG"
     return OrderRecord(
         by_order_id, e.account_id or "", e.user_id, e.asset, side, MARKET, e.leverage, None,
-        None, qty, 0, None, None, None, None, e.by_client_order_id, None, False, FILLED, None,
-        e.order_id, e.ts, e.ts,
+        None, qty, 0, None, None, None, None, e.by_client_order_id, None, e.by_reduce_only,
+        FILLED, None, e.order_id, e.ts, e.ts,
     )  # fmt: skip
 
 

@@ -95,6 +95,7 @@ async def test_a_whole_session(make_client: MakeClient) -> None:
         reduced = await exchange.create_order(SYMBOL, "market", "sell", 0.005,
                                               params={"reduceOnly": True})  # fmt: skip
         assert reduced["status"] == "closed" and D(reduced["average"]) == Decimal("100949.5")
+        assert reduced["reduceOnly"] is True
         position = await native(f"/api/v1/order/{bought['id']}")
         assert D(position["qty"]) == Decimal("0.005")
 
@@ -126,6 +127,7 @@ async def test_a_whole_session(make_client: MakeClient) -> None:
         fetched = await exchange.fetch_order(reduced["id"], SYMBOL)
         assert (fetched["side"], D(fetched["filled"]), fetched["status"]) == (
             "sell", Decimal("0.005"), "closed")  # fmt: skip
+        assert fetched["reduceOnly"] is True
         by_client = await exchange.fetch_order(None, SYMBOL, {"origClientOrderId": "entry-1"})
         assert by_client["id"] == bought["id"]
     finally:

@@ -148,9 +148,16 @@ async def test_a_market_order_that_reduces_gets_a_filled_row(client: TestClient[
     await user.json("POST", "/api/v1/order/open", 200, headers=acct, json=short)
     filled = (await user.json("GET", "/api/v1/order/user/orders?status=FILLED", 200,
                               headers=acct))["orders"]  # fmt: skip
-    assert [(o["type"], o["side"], o["qty"], o["positionId"]) for o in filled] == [
-        ("MARKET", "SHORT", "0.10000000", position["orderId"])
-    ]
+    assert [(o["type"], o["side"], o["qty"], o["positionId"], o["reduceOnly"])
+            for o in filled] == [
+        ("MARKET", "SHORT", "0.10000000", position["orderId"], False)
+    ]  # fmt: skip
+    capped = {**short, "qty": "5", "reduceOnly": True, "clientOrderId": "cap-1"}
+    await user.json("POST", "/api/v1/order/open", 200, headers=acct, json=capped)
+    orders = (await user.json("GET", "/api/v1/order/user/orders?status=FILLED", 200,
+                              headers=acct))["orders"]  # fmt: skip
+    (last,) = [o for o in orders if o["clientOrderId"] == "cap-1"]
+    assert (last["qty"], last["reduceOnly"]) == ("1.39925037", True)  # capped at the rest
 
 
 async def test_a_retried_reduce_by_client_order_id_reduces_once(

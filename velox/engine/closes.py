@@ -38,6 +38,7 @@ def closed_event(
     by_order_id: str | None = None,
     reserved: Money = Money(0),  # noqa: B008 - an int
     by_client_order_id: str | None = None,
+    by_reduce_only: bool = False,
 ) -> PositionClosed:
     """Close all of ``pos`` at ``price``; the close fee comes out of the settlement."""
     profit = pnl(pos.side, pos.open_price, price, pos.qty)
@@ -69,6 +70,7 @@ def closed_event(
         by_order_id=by_order_id,
         reserved=reserved,
         by_client_order_id=by_client_order_id,
+        by_reduce_only=by_reduce_only,
         **_order_terms(pos),
     )
 
@@ -87,6 +89,7 @@ def part_closed_event(
     by_order_id: str | None = None,
     reserved: Money = Money(0),  # noqa: B008 - an int
     by_client_order_id: str | None = None,
+    by_reduce_only: bool = False,
 ) -> PositionPartiallyClosed:
     """Close ``part_qty`` / ``part_margin`` of ``pos`` as a CLOSED order of its own."""
     profit = pnl(pos.side, pos.open_price, price, part_qty)
@@ -122,6 +125,7 @@ def part_closed_event(
         by_order_id=by_order_id,
         reserved=reserved,
         by_client_order_id=by_client_order_id,
+        by_reduce_only=by_reduce_only,
         **_order_terms(pos),
     )
 

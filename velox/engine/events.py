@@ -251,9 +251,10 @@ class PositionClosed:
     client_order_id: str | None = None
     oco_group_id: str | None = None
     created_at: int | None = None
-    # NETTING: the clientOrderId of a market order that only reduced (it has no id of its
-    # own): a retry finds the position it acted on instead of reducing it again
+    # NETTING: the clientOrderId of a market order that only reduced (its reply is the
+    # position): a retry finds the position it acted on instead of reducing it again
     by_client_order_id: str | None = None
+    by_reduce_only: bool = False  # that market order was reduceOnly (its orders row says so)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,9 +295,10 @@ class PositionPartiallyClosed:
     client_order_id: str | None = None
     oco_group_id: str | None = None
     created_at: int | None = None
-    # NETTING: the clientOrderId of a market order that only reduced (it has no id of its
-    # own): a retry finds the position it acted on instead of reducing it again
+    # NETTING: the clientOrderId of a market order that only reduced (its reply is the
+    # position): a retry finds the position it acted on instead of reducing it again
     by_client_order_id: str | None = None
+    by_reduce_only: bool = False  # that market order was reduceOnly (its orders row says so)
 
 
 @dataclass(frozen=True, slots=True)

@@ -261,9 +261,13 @@ def _reduce(
             by_order_id=by,
             reserved=terms.reserved,
             by_client_order_id=by_client,
+            by_reduce_only=market_reduce and terms.reduce_only,
         )
         return [part]
-    closed = closed_event(held, "REDUCE", price, ts, ids, taker, by, terms.reserved, by_client)
+    closed = closed_event(
+        held, "REDUCE", price, ts, ids, taker, by, terms.reserved, by_client,
+        market_reduce and terms.reduce_only,
+    )  # fmt: skip
     if size == held.qty:
         return [closed]
     flipped = _open(
