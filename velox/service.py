@@ -31,6 +31,7 @@ from velox.clockwork import run_clock
 from velox.engine.commands import Command, PriceTick
 from velox.engine.engine import Engine, Outcome
 from velox.engine.settings import EngineSettings
+from velox.foreground import Foreground
 from velox.journal import JournalGap, load_engine
 from velox.journal.backfill import backfill_funding
 from velox.published import EngineNotReady, EngineState, Published, Reply
@@ -80,6 +81,7 @@ class EngineService:
         # Apply the next batch while the previous one commits (only with no classic
         # listener: those read the engine after a commit and need it to be that commit's).
         self.pipeline = pipeline
+        self.foreground = Foreground()  # open from a batch's commit to its reveal
         self._applied_seq = 0  # the last seq of the batches applied (committed or not)
         self._in_hand: list[Any] = []  # items taken from the queue and not yet answered
         self._task: asyncio.Task[None] | None = None
@@ -256,6 +258,7 @@ class EngineService:
                     if not self._consistent:
                         return self._drain_after_stop()
                     continue
+            self.foreground.enter()  # left by _finish
             batch.commit = asyncio.create_task(self._write(batch), name="engine-commit")
             stopping = any(item is STOP for item in items)
             if stopping or not self._may_overlap():
@@ -303,6 +306,12 @@ class EngineService:
     async def _finish(self, batch: Batch) -> bool:
         """Await the batch's commit, then reveal it; if it failed, rebuild the engine from
         the store (dropping this batch and any applied after it) and refuse its requests."""
+        try:
+            return await self._reveal(batch)
+        finally:
+            self.foreground.leave()
+
+    async def _reveal(self, batch: Batch) -> bool:
         assert batch.commit is not None
         try:
             await batch.commit

@@ -404,3 +404,26 @@ async def test_snapshot_taken_in_steps_while_orders_keep_changing_it(store: Stor
     await service.stop()
     report = await audit(store)
     assert report.ok and report.snapshots_checked == 2, report.summary()
+
+
+async def test_a_batch_is_foreground_from_its_commit_to_its_reveal(store: Store) -> None:
+    """The hub's writer steps aside while ``service.foreground`` is busy (velox/foreground.py):
+    busy while a batch's commit is under way and until it is revealed, idle once it has been
+    answered."""
+    clock = Clock()
+    gated = GatedStore(store)
+    service = await started(gated, clock)
+    await service.submit(OpenAccount("alice", clock()))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    await spin()
+    assert not service.foreground.busy
+    gated.gate.clear()
+    opening = asyncio.create_task(
+        service.submit(OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE))
+    )
+    await spin()
+    assert gated.waiting == 1 and service.foreground.busy
+    gated.gate.set()
+    assert (await opening).ok
+    assert not service.foreground.busy
+    await service.stop()

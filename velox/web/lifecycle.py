@@ -102,7 +102,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     revoked = await store.revoked_sessions(now)
     app[SESSIONS].load_revoked(revoked, now + settings.session_ttl * 1000)
     service = engine_service(app)
-    hub = Hub(lambda: service.engine, app[OPTIONS].ws_push_interval_s)
+    hub = Hub(lambda: service.engine, app[OPTIONS].ws_push_interval_s, service.foreground)
     service.subscribe_staged(hub.stage)  # reads when applied, reveals after the commit
     app[SERVICE], app[ENGINE_SERVICE], app[HUB] = service, service, hub
     starting: asyncio.Task[None] | None = None

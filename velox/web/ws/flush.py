@@ -8,9 +8,14 @@ and the users the pusher may push now (velox/web/ws/pusher.py), then writes ever
 the prices followed by that user's figures and trailing-mark updates. Users due only because
 prices moved wait for the next price pass while one is pending (their figures ride in its
 write: one write per socket per pass, not two); users an event of theirs made due, or due
-while no price is pending, get their messages alone. Sockets are written in slices of at most
-``SLICE_S`` with a yield between, so the engine's task waits for one slice at most, never a
-whole pass.
+while no price is pending, get their messages alone.
+
+A price pass computes the figures it carries first and takes the prices last, just before
+the sockets are written in one quick loop: a price waits for the writes, not for the
+figures (bench/hub.py: tick-to-websocket). Work runs in slices of at most ``SLICE_S`` with a
+yield between; while one of the engine's batches is open, a slice ends after
+``MIN_SLICE_S`` and the writer waits for that batch (velox/foreground.py), so a batch waits
+for a short slice at most, never for a whole pass.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from velox.engine.state import Quote
+from velox.foreground import Foreground
 from velox.web import render
 from velox.web.jsonio import dumps
 from velox.web.ws.conflate import PriceConflator
@@ -30,10 +36,14 @@ from velox.web.ws.frames import text_frame
 from velox.web.ws.pusher import Pusher
 
 log = logging.getLogger(__name__)
-SLICE_S = 0.002  # the longest the engine's task waits for this one between two yields
+SLICE_S = 0.002  # the longest slice while the engine has no batch open
+MIN_SLICE_S = 0.0005  # the longest slice once a batch is open (then the writer gives way)
 CHECK = 16  # units of work between two looks at the clock: a socket written 1, a user 4
 USER_COST = 4
-PAUSE_S = 0.0  # between slices: round the loop's ready queue (an idle pause starved prices)
+# uvloop queues a socket write made in a callback and makes the system call after the
+# callbacks of that loop turn, where this task's clock does not see it: 2,000 writes left to
+# one turn held the loop 12-14 ms (about 6 us each). A slice ends after this many writes.
+WRITES_PER_SLICE = 100
 Framed = tuple[list[bytes], bytes]  # the messages, and all of them framed in order
 
 
@@ -50,31 +60,40 @@ class Flusher:
         connections: Callable[[], Collection[Connection]],
         tabs: Callable[[str], Iterable[Connection]],
         drop: Callable[[Connection], None],
+        foreground: Foreground | None = None,
     ) -> None:
         self.prices = prices
         self.pusher = pusher
         self._connections = connections
         self._tabs = tabs
         self._drop = drop
+        self._foreground = foreground or Foreground()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
         self._work = 0
+        self._writes = 0  # sockets written in this slice
         self._slice_start = 0.0
 
-    def _slice_over(self, units: int) -> bool:
-        """Count ``units`` of work; True when this slice's time is used up (then yield)."""
+    def _slice_over(self, units: int, writes: int = 0) -> bool:
+        """Count ``units`` of work and ``writes`` to sockets; True when this slice is over
+        (then yield): its time is used up, or its writes are."""
         self._work += units
-        if self._work < CHECK:
+        self._writes += writes
+        if self._writes >= WRITES_PER_SLICE:
+            return True
+        busy = self._foreground.busy
+        if self._work < CHECK and not busy:
             return False
         self._work = 0
-        now = time.perf_counter()
-        if now - self._slice_start < SLICE_S:
-            return False
-        self._slice_start = now
-        return True
+        return time.perf_counter() - self._slice_start >= (MIN_SLICE_S if busy else SLICE_S)
+
+    async def _yield(self) -> None:
+        await self._foreground.give_way()
+        self._work = self._writes = 0
+        self._slice_start = time.perf_counter()
 
     def poke(self) -> None:
         """Something is pending (the listener's call: O(1))."""
@@ -126,44 +145,50 @@ class Flusher:
 
     async def _pass(self, now: float) -> None:
         self._slice_start = time.perf_counter()
-        quotes = self.prices.take(now)
         # figures that only prices moved go with the next price pass, in its socket write
-        # (none is pending once this pass took the quotes)
         ready, _ = self.pusher.plan(now, self._price_at(now))
-        if quotes:
-            await self._to_everyone(quotes, ready, now)
-            self.prices.done(asyncio.get_running_loop().time())
+        if self.prices.wait(now) == 0:
+            extra = await self._figures(ready, now)
+            quotes = self.prices.take(asyncio.get_running_loop().time())
+            if quotes:
+                await self._to_everyone(quotes, extra)
+                self.prices.done(asyncio.get_running_loop().time())
+            ready.difference_update(extra)
         if ready:
             await self._to_users(ready, now)
 
-    async def _to_everyone(self, quotes: dict[str, Quote], ready: set[str], now: float) -> None:
-        messages, frames = framed([render.price_update(s, q) for s, q in quotes.items()])
+    async def _figures(self, ready: set[str], now: float) -> dict[str, Framed]:
+        """The messages of each user in ``ready`` with a socket, to ride in a price write."""
         extra: dict[str, Framed] = {}
+        for key in list(ready):
+            if not self._tabs(key):
+                continue
+            extra[key] = framed(self.pusher.take(key, now))
+            if self._slice_over(USER_COST):
+                await self._yield()
+        return extra
+
+    async def _to_everyone(self, quotes: dict[str, Quote], extra: dict[str, Framed]) -> None:
+        messages, frames = framed([render.price_update(s, q) for s, q in quotes.items()])
         for conn in list(self._connections()):
-            work = 1
             data, blob = messages, frames
             key = conn.follow_key
-            if key is not None and key in ready:
-                mine = extra.get(key)
-                if mine is None:
-                    mine = extra[key] = framed(self.pusher.take(key, now))
-                    work += USER_COST
-                if mine[0]:
-                    data, blob = messages + mine[0], frames + mine[1]
+            mine = None if key is None else extra.get(key)
+            if mine is not None and mine[0]:
+                data, blob = messages + mine[0], frames + mine[1]
             if not conn.offer_all(data, blob):
                 self._drop(conn)
-            if self._slice_over(work):
-                await asyncio.sleep(PAUSE_S)  # the engine runs between slices
-        ready.difference_update(extra)
+            if self._slice_over(1, 1):
+                await self._yield()
 
     async def _to_users(self, ready: set[str], now: float) -> None:
         for key in list(ready):
             data, blob = framed(self.pusher.take(key, now))
-            work = USER_COST
+            writes = 0
             if data:
                 for conn in list(self._tabs(key)):
                     if not conn.offer_all(data, blob):
                         self._drop(conn)
-                    work += 1
-            if self._slice_over(work):
-                await asyncio.sleep(PAUSE_S)
+                    writes += 1
+            if self._slice_over(USER_COST + writes, writes):
+                await self._yield()

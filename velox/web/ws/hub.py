@@ -36,6 +36,7 @@ from typing import Any
 
 from velox.engine.engine import Engine
 from velox.engine.events import Event, MarksMoved, TrailingStopMoved
+from velox.foreground import Foreground
 from velox.service import Published
 from velox.store.records import CandleRecord
 from velox.web import render
@@ -67,7 +68,10 @@ LOADS_PER_BATCH = 32  # newly connected users whose positions one batch's listen
 
 class Hub:
     def __init__(
-        self, engine: Callable[[], Engine], push_interval_s: float = PUSH_INTERVAL_S
+        self,
+        engine: Callable[[], Engine],
+        push_interval_s: float = PUSH_INTERVAL_S,
+        foreground: Foreground | None = None,
     ) -> None:
         self._engine = engine
         self.connections: set[Connection] = set()
@@ -86,6 +90,7 @@ class Hub:
             lambda: self.connections,
             lambda key: self._by_key.get(key, ()),
             self._drop_slow,
+            foreground,
         )
         self._loading: dict[str, _Loading] = {}  # follow keys whose book is not read yet
 
