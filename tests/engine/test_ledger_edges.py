@@ -181,3 +181,29 @@ def test_a_modified_order_keeps_its_stops_and_expiry_in_the_book() -> None:
     (gone,) = engine.handle(ClockTick(T0 + 60_000)).events
     assert isinstance(gone, OrderCancelled)
     assert (gone.order_id, gone.status, gone.released) == (expiring.order_id, "EXPIRED", u(100))
+
+
+def test_a_pending_reduce_of_part_of_the_position_ends_and_returns_its_reservation() -> None:
+    """A SHORT LIMIT of half the LONG's qty closes that half at its price (a partial close
+    with its own order id); the order ends and its reservation returns. Kills
+    ``_part_closed``'s ``_end_order(None, ...)`` and ``_end_order(id, None)`` (killed only by
+    chance by the property tests in the first run, survivors of the second)."""
+    engine = engine_at()
+    acc = netting(engine)
+    q = Fraction("0.02")
+    (opened,) = ok(engine, btc(acc, "0.02"))
+    (placed,) = ok(engine, btc(acc, "0.01", side="SHORT", order_type="LIMIT",
+                               price=units("101000")))  # fmt: skip
+    assert placed.reserved == u(101)
+    (part, *_) = engine.on_tick(PriceTick(BTC, units("101100"), T0))  # bid 101049.45
+    assert isinstance(part, PositionPartiallyClosed) and part.by_order_id == placed.order_id
+    margin = margin_of(ASK, q)  # 200.1
+    part_margin = margin // 2  # floor(M * q / Q), q / Q = 1/2
+    pnl = (Fraction(101000) - ASK) * q / 2  # 9.5
+    assert (part.part_qty, part.part_margin) == (u(q / 2), part_margin)
+    assert part.settlement == part_margin + u(pnl)
+    account = engine.accounts[acc]
+    assert engine.pending == {} and account.pending_orders == {}
+    assert (account.balance, account.pending_margin) == (u(1000) - margin + part.settlement, 0)
+    pos = engine.positions[opened.order_id]
+    assert (pos.qty, pos.margin) == (u(q / 2), margin - part_margin)
