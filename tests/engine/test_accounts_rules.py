@@ -29,7 +29,7 @@ from velox.engine.engine import Engine
 from velox.engine.errors import Code
 from velox.engine.events import Deposited, FundingCharged, OrderCancelled, PositionClosed
 from velox.engine.views import account_figures
-from velox.money import units
+from velox.money import Money, units
 
 U = 10**8
 HOUR8 = 28_800_000
@@ -73,7 +73,7 @@ def test_a_created_account_has_its_name_mode_time_and_the_initial_balance() -> N
     assert (account.account_id, account.user_id) == ("3", "alice")
     assert (account.name, account.mode, account.created_at) == ("Bot", "NETTING", T0 + 7)
     assert account.balance == u(1000)
-    assert deposit == Deposited("alice", u(1000), T0 + 7, "3")
+    assert deposit == Deposited("alice", Money(u(1000)), T0 + 7, "3")
 
 
 def test_signup_makes_one_hedging_main_account_and_a_retry_makes_none() -> None:
@@ -99,7 +99,7 @@ def test_a_deposit_of_one_unit_lands_in_the_account_named_zero_is_refused() -> N
     assert refusal(engine, Deposit("alice", 0, T0, acc)) == (Code.VALIDATION_ERROR, "amount")
     assert refusal(engine, Deposit("alice", -1, T0, acc)) == (Code.VALIDATION_ERROR, "amount")
     (event,) = ok(engine, Deposit("alice", 1, T0, acc))
-    assert event == Deposited("alice", 1, T0, acc)
+    assert event == Deposited("alice", Money(1), T0, acc)
     assert (engine.accounts[acc].balance, engine.accounts["1"].balance) == (u(1000) + 1, u(1000))
 
 
@@ -163,7 +163,7 @@ def test_a_reset_of_a_second_account_cancels_closes_and_tops_up_that_account() -
     assert (closed.close_price, closed.settlement) == (u(99950), margin + u(pnl))
     before = u(1000) + 1 - margin - u(100)  # free balance before the reset
     after_close = before + u(100) + margin + u(pnl)
-    assert topup == Deposited("alice", u(1000) - after_close, ts, acc, "RESET")
+    assert topup == Deposited("alice", Money(u(1000) - after_close), ts, acc, "RESET")
     assert u(1000) - after_close == u("0.99999999")
     assert (engine.accounts[acc].balance, engine.accounts["1"].balance) == (u(1000), u(1000))
     assert engine.positions == {} and engine.pending == {}

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 from math import ceil
+from typing import Any
 
 from tests.engine.test_orders_v2 import BTC, T0, engine_at, netting, ok, order
-from velox.engine.commands import ClockTick, ClosePosition, ModifyOrder, PriceTick
+from velox.engine.commands import ClockTick, ClosePosition, ModifyOrder, OpenPosition, PriceTick
 from velox.engine.events import (
     OrderCancelled,
     PositionClosed,
@@ -41,7 +42,7 @@ def margin_of(price: Fraction, qty: Fraction) -> int:
     return ceil(price * qty / 10 * U)
 
 
-def btc(acc: str, qty: str, **kw: object) -> object:
+def btc(acc: str, qty: str, **kw: Any) -> OpenPosition:
     return order(account_id=acc, margin=None, qty=units(qty), **kw)
 
 
