@@ -37,13 +37,13 @@ from velox.web.ws.pusher import Pusher
 
 log = logging.getLogger(__name__)
 SLICE_S = 0.002  # the longest slice while the engine has no batch open
-MIN_SLICE_S = 0.0005  # the longest slice once a batch is open (then the writer gives way)
+MIN_SLICE_S = 0.0002  # the longest slice once a batch is open (then the writer gives way)
 CHECK = 16  # units of work between two looks at the clock: a socket written 1, a user 4
 USER_COST = 4
 # uvloop queues a socket write made in a callback and makes the system call after the
 # callbacks of that loop turn, where this task's clock does not see it: 2,000 writes left to
 # one turn held the loop 12-14 ms (about 6 us each). A slice ends after this many writes.
-WRITES_PER_SLICE = 100
+WRITES_PER_SLICE = 50
 Framed = tuple[list[bytes], bytes]  # the messages, and all of them framed in order
 
 
