@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 GOING_AWAY = 1001
 SESSION_ENDED = 1008  # policy violation: the session was signed out or expired
 PUSH_INTERVAL_S = 0.25  # at most 4 figure pushes per user per second
-PRICE_INTERVAL_S = 0.1  # at most 10 price updates per symbol per second per socket
+PRICE_INTERVAL_S = 0.1  # a symbol's window; a socket's price writes at least half apart
 LOADS_PER_BATCH = 32  # newly connected users whose positions one batch's listener reads
 
 
@@ -258,7 +258,7 @@ class Hub:
                 step()
             if quotes and self.connections:
                 for symbol, quote in quotes.items():
-                    # conflated: the latest per symbol, at most every PRICE_INTERVAL_S
+                    # conflated: the latest per symbol (velox/web/ws/conflate.py)
                     self.flusher.prices.offer(symbol, quote)
                     self.pusher.price_moved(symbol)
                 self.flusher.poke()
