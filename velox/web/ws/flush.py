@@ -144,6 +144,7 @@ class Flusher:
         return None if wait is None else now + wait
 
     async def _pass(self, now: float) -> None:
+        self._work = self._writes = 0
         self._slice_start = time.perf_counter()
         # figures that only prices moved go with the next price pass, in its socket write
         ready, _ = self.pusher.plan(now, self._price_at(now))
