@@ -200,3 +200,25 @@ def test_a_boundary_completes_past_a_position_opened_after_it() -> None:
                 (after, "0.02")) for b in (B1 + MINUTE, b3)]  # fmt: skip
     assert got == sorted(expected)
     assert completed(out) == [B1 + MINUTE, b3]
+
+
+def test_a_clock_tick_whose_budget_went_on_expiries_starts_no_boundary() -> None:
+    """A ClockTick whose whole budget went on expiries leaves the boundary for the next one
+    (``more``), which then walks every position open at the boundary's instant, also one
+    opened at exactly that millisecond in between. ``while budget >= 0`` started the walk
+    with no budget, fixing the list of positions too early: that one was never charged."""
+    engine = funded_engine()
+    first = long(engine, BTC, "0.01")
+    expiring = {"order_type": "LIMIT", "price": units("2900"), "expires_at": B1 - 10_000}
+    ok(engine, OpenPosition("alice", ETH, "LONG", 10, T0, margin=units("10"), **expiring))  # type: ignore[arg-type]
+    engine.on_tick(PriceTick(BTC, units("100000"), B1 - 1000))
+    out = clock(engine, B1, budget=1)
+    assert [e.status for e in out.events] == ["EXPIRED"]  # type: ignore[union-attr]
+    assert out.more is True
+    at = long(engine, BTC, "0.02", ts=B1)
+    out = clock(engine, B1)
+    assert charges(out) == {
+        first: (paid("100000", "0.01"), B1, B1),
+        at: (paid("100000", "0.02"), B1, B1),
+    }
+    assert completed(out) == [B1]
