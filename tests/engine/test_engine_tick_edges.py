@@ -159,3 +159,18 @@ def test_the_engine_takes_changes_after_an_export_has_ended() -> None:
     ok(engine, ModifyOrder("alice", placed.order_id, T0, price=units("98000")))
     assert account_figures(engine, "alice").balance == units("905")
     assert engine.pending[placed.order_id].price == units("98000")
+
+
+def test_an_order_after_an_expired_one_fills_on_the_same_tick() -> None:
+    """An order reached past its expiry ends EXPIRED and the next reached order still fills
+    on that tick. Kills ``break`` for the ``continue`` after the expiry in ``on_tick``
+    (killed only by chance, by a property test's examples, in the first run)."""
+    engine = engine_at(funding_interval_ms=0)
+    (stale,) = ok(engine, order(order_type="LIMIT", price=units("99000"), margin=units("10"),
+                                expires_at=T0 + 1000))  # fmt: skip
+    (live,) = ok(engine, order(order_type="LIMIT", price=units("99500"), margin=units("10")))
+    events = engine.on_tick(PriceTick(BTC, units("98900"), T0 + 2000))  # ask 98949.45
+    (expired,) = of(events, OrderCancelled)
+    assert (expired.order_id, expired.status) == (stale.order_id, "EXPIRED")
+    (filled,) = of(events, PositionOpened)
+    assert (filled.order_id, filled.open_price) == (live.order_id, units("99500"))
