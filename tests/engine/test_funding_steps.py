@@ -222,3 +222,24 @@ def test_a_clock_tick_whose_budget_went_on_expiries_starts_no_boundary() -> None
         at: (paid("100000", "0.02"), B1, B1),
     }
     assert completed(out) == [B1]
+
+
+def test_a_position_opened_at_the_boundary_instant_during_the_walk_pays_it() -> None:
+    """The walk of boundary B1 has begun (a ClockTick at B1 with a budget of 1 charged one
+    position and answered ``more``); a position opened at exactly B1 before the next step is
+    open at the boundary's instant, so SPEC 12 charges it too. Before, the walk's list was
+    fixed when it began and that position was never charged for B1 (the fifth mutation
+    pass found it)."""
+    engine = funded_engine()
+    first, second = long(engine, BTC, "0.01"), long(engine, BTC, "0.03")
+    engine.on_tick(PriceTick(BTC, units("100000"), B1 - 1000))
+    out = clock(engine, B1, budget=1)
+    assert charges(out) == {first: (paid("100000", "0.01"), B1, B1)} and out.more is True
+    at = long(engine, BTC, "0.02", ts=B1)
+    out = clock(engine, B1)
+    assert charges(out) == {
+        second: (paid("100000", "0.03"), B1, B1),
+        at: (paid("100000", "0.02"), B1, B1),
+    }
+    assert completed(out) == [B1] and engine.funded_boundary == B1
+    assert engine.positions[at].funded_at == B1

@@ -194,6 +194,14 @@ class Engine(Ledger):
     def _funding_done(self) -> int:
         return max(self.funded_boundary, self._funding_seen)
 
+    def insert_position(self, pos: Position) -> None:
+        """A position opened at the instant of a boundary whose walk has begun (a ClockTick
+        at that millisecond ran out of budget) owes that boundary too (SPEC 12): it joins
+        the walk, whose list was taken when the walk began."""
+        super().insert_position(pos)
+        if self._funding_for and funding.owes(pos, self._funding_for):
+            self._funding_todo.append(pos)
+
     # -- snapshots -----------------------------------------------------------------------
     def export(self) -> dict[str, Any]:
         """The whole durable state as plain data (quotes are not durable: they re-arrive)."""
