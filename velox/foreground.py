@@ -1,15 +1,17 @@
-"""The engine's batches go first: background writers on the same event loop step aside.
+"""The engine's batches and the store's reads go first: background writers on the same event
+loop step aside.
 
 Why: the hub's writer (velox/web/ws/flush.py) computes figures and writes thousands of sockets
 in slices, yielding to the loop between them. A batch's commit needs the loop (its commit task,
 the store's completion callback, the reveal) and, on SQLite, the GIL for aiosqlite's writer
-thread. While the writer keeps the main thread busy, that thread loses every race for the GIL:
-each time the loop polls for I/O it drops and at once retakes the GIL, which restarts the
-waiting thread's switch interval, so a commit of 0.1 ms of SQLite work waited 10-50 ms
-(BENCHMARKS.md, hub). The engine service marks each batch from the start of its commit to
-the end of its reveal (``enter`` / ``leave``); the writer, once it has done a short slice,
-waits for that batch (``give_way``) and leaves the loop idle, so the writer thread takes the
-GIL at once. It waits for one batch at a time, never for an idle engine: under a steady stream
+thread; a read needs the GIL for a reader's thread. While the writer keeps the main thread
+busy, such a thread loses every race for the GIL: each time the loop polls for I/O it drops and
+at once retakes the GIL, which restarts the waiting thread's switch interval, so a commit of
+0.1 ms of SQLite work waited 10-50 ms (BENCHMARKS.md, hub). The engine service marks each batch
+from the start of its commit to the end of its reveal (``enter`` / ``leave``), and the SQLite
+store each read on a reader's thread; the writer, once it has done a short slice, waits for
+one of them to end (``give_way``) and leaves the loop idle, so the thread takes the GIL at
+once. It waits for one piece of work at a time, never for an idle engine: under a steady stream
 of orders the two alternate, and prices still go out.
 """
 
@@ -17,12 +19,12 @@ from __future__ import annotations
 
 import asyncio
 
-MAX_WAIT_S = 0.05  # a batch that never ends (a dead engine task) holds nobody longer
+MAX_WAIT_S = 0.05  # work that never ends (a dead engine task) holds nobody longer
 
 
 class Foreground:
     def __init__(self) -> None:
-        self._open = 0  # batches whose commit has begun and that are not revealed yet
+        self._open = 0  # batches committing or not yet revealed, and store reads under way
         self._waiter: asyncio.Future[None] | None = None
 
     @property
@@ -30,16 +32,18 @@ class Foreground:
         return self._open > 0
 
     def enter(self) -> None:
-        """A batch's commit begins."""
+        """Foreground work begins: a batch's commit, or a store read."""
         self._open += 1
 
     def leave(self) -> None:
-        """That batch is revealed (or refused): whoever gave way may go on."""
+        """That work is done (a batch revealed or refused, a read answered): whoever gave
+        way may go on."""
         self._open = max(0, self._open - 1)
         self._wake()
 
     async def give_way(self) -> None:
-        """Yield to the loop; while a batch is open, until it ends (at most MAX_WAIT_S)."""
+        """Yield to the loop; while foreground work is under way, until one piece of it ends
+        (at most MAX_WAIT_S)."""
         if not self._open:
             await asyncio.sleep(0)
             return

@@ -20,10 +20,14 @@ import asyncio
 import json
 from typing import Any
 
+from aiohttp.test_utils import TestClient
+
 import velox.foreground as foreground_module
 from velox.engine.state import Quote
 from velox.foreground import MAX_WAIT_S, Foreground
 from velox.money import SCALE, Price
+from velox.store.sqlite import SqliteStore
+from velox.web.keys import HUB, SERVICE, STORE
 from velox.web.ws import flush
 from velox.web.ws.conflate import PriceConflator
 from velox.web.ws.flush import WRITES_PER_SLICE, Flusher
@@ -176,3 +180,14 @@ async def test_a_price_pass_sends_the_price_offered_while_its_figures_were_compu
             assert [m["type"] for m in s.got] == ["price_update", "balance"]
     assert len(log) == len(sockets)  # one write per socket: the figures rode with the price
     flusher.close()
+
+
+async def test_velox_run_hands_the_engines_foreground_to_the_hub_and_its_sqlite_store(
+    client: TestClient[Any, Any],
+) -> None:
+    """One foreground for the process: the hub's writer gives way to the engine's batches and
+    to the SQLite store's reads (tests/store/test_sqlite_reads_foreground.py)."""
+    store, service, hub = client.app[STORE], client.app[SERVICE], client.app[HUB]
+    assert isinstance(store, SqliteStore)
+    assert store.foreground is service.foreground
+    assert hub.flusher._foreground is service.foreground

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from velox.foreground import Foreground
 from velox.store.base import DatabaseNotFound
 from velox.store.records import CandleRecord, TradeRecord
 from velox.store.schema import (
@@ -119,6 +120,11 @@ class SqliteStore(SqlStore):
 
     def __init__(self, path: str | Path, *, readers: int = 2) -> None:
         self.path = str(path)
+        # A read runs on a reader's thread, which needs the GIL to start and to hand back
+        # its rows: while the hub's writer keeps the loop busy it waited up to 20 ms for it
+        # (bench/hub.py, a close's read of its order row). A read is foreground work: the
+        # writer gives way to it as to an engine batch (velox/foreground.py).
+        self.foreground: Foreground | None = None
         self._reader_count = readers
         self._conn: aiosqlite.Connection | None = None  # the writer's (None when read-only)
         self._readers: list[aiosqlite.Connection] = []
@@ -225,10 +231,15 @@ class SqliteStore(SqlStore):
             async with self._lock:
                 return list(await self._db().execute_fetchall(sql, args))
         conn = await self._idle.get()
+        foreground = self.foreground
+        if foreground is not None:
+            foreground.enter()
         try:
             return list(await conn.execute_fetchall(sql, args))
         finally:
             self._idle.put_nowait(conn)
+            if foreground is not None:
+                foreground.leave()
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[Tx]:

@@ -33,6 +33,7 @@ from velox.service import EngineService
 from velox.store.base import Store
 from velox.store.factory import open_store_for
 from velox.store.records import CandleRecord
+from velox.store.sqlite import SqliteStore
 from velox.supervisor import Supervisor
 from velox.web.keys import (
     CANDLE_TAP,
@@ -103,6 +104,8 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     app[SESSIONS].load_revoked(revoked, now + settings.session_ttl * 1000)
     service = engine_service(app)
     hub = Hub(lambda: service.engine, app[OPTIONS].ws_push_interval_s, service.foreground)
+    if isinstance(store, SqliteStore):  # its reads run on threads that need the GIL
+        store.foreground = service.foreground
     service.subscribe_staged(hub.stage)  # reads when applied, reveals after the commit
     app[SERVICE], app[ENGINE_SERVICE], app[HUB] = service, service, hub
     starting: asyncio.Task[None] | None = None
