@@ -7,9 +7,6 @@ reads were foreground). Checked here as what the foreground sees, not timed."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from velox.foreground import Foreground
@@ -32,27 +29,17 @@ class Watched(Foreground):
         self.seen.append(("leave", self.busy))
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "reads.db")
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
-async def test_a_read_is_foreground_from_its_start_to_its_rows(store: SqliteStore) -> None:
+async def test_a_read_is_foreground_from_its_start_to_its_rows(sqlite_store: SqliteStore) -> None:
     watched = Watched()
-    store.foreground = watched
-    assert await store.last_seq() == 0
+    sqlite_store.foreground = watched
+    assert await sqlite_store.last_seq() == 0
     assert watched.seen == [("enter", False), ("leave", False)]
     assert not watched.busy
 
 
-async def test_a_failed_read_still_leaves(store: SqliteStore) -> None:
+async def test_a_failed_read_still_leaves(sqlite_store: SqliteStore) -> None:
     watched = Watched()
-    store.foreground = watched
+    sqlite_store.foreground = watched
     with pytest.raises(Exception):  # noqa: B017 - sqlite3's own error for bad SQL
-        await store._fetch("SELECT no_such_column FROM journal")
+        await sqlite_store._fetch("SELECT no_such_column FROM journal")
     assert watched.seen == [("enter", False), ("leave", False)]

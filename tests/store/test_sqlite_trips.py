@@ -8,8 +8,6 @@ commit of any size, a batch of trades or of candles is one trip each, with the s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -22,16 +20,6 @@ from velox.engine.events import Event
 from velox.projection import project
 from velox.store.records import CandleRecord, TradeRecord
 from velox.store.sqlite import SqliteStore
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "trips.db")
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def count_trips(store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -50,35 +38,35 @@ def count_trips(store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> list[int
 
 
 async def test_a_batch_of_trades_is_one_trip(
-    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+    sqlite_store: SqliteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trips = count_trips(store, monkeypatch)
+    trips = count_trips(sqlite_store, monkeypatch)
     trades = [TradeRecord("BTCUSDT", i, 100 + i, 1, 1_000 + i) for i in range(100)]
-    assert await store.insert_trades(trades) == trades
-    assert await store.insert_trades([*trades[50:], TradeRecord("ETHUSDT", 7, 5, 1, 9)]) == [
+    assert await sqlite_store.insert_trades(trades) == trades
+    assert await sqlite_store.insert_trades([*trades[50:], TradeRecord("ETHUSDT", 7, 5, 1, 9)]) == [
         TradeRecord("ETHUSDT", 7, 5, 1, 9)
     ]  # the repeats were stored already
     assert trips == [2]
 
 
 async def test_a_batch_of_candles_is_one_trip_and_repeats_merge(
-    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+    sqlite_store: SqliteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trips = count_trips(store, monkeypatch)
+    trips = count_trips(sqlite_store, monkeypatch)
     bars = [CandleRecord("BTCUSDT", "1m", 60_000 * i, 5, 9, 4, 7, 100) for i in range(50)]
     later = CandleRecord("BTCUSDT", "1m", 0, 6, 12, 3, 8, 50)  # the same minute as bars[0]
-    await store.upsert_candles([*bars, later])
+    await sqlite_store.upsert_candles([*bars, later])
     assert trips == [1]
-    (first,) = await store.candles("BTCUSDT", "1m", 0, 0, 10)
+    (first,) = await sqlite_store.candles("BTCUSDT", "1m", 0, 0, 10)
     assert first == CandleRecord("BTCUSDT", "1m", 0, 5, 12, 3, 8, 150)
 
 
 async def test_a_group_commit_is_one_trip_whatever_its_size(
-    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+    sqlite_store: SqliteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trips = count_trips(store, monkeypatch)
+    trips = count_trips(sqlite_store, monkeypatch)
     positions: list[Event] = [opened(str(i), 1_000 + i, str(i)) for i in range(1, 41)]
-    await store.append_batch(events(1, 40), [closed_order("9")], project(positions))
+    await sqlite_store.append_batch(events(1, 40), [closed_order("9")], project(positions))
     assert trips == [1]
-    assert await store.last_seq() == 40
-    assert len(await store.fills_for_account("1", "BTCUSDT", None, None, 100)) == 40
+    assert await sqlite_store.last_seq() == 40
+    assert len(await sqlite_store.fills_for_account("1", "BTCUSDT", None, None, 100)) == 40
