@@ -92,6 +92,9 @@ class Flusher:
 
     async def _yield(self) -> None:
         await self._foreground.give_way()
+        self._new_slice()
+
+    def _new_slice(self) -> None:
         self._work = self._writes = 0
         self._slice_start = time.perf_counter()
 
@@ -144,11 +147,11 @@ class Flusher:
         return None if wait is None else now + wait
 
     async def _pass(self, now: float) -> None:
-        self._work = self._writes = 0
-        self._slice_start = time.perf_counter()
+        self._new_slice()
+        price_at = self._price_at(now)
         # figures that only prices moved go with the next price pass, in its socket write
-        ready, _ = self.pusher.plan(now, self._price_at(now))
-        if self.prices.wait(now) == 0:
+        ready, _ = self.pusher.plan(now, price_at)
+        if price_at == now:  # prices may go in this pass
             extra = await self._figures(ready, now)
             quotes = self.prices.take(asyncio.get_running_loop().time())
             if quotes:
