@@ -1,5 +1,5 @@
-"""Price conflation for the websocket: at most one update per symbol per interval, and at
-most two price writes per socket per interval.
+"""Price conflation for the websocket: a symbol alone waits for its own interval since its
+last send; a send carries every pending symbol; at most two sends per interval.
 
 The engine may quote thousands of ticks a second; a browser (or a bot on the public stream)
 needs the latest price, not every superseded one, and sending each to thousands of sockets
