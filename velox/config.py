@@ -10,16 +10,17 @@ import argparse
 import ipaddress
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import MISSING, Field, dataclass, field, fields, replace
+from dataclasses import MISSING, Field, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from velox.engine.settings import EngineSettings
+from velox.frozen import frozen
 from velox.money import SCALE, MoneyError, parse_units
 from velox.paths import default_data_dir
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Settings:
     """Every setting: ``field(default=..., metadata={"help": "what it does"})``.
 

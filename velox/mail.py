@@ -16,7 +16,6 @@ import smtplib
 import ssl
 import time
 import uuid
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
@@ -24,12 +23,14 @@ from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from velox.frozen import frozen
+
 log = logging.getLogger(__name__)
 SMTP_TIMEOUT_S = 15.0
 DEFAULT_FROM = "Velox <no-reply@localhost>"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class OutboxMessage:
     file: str
     to: str

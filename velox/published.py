@@ -5,13 +5,14 @@ values shared by the service, the web handlers, the hub and the bus."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from typing import Generic, TypeVar
 
 from velox.engine.engine import Outcome
 from velox.engine.events import Event
 from velox.engine.state import Quote
+from velox.frozen import frozen
 from velox.journal import closed_order_id, closed_record_of
 from velox.store.records import ClosedOrderRecord
 
@@ -29,7 +30,7 @@ class EngineNotReady(Exception):
     """The engine is starting, replaying, recovering or shutting down: try again later."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Published:
     """What one committed batch made visible: its numbered events, the quotes it applied and
     the closed orders it produced, computed once by the commit's projection
@@ -59,7 +60,7 @@ class Published:
         return None if order_id is None else self.closed_by_id.get(order_id)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Reply(Generic[T]):
     """A command's answer: its outcome, ``view`` of the engine as its commit left it (None
     if refused), and what that commit published (closed orders, without a store read)."""

@@ -19,18 +19,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Literal
 
 from velox.clock import SYSTEM_CLOCK, Clock
 from velox.feeds.backoff import Backoff
+from velox.frozen import frozen
 
 log = logging.getLogger(__name__)
 
 PartState = Literal["up", "down", "recovering"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PartStatus:
     """``down``: failed, waiting to restart; ``recovering``: restarted, not yet proven."""
 

@@ -14,7 +14,6 @@ each is listed as its own entry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from velox.binance import shapes
@@ -26,13 +25,14 @@ from velox.binance.terms import Terms
 from velox.engine.engine import Engine
 from velox.engine.state import Position
 from velox.engine.views import account_figures, open_positions, unrealized_pnl
+from velox.frozen import frozen
 from velox.money import format_units, mul_ceil, mul_floor
 from velox.web.keys import OPTIONS, SERVICE, SETTINGS
 
 Json = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Owner:
     """An account as the engine's views take it: its user and its id."""
 

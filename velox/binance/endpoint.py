@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +27,7 @@ from velox.binance.keyring import Credential
 from velox.binance.keys import KEYRING, WEIGHTS
 from velox.binance.params import Params
 from velox.binance.signing import check_signature, check_timestamp
+from velox.frozen import frozen
 from velox.service import EngineNotReady
 from velox.web.auth.security import client_ip
 from velox.web.jsonio import json_response, read_body
@@ -41,7 +41,7 @@ _FORM = "application/x-www-form-urlencoded"
 Weight = int | Callable[[Params], int]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Call:
     """What a /fapi handler gets: the request, its parameters and, if signed, the key."""
 

@@ -15,8 +15,8 @@ import secrets
 import string
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from velox.frozen import frozen
 from velox.store.base import Store
 from velox.store.records import ApiKeyRecord
 from velox.vault import Vault, VaultError
@@ -33,7 +33,7 @@ def new_token() -> str:
     return "".join(secrets.choice(KEY_ALPHABET) for _ in range(KEY_LENGTH))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Credential:
     """An API key with its secret opened: lives in memory only, never logged."""
 

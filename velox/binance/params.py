@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from velox.binance.errors import BinanceError, bad_symbol, invalid, mandatory
+from velox.frozen import frozen
 from velox.money import MoneyError, parse_units
 
 MAX_PARAMS = 40
@@ -26,7 +26,7 @@ _INT = re.compile(r"-?[0-9]{1,19}")
 _DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Params:
     """Decoded parameters (each name once) and the raw texts the signature covers."""
 

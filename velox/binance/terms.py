@@ -9,10 +9,9 @@ name without a change here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from velox.config import Settings
 from velox.engine.settings import EngineSettings
+from velox.frozen import frozen
 from velox.money import SCALE
 
 DEFAULT_LEVERAGE = 20  # Binance's leverage for a symbol never set
@@ -25,7 +24,7 @@ def _setting(engine: EngineSettings, name: str) -> int:
     return int(getattr(engine, name, _DEFAULTS[name]))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Terms:
     funding_rate: int  # fraction, units of 10^-8 (0.0001 -> 10_000); may be negative
     funding_interval_ms: int  # 0: no funding

@@ -10,10 +10,10 @@ signed-out sessions to ``signouts`` (every gateway revokes them at once) and web
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from velox.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Subjects:
     prefix: str = "velox"
 

@@ -8,7 +8,7 @@ command or event type travels without a change here. A ``ModifyPosition`` field 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 
 from velox import codec
@@ -18,6 +18,7 @@ from velox.engine.engine import Outcome
 from velox.engine.errors import Code, Refusal
 from velox.engine.events import EVENT_TYPES, Event
 from velox.engine.state import Quote
+from velox.frozen import frozen
 from velox.money import Price
 from velox.store.records import CandleRecord
 
@@ -76,7 +77,7 @@ def decode_command(data: bytes) -> tuple[str, Command]:
 
 
 # -- replies ------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@frozen
 class Reply:
     """The engine's answer: the outcome and the last sequence its commit wrote (0: none),
     or ``not_ready`` when the engine could not take the command."""
@@ -132,7 +133,7 @@ def decode_reply(data: bytes) -> Reply:
 
 
 # -- committed batches --------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@frozen
 class Batch:
     """One commit as published: numbered events (possibly none) and the prices it set."""
 
@@ -183,7 +184,7 @@ def decode_candle(data: bytes) -> CandleRecord:
         raise WireError(f"not a candle: {exc}") from exc
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Status:
     """The engine's heartbeat: its state, the last sequence it committed, and which run of
     the engine it is (a new ``instance`` means the engine restarted)."""

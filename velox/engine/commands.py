@@ -14,8 +14,9 @@ passes it until it reads the ``X-Velox-Account`` header.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+
+from velox.frozen import frozen
 
 
 class Keep(Enum):
@@ -37,7 +38,7 @@ ORDER_TYPES = (MARKET, LIMIT, STOP)
 
 
 # -- accounts ------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@frozen
 class OpenAccount:
     """The user's first account (HEDGING, ``initial_balance``), made at signup.
 
@@ -49,7 +50,7 @@ class OpenAccount:
     name: str = "Main"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CreateAccount:
     """Another account for the user (refused past ``max_accounts``: TOO_MANY_ACCOUNTS)."""
 
@@ -59,7 +60,7 @@ class CreateAccount:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RenameAccount:
     user_id: str
     account_id: str
@@ -67,7 +68,7 @@ class RenameAccount:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ResetAccount:
     """Cancel pending orders, close positions at the current quotes (manual closes), then
     set the balance back to ``initial_balance`` with a deposit adjustment (PRICE_STALE when
@@ -78,7 +79,7 @@ class ResetAccount:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Deposit:
     user_id: str
     amount: int
@@ -87,7 +88,7 @@ class Deposit:
 
 
 # -- orders and positions ------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@frozen
 class OpenPosition:
     """Place an order: MARKET fills now; LIMIT / STOP rest until the price reaches ``price``
     (a marketable LIMIT fills now as a taker; a STOP that would trigger now is refused with
@@ -114,7 +115,7 @@ class OpenPosition:
     reduce_only: bool = False  # NETTING accounts only
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PlaceOco:
     """Two pending orders (LIMIT / STOP) on one asset sharing an ``oco_group_id``: when one
     fills or is cancelled the other ends CANCELLED (reason OCO). Each leg's ``user_id`` and
@@ -127,7 +128,7 @@ class PlaceOco:
     account_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CancelOrder:
     """Cancel a pending order (ORDER_NOT_PENDING for an open position or a finished order)."""
 
@@ -137,7 +138,7 @@ class CancelOrder:
     account_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ModifyOrder:
     """Change a pending order's price, stops or expiry (the reservation follows the price)."""
 
@@ -152,7 +153,7 @@ class ModifyOrder:
     account_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ClosePosition:
     """Close the whole position, or ``percent`` (1..99) of it."""
 
@@ -163,7 +164,7 @@ class ClosePosition:
     account_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AddMargin:
     user_id: str
     order_id: str
@@ -172,7 +173,7 @@ class AddMargin:
     account_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ModifyPosition:
     user_id: str
     order_id: str
@@ -184,7 +185,7 @@ class ModifyPosition:
 
 
 # -- time ----------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@frozen
 class ClockTick:
     """The service's clock, every second: expires pending orders whose ``expires_at`` has
     passed and charges funding boundaries, at most ``budget`` effects per command so that a
@@ -212,7 +213,7 @@ Command = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PriceTick:
     """A reference price (last trade, or book mid) for an asset, received at ``ts``."""
 

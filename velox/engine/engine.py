@@ -11,7 +11,6 @@ charges funding, at most ``budget`` effects per command.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from velox.engine import funding, rules
@@ -34,10 +33,11 @@ from velox.engine.state import (
     Quote,
 )
 from velox.engine.triggers import trigger_reason
+from velox.frozen import frozen
 from velox.money import Money, Price
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Outcome:
     """The result of a command: events on success, or a refusal and no events.
 

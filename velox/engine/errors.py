@@ -6,8 +6,9 @@ returns ``Outcome(events=(), refusal=Refusal(...))`` and changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from velox.frozen import frozen
 
 
 class Code(StrEnum):
@@ -29,7 +30,7 @@ class Code(StrEnum):
     TOO_MANY_ACCOUNTS = "TOO_MANY_ACCOUNTS"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Refusal:
     code: Code
     message: str

@@ -16,8 +16,7 @@ counter): PositionOpened, PositionIncreased, PositionPartiallyClosed, PositionCl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from velox.frozen import frozen
 from velox.money import Money, Price, Qty
 
 _ZERO = Money(0)
@@ -39,7 +38,7 @@ NO_BALANCE = "INSUFFICIENT_BALANCE"
 
 
 # -- accounts ------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@frozen
 class AccountCreated:
     """A paper account; its initial balance arrives as the Deposited that follows."""
 
@@ -50,7 +49,7 @@ class AccountCreated:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AccountRenamed:
     account_id: str
     user_id: str
@@ -58,7 +57,7 @@ class AccountRenamed:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Deposited:
     """Money into (or, for a reset's adjustment, out of: negative) an account's free balance.
 
@@ -75,7 +74,7 @@ class Deposited:
 
 
 # -- pending orders ------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@frozen
 class OrderPlaced:
     """A LIMIT / STOP order rests; ``reserved`` left the free balance into pending margin.
 
@@ -104,7 +103,7 @@ class OrderPlaced:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class OrderModified:
     """A pending order's new terms; the reservation becomes ``reserved``."""
 
@@ -120,7 +119,7 @@ class OrderModified:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class OrderCancelled:
     """A pending order ended unfilled: ``status`` CANCELLED / EXPIRED / REJECTED, ``reason``
     USER / OCO / EXPIRED / RESET / INSUFFICIENT_BALANCE; ``released`` returns to the free
@@ -150,7 +149,7 @@ class OrderCancelled:
     created_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PositionOpened:
     order_id: str
     user_id: str
@@ -179,7 +178,7 @@ class PositionOpened:
     created_at: int | None = None  # when the order was placed (None: at ``ts``)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PositionIncreased:
     """NETTING scale-in: ``qty``/``margin`` at ``price`` joined position ``position_id``;
     its entry is averaged against the trader and its stops replaced when the order gave
@@ -211,7 +210,7 @@ class PositionIncreased:
     client_order_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PositionClosed:
     """A whole position closed: the trader gets ``settlement``, the house ``margin - settlement``.
 
@@ -257,7 +256,7 @@ class PositionClosed:
     by_reduce_only: bool = False  # that market order was reduceOnly (its orders row says so)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PositionPartiallyClosed:
     """``part_qty``/``part_margin`` left ``order_id`` and closed as the new ``part_order_id``."""
 
@@ -301,7 +300,7 @@ class PositionPartiallyClosed:
     by_reduce_only: bool = False  # that market order was reduceOnly (its orders row says so)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MarginAdded:
     order_id: str
     user_id: str
@@ -311,7 +310,7 @@ class MarginAdded:
     account_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class StopsModified:
     order_id: str
     user_id: str
@@ -324,7 +323,7 @@ class StopsModified:
 
 
 # -- funding -------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@frozen
 class FundingCharged:
     """Position ``order_id`` exchanged ``amount`` with the house at ``boundary`` (+ received,
     - paid: at most its margin), moving its isolated margin to ``margin``."""
@@ -342,7 +341,7 @@ class FundingCharged:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FundingCompleted:
     """Every position open at ``boundary`` has been charged: the boundary is done."""
 
@@ -350,7 +349,7 @@ class FundingCompleted:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TrailingStopMoved:
     """One position's trailing mark moved. No longer emitted (see MarksMoved); kept so that
     journals written before it still replay."""
@@ -361,7 +360,7 @@ class TrailingStopMoved:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MarksMoved:
     """Every open position on ``asset`` with a trailing stop: LONG mark = max(mark, bid),
     SHORT mark = min(mark, ask).

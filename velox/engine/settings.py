@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from velox.frozen import frozen
 from velox.money import SCALE
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EngineSettings:
     """Every limit of SPEC.md section 3; the engine reads none of them from constants."""
 

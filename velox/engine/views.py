@@ -8,8 +8,6 @@ account when no account is named (what the shell does until it reads X-Velox-Acc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from velox.engine.events import (
     Event,
     PositionClosed,
@@ -19,10 +17,11 @@ from velox.engine.events import (
 )
 from velox.engine.formulas import LONG, close_price, pnl
 from velox.engine.state import Account, Pending, Position, State
+from velox.frozen import frozen
 from velox.money import Money, Price, Qty
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AccountFigures:
     balance: int
     used_margin: int
@@ -117,7 +116,7 @@ def ledger(engine: State) -> dict[str, int | bool]:
     }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Fill:
     """One execution (SPEC 12): ``side`` BUY / SELL, ``realized_pnl`` on closes."""
 

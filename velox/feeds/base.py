@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Protocol
 
+from velox.frozen import frozen
 
-@dataclass(frozen=True, slots=True)
+
+@frozen
 class FeedTick:
     """A trade and/or a best bid/ask for one Velox symbol (e.g. "BTCUSDT").
 

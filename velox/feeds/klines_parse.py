@@ -11,15 +11,15 @@ whole: a page with one bad row cannot be trusted to be a contiguous history.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import pairwise
 
 from velox.feeds.messages import FeedParseError, units_of
+from velox.frozen import frozen
 
 ROW_COLUMNS = 6  # open time, open, high, low, close, volume
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Kline:
     """One exchange candle: ``time`` is its open time (ms, UTC); money in units of 10^-8."""
 

@@ -10,10 +10,10 @@ Either way nothing half-parsed ever reaches the sink.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TypeAlias
 
 from velox.feeds.base import FeedTick
+from velox.frozen import frozen
 from velox.money import MoneyError, parse_units
 
 
@@ -21,14 +21,14 @@ class FeedParseError(ValueError):
     """A message that does not have the shape the exchange documents."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ServerShutdown:
     """The exchange announced it will close this connection: reconnect now, not on close."""
 
     event_ms: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ExchangeError:
     """An error reply to a control message (e.g. a rejected SUBSCRIBE)."""
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from velox.clock import SYSTEM_CLOCK, Clock
 from velox.feeds.base import FeedTick, TickSink
 from velox.feeds.symbols import DEFAULT_SYMBOLS
+from velox.frozen import frozen
 from velox.money import units
 
 YEAR_S = 365 * 24 * 3600
@@ -31,7 +31,7 @@ _PPT = 10**12  # returns are carried in parts per trillion
 MID_EXTRA = 10**4  # the mid carries 4 more digits than a unit so rounding never drifts it
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SimAsset:
     """Start price, annual volatility (basis points), price tick and quantity lot, in units."""
 
@@ -49,7 +49,7 @@ SIM_ASSETS: dict[str, SimAsset] = {
 OTHER_ASSET = SimAsset(units("100"), 8_000, units("0.01"), units("0.01"))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SimStep:
     symbol: str
     bid: int

@@ -9,13 +9,15 @@ quotes in USDC as ``BTC_USDC``. A ``SymbolMap`` holds one exchange's spelling so
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from velox.frozen import frozen
 
 DEFAULT_SYMBOLS: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
 VELOX_QUOTE = "USDT"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SymbolMap:
     """One exchange's names for the Velox symbols. Lookups from the exchange side ignore case."""
 

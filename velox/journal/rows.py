@@ -6,10 +6,10 @@ computed once per commit, here."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from velox import codec
 from velox.engine.events import Deposited, Event, FundingCharged, MarksMoved, PositionClosed
+from velox.frozen import frozen
 from velox.journal.closed import closed_record_of
 from velox.projection import project
 from velox.store.records import (
@@ -21,7 +21,7 @@ from velox.store.records import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CommitRows:
     """One commit: ``records`` for the journal, ``numbered`` events with their seqs, and
     ``closed`` each closed order it produced, by its order id (a partial close's part id),

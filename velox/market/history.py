@@ -22,8 +22,8 @@ klines' resolution is one second, and a second's kline would count live trades t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from velox.frozen import frozen
 from velox.market.candles import DURATIONS_MS, bucket_start, merge
 from velox.store.records import CandleRecord
 
@@ -31,7 +31,7 @@ SECOND_MS = 1_000
 MINUTE_MS = 60_000
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LiveCut:
     """A live source's first trade of a symbol: ``time`` is the start of its second (ms)."""
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from velox.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class JournalRecord:
     """One journaled engine event: ``payload`` is the event encoded by ``velox.codec``."""
 
@@ -15,14 +15,14 @@ class JournalRecord:
     payload: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SnapshotRecord:
     seq: int  # the last journal sequence the snapshot covers
     ts: int
     payload: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ClosedOrderRecord:
     """A closed position (or the closed part of a partial close), as SPEC.md section 7 names it."""
 
@@ -51,7 +51,7 @@ class ClosedOrderRecord:
     funding: int = 0  # net funding (+ received, - paid)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class UserRecord:
     id: str
     email: str
@@ -60,7 +60,7 @@ class UserRecord:
     created_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TradeRecord:
     """A raw exchange trade (un-spread price), deduplicated by (symbol, trade_id)."""
 
@@ -71,7 +71,7 @@ class TradeRecord:
     ts: int  # exchange trade time, ms
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CandleRecord:
     symbol: str
     duration: str  # "1s", "30s", "1m", "5m", "15m", "1h", "4h", "1d"
@@ -83,7 +83,7 @@ class CandleRecord:
     volume: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ApiKeyRecord:
     """An API key: ``secret_sealed`` is the secret sealed by ``velox.vault`` (never plain)."""
 
@@ -97,7 +97,7 @@ class ApiKeyRecord:
     created_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AccountRecord:
     """A paper account (SPEC 13), projected from AccountCreated / AccountRenamed."""
 
@@ -108,7 +108,7 @@ class AccountRecord:
     created_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class OrderRecord:
     """Every order an account placed, whatever became of it (SPEC 12).
 
@@ -143,7 +143,7 @@ class OrderRecord:
     updated_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FillRecord:
     """One execution (SPEC 12): open, scale-in, reduce, close or liquidation."""
 
@@ -162,7 +162,7 @@ class FillRecord:
     time: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FundingRecord:
     """One position's funding at one boundary (SPEC 12), projected from ``FundingCharged``.
 
@@ -185,7 +185,7 @@ class FundingRecord:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FundingBoundaryRecord:
     """A boundary charged on an asset: the ``rate`` and ``mark_price`` of its first charge
     (journal ``seq``). Public (``/fapi/v1/fundingRate``): names no account."""
@@ -197,7 +197,7 @@ class FundingBoundaryRecord:
     seq: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RowWrite:
     """One projection write of a commit, applied in order in the journal's transaction.
 

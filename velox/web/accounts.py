@@ -9,12 +9,12 @@ first account. An account that is not the user's is 404, like one that does not 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from aiohttp import web
 
 from velox.engine.commands import MODES, CreateAccount, RenameAccount, ResetAccount
 from velox.engine.events import AccountCreated
+from velox.frozen import frozen
 from velox.store.base import Store
 from velox.store.records import AccountRecord
 from velox.web import render_v2
@@ -32,7 +32,7 @@ _ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
 _NAME = re.compile(NAME_PATTERN)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Chosen:
     """The account a request acts on: ``account_id`` None until the user has one stored;
     ``first`` when it is the user's first (which also owns v1 rows without an account)."""

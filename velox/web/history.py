@@ -14,12 +14,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
+from velox.frozen import frozen
 from velox.money import format_optional, format_units
 from velox.store.base import Store
 from velox.store.records import ClosedOrderRecord, FillRecord
@@ -51,7 +51,7 @@ FILL_COLUMNS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Filter:
     """Which closed positions a history request is about."""
 

@@ -11,9 +11,9 @@ are in the README ("History and statistics").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, localcontext
 
+from velox.frozen import frozen
 from velox.money import SCALE, mul_div_ceil
 
 DAY_MS = 86_400_000
@@ -21,7 +21,7 @@ TRADING_DAYS = 365  # crypto CFDs trade every day of the year
 _PRECISION = 60  # digits for the Sharpe ratio's Decimal arithmetic (then floored to 10^-8)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Trade:
     """One row that moved the trader's cash: when, and by how much (units, signed)."""
 
@@ -29,13 +29,13 @@ class Trade:
     result: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EquityPoint:
     time: int
     equity: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Stats:
     """What ``summarize`` finds. ``None``: undefined for these trades (no loss for a profit
     factor, fewer than two daily returns for a Sharpe ratio...)."""

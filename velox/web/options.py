@@ -6,12 +6,11 @@ to observe expiry. Nothing here changes behaviour a client can rely on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from velox.clock import SYSTEM_CLOCK, Clock
+from velox.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class WebOptions:
     bcrypt_rounds: int = 12
     ticket_ttl_s: float = 30.0  # SPEC section 7: one-time websocket tickets live 30 s

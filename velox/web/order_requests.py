@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from velox.engine.commands import (
@@ -25,6 +24,7 @@ from velox.engine.commands import (
     OpenPosition,
     PlaceOco,
 )
+from velox.frozen import frozen
 from velox.web.errors import ApiError, validation
 from velox.web.validate import choice, integer, money, query_int, reject_unknown, required
 
@@ -37,7 +37,7 @@ MAX_FILLS_PAGE = 1000
 DEFAULT_FILLS_PAGE = 500
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class OrderTerms:
     """The v2 fields of an open request, judged."""
 
@@ -168,7 +168,7 @@ def pending_modify_command(
     )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FillsQuery:
     asset: str | None
     start: int | None

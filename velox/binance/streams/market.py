@@ -31,6 +31,7 @@ from velox.binance.terms import Terms, ratio_text
 from velox.engine.state import Quote
 from velox.feeds.base import FeedTick
 from velox.feeds.sink import TradeTarget
+from velox.frozen import frozen
 from velox.money import format_units
 from velox.service import Published
 from velox.store.records import CandleRecord
@@ -189,7 +190,7 @@ class MarketStreams:
         }  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Tee:
     target: TradeTarget
     listener: Callable[[FeedTick], None]

@@ -13,16 +13,17 @@ import os
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
+
+from velox.frozen import frozen
 
 ALGORITHM = "HS256"
 SECRET_FILE = "jwt_secret"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Session:
     user_id: str
     jti: str

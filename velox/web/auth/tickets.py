@@ -10,12 +10,12 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from velox.frozen import frozen
 from velox.web.auth.sessions import Session
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Ticket:
     session: Session
     expires: float

@@ -12,13 +12,13 @@ first, as the REST figures default to).
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 
 from velox.engine.engine import Engine
 from velox.engine.state import Account, Position, Quote
+from velox.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AccountRead:
     account_id: str
     balance: int
@@ -27,7 +27,7 @@ class AccountRead:
     funding: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class UserRead:
     """A newly followed account (a user's first, or one they named) and its open positions."""
 
@@ -36,7 +36,7 @@ class UserRead:
     quotes: tuple[tuple[str, Quote], ...]  # the engine's quotes of those positions' assets
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Refresh:
     """After an event: the account again, and the position it named (None: gone or not
     this account's)."""

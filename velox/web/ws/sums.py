@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 
 from velox.engine.formulas import LONG
 from velox.engine.state import Position
+from velox.frozen import frozen
 from velox.money import SCALE
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Sums:
     """One asset's part of a user's figures, valid at the quote (bid, ask) it was taken at."""
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -26,6 +25,7 @@ from authlib.common.security import generate_token
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from velox.frozen import frozen
 from velox.web.auth.oauth.refusals import Refusal, SignInRefused
 
 COOKIE = "velox_oauth"
@@ -36,7 +36,7 @@ ALGORITHM = "HS256"
 MAX_COOKIE = 4096
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Flow:
     provider: str
     state: str

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -23,6 +22,7 @@ from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
+from velox.frozen import frozen
 from velox.web.auth.oauth.flow import Flow, authorization_url
 from velox.web.auth.oauth.refusals import Refusal, SignInRefused
 from velox.web.auth.oauth.remote import get_json, redeem_code
@@ -38,7 +38,7 @@ SIGNING_ALGORITHMS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Metadata:
     """The parts of a discovery document the code flow needs."""
 

@@ -8,9 +8,9 @@ a configuration mistake and stops the start with a message naming the missing se
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from velox.config import Settings
+from velox.frozen import frozen
 from velox.web.auth.oauth.flow import FlowCookies
 from velox.web.auth.oauth.github import GitHubProvider
 from velox.web.auth.oauth.oidc import OidcProvider
@@ -20,7 +20,7 @@ SLUGS = ("github", "google", "oidc")  # also the button order
 SLUG_PATTERN = "|".join(SLUGS)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ProviderSignIn:
     """The configured providers by slug (possibly none) and the flow cookies they share."""
 
