@@ -31,7 +31,6 @@ from velox.engine.events import (
     StopsModified,
     TrailingStopMoved,
 )
-from velox.engine.formulas import LONG
 from velox.engine.pending_index import PendingIndex
 from velox.engine.settings import EngineSettings
 from velox.engine.snapshot import StateExport
@@ -135,10 +134,12 @@ class Ledger(State):
         The events that come in bulk (marks, funding, fills) are tested first.
         """
         if isinstance(event, MarksMoved):
-            for moving in self.index.marks_to_move(event.asset, event.bid, event.ask):
-                pos = self._changing(moving.order_id)
-                pos.trailing_mark = event.bid if pos.side == LONG else event.ask
-                self.index.changed(pos)
+            for mark, moving in self.index.move_marks(event.asset, event.bid, event.ask):
+                if self.exporting is not None:
+                    for pos in moving:
+                        self.exporting.before_change(pos)
+                for pos in moving:
+                    pos.trailing_mark = mark
         elif isinstance(event, FundingCharged):
             pos = self._changing(event.order_id)
             account = self._account(pos.user_id, pos.account_id)
