@@ -52,18 +52,24 @@ class Socket:
 class Pushes:
     """A pusher with a fixed set of users due, each with one balance message."""
 
-    def __init__(self, due: set[str], on_take: Any = None) -> None:
+    def __init__(self, due: set[str], on_take: Any = None, moved: int = 0) -> None:
         self.due = set(due)
         self.on_take = on_take
+        self.moved = {key: moved for key in due}  # trailing-mark updates waiting per user
 
     def plan(self, now: float, price_at: float | None = None) -> tuple[set[str], None]:
         ready, self.due = self.due, set()
         return ready, None
 
-    def take(self, key: str, now: float) -> list[dict[str, Any]]:
+    def take(self, key: str, now: float, *, orders: bool = True) -> list[dict[str, Any]]:
         if self.on_take is not None:
             self.on_take()
-        return [{"type": "balance", "data": {"user": key}}]
+        return (self.moved_orders(key) if orders else []) + [
+            {"type": "balance", "data": {"user": key}}
+        ]
+
+    def moved_orders(self, key: str) -> list[dict[str, Any]]:
+        return [{"type": "order_updated", "data": {"user": key}}] * self.moved.pop(key, 0)
 
     def wait(self, now: float, price_at: float | None = None) -> None:
         return None
@@ -179,6 +185,28 @@ async def test_a_price_pass_sends_the_price_offered_while_its_figures_were_compu
         if s.follow_key is not None:
             assert [m["type"] for m in s.got] == ["price_update", "balance"]
     assert len(log) == len(sockets)  # one write per socket: the figures rode with the price
+    flusher.close()
+
+
+async def test_trailing_mark_updates_follow_the_price_instead_of_holding_it() -> None:
+    """A price pass writes the price (with each user's figures) to every socket first, then
+    each user's ``order_updated`` for moved trailing marks: rendering them (one position
+    each) never delays a price (bench/hub.py --trailing: tick-to-websocket)."""
+    log: list[str] = []
+    users = [f"u{i}" for i in range(8)]
+    sockets = [Socket(u, log) for u in users] + [Socket(None, log) for _ in range(4)]
+    flusher, prices = writer(sockets, Pushes(set(users), moved=2))
+    prices.offer("BTCUSDT", quote(100_000))
+    flusher.poke()
+    await asyncio.wait_for(flusher.settled(), 5)
+    for s in sockets:
+        expected = ["price_update"]
+        if s.follow_key is not None:
+            expected += ["balance", "order_updated", "order_updated"]
+        assert [m["type"] for m in s.got] == expected
+    # every socket's price write, then one more write for each user with moved orders
+    assert sorted(log[: len(sockets)]) == sorted(s.follow_key or "" for s in sockets)
+    assert sorted(log[len(sockets) :]) == sorted(users)
     flusher.close()
 
 

@@ -5,7 +5,8 @@ Why: with thousands of sockets the system calls cost more than the bytes (bench/
 price sent to 2,000 sockets from the engine's listener held each batch for one write per
 socket). A pass takes the pending prices if the conflator lets them go (velox/web/ws/conflate.py)
 and the users the pusher may push now (velox/web/ws/pusher.py), then writes every socket once:
-the prices followed by that user's figures and trailing-mark updates. Users due only because
+the prices followed by that user's figures; their trailing-mark updates (``order_updated``,
+rendered per position) follow in a second write, after every price is out. Users due only because
 prices moved wait for the next price pass while one is pending (their figures ride in its
 write: one write per socket per pass, not two); users an event of theirs made due, or due
 while no price is pending, get their messages alone.
@@ -158,8 +159,9 @@ class Flusher:
                 await self._to_everyone(quotes, extra)
                 self.prices.done(asyncio.get_running_loop().time())
             ready.difference_update(extra)
+            await self._send(extra, self.pusher.moved_orders)  # after the price, not before
         if ready:
-            await self._to_users(ready, now)
+            await self._send(ready, lambda key: self.pusher.take(key, now))
 
     async def _figures(self, ready: set[str], now: float) -> dict[str, Framed]:
         """The messages of each user in ``ready`` with a socket, to ride in a price write."""
@@ -167,7 +169,7 @@ class Flusher:
         for key in list(ready):
             if not self._tabs(key):
                 continue
-            extra[key] = framed(self.pusher.take(key, now))
+            extra[key] = framed(self.pusher.take(key, now, orders=False))
             if self._slice_over(USER_COST):
                 await self._yield()
         return extra
@@ -185,9 +187,12 @@ class Flusher:
             if self._slice_over(1, 1):
                 await self._yield()
 
-    async def _to_users(self, ready: set[str], now: float) -> None:
-        for key in list(ready):
-            data, blob = framed(self.pusher.take(key, now))
+    async def _send(
+        self, keys: Iterable[str], messages: Callable[[str], list[dict[str, Any]]]
+    ) -> None:
+        """Each user's ``messages(key)``, one write to each of their sockets."""
+        for key in list(keys):
+            data, blob = framed(messages(key))
             writes = 0
             if data:
                 for conn in list(self._tabs(key)):

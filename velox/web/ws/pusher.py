@@ -11,7 +11,8 @@ their messages:
   and marks due the connected users holding them, and only them;
 - a user is pushed when due and their last push is at least ``interval_s`` old: their
   trailing positions whose mark moved (one ``order_updated`` each, the latest state), then
-  the figures, only if they changed, unless an event of theirs asked for them.
+  the figures, only if they changed, unless an event of theirs asked for them. In a price
+  pass the figures ride with the price and the ``order_updated`` follow it.
 
 It reads only the book (velox/web/ws/book.py), which the listener keeps durable, never the
 engine. A "user" here is what a socket follows (``Connection.follow_key``): a user's first
@@ -101,8 +102,11 @@ class Pusher:
                 if user_id not in self._due:
                     self._due[user_id] = False
 
-    def take(self, user_id: str, now: float) -> list[dict[str, Any]]:
-        """``user_id``'s messages, if still due (none if already taken or gone)."""
+    def take(self, user_id: str, now: float, *, orders: bool = True) -> list[dict[str, Any]]:
+        """``user_id``'s messages, if still due (none if already taken or gone).
+
+        ``orders=False``: leave the trailing-mark updates for ``moved_orders`` (a price pass
+        sends them after the price, so a price never waits for their rendering)."""
         forced = self._due.pop(user_id, None)
         if forced is None:
             return []
@@ -113,14 +117,20 @@ class Pusher:
         figures = book.figures(user_id)
         if figures is None:
             return []
-        messages = [
-            {"type": "order_updated", "data": render.open_order(pos, book.pnl(pos))}
-            for pos in book.take_moved(user_id)
-        ]
+        messages = self.moved_orders(user_id) if orders else []
         if forced or self._sent.get(user_id) != figures:
             self._sent[user_id] = figures
             messages.append({"type": "balance", "data": render.figures(figures)})
         return messages
+
+    def moved_orders(self, user_id: str) -> list[dict[str, Any]]:
+        """An ``order_updated`` for each of the user's positions whose mark moved since
+        they were last sent (the latest state each); taken."""
+        book = self.book
+        return [
+            {"type": "order_updated", "data": render.open_order(pos, book.pnl(pos))}
+            for pos in book.take_moved(user_id)
+        ]
 
     def wait(self, now: float, price_at: float | None = None) -> float | None:
         """Seconds until ``plan`` has someone to push, or None with nothing to do. With a
