@@ -40,7 +40,9 @@ def test_closed_positions_leave_no_trace_in_the_engine() -> None:
     tracemalloc.stop()
     assert engine.positions == {} and engine.account_of("u", None).open_orders == {}
     books = engine.index._books.values()
-    assert all(len(b.adverse) + len(b.target) + len(b.by_mark) + len(b.by_level) <= 200 for b in books)
+    assert all(
+        len(b.adverse) + len(b.target) + len(b.by_mark) + len(b.by_level) <= 200 for b in books
+    )
     assert after - before < 64 * 1024, f"engine grew {after - before} bytes over 20k closes"
 
 
