@@ -366,9 +366,10 @@ class MarksMoved:
     SHORT mark = min(mark, ask).
 
     One event per asset and tick however many marks it moves, so the journal cost of a tick
-    does not grow with trailing stops. ``apply`` finds the positions it moves through the
-    trigger index's mark heaps (O(moved log n)); the per-position marks are read from the
-    state after apply. Emitted only when at least one mark moves.
+    does not grow with trailing stops. ``apply`` merges the trigger index's cohorts of equal
+    marks that the quote reaches into one at the new mark, then writes each member's mark:
+    no heap work per position. The per-position marks are read from the state after apply.
+    Emitted only when at least one mark moves.
     """
 
     asset: str
