@@ -164,8 +164,11 @@ def test_a_flip_closes_with_a_fee_and_opens_the_rest_with_another() -> None:
     assert (pnl, margin) == (u("146.85157374"), u("20.9895"))  # orders-v2.json
     assert (closed.pnl, closed.close_fee, closed.settlement) == (
         pnl, close_fee, u(300) + pnl - close_fee)  # fmt: skip
+    assert closed.flip_order_id == flipped.order_id
+    # the flipping order executed both: its id on the close's fill too (the position's id
+    # stays the LONG's)
     assert fill_terms(closed) == [
-        (opened.order_id, opened.order_id, "SELL", u(bid), u(Q0), close_fee, pnl, False)
+        (flipped.order_id, opened.order_id, "SELL", u(bid), u(Q0), close_fee, pnl, False)
     ]
     assert (flipped.side, flipped.qty, flipped.margin, flipped.fee) == (
         "SHORT", u(rest), margin, open_fee)  # fmt: skip

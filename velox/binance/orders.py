@@ -57,7 +57,9 @@ def order_json(
     kind = TYPES.get(rec.order_type, "MARKET")
     price = rec.price if kind == "LIMIT" and rec.price is not None else 0
     stop = rec.price if kind == "STOP_MARKET" and rec.price is not None else 0
-    orig = rec.qty if rec.qty is not None else qty
+    # never less than what it executed: a flip's row holds the position it opened, and
+    # its close fill executed the rest of the order
+    orig = qty if rec.qty is None else max(rec.qty, qty)
     gtd = rec.expires_at or 0
     return {
         "orderId": int(rec.order_id),

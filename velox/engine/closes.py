@@ -39,6 +39,7 @@ def closed_event(
     reserved: Money = Money(0),  # noqa: B008 - an int
     by_client_order_id: str | None = None,
     by_reduce_only: bool = False,
+    flip_order_id: str | None = None,
 ) -> PositionClosed:
     """Close all of ``pos`` at ``price``; the close fee comes out of the settlement."""
     profit = pnl(pos.side, pos.open_price, price, pos.qty)
@@ -71,6 +72,7 @@ def closed_event(
         reserved=reserved,
         by_client_order_id=by_client_order_id,
         by_reduce_only=by_reduce_only,
+        flip_order_id=flip_order_id,
         **_order_terms(pos),
     )
 

@@ -254,6 +254,10 @@ class PositionClosed:
     # position): a retry finds the position it acted on instead of reducing it again
     by_client_order_id: str | None = None
     by_reduce_only: bool = False  # that market order was reduceOnly (its orders row says so)
+    # NETTING: the market order that closed it and opened the other way with the rest (a
+    # flip). Its fill carries that order's id, as an exchange's would; not ``by_order_id``,
+    # whose order ends FILLED: a flip's order row is the new position's, OPEN.
+    flip_order_id: str | None = None
 
 
 @frozen

@@ -240,7 +240,8 @@ def _reduce(
     taker = state.settings.taker_fee
     # the order that reduces is an order of its own (a resting order's id, or a market order's
     # new one): its row says FILLED and the close's fill carries its id. A market flip's id
-    # goes on the position it opens instead (one row, OPEN, as for any market open). A market
+    # goes on the position it opens instead (one row, OPEN, as for any market open), and on
+    # the close's fill (``flip_order_id``): one order, both its executions. A market
     # order's clientOrderId goes on the close, so a retry answers the position (a pending
     # order's was remembered when it was placed; a flip's new position remembers its own)
     market_reduce = terms.pending_id is None and size <= held.qty
@@ -264,9 +265,10 @@ def _reduce(
             by_reduce_only=market_reduce and terms.reduce_only,
         )
         return [part]
+    flips = size > held.qty and terms.pending_id is None  # a market order's rest opens
     closed = closed_event(
         held, "REDUCE", price, ts, ids, taker, by, terms.reserved, by_client,
-        market_reduce and terms.reduce_only,
+        market_reduce and terms.reduce_only, order_id if flips else None,
     )  # fmt: skip
     if size == held.qty:
         return [closed]

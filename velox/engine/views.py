@@ -182,7 +182,7 @@ def fills_of(event: Event) -> list[Fill]:
         return [
             Fill(
                 event.fill_id,
-                event.by_order_id or event.order_id,
+                event.by_order_id or event.flip_order_id or event.order_id,
                 event.order_id,
                 event.account_id,
                 event.user_id,

@@ -212,7 +212,7 @@ def messages(engine: Engine, event: object, now: int) -> list[dict[str, Any]]:
     if isinstance(event, PositionClosed | PositionPartiallyClosed):
         if isinstance(event, PositionClosed):
             qty, kind = event.qty, CLOSE_TYPES.get(event.reason, "MARKET")
-            order_id = event.by_order_id or event.order_id
+            order_id = event.by_order_id or event.flip_order_id or event.order_id
         else:
             qty, kind = event.part_qty, "MARKET"
             order_id = event.by_order_id or event.part_order_id
