@@ -46,9 +46,12 @@ async def test_a_flip_is_one_order_with_both_executions(client: TestClient[Any, 
     (position,) = await bot.json("GET", "/fapi/v2/positionRisk", {"symbol": ETH})
     assert (position["positionAmt"], position["entryPrice"]) == ("-0.50000000", "2998.50000000")
     updates = [(await next_event(ws, "ORDER_TRADE_UPDATE"))["o"] for _ in range(3)]
-    assert [(o["i"], o["S"], o["l"], o["R"]) for o in updates] == [
-        (1, "BUY", "1.00000000", False),
-        (2, "SELL", "1.00000000", True),  # the close: reduce-only part of order 2
-        (2, "SELL", "0.50000000", False),
+    assert [(o["i"], o["S"], o["X"], o["q"], o["l"], o["z"], o["R"]) for o in updates] == [
+        (1, "BUY", "FILLED", "1.00000000", "1.00000000", "1.00000000", False),
+        # order 2's first trade closes the LONG, its second opens the SHORT: one order of
+        # 1.5, cumulative fill 1 then 1.5 (as ccxt's watchOrders reads it), not reduce-only
+        (2, "SELL", "PARTIALLY_FILLED", "1.50000000", "1.00000000", "1.00000000", False),
+        (2, "SELL", "FILLED", "1.50000000", "0.50000000", "1.50000000", False),
     ]
+    assert [o["rp"] for o in updates] == ["0.00000000", "-3.00000000", "0.00000000"]
     await ws.close()

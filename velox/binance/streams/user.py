@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,12 +165,14 @@ class ListenKeys:
             if listen.expires_ms <= now:
                 self._drop(listen, expired=True)
         engine = self._engine()
+        flips = flip_sizes(event for _, event in published.events)
         outgoing: list[tuple[str, bytes]] = []
         for _, event in published.events:
             account = getattr(event, "account_id", None)
             if account is None or not self._by_owner.get(account):
                 continue
-            outgoing.extend((account, orjson.dumps(m)) for m in messages(engine, event, now))
+            shown = messages(engine, event, now, flips)
+            outgoing.extend((account, orjson.dumps(m)) for m in shown)
         if not outgoing:
             return None
         return lambda: self._deliver(outgoing)
@@ -182,8 +184,26 @@ class ListenKeys:
                     socket.deliver_raw(data)
 
 
-def messages(engine: Engine, event: object, now: int) -> list[dict[str, Any]]:
-    """Binance's messages for one engine event of an account someone listens to."""
+def flip_sizes(events: Iterable[object]) -> dict[str, int]:
+    """Each NETTING flip's order id -> its whole quantity (the close and the rest it opened,
+    both in the flip's batch): Binance shows one order filled in two trades."""
+    closed: dict[str, int] = {}
+    sizes: dict[str, int] = {}
+    for event in events:
+        if isinstance(event, PositionClosed) and event.flip_order_id is not None:
+            closed[event.flip_order_id] = event.qty
+        elif isinstance(event, PositionOpened) and event.order_id in closed:
+            sizes[event.order_id] = closed[event.order_id] + event.qty
+    return sizes
+
+
+def messages(
+    engine: Engine, event: object, now: int, flips: Mapping[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """Binance's messages for one engine event of an account someone listens to. A flip's
+    close is its order's first trade (PARTIALLY_FILLED) and the rest its last (FILLED), both
+    with the order's whole quantity and the cumulative fill (``flips``: ``flip_sizes``)."""
+    flips = flips or {}
     if isinstance(event, OrderPlaced):
         order = _order(event.asset, event.order_id, event.side == "LONG", event.qty or 0,
                        0, 0, 0, ORDER_TYPES.get(event.order_type, "LIMIT"), event.ts,
@@ -200,9 +220,11 @@ def messages(engine: Engine, event: object, now: int) -> list[dict[str, Any]]:
         return [_order_update(order, now, event.ts)]
     if isinstance(event, PositionOpened):
         kind = ORDER_TYPES.get(event.order_type, "MARKET")
-        order = _order(event.asset, event.order_id, event.side == "LONG", event.qty,
+        whole = flips.get(event.order_id, event.qty)
+        order = _order(event.asset, event.order_id, event.side == "LONG", whole,
                        event.open_price, 0, event.fee, kind, event.ts, reduce=False,
-                       client=event.client_order_id, price=event.price)  # fmt: skip
+                       client=event.client_order_id, price=event.price,
+                       last=event.qty)  # fmt: skip
         return [_order_update(order, now, event.ts), _account(engine, event, "ORDER", now)]
     if isinstance(event, PositionIncreased):
         order = _order(event.asset, event.order_id, event.side == "LONG", event.qty,
@@ -210,14 +232,20 @@ def messages(engine: Engine, event: object, now: int) -> list[dict[str, Any]]:
                        client=event.client_order_id)  # fmt: skip
         return [_order_update(order, now, event.ts), _account(engine, event, "ORDER", now)]
     if isinstance(event, PositionClosed | PositionPartiallyClosed):
+        size: int | None = None
+        state = ("TRADE", "FILLED")
         if isinstance(event, PositionClosed):
             qty, kind = event.qty, CLOSE_TYPES.get(event.reason, "MARKET")
             order_id = event.by_order_id or event.flip_order_id or event.order_id
+            size = flips.get(event.flip_order_id or "")
+            if size is not None:
+                state = ("TRADE", "PARTIALLY_FILLED")
         else:
             qty, kind = event.part_qty, "MARKET"
             order_id = event.by_order_id or event.part_order_id
-        order = _order(event.asset, order_id, event.side == "SHORT", qty, event.close_price,
-                       event.pnl, event.close_fee, kind, event.ts, reduce=True)  # fmt: skip
+        order = _order(event.asset, order_id, event.side == "SHORT", size or qty,
+                       event.close_price, event.pnl, event.close_fee, kind, event.ts,
+                       reduce=size is None, status=state, last=qty, done=qty)  # fmt: skip
         return [_order_update(order, now, event.ts), _account(engine, event, "ORDER", now)]
     if isinstance(event, Deposited):
         return [_account(engine, event, "DEPOSIT", now)]
@@ -230,16 +258,21 @@ def _order(
     symbol: str, order_id: str, buy: bool, qty: int, fill_price: int, realized: int, fee: int,
     kind: str, ts: int, *, reduce: bool, client: str | None = None,
     status: tuple[str, str] = ("TRADE", "FILLED"), price: int | None = None,
+    last: int | None = None, done: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
+    """``qty`` the order's quantity; ``last`` this trade's (default: all of it) and ``done``
+    the order's cumulative fill (default: ``qty`` once FILLED)."""
     zero = format_units(0)
-    filled = status[1] == "FILLED"
+    filled = status[0] == "TRADE"
+    last = (qty if last is None else last) if filled else 0
+    done = (qty if done is None else done) if filled else 0
     return {
         "s": symbol, "c": client or f"velox-{order_id}", "S": "BUY" if buy else "SELL",
         "o": kind, "f": "GTC", "q": format_units(qty),
         "p": format_units(price) if price is not None and kind == "LIMIT" else zero,
         "ap": format_units(fill_price), "sp": format_units(price) if price and kind != "LIMIT"
         else zero, "x": status[0], "X": status[1], "i": int(order_id),
-        "l": format_units(qty if filled else 0), "z": format_units(qty if filled else 0),
+        "l": format_units(last), "z": format_units(done),
         "L": format_units(fill_price), "N": "USDT", "n": format_units(fee), "T": ts,
         "t": int(order_id) if filled else 0, "b": zero, "a": zero, "m": False, "R": reduce,
         "wt": "CONTRACT_PRICE", "ot": kind, "ps": "BOTH", "cp": False,
