@@ -180,8 +180,8 @@ class _Book:
         cohort = self.cohorts.get(mark)
         if cohort is None:
             cohort = self.cohorts[mark] = _Cohort(mark)
+            self._compact(self.by_mark)  # before the push: the new cohort has no members yet
             heapq.heappush(self.by_mark, (-self.sign * mark, tiebreak, cohort))
-            self._compact(self.by_mark)
         return cohort
 
     def relevel(self, cohort: _Cohort, tiebreak: int) -> None:
