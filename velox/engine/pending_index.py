@@ -19,10 +19,10 @@ import heapq
 
 from velox.engine.commands import LIMIT
 from velox.engine.formulas import LONG
+from velox.engine.heaps import compact, current
 from velox.engine.state import Pending
 
 _Entry = tuple[int, int, int, Pending]  # (key, order number, version, order)
-_COMPACT_SLACK = 64
 _BOOKS = (
     (LONG, LIMIT, True),
     ("SHORT", LIMIT, False),
@@ -81,15 +81,11 @@ class PendingIndex:
         sign = _key_sign(order.side, order.order_type)
         number = int(order.order_id)
         heapq.heappush(heap, (sign * order.price, number, order.version, order))
-        if len(heap) > 3 * self._sizes[key] + _COMPACT_SLACK:
-            heap[:] = [e for e in heap if e[2] == e[3].version]
-            heapq.heapify(heap)
+        compact(heap, self._sizes[key])
         if order.expires_at is not None:
             expiry = self._expiry
             heapq.heappush(expiry, (order.expires_at, number, order.version, order))
-            if len(expiry) > 3 * self._expiring + _COMPACT_SLACK:
-                expiry[:] = [e for e in expiry if e[2] == e[3].version]
-                heapq.heapify(expiry)
+            compact(expiry, self._expiring)
 
     def reached(self, asset: str, bid: int, ask: int) -> list[Pending]:
         """Orders this quote reaches, in order-id order; their entries are consumed."""
@@ -120,6 +116,6 @@ class PendingIndex:
 
     def has_expired(self, now: int) -> bool:
         heap = self._expiry
-        while heap and heap[0][2] != heap[0][3].version:
+        while heap and not current(heap[0]):
             heapq.heappop(heap)
         return bool(heap) and heap[0][0] <= now

@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from itertools import count
 
 from velox.engine.formulas import LONG
+from velox.engine.heaps import compact, current
 from velox.engine.state import Position
 from velox.money import Price
 
@@ -43,7 +44,6 @@ LIQUIDATION = "LIQUIDATION"
 TAKE_PROFIT = "TAKE_PROFIT"
 
 _Entry = tuple[int, int, int, Position]  # (key, tiebreak, version, position)
-_COMPACT_SLACK = 64
 
 
 def trailing_level(pos: Position) -> int | None:
@@ -128,11 +128,9 @@ class _Cohort:
     def nearest(self) -> int | None:
         """The smallest trailing distance of a current member (stale tops are dropped)."""
         heap = self.distances
-        while heap and heap[0][2] != heap[0][3].version:
+        while heap and not current(heap[0]):
             heapq.heappop(heap)
-        if len(heap) > 3 * len(self.members) + _COMPACT_SLACK:
-            heap[:] = [e for e in heap if e[2] == e[3].version]
-            heapq.heapify(heap)
+        compact(heap, len(self.members))
         return heap[0][0] if heap else None
 
 
@@ -159,18 +157,16 @@ class _Book:
         heapq.heappush(self.adverse, (_adverse_key(pos, sign), tiebreak, version, pos))
         if pos.take_profit is not None:
             heapq.heappush(self.target, (-sign * pos.take_profit, tiebreak, version, pos))
-        for heap in (self.adverse, self.target):
-            if len(heap) > 3 * self.size + _COMPACT_SLACK:
-                heap[:] = [e for e in heap if e[2] == e[3].version]
-                heapq.heapify(heap)
+        compact(self.adverse, self.size)
+        compact(self.target, self.size)
 
     @staticmethod
     def pop_through(heap: list[_Entry], threshold: int, out: dict[int, Position]) -> None:
         """Pop every entry with key <= threshold; keep the still-valid ones in ``out``."""
         while heap and heap[0][0] <= threshold:
-            _, _, version, pos = heapq.heappop(heap)
-            if version == pos.version:
-                out[id(pos)] = pos
+            entry = heapq.heappop(heap)
+            if current(entry):
+                out[id(entry[3])] = entry[3]
 
     # -- trailing cohorts ------------------------------------------------------------------
     def live(self, cohort: _Cohort) -> bool:
@@ -209,10 +205,8 @@ class _Book:
             del self.cohorts[cohort.mark]
 
     def _compact(self, heap: list[_CohortEntry]) -> None:
-        if len(heap) > 3 * len(self.cohorts) + _COMPACT_SLACK:
-            valid = self._filed if heap is self.by_level else self._marked
-            heap[:] = [e for e in heap if valid(e)]  # at most one entry per cohort
-            heapq.heapify(heap)
+        """At most one entry per cohort is valid: a filed level, or its present mark."""
+        compact(heap, len(self.cohorts), self._filed if heap is self.by_level else self._marked)
 
     def fire_trailing(self, price: int, out: dict[int, Position], tiebreak: count[int]) -> None:
         """Pop the members whose trailing level this price reaches."""
