@@ -73,11 +73,14 @@ class V2Checks:
     async def finish(self, store: Store, whole_journal: bool, bound: int) -> list[str]:
         """Every journal fill is a row with the same numbers; with the whole journal, every
         row is a journal fill (rows committed after ``bound`` come with later events)."""
+        stored = {row.fill_id: row async for row in store.all_fills()}
+        # The journal tail is read after the rows: a row committed by then came with its
+        # event in the same transaction, so the tail holds that event (the other order
+        # leaves a gap for a commit to land in).
         later: set[str] = set()
         async for record in store.read_journal(bound):
             event = codec.decode_event(record.type, record.payload)
             later.update(f.fill_id for f in fills_of(event))
-        stored = {row.fill_id: row async for row in store.all_fills()}
         problems = list(self.problems)
         differ = sorted(i for i, f in self.fills.items() if stored.get(i) != f)
         if differ:
@@ -123,12 +126,12 @@ class V2Checks:
     async def _compare_orders(self, store: Store, bound: int, problems: list[str]) -> None:
         """With the whole journal: the ``orders`` rows are exactly what it projects (rows
         an event after ``bound`` wrote or changed are the next audit's)."""
-        later: set[str] = set()
+        stored = {row.order_id: row async for row in store.all_orders()}
+        later: set[str] = set()  # read after the rows, as in ``finish``
         async for record in store.read_journal(bound):
             event = codec.decode_event(record.type, record.payload)
             later.update(w.record.order_id for w in writes_of(event)
                          if isinstance(w.record, OrderRecord))  # fmt: skip
-        stored = {row.order_id: row async for row in store.all_orders()}
         differ = sorted(
             i for i in set(stored) | set(self.orders)
             if i not in later and stored.get(i) != self.orders.get(i)

@@ -22,12 +22,14 @@ BTC = "BTCUSDT"
 
 class CommitsBetweenReads:
     """A read-only store on which the engine commits again before every journal read but
-    the first, so each part of the audit sees more than the part before."""
+    the first, and before every read of a table's rows, so each part of the audit sees
+    more than the part before (a commit can land between any two reads)."""
 
     def __init__(self, inner: Store, commit: Callable[[], Awaitable[None]]) -> None:
         self.inner = inner
         self.commit = commit
         self.journal_reads = 0
+        self.table_reads = 0
 
     async def read_journal(self, after_seq: int, batch: int = 5000) -> AsyncIterator[JournalRecord]:
         self.journal_reads += 1
@@ -37,7 +39,18 @@ class CommitsBetweenReads:
             yield record
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("all_"):
+            return self._after_a_commit(getattr(self.inner, name))
         return getattr(self.inner, name)
+
+    def _after_a_commit(self, read: Callable[[], AsyncIterator[Any]]) -> Any:
+        async def rows() -> AsyncIterator[Any]:
+            self.table_reads += 1
+            await self.commit()
+            async for row in read():
+                yield row
+
+        return rows
 
 
 async def test_audit_of_a_moving_journal_covers_it_up_to_where_it_began(db_url: str) -> None:
@@ -65,7 +78,8 @@ async def test_audit_of_a_moving_journal_covers_it_up_to_where_it_began(db_url: 
         moving = CommitsBetweenReads(reader, open_and_close)
         report = await audit(moving)  # type: ignore[arg-type]
         assert report.ok, report.summary()
-        assert moving.journal_reads >= 3 and service.seq > audited_seq  # it did move
+        assert moving.journal_reads >= 3 and moving.table_reads >= 4  # it did move
+        assert service.seq > audited_seq
         assert report.final_seq == audited_seq
         assert report.closed_orders == 2
         # a forged row (no journal event at all) is still a problem beside the engine
