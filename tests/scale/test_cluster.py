@@ -111,6 +111,57 @@ async def test_a_websocket_on_one_gateway_sees_orders_placed_through_the_other(
     assert (status, refused["error"]["code"]) == (401, "UNAUTHORIZED")
 
 
+async def _market_streams(ws: aiohttp.ClientWebSocketResponse) -> dict[str, list[Any]]:
+    """Combined-stream messages by stream, until 10 trades and a kline after the 5th."""
+    seen: dict[str, list[Any]] = {"btcusdt@trade": [], "btcusdt@aggTrade": [],
+                                  "btcusdt@kline_1m": []}  # fmt: skip
+    async with asyncio.timeout(60):
+        while len(seen["btcusdt@trade"]) < 10 or not seen["btcusdt@kline_1m"]:
+            message = await ws.receive_json()
+            kind = message["stream"]
+            if kind != "btcusdt@kline_1m" or len(seen["btcusdt@trade"]) >= 5:
+                seen[kind].append(message["data"])
+    return seen
+
+
+async def test_a_gateways_binance_streams_carry_the_engines_trades_and_klines(
+    cluster: Cluster,
+) -> None:
+    """The feed runs in the engine: its raw trades and candles cross the bus, so a bot on
+    either gateway reads the trades (exchange ids, prices) and klines one process shows."""
+    streams = "btcusdt@trade/btcusdt@aggTrade/btcusdt@kline_1m"
+    async with aiohttp.ClientSession() as session:
+        sockets = [
+            await session.ws_connect(base.replace("http", "ws") + f"/stream?streams={streams}")
+            for base in cluster.bases
+        ]
+        per_gateway = await asyncio.gather(*(_market_streams(ws) for ws in sockets))
+        for ws in sockets:
+            await ws.close()
+        status, ticker = await call(cluster.bases[1], "GET", "/fapi/v1/ticker/24hr?symbol=BTCUSDT")
+    trades_by_id = []
+    for seen in per_gateway:
+        trades = seen["btcusdt@trade"]
+        ids = [t["t"] for t in trades]
+        assert ids == sorted(set(ids)), ids  # the exchange's order, each trade once
+        assert all(t["e"] == "trade" and t["s"] == "BTCUSDT" for t in trades)
+        aggs = {a["a"]: a for a in seen["btcusdt@aggTrade"]}
+        for t in trades:
+            agg = aggs[t["t"]]
+            assert (agg["f"], agg["l"], agg["p"], agg["q"], agg["T"]) == (
+                t["t"], t["t"], t["p"], t["q"], t["T"]
+            )  # fmt: skip
+        k = seen["btcusdt@kline_1m"][-1]["k"]
+        assert (k["s"], k["i"], k["t"] % 60_000, k["T"] - k["t"]) == ("BTCUSDT", "1m", 0, 59_999)
+        assert _units(k["l"]) <= _units(k["c"]) <= _units(k["h"]) and _units(k["v"]) > 0
+        trades_by_id.append({t["t"]: (t["p"], t["q"], t["T"]) for t in trades})
+    first, second = trades_by_id
+    common = set(first) & set(second)
+    assert common, (sorted(first), sorted(second))  # both heard the same trades
+    assert {i: first[i] for i in common} == {i: second[i] for i in common}
+    assert status == 200 and _units(ticker["lastQty"]) > 0, ticker
+
+
 async def _close_frame(ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
     """The server's close frame (prices may come before it)."""
     while True:

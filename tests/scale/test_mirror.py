@@ -28,6 +28,7 @@ from velox.engine.engine import Outcome
 from velox.engine.errors import Code, Refusal
 from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
+from velox.feeds.base import FeedTick
 from velox.money import SCALE
 from velox.service import EngineService, Published
 from velox.store.base import Store
@@ -178,3 +179,25 @@ def test_the_wire_carries_every_field_of_an_outcome() -> None:
     assert {f.name for f in fields(Outcome)} == {"events", "refusal", "existing", "more"}
     full = wire.Reply(Outcome(events=(), existing="9", more=True), seq=3)
     assert wire.decode_reply(wire.encode_reply(full)) == full
+
+
+def test_trades_cross_the_wire_unchanged() -> None:
+    tick = FeedTick("BTCUSDT", 5, trade_price=6_400_025 * SCALE // 100, trade_qty=SCALE // 10,
+                    trade_id=7001, exchange_ms=1_700_000_000_123)  # fmt: skip
+    assert wire.decode_trade(wire.encode_trade(tick)) == tick
+    simulated = FeedTick("ETHUSDT", 9, trade_price=3000 * SCALE, trade_qty=SCALE, trade_id=1)
+    assert wire.decode_trade(wire.encode_trade(simulated)) == simulated  # no exchange time
+    for malformed in (b'["BTCUSDT", 5, null, 1, 2, null]', b"[1, 5, 1, 1, 2, null]", b"{}"):
+        with pytest.raises(wire.WireError):
+            wire.decode_trade(malformed)
+
+
+def test_a_malformed_message_is_dropped_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="velox.bus.wire"):
+        assert wire.received(wire.decode_trade, b"[1, 2]", "trade") is None
+        assert wire.received(wire.decode_candle, b"not json", "candle") is None
+    assert [r.getMessage().split(":")[0:2] for r in caplog.records] == [
+        ["bus", " dropping a malformed trade"], ["bus", " dropping a malformed candle"]
+    ]  # fmt: skip
+    tick = FeedTick("BTCUSDT", 5, trade_price=SCALE, trade_qty=SCALE, trade_id=3)
+    assert wire.received(wire.decode_trade, wire.encode_trade(tick), "trade") == tick

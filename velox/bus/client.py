@@ -87,19 +87,15 @@ class BusEngineClient:
             self._task = None
 
     async def _on_batch(self, msg: Msg) -> None:
-        try:
-            batch = wire.decode_batch(msg.data)
-        except wire.WireError as exc:
-            log.warning("bus: dropping a malformed batch: %s", exc)
+        batch = wire.received(wire.decode_batch, msg.data, "batch")
+        if batch is None:
             return
         self._known_seq = max(self._known_seq, batch.last)
         self.mirror.inbox.put_nowait(batch)
 
     async def _on_status(self, msg: Msg) -> None:
-        try:
-            status = wire.decode_status(msg.data)
-        except wire.WireError as exc:
-            log.warning("bus: dropping a malformed status: %s", exc)
+        status = wire.received(wire.decode_status, msg.data, "status")
+        if status is None:
             return
         if self._status is None or status.instance != self._status.instance:
             log.info(

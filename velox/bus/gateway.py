@@ -1,16 +1,18 @@
-"""What a gateway adds around the hub: signouts that reach every gateway, and live candles.
+"""What a gateway adds around the hub: signouts that reach every gateway, live candles and
+trades.
 
 A session signed out on one gateway must stop working on all of them (SPEC section 10):
 ``GatewayHub.close_session`` publishes the signout, and every gateway revokes the session
 and closes its sockets. Candles come from the engine's trade writer over the bus: they go
 to the channel's subscribers and are kept (the newest few per channel) so chart queries see
-the current, not yet stored, candle exactly as the single process shows it.
+the current, not yet stored, candle exactly as the single process shows it. Candles and the
+feed's raw trades also go to the gateway's market taps (its Binance-compatible streams), so
+``<sym>@trade``, ``@aggTrade`` and ``@kline_<interval>`` on a gateway are the engine's.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 
@@ -21,12 +23,12 @@ from velox.bus import wire
 from velox.bus.subjects import Subjects
 from velox.engine.engine import Engine
 from velox.market.query import query_candles
+from velox.market.tap import MarketTap
 from velox.store.base import Store
 from velox.store.records import CandleRecord
 from velox.web.auth.sessions import SessionManager
 from velox.web.ws.hub import Hub
 
-log = logging.getLogger(__name__)
 KEPT_CANDLES = 3  # per symbol and duration: the current bucket and the ones being flushed
 
 
@@ -39,8 +41,10 @@ class GatewayHub(Hub):
         sessions: SessionManager,
         session_ttl_ms: int,
         push_interval_s: float,
+        taps: tuple[MarketTap, ...] = (),
     ) -> None:
         super().__init__(engine, push_interval_s)
+        self.taps = taps
         self.nc = nc
         self.subjects = subjects
         self.sessions = sessions
@@ -51,6 +55,7 @@ class GatewayHub(Hub):
     async def start(self) -> None:
         await self.nc.subscribe(self.subjects.signouts, cb=self._on_signout)
         await self.nc.subscribe(self.subjects.candles, cb=self._on_candle)
+        await self.nc.subscribe(self.subjects.trades, cb=self._on_trade)
 
     def close_session(self, jti: str, reason: bytes = b"signed out") -> None:
         super().close_session(jti, reason)
@@ -63,25 +68,31 @@ class GatewayHub(Hub):
             task.add_done_callback(self._sends.discard)
 
     async def _on_signout(self, msg: Msg) -> None:
-        try:
-            jti, until = wire.decode_signout(msg.data)
-        except wire.WireError as exc:
-            log.warning("bus: dropping a malformed signout: %s", exc)
+        signout = wire.received(wire.decode_signout, msg.data, "signout")
+        if signout is None:
             return
+        jti, until = signout
         self.sessions.load_revoked({jti}, until)
         Hub.close_session(self, jti)
 
     async def _on_candle(self, msg: Msg) -> None:
-        try:
-            candle = wire.decode_candle(msg.data)
-        except wire.WireError as exc:
-            log.warning("bus: dropping a malformed candle: %s", exc)
+        candle = wire.received(wire.decode_candle, msg.data, "candle")
+        if candle is None:
             return
         kept = self.recent.setdefault((candle.symbol, candle.duration), {})
         kept[candle.time] = candle
         while len(kept) > KEPT_CANDLES:
             del kept[min(kept)]
         self.publish_candle(candle.symbol, candle.duration, candle)
+        for tap in self.taps:
+            tap.on_candle(candle)
+
+    async def _on_trade(self, msg: Msg) -> None:
+        tick = wire.received(wire.decode_trade, msg.data, "trade")
+        if tick is None:
+            return
+        for tap in self.taps:
+            tap.on_trade(tick)
 
 
 def candle_query(store: Store, hub: GatewayHub):  # type: ignore[no-untyped-def]

@@ -10,8 +10,8 @@ own clock: gateways on other machines have other clocks, and price staleness is 
 against the engine's.
 
 Every committed batch is published (events with their sequence numbers, and the prices it
-set) in commit order through one outgoing queue, as are candles and a heartbeat every
-``HEARTBEAT_S`` that names the engine's state and last sequence.
+set) in commit order through one outgoing queue, as are the feed's raw trades, candles and
+a heartbeat every ``HEARTBEAT_S`` that names the engine's state and last sequence.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from velox.bus import wire
 from velox.bus.subjects import Subjects
 from velox.engine.commands import Command
 from velox.engine.engine import Engine, Outcome
+from velox.feeds.base import FeedTick
 from velox.service import EngineNotReady, EngineService, Published
 from velox.store.records import CandleRecord
 
@@ -81,11 +82,10 @@ class EngineBusServer:
                 await msg.respond(str(self.service.seq).encode())
 
     async def _answer(self, msg: Msg) -> None:
-        try:
-            request_id, command = wire.decode_command(msg.data)
-        except wire.WireError as exc:
-            log.warning("bus: dropping a malformed command: %s", exc)
+        request = wire.received(wire.decode_command, msg.data, "command")
+        if request is None:
             return
+        request_id, command = request
         data = self._replies.get(request_id)
         if data is None:
             running = self._running.get(request_id)
@@ -131,6 +131,11 @@ class EngineBusServer:
         if published.events or published.quotes:
             batch = wire.Batch(published.events, published.quotes)
             self._queue(self.subjects.batches, wire.encode_batch(batch))
+
+    # a MarketTap on the trade writer: every gateway's Binance streams show the same
+    def on_trade(self, tick: FeedTick) -> None:
+        if None not in (tick.trade_id, tick.trade_price, tick.trade_qty):
+            self._queue(self.subjects.trades, wire.encode_trade(tick))
 
     def on_candle(self, candle: CandleRecord) -> None:
         self._queue(self.subjects.candles, wire.encode_candle(candle))

@@ -3,9 +3,9 @@
 Commands are request/reply on ``commands`` (one engine subscribes); ``seq`` answers the last
 committed journal sequence (a gateway's read barrier). Every committed batch
 (events with their journal sequence numbers, and the prices it carried) goes to ``batches``,
-candle updates to ``candles``, the engine's heartbeat (state and last sequence) to ``status``,
-signed-out sessions to ``signouts`` (every gateway revokes them at once) and websocket tickets
-(issued, redeemed) to ``tickets``.
+the feed's raw trades to ``trades``, candle updates to ``candles``, the engine's heartbeat
+(state and last sequence) to ``status``, signed-out sessions to ``signouts`` (every gateway
+revokes them at once) and websocket tickets (issued, redeemed) to ``tickets``.
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ class Subjects:
     @property
     def candles(self) -> str:
         return f"{self.prefix}.market.candles"
+
+    @property
+    def trades(self) -> str:
+        return f"{self.prefix}.market.trades"
 
     @property
     def tickets(self) -> str:

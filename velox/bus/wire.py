@@ -8,8 +8,10 @@ command or event type travels without a change here. A ``ModifyPosition`` field 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import fields
-from typing import Any
+from typing import Any, TypeVar
 
 from velox import codec
 from velox.engine import commands as command_module
@@ -18,9 +20,13 @@ from velox.engine.engine import Outcome
 from velox.engine.errors import Code, Refusal
 from velox.engine.events import EVENT_TYPES, Event
 from velox.engine.state import Quote
+from velox.feeds.base import FeedTick
 from velox.frozen import frozen
 from velox.money import Price
 from velox.store.records import CandleRecord
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 COMMAND_TYPES: dict[str, type] = {
     cls.__name__: cls
@@ -172,7 +178,38 @@ def decode_batch(data: bytes) -> Batch:
         raise WireError(f"not a batch: {exc}") from exc
 
 
-# -- candles, status, signouts ------------------------------------------------------------
+def received(decode: Callable[[bytes], T], data: bytes, what: str) -> T | None:
+    """``decode(data)``; or, for a malformed message (another version of Velox, a stray
+    publisher), ``None`` after one warning: a subscriber drops it and carries on."""
+    try:
+        return decode(data)
+    except WireError as exc:
+        log.warning("bus: dropping a malformed %s: %s", what, exc)
+        return None
+
+
+# -- trades, candles, status, signouts ----------------------------------------------------
+def encode_trade(tick: FeedTick) -> bytes:
+    """A feed tick's trade (its book fields are the engine's business, not the streams')."""
+    return codec.dumps(
+        [tick.symbol, tick.received_ms, tick.trade_price, tick.trade_qty, tick.trade_id,
+         tick.exchange_ms]
+    )  # fmt: skip
+
+
+def decode_trade(data: bytes) -> FeedTick:
+    try:
+        symbol, received, price, qty, trade_id, exchange_ms = codec.loads(data)
+        if not isinstance(symbol, str):
+            raise TypeError("symbol is not a string")
+        return FeedTick(
+            symbol, int(received), trade_price=int(price), trade_qty=int(qty),
+            trade_id=int(trade_id), exchange_ms=None if exchange_ms is None else int(exchange_ms),
+        )  # fmt: skip
+    except (TypeError, ValueError) as exc:
+        raise WireError(f"not a trade: {exc}") from exc
+
+
 def encode_candle(candle: CandleRecord) -> bytes:
     return codec.dumps(_values(candle))
 

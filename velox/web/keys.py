@@ -10,6 +10,7 @@ from velox.bus.api import EngineApi
 from velox.config import Settings
 from velox.feeds.base import Feed
 from velox.mail import Mailer
+from velox.market.tap import MarketTap
 from velox.service import EngineService
 from velox.store.base import Store
 from velox.store.records import CandleRecord
@@ -44,5 +45,5 @@ MAILER = web.AppKey("mailer", Mailer)
 PROVIDER_SIGN_IN = web.AppKey("provider_sign_in", ProviderSignIn)
 FEED = web.AppKey[Feed | None]("feed")
 CANDLES = web.AppKey[CandleQuery]("candles")
-CANDLE_TAP = web.AppKey[Callable[[CandleRecord], None]]("candle_tap")  # the bus
+MARKET_TAP = web.AppKey[MarketTap]("market_tap")  # the engine role: trades and candles to the bus
 PARTS = web.AppKey[tuple[Supervisor, ...]]("parts")  # supervised tasks, for /healthz

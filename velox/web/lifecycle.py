@@ -28,6 +28,7 @@ from velox.feeds.sink import FeedSink
 from velox.market.backfill import Backfill, HistorySource
 from velox.market.candles import CandleAggregator
 from velox.market.query import query_candles
+from velox.market.tap import TappedTrades
 from velox.market.writer import TradeWriter
 from velox.service import EngineService
 from velox.store.base import Store
@@ -36,11 +37,11 @@ from velox.store.records import CandleRecord
 from velox.store.sqlite import SqliteStore
 from velox.supervisor import Supervisor
 from velox.web.keys import (
-    CANDLE_TAP,
     CANDLES,
     ENGINE_SERVICE,
     FEED,
     HUB,
+    MARKET_TAP,
     OPTIONS,
     PARTS,
     SERVICE,
@@ -173,22 +174,20 @@ def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
             yield
             return
 
-        tap = app.get(CANDLE_TAP)
-        streams = app.get(MARKET_STREAMS)  # the Binance-compatible streams (velox.binance)
+        # the Binance-compatible streams (velox.binance); in the engine role, the bus too
+        taps = tuple(t for t in (app.get(MARKET_STREAMS), app.get(MARKET_TAP)) if t is not None)
 
         def on_candle(candle: CandleRecord) -> None:
             hub.publish_candle(candle.symbol, candle.duration, candle)
-            if tap is not None:  # the engine role: to the gateways too
-                tap(candle)
-            if streams is not None:
-                streams.on_candle(candle)
+            for tap in taps:
+                tap.on_candle(candle)
 
         retention_ms = int(app[SETTINGS].trade_retention * 1000)
         writer = TradeWriter(
             store, CandleAggregator(), retention_ms=retention_ms, on_candle=on_candle, clock=clock
         )
         app[CANDLES] = _candle_query(store, writer.aggregator)
-        trades = writer if streams is None else streams.tee(writer)
+        trades = TappedTrades(writer, taps) if taps else writer
         sink = FeedSink(app[ENGINE_SERVICE], trades, clock=clock)
         feed_part = Supervisor("feed", lambda: actual.run(sink), clock=clock)
         history = _history(app, writer, clock) if isinstance(feed, FromSettings) else None

@@ -1,7 +1,7 @@
 """The scale-out roles (SPEC section 15) as app lifetimes: ``velox engine``, ``velox gateway``.
 
 ``engine_app``: the one writer. Store (with the writer lock), engine service, the bus server
-(commands in, committed batches, candles and heartbeats out), feed, trade writer and chart
+(commands in; committed batches, trades, candles and heartbeats out), feed, trade writer and chart
 history, exactly as ``velox run`` runs them; HTTP only for ``GET /healthz``.
 
 ``gateway_app``: the whole HTTP and websocket surface of ``velox run`` over a
@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from velox.binance.keys import MARKET_STREAMS
 from velox.bus.client import BusEngineClient
 from velox.bus.connect import connect
 from velox.bus.gateway import GatewayHub, candle_query
@@ -25,13 +26,14 @@ from velox.bus.store import open_gateway_store
 from velox.bus.subjects import Subjects
 from velox.bus.tickets import SharedTickets, ticket_middleware
 from velox.config import Settings
+from velox.market.tap import MarketTap
 from velox.web.app import create_app
 from velox.web.keys import (
-    CANDLE_TAP,
     CANDLES,
     ENGINE_SERVICE,
     FEED,
     HUB,
+    MARKET_TAP,
     OPTIONS,
     PARTS,
     SERVICE,
@@ -66,7 +68,7 @@ async def _engine_role_ctx(app: web.Application) -> AsyncIterator[None]:
     app[SERVICE], app[ENGINE_SERVICE], app[HUB] = service, service, hub
     nc = await connect(settings.bus, f"velox engine {settings.bus_prefix}")
     server = EngineBusServer(nc, service, Subjects(settings.bus_prefix))
-    app[CANDLE_TAP] = server.on_candle
+    app[MARKET_TAP] = server
     await service.start()
     await server.start()
     try:
@@ -109,7 +111,7 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
     )  # fmt: skip
     hub = GatewayHub(
         lambda: client.engine, nc, subjects, app[SESSIONS], settings.session_ttl * 1000,
-        app[OPTIONS].ws_push_interval_s,
+        app[OPTIONS].ws_push_interval_s, _taps(app),
     )  # fmt: skip
     client.subscribe(hub.on_published)
     tickets = SharedTickets(app[OPTIONS].ticket_ttl_s, nc, subjects)
@@ -123,6 +125,12 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
         hub.close_all()
         await client.stop()
         await nc.close()
+
+
+def _taps(app: web.Application) -> tuple[MarketTap, ...]:
+    """The Binance-compatible streams, when this gateway serves them."""
+    streams = app.get(MARKET_STREAMS)
+    return () if streams is None else (streams,)
 
 
 async def _market_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -6,7 +6,7 @@ for the streams that asked for it:
 - every committed batch's quotes (``on_published``, an engine-service listener):
   ``<sym>@bookTicker`` (the quoted bid/ask, as ``/fapi/v1/depth`` shows them) and
   ``<sym>@markPrice`` / ``@markPrice@1s`` (the reference price; at most one per 3 s / 1 s);
-- every raw trade from the feed (``on_trade``, teed off the trade writer's input):
+- every raw trade from the feed (``on_trade``, a ``MarketTap`` on the trade writer's input):
   ``<sym>@trade`` and ``<sym>@aggTrade`` (one trade per aggregate), with the exchange's ids,
   so a second Velox reading these streams orders them exactly as the first one did;
 - every changed candle from the trade writer (``on_candle``): ``<sym>@kline_<interval>``;
@@ -30,8 +30,6 @@ from velox.binance.shapes import INTERVALS, MAX_QTY
 from velox.binance.terms import Terms, ratio_text
 from velox.engine.state import Quote
 from velox.feeds.base import FeedTick
-from velox.feeds.sink import TradeTarget
-from velox.frozen import frozen
 from velox.money import format_units
 from velox.service import Published
 from velox.store.records import CandleRecord
@@ -141,10 +139,6 @@ class MarketStreams:
                  "l": trade.trade_id},
             )  # fmt: skip
 
-    def tee(self, trades: TradeTarget) -> TradeTarget:
-        """``trades`` (the trade writer) with every trade also heard here first."""
-        return _Tee(trades, self.on_trade)
-
     def on_candle(self, candle: CandleRecord) -> None:
         if candle.duration not in INTERVALS:
             return
@@ -188,13 +182,3 @@ class MarketStreams:
                 "Q": zero, "B": "0",
             },
         }  # fmt: skip
-
-
-@frozen
-class _Tee:
-    target: TradeTarget
-    listener: Callable[[FeedTick], None]
-
-    def offer(self, tick: FeedTick) -> bool:
-        self.listener(tick)
-        return self.target.offer(tick)
