@@ -20,9 +20,11 @@ from tests.scale.helpers import call, next_message, open_order, signup, until
 from tests.system.server import ADMIN_TOKEN
 from velox.bus import wire
 from velox.bus.connect import connect
+from velox.bus.listenkeys import SharedListenKeys
 from velox.bus.store import GatewayStore
 from velox.bus.subjects import Subjects
 from velox.engine.commands import OpenPosition
+from velox.engine.engine import Engine
 from velox.store.records import JournalRecord
 
 pytestmark = pytest.mark.slow
@@ -248,3 +250,66 @@ async def test_an_api_key_made_on_one_gateway_signs_on_the_other(cluster: Cluste
         return (await balance())[0] == 401
 
     await until(refused, "the deleted key refused on B")
+
+
+async def test_a_listen_key_made_on_one_gateway_works_on_the_other(cluster: Cluster) -> None:
+    """As on Binance, a listen key is the venue's, not one server's: created through A, it is
+    kept alive, recreated (the same key) and streams the account on B; closed through A, B's
+    socket closes."""
+    a, b = cluster.bases
+    token, _ = await signup(a, "listener@scale.example")
+    status, accounts = await call(a, "GET", "/api/v1/accounts", token)
+    assert status == 200, accounts
+    status, key = await call(
+        a, "POST", "/api/v1/api-keys", token,
+        {"name": "bot", "accountId": accounts["accounts"][0]["accountId"],
+         "permissions": ["read"]},
+    )  # fmt: skip
+    assert status == 201, key
+
+    async def listen_key(base: str, method: str) -> tuple[int, Any]:
+        headers = {"X-MBX-APIKEY": key["apiKey"]}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(method, f"{base}/fapi/v1/listenKey", headers=headers) as r,
+        ):
+            return r.status, await r.json(content_type=None)
+
+    status, made = await listen_key(a, "POST")
+    assert status == 200, made
+    assert await listen_key(b, "PUT") == (200, made)  # kept alive on B
+    assert await listen_key(b, "POST") == (200, made)  # one live key per API key, on B too
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(b.replace("http", "ws") + f"/ws/{made['listenKey']}")
+        status, opened = await open_order(a, token, "10")
+        assert status == 201, opened
+        async with asyncio.timeout(30):
+            while (update := await ws.receive_json())["e"] != "ORDER_TRADE_UPDATE":
+                pass
+        assert (update["o"]["s"], update["o"]["S"], update["o"]["i"]) == (
+            "BTCUSDT", "BUY", int(opened["orderId"])
+        )  # fmt: skip
+        # a gateway that starts now hears of the key from the others (its hello)
+        nc = await connect(cluster.nats.url, "a late gateway")
+        late = SharedListenKeys(lambda: Engine(), lambda: time.time_ns() // 1_000_000, nc,
+                                Subjects())  # fmt: skip
+        await late.start()
+
+        async def late_knows() -> bool:
+            return late.lookup(made["listenKey"]) is not None
+
+        await until(late_knows, "the late gateway knows the listen key")
+        assert await listen_key(a, "DELETE") == (200, {})
+
+        async def late_forgot() -> bool:
+            return not await late_knows()
+
+        await until(late_forgot, "the late gateway dropped the closed key")
+        await nc.close()
+        async with asyncio.timeout(30):
+            while (message := await ws.receive()).type == aiohttp.WSMsgType.TEXT:
+                pass
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), message
+        await ws.close()
+    status, missing = await listen_key(b, "PUT")
+    assert (status, missing["code"]) == (400, -1125), missing

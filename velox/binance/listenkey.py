@@ -20,19 +20,26 @@ def _missing() -> BinanceError:
 
 @endpoint(1, signed=READ, key_only=True)
 async def create(call: Call) -> Any:
-    return {"listenKey": call.app[LISTEN_KEYS].create(call.credential)}
+    keys = call.app[LISTEN_KEYS]
+    listen_key = keys.create(call.credential)
+    await keys.settled()
+    return {"listenKey": listen_key}
 
 
 @endpoint(1, signed=READ, key_only=True)
 async def keepalive(call: Call) -> Any:
-    listen_key = call.app[LISTEN_KEYS].keepalive(call.credential)
+    keys = call.app[LISTEN_KEYS]
+    listen_key = keys.keepalive(call.credential)
     if listen_key is None:
         raise _missing()
+    await keys.settled()
     return {"listenKey": listen_key}
 
 
 @endpoint(1, signed=READ, key_only=True)
 async def close(call: Call) -> Any:
-    if not call.app[LISTEN_KEYS].close(call.credential):
+    keys = call.app[LISTEN_KEYS]
+    if not keys.close(call.credential):
         raise _missing()
+    await keys.settled()
     return {}

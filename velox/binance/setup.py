@@ -42,7 +42,9 @@ def setup_binance(app: web.Application) -> None:
 async def binance_ctx(app: web.Application) -> AsyncIterator[None]:
     service = app[SERVICE]
     app[KEYRING] = ring = KeyRing(app[STORE], app[VAULT])
-    app[LISTEN_KEYS] = listen = ListenKeys(lambda: service.engine, app[OPTIONS].clock.wall_ms)
+    listen = app.get(LISTEN_KEYS)  # a gateway's, shared with the others (velox.bus)
+    if listen is None:
+        app[LISTEN_KEYS] = listen = ListenKeys(lambda: service.engine, app[OPTIONS].clock.wall_ms)
     ring.subscribe(listen.revoked)
     staged = getattr(service, "subscribe_staged", None)
     if staged is not None:  # in-process: read when applied, reveal after the commit

@@ -5,7 +5,8 @@ committed journal sequence (a gateway's read barrier). Every committed batch
 (events with their journal sequence numbers, and the prices it carried) goes to ``batches``,
 the feed's raw trades to ``trades``, candle updates to ``candles``, the engine's heartbeat
 (state and last sequence) to ``status``, signed-out sessions to ``signouts`` (every gateway
-revokes them at once) and websocket tickets (issued, redeemed) to ``tickets``.
+revokes them at once), websocket tickets (issued, redeemed) to ``tickets`` and Binance listen
+keys (created, extended, closed) to ``listen_keys``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ class Subjects:
     @property
     def tickets(self) -> str:
         return f"{self.prefix}.auth.tickets"
+
+    @property
+    def listen_keys(self) -> str:
+        return f"{self.prefix}.binance.listenkeys"
 
     @property
     def signouts(self) -> str:

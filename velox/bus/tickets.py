@@ -12,17 +12,16 @@ cannot reach another gateway before the ticket does.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import uuid
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from velox import codec
+from velox.bus.broadcast import Broadcast
 from velox.bus.subjects import Subjects
 from velox.web.auth.sessions import Session
 from velox.web.auth.tickets import TicketBook, _Ticket
@@ -38,15 +37,15 @@ class SharedTickets(TicketBook):
         super().__init__(ttl_s)
         self.nc = nc
         self.subjects = subjects
-        self.origin = uuid.uuid4().hex
-        self._sends: set[asyncio.Task[None]] = set()
+        self.bus = Broadcast(nc, subjects.tickets, "ticket")
+        self.origin = self.bus.origin
         self._remote: dict[str, str] = {}  # ticket issued by another gateway -> that gateway
 
     def _claims(self, origin: str) -> str:
         return f"{self.subjects.tickets}.claim.{origin}"
 
     async def start(self) -> None:
-        await self.nc.subscribe(self.subjects.tickets, cb=self._on_message)
+        await self.bus.listen(self._apply)
         await self.nc.subscribe(self._claims(self.origin), cb=self._on_claim)
 
     def issue(self, session: Session) -> str:
@@ -54,15 +53,15 @@ class SharedTickets(TicketBook):
             del self._remote[stale]
         ticket = super().issue(session)
         s = session
-        self._send({"o": self.origin, "t": ticket, "ttl": self.ttl_s,
-                    "s": [s.user_id, s.jti, s.expires_at, s.via_cookie]})  # fmt: skip
+        self.bus.send({"t": ticket, "ttl": self.ttl_s,
+                       "s": [s.user_id, s.jti, s.expires_at, s.via_cookie]})  # fmt: skip
         return ticket
 
     def redeem(self, ticket: str) -> Session | None:
         self._remote.pop(ticket, None)
         session = super().redeem(ticket)
         if session is not None:
-            self._send({"o": self.origin, "used": ticket})
+            self.bus.send({"used": ticket})
         return session
 
     async def claim(self, ticket: str) -> None:
@@ -90,36 +89,18 @@ class SharedTickets(TicketBook):
 
     async def issued_on_bus(self) -> None:
         """Wait until what was published so far has left for NATS."""
-        if self._sends:
-            await asyncio.gather(*self._sends, return_exceptions=True)
-        try:
-            await self.nc.flush(timeout=2)
-        except Exception as exc:  # NATS away: the ticket works on this gateway at least
-            log.info("bus: tickets not flushed: %s", exc)
+        await self.bus.settled()
 
-    def _send(self, message: dict[str, object]) -> None:
-        task = asyncio.get_running_loop().create_task(
-            self.nc.publish(self.subjects.tickets, codec.dumps(message))
-        )
-        self._sends.add(task)
-        task.add_done_callback(self._sends.discard)
-
-    async def _on_message(self, msg: Msg) -> None:
-        try:
-            message = codec.loads(msg.data)
-            if message["o"] == self.origin:
-                return
-            if "used" in message:
-                self._tickets.pop(str(message["used"]), None)
-                self._remote.pop(str(message["used"]), None)
-                return
-            user_id, jti, expires_at, via_cookie = message["s"]
-            session = Session(str(user_id), str(jti), int(expires_at), bool(via_cookie))
-            expires = self._clock() + float(message["ttl"])
-            self._tickets[str(message["t"])] = _Ticket(session, expires)
-            self._remote[str(message["t"])] = str(message["o"])
-        except (KeyError, TypeError, ValueError) as exc:
-            log.warning("bus: dropping a malformed ticket message: %s", exc)
+    def _apply(self, message: dict[str, Any]) -> None:
+        if "used" in message:
+            self._tickets.pop(str(message["used"]), None)
+            self._remote.pop(str(message["used"]), None)
+            return
+        user_id, jti, expires_at, via_cookie = message["s"]
+        session = Session(str(user_id), str(jti), int(expires_at), bool(via_cookie))
+        expires = self._clock() + float(message["ttl"])
+        self._tickets[str(message["t"])] = _Ticket(session, expires)
+        self._remote[str(message["t"])] = str(message["o"])
 
 
 @web.middleware

@@ -17,10 +17,11 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from velox.binance.keys import MARKET_STREAMS
+from velox.binance.keys import LISTEN_KEYS, MARKET_STREAMS
 from velox.bus.client import BusEngineClient
 from velox.bus.connect import connect
 from velox.bus.gateway import GatewayHub, candle_query
+from velox.bus.listenkeys import SharedListenKeys
 from velox.bus.server import EngineBusServer
 from velox.bus.store import open_gateway_store
 from velox.bus.subjects import Subjects
@@ -115,8 +116,11 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
     )  # fmt: skip
     client.subscribe(hub.on_published)
     tickets = SharedTickets(app[OPTIONS].ticket_ttl_s, nc, subjects)
+    listen_keys = SharedListenKeys(lambda: client.engine, clock.wall_ms, nc, subjects)
     app[SERVICE], app[HUB], app[TICKETS] = client, hub, tickets
+    app[LISTEN_KEYS] = listen_keys
     await tickets.start()
+    await listen_keys.start()
     await hub.start()
     await client.start()
     try:

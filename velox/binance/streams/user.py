@@ -2,9 +2,11 @@
 
 A listen key belongs to one API key (so to one account), lives 60 minutes from its creation
 or last keepalive (``PUT /fapi/v1/listenKey``), and is kept in memory: like Binance's, it is
-a short-lived handle, and a client recreates it after a restart. Creating one while the API
-key has a live one returns that one, extended. When it expires its sockets get Binance's
-``listenKeyExpired`` event and close; deleting it, or revoking its API key, closes them too.
+a short-lived handle, and a client recreates it after a restart. Gateways share their books
+over the bus (``velox.bus.listenkeys``), so a key made on one works on every other. Creating
+one while the API key has a live one returns that one, extended. When it expires its sockets
+get Binance's ``listenKeyExpired`` event and close; deleting it, or revoking its API key,
+closes them too.
 
 Every committed batch (an engine-service listener) is turned, for the accounts that have
 sockets open, into Binance's messages, rendered from the engine as that commit left it:
@@ -77,14 +79,14 @@ class ListenKeys:
         live = self._by_key.get(key.key_id)
         if live is not None and live.expires_ms > now:
             live.expires_ms = now + VALIDITY_MS
+            self.changed(live)
             return live.listen_key
         if live is not None:
             self._drop(live, expired=True)
         listen_key = "".join(secrets.choice(_ALPHABET) for _ in range(64))
         listen = Listen(listen_key, key.key_id, key.user_id, key.account_id, now + VALIDITY_MS)
-        self._by_listen[listen_key] = listen
-        self._by_key[key.key_id] = listen
-        self._by_owner.setdefault(listen.account_id, set()).add(listen)
+        self._file(listen)
+        self.changed(listen)
         return listen_key
 
     def keepalive(self, key: Credential) -> str | None:
@@ -92,6 +94,7 @@ class ListenKeys:
         if live is None:
             return None
         live.expires_ms = self._wall_ms() + VALIDITY_MS
+        self.changed(live)
         return live.listen_key
 
     def close(self, key: Credential) -> bool:
@@ -99,7 +102,42 @@ class ListenKeys:
         if live is None:
             return False
         self._drop(live, expired=False)
+        self.withdrawn(live)
         return True
+
+    async def settled(self) -> None:
+        """Before a reply names a listen key: wait until every gateway can know it (only
+        ``velox.bus.listenkeys.SharedListenKeys`` has others to wait for)."""
+
+    # -- hooks for a book shared by several gateways -------------------------------------
+    def changed(self, listen: Listen) -> None:
+        """A listen key was created here, or its life extended."""
+
+    def withdrawn(self, listen: Listen) -> None:
+        """A listen key was closed here, or its API key revoked (expiry is each one's own)."""
+
+    def adopt(self, listen: Listen) -> None:
+        """Another gateway's ``changed``: know the key, or extend it (never shorten it)."""
+        known = self._by_listen.get(listen.listen_key)
+        if known is not None:
+            known.expires_ms = max(known.expires_ms, listen.expires_ms)
+            return
+        self._file(listen)
+
+    def forget(self, listen_key: str) -> None:
+        """Another gateway's ``withdrawn``: drop the key and close its sockets here."""
+        listen = self._by_listen.get(listen_key)
+        if listen is not None:
+            self._drop(listen, expired=False)
+
+    def live(self) -> list[Listen]:
+        now = self._wall_ms()
+        return [listen for listen in self._by_listen.values() if listen.expires_ms > now]
+
+    def _file(self, listen: Listen) -> None:
+        self._by_listen[listen.listen_key] = listen
+        self._by_key[listen.key_id] = listen
+        self._by_owner.setdefault(listen.account_id, set()).add(listen)
 
     def live_of(self, key: Credential) -> Listen | None:
         listen = self._by_key.get(key.key_id)
@@ -123,6 +161,7 @@ class ListenKeys:
         listen = self._by_key.get(key_id)
         if listen is not None:
             self._drop(listen, expired=False)
+            self.withdrawn(listen)
 
     def _drop(self, listen: Listen, *, expired: bool) -> None:
         self._by_listen.pop(listen.listen_key, None)
