@@ -16,6 +16,7 @@ from velox.store.records import (
     FundingBoundaryRecord,
     FundingRecord,
     OrderRecord,
+    RowWrite,
 )
 from velox.store.schema import (
     ACCOUNT_COLUMNS,
@@ -137,3 +138,33 @@ WRITES: dict[str, tuple[str, Callable[[Any], Sequence[Any]]]] = {
         _params_of(BOUNDARY_COLUMNS, FUNDING_MONEY),
     ),
 }
+
+# The table each write kind changes. Writes to different tables commute (no foreign keys),
+# so a commit's writes go table by table, each table's in the order they were made.
+TABLE_OF = {
+    "account": "accounts", "account_name": "accounts",
+    "order": "orders", "order_terms": "orders", "order_status": "orders",
+    "fill": "fills", "funding": "funding", "funding_boundary": "funding_boundaries",
+}  # fmt: skip
+
+
+def write_statements(writes: Sequence[RowWrite]) -> list[tuple[str, list[Sequence[Any]]]]:
+    """The executemany statements of a commit's projection writes, as few as order allows.
+
+    Why: 100 opens write order, fill, order, fill, ... and one statement per run of a kind
+    made that 200 statements; on PostgreSQL each is a round trip, and a commit of 100 opens
+    took 30 ms. By table, then by run of one kind within it, they are two. Within a table
+    the order is kept: an order row may be inserted, then marked filled, in one commit."""
+    by_table: dict[str, list[RowWrite]] = {}
+    for write in writes:
+        by_table.setdefault(TABLE_OF[write.kind], []).append(write)
+    statements: list[tuple[str, list[Sequence[Any]]]] = []
+    for table_writes in by_table.values():
+        last_kind = None
+        for write in table_writes:
+            sql, params = WRITES[write.kind]
+            if write.kind != last_kind:
+                statements.append((sql, []))
+                last_kind = write.kind
+            statements[-1][1].append(params(write.record))
+    return statements

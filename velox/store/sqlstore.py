@@ -35,7 +35,7 @@ from velox.store.records import (
     SnapshotRecord,
     UserRecord,
 )
-from velox.store.rows import WRITES, account_record, fill_record, order_record
+from velox.store.rows import account_record, fill_record, order_record, write_statements
 from velox.store.schema import (
     ACCOUNT_COLUMNS,
     CLOSED_ORDER_COLUMNS,
@@ -177,17 +177,7 @@ class SqlStore(ApiKeyRows, FundingRows, ABC):
             (INSERT_JOURNAL, [(e.seq, e.ts, e.type, e.payload) for e in events]),
             (UPSERT_CLOSED, [closed_params(o) for o in closed]),
         ]
-        # In order (an order row may be written, then marked filled, in one commit);
-        # consecutive writes of one kind go as one executemany.
-        start = 0
-        while start < len(writes):
-            kind = writes[start].kind
-            end = start
-            while end < len(writes) and writes[end].kind == kind:
-                end += 1
-            sql, params = WRITES[kind]
-            statements.append((sql, [params(w.record) for w in writes[start:end]]))
-            start = end
+        statements.extend(write_statements(writes))
         await self._journal_statements(statements)
 
     async def _journal_statements(self, statements: Sequence[Statement]) -> None:
