@@ -22,6 +22,8 @@ import dataclasses
 import logging
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
+from functools import partial
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -54,7 +56,7 @@ class EngineBusServer:
         self.dropped = 0  # messages not published because NATS was away too long
 
     async def start(self) -> None:
-        self.service.subscribe(self.on_published)
+        self.service.subscribe_staged(self.stage)
         await self.nc.subscribe(self.subjects.commands, cb=self._on_command)
         await self.nc.subscribe(self.subjects.seq, cb=self._on_seq)
         self._loops = [
@@ -126,8 +128,16 @@ class EngineBusServer:
         return data
 
     # -- publishing ----------------------------------------------------------------------
+    def stage(self, published: Published) -> Callable[[], None] | None:
+        """EngineService staged listener: the batch is data (it never reads the engine), so
+        the service may apply the next batch while this one commits; it is queued for the
+        bus, in commit order, once its commit succeeded."""
+        if not (published.events or published.quotes):
+            return None
+        return partial(self.on_published, published)
+
     def on_published(self, published: Published) -> None:
-        """EngineService listener: queue the batch for the bus, in commit order."""
+        """Queue the committed batch for the bus."""
         if published.events or published.quotes:
             batch = wire.Batch(published.events, published.quotes)
             self._queue(self.subjects.batches, wire.encode_batch(batch))

@@ -65,7 +65,7 @@ async def _engine_role_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     service = engine_service(app)
     hub = Hub(lambda: service.engine)  # no sockets here; keeps the last tick per symbol
-    service.subscribe(hub.on_published)
+    service.subscribe_staged(hub.stage)  # staged, like the bus server: batches overlap
     app[SERVICE], app[ENGINE_SERVICE], app[HUB] = service, service, hub
     nc = await connect(settings.bus, f"velox engine {settings.bus_prefix}")
     server = EngineBusServer(nc, service, Subjects(settings.bus_prefix))
