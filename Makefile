@@ -59,7 +59,7 @@ bench: install-test
 	@if ! command -v wrk >/dev/null && [ "$$(id -u)" = "0" ]; then \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
 		|| echo "could not install wrk: bench/http.py skips its C-client measurement"; fi
-	@for b in bench/engine.py bench/journal.py bench/market.py bench/http.py bench/soak.py bench/scale.py; do \
+	@for b in bench/engine.py bench/journal.py bench/market.py bench/http.py bench/soak.py bench/scale.py bench/bus.py; do \
 		echo "== $$b"; $(BIN)/python $$b || exit 1; done
 	@echo "== bench/hub.py (websocket hub: 2,000 users x 50 positions, sockets vs none)"
 	$(BIN)/python bench/hub.py
