@@ -5,7 +5,8 @@ closes its sockets here without the expiry event."""
 from __future__ import annotations
 
 from velox.binance.keyring import Credential
-from velox.binance.streams.user import VALIDITY_MS, Listen, ListenKeys
+from velox.binance.streams.listenbook import VALIDITY_MS, Listen
+from velox.binance.streams.user import ListenKeys
 from velox.engine.engine import Engine
 
 

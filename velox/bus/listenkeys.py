@@ -17,7 +17,8 @@ from typing import Any
 
 from nats.aio.client import Client
 
-from velox.binance.streams.user import Listen, ListenKeys
+from velox.binance.streams.listenbook import Listen
+from velox.binance.streams.user import ListenKeys
 from velox.bus.broadcast import Broadcast
 from velox.bus.subjects import Subjects
 from velox.engine.engine import Engine

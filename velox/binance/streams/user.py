@@ -1,12 +1,7 @@
 """The user-data stream: ``listenKey``s and ``/ws/<listenKey>`` with Binance's account events.
 
-A listen key belongs to one API key (so to one account), lives 60 minutes from its creation
-or last keepalive (``PUT /fapi/v1/listenKey``), and is kept in memory: like Binance's, it is
-a short-lived handle, and a client recreates it after a restart. Gateways share their books
-over the bus (``velox.bus.listenkeys``), so a key made on one works on every other. Creating
-one while the API key has a live one returns that one, extended. When it expires its sockets
-get Binance's ``listenKeyExpired`` event and close; deleting it, or revoking its API key,
-closes them too.
+The listen keys themselves (who holds which, until when, their sockets) are the book's
+(``listenbook.py``).
 
 Every committed batch (an engine-service listener) is turned, for the accounts that have
 sockets open, into Binance's messages, rendered from the engine as that commit left it:
@@ -21,15 +16,12 @@ sockets open, into Binance's messages, rendered from the engine as that commit l
 
 from __future__ import annotations
 
-import secrets
-import string
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from velox.binance.keyring import Credential
+from velox.binance.streams.listenbook import ListenBook
 from velox.engine.engine import Engine
 from velox.engine.events import (
     Deposited,
@@ -45,8 +37,6 @@ from velox.engine.views import account_figures, open_positions, unrealized_pnl
 from velox.money import format_units
 from velox.service import Published
 
-VALIDITY_MS = 60 * 60 * 1000
-_ALPHABET = string.ascii_letters + string.digits
 CLOSE_TYPES = {
     "MANUAL": "MARKET", "PARTIAL": "MARKET", "REDUCE": "MARKET", "STOP_LOSS": "STOP_MARKET",
     "TAKE_PROFIT": "TAKE_PROFIT_MARKET", "TRAILING_STOP": "TRAILING_STOP_MARKET",
@@ -55,138 +45,12 @@ CLOSE_TYPES = {
 ORDER_TYPES = {"MARKET": "MARKET", "LIMIT": "LIMIT", "STOP": "STOP_MARKET"}
 
 
-@dataclass(slots=True, eq=False)  # compared and hashed by identity
-class Listen:
-    listen_key: str
-    key_id: str
-    user_id: str
-    account_id: str
-    expires_ms: int
-    sockets: set[Any] = field(default_factory=set)
+class ListenKeys(ListenBook):
+    """The book, and every committed batch rendered for the accounts with sockets open."""
 
-
-class ListenKeys:
     def __init__(self, engine: Callable[[], Engine], wall_ms: Callable[[], int]) -> None:
+        super().__init__(wall_ms)
         self._engine = engine
-        self._wall_ms = wall_ms
-        self._by_listen: dict[str, Listen] = {}
-        self._by_key: dict[str, Listen] = {}
-        self._by_owner: dict[str, set[Listen]] = {}
-
-    # -- the REST side -------------------------------------------------------------------
-    def create(self, key: Credential) -> str:
-        now = self._wall_ms()
-        live = self._by_key.get(key.key_id)
-        if live is not None and live.expires_ms > now:
-            live.expires_ms = now + VALIDITY_MS
-            self.changed(live)
-            return live.listen_key
-        if live is not None:
-            self._drop(live, expired=True)
-        listen_key = "".join(secrets.choice(_ALPHABET) for _ in range(64))
-        listen = Listen(listen_key, key.key_id, key.user_id, key.account_id, now + VALIDITY_MS)
-        self._file(listen)
-        self.changed(listen)
-        return listen_key
-
-    def keepalive(self, key: Credential) -> str | None:
-        live = self.live_of(key)
-        if live is None:
-            return None
-        live.expires_ms = self._wall_ms() + VALIDITY_MS
-        self.changed(live)
-        return live.listen_key
-
-    def close(self, key: Credential) -> bool:
-        live = self.live_of(key)
-        if live is None:
-            return False
-        self._drop(live, expired=False)
-        self.withdrawn(live)
-        return True
-
-    async def settled(self) -> None:
-        """Before a reply names a listen key: wait until every gateway can know it (only
-        ``velox.bus.listenkeys.SharedListenKeys`` has others to wait for)."""
-
-    # -- hooks for a book shared by several gateways -------------------------------------
-    def changed(self, listen: Listen) -> None:
-        """A listen key was created here, or its life extended."""
-
-    def withdrawn(self, listen: Listen) -> None:
-        """A listen key was closed here, or its API key revoked (expiry is each one's own)."""
-
-    def adopt(self, listen: Listen) -> None:
-        """Another gateway's ``changed``: know the key, or extend it (never shorten it)."""
-        known = self._by_listen.get(listen.listen_key)
-        if known is not None:
-            known.expires_ms = max(known.expires_ms, listen.expires_ms)
-            return
-        self._file(listen)
-
-    def forget(self, listen_key: str) -> None:
-        """Another gateway's ``withdrawn``: drop the key and close its sockets here."""
-        listen = self._by_listen.get(listen_key)
-        if listen is not None:
-            self._drop(listen, expired=False)
-
-    def live(self) -> list[Listen]:
-        now = self._wall_ms()
-        return [listen for listen in self._by_listen.values() if listen.expires_ms > now]
-
-    def _file(self, listen: Listen) -> None:
-        self._by_listen[listen.listen_key] = listen
-        self._by_key[listen.key_id] = listen
-        self._by_owner.setdefault(listen.account_id, set()).add(listen)
-
-    def live_of(self, key: Credential) -> Listen | None:
-        listen = self._by_key.get(key.key_id)
-        if listen is None:
-            return None
-        if listen.expires_ms <= self._wall_ms():
-            self._drop(listen, expired=True)
-            return None
-        return listen
-
-    def lookup(self, listen_key: str) -> Listen | None:
-        """The live listen key (an expired one is dropped and its sockets told)."""
-        listen = self._by_listen.get(listen_key)
-        if listen is not None and listen.expires_ms <= self._wall_ms():
-            self._drop(listen, expired=True)
-            return None
-        return listen
-
-    def revoked(self, key_id: str) -> None:
-        """A key-ring listener: the API key is gone, so are its listen key and sockets."""
-        listen = self._by_key.get(key_id)
-        if listen is not None:
-            self._drop(listen, expired=False)
-            self.withdrawn(listen)
-
-    def _drop(self, listen: Listen, *, expired: bool) -> None:
-        self._by_listen.pop(listen.listen_key, None)
-        if self._by_key.get(listen.key_id) is listen:
-            del self._by_key[listen.key_id]
-        owners = self._by_owner.get(listen.account_id)
-        if owners is not None:
-            owners.discard(listen)
-            if not owners:
-                del self._by_owner[listen.account_id]
-        farewell = None
-        if expired:
-            farewell = orjson.dumps(
-                {"e": "listenKeyExpired", "E": self._wall_ms(), "listenKey": listen.listen_key}
-            )
-        for socket in tuple(listen.sockets):
-            socket.end(farewell)
-        listen.sockets.clear()
-
-    # -- the stream side -----------------------------------------------------------------
-    def attach(self, listen: Listen, socket: Any) -> None:
-        listen.sockets.add(socket)
-
-    def detach(self, listen: Listen, socket: Any) -> None:
-        listen.sockets.discard(socket)
 
     def on_published(self, published: Published) -> None:
         reveal = self.stage(published)
