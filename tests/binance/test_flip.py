@@ -55,3 +55,31 @@ async def test_a_flip_is_one_order_with_both_executions(client: TestClient[Any, 
     ]
     assert [o["rp"] for o in updates] == ["0.00000000", "-3.00000000", "0.00000000"]
     await ws.close()
+
+
+async def test_a_reduce_says_reduce_only_exactly_when_the_order_was(
+    client: TestClient[Any, Any],
+) -> None:
+    """On a NETTING account a SELL smaller than the LONG reduces it; the user stream's ``R``
+    is that order's reduceOnly, as Binance reports the order placed, not always true."""
+    _, bot, _ = await netting_bot(client)
+    await tick(client, ETH, "3000")  # bid 2998.5, ask 3001.5
+    created = await (await listen_key(client, bot.key)).json()
+    ws = await client.ws_connect(f"/ws/{created['listenKey']}")
+    market = {"symbol": ETH, "type": "MARKET"}
+    await bot.json("POST", ORDER, {**market, "side": "BUY", "quantity": "3"})
+    plain = await bot.json("POST", ORDER, {**market, "side": "SELL", "quantity": "1"})
+    reducing = await bot.json(
+        "POST", ORDER, {**market, "side": "SELL", "quantity": "1", "reduceOnly": "true"}
+    )
+    closing = await bot.json("POST", ORDER, {**market, "side": "SELL", "quantity": "1"})
+    updates = [(await next_event(ws, "ORDER_TRADE_UPDATE"))["o"] for _ in range(4)]
+    assert [(o["i"], o["S"], o["X"], o["l"], o["R"]) for o in updates] == [
+        (1, "BUY", "FILLED", "3.00000000", False),
+        (plain["orderId"], "SELL", "FILLED", "1.00000000", False),  # a plain SELL reduced
+        (reducing["orderId"], "SELL", "FILLED", "1.00000000", True),
+        (closing["orderId"], "SELL", "FILLED", "1.00000000", False),  # the last of it: closed
+    ]
+    assert [o["rp"] for o in updates] == ["0.00000000", "-3.00000000", "-3.00000000",
+                                          "-3.00000000"]  # fmt: skip
+    await ws.close()

@@ -146,9 +146,12 @@ def messages(
         else:
             qty, kind = event.part_qty, "MARKET"
             order_id = event.by_order_id or event.part_order_id
+        # reduce-only: a close of Velox's own (stops, liquidation, the close button), or an
+        # opposite order placed reduceOnly; a plain opposite order or a flip is not
+        reduce = size is None and (event.by_order_id is None or event.by_reduce_only)
         order = _order(event.asset, order_id, event.side == "SHORT", size or qty,
                        event.close_price, event.pnl, event.close_fee, kind, event.ts,
-                       reduce=size is None, status=state, last=qty, done=qty)  # fmt: skip
+                       reduce=reduce, status=state, last=qty, done=qty)  # fmt: skip
         return [_order_update(order, now, event.ts), _account(engine, event, "ORDER", now)]
     if isinstance(event, Deposited):
         return [_account(engine, event, "DEPOSIT", now)]
