@@ -19,8 +19,11 @@ async def connect(url: str, name: str) -> Client:
     """A connected client named ``name`` (shown by the NATS server's monitoring); ``url``
     may list several servers of a cluster, comma-separated."""
     servers = [u.strip() for u in url.split(",") if u.strip()]
+    connected: list[Client] = []
 
     async def disconnected() -> None:
+        if connected and connected[0].is_closed:
+            return  # our own close at shutdown: nothing is reconnecting
         log.warning("bus: disconnected from NATS; reconnecting")
 
     async def reconnected() -> None:
@@ -32,7 +35,7 @@ async def connect(url: str, name: str) -> Client:
     delay = FIRST_RETRY_S
     while True:
         try:
-            return await nats.connect(
+            client = await nats.connect(
                 servers,
                 name=name,
                 allow_reconnect=True,
@@ -44,6 +47,8 @@ async def connect(url: str, name: str) -> Client:
                 reconnected_cb=reconnected,
                 error_cb=error,
             )
+            connected.append(client)
+            return client
         except Exception as exc:
             log.warning(
                 "bus: cannot reach NATS at %s (%s); retry in %.1f s", _safe(url), exc, delay
