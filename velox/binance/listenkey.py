@@ -21,6 +21,7 @@ def _missing() -> BinanceError:
 @endpoint(1, signed=READ, key_only=True)
 async def create(call: Call) -> Any:
     keys = call.app[LISTEN_KEYS]
+    await keys.find_live(call.credential)  # one live key per API key, whichever gateway made it
     listen_key = keys.create(call.credential)
     await keys.settled()
     return {"listenKey": listen_key}
@@ -29,8 +30,10 @@ async def create(call: Call) -> Any:
 @endpoint(1, signed=READ, key_only=True)
 async def keepalive(call: Call) -> Any:
     keys = call.app[LISTEN_KEYS]
+    if await keys.find_live(call.credential) is None:
+        raise _missing()
     listen_key = keys.keepalive(call.credential)
-    if listen_key is None:
+    if listen_key is None:  # expired between the two (the same millisecond)
         raise _missing()
     await keys.settled()
     return {"listenKey": listen_key}
@@ -39,7 +42,7 @@ async def keepalive(call: Call) -> Any:
 @endpoint(1, signed=READ, key_only=True)
 async def close(call: Call) -> Any:
     keys = call.app[LISTEN_KEYS]
-    if not keys.close(call.credential):
+    if await keys.find_live(call.credential) is None or not keys.close(call.credential):
         raise _missing()
     await keys.settled()
     return {}

@@ -5,7 +5,10 @@ gateway, keeps it alive on another and opens ``/ws/<listenKey>`` on a third, as 
 Binance, where a listen key is the exchange's, not one server's. So each gateway publishes
 what it does to its book (a key created or extended, a key closed or its API key revoked)
 and applies what the others publish; the reply naming a key waits until the key is on the
-bus. A gateway that starts says hello and the others publish the keys they hold, so a key
+bus, and a gateway asked about a key (a socket, a keepalive, a close, a create) first
+catches up with the bus (one trip through NATS), so no reply is overtaken by its client: a
+key made elsewhere a moment ago is found, one closed elsewhere is not revived.
+A gateway that starts says hello and the others publish the keys they hold, so a key
 made before it started works on it too. Expiry needs no message: every gateway has the
 same expiry time and drops the key itself, telling its own sockets.
 """
@@ -37,10 +40,14 @@ class SharedListenKeys(ListenKeys):
 
     async def start(self) -> None:
         await self.bus.listen(self._apply)
+        await self.bus.subscribed()
         self.bus.send({"hello": 1})
 
     async def settled(self) -> None:
         await self.bus.settled()
+
+    async def catch_up(self) -> None:
+        await self.bus.caught_up()
 
     def changed(self, listen: Listen) -> None:
         self.bus.send({"put": _row(listen)})

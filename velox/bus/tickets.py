@@ -47,6 +47,7 @@ class SharedTickets(TicketBook):
     async def start(self) -> None:
         await self.bus.listen(self._apply)
         await self.nc.subscribe(self._claims(self.origin), cb=self._on_claim)
+        await self.bus.subscribed()
 
     def issue(self, session: Session) -> str:
         for stale in [t for t in self._remote if t not in self._tickets]:
@@ -66,7 +67,10 @@ class SharedTickets(TicketBook):
 
     async def claim(self, ticket: str) -> None:
         """Before redeeming another gateway's ticket: take it from its issuer, or forget it
-        (spent there, expired, or the issuer cannot be asked)."""
+        (spent there, expired, or the issuer cannot be asked). A ticket unknown here may have
+        been issued a moment ago: catch up with the bus first (only misses wait)."""
+        if ticket not in self._tickets:
+            await self.bus.caught_up()
         origin = self._remote.get(ticket)
         if origin is None:
             return  # ours (its redeem is the claim), or unknown

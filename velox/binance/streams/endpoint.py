@@ -109,7 +109,7 @@ async def raw_streams(request: web.Request) -> web.StreamResponse:
 async def _user_stream(request: web.Request, listen_key: str) -> web.StreamResponse:
     """``/ws/<listenKey>``: the account's events until the key expires or is revoked."""
     keys = request.app[LISTEN_KEYS]
-    listen = keys.lookup(listen_key)
+    listen = await keys.find(listen_key)
     if listen is None:
         return _refuse("This listenKey does not exist.", -1125)
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_CONTROL, compress=False)

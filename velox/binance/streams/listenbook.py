@@ -127,6 +127,22 @@ class ListenBook:
             return None
         return listen
 
+    async def catch_up(self) -> None:
+        """Apply what other gateways published before now: a no-op alone; a shared book
+        (``velox.bus.listenkeys``) waits one trip through NATS."""
+
+    async def find(self, listen_key: str) -> Listen | None:
+        """``lookup`` for a socket about to open, after catching up: the key may have been
+        made, or closed, on another gateway a moment ago."""
+        await self.catch_up()
+        return self.lookup(listen_key)
+
+    async def find_live(self, key: Credential) -> Listen | None:
+        """``live_of`` for a create, keepalive or close, after catching up (as ``find``): a
+        keepalive here must not revive a key just closed on another gateway."""
+        await self.catch_up()
+        return self.live_of(key)
+
     def revoked(self, key_id: str) -> None:
         """A key-ring listener: the API key is gone, so are its listen key and sockets."""
         listen = self._by_key.get(key_id)

@@ -1,0 +1,94 @@
+"""Books every gateway keeps over NATS (listen keys, websocket tickets), on a real
+nats-server: a key or ticket made on one gateway, whose reply the client has read, is found
+on another at once, with no window in which the other has not yet heard of it."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+from tests.scale.cluster import NATS_SERVER, Nats
+from velox.binance.keyring import Credential
+from velox.bus.connect import connect
+from velox.bus.listenkeys import SharedListenKeys
+from velox.bus.subjects import Subjects
+from velox.bus.tickets import SharedTickets
+from velox.engine.engine import Engine
+from velox.web.auth.sessions import Session
+
+CREDENTIAL = Credential("key1", "u1", "7", "api", "secret", ("read",))
+
+
+@pytest.fixture
+async def nats_url(tmp_path: Path) -> AsyncIterator[str]:
+    require(os.access(NATS_SERVER, os.X_OK), f"no nats-server at {NATS_SERVER}")
+    server = Nats(tmp_path)
+    await server.start()
+    try:
+        yield server.url
+    finally:
+        await server.stop()
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+async def test_a_listen_key_made_on_one_gateway_is_found_on_another_at_once(
+    nats_url: str,
+) -> None:
+    books = []
+    for name in ("a", "b"):
+        nc = await connect(nats_url, name)
+        book = SharedListenKeys(lambda: Engine(), wall_ms, nc, Subjects())
+        await book.start()
+        books.append((nc, book))
+    (nc_a, a), (nc_b, b) = books
+    try:
+        for _ in range(20):  # the reply is sent once settled; the client comes to B
+            listen_key = a.create(CREDENTIAL)
+            await a.settled()
+            found = await b.find(listen_key)  # the user-stream socket
+            assert found is not None and found.account_id == "7"
+            assert a.close(CREDENTIAL)
+            await a.settled()
+            listen_key = a.create(CREDENTIAL)
+            await a.settled()
+            live = await b.find_live(CREDENTIAL)  # a keepalive, a close or a second create
+            assert live is not None and live.listen_key == listen_key
+            assert b.create(CREDENTIAL) == listen_key  # the same key, extended
+            assert b.close(CREDENTIAL)
+            await b.settled()
+            assert await a.find_live(CREDENTIAL) is None
+        assert await b.find("x" * 64) is None  # a key nobody made: refused after one trip
+    finally:
+        await nc_a.close()
+        await nc_b.close()
+
+
+async def test_a_ticket_issued_on_one_gateway_opens_a_socket_on_another_at_once(
+    nats_url: str,
+) -> None:
+    tickets = []
+    for name in ("a", "b"):
+        nc = await connect(nats_url, name)
+        book = SharedTickets(30, nc, Subjects())
+        await book.start()
+        tickets.append((nc, book))
+    (nc_a, a), (nc_b, b) = tickets
+    try:
+        for i in range(20):
+            session = Session("u1", f"jti{i}", wall_ms() + 60_000, False)
+            ticket = a.issue(session)
+            await a.issued_on_bus()  # the ticket response waits for this
+            await b.claim(ticket)  # ticket_middleware, before the handshake on B
+            assert b.redeem(ticket) == session
+            assert a.redeem(ticket) is None  # one socket in the whole deployment
+    finally:
+        await nc_a.close()
+        await nc_b.close()
