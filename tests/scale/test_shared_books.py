@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from nats.aio.client import Client
 
 from tests.conftest import require
 from tests.scale.cluster import NATS_SERVER, Nats
@@ -25,13 +26,17 @@ CREDENTIAL = Credential("key1", "u1", "7", "api", "secret", ("read",))
 
 
 @pytest.fixture
-async def nats_url(tmp_path: Path) -> AsyncIterator[str]:
+async def gateways(tmp_path: Path) -> AsyncIterator[list[Client]]:
+    """Two gateways' NATS connections to a real nats-server."""
     require(os.access(NATS_SERVER, os.X_OK), f"no nats-server at {NATS_SERVER}")
     server = Nats(tmp_path)
     await server.start()
+    connections = [await connect(server.url, name) for name in ("a", "b")]
     try:
-        yield server.url
+        yield connections
     finally:
+        for nc in connections:
+            await nc.close()
         await server.stop()
 
 
@@ -40,55 +45,39 @@ def wall_ms() -> int:
 
 
 async def test_a_listen_key_made_on_one_gateway_is_found_on_another_at_once(
-    nats_url: str,
+    gateways: list[Client],
 ) -> None:
-    books = []
-    for name in ("a", "b"):
-        nc = await connect(nats_url, name)
-        book = SharedListenKeys(lambda: Engine(), wall_ms, nc, Subjects())
+    a, b = (SharedListenKeys(lambda: Engine(), wall_ms, nc, Subjects()) for nc in gateways)
+    for book in (a, b):
         await book.start()
-        books.append((nc, book))
-    (nc_a, a), (nc_b, b) = books
-    try:
-        for _ in range(20):  # the reply is sent once settled; the client comes to B
-            listen_key = a.create(CREDENTIAL)
-            await a.settled()
-            found = await b.find(listen_key)  # the user-stream socket
-            assert found is not None and found.account_id == "7"
-            assert a.close(CREDENTIAL)
-            await a.settled()
-            listen_key = a.create(CREDENTIAL)
-            await a.settled()
-            live = await b.find_live(CREDENTIAL)  # a keepalive, a close or a second create
-            assert live is not None and live.listen_key == listen_key
-            assert b.create(CREDENTIAL) == listen_key  # the same key, extended
-            assert b.close(CREDENTIAL)
-            await b.settled()
-            assert await a.find_live(CREDENTIAL) is None
-        assert await b.find("x" * 64) is None  # a key nobody made: refused after one trip
-    finally:
-        await nc_a.close()
-        await nc_b.close()
+    for _ in range(20):  # the reply is sent once settled; the client comes to B
+        listen_key = a.create(CREDENTIAL)
+        await a.settled()
+        found = await b.find(listen_key)  # the user-stream socket
+        assert found is not None and found.account_id == "7"
+        assert a.close(CREDENTIAL)
+        await a.settled()
+        listen_key = a.create(CREDENTIAL)
+        await a.settled()
+        live = await b.find_live(CREDENTIAL)  # a keepalive, a close or a second create
+        assert live is not None and live.listen_key == listen_key
+        assert b.create(CREDENTIAL) == listen_key  # the same key, extended
+        assert b.close(CREDENTIAL)
+        await b.settled()
+        assert await a.find_live(CREDENTIAL) is None
+    assert await b.find("x" * 64) is None  # a key nobody made: refused after one trip
 
 
 async def test_a_ticket_issued_on_one_gateway_opens_a_socket_on_another_at_once(
-    nats_url: str,
+    gateways: list[Client],
 ) -> None:
-    tickets = []
-    for name in ("a", "b"):
-        nc = await connect(nats_url, name)
-        book = SharedTickets(30, nc, Subjects())
+    a, b = (SharedTickets(30, nc, Subjects()) for nc in gateways)
+    for book in (a, b):
         await book.start()
-        tickets.append((nc, book))
-    (nc_a, a), (nc_b, b) = tickets
-    try:
-        for i in range(20):
-            session = Session("u1", f"jti{i}", wall_ms() + 60_000, False)
-            ticket = a.issue(session)
-            await a.issued_on_bus()  # the ticket response waits for this
-            await b.claim(ticket)  # ticket_middleware, before the handshake on B
-            assert b.redeem(ticket) == session
-            assert a.redeem(ticket) is None  # one socket in the whole deployment
-    finally:
-        await nc_a.close()
-        await nc_b.close()
+    for i in range(20):
+        session = Session("u1", f"jti{i}", wall_ms() + 60_000, False)
+        ticket = a.issue(session)
+        await a.issued_on_bus()  # the ticket response waits for this
+        await b.claim(ticket)  # ticket_middleware, before the handshake on B
+        assert b.redeem(ticket) == session
+        assert a.redeem(ticket) is None  # one socket in the whole deployment

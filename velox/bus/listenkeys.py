@@ -40,11 +40,11 @@ class SharedListenKeys(ListenKeys):
 
     async def start(self) -> None:
         await self.bus.listen(self._apply)
-        await self.bus.subscribed()
+        await self.bus.caught_up()  # our subscription is on the server
         self.bus.send({"hello": 1})
 
     async def settled(self) -> None:
-        await self.bus.settled()
+        await self.bus.caught_up()
 
     async def catch_up(self) -> None:
         await self.bus.caught_up()

@@ -47,7 +47,7 @@ class SharedTickets(TicketBook):
     async def start(self) -> None:
         await self.bus.listen(self._apply)
         await self.nc.subscribe(self._claims(self.origin), cb=self._on_claim)
-        await self.bus.subscribed()
+        await self.bus.caught_up()  # our subscriptions are on the server
 
     def issue(self, session: Session) -> str:
         for stale in [t for t in self._remote if t not in self._tickets]:
@@ -92,8 +92,8 @@ class SharedTickets(TicketBook):
                 await msg.respond(b"1" if valid else b"0")
 
     async def issued_on_bus(self) -> None:
-        """Wait until what was published so far has left for NATS."""
-        await self.bus.settled()
+        """Wait until what was published so far is on the server (``Broadcast.caught_up``)."""
+        await self.bus.caught_up()
 
     def _apply(self, message: dict[str, Any]) -> None:
         if "used" in message:
