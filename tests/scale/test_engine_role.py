@@ -66,3 +66,27 @@ async def test_the_engine_role_overlaps_batches_and_publishes_each_after_its_com
                 verdict.set_result(True)
         await server.stop()
         await service.stop()
+
+
+class SlowNats(RecordingNats):
+    """Each publish takes a while, so messages are still queued when the engine stops."""
+
+    async def publish(self, subject: str, data: bytes) -> None:
+        await asyncio.sleep(0.005)
+        await super().publish(subject, data)
+
+
+async def test_a_stopping_engine_role_publishes_every_queued_batch_first(
+    store: Store,  # noqa: F811
+) -> None:
+    service = await started(Held(store))
+    nc, subjects = SlowNats(), Subjects()
+    server = EngineBusServer(nc, service, subjects)  # type: ignore[arg-type]
+    await server.start()
+    try:
+        for user in ("alice", "bob", "alice", "bob", "alice"):
+            assert (await opening(service, user)).ok
+    finally:
+        await service.stop()
+        await server.stop()
+    assert nc.batch_seqs(subjects) == [5, 6, 7, 8, 9]  # all of them, in commit order

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 DEDUPE = 100_000
 HEARTBEAT_S = 0.5
 MAX_OUTGOING = 100_000
+DRAIN_S = 5.0  # at stop, for the queued messages to go out
 
 
 class EngineBusServer:
@@ -65,9 +66,19 @@ class EngineBusServer:
         ]
 
     async def stop(self) -> None:
-        for task in self._loops:
+        """Finish the commands under way, publish what is queued (the engine service's last
+        batches, their replies' seqs), then stop: gateways see every commit before the
+        engine goes, instead of finding the gap when it is back."""
+        if not self._loops:  # never started
+            return
+        publisher, *others = self._loops
+        for task in others:
             task.cancel()
-        await asyncio.gather(*self._loops, *self._tasks, return_exceptions=True)
+        await asyncio.gather(*others, *self._tasks, return_exceptions=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._outgoing.join(), DRAIN_S)
+        publisher.cancel()
+        await asyncio.gather(publisher, return_exceptions=True)
         self._loops = []
 
     # -- commands ------------------------------------------------------------------------
@@ -165,6 +176,8 @@ class EngineBusServer:
                 self.dropped += 1
                 if self.dropped % 1000 == 1:
                     log.warning("bus: %d messages not published so far (%s)", self.dropped, exc)
+            finally:
+                self._outgoing.task_done()
 
     async def _heartbeat(self) -> None:
         while True:
