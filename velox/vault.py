@@ -14,12 +14,13 @@ server will ever create under one key.
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from velox.secretfile import create_once
 
 KEY_FILE = "api_keys.key"
 KEY_BYTES = 32
@@ -28,7 +29,8 @@ VERSION = b"v1"
 
 
 class VaultError(Exception):
-    """A sealed value that does not open (another key file, another row, or tampered)."""
+    """A key file of the wrong size, or a sealed value that does not open (another key
+    file, another row, or tampered)."""
 
 
 def key_path(configured: str | None, data_dir: str | Path) -> Path:
@@ -42,24 +44,9 @@ def load_key(path: Path) -> bytes:
     A file of the wrong size is refused rather than silently replaced: replacing it would make
     every stored secret unreadable.
     """
-    try:
-        key = path.read_bytes()
-    except FileNotFoundError:
-        key = _create(path)
+    key = create_once(path, secrets.token_bytes(KEY_BYTES))
     if len(key) != KEY_BYTES:
         raise VaultError(f"{path} does not hold a {KEY_BYTES}-byte key")
-    return key
-
-
-def _create(path: Path) -> bytes:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(KEY_BYTES)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race: use its key
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as out:
-        out.write(key)
     return key
 
 

@@ -9,7 +9,6 @@ and written there with mode 0600, so restarts keep sessions valid and no default
 from __future__ import annotations
 
 import heapq
-import os
 import secrets
 import time
 import uuid
@@ -18,6 +17,7 @@ from pathlib import Path
 import jwt
 
 from velox.frozen import frozen
+from velox.secretfile import SecretFileError, create_once
 
 ALGORITHM = "HS256"
 SECRET_FILE = "jwt_secret"
@@ -32,23 +32,15 @@ class Session:
 
 
 def load_secret(configured: str | None, data_dir: str | Path) -> str:
+    """``--jwt-secret``, else the data directory's secret file, created on first use. An
+    empty file is refused: tokens signed with an empty secret could be forged by anyone."""
     if configured:
         return configured
     path = Path(data_dir) / SECRET_FILE
-    try:
-        secret = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        secret = ""
-    if secret:
-        return secret
-    path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race: use its secret
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(secret + "\n")
+    fresh = (secrets.token_urlsafe(48) + "\n").encode("utf-8")
+    secret = create_once(path, fresh).decode("utf-8").strip()
+    if not secret:
+        raise SecretFileError(f"{path} is empty: delete it (a new secret signs out every session)")
     return secret
 
 

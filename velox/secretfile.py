@@ -1,0 +1,43 @@
+"""A secret file created once, whole, however many processes start at the same moment.
+
+Two gateways started together on one ``--api-key-file`` (or two processes on one data
+directory) both find the file missing. Created in place with ``O_EXCL``, the winner's file
+exists, empty, until its write lands, and the loser read it then: a 0-byte vault key (the
+gateway died at start; seen in CI) or an empty session secret (tokens signed with ""). So
+the secret is written and synced to a private temporary file first, then linked to its name:
+the name appears with the whole secret or not at all, and a process that loses the race
+reads the winner's.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class SecretFileError(ValueError):
+    """A secret file that cannot serve (empty, or the wrong size): refused at start."""
+
+
+def create_once(path: Path, content: bytes) -> bytes:
+    """``path``'s content; ``content`` written there (mode 0600) if it did not exist yet."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(temporary, path)  # atomic, and never over another process's file
+        except FileExistsError:
+            return path.read_bytes()
+        return content
+    finally:
+        temporary.unlink(missing_ok=True)
