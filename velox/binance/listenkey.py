@@ -23,7 +23,7 @@ async def create(call: Call) -> Any:
     keys = call.app[LISTEN_KEYS]
     await keys.find_live(call.credential)  # one live key per API key, whichever gateway made it
     listen_key = keys.create(call.credential)
-    await keys.settled()
+    await keys.catch_up()  # every gateway can know it now
     return {"listenKey": listen_key}
 
 
@@ -35,7 +35,7 @@ async def keepalive(call: Call) -> Any:
     listen_key = keys.keepalive(call.credential)
     if listen_key is None:  # expired between the two (the same millisecond)
         raise _missing()
-    await keys.settled()
+    await keys.catch_up()  # every gateway can know it now
     return {"listenKey": listen_key}
 
 
@@ -44,5 +44,5 @@ async def close(call: Call) -> Any:
     keys = call.app[LISTEN_KEYS]
     if await keys.find_live(call.credential) is None or not keys.close(call.credential):
         raise _missing()
-    await keys.settled()
+    await keys.catch_up()  # every gateway can know it now
     return {}

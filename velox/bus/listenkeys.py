@@ -43,9 +43,6 @@ class SharedListenKeys(ListenKeys):
         await self.bus.caught_up()  # our subscription is on the server
         self.bus.send({"hello": 1})
 
-    async def settled(self) -> None:
-        await self.bus.caught_up()
-
     async def catch_up(self) -> None:
         await self.bus.caught_up()
 

@@ -145,13 +145,12 @@ class EngineBusServer:
         bus, in commit order, once its commit succeeded."""
         if not (published.events or published.quotes):
             return None
-        return partial(self.on_published, published)
+        return partial(self._publish, published)
 
-    def on_published(self, published: Published) -> None:
-        """Queue the committed batch for the bus."""
-        if published.events or published.quotes:
-            batch = wire.Batch(published.events, published.quotes)
-            self._queue(self.subjects.batches, wire.encode_batch(batch))
+    def _publish(self, published: Published) -> None:
+        """Queue the committed batch for the bus (encoded here, off the engine's apply)."""
+        batch = wire.Batch(published.events, published.quotes)
+        self._queue(self.subjects.batches, wire.encode_batch(batch))
 
     # a MarketTap on the trade writer: every gateway's Binance streams show the same
     def on_trade(self, tick: FeedTick) -> None:

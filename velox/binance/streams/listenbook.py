@@ -76,10 +76,6 @@ class ListenBook:
         self.withdrawn(live)
         return True
 
-    async def settled(self) -> None:
-        """Before a reply names a listen key: wait until every gateway can know it (only
-        ``velox.bus.listenkeys.SharedListenKeys`` has others to wait for)."""
-
     # -- hooks for a book shared by several gateways -------------------------------------
     def changed(self, listen: Listen) -> None:
         """A listen key was created here, or its life extended."""
@@ -128,8 +124,9 @@ class ListenBook:
         return listen
 
     async def catch_up(self) -> None:
-        """Apply what other gateways published before now: a no-op alone; a shared book
-        (``velox.bus.listenkeys``) waits one trip through NATS."""
+        """Be in step with the other gateways: what they published before now is applied
+        here, and what this book published is on the bus (before a reply names a key). A
+        no-op alone; a shared book (``velox.bus.listenkeys``) waits one trip through NATS."""
 
     async def find(self, listen_key: str) -> Listen | None:
         """``lookup`` for a socket about to open, after catching up: the key may have been
