@@ -152,6 +152,16 @@ def adds_position(engine: State, account: Account, asset: str) -> bool:
     return account.mode != NETTING or asset not in account.netted
 
 
+def only_reduces(engine: State, account: Account, cmd: OpenPosition, qty: int) -> bool:
+    """A NETTING fill of ``qty`` that opens nothing: against the held position, reduce-only
+    (capped at it) or no larger than it. SPEC 3's minimum margin is for opening."""
+    held_id = account.netted.get(cmd.asset) if account.mode == NETTING else None
+    if held_id is None:
+        return False
+    held = engine.positions[held_id]
+    return held.side != cmd.side and (cmd.reduce_only or qty <= held.qty)
+
+
 def too_many(engine: State, account: Account, extra: int = 0) -> Refusal | None:
     """Pending orders count toward ``max_open_positions`` (``extra``: placed in this command)."""
     limit = engine.settings.max_open_positions

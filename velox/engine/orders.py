@@ -38,7 +38,7 @@ from velox.engine.events import (
 from velox.engine.fills import Terms, execute
 from velox.engine.formulas import LONG, margin_for_qty, qty_for_margin
 from velox.engine.state import Account, Pending, Quote, State
-from velox.money import Money, Price
+from velox.money import Money, Price, Qty
 
 Decision = list[Event] | Refusal
 
@@ -50,12 +50,36 @@ def would_trigger(order_type: str, side: str, price: int, q: Quote) -> bool:
     return q.ask <= price if side == LONG else q.bid >= price
 
 
-def reservation(margin: int | None, qty: int | None, leverage: int, price: Price) -> Money:
-    """``margin``, or ``ceil(price * qty / leverage)`` when the order gave a quantity."""
+def reservation(
+    margin: int | None, qty: int | None, leverage: int, price: Price, reduce_only: bool
+) -> Money:
+    """``margin``, or ``ceil(price * qty / leverage)`` when the order gave a quantity. A
+    reduce-only order reserves nothing: it can only close, and a close takes no margin (its
+    fee comes out of the settlement), so a fully used balance can still place a take-profit."""
+    if reduce_only:
+        return Money(0)
     if margin is not None:
         return Money(margin)
     assert qty is not None
-    return margin_for_qty(qty, leverage, price)  # type: ignore[arg-type]
+    return margin_for_qty(Qty(qty), leverage, price)
+
+
+def size_refusal(
+    engine: State,
+    margin: int | None,
+    qty: int | None,
+    leverage: int,
+    price: Price,
+    reduce_only: bool,
+) -> Refusal | None:
+    """What placing and modifying a resting order both check at its price: a margin that
+    buys nothing, and (for an order that may open) the minimum margin of SPEC 3."""
+    if margin is not None and qty_for_margin(Money(margin), leverage, price) == 0:
+        return Refusal(Code.MARGIN_TOO_SMALL, "margin buys no quantity at this price", "margin")
+    nominal = margin if margin is not None else margin_for_qty(Qty(qty or 0), leverage, price)
+    if nominal < engine.settings.min_margin and not reduce_only:
+        return Refusal(Code.MARGIN_TOO_SMALL, "margin is below the minimum", "margin")
+    return None
 
 
 def place(
@@ -78,11 +102,10 @@ def place(
     )
     if refusal is not None:
         return refusal
-    reserved = reservation(cmd.margin, cmd.qty, cmd.leverage, price)
-    if cmd.margin is not None and qty_for_margin(Money(cmd.margin), cmd.leverage, price) == 0:
-        return Refusal(Code.MARGIN_TOO_SMALL, "margin buys no quantity at this price", "margin")
-    if reserved < engine.settings.min_margin:
-        return Refusal(Code.MARGIN_TOO_SMALL, "margin is below the minimum", "margin")
+    refusal = size_refusal(engine, cmd.margin, cmd.qty, cmd.leverage, price, cmd.reduce_only)
+    if refusal is not None:
+        return refusal
+    reserved = reservation(cmd.margin, cmd.qty, cmd.leverage, price, cmd.reduce_only)
     if account.mode == NETTING:
         held_id = account.netted.get(cmd.asset)
         held = engine.positions[held_id] if held_id is not None else None
@@ -250,7 +273,12 @@ def _modify(engine: State, order: Pending, cmd: ModifyOrder) -> Decision:
     refusal = validate_stops(order.side, at_price, stop_loss, take_profit, trailing, None)
     if refusal is not None:
         return refusal
-    reserved = reservation(order.margin, order.qty, order.leverage, Price(price))
+    refusal = size_refusal(
+        engine, order.margin, order.qty, order.leverage, Price(price), order.reduce_only
+    )
+    if refusal is not None:
+        return refusal
+    reserved = reservation(order.margin, order.qty, order.leverage, Price(price), order.reduce_only)
     account = engine.accounts[order.account_id]
     if reserved - order.reserved > account.balance:
         return Refusal(Code.INSUFFICIENT_BALANCE, "not enough free balance for this margin")

@@ -12,6 +12,7 @@ from velox.engine.checks import (
     adds_position,
     check_open,
     marketable,
+    only_reduces,
     price_of,
     stale,
     terms_of,
@@ -94,7 +95,7 @@ def _open(engine: State, cmd: OpenPosition) -> Decision | str:
         margin = margin_for_qty(qty, cmd.leverage, price)
     if qty == 0:
         return Refusal(Code.MARGIN_TOO_SMALL, "margin buys no quantity at this price", "margin")
-    if margin < s.min_margin:
+    if margin < s.min_margin and not only_reduces(engine, account, cmd, qty):
         return Refusal(Code.MARGIN_TOO_SMALL, "margin is below the minimum", "margin")
     if (
         cmd.expected_price is not None
