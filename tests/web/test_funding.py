@@ -98,3 +98,27 @@ async def test_signed_out(client: TestClient[Any, Any]) -> None:
     response = await client.get(PATH)
     assert response.status == 401
     assert_error(await response.json(), "UNAUTHORIZED")
+
+
+async def test_a_close_before_the_clock_reaches_a_passed_boundary_pays_it_once(
+    make_client: MakeClient,
+) -> None:
+    """A position open at a boundary pays it even when it is closed before the engine's
+    clock walks that boundary (SPEC 12); the close answers 200 with the charge in its
+    ``funding``, and the walk charges nothing more."""
+    clock = ManualClock(B1 - 60_000)
+    options = WebOptions(bcrypt_rounds=FAST.bcrypt_rounds, clock=clock, clock_tick_s=None)
+    client = await make_client(options, funding_rate="0.0001")
+    alice = await signup(client)
+    await tick(client, BTC, "100000")
+    long_id = (await alice.open(asset=BTC, side="LONG", leverage=25, margin="100"))["orderId"]
+    clock.advance(B1 + 1 - clock.wall_ms())
+    await tick(client, BTC, "100500")  # no ClockTick yet: the boundary is not walked
+    closed = await alice.json("POST", f"/api/v1/order/close/{long_id}", 200)
+    assert (closed["status"], closed["funding"]) == ("CLOSED", "-0.25112438")
+    service = service_of(client)
+    await drain(service.submit, service.clock())
+    rows = (await alice.json("GET", PATH, 200))["funding"]
+    assert [(r["orderId"], r["fundingTime"], r["amount"]) for r in rows] == [
+        (long_id, B1, "-0.25112438")
+    ]

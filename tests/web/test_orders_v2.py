@@ -29,7 +29,9 @@ def options(clock: ManualClock, clock_tick_s: float | None = None) -> WebOptions
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock()
+    # a second after 00:00 UTC: ManualClock's default start is a funding boundary, which a
+    # position opened there owes (SPEC 12); these worked examples have no funding
+    return ManualClock(1_736_812_800_000 + 1_000)
 
 
 @pytest.fixture

@@ -11,15 +11,18 @@ charges funding, at most ``budget`` effects per command.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from velox.engine import funding, rules
+from velox.engine import rules
 from velox.engine.apply import Ledger
 from velox.engine.closes import Ids, close_at_quote
 from velox.engine.commands import ClockTick, Command, PriceTick
 from velox.engine.errors import Refusal
-from velox.engine.events import BY_EXPIRY, EXPIRED, Event, FundingCompleted, MarksMoved
+from velox.engine.events import BY_EXPIRY, EXPIRED, Event, MarksMoved
 from velox.engine.formulas import quote
+from velox.engine.funding_walk import FundingWalk, acted_on
 from velox.engine.orders import cancelled, ended, fill_reached
 from velox.engine.settings import EngineSettings
 from velox.engine.snapshot import StateExport
@@ -35,6 +38,8 @@ from velox.engine.state import (
 from velox.engine.triggers import trigger_reason
 from velox.frozen import frozen
 from velox.money import Money, Price
+
+Decided = list[Event] | Refusal | str  # events, a refusal, or an existing order's id
 
 
 @frozen
@@ -61,27 +66,33 @@ class Engine(Ledger):
 
     def __init__(self, settings: EngineSettings | None = None) -> None:
         super().__init__(settings)
-        # A funding boundary in progress (not durable: rebuilt from funded_at on restart).
-        self._funding_for = 0
-        self._funding_todo: list[Position] = []
-        self._funding_next = 0
-        self._funding_deferred: list[Position] = []
-        self._funding_charged = False  # someone was charged for _funding_for
-        self._funding_seen = 0  # the newest boundary that owed nobody anything
+        self.funding = FundingWalk()
 
     # -- deciding ------------------------------------------------------------------------
     def handle(self, command: Command) -> Outcome:
         """Validate ``command`` against the state; on success apply and return its events."""
         if isinstance(command, ClockTick):
             return self._clock(command)
-        result = rules.decide(self, command)
+        events: list[Event] = []
+        result = self._owed_first(lambda: rules.decide(self, command), command.ts, events)
         if isinstance(result, Refusal):
-            return Outcome(refusal=result)
+            return Outcome(events=tuple(events), refusal=result)
         if isinstance(result, str):
-            return Outcome(existing=result)
-        for event in result:
-            self.apply(event)
-        return Outcome(events=tuple(result))
+            return Outcome(events=tuple(events), existing=result)
+        self._emit(events, result)
+        return Outcome(events=tuple(events))
+
+    def _owed_first(self, decide: Callable[[], Decided], ts: int, events: list[Event]) -> Decided:
+        """``decide()``, after charging the funding that the positions it acts on owe for a
+        passed boundary (then decided again, on their new margin): SPEC 12's "open at that
+        instant" holds even when the walk has not reached them yet. A refusal charges
+        nothing: its decision names no position."""
+        result = decide()
+        if isinstance(result, list) and self.funding.due(self, ts) is not None:
+            acted = [self.positions[i] for i in acted_on(result) if i in self.positions]
+            if self.funding.settle(self, acted, ts, events, self._emit):
+                result = decide()
+        return result
 
     def _emit(self, events: list[Event], new: list[Event]) -> None:
         for event in new:
@@ -91,7 +102,10 @@ class Engine(Ledger):
     def _fire(self, asset: str, q: Quote, ts: int, events: list[Event]) -> None:
         taker = self.settings.taker_fee
         for pos in self.index.fired(asset, q.bid, q.ask):
+            owed = self.funding.settle(self, (pos,), ts, events, self._emit)
             reason = trigger_reason(pos, q.bid, q.ask)
+            if reason is None and owed:
+                continue  # the funding it received moved its liquidation away (re-indexed)
             assert reason is not None, "index and rules disagree"
             self._emit(events, [close_at_quote(pos, reason, q, ts, Ids(self), taker)])
 
@@ -116,12 +130,17 @@ class Engine(Ledger):
                 expired = cancelled(order, EXPIRED, BY_EXPIRY, tick.ts)
                 self._emit(events, ended(self, order, expired, tick.ts))
                 continue
-            self._emit(events, fill_reached(self, order, q, tick.ts))
+            self._fill(order, q, tick.ts, events)
         if reached:
             self._fire(tick.asset, q, tick.ts, events)
         if self.index.marks_move(tick.asset, bid, ask):
             self._emit(events, [MarksMoved(tick.asset, bid, ask, tick.ts)])
         return events
+
+    def _fill(self, order: Pending, q: Quote, ts: int, events: list[Event]) -> None:
+        filled = self._owed_first(partial(fill_reached, self, order, q, ts), ts, events)
+        assert isinstance(filled, list), "a refused fill ends the order REJECTED: events"
+        self._emit(events, filled)
 
     # -- time ------------------------------------------------------------------------------
     def _clock(self, cmd: ClockTick) -> Outcome:
@@ -133,74 +152,15 @@ class Engine(Ledger):
                     events, ended(self, order, cancelled(order, EXPIRED, BY_EXPIRY, cmd.ts), cmd.ts)
                 )
                 budget -= 1
-        budget = self._fund(cmd.ts, budget, events)
+        budget = self.funding.step(self, cmd.ts, budget, events, self._emit)
         more = budget <= 0 and (
-            self.orders_index.has_expired(cmd.ts)
-            or funding.due_boundary(self, cmd.ts, self._funding_done()) is not None
+            self.orders_index.has_expired(cmd.ts) or self.funding.due(self, cmd.ts) is not None
         )
         return Outcome(events=tuple(events), more=more)
 
-    def _fund(self, now: int, budget: int, events: list[Event]) -> int:
-        """Charge the due boundary in steps; returns the budget left."""
-        while budget > 0:
-            boundary = funding.due_boundary(self, now, self._funding_done())
-            if boundary is None:
-                return budget
-            if self._funding_for != boundary:
-                self._funding_for = boundary
-                self._funding_todo = list(self.positions.values())
-                self._funding_next = 0
-                self._funding_deferred = []
-                self._funding_charged = False
-            todo = self._funding_todo
-            positions = self.positions
-            quotes: dict[str, Quote | None] = {}
-            while budget > 0 and self._funding_next < len(todo):
-                pos = todo[self._funding_next]
-                self._funding_next += 1
-                if positions.get(pos.order_id) is not pos:
-                    continue
-                if not funding.owes(pos, boundary):
-                    self._funding_charged |= pos.funded_at == boundary  # before a restart
-                    continue
-                asset = pos.asset
-                q = (
-                    quotes[asset]
-                    if asset in quotes
-                    else quotes.setdefault(asset, self.fresh_quote(asset, now))
-                )
-                if q is None:  # charged at the first fresh price
-                    self._funding_deferred.append(pos)
-                    continue
-                self._emit(events, [funding.charge(self, pos, boundary, q, now)])
-                self._funding_charged = True
-                budget -= 1
-            if self._funding_next < len(todo):
-                return budget
-            deferred = self._funding_deferred
-            if deferred:
-                if not any(self.fresh_quote(p.asset, now) for p in deferred):
-                    return budget  # wait for prices; later ClockTicks retry
-                self._funding_todo, self._funding_next = deferred, 0
-                self._funding_deferred = []
-                continue
-            if self._funding_charged:
-                self._emit(events, [FundingCompleted(boundary, now)])
-            else:  # nobody owed it: nothing to journal (a restart just looks again)
-                self._funding_seen = boundary
-            self._funding_for = 0
-        return budget
-
-    def _funding_done(self) -> int:
-        return max(self.funded_boundary, self._funding_seen)
-
     def insert_position(self, pos: Position) -> None:
-        """A position opened at the instant of a boundary whose walk has begun (a ClockTick
-        at that millisecond ran out of budget) owes that boundary too (SPEC 12): it joins
-        the walk, whose list was taken when the walk began."""
         super().insert_position(pos)
-        if self._funding_for and funding.owes(pos, self._funding_for):
-            self._funding_todo.append(pos)
+        self.funding.joined(pos)
 
     # -- snapshots -----------------------------------------------------------------------
     def export(self) -> dict[str, Any]:

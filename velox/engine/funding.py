@@ -4,11 +4,13 @@ isolated margin (paid: at most all of it) and its liquidation price.
 
 Each boundary is charged exactly once, also across restarts: a position remembers the last
 boundary charged to it (``funded_at``, durable), and the state the newest boundary fully
-done (``funded_boundary``, set by FundingCompleted). The engine walks the positions in
-steps (ClockTick's budget), so a boundary over 100k positions never stalls one batch.
+done (``funded_boundary``, set by FundingCompleted). Where and when a boundary is charged
+is funding_walk.py's.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from velox.engine.events import FundingCharged
 from velox.engine.formulas import funding_amount, liquidation_price
@@ -17,10 +19,11 @@ from velox.money import Money
 
 
 def due_boundary(state: State, now: int, done: int) -> int | None:
-    """The next boundary to charge at ``now`` after ``done``, or None. A new engine starts
-    at the current boundary (no history to charge); one that was down charges each boundary
-    it missed. A boundary that owed nobody anything is not journaled (``done`` remembers it
-    in memory), so a ClockTick every second writes nothing on an idle platform."""
+    """The next boundary to charge at ``now`` after ``done``, or None. With ``done`` 0 (no
+    boundary on record and no open position: see FundingWalk.done) it is the current one;
+    after ``done``, each boundary in turn, so one that was down charges every boundary it
+    missed. A boundary that owed nobody anything is not journaled (the walk remembers it in
+    memory), so a ClockTick every second writes nothing on an idle platform."""
     interval = state.settings.funding_interval_ms
     if interval <= 0:
         return None
@@ -31,6 +34,13 @@ def due_boundary(state: State, now: int, done: int) -> int | None:
         return current
     nxt = done + interval
     return nxt if nxt <= current else None
+
+
+def first_owed(positions: Iterable[Position], interval: int) -> int:
+    """The oldest boundary any of ``positions`` still owes (see ``owes``)."""
+    return min(
+        max(-(-pos.opened_at // interval) * interval, pos.funded_at + interval) for pos in positions
+    )
 
 
 def owes(pos: Position, boundary: int) -> bool:

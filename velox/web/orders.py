@@ -103,7 +103,10 @@ async def close_order(request: web.Request) -> web.Response:
     command = close_command(data, user_id, order_id, request.app[SERVICE].clock())
     command = replace(command, account_id=await chosen_account(request, user_id))
     reply = await _submit_and_show(request, command, user_id, order_id)
-    (event,) = reply.outcome.events
+    # the close's event (a funding charge the position owed may come before it)
+    event = next(
+        e for e in reply.outcome.events if isinstance(e, PositionClosed | PositionPartiallyClosed)
+    )
     record = reply.published.closed_by(event)
     assert record is not None
     closed = await closed_view.closed_order(request.app[STORE], record)

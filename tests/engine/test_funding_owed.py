@@ -1,0 +1,139 @@
+"""A position open at a funding boundary pays it, whatever acts on it before the clock's walk
+reaches it (SPEC 12: "each position open at that instant exchanges ref * qty * rate"), and a
+platform down over its first boundaries charges every one of them when it is back.
+
+Before, the walk charged the positions open when the ClockTick ran: a close 200 ms after
+the boundary paid nothing, a scale-in in that window paid on its new size, and with 100k
+positions (budget 500 a step) the window lasts minutes.
+
+Expected amounts are this file's own arithmetic: ``ref * qty * rate`` with the default rate
+0.0001, paid rounded up to the unit; ETH at ref 2000 quotes bid 1999, ask 2001.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import ceil, floor
+
+from tests.engine.test_orders_v2 import ETH, T0, engine_at, netting, ok, order
+from velox.engine.commands import ClockTick, ClosePosition, ModifyPosition, PriceTick
+from velox.engine.engine import Engine
+from velox.engine.errors import Code
+from velox.engine.events import (
+    FundingCharged,
+    FundingCompleted,
+    PositionClosed,
+    PositionIncreased,
+    PositionPartiallyClosed,
+)
+from velox.engine.settings import EngineSettings
+from velox.money import units
+
+U = 10**8
+H8 = 28_800_000
+B = (T0 // H8 + 1) * H8  # the first boundary after T0
+RATE = Fraction(1, 10_000)
+Q0 = Fraction(floor(Fraction(300 * 10) / 2001 * U), U)  # 1.49925037 ETH
+
+
+def paid(ref: str, qty: Fraction = Q0) -> int:
+    return ceil(Fraction(ref) * qty * RATE * U)
+
+
+def _long_before_the_boundary(
+    engine: Engine | None = None, account: str | None = None
+) -> tuple[Engine, str]:
+    engine = engine or engine_at()
+    engine.on_tick(PriceTick(ETH, units("2000"), B - 5000))
+    assert ok(engine, ClockTick(B - 5000)) == ()  # the boundary before T0 owed nobody
+    kw = {} if account is None else {"account_id": account}
+    (opened,) = ok(engine, order(asset=ETH, margin=units("300"), ts=B - 4000, **kw))
+    assert opened.qty == Q0 * U
+    return engine, opened.order_id
+
+
+def test_a_close_after_the_boundary_pays_it_before_the_clock_comes_round() -> None:
+    engine, pid = _long_before_the_boundary()
+    engine.on_tick(PriceTick(ETH, units("2000"), B + 100))
+    charge, closed = ok(engine, ClosePosition("alice", pid, B + 200))
+    assert isinstance(charge, FundingCharged) and isinstance(closed, PositionClosed)
+    assert (charge.order_id, charge.boundary, charge.amount) == (pid, B, -paid("2000"))
+    margin = 300 * U - paid("2000")
+    pnl = floor((1999 - 2001) * Q0 * U)
+    assert closed.settlement == margin + pnl  # the close settles the margin left
+    assert ok(engine, ClockTick(B + 1000)) == ()  # the walk owes nothing more
+    balance = engine.account_of("alice", None).balance  # type: ignore[union-attr]
+    assert balance == 1000 * U - 300 * U + margin + pnl
+
+
+def test_a_scale_in_after_the_boundary_pays_on_the_size_held_at_the_boundary() -> None:
+    engine = engine_at()
+    acc = netting(engine)
+    engine, _ = _long_before_the_boundary(engine, acc)
+    engine.on_tick(PriceTick(ETH, units("2000"), B + 100))
+    charge, increased = ok(
+        engine, order(asset=ETH, margin=units("100"), ts=B + 200, account_id=acc)
+    )
+    assert isinstance(charge, FundingCharged) and isinstance(increased, PositionIncreased)
+    assert charge.amount == -paid("2000")  # on 1.49925037 ETH, not on the scaled size
+    assert increased.new_margin == 400 * U - paid("2000")
+    (completed,) = ok(engine, ClockTick(B + 1000))  # the walk finds it paid: charged once
+    assert isinstance(completed, FundingCompleted) and completed.boundary == B
+
+
+def test_a_stop_fired_after_the_boundary_pays_it_first() -> None:
+    engine, pid = _long_before_the_boundary()
+    assert ok(engine, ModifyPosition("alice", pid, B - 3000, stop_loss=units("1990")))
+    # ref 1980: bid 1979.01, through the stop; the charge takes the fresh quote's ref
+    events = engine.on_tick(PriceTick(ETH, units("1980"), B + 100))
+    charge, closed = events
+    assert isinstance(charge, FundingCharged) and charge.amount == -paid("1980")
+    assert isinstance(closed, PositionClosed) and closed.reason == "STOP_LOSS"
+    pnl = floor((Fraction("1979.01") - 2001) * Q0 * U)
+    assert closed.settlement == 300 * U - paid("1980") + pnl
+
+
+def test_a_resting_order_that_reduces_after_the_boundary_charges_the_position_first() -> None:
+    engine = engine_at()
+    acc = netting(engine)
+    engine, _ = _long_before_the_boundary(engine, acc)
+    limit = order(
+        asset=ETH, side="SHORT", order_type="LIMIT", price=units("2100"), qty=units("0.5"),
+        margin=None, account_id=acc, ts=B - 3000,
+    )  # fmt: skip
+    ok(engine, limit)
+    events = engine.on_tick(PriceTick(ETH, units("2102"), B + 100))  # bid 2100.949
+    charge, part = events
+    assert isinstance(charge, FundingCharged) and charge.amount == -paid("2102")
+    assert isinstance(part, PositionPartiallyClosed)
+    margin = 300 * U - paid("2102")
+    assert part.part_margin == floor(margin * Fraction("0.5") / Q0)
+
+
+def test_a_refused_command_charges_nothing_and_the_walk_charges_later() -> None:
+    engine, pid = _long_before_the_boundary()
+    engine.on_tick(PriceTick(ETH, units("2000"), B + 100))
+    out = engine.handle(ClosePosition("alice", pid, B + 200, percent=100))
+    assert out.refusal is not None and out.refusal.code == Code.VALIDATION_ERROR
+    assert out.events == ()
+    (charge, completed) = ok(engine, ClockTick(B + 1000))
+    assert isinstance(charge, FundingCharged) and charge.amount == -paid("2000")
+    assert isinstance(completed, FundingCompleted)
+
+
+def test_boundaries_missed_before_any_was_recorded_are_all_charged_after_a_restart() -> None:
+    settings = EngineSettings()
+    engine, pid = _long_before_the_boundary()
+    data = engine.export()
+    assert data["funded_boundary"] == 0  # nothing was ever charged
+    # down over B and B + 8 h; back 5 minutes after B + 8 h
+    restored = Engine.restore(data, settings)
+    now = B + H8 + 300_000
+    restored.on_tick(PriceTick(ETH, units("2000"), now))
+    boundaries = []
+    for i in range(5):
+        events = restored.handle(ClockTick(now + i)).events
+        boundaries += [e.boundary for e in events if isinstance(e, FundingCharged)]
+    assert boundaries == [B, B + H8]
+    second = ceil(Fraction(2000) * Q0 * RATE * U)
+    assert restored.positions[pid].margin == 300 * U - paid("2000") - second

@@ -1,0 +1,149 @@
+"""Where funding boundaries are charged (SPEC 12): in steps by the clock, and at once for a
+position something is about to act on.
+
+A boundary over 100k positions is walked in steps (ClockTick's budget), so the walk of a
+boundary can end seconds or minutes after its instant. A position open at that instant owes
+the boundary whatever happens to it meanwhile: before a close, a reduce, a scale-in, a margin
+change or a trigger acts on a position that still owes a boundary that has passed, that
+boundary is charged to it first (``settle``), on the size and margin it had. The walk then
+finds it charged (``funded_at``) and passes over it. The price is the fresh quote at the
+charge, as for the walk.
+
+Each boundary is charged exactly once, also across restarts: a position remembers the last
+boundary charged to it (``funded_at``, durable), and the state the newest boundary fully
+done (``funded_boundary``, set by FundingCompleted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from velox.engine import funding
+from velox.engine.events import (
+    Event,
+    FundingCompleted,
+    MarginAdded,
+    PositionClosed,
+    PositionIncreased,
+    PositionPartiallyClosed,
+)
+from velox.engine.state import Position, Quote, State
+
+Emit = Callable[[list[Event], list[Event]], None]
+
+
+def acted_on(events: Iterable[Event]) -> list[str]:
+    """The positions a decision's events change in size or margin (or close)."""
+    ids: list[str] = []
+    for event in events:
+        if isinstance(event, PositionClosed | PositionPartiallyClosed | MarginAdded):
+            ids.append(event.order_id)
+        elif isinstance(event, PositionIncreased):
+            ids.append(event.position_id)
+    return ids
+
+
+class FundingWalk:
+    """The boundary being walked (not durable: rebuilt from ``funded_at`` on restart)."""
+
+    def __init__(self) -> None:
+        self.boundary = 0  # the boundary in progress (0: none)
+        self.todo: list[Position] = []
+        self.next = 0
+        self.deferred: list[Position] = []
+        self.charged = False  # someone was charged for ``boundary``
+        self.seen = 0  # the newest boundary known done that FundingCompleted did not record
+
+    def done(self, state: State, now: int) -> int:
+        """The newest boundary done. With none on record yet, it is the one before the
+        oldest boundary an open position still owes (a platform that was down over its
+        first boundaries charges them), or the current one when nobody owes an older one."""
+        done = max(state.funded_boundary, self.seen)
+        interval = state.settings.funding_interval_ms
+        if done == 0 and interval > 0 and state.positions:
+            start = funding.first_owed(state.positions.values(), interval)
+            current = now // interval * interval
+            done = self.seen = start - interval if start <= current else current
+        return done
+
+    def due(self, state: State, now: int) -> int | None:
+        return funding.due_boundary(state, now, self.done(state, now))
+
+    def joined(self, pos: Position) -> None:
+        """A position opened at the instant of a boundary whose walk has begun (a ClockTick
+        at that millisecond ran out of budget) owes that boundary too: it joins the walk,
+        whose list was taken when the walk began."""
+        if self.boundary and funding.owes(pos, self.boundary):
+            self.todo.append(pos)
+
+    def settle(
+        self, state: State, positions: Iterable[Position], now: int, events: list[Event], emit: Emit
+    ) -> bool:
+        """Charge ``positions`` every passed boundary they still owe, before something acts
+        on them; whether anything was charged. A stale price leaves it to the walk."""
+        first = self.due(state, now)
+        if first is None:
+            return False
+        interval = state.settings.funding_interval_ms
+        charged = False
+        for pos in positions:
+            boundary = first
+            while boundary <= now:
+                if funding.owes(pos, boundary):
+                    q = state.fresh_quote(pos.asset, now)
+                    if q is None:
+                        break
+                    emit(events, [funding.charge(state, pos, boundary, q, now)])
+                    charged = True
+                    self.charged |= boundary == self.boundary
+                boundary += interval
+        return charged
+
+    def step(self, state: State, now: int, budget: int, events: list[Event], emit: Emit) -> int:
+        """Charge the due boundary in steps; returns the budget left."""
+        while budget > 0:
+            boundary = self.due(state, now)
+            if boundary is None:
+                return budget
+            if self.boundary != boundary:
+                self.boundary = boundary
+                self.todo = list(state.positions.values())
+                self.next = 0
+                self.deferred = []
+                self.charged = False
+            todo = self.todo
+            positions = state.positions
+            quotes: dict[str, Quote | None] = {}
+            while budget > 0 and self.next < len(todo):
+                pos = todo[self.next]
+                self.next += 1
+                if positions.get(pos.order_id) is not pos:
+                    continue
+                if not funding.owes(pos, boundary):
+                    self.charged |= pos.funded_at == boundary  # before a restart, or settled
+                    continue
+                asset = pos.asset
+                q = (
+                    quotes[asset]
+                    if asset in quotes
+                    else quotes.setdefault(asset, state.fresh_quote(asset, now))
+                )
+                if q is None:  # charged at the first fresh price
+                    self.deferred.append(pos)
+                    continue
+                emit(events, [funding.charge(state, pos, boundary, q, now)])
+                self.charged = True
+                budget -= 1
+            if self.next < len(todo):
+                return budget
+            if self.deferred:
+                if not any(state.fresh_quote(p.asset, now) for p in self.deferred):
+                    return budget  # wait for prices; later ClockTicks retry
+                self.todo, self.next, self.deferred = self.deferred, 0, []
+                continue
+            if self.charged:
+                emit(events, [FundingCompleted(boundary, now)])
+            else:  # nobody owed it: nothing to journal (a restart just looks again)
+                self.seen = boundary
+            self.boundary = 0
+        return budget
