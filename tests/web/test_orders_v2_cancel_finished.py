@@ -123,3 +123,32 @@ async def test_a_finished_order_is_409_to_its_owner_and_404_to_anyone_else(
     )
     assert await other.balance() == other_figures
     await other.json("GET", f"/api/v1/order/{order_id}", 404)
+
+
+async def test_a_resting_order_of_another_own_account_is_404_not_409(
+    fee_client: TestClient[Any, Any],
+) -> None:
+    """DELETE and PATCH act on the account the header names (SPEC 13): a resting order of
+    the user's other account is not in it (404), and stays resting. It was answered 409
+    ORDER_NOT_PENDING, which tells a bot its order is gone while it still holds margin."""
+    owner = await signup(fee_client)
+    await tick(fee_client, BTC, "100000")
+    first = (await owner.json("GET", "/api/v1/accounts", 200))["accounts"][0]["accountId"]
+    second = await owner.json(
+        "POST", "/api/v1/accounts", 201, json={"name": "two", "mode": "HEDGING"}
+    )
+    in_second = {"X-Velox-Account": second["accountId"]}
+    placed = await owner.json(
+        "POST", "/api/v1/order/open", 201, headers=in_second, json=limit("90000")
+    )
+    in_first = {"X-Velox-Account": first}
+    path = f"/api/v1/order/{placed['orderId']}"
+    body = await owner.json("DELETE", path, 404, headers=in_first)
+    assert body["error"]["code"] == "NOT_FOUND"
+    body = await owner.json("PATCH", path, 404, headers=in_first, json={"price": "91000"})
+    assert body["error"]["code"] == "NOT_FOUND"
+    still = await owner.json("GET", path, 200, headers=in_second)
+    assert (still["status"], still["price"]) == ("PENDING", "90000.00000000")
+    figures = await owner.json("GET", "/api/v1/order/user/balance", 200, headers=in_second)
+    assert figures["pendingMargin"] == "100.00000000"
+    await owner.json("DELETE", path, 200, headers=in_second)  # its own account cancels it

@@ -172,12 +172,16 @@ async def place_oco(request: web.Request) -> web.Response:
     return json_response({"orders": orders}, status=201)
 
 
-async def _not_pending(request: web.Request, user_id: str, order_id: str) -> ApiError:
+async def _not_pending(
+    request: web.Request, user_id: str, order_id: str, account_id: str | None
+) -> ApiError:
     """A refusal to touch a pending order: 409 if the user has that order in another
-    state, else 404 (another user's order is indistinguishable from none)."""
-    if await any_order(request, user_id, order_id) is not None:
-        return ApiError("ORDER_NOT_PENDING", "this order is not pending")
-    return not_found("no such order")
+    state, else 404 (another user's order is indistinguishable from none, and an order of
+    another of the user's accounts is not in the one the request names)."""
+    order = await any_order(request, user_id, order_id)
+    if order is None or account_id not in (None, order.get("accountId")):
+        return not_found("no such order")
+    return ApiError("ORDER_NOT_PENDING", "this order is not pending")
 
 
 async def cancel_order(request: web.Request) -> web.Response:
@@ -188,7 +192,7 @@ async def cancel_order(request: web.Request) -> web.Response:
     outcome = await service.submit(cancel_command(user_id, order_id, service.clock(), account_id))
     if outcome.refusal is not None:
         if outcome.refusal.code in (Code.NOT_FOUND, Code.ORDER_NOT_PENDING):
-            raise await _not_pending(request, user_id, order_id)
+            raise await _not_pending(request, user_id, order_id, account_id)
         raise refusal_error(outcome.refusal)
     cancelled = next(
         e for e in outcome.events if isinstance(e, OrderCancelled) and e.order_id == order_id
@@ -205,7 +209,7 @@ async def modify_pending(request: web.Request, user_id: str, data: dict[str, Any
     outcome = await service.submit(command)
     if outcome.refusal is not None:
         if outcome.refusal.code in (Code.NOT_FOUND, Code.ORDER_NOT_PENDING):
-            raise await _not_pending(request, user_id, order_id)
+            raise await _not_pending(request, user_id, order_id, account_id)
         raise refusal_error(outcome.refusal)
     order = await any_order(request, user_id, order_id)
     if order is None:  # pragma: no cover - acknowledged, so stored
