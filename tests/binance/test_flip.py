@@ -45,15 +45,17 @@ async def test_a_flip_is_one_order_with_both_executions(client: TestClient[Any, 
     assert [t["realizedPnl"] for t in trades] == ["0.00000000", "-3.00000000", "0.00000000"]
     (position,) = await bot.json("GET", "/fapi/v2/positionRisk", {"symbol": ETH})
     assert (position["positionAmt"], position["entryPrice"]) == ("-0.50000000", "2998.50000000")
-    updates = [(await next_event(ws, "ORDER_TRADE_UPDATE"))["o"] for _ in range(3)]
+    updates = [(await next_event(ws, "ORDER_TRADE_UPDATE"))["o"] for _ in range(5)]
     assert [(o["i"], o["S"], o["X"], o["q"], o["l"], o["z"], o["R"]) for o in updates] == [
+        (1, "BUY", "NEW", "1.00000000", "0.00000000", "0.00000000", False),  # as Binance
         (1, "BUY", "FILLED", "1.00000000", "1.00000000", "1.00000000", False),
+        (2, "SELL", "NEW", "1.50000000", "0.00000000", "0.00000000", False),
         # order 2's first trade closes the LONG, its second opens the SHORT: one order of
         # 1.5, cumulative fill 1 then 1.5 (as ccxt's watchOrders reads it), not reduce-only
         (2, "SELL", "PARTIALLY_FILLED", "1.50000000", "1.00000000", "1.00000000", False),
         (2, "SELL", "FILLED", "1.50000000", "0.50000000", "1.50000000", False),
     ]
-    assert [o["rp"] for o in updates] == ["0.00000000", "-3.00000000", "0.00000000"]
+    assert [o["rp"] for o in updates] == ["0.00000000"] * 3 + ["-3.00000000", "0.00000000"]
     await ws.close()
 
 
@@ -73,7 +75,9 @@ async def test_a_reduce_says_reduce_only_exactly_when_the_order_was(
         "POST", ORDER, {**market, "side": "SELL", "quantity": "1", "reduceOnly": "true"}
     )
     closing = await bot.json("POST", ORDER, {**market, "side": "SELL", "quantity": "1"})
-    updates = [(await next_event(ws, "ORDER_TRADE_UPDATE"))["o"] for _ in range(4)]
+    updates = [(await next_event(ws, "ORDER_TRADE_UPDATE"))["o"] for _ in range(8)]
+    assert [o["X"] for o in updates[::2]] == ["NEW"] * 4  # each a market order: NEW first
+    updates = updates[1::2]
     assert [(o["i"], o["S"], o["X"], o["l"], o["R"]) for o in updates] == [
         (1, "BUY", "FILLED", "3.00000000", False),
         (plain["orderId"], "SELL", "FILLED", "1.00000000", False),  # a plain SELL reduced

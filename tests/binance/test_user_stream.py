@@ -45,6 +45,9 @@ async def test_fills_and_account_updates_carry_the_native_numbers(
     _, _, ws = await stream_of(client, user)
     await other.open(asset="BTCUSDT", side="LONG", leverage=2, margin="10")  # not ours
     order = await user.open(asset="BTCUSDT", side="SHORT", leverage=10, margin="100")
+    new = (await next_event(ws, "ORDER_TRADE_UPDATE"))["o"]  # a market order: NEW first
+    assert (new["i"], new["x"], new["X"], new["q"]) == (int(order["orderId"]), "NEW", "NEW",
+                                                        order["qty"])  # fmt: skip
     update = await next_event(ws, "ORDER_TRADE_UPDATE")
     o = update["o"]
     assert (o["s"], o["S"], o["o"], o["x"], o["X"], o["i"], o["R"]) == (

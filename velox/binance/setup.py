@@ -116,6 +116,12 @@ def setup_routes(app: web.Application) -> None:
 
     r.add_get("/ws/{streams:.+}", streams.raw_streams, name="fapi_ws_streams")
     r.add_get("/stream", streams.combined_streams, name="fapi_stream")
+    routed = f"/{{route:{streams.ROUTES}}}"  # USDⓈ-M's /public and /market
+    r.add_get(f"{routed}/ws", streams.no_streams, name="fapi_routed_ws")
+    r.add_get(f"{routed}/ws/{{streams:.+}}", streams.raw_streams, name="fapi_routed_ws_streams")
+    r.add_get(f"{routed}/stream", streams.combined_streams, name="fapi_routed_stream")
+    r.add_get("/private/ws", streams.private_stream, name="fapi_private_ws")
+    r.add_get("/private/ws/{listenKey}", streams.private_stream, name="fapi_private_ws_key")
 
 
 def fapi_name(version: str, path: str) -> str:

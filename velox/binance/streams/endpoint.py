@@ -1,13 +1,21 @@
-"""``/ws/<stream>[/<stream>...]`` (raw payloads) and ``/stream?streams=a/b`` (each wrapped as
-``{"stream": name, "data": payload}``): Binance's market-stream endpoints.
+"""Binance's stream endpoints: market streams and the user-data stream.
+
+- ``/ws/<stream>[/<stream>...]`` (raw payloads) and ``/stream?streams=a/b`` (each wrapped
+  as ``{"stream": name, "data": payload}``); the same under USDⓈ-M's routed paths
+  ``/public`` and ``/market`` (``/public/ws/<stream>``, ``/market/stream?streams=``), where
+  Velox serves every stream on either route. ``/public/ws`` and ``/market/ws`` alone, or
+  followed by a number (``/public/ws/0``, ``/ws/3``: a client's connection index, as
+  ccxt.pro opens them), open a socket with no stream yet, for ``SUBSCRIBE`` to fill. Bare
+  ``/ws`` stays Velox's own websocket.
+- ``/ws/<listenKey>``, ``/private/ws?listenKey=<listenKey>`` (the route ccxt.pro and
+  Binance use for USDⓈ-M user data) and ``/private/ws/<listenKey>``: the account's events.
 
 Stream names are lowercase symbol + ``@`` + kind (``btcusdt@bookTicker``,
 ``ethusdt@kline_1m``); a name that is not one of ours refuses the handshake with 400 and
-Binance's error body. After connecting, a client may also send Binance's control messages:
-``{"method": "SUBSCRIBE" | "UNSUBSCRIBE", "params": [...], "id": n}`` (answered
-``{"result": null, "id": n}``) and ``LIST_SUBSCRIPTIONS``. The server pings every 3 minutes
-(aiohttp's heartbeat; clients answer with pongs). A client whose queue fills up (it reads
-slower than the market moves) is closed rather than buffered without bound.
+Binance's error body, an unknown listen key with -1125. Control messages after connecting
+are ``control.py``'s. The server pings every 3 minutes (aiohttp's heartbeat; clients answer
+with pongs). A client whose queue fills up (it reads slower than the market moves) is
+closed rather than buffered without bound.
 """
 
 from __future__ import annotations
@@ -15,18 +23,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from velox.binance.keys import LISTEN_KEYS, MARKET_STREAMS
+from velox.binance.streams.control import MAX_STREAMS, control
 from velox.binance.streams.market import MarketStreams, parse_stream
 from velox.web.jsonio import json_response
 
 HEARTBEAT_S = 180.0
 QUEUE_SIZE = 4096
-MAX_STREAMS = 1024
 MAX_CONTROL = 4096  # bytes of one control message
+ROUTES = "public|market"  # USDⓈ-M's routed paths for market streams
 
 
 class StreamClient:
@@ -97,7 +105,10 @@ def _names(raw: list[str], market: MarketStreams) -> list[str] | None:
 
 
 async def raw_streams(request: web.Request) -> web.StreamResponse:
+    """``[/public|/market]/ws/<streams>``: streams, a connection index, or a listen key."""
     path = request.match_info["streams"]
+    if path.isascii() and path.isdigit():
+        return await _serve(request, [], combined=False)
     if "@" not in path and "/" not in path:
         return await _user_stream(request, path)
     names = _names(path.split("/"), request.app[MARKET_STREAMS])
@@ -106,8 +117,19 @@ async def raw_streams(request: web.Request) -> web.StreamResponse:
     return await _serve(request, names, combined=False)
 
 
+async def no_streams(request: web.Request) -> web.StreamResponse:
+    """``/public/ws``, ``/market/ws``: a socket whose streams come by ``SUBSCRIBE``."""
+    return await _serve(request, [], combined=False)
+
+
+async def private_stream(request: web.Request) -> web.StreamResponse:
+    """``/private/ws?listenKey=`` or ``/private/ws/<listenKey>``: the user-data stream."""
+    listen_key = request.match_info.get("listenKey") or request.query.get("listenKey", "")
+    return await _user_stream(request, listen_key)
+
+
 async def _user_stream(request: web.Request, listen_key: str) -> web.StreamResponse:
-    """``/ws/<listenKey>``: the account's events until the key expires or is revoked."""
+    """The user-data socket: the account's events until the key expires or is revoked."""
     keys = request.app[LISTEN_KEYS]
     listen = await keys.find(listen_key)
     if listen is None:
@@ -152,7 +174,7 @@ async def _serve(request: web.Request, names: list[str], *, combined: bool) -> w
         async for msg in ws:
             if msg.type is not WSMsgType.TEXT:
                 continue
-            reply = _control(msg.data, client, market)
+            reply = control(msg.data, client, market)
             await ws.send_str(json.dumps(reply))
     finally:
         market.clients.discard(client)
@@ -162,36 +184,6 @@ async def _serve(request: web.Request, names: list[str], *, combined: bool) -> w
         with contextlib.suppress(asyncio.CancelledError):
             await writer
     return ws
-
-
-def _control(text: str, client: StreamClient, market: MarketStreams) -> dict[str, Any]:
-    """One control message -> its reply (Binance's error codes 0..3 for bad ones)."""
-    try:
-        message = json.loads(text)
-    except ValueError:
-        return {"code": 3, "msg": "Invalid JSON: expected value"}
-    if not isinstance(message, dict):
-        return {"code": 3, "msg": "Invalid JSON: expected an object"}
-    ident = message.get("id")
-    method = message.get("method")
-    if method == "LIST_SUBSCRIPTIONS":
-        return {"result": sorted(client.streams), "id": ident}
-    if method not in ("SUBSCRIBE", "UNSUBSCRIBE"):
-        return {"code": 2, "msg": "Invalid request: unknown method", "id": ident}
-    params = message.get("params")
-    if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
-        return {"code": 2, "msg": "Invalid request: params must be a list of streams", "id": ident}
-    names = [parse_stream(p, market.symbols) for p in params]
-    if any(n is None for n in names):
-        return {"code": 2, "msg": "Invalid request: unknown stream", "id": ident}
-    for name in (n for n in names if n):
-        if method == "SUBSCRIBE" and len(client.streams) < MAX_STREAMS:
-            client.streams.add(name)
-            market.subscribe(client, name)
-        elif method == "UNSUBSCRIBE":
-            client.streams.discard(name)
-            market.unsubscribe(client, name)
-    return {"result": None, "id": ident}
 
 
 async def close_stream_sockets(app: web.Application) -> None:

@@ -1,0 +1,212 @@
+"""Binance's user-data messages for one committed batch, event by event.
+
+- ``ORDER_TRADE_UPDATE`` NEW when an order rests (``OrderPlaced``), CANCELED / EXPIRED /
+  REJECTED when it ends unfilled, and TRADE for each fill: an open, a scale-in, a close or
+  partial close (``rp`` the realized PnL, ``ot`` what closed it: MARKET, STOP_MARKET,
+  TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET or LIQUIDATION). The trade's own numbers are the
+  engine's fill (``views.fills_of``), the one ``/fapi/v1/userTrades`` lists: ``t`` its id,
+  ``m`` whether it was a maker fill, ``L``/``l``/``n`` its price, quantity and fee. The
+  order's are its terms: a resting order's as it was placed (``RestingOrders``: type, price,
+  GTD and ``goodTillDate``), anything else's from the event.
+- As on Binance, an order that did not rest (a market order) is NEW before its first TRADE.
+  Velox's own closes of a position (the close button, stops, liquidation) keep the id of
+  the order that opened it, already shown, so they come as a TRADE alone.
+- An order filled in several trades of one batch (a flip: the close, then the rest opened
+  the other way) is one order of their total quantity: PARTIALLY_FILLED, then FILLED, with
+  the cumulative fill ``z`` and its average price ``ap`` (as ``/fapi/v1/order`` reports).
+- ``ACCOUNT_UPDATE`` after each change of the account's money (reason ORDER, DEPOSIT or
+  MARGIN_TRANSFER), with the USDT wallet and the positions of the symbol concerned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from velox.binance.streams.resting import ORDER_TYPES, OrderTerms, RestingOrders
+from velox.engine.engine import Engine
+from velox.engine.events import (
+    Deposited,
+    Event,
+    MarginAdded,
+    OrderCancelled,
+    OrderModified,
+    OrderPlaced,
+    PositionClosed,
+    PositionIncreased,
+    PositionOpened,
+    PositionPartiallyClosed,
+)
+from velox.engine.views import (
+    Fill,
+    account_figures,
+    fills_of,
+    open_positions,
+    unrealized_pnl,
+)
+from velox.money import format_units
+
+CLOSE_TYPES = {
+    "MANUAL": "MARKET", "PARTIAL": "MARKET", "REDUCE": "MARKET", "STOP_LOSS": "STOP_MARKET",
+    "TAKE_PROFIT": "TAKE_PROFIT_MARKET", "TRAILING_STOP": "TRAILING_STOP_MARKET",
+    "LIQUIDATION": "LIQUIDATION",
+}  # fmt: skip
+ENDED = {"CANCELLED": "CANCELED"}  # Velox's status -> Binance's (EXPIRED, REJECTED alike)
+Json = dict[str, Any]
+Execution = PositionOpened | PositionIncreased | PositionClosed | PositionPartiallyClosed
+
+
+class BatchMessages:
+    """The messages of one batch's events (``messages``, in journal order), for accounts
+    someone listens to: ``events`` are those accounts' events of the batch."""
+
+    def __init__(
+        self, engine: Engine, resting: RestingOrders, events: Sequence[Event], now: int
+    ) -> None:
+        self._engine = engine
+        self._resting = resting
+        self._now = now
+        self._totals: dict[tuple[str, str], int] = {}  # (order, side) -> this batch's fills
+        self._clients: dict[str, str] = {}  # a flip's clientOrderId, from the open it made
+        for event in events:
+            for fill in fills_of(event):
+                key = (fill.order_id, fill.side)
+                self._totals[key] = self._totals.get(key, 0) + fill.qty
+            if isinstance(event, PositionOpened) and event.client_order_id is not None:
+                self._clients[event.order_id] = event.client_order_id
+        self._done: dict[tuple[str, str], tuple[int, int]] = {}  # -> (qty, notional) so far
+        self._terms: dict[tuple[str, str], OrderTerms] = {}  # orders shown in this batch
+
+    def messages(self, event: Event) -> list[Json]:
+        if isinstance(event, OrderPlaced):
+            terms = self._resting.placed(event)
+            side = _side(event.side == "LONG")
+            return [self._update(event.asset, event.order_id, side, terms, event.ts, "NEW")]
+        if isinstance(event, OrderModified):
+            self._resting.modified(event)
+            return []
+        if isinstance(event, OrderCancelled):
+            self._resting.ended(event.account_id, event.order_id)
+            status = ENDED.get(event.status, event.status)
+            side = _side(event.side == "LONG")
+            return [self._update(event.asset, event.order_id, side, OrderTerms.of(event),
+                                 event.ts, status)]  # fmt: skip
+        if isinstance(event, Deposited):
+            return [account_update(self._engine, event, "DEPOSIT", self._now)]
+        if isinstance(event, MarginAdded):
+            return [account_update(self._engine, event, "MARGIN_TRANSFER", self._now)]
+        if not isinstance(event, Execution) or not (fills := fills_of(event)):
+            return []
+        return [*self._trade(event, fills[0]),
+                account_update(self._engine, event, "ORDER", self._now)]  # fmt: skip
+
+    def _trade(self, event: Execution, fill: Fill) -> list[Json]:
+        out = []
+        key = (fill.order_id, fill.side)
+        total = self._totals.get(key, fill.qty)
+        terms = self._terms.get(key)
+        if terms is None:  # the order's first trade in this batch
+            terms = self._resting.ended(event.account_id or "", fill.order_id)
+            if terms is None:
+                terms = self._own_terms(event, fill)
+                if _announced_by_its_fill(event, fill):
+                    out.append(self._update(event.asset, fill.order_id, fill.side, terms,
+                                            fill.time, "NEW", qty=total))  # fmt: skip
+            self._terms[key] = terms
+        so_far, notional = self._done.get(key, (0, 0))
+        done = self._done[key] = (so_far + fill.qty, notional + fill.price * fill.qty)
+        status = "FILLED" if done[0] >= total else "PARTIALLY_FILLED"
+        qty = max(terms.qty or 0, total)
+        out.append(self._update(event.asset, fill.order_id, fill.side, terms, fill.time,
+                                "TRADE", status, fill, done, qty))  # fmt: skip
+        return out
+
+    def _own_terms(self, event: Execution, fill: Fill) -> OrderTerms:
+        """A fill's order that did not rest: a market order, or Velox's own close."""
+        if isinstance(event, PositionOpened):
+            kind = ORDER_TYPES.get(event.order_type, "MARKET")
+            return OrderTerms(kind, event.price, client=event.client_order_id)
+        if isinstance(event, PositionIncreased):
+            return OrderTerms("MARKET", client=event.client_order_id)
+        # reduce-only: a close of Velox's own (stops, liquidation, the close button), or an
+        # opposite order placed reduceOnly; a plain opposite order or a flip is not
+        flip, kind = None, "MARKET"
+        if isinstance(event, PositionClosed):
+            flip, kind = event.flip_order_id, CLOSE_TYPES.get(event.reason, "MARKET")
+        reduce = flip is None and (event.by_order_id is None or event.by_reduce_only)
+        client = event.by_client_order_id or self._clients.get(fill.order_id)
+        return OrderTerms(kind, client=client, reduce=reduce)
+
+    def _update(
+        self, symbol: str, order_id: str, side: str, terms: OrderTerms, ts: int,
+        execution: str, status: str | None = None, fill: Fill | None = None,
+        done: tuple[int, int] = (0, 0), qty: int | None = None,
+    ) -> Json:  # fmt: skip
+        """One ORDER_TRADE_UPDATE: ``done`` the order's (quantity, notional) filled so far."""
+        zero = format_units(0)
+        price = terms.price or 0
+        gtd = terms.expires_at or 0
+        o = {
+            "s": symbol, "c": terms.client or f"velox-{order_id}", "S": side,
+            "o": terms.kind, "f": "GTD" if gtd else "GTC",
+            "q": format_units((terms.qty or 0) if qty is None else qty),
+            "p": format_units(price if terms.kind == "LIMIT" else 0),
+            "ap": format_units(done[1] // done[0] if done[0] else 0),
+            "sp": format_units(price if terms.kind == "STOP_MARKET" else 0),
+            "x": execution, "X": status or execution, "i": int(order_id),
+            "l": format_units(fill.qty if fill else 0), "z": format_units(done[0]),
+            "L": format_units(fill.price if fill else 0), "N": "USDT",
+            "n": format_units(fill.fee if fill else 0), "T": ts,
+            "t": int(fill.fill_id) if fill else 0, "b": zero, "a": zero,
+            "m": fill.maker if fill else False, "R": terms.reduce, "wt": "CONTRACT_PRICE",
+            "ot": terms.kind, "ps": "BOTH", "cp": False,
+            "rp": format_units(fill.realized_pnl if fill else 0), "pP": False, "si": 0,
+            "ss": 0, "V": "NONE", "pm": "NONE", "gtd": gtd,
+        }  # fmt: skip
+        return {"e": "ORDER_TRADE_UPDATE", "E": self._now, "T": ts, "o": o}
+
+
+def _side(buy: bool) -> str:
+    return "BUY" if buy else "SELL"
+
+
+def _announced_by_its_fill(event: Execution, fill: Fill) -> bool:
+    """Whether a fill's order (one that did not rest) is a new order, NEW before its trade:
+    a market open or scale-in, or an opposite market order that reduced or flipped; not a
+    close of Velox's own, which carries the id of the order that opened the position."""
+    if isinstance(event, PositionOpened):
+        return event.order_type == "MARKET"
+    if isinstance(event, PositionIncreased):
+        return True
+    return fill.order_id != event.order_id
+
+
+def account_update(engine: Engine, event: Any, reason: str, now: int) -> Json:
+    owner, account_id = event.user_id, event.account_id
+    f = account_figures(engine, owner, account_id)
+    wallet = format_units(f.balance + f.used_margin)
+    positions = []
+    symbol = getattr(event, "asset", None)
+    if symbol is None and isinstance(event, MarginAdded):
+        pos = engine.positions.get(event.order_id)
+        symbol = pos.asset if pos is not None else None
+    if symbol is not None:
+        for pos in open_positions(engine, owner, account_id):
+            if pos.asset != symbol:
+                continue
+            amount = pos.qty if pos.side == "LONG" else -pos.qty
+            positions.append({
+                "s": symbol, "pa": format_units(amount), "ep": format_units(pos.open_price),
+                "bep": format_units(pos.open_price), "cr": format_units(0),
+                "up": format_units(unrealized_pnl(engine, pos)), "mt": "isolated",
+                "iw": format_units(pos.margin), "ps": "BOTH",
+            })  # fmt: skip
+        if not positions:
+            zero = format_units(0)
+            positions.append({"s": symbol, "pa": zero, "ep": zero, "bep": zero, "cr": zero,
+                              "up": zero, "mt": "isolated", "iw": zero, "ps": "BOTH"})  # fmt: skip
+    return {
+        "e": "ACCOUNT_UPDATE", "E": now, "T": event.ts,
+        "a": {"m": reason, "B": [{"a": "USDT", "wb": wallet, "cw": format_units(f.balance),
+                                  "bc": format_units(0)}], "P": positions},
+    }  # fmt: skip
