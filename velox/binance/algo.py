@@ -19,6 +19,7 @@ from velox.binance.errors import BinanceError, invalid, mandatory
 from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
     apply_stop,
+    clear_stop,
     conditional_position,
     find_order,
     leverage_for,
@@ -26,7 +27,7 @@ from velox.binance.placing import (
     open_orders_of,
     refused,
 )
-from velox.engine.commands import KEEP, CancelOrder, ModifyPosition, OpenPosition
+from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.events import OrderCancelled, OrderPlaced
 from velox.store.records import OrderRecord
 from velox.web.keys import SERVICE, SETTINGS, STORE
@@ -46,10 +47,7 @@ async def new_algo_order(call: Call) -> Any:
     if close or kind != "STOP_MARKET":
         pos, kind_id = await apply_stop(call, user_id, account_id, symbol, side, kind,
                                         trigger="triggerPrice")  # fmt: skip
-        shown = orders.algo_of_position(pos, kind_id)
-        if kind == "TRAILING_STOP_MARKET":
-            shown.update(orderType=kind, callbackRate=params.get("callbackRate"))
-        return shown
+        return orders.algo_of_position(pos, kind_id)
     qty = params.optional_units("quantity")
     if not qty:
         raise mandatory("quantity")
@@ -103,11 +101,7 @@ async def cancel_algo_order(call: Call) -> Any:
         if pos is None:
             raise BinanceError(-2011, "Unknown order sent.")
         _, kind = orders.conditional_of(found) or ("", 0)
-        loss = kind == orders.STOP_LOSS
-        command = ModifyPosition(user_id, pos.order_id, service.clock(),
-                                 stop_loss=None if loss else KEEP,
-                                 take_profit=KEEP if loss else None,
-                                 account_id=account_id)  # fmt: skip
+        command = clear_stop(user_id, pos.order_id, kind, service.clock(), account_id)
         algo_id, client = found, orders.algo_of_position(pos, kind)["clientAlgoId"]
     outcome = await service.submit(command)
     if outcome.refusal is not None:

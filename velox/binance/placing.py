@@ -92,7 +92,7 @@ async def apply_stop(
         distance = mul_floor(quote.bid if pos.side == "LONG" else quote.ask, rate) // 100
         command = ModifyPosition(user_id, pos.order_id, service.clock(),
                                  trailing_stop=distance, account_id=account_id)  # fmt: skip
-        kind_id = orders.STOP_LOSS
+        kind_id = orders.TRAILING
     elif kind in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
         stop = call.params.optional_units(trigger)
         if not stop:
@@ -124,15 +124,27 @@ async def conditional_position(call: Call, order_id: int) -> Any:
         pos = engine.positions.get(position_id)
         if pos is None or getattr(pos, "account_id", None) != key.account_id:
             return None
-        price = pos.stop_loss if kind == orders.STOP_LOSS else pos.take_profit
-        return pos if price is not None else None
+        return pos if orders.trigger_of(pos, kind) is not None else None
 
     return await call.app[SERVICE].read(view)
 
 
+def clear_stop(
+    user_id: str, position_id: str, kind: int, ts: int, account_id: str
+) -> ModifyPosition:
+    """The command that cancels a conditional order: it clears that one stop of the
+    position, keeping the others."""
+    return ModifyPosition(
+        user_id, position_id, ts, account_id=account_id,
+        stop_loss=None if kind == orders.STOP_LOSS else KEEP,
+        take_profit=None if kind == orders.TAKE_PROFIT else KEEP,
+        trailing_stop=None if kind == orders.TRAILING else KEEP,
+    )  # fmt: skip
+
+
 async def open_orders_of(call: Call, symbol: str | None, *, algo: bool) -> list[Json]:
     """Open orders: regular ones (pending LIMIT), or ``algo`` ones (pending STOP entries and
-    the positions' stop-loss / take-profit), as Binance splits them."""
+    the positions' stop-loss / take-profit / trailing stop), as Binance splits them."""
     key, store = call.credential, call.app[STORE]
     pending = await store.orders_for_account(key.account_id, "PENDING", 1000)
     mine = [r for r in pending if symbol in (None, r.asset) and (r.order_type == "STOP") == algo]

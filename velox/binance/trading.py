@@ -11,7 +11,7 @@ from the rows that command's commit wrote. Binance's order kinds map onto Velox'
 - ``STOP_MARKET`` / ``TAKE_PROFIT_MARKET`` with ``closePosition=true`` set the position's
   stop-loss / take-profit, listed as open conditional orders until they fire or are cancelled;
 - ``TRAILING_STOP_MARKET`` with ``callbackRate`` (0.1 to 10 %) sets a trailing stop of that
-  share of the current quote.
+  share of the current quote, listed and cancelled as a conditional order like those.
 
 The leverage is the symbol's (``POST /fapi/v1/leverage``). A key trades only its own
 NETTING account: a HEDGING account's key is refused (-2015) as a key without permission.
@@ -31,6 +31,7 @@ from velox.binance.errors import BinanceError, mandatory
 from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
     apply_stop,
+    clear_stop,
     conditional_position,
     find_order,
     leverage_for,
@@ -38,7 +39,7 @@ from velox.binance.placing import (
     open_orders_of,
     refused,
 )
-from velox.engine.commands import KEEP, CancelOrder, ModifyPosition, OpenPosition
+from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.engine import Outcome
 from velox.engine.events import (
     OrderCancelled,
@@ -155,10 +156,7 @@ async def _set_stop(
     call: Call, user_id: str, account_id: str, symbol: str, side: str, kind: str
 ) -> Json:
     pos, kind_id = await apply_stop(call, user_id, account_id, symbol, side, kind)
-    shown = orders.conditional_json(pos, kind_id)
-    if kind == "TRAILING_STOP_MARKET":
-        shown.update(type=kind, origType=kind, priceRate=call.params.get("callbackRate"))
-    return shown
+    return orders.conditional_json(pos, kind_id)
 
 
 @endpoint(1, signed=READ)
@@ -185,10 +183,9 @@ async def cancel_order(call: Call) -> Any:
         if pos is None:
             raise BinanceError(-2011, "Unknown order sent.")
         _, kind = orders.conditional_of(found) or ("", 0)
-        loss = kind == orders.STOP_LOSS
-        outcome = await service.submit(ModifyPosition(
-            user_id, pos.order_id, service.clock(), stop_loss=None if loss else KEEP,
-            take_profit=KEEP if loss else None, account_id=account_id))  # fmt: skip
+        outcome = await service.submit(
+            clear_stop(user_id, pos.order_id, kind, service.clock(), account_id)
+        )
         if outcome.refusal is not None:
             raise refused(outcome.refusal)
         return orders.conditional_json(pos, kind, status="CANCELED")
@@ -222,11 +219,7 @@ async def cancel_all(call: Call) -> Any:
         if found is None:
             command: Any = CancelOrder(user_id, order_id, service.clock(), account_id=account_id)
         else:
-            loss = found[1] == orders.STOP_LOSS
-            command = ModifyPosition(user_id, found[0], service.clock(),
-                                     stop_loss=None if loss else KEEP,
-                                     take_profit=KEEP if loss else None,
-                                     account_id=account_id)  # fmt: skip
+            command = clear_stop(user_id, found[0], found[1], service.clock(), account_id)
         await service.submit(command)  # one already gone (filled meanwhile) is no error
     return {"code": 200, "msg": "The operation of cancel all open order is done."}
 
