@@ -74,9 +74,11 @@ def _order_id_of(outcome: Outcome) -> str | None:
     return None
 
 
-async def _fills(call: Call, symbol: str) -> list[FillRecord]:
+async def _fills(call: Call, symbol: str, since: int | None = None) -> list[FillRecord]:
+    """The fills an order's executed quantity comes from: the newest 1000, or the first
+    1000 ``since`` its creation (a page of older orders)."""
     return await call.app[STORE].fills_for_account(
-        call.credential.account_id, symbol, None, None, 1000
+        call.credential.account_id, symbol, since, None, 1000, oldest_first=since is not None
     )
 
 
@@ -226,28 +228,31 @@ async def cancel_all(call: Call) -> Any:
 
 @endpoint(5, signed=READ)
 async def all_orders(call: Call) -> Any:
+    """Every order on the symbol, paged as Binance's (``Params.page``: from ``orderId``)."""
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     assert symbol is not None
-    limit = call.params.optional_int("limit", 1, 1000) or 500
-    store, account_id = call.app[STORE], call.credential.account_id
-    records: list[OrderRecord] = []
-    for status in orders.STATUS:
-        records += await store.orders_for_account(account_id, status, 1000)
-    fills = await _fills(call, symbol)
-    mine = sorted((r for r in records if r.asset == symbol), key=lambda r: int(r.order_id))
-    return [orders.order_json(r, fills) for r in mine][-limit:]
+    page = call.params.page("orderId")
+    records = await call.app[STORE].orders_for_asset(
+        call.credential.account_id, symbol, page.start, page.end, page.limit,
+        from_id=page.from_id, oldest_first=page.forward,
+    )  # fmt: skip
+    if not records:
+        return []
+    mine = records if page.forward else records[::-1]
+    fills = await _fills(call, symbol, since=mine[0].created_at)
+    return [orders.order_json(r, fills) for r in mine]
 
 
 @endpoint(5, signed=READ)
 async def user_trades(call: Call) -> Any:
+    """The fills on the symbol, paged as Binance's (``Params.page``: from ``fromId``)."""
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
-    limit = call.params.optional_int("limit", 1, 1000) or 500
-    start = call.params.optional_int("startTime", 0, 10**15)
-    end = call.params.optional_int("endTime", 0, 10**15)
+    page = call.params.page("fromId")
     fills = await call.app[STORE].fills_for_account(
-        call.credential.account_id, symbol, start, end, limit
-    )
-    return [orders.trade_json(f) for f in reversed(fills)]  # oldest first, as Binance
+        call.credential.account_id, symbol, page.start, page.end, page.limit,
+        from_id=page.from_id, oldest_first=page.forward,
+    )  # fmt: skip
+    return [orders.trade_json(f) for f in (fills if page.forward else fills[::-1])]
 
 
 @endpoint(30, signed=READ)
@@ -255,8 +260,7 @@ async def income(call: Call) -> Any:
     symbol = call.params.symbol(call.app[SETTINGS].symbols, required=False)
     kind = call.params.get("incomeType")
     limit = call.params.optional_int("limit", 1, 1000) or 100
-    start = call.params.optional_int("startTime", 0, 10**15)
-    end = call.params.optional_int("endTime", 0, 10**15)
+    start, end = call.params.window()
     store, account_id = call.app[STORE], call.credential.account_id
     rows: list[Any] = []
     if kind != "FUNDING_FEE":
