@@ -20,6 +20,7 @@ from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
     apply_stop,
     clear_stop,
+    client_id,
     conditional_position,
     find_order,
     leverage_for,
@@ -59,7 +60,7 @@ async def new_algo_order(call: Call) -> Any:
         user_id=user_id, asset=symbol, side="LONG" if side == "BUY" else "SHORT",
         leverage=await leverage_for(call, symbol), ts=service.clock(), qty=qty,
         account_id=account_id, order_type="STOP", price=trigger,
-        client_order_id=params.get("clientAlgoId"),
+        client_order_id=client_id(call, "clientAlgoId"),
         reduce_only=params.choice("reduceOnly", ("true", "false"), "false") == "true",
     )  # fmt: skip
     outcome = await service.submit(command)

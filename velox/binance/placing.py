@@ -11,6 +11,7 @@ from velox.binance import orders
 from velox.binance.endpoint import Call
 from velox.binance.errors import BinanceError, invalid, mandatory
 from velox.binance.keys import KEYRING, TERMS
+from velox.engine.checks import CLIENT_ID
 from velox.engine.commands import KEEP, ModifyPosition
 from velox.engine.engine import Engine
 from velox.engine.errors import Code, Refusal
@@ -46,6 +47,17 @@ def refused(refusal: Refusal) -> BinanceError:
     if code == -1001:
         return BinanceError(-1001, msg)
     return BinanceError(code, msg)
+
+
+def client_id(call: Call, name: str) -> str | None:
+    """The client order id parameter ``name`` (newClientOrderId, clientAlgoId), if sent:
+    -1100 naming it when the engine would refuse it. The range is the engine's, narrower
+    than Binance's ``^[\\.A-Z\\:/a-z0-9_-]{1,36}$`` (no '/'), and follows it if it widens."""
+    value = call.params.get(name)
+    if value is not None and CLIENT_ID.fullmatch(value) is None:
+        raise BinanceError(-1100, f"Illegal characters found in parameter '{name}'; legal "
+                                  f"range is '{CLIENT_ID.pattern}'.")  # fmt: skip
+    return value
 
 
 async def netting_account(call: Call) -> tuple[str, str]:

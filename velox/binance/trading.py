@@ -22,7 +22,6 @@ unknown order, ...).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from velox.binance import orders
@@ -32,6 +31,7 @@ from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
     apply_stop,
     clear_stop,
+    client_id,
     conditional_position,
     find_order,
     leverage_for,
@@ -54,7 +54,6 @@ from velox.store.records import FillRecord, OrderRecord
 from velox.web.keys import SERVICE, SETTINGS, STORE
 
 Json = dict[str, Any]
-CLIENT_ID = r"[A-Za-z0-9._:-]{1,36}"
 
 
 def _bool(call: Call, name: str) -> bool:
@@ -98,10 +97,7 @@ async def new_order(call: Call) -> Any:
                                   "TRAILING_STOP_MARKET"))  # fmt: skip
     if _bool(call, "closePosition") or kind in ("TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"):
         return await _set_stop(call, user_id, account_id, symbol, side, kind)
-    client = params.get("newClientOrderId")
-    if client is not None and not _client_ok(client):
-        raise BinanceError(-1100, f"Illegal characters found in parameter 'newClientOrderId'; "
-                                  f"legal range is '^{CLIENT_ID}$'.")  # fmt: skip
+    client = client_id(call, "newClientOrderId")
     qty = params.optional_units("quantity")
     if not qty:
         raise mandatory("quantity")
@@ -148,10 +144,6 @@ def _from_commit(outcome: Outcome, order_id: str) -> Json:
                and isinstance(w.record, OrderRecord) and w.record.order_id == order_id]  # fmt: skip
     fills = [w.record for w in writes if isinstance(w.record, FillRecord)]
     return orders.order_json(records[-1], fills)
-
-
-def _client_ok(text: str) -> bool:
-    return re.fullmatch(CLIENT_ID, text) is not None
 
 
 async def _set_stop(
