@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.binance.helpers import binance_error, netting_bot, orders_of
-from tests.web.helpers import tick
+from tests.binance.helpers import Bot, binance_error, make_key, netting_bot, orders_of
+from tests.web.helpers import signup, tick
 
 BTC, ORDER, ALGO = "BTCUSDT", "/fapi/v1/order", "/fapi/v1/algoOrder"
 VELOX_RANGE = r"^[A-Za-z0-9._:-]{1,36}$"  # the engine's; Binance's also allows '/'
@@ -55,3 +55,23 @@ async def test_a_client_order_id_out_of_range_is_refused_naming_the_parameter(
             f"Illegal characters found in parameter '{name}'; legal range is '{VELOX_RANGE}'."
         )
     assert await orders_of(user, account, "PENDING") == []
+
+
+async def test_a_hedging_accounts_trading_key_is_read_only(client: TestClient[Any, Any]) -> None:
+    user = await signup(client)
+    hedging = Bot(client, await make_key(user, ["read", "trade"]))  # the first account
+    for path, params in (
+        ("/fapi/v1/leverage", {"symbol": BTC, "leverage": 7}),
+        ("/fapi/v1/marginType", {"symbol": BTC, "marginType": "ISOLATED"}),
+        ("/fapi/v1/positionSide/dual", {"dualSidePosition": "false"}),
+    ):
+        await binance_error(await hedging.call("POST", path, params), 401, -2015)
+    (risk,) = await hedging.json("GET", "/fapi/v2/positionRisk", {"symbol": BTC})
+    assert risk["leverage"] == "20"  # not 7
+    _, netting, _ = await netting_bot(client)
+    _, reader, _ = await netting_bot(client, ["read"])
+    for version in ("v2", "v3"):
+        path = f"/fapi/{version}/account"
+        assert (await hedging.json("GET", path))["canTrade"] is False
+        assert (await reader.json("GET", path))["canTrade"] is False
+        assert (await netting.json("GET", path))["canTrade"] is True

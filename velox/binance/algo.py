@@ -24,9 +24,9 @@ from velox.binance.placing import (
     conditional_position,
     find_order,
     leverage_for,
-    netting_account,
     open_orders_of,
     refused,
+    trading_account,
 )
 from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.events import OrderCancelled, OrderPlaced
@@ -36,7 +36,7 @@ from velox.web.keys import SERVICE, SETTINGS, STORE
 
 @endpoint(0, signed=TRADE)
 async def new_algo_order(call: Call) -> Any:
-    user_id, account_id = await netting_account(call)
+    user_id, account_id = trading_account(call)
     params = call.params
     params.choice("algoType", ("CONDITIONAL",), "CONDITIONAL")
     symbol = params.symbol(call.app[SETTINGS].symbols)
@@ -89,7 +89,7 @@ async def query_algo_order(call: Call) -> Any:
 
 @endpoint(1, signed=TRADE)
 async def cancel_algo_order(call: Call) -> Any:
-    user_id, account_id = await netting_account(call)
+    user_id, account_id = trading_account(call)
     found = await find_order(call, "algoId", "clientAlgoId", "STOP")
     service = call.app[SERVICE]
     if isinstance(found, OrderRecord):

@@ -60,12 +60,10 @@ def client_id(call: Call, name: str) -> str | None:
     return value
 
 
-async def netting_account(call: Call) -> tuple[str, str]:
-    """(user id, account id) of a key that may trade: its account must be NETTING (a mode
-    never changes, so the key ring remembers it)."""
+def trading_account(call: Call) -> tuple[str, str]:
+    """(user id, account id) of the key of a TRADE endpoint, which has already refused a
+    key that may not trade there (``KeyRing.may_trade``: a NETTING account's only)."""
     key = call.credential
-    if await call.app[KEYRING].mode_of(key.account_id) != "NETTING":
-        raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.")
     return key.user_id, key.account_id
 
 

@@ -35,9 +35,9 @@ from velox.binance.placing import (
     conditional_position,
     find_order,
     leverage_for,
-    netting_account,
     open_orders_of,
     refused,
+    trading_account,
 )
 from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.engine import Outcome
@@ -87,7 +87,7 @@ async def _shown(call: Call, record: OrderRecord) -> Json:
 
 @endpoint(0, signed=TRADE)
 async def new_order(call: Call) -> Any:
-    user_id, account_id = await netting_account(call)
+    user_id, account_id = trading_account(call)
     params, settings = call.params, call.app[SETTINGS]
     symbol = params.symbol(settings.symbols)
     assert symbol is not None
@@ -168,7 +168,7 @@ async def query_order(call: Call) -> Any:
 
 @endpoint(1, signed=TRADE)
 async def cancel_order(call: Call) -> Any:
-    user_id, account_id = await netting_account(call)
+    user_id, account_id = trading_account(call)
     call.params.symbol(call.app[SETTINGS].symbols)
     found = await find_order(call, "orderId", "origClientOrderId")
     service = call.app[SERVICE]
@@ -203,7 +203,7 @@ async def open_orders(call: Call) -> Any:
 
 @endpoint(1, signed=TRADE)
 async def cancel_all(call: Call) -> Any:
-    user_id, account_id = await netting_account(call)
+    user_id, account_id = trading_account(call)
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     service = call.app[SERVICE]
     ids = [str(o["orderId"]) for o in await open_orders_of(call, symbol, algo=False)]
