@@ -75,3 +75,18 @@ async def test_a_hedging_accounts_trading_key_is_read_only(client: TestClient[An
         assert (await hedging.json("GET", path))["canTrade"] is False
         assert (await reader.json("GET", path))["canTrade"] is False
         assert (await netting.json("GET", path))["canTrade"] is True
+
+
+async def test_cancelling_an_unknown_order_is_2011_and_reading_it_2013(
+    client: TestClient[Any, Any],
+) -> None:
+    _, bot, _ = await netting_bot(client)
+    for ref in ({"orderId": 999999}, {"origClientOrderId": "never-sent"},
+                {"orderId": 10**15 + 4 * 999999 + 1}):  # fmt: skip
+        cancel = await bot.call("DELETE", ORDER, {"symbol": BTC, **ref})
+        assert (await binance_error(cancel, 400, -2011))["msg"] == "Unknown order sent."
+        query = await bot.call("GET", ORDER, {"symbol": BTC, **ref})
+        assert (await binance_error(query, 400, -2013))["msg"] == "Order does not exist."
+    for algo_ref in ({"algoId": 999999}, {"clientAlgoId": "never-sent"}):
+        await binance_error(await bot.call("DELETE", ALGO, algo_ref), 400, -2011)
+        await binance_error(await bot.call("GET", ALGO, algo_ref), 400, -2013)

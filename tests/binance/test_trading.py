@@ -62,7 +62,7 @@ async def test_unknown_or_anothers_order(client: TestClient[Any, Any]) -> None:
     assert limit["status"] == "NEW" and limit["price"] == "90000.00000000"
     ref = {"symbol": "BTCUSDT", "orderId": limit["orderId"]}
     await binance_error(await bob_bot.call("GET", ORDER, ref), 400, -2013)
-    await binance_error(await bob_bot.call("DELETE", ORDER, ref), 400, -2013)
+    await binance_error(await bob_bot.call("DELETE", ORDER, ref), 400, -2011)
     unknown = {"symbol": "BTCUSDT", "orderId": 999999}
     await binance_error(await alice_bot.call("GET", ORDER, unknown), 400, -2013)
     await binance_error(await alice_bot.call("GET", ORDER, {"symbol": "BTCUSDT"}), 400, -1102)

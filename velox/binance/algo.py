@@ -15,7 +15,7 @@ from typing import Any
 
 from velox.binance import orders
 from velox.binance.endpoint import Call, endpoint
-from velox.binance.errors import BinanceError, invalid, mandatory
+from velox.binance.errors import BinanceError, invalid, mandatory, no_such_order, unknown_order
 from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
     apply_stop,
@@ -82,7 +82,7 @@ async def query_algo_order(call: Call) -> Any:
         return orders.algo_of_record(found)
     pos = await conditional_position(call, found)
     if pos is None:
-        raise BinanceError(-2013, "Order does not exist.")
+        raise no_such_order()
     _, kind = orders.conditional_of(found) or ("", 0)
     return orders.algo_of_position(pos, kind)
 
@@ -90,17 +90,17 @@ async def query_algo_order(call: Call) -> Any:
 @endpoint(1, signed=TRADE)
 async def cancel_algo_order(call: Call) -> Any:
     user_id, account_id = trading_account(call)
-    found = await find_order(call, "algoId", "clientAlgoId", "STOP")
+    found = await find_order(call, "algoId", "clientAlgoId", "STOP", cancelling=True)
     service = call.app[SERVICE]
     if isinstance(found, OrderRecord):
         if found.status != "PENDING":
-            raise BinanceError(-2011, "Unknown order sent.")
+            raise unknown_order()
         command: Any = CancelOrder(user_id, found.order_id, service.clock(), account_id=account_id)
         algo_id, client = int(found.order_id), found.client_order_id
     else:
         pos = await conditional_position(call, found)
         if pos is None:
-            raise BinanceError(-2011, "Unknown order sent.")
+            raise unknown_order()
         _, kind = orders.conditional_of(found) or ("", 0)
         command = clear_stop(user_id, pos.order_id, kind, service.clock(), account_id)
         algo_id, client = found, orders.algo_of_position(pos, kind)["clientAlgoId"]

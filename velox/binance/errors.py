@@ -80,5 +80,15 @@ def rejected_key() -> BinanceError:
     return BinanceError(-2015, "Invalid API-key, IP, or permissions for action.")
 
 
+def no_such_order() -> BinanceError:
+    """Reading an order this account does not have (GET)."""
+    return BinanceError(-2013, "Order does not exist.")
+
+
+def unknown_order() -> BinanceError:
+    """Cancelling an order this account does not have, or no longer open (DELETE)."""
+    return BinanceError(-2011, "Unknown order sent.")
+
+
 def internal() -> BinanceError:
     return BinanceError(-1001, "Internal error; unable to process your request. Please try again.")

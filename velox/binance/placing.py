@@ -9,7 +9,7 @@ from typing import Any
 
 from velox.binance import orders
 from velox.binance.endpoint import Call
-from velox.binance.errors import BinanceError, invalid, mandatory
+from velox.binance.errors import BinanceError, invalid, mandatory, no_such_order, unknown_order
 from velox.binance.keys import KEYRING, TERMS
 from velox.engine.checks import CLIENT_ID
 from velox.engine.commands import KEEP, ModifyPosition
@@ -170,10 +170,12 @@ async def open_orders_of(call: Call, symbol: str | None, *, algo: bool) -> list[
 
 
 async def find_order(
-    call: Call, id_param: str, client_param: str, order_type: str | None = None
-) -> OrderRecord | int:
+    call: Call, id_param: str, client_param: str, order_type: str | None = None,
+    *, cancelling: bool = False,
+) -> OrderRecord | int:  # fmt: skip
     """The order named by ``id_param`` or ``client_param`` (a conditional order's id as an
-    int), of ``order_type`` when given; -2013 when it is not this account's."""
+    int), of ``order_type`` when given. Not this account's: -2013, or -2011 when
+    ``cancelling`` (Binance answers a cancel of an unknown order so)."""
     store, account_id = call.app[STORE], call.credential.account_id
     raw = call.params.optional_int(id_param, 1, 2**62)
     client = call.params.get(client_param)
@@ -186,8 +188,10 @@ async def find_order(
         if raw is not None
         else await store.order_by_client_id(account_id, client or "")
     )
-    if record is None or record.account_id != account_id:
-        raise BinanceError(-2013, "Order does not exist.")
-    if order_type is not None and record.order_type != order_type:
-        raise BinanceError(-2013, "Order does not exist.")
+    if (
+        record is None
+        or record.account_id != account_id
+        or (order_type is not None and record.order_type != order_type)
+    ):
+        raise unknown_order() if cancelling else no_such_order()
     return record

@@ -26,7 +26,7 @@ from typing import Any
 
 from velox.binance import orders
 from velox.binance.endpoint import Call, endpoint
-from velox.binance.errors import BinanceError, mandatory
+from velox.binance.errors import BinanceError, mandatory, no_such_order, unknown_order
 from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
     apply_stop,
@@ -160,7 +160,7 @@ async def query_order(call: Call) -> Any:
     if isinstance(found, int):
         pos = await conditional_position(call, found)
         if pos is None:
-            raise BinanceError(-2013, "Order does not exist.")
+            raise no_such_order()
         _, kind = orders.conditional_of(found) or ("", 0)
         return orders.conditional_json(pos, kind)
     return await _shown(call, found)
@@ -170,12 +170,12 @@ async def query_order(call: Call) -> Any:
 async def cancel_order(call: Call) -> Any:
     user_id, account_id = trading_account(call)
     call.params.symbol(call.app[SETTINGS].symbols)
-    found = await find_order(call, "orderId", "origClientOrderId")
+    found = await find_order(call, "orderId", "origClientOrderId", cancelling=True)
     service = call.app[SERVICE]
     if isinstance(found, int):
         pos = await conditional_position(call, found)
         if pos is None:
-            raise BinanceError(-2011, "Unknown order sent.")
+            raise unknown_order()
         _, kind = orders.conditional_of(found) or ("", 0)
         outcome = await service.submit(
             clear_stop(user_id, pos.order_id, kind, service.clock(), account_id)
@@ -184,7 +184,7 @@ async def cancel_order(call: Call) -> Any:
             raise refused(outcome.refusal)
         return orders.conditional_json(pos, kind, status="CANCELED")
     if found.status != "PENDING":
-        raise BinanceError(-2011, "Unknown order sent.")
+        raise unknown_order()
     outcome = await service.submit(
         CancelOrder(user_id, found.order_id, service.clock(), account_id=account_id)
     )
