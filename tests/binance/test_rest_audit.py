@@ -10,10 +10,14 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.binance.helpers import Bot, binance_error, make_key, netting_bot, orders_of
+from tests.web.conftest import FAST, MakeClient
 from tests.web.helpers import signup, tick
+from velox.clock import ManualClock
+from velox.web.options import WebOptions
 
 BTC, ORDER, ALGO = "BTCUSDT", "/fapi/v1/order", "/fapi/v1/algoOrder"
 VELOX_RANGE = r"^[A-Za-z0-9._:-]{1,36}$"  # the engine's; Binance's also allows '/'
+T0 = 1_750_000_000_000
 LIMIT = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "90000"}
 
 
@@ -90,3 +94,39 @@ async def test_cancelling_an_unknown_order_is_2011_and_reading_it_2013(
     for algo_ref in ({"algoId": 999999}, {"clientAlgoId": "never-sent"}):
         await binance_error(await bot.call("DELETE", ALGO, algo_ref), 400, -2011)
         await binance_error(await bot.call("GET", ALGO, algo_ref), 400, -2013)
+
+
+async def test_good_till_date_must_be_over_600_s_ahead(make_client: MakeClient) -> None:
+    clock = ManualClock(T0)
+    options = WebOptions(bcrypt_rounds=FAST.bcrypt_rounds, clock=clock, clock_tick_s=None)
+    client = await make_client(options)
+    user, bot, account = await netting_bot(client)
+    await tick(client, BTC, "100000")
+    gtd = {**LIMIT, "timeInForce": "GTD"}
+    for when in (T0 - 1, T0 + 1, T0 + 600_000, 253_402_300_799_000):
+        response = await bot.call("POST", ORDER, {**gtd, "goodTillDate": when},
+                                  timestamp=clock.wall_ms())  # fmt: skip
+        body = await binance_error(response, 400, -5040)
+        assert body["msg"] == (
+            "The goodTillDate timestamp must be greater than the current time plus 600 "
+            "seconds and smaller than 253402300799000"
+        )
+    assert await orders_of(user, account, "PENDING") == []
+    placed = await bot.json("POST", ORDER, {**gtd, "goodTillDate": T0 + 600_001}, clock=clock)
+    assert (placed["timeInForce"], placed["goodTillDate"]) == ("GTD", T0 + 600_001)
+
+
+async def test_an_engine_refusal_names_the_parameter_the_client_sent(
+    client: TestClient[Any, Any],
+) -> None:
+    _, bot, _ = await netting_bot(client)
+    await tick(client, BTC, "100000")
+    await bot.json("POST", ORDER, {"symbol": BTC, "side": "BUY", "type": "MARKET",
+                                   "quantity": "0.01"})  # fmt: skip
+    trail = {"symbol": BTC, "side": "SELL", "type": "TRAILING_STOP_MARKET", "callbackRate": "1"}
+    await bot.json("POST", ORDER, trail)  # trails 999.5 under the best bid, 99950
+    await tick(client, BTC, "99600")  # bid 99550.2: still above 98950.5
+    # 0.1 % of the bid is 99.5502: the stop would be above the bid already
+    response = await bot.call("POST", ORDER, {**trail, "callbackRate": "0.1"})
+    body = await binance_error(response, 400, -1130)
+    assert body["msg"] == "Data sent for parameter 'callbackRate' is not valid."

@@ -38,6 +38,7 @@ STATUS: dict[int, int] = {
     -4059: 400,  # no need to change position side
     -4161: 400,  # leverage change with an open position
     -4164: 400,  # notional too small
+    -5040: 400,  # goodTillDate not over 600 s ahead
 }
 
 

@@ -40,13 +40,16 @@ REFUSALS: dict[Code, tuple[int, str]] = {
 }  # fmt: skip
 
 
+# Velox's names of parameters a Binance client sends under another name.
+PARAMETERS = {"expiresAt": "goodTillDate", "trailingStop": "callbackRate"}
+
+
 def refused(refusal: Refusal) -> BinanceError:
-    code, msg = REFUSALS.get(
-        refusal.code, (-1130, f"Data sent for parameter '{refusal.field or 'order'}' is not valid.")
-    )
-    if code == -1001:
-        return BinanceError(-1001, msg)
-    return BinanceError(code, msg)
+    """An engine refusal as Binance's code; one without a code of its own is -1130 naming
+    the parameter the client sent."""
+    if refusal.code in REFUSALS:
+        return BinanceError(*REFUSALS[refusal.code])
+    return invalid(PARAMETERS.get(refusal.field or "", refusal.field or "order"))
 
 
 def client_id(call: Call, name: str) -> str | None:

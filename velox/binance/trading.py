@@ -54,6 +54,8 @@ from velox.store.records import FillRecord, OrderRecord
 from velox.web.keys import SERVICE, SETTINGS, STORE
 
 Json = dict[str, Any]
+GTD_MIN_AHEAD_MS = 600_000
+GTD_MAX = 253_402_300_799_000  # 9999-12-31T23:59:59Z
 
 
 def _bool(call: Call, name: str) -> bool:
@@ -108,9 +110,7 @@ async def new_order(call: Call) -> Any:
             raise mandatory("price")
         tif = params.choice("timeInForce", ("GTC", "GTD"), "GTC")
         if tif == "GTD":
-            expires = params.optional_int("goodTillDate", 1, 10**15)
-            if expires is None:
-                raise mandatory("goodTillDate")
+            expires = _good_till_date(call)
     elif kind == "STOP_MARKET":
         price = params.optional_units("stopPrice")
         if not price:
@@ -133,6 +133,16 @@ async def new_order(call: Call) -> Any:
             raise BinanceError(-1001, "Internal error; unable to process your request.")
         return await _shown(call, record)
     return _from_commit(outcome, order_id)
+
+
+def _good_till_date(call: Call) -> int:
+    """A GTD order's ``goodTillDate``: Binance wants it over 600 s ahead (-5040), which
+    also keeps it clear of the engine's own "in the future" check."""
+    when = call.params.required_int("goodTillDate")
+    if not call.app[SERVICE].clock() + GTD_MIN_AHEAD_MS < when < GTD_MAX:
+        raise BinanceError(-5040, "The goodTillDate timestamp must be greater than the current "
+                                  f"time plus 600 seconds and smaller than {GTD_MAX}")  # fmt: skip
+    return when
 
 
 def _from_commit(outcome: Outcome, order_id: str) -> Json:
