@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
-from tests.web.helpers import User
+from tests.web.helpers import User, signup
 from velox.clock import ManualClock
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -106,3 +106,26 @@ async def binance_error(response: ClientResponse, status: int, code: int) -> dic
     assert set(body) == {"code", "msg"}, body
     assert body["code"] == code, body
     return body
+
+
+async def netting_bot(
+    client: TestClient[Any, Any], perms: list[str] | None = None
+) -> tuple[User, Bot, str]:
+    """A new user, a key on a new NETTING account of theirs (the kind a key may trade), and
+    that account's id."""
+    user = await signup(client)
+    account = await new_account(user, "NETTING")
+    key = await make_key(user, perms or ["read", "trade"], account_id=account)
+    return user, Bot(client, key), account
+
+
+async def orders_of(user: User, account: str, status: str) -> list[Any]:
+    path = f"/api/v1/order/user/orders?status={status}"
+    body = await user.json("GET", path, 200, headers={"X-Velox-Account": account})
+    orders: list[Any] = body["orders"]
+    return orders
+
+
+async def balance_of(user: User, account: str) -> Any:
+    path = "/api/v1/order/user/balance"
+    return await user.json("GET", path, 200, headers={"X-Velox-Account": account})

@@ -37,7 +37,11 @@ async def test_a_whole_session(make_client: MakeClient) -> None:
     try:
         await tick(client, "BTCUSDT", "100000")
         await exchange.load_markets()
-        await exchange.set_leverage(10, SYMBOL)
+        answer = await exchange.set_leverage(10, SYMBOL)
+        assert answer["leverage"] == 10 and answer["symbol"] == "BTCUSDT"
+        await exchange.set_leverage(3, "ETH/USDT:USDT")
+        flat = await exchange.fapiPrivateV2GetPositionRisk({"symbol": "ETHUSDT"})
+        assert [(p["leverage"], p["positionAmt"]) for p in flat] == [("3", "0.00000000")]
 
         # market buy: a new position at the ask, 10x
         bought = await exchange.create_order(SYMBOL, "market", "buy", 0.01,

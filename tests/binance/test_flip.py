@@ -9,7 +9,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.binance.test_trading import ORDER, netting_bot
+from tests.binance.helpers import netting_bot
+from tests.binance.test_trading import ORDER
 from tests.binance.test_user_stream import listen_key, next_event
 from tests.web.helpers import tick
 

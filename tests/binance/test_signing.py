@@ -13,9 +13,8 @@ from urllib.parse import urlencode
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.binance.helpers import FORM, Bot, Key, binance_error, hmac_hex, make_key, now_ms
+from tests.binance.helpers import FORM, Bot, Key, binance_error, hmac_hex, netting_bot, now_ms
 from tests.web.conftest import MakeClient
-from tests.web.helpers import signup
 from velox.clock import ManualClock
 from velox.web.options import WebOptions
 
@@ -24,8 +23,9 @@ LEVERAGE = "/fapi/v1/leverage"
 
 
 async def trader(client: TestClient[Any, Any], perms: list[str] | None = None) -> Bot:
-    user = await signup(client)
-    return Bot(client, await make_key(user, perms or ["read", "trade"]))
+    """A key on a NETTING account: a HEDGING account's key may not change settings."""
+    _, bot, _ = await netting_bot(client, perms)
+    return bot
 
 
 async def leverage_of(bot: Bot, symbol: str = "BTCUSDT", clock: ManualClock | None = None) -> str:

@@ -8,31 +8,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.binance.helpers import Bot, binance_error, make_key, new_account
-from tests.web.helpers import User, signup, tick
+from tests.binance.helpers import balance_of, binance_error, netting_bot, orders_of
+from tests.web.helpers import tick
 
 ORDER = "/fapi/v1/order"
-
-
-async def netting_bot(
-    client: TestClient[Any, Any], perms: list[str] | None = None
-) -> tuple[User, Bot, str]:
-    user = await signup(client)
-    account = await new_account(user, "NETTING")
-    key = await make_key(user, perms or ["read", "trade"], account_id=account)
-    return user, Bot(client, key), account
-
-
-async def orders_of(user: User, account: str, status: str) -> list[Any]:
-    path = f"/api/v1/order/user/orders?status={status}"
-    body = await user.json("GET", path, 200, headers={"X-Velox-Account": account})
-    orders: list[Any] = body["orders"]
-    return orders
-
-
-async def balance_of(user: User, account: str) -> Any:
-    path = "/api/v1/order/user/balance"
-    return await user.json("GET", path, 200, headers={"X-Velox-Account": account})
 
 
 @pytest.mark.parametrize(
@@ -83,7 +62,7 @@ async def test_unknown_or_anothers_order(client: TestClient[Any, Any]) -> None:
     assert limit["status"] == "NEW" and limit["price"] == "90000.00000000"
     ref = {"symbol": "BTCUSDT", "orderId": limit["orderId"]}
     await binance_error(await bob_bot.call("GET", ORDER, ref), 400, -2013)
-    await binance_error(await bob_bot.call("DELETE", ORDER, ref), 400, -2013)
+    await binance_error(await bob_bot.call("DELETE", ORDER, ref), 400, -2011)
     unknown = {"symbol": "BTCUSDT", "orderId": 999999}
     await binance_error(await alice_bot.call("GET", ORDER, unknown), 400, -2013)
     await binance_error(await alice_bot.call("GET", ORDER, {"symbol": "BTCUSDT"}), 400, -1102)

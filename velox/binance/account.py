@@ -137,6 +137,7 @@ async def account(call: Call) -> Any:
     settings, now = call.app[SETTINGS], _now(call)
     terms = call.app[TERMS]
     leverages = await _leverages(call)
+    can_trade = await call.app[KEYRING].may_trade(call.credential)
 
     def view(engine: Engine, owner: Owner) -> Json:
         usdt = _assets(engine, owner, terms, now)
@@ -151,7 +152,7 @@ async def account(call: Call) -> Any:
             if s not in held
         ]
         return {
-            "feeTier": 0, "canTrade": TRADE in call.credential.permissions, "canDeposit": False,
+            "feeTier": 0, "canTrade": can_trade, "canDeposit": False,
             "canWithdraw": False, "updateTime": now, "multiAssetsMargin": False,
             "tradeGroupId": -1,
             "totalInitialMargin": usdt["initialMargin"], "totalMaintMargin": usdt["maintMargin"],

@@ -15,18 +15,20 @@ from typing import Any
 
 from velox.binance import orders
 from velox.binance.endpoint import Call, endpoint
-from velox.binance.errors import BinanceError, invalid, mandatory
+from velox.binance.errors import BinanceError, invalid, mandatory, no_such_order, unknown_order
 from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
     apply_stop,
+    clear_stop,
+    client_id,
     conditional_position,
     find_order,
     leverage_for,
-    netting_account,
     open_orders_of,
     refused,
+    trading_account,
 )
-from velox.engine.commands import KEEP, CancelOrder, ModifyPosition, OpenPosition
+from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.events import OrderCancelled, OrderPlaced
 from velox.store.records import OrderRecord
 from velox.web.keys import SERVICE, SETTINGS, STORE
@@ -34,7 +36,7 @@ from velox.web.keys import SERVICE, SETTINGS, STORE
 
 @endpoint(0, signed=TRADE)
 async def new_algo_order(call: Call) -> Any:
-    user_id, account_id = await netting_account(call)
+    user_id, account_id = trading_account(call)
     params = call.params
     params.choice("algoType", ("CONDITIONAL",), "CONDITIONAL")
     symbol = params.symbol(call.app[SETTINGS].symbols)
@@ -46,10 +48,7 @@ async def new_algo_order(call: Call) -> Any:
     if close or kind != "STOP_MARKET":
         pos, kind_id = await apply_stop(call, user_id, account_id, symbol, side, kind,
                                         trigger="triggerPrice")  # fmt: skip
-        shown = orders.algo_of_position(pos, kind_id)
-        if kind == "TRAILING_STOP_MARKET":
-            shown.update(orderType=kind, callbackRate=params.get("callbackRate"))
-        return shown
+        return orders.algo_of_position(pos, kind_id)
     qty = params.optional_units("quantity")
     if not qty:
         raise mandatory("quantity")
@@ -61,7 +60,7 @@ async def new_algo_order(call: Call) -> Any:
         user_id=user_id, asset=symbol, side="LONG" if side == "BUY" else "SHORT",
         leverage=await leverage_for(call, symbol), ts=service.clock(), qty=qty,
         account_id=account_id, order_type="STOP", price=trigger,
-        client_order_id=params.get("clientAlgoId"),
+        client_order_id=client_id(call, "clientAlgoId"),
         reduce_only=params.choice("reduceOnly", ("true", "false"), "false") == "true",
     )  # fmt: skip
     outcome = await service.submit(command)
@@ -83,31 +82,27 @@ async def query_algo_order(call: Call) -> Any:
         return orders.algo_of_record(found)
     pos = await conditional_position(call, found)
     if pos is None:
-        raise BinanceError(-2013, "Order does not exist.")
+        raise no_such_order()
     _, kind = orders.conditional_of(found) or ("", 0)
     return orders.algo_of_position(pos, kind)
 
 
 @endpoint(1, signed=TRADE)
 async def cancel_algo_order(call: Call) -> Any:
-    user_id, account_id = await netting_account(call)
-    found = await find_order(call, "algoId", "clientAlgoId", "STOP")
+    user_id, account_id = trading_account(call)
+    found = await find_order(call, "algoId", "clientAlgoId", "STOP", cancelling=True)
     service = call.app[SERVICE]
     if isinstance(found, OrderRecord):
         if found.status != "PENDING":
-            raise BinanceError(-2011, "Unknown order sent.")
+            raise unknown_order()
         command: Any = CancelOrder(user_id, found.order_id, service.clock(), account_id=account_id)
         algo_id, client = int(found.order_id), found.client_order_id
     else:
         pos = await conditional_position(call, found)
         if pos is None:
-            raise BinanceError(-2011, "Unknown order sent.")
+            raise unknown_order()
         _, kind = orders.conditional_of(found) or ("", 0)
-        loss = kind == orders.STOP_LOSS
-        command = ModifyPosition(user_id, pos.order_id, service.clock(),
-                                 stop_loss=None if loss else KEEP,
-                                 take_profit=KEEP if loss else None,
-                                 account_id=account_id)  # fmt: skip
+        command = clear_stop(user_id, pos.order_id, kind, service.clock(), account_id)
         algo_id, client = found, orders.algo_of_position(pos, kind)["clientAlgoId"]
     outcome = await service.submit(command)
     if outcome.refusal is not None:

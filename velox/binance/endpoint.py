@@ -6,7 +6,8 @@ of a ``Call`` into an aiohttp handler that:
 1. reads the parameters (query string + form body) with Binance's checks;
 2. for a signed endpoint, finds the key named by ``X-MBX-APIKEY`` (-2014 missing or
    malformed, -2015 unknown or revoked), checks ``timestamp``/``recvWindow`` (-1021) and the
-   signature (-1022), then the permission (-2015);
+   signature (-1022), then the permission (-2015; for TRADE also the account: a HEDGING
+   account's key is read-only, ``KeyRing.may_trade``);
 3. charges the weight (per API key when one is presented and known, else per client IP) and
    answers ``X-MBX-USED-WEIGHT-1M``; past the limit 429 with -1003, before any costly work;
 4. answers the handler's JSON, or ``{"code", "msg"}`` with Binance's status for any refusal.
@@ -23,7 +24,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler as AioHandler
 
 from velox.binance.errors import BinanceError, bad_key_format, internal, rejected_key
-from velox.binance.keyring import Credential
+from velox.binance.keyring import TRADE, Credential
 from velox.binance.keys import KEYRING, WEIGHTS
 from velox.binance.params import Params
 from velox.binance.signing import check_signature, check_timestamp
@@ -129,6 +130,8 @@ def endpoint(
                     caller = f"key:{known.key_id}" if known else f"ip:{client_ip(request)}"
                     used = meter.charge(caller, cost)
                     key = authenticate(request, params, known, signed, key_only=key_only)
+                    if signed == TRADE and not await request.app[KEYRING].may_trade(key):
+                        raise rejected_key()
                 else:
                     used = meter.charge(f"ip:{client_ip(request)}", cost)
                 result = await fn(Call(request, params, key))

@@ -38,6 +38,7 @@ STATUS: dict[int, int] = {
     -4059: 400,  # no need to change position side
     -4161: 400,  # leverage change with an open position
     -4164: 400,  # notional too small
+    -5040: 400,  # goodTillDate not over 600 s ahead
 }
 
 
@@ -78,6 +79,16 @@ def bad_key_format() -> BinanceError:
 
 def rejected_key() -> BinanceError:
     return BinanceError(-2015, "Invalid API-key, IP, or permissions for action.")
+
+
+def no_such_order() -> BinanceError:
+    """Reading an order this account does not have (GET)."""
+    return BinanceError(-2013, "Order does not exist.")
+
+
+def unknown_order() -> BinanceError:
+    """Cancelling an order this account does not have, or no longer open (DELETE)."""
+    return BinanceError(-2011, "Unknown order sent.")
 
 
 def internal() -> BinanceError:

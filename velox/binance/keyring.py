@@ -112,6 +112,12 @@ class KeyRing:
             mode = self._modes[account_id] = record.mode
         return mode
 
+    async def may_trade(self, key: Credential) -> bool:
+        """SPEC 13: a key trades only its own NETTING account; on a HEDGING account it is
+        read-only whatever its permissions (checked by every TRADE endpoint, and shown as
+        the account's ``canTrade``)."""
+        return TRADE in key.permissions and await self.mode_of(key.account_id) == "NETTING"
+
     async def leverages(self, account_id: str) -> dict[str, int]:
         """The account's leverage per symbol (``/fapi/v1/leverage``), kept ``ttl_s``; a change
         made through this process (``set_leverage``) is seen at once."""

@@ -24,7 +24,6 @@ from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS, STORE
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 MAX_KLINES = 1500  # Binance's ceiling for a request; Velox answers at most 1000 rows
 VELOX_MAX_CANDLES = 1000
-MAX_TIME_MS = 10**15
 DAY_MS = 86_400_000
 NO_QUOTE = Quote(Price(0), Price(0), Price(0), 0)
 
@@ -132,10 +131,7 @@ async def klines(call: Call) -> Any:
     if interval not in shapes.INTERVALS:
         raise BinanceError(-1120, "Invalid interval.")
     limit = min(_klines_limit(params), VELOX_MAX_CANDLES)
-    start = params.optional_int("startTime", 0, MAX_TIME_MS)
-    end = params.optional_int("endTime", 0, MAX_TIME_MS)
-    if start is not None and end is not None and start > end:
-        raise BinanceError(-1023, "Start time is greater than end time.")
+    start, end = params.window()
     rows = await call.app[CANDLES](symbol, interval, start, end, limit)
     return [shapes.kline(c, shapes.INTERVALS[interval]) for c in rows]
 
@@ -157,10 +153,7 @@ async def funding_rate(call: Call) -> Any:
     position was open charged nobody and is not listed."""
     symbol = call.params.symbol(_symbols(call), required=False)
     limit = call.params.optional_int("limit", 1, 1000) or 100
-    start = call.params.optional_int("startTime", 0, MAX_TIME_MS)
-    end = call.params.optional_int("endTime", 0, MAX_TIME_MS)
-    if start is not None and end is not None and start > end:
-        raise BinanceError(-1023, "Start time is greater than end time.")
+    start, end = call.params.window()
     store = call.app[STORE]
     if start is not None:
         rows = await store.funding_boundaries(symbol, start, end, limit, oldest_first=True)

@@ -3,8 +3,14 @@
 A Velox order (``OrderRecord``: PENDING, OPEN, FILLED, CANCELLED, EXPIRED, REJECTED) is a
 Binance order with status NEW, FILLED, CANCELED, EXPIRED or REJECTED; its executed
 quantity and average price come from its fills. A position's stop-loss and take-profit show
-as Binance's ``closePosition`` conditional orders (STOP_MARKET / TAKE_PROFIT_MARKET) with
+as Binance's ``closePosition`` conditional orders (STOP_MARKET / TAKE_PROFIT_MARKET), its
+trailing stop as a reduce-only TRAILING_STOP_MARKET for the position's quantity, each with
 an id derived from the position's (``conditional_id``), so a bot can list and cancel them.
+
+Velox trails a fixed distance (set as ``callbackRate`` % of the quote), Binance a rate: the
+trailing stop shows its mark (the best price since it was set) as ``activatePrice``, the
+distance as a share of that mark as ``priceRate`` / ``callbackRate`` (to 0.01 %, so exactly
+the rate sent while the mark has not moved), and the level it fires at as ``stopPrice``.
 """
 
 from __future__ import annotations
@@ -19,9 +25,13 @@ Json = dict[str, Any]
 STATUS = {"PENDING": "NEW", "OPEN": "FILLED", "FILLED": "FILLED", "CANCELLED": "CANCELED",
           "EXPIRED": "EXPIRED", "REJECTED": "REJECTED"}  # fmt: skip
 TYPES = {"MARKET": "MARKET", "LIMIT": "LIMIT", "STOP": "STOP_MARKET"}
-# Conditional (closePosition) orders: id = CONDITIONAL + 4 x position id + kind.
+# Conditional orders (a position's stops): id = CONDITIONAL + 4 x position id + kind.
 CONDITIONAL = 10**15
-STOP_LOSS, TAKE_PROFIT = 1, 2
+STOP_LOSS, TAKE_PROFIT, TRAILING = 1, 2, 3
+# kind -> (Binance order type, clientOrderId suffix)
+KINDS = {STOP_LOSS: ("STOP_MARKET", "sl"), TAKE_PROFIT: ("TAKE_PROFIT_MARKET", "tp"),
+         TRAILING: ("TRAILING_STOP_MARKET", "ts")}  # fmt: skip
+RATE_STEP = 10**6  # 0.01 (%) in units: the precision a trailing stop's rate is shown to
 
 
 def conditional_id(position_id: str, kind: int) -> int:
@@ -29,11 +39,30 @@ def conditional_id(position_id: str, kind: int) -> int:
 
 
 def conditional_of(order_id: int) -> tuple[str, int] | None:
-    """(position id, STOP_LOSS | TAKE_PROFIT) of a conditional order id, else None."""
+    """(position id, STOP_LOSS | TAKE_PROFIT | TRAILING) of a conditional order id, else None."""
     if order_id < CONDITIONAL:
         return None
     position, kind = divmod(order_id - CONDITIONAL, 4)
-    return (str(position), kind) if kind in (STOP_LOSS, TAKE_PROFIT) else None
+    return (str(position), kind) if kind in KINDS else None
+
+
+def trigger_of(pos: Position, kind: int) -> int | None:
+    """The price at which the position's stop of this kind fires, None when it has none."""
+    if kind == STOP_LOSS:
+        return pos.stop_loss
+    if kind == TAKE_PROFIT:
+        return pos.take_profit
+    distance, mark = pos.trailing_stop, pos.trailing_mark
+    if distance is None or mark is None:
+        return None
+    return mark - distance if pos.side == "LONG" else mark + distance
+
+
+def trailing_rate(pos: Position) -> int:
+    """The trailing distance as a percentage of the mark, in units, to the nearest 0.01."""
+    distance, mark = pos.trailing_stop or 0, pos.trailing_mark or 1
+    steps = (2 * distance * 100 * 10**8 + mark * RATE_STEP) // (2 * mark * RATE_STEP)
+    return steps * RATE_STEP
 
 
 def side_of(velox_side: str) -> str:
@@ -91,32 +120,34 @@ def order_json(
 
 
 def conditional_json(pos: Position, kind: int, status: str = "NEW") -> Json:
-    """A position's stop-loss or take-profit as a closePosition order."""
-    stop = pos.stop_loss if kind == STOP_LOSS else pos.take_profit
-    kind_name = "STOP_MARKET" if kind == STOP_LOSS else "TAKE_PROFIT_MARKET"
+    """A position's stop-loss or take-profit as a closePosition order, its trailing stop as
+    a reduce-only trailing order for the position's quantity."""
+    kind_name, suffix = KINDS[kind]
     zero = format_units(0)
-    return {
+    trailing = kind == TRAILING
+    shown = {
         "orderId": conditional_id(pos.order_id, kind),
         "symbol": pos.asset,
         "status": status,
-        "clientOrderId": f"velox-{pos.order_id}-{'sl' if kind == STOP_LOSS else 'tp'}",
-        "price": zero, "avgPrice": zero, "origQty": zero, "executedQty": zero,
+        "clientOrderId": f"velox-{pos.order_id}-{suffix}",
+        "price": zero, "avgPrice": zero,
+        "origQty": format_units(pos.qty if trailing else 0), "executedQty": zero,
         "cumQty": zero, "cumQuote": zero, "timeInForce": "GTE_GTC", "type": kind_name,
-        "origType": kind_name, "reduceOnly": True, "closePosition": True,
+        "origType": kind_name, "reduceOnly": True, "closePosition": not trailing,
         "side": "SELL" if pos.side == "LONG" else "BUY", "positionSide": "BOTH",
-        "stopPrice": format_units(stop or 0), "workingType": "CONTRACT_PRICE",
+        "stopPrice": format_units(trigger_of(pos, kind) or 0),
+        "workingType": "CONTRACT_PRICE",
         "priceProtect": False, "priceMatch": "NONE", "selfTradePreventionMode": "NONE",
         "goodTillDate": 0, "time": pos.opened_at, "updateTime": pos.opened_at,
     }  # fmt: skip
+    if trailing:
+        shown.update(activatePrice=format_units(pos.trailing_mark or 0),
+                     priceRate=format_units(trailing_rate(pos)))  # fmt: skip
+    return shown
 
 
 def conditionals(pos: Position) -> list[Json]:
-    out = []
-    if pos.stop_loss is not None:
-        out.append(conditional_json(pos, STOP_LOSS))
-    if pos.take_profit is not None:
-        out.append(conditional_json(pos, TAKE_PROFIT))
-    return out
+    return [conditional_json(pos, kind) for kind in KINDS if trigger_of(pos, kind) is not None]
 
 
 def trade_json(fill: FillRecord) -> Json:
@@ -198,20 +229,17 @@ def algo_of_record(rec: OrderRecord) -> Json:
 
 
 def algo_of_position(pos: Position, kind: int, status: str = "NEW") -> Json:
-    """A position's stop-loss / take-profit / trailing stop as a closePosition algo order."""
+    """A position's stop-loss / take-profit / trailing stop as a conditional algo order."""
     shown = conditional_json(pos, kind, status)
-    trigger = pos.stop_loss if kind == STOP_LOSS else pos.take_profit
-    return _algo(
-        shown["orderId"], shown["clientOrderId"], shown["type"], pos.asset, shown["side"], 0,
-        status, trigger or 0, close=True, reduce=True, created=pos.opened_at,
-        updated=pos.opened_at,
+    algo = _algo(
+        shown["orderId"], shown["clientOrderId"], shown["type"], pos.asset, shown["side"],
+        pos.qty if kind == TRAILING else 0, status, trigger_of(pos, kind) or 0,
+        close=shown["closePosition"], reduce=True, created=pos.opened_at, updated=pos.opened_at,
     )  # fmt: skip
+    if kind == TRAILING:
+        algo.update(activatePrice=shown["activatePrice"], callbackRate=shown["priceRate"])
+    return algo
 
 
 def algos(pos: Position) -> list[Json]:
-    out = []
-    if pos.stop_loss is not None:
-        out.append(algo_of_position(pos, STOP_LOSS))
-    if pos.take_profit is not None:
-        out.append(algo_of_position(pos, TAKE_PROFIT))
-    return out
+    return [algo_of_position(pos, kind) for kind in KINDS if trigger_of(pos, kind) is not None]

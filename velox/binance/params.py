@@ -20,10 +20,29 @@ from velox.money import MoneyError, parse_units
 
 MAX_PARAMS = 40
 MAX_VALUE = 1024
+MAX_TIME_MS = 10**15  # year 33658: anything larger is not a time
+MAX_ID = 2**62
 SYMBOL_RANGE = "^[A-Z0-9-_.]{1,20}$"
 _SYMBOL = re.compile(SYMBOL_RANGE)
 _INT = re.compile(r"-?[0-9]{1,19}")
 _DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?")
+
+
+@frozen
+class Page:
+    """Which rows of a history (``userTrades``, ``allOrders``) a request asks for, as
+    Binance pages them: from the id ``from_id`` on, or the oldest ``limit`` of the
+    ``start``..``end`` window (ms, inclusive), both oldest first (``forward``); else the
+    newest ``limit``. Answers are oldest first either way."""
+
+    from_id: int | None
+    start: int | None
+    end: int | None
+    limit: int
+
+    @property
+    def forward(self) -> bool:
+        return self.from_id is not None or self.start is not None or self.end is not None
 
 
 @frozen
@@ -71,6 +90,21 @@ class Params:
         if not _INT.fullmatch(value) or not low <= int(value) <= high:
             raise invalid(name)
         return int(value)
+
+    def window(self) -> tuple[int | None, int | None]:
+        """``startTime`` and ``endTime``; -1023 when the start is after the end."""
+        start = self.optional_int("startTime", 0, MAX_TIME_MS)
+        end = self.optional_int("endTime", 0, MAX_TIME_MS)
+        if start is not None and end is not None and start > end:
+            raise BinanceError(-1023, "Start time is greater than end time.")
+        return start, end
+
+    def page(self, id_param: str, default_limit: int = 500) -> Page:
+        """The ``Page`` asked for by ``id_param`` (``fromId``, ``orderId``), the window and
+        ``limit`` (1 to 1000)."""
+        start, end = self.window()
+        limit = self.optional_int("limit", 1, 1000) or default_limit
+        return Page(self.optional_int(id_param, 0, MAX_ID), start, end, limit)
 
     def optional_units(self, name: str) -> int | None:
         """A decimal parameter (price, quantity) as units of 10^-8."""

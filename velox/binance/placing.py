@@ -9,8 +9,9 @@ from typing import Any
 
 from velox.binance import orders
 from velox.binance.endpoint import Call
-from velox.binance.errors import BinanceError, invalid, mandatory
+from velox.binance.errors import BinanceError, invalid, mandatory, no_such_order, unknown_order
 from velox.binance.keys import KEYRING, TERMS
+from velox.engine.checks import CLIENT_ID
 from velox.engine.commands import KEEP, ModifyPosition
 from velox.engine.engine import Engine
 from velox.engine.errors import Code, Refusal
@@ -39,21 +40,33 @@ REFUSALS: dict[Code, tuple[int, str]] = {
 }  # fmt: skip
 
 
+# Velox's names of parameters a Binance client sends under another name.
+PARAMETERS = {"expiresAt": "goodTillDate", "trailingStop": "callbackRate"}
+
+
 def refused(refusal: Refusal) -> BinanceError:
-    code, msg = REFUSALS.get(
-        refusal.code, (-1130, f"Data sent for parameter '{refusal.field or 'order'}' is not valid.")
-    )
-    if code == -1001:
-        return BinanceError(-1001, msg)
-    return BinanceError(code, msg)
+    """An engine refusal as Binance's code; one without a code of its own is -1130 naming
+    the parameter the client sent."""
+    if refusal.code in REFUSALS:
+        return BinanceError(*REFUSALS[refusal.code])
+    return invalid(PARAMETERS.get(refusal.field or "", refusal.field or "order"))
 
 
-async def netting_account(call: Call) -> tuple[str, str]:
-    """(user id, account id) of a key that may trade: its account must be NETTING (a mode
-    never changes, so the key ring remembers it)."""
+def client_id(call: Call, name: str) -> str | None:
+    """The client order id parameter ``name`` (newClientOrderId, clientAlgoId), if sent:
+    -1100 naming it when the engine would refuse it. The range is the engine's, narrower
+    than Binance's ``^[\\.A-Z\\:/a-z0-9_-]{1,36}$`` (no '/'), and follows it if it widens."""
+    value = call.params.get(name)
+    if value is not None and CLIENT_ID.fullmatch(value) is None:
+        raise BinanceError(-1100, f"Illegal characters found in parameter '{name}'; legal "
+                                  f"range is '{CLIENT_ID.pattern}'.")  # fmt: skip
+    return value
+
+
+def trading_account(call: Call) -> tuple[str, str]:
+    """(user id, account id) of the key of a TRADE endpoint, which has already refused a
+    key that may not trade there (``KeyRing.may_trade``: a NETTING account's only)."""
     key = call.credential
-    if await call.app[KEYRING].mode_of(key.account_id) != "NETTING":
-        raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.")
     return key.user_id, key.account_id
 
 
@@ -92,7 +105,7 @@ async def apply_stop(
         distance = mul_floor(quote.bid if pos.side == "LONG" else quote.ask, rate) // 100
         command = ModifyPosition(user_id, pos.order_id, service.clock(),
                                  trailing_stop=distance, account_id=account_id)  # fmt: skip
-        kind_id = orders.STOP_LOSS
+        kind_id = orders.TRAILING
     elif kind in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
         stop = call.params.optional_units(trigger)
         if not stop:
@@ -124,15 +137,27 @@ async def conditional_position(call: Call, order_id: int) -> Any:
         pos = engine.positions.get(position_id)
         if pos is None or getattr(pos, "account_id", None) != key.account_id:
             return None
-        price = pos.stop_loss if kind == orders.STOP_LOSS else pos.take_profit
-        return pos if price is not None else None
+        return pos if orders.trigger_of(pos, kind) is not None else None
 
     return await call.app[SERVICE].read(view)
 
 
+def clear_stop(
+    user_id: str, position_id: str, kind: int, ts: int, account_id: str
+) -> ModifyPosition:
+    """The command that cancels a conditional order: it clears that one stop of the
+    position, keeping the others."""
+    return ModifyPosition(
+        user_id, position_id, ts, account_id=account_id,
+        stop_loss=None if kind == orders.STOP_LOSS else KEEP,
+        take_profit=None if kind == orders.TAKE_PROFIT else KEEP,
+        trailing_stop=None if kind == orders.TRAILING else KEEP,
+    )  # fmt: skip
+
+
 async def open_orders_of(call: Call, symbol: str | None, *, algo: bool) -> list[Json]:
     """Open orders: regular ones (pending LIMIT), or ``algo`` ones (pending STOP entries and
-    the positions' stop-loss / take-profit), as Binance splits them."""
+    the positions' stop-loss / take-profit / trailing stop), as Binance splits them."""
     key, store = call.credential, call.app[STORE]
     pending = await store.orders_for_account(key.account_id, "PENDING", 1000)
     mine = [r for r in pending if symbol in (None, r.asset) and (r.order_type == "STOP") == algo]
@@ -148,10 +173,12 @@ async def open_orders_of(call: Call, symbol: str | None, *, algo: bool) -> list[
 
 
 async def find_order(
-    call: Call, id_param: str, client_param: str, order_type: str | None = None
-) -> OrderRecord | int:
+    call: Call, id_param: str, client_param: str, order_type: str | None = None,
+    *, cancelling: bool = False,
+) -> OrderRecord | int:  # fmt: skip
     """The order named by ``id_param`` or ``client_param`` (a conditional order's id as an
-    int), of ``order_type`` when given; -2013 when it is not this account's."""
+    int), of ``order_type`` when given. Not this account's: -2013, or -2011 when
+    ``cancelling`` (Binance answers a cancel of an unknown order so)."""
     store, account_id = call.app[STORE], call.credential.account_id
     raw = call.params.optional_int(id_param, 1, 2**62)
     client = call.params.get(client_param)
@@ -164,8 +191,10 @@ async def find_order(
         if raw is not None
         else await store.order_by_client_id(account_id, client or "")
     )
-    if record is None or record.account_id != account_id:
-        raise BinanceError(-2013, "Order does not exist.")
-    if order_type is not None and record.order_type != order_type:
-        raise BinanceError(-2013, "Order does not exist.")
+    if (
+        record is None
+        or record.account_id != account_id
+        or (order_type is not None and record.order_type != order_type)
+    ):
+        raise unknown_order() if cancelling else no_such_order()
     return record

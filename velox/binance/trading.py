@@ -11,7 +11,7 @@ from the rows that command's commit wrote. Binance's order kinds map onto Velox'
 - ``STOP_MARKET`` / ``TAKE_PROFIT_MARKET`` with ``closePosition=true`` set the position's
   stop-loss / take-profit, listed as open conditional orders until they fire or are cancelled;
 - ``TRAILING_STOP_MARKET`` with ``callbackRate`` (0.1 to 10 %) sets a trailing stop of that
-  share of the current quote.
+  share of the current quote, listed and cancelled as a conditional order like those.
 
 The leverage is the symbol's (``POST /fapi/v1/leverage``). A key trades only its own
 NETTING account: a HEDGING account's key is refused (-2015) as a key without permission.
@@ -22,23 +22,24 @@ unknown order, ...).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from velox.binance import orders
 from velox.binance.endpoint import Call, endpoint
-from velox.binance.errors import BinanceError, mandatory
+from velox.binance.errors import BinanceError, mandatory, no_such_order, unknown_order
 from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
     apply_stop,
+    clear_stop,
+    client_id,
     conditional_position,
     find_order,
     leverage_for,
-    netting_account,
     open_orders_of,
     refused,
+    trading_account,
 )
-from velox.engine.commands import KEEP, CancelOrder, ModifyPosition, OpenPosition
+from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.engine import Outcome
 from velox.engine.events import (
     OrderCancelled,
@@ -53,7 +54,8 @@ from velox.store.records import FillRecord, OrderRecord
 from velox.web.keys import SERVICE, SETTINGS, STORE
 
 Json = dict[str, Any]
-CLIENT_ID = r"[A-Za-z0-9._:-]{1,36}"
+GTD_MIN_AHEAD_MS = 600_000
+GTD_MAX = 253_402_300_799_000  # 9999-12-31T23:59:59Z
 
 
 def _bool(call: Call, name: str) -> bool:
@@ -73,9 +75,11 @@ def _order_id_of(outcome: Outcome) -> str | None:
     return None
 
 
-async def _fills(call: Call, symbol: str) -> list[FillRecord]:
+async def _fills(call: Call, symbol: str, since: int | None = None) -> list[FillRecord]:
+    """The fills an order's executed quantity comes from: the newest 1000, or the first
+    1000 ``since`` its creation (a page of older orders)."""
     return await call.app[STORE].fills_for_account(
-        call.credential.account_id, symbol, None, None, 1000
+        call.credential.account_id, symbol, since, None, 1000, oldest_first=since is not None
     )
 
 
@@ -85,7 +89,7 @@ async def _shown(call: Call, record: OrderRecord) -> Json:
 
 @endpoint(0, signed=TRADE)
 async def new_order(call: Call) -> Any:
-    user_id, account_id = await netting_account(call)
+    user_id, account_id = trading_account(call)
     params, settings = call.params, call.app[SETTINGS]
     symbol = params.symbol(settings.symbols)
     assert symbol is not None
@@ -95,10 +99,7 @@ async def new_order(call: Call) -> Any:
                                   "TRAILING_STOP_MARKET"))  # fmt: skip
     if _bool(call, "closePosition") or kind in ("TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"):
         return await _set_stop(call, user_id, account_id, symbol, side, kind)
-    client = params.get("newClientOrderId")
-    if client is not None and not _client_ok(client):
-        raise BinanceError(-1100, f"Illegal characters found in parameter 'newClientOrderId'; "
-                                  f"legal range is '^{CLIENT_ID}$'.")  # fmt: skip
+    client = client_id(call, "newClientOrderId")
     qty = params.optional_units("quantity")
     if not qty:
         raise mandatory("quantity")
@@ -109,9 +110,7 @@ async def new_order(call: Call) -> Any:
             raise mandatory("price")
         tif = params.choice("timeInForce", ("GTC", "GTD"), "GTC")
         if tif == "GTD":
-            expires = params.optional_int("goodTillDate", 1, 10**15)
-            if expires is None:
-                raise mandatory("goodTillDate")
+            expires = _good_till_date(call)
     elif kind == "STOP_MARKET":
         price = params.optional_units("stopPrice")
         if not price:
@@ -136,6 +135,16 @@ async def new_order(call: Call) -> Any:
     return _from_commit(outcome, order_id)
 
 
+def _good_till_date(call: Call) -> int:
+    """A GTD order's ``goodTillDate``: Binance wants it over 600 s ahead (-5040), which
+    also keeps it clear of the engine's own "in the future" check."""
+    when = call.params.required_int("goodTillDate")
+    if not call.app[SERVICE].clock() + GTD_MIN_AHEAD_MS < when < GTD_MAX:
+        raise BinanceError(-5040, "The goodTillDate timestamp must be greater than the current "
+                                  f"time plus 600 seconds and smaller than {GTD_MAX}")  # fmt: skip
+    return when
+
+
 def _from_commit(outcome: Outcome, order_id: str) -> Json:
     """The order as its own commit wrote it (the projection's rows, without reading them
     back: a store read per order, and the fills of every earlier one, cost more than the
@@ -147,18 +156,11 @@ def _from_commit(outcome: Outcome, order_id: str) -> Json:
     return orders.order_json(records[-1], fills)
 
 
-def _client_ok(text: str) -> bool:
-    return re.fullmatch(CLIENT_ID, text) is not None
-
-
 async def _set_stop(
     call: Call, user_id: str, account_id: str, symbol: str, side: str, kind: str
 ) -> Json:
     pos, kind_id = await apply_stop(call, user_id, account_id, symbol, side, kind)
-    shown = orders.conditional_json(pos, kind_id)
-    if kind == "TRAILING_STOP_MARKET":
-        shown.update(type=kind, origType=kind, priceRate=call.params.get("callbackRate"))
-    return shown
+    return orders.conditional_json(pos, kind_id)
 
 
 @endpoint(1, signed=READ)
@@ -168,7 +170,7 @@ async def query_order(call: Call) -> Any:
     if isinstance(found, int):
         pos = await conditional_position(call, found)
         if pos is None:
-            raise BinanceError(-2013, "Order does not exist.")
+            raise no_such_order()
         _, kind = orders.conditional_of(found) or ("", 0)
         return orders.conditional_json(pos, kind)
     return await _shown(call, found)
@@ -176,24 +178,23 @@ async def query_order(call: Call) -> Any:
 
 @endpoint(1, signed=TRADE)
 async def cancel_order(call: Call) -> Any:
-    user_id, account_id = await netting_account(call)
+    user_id, account_id = trading_account(call)
     call.params.symbol(call.app[SETTINGS].symbols)
-    found = await find_order(call, "orderId", "origClientOrderId")
+    found = await find_order(call, "orderId", "origClientOrderId", cancelling=True)
     service = call.app[SERVICE]
     if isinstance(found, int):
         pos = await conditional_position(call, found)
         if pos is None:
-            raise BinanceError(-2011, "Unknown order sent.")
+            raise unknown_order()
         _, kind = orders.conditional_of(found) or ("", 0)
-        loss = kind == orders.STOP_LOSS
-        outcome = await service.submit(ModifyPosition(
-            user_id, pos.order_id, service.clock(), stop_loss=None if loss else KEEP,
-            take_profit=KEEP if loss else None, account_id=account_id))  # fmt: skip
+        outcome = await service.submit(
+            clear_stop(user_id, pos.order_id, kind, service.clock(), account_id)
+        )
         if outcome.refusal is not None:
             raise refused(outcome.refusal)
         return orders.conditional_json(pos, kind, status="CANCELED")
     if found.status != "PENDING":
-        raise BinanceError(-2011, "Unknown order sent.")
+        raise unknown_order()
     outcome = await service.submit(
         CancelOrder(user_id, found.order_id, service.clock(), account_id=account_id)
     )
@@ -212,7 +213,7 @@ async def open_orders(call: Call) -> Any:
 
 @endpoint(1, signed=TRADE)
 async def cancel_all(call: Call) -> Any:
-    user_id, account_id = await netting_account(call)
+    user_id, account_id = trading_account(call)
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     service = call.app[SERVICE]
     ids = [str(o["orderId"]) for o in await open_orders_of(call, symbol, algo=False)]
@@ -222,39 +223,38 @@ async def cancel_all(call: Call) -> Any:
         if found is None:
             command: Any = CancelOrder(user_id, order_id, service.clock(), account_id=account_id)
         else:
-            loss = found[1] == orders.STOP_LOSS
-            command = ModifyPosition(user_id, found[0], service.clock(),
-                                     stop_loss=None if loss else KEEP,
-                                     take_profit=KEEP if loss else None,
-                                     account_id=account_id)  # fmt: skip
+            command = clear_stop(user_id, found[0], found[1], service.clock(), account_id)
         await service.submit(command)  # one already gone (filled meanwhile) is no error
     return {"code": 200, "msg": "The operation of cancel all open order is done."}
 
 
 @endpoint(5, signed=READ)
 async def all_orders(call: Call) -> Any:
+    """Every order on the symbol, paged as Binance's (``Params.page``: from ``orderId``)."""
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     assert symbol is not None
-    limit = call.params.optional_int("limit", 1, 1000) or 500
-    store, account_id = call.app[STORE], call.credential.account_id
-    records: list[OrderRecord] = []
-    for status in orders.STATUS:
-        records += await store.orders_for_account(account_id, status, 1000)
-    fills = await _fills(call, symbol)
-    mine = sorted((r for r in records if r.asset == symbol), key=lambda r: int(r.order_id))
-    return [orders.order_json(r, fills) for r in mine][-limit:]
+    page = call.params.page("orderId")
+    records = await call.app[STORE].orders_for_asset(
+        call.credential.account_id, symbol, page.start, page.end, page.limit,
+        from_id=page.from_id, oldest_first=page.forward,
+    )  # fmt: skip
+    if not records:
+        return []
+    mine = records if page.forward else records[::-1]
+    fills = await _fills(call, symbol, since=mine[0].created_at)
+    return [orders.order_json(r, fills) for r in mine]
 
 
 @endpoint(5, signed=READ)
 async def user_trades(call: Call) -> Any:
+    """The fills on the symbol, paged as Binance's (``Params.page``: from ``fromId``)."""
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
-    limit = call.params.optional_int("limit", 1, 1000) or 500
-    start = call.params.optional_int("startTime", 0, 10**15)
-    end = call.params.optional_int("endTime", 0, 10**15)
+    page = call.params.page("fromId")
     fills = await call.app[STORE].fills_for_account(
-        call.credential.account_id, symbol, start, end, limit
-    )
-    return [orders.trade_json(f) for f in reversed(fills)]  # oldest first, as Binance
+        call.credential.account_id, symbol, page.start, page.end, page.limit,
+        from_id=page.from_id, oldest_first=page.forward,
+    )  # fmt: skip
+    return [orders.trade_json(f) for f in (fills if page.forward else fills[::-1])]
 
 
 @endpoint(30, signed=READ)
@@ -262,8 +262,7 @@ async def income(call: Call) -> Any:
     symbol = call.params.symbol(call.app[SETTINGS].symbols, required=False)
     kind = call.params.get("incomeType")
     limit = call.params.optional_int("limit", 1, 1000) or 100
-    start = call.params.optional_int("startTime", 0, 10**15)
-    end = call.params.optional_int("endTime", 0, 10**15)
+    start, end = call.params.window()
     store, account_id = call.app[STORE], call.credential.account_id
     rows: list[Any] = []
     if kind != "FUNDING_FEE":

@@ -135,9 +135,19 @@ class Store(Protocol):
         """One status, newest first by created_at; ties by order_id as a number."""
 
     async def fills_for_account(
-        self, account_id: str, asset: str | None, start: int | None, end: int | None, limit: int
-    ) -> list[FillRecord]:
-        """Newest first by time, within [start, end] (ms, inclusive) when given."""
+        self, account_id: str, asset: str | None, start: int | None, end: int | None,
+        limit: int, *, from_id: int | None = None, oldest_first: bool = False,
+    ) -> list[FillRecord]:  # fmt: skip
+        """Newest first by time (ties: by fill id as a number), within [start, end] (ms,
+        inclusive) when given; ``from_id``: only fill ids >= it (as numbers);
+        ``oldest_first``: the oldest ``limit`` of them, oldest first (Binance's paging)."""
+
+    async def orders_for_asset(
+        self, account_id: str, asset: str, start: int | None, end: int | None, limit: int,
+        *, from_id: int | None = None, oldest_first: bool = False,
+    ) -> list[OrderRecord]:  # fmt: skip
+        """The account's orders on ``asset`` whatever their status, paged as
+        ``fills_for_account`` by ``created_at`` and order id."""
 
     async def all_orders(self) -> AsyncIterator[OrderRecord]:
         yield  # type: ignore[misc]  # pragma: no cover - protocol body

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from velox.store.apikeys import ApiKeyRows
 from velox.store.base import EmailTakenError
 from velox.store.funding import FundingRows
+from velox.store.pages import PageRows
 from velox.store.records import (
     AccountRecord,
     CandleRecord,
@@ -121,7 +122,7 @@ def candle_record(row: Sequence[Any]) -> CandleRecord:
     return CandleRecord(symbol, duration, time, *(int(p) for p in prices))
 
 
-class SqlStore(ApiKeyRows, FundingRows, ABC):
+class SqlStore(ApiKeyRows, FundingRows, PageRows, ABC):
     """Everything of ``Store`` but opening, closing and the dialect-specific market writes."""
 
     _writer: bool = False  # set by ``open``: False for a read-only store
@@ -313,31 +314,6 @@ class SqlStore(ApiKeyRows, FundingRows, ABC):
             (account_id, status, check_limit(limit)),
         )
         return [order_record(r) for r in rows]
-
-    async def fills_for_account(
-        self,
-        account_id: str,
-        asset: str | None,
-        start: int | None,
-        end: int | None,
-        limit: int,
-    ) -> list[FillRecord]:
-        """Newest first (ties: higher fill id first), within [start, end] when given."""
-        args: list[Any] = [account_id]
-        where = "account_id = ?"
-        if asset is not None:
-            where += " AND asset = ?"
-            args.append(asset)
-        for op, bound in ((">=", start), ("<=", end)):
-            if bound is not None:
-                where += f" AND time {op} ?"
-                args.append(bound)
-        rows = await self._fetch(
-            f"SELECT {', '.join(FILL_COLUMNS)} FROM fills WHERE {where} "
-            "ORDER BY time DESC, length(fill_id) DESC, fill_id DESC LIMIT ?",
-            [*args, check_limit(limit)],
-        )
-        return [fill_record(r) for r in rows]
 
     async def all_orders(self) -> AsyncIterator[OrderRecord]:
         """Every order row by order_id as text (the audit compares), a page at a time."""
