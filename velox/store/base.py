@@ -89,6 +89,12 @@ class Store(Protocol):
         """Every event with seq > after_seq, in order (streamed in batches)."""
         yield JournalRecord(0, 0, "", b"")  # pragma: no cover - protocol body
 
+    async def deposit_journal(self, since: int) -> list[JournalRecord]:
+        """The journal's ``Deposited`` events (an account's initial balance, a reset's
+        adjustment, a deposit) with ``ts >= since``, in order. The only durable record of
+        them; the history's equity curve needs them as flows. A pruned journal has lost
+        those its snapshots cover."""
+
     async def save_snapshot(self, snapshot: SnapshotRecord) -> None: ...
 
     async def latest_snapshot(self) -> SnapshotRecord | None: ...

@@ -48,6 +48,11 @@ CREATE TABLE IF NOT EXISTS journal (
     payload {blob} NOT NULL
 );
 
+-- The deposits (initial balances, reset adjustments) are journaled only: the history's
+-- equity curve reads them (deposit_journal). A partial index holds just those rows, so the
+-- read never scans the journal and the commit of any other event does not touch it.
+CREATE INDEX IF NOT EXISTS journal_deposits ON journal (ts) WHERE type = 'Deposited';
+
 CREATE TABLE IF NOT EXISTS snapshots (
     seq     {seq_key},
     ts      BIGINT NOT NULL,

@@ -3,10 +3,27 @@ CSV file, and as statistics with an equity curve (statistics in ``history_stats`
 
 Every view takes the same filter (``asset``, ``startTime`` and ``endTime`` on the close time,
 both inclusive), so the CSV a trader downloads holds exactly the rows the statistics were
-computed from. A row's ``result`` is what the close returned beyond the position's margin:
-settlement less margin, its PnL (less the close fee) except where negative balance protection
-capped a loss. The rows are the chosen account's (``X-Velox-Account`` or ``?account=``,
+computed from. The rows are the chosen account's (``X-Velox-Account`` or ``?account=``,
 default the user's first), as every native endpoint reads them.
+
+A row's ``result`` (JSON, CSV and statistics alike) is what it did to the trader's cash: its
+settlement less everything the trader put in for it. A position takes its margin and the
+open fee (and each scale-in's margin and fee) from the free balance, and margin added later;
+funding moves its margin but never the free balance; every close pays ``max(0, margin + pnl -
+closeFee)`` back. So with ``margin``, ``fee`` and ``funding`` as the row shows them:
+
+- settlement > 0: ``result = pnl - fee + funding``;
+- settlement 0 (negative balance protection): ``result = -(margin - funding) - openFees``,
+  all it put in, where ``openFees = fee - closeFee`` (the close fee that was never paid is
+  read from the close's fill).
+
+A closed part (partial close, NETTING reduce) shows only its own close fee and no funding:
+the row of the rest carries the open fees and all the funding, and its margin is what is
+left of the one margin (funding included). Summed, an account's rows are exactly its cash
+from trading: with nothing open or pending, ``opening deposit + sum(results) + deposit
+adjustments == balance`` to the unit. The adjustments (a reset's top-up or excess) are read
+from the journal's ``Deposited`` events, the only place they are kept; they step the equity
+curve as flows, not results (``history_stats``).
 """
 
 from __future__ import annotations
@@ -19,14 +36,17 @@ from typing import Any
 
 from aiohttp import web
 
+from velox import codec
+from velox.engine.events import Deposited
+from velox.engine.formulas import LONG
 from velox.frozen import frozen
 from velox.money import format_optional, format_units
 from velox.store.base import Store
 from velox.store.records import ClosedOrderRecord, FillRecord
 from velox.web import closed_view
-from velox.web.accounts import reading_account
+from velox.web.accounts import Chosen, reading_account
 from velox.web.auth.security import require_session
-from velox.web.history_stats import Stats, Trade, summarize
+from velox.web.history_stats import Flow, Stats, Trade, summarize
 from velox.web.jsonio import json_response
 from velox.web.keys import SERVICE, STORE
 from velox.web.market import MAX_TIME_MS
@@ -66,10 +86,70 @@ class Filter:
             and (self.end is None or rec.closed_at <= self.end)
         )
 
+    def keeps_flow(self, flow: Flow) -> bool:
+        """A flow in the time range; none with an asset chosen (a flow is no asset's)."""
+        return (
+            self.asset is None
+            and (self.start is None or flow.time >= self.start)
+            and (self.end is None or flow.time <= self.end)
+        )
 
-def result_of(rec: ClosedOrderRecord) -> int:
-    """The trader's cash change from this close: settlement back, less the margin put in."""
-    return rec.settlement - rec.margin
+
+def result_of(rec: ClosedOrderRecord, close_fee: int = 0) -> int:
+    """The trader's cash change from this row (module docstring): settlement less all it
+    put in. ``close_fee`` matters only for a whole position settled at 0 (``close_fees``)."""
+    if rec.settlement > 0:  # settlement = margin + pnl - closeFee exactly
+        return rec.pnl - rec.fee + rec.funding
+    open_fees = 0 if rec.parent_order_id is not None else rec.fee - close_fee
+    return -(rec.margin - rec.funding) - open_fees
+
+
+async def close_fees(store: Store, records: Sequence[ClosedOrderRecord]) -> dict[str, int]:
+    """The close fee of each whole position settled at 0 with fees, from its close fill (the
+    row sums open and close fees, and a clamped settlement does not tell them apart). One
+    read per asset and instant: a gap liquidates many positions in one tick."""
+    clamped = [
+        r for r in records
+        if r.settlement == 0 and r.parent_order_id is None and r.fee > 0 and r.account_id
+    ]  # fmt: skip
+    fees: dict[str, int] = {}
+    for account, asset, at in sorted({(r.account_id or "", r.asset, r.closed_at) for r in clamped}):
+        for fill in await store.fills_for_account(account, asset, at, at, MAX_ROWS):
+            fees[f"{fill.position_id}/{fill.side}/{fill.qty}/{fill.price}"] = fill.fee
+    out: dict[str, int] = {}
+    for r in clamped:
+        side = "SELL" if r.side == LONG else "BUY"
+        # no fill found (none should be missing): count the whole fee as put in
+        out[r.order_id] = fees.get(f"{r.order_id}/{side}/{r.qty}/{r.close_price}", 0)
+    return out
+
+
+async def results_of(store: Store, records: Sequence[ClosedOrderRecord]) -> list[int]:
+    fees = await close_fees(store, records)
+    return [result_of(r, fees.get(r.order_id, 0)) for r in records]
+
+
+async def deposits_of(store: Store, user_id: str, chosen: Chosen, since: int) -> list[Deposited]:
+    """The chosen account's journaled deposits from ``since`` on, in order (v1 events name no
+    account: they are the user's first account's)."""
+    mine: list[Deposited] = []
+    for record in await store.deposit_journal(since):
+        event = codec.decode_event(record.type, record.payload)
+        if not isinstance(event, Deposited):
+            continue
+        if event.account_id == chosen.account_id or (
+            event.account_id is None and chosen.first and event.user_id == user_id
+        ):
+            mine.append(event)
+    return mine
+
+
+def opening_and_flows(deposits: Sequence[Deposited], initial: int) -> tuple[int, list[Flow]]:
+    """The account's opening deposit and the flows after it. The first deposit is the
+    opening one unless it is a reset's (a pruned journal lost the opening: ``initial``)."""
+    if deposits and deposits[0].kind != "RESET":
+        return deposits[0].amount, [Flow(d.ts, d.amount) for d in deposits[1:]]
+    return initial, [Flow(d.ts, d.amount) for d in deposits]
 
 
 def _filter(request: web.Request) -> Filter:
@@ -116,16 +196,17 @@ def _iso(ms: int) -> str:
 async def position_rows(store: Store, records: list[ClosedOrderRecord]) -> list[Json]:
     """Closed positions with their orders' terms (one batched read) and ``result``."""
     shown = await closed_view.closed_orders(store, records)
-    pairs = zip(shown, records, strict=True)
-    return [{**o, "result": format_units(result_of(r))} for o, r in pairs]
+    results = await results_of(store, records)
+    pairs = zip(shown, results, strict=True)
+    return [{**o, "result": format_units(result)} for o, result in pairs]
 
 
-def csv_row(rec: ClosedOrderRecord) -> list[str]:
+def csv_row(rec: ClosedOrderRecord, result: int) -> list[str]:
     return [
         rec.order_id, rec.parent_order_id or "", rec.asset, rec.side, str(rec.leverage),
         format_units(rec.qty), format_units(rec.open_price), format_units(rec.close_price),
         format_units(rec.margin), format_units(rec.pnl), format_units(rec.fee),
-        format_units(rec.funding), format_units(result_of(rec)), rec.close_reason,
+        format_units(rec.funding), format_units(result), rec.close_reason,
         str(rec.opened_at), str(rec.closed_at), _iso(rec.opened_at), _iso(rec.closed_at),
         rec.account_id or "",
     ]  # fmt: skip
@@ -170,20 +251,28 @@ def stats_body(stats: Stats) -> Json:
 
 
 def compute_stats(
-    records: Sequence[ClosedOrderRecord], chosen: Filter, initial_balance: int, created_at: int
+    records: Sequence[ClosedOrderRecord],
+    results: Sequence[int],
+    chosen: Filter,
+    opening: int,
+    flows: Sequence[Flow],
+    created_at: int,
 ) -> Stats:
-    """Statistics of the chosen rows (``records`` oldest first). The curve starts at the
-    account's initial balance plus every close before ``startTime`` (all assets): the cash
-    the account really held when the range began."""
-    start_equity = initial_balance
+    """Statistics of the chosen rows (``records`` oldest first, with their ``results``).
+    The curve starts at the account's opening deposit plus every result (all assets) and
+    flow before ``startTime``: the cash the account really held when the range began. The
+    flows in the range step it (none when an asset is chosen: ``Filter.keeps_flow``)."""
+    start_equity = opening
     start_time = created_at
     if chosen.start is not None:
-        start_equity += sum(result_of(r) for r in records if r.closed_at < chosen.start)
-        start_time = max(created_at, chosen.start)
-    kept = [r for r in records if chosen.keeps(r)]
+        start = chosen.start
+        start_equity += sum(x for r, x in zip(records, results, strict=True) if r.closed_at < start)
+        start_equity += sum(f.amount for f in flows if f.time < start)
+        start_time = max(created_at, start)
+    kept = [Trade(r.closed_at, x) for r, x in zip(records, results, strict=True) if chosen.keeps(r)]
     if kept:
-        start_time = min(start_time, kept[0].closed_at)
-    return summarize(start_time, start_equity, [Trade(r.closed_at, result_of(r)) for r in kept])
+        start_time = min(start_time, kept[0].time)
+    return summarize(start_time, start_equity, kept, [f for f in flows if chosen.keeps_flow(f)])
 
 
 async def positions(request: web.Request) -> web.Response:
@@ -219,7 +308,8 @@ async def positions_csv(request: web.Request) -> web.StreamResponse:
     user_id = require_session(request).user_id
     chosen = _filter(request)
     records = [r for r in await _records(request, user_id) if chosen.keeps(r)]
-    rows = [csv_row(r) for r in records]
+    results = await results_of(request.app[STORE], records)
+    rows = [csv_row(r, x) for r, x in zip(records, results, strict=True)]
     return await _stream_csv(request, "velox-history.csv", CSV_COLUMNS, rows)
 
 
@@ -239,9 +329,15 @@ async def fills_csv(request: web.Request) -> web.StreamResponse:
 
 
 async def stats(request: web.Request) -> web.Response:
-    session = require_session(request)
+    user_id = require_session(request).user_id
     chosen = _filter(request)
-    records = await _records(request, session.user_id)
-    created_at = await _account_start(request, session.user_id, records)
+    records = await _records(request, user_id)
+    created_at = await _account_start(request, user_id, records)
+    store = request.app[STORE]
+    account = await reading_account(request, user_id)
+    deposits = await deposits_of(store, user_id, account, created_at)
     initial = request.app[SERVICE].settings.initial_balance
-    return json_response(stats_body(compute_stats(records, chosen, initial, created_at)))
+    opening, flows = opening_and_flows(deposits, initial)
+    results = await results_of(store, records)
+    body = compute_stats(records, results, chosen, opening, flows, created_at)
+    return json_response(stats_body(body))

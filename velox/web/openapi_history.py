@@ -11,11 +11,19 @@ from velox.web.openapi_v2 import ACCOUNT_PARAMS
 
 MAX_TIME_MS = 10**15  # market.MAX_TIME_MS
 
-# A closed position as GET /user/orders shows it, plus the cash it moved (settlement - margin).
+# A closed position as GET /user/orders shows it, plus the cash it moved (velox.web.history).
 HISTORY_POSITION: Schema = {
     **ORDER,
     "required": [*ORDER["required"], "result"],
-    "properties": {**ORDER["properties"], "result": MONEY},
+    "properties": {
+        **ORDER["properties"],
+        "result": {
+            **MONEY,
+            "description": "What the row did to the trader's cash: the settlement less the "
+            "margin, open fee and margin added that went in (pnl - fee + funding, unless "
+            "the settlement was clamped at 0: then minus all that went in)",
+        },
+    },
 }
 
 HISTORY_SCHEMAS: dict[str, Schema] = {
@@ -99,6 +107,7 @@ def history_paths(
         "/api/v1/history/fills.csv": {"get": fills_op},
         "/api/v1/history/stats": {"get": op(
             "history_stats", "Statistics and the equity curve of the filtered closed "
-            "positions (formulas in the README)", {200: ref("HistoryStats")}, errors,
+            "positions; account resets step the curve as deposits, not results (formulas "
+            "in the README)", {200: ref("HistoryStats")}, errors,
             security=security, params=filters, tag="history")},
     }  # fmt: skip
