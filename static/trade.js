@@ -35,7 +35,8 @@ function mount() {
     onMessage: messageHandler({ store, chart, orders }),
     onState: showConnection,
     onAuthFailed: () => session.signedOut(),
-    onOpen: onConnected(resync),
+    onOpen: onConnected,
+    onReady: resync, // the socket carries the account's news: read what came before it
   });
   const watch = mountWatch({ store });
   const chartView = mountChartView({ store, chart, live, orders, session });
@@ -71,7 +72,7 @@ async function start({ store, session, live, watch, chartView, resync, switcher 
   store.select("symbol", store.symbols.includes(saved) ? saved : (store.symbols[0] || "BTCUSDT"));
   await switcher.load(); // before any account's figures or orders are asked for
   await resync();
-  live.start();
+  live.start(); // resyncs again once it carries the account's news (onReady)
   watch.loadDayOpens();
   setInterval(watch.checkStale, STALE_CHECK_MS);
 }
