@@ -66,11 +66,11 @@ async function start({ store, session, live, watch, chartView, resync, switcher 
   } catch (err) {
     session.failed(err, "Could not load the assets");
   }
+  await switcher.load(); // before any account's figures, orders or fills are asked for
   const duration = recall("velox.duration");
   if (duration && chartView.offered(duration)) store.select("duration", duration);
   const saved = recall("velox.symbol");
   store.select("symbol", store.symbols.includes(saved) ? saved : (store.symbols[0] || "BTCUSDT"));
-  await switcher.load(); // before any account's figures or orders are asked for
   await resync();
   live.start(); // resyncs again once it carries the account's news (onReady)
   watch.loadDayOpens();

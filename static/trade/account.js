@@ -46,12 +46,15 @@ export function mountAccount({ store, session }) {
     checkMargin(store.open.size ? f.marginLevel : null);
   }
 
-  /** Ask the server for the figures; a websocket push during the request wins over them. */
+  /**
+   * Ask the server for the figures; a websocket push during the request wins over them, and
+   * they are dropped if another account was chosen meanwhile.
+   */
   async function refresh() {
-    const pushes = store.accountPushes;
+    const { accountPushes, accountId } = store;
     try {
       const figures = await get("/api/v1/order/user/balance");
-      if (store.accountPushes === pushes) store.setAccount(figures);
+      if (store.accountPushes === accountPushes && store.accountId === accountId) store.setAccount(figures);
     } catch (err) {
       session.failed(err, "Could not load the account");
     }

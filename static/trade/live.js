@@ -85,6 +85,7 @@ export function resyncer({ account, orders, session }) {
     try {
       await Promise.all([
         account.refresh(), checkHealth(), orders.loadClosed().then(orders.loadOpen), orders.loadPending(),
+        orders.loadFills(),
       ]);
     } catch (err) {
       session.failed(err, "Could not refresh");

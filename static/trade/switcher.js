@@ -1,7 +1,7 @@
 // The account switcher (SPEC 13, issue 14): the user's paper accounts in the top bar. Choosing
 // one makes every API call carry X-Velox-Account (api.js), the socket follow that account
-// (ws.js), and the positions, pending orders, history, figures and chart lines reload. The
-// choice is remembered across visits.
+// (ws.js), the store show that account only, and the positions, pending orders, history,
+// fills, figures and chart lines reload. The choice is remembered across visits.
 import { get, useAccount } from "../api.js";
 import { $, recall, remember } from "./dom.js";
 
@@ -25,10 +25,11 @@ export function mountSwitcher({ store, live, resync, session }) {
     $("account-switcher").hidden = accounts.length === 0;
   }
 
-  /** Follow `accountId` from now on (before the first resync: nothing to clear yet). */
+  /** Show and follow `accountId` from now on (the store forgets the previous one's). */
   function use(accountId) {
     select.value = accountId;
     useAccount(accountId);
+    store.showAccount(accountId);
     live.follow(accountId);
     remember(KEY, accountId);
   }
@@ -49,8 +50,7 @@ export function mountSwitcher({ store, live, resync, session }) {
 
   select.addEventListener("change", async () => {
     use(select.value);
-    store.clearAccount();
-    await resync();
+    await resync(); // and again once the socket follows it (trade.js: onReady)
   });
 
   // accounts created elsewhere (the account page, another tab) appear when the list opens

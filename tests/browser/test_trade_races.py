@@ -1,5 +1,6 @@
-"""The trade screen and changes it has not heard of yet: an order that opens before the socket
-carries the account's news, at start or while it switches account (SPEC 8 and 13).
+"""The trade screen and the accounts it does not show, or not yet: an order that changes
+before the socket carries the account's news, and fill markers after choosing an account
+(SPEC 8, 13 and 16).
 
 The windows are made deterministic: the websocket ticket or the socket's ``account`` op is
 held back while the test changes the account through the API.
@@ -19,6 +20,12 @@ from tests.browser.test_switcher_ui import _call
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 BTC_LONG = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100"}
+
+
+async def _trade(page: Any, account: str | None = None, **terms: Any) -> None:
+    """Open a BTC position on ``account`` and close it: two fills and a close."""
+    order = await _call(page, "POST", "/api/v1/order/open", {**BTC_LONG, **terms}, account)
+    await _call(page, "POST", f"/api/v1/order/close/{order['orderId']}", None, account)
 
 
 async def test_an_order_opened_before_the_socket_is_live_is_shown(
@@ -97,4 +104,40 @@ async def test_an_order_opened_while_the_socket_switches_account_is_shown(
     await expect(row).to_have_count(1)
     await expect(row).to_have_attribute("data-order-id", order["orderId"])
     await expect(page.get_by_test_id("chart")).to_have_attribute("data-lines", "2")  # entry liq
+    assert not problems, problems
+
+
+async def test_fill_markers_are_the_chosen_accounts(server: Server, browser: Any) -> None:
+    """Two BTC trades on the first account (6 markers: a close and two fills each), one on
+    the second (3). The second, remembered, shows its own 3 after a reload, and each account
+    its own after switching back and forth."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    first = (await _call(page, "GET", "/api/v1/accounts", None))["accounts"][0]["accountId"]
+    second = (await _call(page, "POST", "/api/v1/accounts", {"name": "N", "mode": "HEDGING"}))[
+        "accountId"
+    ]
+    await _trade(page)
+    await _trade(page, margin="60")
+    await _trade(page, second, side="SHORT", margin="50")
+    chart = page.get_by_test_id("chart")
+    switcher = page.get_by_test_id("account-switcher")
+    await page.reload()
+    await expect(chart).to_have_attribute("data-markers", "6")
+    await switcher.select_option(second)  # remembered
+    await expect(chart).to_have_attribute("data-markers", "3")
+
+    await page.reload()
+    await expect(switcher).to_have_value(second)
+    await expect(page.get_by_test_id("closed-position-row")).to_have_count(1)
+    await expect(chart).to_have_attribute("data-markers", "3")
+    await page.wait_for_timeout(1500)  # nothing of the first account's comes late
+    await expect(chart).to_have_attribute("data-markers", "3")
+
+    await switcher.select_option(first)
+    await expect(chart).to_have_attribute("data-markers", "6")
+    await switcher.select_option(second)
+    await expect(chart).to_have_attribute("data-markers", "3")
     assert not problems, problems
