@@ -11,6 +11,7 @@ import { mountChartView } from "./trade/chart-view.js";
 import { mountClosed } from "./trade/closed.js";
 import { $, recall } from "./trade/dom.js";
 import { messageHandler, onConnected, resyncer, showConnection } from "./trade/live.js";
+import { mountMarginAlert } from "./trade/margin-alert.js";
 import { createOrders } from "./trade/orders.js";
 import { mountPositionActions } from "./trade/position-actions.js";
 import { mountPending } from "./trade/pending.js";
@@ -29,7 +30,8 @@ function mount() {
   const chart = new CandleChart($("chart"), $("chart-empty"));
   const session = createSession(store, () => live.stop());
   const orders = createOrders({ store });
-  const account = mountAccount({ store, session });
+  const margin = mountMarginAlert({ store });
+  const account = mountAccount({ store, session, margin });
   const resync = resyncer({ account, orders, session });
   const live = new LiveSocket({
     onMessage: messageHandler({ store, chart, orders }),
@@ -48,10 +50,10 @@ function mount() {
   const switcher = mountSwitcher({ store, live, resync, session });
   bindTabs([...document.querySelectorAll('.toolbox [role="tab"]')]);
   $("signout").addEventListener("click", () => session.signOut());
-  return { store, session, live, watch, chartView, resync, switcher };
+  return { store, session, live, watch, chartView, resync, switcher, margin };
 }
 
-async function start({ store, session, live, watch, chartView, resync, switcher }) {
+async function start({ store, session, live, watch, chartView, resync, switcher, margin }) {
   let me;
   try {
     me = await get("/api/v1/user/me");
@@ -73,6 +75,7 @@ async function start({ store, session, live, watch, chartView, resync, switcher 
   store.select("symbol", store.symbols.includes(saved) ? saved : (store.symbols[0] || "BTCUSDT"));
   await resync();
   live.start(); // resyncs again once it carries the account's news (onReady)
+  margin.watch();
   watch.loadDayOpens();
   setInterval(watch.checkStale, STALE_CHECK_MS);
 }

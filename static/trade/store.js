@@ -28,6 +28,7 @@ export class Store {
     this.symbol = null;
     this.duration = "1m";
     this.side = "LONG";
+    this.accounts = []; // the user's accounts ({accountId, name, mode})
     this.accountId = null; // the one shown (null: not chosen yet)
     this.account = null; // the server's figures of the one shown (decimal strings)
     this.accountPushes = 0; // figures received from the websocket so far
@@ -130,6 +131,16 @@ export class Store {
 
   applyOrder(order) {
     return this.applyOrders([order])[0];
+  }
+
+  /** The user's accounts, as the server lists them. */
+  setAccounts(accounts) {
+    this.accounts = [...accounts];
+  }
+
+  /** The name of account `accountId` (null when it is not listed). */
+  accountName(accountId) {
+    return this.accounts.find((a) => a.accountId === accountId)?.name ?? null;
   }
 
   /**

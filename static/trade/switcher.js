@@ -12,9 +12,10 @@ const label = (a) => `${a.name} · ${a.mode === "NETTING" ? "Netting" : "Hedging
 
 export function mountSwitcher({ store, live, resync, session }) {
   const select = $("account-select");
-  let accounts = [];
 
-  function show() {
+  /** List `accounts` (the store keeps them: the margin warning names them too). */
+  function show(accounts) {
+    store.setAccounts(accounts);
     select.replaceChildren(...accounts.map((a) => {
       const option = document.createElement("option");
       option.value = a.accountId;
@@ -36,13 +37,14 @@ export function mountSwitcher({ store, live, resync, session }) {
 
   /** The user's accounts, and the one remembered if it is still theirs (else the first). */
   async function load() {
+    let accounts;
     try {
       accounts = (await get("/api/v1/accounts")).accounts || [];
     } catch (err) {
       session.failed(err, "Could not load your accounts");
       return;
     }
-    show();
+    show(accounts);
     if (!accounts.length) return;
     const saved = recall(KEY);
     use(accounts.some((a) => a.accountId === saved) ? saved : accounts[0].accountId);
@@ -57,10 +59,9 @@ export function mountSwitcher({ store, live, resync, session }) {
   select.addEventListener("focus", async () => {
     try {
       const fresh = (await get("/api/v1/accounts")).accounts || [];
-      if (fresh.length !== accounts.length) {
+      if (fresh.length !== store.accounts.length) {
         const current = select.value;
-        accounts = fresh;
-        show();
+        show(fresh);
         select.value = current;
       }
     } catch { /* the list stays as it was */ }

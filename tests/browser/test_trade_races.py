@@ -1,6 +1,6 @@
 """The trade screen and the accounts it does not show, or not yet: an order that changes
-before the socket carries the account's news, and fill markers after choosing an account
-(SPEC 8, 13 and 16).
+before the socket carries the account's news, fill markers after choosing an account, and
+the margin warning of an account that is not on screen (SPEC 8, 13 and 16).
 
 The windows are made deterministic: the websocket ticket or the socket's ``account`` op is
 held back while the test changes the account through the API.
@@ -14,12 +14,20 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import Server, new_page, register
+from tests.browser.harness import Server, display, new_page, register
 from tests.browser.test_switcher_ui import _call
+from velox.money import units
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 BTC_LONG = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100"}
+RECORD_NOTIFICATIONS = """(() => { window.__notes = [];
+  const Real = window.Notification;
+  class Recording {
+    constructor(title, opts) { window.__notes.push([title, opts && opts.body]); }
+    static get permission() { return Real ? Real.permission : 'granted'; }
+    static requestPermission() { return Promise.resolve('granted'); } }
+  window.Notification = Recording; })()"""
 
 
 async def _trade(page: Any, account: str | None = None, **terms: Any) -> None:
@@ -140,4 +148,40 @@ async def test_fill_markers_are_the_chosen_accounts(server: Server, browser: Any
     await expect(chart).to_have_attribute("data-markers", "6")
     await switcher.select_option(second)
     await expect(chart).to_have_attribute("data-markers", "3")
+    assert not problems, problems
+
+
+async def test_margin_warning_of_an_account_not_on_screen(server: Server, browser: Any) -> None:
+    """600 of 1000 USD at 100x on the first account, the second on screen: the price falls
+    0.5 % and the first account's level drops to ~107 %. The banner names it and gives its
+    level, and one notification says so; back up, the banner goes."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await page.context.grant_permissions(["notifications"], origin=server.url)
+    await page.add_init_script(RECORD_NOTIFICATIONS)
+    await register(page, server.url)
+    (first,) = (await _call(page, "GET", "/api/v1/accounts", None))["accounts"]
+    second = await _call(page, "POST", "/api/v1/accounts", {"name": "Swing", "mode": "HEDGING"})
+    await _call(page, "POST", "/api/v1/order/open", {**BTC_LONG, "leverage": 100, "margin": "600"})
+    await page.reload()
+    await page.get_by_test_id("account-switcher").select_option(second["accountId"])
+    await expect(page.get_by_test_id("open-position-row")).to_have_count(0)
+    banner = page.get_by_test_id("margin-banner")
+    await expect(banner).to_be_hidden()
+
+    server.feed.set_price("BTCUSDT", "59700")
+    await expect(banner).to_be_visible()
+    figures = await _call(page, "GET", "/api/v1/order/user/balance", None, first["accountId"])
+    level = f"{display(units(figures['marginLevel']))}%"
+    await expect(banner).to_contain_text(first["name"])
+    await expect(page.get_by_test_id("margin-banner-level")).to_have_text(level)
+    await page.wait_for_function("() => window.__notes.length === 1")
+    title, body = (await page.evaluate("() => window.__notes"))[0]
+    assert title == "Velox: margin level under 150 %"
+    assert first["name"] in body and level in body, body
+
+    server.feed.set_price("BTCUSDT", "60600")
+    await expect(banner).to_be_hidden()
+    assert await page.evaluate("() => window.__notes.length") == 1
     assert not problems, problems

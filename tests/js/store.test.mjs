@@ -143,6 +143,9 @@ describe("the account shown", () => {
     const store = new Store({ mmr: 10_000_000n });
     const heard = [];
     store.on("position", ({ kind, order: o }) => heard.push(`${kind}:${o.orderId}`));
+    store.setAccounts([{ accountId: "1", name: "Main" }, { accountId: "2", name: "Swing" }]);
+    assert.equal(store.accountName("2"), "Swing");
+    assert.equal(store.accountName("9"), null);
     assert.equal(store.showAccount("1"), true);
     assert.equal(store.applyOrder(order("OPEN", { accountId: "1" })), "opened");
     assert.equal(store.addFill({ fillId: "11", accountId: "1", asset: "BTCUSDT" }), true);
