@@ -18,13 +18,14 @@ export function useAccount(accountId) {
   chosenAccount = accountId || null;
 }
 
-export async function api(method, path, body = undefined) {
+/** A request on `account` (by default the chosen one). */
+export async function api(method, path, body = undefined, account = chosenAccount) {
   const init = {
     method,
     credentials: "same-origin",
     headers: { Accept: "application/json" },
   };
-  if (chosenAccount) init.headers["X-Velox-Account"] = chosenAccount;
+  if (account) init.headers["X-Velox-Account"] = account;
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -58,6 +59,7 @@ export async function api(method, path, body = undefined) {
 }
 
 export const get = (path) => api("GET", path);
+export const getOn = (account, path) => api("GET", path, undefined, account);
 export const post = (path, body) => api("POST", path, body);
 export const patch = (path, body) => api("PATCH", path, body);
 export const del = (path) => api("DELETE", path);

@@ -11,6 +11,7 @@ import { mountChartView } from "./trade/chart-view.js";
 import { mountClosed } from "./trade/closed.js";
 import { $, recall } from "./trade/dom.js";
 import { messageHandler, onConnected, resyncer, showConnection } from "./trade/live.js";
+import { mountMarginAlert } from "./trade/margin-alert.js";
 import { createOrders } from "./trade/orders.js";
 import { mountPositionActions } from "./trade/position-actions.js";
 import { mountPending } from "./trade/pending.js";
@@ -29,13 +30,15 @@ function mount() {
   const chart = new CandleChart($("chart"), $("chart-empty"));
   const session = createSession(store, () => live.stop());
   const orders = createOrders({ store });
-  const account = mountAccount({ store, session });
+  const margin = mountMarginAlert({ store });
+  const account = mountAccount({ store, session, margin });
   const resync = resyncer({ account, orders, session });
   const live = new LiveSocket({
     onMessage: messageHandler({ store, chart, orders }),
     onState: showConnection,
     onAuthFailed: () => session.signedOut(),
-    onOpen: onConnected(resync),
+    onOpen: onConnected,
+    onReady: resync, // the socket carries the account's news: read what came before it
   });
   const watch = mountWatch({ store });
   const chartView = mountChartView({ store, chart, live, orders, session });
@@ -47,10 +50,10 @@ function mount() {
   const switcher = mountSwitcher({ store, live, resync, session });
   bindTabs([...document.querySelectorAll('.toolbox [role="tab"]')]);
   $("signout").addEventListener("click", () => session.signOut());
-  return { store, session, live, watch, chartView, resync, switcher };
+  return { store, session, live, watch, chartView, resync, switcher, margin };
 }
 
-async function start({ store, session, live, watch, chartView, resync, switcher }) {
+async function start({ store, session, live, watch, chartView, resync, switcher, margin }) {
   let me;
   try {
     me = await get("/api/v1/user/me");
@@ -65,13 +68,14 @@ async function start({ store, session, live, watch, chartView, resync, switcher 
   } catch (err) {
     session.failed(err, "Could not load the assets");
   }
+  await switcher.load(); // before any account's figures, orders or fills are asked for
   const duration = recall("velox.duration");
   if (duration && chartView.offered(duration)) store.select("duration", duration);
   const saved = recall("velox.symbol");
   store.select("symbol", store.symbols.includes(saved) ? saved : (store.symbols[0] || "BTCUSDT"));
-  await switcher.load(); // before any account's figures or orders are asked for
   await resync();
-  live.start();
+  live.start(); // resyncs again once it carries the account's news (onReady)
+  margin.watch();
   watch.loadDayOpens();
   setInterval(watch.checkStale, STALE_CHECK_MS);
 }

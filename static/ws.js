@@ -1,6 +1,7 @@
 // The live websocket: a fresh one-time ticket for every connection, reconnect with
 // exponential backoff and jitter, subscriptions restored after a reconnect, ping keepalive
-// and a watchdog that drops a silent connection.
+// and a watchdog that drops a silent connection. `onReady` says when the socket carries the
+// followed account's news: state read over HTTP from then on misses nothing.
 import { ApiError, get } from "./api.js";
 
 const PING_MS = 20000;
@@ -11,10 +12,11 @@ const MAX_DELAY_MS = 30000;
 const OWN = new Set(["order_opened", "order_updated", "order_closed", "order_pending", "order_cancelled", "fill", "balance"]);
 
 export class LiveSocket {
-  constructor({ onMessage, onState, onOpen, onAuthFailed }) {
+  constructor({ onMessage, onState, onOpen, onReady, onAuthFailed }) {
     this.onMessage = onMessage;
     this.onState = onState;
     this.onOpen = onOpen || (() => {});
+    this.onReady = onReady || (() => {});
     this.onAuthFailed = onAuthFailed || (() => {});
     this.ws = null;
     this.attempts = 0;
@@ -93,10 +95,11 @@ export class LiveSocket {
       this.lastMessage = Date.now();
       this.setState("live", "Live");
       this.switching = false;
-      if (this.account) this.sendFollow();
+      if (this.account) this.sendFollow(); // ready once the server acknowledges it
       for (const msg of this.subs.values()) this.sendRaw(msg);
       this.timers.ping = setInterval(() => this.keepalive(), PING_MS);
       this.onOpen();
+      if (!this.account) this.onReady(); // the server's default account, followed already
     });
     ws.addEventListener("message", (event) => {
       this.lastMessage = Date.now();
@@ -108,7 +111,9 @@ export class LiveSocket {
       }
       if (!msg || msg.type === "pong") return;
       if (msg.type === "account") {
+        if ((msg.accountId ?? null) !== this.account) return; // an earlier switch's
         this.switching = false;
+        this.onReady();
         return;
       }
       if (this.switching && OWN.has(msg.type)) return; // the previous account's
@@ -165,7 +170,10 @@ export class LiveSocket {
     return false;
   }
 
-  /** Follow `accountId` (SPEC 13): its orders and figures only, from the acknowledgement on. */
+  /**
+   * Follow `accountId` (SPEC 13): its orders and figures only, from the acknowledgement on
+   * (then `onReady`, on this connection and every later one).
+   */
   follow(accountId) {
     this.account = accountId || null;
     this.sendFollow();

@@ -1,10 +1,10 @@
 // The top bar's account figures: the server's, and between its updates the same figures
-// recomputed from the live quotes (estimates.accountFigures, SPEC 3).
+// recomputed from the live quotes (estimates.accountFigures, SPEC 3); the margin level goes
+// to the margin warning too (margin-alert.js).
 import { get } from "../api.js";
 import { accountFigures } from "../estimates.js";
 import { SCALE, formatUnits, toUnits } from "../format.js";
 import { $, setMoney } from "./dom.js";
-import { mountMarginAlert } from "./margin-alert.js";
 
 /** The figures to show: the server's, or the live ones once a quote moved a position. */
 function shownFigures(store) {
@@ -29,9 +29,7 @@ function renderLevel(el, level) {
   el.classList.toggle("warn", units >= 150n * SCALE && units < 300n * SCALE);
 }
 
-export function mountAccount({ store, session }) {
-  const checkMargin = mountMarginAlert();
-
+export function mountAccount({ store, session, margin }) {
   function render() {
     if (!store.account) return;
     const f = shownFigures(store);
@@ -43,15 +41,18 @@ export function mountAccount({ store, session }) {
     renderLevel($("acct-level"), f.marginLevel);
     setMoney($("acct-fees"), f.fees ?? "0"); // paid in total (SPEC 12)
     setMoney($("acct-funding"), f.funding ?? "0", { sign: true, colour: true }); // net
-    checkMargin(store.open.size ? f.marginLevel : null);
+    margin.report(store.accountId, store.open.size ? f.marginLevel : null);
   }
 
-  /** Ask the server for the figures; a websocket push during the request wins over them. */
+  /**
+   * Ask the server for the figures; a websocket push during the request wins over them, and
+   * they are dropped if another account was chosen meanwhile.
+   */
   async function refresh() {
-    const pushes = store.accountPushes;
+    const { accountPushes, accountId } = store;
     try {
       const figures = await get("/api/v1/order/user/balance");
-      if (store.accountPushes === pushes) store.setAccount(figures);
+      if (store.accountPushes === accountPushes && store.accountId === accountId) store.setAccount(figures);
     } catch (err) {
       session.failed(err, "Could not load the account");
     }

@@ -4,7 +4,7 @@
 // price line modifies it) and markers of closes and fills.
 // Store changes only mark the lines dirty; they are drawn once per animation frame, so a
 // burst of updates about 200 positions costs one pass, touching only the lines that moved.
-import { ApiError, get, patch } from "../api.js";
+import { ApiError, patch } from "../api.js";
 import { fmtPrice, formatUnits, priceDp } from "../format.js";
 import { toast } from "../toast.js";
 import { chartMarkers, pendingLines, positionLines } from "./chart-lines.js";
@@ -53,28 +53,6 @@ export function mountChartView({ store, chart, live, orders, session }) {
   }
   chart.onLineDrag = moveLine;
 
-  // Fills of the shown asset, for their markers: read after each fill or close (one request
-  // at a time; changes meanwhile ask for one more), as `fill` messages may not be pushed.
-  let fetching = false;
-  let again = false;
-  async function refreshFills() {
-    if (fetching) {
-      again = true;
-      return;
-    }
-    fetching = true;
-    try {
-      do {
-        again = false;
-        const symbol = store.symbol;
-        const q = new URLSearchParams({ asset: symbol, limit: "500" });
-        const { fills } = await get(`/api/v1/order/user/fills?${q}`);
-        for (const f of fills) store.addFill(f);
-      } while (again);
-    } catch { /* markers are a nicety: the tables hold the truth */ }
-    fetching = false;
-  }
-
   /** History of the selection, then its live candles (subscription replaced). */
   function load() {
     if (!store.symbol) return;
@@ -83,7 +61,7 @@ export function mountChartView({ store, chart, live, orders, session }) {
       op: "subscribe", channel: "candles", symbol: store.symbol, duration: store.duration,
     });
     chart.load(store.symbol, store.duration).then(() => schedule({ markers: true }));
-    refreshFills();
+    orders.loadFills(); // its fills, for their markers
   }
 
   function showQuote() {
@@ -120,7 +98,7 @@ export function mountChartView({ store, chart, live, orders, session }) {
   });
   store.on("position", ({ kind }) => {
     schedule();
-    if (kind === "opened" || kind === "closed") refreshFills();
+    if (kind === "opened" || kind === "closed") orders.loadFills();
   });
   store.on("pending", () => schedule());
   store.on("fill", () => schedule({ markers: true }));

@@ -1,7 +1,9 @@
 // The live side of the page: websocket messages into the store and the chart, the
-// connection indicator, the server's health banners, and catching up after a reconnect.
+// connection indicator, the server's health banners, and catching up whenever the socket
+// starts carrying the account's news (each connection, each switch of account).
 import { toUnits } from "../format.js";
 import { toast } from "../toast.js";
+import { coalesced } from "./coalesce.js";
 import { $ } from "./dom.js";
 
 const HEALTH_RETRY_MS = 3000;
@@ -49,17 +51,10 @@ export function showConnection(state, label) {
   $("conn-label").textContent = label;
 }
 
-/**
- * The LiveSocket's onOpen: count connections on the indicator (data-connects) and, after
- * the first, `resync()`: anything may have happened while the socket was down.
- */
-export function onConnected(resync) {
-  return () => {
-    const conn = $("conn");
-    const count = Number(conn.dataset.connects || 0) + 1;
-    conn.dataset.connects = String(count);
-    if (count > 1) resync();
-  };
+/** The LiveSocket's onOpen: count connections on the indicator (data-connects). */
+export function onConnected() {
+  const conn = $("conn");
+  conn.dataset.connects = String(Number(conn.dataset.connects || 0) + 1);
 }
 
 /** The simulated-prices and engine-not-ready banners, from /healthz (retried while not ready). */
@@ -78,15 +73,22 @@ export async function checkHealth() {
   } catch { /* the connection indicator tells the story */ }
 }
 
-/** Reload everything the server knows (at start and after every reconnect). */
+/**
+ * Reload everything the server knows about the shown account: at start, and each time the
+ * socket is ready (LiveSocket's onReady: connected, or following a newly chosen account),
+ * as anything may have happened before it carried the news. One reload at a time, so an
+ * older reply never lands after a newer one; the store keeps each order at its furthest
+ * stage and each fill once, so reading twice shows nothing twice.
+ */
 export function resyncer({ account, orders, session }) {
-  return async () => {
+  return coalesced(async () => {
     try {
       await Promise.all([
         account.refresh(), checkHealth(), orders.loadClosed().then(orders.loadOpen), orders.loadPending(),
+        orders.loadFills(),
       ]);
     } catch (err) {
       session.failed(err, "Could not refresh");
     }
-  };
+  });
 }

@@ -4,6 +4,7 @@
 import { get } from "../api.js";
 import { fmt } from "../format.js";
 import { toast } from "../toast.js";
+import { coalesced } from "./coalesce.js";
 import { fillText, headline } from "./labels.js";
 
 const CLOSE_TOASTS = {
@@ -74,5 +75,19 @@ export function createOrders({ store }) {
     for (const id of before) if (!listed.has(id)) store.forgetPending(id);
   }
 
-  return { receive, loadOpen, loadClosed, loadPending };
+  /**
+   * The shown asset's fills, for the chart's markers (`fill` messages may not be pushed):
+   * one request at a time, calls meanwhile ask for one more. Markers are a nicety, the
+   * tables hold the truth: a failure is left at that.
+   */
+  const loadFills = coalesced(async () => {
+    if (!store.symbol) return;
+    try {
+      const q = new URLSearchParams({ asset: store.symbol, limit: "500" });
+      const { fills } = await get(`/api/v1/order/user/fills?${q}`);
+      for (const f of fills) store.addFill(f);
+    } catch { /* no markers for now */ }
+  });
+
+  return { receive, loadOpen, loadClosed, loadPending, loadFills };
 }

@@ -9,6 +9,8 @@
 // websocket's messages about the same order race each other, and a reply that left the
 // server before the order closed must not bring it back. An order's stage only moves
 // forward (PENDING -> OPEN -> a final state); anything older than what we know is dropped.
+// Orders and fills of another account than the one shown (a reply that left before the
+// switch) are dropped too.
 // No DOM here: Node's test runner imports this module as it is.
 import { unrealizedPnl } from "../estimates.js";
 import { toUnits } from "../format.js";
@@ -26,7 +28,9 @@ export class Store {
     this.symbol = null;
     this.duration = "1m";
     this.side = "LONG";
-    this.account = null; // the server's figures (decimal strings)
+    this.accounts = []; // the user's accounts ({accountId, name, mode})
+    this.accountId = null; // the one shown (null: not chosen yet)
+    this.account = null; // the server's figures of the one shown (decimal strings)
     this.accountPushes = 0; // figures received from the websocket so far
     this.liveFigures = false; // true once a quote moved an open position since `account`
     this.open = new Map(); // orderId -> open position (API shape)
@@ -129,8 +133,23 @@ export class Store {
     return this.applyOrders([order])[0];
   }
 
-  /** Another account was chosen: forget this one's orders, fills and figures (a reload follows). */
-  clearAccount() {
+  /** The user's accounts, as the server lists them. */
+  setAccounts(accounts) {
+    this.accounts = [...accounts];
+  }
+
+  /** The name of account `accountId` (null when it is not listed). */
+  accountName(accountId) {
+    return this.accounts.find((a) => a.accountId === accountId)?.name ?? null;
+  }
+
+  /**
+   * Show `accountId` from now on: the previous one's orders, fills and figures are forgotten
+   * (a reload follows), and anything of another account that arrives later is dropped.
+   */
+  showAccount(accountId) {
+    if (accountId === this.accountId) return false;
+    this.accountId = accountId;
     for (const id of [...this.open.keys()]) this.forgetOpen(id);
     for (const id of [...this.pending.keys()]) this.forgetPending(id);
     this.closed.clear();
@@ -138,6 +157,12 @@ export class Store {
     this.stages.clear();
     this.account = null;
     this.emit("history");
+    return true;
+  }
+
+  /** Whether `item` (an order or a fill) is the shown account's; v1 rows name none. */
+  #shown(item) {
+    return !item.accountId || !this.accountId || item.accountId === this.accountId;
   }
 
   /** The server says `orderId` is no longer open (closed elsewhere, or missing on reload). */
@@ -151,7 +176,7 @@ export class Store {
 
   /** A fill (SPEC 12 `fill` message), once per fillId however many copies come. */
   addFill(fill) {
-    if (!fill || fill.fillId === undefined || this.fills.has(fill.fillId)) return false;
+    if (!fill || fill.fillId === undefined || this.fills.has(fill.fillId) || !this.#shown(fill)) return false;
     this.fills.set(fill.fillId, fill);
     this.emit("fill", fill);
     return true;
@@ -184,7 +209,7 @@ export class Store {
 
   #apply(order) {
     const stage = STAGE[order.status];
-    if (stage === undefined) return null;
+    if (stage === undefined || !this.#shown(order)) return null;
     const id = order.orderId;
     if (stage < (this.stages.get(id) ?? -1)) return null;
     this.stages.set(id, stage);

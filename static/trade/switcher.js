@@ -1,7 +1,7 @@
 // The account switcher (SPEC 13, issue 14): the user's paper accounts in the top bar. Choosing
 // one makes every API call carry X-Velox-Account (api.js), the socket follow that account
-// (ws.js), and the positions, pending orders, history, figures and chart lines reload. The
-// choice is remembered across visits.
+// (ws.js), the store show that account only, and the positions, pending orders, history,
+// fills, figures and chart lines reload. The choice is remembered across visits.
 import { get, useAccount } from "../api.js";
 import { $, recall, remember } from "./dom.js";
 
@@ -12,9 +12,10 @@ const label = (a) => `${a.name} · ${a.mode === "NETTING" ? "Netting" : "Hedging
 
 export function mountSwitcher({ store, live, resync, session }) {
   const select = $("account-select");
-  let accounts = [];
 
-  function show() {
+  /** List `accounts` (the store keeps them: the margin warning names them too). */
+  function show(accounts) {
+    store.setAccounts(accounts);
     select.replaceChildren(...accounts.map((a) => {
       const option = document.createElement("option");
       option.value = a.accountId;
@@ -25,23 +26,25 @@ export function mountSwitcher({ store, live, resync, session }) {
     $("account-switcher").hidden = accounts.length === 0;
   }
 
-  /** Follow `accountId` from now on (before the first resync: nothing to clear yet). */
+  /** Show and follow `accountId` from now on (the store forgets the previous one's). */
   function use(accountId) {
     select.value = accountId;
     useAccount(accountId);
+    store.showAccount(accountId);
     live.follow(accountId);
     remember(KEY, accountId);
   }
 
   /** The user's accounts, and the one remembered if it is still theirs (else the first). */
   async function load() {
+    let accounts;
     try {
       accounts = (await get("/api/v1/accounts")).accounts || [];
     } catch (err) {
       session.failed(err, "Could not load your accounts");
       return;
     }
-    show();
+    show(accounts);
     if (!accounts.length) return;
     const saved = recall(KEY);
     use(accounts.some((a) => a.accountId === saved) ? saved : accounts[0].accountId);
@@ -49,18 +52,16 @@ export function mountSwitcher({ store, live, resync, session }) {
 
   select.addEventListener("change", async () => {
     use(select.value);
-    store.clearAccount();
-    await resync();
+    await resync(); // and again once the socket follows it (trade.js: onReady)
   });
 
   // accounts created elsewhere (the account page, another tab) appear when the list opens
   select.addEventListener("focus", async () => {
     try {
       const fresh = (await get("/api/v1/accounts")).accounts || [];
-      if (fresh.length !== accounts.length) {
+      if (fresh.length !== store.accounts.length) {
         const current = select.value;
-        accounts = fresh;
-        show();
+        show(fresh);
         select.value = current;
       }
     } catch { /* the list stays as it was */ }

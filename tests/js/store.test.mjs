@@ -137,3 +137,28 @@ describe("pending orders", () => {
     assert.equal(store.pending.size, 0);
   });
 });
+
+describe("the account shown", () => {
+  test("choosing another account forgets the previous one's and drops its late replies", () => {
+    const store = new Store({ mmr: 10_000_000n });
+    const heard = [];
+    store.on("position", ({ kind, order: o }) => heard.push(`${kind}:${o.orderId}`));
+    store.setAccounts([{ accountId: "1", name: "Main" }, { accountId: "2", name: "Swing" }]);
+    assert.equal(store.accountName("2"), "Swing");
+    assert.equal(store.accountName("9"), null);
+    assert.equal(store.showAccount("1"), true);
+    assert.equal(store.applyOrder(order("OPEN", { accountId: "1" })), "opened");
+    assert.equal(store.addFill({ fillId: "11", accountId: "1", asset: "BTCUSDT" }), true);
+    store.setAccount({ balance: "1000" });
+
+    assert.equal(store.showAccount("2"), true);
+    assert.equal(store.showAccount("2"), false); // already shown: nothing forgotten
+    assert.deepEqual([store.open.size, store.fills.size, store.account], [0, 0, null]);
+    // a reply about the first account that left before the switch
+    assert.equal(store.applyOrder(order("OPEN", { accountId: "1" })), null);
+    assert.equal(store.addFill({ fillId: "11", accountId: "1", asset: "BTCUSDT" }), false);
+    assert.equal(store.applyOrder(order("OPEN", { orderId: "8", accountId: "2" })), "opened");
+    assert.equal(store.applyOrder(order("OPEN", { orderId: "9" })), "opened"); // v1: none named
+    assert.deepEqual(heard, ["opened:7", "closed:7", "opened:8", "opened:9"]);
+  });
+});
