@@ -114,11 +114,19 @@ async def test_a_websocket_on_one_gateway_sees_orders_placed_through_the_other(
 
 
 async def _market_streams(ws: aiohttp.ClientWebSocketResponse) -> dict[str, list[Any]]:
-    """Combined-stream messages by stream, until 10 trades and a kline after the 5th."""
+    """Combined-stream messages by stream, until 10 trades, each trade's aggTrade (sent
+    right after the trade: stopping at the 10th trade alone missed its aggTrade about one
+    run in two) and a kline after the 5th."""
     seen: dict[str, list[Any]] = {"btcusdt@trade": [], "btcusdt@aggTrade": [],
                                   "btcusdt@kline_1m": []}  # fmt: skip
+
+    def complete() -> bool:
+        trades = {t["t"] for t in seen["btcusdt@trade"]}
+        aggregated = {a["a"] for a in seen["btcusdt@aggTrade"]}
+        return len(trades) >= 10 and trades <= aggregated and bool(seen["btcusdt@kline_1m"])
+
     async with asyncio.timeout(60):
-        while len(seen["btcusdt@trade"]) < 10 or not seen["btcusdt@kline_1m"]:
+        while not complete():
             message = await ws.receive_json()
             kind = message["stream"]
             if kind != "btcusdt@kline_1m" or len(seen["btcusdt@trade"]) >= 5:
