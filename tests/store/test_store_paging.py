@@ -55,3 +55,15 @@ async def test_orders_of_an_asset_from_an_id_or_a_time(store: Store) -> None:
     assert [o.order_id for o in await store.orders_for_asset("1", "ETHUSDT", None, None, 9)] == [
         "12"
     ]
+
+
+async def test_order_fees_sum_each_orders_fills(store: Store) -> None:
+    """A FILLED order's ``fee`` comes from its fills (``order_fees``): summed per order,
+    ids without fills absent, more ids than one statement takes."""
+    await commit(store, 1, [opened("2", T0, "2", fee=70), opened("9", T0, "9", fee=5)])
+    await commit(store, 3, [opened("10", T0, "10", fee=2**40)])
+    fees = await store.order_fees(["2", "9", "10", "404"])
+    assert fees == {"2": 70, "9": 5, "10": 2**40}
+    many = [str(i) for i in range(100, 1300)] + ["9"]
+    assert await store.order_fees(many) == {"9": 5}
+    assert await store.order_fees([]) == {}

@@ -178,3 +178,31 @@ async def test_a_retried_reduce_by_client_order_id_reduces_once(
     assert await user.json("GET", "/api/v1/order/user/balance", 200, headers=acct) == figures
     fills = (await user.json("GET", "/api/v1/order/user/fills", 200, headers=acct))["fills"]
     assert len(fills) == 2  # the open and one reduce
+
+
+async def test_a_filled_order_shows_the_fee_its_fills_paid(make_client: MakeClient) -> None:
+    """SPEC 12: "An order's fee field sums what it paid." A FILLED order's row kept no fee,
+    so a scale-in and a resting LIMIT that reduced the position (both taker here) read
+    back 0 in the list, by id and by clientOrderId."""
+    client = await make_client(taker_fee="0.0005", maker_fee="0.0002")
+    user, acct = await netting_user(client)
+    await tick(client, ETH, "2000")  # ask 2001, bid 1999
+    long = {"asset": ETH, "side": "LONG", "leverage": 10, "margin": "300"}
+    await user.json("POST", "/api/v1/order/open", 201, headers=acct, json=long)
+    # 0.49975012 ETH at 2001: fee ceil(2001 * 0.49975012 * 0.0005) = 0.50000000
+    scale_in = {**long, "margin": "100", "clientOrderId": "scale-1"}
+    joined = await user.json("POST", "/api/v1/order/open", 200, headers=acct, json=scale_in)
+    assert joined["fee"] != "0.00000000"
+    # a LIMIT SHORT of 0.5 at 2100 reduces it when the bid reaches 2100 (ref 2102); a
+    # reduce is a close, and every close a taker fill: ceil(2100 * 0.5 * 0.0005) = 0.525
+    limit = {"asset": ETH, "side": "SHORT", "leverage": 10, "qty": "0.5", "type": "LIMIT",
+             "price": "2100"}  # fmt: skip
+    resting = await user.json("POST", "/api/v1/order/open", 201, headers=acct, json=limit)
+    await tick(client, ETH, "2102")
+    filled = await user.json("GET", "/api/v1/order/user/orders?status=FILLED", 200, headers=acct)
+    fees = {o["orderId"]: o["fee"] for o in filled["orders"]}
+    scale_id = await user.json("GET", "/api/v1/order/by-client-id/scale-1", 200, headers=acct)
+    assert scale_id["fee"] == "0.50000000"
+    assert fees == {scale_id["orderId"]: "0.50000000", resting["orderId"]: "0.52500000"}
+    again = await user.json("GET", f"/api/v1/order/{resting['orderId']}", 200, headers=acct)
+    assert (again["status"], again["fee"]) == ("FILLED", "0.52500000")

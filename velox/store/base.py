@@ -148,6 +148,10 @@ class Store(Protocol):
         inclusive) when given; ``from_id``: only fill ids >= it (as numbers);
         ``oldest_first``: the oldest ``limit`` of them, oldest first (Binance's paging)."""
 
+    async def order_fees(self, order_ids: Sequence[str]) -> dict[str, int]:
+        """What each order paid in fees over its fills (the ones with any fill): a FILLED
+        order's row keeps no fee of its own."""
+
     async def orders_for_asset(
         self, account_id: str, asset: str, start: int | None, end: int | None, limit: int,
         *, from_id: int | None = None, oldest_first: bool = False,

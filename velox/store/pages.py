@@ -17,6 +17,8 @@ from velox.store.records import FillRecord, OrderRecord
 from velox.store.rows import fill_record, order_record
 from velox.store.schema import FILL_COLUMNS, ORDER_COLUMNS, check_limit
 
+FEE_CHUNK = 500  # order ids per statement (well under either database's parameter limit)
+
 
 def page_query(
     table: str, columns: Sequence[str], id_column: str, time_column: str,
@@ -72,3 +74,18 @@ class PageRows(ABC):
             limit, from_id, oldest_first,
         ))  # fmt: skip
         return [order_record(r) for r in rows]
+
+    async def order_fees(self, order_ids: Sequence[str]) -> dict[str, int]:
+        """Fees summed per order over its fills (index ``fills_by_order``), a chunk of ids
+        per statement."""
+        fees: dict[str, int] = {}
+        for at in range(0, len(order_ids), FEE_CHUNK):
+            chunk = list(order_ids[at : at + FEE_CHUNK])
+            marks = ", ".join("?" * len(chunk))
+            rows = await self._fetch(
+                f"SELECT order_id, SUM(fee) FROM fills WHERE order_id IN ({marks}) "
+                "GROUP BY order_id",
+                chunk,
+            )
+            fees.update((order_id, int(total)) for order_id, total in rows)
+        return fees

@@ -208,6 +208,8 @@ CREATE TABLE IF NOT EXISTS fills (
 
 CREATE INDEX IF NOT EXISTS fills_newest_first
     ON fills (account_id, time DESC, length(fill_id) DESC, fill_id DESC);
+-- A FILLED order's fee is the sum of its fills' (the order row keeps none).
+CREATE INDEX IF NOT EXISTS fills_by_order ON fills (order_id);
 
 -- Funding (SPEC 12): one row per position and boundary charged, projected from FundingCharged
 -- in the group commit's transaction. amount is the trader's (+ received, - paid); rate is a

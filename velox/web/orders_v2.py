@@ -25,6 +25,8 @@ from velox.engine.events import (
     PositionPartiallyClosed,
 )
 from velox.engine.views import account_figures, open_positions
+from velox.store.base import Store
+from velox.store.records import OrderRecord
 from velox.web import closed_view, orders, render, render_v2
 from velox.web.accounts import chosen_account, reading_account
 from velox.web.auth.security import require_session
@@ -77,7 +79,14 @@ async def any_order(request: web.Request, user_id: str, order_id: str) -> Json |
     record = await store.order(order_id)
     if record is None or record.user_id != user_id or record.status == "OPEN":
         return None  # OPEN here but in neither place above: not this user's to see
-    return render_v2.order_record(record)
+    return (await filled_orders(store, [record]))[0]
+
+
+async def filled_orders(store: Store, records: list[OrderRecord]) -> list[Json]:
+    """Order rows as the API shows them, a FILLED one with the fees its fills paid."""
+    filled = [r.order_id for r in records if r.status == "FILLED"]
+    fees = await store.order_fees(filled) if filled else {}
+    return [render_v2.order_record(r, fees.get(r.order_id, 0)) for r in records]
 
 
 def _reply_of(user_id: str) -> Callable[[Engine, Outcome], Reply]:
@@ -286,7 +295,7 @@ async def user_orders(request: web.Request) -> web.Response:
         rows = []
         if chosen.account_id is not None:
             rows = await store.orders_for_account(chosen.account_id, status, limit or MAX_PAGE)
-        orders = [render_v2.order_record(r) for r in rows]
+        orders = await filled_orders(store, rows)
     return json_response({"orders": orders})
 
 

@@ -89,9 +89,10 @@ def closed_fields(rec: ClosedOrderRecord) -> Json:
     )
 
 
-def order_record(rec: OrderRecord) -> Json:
+def order_record(rec: OrderRecord, fee: int = 0) -> Json:
     """An order that is not (or not only) a position: PENDING, CANCELLED, EXPIRED,
-    REJECTED or FILLED. ``margin`` is the reservation while pending (else what was asked)."""
+    REJECTED or FILLED. ``margin`` is the reservation while pending (else what was asked);
+    ``fee``: what its fills paid (a FILLED order's; the others have none)."""
     margin = rec.reserved if rec.status == "PENDING" else rec.margin
     return {
         "orderId": rec.order_id,
@@ -120,6 +121,7 @@ def order_record(rec: OrderRecord) -> Json:
             client_order_id=rec.client_order_id,
             oco_group_id=rec.oco_group_id,
             reduce_only=rec.reduce_only,
+            fee=fee,
             cancel_reason=rec.cancel_reason,
             created_at=rec.created_at,
             account_id=rec.account_id,
