@@ -16,16 +16,11 @@ from velox.clock import ManualClock
 from velox.web.options import WebOptions
 
 BTC, ORDER, ALGO = "BTCUSDT", "/fapi/v1/order", "/fapi/v1/algoOrder"
-VELOX_RANGE = r"^[A-Za-z0-9._:-]{1,36}$"  # the engine's; Binance's also allows '/'
+BINANCE_RANGE = r"^[.A-Z:/a-z0-9_-]{1,36}$"  # Binance's ('/' included)
 T0 = 1_750_000_000_000
 LIMIT = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "90000"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Binance allows '/' (^[\\.A-Z\\:/a-z0-9_-]{1,36}$) but velox/engine/checks.py "
-    "CLIENT_ID refuses it, and the engine is not changed from the adapter",
-)
 async def test_a_client_order_id_may_hold_a_slash(client: TestClient[Any, Any]) -> None:
     user, bot, account = await netting_bot(client)
     await tick(client, BTC, "100000")
@@ -56,7 +51,7 @@ async def test_a_client_order_id_out_of_range_is_refused_naming_the_parameter(
     ):  # fmt: skip
         body = await binance_error(await bot.call("POST", path, params), 400, -1100)
         assert body["msg"] == (
-            f"Illegal characters found in parameter '{name}'; legal range is '{VELOX_RANGE}'."
+            f"Illegal characters found in parameter '{name}'; legal range is '{BINANCE_RANGE}'."
         )
     assert await orders_of(user, account, "PENDING") == []
 
@@ -130,3 +125,32 @@ async def test_an_engine_refusal_names_the_parameter_the_client_sent(
     response = await bot.call("POST", ORDER, {**trail, "callbackRate": "0.1"})
     body = await binance_error(response, 400, -1130)
     assert body["msg"] == "Data sent for parameter 'callbackRate' is not valid."
+
+
+async def test_a_client_order_id_is_unique_among_resting_orders_only(
+    client: TestClient[Any, Any],
+) -> None:
+    """Binance: newClientOrderId is "a unique id among open orders". A grid bot reuses its
+    level's id after the order ended; Velox answered the old order (200) and traded nothing.
+    Now: -4116 while an order with it rests; once ended, a new order takes the id."""
+    user, bot, account = await netting_bot(client)
+    await tick(client, BTC, "100000")
+    first = await bot.json("POST", ORDER, {**LIMIT, "newClientOrderId": "grid-7"})
+    body = await binance_error(
+        await bot.call("POST", ORDER, {**LIMIT, "newClientOrderId": "grid-7"}), 400, -4116
+    )
+    assert body["msg"] == "ClientOrderId is duplicated."
+    assert [o["orderId"] for o in await orders_of(user, account, "PENDING")] == [
+        str(first["orderId"])
+    ]
+    by_client = {"symbol": BTC, "origClientOrderId": "grid-7"}
+    assert (await bot.json("DELETE", ORDER, by_client))["orderId"] == first["orderId"]
+    market = {"symbol": BTC, "side": "BUY", "type": "MARKET", "quantity": "0.01",
+              "newClientOrderId": "grid-7"}  # fmt: skip
+    bought = await bot.json("POST", ORDER, market)
+    assert bought["orderId"] != first["orderId"] and bought["status"] == "FILLED"
+    again = await bot.json("POST", ORDER, market)  # as on Binance: a second market order
+    assert again["orderId"] not in (first["orderId"], bought["orderId"])
+    assert (await bot.json("GET", ORDER, by_client))["orderId"] == again["orderId"]
+    (position,) = await orders_of(user, account, "OPEN")
+    assert position["qty"] == "0.02000000"

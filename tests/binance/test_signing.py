@@ -15,6 +15,9 @@ from aiohttp.test_utils import TestClient
 
 from tests.binance.helpers import FORM, Bot, Key, binance_error, hmac_hex, netting_bot, now_ms
 from tests.web.conftest import MakeClient
+from velox.binance.errors import BinanceError
+from velox.binance.params import Params
+from velox.binance.signing import check_signature
 from velox.clock import ManualClock
 from velox.web.options import WebOptions
 
@@ -66,6 +69,23 @@ async def test_bad_signature(client: TestClient[Any, Any]) -> None:
     response = await client.post(LEVERAGE, data=no_signature, headers=headers)
     await binance_error(response, 400, -1102)
     assert await leverage_of(bot) == "20"
+
+
+def test_a_query_re_quoted_after_signing_is_still_the_signed_one() -> None:
+    """aiohttp's yarl sends ``%2F`` and ``%3A`` as ``/`` and ``:``, after the client signed
+    ``urlencode``'s text: a GET by ``origClientOrderId=grid/1:a`` from ccxt's async client
+    was -1022. The same parameters as ``urlencode`` writes them are accepted; a changed
+    value still is not."""
+    secret = "s" * 64
+    signed = urlencode({"symbol": "BTCUSDT", "origClientOrderId": "grid/1:a", "timestamp": 1})
+    signature = hmac_hex(secret, signed)
+    arrived = "symbol=BTCUSDT&origClientOrderId=grid/1:a&timestamp=1"
+    check_signature(Params.parse(f"{arrived}&signature={signature}", ""), secret)
+    check_signature(Params.parse(f"{signed}&signature={signature}", ""), secret)
+    for forged in (arrived.replace("grid/1", "grid/2"), arrived + "&x=1"):
+        with pytest.raises(BinanceError) as refused:
+            check_signature(Params.parse(f"{forged}&signature={signature}", ""), secret)
+        assert refused.value.code == -1022
 
 
 @pytest.mark.parametrize(

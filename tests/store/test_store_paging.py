@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from tests.store.test_store_v2 import T0, commit, opened
+from tests.store.test_store_v2 import T0, commit, opened, placed
 from velox.store.base import Store
 
 IDS = ["2", "9", "10", "11"]  # as text "10" < "2" < "9": a text order would be wrong
@@ -67,3 +67,13 @@ async def test_order_fees_sum_each_orders_fills(store: Store) -> None:
     many = [str(i) for i in range(100, 1300)] + ["9"]
     assert await store.order_fees(many) == {"9": 5}
     assert await store.order_fees([]) == {}
+
+
+async def test_a_client_order_id_names_its_newest_order(store: Store) -> None:
+    """Binance's API reuses an id once its order has ended: two rows may hold it (the
+    unique index of earlier versions would fail the commit), and the id names the newest."""
+    await commit(store, 1, [placed("9", T0, client_order_id="grid/7")])
+    await commit(store, 2, [placed("10", T0 + 1, client_order_id="grid/7")])
+    found = await store.order_by_client_id("1", "grid/7")
+    assert found is not None and found.order_id == "10"
+    assert await store.order_by_client_id("2", "grid/7") is None

@@ -62,6 +62,7 @@ async def new_algo_order(call: Call) -> Any:
         account_id=account_id, order_type="STOP", price=trigger,
         client_order_id=client_id(call, "clientAlgoId"),
         reduce_only=params.choice("reduceOnly", ("true", "false"), "false") == "true",
+        client_id_reusable=True,  # unique among resting orders, as on Binance
     )  # fmt: skip
     outcome = await service.submit(command)
     if outcome.refusal is not None:

@@ -36,6 +36,7 @@ STATUS: dict[int, int] = {
     -4028: 400,  # leverage not valid
     -4046: 400,  # no need to change margin type
     -4059: 400,  # no need to change position side
+    -4116: 400,  # clientOrderId duplicated (among resting orders)
     -4161: 400,  # leverage change with an open position
     -4164: 400,  # notional too small
     -5040: 400,  # goodTillDate not over 600 s ahead

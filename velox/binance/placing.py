@@ -11,7 +11,7 @@ from velox.binance import orders
 from velox.binance.endpoint import Call
 from velox.binance.errors import BinanceError, invalid, mandatory, no_such_order, unknown_order
 from velox.binance.keys import KEYRING, TERMS
-from velox.engine.checks import CLIENT_ID
+from velox.engine.checks import BINANCE_CLIENT_ID
 from velox.engine.commands import KEEP, ModifyPosition
 from velox.engine.engine import Engine
 from velox.engine.errors import Code, Refusal
@@ -33,6 +33,7 @@ REFUSALS: dict[Code, tuple[int, str]] = {
     Code.TOO_MANY_POSITIONS: (-2027, "Exceeded the maximum allowable position at current "
                                      "leverage."),
     Code.ORDER_NOT_PENDING: (-2011, "Unknown order sent."),
+    Code.DUPLICATE_CLIENT_ORDER_ID: (-4116, "ClientOrderId is duplicated."),
     Code.NOT_FOUND: (-2013, "Order does not exist."),
     Code.UNKNOWN_ASSET: (-1121, "Invalid symbol."),
     Code.PRICE_STALE: (-1001, "Internal error; unable to process your request. Please try "
@@ -54,12 +55,12 @@ def refused(refusal: Refusal) -> BinanceError:
 
 def client_id(call: Call, name: str) -> str | None:
     """The client order id parameter ``name`` (newClientOrderId, clientAlgoId), if sent:
-    -1100 naming it when the engine would refuse it. The range is the engine's, narrower
-    than Binance's ``^[\\.A-Z\\:/a-z0-9_-]{1,36}$`` (no '/'), and follows it if it widens."""
+    -1100 naming it outside Binance's range (``BINANCE_CLIENT_ID``, '/' included, which the
+    engine takes from this API's orders)."""
     value = call.params.get(name)
-    if value is not None and CLIENT_ID.fullmatch(value) is None:
+    if value is not None and BINANCE_CLIENT_ID.fullmatch(value) is None:
         raise BinanceError(-1100, f"Illegal characters found in parameter '{name}'; legal "
-                                  f"range is '{CLIENT_ID.pattern}'.")  # fmt: skip
+                                  f"range is '^{BINANCE_CLIENT_ID.pattern}$'.")  # fmt: skip
     return value
 
 

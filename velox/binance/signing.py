@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from urllib.parse import quote_plus, unquote_plus
 
 from velox.binance.errors import BinanceError, mandatory
 from velox.binance.params import Params
@@ -49,13 +50,34 @@ def sign(secret: str, payload: str) -> str:
     return hmac.new(secret.encode("utf-8"), payload.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def _urlencoded(raw_query: str) -> str:
+    """``raw_query`` with every name and value percent-encoded as ``urlencode`` encodes them:
+    the text a client signed before its URL library re-quoted the query it sends (aiohttp's
+    yarl turns ``%2F`` into ``/`` and ``%3A`` into ``:``, so a clientOrderId ``grid/1:a``
+    arrived unlike what was signed)."""
+    encoded = []
+    for part in raw_query.split("&"):
+        name, sep, value = part.partition("=")
+        encoded.append(quote_plus(unquote_plus(name)) + sep + quote_plus(unquote_plus(value)))
+    return "&".join(encoded)
+
+
 def check_signature(params: Params, secret: str) -> None:
-    """-1102 without a signature; -1022 unless it is the payload's HMAC under ``secret``."""
+    """-1102 without a signature; -1022 unless it is the HMAC under ``secret`` of the
+    payload as it arrived or (its query re-quoted on the way) as ``urlencode`` wrote it.
+    Both texts name the same parameters, so the second accepts nothing the secret did not
+    sign."""
     payload, sent = signed_payload(params.raw_query, params.raw_body)
     if not sent:
         raise mandatory("signature")
-    expected = sign(secret, payload)
-    if not _HEX64.fullmatch(sent) or not hmac.compare_digest(expected, sent.lower()):
+    if not _HEX64.fullmatch(sent):
+        raise BinanceError(-1022, "Signature for this request is not valid.")
+    query, _ = _without_signature(params.raw_query)
+    requoted = _urlencoded(query) + payload[len(query) :] if query else payload
+    if not any(
+        hmac.compare_digest(sign(secret, text), sent.lower())
+        for text in dict.fromkeys((payload, requoted))
+    ):
         raise BinanceError(-1022, "Signature for this request is not valid.")
 
 

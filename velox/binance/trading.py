@@ -122,12 +122,13 @@ async def new_order(call: Call) -> Any:
         account_id=account_id, order_type={"STOP_MARKET": "STOP"}.get(kind, kind),
         price=price, expires_at=expires, client_order_id=client,
         reduce_only=_bool(call, "reduceOnly"),
+        client_id_reusable=True,  # unique among resting orders, as on Binance
     )  # fmt: skip
     outcome = await service.submit(command)
     if outcome.refusal is not None:
         raise refused(outcome.refusal)
     order_id = _order_id_of(outcome)
-    if outcome.existing is not None or order_id is None:  # a repeated newClientOrderId
+    if outcome.existing is not None or order_id is None:  # pragma: no cover - reusable ids
         record = None if order_id is None else await call.app[STORE].order(order_id)
         if record is None:  # pragma: no cover - the commit wrote it
             raise BinanceError(-1001, "Internal error; unable to process your request.")

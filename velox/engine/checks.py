@@ -12,7 +12,8 @@ from velox.engine.formulas import LONG, SIDES
 from velox.engine.state import Account, Quote, State
 from velox.money import Money, Price, Qty
 
-CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,36}$")
+CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,36}")  # the native API's (no '/': a path part)
+BINANCE_CLIENT_ID = re.compile(r"[.A-Z:/a-z0-9_-]{1,36}")  # Binance's: '/' too
 
 
 def no_account() -> Refusal:
@@ -109,9 +110,10 @@ def check_open(engine: State, cmd: OpenPosition, account: Account | None) -> Ref
             return Refusal(Code.VALIDATION_ERROR, f"a {cmd.order_type} needs a price", "price")
         if cmd.expires_at is not None and cmd.expires_at <= cmd.ts:
             return Refusal(Code.VALIDATION_ERROR, "expiresAt is in the past", "expiresAt")
-    if cmd.client_order_id is not None and not CLIENT_ID.match(cmd.client_order_id):
+    pattern = BINANCE_CLIENT_ID if cmd.client_id_reusable else CLIENT_ID
+    if cmd.client_order_id is not None and not pattern.fullmatch(cmd.client_order_id):
         return Refusal(
-            Code.VALIDATION_ERROR, "clientOrderId: 1-36 of A-Z a-z 0-9 . _ : -", "clientOrderId"
+            Code.VALIDATION_ERROR, f"clientOrderId: 1-36 of {pattern.pattern}", "clientOrderId"
         )
     if cmd.reduce_only and account.mode != NETTING:
         return Refusal(Code.VALIDATION_ERROR, "reduceOnly is for NETTING accounts", "reduceOnly")

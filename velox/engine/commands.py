@@ -93,7 +93,9 @@ class OpenPosition:
     """Place an order: MARKET fills now; LIMIT / STOP rest until the price reaches ``price``
     (a marketable LIMIT fills now as a taker; a STOP that would trigger now is refused with
     WOULD_TRIGGER_IMMEDIATELY). ``client_order_id`` repeated in the account creates nothing
-    and answers the existing order (``Outcome.existing``)."""
+    and answers the existing order (``Outcome.existing``); with ``client_id_reusable``
+    (Binance's rule: unique among open orders) an id whose order rests is refused with
+    DUPLICATE_CLIENT_ORDER_ID and one whose order has ended names the new order instead."""
 
     user_id: str
     asset: str
@@ -113,6 +115,7 @@ class OpenPosition:
     expires_at: int | None = None  # LIMIT / STOP only; ms
     client_order_id: str | None = None  # 1-36 of [A-Za-z0-9._:-], unique per account
     reduce_only: bool = False  # NETTING accounts only
+    client_id_reusable: bool = False  # Binance's API: unique among resting orders only
 
 
 @frozen

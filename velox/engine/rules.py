@@ -79,8 +79,13 @@ def _open(engine: State, cmd: OpenPosition) -> Decision | str:
     assert account is not None
     if cmd.client_order_id is not None:
         existing = engine.client_ids.get((account.account_id, cmd.client_order_id))
-        if existing is not None:
+        if existing is not None and not cmd.client_id_reusable:
             return existing
+        if existing is not None and existing in engine.pending:
+            return Refusal(
+                Code.DUPLICATE_CLIENT_ORDER_ID, "a resting order has this clientOrderId",
+                "clientOrderId",
+            )  # fmt: skip
     q = engine.fresh_quote(cmd.asset, cmd.ts)
     if q is None:
         return stale(cmd.asset)

@@ -211,8 +211,11 @@ class State:
         return account
 
     def remember_client_id(self, account_id: str, client_order_id: str, order_id: str) -> None:
+        """The id names ``order_id`` from now on: the first order that used it, or (Binance's
+        rule) a newer one once the first has ended. The list keeps every binding in order,
+        so a restore that replays it ends with the same names."""
         key = (account_id, client_order_id)
-        if key not in self.client_ids:
+        if self.client_ids.get(key) != order_id:
             self.client_ids[key] = order_id
             self.client_id_list.append((account_id, client_order_id, order_id))
 

@@ -184,9 +184,12 @@ CREATE TABLE IF NOT EXISTS orders (
     updated_at      BIGINT NOT NULL
 );
 
--- clientOrderId is unique per account (the engine refuses a second use; this catches a bug).
-CREATE UNIQUE INDEX IF NOT EXISTS orders_by_client_id
-    ON orders (account_id, client_order_id);
+-- clientOrderId names one order per account at a time: the native API never reuses one,
+-- Binance's reuses an id whose order has ended (the newest row is the one it names). The
+-- unique index of earlier versions is replaced.
+DROP INDEX IF EXISTS orders_by_client_id;
+CREATE INDEX IF NOT EXISTS orders_by_client
+    ON orders (account_id, client_order_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS orders_by_status
     ON orders (account_id, status, created_at DESC, length(order_id) DESC, order_id DESC);
 

@@ -309,9 +309,10 @@ class SqlStore(ApiKeyRows, FundingRows, PageRows, ABC):
     async def order_by_client_id(self, account_id: str, client_order_id: str) -> OrderRecord | None:
         row = await self._fetch_one(
             f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders "
-            "WHERE account_id = ? AND client_order_id = ?",
+            "WHERE account_id = ? AND client_order_id = ? "
+            "ORDER BY created_at DESC, length(order_id) DESC, order_id DESC LIMIT 1",
             (account_id, client_order_id),
-        )
+        )  # the newest: Binance's API may reuse an id whose order has ended
         return None if row is None else order_record(row)
 
     async def orders_for_account(

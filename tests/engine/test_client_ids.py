@@ -1,0 +1,49 @@
+"""Client order ids (SPEC 12 for the native API, Binance's rule for its API): the native
+API's retry answers the first order; an order from Binance's API may reuse an id once its
+order has ended (-4116 while it rests), and the id then names the new order, also after a
+restore from a snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from tests.engine.test_orders_v2 import T0, engine_at, ok, order
+from velox.engine.commands import CancelOrder, OpenPosition
+from velox.engine.engine import Engine
+from velox.engine.errors import Code
+from velox.engine.settings import EngineSettings
+
+LIMIT = order(order_type="LIMIT", price=90_000 * 10**8, client_order_id="grid/7")
+
+
+def binance(**kw: Any) -> OpenPosition:
+    return replace(LIMIT, client_id_reusable=True, **kw)
+
+
+def test_the_native_api_answers_a_repeated_id_with_the_first_order() -> None:
+    engine = engine_at()
+    native = replace(LIMIT, client_order_id="grid-7")
+    (placed,) = ok(engine, native)
+    out = engine.handle(native)
+    assert (out.existing, out.events) == (placed.order_id, ())
+    assert engine.handle(LIMIT).refusal.code == Code.VALIDATION_ERROR  # type: ignore[union-attr]
+
+
+def test_binance_refuses_an_id_a_resting_order_holds_and_reuses_an_ended_ones() -> None:
+    engine = engine_at()
+    (first,) = ok(engine, binance())
+    out = engine.handle(binance())
+    assert out.refusal is not None and out.refusal.code == Code.DUPLICATE_CLIENT_ORDER_ID
+    assert out.events == () and list(engine.pending) == [first.order_id]
+    ok(engine, CancelOrder("alice", first.order_id, T0))
+    (second,) = ok(engine, binance())
+    assert second.order_id != first.order_id
+    account = engine.account_of("alice", None)
+    assert account is not None
+    assert engine.client_ids[(account.account_id, "grid/7")] == second.order_id
+    # a market order may reuse it too once the second has ended, and then names it
+    ok(engine, CancelOrder("alice", second.order_id, T0))
+    (opened,) = ok(engine, binance(order_type="MARKET", price=None))
+    restored = Engine.restore(engine.export(), EngineSettings())
+    assert restored.client_ids[(account.account_id, "grid/7")] == opened.order_id
