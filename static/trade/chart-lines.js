@@ -79,7 +79,7 @@ export function bucketSeconds(ms, duration) {
 
 const CLOSE_TEXT = {
   STOP_LOSS: "SL", TAKE_PROFIT: "TP", TRAILING_STOP: "Trail", LIQUIDATION: "Liq.",
-  PARTIAL: "Part", MANUAL: "Close",
+  PARTIAL: "Part", REDUCE: "Red.", MANUAL: "Close",
 };
 
 /** A marker per fill on `symbol` (SPEC 12 `fill` messages: BUY below, SELL above). */

@@ -3,7 +3,7 @@ import { baseAsset, escapeHtml, fmtPrice, fmtQty } from "../format.js";
 
 export const REASONS = {
   MANUAL: "Manual", PARTIAL: "Partial", STOP_LOSS: "Stop-loss", TAKE_PROFIT: "Take-profit",
-  TRAILING_STOP: "Trailing stop", LIQUIDATION: "Liquidation",
+  TRAILING_STOP: "Trailing stop", LIQUIDATION: "Liquidation", REDUCE: "Reduced",
 };
 
 export const sideName = (side) => (side === "LONG" ? "Long" : "Short");

@@ -13,6 +13,7 @@ const CLOSE_TOASTS = {
   TRAILING_STOP: ["warn", "Trailing stop hit"],
   TAKE_PROFIT: ["success", "Take-profit hit"],
   PARTIAL: ["info", "Partially closed"],
+  REDUCE: ["info", "Reduced"],
 };
 
 function announceFill(order) {

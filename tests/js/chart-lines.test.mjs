@@ -73,6 +73,12 @@ test("close markers sit on their candle, oldest first, coloured by the result", 
   assert.equal(bucketSeconds(86_400_000 + 5, "1d"), 86_400);
 });
 
+test("a NETTING reduce's closed part is marked as a reduce, not a manual close", () => {
+  const reduced = [{ orderId: "4", asset: "ETHUSDT", side: "LONG", pnl: "1.00000000",
+    closeReason: "REDUCE", closedAt: 1000 }];
+  assert.deepEqual(closeMarkers(reduced, "ETHUSDT", "1m").map((m) => m.text), ["Red."]);
+});
+
 test("a pending order draws its price (draggable: PATCH price) and the stops it will attach", () => {
   const limit = {
     orderId: "5", asset: "BTCUSDT", side: "LONG", type: "LIMIT", status: "PENDING",
