@@ -84,13 +84,15 @@ def test_a_scale_in_after_the_boundary_pays_on_the_size_held_at_the_boundary() -
 def test_a_stop_fired_after_the_boundary_pays_it_first() -> None:
     engine, pid = _long_before_the_boundary()
     assert ok(engine, ModifyPosition("alice", pid, B - 3000, stop_loss=units("1990")))
-    # ref 1980: bid 1979.01, through the stop; the charge takes the fresh quote's ref
+    # ref 1980: bid 1979.01, through the stop; the charge takes the ref in effect at the
+    # boundary (2000, ticked 5 s before it), not the tick's
     events = engine.on_tick(PriceTick(ETH, units("1980"), B + 100))
     charge, closed = events
-    assert isinstance(charge, FundingCharged) and charge.amount == -paid("1980")
+    assert isinstance(charge, FundingCharged) and charge.amount == -paid("2000")
+    assert charge.ref == units("2000")
     assert isinstance(closed, PositionClosed) and closed.reason == "STOP_LOSS"
     pnl = floor((Fraction("1979.01") - 2001) * Q0 * U)
-    assert closed.settlement == 300 * U - paid("1980") + pnl
+    assert closed.settlement == 300 * U - paid("2000") + pnl
 
 
 def test_a_resting_order_that_reduces_after_the_boundary_charges_the_position_first() -> None:
@@ -104,9 +106,9 @@ def test_a_resting_order_that_reduces_after_the_boundary_charges_the_position_fi
     ok(engine, limit)
     events = engine.on_tick(PriceTick(ETH, units("2102"), B + 100))  # bid 2100.949
     charge, part = events
-    assert isinstance(charge, FundingCharged) and charge.amount == -paid("2102")
+    assert isinstance(charge, FundingCharged) and charge.amount == -paid("2000")
     assert isinstance(part, PositionPartiallyClosed)
-    margin = 300 * U - paid("2102")
+    margin = 300 * U - paid("2000")
     assert part.part_margin == floor(margin * Fraction("0.5") / Q0)
 
 
@@ -137,3 +139,24 @@ def test_boundaries_missed_before_any_was_recorded_are_all_charged_after_a_resta
     assert boundaries == [B, B + H8]
     second = ceil(Fraction(2000) * Q0 * RATE * U)
     assert restored.positions[pid].margin == 300 * U - paid("2000") - second
+
+
+def test_every_charge_of_a_boundary_takes_the_ref_in_effect_at_its_instant() -> None:
+    """The walk may end minutes after the boundary: the price moved meanwhile, but every
+    position pays on the ref of the boundary's instant (the last tick before it)."""
+    engine, _ = _long_before_the_boundary()
+    engine.on_tick(PriceTick(ETH, units("2100"), B + 100))
+    engine.on_tick(PriceTick(ETH, units("2200"), B + 500))
+    charge, _ = ok(engine, ClockTick(B + 1000))
+    assert isinstance(charge, FundingCharged)
+    assert (charge.ref, charge.amount) == (units("2000"), -paid("2000"))
+
+
+def test_a_ref_stale_at_the_boundary_gives_way_to_the_first_fresh_price() -> None:
+    engine = engine_at()
+    engine.on_tick(PriceTick(ETH, units("2000"), B - 20_000))  # 20 s old at B: stale
+    (opened,) = ok(engine, order(asset=ETH, margin=units("300"), ts=B - 15_000))
+    engine.on_tick(PriceTick(ETH, units("2100"), B + 100))
+    charge, _ = ok(engine, ClockTick(B + 1000))
+    assert isinstance(charge, FundingCharged) and charge.order_id == opened.order_id
+    assert (charge.ref, charge.amount) == (units("2100"), -paid("2100"))

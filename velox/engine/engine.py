@@ -116,6 +116,7 @@ class Engine(Ledger):
         last = self.quotes.get(tick.asset)
         if last is not None and tick.ts < last.ts:
             return []  # out of order: an older price must not overwrite a newer one
+        self.funding.ticked(self, last, tick.asset, tick.ts)
         ref = Price(tick.price)
         bid, ask = quote(ref, self.settings.spread)
         q = self.quotes[tick.asset] = Quote(ref, bid, ask, tick.ts)

@@ -6,8 +6,12 @@ boundary can end seconds or minutes after its instant. A position open at that i
 the boundary whatever happens to it meanwhile: before a close, a reduce, a scale-in, a margin
 change or a trigger acts on a position that still owes a boundary that has passed, that
 boundary is charged to it first (``settle``), on the size and margin it had. The walk then
-finds it charged (``funded_at``) and passes over it. The price is the fresh quote at the
-charge, as for the walk.
+finds it charged (``funded_at``) and passes over it.
+
+The price of every charge of a boundary is the quote in effect at its instant (the last tick
+before it, kept by ``ticked`` when the first tick after it arrives), so a walk that lasts
+minutes charges everyone alike. A quote stale at the instant, or one this process did not see
+(a restart since), gives way to the first fresh price (SPEC 12).
 
 Each boundary is charged exactly once, also across restarts: a position remembers the last
 boundary charged to it (``funded_at``, durable), and the state the newest boundary fully
@@ -53,6 +57,24 @@ class FundingWalk:
         self.deferred: list[Position] = []
         self.charged = False  # someone was charged for ``boundary``
         self.seen = 0  # the newest boundary known done that FundingCompleted did not record
+        self.at_boundary: dict[str, tuple[int, Quote]] = {}  # asset -> (boundary, its quote)
+
+    def ticked(self, state: State, last: Quote | None, asset: str, ts: int) -> None:
+        """A tick at ``ts`` replaces ``last``: if a boundary lies between them, ``last`` was
+        the quote in effect at its instant (when fresh there)."""
+        interval = state.settings.funding_interval_ms
+        if last is None or interval <= 0:
+            return
+        boundary = ts // interval * interval
+        if last.ts <= boundary < ts and boundary - last.ts <= state.settings.max_price_age_ms:
+            self.at_boundary[asset] = (boundary, last)
+
+    def quote(self, state: State, asset: str, boundary: int, now: int) -> Quote | None:
+        """The price ``boundary`` is charged at on ``asset``."""
+        kept = self.at_boundary.get(asset)
+        if kept is not None and kept[0] == boundary:
+            return kept[1]
+        return state.fresh_quote(asset, now)
 
     def done(self, state: State, now: int) -> int:
         """The newest boundary done. With none on record yet, it is the one before the
@@ -90,7 +112,7 @@ class FundingWalk:
             boundary = first
             while boundary <= now:
                 if funding.owes(pos, boundary):
-                    q = state.fresh_quote(pos.asset, now)
+                    q = self.quote(state, pos.asset, boundary, now)
                     if q is None:
                         break
                     emit(events, [funding.charge(state, pos, boundary, q, now)])
@@ -126,7 +148,7 @@ class FundingWalk:
                 q = (
                     quotes[asset]
                     if asset in quotes
-                    else quotes.setdefault(asset, state.fresh_quote(asset, now))
+                    else quotes.setdefault(asset, self.quote(state, asset, boundary, now))
                 )
                 if q is None:  # charged at the first fresh price
                     self.deferred.append(pos)
@@ -137,7 +159,7 @@ class FundingWalk:
             if self.next < len(todo):
                 return budget
             if self.deferred:
-                if not any(state.fresh_quote(p.asset, now) for p in self.deferred):
+                if not any(self.quote(state, p.asset, boundary, now) for p in self.deferred):
                     return budget  # wait for prices; later ClockTicks retry
                 self.todo, self.next, self.deferred = self.deferred, 0, []
                 continue
