@@ -10,21 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from velox.binance import shapes
+from velox.binance import day, shapes
 from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, invalid
 from velox.binance.keys import MARKET_STREAMS, TERMS
 from velox.binance.params import Params
 from velox.binance.weights import depth_weight, klines_weight
 from velox.engine.state import Quote
-from velox.market.candles import DURATIONS_MS
 from velox.money import Price
 from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS, STORE
 
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 MAX_KLINES = 1500  # Binance's ceiling for a request; Velox answers at most 1000 rows
 VELOX_MAX_CANDLES = 1000
-DAY_MS = 86_400_000
 NO_QUOTE = Quote(Price(0), Price(0), Price(0), 0)
 
 
@@ -99,13 +97,11 @@ async def depth(call: Call) -> Any:
 
 
 async def _day_of(call: Call, symbol: str, quote: Quote | None) -> dict[str, Any]:
-    now = _now(call)
-    start = now - DAY_MS
-    start -= start % DURATIONS_MS["1h"]
-    candles = await call.app[CANDLES](symbol, "1h", start, None, 25)
+    """The same figures as the ``@ticker`` streams (``velox.binance.day``)."""
     last = call.app[MARKET_STREAMS].last_trades.get(symbol)
     price = quote.ref if quote is not None else None
-    return shapes.ticker_24hr(symbol, candles, price, last.qty if last else 0, now)
+    stats = await day.day_of(call.app[CANDLES], symbol, price, last.qty if last else 0, _now(call))
+    return day.ticker_24hr(stats)
 
 
 @endpoint(lambda p: 1 if p.get("symbol") else 40)
