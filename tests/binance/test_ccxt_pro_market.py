@@ -1,6 +1,8 @@
 """ccxt.pro's ``binanceusdm``, unchanged but for its ``urls``: ``watch_ticker`` /
 ``watch_tickers`` (``<sym>@ticker``, ``<sym>@miniTicker``, ``!ticker@arr``,
-``!miniTicker@arr`` on ``/market/ws/<n>``), following the price.
+``!miniTicker@arr`` on ``/market/ws/<n>``) and ``watch_order_book`` (a REST snapshot, then
+``<sym>@depth@100ms`` on ``/public/ws/<n>``, kept in sync by the ``U``/``u``/``pu`` ids),
+following the price.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ async def until_seen(
 
 def last_is(price: str) -> Callable[[Any], bool]:
     return lambda ticker: D(ticker["last"]) == Decimal(price)
+
+
+def best_bid_is(price: str) -> Callable[[Any], bool]:
+    return lambda book: bool(book["bids"]) and D(book["bids"][0][0]) == Decimal(price)
 
 
 async def test_watch_ticker_and_tickers_follow_the_price(session: Session) -> None:
@@ -65,3 +71,26 @@ async def test_watch_ticker_and_tickers_follow_the_price(session: Session) -> No
             "102000",
         )  # fmt: skip
         assert mine[SYMBOL]["info"]["e"] == every[SYMBOL]["info"]["e"] == event
+
+
+def levels(side: list[list[Any]]) -> list[tuple[Decimal, Decimal]]:
+    return [(D(price), D(qty)) for price, qty, *_ in side]
+
+
+async def test_watch_order_book_follows_the_quote(session: Session) -> None:
+    exchange = session.exchange
+    await exchange.load_markets()
+    book = await session.feeding(exchange.watch_order_book(SYMBOL), "100000")
+    assert levels(book["bids"]) == [(Decimal("99950"), Decimal("1000000"))]
+
+    for price, bid, ask in (("101000", "100949.5", "101050.5"), ("100000", "99950", "100050")):
+        book = await until_seen(
+            session, partial(exchange.watch_order_book, SYMBOL), best_bid_is(bid), price
+        )
+        # one level each side: the levels the quote left were sent with quantity 0
+        assert levels(book["bids"]) == [(Decimal(bid), Decimal("1000000"))]
+        assert levels(book["asks"]) == [(Decimal(ask), Decimal("1000000"))]
+        quote = await session.quote()
+        assert (D(quote["bid"]), D(quote["ask"])) == (Decimal(bid), Decimal(ask))
+        rest = await exchange.fetch_order_book(SYMBOL)
+        assert book["nonce"] <= rest["nonce"]  # the stream's ids are the REST depth's

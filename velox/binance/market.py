@@ -91,9 +91,12 @@ async def depth(call: Call) -> Any:
     symbol = call.params.symbol(_symbols(call))
     assert symbol is not None
     _depth_limit(call.params)
+    # the id first: the quote read after it is the same or newer, and the diff stream's
+    # events from that id on name every level quoted since, so a book built from this
+    # snapshot converges to the quote (an id newer than the quote could leave a stale level)
+    update_id = call.app[MARKET_STREAMS].update_id(symbol)
     quotes = await _quotes(call)
-    market = call.app[MARKET_STREAMS]
-    return shapes.depth(quotes.get(symbol, NO_QUOTE), market.update_id(symbol), _now(call))
+    return shapes.depth(quotes.get(symbol, NO_QUOTE), update_id, _now(call))
 
 
 async def _day_of(call: Call, symbol: str, quote: Quote | None) -> dict[str, Any]:

@@ -11,8 +11,8 @@
   Binance use for USDⓈ-M user data) and ``/private/ws/<listenKey>``: the account's events.
 
 Stream names are lowercase symbol + ``@`` + kind (``btcusdt@bookTicker``,
-``ethusdt@kline_1m``) or a market-wide array (``!ticker@arr``), as ``names.py`` lists
-them; a name that is not one of ours refuses the handshake with 400 and
+``ethusdt@kline_1m``, ``btcusdt@depth@100ms``) or a market-wide array (``!ticker@arr``), as
+``names.py`` lists them; a name that is not one of ours refuses the handshake with 400 and
 Binance's error body, an unknown listen key with -1125. Control messages after connecting
 are ``control.py``'s. The server pings every 3 minutes (aiohttp's heartbeat; clients answer
 with pongs). A client whose queue fills up (it reads slower than the market moves) is

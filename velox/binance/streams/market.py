@@ -6,7 +6,7 @@ for the streams that asked for it:
 - every committed batch's quotes (``on_published``, an engine-service listener):
   ``<sym>@bookTicker`` (the quoted bid/ask, as ``/fapi/v1/depth`` shows them),
   ``<sym>@markPrice`` / ``@markPrice@1s`` (the reference price; at most one per 3 s / 1 s),
-  and the 24-hour tickers;
+  the depth streams and the 24-hour tickers;
 - every raw trade from the feed (``on_trade``, a ``MarketTap`` on the trade writer's input):
   ``<sym>@trade`` and ``<sym>@aggTrade`` (one trade per aggregate), with the exchange's ids,
   so a second Velox reading these streams orders them exactly as the first one did;
@@ -16,8 +16,9 @@ for the streams that asked for it:
 A message is encoded once per stream and queued on each subscriber (``Subscriber.offer``,
 never awaiting a socket); a subscriber too far behind is closed. Book update ids (``u``)
 start at the wall clock in microseconds and count up, so they keep increasing across a
-restart of this process, as a client ordering by them needs. The 24-hour tickers
-(``tickers.py``) are pushed when a quote moves the price.
+restart of this process, as a client ordering by them needs; the depth streams
+(``depth.py``) and ``/fapi/v1/depth``'s ``lastUpdateId`` use the same ids. The 24-hour
+tickers (``tickers.py``) are pushed when a quote moves the price.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any, Protocol
 import orjson
 
 from velox.binance.shapes import INTERVALS, MAX_QTY
+from velox.binance.streams.depth import DepthStreams
 from velox.binance.streams.tickers import TickerStreams
 from velox.binance.terms import Terms, ratio_text
 from velox.engine.state import Quote
@@ -60,18 +62,20 @@ class MarketStreams:
         self.terms = terms
         self._wall_ms = wall_ms
         self._subs: dict[str, set[Subscriber]] = {}
-        self._update_id = wall_ms() * 1000
+        self._update_id = self._first_id = wall_ms() * 1000
         self.update_ids: dict[str, int] = {}
         self.quotes: dict[str, Quote] = {}  # the last published, with update_ids' ids
         self.last_trades: dict[str, LastTrade] = {}
+        self.depth = DepthStreams(self, wall_ms)
         self.tickers = TickerStreams(self, self.quotes, self._last_qty, wall_ms)
         self._mark_sent: dict[tuple[str, str], int] = {}
         self._open_klines: dict[tuple[str, str], CandleRecord] = {}
         self.clients: set[Any] = set()  # open stream sockets, closed at shutdown
 
     def update_id(self, symbol: str) -> int:
-        """The last book update id of ``symbol`` (depth's ``lastUpdateId``)."""
-        return self.update_ids.get(symbol, self._update_id)
+        """The last book update id of ``symbol`` (depth's ``lastUpdateId``); one not quoted
+        yet stays at the first id, where its first depth event's ``pu`` picks up."""
+        return self.update_ids.get(symbol, self._first_id)
 
     def _last_qty(self, symbol: str) -> int:
         last = self.last_trades.get(symbol)
@@ -83,10 +87,13 @@ class MarketStreams:
 
     async def close(self) -> None:
         """Shutdown: cancel the pending (conflated) pushes."""
+        self.depth.close()
         await self.tickers.close()
 
     # -- subscriptions -------------------------------------------------------------------
     def subscribe(self, sub: Subscriber, stream: str) -> None:
+        if stream not in self._subs:
+            self.depth.opened(stream)
         self._subs.setdefault(stream, set()).add(sub)
 
     def unsubscribe(self, sub: Subscriber, stream: str) -> None:
@@ -95,6 +102,7 @@ class MarketStreams:
             subs.discard(sub)
             if not subs:
                 del self._subs[stream]
+                self.depth.closed(stream)
 
     def wants(self, stream: str) -> bool:
         return stream in self._subs
@@ -116,9 +124,11 @@ class MarketStreams:
     def on_published(self, published: Published) -> None:
         now = self._wall_ms()
         for symbol, quote in published.quotes:
+            before = (self.update_id(symbol), self.quotes.get(symbol))
             self._update_id += 1
             self.update_ids[symbol] = self._update_id
             self.quotes[symbol] = quote
+            self.depth.on_quote(symbol, quote, self._update_id, before)
             self.tickers.on_quote(symbol)
             name = symbol.lower()
             self.send(f"{name}@bookTicker", self._book(symbol, quote, now))
