@@ -101,7 +101,7 @@ async def test_unknown_streams_refuse_the_handshake(
     client, _ = await fed_client(aiohttp_client, settings)
     for path in (
         "/ws/dogeusdt@trade",
-        "/ws/btcusdt@depth",
+        "/ws/btcusdt@depth7",
         "/stream?streams=",
         "/ws/BTCUSDT@trade",
     ):

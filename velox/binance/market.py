@@ -10,21 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from velox.binance import shapes
+from velox.binance import day, shapes
 from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, invalid
 from velox.binance.keys import MARKET_STREAMS, TERMS
 from velox.binance.params import Params
 from velox.binance.weights import depth_weight, klines_weight
 from velox.engine.state import Quote
-from velox.market.candles import DURATIONS_MS
 from velox.money import Price
 from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS, STORE
 
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 MAX_KLINES = 1500  # Binance's ceiling for a request; Velox answers at most 1000 rows
 VELOX_MAX_CANDLES = 1000
-DAY_MS = 86_400_000
 NO_QUOTE = Quote(Price(0), Price(0), Price(0), 0)
 
 
@@ -93,19 +91,20 @@ async def depth(call: Call) -> Any:
     symbol = call.params.symbol(_symbols(call))
     assert symbol is not None
     _depth_limit(call.params)
+    # the id first: the quote read after it is the same or newer, and the diff stream's
+    # events from that id on name every level quoted since, so a book built from this
+    # snapshot converges to the quote (an id newer than the quote could leave a stale level)
+    update_id = call.app[MARKET_STREAMS].update_id(symbol)
     quotes = await _quotes(call)
-    market = call.app[MARKET_STREAMS]
-    return shapes.depth(quotes.get(symbol, NO_QUOTE), market.update_id(symbol), _now(call))
+    return shapes.depth(quotes.get(symbol, NO_QUOTE), update_id, _now(call))
 
 
 async def _day_of(call: Call, symbol: str, quote: Quote | None) -> dict[str, Any]:
-    now = _now(call)
-    start = now - DAY_MS
-    start -= start % DURATIONS_MS["1h"]
-    candles = await call.app[CANDLES](symbol, "1h", start, None, 25)
+    """The same figures as the ``@ticker`` streams (``velox.binance.day``)."""
     last = call.app[MARKET_STREAMS].last_trades.get(symbol)
     price = quote.ref if quote is not None else None
-    return shapes.ticker_24hr(symbol, candles, price, last.qty if last else 0, now)
+    stats = await day.day_of(call.app[CANDLES], symbol, price, last.qty if last else 0, _now(call))
+    return day.ticker_24hr(stats)
 
 
 @endpoint(lambda p: 1 if p.get("symbol") else 40)

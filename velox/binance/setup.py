@@ -3,7 +3,8 @@
 ``setup_binance(app)`` is the one call ``create_app`` makes. The vault key is loaded (or
 created) at once, like the session secret; the key ring and the market streams need the
 store and the engine service, so ``binance_ctx`` (a ``cleanup_ctx`` after the engine's)
-builds them and subscribes the streams to each committed batch.
+builds them, subscribes the streams to each committed batch and gives them the candle query
+(the 24-hour tickers'); at cleanup the streams' pending conflated pushes are cancelled.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from velox.binance.terms import terms_of
 from velox.binance.weights import WeightMeter
 from velox.vault import Vault, key_path
 from velox.web import apikeys, webhooks
-from velox.web.keys import OPTIONS, SERVICE, SETTINGS, STORE
+from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS, STORE
 
 VAULT = web.AppKey("binance_vault", Vault)
 KEY_ID = r"{keyId:[0-9a-f]{16}}"
@@ -46,14 +47,19 @@ async def binance_ctx(app: web.Application) -> AsyncIterator[None]:
     if listen is None:
         app[LISTEN_KEYS] = listen = ListenKeys(lambda: service.engine, app[OPTIONS].clock.wall_ms)
     ring.subscribe(listen.revoked)
+    market = app[MARKET_STREAMS]
+    market.attach(app[CANDLES])  # the 24-hour tickers read what ticker/24hr reads
     staged = getattr(service, "subscribe_staged", None)
     if staged is not None:  # in-process: read when applied, reveal after the commit
-        staged(app[MARKET_STREAMS].stage)
+        staged(market.stage)
         staged(listen.stage)
     else:  # a gateway's mirror publishes committed batches only
-        service.subscribe(app[MARKET_STREAMS].on_published)
+        service.subscribe(market.on_published)
         service.subscribe(listen.on_published)
-    yield
+    try:
+        yield
+    finally:
+        await market.close()
 
 
 def setup_routes(app: web.Application) -> None:

@@ -142,49 +142,6 @@ def depth(quote: Quote, update_id: int, now: int) -> Json:
     }
 
 
-def percent_change(old: int, new: int) -> str:
-    """(new - old) / old x 100 with 3 decimals, truncated toward zero (Binance's form)."""
-    if old == 0:
-        return "0.000"
-    thousandths = abs(new - old) * 100_000 // old
-    sign = "-" if new < old and thousandths else ""
-    return f"{sign}{thousandths // 1000}.{thousandths % 1000:03d}"
-
-
-def ticker_24hr(
-    symbol: str, candles: list[CandleRecord], last: int | None, last_qty: int, now: int
-) -> Json:
-    """24 hours from hourly candles (the window starts at the hour 24 h ago)."""
-    if candles:
-        open_ = candles[0].open
-        high = max(c.high for c in candles)
-        low = min(c.low for c in candles)
-        volume = sum(c.volume for c in candles)
-        price = last if last is not None else candles[-1].close
-        open_time = candles[0].time
-    else:
-        price = last or 0
-        open_, high, low, volume, open_time = price, price, price, 0, now
-    return {
-        "symbol": symbol,
-        "priceChange": format_units(price - open_),
-        "priceChangePercent": percent_change(open_, price),
-        "weightedAvgPrice": format_units(0),
-        "lastPrice": format_units(price),
-        "lastQty": format_units(last_qty),
-        "openPrice": format_units(open_),
-        "highPrice": format_units(max(high, price)),
-        "lowPrice": format_units(min(low, price)),
-        "volume": format_units(volume),
-        "quoteVolume": format_units(0),
-        "openTime": open_time,
-        "closeTime": now,
-        "firstId": 0,
-        "lastId": 0,
-        "count": 0,
-    }
-
-
 def kline(c: CandleRecord, duration_ms: int) -> list[Any]:
     return [
         c.time, format_units(c.open), format_units(c.high), format_units(c.low),

@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-from velox.binance.streams.market import MarketStreams, parse_stream
+from velox.binance.streams.market import MarketStreams
+from velox.binance.streams.names import parse_stream
 
 MAX_STREAMS = 1024
 METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")

@@ -11,7 +11,8 @@
   Binance use for USDⓈ-M user data) and ``/private/ws/<listenKey>``: the account's events.
 
 Stream names are lowercase symbol + ``@`` + kind (``btcusdt@bookTicker``,
-``ethusdt@kline_1m``); a name that is not one of ours refuses the handshake with 400 and
+``ethusdt@kline_1m``, ``btcusdt@depth@100ms``) or a market-wide array (``!ticker@arr``), as
+``names.py`` lists them; a name that is not one of ours refuses the handshake with 400 and
 Binance's error body, an unknown listen key with -1125. Control messages after connecting
 are ``control.py``'s. The server pings every 3 minutes (aiohttp's heartbeat; clients answer
 with pongs). A client whose queue fills up (it reads slower than the market moves) is
@@ -28,7 +29,8 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from velox.binance.keys import LISTEN_KEYS, MARKET_STREAMS
 from velox.binance.streams.control import MAX_STREAMS, control
-from velox.binance.streams.market import MarketStreams, parse_stream
+from velox.binance.streams.market import MarketStreams
+from velox.binance.streams.names import parse_stream
 from velox.web.jsonio import json_response
 
 HEARTBEAT_S = 180.0

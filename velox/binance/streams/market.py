@@ -4,8 +4,9 @@
 for the streams that asked for it:
 
 - every committed batch's quotes (``on_published``, an engine-service listener):
-  ``<sym>@bookTicker`` (the quoted bid/ask, as ``/fapi/v1/depth`` shows them) and
-  ``<sym>@markPrice`` / ``@markPrice@1s`` (the reference price; at most one per 3 s / 1 s);
+  ``<sym>@bookTicker`` (the quoted bid/ask, as ``/fapi/v1/depth`` shows them),
+  ``<sym>@markPrice`` / ``@markPrice@1s`` (the reference price; at most one per 3 s / 1 s),
+  the depth streams and the 24-hour tickers;
 - every raw trade from the feed (``on_trade``, a ``MarketTap`` on the trade writer's input):
   ``<sym>@trade`` and ``<sym>@aggTrade`` (one trade per aggregate), with the exchange's ids,
   so a second Velox reading these streams orders them exactly as the first one did;
@@ -15,7 +16,9 @@ for the streams that asked for it:
 A message is encoded once per stream and queued on each subscriber (``Subscriber.offer``,
 never awaiting a socket); a subscriber too far behind is closed. Book update ids (``u``)
 start at the wall clock in microseconds and count up, so they keep increasing across a
-restart of this process, as a client ordering by them needs.
+restart of this process, as a client ordering by them needs; the depth streams
+(``depth.py``) and ``/fapi/v1/depth``'s ``lastUpdateId`` use the same ids. The 24-hour
+tickers (``tickers.py``) are pushed when a quote moves the price.
 """
 
 from __future__ import annotations
@@ -27,22 +30,17 @@ from typing import Any, Protocol
 import orjson
 
 from velox.binance.shapes import INTERVALS, MAX_QTY
+from velox.binance.streams.depth import DepthStreams
+from velox.binance.streams.tickers import TickerStreams
 from velox.binance.terms import Terms, ratio_text
 from velox.engine.state import Quote
 from velox.feeds.base import FeedTick
 from velox.money import format_units
 from velox.service import Published
 from velox.store.records import CandleRecord
+from velox.web.keys import CandleQuery
 
 MARK_EVERY_MS = {"markPrice": 3000, "markPrice@1s": 1000}
-KINDS = (
-    "bookTicker",
-    "trade",
-    "aggTrade",
-    "markPrice",
-    "markPrice@1s",
-    *tuple(f"kline_{i}" for i in INTERVALS),
-)
 
 
 class Subscriber(Protocol):
@@ -58,33 +56,44 @@ class LastTrade:
     ts: int
 
 
-def parse_stream(name: str, symbols: tuple[str, ...]) -> str | None:
-    """The canonical stream name (``btcusdt@kline_1m``) or None if it is not one of ours."""
-    symbol, sep, kind = name.partition("@")
-    if not sep or symbol.upper() not in symbols or symbol != symbol.lower():
-        return None
-    return name if kind in KINDS else None
-
-
 class MarketStreams:
     def __init__(self, symbols: tuple[str, ...], terms: Terms, wall_ms: Callable[[], int]) -> None:
         self.symbols = symbols
         self.terms = terms
         self._wall_ms = wall_ms
         self._subs: dict[str, set[Subscriber]] = {}
-        self._update_id = wall_ms() * 1000
+        self._update_id = self._first_id = wall_ms() * 1000
         self.update_ids: dict[str, int] = {}
+        self.quotes: dict[str, Quote] = {}  # the last published, with update_ids' ids
         self.last_trades: dict[str, LastTrade] = {}
+        self.depth = DepthStreams(self, wall_ms)
+        self.tickers = TickerStreams(self, self.quotes, self._last_qty, wall_ms)
         self._mark_sent: dict[tuple[str, str], int] = {}
         self._open_klines: dict[tuple[str, str], CandleRecord] = {}
         self.clients: set[Any] = set()  # open stream sockets, closed at shutdown
 
     def update_id(self, symbol: str) -> int:
-        """The last book update id of ``symbol`` (depth's ``lastUpdateId``)."""
-        return self.update_ids.get(symbol, self._update_id)
+        """The last book update id of ``symbol`` (depth's ``lastUpdateId``); one not quoted
+        yet stays at the first id, where its first depth event's ``pu`` picks up."""
+        return self.update_ids.get(symbol, self._first_id)
+
+    def _last_qty(self, symbol: str) -> int:
+        last = self.last_trades.get(symbol)
+        return last.qty if last is not None else 0
+
+    def attach(self, candles: CandleQuery) -> None:
+        """Once the store and feed run: the candles the 24-hour tickers are computed from."""
+        self.tickers.attach(candles)
+
+    async def close(self) -> None:
+        """Shutdown: cancel the pending (conflated) pushes."""
+        self.depth.close()
+        await self.tickers.close()
 
     # -- subscriptions -------------------------------------------------------------------
     def subscribe(self, sub: Subscriber, stream: str) -> None:
+        if stream not in self._subs:
+            self.depth.opened(stream)
         self._subs.setdefault(stream, set()).add(sub)
 
     def unsubscribe(self, sub: Subscriber, stream: str) -> None:
@@ -93,8 +102,12 @@ class MarketStreams:
             subs.discard(sub)
             if not subs:
                 del self._subs[stream]
+                self.depth.closed(stream)
 
-    def _send(self, stream: str, payload: dict[str, Any]) -> None:
+    def wants(self, stream: str) -> bool:
+        return stream in self._subs
+
+    def send(self, stream: str, payload: Any) -> None:
         subs = self._subs.get(stream)
         if not subs:
             return
@@ -111,15 +124,19 @@ class MarketStreams:
     def on_published(self, published: Published) -> None:
         now = self._wall_ms()
         for symbol, quote in published.quotes:
+            before = (self.update_id(symbol), self.quotes.get(symbol))
             self._update_id += 1
             self.update_ids[symbol] = self._update_id
+            self.quotes[symbol] = quote
+            self.depth.on_quote(symbol, quote, self._update_id, before)
+            self.tickers.on_quote(symbol)
             name = symbol.lower()
-            self._send(f"{name}@bookTicker", self._book(symbol, quote, now))
+            self.send(f"{name}@bookTicker", self._book(symbol, quote, now))
             for kind, every in MARK_EVERY_MS.items():
                 stream = f"{name}@{kind}"
                 if stream in self._subs and now - self._mark_sent.get((symbol, kind), 0) >= every:
                     self._mark_sent[(symbol, kind)] = now
-                    self._send(stream, self._mark(symbol, quote, now))
+                    self.send(stream, self._mark(symbol, quote, now))
 
     def on_trade(self, tick: FeedTick) -> None:
         if tick.trade_id is None or tick.trade_price is None or tick.trade_qty is None:
@@ -132,8 +149,8 @@ class MarketStreams:
             now = self._wall_ms()
             price, qty = format_units(trade.price), format_units(trade.qty)
             common = {"E": now, "s": tick.symbol, "p": price, "q": qty, "T": ts, "m": False}
-            self._send(f"{name}@trade", {"e": "trade", **common, "t": trade.trade_id, "M": True})
-            self._send(
+            self.send(f"{name}@trade", {"e": "trade", **common, "t": trade.trade_id, "M": True})
+            self.send(
                 f"{name}@aggTrade",
                 {"e": "aggTrade", **common, "a": trade.trade_id, "f": trade.trade_id,
                  "l": trade.trade_id},
@@ -152,8 +169,8 @@ class MarketStreams:
             return
         now = self._wall_ms()
         if previous is not None and previous.time < candle.time:
-            self._send(stream, self._kline(previous, now, closed=True))
-        self._send(stream, self._kline(candle, now, closed=False))
+            self.send(stream, self._kline(previous, now, closed=True))
+        self.send(stream, self._kline(candle, now, closed=False))
 
     # -- shapes --------------------------------------------------------------------------
     def _book(self, symbol: str, quote: Quote, now: int) -> dict[str, Any]:
