@@ -3,6 +3,7 @@ them, safe retries by clientOrderId, a wrong token 401 with nothing changed, rot
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -122,3 +123,24 @@ async def test_bad_alerts_are_refused(make_client: MakeClient) -> None:
     limited = await client.post(HOOK, json={"token": token, "action": "close", "asset": "BTCUSDT"})
     assert limited.status == 429  # 4 requests on one token within a second, limit 3
     assert await open_orders(user, account) == []
+
+
+async def test_alerts_closing_the_same_position_at_once_all_answer_200(
+    client: TestClient[Any, Any],
+) -> None:
+    """TradingView retries alerts; two 'close' alerts racing for one position both succeed:
+    one closes it, the other finds it closed meanwhile (it answered 404 NOT_FOUND)."""
+    user = await signup(client)
+    account = await first_account(user)
+    token = await token_for(user, account)
+    await tick(client, "BTCUSDT", "100000")
+    close = {"token": token, "action": "close", "asset": "BTCUSDT"}
+    for _ in range(10):  # a race: rounds until the losers have had their chances
+        await hook(client, 201, token=token, action="buy", asset="BTCUSDT", qty="0.01",
+                   leverage=10)  # fmt: skip
+        answers = await asyncio.gather(*(client.post(HOOK, json=close) for _ in range(4)))
+        bodies = [await r.json() for r in answers]
+        assert [r.status for r in answers] == [200] * 4, bodies
+        closed = [o for body in bodies for o in body["orders"]]
+        assert len(closed) == 1 and closed[0]["status"] == "CLOSED"
+        assert await open_orders(user, account) == []

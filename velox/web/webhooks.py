@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from velox.engine.commands import ClosePosition
+from velox.engine.errors import Code
 from velox.engine.views import open_positions
 from velox.store.records import ClosedOrderRecord
 from velox.web import closed_view, orders_v2
@@ -108,9 +109,9 @@ async def _close(request: web.Request, user_id: str, account_id: str, asset: str
         command = ClosePosition(user_id, order_id, service.clock(), account_id=account_id)
         outcome = await service.submit(command)
         if outcome.refusal is not None:
-            if not closed:
-                raise refusal_error(outcome.refusal)
-            continue  # closed meanwhile by a trigger: the rest still close
+            if outcome.refusal.code == Code.NOT_FOUND:
+                continue  # closed meanwhile (a trigger, or a retried alert): nothing to close
+            raise refusal_error(outcome.refusal)
         record = await request.app[STORE].closed_order(order_id)
         if record is not None:
             closed.append(record)
