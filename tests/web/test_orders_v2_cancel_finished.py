@@ -125,12 +125,13 @@ async def test_a_finished_order_is_409_to_its_owner_and_404_to_anyone_else(
     await other.json("GET", f"/api/v1/order/{order_id}", 404)
 
 
-async def test_a_resting_order_of_another_own_account_is_404_not_409(
+async def test_an_order_of_another_own_account_is_404_not_409(
     fee_client: TestClient[Any, Any],
 ) -> None:
-    """DELETE and PATCH act on the account the header names (SPEC 13): a resting order of
-    the user's other account is not in it (404), and stays resting. It was answered 409
-    ORDER_NOT_PENDING, which tells a bot its order is gone while it still holds margin."""
+    """GET, DELETE and PATCH act on the account the header names (SPEC 13): a resting order
+    of the user's other account is not in it (404), and stays resting. DELETE and PATCH
+    answered 409 ORDER_NOT_PENDING, which tells a bot its order is gone while it still holds
+    margin; GET answered 200 whatever account was named, even one that does not exist."""
     owner = await signup(fee_client)
     await tick(fee_client, BTC, "100000")
     first = (await owner.json("GET", "/api/v1/accounts", 200))["accounts"][0]["accountId"]
@@ -147,6 +148,11 @@ async def test_a_resting_order_of_another_own_account_is_404_not_409(
     assert body["error"]["code"] == "NOT_FOUND"
     body = await owner.json("PATCH", path, 404, headers=in_first, json={"price": "91000"})
     assert body["error"]["code"] == "NOT_FOUND"
+    body = await owner.json("GET", path, 404, headers=in_first)  # not in the named account
+    assert body["error"]["code"] == "NOT_FOUND"
+    await owner.json("GET", path, 404, headers={"X-Velox-Account": "99999"})
+    await owner.json("GET", f"{path}?account={first}", 404)
+    assert (await owner.json("GET", path, 200))["orderId"] == placed["orderId"]  # no selector
     still = await owner.json("GET", path, 200, headers=in_second)
     assert (still["status"], still["price"]) == ("PENDING", "90000.00000000")
     figures = await owner.json("GET", "/api/v1/order/user/balance", 200, headers=in_second)

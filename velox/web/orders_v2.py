@@ -232,9 +232,12 @@ async def is_pending(request: web.Request, user_id: str, order_id: str) -> bool:
 
 
 async def get_order(request: web.Request) -> web.Response:
+    """The user's order; with an account named (header or query), only if it is in it, as
+    every native endpoint acts on the named account (SPEC 13)."""
     user_id = require_session(request).user_id
+    account_id = await chosen_account(request, user_id)
     order = await any_order(request, user_id, request.match_info["orderId"])
-    if order is None:
+    if order is None or account_id not in (None, order.get("accountId")):
         raise not_found("no such order")
     return json_response(order)
 
