@@ -231,8 +231,8 @@ class Settings:
     binance_weight_limit: int = field(
         default=2400,
         metadata={
-            "help": "request weight per API key (or per IP when unsigned) per minute on /fapi, "
-            "as Binance counts it (0 = off)"
+            "help": "request weight per client IP per minute on /fapi, as Binance counts it "
+            "(0 = off)"
         },
     )
     bus: str = field(

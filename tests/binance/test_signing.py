@@ -218,3 +218,22 @@ async def test_margin_type_and_position_mode_answer_as_binance(
     assert body["msg"] == "No need to change margin type."
     params["marginType"] = "CROSSED"
     await binance_error(await bot.call("POST", "/fapi/v1/marginType", params), 400, -1130)
+
+
+async def test_a_bad_signature_flood_with_a_known_key_spends_its_own_ips_weight(
+    make_client: MakeClient,
+) -> None:
+    """Request weight counts per IP, as Binance counts it: someone who knows only an API key
+    (not its secret) and floods bad signatures reaches 429 alone; the key's owner, calling
+    from elsewhere, keeps its weight. It was charged per key, so the owner was locked out."""
+    client = await make_client(binance_weight_limit=50, trusted_proxies=("127.0.0.0/8",))
+    _, bot, _ = await netting_bot(client)
+    forged = bot.signed({}).rsplit("signature=", 1)[0] + "signature=" + "0" * 64
+    attacker = {"X-MBX-APIKEY": bot.key.api_key, "X-Forwarded-For": "203.0.113.5"}
+    statuses = [
+        (await client.get(f"/fapi/v2/account?{forged}", headers=attacker)).status for _ in range(12)
+    ]  # weight 5 each: 10 refused -1022, then 429
+    assert statuses == [400] * 10 + [429] * 2
+    owner = await bot.call("GET", "/fapi/v2/balance", headers={"X-Forwarded-For": "198.51.100.7"})
+    assert owner.status == 200, await owner.json()
+    assert owner.headers["X-MBX-USED-WEIGHT-1M"] == "5"

@@ -8,7 +8,8 @@ of a ``Call`` into an aiohttp handler that:
    malformed, -2015 unknown or revoked), checks ``timestamp``/``recvWindow`` (-1021) and the
    signature (-1022), then the permission (-2015; for TRADE also the account: a HEDGING
    account's key is read-only, ``KeyRing.may_trade``);
-3. charges the weight (per API key when one is presented and known, else per client IP) and
+3. charges the weight per client IP, as Binance counts request weight (a flood of bad
+   signatures under someone's API key spends the flooder's weight, not the key owner's) and
    answers ``X-MBX-USED-WEIGHT-1M``; past the limit 429 with -1003, before any costly work;
 4. answers the handler's JSON, or ``{"code", "msg"}`` with Binance's status for any refusal.
    The engine starting or stopping is -1001 (503).
@@ -123,17 +124,14 @@ def endpoint(
             try:
                 params = await read_params(request)
                 cost = weight(params) if callable(weight) else weight
+                # before the key and the HMAC: a flood of bad requests is limited too
+                used = meter.charge(f"ip:{client_ip(request)}", cost)
                 key = None
                 if signed is not None:
-                    # Charge the caller before the HMAC: a flood of bad requests is limited too.
                     known = await find_key(request)
-                    caller = f"key:{known.key_id}" if known else f"ip:{client_ip(request)}"
-                    used = meter.charge(caller, cost)
                     key = authenticate(request, params, known, signed, key_only=key_only)
                     if signed == TRADE and not await request.app[KEYRING].may_trade(key):
                         raise rejected_key()
-                else:
-                    used = meter.charge(f"ip:{client_ip(request)}", cost)
                 result = await fn(Call(request, params, key))
             except BinanceError as error:
                 return answer(error, used)
