@@ -154,3 +154,32 @@ async def test_a_client_order_id_is_unique_among_resting_orders_only(
     assert (await bot.json("GET", ORDER, by_client))["orderId"] == again["orderId"]
     (position,) = await orders_of(user, account, "OPEN")
     assert position["qty"] == "0.02000000"
+
+
+async def test_one_order_rate_per_user_across_the_native_api_binance_and_webhooks(
+    make_client: MakeClient,
+) -> None:
+    """SPEC 10: at most N order changes per user per second. Binance's order endpoints did
+    not count (200 orders in a burst, then 200 more) and webhooks had a bucket of their own
+    (twice the rate). Now one budget; Binance's API refuses with -1015 and 429."""
+    client = await make_client(rate_limit_orders=5)
+    user, bot, account = await netting_bot(client)
+    await tick(client, BTC, "100000")
+    # making the token is one of the user's changes too (as creating an account is)
+    hook = (await user.json("POST", f"/api/v1/accounts/{account}/webhook", 201))["token"]
+    native = {"asset": BTC, "side": "LONG", "leverage": 10, "margin": "10", "type": "LIMIT",
+              "price": "90000"}  # fmt: skip
+    in_account = {"X-Velox-Account": account}
+    await user.json("POST", "/api/v1/order/open", 201, headers=in_account, json=native)
+    await bot.json("POST", ORDER, LIMIT)
+    alert = {"token": hook, "action": "buy", "asset": BTC, "qty": "0.001", "leverage": 10,
+             "type": "LIMIT", "price": "90000"}  # fmt: skip
+    assert (await client.post("/api/v1/webhooks/tradingview", json=alert)).status == 201
+    await bot.json("POST", ORDER, LIMIT)  # the fifth change in the second
+    refused = await bot.call("POST", ORDER, LIMIT)
+    body = await binance_error(refused, 429, -1015)
+    assert body["msg"] == "Too many new orders; current limit is 5 orders per SECOND."
+    assert int(refused.headers["Retry-After"]) >= 1
+    limited = await client.post("/api/v1/webhooks/tradingview", json=alert)
+    assert limited.status == 429
+    assert len(await orders_of(user, account, "PENDING")) == 4

@@ -13,6 +13,7 @@ from typing import Any
 STATUS: dict[int, int] = {
     -1001: 503,  # DISCONNECTED: internal error; retry
     -1003: 429,  # TOO_MANY_REQUESTS
+    -1015: 429,  # TOO_MANY_ORDERS (the user's order rate)
     -1021: 400,  # INVALID_TIMESTAMP
     -1022: 400,  # INVALID_SIGNATURE
     -1023: 400,  # start time after end time

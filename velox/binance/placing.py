@@ -5,6 +5,7 @@ the open orders of both kinds, and engine refusals as Binance's codes.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from velox.binance import orders
@@ -18,7 +19,7 @@ from velox.engine.errors import Code, Refusal
 from velox.engine.views import open_positions
 from velox.money import mul_floor
 from velox.store.records import OrderRecord
-from velox.web.keys import SERVICE, STORE
+from velox.web.keys import ORDER_LIMIT, SERVICE, STORE
 
 Json = dict[str, Any]
 REFUSALS: dict[Code, tuple[int, str]] = {
@@ -65,9 +66,19 @@ def client_id(call: Call, name: str) -> str | None:
 
 
 def trading_account(call: Call) -> tuple[str, str]:
-    """(user id, account id) of the key of a TRADE endpoint, which has already refused a
-    key that may not trade there (``KeyRing.may_trade``: a NETTING account's only)."""
+    """(user id, account id) of the key of an order-changing endpoint, which has already
+    refused a key that may not trade there (``KeyRing.may_trade``: a NETTING account's
+    only), once the user's order rate allows it: one budget per user for the native API,
+    this one and webhooks (SPEC 10), refused as Binance refuses too many orders (-1015)."""
     key = call.credential
+    limit = call.app[ORDER_LIMIT]
+    wait = limit.hit(key.user_id)
+    if wait is not None:
+        raise BinanceError(
+            -1015,
+            f"Too many new orders; current limit is {limit.limit} orders per SECOND.",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
     return key.user_id, key.account_id
 
 

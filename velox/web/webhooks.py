@@ -73,7 +73,7 @@ async def tradingview(request: web.Request) -> web.Response:
     check_public_limit(request)
     data = await json_object(request)
     user_id, account_id = await _verify(request, data.get("token"))
-    request.app[ORDER_LIMIT].check(f"webhook:{account_id}")
+    request.app[ORDER_LIMIT].check(user_id)  # the user's one budget (SPEC 10)
     action = choice(required(data, "action"), "action", ACTIONS)
     service = request.app[SERVICE]
     if action == "close":
