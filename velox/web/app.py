@@ -22,6 +22,7 @@ from velox.web.auth.passwords import Passwords
 from velox.web.auth.ratelimit import Every, SlidingLog
 from velox.web.auth.sessions import SessionManager, load_secret
 from velox.web.auth.tickets import TicketBook
+from velox.web.badrequests import quiet_malformed_requests
 from velox.web.jsonio import MAX_BODY
 from velox.web.keys import (
     AUTH_LIMIT,
@@ -69,6 +70,7 @@ def create_app(
     feed); ``store`` defaults to ``settings.db_url``'s (an injected one must be open).
     ``contexts`` replaces the store, engine and feed lifetimes (a gateway's: ``roles.py``)."""
     options = options or WebOptions(bcrypt_rounds=settings.bcrypt_rounds)
+    quiet_malformed_requests()
     app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware])
     app[SETTINGS] = settings
     app[OPTIONS] = options

@@ -29,6 +29,7 @@ from velox.bus.tickets import SharedTickets, ticket_middleware
 from velox.config import Settings
 from velox.market.tap import MarketTap
 from velox.web.app import create_app
+from velox.web.badrequests import quiet_malformed_requests
 from velox.web.keys import (
     CANDLES,
     ENGINE_SERVICE,
@@ -51,6 +52,7 @@ from velox.web.ws.hub import Hub
 
 
 def engine_app(settings: Settings, options: WebOptions | None = None) -> web.Application:
+    quiet_malformed_requests()
     app = web.Application(middlewares=[error_middleware])
     app[SETTINGS] = settings
     app[OPTIONS] = options or WebOptions()
