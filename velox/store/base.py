@@ -115,10 +115,12 @@ class Store(Protocol):
         yield  # type: ignore[misc]  # pragma: no cover - protocol body
 
     async def closed_orders_for_account(
-        self, user_id: str, account_id: str | None, first: bool, limit: int
-    ) -> list[ClosedOrderRecord]:
+        self, user_id: str, account_id: str | None, first: bool, limit: int, *,
+        asset: str | None = None, start: int | None = None, end: int | None = None,
+    ) -> list[ClosedOrderRecord]:  # fmt: skip
         """As ``closed_orders_for_user``, in one account; ``first``: with the user's rows
-        that have no account (written before accounts existed)."""
+        that have no account (written before accounts existed). Only ``asset``'s and those
+        closed within [start, end] (ms, inclusive) when given."""
 
     # -- accounts, orders, fills (schema version 2, projected from the journal) ----------
     async def accounts_for_user(self, user_id: str) -> list[AccountRecord]:
@@ -136,9 +138,13 @@ class Store(Protocol):
     ) -> OrderRecord | None: ...
 
     async def orders_for_account(
-        self, account_id: str, status: str, limit: int
-    ) -> list[OrderRecord]:
-        """One status, newest first by created_at; ties by order_id as a number."""
+        self, account_id: str, status: str, limit: int, *, asset: str | None = None,
+        start: int | None = None, end: int | None = None,
+    ) -> list[OrderRecord]:  # fmt: skip
+        """One status, newest first, ties by order_id as a number: PENDING by created_at,
+        any other status by updated_at (when the order reached it: an ended order's end).
+        Only ``asset``'s and those within [start, end] (ms, inclusive, on that same time)
+        when given."""
 
     async def fills_for_account(
         self, account_id: str, asset: str | None, start: int | None, end: int | None,

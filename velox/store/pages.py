@@ -5,6 +5,11 @@ as the native API lists them; Binance's ``userTrades`` and ``allOrders`` page fo
 instead, so ``oldest_first`` takes the oldest ``limit`` rows of the window and ``from_id``
 starts at an id. Ids are decimal text, compared as numbers (length, then text: "10" comes
 after "9"), the way every list of them here is ordered.
+
+Each list is ordered by the time its window filters on, so a client pages back by asking
+again with ``end`` = the oldest time it has seen - 1. An ended order's time is when it
+ended (``updated_at``; a closed position's ``closed_at``): a trader pages back through
+what ended when, and an order placed long ago but cancelled today is on today's page.
 """
 
 from __future__ import annotations
@@ -13,35 +18,51 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from velox.store.records import FillRecord, OrderRecord
-from velox.store.rows import fill_record, order_record
-from velox.store.schema import FILL_COLUMNS, ORDER_COLUMNS, check_limit
+from velox.store.records import ClosedOrderRecord, FillRecord, OrderRecord
+from velox.store.rows import closed_record, fill_record, order_record
+from velox.store.schema import CLOSED_ORDER_COLUMNS, FILL_COLUMNS, ORDER_COLUMNS, check_limit
 
 FEE_CHUNK = 500  # order ids per statement (well under either database's parameter limit)
+PENDING = "PENDING"
+Where = tuple[str, list[Any]]  # whose rows a page holds: a condition and its arguments
+
+
+def where_equal(**columns: Any) -> Where:
+    """``column = value`` for each of ``columns`` (names from the code, never a request)."""
+    return " AND ".join(f"{c} = ?" for c in columns), list(columns.values())
+
+
+def _closed_of(user_id: str, account_id: str | None, first: bool) -> Where:
+    """A user's closed orders in one account; ``first``: also those without an account
+    (written before accounts: they belong to the user's first account)."""
+    alone = " OR account_id IS NULL" if first else ""
+    return f"user_id = ? AND (account_id = ?{alone})", [user_id, account_id]
 
 
 def page_query(
-    table: str, columns: Sequence[str], id_column: str, time_column: str,
-    account_id: str, asset: str | None, start: int | None, end: int | None, limit: int,
-    from_id: int | None, oldest_first: bool,
+    table: str, columns: Sequence[str], id_column: str, time_column: str, where: Where,
+    asset: str | None, start: int | None, end: int | None, limit: int,
+    from_id: int | None = None, oldest_first: bool = False,
 ) -> tuple[str, list[Any]]:  # fmt: skip
     """The statement and its arguments for one page of ``table`` (see the module doc)."""
-    args: list[Any] = [account_id]
-    where = "account_id = ?"
+    condition, given = where
+    args = list(given)
     if asset is not None:
-        where += " AND asset = ?"
+        condition += " AND asset = ?"
         args.append(asset)
     for op, bound in ((">=", start), ("<=", end)):
         if bound is not None:
-            where += f" AND {time_column} {op} ?"
+            condition += f" AND {time_column} {op} ?"
             args.append(bound)
     if from_id is not None:
-        where += f" AND (length({id_column}) > ? OR (length({id_column}) = ? AND {id_column} >= ?))"
+        condition += (
+            f" AND (length({id_column}) > ? OR (length({id_column}) = ? AND {id_column} >= ?))"
+        )
         text = str(from_id)
         args += [len(text), len(text), text]
     way = "ASC" if oldest_first else "DESC"
     sql = (
-        f"SELECT {', '.join(columns)} FROM {table} WHERE {where} "
+        f"SELECT {', '.join(columns)} FROM {table} WHERE {condition} "
         f"ORDER BY {time_column} {way}, length({id_column}) {way}, {id_column} {way} LIMIT ?"
     )
     return sql, [*args, check_limit(limit)]
@@ -59,8 +80,8 @@ class PageRows(ABC):
     ) -> list[FillRecord]:  # fmt: skip
         """By ``time`` (ties: by fill id), within [start, end] when given."""
         rows = await self._fetch(*page_query(
-            "fills", FILL_COLUMNS, "fill_id", "time", account_id, asset, start, end, limit,
-            from_id, oldest_first,
+            "fills", FILL_COLUMNS, "fill_id", "time", where_equal(account_id=account_id), asset,
+            start, end, limit, from_id, oldest_first,
         ))  # fmt: skip
         return [fill_record(r) for r in rows]
 
@@ -70,10 +91,38 @@ class PageRows(ABC):
     ) -> list[OrderRecord]:  # fmt: skip
         """Every status, by ``created_at`` (ties: by order id), within [start, end]."""
         rows = await self._fetch(*page_query(
-            "orders", ORDER_COLUMNS, "order_id", "created_at", account_id, asset, start, end,
-            limit, from_id, oldest_first,
+            "orders", ORDER_COLUMNS, "order_id", "created_at", where_equal(account_id=account_id),
+            asset, start, end, limit, from_id, oldest_first,
         ))  # fmt: skip
         return [order_record(r) for r in rows]
+
+    async def orders_for_account(
+        self, account_id: str, status: str, limit: int, *, asset: str | None = None,
+        start: int | None = None, end: int | None = None,
+    ) -> list[OrderRecord]:  # fmt: skip
+        """One status, newest first, within [start, end]: PENDING by when it was placed
+        (``created_at``; a modification does not move it), any other by when it reached the
+        status (``updated_at``, index ``orders_by_status_ended``). Pending orders are few
+        (they count toward --max-open-positions), so sorting them costs nothing; ended ones
+        pile up, and only the index's order lets a page stop at ``limit``."""
+        time_column = "created_at" if status == PENDING else "updated_at"
+        rows = await self._fetch(*page_query(
+            "orders", ORDER_COLUMNS, "order_id", time_column,
+            where_equal(account_id=account_id, status=status), asset, start, end, limit,
+        ))  # fmt: skip
+        return [order_record(r) for r in rows]
+
+    async def closed_orders_for_account(
+        self, user_id: str, account_id: str | None, first: bool, limit: int, *,
+        asset: str | None = None, start: int | None = None, end: int | None = None,
+    ) -> list[ClosedOrderRecord]:  # fmt: skip
+        """The user's closed orders in one account (``first``: with those of no account),
+        newest first by ``closed_at`` within [start, end]."""
+        rows = await self._fetch(*page_query(
+            "closed_orders", CLOSED_ORDER_COLUMNS, "order_id", "closed_at",
+            _closed_of(user_id, account_id, first), asset, start, end, limit,
+        ))  # fmt: skip
+        return [closed_record(r) for r in rows]
 
     async def order_fees(self, order_ids: Sequence[str]) -> dict[str, int]:
         """Fees summed per order over its fills (index ``fills_by_order``), a chunk of ids

@@ -12,6 +12,7 @@ from typing import Any
 
 from velox.store.records import (
     AccountRecord,
+    ClosedOrderRecord,
     FillRecord,
     FundingBoundaryRecord,
     FundingRecord,
@@ -22,6 +23,8 @@ from velox.store.schema import (
     ACCOUNT_COLUMNS,
     BOOLEAN_COLUMNS,
     BOUNDARY_COLUMNS,
+    CLOSED_ORDER_COLUMNS,
+    CLOSED_ORDER_MONEY,
     FILL_COLUMNS,
     FILL_MONEY,
     FUNDING_COLUMNS,
@@ -69,6 +72,10 @@ def account_record(row: Iterable[Any]) -> AccountRecord:
 
 def order_record(row: Iterable[Any]) -> OrderRecord:
     return OrderRecord(*_values(row, ORDER_COLUMNS, ORDER_MONEY))
+
+
+def closed_record(row: Iterable[Any]) -> ClosedOrderRecord:
+    return ClosedOrderRecord(*_values(row, CLOSED_ORDER_COLUMNS, CLOSED_ORDER_MONEY))
 
 
 def fill_record(row: Iterable[Any]) -> FillRecord:

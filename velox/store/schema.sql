@@ -190,8 +190,12 @@ CREATE TABLE IF NOT EXISTS orders (
 DROP INDEX IF EXISTS orders_by_client_id;
 CREATE INDEX IF NOT EXISTS orders_by_client
     ON orders (account_id, client_order_id, created_at DESC);
-CREATE INDEX IF NOT EXISTS orders_by_status
-    ON orders (account_id, status, created_at DESC, length(order_id) DESC, order_id DESC);
+-- One status of an account, newest first by when the order reached it: the native list pages
+-- back through ended orders on it (velox/store/pages.py). Replaces the created_at-ordered
+-- index of earlier versions (pending orders, still listed by created_at, are few).
+DROP INDEX IF EXISTS orders_by_status;
+CREATE INDEX IF NOT EXISTS orders_by_status_ended
+    ON orders (account_id, status, updated_at DESC, length(order_id) DESC, order_id DESC);
 
 CREATE TABLE IF NOT EXISTS fills (
     fill_id      TEXT PRIMARY KEY,

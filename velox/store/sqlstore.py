@@ -36,7 +36,13 @@ from velox.store.records import (
     SnapshotRecord,
     UserRecord,
 )
-from velox.store.rows import account_record, fill_record, order_record, write_statements
+from velox.store.rows import (
+    account_record,
+    closed_record,
+    fill_record,
+    order_record,
+    write_statements,
+)
 from velox.store.schema import (
     ACCOUNT_COLUMNS,
     CLOSED_ORDER_COLUMNS,
@@ -102,14 +108,6 @@ def closed_params(order: ClosedOrderRecord) -> list[Any]:
         value = getattr(order, c)
         params.append(str(value) if c in CLOSED_ORDER_MONEY and value is not None else value)
     return params
-
-
-def closed_record(row: Iterable[Any]) -> ClosedOrderRecord:
-    values: list[Any] = [
-        int(v) if c in CLOSED_ORDER_MONEY and v is not None else v
-        for c, v in zip(CLOSED_ORDER_COLUMNS, row, strict=True)
-    ]
-    return ClosedOrderRecord(*values)
 
 
 def candle_params(c: CandleRecord) -> list[Any]:
@@ -253,19 +251,6 @@ class SqlStore(ApiKeyRows, FundingRows, PageRows, ABC):
         async for row in self._pages(sql, "", 1000):
             yield closed_record(row)
 
-    async def closed_orders_for_account(
-        self, user_id: str, account_id: str | None, first: bool, limit: int
-    ) -> list[ClosedOrderRecord]:
-        """The user's closed orders in one account; ``first``: also those without an account
-        (written before accounts: they belong to the user's first account)."""
-        where = "user_id = ? AND (account_id = ?" + (" OR account_id IS NULL)" if first else ")")
-        rows = await self._fetch(
-            f"SELECT {_COLS} FROM closed_orders WHERE {where} "
-            "ORDER BY closed_at DESC, length(order_id) DESC, order_id DESC LIMIT ?",
-            (user_id, account_id, check_limit(limit)),
-        )
-        return [closed_record(r) for r in rows]
-
     # -- accounts, orders, fills (schema version 2) --------------------------------------
     async def accounts_for_user(self, user_id: str) -> list[AccountRecord]:
         """Oldest first: the first is the one made at signup (the default account)."""
@@ -314,17 +299,6 @@ class SqlStore(ApiKeyRows, FundingRows, PageRows, ABC):
             (account_id, client_order_id),
         )  # the newest: Binance's API may reuse an id whose order has ended
         return None if row is None else order_record(row)
-
-    async def orders_for_account(
-        self, account_id: str, status: str, limit: int
-    ) -> list[OrderRecord]:
-        """Orders of one status, newest first by ``created_at`` (ties: higher id first)."""
-        rows = await self._fetch(
-            f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders WHERE account_id = ? AND status = ? "
-            "ORDER BY created_at DESC, length(order_id) DESC, order_id DESC LIMIT ?",
-            (account_id, status, check_limit(limit)),
-        )
-        return [order_record(r) for r in rows]
 
     async def all_orders(self) -> AsyncIterator[OrderRecord]:
         """Every order row by order_id as text (the audit compares), a page at a time."""

@@ -28,12 +28,14 @@ from velox.web.openapi_v2 import (
     ACCOUNT_ID,
     ACCOUNT_PARAMS,
     CLIENT_ID_PARAM,
+    ENDED_ORDERS,
     FILLS_LIMIT,
-    ORDER_STATUSES,
     V2_SCHEMAS,
     figures_schema,
+    order_list_params,
     order_schema,
     v2_request_schemas,
+    window_params,
 )
 from velox.web.ws.handshake import HANDSHAKE_HEADERS
 
@@ -225,7 +227,6 @@ PENDING_CHANGE = (
 
 
 def v2_paths(settings: Settings) -> dict[str, dict[str, Op]]:
-    time_ms = {"type": "integer", "minimum": 0, "maximum": MAX_TIME_MS}
     on = [ORDER_ID, *ACCOUNT_PARAMS]
     account_ops = (*UNSAFE, "UNAUTHORIZED", "RATE_LIMITED", "ENGINE_NOT_READY")
     return {
@@ -266,21 +267,15 @@ def v2_paths(settings: Settings) -> dict[str, dict[str, Op]]:
             {200: ref("Order")}, MINE, security=COOKIE_OR_BEARER,
             params=[CLIENT_ID_PARAM, *ACCOUNT_PARAMS])},
         "/api/v1/order/user/orders": {"get": op(
-            "user_orders", "The account's orders of one status, newest first (OPEN by "
-            "openedAt, CLOSED by closedAt, the others by createdAt)", {200: ref("Orders")},
-            (*MINE, "VALIDATION_ERROR"), security=COOKIE_OR_BEARER,
-            params=[
-                _query("status", {"enum": ORDER_STATUSES, "default": "OPEN"}),
-                _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
-                *ACCOUNT_PARAMS,
-            ])},
+            "user_orders", "The account's orders of one status, newest first: OPEN by "
+            f"openedAt, PENDING by createdAt, the ended ones ({ENDED_ORDERS}) by closedAt",
+            {200: ref("Orders")}, (*MINE, "VALIDATION_ERROR", "UNKNOWN_ASSET"),
+            security=COOKIE_OR_BEARER, params=order_list_params(settings.symbols))},
         "/api/v1/order/user/fills": {"get": op(
             "user_fills", "The account's fills, newest first", {200: ref("Fills")},
             (*MINE, "VALIDATION_ERROR", "UNKNOWN_ASSET"), security=COOKIE_OR_BEARER,
             params=[
-                _query("asset", {"enum": list(settings.symbols)}),
-                _query("startTime", time_ms),
-                _query("endTime", time_ms),
+                *window_params(settings.symbols, "fills", "time"),
                 _query("limit", FILLS_LIMIT),
                 *ACCOUNT_PARAMS,
             ])},

@@ -196,3 +196,42 @@ def v2_request_schemas(v1: dict[str, Schema], assets: Sequence[str]) -> dict[str
 
 
 FILLS_LIMIT: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_FILLS_PAGE, "default": 500}
+ENDED_ORDERS = "CLOSED, CANCELLED, EXPIRED, REJECTED, FILLED"
+
+
+def window_params(symbols: Sequence[str], rows: str, time: str, note: str = "") -> list[Schema]:
+    """``asset``, ``startTime`` and ``endTime`` of a history list (``order_requests.
+    window_query`` judges them alike everywhere): ``rows`` what it lists, ``time`` the time
+    the window is on, ``note`` what else to say of both times."""
+    time_ms: Schema = {"type": "integer", "minimum": 0, "maximum": MAX_TIME_MS}
+
+    def bound(name: str, side: str) -> Schema:
+        text = f"ms, inclusive: only {rows} whose {time} is at or {side} it{note}"
+        return {"name": name, "in": "query", "required": False, "description": text,
+                "schema": time_ms}  # fmt: skip
+
+    asset = {"name": "asset", "in": "query", "required": False,
+             "description": f"only {rows} of this asset",
+             "schema": {"enum": list(symbols)}}  # fmt: skip
+    return [asset, bound("startTime", "after"), bound("endTime", "before")]
+
+
+def order_list_params(symbols: Sequence[str]) -> list[Schema]:
+    """``GET /user/orders``: the window is on closedAt, for the ended statuses only."""
+    window = window_params(
+        symbols, "orders", "closedAt (when it ended)",
+        "; ignored for OPEN and PENDING, which are current state",
+    )  # fmt: skip
+    window[2]["description"] += (
+        ". Page back with the oldest closedAt seen - 1; a full page may end inside a "
+        "millisecond, whose other orders come with that millisecond itself (skip the ones "
+        "already seen)"
+    )
+    status: Schema = {"enum": ORDER_STATUSES, "default": "OPEN"}
+    limit: Schema = {"type": "integer", "minimum": 1, "maximum": 1000}
+    return [
+        {"name": "status", "in": "query", "required": False, "schema": status},
+        *window,
+        {"name": "limit", "in": "query", "required": False, "schema": limit},
+        *ACCOUNT_PARAMS,
+    ]

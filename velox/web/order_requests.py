@@ -1,5 +1,5 @@
 """Request parsing for the engine v2 order fields and routes (SPEC 12): pending orders,
-OCO, cancel, modify of a pending order, fills queries, ``clientOrderId``.
+OCO, cancel, modify of a pending order, the history lists' window, ``clientOrderId``.
 
 Every rule the shell can judge without the state is judged here, naming the field at
 fault (400 VALIDATION_ERROR, nothing changed); the engine judges the rest (balance, quotes,
@@ -169,6 +169,16 @@ def pending_modify_command(
 
 
 @frozen
+class Window:
+    """Which rows of a history list (fills, ended orders, funding): one asset or all, and
+    [start, end] in ms, inclusive, on the time the list is ordered by."""
+
+    asset: str | None
+    start: int | None
+    end: int | None
+
+
+@frozen
 class FillsQuery:
     asset: str | None
     start: int | None
@@ -176,11 +186,18 @@ class FillsQuery:
     limit: int
 
 
-def fills_query(query: Mapping[str, str], assets: tuple[str, ...]) -> FillsQuery:
+def window_query(query: Mapping[str, str], assets: tuple[str, ...]) -> Window:
+    """``asset`` (a listed symbol, else 400 UNKNOWN_ASSET), ``startTime``, ``endTime``:
+    one parse for every list that takes them, so they refuse the same values alike."""
     asset = query.get("asset")
     if asset is not None and asset not in assets:
         raise ApiError("UNKNOWN_ASSET", f"unknown asset; one of {', '.join(assets)}", "asset")
     start = query_int(query, "startTime", 0, MAX_TIME_MS)
     end = query_int(query, "endTime", 0, MAX_TIME_MS)
+    return Window(asset, start, end)
+
+
+def fills_query(query: Mapping[str, str], assets: tuple[str, ...]) -> FillsQuery:
+    window = window_query(query, assets)
     limit = query_int(query, "limit", 1, MAX_FILLS_PAGE) or DEFAULT_FILLS_PAGE
-    return FillsQuery(asset, start, end, limit)
+    return FillsQuery(window.asset, window.start, window.end, limit)

@@ -1,6 +1,6 @@
 """``/api/v1/order`` routes of engine v2 (SPEC 12): opening with the new fields, cancel,
-modify of a pending order, OCO, lookup by ``clientOrderId``, fills, and the order lists by
-every status. Thin: parse (order_requests.py), submit, render (render_v2.py).
+modify of a pending order, OCO, lookup by ``clientOrderId`` (the lists of orders and fills
+are ``order_lists.py``). Thin: parse (order_requests.py), submit, render (render_v2.py).
 
 Where an order is now: an open position in the engine, a closed one in ``closed_orders``,
 anything else (PENDING, CANCELLED, EXPIRED, REJECTED, FILLED) in ``orders``; all three are
@@ -24,20 +24,19 @@ from velox.engine.events import (
     PositionOpened,
     PositionPartiallyClosed,
 )
-from velox.engine.views import account_figures, open_positions
+from velox.engine.views import account_figures
 from velox.store.base import Store
 from velox.store.records import OrderRecord
 from velox.web import closed_view, orders, render, render_v2
 from velox.web.accounts import chosen_account, reading_account
 from velox.web.auth.security import require_session
-from velox.web.errors import ApiError, not_found, refusal_error, validation
+from velox.web.errors import ApiError, not_found, refusal_error
 from velox.web.jsonio import json_object, json_response
-from velox.web.keys import OPTIONS, ORDER_LIMIT, SERVICE, STORE
+from velox.web.keys import ORDER_LIMIT, SERVICE, STORE
 from velox.web.order_requests import (
     V2_OPEN_FIELDS,
     cancel_command,
     client_order_id,
-    fills_query,
     oco_command,
     oco_legs,
     order_terms,
@@ -45,11 +44,8 @@ from velox.web.order_requests import (
     with_terms,
 )
 from velox.web.requests import open_command
-from velox.web.validate import query_int
 
 Json = dict[str, Any]
-STATUSES = ("OPEN", "CLOSED", "PENDING", "CANCELLED", "EXPIRED", "REJECTED", "FILLED")
-MAX_PAGE = 1000
 # (status, the order as the commit left it, or the id of one to look up in the store)
 Reply = tuple[int, Json | None, str | None]
 
@@ -253,53 +249,6 @@ async def by_client_id(request: web.Request) -> web.Response:
     if order is None:
         raise not_found("no order with this clientOrderId")
     return json_response(order)
-
-
-async def user_fills(request: web.Request) -> web.Response:
-    user_id = require_session(request).user_id
-    query = fills_query(request.query, request.app[SERVICE].settings.assets)
-    chosen = await reading_account(request, user_id)
-    fills = []
-    if chosen.account_id is not None:
-        fills = await request.app[STORE].fills_for_account(
-            chosen.account_id, query.asset, query.start, query.end, query.limit
-        )
-    return json_response({"fills": [render_v2.fill(f) for f in fills]})
-
-
-async def user_orders(request: web.Request) -> web.Response:
-    """``?status=`` one of STATUSES (default OPEN), newest first: OPEN by openedAt, CLOSED
-    by closedAt, the others by createdAt."""
-    user_id = require_session(request).user_id
-    status = request.query.get("status", "OPEN")
-    if status not in STATUSES:
-        raise validation(f"status must be one of {', '.join(STATUSES)}", "status")
-    limit = query_int(request.query, "limit", 1, MAX_PAGE)
-    chosen = await reading_account(request, user_id)
-    store = request.app[STORE]
-    if status == "OPEN":
-
-        def view(engine: Engine) -> list[Json]:
-            positions = sorted(
-                open_positions(engine, user_id, chosen.account_id),
-                key=lambda p: (p.opened_at, int(p.order_id)),
-                reverse=True,
-            )
-            return [render.open_order_in(engine, p) for p in positions]
-
-        orders = (await request.app[SERVICE].read(view))[: limit or None]
-    elif status == "CLOSED":
-        page = limit or request.app[OPTIONS].closed_orders_limit
-        records = await store.closed_orders_for_account(
-            user_id, chosen.account_id, chosen.first, page
-        )
-        orders = await closed_view.closed_orders(store, records)
-    else:
-        rows = []
-        if chosen.account_id is not None:
-            rows = await store.orders_for_account(chosen.account_id, status, limit or MAX_PAGE)
-        orders = await filled_orders(store, rows)
-    return json_response({"orders": orders})
 
 
 async def modify_order(request: web.Request) -> web.Response:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from velox.web import accounts, funding, history, market, ops, orders, orders_v2
+from velox.web import accounts, funding, history, market, ops, order_lists, orders, orders_v2
 from velox.web.auth import handlers as auth
 from velox.web.auth.oauth import views as oauth
 from velox.web.auth.oauth.registry import SLUG_PATTERN
@@ -36,9 +36,9 @@ def setup_routes(app: web.Application, *, dev: bool) -> None:
     r.add_post("/api/v1/order/oco", orders_v2.place_oco, name="order_oco")
     r.add_get(f"/api/v1/order/by-client-id/{CLIENT_ID}", orders_v2.by_client_id,
               name="order_by_client_id")  # fmt: skip
-    r.add_get("/api/v1/order/user/fills", orders_v2.user_fills, name="user_fills")
+    r.add_get("/api/v1/order/user/fills", order_lists.user_fills, name="user_fills")
     r.add_get("/api/v1/order/user/funding", funding.user_funding, name="user_funding")
-    r.add_get("/api/v1/order/user/orders", orders_v2.user_orders, name="user_orders")
+    r.add_get("/api/v1/order/user/orders", order_lists.user_orders, name="user_orders")
     r.add_get("/api/v1/order/user/balance", orders_v2.balance, name="user_balance")
     r.add_post(f"/api/v1/order/close/{ORDER_ID}", orders.close_order, name="order_close")
     r.add_post(f"/api/v1/order/{ORDER_ID}/margin", orders.add_margin, name="order_margin")

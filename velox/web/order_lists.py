@@ -1,0 +1,110 @@
+"""The account's lists under ``/api/v1/order/user`` (SPEC 12): orders of one status, fills.
+
+History (fills; CLOSED, CANCELLED, EXPIRED, REJECTED and FILLED orders) takes ``asset``,
+``startTime`` and ``endTime`` (ms, inclusive) and comes newest first by the very time the
+window is on: a fill's ``time``, an ended order's ``closedAt`` (when it ended: a position's
+close, else the moment it became CANCELLED, EXPIRED, REJECTED or FILLED). So a client that
+has read a page asks for the next one with ``endTime`` = the oldest it has seen - 1, and
+can reach every row however many there are: a bare ``limit`` (at most 1000) could only ever
+show the newest.
+
+OPEN and PENDING are what is now, not a history: ``asset`` filters them, and the time window
+is validated like any other but ignored (a window would hide live orders; the API document
+can state "ignored" exactly, where it could not state "refused for these two statuses").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from velox.engine.engine import Engine
+from velox.engine.views import open_positions
+from velox.web import closed_view, render, render_v2
+from velox.web.accounts import Chosen, reading_account
+from velox.web.auth.security import require_session
+from velox.web.errors import validation
+from velox.web.jsonio import json_response
+from velox.web.keys import OPTIONS, SERVICE, STORE
+from velox.web.order_requests import Window, fills_query, window_query
+from velox.web.orders_v2 import filled_orders
+from velox.web.validate import query_int
+
+Json = dict[str, Any]
+STATUSES = ("OPEN", "CLOSED", "PENDING", "CANCELLED", "EXPIRED", "REJECTED", "FILLED")
+MAX_PAGE = 1000
+
+
+async def user_fills(request: web.Request) -> web.Response:
+    user_id = require_session(request).user_id
+    query = fills_query(request.query, request.app[SERVICE].settings.assets)
+    chosen = await reading_account(request, user_id)
+    fills = []
+    if chosen.account_id is not None:
+        fills = await request.app[STORE].fills_for_account(
+            chosen.account_id, query.asset, query.start, query.end, query.limit
+        )
+    return json_response({"fills": [render_v2.fill(f) for f in fills]})
+
+
+async def _open(
+    request: web.Request, user_id: str, chosen: Chosen, asset: str | None
+) -> list[Json]:
+    """The positions, newest first by openedAt, from the engine (where they live)."""
+
+    def view(engine: Engine) -> list[Json]:
+        held = open_positions(engine, user_id, chosen.account_id)
+        positions = sorted(
+            (p for p in held if asset in (None, p.asset)),
+            key=lambda p: (p.opened_at, int(p.order_id)),
+            reverse=True,
+        )
+        return [render.open_order_in(engine, p) for p in positions]
+
+    return await request.app[SERVICE].read(view)
+
+
+async def _closed(
+    request: web.Request, user_id: str, chosen: Chosen, window: Window, limit: int | None
+) -> list[Json]:
+    store = request.app[STORE]
+    records = await store.closed_orders_for_account(
+        user_id, chosen.account_id, chosen.first,
+        limit or request.app[OPTIONS].closed_orders_limit,
+        asset=window.asset, start=window.start, end=window.end,
+    )  # fmt: skip
+    return await closed_view.closed_orders(store, records)
+
+
+async def _stored(
+    request: web.Request, chosen: Chosen, status: str, window: Window, limit: int | None
+) -> list[Json]:
+    """PENDING (by createdAt, the window ignored) or an ended status (by closedAt)."""
+    if chosen.account_id is None:
+        return []
+    start, end = (None, None) if status == "PENDING" else (window.start, window.end)
+    store = request.app[STORE]
+    rows = await store.orders_for_account(
+        chosen.account_id, status, limit or MAX_PAGE, asset=window.asset, start=start, end=end
+    )
+    return await filled_orders(store, rows)
+
+
+async def user_orders(request: web.Request) -> web.Response:
+    """``?status=`` one of STATUSES (default OPEN), newest first: OPEN by openedAt, PENDING
+    by createdAt, the ended ones by closedAt (see the module doc)."""
+    user_id = require_session(request).user_id
+    status = request.query.get("status", "OPEN")
+    if status not in STATUSES:
+        raise validation(f"status must be one of {', '.join(STATUSES)}", "status")
+    limit = query_int(request.query, "limit", 1, MAX_PAGE)
+    window = window_query(request.query, request.app[SERVICE].settings.assets)
+    chosen = await reading_account(request, user_id)
+    if status == "OPEN":
+        orders = (await _open(request, user_id, chosen, window.asset))[: limit or None]
+    elif status == "CLOSED":
+        orders = await _closed(request, user_id, chosen, window, limit)
+    else:
+        orders = await _stored(request, chosen, status, window, limit)
+    return json_response({"orders": orders})
