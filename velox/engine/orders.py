@@ -36,50 +36,12 @@ from velox.engine.events import (
     OrderPlaced,
 )
 from velox.engine.fills import Terms, execute
-from velox.engine.formulas import LONG, margin_for_qty, qty_for_margin
+from velox.engine.formulas import LONG
+from velox.engine.resting import reservation, size_refusal, would_trigger
 from velox.engine.state import Account, Pending, Quote, State
-from velox.money import Money, Price, Qty
+from velox.money import Money, Price
 
 Decision = list[Event] | Refusal
-
-
-def would_trigger(order_type: str, side: str, price: int, q: Quote) -> bool:
-    """A STOP already through the quote, or a LIMIT placed marketable (on modify)."""
-    if order_type == STOP:
-        return q.ask >= price if side == LONG else q.bid <= price
-    return q.ask <= price if side == LONG else q.bid >= price
-
-
-def reservation(
-    margin: int | None, qty: int | None, leverage: int, price: Price, reduce_only: bool
-) -> Money:
-    """``margin``, or ``ceil(price * qty / leverage)`` when the order gave a quantity. A
-    reduce-only order reserves nothing: it can only close, and a close takes no margin (its
-    fee comes out of the settlement), so a fully used balance can still place a take-profit."""
-    if reduce_only:
-        return Money(0)
-    if margin is not None:
-        return Money(margin)
-    assert qty is not None
-    return margin_for_qty(Qty(qty), leverage, price)
-
-
-def size_refusal(
-    engine: State,
-    margin: int | None,
-    qty: int | None,
-    leverage: int,
-    price: Price,
-    reduce_only: bool,
-) -> Refusal | None:
-    """What placing and modifying a resting order both check at its price: a margin that
-    buys nothing, and (for an order that may open) the minimum margin of SPEC 3."""
-    if margin is not None and qty_for_margin(Money(margin), leverage, price) == 0:
-        return Refusal(Code.MARGIN_TOO_SMALL, "margin buys no quantity at this price", "margin")
-    nominal = margin if margin is not None else margin_for_qty(Qty(qty or 0), leverage, price)
-    if nominal < engine.settings.min_margin and not reduce_only:
-        return Refusal(Code.MARGIN_TOO_SMALL, "margin is below the minimum", "margin")
-    return None
 
 
 def place(
