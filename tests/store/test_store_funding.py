@@ -83,3 +83,18 @@ async def test_a_charge_commits_with_its_journal_event_only(store: Store) -> Non
     with pytest.raises(DUPLICATE_KEY):
         await commit(store, 0, [charged("5", "1", "BTCUSDT", B2, 1, 1, 1, B2)])
     assert [f.boundary async for f in store.all_funding()] == [B1]
+
+
+async def test_the_audits_full_scans_read_every_row_past_one_page(store: Store) -> None:
+    """``all_funding`` and ``all_funding_boundaries`` page by seq. They took the next page's
+    key from the rows' first column (an order id, an asset): past 1,000 rows the audit
+    looped forever on SQLite and failed on PostgreSQL (a text bound for an integer)."""
+    rows = 1_205
+    events: list[Event] = [
+        charged(str(i), "1", "BTCUSDT", B1 + i * H8, 100_000 * 10**8, 10_000, -i, B1 + i * H8)
+        for i in range(rows)
+    ]
+    await commit(store, 0, events)
+    assert [f.seq async for f in store.all_funding()] == list(range(1, rows + 1))
+    boundaries = [b.boundary async for b in store.all_funding_boundaries()]
+    assert boundaries == [B1 + i * H8 for i in range(rows)]

@@ -18,6 +18,7 @@ from velox.store.schema import BOUNDARY_COLUMNS, FUNDING_COLUMNS, check_limit
 
 _COLUMNS = ", ".join(FUNDING_COLUMNS)
 _BOUNDARY_COLUMNS = ", ".join(BOUNDARY_COLUMNS)
+PAGE = 1000  # rows per read of the audit's full scans
 
 
 def _range(
@@ -78,14 +79,16 @@ class FundingRows(ABC):
 
     async def all_funding_boundaries(self) -> AsyncIterator[FundingBoundaryRecord]:
         """Every boundary row by seq (the audit compares), a page at a time."""
+        # the page key (``seq``) comes first, as _pages reads it, then the record's columns
         sql = (
-            f"SELECT {_BOUNDARY_COLUMNS} FROM funding_boundaries WHERE seq > ? ORDER BY seq LIMIT ?"
+            f"SELECT seq, {_BOUNDARY_COLUMNS} FROM funding_boundaries WHERE seq > ? "
+            "ORDER BY seq LIMIT ?"
         )
-        async for row in self._pages(sql, 0, 1000):
-            yield boundary_record(row)
+        async for row in self._pages(sql, 0, PAGE):
+            yield boundary_record(row[1:])
 
     async def all_funding(self) -> AsyncIterator[FundingRecord]:
         """Every funding row by seq (the audit compares), a page at a time."""
-        sql = f"SELECT {_COLUMNS} FROM funding WHERE seq > ? ORDER BY seq LIMIT ?"
-        async for row in self._pages(sql, 0, 1000):
-            yield funding_record(row)
+        sql = f"SELECT seq, {_COLUMNS} FROM funding WHERE seq > ? ORDER BY seq LIMIT ?"
+        async for row in self._pages(sql, 0, PAGE):
+            yield funding_record(row[1:])
