@@ -211,8 +211,13 @@ class Engine(Ledger):
             engine.insert_position(pos)
         for row in data.get("pending", ()):
             engine.insert_order(Pending(*_padded(row, data["pending_fields"], PENDING_FIELDS)))
-        for account_id, client_id, order_id in data.get("client_ids", ()):
-            engine.remember_client_id(account_id, client_id, order_id)
+        if "client_ids" in data:  # the bindings as they were, in their order: inserting
+            # the positions and orders above bound their own ids, which a newer order of
+            # Binance's API may have taken since
+            engine.client_ids.clear()
+            engine.client_id_list.clear()
+            for account_id, client_id, order_id in data["client_ids"]:
+                engine.remember_client_id(account_id, client_id, order_id)
         return engine
 
 
