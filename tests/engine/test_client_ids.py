@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from tests.engine.test_orders_v2 import T0, engine_at, ok, order
-from velox.engine.commands import CancelOrder, OpenPosition
+from tests.engine.test_orders_v2 import T0, engine_at, netting, ok, order
+from velox.engine.commands import CancelOrder, OpenPosition, PriceTick
 from velox.engine.engine import Engine
 from velox.engine.errors import Code
 from velox.engine.settings import EngineSettings
@@ -66,3 +66,18 @@ def test_a_restore_keeps_the_bindings_and_their_order() -> None:
     assert restored.client_id_list == engine.client_id_list
     assert restored.client_ids[(account.account_id, "x")] == reused.order_id
     assert restored.export() == engine.export()
+
+
+def test_a_resting_order_that_fills_into_a_position_keeps_its_name() -> None:
+    """A market scale-in's id names the position (as its reply did); a resting order's id
+    keeps naming that order once it has filled into the position."""
+    engine = engine_at()
+    acc = netting(engine)
+    (held,) = ok(engine, order(account_id=acc))
+    (resting,) = ok(engine, replace(LIMIT, account_id=acc, client_order_id="lim-1",
+                                    price=99_000 * 10**8))  # fmt: skip
+    engine.on_tick(PriceTick("BTCUSDT", 98_950 * 10**8, T0))  # ask 98999.475: fills
+    assert resting.order_id not in engine.pending
+    assert engine.client_ids[(acc, "lim-1")] == resting.order_id
+    (scaled,) = ok(engine, replace(order(account_id=acc), client_order_id="mkt-1"))
+    assert engine.client_ids[(acc, "mkt-1")] == held.order_id == scaled.position_id

@@ -100,16 +100,17 @@ def test_a_pending_limit_that_scales_in_ends_and_its_reservation_is_spent() -> N
 
 
 def test_a_scale_in_with_a_client_order_id_is_not_repeated_by_a_retry() -> None:
-    """SPEC 12: a repeated order with the same clientOrderId creates nothing and answers the
-    existing order. Kills ``_increased``'s ``remember_client_id`` mutants (skipped, wrong
-    account, wrong id, wrong arity): a retried scale-in would double the position."""
+    """SPEC 12: a repeated order with the same clientOrderId creates nothing and answers
+    what the first answered: for a market scale-in, the position (as for a reduce). Kills
+    ``_increased``'s ``remember_client_id`` mutants (skipped, wrong account, wrong id, wrong
+    arity): a retried scale-in would double the position."""
     engine = engine_at()
     acc = netting(engine)
     ok(engine, btc(acc, "0.01"))
     (joined,) = ok(engine, btc(acc, "0.01", client_order_id="bot-1"))
     assert isinstance(joined, PositionIncreased)
     retry = engine.handle(btc(acc, "0.01", client_order_id="bot-1"))
-    assert (retry.ok, retry.events, retry.existing) == (True, (), joined.order_id)
+    assert (retry.ok, retry.events, retry.existing) == (True, (), joined.position_id)
     (pos,) = engine.positions.values()
     assert pos.qty == u("0.02")
 

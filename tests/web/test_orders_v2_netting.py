@@ -180,6 +180,23 @@ async def test_a_retried_reduce_by_client_order_id_reduces_once(
     assert len(fills) == 2  # the open and one reduce
 
 
+async def test_a_retried_scale_in_answers_the_position_as_the_first_reply_did(
+    client: TestClient[Any, Any],
+) -> None:
+    """The same for a scale-in: its first reply is the position (200), and a retry answered
+    the scale-in's FILLED order instead (another orderId, status FILLED)."""
+    user, acct = await netting_user(client)
+    await tick(client, ETH, "2000")
+    long = {"asset": ETH, "side": "LONG", "leverage": 10, "margin": "300"}
+    opened = await user.json("POST", "/api/v1/order/open", 201, headers=acct, json=long)
+    scale_in = {**long, "margin": "100", "clientOrderId": "bot-scale-1"}
+    first = await user.json("POST", "/api/v1/order/open", 200, headers=acct, json=scale_in)
+    assert (first["orderId"], first["status"]) == (opened["orderId"], "OPEN")
+    again = await user.json("POST", "/api/v1/order/open", 200, headers=acct, json=scale_in)
+    assert (again["orderId"], again["status"]) == (opened["orderId"], "OPEN")
+    assert pick(again) == pick(first)
+
+
 async def test_a_filled_order_shows_the_fee_its_fills_paid(make_client: MakeClient) -> None:
     """SPEC 12: "An order's fee field sums what it paid." A FILLED order's row kept no fee,
     so a scale-in and a resting LIMIT that reduced the position (both taker here) read

@@ -259,7 +259,11 @@ class Ledger(State):
         pos.trailing_mark = event.trailing_mark
         pos.fee = _add(pos.fee, event.fee)
         if event.client_order_id is not None:
-            self.remember_client_id(account.account_id, event.client_order_id, event.order_id)
+            # a resting order's id keeps naming it; a market order's names the position, as
+            # its reply did, so a retry answers the same (SPEC 12, as for a reduce)
+            key = (account.account_id, event.client_order_id)
+            named = event.order_id if self.client_ids.get(key) == event.order_id else pos.order_id
+            self.remember_client_id(account.account_id, event.client_order_id, named)
         self.index.changed(pos)
         self._bump(event.order_id, event.fill_id)
 
