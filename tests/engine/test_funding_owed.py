@@ -160,3 +160,22 @@ def test_a_ref_stale_at_the_boundary_gives_way_to_the_first_fresh_price() -> Non
     charge, _ = ok(engine, ClockTick(B + 1000))
     assert isinstance(charge, FundingCharged) and charge.order_id == opened.order_id
     assert (charge.ref, charge.amount) == (units("2100"), -paid("2100"))
+
+
+def test_a_new_interval_after_a_restart_charges_on_its_own_epoch_grid() -> None:
+    """A restart with another --funding-interval went on from the last boundary done plus
+    the new interval: 20 s boundaries, then 30 s, charged at 10 s past the 30 s grid for
+    good. The next boundary is the new grid's first after the last one done."""
+    engine = engine_at(funding_interval_ms=20_000)
+    engine.on_tick(PriceTick(ETH, units("2000"), B - 5000))
+    ok(engine, order(asset=ETH, margin=units("300"), ts=B - 4000))
+    for at in (B, B + 20_000, B + 40_000):
+        engine.on_tick(PriceTick(ETH, units("2000"), at + 1))
+        ok(engine, ClockTick(at + 1))
+    assert engine.funded_boundary == B + 40_000  # 10 s past the 30 s grid
+    restored = Engine.restore(engine.export(), EngineSettings(funding_interval_ms=30_000))
+    now = B + 100_000
+    restored.on_tick(PriceTick(ETH, units("2000"), now))
+    events = restored.handle(ClockTick(now)).events
+    charged = [e.boundary for e in events if isinstance(e, FundingCharged)]
+    assert charged == [B + 60_000, B + 90_000]  # were B + 70 s and B + 100 s

@@ -32,8 +32,8 @@ def due_boundary(state: State, now: int, done: int) -> int | None:
         return None
     if done == 0:
         return current
-    nxt = done + interval
-    return nxt if nxt <= current else None
+    nxt = (done // interval + 1) * interval  # on the epoch grid, also after the interval
+    return nxt if nxt <= current else None  # changed across a restart
 
 
 def first_owed(positions: Iterable[Position], interval: int) -> int:
