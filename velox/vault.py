@@ -44,7 +44,10 @@ def load_key(path: Path) -> bytes:
     A file of the wrong size is refused rather than silently replaced: replacing it would make
     every stored secret unreadable.
     """
-    key = create_once(path, secrets.token_bytes(KEY_BYTES))
+    try:
+        key = create_once(path, secrets.token_bytes(KEY_BYTES))
+    except OSError as exc:  # unreadable, a directory...: one line, not a traceback
+        raise VaultError(f"cannot read the API key file {path}: {exc.strerror or exc}") from exc
     if len(key) != KEY_BYTES:
         raise VaultError(f"{path} does not hold a {KEY_BYTES}-byte key")
     return key
@@ -78,3 +81,17 @@ class Vault:
 
     def __repr__(self) -> str:  # never the key
         return "Vault(<sealed>)"
+
+
+def check_opens(vault: Vault, sealed: bytes, associated: str, path: Path) -> None:
+    """Start-up: the key file must open the secrets the database holds. A missing file is
+    created anew (the first start), so a file lost later would otherwise be replaced in
+    silence and every stored API key would answer -2015 for good."""
+    try:
+        vault.open(sealed, associated)
+    except VaultError as exc:
+        raise VaultError(
+            f"the API key file {path} does not open the API secrets stored in this "
+            "database: put back the key file used with it (a missing one is created anew, "
+            "and opens none of them)"
+        ) from exc

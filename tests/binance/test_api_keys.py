@@ -8,11 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from tests.binance.helpers import Bot, binance_error, first_account, make_key
-from tests.web.conftest import MakeClient
+from tests.web.conftest import FAST, MakeClient
 from tests.web.helpers import assert_error, signup
+from velox.config import Settings
+from velox.vault import VaultError, load_key
+from velox.web.app import create_app
 
 ACCOUNT = "/fapi/v2/account"
 
@@ -143,7 +147,7 @@ async def test_a_copy_of_the_database_reveals_no_secret(
 
 
 async def test_keys_keep_working_after_a_restart_and_not_with_another_key_file(
-    make_client: MakeClient, tmp_path: Path
+    make_client: MakeClient, settings: Settings, tmp_path: Path
 ) -> None:
     client = await make_client()
     user = await signup(client)
@@ -152,6 +156,20 @@ async def test_keys_keep_working_after_a_restart_and_not_with_another_key_file(
     again = await make_client()
     await Bot(again, key).json("GET", ACCOUNT)
     await again.close()
+    # The key file lost: a new one would open none of the stored secrets, and every key
+    # would answer -2015 for good (it was created in silence). Velox refuses to start,
+    # saying what to do; with the file put back, the keys work again.
     os.replace(tmp_path / "api_keys.key", tmp_path / "old.key")
-    other = await make_client()  # a new key file: stored secrets no longer open
-    await binance_error(await Bot(other, key).call("GET", ACCOUNT), 401, -2015)
+    runner = web.AppRunner(create_app(settings, feed=None, options=FAST))
+    with pytest.raises(VaultError, match="does not open the API secrets stored"):
+        await runner.setup()
+    await runner.cleanup()
+    os.replace(tmp_path / "old.key", tmp_path / "api_keys.key")
+    back = await make_client()
+    await Bot(back, key).json("GET", ACCOUNT)
+
+
+async def test_an_unreadable_key_file_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "api_keys.key").mkdir()  # a directory where the file should be
+    with pytest.raises(VaultError, match="cannot read the API key file"):
+        load_key(tmp_path / "api_keys.key")

@@ -21,7 +21,7 @@ from velox.binance.streams.market import MarketStreams
 from velox.binance.streams.user import ListenKeys
 from velox.binance.terms import terms_of
 from velox.binance.weights import WeightMeter
-from velox.vault import Vault, key_path
+from velox.vault import Vault, check_opens, key_path
 from velox.web import apikeys, webhooks
 from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS, STORE
 
@@ -41,6 +41,10 @@ def setup_binance(app: web.Application) -> None:
 
 
 async def binance_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings, stored = app[SETTINGS], await app[STORE].any_api_key()
+    if stored is not None:
+        path = key_path(settings.api_key_file, settings.data_dir)
+        check_opens(app[VAULT], stored.secret_sealed, stored.key_id, path)
     service = app[SERVICE]
     app[KEYRING] = ring = KeyRing(app[STORE], app[VAULT])
     listen = app.get(LISTEN_KEYS)  # a gateway's, shared with the others (velox.bus)

@@ -76,6 +76,11 @@ class ApiKeyRows(ABC):
         rows = await self._fetch(f"{_SELECT} WHERE api_key = ?", (api_key,))
         return api_key_record(rows[0]) if rows else None
 
+    async def any_api_key(self) -> ApiKeyRecord | None:
+        """One stored key, if any: start-up checks that the key file opens its secret."""
+        rows = await self._fetch(f"{_SELECT} ORDER BY key_id LIMIT 1")
+        return api_key_record(rows[0]) if rows else None
+
     async def delete_api_key(self, user_id: str, key_id: str) -> ApiKeyRecord | None:
         """Delete one of the user's keys; the deleted key, or None (none such of theirs)."""
         async with self._transaction() as tx:

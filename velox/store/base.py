@@ -252,6 +252,9 @@ class Store(Protocol):
 
     async def api_key_by_key(self, api_key: str) -> ApiKeyRecord | None: ...
 
+    async def any_api_key(self) -> ApiKeyRecord | None:
+        """One stored key, if any (start-up checks the key file opens its secret)."""
+
     async def delete_api_key(self, user_id: str, key_id: str) -> ApiKeyRecord | None:
         """Delete one of the user's keys; the deleted key, or None when none of theirs."""
 
