@@ -243,3 +243,22 @@ async def test_a_repeated_client_order_id_answers_the_first_order(trader: User) 
                               clientOrderId="m1"))["orderId"] == market["orderId"]  # fmt: skip
     assert len(await orders(trader, "OPEN")) == 1
     await trader.json("GET", "/api/v1/order/by-client-id/nobody", 404)
+
+
+async def test_a_retry_after_the_orders_expiry_passed_still_answers_the_order(
+    trader: User, clock: ManualClock
+) -> None:
+    """SPEC 12: a client whose connection dropped can retry safely. A resting order with
+    an expiresAt 5 s ahead, retried 6 s later (the same request), was refused 400
+    "expiresAt must be in the future" before its clientOrderId was looked up."""
+    request = limit("90000", expiresAt=clock.now_ms() + 5_000, clientOrderId="gtd-1")
+    first = await trader.open(**request)
+    clock.advance(6_000)
+    again = await trader.open(200, **request)
+    assert again["orderId"] == first["orderId"]
+    late = await trader.call(
+        "POST", "/api/v1/order/open", json=limit("90000", expiresAt=clock.now_ms() - 1)
+    )
+    assert late.status == 400  # a new order with a past expiry is still refused
+    body = await late.json()
+    assert (body["error"]["code"], body["error"]["field"]) == ("VALIDATION_ERROR", "expiresAt")

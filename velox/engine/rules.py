@@ -73,11 +73,9 @@ def decide(engine: State, command: Command) -> Decision | str:
 def _open(engine: State, cmd: OpenPosition) -> Decision | str:
     s = engine.settings
     account = engine.account_of(cmd.user_id, cmd.account_id)
-    refusal = check_open(engine, cmd, account)
-    if refusal is not None:
-        return refusal
-    assert account is not None
-    if cmd.client_order_id is not None:
+    # a repeated clientOrderId first: a retry is the same request, and answers the first
+    # order even once a check would now refuse it (its expiresAt passed meanwhile)
+    if account is not None and cmd.client_order_id is not None:
         existing = engine.client_ids.get((account.account_id, cmd.client_order_id))
         if existing is not None and not cmd.client_id_reusable:
             return existing
@@ -86,6 +84,10 @@ def _open(engine: State, cmd: OpenPosition) -> Decision | str:
                 Code.DUPLICATE_CLIENT_ORDER_ID, "a resting order has this clientOrderId",
                 "clientOrderId",
             )  # fmt: skip
+    refusal = check_open(engine, cmd, account)
+    if refusal is not None:
+        return refusal
+    assert account is not None
     q = engine.fresh_quote(cmd.asset, cmd.ts)
     if q is None:
         return stale(cmd.asset)

@@ -54,16 +54,16 @@ def client_order_id(value: Any, name: str = "clientOrderId") -> str:
     return value
 
 
-def _expiry(value: Any, now: int, name: str = "expiresAt") -> int:
-    expires_at = integer(value, name, 0, MAX_TIME_MS)
-    if expires_at <= now:
-        raise validation(f"{name} must be in the future (ms since the epoch)", name)
-    return expires_at
+def _expiry(value: Any, name: str = "expiresAt") -> int:
+    """A time in ms. Whether it is still ahead is the engine's to judge (after a repeated
+    clientOrderId, whose retry answers the first order however late it comes)."""
+    return integer(value, name, 0, MAX_TIME_MS)
 
 
-def order_terms(data: Mapping[str, Any], now: int) -> OrderTerms:
+def order_terms(data: Mapping[str, Any]) -> OrderTerms:
     """``type`` (default MARKET), ``price`` (LIMIT / STOP only, required there, positive),
-    ``expiresAt`` (LIMIT / STOP only, in the future), ``clientOrderId``, ``reduceOnly``."""
+    ``expiresAt`` (LIMIT / STOP only; the engine judges it is ahead), ``clientOrderId``,
+    ``reduceOnly``."""
     raw_type = data.get("type")
     order_type = MARKET if raw_type is None else choice(raw_type, "type", ORDER_TYPES)
     price = None
@@ -75,7 +75,7 @@ def order_terms(data: Mapping[str, Any], now: int) -> OrderTerms:
     else:
         price = money(required(data, "price"), "price")
         raw_expiry = data.get("expiresAt")
-        expires_at = None if raw_expiry is None else _expiry(raw_expiry, now)
+        expires_at = None if raw_expiry is None else _expiry(raw_expiry)
     raw_id = data.get("clientOrderId")
     cid = None if raw_id is None else client_order_id(raw_id)
     raw_reduce = data.get("reduceOnly")
@@ -154,7 +154,7 @@ def pending_modify_command(
     expires_at: int | Keep | None = KEEP
     if "expiresAt" in data:
         raw = data["expiresAt"]
-        expires_at = None if raw is None else _expiry(raw, ts)
+        expires_at = None if raw is None else _expiry(raw)
     return ModifyOrder(
         user_id=user_id,
         order_id=order_id,

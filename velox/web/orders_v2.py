@@ -138,7 +138,7 @@ async def _open_command(
 ) -> Any:
     service = request.app[SERVICE]
     now = service.clock()
-    terms = order_terms(data, now)
+    terms = order_terms(data)
     rest = {k: v for k, v in data.items() if k not in V2_OPEN_FIELDS}
     base = open_command(rest, user_id, now)
     if terms.reduce_only:
