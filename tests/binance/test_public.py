@@ -17,6 +17,21 @@ from velox.web.keys import STORE
 from velox.web.options import WebOptions
 
 HOUR = 3_600_000
+START = 1_736_812_800_000  # an hour boundary
+NOW = START + 30 * HOUR + 123
+
+
+async def with_a_day_of_candles(make_client: MakeClient) -> TestClient[Any, Any]:
+    """A Velox at ``NOW`` (a fixed wall clock) with 31 hourly ETHUSDT candles behind it."""
+    client = await make_client(options=WebOptions(bcrypt_rounds=4, clock=ManualClock(NOW)))
+    rows = [
+        CandleRecord("ETHUSDT", "1h", START + i * HOUR, units(str(3000 + i)),
+                     units(str(3010 + 2 * i)), units(str(2990 - i)), units(str(3005 + i)),
+                     units("1.25"))
+        for i in range(31)
+    ]  # fmt: skip
+    await client.app[STORE].put_candles(rows)
+    return client
 
 
 async def get(client: TestClient[Any, Any], path: str, status: int = 200) -> Any:
@@ -73,26 +88,17 @@ async def test_quotes_equal_the_native_assets(client: TestClient[Any, Any]) -> N
 
 
 async def test_klines_and_24hr_equal_the_native_candles(make_client: MakeClient) -> None:
-    clock = ManualClock(1_736_812_800_000 + 30 * HOUR + 123)
-    client = await make_client(options=WebOptions(bcrypt_rounds=4, clock=clock))
-    start = 1_736_812_800_000
-    rows = [
-        CandleRecord("ETHUSDT", "1h", start + i * HOUR, units(str(3000 + i)),
-                     units(str(3010 + 2 * i)), units(str(2990 - i)), units(str(3005 + i)),
-                     units("1.25"))
-        for i in range(31)
-    ]  # fmt: skip
-    await client.app[STORE].put_candles(rows)
-    klines = await get(client, f"/fapi/v1/klines?symbol=ETHUSDT&interval=1h&startTime={start}"
+    client = await with_a_day_of_candles(make_client)
+    klines = await get(client, f"/fapi/v1/klines?symbol=ETHUSDT&interval=1h&startTime={START}"
                                "&limit=3")  # fmt: skip
-    native = await get(client, f"/api/v1/candles?asset=ETHUSDT&duration=1h&startTime={start}"
+    native = await get(client, f"/api/v1/candles?asset=ETHUSDT&duration=1h&startTime={START}"
                                "&limit=3")  # fmt: skip
     assert klines == [
         [c["time"], c["open"], c["high"], c["low"], c["close"], c["volume"], c["time"] + HOUR - 1,
          "0.00000000", 0, "0.00000000", "0.00000000", "0"]
         for c in native["candles"]
     ]  # fmt: skip
-    assert klines[0][:6] == [start, "3000.00000000", "3010.00000000", "2990.00000000",
+    assert klines[0][:6] == [START, "3000.00000000", "3010.00000000", "2990.00000000",
                              "3005.00000000", "1.25000000"]  # fmt: skip
     # 24 h from the hour 24 h ago (hour 6) to now (hour 30), last price = the last close
     day = await get(client, "/fapi/v1/ticker/24hr?symbol=ETHUSDT")

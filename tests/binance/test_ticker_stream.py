@@ -11,35 +11,11 @@ import asyncio
 from typing import Any
 
 import aiohttp
-from aiohttp.test_utils import TestClient
 
-from tests.binance.test_public import get
+from tests.binance.test_public import HOUR, NOW, START, get, with_a_day_of_candles
 from tests.binance.test_streams import until
 from tests.web.conftest import MakeClient
 from tests.web.helpers import tick
-from velox.clock import ManualClock
-from velox.money import units
-from velox.store.records import CandleRecord
-from velox.web.keys import STORE
-from velox.web.options import WebOptions
-
-HOUR = 3_600_000
-START = 1_736_812_800_000  # an hour boundary
-NOW = START + 30 * HOUR + 123
-
-
-async def with_a_day_of_candles(make_client: MakeClient) -> TestClient[Any, Any]:
-    """A Velox at ``NOW`` (a fixed wall clock) with 31 hourly ETHUSDT candles behind it."""
-    client = await make_client(options=WebOptions(bcrypt_rounds=4, clock=ManualClock(NOW)))
-    rows = [
-        CandleRecord("ETHUSDT", "1h", START + i * HOUR, units(str(3000 + i)),
-                     units(str(3010 + 2 * i)), units(str(2990 - i)), units(str(3005 + i)),
-                     units("1.25"))
-        for i in range(31)
-    ]  # fmt: skip
-    await client.app[STORE].put_candles(rows)
-    return client
-
 
 # 24 h from the hour 24 h ago (hour 6: open 3006) to now; last = the quote's reference price
 TICKER = {

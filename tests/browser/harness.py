@@ -212,6 +212,16 @@ async def fill_order(page: Any, side: str, margin: str, leverage: int) -> None:
     )
 
 
+# Browser notifications the page shows, recorded in window.__notes as [title, body].
+RECORD_NOTIFICATIONS = """(() => { window.__notes = [];
+  const Real = window.Notification;
+  class Recording {
+    constructor(title, opts) { window.__notes.push([title, opts && opts.body]); }
+    static get permission() { return Real ? Real.permission : 'granted'; }
+    static requestPermission() { return Promise.resolve('granted'); } }
+  window.Notification = Recording; })()"""
+
+
 UNLABELLED_JS = """() => [...document.querySelectorAll('input, select, textarea, button')]
   .filter((el) => el.type !== 'hidden')
   .filter((el) => !((el.getAttribute('aria-label') || '').trim()

@@ -13,7 +13,16 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import REPO, Server, new_page, now_ms, quote, register, unlabelled
+from tests.browser.harness import (
+    RECORD_NOTIFICATIONS,
+    REPO,
+    Server,
+    new_page,
+    now_ms,
+    quote,
+    register,
+    unlabelled,
+)
 from velox.money import format_units, units
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -223,15 +232,7 @@ async def test_margin_warning(server: Server, browser: Any) -> None:
 
     page, problems = await new_page(browser)
     await page.context.grant_permissions(["notifications"], origin=server.url)
-    await page.add_init_script(
-        """(() => { window.__notes = [];
-          const Real = window.Notification;
-          class Recording {
-            constructor(title, opts) { window.__notes.push([title, opts && opts.body]); }
-            static get permission() { return Real ? Real.permission : 'granted'; }
-            static requestPermission() { return Promise.resolve('granted'); } }
-          window.Notification = Recording; })()"""
-    )
+    await page.add_init_script(RECORD_NOTIFICATIONS)
     await register(page, server.url)
     banner = page.get_by_test_id("margin-banner")
     await _open(page, asset="BTCUSDT", side="LONG", leverage=100, margin="600")

@@ -14,20 +14,13 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import Server, display, new_page, register
+from tests.browser.harness import RECORD_NOTIFICATIONS, Server, display, new_page, register
 from tests.browser.test_switcher_ui import _call
 from velox.money import units
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 BTC_LONG = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100"}
-RECORD_NOTIFICATIONS = """(() => { window.__notes = [];
-  const Real = window.Notification;
-  class Recording {
-    constructor(title, opts) { window.__notes.push([title, opts && opts.body]); }
-    static get permission() { return Real ? Real.permission : 'granted'; }
-    static requestPermission() { return Promise.resolve('granted'); } }
-  window.Notification = Recording; })()"""
 
 
 async def _trade(page: Any, account: str | None = None, **terms: Any) -> None:

@@ -72,6 +72,14 @@ async def velox(
     return await make_client(options, **settings), clock
 
 
+async def pass_boundary(client: TestClient[Any, Any], clock: ManualClock) -> None:
+    """Past the boundary B1 at ref 100000, and the engine's clock charged it."""
+    clock.set(B1 + 1)
+    await tick(client, BTC, "100000")
+    service = service_of(client)
+    await drain(service.submit, service.clock())
+
+
 async def close(user: User, clock: ManualClock, order_id: str, **body: Any) -> Any:
     clock.advance(1)  # each close in a millisecond of its own
     return await user.json("POST", f"/api/v1/order/close/{order_id}", 200, json=body)
@@ -132,10 +140,7 @@ async def test_funding_counts(make_client: MakeClient) -> None:
     user = await signup(client)
     await tick(client, BTC, "100000")
     order = await user.open(asset=BTC, side="LONG", leverage=10, margin="100")
-    clock.set(B1 + 1)
-    await tick(client, BTC, "100000")
-    service = service_of(client)
-    await drain(service.submit, service.clock())
+    await pass_boundary(client, clock)
     await close(user, clock, order["orderId"])
     (row,) = await rows(user)
     assert (row["margin"], row["funding"], row["pnl"], row["result"]) == (
@@ -165,10 +170,7 @@ async def test_partial_close_with_fees_and_funding(make_client: MakeClient) -> N
     user = await signup(client)
     await tick(client, BTC, "100000")
     order = await user.open(asset=BTC, side="LONG", leverage=10, margin="100")
-    clock.set(B1 + 1)
-    await tick(client, BTC, "100000")
-    service = service_of(client)
-    await drain(service.submit, service.clock())
+    await pass_boundary(client, clock)
     await tick(client, BTC, "101000")
     await close(user, clock, order["orderId"], percent=50)
     await tick(client, BTC, "99000")
