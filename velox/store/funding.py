@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from velox.store.pages import in_window
 from velox.store.records import FundingBoundaryRecord, FundingRecord
 from velox.store.rows import boundary_record, funding_record
 from velox.store.schema import BOUNDARY_COLUMNS, FUNDING_COLUMNS, check_limit
@@ -19,19 +20,6 @@ from velox.store.schema import BOUNDARY_COLUMNS, FUNDING_COLUMNS, check_limit
 _COLUMNS = ", ".join(FUNDING_COLUMNS)
 _BOUNDARY_COLUMNS = ", ".join(BOUNDARY_COLUMNS)
 PAGE = 1000  # rows per read of the audit's full scans
-
-
-def _range(
-    where: str, args: list[Any], asset: str | None, start: int | None, end: int | None
-) -> str:
-    if asset is not None:
-        where += " AND asset = ?"
-        args.append(asset)
-    for op, bound in ((">=", start), ("<=", end)):
-        if bound is not None:
-            where += f" AND boundary {op} ?"
-            args.append(bound)
-    return where
 
 
 class FundingRows(ABC):
@@ -48,7 +36,7 @@ class FundingRows(ABC):
     ) -> list[FundingRecord]:
         """Newest boundary first (one boundary's charges: the later charged first)."""
         args: list[Any] = [account_id]
-        where = _range("account_id = ?", args, asset, start, end)
+        where = in_window("account_id = ?", args, asset, "boundary", start, end)
         rows = await self._fetch(
             f"SELECT {_COLUMNS} FROM funding WHERE {where} "
             "ORDER BY boundary DESC, seq DESC LIMIT ?",
@@ -68,7 +56,7 @@ class FundingRows(ABC):
         """The boundaries charged (``funding_boundaries``: the first charge's rate and mark
         price). Newest first, or oldest first from ``start`` (Binance's paging)."""
         args: list[Any] = []
-        where = _range("TRUE", args, asset, start, end)
+        where = in_window("TRUE", args, asset, "boundary", start, end)
         order = "ASC" if oldest_first else "DESC"
         rows = await self._fetch(
             f"SELECT {_BOUNDARY_COLUMNS} FROM funding_boundaries WHERE {where} "

@@ -39,6 +39,22 @@ def _closed_of(user_id: str, account_id: str | None, first: bool) -> Where:
     return f"user_id = ? AND (account_id = ?{alone})", [user_id, account_id]
 
 
+def in_window(
+    condition: str, args: list[Any], asset: str | None, time_column: str,
+    start: int | None, end: int | None,
+) -> str:  # fmt: skip
+    """``condition`` narrowed to ``asset`` and to ``time_column`` in [start, end] (each when
+    given); their values appended to ``args``."""
+    if asset is not None:
+        condition += " AND asset = ?"
+        args.append(asset)
+    for op, bound in ((">=", start), ("<=", end)):
+        if bound is not None:
+            condition += f" AND {time_column} {op} ?"
+            args.append(bound)
+    return condition
+
+
 def page_query(
     table: str, columns: Sequence[str], id_column: str, time_column: str, where: Where,
     asset: str | None, start: int | None, end: int | None, limit: int,
@@ -47,13 +63,7 @@ def page_query(
     """The statement and its arguments for one page of ``table`` (see the module doc)."""
     condition, given = where
     args = list(given)
-    if asset is not None:
-        condition += " AND asset = ?"
-        args.append(asset)
-    for op, bound in ((">=", start), ("<=", end)):
-        if bound is not None:
-            condition += f" AND {time_column} {op} ?"
-            args.append(bound)
+    condition = in_window(condition, args, asset, time_column, start, end)
     if from_id is not None:
         condition += (
             f" AND (length({id_column}) > ? OR (length({id_column}) = ? AND {id_column} >= ?))"
