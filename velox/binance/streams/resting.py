@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from velox.binance.orders import TYPES
 from velox.engine.events import OrderModified
 
 # Velox's order types as Binance names them (a pending STOP is Binance's STOP_MARKET)
-ORDER_TYPES = {"MARKET": "MARKET", "LIMIT": "LIMIT", "STOP": "STOP_MARKET"}
 
 
 class RestingLike(Protocol):
@@ -56,7 +56,7 @@ class OrderTerms:
 
     @classmethod
     def of(cls, order: RestingLike) -> OrderTerms:
-        kind = ORDER_TYPES.get(order.order_type, "LIMIT")
+        kind = TYPES.get(order.order_type, "LIMIT")
         return cls(kind, order.price, order.qty, order.expires_at, order.client_order_id,
                    order.reduce_only)  # fmt: skip
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from velox.binance.streams.resting import ORDER_TYPES, OrderTerms, RestingOrders
+from velox.binance.orders import STATUS, TYPES
+from velox.binance.streams.resting import OrderTerms, RestingOrders
 from velox.engine.engine import Engine
 from velox.engine.events import (
     Deposited,
@@ -51,7 +52,6 @@ CLOSE_TYPES = {
     "TAKE_PROFIT": "TAKE_PROFIT_MARKET", "TRAILING_STOP": "TRAILING_STOP_MARKET",
     "LIQUIDATION": "LIQUIDATION",
 }  # fmt: skip
-ENDED = {"CANCELLED": "CANCELED"}  # Velox's status -> Binance's (EXPIRED, REJECTED alike)
 Json = dict[str, Any]
 Execution = PositionOpened | PositionIncreased | PositionClosed | PositionPartiallyClosed
 
@@ -87,7 +87,7 @@ class BatchMessages:
             return []
         if isinstance(event, OrderCancelled):
             self._resting.ended(event.account_id, event.order_id)
-            status = ENDED.get(event.status, event.status)
+            status = STATUS.get(event.status, event.status)  # CANCELED, EXPIRED, REJECTED
             side = _side(event.side == "LONG")
             return [self._update(event.asset, event.order_id, side, OrderTerms.of(event),
                                  event.ts, status)]  # fmt: skip
@@ -124,7 +124,7 @@ class BatchMessages:
     def _own_terms(self, event: Execution, fill: Fill) -> OrderTerms:
         """A fill's order that did not rest: a market order, or Velox's own close."""
         if isinstance(event, PositionOpened):
-            kind = ORDER_TYPES.get(event.order_type, "MARKET")
+            kind = TYPES.get(event.order_type, "MARKET")
             return OrderTerms(kind, event.price, client=event.client_order_id)
         if isinstance(event, PositionIncreased):
             return OrderTerms("MARKET", client=event.client_order_id)
