@@ -2,7 +2,7 @@
 
 Binance takes parameters from the query string and, for POST/PUT/DELETE, from an
 ``application/x-www-form-urlencoded`` body; the signature covers both as sent. So the raw
-texts are kept (``signed_payload`` works on them, never on a re-encoding) and the decoded
+texts are kept (``signing`` checks them as sent, then a query re-quoted on the way) and the decoded
 values are checked here with Binance's error codes: a parameter sent twice is -1101, too many
 or too long ones are -1101/-1100, a missing or malformed mandatory one -1102, a malformed
 optional one -1130, a symbol with characters outside Binance's legal range -1100.
