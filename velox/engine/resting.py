@@ -44,7 +44,8 @@ def size_refusal(
     buys nothing, and (for an order that may open) the minimum margin of SPEC 3."""
     if margin is not None and qty_for_margin(Money(margin), leverage, price) == 0:
         return Refusal(Code.MARGIN_TOO_SMALL, "margin buys no quantity at this price", "margin")
-    nominal = margin if margin is not None else margin_for_qty(Qty(qty or 0), leverage, price)
-    if nominal < engine.settings.min_margin and not reduce_only:
+    if not reduce_only and reservation(margin, qty, leverage, price, False) < (
+        engine.settings.min_margin
+    ):  # what an order that may open would reserve
         return Refusal(Code.MARGIN_TOO_SMALL, "margin is below the minimum", "margin")
     return None
