@@ -183,10 +183,20 @@ async def _not_pending(
     """A refusal to touch a pending order: 409 if the user has that order in another
     state, else 404 (another user's order is indistinguishable from none, and an order of
     another of the user's accounts is not in the one the request names)."""
-    order = await any_order(request, user_id, order_id)
-    if order is None or account_id not in (None, order.get("accountId")):
+    if await order_in(request, user_id, order_id, account_id) is None:
         return not_found("no such order")
     return ApiError("ORDER_NOT_PENDING", "this order is not pending")
+
+
+async def order_in(
+    request: web.Request, user_id: str, order_id: str, account_id: str | None
+) -> Json | None:
+    """The user's order, if it is in the named account (any of theirs when none is named):
+    every native endpoint acts on the named account (SPEC 13)."""
+    order = await any_order(request, user_id, order_id)
+    if order is None or account_id not in (None, order.get("accountId")):
+        return None
+    return order
 
 
 async def cancel_order(request: web.Request) -> web.Response:
@@ -228,12 +238,10 @@ async def is_pending(request: web.Request, user_id: str, order_id: str) -> bool:
 
 
 async def get_order(request: web.Request) -> web.Response:
-    """The user's order; with an account named (header or query), only if it is in it, as
-    every native endpoint acts on the named account (SPEC 13)."""
     user_id = require_session(request).user_id
     account_id = await chosen_account(request, user_id)
-    order = await any_order(request, user_id, request.match_info["orderId"])
-    if order is None or account_id not in (None, order.get("accountId")):
+    order = await order_in(request, user_id, request.match_info["orderId"], account_id)
+    if order is None:
         raise not_found("no such order")
     return json_response(order)
 
