@@ -9,7 +9,9 @@ from aiohttp.test_utils import TestClient
 
 from tests.web.conftest import MakeClient
 from tests.web.helpers import JSON, User, assert_error, signup, tick
+from velox.clock import ManualClock
 from velox.money import format_units
+from velox.web.options import WebOptions
 
 S = 10**8
 BTC: dict[str, Any] = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100"}
@@ -170,13 +172,24 @@ async def test_add_margin_and_modify(alice: User) -> None:
     assert empty.status == 400
 
 
-async def test_listings_newest_first(client: TestClient[Any, Any], alice: User) -> None:
-    ids = [(await alice.open(**BTC))["orderId"] for _ in range(3)]
+async def test_listings_newest_first(make_client: MakeClient) -> None:
+    # a clock of its own: two closes in one millisecond are ordered by id (a tie), which
+    # the system clock made happen now and then (this test failed so in CI)
+    clock = ManualClock()
+    client = await make_client(WebOptions(bcrypt_rounds=4, clock=clock))
+    alice = await signup(client)
+    await tick(client, "BTCUSDT", "100000")
+    ids = []
+    for _ in range(3):
+        clock.advance(1)
+        ids.append((await alice.open(**BTC))["orderId"])
     listed = await alice.json("GET", "/api/v1/order/user/orders?status=OPEN", 200)
     assert [o["orderId"] for o in listed["orders"]] == ids[::-1]
     default = await alice.json("GET", "/api/v1/order/user/orders", 200)
     assert default == listed
+    clock.advance(1)
     await alice.json("POST", f"/api/v1/order/close/{ids[2]}", 200)
+    clock.advance(1)
     await alice.json("POST", f"/api/v1/order/close/{ids[0]}", 200)
     closed = await alice.json("GET", "/api/v1/order/user/orders?status=CLOSED", 200)
     assert [o["orderId"] for o in closed["orders"]] == [ids[0], ids[2]]
