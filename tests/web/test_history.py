@@ -25,6 +25,7 @@ async def _trade(
 ) -> Any:
     await tick(client, asset, open_at)
     order = await user.open(asset=asset, side="LONG", leverage=10, qty=qty)
+    await asyncio.sleep(0.005)  # the close lands in a later millisecond than the open
     await tick(client, asset, close_at)
     closed = await user.json("POST", f"/api/v1/order/close/{order['orderId']}", 200)
     await asyncio.sleep(0.005)  # the next close lands in a later millisecond
