@@ -104,7 +104,10 @@ class Settings:
     )
     funding_interval: int = field(
         default=28_800,
-        metadata={"help": "seconds between funding boundaries, aligned to the epoch (0 = off)"},
+        metadata={
+            "help": "seconds between funding boundaries, aligned to the epoch (0 = off; turned "
+            "back on, the boundaries of the time it was off are not charged)"
+        },
     )
     funding_rate: str = field(
         default="0.0001",

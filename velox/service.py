@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from velox.batch import COMMITTED, STOP, Batch, Read, Stage, Submit, apply_batch
 from velox.clock import SYSTEM_CLOCK
 from velox.clockwork import run_clock
-from velox.engine.commands import Command, PriceTick
+from velox.engine.commands import Command, PriceTick, RecordFundingInterval
 from velox.engine.engine import Engine, Outcome
 from velox.engine.settings import EngineSettings
 from velox.foreground import Foreground
@@ -106,6 +106,10 @@ class EngineService:
         self.state = EngineState.READY
         self._task = asyncio.create_task(self._run(), name="engine-service")
         self._task.add_done_callback(self._task_ended)
+        try:  # funding off, or back on: journaled before any boundary is walked
+            await self.submit(RecordFundingInterval(self.clock()))
+        except EngineNotReady:
+            log.warning("could not record the funding interval; retried at the next start")
         if self.clock_interval_s is not None:
             clock = run_clock(self.submit, self.clock, EngineNotReady, self.clock_interval_s)
             self._clock_task = asyncio.create_task(clock, name="engine-clock")

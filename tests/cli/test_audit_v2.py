@@ -54,11 +54,12 @@ async def honest_journal(url: str) -> list[FundingCharged]:
         await store.close()
 
 
-async def audited(url: str) -> tuple[bool, str]:
+async def audited(url: str, settings: EngineSettings = SETTINGS) -> tuple[bool, str]:
+    """``velox audit``'s verdict and summary, read-only beside whatever writes there."""
     reader = open_store_for(url)
     await reader.open(writer=False)
     try:
-        report = await audit(reader, SETTINGS)
+        report = await audit(reader, settings)
         return report.ok, report.summary()
     finally:
         await reader.close()

@@ -5,7 +5,7 @@ the engine and refuses the batches applied after it too; commits land in order."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -17,7 +17,6 @@ from velox.journal import load_engine
 from velox.money import SCALE
 from velox.service import EngineNotReady, EngineService, EngineState, Published
 from velox.store.base import Store
-from velox.store.factory import open_store_for
 from velox.store.records import ClosedOrderRecord, JournalRecord
 
 BTC = "BTCUSDT"
@@ -48,14 +47,6 @@ class Held:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    s = open_store_for(db_url)
-    await s.open()
-    yield s
-    await s.close()
 
 
 async def started(store: Held, revealed: list[str] | None = None) -> EngineService:

@@ -5,11 +5,9 @@ closed record from the commit itself, equal to the stored row."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
-
-import pytest
 
 from velox.engine.commands import OpenAccount, OpenPosition, PriceTick
 from velox.engine.events import PositionOpened
@@ -17,7 +15,6 @@ from velox.engine.settings import EngineSettings
 from velox.money import SCALE
 from velox.service import EngineService, Published
 from velox.store.base import Store
-from velox.store.factory import open_store_for
 from velox.store.records import ClosedOrderRecord, JournalRecord
 from velox.web import render
 from velox.web.keys import STORE
@@ -53,14 +50,6 @@ class Gated:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    s = open_store_for(db_url)
-    await s.open()
-    yield s
-    await s.close()
 
 
 async def test_an_order_closed_in_its_own_batch_comes_back_from_the_commit(store: Store) -> None:

@@ -86,14 +86,6 @@ class Wrapped:
         return getattr(self.inner, name)
 
 
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    s = open_store_for(db_url)
-    await s.open()
-    yield s
-    await s.close()
-
-
 async def started(store: Any, **kw: Any) -> EngineService:
     service = EngineService(store, EngineSettings(), clock=lambda: NOW, **kw)
     await service.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +21,6 @@ from velox.journal import load_engine
 from velox.money import SCALE
 from velox.service import EngineNotReady, EngineService, EngineState
 from velox.store.base import Store
-from velox.store.factory import open_store_for
 from velox.store.records import ClosedOrderRecord, JournalRecord, SnapshotRecord
 
 BTC = "BTCUSDT"
@@ -58,14 +57,6 @@ class CountingStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    s = open_store_for(db_url)
-    await s.open()
-    yield s
-    await s.close()
 
 
 async def started(store: Any, clock: Clock, **kw: Any) -> EngineService:

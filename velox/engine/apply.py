@@ -19,6 +19,7 @@ from velox.engine.events import (
     Event,
     FundingCharged,
     FundingCompleted,
+    FundingIntervalSet,
     MarginAdded,
     MarksMoved,
     OrderCancelled,
@@ -168,6 +169,10 @@ class Ledger(State):
             self._order_modified(event)
         elif isinstance(event, FundingCompleted):
             self.funded_boundary = max(self.funded_boundary, event.boundary)
+        elif isinstance(event, FundingIntervalSet):
+            if event.interval_ms > 0 and self.funding_interval_on_record == 0:
+                self.funding_resumed_at = event.ts  # the time off is owed by nobody
+            self.funding_interval_on_record = event.interval_ms
         elif isinstance(event, TrailingStopMoved):
             pos = self._changing(event.order_id)
             pos.trailing_mark = event.mark

@@ -199,6 +199,14 @@ class ClockTick:
     budget: int = 500  # ~25 ms of funding on the bench machine
 
 
+@frozen
+class RecordFundingInterval:
+    """Sent by the service once it is READY: journals the configured funding interval when
+    funding goes off (0) or comes back on (FundingIntervalSet); otherwise nothing."""
+
+    ts: int
+
+
 Command = (
     OpenAccount
     | CreateAccount
@@ -213,6 +221,7 @@ Command = (
     | AddMargin
     | ModifyPosition
     | ClockTick
+    | RecordFundingInterval
 )
 
 

@@ -191,6 +191,9 @@ class Engine(Ledger):
         engine.next_order_id = int(data["next_order_id"])
         engine.next_fill_id = int(data.get("next_fill_id", 1))
         engine.funded_boundary = int(data.get("funded_boundary", 0))
+        recorded = data.get("funding_interval_on_record")  # absent before FundingIntervalSet
+        engine.funding_interval_on_record = None if recorded is None else int(recorded)
+        engine.funding_resumed_at = int(data.get("funding_resumed_at", 0))
         legacy = data.get("account_fields") in (None, ["user_id", "balance"])
         for row in data["accounts"]:
             if legacy:  # written before accounts had ids: one account per user

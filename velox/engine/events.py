@@ -354,6 +354,17 @@ class FundingCompleted:
 
 
 @frozen
+class FundingIntervalSet:
+    """The funding interval this platform runs with from ``ts`` (0: no funding), journaled
+    at start when it turns funding off or back on. Why: turned back on, the boundaries of
+    the time it was off are owed by nobody; without this record the walk would go on from
+    the last boundary done and charge every one of them at once."""
+
+    interval_ms: int
+    ts: int
+
+
+@frozen
 class TrailingStopMoved:
     """One position's trailing mark moved. No longer emitted (see MarksMoved); kept so that
     journals written before it still replay."""
@@ -399,6 +410,7 @@ Event = (
     | MarksMoved
     | FundingCharged
     | FundingCompleted
+    | FundingIntervalSet
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -420,5 +432,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MarksMoved,
         FundingCharged,
         FundingCompleted,
+        FundingIntervalSet,
     )
 }

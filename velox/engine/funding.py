@@ -12,10 +12,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from velox.engine.events import FundingCharged
+from velox.engine.commands import RecordFundingInterval
+from velox.engine.events import FundingCharged, FundingIntervalSet
 from velox.engine.formulas import funding_amount, liquidation_price
 from velox.engine.state import Position, Quote, State
 from velox.money import Money
+
+
+def record_interval(state: State, cmd: RecordFundingInterval) -> list[FundingIntervalSet]:
+    """Journal the configured interval when funding goes off (0) or comes back on after a
+    run with it off. Nothing otherwise: a first start with funding on, or a new non-zero
+    interval, needs no record (the walk goes on, catching up what a downtime missed)."""
+    interval = state.settings.funding_interval_ms
+    recorded = state.funding_interval_on_record
+    off, was_off = interval <= 0, recorded is not None and recorded <= 0
+    if off == was_off or (not off and recorded is None):
+        return []
+    return [FundingIntervalSet(max(0, interval), cmd.ts)]
+
+
+def resumed_boundary(state: State) -> int:
+    """The last boundary at or before funding came back on (0: it never went off): the
+    boundaries up to it passed while funding was off and are owed by nobody."""
+    interval = state.settings.funding_interval_ms
+    resumed = state.funding_resumed_at
+    if interval <= 0 or resumed <= 0:
+        return 0
+    return resumed // interval * interval
 
 
 def due_boundary(state: State, now: int, done: int) -> int | None:

@@ -77,10 +77,11 @@ class FundingWalk:
         return state.fresh_quote(asset, now)
 
     def done(self, state: State, now: int) -> int:
-        """The newest boundary done. With none on record yet, it is the one before the
+        """The newest boundary done (those passed while funding was off count as done).
+        With none on record yet, it is the one before the
         oldest boundary an open position still owes (a platform that was down over its
         first boundaries charges them), or the current one when nobody owes an older one."""
-        done = max(state.funded_boundary, self.seen)
+        done = max(state.funded_boundary, self.seen, funding.resumed_boundary(state))
         interval = state.settings.funding_interval_ms
         if done == 0 and interval > 0 and state.positions:
             start = funding.first_owed(state.positions.values(), interval)

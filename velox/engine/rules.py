@@ -7,7 +7,7 @@ Nothing here mutates the engine; ``Engine.handle`` applies what these functions 
 
 from __future__ import annotations
 
-from velox.engine import accounts, orders
+from velox.engine import accounts, funding, orders
 from velox.engine.checks import (
     adds_position,
     check_open,
@@ -33,6 +33,7 @@ from velox.engine.commands import (
     OpenAccount,
     OpenPosition,
     PlaceOco,
+    RecordFundingInterval,
     RenameAccount,
     ResetAccount,
 )
@@ -67,6 +68,8 @@ def decide(engine: State, command: Command) -> Decision | str:
         return orders.decide(engine, command)
     if isinstance(command, OpenAccount | CreateAccount | RenameAccount | ResetAccount | Deposit):
         return accounts.decide(engine, command)
+    if isinstance(command, RecordFundingInterval):
+        return list(funding.record_interval(engine, command))
     return Refusal(Code.VALIDATION_ERROR, "unknown command")
 
 

@@ -94,6 +94,8 @@ class StateExport:
             "next_account_id": engine.next_account_id,
             "next_fill_id": engine.next_fill_id,
             "funded_boundary": engine.funded_boundary,
+            "funding_interval_on_record": engine.funding_interval_on_record,
+            "funding_resumed_at": engine.funding_resumed_at,
             "account_fields": list(ACCOUNT_FIELDS),
             "position_fields": list(POSITION_FIELDS),
             "pending_fields": list(PENDING_FIELDS),

@@ -184,6 +184,8 @@ class State:
         self.next_account_id = 1
         self.next_fill_id = 1
         self.funded_boundary = 0  # the newest funding boundary fully charged
+        self.funding_interval_on_record: int | None = None  # FundingIntervalSet's (None: never)
+        self.funding_resumed_at = 0  # when funding last came back on after being off
 
     def fresh_quote(self, asset: str, now: int) -> Quote | None:
         """The quote if it is younger than max price age at ``now``, else None (stale)."""
