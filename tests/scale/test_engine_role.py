@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.service.test_pipeline import Held, opening, settle, started, store  # noqa: F401
+from tests.service.conftest import store  # noqa: F401
+from tests.service.test_pipeline import Held, opening, settle, started
 from velox.bus import wire
 from velox.bus.server import EngineBusServer
 from velox.bus.subjects import Subjects
