@@ -144,7 +144,8 @@ def paths(settings: Settings) -> dict[str, dict[str, Op]]:
             {202: ref("Accepted")}, AUTH, body="MagicLinkRequest", tag="user")},
         "/api/v1/user/auth/verify": {"get": op(
             "verify", "Spend a magic link: sets the cookie and redirects to /trade; a missing, "
-            "invalid, used or expired link redirects to /signin?tab=magic&error=invalid_link",
+            "invalid, used or expired link redirects to /signin?tab=magic&error=invalid_link; "
+            "a new user while the engine cannot open their account, to /signin?error=unavailable",
             {302: None}, (*ANY, "RATE_LIMITED"),
             params=[_query("token", {"type": "string"})], tag="user")},
         "/api/v1/user/auth/{provider}": {"get": op(
@@ -154,7 +155,9 @@ def paths(settings: Settings) -> dict[str, dict[str, Op]]:
             tag="user")},
         "/api/v1/user/auth/{provider}/callback": {"get": op(
             "oauth_callback", "Where the provider sends the browser back: sets the cookie and "
-            "redirects to /trade (a refusal redirects to /signin?error=oauth_...&provider=...)",
+            "redirects to /trade (a refusal redirects to /signin?error=oauth_...&provider=..., "
+            "and a new user while the engine cannot open their account to "
+            "/signin?error=unavailable)",
             {302: None}, (*ANY, "NOT_FOUND"), params=[PROVIDER, _query("state", {"type": "string"}),
             _query("code", {"type": "string"}), _query("error", {"type": "string"})],
             tag="user")},

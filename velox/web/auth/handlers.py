@@ -46,6 +46,7 @@ from velox.web.keys import (
 
 log = logging.getLogger(__name__)
 INVALID_LINK = "/signin?tab=magic&error=invalid_link"
+UNAVAILABLE = "/signin?error=unavailable"  # the engine is starting or recovering
 
 
 def _now_ms() -> int:
@@ -63,14 +64,16 @@ def _signed_in(request: web.Request, user: UserRecord, status: int) -> web.Respo
     return response
 
 
-async def _ensure_account(service: EngineApi, user_id: str) -> None:
-    """Heal a user whose account deposit never made it (e.g. signup raced a shutdown)."""
+async def _ensure_account(service: EngineApi, user_id: str) -> bool:
+    """Heal a user whose account deposit never made it (e.g. signup raced a shutdown); False
+    if the engine could not answer (not READY)."""
     try:
         exists = await service.read(lambda engine: user_id in engine.user_accounts)
         if not exists:
             await service.submit(OpenAccount(user_id, service.clock()))
     except EngineNotReady:
-        pass
+        return False
+    return True
 
 
 async def signup(request: web.Request) -> web.Response:
@@ -204,9 +207,11 @@ async def sign_in_by_email(request: web.Request, email: str) -> web.Response:
     new password-less one with its first account. Magic links and identity providers share it.
     """
     app = request.app
-    store = app[STORE]
+    store, service = app[STORE], app[SERVICE]
     user = await store.user_by_email(email)
     if user is None:
+        if service.state is not EngineState.READY:  # no account could be opened: nothing
+            return _redirect(UNAVAILABLE)
         user = UserRecord(uuid.uuid4().hex, email, None, None, _now_ms())
         try:
             await store.create_user(user)
@@ -215,7 +220,11 @@ async def sign_in_by_email(request: web.Request, email: str) -> web.Response:
             if existing is None:
                 raise
             user = existing
-    await _ensure_account(app[SERVICE], user.id)
+    # A user with no account yet (new, or one whose first deposit never made it) is signed
+    # in only with it: without, the trade page would have nothing to trade with.
+    has_account = bool(await store.accounts_for_user(user.id))
+    if not await _ensure_account(service, user.id) and not has_account:
+        return _redirect(UNAVAILABLE)
     token_jwt, _session = app[SESSIONS].issue(user.id)
     response = _redirect("/trade")
     set_session_cookie(request, response, token_jwt)

@@ -1,4 +1,4 @@
-"""Why a provider sign-in ended on ``/signin``: four reasons a person can act on.
+"""Why a provider (or magic-link) sign-in ended on ``/signin``: reasons a person can act on.
 
 The reason travels as ``/signin?error=<code>&provider=<slug>``; the sign-in page turns it
 into the message below. What exactly went wrong (a bad signature, an unreachable token
@@ -15,6 +15,7 @@ class Refusal(StrEnum):
     FAILED = "oauth_failed"  # the provider's answer was missing, malformed or did not verify
     UNVERIFIED = "oauth_unverified"  # the provider does not vouch for the email address
     EXPIRED = "oauth_expired"  # no, an expired, a mismatched or an already used flow
+    UNAVAILABLE = "unavailable"  # the engine cannot open a new user's account right now
 
 
 MESSAGES: dict[Refusal, str] = {
@@ -24,6 +25,10 @@ MESSAGES: dict[Refusal, str] = {
         "Your {name} account has no verified email address. Verify it with {name}, then try again."
     ),
     Refusal.EXPIRED: "That sign-in attempt has expired or was already used. Try again.",
+    Refusal.UNAVAILABLE: (
+        "Velox is starting up and could not open your account: you are not signed in. Try "
+        "again in a moment (a sign-in link works once: ask for a new one)."
+    ),
 }
 
 
