@@ -439,3 +439,15 @@ def test_funding_paid_is_capped_at_the_margin() -> None:
     (closed,) = engine.on_tick(PriceTick(BTC, units("100000"), boundary + 1))
     assert isinstance(closed, PositionClosed) and closed.reason == "LIQUIDATION"
     assert closed.settlement == 0 and closed.funding == -10 * SCALE
+
+
+def test_a_repeated_oco_with_both_client_ids_places_nothing() -> None:
+    engine = engine_at()
+    legs = (limit("99000", client_order_id="a"), limit("98000", client_order_id="b"))
+    placed = ok(engine, PlaceOco("alice", *legs, T0))
+    first = next(e for e in placed if isinstance(e, OrderPlaced))
+    again = engine.handle(PlaceOco("alice", *legs, T0 + 1))
+    assert (again.events, again.refusal, again.existing) == ((), None, first.order_id)
+    one_new = engine.handle(PlaceOco("alice", legs[0], limit("97000", client_order_id="c"), T0))
+    assert one_new.refusal is not None and one_new.refusal.field == "clientOrderId"
+    assert len(engine.pending) == 2

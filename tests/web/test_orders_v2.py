@@ -262,3 +262,39 @@ async def test_a_retry_after_the_orders_expiry_passed_still_answers_the_order(
     assert late.status == 400  # a new order with a past expiry is still refused
     body = await late.json()
     assert (body["error"]["code"], body["error"]["field"]) == ("VALIDATION_ERROR", "expiresAt")
+
+
+async def test_a_repeated_oco_answers_the_pair_it_placed(
+    trader: User, fee_client: TestClient[Any, Any]
+) -> None:
+    """As with an open (SPEC 12), a client whose connection dropped can send its OCO again:
+    with both clientOrderIds it places nothing more and gets the two orders, 200."""
+    body = {"orders": [limit("99000", clientOrderId="grid-a"),
+                       limit("101000", type="STOP", clientOrderId="grid-b")]}  # fmt: skip
+    placed = (await trader.json("POST", "/api/v1/order/oco", 201, json=body))["orders"]
+    again = (await trader.json("POST", "/api/v1/order/oco", 200, json=body))["orders"]
+    assert again == placed
+    assert (await trader.balance())["pendingMargin"] == "200.00000000"
+    assert len(await orders(trader, "PENDING")) == 2
+    await tick(fee_client, BTC, "98950")  # the limit fills, the stop is cancelled
+    later = (await trader.json("POST", "/api/v1/order/oco", 200, json=body))["orders"]
+    assert [o["orderId"] for o in later] == [o["orderId"] for o in placed]
+    assert [o["status"] for o in later] == ["OPEN", "CANCELLED"]
+    assert await orders(trader, "PENDING") == []
+    assert len(await orders(trader, "OPEN")) == 1
+
+
+async def test_an_oco_whose_ids_name_other_orders_is_refused(trader: User) -> None:
+    await trader.open(**limit("99000", clientOrderId="one"))
+    await trader.open(**limit("98000", clientOrderId="two"))
+    figures = await trader.balance()
+    for ids in (("one", "two"), ("one", "fresh")):
+        body = {"orders": [limit("97000", clientOrderId=ids[0]),
+                           limit("96000", clientOrderId=ids[1])]}  # fmt: skip
+        answer = await trader.json("POST", "/api/v1/order/oco", 400, json=body)
+        assert (answer["error"]["code"], answer["error"]["field"]) == (
+            "VALIDATION_ERROR",
+            "clientOrderId",
+        )
+    assert await trader.balance() == figures
+    assert len(await orders(trader, "PENDING")) == 2

@@ -201,7 +201,7 @@ def _owned(engine: State, user_id: str, account_id: str | None, order_id: str) -
     return Refusal(Code.NOT_FOUND, "no such pending order")
 
 
-def decide(engine: State, cmd: CancelOrder | ModifyOrder | PlaceOco) -> Decision:
+def decide(engine: State, cmd: CancelOrder | ModifyOrder | PlaceOco) -> Decision | str:
     if isinstance(cmd, PlaceOco):
         return _oco(engine, cmd)
     order = _owned(engine, cmd.user_id, cmd.account_id, cmd.order_id)
@@ -260,11 +260,14 @@ def _modify(engine: State, order: Pending, cmd: ModifyOrder) -> Decision:
     ]
 
 
-def _oco(engine: State, cmd: PlaceOco) -> Decision:
+def _oco(engine: State, cmd: PlaceOco) -> Decision | str:
     account = engine.account_of(cmd.user_id, cmd.account_id)
     if account is None:
         return no_account()
     legs = (cmd.first, cmd.second)
+    taken = [engine.client_ids.get((account.account_id, leg.client_order_id or "")) for leg in legs]
+    if legs[0].client_order_id and legs[1].client_order_id and None not in taken:
+        return str(taken[0])  # a retry: both ids are taken (the web answers the pair, 200)
     for leg in legs:
         if leg.user_id != cmd.user_id or leg.account_id not in (None, account.account_id):
             return Refusal(Code.VALIDATION_ERROR, "both orders belong to this account", "orders")

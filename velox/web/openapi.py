@@ -240,7 +240,8 @@ def v2_paths(settings: Settings) -> dict[str, dict[str, Op]]:
             body="OpenRequest", security=COOKIE_OR_BEARER, params=ACCOUNT_PARAMS)},
         "/api/v1/order/oco": {"post": op(
             "order_oco", "Two pending orders on one asset sharing an ocoGroupId: when one fills "
-            "or is cancelled the other is CANCELLED (OCO)", {201: ref("Orders")}, PLACE,
+            "or is cancelled the other is CANCELLED (OCO); repeated with both clientOrderIds, "
+            "the two orders it placed with 200", {200: ref("Orders"), 201: ref("Orders")}, PLACE,
             body="OcoRequest", security=COOKIE_OR_BEARER, params=ACCOUNT_PARAMS)},
         "/api/v1/order/close/{orderId}": {"post": op(
             "order_close", "Close a position, or percent of it ({order, closed})",

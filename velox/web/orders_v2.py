@@ -30,7 +30,7 @@ from velox.store.records import OrderRecord
 from velox.web import closed_view, orders, render, render_v2
 from velox.web.accounts import chosen_account, reading_account
 from velox.web.auth.security import require_session
-from velox.web.errors import ApiError, not_found, refusal_error
+from velox.web.errors import ApiError, not_found, refusal_error, validation
 from velox.web.jsonio import json_object, json_response
 from velox.web.keys import ORDER_LIMIT, SERVICE, STORE
 from velox.web.order_requests import (
@@ -174,7 +174,28 @@ async def place_oco(request: web.Request) -> web.Response:
     outcome, orders = await request.app[SERVICE].submit_and_read(command, view)
     if outcome.refusal is not None:
         raise refusal_error(outcome.refusal)
+    if outcome.existing is not None:  # both clientOrderIds are taken: a retry?
+        pair = await _placed_pair(request, user_id, outcome.existing, legs[1].client_order_id)
+        return json_response({"orders": pair}, status=200)
     return json_response({"orders": orders}, status=201)
+
+
+async def _placed_pair(
+    request: web.Request, user_id: str, first_id: str, second_cid: str | None
+) -> list[Json]:
+    """A repeated OCO whose two clientOrderIds name the two legs of one OCO: those orders as
+    they are now (a client whose connection dropped can retry safely, as with an open).
+    Ids taken by any other orders are refused, as before."""
+    first = await any_order(request, user_id, first_id)
+    account_id = None if first is None else first.get("accountId")
+    second_id = await request.app[SERVICE].read(
+        lambda engine: engine.client_ids.get((str(account_id), second_cid or ""))
+    )
+    second = None if second_id is None else await any_order(request, user_id, second_id)
+    group = None if first is None else first.get("ocoGroupId")
+    if first is None or second is None or group is None or second.get("ocoGroupId") != group:
+        raise validation("clientOrderId already used", "clientOrderId")
+    return [first, second]
 
 
 async def _not_pending(
