@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from velox import codec
 from velox.audit_v2 import V2Checks
@@ -107,7 +108,8 @@ async def audit(store: Store, settings: EngineSettings | None = None) -> AuditRe
         if snapshot is not None and seq > start_seq:
             report.snapshots_checked += 1
             # compare as stored: through the same JSON (rows come back as lists)
-            if codec.loads(snapshot.payload) != codec.loads(codec.dumps(engine.export())):
+            stored = codec.loads(snapshot.payload)
+            if stored != _as_stored(codec.loads(codec.dumps(engine.export())), stored):
                 report.problems.append(f"snapshot at seq {seq} differs from the replay")
     report.final_seq = expected
     if not await _restart_matches(store, snapshots, bound, engine, settings):
@@ -144,10 +146,18 @@ async def _restart_matches(
     if not snapshots:
         return True  # a restart would replay the whole journal: that is the replay itself
     newest = snapshots[-1]
-    engine = Engine.restore(codec.loads(newest.payload), settings)
+    stored = codec.loads(newest.payload)
+    engine = Engine.restore(stored, settings)
     async for _, event in _events(store, newest.seq, bound):
         engine.apply(event)
-    return engine.export() == replayed.export()
+    return _as_stored(engine.export(), stored) == _as_stored(replayed.export(), stored)
+
+
+def _as_stored(state: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """``state`` on the keys the stored snapshot holds. A snapshot written by an older Velox
+    lacks the newer keys (its restore takes their defaults, e.g. no funding boundary refs):
+    it is compared on what it holds, not reported as differing from the replay."""
+    return {key: value for key, value in state.items() if key in stored}
 
 
 async def _compare_closed(

@@ -126,3 +126,21 @@ async def test_funding_rows_that_disagree_with_the_journal_are_reported(tmp_path
     wrong = "funding_boundaries rows that differ from the journal: "
     wrong += f"[('ETHUSDT', 1), ('{BTC}', {BOUNDARY})]"
     assert wrong in summary, summary
+
+
+async def test_a_snapshot_written_before_newer_state_keys_still_passes(tmp_path: Path) -> None:
+    """An older Velox's snapshot lacks the keys added since (the funding interval on record,
+    the boundaries' refs): it is compared on what it holds, not called different."""
+    url = f"sqlite:///{tmp_path / 'velox.db'}"
+    assert await honest_journal(url)
+    newer = ("funding_interval_on_record", "funding_resumed_at", "boundary_refs")
+    with sqlite3.connect(tmp_path / "velox.db") as db:
+        rows = db.execute("SELECT seq, payload FROM snapshots").fetchall()
+        assert rows
+        for seq, payload in rows:
+            data = codec.loads(payload)
+            assert data["boundary_refs"] == {BTC: [BOUNDARY, 100_000 * SCALE]}
+            older = {k: v for k, v in data.items() if k not in newer}
+            db.execute("UPDATE snapshots SET payload = ? WHERE seq = ?", (codec.dumps(older), seq))
+    ok, summary = await audited(url)
+    assert ok, summary

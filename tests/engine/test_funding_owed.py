@@ -12,6 +12,7 @@ Expected amounts are this file's own arithmetic: ``ref * qty * rate`` with the d
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from fractions import Fraction
 from math import ceil, floor
 
@@ -179,3 +180,43 @@ def test_a_new_interval_after_a_restart_charges_on_its_own_epoch_grid() -> None:
     events = restored.handle(ClockTick(now)).events
     charged = [e.boundary for e in events if isinstance(e, FundingCharged)]
     assert charged == [B + 60_000, B + 90_000]  # were B + 70 s and B + 100 s
+
+
+def _three_longs(first_ref_at: int) -> tuple[Engine, list[str]]:
+    """Three ETH LONGs (two users) 5 s after the last tick before B, at ``first_ref_at``."""
+    engine = engine_at()
+    engine.on_tick(PriceTick(ETH, units("2000"), first_ref_at))
+    ids = []
+    for user in ("alice", "alice", "bob"):
+        at = first_ref_at + 5000
+        (opened,) = ok(engine, order(user_id=user, asset=ETH, margin=units("300"), ts=at))
+        ids.append(opened.order_id)
+    return engine, ids
+
+
+def _refs(events: Iterable[object]) -> list[int]:
+    return [e.ref for e in events if isinstance(e, FundingCharged)]
+
+
+def test_a_walk_resumed_after_a_restart_goes_on_at_the_boundarys_ref() -> None:
+    """The quote of the boundary's instant is kept in memory; the walk's first charge is
+    durable, and the rest of the boundary is charged at its ref after a restart."""
+    engine, _ = _three_longs(B - 5000)
+    engine.on_tick(PriceTick(ETH, units("2100"), B + 100))
+    first = engine.handle(ClockTick(B + 1000, budget=1)).events
+    assert _refs(first) == [units("2000")]  # the ref in effect at B
+    restored = Engine.restore(engine.export(), engine.settings)
+    restored.on_tick(PriceTick(ETH, units("2200"), B + 2000))
+    rest = restored.handle(ClockTick(B + 3000)).events
+    assert _refs(rest) == [units("2000")] * 2  # were 2200: the first fresh price here
+    assert any(isinstance(e, FundingCompleted) for e in rest)
+
+
+def test_a_boundary_stale_at_its_instant_is_charged_at_the_first_fresh_price_throughout() -> None:
+    """SPEC 12: a stale quote gives way to the first fresh price, for every charge of the
+    boundary, however the price moves while the walk goes on."""
+    engine, _ = _three_longs(B - 20_000)  # 20 s old at B: stale
+    engine.on_tick(PriceTick(ETH, units("2100"), B + 100))
+    assert _refs(engine.handle(ClockTick(B + 1000, budget=1)).events) == [units("2100")]
+    engine.on_tick(PriceTick(ETH, units("2200"), B + 2000))
+    assert _refs(engine.handle(ClockTick(B + 3000)).events) == [units("2100")] * 2

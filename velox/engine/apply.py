@@ -148,6 +148,9 @@ class Ledger(State):
             pos.liquidation_price = event.liquidation_price
             pos.funding = _add(pos.funding, event.amount)
             pos.funded_at = event.boundary
+            charged = self.boundary_refs.get(event.asset)
+            if charged is None or charged[0] < event.boundary:
+                self.boundary_refs[event.asset] = (event.boundary, event.ref)
             account.funding = _add(account.funding, event.amount)
             account.used_margin = _add(account.used_margin, event.amount)
             self.house = _add(self.house, -event.amount)

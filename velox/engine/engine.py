@@ -194,6 +194,8 @@ class Engine(Ledger):
         recorded = data.get("funding_interval_on_record")  # absent before FundingIntervalSet
         engine.funding_interval_on_record = None if recorded is None else int(recorded)
         engine.funding_resumed_at = int(data.get("funding_resumed_at", 0))
+        for asset, (boundary, ref) in data.get("boundary_refs", {}).items():
+            engine.boundary_refs[asset] = (int(boundary), Price(int(ref)))
         legacy = data.get("account_fields") in (None, ["user_id", "balance"])
         for row in data["accounts"]:
             if legacy:  # written before accounts had ids: one account per user

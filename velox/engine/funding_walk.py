@@ -31,6 +31,7 @@ from velox.engine.events import (
     PositionIncreased,
     PositionPartiallyClosed,
 )
+from velox.engine.formulas import quote
 from velox.engine.state import Position, Quote, State
 
 Emit = Callable[[list[Event], list[Event]], None]
@@ -70,10 +71,17 @@ class FundingWalk:
             self.at_boundary[asset] = (boundary, last)
 
     def quote(self, state: State, asset: str, boundary: int, now: int) -> Quote | None:
-        """The price ``boundary`` is charged at on ``asset``."""
+        """The price ``boundary`` is charged at on ``asset``: the quote in effect at its
+        instant; else the ref of its first charge (durable, so a walk resumed after a
+        restart goes on at it); else the first fresh price."""
         kept = self.at_boundary.get(asset)
         if kept is not None and kept[0] == boundary:
             return kept[1]
+        charged = state.boundary_refs.get(asset)
+        if charged is not None and charged[0] == boundary:
+            ref = charged[1]
+            bid, ask = quote(ref, state.settings.spread)
+            return Quote(ref, bid, ask, boundary)
         return state.fresh_quote(asset, now)
 
     def done(self, state: State, now: int) -> int:

@@ -96,6 +96,7 @@ class StateExport:
             "funded_boundary": engine.funded_boundary,
             "funding_interval_on_record": engine.funding_interval_on_record,
             "funding_resumed_at": engine.funding_resumed_at,
+            "boundary_refs": {a: list(charged) for a, charged in engine.boundary_refs.items()},
             "account_fields": list(ACCOUNT_FIELDS),
             "position_fields": list(POSITION_FIELDS),
             "pending_fields": list(PENDING_FIELDS),

@@ -186,6 +186,9 @@ class State:
         self.funded_boundary = 0  # the newest funding boundary fully charged
         self.funding_interval_on_record: int | None = None  # FundingIntervalSet's (None: never)
         self.funding_resumed_at = 0  # when funding last came back on after being off
+        # asset -> (the newest boundary charged on it, the ref it was charged at): the rest
+        # of that boundary is charged at the same ref, also after a restart mid-walk
+        self.boundary_refs: dict[str, tuple[int, Price]] = {}
 
     def fresh_quote(self, asset: str, now: int) -> Quote | None:
         """The quote if it is younger than max price age at ``now``, else None (stale)."""
