@@ -4,8 +4,9 @@ A signed request needs the key's secret in the clear (an HMAC is checked by reco
 ``KeyRing.lookup`` reads the store and opens the sealed secret with the vault, then keeps the
 credential for ``ttl_s`` (1 s) so a busy bot does not cost a database read per request.
 Revoking through this process (``revoked``) drops the entry at once and tells the listeners
-(user-data streams close that key's connections); another process (a second gateway) sees a
-deletion within ``ttl_s``.
+(user-data streams close that key's connections), and a lookup under way meanwhile is not
+cached (it may have read the row before the deletion); another process (a second gateway)
+sees a deletion within ``ttl_s``.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ class KeyRing:
         self._listeners: list[RevokeListener] = []
         self._modes: dict[str, str] = {}
         self._leverages: dict[str, tuple[float, dict[str, int]]] = {}
+        # bumped by each revocation and leverage change made here: a read that was under way
+        # meanwhile answers its own request but is not cached (it may predate the change)
+        self._changes = 0
 
     def seal(self, key_id: str, secret: str) -> bytes:
         """The secret sealed for the row ``key_id`` (so it opens in that row only)."""
@@ -79,12 +83,13 @@ class KeyRing:
         hit = self._cache.get(api_key)
         if hit is not None and hit[0] > now:
             return hit[1]
+        changes = self._changes
         record = await self.store.api_key_by_key(api_key)
         if record is None:
             self._cache.pop(api_key, None)
             return None
         credential = self._open(record)
-        if credential is not None:
+        if credential is not None and changes == self._changes:
             if len(self._cache) >= MAX_CACHED:
                 self._cache.clear()
             self._cache[api_key] = (now + self.ttl_s, credential)
@@ -125,7 +130,10 @@ class KeyRing:
         hit = self._leverages.get(account_id)
         if hit is not None and hit[0] > now:
             return hit[1]
+        changes = self._changes
         levels = await self.store.symbol_leverages(account_id)
+        if changes != self._changes:
+            return levels
         if len(self._leverages) >= MAX_CACHED:
             self._leverages.clear()
         self._leverages[account_id] = (now + self.ttl_s, levels)
@@ -133,6 +141,7 @@ class KeyRing:
 
     async def set_leverage(self, account_id: str, symbol: str, leverage: int) -> None:
         await self.store.set_symbol_leverage(account_id, symbol, leverage)
+        self._changes += 1
         self._leverages.pop(account_id, None)
 
     def subscribe(self, listener: RevokeListener) -> None:
@@ -140,6 +149,7 @@ class KeyRing:
 
     def revoked(self, record: ApiKeyRecord) -> None:
         """The key was deleted: forget it now and tell the listeners."""
+        self._changes += 1
         self._cache.pop(record.api_key, None)
         for listener in self._listeners:
             try:
