@@ -1,6 +1,6 @@
 """``velox audit``'s engine v2 checks (SPEC 12, issue 12): each funding boundary charged at
-most once per position, the ``fills`` and ``funding`` rows agreeing with the journal in both
-directions, and
+most once per position, the ``fills``, ``funding`` and ``deposits`` rows agreeing with the
+journal in both directions, and
 (with the whole journal) the ``orders`` rows being exactly what the journal projects.
 
 Conservation with pending reservations and fees is the engine's own ledger
@@ -9,14 +9,15 @@ Conservation with pending reservations and fees is the engine's own ledger
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from velox import codec
-from velox.engine.events import Event, FundingCharged
-from velox.journal.rows import funding_record
+from velox.engine.events import Deposited, Event, FundingCharged
+from velox.journal.rows import deposit_record, funding_record
 from velox.projection import fills_of, writes_of
 from velox.store.base import Store
-from velox.store.records import FillRecord, FundingRecord, OrderRecord, RowWrite
+from velox.store.records import DepositRecord, FillRecord, FundingRecord, OrderRecord, RowWrite
 
 
 @dataclass
@@ -28,6 +29,7 @@ class V2Checks:
     charged: set[tuple[str, int]] = field(default_factory=set)
     funding: dict[int, FundingRecord] = field(default_factory=dict)  # by journal seq
     boundaries: dict[tuple[str, int], int] = field(default_factory=dict)  # first charge's seq
+    deposits: dict[int, DepositRecord] = field(default_factory=dict)  # by journal seq
     problems: list[str] = field(default_factory=list)
     funding_charges: int = 0
 
@@ -43,6 +45,8 @@ class V2Checks:
             self.charged.add(key)
             self.funding[seq] = funding_record(seq, event)
             self.boundaries.setdefault((event.asset, event.boundary), seq)
+        elif isinstance(event, Deposited):
+            self.deposits[seq] = deposit_record(seq, event)
         for write in writes_of(event):
             self._order_write(write)
         for fill in fills_of(event):
@@ -91,7 +95,17 @@ class V2Checks:
                 problems.append(f"fills rows with no journal event: {extra[:10]}")
             await self._compare_orders(store, bound, problems)
         await self._compare_funding(store, whole_journal, bound, problems)
+        await self._compare_deposits(store, whole_journal, bound, problems)
         return problems
+
+    async def _compare_deposits(
+        self, store: Store, whole_journal: bool, bound: int, problems: list[str]
+    ) -> None:
+        """Every deposit in the journal is a row with the same numbers; with the whole
+        journal, every row up to ``bound`` is a deposit (rows are keyed by journal seq; a
+        pruned journal's older deposits keep their rows)."""
+        stored = {row.seq: row async for row in store.all_deposits()}
+        by_seq("deposits", "deposits", self.deposits, stored, whole_journal, bound, problems)
 
     async def _compare_funding(
         self, store: Store, whole_journal: bool, bound: int, problems: list[str]
@@ -99,13 +113,8 @@ class V2Checks:
         """Every charge in the journal is a row with the same numbers; with the whole
         journal, every row up to ``bound`` is a charge (rows are keyed by journal seq)."""
         stored = {row.seq: row async for row in store.all_funding()}
-        differ = sorted(s for s, f in self.funding.items() if stored.get(s) != f)
-        if differ:
-            problems.append(f"funding charges missing or different in funding: seq {differ[:10]}")
+        by_seq("funding charges", "funding", self.funding, stored, whole_journal, bound, problems)
         if whole_journal:
-            extra = sorted(s for s in stored if s <= bound and s not in self.funding)
-            if extra:
-                problems.append(f"funding rows with no journal charge: seq {extra[:10]}")
             rows = {(b.asset, b.boundary): b async for b in store.all_funding_boundaries()}
             wrong = sorted(
                 key for key in set(rows) | set(self.boundaries)
@@ -138,3 +147,23 @@ class V2Checks:
         )  # fmt: skip
         if differ:
             problems.append(f"orders rows that differ from the journal: {differ[:10]}")
+
+
+def by_seq(
+    what: str,
+    table: str,
+    journal: Mapping[int, object],
+    stored: Mapping[int, object],
+    whole_journal: bool,
+    bound: int,
+    problems: list[str],
+) -> None:
+    """Rows keyed by journal seq against the journal's events: every event is a row with the
+    same numbers; with the whole journal, every row up to ``bound`` is an event."""
+    differ = sorted(seq for seq, row in journal.items() if stored.get(seq) != row)
+    if differ:
+        problems.append(f"{what} missing or different in {table}: seq {differ[:10]}")
+    if whole_journal:
+        extra = sorted(seq for seq in stored if seq <= bound and seq not in journal)
+        if extra:
+            problems.append(f"{table} rows with no journal event: seq {extra[:10]}")

@@ -33,7 +33,7 @@ from velox.engine.engine import Engine, Outcome
 from velox.engine.settings import EngineSettings
 from velox.foreground import Foreground
 from velox.journal import JournalGap, load_engine
-from velox.journal.backfill import backfill_funding
+from velox.journal.backfill import backfill_rows
 from velox.published import EngineNotReady, EngineState, Published, Reply
 from velox.snapshots import Snapshots
 from velox.store.base import Store
@@ -98,7 +98,7 @@ class EngineService:
             self.state = EngineState.SHUTDOWN
             raise
         self._applied_seq = self.seq
-        await backfill_funding(self.store)  # once per database: rows of older charges
+        await backfill_rows(self.store)  # once per database: rows of older events
         snapshot = await self.store.latest_snapshot()
         self.snapshots.saved_seq = snapshot.seq if snapshot else 0
         self.snapshots.last_ms = self.clock()

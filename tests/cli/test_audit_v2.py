@@ -122,7 +122,7 @@ async def test_funding_rows_that_disagree_with_the_journal_are_reported(tmp_path
     ok, summary = await audited(url)
     assert not ok, summary
     assert f"missing or different in funding: seq {[first, second]}" in summary, summary
-    assert "funding rows with no journal charge: seq [1]" in summary, summary
+    assert "funding rows with no journal event: seq [1]" in summary, summary
     wrong = "funding_boundaries rows that differ from the journal: "
     wrong += f"[('ETHUSDT', 1), ('{BTC}', {BOUNDARY})]"
     assert wrong in summary, summary

@@ -242,10 +242,8 @@ async def test_reset_is_a_deposit_flow(make_client: MakeClient) -> None:
     assert (eth["netResult"], eth["endEquity"]) == ("90.00000000", "1090.00000000")
 
 
-async def test_a_reset_after_a_loss_tops_up(make_client: MakeClient) -> None:
-    """ETH LONG 1 @ 1000 -> 950: -50 (950); reset books +50 (1000); LONG 1 @ 1000 -> 1010:
-    +10 (1010). The 50 lost is a real drawdown (5 % of 1000); the top-up is not a gain."""
-    client, clock = await velox(make_client)
+async def lose_reset_gain(client: TestClient[Any, Any], clock: ManualClock) -> User:
+    """ETH LONG 1 @ 1000 closed at 950, a reset, then LONG 1 @ 1000 closed at 1010."""
     user = await signup(client)
     account = (await user.json("GET", "/api/v1/accounts", 200))["accounts"][0]["accountId"]
     await tick(client, ETH, "1000")
@@ -258,6 +256,14 @@ async def test_a_reset_after_a_loss_tops_up(make_client: MakeClient) -> None:
     order = await user.open(asset=ETH, side="LONG", leverage=10, qty="1")
     await tick(client, ETH, "1010")
     await close(user, clock, order["orderId"])
+    return user
+
+
+async def test_a_reset_after_a_loss_tops_up(make_client: MakeClient) -> None:
+    """ETH LONG 1 @ 1000 -> 950: -50 (950); reset books +50 (1000); LONG 1 @ 1000 -> 1010:
+    +10 (1010). The 50 lost is a real drawdown (5 % of 1000); the top-up is not a gain."""
+    client, clock = await velox(make_client)
+    user = await lose_reset_gain(client, clock)
     body = await stats(user)
     assert (body["netResult"], body["endEquity"]) == ("-40.00000000", "1010.00000000")  # +50
     assert equity(body) == ["1000.00000000", "950.00000000", "1000.00000000", "1010.00000000"]
@@ -380,3 +386,19 @@ def test_a_flow_at_the_instant_of_a_close_comes_after_it() -> None:
     stats = summarize(0, units("1000"), [Trade(5, units("80"))], [Flow(5, units("-80"))])
     assert [p.equity for p in stats.curve] == [units("1000"), units("1080"), units("1000")]
     assert (stats.max_drawdown, stats.end_equity) == (0, units("1000"))
+
+
+async def test_a_pruned_journal_keeps_the_resets_flow(make_client: MakeClient) -> None:
+    """With ``--prune-journal`` the journal before the oldest kept snapshot is deleted, and
+    the reset's +50 with it: the curve read it there, so after a prune it ended at 960, not
+    the balance of 1010. The ``deposits`` rows stay."""
+    client, clock = await velox(make_client, prune_journal=True, snapshot_keep=1)
+    user = await lose_reset_gain(client, clock)
+    service = service_of(client)
+    await service.snapshot()  # saves, then prunes the journal up to it
+    store = service.store
+    assert [r async for r in store.read_journal(0)] == []
+    body = await stats(user)
+    assert (body["netResult"], body["endEquity"]) == ("-40.00000000", "1010.00000000")
+    assert equity(body) == ["1000.00000000", "950.00000000", "1000.00000000", "1010.00000000"]
+    assert (await user.balance())["balance"] == "1010.00000000"

@@ -1,40 +1,56 @@
-"""Funding rows for a database whose journal has charges from before the ``funding`` table.
+"""Rows for a database whose journal has events from before their projected table.
 
-Schema version 2 databases written before the table existed hold ``FundingCharged`` events
-with no row. The writer, at start (before it takes commands), writes their rows from the
-journal once; a meta key remembers that it has, so later starts do not read the journal
-again. The rows are the group commit's own (``commit_rows`` → ``funding_record``), so the
-audit's comparison holds for them too. A pruned journal's older charges are gone with it.
+Schema version 2 databases written before the ``funding`` table hold ``FundingCharged``
+events with no row, and those written before the ``deposits`` table ``Deposited`` events
+with none. The writer, at start (before it takes commands), writes their rows from the
+journal once, in one read of it; a meta key per table remembers that it has, so later
+starts do not read the journal again. The rows are the group commit's own (``commit_rows``
+→ ``funding_writes``, ``deposit_writes``), so the audit's comparisons hold for them too. A
+pruned journal's older events are gone with it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from velox import codec
-from velox.engine.events import FundingCharged
-from velox.journal.rows import funding_writes
+from velox.engine.events import Deposited, Event, FundingCharged
+from velox.journal.rows import deposit_writes, funding_writes
 from velox.store.base import Store
 from velox.store.records import RowWrite
 
 FUNDING_ROWS_KEY = "funding_rows"
-_TYPE = FundingCharged.__name__
+DEPOSIT_ROWS_KEY = "deposit_rows"
+Writes = Callable[[Sequence[tuple[int, Event]]], list[RowWrite]]
+TABLES: tuple[tuple[str, str, Writes], ...] = (
+    (FUNDING_ROWS_KEY, FundingCharged.__name__, funding_writes),
+    (DEPOSIT_ROWS_KEY, Deposited.__name__, deposit_writes),
+)
 
 
-async def backfill_funding(store: Store, batch: int = 1000) -> int:
-    """Write the journal's missing funding rows (existing ones are kept); the count read."""
-    if await store.get_meta(FUNDING_ROWS_KEY) is not None:
-        return 0
+async def backfill_rows(store: Store, batch: int = 1000) -> dict[str, int]:
+    """Write the journal's missing rows of each table not yet backfilled (existing rows are
+    kept); the events read, by the table's meta key."""
+    wanted: dict[str, tuple[str, Writes]] = {}
+    for key, event_type, writes in TABLES:
+        if await store.get_meta(key) is None:
+            wanted[event_type] = (key, writes)
+    if not wanted:
+        return {}
+    seen = {key: 0 for key, _ in wanted.values()}
     pending: list[RowWrite] = []
-    seen = 0
     async for record in store.read_journal(0):
-        if record.type != _TYPE:
+        table = wanted.get(record.type)
+        if table is None:
             continue
-        event = codec.decode_event(record.type, record.payload)
-        pending.extend(funding_writes([(record.seq, event)]))
-        seen += 1
+        key, writes = table
+        pending.extend(writes([(record.seq, codec.decode_event(record.type, record.payload))]))
+        seen[key] += 1
         if len(pending) >= batch:
             await store.append_batch([], [], pending)
             pending = []
     if pending:
         await store.append_batch([], [], pending)
-    await store.set_meta(FUNDING_ROWS_KEY, "1")
+    for key in seen:
+        await store.set_meta(key, "1")
     return seen

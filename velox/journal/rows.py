@@ -14,6 +14,7 @@ from velox.journal.closed import closed_record_of
 from velox.projection import project
 from velox.store.records import (
     ClosedOrderRecord,
+    DepositRecord,
     FundingBoundaryRecord,
     FundingRecord,
     JournalRecord,
@@ -60,7 +61,22 @@ def commit_rows(events: Sequence[Event], after_seq: int) -> CommitRows:
             closed[record.order_id] = record
     writes = project(kept)
     writes.extend(funding_writes(numbered))
+    writes.extend(deposit_writes(numbered))
     return CommitRows(tuple(records), tuple(numbered), closed, tuple(writes))
+
+
+def deposit_writes(numbered: Sequence[tuple[int, Event]]) -> list[RowWrite]:
+    """A ``deposits`` row per ``Deposited`` (its journal ``seq`` is its id)."""
+    return [
+        RowWrite("deposit", deposit_record(seq, event))
+        for seq, event in numbered
+        if isinstance(event, Deposited)
+    ]
+
+
+def deposit_record(seq: int, e: Deposited) -> DepositRecord:
+    """The ``deposits`` row of a deposit (``velox audit`` rebuilds the same rows)."""
+    return DepositRecord(seq, e.account_id, e.user_id, e.amount, e.kind, e.ts)
 
 
 def funding_writes(numbered: Sequence[tuple[int, Event]]) -> list[RowWrite]:

@@ -21,6 +21,7 @@ from velox.store.records import (
     ApiKeyRecord,
     CandleRecord,
     ClosedOrderRecord,
+    DepositRecord,
     FillRecord,
     FundingBoundaryRecord,
     FundingRecord,
@@ -88,12 +89,6 @@ class Store(Protocol):
     async def read_journal(self, after_seq: int, batch: int = 5000) -> AsyncIterator[JournalRecord]:
         """Every event with seq > after_seq, in order (streamed in batches)."""
         yield JournalRecord(0, 0, "", b"")  # pragma: no cover - protocol body
-
-    async def deposit_journal(self, since: int) -> list[JournalRecord]:
-        """The journal's ``Deposited`` events (an account's initial balance, a reset's
-        adjustment, a deposit) with ``ts >= since``, in order. The only durable record of
-        them; the history's equity curve needs them as flows. A pruned journal has lost
-        those its snapshots cover."""
 
     async def save_snapshot(self, snapshot: SnapshotRecord) -> None: ...
 
@@ -192,6 +187,16 @@ class Store(Protocol):
         yield  # type: ignore[misc]  # pragma: no cover - protocol body
 
     async def all_funding_boundaries(self) -> AsyncIterator[FundingBoundaryRecord]:
+        yield  # type: ignore[misc]  # pragma: no cover - protocol body
+
+    # -- deposits (projected from Deposited) ---------------------------------------------
+    async def deposits_for_account(
+        self, account_id: str, user_id: str, first: bool, since: int
+    ) -> list[DepositRecord]:
+        """The account's deposits with ``ts >= since``, in journal order (for the user's
+        first account, ``first``, also the v1 ones that named no account)."""
+
+    async def all_deposits(self) -> AsyncIterator[DepositRecord]:
         yield  # type: ignore[misc]  # pragma: no cover - protocol body
 
     # -- users and auth ------------------------------------------------------------------

@@ -8,28 +8,21 @@ funding time a trader and Binance's API show), not on when the engine got to cha
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 from velox.store.pages import in_window
+from velox.store.reads import PAGE, Reads
 from velox.store.records import FundingBoundaryRecord, FundingRecord
 from velox.store.rows import boundary_record, funding_record
 from velox.store.schema import BOUNDARY_COLUMNS, FUNDING_COLUMNS, check_limit
 
 _COLUMNS = ", ".join(FUNDING_COLUMNS)
 _BOUNDARY_COLUMNS = ", ".join(BOUNDARY_COLUMNS)
-PAGE = 1000  # rows per read of the audit's full scans
 
 
-class FundingRows(ABC):
+class FundingRows(Reads):
     """The ``Store`` methods for funding (see ``velox.store.base``)."""
-
-    @abstractmethod
-    async def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Any]: ...
-
-    @abstractmethod
-    def _pages(self, sql: str, after: Any, size: int) -> AsyncIterator[Any]: ...
 
     async def funding_for_account(
         self, account_id: str, asset: str | None, start: int | None, end: int | None, limit: int

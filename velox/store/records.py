@@ -163,6 +163,21 @@ class FillRecord:
 
 
 @frozen
+class DepositRecord:
+    """Money into (or, a reset's adjustment, out of) an account's free balance, projected
+    from ``Deposited`` (the journal's ``seq`` is its id). ``account_id`` is None for a v1
+    event, which named no account: it is the user's first account's. ``kind`` DEPOSIT or
+    RESET. The history's equity curve reads an account's deposits here, not the journal."""
+
+    seq: int
+    account_id: str | None
+    user_id: str
+    amount: int
+    kind: str
+    ts: int
+
+
+@frozen
 class FundingRecord:
     """One position's funding at one boundary (SPEC 12), projected from ``FundingCharged``.
 
@@ -205,8 +220,16 @@ class RowWrite:
     the whole row), ``order_terms`` (a modified pending order), ``order_status`` (an order
     became or went into a position: updates a stored order's status and ``position_id``,
     or inserts the record when there is none, as for a market order), ``fill`` (insert),
-    ``funding`` (insert), ``funding_boundary`` (insert unless the boundary has its row).
+    ``funding`` (insert), ``funding_boundary`` (insert unless the boundary has its row),
+    ``deposit`` (insert).
     """
 
     kind: str
-    record: AccountRecord | OrderRecord | FillRecord | FundingRecord | FundingBoundaryRecord
+    record: (
+        AccountRecord
+        | OrderRecord
+        | FillRecord
+        | FundingRecord
+        | FundingBoundaryRecord
+        | DepositRecord
+    )

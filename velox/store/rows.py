@@ -13,6 +13,7 @@ from typing import Any
 from velox.store.records import (
     AccountRecord,
     ClosedOrderRecord,
+    DepositRecord,
     FillRecord,
     FundingBoundaryRecord,
     FundingRecord,
@@ -25,6 +26,8 @@ from velox.store.schema import (
     BOUNDARY_COLUMNS,
     CLOSED_ORDER_COLUMNS,
     CLOSED_ORDER_MONEY,
+    DEPOSIT_COLUMNS,
+    DEPOSIT_MONEY,
     FILL_COLUMNS,
     FILL_MONEY,
     FUNDING_COLUMNS,
@@ -86,6 +89,10 @@ def funding_record(row: Iterable[Any]) -> FundingRecord:
     return FundingRecord(*_values(row, FUNDING_COLUMNS, FUNDING_MONEY))
 
 
+def deposit_record(row: Iterable[Any]) -> DepositRecord:
+    return DepositRecord(*_values(row, DEPOSIT_COLUMNS, DEPOSIT_MONEY))
+
+
 def boundary_record(row: Iterable[Any]) -> FundingBoundaryRecord:
     return FundingBoundaryRecord(*_values(row, BOUNDARY_COLUMNS, FUNDING_MONEY))
 
@@ -144,6 +151,10 @@ WRITES: dict[str, tuple[str, Callable[[Any], Sequence[Any]]]] = {
         + " ON CONFLICT (asset, boundary) DO NOTHING",
         _params_of(BOUNDARY_COLUMNS, FUNDING_MONEY),
     ),
+    "deposit": (
+        _insert("deposits", DEPOSIT_COLUMNS) + " ON CONFLICT (seq) DO NOTHING",
+        _params_of(DEPOSIT_COLUMNS, DEPOSIT_MONEY),
+    ),
 }
 
 # The table each write kind changes. Writes to different tables commute (no foreign keys),
@@ -152,6 +163,7 @@ TABLE_OF = {
     "account": "accounts", "account_name": "accounts",
     "order": "orders", "order_terms": "orders", "order_status": "orders",
     "fill": "fills", "funding": "funding", "funding_boundary": "funding_boundaries",
+    "deposit": "deposits",
 }  # fmt: skip
 
 

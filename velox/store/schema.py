@@ -23,6 +23,7 @@ from velox.store.records import (
     AccountRecord,
     CandleRecord,
     ClosedOrderRecord,
+    DepositRecord,
     FillRecord,
     FundingBoundaryRecord,
     FundingRecord,
@@ -59,6 +60,8 @@ ORDER_MONEY = frozenset(
 FILL_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FillRecord))
 FILL_MONEY = frozenset({"price", "qty", "fee", "realized_pnl"})
 FUNDING_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FundingRecord))
+DEPOSIT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(DepositRecord))
+DEPOSIT_MONEY = frozenset({"amount"})
 FUNDING_MONEY = frozenset({"mark_price", "amount"})
 BOUNDARY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FundingBoundaryRecord))
 BOOLEAN_COLUMNS = frozenset({"reduce_only", "maker"})  # INTEGER 0/1 in both databases

@@ -48,10 +48,9 @@ CREATE TABLE IF NOT EXISTS journal (
     payload {blob} NOT NULL
 );
 
--- The deposits (initial balances, reset adjustments) are journaled only: the history's
--- equity curve reads them (deposit_journal). A partial index holds just those rows, so the
--- read never scans the journal and the commit of any other event does not touch it.
-CREATE INDEX IF NOT EXISTS journal_deposits ON journal (ts) WHERE type = 'Deposited';
+-- The deposits have a table of their own now (deposits, below): the journal's index of them
+-- is gone.
+DROP INDEX IF EXISTS journal_deposits;
 
 CREATE TABLE IF NOT EXISTS snapshots (
     seq     {seq_key},
@@ -236,6 +235,22 @@ CREATE TABLE IF NOT EXISTS funding (
 );
 
 CREATE INDEX IF NOT EXISTS funding_newest_first ON funding (account_id, boundary DESC, seq DESC);
+
+-- Deposits (an account's initial balance, a reset's adjustment, a deposit), projected from
+-- Deposited in the group commit's transaction: the history's equity curve reads one
+-- account's here (the journal holds the whole platform's). account_id is NULL for a v1
+-- event (the user's first account); seq is the event's journal sequence.
+CREATE TABLE IF NOT EXISTS deposits (
+    seq        BIGINT PRIMARY KEY,
+    account_id TEXT,
+    user_id    TEXT NOT NULL,
+    amount     {money} NOT NULL,
+    kind       TEXT NOT NULL,
+    ts         BIGINT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS deposits_by_account ON deposits (account_id, seq);
+CREATE INDEX IF NOT EXISTS deposits_unnamed ON deposits (user_id, seq) WHERE account_id IS NULL;
 
 -- The boundaries charged per symbol (public GET /fapi/v1/fundingRate): the first charge of
 -- each (asset, boundary), so the public read never scans the per-position rows.

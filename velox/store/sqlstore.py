@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from velox.store.apikeys import ApiKeyRows
 from velox.store.base import EmailTakenError
+from velox.store.deposits import DepositRows
 from velox.store.funding import FundingRows
 from velox.store.pages import PageRows
 from velox.store.records import (
@@ -120,7 +121,7 @@ def candle_record(row: Sequence[Any]) -> CandleRecord:
     return CandleRecord(symbol, duration, time, *(int(p) for p in prices))
 
 
-class SqlStore(ApiKeyRows, FundingRows, PageRows, ABC):
+class SqlStore(ApiKeyRows, DepositRows, FundingRows, PageRows, ABC):
     """Everything of ``Store`` but opening, closing and the dialect-specific market writes."""
 
     _writer: bool = False  # set by ``open``: False for a read-only store
@@ -194,16 +195,6 @@ class SqlStore(ApiKeyRows, FundingRows, PageRows, ABC):
         sql = "SELECT seq, ts, type, payload FROM journal WHERE seq > ? ORDER BY seq LIMIT ?"
         async for seq, ts, type_, payload in self._pages(sql, after_seq, batch):
             yield JournalRecord(seq, ts, type_, bytes(payload))
-
-    async def deposit_journal(self, since: int) -> list[JournalRecord]:
-        # 'Deposited' written out, not a parameter: only then may either database use the
-        # partial index journal_deposits (schema.sql)
-        rows = await self._fetch(
-            "SELECT seq, ts, type, payload FROM journal "
-            "WHERE type = 'Deposited' AND ts >= ? ORDER BY seq",
-            (since,),
-        )
-        return [JournalRecord(seq, ts, type_, bytes(payload)) for seq, ts, type_, payload in rows]
 
     async def save_snapshot(self, snapshot: SnapshotRecord) -> None:
         await self._execute(

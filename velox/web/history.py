@@ -21,9 +21,9 @@ A closed part (partial close, NETTING reduce) shows only its own close fee and n
 the row of the rest carries the open fees and all the funding, and its margin is what is
 left of the one margin (funding included). Summed, an account's rows are exactly its cash
 from trading: with nothing open or pending, ``opening deposit + sum(results) + deposit
-adjustments == balance`` to the unit. The adjustments (a reset's top-up or excess) are read
-from the journal's ``Deposited`` events, the only place they are kept; they step the equity
-curve as flows, not results (``history_stats``).
+adjustments == balance`` to the unit. The adjustments (a reset's top-up or excess) are the
+account's ``deposits`` rows (projected from the journal's ``Deposited`` events); they step
+the equity curve as flows, not results (``history_stats``).
 """
 
 from __future__ import annotations
@@ -36,13 +36,11 @@ from typing import Any
 
 from aiohttp import web
 
-from velox import codec
-from velox.engine.events import Deposited
 from velox.engine.formulas import LONG
 from velox.frozen import frozen
 from velox.money import format_optional, format_units
 from velox.store.base import Store
-from velox.store.records import ClosedOrderRecord, FillRecord
+from velox.store.records import ClosedOrderRecord, DepositRecord, FillRecord
 from velox.web import closed_view
 from velox.web.accounts import Chosen, reading_account
 from velox.web.auth.security import require_session
@@ -129,22 +127,17 @@ async def results_of(store: Store, records: Sequence[ClosedOrderRecord]) -> list
     return [result_of(r, fees.get(r.order_id, 0)) for r in records]
 
 
-async def deposits_of(store: Store, user_id: str, chosen: Chosen, since: int) -> list[Deposited]:
-    """The chosen account's journaled deposits from ``since`` on, in order (v1 events name no
+async def deposits_of(
+    store: Store, user_id: str, chosen: Chosen, since: int
+) -> list[DepositRecord]:
+    """The chosen account's deposits from ``since`` on, in journal order (v1 events name no
     account: they are the user's first account's)."""
-    mine: list[Deposited] = []
-    for record in await store.deposit_journal(since):
-        event = codec.decode_event(record.type, record.payload)
-        if not isinstance(event, Deposited):
-            continue
-        if event.account_id == chosen.account_id or (
-            event.account_id is None and chosen.first and event.user_id == user_id
-        ):
-            mine.append(event)
-    return mine
+    if chosen.account_id is None:
+        return []
+    return await store.deposits_for_account(chosen.account_id, user_id, chosen.first, since)
 
 
-def opening_and_flows(deposits: Sequence[Deposited], initial: int) -> tuple[int, list[Flow]]:
+def opening_and_flows(deposits: Sequence[DepositRecord], initial: int) -> tuple[int, list[Flow]]:
     """The account's opening deposit and the flows after it. The first deposit is the
     opening one unless it is a reset's (a pruned journal lost the opening: ``initial``)."""
     if deposits and deposits[0].kind != "RESET":
