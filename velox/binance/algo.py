@@ -18,6 +18,7 @@ from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, invalid, mandatory, no_such_order, unknown_order
 from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
+    account_within_order_rate,
     apply_stop,
     clear_stop,
     client_id,
@@ -26,7 +27,6 @@ from velox.binance.placing import (
     leverage_for,
     open_orders_of,
     refused,
-    trading_account,
 )
 from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.events import OrderCancelled, OrderPlaced
@@ -36,7 +36,7 @@ from velox.web.keys import SERVICE, SETTINGS, STORE
 
 @endpoint(0, signed=TRADE)
 async def new_algo_order(call: Call) -> Any:
-    user_id, account_id = trading_account(call)
+    user_id, account_id = account_within_order_rate(call)
     params = call.params
     params.choice("algoType", ("CONDITIONAL",), "CONDITIONAL")
     symbol = params.symbol(call.app[SETTINGS].symbols)
@@ -90,7 +90,7 @@ async def query_algo_order(call: Call) -> Any:
 
 @endpoint(1, signed=TRADE)
 async def cancel_algo_order(call: Call) -> Any:
-    user_id, account_id = trading_account(call)
+    user_id, account_id = account_within_order_rate(call)
     found = await find_order(call, "algoId", "clientAlgoId", "STOP", cancelling=True)
     service = call.app[SERVICE]
     if isinstance(found, OrderRecord):

@@ -65,7 +65,7 @@ def client_id(call: Call, name: str) -> str | None:
     return value
 
 
-def trading_account(call: Call) -> tuple[str, str]:
+def account_within_order_rate(call: Call) -> tuple[str, str]:
     """(user id, account id) of the key of an order-changing endpoint, which has already
     refused a key that may not trade there (``KeyRing.may_trade``: a NETTING account's
     only), once the user's order rate allows it: one budget per user for the native API,

@@ -29,6 +29,7 @@ from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, mandatory, no_such_order, unknown_order
 from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
+    account_within_order_rate,
     apply_stop,
     clear_stop,
     client_id,
@@ -37,7 +38,6 @@ from velox.binance.placing import (
     leverage_for,
     open_orders_of,
     refused,
-    trading_account,
 )
 from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.engine import Outcome
@@ -89,7 +89,7 @@ async def _shown(call: Call, record: OrderRecord) -> Json:
 
 @endpoint(0, signed=TRADE)
 async def new_order(call: Call) -> Any:
-    user_id, account_id = trading_account(call)
+    user_id, account_id = account_within_order_rate(call)
     params, settings = call.params, call.app[SETTINGS]
     symbol = params.symbol(settings.symbols)
     assert symbol is not None
@@ -179,7 +179,7 @@ async def query_order(call: Call) -> Any:
 
 @endpoint(1, signed=TRADE)
 async def cancel_order(call: Call) -> Any:
-    user_id, account_id = trading_account(call)
+    user_id, account_id = account_within_order_rate(call)
     call.params.symbol(call.app[SETTINGS].symbols)
     found = await find_order(call, "orderId", "origClientOrderId", cancelling=True)
     service = call.app[SERVICE]
@@ -214,7 +214,7 @@ async def open_orders(call: Call) -> Any:
 
 @endpoint(1, signed=TRADE)
 async def cancel_all(call: Call) -> Any:
-    user_id, account_id = trading_account(call)
+    user_id, account_id = account_within_order_rate(call)
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     service = call.app[SERVICE]
     ids = [str(o["orderId"]) for o in await open_orders_of(call, symbol, algo=False)]

@@ -29,8 +29,9 @@ from velox.web.requests import close_command, margin_command, modify_command
 Json = dict[str, Any]
 
 
-def _trading_user(request: web.Request) -> str:
-    """The signed-in user of a state-changing order request, within the order rate limit."""
+def user_within_order_rate(request: web.Request) -> str:
+    """The signed-in user of a state-changing order request, once the user's order rate
+    allows it (429 RATE_LIMITED otherwise): every order-changing handler calls this first."""
     session = require_session(request)
     request.app[ORDER_LIMIT].check(session.user_id)
     return session.user_id
@@ -97,7 +98,7 @@ async def _closed_order(request: web.Request, user_id: str, order_id: str) -> Js
 
 
 async def close_order(request: web.Request) -> web.Response:
-    user_id = _trading_user(request)
+    user_id = user_within_order_rate(request)
     order_id = request.match_info["orderId"]
     data = await json_object(request, optional=True)
     command = close_command(data, user_id, order_id, request.app[SERVICE].clock())
@@ -118,7 +119,7 @@ async def close_order(request: web.Request) -> web.Response:
 
 
 async def add_margin(request: web.Request) -> web.Response:
-    user_id = _trading_user(request)
+    user_id = user_within_order_rate(request)
     order_id = request.match_info["orderId"]
     data = await json_object(request)
     command = margin_command(data, user_id, order_id, request.app[SERVICE].clock())
@@ -131,7 +132,7 @@ async def add_margin(request: web.Request) -> web.Response:
 
 
 async def modify_order(request: web.Request) -> web.Response:
-    user_id = _trading_user(request)
+    user_id = user_within_order_rate(request)
     order_id = request.match_info["orderId"]
     data = await json_object(request)
     command = modify_command(data, user_id, order_id, request.app[SERVICE].clock())

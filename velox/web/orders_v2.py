@@ -43,17 +43,12 @@ from velox.web.order_requests import (
     pending_modify_command,
     with_terms,
 )
+from velox.web.orders import user_within_order_rate
 from velox.web.requests import open_command
 
 Json = dict[str, Any]
 # (status, the order as the commit left it, or the id of one to look up in the store)
 Reply = tuple[int, Json | None, str | None]
-
-
-def _trading_user(request: web.Request) -> str:
-    session = require_session(request)
-    request.app[ORDER_LIMIT].check(session.user_id)
-    return session.user_id
 
 
 async def any_order(request: web.Request, user_id: str, order_id: str) -> Json | None:
@@ -147,7 +142,7 @@ async def _open_command(
 
 
 async def open_order(request: web.Request) -> web.Response:
-    user_id = _trading_user(request)
+    user_id = user_within_order_rate(request)
     data = await json_object(request)
     account_id = await chosen_account(request, user_id)
     command = await _open_command(request, data, user_id, account_id)
@@ -161,7 +156,7 @@ async def open_order(request: web.Request) -> web.Response:
 
 
 async def place_oco(request: web.Request) -> web.Response:
-    user_id = _trading_user(request)
+    user_id = user_within_order_rate(request)
     data = await json_object(request)
     account_id = await chosen_account(request, user_id)
     first, second = oco_legs(data)
@@ -221,7 +216,7 @@ async def order_in(
 
 
 async def cancel_order(request: web.Request) -> web.Response:
-    user_id = _trading_user(request)
+    user_id = user_within_order_rate(request)
     order_id = request.match_info["orderId"]
     account_id = await chosen_account(request, user_id)
     service = request.app[SERVICE]
