@@ -37,7 +37,12 @@ Dialect = Literal["sqlite", "postgres"]
 # Bump when schema.sql changes shape; ``open`` refuses a database written by a newer Velox,
 # and one written before version 2 (its journal has no accounts, orders or fills rows, and
 # its closed_orders no fee columns: nothing could make them agree with the journal).
-SCHEMA_VERSION = 2
+# 3: version 2 plus what a version 2 binary cannot read (FundingIntervalSet events) or
+# would leave behind (the deposits rows, funding rows): a version 2 database is upgraded at
+# open (its rows are backfilled from the journal), and a version 2 binary refuses a
+# version 3 database instead of failing at its replay.
+SCHEMA_VERSION = 3
+OLDEST_UPGRADABLE = 2
 SCHEMA_VERSION_KEY = "schema_version"
 
 DIALECTS: dict[Dialect, dict[str, str]] = {
@@ -101,18 +106,20 @@ def checked_version(stored: str | None) -> str:
     """The version to record after opening a database that recorded ``stored``.
 
     Read before the schema is applied, so neither refusal writes anything. A newer stored
-    version means an older binary is pointed at newer data. Version 1 (before accounts,
-    pending orders, fees and fills) is refused too: its closed orders lack the v2 columns
-    and its journal has no order or fill rows, so there is no way to make them agree.
+    version means an older binary is pointed at newer data. Version 2 is upgraded (the
+    schema adds its tables; the engine backfills their rows at start). Version 1 (before
+    accounts, pending orders, fees and fills) is refused too: its closed orders lack the v2
+    columns and its journal has no order or fill rows, so there is no way to make them agree.
     """
     if stored is not None and int(stored) > SCHEMA_VERSION:
         raise SchemaVersionError(
             f"database schema version {stored} is newer than this Velox ({SCHEMA_VERSION})"
         )
-    if stored is not None and int(stored) < SCHEMA_VERSION:
+    if stored is not None and int(stored) < OLDEST_UPGRADABLE:
         raise SchemaVersionError(
             f"database schema version {stored} was written by an older Velox, before "
-            f"accounts, pending orders and fills (this Velox needs {SCHEMA_VERSION}); "
+            f"accounts, pending orders and fills (this Velox reads {OLDEST_UPGRADABLE} and "
+            f"later); "
             "start it on a new database (another --data-dir or PostgreSQL schema)"
         )
     return str(SCHEMA_VERSION)
