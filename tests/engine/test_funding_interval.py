@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from velox.engine.commands import RecordFundingInterval
+from velox.engine.commands import ClockTick, RecordFundingInterval
 from velox.engine.engine import Engine
 from velox.engine.events import FundingIntervalSet
 from velox.engine.settings import EngineSettings
@@ -48,3 +48,18 @@ def test_only_back_on_after_off_moves_the_first_boundary_owed() -> None:
     assert engine.funding.done(engine, TS + H8 * 3) == (TS + H8 * 3) // H8 * H8
     restored = Engine.restore(engine.export(), EngineSettings(funding_interval_ms=H8))
     assert (restored.funding_interval_on_record, restored.funding_resumed_at) == (H8, TS + H8 * 3)
+
+
+def test_funding_off_again_after_it_came_back_on_walks_nothing() -> None:
+    """Off, on, off: the clock keeps turning with no interval and a resume on record (a
+    division by the interval there would stop the engine at its first ClockTick)."""
+    on = Engine(EngineSettings(funding_interval_ms=H8))
+    on.apply(FundingIntervalSet(0, TS))
+    on.apply(FundingIntervalSet(H8, TS + H8))
+    off = Engine.restore(on.export(), EngineSettings(funding_interval_ms=0))
+    assert off.handle(RecordFundingInterval(TS + 3 * H8)).events == (
+        FundingIntervalSet(0, TS + 3 * H8),
+    )
+    for i in range(4, 7):
+        assert off.handle(ClockTick(TS + i * H8)).events == ()
+    assert off.funding_resumed_at == TS + H8  # kept for when it comes back on

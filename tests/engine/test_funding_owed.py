@@ -220,3 +220,36 @@ def test_a_boundary_stale_at_its_instant_is_charged_at_the_first_fresh_price_thr
     assert _refs(engine.handle(ClockTick(B + 1000, budget=1)).events) == [units("2100")]
     engine.on_tick(PriceTick(ETH, units("2200"), B + 2000))
     assert _refs(engine.handle(ClockTick(B + 3000)).events) == [units("2100")] * 2
+
+
+def test_a_charge_names_its_account_user_rate_and_time() -> None:
+    """Every field of the charge, which becomes the ``funding`` row a trader reads (rate
+    included) and the journal's record of it."""
+    engine, pid = _long_before_the_boundary()
+    engine.on_tick(PriceTick(ETH, units("2000"), B + 100))
+    (charge,) = [e for e in ok(engine, ClockTick(B + 1000)) if isinstance(e, FundingCharged)]
+    assert charge == FundingCharged(
+        order_id=pid,
+        account_id="1",  # alice's first account
+        user_id="alice",
+        asset=ETH,
+        boundary=B,
+        ref=units("2000"),
+        rate=10_000,  # 0.0001
+        amount=-paid("2000"),
+        margin=300 * U - paid("2000"),
+        liquidation_price=engine.positions[pid].liquidation_price,
+        ts=B + 1000,
+    )
+
+
+def test_boundaries_stay_on_the_whole_millisecond_grid_after_an_idle_one() -> None:
+    """A boundary that owed nobody is remembered, and the next one is the grid's next, a
+    whole number of milliseconds (it is the ``fundingTime`` a trader reads)."""
+    engine = engine_at()
+    engine.on_tick(PriceTick(ETH, units("2000"), B + 5000))
+    assert ok(engine, ClockTick(B + 5000)) == ()  # B owed nobody
+    ok(engine, order(asset=ETH, margin=units("300"), ts=B + 6000))
+    engine.on_tick(PriceTick(ETH, units("2000"), B + H8 + 100))
+    (charge,) = [e for e in ok(engine, ClockTick(B + H8 + 1000)) if isinstance(e, FundingCharged)]
+    assert charge.boundary == B + H8 and type(charge.boundary) is int
