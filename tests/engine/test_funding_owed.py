@@ -138,6 +138,7 @@ def test_boundaries_missed_before_any_was_recorded_are_all_charged_after_a_resta
         events = restored.handle(ClockTick(now + i)).events
         boundaries += [e.boundary for e in events if isinstance(e, FundingCharged)]
     assert boundaries == [B, B + H8]
+    assert all(type(b) is int for b in boundaries)  # whole ms: a trader's fundingTime
     second = ceil(Fraction(2000) * Q0 * RATE * U)
     assert restored.positions[pid].margin == 300 * U - paid("2000") - second
 
@@ -250,6 +251,61 @@ def test_boundaries_stay_on_the_whole_millisecond_grid_after_an_idle_one() -> No
     engine.on_tick(PriceTick(ETH, units("2000"), B + 5000))
     assert ok(engine, ClockTick(B + 5000)) == ()  # B owed nobody
     ok(engine, order(asset=ETH, margin=units("300"), ts=B + 6000))
+    engine.on_tick(PriceTick(ETH, units("2000"), B + H8 + 100))
+    (charge,) = [e for e in ok(engine, ClockTick(B + H8 + 1000)) if isinstance(e, FundingCharged)]
+    assert charge.boundary == B + H8 and type(charge.boundary) is int
+
+
+def _charged_ref(*ticks: tuple[str, int], walk_at: int) -> int:
+    """One ETH LONG opened 5 s after the first tick; the ref its charge of B took."""
+    engine = engine_at()
+    (first, at), *later = ticks
+    engine.on_tick(PriceTick(ETH, units(first), at))
+    ok(engine, order(asset=ETH, margin=units("300"), ts=at + 5000))
+    for price, ts in later:
+        engine.on_tick(PriceTick(ETH, units(price), ts))
+    (charge,) = [e for e in ok(engine, ClockTick(walk_at)) if isinstance(e, FundingCharged)]
+    return charge.ref
+
+
+def test_the_ref_in_effect_at_the_instant_is_the_last_tick_at_or_before_it() -> None:
+    """A tick at exactly the boundary's millisecond is in effect at it; one exactly
+    max-price-age (10 s) old there is still fresh (as a quote is fresh at that age)."""
+    at_b = _charged_ref(("2000", B - 8000), ("2100", B), ("2200", B + 100), walk_at=B + 1000)
+    assert at_b == units("2100")  # not the later 2200
+    alone = _charged_ref(("2000", B - 8000), ("2100", B), walk_at=B + 500)
+    assert alone == units("2100")  # not the earlier 2000
+    aged = _charged_ref(("2000", B - 10_000), ("2200", B + 100), walk_at=B + 1000)
+    assert aged == units("2000")  # not the first fresh price after it
+
+
+def test_a_close_at_the_boundarys_very_millisecond_pays_it_first() -> None:
+    engine, pid = _long_before_the_boundary()
+    engine.on_tick(PriceTick(ETH, units("2000"), B))
+    charge, closed = ok(engine, ClosePosition("alice", pid, B))
+    assert isinstance(charge, FundingCharged) and isinstance(closed, PositionClosed)
+    assert (charge.boundary, charge.amount, charge.ts) == (B, -paid("2000"), B)
+
+
+def test_a_close_charges_a_boundary_stale_at_its_instant_at_the_first_fresh_price() -> None:
+    """The settle path (an act before the walk) with no quote kept for the instant: the
+    first fresh price, and the charge carries the act's time."""
+    engine = engine_at()
+    engine.on_tick(PriceTick(ETH, units("2000"), B - 20_000))  # 20 s old at B: stale
+    (opened,) = ok(engine, order(asset=ETH, margin=units("300"), ts=B - 15_000))
+    engine.on_tick(PriceTick(ETH, units("2100"), B + 100))
+    charge, _ = ok(engine, ClosePosition("alice", opened.order_id, B + 200))
+    assert isinstance(charge, FundingCharged)
+    assert (charge.ref, charge.amount, charge.ts) == (units("2100"), -paid("2100"), B + 200)
+
+
+def test_a_first_walk_with_positions_that_owe_nothing_yet_stays_on_the_grid() -> None:
+    """No boundary on record, and the only position opened after the last boundary: the
+    walk remembers the current boundary as done, and the next one is a whole millisecond."""
+    engine = engine_at()
+    engine.on_tick(PriceTick(ETH, units("2000"), B + 5000))
+    ok(engine, order(asset=ETH, margin=units("300"), ts=B + 6000))
+    assert ok(engine, ClockTick(B + 7000)) == ()  # it was not open at B
     engine.on_tick(PriceTick(ETH, units("2000"), B + H8 + 100))
     (charge,) = [e for e in ok(engine, ClockTick(B + H8 + 1000)) if isinstance(e, FundingCharged)]
     assert charge.boundary == B + H8 and type(charge.boundary) is int
