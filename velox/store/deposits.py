@@ -10,8 +10,8 @@ account's cost each statistics request a scan of the whole platform's signups.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
+from velox.store.pages import in_account
 from velox.store.reads import PAGE, Reads
 from velox.store.records import DepositRecord
 from velox.store.rows import deposit_record
@@ -28,13 +28,11 @@ class DepositRows(Reads):
     ) -> list[DepositRecord]:
         """The account's deposits with ``ts >= since``, in journal order; for the user's
         first account (``first``) also the v1 ones, which named no account."""
-        sql = f"SELECT {_COLUMNS} FROM deposits WHERE account_id = ? AND ts >= ?"
-        args: list[Any] = [account_id, since]
-        if first:
-            sql += f" UNION ALL SELECT {_COLUMNS} FROM deposits "
-            sql += "WHERE account_id IS NULL AND user_id = ? AND ts >= ?"
-            args += [user_id, since]
-        rows = await self._fetch(f"SELECT * FROM ({sql}) AS d ORDER BY seq", args)
+        where, args = in_account(user_id, account_id, first)
+        rows = await self._fetch(
+            f"SELECT {_COLUMNS} FROM deposits WHERE {where} AND ts >= ? ORDER BY seq",
+            [*args, since],
+        )
         return [deposit_record(r) for r in rows]
 
     async def all_deposits(self) -> AsyncIterator[DepositRecord]:

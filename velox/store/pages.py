@@ -32,9 +32,10 @@ def where_equal(**columns: Any) -> Where:
     return " AND ".join(f"{c} = ?" for c in columns), list(columns.values())
 
 
-def _closed_of(user_id: str, account_id: str | None, first: bool) -> Where:
-    """A user's closed orders in one account; ``first``: also those without an account
-    (written before accounts: they belong to the user's first account)."""
+def in_account(user_id: str, account_id: str | None, first: bool) -> Where:
+    """A user's rows in one account; ``first``: also those without an account (written
+    before accounts, or by a v1 event: they belong to the user's first account). Closed
+    orders and deposits are filtered alike."""
     alone = " OR account_id IS NULL" if first else ""
     return f"user_id = ? AND (account_id = ?{alone})", [user_id, account_id]
 
@@ -130,7 +131,7 @@ class PageRows(ABC):
         newest first by ``closed_at`` within [start, end]."""
         rows = await self._fetch(*page_query(
             "closed_orders", CLOSED_ORDER_COLUMNS, "order_id", "closed_at",
-            _closed_of(user_id, account_id, first), asset, start, end, limit,
+            in_account(user_id, account_id, first), asset, start, end, limit,
         ))  # fmt: skip
         return [closed_record(r) for r in rows]
 

@@ -249,8 +249,9 @@ CREATE TABLE IF NOT EXISTS deposits (
     ts         BIGINT NOT NULL
 );
 
-CREATE INDEX IF NOT EXISTS deposits_by_account ON deposits (account_id, seq);
-CREATE INDEX IF NOT EXISTS deposits_unnamed ON deposits (user_id, seq) WHERE account_id IS NULL;
+-- Read per user (a user has a few deposits per account), filtered to one account like
+-- closed_orders (velox/store/pages.py, in_account).
+CREATE INDEX IF NOT EXISTS deposits_by_user ON deposits (user_id, seq);
 
 -- The boundaries charged per symbol (public GET /fapi/v1/fundingRate): the first charge of
 -- each (asset, boundary), so the public read never scans the per-position rows.
