@@ -222,8 +222,8 @@ async def sign_in_by_email(request: web.Request, email: str) -> web.Response:
             user = existing
     # A user with no account yet (new, or one whose first deposit never made it) is signed
     # in only with it: without, the trade page would have nothing to trade with.
-    has_account = bool(await store.accounts_for_user(user.id))
-    if not await _ensure_account(service, user.id) and not has_account:
+    # The store is asked only when the engine could not answer.
+    if not await _ensure_account(service, user.id) and not await store.accounts_for_user(user.id):
         return _redirect(UNAVAILABLE)
     token_jwt, _session = app[SESSIONS].issue(user.id)
     response = _redirect("/trade")
