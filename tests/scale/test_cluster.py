@@ -260,20 +260,38 @@ async def test_an_api_key_made_on_one_gateway_signs_on_the_other(cluster: Cluste
     await until(refused, "the deleted key refused on B")
 
 
+async def read_key(base: str, email: str) -> tuple[str, Any]:
+    """A new user's token and a read-only API key on their first account."""
+    token, _ = await signup(base, email)
+    status, accounts = await call(base, "GET", "/api/v1/accounts", token)
+    assert status == 200, accounts
+    status, key = await call(
+        base, "POST", "/api/v1/api-keys", token,
+        {"name": "bot", "accountId": accounts["accounts"][0]["accountId"],
+         "permissions": ["read"]},
+    )  # fmt: skip
+    assert status == 201, key
+    return token, key
+
+
+async def order_update_of(
+    ws: aiohttp.ClientWebSocketResponse, base: str, token: str
+) -> tuple[Any, Any]:
+    """Open an order through ``base``; the user stream's ORDER_TRADE_UPDATE, and the order."""
+    status, opened = await open_order(base, token, "10")
+    assert status == 201, opened
+    async with asyncio.timeout(30):
+        while (update := await ws.receive_json())["e"] != "ORDER_TRADE_UPDATE":
+            pass
+    return update, opened
+
+
 async def test_a_listen_key_made_on_one_gateway_works_on_the_other(cluster: Cluster) -> None:
     """As on Binance, a listen key is the venue's, not one server's: created through A, it is
     kept alive, recreated (the same key) and streams the account on B; closed through A, B's
     socket closes."""
     a, b = cluster.bases
-    token, _ = await signup(a, "listener@scale.example")
-    status, accounts = await call(a, "GET", "/api/v1/accounts", token)
-    assert status == 200, accounts
-    status, key = await call(
-        a, "POST", "/api/v1/api-keys", token,
-        {"name": "bot", "accountId": accounts["accounts"][0]["accountId"],
-         "permissions": ["read"]},
-    )  # fmt: skip
-    assert status == 201, key
+    token, key = await read_key(a, "listener@scale.example")
 
     async def listen_key(base: str, method: str) -> tuple[int, Any]:
         headers = {"X-MBX-APIKEY": key["apiKey"]}
@@ -289,11 +307,7 @@ async def test_a_listen_key_made_on_one_gateway_works_on_the_other(cluster: Clus
     assert await listen_key(b, "POST") == (200, made)  # one live key per API key, on B too
     async with aiohttp.ClientSession() as session:
         ws = await session.ws_connect(b.replace("http", "ws") + f"/ws/{made['listenKey']}")
-        status, opened = await open_order(a, token, "10")
-        assert status == 201, opened
-        async with asyncio.timeout(30):
-            while (update := await ws.receive_json())["e"] != "ORDER_TRADE_UPDATE":
-                pass
+        update, opened = await order_update_of(ws, a, token)
         assert (update["o"]["s"], update["o"]["S"], update["o"]["i"]) == (
             "BTCUSDT", "BUY", int(opened["orderId"])
         )  # fmt: skip
@@ -321,3 +335,26 @@ async def test_a_listen_key_made_on_one_gateway_works_on_the_other(cluster: Clus
         await ws.close()
     status, missing = await listen_key(b, "PUT")
     assert (status, missing["code"]) == (400, -1125), missing
+
+
+async def test_a_listen_key_outlives_a_restart_of_every_gateway(cluster: Cluster) -> None:
+    """With every gateway stopped (so no book in memory remembers it) and started again, a
+    bot's listen key still streams its account: the gateways restore it from the store."""
+    a, b = cluster.bases
+    token, key = await read_key(a, "restarted@scale.example")
+    headers = {"X-MBX-APIKEY": key["apiKey"]}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{a}/fapi/v1/listenKey", headers=headers) as r,
+    ):
+        assert r.status == 200
+        made = (await r.json())["listenKey"]
+    for gateway in cluster.gateways:
+        assert await gateway.stop() == 0, cluster.logs()
+    for gateway in cluster.gateways:
+        await gateway.start()
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(b.replace("http", "ws") + f"/ws/{made}")
+        update, opened = await order_update_of(ws, a, token)
+        assert update["o"]["i"] == int(opened["orderId"])
+        await ws.close()

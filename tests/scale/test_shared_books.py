@@ -51,17 +51,17 @@ async def test_a_listen_key_made_on_one_gateway_is_found_on_another_at_once(
     for book in (a, b):
         await book.start()
     for _ in range(20):  # the reply goes once caught up; the client comes to B
-        listen_key = a.create(CREDENTIAL)
+        listen_key = a.create(CREDENTIAL).listen_key
         await a.catch_up()
         found = await b.find(listen_key)  # the user-stream socket
         assert found is not None and found.account_id == "7"
         assert a.close(CREDENTIAL)
         await a.catch_up()
-        listen_key = a.create(CREDENTIAL)
+        listen_key = a.create(CREDENTIAL).listen_key
         await a.catch_up()
         live = await b.find_live(CREDENTIAL)  # a keepalive, a close or a second create
         assert live is not None and live.listen_key == listen_key
-        assert b.create(CREDENTIAL) == listen_key  # the same key, extended
+        assert b.create(CREDENTIAL).listen_key == listen_key  # the same key, extended
         assert b.close(CREDENTIAL)
         await b.catch_up()
         assert await a.find_live(CREDENTIAL) is None

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from velox.binance import account, algo, listenkey, market, trading
 from velox.binance.keyring import KeyRing
-from velox.binance.keys import KEYRING, LISTEN_KEYS, MARKET_STREAMS, TERMS, WEIGHTS
+from velox.binance.keys import KEYRING, LISTEN_KEYS, MARKET_STREAMS, TERMS, VAULT, WEIGHTS
 from velox.binance.streams import endpoint as streams
 from velox.binance.streams.market import MarketStreams
 from velox.binance.streams.user import ListenKeys
@@ -25,7 +25,6 @@ from velox.vault import Vault, check_opens, key_path
 from velox.web import apikeys, webhooks
 from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS, STORE
 
-VAULT = web.AppKey("binance_vault", Vault)
 KEY_ID = r"{keyId:[0-9a-f]{16}}"
 
 
@@ -51,6 +50,7 @@ async def binance_ctx(app: web.Application) -> AsyncIterator[None]:
     if listen is None:
         app[LISTEN_KEYS] = listen = ListenKeys(lambda: service.engine, app[OPTIONS].clock.wall_ms)
     ring.subscribe(listen.revoked)
+    await listenkey.restore(listen, app[STORE], app[VAULT], app[OPTIONS].clock.wall_ms())
     market = app[MARKET_STREAMS]
     market.attach(app[CANDLES])  # the 24-hour tickers read what ticker/24hr reads
     staged = getattr(service, "subscribe_staged", None)

@@ -82,13 +82,16 @@ class ApiKeyRows(ABC):
         return api_key_record(rows[0]) if rows else None
 
     async def delete_api_key(self, user_id: str, key_id: str) -> ApiKeyRecord | None:
-        """Delete one of the user's keys; the deleted key, or None (none such of theirs)."""
+        """Delete one of the user's keys, and its listen key; the deleted key, or None (none
+        such of theirs)."""
         async with self._transaction() as tx:
             rows = await tx.fetch(
                 f"DELETE FROM api_keys WHERE key_id = ? AND user_id = ? "
                 f"RETURNING {API_KEY_COLUMNS}",
                 (key_id, user_id),
             )
+            if rows:
+                await tx.execute("DELETE FROM listen_keys WHERE key_id = ?", (key_id,))
         return api_key_record(rows[0]) if rows else None
 
     async def set_symbol_leverage(self, account_id: str, symbol: str, leverage: int) -> None:

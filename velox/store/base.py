@@ -26,6 +26,7 @@ from velox.store.records import (
     FundingBoundaryRecord,
     FundingRecord,
     JournalRecord,
+    ListenKeyRecord,
     OrderRecord,
     RowWrite,
     SnapshotRecord,
@@ -216,7 +217,8 @@ class Store(Protocol):
     async def revoke_session(self, jti: str, expires_at: int) -> None: ...
 
     async def forget_expired_auth(self, now_ms: int) -> int:
-        """Delete expired magic-link tokens and revocations; returns how many rows went.
+        """Delete expired magic-link tokens, listen keys and revocations; returns how many
+        rows went.
         Range deletes on an index of ``expires_at``: the cost is the rows that expired."""
 
     async def revoked_sessions(self, now_ms: int) -> set[str]:
@@ -261,7 +263,20 @@ class Store(Protocol):
         """One stored key, if any (start-up checks the key file opens its secret)."""
 
     async def delete_api_key(self, user_id: str, key_id: str) -> ApiKeyRecord | None:
-        """Delete one of the user's keys; the deleted key, or None when none of theirs."""
+        """Delete one of the user's keys (and its listen key); the deleted key, or None when
+        none of theirs."""
+
+    async def put_listen_key(self, key: ListenKeyRecord) -> None:
+        """The API key's listen key and its expiry, replacing any earlier one of that key."""
+
+    async def extend_listen_key(self, key_id: str, expires_at: int) -> None:
+        """A keepalive: the API key's stored listen key (if any) now expires at ``expires_at``."""
+
+    async def drop_listen_key(self, key_id: str) -> None:
+        """The API key's listen key was closed: it is not restored at the next start."""
+
+    async def live_listen_keys(self, now_ms: int) -> list[ListenKeyRecord]:
+        """Listen keys unexpired at ``now_ms`` whose API key still exists (read at start)."""
 
     async def set_symbol_leverage(self, account_id: str, symbol: str, leverage: int) -> None:
         """The leverage the account's following orders on ``symbol`` use (/fapi/v1/leverage)."""

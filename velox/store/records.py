@@ -98,6 +98,19 @@ class ApiKeyRecord:
 
 
 @frozen
+class ListenKeyRecord:
+    """A Binance user-data stream's listen key, kept so that it outlives a restart as it
+    outlives one of Binance's: ``listen_key_sealed`` is the key sealed by ``velox.vault``
+    (a bearer handle to the account's stream, never stored plain). One per API key."""
+
+    key_id: str
+    listen_key_sealed: bytes
+    user_id: str
+    account_id: str
+    expires_at: int
+
+
+@frozen
 class AccountRecord:
     """A paper account (SPEC 13), projected from AccountCreated / AccountRenamed."""
 

@@ -40,7 +40,8 @@ Dialect = Literal["sqlite", "postgres"]
 # 3: version 2 plus what a version 2 binary cannot read (FundingIntervalSet events) or
 # would leave behind (the deposits rows, funding rows): a version 2 database is upgraded at
 # open (its rows are backfilled from the journal), and a version 2 binary refuses a
-# version 3 database instead of failing at its replay.
+# version 3 database instead of failing at its replay. A table added that an older binary
+# can ignore (listen_keys) is no change of shape: both still open the database.
 SCHEMA_VERSION = 3
 OLDEST_UPGRADABLE = 2
 SCHEMA_VERSION_KEY = "schema_version"

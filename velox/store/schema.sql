@@ -130,6 +130,19 @@ CREATE TABLE IF NOT EXISTS api_keys (
 
 CREATE INDEX IF NOT EXISTS api_keys_by_user ON api_keys (user_id, created_at);
 
+-- The user-data streams' listen keys (POST /fapi/v1/listenKey), one per API key, so a bot's
+-- key outlives a restart of Velox as it outlives one of Binance's servers. The key is sealed
+-- like the API secrets; a row past expires_at is dead (swept with the other expired auth).
+CREATE TABLE IF NOT EXISTS listen_keys (
+    key_id            TEXT PRIMARY KEY,
+    listen_key_sealed {blob} NOT NULL,
+    user_id           TEXT NOT NULL,
+    account_id        TEXT NOT NULL,
+    expires_at        BIGINT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS listen_keys_by_expiry ON listen_keys (expires_at);
+
 -- Leverage chosen per account and symbol through POST /fapi/v1/leverage (Binance keeps it
 -- as account configuration, used by the orders that follow).
 CREATE TABLE IF NOT EXISTS symbol_leverage (

@@ -25,6 +25,7 @@ from velox.store.apikeys import ApiKeyRows
 from velox.store.base import EmailTakenError
 from velox.store.deposits import DepositRows
 from velox.store.funding import FundingRows
+from velox.store.listenkeys import FORGET_EXPIRED_LISTEN_KEYS, ListenKeyRows
 from velox.store.pages import PageRows
 from velox.store.records import (
     AccountRecord,
@@ -121,7 +122,7 @@ def candle_record(row: Sequence[Any]) -> CandleRecord:
     return CandleRecord(symbol, duration, time, *(int(p) for p in prices))
 
 
-class SqlStore(ApiKeyRows, DepositRows, FundingRows, PageRows, ABC):
+class SqlStore(ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, ABC):
     """Everything of ``Store`` but opening, closing and the dialect-specific market writes."""
 
     _writer: bool = False  # set by ``open``: False for a read-only store
@@ -354,8 +355,9 @@ class SqlStore(ApiKeyRows, DepositRows, FundingRows, PageRows, ABC):
 
     async def forget_expired_auth(self, now_ms: int) -> int:
         async with self._transaction() as tx:
-            tokens = await tx.execute(FORGET_EXPIRED_TOKENS, (now_ms,))
-            return tokens + await tx.execute(FORGET_EXPIRED_REVOCATIONS, (now_ms,))
+            gone = await tx.execute(FORGET_EXPIRED_TOKENS, (now_ms,))
+            gone += await tx.execute(FORGET_EXPIRED_LISTEN_KEYS, (now_ms,))
+            return gone + await tx.execute(FORGET_EXPIRED_REVOCATIONS, (now_ms,))
 
     async def revoked_sessions(self, now_ms: int) -> set[str]:
         rows = await self._fetch("SELECT jti FROM revoked_sessions WHERE expires_at > ?", (now_ms,))

@@ -1,12 +1,12 @@
 """The listen-key book: ``listenKey``s per API key, their life, and their sockets.
 
 A listen key belongs to one API key (so to one account), lives 60 minutes from its creation
-or last keepalive (``PUT /fapi/v1/listenKey``), and is kept in memory: like Binance's, it is
-a short-lived handle, and a client recreates it after a restart. Gateways share their books
-over the bus (``velox.bus.listenkeys``), so a key made on one works on every other. Creating
-one while the API key has a live one returns that one, extended. When it expires its sockets
-get Binance's ``listenKeyExpired`` event and close; deleting it, or revoking its API key,
-closes them too.
+or last keepalive (``PUT /fapi/v1/listenKey``). The book is in memory; the store keeps a
+copy so that a key outlives a restart (``velox.binance.listenkey`` writes and restores it).
+Gateways share their books over the bus (``velox.bus.listenkeys``), so a key made on one
+works on every other. Creating one while the API key has a live one returns that one,
+extended. When it expires its sockets get Binance's ``listenKeyExpired`` event and close;
+deleting it, or revoking its API key, closes them too.
 """
 
 from __future__ import annotations
@@ -45,28 +45,28 @@ class ListenBook:
         self._by_owner: dict[str, set[Listen]] = {}
 
     # -- the REST side -------------------------------------------------------------------
-    def create(self, key: Credential) -> str:
+    def create(self, key: Credential) -> Listen:
         now = self._wall_ms()
         live = self._by_key.get(key.key_id)
         if live is not None and live.expires_ms > now:
             live.expires_ms = now + VALIDITY_MS
             self.changed(live)
-            return live.listen_key
+            return live
         if live is not None:
             self._drop(live, expired=True)
         listen_key = "".join(secrets.choice(_ALPHABET) for _ in range(64))
         listen = Listen(listen_key, key.key_id, key.user_id, key.account_id, now + VALIDITY_MS)
         self._file(listen)
         self.changed(listen)
-        return listen_key
+        return listen
 
-    def keepalive(self, key: Credential) -> str | None:
+    def keepalive(self, key: Credential) -> Listen | None:
         live = self.live_of(key)
         if live is None:
             return None
         live.expires_ms = self._wall_ms() + VALIDITY_MS
         self.changed(live)
-        return live.listen_key
+        return live
 
     def close(self, key: Credential) -> bool:
         live = self.live_of(key)
