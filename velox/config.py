@@ -138,8 +138,8 @@ class Settings:
     rate_limit_public: int = field(
         default=50,
         metadata={
-            "help": "anonymous requests (magic-link, verify, assets, candles) per client IP "
-            "per sliding 1 s (0 = off)"
+            "help": "anonymous requests (magic-link, verify, assets, candles; webhook "
+            "alerts whose token fails) per client IP per sliding 1 s (0 = off)"
         },
     )
     trusted_proxies: tuple[str, ...] = field(

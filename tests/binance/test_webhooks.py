@@ -144,3 +144,26 @@ async def test_alerts_closing_the_same_position_at_once_all_answer_200(
         closed = [o for body in bodies for o in body["orders"]]
         assert len(closed) == 1 and closed[0]["status"] == "CLOSED"
         assert await open_orders(user, account) == []
+
+
+async def test_alerts_from_one_address_are_limited_by_their_failures_only(
+    make_client: MakeClient,
+) -> None:
+    """TradingView sends every user's alerts from a few fixed addresses: a busy server's
+    valid alerts must not run out of one address's --rate-limit-public budget. Only alerts
+    that fail their token spend it, and once it is spent, that address is refused (429)
+    before any token is looked at, valid or not."""
+    client = await make_client(rate_limit_public=3)
+    users = [await signup(client) for _ in range(6)]
+    accounts = [await first_account(user) for user in users]
+    tokens = [await token_for(user, account) for user, account in zip(users, accounts, strict=True)]
+    await tick(client, "BTCUSDT", "100000")
+    for token in tokens:  # six alerts from one address within the second: all placed
+        await hook(client, 201, token=token, action="buy", asset="BTCUSDT", qty="0.001",
+                   leverage=10)  # fmt: skip
+    for _ in range(3):
+        await hook(client, 401, token=tokens[0][:-1] + "x", action="close", asset="BTCUSDT")
+    limited = await client.post(HOOK, json={"token": tokens[1], "action": "close",
+                                            "asset": "BTCUSDT"})  # fmt: skip
+    assert limited.status == 429
+    assert len(await open_orders(users[1], accounts[1])) == 1  # refused before anything ran

@@ -50,6 +50,23 @@ def test_sliding_log_is_exact() -> None:
     assert SlidingLog(0, 1.0, clock).hit("x") is None  # 0 disables
 
 
+def test_a_sliding_log_can_be_asked_without_spending() -> None:
+    clock = Clock()
+    log = SlidingLog(2, 1.0, clock)
+    for _ in range(5):
+        assert log.spent("ip") is None  # asking records nothing
+    log.hit("ip")
+    clock.now += 0.25
+    log.hit("ip")
+    assert log.spent("ip") == pytest.approx(0.75)
+    with pytest.raises(ApiError) as info:
+        log.check_spent("ip")
+    assert info.value.status == 429 and info.value.headers["Retry-After"] == "1"
+    clock.now += 0.75
+    log.check_spent("ip")  # the first hit has left the window
+    assert log.hit("ip") is None and log.spent("ip") == pytest.approx(0.25)
+
+
 def test_tickets_once_and_within_ttl() -> None:
     clock = Clock()
     book = TicketBook(30.0, clock)

@@ -9,8 +9,9 @@ or unknown token is 401 and changes nothing.
 ``action`` ``buy`` / ``sell`` is the native ``POST /api/v1/order/open`` (LONG / SHORT) with
 the same fields and rules (``type``, ``price``, stops, ``clientOrderId`` so a retried alert
 creates nothing...), answered with the order; ``close`` closes the account's positions on
-``asset`` (``{"orders": [...closed]}``). Requests are rate-limited per client address
-(``--rate-limit-public``) and per token (``--rate-limit-orders``).
+``asset`` (``{"orders": [...closed]}``). Requests are rate-limited per user
+(``--rate-limit-orders``); alerts whose token fails spend their address's
+``--rate-limit-public`` budget, so TradingView's few addresses never run out of it.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from velox.engine.views import open_positions
 from velox.store.records import ClosedOrderRecord
 from velox.web import closed_view, orders_v2
 from velox.web.accounts import _own
-from velox.web.auth.security import check_public_limit, require_session
-from velox.web.errors import refusal_error, unauthorized, validation
+from velox.web.auth.security import client_ip, require_session
+from velox.web.errors import ApiError, refusal_error, unauthorized, validation
 from velox.web.jsonio import json_object, json_response
-from velox.web.keys import OPTIONS, ORDER_LIMIT, SERVICE, STORE
+from velox.web.keys import OPTIONS, ORDER_LIMIT, PUBLIC_LIMIT, SERVICE, STORE
 from velox.web.requests import asset_of
 from velox.web.validate import choice, required
 
@@ -70,9 +71,17 @@ async def _verify(request: web.Request, token: Any) -> tuple[str, str]:
 
 
 async def tradingview(request: web.Request) -> web.Response:
-    check_public_limit(request)
+    # TradingView sends every user's alerts from a few fixed addresses: a valid alert is
+    # limited per user (below), and only one whose token fails spends its address's
+    # --rate-limit-public budget. Once that is spent the address is refused at once.
+    public, address = request.app[PUBLIC_LIMIT], client_ip(request)
+    public.check_spent(address)
     data = await json_object(request)
-    user_id, account_id = await _verify(request, data.get("token"))
+    try:
+        user_id, account_id = await _verify(request, data.get("token"))
+    except ApiError:
+        public.hit(address)
+        raise
     request.app[ORDER_LIMIT].check(user_id)  # the user's one budget (SPEC 10)
     action = choice(required(data, "action"), "action", ACTIONS)
     service = request.app[SERVICE]

@@ -18,6 +18,17 @@ from velox.web.errors import ApiError
 Clock = Callable[[], float]
 
 
+def refuse_after(wait: float | None) -> None:
+    """429 RATE_LIMITED with Retry-After (whole seconds, at least 1) when ``wait`` is set."""
+    if wait is not None:
+        retry = max(1, math.ceil(wait))
+        raise ApiError(
+            "RATE_LIMITED",
+            f"too many requests; retry in {retry} s",
+            headers={"Retry-After": str(retry)},
+        )
+
+
 class SlidingLog:
     def __init__(self, limit: int, window_s: float, clock: Clock = time.monotonic) -> None:
         self.limit = limit
@@ -28,6 +39,13 @@ class SlidingLog:
 
     def hit(self, key: str) -> float | None:
         """Record a hit for ``key``; None when allowed, else the seconds until one would be."""
+        return self._hit(key, record=True)
+
+    def spent(self, key: str) -> float | None:
+        """``hit`` that records nothing: would one more be refused now (seconds to wait)?"""
+        return self._hit(key, record=False)
+
+    def _hit(self, key: str, *, record: bool) -> float | None:
         if self.limit <= 0:
             return None
         now = self._clock()
@@ -40,19 +58,17 @@ class SlidingLog:
             log.popleft()
         if len(log) >= self.limit:
             return log[0] + self.window_s - now
-        log.append(now)
+        if record:
+            log.append(now)
         return None
 
     def check(self, key: str) -> None:
         """``hit`` that raises 429 RATE_LIMITED with Retry-After (whole seconds, at least 1)."""
-        wait = self.hit(key)
-        if wait is not None:
-            retry = max(1, math.ceil(wait))
-            raise ApiError(
-                "RATE_LIMITED",
-                f"too many requests; retry in {retry} s",
-                headers={"Retry-After": str(retry)},
-            )
+        refuse_after(self.hit(key))
+
+    def check_spent(self, key: str) -> None:
+        """``spent`` that raises as ``check`` does."""
+        refuse_after(self.spent(key))
 
     def _sweep(self, now: float) -> None:
         """Forget idle keys now and then, so memory follows active clients only."""
