@@ -208,7 +208,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             data_dir=tmp, db=f"sqlite:///{tmp}/velox.db", rate_limit_orders=10**6,
-            rate_limit_public=10**6, snapshot_interval=3600.0,
+            rate_limit_public=10**6, max_sockets_per_ip=0, snapshot_interval=3600.0,
         )  # fmt: skip
         app = create_app(settings, feed=None, options=WebOptions(bcrypt_rounds=4))
         tune_gc(app)  # as ``velox run`` does

@@ -142,6 +142,13 @@ class Settings:
             "alerts whose token fails) per client IP per sliding 1 s (0 = off)"
         },
     )
+    max_sockets_per_ip: int = field(
+        default=200,
+        metadata={
+            "help": "websockets open at once per client IP, over every stream endpoint; "
+            "past it the handshake is refused 429 (0 = no cap)"
+        },
+    )
     trusted_proxies: tuple[str, ...] = field(
         default=(),
         metadata={

@@ -61,6 +61,9 @@ class ServerProcess:
             "0",
             "--rate-limit-auth",
             "0",
+            # the load, memory and fan-out runs open hundreds of sockets from this one address
+            "--max-sockets-per-ip",
+            "0",
             "--admin-token",
             ADMIN_TOKEN,
             "--snapshot-interval",

@@ -36,6 +36,7 @@ from velox.web.keys import (
     PURGE_AUTH,
     SESSIONS,
     SETTINGS,
+    SOCKET_QUOTA,
     TICKETS,
 )
 from velox.web.lifecycle import (
@@ -51,6 +52,7 @@ from velox.web.middleware import error_middleware
 from velox.web.options import WebOptions
 from velox.web.pages import setup_pages
 from velox.web.routes import setup_routes
+from velox.web.ws.quota import SocketQuota
 
 AUTH_WINDOW_S = 60.0  # SPEC section 10: --rate-limit-auth N per sliding 60 s per client IP
 ORDER_WINDOW_S = 1.0  # --rate-limit-orders N per sliding 1 s per user
@@ -79,6 +81,7 @@ def create_app(
     app[AUTH_LIMIT] = SlidingLog(settings.rate_limit_auth, AUTH_WINDOW_S)
     app[ORDER_LIMIT] = SlidingLog(settings.rate_limit_orders, ORDER_WINDOW_S)
     app[PUBLIC_LIMIT] = SlidingLog(settings.rate_limit_public, PUBLIC_WINDOW_S)
+    app[SOCKET_QUOTA] = SocketQuota(settings.max_sockets_per_ip)
     app[PURGE_AUTH] = Every(PURGE_INTERVAL_S)
     app[CLIENTS] = ClientAddresses(settings.trusted_proxies)
     app[MAILER] = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir)

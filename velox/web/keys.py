@@ -23,6 +23,7 @@ from velox.web.auth.sessions import SessionManager
 from velox.web.auth.tickets import TicketBook
 from velox.web.options import WebOptions
 from velox.web.ws.hub import Hub
+from velox.web.ws.quota import SocketQuota
 
 # symbol, duration, start, end, limit -> candles oldest first
 CandleQuery = Callable[[str, str, int | None, int | None, int], Awaitable[list[CandleRecord]]]
@@ -39,6 +40,7 @@ TICKETS = web.AppKey("tickets", TicketBook)
 AUTH_LIMIT = web.AppKey("auth_limit", SlidingLog)
 ORDER_LIMIT = web.AppKey("order_limit", SlidingLog)
 PUBLIC_LIMIT = web.AppKey("public_limit", SlidingLog)
+SOCKET_QUOTA = web.AppKey("socket_quota", SocketQuota)  # --max-sockets-per-ip
 PURGE_AUTH = web.AppKey("purge_auth", Every)  # when magic-link requests purge expired tokens
 CLIENTS = web.AppKey("clients", ClientAddresses)
 MAILER = web.AppKey("mailer", Mailer)

@@ -193,7 +193,7 @@ def paths(settings: Settings) -> dict[str, dict[str, Op]]:
             "none at all: public data only. A signed-in socket follows its user's first account "
             "until it sends {\"op\":\"account\",\"accountId\":...} (README, websocket)",
             {101: None},
-            (*SIGNED_IN, "VALIDATION_ERROR", "FORBIDDEN"), tag="websocket",
+            (*SIGNED_IN, "VALIDATION_ERROR", "FORBIDDEN", "RATE_LIMITED"), tag="websocket",
             security=[{}, *COOKIE_OR_BEARER],
             params=[
                 _query("ticket", {"type": "string"}),

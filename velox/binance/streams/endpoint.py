@@ -32,6 +32,7 @@ from velox.binance.streams.control import MAX_STREAMS, control
 from velox.binance.streams.market import MarketStreams
 from velox.binance.streams.names import parse_stream
 from velox.web.jsonio import json_response
+from velox.web.ws.counted import TOO_MANY, counted
 
 HEARTBEAT_S = 180.0
 QUEUE_SIZE = 4096
@@ -94,8 +95,12 @@ class StreamClient:
             await self.ws.send_str(data.decode())
 
 
-def _refuse(msg: str, code: int = -1121) -> web.Response:
-    return json_response({"code": code, "msg": msg}, status=400)
+def _refuse(msg: str, code: int = -1121, status: int = 400) -> web.Response:
+    return json_response({"code": code, "msg": msg}, status=status)
+
+
+def _too_many() -> web.Response:
+    return _refuse(TOO_MANY, -1003, 429)  # Binance's "too many requests"
 
 
 def _names(raw: list[str], market: MarketStreams) -> list[str] | None:
@@ -106,6 +111,7 @@ def _names(raw: list[str], market: MarketStreams) -> list[str] | None:
     return None if any(p is None for p in parsed) else [p for p in parsed if p]
 
 
+@counted(_too_many)
 async def raw_streams(request: web.Request) -> web.StreamResponse:
     """``[/public|/market]/ws/<streams>``: streams, a connection index, or a listen key."""
     path = request.match_info["streams"]
@@ -119,11 +125,13 @@ async def raw_streams(request: web.Request) -> web.StreamResponse:
     return await _serve(request, names, combined=False)
 
 
+@counted(_too_many)
 async def no_streams(request: web.Request) -> web.StreamResponse:
     """``/public/ws``, ``/market/ws``: a socket whose streams come by ``SUBSCRIBE``."""
     return await _serve(request, [], combined=False)
 
 
+@counted(_too_many)
 async def private_stream(request: web.Request) -> web.StreamResponse:
     """``/private/ws?listenKey=`` or ``/private/ws/<listenKey>``: the user-data stream."""
     listen_key = request.match_info.get("listenKey") or request.query.get("listenKey", "")
@@ -155,6 +163,7 @@ async def _user_stream(request: web.Request, listen_key: str) -> web.StreamRespo
     return ws
 
 
+@counted(_too_many)
 async def combined_streams(request: web.Request) -> web.StreamResponse:
     names = _names(request.query.get("streams", "").split("/"), request.app[MARKET_STREAMS])
     if names is None:

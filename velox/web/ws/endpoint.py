@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -32,6 +32,7 @@ from velox.web.errors import ApiError, unauthorized
 from velox.web.jsonio import dumps
 from velox.web.keys import HUB, OPTIONS, SERVICE, SESSIONS, STORE, TICKETS
 from velox.web.ws.connection import Connection
+from velox.web.ws.counted import TOO_MANY, counted
 from velox.web.ws.handshake import check_handshake
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,11 @@ def _session(request: web.Request) -> Session | None:
     return session_of(request)
 
 
+def _too_many() -> NoReturn:
+    raise ApiError("RATE_LIMITED", TOO_MANY)
+
+
+@counted(_too_many)
 async def websocket(request: web.Request) -> web.StreamResponse:
     check_handshake(request)
     session = _session(request)
