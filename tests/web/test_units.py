@@ -16,7 +16,7 @@ from velox.money import MoneyError, parse_units
 from velox.web.auth.passwords import Passwords
 from velox.web.auth.ratelimit import SlidingLog
 from velox.web.auth.sessions import Session, SessionManager, load_secret
-from velox.web.auth.tickets import TicketBook
+from velox.web.auth.tickets import TICKETS_PER_USER, TicketBook
 from velox.web.errors import ApiError
 from velox.web.jsonio import loads
 from velox.web.validate import email, integer, money
@@ -65,6 +65,30 @@ def test_a_sliding_log_can_be_asked_without_spending() -> None:
     clock.now += 0.75
     log.check_spent("ip")  # the first hit has left the window
     assert log.hit("ip") is None and log.spent("ip") == pytest.approx(0.25)
+
+
+def test_a_user_holds_at_most_a_few_unspent_tickets() -> None:
+    """Memory follows users, not how fast one of them asks: past the cap a user's oldest
+    unspent ticket stops working, and nobody else's does."""
+    clock = Clock()
+    book = TicketBook(30.0, clock)
+    manager = SessionManager("x" * 32, 60)
+    mine, theirs = manager.issue("u1")[1], manager.issue("u2")[1]
+    their_ticket = book.issue(theirs)
+    first = book.issue(mine)
+    spent = book.issue(mine)
+    assert book.redeem(spent) == mine  # a spent ticket no longer counts
+    for _ in range(TICKETS_PER_USER - 1):
+        book.issue(mine)
+    assert book.redeem(first) == mine  # still one of the user's newest unspent
+    tickets = [book.issue(mine) for _ in range(TICKETS_PER_USER + 3)]
+    assert [book.redeem(t) for t in tickets[:3]] == [None] * 3
+    assert all(book.redeem(t) == mine for t in tickets[3:])
+    assert book.redeem(their_ticket) == theirs
+    assert len(book._tickets) == 0 and len(book._by_user) <= 2
+    clock.now += 31.0
+    book.issue(theirs)  # the sweep forgets users with nothing live
+    assert list(book._by_user) == ["u2"]
 
 
 def test_tickets_once_and_within_ttl() -> None:
