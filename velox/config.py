@@ -130,7 +130,11 @@ class Settings:
         metadata={"help": "seconds of raw trades kept (candles are kept forever)"},
     )
     rate_limit_auth: int = field(
-        default=20, metadata={"help": "auth attempts per IP per sliding 60 s (0 = off)"}
+        default=20,
+        metadata={
+            "help": "auth attempts per IP per sliding 60 s; also API-key creates/deletes "
+            "and webhook-token rotations per user (0 = off)"
+        },
     )
     rate_limit_orders: int = field(
         default=50, metadata={"help": "order changes per user per sliding 1 s (0 = off)"}

@@ -173,3 +173,28 @@ async def test_an_unreadable_key_file_is_one_line_not_a_traceback(tmp_path: Path
     (tmp_path / "api_keys.key").mkdir()  # a directory where the file should be
     with pytest.raises(VaultError, match="cannot read the API key file"):
         load_key(tmp_path / "api_keys.key")
+
+
+async def test_key_and_token_changes_count_toward_the_users_auth_budget(
+    make_client: MakeClient,
+) -> None:
+    """Each API-key create or delete and webhook-token rotation is a write to the store:
+    --rate-limit-auth (per sliding 60 s) limits them per user, as it limits sign-in attempts
+    per address, so one client churning keys cannot crowd the store's one writer."""
+    client = await make_client(rate_limit_auth=3)
+    user, other = await signup(client), await signup(client)
+    account = await first_account(user)
+    key = await make_key(user)
+    assert (await user.call("DELETE", f"/api/v1/api-keys/{key.key_id}")).status == 204
+    await user.json("POST", f"/api/v1/accounts/{account}/webhook", 201)
+    for method, path, body in [
+        ("POST", "/api/v1/api-keys",
+         {"name": "bot", "accountId": account, "permissions": ["read"]}),
+        ("DELETE", f"/api/v1/api-keys/{key.key_id}", None),
+        ("POST", f"/api/v1/accounts/{account}/webhook", None),
+    ]:  # fmt: skip
+        response = await user.call(method, path, json=body)
+        assert response.status == 429, await response.text()
+        assert_error(await response.json(), "RATE_LIMITED")
+    assert (await user.json("GET", "/api/v1/api-keys", 200))["apiKeys"] == []
+    await make_key(other)  # another user's budget is their own

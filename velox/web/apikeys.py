@@ -17,7 +17,7 @@ from velox.accounts import user_accounts
 from velox.binance.keyring import READ, TRADE, new_token
 from velox.binance.keys import KEYRING
 from velox.store.records import ApiKeyRecord
-from velox.web.auth.security import require_session
+from velox.web.auth.security import check_credential_change, require_session
 from velox.web.errors import ApiError, not_found, validation
 from velox.web.jsonio import json_object, json_response
 from velox.web.keys import OPTIONS, SETTINGS, STORE
@@ -55,6 +55,7 @@ def _permissions(value: Any) -> tuple[str, ...]:
 
 async def create_api_key(request: web.Request) -> web.Response:
     user_id = require_session(request).user_id
+    check_credential_change(request, user_id)
     data = await json_object(request)
     reject_unknown(data, FIELDS)
     name = _name(required(data, "name"))
@@ -92,6 +93,7 @@ async def list_api_keys(request: web.Request) -> web.Response:
 
 async def delete_api_key(request: web.Request) -> web.Response:
     user_id = require_session(request).user_id
+    check_credential_change(request, user_id)
     deleted = await request.app[STORE].delete_api_key(user_id, request.match_info["keyId"])
     if deleted is None:
         raise not_found("no such API key")

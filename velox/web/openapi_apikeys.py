@@ -59,7 +59,7 @@ def paths(
             "post": op(
                 "api_key_create", "Create an API key for the Binance-compatible API; the "
                 "secret is in this reply only", {201: ref("NewApiKey")},
-                (*body_errors, "UNAUTHORIZED", "NOT_FOUND", "TOO_MANY_API_KEYS"),
+                (*body_errors, "UNAUTHORIZED", "NOT_FOUND", "TOO_MANY_API_KEYS", "RATE_LIMITED"),
                 body="ApiKeyRequest", security=security, tag="api-keys"),
             "get": op(
                 "api_key_list", "The user's API keys (never a secret)", {200: ref("ApiKeys")},
@@ -68,8 +68,8 @@ def paths(
         "/api/v1/api-keys/{keyId}": {
             "delete": op(
                 "api_key_delete", "Revoke an API key: refused at once, its streams closed",
-                {204: None}, (*signed_in, "FORBIDDEN", "NOT_FOUND"), security=security,
-                params=[KEY_ID], tag="api-keys"),
+                {204: None}, (*signed_in, "FORBIDDEN", "NOT_FOUND", "RATE_LIMITED"),
+                security=security, params=[KEY_ID], tag="api-keys"),
         },
     }  # fmt: skip
 
@@ -110,7 +110,8 @@ def webhook_paths(
         "/api/v1/accounts/{accountId}/webhook": {"post": op(
             "account_webhook", "A new TradingView webhook token for the account, shown only "
             "here (the previous one stops working)", {201: ref("WebhookToken")},
-            (*signed_in, "FORBIDDEN", "NOT_FOUND"), security=security, params=[ACCOUNT],
+            (*signed_in, "FORBIDDEN", "NOT_FOUND", "RATE_LIMITED"), security=security,
+            params=[ACCOUNT],
             tag="accounts")},
         "/api/v1/webhooks/tradingview": {"post": op(
             "webhook_tradingview", "A TradingView alert: buy / sell places an order as POST "

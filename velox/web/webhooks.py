@@ -30,7 +30,7 @@ from velox.engine.views import open_positions
 from velox.store.records import ClosedOrderRecord
 from velox.web import closed_view, orders_v2
 from velox.web.accounts import _own
-from velox.web.auth.security import client_ip, require_session
+from velox.web.auth.security import check_credential_change, client_ip, require_session
 from velox.web.errors import ApiError, refusal_error, unauthorized, validation
 from velox.web.jsonio import json_object, json_response
 from velox.web.keys import OPTIONS, ORDER_LIMIT, PUBLIC_LIMIT, SERVICE, STORE
@@ -49,6 +49,7 @@ def token_hash(token: str) -> str:
 async def rotate_token(request: web.Request) -> web.Response:
     """A new webhook token for one of the user's accounts (the old one stops working)."""
     user_id = require_session(request).user_id
+    check_credential_change(request, user_id)
     record = await _own(request, user_id, request.match_info["accountId"])
     token = f"{record.account_id}.{secrets.token_urlsafe(32)}"
     now = request.app[OPTIONS].clock.wall_ms()

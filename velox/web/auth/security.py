@@ -26,7 +26,7 @@ from aiohttp import web
 from velox.web.auth.clientip import parse_address
 from velox.web.auth.sessions import Session
 from velox.web.errors import ApiError, unauthorized
-from velox.web.keys import CLIENTS, PUBLIC_LIMIT, SESSIONS, SETTINGS
+from velox.web.keys import AUTH_LIMIT, CLIENTS, PUBLIC_LIMIT, SESSIONS, SETTINGS
 
 COOKIE = "token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -52,6 +52,12 @@ def is_local(request: web.Request) -> bool:
         return False
     address = parse_address(client_ip(request))
     return address is not None and address.is_loopback
+
+
+def check_credential_change(request: web.Request, user_id: str) -> None:
+    """--rate-limit-auth, per user, for API-key creates and deletes and webhook-token
+    rotations: each is a write to the store, whose one writer the journal shares."""
+    request.app[AUTH_LIMIT].check("user:" + user_id)  # never an address: keys apart
 
 
 def check_public_limit(request: web.Request) -> None:
