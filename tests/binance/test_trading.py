@@ -66,11 +66,29 @@ async def test_unknown_or_anothers_order(client: TestClient[Any, Any]) -> None:
     unknown = {"symbol": "BTCUSDT", "orderId": 999999}
     await binance_error(await alice_bot.call("GET", ORDER, unknown), 400, -2013)
     await binance_error(await alice_bot.call("GET", ORDER, {"symbol": "BTCUSDT"}), 400, -1102)
+    elsewhere = {"symbol": "ETHUSDT", "orderId": limit["orderId"]}  # hers, on BTCUSDT
+    await binance_error(await alice_bot.call("GET", ORDER, elsewhere), 400, -2013)
+    await binance_error(await alice_bot.call("DELETE", ORDER, elsewhere), 400, -2011)
     (pending,) = await orders_of(alice, alice_account, "PENDING")
     assert pending["orderId"] == str(limit["orderId"])
     cancelled = await alice_bot.json("DELETE", ORDER, ref)
     assert cancelled["status"] == "CANCELED"
     await binance_error(await alice_bot.call("DELETE", ORDER, ref), 400, -2011)
+
+
+async def test_a_stop_is_found_on_its_own_symbol_only(client: TestClient[Any, Any]) -> None:
+    _, bot, _ = await netting_bot(client)
+    await tick(client, "BTCUSDT", "100000")
+    await bot.json("POST", ORDER, {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET",
+                                   "quantity": "0.01"})  # fmt: skip
+    stop = await bot.json("POST", ORDER, {"symbol": "BTCUSDT", "side": "SELL",
+                                          "type": "STOP_MARKET", "closePosition": "true",
+                                          "stopPrice": "90000"})  # fmt: skip
+    elsewhere = {"symbol": "ETHUSDT", "orderId": stop["orderId"]}
+    await binance_error(await bot.call("GET", ORDER, elsewhere), 400, -2013)
+    await binance_error(await bot.call("DELETE", ORDER, elsewhere), 400, -2011)
+    ref = {"symbol": "BTCUSDT", "orderId": stop["orderId"]}
+    assert (await bot.json("GET", ORDER, ref))["status"] == "NEW"  # still set
 
 
 async def test_market_order_numbers_equal_the_native_position(

@@ -139,7 +139,8 @@ async def apply_stop(
     return after or pos, kind_id
 
 
-async def conditional_position(call: Call, order_id: int) -> Any:
+async def conditional_position(call: Call, order_id: int, symbol: str | None = None) -> Any:
+    """The position whose stop ``order_id`` is, if this account's (and on ``symbol``)."""
     found = orders.conditional_of(order_id)
     assert found is not None
     position_id, kind = found
@@ -148,6 +149,8 @@ async def conditional_position(call: Call, order_id: int) -> Any:
     def view(engine: Engine) -> Any:
         pos = engine.positions.get(position_id)
         if pos is None or getattr(pos, "account_id", None) != key.account_id:
+            return None
+        if symbol is not None and pos.asset != symbol:
             return None
         return pos if orders.trigger_of(pos, kind) is not None else None
 
@@ -186,11 +189,12 @@ async def open_orders_of(call: Call, symbol: str | None, *, algo: bool) -> list[
 
 async def find_order(
     call: Call, id_param: str, client_param: str, order_type: str | None = None,
-    *, cancelling: bool = False,
+    *, symbol: str | None = None, cancelling: bool = False,
 ) -> OrderRecord | int:  # fmt: skip
     """The order named by ``id_param`` or ``client_param`` (a conditional order's id as an
-    int), of ``order_type`` when given. Not this account's: -2013, or -2011 when
-    ``cancelling`` (Binance answers a cancel of an unknown order so)."""
+    int), of ``order_type`` and on ``symbol`` when given. Not this account's, or on another
+    symbol: -2013, or -2011 when ``cancelling`` (Binance answers a cancel of an unknown
+    order so); a conditional order's symbol is ``conditional_position``'s to check."""
     store, account_id = call.app[STORE], call.credential.account_id
     raw = call.params.optional_int(id_param, 1, 2**62)
     client = call.params.get(client_param)
@@ -207,6 +211,7 @@ async def find_order(
         record is None
         or record.account_id != account_id
         or (order_type is not None and record.order_type != order_type)
+        or (symbol is not None and record.asset != symbol)
     ):
         raise unknown_order() if cancelling else no_such_order()
     return record

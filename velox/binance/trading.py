@@ -166,10 +166,10 @@ async def _set_stop(
 
 @endpoint(1, signed=READ)
 async def query_order(call: Call) -> Any:
-    call.params.symbol(call.app[SETTINGS].symbols)
-    found = await find_order(call, "orderId", "origClientOrderId")
+    symbol = call.params.symbol(call.app[SETTINGS].symbols)
+    found = await find_order(call, "orderId", "origClientOrderId", symbol=symbol)
     if isinstance(found, int):
-        pos = await conditional_position(call, found)
+        pos = await conditional_position(call, found, symbol)
         if pos is None:
             raise no_such_order()
         _, kind = orders.conditional_of(found) or ("", 0)
@@ -180,11 +180,12 @@ async def query_order(call: Call) -> Any:
 @endpoint(1, signed=TRADE)
 async def cancel_order(call: Call) -> Any:
     user_id, account_id = account_within_order_rate(call)
-    call.params.symbol(call.app[SETTINGS].symbols)
-    found = await find_order(call, "orderId", "origClientOrderId", cancelling=True)
+    symbol = call.params.symbol(call.app[SETTINGS].symbols)
+    found = await find_order(call, "orderId", "origClientOrderId", symbol=symbol,
+                             cancelling=True)  # fmt: skip
     service = call.app[SERVICE]
     if isinstance(found, int):
-        pos = await conditional_position(call, found)
+        pos = await conditional_position(call, found, symbol)
         if pos is None:
             raise unknown_order()
         _, kind = orders.conditional_of(found) or ("", 0)
