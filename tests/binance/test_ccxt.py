@@ -146,3 +146,29 @@ async def test_balance_positions_funding_leverage(session: Any) -> None:
         await exchange.set_leverage(7, SYMBOL)  # a HEDGING account's key is read-only
     flat = await exchange.fapiPrivateV2GetPositionRisk({"symbol": "ETHUSDT"})
     assert [(p["leverage"], p["positionAmt"]) for p in flat] == [("20", "0.00000000")]
+
+
+async def test_a_resting_orders_reservation_is_used_money(session: Any) -> None:
+    """A resting LIMIT's reserved margin is the trader's, in use: ccxt's free + used make
+    the total, and the account positions carry their unrealized profit as Binance spells it
+    there (an outside review found the reservation in no field, and the profit unread)."""
+    exchange, client, user = session
+    await tick(client, "BTCUSDT", "100000")
+    await user.open(asset="BTCUSDT", side="LONG", leverage=10, margin="100")
+    await user.open(asset="BTCUSDT", side="LONG", leverage=10, margin="6", type="LIMIT",
+                    price="60000")  # fmt: skip
+    await tick(client, "BTCUSDT", "101000")
+    figures = await user.balance()
+    assert D(figures["balance"]) == D("894")
+
+    usdt = (await exchange.fetch_balance())["USDT"]
+    assert (Decimal(str(usdt["free"])), Decimal(str(usdt["used"]))) == (D("894"), D("106"))
+    assert Decimal(str(usdt["total"])) == D(figures["equity"])
+    info = await exchange.fapiPrivateV2GetAccount()
+    assert (info["totalWalletBalance"], info["totalOpenOrderInitialMargin"]) == (
+        "1000.00000000", "6.00000000"
+    )  # fmt: skip
+    (held,) = [p for p in await exchange.fetch_account_positions([SYMBOL])
+               if p["contracts"]]  # fmt: skip
+    assert Decimal(str(held["unrealizedPnl"])) == D(figures["unrealizedPnl"])
+    assert held["info"]["isolated"] is True

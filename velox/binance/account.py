@@ -94,20 +94,29 @@ def _flat(symbol: str, engine: Engine, leverage: int) -> Json:
     }  # fmt: skip
 
 
+def _as_account_position(risk: Json) -> Json:
+    """A positionRisk row as ``/fapi/v2/account`` lists it: Binance spells its profit
+    ``unrealizedProfit`` there (``unRealizedProfit`` in positionRisk), and adds
+    ``isolated`` and ``maxNotional``."""
+    row = {k: v for k, v in risk.items() if k != "unRealizedProfit"}
+    row.update(unrealizedProfit=risk["unRealizedProfit"], isolated=True,
+               maxNotional=risk["maxNotionalValue"])  # fmt: skip
+    return row
+
+
 def _assets(engine: Engine, owner: Owner, terms: Terms, now: int) -> Json:
     f = account_figures(engine, owner.user_id, owner.account_id)
     positions = open_positions(engine, owner.user_id, owner.account_id)
     maint = sum(_maint(p.margin, terms) for p in positions)
-    wallet = f.balance + f.used_margin
     return {
         "asset": "USDT",
-        "walletBalance": format_units(wallet),
+        "walletBalance": format_units(f.cash),
         "unrealizedProfit": format_units(f.unrealized_pnl),
         "marginBalance": format_units(f.equity),
         "maintMargin": format_units(maint),
-        "initialMargin": format_units(f.used_margin),
+        "initialMargin": format_units(f.used_margin + f.pending_margin),
         "positionInitialMargin": format_units(f.used_margin),
-        "openOrderInitialMargin": format_units(0),
+        "openOrderInitialMargin": format_units(f.pending_margin),
         "crossWalletBalance": format_units(f.balance),
         "crossUnPnl": format_units(0),
         "availableBalance": format_units(f.free_margin),
@@ -151,6 +160,7 @@ async def account(call: Call) -> Any:
             for s in settings.symbols
             if s not in held
         ]
+        positions = [_as_account_position(p) for p in positions]
         return {
             "feeTier": 0, "canTrade": can_trade, "canDeposit": False,
             "canWithdraw": False, "updateTime": now, "multiAssetsMargin": False,

@@ -33,6 +33,12 @@ class AccountFigures:
     fees: int = 0  # total paid
     funding: int = 0  # net (+ received, - paid)
 
+    @property
+    def cash(self) -> int:
+        """All the account's cash: free, locked in positions, reserved for resting orders
+        (Binance's wallet balance)."""
+        return self.balance + self.used_margin + self.pending_margin
+
 
 def unrealized_pnl(engine: State, pos: Position) -> int:
     """PnL if closed now at the current quote (0 before any quote arrived)."""

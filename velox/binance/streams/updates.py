@@ -184,7 +184,7 @@ def _announced_by_its_fill(event: Execution, fill: Fill) -> bool:
 def account_update(engine: Engine, event: Any, reason: str, now: int) -> Json:
     owner, account_id = event.user_id, event.account_id
     f = account_figures(engine, owner, account_id)
-    wallet = format_units(f.balance + f.used_margin)
+    wallet = format_units(f.cash)
     positions = []
     symbol = getattr(event, "asset", None)
     if symbol is None and isinstance(event, MarginAdded):
