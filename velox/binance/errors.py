@@ -24,6 +24,9 @@ STATUS: dict[int, int] = {
     -1120: 400,  # BAD_INTERVAL
     -1121: 400,  # BAD_SYMBOL
     -1125: 400,  # INVALID_LISTEN_KEY
+    -1115: 400,  # INVALID_TIF
+    -1116: 400,  # INVALID_ORDER_TYPE
+    -1117: 400,  # INVALID_SIDE
     -1130: 400,  # INVALID_PARAMETER
     -1131: 400,  # recvWindow too large
     -2011: 400,  # CANCEL_REJECTED: unknown order sent
@@ -37,6 +40,7 @@ STATUS: dict[int, int] = {
     -4028: 400,  # leverage not valid
     -4046: 400,  # no need to change margin type
     -4059: 400,  # no need to change position side
+    -4061: 400,  # position side does not match the account's mode (one-way: BOTH)
     -4116: 400,  # clientOrderId duplicated (among resting orders)
     -4161: 400,  # leverage change with an open position
     -4164: 400,  # notional too small
@@ -67,8 +71,18 @@ def mandatory(name: str) -> BinanceError:
     )
 
 
+# Parameters Binance refuses with a code of their own when their value is not one it takes.
+_INVALID_VALUE = {
+    "side": (-1117, "Invalid side."),
+    "type": (-1116, "Invalid orderType."),
+    "timeInForce": (-1115, "Invalid timeInForce."),
+    "positionSide": (-4061, "Order's position side does not match user's setting."),
+}
+
+
 def invalid(name: str) -> BinanceError:
-    return BinanceError(-1130, f"Data sent for parameter '{name}' is not valid.")
+    code, msg = _INVALID_VALUE.get(name, (-1130, f"Data sent for parameter '{name}' is not valid."))
+    return BinanceError(code, msg)
 
 
 def bad_symbol() -> BinanceError:
