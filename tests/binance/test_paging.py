@@ -110,3 +110,38 @@ async def test_ccxt_pages_with_since(three: Three) -> None:
         assert [int(o["id"]) for o in orders] == three.orders[1:2]
     finally:
         await exchange.close()
+
+
+async def test_all_algo_orders_page_from_an_algo_id_and_by_time(make_client: MakeClient) -> None:
+    """allAlgoOrders pages as allOrders does (an outside review found algoId, startTime and
+    endTime ignored: a bot paging forward by algoId looped for ever)."""
+    clock = ManualClock(T0)
+    options = WebOptions(bcrypt_rounds=FAST.bcrypt_rounds, clock=clock, clock_tick_s=None)
+    client = await make_client(options)
+    _, bot, _ = await netting_bot(client)
+    await tick(client, "BTCUSDT", "100000")
+    ids = []
+    for trigger in ("110000", "111000", "112000"):
+        stop = {"algoType": "CONDITIONAL", "symbol": "BTCUSDT", "side": "BUY",
+                "type": "STOP_MARKET", "quantity": "0.01", "triggerPrice": trigger}  # fmt: skip
+        placed = await bot.json("POST", "/fapi/v1/algoOrder", stop, clock=clock)
+        ids.append(placed["algoId"])
+        clock.advance(1000)
+    limit = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01",
+             "price": "90000"}  # fmt: skip
+    await bot.json("POST", "/fapi/v1/order", limit, clock=clock)  # not an algo order
+
+    async def listed(**params: Any) -> list[int]:
+        query = {"symbol": "BTCUSDT", **params}
+        rows = await bot.json("GET", "/fapi/v1/allAlgoOrders", query, clock=clock)
+        return [row["algoId"] for row in rows]
+
+    assert await listed() == ids
+    assert await listed(algoId=ids[1]) == ids[1:]
+    assert await listed(algoId=ids[2] + 1000) == []
+    assert await listed(algoId=ids[0], limit=2) == ids[:2]
+    assert await listed(limit=2) == ids[1:]  # the newest, oldest first
+    assert await listed(startTime=T0 + 1000) == ids[1:]
+    assert await listed(endTime=T0 + 1000) == ids[:2]
+    assert await listed(startTime=T0 + 10_000) == []
+    assert await listed(symbol="ETHUSDT") == []

@@ -55,6 +55,8 @@ async def test_orders_of_an_asset_from_an_id_or_a_time(store: Store) -> None:
     assert [o.order_id for o in await store.orders_for_asset("1", "ETHUSDT", None, None, 9)] == [
         "12"
     ]
+    assert await orders(order_type="MARKET") == ["11", "10", "9", "2"]  # how they opened
+    assert await orders(order_type="STOP") == []  # allAlgoOrders: the resting stops only
 
 
 async def test_order_fees_sum_each_orders_fills(store: Store) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from velox.binance import orders
 from velox.binance.endpoint import Call, endpoint
-from velox.binance.errors import BinanceError, invalid, mandatory, no_such_order, unknown_order
+from velox.binance.errors import BinanceError, mandatory, no_such_order, unknown_order
 from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
     account_within_order_rate,
@@ -120,14 +120,13 @@ async def open_algo_orders(call: Call) -> Any:
 
 @endpoint(5, signed=READ)
 async def all_algo_orders(call: Call) -> Any:
+    """The symbol's algo orders (resting stops), paged as ``allOrders``: from ``algoId``,
+    or the oldest ``limit`` of ``startTime``/``endTime``, else the newest; oldest first."""
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
-    limit = call.params.optional_int("limit", 1, 1000) or 500
-    store, account_id = call.app[STORE], call.credential.account_id
-    records: list[OrderRecord] = []
-    for status in orders.STATUS:
-        records += await store.orders_for_account(account_id, status, 1000)
-    mine = sorted((r for r in records if r.asset == symbol and r.order_type == "STOP"),
-                  key=lambda r: int(r.order_id))  # fmt: skip
-    if not mine and call.params.get("algoId") is not None:
-        raise invalid("algoId")
-    return [orders.algo_of_record(r) for r in mine][-limit:]
+    assert symbol is not None
+    page = call.params.page("algoId")
+    records = await call.app[STORE].orders_for_asset(
+        call.credential.account_id, symbol, page.start, page.end, page.limit,
+        from_id=page.from_id, oldest_first=page.forward, order_type="STOP",
+    )  # fmt: skip
+    return [orders.algo_of_record(r) for r in (records if page.forward else records[::-1])]

@@ -157,9 +157,10 @@ class Store(Protocol):
     async def orders_for_asset(
         self, account_id: str, asset: str, start: int | None, end: int | None, limit: int,
         *, from_id: int | None = None, oldest_first: bool = False,
+        order_type: str | None = None,
     ) -> list[OrderRecord]:  # fmt: skip
-        """The account's orders on ``asset`` whatever their status, paged as
-        ``fills_for_account`` by ``created_at`` and order id."""
+        """The account's orders on ``asset`` whatever their status (of ``order_type`` when
+        given), paged as ``fills_for_account`` by ``created_at`` and order id."""
 
     async def all_orders(self) -> AsyncIterator[OrderRecord]:
         yield  # type: ignore[misc]  # pragma: no cover - protocol body

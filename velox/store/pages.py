@@ -99,11 +99,14 @@ class PageRows(ABC):
     async def orders_for_asset(
         self, account_id: str, asset: str, start: int | None, end: int | None, limit: int,
         *, from_id: int | None = None, oldest_first: bool = False,
+        order_type: str | None = None,
     ) -> list[OrderRecord]:  # fmt: skip
         """Every status, by ``created_at`` (ties: by order id), within [start, end]."""
+        typed = {} if order_type is None else {"order_type": order_type}
         rows = await self._fetch(*page_query(
-            "orders", ORDER_COLUMNS, "order_id", "created_at", where_equal(account_id=account_id),
-            asset, start, end, limit, from_id, oldest_first,
+            "orders", ORDER_COLUMNS, "order_id", "created_at",
+            where_equal(account_id=account_id, **typed), asset, start, end, limit, from_id,
+            oldest_first,
         ))  # fmt: skip
         return [order_record(r) for r in rows]
 
