@@ -22,7 +22,7 @@ async def refused(client: TestClient[Any, Any], path: str, address: str) -> Any:
         await client.ws_connect(path, headers=via(address))
     assert info.value.status == 429
     response = await client.get(path, headers={**via(address), **HANDSHAKE})
-    assert response.status == 429
+    assert response.status == 429 and response.headers["Retry-After"] == "1"  # SPEC 7
     return await response.json()
 
 

@@ -32,7 +32,7 @@ from velox.binance.streams.control import MAX_STREAMS, control
 from velox.binance.streams.market import MarketStreams
 from velox.binance.streams.names import parse_stream
 from velox.web.jsonio import json_response
-from velox.web.ws.counted import TOO_MANY, counted
+from velox.web.ws.counted import RETRY_AFTER, TOO_MANY, counted
 
 HEARTBEAT_S = 180.0
 QUEUE_SIZE = 4096
@@ -95,12 +95,13 @@ class StreamClient:
             await self.ws.send_str(data.decode())
 
 
-def _refuse(msg: str, code: int = -1121, status: int = 400) -> web.Response:
-    return json_response({"code": code, "msg": msg}, status=status)
+def _refuse(msg: str, code: int = -1121) -> web.Response:
+    return json_response({"code": code, "msg": msg}, status=400)
 
 
 def _too_many() -> web.Response:
-    return _refuse(TOO_MANY, -1003, 429)  # Binance's "too many requests"
+    """Binance's "too many requests"."""
+    return json_response({"code": -1003, "msg": TOO_MANY}, status=429, headers=RETRY_AFTER)
 
 
 def _names(raw: list[str], market: MarketStreams) -> list[str] | None:

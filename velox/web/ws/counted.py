@@ -17,6 +17,9 @@ from velox.web.auth.security import client_ip
 from velox.web.keys import SOCKET_QUOTA
 
 TOO_MANY = "too many websockets open from this address"
+# Every 429 carries Retry-After (SPEC 7); a slot frees when one of the address's sockets
+# closes, at no time known here, so: ask again in a second.
+RETRY_AFTER = {"Retry-After": "1"}
 
 
 def counted(refusal: Callable[[], web.StreamResponse]) -> Callable[[Handler], Handler]:

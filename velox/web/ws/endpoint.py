@@ -32,7 +32,7 @@ from velox.web.errors import ApiError, unauthorized
 from velox.web.jsonio import dumps
 from velox.web.keys import HUB, OPTIONS, SERVICE, SESSIONS, STORE, TICKETS
 from velox.web.ws.connection import Connection
-from velox.web.ws.counted import TOO_MANY, counted
+from velox.web.ws.counted import RETRY_AFTER, TOO_MANY, counted
 from velox.web.ws.handshake import check_handshake
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def _session(request: web.Request) -> Session | None:
 
 
 def _too_many() -> NoReturn:
-    raise ApiError("RATE_LIMITED", TOO_MANY)
+    raise ApiError("RATE_LIMITED", TOO_MANY, headers=RETRY_AFTER)
 
 
 @counted(_too_many)
