@@ -114,3 +114,35 @@ async def test_market_order_numbers_equal_the_native_position(
     assert [(t["side"], t["price"], t["qty"], t["orderId"]) for t in trades] == [
         ("SELL", "2998.50000000", "1.50000000", sold["orderId"])
     ]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"type": "TAKE_PROFIT_MARKET", "stopPrice": "120000", "quantity": "0.001",
+         "reduceOnly": "true"},  # a quarter of the position
+        {"type": "TAKE_PROFIT_MARKET", "stopPrice": "120000", "quantity": "0.005"},
+        {"type": "TRAILING_STOP_MARKET", "callbackRate": "1", "quantity": "0.002",
+         "reduceOnly": "true"},
+        {"type": "TRAILING_STOP_MARKET", "callbackRate": "1", "quantity": "0.004",
+         "activationPrice": "120000"},
+    ],
+)  # fmt: skip
+async def test_a_conditional_order_is_never_widened_to_the_whole_position(
+    client: TestClient[Any, Any], params: dict[str, Any]
+) -> None:
+    """Velox keeps one take-profit and one trailing stop per position, each closing all of
+    it: asked for part of it (or to trail from an activation price), it refuses, where it
+    used to set a take-profit on the whole position (an outside review)."""
+    user, bot, account = await netting_bot(client)
+    await tick(client, "BTCUSDT", "100000")
+    await bot.json("POST", ORDER, {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET",
+                                   "quantity": "0.004"})  # fmt: skip
+    response = await bot.call("POST", ORDER, {"symbol": "BTCUSDT", "side": "SELL", **params})
+    await binance_error(response, 400, -1106)
+    (position,) = await orders_of(user, account, "OPEN")
+    assert (position["takeProfit"], position["trailingStop"]) == (None, None)
+    whole = {**params, "quantity": "0.004"}
+    whole.pop("activationPrice", None)
+    placed = await bot.json("POST", ORDER, {"symbol": "BTCUSDT", "side": "SELL", **whole})
+    assert placed["status"] == "NEW"  # the whole position: as closePosition

@@ -17,7 +17,7 @@ from velox.engine.commands import KEEP, ModifyPosition
 from velox.engine.engine import Engine
 from velox.engine.errors import Code, Refusal
 from velox.engine.views import open_positions
-from velox.money import mul_floor
+from velox.money import format_units, mul_floor
 from velox.store.records import OrderRecord
 from velox.web.keys import ORDER_LIMIT, SERVICE, STORE
 
@@ -106,6 +106,8 @@ async def apply_stop(
     closing = "SELL" if pos is not None and pos.side == "LONG" else "BUY"
     if pos is None or side != closing:
         raise BinanceError(-2022, "ReduceOnly Order is rejected.")
+    if call.params.get("closePosition") != "true":
+        _closes_the_whole_position(call, pos.qty, kind)
     service = call.app[SERVICE]
     if kind == "TRAILING_STOP_MARKET":
         rate = call.params.optional_units("callbackRate")
@@ -137,6 +139,24 @@ async def apply_stop(
     if outcome.refusal is not None:
         raise refused(outcome.refusal)
     return after or pos, kind_id
+
+
+def _closes_the_whole_position(call: Call, held: int, kind: str) -> None:
+    """A take-profit or trailing stop sent with a ``quantity`` becomes the position's own,
+    which closes all of it: refused unless that is what was asked (the position's quantity,
+    or more with ``reduceOnly``), never widened. An ``activationPrice`` (trail only from
+    there) is refused too: the position's trailing stop trails from the start."""
+    if call.params.get("activationPrice") is not None:
+        raise BinanceError(-1106, "Parameter 'activationPrice' sent when not required: a "
+                                  "trailing stop trails from the current price.")  # fmt: skip
+    qty = call.params.optional_units("quantity")
+    reduce_only = call.params.get("reduceOnly") == "true"
+    if qty is None or qty == held or (qty > held and reduce_only):
+        return
+    raise BinanceError(
+        -1106, f"Parameter 'quantity' sent when not required: a {kind} closes the whole "
+        f"position ({format_units(held)}); send that quantity or closePosition=true.",
+    )  # fmt: skip
 
 
 async def conditional_position(call: Call, order_id: int, symbol: str | None = None) -> Any:
