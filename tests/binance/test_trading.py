@@ -146,3 +146,25 @@ async def test_a_conditional_order_is_never_widened_to_the_whole_position(
     whole.pop("activationPrice", None)
     placed = await bot.json("POST", ORDER, {"symbol": "BTCUSDT", "side": "SELL", **whole})
     assert placed["status"] == "NEW"  # the whole position: as closePosition
+
+
+async def test_the_leverage_of_an_open_position_cannot_change(
+    client: TestClient[Any, Any],
+) -> None:
+    """Accepted, a leverage change left the open position at its old leverage and refused
+    every later order adding to it with -4161 (an outside review): refused at once now, and
+    the orders that follow keep working."""
+    user, bot, account = await netting_bot(client)
+    await tick(client, "BTCUSDT", "100000")
+    buy = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.002"}
+    await bot.json("POST", ORDER, buy)  # at the default 20x
+    response = await bot.call("POST", "/fapi/v1/leverage", {"symbol": "BTCUSDT", "leverage": 50})
+    body = await binance_error(response, 400, -4161)
+    assert "20" in body["msg"]
+    same = await bot.json("POST", "/fapi/v1/leverage", {"symbol": "BTCUSDT", "leverage": 20})
+    assert same["leverage"] == 20  # no change: fine
+    other = await bot.json("POST", "/fapi/v1/leverage", {"symbol": "ETHUSDT", "leverage": 50})
+    assert other["leverage"] == 50  # nothing open there
+    await bot.json("POST", ORDER, buy)  # adds to the position, at its leverage
+    (position,) = await orders_of(user, account, "OPEN")
+    assert (position["qty"], position["leverage"]) == ("0.00400000", 20)

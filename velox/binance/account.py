@@ -21,6 +21,7 @@ from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, invalid
 from velox.binance.keyring import READ, TRADE
 from velox.binance.keys import KEYRING, TERMS
+from velox.binance.placing import position_on
 from velox.binance.terms import Terms
 from velox.engine.engine import Engine
 from velox.engine.state import Position
@@ -282,7 +283,15 @@ async def set_leverage(call: Call) -> Any:
     leverage = int(raw)
     if not 1 <= leverage <= settings.max_leverage:
         raise BinanceError(-4028, f"Leverage {leverage} is not valid")
-    await call.app[KEYRING].set_leverage(call.credential.account_id, symbol, leverage)
+    key = call.credential
+    held = await position_on(call, key.user_id, key.account_id, symbol)
+    if held is not None and held.leverage != leverage:
+        # A position's leverage is fixed for its life (SPEC 4: its margin and liquidation
+        # price follow from it), and an order adding to it must match it: refused here,
+        # where the bot can act on it, not at each of its later orders.
+        raise BinanceError(-4161, f"The open {symbol} position's leverage is {held.leverage}: "
+                                  "it cannot change until the position is closed.")  # fmt: skip
+    await call.app[KEYRING].set_leverage(key.account_id, symbol, leverage)
     return {
         "leverage": leverage,
         "maxNotionalValue": format_units(shapes.MAX_QTY),
