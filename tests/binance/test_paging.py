@@ -145,3 +145,24 @@ async def test_all_algo_orders_page_from_an_algo_id_and_by_time(make_client: Mak
     assert await listed(endTime=T0 + 1000) == ids[:2]
     assert await listed(startTime=T0 + 10_000) == []
     assert await listed(symbol="ETHUSDT") == []
+
+
+async def test_an_order_shows_its_fills_however_many_came_after(make_client: MakeClient) -> None:
+    """GET /fapi/v1/order and allOrders read an order's own fills: they read the symbol's
+    newest 1,000, so an order with 1,000 newer fills showed executedQty 0 (an outside
+    review; ccxt's fetch_order then said nothing filled)."""
+    client = await make_client(binance_weight_limit=10**6, rate_limit_orders=0)
+    _, bot, _ = await netting_bot(client)
+    await tick(client, SOL, "150")
+    buy = {"symbol": SOL, "side": "BUY", "type": "MARKET", "quantity": "1"}
+    first = await bot.json("POST", "/fapi/v1/order", buy)
+    for n in range(1000):
+        side = "SELL" if n % 2 == 0 else "BUY"
+        await bot.json("POST", "/fapi/v1/order", {**buy, "side": side})
+    shown = await bot.json("GET", "/fapi/v1/order", {"symbol": SOL, "orderId": first["orderId"]})
+    assert (shown["status"], shown["executedQty"], shown["avgPrice"]) == (
+        "FILLED", "1.00000000", first["avgPrice"]
+    )  # fmt: skip
+    page = {"symbol": SOL, "orderId": first["orderId"], "limit": 1}
+    (listed,) = await bot.json("GET", "/fapi/v1/allOrders", page)
+    assert listed["executedQty"] == "1.00000000"

@@ -71,6 +71,18 @@ async def test_order_fees_sum_each_orders_fills(store: Store) -> None:
     assert await store.order_fees([]) == {}
 
 
+async def test_an_orders_fills_are_found_by_its_id(store: Store) -> None:
+    """``fills_of_orders``: every fill of the orders named, by fill id as numbers, whatever
+    the account's other fills; more ids than one statement takes."""
+    await four_positions(store)
+    assert [f.fill_id for f in await store.fills_of_orders(["10", "2", "404"])] == ["2", "10"]
+    many = [str(i) for i in range(100, 1300)] + ["13", "11"]
+    assert [(f.fill_id, f.account_id) for f in await store.fills_of_orders(many)] == [
+        ("11", "1"), ("13", "2")
+    ]  # fmt: skip
+    assert await store.fills_of_orders([]) == []
+
+
 async def test_a_client_order_id_names_its_newest_order(store: Store) -> None:
     """Binance's API reuses an id once its order has ended: two rows may hold it (the
     unique index of earlier versions would fail the commit), and the id names the newest."""

@@ -75,16 +75,8 @@ def _order_id_of(outcome: Outcome) -> str | None:
     return None
 
 
-async def _fills(call: Call, symbol: str, since: int | None = None) -> list[FillRecord]:
-    """The fills an order's executed quantity comes from: the newest 1000, or the first
-    1000 ``since`` its creation (a page of older orders)."""
-    return await call.app[STORE].fills_for_account(
-        call.credential.account_id, symbol, since, None, 1000, oldest_first=since is not None
-    )
-
-
 async def _shown(call: Call, record: OrderRecord) -> Json:
-    return orders.order_json(record, await _fills(call, record.asset))
+    return orders.order_json(record, await call.app[STORE].fills_of_orders([record.order_id]))
 
 
 @endpoint(0, signed=TRADE)
@@ -243,7 +235,7 @@ async def all_orders(call: Call) -> Any:
     if not records:
         return []
     mine = records if page.forward else records[::-1]
-    fills = await _fills(call, symbol, since=mine[0].created_at)
+    fills = await call.app[STORE].fills_of_orders([r.order_id for r in mine])
     return [orders.order_json(r, fills) for r in mine]
 
 

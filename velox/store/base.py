@@ -154,6 +154,9 @@ class Store(Protocol):
         """What each order paid in fees over its fills (the ones with any fill): a FILLED
         order's row keeps no fee of its own."""
 
+    async def fills_of_orders(self, order_ids: Sequence[str]) -> list[FillRecord]:
+        """Every fill of these orders, oldest first (by fill id)."""
+
     async def orders_for_asset(
         self, account_id: str, asset: str, start: int | None, end: int | None, limit: int,
         *, from_id: int | None = None, oldest_first: bool = False,

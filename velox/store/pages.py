@@ -139,16 +139,26 @@ class PageRows(ABC):
         return [closed_record(r) for r in rows]
 
     async def order_fees(self, order_ids: Sequence[str]) -> dict[str, int]:
-        """Fees summed per order over its fills (index ``fills_by_order``), a chunk of ids
-        per statement."""
-        fees: dict[str, int] = {}
+        """Fees summed per order over its fills (index ``fills_by_order``)."""
+        rows = await self._by_order_ids(
+            "SELECT order_id, SUM(fee) FROM fills WHERE order_id IN ({}) GROUP BY order_id",
+            order_ids,
+        )
+        return {order_id: int(total) for order_id, total in rows}
+
+    async def fills_of_orders(self, order_ids: Sequence[str]) -> list[FillRecord]:
+        """Every fill of these orders, however many newer fills the account has (index
+        ``fills_by_order``), by fill id."""
+        rows = await self._by_order_ids(
+            f"SELECT {', '.join(FILL_COLUMNS)} FROM fills WHERE order_id IN ({{}})", order_ids
+        )
+        return sorted((fill_record(r) for r in rows), key=lambda f: (len(f.fill_id), f.fill_id))
+
+    async def _by_order_ids(self, sql: str, order_ids: Sequence[str]) -> list[Any]:
+        """``sql``'s rows for ``order_ids``, a chunk of ids per statement (its ``{}`` takes
+        the chunk's placeholders)."""
+        rows: list[Any] = []
         for at in range(0, len(order_ids), FEE_CHUNK):
             chunk = list(order_ids[at : at + FEE_CHUNK])
-            marks = ", ".join("?" * len(chunk))
-            rows = await self._fetch(
-                f"SELECT order_id, SUM(fee) FROM fills WHERE order_id IN ({marks}) "
-                "GROUP BY order_id",
-                chunk,
-            )
-            fees.update((order_id, int(total)) for order_id, total in rows)
-        return fees
+            rows += await self._fetch(sql.format(", ".join("?" * len(chunk))), chunk)
+        return rows
