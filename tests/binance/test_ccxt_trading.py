@@ -152,3 +152,30 @@ async def test_a_hedging_accounts_key_cannot_trade(make_client: MakeClient) -> N
         assert (await user.json("GET", "/api/v1/order/user/orders", 200))["orders"] == []
     finally:
         await exchange.close()
+
+
+async def test_ccxt_reads_a_healthy_positions_margin_ratio(make_client: MakeClient) -> None:
+    """ccxt computes a position's maintenance margin as its notional times the bracket's
+    maintMarginRatio: the bracket gave Velox's mmr of the margin (0.1), so a healthy 20x
+    position read as 200 % of the way to liquidation (an outside review). It now agrees with
+    Velox's own maintMargin."""
+    client = await make_client(binance_weight_limit=100_000)
+    user = await signup(client)
+    account = await new_account(user, "NETTING")
+    key = await make_key(user, ["read", "trade"], account_id=account)
+    base = str(client.make_url("")).rstrip("/")
+    exchange = ccxt.binanceusdm({"apiKey": key.api_key, "secret": key.secret,
+                                 "urls": urls_for(base)})  # fmt: skip
+    try:
+        await exchange.load_markets()
+        await tick(client, "BTCUSDT", "100000")
+        await exchange.create_order(SYMBOL, "market", "buy", 0.003)  # at the default 20x
+        (position,) = await exchange.fetch_positions([SYMBOL])
+        ours = D(position["info"]["maintMargin"])  # mmr of the margin: 0.1 x 15.0075
+        assert ours == D("1.50075000")
+        assert abs(D(position["maintenanceMargin"]) - ours) < ours / 100  # at the mark
+        assert D(position["marginRatio"]) < Decimal("0.11")
+        bracket = await exchange.fapiPrivateGetLeverageBracket({"symbol": "BTCUSDT"})
+        assert bracket["brackets"][0]["maintMarginRatio"] == 0.005  # 0.1 / 20
+    finally:
+        await exchange.close()

@@ -237,9 +237,12 @@ async def leverage_bracket(call: Call) -> Any:
     settings = call.app[SETTINGS]
     terms = call.app[TERMS]
     symbol = call.params.symbol(settings.symbols, required=False)
-    if symbol is not None:
-        return shapes.leverage_bracket(symbol, terms)
-    return [shapes.leverage_bracket(s, terms) for s in settings.symbols]
+    leverages = await _leverages(call)
+
+    def bracket(s: str) -> Json:
+        return shapes.leverage_bracket(s, terms, leverages.get(s, terms.default_leverage))
+
+    return bracket(symbol) if symbol is not None else [bracket(s) for s in settings.symbols]
 
 
 @endpoint(20, signed=READ)

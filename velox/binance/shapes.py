@@ -175,7 +175,13 @@ def funding_rate(boundary: FundingBoundaryRecord) -> Json:
     }
 
 
-def leverage_bracket(symbol: str, terms: Terms) -> Json:
+def leverage_bracket(symbol: str, terms: Terms, leverage: int) -> Json:
+    """One bracket. Binance's ``maintMarginRatio`` is a share of the position's notional;
+    Velox's maintenance margin is ``mmr`` of its margin (SPEC 4), which is the notional over
+    the leverage: so the ratio is ``mmr / leverage``, at the leverage the account trades the
+    symbol with (rounded up: never a healthier position than Velox's own figure). ccxt
+    computes a position's maintenance margin and marginRatio from it."""
+    ratio = -(-terms.mmr // leverage)
     return {
         "symbol": symbol,
         "notionalCoef": _number("1.0"),
@@ -185,7 +191,7 @@ def leverage_bracket(symbol: str, terms: Terms) -> Json:
                 "initialLeverage": terms.max_leverage,
                 "notionalCap": MAX_UNITS // SCALE,
                 "notionalFloor": 0,
-                "maintMarginRatio": _number(ratio_text(terms.mmr)),
+                "maintMarginRatio": _number(ratio_text(ratio)),
                 "cum": _number("0.0"),
             }
         ],
