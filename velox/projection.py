@@ -69,8 +69,8 @@ def _opened(e: PositionOpened) -> OrderRecord:
 
 def _increased(e: PositionIncreased) -> OrderRecord:
     return OrderRecord(
-        e.order_id, e.account_id, e.user_id, e.asset, e.side, MARKET, e.leverage, None,
-        e.margin, e.qty, 0, e.stop_loss, e.take_profit, e.trailing_stop, None,
+        e.order_id, e.account_id, e.user_id, e.asset, e.side, e.order_type, e.leverage,
+        e.order_price, e.margin, e.qty, 0, e.stop_loss, e.take_profit, e.trailing_stop, None,
         e.client_order_id, None, False, FILLED, None, e.position_id, e.ts, e.ts,
     )  # fmt: skip
 
@@ -79,11 +79,13 @@ def _reduced_by(
     by_order_id: str, e: PositionClosed | PositionPartiallyClosed, qty: int
 ) -> OrderRecord:
     """The opposite NETTING order that reduced (or closed) position ``e.order_id``: a resting
-    order's row keeps its terms and takes the new status; a market order's row is this."""
+    order's row keeps its terms and takes the new status; one that filled at once (a market
+    order, or a LIMIT priced through the market) has this row."""
     side = "SHORT" if e.side == LONG else "LONG"
     return OrderRecord(
-        by_order_id, e.account_id or "", e.user_id, e.asset, side, MARKET, e.leverage, None,
-        None, qty, 0, None, None, None, None, e.by_client_order_id, None, e.by_reduce_only,
+        by_order_id, e.account_id or "", e.user_id, e.asset, side, e.by_order_type,
+        e.leverage, e.by_order_price, None, qty, 0, None, None, None, None,
+        e.by_client_order_id, None, e.by_reduce_only,
         FILLED, None, e.order_id, e.ts, e.ts,
     )  # fmt: skip
 

@@ -136,3 +136,40 @@ async def test_a_gtd_order_says_so_until_it_ends(make_client: MakeClient) -> Non
             order["orderId"], "CANCELED", "CANCELED", "LIMIT", "GTD", gtd
         )  # fmt: skip
     await ws.close()
+
+
+async def test_a_limit_that_fills_at_once_against_a_position_stays_a_limit(
+    make_client: MakeClient,
+) -> None:
+    """A LIMIT priced through the market fills at once; against an open position (adding
+    to it, or reducing it) its row, its reply and its stream updates said MARKET with price 0
+    (an outside review): they say LIMIT at its price, as when it opens a position."""
+    client = await make_client()
+    _, bot, _ = await netting_bot(client)
+    await tick(client, BTC, "100000")
+    made = await (await listen_key(client, bot.key)).json()
+    ws = await client.ws_connect(f"/ws/{made['listenKey']}")
+    market = {"symbol": BTC, "type": "MARKET", "quantity": "0.002"}
+    await bot.json("POST", ORDER, {**market, "side": "SELL"})  # a SHORT of 0.002
+    await updates_until_account(ws)
+    through = {"symbol": BTC, "type": "LIMIT", "quantity": "0.001", "price": "200000"}
+    reduced = await bot.json("POST", ORDER, {**through, "side": "BUY"})  # reduces the SHORT
+    await bot.json("POST", ORDER, {**market, "side": "BUY", "quantity": "0.002"})  # flips LONG
+    added = await bot.json("POST", ORDER, {**through, "side": "BUY"})  # adds to the LONG
+    for placed in (reduced, added):
+        assert (placed["type"], placed["origType"], placed["price"], placed["status"]) == (
+            "LIMIT", "LIMIT", "200000.00000000", "FILLED"
+        )  # fmt: skip
+        got = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": placed["orderId"]})
+        assert (got["type"], got["price"], got["executedQty"]) == (
+            "LIMIT", "200000.00000000", "0.00100000"
+        )  # fmt: skip
+    streamed: dict[int, list[tuple[str, str, str]]] = {}
+    while added["orderId"] not in streamed:  # the flip's updates come between
+        for o in await updates_until_account(ws):
+            streamed.setdefault(o["i"], []).append((o["x"], o["o"], o["p"]))
+    for placed in (reduced, added):
+        assert streamed[placed["orderId"]] == [
+            ("NEW", "LIMIT", "200000.00000000"), ("TRADE", "LIMIT", "200000.00000000")
+        ]  # fmt: skip
+    await ws.close()

@@ -10,11 +10,13 @@ without a test in ``tests/engine`` noticing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from math import ceil, floor
 from typing import Any
 
 from tests.engine.test_orders_v2 import ETH, T0, engine_at, netting, ok, order
+from velox import codec
 from velox.engine.commands import PriceTick
 from velox.engine.engine import Engine
 from velox.engine.events import PositionIncreased
@@ -177,3 +179,39 @@ def test_a_flip_closes_with_a_fee_and_opens_the_rest_with_another() -> None:
     ]
     balance = u(1000) - u(300) - OPEN_FEE + closed.settlement - margin - open_fee
     assert engine.accounts[acc].balance == balance
+
+
+def test_a_limit_filling_at_once_against_a_position_names_its_type_and_price() -> None:
+    """A LIMIT priced through the market fills at once, with no OrderPlaced before it: the
+    event that adds to or reduces the position is what its orders row is projected from,
+    so it carries the order's type and price (not MARKET and none)."""
+    engine, acc = engine_with_fees()
+    ok(engine, eth(acc, side="SHORT", qty=units("1")))
+    through = {"order_type": "LIMIT", "price": units("2500"), "qty": units("0.25")}
+    (reduced,) = ok(engine, eth(acc, side="LONG", **through))
+    assert (reduced.reason, reduced.by_order_type, reduced.by_order_price) == (
+        "REDUCE", "LIMIT", units("2500")
+    )  # fmt: skip
+    (closed,) = ok(engine, eth(acc, side="LONG", **{**through, "qty": units("0.75")}))
+    assert (closed.reason, closed.by_order_type, closed.by_order_price) == (
+        "REDUCE", "LIMIT", units("2500")
+    )  # fmt: skip
+    ok(engine, eth(acc, side="LONG", qty=units("1")))
+    (added,) = ok(engine, eth(acc, side="LONG", **through))
+    assert isinstance(added, PositionIncreased)
+    assert (added.order_type, added.order_price) == ("LIMIT", units("2500"))
+    (market,) = ok(engine, eth(acc, side="LONG", qty=units("0.25")))
+    assert (market.order_type, market.order_price) == ("MARKET", None)
+
+
+def test_events_journaled_before_the_terms_were_carried_read_as_market() -> None:
+    """A schema version 3 journal has no such fields: its events decode as before."""
+    engine, acc = engine_with_fees()
+    ok(engine, eth(acc, side="SHORT", qty=units("1")))
+    (reduced,) = ok(engine, eth(acc, side="LONG", order_type="LIMIT", price=units("2500"),
+                                qty=units("0.25")))  # fmt: skip
+    payload = codec.loads(codec.encode_event(reduced))
+    del payload["by_order_type"], payload["by_order_price"]
+    old = codec.decode_event("PositionPartiallyClosed", codec.dumps(payload))
+    assert (old.by_order_type, old.by_order_price) == ("MARKET", None)
+    assert old == replace(reduced, by_order_type="MARKET", by_order_price=None)

@@ -68,21 +68,23 @@ async def test_a_newer_schema_version_is_refused(db_url: str, writer: bool) -> N
         await open_store_for(db_url).open(writer=writer)
 
 
-async def test_a_version_2_database_is_upgraded_by_the_writer_only(db_url: str) -> None:
+@pytest.mark.parametrize("older", ["2", "3"])
+async def test_an_older_database_is_upgraded_by_the_writer_only(db_url: str, older: str) -> None:
     """Version 2 lacks what version 3 adds (the deposits table, events a version 2 binary
-    cannot decode): the writer records 3, after which a version 2 binary refuses it; a
-    reader (velox audit) changes nothing."""
+    cannot decode), version 3 what version 4 adds (event fields a version 3 binary cannot
+    decode): the writer records 4, after which an older binary refuses it; a reader
+    (velox audit) changes nothing."""
     store = open_store_for(db_url)
     await store.open()
-    await store.set_meta("schema_version", "2")
+    await store.set_meta("schema_version", older)
     await store.close()
     reader = open_store_for(db_url)
     await reader.open(writer=False)
-    assert await reader.get_meta("schema_version") == "2"
+    assert await reader.get_meta("schema_version") == older
     await reader.close()
     writer = open_store_for(db_url)
     await writer.open()
-    assert await writer.get_meta("schema_version") == str(SCHEMA_VERSION) == "3"
+    assert await writer.get_meta("schema_version") == str(SCHEMA_VERSION) == "4"
     await writer.close()
 
 

@@ -40,6 +40,8 @@ def closed_event(
     by_client_order_id: str | None = None,
     by_reduce_only: bool = False,
     flip_order_id: str | None = None,
+    by_order_type: str = "MARKET",
+    by_order_price: Price | None = None,
 ) -> PositionClosed:
     """Close all of ``pos`` at ``price``; the close fee comes out of the settlement."""
     profit = pnl(pos.side, pos.open_price, price, pos.qty)
@@ -73,6 +75,8 @@ def closed_event(
         by_client_order_id=by_client_order_id,
         by_reduce_only=by_reduce_only,
         flip_order_id=flip_order_id,
+        by_order_type=by_order_type,
+        by_order_price=by_order_price,
         **_order_terms(pos),
     )
 
@@ -92,6 +96,8 @@ def part_closed_event(
     reserved: Money = Money(0),  # noqa: B008 - an int
     by_client_order_id: str | None = None,
     by_reduce_only: bool = False,
+    by_order_type: str = "MARKET",
+    by_order_price: Price | None = None,
 ) -> PositionPartiallyClosed:
     """Close ``part_qty`` / ``part_margin`` of ``pos`` as a CLOSED order of its own."""
     profit = pnl(pos.side, pos.open_price, price, part_qty)
@@ -128,6 +134,8 @@ def part_closed_event(
         reserved=reserved,
         by_client_order_id=by_client_order_id,
         by_reduce_only=by_reduce_only,
+        by_order_type=by_order_type,
+        by_order_price=by_order_price,
         **_order_terms(pos),
     )
 

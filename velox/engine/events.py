@@ -208,6 +208,9 @@ class PositionIncreased:
     trailing_mark: Price | None
     ts: int
     client_order_id: str | None = None
+    # the filling order's own terms (a LIMIT that filled at once has no orders row before)
+    order_type: str = "MARKET"
+    order_price: Price | None = None
 
 
 @frozen
@@ -258,6 +261,9 @@ class PositionClosed:
     # flip). Its fill carries that order's id, as an exchange's would; not ``by_order_id``,
     # whose order ends FILLED: a flip's order row is the new position's, OPEN.
     flip_order_id: str | None = None
+    # REDUCE: the type and price of the opposite order (a LIMIT that filled at once)
+    by_order_type: str = "MARKET"
+    by_order_price: Price | None = None
 
 
 @frozen
@@ -302,6 +308,8 @@ class PositionPartiallyClosed:
     # position): a retry finds the position it acted on instead of reducing it again
     by_client_order_id: str | None = None
     by_reduce_only: bool = False  # that market order was reduceOnly (its orders row says so)
+    by_order_type: str = "MARKET"  # REDUCE: the opposite order's type and price
+    by_order_price: Price | None = None
 
 
 @frozen

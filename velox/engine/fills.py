@@ -215,6 +215,8 @@ def _scale_in(
             trailing_mark=mark,
             ts=ts,
             client_order_id=terms.client_order_id,
+            order_type=terms.order_type,
+            order_price=terms.price,
         )
     ]
 
@@ -263,12 +265,15 @@ def _reduce(
             reserved=terms.reserved,
             by_client_order_id=by_client,
             by_reduce_only=market_reduce and terms.reduce_only,
+            by_order_type=terms.order_type,
+            by_order_price=terms.price,
         )
         return [part]
     flips = size > held.qty and terms.pending_id is None  # a market order's rest opens
     closed = closed_event(
         held, "REDUCE", price, ts, ids, taker, by, terms.reserved, by_client,
         market_reduce and terms.reduce_only, order_id if flips else None,
+        terms.order_type, terms.price,
     )  # fmt: skip
     if size == held.qty:
         return [closed]

@@ -42,7 +42,9 @@ Dialect = Literal["sqlite", "postgres"]
 # open (its rows are backfilled from the journal), and a version 2 binary refuses a
 # version 3 database instead of failing at its replay. A table added that an older binary
 # can ignore (listen_keys) is no change of shape: both still open the database.
-SCHEMA_VERSION = 3
+# 4: events carry fields a version 3 binary cannot decode (the type and price of a NETTING
+# order that filled at once against a position); nothing to backfill.
+SCHEMA_VERSION = 4
 OLDEST_UPGRADABLE = 2
 SCHEMA_VERSION_KEY = "schema_version"
 

@@ -127,15 +127,18 @@ class BatchMessages:
             kind = TYPES.get(event.order_type, "MARKET")
             return OrderTerms(kind, event.price, client=event.client_order_id)
         if isinstance(event, PositionIncreased):
-            return OrderTerms("MARKET", client=event.client_order_id)
+            kind = TYPES.get(event.order_type, "MARKET")
+            return OrderTerms(kind, event.order_price, client=event.client_order_id)
         # reduce-only: a close of Velox's own (stops, liquidation, the close button), or an
         # opposite order placed reduceOnly; a plain opposite order or a flip is not
-        flip, kind = None, "MARKET"
+        flip, kind, price = None, "MARKET", None
         if isinstance(event, PositionClosed):
             flip, kind = event.flip_order_id, CLOSE_TYPES.get(event.reason, "MARKET")
+        if event.by_order_id is not None:  # an opposite order: a market one, or a LIMIT
+            kind, price = TYPES.get(event.by_order_type, "MARKET"), event.by_order_price
         reduce = flip is None and (event.by_order_id is None or event.by_reduce_only)
         client = event.by_client_order_id or self._clients.get(fill.order_id)
-        return OrderTerms(kind, client=client, reduce=reduce)
+        return OrderTerms(kind, price, client=client, reduce=reduce)
 
     def _update(
         self, symbol: str, order_id: str, side: str, terms: OrderTerms, ts: int,
