@@ -110,3 +110,15 @@ async def test_closed_orders_paged_back_by_closed_at(store: Store) -> None:
     assert await closed(asset="ETHUSDT") == ["3"]
     assert await closed(first=False, asset="BTCUSDT", start=T0 + 4) == ["8", "7", "6", "4"]
     assert await closed(start=T0 + 9) == []
+
+
+async def test_closed_orders_read_by_their_ids(store: Store) -> None:
+    """``closed_orders_of``: the rows named (a position's whole close has its id), whole,
+    absent ids left out, more ids than one statement takes."""
+    rows = [closed_order(str(i), closed_at=T0 + i, take_profit=i * 10**8) for i in (2, 9, 10)]
+    await store.append_batch([], rows)
+    found = await store.closed_orders_of(["10", "404", "2"])
+    assert sorted(found, key=lambda r: int(r.order_id)) == [rows[0], rows[2]]
+    many = [str(i) for i in range(100, 1300)] + ["9"]
+    assert await store.closed_orders_of(many) == [rows[1]]
+    assert await store.closed_orders_of([]) == []

@@ -23,6 +23,7 @@ from velox.binance.placing import (
     clear_stop,
     client_id,
     conditional_position,
+    ended_conditional,
     find_order,
     leverage_for,
     open_orders_of,
@@ -83,7 +84,10 @@ async def query_algo_order(call: Call) -> Any:
         return orders.algo_of_record(found)
     pos = await conditional_position(call, found)
     if pos is None:
-        raise no_such_order()
+        ended = await ended_conditional(call, found)
+        if ended is None:
+            raise no_such_order()
+        return orders.algo_of_conditional(ended)
     _, kind = orders.conditional_of(found) or ("", 0)
     return orders.algo_of_position(pos, kind)
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from velox.engine.state import Position
-from velox.money import format_units
-from velox.store.records import FillRecord, FundingRecord, OrderRecord
+from velox.money import format_units, parse_units
+from velox.store.records import ClosedOrderRecord, FillRecord, FundingRecord, OrderRecord
 
 Json = dict[str, Any]
 STATUS = {"PENDING": "NEW", "OPEN": "FILLED", "FILLED": "FILLED", "CANCELLED": "CANCELED",
@@ -31,6 +31,8 @@ STOP_LOSS, TAKE_PROFIT, TRAILING = 1, 2, 3
 # kind -> (Binance order type, clientOrderId suffix)
 KINDS = {STOP_LOSS: ("STOP_MARKET", "sl"), TAKE_PROFIT: ("TAKE_PROFIT_MARKET", "tp"),
          TRAILING: ("TRAILING_STOP_MARKET", "ts")}  # fmt: skip
+# a closed order's close reason -> the conditional order that closed it
+FIRED_BY = {"STOP_LOSS": STOP_LOSS, "TAKE_PROFIT": TAKE_PROFIT, "TRAILING_STOP": TRAILING}
 RATE_STEP = 10**6  # 0.01 (%) in units: the precision a trailing stop's rate is shown to
 
 
@@ -122,38 +124,79 @@ def order_json(
 def conditional_json(pos: Position, kind: int, status: str = "NEW") -> Json:
     """A position's stop-loss or take-profit as a closePosition order, its trailing stop as
     a reduce-only trailing order for the position's quantity."""
-    kind_name, suffix = KINDS[kind]
-    zero = format_units(0)
-    trailing = kind == TRAILING
-    shown = {
-        "orderId": conditional_id(pos.order_id, kind),
-        "symbol": pos.asset,
-        "status": status,
-        "clientOrderId": f"velox-{pos.order_id}-{suffix}",
-        "price": zero, "avgPrice": zero,
-        "origQty": format_units(pos.qty if trailing else 0), "executedQty": zero,
-        "cumQty": zero, "cumQuote": zero, "timeInForce": "GTE_GTC", "type": kind_name,
-        "origType": kind_name, "reduceOnly": True, "closePosition": not trailing,
-        "side": "SELL" if pos.side == "LONG" else "BUY", "positionSide": "BOTH",
-        "stopPrice": format_units(trigger_of(pos, kind) or 0),
-        "workingType": "CONTRACT_PRICE",
-        "priceProtect": False, "priceMatch": "NONE", "selfTradePreventionMode": "NONE",
-        "goodTillDate": 0, "time": pos.opened_at, "updateTime": pos.opened_at,
-    }  # fmt: skip
-    if trailing:
+    shown = _conditional(pos.order_id, pos.asset, pos.side, pos.qty, kind, status,
+                         trigger_of(pos, kind) or 0, pos.opened_at, pos.opened_at)  # fmt: skip
+    if kind == TRAILING:
         shown.update(activatePrice=format_units(pos.trailing_mark or 0),
                      priceRate=format_units(trailing_rate(pos)))  # fmt: skip
     return shown
+
+
+def ended_conditional_json(rec: ClosedOrderRecord, kind: int) -> Json | None:
+    """A closed position's stop, ended with it: FILLED when it is what closed the position
+    (all of what was left, at the close price), EXPIRED when the position closed otherwise
+    with it set; None when the position had none of this kind when it closed."""
+    fired = FIRED_BY.get(rec.close_reason) == kind
+    stops = {STOP_LOSS: rec.stop_loss, TAKE_PROFIT: rec.take_profit, TRAILING: rec.trailing_stop}
+    if not fired and stops[kind] is None:
+        return None
+    # a trailing stop's level moved with its mark, which the closed order does not keep
+    trigger = (rec.close_price if fired else 0) if kind == TRAILING else stops[kind] or 0
+    done = (rec.qty, rec.close_price) if fired else (0, 0)
+    return _conditional(rec.order_id, rec.asset, rec.side, rec.qty, kind,
+                        "FILLED" if fired else "EXPIRED", trigger, rec.opened_at,
+                        rec.closed_at, done)  # fmt: skip
+
+
+def _conditional(
+    position_id: str, asset: str, position_side: str, qty: int, kind: int, status: str,
+    trigger: int, created: int, updated: int, done: tuple[int, int] = (0, 0),
+) -> Json:  # fmt: skip
+    kind_name, suffix = KINDS[kind]
+    trailing = kind == TRAILING
+    executed_qty, avg = done
+    return {
+        "orderId": conditional_id(position_id, kind),
+        "symbol": asset,
+        "status": status,
+        "clientOrderId": f"velox-{position_id}-{suffix}",
+        "price": format_units(0), "avgPrice": format_units(avg),
+        "origQty": format_units(qty if trailing else 0), "executedQty": format_units(executed_qty),
+        "cumQty": format_units(executed_qty), "cumQuote": format_units(executed_qty * avg // 10**8),
+        "timeInForce": "GTE_GTC", "type": kind_name,
+        "origType": kind_name, "reduceOnly": True, "closePosition": not trailing,
+        "side": "SELL" if position_side == "LONG" else "BUY", "positionSide": "BOTH",
+        "stopPrice": format_units(trigger),
+        "workingType": "CONTRACT_PRICE",
+        "priceProtect": False, "priceMatch": "NONE", "selfTradePreventionMode": "NONE",
+        "goodTillDate": 0, "time": created, "updateTime": updated,
+    }  # fmt: skip
 
 
 def conditionals(pos: Position) -> list[Json]:
     return [conditional_json(pos, kind) for kind in KINDS if trigger_of(pos, kind) is not None]
 
 
-def trade_json(fill: FillRecord) -> Json:
+def shown_order_id(fill: FillRecord, closed: dict[str, ClosedOrderRecord]) -> int:
+    """The order a fill is shown under: the conditional order's, for the close of a position
+    by one of its stops (``closed``: the closed orders of the fills' positions); else its own."""
+    rec = closed.get(fill.order_id)
+    if (
+        rec is not None
+        and fill.order_id == fill.position_id
+        and fill.side != side_of(rec.side)
+        and (fill.time, fill.qty) == (rec.closed_at, rec.qty)
+        and (kind := FIRED_BY.get(rec.close_reason)) is not None
+    ):
+        return conditional_id(rec.order_id, kind)
+    return int(fill.order_id)
+
+
+def trade_json(fill: FillRecord, order_id: int | None = None) -> Json:
+    """``order_id``: the order it is shown under, when not its own (``shown_order_id``)."""
     return {
         "id": int(fill.fill_id),
-        "orderId": int(fill.order_id),
+        "orderId": int(fill.order_id) if order_id is None else order_id,
         "symbol": fill.asset,
         "side": fill.side,
         "buyer": fill.side == "BUY",
@@ -199,7 +242,8 @@ def funding_income(charge: FundingRecord) -> Json:
 
 
 ALGO_STATUS = {"PENDING": "NEW", "OPEN": "FINISHED", "FILLED": "FINISHED",
-               "CANCELLED": "CANCELED", "EXPIRED": "EXPIRED", "REJECTED": "REJECTED"}  # fmt: skip
+               "CANCELLED": "CANCELED", "EXPIRED": "EXPIRED", "REJECTED": "REJECTED",
+               "NEW": "NEW", "CANCELED": "CANCELED"}  # fmt: skip
 
 
 def _algo(
@@ -230,15 +274,23 @@ def algo_of_record(rec: OrderRecord) -> Json:
 
 def algo_of_position(pos: Position, kind: int, status: str = "NEW") -> Json:
     """A position's stop-loss / take-profit / trailing stop as a conditional algo order."""
-    shown = conditional_json(pos, kind, status)
-    algo = _algo(
-        shown["orderId"], shown["clientOrderId"], shown["type"], pos.asset, shown["side"],
-        pos.qty if kind == TRAILING else 0, status, trigger_of(pos, kind) or 0,
-        close=shown["closePosition"], reduce=True, created=pos.opened_at, updated=pos.opened_at,
-    )  # fmt: skip
+    algo = algo_of_conditional(conditional_json(pos, kind, status))
     if kind == TRAILING:
+        shown = conditional_json(pos, kind, status)
         algo.update(activatePrice=shown["activatePrice"], callbackRate=shown["priceRate"])
     return algo
+
+
+def algo_of_conditional(shown: Json) -> Json:
+    """A conditional order (``conditional_json``, ``ended_conditional_json``) as Binance's
+    Algo Order API shows it."""
+    return _algo(
+        shown["orderId"], shown["clientOrderId"], shown["type"], shown["symbol"],
+        shown["side"], parse_units(shown["origQty"]),
+        ALGO_STATUS[shown["status"]], parse_units(shown["stopPrice"]),
+        close=shown["closePosition"], reduce=True, created=shown["time"],
+        updated=shown["updateTime"],
+    )  # fmt: skip
 
 
 def algos(pos: Position) -> list[Json]:

@@ -177,6 +177,20 @@ async def conditional_position(call: Call, order_id: int, symbol: str | None = N
     return await call.app[SERVICE].read(view)
 
 
+async def ended_conditional(call: Call, order_id: int, symbol: str | None = None) -> Any:
+    """A conditional order whose position has closed (``ended_conditional_json``), if this
+    account's (and on ``symbol``): a bot asking after its take-profit learns it FILLED."""
+    found = orders.conditional_of(order_id)
+    assert found is not None
+    position_id, kind = found
+    rec = await call.app[STORE].closed_order(position_id)
+    if rec is None or rec.account_id != call.credential.account_id:
+        return None
+    if symbol is not None and rec.asset != symbol:
+        return None
+    return orders.ended_conditional_json(rec, kind)
+
+
 def clear_stop(
     user_id: str, position_id: str, kind: int, ts: int, account_id: str
 ) -> ModifyPosition:

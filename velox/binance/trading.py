@@ -34,6 +34,7 @@ from velox.binance.placing import (
     clear_stop,
     client_id,
     conditional_position,
+    ended_conditional,
     find_order,
     leverage_for,
     open_orders_of,
@@ -163,7 +164,10 @@ async def query_order(call: Call) -> Any:
     if isinstance(found, int):
         pos = await conditional_position(call, found, symbol)
         if pos is None:
-            raise no_such_order()
+            ended = await ended_conditional(call, found, symbol)
+            if ended is None:
+                raise no_such_order()
+            return ended
         _, kind = orders.conditional_of(found) or ("", 0)
         return orders.conditional_json(pos, kind)
     return await _shown(call, found)
@@ -244,11 +248,15 @@ async def user_trades(call: Call) -> Any:
     """The fills on the symbol, paged as Binance's (``Params.page``: from ``fromId``)."""
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     page = call.params.page("fromId")
-    fills = await call.app[STORE].fills_for_account(
+    store = call.app[STORE]
+    fills = await store.fills_for_account(
         call.credential.account_id, symbol, page.start, page.end, page.limit,
         from_id=page.from_id, oldest_first=page.forward,
     )  # fmt: skip
-    return [orders.trade_json(f) for f in (fills if page.forward else fills[::-1])]
+    own = sorted({f.order_id for f in fills if f.order_id == f.position_id})  # a stop's close?
+    closed = {rec.order_id: rec for rec in await store.closed_orders_of(own)}
+    return [orders.trade_json(f, orders.shown_order_id(f, closed))
+            for f in (fills if page.forward else fills[::-1])]  # fmt: skip
 
 
 @endpoint(30, signed=READ)

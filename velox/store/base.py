@@ -154,6 +154,9 @@ class Store(Protocol):
         """What each order paid in fees over its fills (the ones with any fill): a FILLED
         order's row keeps no fee of its own."""
 
+    async def closed_orders_of(self, order_ids: Sequence[str]) -> list[ClosedOrderRecord]:
+        """The closed orders with these ids, in no particular order."""
+
     async def fills_of_orders(self, order_ids: Sequence[str]) -> list[FillRecord]:
         """Every fill of these orders, oldest first (by fill id)."""
 

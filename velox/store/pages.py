@@ -154,6 +154,14 @@ class PageRows(ABC):
         )
         return sorted((fill_record(r) for r in rows), key=lambda f: (len(f.fill_id), f.fill_id))
 
+    async def closed_orders_of(self, order_ids: Sequence[str]) -> list[ClosedOrderRecord]:
+        """The closed orders with these ids (a position's whole close has its id)."""
+        rows = await self._by_order_ids(
+            f"SELECT {', '.join(CLOSED_ORDER_COLUMNS)} FROM closed_orders WHERE order_id IN ({{}})",
+            order_ids,
+        )
+        return [closed_record(r) for r in rows]
+
     async def _by_order_ids(self, sql: str, order_ids: Sequence[str]) -> list[Any]:
         """``sql``'s rows for ``order_ids``, a chunk of ids per statement (its ``{}`` takes
         the chunk's placeholders)."""

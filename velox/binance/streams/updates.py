@@ -9,8 +9,10 @@
   order's are its terms: a resting order's as it was placed (``RestingOrders``: type, price,
   GTD and ``goodTillDate``), anything else's from the event.
 - As on Binance, an order that did not rest (a market order) is NEW before its first TRADE.
-  Velox's own closes of a position (the close button, stops, liquidation) keep the id of
-  the order that opened it, already shown, so they come as a TRADE alone.
+  Velox's own closes of a position (the close button, liquidation) keep the id of the order
+  that opened it, already shown, so they come as a TRADE alone; a close by one of the
+  position's stops is that conditional order's TRADE (its id and clientOrderId, as
+  ``/fapi/v1/order`` shows it), also alone.
 - An order filled in several trades of one batch (a flip: the close, then the rest opened
   the other way) is one order of their total quantity: PARTIALLY_FILLED, then FILLED, with
   the cumulative fill ``z`` and its average price ``ap`` (as ``/fapi/v1/order`` reports).
@@ -21,9 +23,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from velox.binance.orders import STATUS, TYPES
+from velox.binance.orders import FIRED_BY, KINDS, STATUS, TYPES, conditional_id
 from velox.binance.streams.resting import OrderTerms, RestingOrders
 from velox.engine.engine import Engine
 from velox.engine.events import (
@@ -69,7 +72,7 @@ class BatchMessages:
         self._totals: dict[tuple[str, str], int] = {}  # (order, side) -> this batch's fills
         self._clients: dict[str, str] = {}  # a flip's clientOrderId, from the open it made
         for event in events:
-            for fill in fills_of(event):
+            for fill in shown_fills(event):
                 key = (fill.order_id, fill.side)
                 self._totals[key] = self._totals.get(key, 0) + fill.qty
             if isinstance(event, PositionOpened) and event.client_order_id is not None:
@@ -95,7 +98,7 @@ class BatchMessages:
             return [account_update(self._engine, event, "DEPOSIT", self._now)]
         if isinstance(event, MarginAdded):
             return [account_update(self._engine, event, "MARGIN_TRANSFER", self._now)]
-        if not isinstance(event, Execution) or not (fills := fills_of(event)):
+        if not isinstance(event, Execution) or not (fills := shown_fills(event)):
             return []
         return [*self._trade(event, fills[0]),
                 account_update(self._engine, event, "ORDER", self._now)]  # fmt: skip
@@ -134,6 +137,10 @@ class BatchMessages:
         flip, kind, price = None, "MARKET", None
         if isinstance(event, PositionClosed):
             flip, kind = event.flip_order_id, CLOSE_TYPES.get(event.reason, "MARKET")
+            fired = _fired(event)
+            if fired is not None:  # the stop's own order (``shown_fills``)
+                suffix = KINDS[fired][1]
+                return OrderTerms(kind, client=f"velox-{event.order_id}-{suffix}", reduce=True)
         if event.by_order_id is not None:  # an opposite order: a market one, or a LIMIT
             kind, price = TYPES.get(event.by_order_type, "MARKET"), event.by_order_price
         reduce = flip is None and (event.by_order_id is None or event.by_reduce_only)
@@ -169,6 +176,24 @@ class BatchMessages:
         return {"e": "ORDER_TRADE_UPDATE", "E": self._now, "T": ts, "o": o}
 
 
+def shown_fills(event: Event) -> list[Fill]:
+    """The event's fills as Binance shows them: a close by one of the position's stops is
+    that conditional order's fill (``orders.conditional_id``), not the opening order's."""
+    fills = fills_of(event)
+    kind = _fired(event)
+    if kind is None or not isinstance(event, PositionClosed):
+        return fills
+    shown = str(conditional_id(event.order_id, kind))
+    return [replace(f, order_id=shown) if f.order_id == event.order_id else f for f in fills]
+
+
+def _fired(event: Event) -> int | None:
+    """Which of the position's stops closed it (``orders.FIRED_BY``), if one did."""
+    if isinstance(event, PositionClosed) and event.by_order_id is None:
+        return FIRED_BY.get(event.reason)
+    return None
+
+
 def _side(buy: bool) -> str:
     return "BUY" if buy else "SELL"
 
@@ -176,12 +201,13 @@ def _side(buy: bool) -> str:
 def _announced_by_its_fill(event: Execution, fill: Fill) -> bool:
     """Whether a fill's order (one that did not rest) is a new order, NEW before its trade:
     a market open or scale-in, or an opposite market order that reduced or flipped; not a
-    close of Velox's own, which carries the id of the order that opened the position."""
+    close of Velox's own, which carries the id of the order that opened the position, or of
+    the position's stop that closed it."""
     if isinstance(event, PositionOpened):
         return event.order_type == "MARKET"
     if isinstance(event, PositionIncreased):
         return True
-    return fill.order_id != event.order_id
+    return fill.order_id != event.order_id and _fired(event) is None
 
 
 def account_update(engine: Engine, event: Any, reason: str, now: int) -> Json:

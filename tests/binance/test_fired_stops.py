@@ -1,0 +1,63 @@
+"""A position's stop that fires is the conditional order that filled, as on Binance: a bot
+asking after its take-profit (GET /fapi/v1/order, /fapi/v1/algoOrder) learns it FILLED at
+the close price and its stop-loss EXPIRED with the position; the close's trade in
+userTrades and on the user stream carries the take-profit's id and clientOrderId. (They
+carried the opening order's id, and the stops answered -2013: an outside review.)"""
+
+from __future__ import annotations
+
+from tests.binance.helpers import binance_error, netting_bot
+from tests.binance.test_user_stream import listen_key, next_event
+from tests.web.conftest import MakeClient
+from tests.web.helpers import tick
+
+BTC, ORDER = "BTCUSDT", "/fapi/v1/order"
+
+
+async def test_a_fired_take_profit_filled_and_its_stop_loss_expired(
+    make_client: MakeClient,
+) -> None:
+    client = await make_client()
+    _, bot, _ = await netting_bot(client)
+    await tick(client, BTC, "100000")  # bid 99950, ask 100050
+    bought = await bot.json("POST", ORDER, {"symbol": BTC, "side": "BUY", "type": "MARKET",
+                                            "quantity": "0.01"})  # fmt: skip
+    stop = {"symbol": BTC, "side": "SELL", "closePosition": "true"}
+    tp = await bot.json("POST", ORDER, {**stop, "type": "TAKE_PROFIT_MARKET",
+                                        "stopPrice": "101000"})  # fmt: skip
+    sl = await bot.json("POST", ORDER, {**stop, "type": "STOP_MARKET", "stopPrice": "95000"})
+    made = await (await listen_key(client, bot.key)).json()
+    ws = await client.ws_connect(f"/ws/{made['listenKey']}")
+
+    await tick(client, BTC, "101500")  # bid 101449.25: the take-profit fires at it
+    update = (await next_event(ws, "ORDER_TRADE_UPDATE"))["o"]
+    assert (update["i"], update["c"], update["o"], update["x"], update["X"], update["S"]) == (
+        tp["orderId"], f"velox-{bought['orderId']}-tp", "TAKE_PROFIT_MARKET", "TRADE",
+        "FILLED", "SELL",
+    )  # fmt: skip
+    assert (update["z"], update["ap"], update["R"]) == ("0.01000000", "101449.25000000", True)
+
+    filled = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": tp["orderId"]})
+    assert {k: filled[k] for k in ("status", "type", "executedQty", "avgPrice", "stopPrice",
+                                   "clientOrderId")} == {
+        "status": "FILLED", "type": "TAKE_PROFIT_MARKET", "executedQty": "0.01000000",
+        "avgPrice": "101449.25000000", "stopPrice": "101000.00000000",
+        "clientOrderId": tp["clientOrderId"],
+    }  # fmt: skip
+    expired = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": sl["orderId"]})
+    assert (expired["status"], expired["executedQty"]) == ("EXPIRED", "0.00000000")
+    algo = await bot.json("GET", "/fapi/v1/algoOrder", {"algoId": tp["orderId"]})
+    assert (algo["algoId"], algo["algoStatus"]) == (tp["orderId"], "FINISHED")
+    trailing = tp["orderId"] + 1  # the position never had one
+    await binance_error(await bot.call("GET", ORDER, {"symbol": BTC, "orderId": trailing}),
+                        400, -2013)  # fmt: skip
+    await binance_error(await bot.call("DELETE", ORDER, {"symbol": BTC,
+                                                         "orderId": tp["orderId"]}),
+                        400, -2011)  # fmt: skip
+    trades = await bot.json("GET", "/fapi/v1/userTrades", {"symbol": BTC})
+    assert [(t["orderId"], t["side"]) for t in trades] == [
+        (bought["orderId"], "BUY"), (tp["orderId"], "SELL")
+    ]  # fmt: skip
+    entry = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": bought["orderId"]})
+    assert (entry["status"], entry["executedQty"]) == ("FILLED", "0.01000000")
+    await ws.close()
