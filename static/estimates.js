@@ -97,15 +97,16 @@ export function ticketEstimate({ side, price, leverage, margin = null, qty = nul
 }
 
 /**
- * The account bar's figures (SPEC 3) from the free balance and each open position's margin
- * and PnL: equity = balance + sum(max(0, margin + pnl)); the margin level is
+ * The account bar's figures (SPEC 3) from the free balance, each open position's margin
+ * and PnL, and the margin pending orders reserve (still the trader's money, as the server
+ * counts it): equity = balance + pending + sum(max(0, margin + pnl)); the margin level is
  * equity / usedMargin * 100 with 2 decimals rounded down, as a string ("523.45"), null with
  * nothing open.
  */
-export function accountFigures(balance, positions) {
+export function accountFigures(balance, positions, pendingMargin = 0n) {
   let usedMargin = 0n;
   let unrealized = 0n;
-  let equity = balance;
+  let equity = balance + pendingMargin;
   for (const { margin, pnl: profit } of positions) {
     usedMargin += margin;
     unrealized += profit;

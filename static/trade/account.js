@@ -11,7 +11,7 @@ function shownFigures(store) {
   const a = store.account;
   if (!store.liveFigures || !store.open.size) return a;
   const positions = [...store.open.values()].map((o) => ({ margin: toUnits(o.margin), pnl: store.pnlOf(o) }));
-  const live = accountFigures(toUnits(a.balance), positions);
+  const live = accountFigures(toUnits(a.balance), positions, toUnits(a.pendingMargin ?? "0"));
   return { ...a, equity: live.equity, unrealizedPnl: live.unrealizedPnl, usedMargin: live.usedMargin, marginLevel: live.marginLevel };
 }
 

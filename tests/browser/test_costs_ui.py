@@ -3,6 +3,7 @@ net funding, the top bar the account's totals, each equal to the API to the unit
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -49,4 +50,45 @@ async def test_open_fee_in_the_row_and_the_top_bar(server: Server, browser: Any)
     assert (figures["fees"], figures["balance"]) == (format_units(fee), format_units(balance))
     (order,) = (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"]
     assert order["fee"] == format_units(fee)
+    assert problems == []
+
+
+async def test_margin_reserved_by_a_resting_order_counts_in_the_top_bars_equity(
+    server: Server, browser: Any
+) -> None:
+    """Between the server's figures the top bar recomputes them from each quote: it left
+    out what pending orders reserve, so with a limit order resting, equity and the margin
+    level fell by that much at every tick, with a false "margin level under 150 %" warning
+    (an outside review). They stay the server's figures."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    await fill_order(page, "LONG", "100", 10)
+    await page.get_by_test_id("order-submit").click()
+    await expect(page.get_by_test_id("open-position-row")).to_have_count(1)
+    status = await page.evaluate(
+        """async () => (await fetch('/api/v1/order/open', {method: 'POST',
+             headers: {'Content-Type': 'application/json'},
+             body: JSON.stringify({asset: 'BTCUSDT', side: 'LONG', leverage: 10,
+                                   margin: '850', type: 'LIMIT', price: '50000'})})).status"""
+    )
+    assert status == 201
+    await page.evaluate(
+        """() => { window.__equity = [];
+             new MutationObserver(() => window.__equity.push(
+               document.getElementById('acct-equity').dataset.value))
+             .observe(document.getElementById('acct-equity'), {attributes: true}); }"""
+    )
+    for price in ("60100", "60200", "60300"):  # each tick recomputes the page's figures
+        server.feed.set_price("BTCUSDT", price)
+        await page.wait_for_timeout(300)
+    figures = await api_json(page, "/api/v1/order/user/balance")
+    assert figures["pendingMargin"] == "850.00000000"
+    await expect(page.get_by_test_id("equity")).to_have_attribute("data-value", figures["equity"])
+    shown = await page.evaluate("() => window.__equity")
+    assert shown and all(units(value) > units("990") for value in shown), shown
+    level = page.get_by_test_id("margin-level")
+    await expect(level).to_have_attribute("data-value", figures["marginLevel"])
+    await expect(level).not_to_have_class(re.compile(r"\bneg\b"))
     assert problems == []

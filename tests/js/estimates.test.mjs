@@ -163,6 +163,16 @@ describe("account figures (SPEC 3)", () => {
     assert.equal(text(f.usedMargin), "0.00000000");
     assert.equal(f.marginLevel, null);
   });
+
+  test("margin reserved by pending orders is still the trader's: it counts in equity", () => {
+    // as the server's balance says (views.account_figures): 50 free, 850 reserved by a
+    // resting limit, 100 in a position 1.48 under water
+    const f = accountFigures(u("50"), [{ margin: u("100"), pnl: u("-1.48") }], u("850"));
+    assert.equal(text(f.balance), "50.00000000");
+    assert.equal(text(f.freeMargin), "50.00000000");
+    assert.equal(text(f.equity), "998.52000000");
+    assert.equal(f.marginLevel, "998.52"); // not 148.52: no margin warning
+  });
 });
 
 describe("margin share chips", () => {
