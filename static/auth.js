@@ -1,5 +1,6 @@
 // Register, sign-in (password and magic link) forms.
 import { post } from "./api.js";
+import { sameSitePath } from "./next-url.js";
 import { bindTabs } from "./tabs.js";
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -35,8 +36,7 @@ function credentials(form) {
 }
 
 function nextUrl() {
-  const next = new URLSearchParams(location.search).get("next");
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/trade";
+  return sameSitePath(new URLSearchParams(location.search).get("next"), location.origin);
 }
 
 function bindCredentialsForm(form, path) {

@@ -45,3 +45,22 @@ async def test_auth_pages(server: Server, browser: Any) -> None:
     await expect(page).to_have_url(server.url + "/trade")
     await expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "live")
     assert not problems, problems
+
+
+async def test_next_never_leaves_the_site(server: Server, browser: Any) -> None:
+    """A link to /register?next=/\\host/... signed the new user in and sent them to that
+    host (browsers read the backslash as a slash): an outside review. They land on /trade."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await page.goto(server.url + "/register?next=/%5Cexample.org/phish")
+    await page.get_by_label("Email").fill("next-check@example.com")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_test_id("register-submit").click()
+    await expect(page).to_have_url(server.url + "/trade")
+    await page.goto(server.url + "/signin?next=/history")  # a page of the site is kept
+    await page.get_by_test_id("signin-email").fill("next-check@example.com")
+    await page.get_by_test_id("signin-password").fill(PASSWORD)
+    await page.get_by_test_id("signin-submit").click()
+    await expect(page).to_have_url(server.url + "/history")
+    assert problems == []
