@@ -125,3 +125,21 @@ export function marginShare(free, percent) {
   if (free <= 0n) return 0n;
   return floorDiv(free * BigInt(percent), 100n * CENT) * CENT;
 }
+
+/**
+ * The largest margin, at most `wanted` and a whole cent, whose open fee fits in `free` with
+ * it: the server refuses an open when margin + fee is over the free balance, so "Max"
+ * leaves room for the fee (SPEC 12: fee = ceil(price * qty * rate)).
+ */
+export function affordableMargin(wanted, free, { price, leverage, feeRate = 0n }) {
+  let margin = wanted;
+  if (feeRate > 0n) {
+    // margin * (1 + leverage * rate) <= free, then exactly, a cent at a time
+    const bound = floorDiv(free * SCALE, SCALE + BigInt(leverage) * feeRate);
+    if (bound < margin) margin = floorDiv(bound, CENT) * CENT;
+    while (margin > 0n && margin + fee(price, qtyForMargin(margin, leverage, price), feeRate) > free) {
+      margin -= CENT;
+    }
+  }
+  return margin > 0n ? margin : 0n;
+}

@@ -3,7 +3,7 @@
 // order will be (estimates.ticketEstimate at the side's quote, or at the order's price) with
 // its fee, and sending it.
 import { post } from "../api.js";
-import { entryPrice, marginShare, ticketEstimate } from "../estimates.js";
+import { affordableMargin, entryPrice, marginShare, ticketEstimate } from "../estimates.js";
 import {
   baseAsset, fmt, fmtQty, formatUnits, positiveInput, priceDp, toUnits, unitsToString,
 } from "../format.js";
@@ -55,6 +55,17 @@ export function mountTicket({ store, session, account, orders }) {
     $("side-long-price").textContent = q ? formatUnits(q.ask, priceDp(q.ask)) : "—";
   }
 
+  /** The price the ticket's order would fill at and its fee rate; null without a quote. */
+  function expectedFill() {
+    const q = store.quotes.get(store.symbol);
+    if (!q) return null;
+    const ordered = type === "MARKET" ? null : positiveInput($("order-price").value);
+    // A resting limit is a maker fill; a market order, a stop or a marketable limit, taker.
+    const resting = type === "LIMIT" && ordered !== null
+      && (store.side === "LONG" ? ordered < q.ask : ordered > q.bid);
+    return { price: ordered ?? entryPrice(store.side, q), rate: resting ? feeRate("makerFee") : feeRate("takerFee") };
+  }
+
   function showEstimate() {
     const lev = leverage();
     $("order-leverage-value").textContent = `${lev}x`;
@@ -62,19 +73,14 @@ export function mountTicket({ store, session, account, orders }) {
     submit.textContent = `${TYPE_VERB[type]} ${sideName(store.side)} ${lev}x`;
     submit.classList.toggle("btn-long", store.side === "LONG");
     submit.classList.toggle("btn-short", store.side === "SHORT");
-    const q = store.quotes.get(store.symbol);
     const margin = positiveInput($("order-margin").value);
     for (const id of ["order-entry", "order-size", "order-notional", "order-liq", "order-fee"]) $(id).textContent = "—";
-    if (!q) return;
-    const ordered = type === "MARKET" ? null : positiveInput($("order-price").value);
-    const price = ordered ?? entryPrice(store.side, q);
+    const fill = expectedFill();
+    if (!fill) return;
+    const { price, rate } = fill;
     const dp = priceDp(price);
     $("order-entry").textContent = formatUnits(price, dp);
     if (margin === null) return;
-    // A resting limit is a maker fill; a market order, a stop or a marketable limit, taker.
-    const resting = type === "LIMIT" && ordered !== null
-      && (store.side === "LONG" ? ordered < q.ask : ordered > q.bid);
-    const rate = resting ? feeRate("makerFee") : feeRate("takerFee");
     const est = ticketEstimate({ side: store.side, price, leverage: lev, margin, mmr: store.mmr, feeRate: rate });
     $("order-fee").textContent = `${formatUnits(est.fee, 2)} USD`;
     $("order-size").textContent = est.qty > 0n ? `${fmtQty(unitsToString(est.qty))} ${baseAsset(store.symbol)}` : "too small";
@@ -139,7 +145,10 @@ export function mountTicket({ store, session, account, orders }) {
     const a = store.account;
     const free = a ? toUnits(a.freeMargin ?? a.balance) : 0n;
     if (free <= 0n) return;
-    $("order-margin").value = unitsToString(marginShare(free, share), 2);
+    const fill = expectedFill();
+    const wanted = marginShare(free, share);
+    const margin = fill ? affordableMargin(wanted, free, { price: fill.price, leverage: leverage(), feeRate: fill.rate }) : wanted;
+    $("order-margin").value = unitsToString(margin, 2);
     showEstimate();
   }
 

@@ -92,3 +92,22 @@ async def test_margin_reserved_by_a_resting_order_counts_in_the_top_bars_equity(
     await expect(level).to_have_attribute("data-value", figures["marginLevel"])
     await expect(level).not_to_have_class(re.compile(r"\bneg\b"))
     assert problems == []
+
+
+@pytest.mark.parametrize("server", [TAKER], indirect=True)
+async def test_the_max_chip_leaves_room_for_the_fee(server: Server, browser: Any) -> None:
+    """With a taker fee, Max filled in the whole free balance, which the server always
+    refuses (margin + fee over the free balance): an outside review. Max now opens."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    await fill_order(page, "LONG", "1", 10)
+    await page.get_by_role("button", name="Max").click()
+    margin = await page.get_by_label("Margin (USD)").input_value()
+    assert units("990") < units(margin) < units("1000"), margin
+    await page.get_by_test_id("order-submit").click()
+    await expect(page.get_by_test_id("open-position-row")).to_have_count(1)
+    figures = await api_json(page, "/api/v1/order/user/balance")
+    assert 0 <= units(figures["balance"]) < units("0.02")  # what a cent of margin leaves
+    assert problems == []

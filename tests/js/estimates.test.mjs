@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  accountFigures, liquidationPrice, marginForQty, marginShare, pnl, qtyForMargin, quoteFromRef,
+  accountFigures, affordableMargin, liquidationPrice, marginForQty, marginShare, pnl, qtyForMargin, quoteFromRef,
   settlement, ticketEstimate, unrealizedPnl,
 } from "../../static/estimates.js";
 import { loadVectors, u, text } from "./vectors.mjs";
@@ -172,6 +172,25 @@ describe("account figures (SPEC 3)", () => {
     assert.equal(text(f.freeMargin), "50.00000000");
     assert.equal(text(f.equity), "998.52000000");
     assert.equal(f.marginLevel, "998.52"); // not 148.52: no margin warning
+  });
+});
+
+describe("the Max chip leaves room for the open fee", () => {
+  // SPEC 12, written here: qty = floor(margin * leverage / price), fee = ceil(price * qty * rate)
+  const price = u("100050"), rate = u("0.0005");
+  const cost = (m, lev) => m + -(-(price * ((m * BigInt(lev) * 10n ** 8n) / price) * rate) / 10n ** 16n);
+
+  test("margin + fee fits the free balance, to the cent", () => {
+    const m = affordableMargin(u("1000"), u("1000"), { price, leverage: 10, feeRate: rate });
+    assert.equal(text(m), "995.02000000"); // 995.02 + 4.9749... = 999.99..., 995.03 would not fit
+    assert.ok(cost(m, 10) <= u("1000"));
+    assert.ok(cost(m + u("0.01"), 10) > u("1000"));
+  });
+
+  test("a smaller share that fits is kept; no fee, no change", () => {
+    assert.equal(text(affordableMargin(u("250"), u("1000"), { price, leverage: 10, feeRate: rate })), "250.00000000");
+    assert.equal(text(affordableMargin(u("1000"), u("1000"), { price, leverage: 100 })), "1000.00000000");
+    assert.equal(text(affordableMargin(u("0.01"), u("0.01"), { price, leverage: 100, feeRate: rate })), "0.00000000");
   });
 });
 
