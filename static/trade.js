@@ -37,7 +37,9 @@ function mount() {
     onMessage: messageHandler({ store, chart, orders }),
     onState: showConnection,
     onAuthFailed: () => session.signedOut(),
-    onOpen: onConnected,
+    onOpen: () => {
+      if (onConnected() > 1) chartView.reload(); // the candles missed while it was down
+    },
     onReady: resync, // the socket carries the account's news: read what came before it
   });
   const watch = mountWatch({ store });

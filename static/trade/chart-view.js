@@ -104,5 +104,10 @@ export function mountChartView({ store, chart, live, orders, session }) {
   store.on("fill", () => schedule({ markers: true }));
   store.on("history", () => schedule({ markers: true }));
   showDuration();
-  return { offered };
+  /** The history again, the subscription kept (the socket restores it): after a reconnect,
+   * for the candles that formed, and the forming one's moves, while it was down. */
+  function reload() {
+    if (store.symbol) chart.load(store.symbol, store.duration).then(() => schedule({ markers: true }));
+  }
+  return { offered, reload };
 }

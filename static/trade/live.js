@@ -52,9 +52,12 @@ export function showConnection(state, label) {
 }
 
 /** The LiveSocket's onOpen: count connections on the indicator (data-connects). */
+/** Count a connection (shown on the indicator); returns how many there have been. */
 export function onConnected() {
   const conn = $("conn");
-  conn.dataset.connects = String(Number(conn.dataset.connects || 0) + 1);
+  const connects = Number(conn.dataset.connects || 0) + 1;
+  conn.dataset.connects = String(connects);
+  return connects;
 }
 
 /** The simulated-prices and engine-not-ready banners, from /healthz (retried while not ready). */

@@ -209,6 +209,50 @@ async def test_reconnect_resync(server: Server, browser: Any) -> None:
     assert not problems, problems
 
 
+async def test_the_chart_reads_the_candles_it_missed_while_disconnected(
+    server: Server, browser: Any
+) -> None:
+    """On the 1 s chart, candles formed while the socket was down were never fetched: after
+    reconnecting the chart lacked them for good (an outside review). Reconnected, the chart
+    asks for its history again, which holds them."""
+    import re
+
+    from playwright.async_api import expect
+
+    from velox.web.keys import HUB
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    conn = page.get_by_test_id("conn-state")
+    await page.get_by_test_id("tf-1s").click()
+    chart = page.get_by_test_id("chart")
+    await expect(chart).to_have_attribute("data-duration", "1s")
+    await expect(chart).not_to_have_attribute("data-candles", "0")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/v1/candles?" in r.url else None)
+
+    await page.route("**/api/v1/user/ws-ticket", lambda route: route.abort())
+    server.app[HUB].close_all()
+    await expect(conn).to_have_attribute("data-state", re.compile("reconnecting|connecting"))
+    for price in ("60100", "60200", "60300"):  # a candle a second, none of them sent
+        await asyncio.sleep(1.05)
+        server.feed.set_price("BTCUSDT", price)
+    await asyncio.sleep(1.05)
+    assert asked == []
+    await page.unroute("**/api/v1/user/ws-ticket")
+    await expect(conn).to_have_attribute("data-connects", "2")
+    await expect(conn).to_have_attribute("data-state", "live")
+
+    await wait_for(lambda: any("duration=1s" in url for url in asked))
+    (url,) = asked
+    history = (await api_json(page, url[url.index("/api/"):]))["candles"]
+    closes = [c["close"] for c in history]
+    assert all(f"{p}.00000000" in closes for p in (60100, 60200, 60300)), closes[-8:]
+    await expect(chart).to_have_attribute("data-last-close", "60300.00000000")
+    problems = [p for p in problems if "ws-ticket" not in p and "ERR_FAILED" not in p]
+    assert not problems, problems
+
+
 async def test_phone_layout(server: Server, browser: Any, tmp_path: Path) -> None:
     """390 px wide: everything stacks, nothing scrolls sideways, the ticket still works."""
     from playwright.async_api import expect
