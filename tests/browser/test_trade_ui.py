@@ -245,7 +245,7 @@ async def test_the_chart_reads_the_candles_it_missed_while_disconnected(
 
     await wait_for(lambda: any("duration=1s" in url for url in asked))
     (url,) = asked
-    history = (await api_json(page, url[url.index("/api/"):]))["candles"]
+    history = (await api_json(page, url[url.index("/api/") :]))["candles"]
     closes = [c["close"] for c in history]
     assert all(f"{p}.00000000" in closes for p in (60100, 60200, 60300)), closes[-8:]
     await expect(chart).to_have_attribute("data-last-close", "60300.00000000")
