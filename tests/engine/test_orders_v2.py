@@ -451,3 +451,25 @@ def test_a_repeated_oco_with_both_client_ids_places_nothing() -> None:
     one_new = engine.handle(PlaceOco("alice", legs[0], limit("97000", client_order_id="c"), T0))
     assert one_new.refusal is not None and one_new.refusal.field == "clientOrderId"
     assert len(engine.pending) == 2
+
+
+def test_a_pending_orders_stops_are_judged_against_its_price_and_say_so() -> None:
+    """Its stops are checked against the order's price (where the position will start), not
+    the quote: the message said "below the bid" for a stop-loss below the bid (an outside
+    review of the UI, which shows the server's message)."""
+    engine = engine_at()  # bid 99950, ask 100050
+    placed = engine.handle(limit("50000", stop_loss=units("60000")))
+    assert placed.refusal is not None
+    assert (placed.refusal.code, placed.refusal.message) == (
+        Code.INVALID_STOP_LOSS, "stop-loss must be below the order price"
+    )  # fmt: skip
+    short = engine.handle(limit("150000", side="SHORT", take_profit=units("160000")))
+    assert short.refusal is not None
+    assert short.refusal.message == "take-profit must be below the order price"
+    (event,) = ok(engine, limit("50000"))
+    modified = engine.handle(ModifyOrder("alice", event.order_id, T0, take_profit=units("40000")))
+    assert modified.refusal is not None
+    assert modified.refusal.message == "take-profit must be above the order price"
+    opened = engine.handle(order(stop_loss=units("99990")))  # a position's: the quote's
+    assert opened.refusal is not None
+    assert opened.refusal.message == "stop-loss must be below the bid"

@@ -27,25 +27,29 @@ def validate_stops(
     take_profit: int | None,
     trailing_stop: int | None,
     trailing_mark: int | None,
+    *,
+    at_order_price: bool = False,
 ) -> Refusal | None:
     """LONG needs stopLoss < bid < takeProfit, SHORT takeProfit < ask < stopLoss.
 
     A trailing distance must be positive and must not already be through the quote
-    (that would close the position on the next tick).
+    (that would close the position on the next tick). ``at_order_price``: ``q`` is a pending
+    order's price (the position it opens starts there), and the messages say so.
     """
+    bid, ask = ("the order price",) * 2 if at_order_price else ("the bid", "the ask")
     if side == LONG:
         if stop_loss is not None and not (0 < stop_loss < q.bid):
-            return Refusal(Code.INVALID_STOP_LOSS, "stop-loss must be below the bid", "stopLoss")
+            return Refusal(Code.INVALID_STOP_LOSS, f"stop-loss must be below {bid}", "stopLoss")
         if take_profit is not None and not take_profit > q.bid:
             return Refusal(
-                Code.INVALID_TAKE_PROFIT, "take-profit must be above the bid", "takeProfit"
+                Code.INVALID_TAKE_PROFIT, f"take-profit must be above {bid}", "takeProfit"
             )
     else:
         if stop_loss is not None and not stop_loss > q.ask:
-            return Refusal(Code.INVALID_STOP_LOSS, "stop-loss must be above the ask", "stopLoss")
+            return Refusal(Code.INVALID_STOP_LOSS, f"stop-loss must be above {ask}", "stopLoss")
         if take_profit is not None and not (0 < take_profit < q.ask):
             return Refusal(
-                Code.INVALID_TAKE_PROFIT, "take-profit must be below the ask", "takeProfit"
+                Code.INVALID_TAKE_PROFIT, f"take-profit must be below {ask}", "takeProfit"
             )
     if trailing_stop is not None:
         if trailing_stop <= 0:

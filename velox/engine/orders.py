@@ -60,8 +60,9 @@ def place(
         return Refusal(Code.WOULD_TRIGGER_IMMEDIATELY, "the stop price is already reached", "price")
     at_price = Quote(price, price, price, q.ts)
     refusal = validate_stops(
-        cmd.side, at_price, cmd.stop_loss, cmd.take_profit, cmd.trailing_stop, None
-    )
+        cmd.side, at_price, cmd.stop_loss, cmd.take_profit, cmd.trailing_stop, None,
+        at_order_price=True,
+    )  # fmt: skip
     if refusal is not None:
         return refusal
     refusal = size_refusal(engine, cmd.margin, cmd.qty, cmd.leverage, price, cmd.reduce_only)
@@ -232,7 +233,9 @@ def _modify(engine: State, order: Pending, cmd: ModifyOrder) -> Decision:
     take_profit = _pick(cmd.take_profit, order.take_profit)
     trailing = _pick(cmd.trailing_stop, order.trailing_stop)
     at_price = Quote(Price(price), Price(price), Price(price), q.ts)
-    refusal = validate_stops(order.side, at_price, stop_loss, take_profit, trailing, None)
+    refusal = validate_stops(
+        order.side, at_price, stop_loss, take_profit, trailing, None, at_order_price=True
+    )
     if refusal is not None:
         return refusal
     refusal = size_refusal(
