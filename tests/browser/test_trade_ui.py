@@ -327,3 +327,31 @@ async def test_position_tools(server: Server, browser: Any) -> None:
     assert order["stopLoss"] == "55000.00000000"
     assert order["margin"] == "200.00000000"
     assert not problems, problems
+
+
+FIGURES_FIT = """() => {
+  const figs = [...document.querySelectorAll('.account .fig')]
+    .filter((f) => getComputedStyle(f).display !== 'none');
+  const spills = figs.filter((f) => f.scrollWidth > f.clientWidth + 1)
+    .map((f) => f.querySelector('dt').textContent);
+  const rects = figs.map((f) => f.getBoundingClientRect());
+  const overlaps = [];
+  rects.forEach((a, i) => rects.slice(i + 1).forEach((b, j) => {
+    if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+      overlaps.push([figs[i].querySelector('dt').textContent, figs[i + 1 + j].querySelector('dt').textContent]);
+  }));
+  const page = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+  return { shown: figs.length, spills, overlaps, page };
+}"""
+
+
+@pytest.mark.parametrize("width", [1024, 1280, 1366, 1440, 1920])
+async def test_the_top_bars_figures_never_overlap(server: Server, browser: Any, width: int) -> None:
+    """At common desktop widths the eight account figures ran into each other ("BALANCE
+    EQUITY", values printed over one another): an outside review. Each keeps its own box."""
+    page, problems = await new_page(browser, width, 800)
+    await register(page, server.url)
+    fit = await page.evaluate(FIGURES_FIT)
+    assert (fit["spills"], fit["overlaps"], fit["page"]) == ([], [], 0), fit
+    assert fit["shown"] == 8, fit  # all of them, floating P/L included
+    assert problems == []
