@@ -335,10 +335,12 @@ FIGURES_FIT = """() => {
   const spills = figs.filter((f) => f.scrollWidth > f.clientWidth + 1)
     .map((f) => f.querySelector('dt').textContent);
   const rects = figs.map((f) => f.getBoundingClientRect());
+  const name = (f) => f.querySelector('dt').textContent;
+  const meet = (a, b) => a.left < b.right - 1 && b.left < a.right - 1
+    && a.top < b.bottom - 1 && b.top < a.bottom - 1;
   const overlaps = [];
   rects.forEach((a, i) => rects.slice(i + 1).forEach((b, j) => {
-    if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
-      overlaps.push([figs[i].querySelector('dt').textContent, figs[i + 1 + j].querySelector('dt').textContent]);
+    if (meet(a, b)) overlaps.push([name(figs[i]), name(figs[i + 1 + j])]);
   }));
   const page = document.documentElement.scrollWidth - document.documentElement.clientWidth;
   return { shown: figs.length, spills, overlaps, page };
