@@ -5,7 +5,7 @@
 import { post } from "../api.js";
 import { affordableMargin, entryPrice, marginShare, ticketEstimate } from "../estimates.js";
 import {
-  baseAsset, fmt, fmtQty, formatUnits, positiveInput, priceDp, toUnits, unitsToString,
+  baseAsset, fmt, fmtPrice, fmtQty, formatUnits, positiveInput, priceDp, toUnits, unitsToString,
 } from "../format.js";
 import { toast } from "../toast.js";
 import { $, showError } from "./dom.js";
@@ -112,7 +112,7 @@ export function mountTicket({ store, session, account, orders }) {
       } else {
         const reply = await post("/api/v1/order/open", request.body);
         orders.receive(reply, { filled: true });
-        if (reply.status === "PENDING") toast("info", `Order placed: ${store.symbol}`, `${reply.type} @ ${reply.price}`);
+        if (reply.status === "PENDING") toast("info", `Order placed: ${store.symbol}`, `${reply.type} @ ${fmtPrice(reply.price)}`);
       }
       for (const id of STOP_INPUTS) $(id).value = "";
       await account.refresh(); // the free margin is current before the next order

@@ -382,6 +382,8 @@ async def test_limit_order_from_the_ticket_to_the_chart(server: Server, browser:
     before = now_ms()
     await _place_limit(page, "59850", "59700")
     await expect(page.get_by_test_id("pending-count")).to_have_text("1")
+    placed = page.locator('[data-testid="toast"]').filter(has_text="Order placed")
+    await expect(placed).to_contain_text("LIMIT @ 59,850.00")  # not 59850.00000000
     (order,) = (await api_json(page, "/api/v1/order/user/orders?status=PENDING"))["orders"]
     assert (order["type"], order["price"], order["stopLoss"]) == (
         "LIMIT",
@@ -455,6 +457,10 @@ async def test_account_page(server: Server, browser: Any, size: tuple[int, int])
     # A TradingView webhook token, shown once: an alert with it opens a position there.
     await row.get_by_test_id("account-webhook").click()
     await expect(page.get_by_test_id("webhook-value")).not_to_be_empty()
+    sideways = await page.evaluate(  # the box's URL once made a phone's page scroll sideways
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert sideways <= 0, f"the page scrolls sideways by {sideways}px"
     token = await page.get_by_test_id("webhook-value").text_content()
     assert token and token.startswith(created["accountId"] + ".")
     hook = await page.request.post(
