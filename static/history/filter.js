@@ -37,3 +37,31 @@ export function filterError({ from = "", to = "" } = {}) {
   if (start !== null && end !== null && end < start) return "The end date is before the start date.";
   return "";
 }
+
+export const PAGE = 500; // rows per request (the server's default; at most MAX_PAGE)
+export const MAX_PAGE = 1000;
+
+/**
+ * The filter's query for the page after `rows` (newest first, `timeOf(row)` in ms):
+ * endTime is the oldest row's millisecond, inclusive, so rows that ended in that same
+ * millisecond are not skipped; the limit grows by the rows already seen in it, whose
+ * repeats `withOlder` drops.
+ */
+export function olderQuery(filters, rows, timeOf) {
+  const q = historyQuery(filters);
+  if (!rows.length) {
+    q.set("limit", String(PAGE));
+    return q;
+  }
+  const oldest = timeOf(rows[rows.length - 1]);
+  const seen = rows.filter((row) => timeOf(row) === oldest).length;
+  q.set("endTime", String(oldest));
+  q.set("limit", String(Math.min(MAX_PAGE, PAGE + seen)));
+  return q;
+}
+
+/** `rows`, then the rows of `page` that are not among them already (by `idOf`). */
+export function withOlder(rows, page, idOf) {
+  const seen = new Set(rows.map(idOf));
+  return [...rows, ...page.filter((row) => !seen.has(idOf(row)))];
+}

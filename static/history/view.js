@@ -3,6 +3,7 @@
 // row builder here.
 import { escapeHtml, fmt, fmtPrice, fmtQty, formatUnits, signClass, toUnits } from "../format.js";
 import { REASONS, sideBadge } from "../trade/labels.js";
+import { accountLabel } from "../trade/switcher.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -49,11 +50,21 @@ function positionRow(o) {
   return tr;
 }
 
-/** The rows of GET /api/v1/history/positions (newest first). */
-export function showPositions(positions) {
+/** The rows of GET /api/v1/history/positions read so far (newest first), of `total` the
+ * filter matches; `more`: the server has older ones ("Show older"). */
+export function showPositions(positions, { more = false, total = null } = {}) {
   $("history-body").replaceChildren(...positions.map(positionRow));
   $("history-empty").hidden = positions.length > 0;
-  $("history-count").textContent = positions.length === 1 ? "1 position" : `${positions.length} positions`;
+  const all = total === null ? positions.length : Math.max(total, positions.length);
+  const noun = all === 1 ? "position" : "positions";
+  $("history-count").textContent = positions.length < all
+    ? `newest ${positions.length} of ${all} ${noun}` : `${all} ${noun}`;
+  $("positions-more").hidden = !more;
+}
+
+/** Which account the page shows (the trade screen's choice): its name and mode. */
+export function showAccount(chosen) {
+  $("history-account").textContent = chosen ? `Account: ${accountLabel(chosen)}` : "";
 }
 
 function fillRow(f) {
@@ -73,8 +84,10 @@ function fillRow(f) {
   return tr;
 }
 
-/** The rows of GET /api/v1/order/user/fills (newest first). */
-export function showFills(fills) {
-  document.getElementById("fills-body").replaceChildren(...fills.map(fillRow));
-  document.getElementById("fills-empty").hidden = fills.length > 0;
+/** The rows of GET /api/v1/order/user/fills read so far (newest first); `more` as above. */
+export function showFills(fills, { more = false } = {}) {
+  $("fills-body").replaceChildren(...fills.map(fillRow));
+  $("fills-empty").hidden = fills.length > 0;
+  $("fills-count").textContent = more ? `newest ${fills.length} fills` : `${fills.length} ${fills.length === 1 ? "fill" : "fills"}`;
+  $("fills-more").hidden = !more;
 }

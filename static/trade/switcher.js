@@ -8,7 +8,8 @@ import { $, recall, remember } from "./dom.js";
 export const ACCOUNT_KEY = "velox.account"; // the history page reads the choice too
 const KEY = ACCOUNT_KEY;
 
-const label = (a) => `${a.name} · ${a.mode === "NETTING" ? "Netting" : "Hedging"}`;
+/** An account as the switcher (and the history page) names it. */
+export const accountLabel = (a) => `${a.name} · ${a.mode === "NETTING" ? "Netting" : "Hedging"}`;
 
 export function mountSwitcher({ store, live, resync, session }) {
   const select = $("account-select");
@@ -19,7 +20,7 @@ export function mountSwitcher({ store, live, resync, session }) {
     select.replaceChildren(...accounts.map((a) => {
       const option = document.createElement("option");
       option.value = a.accountId;
-      option.textContent = label(a);
+      option.textContent = accountLabel(a);
       option.dataset.testid = `account-option-${a.accountId}`;
       return option;
     }));

@@ -536,3 +536,53 @@ async def test_api_keys_on_the_account_page(server: Server, browser: Any) -> Non
     await expect(page.get_by_test_id("keys-empty")).to_be_visible()
     assert (await api_json(page, "/api/v1/api-keys"))["apiKeys"] == []
     assert not problems, problems
+
+
+ROUND_TRIPS_JS = """async (n) => {
+  const post = (path, body) => fetch(path, {method: 'POST', credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json', Accept: 'application/json'},
+    body: body === undefined ? undefined : JSON.stringify(body)});
+  for (let i = 0; i < n; i++) {
+    const opened = await (await post('/api/v1/order/open',
+      {asset: 'SOLUSDT', side: 'LONG', leverage: 2, margin: '1'})).json();
+    const closed = await post('/api/v1/order/close/' + opened.orderId);
+    if (closed.status !== 200) return i;
+  }
+  return n;
+}"""
+
+
+async def test_the_history_page_reads_every_row_and_names_its_account(
+    server: Server, browser: Any
+) -> None:
+    """Past 500 closed positions the page showed the newest 500 as "500 positions", and
+    there was no way to the rest; nor did it say which account it showed (an outside
+    review). It names the account, says "newest 500 of 505", and "Show older" reads the
+    rest, no row twice."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    assert await page.evaluate(ROUND_TRIPS_JS, 505) == 505
+    await page.get_by_test_id("history-link").click()
+    await expect(page.get_by_test_id("history-account")).to_have_text("Account: Main · Hedging")
+    rows = page.get_by_test_id("history-row")
+    await expect(rows).to_have_count(500)
+    await expect(page.get_by_test_id("history-count")).to_have_text("newest 500 of 505 positions")
+    await page.get_by_test_id("positions-more").click()
+    await expect(rows).to_have_count(505)
+    await expect(page.get_by_test_id("history-count")).to_have_text("505 positions")
+    await expect(page.get_by_test_id("positions-more")).to_be_hidden()
+    ids = await rows.evaluate_all("(rows) => rows.map((r) => r.dataset.orderId)")
+    assert len(set(ids)) == 505
+
+    fills = page.get_by_test_id("fill-row")
+    await expect(fills).to_have_count(500)  # 1,010 fills: two pages more
+    await expect(page.get_by_test_id("fills-count")).to_have_text("newest 500 fills")
+    await page.get_by_test_id("fills-more").click()
+    await expect(fills).to_have_count(1000)
+    await page.get_by_test_id("fills-more").click()
+    await expect(fills).to_have_count(1010)
+    await expect(page.get_by_test_id("fills-more")).to_be_hidden()
+    await expect(page.get_by_test_id("fills-count")).to_have_text("1010 fills")
+    assert problems == []
