@@ -23,7 +23,8 @@ const TABLES = {
     timeOf: (f) => f.time, idOf: (f) => f.fillId,
   },
 };
-const shown = { filters: null, trades: 0, positions: [], fills: [] };
+// `generation` counts loads: a page still on its way when the filter changed is not shown
+const shown = { generation: 0, filters: null, trades: 0, positions: [], fills: [] };
 
 /** The account the trade screen's switcher chose, if it is still one of the user's (the
  * first is the server's default, so only another one is named in requests); the page says
@@ -50,8 +51,10 @@ function filters() {
 /** The next page of `name` (the first when nothing is shown), added to the table. */
 async function older(name) {
   const table = TABLES[name];
+  const generation = shown.generation;
   const query = olderQuery(shown.filters, shown[name], table.timeOf);
   const page = (await get(`${table.path}?${query}`))[table.key];
+  if (generation !== shown.generation) return; // the filter changed: that load shows its own
   shown[name] = withOlder(shown[name], page, table.idOf);
   const full = page.length >= Number(query.get("limit"));
   table.show(shown[name], { more: full, total: name === "positions" ? shown.trades : null });
@@ -65,9 +68,11 @@ async function load(chart) {
   if (problem) return;
   $("csv-link").href = withAccount(historyPath("positions.csv", chosen));
   $("fills-csv-link").href = withAccount(historyPath("fills.csv", chosen));
-  Object.assign(shown, { filters: chosen, positions: [], fills: [] });
+  const generation = shown.generation + 1;
+  Object.assign(shown, { generation, filters: chosen, positions: [], fills: [] });
   try {
     const stats = await get(historyPath("stats", chosen));
+    if (generation !== shown.generation) return;
     shown.trades = stats.trades;
     await Promise.all([older("positions"), older("fills")]);
     showStats(stats);

@@ -51,8 +51,8 @@ export function showConnection(state, label) {
   $("conn-label").textContent = label;
 }
 
-/** The LiveSocket's onOpen: count connections on the indicator (data-connects). */
-/** Count a connection (shown on the indicator); returns how many there have been. */
+/** The LiveSocket's onOpen: count connections on the indicator (data-connects); returns
+ * how many there have been. */
 export function onConnected() {
   const conn = $("conn");
   const connects = Number(conn.dataset.connects || 0) + 1;

@@ -179,3 +179,35 @@ async def test_ccxt_reads_a_healthy_positions_margin_ratio(make_client: MakeClie
         assert bracket["brackets"][0]["maintMarginRatio"] == 0.005  # 0.1 / 20
     finally:
         await exchange.close()
+
+
+async def test_the_bracket_follows_a_positions_own_leverage(make_client: MakeClient) -> None:
+    """A NETTING position opened through the native API at 10x, the symbol's leverage for
+    the API key still 20: the bracket's ratio is the position's (0.1 / 10), so ccxt's
+    maintenance margin is Velox's, not half of it."""
+    client = await make_client(binance_weight_limit=100_000)
+    user = await signup(client)
+    account = await new_account(user, "NETTING")
+    key = await make_key(user, ["read", "trade"], account_id=account)
+    await tick(client, "BTCUSDT", "100000")
+    await user.json(
+        "POST",
+        "/api/v1/order/open",
+        201,
+        headers={"X-Velox-Account": account},
+        json={"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100"},
+    )
+    base = str(client.make_url("")).rstrip("/")
+    exchange = ccxt.binanceusdm({"apiKey": key.api_key, "secret": key.secret,
+                                 "urls": urls_for(base)})  # fmt: skip
+    try:
+        await exchange.load_markets()
+        bracket = await exchange.fapiPrivateGetLeverageBracket({"symbol": "BTCUSDT"})
+        assert bracket["brackets"][0]["maintMarginRatio"] == 0.01
+        other = await exchange.fapiPrivateGetLeverageBracket({"symbol": "ETHUSDT"})
+        assert other["brackets"][0]["maintMarginRatio"] == 0.005  # nothing open: 0.1 / 20
+        (position,) = await exchange.fetch_positions([SYMBOL])
+        ours = D(position["info"]["maintMargin"])
+        assert abs(D(position["maintenanceMargin"]) - ours) < ours / 100
+    finally:
+        await exchange.close()

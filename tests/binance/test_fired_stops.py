@@ -35,7 +35,9 @@ async def test_a_fired_take_profit_filled_and_its_stop_loss_expired(
         tp["orderId"], f"velox-{bought['orderId']}-tp", "TAKE_PROFIT_MARKET", "TRADE",
         "FILLED", "SELL",
     )  # fmt: skip
-    assert (update["z"], update["ap"], update["R"]) == ("0.01000000", "101449.25000000", True)
+    assert (update["z"], update["ap"], update["R"], update["sp"]) == (
+        "0.01000000", "101449.25000000", True, "101000.00000000"
+    )  # fmt: skip
 
     filled = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": tp["orderId"]})
     assert {k: filled[k] for k in ("status", "type", "executedQty", "avgPrice", "stopPrice",
@@ -58,6 +60,9 @@ async def test_a_fired_take_profit_filled_and_its_stop_loss_expired(
     assert [(t["orderId"], t["side"]) for t in trades] == [
         (bought["orderId"], "BUY"), (tp["orderId"], "SELL")
     ]  # fmt: skip
+    income = await bot.json("GET", "/fapi/v1/income", {"symbol": BTC,
+                                                       "incomeType": "REALIZED_PNL"})  # fmt: skip
+    assert [row["info"] for row in income] == [str(tp["orderId"])]  # as userTrades says
     entry = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": bought["orderId"]})
     assert (entry["status"], entry["executedQty"]) == ("FILLED", "0.01000000")
     await ws.close()

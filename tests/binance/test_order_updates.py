@@ -154,7 +154,7 @@ async def test_a_limit_that_fills_at_once_against_a_position_stays_a_limit(
     await updates_until_account(ws)
     through = {"symbol": BTC, "type": "LIMIT", "quantity": "0.001", "price": "200000"}
     reduced = await bot.json("POST", ORDER, {**through, "side": "BUY"})  # reduces the SHORT
-    await bot.json("POST", ORDER, {**market, "side": "BUY", "quantity": "0.002"})  # flips LONG
+    flipped = await bot.json("POST", ORDER, {**through, "side": "BUY", "quantity": "0.002"})
     added = await bot.json("POST", ORDER, {**through, "side": "BUY"})  # adds to the LONG
     for placed in (reduced, added):
         assert (placed["type"], placed["origType"], placed["price"], placed["status"]) == (
@@ -172,4 +172,8 @@ async def test_a_limit_that_fills_at_once_against_a_position_stays_a_limit(
         assert streamed[placed["orderId"]] == [
             ("NEW", "LIMIT", "200000.00000000"), ("TRADE", "LIMIT", "200000.00000000")
         ]  # fmt: skip
+    assert streamed[flipped["orderId"]] == [  # closes the SHORT's 0.001, opens a LONG 0.001
+        ("NEW", "LIMIT", "200000.00000000"), ("TRADE", "LIMIT", "200000.00000000"),
+        ("TRADE", "LIMIT", "200000.00000000"),
+    ]  # fmt: skip
     await ws.close()

@@ -168,3 +168,20 @@ async def test_the_leverage_of_an_open_position_cannot_change(
     await bot.json("POST", ORDER, buy)  # adds to the position, at its leverage
     (position,) = await orders_of(user, account, "OPEN")
     assert (position["qty"], position["leverage"]) == ("0.00400000", 20)
+
+
+async def test_the_algo_api_refuses_an_activation_price_too(client: TestClient[Any, Any]) -> None:
+    """ccxt sends conditional orders to the Algo Order API, which names it activatePrice:
+    refused there as on /fapi/v1/order, not dropped (the stop trailed at once)."""
+    user, bot, account = await netting_bot(client)
+    await tick(client, "BTCUSDT", "100000")
+    await bot.json("POST", ORDER, {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET",
+                                   "quantity": "0.004"})  # fmt: skip
+    trail = {"algoType": "CONDITIONAL", "symbol": "BTCUSDT", "side": "SELL",
+             "type": "TRAILING_STOP_MARKET", "callbackRate": "1", "quantity": "0.004",
+             "reduceOnly": "true"}  # fmt: skip
+    response = await bot.call("POST", "/fapi/v1/algoOrder", {**trail, "activatePrice": "120000"})
+    await binance_error(response, 400, -1106)
+    (position,) = await orders_of(user, account, "OPEN")
+    assert position["trailingStop"] is None
+    assert (await bot.json("POST", "/fapi/v1/algoOrder", trail))["algoStatus"] == "NEW"

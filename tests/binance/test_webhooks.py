@@ -167,3 +167,20 @@ async def test_alerts_from_one_address_are_limited_by_their_failures_only(
                                             "asset": "BTCUSDT"})  # fmt: skip
     assert limited.status == 429
     assert len(await open_orders(users[1], accounts[1])) == 1  # refused before anything ran
+
+
+async def test_bodies_that_are_no_alert_spend_the_addresss_budget_too(
+    make_client: MakeClient,
+) -> None:
+    client = await make_client(rate_limit_public=3)
+    user = await signup(client)
+    token = await token_for(user, await first_account(user))
+    await tick(client, "BTCUSDT", "100000")
+    for body in ("not json", "[1, 2]", '{"token": 7'):
+        response = await client.post(HOOK, data=body,
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+        assert response.status == 400, await response.text()
+    limited = await client.post(HOOK, json={"token": token, "action": "buy",
+                                            "asset": "BTCUSDT", "qty": "0.001",
+                                            "leverage": 10})  # fmt: skip
+    assert limited.status == 429

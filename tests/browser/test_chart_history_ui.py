@@ -4,6 +4,7 @@ and phone widths, with no console errors."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import os
@@ -585,4 +586,21 @@ async def test_the_history_page_reads_every_row_and_names_its_account(
     await expect(fills).to_have_count(1010)
     await expect(page.get_by_test_id("fills-more")).to_be_hidden()
     await expect(page.get_by_test_id("fills-count")).to_have_text("1010 fills")
+
+    # "Show older" still on its way when the filter changes: its page is not shown with the
+    # new filter's rows (it was, and the new filter's first page was read after it).
+    await page.get_by_test_id("filter-apply").click()
+    await expect(rows).to_have_count(500)
+
+    async def slowly(route: Any) -> None:
+        await asyncio.sleep(1.5)
+        await route.continue_()
+
+    await page.route("**/api/v1/history/positions?*endTime*", slowly)
+    await page.get_by_test_id("positions-more").click()
+    await page.get_by_test_id("filter-asset").select_option("ETHUSDT")
+    await page.get_by_test_id("filter-apply").click()
+    await expect(page.get_by_test_id("history-empty")).to_be_visible()
+    await page.wait_for_timeout(2500)  # the slow page has come back meanwhile
+    await expect(rows).to_have_count(0)
     assert problems == []

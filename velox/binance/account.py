@@ -1,8 +1,10 @@
 """Signed account reads and settings: account, balance, positionRisk, brackets, leverage...
 
 Every figure is the native API's for the same account, renamed (SPEC section 3 ->
-Binance): ``availableBalance`` = ``balance`` (free cash), ``initialMargin`` = ``usedMargin``,
-``marginBalance`` = ``equity``, ``walletBalance`` = free cash + locked margin,
+Binance): ``availableBalance`` = ``balance`` (free cash), ``positionInitialMargin`` =
+``usedMargin``, ``openOrderInitialMargin`` = ``pendingMargin`` (reserved by resting orders),
+``initialMargin`` = both, ``marginBalance`` = ``equity``, ``walletBalance`` = free cash +
+locked margin + reserved margin,
 ``unrealizedProfit`` = ``unrealizedPnl``; a position's ``entryPrice``, ``liquidationPrice``,
 ``isolatedWallet`` (its margin) and ``unRealizedProfit`` are its order's ``openPrice``,
 ``liquidationPrice``, ``margin`` and ``unrealizedPnl``; ``markPrice`` is the reference
@@ -237,7 +239,14 @@ async def leverage_bracket(call: Call) -> Any:
     settings = call.app[SETTINGS]
     terms = call.app[TERMS]
     symbol = call.params.symbol(settings.symbols, required=False)
-    leverages = await _leverages(call)
+
+    def held(engine: Engine, owner: Owner) -> dict[str, int]:
+        """The leverage of each open position's symbol (the native API may have opened it
+        at another leverage than the one set for the symbol)."""
+        return {p.asset: p.leverage for p in open_positions(engine, owner.user_id,
+                                                            owner.account_id)}  # fmt: skip
+
+    leverages = {**await _leverages(call), **await _read(call, held)}  # never the ring's own
 
     def bracket(s: str) -> Json:
         return shapes.leverage_bracket(s, terms, leverages.get(s, terms.default_leverage))

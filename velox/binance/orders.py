@@ -212,11 +212,13 @@ def trade_json(fill: FillRecord, order_id: int | None = None) -> Json:
     }
 
 
-def incomes(fill: FillRecord) -> list[Json]:
-    """The fill's REALIZED_PNL and COMMISSION entries (``/fapi/v1/income``)."""
+def incomes(fill: FillRecord, order_id: int | None = None) -> list[Json]:
+    """The fill's REALIZED_PNL and COMMISSION entries (``/fapi/v1/income``); ``info`` its
+    order (``order_id`` when shown under another, as in ``trade_json``)."""
     out = []
+    info = fill.order_id if order_id is None else str(order_id)
     base = {"symbol": fill.asset, "asset": "USDT", "time": fill.time,
-            "tradeId": fill.fill_id, "info": fill.order_id}  # fmt: skip
+            "tradeId": fill.fill_id, "info": info}  # fmt: skip
     if fill.realized_pnl:
         out.append(
             {

@@ -146,9 +146,10 @@ def _closes_the_whole_position(call: Call, held: int, kind: str) -> None:
     which closes all of it: refused unless that is what was asked (the position's quantity,
     or more with ``reduceOnly``), never widened. An ``activationPrice`` (trail only from
     there) is refused too: the position's trailing stop trails from the start."""
-    if call.params.get("activationPrice") is not None:
-        raise BinanceError(-1106, "Parameter 'activationPrice' sent when not required: a "
-                                  "trailing stop trails from the current price.")  # fmt: skip
+    for name in ("activationPrice", "activatePrice"):  # /fapi/v1/order's, the Algo API's
+        if call.params.get(name) is not None:
+            raise BinanceError(-1106, f"Parameter '{name}' sent when not required: a "
+                                      "trailing stop trails from the current price.")  # fmt: skip
     qty = call.params.optional_units("quantity")
     reduce_only = call.params.get("reduceOnly") == "true"
     if qty is None or qty == held or (qty > held and reduce_only):

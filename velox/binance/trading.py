@@ -248,15 +248,21 @@ async def user_trades(call: Call) -> Any:
     """The fills on the symbol, paged as Binance's (``Params.page``: from ``fromId``)."""
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     page = call.params.page("fromId")
-    store = call.app[STORE]
-    fills = await store.fills_for_account(
+    fills = await call.app[STORE].fills_for_account(
         call.credential.account_id, symbol, page.start, page.end, page.limit,
         from_id=page.from_id, oldest_first=page.forward,
     )  # fmt: skip
-    own = sorted({f.order_id for f in fills if f.order_id == f.position_id})  # a stop's close?
-    closed = {rec.order_id: rec for rec in await store.closed_orders_of(own)}
-    return [orders.trade_json(f, orders.shown_order_id(f, closed))
+    shown = await _shown_order_ids(call, fills)
+    return [orders.trade_json(f, shown[f.fill_id])
             for f in (fills if page.forward else fills[::-1])]  # fmt: skip
+
+
+async def _shown_order_ids(call: Call, fills: list[FillRecord]) -> dict[str, int]:
+    """Fill id -> the order it is shown under (``orders.shown_order_id``: a stop's close is
+    that stop's), reading the closed orders of the fills that may be one."""
+    own = sorted({f.order_id for f in fills if f.order_id == f.position_id})
+    closed = {rec.order_id: rec for rec in await call.app[STORE].closed_orders_of(own)}
+    return {f.fill_id: orders.shown_order_id(f, closed) for f in fills}
 
 
 @endpoint(30, signed=READ)
@@ -269,7 +275,8 @@ async def income(call: Call) -> Any:
     rows: list[Any] = []
     if kind != "FUNDING_FEE":
         fills = await store.fills_for_account(account_id, symbol, start, end, 1000)
-        rows += [i for f in reversed(fills) for i in orders.incomes(f)]
+        shown = await _shown_order_ids(call, fills)
+        rows += [i for f in reversed(fills) for i in orders.incomes(f, shown[f.fill_id])]
     if kind in (None, "FUNDING_FEE"):
         charges = await store.funding_for_account(account_id, symbol, start, end, 1000)
         rows += [orders.funding_income(c) for c in reversed(charges)]

@@ -77,8 +77,8 @@ async def tradingview(request: web.Request) -> web.Response:
     # --rate-limit-public budget. Once that is spent the address is refused at once.
     public, address = request.app[PUBLIC_LIMIT], client_ip(request)
     public.check_spent(address)
-    data = await json_object(request)
-    try:
+    try:  # a body that is no alert at all spends it too
+        data = await json_object(request)
         user_id, account_id = await _verify(request, data.get("token"))
     except ApiError:
         public.hit(address)

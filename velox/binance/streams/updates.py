@@ -26,7 +26,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from velox.binance.orders import FIRED_BY, KINDS, STATUS, TYPES, conditional_id
+from velox.binance.orders import (
+    FIRED_BY,
+    KINDS,
+    STATUS,
+    STOP_LOSS,
+    TAKE_PROFIT,
+    TYPES,
+    conditional_id,
+)
 from velox.binance.streams.resting import OrderTerms, RestingOrders
 from velox.engine.engine import Engine
 from velox.engine.events import (
@@ -55,6 +63,7 @@ CLOSE_TYPES = {
     "TAKE_PROFIT": "TAKE_PROFIT_MARKET", "TRAILING_STOP": "TRAILING_STOP_MARKET",
     "LIQUIDATION": "LIQUIDATION",
 }  # fmt: skip
+STOP_KINDS = ("STOP_MARKET", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")  # ``sp`` shown
 Json = dict[str, Any]
 Execution = PositionOpened | PositionIncreased | PositionClosed | PositionPartiallyClosed
 
@@ -138,10 +147,12 @@ class BatchMessages:
         if isinstance(event, PositionClosed):
             flip, kind = event.flip_order_id, CLOSE_TYPES.get(event.reason, "MARKET")
             fired = _fired(event)
-            if fired is not None:  # the stop's own order (``shown_fills``)
-                suffix = KINDS[fired][1]
-                return OrderTerms(kind, client=f"velox-{event.order_id}-{suffix}", reduce=True)
-        if event.by_order_id is not None:  # an opposite order: a market one, or a LIMIT
+            if fired is not None:  # the stop's own order (``shown_fills``), at its trigger
+                trigger = {STOP_LOSS: event.stop_loss, TAKE_PROFIT: event.take_profit}
+                return OrderTerms(kind, trigger.get(fired, event.close_price),
+                                  client=f"velox-{event.order_id}-{KINDS[fired][1]}",
+                                  reduce=True)  # fmt: skip
+        if event.by_order_id is not None or flip is not None:  # an opposite order (or a flip)
             kind, price = TYPES.get(event.by_order_type, "MARKET"), event.by_order_price
         reduce = flip is None and (event.by_order_id is None or event.by_reduce_only)
         client = event.by_client_order_id or self._clients.get(fill.order_id)
@@ -162,7 +173,7 @@ class BatchMessages:
             "q": format_units((terms.qty or 0) if qty is None else qty),
             "p": format_units(price if terms.kind == "LIMIT" else 0),
             "ap": format_units(done[1] // done[0] if done[0] else 0),
-            "sp": format_units(price if terms.kind == "STOP_MARKET" else 0),
+            "sp": format_units(price if terms.kind in STOP_KINDS else 0),
             "x": execution, "X": status or execution, "i": int(order_id),
             "l": format_units(fill.qty if fill else 0), "z": format_units(done[0]),
             "L": format_units(fill.price if fill else 0), "N": "USDT",
