@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -63,4 +64,40 @@ async def test_next_never_leaves_the_site(server: Server, browser: Any) -> None:
     await page.get_by_test_id("signin-password").fill(PASSWORD)
     await page.get_by_test_id("signin-submit").click()
     await expect(page).to_have_url(server.url + "/history")
+    assert problems == []
+
+
+async def test_a_magic_link_from_another_site_asks_first(server: Server, browser: Any) -> None:
+    """Followed from another page, a magic link no longer signs the browser in to the link's
+    account at once (login CSRF, an outside review): /signin/verify names the account and
+    signs in only when its button is pressed."""
+    from pathlib import Path
+
+    from playwright.async_api import expect
+
+    from tests.web.helpers import outbox_link
+    from velox.web.keys import SETTINGS
+
+    page, problems = await new_page(browser)
+    victim = await register(page, server.url)
+    asked = await page.request.post(server.url + "/api/v1/user/magic-link",
+                                    data={"email": "link-owner@example.com"})  # fmt: skip
+    assert asked.status == 202
+    link = (
+        server.url
+        + "/api/v1/user/auth/verify?token="
+        + outbox_link(Path(server.app[SETTINGS].data_dir))
+    )
+    elsewhere = f'<a data-testid="elsewhere" href="{link}">a prize</a>'  # another site
+    await page.route("http://elsewhere.example/", lambda route: route.fulfill(
+        status=200, content_type="text/html", body=elsewhere))  # fmt: skip
+    await page.goto("http://elsewhere.example/")
+    await page.get_by_test_id("elsewhere").click()
+    await expect(page).to_have_url(re.compile(r"/signin/verify\?token="))
+    await expect(page.get_by_test_id("verify-email")).to_have_text("link-owner@example.com")
+    me = await page.request.get(server.url + "/api/v1/user/me")
+    assert (await me.json())["user"]["email"] == victim  # still the victim's session
+    await page.get_by_test_id("verify-submit").click()
+    await expect(page).to_have_url(server.url + "/trade")
+    await expect(page.get_by_test_id("user-email")).to_have_text("link-owner@example.com")
     assert problems == []

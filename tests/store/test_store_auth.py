@@ -67,8 +67,13 @@ async def test_duplicate_id_is_not_reported_as_a_taken_email(store: Store) -> No
 async def test_magic_token_is_single_use(store: Store) -> None:
     await store.save_magic_token("h1", "alice@example.com", expires_at=1000)
     await store.save_magic_token("h2", "bob@example.com", expires_at=1000)
+    assert await store.magic_token_email("h1", now_ms=999) == "alice@example.com"
+    assert await store.magic_token_email("h1", now_ms=999) == "alice@example.com"  # read only
+    assert await store.magic_token_email("h1", now_ms=1000) is None  # expired
+    assert await store.magic_token_email("unknown", now_ms=0) is None
     assert await store.consume_magic_token("h1", now_ms=999) == "alice@example.com"
     assert await store.consume_magic_token("h1", now_ms=999) is None
+    assert await store.magic_token_email("h1", now_ms=0) is None  # spent
     assert await store.consume_magic_token("unknown", now_ms=0) is None
     assert await store.consume_magic_token("h2", now_ms=0) == "bob@example.com"
 

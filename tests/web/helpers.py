@@ -108,6 +108,18 @@ def assert_error(body: Any, code: str, field: str | None = None) -> None:
         assert body["error"].get("field") == field, body
 
 
+# A magic link opened as a user opens one from a mail program: the browser says the user
+# made the navigation (an email link followed from another site asks first instead).
+OPENED = {"Sec-Fetch-Site": "none"}
+
+
+async def open_link(client: TestClient[Any, Any], token: str) -> ClientResponse:
+    """GET the magic link of ``token`` as a browser opening it from a mail program."""
+    return await client.get(
+        f"/api/v1/user/auth/verify?token={token}", allow_redirects=False, headers=OPENED
+    )
+
+
 def outbox_link(data_dir: Path) -> str:
     """The token of the one magic link in the outbox (the file is removed)."""
     (eml,) = sorted((data_dir / "outbox").glob("*.eml"))

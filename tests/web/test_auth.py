@@ -12,7 +12,16 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.web.conftest import MakeClient
-from tests.web.helpers import PASSWORD, assert_error, bearer, outbox_link, settle, signup
+from tests.web.helpers import (
+    OPENED,
+    PASSWORD,
+    assert_error,
+    bearer,
+    open_link,
+    outbox_link,
+    settle,
+    signup,
+)
 from velox.web.keys import SERVICE, SESSIONS
 
 
@@ -183,18 +192,20 @@ async def test_magic_link_signs_in_once(
     assert response.status == 202
     token = outbox_link(tmp_path)
     assert token not in caplog.text
-    verify = await client.get(f"/api/v1/user/auth/verify?token={token}", allow_redirects=False)
+    verify = await open_link(client, token)
     assert verify.status == 302
     assert verify.headers["Location"] == "/trade"
     session = verify.cookies["token"].value
     me = await client.get("/api/v1/user/me", headers=bearer(session))
     assert (await me.json())["user"]["id"] == user.id
-    again = await client.get(f"/api/v1/user/auth/verify?token={token}", allow_redirects=False)
+    again = await open_link(client, token)
     assert again.status == 302
     assert again.headers["Location"].startswith("/signin?")
     assert "token" not in again.cookies
     for bad in ("", "?token=", "?token=nope"):
-        response = await client.get(f"/api/v1/user/auth/verify{bad}", allow_redirects=False)
+        response = await client.get(
+            f"/api/v1/user/auth/verify{bad}", allow_redirects=False, headers=OPENED
+        )
         assert response.status == 302
         assert response.headers["Location"].startswith("/signin?")
 
@@ -205,7 +216,7 @@ async def test_magic_link_for_a_new_address_creates_the_account(
     response = await client.post("/api/v1/user/magic-link", json={"email": "new@example.com"})
     assert response.status == 202
     token = outbox_link(tmp_path)
-    verify = await client.get(f"/api/v1/user/auth/verify?token={token}", allow_redirects=False)
+    verify = await open_link(client, token)
     session = verify.cookies["token"].value
     balance = await client.get("/api/v1/order/user/balance", headers=bearer(session))
     assert (await balance.json())["balance"] == "1000.00000000"
@@ -223,7 +234,7 @@ async def test_magic_link_expires(make_client: MakeClient, tmp_path: Path) -> No
     await client.post("/api/v1/user/magic-link", json={"email": "late@example.com"})
     token = outbox_link(tmp_path)
     time.sleep(0.002)
-    verify = await client.get(f"/api/v1/user/auth/verify?token={token}", allow_redirects=False)
+    verify = await open_link(client, token)
     assert verify.headers["Location"].startswith("/signin?")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.web.conftest import FAST
-from tests.web.helpers import assert_error, bearer, next_of, outbox_link, signup, tick
+from tests.web.helpers import assert_error, bearer, next_of, open_link, outbox_link, signup, tick
 from velox.config import Settings
 from velox.web.app import create_app
 
@@ -90,9 +90,9 @@ async def test_magic_link_and_email_taken(
         await client.post("/api/v1/user/magic-link", json={"email": "dup@example.com"})
     ).status == 202
     token = outbox_link(tmp_path)
-    verify = await client.get(f"/api/v1/user/auth/verify?token={token}", allow_redirects=False)
+    verify = await open_link(client, token)
     assert verify.status == 302 and verify.headers["Location"] == "/trade"
     me = await client.get("/api/v1/user/me", headers=bearer(verify.cookies["token"].value))
     assert (await me.json())["user"]["email"] == "dup@example.com"
-    reuse = await client.get(f"/api/v1/user/auth/verify?token={token}", allow_redirects=False)
+    reuse = await open_link(client, token)
     assert reuse.headers["Location"].startswith("/signin?")

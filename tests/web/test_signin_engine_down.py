@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from tests.fakes.oidc_provider import FakeOidcProvider
-from tests.web.helpers import bearer, outbox_link, signup
+from tests.web.helpers import bearer, open_link, outbox_link, signup
 from tests.web.oidc_flow import me, sign_in
 from tests.web.test_oidc import balance, make, oidc_settings, provider  # noqa: F401
 from velox.service import EngineState
@@ -31,7 +31,7 @@ async def magic(client: TestClient[Any, Any], tmp_path: Path, email: str) -> Any
     response = await client.post("/api/v1/user/magic-link", json={"email": email})
     assert response.status == 202
     token = outbox_link(tmp_path)
-    return await client.get(f"/api/v1/user/auth/verify?token={token}", allow_redirects=False)
+    return await open_link(client, token)
 
 
 async def test_a_new_address_by_magic_link_waits_for_the_engine(

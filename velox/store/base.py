@@ -217,6 +217,9 @@ class Store(Protocol):
 
     async def save_magic_token(self, token_hash: str, email: str, expires_at: int) -> None: ...
 
+    async def magic_token_email(self, token_hash: str, now_ms: int) -> str | None:
+        """The address of a live token, spending nothing (a page asks before it signs in)."""
+
     async def consume_magic_token(self, token_hash: str, now_ms: int) -> str | None:
         """The token's email if it exists and is unexpired, deleting it atomically (so only
         one caller gets it); else None, having written nothing (a bogus token is a read)."""

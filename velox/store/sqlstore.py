@@ -337,6 +337,13 @@ class SqlStore(ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, AB
             (token_hash, email, expires_at),
         )
 
+    async def magic_token_email(self, token_hash: str, now_ms: int) -> str | None:
+        row = await self._fetch_one(
+            "SELECT email FROM magic_tokens WHERE token_hash = ? AND expires_at > ?",
+            (token_hash, now_ms),
+        )
+        return None if row is None else str(row[0])
+
     async def consume_magic_token(self, token_hash: str, now_ms: int) -> str | None:
         live = "FROM magic_tokens WHERE token_hash = ? AND expires_at > ?"
         # Look first: a junk or expired token (anyone can send those) costs one read.

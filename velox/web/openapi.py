@@ -145,9 +145,14 @@ def paths(settings: Settings) -> dict[str, dict[str, Op]]:
         "/api/v1/user/auth/verify": {"get": op(
             "verify", "Spend a magic link: sets the cookie and redirects to /trade; a missing, "
             "invalid, used or expired link redirects to /signin?tab=magic&error=invalid_link; "
-            "a new user while the engine cannot open their account, to /signin?error=unavailable",
+            "a new user while the engine cannot open their account, to /signin?error=unavailable."
+            " Only when Sec-Fetch-Site is none or same-origin: otherwise it spends nothing and "
+            "redirects to /signin/verify, a page that asks first (POST below)",
             {302: None}, (*ANY, "RATE_LIMITED"),
-            params=[_query("token", {"type": "string"})], tag="user")},
+            params=[_query("token", {"type": "string"})], tag="user"), "post": op(
+            "verify_confirmed", "Spend a magic link from /signin/verify: the cookie when signed "
+            "in, and where to go next (/trade, or the /signin page that says why not)",
+            {200: ref("Location")}, AUTH, body="VerifyRequest", tag="user")},
         "/api/v1/user/auth/{provider}": {"get": op(
             "oauth_start", "Sign in with a configured identity provider (the /signin buttons): "
             "redirects to it (404 if not configured, 403 if another site sent the browser)",

@@ -110,6 +110,7 @@ def request_schemas(assets: Sequence[str], max_leverage: int) -> dict[str, Schem
             {"email": EMAIL, "password": {"type": "string", "maxLength": validate.PASSWORD_MAX}},
         ),
         "MagicLinkRequest": obj(["email"], {"email": EMAIL}),
+        "VerifyRequest": obj(["token"], {"token": {"type": "string", "maxLength": 256}}),
         "OpenRequest": _open_request(assets, max_leverage),
         "CloseRequest": obj(
             [], {"percent": nullable({"type": "integer", "minimum": 1, "maximum": 99})}

@@ -124,6 +124,7 @@ SCHEMAS: dict[str, Schema] = {
     "Session": obj(["user", "token"], {"user": ref("User"), "token": {"type": "string"}}),
     "Ticket": obj(["ticket"], {"ticket": {"type": "string"}}),
     "Accepted": obj(["message"], {"message": {"type": "string"}}),
+    "Location": obj(["location"], {"location": {"type": "string", "pattern": "^/"}}),
     "Assets": obj(
         ["assets"],
         {

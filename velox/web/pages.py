@@ -18,6 +18,7 @@ from aiohttp.typedefs import Handler
 
 from velox.config import Settings
 from velox.paths import resource_dir
+from velox.web.auth.handlers import INVALID_LINK, VERIFY_PAGE, magic_link_email
 from velox.web.auth.oauth.views import buttons, error_message
 from velox.web.keys import SESSIONS, SETTINGS
 from velox.web.openapi import document_for
@@ -116,6 +117,15 @@ async def signin(request: web.Request) -> web.StreamResponse:
     return _render("signin.html", request, context)
 
 
+async def verify_page(request: web.Request) -> web.StreamResponse:
+    """A magic link opened from another site: say whose account it signs in to, and sign in
+    only when this page's button is pressed (``auth.handlers.verify``)."""
+    email = await magic_link_email(request, request.query.get("token", ""))
+    if email is None:
+        raise web.HTTPFound(INVALID_LINK)
+    return _render("verify.html", request, {"page": "verify", "email": email})
+
+
 async def trade(request: web.Request) -> web.StreamResponse:
     if not _signed_in(request):
         raise web.HTTPFound(request.app.router["signin_page"].url_for())
@@ -189,6 +199,7 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_get("/", landing, name="landing_page")
     app.router.add_get("/register", register, name="register_page")
     app.router.add_get("/signin", signin, name="signin_page")
+    app.router.add_get(VERIFY_PAGE, verify_page, name="verify_page")
     app.router.add_get("/trade", trade, name="trade_page")
     app.router.add_get("/history", history, name="history_page")
     app.router.add_get("/account", account_page, name="account_page")

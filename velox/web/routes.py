@@ -28,6 +28,7 @@ def setup_routes(app: web.Application, *, dev: bool) -> None:
     r.add_get("/api/v1/user/me", auth.me, name="me")
     r.add_post("/api/v1/user/magic-link", auth.magic_link, name="magic_link")
     r.add_get("/api/v1/user/auth/verify", auth.verify, name="verify")
+    r.add_post("/api/v1/user/auth/verify", auth.verify_confirmed, name="verify_confirmed")
     r.add_get(f"/api/v1/user/auth/{PROVIDER}", oauth.start, name="oauth_start")
     r.add_get(f"/api/v1/user/auth/{PROVIDER}/callback", oauth.callback, name="oauth_callback")
     r.add_get("/api/v1/user/ws-ticket", auth.ws_ticket, name="ws_ticket")

@@ -11,6 +11,7 @@ import logging
 import secrets
 import time
 import uuid
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -46,6 +47,8 @@ from velox.web.keys import (
 
 log = logging.getLogger(__name__)
 INVALID_LINK = "/signin?tab=magic&error=invalid_link"
+VERIFY_PAGE = "/signin/verify"  # a magic link opened from another site asks here first
+SIGN_IN_AT_ONCE = frozenset({"none", "same-origin"})  # Sec-Fetch-Site of a link that may
 UNAVAILABLE = "/signin?error=unavailable"  # the engine is starting or recovering
 
 
@@ -189,29 +192,70 @@ async def magic_link(request: web.Request) -> web.Response:
 
 
 async def verify(request: web.Request) -> web.StreamResponse:
-    """Spend a magic link: sign in and go to /trade; a bad link goes back to /signin."""
+    """Spend a magic link: sign in and go to /trade; a bad link goes back to /signin.
+
+    Only a navigation the browser says the user made (typed, pasted, opened from a mail
+    program: ``Sec-Fetch-Site: none``) or one from Velox's own pages signs in at once. Any
+    other (a link on another site, or a browser that does not say) goes to a page that asks
+    first (``VERIFY_PAGE``, then ``verify_confirmed``): otherwise any site could sign its
+    visitors in to an account of its choosing, the attacker's (login CSRF)."""
     check_public_limit(request)
-    app = request.app
     token = request.query.get("token", "")
     if not token or len(token) > 256:
         return _redirect(INVALID_LINK)
-    store = app[STORE]
-    email = await store.consume_magic_token(_token_hash(token), _now_ms())
+    if request.headers.get("Sec-Fetch-Site") not in SIGN_IN_AT_ONCE:
+        return _redirect(f"{VERIFY_PAGE}?{urlencode({'token': token})}")
+    jwt, location = await _spend_link(request, token)
+    return _signing_in(request, _redirect(location), jwt)
+
+
+async def verify_confirmed(request: web.Request) -> web.Response:
+    """``POST {"token"}``, from the page that asks first: JSON and same-origin only, as every
+    sign-in; answers where to go next (``location``), with the session cookie when signed in."""
+    check_public_limit(request)
+    data = await json_object(request)
+    validate.reject_unknown(data, ("token",))
+    token = validate.string(validate.required(data, "token"), "token", max_length=256)
+    jwt, location = await _spend_link(request, token)
+    return _signing_in(request, json_response({"location": location}), jwt)
+
+
+async def magic_link_email(request: web.Request, token: str) -> str | None:
+    """The address a live magic link signs in, spending nothing (the page that asks shows it)."""
+    if not token or len(token) > 256:
+        return None
+    return await request.app[STORE].magic_token_email(_token_hash(token), _now_ms())
+
+
+async def _spend_link(request: web.Request, token: str) -> tuple[str | None, str]:
+    email = await request.app[STORE].consume_magic_token(_token_hash(token), _now_ms())
     if email is None:
-        return _redirect(INVALID_LINK)
-    return await sign_in_by_email(request, email)
+        return None, INVALID_LINK
+    return await _session_by_email(request, email)
+
+
+def _signing_in(request: web.Request, response: web.Response, jwt: str | None) -> web.Response:
+    if jwt is not None:
+        set_session_cookie(request, response, jwt)
+    return response
 
 
 async def sign_in_by_email(request: web.Request, email: str) -> web.Response:
     """Sign in the owner of a proven address and go to /trade: the user with that email, or a
     new password-less one with its first account. Magic links and identity providers share it.
     """
+    jwt, location = await _session_by_email(request, email)
+    return _signing_in(request, _redirect(location), jwt)
+
+
+async def _session_by_email(request: web.Request, email: str) -> tuple[str | None, str]:
+    """(session token, where to go): ``sign_in_by_email``'s, without a response."""
     app = request.app
     store, service = app[STORE], app[SERVICE]
     user = await store.user_by_email(email)
     if user is None:
         if service.state is not EngineState.READY:  # no account could be opened: nothing
-            return _redirect(UNAVAILABLE)
+            return None, UNAVAILABLE
         user = UserRecord(uuid.uuid4().hex, email, None, None, _now_ms())
         try:
             await store.create_user(user)
@@ -224,11 +268,9 @@ async def sign_in_by_email(request: web.Request, email: str) -> web.Response:
     # in only with it: without, the trade page would have nothing to trade with.
     # The store is asked only when the engine could not answer.
     if not await _ensure_account(service, user.id) and not await store.accounts_for_user(user.id):
-        return _redirect(UNAVAILABLE)
+        return None, UNAVAILABLE
     token_jwt, _session = app[SESSIONS].issue(user.id)
-    response = _redirect("/trade")
-    set_session_cookie(request, response, token_jwt)
-    return response
+    return token_jwt, "/trade"
 
 
 def _redirect(location: str) -> web.Response:
