@@ -136,6 +136,20 @@ async def test_dev_outbox_is_for_loopback_clients_only(make_client: MakeClient) 
     assert (await proxied.get("/dev/outbox", headers=via("127.0.0.1"))).status == 200
 
 
+async def test_dev_outbox_answers_only_names_of_this_machine(make_client: MakeClient) -> None:
+    """A page of another name that resolves to 127.0.0.1 (DNS rebinding) fetched the outbox
+    as a same-origin request from the developer's own browser: every unused sign-in link
+    (an outside security review). The Host must name this machine or --public-url."""
+    local = await make_client(dev=True, public_url="https://velox.example")
+    for host in ("localhost:8000", "127.0.0.1:8000", "[::1]:8000", "velox.example"):
+        assert (await local.get("/dev/outbox", headers={"Host": host})).status == 200, host
+    for host in ("rebind.attacker.example:8000", "127.0.0.1.nip.io", "velox.example.evil"):
+        refused = await local.get("/dev/outbox", headers={"Host": host,
+                                                          "Origin": f"http://{host}"})  # fmt: skip
+        assert refused.status == 403, host
+        assert_error(await refused.json(), "FORBIDDEN")
+
+
 async def test_sign_in_still_works_behind_a_proxy(make_client: MakeClient) -> None:
     client = await make_client(trusted_proxies=PROXY)
     user = await signup(client, "proxied@example.com")

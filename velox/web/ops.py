@@ -11,7 +11,7 @@ from aiohttp import web
 from velox.engine.views import ledger
 from velox.service import EngineState
 from velox.web import render
-from velox.web.auth.security import is_local
+from velox.web.auth.security import is_local, names_this_machine
 from velox.web.errors import ApiError, not_found, unauthorized
 from velox.web.jsonio import json_response
 from velox.web.keys import FEED, HUB, MAILER, OPTIONS, PARTS, SERVICE, SETTINGS
@@ -69,6 +69,9 @@ async def dev_outbox(request: web.Request) -> web.Response:
     machine only: the outbox holds sign-in links."""
     if not is_local(request):
         raise ApiError("FORBIDDEN", "the outbox is served to clients on this machine only")
+    if not names_this_machine(request):  # another name resolving here: DNS rebinding
+        raise ApiError("FORBIDDEN", "the outbox answers localhost, a loopback address or "
+                                    "--public-url only")  # fmt: skip
     messages = await asyncio.to_thread(request.app[MAILER].list_outbox)
     return json_response({"messages": [asdict(m) for m in messages]})
 

@@ -134,6 +134,20 @@ def _allowed_hosts(request: web.Request) -> set[str]:
     return allowed
 
 
+def names_this_machine(request: web.Request) -> bool:
+    """The request's Host is localhost, a loopback address, or --public-url's host: a page
+    of another name that its owner made resolve to 127.0.0.1 (DNS rebinding) is not, though
+    its requests come from this machine's browser and look same-origin to themselves."""
+    host = urlsplit("//" + request.host).hostname or ""
+    if host == "localhost":
+        return True
+    address = parse_address(host)
+    if address is not None:
+        return address.is_loopback
+    public = request.app[SETTINGS].public_url
+    return bool(public) and urlsplit(public).hostname == host
+
+
 def same_origin(request: web.Request) -> bool:
     """False when Origin (else Referer) names another host; True when neither is sent."""
     source = request.headers.get("Origin") or request.headers.get("Referer")
