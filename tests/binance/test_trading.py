@@ -185,3 +185,25 @@ async def test_the_algo_api_refuses_an_activation_price_too(client: TestClient[A
     (position,) = await orders_of(user, account, "OPEN")
     assert position["trailingStop"] is None
     assert (await bot.json("POST", "/fapi/v1/algoOrder", trail))["algoStatus"] == "NEW"
+
+
+async def test_a_reduce_only_exit_expires_when_its_position_closes(
+    client: TestClient[Any, Any],
+) -> None:
+    """A grid or take-profit bot's reduce-only exit outlived its position and closed the
+    next one (an outside review with ccxt): it expires with the position, as on Binance."""
+    user, bot, account = await netting_bot(client)
+    await tick(client, "BTCUSDT", "100000")
+    buy = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.002"}
+    await bot.json("POST", ORDER, buy)
+    exit_ = await bot.json("POST", ORDER, {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT",
+                                           "quantity": "0.002", "price": "100100",
+                                           "reduceOnly": "true"})  # fmt: skip
+    await bot.json("POST", ORDER, {**buy, "side": "SELL", "reduceOnly": "true"})  # closes it
+    assert await bot.json("GET", "/fapi/v1/openOrders", {"symbol": "BTCUSDT"}) == []
+    ended = await bot.json("GET", ORDER, {"symbol": "BTCUSDT", "orderId": exit_["orderId"]})
+    assert ended["status"] == "EXPIRED"
+    await bot.json("POST", ORDER, buy)  # the next position
+    await tick(client, "BTCUSDT", "100200")  # where the old exit would have closed it
+    (position,) = await orders_of(user, account, "OPEN")
+    assert position["qty"] == "0.00200000"

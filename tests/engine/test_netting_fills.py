@@ -20,7 +20,7 @@ from velox import codec
 from velox.engine.commands import PriceTick
 from velox.engine.engine import Engine
 from velox.engine.events import PositionIncreased
-from velox.engine.views import fills_of
+from velox.engine.views import fills_of, ledger
 from velox.money import units
 
 TAKER, MAKER = Fraction(5, 10_000), Fraction(2, 10_000)
@@ -215,3 +215,62 @@ def test_events_journaled_before_the_terms_were_carried_read_as_market() -> None
     old = codec.decode_event("PositionPartiallyClosed", codec.dumps(payload))
     assert (old.by_order_type, old.by_order_price) == ("MARKET", None)
     assert old == replace(reduced, by_order_type="MARKET", by_order_price=None)
+
+
+def _pending_ids(engine: Engine, acc: str) -> list[str]:
+    return list(engine.accounts[acc].pending_orders)
+
+
+def test_reduce_only_orders_expire_with_the_position_they_reduce() -> None:
+    """A bot's take-profit (reduce-only limit) and stop (reduce-only stop) outlived the
+    position when it closed, and later closed the next position on the asset (an outside
+    review with ccxt). As on Binance they expire with it; others rest on."""
+    engine, acc = engine_with_fees()  # ETH bid 1999, ask 2001
+    ok(engine, eth(acc, side="LONG", qty=units("1")))
+    exit_ = {"side": "SHORT", "qty": units("1"), "reduce_only": True}
+    (tp,) = ok(engine, eth(acc, order_type="LIMIT", price=units("2100"), **exit_))
+    (sl,) = ok(engine, eth(acc, order_type="STOP", price=units("1900"), **exit_))
+    (other,) = ok(engine, eth(acc, side="LONG", order_type="LIMIT", price=units("1500"),
+                              qty=units("0.5")))  # fmt: skip
+    balance = engine.accounts[acc].balance
+    events = ok(engine, eth(acc, side="SHORT", qty=units("1"), reduce_only=True))
+    closed, *ends = events
+    assert closed.reason == "REDUCE"
+    assert [(e.order_id, e.status, e.reason, e.released) for e in ends] == [
+        (tp.order_id, "EXPIRED", "POSITION_CLOSED", tp.reserved),
+        (sl.order_id, "EXPIRED", "POSITION_CLOSED", sl.reserved),
+    ]
+    assert _pending_ids(engine, acc) == [other.order_id]  # not reduce-only: rests on
+    assert engine.accounts[acc].balance == balance + closed.settlement + tp.reserved + sl.reserved
+    ok(engine, eth(acc, side="LONG", qty=units("1")))  # the next position
+    at(engine, "2200")  # where the old take-profit would have closed it
+    (position,) = engine.positions.values()
+    assert (position.side, position.qty) == ("LONG", units("1"))
+
+
+def test_the_order_that_closes_the_position_fills_and_the_others_expire() -> None:
+    engine, acc = engine_with_fees()
+    ok(engine, eth(acc, side="LONG", qty=units("1")))
+    exit_ = {"side": "SHORT", "qty": units("1"), "reduce_only": True}
+    (tp,) = ok(engine, eth(acc, order_type="LIMIT", price=units("2100"), **exit_))
+    (sl,) = ok(engine, eth(acc, order_type="STOP", price=units("1900"), **exit_))
+    events = engine.on_tick(PriceTick(ETH, units("2200"), T0))  # the take-profit is reached
+    kinds = [(type(e).__name__, getattr(e, "order_id", None), getattr(e, "status", None))
+             for e in events if type(e).__name__ != "MarksMoved"]  # fmt: skip
+    assert kinds[-1] == ("OrderCancelled", sl.order_id, "EXPIRED")
+    assert ("OrderCancelled", tp.order_id, "EXPIRED") not in kinds  # it filled
+    assert _pending_ids(engine, acc) == [] and not engine.positions
+    assert ledger(engine)["conserved"]
+
+
+def test_a_flip_expires_the_reduce_only_orders_of_the_position_it_closed() -> None:
+    engine, acc = engine_with_fees()
+    ok(engine, eth(acc, side="LONG", qty=units("1")))
+    (tp,) = ok(engine, eth(acc, side="SHORT", order_type="LIMIT", price=units("2100"),
+                           qty=units("1"), reduce_only=True))  # fmt: skip
+    events = ok(engine, eth(acc, side="SHORT", qty=units("2")))  # flips to a SHORT of 1
+    assert (events[-1].order_id, events[-1].status) == (tp.order_id, "EXPIRED")
+    (position,) = engine.positions.values()
+    assert (position.side, position.qty) == ("SHORT", units("1"))
+    at(engine, "2100")  # it would have added to the new SHORT
+    assert engine.positions[position.order_id].qty == units("1")

@@ -20,7 +20,7 @@ from velox.engine.apply import Ledger
 from velox.engine.closes import Ids, close_at_quote
 from velox.engine.commands import ClockTick, Command, PriceTick
 from velox.engine.errors import Refusal
-from velox.engine.events import BY_EXPIRY, EXPIRED, Event, MarksMoved
+from velox.engine.events import BY_CLOSE, BY_EXPIRY, EXPIRED, Event, MarksMoved, PositionClosed
 from velox.engine.formulas import quote
 from velox.engine.funding_walk import FundingWalk, acted_on
 from velox.engine.orders import cancelled, ended, fill_reached
@@ -95,9 +95,29 @@ class Engine(Ledger):
         return result
 
     def _emit(self, events: list[Event], new: list[Event]) -> None:
+        closed: list[PositionClosed] = []
         for event in new:
             self.apply(event)
             events.append(event)
+            if isinstance(event, PositionClosed):
+                closed.append(event)
+        for event in closed:
+            self._expire_reduce_only(event.account_id, event.asset, event.ts, events)
+
+    def _expire_reduce_only(
+        self, account_id: str | None, asset: str, ts: int, events: list[Event]
+    ) -> None:
+        """A position closed: its account's reduce-only orders on the asset expire with it, as
+        on Binance. Left resting, one would close the next position on the asset (or, after
+        a flip, add to it). Any left now are for the position gone: one on the side of the
+        position it reduced is refused when placed."""
+        account = self.accounts.get(account_id) if account_id is not None else None
+        if account is None:
+            return
+        for order_id in list(account.pending_orders):
+            order = self.pending.get(order_id)
+            if order is not None and order.reduce_only and order.asset == asset:
+                self._emit(events, ended(self, order, cancelled(order, EXPIRED, BY_CLOSE, ts), ts))
 
     def _fire(self, asset: str, q: Quote, ts: int, events: list[Event]) -> None:
         taker = self.settings.taker_fee

@@ -34,6 +34,7 @@ BY_USER = "USER"
 BY_OCO = "OCO"
 BY_EXPIRY = "EXPIRED"
 BY_RESET = "RESET"
+BY_CLOSE = "POSITION_CLOSED"  # a reduce-only order, expired with the position it reduced
 NO_BALANCE = "INSUFFICIENT_BALANCE"
 
 

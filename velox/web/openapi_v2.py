@@ -59,7 +59,9 @@ ORDER_V2_FIELDS: dict[str, Schema] = {
     "reduceOnly": {"type": "boolean"},
     "fee": MONEY,
     "funding": MONEY,
-    "cancelReason": nullable({"enum": ["USER", "OCO", "EXPIRED", "RESET", "INSUFFICIENT_BALANCE"]}),
+    "cancelReason": nullable(
+        {"enum": ["USER", "OCO", "EXPIRED", "RESET", "INSUFFICIENT_BALANCE", "POSITION_CLOSED"]}
+    ),
     "createdAt": nullable(MS),
     "accountId": nullable({"type": "string"}),
     "positionId": nullable({"type": "string"}),
