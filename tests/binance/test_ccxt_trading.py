@@ -211,3 +211,38 @@ async def test_the_bracket_follows_a_positions_own_leverage(make_client: MakeCli
         assert abs(D(position["maintenanceMargin"]) - ours) < ours / 100
     finally:
         await exchange.close()
+
+
+async def test_the_endpoints_ccxt_calls_for_triggers_leverage_and_funding_intervals(
+    make_client: MakeClient,
+) -> None:
+    """ccxt's cancel_all_orders(trigger), fetch_leverage, fetch_margin_mode and
+    fetch_funding_interval called routes Velox did not serve: a 404 in Velox's own format,
+    which ccxt raises as ExchangeNotAvailable (a bot retries it for ever): an outside
+    review."""
+    client = await make_client(binance_weight_limit=100_000, funding_interval=3600.0)
+    user = await signup(client)
+    account = await new_account(user, "NETTING")
+    key = await make_key(user, ["read", "trade"], account_id=account)
+    base = str(client.make_url("")).rstrip("/")
+    exchange = ccxt.binanceusdm({"apiKey": key.api_key, "secret": key.secret,
+                                 "urls": urls_for(base)})  # fmt: skip
+    try:
+        await exchange.load_markets()
+        await tick(client, "BTCUSDT", "100000")
+        await exchange.create_order(SYMBOL, "limit", "buy", 0.001, 90000)  # rests
+        await exchange.create_order(SYMBOL, "market", "buy", 0.002)
+        stop = {"stopLossPrice": 95000, "closePosition": True}
+        await exchange.create_order(SYMBOL, "market", "sell", None, params=stop)
+        assert len(await exchange.fetch_open_orders(SYMBOL, params={"trigger": True})) == 1
+        await exchange.cancel_all_orders(SYMBOL, params={"trigger": True})
+        assert await exchange.fetch_open_orders(SYMBOL, params={"trigger": True}) == []
+        (resting,) = await exchange.fetch_open_orders(SYMBOL)  # the plain order is left
+        assert resting["price"] == 90000
+        leverage = await exchange.fetch_leverage(SYMBOL)
+        assert (leverage["longLeverage"], leverage["marginMode"]) == (20, "isolated")
+        assert (await exchange.fetch_margin_mode(SYMBOL))["marginMode"] == "isolated"
+        interval = await exchange.fetch_funding_interval(SYMBOL)
+        assert interval["interval"] == "1h"
+    finally:
+        await exchange.close()

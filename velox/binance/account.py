@@ -240,18 +240,33 @@ async def leverage_bracket(call: Call) -> Any:
     terms = call.app[TERMS]
     symbol = call.params.symbol(settings.symbols, required=False)
 
-    def held(engine: Engine, owner: Owner) -> dict[str, int]:
-        """The leverage of each open position's symbol (the native API may have opened it
-        at another leverage than the one set for the symbol)."""
-        return {p.asset: p.leverage for p in open_positions(engine, owner.user_id,
-                                                            owner.account_id)}  # fmt: skip
-
-    leverages = {**await _leverages(call), **await _read(call, held)}  # never the ring's own
+    leverages = {**await _leverages(call), **await _read(call, _held_leverages)}  # a copy
 
     def bracket(s: str) -> Json:
         return shapes.leverage_bracket(s, terms, leverages.get(s, terms.default_leverage))
 
     return bracket(symbol) if symbol is not None else [bracket(s) for s in settings.symbols]
+
+
+@endpoint(lambda p: 1 if p.get("symbol") else 10, signed=READ)
+async def symbol_config(call: Call) -> Any:
+    """``/fapi/v1/symbolConfig`` (ccxt's ``fetch_leverage``, ``fetch_margin_mode``): each
+    symbol's margin type (always isolated) and leverage: an open position's own, else the
+    one set for the symbol."""
+    settings, terms = call.app[SETTINGS], call.app[TERMS]
+    symbol = call.params.symbol(settings.symbols, required=False)
+    leverages = {**await _leverages(call), **await _read(call, _held_leverages)}
+    return [{"symbol": s, "marginType": "ISOLATED", "isAutoAddMargin": "false",
+             "leverage": leverages.get(s, terms.default_leverage),
+             "maxNotionalValue": format_units(shapes.MAX_QTY)}
+            for s in ([symbol] if symbol is not None else settings.symbols)]  # fmt: skip
+
+
+def _held_leverages(engine: Engine, owner: Owner) -> dict[str, int]:
+    """The leverage of each open position's symbol (the native API may have opened it at
+    another leverage than the one set for the symbol)."""
+    positions = open_positions(engine, owner.user_id, owner.account_id)
+    return {p.asset: p.leverage for p in positions}
 
 
 @endpoint(20, signed=READ)

@@ -15,6 +15,7 @@ from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, invalid
 from velox.binance.keys import MARKET_STREAMS, TERMS
 from velox.binance.params import Params
+from velox.binance.terms import ratio_text
 from velox.binance.weights import depth_weight, klines_weight
 from velox.engine.state import Quote
 from velox.money import Price
@@ -143,6 +144,21 @@ async def premium_index(call: Call) -> Any:
     if symbol is not None:
         return shapes.premium_index(symbol, quotes.get(symbol), terms, now)
     return [shapes.premium_index(s, quotes.get(s), terms, now) for s in _symbols(call)]
+
+
+@endpoint(1)
+async def funding_info(call: Call) -> Any:
+    """``/fapi/v1/fundingInfo``: each symbol's funding interval (ccxt's
+    ``fetch_funding_interval``; ``--funding-interval`` need not be Binance's 8 h). Velox's
+    rate is fixed, so its cap and floor are that rate. Funding off: no symbol is listed."""
+    terms = call.app[TERMS]
+    if terms.funding_interval_ms <= 0:
+        return []
+    hours = terms.funding_interval_ms / 3_600_000
+    rate = ratio_text(terms.funding_rate)
+    return [{"symbol": s, "adjustedFundingRateCap": rate, "adjustedFundingRateFloor": rate,
+             "fundingIntervalHours": int(hours) if hours.is_integer() else hours,
+             "disclaimer": False} for s in _symbols(call)]  # fmt: skip
 
 
 @endpoint(1)

@@ -86,6 +86,7 @@ def setup_routes(app: web.Application) -> None:
         "klines": market.klines,
         "premiumIndex": market.premium_index,
         "fundingRate": market.funding_rate,
+        "fundingInfo": market.funding_info,
     }
     for path, handler in public.items():
         r.add_get(f"/fapi/v1/{path}", handler, name=fapi_name("v1", path))
@@ -98,6 +99,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/fapi/v3/positionRisk", account.position_risk_v3, name="fapi_v3_positionRisk")
     r.add_get("/fapi/v1/leverageBracket", account.leverage_bracket, name="fapi_v1_leverageBracket")
     r.add_get("/fapi/v1/commissionRate", account.commission_rate, name="fapi_v1_commissionRate")
+    r.add_get("/fapi/v1/symbolConfig", account.symbol_config, name="fapi_v1_symbolConfig")
     r.add_get("/fapi/v1/positionSide/dual", account.get_position_mode, name="fapi_v1_dual_get")
     r.add_post("/fapi/v1/positionSide/dual", account.set_position_mode, name="fapi_v1_dual_set")
     r.add_post("/fapi/v1/marginType", account.set_margin_type, name="fapi_v1_marginType")
@@ -119,6 +121,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_delete("/fapi/v1/algoOrder", algo.cancel_algo_order, name="fapi_v1_algoOrder_cancel")
     r.add_get("/fapi/v1/openAlgoOrders", algo.open_algo_orders, name="fapi_v1_openAlgoOrders")
     r.add_get("/fapi/v1/allAlgoOrders", algo.all_algo_orders, name="fapi_v1_allAlgoOrders")
+    r.add_delete("/fapi/v1/algoOpenOrders", trading.cancel_all_algo,
+                 name="fapi_v1_algoOpenOrders_cancel")  # fmt: skip
 
     r.add_post("/fapi/v1/listenKey", listenkey.create, name="fapi_v1_listenKey_create")
     r.add_put("/fapi/v1/listenKey", listenkey.keepalive, name="fapi_v1_listenKey_keepalive")

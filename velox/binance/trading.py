@@ -211,11 +211,24 @@ async def open_orders(call: Call) -> Any:
 
 @endpoint(1, signed=TRADE)
 async def cancel_all(call: Call) -> Any:
+    """``DELETE /fapi/v1/allOpenOrders``: the symbol's resting orders and algo orders."""
+    return await _cancel_open(call, regular=True)
+
+
+@endpoint(1, signed=TRADE)
+async def cancel_all_algo(call: Call) -> Any:
+    """``DELETE /fapi/v1/algoOpenOrders`` (ccxt's ``cancel_all_orders`` with ``trigger``):
+    the symbol's algo orders only."""
+    return await _cancel_open(call, regular=False)
+
+
+async def _cancel_open(call: Call, *, regular: bool) -> Any:
     user_id, account_id = account_within_order_rate(call)
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     service = call.app[SERVICE]
-    ids = [str(o["orderId"]) for o in await open_orders_of(call, symbol, algo=False)]
-    ids += [str(o["algoId"]) for o in await open_orders_of(call, symbol, algo=True)]
+    ids = [str(o["algoId"]) for o in await open_orders_of(call, symbol, algo=True)]
+    if regular:
+        ids += [str(o["orderId"]) for o in await open_orders_of(call, symbol, algo=False)]
     for order_id in ids:
         found = orders.conditional_of(int(order_id))
         if found is None:
