@@ -3,6 +3,8 @@ the native API says for the same account (issue 13's reference session)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 from tests.binance.helpers import make_key, new_account
 from tests.binance.test_ccxt import urls_for
 from tests.web.conftest import MakeClient
-from tests.web.helpers import signup, tick
+from tests.web.helpers import User, signup, tick
 
 SYMBOL = "BTC/USDT:USDT"
 
@@ -154,12 +156,9 @@ async def test_a_hedging_accounts_key_cannot_trade(make_client: MakeClient) -> N
         await exchange.close()
 
 
-async def test_ccxt_reads_a_healthy_positions_margin_ratio(make_client: MakeClient) -> None:
-    """ccxt computes a position's maintenance margin as its notional times the bracket's
-    maintMarginRatio: the bracket gave Velox's mmr of the margin (0.1), so a healthy 20x
-    position read as 200 % of the way to liquidation (an outside review). It now agrees with
-    Velox's own maintMargin."""
-    client = await make_client(binance_weight_limit=100_000)
+@asynccontextmanager
+async def netting_exchange(client: Any) -> AsyncIterator[tuple[Any, User, str]]:
+    """A new user's NETTING account and ccxt with a trading key on it (markets loaded)."""
     user = await signup(client)
     account = await new_account(user, "NETTING")
     key = await make_key(user, ["read", "trade"], account_id=account)
@@ -168,6 +167,18 @@ async def test_ccxt_reads_a_healthy_positions_margin_ratio(make_client: MakeClie
                                  "urls": urls_for(base)})  # fmt: skip
     try:
         await exchange.load_markets()
+        yield exchange, user, account
+    finally:
+        await exchange.close()
+
+
+async def test_ccxt_reads_a_healthy_positions_margin_ratio(make_client: MakeClient) -> None:
+    """ccxt computes a position's maintenance margin as its notional times the bracket's
+    maintMarginRatio: the bracket gave Velox's mmr of the margin (0.1), so a healthy 20x
+    position read as 200 % of the way to liquidation (an outside review). It now agrees with
+    Velox's own maintMargin."""
+    client = await make_client(binance_weight_limit=100_000)
+    async with netting_exchange(client) as (exchange, _, _):
         await tick(client, "BTCUSDT", "100000")
         await exchange.create_order(SYMBOL, "market", "buy", 0.003)  # at the default 20x
         (position,) = await exchange.fetch_positions([SYMBOL])
@@ -177,8 +188,6 @@ async def test_ccxt_reads_a_healthy_positions_margin_ratio(make_client: MakeClie
         assert D(position["marginRatio"]) < Decimal("0.11")
         bracket = await exchange.fapiPrivateGetLeverageBracket({"symbol": "BTCUSDT"})
         assert bracket["brackets"][0]["maintMarginRatio"] == 0.005  # 0.1 / 20
-    finally:
-        await exchange.close()
 
 
 async def test_the_bracket_follows_a_positions_own_leverage(make_client: MakeClient) -> None:
@@ -186,22 +195,15 @@ async def test_the_bracket_follows_a_positions_own_leverage(make_client: MakeCli
     the API key still 20: the bracket's ratio is the position's (0.1 / 10), so ccxt's
     maintenance margin is Velox's, not half of it."""
     client = await make_client(binance_weight_limit=100_000)
-    user = await signup(client)
-    account = await new_account(user, "NETTING")
-    key = await make_key(user, ["read", "trade"], account_id=account)
-    await tick(client, "BTCUSDT", "100000")
-    await user.json(
-        "POST",
-        "/api/v1/order/open",
-        201,
-        headers={"X-Velox-Account": account},
-        json={"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100"},
-    )
-    base = str(client.make_url("")).rstrip("/")
-    exchange = ccxt.binanceusdm({"apiKey": key.api_key, "secret": key.secret,
-                                 "urls": urls_for(base)})  # fmt: skip
-    try:
-        await exchange.load_markets()
+    async with netting_exchange(client) as (exchange, user, account):
+        await tick(client, "BTCUSDT", "100000")
+        await user.json(
+            "POST",
+            "/api/v1/order/open",
+            201,
+            headers={"X-Velox-Account": account},
+            json={"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100"},
+        )
         bracket = await exchange.fapiPrivateGetLeverageBracket({"symbol": "BTCUSDT"})
         assert bracket["brackets"][0]["maintMarginRatio"] == 0.01
         other = await exchange.fapiPrivateGetLeverageBracket({"symbol": "ETHUSDT"})
@@ -209,8 +211,6 @@ async def test_the_bracket_follows_a_positions_own_leverage(make_client: MakeCli
         (position,) = await exchange.fetch_positions([SYMBOL])
         ours = D(position["info"]["maintMargin"])
         assert abs(D(position["maintenanceMargin"]) - ours) < ours / 100
-    finally:
-        await exchange.close()
 
 
 async def test_the_endpoints_ccxt_calls_for_triggers_leverage_and_funding_intervals(
@@ -221,14 +221,7 @@ async def test_the_endpoints_ccxt_calls_for_triggers_leverage_and_funding_interv
     which ccxt raises as ExchangeNotAvailable (a bot retries it for ever): an outside
     review."""
     client = await make_client(binance_weight_limit=100_000, funding_interval=3600.0)
-    user = await signup(client)
-    account = await new_account(user, "NETTING")
-    key = await make_key(user, ["read", "trade"], account_id=account)
-    base = str(client.make_url("")).rstrip("/")
-    exchange = ccxt.binanceusdm({"apiKey": key.api_key, "secret": key.secret,
-                                 "urls": urls_for(base)})  # fmt: skip
-    try:
-        await exchange.load_markets()
+    async with netting_exchange(client) as (exchange, _, _):
         await tick(client, "BTCUSDT", "100000")
         await exchange.create_order(SYMBOL, "limit", "buy", 0.001, 90000)  # rests
         await exchange.create_order(SYMBOL, "market", "buy", 0.002)
@@ -244,5 +237,23 @@ async def test_the_endpoints_ccxt_calls_for_triggers_leverage_and_funding_interv
         assert (await exchange.fetch_margin_mode(SYMBOL))["marginMode"] == "isolated"
         interval = await exchange.fetch_funding_interval(SYMBOL)
         assert interval["interval"] == "1h"
-    finally:
-        await exchange.close()
+
+
+async def test_edit_order_moves_a_resting_limit(make_client: MakeClient) -> None:
+    """ccxt's edit_order (PUT /fapi/v1/order) was a 405: a resting LIMIT's price moves; its
+    quantity cannot (refused, nothing changed), nor can an order that has ended."""
+    client = await make_client(binance_weight_limit=100_000)
+    async with netting_exchange(client) as (exchange, user, account):
+        await tick(client, "BTCUSDT", "100000")
+        placed = await exchange.create_order(SYMBOL, "limit", "buy", 0.001, 90000)
+        edited = await exchange.edit_order(placed["id"], SYMBOL, "limit", "buy", 0.001, 91000)
+        assert (edited["id"], edited["price"], edited["status"]) == (placed["id"], 91000, "open")
+        native = await user.json("GET", f"/api/v1/order/{placed['id']}", 200,
+                                 headers={"X-Velox-Account": account})  # fmt: skip
+        assert (native["status"], native["price"]) == ("PENDING", "91000.00000000")
+        with pytest.raises(ccxt.BadRequest, match="-1130"):
+            await exchange.edit_order(placed["id"], SYMBOL, "limit", "buy", 0.002, 92000)
+        assert (await exchange.fetch_order(placed["id"], SYMBOL))["price"] == 91000
+        await exchange.cancel_order(placed["id"], SYMBOL)
+        with pytest.raises(ccxt.OrderNotFound):
+            await exchange.edit_order(placed["id"], SYMBOL, "limit", "buy", 0.001, 93000)

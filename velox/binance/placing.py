@@ -250,3 +250,8 @@ async def find_order(
     ):
         raise unknown_order() if cancelling else no_such_order()
     return record
+
+
+async def shown_order(call: Call, record: OrderRecord) -> Any:
+    """``record`` as Binance shows it, its executed quantity from its own fills."""
+    return orders.order_json(record, await call.app[STORE].fills_of_orders([record.order_id]))

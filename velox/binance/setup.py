@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from velox.binance import account, algo, listenkey, market, trading
+from velox.binance import account, algo, amend, listenkey, market, trading
 from velox.binance.keyring import KeyRing
 from velox.binance.keys import KEYRING, LISTEN_KEYS, MARKET_STREAMS, TERMS, VAULT, WEIGHTS
 from velox.binance.streams import endpoint as streams
@@ -110,6 +110,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/fapi/v1/order", trading.new_order, name="fapi_v1_order_new")
     r.add_get("/fapi/v1/order", trading.query_order, name="fapi_v1_order_get")
     r.add_delete("/fapi/v1/order", trading.cancel_order, name="fapi_v1_order_cancel")
+    r.add_put("/fapi/v1/order", amend.modify_order, name="fapi_v1_order_modify")
     r.add_get("/fapi/v1/openOrders", trading.open_orders, name="fapi_v1_openOrders")
     r.add_delete("/fapi/v1/allOpenOrders", trading.cancel_all, name="fapi_v1_allOpenOrders")
     r.add_get("/fapi/v1/allOrders", trading.all_orders, name="fapi_v1_allOrders")

@@ -39,6 +39,7 @@ from velox.binance.placing import (
     leverage_for,
     open_orders_of,
     refused,
+    shown_order,
 )
 from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.engine import Outcome
@@ -74,10 +75,6 @@ def _order_id_of(outcome: Outcome) -> str | None:
         if isinstance(event, PositionOpened):
             return event.order_id
     return None
-
-
-async def _shown(call: Call, record: OrderRecord) -> Json:
-    return orders.order_json(record, await call.app[STORE].fills_of_orders([record.order_id]))
 
 
 @endpoint(0, signed=TRADE)
@@ -125,7 +122,7 @@ async def new_order(call: Call) -> Any:
         record = None if order_id is None else await call.app[STORE].order(order_id)
         if record is None:  # pragma: no cover - the commit wrote it
             raise BinanceError(-1001, "Internal error; unable to process your request.")
-        return await _shown(call, record)
+        return await shown_order(call, record)
     return _from_commit(outcome, order_id)
 
 
@@ -170,7 +167,7 @@ async def query_order(call: Call) -> Any:
             return ended
         _, kind = orders.conditional_of(found) or ("", 0)
         return orders.conditional_json(pos, kind)
-    return await _shown(call, found)
+    return await shown_order(call, found)
 
 
 @endpoint(1, signed=TRADE)
@@ -200,7 +197,7 @@ async def cancel_order(call: Call) -> Any:
         raise refused(outcome.refusal)
     record = await call.app[STORE].order(found.order_id)
     assert record is not None
-    return await _shown(call, record)
+    return await shown_order(call, record)
 
 
 @endpoint(lambda p: 1 if p.get("symbol") else 40, signed=READ)
