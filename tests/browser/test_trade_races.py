@@ -90,12 +90,14 @@ async def test_an_order_opened_while_the_socket_switches_account_is_shown(
     await page.reload()
     await expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "live")
     hold.set()
-    switched = page.wait_for_event(
-        "response",
-        lambda r: "status=OPEN" in r.url and r.request.headers.get("x-velox-account") == second,
-    )
-    await page.get_by_test_id("account-switcher").select_option(second)
-    await switched  # the page has read the second account's (no) orders
+    # Listening before the switch: page.wait_for_event(...) is a coroutine, which listened
+    # only once awaited, after select_option: a response already in missed the test (it
+    # timed out about 1 run in 8 under load).
+    async with page.expect_response(
+        lambda r: "status=OPEN" in r.url and r.request.headers.get("x-velox-account") == second
+    ) as switched:
+        await page.get_by_test_id("account-switcher").select_option(second)
+    await switched.value  # the page has read the second account's (no) orders
     order = await _call(page, "POST", "/api/v1/order/open", BTC_LONG, second)
     assert held, "the socket did not ask to follow the second account"
     hold.clear()
