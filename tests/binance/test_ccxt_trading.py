@@ -25,20 +25,13 @@ def D(value: Any) -> Decimal:
 
 async def test_a_whole_session(make_client: MakeClient) -> None:
     client = await make_client(binance_weight_limit=100_000)
-    user = await signup(client)
-    account = await new_account(user, "NETTING")
-    key = await make_key(user, ["read", "trade"], account_id=account)
-    base = str(client.make_url("")).rstrip("/")
-    exchange = ccxt.binanceusdm({"apiKey": key.api_key, "secret": key.secret,
-                                 "urls": urls_for(base)})  # fmt: skip
-    on = {"X-Velox-Account": account}
+    async with netting_exchange(client) as (exchange, user, account):
+        on = {"X-Velox-Account": account}
 
-    async def native(path: str) -> Any:
-        return await user.json("GET", path, 200, headers=on)
+        async def native(path: str) -> Any:
+            return await user.json("GET", path, 200, headers=on)
 
-    try:
         await tick(client, "BTCUSDT", "100000")
-        await exchange.load_markets()
         answer = await exchange.set_leverage(10, SYMBOL)
         assert answer["leverage"] == 10 and answer["symbol"] == "BTCUSDT"
         await exchange.set_leverage(3, "ETH/USDT:USDT")
@@ -136,8 +129,6 @@ async def test_a_whole_session(make_client: MakeClient) -> None:
         assert fetched["reduceOnly"] is True
         by_client = await exchange.fetch_order(None, SYMBOL, {"origClientOrderId": "entry-1"})
         assert by_client["id"] == bought["id"]
-    finally:
-        await exchange.close()
 
 
 async def test_a_hedging_accounts_key_cannot_trade(make_client: MakeClient) -> None:

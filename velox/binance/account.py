@@ -240,7 +240,7 @@ async def leverage_bracket(call: Call) -> Any:
     terms = call.app[TERMS]
     symbol = call.params.symbol(settings.symbols, required=False)
 
-    leverages = {**await _leverages(call), **await _read(call, _held_leverages)}  # a copy
+    leverages = await _symbol_leverages(call)
 
     def bracket(s: str) -> Json:
         return shapes.leverage_bracket(s, terms, leverages.get(s, terms.default_leverage))
@@ -255,11 +255,17 @@ async def symbol_config(call: Call) -> Any:
     one set for the symbol."""
     settings, terms = call.app[SETTINGS], call.app[TERMS]
     symbol = call.params.symbol(settings.symbols, required=False)
-    leverages = {**await _leverages(call), **await _read(call, _held_leverages)}
+    leverages = await _symbol_leverages(call)
     return [{"symbol": s, "marginType": "ISOLATED", "isAutoAddMargin": "false",
              "leverage": leverages.get(s, terms.default_leverage),
              "maxNotionalValue": format_units(shapes.MAX_QTY)}
             for s in ([symbol] if symbol is not None else settings.symbols)]  # fmt: skip
+
+
+async def _symbol_leverages(call: Call) -> dict[str, int]:
+    """Symbol -> leverage: an open position's own, else the one set for the symbol (a new
+    dict: the key ring's cached one is never changed)."""
+    return {**await _leverages(call), **await _read(call, _held_leverages)}
 
 
 def _held_leverages(engine: Engine, owner: Owner) -> dict[str, int]:

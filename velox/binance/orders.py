@@ -276,9 +276,9 @@ def algo_of_record(rec: OrderRecord) -> Json:
 
 def algo_of_position(pos: Position, kind: int, status: str = "NEW") -> Json:
     """A position's stop-loss / take-profit / trailing stop as a conditional algo order."""
-    algo = algo_of_conditional(conditional_json(pos, kind, status))
+    shown = conditional_json(pos, kind, status)
+    algo = algo_of_conditional(shown)
     if kind == TRAILING:
-        shown = conditional_json(pos, kind, status)
         algo.update(activatePrice=shown["activatePrice"], callbackRate=shown["priceRate"])
     return algo
 

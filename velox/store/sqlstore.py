@@ -82,6 +82,7 @@ PUT_CANDLE = (
 )
 # Range deletes on the expiry indexes: they touch only what expired.
 FORGET_EXPIRED_TOKENS = "DELETE FROM magic_tokens WHERE expires_at <= ?"
+_LIVE_TOKEN = "FROM magic_tokens WHERE token_hash = ? AND expires_at > ?"
 FORGET_EXPIRED_REVOCATIONS = "DELETE FROM revoked_sessions WHERE expires_at <= ?"
 IDS_PER_QUERY = 500  # placeholders per IN (...): far below SQLite's and PostgreSQL's limits
 
@@ -338,19 +339,15 @@ class SqlStore(ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, AB
         )
 
     async def magic_token_email(self, token_hash: str, now_ms: int) -> str | None:
-        row = await self._fetch_one(
-            "SELECT email FROM magic_tokens WHERE token_hash = ? AND expires_at > ?",
-            (token_hash, now_ms),
-        )
+        row = await self._fetch_one(f"SELECT email {_LIVE_TOKEN}", (token_hash, now_ms))
         return None if row is None else str(row[0])
 
     async def consume_magic_token(self, token_hash: str, now_ms: int) -> str | None:
-        live = "FROM magic_tokens WHERE token_hash = ? AND expires_at > ?"
         # Look first: a junk or expired token (anyone can send those) costs one read.
-        if await self._fetch_one(f"SELECT 1 {live}", (token_hash, now_ms)) is None:
+        if await self.magic_token_email(token_hash, now_ms) is None:
             return None
         async with self._transaction() as tx:  # of racing consumers, one deletes the row
-            rows = await tx.fetch(f"DELETE {live} RETURNING email", (token_hash, now_ms))
+            rows = await tx.fetch(f"DELETE {_LIVE_TOKEN} RETURNING email", (token_hash, now_ms))
         return str(rows[0][0]) if rows else None
 
     async def revoke_session(self, jti: str, expires_at: int) -> None:

@@ -47,6 +47,7 @@ from velox.web.keys import (
 
 log = logging.getLogger(__name__)
 INVALID_LINK = "/signin?tab=magic&error=invalid_link"
+MAX_TOKEN = 256  # a magic link's token is 43 characters: anything this long is junk
 VERIFY_PAGE = "/signin/verify"  # a magic link opened from another site asks here first
 SIGN_IN_AT_ONCE = frozenset({"none", "same-origin"})  # Sec-Fetch-Site of a link that may
 UNAVAILABLE = "/signin?error=unavailable"  # the engine is starting or recovering
@@ -201,7 +202,7 @@ async def verify(request: web.Request) -> web.StreamResponse:
     visitors in to an account of its choosing, the attacker's (login CSRF)."""
     check_public_limit(request)
     token = request.query.get("token", "")
-    if not token or len(token) > 256:
+    if not token or len(token) > MAX_TOKEN:
         return _redirect(INVALID_LINK)
     if request.headers.get("Sec-Fetch-Site") not in SIGN_IN_AT_ONCE:
         return _redirect(f"{VERIFY_PAGE}?{urlencode({'token': token})}")
@@ -215,14 +216,14 @@ async def verify_confirmed(request: web.Request) -> web.Response:
     check_public_limit(request)
     data = await json_object(request)
     validate.reject_unknown(data, ("token",))
-    token = validate.string(validate.required(data, "token"), "token", max_length=256)
+    token = validate.string(validate.required(data, "token"), "token", max_length=MAX_TOKEN)
     jwt, location = await _spend_link(request, token)
     return _signing_in(request, json_response({"location": location}), jwt)
 
 
 async def magic_link_email(request: web.Request, token: str) -> str | None:
     """The address a live magic link signs in, spending nothing (the page that asks shows it)."""
-    if not token or len(token) > 256:
+    if not token or len(token) > MAX_TOKEN:
         return None
     return await request.app[STORE].magic_token_email(_token_hash(token), _now_ms())
 
