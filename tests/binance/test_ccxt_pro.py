@@ -177,3 +177,31 @@ async def test_orders_my_trades_balance_and_positions(session: Session) -> None:
         "maker", Decimal("99000"), Decimal("0.198")
     )  # fmt: skip
     assert [f["takerOrMaker"] for f in fills] == ["taker", "maker"]
+
+
+async def test_watch_orders_sees_a_take_profit_set_and_cancelled(session: Session) -> None:
+    """The position's take-profit, a conditional order, is open on ``watch_orders`` once set
+    and canceled once cancelled (ccxt.pro reads Binance's ALGO_UPDATE for it)."""
+    exchange = session.exchange
+    session.trade("100000")
+    await exchange.load_markets()
+    await session.feeding(exchange.create_order(SYMBOL, "market", "buy", 0.01), "100000")
+    watched: list[tuple[str, str]] = []  # (id, status) as each answer had it
+
+    async def orders() -> list[Any]:
+        got = await exchange.watch_orders(SYMBOL)
+        watched.extend((o["id"], o["status"]) for o in got)
+        return list(got)
+
+    opened = asyncio.ensure_future(next_of(orders, lambda o: o["status"] == "open"))
+    await listening(session)
+    close = {"stopPrice": 120000, "closePosition": True}
+    tp = await exchange.create_order(SYMBOL, "TAKE_PROFIT_MARKET", "sell", None, params=close)
+    shown = await opened
+    assert (shown["id"], shown["info"]["o"], D(shown["triggerPrice"])) == (
+        tp["id"], "TAKE_PROFIT_MARKET", Decimal(120000)
+    )  # fmt: skip
+    cancelled = asyncio.ensure_future(next_of(orders, lambda o: o["status"] == "canceled"))
+    await exchange.cancel_order(tp["id"], SYMBOL, params={"trigger": True})
+    assert (await cancelled)["id"] == tp["id"]
+    assert [status for id_, status in watched if id_ == tp["id"]] == ["open", "canceled"]

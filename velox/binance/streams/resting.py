@@ -29,6 +29,10 @@ class RestingLike(Protocol):
     @property
     def account_id(self) -> str: ...
     @property
+    def asset(self) -> str: ...
+    @property
+    def side(self) -> str: ...
+    @property
     def order_type(self) -> str: ...
     @property
     def price(self) -> int: ...
@@ -45,7 +49,8 @@ class RestingLike(Protocol):
 @dataclass(frozen=True, slots=True)
 class OrderTerms:
     """What the stream shows of an order besides its trades. ``price``: a LIMIT's price or a
-    STOP_MARKET's stop price; ``qty`` None when it was sized by margin (known at the fill)."""
+    STOP_MARKET's stop price; ``qty`` None when it was sized by margin (known at the fill);
+    ``symbol`` and ``side`` (Velox's LONG / SHORT) known for a resting order."""
 
     kind: str
     price: int | None = None
@@ -53,12 +58,14 @@ class OrderTerms:
     expires_at: int | None = None
     client: str | None = None
     reduce: bool = False
+    symbol: str = ""
+    side: str = ""
 
     @classmethod
     def of(cls, order: RestingLike) -> OrderTerms:
         kind = TYPES.get(order.order_type, "LIMIT")
         return cls(kind, order.price, order.qty, order.expires_at, order.client_order_id,
-                   order.reduce_only)  # fmt: skip
+                   order.reduce_only, order.asset, order.side)  # fmt: skip
 
 
 class RestingOrders:
@@ -81,12 +88,14 @@ class RestingOrders:
             orders[order.order_id] = terms
         return terms
 
-    def modified(self, event: OrderModified) -> None:
+    def modified(self, event: OrderModified) -> OrderTerms | None:
+        """The order's new terms (None when this account's orders are not kept)."""
         orders = self._by_account.get(event.account_id, {})
         terms = orders.get(event.order_id)
         if terms is not None:
-            orders[event.order_id] = replace(terms, price=event.price,
-                                             expires_at=event.expires_at)  # fmt: skip
+            terms = orders[event.order_id] = replace(terms, price=event.price,
+                                                     expires_at=event.expires_at)  # fmt: skip
+        return terms
 
     def ended(self, account_id: str, order_id: str) -> OrderTerms | None:
         """The resting order ``order_id``'s terms, forgotten (it filled or ended), or None

@@ -16,6 +16,9 @@
 - An order filled in several trades of one batch (a flip: the close, then the rest opened
   the other way) is one order of their total quantity: PARTIALLY_FILLED, then FILLED, with
   the cumulative fill ``z`` and its average price ``ap`` (as ``/fapi/v1/order`` reports).
+- ``AMENDMENT`` (status NEW) when a resting order's price changes (``OrderModified``).
+- ``ALGO_UPDATE`` for a position's stops, Binance's conditional orders (``stops.py``), after
+  the event's other messages.
 - ``ACCOUNT_UPDATE`` after each change of the account's money (reason ORDER, DEPOSIT or
   MARGIN_TRANSFER), with the USDT wallet and the positions of the symbol concerned.
 """
@@ -36,6 +39,7 @@ from velox.binance.orders import (
     conditional_id,
 )
 from velox.binance.streams.resting import OrderTerms, RestingOrders
+from velox.binance.streams.stops import ShownStops
 from velox.engine.engine import Engine
 from velox.engine.events import (
     Deposited,
@@ -73,10 +77,12 @@ class BatchMessages:
     someone listens to: ``events`` are those accounts' events of the batch."""
 
     def __init__(
-        self, engine: Engine, resting: RestingOrders, events: Sequence[Event], now: int
-    ) -> None:
+        self, engine: Engine, resting: RestingOrders, stops: ShownStops,
+        events: Sequence[Event], now: int,
+    ) -> None:  # fmt: skip
         self._engine = engine
         self._resting = resting
+        self._stops = stops
         self._now = now
         self._totals: dict[tuple[str, str], int] = {}  # (order, side) -> this batch's fills
         self._clients: dict[str, str] = {}  # a flip's clientOrderId, from the open it made
@@ -90,13 +96,21 @@ class BatchMessages:
         self._terms: dict[tuple[str, str], OrderTerms] = {}  # orders shown in this batch
 
     def messages(self, event: Event) -> list[Json]:
+        return [*self._order_messages(event), *self._stops.messages(self._engine, event,
+                                                                    self._now)]  # fmt: skip
+
+    def _order_messages(self, event: Event) -> list[Json]:
         if isinstance(event, OrderPlaced):
             terms = self._resting.placed(event)
             side = _side(event.side == "LONG")
             return [self._update(event.asset, event.order_id, side, terms, event.ts, "NEW")]
-        if isinstance(event, OrderModified):
-            self._resting.modified(event)
-            return []
+        if isinstance(event, OrderModified):  # PUT /fapi/v1/order, or the native PATCH
+            amended = self._resting.modified(event)
+            if amended is None:
+                return []
+            side = _side(amended.side == "LONG")
+            return [self._update(amended.symbol, event.order_id, side, amended, event.ts,
+                                 "AMENDMENT", "NEW")]  # fmt: skip
         if isinstance(event, OrderCancelled):
             self._resting.ended(event.account_id, event.order_id)
             status = STATUS.get(event.status, event.status)  # CANCELED, EXPIRED, REJECTED

@@ -5,7 +5,8 @@ The listen keys themselves (who holds which, until when, their sockets) are the 
 are ``updates.py``'s. Every committed batch (an engine-service listener) is rendered, for
 the accounts that have sockets open, from the engine as that commit left it. While an
 account has sockets open its resting orders' terms are kept (``resting.py``), so that their
-fills show the order as it was placed.
+fills show the order as it was placed, and its positions' stops (``stops.py``), so that a
+change of them shows as the conditional order set, changed or cancelled.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import orjson
 
 from velox.binance.streams.listenbook import Listen, ListenBook
 from velox.binance.streams.resting import RestingOrders
+from velox.binance.streams.stops import ShownStops
 from velox.binance.streams.updates import BatchMessages
 from velox.engine.engine import Engine
-from velox.engine.views import pending_orders
+from velox.engine.views import open_positions, pending_orders
 from velox.service import Published
 
 
@@ -30,19 +32,24 @@ class ListenKeys(ListenBook):
         super().__init__(wall_ms)
         self._engine = engine
         self._resting = RestingOrders()
+        self._stops = ShownStops()
 
     def attach(self, listen: Listen, socket: Any) -> None:
         """A socket opens: the account's first starts keeping its resting orders, from the
         engine as it stands (between batches: the next one rendered comes after it)."""
         if not self._listening(listen.account_id):
-            pending = pending_orders(self._engine(), listen.user_id, listen.account_id)
+            engine = self._engine()
+            pending = pending_orders(engine, listen.user_id, listen.account_id)
             self._resting.watch(listen.account_id, pending)
+            held = open_positions(engine, listen.user_id, listen.account_id)
+            self._stops.watch(listen.account_id, held)
         super().attach(listen, socket)
 
     def detach(self, listen: Listen, socket: Any) -> None:
         super().detach(listen, socket)
         if not self._listening(listen.account_id):
             self._resting.unwatch(listen.account_id)
+            self._stops.unwatch(listen.account_id)
 
     def _listening(self, account_id: str) -> bool:
         return any(listen.sockets for listen in self._by_owner.get(account_id, ()))
@@ -70,7 +77,8 @@ class ListenKeys(ListenBook):
         ]
         if not heard:
             return None
-        batch = BatchMessages(self._engine(), self._resting, [e for _, e in heard], now)
+        batch = BatchMessages(self._engine(), self._resting, self._stops,
+                              [e for _, e in heard], now)  # fmt: skip
         outgoing = [(a, orjson.dumps(m)) for a, event in heard for m in batch.messages(event)]
         if not outgoing:
             return None

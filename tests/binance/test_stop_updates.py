@@ -1,0 +1,147 @@
+"""A position's stops on the user stream, as Binance reports conditional orders: ALGO_UPDATE
+NEW when one is set, CANCELED when it is cancelled, FINISHED when it fires (next to its
+trade) and EXPIRED for the others when the position ends; and a resting order's new price
+(PUT /fapi/v1/order) as ORDER_TRADE_UPDATE AMENDMENT. (The stream said nothing when stops
+were set or cancelled, so ccxt.pro's watch_orders never saw them: an earlier note's "left
+alone" list.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from tests.binance.helpers import netting_bot
+from tests.binance.test_user_stream import listen_key
+from tests.web.conftest import MakeClient
+from tests.web.helpers import tick
+
+BTC, ORDER, ALGO = "BTCUSDT", "/fapi/v1/order", "/fapi/v1/algoOrder"
+STOP_FIELDS = ("X", "aid", "caid", "o", "S", "tp", "cp", "R", "q", "aq", "ap")
+
+
+async def messages(ws: aiohttp.ClientWebSocketResponse, count: int) -> list[tuple[Any, ...]]:
+    """The next ``count`` messages: ALGO_UPDATEs as ``STOP_FIELDS``, others by kind (and an
+    order update's execution type and order id)."""
+    out: list[tuple[Any, ...]] = []
+    while len(out) < count:
+        message = await ws.receive_json(timeout=5)
+        if message["e"] == "ALGO_UPDATE":
+            assert message["T"] <= message["E"]
+            out.append(tuple(message["o"][k] for k in STOP_FIELDS))
+        elif message["e"] == "ORDER_TRADE_UPDATE":
+            out.append((message["e"], message["o"]["x"], message["o"]["i"]))
+        else:
+            out.append((message["e"],))
+    return out
+
+
+async def quiet(ws: aiohttp.ClientWebSocketResponse) -> None:
+    """Nothing more arrives (a trailing stop's mark moving is no update)."""
+    try:
+        message = await ws.receive_json(timeout=0.5)
+    except TimeoutError:
+        return
+    raise AssertionError(f"unexpected {message}")
+
+
+async def test_stops_are_new_canceled_finished_and_expired(make_client: MakeClient) -> None:
+    client = await make_client()
+    _, bot, _ = await netting_bot(client)
+    await tick(client, BTC, "100000")  # bid 99950, ask 100050
+    bought = await bot.json("POST", ORDER, {"symbol": BTC, "side": "BUY", "type": "MARKET",
+                                            "quantity": "0.01"})  # fmt: skip
+    made = await (await listen_key(client, bot.key)).json()
+    ws = await client.ws_connect(f"/ws/{made['listenKey']}")
+    close = {"symbol": BTC, "side": "SELL", "closePosition": "true"}
+    take = {"algoType": "CONDITIONAL", "type": "TAKE_PROFIT_MARKET", "triggerPrice": "101000"}
+    tp = await bot.json("POST", ALGO, {**close, **take})
+    sl = await bot.json("POST", ORDER, {**close, "type": "STOP_MARKET", "stopPrice": "95000"})
+    pid, zero = bought["orderId"], "0.00000000"
+    tp_new = ("NEW", tp["algoId"], f"velox-{pid}-tp", "TAKE_PROFIT_MARKET", "SELL",
+              "101000.00000000", True, True, zero, zero, zero)  # fmt: skip
+    sl_new = ("NEW", sl["orderId"], f"velox-{pid}-sl", "STOP_MARKET", "SELL",
+              "95000.00000000", True, True, zero, zero, zero)  # fmt: skip
+    assert await messages(ws, 2) == [tp_new, sl_new]
+
+    await bot.json("DELETE", ALGO, {"symbol": BTC, "algoId": sl["orderId"]})
+    assert await messages(ws, 1) == [("CANCELED", *sl_new[1:])]
+    await bot.json("POST", ORDER, {**close, "type": "STOP_MARKET", "stopPrice": "96000"})
+    assert await messages(ws, 1) == [(*sl_new[:5], "96000.00000000", *sl_new[6:])]
+
+    await tick(client, BTC, "101500")  # bid 101449.25: the take-profit fires at it
+    assert await messages(ws, 4) == [
+        ("ORDER_TRADE_UPDATE", "TRADE", tp["algoId"]),
+        ("ACCOUNT_UPDATE",),
+        ("FINISHED", *tp_new[1:8], zero, "0.01000000", "101449.25000000"),
+        ("EXPIRED", *sl_new[1:5], "96000.00000000", *sl_new[6:]),
+    ]
+    # what the stream said agrees with the REST answers
+    algo = await bot.json("GET", ALGO, {"algoId": tp["algoId"]})
+    assert (algo["algoStatus"], algo["triggerPrice"]) == ("FINISHED", "101000.00000000")
+    expired = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": sl["orderId"]})
+    assert expired["status"] == "EXPIRED"
+    await ws.close()
+
+
+async def test_native_stops_and_a_manual_close(make_client: MakeClient) -> None:
+    """Stops set at the open and changed with the native API; a trailing stop's mark moves
+    quietly; the close button expires every stop the position still had."""
+    client = await make_client()
+    user, bot, account = await netting_bot(client)
+    await tick(client, BTC, "100000")
+    made = await (await listen_key(client, bot.key)).json()
+    ws = await client.ws_connect(f"/ws/{made['listenKey']}")
+    on = {"X-Velox-Account": account}
+    order = await user.json("POST", "/api/v1/order/open", 201, headers=on, json={
+        "asset": BTC, "side": "LONG", "leverage": 10, "margin": "100",
+        "stopLoss": "90000", "trailingStop": "1000",
+    })  # fmt: skip
+    pid, qty = int(order["orderId"]), order["qty"]
+    sl = ("NEW", pid * 4 + 10**15 + 1, f"velox-{pid}-sl", "STOP_MARKET", "SELL",
+          "90000.00000000", True, True, "0.00000000")  # fmt: skip
+    ts = ("NEW", pid * 4 + 10**15 + 3, f"velox-{pid}-ts", "TRAILING_STOP_MARKET", "SELL",
+          "98950.00000000", False, True, qty)  # fmt: skip
+    opened = await messages(ws, 5)  # the market order's NEW and TRADE, the account, stops
+    assert [m[:9] for m in opened[3:]] == [sl, ts]
+
+    await tick(client, BTC, "100500")  # the mark moves up: no update
+    await quiet(ws)
+    path = f"/api/v1/order/{pid}"
+    await user.json("PATCH", path, 200, headers=on, json={"stopLoss": "91000",
+                                                           "takeProfit": "120000"})  # fmt: skip
+    changed = await messages(ws, 2)
+    assert [m[:6] for m in changed] == [
+        (*sl[:5], "91000.00000000"),
+        ("NEW", pid * 4 + 10**15 + 2, f"velox-{pid}-tp", "TAKE_PROFIT_MARKET", "SELL",
+         "120000.00000000"),
+    ]  # fmt: skip
+    await user.json("PATCH", path, 200, headers=on, json={"trailingStop": None})
+    assert [m[:4] for m in await messages(ws, 1)] == [("CANCELED", *ts[1:4])]
+
+    await user.json("POST", f"/api/v1/order/close/{pid}", 200, headers=on)
+    ended = await messages(ws, 4)
+    assert ended[:2] == [("ORDER_TRADE_UPDATE", "TRADE", pid), ("ACCOUNT_UPDATE",)]
+    assert sorted(m[:2] for m in ended[2:]) == [("EXPIRED", sl[1]), ("EXPIRED", sl[1] + 1)]
+    await ws.close()
+
+
+async def test_a_resting_orders_new_price_is_an_amendment(make_client: MakeClient) -> None:
+    client = await make_client()
+    _, bot, _ = await netting_bot(client)
+    await tick(client, BTC, "100000")
+    made = await (await listen_key(client, bot.key)).json()
+    ws = await client.ws_connect(f"/ws/{made['listenKey']}")
+    placed = await bot.json("POST", ORDER, {"symbol": BTC, "side": "BUY", "type": "LIMIT",
+                                            "quantity": "0.01", "price": "90000",
+                                            "timeInForce": "GTC"})  # fmt: skip
+    assert await messages(ws, 1) == [("ORDER_TRADE_UPDATE", "NEW", placed["orderId"])]
+    await bot.json("PUT", ORDER, {"symbol": BTC, "orderId": placed["orderId"], "side": "BUY",
+                                  "quantity": "0.01", "price": "91000"})  # fmt: skip
+    message = await ws.receive_json(timeout=5)
+    o = message["o"]
+    assert (message["e"], o["x"], o["X"], o["i"], o["s"], o["S"], o["o"], o["p"], o["q"]) == (
+        "ORDER_TRADE_UPDATE", "AMENDMENT", "NEW", placed["orderId"], BTC, "BUY", "LIMIT",
+        "91000.00000000", "0.01000000",
+    )  # fmt: skip
+    await ws.close()

@@ -1,0 +1,137 @@
+"""A position's stops on the user stream, as Binance reports conditional orders: one
+``ALGO_UPDATE`` per change of an algo order's status.
+
+A position's stop-loss, take-profit and trailing stop are conditional (algo) orders on the
+Binance side (``orders.algos``), placed and cancelled through ``/fapi/v1/algoOrder`` or
+``/fapi/v1/order``, or set with the native API. Their lifecycle:
+
+- NEW when one is set (with the position's opening order, or later), and again when its
+  trigger is changed (the native API changes a stop in place; the id stays);
+- CANCELED when it is cleared;
+- FINISHED when it fires and closes the position (its trade is the ORDER_TRADE_UPDATE
+  ``updates.py`` sends under the same id); EXPIRED for the others of that position, and for
+  all of them when the position closes otherwise (closed, reduced to nothing, flipped,
+  liquidated), as Binance expires an account's close-position orders with the position.
+
+Telling NEW from CANCELED needs the stops as they were before the batch, which the engine no
+longer holds once the batch is applied: so, like ``resting.py``, the positions of the accounts
+someone listens to are kept here, from the engine's when the account's first socket opens and
+from each event after. A trailing stop's mark moving is no change of the order (Binance says
+nothing either).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from velox.binance.orders import FIRED_BY, KINDS, TRAILING, algo_of_position, trigger_of
+from velox.engine.engine import Engine
+from velox.engine.events import (
+    Event,
+    PositionClosed,
+    PositionIncreased,
+    PositionOpened,
+    PositionPartiallyClosed,
+    StopsModified,
+)
+from velox.engine.state import Position, position_opened_by
+from velox.money import format_units
+
+Json = dict[str, Any]
+_CHANGED_BY = (PositionIncreased, PositionPartiallyClosed)  # the quantity a trailing stop shows
+
+
+class ShownStops:
+    """Position id -> the position as the stream last showed its stops, per listened account."""
+
+    def __init__(self) -> None:
+        self._by_account: dict[str, dict[str, Position]] = {}
+
+    def watch(self, account_id: str, positions: Iterable[Position]) -> None:
+        """From the engine's positions, copied: the engine changes its own in place."""
+        self._by_account[account_id] = {p.order_id: replace(p) for p in positions}
+
+    def unwatch(self, account_id: str) -> None:
+        self._by_account.pop(account_id, None)
+
+    def messages(self, engine: Engine, event: Event, now: int) -> list[Json]:
+        """The ALGO_UPDATEs of one event of a listened account (in journal order)."""
+        held = self._by_account.get(getattr(event, "account_id", None) or "")
+        if held is None:
+            return []
+        if isinstance(event, PositionOpened):
+            pos = held[event.order_id] = position_opened_by(event)
+            return [_update(pos, kind, "NEW", event.ts, now) for kind in _set(pos)]
+        if isinstance(event, StopsModified):
+            before = held.get(event.order_id) or engine.positions.get(event.order_id)
+            if before is None:
+                return []
+            after = held[event.order_id] = replace(
+                before, stop_loss=event.stop_loss, take_profit=event.take_profit,
+                trailing_stop=event.trailing_stop, trailing_mark=event.trailing_mark,
+            )  # fmt: skip
+            return _changes(before, after, event.ts, now)
+        if isinstance(event, _CHANGED_BY):
+            current = engine.positions.get(event.order_id)
+            if current is not None and event.order_id in held:
+                held[event.order_id] = replace(held[event.order_id], qty=current.qty)
+            return []
+        if isinstance(event, PositionClosed):
+            if event.order_id not in held:
+                return []
+            pos = held.pop(event.order_id)
+            fired = FIRED_BY.get(event.reason) if event.by_order_id is None else None
+            done = (event.qty, event.close_price)
+            return [
+                _update(pos, kind, "EXPIRED", event.ts, now) if kind != fired
+                else _update(pos, kind, "FINISHED", event.ts, now, done)
+                for kind in sorted(_set(pos), key=lambda kind: kind != fired)  # fired first
+            ]  # fmt: skip
+        return []
+
+
+def _set(pos: Position) -> list[int]:
+    return [kind for kind in KINDS if trigger_of(pos, kind) is not None]
+
+
+def _changes(before: Position, after: Position, ts: int, now: int) -> list[Json]:
+    out = []
+    for kind in KINDS:
+        was, now_set = trigger_of(before, kind), trigger_of(after, kind)
+        if now_set is None and was is not None:
+            out.append(_update(before, kind, "CANCELED", ts, now))
+        elif now_set is not None and (was is None or _moved(before, after, kind)):
+            out.append(_update(after, kind, "NEW", ts, now))
+    return out
+
+
+def _moved(before: Position, after: Position, kind: int) -> bool:
+    """Whether the stop itself changed (a trailing stop's distance, not its mark)."""
+    if kind == TRAILING:
+        return before.trailing_stop != after.trailing_stop
+    return trigger_of(before, kind) != trigger_of(after, kind)
+
+
+def _update(
+    pos: Position, kind: int, status: str, ts: int, now: int, done: tuple[int, int] = (0, 0)
+) -> Json:
+    """One ALGO_UPDATE: the conditional order as ``/fapi/v1/algoOrder`` shows it, in the
+    stream's short names; ``done`` the (quantity, price) it filled at when FINISHED."""
+    algo = algo_of_position(pos, kind)
+    qty, price = done
+    fired = status == "FINISHED"
+    return {
+        "e": "ALGO_UPDATE", "T": ts, "E": now,
+        "o": {
+            "caid": algo["clientAlgoId"], "aid": algo["algoId"], "at": "CONDITIONAL",
+            "o": algo["orderType"], "s": algo["symbol"], "S": algo["side"], "ps": "BOTH",
+            "f": algo["timeInForce"], "q": algo["quantity"], "X": status,
+            "ai": str(algo["algoId"]) if fired else "",
+            "ap": format_units(price), "aq": format_units(qty),
+            "act": "MARKET" if fired else "0", "tp": algo["triggerPrice"], "p": algo["price"],
+            "V": "NONE", "wt": algo["workingType"], "pm": "NONE", "cp": algo["closePosition"],
+            "pP": False, "R": algo["reduceOnly"], "tt": ts if fired else 0, "gtd": 0,
+        },
+    }  # fmt: skip
