@@ -60,7 +60,7 @@ async def test_a_lookup_under_way_at_a_revocation_is_not_cached() -> None:
     await store.reading.wait()  # it has read the row: the key still exists
     record, store.record = store.record, None  # deleted...
     assert record is not None
-    keys.revoked(record)  # ...and revoked through this process
+    await keys.revoked(record)  # ...and revoked through this process
     store.release.set()
     assert await lookup is not None  # its own request began before the revocation
     assert await keys.lookup(KEY) is None  # but the revoked key is not remembered

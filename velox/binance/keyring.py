@@ -5,8 +5,9 @@ A signed request needs the key's secret in the clear (an HMAC is checked by reco
 credential for ``ttl_s`` (1 s) so a busy bot does not cost a database read per request.
 Revoking through this process (``revoked``) drops the entry at once and tells the listeners
 (user-data streams close that key's connections), and a lookup under way meanwhile is not
-cached (it may have read the row before the deletion); another process (a second gateway)
-sees a deletion within ``ttl_s``.
+cached (it may have read the row before the deletion). The account's leverages are kept the
+same way. Behind several gateways (``velox.bus.keyring``) the ``peers`` hear of each
+revocation and leverage change, and the reply waits until every gateway can know it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import secrets
 import string
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from velox.frozen import frozen
 from velox.store.base import Store
@@ -52,6 +54,16 @@ class Credential:
 RevokeListener = Callable[[str], None]  # gets the revoked key's id
 
 
+class KeyPeers(Protocol):
+    """The other processes keeping key rings (gateways): told of a change, they forget what
+    they kept of it; ``tell`` returns once every one of them can have heard. ``serve``
+    makes them this ring's peers (and the ring the one they make forget)."""
+
+    def serve(self, ring: KeyRing) -> None: ...
+
+    async def tell(self, message: dict[str, str]) -> None: ...
+
+
 class KeyRing:
     def __init__(
         self,
@@ -69,9 +81,10 @@ class KeyRing:
         self._listeners: list[RevokeListener] = []
         self._modes: dict[str, str] = {}
         self._leverages: dict[str, tuple[float, dict[str, int]]] = {}
-        # bumped by each revocation and leverage change made here: a read that was under way
-        # meanwhile answers its own request but is not cached (it may predate the change)
+        # bumped by each revocation and leverage change: a read that was under way meanwhile
+        # answers its own request but is not cached (it may predate the change)
         self._changes = 0
+        self.peers: KeyPeers | None = None
 
     def seal(self, key_id: str, secret: str) -> bytes:
         """The secret sealed for the row ``key_id`` (so it opens in that row only)."""
@@ -141,18 +154,28 @@ class KeyRing:
 
     async def set_leverage(self, account_id: str, symbol: str, leverage: int) -> None:
         await self.store.set_symbol_leverage(account_id, symbol, leverage)
+        self.forget_leverages(account_id)
+        if self.peers is not None:
+            await self.peers.tell({"leverage": account_id})
+
+    def forget_leverages(self, account_id: str) -> None:
         self._changes += 1
         self._leverages.pop(account_id, None)
+
+    def forget_key(self, api_key: str) -> None:
+        self._changes += 1
+        self._cache.pop(api_key, None)
 
     def subscribe(self, listener: RevokeListener) -> None:
         self._listeners.append(listener)
 
-    def revoked(self, record: ApiKeyRecord) -> None:
-        """The key was deleted: forget it now and tell the listeners."""
-        self._changes += 1
-        self._cache.pop(record.api_key, None)
+    async def revoked(self, record: ApiKeyRecord) -> None:
+        """The key was deleted: forget it now, tell the listeners and the peers."""
+        self.forget_key(record.api_key)
         for listener in self._listeners:
             try:
                 listener(record.key_id)
             except Exception:
                 log.exception("revocation listener failed")
+        if self.peers is not None:
+            await self.peers.tell({"revoke": record.api_key})

@@ -15,7 +15,15 @@ from aiohttp import web
 
 from velox.binance import account, algo, amend, listenkey, market, trading
 from velox.binance.keyring import KeyRing
-from velox.binance.keys import KEYRING, LISTEN_KEYS, MARKET_STREAMS, TERMS, VAULT, WEIGHTS
+from velox.binance.keys import (
+    KEYRING,
+    KEYRING_PEERS,
+    LISTEN_KEYS,
+    MARKET_STREAMS,
+    TERMS,
+    VAULT,
+    WEIGHTS,
+)
 from velox.binance.streams import endpoint as streams
 from velox.binance.streams.market import MarketStreams
 from velox.binance.streams.user import ListenKeys
@@ -46,6 +54,9 @@ async def binance_ctx(app: web.Application) -> AsyncIterator[None]:
         check_opens(app[VAULT], stored.secret_sealed, stored.key_id, path)
     service = app[SERVICE]
     app[KEYRING] = ring = KeyRing(app[STORE], app[VAULT])
+    peers = app.get(KEYRING_PEERS)  # a gateway's (velox.bus)
+    if peers is not None:
+        peers.serve(ring)
     listen = app.get(LISTEN_KEYS)  # a gateway's, shared with the others (velox.bus)
     if listen is None:
         app[LISTEN_KEYS] = listen = ListenKeys(lambda: service.engine, app[OPTIONS].clock.wall_ms)

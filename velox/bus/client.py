@@ -114,6 +114,12 @@ class BusEngineClient:
         return status.instance if status.state == EngineState.READY.value else None
 
     @property
+    def engine_feed(self) -> tuple[str, bool]:
+        """The engine's feed, as its last heartbeat named it: (name, simulated)."""
+        status = self._status
+        return ("none", False) if status is None else (status.feed, status.simulated)
+
+    @property
     def state(self) -> EngineState:
         if not self.mirror.loaded:
             return EngineState.STARTING

@@ -2,24 +2,28 @@
 trades.
 
 A session signed out on one gateway must stop working on all of them (SPEC section 10):
-``GatewayHub.close_session`` publishes the signout, and every gateway revokes the session
-and closes its sockets. Candles come from the engine's trade writer over the bus: they go
-to the channel's subscribers and are kept (the newest few per channel) so chart queries see
-the current, not yet stored, candle exactly as the single process shows it. Candles and the
-feed's raw trades also go to the gateway's market taps (its Binance-compatible streams), so
-``<sym>@trade``, ``@aggTrade`` and ``@kline_<interval>`` on a gateway are the engine's.
+``GatewayHub.signed_out`` publishes the signout, and every gateway revokes the session and
+closes its sockets; the signout's reply waits until every gateway can have heard of it (the
+bus has taken it, ``Broadcast.caught_up``), so the token is refused wherever it goes next.
+
+Candles come from the engine's trade writer over the bus: they go to the channel's
+subscribers and are kept (the newest few per channel) so chart queries see the current, not
+yet stored, candle exactly as the single process shows it. Candles and the feed's raw trades
+also go to the gateway's market taps (its Binance-compatible streams), so ``<sym>@trade``,
+``@aggTrade`` and ``@kline_<interval>`` on a gateway are the engine's.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from velox.bus import wire
+from velox.bus.broadcast import Broadcast
 from velox.bus.subjects import Subjects
 from velox.engine.engine import Engine
 from velox.market.query import query_candles
@@ -50,30 +54,24 @@ class GatewayHub(Hub):
         self.sessions = sessions
         self.session_ttl_ms = session_ttl_ms
         self.recent: dict[tuple[str, str], dict[int, CandleRecord]] = {}
-        self._sends: set[asyncio.Task[None]] = set()
+        self.signouts = Broadcast(nc, subjects.signouts, "signout")
 
     async def start(self) -> None:
-        await self.nc.subscribe(self.subjects.signouts, cb=self._on_signout)
+        await self.signouts.listen(self._on_signout)
+        await self.signouts.caught_up()  # our subscription is on the server
         await self.nc.subscribe(self.subjects.candles, cb=self._on_candle)
         await self.nc.subscribe(self.subjects.trades, cb=self._on_trade)
 
-    def close_session(self, jti: str, reason: bytes = b"signed out") -> None:
-        super().close_session(jti, reason)
-        if reason == b"signed out":
-            until = time.time_ns() // 1_000_000 + self.session_ttl_ms
-            task = asyncio.get_running_loop().create_task(
-                self.nc.publish(self.subjects.signouts, wire.encode_signout(jti, until))
-            )
-            self._sends.add(task)
-            task.add_done_callback(self._sends.discard)
+    async def signed_out(self, jti: str) -> None:
+        self.close_session(jti)
+        until = time.time_ns() // 1_000_000 + self.session_ttl_ms
+        self.signouts.send({"jti": jti, "until": until})
+        await self.signouts.caught_up()
 
-    async def _on_signout(self, msg: Msg) -> None:
-        signout = wire.received(wire.decode_signout, msg.data, "signout")
-        if signout is None:
-            return
-        jti, until = signout
+    def _on_signout(self, message: dict[str, Any]) -> None:
+        jti, until = str(message["jti"]), int(message["until"])
         self.sessions.load_revoked({jti}, until)
-        Hub.close_session(self, jti)
+        self.close_session(jti)
 
     async def _on_candle(self, msg: Msg) -> None:
         candle = wire.received(wire.decode_candle, msg.data, "candle")

@@ -32,7 +32,7 @@ from velox.bus import wire
 from velox.bus.subjects import Subjects
 from velox.engine.commands import Command
 from velox.engine.engine import Engine, Outcome
-from velox.feeds.base import FeedTick
+from velox.feeds.base import Feed, FeedTick
 from velox.service import EngineNotReady, EngineService, Published
 from velox.store.records import CandleRecord
 
@@ -44,10 +44,14 @@ DRAIN_S = 5.0  # at stop, for the queued messages to go out
 
 
 class EngineBusServer:
-    def __init__(self, nc: Client, service: EngineService, subjects: Subjects) -> None:
+    def __init__(
+        self, nc: Client, service: EngineService, subjects: Subjects,
+        feed: Callable[[], Feed | None] = lambda: None,
+    ) -> None:  # fmt: skip
         self.nc = nc
         self.service = service
         self.subjects = subjects
+        self.feed = feed  # the one running now (``auto`` switches)
         self.instance = uuid.uuid4().hex
         self._replies: OrderedDict[str, bytes] = OrderedDict()  # request id -> reply
         self._running: dict[str, asyncio.Future[bytes]] = {}  # request id -> its reply
@@ -180,6 +184,11 @@ class EngineBusServer:
 
     async def _heartbeat(self) -> None:
         while True:
-            status = wire.Status(self.service.state.value, self.service.seq, self.instance)
+            feed = self.feed()
+            status = wire.Status(
+                self.service.state.value, self.service.seq, self.instance,
+                "none" if feed is None else feed.name,
+                False if feed is None else bool(feed.simulated),
+            )  # fmt: skip
             self._queue(self.subjects.status, wire.encode_status(status))
             await asyncio.sleep(HEARTBEAT_S)

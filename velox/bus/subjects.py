@@ -5,8 +5,9 @@ committed journal sequence (a gateway's read barrier). Every committed batch
 (events with their journal sequence numbers, and the prices it carried) goes to ``batches``,
 the feed's raw trades to ``trades``, candle updates to ``candles``, the engine's heartbeat
 (state and last sequence) to ``status``, signed-out sessions to ``signouts`` (every gateway
-revokes them at once), websocket tickets (issued, redeemed) to ``tickets`` and Binance listen
-keys (created, extended, closed) to ``listen_keys``.
+revokes them at once), websocket tickets (issued, redeemed) to ``tickets``, Binance listen
+keys (created, extended, closed) to ``listen_keys``, and API keys revoked and leverages
+changed to ``api_keys`` (every gateway forgets what it kept of them).
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ class Subjects:
     @property
     def listen_keys(self) -> str:
         return f"{self.prefix}.binance.listenkeys"
+
+    @property
+    def api_keys(self) -> str:
+        return f"{self.prefix}.binance.apikeys"
 
     @property
     def signouts(self) -> str:

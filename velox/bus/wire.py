@@ -188,7 +188,7 @@ def received(decode: Callable[[bytes], T], data: bytes, what: str) -> T | None:
         return None
 
 
-# -- trades, candles, status, signouts ----------------------------------------------------
+# -- trades, candles, status --------------------------------------------------------------
 def encode_trade(tick: FeedTick) -> bytes:
     """A feed tick's trade (its book fields are the engine's business, not the streams')."""
     return codec.dumps(
@@ -223,12 +223,15 @@ def decode_candle(data: bytes) -> CandleRecord:
 
 @frozen
 class Status:
-    """The engine's heartbeat: its state, the last sequence it committed, and which run of
-    the engine it is (a new ``instance`` means the engine restarted)."""
+    """The engine's heartbeat: its state, the last sequence it committed, which run of the
+    engine it is (a new ``instance`` means the engine restarted), and its feed's name and
+    whether its prices are simulated (a gateway's ``/healthz`` says so, as the engine's)."""
 
     state: str
     seq: int
     instance: str
+    feed: str = "none"
+    simulated: bool = False
 
 
 def encode_status(status: Status) -> bytes:
@@ -240,15 +243,3 @@ def decode_status(data: bytes) -> Status:
         return Status(**codec.loads(data))
     except (TypeError, ValueError) as exc:
         raise WireError(f"not a status: {exc}") from exc
-
-
-def encode_signout(jti: str, expires_at: int) -> bytes:
-    return codec.dumps({"jti": jti, "expiresAt": expires_at})
-
-
-def decode_signout(data: bytes) -> tuple[str, int]:
-    try:
-        message = codec.loads(data)
-        return str(message["jti"]), int(message["expiresAt"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise WireError(f"not a signout: {exc}") from exc

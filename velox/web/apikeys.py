@@ -97,5 +97,5 @@ async def delete_api_key(request: web.Request) -> web.Response:
     deleted = await request.app[STORE].delete_api_key(user_id, request.match_info["keyId"])
     if deleted is None:
         raise not_found("no such API key")
-    request.app[KEYRING].revoked(deleted)
+    await request.app[KEYRING].revoked(deleted)
     return web.Response(status=204)

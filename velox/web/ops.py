@@ -33,11 +33,16 @@ async def healthz(request: web.Request) -> web.Response:
     now = app[OPTIONS].clock.now_ms()
     parts = [part.status() for part in app.get(PARTS, ())]
     max_down_ms = int(app[SETTINGS].max_price_age * 1000)
+    # a gateway runs no feed: the engine's heartbeat names its own (velox.bus.client)
+    name, simulated = (
+        (feed.name, bool(feed.simulated)) if feed is not None
+        else getattr(app[SERVICE], "engine_feed", ("none", False))
+    )  # fmt: skip
     body = {
         "engine": state.value,
         "feed": {
-            "name": feed.name if feed is not None else "none",
-            "simulated": bool(feed.simulated) if feed is not None else False,
+            "name": name,
+            "simulated": simulated,
             "lastTickAgeMs": {s: max(0, now - ms) for s, ms in sorted(last.items())},
         },
         "parts": {

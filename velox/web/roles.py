@@ -17,10 +17,11 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from velox.binance.keys import LISTEN_KEYS, MARKET_STREAMS
+from velox.binance.keys import KEYRING_PEERS, LISTEN_KEYS, MARKET_STREAMS
 from velox.bus.client import BusEngineClient
 from velox.bus.connect import connect
 from velox.bus.gateway import GatewayHub, candle_query
+from velox.bus.keyring import SharedKeyRing
 from velox.bus.listenkeys import SharedListenKeys
 from velox.bus.server import EngineBusServer
 from velox.bus.store import open_gateway_store
@@ -70,7 +71,7 @@ async def _engine_role_ctx(app: web.Application) -> AsyncIterator[None]:
     service.subscribe_staged(hub.stage)  # staged, like the bus server: batches overlap
     app[SERVICE], app[ENGINE_SERVICE], app[HUB] = service, service, hub
     nc = await connect(settings.bus, f"velox engine {settings.bus_prefix}")
-    server = EngineBusServer(nc, service, Subjects(settings.bus_prefix))
+    server = EngineBusServer(nc, service, Subjects(settings.bus_prefix), lambda: app.get(FEED))
     app[MARKET_TAP] = server
     await service.start()
     await server.start()
@@ -119,10 +120,12 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
     client.subscribe(hub.on_published)
     tickets = SharedTickets(app[OPTIONS].ticket_ttl_s, nc, subjects)
     listen_keys = SharedListenKeys(lambda: client.engine, clock.wall_ms, nc, subjects)
+    key_peers = SharedKeyRing(nc, subjects)
     app[SERVICE], app[HUB], app[TICKETS] = client, hub, tickets
-    app[LISTEN_KEYS] = listen_keys
+    app[LISTEN_KEYS], app[KEYRING_PEERS] = listen_keys, key_peers
     await tickets.start()
     await listen_keys.start()
+    await key_peers.start()
     await hub.start()
     await client.start()
     try:

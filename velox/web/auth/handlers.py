@@ -129,7 +129,7 @@ async def signout(request: web.Request) -> web.Response:
         app = request.app
         app[SESSIONS].revoke(session, _now_ms())
         await app[STORE].revoke_session(session.jti, session.expires_at)
-        app[HUB].close_session(session.jti)
+        await app[HUB].signed_out(session.jti)
     response = web.Response(status=204)
     clear_session_cookie(request, response)
     return response

@@ -190,6 +190,11 @@ class Hub:
             if not subscribers:
                 del self._by_channel[(symbol, duration)]
 
+    async def signed_out(self, jti: str) -> None:
+        """The session was signed out here: its sockets close (a gateway also tells the
+        others, ``velox.bus.gateway``)."""
+        self.close_session(jti)
+
     def close_session(self, jti: str, reason: bytes = b"signed out") -> None:
         """Signout (and expiry) end the sockets opened with that session too."""
         for conn in list(self._by_session.get(jti, ())):
