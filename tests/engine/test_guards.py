@@ -19,9 +19,11 @@ import pytest
 from tests.engine.helpers import T0, engine_with, open_ok, tick
 from velox.engine.commands import (
     AddMargin,
+    CancelOrder,
     ClockTick,
     ClosePosition,
     CreateAccount,
+    ModifyOrder,
     ModifyPosition,
     OpenAccount,
     OpenPosition,
@@ -152,6 +154,24 @@ def test_figures_positions_and_orders_are_per_account() -> None:
     assert by_client_id(engine, "alice", "same", second) == pending.order_id
     assert by_client_id(engine, "alice", "same") == short_id
     assert by_client_id(engine, "alice", "other", second) is None
+
+
+def test_no_account_named_is_the_users_first_for_commands_on_an_order() -> None:
+    """SPEC 13: a command naming no account acts on the user's first; a position or pending
+    order in another of the user's accounts is NOT_FOUND to it and stays as it was."""
+    engine, _, second, long_id, _ = two_accounts()
+    (pending,) = pending_orders(engine, "alice", second)
+    before = engine.export()
+    for command in [
+        *(make("alice", long_id) for _, make in OTHERS),
+        CancelOrder("alice", pending.order_id, T0),
+        ModifyOrder("alice", pending.order_id, T0, price=units("91000")),
+    ]:
+        out = engine.handle(command)
+        assert out.refusal is not None and out.refusal.code == Code.NOT_FOUND, command
+    assert engine.export() == before
+    named = engine.handle(ClosePosition("alice", long_id, T0, account_id=second))
+    assert named.refusal is None and isinstance(named.events[0], PositionClosed)
 
 
 def test_views_of_another_users_account_are_empty() -> None:

@@ -90,3 +90,37 @@ async def test_reset_cancels_closes_and_restores_the_initial_balance(
     assert (closed["status"], closed["closeReason"]) == ("CLOSED", "MANUAL")
     cancelled = await user.json("GET", f"/api/v1/order/{pending['orderId']}", 200)
     assert (cancelled["status"], cancelled["cancelReason"]) == ("CANCELLED", "RESET")
+
+
+async def test_an_order_of_another_account_is_404_without_the_header(
+    make_client: MakeClient,
+) -> None:
+    """No header means the user's first account (SPEC 13) for actions on an order id too: a
+    script that leaves the header off cannot read, close, top up, change or cancel what is in
+    the user's other accounts. (Each answered 200 and acted: an outside review.)"""
+    client: TestClient[Any, Any] = await make_client()
+    user = await signup(client)
+    await tick(client, BTC, "100000")
+    second = await user.json("POST", "/api/v1/accounts", 201, json={"name": "two",
+                                                                    "mode": "HEDGING"})  # fmt: skip
+    on = {"X-Velox-Account": second["accountId"]}
+    held = await user.json("POST", "/api/v1/order/open", 201, json=MARKET, headers=on)
+    resting = await user.json("POST", "/api/v1/order/open", 201, headers=on,
+                              json={**MARKET, "type": "LIMIT", "price": "90000"})  # fmt: skip
+    pos, pending = held["orderId"], resting["orderId"]
+    for method, path, body in (
+        ("GET", f"/api/v1/order/{pos}", None),
+        ("GET", f"/api/v1/order/{pending}", None),
+        ("POST", f"/api/v1/order/close/{pos}", None),
+        ("POST", f"/api/v1/order/{pos}/margin", {"amount": "5"}),
+        ("PATCH", f"/api/v1/order/{pos}", {"stopLoss": "95000"}),
+        ("PATCH", f"/api/v1/order/{pending}", {"price": "91000"}),
+        ("DELETE", f"/api/v1/order/{pending}", None),
+    ):
+        assert_error(await user.json(method, path, 404, json=body), "NOT_FOUND")
+    shown = await user.json("GET", f"/api/v1/order/{pos}", 200, headers=on)
+    assert (shown["status"], shown["margin"], shown["stopLoss"]) == ("OPEN", "100.00000000",
+                                                                     None)  # fmt: skip
+    still = await user.json("GET", f"/api/v1/order/{pending}", 200, headers=on)
+    assert (still["status"], still["price"]) == ("PENDING", "90000.00000000")
+    await user.json("POST", f"/api/v1/order/close/{pos}", 200, headers=on)  # named: it acts

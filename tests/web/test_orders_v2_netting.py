@@ -88,7 +88,8 @@ async def test_reduce_then_flip(client: TestClient[Any, Any]) -> None:
         ("LIMIT", "LONG", position["orderId"]), ("MARKET", "SHORT", position["orderId"])
     ]  # fmt: skip
     (filled,) = [o for o in orders if o["orderId"] == resting["orderId"]]
-    assert (await user.json("GET", f"/api/v1/order/{resting['orderId']}", 200)) == filled
+    path = f"/api/v1/order/{resting['orderId']}"
+    assert (await user.json("GET", path, 200, headers=acct)) == filled
 
 
 async def test_a_flip_closes_the_position_and_opens_the_rest(client: TestClient[Any, Any]) -> None:
@@ -102,7 +103,7 @@ async def test_a_flip_closes_the_position_and_opens_the_rest(client: TestClient[
     assert pick(opened) == {"side": "SHORT", "qty": "0.10000000", "margin": "20.98950000",
                             "openPrice": "2098.95000000",
                             "liquidationPrice": "2287.85550000"}  # fmt: skip
-    closed = await user.json("GET", f"/api/v1/order/{position['orderId']}", 200)
+    closed = await user.json("GET", f"/api/v1/order/{position['orderId']}", 200, headers=acct)
     assert pick(closed, ("status", "qty", "closePrice", "pnl")) == {
         "status": "CLOSED", "qty": "1.49925037", "closePrice": "2098.95000000",
         "pnl": "146.85157374",

@@ -190,14 +190,12 @@ def fill_reached(engine: State, order: Pending, q: Quote, ts: int) -> list[Event
 
 def _owned(engine: State, user_id: str, account_id: str | None, order_id: str) -> Pending | Refusal:
     order = engine.pending.get(order_id)
-    if (
-        order is not None
-        and order.user_id == user_id
-        and (account_id is None or order.account_id == account_id)
-    ):
+    account = engine.account_of(user_id, account_id)  # None named: the user's first
+    mine = account.account_id if account is not None else None
+    if order is not None and order.account_id == mine:
         return order
     pos = engine.positions.get(order_id)
-    if pos is not None and pos.user_id == user_id:
+    if pos is not None and pos.account_id == mine:
         return Refusal(Code.ORDER_NOT_PENDING, "the order is an open position, not pending")
     return Refusal(Code.NOT_FOUND, "no such pending order")
 

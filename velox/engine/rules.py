@@ -130,9 +130,8 @@ def _owned(
     engine: State, user_id: str, account_id: str | None, order_id: str
 ) -> Position | Refusal:
     pos = engine.positions.get(order_id)
-    if pos is None or pos.user_id != user_id:
-        return Refusal(Code.NOT_FOUND, "no such open order")
-    if account_id is not None and pos.account_id != account_id:
+    account = engine.account_of(user_id, account_id)  # None named: the user's first
+    if pos is None or account is None or pos.account_id != account.account_id:
         return Refusal(Code.NOT_FOUND, "no such open order")
     return pos
 

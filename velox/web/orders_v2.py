@@ -207,12 +207,14 @@ async def _not_pending(
 async def order_in(
     request: web.Request, user_id: str, order_id: str, account_id: str | None
 ) -> Json | None:
-    """The user's order, if it is in the named account (any of theirs when none is named):
-    every native endpoint acts on the named account (SPEC 13)."""
+    """The user's order, if it is in the named account (the user's first when none is
+    named): every native endpoint acts on the named account (SPEC 13)."""
     order = await any_order(request, user_id, order_id)
-    if order is None or account_id not in (None, order.get("accountId")):
+    if order is None:
         return None
-    return order
+    if account_id is None:
+        account_id = (await reading_account(request, user_id)).account_id
+    return order if order.get("accountId") == account_id else None
 
 
 async def cancel_order(request: web.Request) -> web.Response:
