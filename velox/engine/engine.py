@@ -88,7 +88,7 @@ class Engine(Ledger):
         instant" holds even when the walk has not reached them yet. A refusal charges
         nothing: its decision names no position."""
         result = decide()
-        if isinstance(result, list) and self.funding.due(self, ts) is not None:
+        if isinstance(result, list) and self.funding.owing(self, ts):
             acted = [self.positions[i] for i in acted_on(result) if i in self.positions]
             if self.funding.settle(self, acted, ts, events, self._emit):
                 result = decide()
@@ -175,7 +175,9 @@ class Engine(Ledger):
                 budget -= 1
         budget = self.funding.step(self, cmd.ts, budget, events, self._emit)
         more = budget <= 0 and (
-            self.orders_index.has_expired(cmd.ts) or self.funding.due(self, cmd.ts) is not None
+            self.orders_index.has_expired(cmd.ts)
+            or self.funding.due(self, cmd.ts) is not None
+            or bool(self.funding.laggards)
         )
         return Outcome(events=tuple(events), more=more)
 

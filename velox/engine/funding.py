@@ -66,6 +66,21 @@ def first_owed(positions: Iterable[Position], interval: int) -> int:
     )
 
 
+def owed_boundaries(state: State, pos: Position, upto: int) -> range:
+    """The boundaries up to ``upto`` that ``pos`` owes, oldest first: from the first after
+    its opening (at or after ``opened_at``) and after the last charged to it, leaving out
+    those that passed while funding was off (``resumed_boundary``)."""
+    interval = state.settings.funding_interval_ms
+    if interval <= 0:
+        return range(0)
+    first = max(
+        -(-pos.opened_at // interval) * interval,
+        (pos.funded_at // interval + 1) * interval,
+        resumed_boundary(state) + interval,
+    )
+    return range(first, upto + 1, interval)
+
+
 def owes(pos: Position, boundary: int) -> bool:
     """Open at the boundary's instant and not yet charged for it."""
     return pos.opened_at <= boundary and pos.funded_at < boundary

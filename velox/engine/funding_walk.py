@@ -14,8 +14,13 @@ minutes charges everyone alike. A quote stale at the instant, or one this proces
 (a restart since), gives way to the first fresh price (SPEC 12).
 
 Each boundary is charged exactly once, also across restarts: a position remembers the last
-boundary charged to it (``funded_at``, durable), and the state the newest boundary fully
-done (``funded_boundary``, set by FundingCompleted).
+boundary charged to it (``funded_at``, durable), and the state the newest boundary done
+(``funded_boundary``, set by FundingCompleted).
+
+An asset with no fresh price holds up only its own positions: the walk completes the
+boundary for everyone else and goes on to the next, and those positions (``laggards``) pay
+each boundary they owe, in order, at their asset's first fresh price (or before anything acts
+on them). A restart finds them again: open positions that owe a boundary already done.
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ class FundingWalk:
         self.charged = False  # someone was charged for ``boundary``
         self.seen = 0  # the newest boundary known done that FundingCompleted did not record
         self.at_boundary: dict[str, tuple[int, Quote]] = {}  # asset -> (boundary, its quote)
+        self.laggards: list[Position] = []  # owe boundaries done for everyone else
+        self.scanned = False  # laggards found again after a restart
 
     def ticked(self, state: State, last: Quote | None, asset: str, ts: int) -> None:
         """A tick at ``ts`` replaces ``last``: if a boundary lies between them, ``last`` was
@@ -100,6 +107,10 @@ class FundingWalk:
     def due(self, state: State, now: int) -> int | None:
         return funding.due_boundary(state, now, self.done(state, now))
 
+    def owing(self, state: State, now: int) -> bool:
+        """Whether some position may owe a passed boundary (a decision settles first)."""
+        return bool(self.laggards) or self.due(state, now) is not None
+
     def joined(self, pos: Position) -> None:
         """A position opened at the instant of a boundary whose walk has begun (a ClockTick
         at that millisecond ran out of budget) owes that boundary too: it joins the walk,
@@ -112,26 +123,57 @@ class FundingWalk:
     ) -> bool:
         """Charge ``positions`` every passed boundary they still owe, before something acts
         on them; whether anything was charged. A stale price leaves it to the walk."""
-        first = self.due(state, now)
-        if first is None:
+        if not self.owing(state, now):
             return False
-        interval = state.settings.funding_interval_ms
         charged = False
         for pos in positions:
-            boundary = first
-            while boundary <= now:
-                if funding.owes(pos, boundary):
-                    q = self.quote(state, pos.asset, boundary, now)
-                    if q is None:
-                        break
-                    emit(events, [funding.charge(state, pos, boundary, q, now)])
-                    charged = True
-                    self.charged |= boundary == self.boundary
-                boundary += interval
+            charged |= self._charge_owed(state, pos, now, now, events, emit) > 0
         return charged
 
+    def _charge_owed(
+        self, state: State, pos: Position, upto: int, now: int, events: list[Event], emit: Emit
+    ) -> int:
+        """Charge ``pos`` each boundary it owes up to ``upto``, oldest first, until one has
+        no price yet; how many were charged."""
+        count = 0
+        for boundary in funding.owed_boundaries(state, pos, upto):
+            q = self.quote(state, pos.asset, boundary, now)
+            if q is None:
+                break
+            emit(events, [funding.charge(state, pos, boundary, q, now)])
+            self.charged |= boundary == self.boundary
+            count += 1
+        return count
+
+    def _catch_up(
+        self, state: State, now: int, budget: int, events: list[Event], emit: Emit
+    ) -> int:
+        """Charge the laggards whose asset has a price again; returns the budget left."""
+        if not self.scanned:  # after a restart: those that owe a boundary already done
+            self.scanned = True
+            done = self.done(state, now)
+            self.laggards = [p for p in state.positions.values()
+                             if funding.owed_boundaries(state, p, done)]  # fmt: skip
+        if not self.laggards:
+            return budget
+        done = self.done(state, now)
+        waiting: list[Position] = []
+        for i, pos in enumerate(self.laggards):
+            if budget <= 0:
+                waiting += self.laggards[i:]
+                break
+            if state.positions.get(pos.order_id) is not pos:
+                continue  # closed (it paid first), or changed into another object
+            budget -= self._charge_owed(state, pos, done, now, events, emit)
+            if funding.owed_boundaries(state, pos, done):
+                waiting.append(pos)
+        self.laggards = waiting
+        return budget
+
     def step(self, state: State, now: int, budget: int, events: list[Event], emit: Emit) -> int:
-        """Charge the due boundary in steps; returns the budget left."""
+        """Charge the laggards that can pay, then the due boundary, in steps; returns the
+        budget left."""
+        budget = self._catch_up(state, now, budget, events, emit)
         while budget > 0:
             boundary = self.due(state, now)
             if boundary is None:
@@ -162,16 +204,23 @@ class FundingWalk:
                 if q is None:  # charged at the first fresh price
                     self.deferred.append(pos)
                     continue
+                if pos.funded_at + state.settings.funding_interval_ms < boundary:
+                    budget -= self._charge_owed(state, pos, boundary, now, events, emit)
+                    if funding.owes(pos, boundary):  # an older one still has no price
+                        self.deferred.append(pos)
+                    continue
                 emit(events, [funding.charge(state, pos, boundary, q, now)])
                 self.charged = True
                 budget -= 1
             if self.next < len(todo):
                 return budget
             if self.deferred:
-                if not any(self.quote(state, p.asset, boundary, now) for p in self.deferred):
-                    return budget  # wait for prices; later ClockTicks retry
-                self.todo, self.next, self.deferred = self.deferred, 0, []
-                continue
+                if any(self.quote(state, p.asset, boundary, now) for p in self.deferred):
+                    self.todo, self.next, self.deferred = self.deferred, 0, []
+                    continue  # a price came meanwhile: charge those that can pay
+                # the rest pay at their asset's first fresh price; the others go on
+                self.laggards += self.deferred
+                self.deferred = []
             if self.charged:
                 emit(events, [FundingCompleted(boundary, now)])
             else:  # nobody owed it: nothing to journal (a restart just looks again)
