@@ -36,7 +36,7 @@ from velox.journal import JournalGap, load_engine
 from velox.journal.backfill import backfill_rows
 from velox.published import EngineNotReady, EngineState, Published, Reply
 from velox.snapshots import Snapshots
-from velox.store.base import Store
+from velox.store.base import Store, WriterLockHeld
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -368,10 +368,15 @@ class EngineService:
         delay = RECOVERY_RETRY_S
         while not self._stopping.is_set():
             try:
+                await self.store.reclaim_writer()  # before reading: no writer in between
                 async with self.snapshots.lock:
                     self.engine, self.seq = await load_engine(self.store, self.settings)
             except JournalGap:
                 log.critical("cannot rebuild the engine: the journal has a gap", exc_info=True)
+                self.state = EngineState.SHUTDOWN
+                return
+            except WriterLockHeld as exc:
+                log.critical("lost the database's writer lock to %s: stopping", exc)
                 self.state = EngineState.SHUTDOWN
                 return
             except Exception:

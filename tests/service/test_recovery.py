@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped, unused-ignore]  # no stubs shipped
 import pytest
 
 from velox.audit import audit
@@ -21,7 +22,7 @@ from velox.engine.settings import EngineSettings
 from velox.journal import JournalGap, load_engine
 from velox.money import SCALE
 from velox.service import EngineNotReady, EngineService, EngineState
-from velox.store.base import Store
+from velox.store.base import Store, WriterLockHeld
 from velox.store.factory import open_store_for
 from velox.store.records import ClosedOrderRecord, JournalRecord, SnapshotRecord
 
@@ -240,3 +241,53 @@ async def test_velox_run_exits_1_on_a_journal_gap(tmp_path: Path) -> None:
     )
     assert run.returncode == 1, run.stderr[-2000:]
     assert "after seq 4 it goes on at seq 6 (events 5..5 missing)" in run.stderr
+
+
+async def _submit_when_ready(service: EngineService) -> None:
+    """Open a LONG, retrying while the engine rebuilds (503 to a client meanwhile)."""
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                return await open_long(service)
+            except EngineNotReady:
+                await asyncio.sleep(0.05)
+
+
+@pytest.mark.pg
+async def test_a_lost_writer_connection_is_taken_again_and_trading_goes_on(pg_url: str) -> None:
+    """PostgreSQL ends the writer's session (a restart, a failover, an idle-session killer,
+    pg_terminate_backend): the failed commit rebuilds the engine, which takes the writer
+    lock again on a new connection, and commits go on. (Every commit after it failed with
+    "connection is closed" until the process was restarted: an outside review.)"""
+    store = open_store_for(pg_url)
+    await store.open()
+    service = await started(store)
+    await service.submit(OpenAccount("alice", NOW))
+    service.offer_tick(PriceTick(BTC, REF, NOW))
+    await open_long(service)
+    writer_pid = store._journal.get_server_pid()  # type: ignore[attr-defined]
+    admin = await asyncpg.connect(pg_url)
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", writer_pid)
+        with pytest.raises(EngineNotReady):  # the commit that found the session gone
+            await open_long(service)
+        await _submit_when_ready(service)
+        await _submit_when_ready(service)
+        assert service.state is EngineState.READY
+        assert await service.read(lambda e: len(e.positions)) == 3
+        assert await store.last_seq() == service.seq
+        # the new session holds the writer lock: a second writer is still refused
+        second = open_store_for(pg_url)
+        with pytest.raises(WriterLockHeld):
+            await second.open()
+    finally:
+        await admin.close()
+        await service.stop()
+        await store.close()
+    reopened = open_store_for(pg_url)
+    await reopened.open()
+    try:
+        durable, _ = await load_engine(reopened, EngineSettings())
+        assert len(durable.positions) == 3  # what was acknowledged is in the journal
+    finally:
+        await reopened.close()

@@ -71,6 +71,11 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
+    async def reclaim_writer(self) -> None:
+        """Before a rebuild after a failed commit: make sure this store still holds the
+        writer lock, taking it again on a new connection if the database ended the writer's
+        session (``WriterLockHeld`` if another process took it meanwhile)."""
+
     # -- journal, snapshots, closed orders (the durable engine state) --------------------
     async def append_batch(
         self,

@@ -170,6 +170,22 @@ class PostgresStore(SqlStore):
                 await self.set_meta(SCHEMA_VERSION_KEY, version)
             undo.pop_all()
 
+    async def reclaim_writer(self) -> None:
+        """The writer's session can end under a live process (a PostgreSQL restart or
+        failover, an idle-session killer, ``pg_terminate_backend``), and with it the writer
+        lock: every later commit on that connection would fail. Take the lock again on a new
+        connection, or learn that another writer has it (``WriterLockHeld``)."""
+        if not self._writer:
+            return
+        async with self._journal_lock:
+            journal = self._journal
+            if journal is not None and not journal.is_closed():
+                return
+            if journal is not None:
+                journal.terminate()
+            self._journal = None
+            self._journal = await _take_writer_lock(self.url)
+
     def _forget_connections(self) -> None:
         self._pool, self._journal, self._writer = None, None, False
 

@@ -140,6 +140,10 @@ class SqlStore(ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, AB
     def _journal_transaction(self) -> AbstractAsyncContextManager[Tx]:
         """The group commit's transaction."""
 
+    async def reclaim_writer(self) -> None:
+        """Nothing to do where the lock cannot be lost while the store is open (SQLite's
+        lock file is held by this process)."""
+
     def _check_writable(self) -> None:
         if not self._writer:
             raise RuntimeError(f"{type(self).__name__} was opened read-only (writer=False)")
