@@ -11,6 +11,7 @@ from tests.binance.helpers import binance_error
 from tests.web.conftest import MakeClient
 from tests.web.helpers import tick
 from velox.clock import ManualClock
+from velox.feeds.klines import BinanceKlines
 from velox.money import units
 from velox.store.records import CandleRecord
 from velox.web.keys import STORE
@@ -145,3 +146,26 @@ async def test_weights_per_minute(make_client: MakeClient) -> None:
     clock.advance(50_000)  # the next minute
     response = await client.get("/fapi/v1/ticker/price?symbol=BTCUSDT")
     assert response.headers["X-MBX-USED-WEIGHT-1M"] == "1"
+
+
+async def test_spot_klines_feed_another_veloxs_chart_history(make_client: MakeClient) -> None:
+    """``/api/v3/klines`` (Binance spot's path, 1s too) is where Velox's chart-history client
+    asks: a Velox fed by this one (``--binance-rest-url``) gets its candles. (It answered 404
+    and the fed Velox opened with an empty chart: an outside review.)"""
+    client = await with_a_day_of_candles(make_client)
+    second = CandleRecord("ETHUSDT", "1s", START, units("3000"), units("3001"), units("2999"),
+                          units("3000.5"), units("0.5"))  # fmt: skip
+    await client.app[STORE].put_candles([second])
+    history = BinanceKlines(str(client.make_url("")).rstrip("/"), requests_per_second=1000)
+    try:
+        hourly = await history.klines("ETHUSDT", "1h", START, START + 3 * HOUR)
+        seconds = await history.klines("ETHUSDT", "1s", START, START + 1000)
+    finally:
+        await history.close()
+    assert [(k.time, k.open, k.close, k.volume) for k in hourly] == [
+        (START + i * HOUR, units(str(3000 + i)), units(str(3005 + i)), units("1.25"))
+        for i in range(3)
+    ]
+    assert [(k.time, k.high, k.low) for k in seconds] == [(START, units("3001"), units("2999"))]
+    refused = await get(client, "/api/v3/klines?symbol=ETHUSDT&interval=30s", 400)
+    assert refused["code"] == -1120

@@ -124,16 +124,28 @@ def _klines_limit(params: Params) -> int:
 
 @endpoint(lambda p: klines_weight(_klines_limit(p)))
 async def klines(call: Call) -> Any:
+    return await _klines(call, shapes.INTERVALS)
+
+
+@endpoint(lambda p: klines_weight(_klines_limit(p)))
+async def spot_klines(call: Call) -> Any:
+    """``/api/v3/klines``, Binance spot's path and intervals (1s too): where Velox's own
+    chart history client asks (``--binance-rest-url``), so one Velox fed by another
+    (``--binance-url``) opens its charts with the other's history."""
+    return await _klines(call, shapes.SPOT_INTERVALS)
+
+
+async def _klines(call: Call, intervals: dict[str, int]) -> Any:
     params = call.params
     symbol = params.symbol(_symbols(call))
     assert symbol is not None
     interval = params.required("interval")
-    if interval not in shapes.INTERVALS:
+    if interval not in intervals:
         raise BinanceError(-1120, "Invalid interval.")
     limit = min(_klines_limit(params), VELOX_MAX_CANDLES)
     start, end = params.window()
     rows = await call.app[CANDLES](symbol, interval, start, end, limit)
-    return [shapes.kline(c, shapes.INTERVALS[interval]) for c in rows]
+    return [shapes.kline(c, intervals[interval]) for c in rows]
 
 
 @endpoint(1)

@@ -102,6 +102,7 @@ def setup_routes(app: web.Application) -> None:
     for path, handler in public.items():
         r.add_get(f"/fapi/v1/{path}", handler, name=fapi_name("v1", path))
     r.add_get("/fapi/v2/ticker/price", market.ticker_price, name=fapi_name("v2", "ticker/price"))
+    r.add_get("/api/v3/klines", market.spot_klines, name="fapi_spot_v3_klines")
 
     for version in ("v2", "v3"):
         r.add_get(f"/fapi/{version}/account", account.account, name=fapi_name(version, "account"))

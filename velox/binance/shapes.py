@@ -25,6 +25,7 @@ MAX_PRICE = 10**9 * SCALE
 UNIT = "0.00000001"
 # Binance intervals that are Velox candle durations (futures has no 1s/30s klines).
 INTERVALS = {i: DURATIONS_MS[i] for i in ("1m", "5m", "15m", "1h", "4h", "1d")}
+SPOT_INTERVALS = {"1s": DURATIONS_MS["1s"], **INTERVALS}  # /api/v3/klines (no 30s either)
 ORDER_TYPES = ["LIMIT", "MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"]
 ONBOARD_MS = 1_569_398_400_000  # shown as the listing date
 DELIVERY_MS = 4_133_404_800_000  # Binance's "never" for perpetuals (2100-12-25)
