@@ -45,6 +45,7 @@ export class CandleChart {
     this.lines = new Map(); // key -> {spec, handle}: the drawn price lines (trade/chart-lines.js)
     this.drag = null; // the line being dragged: {key, spec, startY, price}
     this.onLineDrag = null; // ({orderId, kind, field, price}) => Promise<boolean>: kept?
+    this.onHistoryChanged = null; // () => void: history of the series shown was written
     this.lineOps = 0; // price lines created, moved or removed so far (data-line-ops)
     this.precision = 2;
     const LWC = window.LightweightCharts;
@@ -164,6 +165,14 @@ export class CandleChart {
       return;
     }
     this.update(msg.data);
+  }
+
+  /** History of a series was written behind its newest candle (an outage filled in): for
+   * the one shown, `onHistoryChanged` (the chart view reloads it; a live candle never goes
+   * back in time). */
+  onCandlesFilled(msg) {
+    if (msg.symbol !== this.symbol || msg.duration !== this.duration || !this.chart) return;
+    if (this.onHistoryChanged) this.onHistoryChanged();
   }
 
   update(candle) {

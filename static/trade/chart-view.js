@@ -109,5 +109,6 @@ export function mountChartView({ store, chart, live, orders, session }) {
   function reload() {
     if (store.symbol) chart.load(store.symbol, store.duration).then(() => schedule({ markers: true }));
   }
+  chart.onHistoryChanged = reload; // and when the server filled in history behind it
   return { offered, reload };
 }

@@ -21,6 +21,9 @@ export function messageHandler({ store, chart, orders }) {
       case "candle":
         chart.onCandle(msg);
         break;
+      case "candles_filled": // history written behind the newest candle: read it again
+        chart.onCandlesFilled(msg);
+        break;
       case "order_opened":
         orders.receive(msg.data, { filled: true });
         break;

@@ -253,6 +253,43 @@ async def test_the_chart_reads_the_candles_it_missed_while_disconnected(
     assert not problems, problems
 
 
+async def test_the_chart_reads_history_filled_in_behind_it(server: Server, browser: Any) -> None:
+    """History written behind the newest candle (an outage or a restart filled in from the
+    exchange) is never sent as live candles: the chart shown is told (``candles_filled``)
+    and reads its history again. (An open chart lacked those bars until the page was
+    reloaded: an outside review.)"""
+    from playwright.async_api import expect
+
+    from velox.store.records import CandleRecord
+    from velox.web.keys import HUB, STORE
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    await page.get_by_test_id("tf-1m").click()
+    chart = page.get_by_test_id("chart")
+    await expect(chart).to_have_attribute("data-duration", "1m")
+    await expect(chart).not_to_have_attribute("data-candles", "0")
+    shown = int(await chart.get_attribute("data-candles") or 0)
+    oldest = (await api_json(page, "/api/v1/candles?asset=BTCUSDT&duration=1m&limit=500"))[
+        "candles"
+    ][0]["time"]
+    before = oldest - 5 * 60_000  # a bar five minutes before the first one shown
+    price = units("60000")
+    await server.app[STORE].put_candles(
+        [CandleRecord("BTCUSDT", "1m", before, price, price, price, price, units("1"))]
+    )
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/v1/candles?" in r.url else None)
+    server.app[HUB].publish_history("ETHUSDT", "1m")  # another series: nothing to read
+    server.app[HUB].publish_history("BTCUSDT", "5m")
+    await asyncio.sleep(0.5)
+    assert asked == []
+    server.app[HUB].publish_history("BTCUSDT", "1m")
+    await expect(chart).to_have_attribute("data-candles", str(shown + 1))
+    assert len(asked) == 1 and "duration=1m" in asked[0]
+    assert not problems, problems
+
+
 async def test_phone_layout(server: Server, browser: Any, tmp_path: Path) -> None:
     """390 px wide: everything stacks, nothing scrolls sideways, the ticket still works."""
     from playwright.async_api import expect

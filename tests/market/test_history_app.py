@@ -219,3 +219,33 @@ async def test_offline_history_costs_one_log_line_and_nothing_else(
         "(4 attempts); charts show candles from live trades only until the feed reconnects "
         "or Velox restarts"
     )
+
+
+async def test_a_chart_open_through_an_outage_is_told_to_read_the_gap(
+    aiohttp_client: Any, tmp_path: Path, exchange: FakeBinanceServer, rest: FakeBinanceRest
+) -> None:
+    """The bars of an outage are written behind the newest candle, where no live candle goes:
+    a chart subscribed to the series gets ``candles_filled`` once they are stored, and reads
+    them. (An open chart never showed them until the page was reloaded: an outside review.)"""
+    app = App(aiohttp_client, tmp_path, history_candles=30, **fake_urls(exchange, rest))
+    client = await app.start()
+    ws = await client.ws_connect("/ws")
+    await ws.send_json({"op": "subscribe", "channel": "candles", "symbol": "BTCUSDT",
+                        "duration": "1m"})  # fmt: skip
+    await trade(exchange, CUT + 250)
+    await app.shows("1m", history_then_live("1m", CUT, count=30))
+    await exchange.drop_all()
+    later = CUT + 25 * 60_000  # 05:32:42
+    rest.now_ms = later + 10_000
+    await exchange.wait_connections(2)
+    await trade(exchange, later + 250, trade_id=2)
+    gap = set(range(CUT - CUT % 60_000 + 60_000, later - later % 60_000, 60_000))  # 05:08..
+    async with asyncio.timeout(10):  # the one after the gap was written (written, then said)
+        while True:
+            message = await ws.receive_json()
+            if message["type"] != "candles_filled":
+                continue
+            assert message == {"type": "candles_filled", "symbol": "BTCUSDT", "duration": "1m"}
+            if gap <= {c.time for c in await app.candles("1m")}:
+                break
+    await ws.close()

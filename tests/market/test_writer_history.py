@@ -194,3 +194,19 @@ async def test_a_history_write_cancelled_after_the_store_took_it_still_updates_t
         == expected
     )
     assert list(store.rows.values()) == expected
+
+
+async def test_written_history_names_each_series_it_rewrote(store: MemStore) -> None:
+    """``on_history`` hears of each (symbol, duration) a ``put_history`` wrote, once each and
+    after the rows are stored (a chart reads them again then)."""
+    told: list[tuple[str, str, int]] = []
+    w, cuts = writer(store, "1m", "1d")
+    w.on_history = lambda symbol, duration: told.append((symbol, duration, len(store.rows)))
+    w.offer(trade(1, 100, 2, CUT + 500))
+    await w.flush()
+    history = [c("1m", M306 - 60_000, 90, 91, 89, 90, 10), c("1m", M306, 91, 92, 90, 91, 60),
+               c("1d", DAY - 86_400_000, 80, 90, 70, 85, 1_000)]  # fmt: skip
+    assert await w.put_history(cuts[0], history) == 3
+    assert told == [("BTCUSDT", "1m", len(store.rows)), ("BTCUSDT", "1d", len(store.rows))]
+    assert await w.put_history(cuts[0], []) == 0
+    assert len(told) == 2  # nothing written, nothing said

@@ -4,6 +4,7 @@ on another at once, with no window in which the other has not yet heard of it.""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import AsyncIterator
@@ -16,11 +17,14 @@ from tests.conftest import require
 from tests.scale.cluster import NATS_SERVER, Nats
 from velox.binance.keyring import Credential
 from velox.bus.connect import connect
+from velox.bus.gateway import GatewayHub
 from velox.bus.listenkeys import SharedListenKeys
+from velox.bus.server import EngineBusServer
 from velox.bus.subjects import Subjects
 from velox.bus.tickets import SharedTickets
 from velox.engine.engine import Engine
-from velox.web.auth.sessions import Session
+from velox.published import EngineState
+from velox.web.auth.sessions import Session, SessionManager
 
 CREDENTIAL = Credential("key1", "u1", "7", "api", "secret", ("read",))
 
@@ -81,3 +85,36 @@ async def test_a_ticket_issued_on_one_gateway_opens_a_socket_on_another_at_once(
         await b.claim(ticket)  # ticket_middleware, before the handshake on B
         assert b.redeem(ticket) == session
         assert a.redeem(ticket) is None  # one socket in the whole deployment
+
+
+class _IdleService:
+    """Just enough of an engine service for the bus server's heartbeat."""
+
+    state = EngineState.READY
+    seq = 0
+
+    def subscribe_staged(self, listener: object) -> None:
+        pass
+
+
+async def test_history_written_on_the_engine_is_told_to_a_gateways_charts(
+    gateways: list[Client],
+) -> None:
+    """The engine's trade writer filled in history (``candles_filled``): every gateway tells
+    the charts subscribed to that series, as the single process does."""
+    engine_nc, gateway_nc = gateways
+    server = EngineBusServer(engine_nc, _IdleService(), Subjects())  # type: ignore[arg-type]
+    hub = GatewayHub(lambda: Engine(), gateway_nc, Subjects(), SessionManager("s" * 32, 60),
+                     60_000, 0.05)  # fmt: skip
+    told: list[tuple[str, str]] = []
+    hub.publish_history = lambda symbol, duration: told.append((symbol, duration))  # type: ignore[method-assign]
+    await hub.start()
+    await server.start()
+    try:
+        async with asyncio.timeout(5):
+            while not told:  # again until the gateway's subscription is on the server
+                server.on_history("BTCUSDT", "1m")
+                await asyncio.sleep(0.05)
+        assert set(told) == {("BTCUSDT", "1m")}
+    finally:
+        await server.stop()

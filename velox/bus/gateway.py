@@ -15,6 +15,7 @@ also go to the gateway's market taps (its Binance-compatible streams), so ``<sym
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
+from velox import codec
 from velox.bus import wire
 from velox.bus.broadcast import Broadcast
 from velox.bus.subjects import Subjects
@@ -32,6 +34,8 @@ from velox.store.base import Store
 from velox.store.records import CandleRecord
 from velox.web.auth.sessions import SessionManager
 from velox.web.ws.hub import Hub
+
+log = logging.getLogger(__name__)
 
 KEPT_CANDLES = 3  # per symbol and duration: the current bucket and the ones being flushed
 
@@ -60,6 +64,7 @@ class GatewayHub(Hub):
         await self.signouts.listen(self._on_signout)
         await self.signouts.caught_up()  # our subscription is on the server
         await self.nc.subscribe(self.subjects.candles, cb=self._on_candle)
+        await self.nc.subscribe(self.subjects.history, cb=self._on_history)
         await self.nc.subscribe(self.subjects.trades, cb=self._on_trade)
 
     async def signed_out(self, jti: str) -> None:
@@ -84,6 +89,15 @@ class GatewayHub(Hub):
         self.publish_candle(candle.symbol, candle.duration, candle)
         for tap in self.taps:
             tap.on_candle(candle)
+
+    async def _on_history(self, msg: Msg) -> None:
+        try:
+            series = codec.loads(msg.data)
+            symbol, duration = str(series["symbol"]), str(series["duration"])
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("bus: dropping a malformed history message: %s", exc)
+            return
+        self.publish_history(symbol, duration)
 
     async def _on_trade(self, msg: Msg) -> None:
         tick = wire.received(wire.decode_trade, msg.data, "trade")

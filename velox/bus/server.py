@@ -28,6 +28,7 @@ from functools import partial
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
+from velox import codec
 from velox.bus import wire
 from velox.bus.subjects import Subjects
 from velox.engine.commands import Command
@@ -163,6 +164,9 @@ class EngineBusServer:
 
     def on_candle(self, candle: CandleRecord) -> None:
         self._queue(self.subjects.candles, wire.encode_candle(candle))
+
+    def on_history(self, symbol: str, duration: str) -> None:
+        self._queue(self.subjects.history, codec.dumps({"symbol": symbol, "duration": duration}))
 
     def _queue(self, subject: str, data: bytes) -> None:
         if self._outgoing.qsize() >= MAX_OUTGOING:

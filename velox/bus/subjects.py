@@ -3,7 +3,8 @@
 Commands are request/reply on ``commands`` (one engine subscribes); ``seq`` answers the last
 committed journal sequence (a gateway's read barrier). Every committed batch
 (events with their journal sequence numbers, and the prices it carried) goes to ``batches``,
-the feed's raw trades to ``trades``, candle updates to ``candles``, the engine's heartbeat
+the feed's raw trades to ``trades``, candle updates to ``candles``, the series whose history
+was written (an outage filled in) to ``history``, the engine's heartbeat
 (state and last sequence) to ``status``, signed-out sessions to ``signouts`` (every gateway
 revokes them at once), websocket tickets (issued, redeemed) to ``tickets``, Binance listen
 keys (created, extended, closed) to ``listen_keys``, and API keys revoked and leverages
@@ -38,6 +39,10 @@ class Subjects:
     @property
     def candles(self) -> str:
         return f"{self.prefix}.market.candles"
+
+    @property
+    def history(self) -> str:
+        return f"{self.prefix}.market.history"
 
     @property
     def trades(self) -> str:

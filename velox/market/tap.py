@@ -23,6 +23,9 @@ class MarketTap(Protocol):
     def on_candle(self, candle: CandleRecord) -> None:
         """A candle the trade writer changed."""
 
+    def on_history(self, symbol: str, duration: str) -> None:
+        """The trade writer wrote history of this series (it may lie behind its newest)."""
+
 
 @frozen
 class TappedTrades:

@@ -25,7 +25,9 @@ intervals run on the event loop's monotonic time.
 History: the first trade of a symbol from a new live session (a new ``source`` or
 ``connection``) sets the symbol's cut (``velox.market.history``) and is handed to
 ``on_session``, which backfills what came before; ``put_history`` writes that history, one
-batch at a time with the live candles, so the two never race.
+batch at a time with the live candles, so the two never race, and tells ``on_history`` which
+series it rewrote: a chart open on one of them reads it again (the bars of an outage filled
+in lie behind what it shows, where a live candle never goes).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ log = logging.getLogger(__name__)
 
 CandleCallback = Callable[[CandleRecord], None]
 SessionCallback = Callable[[LiveCut], None]
+HistoryCallback = Callable[[str, str], None]  # (symbol, duration) whose history was written
 DAY_MS = 24 * 3600 * 1000
 
 
@@ -63,6 +66,7 @@ class TradeWriter:
         prune_interval_s: float = 60.0,
         on_candle: CandleCallback | None = None,
         on_session: SessionCallback | None = None,
+        on_history: HistoryCallback | None = None,
         max_attempts: int = 5,
         retry_delay_s: float = 1.0,
         clock: Clock = SYSTEM_CLOCK,
@@ -75,6 +79,7 @@ class TradeWriter:
         self.prune_interval_s = prune_interval_s
         self.on_candle = on_candle
         self.on_session = on_session
+        self.on_history = on_history
         self.max_attempts = max_attempts
         self.retry_delay_s = retry_delay_s
         self._clock = clock
@@ -151,7 +156,17 @@ class TradeWriter:
                     await asyncio.wait({put})
                     raise
         self._publish(joined)
+        self._rewritten(rows)
         return len(rows)
+
+    def _rewritten(self, rows: Sequence[CandleRecord]) -> None:
+        if self.on_history is None:
+            return
+        for series in dict.fromkeys((c.symbol, c.duration) for c in rows):
+            try:
+                self.on_history(*series)
+            except Exception:  # a listener's bug must not stop the history
+                log.exception("trade writer: on_history failed for %s", series)
 
     async def _put_rows(self, rows: list[CandleRecord]) -> None:
         await self.store.put_candles(rows)

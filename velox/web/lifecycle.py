@@ -182,10 +182,16 @@ def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
             for tap in taps:
                 tap.on_candle(candle)
 
+        def on_history(symbol: str, duration: str) -> None:
+            hub.publish_history(symbol, duration)
+            for tap in taps:
+                tap.on_history(symbol, duration)
+
         retention_ms = int(app[SETTINGS].trade_retention * 1000)
         writer = TradeWriter(
-            store, CandleAggregator(), retention_ms=retention_ms, on_candle=on_candle, clock=clock
-        )
+            store, CandleAggregator(), retention_ms=retention_ms, on_candle=on_candle,
+            on_history=on_history, clock=clock,
+        )  # fmt: skip
         app[CANDLES] = _candle_query(store, writer.aggregator)
         trades = TappedTrades(writer, taps) if taps else writer
         sink = FeedSink(app[ENGINE_SERVICE], trades, clock=clock)

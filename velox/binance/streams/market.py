@@ -172,6 +172,9 @@ class MarketStreams:
             self.send(stream, self._kline(previous, now, closed=True))
         self.send(stream, self._kline(candle, now, closed=False))
 
+    def on_history(self, symbol: str, duration: str) -> None:
+        """Binance's kline streams carry the forming candle only: history is REST's."""
+
     # -- shapes --------------------------------------------------------------------------
     def _book(self, symbol: str, quote: Quote, now: int) -> dict[str, Any]:
         qty = format_units(MAX_QTY)

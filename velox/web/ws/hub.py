@@ -230,6 +230,14 @@ class Hub:
             subscribers, {"type": "candle", "symbol": symbol, "duration": duration, "data": data}
         )
 
+    def publish_history(self, symbol: str, duration: str) -> None:
+        """For the market code: history of that series was written (an outage filled in):
+        its subscribers read it again (``candles_filled``)."""
+        subscribers = self._by_channel.get((symbol, duration))
+        if subscribers:
+            self.send(subscribers, {"type": "candles_filled", "symbol": symbol,
+                                    "duration": duration})  # fmt: skip
+
     def on_published(self, published: Published) -> None:
         """The plain listener: after the commit, the engine holding exactly its state."""
         after = self.stage(published)
