@@ -157,6 +157,16 @@ async def test_a_restart_adds_the_missing_candles_and_duplicates_nothing(
     await app.shows("1d", [*days, today])
 
 
+async def outage(exchange: FakeBinanceServer, rest: FakeBinanceRest) -> int:
+    """The feed drops and reconnects 25 minutes later, with a trade then: that trade's time."""
+    await exchange.drop_all()
+    later = CUT + 25 * 60_000  # 05:32:42
+    rest.now_ms = later + 10_000
+    await exchange.wait_connections(2)
+    await trade(exchange, later + 250, trade_id=2)
+    return later
+
+
 async def test_the_gap_of_an_outage_is_filled_when_the_feed_reconnects(
     aiohttp_client: Any, tmp_path: Path, exchange: FakeBinanceServer, rest: FakeBinanceRest
 ) -> None:
@@ -164,11 +174,7 @@ async def test_the_gap_of_an_outage_is_filled_when_the_feed_reconnects(
     await app.start()
     await trade(exchange, CUT + 250)
     await app.shows("30s", history_then_live("30s", CUT, count=30))
-    await exchange.drop_all()
-    later = CUT + 25 * 60_000  # 05:32:42
-    rest.now_ms = later + 10_000
-    await exchange.wait_connections(2)
-    await trade(exchange, later + 250, trade_id=2)
+    later = await outage(exchange, rest)
     first, boundary = CUT - CUT % 60_000 - 30 * 60_000, later - later % 60_000
     await app.shows("1m", [
         # 05:07 too: the newest stored, cut off by the outage; then the gap up to 05:32
@@ -234,11 +240,7 @@ async def test_a_chart_open_through_an_outage_is_told_to_read_the_gap(
                         "duration": "1m"})  # fmt: skip
     await trade(exchange, CUT + 250)
     await app.shows("1m", history_then_live("1m", CUT, count=30))
-    await exchange.drop_all()
-    later = CUT + 25 * 60_000  # 05:32:42
-    rest.now_ms = later + 10_000
-    await exchange.wait_connections(2)
-    await trade(exchange, later + 250, trade_id=2)
+    later = await outage(exchange, rest)
     gap = set(range(CUT - CUT % 60_000 + 60_000, later - later % 60_000, 60_000))  # 05:08..
     async with asyncio.timeout(10):  # the one after the gap was written (written, then said)
         while True:
