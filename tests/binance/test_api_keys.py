@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import sqlite3
 from pathlib import Path
@@ -167,6 +169,38 @@ async def test_keys_keep_working_after_a_restart_and_not_with_another_key_file(
     os.replace(tmp_path / "old.key", tmp_path / "api_keys.key")
     back = await make_client()
     await Bot(back, key).json("GET", ACCOUNT)
+
+
+class _WatchedFeed:
+    """A feed that only notes whether it was ever run."""
+
+    name = "watched"
+    simulated = True
+    ran = False
+
+    async def run(self, sink: object) -> None:
+        self.ran = True
+        await asyncio.Event().wait()
+
+
+async def test_a_lost_key_file_is_refused_before_the_feed_starts(
+    make_client: MakeClient, settings: Settings, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """The refusal comes first, alone: nothing is started that it would have to stop (the
+    feed and the trade writer ran for 4.5 s and logged store errors and a dropped trade
+    before it: an outside review)."""
+    client = await make_client()
+    await make_key(await signup(client))
+    await client.close()
+    os.replace(tmp_path / "api_keys.key", tmp_path / "old.key")
+    feed = _WatchedFeed()
+    runner = web.AppRunner(create_app(settings, feed=feed, options=FAST))  # type: ignore[arg-type]
+    with pytest.raises(VaultError, match="does not open the API secrets stored"):
+        await runner.setup()
+    await runner.cleanup()
+    assert not feed.ran
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 async def test_an_unreadable_key_file_is_one_line_not_a_traceback(tmp_path: Path) -> None:
