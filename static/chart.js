@@ -5,6 +5,8 @@ import { get } from "./api.js";
 import { DRAG_FIELDS, diffLines, dragPrice } from "./trade/chart-lines.js";
 
 const SECONDS_DURATIONS = new Set(["1s", "30s"]);
+const PAGE = 500; // candles per request, the first page and each older one
+const OLDER_AT = 30; // bars left of the first visible one: fetch the page before it
 const GRAB_PX = 6; // how close to a draggable line a press must be to take it
 const MOVE_PX = 3; // a press that moves less is a click, not a drag
 const COLORS = {
@@ -47,6 +49,8 @@ export class CandleChart {
     this.onLineDrag = null; // ({orderId, kind, field, price}) => Promise<boolean>: kept?
     this.onHistoryChanged = null; // () => void: history of the series shown was written
     this.lineOps = 0; // price lines created, moved or removed so far (data-line-ops)
+    this.older = null; // the request for the page before the first bar, while it runs
+    this.oldest = false; // the first bar is the series' first: nothing older to fetch
     this.precision = 2;
     const LWC = window.LightweightCharts;
     if (!LWC) {
@@ -78,6 +82,9 @@ export class CandleChart {
       priceFormat: { type: "price", precision: 2, minMove: 0.01 },
     });
     this.markers = LWC.createSeriesMarkers(this.series, []);
+    this.chart.timeScale().subscribeVisibleLogicalRangeChange((range) => {
+      if (range && range.from < OLDER_AT) this.loadOlder();
+    });
     this.bindDrag();
     container.lineY = (key) => this.lineY(key); // where a line is drawn (tests, tools)
     container.linePrice = (key) => this.lines.get(key)?.handle.options().price ?? null;
@@ -126,6 +133,8 @@ export class CandleChart {
     this.symbol = symbol;
     this.duration = duration;
     this.pending = [];
+    this.older = null;
+    this.oldest = false;
     this.container.dataset.symbol = symbol;
     this.container.dataset.duration = duration;
     this.container.setAttribute("aria-label", `${symbol} ${duration} candlestick chart`);
@@ -133,7 +142,7 @@ export class CandleChart {
     this.chart.applyOptions({ timeScale: { secondsVisible: SECONDS_DURATIONS.has(duration) } });
     let candles = [];
     try {
-      const q = new URLSearchParams({ asset: symbol, duration, limit: "500" });
+      const q = new URLSearchParams({ asset: symbol, duration, limit: String(PAGE) });
       candles = (await get(`/api/v1/candles?${q}`)).candles || [];
     } catch (err) {
       if (token !== this.loadToken) return;
@@ -150,11 +159,46 @@ export class CandleChart {
     this.series.setData(bars);
     this.container.dataset.lastClose = candles.length ? String(candles[candles.length - 1].close) : "";
     this.lastTime = bars.length ? bars[bars.length - 1].time : 0;
+    this.oldest = candles.length < PAGE;
     this.setCount(bars.length);
     const buffered = this.pending;
     this.pending = null;
     for (const c of buffered) this.update(c);
     this.chart.timeScale().scrollToRealTime();
+  }
+
+  /** Scrolled near the first bar: the page of candles before it, put in front, the view
+   * kept where it is (one request at a time; none once the series' first bar is shown). */
+  async loadOlder() {
+    if (this.older || this.oldest || this.pending || !this.count) return;
+    const token = this.loadToken;
+    const first = this.series.data()[0].time;
+    const q = new URLSearchParams({
+      asset: this.symbol, duration: this.duration, endTime: String(first * 1000 - 1),
+      limit: String(PAGE),
+    });
+    this.older = get(`/api/v1/candles?${q}`);
+    let candles;
+    try {
+      candles = (await this.older).candles || [];
+    } catch {
+      candles = null; // tried again at the next scroll
+    } finally {
+      if (token === this.loadToken) this.older = null;
+    }
+    if (token !== this.loadToken || candles === null) return;
+    if (candles.length < PAGE) this.oldest = true;
+    const before = candles.map(toBar).filter((bar, i, all) => bar.time < first
+      && (i === 0 || bar.time > all[i - 1].time));
+    if (!before.length) return;
+    const range = this.chart.timeScale().getVisibleLogicalRange();
+    this.series.setData([...before, ...this.series.data()]);
+    if (range) {
+      this.chart.timeScale().setVisibleLogicalRange({
+        from: range.from + before.length, to: range.to + before.length,
+      });
+    }
+    this.setCount(this.count + before.length);
   }
 
   /** A websocket candle for (symbol, duration); others are ignored. */
