@@ -254,6 +254,18 @@ async def test_the_chart_reads_the_candles_it_missed_while_disconnected(
     assert not problems, problems
 
 
+async def chart_at(server: Server, browser: Any, duration: str) -> tuple[Any, list[str], Any]:
+    """A new user's trade page with the chart at ``duration``: (page, problems, chart)."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    await page.get_by_test_id(f"tf-{duration}").click()
+    chart = page.get_by_test_id("chart")
+    await expect(chart).to_have_attribute("data-duration", duration)
+    return page, problems, chart
+
+
 async def test_the_chart_reads_history_filled_in_behind_it(server: Server, browser: Any) -> None:
     """History written behind the newest candle (an outage or a restart filled in from the
     exchange) is never sent as live candles: the chart shown is told (``candles_filled``)
@@ -264,11 +276,7 @@ async def test_the_chart_reads_history_filled_in_behind_it(server: Server, brows
     from velox.store.records import CandleRecord
     from velox.web.keys import HUB, STORE
 
-    page, problems = await new_page(browser)
-    await register(page, server.url)
-    await page.get_by_test_id("tf-1m").click()
-    chart = page.get_by_test_id("chart")
-    await expect(chart).to_have_attribute("data-duration", "1m")
+    page, problems, chart = await chart_at(server, browser, "1m")
     await expect(chart).not_to_have_attribute("data-candles", "0")
     shown = int(await chart.get_attribute("data-candles") or 0)
     oldest = (await api_json(page, "/api/v1/candles?asset=BTCUSDT&duration=1m&limit=500"))[
@@ -305,11 +313,7 @@ async def test_scrolling_back_loads_older_history(server: Server, browser: Any) 
     older = [CandleRecord("BTCUSDT", "1m", first - i * 60_000, price, price, price, price,
                           units("1")) for i in range(1, 601)]  # fmt: skip
     await server.app[STORE].put_candles(older)
-    page, problems = await new_page(browser)
-    await register(page, server.url)
-    await page.get_by_test_id("tf-1m").click()
-    chart = page.get_by_test_id("chart")
-    await expect(chart).to_have_attribute("data-duration", "1m")
+    page, problems, chart = await chart_at(server, browser, "1m")
     await expect(chart).to_have_attribute("data-candles", "500")
     box = await chart.bounding_box()
     assert box is not None
