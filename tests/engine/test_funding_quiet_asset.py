@@ -61,6 +61,7 @@ def test_btc_is_charged_every_boundary_while_eth_has_no_price() -> None:
     assert charged == [(btc, B, ref), (btc, B + H8, ref), (btc, B + 2 * H8, ref)]
     assert engine.positions[btc].margin == 100 * U - 3 * paid(100000, BTC_QTY)
     assert engine.positions[eth].margin == 100 * U  # owes all three, at its first fresh price
+    assert [getattr(p, "order_id", p) for p in engine.funding.laggards] == [eth]  # kept once
 
     engine.on_tick(PriceTick(ETH, units("2100"), B + 2 * H8 + 5000))
     events = engine.handle(ClockTick(B + 2 * H8 + 6000)).events

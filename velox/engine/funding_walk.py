@@ -64,7 +64,7 @@ class FundingWalk:
         self.charged = False  # someone was charged for ``boundary``
         self.seen = 0  # the newest boundary known done that FundingCompleted did not record
         self.at_boundary: dict[str, tuple[int, Quote]] = {}  # asset -> (boundary, its quote)
-        self.laggards: list[Position] = []  # owe boundaries done for everyone else
+        self.laggards: dict[str, Position] = {}  # owe boundaries done for everyone else
         self.scanned = False  # laggards found again after a restart
 
     def ticked(self, state: State, last: Quote | None, asset: str, ts: int) -> None:
@@ -152,22 +152,26 @@ class FundingWalk:
         if not self.scanned:  # after a restart: those that owe a boundary already done
             self.scanned = True
             done = self.done(state, now)
-            self.laggards = [p for p in state.positions.values()
-                             if funding.owed_boundaries(state, p, done)]  # fmt: skip
+            self.laggards = {p.order_id: p for p in state.positions.values()
+                             if funding.owed_boundaries(state, p, done)}  # fmt: skip
         if not self.laggards:
             return budget
         done = self.done(state, now)
-        waiting: list[Position] = []
-        for i, pos in enumerate(self.laggards):
+        priced: dict[str, bool] = {}  # asset -> has a fresh price now
+        for order_id, pos in list(self.laggards.items()):
             if budget <= 0:
-                waiting += self.laggards[i:]
                 break
-            if state.positions.get(pos.order_id) is not pos:
-                continue  # closed (it paid first), or changed into another object
+            if state.positions.get(order_id) is not pos:
+                del self.laggards[order_id]  # closed (it paid first)
+                continue
+            asset = pos.asset
+            if asset not in priced:
+                priced[asset] = state.fresh_quote(asset, now) is not None
+            if not priced[asset]:
+                continue  # still quiet: waits for its first fresh price
             budget -= self._charge_owed(state, pos, done, now, events, emit)
-            if funding.owed_boundaries(state, pos, done):
-                waiting.append(pos)
-        self.laggards = waiting
+            if not funding.owed_boundaries(state, pos, done):
+                del self.laggards[order_id]
         return budget
 
     def step(self, state: State, now: int, budget: int, events: list[Event], emit: Emit) -> int:
@@ -219,7 +223,7 @@ class FundingWalk:
                     self.todo, self.next, self.deferred = self.deferred, 0, []
                     continue  # a price came meanwhile: charge those that can pay
                 # the rest pay at their asset's first fresh price; the others go on
-                self.laggards += self.deferred
+                self.laggards.update((p.order_id, p) for p in self.deferred)
                 self.deferred = []
             if self.charged:
                 emit(events, [FundingCompleted(boundary, now)])
