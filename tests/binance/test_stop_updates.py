@@ -145,3 +145,44 @@ async def test_a_resting_orders_new_price_is_an_amendment(make_client: MakeClien
         "91000.00000000", "0.01000000",
     )  # fmt: skip
     await ws.close()
+
+
+async def test_a_scale_in_sets_stops_and_the_trailing_quantity_follows(
+    make_client: MakeClient,
+) -> None:
+    """A NETTING scale-in replaces the position's stops (SPEC 12) and changes its quantity:
+    the stream says which conditional orders that set or cleared, a trailing stop shows the
+    new quantity, and the stop it set is FINISHED when it fires. (The stream read the
+    scale-in's own order id, missed all of it, and showed the old quantity: a read of the
+    change.)"""
+    client = await make_client()
+    user, bot, account = await netting_bot(client)
+    await tick(client, BTC, "100000")
+    made = await (await listen_key(client, bot.key)).json()
+    ws = await client.ws_connect(f"/ws/{made['listenKey']}")
+    on = {"X-Velox-Account": account}
+    long = {"asset": BTC, "side": "LONG", "leverage": 10, "margin": "100"}
+    first = await user.json("POST", "/api/v1/order/open", 201, headers=on,
+                            json={**long, "trailingStop": "1000"})  # fmt: skip
+    pid = int(first["orderId"])
+    assert [m[:4] for m in (await messages(ws, 4))[3:]] == [
+        ("NEW", pid * 4 + 10**15 + 3, f"velox-{pid}-ts", "TRAILING_STOP_MARKET")
+    ]
+    added = await user.json("POST", "/api/v1/order/open", 200, headers=on,
+                            json={**long, "stopLoss": "95000"})  # fmt: skip
+    scaled = await messages(ws, 5)  # NEW, TRADE and ACCOUNT_UPDATE; the SL, the trailing stop
+    assert [m[:2] for m in scaled[3:]] == [("NEW", pid * 4 + 10**15 + 1),
+                                           ("CANCELED", pid * 4 + 10**15 + 3)]  # fmt: skip
+    assert scaled[3][5] == "95000.00000000"
+    await user.json("PATCH", f"/api/v1/order/{pid}", 200, headers=on,
+                    json={"trailingStop": "2000"})  # fmt: skip
+    (trailing,) = await messages(ws, 1)
+    assert (trailing[0], trailing[1], trailing[8]) == ("NEW", pid * 4 + 10**15 + 3, added["qty"])
+    await tick(client, BTC, "94000")  # the stop-loss fires
+    fired = await messages(ws, 4)
+    assert fired[:2] == [("ORDER_TRADE_UPDATE", "TRADE", pid * 4 + 10**15 + 1),
+                         ("ACCOUNT_UPDATE",)]  # fmt: skip
+    assert [m[:2] for m in fired[2:]] == [("FINISHED", pid * 4 + 10**15 + 1),
+                                          ("EXPIRED", pid * 4 + 10**15 + 3)]  # fmt: skip
+    assert fired[2][9] == added["qty"]
+    await ws.close()

@@ -37,10 +37,9 @@ from velox.engine.events import (
     StopsModified,
 )
 from velox.engine.state import Position, position_opened_by
-from velox.money import format_units
+from velox.money import Qty, format_units
 
 Json = dict[str, Any]
-_CHANGED_BY = (PositionIncreased, PositionPartiallyClosed)  # the quantity a trailing stop shows
 
 
 class ShownStops:
@@ -64,19 +63,23 @@ class ShownStops:
         if isinstance(event, PositionOpened):
             pos = held[event.order_id] = position_opened_by(event)
             return [_update(pos, kind, "NEW", event.ts, now) for kind in _set(pos)]
-        if isinstance(event, StopsModified):
-            before = held.get(event.order_id) or engine.positions.get(event.order_id)
+        if isinstance(event, StopsModified | PositionIncreased):  # a scale-in sets them too
+            position_id = (
+                event.position_id if isinstance(event, PositionIncreased) else event.order_id
+            )
+            before = held.get(position_id) or engine.positions.get(position_id)
             if before is None:
                 return []
-            after = held[event.order_id] = replace(
-                before, stop_loss=event.stop_loss, take_profit=event.take_profit,
+            qty = event.new_qty if isinstance(event, PositionIncreased) else before.qty
+            after = held[position_id] = replace(
+                before, qty=qty, stop_loss=event.stop_loss, take_profit=event.take_profit,
                 trailing_stop=event.trailing_stop, trailing_mark=event.trailing_mark,
             )  # fmt: skip
             return _changes(before, after, event.ts, now)
-        if isinstance(event, _CHANGED_BY):
-            current = engine.positions.get(event.order_id)
-            if current is not None and event.order_id in held:
-                held[event.order_id] = replace(held[event.order_id], qty=current.qty)
+        if isinstance(event, PositionPartiallyClosed):  # what is left keeps its stops
+            kept = held.get(event.order_id)
+            if kept is not None:
+                held[event.order_id] = replace(kept, qty=Qty(kept.qty - event.part_qty))
             return []
         if isinstance(event, PositionClosed):
             if event.order_id not in held:
