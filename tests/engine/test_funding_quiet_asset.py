@@ -10,6 +10,7 @@ boundaries while ETH had no price). Expected amounts are this file's own arithme
 
 from __future__ import annotations
 
+import signal
 from fractions import Fraction
 from math import ceil, floor
 
@@ -101,3 +102,35 @@ def test_closing_a_quiet_positions_owes_every_boundary_first() -> None:
     assert charges == [(B, units("2100")), (B + H8, units("2100"))]
     assert isinstance(events[-1], PositionClosed)
     assert not any(isinstance(e, FundingCompleted) for e in events)
+
+
+def test_a_laggard_priced_only_at_the_newer_boundary_waits_without_spinning() -> None:
+    """ETH owes B (no price for it) and B + 8h (the tick in effect at its instant is kept),
+    and is stale when the clock walks B + 8h: nothing can be charged before B, so it waits,
+    and the walk finishes (it spun forever: a read of the change). At ETH's first fresh
+    price, B is charged at it and B + 8h at the price of its instant, in that order."""
+    engine, btc, eth = _quiet_eth()
+    _walk(engine, B)
+    b2 = B + H8
+    engine.on_tick(PriceTick(ETH, units("2000"), b2 - 1000))  # in effect at b2's instant
+    engine.on_tick(PriceTick(ETH, units("2010"), b2 + 100))
+    engine.on_tick(PriceTick(BTC, units("100000"), b2 - 1000))
+    engine.on_tick(PriceTick(BTC, units("101000"), b2 + 11_000))
+    previous = signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(5)
+    try:
+        events = engine.handle(ClockTick(b2 + 11_200)).events  # ETH is 11.1 s old: stale
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    charges = [(e.order_id, e.boundary) for e in events if isinstance(e, FundingCharged)]
+    assert charges == [(btc, b2)]
+    engine.on_tick(PriceTick(ETH, units("2030"), b2 + 20_000))
+    later = engine.handle(ClockTick(b2 + 20_100)).events
+    assert [(e.order_id, e.boundary, e.ref) for e in later if isinstance(e, FundingCharged)] == [
+        (eth, B, units("2030")), (eth, b2, units("2000"))
+    ]  # fmt: skip
+
+
+def _hung(signum: int, frame: object) -> None:
+    raise TimeoutError("the funding walk did not return")

@@ -208,10 +208,11 @@ class FundingWalk:
                 if q is None:  # charged at the first fresh price
                     self.deferred.append(pos)
                     continue
-                if pos.funded_at + state.settings.funding_interval_ms < boundary:
+                if funding.owed_boundaries(state, pos, boundary).start < boundary:
+                    # a laggard: the older boundaries it owes come first, in order
                     budget -= self._charge_owed(state, pos, boundary, now, events, emit)
-                    if funding.owes(pos, boundary):  # an older one still has no price
-                        self.deferred.append(pos)
+                    if funding.owes(pos, boundary):  # an older one has no price yet: it
+                        self.laggards[pos.order_id] = pos  # waits for its asset's price
                     continue
                 emit(events, [funding.charge(state, pos, boundary, q, now)])
                 self.charged = True
