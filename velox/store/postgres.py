@@ -56,6 +56,14 @@ _HOLDER = (
     "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
     "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
+_END_OWN_WRITER = (  # the session holding this schema's writer lock, if it is ours
+    "SELECT pg_terminate_backend(l.pid) FROM pg_locks l "
+    "JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+    "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND a.application_name = $3"
+)
 # executemany runs this once per row, in order, so repeats of a key within a batch merge too.
 _UPSERT_CANDLE = (
     f"INSERT INTO candles ({CANDLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -105,14 +113,19 @@ async def _take_writer_lock(url: str) -> asyncpg.Connection:
     conn = await asyncpg.connect(url, server_settings=settings)
     try:
         await _init_connection(conn)
-        schema = await conn.fetchval("SELECT current_schema()")
-        key = (_WRITER_CLASS, zlib.crc32(str(schema).encode()) & 0x7FFFFFFF)
+        key = await _writer_key(conn)
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *key):
             raise WriterLockHeld(_holder_name(await conn.fetchrow(_HOLDER, *key)))
     except BaseException:
         await conn.close()
         raise
     return conn
+
+
+async def _writer_key(conn: asyncpg.Connection) -> tuple[int, int]:
+    """The advisory lock key of the schema ``conn`` works in."""
+    schema = await conn.fetchval("SELECT current_schema()")
+    return (_WRITER_CLASS, zlib.crc32(str(schema).encode()) & 0x7FFFFFFF)
 
 
 def _holder_name(row: Any) -> str:
@@ -184,7 +197,19 @@ class PostgresStore(SqlStore):
             if journal is not None:
                 journal.terminate()
             self._journal = None
-            self._journal = await _take_writer_lock(self.url)
+            try:
+                self._journal = await _take_writer_lock(self.url)
+            except WriterLockHeld as held:
+                if held.holder != this_process():
+                    raise
+                # Our own old session, which the database has not yet seen is gone (a reset
+                # on our side only; TCP keepalive would end it in about 25 s): end it, and
+                # let the rebuild's retry take the lock once it is free.
+                async with self._db().acquire() as conn:
+                    key = await _writer_key(conn)
+                    await conn.execute(_END_OWN_WRITER, *key, _WRITER_APP + this_process())
+                raise RuntimeError("this process's previous writer session still holds "
+                                   "the writer lock; it was ended") from held  # fmt: skip
 
     def _forget_connections(self) -> None:
         self._pool, self._journal, self._writer = None, None, False
