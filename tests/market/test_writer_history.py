@@ -210,3 +210,6 @@ async def test_written_history_names_each_series_it_rewrote(store: MemStore) -> 
     assert told == [("BTCUSDT", "1m", len(store.rows)), ("BTCUSDT", "1d", len(store.rows))]
     assert await w.put_history(cuts[0], []) == 0
     assert len(told) == 2  # nothing written, nothing said
+    prefix = c("1m", M307, 94, 96, 93, 95, 42)  # 05:07:00 .. the cut: the live candle's part
+    assert await w.put_history(cuts[0], [prefix]) == 1
+    assert len(told) == 2  # sent as the live candle it joined (on_candle), not as history

@@ -141,13 +141,13 @@ class TradeWriter:
         await self._caught_up(self._before_cut.get(cut.symbol, self.accepted))
         async with self._lock:
             current = self.aggregator.cut_of(cut.symbol) == cut.time
-            rows, joined = [], []
+            behind, joined = [], []  # whole candles before the cut; the cut's own buckets
             for candle in candles:
                 if not is_prefix(candle, cut):
-                    rows.append(candle)
+                    behind.append(candle)
                 elif current:
                     joined.append(self.aggregator.joined(candle))
-            rows += joined
+            rows = behind + joined
             if rows:  # the store and the aggregator change together, even on cancellation
                 put = asyncio.ensure_future(self._put_rows(rows))
                 try:
@@ -155,8 +155,8 @@ class TradeWriter:
                 except asyncio.CancelledError:
                     await asyncio.wait({put})
                     raise
-        self._publish(joined)
-        self._rewritten(rows)
+        self._publish(joined)  # the live candles, as a trade would change them
+        self._rewritten(behind)  # behind them: a chart must read its history again
         return len(rows)
 
     def _rewritten(self, rows: Sequence[CandleRecord]) -> None:
