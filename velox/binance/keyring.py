@@ -6,8 +6,11 @@ credential for ``ttl_s`` (1 s) so a busy bot does not cost a database read per r
 Revoking through this process (``revoked``) drops the entry at once and tells the listeners
 (user-data streams close that key's connections), and a lookup under way meanwhile is not
 cached (it may have read the row before the deletion). The account's leverages are kept the
-same way. Behind several gateways (``velox.bus.keyring``) the ``peers`` hear of each
-revocation and leverage change, and the reply waits until every gateway can know it.
+same way in one process. Behind several gateways (``velox.bus.keyring``) the ``peers`` hear
+of each revocation, and the reply waits until the bus has taken it; and leverages are not
+kept at all (``leverage_ttl_s`` 0): an order on one gateway must use the leverage set through
+another a moment before (a position's leverage is fixed for its life), and no broadcast can
+promise that a message has been applied before the next request arrives elsewhere.
 """
 
 from __future__ import annotations
@@ -55,9 +58,9 @@ RevokeListener = Callable[[str], None]  # gets the revoked key's id
 
 
 class KeyPeers(Protocol):
-    """The other processes keeping key rings (gateways): told of a change, they forget what
-    they kept of it; ``tell`` returns once every one of them can have heard. ``serve``
-    makes them this ring's peers (and the ring the one they make forget)."""
+    """The other processes keeping key rings (gateways): told of a revocation, they forget
+    the key; ``tell`` returns once the bus has taken the message. ``serve`` makes them this
+    ring's peers (and the ring the one they make forget)."""
 
     def serve(self, ring: KeyRing) -> None: ...
 
@@ -76,6 +79,7 @@ class KeyRing:
         self.store = store
         self.vault = vault
         self.ttl_s = ttl_s
+        self.leverage_ttl_s = ttl_s  # 0: read from the store every time (behind gateways)
         self._clock = clock
         self._cache: dict[str, tuple[float, Credential]] = {}
         self._listeners: list[RevokeListener] = []
@@ -137,28 +141,23 @@ class KeyRing:
         return TRADE in key.permissions and await self.mode_of(key.account_id) == "NETTING"
 
     async def leverages(self, account_id: str) -> dict[str, int]:
-        """The account's leverage per symbol (``/fapi/v1/leverage``), kept ``ttl_s``; a change
-        made through this process (``set_leverage``) is seen at once."""
+        """The account's leverage per symbol (``/fapi/v1/leverage``), kept ``leverage_ttl_s``;
+        a change made through this process (``set_leverage``) is seen at once."""
         now = self._clock()
         hit = self._leverages.get(account_id)
         if hit is not None and hit[0] > now:
             return hit[1]
         changes = self._changes
         levels = await self.store.symbol_leverages(account_id)
-        if changes != self._changes:
+        if changes != self._changes or self.leverage_ttl_s <= 0:
             return levels
         if len(self._leverages) >= MAX_CACHED:
             self._leverages.clear()
-        self._leverages[account_id] = (now + self.ttl_s, levels)
+        self._leverages[account_id] = (now + self.leverage_ttl_s, levels)
         return levels
 
     async def set_leverage(self, account_id: str, symbol: str, leverage: int) -> None:
         await self.store.set_symbol_leverage(account_id, symbol, leverage)
-        self.forget_leverages(account_id)
-        if self.peers is not None:
-            await self.peers.tell({"leverage": account_id})
-
-    def forget_leverages(self, account_id: str) -> None:
         self._changes += 1
         self._leverages.pop(account_id, None)
 

@@ -3,8 +3,9 @@ trades.
 
 A session signed out on one gateway must stop working on all of them (SPEC section 10):
 ``GatewayHub.signed_out`` publishes the signout, and every gateway revokes the session and
-closes its sockets; the signout's reply waits until every gateway can have heard of it (the
-bus has taken it, ``Broadcast.caught_up``), so the token is refused wherever it goes next.
+closes its sockets; the signout's reply waits until the bus has taken it
+(``Broadcast.caught_up``), so every other gateway has it a NATS delivery later, in practice
+before the client's next request reaches one (nothing makes them confirm it).
 
 Candles come from the engine's trade writer over the bus: they go to the channel's
 subscribers and are kept (the newest few per channel) so chart queries see the current, not

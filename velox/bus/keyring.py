@@ -1,11 +1,15 @@
-"""Key rings that agree across gateways: an API key deleted, or a symbol's leverage changed,
-through one gateway is forgotten by every other before the reply goes.
+"""Key rings that agree across gateways: an API key deleted through one gateway is
+forgotten by every other, and a symbol's leverage is never kept.
 
-Each gateway's ``KeyRing`` keeps credentials and leverages for a second (a busy bot costs no
-database read per request). Without this a key deleted through gateway A still signed
-orders on gateway B, and an order on B opened at the leverage B had read before A changed
-it. The gateway that makes the change publishes it (``Broadcast``) and waits until the bus
-has taken it; every other gateway drops what it kept, so its next read comes from the store.
+Each gateway's ``KeyRing`` keeps credentials for a second (a busy bot costs no database read
+per request). Without this a key deleted through gateway A still signed orders on gateway B
+for up to that second. The gateway that deletes it publishes the deletion (``Broadcast``)
+and replies once the bus has taken it; every other gateway drops what it kept when the
+message arrives, which is within a NATS delivery of the reply, not strictly before the next
+request reaches it (the reader does not ask the bus first, which would cost a trip per
+request). Leverages are money (an order opens at the one in effect, for the position's life),
+so a gateway reads them from the store every time (``serve``): an order on B placed after A
+answered the change uses it, always.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class SharedKeyRing:
     def serve(self, ring: KeyRing) -> None:
         self._ring = ring
         ring.peers = self
+        ring.leverage_ttl_s = 0  # read-your-writes across gateways: the store's, every time
 
     async def tell(self, message: dict[str, str]) -> None:
         self.bus.send(message)
@@ -44,5 +49,3 @@ class SharedKeyRing:
             return
         if "revoke" in message:
             ring.forget_key(str(message["revoke"]))
-        elif "leverage" in message:
-            ring.forget_leverages(str(message["leverage"]))

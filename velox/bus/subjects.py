@@ -7,8 +7,8 @@ the feed's raw trades to ``trades``, candle updates to ``candles``, the series w
 was written (an outage filled in) to ``history``, the engine's heartbeat
 (state and last sequence) to ``status``, signed-out sessions to ``signouts`` (every gateway
 revokes them at once), websocket tickets (issued, redeemed) to ``tickets``, Binance listen
-keys (created, extended, closed) to ``listen_keys``, and API keys revoked and leverages
-changed to ``api_keys`` (every gateway forgets what it kept of them).
+keys (created, extended, closed) to ``listen_keys``, and API keys revoked to ``api_keys``
+(every gateway forgets what it kept of them).
 """
 
 from __future__ import annotations
