@@ -7,6 +7,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
     this.field = field;
+    this.retryAfter = null; // seconds a 429's Retry-After asked for
   }
 }
 
@@ -49,11 +50,11 @@ export async function api(method, path, body = undefined, account = chosenAccoun
   if (!response.ok) {
     const err = data && data.error ? data.error : {};
     let message = err.message || `Request failed (${response.status})`;
-    if (response.status === 429) {
-      const retry = response.headers.get("Retry-After");
-      if (retry) message = `${message} Try again in ${retry}s.`;
-    }
-    throw new ApiError(response.status, err.code || `HTTP_${response.status}`, message, err.field || null);
+    const retry = response.status === 429 ? response.headers.get("Retry-After") : null;
+    if (retry) message = `${message} Try again in ${retry}s.`;
+    const error = new ApiError(response.status, err.code || `HTTP_${response.status}`, message, err.field || null);
+    if (retry !== null) error.retryAfter = Number(retry);
+    throw error;
   }
   return data;
 }

@@ -7,6 +7,7 @@ import { DRAG_FIELDS, diffLines, dragPrice } from "./trade/chart-lines.js";
 const SECONDS_DURATIONS = new Set(["1s", "30s"]);
 const PAGE = 500; // candles per request, the first page and each older one
 const OLDER_AT = 30; // bars left of the first visible one: fetch the page before it
+const OLDER_RETRY_MS = [1000, 2000, 5000, 10000, 30000]; // after failures in a row
 const GRAB_PX = 6; // how close to a draggable line a press must be to take it
 const MOVE_PX = 3; // a press that moves less is a click, not a drag
 const COLORS = {
@@ -51,6 +52,9 @@ export class CandleChart {
     this.lineOps = 0; // price lines created, moved or removed so far (data-line-ops)
     this.older = null; // the request for the page before the first bar, while it runs
     this.oldest = false; // the first bar is the series' first: nothing older to fetch
+    this.olderFailures = 0; // failed requests in a row: the next waits (OLDER_RETRY_MS)
+    this.olderAfter = 0; // Date.now() before which no older page is asked for
+    this.moved = false; // the trader scrolled or zoomed this series (older pages follow that)
     this.precision = 2;
     const LWC = window.LightweightCharts;
     if (!LWC) {
@@ -82,9 +86,12 @@ export class CandleChart {
       priceFormat: { type: "price", precision: 2, minMove: 0.01 },
     });
     this.markers = LWC.createSeriesMarkers(this.series, []);
-    this.chart.timeScale().subscribeVisibleLogicalRangeChange((range) => {
-      if (range && range.from < OLDER_AT) this.loadOlder();
-    });
+    // Older pages follow the trader's own scrolling: the range changes the chart makes itself
+    // (a new series' data, scrolling to its newest bar) report the view it replaced, late.
+    for (const type of ["pointerdown", "wheel", "touchstart"]) {
+      container.addEventListener(type, () => { this.moved = true; }, { passive: true });
+    }
+    this.chart.timeScale().subscribeVisibleLogicalRangeChange(() => this.loadOlder());
     this.bindDrag();
     container.lineY = (key) => this.lineY(key); // where a line is drawn (tests, tools)
     container.linePrice = (key) => this.lines.get(key)?.handle.options().price ?? null;
@@ -135,6 +142,9 @@ export class CandleChart {
     this.pending = [];
     this.older = null;
     this.oldest = false;
+    this.olderFailures = 0;
+    this.olderAfter = 0;
+    this.moved = false;
     this.container.dataset.symbol = symbol;
     this.container.dataset.duration = duration;
     this.container.setAttribute("aria-label", `${symbol} ${duration} candlestick chart`);
@@ -167,10 +177,14 @@ export class CandleChart {
     this.chart.timeScale().scrollToRealTime();
   }
 
-  /** Scrolled near the first bar: the page of candles before it, put in front, the view
-   * kept where it is (one request at a time; none once the series' first bar is shown). */
+  /** Scrolled by the trader near the first bar: the page of candles before it, put in
+   * front, the view kept where it is. One request at a time; none once the series' first
+   * bar is shown; after a failure, none until a wait that grows (or a 429's Retry-After). */
   async loadOlder() {
-    if (this.older || this.oldest || this.pending || !this.count) return;
+    if (this.older || this.oldest || this.pending || !this.count || !this.moved) return;
+    if (Date.now() < this.olderAfter) return; // the last one failed: not at every scroll
+    const range = this.chart.timeScale().getVisibleLogicalRange();
+    if (!range || range.from >= OLDER_AT) return;
     const token = this.loadToken;
     const first = this.series.data()[0].time;
     const q = new URLSearchParams({
@@ -178,24 +192,32 @@ export class CandleChart {
       limit: String(PAGE),
     });
     this.older = get(`/api/v1/candles?${q}`);
-    let candles;
+    let candles = null;
+    let failed = null;
     try {
       candles = (await this.older).candles || [];
-    } catch {
-      candles = null; // tried again at the next scroll
+    } catch (err) {
+      failed = err;
     } finally {
       if (token === this.loadToken) this.older = null;
     }
-    if (token !== this.loadToken || candles === null) return;
+    if (token !== this.loadToken) return; // another series is shown now
+    if (failed) { // tried again at a later scroll, after a wait that grows
+      const wait = OLDER_RETRY_MS[Math.min(this.olderFailures, OLDER_RETRY_MS.length - 1)];
+      this.olderFailures += 1;
+      this.olderAfter = Date.now() + Math.max(wait, (failed.retryAfter || 0) * 1000);
+      return;
+    }
+    this.olderFailures = 0;
     if (candles.length < PAGE) this.oldest = true;
     const before = candles.map(toBar).filter((bar, i, all) => bar.time < first
       && (i === 0 || bar.time > all[i - 1].time));
     if (!before.length) return;
-    const range = this.chart.timeScale().getVisibleLogicalRange();
+    const view = this.chart.timeScale().getVisibleLogicalRange(); // as it is after the wait
     this.series.setData([...before, ...this.series.data()]);
-    if (range) {
+    if (view) {
       this.chart.timeScale().setVisibleLogicalRange({
-        from: range.from + before.length, to: range.to + before.length,
+        from: view.from + before.length, to: view.to + before.length,
       });
     }
     this.setCount(this.count + before.length);
