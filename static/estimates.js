@@ -97,6 +97,37 @@ export function ticketEstimate({ side, price, leverage, margin = null, qty = nul
 }
 
 /**
+ * An order on a NETTING account that holds `held` (a position on the same asset: {side, qty,
+ * margin, openPrice} in units) acts on it (SPEC 12): the same side scales in ("ADD": qty and
+ * margin add up, the entry is the quantity-weighted average rounded against the trader, LONG
+ * up, SHORT down), the other side reduces it ("REDUCE", margin part floor(M * q / Q)), closes
+ * it ("CLOSE") or closes it and opens the rest the other way ("FLIP", margin for the rest at
+ * the order's leverage). `order` is the ticket's estimate (its qty and margin at `price`).
+ * Returns the effect and the position after it (null after a close).
+ */
+export function nettedEstimate(held, { side, price, leverage, mmr }, order) {
+  const q = order.qty;
+  const Q = held.qty;
+  if (side === held.side) {
+    const total = Q * held.openPrice + q * price;
+    const openPrice = side === LONG ? ceilDiv(total, Q + q) : floorDiv(total, Q + q);
+    const margin = held.margin + order.margin;
+    const position = { side, qty: Q + q, margin, openPrice };
+    return { effect: "ADD", position: { ...position, liquidationPrice: liquidationPrice(side, openPrice, margin, Q + q, mmr) } };
+  }
+  if (q < Q) {
+    const margin = held.margin - floorDiv(held.margin * q, Q);
+    const position = { side: held.side, qty: Q - q, margin, openPrice: held.openPrice };
+    return { effect: "REDUCE", position: { ...position, liquidationPrice: liquidationPrice(held.side, held.openPrice, margin, Q - q, mmr) } };
+  }
+  if (q === Q) return { effect: "CLOSE", position: null };
+  const rest = q - Q;
+  const margin = marginForQty(rest, leverage, price);
+  const position = { side, qty: rest, margin, openPrice: price };
+  return { effect: "FLIP", position: { ...position, liquidationPrice: liquidationPrice(side, price, margin, rest, mmr) } };
+}
+
+/**
  * The account bar's figures (SPEC 3) from the free balance, each open position's margin
  * and PnL, and the margin pending orders reserve (still the trader's money, as the server
  * counts it): equity = balance + pending + sum(max(0, margin + pnl)); the margin level is

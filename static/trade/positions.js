@@ -1,5 +1,7 @@
 // The open positions table: a row per position, newest first, its mark price, PnL and
-// return on margin following every quote of its asset.
+// return on margin following every quote of its asset. P/L comes right after the size: the
+// action buttons stay pinned at the right of a table wider than its panel, over whatever
+// column is last, and the figure a trader watches must never be the one under them.
 import {
   fmtPrice, fmtQty, formatUnits, percent, priceDp, signClass, toUnits,
 } from "../format.js";
@@ -10,13 +12,13 @@ import { describe, sideBadge, stopsText } from "./labels.js";
 const ROW = `
   <td data-label="Position" class="pos-cell"><span class="sym-cell"></span><span class="side-cell"></span></td>
   <td data-label="Size" class="num" data-testid="position-qty"></td>
+  <td data-label="P/L" class="num pnl-cell"><span data-testid="position-pnl"></span><small class="roe" data-testid="position-roe"></small></td>
   <td data-label="Entry" class="num" data-testid="position-entry"></td>
   <td data-label="Mark" class="num" data-testid="position-mark"></td>
   <td data-label="Liq. price" class="num liq" data-testid="position-liq"></td>
   <td data-label="Margin" class="num" data-testid="position-margin"></td>
   <td data-label="Fees / Funding" class="num costs"><span data-testid="position-fee"></span> / <span data-testid="position-funding"></span></td>
   <td data-label="SL / TP / Trail" class="num stops" data-testid="position-stops"></td>
-  <td data-label="P/L" class="num pnl-cell"><span data-testid="position-pnl"></span><small class="roe" data-testid="position-roe"></small></td>
   <td class="actions">
     <div class="row-actions">
       <div class="partial" role="group" aria-label="Partial close">

@@ -1,15 +1,19 @@
 // The order ticket: type (Market, and Limit / Stop / OCO when the server takes them: the
 // page lists them in #type-group), side, margin, leverage and stops, the estimate of what the
 // order will be (estimates.ticketEstimate at the side's quote, or at the order's price) with
-// its fee, and sending it.
+// its fee, and sending it. On a NETTING account holding a position on the asset, an order
+// acts on that position (SPEC 12): the button says how (add to, reduce, close, flip) and the
+// estimate is of the position after it (estimates.nettedEstimate).
 import { post } from "../api.js";
-import { affordableMargin, entryPrice, marginShare, ticketEstimate } from "../estimates.js";
+import {
+  affordableMargin, entryPrice, marginShare, nettedEstimate, ticketEstimate,
+} from "../estimates.js";
 import {
   baseAsset, fmt, fmtPrice, fmtQty, formatUnits, positiveInput, priceDp, toUnits, unitsToString,
 } from "../format.js";
 import { toast } from "../toast.js";
 import { $, showError } from "./dom.js";
-import { sideName } from "./labels.js";
+import { headline, sideName } from "./labels.js";
 import { ocoRequest, openRequest, pendingRequest } from "./order-request.js";
 import { isSignedOut } from "./session.js";
 
@@ -23,6 +27,7 @@ const STOP_INPUTS = ["order-sl", "order-tp", "order-trailing"];
 
 const leverage = () => Number($("order-leverage").value);
 const TYPE_VERB = { MARKET: "Open", LIMIT: "Place limit", STOP: "Place stop", OCO: "Place OCO" };
+const NET_VERB = { ADD: "Add to", REDUCE: "Reduce", CLOSE: "Close", FLIP: "Flip to" };
 
 /** A fee rate from the page (a fraction such as "0.0005"), in units; 0 when unset. */
 function feeRate(name) {
@@ -66,11 +71,31 @@ export function mountTicket({ store, session, account, orders }) {
     return { price: ordered ?? entryPrice(store.side, q), rate: resting ? feeRate("makerFee") : feeRate("takerFee") };
   }
 
+  /** The position the shown NETTING account holds on the ticket's asset (units), if any. */
+  function nettedPosition() {
+    const shown = store.accounts.find((a) => a.accountId === store.accountId);
+    if (shown?.mode !== "NETTING") return null;
+    const held = [...store.open.values()].find((o) => o.asset === store.symbol);
+    if (!held) return null;
+    return { side: held.side, qty: toUnits(held.qty), margin: toUnits(held.margin), openPrice: toUnits(held.openPrice) };
+  }
+
+  /** The button: what the order does ("Open Long 10x"; on a netted position, how it acts). */
+  function label(lev, effect) {
+    const side = sideName(store.side);
+    if (!effect) return `${TYPE_VERB[type]} ${side} ${lev}x`;
+    const target = effect === "ADD" || effect === "FLIP" ? `${side} ${lev}x` : sideName(store.side === "LONG" ? "SHORT" : "LONG");
+    const verb = NET_VERB[effect];
+    return type === "MARKET" ? `${verb} ${target}` : `${TYPE_VERB[type]}: ${verb.toLowerCase()} ${target}`;
+  }
+
   function showEstimate() {
     const lev = leverage();
     $("order-leverage-value").textContent = `${lev}x`;
     const submit = $("order-submit");
-    submit.textContent = `${TYPE_VERB[type]} ${sideName(store.side)} ${lev}x`;
+    const held = nettedPosition();
+    // with no size yet: adding to it, or (the other side) reducing it at least
+    submit.textContent = label(lev, held ? (held.side === store.side ? "ADD" : "REDUCE") : null);
     submit.classList.toggle("btn-long", store.side === "LONG");
     submit.classList.toggle("btn-short", store.side === "SHORT");
     const margin = positiveInput($("order-margin").value);
@@ -85,7 +110,13 @@ export function mountTicket({ store, session, account, orders }) {
     $("order-fee").textContent = `${formatUnits(est.fee, 2)} USD`;
     $("order-size").textContent = est.qty > 0n ? `${fmtQty(unitsToString(est.qty))} ${baseAsset(store.symbol)}` : "too small";
     $("order-notional").textContent = `${formatUnits(est.notional, 2)} USD`;
-    $("order-liq").textContent = est.liquidationPrice === null ? "—" : formatUnits(est.liquidationPrice, dp);
+    let liq = est.liquidationPrice;
+    if (held && est.qty > 0n) { // the position after the fill, as the server will hold it
+      const net = nettedEstimate(held, { side: store.side, price, leverage: lev, mmr: store.mmr }, est);
+      submit.textContent = label(lev, net.effect);
+      liq = net.position ? net.position.liquidationPrice : null;
+    }
+    $("order-liq").textContent = liq === null ? "—" : formatUnits(liq, dp);
   }
 
   function refuse(message, field) {
@@ -110,9 +141,16 @@ export function mountTicket({ store, session, account, orders }) {
         for (const o of reply.orders) orders.receive(o, { filled: true });
         toast("info", `OCO placed: ${store.symbol}`, "Two orders; when one fills, the other is cancelled.");
       } else {
+        const before = nettedPosition();
         const reply = await post("/api/v1/order/open", request.body);
         orders.receive(reply, { filled: true });
         if (reply.status === "PENDING") toast("info", `Order placed: ${store.symbol}`, `${reply.type} @ ${fmtPrice(reply.price)}`);
+        else if (before && reply.status === "OPEN" && reply.side === before.side && toUnits(reply.qty) > before.qty) {
+          // a scale-in answers with the position it joined, already announced: say so here
+          const added = unitsToString(toUnits(reply.qty) - before.qty);
+          toast("success", `Added: ${headline(reply)}`,
+            `+${fmtQty(added)} ${baseAsset(reply.asset)} · ${fmtQty(reply.qty)} @ ${fmtPrice(reply.openPrice)} average`);
+        }
       }
       for (const id of STOP_INPUTS) $(id).value = "";
       await account.refresh(); // the free margin is current before the next order
@@ -182,6 +220,7 @@ export function mountTicket({ store, session, account, orders }) {
     showSidePrices();
     showEstimate();
   });
+  store.on("position", () => showEstimate()); // a netted position opened, changed or closed
   store.on("account", (a) => {
     $("order-free").textContent = `${fmt(a.freeMargin ?? a.balance)} USD`;
   });

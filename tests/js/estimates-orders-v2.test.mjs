@@ -1,13 +1,14 @@
 // static/estimates.js against the worked examples of SPEC section 12
 // (tests/vectors/orders-v2.json): fees, margins reserved for pending orders, fills at the
-// order's price, and the liquidation price after funding or a netting reduce. The netting
-// scale-in average and funding amounts are server figures the page never estimates.
+// order's price, the liquidation price after funding or a netting reduce, and what the ticket
+// says an order on a NETTING account does to its position (scale-in, reduce, close, flip).
+// Funding amounts are server figures the page never estimates.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  entryPrice, exitPrice, fee, liquidationPrice, marginForQty, pnl, quoteFromRef, settlement,
-  ticketEstimate,
+  entryPrice, exitPrice, fee, liquidationPrice, marginForQty, nettedEstimate, pnl, quoteFromRef,
+  settlement, ticketEstimate,
 } from "../../static/estimates.js";
 import { loadVectors, text, u } from "./vectors.mjs";
 
@@ -156,6 +157,54 @@ describe("orders-v2.json", () => {
     assert.equal(text(rest.qty), opened.qty);
     assert.equal(text(rest.margin), opened.margin);
     assert.equal(text(rest.liquidationPrice), opened.liquidationPrice);
+  });
+});
+
+describe("nettedEstimate: what an order on a NETTING account does to its position", () => {
+  /** The vector's two fills: the position the first opens, and the ticket's estimate of the
+   * second's effect on it at its fill price. */
+  function netted(c) {
+    const [first, second] = c.fills;
+    const opened = sized(first.order, entryPrice(first.order.side, quoteFromRef(u(first.ref), SPREAD)));
+    const held = { side: first.order.side, qty: opened.qty, margin: opened.margin, openPrice: opened.price };
+    const same = second.order.side === first.order.side;
+    const quote = quoteFromRef(u(second.ref), SPREAD);
+    const price = same ? entryPrice(second.order.side, quote) : exitPrice(first.order.side, quote);
+    const order = sized(second.order, price);
+    return nettedEstimate(held, { side: second.order.side, price, leverage: second.order.leverage, mmr: MMR }, order);
+  }
+  const shown = (p) => ({ qty: text(p.qty), margin: text(p.margin), openPrice: text(p.openPrice), liquidationPrice: text(p.liquidationPrice) });
+
+  for (const side of ["LONG", "SHORT"]) {
+    test(`${side} scale-in: quantities and margins add, the entry averages against the trader`, () => {
+      const c = byName(`netting ${side} 10x: margin 100 at ref 100000, then margin 37`);
+      const { effect, position } = netted(c);
+      assert.equal(effect, "ADD");
+      assert.deepEqual(shown(position), c.expect);
+    });
+  }
+
+  const OTHER_SIDE = [
+    // [effect, the vector, its figures of the position after, what the test says]
+    ["REDUCE", "then a SHORT of a third", "remaining", "the rest keeps its price, its margin less floor(M * q / Q)"],
+    ["FLIP", "then a SHORT of its qty + 0.1", "opened", "the rest opens the other way at the fill, margin from its leverage"],
+  ];
+  for (const [want, name, after, says] of OTHER_SIDE) {
+    test(`${want.toLowerCase()}: ${says}`, () => {
+      const c = byName(`netting LONG 10x margin 300 at ref 2000, ${name}`);
+      const { effect, position } = netted(c);
+      assert.equal(effect, want);
+      const { side, ...figures } = c.expect[after];
+      assert.equal(position.side, side);
+      assert.deepEqual(shown(position), figures);
+    });
+  }
+
+  test("close: an opposite order of exactly the position's size leaves nothing", () => {
+    const held = { side: "LONG", qty: u("0.5"), margin: u("100"), openPrice: u("2000") };
+    const order = { qty: u("0.5"), margin: u("50") };
+    assert.deepEqual(nettedEstimate(held, { side: "SHORT", price: u("2100"), leverage: 10, mmr: MMR }, order),
+      { effect: "CLOSE", position: null });
   });
 });
 
