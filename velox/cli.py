@@ -144,6 +144,7 @@ def add_log_file(data_dir: Path) -> Path:
 
 def _run(settings: Settings) -> int:
     from velox.web.app import create_app
+    from velox.web.fatal import exit_status, exit_when_the_engine_fails
 
     data_dir = prepare_data_dir(Path(settings.data_dir))
     log_file = add_log_file(data_dir)
@@ -153,6 +154,7 @@ def _run(settings: Settings) -> int:
     )  # fmt: skip
     app = create_app(settings)
     tune_gc(app)
+    app.on_startup.append(exit_when_the_engine_fails)
     url = f"http://{settings.host}:{settings.port}/"
     web.run_app(
         app,
@@ -162,10 +164,11 @@ def _run(settings: Settings) -> int:
         print=lambda _: print(f"Velox {__version__} is running at {url}", flush=True),
         access_log=None,
     )
-    return 0
+    return exit_status(app)
 
 
 def _run_role(settings: Settings, role: str) -> int:
+    from velox.web.fatal import exit_status, exit_when_the_engine_fails
     from velox.web.roles import engine_app, gateway_app
 
     data_dir = prepare_data_dir(Path(settings.data_dir))
@@ -176,6 +179,7 @@ def _run_role(settings: Settings, role: str) -> int:
     )  # fmt: skip
     app = engine_app(settings) if role == "engine" else gateway_app(settings)
     tune_gc(app)
+    app.on_startup.append(exit_when_the_engine_fails)
     url = f"http://{settings.host}:{settings.port}/"
     web.run_app(
         app,
@@ -185,7 +189,7 @@ def _run_role(settings: Settings, role: str) -> int:
         print=lambda _: print(f"Velox {__version__} {role} is running at {url}", flush=True),
         access_log=None,
     )
-    return 0
+    return exit_status(app)
 
 
 def event_loop() -> asyncio.AbstractEventLoop:

@@ -86,6 +86,10 @@ class EngineService:
         self._in_hand: list[Any] = []  # items taken from the queue and not yet answered
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()  # set by stop(): a recovery gives up waiting
+        # set when the engine stops by itself, for good (the process should end: ``velox run``
+        # exits 1 so its supervisor restarts it or says so); ``failure`` says why
+        self.failed = asyncio.Event()
+        self.failure: str | None = None
         self._consistent = True  # False while the engine may differ from the journal
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -114,12 +118,18 @@ class EngineService:
             clock = run_clock(self.submit, self.clock, EngineNotReady, self.clock_interval_s)
             self._clock_task = asyncio.create_task(clock, name="engine-clock")
 
+    def _fail(self, why: str) -> None:
+        """Stop for good on our own (not ``stop()``): refuse everything from now on."""
+        self.state = EngineState.SHUTDOWN
+        self.failure = why
+        self.failed.set()
+
     def _task_ended(self, task: asyncio.Task[None]) -> None:
         """Last line of defence: if the loop ever dies, refuse (503) rather than hang."""
         if task.cancelled() or task.exception() is None:
             return
         log.critical("engine task died", exc_info=task.exception())
-        self.state = EngineState.SHUTDOWN
+        self._fail("the engine task died")
         self._drain_after_stop()
 
     async def stop(self) -> None:
@@ -373,11 +383,11 @@ class EngineService:
                     self.engine, self.seq = await load_engine(self.store, self.settings)
             except JournalGap:
                 log.critical("cannot rebuild the engine: the journal has a gap", exc_info=True)
-                self.state = EngineState.SHUTDOWN
+                self._fail("the journal has a gap")
                 return
             except WriterLockHeld as exc:
-                log.critical("lost the database's writer lock to %s: stopping", exc)
-                self.state = EngineState.SHUTDOWN
+                log.critical("lost the database's writer lock to %s: stopping", exc.holder)
+                self._fail(f"another process took the database's writer lock ({exc.holder})")
                 return
             except Exception:
                 log.exception("cannot rebuild the engine from the store; retry in %.1f s", delay)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg  # type: ignore[import-untyped, unused-ignore]  # no stubs shipped
 import pytest
 
@@ -326,3 +328,57 @@ async def test_a_writer_session_of_ours_that_lingers_is_ended_not_taken_for_anot
         await lingering.close()
         await service.stop()
         await store.close()
+
+
+@pytest.mark.pg
+async def test_velox_run_exits_1_when_another_process_takes_the_writer_lock(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The database ends Velox's writer session and another process takes the writer lock
+    before Velox can take it back: Velox must not go on serving a state that is no longer
+    the database's. It ends with status 1, saying why (it stayed up answering 503)."""
+    from tests.ports import free_port
+    from velox.store.postgres import _WRITER_APP, _writer_key
+
+    port = free_port()
+    env = {**os.environ, "VELOX_JWT_SECRET": "x" * 40, "PYTHONPATH": str(ROOT)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "run.py", "run", "--db", pg_url, "--port", str(port),
+        "--data-dir", str(tmp_path), "--feed", "sim", "--bcrypt-rounds", "4",
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    admin = await asyncpg.connect(pg_url)
+    thief = await asyncpg.connect(pg_url)
+    try:
+        async with asyncio.timeout(60), aiohttp.ClientSession() as http:
+            while True:
+                try:
+                    async with http.get(base + "/healthz") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)
+            name = f"{_WRITER_APP}host {socket.gethostname()} pid {proc.pid}"
+            writer = await admin.fetchval(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = $1", name
+            )
+            assert writer is not None
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", writer)
+            await thief.execute("SELECT pg_advisory_lock($1, $2)", *await _writer_key(thief))
+            body = {"email": "after@example.com", "password": "a-long-password"}
+            async with http.post(base + "/api/v1/user/signup", json=body,
+                                 headers={"Origin": base}) as r:  # fmt: skip
+                assert r.status == 503  # the commit that found the session gone
+        code = await asyncio.wait_for(proc.wait(), 60)
+        assert proc.stderr is not None
+        err = (await proc.stderr.read()).decode()
+        assert code == 1, err[-2000:]
+        assert "another process took the database's writer lock" in err, err[-2000:]
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await admin.close()
+        await thief.close()
