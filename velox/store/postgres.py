@@ -56,13 +56,12 @@ _HOLDER = (
     "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
     "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
-_END_OWN_WRITER = (  # the session holding this schema's writer lock, if it is ours
+_END_OWN_WRITER = (  # the session holding this schema's writer lock, if it is our old one
     "SELECT pg_terminate_backend(l.pid) FROM pg_locks l "
-    "JOIN pg_stat_activity a ON a.pid = l.pid "
     "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
     "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
     "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-    "AND a.application_name = $3"
+    "AND l.pid = $3"
 )
 # executemany runs this once per row, in order, so repeats of a key within a batch merge too.
 _UPSERT_CANDLE = (
@@ -146,6 +145,7 @@ class PostgresStore(SqlStore):
         self._max_size = max_size
         self._pool: asyncpg.Pool | None = None
         self._journal: asyncpg.Connection | None = None  # the writer's; holds the lock
+        self._writer_pid = 0  # its backend's pid: ours, if it outlives the connection
         self._journal_lock = asyncio.Lock()
 
     async def open(self, *, writer: bool = True) -> None:
@@ -177,6 +177,7 @@ class PostgresStore(SqlStore):
             elif await pool.fetchval("SELECT to_regclass('meta')") is None:
                 raise DatabaseNotFound("no Velox database in this PostgreSQL schema")
             self._pool, self._journal, self._writer = pool, journal, writer
+            self._writer_pid = journal.get_server_pid() if journal is not None else 0
             undo.callback(self._forget_connections)
             version = checked_version(await self.get_meta(SCHEMA_VERSION_KEY))
             if writer:
@@ -200,16 +201,18 @@ class PostgresStore(SqlStore):
             try:
                 self._journal = await _take_writer_lock(self.url)
             except WriterLockHeld as held:
-                if held.holder != this_process():
-                    raise
                 # Our own old session, which the database has not yet seen is gone (a reset
-                # on our side only; TCP keepalive would end it in about 25 s): end it, and
-                # let the rebuild's retry take the lock once it is free.
+                # on our side only; TCP keepalive would end it in about 25 s)? Known by its
+                # backend pid (application names are cut to 63 characters): end it, and let
+                # the rebuild's retry take the lock once it is free.
                 async with self._db().acquire() as conn:
                     key = await _writer_key(conn)
-                    await conn.execute(_END_OWN_WRITER, *key, _WRITER_APP + this_process())
-                raise RuntimeError("this process's previous writer session still holds "
-                                   "the writer lock; it was ended") from held  # fmt: skip
+                    ended = await conn.fetchval(_END_OWN_WRITER, *key, self._writer_pid)
+                if not ended:
+                    raise
+                raise RuntimeError("this process's previous writer session still held the "
+                                   "writer lock; it was ended") from held  # fmt: skip
+            self._writer_pid = self._journal.get_server_pid()
 
     def _forget_connections(self) -> None:
         self._pool, self._journal, self._writer = None, None, False
