@@ -213,3 +213,18 @@ async def test_written_history_names_each_series_it_rewrote(store: MemStore) -> 
     prefix = c("1m", M307, 94, 96, 93, 95, 42)  # 05:07:00 .. the cut: the live candle's part
     assert await w.put_history(cuts[0], [prefix]) == 1
     assert len(told) == 2  # sent as the live candle it joined (on_candle), not as history
+
+
+async def test_a_joined_bucket_the_live_candle_has_moved_past_is_history(store: MemStore) -> None:
+    """History that arrives after the live candle moved into the next bucket: the joined
+    05:07 candle is behind the newest (05:08), where a chart drops a live update, so it is
+    announced as history (it was not: a read of the change)."""
+    seen: list[CandleRecord] = []
+    told: list[tuple[str, str]] = []
+    w, cuts = writer(store, "1m", on_candle=seen.append)
+    w.on_history = lambda symbol, duration: told.append((symbol, duration))
+    w.offer(trade(1, 100, 2, CUT + 500))  # the session starts at 05:07:42
+    w.offer(trade(2, 101, 1, M307 + 60_500))  # 05:08:00.5: the live candle moves on
+    await w.flush()
+    assert await w.put_history(cuts[0], [c("1m", M307, 94, 96, 93, 95, 42)]) == 1
+    assert seen[-1].time == M307 and told == [("BTCUSDT", "1m")]

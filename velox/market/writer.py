@@ -156,8 +156,15 @@ class TradeWriter:
                     await asyncio.wait({put})
                     raise
         self._publish(joined)  # the live candles, as a trade would change them
-        self._rewritten(behind)  # behind them: a chart must read its history again
+        # behind the newest candle of their series (a chart never takes those from a live
+        # update): the whole history rows, and a joined bucket the live one has moved past
+        passed = [c for c in joined if self._behind_newest(c)]
+        self._rewritten(behind + passed)
         return len(rows)
+
+    def _behind_newest(self, candle: CandleRecord) -> bool:
+        newest = self.aggregator.current(candle.symbol, candle.duration)
+        return newest is not None and newest.time > candle.time
 
     def _rewritten(self, rows: Sequence[CandleRecord]) -> None:
         if self.on_history is None:
