@@ -98,33 +98,38 @@ export function ticketEstimate({ side, price, leverage, margin = null, qty = nul
 
 /**
  * An order on a NETTING account that holds `held` (a position on the same asset: {side, qty,
- * margin, openPrice} in units) acts on it (SPEC 12): the same side scales in ("ADD": qty and
- * margin add up, the entry is the quantity-weighted average rounded against the trader, LONG
- * up, SHORT down), the other side reduces it ("REDUCE", margin part floor(M * q / Q)), closes
- * it ("CLOSE") or closes it and opens the rest the other way ("FLIP", margin for the rest at
- * the order's leverage). `order` is the ticket's estimate (its qty and margin at `price`).
- * Returns the effect and the position after it (null after a close).
+ * margin, openPrice, leverage}, units) acts on it (SPEC 12; velox/engine/fills.py): the same
+ * side scales in ("ADD": qty and margin add up, the entry is the quantity-weighted average
+ * rounded against the trader, LONG up, SHORT down), and must have the position's leverage
+ * ("LEVERAGE": refused); the other side reduces it ("REDUCE", margin part floor(M * q / Q)),
+ * closes it ("CLOSE") or closes it and opens the rest the other way ("FLIP", margin for the
+ * rest at the order's leverage). `order` is the ticket's estimate (its qty and margin at
+ * `price`). The fee: the order's own rate (`feeRate`) on what it opens or adds, the taker
+ * rate (`takerRate`) on what it closes, as the server charges them. Returns the effect, the
+ * position after it (null after a close or a refusal) and the fee.
  */
-export function nettedEstimate(held, { side, price, leverage, mmr }, order) {
+export function nettedEstimate(held, { side, price, leverage, mmr, feeRate = 0n, takerRate = 0n }, order) {
   const q = order.qty;
   const Q = held.qty;
   if (side === held.side) {
+    if (leverage !== held.leverage) return { effect: "LEVERAGE", position: null, fee: 0n };
     const total = Q * held.openPrice + q * price;
     const openPrice = side === LONG ? ceilDiv(total, Q + q) : floorDiv(total, Q + q);
     const margin = held.margin + order.margin;
-    const position = { side, qty: Q + q, margin, openPrice };
-    return { effect: "ADD", position: { ...position, liquidationPrice: liquidationPrice(side, openPrice, margin, Q + q, mmr) } };
+    const liq = liquidationPrice(side, openPrice, margin, Q + q, mmr);
+    return { effect: "ADD", position: { side, qty: Q + q, margin, openPrice, liquidationPrice: liq }, fee: fee(price, q, feeRate) };
   }
+  const closing = fee(price, q < Q ? q : Q, takerRate);
   if (q < Q) {
     const margin = held.margin - floorDiv(held.margin * q, Q);
-    const position = { side: held.side, qty: Q - q, margin, openPrice: held.openPrice };
-    return { effect: "REDUCE", position: { ...position, liquidationPrice: liquidationPrice(held.side, held.openPrice, margin, Q - q, mmr) } };
+    const liq = liquidationPrice(held.side, held.openPrice, margin, Q - q, mmr);
+    return { effect: "REDUCE", position: { side: held.side, qty: Q - q, margin, openPrice: held.openPrice, liquidationPrice: liq }, fee: closing };
   }
-  if (q === Q) return { effect: "CLOSE", position: null };
+  if (q === Q) return { effect: "CLOSE", position: null, fee: closing };
   const rest = q - Q;
   const margin = marginForQty(rest, leverage, price);
-  const position = { side, qty: rest, margin, openPrice: price };
-  return { effect: "FLIP", position: { ...position, liquidationPrice: liquidationPrice(side, price, margin, rest, mmr) } };
+  const liq = liquidationPrice(side, price, margin, rest, mmr);
+  return { effect: "FLIP", position: { side, qty: rest, margin, openPrice: price, liquidationPrice: liq }, fee: closing + fee(price, rest, feeRate) };
 }
 
 /**

@@ -65,10 +65,13 @@ export function mountTicket({ store, session, account, orders }) {
     const q = store.quotes.get(store.symbol);
     if (!q) return null;
     const ordered = type === "MARKET" ? null : positiveInput($("order-price").value);
-    // A resting limit is a maker fill; a market order, a stop or a marketable limit, taker.
-    const resting = type === "LIMIT" && ordered !== null
-      && (store.side === "LONG" ? ordered < q.ask : ordered > q.bid);
-    return { price: ordered ?? entryPrice(store.side, q), rate: resting ? feeRate("makerFee") : feeRate("takerFee") };
+    // A resting limit is a maker fill at its price; a market order or a marketable limit, a
+    // taker fill at the quote (the server fills those at once, at the quote); a stop, at its
+    // price (where its margin is reserved).
+    const limit = type === "LIMIT" && ordered !== null;
+    const resting = limit && (store.side === "LONG" ? ordered < q.ask : ordered > q.bid);
+    const price = type === "STOP" || resting ? ordered : entryPrice(store.side, q);
+    return { price: price ?? entryPrice(store.side, q), rate: resting ? feeRate("makerFee") : feeRate("takerFee") };
   }
 
   /** The position the shown NETTING account holds on the ticket's asset (units), if any. */
@@ -77,13 +80,17 @@ export function mountTicket({ store, session, account, orders }) {
     if (shown?.mode !== "NETTING") return null;
     const held = [...store.open.values()].find((o) => o.asset === store.symbol);
     if (!held) return null;
-    return { side: held.side, qty: toUnits(held.qty), margin: toUnits(held.margin), openPrice: toUnits(held.openPrice) };
+    return {
+      side: held.side, qty: toUnits(held.qty), margin: toUnits(held.margin),
+      openPrice: toUnits(held.openPrice), leverage: Number(held.leverage),
+    };
   }
 
   /** The button: what the order does ("Open Long 10x"; on a netted position, how it acts). */
-  function label(lev, effect) {
+  function label(lev, effect, held = null) {
     const side = sideName(store.side);
     if (!effect) return `${TYPE_VERB[type]} ${side} ${lev}x`;
+    if (effect === "LEVERAGE") return `Add to ${side} at ${held.leverage}x only`;
     const target = effect === "ADD" || effect === "FLIP" ? `${side} ${lev}x` : sideName(store.side === "LONG" ? "SHORT" : "LONG");
     const verb = NET_VERB[effect];
     return type === "MARKET" ? `${verb} ${target}` : `${TYPE_VERB[type]}: ${verb.toLowerCase()} ${target}`;
@@ -94,8 +101,9 @@ export function mountTicket({ store, session, account, orders }) {
     $("order-leverage-value").textContent = `${lev}x`;
     const submit = $("order-submit");
     const held = nettedPosition();
-    // with no size yet: adding to it, or (the other side) reducing it at least
-    submit.textContent = label(lev, held ? (held.side === store.side ? "ADD" : "REDUCE") : null);
+    // with no size yet: adding to it (at its leverage), or (the other side) reducing it at least
+    const adding = held && held.side === store.side;
+    submit.textContent = label(lev, held ? (adding ? (held.leverage === lev ? "ADD" : "LEVERAGE") : "REDUCE") : null, held);
     submit.classList.toggle("btn-long", store.side === "LONG");
     submit.classList.toggle("btn-short", store.side === "SHORT");
     const margin = positiveInput($("order-margin").value);
@@ -112,9 +120,11 @@ export function mountTicket({ store, session, account, orders }) {
     $("order-notional").textContent = `${formatUnits(est.notional, 2)} USD`;
     let liq = est.liquidationPrice;
     if (held && est.qty > 0n) { // the position after the fill, as the server will hold it
-      const net = nettedEstimate(held, { side: store.side, price, leverage: lev, mmr: store.mmr }, est);
-      submit.textContent = label(lev, net.effect);
+      const at = { side: store.side, price, leverage: lev, mmr: store.mmr, feeRate: rate, takerRate: feeRate("takerFee") };
+      const net = nettedEstimate(held, at, est);
+      submit.textContent = label(lev, net.effect, held);
       liq = net.position ? net.position.liquidationPrice : null;
+      $("order-fee").textContent = `${formatUnits(net.fee, 2)} USD`;
     }
     $("order-liq").textContent = liq === null ? "—" : formatUnits(liq, dp);
   }

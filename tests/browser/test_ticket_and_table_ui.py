@@ -72,6 +72,8 @@ async def test_a_netting_ticket_says_what_the_order_does_to_the_position(
     await expect(submit).to_have_text("Reduce Long")
     await fill_order(page, "SHORT", "400", 10)
     await expect(submit).to_have_text("Flip to Short 10x")
+    await fill_order(page, "LONG", "100", 20)
+    await expect(submit).to_have_text("Add to Long at 10x only")  # else LEVERAGE_MISMATCH
     await fill_order(page, "LONG", "100", 10)
     await expect(submit).to_have_text("Add to Long 10x")
     estimate = await page.get_by_test_id("order-liq").text_content()
@@ -158,3 +160,22 @@ async def _older_minutes(server: Server) -> None:
                          units("1"))
             for i in range(1, 601)
         ])  # fmt: skip
+
+
+async def test_a_marketable_limit_is_estimated_at_the_quote(server: Server, browser: Any) -> None:
+    """A LIMIT buy above the ask fills at once, at the ask (as a taker): the ticket estimates
+    it there, not at its own price (a read of the change: it named the wrong netting effect
+    from the wrong price)."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    await page.get_by_test_id("type-limit").click()
+    await fill_order(page, "LONG", "100", 10)
+    ask = await page.locator("#side-long-price").text_content()
+    assert ask and ask != "—"
+    await page.get_by_test_id("order-price").fill("1000000")  # far above the ask
+    await expect(page.get_by_test_id("order-entry")).to_have_text(ask)
+    await page.get_by_test_id("order-price").fill("1000")  # far below: rests at its price
+    await expect(page.get_by_test_id("order-entry")).to_have_text("1,000.00")
+    assert not problems, problems

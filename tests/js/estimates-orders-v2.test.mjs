@@ -166,7 +166,7 @@ describe("nettedEstimate: what an order on a NETTING account does to its positio
   function netted(c) {
     const [first, second] = c.fills;
     const opened = sized(first.order, entryPrice(first.order.side, quoteFromRef(u(first.ref), SPREAD)));
-    const held = { side: first.order.side, qty: opened.qty, margin: opened.margin, openPrice: opened.price };
+    const held = { side: first.order.side, qty: opened.qty, margin: opened.margin, openPrice: opened.price, leverage: first.order.leverage };
     const same = second.order.side === first.order.side;
     const quote = quoteFromRef(u(second.ref), SPREAD);
     const price = same ? entryPrice(second.order.side, quote) : exitPrice(first.order.side, quote);
@@ -200,11 +200,33 @@ describe("nettedEstimate: what an order on a NETTING account does to its positio
     });
   }
 
+  const HELD = { side: "LONG", qty: u("0.5"), margin: u("100"), openPrice: u("2000"), leverage: 10 };
+  const RATES = { mmr: MMR, feeRate: u("0.0002"), takerRate: u("0.0005") }; // a resting limit's
+
   test("close: an opposite order of exactly the position's size leaves nothing", () => {
-    const held = { side: "LONG", qty: u("0.5"), margin: u("100"), openPrice: u("2000") };
     const order = { qty: u("0.5"), margin: u("50") };
-    assert.deepEqual(nettedEstimate(held, { side: "SHORT", price: u("2100"), leverage: 10, mmr: MMR }, order),
-      { effect: "CLOSE", position: null });
+    const net = nettedEstimate(HELD, { side: "SHORT", price: u("2100"), leverage: 10, ...RATES }, order);
+    // the close is a taker fill whatever the order: 2100 * 0.5 * 0.0005 = 0.525
+    assert.deepEqual(net, { effect: "CLOSE", position: null, fee: u("0.525") });
+  });
+
+  test("fees: the order's rate on what it adds or opens, the taker's on what it closes", () => {
+    const at = { side: "SHORT", price: u("2100"), leverage: 10, ...RATES };
+    // reduce 0.2 of 0.5: 2100 * 0.2 * 0.0005 = 0.21
+    assert.equal(nettedEstimate(HELD, at, { qty: u("0.2"), margin: u("42") }).fee, u("0.21"));
+    // flip with 0.8: closes 0.5 (0.525 taker), opens 0.3 at the maker rate (0.126)
+    assert.equal(nettedEstimate(HELD, at, { qty: u("0.8"), margin: u("168") }).fee, u("0.651"));
+    // add 0.1 at 2001: 2001 * 0.1 * 0.0002 = 0.04002
+    const add = nettedEstimate(HELD, { ...at, side: "LONG", price: u("2001") }, { qty: u("0.1"), margin: u("20.01") });
+    assert.equal(add.fee, u("0.04002"));
+  });
+
+  test("a scale-in at another leverage is refused (SPEC 12: LEVERAGE_MISMATCH)", () => {
+    const at = { side: "LONG", price: u("2001"), leverage: 20, ...RATES };
+    assert.deepEqual(nettedEstimate(HELD, at, { qty: u("0.1"), margin: u("10") }),
+      { effect: "LEVERAGE", position: null, fee: 0n });
+    // the other side may use any leverage (a reduce closes at the position's own terms)
+    assert.equal(nettedEstimate(HELD, { ...at, side: "SHORT" }, { qty: u("0.1"), margin: u("10") }).effect, "REDUCE");
   });
 });
 
