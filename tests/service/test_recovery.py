@@ -381,3 +381,43 @@ async def test_velox_run_exits_1_when_another_process_takes_the_writer_lock(
             await proc.wait()
         await admin.close()
         await thief.close()
+
+
+@pytest.mark.pg
+async def test_a_reused_pid_is_not_taken_for_our_old_writer_session(pg_url: str) -> None:
+    """After a database restart, another Velox's writer session may get the pid our lost one
+    had: the reclaim must not end it (it is not ours: another backend start) but say that
+    another process holds the lock (it ended it: a read of the change)."""
+    ours, theirs = open_store_for(pg_url), open_store_for(pg_url)
+    await ours.open()
+    admin = await asyncpg.connect(pg_url)
+    try:
+        lost = ours._journal  # type: ignore[attr-defined]
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", lost.get_server_pid())
+        await _until_lock_free(admin, pg_url)
+        await theirs.open()  # the other Velox, now the writer
+        their_pid = theirs._journal.get_server_pid()  # type: ignore[attr-defined]
+        _, started = ours._writer_backend  # type: ignore[attr-defined]
+        ours._writer_backend = (their_pid, started)  # type: ignore[attr-defined]  # reused
+        with pytest.raises(WriterLockHeld):
+            await ours.reclaim_writer()
+        assert await theirs._journal.fetchval("SELECT 1") == 1  # type: ignore[attr-defined]
+    finally:
+        await admin.close()
+        await theirs.close()
+        await ours.close()
+
+
+async def _until_lock_free(admin: Any, pg_url: str) -> None:
+    """Wait until the ended session's writer lock is released (its backend has exited)."""
+    from velox.store.postgres import _writer_key
+
+    probe = await asyncpg.connect(pg_url)
+    try:
+        key = await _writer_key(probe)
+        async with asyncio.timeout(10):
+            while not await probe.fetchval("SELECT pg_try_advisory_lock($1, $2)", *key):
+                await asyncio.sleep(0.05)
+        await probe.execute("SELECT pg_advisory_unlock($1, $2)", *key)
+    finally:
+        await probe.close()

@@ -56,13 +56,17 @@ _HOLDER = (
     "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
     "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
-_END_OWN_WRITER = (  # the session holding this schema's writer lock, if it is our old one
+# the session holding this schema's writer lock, if it is our old one: its pid and the time
+# its backend started (a pid alone can be reused, by another Velox's session after a restart)
+_END_OWN_WRITER = (
     "SELECT pg_terminate_backend(l.pid) FROM pg_locks l "
+    "JOIN pg_stat_activity a ON a.pid = l.pid "
     "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
     "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
     "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-    "AND l.pid = $3"
+    "AND l.pid = $3 AND a.backend_start = $4"
 )
+_BACKEND = "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
 # executemany runs this once per row, in order, so repeats of a key within a batch merge too.
 _UPSERT_CANDLE = (
     f"INSERT INTO candles ({CANDLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -121,6 +125,12 @@ async def _take_writer_lock(url: str) -> asyncpg.Connection:
     return conn
 
 
+async def _backend_of(conn: asyncpg.Connection) -> tuple[int, Any]:
+    """(pid, start time) of ``conn``'s backend: which session it is, for good."""
+    pid, started = await conn.fetchrow(_BACKEND)
+    return int(pid), started
+
+
 async def _writer_key(conn: asyncpg.Connection) -> tuple[int, int]:
     """The advisory lock key of the schema ``conn`` works in."""
     schema = await conn.fetchval("SELECT current_schema()")
@@ -145,7 +155,8 @@ class PostgresStore(SqlStore):
         self._max_size = max_size
         self._pool: asyncpg.Pool | None = None
         self._journal: asyncpg.Connection | None = None  # the writer's; holds the lock
-        self._writer_pid = 0  # its backend's pid: ours, if it outlives the connection
+        # its backend (pid, start time): ours, if it outlives the connection
+        self._writer_backend: tuple[int, Any] | None = None
         self._journal_lock = asyncio.Lock()
 
     async def open(self, *, writer: bool = True) -> None:
@@ -177,7 +188,8 @@ class PostgresStore(SqlStore):
             elif await pool.fetchval("SELECT to_regclass('meta')") is None:
                 raise DatabaseNotFound("no Velox database in this PostgreSQL schema")
             self._pool, self._journal, self._writer = pool, journal, writer
-            self._writer_pid = journal.get_server_pid() if journal is not None else 0
+            if journal is not None:
+                self._writer_backend = await _backend_of(journal)
             undo.callback(self._forget_connections)
             version = checked_version(await self.get_meta(SCHEMA_VERSION_KEY))
             if writer:
@@ -205,14 +217,16 @@ class PostgresStore(SqlStore):
                 # on our side only; TCP keepalive would end it in about 25 s)? Known by its
                 # backend pid (application names are cut to 63 characters): end it, and let
                 # the rebuild's retry take the lock once it is free.
-                async with self._db().acquire() as conn:
-                    key = await _writer_key(conn)
-                    ended = await conn.fetchval(_END_OWN_WRITER, *key, self._writer_pid)
+                ended = None
+                if self._writer_backend is not None:
+                    async with self._db().acquire() as conn:
+                        key = await _writer_key(conn)
+                        ended = await conn.fetchval(_END_OWN_WRITER, *key, *self._writer_backend)
                 if not ended:
                     raise
                 raise RuntimeError("this process's previous writer session still held the "
                                    "writer lock; it was ended") from held  # fmt: skip
-            self._writer_pid = self._journal.get_server_pid()
+            self._writer_backend = await _backend_of(self._journal)
 
     def _forget_connections(self) -> None:
         self._pool, self._journal, self._writer = None, None, False
