@@ -67,9 +67,11 @@ export function mountTicket({ store, session, account, orders }) {
     const ordered = type === "MARKET" ? null : positiveInput($("order-price").value);
     // A resting limit is a maker fill at its price; a market order or a marketable limit, a
     // taker fill at the quote (the server fills those at once, at the quote); a stop, at its
-    // price (where its margin is reserved).
+    // price (where its margin is reserved). An OCO's limit leg always rests (the server
+    // refuses one that would fill at once).
     const limit = type === "LIMIT" && ordered !== null;
-    const resting = limit && (store.side === "LONG" ? ordered < q.ask : ordered > q.bid);
+    const resting = (type === "OCO" && ordered !== null)
+      || (limit && (store.side === "LONG" ? ordered < q.ask : ordered > q.bid));
     const price = type === "STOP" || resting ? ordered : entryPrice(store.side, q);
     return { price: price ?? entryPrice(store.side, q), rate: resting ? feeRate("makerFee") : feeRate("takerFee") };
   }

@@ -178,4 +178,6 @@ async def test_a_marketable_limit_is_estimated_at_the_quote(server: Server, brow
     await expect(page.get_by_test_id("order-entry")).to_have_text(ask)
     await page.get_by_test_id("order-price").fill("1000")  # far below: rests at its price
     await expect(page.get_by_test_id("order-entry")).to_have_text("1,000.00")
+    await page.get_by_test_id("type-oco").click()  # its limit leg rests at its own price
+    await expect(page.get_by_test_id("order-entry")).to_have_text("1,000.00")
     assert not problems, problems
