@@ -85,7 +85,7 @@ class ShownStops:
             if event.order_id not in held:
                 return []
             pos = held.pop(event.order_id)
-            fired = FIRED_BY.get(event.reason) if event.by_order_id is None else None
+            fired = fired_stop(event)
             done = (event.qty, event.close_price)
             return [
                 _update(pos, kind, "EXPIRED", event.ts, now) if kind != fired
@@ -93,6 +93,13 @@ class ShownStops:
                 for kind in sorted(_set(pos), key=lambda kind: kind != fired)  # fired first
             ]  # fmt: skip
         return []
+
+
+def fired_stop(event: Event) -> int | None:
+    """Which of the position's stops closed it (``orders.FIRED_BY``), if one did."""
+    if isinstance(event, PositionClosed) and event.by_order_id is None:
+        return FIRED_BY.get(event.reason)
+    return None
 
 
 def _set(pos: Position) -> list[int]:

@@ -30,7 +30,6 @@ from dataclasses import replace
 from typing import Any
 
 from velox.binance.orders import (
-    FIRED_BY,
     KINDS,
     STATUS,
     STOP_LOSS,
@@ -39,7 +38,7 @@ from velox.binance.orders import (
     conditional_id,
 )
 from velox.binance.streams.resting import OrderTerms, RestingOrders
-from velox.binance.streams.stops import ShownStops
+from velox.binance.streams.stops import ShownStops, fired_stop
 from velox.engine.engine import Engine
 from velox.engine.events import (
     Deposited,
@@ -160,7 +159,7 @@ class BatchMessages:
         flip, kind, price = None, "MARKET", None
         if isinstance(event, PositionClosed):
             flip, kind = event.flip_order_id, CLOSE_TYPES.get(event.reason, "MARKET")
-            fired = _fired(event)
+            fired = fired_stop(event)
             if fired is not None:  # the stop's own order (``shown_fills``), at its trigger
                 trigger = {STOP_LOSS: event.stop_loss, TAKE_PROFIT: event.take_profit}
                 return OrderTerms(kind, trigger.get(fired, event.close_price),
@@ -205,18 +204,11 @@ def shown_fills(event: Event) -> list[Fill]:
     """The event's fills as Binance shows them: a close by one of the position's stops is
     that conditional order's fill (``orders.conditional_id``), not the opening order's."""
     fills = fills_of(event)
-    kind = _fired(event)
+    kind = fired_stop(event)
     if kind is None or not isinstance(event, PositionClosed):
         return fills
     shown = str(conditional_id(event.order_id, kind))
     return [replace(f, order_id=shown) if f.order_id == event.order_id else f for f in fills]
-
-
-def _fired(event: Event) -> int | None:
-    """Which of the position's stops closed it (``orders.FIRED_BY``), if one did."""
-    if isinstance(event, PositionClosed) and event.by_order_id is None:
-        return FIRED_BY.get(event.reason)
-    return None
 
 
 def _side(buy: bool) -> str:
@@ -232,7 +224,7 @@ def _announced_by_its_fill(event: Execution, fill: Fill) -> bool:
         return event.order_type == "MARKET"
     if isinstance(event, PositionIncreased):
         return True
-    return fill.order_id != event.order_id and _fired(event) is None
+    return fill.order_id != event.order_id and fired_stop(event) is None
 
 
 def account_update(engine: Engine, event: Any, reason: str, now: int) -> Json:
