@@ -192,6 +192,13 @@ def test_trades_cross_the_wire_unchanged() -> None:
             wire.decode_trade(malformed)
 
 
+def test_a_history_series_crosses_the_wire_unchanged() -> None:
+    assert wire.decode_history(wire.encode_history("BTCUSDT", "1m")) == ("BTCUSDT", "1m")
+    for malformed in (b'["BTCUSDT"]', b'["BTCUSDT", 60]', b"{}", b"not json"):
+        with pytest.raises(wire.WireError):
+            wire.decode_history(malformed)
+
+
 def test_a_malformed_message_is_dropped_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level("WARNING", logger="velox.bus.wire"):
         assert wire.received(wire.decode_trade, b"[1, 2]", "trade") is None

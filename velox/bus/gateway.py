@@ -16,7 +16,6 @@ also go to the gateway's market taps (its Binance-compatible streams), so ``<sym
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +23,6 @@ from typing import Any
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from velox import codec
 from velox.bus import wire
 from velox.bus.broadcast import Broadcast
 from velox.bus.subjects import Subjects
@@ -35,8 +33,6 @@ from velox.store.base import Store
 from velox.store.records import CandleRecord
 from velox.web.auth.sessions import SessionManager
 from velox.web.ws.hub import Hub
-
-log = logging.getLogger(__name__)
 
 KEPT_CANDLES = 3  # per symbol and duration: the current bucket and the ones being flushed
 
@@ -92,13 +88,9 @@ class GatewayHub(Hub):
             tap.on_candle(candle)
 
     async def _on_history(self, msg: Msg) -> None:
-        try:
-            series = codec.loads(msg.data)
-            symbol, duration = str(series["symbol"]), str(series["duration"])
-        except (KeyError, TypeError, ValueError) as exc:
-            log.warning("bus: dropping a malformed history message: %s", exc)
-            return
-        self.publish_history(symbol, duration)
+        series = wire.received(wire.decode_history, msg.data, "history")
+        if series is not None:
+            self.publish_history(*series)
 
     async def _on_trade(self, msg: Msg) -> None:
         tick = wire.received(wire.decode_trade, msg.data, "trade")

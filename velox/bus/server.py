@@ -28,7 +28,6 @@ from functools import partial
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from velox import codec
 from velox.bus import wire
 from velox.bus.subjects import Subjects
 from velox.engine.commands import Command
@@ -166,7 +165,7 @@ class EngineBusServer:
         self._queue(self.subjects.candles, wire.encode_candle(candle))
 
     def on_history(self, symbol: str, duration: str) -> None:
-        self._queue(self.subjects.history, codec.dumps({"symbol": symbol, "duration": duration}))
+        self._queue(self.subjects.history, wire.encode_history(symbol, duration))
 
     def _queue(self, subject: str, data: bytes) -> None:
         if self._outgoing.qsize() >= MAX_OUTGOING:

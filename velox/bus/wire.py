@@ -188,7 +188,7 @@ def received(decode: Callable[[bytes], T], data: bytes, what: str) -> T | None:
         return None
 
 
-# -- trades, candles, status --------------------------------------------------------------
+# -- trades, candles, history, status -----------------------------------------------------
 def encode_trade(tick: FeedTick) -> bytes:
     """A feed tick's trade (its book fields are the engine's business, not the streams')."""
     return codec.dumps(
@@ -219,6 +219,21 @@ def decode_candle(data: bytes) -> CandleRecord:
         return CandleRecord(**codec.loads(data))
     except (TypeError, ValueError) as exc:
         raise WireError(f"not a candle: {exc}") from exc
+
+
+def encode_history(symbol: str, duration: str) -> bytes:
+    """A series whose history the trade writer wrote (``TradeWriter.on_history``)."""
+    return codec.dumps([symbol, duration])
+
+
+def decode_history(data: bytes) -> tuple[str, str]:
+    try:
+        symbol, duration = codec.loads(data)
+        if not isinstance(symbol, str) or not isinstance(duration, str):
+            raise TypeError("symbol and duration are strings")
+        return symbol, duration
+    except (TypeError, ValueError) as exc:
+        raise WireError(f"not a history series: {exc}") from exc
 
 
 @frozen
