@@ -301,9 +301,9 @@ async def test_a_writer_session_of_ours_that_lingers_is_ended_not_taken_for_anot
 ) -> None:
     """The connection breaks on our side only (a NAT or proxy reset): the database keeps the
     old session, and its writer lock, until TCP keepalive ends it. That session is this
-    process's own (known by its backend pid: application names are cut to 63 characters, so
-    a long hostname hides ours): the rebuild ends it and takes the lock, instead of stopping
-    as if another Velox held it (it did stop: two reads of the change)."""
+    process's own (known by its backend's pid and start time: application names are cut to
+    63 characters, so a long hostname hides ours): the rebuild ends it and takes the lock,
+    instead of stopping as if another Velox held it (it did stop: two reads of the change)."""
     monkeypatch.setattr(socket, "gethostname", lambda: "ip-10-0-1-23.eu-west-1.compute.internal")
     store = open_store_for(pg_url)
     await store.open()

@@ -49,22 +49,18 @@ _KEEPALIVES = {
     "tcp_keepalives_interval": "5",
     "tcp_keepalives_count": "3",
 }
-_HOLDER = (
-    "SELECT l.pid, a.application_name FROM pg_locks l "
-    "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+# The session holding this schema's writer lock ($1, $2: ``_writer_key``), with its name.
+_LOCK_HOLDER = (
+    "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
     "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
     "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
     "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
-# the session holding this schema's writer lock, if it is our old one: its pid and the time
-# its backend started (a pid alone can be reused, by another Velox's session after a restart)
+_HOLDER = f"SELECT l.pid, a.application_name {_LOCK_HOLDER}"
+# ended if it is our old one: its pid and the time its backend started ($3, $4; a pid alone
+# can be reused, by another Velox's session after a restart)
 _END_OWN_WRITER = (
-    "SELECT pg_terminate_backend(l.pid) FROM pg_locks l "
-    "JOIN pg_stat_activity a ON a.pid = l.pid "
-    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
-    "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
-    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-    "AND l.pid = $3 AND a.backend_start = $4"
+    f"SELECT pg_terminate_backend(l.pid) {_LOCK_HOLDER} AND l.pid = $3 AND a.backend_start = $4"
 )
 _BACKEND = "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
 # executemany runs this once per row, in order, so repeats of a key within a batch merge too.
@@ -215,8 +211,8 @@ class PostgresStore(SqlStore):
             except WriterLockHeld as held:
                 # Our own old session, which the database has not yet seen is gone (a reset
                 # on our side only; TCP keepalive would end it in about 25 s)? Known by its
-                # backend pid (application names are cut to 63 characters): end it, and let
-                # the rebuild's retry take the lock once it is free.
+                # backend's pid and start time (application names are cut to 63 characters):
+                # end it, and let the rebuild's retry take the lock once it is free.
                 ended = None
                 if self._writer_backend is not None:
                     async with self._db().acquire() as conn:
