@@ -103,9 +103,11 @@ export function mountTicket({ store, session, account, orders }) {
     $("order-leverage-value").textContent = `${lev}x`;
     const submit = $("order-submit");
     const held = nettedPosition();
-    // with no size yet: adding to it (at its leverage), or (the other side) reducing it at least
-    const adding = held && held.side === store.side;
-    submit.textContent = label(lev, held ? (adding ? (held.leverage === lev ? "ADD" : "LEVERAGE") : "REDUCE") : null, held);
+    const acting = { side: store.side, leverage: lev, mmr: store.mmr };
+    // with no size yet, what any order of this side does: an empty one's effect (adds, or
+    // is refused at another leverage; the other side reduces at least)
+    const none = held && nettedEstimate(held, { ...acting, price: 0n }, { qty: 0n, margin: 0n });
+    submit.textContent = label(lev, none ? none.effect : null, held);
     submit.classList.toggle("btn-long", store.side === "LONG");
     submit.classList.toggle("btn-short", store.side === "SHORT");
     const margin = positiveInput($("order-margin").value);
@@ -122,7 +124,7 @@ export function mountTicket({ store, session, account, orders }) {
     $("order-notional").textContent = `${formatUnits(est.notional, 2)} USD`;
     let liq = est.liquidationPrice;
     if (held && est.qty > 0n) { // the position after the fill, as the server will hold it
-      const at = { side: store.side, price, leverage: lev, mmr: store.mmr, feeRate: rate, takerRate: feeRate("takerFee") };
+      const at = { ...acting, price, feeRate: rate, takerRate: feeRate("takerFee") };
       const net = nettedEstimate(held, at, est);
       submit.textContent = label(lev, net.effect, held);
       liq = net.position ? net.position.liquidationPrice : null;

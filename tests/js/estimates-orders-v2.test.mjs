@@ -221,6 +221,12 @@ describe("nettedEstimate: what an order on a NETTING account does to its positio
     assert.equal(add.fee, u("0.04002"));
   });
 
+  test("an empty order (the ticket before a size is typed) says what any order of its side does", () => {
+    const none = { qty: 0n, margin: 0n };
+    const effect = (side, leverage) => nettedEstimate(HELD, { side, price: 0n, leverage, mmr: MMR }, none).effect;
+    assert.deepEqual([effect("LONG", 10), effect("LONG", 20), effect("SHORT", 20)], ["ADD", "LEVERAGE", "REDUCE"]);
+  });
+
   test("a scale-in at another leverage is refused (SPEC 12: LEVERAGE_MISMATCH)", () => {
     const at = { side: "LONG", price: u("2001"), leverage: 20, ...RATES };
     assert.deepEqual(nettedEstimate(HELD, at, { qty: u("0.1"), margin: u("10") }),
