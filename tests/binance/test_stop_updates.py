@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from aiohttp.test_utils import TestClient
 
-from tests.binance.helpers import netting_bot
+from tests.binance.helpers import Bot, netting_bot
 from tests.binance.test_user_stream import listen_key
 from tests.web.conftest import MakeClient
-from tests.web.helpers import tick
+from tests.web.helpers import User, tick
 
 BTC, ORDER, ALGO = "BTCUSDT", "/fapi/v1/order", "/fapi/v1/algoOrder"
 STOP_FIELDS = ("X", "aid", "caid", "o", "S", "tp", "cp", "R", "q", "aq", "ap")
@@ -43,6 +44,19 @@ async def quiet(ws: aiohttp.ClientWebSocketResponse) -> None:
     except TimeoutError:
         return
     raise AssertionError(f"unexpected {message}")
+
+
+async def listening(
+    make_client: MakeClient,
+) -> tuple[TestClient[Any, Any], User, Bot, dict[str, str], aiohttp.ClientWebSocketResponse]:
+    """A NETTING account's bot, BTC quoted (bid 99950, ask 100050), its user stream open:
+    (client, user, bot, the account header, the socket)."""
+    client = await make_client()
+    user, bot, account = await netting_bot(client)
+    await tick(client, BTC, "100000")
+    made = await (await listen_key(client, bot.key)).json()
+    ws = await client.ws_connect(f"/ws/{made['listenKey']}")
+    return client, user, bot, {"X-Velox-Account": account}, ws
 
 
 async def test_stops_are_new_canceled_finished_and_expired(make_client: MakeClient) -> None:
@@ -87,12 +101,7 @@ async def test_stops_are_new_canceled_finished_and_expired(make_client: MakeClie
 async def test_native_stops_and_a_manual_close(make_client: MakeClient) -> None:
     """Stops set at the open and changed with the native API; a trailing stop's mark moves
     quietly; the close button expires every stop the position still had."""
-    client = await make_client()
-    user, bot, account = await netting_bot(client)
-    await tick(client, BTC, "100000")
-    made = await (await listen_key(client, bot.key)).json()
-    ws = await client.ws_connect(f"/ws/{made['listenKey']}")
-    on = {"X-Velox-Account": account}
+    client, user, _, on, ws = await listening(make_client)
     order = await user.json("POST", "/api/v1/order/open", 201, headers=on, json={
         "asset": BTC, "side": "LONG", "leverage": 10, "margin": "100",
         "stopLoss": "90000", "trailingStop": "1000",
@@ -127,11 +136,7 @@ async def test_native_stops_and_a_manual_close(make_client: MakeClient) -> None:
 
 
 async def test_a_resting_orders_new_price_is_an_amendment(make_client: MakeClient) -> None:
-    client = await make_client()
-    _, bot, _ = await netting_bot(client)
-    await tick(client, BTC, "100000")
-    made = await (await listen_key(client, bot.key)).json()
-    ws = await client.ws_connect(f"/ws/{made['listenKey']}")
+    _, _, bot, _, ws = await listening(make_client)
     placed = await bot.json("POST", ORDER, {"symbol": BTC, "side": "BUY", "type": "LIMIT",
                                             "quantity": "0.01", "price": "90000",
                                             "timeInForce": "GTC"})  # fmt: skip
@@ -155,12 +160,7 @@ async def test_a_scale_in_sets_stops_and_the_trailing_quantity_follows(
     new quantity, and the stop it set is FINISHED when it fires. (The stream read the
     scale-in's own order id, missed all of it, and showed the old quantity: a read of the
     change.)"""
-    client = await make_client()
-    user, bot, account = await netting_bot(client)
-    await tick(client, BTC, "100000")
-    made = await (await listen_key(client, bot.key)).json()
-    ws = await client.ws_connect(f"/ws/{made['listenKey']}")
-    on = {"X-Velox-Account": account}
+    client, user, _, on, ws = await listening(make_client)
     long = {"asset": BTC, "side": "LONG", "leverage": 10, "margin": "100"}
     first = await user.json("POST", "/api/v1/order/open", 201, headers=on,
                             json={**long, "trailingStop": "1000"})  # fmt: skip

@@ -245,6 +245,17 @@ async def test_velox_run_exits_1_on_a_journal_gap(tmp_path: Path) -> None:
     assert "after seq 4 it goes on at seq 6 (events 5..5 missing)" in run.stderr
 
 
+async def trading_on(db_url: str) -> tuple[Store, EngineService]:
+    """A store opened on ``db_url`` and its engine service, alice holding one LONG."""
+    store = open_store_for(db_url)
+    await store.open()
+    service = await started(store)
+    await service.submit(OpenAccount("alice", NOW))
+    service.offer_tick(PriceTick(BTC, REF, NOW))
+    await open_long(service)
+    return store, service
+
+
 async def _submit_when_ready(service: EngineService) -> None:
     """Open a LONG, retrying while the engine rebuilds (503 to a client meanwhile)."""
     async with asyncio.timeout(30):
@@ -261,12 +272,7 @@ async def test_a_lost_writer_connection_is_taken_again_and_trading_goes_on(pg_ur
     pg_terminate_backend): the failed commit rebuilds the engine, which takes the writer
     lock again on a new connection, and commits go on. (Every commit after it failed with
     "connection is closed" until the process was restarted: an outside review.)"""
-    store = open_store_for(pg_url)
-    await store.open()
-    service = await started(store)
-    await service.submit(OpenAccount("alice", NOW))
-    service.offer_tick(PriceTick(BTC, REF, NOW))
-    await open_long(service)
+    store, service = await trading_on(pg_url)
     writer_pid = store._journal.get_server_pid()  # type: ignore[attr-defined]
     admin = await asyncpg.connect(pg_url)
     try:
@@ -305,12 +311,7 @@ async def test_a_writer_session_of_ours_that_lingers_is_ended_not_taken_for_anot
     63 characters, so a long hostname hides ours): the rebuild ends it and takes the lock,
     instead of stopping as if another Velox held it (it did stop: two reads of the change)."""
     monkeypatch.setattr(socket, "gethostname", lambda: "ip-10-0-1-23.eu-west-1.compute.internal")
-    store = open_store_for(pg_url)
-    await store.open()
-    service = await started(store)
-    await service.submit(OpenAccount("alice", NOW))
-    service.offer_tick(PriceTick(BTC, REF, NOW))
-    await open_long(service)
+    store, service = await trading_on(pg_url)
     lingering = store._journal  # type: ignore[attr-defined]  # its session holds the lock
     gone = await asyncpg.connect(pg_url)
     await gone.close()
