@@ -103,6 +103,22 @@ async def test_ohlcv_equals_native_candles(session: Any) -> None:
         ]
 
 
+async def test_ohlcv_of_an_interval_velox_does_not_store(session: Any) -> None:
+    """ccxt lists 30m for binanceusdm; Velox folds it from its 15m candles (it answered
+    -1120, which ccxt raises as BadRequest)."""
+    exchange, client, _user = session
+    start = 1_736_812_800_000  # a half-hour boundary
+    rows = [
+        CandleRecord("BTCUSDT", "15m", start + i * 15 * MINUTE, units(str(100 + i)),
+                     units(str(110 + i)), units(str(95 - i)), units(str(105 + i)), units("2"))
+        for i in range(4)
+    ]  # fmt: skip
+    await client.app[STORE].put_candles(rows)
+    ohlcv = await exchange.fetch_ohlcv(SYMBOL, "30m", since=start, limit=2)
+    assert ohlcv == [[start, 100.0, 111.0, 94.0, 106.0, 4.0],
+                     [start + 30 * MINUTE, 102.0, 113.0, 92.0, 108.0, 4.0]]  # fmt: skip
+
+
 async def test_balance_positions_funding_leverage(session: Any) -> None:
     exchange, client, user = session
     await tick(client, "BTCUSDT", "100000")

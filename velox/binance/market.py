@@ -18,6 +18,8 @@ from velox.binance.params import Params
 from velox.binance.terms import ratio_text
 from velox.binance.weights import depth_weight, klines_weight
 from velox.engine.state import Quote
+from velox.market.intervals import DERIVED
+from velox.market.query import derived_candles
 from velox.money import Price
 from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS, STORE
 
@@ -140,12 +142,15 @@ async def _klines(call: Call, intervals: dict[str, int]) -> Any:
     symbol = params.symbol(_symbols(call))
     assert symbol is not None
     interval = params.required("interval")
-    if interval not in intervals:
+    if interval not in intervals and interval not in DERIVED:
         raise BinanceError(-1120, "Invalid interval.")
     limit = min(_klines_limit(params), VELOX_MAX_CANDLES)
     start, end = params.window()
-    rows = await call.app[CANDLES](symbol, interval, start, end, limit)
-    return [shapes.kline(c, intervals[interval]) for c in rows]
+    if interval in intervals:
+        rows = await call.app[CANDLES](symbol, interval, start, end, limit)
+    else:
+        rows = await derived_candles(call.app[CANDLES], symbol, interval, start, end, limit)
+    return [shapes.kline(c) for c in rows]
 
 
 @endpoint(1)

@@ -16,6 +16,7 @@ import orjson
 from velox.binance.terms import Terms, ratio_text
 from velox.engine.state import Quote
 from velox.market.candles import DURATIONS_MS
+from velox.market.intervals import DERIVED, next_start
 from velox.money import MAX_UNITS, SCALE, format_units
 from velox.store.records import CandleRecord, FundingBoundaryRecord
 
@@ -23,9 +24,11 @@ Json = dict[str, Any]
 MAX_QTY = 1_000_000 * SCALE  # the LOT_SIZE ceiling, and the size shown at each book level
 MAX_PRICE = 10**9 * SCALE
 UNIT = "0.00000001"
-# Binance intervals that are Velox candle durations (futures has no 1s/30s klines).
+# Binance intervals that are Velox candle durations (futures has no 1s/30s klines); the rest
+# of Binance's are folded from these when asked (velox.market.intervals.DERIVED).
 INTERVALS = {i: DURATIONS_MS[i] for i in ("1m", "5m", "15m", "1h", "4h", "1d")}
 SPOT_INTERVALS = {"1s": DURATIONS_MS["1s"], **INTERVALS}  # /api/v3/klines (no 30s either)
+ALL_INTERVALS = (*INTERVALS, *DERIVED)
 ORDER_TYPES = ["LIMIT", "MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"]
 ONBOARD_MS = 1_569_398_400_000  # shown as the listing date
 DELIVERY_MS = 4_133_404_800_000  # Binance's "never" for perpetuals (2100-12-25)
@@ -143,10 +146,17 @@ def depth(quote: Quote, update_id: int, now: int) -> Json:
     }
 
 
-def kline(c: CandleRecord, duration_ms: int) -> list[Any]:
+def close_time(interval: str, start: int) -> int:
+    """The last ms of the ``interval`` kline opened at ``start`` (Binance's ``T``)."""
+    if interval in DERIVED:
+        return next_start(interval, start) - 1
+    return start + DURATIONS_MS[interval] - 1
+
+
+def kline(c: CandleRecord) -> list[Any]:
     return [
         c.time, format_units(c.open), format_units(c.high), format_units(c.low),
-        format_units(c.close), format_units(c.volume), c.time + duration_ms - 1,
+        format_units(c.close), format_units(c.volume), close_time(c.duration, c.time),
         format_units(0), 0, format_units(0), format_units(0), "0",
     ]  # fmt: skip
 

@@ -7,7 +7,10 @@ whose data is not all durable yet, so they simply replace the stored rows for th
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from velox.market.candles import DURATIONS_MS, CandleAggregator
+from velox.market.intervals import DERIVED, bucket_start, fold, next_start
 from velox.store.base import Store
 from velox.store.records import CandleRecord
 
@@ -42,3 +45,46 @@ async def query_candles(
     ordered = [merged[t] for t in sorted(merged)]
     # Rows the store did not return lie beyond its page, so trimming the merged list is exact.
     return ordered[:limit] if start is not None else ordered[-limit:]
+
+
+BaseQuery = Callable[[str, str, int | None, int | None, int], Awaitable[list[CandleRecord]]]
+
+
+async def derived_candles(
+    query: BaseQuery,
+    symbol: str,
+    interval: str,
+    start: int | None,
+    end: int | None,
+    limit: int,
+) -> list[CandleRecord]:
+    """``query_candles``' contract for an interval of ``velox.market.intervals.DERIVED``:
+    at most ``limit`` buckets, oldest first, ``start <= time <= end``, each whole (a bucket
+    starting by ``end`` includes its base candles after ``end``).
+
+    ``query`` reads the base duration a page of ``MAX_CANDLES`` at a time, forward from
+    ``start`` or back from ``end``, until it holds one bucket more than asked for (so the
+    ``limit`` it returns are complete) or the store runs out.
+    """
+    base = DERIVED[interval].base
+    if start is not None and bucket_start(interval, start) != start:
+        start = next_start(interval, bucket_start(interval, start))  # the first whole bucket
+    if end is not None:
+        end = next_start(interval, bucket_start(interval, end)) - 1
+    rows: list[CandleRecord] = []
+    buckets: set[int] = set()
+    cursor_start, cursor_end = start, end
+    while len(buckets) <= limit:
+        page = await query(symbol, base, cursor_start, cursor_end, MAX_CANDLES)
+        if not page:
+            break
+        rows = rows + page if start is not None else page + rows
+        buckets.update(bucket_start(interval, c.time) for c in page)
+        if len(page) < MAX_CANDLES:
+            break
+        if start is not None:
+            cursor_start = page[-1].time + 1
+        else:
+            cursor_end = page[0].time - 1
+    folded = fold(interval, rows)
+    return folded[:limit] if start is not None else folded[-limit:]

@@ -11,7 +11,8 @@ for the streams that asked for it:
   ``<sym>@trade`` and ``<sym>@aggTrade`` (one trade per aggregate), with the exchange's ids,
   so a second Velox reading these streams orders them exactly as the first one did;
 - every changed candle from the trade writer (``on_candle``): ``<sym>@kline_<interval>``;
-  a candle of a newer bucket first closes the previous one (``"x": true``).
+  a candle of a newer bucket first closes the previous one (``"x": true``); the intervals
+  Velox does not store are folded from one it does (``derived.py``).
 
 A message is encoded once per stream and queued on each subscriber (``Subscriber.offer``,
 never awaiting a socket); a subscriber too far behind is closed. Book update ids (``u``)
@@ -29,8 +30,9 @@ from typing import Any, Protocol
 
 import orjson
 
-from velox.binance.shapes import INTERVALS, MAX_QTY
+from velox.binance.shapes import INTERVALS, MAX_QTY, close_time
 from velox.binance.streams.depth import DepthStreams
+from velox.binance.streams.derived import DerivedKlines
 from velox.binance.streams.tickers import TickerStreams
 from velox.binance.terms import Terms, ratio_text
 from velox.engine.state import Quote
@@ -70,6 +72,7 @@ class MarketStreams:
         self.tickers = TickerStreams(self, self.quotes, self._last_qty, wall_ms)
         self._mark_sent: dict[tuple[str, str], int] = {}
         self._open_klines: dict[tuple[str, str], CandleRecord] = {}
+        self.derived = DerivedKlines(self.wants, self._send_kline)
         self.clients: set[Any] = set()  # open stream sockets, closed at shutdown
 
     def update_id(self, symbol: str) -> int:
@@ -84,11 +87,13 @@ class MarketStreams:
     def attach(self, candles: CandleQuery) -> None:
         """Once the store and feed run: the candles the 24-hour tickers are computed from."""
         self.tickers.attach(candles)
+        self.derived.attach(candles)
 
     async def close(self) -> None:
         """Shutdown: cancel the pending (conflated) pushes."""
         self.depth.close()
         await self.tickers.close()
+        await self.derived.close()
 
     # -- subscriptions -------------------------------------------------------------------
     def subscribe(self, sub: Subscriber, stream: str) -> None:
@@ -157,6 +162,7 @@ class MarketStreams:
             )  # fmt: skip
 
     def on_candle(self, candle: CandleRecord) -> None:
+        self.derived.on_candle(candle)
         if candle.duration not in INTERVALS:
             return
         key = (candle.symbol, candle.duration)
@@ -190,12 +196,15 @@ class MarketStreams:
             "r": ratio_text(self.terms.funding_rate), "T": self.terms.next_funding_ms(now),
         }  # fmt: skip
 
+    def _send_kline(self, stream: str, candle: CandleRecord, closed: bool) -> None:
+        self.send(stream, self._kline(candle, self._wall_ms(), closed=closed))
+
     def _kline(self, c: CandleRecord, now: int, *, closed: bool) -> dict[str, Any]:
         zero = format_units(0)
         return {
             "e": "kline", "E": now, "s": c.symbol,
             "k": {
-                "t": c.time, "T": c.time + INTERVALS[c.duration] - 1, "s": c.symbol,
+                "t": c.time, "T": close_time(c.duration, c.time), "s": c.symbol,
                 "i": c.duration, "f": 0, "L": 0, "o": format_units(c.open),
                 "c": format_units(c.close), "h": format_units(c.high), "l": format_units(c.low),
                 "v": format_units(c.volume), "n": 0, "x": closed, "q": zero, "V": zero,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from velox.binance.shapes import INTERVALS
+from velox.binance.shapes import ALL_INTERVALS
 
 DEPTH_SPEEDS_MS = (100, 250, 500)
 DEFAULT_DEPTH_MS = 250
@@ -27,7 +27,7 @@ def _depth_kinds() -> tuple[str, ...]:
 KINDS = frozenset(
     (
         "bookTicker", "trade", "aggTrade", "markPrice", "markPrice@1s", *TICKER_KINDS,
-        *(f"kline_{i}" for i in INTERVALS), *_depth_kinds(),
+        *(f"kline_{i}" for i in ALL_INTERVALS), *_depth_kinds(),
     )
 )  # fmt: skip
 
