@@ -2,8 +2,8 @@
 
 /**
  * `next` as a path on `origin`, else `fallback`. Resolved as the browser will resolve it,
- * so "/\\evil.example" (which browsers read as "//evil.example") and "javascript:..." are
- * refused, not just "//...".
+ * so "/\\evil.example" (which browsers read as "//evil.example"), "/.//evil.example" and
+ * "javascript:..." are refused, not just "//...".
  */
 export function sameSitePath(next, origin, fallback = "/trade") {
   if (!next || !next.startsWith("/")) return fallback;
@@ -13,5 +13,10 @@ export function sameSitePath(next, origin, fallback = "/trade") {
   } catch {
     return fallback;
   }
-  return url.origin === origin ? url.pathname + url.search + url.hash : fallback;
+  if (url.origin !== origin) return fallback;
+  // Dot segments can leave a path that starts with "//" ("/.//evil.example" resolves to the
+  // path "//evil.example"), which the browser then reads as another host: the path must
+  // resolve to this site again, as it will when the page goes there.
+  const path = url.pathname + url.search + url.hash;
+  return new URL(path, origin).origin === origin ? path : fallback;
 }

@@ -19,6 +19,10 @@ describe("the page after signing in", () => {
       "/\\evil.example/phish", // browsers read a backslash as a slash
       "/\\/evil.example",
       "/\t/evil.example", // tabs and newlines are dropped by the URL parser
+      "/.//evil.example/x", // dot segments resolve to the path "//evil.example/x"
+      "/..//evil.example/",
+      "/%2e//evil.example",
+      "/./\\evil.example",
       "https://evil.example/",
       "javascript:alert(1)",
       "evil.example",

@@ -326,6 +326,25 @@ async def test_a_start_sent_by_another_site_is_refused(
     assert provider.authorize_requests == []
 
 
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+async def test_a_start_from_another_site_without_a_referer_is_refused(
+    velox: TestClient[Any, Any], site: str
+) -> None:
+    """A link on a page with ``Referrer-Policy: no-referrer`` sends neither Origin nor
+    Referer, but the browser still says where the navigation came from: another site's link
+    must not sign its visitors in with their provider identity (an outside review)."""
+    headers = {"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate"}
+    response = await velox.get("/api/v1/user/auth/oidc", headers=headers, allow_redirects=False)
+    assert response.status == 403
+    assert_error(await response.json(), "FORBIDDEN")
+    assert FLOW_COOKIE not in response.cookies
+    for own in ("same-origin", "none"):  # the /signin button; a typed or bookmarked address
+        headers = {"Sec-Fetch-Site": own, "Sec-Fetch-Mode": "navigate"}
+        response = await velox.get("/api/v1/user/auth/oidc", headers=headers,
+                                   allow_redirects=False)  # fmt: skip
+        assert response.status == 302 and FLOW_COOKIE in response.cookies
+
+
 async def test_starts_are_rate_limited_with_the_other_auth_routes(
     make: AppClient, provider: FakeOidcProvider
 ) -> None:

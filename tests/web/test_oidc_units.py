@@ -161,7 +161,8 @@ def test_unusable_discovery_documents(document: Any) -> None:
 def test_the_address_an_oidc_provider_vouches_for() -> None:
     assert verified_address({"email": "a@b.example", "email_verified": True}) == "a@b.example"
     assert verified_address({"email": "a@b.example", "email_verified": "true"}) == "a@b.example"
-    for unverified in ({"email_verified": False}, {"email_verified": "false"}, {}):
+    for unverified in ({"email_verified": False}, {"email_verified": "false"}, {},
+                       {"email_verified": 1}, {"email_verified": "True"}):  # fmt: skip
         claims = {"email": "a@b.example", **unverified}
         assert refusal_of(verified_address, claims) is Refusal.UNVERIFIED
     for no_address in ({}, {"email": ""}, {"email": 5}):

@@ -22,6 +22,7 @@ from velox.store.base import EmailTakenError
 from velox.store.records import UserRecord
 from velox.web import validate
 from velox.web.auth.security import (
+    OWN_NAVIGATION,
     check_public_limit,
     clear_session_cookie,
     client_ip,
@@ -49,7 +50,6 @@ log = logging.getLogger(__name__)
 INVALID_LINK = "/signin?tab=magic&error=invalid_link"
 MAX_TOKEN = 256  # a magic link's token is 43 characters: anything this long is junk
 VERIFY_PAGE = "/signin/verify"  # a magic link opened from another site asks here first
-SIGN_IN_AT_ONCE = frozenset({"none", "same-origin"})  # Sec-Fetch-Site of a link that may
 UNAVAILABLE = "/signin?error=unavailable"  # the engine is starting or recovering
 
 
@@ -204,7 +204,7 @@ async def verify(request: web.Request) -> web.StreamResponse:
     token = request.query.get("token", "")
     if not token or len(token) > MAX_TOKEN:
         return _redirect(INVALID_LINK)
-    if request.headers.get("Sec-Fetch-Site") not in SIGN_IN_AT_ONCE:
+    if request.headers.get("Sec-Fetch-Site") not in OWN_NAVIGATION:
         return _redirect(f"{VERIFY_PAGE}?{urlencode({'token': token})}")
     jwt, location = await _spend_link(request, token)
     return _signing_in(request, _redirect(location), jwt)

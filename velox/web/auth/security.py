@@ -148,6 +148,19 @@ def names_this_machine(request: web.Request) -> bool:
     return bool(public) and urlsplit(public).hostname == host
 
 
+# Sec-Fetch-Site of a navigation the person started here: a link on Velox's own pages, or an
+# address typed, bookmarked or opened from a mail program ("none").
+OWN_NAVIGATION = frozenset({"none", "same-origin"})
+
+
+def navigated_from_here(request: web.Request) -> bool:
+    """A GET that starts a sign-in came from this site or from the person themselves:
+    ``same_origin``, and ``Sec-Fetch-Site`` when the browser sends it (it does even where a
+    page's ``Referrer-Policy: no-referrer`` strips Origin and Referer)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    return (site is None or site in OWN_NAVIGATION) and same_origin(request)
+
+
 def same_origin(request: web.Request) -> bool:
     """False when Origin (else Referer) names another host; True when neither is sent."""
     source = request.headers.get("Origin") or request.headers.get("Referer")

@@ -93,7 +93,8 @@ def verified_address(claims: dict[str, Any]) -> str:
     email = claims.get("email")
     if not isinstance(email, str) or not email:
         raise SignInRefused(Refusal.FAILED, "the provider sent no email address")
-    if claims.get("email_verified") not in (True, "true"):
+    flag = claims.get("email_verified")
+    if flag is not True and flag != "true":  # not ``in (True, "true")``: 1 == True
         raise SignInRefused(Refusal.UNVERIFIED, "email_verified is not true")
     return email
 

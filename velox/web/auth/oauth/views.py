@@ -25,7 +25,7 @@ from velox.web.auth.oauth.flow import COOKIE, COOKIE_PATH
 from velox.web.auth.oauth.provider import Provider
 from velox.web.auth.oauth.refusals import Refusal, SignInRefused, message
 from velox.web.auth.oauth.remote import client
-from velox.web.auth.security import client_ip, is_https, same_origin
+from velox.web.auth.security import client_ip, is_https, navigated_from_here
 from velox.web.errors import ApiError
 from velox.web.keys import AUTH_LIMIT, PROVIDER_SIGN_IN
 
@@ -61,7 +61,7 @@ async def start(request: web.Request) -> web.Response:
     app = request.app
     app[AUTH_LIMIT].check(client_ip(request))
     provider = _provider(request)
-    if not same_origin(request):
+    if not navigated_from_here(request):
         raise ApiError("FORBIDDEN", "a sign-in must be started from this site")
     flows = app[PROVIDER_SIGN_IN].flows
     flow, cookie = flows.begin(provider.slug)
