@@ -19,7 +19,7 @@ from tests.binance.helpers import make_key
 from tests.web.conftest import MakeClient
 from tests.web.helpers import User, signup, tick
 from velox.money import units
-from velox.store.records import CandleRecord
+from velox.store.records import CandleRecord, TradeRecord
 from velox.web.keys import STORE
 
 SYMBOL = "BTC/USDT:USDT"
@@ -117,6 +117,20 @@ async def test_ohlcv_of_an_interval_velox_does_not_store(session: Any) -> None:
     ohlcv = await exchange.fetch_ohlcv(SYMBOL, "30m", since=start, limit=2)
     assert ohlcv == [[start, 100.0, 111.0, 94.0, 106.0, 4.0],
                      [start + 30 * MINUTE, 102.0, 113.0, 92.0, 108.0, 4.0]]  # fmt: skip
+
+
+async def test_fetch_trades(session: Any) -> None:
+    exchange, client, _user = session
+    start = exchange.milliseconds() - 10_000
+    await client.app[STORE].insert_trades(
+        [TradeRecord("BTCUSDT", 500 + i, units(f"{100000 + i}"), units("0.25"), start + i)
+         for i in range(3)]
+    )  # fmt: skip
+    trades = await exchange.fetch_trades(SYMBOL, since=start, limit=2)
+    assert [(t["id"], t["timestamp"], t["price"], t["amount"]) for t in trades] == [
+        ("500", start, 100000.0, 0.25), ("501", start + 1, 100001.0, 0.25)
+    ]  # fmt: skip
+    assert [t["id"] for t in await exchange.fetch_trades(SYMBOL)] == ["500", "501", "502"]
 
 
 async def test_balance_positions_funding_leverage(session: Any) -> None:

@@ -13,7 +13,7 @@ from tests.web.helpers import tick
 from velox.clock import ManualClock
 from velox.feeds.klines import BinanceKlines
 from velox.money import units
-from velox.store.records import CandleRecord
+from velox.store.records import CandleRecord, TradeRecord
 from velox.web.keys import STORE
 from velox.web.options import WebOptions
 
@@ -109,6 +109,35 @@ async def test_klines_and_24hr_equal_the_native_candles(make_client: MakeClient)
     assert day["priceChange"] == "29.00000000" and day["priceChangePercent"] == "0.964"
 
 
+async def test_agg_trades_and_recent_trades(make_client: MakeClient) -> None:
+    """``aggTrades`` (ccxt's ``fetch_trades``) and ``trades`` from the stored exchange trades
+    (they answered 404: a bot reading recent trades could not start)."""
+    client = await make_client(options=WebOptions(bcrypt_rounds=4, clock=ManualClock(NOW)))
+    stored = [TradeRecord("BTCUSDT", 100 + i, units(str(90000 + i)), units("0.5"), START + i * 1000)
+              for i in range(6)]  # fmt: skip
+    await client.app[STORE].insert_trades(stored)
+    newest = await get(client, "/fapi/v1/aggTrades?symbol=BTCUSDT&limit=2")
+    assert newest == [
+        {"a": 104, "p": "90004.00000000", "q": "0.50000000", "f": 104, "l": 104,
+         "T": START + 4000, "m": False},
+        {"a": 105, "p": "90005.00000000", "q": "0.50000000", "f": 105, "l": 105,
+         "T": START + 5000, "m": False},
+    ]  # fmt: skip
+    from_id = await get(client, "/fapi/v1/aggTrades?symbol=BTCUSDT&fromId=101&limit=2")
+    assert [t["a"] for t in from_id] == [101, 102]
+    window = await get(client, f"/fapi/v1/aggTrades?symbol=BTCUSDT&startTime={START + 1500}"
+                               f"&endTime={START + 3000}")  # fmt: skip
+    assert [t["a"] for t in window] == [102, 103]
+    too_long = f"startTime={START}&endTime={START + HOUR + 1}"
+    refused = await get(client, f"/fapi/v1/aggTrades?symbol=BTCUSDT&{too_long}", 400)
+    assert refused["code"] == -1127
+    recent = await get(client, "/fapi/v1/trades?symbol=BTCUSDT&limit=1")
+    assert recent == [{"id": 105, "price": "90005.00000000", "qty": "0.50000000",
+                       "quoteQty": "45002.50000000", "time": START + 5000,
+                       "isBuyerMaker": False}]  # fmt: skip
+    assert await get(client, "/fapi/v1/trades?symbol=ETHUSDT") == []
+
+
 @pytest.mark.parametrize(
     ("path", "code"),
     [
@@ -121,6 +150,9 @@ async def test_klines_and_24hr_equal_the_native_candles(make_client: MakeClient)
         ("/fapi/v1/klines?symbol=BTCUSDT&interval=1m&limit=abc", -1130),
         ("/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=5&endTime=4", -1023),
         ("/fapi/v1/ticker/price?symbol=BTCUSDT&symbol=ETHUSDT", -1101),
+        ("/fapi/v1/aggTrades", -1102),
+        ("/fapi/v1/aggTrades?symbol=BTCUSDT&limit=1001", -1130),
+        ("/fapi/v1/trades?symbol=DOGEUSDT", -1121),
     ],
 )
 async def test_bad_public_requests(client: TestClient[Any, Any], path: str, code: int) -> None:

@@ -180,3 +180,19 @@ async def test_candle_bounds_are_exact_milliseconds(ten_minutes: Store) -> None:
 async def test_candles_refuse_a_negative_limit(store: Store) -> None:
     with pytest.raises(ValueError):
         await store.candles("BTCUSDT", "1m", None, None, -1)
+
+
+async def test_trades_read_back_by_id_by_time_and_newest(store: Store) -> None:
+    """Binance's aggTrades pages: from an id, from a time (within an end), else the newest;
+    always oldest first, one symbol only."""
+    stored = [trade(i, ts=1000 * i, price=BIG if i == 7 else 9_200_000_000_000)
+              for i in range(1, 11)]  # fmt: skip
+    await store.insert_trades([*stored, trade(3, symbol="ETHUSDT", ts=3000)])
+    assert await store.trades("BTCUSDT", 4, None, None, 3) == stored[3:6]
+    assert await store.trades("BTCUSDT", None, 2500, 6000, 100) == stored[2:6]
+    assert await store.trades("BTCUSDT", None, 2500, None, 2) == stored[2:4]
+    assert await store.trades("BTCUSDT", None, None, None, 3) == stored[7:]
+    assert await store.trades("BTCUSDT", None, None, 5000, 2) == stored[3:5]
+    assert await store.trades("BTCUSDT", 9, 1000, None, 5) == stored[8:]
+    assert await store.trades("SOLUSDT", None, None, None, 5) == []
+    assert (await store.trades("BTCUSDT", 7, None, None, 1))[0].price == BIG

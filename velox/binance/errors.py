@@ -25,6 +25,7 @@ STATUS: dict[int, int] = {
     -1120: 400,  # BAD_INTERVAL
     -1121: 400,  # BAD_SYMBOL
     -1125: 400,  # INVALID_LISTEN_KEY
+    -1127: 400,  # MORE_THAN_XX_HOURS (aggTrades: a window over an hour)
     -1115: 400,  # INVALID_TIF
     -1116: 400,  # INVALID_ORDER_TYPE
     -1117: 400,  # INVALID_SIDE

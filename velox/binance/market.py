@@ -26,6 +26,7 @@ from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS, STORE
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 MAX_KLINES = 1500  # Binance's ceiling for a request; Velox answers at most 1000 rows
 VELOX_MAX_CANDLES = 1000
+HOUR_MS = 3_600_000
 NO_QUOTE = Quote(Price(0), Price(0), Price(0), 0)
 
 
@@ -151,6 +152,33 @@ async def _klines(call: Call, intervals: dict[str, int]) -> Any:
     else:
         rows = await derived_candles(call.app[CANDLES], symbol, interval, start, end, limit)
     return [shapes.kline(c) for c in rows]
+
+
+@endpoint(20)
+async def agg_trades(call: Call) -> Any:
+    """``/fapi/v1/aggTrades``, where ccxt's ``fetch_trades`` asks: the exchange's trades as
+    the ``@aggTrade`` stream sends them (one trade per aggregate), oldest first, from
+    ``fromId``, or from ``startTime`` (with ``endTime`` at most an hour later, as Binance
+    requires), else the newest ``limit``. What the trade writer has stored: a trade is in
+    within a second of the stream's, and kept for ``--trade-retention``."""
+    params = call.params
+    symbol = params.symbol(_symbols(call))
+    assert symbol is not None
+    page = params.page("fromId")
+    if page.start is not None and page.end is not None and page.end - page.start > HOUR_MS:
+        raise BinanceError(-1127, "More than 1 hours between startTime and endTime.")
+    rows = await call.app[STORE].trades(symbol, page.from_id, page.start, page.end, page.limit)
+    return [shapes.agg_trade(t) for t in rows]
+
+
+@endpoint(5)
+async def recent_trades(call: Call) -> Any:
+    """``/fapi/v1/trades``: the newest ``limit`` trades (default 500), oldest first."""
+    symbol = call.params.symbol(_symbols(call))
+    assert symbol is not None
+    limit = call.params.optional_int("limit", 1, 1000) or 500
+    rows = await call.app[STORE].trades(symbol, None, None, None, limit)
+    return [shapes.trade(t) for t in rows]
 
 
 @endpoint(1)

@@ -105,6 +105,8 @@ def setup_routes(app: web.Application) -> None:
         "ticker/24hr": market.ticker_24hr,
         "depth": market.depth,
         "klines": market.klines,
+        "aggTrades": market.agg_trades,
+        "trades": market.recent_trades,
         "premiumIndex": market.premium_index,
         "fundingRate": market.funding_rate,
         "fundingInfo": market.funding_info,

@@ -18,7 +18,7 @@ from velox.engine.state import Quote
 from velox.market.candles import DURATIONS_MS
 from velox.market.intervals import DERIVED, next_start
 from velox.money import MAX_UNITS, SCALE, format_units
-from velox.store.records import CandleRecord, FundingBoundaryRecord
+from velox.store.records import CandleRecord, FundingBoundaryRecord, TradeRecord
 
 Json = dict[str, Any]
 MAX_QTY = 1_000_000 * SCALE  # the LOT_SIZE ceiling, and the size shown at each book level
@@ -159,6 +159,20 @@ def kline(c: CandleRecord) -> list[Any]:
         format_units(c.close), format_units(c.volume), close_time(c.duration, c.time),
         format_units(0), 0, format_units(0), format_units(0), "0",
     ]  # fmt: skip
+
+
+def agg_trade(t: TradeRecord) -> Json:
+    price, qty = format_units(t.price), format_units(t.qty)
+    i = t.trade_id  # Velox's feeds carry trades, not aggregates: one trade each
+    return {"a": i, "p": price, "q": qty, "f": i, "l": i, "T": t.ts, "m": False}
+
+
+def trade(t: TradeRecord) -> Json:
+    return {
+        "id": t.trade_id, "price": format_units(t.price), "qty": format_units(t.qty),
+        "quoteQty": format_units(t.price * t.qty // SCALE), "time": t.ts,
+        "isBuyerMaker": False,
+    }  # fmt: skip
 
 
 def premium_index(symbol: str, quote: Quote | None, terms: Terms, now: int) -> Json:

@@ -249,6 +249,12 @@ class Store(Protocol):
 
     async def prune_trades(self, before_ts: int) -> int: ...
 
+    async def trades(
+        self, symbol: str, from_id: int | None, start: int | None, end: int | None, limit: int
+    ) -> list[TradeRecord]:
+        """Oldest first: from the trade ``from_id`` on, else from ``start`` on, else the
+        newest ``limit``; within ``start``..``end`` when given (``velox.store.trades``)."""
+
     async def upsert_candles(self, candles: Sequence[CandleRecord]) -> None:
         """Merge partial candles: keep open, high=max, low=min, close=new, volume+=new."""
 

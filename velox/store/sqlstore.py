@@ -55,6 +55,7 @@ from velox.store.schema import (
     check_keep,
     check_limit,
 )
+from velox.store.trades import TradeRows
 
 _COLS = ", ".join(CLOSED_ORDER_COLUMNS)
 CANDLE_COLUMNS = "symbol, duration, time, open, high, low, close, volume"
@@ -123,7 +124,7 @@ def candle_record(row: Sequence[Any]) -> CandleRecord:
     return CandleRecord(symbol, duration, time, *(int(p) for p in prices))
 
 
-class SqlStore(ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, ABC):
+class SqlStore(ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, TradeRows, ABC):
     """Everything of ``Store`` but opening, closing and the dialect-specific market writes."""
 
     _writer: bool = False  # set by ``open``: False for a read-only store
