@@ -45,6 +45,9 @@ class ApiKeyRows(ABC):
     @abstractmethod
     def _transaction(self) -> AbstractAsyncContextManager[Tx]: ...
 
+    # a statement that locks one user's keys until the transaction ends (PostgreSQL's)
+    _LOCK_USER_KEYS: str | None = None
+
     @abstractmethod
     async def _execute(self, sql: str, args: Sequence[Any]) -> int: ...
 
@@ -52,9 +55,13 @@ class ApiKeyRows(ABC):
         """Insert ``key`` unless its user already has ``max_per_user`` keys (then False).
 
         Count and insert share one write transaction: SQLite serialises them with every other
-        write; on PostgreSQL two racing creates at the limit may both pass (one key over).
+        write; on PostgreSQL, where racing transactions would each count the keys committed
+        before any of them, the transaction first takes a lock of that user's
+        (``_LOCK_USER_KEYS``).
         """
         async with self._transaction() as tx:
+            if self._LOCK_USER_KEYS:
+                await tx.execute(self._LOCK_USER_KEYS, (key.user_id,))
             rows = await tx.fetch("SELECT COUNT(*) FROM api_keys WHERE user_id = ?", (key.user_id,))
             if int(rows[0][0]) >= max_per_user:
                 return False

@@ -41,6 +41,7 @@ from velox.store.writer_lock import this_process
 _SCHEMA_LOCK_KEY = 0x76656C6F78  # "velox"
 # The writer lock: advisory lock (_WRITER_CLASS, crc32 of the schema), one per Velox schema.
 _WRITER_CLASS = 0x76656C6F  # "velo"
+_USER_KEYS_CLASS = 0x6B657973  # "keys": create_api_key's lock of one user's keys
 _WRITER_APP = "velox writer "  # application_name prefix; the rest names the holder
 # A crashed writer's host sends no FIN: keepalives let the server end its session, and so
 # free the lock, in about 25 s instead of the system's default of hours.
@@ -144,6 +145,9 @@ def _holder_name(row: Any) -> str:
 
 class PostgresStore(SqlStore):
     """``Store`` on PostgreSQL; ``url`` is a ``postgresql://`` (or ``postgres://``) DSN."""
+
+    # a transaction-scoped advisory lock per user, in a key space of its own (the class)
+    _LOCK_USER_KEYS = f"SELECT pg_advisory_xact_lock({_USER_KEYS_CLASS}, hashtext(?))"
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
         self.url = url
