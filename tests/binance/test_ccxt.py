@@ -131,6 +131,11 @@ async def test_fetch_trades(session: Any) -> None:
         ("500", start, 100000.0, 0.25), ("501", start + 1, 100001.0, 0.25)
     ]  # fmt: skip
     assert [t["id"] for t in await exchange.fetch_trades(SYMBOL)] == ["500", "501", "502"]
+    historical = {"fetchTradesMethod": "fapiPublicGetHistoricalTrades", "fromId": 501}
+    older = await exchange.fetch_trades(SYMBOL, params=historical)  # with the API key header
+    assert [(t["id"], t["price"]) for t in older] == [("501", 100001.0), ("502", 100002.0)]
+    anonymous = await client.get("/fapi/v1/historicalTrades?symbol=BTCUSDT")
+    assert (await anonymous.json())["code"] == -2014  # Binance's MARKET_DATA needs the key
 
 
 async def test_balance_positions_funding_leverage(session: Any) -> None:

@@ -13,8 +13,9 @@ from typing import Any
 from velox.binance import day, shapes
 from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, invalid
+from velox.binance.keyring import READ
 from velox.binance.keys import MARKET_STREAMS, TERMS
-from velox.binance.params import Params
+from velox.binance.params import MAX_ID, Params
 from velox.binance.terms import ratio_text
 from velox.binance.weights import depth_weight, klines_weight
 from velox.engine.state import Quote
@@ -174,10 +175,21 @@ async def agg_trades(call: Call) -> Any:
 @endpoint(5)
 async def recent_trades(call: Call) -> Any:
     """``/fapi/v1/trades``: the newest ``limit`` trades (default 500), oldest first."""
+    return await _trades(call, from_id=None)
+
+
+@endpoint(20, signed=READ, key_only=True)
+async def historical_trades(call: Call) -> Any:
+    """``/fapi/v1/historicalTrades`` (Binance's MARKET_DATA: the API key header, no
+    signature): from ``fromId`` on, else the newest; oldest first."""
+    return await _trades(call, from_id=call.params.optional_int("fromId", 0, MAX_ID))
+
+
+async def _trades(call: Call, from_id: int | None) -> Any:
     symbol = call.params.symbol(_symbols(call))
     assert symbol is not None
     limit = call.params.optional_int("limit", 1, 1000) or 500
-    rows = await call.app[STORE].trades(symbol, None, None, None, limit)
+    rows = await call.app[STORE].trades(symbol, from_id, None, None, limit)
     return [shapes.trade(t) for t in rows]
 
 

@@ -107,6 +107,7 @@ def setup_routes(app: web.Application) -> None:
         "klines": market.klines,
         "aggTrades": market.agg_trades,
         "trades": market.recent_trades,
+        "historicalTrades": market.historical_trades,
         "premiumIndex": market.premium_index,
         "fundingRate": market.funding_rate,
         "fundingInfo": market.funding_info,
