@@ -27,6 +27,7 @@ from typing import Any
 from velox.binance import orders
 from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, mandatory, no_such_order, unknown_order
+from velox.binance.income import income_page
 from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
     account_within_order_rate,
@@ -277,20 +278,14 @@ async def _shown_order_ids(call: Call, fills: list[FillRecord]) -> dict[str, int
 
 @endpoint(30, signed=READ)
 async def income(call: Call) -> Any:
+    """The account's entries (``velox.binance.income``: Binance's paging)."""
     symbol = call.params.symbol(call.app[SETTINGS].symbols, required=False)
     kind = call.params.get("incomeType")
     limit = call.params.optional_int("limit", 1, 1000) or 100
     start, end = call.params.window()
-    store, account_id = call.app[STORE], call.credential.account_id
-    rows: list[Any] = []
-    if kind != "FUNDING_FEE":
-        fills = await store.fills_for_account(account_id, symbol, start, end, 1000)
-        shown = await _shown_order_ids(call, fills)
-        rows += [i for f in reversed(fills) for i in orders.incomes(f, shown[f.fill_id])]
-    if kind in (None, "FUNDING_FEE"):
-        charges = await store.funding_for_account(account_id, symbol, start, end, 1000)
-        rows += [orders.funding_income(c) for c in reversed(charges)]
-    if kind is not None:
-        rows = [r for r in rows if r["incomeType"] == kind]
-    rows.sort(key=lambda r: r["time"])  # stable: each kind keeps its own order within a time
-    return rows[:limit]
+
+    async def shown_ids(fills: list[FillRecord]) -> dict[str, int]:
+        return await _shown_order_ids(call, fills)
+
+    return await income_page(call.app[STORE], shown_ids, call.credential.account_id, symbol,
+                             kind, start, end, limit)  # fmt: skip

@@ -181,9 +181,11 @@ class Store(Protocol):
 
     # -- funding (projected from FundingCharged; time filters on the boundary) ----------
     async def funding_for_account(
-        self, account_id: str, asset: str | None, start: int | None, end: int | None, limit: int
-    ) -> list[FundingRecord]:
-        """Newest boundary first, within [start, end] (ms, inclusive) when given."""
+        self, account_id: str, asset: str | None, start: int | None, end: int | None,
+        limit: int, *, oldest_first: bool = False,
+    ) -> list[FundingRecord]:  # fmt: skip
+        """Newest boundary first, within [start, end] (ms, inclusive) when given; with
+        ``oldest_first``, the oldest ``limit`` of the window, oldest first."""
 
     async def funding_boundaries(
         self,

@@ -25,14 +25,17 @@ class FundingRows(Reads):
     """The ``Store`` methods for funding (see ``velox.store.base``)."""
 
     async def funding_for_account(
-        self, account_id: str, asset: str | None, start: int | None, end: int | None, limit: int
-    ) -> list[FundingRecord]:
-        """Newest boundary first (one boundary's charges: the later charged first)."""
+        self, account_id: str, asset: str | None, start: int | None, end: int | None,
+        limit: int, *, oldest_first: bool = False,
+    ) -> list[FundingRecord]:  # fmt: skip
+        """Newest boundary first (one boundary's charges: the later charged first), or the
+        oldest ``limit`` of the window, oldest first (Binance's paging from a start)."""
         args: list[Any] = [account_id]
         where = in_window("account_id = ?", args, asset, "boundary", start, end)
+        way = "ASC" if oldest_first else "DESC"
         rows = await self._fetch(
             f"SELECT {_COLUMNS} FROM funding WHERE {where} "
-            "ORDER BY boundary DESC, seq DESC LIMIT ?",
+            f"ORDER BY boundary {way}, seq {way} LIMIT ?",
             [*args, check_limit(limit)],
         )
         return [funding_record(r) for r in rows]
