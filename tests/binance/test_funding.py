@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient
 
 from tests.binance.helpers import Bot, binance_error, make_key
 from tests.binance.test_ccxt import urls_for
+from tests.binance.test_user_stream import next_event, stream_of
 from tests.web.conftest import FAST, MakeClient
 from tests.web.helpers import User, service_of, signup, tick
 from velox.clock import ManualClock
@@ -119,3 +120,24 @@ async def test_ccxt_reads_funding_rate_history_and_funding_fees(world: World) ->
         ]
     finally:
         await exchange.close()
+
+
+async def test_the_user_stream_says_what_funding_moved(world: World) -> None:
+    """Binance pushes ACCOUNT_UPDATE with reason FUNDING_FEE at each charge of an isolated
+    position; Velox sent nothing, so a bot keeping its balance from the stream drifted from
+    REST at every boundary (an outside review)."""
+    world.clock.advance(B2 - 60_000 - world.clock.wall_ms())  # a listen key lasts an hour
+    _key, _listen, ws = await stream_of(world.client, world.long)
+    await charge_boundary(world, B2, "99000")
+    update = await next_event(ws, "ACCOUNT_UPDATE")
+    (balance,), (position,) = update["a"]["B"], update["a"]["P"]
+    assert (update["a"]["m"], update["T"], balance["bc"]) == ("FUNDING_FEE", B2 + 1,
+                                                              "-0.24737625")  # fmt: skip
+    figures = await world.long.balance()
+    order = await world.long.json("GET", f"/api/v1/order/{world.long_id}", 200)
+    assert (balance["cw"], position["s"], position["iw"]) == (figures["balance"], BTC,
+                                                              order["margin"])  # fmt: skip
+    assert Decimal(order["margin"]) == Decimal("100") - Decimal("0.25112438") - Decimal(
+        "0.24737625"
+    )
+    await ws.close()

@@ -19,8 +19,9 @@
 - ``AMENDMENT`` (status NEW) when a resting order's price changes (``OrderModified``).
 - ``ALGO_UPDATE`` for a position's stops, Binance's conditional orders (``stops.py``), after
   the event's other messages.
-- ``ACCOUNT_UPDATE`` after each change of the account's money (reason ORDER, DEPOSIT or
-  MARGIN_TRANSFER), with the USDT wallet and the positions of the symbol concerned.
+- ``ACCOUNT_UPDATE`` after each change of the account's money (reason ORDER, DEPOSIT,
+  MARGIN_TRANSFER or FUNDING_FEE, one per position charged at a boundary, ``bc`` its
+  amount), with the USDT wallet and the positions of the symbol concerned.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from velox.engine.engine import Engine
 from velox.engine.events import (
     Deposited,
     Event,
+    FundingCharged,
     MarginAdded,
     OrderCancelled,
     OrderModified,
@@ -120,6 +122,8 @@ class BatchMessages:
             return [account_update(self._engine, event, "DEPOSIT", self._now)]
         if isinstance(event, MarginAdded):
             return [account_update(self._engine, event, "MARGIN_TRANSFER", self._now)]
+        if isinstance(event, FundingCharged):  # ``bc``: what the position paid or received
+            return [account_update(self._engine, event, "FUNDING_FEE", self._now, event.amount)]
         if not isinstance(event, Execution) or not (fills := shown_fills(event)):
             return []
         return [*self._trade(event, fills[0]),
@@ -227,7 +231,7 @@ def _announced_by_its_fill(event: Execution, fill: Fill) -> bool:
     return fill.order_id != event.order_id and fired_stop(event) is None
 
 
-def account_update(engine: Engine, event: Any, reason: str, now: int) -> Json:
+def account_update(engine: Engine, event: Any, reason: str, now: int, change: int = 0) -> Json:
     owner, account_id = event.user_id, event.account_id
     f = account_figures(engine, owner, account_id)
     wallet = format_units(f.cash)
@@ -254,5 +258,5 @@ def account_update(engine: Engine, event: Any, reason: str, now: int) -> Json:
     return {
         "e": "ACCOUNT_UPDATE", "E": now, "T": event.ts,
         "a": {"m": reason, "B": [{"a": "USDT", "wb": wallet, "cw": format_units(f.balance),
-                                  "bc": format_units(0)}], "P": positions},
+                                  "bc": format_units(change)}], "P": positions},
     }  # fmt: skip
