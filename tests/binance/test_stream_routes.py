@@ -77,7 +77,7 @@ async def test_routed_paths_and_the_control_protocol(client: TestClient[Any, Any
     await tick(client, BTC, "100030")
     assert (await next_payload(ws, "bookTicker"))["s"] == BTC
     await ws.close()
-    for refused in ("/public/ws/dogeusdt@trade", "/market/stream?streams="):
+    for refused in ("/public/ws/dogeusdt@trade", "/market/stream?streams=btcusdt@nothing"):
         await binance_error(await client.get(refused), 400, -1121)
 
 

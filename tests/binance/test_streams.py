@@ -102,7 +102,7 @@ async def test_unknown_streams_refuse_the_handshake(
     for path in (
         "/ws/dogeusdt@trade",
         "/ws/btcusdt@depth7",
-        "/stream?streams=",
+        "/stream?streams=btcusdt@trade/dogeusdt@trade",
         "/ws/BTCUSDT@trade",
     ):
         response = await client.get(path)

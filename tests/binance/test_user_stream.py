@@ -144,3 +144,40 @@ async def test_a_resting_order_is_new_then_canceled(client: TestClient[Any, Any]
     o = (await next_event(ws, "ORDER_TRADE_UPDATE"))["o"]
     assert (o["i"], o["x"], o["X"]) == (placed["orderId"], "CANCELED", "CANCELED")
     await ws.close()
+
+
+async def test_a_listen_key_in_a_combined_stream(client: TestClient[Any, Any]) -> None:
+    """``/stream?streams=<listenKey>/<market stream>``: the account's events and the market
+    on one socket, each wrapped with its stream's name, as Binance serves them (a bot's
+    combined socket was refused with 400: an outside review)."""
+    user = await signup(client)
+    account = await new_account(user, "NETTING")
+    key = await make_key(user, ["read", "trade"], account_id=account)
+    listen = (await (await listen_key(client, key)).json())["listenKey"]
+    ws = await client.ws_connect(f"/stream?streams={listen}/btcusdt@bookTicker")
+    await tick(client, "BTCUSDT", "100000")
+    params = {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "quantity": "0.02",
+              "price": "110000"}  # fmt: skip
+    placed = await Bot(client, key).json("POST", "/fapi/v1/order", params)
+    seen: dict[str, Any] = {}
+    while len(seen) < 2:
+        message = await ws.receive_json(timeout=5)
+        seen.setdefault(message["stream"], message["data"])
+    assert seen[listen]["e"] == "ORDER_TRADE_UPDATE"
+    assert seen[listen]["o"]["i"] == placed["orderId"]
+    assert seen["btcusdt@bookTicker"]["e"] == "bookTicker"
+    assert await (await listen_key(client, key, "DELETE")).json() == {}
+    while (closed := await ws.receive(timeout=5)).type is aiohttp.WSMsgType.TEXT:
+        pass  # a book ticker still queued
+    assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    await binance_error(await client.get(f"/stream?streams={listen}"), 400, -1125)
+
+
+async def test_a_combined_stream_opened_with_no_streams(client: TestClient[Any, Any]) -> None:
+    ws = await client.ws_connect("/stream")
+    await ws.send_json({"method": "SUBSCRIBE", "params": ["ethusdt@bookTicker"], "id": 1})
+    assert await ws.receive_json(timeout=5) == {"result": None, "id": 1}
+    await tick(client, "ETHUSDT", "3000")
+    message = await ws.receive_json(timeout=5)
+    assert (message["stream"], message["data"]["e"]) == ("ethusdt@bookTicker", "bookTicker")
+    await ws.close()

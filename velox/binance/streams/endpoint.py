@@ -8,7 +8,10 @@
   ccxt.pro opens them), open a socket with no stream yet, for ``SUBSCRIBE`` to fill. Bare
   ``/ws`` stays Velox's own websocket.
 - ``/ws/<listenKey>``, ``/private/ws?listenKey=<listenKey>`` (the route ccxt.pro and
-  Binance use for USDⓈ-M user data) and ``/private/ws/<listenKey>``: the account's events.
+  Binance use for USDⓈ-M user data) and ``/private/ws/<listenKey>``: the account's events;
+  also beside market streams in ``/stream?streams=<listenKey>/btcusdt@bookTicker``, wrapped
+  with the key as the stream's name. ``/stream`` with no ``streams`` opens a socket with
+  none yet, like ``/public/ws``.
 
 Stream names are lowercase symbol + ``@`` + kind (``btcusdt@bookTicker``,
 ``ethusdt@kline_1m``, ``btcusdt@depth@100ms``) or a market-wide array (``!ticker@arr``), as
@@ -29,6 +32,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from velox.binance.keys import LISTEN_KEYS, MARKET_STREAMS
 from velox.binance.streams.control import MAX_STREAMS, control
+from velox.binance.streams.listenbook import Listen
 from velox.binance.streams.market import MarketStreams
 from velox.binance.streams.names import parse_stream
 from velox.web.jsonio import json_response
@@ -52,9 +56,7 @@ class StreamClient:
         self.ending = False
 
     def deliver(self, stream: str, payload: bytes) -> None:
-        if self.combined:
-            payload = b'{"stream":"' + stream.encode() + b'","data":' + payload + b"}"
-        self.deliver_raw(payload)
+        self.deliver_raw(wrapped(stream, payload) if self.combined else payload)
 
     def deliver_raw(self, payload: bytes) -> None:
         if self.overflowed or self.ending:
@@ -93,6 +95,27 @@ class StreamClient:
                     return
                 continue
             await self.ws.send_str(data.decode())
+
+
+def wrapped(stream: str, payload: bytes) -> bytes:
+    """A combined stream's message: ``{"stream": name, "data": payload}``."""
+    return b'{"stream":"' + stream.encode() + b'","data":' + payload + b"}"
+
+
+class UserPart:
+    """A listen key's events on a combined socket (``/stream?streams=<listenKey>/...``),
+    wrapped like its market streams, the key as the stream's name. When the key ends, the
+    socket ends, as ``/ws/<listenKey>`` does."""
+
+    def __init__(self, client: StreamClient, listen_key: str) -> None:
+        self.client = client
+        self.listen_key = listen_key
+
+    def deliver_raw(self, payload: bytes) -> None:
+        self.client.deliver_raw(wrapped(self.listen_key, payload))
+
+    def end(self, farewell: bytes | None) -> None:
+        self.client.end(None if farewell is None else wrapped(self.listen_key, farewell))
 
 
 def _refuse(msg: str, code: int = -1121) -> web.Response:
@@ -166,13 +189,25 @@ async def _user_stream(request: web.Request, listen_key: str) -> web.StreamRespo
 
 @counted(_too_many)
 async def combined_streams(request: web.Request) -> web.StreamResponse:
-    names = _names(request.query.get("streams", "").split("/"), request.app[MARKET_STREAMS])
-    if names is None:
+    """``/stream?streams=a/b``: market streams and at most one listen key, or none yet
+    (``SUBSCRIBE`` fills it, as on ``/public/ws``)."""
+    raw = [n for n in request.query.get("streams", "").split("/") if n]
+    keys = [n for n in raw if "@" not in n and not n.startswith("!")]
+    market_names = [n for n in raw if n not in keys]
+    names = _names(market_names, request.app[MARKET_STREAMS]) if market_names else []
+    if names is None or len(keys) > 1:
         return _refuse("Invalid stream name.")
-    return await _serve(request, names, combined=True)
+    listen = None
+    if keys:
+        listen = await request.app[LISTEN_KEYS].find(keys[0])
+        if listen is None:
+            return _refuse("This listenKey does not exist.", -1125)
+    return await _serve(request, names, combined=True, listen=listen)
 
 
-async def _serve(request: web.Request, names: list[str], *, combined: bool) -> web.StreamResponse:
+async def _serve(
+    request: web.Request, names: list[str], *, combined: bool, listen: Listen | None = None
+) -> web.StreamResponse:
     market = request.app[MARKET_STREAMS]
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_CONTROL, compress=False)
     await ws.prepare(request)
@@ -181,6 +216,9 @@ async def _serve(request: web.Request, names: list[str], *, combined: bool) -> w
     for name in names:
         client.streams.add(name)
         market.subscribe(client, name)
+    user = None if listen is None else UserPart(client, listen.listen_key)
+    if listen is not None:
+        request.app[LISTEN_KEYS].attach(listen, user)
     writer = asyncio.create_task(client.write(), name="binance-stream-writer")
     try:
         async for msg in ws:
@@ -192,6 +230,8 @@ async def _serve(request: web.Request, names: list[str], *, combined: bool) -> w
         market.clients.discard(client)
         for name in client.streams:
             market.unsubscribe(client, name)
+        if listen is not None:
+            request.app[LISTEN_KEYS].detach(listen, user)
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await writer
