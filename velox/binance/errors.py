@@ -41,6 +41,8 @@ STATUS: dict[int, int] = {
     -2027: 400,  # over the maximum position
     -4028: 400,  # leverage not valid
     -4046: 400,  # no need to change margin type
+    -4054: 400,  # ADD_ISOLATED_MARGIN_REJECT (no position to add margin to)
+    -4055: 400,  # AMOUNT_MUST_BE_POSITIVE
     -4059: 400,  # no need to change position side
     -4061: 400,  # position side does not match the account's mode (one-way: BOTH)
     -4116: 400,  # clientOrderId duplicated (among resting orders)

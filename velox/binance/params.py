@@ -20,6 +20,7 @@ from velox.money import MoneyError, parse_units
 
 MAX_PARAMS = 40
 MAX_VALUE = 1024
+LONG_VALUES = {"batchOrders": 8192}  # five orders as JSON
 MAX_TIME_MS = 10**15  # year 33658: anything larger is not a time
 MAX_ID = 2**62
 SYMBOL_RANGE = "^[A-Z0-9-_.]{1,20}$"
@@ -62,7 +63,7 @@ class Params:
         for name, value in pairs:
             if name in values:
                 raise BinanceError(-1101, "Duplicate values for a parameter detected.")
-            if len(value) > MAX_VALUE or len(name) > 64:
+            if len(value) > LONG_VALUES.get(name, MAX_VALUE) or len(name) > 64:
                 raise BinanceError(-1100, f"Illegal characters found in parameter '{name}'.")
             values[name] = value
         return cls(values, raw_query, raw_body)

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from velox.binance import account, algo, amend, listenkey, market, trading
+from velox.binance import account, algo, amend, batch, listenkey, margin, market, trading
 from velox.binance.keyring import KeyRing
 from velox.binance.keys import (
     KEYRING,
@@ -135,6 +135,10 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/fapi/v1/order", trading.new_order, name="fapi_v1_order_new")
     r.add_get("/fapi/v1/order", trading.query_order, name="fapi_v1_order_get")
     r.add_delete("/fapi/v1/order", trading.cancel_order, name="fapi_v1_order_cancel")
+    r.add_get("/fapi/v1/openOrder", trading.query_open_order, name="fapi_v1_open_order")
+    r.add_post("/fapi/v1/positionMargin", margin.position_margin, name="fapi_v1_position_margin")
+    r.add_post("/fapi/v1/batchOrders", batch.place_orders, name="fapi_v1_batch_new")
+    r.add_delete("/fapi/v1/batchOrders", batch.cancel_orders, name="fapi_v1_batch_cancel")
     r.add_put("/fapi/v1/order", amend.modify_order, name="fapi_v1_order_modify")
     r.add_get("/fapi/v1/openOrders", trading.open_orders, name="fapi_v1_openOrders")
     r.add_delete("/fapi/v1/allOpenOrders", trading.cancel_all, name="fapi_v1_allOpenOrders")

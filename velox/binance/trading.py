@@ -80,6 +80,11 @@ def _order_id_of(outcome: Outcome) -> str | None:
 
 @endpoint(0, signed=TRADE)
 async def new_order(call: Call) -> Any:
+    return await place(call)
+
+
+async def place(call: Call) -> Any:
+    """``POST /fapi/v1/order``'s work, also each order of a batch (``batch.py``)."""
     user_id, account_id = account_within_order_rate(call)
     params, settings = call.params, call.app[SETTINGS]
     symbol = params.symbol(settings.symbols)
@@ -157,6 +162,20 @@ async def _set_stop(
 
 @endpoint(1, signed=READ)
 async def query_order(call: Call) -> Any:
+    return await _queried(call)
+
+
+@endpoint(1, signed=READ)
+async def query_open_order(call: Call) -> Any:
+    """``GET /fapi/v1/openOrder``: an order still open; one that has ended is -2013 "Order
+    does not exist.", as Binance answers."""
+    found = await _queried(call)
+    if found.get("status", found.get("algoStatus")) not in ("NEW", "PARTIALLY_FILLED"):
+        raise no_such_order()
+    return found
+
+
+async def _queried(call: Call) -> Any:
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     found = await find_order(call, "orderId", "origClientOrderId", symbol=symbol)
     if isinstance(found, int):
@@ -173,6 +192,11 @@ async def query_order(call: Call) -> Any:
 
 @endpoint(1, signed=TRADE)
 async def cancel_order(call: Call) -> Any:
+    return await cancel(call)
+
+
+async def cancel(call: Call) -> Any:
+    """``DELETE /fapi/v1/order``'s work, also each cancel of a batch (``batch.py``)."""
     user_id, account_id = account_within_order_rate(call)
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     found = await find_order(call, "orderId", "origClientOrderId", symbol=symbol,

@@ -1,0 +1,90 @@
+"""Binance's batch endpoints (``POST``/``DELETE /fapi/v1/batchOrders``: ccxt's
+``create_orders`` and ``cancel_orders``) and ``GET /fapi/v1/openOrder``, which bots call
+and Velox answered 404 (an outside review)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal
+from typing import Any
+
+from tests.binance.helpers import Bot, binance_error, make_key, new_account
+from tests.binance.test_ccxt_trading import SYMBOL, netting_exchange
+from tests.web.conftest import MakeClient
+from tests.web.helpers import signup, tick
+
+BTC = "BTCUSDT"
+
+
+async def test_ccxt_places_and_cancels_a_batch(make_client: MakeClient) -> None:
+    client = await make_client(binance_weight_limit=100_000)
+    async with netting_exchange(client) as (exchange, user, account):
+        await tick(client, BTC, "100000")
+        placed = await exchange.create_orders([
+            {"symbol": SYMBOL, "type": "limit", "side": "buy", "amount": 0.01, "price": 90000},
+            {"symbol": SYMBOL, "type": "limit", "side": "buy", "amount": 0.02, "price": 91000,
+             "params": {"clientOrderId": "grid-2"}},
+        ])  # fmt: skip
+        assert [(o["status"], Decimal(str(o["price"]))) for o in placed] == [
+            ("open", Decimal("90000")), ("open", Decimal("91000"))
+        ]  # fmt: skip
+        assert placed[1]["clientOrderId"] == "grid-2"
+        native = await user.json("GET", "/api/v1/order/user/orders?status=PENDING", 200,
+                                 headers={"X-Velox-Account": account})  # fmt: skip
+        assert sorted(o["orderId"] for o in native["orders"]) == sorted(o["id"] for o in placed)
+
+        opened = await exchange.fapiPrivateGetOpenOrder({"symbol": BTC, "orderId": placed[0]["id"]})
+        assert (opened["orderId"], opened["status"]) == (int(placed[0]["id"]), "NEW")
+
+        cancelled = await exchange.cancel_orders([o["id"] for o in placed], SYMBOL)
+        assert [o["status"] for o in cancelled] == ["canceled", "canceled"]
+        assert await exchange.fetch_open_orders(SYMBOL) == []
+
+
+async def test_one_bad_order_does_not_stop_the_others(make_client: MakeClient) -> None:
+    client = await make_client(binance_weight_limit=100_000)
+    user = await signup(client)
+    bot = Bot(client, await make_key(user, ["read", "trade"],
+                                     account_id=await new_account(user)))  # fmt: skip
+    await tick(client, BTC, "100000")
+    batch = [
+        {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "90000"},
+        {"symbol": "DOGEUSDT", "side": "BUY", "type": "MARKET", "quantity": "1"},
+        {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01"},
+        {"symbol": BTC, "side": "SELL", "type": "MARKET", "quantity": "0.01",
+         "reduceOnly": True},
+    ]  # fmt: skip
+    answers = await bot.json("POST", "/fapi/v1/batchOrders", {"batchOrders": json.dumps(batch)})
+    assert answers[0]["status"] == "NEW" and answers[0]["price"] == "90000.00000000"
+    assert answers[1]["code"] == -1121
+    assert answers[2]["code"] == -1102
+    assert answers[3]["code"] == -2022  # reduce-only with nothing to reduce
+    open_orders = await bot.json("GET", "/fapi/v1/openOrders", {"symbol": BTC})
+    assert [o["orderId"] for o in open_orders] == [answers[0]["orderId"]]
+
+    listed = {"symbol": BTC, "orderIdList": json.dumps([answers[0]["orderId"], 999_999])}
+    cancels = await bot.json("DELETE", "/fapi/v1/batchOrders", listed)
+    assert cancels[0]["status"] == "CANCELED" and cancels[1]["code"] == -2011
+    response = await bot.call("GET", "/fapi/v1/openOrder",
+                              {"symbol": BTC, "orderId": answers[0]["orderId"]})  # fmt: skip
+    await binance_error(response, 400, -2013)
+
+    for refused in ("[]", "{}", "not json", json.dumps([batch[0]] * 6), json.dumps([1])):
+        response = await bot.call("POST", "/fapi/v1/batchOrders", {"batchOrders": refused})
+        await binance_error(response, 400, -1130)
+    assert await bot.json("GET", "/fapi/v1/openOrders", {"symbol": BTC}) == []
+
+
+async def test_a_batch_counts_each_order_against_the_order_rate(make_client: MakeClient) -> None:
+    client = await make_client(binance_weight_limit=100_000, rate_limit_orders=2)
+    user = await signup(client)
+    bot = Bot(client, await make_key(user, ["read", "trade"],
+                                     account_id=await new_account(user)))  # fmt: skip
+    await tick(client, BTC, "100000")
+    await asyncio.sleep(1.1)  # the key's and account's creation out of the 1 s window
+    order = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "90000"}
+    answers: list[Any] = await bot.json(
+        "POST", "/fapi/v1/batchOrders", {"batchOrders": json.dumps([order] * 3)}
+    )
+    assert [a.get("status", a.get("code")) for a in answers] == ["NEW", "NEW", -1015]
