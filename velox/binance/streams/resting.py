@@ -60,6 +60,7 @@ class OrderTerms:
     reduce: bool = False
     symbol: str = ""
     side: str = ""
+    close: bool = False  # a closePosition order (a position's stop-loss or take-profit)
 
     @classmethod
     def of(cls, order: RestingLike) -> OrderTerms:

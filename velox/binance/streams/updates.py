@@ -126,8 +126,10 @@ class BatchMessages:
             return [account_update(self._engine, event, "FUNDING_FEE", self._now, event.amount)]
         if not isinstance(event, Execution) or not (fills := shown_fills(event)):
             return []
-        return [*self._trade(event, fills[0]),
-                account_update(self._engine, event, "ORDER", self._now)]  # fmt: skip
+        trade = self._trade(event, fills[0])
+        if trade[-1]["o"]["X"] == "PARTIALLY_FILLED":  # a flip's close: the money after the
+            return trade  # whole order, once, at its last trade (the engine holds only that)
+        return [*trade, account_update(self._engine, event, "ORDER", self._now)]
 
     def _trade(self, event: Execution, fill: Fill) -> list[Json]:
         out = []
@@ -168,7 +170,7 @@ class BatchMessages:
                 trigger = {STOP_LOSS: event.stop_loss, TAKE_PROFIT: event.take_profit}
                 return OrderTerms(kind, trigger.get(fired, event.close_price),
                                   client=f"velox-{event.order_id}-{KINDS[fired][1]}",
-                                  reduce=True)  # fmt: skip
+                                  reduce=True, close=fired in trigger)  # fmt: skip
         if event.by_order_id is not None or flip is not None:  # an opposite order (or a flip)
             kind, price = TYPES.get(event.by_order_type, "MARKET"), event.by_order_price
         reduce = flip is None and (event.by_order_id is None or event.by_reduce_only)
@@ -197,7 +199,7 @@ class BatchMessages:
             "n": format_units(fill.fee if fill else 0), "T": ts,
             "t": int(fill.fill_id) if fill else 0, "b": zero, "a": zero,
             "m": fill.maker if fill else False, "R": terms.reduce, "wt": "CONTRACT_PRICE",
-            "ot": terms.kind, "ps": "BOTH", "cp": False,
+            "ot": terms.kind, "ps": "BOTH", "cp": terms.close,
             "rp": format_units(fill.realized_pnl if fill else 0), "pP": False, "si": 0,
             "ss": 0, "V": "NONE", "pm": "NONE", "gtd": gtd,
         }  # fmt: skip
@@ -221,13 +223,11 @@ def _side(buy: bool) -> str:
 
 def _announced_by_its_fill(event: Execution, fill: Fill) -> bool:
     """Whether a fill's order (one that did not rest) is a new order, NEW before its trade:
-    a market open or scale-in, or an opposite market order that reduced or flipped; not a
+    an open or scale-in, or an opposite order that reduced or flipped; not a
     close of Velox's own, which carries the id of the order that opened the position, or of
     the position's stop that closed it."""
-    if isinstance(event, PositionOpened):
-        return event.order_type == "MARKET"
-    if isinstance(event, PositionIncreased):
-        return True
+    if isinstance(event, PositionOpened | PositionIncreased):
+        return True  # a market order, or a LIMIT through the market: it never rested
     return fill.order_id != event.order_id and fired_stop(event) is None
 
 
