@@ -54,12 +54,14 @@ async def test_one_bad_order_does_not_stop_the_others(make_client: MakeClient) -
         {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01"},
         {"symbol": BTC, "side": "SELL", "type": "MARKET", "quantity": "0.01",
          "reduceOnly": True},
+        {"symbol": BTC, "side": "BUY", "type": "MARKET", "quantity": "1000000.00000001"},
     ]  # fmt: skip
     answers = await bot.json("POST", "/fapi/v1/batchOrders", {"batchOrders": json.dumps(batch)})
     assert answers[0]["status"] == "NEW" and answers[0]["price"] == "90000.00000000"
     assert answers[1]["code"] == -1121
     assert answers[2]["code"] == -1102
     assert answers[3]["code"] == -2022  # reduce-only with nothing to reduce
+    assert answers[4]["code"] == -4005  # over exchangeInfo's LOT_SIZE maxQty (was -2019)
     open_orders = await bot.json("GET", "/fapi/v1/openOrders", {"symbol": BTC})
     assert [o["orderId"] for o in open_orders] == [answers[0]["orderId"]]
 

@@ -39,6 +39,7 @@ STATUS: dict[int, int] = {
     -2021: 400,  # order would immediately trigger
     -2022: 400,  # reduce-only order rejected
     -2027: 400,  # over the maximum position
+    -4005: 400,  # QTY_GREATER_THAN_MAX_QTY (exchangeInfo's LOT_SIZE maxQty)
     -4028: 400,  # leverage not valid
     -4046: 400,  # no need to change margin type
     -4054: 400,  # ADD_ISOLATED_MARGIN_REJECT (no position to add margin to)

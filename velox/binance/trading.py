@@ -42,6 +42,7 @@ from velox.binance.placing import (
     refused,
     shown_order,
 )
+from velox.binance.shapes import MAX_QTY
 from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.engine import Outcome
 from velox.engine.events import (
@@ -99,6 +100,8 @@ async def place(call: Call) -> Any:
     qty = params.optional_units("quantity")
     if not qty:
         raise mandatory("quantity")
+    if qty > MAX_QTY:  # exchangeInfo's LOT_SIZE, refused as Binance's filter refuses it
+        raise BinanceError(-4005, "Quantity greater than max quantity.")
     price, expires = None, None
     if kind == "LIMIT":
         price = params.optional_units("price")
