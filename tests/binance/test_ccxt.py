@@ -119,6 +119,31 @@ async def test_ohlcv_of_an_interval_velox_does_not_store(session: Any) -> None:
                      [start + 30 * MINUTE, 102.0, 113.0, 92.0, 108.0, 4.0]]  # fmt: skip
 
 
+async def test_mark_index_and_continuous_klines(session: Any) -> None:
+    """The mark (and index) price is the last trade's (SPEC 2), so its klines are the trade
+    candles without volume; continuousKlines names the perpetual by pair. (All three were
+    404: ccxt's fetch_mark_ohlcv and fetch_index_ohlcv failed.)"""
+    exchange, client, _user = session
+    start = 1_736_812_800_000
+    rows = [CandleRecord("BTCUSDT", "1h", start + i * 3_600_000, units(str(100 + i)),
+                         units(str(110 + i)), units(str(95 + i)), units(str(105 + i)),
+                         units("7")) for i in range(3)]  # fmt: skip
+    await client.app[STORE].put_candles(rows)
+    prices = [[start + i * 3_600_000, 100.0 + i, 110.0 + i, 95.0 + i, 105.0 + i]
+              for i in range(3)]  # fmt: skip
+    mark = await exchange.fetch_mark_ohlcv(SYMBOL, "1h", since=start)
+    assert [row[:5] for row in mark] == prices and {row[5] for row in mark} == {0.0}
+    index = await exchange.fetch_index_ohlcv(SYMBOL, "1h", since=start)
+    assert [row[:5] for row in index] == prices
+    raw = await client.get(f"/fapi/v1/continuousKlines?pair=BTCUSDT&contractType=PERPETUAL"
+                           f"&interval=1h&startTime={start}&limit=1")  # fmt: skip
+    assert (await raw.json())[0][:6] == [start, "100.00000000", "110.00000000",
+                                         "95.00000000", "105.00000000", "7.00000000"]  # fmt: skip
+    quarterly = await client.get("/fapi/v1/continuousKlines?pair=BTCUSDT&interval=1h"
+                                 "&contractType=CURRENT_QUARTER")  # fmt: skip
+    assert quarterly.status == 400
+
+
 async def test_fetch_trades(session: Any) -> None:
     exchange, client, _user = session
     start = exchange.milliseconds() - 10_000

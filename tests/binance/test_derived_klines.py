@@ -220,3 +220,17 @@ async def test_a_stream_nobody_hears_is_read_again_when_heard() -> None:
         bucket, units("100"), units("90"), units("110"), units("7"), False
     )  # fmt: skip
     await derived.close()
+
+
+async def test_up_to_1500_klines_as_binance_futures_answers(make_client: MakeClient) -> None:
+    """Binance USDⓈ-M answers up to 1,500 klines a request; Velox cut every answer at 1,000
+    (the store's page), so a bot asking 1,500 from a start skipped 500 (an outside review)."""
+    rows = [CandleRecord("BTCUSDT", "1m", START + i * 60_000, units("1"), units("2"),
+                         units("1"), units("2"), units(str(i + 1)))
+            for i in range(1600)]  # fmt: skip
+    client = await velox_with(make_client, rows)
+    forward = await klines(client, f"symbol=BTCUSDT&interval=1m&startTime={START}&limit=1500")
+    assert [k[0] for k in forward] == [START + i * 60_000 for i in range(1500)]
+    newest = await klines(client, "symbol=BTCUSDT&interval=1m&limit=1500")
+    assert [k[5] for k in newest] == [f"{i + 1}.00000000" for i in range(100, 1600)]
+    assert len(await klines(client, "symbol=BTCUSDT&interval=1m")) == 500  # the default

@@ -20,13 +20,12 @@ from velox.binance.terms import ratio_text
 from velox.binance.weights import depth_weight, klines_weight
 from velox.engine.state import Quote
 from velox.market.intervals import DERIVED
-from velox.market.query import derived_candles
+from velox.market.query import paged_candles
 from velox.money import Price
 from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS, STORE
 
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
-MAX_KLINES = 1500  # Binance's ceiling for a request; Velox answers at most 1000 rows
-VELOX_MAX_CANDLES = 1000
+MAX_KLINES = 1500  # Binance's ceiling for a request (the store's pages are 1000)
 HOUR_MS = 3_600_000
 NO_QUOTE = Quote(Price(0), Price(0), Price(0), 0)
 
@@ -139,19 +138,44 @@ async def spot_klines(call: Call) -> Any:
     return await _klines(call, shapes.SPOT_INTERVALS)
 
 
-async def _klines(call: Call, intervals: dict[str, int]) -> Any:
+@endpoint(lambda p: klines_weight(_klines_limit(p)))
+async def continuous_klines(call: Call) -> Any:
+    """``/fapi/v1/continuousKlines``: the perpetual's klines by ``pair`` (Velox lists only
+    perpetuals, each pair's one contract)."""
+    call.params.choice("contractType", ("PERPETUAL",))
+    return await _klines(call, shapes.INTERVALS, name="pair")
+
+
+@endpoint(lambda p: klines_weight(_klines_limit(p)))
+async def mark_price_klines(call: Call) -> Any:
+    """``/fapi/v1/markPriceKlines`` (ccxt's ``fetch_mark_ohlcv``): Velox's mark price is
+    the reference price, the last trade's (SPEC 2), so its klines are the trade candles',
+    without their volume, as Binance shows a price index's."""
+    return [_no_volume(k) for k in await _klines(call, shapes.INTERVALS)]
+
+
+@endpoint(lambda p: klines_weight(_klines_limit(p)))
+async def index_price_klines(call: Call) -> Any:
+    """``/fapi/v1/indexPriceKlines`` (``fetch_index_ohlcv``), by ``pair``: the index price
+    is the mark price here (``premiumIndex`` shows them equal)."""
+    return [_no_volume(k) for k in await _klines(call, shapes.INTERVALS, name="pair")]
+
+
+def _no_volume(kline: list[Any]) -> list[Any]:
+    zero = "0"
+    return [*kline[:5], zero, kline[6], zero, 0, zero, zero, zero]
+
+
+async def _klines(call: Call, intervals: dict[str, int], name: str = "symbol") -> Any:
     params = call.params
-    symbol = params.symbol(_symbols(call))
+    symbol = params.symbol(_symbols(call), name=name)
     assert symbol is not None
     interval = params.required("interval")
     if interval not in intervals and interval not in DERIVED:
         raise BinanceError(-1120, "Invalid interval.")
-    limit = min(_klines_limit(params), VELOX_MAX_CANDLES)
     start, end = params.window()
-    if interval in intervals:
-        rows = await call.app[CANDLES](symbol, interval, start, end, limit)
-    else:
-        rows = await derived_candles(call.app[CANDLES], symbol, interval, start, end, limit)
+    rows = await paged_candles(call.app[CANDLES], symbol, interval, start, end,
+                               _klines_limit(params))  # fmt: skip
     return [shapes.kline(c) for c in rows]
 
 

@@ -131,18 +131,20 @@ class Params:
             raise invalid(name)
         return value
 
-    def symbol(self, symbols: Iterable[str], *, required: bool = True) -> str | None:
-        """The ``symbol`` parameter: -1102 missing, -1100 outside Binance's range, -1121
-        not one of ours."""
-        value = self.get("symbol")
+    def symbol(
+        self, symbols: Iterable[str], *, required: bool = True, name: str = "symbol"
+    ) -> str | None:
+        """The ``symbol`` parameter (or ``pair``, the perpetual's pair, the same name here):
+        -1102 missing, -1100 outside Binance's range, -1121 not one of ours."""
+        value = self.get(name)
         if value is None:
             if required:
-                raise mandatory("symbol")
+                raise mandatory(name)
             return None
         if not _SYMBOL.fullmatch(value):
             raise BinanceError(
                 -1100,
-                f"Illegal characters found in parameter 'symbol'; legal range is '{SYMBOL_RANGE}'.",
+                f"Illegal characters found in parameter '{name}'; legal range is '{SYMBOL_RANGE}'.",
             )
         if value not in tuple(symbols):
             raise bad_symbol()

@@ -53,6 +53,11 @@ def _month_start(ts_ms: int, months_later: int = 0) -> int:
     return calendar.timegm((index // 12, index % 12 + 1, 1, 0, 0, 0)) * 1000
 
 
+def span_ms(interval: str) -> int:
+    """The longest an ``interval`` bucket lasts (a month: 31 days)."""
+    return DERIVED[interval].span_ms or 31 * DAY_MS
+
+
 def bucket_start(interval: str, ts_ms: int) -> int:
     """Start of the ``interval`` bucket holding ``ts_ms``."""
     derived = DERIVED[interval]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from velox.market.candles import DURATIONS_MS, CandleAggregator
-from velox.market.intervals import DERIVED, bucket_start, fold, next_start
+from velox.market.intervals import DERIVED, bucket_start, fold, next_start, span_ms
 from velox.store.base import Store
 from velox.store.records import CandleRecord
 
@@ -50,7 +50,7 @@ async def query_candles(
 BaseQuery = Callable[[str, str, int | None, int | None, int], Awaitable[list[CandleRecord]]]
 
 
-async def derived_candles(
+async def paged_candles(
     query: BaseQuery,
     symbol: str,
     interval: str,
@@ -58,33 +58,42 @@ async def derived_candles(
     end: int | None,
     limit: int,
 ) -> list[CandleRecord]:
-    """``query_candles``' contract for an interval of ``velox.market.intervals.DERIVED``:
-    at most ``limit`` buckets, oldest first, ``start <= time <= end``, each whole (a bucket
-    starting by ``end`` includes its base candles after ``end``).
+    """``query_candles``' contract beyond one page, and for the intervals of
+    ``velox.market.intervals.DERIVED``: at most ``limit`` candles, oldest first,
+    ``start <= time <= end``; a derived one whole (a bucket starting by ``end`` includes its
+    base candles after ``end``).
 
-    ``query`` reads the base duration a page of ``MAX_CANDLES`` at a time, forward from
-    ``start`` or back from ``end``, until it holds one bucket more than asked for (so the
-    ``limit`` it returns are complete) or the store runs out.
+    ``query`` reads the stored duration (a derived interval's base) a page of
+    ``MAX_CANDLES`` at a time, forward from ``start`` or back from ``end``, until it holds
+    one bucket more than asked for (so the ``limit`` it returns are complete) or the store
+    runs out.
     """
-    base = DERIVED[interval].base
-    if start is not None and bucket_start(interval, start) != start:
-        start = next_start(interval, bucket_start(interval, start))  # the first whole bucket
-    if end is not None:
-        end = next_start(interval, bucket_start(interval, end)) - 1
+    derived = interval in DERIVED
+    base = DERIVED[interval].base if derived else interval
+
+    def bucket(time: int) -> int:
+        return bucket_start(interval, time) if derived else time
+
+    if derived and start is not None and bucket(start) != start:
+        start = next_start(interval, bucket(start))  # the first whole bucket
+    if derived and end is not None:
+        end = next_start(interval, bucket(end)) - 1
+    per_bucket = -(-span_ms(interval) // DURATIONS_MS[base]) if derived else 1
+    size = min(MAX_CANDLES, (limit + 1) * per_bucket)  # a small request reads a small page
     rows: list[CandleRecord] = []
     buckets: set[int] = set()
     cursor_start, cursor_end = start, end
     while len(buckets) <= limit:
-        page = await query(symbol, base, cursor_start, cursor_end, MAX_CANDLES)
+        page = await query(symbol, base, cursor_start, cursor_end, size)
         if not page:
             break
         rows = rows + page if start is not None else page + rows
-        buckets.update(bucket_start(interval, c.time) for c in page)
-        if len(page) < MAX_CANDLES:
+        buckets.update(bucket(c.time) for c in page)
+        if len(page) < size:
             break
         if start is not None:
             cursor_start = page[-1].time + 1
         else:
             cursor_end = page[0].time - 1
-    folded = fold(interval, rows)
+    folded = fold(interval, rows) if derived else rows
     return folded[:limit] if start is not None else folded[-limit:]
