@@ -9,10 +9,15 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from tests.binance.helpers import Bot, binance_error, make_key, new_account
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.binance.helpers import Bot, binance_error, make_key, netting_bot, new_account
 from tests.binance.test_ccxt_trading import SYMBOL, netting_exchange
 from tests.web.conftest import MakeClient
 from tests.web.helpers import signup, tick
+from velox.binance import trading
+from velox.service import EngineNotReady
 
 BTC = "BTCUSDT"
 
@@ -72,7 +77,8 @@ async def test_one_bad_order_does_not_stop_the_others(make_client: MakeClient) -
                               {"symbol": BTC, "orderId": answers[0]["orderId"]})  # fmt: skip
     await binance_error(response, 400, -2013)
 
-    for refused in ("[]", "{}", "not json", json.dumps([batch[0]] * 6), json.dumps([1])):
+    deep = "[" * 4000 + "]" * 4000  # a 500 (RecursionError) before: an outside read
+    for refused in ("[]", "{}", "not json", json.dumps([batch[0]] * 6), json.dumps([1]), deep):
         response = await bot.call("POST", "/fapi/v1/batchOrders", {"batchOrders": refused})
         await binance_error(response, 400, -1130)
     assert await bot.json("GET", "/fapi/v1/openOrders", {"symbol": BTC}) == []
@@ -90,3 +96,42 @@ async def test_a_batch_counts_each_order_against_the_order_rate(make_client: Mak
         "POST", "/fapi/v1/batchOrders", {"batchOrders": json.dumps([order] * 3)}
     )
     assert [a.get("status", a.get("code")) for a in answers] == ["NEW", "NEW", -1015]
+
+
+async def test_an_engine_that_cannot_answer_for_one_order_leaves_the_others_answered(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine down, or a gateway's bus timing out, for the second order: the first one
+    was placed and the answer must say so (it became one -1001 for the whole batch, and the
+    bot would send the first again)."""
+    client = await make_client(binance_weight_limit=100_000)
+    user = await signup(client)
+    bot = Bot(client, await make_key(user, ["read", "trade"],
+                                     account_id=await new_account(user)))  # fmt: skip
+    await tick(client, BTC, "100000")
+    place, calls = trading.place, []
+
+    async def flaky(call: Any) -> Any:
+        calls.append(call)
+        if len(calls) == 2:
+            raise EngineNotReady("the engine did not answer in time")
+        return await place(call)
+
+    monkeypatch.setattr(trading, "place", flaky)
+    order = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "90000"}
+    answers = await bot.json("POST", "/fapi/v1/batchOrders", {"batchOrders": json.dumps(
+        [order, order, order])})  # fmt: skip
+    assert [a.get("status", a.get("code")) for a in answers] == ["NEW", -1001, "NEW"]
+    assert len(await bot.json("GET", "/fapi/v1/openOrders", {"symbol": BTC})) == 2
+
+
+async def test_the_lot_size_ceiling_on_both_order_endpoints(client: TestClient[Any, Any]) -> None:
+    """-4005 on /fapi/v1/order and on the Algo API's, which still said -2019."""
+    _user, bot, _ = await netting_bot(client)
+    await tick(client, BTC, "100000")
+    too_much = "1000000.00000001"
+    order = {"symbol": BTC, "side": "BUY", "type": "MARKET", "quantity": too_much}
+    await binance_error(await bot.call("POST", "/fapi/v1/order", order), 400, -4005)
+    stop = {"algoType": "CONDITIONAL", "symbol": BTC, "side": "BUY", "type": "STOP_MARKET",
+            "quantity": too_much, "triggerPrice": "110000"}  # fmt: skip
+    await binance_error(await bot.call("POST", "/fapi/v1/algoOrder", stop), 400, -4005)

@@ -159,6 +159,10 @@ async def test_fetch_trades(session: Any) -> None:
     historical = {"fetchTradesMethod": "fapiPublicGetHistoricalTrades", "fromId": 501}
     older = await exchange.fetch_trades(SYMBOL, params=historical)  # with the API key header
     assert [(t["id"], t["price"]) for t in older] == [("501", 100001.0), ("502", 100002.0)]
+    assert len(await exchange.fetch_trades(SYMBOL, limit=500, params=historical)) == 2
+    too_many = {**historical, "limit": 501}  # Binance's ceiling for historicalTrades
+    with pytest.raises(ccxt.BadRequest, match="-1130"):
+        await exchange.fetch_trades(SYMBOL, params=too_many)
     anonymous = await client.get("/fapi/v1/historicalTrades?symbol=BTCUSDT")
     assert (await anonymous.json())["code"] == -2014  # Binance's MARKET_DATA needs the key
 

@@ -23,6 +23,7 @@ from tests.web.conftest import MakeClient
 from velox.binance.streams.derived import DerivedKlines
 from velox.clock import ManualClock
 from velox.config import Settings
+from velox.market.intervals import bucket_start, next_start
 from velox.money import units
 from velox.store.records import CandleRecord
 from velox.web.keys import STORE
@@ -234,3 +235,29 @@ async def test_up_to_1500_klines_as_binance_futures_answers(make_client: MakeCli
     newest = await klines(client, "symbol=BTCUSDT&interval=1m&limit=1500")
     assert [k[5] for k in newest] == [f"{i + 1}.00000000" for i in range(100, 1600)]
     assert len(await klines(client, "symbol=BTCUSDT&interval=1m")) == 500  # the default
+
+
+def test_month_starts_agree_with_the_calendar_and_go_past_year_9999() -> None:
+    """The month arithmetic against Python's calendar (an independent oracle), and past the
+    year 9999 where ``datetime`` stops: a request may name times up to 10^15 ms (1M klines
+    from 9999-12-01 on were a 500: an outside read)."""
+    for year in (1969, 1970, 2000, 2024, 2100, 9998):
+        for month in range(1, 13):
+            first = ms(year, month, 1)
+            last = ms(year + (month == 12), month % 12 + 1, 1) - 1
+            for t in (first, first + 12 * HOUR, last):
+                assert bucket_start("1M", t) == first, (year, month)
+            assert next_start("1M", first) == last + 1
+    assert bucket_start("1M", ms(9999, 12, 31)) == ms(9999, 12, 1)
+    assert next_start("1M", ms(9999, 12, 1)) == 253_402_300_800_000  # 10000-01-01
+    assert bucket_start("1M", 10**15) == 999_997_747_200_000  # 33658-09-01
+    assert next_start("1M", 999_997_747_200_000) == 1_000_000_339_200_000  # 33658-10-01
+
+
+async def test_far_future_windows_answer_no_klines(make_client: MakeClient) -> None:
+    client = await velox_with(make_client, daily(ms(2024, 1, 1), 3))
+    for query in ("endTime=999999999999999", "startTime=253399622400000",
+                  "startTime=999999999999999"):  # fmt: skip
+        assert await klines(client, f"symbol=BTCUSDT&interval=1M&{query}") == (
+            [] if "start" in query else await klines(client, "symbol=BTCUSDT&interval=1M")
+        )

@@ -181,3 +181,14 @@ async def test_a_combined_stream_opened_with_no_streams(client: TestClient[Any, 
     message = await ws.receive_json(timeout=5)
     assert (message["stream"], message["data"]["e"]) == ("ethusdt@bookTicker", "bookTicker")
     await ws.close()
+
+
+async def test_a_misspelt_stream_is_an_invalid_name_not_a_listen_key(
+    client: TestClient[Any, Any],
+) -> None:
+    """Only a 64-letter name is taken for a listen key (-1125 when unknown); a name such as
+    ``btcusdt`` is a stream Velox does not serve (-1121)."""
+    for path in ("/stream?streams=btcusdt", "/ws/btcusdt", "/stream?streams=btcusdt/x"):
+        await binance_error(await client.get(path), 400, -1121)
+    for path in (f"/stream?streams={'A' * 64}", f"/ws/{'A' * 64}"):
+        await binance_error(await client.get(path), 400, -1125)

@@ -138,6 +138,30 @@ async def test_fills_of_opens_scale_ins_and_closes_newest_first(store: Store) ->
     assert await store.fills_for_account("1", "ETHUSDT", None, None, 10) == []
     assert [f.fill_id for f in await store.fills_for_account("1", None, None, None, 1)] == ["10"]
     assert sorted([f.fill_id async for f in store.all_fills()]) == ["1", "10", "2"]
+
+
+async def test_fills_with_an_income_of_a_kind(store: Store) -> None:
+    """/fapi/v1/income reads only the fills that have an entry of the kind asked for (it
+    read every fill of an account that mostly opened: an outside review)."""
+    free = PositionIncreased(
+        "6", "5", "1", "u1", "BTCUSDT", "LONG", 10, Qty(2), Money(3), Price(4), Money(0), False,
+        "2", Money(0), Qty(5), Money(6), Price(7), Price(1), None, None, None, None, T0 + 1,
+    )  # fmt: skip
+    closed = PositionClosed(
+        "5", "u1", "REDUCE", Price(8), Money(-BIG), Money(0), T0 + 2, "BTCUSDT", "LONG", 10,
+        Money(6), Qty(5), Price(7), Price(1), None, None, None, T0, account_id="1",
+        close_fee=Money(0), fill_id="10", by_order_id="8",
+    )  # fmt: skip
+    await commit(store, 1, [opened("5", T0, "1"), free, closed])
+    assert [f.fee for f in await store.fills_for_account("1", None, None, None, 9)] == [0, 0, 55]
+
+    async def ids(kind: str) -> list[str]:
+        return [f.fill_id for f in await store.fills_for_account("1", None, None, None, 9,
+                                                                 incomes=kind)]  # fmt: skip
+
+    assert await ids("REALIZED_PNL") == ["10"]  # a loss, no fee
+    assert await ids("COMMISSION") == ["1"]  # a fee, no PnL
+    assert await ids("ANY") == ["10", "1"]  # not the free scale-in
     reducer = await store.order("8")
     assert reducer is not None and (reducer.status, reducer.side, reducer.position_id) == (
         "FILLED",

@@ -20,6 +20,7 @@ from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
     account_within_order_rate,
     apply_stop,
+    check_max_qty,
     clear_stop,
     client_id,
     conditional_position,
@@ -53,6 +54,7 @@ async def new_algo_order(call: Call) -> Any:
     qty = params.optional_units("quantity")
     if not qty:
         raise mandatory("quantity")
+    check_max_qty(qty)
     trigger = params.optional_units("triggerPrice")
     if not trigger:
         raise mandatory("triggerPrice")

@@ -4,7 +4,8 @@ and ``DELETE /fapi/v1/batchOrders`` (``cancel_orders``).
 Each order of a batch is placed, or cancelled, exactly as ``POST``/``DELETE
 /fapi/v1/order`` would with its parameters, one after the other; the answer lists, in the
 batch's order, each order or its error (``{"code", "msg"}``), as Binance's does: one bad
-order does not stop the others. Each counts against the order rate like a single order.
+order does not stop the others, nor does an engine that cannot answer for one (its place
+says -1001). Each counts against the order rate like a single order.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
+
 from velox.binance import trading
 from velox.binance.endpoint import Call, endpoint
-from velox.binance.errors import BinanceError
+from velox.binance.errors import BinanceError, internal
 from velox.binance.keyring import TRADE
 from velox.binance.params import Params
+from velox.service import EngineNotReady
 
 MAX_ORDERS = 5  # Binance's limit per batch
 MAX_CANCELS = 10
@@ -31,8 +35,8 @@ def _invalid(name: str) -> BinanceError:
 
 
 def _list_param(call: Call, name: str, most: int) -> list[Any]:
-    try:
-        items = json.loads(call.params.required(name))
+    try:  # orjson: deep nesting is a ValueError too, never a RecursionError
+        items = orjson.loads(call.params.required(name))
     except ValueError:
         raise _invalid(name) from None
     if not isinstance(items, list) or not 1 <= len(items) <= most:
@@ -52,7 +56,9 @@ async def _each(call: Call, batch: list[dict[str, str]], one: Any) -> list[Any]:
             params = Params.parse(urlencode(values), "")
             answers.append(await one(Call(call.request, params, call.key)))
         except BinanceError as error:
-            answers.append({"code": error.code, "msg": error.msg})
+            answers.append(error.body())
+        except EngineNotReady:  # this one's fate unknown: the others' answers still count
+            answers.append(internal().body())
     return answers
 
 

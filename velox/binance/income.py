@@ -51,14 +51,16 @@ async def _fill_entries(
     start: int | None, end: int | None, limit: int,
 ) -> list[Json]:  # fmt: skip
     """At least ``limit`` entries of ``kind`` from the fills (all there are, if fewer), in
-    time order, from ``start`` forward or from ``end`` back. Pages move by time and skip the
-    fills already read, as fills of one millisecond may straddle two pages."""
+    time order, from ``start`` forward or from ``end`` back. The store returns only fills
+    with such an entry, so one page of ``PAGE`` >= ``limit`` is nearly always enough. Pages
+    move by time and skip the fills already read, as fills of one millisecond may straddle
+    two pages."""
     forward = start is not None
     seen: set[str] = set()
     entries: list[Json] = []  # in the page's direction
     while len(entries) < limit:
         page = await store.fills_for_account(
-            account_id, symbol, start, end, PAGE, oldest_first=forward
+            account_id, symbol, start, end, PAGE, oldest_first=forward, incomes=kind or "ANY"
         )
         fresh = [f for f in page if f.fill_id not in seen]
         if not fresh:

@@ -205,14 +205,16 @@ async def recent_trades(call: Call) -> Any:
 @endpoint(20, signed=READ, key_only=True)
 async def historical_trades(call: Call) -> Any:
     """``/fapi/v1/historicalTrades`` (Binance's MARKET_DATA: the API key header, no
-    signature): from ``fromId`` on, else the newest; oldest first."""
-    return await _trades(call, from_id=call.params.optional_int("fromId", 0, MAX_ID))
+    signature): from ``fromId`` on, else the newest; oldest first; ``limit`` 100 by
+    default, at most 500, as Binance's."""
+    from_id = call.params.optional_int("fromId", 0, MAX_ID)
+    return await _trades(call, from_id=from_id, default=100, most=500)
 
 
-async def _trades(call: Call, from_id: int | None) -> Any:
+async def _trades(call: Call, from_id: int | None, default: int = 500, most: int = 1000) -> Any:
     symbol = call.params.symbol(_symbols(call))
     assert symbol is not None
-    limit = call.params.optional_int("limit", 1, 1000) or 500
+    limit = call.params.optional_int("limit", 1, most) or default
     rows = await call.app[STORE].trades(symbol, from_id, None, None, limit)
     return [shapes.trade(t) for t in rows]
 

@@ -12,6 +12,7 @@ from velox.binance import orders
 from velox.binance.endpoint import Call
 from velox.binance.errors import BinanceError, invalid, mandatory, no_such_order, unknown_order
 from velox.binance.keys import KEYRING, TERMS
+from velox.binance.shapes import MAX_QTY
 from velox.engine.checks import BINANCE_CLIENT_ID
 from velox.engine.commands import KEEP, ModifyPosition
 from velox.engine.engine import Engine
@@ -44,6 +45,13 @@ REFUSALS: dict[Code, tuple[int, str]] = {
 
 # Velox's names of parameters a Binance client sends under another name.
 PARAMETERS = {"expiresAt": "goodTillDate", "trailingStop": "callbackRate"}
+
+
+def check_max_qty(qty: int) -> None:
+    """exchangeInfo's LOT_SIZE ceiling, refused as Binance's filter refuses it (-4005), not
+    later as a margin the balance cannot hold."""
+    if qty > MAX_QTY:
+        raise BinanceError(-4005, "Quantity greater than max quantity.")
 
 
 def refused(refusal: Refusal) -> BinanceError:

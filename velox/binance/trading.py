@@ -32,6 +32,7 @@ from velox.binance.keyring import READ, TRADE
 from velox.binance.placing import (
     account_within_order_rate,
     apply_stop,
+    check_max_qty,
     clear_stop,
     client_id,
     conditional_position,
@@ -42,7 +43,6 @@ from velox.binance.placing import (
     refused,
     shown_order,
 )
-from velox.binance.shapes import MAX_QTY
 from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.engine import Outcome
 from velox.engine.events import (
@@ -100,8 +100,7 @@ async def place(call: Call) -> Any:
     qty = params.optional_units("quantity")
     if not qty:
         raise mandatory("quantity")
-    if qty > MAX_QTY:  # exchangeInfo's LOT_SIZE, refused as Binance's filter refuses it
-        raise BinanceError(-4005, "Quantity greater than max quantity.")
+    check_max_qty(qty)
     price, expires = None, None
     if kind == "LIMIT":
         price = params.optional_units("price")

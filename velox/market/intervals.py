@@ -11,8 +11,6 @@ Buckets are Binance's: fixed spans from the epoch (UTC), except that a week star
 
 from __future__ import annotations
 
-import calendar
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -47,10 +45,33 @@ DERIVED: dict[str, Derived] = {
 }
 
 
+def _year_month(days: int) -> tuple[int, int]:
+    """(year, month) of the day ``days`` after 1970-01-01, in the proleptic Gregorian
+    calendar of any year (H. Hinnant's civil_from_days: ``datetime`` stops at year 9999,
+    and a request may name any time up to 10^15 ms)."""
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    month = mp + 3 if mp < 10 else mp - 9
+    return yoe + era * 400 + (month <= 2), month
+
+
+def _first_day(year: int, month: int) -> int:
+    """Days from 1970-01-01 to the first of ``month`` (days_from_civil)."""
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month - 3 if month > 2 else month + 9) + 2) // 5
+    return era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
+
+
 def _month_start(ts_ms: int, months_later: int = 0) -> int:
-    year, month = time.gmtime(ts_ms // 1000)[:2]
+    year, month = _year_month(ts_ms // DAY_MS)
     index = year * 12 + month - 1 + months_later
-    return calendar.timegm((index // 12, index % 12 + 1, 1, 0, 0, 0)) * 1000
+    return _first_day(index // 12, index % 12 + 1) * DAY_MS
 
 
 def span_ms(interval: str) -> int:

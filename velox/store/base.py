@@ -150,10 +150,13 @@ class Store(Protocol):
     async def fills_for_account(
         self, account_id: str, asset: str | None, start: int | None, end: int | None,
         limit: int, *, from_id: int | None = None, oldest_first: bool = False,
+        incomes: str | None = None,
     ) -> list[FillRecord]:  # fmt: skip
         """Newest first by time (ties: by fill id as a number), within [start, end] (ms,
         inclusive) when given; ``from_id``: only fill ids >= it (as numbers);
-        ``oldest_first``: the oldest ``limit`` of them, oldest first (Binance's paging)."""
+        ``oldest_first``: the oldest ``limit`` of them, oldest first (Binance's paging);
+        ``incomes`` (``REALIZED_PNL``, ``COMMISSION`` or ``ANY``): only the fills with a
+        non-zero income of that kind."""
 
     async def order_fees(self, order_ids: Sequence[str]) -> dict[str, int]:
         """What each order paid in fees over its fills (the ones with any fill): a FILLED

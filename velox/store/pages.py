@@ -25,6 +25,13 @@ from velox.store.schema import CLOSED_ORDER_COLUMNS, FILL_COLUMNS, ORDER_COLUMNS
 FEE_CHUNK = 500  # order ids per statement (well under either database's parameter limit)
 PENDING = "PENDING"
 Where = tuple[str, list[Any]]  # whose rows a page holds: a condition and its arguments
+# The fills that give an income of a kind (Binance's /fapi/v1/income); money is decimal text
+# on SQLite (a literal 0 is compared as '0') and numeric on PostgreSQL.
+INCOMES = {
+    "REALIZED_PNL": "realized_pnl <> 0",
+    "COMMISSION": "fee <> 0",
+    "ANY": "(realized_pnl <> 0 OR fee <> 0)",
+}
 
 
 def where_equal(**columns: Any) -> Where:
@@ -88,10 +95,15 @@ class PageRows(ABC):
     async def fills_for_account(
         self, account_id: str, asset: str | None, start: int | None, end: int | None,
         limit: int, *, from_id: int | None = None, oldest_first: bool = False,
+        incomes: str | None = None,
     ) -> list[FillRecord]:  # fmt: skip
-        """By ``time`` (ties: by fill id), within [start, end] when given."""
+        """By ``time`` (ties: by fill id), within [start, end] when given; with ``incomes``
+        (a key of ``INCOMES``), only the fills that have an income of that kind."""
+        condition, args = where_equal(account_id=account_id)
+        if incomes is not None:
+            condition += f" AND {INCOMES[incomes]}"
         rows = await self._fetch(*page_query(
-            "fills", FILL_COLUMNS, "fill_id", "time", where_equal(account_id=account_id), asset,
+            "fills", FILL_COLUMNS, "fill_id", "time", (condition, args), asset,
             start, end, limit, from_id, oldest_first,
         ))  # fmt: skip
         return [fill_record(r) for r in rows]

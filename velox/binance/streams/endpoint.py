@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -42,6 +43,7 @@ HEARTBEAT_S = 180.0
 QUEUE_SIZE = 4096
 MAX_CONTROL = 4096  # bytes of one control message
 ROUTES = "public|market"  # USDⓈ-M's routed paths for market streams
+LISTEN_KEY = re.compile(r"[A-Za-z0-9]{64}")  # as listenbook makes them (and Binance)
 
 
 class StreamClient:
@@ -141,7 +143,7 @@ async def raw_streams(request: web.Request) -> web.StreamResponse:
     path = request.match_info["streams"]
     if path.isascii() and path.isdigit():
         return await _serve(request, [], combined=False)
-    if "@" not in path and "/" not in path:
+    if LISTEN_KEY.fullmatch(path):
         return await _user_stream(request, path)
     names = _names(path.split("/"), request.app[MARKET_STREAMS])
     if names is None:
@@ -192,7 +194,7 @@ async def combined_streams(request: web.Request) -> web.StreamResponse:
     """``/stream?streams=a/b``: market streams and at most one listen key, or none yet
     (``SUBSCRIBE`` fills it, as on ``/public/ws``)."""
     raw = [n for n in request.query.get("streams", "").split("/") if n]
-    keys = [n for n in raw if "@" not in n and not n.startswith("!")]
+    keys = [n for n in raw if LISTEN_KEY.fullmatch(n)]
     market_names = [n for n in raw if n not in keys]
     names = _names(market_names, request.app[MARKET_STREAMS]) if market_names else []
     if names is None or len(keys) > 1:
