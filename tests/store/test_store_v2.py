@@ -4,6 +4,8 @@ refused before anything is written."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.store.helpers import BIG
@@ -114,17 +116,24 @@ async def test_cancelled_orders_newest_first_and_a_market_order_gets_its_row(sto
     assert market is not None and (market.status, market.order_type) == ("OPEN", "MARKET")
 
 
-async def test_fills_of_opens_scale_ins_and_closes_newest_first(store: Store) -> None:
+def scale_in_then_close(scale_in_fee: int, close_fee: int) -> list[Any]:
+    """Position 5 opened (fill 1, fee 55), scaled in by order 6 (fill 2), closed at a loss of
+    BIG by order 8 (fill 10)."""
     inc = PositionIncreased(
-        "6", "5", "1", "u1", "BTCUSDT", "LONG", 10, Qty(2), Money(3), Price(4), Money(1), False,
-        "2", Money(0), Qty(5), Money(6), Price(7), Price(1), None, None, None, None, T0 + 1,
+        "6", "5", "1", "u1", "BTCUSDT", "LONG", 10, Qty(2), Money(3), Price(4),
+        Money(scale_in_fee), False, "2", Money(0), Qty(5), Money(6), Price(7), Price(1), None,
+        None, None, None, T0 + 1,
     )  # fmt: skip
     closed = PositionClosed(
         "5", "u1", "REDUCE", Price(8), Money(-BIG), Money(0), T0 + 2, "BTCUSDT", "LONG", 10,
         Money(6), Qty(5), Price(7), Price(1), None, None, None, T0, account_id="1",
-        close_fee=Money(9), fill_id="10", by_order_id="8",
+        close_fee=Money(close_fee), fill_id="10", by_order_id="8",
     )  # fmt: skip
-    await commit(store, 1, [opened("5", T0, "1"), inc, closed])
+    return [opened("5", T0, "1"), inc, closed]
+
+
+async def test_fills_of_opens_scale_ins_and_closes_newest_first(store: Store) -> None:
+    await commit(store, 1, scale_in_then_close(1, 9))
     fills = await store.fills_for_account("1", None, None, None, 10)
     assert fills == [
         FillRecord("10", "8", "5", "1", "u1", "BTCUSDT", "SELL", 8, 5, 9, -BIG, False, T0 + 2),
@@ -143,16 +152,7 @@ async def test_fills_of_opens_scale_ins_and_closes_newest_first(store: Store) ->
 async def test_fills_with_an_income_of_a_kind(store: Store) -> None:
     """/fapi/v1/income reads only the fills that have an entry of the kind asked for (it
     read every fill of an account that mostly opened: an outside review)."""
-    free = PositionIncreased(
-        "6", "5", "1", "u1", "BTCUSDT", "LONG", 10, Qty(2), Money(3), Price(4), Money(0), False,
-        "2", Money(0), Qty(5), Money(6), Price(7), Price(1), None, None, None, None, T0 + 1,
-    )  # fmt: skip
-    closed = PositionClosed(
-        "5", "u1", "REDUCE", Price(8), Money(-BIG), Money(0), T0 + 2, "BTCUSDT", "LONG", 10,
-        Money(6), Qty(5), Price(7), Price(1), None, None, None, T0, account_id="1",
-        close_fee=Money(0), fill_id="10", by_order_id="8",
-    )  # fmt: skip
-    await commit(store, 1, [opened("5", T0, "1"), free, closed])
+    await commit(store, 1, scale_in_then_close(0, 0))
     assert [f.fee for f in await store.fills_for_account("1", None, None, None, 9)] == [0, 0, 55]
 
     async def ids(kind: str) -> list[str]:
