@@ -64,9 +64,9 @@ async def paged_candles(
     base candles after ``end``).
 
     ``query`` reads the stored duration (a derived interval's base) a page of
-    ``MAX_CANDLES`` at a time, forward from ``start`` or back from ``end``, until it holds
-    one bucket more than asked for (so the ``limit`` it returns are complete) or the store
-    runs out.
+    ``MAX_CANDLES`` at a time (less for a small request), forward from ``start`` or back
+    from ``end``, until it holds ``limit`` candles (a derived interval: one bucket more, so
+    the ``limit`` it returns are whole) or the store runs out.
     """
     derived = interval in DERIVED
     base = DERIVED[interval].base if derived else interval
@@ -78,12 +78,14 @@ async def paged_candles(
         start = next_start(interval, bucket(start))  # the first whole bucket
     if derived and end is not None:
         end = next_start(interval, bucket(end)) - 1
+    # a derived interval reads one bucket more (the first or last one read may be partial)
+    wanted = limit + 1 if derived else limit
     per_bucket = -(-span_ms(interval) // DURATIONS_MS[base]) if derived else 1
-    size = min(MAX_CANDLES, (limit + 1) * per_bucket)  # a small request reads a small page
+    size = min(MAX_CANDLES, wanted * per_bucket)  # a small request reads a small page
     rows: list[CandleRecord] = []
     buckets: set[int] = set()
     cursor_start, cursor_end = start, end
-    while len(buckets) <= limit:
+    while len(buckets) < wanted:
         page = await query(symbol, base, cursor_start, cursor_end, size)
         if not page:
             break
