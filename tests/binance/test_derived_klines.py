@@ -24,6 +24,7 @@ from velox.binance.streams.derived import DerivedKlines
 from velox.clock import ManualClock
 from velox.config import Settings
 from velox.market.intervals import bucket_start, next_start
+from velox.market.query import paged_candles
 from velox.money import units
 from velox.store.records import CandleRecord
 from velox.web.keys import STORE
@@ -261,3 +262,27 @@ async def test_far_future_windows_answer_no_klines(make_client: MakeClient) -> N
         assert await klines(client, f"symbol=BTCUSDT&interval=1M&{query}") == (
             [] if "start" in query else await klines(client, "symbol=BTCUSDT&interval=1M")
         )
+
+
+async def test_pages_read_only_what_the_request_needs() -> None:
+    """A limit of 1,000 on a stored interval is one page (it read a second one), five are a
+    page of five, 1,500 are two pages; a derived interval reads one bucket more."""
+    stored = [CandleRecord("BTCUSDT", "1m", START + i * 60_000, 1, 1, 1, 1, 1)
+              for i in range(2500)]  # fmt: skip
+    reads: list[int] = []
+
+    async def store(symbol: str, duration: str, start: int | None, end: int | None,
+                    limit: int) -> list[CandleRecord]:  # fmt: skip
+        reads.append(limit)
+        rows = [
+            c
+            for c in stored
+            if (start is None or c.time >= start) and (end is None or c.time <= end)
+        ][:: 1 if start is not None else -1]
+        return sorted(rows[:min(limit, 1000)], key=lambda c: c.time)  # fmt: skip
+
+    for interval, limit, pages in (("1m", 1000, [1000]), ("1m", 5, [5]),
+                                   ("1m", 1500, [1000, 1000]), ("3m", 10, [33])):  # fmt: skip
+        reads.clear()
+        got = await paged_candles(store, "BTCUSDT", interval, None, None, limit)
+        assert (len(got), reads) == (limit, pages), interval
