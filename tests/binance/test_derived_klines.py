@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 import aiohttp
@@ -71,9 +72,18 @@ async def klines(client: TestClient[Any, Any], query: str) -> list[list[Any]]:
     return body  # type: ignore[no-any-return]
 
 
+def quote_estimate(h: Any, lo: Any, c: Any, v: Any) -> str:
+    """The quote volume Velox estimates for a candle: its volume at (high + low + close) / 3,
+    each step floored to 10^-8 (worked in Decimal, not with Velox's integers)."""
+    unit = Decimal("0.00000001")
+    typical = ((Decimal(h) + Decimal(lo) + Decimal(c)) / 3).quantize(unit, ROUND_FLOOR)
+    return f"{(typical * Decimal(v)).quantize(unit, ROUND_FLOOR):.8f}"
+
+
 def row(t: int, close_t: int, o: int, h: int, lo: int, c: int, v: str) -> list[Any]:
     return [t, f"{o}.00000000", f"{h}.00000000", f"{lo}.00000000", f"{c}.00000000",
-            v, close_t, "0.00000000", 0, "0.00000000", "0.00000000", "0"]  # fmt: skip
+            v, close_t, quote_estimate(h, lo, c, v), 0, "0.00000000", "0.00000000",
+            "0"]  # fmt: skip
 
 
 async def test_two_and_six_hour_klines_fold_the_hours(make_client: MakeClient) -> None:

@@ -17,17 +17,20 @@ from tests.binance.test_streams import until
 from tests.web.conftest import MakeClient
 from tests.web.helpers import tick
 
-# 24 h from the hour 24 h ago (hour 6: open 3006) to now; last = the quote's reference price
+# 24 h from the hour 24 h ago (hour 6: open 3006) to now; last = the quote's reference price.
+# The quote volume is estimated per hourly candle, its volume at (high + low + close) / 3:
+# hour i (6..30) at (9005 + 2i) / 3 USDT for 1.25, summed (Decimal, each term floored to
+# 10^-8); the weighted average price is that over the 31.25 traded.
 TICKER = {
     "e": "24hrTicker", "E": NOW, "s": "ETHUSDT", "p": "34.00000000", "P": "1.131",
-    "w": "0.00000000", "c": "3040.00000000", "Q": "0.00000000", "o": "3006.00000000",
-    "h": "3070.00000000", "l": "2960.00000000", "v": "31.25000000", "q": "0.00000000",
+    "w": "3013.66666666", "c": "3040.00000000", "Q": "0.00000000", "o": "3006.00000000",
+    "h": "3070.00000000", "l": "2960.00000000", "v": "31.25000000", "q": "94177.08333316",
     "O": START + 6 * HOUR, "C": NOW, "F": 0, "L": 0, "n": 0,
 }  # fmt: skip
 MINI = {
     "e": "24hrMiniTicker", "E": NOW, "s": "ETHUSDT", "c": "3040.00000000",
     "o": "3006.00000000", "h": "3070.00000000", "l": "2960.00000000", "v": "31.25000000",
-    "q": "0.00000000",
+    "q": "94177.08333316",
 }  # fmt: skip
 
 

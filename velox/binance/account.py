@@ -288,6 +288,12 @@ async def get_position_mode(call: Call) -> Any:
     return {"dualSidePosition": False}
 
 
+@endpoint(30, signed=READ)
+async def get_multi_assets_mode(call: Call) -> Any:
+    """Single-asset mode, always (USDT margins each position): freqtrade asks at start."""
+    return {"multiAssetsMargin": False}
+
+
 @endpoint(1, signed=TRADE)
 async def set_position_mode(call: Call) -> Any:
     value = call.params.choice("dualSidePosition", ("true", "false"))

@@ -83,7 +83,7 @@ async def new_algo_order(call: Call) -> Any:
 async def query_algo_order(call: Call) -> Any:
     found = await find_order(call, "algoId", "clientAlgoId", "STOP")
     if isinstance(found, OrderRecord):
-        return orders.algo_of_record(found)
+        return (await _algos_of(call, [found]))[0]
     pos = await conditional_position(call, found)
     if pos is None:
         ended = await ended_conditional(call, found)
@@ -135,4 +135,11 @@ async def all_algo_orders(call: Call) -> Any:
         call.credential.account_id, symbol, page.start, page.end, page.limit,
         from_id=page.from_id, oldest_first=page.forward, order_type="STOP",
     )  # fmt: skip
-    return [orders.algo_of_record(r) for r in (records if page.forward else records[::-1])]
+    return await _algos_of(call, records if page.forward else records[::-1])
+
+
+async def _algos_of(call: Call, records: list[OrderRecord]) -> list[dict[str, Any]]:
+    """STOP entries as algo orders, with what the fired ones executed (their fills)."""
+    fired = [r.order_id for r in records if r.status == "FILLED"]
+    fills = await call.app[STORE].fills_of_orders(fired) if fired else []
+    return [orders.algo_of_record(r, fills) for r in records]

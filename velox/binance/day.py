@@ -4,8 +4,10 @@ reading both never sees two different days.
 
 The day is the hourly candles from the hour 24 h ago (the ones the native
 ``/api/v1/candles`` shows, unflushed part included) up to now; the last price is the
-quote's reference price when there is one, else the last close. Velox keeps no quote
-volume, VWAP or trade count per candle: those are 0, the same on REST and streams.
+quote's reference price when there is one, else the last close. The quote volume is the
+candles' estimate (``shapes.quote_volume``: Velox keeps no price x quantity sum) and the
+weighted average price is it over the volume; Velox keeps no trade count (0). The same
+figures on REST and streams.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from velox.binance.shapes import quote_volume
 from velox.market.candles import DURATIONS_MS
-from velox.money import format_units
+from velox.money import SCALE, format_units
 from velox.store.records import CandleRecord
 from velox.web.keys import CandleQuery
 
 Json = dict[str, Any]
 DAY_MS = 86_400_000
 HOUR_MS = DURATIONS_MS["1h"]
-ZERO = format_units(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,7 @@ class Day:
     high: int
     low: int
     volume: int
+    quote_volume: int
     open_time: int
     close_time: int
 
@@ -46,10 +49,11 @@ def day_of_candles(
         return Day(
             symbol, price, last_qty, candles[0].open,
             max(max(c.high for c in candles), price), min(min(c.low for c in candles), price),
-            sum(c.volume for c in candles), candles[0].time, now,
+            sum(c.volume for c in candles), sum(quote_volume(c) for c in candles),
+            candles[0].time, now,
         )  # fmt: skip
     price = last or 0
-    return Day(symbol, price, last_qty, price, price, price, 0, now, now)
+    return Day(symbol, price, last_qty, price, price, price, 0, 0, now, now)
 
 
 async def day_of(
@@ -77,14 +81,16 @@ def ticker_24hr(day: Day) -> Json:
         "symbol": day.symbol,
         "priceChange": format_units(day.last - day.open),
         "priceChangePercent": percent_change(day.open, day.last),
-        "weightedAvgPrice": ZERO,
+        "weightedAvgPrice": format_units(
+            day.quote_volume * SCALE // day.volume if day.volume else 0
+        ),
         "lastPrice": format_units(day.last),
         "lastQty": format_units(day.last_qty),
         "openPrice": format_units(day.open),
         "highPrice": format_units(day.high),
         "lowPrice": format_units(day.low),
         "volume": format_units(day.volume),
-        "quoteVolume": ZERO,
+        "quoteVolume": format_units(day.quote_volume),
         "openTime": day.open_time,
         "closeTime": day.close_time,
         "firstId": 0,

@@ -15,6 +15,7 @@ the rate sent while the mark has not moved), and the level it fires at as ``stop
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from velox.engine.state import Position
@@ -251,26 +252,35 @@ ALGO_STATUS = {"PENDING": "NEW", "OPEN": "FINISHED", "FILLED": "FINISHED",
 def _algo(
     algo_id: int, client: str, kind: str, symbol: str, side: str, qty: int, status: str,
     trigger: int, *, close: bool, reduce: bool, created: int, updated: int, gtd: int = 0,
+    done: tuple[int, int] = (0, 0),
 ) -> Json:  # fmt: skip
+    """``done``: (quantity, average price) it filled when it fired. Then, as on Binance,
+    ``actualOrderId`` names the order that executed (Velox's own id: ``GET /fapi/v1/order``
+    by it shows that order FILLED), which freqtrade reads a fired stop's fill from."""
+    executed, avg = done
+    fired = executed > 0
     return {
         "algoId": algo_id, "clientAlgoId": client, "algoType": "CONDITIONAL",
         "orderType": kind, "symbol": symbol, "side": side, "positionSide": "BOTH",
         "timeInForce": "GTC", "quantity": format_units(qty), "algoStatus": status,
+        "actualOrderId": str(algo_id) if fired else "", "actualPrice": format_units(avg),
+        "executedQty": format_units(executed), "avgPrice": format_units(avg),
         "triggerPrice": format_units(trigger), "price": format_units(0),
         "icebergQuantity": None, "selfTradePreventionMode": "NONE",
         "workingType": "CONTRACT_PRICE", "priceMatch": "NONE", "closePosition": close,
         "priceProtect": False, "reduceOnly": reduce, "createTime": created,
-        "updateTime": updated, "triggerTime": 0, "goodTillDate": gtd,
+        "updateTime": updated, "triggerTime": updated if fired else 0, "goodTillDate": gtd,
     }  # fmt: skip
 
 
-def algo_of_record(rec: OrderRecord) -> Json:
-    """A STOP entry order (pending, or what became of it) as a Binance algo order."""
+def algo_of_record(rec: OrderRecord, fills: Sequence[FillRecord] = ()) -> Json:
+    """A STOP entry order (pending, or what became of it) as a Binance algo order; ``fills``
+    (the store's ``fills_of_orders``) say what it executed once it fired."""
     return _algo(
         int(rec.order_id), rec.client_order_id or f"velox-{rec.order_id}", "STOP_MARKET",
         rec.asset, side_of(rec.side), rec.qty or 0, ALGO_STATUS.get(rec.status, rec.status),
         rec.price or 0, close=False, reduce=rec.reduce_only, created=rec.created_at,
-        updated=rec.updated_at, gtd=rec.expires_at or 0,
+        updated=rec.updated_at, gtd=rec.expires_at or 0, done=executed(rec, list(fills)),
     )  # fmt: skip
 
 
@@ -292,6 +302,7 @@ def algo_of_conditional(shown: Json) -> Json:
         ALGO_STATUS[shown["status"]], parse_units(shown["stopPrice"]),
         close=shown["closePosition"], reduce=True, created=shown["time"],
         updated=shown["updateTime"],
+        done=(parse_units(shown["executedQty"]), parse_units(shown["avgPrice"])),
     )  # fmt: skip
 
 

@@ -129,6 +129,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/fapi/v1/commissionRate", account.commission_rate, name="fapi_v1_commissionRate")
     r.add_get("/fapi/v1/symbolConfig", account.symbol_config, name="fapi_v1_symbolConfig")
     r.add_get("/fapi/v1/positionSide/dual", account.get_position_mode, name="fapi_v1_dual_get")
+    r.add_get("/fapi/v1/multiAssetsMargin", account.get_multi_assets_mode,
+              name="fapi_v1_multi_assets_get")  # fmt: skip
     r.add_post("/fapi/v1/positionSide/dual", account.set_position_mode, name="fapi_v1_dual_set")
     r.add_post("/fapi/v1/marginType", account.set_margin_type, name="fapi_v1_marginType")
     r.add_post("/fapi/v1/leverage", account.set_leverage, name="fapi_v1_leverage")

@@ -146,6 +146,15 @@ def depth(quote: Quote, update_id: int, now: int) -> Json:
     }
 
 
+def quote_volume(c: CandleRecord) -> int:
+    """A candle's traded value in USDT, estimated: Velox keeps each candle's base volume,
+    not the sum of price x quantity of its trades, so this is the volume at the candle's
+    typical price (high + low + close) / 3, floored. Binance's ``quoteVolume`` is exact; a
+    bot ranking pairs by it (freqtrade's VolumePairList) ranks them the same way."""
+    typical = (c.high + c.low + c.close) // 3
+    return typical * c.volume // SCALE
+
+
 def close_time(interval: str, start: int) -> int:
     """The last ms of the ``interval`` kline opened at ``start`` (Binance's ``T``)."""
     if interval in DERIVED:
@@ -157,7 +166,7 @@ def kline(c: CandleRecord) -> list[Any]:
     return [
         c.time, format_units(c.open), format_units(c.high), format_units(c.low),
         format_units(c.close), format_units(c.volume), close_time(c.duration, c.time),
-        format_units(0), 0, format_units(0), format_units(0), "0",
+        format_units(quote_volume(c)), 0, format_units(0), format_units(0), "0",
     ]  # fmt: skip
 
 

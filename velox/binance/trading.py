@@ -284,6 +284,9 @@ async def all_orders(call: Call) -> Any:
 async def user_trades(call: Call) -> Any:
     """The fills on the symbol, paged as Binance's (``Params.page``: from ``fromId``)."""
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
+    order_id = call.params.optional_int("orderId", 1, 2**62)
+    if order_id is not None:
+        return await _trades_of_order(call, symbol, order_id)
     page = call.params.page("fromId")
     fills = await call.app[STORE].fills_for_account(
         call.credential.account_id, symbol, page.start, page.end, page.limit,
@@ -292,6 +295,20 @@ async def user_trades(call: Call) -> Any:
     shown = await _shown_order_ids(call, fills)
     return [orders.trade_json(f, shown[f.fill_id])
             for f in (fills if page.forward else fills[::-1])]  # fmt: skip
+
+
+async def _trades_of_order(call: Call, symbol: str | None, order_id: int) -> Any:
+    """``orderId``: that order's trades only, as Binance lists them, the order named as
+    ``userTrades`` shows it (a stop's close under the stop's own id)."""
+    conditional = orders.conditional_of(order_id)
+    own = str(order_id) if conditional is None else conditional[0]
+    fills = [f for f in await call.app[STORE].fills_of_orders([own])
+             if f.account_id == call.credential.account_id and f.asset == symbol]  # fmt: skip
+    shown = await _shown_order_ids(call, fills)
+    mine = sorted((f for f in fills if shown[f.fill_id] == order_id),
+                  key=lambda f: (f.time, len(f.fill_id), f.fill_id))  # fmt: skip
+    limit = call.params.optional_int("limit", 1, 1000) or 500
+    return [orders.trade_json(f, order_id) for f in mine[:limit]]
 
 
 async def _shown_order_ids(call: Call, fills: list[FillRecord]) -> dict[str, int]:

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from velox.binance.shapes import INTERVALS, MAX_QTY, close_time
+from velox.binance.shapes import INTERVALS, MAX_QTY, close_time, quote_volume
 from velox.binance.streams.depth import DepthStreams
 from velox.binance.streams.derived import DerivedKlines
 from velox.binance.streams.tickers import TickerStreams
@@ -207,7 +207,8 @@ class MarketStreams:
                 "t": c.time, "T": close_time(c.duration, c.time), "s": c.symbol,
                 "i": c.duration, "f": 0, "L": 0, "o": format_units(c.open),
                 "c": format_units(c.close), "h": format_units(c.high), "l": format_units(c.low),
-                "v": format_units(c.volume), "n": 0, "x": closed, "q": zero, "V": zero,
+                "v": format_units(c.volume), "n": 0, "x": closed,
+                "q": format_units(quote_volume(c)), "V": zero,
                 "Q": zero, "B": "0",
             },
         }  # fmt: skip
