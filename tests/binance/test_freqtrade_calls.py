@@ -10,9 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tests.binance.helpers import netting_bot, now_ms
+from tests.binance.helpers import binance_error, netting_bot, now_ms
 from tests.binance.test_ccxt_trading import SYMBOL, netting_exchange
 from tests.binance.test_trading import ORDER
+from tests.binance.test_user_stream import listen_key
 from tests.web.conftest import MakeClient
 from tests.web.helpers import tick
 from velox.money import units
@@ -89,3 +90,67 @@ async def test_pairs_rank_by_their_quote_volume(make_client: MakeClient) -> None
         assert ranked == ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"]
         assert [tickers[s]["quoteVolume"] for s in ranked] == [100000.0, 30000.0, 15000.0]
         assert tickers["ETH/USDT:USDT"]["vwap"] == 3000.0
+
+
+async def test_a_close_by_velox_is_an_order_of_its_own(client: Any) -> None:
+    """The close button (and a reset, a liquidation) closes a position with no order of the
+    trader's; its trade was shown under the opening order's id, so ccxt.pro's order cache
+    turned that BUY into a SELL and the order's trades held both (an outside review).
+    It is now an order of its own, on REST, in userTrades and on the stream."""
+    user, bot, account = await netting_bot(client)
+    await tick(client, BTC, "100000")
+    made = await (await listen_key(client, bot.key)).json()
+    ws = await client.ws_connect(f"/ws/{made['listenKey']}")
+    bought = await bot.json("POST", ORDER, {"symbol": BTC, "type": "MARKET", "side": "BUY",
+                                            "quantity": "0.01"})  # fmt: skip
+    entry = bought["orderId"]
+    await tick(client, BTC, "101000")  # bid 100949.5
+    await user.json("POST", f"/api/v1/order/close/{entry}", 200,
+                    headers={"X-Velox-Account": account})  # fmt: skip
+
+    trades = await bot.json("GET", "/fapi/v1/userTrades", {"symbol": BTC})
+    assert [(t["orderId"] == entry, t["side"]) for t in trades] == [(True, "BUY"), (False, "SELL")]
+    close_id = trades[1]["orderId"]
+    close = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": close_id})
+    assert (close["status"], close["side"], close["type"], close["reduceOnly"]) == (
+        "FILLED", "SELL", "MARKET", True
+    )  # fmt: skip
+    assert (close["executedQty"], close["avgPrice"]) == ("0.01000000", "100949.50000000")
+    assert close["clientOrderId"] == f"velox-{entry}-close"
+    entry_now = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": entry})
+    assert (entry_now["side"], entry_now["executedQty"]) == ("BUY", "0.01000000")
+    of_entry = await bot.json("GET", "/fapi/v1/userTrades", {"symbol": BTC, "orderId": entry})
+    assert [t["side"] for t in of_entry] == ["BUY"]
+    of_close = await bot.json("GET", "/fapi/v1/userTrades", {"symbol": BTC, "orderId": close_id})
+    assert [t["side"] for t in of_close] == ["SELL"]
+    await binance_error(await bot.call("DELETE", ORDER, {"symbol": BTC, "orderId": close_id}),
+                        400, -2011)  # fmt: skip
+    await binance_error(await bot.call("GET", "/fapi/v1/algoOrder", {"algoId": close_id}),
+                        400, -2013)  # fmt: skip
+
+    updates = []
+    while len(updates) < 3:
+        message = await ws.receive_json(timeout=5)
+        if message["e"] == "ORDER_TRADE_UPDATE":
+            updates.append(message["o"])
+    assert [(o["i"], o["S"], o["X"]) for o in updates] == [
+        (entry, "BUY", "NEW"), (entry, "BUY", "FILLED"), (close_id, "SELL", "FILLED")
+    ]  # fmt: skip
+    assert updates[2]["c"] == f"velox-{entry}-close"
+    await ws.close()
+
+
+async def test_a_liquidation_is_an_autoclose_order(client: Any) -> None:
+    """Binance names a liquidation's order ``autoclose-...``; ccxt reads that as one."""
+    _user, bot, _account = await netting_bot(client)
+    await tick(client, BTC, "100000")
+    await bot.json("POST", "/fapi/v1/leverage", {"symbol": BTC, "leverage": 50})
+    bought = await bot.json("POST", ORDER, {"symbol": BTC, "type": "MARKET", "side": "BUY",
+                                            "quantity": "0.01"})  # fmt: skip
+    await tick(client, BTC, "90000")  # far below a 50x LONG's liquidation price
+    trades = await bot.json("GET", "/fapi/v1/userTrades", {"symbol": BTC})
+    (closing,) = [t for t in trades if t["orderId"] != bought["orderId"]]
+    close = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": closing["orderId"]})
+    assert (close["clientOrderId"], close["status"], close["side"]) == (
+        f"autoclose-{bought['orderId']}", "FILLED", "SELL"
+    )  # fmt: skip

@@ -130,7 +130,9 @@ async def test_native_stops_and_a_manual_close(make_client: MakeClient) -> None:
 
     await user.json("POST", f"/api/v1/order/close/{pid}", 200, headers=on)
     ended = await messages(ws, 4)
-    assert ended[:2] == [("ORDER_TRADE_UPDATE", "TRADE", pid), ("ACCOUNT_UPDATE",)]
+    # the close button's close is an order of its own (not the opening order's id)
+    close_id = 10**15 + pid * 4
+    assert ended[:2] == [("ORDER_TRADE_UPDATE", "TRADE", close_id), ("ACCOUNT_UPDATE",)]
     assert sorted(m[:2] for m in ended[2:]) == [("EXPIRED", sl[1]), ("EXPIRED", sl[1] + 1)]
     await ws.close()
 

@@ -29,6 +29,7 @@ TYPES = {"MARKET": "MARKET", "LIMIT": "LIMIT", "STOP": "STOP_MARKET"}
 # Conditional orders (a position's stops): id = CONDITIONAL + 4 x position id + kind.
 CONDITIONAL = 10**15
 STOP_LOSS, TAKE_PROFIT, TRAILING = 1, 2, 3
+CLOSE = 0  # a position's close by Velox itself (closes.py): the id space's fourth kind
 # kind -> (Binance order type, clientOrderId suffix)
 KINDS = {STOP_LOSS: ("STOP_MARKET", "sl"), TAKE_PROFIT: ("TAKE_PROFIT_MARKET", "tp"),
          TRAILING: ("TRAILING_STOP_MARKET", "ts")}  # fmt: skip
@@ -179,17 +180,17 @@ def conditionals(pos: Position) -> list[Json]:
 
 
 def shown_order_id(fill: FillRecord, closed: dict[str, ClosedOrderRecord]) -> int:
-    """The order a fill is shown under: the conditional order's, for the close of a position
-    by one of its stops (``closed``: the closed orders of the fills' positions); else its own."""
+    """The order a fill is shown under: for a position's close with no order of the
+    trader's (``closed``: the closed orders of the fills' positions), the conditional order
+    of the stop that fired, else the close's own (``closes.py``); else its own."""
     rec = closed.get(fill.order_id)
     if (
         rec is not None
         and fill.order_id == fill.position_id
         and fill.side != side_of(rec.side)
         and (fill.time, fill.qty) == (rec.closed_at, rec.qty)
-        and (kind := FIRED_BY.get(rec.close_reason)) is not None
     ):
-        return conditional_id(rec.order_id, kind)
+        return conditional_id(rec.order_id, FIRED_BY.get(rec.close_reason, CLOSE))
     return int(fill.order_id)
 
 

@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from velox.binance import orders
+from velox.binance.closes import close_json, closing_position
 from velox.binance.endpoint import Call
 from velox.binance.errors import BinanceError, invalid, mandatory, no_such_order, unknown_order
 from velox.binance.keys import KEYRING, TERMS
@@ -186,6 +187,19 @@ async def conditional_position(call: Call, order_id: int, symbol: str | None = N
     return await call.app[SERVICE].read(view)
 
 
+async def velox_close(call: Call, order_id: int, symbol: str | None) -> Any:
+    """The order of a position's close by Velox itself (``closes.py``), if this account's
+    (and on ``symbol``) and not a stop's (that close is the stop's conditional order)."""
+    position_id = closing_position(order_id)
+    assert position_id is not None
+    rec = await call.app[STORE].closed_order(position_id)
+    if rec is None or rec.account_id != call.credential.account_id:
+        return None
+    if (symbol is not None and rec.asset != symbol) or rec.close_reason in orders.FIRED_BY:
+        return None
+    return close_json(rec)
+
+
 async def ended_conditional(call: Call, order_id: int, symbol: str | None = None) -> Any:
     """A conditional order whose position has closed (``ended_conditional_json``), if this
     account's (and on ``symbol``): a bot asking after its take-profit learns it FILLED."""
@@ -232,7 +246,7 @@ async def open_orders_of(call: Call, symbol: str | None, *, algo: bool) -> list[
 
 async def find_order(
     call: Call, id_param: str, client_param: str, order_type: str | None = None,
-    *, symbol: str | None = None, cancelling: bool = False,
+    *, symbol: str | None = None, cancelling: bool = False, closes: bool = False,
 ) -> OrderRecord | int:  # fmt: skip
     """The order named by ``id_param`` or ``client_param`` (a conditional order's id as an
     int), of ``order_type`` and on ``symbol`` when given. Not this account's, or on another
@@ -245,6 +259,8 @@ async def find_order(
         raise BinanceError(-1102, f"Either {id_param} or {client_param} must be sent.")
     if raw is not None and orders.conditional_of(raw) is not None:
         return raw
+    if raw is not None and closes and closing_position(raw) is not None:
+        return raw  # a close by Velox itself (``closes.py``): only a query shows one
     record = (
         await store.order(str(raw))
         if raw is not None

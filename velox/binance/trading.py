@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from velox.binance import orders
+from velox.binance.closes import closing_position
 from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, mandatory, no_such_order, unknown_order
 from velox.binance.income import income_page
@@ -42,6 +43,7 @@ from velox.binance.placing import (
     open_orders_of,
     refused,
     shown_order,
+    velox_close,
 )
 from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.engine import Outcome
@@ -179,7 +181,12 @@ async def query_open_order(call: Call) -> Any:
 
 async def _queried(call: Call) -> Any:
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
-    found = await find_order(call, "orderId", "origClientOrderId", symbol=symbol)
+    found = await find_order(call, "orderId", "origClientOrderId", symbol=symbol, closes=True)
+    if isinstance(found, int) and closing_position(found) is not None:
+        close = await velox_close(call, found, symbol)
+        if close is None:
+            raise no_such_order()
+        return close
     if isinstance(found, int):
         pos = await conditional_position(call, found, symbol)
         if pos is None:
@@ -301,7 +308,8 @@ async def _trades_of_order(call: Call, symbol: str | None, order_id: int) -> Any
     """``orderId``: that order's trades only, as Binance lists them, the order named as
     ``userTrades`` shows it (a stop's close under the stop's own id)."""
     conditional = orders.conditional_of(order_id)
-    own = str(order_id) if conditional is None else conditional[0]
+    own = conditional[0] if conditional is not None else closing_position(order_id)
+    own = str(order_id) if own is None else own
     fills = [f for f in await call.app[STORE].fills_of_orders([own])
              if f.account_id == call.credential.account_id and f.asset == symbol]  # fmt: skip
     shown = await _shown_order_ids(call, fills)

@@ -9,10 +9,10 @@
   order's are its terms: a resting order's as it was placed (``RestingOrders``: type, price,
   GTD and ``goodTillDate``), anything else's from the event.
 - As on Binance, an order that did not rest (a market order) is NEW before its first TRADE.
-  Velox's own closes of a position (the close button, liquidation) keep the id of the order
-  that opened it, already shown, so they come as a TRADE alone; a close by one of the
-  position's stops is that conditional order's TRADE (its id and clientOrderId, as
-  ``/fapi/v1/order`` shows it), also alone.
+  Velox's own closes of a position (the close button, a reset, a liquidation) are an order
+  of their own (``closes.py``: its id and clientOrderId, ``autoclose-`` for a liquidation,
+  as ``/fapi/v1/order`` shows it), and a close by one of the position's stops is that
+  conditional order's; both come as a TRADE alone.
 - An order filled in several trades of one batch (a flip: the close, then the rest opened
   the other way) is one order of their total quantity: PARTIALLY_FILLED, then FILLED, with
   the cumulative fill ``z`` and its average price ``ap`` (as ``/fapi/v1/order`` reports).
@@ -30,7 +30,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from velox.binance.closes import close_client_id
 from velox.binance.orders import (
+    CLOSE,
     KINDS,
     STATUS,
     STOP_LOSS,
@@ -175,6 +177,9 @@ class BatchMessages:
             kind, price = TYPES.get(event.by_order_type, "MARKET"), event.by_order_price
         reduce = flip is None and (event.by_order_id is None or event.by_reduce_only)
         client = event.by_client_order_id or self._clients.get(fill.order_id)
+        if _closed_by_velox(event):
+            assert isinstance(event, PositionClosed)
+            client = close_client_id(event.order_id, event.reason)
         return OrderTerms(kind, price, client=client, reduce=reduce)
 
     def _update(
@@ -207,14 +212,25 @@ class BatchMessages:
 
 
 def shown_fills(event: Event) -> list[Fill]:
-    """The event's fills as Binance shows them: a close by one of the position's stops is
-    that conditional order's fill (``orders.conditional_id``), not the opening order's."""
+    """The event's fills as Binance shows them: a position's close with no order of the
+    trader's is that of the stop that fired (``orders.conditional_id``), or Velox's own
+    close order (``closes.py``), not the opening order's."""
     fills = fills_of(event)
-    kind = fired_stop(event)
-    if kind is None or not isinstance(event, PositionClosed):
+    if not _closed_by_velox(event):
         return fills
-    shown = str(conditional_id(event.order_id, kind))
+    assert isinstance(event, PositionClosed)
+    shown = str(conditional_id(event.order_id, fired_stop(event) or CLOSE))
     return [replace(f, order_id=shown) if f.order_id == event.order_id else f for f in fills]
+
+
+def _closed_by_velox(event: Event) -> bool:
+    """A whole position closed by no order of the trader's: a stop, the close button, a
+    reset, a liquidation (an opposite order or a flip names its own)."""
+    return (
+        isinstance(event, PositionClosed)
+        and event.by_order_id is None
+        and event.flip_order_id is None
+    )
 
 
 def _side(buy: bool) -> str:
@@ -228,7 +244,7 @@ def _announced_by_its_fill(event: Execution, fill: Fill) -> bool:
     the position's stop that closed it."""
     if isinstance(event, PositionOpened | PositionIncreased):
         return True  # a market order, or a LIMIT through the market: it never rested
-    return fill.order_id != event.order_id and fired_stop(event) is None
+    return not _closed_by_velox(event)
 
 
 def account_update(engine: Engine, event: Any, reason: str, now: int, change: int = 0) -> Json:

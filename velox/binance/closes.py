@@ -1,0 +1,55 @@
+"""A position's close by Velox itself, shown to the Binance API as an order of its own.
+
+The close button, an account reset and a liquidation close a whole position with no order
+of the trader's. Binance gives such a close an order of its own (a liquidation's
+clientOrderId starts ``autoclose-``); Velox showed its fill under the id of the order that
+opened the position, so ccxt.pro's order cache turned that BUY into a SELL and an order's
+trades held both. The close is now order ``conditional_id(position, CLOSE)`` (one per
+position: a position closes once), FILLED at the close price, reduce-only, shown by
+``GET /fapi/v1/order``, ``userTrades`` and the user stream alike. A close by one of the
+position's stops stays that stop's conditional order; a partial close already has its own
+order, and an opposite order its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from velox.binance.orders import CLOSE, CONDITIONAL, conditional_id, side_of
+from velox.money import format_units
+from velox.store.records import ClosedOrderRecord
+
+Json = dict[str, Any]
+
+
+def closing_position(order_id: int) -> str | None:
+    """The position whose close by Velox ``order_id`` names, else None."""
+    if order_id < CONDITIONAL:
+        return None
+    position, kind = divmod(order_id - CONDITIONAL, 4)
+    return str(position) if kind == CLOSE else None
+
+
+def close_client_id(position_id: str, reason: str) -> str:
+    """Binance marks a liquidation's order ``autoclose-``; ccxt reads that as one."""
+    if reason == "LIQUIDATION":
+        return f"autoclose-{position_id}"
+    return f"velox-{position_id}-close"
+
+
+def close_json(rec: ClosedOrderRecord) -> Json:
+    """The close of position ``rec`` as the order that executed it."""
+    qty, price = rec.qty, rec.close_price
+    closing_side = "BUY" if side_of(rec.side) == "SELL" else "SELL"
+    return {
+        "orderId": conditional_id(rec.order_id, CLOSE), "symbol": rec.asset,
+        "status": "FILLED", "clientOrderId": close_client_id(rec.order_id, rec.close_reason),
+        "price": format_units(0), "avgPrice": format_units(price),
+        "origQty": format_units(qty), "executedQty": format_units(qty),
+        "cumQty": format_units(qty), "cumQuote": format_units(qty * price // 10**8),
+        "timeInForce": "GTC", "type": "MARKET", "origType": "MARKET", "reduceOnly": True,
+        "closePosition": False, "side": closing_side, "positionSide": "BOTH",
+        "stopPrice": format_units(0), "workingType": "CONTRACT_PRICE", "priceProtect": False,
+        "priceMatch": "NONE", "selfTradePreventionMode": "NONE", "goodTillDate": 0,
+        "time": rec.closed_at, "updateTime": rec.closed_at,
+    }  # fmt: skip
