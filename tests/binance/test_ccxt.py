@@ -19,8 +19,9 @@ from tests.binance.helpers import make_key
 from tests.web.conftest import MakeClient
 from tests.web.helpers import User, signup, tick
 from velox.money import units
+from velox.service import EngineState
 from velox.store.records import CandleRecord, TradeRecord
-from velox.web.keys import STORE
+from velox.web.keys import SERVICE, STORE
 
 SYMBOL = "BTC/USDT:USDT"
 MINUTE = 60_000
@@ -142,6 +143,18 @@ async def test_mark_index_and_continuous_klines(session: Any) -> None:
     quarterly = await client.get("/fapi/v1/continuousKlines?pair=BTCUSDT&interval=1h"
                                  "&contractType=CURRENT_QUARTER")  # fmt: skip
     assert quarterly.status == 400
+
+
+async def test_fetch_status_says_when_the_engine_takes_no_orders(session: Any) -> None:
+    """ccxt's fetch_status asks /sapi/v1/system/status (404 before): maintenance while the
+    engine starts, replays or rebuilds, as Binance's system maintenance."""
+    exchange, client, _user = session
+    assert (await exchange.fetch_status())["status"] == "ok"
+    client.app[SERVICE].state = EngineState.REPLAYING
+    try:
+        assert (await exchange.fetch_status())["status"] == "maintenance"
+    finally:
+        client.app[SERVICE].state = EngineState.READY
 
 
 async def test_fetch_trades(session: Any) -> None:

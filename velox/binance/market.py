@@ -22,6 +22,7 @@ from velox.engine.state import Quote
 from velox.market.intervals import DERIVED
 from velox.market.query import paged_candles
 from velox.money import Price
+from velox.service import EngineState
 from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS, STORE
 
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
@@ -52,6 +53,15 @@ def _one_or_all(call: Call, render: Any, quotes: dict[str, Quote]) -> Any:
 @endpoint(1)
 async def ping(call: Call) -> Any:
     return {}
+
+
+@endpoint(1)
+async def system_status(call: Call) -> Any:
+    """``/sapi/v1/system/status`` (ccxt's ``fetch_status``): 0 normal while the engine takes
+    orders, else 1, Binance's system maintenance (a start, a replay, a rebuild)."""
+    if call.app[SERVICE].state is EngineState.READY:
+        return {"status": 0, "msg": "normal"}
+    return {"status": 1, "msg": "system maintenance"}
 
 
 @endpoint(1)

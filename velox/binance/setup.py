@@ -136,6 +136,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/fapi/v1/leverage", account.set_leverage, name="fapi_v1_leverage")
     r.add_get("/sapi/v1/capital/config/getall", account.coins, name="fapi_sapi_coins")
     r.add_get("/sapi/v1/margin/allPairs", account.margin_pairs, name="fapi_sapi_margin_pairs")
+    r.add_get("/sapi/v1/system/status", market.system_status, name="fapi_sapi_system_status")
 
     r.add_post("/fapi/v1/order", trading.new_order, name="fapi_v1_order_new")
     r.add_get("/fapi/v1/order", trading.query_order, name="fapi_v1_order_get")
