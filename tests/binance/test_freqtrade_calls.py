@@ -151,6 +151,50 @@ async def test_a_liquidation_is_an_autoclose_order(client: Any) -> None:
     trades = await bot.json("GET", "/fapi/v1/userTrades", {"symbol": BTC})
     (closing,) = [t for t in trades if t["orderId"] != bought["orderId"]]
     close = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": closing["orderId"]})
-    assert (close["clientOrderId"], close["status"], close["side"]) == (
-        f"autoclose-{bought['orderId']}", "FILLED", "SELL"
+    assert (close["clientOrderId"], close["status"], close["side"], close["type"]) == (
+        f"autoclose-{bought['orderId']}", "FILLED", "SELL", "LIQUIDATION"  # as the stream says
     )  # fmt: skip
+    by_client = {"symbol": BTC, "origClientOrderId": f"autoclose-{bought['orderId']}"}
+    assert await bot.json("GET", ORDER, by_client) == close
+
+
+async def test_only_closes_velox_made_are_its_orders(client: Any) -> None:
+    """A close id answers for a close by Velox only: not for a position an opposite order
+    closed, nor for one still open; a native partial close's part is its own order (-2013
+    before: its trade named an order no endpoint showed). An outside read."""
+    user, bot, account = await netting_bot(client)
+    on = {"X-Velox-Account": account}
+    await tick(client, BTC, "100000")
+    market = {"symbol": BTC, "type": "MARKET", "quantity": "0.02"}
+    first = (await bot.json("POST", ORDER, {**market, "side": "BUY"}))["orderId"]
+    await bot.json("POST", ORDER, {**market, "side": "SELL"})  # closes it: an order of its own
+    second = (await bot.json("POST", ORDER, {**market, "side": "BUY"}))["orderId"]
+    part = await user.json("POST", f"/api/v1/order/close/{second}", 200, headers=on,
+                           json={"percent": 50})  # fmt: skip
+    part_id = part["closed"]["orderId"]
+    for position in (first, second):  # closed by the trader's order; still open
+        response = await bot.call("GET", ORDER, {"symbol": BTC, "orderId": 10**15 + 4 * position})
+        await binance_error(response, 400, -2013)
+    shown = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": part_id})
+    assert (shown["orderId"], shown["status"], shown["side"], shown["executedQty"]) == (
+        int(part_id), "FILLED", "SELL", "0.01000000"
+    )  # fmt: skip
+    trades = await bot.json("GET", "/fapi/v1/userTrades", {"symbol": BTC, "orderId": part_id})
+    assert [(t["orderId"], t["qty"]) for t in trades] == [(int(part_id), "0.01000000")]
+
+
+async def test_a_stop_entry_that_opened_a_position_says_what_it_filled(client: Any) -> None:
+    """A STOP entry that opens a position ends OPEN, not FILLED: its algo order said it
+    executed nothing (an outside read)."""
+    _user, bot, _account = await netting_bot(client)
+    await tick(client, BTC, "100000")
+    stop = {"algoType": "CONDITIONAL", "symbol": BTC, "side": "BUY", "type": "STOP_MARKET",
+            "quantity": "0.01", "triggerPrice": "101000"}  # fmt: skip
+    placed = await bot.json("POST", "/fapi/v1/algoOrder", stop)
+    await tick(client, BTC, "102000")  # ask 102051: the stop buys there
+    algo = await bot.json("GET", "/fapi/v1/algoOrder", {"algoId": placed["algoId"]})
+    assert (algo["algoStatus"], algo["actualOrderId"], algo["executedQty"], algo["avgPrice"]) == (
+        "FINISHED", str(placed["algoId"]), "0.01000000", "102051.00000000"
+    )  # fmt: skip
+    (listed,) = await bot.json("GET", "/fapi/v1/allAlgoOrders", {"symbol": BTC})
+    assert listed["executedQty"] == "0.01000000"

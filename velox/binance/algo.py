@@ -140,6 +140,7 @@ async def all_algo_orders(call: Call) -> Any:
 
 async def _algos_of(call: Call, records: list[OrderRecord]) -> list[dict[str, Any]]:
     """STOP entries as algo orders, with what the fired ones executed (their fills)."""
-    fired = [r.order_id for r in records if r.status == "FILLED"]
+    # a stop entry that fired is FILLED, or OPEN when it opened a position (or flipped one)
+    fired = [r.order_id for r in records if r.status in ("FILLED", "OPEN")]
     fills = await call.app[STORE].fills_of_orders(fired) if fired else []
     return [orders.algo_of_record(r, fills) for r in records]

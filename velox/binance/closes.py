@@ -20,6 +20,7 @@ from velox.money import format_units
 from velox.store.records import ClosedOrderRecord
 
 Json = dict[str, Any]
+VELOX_CLOSES = ("MANUAL", "LIQUIDATION")  # close reasons of a whole position by Velox itself
 
 
 def closing_position(order_id: int) -> str | None:
@@ -37,17 +38,40 @@ def close_client_id(position_id: str, reason: str) -> str:
     return f"velox-{position_id}-close"
 
 
+def closed_by_client_id(client: str) -> str | None:
+    """The position whose close ``client`` (``close_client_id``'s) names, else None."""
+    for prefix, suffix in (("autoclose-", ""), ("velox-", "-close")):
+        if client.startswith(prefix) and client.endswith(suffix):
+            position = client[len(prefix) : len(client) - len(suffix)]
+            if position.isascii() and position.isdigit():
+                return position
+    return None
+
+
+def closed_by_velox(rec: ClosedOrderRecord) -> bool:
+    """A whole position closed by no order of the trader's but not by one of its stops:
+    the close button, a reset (both MANUAL), a liquidation."""
+    return rec.parent_order_id is None and rec.close_reason in VELOX_CLOSES
+
+
 def close_json(rec: ClosedOrderRecord) -> Json:
-    """The close of position ``rec`` as the order that executed it."""
+    """The close of position ``rec`` by Velox (``closed_by_velox``), or a native partial
+    close's part (its own order), as the order that executed it: its type as the user
+    stream names it (``MARKET``; ``LIQUIDATION`` for a liquidation)."""
     qty, price = rec.qty, rec.close_price
     closing_side = "BUY" if side_of(rec.side) == "SELL" else "SELL"
+    if rec.parent_order_id is None:
+        order_id = conditional_id(rec.order_id, CLOSE)
+        client = close_client_id(rec.order_id, rec.close_reason)
+    else:
+        order_id, client = int(rec.order_id), f"velox-{rec.order_id}"
+    kind = "LIQUIDATION" if rec.close_reason == "LIQUIDATION" else "MARKET"
     return {
-        "orderId": conditional_id(rec.order_id, CLOSE), "symbol": rec.asset,
-        "status": "FILLED", "clientOrderId": close_client_id(rec.order_id, rec.close_reason),
+        "orderId": order_id, "symbol": rec.asset, "status": "FILLED", "clientOrderId": client,
         "price": format_units(0), "avgPrice": format_units(price),
         "origQty": format_units(qty), "executedQty": format_units(qty),
         "cumQty": format_units(qty), "cumQuote": format_units(qty * price // 10**8),
-        "timeInForce": "GTC", "type": "MARKET", "origType": "MARKET", "reduceOnly": True,
+        "timeInForce": "GTC", "type": kind, "origType": kind, "reduceOnly": True,
         "closePosition": False, "side": closing_side, "positionSide": "BOTH",
         "stopPrice": format_units(0), "workingType": "CONTRACT_PRICE", "priceProtect": False,
         "priceMatch": "NONE", "selfTradePreventionMode": "NONE", "goodTillDate": 0,

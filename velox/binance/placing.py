@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from velox.binance import orders
-from velox.binance.closes import close_json, closing_position
+from velox.binance.closes import close_json, closed_by_client_id, closed_by_velox, closing_position
 from velox.binance.endpoint import Call
 from velox.binance.errors import BinanceError, invalid, mandatory, no_such_order, unknown_order
 from velox.binance.keys import KEYRING, TERMS
@@ -188,16 +188,17 @@ async def conditional_position(call: Call, order_id: int, symbol: str | None = N
 
 
 async def velox_close(call: Call, order_id: int, symbol: str | None) -> Any:
-    """The order of a position's close by Velox itself (``closes.py``), if this account's
-    (and on ``symbol``) and not a stop's (that close is the stop's conditional order)."""
+    """The order of a position's close by Velox itself (``closes.py``), or of a native
+    partial close's part, if this account's (and on ``symbol``); else None."""
     position_id = closing_position(order_id)
-    assert position_id is not None
-    rec = await call.app[STORE].closed_order(position_id)
+    rec = await call.app[STORE].closed_order(position_id or str(order_id))
     if rec is None or rec.account_id != call.credential.account_id:
         return None
-    if (symbol is not None and rec.asset != symbol) or rec.close_reason in orders.FIRED_BY:
+    if symbol is not None and rec.asset != symbol:
         return None
-    return close_json(rec)
+    if closed_by_velox(rec) if position_id is not None else rec.parent_order_id is not None:
+        return close_json(rec)
+    return None
 
 
 async def ended_conditional(call: Call, order_id: int, symbol: str | None = None) -> Any:
@@ -259,13 +260,19 @@ async def find_order(
         raise BinanceError(-1102, f"Either {id_param} or {client_param} must be sent.")
     if raw is not None and orders.conditional_of(raw) is not None:
         return raw
-    if raw is not None and closes and closing_position(raw) is not None:
+    if closes and raw is not None and closing_position(raw) is not None:
         return raw  # a close by Velox itself (``closes.py``): only a query shows one
+    if closes and raw is None and (position := closed_by_client_id(client or "")) is not None:
+        return orders.conditional_id(position, orders.CLOSE)
     record = (
         await store.order(str(raw))
         if raw is not None
         else await store.order_by_client_id(account_id, client or "")
     )
+    if record is None and closes and raw is not None:
+        part = await store.closed_order(str(raw))
+        if part is not None and part.parent_order_id is not None:
+            return raw  # a native partial close's part: ``velox_close`` shows it
     if (
         record is None
         or record.account_id != account_id

@@ -182,7 +182,7 @@ async def query_open_order(call: Call) -> Any:
 async def _queried(call: Call) -> Any:
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     found = await find_order(call, "orderId", "origClientOrderId", symbol=symbol, closes=True)
-    if isinstance(found, int) and closing_position(found) is not None:
+    if isinstance(found, int) and orders.conditional_of(found) is None:  # Velox's own close
         close = await velox_close(call, found, symbol)
         if close is None:
             raise no_such_order()
