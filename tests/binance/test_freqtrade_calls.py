@@ -198,3 +198,23 @@ async def test_a_stop_entry_that_opened_a_position_says_what_it_filled(client: A
     )  # fmt: skip
     (listed,) = await bot.json("GET", "/fapi/v1/allAlgoOrders", {"symbol": BTC})
     assert listed["executedQty"] == "0.01000000"
+
+
+async def test_ccxt_fetches_my_liquidations(make_client: MakeClient) -> None:
+    """ccxt's fetch_my_liquidations asks /fapi/v1/forceOrders (404 before)."""
+    client = await make_client(binance_weight_limit=100_000)
+    async with netting_exchange(client) as (exchange, _user, _account):
+        exchange.enableRateLimit = False  # ccxt would wait out forceOrders' weight
+        await tick(client, BTC, "100000")
+        assert await exchange.fetch_my_liquidations(SYMBOL) == []
+        await exchange.set_leverage(50, SYMBOL)
+        bought = await exchange.create_order(SYMBOL, "market", "buy", 0.01)
+        await tick(client, BTC, "90000")  # bid 89955: far below a 50x LONG's liquidation
+        (liquidation,) = await exchange.fetch_my_liquidations(SYMBOL)
+        assert (liquidation["symbol"], liquidation["contracts"], liquidation["price"]) == (
+            SYMBOL, 0.01, 89955.0
+        )  # fmt: skip
+        assert liquidation["info"]["clientOrderId"] == f"autoclose-{bought['id']}"
+        adl = await exchange.fapiPrivateGetForceOrders({"autoCloseType": "ADL"})
+        other = await exchange.fapiPrivateGetForceOrders({"symbol": "ETHUSDT"})
+        assert adl == other == []

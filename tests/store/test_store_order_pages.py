@@ -95,6 +95,7 @@ async def test_closed_orders_paged_back_by_closed_at(store: Store) -> None:
     rows[2] = replace(rows[2], asset="ETHUSDT")  # order 3
     rows[4] = replace(rows[4], account_id=None)  # order 5: written before accounts
     rows[5] = replace(rows[5], closed_at=T0 + 7)  # orders 6 and 7 tie at T0 + 7
+    rows[3] = replace(rows[3], close_reason="LIQUIDATION")  # order 4
     await store.append_batch([], [*rows, closed_order("50", closed_at=T0, account_id="2")])
 
     async def closed(limit: int = 50, first: bool = True, **kw: object) -> list[str]:
@@ -110,6 +111,8 @@ async def test_closed_orders_paged_back_by_closed_at(store: Store) -> None:
     assert await closed(asset="ETHUSDT") == ["3"]
     assert await closed(first=False, asset="BTCUSDT", start=T0 + 4) == ["8", "7", "6", "4"]
     assert await closed(start=T0 + 9) == []
+    assert await closed(reason="LIQUIDATION") == ["4"]  # /fapi/v1/forceOrders
+    assert await closed(reason="LIQUIDATION", asset="ETHUSDT") == []
 
 
 async def test_closed_orders_read_by_their_ids(store: Store) -> None:

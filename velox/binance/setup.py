@@ -15,7 +15,17 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from velox.binance import account, algo, amend, batch, listenkey, margin, market, trading
+from velox.binance import (
+    account,
+    algo,
+    amend,
+    batch,
+    liquidations,
+    listenkey,
+    margin,
+    market,
+    trading,
+)
 from velox.binance.keyring import KeyRing
 from velox.binance.keys import (
     KEYRING,
@@ -142,6 +152,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/fapi/v1/order", trading.query_order, name="fapi_v1_order_get")
     r.add_delete("/fapi/v1/order", trading.cancel_order, name="fapi_v1_order_cancel")
     r.add_get("/fapi/v1/openOrder", trading.query_open_order, name="fapi_v1_open_order")
+    r.add_get("/fapi/v1/forceOrders", liquidations.force_orders, name="fapi_v1_force_orders")
     r.add_post("/fapi/v1/positionMargin", margin.position_margin, name="fapi_v1_position_margin")
     r.add_post("/fapi/v1/batchOrders", batch.place_orders, name="fapi_v1_batch_new")
     r.add_delete("/fapi/v1/batchOrders", batch.cancel_orders, name="fapi_v1_batch_cancel")

@@ -118,10 +118,11 @@ class Store(Protocol):
     async def closed_orders_for_account(
         self, user_id: str, account_id: str | None, first: bool, limit: int, *,
         asset: str | None = None, start: int | None = None, end: int | None = None,
+        reason: str | None = None,
     ) -> list[ClosedOrderRecord]:  # fmt: skip
         """As ``closed_orders_for_user``, in one account; ``first``: with the user's rows
-        that have no account (written before accounts existed). Only ``asset``'s and those
-        closed within [start, end] (ms, inclusive) when given."""
+        that have no account (written before accounts existed). Only ``asset``'s, those
+        closed within [start, end] (ms, inclusive) and for ``reason`` when given."""
 
     # -- accounts, orders, fills (schema version 2, projected from the journal) ----------
     async def accounts_for_user(self, user_id: str) -> list[AccountRecord]:

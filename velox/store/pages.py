@@ -141,12 +141,16 @@ class PageRows(ABC):
     async def closed_orders_for_account(
         self, user_id: str, account_id: str | None, first: bool, limit: int, *,
         asset: str | None = None, start: int | None = None, end: int | None = None,
+        reason: str | None = None,
     ) -> list[ClosedOrderRecord]:  # fmt: skip
         """The user's closed orders in one account (``first``: with those of no account),
-        newest first by ``closed_at`` within [start, end]."""
+        newest first by ``closed_at`` within [start, end]; only ``reason``'s when given."""
+        condition, args = in_account(user_id, account_id, first)
+        if reason is not None:
+            condition, args = f"({condition}) AND close_reason = ?", [*args, reason]
         rows = await self._fetch(*page_query(
             "closed_orders", CLOSED_ORDER_COLUMNS, "order_id", "closed_at",
-            in_account(user_id, account_id, first), asset, start, end, limit,
+            (condition, args), asset, start, end, limit,
         ))  # fmt: skip
         return [closed_record(r) for r in rows]
 
