@@ -181,6 +181,11 @@ async def test_only_closes_velox_made_are_its_orders(client: Any) -> None:
     )  # fmt: skip
     trades = await bot.json("GET", "/fapi/v1/userTrades", {"symbol": BTC, "orderId": part_id})
     assert [(t["orderId"], t["qty"]) for t in trades] == [(int(part_id), "0.01000000")]
+    mine = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01",
+            "price": "90000", "newClientOrderId": f"velox-{first}-close"}  # fmt: skip
+    placed = await bot.json("POST", ORDER, mine)  # a bot's own id wins over the pattern
+    by_client = {"symbol": BTC, "origClientOrderId": f"velox-{first}-close"}
+    assert (await bot.json("GET", ORDER, by_client))["orderId"] == placed["orderId"]
 
 
 async def test_a_stop_entry_that_opened_a_position_says_what_it_filled(client: Any) -> None:

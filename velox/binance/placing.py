@@ -262,8 +262,6 @@ async def find_order(
         return raw
     if closes and raw is not None and closing_position(raw) is not None:
         return raw  # a close by Velox itself (``closes.py``): only a query shows one
-    if closes and raw is None and (position := closed_by_client_id(client or "")) is not None:
-        return orders.conditional_id(position, orders.CLOSE)
     record = (
         await store.order(str(raw))
         if raw is not None
@@ -273,6 +271,8 @@ async def find_order(
         part = await store.closed_order(str(raw))
         if part is not None and part.parent_order_id is not None:
             return raw  # a native partial close's part: ``velox_close`` shows it
+    if record is None and closes and (position := closed_by_client_id(client or "")):
+        return orders.conditional_id(position, orders.CLOSE)  # after the trader's own ids
     if (
         record is None
         or record.account_id != account_id
