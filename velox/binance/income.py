@@ -22,7 +22,7 @@ from velox.store.records import FillRecord
 Json = dict[str, Any]
 PAGE = 1000  # fills per read
 KINDS = ("REALIZED_PNL", "COMMISSION", "FUNDING_FEE")
-# fills -> fill id -> the order each is shown under (trading._shown_order_ids)
+# fills -> fill id -> the order each is shown under (fills._shown_order_ids)
 ShownIds = Callable[[list[FillRecord]], Awaitable[dict[str, int]]]
 
 

@@ -20,6 +20,7 @@ from velox.binance import (
     algo,
     amend,
     batch,
+    fills,
     liquidations,
     listenkey,
     margin,
@@ -160,8 +161,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/fapi/v1/openOrders", trading.open_orders, name="fapi_v1_openOrders")
     r.add_delete("/fapi/v1/allOpenOrders", trading.cancel_all, name="fapi_v1_allOpenOrders")
     r.add_get("/fapi/v1/allOrders", trading.all_orders, name="fapi_v1_allOrders")
-    r.add_get("/fapi/v1/userTrades", trading.user_trades, name="fapi_v1_userTrades")
-    r.add_get("/fapi/v1/income", trading.income, name="fapi_v1_income")
+    r.add_get("/fapi/v1/userTrades", fills.user_trades, name="fapi_v1_userTrades")
+    r.add_get("/fapi/v1/income", fills.income, name="fapi_v1_income")
 
     r.add_post("/fapi/v1/algoOrder", algo.new_algo_order, name="fapi_v1_algoOrder_new")
     r.add_get("/fapi/v1/algoOrder", algo.query_algo_order, name="fapi_v1_algoOrder_get")
