@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from velox.binance.orders import CLOSE, CONDITIONAL, conditional_id, side_of
-from velox.money import format_units
+from velox.binance.orders import CLOSE, conditional_id, order_shape, position_order
 from velox.store.records import ClosedOrderRecord
 
 Json = dict[str, Any]
@@ -25,10 +24,8 @@ VELOX_CLOSES = ("MANUAL", "LIQUIDATION")  # close reasons of a whole position by
 
 def closing_position(order_id: int) -> str | None:
     """The position whose close by Velox ``order_id`` names, else None."""
-    if order_id < CONDITIONAL:
-        return None
-    position, kind = divmod(order_id - CONDITIONAL, 4)
-    return str(position) if kind == CLOSE else None
+    found = position_order(order_id)
+    return found[0] if found is not None and found[1] == CLOSE else None
 
 
 def close_client_id(position_id: str, reason: str) -> str:
@@ -58,22 +55,15 @@ def close_json(rec: ClosedOrderRecord) -> Json:
     """The close of position ``rec`` by Velox (``closed_by_velox``), or a native partial
     close's part (its own order), as the order that executed it: its type as the user
     stream names it (``MARKET``; ``LIQUIDATION`` for a liquidation)."""
-    qty, price = rec.qty, rec.close_price
-    closing_side = "BUY" if side_of(rec.side) == "SELL" else "SELL"
     if rec.parent_order_id is None:
         order_id = conditional_id(rec.order_id, CLOSE)
         client = close_client_id(rec.order_id, rec.close_reason)
     else:
         order_id, client = int(rec.order_id), f"velox-{rec.order_id}"
     kind = "LIQUIDATION" if rec.close_reason == "LIQUIDATION" else "MARKET"
-    return {
-        "orderId": order_id, "symbol": rec.asset, "status": "FILLED", "clientOrderId": client,
-        "price": format_units(0), "avgPrice": format_units(price),
-        "origQty": format_units(qty), "executedQty": format_units(qty),
-        "cumQty": format_units(qty), "cumQuote": format_units(qty * price // 10**8),
-        "timeInForce": "GTC", "type": kind, "origType": kind, "reduceOnly": True,
-        "closePosition": False, "side": closing_side, "positionSide": "BOTH",
-        "stopPrice": format_units(0), "workingType": "CONTRACT_PRICE", "priceProtect": False,
-        "priceMatch": "NONE", "selfTradePreventionMode": "NONE", "goodTillDate": 0,
-        "time": rec.closed_at, "updateTime": rec.closed_at,
-    }  # fmt: skip
+    closing_side = "SELL" if rec.side == "LONG" else "BUY"
+    return order_shape(
+        order_id, rec.asset, "FILLED", client, closing_side, kind, orig=rec.qty,
+        done=(rec.qty, rec.close_price), reduce=True, created=rec.closed_at,
+        updated=rec.closed_at,
+    )  # fmt: skip

@@ -42,12 +42,18 @@ def conditional_id(position_id: str, kind: int) -> int:
     return CONDITIONAL + int(position_id) * 4 + kind
 
 
-def conditional_of(order_id: int) -> tuple[str, int] | None:
-    """(position id, STOP_LOSS | TAKE_PROFIT | TRAILING) of a conditional order id, else None."""
+def position_order(order_id: int) -> tuple[str, int] | None:
+    """(position id, kind) of an id of ``conditional_id``'s space, else None."""
     if order_id < CONDITIONAL:
         return None
     position, kind = divmod(order_id - CONDITIONAL, 4)
-    return (str(position), kind) if kind in KINDS else None
+    return str(position), kind
+
+
+def conditional_of(order_id: int) -> tuple[str, int] | None:
+    """(position id, STOP_LOSS | TAKE_PROFIT | TRAILING) of a conditional order id, else None."""
+    found = position_order(order_id)
+    return found if found is not None and found[1] in KINDS else None
 
 
 def trigger_of(pos: Position, kind: int) -> int | None:
@@ -94,32 +100,34 @@ def order_json(
     # its close fill executed the rest of the order
     orig = qty if rec.qty is None else max(rec.qty, qty)
     gtd = rec.expires_at or 0
+    return order_shape(
+        int(rec.order_id), rec.asset, STATUS.get(rec.status, rec.status),
+        rec.client_order_id or f"velox-{rec.order_id}", side_of(rec.side), kind, orig=orig,
+        done=(qty, avg), price=price, stop=stop, tif="GTD" if gtd else "GTC",
+        reduce=rec.reduce_only, gtd=gtd, created=rec.created_at, updated=rec.updated_at,
+    )  # fmt: skip
+
+
+def order_shape(
+    order_id: int, symbol: str, status: str, client: str, side: str, kind: str, *,
+    orig: int, done: tuple[int, int] = (0, 0), price: int = 0, stop: int = 0,
+    tif: str = "GTC", reduce: bool = False, close: bool = False, gtd: int = 0,
+    created: int, updated: int,
+) -> Json:  # fmt: skip
+    """One order as Binance's order endpoints show it, whatever Velox holds it as (an order
+    row, a position's stop, a close of Velox's own); ``done``: (executed quantity, average
+    price)."""
+    qty, avg = done
     return {
-        "orderId": int(rec.order_id),
-        "symbol": rec.asset,
-        "status": STATUS.get(rec.status, rec.status),
-        "clientOrderId": rec.client_order_id or f"velox-{rec.order_id}",
-        "price": format_units(price),
-        "avgPrice": format_units(avg),
-        "origQty": format_units(orig),
-        "executedQty": format_units(qty),
-        "cumQty": format_units(qty),
-        "cumQuote": format_units(qty * avg // 10**8),
-        "timeInForce": "GTD" if gtd else "GTC",
-        "type": kind,
-        "origType": kind,
-        "reduceOnly": rec.reduce_only,
-        "closePosition": False,
-        "side": side_of(rec.side),
-        "positionSide": "BOTH",
-        "stopPrice": format_units(stop),
-        "workingType": "CONTRACT_PRICE",
-        "priceProtect": False,
-        "priceMatch": "NONE",
-        "selfTradePreventionMode": "NONE",
-        "goodTillDate": gtd,
-        "time": rec.created_at,
-        "updateTime": rec.updated_at,
+        "orderId": order_id, "symbol": symbol, "status": status, "clientOrderId": client,
+        "price": format_units(price), "avgPrice": format_units(avg),
+        "origQty": format_units(orig), "executedQty": format_units(qty),
+        "cumQty": format_units(qty), "cumQuote": format_units(qty * avg // 10**8),
+        "timeInForce": tif, "type": kind, "origType": kind, "reduceOnly": reduce,
+        "closePosition": close, "side": side, "positionSide": "BOTH",
+        "stopPrice": format_units(stop), "workingType": "CONTRACT_PRICE",
+        "priceProtect": False, "priceMatch": "NONE", "selfTradePreventionMode": "NONE",
+        "goodTillDate": gtd, "time": created, "updateTime": updated,
     }  # fmt: skip
 
 
@@ -156,23 +164,12 @@ def _conditional(
 ) -> Json:  # fmt: skip
     kind_name, suffix = KINDS[kind]
     trailing = kind == TRAILING
-    executed_qty, avg = done
-    return {
-        "orderId": conditional_id(position_id, kind),
-        "symbol": asset,
-        "status": status,
-        "clientOrderId": f"velox-{position_id}-{suffix}",
-        "price": format_units(0), "avgPrice": format_units(avg),
-        "origQty": format_units(qty if trailing else 0), "executedQty": format_units(executed_qty),
-        "cumQty": format_units(executed_qty), "cumQuote": format_units(executed_qty * avg // 10**8),
-        "timeInForce": "GTE_GTC", "type": kind_name,
-        "origType": kind_name, "reduceOnly": True, "closePosition": not trailing,
-        "side": "SELL" if position_side == "LONG" else "BUY", "positionSide": "BOTH",
-        "stopPrice": format_units(trigger),
-        "workingType": "CONTRACT_PRICE",
-        "priceProtect": False, "priceMatch": "NONE", "selfTradePreventionMode": "NONE",
-        "goodTillDate": 0, "time": created, "updateTime": updated,
-    }  # fmt: skip
+    return order_shape(
+        conditional_id(position_id, kind), asset, status, f"velox-{position_id}-{suffix}",
+        "SELL" if position_side == "LONG" else "BUY", kind_name,
+        orig=qty if trailing else 0, done=done, stop=trigger, tif="GTE_GTC", reduce=True,
+        close=not trailing, created=created, updated=updated,
+    )  # fmt: skip
 
 
 def conditionals(pos: Position) -> list[Json]:

@@ -196,9 +196,9 @@ async def velox_close(call: Call, order_id: int, symbol: str | None) -> Any:
         return None
     if symbol is not None and rec.asset != symbol:
         return None
-    if closed_by_velox(rec) if position_id is not None else rec.parent_order_id is not None:
-        return close_json(rec)
-    return None
+    # a close id names a whole position's close by Velox; a small id, a partial close's part
+    shown = closed_by_velox(rec) if position_id is not None else rec.parent_order_id is not None
+    return close_json(rec) if shown else None
 
 
 async def ended_conditional(call: Call, order_id: int, symbol: str | None = None) -> Any:
