@@ -177,7 +177,7 @@ class BatchMessages:
             kind, price = TYPES.get(event.by_order_type, "MARKET"), event.by_order_price
         reduce = flip is None and (event.by_order_id is None or event.by_reduce_only)
         client = event.by_client_order_id or self._clients.get(fill.order_id)
-        if _closed_by_velox(event):
+        if _closed_without_an_order(event):
             assert isinstance(event, PositionClosed)
             client = close_client_id(event.order_id, event.reason)
         return OrderTerms(kind, price, client=client, reduce=reduce)
@@ -216,14 +216,14 @@ def shown_fills(event: Event) -> list[Fill]:
     trader's is that of the stop that fired (``orders.conditional_id``), or Velox's own
     close order (``closes.py``), not the opening order's."""
     fills = fills_of(event)
-    if not _closed_by_velox(event):
+    if not _closed_without_an_order(event):
         return fills
     assert isinstance(event, PositionClosed)
     shown = str(conditional_id(event.order_id, fired_stop(event) or CLOSE))
     return [replace(f, order_id=shown) if f.order_id == event.order_id else f for f in fills]
 
 
-def _closed_by_velox(event: Event) -> bool:
+def _closed_without_an_order(event: Event) -> bool:
     """A whole position closed by no order of the trader's: a stop, the close button, a
     reset, a liquidation (an opposite order or a flip names its own)."""
     return (
@@ -244,7 +244,7 @@ def _announced_by_its_fill(event: Execution, fill: Fill) -> bool:
     the position's stop that closed it."""
     if isinstance(event, PositionOpened | PositionIncreased):
         return True  # a market order, or a LIMIT through the market: it never rested
-    return not _closed_by_velox(event)
+    return not _closed_without_an_order(event)
 
 
 def account_update(engine: Engine, event: Any, reason: str, now: int, change: int = 0) -> Json:
