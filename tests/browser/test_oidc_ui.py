@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import unused_port
 
 from tests.browser.harness import new_page
 from tests.fakes.oidc_provider import FakeOidcProvider
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,7 +35,7 @@ async def velox(tmp_path: Path, provider: FakeOidcProvider) -> AsyncIterator[str
     from velox.web.app import create_app
     from velox.web.options import WebOptions
 
-    port = unused_port()
+    port = free_port()
     settings = Settings(
         port=port,
         db=f"sqlite:///{tmp_path / 'velox.db'}",

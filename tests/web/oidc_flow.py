@@ -12,8 +12,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import ClientResponse
-from aiohttp.test_utils import TestClient, unused_port
+from aiohttp.test_utils import TestClient
 
+from tests.ports import free_port
 from tests.web.conftest import FAST
 from velox.config import Settings
 from velox.web.app import create_app
@@ -27,7 +28,7 @@ def app_client(aiohttp_client: Any, settings: Settings) -> AppClient:
     the callback URL it registers (from ``--port``) is where it really answers."""
 
     async def make(**changes: Any) -> TestClient[Any, Any]:
-        port = unused_port()
+        port = free_port()
         # Each app its own database: one database takes one running Velox.
         own_db = f"sqlite:///{Path(settings.data_dir) / f'velox-{port}.db'}"
         changes = {"db": own_db, **changes}

@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, unused_port
+from aiohttp.test_utils import TestClient
 from yarl import URL
 
 from tests.fakes.oidc_provider import FakeOidcProvider, s256
+from tests.ports import free_port
 from tests.web.helpers import PASSWORD, assert_error, signup
 from tests.web.oidc_flow import (
     FLOW_COOKIE,
@@ -306,7 +307,7 @@ async def test_client_secret_post_when_basic_is_not_offered(
 
 
 async def test_unreachable_provider_is_refused(make: AppClient) -> None:
-    issuer = f"http://127.0.0.1:{unused_port()}/realms/gone"
+    issuer = f"http://127.0.0.1:{free_port()}/realms/gone"
     velox = await make(oidc_issuer=issuer, oidc_client_id="a", oidc_client_secret="b")
     started = await start(velox, "oidc")
     await assert_refused(velox, started, "oauth_failed", "oidc")
