@@ -51,9 +51,12 @@ lint: $(TEST_STAMP)
 
 # The browser's money estimates and state (static/estimates.js, static/trade/) run under
 # Node's built-in test runner: no npm package, no build step.
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each test module in one of them
+# (its module-scoped servers are started once); TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
 test: install-test browser lint
 	node --test tests/js/
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 bench: install-test
 	@if ! command -v wrk >/dev/null && [ "$$(id -u)" = "0" ]; then \
