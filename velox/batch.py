@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +17,10 @@ from velox.engine.engine import Engine, Outcome
 from velox.engine.events import Event
 from velox.engine.state import Quote
 from velox.journal import CommitRows, commit_rows
-from velox.published import Published, Reply
+from velox.published import EngineNotReady, Published, Reply
 
 log = logging.getLogger(__name__)
+TOO_LATE = "the command came after its caller stopped waiting; it was not run"
 
 
 @dataclass(slots=True)
@@ -26,6 +28,7 @@ class Submit:
     command: Command
     future: asyncio.Future[Any]
     view: Callable[[Engine, Outcome], Any] | None = None
+    expires: float | None = None  # time.monotonic(): not run if still queued then
 
 
 @dataclass(slots=True)
@@ -65,6 +68,7 @@ def apply_batch(
     events: list[Event] = []
     quotes: list[tuple[str, Quote]] = []
     replies: list[tuple[Submit, Outcome]] = []
+    late: list[Submit] = []
     ticks = 0
     for item in items:
         if isinstance(item, PriceTick):
@@ -74,12 +78,17 @@ def apply_batch(
             if quote is not None and quote.ts == item.ts:
                 quotes.append((item.asset, quote))
         elif isinstance(item, Submit):
+            if item.expires is not None and time.monotonic() >= item.expires:
+                late.append(item)  # its caller stopped waiting: refuse, never run
+                continue
             outcome = engine.handle(item.command)
             events.extend(outcome.events)
             replies.append((item, outcome))
     rows = commit_rows(events, after_seq)
     published = Published(rows.numbered, tuple(quotes), tuple(rows.closed.values()), rows.closed)
-    answers: list[tuple[asyncio.Future[Any], Any, Exception | None]] = []
+    answers: list[tuple[asyncio.Future[Any], Any, Exception | None]] = [
+        (item.future, None, EngineNotReady(TOO_LATE)) for item in late
+    ]
     for item, outcome in replies:
         if item.view is None:
             answers.append((item.future, outcome, None))

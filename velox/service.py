@@ -164,23 +164,32 @@ class EngineService:
         return result
 
     async def submit_and_read(
-        self, command: Command, view: Callable[[Engine, Outcome], T]
+        self,
+        command: Command,
+        view: Callable[[Engine, Outcome], T],
+        *,
+        expires: float | None = None,
     ) -> tuple[Outcome, T | None]:
         """``submit``, plus ``view(engine, outcome)`` of the engine as that commit left it
         (None if the command was refused).
 
         One trip through the queue instead of a submit followed by a read, which would wait
-        for the next batch to commit as well.
+        for the next batch to commit as well. A command still queued at ``expires``
+        (``time.monotonic()``) is not run: ``EngineNotReady``.
         """
-        reply = await self.submit_and_show(command, view)
+        reply = await self.submit_and_show(command, view, expires=expires)
         return reply.outcome, reply.seen
 
     async def submit_and_show(
-        self, command: Command, view: Callable[[Engine, Outcome], T]
+        self,
+        command: Command,
+        view: Callable[[Engine, Outcome], T],
+        *,
+        expires: float | None = None,
     ) -> Reply[T]:
         """``submit_and_read``, plus what the commit published (its closed orders)."""
         future = self._new_future()
-        self._queue.put_nowait(Submit(command, future, view))
+        self._queue.put_nowait(Submit(command, future, view, expires))
         result: Reply[T] = await future
         return result
 

@@ -4,12 +4,14 @@ NATS, each under load, and nothing acknowledged is lost or done twice."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from types import SimpleNamespace
 
 import pytest
 
 from tests.scale.cluster import Cluster
-from tests.scale.helpers import call, signup, until
+from tests.scale.helpers import call, open_order, signup, until
 from tests.scale.load import SpreadLoad, check_exactly_once, drive
 from tests.system.checks import check_durable, check_live
 
@@ -68,6 +70,36 @@ async def test_kill_9_the_engine_gateways_answer_503_then_resume(cluster: Cluste
     assert await cluster.stop() == [0, 0, 0], cluster.logs()
     await check_durable(cluster.db_url, record)  # includes `velox audit`
     await check_exactly_once(cluster.db_url, record, loads)
+
+
+async def test_orders_answered_503_while_the_engine_is_stalled_are_never_run(
+    cluster: Cluster,
+) -> None:
+    """A 503 says nothing happened. The engine stopped (SIGSTOP) while three opens and a
+    close come in through both gateways: each is answered 503, and when the engine runs
+    again it must not carry them out from the bus's backlog (it did: the positions opened
+    and the position closed seconds later, at another price)."""
+    a, b = cluster.bases
+    token, _ = await signup(a, "stall@scale.example")
+    status, kept = await open_order(a, token)
+    assert status == 201
+    engine = cluster.engine.proc
+    assert engine is not None
+    os.kill(engine.pid, signal.SIGSTOP)
+    try:
+        answers = await asyncio.gather(
+            *(open_order(base, token) for base in (a, b, a)),
+            call(b, "POST", f"/api/v1/order/close/{kept['orderId']}", token),
+        )
+    finally:
+        os.kill(engine.pid, signal.SIGCONT)
+    assert [(s, body["error"]["code"]) for s, body in answers] == [(503, "ENGINE_NOT_READY")] * 4
+    for base in (a, b):
+        await until(lambda base=base: _healthy(base), f"{base} READY again")
+    await asyncio.sleep(1.5)  # time for a late command to land, if it were run
+    status, orders = await call(b, "GET", "/api/v1/order/user/orders", token)
+    assert status == 200
+    assert [(o["orderId"], o["status"]) for o in orders["orders"]] == [(kept["orderId"], "OPEN")]
 
 
 async def test_restart_nats_under_load_everyone_reconnects_nothing_runs_twice(

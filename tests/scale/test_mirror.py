@@ -59,8 +59,10 @@ REF = 100_000 * SCALE
     ],
 )
 def test_commands_cross_the_wire_unchanged(command: object) -> None:
-    request_id, back = wire.decode_command(wire.encode_command("r-1", command))  # type: ignore[arg-type]
-    assert (request_id, back) == ("r-1", command)
+    sent = wire.encode_command("r-1", command, until=1_700_000_000_123)  # type: ignore[arg-type]
+    assert wire.decode_command(sent) == wire.CommandRequest("r-1", command, 1_700_000_000_123)  # type: ignore[arg-type]
+    unlimited = wire.decode_command(wire.encode_command("r-2", command))  # type: ignore[arg-type]
+    assert unlimited == wire.CommandRequest("r-2", command, None)  # type: ignore[arg-type]
 
 
 def test_replies_cross_the_wire_unchanged() -> None:
@@ -74,6 +76,11 @@ def test_replies_cross_the_wire_unchanged() -> None:
         wire.decode_reply(b'{"seq": 1}')
     with pytest.raises(wire.WireError):
         wire.decode_command(b'{"id": "x", "type": "PriceTick", "f": {}}')  # not a command
+    good = wire.encode_command("x", OpenAccount("u1", 0), until=5)
+    assert wire.decode_command(good).until == 5
+    for until in (b'"soon"', b"1.5", b"true"):
+        with pytest.raises(wire.WireError):
+            wire.decode_command(good.replace(b'"until":5', b'"until":' + until))
 
 
 @pytest.fixture

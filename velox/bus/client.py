@@ -6,7 +6,8 @@ answers from its reply cache without running the command twice; but only while t
 of the engine is alive (its heartbeat names it), since a restarted engine has no cache. When
 the engine is gone (no heartbeat for ``STALE_S``, or NATS finds no responder) or no answer
 comes within ``timeout_s``, the caller gets ``EngineNotReady`` (503 ENGINE_NOT_READY) and may
-retry; what was acknowledged is durable.
+retry; what was acknowledged is durable, and what was answered 503 is not run later: each
+attempt carries the moment after which the engine must not start it.
 
 After a reply the client waits for the mirror to hold that commit before returning, so the
 handler's view, and any read on this gateway after it, sees the command's effect. A read asks
@@ -43,6 +44,7 @@ STALE_S = 2.0  # no heartbeat for this long: the engine is down (heartbeats ever
 ATTEMPT_S = 1.0  # one request's wait before asking again with the same id
 CATCH_UP_S = 1.0  # a reply's batch not seen this long: read it from the journal
 RETRY_PAUSE_S = 0.05
+START_SHARE = 0.5  # of an attempt's wait: the engine starts it within this, or never
 
 
 class BusEngineClient:
@@ -144,7 +146,7 @@ class BusEngineClient:
     async def submit(self, command: Command) -> Outcome:
         self._check_ready()
         deadline = time.monotonic() + self.timeout_s
-        reply = await self._request(wire.encode_command(uuid.uuid4().hex, command), deadline)
+        reply = await self._request(uuid.uuid4().hex, command, deadline)
         if reply.seq:
             self._known_seq = max(self._known_seq, reply.seq)
             await self._reach(reply.seq, deadline)
@@ -178,7 +180,12 @@ class BusEngineClient:
         await self._reach(seq, deadline)
         return fn(self.mirror.engine)
 
-    async def _request(self, data: bytes, deadline: float) -> wire.Reply:
+    async def _request(self, request_id: str, command: Command, deadline: float) -> wire.Reply:
+        """Ask until answered or ``deadline``. Each attempt says until when the engine may
+        start it (``START_SHARE`` of the attempt's wait, the rest left for the commit and
+        the reply), so a command the engine only receives after this gateway gave up
+        (the engine stopped, stalled or cut off meanwhile) is refused there, not run: the
+        503 this gateway answers means that nothing happened, as in one process."""
         instance = self._live_instance()
         while True:
             if instance is None or self._live_instance() != instance:
@@ -186,10 +193,11 @@ class BusEngineClient:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise EngineNotReady("the engine did not answer in time")
+            wait = min(ATTEMPT_S, remaining)
+            until = wire.wall_ms() + int(wait * START_SHARE * 1000)
+            data = wire.encode_command(request_id, command, until)
             try:
-                msg = await self.nc.request(
-                    self.subjects.commands, data, timeout=min(ATTEMPT_S, remaining)
-                )
+                msg = await self.nc.request(self.subjects.commands, data, timeout=wait)
             except nats_errors.TimeoutError:
                 continue  # ask again with the same id: the engine's cache answers a repeat
             except nats_errors.NoRespondersError:

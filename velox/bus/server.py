@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from functools import partial
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
+from velox.batch import TOO_LATE
 from velox.bus import wire
 from velox.bus.subjects import Subjects
 from velox.engine.commands import Command
@@ -41,6 +43,15 @@ DEDUPE = 100_000
 HEARTBEAT_S = 0.5
 MAX_OUTGOING = 100_000
 DRAIN_S = 5.0  # at stop, for the queued messages to go out
+
+
+def _local_deadline(request: wire.CommandRequest) -> float | None:
+    """The request's ``until`` on this process's monotonic clock. A command that reaches
+    the engine after its gateway gave up (the engine was stopped or stalled, the bus slow)
+    is refused, not run: the gateway has already answered 503, which says nothing happened."""
+    if request.until is None:
+        return None
+    return time.monotonic() + (request.until - wire.wall_ms()) / 1000
 
 
 class EngineBusServer:
@@ -102,21 +113,21 @@ class EngineBusServer:
         request = wire.received(wire.decode_command, msg.data, "command")
         if request is None:
             return
-        request_id, command = request
+        request_id = request.request_id
         data = self._replies.get(request_id)
         if data is None:
             running = self._running.get(request_id)
             if running is not None:
                 data = await asyncio.shield(running)
             else:
-                data = await self._run(request_id, command)
+                data = await self._run(request_id, request.command, _local_deadline(request))
         if msg.reply:
             try:
                 await msg.respond(data)
             except Exception as exc:
                 log.info("bus: reply to %s not sent: %s", request_id, exc)
 
-    async def _run(self, request_id: str, command: Command) -> bytes:
+    async def _run(self, request_id: str, command: Command, expires: float | None) -> bytes:
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._running[request_id] = future
         service = self.service
@@ -125,8 +136,10 @@ class EngineBusServer:
             return service.seq
 
         try:
+            if expires is not None and time.monotonic() >= expires:
+                raise EngineNotReady(TOO_LATE)
             stamped = dataclasses.replace(command, ts=service.clock())
-            outcome, seq = await service.submit_and_read(stamped, committed_seq)
+            outcome, seq = await service.submit_and_read(stamped, committed_seq, expires=expires)
         except EngineNotReady as exc:  # not run: the gateway may send it again
             data = wire.encode_reply(wire.Reply(Outcome(), not_ready=str(exc) or "not ready"))
         except Exception:  # a bug: answer 503 rather than leave the gateway waiting

@@ -9,6 +9,7 @@ command or event type travels without a change here. A ``ModifyPosition`` field 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any, TypeVar
@@ -69,16 +70,40 @@ def _command_of(type_name: str, values: dict[str, Any]) -> Any:
     return COMMAND_TYPES[type_name](**values)
 
 
-def encode_command(request_id: str, command: Command) -> bytes:
+def wall_ms() -> int:
+    """Real wall-clock milliseconds: a command's ``until`` is a moment both sides read on
+    their own clocks (hosts of one deployment keep them in step), never a simulated clock."""
+    return time.time_ns() // 1_000_000
+
+
+@frozen
+class CommandRequest:
+    """A command as the engine receives it: ``until`` is the wall-clock moment (ms) after
+    which the gateway no longer waits for this attempt, so the engine must not start it
+    (None: no limit)."""
+
+    request_id: str
+    command: Command
+    until: int | None = None
+
+
+def encode_command(request_id: str, command: Command, until: int | None = None) -> bytes:
     values = _command_values(command)
-    return codec.dumps({"id": request_id, "type": type(command).__name__, "f": values})
+    message: dict[str, Any] = {"id": request_id, "type": type(command).__name__, "f": values}
+    if until is not None:
+        message["until"] = until
+    return codec.dumps(message)
 
 
-def decode_command(data: bytes) -> tuple[str, Command]:
+def decode_command(data: bytes) -> CommandRequest:
     try:
         message = codec.loads(data)
-        return str(message["id"]), _command_of(message["type"], message["f"])
-    except (KeyError, TypeError, ValueError) as exc:
+        until = message.get("until")
+        if until is not None and (type(until) is not int):
+            raise TypeError("until is not an integer")
+        command = _command_of(message["type"], message["f"])
+        return CommandRequest(str(message["id"]), command, until)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise WireError(f"not a command: {exc}") from exc
 
 
