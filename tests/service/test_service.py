@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -417,4 +418,23 @@ async def test_a_batch_is_foreground_from_its_commit_to_its_reveal(store: Store)
     gated.gate.set()
     assert (await opening).ok
     assert not service.foreground.busy
+    await service.stop()
+
+
+async def test_a_command_past_its_expiry_is_refused_not_run(store: Store) -> None:
+    """The bus's engine passes its gateway's deadline: a command still queued when its
+    caller has stopped waiting (and answered 503) must not run."""
+    clock = Clock()
+    service = await started(store, clock)
+    await service.submit(OpenAccount("alice", clock()))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    cmd = OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE)
+    with pytest.raises(EngineNotReady):
+        await service.submit_and_read(cmd, lambda e, o: 1, expires=time.monotonic() - 0.001)
+    outcome, balance = await service.submit_and_read(
+        replace(cmd, margin=50 * SCALE),
+        lambda e, o: e.account_of("alice", None).balance,
+        expires=time.monotonic() + 60,
+    )
+    assert outcome.ok and balance == 950 * SCALE  # only the second one ran
     await service.stop()
