@@ -270,6 +270,26 @@ def test_too_many_accounts_and_positions_count_pending() -> None:
     assert engine.export() == before
 
 
+def test_the_position_limit_is_the_users_over_all_accounts() -> None:
+    """SPEC 3: at most ``--max-open-positions`` per user. Counted per account, a user
+    held that many in each of five accounts."""
+    engine = engine_at(max_open_positions=3)
+    second = netting(engine)
+    ok(engine, order(margin=units("10")))
+    ok(engine, limit("99000", margin=units("10"), account_id=second))
+    ok(engine, order(margin=units("10"), account_id=second, asset=ETH))
+    before = engine.export()
+    for cmd in (
+        order(margin=units("10")),
+        order(margin=units("10"), account_id=second),
+        limit("98000", margin=units("10")),
+    ):
+        out = engine.handle(cmd)
+        assert out.refusal is not None and out.refusal.code == Code.TOO_MANY_POSITIONS
+    assert engine.export() == before
+    assert not engine.handle(order(margin=units("10"), user_id="bob")).refusal  # bob's own
+
+
 def test_client_order_id_is_idempotent_per_account() -> None:
     engine = engine_at()
     (placed,) = ok(engine, limit("99000", client_order_id="bot-1"))

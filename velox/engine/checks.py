@@ -169,8 +169,14 @@ def only_reduces(engine: State, account: Account, cmd: OpenPosition, qty: int) -
 
 
 def too_many(engine: State, account: Account, extra: int = 0) -> Refusal | None:
-    """Pending orders count toward ``max_open_positions`` (``extra``: placed in this command)."""
+    """``max_open_positions`` is per user (SPEC 3), over all the user's accounts (at most
+    ``max_accounts``), not per account, which let a user hold that many in each; pending
+    orders count toward it (``extra``: placed in this command)."""
     limit = engine.settings.max_open_positions
-    if len(account.open_orders) + len(account.pending_orders) + extra >= limit:
+    held = extra
+    for account_id in engine.user_accounts[account.user_id]:
+        each = engine.accounts[account_id]
+        held += len(each.open_orders) + len(each.pending_orders)
+    if held >= limit:
         return Refusal(Code.TOO_MANY_POSITIONS, f"at most {limit} open positions and orders")
     return None
