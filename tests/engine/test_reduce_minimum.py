@@ -78,6 +78,24 @@ def test_an_opposite_order_that_would_flip_still_meets_the_minimum() -> None:
     assert closed.order_id == opened.order_id and opened.order_id not in engine.positions
 
 
+def test_the_rest_a_flip_opens_meets_the_minimum_too() -> None:
+    """The whole order meets the minimum, but what is left after closing the held 1.49925037
+    ETH opens a position of its own: 0.00000001 ETH SHORT at 10x has a margin of
+    ceil(1999 * 0.00000001 / 10) = 0.00000200 USD, under the 1 USD minimum (it was opened,
+    leaving a dust position)."""
+    engine, acc, pid = _long()
+    before = engine.export()
+    dust = order(account_id=acc, asset=ETH, side="SHORT", qty=units("1.49925038"), margin=None)
+    out = engine.handle(dust)
+    assert out.refusal is not None and out.refusal.code == Code.MARGIN_TOO_SMALL
+    assert engine.export() == before
+    # a rest of 0.01 ETH: ceil(1999 * 0.01 / 10) = 1.999 USD, over the minimum: it flips
+    events = ok(engine, replace(dust, qty=units("1.50925037")))
+    (short,) = [p for p in engine.positions.values() if p.account_id == acc]
+    assert short.side == "SHORT" and short.qty == units("0.01") and pid not in engine.positions
+    assert short.margin == units("1.999") and len(events) == 2
+
+
 def test_a_reduce_only_limit_reserves_nothing_and_fits_a_fully_used_balance() -> None:
     # the LONG takes all but 0.3 USD: a reduce-only take-profit must still be placeable
     engine, acc, pid = _long(balance="300.3")

@@ -277,6 +277,16 @@ def _reduce(
     )  # fmt: skip
     if size == held.qty:
         return [closed]
+    rest = Qty(size - held.qty)
+    if flips and _sized(terms, price, rest)[1] < state.settings.min_margin:
+        # the rest opens a position: SPEC 3's minimum margin holds for it as for any open
+        # (a resting order was checked when placed; it fills as placed)
+        return Refusal(
+            Code.MARGIN_TOO_SMALL,
+            "the position this order would open after closing the held one is below the "
+            "minimum margin: send at most the held quantity to close it",
+            "margin",
+        )
     flipped = _open(
         state,
         account,
@@ -288,7 +298,7 @@ def _reduce(
         ts,
         ids,
         Money(closed.settlement + terms.reserved),
-        Qty(size - held.qty),
+        rest,
     )
     if isinstance(flipped, Refusal):
         return flipped
