@@ -11,6 +11,8 @@ import bcrypt
 import pytest
 
 from tests.web.helpers import PASSWORD
+from velox.binance.errors import BinanceError
+from velox.binance.weights import WeightMeter
 from velox.mail import Mailer
 from velox.money import MoneyError, parse_units
 from velox.web.auth.passwords import Passwords
@@ -48,6 +50,37 @@ def test_sliding_log_is_exact() -> None:
         log.check("ip")
     assert info.value.status == 429 and info.value.headers["Retry-After"] == "1"
     assert SlidingLog(0, 1.0, clock).hit("x") is None  # 0 disables
+
+
+def test_hits_allowed_elsewhere_count_here_and_own_hits_are_told() -> None:
+    """Scale-out: another gateway's allowed hits count toward this one's limit, and this
+    one's are told (``shared``) so they count there."""
+    clock = Clock()
+    log = SlidingLog(3, 1.0, clock)
+    told: list[tuple[str, int]] = []
+    log.shared = lambda key, count: told.append((key, count))
+    log.note("ip", 2)  # another gateway let two through
+    assert log.hit("ip") is None and told == [("ip", 1)]
+    assert log.hit("ip") == pytest.approx(1.0)  # the limit is met: not told
+    assert told == [("ip", 1)]
+    log.note("other", 10**9)  # bounded: a flood of notes makes the client wait, no more
+    clock.now += 1.0
+    assert log.hit("other") is None
+    assert SlidingLog(0, 1.0, clock).note("x", 5) is None  # 0: no limit, nothing kept
+
+
+def test_binance_weight_charged_elsewhere_counts_here() -> None:
+    now = [60_000 * 7 + 5]
+    meter = WeightMeter(10, lambda: now[0])
+    told: list[tuple[str, int]] = []
+    meter.shared = lambda caller, weight: told.append((caller, weight))
+    meter.note("key", 6)
+    assert meter.charge("key", 4) == 10 and told == [("key", 4)]
+    with pytest.raises(BinanceError):
+        meter.charge("key", 1)
+    now[0] += 60_000  # a new minute: everyone starts again
+    meter.note("key", 3)
+    assert meter.charge("key", 1) == 4
 
 
 def test_a_sliding_log_can_be_asked_without_spending() -> None:

@@ -24,6 +24,8 @@ class WeightMeter:
         self._clock = clock
         self._minute = -1
         self._used: dict[str, int] = {}
+        # told of each charge (scale-out: the other gateways count it too)
+        self.shared: Callable[[str, int], None] | None = None
 
     def charge(self, caller: str, weight: int) -> int:
         """Add ``weight`` for ``caller``; the minute's total, or BinanceError(-1003)."""
@@ -43,7 +45,19 @@ class WeightMeter:
             )
         used += weight
         self._used[caller] = used
+        if self.shared is not None:
+            self.shared(caller, weight)
         return used
+
+    def note(self, caller: str, weight: int) -> None:
+        """Weight another gateway charged ``caller`` just now: one meter for the cluster, as
+        Binance's is one per IP or key whichever server a request reaches."""
+        now = self._clock()
+        minute = now // MINUTE_MS
+        if minute != self._minute:
+            self._minute = minute
+            self._used = {}
+        self._used[caller] = self._used.get(caller, 0) + weight
 
 
 def depth_weight(limit: int) -> int:

@@ -63,3 +63,7 @@ class Subjects:
     @property
     def signouts(self) -> str:
         return f"{self.prefix}.auth.signouts"
+
+    @property
+    def limits(self) -> str:
+        return f"{self.prefix}.auth.limits"

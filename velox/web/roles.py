@@ -17,11 +17,12 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from velox.binance.keys import KEYRING_PEERS, LISTEN_KEYS, MARKET_STREAMS
+from velox.binance.keys import KEYRING_PEERS, LISTEN_KEYS, MARKET_STREAMS, WEIGHTS
 from velox.bus.client import BusEngineClient
 from velox.bus.connect import connect
 from velox.bus.gateway import GatewayHub, candle_query
 from velox.bus.keyring import SharedKeyRing
+from velox.bus.limits import SharedLimit, SharedLimits
 from velox.bus.listenkeys import SharedListenKeys
 from velox.bus.server import EngineBusServer
 from velox.bus.store import open_gateway_store
@@ -32,13 +33,16 @@ from velox.market.tap import MarketTap
 from velox.web.app import create_app
 from velox.web.badrequests import quiet_malformed_requests
 from velox.web.keys import (
+    AUTH_LIMIT,
     CANDLES,
     ENGINE_SERVICE,
     FEED,
     HUB,
     MARKET_TAP,
     OPTIONS,
+    ORDER_LIMIT,
     PARTS,
+    PUBLIC_LIMIT,
     SERVICE,
     SESSIONS,
     SETTINGS,
@@ -123,17 +127,31 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
     key_peers = SharedKeyRing(nc, subjects)
     app[SERVICE], app[HUB], app[TICKETS] = client, hub, tickets
     app[LISTEN_KEYS], app[KEYRING_PEERS] = listen_keys, key_peers
+    limits = SharedLimits(nc, subjects.limits, _rate_limits(app))
     await tickets.start()
     await listen_keys.start()
     await key_peers.start()
+    await limits.start()
     await hub.start()
     await client.start()
     try:
         yield
     finally:
         hub.close_all()
+        await limits.stop()
         await client.stop()
         await nc.close()
+
+
+def _rate_limits(app: web.Application) -> dict[str, SharedLimit]:
+    """Every limit a client could multiply by spreading requests over the gateways."""
+    limits: dict[str, SharedLimit] = {
+        "auth": app[AUTH_LIMIT], "orders": app[ORDER_LIMIT], "public": app[PUBLIC_LIMIT],
+    }  # fmt: skip
+    weights = app.get(WEIGHTS)
+    if weights is not None:
+        limits["binance-weight"] = weights
+    return limits
 
 
 def _taps(app: web.Application) -> tuple[MarketTap, ...]:

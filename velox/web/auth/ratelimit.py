@@ -36,6 +36,8 @@ class SlidingLog:
         self._clock = clock
         self._hits: dict[str, deque[float]] = {}
         self._sweep_at = 0.0
+        # told of each hit recorded here (scale-out: the other gateways count it too)
+        self.shared: Callable[[str, int], None] | None = None
 
     def hit(self, key: str) -> float | None:
         """Record a hit for ``key``; None when allowed, else the seconds until one would be."""
@@ -60,7 +62,22 @@ class SlidingLog:
             return log[0] + self.window_s - now
         if record:
             log.append(now)
+            if self.shared is not None:
+                self.shared(key, 1)
         return None
+
+    def note(self, key: str, count: int) -> None:
+        """``count`` hits another gateway allowed for ``key`` just now: they count here too,
+        so N gateways together allow what one does, not N times it. Bounded: hits past
+        the limit only make a client wait for the oldest to leave the window."""
+        if self.limit <= 0:
+            return
+        now = self._clock()
+        log = self._hits.get(key)
+        if log is None:
+            log = self._hits[key] = deque()
+        room = 4 * self.limit - len(log)
+        log.extend([now] * max(0, min(count, room)))
 
     def check(self, key: str) -> None:
         """``hit`` that raises 429 RATE_LIMITED with Retry-After (whole seconds, at least 1)."""
