@@ -47,6 +47,28 @@ async def test_ccxt_places_and_cancels_a_batch(make_client: MakeClient) -> None:
         assert await exchange.fetch_open_orders(SYMBOL) == []
 
 
+async def test_a_batch_limit_without_time_in_force_is_refused_alone(
+    make_client: MakeClient,
+) -> None:
+    """Each order of a batch is checked as ``POST /fapi/v1/order`` checks it: a LIMIT
+    without timeInForce is -1102, as on Binance (Velox took it as GTC), the others placed."""
+    client = await make_client(binance_weight_limit=100_000)
+    user = await signup(client)
+    bot = Bot(client, await make_key(user, ["read", "trade"],
+                                     account_id=await new_account(user)))  # fmt: skip
+    await tick(client, BTC, "100000")
+    limit = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "90000"}
+    batch = [limit, {**limit, "timeInForce": "GTC"}]
+    answers = await bot.json("POST", "/fapi/v1/batchOrders", {"batchOrders": json.dumps(batch)})
+    assert answers[0] == {
+        "code": -1102,
+        "msg": "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.",
+    }
+    assert (answers[1]["status"], answers[1]["timeInForce"]) == ("NEW", "GTC")
+    open_orders = await bot.json("GET", "/fapi/v1/openOrders", {"symbol": BTC})
+    assert [o["orderId"] for o in open_orders] == [answers[1]["orderId"]]
+
+
 async def test_one_bad_order_does_not_stop_the_others(make_client: MakeClient) -> None:
     client = await make_client(binance_weight_limit=100_000)
     user = await signup(client)
@@ -54,7 +76,8 @@ async def test_one_bad_order_does_not_stop_the_others(make_client: MakeClient) -
                                      account_id=await new_account(user)))  # fmt: skip
     await tick(client, BTC, "100000")
     batch = [
-        {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "90000"},
+        {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "90000",
+         "timeInForce": "GTC"},
         {"symbol": "DOGEUSDT", "side": "BUY", "type": "MARKET", "quantity": "1"},
         {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01"},
         {"symbol": BTC, "side": "SELL", "type": "MARKET", "quantity": "0.01",
@@ -91,7 +114,8 @@ async def test_a_batch_counts_each_order_against_the_order_rate(make_client: Mak
                                      account_id=await new_account(user)))  # fmt: skip
     await tick(client, BTC, "100000")
     await asyncio.sleep(1.1)  # the key's and account's creation out of the 1 s window
-    order = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "90000"}
+    order = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "90000",
+             "timeInForce": "GTC"}  # fmt: skip
     answers: list[Any] = await bot.json(
         "POST", "/fapi/v1/batchOrders", {"batchOrders": json.dumps([order] * 3)}
     )
@@ -118,7 +142,8 @@ async def test_an_engine_that_cannot_answer_for_one_order_leaves_the_others_answ
         return await place(call)
 
     monkeypatch.setattr(trading, "place", flaky)
-    order = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "90000"}
+    order = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "90000",
+             "timeInForce": "GTC"}  # fmt: skip
     answers = await bot.json("POST", "/fapi/v1/batchOrders", {"batchOrders": json.dumps(
         [order, order, order])})  # fmt: skip
     assert [a.get("status", a.get("code")) for a in answers] == ["NEW", -1001, "NEW"]

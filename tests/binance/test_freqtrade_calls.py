@@ -182,7 +182,8 @@ async def test_only_closes_velox_made_are_its_orders(client: Any) -> None:
     trades = await bot.json("GET", "/fapi/v1/userTrades", {"symbol": BTC, "orderId": part_id})
     assert [(t["orderId"], t["qty"]) for t in trades] == [(int(part_id), "0.01000000")]
     mine = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01",
-            "price": "90000", "newClientOrderId": f"velox-{first}-close"}  # fmt: skip
+            "price": "90000", "timeInForce": "GTC",
+            "newClientOrderId": f"velox-{first}-close"}  # fmt: skip
     placed = await bot.json("POST", ORDER, mine)  # a bot's own id wins over the pattern
     by_client = {"symbol": BTC, "origClientOrderId": f"velox-{first}-close"}
     assert (await bot.json("GET", ORDER, by_client))["orderId"] == placed["orderId"]

@@ -57,7 +57,8 @@ async def test_order_updates_as_binance_sends_them(make_client: MakeClient) -> N
     await tick(client, BTC, "100000")  # bid 99950, ask 100050
     zero = "0.00000000"
     # an order that never fills takes order id 1: order and trade ids part from here on
-    far = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "50000"}
+    far = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "50000",
+           "timeInForce": "GTC"}  # fmt: skip
     far_id = (await bot.json("POST", ORDER, far))["orderId"]
     await bot.json("DELETE", ORDER, {"symbol": BTC, "orderId": far_id})
     assert [(await next_payload(ws, "ORDER_TRADE_UPDATE"))["o"]["x"] for _ in "12"] == [
@@ -101,7 +102,7 @@ async def test_order_updates_as_binance_sends_them(make_client: MakeClient) -> N
     # a resting LIMIT SELL placed before anyone listens reduces the LONG: still a LIMIT
     await ws.close()
     sell = {"symbol": BTC, "side": "SELL", "type": "LIMIT", "quantity": "0.01",
-            "price": "99500"}  # fmt: skip
+            "price": "99500", "timeInForce": "GTC"}  # fmt: skip
     reducing = await bot.json("POST", ORDER, sell)
     ws = await client.ws_connect(f"/ws/{created['listenKey']}")
     await tick(client, BTC, "99600")  # bid 99550.2
@@ -152,7 +153,8 @@ async def test_a_limit_that_fills_at_once_against_a_position_stays_a_limit(
     market = {"symbol": BTC, "type": "MARKET", "quantity": "0.002"}
     await bot.json("POST", ORDER, {**market, "side": "SELL"})  # a SHORT of 0.002
     await updates_until_account(ws)
-    through = {"symbol": BTC, "type": "LIMIT", "quantity": "0.001", "price": "200000"}
+    through = {"symbol": BTC, "type": "LIMIT", "quantity": "0.001", "price": "200000",
+               "timeInForce": "GTC"}  # fmt: skip
     reduced = await bot.json("POST", ORDER, {**through, "side": "BUY"})  # reduces the SHORT
     flipped = await bot.json("POST", ORDER, {**through, "side": "BUY", "quantity": "0.002"})
     added = await bot.json("POST", ORDER, {**through, "side": "BUY"})  # adds to the LONG

@@ -128,7 +128,7 @@ async def test_all_algo_orders_page_from_an_algo_id_and_by_time(make_client: Mak
         ids.append(placed["algoId"])
         clock.advance(1000)
     limit = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01",
-             "price": "90000"}  # fmt: skip
+             "price": "90000", "timeInForce": "GTC"}  # fmt: skip
     await bot.json("POST", "/fapi/v1/order", limit, clock=clock)  # not an algo order
 
     async def listed(**params: Any) -> list[int]:

@@ -18,7 +18,8 @@ from velox.web.options import WebOptions
 BTC, ORDER, ALGO = "BTCUSDT", "/fapi/v1/order", "/fapi/v1/algoOrder"
 BINANCE_RANGE = r"^[.A-Z:/a-z0-9_-]{1,36}$"  # Binance's ('/' included)
 T0 = 1_750_000_000_000
-LIMIT = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "90000"}
+LIMIT = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "90000",
+         "timeInForce": "GTC"}  # fmt: skip
 
 
 async def test_a_client_order_id_may_hold_a_slash(client: TestClient[Any, Any]) -> None:

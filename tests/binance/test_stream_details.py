@@ -37,7 +37,7 @@ async def test_a_limit_that_opens_at_once_is_new_before_its_trade(
     await tick(client, BTC, "100000")
     ws = await stream(client, bot)
     through = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.001",
-               "price": "200000"}  # fmt: skip
+               "price": "200000", "timeInForce": "GTC"}  # fmt: skip
     placed = await bot.json("POST", ORDER, through)
     updates = [m["o"] for m in await until_account_update(ws) if m["e"] == "ORDER_TRADE_UPDATE"]
     assert [(o["i"], o["x"], o["X"], o["o"], o["p"]) for o in updates] == [

@@ -48,6 +48,29 @@ async def test_refused_orders_change_nothing(
         assert await orders_of(user, account, status) == []
 
 
+TIF_MISSING = "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed."
+
+
+async def test_a_limit_without_time_in_force_is_refused_as_binance_refuses_it(
+    client: TestClient[Any, Any],
+) -> None:
+    """Binance has no default timeInForce for a LIMIT order (ccxt always sends one, GTC by
+    default): without it, 400 -1102 and nothing placed. Velox took it as GTC and answered
+    200 NEW, so a bot tested here could fail on the exchange."""
+    user, bot, account = await netting_bot(client)
+    await tick(client, "BTCUSDT", "100000")
+    before = await balance_of(user, account)
+    limit = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01",
+             "price": "90000"}  # fmt: skip
+    for missing in ({}, {"timeInForce": ""}):
+        body = await binance_error(await bot.call("POST", ORDER, {**limit, **missing}), 400, -1102)
+        assert body["msg"] == TIF_MISSING
+    assert await balance_of(user, account) == before
+    assert await orders_of(user, account, "PENDING") == []
+    placed = await bot.json("POST", ORDER, {**limit, "timeInForce": "GTC"})
+    assert (placed["status"], placed["timeInForce"]) == ("NEW", "GTC")
+
+
 async def test_a_read_only_key_cannot_trade(client: TestClient[Any, Any]) -> None:
     user, bot, account = await netting_bot(client, ["read"])
     await tick(client, "BTCUSDT", "100000")
@@ -61,7 +84,7 @@ async def test_unknown_or_anothers_order(client: TestClient[Any, Any]) -> None:
     _, bob_bot, _ = await netting_bot(client)
     await tick(client, "BTCUSDT", "100000")
     params = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01",
-              "price": "90000"}  # fmt: skip
+              "price": "90000", "timeInForce": "GTC"}  # fmt: skip
     limit = await alice_bot.json("POST", ORDER, params)
     assert limit["status"] == "NEW" and limit["price"] == "90000.00000000"
     ref = {"symbol": "BTCUSDT", "orderId": limit["orderId"]}
@@ -198,7 +221,7 @@ async def test_a_reduce_only_exit_expires_when_its_position_closes(
     await bot.json("POST", ORDER, buy)
     exit_ = await bot.json("POST", ORDER, {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT",
                                            "quantity": "0.002", "price": "100100",
-                                           "reduceOnly": "true"})  # fmt: skip
+                                           "reduceOnly": "true", "timeInForce": "GTC"})  # fmt: skip
     await bot.json("POST", ORDER, {**buy, "side": "SELL", "reduceOnly": "true"})  # closes it
     assert await bot.json("GET", "/fapi/v1/openOrders", {"symbol": "BTCUSDT"}) == []
     ended = await bot.json("GET", ORDER, {"symbol": "BTCUSDT", "orderId": exit_["orderId"]})

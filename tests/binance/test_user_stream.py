@@ -133,7 +133,7 @@ async def test_a_resting_order_is_new_then_canceled(client: TestClient[Any, Any]
     await tick(client, "BTCUSDT", "100000")
     bot = Bot(client, key)
     params = {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "quantity": "0.02",
-              "price": "110000", "newClientOrderId": "grid-7"}  # fmt: skip
+              "price": "110000", "timeInForce": "GTC", "newClientOrderId": "grid-7"}  # fmt: skip
     placed = await bot.json("POST", "/fapi/v1/order", params)
     o = (await next_event(ws, "ORDER_TRADE_UPDATE"))["o"]
     assert (o["i"], o["c"], o["S"], o["o"], o["x"], o["X"], o["p"], o["q"], o["z"]) == (
@@ -157,7 +157,7 @@ async def test_a_listen_key_in_a_combined_stream(client: TestClient[Any, Any]) -
     ws = await client.ws_connect(f"/stream?streams={listen}/btcusdt@bookTicker")
     await tick(client, "BTCUSDT", "100000")
     params = {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "quantity": "0.02",
-              "price": "110000"}  # fmt: skip
+              "price": "110000", "timeInForce": "GTC"}  # fmt: skip
     placed = await Bot(client, key).json("POST", "/fapi/v1/order", params)
     seen: dict[str, Any] = {}
     while len(seen) < 2:

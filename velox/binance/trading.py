@@ -106,7 +106,7 @@ async def place(call: Call) -> Any:
         price = params.optional_units("price")
         if not price:
             raise mandatory("price")
-        tif = params.choice("timeInForce", ("GTC", "GTD"), "GTC")
+        tif = params.choice("timeInForce", ("GTC", "GTD"))  # no default: -1102, as Binance
         if tif == "GTD":
             expires = _good_till_date(call)
     elif kind == "STOP_MARKET":
