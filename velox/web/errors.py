@@ -21,6 +21,7 @@ STATUS: dict[str, int] = {
     "EMAIL_TAKEN": 409,
     "ORDER_CLOSED": 409,
     "ORDER_NOT_PENDING": 409,
+    "ORDER_NOT_OPEN": 409,  # a close or margin of a pending (or cancelled, expired...) order
     "DUPLICATE_CLIENT_ORDER_ID": 409,  # Binance's API only (the native one never reuses)
     "BODY_TOO_LARGE": 413,
     "UNSUPPORTED_MEDIA_TYPE": 415,

@@ -64,7 +64,7 @@ UNSAFE = (*ANY, "FORBIDDEN")  # ... and a cross-origin state change without a Be
 BODY = (*UNSAFE, "UNSUPPORTED_MEDIA_TYPE", "INVALID_JSON", "VALIDATION_ERROR")
 SIGNED_IN = (*ANY, "UNAUTHORIZED")
 TRADE = (*BODY, "UNAUTHORIZED", "RATE_LIMITED", "ENGINE_NOT_READY", "PRICE_STALE")
-ON_ORDER = (*TRADE, "NOT_FOUND", "ORDER_CLOSED")
+ON_ORDER = (*TRADE, "NOT_FOUND", "ORDER_CLOSED", "ORDER_NOT_OPEN")
 AUTH = (*BODY, "RATE_LIMITED")
 
 
@@ -249,11 +249,13 @@ def v2_paths(settings: Settings) -> dict[str, dict[str, Op]]:
             "the two orders it placed with 200", {200: ref("Orders"), 201: ref("Orders")}, PLACE,
             body="OcoRequest", security=COOKIE_OR_BEARER, params=ACCOUNT_PARAMS)},
         "/api/v1/order/close/{orderId}": {"post": op(
-            "order_close", "Close a position, or percent of it ({order, closed})",
+            "order_close", "Close a position, or percent of it ({order, closed}); 409 "
+            "ORDER_NOT_OPEN for a pending (or cancelled, expired...) order",
             {200: {"oneOf": [ref("Order"), ref("PartialClose")]}}, ON_ORDER,
             body="CloseRequest", body_required=False, security=COOKIE_OR_BEARER, params=on)},
         "/api/v1/order/{orderId}/margin": {"post": op(
-            "order_margin", "Add margin to an open position", {200: ref("Order")},
+            "order_margin", "Add margin to an open position (409 ORDER_NOT_OPEN for a pending "
+            "or otherwise not open order)", {200: ref("Order")},
             (*ON_ORDER, "INSUFFICIENT_BALANCE"), body="MarginRequest",
             security=COOKIE_OR_BEARER, params=on)},
         "/api/v1/order/{orderId}": {

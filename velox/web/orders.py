@@ -2,8 +2,10 @@
 ``orders_v2.modify_order`` falls back to. Parse, build a command, await the service, render.
 
 Refusals go through ``_refused``: the engine says NOT_FOUND for an order that is not open for
-this user; if it is one of this user's closed orders that becomes 409 ORDER_CLOSED, else it
-stays 404 (another user's order is indistinguishable from no order at all).
+this user; if it is one of this user's closed orders that becomes 409 ORDER_CLOSED, one of
+their pending or otherwise ended orders (in the account the request names) 409
+ORDER_NOT_OPEN, or ORDER_NOT_PENDING for a PATCH of an ended one; else it stays 404 (another
+user's order is indistinguishable from no order at all).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from velox.engine.errors import Code, Refusal
 from velox.engine.events import PositionClosed, PositionPartiallyClosed
 from velox.service import Reply
 from velox.web import closed_view, render
-from velox.web.accounts import chosen_account
+from velox.web.accounts import chosen_account, reading_account
 from velox.web.auth.security import require_session
 from velox.web.errors import ApiError, not_found, refusal_error
 from velox.web.jsonio import json_object, json_response
@@ -37,13 +39,30 @@ def user_within_order_rate(request: web.Request) -> str:
     return session.user_id
 
 
-async def _refused(request: web.Request, user_id: str, refusal: Refusal, order_id: str) -> NoReturn:
-    if refusal.code is Code.NOT_FOUND:
-        record = await request.app[STORE].closed_order(order_id)
-        if record is not None and record.user_id == user_id:
-            raise ApiError("ORDER_CLOSED", "this order is already closed")
-        raise not_found("no such order")
-    raise refusal_error(refusal)
+async def _refused(
+    request: web.Request, command: Any, refusal: Refusal, ended: str = "ORDER_NOT_OPEN"
+) -> NoReturn:
+    """``refusal`` of ``command`` (a close, margin or stops change) as the answer: a NOT_FOUND
+    of an order the user can GET says why it cannot be acted on (409), as ``ended`` for an
+    order that is neither open nor pending any more; 404 stays for anyone else's."""
+    if refusal.code is not Code.NOT_FOUND:
+        raise refusal_error(refusal)
+    user_id, order_id, store = command.user_id, command.order_id, request.app[STORE]
+    closed = await store.closed_order(order_id)
+    if closed is not None and closed.user_id == user_id:
+        raise ApiError("ORDER_CLOSED", "this order is already closed")
+    record = await store.order(order_id)
+    if record is None or record.user_id != user_id or record.status == "OPEN":
+        raise not_found("no such order")  # OPEN: the position is in another account
+    account_id = command.account_id
+    if account_id is None:  # the engine acted on the user's first account
+        account_id = (await reading_account(request, user_id)).account_id
+    if record.account_id != account_id:
+        raise not_found("no such order")  # in another of the user's accounts (SPEC 13)
+    if record.status == "PENDING":
+        raise ApiError("ORDER_NOT_OPEN", "this order is pending, not an open position")
+    message = {"ORDER_NOT_PENDING": "this order is not pending"}
+    raise ApiError(ended, message.get(ended, f"this order is {record.status.lower()}"))
 
 
 def _open_view(user_id: str, order_id: str) -> Callable[[Engine], Json | None]:
@@ -66,13 +85,13 @@ def _open_after(user_id: str, order_id: str) -> Callable[[Engine, Outcome], Json
 
 
 async def _submit_and_show(
-    request: web.Request, command: Any, user_id: str, order_id: str
+    request: web.Request, command: Any, user_id: str, order_id: str, ended: str = "ORDER_NOT_OPEN"
 ) -> Reply[Json | None]:
     """Submit, and render the order as that same commit left it: one trip through the
     engine's queue, where a submit then a read would also wait for the next commit."""
     reply = await request.app[SERVICE].submit_and_show(command, _open_after(user_id, order_id))
     if reply.outcome.refusal is not None:
-        await _refused(request, user_id, reply.outcome.refusal, order_id)
+        await _refused(request, command, reply.outcome.refusal, ended)
     return reply
 
 
@@ -137,8 +156,6 @@ async def modify_order(request: web.Request) -> web.Response:
     data = await json_object(request)
     command = modify_command(data, user_id, order_id, request.app[SERVICE].clock())
     command = replace(command, account_id=await chosen_account(request, user_id))
-    return json_response(
-        await _shown(
-            request, await _submit_and_show(request, command, user_id, order_id), user_id, order_id
-        )
-    )
+    # an ended order's PATCH: as one with a price would be answered (orders_v2._not_pending)
+    reply = await _submit_and_show(request, command, user_id, order_id, "ORDER_NOT_PENDING")
+    return json_response(await _shown(request, reply, user_id, order_id))
