@@ -30,6 +30,23 @@ async def test_email_is_stored_lower_cased(store: Store) -> None:
     assert await store.user_by_email("bob@example.com") == expected
 
 
+async def test_an_unfinished_signup_is_written_with_its_user_and_finished_once(
+    store: Store,
+) -> None:
+    """A signup's marker goes in with the user (one transaction) and out at
+    ``finish_signup``; a user created without it, or a taken email, writes none."""
+    await store.create_user(ALICE, unfinished=True)
+    assert await store.signup_unfinished("u1")
+    with pytest.raises(EmailTakenError):
+        await store.create_user(UserRecord("u2", ALICE.email, None, None, 6), unfinished=True)
+    assert not await store.signup_unfinished("u2")
+    await store.finish_signup("u1")
+    await store.finish_signup("u1")  # a second completion (a racing retry) is no error
+    assert not await store.signup_unfinished("u1")
+    await store.create_user(UserRecord("u3", "carol@example.com", None, None, 7))
+    assert not await store.signup_unfinished("u3")
+
+
 @pytest.mark.parametrize("email", ["alice@example.com", "Alice@EXAMPLE.com"])
 async def test_duplicate_email_raises(store: Store, email: str) -> None:
     await store.create_user(ALICE)

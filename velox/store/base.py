@@ -219,8 +219,16 @@ class Store(Protocol):
         yield  # type: ignore[misc]  # pragma: no cover - protocol body
 
     # -- users and auth ------------------------------------------------------------------
-    async def create_user(self, user: UserRecord) -> None:
-        """Raises EmailTakenError when the (lower-cased) email exists."""
+    async def create_user(self, user: UserRecord, *, unfinished: bool = False) -> None:
+        """Raises EmailTakenError when the (lower-cased) email exists. ``unfinished``: the
+        user is written as an unfinished signup too, in the same transaction, so a signup
+        that dies before ``finish_signup`` can be completed by a retry."""
+
+    async def signup_unfinished(self, user_id: str) -> bool:
+        """Whether the user's signup never learned that its first account was opened."""
+
+    async def finish_signup(self, user_id: str) -> None:
+        """The user's first account is acknowledged: the signup is no longer unfinished."""
 
     async def user_by_email(self, email: str) -> UserRecord | None: ...
 

@@ -41,6 +41,15 @@ CREATE TABLE IF NOT EXISTS revoked_sessions (
 
 CREATE INDEX IF NOT EXISTS revoked_sessions_by_expiry ON revoked_sessions (expires_at);
 
+-- A password signup whose first account the engine has not acknowledged (its OpenAccount
+-- answered 503, e.g. the engine was stopped, and may yet run): a retry with the same email
+-- and password completes it instead of finding the email taken. Written with the user,
+-- deleted once the engine acknowledged the account. An older binary ignores the table.
+CREATE TABLE IF NOT EXISTS unfinished_signups (
+    user_id    TEXT PRIMARY KEY,
+    created_at BIGINT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS journal (
     seq     {seq_key},
     ts      BIGINT NOT NULL,

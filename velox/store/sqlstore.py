@@ -313,14 +313,27 @@ class SqlStore(ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, Tr
             yield fill_record(row)
 
     # -- users and auth ------------------------------------------------------------------
-    async def create_user(self, user: UserRecord) -> None:
-        inserted = await self._execute(
-            "INSERT INTO users (id, email, password_hash, phone, created_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING",
-            (user.id, user.email.lower(), user.password_hash, user.phone, user.created_at),
-        )
-        if inserted == 0:  # the UNIQUE(email) constraint decided, so racing signups agree
-            raise EmailTakenError(user.email)
+    async def create_user(self, user: UserRecord, *, unfinished: bool = False) -> None:
+        async with self._transaction() as tx:
+            inserted = await tx.execute(
+                "INSERT INTO users (id, email, password_hash, phone, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING",
+                (user.id, user.email.lower(), user.password_hash, user.phone, user.created_at),
+            )
+            if inserted == 0:  # the UNIQUE(email) constraint decided, so racing signups agree
+                raise EmailTakenError(user.email)
+            if unfinished:
+                await tx.execute(
+                    "INSERT INTO unfinished_signups (user_id, created_at) VALUES (?, ?)",
+                    (user.id, user.created_at),
+                )
+
+    async def signup_unfinished(self, user_id: str) -> bool:
+        sql = "SELECT 1 FROM unfinished_signups WHERE user_id = ?"
+        return await self._fetch_one(sql, (user_id,)) is not None
+
+    async def finish_signup(self, user_id: str) -> None:
+        await self._execute("DELETE FROM unfinished_signups WHERE user_id = ?", (user_id,))
 
     async def user_by_email(self, email: str) -> UserRecord | None:
         return await self._user("email", email.lower())

@@ -91,17 +91,41 @@ async def signup(request: web.Request) -> web.Response:
     service, store = app[SERVICE], app[STORE]
     if service.state is not EngineState.READY:
         raise EngineNotReady(service.state.value)
-    if await store.user_by_email(email) is not None:
-        raise ApiError("EMAIL_TAKEN", "an account with this email exists", "email")
+    existing = await store.user_by_email(email)
+    if existing is not None:
+        return await _finish_signup(request, existing, password)
     hashed = await app[PASSWORDS].hash(password)
     user = UserRecord(uuid.uuid4().hex, email, hashed, phone, _now_ms())
     try:
-        await store.create_user(user)
+        await store.create_user(user, unfinished=True)
     except EmailTakenError:
         raise ApiError("EMAIL_TAKEN", "an account with this email exists", "email") from None
-    # The initial balance is a journaled deposit, so replay and audit account for it.
+    return await _open_first_account(request, user)
+
+
+async def _open_first_account(request: web.Request, user: UserRecord) -> web.Response:
+    """The signup's 201 once the engine has acknowledged the user's first account. The
+    initial balance is a journaled deposit, so replay and audit account for it. If the
+    engine cannot answer (503), the user stays an unfinished signup: the command may still
+    run later (a stopped engine resumes with it), or never, and either way the retry
+    (``_finish_signup``) completes the same user, OpenAccount being a no-op the second time.
+    Deleting the user instead would leave a late-opened account to nobody."""
+    service = request.app[SERVICE]
     await service.submit(OpenAccount(user.id, service.clock()))
+    await request.app[STORE].finish_signup(user.id)
     return _signed_in(request, user, 201)
+
+
+async def _finish_signup(request: web.Request, user: UserRecord, password: str) -> web.Response:
+    """A signup with a taken email: 409 EMAIL_TAKEN, unless it is the retry of one that
+    answered 503 (unfinished) with the same password, which it completes. bcrypt runs only
+    for an unfinished signup, so the usual 409 costs no more than it did."""
+    app = request.app
+    if not await app[STORE].signup_unfinished(user.id) or not await app[PASSWORDS].verify(
+        password, user.password_hash
+    ):
+        raise ApiError("EMAIL_TAKEN", "an account with this email exists", "email")
+    return await _open_first_account(request, user)
 
 
 async def signin(request: web.Request) -> web.Response:
