@@ -8,7 +8,8 @@ was written (an outage filled in) to ``history``, the engine's heartbeat
 (state and last sequence) to ``status``, signed-out sessions to ``signouts`` (every gateway
 revokes them at once), websocket tickets (issued, redeemed) to ``tickets``, Binance listen
 keys (created, extended, closed) to ``listen_keys``, and API keys revoked to ``api_keys``
-(every gateway forgets what it kept of them).
+(every gateway forgets what it kept of them). ``who`` is answered by the live engine with its
+identity: a second engine asks it at start and refuses when another answers (``presence``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class Subjects:
     @property
     def seq(self) -> str:
         return f"{self.prefix}.engine.seq"
+
+    @property
+    def who(self) -> str:
+        return f"{self.prefix}.engine.who"
 
     @property
     def batches(self) -> str:

@@ -114,8 +114,8 @@ async def _answer(request: web.Request, user_id: str, reply: Reply) -> web.Respo
     status, order, look_up = reply
     if order is None and look_up is not None:
         order = await any_order(request, user_id, look_up)
-    if order is None:  # pragma: no cover - an acknowledged order is somewhere
-        raise ApiError("INTERNAL", "the order was placed but cannot be read back")
+    if order is None:  # a bug (or a second engine answering): logged, 500 with a requestId
+        raise LookupError(f"order {look_up} was acknowledged but cannot be read back")
     return json_response(order, status=status)
 
 

@@ -2,7 +2,8 @@
 
 ``engine_app``: the one writer. Store (with the writer lock), engine service, the bus server
 (commands in; committed batches, trades, candles and heartbeats out), feed, trade writer and chart
-history, exactly as ``velox run`` runs them; HTTP only for ``GET /healthz``.
+history, exactly as ``velox run`` runs them; HTTP only for ``GET /healthz``. It refuses to
+start when another engine answers on its bus prefix (``velox.bus.presence``).
 
 ``gateway_app``: the whole HTTP and websocket surface of ``velox run`` over a
 ``BusEngineClient`` (commands over NATS, reads from a mirror of the engine state) and a
@@ -24,6 +25,7 @@ from velox.bus.gateway import GatewayHub, candle_query
 from velox.bus.keyring import SharedKeyRing
 from velox.bus.limits import SharedLimit, SharedLimits
 from velox.bus.listenkeys import SharedListenKeys
+from velox.bus.presence import Presence
 from velox.bus.server import EngineBusServer
 from velox.bus.store import open_gateway_store
 from velox.bus.subjects import Subjects
@@ -75,7 +77,13 @@ async def _engine_role_ctx(app: web.Application) -> AsyncIterator[None]:
     service.subscribe_staged(hub.stage)  # staged, like the bus server: batches overlap
     app[SERVICE], app[ENGINE_SERVICE], app[HUB] = service, service, hub
     nc = await connect(settings.bus, f"velox engine {settings.bus_prefix}")
-    server = EngineBusServer(nc, service, Subjects(settings.bus_prefix), lambda: app.get(FEED))
+    subjects = Subjects(settings.bus_prefix)
+    server = EngineBusServer(nc, service, subjects, lambda: app.get(FEED))
+    try:  # before the journal is replayed or a command served: the prefix must be ours alone
+        await Presence(nc, subjects, server.instance).claim()
+    except BaseException:
+        await nc.close()
+        raise
     app[MARKET_TAP] = server
     await service.start()
     await server.start()
