@@ -51,4 +51,4 @@ def test_an_empty_session_secret_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / SECRET_FILE).write_text("\n")
     with pytest.raises(SecretFileError, match="is empty"):
         load_secret(None, tmp_path)
-    assert load_secret("configured", tmp_path) == "configured"
+    assert load_secret("configured" * 4, tmp_path) == "configured" * 4

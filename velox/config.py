@@ -166,7 +166,8 @@ class Settings:
     jwt_secret: str | None = field(
         default=None,
         metadata={
-            "help": "session-signing secret (unset: one generated into <data-dir>/jwt_secret)",
+            "help": "session-signing secret, at least 32 characters (unset: one generated into "
+            "<data-dir>/jwt_secret)",
             "default_text": "generated",
         },
     )

@@ -17,7 +17,8 @@ from pathlib import Path
 
 
 class SecretFileError(ValueError):
-    """A secret file that cannot serve (empty, or the wrong size): refused at start."""
+    """A secret that cannot serve (an empty file, the wrong size, too short): refused at
+    start with one line."""
 
 
 def create_once(path: Path, content: bytes) -> bytes:

@@ -143,7 +143,8 @@ def test_secret_is_generated_once_with_mode_0600(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
     assert len(first) >= 48
     assert load_secret(None, tmp_path / "data") == first
-    assert load_secret("configured-secret-value", tmp_path / "data") == "configured-secret-value"
+    configured = "configured-secret-value-" + "x" * 16
+    assert load_secret(configured, tmp_path / "data") == configured
     assert load_secret(None, tmp_path / "other") != first
 
 

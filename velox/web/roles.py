@@ -33,6 +33,7 @@ from velox.bus.tickets import SharedTickets, ticket_middleware
 from velox.config import Settings
 from velox.market.tap import MarketTap
 from velox.web.app import create_app
+from velox.web.auth.sessions import load_secret
 from velox.web.badrequests import quiet_malformed_requests
 from velox.web.keys import (
     AUTH_LIMIT,
@@ -60,6 +61,8 @@ from velox.web.ws.hub import Hub
 
 def engine_app(settings: Settings, options: WebOptions | None = None) -> web.Application:
     quiet_malformed_requests()
+    if settings.jwt_secret:  # it signs nothing, but a bad setting is refused like anywhere
+        load_secret(settings.jwt_secret, settings.data_dir)
     app = web.Application(middlewares=[error_middleware])
     app[SETTINGS] = settings
     app[OPTIONS] = options or WebOptions()

@@ -21,6 +21,7 @@ from velox.secretfile import SecretFileError, create_once
 
 ALGORITHM = "HS256"
 SECRET_FILE = "jwt_secret"
+MIN_SECRET = 32  # characters: HS256 wants at least 32 bytes of key (RFC 7518 3.2)
 
 
 @frozen
@@ -33,14 +34,25 @@ class Session:
 
 def load_secret(configured: str | None, data_dir: str | Path) -> str:
     """``--jwt-secret``, else the data directory's secret file, created on first use. An
-    empty file is refused: tokens signed with an empty secret could be forged by anyone."""
+    empty file is refused: tokens signed with an empty secret could be forged by anyone. A
+    secret shorter than ``MIN_SECRET`` is refused here, at start, as a setting a person can
+    fix (``SecretFileError``: one ``velox:`` line), not later as a traceback."""
     if configured:
-        return configured
+        return _long_enough(configured, "--jwt-secret (VELOX_JWT_SECRET)")
     path = Path(data_dir) / SECRET_FILE
     fresh = (secrets.token_urlsafe(48) + "\n").encode("utf-8")
     secret = create_once(path, fresh).decode("utf-8").strip()
     if not secret:
         raise SecretFileError(f"{path} is empty: delete it (a new secret signs out every session)")
+    return _long_enough(secret, f"the secret in {path}")
+
+
+def _long_enough(secret: str, source: str) -> str:
+    if len(secret) < MIN_SECRET:
+        raise SecretFileError(
+            f"{source} is {len(secret)} characters; the JWT secret must be at least "
+            f"{MIN_SECRET} (HS256 wants {MIN_SECRET} bytes of key)"
+        )
     return secret
 
 
@@ -60,7 +72,7 @@ class SessionManager:
     """
 
     def __init__(self, secret: str, ttl_s: int) -> None:
-        if len(secret) < 32:  # HS256 wants at least 32 bytes of key (RFC 7518 3.2)
+        if len(secret) < MIN_SECRET:  # load_secret refuses it first, as a setting
             raise ValueError("the JWT secret must be at least 32 characters")
         self._secret = secret
         self.ttl_s = ttl_s
