@@ -28,6 +28,7 @@ class Proc:
         self.log_dir = log_dir
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
+        self.env = {"VELOX_JWT_SECRET": SECRET}  # every role signs with one secret
 
     def args(self) -> list[str]:
         raise NotImplementedError
@@ -40,7 +41,7 @@ class Proc:
         log = open(self.log_path, "wb")  # noqa: SIM115
         self.proc = await asyncio.create_subprocess_exec(
             *self.args(), cwd=ROOT, stdout=log, stderr=log,
-            env={**os.environ, "VELOX_JWT_SECRET": SECRET},
+            env={**{k: v for k, v in os.environ.items() if k != "VELOX_JWT_SECRET"}, **self.env},
         )  # fmt: skip
         log.close()
         if wait:
@@ -61,6 +62,20 @@ class Proc:
     def log_tail(self) -> str:
         path = self.log_path
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    async def exit_status_before_ready(self) -> int:
+        """Start; the exit status if the process ends before it is ready (a refusal at
+        start). Becoming ready fails the test, after stopping it."""
+        await self.start(wait=False)
+        assert self.proc is not None
+        deadline = asyncio.get_running_loop().time() + START_GIVE_UP_S
+        while self.proc.returncode is None:
+            if await self.ready():
+                await self.stop()
+                raise AssertionError(f"{self.name} became ready:\n{self.log_tail()}")
+            assert asyncio.get_running_loop().time() < deadline, self.log_tail()
+            await asyncio.sleep(0.1)
+        return await self.proc.wait()
 
     async def kill9(self) -> None:
         assert self.proc is not None

@@ -5,26 +5,10 @@ deployment trades on."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from tests.scale.cluster import Cluster, Role
 from tests.scale.helpers import open_order, signup
-from tests.system.server import START_GIVE_UP_S
-
-
-async def exit_status_before_ready(role: Role) -> int:
-    """Start ``role``; its exit status if it ends before /healthz answers. Ready fails."""
-    await role.start(wait=False)
-    assert role.proc is not None
-    deadline = asyncio.get_running_loop().time() + START_GIVE_UP_S
-    while role.proc.returncode is None:
-        if await role.ready():
-            await role.stop()
-            raise AssertionError(f"a second engine on the bus became ready:\n{role.log_tail()}")
-        assert asyncio.get_running_loop().time() < deadline, role.log_tail()
-        await asyncio.sleep(0.1)
-    return await role.proc.wait()
 
 
 async def test_a_second_engine_on_the_same_bus_prefix_exits_naming_the_first(
@@ -33,7 +17,7 @@ async def test_a_second_engine_on_the_same_bus_prefix_exits_naming_the_first(
     stray = Role(
         "engine", "stray", f"sqlite:///{tmp_path / 'stray.db'}", cluster.nats.url, tmp_path, ()
     )
-    assert await exit_status_before_ready(stray) == 1
+    assert await stray.exit_status_before_ready() == 1
     refusal = stray.log_tail().strip().splitlines()[-1]
     assert refusal.startswith("velox: another velox engine is already running on bus prefix")
     assert cluster.engine.proc is not None

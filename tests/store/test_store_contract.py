@@ -205,3 +205,9 @@ async def test_sqlite_file_is_owner_only(tmp_path: Path) -> None:
     await store.open()
     await store.close()
     assert (tmp_path / "private" / "velox.db").stat().st_mode & 0o777 == 0o600
+
+
+async def test_claim_meta_keeps_the_first_value(store: Store) -> None:
+    assert await store.claim_meta("claimed", "first") == "first"
+    assert await store.claim_meta("claimed", "second") == "first"
+    assert await store.get_meta("claimed") == "first"

@@ -2,10 +2,10 @@
 
 ``setup_binance(app)`` is the one call ``create_app`` makes, after adding the store's,
 engine's and feed's contexts. The vault key is loaded (or created) at once, like the session
-secret, and checked against the stored secrets (``vault_ctx``) as soon as the store is open;
-the key ring and the market streams need the store and the engine service, so
-``binance_ctx`` (a ``cleanup_ctx`` after the engine's)
-builds them, subscribes the streams to each committed batch and gives them the candle query
+secret, and checked against the stored secrets as soon as the store is open (with the session
+secret: ``velox.web.secret_checks``); the key ring and the market streams need the store and
+the engine service, so ``binance_ctx`` (a ``cleanup_ctx`` after the engine's) builds them,
+subscribes the streams to each committed batch and gives them the candle query
 (the 24-hour tickers'); at cleanup the streams' pending conflated pushes are cancelled.
 """
 
@@ -42,7 +42,7 @@ from velox.binance.streams.market import MarketStreams
 from velox.binance.streams.user import ListenKeys
 from velox.binance.terms import terms_of
 from velox.binance.weights import WeightMeter
-from velox.vault import Vault, check_opens, key_path
+from velox.vault import Vault, key_path
 from velox.web import apikeys, webhooks
 from velox.web.keys import CANDLES, OPTIONS, SERVICE, SETTINGS, STORE
 
@@ -55,21 +55,9 @@ def setup_binance(app: web.Application) -> None:
     app[WEIGHTS] = WeightMeter(settings.binance_weight_limit, clock.wall_ms)
     app[TERMS] = terms = terms_of(settings)
     app[MARKET_STREAMS] = MarketStreams(settings.symbols, terms, clock.wall_ms)
-    # right after the store's context (the first): a key file that cannot open the stored
-    # secrets stops the start before the engine, the feed or the trade writer have begun
-    app.cleanup_ctx.insert(1, vault_ctx)
     app.cleanup_ctx.append(binance_ctx)
     app.on_shutdown.append(streams.close_stream_sockets)
     setup_routes(app)
-
-
-async def vault_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Refuse a key file that does not open the API secrets stored (``check_opens``)."""
-    settings, stored = app[SETTINGS], await app[STORE].any_api_key()
-    if stored is not None:
-        path = key_path(settings.api_key_file, settings.data_dir)
-        check_opens(app[VAULT], stored.secret_sealed, stored.key_id, path)
-    yield
 
 
 async def binance_ctx(app: web.Application) -> AsyncIterator[None]:

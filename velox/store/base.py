@@ -285,6 +285,10 @@ class Store(Protocol):
 
     async def set_meta(self, key: str, value: str) -> None: ...
 
+    async def claim_meta(self, key: str, value: str) -> str:
+        """Store ``value`` under ``key`` unless one is there already; the value stored now
+        (the first process's, when several start at once)."""
+
     # -- API keys (velox/binance) ---------------------------------------------------------
     async def create_api_key(self, key: ApiKeyRecord, max_per_user: int) -> bool:
         """Insert ``key`` unless its user has ``max_per_user`` keys already (then False)."""

@@ -74,6 +74,8 @@ SET_META = (
     "INSERT INTO meta (key, value) VALUES (?, ?) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
+# The first value kept: processes starting together all read back the one that won.
+CLAIM_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"
 # Whole candles (exchange history): the same statement in both dialects; executemany runs it
 # row by row, so the last of repeats in a batch wins.
 PUT_CANDLE = (
@@ -423,3 +425,8 @@ class SqlStore(ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, Tr
 
     async def set_meta(self, key: str, value: str) -> None:
         await self._execute(SET_META, (key, value))
+
+    async def claim_meta(self, key: str, value: str) -> str:
+        await self._execute(CLAIM_META, (key, value))
+        claimed = await self.get_meta(key)
+        return value if claimed is None else claimed  # None: never, meta rows stay

@@ -17,6 +17,7 @@ from velox.feeds.base import Feed
 from velox.mail import Mailer
 from velox.store.base import Store
 from velox.web.auth.clientip import ClientAddresses
+from velox.web.auth.fingerprint import fingerprint
 from velox.web.auth.oauth.registry import provider_sign_in
 from velox.web.auth.passwords import Passwords
 from velox.web.auth.ratelimit import Every, SlidingLog
@@ -34,6 +35,7 @@ from velox.web.keys import (
     PROVIDER_SIGN_IN,
     PUBLIC_LIMIT,
     PURGE_AUTH,
+    SESSION_FINGERPRINT,
     SESSIONS,
     SETTINGS,
     SOCKET_QUOTA,
@@ -52,6 +54,7 @@ from velox.web.middleware import error_middleware
 from velox.web.options import WebOptions
 from velox.web.pages import setup_pages
 from velox.web.routes import setup_routes
+from velox.web.secret_checks import secrets_ctx
 from velox.web.ws.quota import SocketQuota
 
 AUTH_WINDOW_S = 60.0  # SPEC section 10: --rate-limit-auth N per sliding 60 s per client IP
@@ -87,11 +90,15 @@ def create_app(
     app[MAILER] = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir)
     secret = load_secret(settings.jwt_secret, settings.data_dir)
     app[SESSIONS] = SessionManager(secret, settings.session_ttl)
+    app[SESSION_FINGERPRINT] = fingerprint(secret)
     app[PROVIDER_SIGN_IN] = provider_sign_in(settings, secret)
 
     if contexts is None:
         contexts = (store_ctx(store), engine_ctx, feed_ctx(feed))
     app.cleanup_ctx.extend(contexts)
+    # right after the store's context (the first): a secret the database's other processes
+    # do not share stops the start before the engine, the feed or the trade writer begin
+    app.cleanup_ctx.insert(1, secrets_ctx)
     app.on_shutdown.append(close_websockets)
 
     setup_routes(app, dev=settings.dev)

@@ -35,6 +35,7 @@ SERVICE = web.AppKey("service", EngineApi)  # in process, or a gateway's BusEngi
 ENGINE_SERVICE = web.AppKey("engine_service", EngineService)  # where the engine runs here
 HUB = web.AppKey("hub", Hub)
 SESSIONS = web.AppKey("sessions", SessionManager)
+SESSION_FINGERPRINT = web.AppKey("session_fingerprint", str)  # the secret's; never the secret
 PASSWORDS = web.AppKey("passwords", Passwords)
 TICKETS = web.AppKey("tickets", TicketBook)
 AUTH_LIMIT = web.AppKey("auth_limit", SlidingLog)

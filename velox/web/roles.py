@@ -33,6 +33,7 @@ from velox.bus.tickets import SharedTickets, ticket_middleware
 from velox.config import Settings
 from velox.market.tap import MarketTap
 from velox.web.app import create_app
+from velox.web.auth.fingerprint import fingerprint
 from velox.web.auth.sessions import load_secret
 from velox.web.badrequests import quiet_malformed_requests
 from velox.web.keys import (
@@ -47,6 +48,7 @@ from velox.web.keys import (
     PARTS,
     PUBLIC_LIMIT,
     SERVICE,
+    SESSION_FINGERPRINT,
     SESSIONS,
     SETTINGS,
     STORE,
@@ -56,17 +58,19 @@ from velox.web.lifecycle import FROM_SETTINGS, engine_service, feed_ctx, store_c
 from velox.web.middleware import error_middleware
 from velox.web.ops import healthz
 from velox.web.options import WebOptions
+from velox.web.secret_checks import secrets_ctx
 from velox.web.ws.hub import Hub
 
 
 def engine_app(settings: Settings, options: WebOptions | None = None) -> web.Application:
     quiet_malformed_requests()
-    if settings.jwt_secret:  # it signs nothing, but a bad setting is refused like anywhere
-        load_secret(settings.jwt_secret, settings.data_dir)
     app = web.Application(middlewares=[error_middleware])
+    if settings.jwt_secret:  # it signs nothing, but a configured secret must be the gateways'
+        app[SESSION_FINGERPRINT] = fingerprint(load_secret(settings.jwt_secret, settings.data_dir))
     app[SETTINGS] = settings
     app[OPTIONS] = options or WebOptions()
     app.cleanup_ctx.append(store_ctx(None))
+    app.cleanup_ctx.append(secrets_ctx)
     app.cleanup_ctx.append(_engine_role_ctx)
     app.cleanup_ctx.append(feed_ctx(FROM_SETTINGS))
     app.router.add_get("/healthz", healthz)
