@@ -13,7 +13,7 @@ from tests.scale.helpers import call, signup
 
 REFUSAL = (
     "velox: the JWT secret (--jwt-secret, VELOX_JWT_SECRET, else <data-dir>/jwt_secret) is "
-    "not the one the other Velox processes on this database sign sessions with"
+    "not the one the engine on this database signs sessions with"
 )
 
 

@@ -17,7 +17,7 @@ from velox.feeds.base import Feed
 from velox.mail import Mailer
 from velox.store.base import Store
 from velox.web.auth.clientip import ClientAddresses
-from velox.web.auth.fingerprint import fingerprint
+from velox.web.auth.fingerprint import SessionSecret, fingerprint
 from velox.web.auth.oauth.registry import provider_sign_in
 from velox.web.auth.passwords import Passwords
 from velox.web.auth.ratelimit import Every, SlidingLog
@@ -90,7 +90,8 @@ def create_app(
     app[MAILER] = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir)
     secret = load_secret(settings.jwt_secret, settings.data_dir)
     app[SESSIONS] = SessionManager(secret, settings.session_ttl)
-    app[SESSION_FINGERPRINT] = fingerprint(secret)
+    # the default contexts are the single process's, the database's one writer
+    app[SESSION_FINGERPRINT] = SessionSecret(fingerprint(secret), writer=contexts is None)
     app[PROVIDER_SIGN_IN] = provider_sign_in(settings, secret)
 
     if contexts is None:

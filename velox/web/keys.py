@@ -16,6 +16,7 @@ from velox.store.base import Store
 from velox.store.records import CandleRecord
 from velox.supervisor import Supervisor
 from velox.web.auth.clientip import ClientAddresses
+from velox.web.auth.fingerprint import SessionSecret
 from velox.web.auth.oauth.registry import ProviderSignIn
 from velox.web.auth.passwords import Passwords
 from velox.web.auth.ratelimit import Every, SlidingLog
@@ -35,7 +36,7 @@ SERVICE = web.AppKey("service", EngineApi)  # in process, or a gateway's BusEngi
 ENGINE_SERVICE = web.AppKey("engine_service", EngineService)  # where the engine runs here
 HUB = web.AppKey("hub", Hub)
 SESSIONS = web.AppKey("sessions", SessionManager)
-SESSION_FINGERPRINT = web.AppKey("session_fingerprint", str)  # the secret's; never the secret
+SESSION_FINGERPRINT = web.AppKey("session_fingerprint", SessionSecret)  # never the secret
 PASSWORDS = web.AppKey("passwords", Passwords)
 TICKETS = web.AppKey("tickets", TicketBook)
 AUTH_LIMIT = web.AppKey("auth_limit", SlidingLog)

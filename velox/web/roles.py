@@ -33,7 +33,7 @@ from velox.bus.tickets import SharedTickets, ticket_middleware
 from velox.config import Settings
 from velox.market.tap import MarketTap
 from velox.web.app import create_app
-from velox.web.auth.fingerprint import fingerprint
+from velox.web.auth.fingerprint import SessionSecret, fingerprint
 from velox.web.auth.sessions import load_secret
 from velox.web.badrequests import quiet_malformed_requests
 from velox.web.keys import (
@@ -66,7 +66,8 @@ def engine_app(settings: Settings, options: WebOptions | None = None) -> web.App
     quiet_malformed_requests()
     app = web.Application(middlewares=[error_middleware])
     if settings.jwt_secret:  # it signs nothing, but a configured secret must be the gateways'
-        app[SESSION_FINGERPRINT] = fingerprint(load_secret(settings.jwt_secret, settings.data_dir))
+        secret = load_secret(settings.jwt_secret, settings.data_dir)
+        app[SESSION_FINGERPRINT] = SessionSecret(fingerprint(secret), writer=True)
     app[SETTINGS] = settings
     app[OPTIONS] = options or WebOptions()
     app.cleanup_ctx.append(store_ctx(None))

@@ -3,11 +3,15 @@ signs sessions with the same secret.
 
 Gateways behind one load balancer verify each other's tokens only if they share the secret.
 A gateway started without ``--jwt-secret`` used to generate its own and join in silence, and
-users were signed out at random. So the first process on a database records a fingerprint
-(an HMAC-SHA256 of a fixed label keyed with the secret: it shows whether two secrets are the
-same and nothing of the secret itself), and every later one compares its own and refuses to
-start when they differ, in the same start-up check that refuses a mismatched
-``--api-key-file`` (``velox.web.secret_checks``).
+users were signed out at random. So the database holds a fingerprint of the secret (an
+HMAC-SHA256 of a fixed label keyed with it: it shows whether two secrets are the same and
+nothing of the secret itself), and a gateway whose own differs refuses to start, in the same
+start-up check that refuses a mismatched ``--api-key-file`` (``velox.web.secret_checks``).
+
+The database's one writer (``velox run``, or ``velox engine`` given ``--jwt-secret``) records
+its secret's fingerprint at every start, so changing the secret there (to sign everyone
+out: a new secret file) is a start like any other, and the gateways must follow it. A
+gateway only compares; where no writer has recorded one, the first gateway's is kept.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from velox.frozen import frozen
 from velox.secretfile import SecretFileError
 from velox.store.base import Store
 
@@ -26,12 +31,24 @@ def fingerprint(secret: str) -> str:
     return hmac.new(secret.encode("utf-8"), LABEL, hashlib.sha256).hexdigest()
 
 
-async def check_fingerprint(store: Store, mine: str) -> None:
-    """Record ``mine`` if the database has none yet; refuse one that differs from it."""
-    recorded = await store.claim_meta(META_KEY, mine)
-    if not hmac.compare_digest(recorded, mine):
+@frozen
+class SessionSecret:
+    """This process's session secret, as the start-up check sees it."""
+
+    fingerprint: str
+    writer: bool  # the database's one writer decides the secret; a gateway follows it
+
+
+async def check_fingerprint(store: Store, mine: SessionSecret) -> None:
+    """The writer records its fingerprint; a gateway records its own only where none is
+    recorded, and refuses to start when the recorded one differs."""
+    if mine.writer:
+        await store.set_meta(META_KEY, mine.fingerprint)
+        return
+    recorded = await store.claim_meta(META_KEY, mine.fingerprint)
+    if not hmac.compare_digest(recorded, mine.fingerprint):
         raise SecretFileError(
             "the JWT secret (--jwt-secret, VELOX_JWT_SECRET, else <data-dir>/jwt_secret) is "
-            "not the one the other Velox processes on this database sign sessions with: give "
-            "every engine, gateway and run on it the same --jwt-secret"
+            "not the one the engine on this database signs sessions with: give every engine "
+            "and gateway on it the same --jwt-secret"
         )
