@@ -56,7 +56,17 @@ export class LiveSocket {
 
   reconnectNow() {
     if (this.stopped || this.connecting) return;
-    if (this.ws && this.ws.readyState <= WebSocket.OPEN) return;
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      // The socket outlived the blip: say so (the "offline" event set "Offline") and ping
+      // now, so a socket that died silently meanwhile is caught by the watchdog.
+      this.setState("live", "Live");
+      this.sendRaw({ op: "ping" });
+      return;
+    }
+    if (this.ws && this.ws.readyState === WebSocket.CONNECTING) {
+      this.setState("connecting", "Reconnecting…");
+      return;
+    }
     this.clearTimers();
     this.connect();
   }
