@@ -24,6 +24,8 @@ const INPUTS = {
   trailingStop: "order-trailing",
 };
 const STOP_INPUTS = ["order-sl", "order-tp", "order-trailing"];
+/** The inputs that hold prices (or price distances) of the ticket's asset. */
+const ASSET_PRICE_INPUTS = ["order-price", "order-price-2", ...STOP_INPUTS];
 
 const leverage = () => Number($("order-leverage").value);
 const TYPE_VERB = { MARKET: "Open", LIMIT: "Place limit", STOP: "Place stop", OCO: "Place OCO" };
@@ -44,6 +46,7 @@ export function mountTicket({ store, session, account, orders }) {
   const sideButtons = [...document.querySelectorAll(".side-group .side")];
   const typeButtons = [...document.querySelectorAll("#type-group [data-type]")];
   let type = "MARKET";
+  let ticketSymbol = store.symbol; // the asset the ticket's prices were typed for
 
   function showType() {
     for (const b of typeButtons) b.setAttribute("aria-pressed", b.dataset.type === type ? "true" : "false");
@@ -225,6 +228,14 @@ export function mountTicket({ store, session, account, orders }) {
   $("order-form").addEventListener("submit", submit);
   store.on("side", showSide);
   store.on("symbol", (symbol) => {
+    // Prices typed for one asset mean nothing for another: a limit of 3,100 left from ETH
+    // would fill a BTC order at market. Emptied, they are asked for again.
+    if (symbol !== ticketSymbol) {
+      for (const id of ASSET_PRICE_INPUTS) $(id).value = "";
+      markInvalid(null);
+      showError($("order-error"), "");
+    }
+    ticketSymbol = symbol;
     $("order-symbol").textContent = symbol;
     showSidePrices();
     showEstimate();
