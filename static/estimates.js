@@ -7,7 +7,7 @@
 // figure the page shows before the server answers is the figure the server then books.
 // tests/js/estimates.test.mjs checks them against tests/vectors/*.json.
 // No DOM here: Node's test runner imports this module as it is.
-import { SCALE, ceilDiv, floorDiv } from "./format.js";
+import { SCALE, ceilDiv, floorDiv, toUnits } from "./format.js";
 
 export const LONG = "LONG";
 export const SHORT = "SHORT";
@@ -71,6 +71,23 @@ export function fee(price, qty, rate) {
 export function settlement(margin, profit, closeFee = 0n) {
   const value = margin + profit - closeFee;
   return value > 0n ? value : 0n;
+}
+
+/**
+ * A closed position's result (units): what it did to the trader's cash after fees and
+ * funding, as the history page shows it (velox/web/history.py): pnl - fee + funding, the
+ * server's figure to the unit whenever the close paid anything back. Settled at 0 (a gap
+ * through the liquidation price), the loss is all that was put in, -(margin - funding) less
+ * the fees; the close fee never paid is not told apart there, so it counts (a figure never
+ * better than the server's). `order`: a closed order as the API gives it (decimal strings).
+ */
+export function closedResult(order) {
+  const amount = (v) => (v === null || v === undefined || v === "" ? 0n : toUnits(v));
+  const fees = amount(order.fee);
+  const funding = amount(order.funding);
+  const net = amount(order.pnl) - fees + funding;
+  const allPutIn = -(amount(order.margin) - funding) - fees;
+  return net > allPutIn ? net : allPutIn;
 }
 
 /** price * qty in USD, rounded down (display only: nothing is booked on it). */

@@ -2,7 +2,8 @@
 // all pass through `receive` (the store orders them by lifecycle), and the trader hears
 // about a fill or a close exactly once, however many copies arrive.
 import { get } from "../api.js";
-import { fmt } from "../format.js";
+import { closedResult } from "../estimates.js";
+import { fmt, formatUnits, toUnits } from "../format.js";
 import { toast } from "../toast.js";
 import { coalesced } from "./coalesce.js";
 import { fillText, headline } from "./labels.js";
@@ -23,8 +24,12 @@ function announceFill(order) {
 
 function announceClose(order) {
   const [kind, verb] = CLOSE_TOASTS[order.closeReason] || ["info", "Closed"];
-  const pnl = `P/L ${fmt(order.pnl, 2, { sign: true })} USD`;
-  toast(kind, `${verb}: ${headline(order)}`, `${fillText(order, order.closePrice)} · ${pnl}`);
+  // the result after fees and funding (the history page's), the gross P/L beside it
+  const result = formatUnits(closedResult(order), 2, { sign: true });
+  const parts = [`P/L ${fmt(order.pnl, 2, { sign: true })}`, `fees ${fmt(order.fee ?? "0")}`];
+  if (order.funding && toUnits(order.funding) !== 0n) parts.push(`funding ${fmt(order.funding, 2, { sign: true })}`);
+  toast(kind, `${verb}: ${headline(order)}`,
+    `${fillText(order, order.closePrice)} · result ${result} USD (${parts.join(", ")})`);
 }
 
 export function createOrders({ store }) {
