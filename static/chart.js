@@ -9,6 +9,7 @@ const PAGE = 500; // candles per request, the first page and each older one
 const OLDER_AT = 30; // bars left of the first visible one: fetch the page before it
 const OLDER_RETRY_MS = [1000, 2000, 5000, 10000, 30000]; // after failures in a row
 const GRAB_PX = 6; // how close to a draggable line a press must be to take it
+const GRAB_TOUCH_PX = 16; // ... with a finger, less precise than a mouse
 const MOVE_PX = 3; // a press that moves less is a click, not a drag
 const COLORS = {
   bg: "#0d1117", text: "#8b97a8", grid: "#18202b", border: "#232c38",
@@ -300,15 +301,15 @@ export class CandleChart {
     this.container.dataset.markers = String(markers.length);
   }
 
-  /** The draggable line within GRAB_PX of `y`, nearest first. */
-  lineAt(y) {
+  /** The draggable line within `grab` px of `y`, nearest first. */
+  lineAt(y, grab = GRAB_PX) {
     let best = null;
     for (const [key, entry] of this.lines) {
       if (!entry.spec.draggable) continue;
       const at = this.series.priceToCoordinate(Number(entry.spec.price));
       if (at === null) continue;
       const distance = Math.abs(at - y);
-      if (distance <= GRAB_PX && (!best || distance < best.distance)) best = { key, entry, distance };
+      if (distance <= grab && (!best || distance < best.distance)) best = { key, entry, distance };
     }
     return best;
   }
@@ -320,7 +321,7 @@ export class CandleChart {
     const yOf = (e) => e.clientY - el.getBoundingClientRect().top;
     el.addEventListener("pointerdown", (e) => {
       if (e.button !== 0 || !this.onLineDrag) return;
-      const hit = this.lineAt(yOf(e));
+      const hit = this.lineAt(yOf(e), e.pointerType === "touch" ? GRAB_TOUCH_PX : GRAB_PX);
       if (!hit) return;
       e.preventDefault();
       e.stopPropagation();
@@ -339,6 +340,13 @@ export class CandleChart {
       this.drag.price = dragPrice(price, this.precision);
       if (this.drag.price) this.lines.get(this.drag.key).handle.applyOptions({ price: Number(this.drag.price) });
     }, { capture: true });
+    // A finger: the page would take the gesture as a scroll (touch-action is auto, so the
+    // page stays scrollable on a phone) and cancel the pointer. While a line is held, the
+    // touch's default is prevented: the line moves, the page does not (pointerdown comes
+    // before touchstart, so the grab is known by then).
+    const holdTouch = (e) => { if (this.drag && e.cancelable) e.preventDefault(); };
+    el.addEventListener("touchstart", holdTouch, { capture: true, passive: false });
+    el.addEventListener("touchmove", holdTouch, { capture: true, passive: false });
     const release = (e) => {
       if (!this.drag) return;
       if (el.hasPointerCapture(e.pointerId)) el.releasePointerCapture(e.pointerId);

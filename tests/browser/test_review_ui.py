@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import Server, new_page, register, select_asset
+from tests.browser.harness import Server, register
 from velox.money import units
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -27,52 +27,58 @@ async def _api(page: Any, method: str, path: str, body: Any = None) -> Any:
     return reply
 
 
-@pytest.mark.parametrize("server", [FEES], indirect=True)
-async def test_ticket_and_order_tabs(server: Server, browser: Any) -> None:
-    """A limit price typed for ETH is not carried to BTC (it filled a BTC order at market).
-    The Closed tab and the close toast show the result after fees, as the history page does
-    (not the gross P/L)."""
+async def test_finger_drag_moves_the_stop_loss_on_a_phone(server: Server, browser: Any) -> None:
+    """A touch phone: a finger pressing the stop-loss line and moving up moves the stop-loss
+    (the page used to scroll and cancel the pointer: touch-action auto everywhere); a finger
+    elsewhere on the page still scrolls it."""
     from playwright.async_api import expect
 
-    page, problems = await new_page(browser)
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    )
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
     await register(page, server.url)
+    order = await _api(
+        page,
+        "POST",
+        "/api/v1/order/open",
+        {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100", "stopLoss": "59500"},
+    )
+    oid = order["orderId"]
+    chart = page.get_by_test_id("chart")
+    await expect(chart).to_have_attribute("data-lines", "3")  # entry, liquidation, SL
+    await chart.scroll_into_view_if_needed()
+    box = await chart.bounding_box()
+    y0 = await chart.evaluate("(el, k) => el.lineY(k)", f"{oid}:sl")
+    assert y0 is not None
+    x, y = box["x"] + box["width"] * 0.4, box["y"] + y0
+    scrolled = await page.evaluate("() => scrollY")
+    cdp = await context.new_cdp_session(page)
 
-    # 1. The ticket's prices are the asset's: choosing another asset empties them.
-    await select_asset(page, "ETHUSDT")
-    await page.get_by_test_id("type-limit").click()
-    await page.get_by_test_id("side-short").click()
-    await page.get_by_test_id("order-price").fill("3100")
-    await page.get_by_test_id("order-sl").fill("3200")
-    await page.get_by_test_id("order-margin").fill("100")
-    await select_asset(page, "BTCUSDT")
-    await expect(page.get_by_test_id("order-symbol")).to_have_text("BTCUSDT")
-    await expect(page.get_by_test_id("order-price")).to_have_value("")
-    await expect(page.get_by_test_id("order-sl")).to_have_value("")
-    await page.get_by_test_id("order-submit").click()
-    await expect(page.get_by_test_id("order-error")).to_contain_text("Price")
-    for status in ("OPEN", "PENDING"):
-        listed = await _api(page, "GET", f"/api/v1/order/user/orders?status={status}")
-        assert listed["orders"] == [], status
+    async def touch(kind: str, at: float | None) -> None:
+        points = [] if at is None else [{"x": x, "y": at, "id": 1}]
+        await cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
 
-    # 2. A round trip that gains 0.67 gross and pays 1.00 of fees shows -0.33, in red.
-    await page.get_by_test_id("type-market").click()
-    await page.get_by_test_id("side-long").click()
-    await page.get_by_test_id("order-submit").click()
-    await expect(page.get_by_test_id("open-count")).to_have_text("1")
-    server.feed.set_price("BTCUSDT", "60100")
-    await page.wait_for_timeout(1200)
-    await page.get_by_test_id("close-button").click()
-    await expect(page.get_by_test_id("open-count")).to_have_text("0")
-    (done,) = (await _api(page, "GET", "/api/v1/history/positions"))["positions"]
-    assert units(done["pnl"]) > 0 > units(done["result"]), done
-    toast = page.get_by_test_id("toast").filter(has_text="Closed:")
-    await expect(toast).to_contain_text("result \u22120.33 USD")
-    await expect(toast).not_to_contain_text("P/L +0.67 USD")
-    await page.get_by_test_id("tab-closed").click()
-    result = page.get_by_test_id("closed-result")
-    await expect(result).to_have_attribute("data-value", done["result"])
-    await expect(result).to_have_text("\u22120.33")
-    assert "neg" in await result.evaluate("(el) => el.closest('td').className")
-    await expect(page.get_by_test_id("closed-fee")).to_have_text("1.00")
+    await touch("touchStart", y)
+    for step in range(1, 9):
+        await touch("touchMove", y - 6 * step)
+        await page.wait_for_timeout(30)
+    await touch("touchEnd", None)
+    await expect(page.get_by_test_id("toast").filter(has_text="Stop-loss moved")).to_be_visible()
+    moved = await _api(page, "GET", f"/api/v1/order/{oid}")
+    assert units(moved["stopLoss"]) > units("59500"), moved["stopLoss"]
+    assert await page.evaluate("() => scrollY") == scrolled  # the page did not scroll
 
+    # The rest of the page still scrolls under a finger (under the chart, away from it).
+    box = await chart.bounding_box()
+    x, start = 20, min(box["y"] + box["height"] + 40, 820)
+    await touch("touchStart", start)
+    for step in range(1, 9):
+        await touch("touchMove", start - 30 * step)
+        await page.wait_for_timeout(30)
+    await touch("touchEnd", None)
+    await page.wait_for_timeout(300)
+    assert await page.evaluate("() => scrollY") > scrolled
     assert not problems, problems
