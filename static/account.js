@@ -49,7 +49,21 @@ function keyRow(k) {
 async function loadAccounts() {
   accounts = (await get("/api/v1/accounts")).accounts;
   $("accounts-body").replaceChildren(...accounts.map((a, i) => accountRow(a, i === 0)));
+  const chosen = $("key-account").value;
   $("key-account").replaceChildren(...accounts.map((a) => new Option(a.name, a.accountId)));
+  if (accounts.some((a) => a.accountId === chosen)) $("key-account").value = chosen;
+  offerPermissions();
+}
+
+/** A key trades only a NETTING account (SPEC 13): for a HEDGING one, "Read" only. */
+function offerPermissions() {
+  const account = accounts.find((a) => a.accountId === $("key-account").value);
+  const readOnly = !account || account.mode !== "NETTING";
+  const select = $("key-permissions");
+  const trade = select.querySelector('option[value="read,trade"]');
+  trade.disabled = readOnly;
+  if (readOnly) select.value = "read";
+  $("key-permissions-note").hidden = !readOnly;
 }
 
 async function loadKeys() {
@@ -138,6 +152,7 @@ function bindAccounts() {
 }
 
 function bindKeys() {
+  $("key-account").addEventListener("change", offerPermissions);
   $("key-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     try {

@@ -502,16 +502,21 @@ async def test_account_page(server: Server, browser: Any, size: tuple[int, int])
 
 
 async def test_api_keys_on_the_account_page(server: Server, browser: Any) -> None:
-    """Create an API key for an account (its secret shown once, copied), see it listed
-    without the secret, revoke it."""
+    """Create an API key that trades for a NETTING account (a HEDGING account's keys only
+    read, SPEC 13): its secret shown once, copied; see it listed without the secret, revoke
+    it."""
     from playwright.async_api import expect
 
     page, problems = await new_page(browser)
     await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     await register(page, server.url)
+    made = await page.request.post(
+        server.url + "/api/v1/accounts", data={"name": "Bots", "mode": "NETTING"}
+    )
+    assert made.status == 201, await made.text()
     await page.goto(server.url + "/account")
-    await expect(page.get_by_test_id("account-row")).to_have_count(1)
-    (created,) = (await api_json(page, "/api/v1/accounts"))["accounts"]
+    await expect(page.get_by_test_id("account-row")).to_have_count(2)
+    (_, created) = (await api_json(page, "/api/v1/accounts"))["accounts"]
     await page.get_by_test_id("key-name").fill("my bot")
     await page.get_by_test_id("key-account").select_option(created["accountId"])
     await page.get_by_test_id("key-permissions").select_option("read,trade")

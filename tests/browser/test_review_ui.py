@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import Server, register
+from tests.browser.harness import Server, new_page, register, select_asset
 from velox.money import units
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -81,4 +81,84 @@ async def test_finger_drag_moves_the_stop_loss_on_a_phone(server: Server, browse
     await touch("touchEnd", None)
     await page.wait_for_timeout(300)
     assert await page.evaluate("() => scrollY") > scrolled
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("server", [FEES], indirect=True)
+async def test_ticket_and_order_tabs(server: Server, browser: Any) -> None:
+    """A limit price typed for ETH is not carried to BTC (it filled a BTC order at market).
+    The Closed tab and the close toast show the result after fees, as the history page does
+    (not the gross P/L)."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+
+    # 1. The ticket's prices are the asset's: choosing another asset empties them.
+    await select_asset(page, "ETHUSDT")
+    await page.get_by_test_id("type-limit").click()
+    await page.get_by_test_id("side-short").click()
+    await page.get_by_test_id("order-price").fill("3100")
+    await page.get_by_test_id("order-sl").fill("3200")
+    await page.get_by_test_id("order-margin").fill("100")
+    await select_asset(page, "BTCUSDT")
+    await expect(page.get_by_test_id("order-symbol")).to_have_text("BTCUSDT")
+    await expect(page.get_by_test_id("order-price")).to_have_value("")
+    await expect(page.get_by_test_id("order-sl")).to_have_value("")
+    await page.get_by_test_id("order-submit").click()
+    await expect(page.get_by_test_id("order-error")).to_contain_text("Price")
+    for status in ("OPEN", "PENDING"):
+        listed = await _api(page, "GET", f"/api/v1/order/user/orders?status={status}")
+        assert listed["orders"] == [], status
+
+    # 2. A round trip that gains 0.67 gross and pays 1.00 of fees shows -0.33, in red.
+    await page.get_by_test_id("type-market").click()
+    await page.get_by_test_id("side-long").click()
+    await page.get_by_test_id("order-submit").click()
+    await expect(page.get_by_test_id("open-count")).to_have_text("1")
+    server.feed.set_price("BTCUSDT", "60100")
+    await page.wait_for_timeout(1200)
+    await page.get_by_test_id("close-button").click()
+    await expect(page.get_by_test_id("open-count")).to_have_text("0")
+    (done,) = (await _api(page, "GET", "/api/v1/history/positions"))["positions"]
+    assert units(done["pnl"]) > 0 > units(done["result"]), done
+    toast = page.get_by_test_id("toast").filter(has_text="Closed:")
+    await expect(toast).to_contain_text("result \u22120.33 USD")
+    await expect(toast).not_to_contain_text("P/L +0.67 USD")
+    await page.get_by_test_id("tab-closed").click()
+    result = page.get_by_test_id("closed-result")
+    await expect(result).to_have_attribute("data-value", done["result"])
+    await expect(result).to_have_text("\u22120.33")
+    assert "neg" in await result.evaluate("(el) => el.closest('td').className")
+    await expect(page.get_by_test_id("closed-fee")).to_have_text("1.00")
+
+    assert not problems, problems
+
+
+async def test_account_and_history_pages(server: Server, browser: Any) -> None:
+    """A HEDGING account is offered read-only keys (its keys cannot trade, SPEC 13), a
+    NETTING one read and trade."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    netting = await _api(page, "POST", "/api/v1/accounts", {"name": "Bots", "mode": "NETTING"})
+    await page.goto(server.url + "/account")
+    await expect(page.get_by_test_id("account-row")).to_have_count(2)
+    (first, _) = (await _api(page, "GET", "/api/v1/accounts"))["accounts"]
+    assert first["mode"] == "HEDGING"
+
+    # Keys: trade only where a key can trade.
+    trade = page.get_by_test_id("key-permissions").locator('option[value="read,trade"]')
+    await page.get_by_test_id("key-account").select_option(first["accountId"])
+    await expect(trade).to_be_disabled()
+    await expect(page.get_by_test_id("key-permissions")).to_have_value("read")
+    await expect(page.get_by_test_id("key-permissions-note")).to_be_visible()
+    await page.get_by_test_id("key-account").select_option(netting["accountId"])
+    await expect(trade).to_be_enabled()
+    await expect(page.get_by_test_id("key-permissions-note")).to_be_hidden()
+    await page.get_by_test_id("key-permissions").select_option("read,trade")
+    await page.get_by_test_id("key-account").select_option(first["accountId"])
+    await expect(page.get_by_test_id("key-permissions")).to_have_value("read")
+
     assert not problems, problems
