@@ -1,6 +1,6 @@
 // The account page (SPEC 13 / 16): paper accounts (create with a mode, rename, reset after a
-// confirmation, a TradingView webhook token shown once) and API keys (create: the secret
-// shown once with a copy button; revoke).
+// confirmation, a TradingView webhook token shown once, a new one after a confirmation) and
+// API keys (create: the secret shown once with a copy button; revoke after a confirmation).
 import { ApiError, api, del, get, post } from "./api.js";
 import { escapeHtml } from "./format.js";
 import { toast } from "./toast.js";
@@ -97,6 +97,7 @@ async function newWebhookToken(account) {
 function bindAccounts() {
   const resetDialog = $("reset-dialog");
   const renameDialog = $("rename-dialog");
+  const webhookDialog = $("webhook-dialog");
   $("account-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
@@ -113,8 +114,10 @@ function bindAccounts() {
     if (!button) return;
     const account = accounts.find((a) => a.accountId === button.closest("tr").dataset.accountId);
     if (!account) return;
-    if (button.dataset.act === "webhook") {
-      newWebhookToken(account);
+    if (button.dataset.act === "webhook") { // the old token stops working: ask first
+      webhookDialog.dataset.accountId = account.accountId;
+      $("webhook-name").textContent = account.name;
+      webhookDialog.showModal();
       return;
     }
     const dialog = button.dataset.act === "reset" ? resetDialog : renameDialog;
@@ -134,6 +137,12 @@ function bindAccounts() {
       failed(err, "Could not reset the account");
     }
   });
+  $("webhook-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const account = accounts.find((a) => a.accountId === webhookDialog.dataset.accountId);
+    webhookDialog.close();
+    if (account) await newWebhookToken(account);
+  });
   $("rename-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const id = renameDialog.dataset.accountId;
@@ -146,7 +155,7 @@ function bindAccounts() {
       failed(err, "Could not rename the account");
     }
   });
-  for (const dialog of [resetDialog, renameDialog]) {
+  for (const dialog of [resetDialog, renameDialog, webhookDialog]) {
     for (const b of dialog.querySelectorAll("[data-close]")) b.addEventListener("click", () => dialog.close());
   }
 }
@@ -181,19 +190,31 @@ function bindKeys() {
     $("secret-value").textContent = ""; // gone from the page: shown once
     $("secret-box").hidden = true;
   });
-  $("keys-body").addEventListener("click", async (event) => {
+  const revokeDialog = $("revoke-dialog");
+  $("keys-body").addEventListener("click", (event) => {
     const button = event.target.closest("[data-testid=key-revoke]");
     if (!button) return;
-    button.disabled = true;
+    const row = button.closest("tr");
+    revokeDialog.dataset.keyId = row.dataset.keyId; // it stops working at once: ask first
+    $("revoke-name").textContent = row.querySelector("td").textContent;
+    revokeDialog.showModal();
+  });
+  $("revoke-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const confirm = $("revoke-form").querySelector("[type=submit]");
+    confirm.disabled = true;
     try {
-      await del(`/api/v1/api-keys/${encodeURIComponent(button.closest("tr").dataset.keyId)}`);
+      await del(`/api/v1/api-keys/${encodeURIComponent(revokeDialog.dataset.keyId)}`);
+      revokeDialog.close();
       toast("info", "API key revoked", "It stops working at once.");
       await loadKeys();
     } catch (err) {
-      button.disabled = false;
       failed(err, "Could not revoke the key");
+    } finally {
+      confirm.disabled = false;
     }
   });
+  for (const b of revokeDialog.querySelectorAll("[data-close]")) b.addEventListener("click", () => revokeDialog.close());
 }
 
 $("webhook-done").addEventListener("click", () => {

@@ -457,6 +457,7 @@ async def test_account_page(server: Server, browser: Any, size: tuple[int, int])
 
     # A TradingView webhook token, shown once: an alert with it opens a position there.
     await row.get_by_test_id("account-webhook").click()
+    await page.get_by_test_id("webhook-confirm").click()  # the old token stops working
     await expect(page.get_by_test_id("webhook-value")).not_to_be_empty()
     sideways = await page.evaluate(  # the box's URL once made a phone's page scroll sideways
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -539,6 +540,7 @@ async def test_api_keys_on_the_account_page(server: Server, browser: Any) -> Non
     await page.get_by_test_id("secret-done").click()
     await expect(page.get_by_test_id("secret-box")).to_be_hidden()
     await page.get_by_test_id("key-revoke").click()
+    await page.get_by_test_id("revoke-confirm").click()
     await expect(page.get_by_test_id("keys-empty")).to_be_visible()
     assert (await api_json(page, "/api/v1/api-keys"))["apiKeys"] == []
     assert not problems, problems

@@ -137,7 +137,8 @@ async def test_ticket_and_order_tabs(server: Server, browser: Any) -> None:
 
 async def test_account_and_history_pages(server: Server, browser: Any) -> None:
     """A HEDGING account is offered read-only keys (its keys cannot trade, SPEC 13), a
-    NETTING one read and trade."""
+    NETTING one read and trade. A new webhook token and a key's revoke ask first (both stop
+    working at once)."""
     from playwright.async_api import expect
 
     page, problems = await new_page(browser)
@@ -160,5 +161,44 @@ async def test_account_and_history_pages(server: Server, browser: Any) -> None:
     await page.get_by_test_id("key-permissions").select_option("read,trade")
     await page.get_by_test_id("key-account").select_option(first["accountId"])
     await expect(page.get_by_test_id("key-permissions")).to_have_value("read")
+
+    # A new webhook token asks first (the old one stops working).
+    row = page.locator(f'[data-testid="account-row"][data-account-id="{netting["accountId"]}"]')
+    await row.get_by_test_id("account-webhook").click()
+    await page.get_by_test_id("webhook-confirm").click()
+    token = page.get_by_test_id("webhook-value")
+    await expect(token).not_to_be_empty()
+    old = await token.text_content()
+    await page.get_by_test_id("webhook-done").click()
+    hook = {"action": "buy", "asset": "ETHUSDT", "leverage": 5, "margin": "10"}
+    await row.get_by_test_id("account-webhook").click()
+    dialog = page.get_by_test_id("webhook-dialog")
+    await expect(dialog).to_be_visible()
+    await dialog.get_by_role("button", name="Cancel").click()
+    await expect(dialog).to_be_hidden()
+    await expect(page.get_by_test_id("webhook-box")).to_be_hidden()
+    sent = await page.request.post(
+        server.url + "/api/v1/webhooks/tradingview", data={"token": old, **hook}
+    )
+    assert sent.status == 201, await sent.text()  # the old token still works
+
+    # Revoking a key asks first.
+    await _api(
+        page,
+        "POST",
+        "/api/v1/api-keys",
+        {"name": "bot", "accountId": netting["accountId"], "permissions": ["read"]},
+    )
+    await page.reload()
+    await expect(page.get_by_test_id("key-row")).to_have_count(1)
+    await page.get_by_test_id("key-revoke").click()
+    revoke = page.get_by_test_id("revoke-dialog")
+    await expect(revoke).to_be_visible()
+    await revoke.get_by_role("button", name="Cancel").click()
+    assert len((await _api(page, "GET", "/api/v1/api-keys"))["apiKeys"]) == 1
+    await page.get_by_test_id("key-revoke").click()
+    await page.get_by_test_id("revoke-confirm").click()
+    await expect(page.get_by_test_id("keys-empty")).to_be_visible()
+    assert (await _api(page, "GET", "/api/v1/api-keys"))["apiKeys"] == []
 
     assert not problems, problems
