@@ -138,7 +138,8 @@ async def test_ticket_and_order_tabs(server: Server, browser: Any) -> None:
 async def test_account_and_history_pages(server: Server, browser: Any) -> None:
     """A HEDGING account is offered read-only keys (its keys cannot trade, SPEC 13), a
     NETTING one read and trade. A new webhook token and a key's revoke ask first (both stop
-    working at once)."""
+    working at once). At 360 and 375 px the history and account pages do not scroll
+    sideways."""
     from playwright.async_api import expect
 
     page, problems = await new_page(browser)
@@ -201,4 +202,14 @@ async def test_account_and_history_pages(server: Server, browser: Any) -> None:
     await expect(page.get_by_test_id("keys-empty")).to_be_visible()
     assert (await _api(page, "GET", "/api/v1/api-keys"))["apiKeys"] == []
 
+    # Narrow phones: the header fits.
+    for width in (360, 375):
+        await page.set_viewport_size({"width": width, "height": 740})
+        for path in ("/history", "/account"):
+            await page.goto(server.url + path)
+            await expect(page.get_by_test_id("account-link")).to_be_visible()
+            wide = await page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+            assert wide <= 0, f"{path} at {width}px scrolls sideways by {wide}px"
+            link = await page.get_by_test_id("account-link").bounding_box()
+            assert link["x"] + link["width"] <= width, (path, width, link)
     assert not problems, problems
