@@ -77,7 +77,8 @@ export function mountMarginAlert({ store }) {
     render();
     if (fell) {
       const text = `Your margin level on ${nameOf(accountId)} is ${levelText(level)}.`;
-      notify(accountId, `${text} Add margin or reduce your positions.`);
+      // closing raises the level; adding margin lowers it (more used margin, same equity)
+      notify(accountId, `${text} Close or reduce positions to raise it.`);
     }
   }
 

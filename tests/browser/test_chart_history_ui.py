@@ -228,7 +228,8 @@ async def test_history_page_and_csv(server: Server, browser: Any, size: tuple[in
 async def test_margin_warning(server: Server, browser: Any) -> None:
     """600 of 1000 USD at 100x: margin level (400 + 600 - 60 of spread) / 600 ~ 157 %, no
     warning; the price falls 0.5 %: (400 + 240) / 600 ~ 107 %: the banner shows the level
-    and one notification is raised; back up, the banner goes."""
+    and one notification is raised, both advising what raises the level (not adding margin,
+    which lowers it); back up, the banner goes."""
     from playwright.async_api import expect
 
     page, problems = await new_page(browser)
@@ -246,9 +247,17 @@ async def test_margin_warning(server: Server, browser: Any) -> None:
     await expect(page.get_by_test_id("margin-banner-level")).to_have_text(
         await page.get_by_test_id("margin-level").text_content() or ""
     )
+    # The advice raises the level: adding margin lowers it (equity / used margin, SPEC 16).
+    await expect(banner).to_contain_text("Close or reduce positions to raise it")
+    await expect(banner).not_to_contain_text("Add margin")
     await page.wait_for_function("() => window.__notes.length === 1")
     title, body = (await page.evaluate("() => window.__notes"))[0]
     assert title == "Velox: margin level under 150 %" and "margin level" in body
+    assert "Close or reduce positions" in body and "add margin" not in body.lower()
+    await page.get_by_role("button", name="Add margin to").click()  # and the dialog says so
+    note = page.get_by_test_id("margin-note")
+    await expect(note).to_contain_text("margin level goes down")
+    await page.get_by_test_id("margin-dialog").get_by_role("button", name="Cancel").click()
 
     server.feed.set_price("BTCUSDT", "60600")  # back up: the warning goes away
     await expect(banner).to_be_hidden()
