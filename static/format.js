@@ -50,12 +50,17 @@ export function ceilDiv(a, b) {
 }
 
 /** Units -> plain decimal string with exactly `dp` decimals, rounded half away from zero. */
-export function unitsToString(units, dp = 8) {
+export function unitsToString(units, dp = 8, round = "half") {
   if (units === null || units === undefined) return "";
   const neg = units < 0n;
   let abs = neg ? -units : units;
   const drop = 10n ** BigInt(8 - dp);
-  if (dp < 8) abs = (abs + drop / 2n) / drop;
+  if (dp < 8) {
+    // "half": half away from zero; "down": toward -infinity; "up": toward +infinity
+    const away = round === "half" ? abs % drop >= drop / 2n
+      : abs % drop !== 0n && (round === "down") === neg;
+    abs = abs / drop + (away ? 1n : 0n);
+  }
   const base = 10n ** BigInt(dp);
   const int = abs / base;
   const frac = abs % base;
@@ -67,10 +72,11 @@ function groupThousands(intPart) {
   return intPart.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
-/** Units -> "1,234.56" (dp decimals, thousands separators). `sign` adds "+" to positives. */
-export function formatUnits(units, dp = 2, { sign = false } = {}) {
+/** Units -> "1,234.56" (dp decimals, thousands separators). `sign` adds "+" to positives;
+ * `round`: "half" (away from zero), "down" (toward -infinity) or "up" (toward +infinity). */
+export function formatUnits(units, dp = 2, { sign = false, round = "half" } = {}) {
   if (units === null || units === undefined) return "—";
-  const text = unitsToString(units, dp);
+  const text = unitsToString(units, dp, round);
   const neg = text.startsWith("-");
   const [int, frac] = (neg ? text.slice(1) : text).split(".");
   const body = groupThousands(int) + (frac !== undefined ? `.${frac}` : "");

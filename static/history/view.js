@@ -17,19 +17,38 @@ function setStat(name, text, value, cls = "") {
 /** "2026-01-02 15:04:05" in UTC, like the filter's dates. */
 export const utcTime = (ms) => new Date(Number(ms)).toISOString().slice(0, 19).replace("T", " ");
 
-const pct = (v) => (v === null ? "—" : `${fmt(v, 2)} %`);
+/**
+ * The statistics' texts (2 decimals). The server rounds each against the trader to 8; the
+ * page's rounding must not undo that: what favours the trader (win rate, result, profit
+ * factor, average win, Sharpe) is rounded down, what counts against him (the average loss,
+ * the drawdown) toward the larger. Each exact figure is in its data-value.
+ */
+export function statTexts(s) {
+  const shown = (v, round, opts = {}) => (v === null || v === undefined ? "—" : fmt(v, 2, { ...opts, round }));
+  const pct = (v, round) => (v === null || v === undefined ? "—" : `${shown(v, round)} %`);
+  return {
+    trades: String(s.trades),
+    winRate: pct(s.winRate, "down"),
+    netResult: `${shown(s.netResult, "down", { sign: true })} USD`,
+    profitFactor: shown(s.profitFactor, "down"),
+    averageWin: shown(s.averageWin, "down", { sign: true }),
+    averageLoss: shown(s.averageLoss, "down"),
+    maxDrawdown: `${shown(s.maxDrawdown, "up")} (${pct(s.maxDrawdownPercent, "up")})`,
+    sharpe: shown(s.sharpe, "down"),
+  };
+}
 
 /** The statistics of GET /api/v1/history/stats. */
 export function showStats(s) {
-  setStat("trades", String(s.trades), s.trades);
-  setStat("winRate", pct(s.winRate), s.winRate);
-  const net = toUnits(s.netResult);
-  setStat("netResult", `${formatUnits(net, 2, { sign: true })} USD`, s.netResult, signClass(net));
-  setStat("profitFactor", s.profitFactor === null ? "—" : fmt(s.profitFactor, 2), s.profitFactor);
-  setStat("averageWin", s.averageWin === null ? "—" : fmt(s.averageWin, 2, { sign: true }), s.averageWin, "pos");
-  setStat("averageLoss", s.averageLoss === null ? "—" : fmt(s.averageLoss, 2), s.averageLoss, "neg");
-  setStat("maxDrawdown", `${fmt(s.maxDrawdown, 2)} (${pct(s.maxDrawdownPercent)})`, s.maxDrawdown);
-  setStat("sharpe", s.sharpe === null ? "—" : fmt(s.sharpe, 2), s.sharpe);
+  const text = statTexts(s);
+  setStat("trades", text.trades, s.trades);
+  setStat("winRate", text.winRate, s.winRate);
+  setStat("netResult", text.netResult, s.netResult, signClass(toUnits(s.netResult)));
+  setStat("profitFactor", text.profitFactor, s.profitFactor);
+  setStat("averageWin", text.averageWin, s.averageWin, "pos");
+  setStat("averageLoss", text.averageLoss, s.averageLoss, "neg");
+  setStat("maxDrawdown", text.maxDrawdown, s.maxDrawdown);
+  setStat("sharpe", text.sharpe, s.sharpe);
 }
 
 function positionRow(o) {
