@@ -90,3 +90,27 @@ export function ocoRequest(first, second) {
   if (first.asset !== second.asset) return { error: "Both orders of an OCO are on one asset.", field: "asset" };
   return { body: { orders: [pendingRequest(first).body, pendingRequest(second).body] } };
 }
+
+/**
+ * The body of PATCH /api/v1/order/{id} for a pending order (SPEC 12) from the Edit dialog:
+ * only what changed from `initial`. `price` cannot be removed; the stops as stopsRequest;
+ * `expiry` is "keep" (unchanged), "" (good till cancelled: expiresAt null) or a lifetime of
+ * EXPIRIES counted from `now`.
+ */
+export function pendingEditRequest(fields, initial, now) {
+  const body = {};
+  const price = (fields.price || "").trim();
+  if (price !== (initial.price || "")) {
+    if (positiveInput(price) === null) return { error: "Price must be a positive number with at most 8 decimals.", field: "price" };
+    body.price = price;
+  }
+  const stops = stopsRequest(fields, initial);
+  if (stops.error) return stops;
+  Object.assign(body, stops.body);
+  const expiry = fields.expiry ?? "keep";
+  if (expiry !== "keep" && expiry in EXPIRIES) {
+    const life = EXPIRIES[expiry];
+    body.expiresAt = life ? now + life : null;
+  }
+  return { body };
+}

@@ -1,12 +1,26 @@
 // The pending orders tab (SPEC 12): a row per resting LIMIT / STOP order (OCO legs marked),
-// newest first, with Cancel (DELETE /api/v1/order/{id}). Its price and stops move by
-// dragging their lines on the chart (trade/chart-view.js).
-import { ApiError, del } from "../api.js";
-import { escapeHtml, fmt, fmtPrice } from "../format.js";
+// newest first, with Edit (price, stops and expiry: PATCH /api/v1/order/{id}, a dialog any
+// pointer or keyboard reaches) and Cancel (DELETE). Their lines on the chart drag too
+// (trade/chart-view.js).
+import { ApiError, del, patch } from "../api.js";
+import { escapeHtml, fmt, fmtPrice, priceDp, toUnits, unitsToString } from "../format.js";
 import { toast } from "../toast.js";
-import { $ } from "./dom.js";
-import { sideBadge, stopsText } from "./labels.js";
+import { $, showError } from "./dom.js";
+import { describe, sideBadge, stopsText } from "./labels.js";
+import { pendingEditRequest } from "./order-request.js";
 import { isSignedOut } from "./session.js";
+
+const INPUTS = {
+  price: "pending-price-input", stopLoss: "pending-sl", takeProfit: "pending-tp", trailingStop: "pending-trailing",
+};
+const GONE = "This order is no longer pending.";
+
+/** A price as the dialog shows it (empty: none). */
+function priceInput(value, dp = null) {
+  if (value === null || value === undefined) return "";
+  const units = toUnits(value);
+  return unitsToString(units, dp ?? priceDp(units));
+}
 
 const utc = (ms) => new Date(Number(ms)).toISOString().slice(0, 16).replace("T", " ");
 
@@ -22,7 +36,10 @@ function pendingRow(o) {
     <td data-label="Margin" class="num">${escapeHtml(fmt(o.margin))}</td>
     <td data-label="SL / TP / Trail" class="num stops">${escapeHtml(stopsText(o))}</td>
     <td data-label="Expires" class="num muted">${o.expiresAt ? `${escapeHtml(utc(o.expiresAt))} UTC` : "GTC"}</td>
-    <td class="actions"><button type="button" class="btn btn-xs btn-close" data-testid="cancel-button" aria-label="Cancel ${escapeHtml(o.type || "order")} ${escapeHtml(o.asset)}">Cancel</button></td>`;
+    <td class="actions"><div class="row-actions">
+      <button type="button" class="btn btn-xs" data-testid="pending-edit" aria-label="Edit ${escapeHtml(o.type || "order")} ${escapeHtml(o.asset)}">Edit</button>
+      <button type="button" class="btn btn-xs btn-close" data-testid="cancel-button" aria-label="Cancel ${escapeHtml(o.type || "order")} ${escapeHtml(o.asset)}">Cancel</button>
+    </div></td>`;
   return tr;
 }
 
@@ -33,6 +50,66 @@ export function mountPending({ store, session, orders, account }) {
     $("pending-empty").hidden = list.length > 0;
     $("pending-count").textContent = String(list.length);
   }
+
+  const dialog = $("pending-dialog");
+  const dialogError = (message) => showError(dialog.querySelector(".form-error"), message);
+
+  function openEdit(order) {
+    dialog.dataset.orderId = order.orderId;
+    $("pending-desc").textContent = `${order.type || "Order"} ${describe(order)}`;
+    $("pending-price-label").textContent = order.type === "STOP" ? "Stop price" : "Limit price";
+    $(INPUTS.price).value = priceInput(order.price);
+    $(INPUTS.stopLoss).value = priceInput(order.stopLoss);
+    $(INPUTS.takeProfit).value = priceInput(order.takeProfit);
+    $(INPUTS.trailingStop).value = priceInput(order.trailingStop, 2);
+    for (const id of Object.values(INPUTS)) {
+      $(id).dataset.initial = $(id).value;
+      $(id).setAttribute("aria-invalid", "false");
+    }
+    $("pending-expiry-keep").textContent = order.expiresAt ? `Unchanged (${utc(order.expiresAt)} UTC)` : "Unchanged (good till cancelled)";
+    $("pending-expiry").value = "keep";
+    dialogError("");
+    dialog.showModal();
+    $(INPUTS.price).focus();
+  }
+
+  async function saveEdit(event) {
+    event.preventDefault();
+    const order = store.pending.get(dialog.dataset.orderId || "");
+    if (!order) return dialogError(GONE); // filled, expired or cancelled meanwhile
+    const fields = { expiry: $("pending-expiry").value };
+    const initial = {};
+    for (const [key, id] of Object.entries(INPUTS)) {
+      fields[key] = $(id).value;
+      initial[key] = $(id).dataset.initial;
+    }
+    const request = pendingEditRequest(fields, initial, Date.now());
+    for (const [key, id] of Object.entries(INPUTS)) $(id).setAttribute("aria-invalid", key === request.field ? "true" : "false");
+    if (request.error) return dialogError(request.error);
+    if (!Object.keys(request.body).length) return dialog.close();
+    try {
+      const updated = await patch(`/api/v1/order/${encodeURIComponent(order.orderId)}`, request.body);
+      orders.receive(updated);
+      dialog.close();
+      account.refresh(); // the reservation follows the price
+      toast("info", `Order updated: ${order.asset}`, `${updated.type || order.type} @ ${fmtPrice(updated.price)} · ${stopsText(updated)}`);
+    } catch (err) {
+      if (isSignedOut(err)) return session.signedOut();
+      if (err instanceof ApiError && err.field && INPUTS[err.field]) $(INPUTS[err.field]).setAttribute("aria-invalid", "true");
+      dialogError(err instanceof ApiError ? err.message : String(err));
+    }
+    return undefined;
+  }
+
+  $("pending-form").addEventListener("submit", saveEdit);
+  dialog.addEventListener("close", () => { delete dialog.dataset.orderId; });
+  for (const b of dialog.querySelectorAll("[data-close]")) b.addEventListener("click", () => dialog.close());
+  $("pending-body").addEventListener("click", (event) => {
+    const button = event.target.closest("[data-testid=pending-edit]");
+    if (!button) return;
+    const order = store.pending.get(button.closest("tr").dataset.orderId);
+    if (order) openEdit(order);
+  });
 
   $("pending-body").addEventListener("click", async (event) => {
     const button = event.target.closest("[data-testid=cancel-button]");

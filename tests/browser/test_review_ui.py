@@ -3,6 +3,7 @@ checked in the browser, several in one session where they fit."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -88,7 +89,8 @@ async def test_finger_drag_moves_the_stop_loss_on_a_phone(server: Server, browse
 async def test_ticket_and_order_tabs(server: Server, browser: Any) -> None:
     """A limit price typed for ETH is not carried to BTC (it filled a BTC order at market).
     The Closed tab and the close toast show the result after fees, as the history page does
-    (not the gross P/L)."""
+    (not the gross P/L). A pending order is edited from its row (price, stops, expiry), not
+    only by dragging its line."""
     from playwright.async_api import expect
 
     page, problems = await new_page(browser)
@@ -132,6 +134,50 @@ async def test_ticket_and_order_tabs(server: Server, browser: Any) -> None:
     assert "neg" in await result.evaluate("(el) => el.closest('td').className")
     await expect(page.get_by_test_id("closed-fee")).to_have_text("1.00")
 
+    # 3. A pending order's row edits its price, stops and expiry (PATCH), not only by mouse.
+    pending = await _api(
+        page,
+        "POST",
+        "/api/v1/order/open",
+        {
+            "asset": "BTCUSDT",
+            "side": "LONG",
+            "leverage": 10,
+            "margin": "100",
+            "type": "LIMIT",
+            "price": "59000",
+            "stopLoss": "58000",
+        },
+    )
+    await page.get_by_test_id("tab-pending").click()
+    row = page.get_by_test_id("pending-row")
+    await row.get_by_test_id("pending-edit").click()
+    dialog = page.get_by_test_id("pending-dialog")
+    await expect(dialog).to_be_visible()
+    await expect(page.get_by_test_id("pending-price-input")).to_have_value("59000.00")
+    await expect(page.get_by_test_id("pending-sl")).to_have_value("58000.00")
+    await page.get_by_test_id("pending-price-input").fill("59100")
+    await page.get_by_test_id("pending-tp").fill("61000")
+    await page.get_by_test_id("pending-expiry").select_option("1h")
+    before = int(time.time() * 1000)
+    await page.get_by_test_id("pending-save").click()
+    await expect(dialog).to_be_hidden()
+    await expect(row.get_by_test_id("pending-price")).to_have_text("59,100.00")
+    edited = await _api(page, "GET", f"/api/v1/order/{pending['orderId']}")
+    assert (edited["price"], edited["stopLoss"], edited["takeProfit"]) == (
+        "59100.00000000",
+        "58000.00000000",
+        "61000.00000000",
+    )
+    assert edited["expiresAt"] - before in range(3_600_000 - 1000, 3_600_000 + 60_000)
+    # A refusal (a take-profit under the price) stays in the dialog with the server's word.
+    await row.get_by_test_id("pending-edit").click()
+    await page.get_by_test_id("pending-tp").fill("58500")
+    await page.get_by_test_id("pending-save").click()
+    await expect(dialog.get_by_test_id("form-error")).to_be_visible()
+    await expect(dialog).to_be_visible()
+    again = await _api(page, "GET", f"/api/v1/order/{pending['orderId']}")
+    assert again["takeProfit"] == "61000.00000000"
     assert not problems, problems
 
 
