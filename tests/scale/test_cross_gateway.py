@@ -3,7 +3,8 @@
 gateway's ``/healthz`` names the engine's feed, so the trade screen's "simulated prices"
 banner shows behind gateways too. (An outside review found each broken: an order on B
 opened at the old leverage, a deleted key and a signed-out session still worked on B for
-up to a second, and every gateway said ``"feed": "none"``.)"""
+up to a second, and every gateway said ``"feed": "none"``.) At full speed the revocation
+races here are lost only now and then; ``test_revocations`` makes B always late."""
 
 from __future__ import annotations
 

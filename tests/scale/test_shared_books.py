@@ -16,9 +16,11 @@ from nats.aio.client import Client
 from tests.conftest import require
 from tests.scale.cluster import NATS_SERVER, Nats
 from velox.binance.keyring import Credential
+from velox.bus.broadcast import Broadcast
 from velox.bus.connect import connect
 from velox.bus.gateway import GatewayHub
 from velox.bus.listenkeys import SharedListenKeys
+from velox.bus.roster import Roster
 from velox.bus.server import EngineBusServer
 from velox.bus.subjects import Subjects
 from velox.bus.tickets import SharedTickets
@@ -104,8 +106,8 @@ async def test_history_written_on_the_engine_is_told_to_a_gateways_charts(
     the charts subscribed to that series, as the single process does."""
     engine_nc, gateway_nc = gateways
     server = EngineBusServer(engine_nc, _IdleService(), Subjects())  # type: ignore[arg-type]
-    hub = GatewayHub(lambda: Engine(), gateway_nc, Subjects(), SessionManager("s" * 32, 60),
-                     60_000, 0.05)  # fmt: skip
+    hub = GatewayHub(lambda: Engine(), gateway_nc, Subjects(), Roster(gateway_nc, "roster"),
+                     SessionManager("s" * 32, 60), 60_000, 0.05)  # fmt: skip
     told: list[tuple[str, str]] = []
     hub.publish_history = lambda symbol, duration: told.append((symbol, duration))  # type: ignore[method-assign]
     await hub.start()
@@ -118,3 +120,42 @@ async def test_history_written_on_the_engine_is_told_to_a_gateways_charts(
         assert set(told) == {("BTCUSDT", "1m")}
     finally:
         await server.stop()
+
+
+async def test_a_confirmed_broadcast_returns_once_every_live_gateway_applied_it(
+    gateways: list[Client],
+) -> None:
+    """``confirmed`` waits for each gateway in the roster (not for NATS to take it), and a
+    gateway that never confirms is waited for once, briefly, then dropped from the roster."""
+    a_nc = gateways[0]
+    rosters = [Roster(nc, "roster") for nc in gateways]
+    for roster in rosters:
+        await roster.start(greet_s=0.2)
+    a, b = (
+        Broadcast(nc, "revoked", "test", r.instance)
+        for nc, r in zip(gateways, rosters, strict=True)
+    )
+    applied: list[str] = []
+
+    def slow_apply(message: dict[str, object]) -> None:
+        time.sleep(0.2)  # B is busy: a reply that did not wait would beat this
+        applied.append(str(message["x"]))
+
+    await a.listen(lambda message: None)
+    await b.listen(slow_apply)
+    try:
+        assert rosters[0].others() == {rosters[1].instance}
+        await a.confirmed({"x": "one"}, rosters[0])
+        assert applied == ["one"]
+        mute = Roster(a_nc, "roster")  # "live" (its hello was heard) but never confirms
+        await mute.start(greet_s=0.1)
+        assert mute.instance in rosters[0].others()
+        started = time.monotonic()
+        await a.confirmed({"x": "two"}, rosters[0], timeout_s=0.5)
+        assert applied == ["one", "two"]
+        assert 0.4 < time.monotonic() - started < 2
+        assert rosters[0].others() == {rosters[1].instance}  # the mute one is not waited for
+        await mute.stop()
+    finally:
+        for roster in rosters:
+            await roster.stop()

@@ -3,9 +3,10 @@ trades.
 
 A session signed out on one gateway must stop working on all of them (SPEC section 10):
 ``GatewayHub.signed_out`` publishes the signout, and every gateway revokes the session and
-closes its sockets; the signout's reply waits until the bus has taken it
-(``Broadcast.caught_up``), so every other gateway has it a NATS delivery later, in practice
-before the client's next request reaches one (nothing makes them confirm it).
+closes its sockets; the signout's reply waits until every live gateway has confirmed it
+(``Broadcast.confirmed``, one round trip), so the client's next request, wherever it goes,
+is refused. (Waiting only for NATS to take it let B serve the session in about 1 round in
+300 with keep-alive connections: B had the message but had not read it yet.)
 
 Candles come from the engine's trade writer over the bus: they go to the channel's
 subscribers and are kept (the newest few per channel) so chart queries see the current, not
@@ -25,6 +26,7 @@ from nats.aio.msg import Msg
 
 from velox.bus import wire
 from velox.bus.broadcast import Broadcast
+from velox.bus.roster import Roster
 from velox.bus.subjects import Subjects
 from velox.engine.engine import Engine
 from velox.market.query import query_candles
@@ -43,6 +45,7 @@ class GatewayHub(Hub):
         engine: Callable[[], Engine],
         nc: Client,
         subjects: Subjects,
+        roster: Roster,
         sessions: SessionManager,
         session_ttl_ms: int,
         push_interval_s: float,
@@ -55,7 +58,8 @@ class GatewayHub(Hub):
         self.sessions = sessions
         self.session_ttl_ms = session_ttl_ms
         self.recent: dict[tuple[str, str], dict[int, CandleRecord]] = {}
-        self.signouts = Broadcast(nc, subjects.signouts, "signout")
+        self.roster = roster
+        self.signouts = Broadcast(nc, subjects.signouts, "signout", roster.instance)
 
     async def start(self) -> None:
         await self.signouts.listen(self._on_signout)
@@ -67,8 +71,7 @@ class GatewayHub(Hub):
     async def signed_out(self, jti: str) -> None:
         self.close_session(jti)
         until = time.time_ns() // 1_000_000 + self.session_ttl_ms
-        self.signouts.send({"jti": jti, "until": until})
-        await self.signouts.caught_up()
+        await self.signouts.confirmed({"jti": jti, "until": until}, self.roster)
 
     def _on_signout(self, message: dict[str, Any]) -> None:
         jti, until = str(message["jti"]), int(message["until"])

@@ -3,13 +3,14 @@ forgotten by every other, and a symbol's leverage is never kept.
 
 Each gateway's ``KeyRing`` keeps credentials for a second (a busy bot costs no database read
 per request). Without this a key deleted through gateway A still signed orders on gateway B
-for up to that second. The gateway that deletes it publishes the deletion (``Broadcast``)
-and replies once the bus has taken it; every other gateway drops what it kept when the
-message arrives, which is within a NATS delivery of the reply, not strictly before the next
-request reaches it (the reader does not ask the bus first, which would cost a trip per
-request). Leverages are money (an order opens at the one in effect, for the position's life),
-so a gateway reads them from the store every time (``serve``): an order on B placed after A
-answered the change uses it, always.
+for up to that second. The gateway that deletes it publishes the deletion (``Broadcast``);
+every other gateway drops what it kept, then confirms, and the deletion's reply waits for
+every live gateway's confirmation (``Broadcast.confirmed``): SPEC 13's "effective at once"
+holds for the next request wherever it goes, and no reader asks the bus first (a trip per
+request). (Replying once NATS had taken it let a deleted key fill a MARKET order on B about
+once in 500 rounds.) Leverages are money (an order opens at the one in effect, for the
+position's life), so a gateway reads them from the store every time (``serve``): an order on
+B placed after A answered the change uses it, always.
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ from nats.aio.client import Client
 
 from velox.binance.keyring import KeyRing
 from velox.bus.broadcast import Broadcast
+from velox.bus.roster import Roster
 from velox.bus.subjects import Subjects
 
 
 class SharedKeyRing:
     """The ``KeyPeers`` of a gateway's key ring (``serve``)."""
 
-    def __init__(self, nc: Client, subjects: Subjects) -> None:
-        self.bus = Broadcast(nc, subjects.api_keys, "api key")
+    def __init__(self, nc: Client, subjects: Subjects, roster: Roster) -> None:
+        self.roster = roster
+        self.bus = Broadcast(nc, subjects.api_keys, "api key", roster.instance)
         self._ring: KeyRing | None = None  # until the Binance API's context has made it
 
     async def start(self) -> None:
@@ -40,8 +43,7 @@ class SharedKeyRing:
         ring.leverage_ttl_s = 0  # read-your-writes across gateways: the store's, every time
 
     async def tell(self, message: dict[str, str]) -> None:
-        self.bus.send(message)
-        await self.bus.caught_up()
+        await self.bus.confirmed(message, self.roster)
 
     def _apply(self, message: dict[str, Any]) -> None:
         ring = self._ring

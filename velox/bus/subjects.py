@@ -7,8 +7,10 @@ the feed's raw trades to ``trades``, candle updates to ``candles``, the series w
 was written (an outage filled in) to ``history``, the engine's heartbeat
 (state and last sequence) to ``status``, signed-out sessions to ``signouts`` (every gateway
 revokes them at once), websocket tickets (issued, redeemed) to ``tickets``, Binance listen
-keys (created, extended, closed) to ``listen_keys``, and API keys revoked to ``api_keys``
-(every gateway forgets what it kept of them). ``who`` is answered by the live engine with its
+keys (created, extended, closed) to ``listen_keys``, API keys revoked to ``api_keys``
+(every gateway forgets what it kept of them), the gateways' heartbeats to ``gateways`` (who
+must confirm a signout or a key's revocation before it is answered), and the hits each
+gateway's rate limits allowed to ``limits``. ``who`` is answered by the live engine with its
 identity: a second engine asks it at start and refuses when another answers (``presence``).
 """
 
@@ -72,3 +74,7 @@ class Subjects:
     @property
     def limits(self) -> str:
         return f"{self.prefix}.auth.limits"
+
+    @property
+    def gateways(self) -> str:
+        return f"{self.prefix}.gateways"

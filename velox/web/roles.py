@@ -26,6 +26,7 @@ from velox.bus.keyring import SharedKeyRing
 from velox.bus.limits import SharedLimit, SharedLimits
 from velox.bus.listenkeys import SharedListenKeys
 from velox.bus.presence import Presence
+from velox.bus.roster import Roster
 from velox.bus.server import EngineBusServer
 from velox.bus.store import open_gateway_store
 from velox.bus.subjects import Subjects
@@ -126,21 +127,21 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, store, clock = app[SETTINGS], app[STORE], app[OPTIONS].clock
     now = clock.wall_ms()
     await store.forget_expired_auth(now)
-    app[SESSIONS].load_revoked(await store.revoked_sessions(now), now + settings.session_ttl * 1000)
     nc = await connect(settings.bus, f"velox gateway {settings.bus_prefix} :{settings.port}")
     subjects = Subjects(settings.bus_prefix)
     client = BusEngineClient(
         nc, store, settings.engine_settings(), subjects,
         timeout_s=settings.bus_timeout, clock=clock.now_ms,
     )  # fmt: skip
+    roster = Roster(nc, subjects.gateways)
     hub = GatewayHub(
-        lambda: client.engine, nc, subjects, app[SESSIONS], settings.session_ttl * 1000,
+        lambda: client.engine, nc, subjects, roster, app[SESSIONS], settings.session_ttl * 1000,
         app[OPTIONS].ws_push_interval_s, _taps(app),
     )  # fmt: skip
     client.subscribe(hub.on_published)
     tickets = SharedTickets(app[OPTIONS].ticket_ttl_s, nc, subjects)
     listen_keys = SharedListenKeys(lambda: client.engine, clock.wall_ms, nc, subjects)
-    key_peers = SharedKeyRing(nc, subjects)
+    key_peers = SharedKeyRing(nc, subjects, roster)
     app[SERVICE], app[HUB], app[TICKETS] = client, hub, tickets
     app[LISTEN_KEYS], app[KEYRING_PEERS] = listen_keys, key_peers
     limits = SharedLimits(nc, subjects.limits, _rate_limits(app))
@@ -149,10 +150,18 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
     await key_peers.start()
     await limits.start()
     await hub.start()
+    # Revocations: subscribed above, so one made while we read the store reaches us anyway
+    # (read first, and one made in between would be missed here until the session expires).
+    now = clock.wall_ms()
+    app[SESSIONS].load_revoked(await store.revoked_sessions(now), now + settings.session_ttl * 1000)
+    await roster.start()  # the others wait for our confirmations from here on
+    await hub.signouts.caught_up()  # a revocation sent before they knew us is applied
+    await key_peers.bus.caught_up()
     await client.start()
     try:
         yield
     finally:
+        await roster.stop()
         hub.close_all()
         await limits.stop()
         await client.stop()

@@ -1,0 +1,116 @@
+"""A revocation answered by one gateway is in force on every other before its reply
+(SPEC 10: a signed-out session is refused everywhere; SPEC 13: a key's deletion is
+effective at once).
+
+An outside review found the race lost now and then with keep-alive connections and no
+pause: a session signed out on A still answered 200 on B, and a key deleted on A still
+filled a MARKET order on B, because A answered once NATS had the revocation, not once B had
+applied it. Here gateway B applies every other gateway's broadcast late (a test hook), so
+the race is lost every time unless the reply waits for B's confirmation."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import drop_pg_schema, fresh_pg_url, require
+from tests.scale.cluster import NATS_SERVER, Cluster, Role
+from tests.scale.helpers import call, signup
+from tests.scale.test_cross_gateway import netting_account, signed, trading_key
+from velox.bus.broadcast import CONFIRM_S
+
+LAG_S = 0.5  # B applies each broadcast this late; a confirmed reply waits for it
+ROUNDS = 3
+
+
+@pytest.fixture
+async def lagging(tmp_path: Path) -> AsyncIterator[Cluster]:
+    """Two gateways; the second applies other gateways' broadcasts ``LAG_S`` late."""
+    require(os.access(NATS_SERVER, os.X_OK), f"no nats-server at {NATS_SERVER}")
+    url = await fresh_pg_url()
+    deployment = Cluster(url, tmp_path)
+    deployment.gateways[1].env["VELOX_TEST_BROADCAST_LAG_S"] = str(LAG_S)
+    try:
+        await deployment.start()
+        yield deployment
+    finally:
+        try:
+            codes = await deployment.stop()
+            assert codes == [0] * len(codes), deployment.logs()
+        finally:
+            await drop_pg_schema(url)
+
+
+async def test_a_signout_answered_on_one_gateway_is_in_force_on_the_other(
+    lagging: Cluster,
+) -> None:
+    a, b = lagging.bases
+    for i in range(ROUNDS):
+        session, _ = await signup(a, f"late-signout{i}@scale.example")
+        assert (await call(b, "GET", "/api/v1/user/me", session))[0] == 200
+        started = time.monotonic()
+        status, _ = await call(a, "POST", "/api/v1/user/signout", session)
+        assert status == 204
+        assert time.monotonic() - started < LAG_S + 1.5  # B confirmed; nobody timed out
+        status, refused = await call(b, "GET", "/api/v1/user/me", session)
+        assert status == 401, f"round {i}: B still serves the signed-out session: {refused}"
+        assert refused["error"]["code"] == "UNAUTHORIZED"
+
+
+async def test_an_api_key_deleted_on_one_gateway_places_no_order_on_the_other(
+    lagging: Cluster,
+) -> None:
+    a, b = lagging.bases
+    token, _ = await signup(a, "late-keys@scale.example")
+    account_id = await netting_account(a, token)
+    watcher = await trading_key(a, token, account_id)  # kept: reads the account afterwards
+    for i in range(ROUNDS):
+        key = await trading_key(a, token, account_id)
+        status, rows = await signed(b, key, "GET", "/fapi/v2/balance")  # B keeps it now
+        assert status == 200, rows
+        status, _ = await call(a, "DELETE", f"/api/v1/api-keys/{key['keyId']}", token)
+        assert status == 204
+        status, refused = await signed(b, key, "POST", "/fapi/v1/order", symbol="BTCUSDT",
+                                       side="BUY", type="MARKET", quantity="0.001")  # fmt: skip
+        assert (status, refused.get("code")) == (401, -2015), f"round {i}: filled on B: {refused}"
+        status, refused = await signed(b, key, "GET", "/fapi/v2/balance")
+        assert (status, refused.get("code")) == (401, -2015), f"round {i}: {refused}"
+    status, risk = await signed(a, watcher, "GET", "/fapi/v2/positionRisk", symbol="BTCUSDT")
+    assert status == 200, risk
+    assert [float(r["positionAmt"]) for r in risk] == [0.0], risk  # no order was placed
+
+
+async def test_a_gateway_that_starts_later_is_waited_for(cluster: Cluster) -> None:
+    """It greets the live gateways before it answers anything: from then on a signout
+    anywhere waits for its confirmation, however late it applies broadcasts."""
+    a = cluster.bases[0]
+    first = cluster.gateways[0]
+    late = Role("gateway", "late", cluster.db_url, cluster.nats.url, first.log_dir, first.extra)
+    late.env["VELOX_TEST_BROADCAST_LAG_S"] = str(LAG_S)
+    cluster.gateways.append(late)  # stopped with the others
+    await late.start()
+    session, _ = await signup(a, "late-gateway@scale.example")
+    assert (await call(late.base, "GET", "/api/v1/user/me", session))[0] == 200
+    assert (await call(a, "POST", "/api/v1/user/signout", session))[0] == 204
+    status, refused = await call(late.base, "GET", "/api/v1/user/me", session)
+    assert status == 401, f"the new gateway still serves the signed-out session: {refused}"
+
+
+async def test_a_killed_gateway_holds_up_one_signout_at_most_briefly(cluster: Cluster) -> None:
+    """A gateway that cannot confirm is taken for gone after ``CONFIRM_S``; the next
+    signout does not wait for it at all."""
+    a = cluster.bases[0]
+    await cluster.gateways[1].kill9()
+    waits = []
+    for i in range(2):
+        session, _ = await signup(a, f"killed{i}@scale.example")
+        started = time.monotonic()
+        assert (await call(a, "POST", "/api/v1/user/signout", session))[0] == 204
+        waits.append(time.monotonic() - started)
+        assert (await call(a, "GET", "/api/v1/user/me", session))[0] == 401
+    assert waits[0] < CONFIRM_S + 1.0, waits
+    assert waits[1] < 0.5, waits
