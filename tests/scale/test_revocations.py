@@ -10,11 +10,14 @@ the race is lost every time unless the reply waits for B's confirmation."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.conftest import drop_pg_schema, fresh_pg_url, require
@@ -27,13 +30,14 @@ LAG_S = 0.5  # B applies each broadcast this late; a confirmed reply waits for i
 ROUNDS = 3
 
 
-@pytest.fixture
-async def lagging(tmp_path: Path) -> AsyncIterator[Cluster]:
-    """Two gateways; the second applies other gateways' broadcasts ``LAG_S`` late."""
+@contextlib.asynccontextmanager
+async def lagging_deployment(tmp_path: Path, lag: str) -> AsyncIterator[Cluster]:
+    """Two gateways; the second applies other gateways' broadcasts late (``lag`` is
+    ``VELOX_TEST_BROADCAST_LAG_S``)."""
     require(os.access(NATS_SERVER, os.X_OK), f"no nats-server at {NATS_SERVER}")
     url = await fresh_pg_url()
     deployment = Cluster(url, tmp_path)
-    deployment.gateways[1].env["VELOX_TEST_BROADCAST_LAG_S"] = str(LAG_S)
+    deployment.gateways[1].env["VELOX_TEST_BROADCAST_LAG_S"] = lag
     try:
         await deployment.start()
         yield deployment
@@ -43,6 +47,19 @@ async def lagging(tmp_path: Path) -> AsyncIterator[Cluster]:
             assert codes == [0] * len(codes), deployment.logs()
         finally:
             await drop_pg_schema(url)
+
+
+@pytest.fixture
+async def lagging(tmp_path: Path) -> AsyncIterator[Cluster]:
+    async with lagging_deployment(tmp_path, str(LAG_S)) as deployment:
+        yield deployment
+
+
+@pytest.fixture
+async def lagging_streams(tmp_path: Path) -> AsyncIterator[Cluster]:
+    """B hears of a closed listen key later still than of the deleted API key."""
+    async with lagging_deployment(tmp_path, f"listen key={4 * LAG_S},{LAG_S}") as deployment:
+        yield deployment
 
 
 async def test_a_signout_answered_on_one_gateway_is_in_force_on_the_other(
@@ -82,6 +99,31 @@ async def test_an_api_key_deleted_on_one_gateway_places_no_order_on_the_other(
     status, risk = await signed(a, watcher, "GET", "/fapi/v2/positionRisk", symbol="BTCUSDT")
     assert status == 200, risk
     assert [float(r["positionAmt"]) for r in risk] == [0.0], risk  # no order was placed
+
+
+async def test_a_deleted_keys_user_data_socket_on_the_other_gateway_is_closed_by_the_204(
+    lagging_streams: Cluster,
+) -> None:
+    """Its listen key goes with the key: B's socket is closed before A answers, so no
+    event of the account reaches it afterwards (not only once B hears the listen key
+    closed, on another subject)."""
+    a, b = lagging_streams.bases
+    token, _ = await signup(a, "late-stream@scale.example")
+    key = await trading_key(a, token, await netting_account(a, token))
+    async with aiohttp.ClientSession() as session:
+        headers = {"X-MBX-APIKEY": key["apiKey"]}
+        async with session.post(f"{a}/fapi/v1/listenKey", headers=headers) as r:
+            assert r.status == 200
+            listen_key = (await r.json())["listenKey"]
+        ws = await session.ws_connect(b.replace("http", "ws") + f"/ws/{listen_key}")
+        status, _ = await call(a, "DELETE", f"/api/v1/api-keys/{key['keyId']}", token)
+        assert status == 204
+        try:
+            msg = await asyncio.wait_for(ws.receive(), 0.2)  # already sent, if at all
+        except TimeoutError:
+            raise AssertionError("B's user-data socket is still open after the 204") from None
+        assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), msg
+        await ws.close()
 
 
 async def test_a_gateway_that_starts_later_is_waited_for(cluster: Cluster) -> None:

@@ -177,4 +177,4 @@ class KeyRing:
             except Exception:
                 log.exception("revocation listener failed")
         if self.peers is not None:
-            await self.peers.tell({"revoke": record.api_key})
+            await self.peers.tell({"revoke": record.api_key, "id": record.key_id})

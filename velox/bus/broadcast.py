@@ -31,8 +31,17 @@ from velox.bus.roster import Roster
 log = logging.getLogger(__name__)
 CONFIRM_S = 2.0  # a live gateway that has not confirmed by then is taken for gone
 # Tests only: seconds a gateway waits before applying another gateway's message, so a
-# broadcast is always late there and a reply that does not wait for it is caught.
+# broadcast is always late there and a reply that does not wait for it is caught: "0.5" for
+# every book, or "listen key=2,0.5" for one book's own lag and the others'.
 LAG_ENV = "VELOX_TEST_BROADCAST_LAG_S"
+
+
+def _lag_s(what: str, setting: str) -> float:
+    lags = {}
+    for entry in filter(None, (part.strip() for part in setting.split(","))):
+        name, _, seconds = entry.rpartition("=")
+        lags[name] = float(seconds)
+    return lags.get(what, lags.get("", 0.0))
 
 
 class Broadcast:
@@ -46,7 +55,7 @@ class Broadcast:
         self._next_mark = 0
         self._confirming: dict[int, tuple[set[str], asyncio.Future[None]]] = {}
         self._confirms = ""  # our inbox prefix for confirmations (``confirmed``)
-        self._lag_s = float(os.environ.get(LAG_ENV) or 0)
+        self._lag_s = _lag_s(what, os.environ.get(LAG_ENV, ""))
 
     async def listen(self, apply: Callable[[dict[str, Any]], None]) -> None:
         """Call ``apply`` with each other gateway's message (a malformed one is dropped);

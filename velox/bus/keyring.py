@@ -11,10 +11,14 @@ request). (Replying once NATS had taken it let a deleted key fill a MARKET order
 once in 500 rounds.) Leverages are money (an order opens at the one in effect, for the
 position's life), so a gateway reads them from the store every time (``serve``): an order on
 B placed after A answered the change uses it, always.
+
+A deleted key's listen key goes with it: each gateway drops it and closes its user-data
+sockets before confirming (``key_gone``), so no event reaches them after the 204.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nats.aio.client import Client
@@ -28,8 +32,12 @@ from velox.bus.subjects import Subjects
 class SharedKeyRing:
     """The ``KeyPeers`` of a gateway's key ring (``serve``)."""
 
-    def __init__(self, nc: Client, subjects: Subjects, roster: Roster) -> None:
+    def __init__(
+        self, nc: Client, subjects: Subjects, roster: Roster,
+        key_gone: Callable[[str], None] = lambda key_id: None,
+    ) -> None:  # fmt: skip
         self.roster = roster
+        self.key_gone = key_gone  # the listen book's: that key's sockets close here too
         self.bus = Broadcast(nc, subjects.api_keys, "api key", roster.instance)
         self._ring: KeyRing | None = None  # until the Binance API's context has made it
 
@@ -51,3 +59,5 @@ class SharedKeyRing:
             return
         if "revoke" in message:
             ring.forget_key(str(message["revoke"]))
+            if "id" in message:
+                self.key_gone(str(message["id"]))

@@ -141,7 +141,7 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
     client.subscribe(hub.on_published)
     tickets = SharedTickets(app[OPTIONS].ticket_ttl_s, nc, subjects)
     listen_keys = SharedListenKeys(lambda: client.engine, clock.wall_ms, nc, subjects)
-    key_peers = SharedKeyRing(nc, subjects, roster)
+    key_peers = SharedKeyRing(nc, subjects, roster, listen_keys.forget_key_of)
     app[SERVICE], app[HUB], app[TICKETS] = client, hub, tickets
     app[LISTEN_KEYS], app[KEYRING_PEERS] = listen_keys, key_peers
     limits = SharedLimits(nc, subjects.limits, _rate_limits(app))

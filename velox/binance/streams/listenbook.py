@@ -147,6 +147,14 @@ class ListenBook:
             self._drop(listen, expired=False)
             self.withdrawn(listen)
 
+    def forget_key_of(self, key_id: str) -> None:
+        """Another gateway revoked the API key ``key_id`` (``velox.bus.keyring``): drop its
+        listen key and close its sockets here before confirming the revocation; that
+        gateway tells the others' books itself (``withdrawn``)."""
+        listen = self._by_key.get(key_id)
+        if listen is not None:
+            self._drop(listen, expired=False)
+
     def _drop(self, listen: Listen, *, expired: bool) -> None:
         self._by_listen.pop(listen.listen_key, None)
         if self._by_key.get(listen.key_id) is listen:
