@@ -143,6 +143,7 @@ async def test_a_confirmed_broadcast_returns_once_every_live_gateway_applied_it(
 
     await a.listen(lambda message: None)
     await b.listen(slow_apply)
+    await b.caught_up()  # B's subscription is on the server (as a gateway's start waits)
     try:
         assert rosters[0].others() == {rosters[1].instance}
         await a.confirmed({"x": "one"}, rosters[0])
