@@ -101,6 +101,37 @@ export function mountTicket({ store, session, account, orders }) {
     return type === "MARKET" ? `${verb} ${target}` : `${TYPE_VERB[type]}: ${verb.toLowerCase()} ${target}`;
   }
 
+  /** What one order fills as (price, fee rate) and becomes: the ticket's figures, as
+   * strings, and how it acts on a netted position. */
+  function legEstimate(fill, margin, acting, held) {
+    const { price, rate } = fill;
+    const dp = priceDp(price);
+    const shown = { entry: formatUnits(price, dp), size: "—", notional: "—", liq: "—", fee: "—", effect: null };
+    if (margin === null) return shown;
+    const est = ticketEstimate({ ...acting, price, margin, feeRate: rate });
+    shown.fee = `${formatUnits(est.fee, 2)} USD`;
+    shown.size = est.qty > 0n ? `${fmtQty(unitsToString(est.qty))} ${baseAsset(store.symbol)}` : "too small";
+    shown.notional = `${formatUnits(est.notional, 2)} USD`;
+    let liq = est.liquidationPrice;
+    if (held && est.qty > 0n) { // the position after the fill, as the server will hold it
+      const at = { ...acting, price, feeRate: rate, takerRate: feeRate("takerFee") };
+      const net = nettedEstimate(held, at, est);
+      shown.effect = net.effect;
+      liq = net.position ? net.position.liquidationPrice : null;
+      shown.fee = `${formatUnits(net.fee, 2)} USD`;
+    }
+    shown.liq = liq === null ? "—" : formatUnits(liq, dp);
+    return shown;
+  }
+
+  /** An OCO's other order: a stop fills at its price as a taker, a limit rests (maker). */
+  function otherLegFill() {
+    const price = positiveInput($("order-price-2").value);
+    if (price === null) return null;
+    const stop = $("order-type-2").value === "STOP";
+    return { price, rate: stop ? feeRate("takerFee") : feeRate("makerFee") };
+  }
+
   function showEstimate() {
     const lev = leverage();
     $("order-leverage-value").textContent = `${lev}x`;
@@ -114,26 +145,22 @@ export function mountTicket({ store, session, account, orders }) {
     submit.classList.toggle("btn-long", store.side === "LONG");
     submit.classList.toggle("btn-short", store.side === "SHORT");
     const margin = positiveInput($("order-margin").value);
-    for (const id of ["order-entry", "order-size", "order-notional", "order-liq", "order-fee"]) $(id).textContent = "—";
+    const figures = { entry: "order-entry", size: "order-size", notional: "order-notional", liq: "order-liq", fee: "order-fee" };
+    for (const id of Object.values(figures)) $(id).textContent = "—";
     const fill = expectedFill();
     if (!fill) return;
-    const { price, rate } = fill;
-    const dp = priceDp(price);
-    $("order-entry").textContent = formatUnits(price, dp);
-    if (margin === null) return;
-    const est = ticketEstimate({ side: store.side, price, leverage: lev, margin, mmr: store.mmr, feeRate: rate });
-    $("order-fee").textContent = `${formatUnits(est.fee, 2)} USD`;
-    $("order-size").textContent = est.qty > 0n ? `${fmtQty(unitsToString(est.qty))} ${baseAsset(store.symbol)}` : "too small";
-    $("order-notional").textContent = `${formatUnits(est.notional, 2)} USD`;
-    let liq = est.liquidationPrice;
-    if (held && est.qty > 0n) { // the position after the fill, as the server will hold it
-      const at = { ...acting, price, feeRate: rate, takerRate: feeRate("takerFee") };
-      const net = nettedEstimate(held, at, est);
-      submit.textContent = label(lev, net.effect, held);
-      liq = net.position ? net.position.liquidationPrice : null;
-      $("order-fee").textContent = `${formatUnits(net.fee, 2)} USD`;
+    const legs = [legEstimate(fill, margin, acting, held)];
+    // an OCO fills one of its two orders: the figures of each, the limit's first (they
+    // differ: another price, and a stop pays the taker fee where the limit pays the maker's)
+    const other = type === "OCO" ? otherLegFill() : null;
+    if (other) legs.push(legEstimate(other, margin, acting, held));
+    if (other) { // which line is which
+      legs[0].entry += " limit";
+      legs[1].entry += ` ${$("order-type-2").value.toLowerCase()}`;
     }
-    $("order-liq").textContent = liq === null ? "—" : formatUnits(liq, dp);
+    $("order-entry").closest(".summary").classList.toggle("legs", legs.length > 1);
+    for (const [name, id] of Object.entries(figures)) $(id).textContent = legs.map((leg) => leg[name]).join("\n");
+    if (legs[0].effect) submit.textContent = label(lev, legs[0].effect, held);
   }
 
   function refuse(message, field) {
@@ -219,6 +246,8 @@ export function mountTicket({ store, session, account, orders }) {
   $("order-leverage").addEventListener("input", showEstimate);
   $("order-margin").addEventListener("input", showEstimate);
   $("order-price").addEventListener("input", showEstimate);
+  $("order-price-2").addEventListener("input", showEstimate);
+  $("order-type-2").addEventListener("change", showEstimate);
   for (const b of typeButtons) {
     b.addEventListener("click", () => {
       type = b.dataset.type;

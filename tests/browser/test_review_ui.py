@@ -178,6 +178,29 @@ async def test_ticket_and_order_tabs(server: Server, browser: Any) -> None:
     await expect(dialog).to_be_visible()
     again = await _api(page, "GET", f"/api/v1/order/{pending['orderId']}")
     assert again["takeProfit"] == "61000.00000000"
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+
+    # 4. An OCO's estimate is of each of its orders (it showed the limit's only, and the
+    # stop leg that filled paid another fee). Margin 100 at 10x: the limit at 59,000 buys
+    # floor(1000 / 59000) = 0.01694915 BTC, maker fee ceil(0.0002 * 999.99985) = 0.19999997;
+    # the stop at 61,000 buys 0.01639344 BTC, taker fee ceil(0.0005 * 999.99984) = 0.49999992.
+    await page.get_by_test_id("type-oco").click()
+    await page.get_by_test_id("side-long").click()
+    await page.get_by_test_id("order-price").fill("59000")
+    await page.get_by_test_id("order-type-2").select_option("STOP")
+    await page.get_by_test_id("order-price-2").fill("61000")
+    await page.get_by_test_id("order-margin").fill("100")
+    entry = page.get_by_test_id("order-entry")  # one line per order
+    await expect(entry).to_have_text("59,000.00 limit 61,000.00 stop")
+    assert await entry.evaluate("(el) => el.textContent") == "59,000.00 limit\n61,000.00 stop"
+    await expect(page.get_by_test_id("order-size")).to_have_text("0.01694915 BTC 0.01639344 BTC")
+    await expect(page.get_by_test_id("order-fee")).to_have_text("0.20 USD 0.50 USD")
+    await page.get_by_test_id("order-type-2").select_option("LIMIT")  # a limit leg: maker
+    await page.get_by_test_id("order-price-2").fill("58000")
+    await expect(page.get_by_test_id("order-fee")).to_have_text("0.20 USD 0.20 USD")
+    await page.get_by_test_id("type-limit").click()  # one order again: one line
+    await expect(entry).to_have_text("59,000.00")
     assert not problems, problems
 
 
