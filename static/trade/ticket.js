@@ -118,6 +118,10 @@ export function mountTicket({ store, session, account, orders }) {
       const net = nettedEstimate(held, at, est);
       shown.effect = net.effect;
       liq = net.position ? net.position.liquidationPrice : null;
+      // "Position size" is the position the order leaves, as the liquidation price is
+      shown.size = net.position
+        ? `${fmtQty(unitsToString(net.position.qty))} ${baseAsset(store.symbol)}`
+        : net.effect === "CLOSE" ? "none (closed)" : "—";
       shown.fee = `${formatUnits(net.fee, 2)} USD`;
     }
     shown.liq = liq === null ? "—" : formatUnits(liq, dp);

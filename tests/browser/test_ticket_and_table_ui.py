@@ -14,6 +14,7 @@ import pytest
 from tests.browser.harness import Server, fill_order, new_page, now_ms, register
 from tests.browser.test_switcher_ui import _call
 from tests.browser.test_trade_ui import chart_at
+from velox.money import units
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -68,8 +69,13 @@ async def test_a_netting_ticket_says_what_the_order_does_to_the_position(
     await submit.click()
     await expect(page.get_by_test_id("open-position-row")).to_have_count(1)
 
+    (opened,) = (await _call(page, "GET", "/api/v1/order/user/orders?status=OPEN", None,
+                             netting["accountId"]))["orders"]  # fmt: skip
     await fill_order(page, "SHORT", "50", 10)
     await expect(submit).to_have_text("Reduce Long")
+    # the size shown is the position's after the order (it showed the order's own size)
+    left = await page.get_by_test_id("order-size").text_content()
+    assert units(opened["qty"]) // 2 < units(left.split()[0]) < units(opened["qty"]), left
     await fill_order(page, "SHORT", "400", 10)
     await expect(submit).to_have_text("Flip to Short 10x")
     await fill_order(page, "LONG", "100", 20)
@@ -77,6 +83,7 @@ async def test_a_netting_ticket_says_what_the_order_does_to_the_position(
     await fill_order(page, "LONG", "100", 10)
     await expect(submit).to_have_text("Add to Long 10x")
     estimate = await page.get_by_test_id("order-liq").text_content()
+    size = await page.get_by_test_id("order-size").text_content()
     await submit.click()
     toast = page.get_by_test_id("toast").filter(has_text="Added: Long BTCUSDT 10x")
     await expect(toast).to_be_visible()
@@ -85,6 +92,7 @@ async def test_a_netting_ticket_says_what_the_order_does_to_the_position(
     assert held["margin"] == "300.00000000"
     shown = f"{float(held['liquidationPrice']):,.2f}"
     assert estimate == shown, (estimate, held["liquidationPrice"])
+    assert size == f"{held['qty'].rstrip('0')} BTC", (size, held["qty"])
     assert not problems, problems
 
 
