@@ -28,6 +28,7 @@ from velox.config import Settings, add_arguments, settings_from
 from velox.paths import running_from_checkout
 from velox.secretfile import SecretFileError
 from velox.store.base import StoreOpenError
+from velox.unlisted import UnlistedAssets
 from velox.vault import VaultError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -74,7 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("engine", "gateway"):
             return _run_role(settings, args.command)
         return _run(settings)
-    except (StoreOpenError, SecretFileError, VaultError) as exc:  # e.g. a second writer
+    except (
+        StoreOpenError,
+        SecretFileError,
+        VaultError,
+        UnlistedAssets,
+    ) as exc:  # e.g. a second writer
         print(f"velox: {exc}", file=sys.stderr)
         return 1
     except ImportError as exc:

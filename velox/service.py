@@ -37,6 +37,7 @@ from velox.journal.backfill import backfill_rows
 from velox.published import EngineNotReady, EngineState, Published, Reply
 from velox.snapshots import Snapshots
 from velox.store.base import Store, WriterLockHeld
+from velox.unlisted import UnlistedAssets, refuse_unlisted
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -98,6 +99,12 @@ class EngineService:
         try:
             self.engine, self.seq = await load_engine(self.store, self.settings)
         except JournalGap as exc:
+            log.critical("cannot start the engine: %s", exc)
+            self.state = EngineState.SHUTDOWN
+            raise
+        try:
+            refuse_unlisted(self.engine, self.settings.assets)
+        except UnlistedAssets as exc:
             log.critical("cannot start the engine: %s", exc)
             self.state = EngineState.SHUTDOWN
             raise
