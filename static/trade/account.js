@@ -36,6 +36,11 @@ export function mountAccount({ store, session, margin }) {
     setMoney($("acct-balance"), f.balance);
     setMoney($("acct-equity"), f.equity);
     setMoney($("acct-used"), f.usedMargin);
+    // what resting orders reserve: in equity, not in the balance or the used margin, so
+    // without it the bar's figures did not add up; shown only while orders reserve some
+    const reserved = f.pendingMargin ?? "0";
+    $("fig-reserved").hidden = toUnits(reserved) === 0n;
+    setMoney($("acct-reserved"), reserved);
     setMoney($("acct-free"), f.freeMargin ?? f.balance);
     setMoney($("acct-upnl"), f.unrealizedPnl, { sign: true, colour: true });
     renderLevel($("acct-level"), f.marginLevel);

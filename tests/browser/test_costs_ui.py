@@ -67,6 +67,7 @@ async def test_margin_reserved_by_a_resting_order_counts_in_the_top_bars_equity(
     await fill_order(page, "LONG", "100", 10)
     await page.get_by_test_id("order-submit").click()
     await expect(page.get_by_test_id("open-position-row")).to_have_count(1)
+    await expect(page.get_by_test_id("reserved-figure")).to_be_hidden()  # nothing reserved
     status = await page.evaluate(
         """async () => (await fetch('/api/v1/order/open', {method: 'POST',
              headers: {'Content-Type': 'application/json'},
@@ -74,6 +75,11 @@ async def test_margin_reserved_by_a_resting_order_counts_in_the_top_bars_equity(
                                    margin: '850', type: 'LIMIT', price: '50000'})})).status"""
     )
     assert status == 201
+    # the top bar says what the order reserves (balance + used margin + it + P/L = equity)
+    await expect(page.get_by_test_id("reserved-margin")).to_have_attribute(
+        "data-value", "850.00000000"
+    )
+    await expect(page.get_by_test_id("reserved-figure")).to_be_visible()
     await page.evaluate(
         """() => { window.__equity = [];
              new MutationObserver(() => window.__equity.push(
