@@ -28,10 +28,11 @@ const shown = { generation: 0, filters: null, trades: 0, positions: [], fills: [
 
 /** The account the trade screen's switcher chose, if it is still one of the user's (the
  * first is the server's default, so only another one is named in requests); the page says
- * which account it shows either way. */
+ * which account it shows either way. The link from a trade screen names its tab's account
+ * (`?account=`): the remembered choice is shared by every tab, and another tab's would win. */
 async function chooseAccount() {
   const { accounts = [] } = await get("/api/v1/accounts");
-  const saved = recall(ACCOUNT_KEY);
+  const saved = new URLSearchParams(location.search).get("account") ?? recall(ACCOUNT_KEY);
   const index = accounts.findIndex((a, i) => i > 0 && a.accountId === saved);
   if (index > 0) {
     account = saved;

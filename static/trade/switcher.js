@@ -34,6 +34,9 @@ export function mountSwitcher({ store, live, resync, session }) {
     store.showAccount(accountId);
     live.follow(accountId);
     remember(KEY, accountId);
+    // this tab's choice, whatever another tab chose since (the remembered one is shared)
+    const history = document.getElementById("history-link");
+    if (history) history.href = `/history?account=${encodeURIComponent(accountId)}`;
   }
 
   /** The user's accounts, and the one remembered if it is still theirs (else the first). */

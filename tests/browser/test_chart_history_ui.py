@@ -152,8 +152,8 @@ async def test_history_page_and_csv(server: Server, browser: Any, size: tuple[in
     )
     assert (await page.evaluate(CLOSE_JS, loss["orderId"]))[0] == 200
 
-    await page.get_by_test_id("history-link").click()
-    await expect(page).to_have_url(server.url + "/history")
+    await page.get_by_test_id("history-link").click()  # naming this tab's account
+    await expect(page).to_have_url(server.url + "/history?account=1")
     await expect(page.get_by_test_id("history-row")).to_have_count(2)
     stats = await api_json(page, "/api/v1/history/stats")
     assert (stats["trades"], stats["wins"], stats["losses"]) == (2, 1, 1)

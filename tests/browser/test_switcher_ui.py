@@ -106,4 +106,17 @@ async def test_the_history_page_shows_the_account_chosen_on_the_trade_screen(
         await page.locator("#csv-link").click()
     text = (await (await info.value).path()).read_text()
     assert mine["orderId"] in text
+
+    # Two tabs: this one shows the second account, another then chooses the first; the
+    # History link of this tab still opens the second's (the choice both tabs remember
+    # is the other tab's: it showed that one's history)
+    await page.goto(server.url + "/trade")
+    await expect(page.get_by_test_id("account-switcher")).to_have_value(second["accountId"])
+    other = await page.context.new_page()  # same browser, same storage: a second tab
+    await other.goto(server.url + "/trade")
+    first = (await _call(page, "GET", "/api/v1/accounts", None))["accounts"][0]["accountId"]
+    await other.get_by_test_id("account-switcher").select_option(first)
+    await page.get_by_test_id("history-link").click()
+    await expect(page.locator("#history")).to_have_attribute("data-account", second["accountId"])
+    await expect(rows).to_have_count(1)
     assert problems == []
