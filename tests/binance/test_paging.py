@@ -157,6 +157,8 @@ async def test_an_order_shows_its_fills_however_many_came_after(make_client: Mak
     buy = {"symbol": SOL, "side": "BUY", "type": "MARKET", "quantity": "1"}
     first = await bot.json("POST", "/fapi/v1/order", buy)
     for n in range(1000):
+        if n % 200 == 199:  # a loaded host may take more than the price age for them all
+            await tick(client, SOL, "150")
         side = "SELL" if n % 2 == 0 else "BUY"
         await bot.json("POST", "/fapi/v1/order", {**buy, "side": side})
     shown = await bot.json("GET", "/fapi/v1/order", {"symbol": SOL, "orderId": first["orderId"]})
