@@ -23,12 +23,28 @@ log = logging.getLogger(__name__)
 TOO_LATE = "the command came after its caller stopped waiting; it was not run"
 
 
+class Deadline:
+    """When the caller of a queued command stops waiting for it (``time.monotonic()``): it
+    is refused, never run, if still queued then. A caller that asks again moves it later."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def extend(self, at: float) -> None:
+        self.at = max(self.at, at)
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.at
+
+
 @dataclass(slots=True)
 class Submit:
     command: Command
     future: asyncio.Future[Any]
     view: Callable[[Engine, Outcome], Any] | None = None
-    expires: float | None = None  # time.monotonic(): not run if still queued then
+    expires: Deadline | None = None  # not run if still queued when it has passed
 
 
 @dataclass(slots=True)
@@ -78,7 +94,7 @@ def apply_batch(
             if quote is not None and quote.ts == item.ts:
                 quotes.append((item.asset, quote))
         elif isinstance(item, Submit):
-            if item.expires is not None and time.monotonic() >= item.expires:
+            if item.expires is not None and item.expires.passed():
                 late.append(item)  # its caller stopped waiting: refuse, never run
                 continue
             outcome = engine.handle(item.command)

@@ -25,7 +25,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from velox.batch import COMMITTED, STOP, Batch, Read, Stage, Submit, apply_batch
+from velox.batch import COMMITTED, STOP, Batch, Deadline, Read, Stage, Submit, apply_batch
 from velox.clock import SYSTEM_CLOCK
 from velox.clockwork import run_clock
 from velox.engine.commands import Command, PriceTick, RecordFundingInterval
@@ -175,14 +175,14 @@ class EngineService:
         command: Command,
         view: Callable[[Engine, Outcome], T],
         *,
-        expires: float | None = None,
+        expires: Deadline | None = None,
     ) -> tuple[Outcome, T | None]:
         """``submit``, plus ``view(engine, outcome)`` of the engine as that commit left it
         (None if the command was refused).
 
         One trip through the queue instead of a submit followed by a read, which would wait
-        for the next batch to commit as well. A command still queued at ``expires``
-        (``time.monotonic()``) is not run: ``EngineNotReady``.
+        for the next batch to commit as well. A command still queued when ``expires`` has
+        passed is not run: ``EngineNotReady``.
         """
         reply = await self.submit_and_show(command, view, expires=expires)
         return reply.outcome, reply.seen
@@ -192,7 +192,7 @@ class EngineService:
         command: Command,
         view: Callable[[Engine, Outcome], T],
         *,
-        expires: float | None = None,
+        expires: Deadline | None = None,
     ) -> Reply[T]:
         """``submit_and_read``, plus what the commit published (its closed orders)."""
         future = self._new_future()

@@ -13,6 +13,7 @@ import pytest
 
 from velox import codec
 from velox.audit import audit
+from velox.batch import Deadline
 from velox.engine.commands import AddMargin, ClosePosition, OpenAccount, OpenPosition, PriceTick
 from velox.engine.engine import Engine
 from velox.engine.events import MarksMoved
@@ -430,11 +431,53 @@ async def test_a_command_past_its_expiry_is_refused_not_run(store: Store) -> Non
     service.offer_tick(PriceTick(BTC, REF, clock()))
     cmd = OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE)
     with pytest.raises(EngineNotReady):
-        await service.submit_and_read(cmd, lambda e, o: 1, expires=time.monotonic() - 0.001)
+        await service.submit_and_read(
+            cmd, lambda e, o: 1, expires=Deadline(time.monotonic() - 0.001)
+        )
     outcome, balance = await service.submit_and_read(
         replace(cmd, margin=50 * SCALE),
         lambda e, o: e.account_of("alice", None).balance,
-        expires=time.monotonic() + 60,
+        expires=Deadline(time.monotonic() + 60),
     )
     assert outcome.ok and balance == 950 * SCALE  # only the second one ran
+    await service.stop()
+
+
+async def test_a_queued_command_runs_while_its_caller_still_waits(store: Store) -> None:
+    """Queued behind a commit that takes long, a command whose first deadline passed is
+    still run if its caller asked again meanwhile (the bus's gateway does every second):
+    a busy engine's backlog is not refused while its gateways still wait for it."""
+    clock = Clock()
+    gated = GatedStore(store)
+    service = await started(gated, clock)
+    await service.submit(OpenAccount("alice", clock()))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    await spin()
+    gated.gate.clear()
+    opening = OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE)
+    held = asyncio.create_task(service.submit(opening))
+    await spin()
+    beside = asyncio.create_task(service.submit(opening))  # applied while the first commits
+    await spin()
+    asked_again, given_up = Deadline(time.monotonic() + 0.05), Deadline(time.monotonic() + 0.05)
+    smaller = replace(opening, margin=50 * SCALE)
+    kept = asyncio.create_task(
+        service.submit_and_read(
+            smaller,
+            lambda e, o: e.account_of("alice", None).balance,  # type: ignore[union-attr]
+            expires=asked_again,
+        )
+    )
+    dropped = asyncio.create_task(
+        service.submit_and_read(smaller, lambda e, o: 1, expires=given_up)
+    )
+    await asyncio.sleep(0.1)  # both deadlines pass while they wait in the queue
+    assert gated.waiting == 1 and not kept.done() and not dropped.done()
+    asked_again.extend(time.monotonic() + 60)
+    gated.gate.set()
+    assert (await held).ok and (await beside).ok
+    outcome, balance = await kept
+    assert outcome.ok and balance == 750 * SCALE  # 1000 - 100 - 100 - 50: the last one ran
+    with pytest.raises(EngineNotReady):
+        await dropped
     await service.stop()

@@ -29,7 +29,7 @@ from functools import partial
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from velox.batch import TOO_LATE
+from velox.batch import TOO_LATE, Deadline
 from velox.bus import wire
 from velox.bus.subjects import Subjects
 from velox.engine.commands import Command
@@ -47,8 +47,11 @@ DRAIN_S = 5.0  # at stop, for the queued messages to go out
 
 def _local_deadline(request: wire.CommandRequest) -> float | None:
     """The request's ``until`` on this process's monotonic clock. A command that reaches
-    the engine after its gateway gave up (the engine was stopped or stalled, the bus slow)
-    is refused, not run: the gateway has already answered 503, which says nothing happened."""
+    the engine after its gateway gave up (the engine was stopped or stalled, the bus slow),
+    or is still queued then, is refused, not run: the gateway has answered 503, which says
+    nothing happened. While it waits in the engine's queue, each repeat of the request (the
+    gateway asks again every ``ATTEMPT_S``) moves the moment later, so a busy engine's
+    backlog is not refused while its gateway still waits."""
     if request.until is None:
         return None
     return time.monotonic() + (request.until - wire.wall_ms()) / 1000
@@ -65,7 +68,8 @@ class EngineBusServer:
         self.feed = feed  # the one running now (``auto`` switches)
         self.instance = uuid.uuid4().hex
         self._replies: OrderedDict[str, bytes] = OrderedDict()  # request id -> reply
-        self._running: dict[str, asyncio.Future[bytes]] = {}  # request id -> its reply
+        # request id -> its reply, and until when its gateway waits (each attempt extends it)
+        self._running: dict[str, tuple[asyncio.Future[bytes], Deadline | None]] = {}
         self._outgoing: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
@@ -117,26 +121,31 @@ class EngineBusServer:
         data = self._replies.get(request_id)
         if data is None:
             running = self._running.get(request_id)
-            if running is not None:
-                data = await asyncio.shield(running)
+            local = _local_deadline(request)
+            if running is not None:  # asked again: the gateway still waits for it
+                future, deadline = running
+                if deadline is not None:
+                    deadline.extend(float("inf") if local is None else local)
+                data = await asyncio.shield(future)
             else:
-                data = await self._run(request_id, request.command, _local_deadline(request))
+                deadline = None if local is None else Deadline(local)
+                data = await self._run(request_id, request.command, deadline)
         if msg.reply:
             try:
                 await msg.respond(data)
             except Exception as exc:
                 log.info("bus: reply to %s not sent: %s", request_id, exc)
 
-    async def _run(self, request_id: str, command: Command, expires: float | None) -> bytes:
+    async def _run(self, request_id: str, command: Command, expires: Deadline | None) -> bytes:
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._running[request_id] = future
+        self._running[request_id] = (future, expires)
         service = self.service
 
         def committed_seq(_engine: Engine, _outcome: Outcome) -> int:
             return service.seq
 
         try:
-            if expires is not None and time.monotonic() >= expires:
+            if expires is not None and expires.passed():
                 raise EngineNotReady(TOO_LATE)
             stamped = dataclasses.replace(command, ts=service.clock())
             outcome, seq = await service.submit_and_read(stamped, committed_seq, expires=expires)
