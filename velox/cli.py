@@ -127,11 +127,39 @@ def prepare_data_dir(path: Path) -> Path:
 
 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotating log whose files are created 0600 (they name users and orders)."""
+    """A rotating log whose files are created 0600 (they name users and orders).
+
+    A record it cannot write (a full disk) is said once on stderr, in one line, and again
+    once it can write: logging's default printed "--- Logging error ---" and a traceback
+    for every record, burying the console's own copy of each line."""
+
+    failing: str | None = None  # why records cannot be written, once said; None: they can
+    _failed_now = False
 
     def _open(self) -> TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._failed_now = False
+        super().emit(record)  # a failure calls handleError
+        if self.failing is not None and not self._failed_now:
+            self.failing = None
+            print(f"velox: the log file {self.baseFilename} works again", file=sys.stderr)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):
+            super().handleError(record)  # a bug (a bad format string): the traceback helps
+            return
+        self._failed_now = True
+        if self.failing != str(error):
+            self.failing = str(error)
+            print(
+                f"velox: cannot write the log file {self.baseFilename}: {error} "
+                "(said once; the console has every line)",
+                file=sys.stderr,
+            )
 
 
 def add_log_file(data_dir: Path) -> Path:

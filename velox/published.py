@@ -30,6 +30,20 @@ class EngineNotReady(Exception):
     """The engine is starting, replaying, recovering or shutting down: try again later."""
 
 
+JOURNAL_DOWN = "the journal cannot be written"
+
+
+class JournalDown(EngineNotReady):
+    """The engine's commits fail (a full disk, a database refusing writes): refused, and
+    the client is told so rather than "starting or stopping". Its message starts with
+    ``JOURNAL_DOWN`` (a gateway knows it again by that, over the bus)."""
+
+    @classmethod
+    def of(cls, why: str) -> EngineNotReady:
+        """``JournalDown`` if ``why`` says the journal is down, else ``EngineNotReady``."""
+        return cls(why) if why.startswith(JOURNAL_DOWN) else EngineNotReady(why)
+
+
 @frozen
 class Published:
     """What one committed batch made visible: its numbered events, the quotes it applied and

@@ -14,7 +14,9 @@ One task drains a queue of commands, ticks and reads in batches (``velox/batch.p
 
 If a commit fails the in-memory engine is ahead of the journal, so it is rebuilt from the
 store (dropping any batch applied after it) before anything else runs: acknowledged means
-durable, and nothing else is revealed.
+durable, and nothing else is revealed. The journal is then reported down
+(``velox.journal_health``: ``/healthz`` 503, refusals that say so, one log line) until a
+commit or a probe write goes through.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from velox.engine.settings import EngineSettings
 from velox.foreground import Foreground
 from velox.journal import JournalGap, load_engine
 from velox.journal.backfill import backfill_rows
-from velox.published import EngineNotReady, EngineState, Published, Reply
+from velox.journal_health import PROBE_KEY, PROBE_S, JournalHealth
+from velox.published import EngineNotReady, EngineState, JournalDown, Published, Reply
 from velox.snapshots import Snapshots
 from velox.store.base import Store, WriterLockHeld
 from velox.unlisted import UnlistedAssets, refuse_unlisted
@@ -92,6 +95,8 @@ class EngineService:
         self.failed = asyncio.Event()
         self.failure: str | None = None
         self._consistent = True  # False while the engine may differ from the journal
+        self.journal = JournalHealth(clock)  # whether commits go through (``/healthz``)
+        self._probe_task: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -148,6 +153,9 @@ class EngineService:
             self._clock_task = None
         self.state = EngineState.SHUTDOWN
         self._stopping.set()
+        if self._probe_task is not None:
+            await self._probe_task  # ends once _stopping is set
+            self._probe_task = None
         if self._task is None:
             return
         self._queue.put_nowait(STOP)
@@ -345,11 +353,14 @@ class EngineService:
         assert batch.commit is not None
         try:
             await batch.commit
-        except Exception:
-            log.exception("commit failed; rebuilding the engine from the store")
+        except Exception as failure:
+            self.journal.failed(failure)  # one line, not a traceback per failed commit
+            self._start_probe()
             await self._recover()
-            _refuse_all(batch.items, "batch failed")
+            _refuse_all(batch.items, self.journal.refusal(), JournalDown)
             return False
+        if batch.rows.records:
+            self.journal.succeeded()
         if batch.rows.last_seq is not None:
             self.seq = batch.rows.last_seq
         for future, value, exc in batch.answers:
@@ -370,6 +381,26 @@ class EngineService:
             except Exception:
                 log.exception("listener failed")
         return True
+
+    def _start_probe(self) -> None:
+        if self._probe_task is None or self._probe_task.done():
+            self._probe_task = asyncio.create_task(self._probe(), name="journal-probe")
+
+    async def _probe(self) -> None:
+        """While the journal is down, write a meta row every ``PROBE_S``: with no order
+        arriving (``/healthz`` answers 503, so a load balancer sends none), nothing else
+        would find out that the store takes writes again."""
+        while self.journal.down and not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), PROBE_S)
+            if self._stopping.is_set() or not self.journal.down:
+                return
+            try:
+                await self.store.set_meta(PROBE_KEY, str(self.clock()))
+            except Exception as exc:
+                self.journal.failed(exc)
+            else:
+                self.journal.succeeded()
 
     def _drain_after_stop(self) -> None:
         items = []
@@ -436,7 +467,7 @@ class EngineService:
         await self.snapshots.save(seq, data)
 
 
-def _refuse_all(items: list[Any], why: str) -> None:
+def _refuse_all(items: list[Any], why: str, error: type[EngineNotReady] = EngineNotReady) -> None:
     for item in items:
         if isinstance(item, Submit | Read) and not item.future.done():
-            item.future.set_exception(EngineNotReady(why))
+            item.future.set_exception(error(why))

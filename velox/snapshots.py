@@ -78,16 +78,25 @@ class Snapshots:
             await self.saving
 
     async def save(self, seq: int, data: dict[str, Any]) -> None:
-        """Serialize (in a thread), write, prune; a failure is logged and retried later."""
+        """Serialize (in a thread), write, prune; a failure is logged and retried later.
+
+        A write the store refuses (a full disk) is one line, not a traceback: it recurs every
+        interval while the journal is down, which ``/healthz`` and the journal's own log line
+        already report. A failure to serialize is a bug and keeps its traceback."""
         if seq == self.saved_seq:
             return
         try:
             payload = await asyncio.to_thread(codec.dumps, data)
+        except Exception:
+            self.last_ms = self.clock()
+            log.exception("snapshot failed; will retry at the next interval")
+            return
+        try:
             async with self.lock:
                 await self.store.save_snapshot(SnapshotRecord(seq, self.clock(), payload))
                 await self.store.prune(self.keep, self.prune_journal)
             self.saved_seq = max(self.saved_seq, seq)
-        except Exception:
-            log.exception("snapshot failed; will retry at the next interval")
+        except Exception as exc:
+            log.error("snapshot not written (%s); will retry at the next interval", exc)
         finally:
             self.last_ms = self.clock()

@@ -91,7 +91,9 @@ async def test_healthz(client: TestClient[Any, Any]) -> None:
     assert await response.json() == {
         "engine": "READY",
         "feed": {"name": "none", "simulated": False, "lastTickAgeMs": {}},
-        "parts": {},  # no feed, no trade writer
+        "parts": {  # no feed, no trade writer: the journal only
+            "journal": {"state": "up", "downMs": 0, "restarts": 0, "error": None}
+        },
     }
     await tick(client, "SOLUSDT", "150")
     body = await (await client.get("/healthz")).json()

@@ -35,6 +35,7 @@ from velox.clock import SYSTEM_CLOCK
 from velox.engine.commands import Command
 from velox.engine.engine import Engine, Outcome
 from velox.engine.settings import EngineSettings
+from velox.published import JournalDown
 from velox.service import EngineNotReady, EngineState, Published, Reply
 from velox.store.base import Store
 
@@ -213,7 +214,7 @@ class BusEngineClient:
                 log.error("bus: the engine's reply is not understood: %s", exc)
                 raise EngineNotReady("the engine's reply is not understood") from None
             if reply.not_ready is not None:
-                raise EngineNotReady(reply.not_ready)
+                raise JournalDown.of(reply.not_ready)
             return reply
 
     async def _reach(self, seq: int, deadline: float) -> None:

@@ -16,6 +16,7 @@ import uuid
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from velox.published import JournalDown
 from velox.service import EngineNotReady
 from velox.web.auth.security import check_origin
 from velox.web.errors import ApiError
@@ -64,6 +65,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = await handler(request)
     except ApiError as exc:
         return error_response(exc, request_id)
+    except JournalDown as exc:  # says what is wrong: the journal cannot be written
+        return error_response(ApiError("ENGINE_NOT_READY", str(exc)), request_id)
     except EngineNotReady:
         return error_response(
             ApiError("ENGINE_NOT_READY", "the engine is starting or stopping; retry shortly"),

@@ -19,8 +19,10 @@ from velox.web.openapi import document
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 only when the engine is READY and no part (feed, trade writer) has been down for
-    longer than ``--max-price-age``, else 503 (load balancers route on it).
+    """200 only when the engine is READY, its journal can be written and no part (feed,
+    trade writer) has been down for longer than ``--max-price-age``, else 503 (load
+    balancers route on it). A journal that cannot be written is 503 at once: every order is
+    refused meanwhile (``velox.journal_health``).
 
     ``parts`` names each supervised part with its state (``up``, ``down``: failed and waiting
     to restart, ``recovering``: restarted, not yet proven), ``downMs``, ``restarts`` and the
@@ -32,6 +34,9 @@ async def healthz(request: web.Request) -> web.Response:
     last: dict[str, int] = dict(getattr(feed, "last_tick_ms", None) or app[HUB].last_tick_ms)
     now = app[OPTIONS].clock.now_ms()
     parts = [part.status() for part in app.get(PARTS, ())]
+    journal = getattr(app[SERVICE], "journal", None)  # a gateway writes no journal
+    if journal is not None:
+        parts.append(journal.status())
     max_down_ms = int(app[SETTINGS].max_price_age * 1000)
     # a gateway runs no feed: the engine's heartbeat names its own (velox.bus.client)
     name, simulated = (
@@ -51,7 +56,11 @@ async def healthz(request: web.Request) -> web.Response:
             for p in parts
         },
     }  # fmt: skip
-    healthy = state is EngineState.READY and all(p.down_ms <= max_down_ms for p in parts)
+    healthy = (
+        state is EngineState.READY
+        and all(p.down_ms <= max_down_ms for p in parts)
+        and (journal is None or not journal.down)  # refusing every order: down at once
+    )
     status = 200 if healthy else 503
     return json_response(body, status=status, headers={"Cache-Control": "no-store"})
 
