@@ -14,6 +14,8 @@ server will ever create under one key.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from pathlib import Path
 
@@ -26,6 +28,11 @@ KEY_FILE = "api_keys.key"
 KEY_BYTES = 32
 NONCE_BYTES = 12
 VERSION = b"v1"
+# The key file's fingerprint in the database's meta table (``velox.web.secret_checks``): an
+# HMAC-SHA256 of a fixed label keyed with the key, which shows whether two processes hold
+# the same key file and nothing of the key itself.
+KEY_FILE_META = "api_key_file_fingerprint"
+FINGERPRINT_LABEL = b"velox api key file fingerprint v1"
 
 
 class VaultError(Exception):
@@ -58,6 +65,7 @@ class Vault:
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
+        self.fingerprint = hmac.new(key, FINGERPRINT_LABEL, hashlib.sha256).hexdigest()
 
     @classmethod
     def from_file(cls, path: Path) -> Vault:

@@ -3,8 +3,8 @@
 Run once, right after the store opens (the second ``cleanup_ctx``), so a wrong secret stops
 the start before the engine, the feed, the bus or HTTP have begun, with one ``velox:`` line:
 
-- the API key file must open the API secrets stored (``velox.vault.check_opens``): a missing
-  file is created anew and would otherwise answer -2015 for every stored key, for good;
+- the API key file must be the one the other processes on the database use
+  (``check_key_file``): otherwise a key created on one gateway answers -2015 on another;
 - the session secret must be the one the other processes on the database sign with
   (``velox.web.auth.fingerprint``): otherwise their tokens are 401 here and ours there.
 
@@ -14,12 +14,15 @@ a session secret only when one is configured).
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
 from velox.binance.keys import VAULT
-from velox.vault import check_opens, key_path
+from velox.store.base import Store
+from velox.vault import KEY_FILE_META, Vault, VaultError, check_opens, key_path
 from velox.web.auth.fingerprint import check_fingerprint
 from velox.web.keys import SESSION_FINGERPRINT, SETTINGS, STORE
 
@@ -30,8 +33,34 @@ async def secrets_ctx(app: web.Application) -> AsyncIterator[None]:
     if mine is not None:
         await check_fingerprint(store, mine)
     vault = app.get(VAULT)
-    stored = None if vault is None else await store.any_api_key()
-    if vault is not None and stored is not None:
+    if vault is not None:
         path = key_path(app[SETTINGS].api_key_file, app[SETTINGS].data_dir)
-        check_opens(vault, stored.secret_sealed, stored.key_id, path)
+        # the single process writes the database; a gateway (its own contexts) follows
+        await check_key_file(store, vault, path, writer=mine is None or mine.writer)
     yield
+
+
+async def check_key_file(store: Store, vault: Vault, path: Path, *, writer: bool) -> None:
+    """The key file must open the stored API secrets (``check_opens``: a lost file is
+    created anew; also what guards a database from before the fingerprint), and must be the
+    one whose fingerprint the database records, even when no API key exists yet (a gateway
+    with another file would create keys no other gateway opens).
+
+    The database's one writer holding a vault (``velox run``; ``velox engine`` holds none)
+    records its fingerprint at each start (with no stored key it loses nothing by changing
+    file, and once keys exist ``check_opens`` holds it to theirs); a gateway records its own
+    only where none is recorded (the first gateway decides), and else compares.
+    """
+    stored = await store.any_api_key()
+    if stored is not None:
+        check_opens(vault, stored.secret_sealed, stored.key_id, path)
+    if writer:
+        await store.set_meta(KEY_FILE_META, vault.fingerprint)
+        return
+    recorded = await store.claim_meta(KEY_FILE_META, vault.fingerprint)
+    if not hmac.compare_digest(recorded, vault.fingerprint):
+        raise VaultError(
+            f"the API key file {path} is not the one the other processes on this database "
+            "use (its fingerprint differs): give every velox run and gateway on it the same "
+            "--api-key-file"
+        )
