@@ -9,12 +9,14 @@ test process.
 ``make test`` runs the suite in several processes (pytest-xdist), and "once per process" does
 not stop two processes from being handed the same released port. Each worker therefore takes
 its ports from a range of its own, below Linux's ephemeral range (32768-60999), so neither the
-other worker nor an outgoing connection is handed them.
+other worker nor an outgoing connection is handed them; within it, from a random place
+(two test runs on one host, e.g. two checkouts, would otherwise both begin at its first).
 """
 
 from __future__ import annotations
 
 import os
+import random
 import socket
 
 _handed_out: set[int] = set()
@@ -47,7 +49,9 @@ def free_port() -> int:
     xdist, any other worker) returned."""
     ports = worker_range(os.environ.get("PYTEST_XDIST_WORKER"))
     if ports is not None:
-        for port in ports:
+        start = random.randrange(len(ports))
+        for i in range(len(ports)):
+            port = ports[(start + i) % len(ports)]
             if port not in _handed_out and _bindable(port):
                 _handed_out.add(port)
                 return port

@@ -64,9 +64,22 @@ def test_hits_allowed_elsewhere_count_here_and_own_hits_are_told() -> None:
     assert log.hit("ip") == pytest.approx(1.0)  # the limit is met: not told
     assert told == [("ip", 1)]
     log.note("other", 10**9)  # bounded: a flood of notes makes the client wait, no more
+    assert log.held("other") == 12  # 4 x the limit
     clock.now += 1.0
+    assert log.held("other") == 0
     assert log.hit("other") is None
-    assert SlidingLog(0, 1.0, clock).note("x", 5) is None  # 0: no limit, nothing kept
+    # notes arriving after the window expired what was there count afresh (the log's old
+    # entries were never dropped by note: a full log took no more, and a client that
+    # switched gateways had a fresh budget there)
+    clock.now += 5.0
+    for _ in range(20):
+        log.note("ip", 3)
+        clock.now += 1.0
+    log.note("ip", 3)
+    assert log.held("ip") == 3 and log.hit("ip") == pytest.approx(1.0)
+    off = SlidingLog(0, 1.0, clock)
+    off.note("x", 5)
+    assert off.held("x") == 0  # 0: no limit, nothing kept
 
 
 def test_binance_weight_charged_elsewhere_counts_here() -> None:

@@ -73,11 +73,21 @@ class SlidingLog:
         if self.limit <= 0:
             return
         now = self._clock()
+        self._sweep(now)  # keys only other gateways hit are forgotten like any other
         log = self._hits.get(key)
         if log is None:
             log = self._hits[key] = deque()
+        horizon = now - self.window_s
+        while log and log[0] <= horizon:  # expired hits leave room for new ones
+            log.popleft()
         room = 4 * self.limit - len(log)
         log.extend([now] * max(0, min(count, room)))
+
+    def held(self, key: str) -> int:
+        """How many hits ``key`` has in the current window (tests and diagnostics)."""
+        log = self._hits.get(key)
+        horizon = self._clock() - self.window_s
+        return 0 if log is None else sum(1 for t in log if t > horizon)
 
     def check(self, key: str) -> None:
         """``hit`` that raises 429 RATE_LIMITED with Retry-After (whole seconds, at least 1)."""
