@@ -153,3 +153,24 @@ def test_a_patch_cannot_move_a_resting_order_where_its_margin_buys_nothing() -> 
     out = engine.handle(ModifyOrder("alice", placed.order_id, T0, price=units("200000000")))
     assert out.refusal is not None and out.refusal.code == Code.MARGIN_TOO_SMALL
     assert engine.pending[placed.order_id].price == units("110000")
+
+
+def test_a_resting_order_whose_rest_is_dust_is_rejected_at_its_fill() -> None:
+    """The same for a resting order (it was checked when placed, against the whole order,
+    not against the position it meets at its fill): a SHORT LIMIT at 2100 of the held
+    1.49925037 ETH + 0.00000001 would leave a SHORT of 0.00000001 ETH with a margin of
+    ceil(2100 * 0.00000001 / 10) = 0.0000021 USD. It ends REJECTED (MARGIN_TOO_SMALL), the
+    position stays, the reservation comes back."""
+    engine, acc, pid = _long()
+    free = engine.accounts[acc].balance
+    dust = order(
+        account_id=acc, asset=ETH, side="SHORT", order_type="LIMIT", price=units("2100"),
+        qty=units("1.49925038"), margin=None,
+    )  # fmt: skip
+    (placed,) = ok(engine, dust)
+    engine.on_tick(PriceTick(ETH, units("2102"), T0 + 1))  # the bid 2100.949 reaches 2100
+    assert placed.order_id not in engine.pending
+    assert engine.positions[pid].qty == units("1.49925037")  # untouched
+    assert [p.side for p in engine.positions.values() if p.account_id == acc] == ["LONG"]
+    assert engine.accounts[acc].balance == free  # the reservation came back
+    assert ledger(engine)["conserved"]

@@ -278,9 +278,10 @@ def _reduce(
     if size == held.qty:
         return [closed]
     rest = Qty(size - held.qty)
-    if flips and _sized(terms, price, rest)[1] < state.settings.min_margin:
-        # the rest opens a position: SPEC 3's minimum margin holds for it as for any open
-        # (a resting order was checked when placed; it fills as placed)
+    if _sized(terms, price, rest)[1] < state.settings.min_margin:
+        # the rest opens a position: SPEC 3's minimum margin holds for it as for any open;
+        # a market order is refused (422), a resting one ends REJECTED at its fill (its
+        # placing could not know the position it would meet)
         return Refusal(
             Code.MARGIN_TOO_SMALL,
             "the position this order would open after closing the held one is below the "
