@@ -44,6 +44,18 @@ class JournalDown(EngineNotReady):
         return cls(why) if why.startswith(JOURNAL_DOWN) else EngineNotReady(why)
 
 
+class EngineTimeout(EngineNotReady):
+    """A gateway's wait for the engine ran out after the engine may have started the
+    command (its commit outlasted the wait, or this gateway never saw the commit): the
+    outcome is unknown, unlike any other ``EngineNotReady``, which says nothing was done.
+    The client is told so (Binance's -1007, "execution status unknown")."""
+
+    MESSAGE = (
+        "the engine did not answer in time: the request may have been carried out; look "
+        "before repeating it, or repeat it with the same clientOrderId"
+    )
+
+
 @frozen
 class Published:
     """What one committed batch made visible: its numbered events, the quotes it applied and

@@ -18,9 +18,10 @@ import orjson
 
 from velox.binance import trading
 from velox.binance.endpoint import Call, endpoint
-from velox.binance.errors import BinanceError, internal
+from velox.binance.errors import BinanceError, internal, status_unknown
 from velox.binance.keyring import TRADE
 from velox.binance.params import Params
+from velox.published import EngineTimeout
 from velox.service import EngineNotReady
 
 MAX_ORDERS = 5  # Binance's limit per batch
@@ -57,7 +58,9 @@ async def _each(call: Call, batch: list[dict[str, str]], one: Any) -> list[Any]:
             answers.append(await one(Call(call.request, params, call.key)))
         except BinanceError as error:
             answers.append(error.body())
-        except EngineNotReady:  # this one's fate unknown: the others' answers still count
+        except EngineTimeout:  # this one's fate unknown: the others' answers still count
+            answers.append(status_unknown().body())
+        except EngineNotReady:  # this one not placed: the others' answers still count
             answers.append(internal().body())
     return answers
 

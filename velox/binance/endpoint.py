@@ -24,12 +24,19 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler as AioHandler
 
-from velox.binance.errors import BinanceError, bad_key_format, internal, rejected_key
+from velox.binance.errors import (
+    BinanceError,
+    bad_key_format,
+    internal,
+    rejected_key,
+    status_unknown,
+)
 from velox.binance.keyring import TRADE, Credential
 from velox.binance.keys import KEYRING, WEIGHTS
 from velox.binance.params import Params
 from velox.binance.signing import check_signature, check_timestamp
 from velox.frozen import frozen
+from velox.published import EngineTimeout
 from velox.service import EngineNotReady
 from velox.web.auth.security import client_ip
 from velox.web.jsonio import json_response, read_body
@@ -135,6 +142,8 @@ def endpoint(
                 result = await fn(Call(request, params, key))
             except BinanceError as error:
                 return answer(error, used)
+            except EngineTimeout:  # the order may exist: Binance's own answer says so
+                return answer(status_unknown(), used)
             except EngineNotReady:
                 return answer(internal(), used)
             headers = {WEIGHT_HEADER: str(used)}

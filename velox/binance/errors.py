@@ -12,6 +12,7 @@ from typing import Any
 # code -> HTTP status (Binance answers 4XX for a client's fault, 429 past a limit, 5XX for ours)
 STATUS: dict[int, int] = {
     -1001: 503,  # DISCONNECTED: internal error; retry
+    -1007: 503,  # TIMEOUT: the backend did not answer; execution status unknown
     -1003: 429,  # TOO_MANY_REQUESTS
     -1015: 429,  # TOO_MANY_ORDERS (the user's order rate)
     -1021: 400,  # INVALID_TIMESTAMP
@@ -110,6 +111,15 @@ def no_such_order() -> BinanceError:
 def unknown_order() -> BinanceError:
     """Cancelling an order this account does not have, or no longer open (DELETE)."""
     return BinanceError(-2011, "Unknown order sent.")
+
+
+def status_unknown() -> BinanceError:
+    """Binance's answer when its backend did not answer in time: the order may exist."""
+    return BinanceError(
+        -1007,
+        "Timeout waiting for response from backend server. Send status unknown; "
+        "execution status unknown.",
+    )
 
 
 def internal() -> BinanceError:

@@ -6,8 +6,12 @@ answers from its reply cache without running the command twice; but only while t
 of the engine is alive (its heartbeat names it), since a restarted engine has no cache. When
 the engine is gone (no heartbeat for ``STALE_S``, or NATS finds no responder) or no answer
 comes within ``timeout_s``, the caller gets ``EngineNotReady`` (503 ENGINE_NOT_READY) and may
-retry; what was acknowledged is durable, and what was answered 503 is not run later: each
-attempt carries the moment after which the engine must not start it.
+retry; what was acknowledged is durable. Each attempt carries the moment after which the
+engine must not start it, so a command the engine only reaches after this gateway gave up
+is refused, not run later. But once an attempt went unanswered, the engine may have started
+it in time and committed it after the wait ran out (a stalled commit), or died between its
+commit and its reply: then the caller gets ``EngineTimeout``, which says the outcome is
+unknown (Binance's -1007), never the plain "not ready" that says nothing was done.
 
 After a reply the client waits for the mirror to hold that commit before returning, so the
 handler's view, and any read on this gateway after it, sees the command's effect. A read asks
@@ -35,7 +39,7 @@ from velox.clock import SYSTEM_CLOCK
 from velox.engine.commands import Command
 from velox.engine.engine import Engine, Outcome
 from velox.engine.settings import EngineSettings
-from velox.published import JournalDown
+from velox.published import EngineTimeout, JournalDown
 from velox.service import EngineNotReady, EngineState, Published, Reply
 from velox.store.base import Store
 
@@ -188,11 +192,16 @@ class BusEngineClient:
         (the engine stopped, stalled or cut off meanwhile) is refused there, not run: the
         503 this gateway answers means that nothing happened, as in one process."""
         instance = self._live_instance()
+        unanswered = False  # an attempt reached NATS and got no answer: it may have run
         while True:
             if instance is None or self._live_instance() != instance:
+                if unanswered:  # e.g. killed between its commit and its reply
+                    raise EngineTimeout(EngineTimeout.MESSAGE)
                 raise EngineNotReady("the engine is not running")  # never ask a new run again
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                if unanswered:  # e.g. its commit outlasted our wait
+                    raise EngineTimeout(EngineTimeout.MESSAGE)
                 raise EngineNotReady("the engine did not answer in time")
             wait = min(ATTEMPT_S, remaining)
             until = wire.wall_ms() + int(wait * START_SHARE * 1000)
@@ -200,6 +209,7 @@ class BusEngineClient:
             try:
                 msg = await self.nc.request(self.subjects.commands, data, timeout=wait)
             except nats_errors.TimeoutError:
+                unanswered = True
                 continue  # ask again with the same id: the engine's cache answers a repeat
             except nats_errors.NoRespondersError:
                 await asyncio.sleep(RETRY_PAUSE_S)  # NATS restarting, or the engine gone
@@ -222,8 +232,8 @@ class BusEngineClient:
         the journal (it was written before it was published)."""
         while self.mirror.seq < seq:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise EngineNotReady("this gateway has not caught up with the engine")
+            if remaining <= 0:  # the command ran; its effect is not readable here yet
+                raise EngineTimeout(EngineTimeout.MESSAGE)
             try:
                 await asyncio.wait_for(self.mirror.wait_for(seq), min(CATCH_UP_S, remaining))
             except TimeoutError:

@@ -16,7 +16,7 @@ import uuid
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from velox.published import JournalDown
+from velox.published import EngineTimeout, JournalDown
 from velox.service import EngineNotReady
 from velox.web.auth.security import check_origin
 from velox.web.errors import ApiError
@@ -67,6 +67,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(exc, request_id)
     except JournalDown as exc:  # says what is wrong: the journal cannot be written
         return error_response(ApiError("ENGINE_NOT_READY", str(exc)), request_id)
+    except EngineTimeout:  # the one 503 after which the request may have been carried out
+        return error_response(ApiError("ENGINE_NOT_READY", EngineTimeout.MESSAGE), request_id)
     except EngineNotReady:
         return error_response(
             ApiError("ENGINE_NOT_READY", "the engine is starting or stopping; retry shortly"),

@@ -1,0 +1,81 @@
+"""A 503 from a gateway says nothing was done, except when the outcome is unknown, and then
+it says so. The engine took the command in time, and its commit (the database stalled for a
+moment) outlasted the gateway's wait: the gateway answered the plain 503 ENGINE_NOT_READY
+"not ready" and the command was committed a moment later (the review of this session's
+diff). A retry without a clientOrderId then opened a second position. The gateway now says
+the request may have been carried out (Binance's -1007, "execution status unknown")."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+from tests.scale.cluster import NATS_SERVER, Nats
+from tests.service.test_service import Clock, GatedStore, started
+from velox.bus.client import BusEngineClient
+from velox.bus.connect import connect
+from velox.bus.server import EngineBusServer
+from velox.bus.subjects import Subjects
+from velox.engine.commands import OpenAccount
+from velox.engine.settings import EngineSettings
+from velox.published import EngineTimeout
+from velox.store.base import Store
+from velox.store.factory import open_store_for
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = open_store_for(f"sqlite:///{tmp_path / 'velox.db'}")
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def nats_url(tmp_path: Path) -> AsyncIterator[str]:
+    require(os.access(NATS_SERVER, os.X_OK), f"no nats-server at {NATS_SERVER}")
+    server = Nats(tmp_path)
+    await server.start()
+    try:
+        yield server.url
+    finally:
+        await server.stop()
+
+
+async def test_a_commit_that_outlasts_the_wait_is_an_unknown_outcome(
+    store: Store, nats_url: str
+) -> None:
+    clock = Clock()
+    gated = GatedStore(store)
+    service = await started(gated, clock)
+    subjects = Subjects("unknown")
+    engine_nc, gateway_nc = await connect(nats_url, "engine"), await connect(nats_url, "gw")
+    server = EngineBusServer(engine_nc, service, subjects)
+    await server.start()
+    client = BusEngineClient(gateway_nc, store, EngineSettings(), subjects, timeout_s=1.0)
+    await client.start()
+    try:
+        while client._live_instance() is None:  # the engine's first heartbeat
+            await asyncio.sleep(0.05)
+        gated.gate.clear()  # the next commit stalls
+        with pytest.raises(EngineTimeout) as unknown:
+            await client.submit(OpenAccount("alice", clock()))
+        assert str(unknown.value).startswith("the engine did not answer in time: the request")
+        gated.gate.set()
+        for _ in range(100):
+            if "alice" in service.engine.user_accounts:
+                break
+            await asyncio.sleep(0.02)
+        assert "alice" in service.engine.user_accounts  # it was carried out: hence "unknown"
+    finally:
+        gated.gate.set()
+        await client.stop()
+        await server.stop()
+        await service.stop()
+        await gateway_nc.close()
+        await engine_nc.close()
