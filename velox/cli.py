@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gc
 import logging
 import logging.handlers
@@ -24,9 +25,10 @@ from pathlib import Path
 from aiohttp import web
 
 from velox import __version__
-from velox.config import Settings, add_arguments, settings_from
+from velox.config import OneLineParser, Settings, add_arguments, settings_from
 from velox.paths import running_from_checkout
 from velox.secretfile import SecretFileError
+from velox.startcheck import StartCheckError, bind_failure, check_before_start
 from velox.store.base import StoreOpenError
 from velox.unlisted import UnlistedAssets
 from velox.vault import VaultError
@@ -38,7 +40,7 @@ LOG_BACKUPS = 3
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="velox", description="Velox: self-hosted real-time leveraged CFD trading."
     )
     parser.add_argument("--version", action="version", version=f"velox {__version__}")
@@ -70,17 +72,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # aiosqlite logs SQL parameters at DEBUG (password and token hashes): never let it.
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.root.level))
     try:
+        check_before_start(settings, args.command or "run")
         if args.command == "audit":
             return asyncio.run(_audit(settings))
         if args.command in ("engine", "gateway"):
             return _run_role(settings, args.command)
         return _run(settings)
-    except (
-        StoreOpenError,
-        SecretFileError,
-        VaultError,
-        UnlistedAssets,
-    ) as exc:  # e.g. a second writer
+    # e.g. a second writer, a port in use, positions on a symbol no longer listed
+    except (StoreOpenError, SecretFileError, VaultError, StartCheckError, UnlistedAssets) as exc:
         print(f"velox: {exc}", file=sys.stderr)
         return 1
     except ImportError as exc:
@@ -190,14 +189,7 @@ def _run(settings: Settings) -> int:
     tune_gc(app)
     app.on_startup.append(exit_when_the_engine_fails)
     url = f"http://{settings.host}:{settings.port}/"
-    web.run_app(
-        app,
-        loop=event_loop(),
-        host=settings.host,
-        port=settings.port,
-        print=lambda _: print(f"Velox {__version__} is running at {url}", flush=True),
-        access_log=None,
-    )
+    serve(app, settings, f"Velox {__version__} is running at {url}")
     return exit_status(app)
 
 
@@ -215,15 +207,26 @@ def _run_role(settings: Settings, role: str) -> int:
     tune_gc(app)
     app.on_startup.append(exit_when_the_engine_fails)
     url = f"http://{settings.host}:{settings.port}/"
-    web.run_app(
-        app,
-        loop=event_loop(),
-        host=settings.host,
-        port=settings.port,
-        print=lambda _: print(f"Velox {__version__} {role} is running at {url}", flush=True),
-        access_log=None,
-    )
+    serve(app, settings, f"Velox {__version__} {role} is running at {url}")
     return exit_status(app)
+
+
+def serve(app: web.Application, settings: Settings, banner: str) -> None:
+    """Run ``app`` on --host/--port until a signal. The port was probed free before start
+    (``velox.startcheck``); one taken in between still ends in one line naming it."""
+    try:
+        web.run_app(
+            app,
+            loop=event_loop(),
+            host=settings.host,
+            port=settings.port,
+            print=lambda _: print(banner, flush=True),
+            access_log=None,
+        )
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        raise StartCheckError(bind_failure(settings.host, settings.port, exc)) from exc
 
 
 def event_loop() -> asyncio.AbstractEventLoop:

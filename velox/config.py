@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, Field, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from velox.engine.settings import EngineSettings
 from velox.frozen import frozen
@@ -313,31 +313,61 @@ def _signed_fraction(text: str) -> str:
     return text
 
 
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
 
 
 def _rounds(text: str) -> int:
-    value = int(text)
+    value = _int(text)
     if not 4 <= value <= 31:
         raise argparse.ArgumentTypeError("bcrypt rounds must be 4..31")
     return value
 
 
 def _count(text: str) -> int:
-    value = int(text)
+    value = _int(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must not be negative")
     return value
 
 
+def _port(text: str) -> int:
+    """0 asks the system for a free port (the tests' servers do); 65535 is the last there is."""
+    value = _int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be a port number 1..65535 (or 0: any free port)")
+    return value
+
+
 def _rate(text: str) -> float:
-    value = float(text)
+    value = _float(text)
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A duration that may be 0 (as fast as possible, keep none) but never negative or NaN."""
+    value = _float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a number, 0 or more")
     return value
 
 
@@ -360,6 +390,39 @@ def _bool(text: str) -> bool:
     return text.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _db(text: str) -> str:
+    """Only the stores there are; the message names the scheme only (a URL may hold a
+    password)."""
+    if text.startswith("sqlite:///") and len(text) > len("sqlite:///"):
+        return text
+    if text.startswith(("postgresql://", "postgres://")):
+        return text
+    scheme = text.partition(":")[0] if ":" in text else text[:20]
+    raise argparse.ArgumentTypeError(
+        f"unsupported database URL {scheme!r}: use sqlite:///PATH or postgresql://USER@HOST/DB"
+    )
+
+
+def _feed(text: str) -> str:
+    from velox.feeds.factory import FEED_SPECS
+
+    if text in FEED_SPECS[:-1] or (text.startswith("replay:") and text != "replay:"):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown feed {text!r}; expected one of {', '.join(FEED_SPECS)}"
+    )
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(text: str) -> str:
+    level = text.strip().upper()
+    if level not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"unknown level {text!r}; use {', '.join(LOG_LEVELS)}")
+    return level
+
+
 # Parsers a setting's annotation does not imply (money, fractions, lists, ranges).
 _TYPES: dict[str, Any] = {
     "symbols": _symbols,
@@ -378,9 +441,15 @@ _TYPES: dict[str, Any] = {
     "max_accounts": _positive,
     "max_api_keys": _count,
     "binance_weight_limit": _count,
+    "port": _port,
+    "db": _db,
+    "feed": _feed,
+    "replay_speed": _seconds,
+    "sim_rate": _rate,
+    "log_level": _log_level,
 }
 # By annotation (``from __future__ import annotations`` makes them strings).
-_BY_ANNOTATION: dict[str, Any] = {"int": int, "int | None": int, "float": float, "bool": _bool}
+_BY_ANNOTATION: dict[str, Any] = {"int": _int, "int | None": _int, "float": _float, "bool": _bool}
 
 
 def _parser_of(f: Field[Any]) -> Any:
@@ -451,14 +520,23 @@ def settings_from(
             try:
                 values[f.name] = _parser_of(f)(env)
             except (ValueError, argparse.ArgumentTypeError) as exc:
-                raise SystemExit(f"{env_of(f)}: {exc}") from exc
+                raise SystemExit(f"velox: {env_of(f)}: {exc}") from exc
         flag = getattr(args, f.name, None) if args is not None else None
         if flag is not None:
             values[f.name] = flag
     return Settings(**values)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Refuses a bad flag in one ``velox: ...`` line and status 1, as every other bad setting
+    is refused, not argparse's usage block (40 lines of flags) and status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        message = message.removeprefix("argument ")
+        self.exit(1, f"velox: {message} (see {self.prog} --help)\n")
+
+
 def parse_settings(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> Settings:
-    parser = argparse.ArgumentParser(prog="velox run")
+    parser = OneLineParser(prog="velox run")
     add_arguments(parser)
     return settings_from(parser.parse_args(list(argv)), environ)
