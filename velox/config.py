@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, Field, field, fields, replace
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from velox.engine.settings import EngineSettings
 from velox.frozen import frozen
@@ -120,7 +122,9 @@ class Settings:
     snapshot_interval: float = field(
         default=15.0, metadata={"help": "seconds between engine snapshots"}
     )
-    snapshot_keep: int = field(default=5, metadata={"help": "snapshots retained"})
+    snapshot_keep: int = field(
+        default=5, metadata={"help": "snapshots retained (at least 1: replay starts from one)"}
+    )
     prune_journal: bool = field(
         default=False,
         metadata={"help": "drop journal rows older than the oldest kept snapshot"},
@@ -371,8 +375,22 @@ def _seconds(text: str) -> float:
     return value
 
 
+_SYMBOL = re.compile(r"[A-Z0-9]{2,30}")
+
+
 def _symbols(text: str) -> tuple[str, ...]:
-    return tuple(s.strip().upper() for s in text.split(",") if s.strip())
+    """Upper-cased (Binance and the API spell them so); each once, and at least one: no
+    symbol left the feed dividing by zero, a repeated one subscribed twice."""
+    symbols = tuple(s.strip().upper() for s in text.split(",") if s.strip())
+    if not symbols:
+        raise argparse.ArgumentTypeError("name at least one symbol, e.g. BTCUSDT,ETHUSDT")
+    for symbol in symbols:
+        if not _SYMBOL.fullmatch(symbol):
+            raise argparse.ArgumentTypeError(f"{symbol!r} is not a symbol such as BTCUSDT")
+    repeated = sorted({s for s in symbols if symbols.count(s) > 1})
+    if repeated:
+        raise argparse.ArgumentTypeError(f"{', '.join(repeated)} listed twice")
+    return symbols
 
 
 def _networks(text: str) -> tuple[str, ...]:
@@ -386,8 +404,39 @@ def _networks(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+_TRUE = ("1", "true", "yes", "y", "on")
+_FALSE = ("0", "false", "no", "n", "off")
+
+
 def _bool(text: str) -> bool:
-    return text.strip().lower() in ("1", "true", "yes", "on")
+    """A switch's variable: the usual words either way; anything else is refused rather than
+    silently taken for off (``VELOX_DEV=enabled`` used to mean no /dev/outbox)."""
+    word = text.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is neither true ({', '.join(_TRUE)}) nor false ({', '.join(_FALSE)})"
+    )
+
+
+def _url_of(*schemes: str) -> Any:
+    """A parser for a URL with one of ``schemes`` and a host: a bare ``velox.example.com``
+    makes magic links that are not clickable, an ``http://`` websocket base never connects."""
+    allowed = " or ".join(f"{s}://" for s in schemes)
+
+    def parse(text: str) -> str:
+        try:
+            url = urlsplit(text)
+            url.port  # noqa: B018 - raises ValueError for a port that is no number
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"not a URL: {exc}") from exc
+        if url.scheme.lower() not in schemes or not url.hostname:
+            raise argparse.ArgumentTypeError(f"must be a URL starting with {allowed} and a host")
+        return text
+
+    return parse
 
 
 def _db(text: str) -> str:
@@ -447,6 +496,27 @@ _TYPES: dict[str, Any] = {
     "replay_speed": _seconds,
     "sim_rate": _rate,
     "log_level": _log_level,
+    # 0 would make a server that cannot work (every session expired at once, no leverage,
+    # every price stale, no position allowed); negative limits are refused, 0 means off.
+    "session_ttl": _positive,
+    "max_leverage": _positive,
+    "max_price_age": _rate,
+    "max_open_positions": _positive,
+    "snapshot_keep": _positive,
+    "trade_retention": _seconds,
+    "rate_limit_auth": _count,
+    "rate_limit_orders": _count,
+    "rate_limit_public": _count,
+    "max_sockets_per_ip": _count,
+    "public_url": _url_of("http", "https"),
+    "smtp_url": _url_of("smtp", "smtp+starttls", "smtps"),  # what velox.mail speaks
+    "github_url": _url_of("http", "https"),
+    "github_api_url": _url_of("http", "https"),
+    "google_issuer": _url_of("http", "https"),
+    "oidc_issuer": _url_of("http", "https"),
+    "binance_url": _url_of("ws", "wss"),
+    "backpack_url": _url_of("ws", "wss"),
+    "binance_rest_url": _url_of("http", "https"),
 }
 # By annotation (``from __future__ import annotations`` makes them strings).
 _BY_ANNOTATION: dict[str, Any] = {"int": _int, "int | None": _int, "float": _float, "bool": _bool}
@@ -457,7 +527,8 @@ def _parser_of(f: Field[Any]) -> Any:
 
 
 def _is_switch(f: Field[Any]) -> bool:
-    """A bool setting is a bare flag (``--dev``); its variable takes 1/true/yes/on."""
+    """A bool setting is a bare flag (``--dev``); its variable takes 1/true/yes/y/on or
+    0/false/no/n/off."""
     return str(f.type) == "bool"
 
 
