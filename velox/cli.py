@@ -30,6 +30,7 @@ from velox.paths import running_from_checkout
 from velox.secretfile import SecretFileError
 from velox.startcheck import StartCheckError, bind_failure, check_before_start
 from velox.store.base import StoreOpenError
+from velox.store.factory import describe_database
 from velox.unlisted import UnlistedAssets
 from velox.vault import VaultError
 
@@ -182,8 +183,8 @@ def _run(settings: Settings) -> int:
     data_dir = prepare_data_dir(Path(settings.data_dir))
     log_file = add_log_file(data_dir)
     logging.getLogger("velox").info(
-        "Velox %s: data directory %s, log file %s",
-        __version__, data_dir.resolve(), log_file.resolve(),
+        "Velox %s: data directory %s, log file %s, database %s",
+        __version__, data_dir.resolve(), log_file.resolve(), describe_database(settings.db_url),
     )  # fmt: skip
     app = create_app(settings)
     tune_gc(app)
@@ -200,8 +201,9 @@ def _run_role(settings: Settings, role: str) -> int:
     data_dir = prepare_data_dir(Path(settings.data_dir))
     log_file = add_log_file(data_dir)
     logging.getLogger("velox").info(
-        "Velox %s %s: bus %s, data directory %s, log file %s",
+        "Velox %s %s: bus %s, data directory %s, log file %s, database %s",
         __version__, role, settings.bus_prefix, data_dir.resolve(), log_file.resolve(),
+        describe_database(settings.db_url),
     )  # fmt: skip
     app = engine_app(settings) if role == "engine" else gateway_app(settings)
     tune_gc(app)

@@ -36,7 +36,8 @@ class Settings:
     db: str = field(
         default="",
         metadata={
-            "help": "database: sqlite:///PATH or postgresql://USER@HOST/DB",
+            "help": "database: sqlite:///RELATIVE/PATH (to the working directory), "
+            "sqlite:////ABSOLUTE/PATH or postgresql://USER@HOST/DB",
             "default_text": "sqlite:///<data-dir>/velox.db",
         },
     )

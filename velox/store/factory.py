@@ -8,6 +8,9 @@ writer and applies the schema; ``await store.open(writer=False)`` only reads.
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import urlsplit
+
 from velox.store.base import Store
 from velox.store.postgres import PostgresStore
 from velox.store.sqlite import SqliteStore
@@ -30,3 +33,20 @@ def open_store_for(url: str) -> Store:
     raise ValueError(
         f"unsupported database URL scheme {scheme!r}: use sqlite:///PATH or postgresql://"
     )
+
+
+def describe_database(url: str) -> str:
+    """The database as the start-up log names it: a SQLite file by its absolute path (so a
+    ``sqlite:///var/lib/velox.db`` meant as absolute shows where it really went, under the
+    working directory), a PostgreSQL one by user, host and database, never its password."""
+    if url.startswith(_SQLITE_PREFIX):
+        path = url[len(_SQLITE_PREFIX) :]
+        if path == ":memory:":
+            return "SQLite in memory"
+        return f"SQLite {Path(path).resolve()}"
+    if url.startswith(_POSTGRES_SCHEMES):
+        parts = urlsplit(url)
+        user = f"{parts.username}@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"PostgreSQL {user}{parts.hostname or 'localhost'}{port}{parts.path}"
+    return "unsupported database"
