@@ -28,7 +28,7 @@ from velox import __version__
 from velox.config import OneLineParser, Settings, add_arguments, settings_from
 from velox.paths import running_from_checkout
 from velox.secretfile import SecretFileError
-from velox.startcheck import StartCheckError, bind_failure, check_before_start
+from velox.startcheck import StartCheckError, bind_failure, check_before_start, listen_url
 from velox.store.base import StoreOpenError
 from velox.store.factory import describe_database
 from velox.unlisted import UnlistedAssets
@@ -189,7 +189,7 @@ def _run(settings: Settings) -> int:
     app = create_app(settings)
     tune_gc(app)
     app.on_startup.append(exit_when_the_engine_fails)
-    url = f"http://{settings.host}:{settings.port}/"
+    url = listen_url(settings.host, settings.port)
     serve(app, settings, f"Velox {__version__} is running at {url}")
     return exit_status(app)
 
@@ -208,7 +208,7 @@ def _run_role(settings: Settings, role: str) -> int:
     app = engine_app(settings) if role == "engine" else gateway_app(settings)
     tune_gc(app)
     app.on_startup.append(exit_when_the_engine_fails)
-    url = f"http://{settings.host}:{settings.port}/"
+    url = listen_url(settings.host, settings.port)
     serve(app, settings, f"Velox {__version__} {role} is running at {url}")
     return exit_status(app)
 
