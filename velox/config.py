@@ -166,7 +166,10 @@ class Settings:
         },
     )
     admin_token: str | None = field(
-        default=None, metadata={"help": "bearer token that enables GET /api/v1/admin/ledger"}
+        default=None,
+        metadata={
+            "help": "bearer token, at least 32 characters, that enables GET /api/v1/admin/ledger"
+        },
     )
     jwt_secret: str | None = field(
         default=None,
@@ -463,6 +466,19 @@ def _feed(text: str) -> str:
     )
 
 
+MIN_ADMIN_TOKEN = 32
+
+
+def _admin_token(text: str) -> str:
+    """As long as the JWT secret must be: the token opens every account's ledger, and a short
+    one is guessed (the message gives its length, never the token)."""
+    if text and len(text) < MIN_ADMIN_TOKEN:
+        raise argparse.ArgumentTypeError(
+            f"{len(text)} characters; the admin token must be at least {MIN_ADMIN_TOKEN}"
+        )
+    return text
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -518,6 +534,7 @@ _TYPES: dict[str, Any] = {
     "binance_url": _url_of("ws", "wss"),
     "backpack_url": _url_of("ws", "wss"),
     "binance_rest_url": _url_of("http", "https"),
+    "admin_token": _admin_token,
 }
 # By annotation (``from __future__ import annotations`` makes them strings).
 _BY_ANNOTATION: dict[str, Any] = {"int": _int, "int | None": _int, "float": _float, "bool": _bool}

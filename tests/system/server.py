@@ -13,7 +13,7 @@ import aiohttp
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN_TOKEN = "system-test-admin-token"
+ADMIN_TOKEN = "system-test-admin-token-of-32-characters"
 # How long a start may take before it counts as hung: only so a broken build fails instead of
 # hanging, far beyond any real start (speed is not what these tests check).
 START_GIVE_UP_S = 180.0

@@ -21,11 +21,13 @@ from velox.web.auth.fingerprint import SessionSecret, fingerprint
 from velox.web.auth.oauth.registry import provider_sign_in
 from velox.web.auth.passwords import Passwords
 from velox.web.auth.ratelimit import Every, SlidingLog
+from velox.web.auth.refusal_log import PerAddressLog
 from velox.web.auth.sessions import SessionManager, load_secret
 from velox.web.auth.tickets import TicketBook
 from velox.web.badrequests import quiet_malformed_requests
 from velox.web.jsonio import MAX_BODY
 from velox.web.keys import (
+    ADMIN_REFUSALS,
     AUTH_LIMIT,
     CLIENTS,
     MAILER,
@@ -82,6 +84,7 @@ def create_app(
     app[PASSWORDS] = Passwords(options.bcrypt_rounds)
     app[TICKETS] = TicketBook(options.ticket_ttl_s)
     app[AUTH_LIMIT] = SlidingLog(settings.rate_limit_auth, AUTH_WINDOW_S)
+    app[ADMIN_REFUSALS] = PerAddressLog()
     app[ORDER_LIMIT] = SlidingLog(settings.rate_limit_orders, ORDER_WINDOW_S)
     app[PUBLIC_LIMIT] = SlidingLog(settings.rate_limit_public, PUBLIC_WINDOW_S)
     app[SOCKET_QUOTA] = SocketQuota(settings.max_sockets_per_ip)

@@ -20,6 +20,7 @@ from velox.web.auth.fingerprint import SessionSecret
 from velox.web.auth.oauth.registry import ProviderSignIn
 from velox.web.auth.passwords import Passwords
 from velox.web.auth.ratelimit import Every, SlidingLog
+from velox.web.auth.refusal_log import PerAddressLog
 from velox.web.auth.sessions import SessionManager
 from velox.web.auth.tickets import TicketBook
 from velox.web.options import WebOptions
@@ -30,6 +31,7 @@ from velox.web.ws.quota import SocketQuota
 CandleQuery = Callable[[str, str, int | None, int | None, int], Awaitable[list[CandleRecord]]]
 
 SETTINGS = web.AppKey("settings", Settings)
+ADMIN_REFUSALS = web.AppKey("admin_refusals", PerAddressLog)  # wrong admin tokens, logged
 OPTIONS = web.AppKey("options", WebOptions)
 STORE = web.AppKey("store", Store)
 SERVICE = web.AppKey("service", EngineApi)  # in process, or a gateway's BusEngineClient

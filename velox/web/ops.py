@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 from dataclasses import asdict
 
 from aiohttp import web
@@ -11,8 +10,9 @@ from aiohttp import web
 from velox.engine.views import ledger
 from velox.service import EngineState
 from velox.web import render
+from velox.web.admin_auth import check_admin
 from velox.web.auth.security import is_local, names_this_machine
-from velox.web.errors import ApiError, not_found, unauthorized
+from velox.web.errors import ApiError
 from velox.web.jsonio import json_response
 from velox.web.keys import FEED, HUB, MAILER, OPTIONS, PARTS, SERVICE, SETTINGS
 from velox.web.openapi import document
@@ -66,15 +66,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def admin_ledger(request: web.Request) -> web.Response:
-    """The double-entry check; 404 without ``--admin-token`` (no admin surface at all)."""
-    expected = request.app[SETTINGS].admin_token
-    if not expected:
-        raise not_found("no such route")
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        given.strip().encode("utf-8"), expected.encode("utf-8")
-    ):
-        raise unauthorized("a valid admin token is required")
+    """The double-entry check, behind the admin token (``velox.web.admin_auth``)."""
+    check_admin(request)
     return json_response(render.ledger(await request.app[SERVICE].read(ledger)))
 
 
