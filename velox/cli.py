@@ -27,7 +27,7 @@ from aiohttp import web
 from velox import __version__
 from velox.config import OneLineParser, Settings, add_arguments, settings_from
 from velox.paths import running_from_checkout
-from velox.secretfile import SecretFileError
+from velox.secretfile import SecretFileError, warn_if_loose
 from velox.startcheck import StartCheckError, bind_failure, check_before_start, listen_url
 from velox.store.base import StoreOpenError
 from velox.store.factory import describe_database
@@ -182,6 +182,7 @@ def _run(settings: Settings) -> int:
 
     data_dir = prepare_data_dir(Path(settings.data_dir))
     log_file = add_log_file(data_dir)
+    warn_if_loose(data_dir, 0o700)  # it holds the database, secrets and the log
     logging.getLogger("velox").info(
         "Velox %s: data directory %s, log file %s, database %s",
         __version__, data_dir.resolve(), log_file.resolve(), describe_database(settings.db_url),
@@ -200,6 +201,7 @@ def _run_role(settings: Settings, role: str) -> int:
 
     data_dir = prepare_data_dir(Path(settings.data_dir))
     log_file = add_log_file(data_dir)
+    warn_if_loose(data_dir, 0o700)  # it holds the database, secrets and the log
     logging.getLogger("velox").info(
         "Velox %s %s: bus %s, data directory %s, log file %s, database %s",
         __version__, role, settings.bus_prefix, data_dir.resolve(), log_file.resolve(),
