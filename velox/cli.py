@@ -218,6 +218,14 @@ def _run_role(settings: Settings, role: str) -> int:
 def serve(app: web.Application, settings: Settings, banner: str) -> None:
     """Run ``app`` on --host/--port until a signal. The port was probed free before start
     (``velox.startcheck``); one taken in between still ends in one line naming it."""
+    from velox.web.access_log import ACCESS_LOG, DebugAccessLogger
+
+    log = logging.getLogger("velox")
+
+    async def stopping(_: web.Application) -> None:
+        log.info("Velox stopping: closing connections, then the engine")
+
+    app.on_shutdown.insert(0, stopping)
     try:
         web.run_app(
             app,
@@ -225,12 +233,14 @@ def serve(app: web.Application, settings: Settings, banner: str) -> None:
             host=settings.host,
             port=settings.port,
             print=lambda _: print(banner, flush=True),
-            access_log=None,
+            access_log=ACCESS_LOG,  # at DEBUG only: DebugAccessLogger.enabled
+            access_log_class=DebugAccessLogger,
         )
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
             raise
         raise StartCheckError(bind_failure(settings.host, settings.port, exc)) from exc
+    log.info("Velox stopped")
 
 
 def event_loop() -> asyncio.AbstractEventLoop:

@@ -158,17 +158,27 @@ class EngineService:
             self._probe_task = None
         if self._task is None:
             return
+        log.info("engine stopping: finishing the queued commands, then a final snapshot")
         self._queue.put_nowait(STOP)
         task, self._task = self._task, None
         try:
             await task
         except Exception:  # already logged by _task_ended
+            log.warning("engine stopped at journal %d without a final snapshot", self.seq)
             return  # the engine may be ahead of the journal: never snapshot it
         if not self._consistent:
+            log.warning("engine stopped at journal %d without a final snapshot", self.seq)
             return  # stopped during a recovery that never rebuilt the engine
         self.snapshots.drop(self.engine)
         await self.snapshots.wait_saved()
         await self.snapshot()
+        if self.snapshots.saved_seq == self.seq:
+            log.info("engine stopped; final snapshot at journal %d", self.seq)
+        else:  # the save failed (Snapshots logged why): the last one is older
+            log.warning(
+                "engine stopped at journal %d; the final snapshot failed (the newest saved "
+                "covers journal %d)", self.seq, self.snapshots.saved_seq,
+            )  # fmt: skip
 
     # -- the API for handlers ------------------------------------------------------------
     async def submit(self, command: Command) -> Outcome:

@@ -31,6 +31,7 @@ from velox.store.schema import (
     SCHEMA_VERSION_KEY,
     checked_version,
     first_of_each,
+    log_version_change,
     placeholders,
     schema_sql,
 )
@@ -191,9 +192,11 @@ class PostgresStore(SqlStore):
             if journal is not None:
                 self._writer_backend = await _backend_of(journal)
             undo.callback(self._forget_connections)
-            version = checked_version(await self.get_meta(SCHEMA_VERSION_KEY))
+            stored = await self.get_meta(SCHEMA_VERSION_KEY)
+            version = checked_version(stored)
             if writer:
                 await self.set_meta(SCHEMA_VERSION_KEY, version)
+                log_version_change(stored, version)
             undo.pop_all()
 
     async def reclaim_writer(self) -> None:

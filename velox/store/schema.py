@@ -10,6 +10,7 @@ for PostgreSQL, here and nowhere else.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
@@ -75,6 +76,7 @@ BOUNDARY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FundingBoundary
 BOOLEAN_COLUMNS = frozenset({"reduce_only", "maker"})  # INTEGER 0/1 in both databases
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+log = logging.getLogger(__name__)
 
 
 class SchemaVersionError(StoreOpenError):
@@ -126,6 +128,15 @@ def checked_version(stored: str | None) -> str:
             "start it on a new database (another --data-dir or PostgreSQL schema)"
         )
     return str(SCHEMA_VERSION)
+
+
+def log_version_change(stored: str | None, recorded: str) -> None:
+    """One INFO line when the writer records a new schema version: an upgrade (3 to 4)
+    changes what older binaries can read, so the log says when it happened."""
+    if stored is None:
+        log.info("database created at schema version %s", recorded)
+    elif stored != recorded:
+        log.info("database schema upgraded from version %s to %s", stored, recorded)
 
 
 def check_events(events: Sequence[JournalRecord]) -> None:

@@ -34,6 +34,7 @@ from velox.store.schema import (
     SCHEMA_VERSION_KEY,
     checked_version,
     first_of_each,
+    log_version_change,
     merge_candle,
     schema_sql,
 )
@@ -155,9 +156,11 @@ class SqliteStore(SqlStore):
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
             ):
                 raise DatabaseNotFound(f"{self.path} is not a Velox database")
-            version = checked_version(await self.get_meta(SCHEMA_VERSION_KEY))
+            stored = await self.get_meta(SCHEMA_VERSION_KEY)
+            version = checked_version(stored)
             if writer:
                 await self.set_meta(SCHEMA_VERSION_KEY, version)
+                log_version_change(stored, version)
             undo.pop_all()
 
     async def _open_writer(self, undo: AsyncExitStack) -> None:

@@ -1,0 +1,85 @@
+"""The log speaks at the moments an operator looks for: a SIGTERM's shutdown (begin, the
+engine's final snapshot with its journal number, end), each schema upgrade, and, at
+``--log-level DEBUG``, one access line per HTTP request without its query string (tokens
+travel there) or any header."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests.ports import free_port
+from tests.system.server import ROOT
+
+
+def run_once(data: Path, *, request: bool = False) -> str:
+    """Start ``velox run`` at DEBUG, make two requests if asked, SIGTERM it: its log."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VELOX_")}
+    proc = subprocess.Popen(
+        [sys.executable, "run.py", "run", "--data-dir", str(data), "--port", str(port),
+         "--feed", "sim", "--history-candles", "0", "--log-level", "DEBUG"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    lines = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if " is running at " in line:
+                break
+        if request:
+            base = f"http://127.0.0.1:{port}"
+            urllib.request.urlopen(f"{base}/api/v1/assets?token=QUERYSECRET").read()
+            asking = urllib.request.Request(
+                f"{base}/nowhere", headers={"Authorization": "Bearer HEADERSECRET"}
+            )
+            try:
+                urllib.request.urlopen(asking)
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 404
+                exc.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, rest
+    return "".join(lines) + rest
+
+
+def messages(log: str, logger: str) -> list[str]:
+    marker = f" {logger}: "
+    return [line.split(marker, 1)[1] for line in log.splitlines() if marker in line]
+
+
+def test_shutdown_requests_and_schema_upgrades_are_logged(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    log = run_once(data, request=True)
+    assert messages(log, "velox.store.schema") == ["database created at schema version 4"]
+    access = messages(log, "DEBUG velox.access")
+    assert [a.rsplit(" ", 2)[0] for a in access] == [
+        "GET /api/v1/assets 200", "GET /nowhere 404"
+    ]  # fmt: skip
+    assert all(a.endswith(" ms") for a in access)
+    assert "QUERYSECRET" not in log and "HEADERSECRET" not in log
+    assert messages(log, "INFO velox")[-1] == "Velox stopped"
+    assert "Velox stopping: closing connections, then the engine" in messages(log, "INFO velox")
+    service = messages(log, "INFO velox.service")
+    assert service[-2:] == [
+        "engine stopping: finishing the queued commands, then a final snapshot",
+        "engine stopped; final snapshot at journal 0",
+    ]
+
+    with sqlite3.connect(data / "velox.db") as db:  # as a schema-3 Velox left it
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    db.close()
+    log = run_once(data)
+    assert messages(log, "velox.store.schema") == ["database schema upgraded from version 3 to 4"]
+    assert messages(log, "INFO velox.service")[-1] == "engine stopped; final snapshot at journal 0"
+    log = run_once(data)
+    assert messages(log, "velox.store.schema") == []  # no change, no line
