@@ -25,7 +25,7 @@ from pathlib import Path
 from aiohttp import web
 
 from velox import __version__
-from velox.config import OneLineParser, Settings, add_arguments, settings_from
+from velox.config import OneLineParser, Settings, add_arguments, settings_from, settings_of
 from velox.paths import running_from_checkout
 from velox.secretfile import SecretFileError, warn_if_loose
 from velox.startcheck import StartCheckError, bind_failure, check_before_start, listen_url
@@ -41,33 +41,41 @@ LOG_BACKUPS = 3
 
 
 def _parser() -> argparse.ArgumentParser:
+    """``velox --help`` lists the commands; each command's ``--help`` only the settings it
+    reads (``config.settings_of``). The roles accept each other's flags unlisted, so one
+    command line or unit template serves both; ``audit`` takes its own flags only."""
     parser = OneLineParser(
         prog="velox", description="Velox: self-hosted real-time leveraged CFD trading."
     )
     parser.add_argument("--version", action="version", version=f"velox {__version__}")
-    commands = parser.add_subparsers(dest="command")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    every = settings_of("run")
     add_arguments(commands.add_parser("run", help="serve the platform (the default)"))
-    add_arguments(commands.add_parser("audit", help="verify the journal, snapshots and ledger"))
     add_arguments(
-        commands.add_parser(
-            "engine", help="scale-out: the one engine (feed, journal) on --bus; /healthz on --port"
-        )
+        commands.add_parser("audit", help="verify the journal, snapshots and ledger"),
+        settings_of("audit"),
     )
-    add_arguments(
-        commands.add_parser("gateway", help="scale-out: HTTP and websockets on --port, via --bus")
-    )
+    for role, text in ROLES.items():
+        shown = settings_of(role)
+        add_arguments(commands.add_parser(role, help=text), shown, hidden=every - shown)
     return parser
+
+
+ROLES = {
+    "engine": "scale-out: the one engine (feed, journal) on --bus; /healthz on --port",
+    "gateway": "scale-out: HTTP and websockets on --port, via --bus",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or (args_list[0].startswith("--") and args_list[0] != "--version"):
-        args_list.insert(0, "run")
-    if args_list and args_list[0] in ("-h", "--help"):
+    if args_list and args_list[0] in ("-h", "--help"):  # the commands, not run's flags
         _parser().print_help()
         return 0
+    if not args_list or (args_list[0].startswith("--") and args_list[0] != "--version"):
+        args_list.insert(0, "run")
     args = _parser().parse_args(args_list)
-    settings = settings_from(args)
+    settings = settings_from(args, used=settings_of(args.command or "run"))
     settings = settings.with_(data_dir=str(Path(settings.data_dir).expanduser()))
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
     # aiosqlite logs SQL parameters at DEBUG (password and token hashes): never let it.

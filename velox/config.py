@@ -10,7 +10,7 @@ import argparse
 import ipaddress
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import MISSING, Field, field, fields, replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -466,6 +466,37 @@ def _feed(text: str) -> str:
     )
 
 
+# Which settings each command reads (``velox <command> --help`` lists these only).
+_STORE = frozenset({"db", "data_dir", "log_level"})
+# engine_settings(): the rules a journal is replayed with (audit must use the engine's)
+_RULES = frozenset({
+    "initial_balance", "spread", "mmr", "max_leverage", "min_margin", "max_open_positions",
+    "max_price_age", "symbols", "taker_fee", "maker_fee", "funding_interval", "funding_rate",
+    "max_accounts",
+})  # fmt: skip
+_FEED = frozenset({
+    "feed", "binance_url", "backpack_url", "binance_rest_url", "history_candles",
+    "history_rate", "replay_speed", "sim_rate", "seed", "trade_retention",
+})  # fmt: skip
+_SNAPSHOTS = frozenset({"snapshot_interval", "snapshot_keep", "prune_journal"})
+_BUS = frozenset({"bus", "bus_prefix", "bus_timeout"})
+
+
+def settings_of(command: str) -> frozenset[str]:
+    """The settings ``command`` reads: ``audit`` the database and the engine's rules;
+    ``engine`` those, the feed, snapshots, the bus, ``/healthz``'s address and the JWT
+    secret's fingerprint; ``gateway`` everything but the feed and snapshots; ``run`` all (its
+    ``--help`` is the README's table; the bus settings serve the roles only)."""
+    every = frozenset(f.name for f in fields(Settings))
+    if command == "audit":
+        return _STORE | _RULES
+    if command == "engine":
+        return _STORE | _RULES | _FEED | _SNAPSHOTS | _BUS | {"host", "port", "jwt_secret"}
+    if command == "gateway":
+        return every - _FEED - _SNAPSHOTS
+    return every
+
+
 MIN_ADMIN_TOKEN = 32
 
 
@@ -588,22 +619,37 @@ def help_of(f: Field[Any]) -> str:
     return text.replace("%", "%%")  # argparse %-formats help
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per setting: ``--max-price-age`` for ``max_price_age``, and so on."""
+def add_arguments(
+    parser: argparse.ArgumentParser,
+    shown: Collection[str] | None = None,
+    hidden: Collection[str] = (),
+) -> None:
+    """One flag per setting: ``--max-price-age`` for ``max_price_age``, and so on.
+
+    ``shown``: the settings a command uses, listed by its ``--help`` (None: all). ``hidden``:
+    more it accepts without listing them (and ignores)."""
     for f in fields(Settings):
+        if shown is not None and f.name not in shown and f.name not in hidden:
+            continue
+        text = help_of(f) if shown is None or f.name in shown else argparse.SUPPRESS
         if _is_switch(f):
-            parser.add_argument(flag_of(f), action="store_true", default=None, help=help_of(f))
+            parser.add_argument(flag_of(f), action="store_true", default=None, help=text)
         else:
-            parser.add_argument(flag_of(f), type=_parser_of(f), default=None, help=help_of(f))
+            parser.add_argument(flag_of(f), type=_parser_of(f), default=None, help=text)
 
 
 def settings_from(
-    args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None
+    args: argparse.Namespace | None = None,
+    environ: Mapping[str, str] | None = None,
+    used: Collection[str] | None = None,
 ) -> Settings:
-    """Flags override ``VELOX_*`` variables, which override the defaults."""
+    """Flags override ``VELOX_*`` variables, which override the defaults. Only the ``used``
+    settings are read (None: all): a variable meant for another command is no concern here."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for f in fields(Settings):
+        if used is not None and f.name not in used:
+            continue
         env = environ.get(env_of(f))
         if env is not None and env != "":
             try:
