@@ -14,7 +14,6 @@ a session secret only when one is configured).
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from aiohttp import web
 from velox.binance.keys import VAULT
 from velox.store.base import Store
 from velox.vault import KEY_FILE_META, Vault, VaultError, check_opens, key_path
-from velox.web.auth.fingerprint import check_fingerprint
+from velox.web.auth.fingerprint import agrees, check_fingerprint
 from velox.web.keys import SESSION_FINGERPRINT, SETTINGS, STORE
 
 
@@ -54,11 +53,7 @@ async def check_key_file(store: Store, vault: Vault, path: Path, *, writer: bool
     stored = await store.any_api_key()
     if stored is not None:
         check_opens(vault, stored.secret_sealed, stored.key_id, path)
-    if writer:
-        await store.set_meta(KEY_FILE_META, vault.fingerprint)
-        return
-    recorded = await store.claim_meta(KEY_FILE_META, vault.fingerprint)
-    if not hmac.compare_digest(recorded, vault.fingerprint):
+    if not await agrees(store, KEY_FILE_META, vault.fingerprint, writer=writer):
         raise VaultError(
             f"the API key file {path} is not the one the other processes on this database "
             "use (its fingerprint differs): give every velox run and gateway on it the same "

@@ -39,14 +39,21 @@ class SessionSecret:
     writer: bool  # the database's one writer decides the secret; a gateway follows it
 
 
+async def agrees(store: Store, meta_key: str, mine: str, *, writer: bool) -> bool:
+    """Whether this process's fingerprint ``mine`` (of a secret it shares with the others
+    on the database) is the database's: the writer records its own at each start and
+    agrees; a gateway records its own only where none is recorded (the first decides),
+    else compares. Both the session secret and the API key file are checked this way."""
+    if writer:
+        await store.set_meta(meta_key, mine)
+        return True
+    recorded = await store.claim_meta(meta_key, mine)
+    return hmac.compare_digest(recorded, mine)
+
+
 async def check_fingerprint(store: Store, mine: SessionSecret) -> None:
-    """The writer records its fingerprint; a gateway records its own only where none is
-    recorded, and refuses to start when the recorded one differs."""
-    if mine.writer:
-        await store.set_meta(META_KEY, mine.fingerprint)
-        return
-    recorded = await store.claim_meta(META_KEY, mine.fingerprint)
-    if not hmac.compare_digest(recorded, mine.fingerprint):
+    """Refuse to start when the session secret is not the database's (``agrees``)."""
+    if not await agrees(store, META_KEY, mine.fingerprint, writer=mine.writer):
         raise SecretFileError(
             "the JWT secret (--jwt-secret, VELOX_JWT_SECRET, else <data-dir>/jwt_secret) is "
             "not the one the engine on this database signs sessions with: give every engine "
