@@ -114,3 +114,25 @@ async def test_a_pending_order_of_another_own_account_stays_404(
     assert (await owner.json("POST", path, 404))["error"]["code"] == "NOT_FOUND"
     body = await owner.json("POST", path, 409, headers=in_second)
     assert body["error"]["code"] == "ORDER_NOT_OPEN"
+
+
+async def test_a_closed_order_of_another_account_is_not_found_in_this_one(
+    client: TestClient[Any, Any],
+) -> None:
+    """As for a pending or ended order: acting on a closed position of another of the user's
+    accounts is 404 in the one the request names (SPEC 13), not 409 ORDER_CLOSED (which it
+    answered, while the same case of a pending order answered 404)."""
+    owner = await signup(client)
+    await tick(client, BTC, "100000")
+    order = {"asset": BTC, "side": "LONG", "leverage": 10, "margin": "10"}
+    opened = await owner.json("POST", "/api/v1/order/open", 201, json=order)
+    await owner.json("POST", f"/api/v1/order/close/{opened['orderId']}", 200, json={})
+    second = await owner.json(
+        "POST", "/api/v1/accounts", 201, json={"name": "b", "mode": "HEDGING"}
+    )
+    there = {"X-Velox-Account": second["accountId"]}
+    path = f"/api/v1/order/close/{opened['orderId']}"
+    answer = await owner.json("POST", path, 404, headers=there, json={})
+    assert answer["error"]["code"] == "NOT_FOUND"
+    answer = await owner.json("POST", path, 409, json={})  # in its own account: closed
+    assert answer["error"]["code"] == "ORDER_CLOSED"

@@ -49,16 +49,22 @@ async def _refused(
         raise refusal_error(refusal)
     user_id, order_id, store = command.user_id, command.order_id, request.app[STORE]
     closed = await store.closed_order(order_id)
-    if closed is not None and closed.user_id == user_id:
-        raise ApiError("ORDER_CLOSED", "this order is already closed")
-    record = await store.order(order_id)
-    if record is None or record.user_id != user_id or record.status == "OPEN":
-        raise not_found("no such order")  # OPEN: the position is in another account
-    account_id = command.account_id
-    if account_id is None:  # the engine acted on the user's first account
-        account_id = (await reading_account(request, user_id)).account_id
-    if record.account_id != account_id:
+    record = None if closed is not None else await store.order(order_id)
+    owner = closed if closed is not None else record
+    if owner is None or owner.user_id != user_id:
+        raise not_found("no such order")
+    first = None
+    if command.account_id is None or owner.account_id is None:
+        first = (await reading_account(request, user_id)).account_id
+    # the engine acted on the named account, else the user's first; a record from before
+    # accounts (no account) is the first's
+    if (owner.account_id or first) != (command.account_id or first):
         raise not_found("no such order")  # in another of the user's accounts (SPEC 13)
+    if closed is not None:
+        raise ApiError("ORDER_CLOSED", "this order is already closed")
+    assert record is not None
+    if record.status == "OPEN":
+        raise not_found("no such order")  # open, yet not found by the engine: not ours here
     if record.status == "PENDING":
         raise ApiError("ORDER_NOT_OPEN", "this order is pending, not an open position")
     message = {"ORDER_NOT_PENDING": "this order is not pending"}
