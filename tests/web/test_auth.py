@@ -22,7 +22,8 @@ from tests.web.helpers import (
     settle,
     signup,
 )
-from velox.web.keys import SERVICE, SESSIONS
+from velox.store.records import UserRecord
+from velox.web.keys import PASSWORDS, SERVICE, SESSIONS, STORE
 
 
 async def test_signup_signs_in_and_funds_the_account(client: TestClient[Any, Any]) -> None:
@@ -283,3 +284,22 @@ async def test_a_presented_invalid_credential_is_refused(client: TestClient[Any,
             assert_error(await response.json(), "UNAUTHORIZED")
     both = await client.get("/api/v1/user/me", headers={**bearer(user.token), **valid_cookie})
     assert (await both.json())["user"]["id"] == user.id
+
+
+async def test_a_signin_finishes_an_unfinished_signup(client: TestClient[Any, Any]) -> None:
+    """A signup answered 503 stays unfinished so that its retry completes it (scale-out);
+    once its user signed in (the account then exists), the mark is gone and a signup with
+    that email is 409 EMAIL_TAKEN again, whatever the password. It stayed: signup remained
+    a second way in with the password."""
+    app = client.server.app
+    email = "unfinished@example.com"
+    hashed = await app[PASSWORDS].hash(PASSWORD)
+    await app[STORE].create_user(
+        UserRecord("u-unfinished", email, hashed, None, 1), unfinished=True
+    )
+    body = {"email": email, "password": PASSWORD}
+    response = await client.post("/api/v1/user/signin", json=body)
+    assert response.status == 200, await response.json()
+    assert not await app[STORE].signup_unfinished("u-unfinished")
+    response = await client.post("/api/v1/user/signup", json=body)
+    assert response.status == 409 and (await response.json())["error"]["code"] == "EMAIL_TAKEN"

@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from velox.bus.api import EngineApi
 from velox.engine.commands import OpenAccount
 from velox.service import EngineNotReady, EngineState
 from velox.store.base import EmailTakenError
@@ -68,15 +67,18 @@ def _signed_in(request: web.Request, user: UserRecord, status: int) -> web.Respo
     return response
 
 
-async def _ensure_account(service: EngineApi, user_id: str) -> bool:
+async def _ensure_account(app: web.Application, user_id: str) -> bool:
     """Heal a user whose account deposit never made it (e.g. signup raced a shutdown); False
-    if the engine could not answer (not READY)."""
+    if the engine could not answer (not READY). With the account there, an unfinished
+    signup (a 503'd one) is finished: its mark would keep signup a second way in."""
+    service = app[SERVICE]
     try:
         exists = await service.read(lambda engine: user_id in engine.user_accounts)
         if not exists:
             await service.submit(OpenAccount(user_id, service.clock()))
     except EngineNotReady:
         return False
+    await app[STORE].finish_signup(user_id)
     return True
 
 
@@ -139,7 +141,7 @@ async def signin(request: web.Request) -> web.Response:
     hashed = user.password_hash if user is not None else None
     if not await app[PASSWORDS].verify(password, hashed) or user is None:
         raise ApiError("INVALID_CREDENTIALS", "wrong email or password")
-    await _ensure_account(app[SERVICE], user.id)
+    await _ensure_account(app, user.id)
     return _signed_in(request, user, 200)
 
 
@@ -292,7 +294,7 @@ async def _session_by_email(request: web.Request, email: str) -> tuple[str | Non
     # A user with no account yet (new, or one whose first deposit never made it) is signed
     # in only with it: without, the trade page would have nothing to trade with.
     # The store is asked only when the engine could not answer.
-    if not await _ensure_account(service, user.id) and not await store.accounts_for_user(user.id):
+    if not await _ensure_account(app, user.id) and not await store.accounts_for_user(user.id):
         return None, UNAVAILABLE
     token_jwt, _session = app[SESSIONS].issue(user.id)
     return token_jwt, "/trade"
