@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from nats.aio.client import Client
@@ -19,6 +20,7 @@ from velox.binance.keyring import Credential
 from velox.bus.broadcast import Broadcast
 from velox.bus.connect import connect
 from velox.bus.gateway import GatewayHub
+from velox.bus.keyring import SharedKeyRing
 from velox.bus.listenkeys import SharedListenKeys
 from velox.bus.roster import Roster
 from velox.bus.server import EngineBusServer
@@ -160,3 +162,14 @@ async def test_a_confirmed_broadcast_returns_once_every_live_gateway_applied_it(
     finally:
         for roster in rosters:
             await roster.stop()
+
+
+def test_a_key_deleted_while_this_gateway_starts_drops_its_listen_keys() -> None:
+    """Before the Binance API's context has made the key ring, a gateway may already hold
+    listen keys (its peers told it at its hello): a key deletion confirmed then must drop
+    them too (it returned early, keeping a deleted key's listen key streaming here)."""
+    gone: list[str] = []
+    roster = SimpleNamespace(instance="me")
+    ring = SharedKeyRing(None, Subjects(), roster, gone.append)  # type: ignore[arg-type]
+    ring._apply({"revoke": "api-key", "id": "key-7"})
+    assert gone == ["key-7"]

@@ -55,9 +55,8 @@ class SharedKeyRing:
 
     def _apply(self, message: dict[str, Any]) -> None:
         ring = self._ring
-        if ring is None:  # nothing kept yet
-            return
         if "revoke" in message:
-            ring.forget_key(str(message["revoke"]))
-            if "id" in message:
+            if ring is not None:  # none yet: no credential kept to forget
+                ring.forget_key(str(message["revoke"]))
+            if "id" in message:  # a starting gateway may hold its listen keys already
                 self.key_gone(str(message["id"]))
