@@ -32,6 +32,10 @@ def test_a_postgresql_password_is_never_shown() -> None:
     shown = describe_database("postgresql://velox:s3cret@db.example:5433/velox?sslmode=require")
     assert shown == "PostgreSQL velox@db.example:5433/velox"
     assert describe_database("postgres://db/velox") == "PostgreSQL db/velox"
+    # a primary and a standby, as asyncpg takes them (urlsplit's port raised: no start)
+    shown = describe_database("postgresql://velox:pw@h1:5432,h2:5432/velox?password=x")
+    assert shown == "PostgreSQL velox@h1:5432,h2:5432/velox"
+    assert describe_database("postgresql:///velox?host=/run/pg") == "PostgreSQL localhost/velox"
 
 
 def test_the_start_up_log_names_the_database_file(tmp_path: Path) -> None:

@@ -45,8 +45,11 @@ def describe_database(url: str) -> str:
             return "SQLite in memory"
         return f"SQLite {Path(path).resolve()}"
     if url.startswith(_POSTGRES_SCHEMES):
+        # the netloc as written, less the password: asyncpg takes a list of hosts
+        # ("h1:5432,h2:5432", a primary and a standby), which urlsplit's port cannot read;
+        # the query (it may hold a password) is left out
         parts = urlsplit(url)
-        user = f"{parts.username}@" if parts.username else ""
-        port = f":{parts.port}" if parts.port else ""
-        return f"PostgreSQL {user}{parts.hostname or 'localhost'}{port}{parts.path}"
+        userinfo, at, hosts = parts.netloc.rpartition("@")
+        user = f"{userinfo.partition(':')[0]}@" if at and userinfo else ""
+        return f"PostgreSQL {user}{hosts or 'localhost'}{parts.path}"
     return "unsupported database"

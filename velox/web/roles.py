@@ -145,20 +145,21 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
     app[SERVICE], app[HUB], app[TICKETS] = client, hub, tickets
     app[LISTEN_KEYS], app[KEYRING_PEERS] = listen_keys, key_peers
     limits = SharedLimits(nc, subjects.limits, _rate_limits(app))
-    await tickets.start()
-    await listen_keys.start()
-    await key_peers.start()
-    await limits.start()
-    await hub.start()
-    # Revocations: subscribed above, so one made while we read the store reaches us anyway
-    # (read first, and one made in between would be missed here until the session expires).
-    now = clock.wall_ms()
-    app[SESSIONS].load_revoked(await store.revoked_sessions(now), now + settings.session_ttl * 1000)
-    await roster.start()  # the others wait for our confirmations from here on
-    await hub.signouts.caught_up()  # a revocation sent before they knew us is applied
-    await key_peers.bus.caught_up()
-    await client.start()
-    try:
+    try:  # a start that fails half way leaves no heartbeat (others would wait for us) or bus
+        await tickets.start()
+        await listen_keys.start()
+        await key_peers.start()
+        await limits.start()
+        await hub.start()
+        # Revocations: subscribed above, so one made while we read the store reaches us
+        # (read first, and one made in between would be missed here until it expires).
+        now = clock.wall_ms()
+        revoked = await store.revoked_sessions(now)
+        app[SESSIONS].load_revoked(revoked, now + settings.session_ttl * 1000)
+        await roster.start()  # the others wait for our confirmations from here on
+        await hub.signouts.caught_up()  # a revocation sent before they knew us is applied
+        await key_peers.bus.caught_up()
+        await client.start()
         yield
     finally:
         await roster.stop()
