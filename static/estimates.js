@@ -75,18 +75,23 @@ export function settlement(margin, profit, closeFee = 0n) {
 
 /**
  * A closed position's result (units): what it did to the trader's cash after fees and
- * funding, as the history page shows it (velox/web/history.py): pnl - fee + funding, the
- * server's figure to the unit whenever the close paid anything back. Settled at 0 (a gap
- * through the liquidation price), the loss is all that was put in, -(margin - funding) less
- * the fees; the close fee never paid is not told apart there, so it counts (a figure never
- * better than the server's). `order`: a closed order as the API gives it (decimal strings).
+ * funding, as the history page shows it (velox/web/history.py `result_of`): pnl - fee +
+ * funding whenever the close paid anything back. Settled at 0 (a gap through the
+ * liquidation price), the loss is all that was put in: -(margin - funding) less the open
+ * fee; the row's fee sums the open and the close fee, and the close fee (never paid then)
+ * is ceil(closePrice * qty * takerRate), a close being a taker fill (a part's row has no
+ * open fee). `order`: a closed order as the API gives it (decimal strings); `takerRate`: the
+ * page's taker fee in units (0: the close fee counts, a figure never better than the
+ * server's).
  */
-export function closedResult(order) {
+export function closedResult(order, takerRate = 0n) {
   const amount = (v) => (v === null || v === undefined || v === "" ? 0n : toUnits(v));
   const fees = amount(order.fee);
   const funding = amount(order.funding);
   const net = amount(order.pnl) - fees + funding;
-  const allPutIn = -(amount(order.margin) - funding) - fees;
+  const closeFee = fee(amount(order.closePrice), amount(order.qty), takerRate);
+  const openFees = order.parentOrderId ? 0n : fees > closeFee ? fees - closeFee : 0n;
+  const allPutIn = -(amount(order.margin) - funding) - openFees;
   return net > allPutIn ? net : allPutIn;
 }
 

@@ -5,7 +5,7 @@ import { closedResult } from "../estimates.js";
 import {
   escapeHtml, fmt, fmtPrice, fmtQty, fmtTime, formatUnits, signClass, toUnits, unitsToString,
 } from "../format.js";
-import { $ } from "./dom.js";
+import { $, feeRate } from "./dom.js";
 import { REASONS, sideBadge } from "./labels.js";
 
 const SHOWN = 200;
@@ -17,7 +17,7 @@ function closedRow(o) {
   const reason = o.closeReason || "";
   tr.dataset.reason = reason;
   const pnl = toUnits(o.pnl);
-  const result = closedResult(o);
+  const result = closedResult(o, feeRate("takerFee"));
   tr.innerHTML = `
     <td data-label="Position" class="pos-cell"><span class="sym-cell">${escapeHtml(o.asset)}</span><span class="side-cell">${sideBadge(o)}</span></td>
     <td data-label="Size" class="num">${escapeHtml(fmtQty(o.qty))}</td>

@@ -39,3 +39,9 @@ export function remember(key, value) {
 export function recall(key) {
   try { return localStorage.getItem(key); } catch { return null; }
 }
+
+/** A fee rate the page carries (`#terminal`'s data-maker-fee / data-taker-fee, a fraction
+ * such as "0.0005"), in units; 0 when unset. */
+export function feeRate(name) {
+  try { return toUnits(document.getElementById("terminal")?.dataset[name] || "0") || 0n; } catch { return 0n; }
+}

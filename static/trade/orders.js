@@ -6,6 +6,7 @@ import { closedResult } from "../estimates.js";
 import { fmt, formatUnits, toUnits } from "../format.js";
 import { toast } from "../toast.js";
 import { coalesced } from "./coalesce.js";
+import { feeRate } from "./dom.js";
 import { fillText, headline } from "./labels.js";
 
 const CLOSE_TOASTS = {
@@ -25,7 +26,7 @@ function announceFill(order) {
 function announceClose(order) {
   const [kind, verb] = CLOSE_TOASTS[order.closeReason] || ["info", "Closed"];
   // the result after fees and funding (the history page's), the gross P/L beside it
-  const result = formatUnits(closedResult(order), 2, { sign: true });
+  const result = formatUnits(closedResult(order, feeRate("takerFee")), 2, { sign: true });
   const parts = [`P/L ${fmt(order.pnl, 2, { sign: true })}`, `fees ${fmt(order.fee ?? "0")}`];
   if (order.funding && toUnits(order.funding) !== 0n) parts.push(`funding ${fmt(order.funding, 2, { sign: true })}`);
   toast(kind, `${verb}: ${headline(order)}`,

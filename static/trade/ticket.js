@@ -12,7 +12,7 @@ import {
   baseAsset, fmt, fmtPrice, fmtQty, formatUnits, positiveInput, priceDp, toUnits, unitsToString,
 } from "../format.js";
 import { toast } from "../toast.js";
-import { $, showError } from "./dom.js";
+import { $, feeRate, showError } from "./dom.js";
 import { headline, sideName } from "./labels.js";
 import { ocoRequest, openRequest, pendingRequest } from "./order-request.js";
 import { isSignedOut } from "./session.js";
@@ -30,11 +30,6 @@ const ASSET_PRICE_INPUTS = ["order-price", "order-price-2", ...STOP_INPUTS];
 const leverage = () => Number($("order-leverage").value);
 const TYPE_VERB = { MARKET: "Open", LIMIT: "Place limit", STOP: "Place stop", OCO: "Place OCO" };
 const NET_VERB = { ADD: "Add to", REDUCE: "Reduce", CLOSE: "Close", FLIP: "Flip to" };
-
-/** A fee rate from the page (a fraction such as "0.0005"), in units; 0 when unset. */
-function feeRate(name) {
-  try { return toUnits($("terminal").dataset[name] || "0") || 0n; } catch { return 0n; }
-}
 
 function markInvalid(field) {
   for (const [key, id] of Object.entries(INPUTS)) {

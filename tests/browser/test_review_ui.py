@@ -282,3 +282,27 @@ async def test_account_and_history_pages(server: Server, browser: Any) -> None:
             link = await page.get_by_test_id("account-link").bounding_box()
             assert link["x"] + link["width"] <= width, (path, width, link)
     assert not problems, problems
+
+
+@pytest.mark.parametrize("server", [FEES], indirect=True)
+async def test_a_gap_liquidation_shows_the_servers_result(server: Server, browser: Any) -> None:
+    """A gap through the liquidation price settles at 0 and the close fee is never paid: the
+    Closed tab and the toast showed all the fees taken off (-100.92 where the server and
+    the history page said -100.50). They now count the close fee out as the server does."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    order = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100"}
+    await _api(page, "POST", "/api/v1/order/open", order)
+    await expect(page.get_by_test_id("open-count")).to_have_text("1")
+    server.feed.set_price("BTCUSDT", "50000")  # far under the liquidation price
+    await expect(page.get_by_test_id("open-count")).to_have_text("0")
+    (done,) = (await _api(page, "GET", "/api/v1/history/positions"))["positions"]
+    assert done["closeReason"] == "LIQUIDATION" and units(done["result"]) > -units("100.6")
+    toast = page.get_by_test_id("toast").filter(has_text="Liquidated")
+    await expect(toast).to_contain_text("result \u2212100.50 USD")
+    await page.get_by_test_id("tab-closed").click()
+    result = page.get_by_test_id("closed-result")
+    await expect(result).to_have_attribute("data-value", done["result"])
+    assert not problems, problems

@@ -24,3 +24,17 @@ test("settled at 0 (a gap through the liquidation): the loss is at most all put 
   assert.equal(shown, toUnits("-100.1"));
   assert.ok(shown <= toUnits("-100.05"));
 });
+
+test("settled at 0 with the taker rate known: the server's figure to the unit", () => {
+  // an outside review's gap liquidation: LONG 10x, margin 100, qty 0.01665833, closed at
+  // 49,975 with fees 0.91624981 (open 0.49999978 + the close fee never paid,
+  // ceil(49975 * 0.01665833 * 0.0005) = 0.41625003); the server's result -100.49999978
+  const order = {
+    pnl: "-167.49950815", fee: "0.91624981", funding: "0", margin: "100",
+    closePrice: "49975", qty: "0.01665833",
+  };
+  assert.equal(closedResult(order, toUnits("0.0005")), toUnits("-100.49999978"));
+  assert.equal(closedResult(order), toUnits("-100.91624981")); // rate unknown: never better
+  // a partial close's part has no open fee in its row
+  assert.equal(closedResult({ ...order, parentOrderId: "7" }, toUnits("0.0005")), toUnits("-100"));
+});
