@@ -91,6 +91,18 @@ export function fmt(value, dp = 2, opts = {}) {
 }
 
 /** Display decimals for a price of this size: 2 for >= 1, more for small prices. */
+/** A price (or distance) as an edit dialog's input shows it: exact, with at least the
+ * price's usual decimals (`minDp`, default priceDp's); "" for none. Rounded to those
+ * decimals, 140.123456 read 140.12 and a trailing distance of 0.004 read 0.00. */
+export function inputPrice(value, minDp = null) {
+  if (value === null || value === undefined || value === "") return "";
+  const units = toUnits(value);
+  const exact = unitsToString(units, 8).replace(/\.?0+$/, "");
+  const [int, frac = ""] = exact.split(".");
+  const dp = minDp ?? priceDp(units);
+  return dp > 0 ? `${int}.${frac.padEnd(dp, "0")}` : exact;
+}
+
 export function priceDp(units) {
   if (units === null || units === undefined) return 2;
   const abs = units < 0n ? -units : units;

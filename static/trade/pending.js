@@ -3,7 +3,7 @@
 // pointer or keyboard reaches) and Cancel (DELETE). Their lines on the chart drag too
 // (trade/chart-view.js).
 import { ApiError, del, patch } from "../api.js";
-import { escapeHtml, fmt, fmtPrice, priceDp, toUnits, unitsToString } from "../format.js";
+import { escapeHtml, fmt, fmtPrice, inputPrice } from "../format.js";
 import { toast } from "../toast.js";
 import { $, showError } from "./dom.js";
 import { describe, sideBadge, stopsText } from "./labels.js";
@@ -14,13 +14,6 @@ const INPUTS = {
   price: "pending-price-input", stopLoss: "pending-sl", takeProfit: "pending-tp", trailingStop: "pending-trailing",
 };
 const GONE = "This order is no longer pending.";
-
-/** A price as the dialog shows it (empty: none). */
-function priceInput(value, dp = null) {
-  if (value === null || value === undefined) return "";
-  const units = toUnits(value);
-  return unitsToString(units, dp ?? priceDp(units));
-}
 
 const utc = (ms) => new Date(Number(ms)).toISOString().slice(0, 16).replace("T", " ");
 
@@ -58,10 +51,10 @@ export function mountPending({ store, session, orders, account }) {
     dialog.dataset.orderId = order.orderId;
     $("pending-desc").textContent = `${order.type || "Order"} ${describe(order)}`;
     $("pending-price-label").textContent = order.type === "STOP" ? "Stop price" : "Limit price";
-    $(INPUTS.price).value = priceInput(order.price);
-    $(INPUTS.stopLoss).value = priceInput(order.stopLoss);
-    $(INPUTS.takeProfit).value = priceInput(order.takeProfit);
-    $(INPUTS.trailingStop).value = priceInput(order.trailingStop, 2);
+    $(INPUTS.price).value = inputPrice(order.price);
+    $(INPUTS.stopLoss).value = inputPrice(order.stopLoss);
+    $(INPUTS.takeProfit).value = inputPrice(order.takeProfit);
+    $(INPUTS.trailingStop).value = inputPrice(order.trailingStop, 2);
     for (const id of Object.values(INPUTS)) {
       $(id).dataset.initial = $(id).value;
       $(id).setAttribute("aria-invalid", "false");

@@ -2,7 +2,7 @@
 // add margin (with the new liquidation price previewed as the amount is typed).
 import { ApiError, patch, post } from "../api.js";
 import { liquidationPrice } from "../estimates.js";
-import { fmt, fmtPrice, formatUnits, positiveInput, priceDp, toUnits, unitsToString } from "../format.js";
+import { fmt, fmtPrice, formatUnits, inputPrice, positiveInput, priceDp, toUnits } from "../format.js";
 import { toast } from "../toast.js";
 import { $, showError } from "./dom.js";
 import { describe, stopsText } from "./labels.js";
@@ -13,13 +13,6 @@ const GONE = "This position is no longer open.";
 const STOP_INPUTS = { stopLoss: "edit-sl", takeProfit: "edit-tp", trailingStop: "edit-trailing" };
 const orderPath = (order, tail = "") => `/api/v1/order/${encodeURIComponent(order.orderId)}${tail}`;
 const closePath = (order) => `/api/v1/order/close/${encodeURIComponent(order.orderId)}`;
-
-/** A price as the edit dialog shows it (empty: no stop). */
-function priceInput(value, dp = null) {
-  if (value === null || value === undefined) return "";
-  const units = toUnits(value);
-  return unitsToString(units, dp ?? priceDp(units));
-}
 
 export function mountPositionActions({ store, session, account, orders }) {
   const editDialog = $("edit-dialog");
@@ -53,9 +46,9 @@ export function mountPositionActions({ store, session, account, orders }) {
   function openEdit(order) {
     editDialog.dataset.orderId = order.orderId;
     $("edit-desc").textContent = describe(order);
-    $("edit-sl").value = priceInput(order.stopLoss);
-    $("edit-tp").value = priceInput(order.takeProfit);
-    $("edit-trailing").value = priceInput(order.trailingStop, 2);
+    $("edit-sl").value = inputPrice(order.stopLoss);
+    $("edit-tp").value = inputPrice(order.takeProfit);
+    $("edit-trailing").value = inputPrice(order.trailingStop, 2);
     for (const id of Object.values(STOP_INPUTS)) {
       $(id).dataset.initial = $(id).value;
       $(id).setAttribute("aria-invalid", "false");

@@ -145,7 +145,7 @@ async def test_ticket_and_order_tabs(server: Server, browser: Any) -> None:
             "leverage": 10,
             "margin": "100",
             "type": "LIMIT",
-            "price": "59000",
+            "price": "59000.123456",  # shown exactly in the dialog (it read 59000.12)
             "stopLoss": "58000",
         },
     )
@@ -154,7 +154,7 @@ async def test_ticket_and_order_tabs(server: Server, browser: Any) -> None:
     await row.get_by_test_id("pending-edit").click()
     dialog = page.get_by_test_id("pending-dialog")
     await expect(dialog).to_be_visible()
-    await expect(page.get_by_test_id("pending-price-input")).to_have_value("59000.00")
+    await expect(page.get_by_test_id("pending-price-input")).to_have_value("59000.123456")
     await expect(page.get_by_test_id("pending-sl")).to_have_value("58000.00")
     await page.get_by_test_id("pending-price-input").fill("59100")
     await page.get_by_test_id("pending-tp").fill("61000")
