@@ -17,8 +17,9 @@ import gc
 import logging
 import logging.handlers
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from io import TextIOWrapper
 from pathlib import Path
 
@@ -198,8 +199,7 @@ def _run(settings: Settings) -> int:
     app = create_app(settings)
     tune_gc(app)
     app.on_startup.append(exit_when_the_engine_fails)
-    url = listen_url(settings.host, settings.port)
-    serve(app, settings, f"Velox {__version__} is running at {url}")
+    serve(app, settings, lambda url: f"Velox {__version__} is running at {url}")
     return exit_status(app)
 
 
@@ -218,14 +218,22 @@ def _run_role(settings: Settings, role: str) -> int:
     app = engine_app(settings) if role == "engine" else gateway_app(settings)
     tune_gc(app)
     app.on_startup.append(exit_when_the_engine_fails)
-    url = listen_url(settings.host, settings.port)
-    serve(app, settings, f"Velox {__version__} {role} is running at {url}")
+    serve(app, settings, lambda url: f"Velox {__version__} {role} is running at {url}")
     return exit_status(app)
 
 
-def serve(app: web.Application, settings: Settings, banner: str) -> None:
-    """Run ``app`` on --host/--port until a signal. The port was probed free before start
-    (``velox.startcheck``); one taken in between still ends in one line naming it."""
+def bound_port(message: str, asked: int) -> int:
+    """The port aiohttp says it listens on ("Running on http://127.0.0.1:43215"): with
+    ``--port 0`` the system picks one, and the banner named port 0."""
+    # the last ":digits" of the URL (an IPv6 host has its own, "[::1]")
+    found = re.findall(r":(\d+)\b", message.split("Running on", 1)[-1])
+    return int(found[-1]) if found else asked
+
+
+def serve(app: web.Application, settings: Settings, banner: Callable[[str], str]) -> None:
+    """Run ``app`` on --host/--port until a signal, announcing ``banner(url)``. The port was
+    probed free before start (``velox.startcheck``); one taken in between still ends in one
+    line naming it."""
     from velox.web.access_log import ACCESS_LOG, DebugAccessLogger
 
     log = logging.getLogger("velox")
@@ -240,7 +248,9 @@ def serve(app: web.Application, settings: Settings, banner: str) -> None:
             loop=event_loop(),
             host=settings.host,
             port=settings.port,
-            print=lambda _: print(banner, flush=True),
+            print=lambda running: print(
+                banner(listen_url(settings.host, bound_port(running, settings.port))), flush=True
+            ),
             access_log=ACCESS_LOG,  # at DEBUG only: DebugAccessLogger.enabled
             access_log_class=DebugAccessLogger,
         )

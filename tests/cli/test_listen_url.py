@@ -1,16 +1,20 @@
 """The start-up message's URL must be one a browser opens: an IPv6 literal in brackets
-(``http://[::1]:8000/``, not ``http://::1:8000/``)."""
+(``http://[::1]:8000/``, not ``http://::1:8000/``), and with ``--port 0`` the port the
+system picked (it said ``:0``)."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.system.server import ROOT
+from velox.cli import bound_port
 from velox.startcheck import listen_url
 
 
@@ -33,9 +37,19 @@ def test_the_start_up_message_brackets_an_ipv6_host(tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None
         banner = proc.stdout.readline()
+        found = re.search(r" is running at http://\[::1\]:(\d+)/$", banner.rstrip())
+        assert banner.startswith("Velox ") and found, banner
+        port = int(found.group(1))
+        assert port > 0, banner
+        with urllib.request.urlopen(f"http://[::1]:{port}/healthz", timeout=10) as answer:
+            assert answer.status == 200  # the URL it names is the one it serves
     finally:
         proc.terminate()
         proc.communicate(timeout=20)
-    assert banner.startswith("Velox ") and banner.rstrip().endswith(
-        " is running at http://[::1]:0/"
-    )
+
+
+def test_the_bound_port_is_read_from_aiohttps_message() -> None:
+    running = "======== Running on {} ========\n(Press CTRL+C to quit)"
+    assert bound_port(running.format("http://127.0.0.1:43215"), 0) == 43215
+    assert bound_port(running.format("http://[::1]:8000"), 0) == 8000
+    assert bound_port("nothing said", 8000) == 8000
