@@ -5,51 +5,10 @@ travel there) or any header."""
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from tests.ports import free_port
-from tests.system.server import ROOT
-
-
-def run_once(data: Path, *, request: bool = False) -> str:
-    """Start ``velox run`` at DEBUG, make two requests if asked, SIGTERM it: its log."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VELOX_")}
-    proc = subprocess.Popen(
-        [sys.executable, "run.py", "run", "--data-dir", str(data), "--port", str(port),
-         "--feed", "sim", "--history-candles", "0", "--log-level", "DEBUG"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )  # fmt: skip
-    lines = []
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if " is running at " in line:
-                break
-        if request:
-            base = f"http://127.0.0.1:{port}"
-            urllib.request.urlopen(f"{base}/api/v1/assets?token=QUERYSECRET").read()
-            asking = urllib.request.Request(
-                f"{base}/nowhere", headers={"Authorization": "Bearer HEADERSECRET"}
-            )
-            try:
-                urllib.request.urlopen(asking)
-            except urllib.error.HTTPError as exc:
-                assert exc.code == 404
-                exc.close()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        rest, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 0, rest
-    return "".join(lines) + rest
+from tests.cli.serving import run_once
 
 
 def messages(log: str, logger: str) -> list[str]:

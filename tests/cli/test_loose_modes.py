@@ -4,44 +4,19 @@ start, naming it and its mode."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.system.server import ROOT
-
-
-def start_and_stop(data: Path) -> str:
-    """The log ``velox run`` writes until it is serving, then stopped by SIGTERM."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VELOX_")}
-    proc = subprocess.Popen(
-        [sys.executable, "run.py", "run", "--data-dir", str(data), "--port", "0",
-         "--feed", "sim", "--history-candles", "0"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )  # fmt: skip
-    lines = []
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if " is running at " in line:
-                break
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        rest, _ = proc.communicate(timeout=30)
-    return "".join(lines) + rest
+from tests.cli.serving import run_once
 
 
 def test_loose_modes_are_warned_once_per_file(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    start_and_stop(data)  # creates the directory, the secret and the key, privately
-    assert "group or others" not in start_and_stop(data)
+    run_once(data)  # creates the directory, the secret and the key, privately
+    assert "group or others" not in run_once(data)
     data.chmod(0o755)
     (data / "jwt_secret").chmod(0o644)
     (data / "api_keys.key").chmod(0o640)
-    log = start_and_stop(data)
+    log = run_once(data)
     warnings = [line for line in log.splitlines() if "group or others can read it" in line]
     assert sorted(w.split(" WARNING velox.secretfile: ", 1)[1] for w in warnings) == sorted([
         f"{data} is mode 0755: group or others can read it; it should be 0700 (chmod 700 {data})",

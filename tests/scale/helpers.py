@@ -35,6 +35,15 @@ async def open_order(base: str, token: str, margin: str = "10", **extra: Any) ->
     return await call(base, "POST", "/api/v1/order/open", token, body)
 
 
+async def healthy(base: str) -> bool:
+    """``/healthz`` answers 200 (a gateway or engine that is up and READY)."""
+    try:
+        status, _ = await call(base, "GET", "/healthz")
+    except OSError:
+        return False
+    return status == 200
+
+
 async def until(predicate: Any, what: str, give_up_s: float = 60.0) -> None:
     """Poll an async predicate until true (behaviour, not timing: the limit only stops a
     broken build from hanging)."""

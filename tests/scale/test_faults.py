@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.scale.cluster import Cluster
-from tests.scale.helpers import call, open_order, signup, until
+from tests.scale.helpers import call, healthy, open_order, signup, until
 from tests.scale.load import SpreadLoad, check_exactly_once, drive
 from tests.system.checks import check_durable, check_live
 
@@ -22,14 +22,6 @@ async def _not_ready(base: str, token: str) -> bool:
     body = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "5"}
     status, data = await call(base, "POST", "/api/v1/order/open", token, body)
     return status == 503 and data["error"]["code"] == "ENGINE_NOT_READY"
-
-
-async def _healthy(base: str) -> bool:
-    try:
-        status, _ = await call(base, "GET", "/healthz")
-    except OSError:
-        return False
-    return status == 200
 
 
 async def test_kill_9_a_gateway_under_load_its_clients_move_and_nothing_is_lost(
@@ -63,7 +55,7 @@ async def test_kill_9_the_engine_gateways_answer_503_then_resume(cluster: Cluste
             assert status == 503 and health["engine"] != "READY"
         await cluster.engine.start()
         for base in (a, b):
-            await until(lambda base=base: _healthy(base), f"{base} READY again")
+            await until(lambda base=base: healthy(base), f"{base} READY again")
 
     record, loads = await drive(cluster.bases, kill_and_restart_engine)
     await check_live(SimpleNamespace(base=b), record)  # type: ignore[arg-type]
@@ -95,7 +87,7 @@ async def test_orders_answered_503_while_the_engine_is_stalled_are_never_run(
         os.kill(engine.pid, signal.SIGCONT)
     assert [(s, body["error"]["code"]) for s, body in answers] == [(503, "ENGINE_NOT_READY")] * 4
     for base in (a, b):
-        await until(lambda base=base: _healthy(base), f"{base} READY again")
+        await until(lambda base=base: healthy(base), f"{base} READY again")
     await asyncio.sleep(1.5)  # time for a late command to land, if it were run
     status, orders = await call(b, "GET", "/api/v1/order/user/orders", token)
     assert status == 200
@@ -110,7 +102,7 @@ async def test_restart_nats_under_load_everyone_reconnects_nothing_runs_twice(
         await asyncio.sleep(0.5)  # let requests meet the missing bus
         await cluster.nats.start()
         for gateway in cluster.gateways:
-            await until(lambda base=gateway.base: _healthy(base), f"{gateway.name} READY")
+            await until(lambda base=gateway.base: healthy(base), f"{gateway.name} READY")
 
     record, loads = await drive(cluster.bases, restart_nats)
     # both gateways served after the restart (each client stays on its own gateway)
@@ -136,7 +128,7 @@ async def test_a_retry_with_its_client_order_id_after_an_engine_restart_opens_no
     await cluster.engine.kill9()
     await cluster.engine.start()
     for base in (a, b):
-        await until(lambda base=base: _healthy(base), f"{base} READY again")
+        await until(lambda base=base: healthy(base), f"{base} READY again")
     status, again = await call(b, "POST", "/api/v1/order/open", token, body)
     assert status == 200 and again["orderId"] == first["orderId"], (status, again)
     status, orders = await call(b, "GET", "/api/v1/order/user/orders", token)

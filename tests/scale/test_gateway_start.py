@@ -5,31 +5,17 @@ session's diff)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
-from tests.conftest import drop_pg_schema, fresh_pg_url, require
-from tests.scale.cluster import NATS_SERVER, Nats
+from tests.conftest import drop_pg_schema, fresh_pg_url
 from velox.bus.store import GatewayStore
 from velox.config import Settings
 from velox.store.factory import open_store_for
 from velox.web import roles
-
-
-@pytest.fixture
-async def nats_url(tmp_path: Path) -> AsyncIterator[str]:
-    require(os.access(NATS_SERVER, os.X_OK), f"no nats-server at {NATS_SERVER}")
-    server = Nats(tmp_path)
-    await server.start()
-    try:
-        yield server.url
-    finally:
-        await server.stop()
 
 
 async def test_a_failed_gateway_start_closes_its_bus(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,8 +19,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.conftest import drop_pg_schema, fresh_pg_url, require
-from tests.scale.cluster import NATS_SERVER, Cluster, Role
+from tests.scale.cluster import Cluster, Role
+from tests.scale.conftest import deployment
 from tests.scale.helpers import call, signup
 from tests.scale.test_cross_gateway import netting_account, signed, trading_key
 from velox.bus.broadcast import CONFIRM_S
@@ -34,19 +33,12 @@ ROUNDS = 3
 async def lagging_deployment(tmp_path: Path, lag: str) -> AsyncIterator[Cluster]:
     """Two gateways; the second applies other gateways' broadcasts late (``lag`` is
     ``VELOX_TEST_BROADCAST_LAG_S``)."""
-    require(os.access(NATS_SERVER, os.X_OK), f"no nats-server at {NATS_SERVER}")
-    url = await fresh_pg_url()
-    deployment = Cluster(url, tmp_path)
-    deployment.gateways[1].env["VELOX_TEST_BROADCAST_LAG_S"] = lag
-    try:
-        await deployment.start()
-        yield deployment
-    finally:
-        try:
-            codes = await deployment.stop()
-            assert codes == [0] * len(codes), deployment.logs()
-        finally:
-            await drop_pg_schema(url)
+
+    def lag_second(cluster: Cluster) -> None:
+        cluster.gateways[1].env["VELOX_TEST_BROADCAST_LAG_S"] = lag
+
+    async with deployment(tmp_path, prepare=lag_second) as started:
+        yield started
 
 
 @pytest.fixture

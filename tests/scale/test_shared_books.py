@@ -5,17 +5,13 @@ on another at once, with no window in which the other has not yet heard of it.""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from nats.aio.client import Client
 
-from tests.conftest import require
-from tests.scale.cluster import NATS_SERVER, Nats
 from velox.binance.keyring import Credential
 from velox.bus.broadcast import Broadcast
 from velox.bus.connect import connect
@@ -34,18 +30,14 @@ CREDENTIAL = Credential("key1", "u1", "7", "api", "secret", ("read",))
 
 
 @pytest.fixture
-async def gateways(tmp_path: Path) -> AsyncIterator[list[Client]]:
+async def gateways(nats_url: str) -> AsyncIterator[list[Client]]:
     """Two gateways' NATS connections to a real nats-server."""
-    require(os.access(NATS_SERVER, os.X_OK), f"no nats-server at {NATS_SERVER}")
-    server = Nats(tmp_path)
-    await server.start()
-    connections = [await connect(server.url, name) for name in ("a", "b")]
+    connections = [await connect(nats_url, name) for name in ("a", "b")]
     try:
         yield connections
     finally:
         for nc in connections:
             await nc.close()
-        await server.stop()
 
 
 def wall_ms() -> int:

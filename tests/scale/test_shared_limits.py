@@ -6,14 +6,13 @@ limit (sign-in attempts, orders per user, Binance weight)."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import drop_pg_schema, fresh_pg_url, require
-from tests.scale.cluster import NATS_SERVER, Cluster
+from tests.scale.cluster import Cluster
+from tests.scale.conftest import deployment
 from tests.scale.helpers import call, signup
 
 pytestmark = pytest.mark.slow
@@ -22,18 +21,8 @@ AUTH_LIMIT = 4
 
 @pytest.fixture
 async def limited(tmp_path: Path) -> AsyncIterator[Cluster]:
-    require(os.access(NATS_SERVER, os.X_OK), f"no nats-server at {NATS_SERVER}")
-    url = await fresh_pg_url()
-    deployment = Cluster(url, tmp_path, extra=("--rate-limit-auth", str(AUTH_LIMIT)))
-    try:
-        await deployment.start()
-        yield deployment
-    finally:
-        try:
-            codes = await deployment.stop()
-            assert codes == [0] * len(codes), deployment.logs()
-        finally:
-            await drop_pg_schema(url)
+    async with deployment(tmp_path, extra=("--rate-limit-auth", str(AUTH_LIMIT))) as started:
+        yield started
 
 
 async def test_wrong_passwords_through_two_gateways_meet_one_limit(limited: Cluster) -> None:

@@ -12,18 +12,10 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from tests.scale.cluster import Cluster
-from tests.scale.helpers import PASSWORD, call, until
+from tests.scale.helpers import PASSWORD, call, healthy, until
 from velox.store.factory import open_store_for
 
 SIGNUP = "/api/v1/user/signup"
-
-
-async def _healthy(base: str) -> bool:
-    try:
-        status, _ = await call(base, "GET", "/healthz")
-    except OSError:
-        return False
-    return status == 200
 
 
 async def _accounts_of(db_url: str, email: str) -> list[str]:
@@ -50,7 +42,7 @@ async def _signup_while_the_engine_is_away(
     assert (status, first["error"]["code"]) == (503, "ENGINE_NOT_READY"), first
     await back()
     for base in (a, b):
-        await until(lambda base=base: _healthy(base), f"{base} READY again")
+        await until(lambda base=base: healthy(base), f"{base} READY again")
     wrong = {"email": email, "password": PASSWORD + "-not"}
     status, refused = await call(b, "POST", SIGNUP, body=wrong)  # only the same password
     assert (status, refused["error"]["code"]) == (409, "EMAIL_TAKEN"), refused

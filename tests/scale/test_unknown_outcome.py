@@ -8,14 +8,11 @@ the request may have been carried out (Binance's -1007, "execution status unknow
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import require
-from tests.scale.cluster import NATS_SERVER, Nats
 from tests.service.test_service import Clock, GatedStore, started
 from velox.bus.client import BusEngineClient
 from velox.bus.connect import connect
@@ -34,17 +31,6 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await opened.open()
     yield opened
     await opened.close()
-
-
-@pytest.fixture
-async def nats_url(tmp_path: Path) -> AsyncIterator[str]:
-    require(os.access(NATS_SERVER, os.X_OK), f"no nats-server at {NATS_SERVER}")
-    server = Nats(tmp_path)
-    await server.start()
-    try:
-        yield server.url
-    finally:
-        await server.stop()
 
 
 async def test_a_commit_that_outlasts_the_wait_is_an_unknown_outcome(

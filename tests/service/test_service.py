@@ -95,6 +95,18 @@ async def spin(rounds: int = 50) -> None:
         await asyncio.sleep(0)
 
 
+async def gated_with_alice(store: Store) -> tuple[Clock, GatedStore, EngineService]:
+    """A service on ``GatedStore(store)`` (its gate open) where alice has her account and
+    BTC a price, both durable."""
+    clock = Clock()
+    gated = GatedStore(store)
+    service = await started(gated, clock)
+    await service.submit(OpenAccount("alice", clock()))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    await spin()
+    return clock, gated, service
+
+
 async def test_reply_only_after_durable_and_reads_match_store(store: Store) -> None:
     """The reply to an open comes only after the commit holding its event returned.
 
@@ -403,12 +415,7 @@ async def test_a_batch_is_foreground_from_its_commit_to_its_reveal(store: Store)
     """The hub's writer steps aside while ``service.foreground`` is busy (velox/foreground.py):
     busy while a batch's commit is under way and until it is revealed, idle once it has been
     answered."""
-    clock = Clock()
-    gated = GatedStore(store)
-    service = await started(gated, clock)
-    await service.submit(OpenAccount("alice", clock()))
-    service.offer_tick(PriceTick(BTC, REF, clock()))
-    await spin()
+    clock, gated, service = await gated_with_alice(store)
     assert not service.foreground.busy
     gated.gate.clear()
     opening = asyncio.create_task(
@@ -447,12 +454,7 @@ async def test_a_queued_command_runs_while_its_caller_still_waits(store: Store) 
     """Queued behind a commit that takes long, a command whose first deadline passed is
     still run if its caller asked again meanwhile (the bus's gateway does every second):
     a busy engine's backlog is not refused while its gateways still wait for it."""
-    clock = Clock()
-    gated = GatedStore(store)
-    service = await started(gated, clock)
-    await service.submit(OpenAccount("alice", clock()))
-    service.offer_tick(PriceTick(BTC, REF, clock()))
-    await spin()
+    clock, gated, service = await gated_with_alice(store)
     gated.gate.clear()
     opening = OpenPosition("alice", BTC, "LONG", 10, clock(), margin=100 * SCALE)
     held = asyncio.create_task(service.submit(opening))

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from velox.clock import ManualClock
 from velox.config import Settings
 from velox.web.app import create_app
 from velox.web.options import WebOptions
@@ -48,3 +49,17 @@ def make_client(aiohttp_client: Any, settings: Settings) -> MakeClient:
 @pytest.fixture
 async def client(make_client: MakeClient) -> TestClient[Any, Any]:
     return await make_client()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The app's clock, moved by the test (a module may start it elsewhere)."""
+    return ManualClock()
+
+
+@pytest.fixture
+async def fee_client(make_client: MakeClient, clock: ManualClock) -> TestClient[Any, Any]:
+    """Binance's fees (taker 0.0005, maker 0.0002), on ``clock``, with no clock ticks of its
+    own: the test moves time."""
+    options = WebOptions(bcrypt_rounds=FAST.bcrypt_rounds, clock=clock, clock_tick_s=None)
+    return await make_client(options, taker_fee="0.0005", maker_fee="0.0002")

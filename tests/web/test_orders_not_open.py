@@ -11,25 +11,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.web.conftest import FAST, MakeClient
 from tests.web.helpers import User, signup, tick
 from tests.web.test_orders_v2_cancel_finished import MAKERS, limit
 from velox.clock import ManualClock
-from velox.web.options import WebOptions
 
 BTC = "BTCUSDT"
 ENDED = ["CANCELLED", "EXPIRED", "REJECTED", "FILLED"]
-
-
-@pytest.fixture
-def manual() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-async def client(make_client: MakeClient, manual: ManualClock) -> TestClient[Any, Any]:
-    options = WebOptions(bcrypt_rounds=FAST.bcrypt_rounds, clock=manual, clock_tick_s=None)
-    return await make_client(options, taker_fee="0.0005", maker_fee="0.0002")
 
 
 ACTIONS = [
@@ -60,10 +47,10 @@ async def _unchanged_after(
 
 
 async def test_close_or_margin_of_a_pending_order_is_409_order_not_open(
-    client: TestClient[Any, Any],
+    fee_client: TestClient[Any, Any],
 ) -> None:
-    owner, other = await signup(client), await signup(client)
-    await tick(client, BTC, "100000")
+    owner, other = await signup(fee_client), await signup(fee_client)
+    await tick(fee_client, BTC, "100000")
     placed = await owner.open(**limit("90000"))
     assert placed["status"] == "PENDING"
     attempts = [(m, p.format(placed["orderId"]), b, "ORDER_NOT_OPEN") for m, p, b in ACTIONS]
@@ -77,11 +64,11 @@ async def test_close_or_margin_of_a_pending_order_is_409_order_not_open(
 
 @pytest.mark.parametrize("case", ENDED)
 async def test_acting_on_an_ended_order_is_409_to_its_owner_and_404_to_anyone_else(
-    client: TestClient[Any, Any], manual: ManualClock, case: str
+    fee_client: TestClient[Any, Any], clock: ManualClock, case: str
 ) -> None:
-    owner, other = await signup(client), await signup(client)
-    await tick(client, BTC, "100000")
-    order_id, acct = await MAKERS[case](owner, client, manual)
+    owner, other = await signup(fee_client), await signup(fee_client)
+    await tick(fee_client, BTC, "100000")
+    order_id, acct = await MAKERS[case](owner, fee_client, clock)
     assert (await owner.json("GET", f"/api/v1/order/{order_id}", 200, headers=acct))[
         "status"
     ] == case
@@ -96,12 +83,12 @@ async def test_acting_on_an_ended_order_is_409_to_its_owner_and_404_to_anyone_el
 
 
 async def test_a_pending_order_of_another_own_account_stays_404(
-    client: TestClient[Any, Any],
+    fee_client: TestClient[Any, Any],
 ) -> None:
     """An order of the user's other account is not in the account the request names (SPEC
     13): 404 there, as GET answers, and 409 only in its own account."""
-    owner = await signup(client)
-    await tick(client, BTC, "100000")
+    owner = await signup(fee_client)
+    await tick(fee_client, BTC, "100000")
     second = await owner.json(
         "POST", "/api/v1/accounts", 201, json={"name": "two", "mode": "HEDGING"}
     )
@@ -117,13 +104,13 @@ async def test_a_pending_order_of_another_own_account_stays_404(
 
 
 async def test_a_closed_order_of_another_account_is_not_found_in_this_one(
-    client: TestClient[Any, Any],
+    fee_client: TestClient[Any, Any],
 ) -> None:
     """As for a pending or ended order: acting on a closed position of another of the user's
     accounts is 404 in the one the request names (SPEC 13), not 409 ORDER_CLOSED (which it
     answered, while the same case of a pending order answered 404)."""
-    owner = await signup(client)
-    await tick(client, BTC, "100000")
+    owner = await signup(fee_client)
+    await tick(fee_client, BTC, "100000")
     order = {"asset": BTC, "side": "LONG", "leverage": 10, "margin": "10"}
     opened = await owner.json("POST", "/api/v1/order/open", 201, json=order)
     await owner.json("POST", f"/api/v1/order/close/{opened['orderId']}", 200, json={})

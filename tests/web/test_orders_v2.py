@@ -35,11 +35,6 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def fee_client(make_client: MakeClient, clock: ManualClock) -> TestClient[Any, Any]:
-    return await make_client(options(clock), **FEES)
-
-
-@pytest.fixture
 async def trader(fee_client: TestClient[Any, Any]) -> User:
     user = await signup(fee_client)
     await tick(fee_client, BTC, "100000")  # bid 99950, ask 100050

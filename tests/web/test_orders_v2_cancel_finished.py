@@ -11,26 +11,13 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.web.conftest import FAST, MakeClient
 from tests.web.helpers import User, service_of, signup, tick
 from velox.clock import ManualClock
 from velox.clockwork import drain
-from velox.web.options import WebOptions
 
 BTC = "BTCUSDT"
 Headers = dict[str, str]
 Made = tuple[str, Headers]  # the order's id, the owner's account header (if any)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-async def fee_client(make_client: MakeClient, clock: ManualClock) -> TestClient[Any, Any]:
-    options = WebOptions(bcrypt_rounds=FAST.bcrypt_rounds, clock=clock, clock_tick_s=None)
-    return await make_client(options, taker_fee="0.0005", maker_fee="0.0002")
 
 
 def limit(price: str, **changes: Any) -> dict[str, Any]:
