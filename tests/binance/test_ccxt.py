@@ -212,7 +212,9 @@ async def test_balance_positions_funding_leverage(session: Any) -> None:
         assert Decimal(str(p["entryPrice"])) == D(order["openPrice"])
         assert Decimal(str(p["unrealizedPnl"])) == D(order["unrealizedPnl"])
         assert Decimal(str(p["liquidationPrice"])) == D(order["liquidationPrice"])
-        assert Decimal(str(p["collateral"])) == D(order["margin"])
+        # Binance's isolatedMargin, which ccxt reads: the margin plus the unrealized profit
+        collateral = D(order["margin"]) + D(order["unrealizedPnl"])
+        assert Decimal(str(p["collateral"])) == collateral
         assert p["marginMode"] == "isolated"
 
     rate = await exchange.fetch_funding_rate(SYMBOL)

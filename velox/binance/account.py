@@ -7,7 +7,8 @@ Binance): ``availableBalance`` = ``balance`` (free cash), ``positionInitialMargi
 locked margin + reserved margin,
 ``unrealizedProfit`` = ``unrealizedPnl``; a position's ``entryPrice``, ``liquidationPrice``,
 ``isolatedWallet`` (its margin) and ``unRealizedProfit`` are its order's ``openPrice``,
-``liquidationPrice``, ``margin`` and ``unrealizedPnl``; ``markPrice`` is the reference
+``liquidationPrice``, ``margin`` and ``unrealizedPnl``, and ``isolatedMargin`` is, as on
+Binance, ``isolatedWallet + unRealizedProfit``; ``markPrice`` is the reference
 price (``premiumIndex``). Every account is isolated-margin and one-way: ``marginType`` and
 ``positionSide/dual`` accept only what is already so, with Binance's answers.
 Until NETTING accounts exist a HEDGING account may hold several positions on one symbol:
@@ -53,6 +54,7 @@ def _position(engine: Engine, pos: Position, terms: Terms, now: int) -> Json:
     mark = quote.ref if quote is not None else pos.open_price
     signed_qty = pos.qty if pos.side == "LONG" else -pos.qty
     notional = mul_floor(signed_qty, mark)
+    profit = unrealized_pnl(engine, pos)
     return {
         "symbol": pos.asset,
         "positionSide": "BOTH",
@@ -60,12 +62,12 @@ def _position(engine: Engine, pos: Position, terms: Terms, now: int) -> Json:
         "entryPrice": format_units(pos.open_price),
         "breakEvenPrice": format_units(pos.open_price),
         "markPrice": format_units(mark),
-        "unRealizedProfit": format_units(unrealized_pnl(engine, pos)),
+        "unRealizedProfit": format_units(profit),
         "liquidationPrice": format_units(pos.liquidation_price),
         "leverage": str(pos.leverage),
         "maxNotionalValue": format_units(shapes.MAX_QTY),
         "marginType": "isolated",
-        "isolatedMargin": format_units(pos.margin),
+        "isolatedMargin": format_units(pos.margin + profit),  # Binance's: wallet + profit
         "isAutoAddMargin": "false",
         "notional": format_units(notional),
         "marginAsset": "USDT",
