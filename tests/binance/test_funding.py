@@ -141,3 +141,34 @@ async def test_the_user_stream_says_what_funding_moved(world: World) -> None:
         "0.24737625"
     )
     await ws.close()
+
+
+async def test_each_funding_update_carries_the_wallet_after_its_own_charge(world: World) -> None:
+    """One boundary charging two positions of an account: one ACCOUNT_UPDATE each, whose
+    ``wb`` is the wallet after that charge (the previous one's plus its ``bc``), and whose
+    ``P`` is the position charged alone, as Binance documents for isolated positions. Every
+    message gave the wallet after the whole boundary, and both positions (an outside review)."""
+    world.clock.advance(B2 - 60_000 - world.clock.wall_ms())  # a listen key lasts an hour
+    await tick(world.client, BTC, "100500")  # bid 100449.75, ask 100550.25
+    second = await world.long.open(asset=BTC, side="LONG", leverage=10, margin="50")
+    figures = await world.long.balance()
+    before = Decimal(figures["balance"]) + Decimal(figures["usedMargin"])
+    _key, _listen, ws = await stream_of(world.client, world.long)
+    await charge_boundary(world, B2, "99000")
+    first, then = await next_event(ws, "ACCOUNT_UPDATE"), await next_event(ws, "ACCOUNT_UPDATE")
+    # 99000 x 0.02498750 x 0.0001 = 0.24737625; the second, floor(500 / 100550.25) =
+    # 0.00497263: 99000 x 0.00497263 x 0.0001 = 0.049229037, paid so rounded up: 0.04922904
+    assert second["qty"] == "0.00497263"
+    paid = Decimal("0.24737625"), Decimal("0.04922904")
+    wallets = [before - paid[0], before - paid[0] - paid[1]]
+    shown = [(u["a"]["m"], u["a"]["B"][0]["bc"], Decimal(u["a"]["B"][0]["wb"]),
+              [(p["s"], p["iw"]) for p in u["a"]["P"]]) for u in (first, then)]  # fmt: skip
+    opened = await world.long.json("GET", f"/api/v1/order/{world.long_id}", 200)
+    later = await world.long.json("GET", f"/api/v1/order/{second['orderId']}", 200)
+    assert shown == [
+        ("FUNDING_FEE", "-0.24737625", wallets[0], [(BTC, opened["margin"])]),
+        ("FUNDING_FEE", "-0.04922904", wallets[1], [(BTC, later["margin"])]),
+    ]
+    figures = await world.long.balance()
+    assert wallets[1] == Decimal(figures["balance"]) + Decimal(figures["usedMargin"])
+    await ws.close()

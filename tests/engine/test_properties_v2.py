@@ -38,6 +38,7 @@ from velox.engine.events import (
     PositionPartiallyClosed,
 )
 from velox.engine.settings import EngineSettings
+from velox.engine.views import cash_change
 
 S = 10**8
 T0 = 1_700_000_000_000
@@ -99,8 +100,27 @@ class Run:
             self.tick(a, 0)
 
     def do(self, command: Any) -> Any:
+        before = self.cash()
         out = self.engine.handle(command)
         self.record(list(out.events))
+        # each account's cash moved by what its events say (the Binance stream's running
+        # wallet is built on views.cash_change)
+        moved = dict.fromkeys(before, 0)
+        for e in out.events:
+            if (account := getattr(e, "account_id", None)) in moved:
+                moved[account] += cash_change(e)
+        after = self.cash()
+        assert {a: before[a] + moved[a] for a in before} == {a: after[a] for a in before}
+        return out
+
+    def cash(self) -> dict[str, int]:
+        """Account id -> free + locked + reserved."""
+        e = self.engine
+        out = {a.account_id: a.balance for a in e.accounts.values()}
+        for p in e.positions.values():
+            out[p.account_id or ""] += p.margin
+        for o in e.pending.values():
+            out[o.account_id] += o.reserved
         return out
 
     def record(self, events: list[Event]) -> None:

@@ -9,7 +9,9 @@ account when no account is named (what the shell does until it reads X-Velox-Acc
 from __future__ import annotations
 
 from velox.engine.events import (
+    Deposited,
     Event,
+    FundingCharged,
     PositionClosed,
     PositionIncreased,
     PositionOpened,
@@ -139,6 +141,22 @@ class Fill:
     realized_pnl: Money
     maker: bool
     time: int
+
+
+def cash_change(event: Event) -> int:
+    """What an event moves into (+) or out of (-) its account's cash (``AccountFigures.cash``:
+    free, locked and reserved): a deposit, a funding charge, a fill's fee, a close's
+    settlement less the margin it releases; nothing for money moved within the account
+    (margin added, a reservation made, released or turned into margin)."""
+    if isinstance(event, Deposited | FundingCharged):
+        return event.amount
+    if isinstance(event, PositionOpened | PositionIncreased):
+        return -event.fee
+    if isinstance(event, PositionClosed):
+        return event.settlement - event.margin
+    if isinstance(event, PositionPartiallyClosed):
+        return event.settlement - event.part_margin
+    return 0
 
 
 def _buy(position_side: str, opening: bool) -> str:

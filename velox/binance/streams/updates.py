@@ -21,7 +21,12 @@
   the event's other messages.
 - ``ACCOUNT_UPDATE`` after each change of the account's money (reason ORDER, DEPOSIT,
   MARGIN_TRANSFER or FUNDING_FEE, one per position charged at a boundary, ``bc`` its
-  amount), with the USDT wallet and the positions of the symbol concerned.
+  amount), with the USDT wallet and the positions of the symbol concerned (FUNDING_FEE: the
+  position charged alone, as Binance does for an isolated one). The wallet ``wb`` is as it
+  stands after the message's own event: the engine's after the batch, less what the
+  account's later events in the batch moved (``views.cash_change``), so that several
+  charges of one boundary read as a running balance, each the previous ``wb`` plus its
+  ``bc``.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ from velox.engine.events import (
 from velox.engine.views import (
     Fill,
     account_figures,
+    cash_change,
     fills_of,
     open_positions,
     unrealized_pnl,
@@ -97,6 +103,17 @@ class BatchMessages:
                 self._clients[event.order_id] = event.client_order_id
         self._done: dict[tuple[str, str], tuple[int, int]] = {}  # -> (qty, notional) so far
         self._terms: dict[tuple[str, str], OrderTerms] = {}  # orders shown in this batch
+        # id(event) -> what the account's events after it in the batch move its cash by
+        self._later: dict[int, int] = {}
+        moved: dict[str, int] = {}
+        for event in reversed(events):
+            account = getattr(event, "account_id", None) or ""
+            self._later[id(event)] = moved.get(account, 0)
+            moved[account] = moved.get(account, 0) + cash_change(event)
+
+    def _account_update(self, event: Event, reason: str, change: int = 0) -> Json:
+        return account_update(self._engine, event, reason, self._now, change,
+                              self._later.get(id(event), 0))  # fmt: skip
 
     def messages(self, event: Event) -> list[Json]:
         return [*self._order_messages(event), *self._stops.messages(self._engine, event,
@@ -121,17 +138,17 @@ class BatchMessages:
             return [self._update(event.asset, event.order_id, side, OrderTerms.of(event),
                                  event.ts, status)]  # fmt: skip
         if isinstance(event, Deposited):
-            return [account_update(self._engine, event, "DEPOSIT", self._now)]
+            return [self._account_update(event, "DEPOSIT")]
         if isinstance(event, MarginAdded):
-            return [account_update(self._engine, event, "MARGIN_TRANSFER", self._now)]
+            return [self._account_update(event, "MARGIN_TRANSFER")]
         if isinstance(event, FundingCharged):  # ``bc``: what the position paid or received
-            return [account_update(self._engine, event, "FUNDING_FEE", self._now, event.amount)]
+            return [self._account_update(event, "FUNDING_FEE", event.amount)]
         if not isinstance(event, Execution) or not (fills := shown_fills(event)):
             return []
         trade = self._trade(event, fills[0])
         if trade[-1]["o"]["X"] == "PARTIALLY_FILLED":  # a flip's close: the money after the
             return trade  # whole order, once, at its last trade (the engine holds only that)
-        return [*trade, account_update(self._engine, event, "ORDER", self._now)]
+        return [*trade, self._account_update(event, "ORDER")]
 
     def _trade(self, event: Execution, fill: Fill) -> list[Json]:
         out = []
@@ -247,18 +264,23 @@ def _announced_by_its_fill(event: Execution, fill: Fill) -> bool:
     return not _closed_without_an_order(event)
 
 
-def account_update(engine: Engine, event: Any, reason: str, now: int, change: int = 0) -> Json:
+def account_update(
+    engine: Engine, event: Any, reason: str, now: int, change: int = 0, later: int = 0
+) -> Json:
+    """``later``: what the account's events after this one in its batch moved its cash by
+    (the engine holds the cash after them all)."""
     owner, account_id = event.user_id, event.account_id
     f = account_figures(engine, owner, account_id)
-    wallet = format_units(f.cash)
+    wallet = format_units(f.cash - later)
     positions = []
     symbol = getattr(event, "asset", None)
     if symbol is None and isinstance(event, MarginAdded):
         pos = engine.positions.get(event.order_id)
         symbol = pos.asset if pos is not None else None
     if symbol is not None:
+        charged = event.order_id if isinstance(event, FundingCharged) else None
         for pos in open_positions(engine, owner, account_id):
-            if pos.asset != symbol:
+            if pos.asset != symbol or charged not in (None, pos.order_id):
                 continue
             amount = pos.qty if pos.side == "LONG" else -pos.qty
             positions.append({
