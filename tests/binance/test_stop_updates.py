@@ -188,3 +188,61 @@ async def test_a_scale_in_sets_stops_and_the_trailing_quantity_follows(
                                           ("EXPIRED", pid * 4 + 10**15 + 3)]  # fmt: skip
     assert fired[2][9] == added["qty"]
     await ws.close()
+
+
+async def test_quantity_algo_orders_are_algo_updates(make_client: MakeClient) -> None:
+    """A conditional order with a quantity (POST /fapi/v1/algoOrder STOP_MARKET, reduce-only
+    or not) is an algo order on the stream too, as the closePosition ones: ALGO_UPDATE NEW,
+    CANCELED, and when it fires TRIGGERED, its order's NEW and TRADE, FINISHED. It came as
+    ORDER_TRADE_UPDATEs under the algo id (an outside review)."""
+    client, _, bot, _, ws = await listening(make_client)
+    entry = {"algoType": "CONDITIONAL", "symbol": BTC, "side": "BUY", "type": "STOP_MARKET",
+             "quantity": "0.01", "triggerPrice": "101000"}  # fmt: skip
+    zero, qty = "0.00000000", "0.01000000"
+    first = await bot.json("POST", ALGO, entry)
+    aid = first["algoId"]
+    new = ("NEW", aid, f"velox-{aid}", "STOP_MARKET", "BUY", "101000.00000000", False, False,
+           qty, zero, zero)  # fmt: skip
+    assert await messages(ws, 1) == [new]
+    await bot.json("DELETE", ALGO, {"symbol": BTC, "algoId": aid})
+    assert await messages(ws, 1) == [("CANCELED", *new[1:])]
+
+    second = await bot.json("POST", ALGO, {**entry, "clientAlgoId": "entry-2"})
+    aid = second["algoId"]
+    new = ("NEW", aid, "entry-2", *new[3:])
+    assert await messages(ws, 1) == [new]
+    await tick(client, BTC, "101500")  # ask 101550.75: it fires and fills there
+    raw = [await ws.receive_json(timeout=5) for _ in range(5)]
+    assert [(m["e"], m["o"].get("X") if m["e"] != "ACCOUNT_UPDATE" else None) for m in raw] == [
+        ("ALGO_UPDATE", "TRIGGERED"), ("ORDER_TRADE_UPDATE", "NEW"),
+        ("ORDER_TRADE_UPDATE", "FILLED"), ("ACCOUNT_UPDATE", None), ("ALGO_UPDATE", "FINISHED"),
+    ]  # fmt: skip
+    triggered, placed, trade, _, finished = raw
+    assert tuple(triggered["o"][k] for k in STOP_FIELDS) == ("TRIGGERED", *new[1:])
+    assert (triggered["o"]["ai"], triggered["o"]["tt"]) == (str(aid), triggered["T"])
+    assert (placed["o"]["i"], placed["o"]["c"], placed["o"]["q"]) == (aid, "entry-2", qty)
+    assert (trade["o"]["i"], trade["o"]["L"], trade["o"]["z"]) == (aid, "101550.75000000", qty)
+    assert tuple(finished["o"][k] for k in STOP_FIELDS) == (
+        "FINISHED",
+        *new[1:9],
+        qty,
+        "101550.75000000",
+    )
+    assert finished["o"]["ai"] == str(aid)
+    algo = await bot.json("GET", ALGO, {"algoId": aid})  # REST says the same
+    assert (algo["algoStatus"], algo["executedQty"], algo["avgPrice"]) == (
+        "FINISHED",
+        qty,
+        "101550.75000000",
+    )
+
+    reduce = {**entry, "side": "SELL", "triggerPrice": "99000", "reduceOnly": "true"}
+    third = await bot.json("POST", ALGO, reduce)
+    aid = third["algoId"]
+    new = ("NEW", aid, f"velox-{aid}", "STOP_MARKET", "SELL", "99000.00000000", False, True,
+           qty, zero, zero)  # fmt: skip
+    assert await messages(ws, 1) == [new]
+    await bot.json("DELETE", ALGO, {"symbol": BTC, "algoId": aid})
+    assert await messages(ws, 1) == [("CANCELED", *new[1:])]
+    await quiet(ws)
+    await ws.close()

@@ -282,6 +282,19 @@ def algo_of_record(rec: OrderRecord, fills: Sequence[FillRecord] = ()) -> Json:
     )  # fmt: skip
 
 
+def algo_of_entry(
+    order_id: str, symbol: str, velox_side: str, qty: int, trigger: int, *, client: str | None,
+    reduce: bool, gtd: int, created: int, updated: int,
+) -> Json:  # fmt: skip
+    """A STOP entry order from its terms (the user stream's, which has no order row), as
+    ``algo_of_record`` shows it while it rests."""
+    return _algo(
+        int(order_id), client or f"velox-{order_id}", "STOP_MARKET", symbol,
+        side_of(velox_side), qty, "NEW", trigger, close=False, reduce=reduce, created=created,
+        updated=updated, gtd=gtd,
+    )  # fmt: skip
+
+
 def algo_of_position(pos: Position, kind: int, status: str = "NEW") -> Json:
     """A position's stop-loss / take-profit / trailing stop as a conditional algo order."""
     shown = conditional_json(pos, kind, status)

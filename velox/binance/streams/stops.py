@@ -24,9 +24,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from velox.binance.orders import FIRED_BY, KINDS, TRAILING, algo_of_position, trigger_of
+from velox.binance.orders import (
+    FIRED_BY,
+    KINDS,
+    TRAILING,
+    algo_of_entry,
+    algo_of_position,
+    trigger_of,
+)
 from velox.engine.engine import Engine
 from velox.engine.events import (
     Event,
@@ -37,6 +44,9 @@ from velox.engine.events import (
     StopsModified,
 )
 from velox.engine.state import Position, position_opened_by
+
+if TYPE_CHECKING:
+    from velox.binance.streams.resting import OrderTerms
 from velox.money import Qty, format_units
 
 Json = dict[str, Any]
@@ -127,11 +137,19 @@ def _moved(before: Position, after: Position, kind: int) -> bool:
 def _update(
     pos: Position, kind: int, status: str, ts: int, now: int, done: tuple[int, int] = (0, 0)
 ) -> Json:
-    """One ALGO_UPDATE: the conditional order as ``/fapi/v1/algoOrder`` shows it, in the
-    stream's short names; ``done`` the (quantity, price) it filled at when FINISHED."""
-    algo = algo_of_position(pos, kind)
+    """One ALGO_UPDATE of a position's stop."""
+    return algo_update(algo_of_position(pos, kind), status, ts, now, done)
+
+
+def algo_update(
+    algo: Json, status: str, ts: int, now: int, done: tuple[int, int] = (0, 0)
+) -> Json:  # fmt: skip
+    """One ALGO_UPDATE: the conditional order as ``/fapi/v1/algoOrder`` shows it (``algo``),
+    in the stream's short names; ``done`` the (quantity, price) it filled at when FINISHED.
+    TRIGGERED and FINISHED name the order it placed (``ai``: Velox's own id, as
+    ``actualOrderId``)."""
     qty, price = done
-    fired = status == "FINISHED"
+    fired = status in ("TRIGGERED", "FINISHED")
     return {
         "e": "ALGO_UPDATE", "T": ts, "E": now,
         "o": {
@@ -142,6 +160,19 @@ def _update(
             "ap": format_units(price), "aq": format_units(qty),
             "act": "MARKET" if fired else "0", "tp": algo["triggerPrice"], "p": algo["price"],
             "V": "NONE", "wt": algo["workingType"], "pm": "NONE", "cp": algo["closePosition"],
-            "pP": False, "R": algo["reduceOnly"], "tt": ts if fired else 0, "gtd": 0,
+            "pP": False, "R": algo["reduceOnly"], "tt": ts if fired else 0,
+            "gtd": algo["goodTillDate"],
         },
     }  # fmt: skip
+
+
+def entry_update(
+    order_id: str, terms: OrderTerms, status: str, ts: int, now: int,
+    done: tuple[int, int] = (0, 0),
+) -> Json:  # fmt: skip
+    """One ALGO_UPDATE of a STOP entry (a conditional order with a quantity, placed through
+    ``/fapi/v1/algoOrder``), from the terms the stream keeps (``resting.py``)."""
+    algo = algo_of_entry(order_id, terms.symbol, terms.side, terms.qty or 0, terms.price or 0,
+                         client=terms.client, reduce=terms.reduce,
+                         gtd=terms.expires_at or 0, created=ts, updated=ts)  # fmt: skip
+    return algo_update(algo, status, ts, now, done)

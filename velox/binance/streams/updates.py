@@ -18,7 +18,9 @@
   the cumulative fill ``z`` and its average price ``ap`` (as ``/fapi/v1/order`` reports).
 - ``AMENDMENT`` (status NEW) when a resting order's price changes (``OrderModified``).
 - ``ALGO_UPDATE`` for a position's stops, Binance's conditional orders (``stops.py``), after
-  the event's other messages.
+  the event's other messages; and for a STOP entry (an algo order with a quantity) instead
+  of its ORDER_TRADE_UPDATEs while it waits: NEW, CANCELED / EXPIRED / REJECTED, and when it
+  fires TRIGGERED, the order it placed (its own id) NEW and TRADE, and FINISHED last.
 - ``ACCOUNT_UPDATE`` after each change of the account's money (reason ORDER, DEPOSIT,
   MARGIN_TRANSFER or FUNDING_FEE, one per position charged at a boundary, ``bc`` its
   amount), with the USDT wallet and the positions of the symbol concerned (FUNDING_FEE: the
@@ -46,7 +48,7 @@ from velox.binance.orders import (
     conditional_id,
 )
 from velox.binance.streams.resting import OrderTerms, RestingOrders
-from velox.binance.streams.stops import ShownStops, fired_stop
+from velox.binance.streams.stops import ShownStops, entry_update, fired_stop
 from velox.engine.engine import Engine
 from velox.engine.events import (
     Deposited,
@@ -76,6 +78,7 @@ CLOSE_TYPES = {
     "TAKE_PROFIT": "TAKE_PROFIT_MARKET", "TRAILING_STOP": "TRAILING_STOP_MARKET",
     "LIQUIDATION": "LIQUIDATION",
 }  # fmt: skip
+ENTRY = "STOP_MARKET"  # a resting STOP order's kind: an algo order with a quantity
 STOP_KINDS = ("STOP_MARKET", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")  # ``sp`` shown
 Json = dict[str, Any]
 Execution = PositionOpened | PositionIncreased | PositionClosed | PositionPartiallyClosed
@@ -105,6 +108,8 @@ class BatchMessages:
         self._terms: dict[tuple[str, str], OrderTerms] = {}  # orders shown in this batch
         # id(event) -> what the account's events after it in the batch move its cash by
         self._later: dict[int, int] = {}
+        self._finished: list[Json] = []  # STOP entries that filled: FINISHED after the event
+        self._entries: set[tuple[str, str]] = set()  # fills of STOP entries that fired
         moved: dict[str, int] = {}
         for event in reversed(events):
             account = getattr(event, "account_id", None) or ""
@@ -116,27 +121,35 @@ class BatchMessages:
                               self._later.get(id(event), 0))  # fmt: skip
 
     def messages(self, event: Event) -> list[Json]:
-        return [*self._order_messages(event), *self._stops.messages(self._engine, event,
-                                                                    self._now)]  # fmt: skip
+        out = [*self._order_messages(event), *self._finished,
+               *self._stops.messages(self._engine, event, self._now)]  # fmt: skip
+        self._finished = []
+        return out
 
     def _order_messages(self, event: Event) -> list[Json]:
         if isinstance(event, OrderPlaced):
             terms = self._resting.placed(event)
+            if terms.kind == ENTRY:
+                return [entry_update(event.order_id, terms, "NEW", event.ts, self._now)]
             side = _side(event.side == "LONG")
             return [self._update(event.asset, event.order_id, side, terms, event.ts, "NEW")]
         if isinstance(event, OrderModified):  # PUT /fapi/v1/order, or the native PATCH
             amended = self._resting.modified(event)
             if amended is None:
                 return []
+            if amended.kind == ENTRY:  # a new trigger: the algo order as it now stands
+                return [entry_update(event.order_id, amended, "NEW", event.ts, self._now)]
             side = _side(amended.side == "LONG")
             return [self._update(amended.symbol, event.order_id, side, amended, event.ts,
                                  "AMENDMENT", "NEW")]  # fmt: skip
         if isinstance(event, OrderCancelled):
             self._resting.ended(event.account_id, event.order_id)
             status = STATUS.get(event.status, event.status)  # CANCELED, EXPIRED, REJECTED
+            ended = OrderTerms.of(event)
+            if ended.kind == ENTRY:
+                return [entry_update(event.order_id, ended, status, event.ts, self._now)]
             side = _side(event.side == "LONG")
-            return [self._update(event.asset, event.order_id, side, OrderTerms.of(event),
-                                 event.ts, status)]  # fmt: skip
+            return [self._update(event.asset, event.order_id, side, ended, event.ts, status)]
         if isinstance(event, Deposited):
             return [self._account_update(event, "DEPOSIT")]
         if isinstance(event, MarginAdded):
@@ -157,6 +170,12 @@ class BatchMessages:
         terms = self._terms.get(key)
         if terms is None:  # the order's first trade in this batch
             terms = self._resting.ended(event.account_id or "", fill.order_id)
+            if terms is not None and terms.kind == ENTRY:  # a STOP entry fired: it placed
+                self._entries.add(key)
+                out.append(entry_update(fill.order_id, terms, "TRIGGERED", fill.time,
+                                        self._now))  # fmt: skip
+                out.append(self._update(event.asset, fill.order_id, fill.side, terms,
+                                        fill.time, "NEW", qty=total))  # fmt: skip
             if terms is None:
                 terms = self._own_terms(event, fill)
                 if _announced_by_its_fill(event, fill):
@@ -166,6 +185,10 @@ class BatchMessages:
         so_far, notional = self._done.get(key, (0, 0))
         done = self._done[key] = (so_far + fill.qty, notional + fill.price * fill.qty)
         status = "FILLED" if done[0] >= total else "PARTIALLY_FILLED"
+        if status == "FILLED" and key in self._entries:
+            average = (done[0], done[1] // done[0])
+            self._finished.append(entry_update(fill.order_id, terms, "FINISHED", fill.time,
+                                               self._now, average))  # fmt: skip
         qty = max(terms.qty or 0, total)
         out.append(self._update(event.asset, fill.order_id, fill.side, terms, fill.time,
                                 "TRADE", status, fill, done, qty))  # fmt: skip
