@@ -7,7 +7,7 @@ same behaviour is checked against SQLite and PostgreSQL in test_writer_store.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 from velox.market.candles import merge
@@ -21,6 +21,7 @@ class MemStore:
         self.rows: dict[tuple[str, str, int], CandleRecord] = {}
         self.insert_sizes: list[int] = []
         self.prune_cutoffs: list[int] = []
+        self.meta: dict[str, str] = {}
         self.fail: dict[str, int] = {}  # method name -> failures still to inject
 
     def as_store(self) -> Store:
@@ -49,11 +50,28 @@ class MemStore:
             del self.trades[k]
         return len(old)
 
-    async def upsert_candles(self, candles: Sequence[CandleRecord]) -> None:
+    async def upsert_candles(
+        self, candles: Sequence[CandleRecord], meta: Mapping[str, str] | None = None
+    ) -> None:
         self._maybe_fail("upsert_candles")
         for c in candles:
             key = (c.symbol, c.duration, c.time)
             self.rows[key] = merge(self.rows[key], c) if key in self.rows else c
+        self.meta.update(meta or {})
+
+    async def replace_candles(
+        self, symbol: str, duration: str, start: int, end: int, candles: Sequence[CandleRecord]
+    ) -> None:
+        self._maybe_fail("replace_candles")
+        for key in [k for k in self.rows if k[:2] == (symbol, duration) and start <= k[2] < end]:
+            del self.rows[key]
+        await self.put_candles(candles)
+
+    async def get_meta(self, key: str) -> str | None:
+        return self.meta.get(key)
+
+    async def set_meta(self, key: str, value: str) -> None:
+        self.meta[key] = value
 
     async def put_candles(self, candles: Sequence[CandleRecord]) -> None:
         self._maybe_fail("put_candles")

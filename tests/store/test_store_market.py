@@ -196,3 +196,28 @@ async def test_trades_read_back_by_id_by_time_and_newest(store: Store) -> None:
     assert await store.trades("BTCUSDT", 9, 1000, None, 5) == stored[8:]
     assert await store.trades("SOLUSDT", None, None, None, 5) == []
     assert (await store.trades("BTCUSDT", 7, None, None, 1))[0].price == BIG
+
+
+async def test_upsert_candles_sets_its_meta_keys_in_the_same_transaction(store: Store) -> None:
+    await store.upsert_candles([candle(0, 1, 1, 1, 1, 1)], {"folded:replay:BTCUSDT": "1-4"})
+    await store.upsert_candles([], {"folded:replay:BTCUSDT": "1-9", "invented:BTCUSDT": "7"})
+    assert await store.get_meta("folded:replay:BTCUSDT") == "1-9"
+    assert await store.get_meta("invented:BTCUSDT") == "7"
+    assert await store.candles("BTCUSDT", "1m", None, None, 10) == [candle(0, 1, 1, 1, 1, 1)]
+
+
+async def test_replace_candles_deletes_the_range_then_puts_the_rows(store: Store) -> None:
+    """History replacing invented candles: nothing of the range survives but the new rows."""
+    await store.upsert_candles([candle(i * MINUTE, 5, 5, 5, 5, 1) for i in range(5)])
+    await store.upsert_candles([candle(0, 9, 9, 9, 9, 9, duration="5m")])
+    await store.replace_candles(
+        "BTCUSDT", "1m", MINUTE, 4 * MINUTE, [candle(2 * MINUTE, 7, 8, 6, 7, BIG)]
+    )
+    assert await store.candles("BTCUSDT", "1m", None, None, 10) == [
+        candle(0, 5, 5, 5, 5, 1),
+        candle(2 * MINUTE, 7, 8, 6, 7, BIG),
+        candle(4 * MINUTE, 5, 5, 5, 5, 1),
+    ]
+    assert await store.candles("BTCUSDT", "5m", None, None, 10) == [
+        candle(0, 9, 9, 9, 9, 9, duration="5m")
+    ]

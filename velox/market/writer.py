@@ -10,11 +10,13 @@ candle missing the last trades of a burst heals on the next trade's close.
 The task flushes when ``batch_size`` trades are queued (100) or ``flush_interval_s`` after
 the first trade of a batch (1 s), whichever comes first. ``insert_trades`` deduplicates by
 (symbol, trade_id) and returns the new ones; only those reach the candle aggregator, so a
-replayed or reconnected stream never counts a trade twice. Candle deltas are then merged in
-the store, and ``on_candle`` gets each changed FULL candle once per batch (for websocket
-pushes); a callback that raises is logged and does not stop the writer. Raw trades whose time
-is older than ``retention_ms`` (24 h) before the wall clock are pruned every
-``prune_interval_s``: trade times are the exchange's, absolute times.
+replayed or reconnected stream never counts a trade twice. Raw trades are pruned, so the
+ids a replay already counted are also kept as spans (``velox.market.provenance``), written
+with the candle deltas in one transaction: replaying a file again counts none of them.
+Candle deltas are then merged in the store, and ``on_candle`` gets each changed FULL candle
+once per batch (for websocket pushes); a callback that raises is logged and does not stop the
+writer. Raw trades whose time is older than ``retention_ms`` (24 h) before the wall clock are
+pruned every ``prune_interval_s``: trade times are the exchange's, absolute times.
 
 A failing store is retried ``max_attempts`` times with ``retry_delay_s`` between; a batch
 that still fails is dropped and logged (``lost``), so one bad batch cannot wedge the writer.
@@ -41,6 +43,7 @@ from velox.feeds.base import FeedTick
 from velox.feeds.ratelog import RateLimitedLog
 from velox.market.candles import BucketKey, CandleAggregator, bucket_start
 from velox.market.history import SECOND_MS, LiveCut, is_prefix
+from velox.market.provenance import Provenance
 from velox.store.base import Store
 from velox.store.records import CandleRecord, TradeRecord
 from velox.supervisor import Supervisor
@@ -51,6 +54,7 @@ CandleCallback = Callable[[CandleRecord], None]
 SessionCallback = Callable[[LiveCut], None]
 HistoryCallback = Callable[[str, str], None]  # (symbol, duration) whose history was written
 DAY_MS = 24 * 3600 * 1000
+Queued = tuple[TradeRecord, str]  # a trade and the source that made it
 
 
 class TradeWriter:
@@ -83,8 +87,9 @@ class TradeWriter:
         self.max_attempts = max_attempts
         self.retry_delay_s = retry_delay_s
         self._clock = clock
-        self.queue: asyncio.Queue[TradeRecord] = asyncio.Queue(queue_size)
-        self._pending: list[TradeRecord] = []
+        self.queue: asyncio.Queue[Queued] = asyncio.Queue(queue_size)
+        self._pending: list[Queued] = []
+        self.provenance = Provenance(store)
         self._writing: asyncio.Future[None] | None = None
         self.supervisor = Supervisor("writer", self.run, clock=clock)
         self._last_prune: float | None = None
@@ -109,7 +114,7 @@ class TradeWriter:
             self._before_cut[tick.symbol] = self.accepted
             self._cut(LiveCut(tick.symbol, tick.source, bucket_start(ts, SECOND_MS), trade.price))
         try:
-            self.queue.put_nowait(trade)
+            self.queue.put_nowait((trade, tick.source))
             self.accepted += 1
         except asyncio.QueueFull:
             self.dropped += 1
@@ -243,13 +248,16 @@ class TradeWriter:
         done, self._batch_done = self._batch_done, asyncio.Event()
         done.set()
 
-    async def _write_locked(self, batch: list[TradeRecord]) -> list[CandleRecord]:
+    async def _write_locked(self, batch: list[Queued]) -> list[CandleRecord]:
         new: list[TradeRecord] | None = None
         changed: dict[BucketKey, CandleRecord] | None = None
+        admitted: list[TradeRecord] | None = None
         for attempt in range(1, self.max_attempts + 1):
             try:
+                if admitted is None:
+                    admitted = await self.provenance.admit(batch)
                 if new is None:
-                    new = await self.store.insert_trades(batch)
+                    new = await self.store.insert_trades(admitted)
                     self.written += len(new)
                     self.duplicates += len(batch) - len(new)
                     self.batches += 1
@@ -276,9 +284,7 @@ class TradeWriter:
             except Exception:  # a listener's bug must not stop the candles
                 log.exception("trade writer: on_candle failed for %s", candle)
 
-    def _give_up(
-        self, batch: list[TradeRecord], new: list[TradeRecord] | None, exc: Exception
-    ) -> None:
+    def _give_up(self, batch: list[Queued], new: list[TradeRecord] | None, exc: Exception) -> None:
         if new is None:
             self.lost += len(batch)
             log.error("trade writer: dropping %d trades after %d attempts: %r",
@@ -288,15 +294,17 @@ class TradeWriter:
 
     async def _upsert_deltas(self) -> None:
         deltas = self.aggregator.take_deltas()
-        if not deltas:
+        meta = self.provenance.pending()
+        if not deltas and not meta:
             self.aggregator.confirm()
             return
         try:
-            await self.store.upsert_candles(deltas)
+            await self.store.upsert_candles(deltas, meta)
         except BaseException:
             self.aggregator.restore()
             raise
         self.aggregator.confirm()
+        self.provenance.written(meta)
 
     async def _aggregate(self, trades: list[TradeRecord]) -> dict[BucketKey, CandleRecord]:
         """Seed buckets the store may already hold (all awaits first, so a failure leaves the

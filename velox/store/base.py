@@ -13,7 +13,7 @@ takes no lock and writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from velox.store.records import (
@@ -269,12 +269,21 @@ class Store(Protocol):
         """Oldest first: from the trade ``from_id`` on, else from ``start`` on, else the
         newest ``limit``; within ``start``..``end`` when given (``velox.store.trades``)."""
 
-    async def upsert_candles(self, candles: Sequence[CandleRecord]) -> None:
-        """Merge partial candles: keep open, high=max, low=min, close=new, volume+=new."""
+    async def upsert_candles(
+        self, candles: Sequence[CandleRecord], meta: Mapping[str, str] | None = None
+    ) -> None:
+        """Merge partial candles: keep open, high=max, low=min, close=new, volume+=new; and
+        set the ``meta`` keys (what the candles were built from) in the same transaction."""
 
     async def put_candles(self, candles: Sequence[CandleRecord]) -> None:
         """Write whole candles, replacing any stored for the same bucket (the last of repeats
         in a batch wins): history from an exchange, which re-writing must never double."""
+
+    async def replace_candles(
+        self, symbol: str, duration: str, start: int, end: int, candles: Sequence[CandleRecord]
+    ) -> None:
+        """In one transaction: delete the series' candles with ``start <= time < end``, then
+        ``put_candles(candles)`` (history that replaces invented candles, leaving none)."""
 
     async def candles(
         self, symbol: str, duration: str, start: int | None, end: int | None, limit: int

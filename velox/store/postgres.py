@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -35,7 +35,7 @@ from velox.store.schema import (
     placeholders,
     schema_sql,
 )
-from velox.store.sqlstore import CANDLE_COLUMNS, SqlStore, Tx, candle_params
+from velox.store.sqlstore import CANDLE_COLUMNS, SET_META, SqlStore, Tx, candle_params
 from velox.store.writer_lock import this_process
 
 # Serialises schema creation across processes: concurrent CREATE ... IF NOT EXISTS can race.
@@ -286,6 +286,10 @@ class PostgresStore(SqlStore):
         inserted = {(r["symbol"], r["trade_id"]) for r in rows}
         return [t for t in unique if (t.symbol, t.trade_id) in inserted]
 
-    async def upsert_candles(self, candles: Sequence[CandleRecord]) -> None:
+    async def upsert_candles(
+        self, candles: Sequence[CandleRecord], meta: Mapping[str, str] | None = None
+    ) -> None:
         async with self._transaction() as tx:
             await tx.executemany(_UPSERT_CANDLE, [candle_params(c) for c in candles])
+            if meta:
+                await tx.executemany(SET_META, list(meta.items()))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -40,6 +40,7 @@ from velox.store.schema import (
 )
 from velox.store.sqlstore import (
     CANDLE_COLUMNS,
+    SET_META,
     SqlStore,
     Statement,
     Tx,
@@ -103,7 +104,10 @@ def _insert_trades(trades: Sequence[TradeRecord], db: sqlite3.Connection) -> lis
     return inserted
 
 
-def _upsert_candles(candles: Sequence[CandleRecord], db: sqlite3.Connection) -> None:
+def _upsert_candles(
+    candles: Sequence[CandleRecord], meta: Mapping[str, str], db: sqlite3.Connection
+) -> None:
+    db.executemany(SET_META, list(meta.items()))
     for c in candles:  # one at a time, so repeats of a bucket in the batch merge too
         stored = db.execute(
             f"SELECT {CANDLE_COLUMNS} FROM candles WHERE symbol = ? AND duration = ? AND time = ?",
@@ -286,5 +290,7 @@ class SqliteStore(SqlStore):
     async def insert_trades(self, trades: Sequence[TradeRecord]) -> list[TradeRecord]:
         return await self._one_trip(partial(_insert_trades, first_of_each(trades)))
 
-    async def upsert_candles(self, candles: Sequence[CandleRecord]) -> None:
-        await self._one_trip(partial(_upsert_candles, candles))
+    async def upsert_candles(
+        self, candles: Sequence[CandleRecord], meta: Mapping[str, str] | None = None
+    ) -> None:
+        await self._one_trip(partial(_upsert_candles, candles, meta or {}))

@@ -74,6 +74,7 @@ SET_META = (
     "INSERT INTO meta (key, value) VALUES (?, ?) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
+DELETE_CANDLES = "DELETE FROM candles WHERE symbol = ? AND duration = ? AND time >= ? AND time < ?"
 # The first value kept: processes starting together all read back the one that won.
 CLAIM_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"
 # Whole candles (exchange history): the same statement in both dialects; executemany runs it
@@ -399,6 +400,13 @@ class SqlStore(ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, Tr
 
     async def put_candles(self, candles: Sequence[CandleRecord]) -> None:
         async with self._transaction() as tx:
+            await tx.executemany(PUT_CANDLE, [candle_params(c) for c in candles])
+
+    async def replace_candles(
+        self, symbol: str, duration: str, start: int, end: int, candles: Sequence[CandleRecord]
+    ) -> None:
+        async with self._transaction() as tx:
+            await tx.execute(DELETE_CANDLES, (symbol, duration, start, end))
             await tx.executemany(PUT_CANDLE, [candle_params(c) for c in candles])
 
     async def candles(
