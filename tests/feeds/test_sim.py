@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
+from collections.abc import Sequence
 from decimal import Decimal
 
 import pytest
 
 from tests.feeds.helpers import Collector, running
 from velox.clock import ManualClock
+from velox.feeds.base import FeedTick
 from velox.feeds.sim import SimFeed, SimWalk
 from velox.money import units
 
@@ -83,3 +86,51 @@ async def test_run_emits_ticks_for_every_symbol() -> None:
     assert {t.symbol for t in sink.ticks} == {"BTCUSDT", "ETHUSDT", "SOLUSDT"}
     assert feed.simulated and set(feed.last_tick_ms) == {"BTCUSDT", "ETHUSDT", "SOLUSDT"}
     assert not feed.connected
+
+
+def first_prices(feed: SimFeed, count: int) -> list[int]:
+    prices = []
+    for _ in range(count):
+        tick = feed.next_tick("BTCUSDT")
+        assert tick.trade_price is not None
+        prices.append(tick.trade_price)
+    return prices
+
+
+async def resumed(id_base: int, known: dict[str, int]) -> SimFeed:
+    """A simulator started (and stopped) in a Velox whose store knew ``known``."""
+
+    async def last_prices(symbols: Sequence[str]) -> dict[str, int]:
+        assert tuple(symbols) == ("BTCUSDT", "ETHUSDT", "SOLUSDT")
+        return known
+
+    feed = SimFeed(seed=3, id_base=id_base, ticks_per_second=1000, last_prices=last_prices)
+    stopped = asyncio.Event()
+
+    async def sink(tick: FeedTick) -> None:
+        stopped.set()
+        await asyncio.Event().wait()  # hold the first tick: only the resume counts
+
+    task = asyncio.create_task(feed.run(sink))
+    await stopped.wait()
+    task.cancel()
+    await asyncio.wait({task})
+    return feed
+
+
+async def test_a_restarted_simulator_goes_on_from_the_last_known_price() -> None:
+    """Regression: every session restarted at 95000 and walked the same path (same seed),
+    so the chart jumped back at each restart and positions were valued at the reset price."""
+    first = await resumed(1_000, {"BTCUSDT": units("61234.5")})
+    second = await resumed(2_000, {"BTCUSDT": units("61234.5")})
+    a, b = first_prices(first, 5), first_prices(second, 5)
+    assert a == [
+        6_123_425_000_000, 6_123_446_000_000, 6_123_421_000_000, 6_123_415_000_000,
+        6_123_408_000_000,
+    ]  # fmt: skip
+    assert all(abs(p - units("61234.5")) < units("100") for p in a + b)
+    assert a != b  # a session of its own, not the previous one's path again
+    # a symbol the store knows nothing of starts at its usual price
+    eth = await resumed(1_000, {})
+    assert eth.walk.steps == 1
+    assert abs(first_prices(eth, 1)[0] - units("95000")) < units("100")

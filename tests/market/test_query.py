@@ -6,7 +6,7 @@ import pytest
 
 from tests.market.memstore import MemStore
 from velox.market.candles import CandleAggregator
-from velox.market.query import query_candles
+from velox.market.query import last_prices, query_candles
 from velox.store.records import CandleRecord, TradeRecord
 
 T0 = 1_736_812_800_000
@@ -55,3 +55,17 @@ async def test_at_most_1000_and_bad_arguments() -> None:
         await query_candles(store.as_store(), None, "BTCUSDT", "2h", None, None, 10)
     with pytest.raises(ValueError):
         await query_candles(store.as_store(), None, "BTCUSDT", "1m", None, None, 0)
+
+
+async def test_last_prices_are_the_newest_1s_closes_of_the_symbols_with_any() -> None:
+    """Where a restarted simulator goes on from."""
+    store = MemStore()
+    await store.upsert_candles(
+        [
+            CandleRecord("BTCUSDT", "1s", 1_000, 5, 9, 4, 7, 1),
+            CandleRecord("BTCUSDT", "1s", 2_000, 7, 8, 6, 6, 1),
+            CandleRecord("BTCUSDT", "1m", 60_000, 3, 3, 3, 3, 1),
+        ]
+    )
+    got = await last_prices(store.as_store(), ["BTCUSDT", "ETHUSDT"])
+    assert got == {"BTCUSDT": 6}

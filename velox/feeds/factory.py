@@ -16,7 +16,7 @@ from velox.feeds.backpack import DEFAULT_BACKPACK_URL, BackpackFeed
 from velox.feeds.base import MonitoredFeed
 from velox.feeds.binance import DEFAULT_BINANCE_URL, BinanceFeed
 from velox.feeds.replay import ReplayFeed
-from velox.feeds.sim import SimFeed
+from velox.feeds.sim import LastPrices, SimFeed
 from velox.feeds.symbols import DEFAULT_SYMBOLS
 
 FEED_SPECS = ("auto", "binance", "backpack", "sim", "replay:PATH")
@@ -36,15 +36,23 @@ def make_feed(
     auto_timeout_s: float = 5.0,
     backoff: Backoff | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    sim_last_prices: LastPrices | None = None,
 ) -> MonitoredFeed:
-    """Build the feed named by ``spec``; raises ValueError for an unknown spec."""
+    """Build the feed named by ``spec``; raises ValueError for an unknown spec.
+    ``sim_last_prices``: where a simulator finds the last known prices to go on from."""
     if spec.startswith("replay:"):
         path = spec.removeprefix("replay:")
         if not path:
             raise ValueError("replay needs a path: replay:PATH")
         return ReplayFeed(path, symbol=replay_symbol, speed=replay_speed, clock=clock)
     if spec == "sim":
-        return SimFeed(symbols, seed=seed, ticks_per_second=sim_ticks_per_second, clock=clock)
+        return SimFeed(
+            symbols,
+            seed=seed,
+            ticks_per_second=sim_ticks_per_second,
+            clock=clock,
+            last_prices=sim_last_prices,
+        )
     if spec == "binance":
         return BinanceFeed(binance_url, symbols, backoff=backoff, clock=clock)
     if spec == "backpack":
@@ -52,7 +60,13 @@ def make_feed(
     if spec == "auto":
         return AutoFeed(
             BinanceFeed(binance_url, symbols, backoff=backoff, clock=clock),
-            SimFeed(symbols, seed=seed, ticks_per_second=sim_ticks_per_second, clock=clock),
+            SimFeed(
+                symbols,
+                seed=seed,
+                ticks_per_second=sim_ticks_per_second,
+                clock=clock,
+                last_prices=sim_last_prices,
+            ),
             timeout_s=auto_timeout_s,
         )
     raise ValueError(f"unknown feed {spec!r}; expected one of {', '.join(FEED_SPECS)}")

@@ -10,13 +10,20 @@ the same prices, quantities and trade ids, whatever the timing.
 Trade ids start at ``id_base`` (default: wall-clock ms x 1000 at construction), so a restarted
 simulator never reuses ids the trade store already holds and would silently dedupe away.
 Ticks are stamped with engine time (``Clock.now_ms``): the simulator is its own exchange.
+
+A restarted simulator goes on from where the prices were: ``last_prices`` (the app reads the
+store's newest candles) gives each symbol's last known price when ``run`` first starts, and
+the walk continues from it, its random stream seeded by ``(seed, id_base)`` so a new session
+walks a path of its own instead of the previous session's again. Without a known price (a
+new database, or ``last_prices`` unset) the walk starts at the asset's start price from
+``seed`` alone, as always.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from velox.clock import SYSTEM_CLOCK, Clock
@@ -29,6 +36,7 @@ YEAR_S = 365 * 24 * 3600
 _Z_BITS = 20  # each uniform draw is in [0, 2^20); 12 of them give std 2^20
 _PPT = 10**12  # returns are carried in parts per trillion
 MID_EXTRA = 10**4  # the mid carries 4 more digits than a unit so rounding never drifts it
+LastPrices = Callable[[Sequence[str]], Awaitable[Mapping[str, int]]]
 
 
 @frozen
@@ -82,12 +90,23 @@ class SimWalk:
 
     def __init__(self, symbols: Sequence[str], seed: int, dt_s: Decimal, id_base: int = 0) -> None:
         self._rng = random.Random(seed)
+        self._seed, self._id_base = seed, id_base
+        self.steps = 0
         self.assets = {s: asset_of(s) for s in symbols}
         self._mid = {s: a.start * MID_EXTRA for s, a in self.assets.items()}
         self._next_id = dict.fromkeys(symbols, id_base)
         self._sigma_ppt = {s: sigma_ppt(a, dt_s) for s, a in self.assets.items()}
 
+    def resume(self, prices: Mapping[str, int]) -> None:
+        """Go on from these last known prices (units), with a random stream of this session's
+        own (seeded by ``seed`` and ``id_base``); symbols without a price keep theirs."""
+        self._rng = random.Random(f"velox-sim-resume:{self._seed}:{self._id_base}")
+        for symbol, price in prices.items():
+            if symbol in self._mid and price > 0:
+                self._mid[symbol] = price * MID_EXTRA
+
     def step(self, symbol: str) -> SimStep:
+        self.steps += 1
         asset = self.assets[symbol]
         mid = walk_step(self._rng, self._mid[symbol], self._sigma_ppt[symbol], asset)
         self._mid[symbol] = mid
@@ -113,6 +132,7 @@ class SimFeed:
         ticks_per_second: float = 5.0,
         id_base: int | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        last_prices: LastPrices | None = None,
     ) -> None:
         if ticks_per_second <= 0:
             raise ValueError("ticks_per_second must be positive")
@@ -122,6 +142,7 @@ class SimFeed:
         dt = Decimal(1) / Decimal(str(ticks_per_second))
         base = clock.wall_ms() * 1000 if id_base is None else id_base
         self.walk = SimWalk(self.symbols, seed, dt, base)
+        self._last_prices = last_prices
         self.last_tick_ms: dict[str, int] = {}
         self.connected = False
 
@@ -147,6 +168,8 @@ class SimFeed:
     async def run(self, sink: TickSink) -> None:
         """Round-robin over the symbols, spacing ticks evenly; never bursts to catch up."""
         loop = asyncio.get_running_loop()
+        if self._last_prices is not None and self.walk.steps == 0:  # else it knows better
+            self.walk.resume(await self._last_prices(self.symbols))
         interval = 1.0 / (self.ticks_per_second * len(self.symbols))
         next_at = loop.time()
         self.connected = True

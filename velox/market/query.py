@@ -7,7 +7,7 @@ whose data is not all durable yet, so they simply replace the stored rows for th
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from velox.market.candles import DURATIONS_MS, CandleAggregator
 from velox.market.intervals import DERIVED, bucket_start, fold, next_start, span_ms
@@ -99,3 +99,14 @@ async def paged_candles(
             cursor_end = page[0].time - 1
     folded = fold(interval, rows) if derived else rows
     return folded[:limit] if start is not None else folded[-limit:]
+
+
+async def last_prices(store: Store, symbols: Sequence[str]) -> dict[str, int]:
+    """Each symbol's last known price: the close of its newest stored 1s candle (a symbol
+    with none left out). Where a restarted simulator goes on from."""
+    found = {}
+    for symbol in symbols:
+        rows = await store.candles(symbol, "1s", None, None, 1)
+        if rows:
+            found[symbol] = rows[0].close
+    return found

@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from enum import Enum
+from functools import partial
 
 from aiohttp import web
 
@@ -27,7 +28,7 @@ from velox.feeds.base import Feed
 from velox.feeds.sink import FeedSink
 from velox.market.backfill import Backfill, HistorySource
 from velox.market.candles import CandleAggregator
-from velox.market.query import query_candles
+from velox.market.query import last_prices, query_candles
 from velox.market.tap import TappedTrades
 from velox.market.writer import TradeWriter
 from velox.service import EngineService
@@ -136,6 +137,7 @@ def _make_feed(app: web.Application, clock: Clock) -> Feed:
         replay_speed=s.replay_speed,
         sim_ticks_per_second=s.sim_rate,
         clock=clock,
+        sim_last_prices=partial(last_prices, app[STORE]),
     )
 
 
