@@ -17,7 +17,9 @@ from velox.feeds.base import FeedTick
 from velox.feeds.klines import BinanceKlines
 from velox.market.candles import DURATIONS_MS, CandleAggregator
 from velox.market.history import LiveCut
+from velox.market.invented import invented_starts
 from velox.market.rest_history import RestHistory
+from velox.market.sim_history import SimulatedHistory
 from velox.market.writer import TradeWriter
 from velox.money import units
 from velox.store.base import Store
@@ -120,3 +122,38 @@ async def test_after_an_outage_the_gap_is_filled_from_the_newest_stored_candle(
     assert minutes[-1] == with_trades(stored("BTCUSDT", "1m", boundary, later), (PRICE, QTY))
     day = await store.candles("BTCUSDT", "1d", DAY, DAY, 1)
     assert day == [with_trades(stored("BTCUSDT", "1d", DAY, later), (PRICE, QTY))]
+
+
+async def test_candles_the_simulator_invented_are_replaced_by_the_exchange_s_after_a_restart(
+    rest: FakeBinanceRest, store: Store
+) -> None:
+    """Regression (``--feed auto``): Binance unreachable, the simulator wrote seeded history and
+    live candles; when Binance came up, the backfill fetched only from the newest stored
+    candle, so the invented past stayed in front of real prices. Now every candle from the
+    first invented one to the boundary is the exchange's (or gone), across a restart."""
+    sim_cut = CUT - 10 * 60_000  # 04:57:42: the simulator's session
+    first = Live(store)
+    first.writer.start()
+    for i in range(3):
+        ts = sim_cut + 250 + i * 60_000
+        first.writer.offer(FeedTick("BTCUSDT", ts, PRICE, QTY, 10**15 + i, ts, source="sim"))
+    await wait_until(lambda: first.writer.processed == 3)
+    seeded = SimulatedHistory(store, first.writer, seed=1, durations=("1m",), count=5)
+    await seeded.fill(LiveCut("BTCUSDT", "sim", sim_cut, PRICE))
+    await first.writer.stop()  # Velox restarts; Binance is up now
+    assert len(await store.candles("BTCUSDT", "1m", None, None, 100)) == 8  # 04:52..04:59
+
+    live = Live(store)
+    live.writer.start()
+    try:
+        source = history(rest, store, live, count=3)
+        await source.fill(await live.trade(CUT + 250, connection=1))
+        await source.close()
+    finally:
+        await live.writer.stop()
+    minute = CUT - CUT % 60_000
+    assert await store.candles("BTCUSDT", "1m", None, None, 100) == [
+        *(stored("BTCUSDT", "1m", t, t + 60_000) for t in range(minute - 180_000, minute, 60_000)),
+        with_trades(stored("BTCUSDT", "1m", minute, CUT), (PRICE, QTY)),
+    ]
+    assert await invented_starts(store, "BTCUSDT") == {}  # replaced: a restart leaves them

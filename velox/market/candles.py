@@ -123,6 +123,13 @@ class CandleAggregator:
             if latest is None or row.time > latest:  # a later trade there must seed from it
                 self._latest[(row.symbol, row.duration)] = row.time
 
+    def forget(self, symbol: str, duration: str, start: int, end: int) -> None:
+        """The store's buckets ``start <= time < end`` of the series were replaced: drop what
+        is held of them (a pending delta would bring an invented candle back)."""
+        for held in (self._full, self._delta, self._inflight):
+            for key in [k for k in held if k[:2] == (symbol, duration) and start <= k[2] < end]:
+                del held[key]
+
     # -- trades in -------------------------------------------------------------------------
     def add(self, trade: TradeRecord) -> list[CandleRecord]:
         """Apply one new trade; returns the full candles it changed (one per duration)."""

@@ -9,6 +9,10 @@ restart never forgets it and never believes more than the candles hold.
   trade outside every span, from another file or past where the last run stopped, counts).
   A span runs from the first to the last trade id of a session: ids skipped by the file
   (or trades dropped by a full queue) inside it are taken as seen.
+- INVENTED candles (the simulator's): the time of each symbol's first simulated trade not
+  yet replaced by an exchange's history. ``velox.market.rest_history`` replaces what the
+  simulator made from there on, then clears the mark (``velox.market.invented``, which also
+  marks the seeded history the simulator writes).
 """
 
 from __future__ import annotations
@@ -20,11 +24,16 @@ from velox.store.base import Store
 from velox.store.records import TradeRecord
 
 FOLDED_SOURCES = frozenset({"replay"})
+INVENTED_SOURCES = frozenset({"sim"})
 Span = tuple[int, int]
 
 
 def folded_key(source: str, symbol: str) -> str:
     return f"folded:{source}:{symbol}"
+
+
+def invented_key(symbol: str) -> str:
+    return f"invented:{symbol}"
 
 
 def parse_spans(text: str | None) -> list[Span]:
@@ -63,6 +72,7 @@ class Provenance:
         self.store = store
         self._spans: dict[tuple[str, str], list[Span]] = {}
         self._session_lo: dict[tuple[str, str], int] = {}  # this session's first trade id
+        self._invented: set[str] = set()  # symbols marked in this simulator session
         self._last_source: dict[str, str] = {}
         self._pending: dict[str, str] = {}
 
@@ -71,6 +81,7 @@ class Provenance:
         for trade, source in batch:
             if self._last_source.get(trade.symbol) != source:  # a new session of the symbol
                 self._last_source[trade.symbol] = source
+                self._invented.discard(trade.symbol)
                 self._session_lo = {
                     k: v for k, v in self._session_lo.items() if k[1] != trade.symbol
                 }
@@ -80,6 +91,8 @@ class Provenance:
                 if not await self._folded(source, trade):
                     admitted.append(trade)
                 continue
+            if source in INVENTED_SOURCES and trade.symbol not in self._invented:
+                await self._mark_invented(trade)
             admitted.append(trade)
         return admitted
 
@@ -96,6 +109,13 @@ class Provenance:
             self._spans[key] = spans
             self._pending[folded_key(*key)] = format_spans(spans)
         return seen
+
+    async def _mark_invented(self, trade: TradeRecord) -> None:
+        key = invented_key(trade.symbol)
+        stored = self._pending.get(key) or await self.store.get_meta(key)
+        if not stored or trade.ts < int(stored):
+            self._pending[key] = str(trade.ts)
+        self._invented.add(trade.symbol)
 
     def pending(self) -> dict[str, str]:
         """The meta rows to write with the next candle deltas."""

@@ -8,7 +8,10 @@ For each cut (``velox.market.history``), in this order:
    requests at most);
 2. each duration's history, from the newest candle stored before its boundary (fetched
    again: it may be partial) up to the boundary, at most ``count`` candles back: the gap
-   after a stop or an outage. 1m comes first (the chart opens on it), 30s last.
+   after a stop or an outage. Where the simulator invented candles (``velox.market.invented``,
+   the auto feed before Binance came up), the history starts at the first of them and
+   replaces them all, those the exchange has no data for dropped; then the marks go. 1m
+   comes first (the chart opens on it), 30s last.
 
 Binance has no 30s klines: 30s candles are folded from 1s klines, 30 rows each (up to 30
 requests for 1000 candles, hence last). Requests are paced by the klines client; every
@@ -27,11 +30,21 @@ from velox.feeds.klines_parse import Kline
 from velox.market.backfill import HistoryRefused, HistoryUnavailable, HistoryWriter
 from velox.market.candles import DURATIONS_MS, bucket_start
 from velox.market.history import MINUTE_MS, LiveCut, boundary, fold, prefix, window_start
+from velox.market.invented import forget as forget_invented
+from velox.market.invented import invented_starts
 from velox.store.base import Store
 from velox.store.records import CandleRecord
 
 ORDER = ("1m", "5m", "15m", "1h", "4h", "1d", "1s", "30s")
 KLINE_INTERVAL = {"30s": "1s"}  # Binance has no 30s klines
+
+
+class ReplacingWriter(HistoryWriter, Protocol):
+    """``TradeWriter``: also replaces a range of invented candles."""
+
+    async def replace_history(
+        self, cut: LiveCut, duration: str, start: int, candles: Sequence[CandleRecord]
+    ) -> None: ...
 
 
 class KlineSource(Protocol):
@@ -72,7 +85,7 @@ class RestHistory:
         self,
         klines: KlineSource,
         store: Store,
-        writer: HistoryWriter,
+        writer: ReplacingWriter,
         *,
         durations: Sequence[str] = tuple(DURATIONS_MS),
         count: int = 1000,
@@ -89,9 +102,12 @@ class RestHistory:
     async def fill(self, cut: LiveCut) -> None:
         fetched = _Fetched(self.klines, cut.symbol)
         try:
-            await self._prefixes(cut, fetched)
+            await self._prefixes(cut, fetched)  # waits for the trades before the cut
+            invented = await invented_starts(self.store, cut.symbol)
             for duration in self.durations:
-                await self._history(cut, duration, fetched)
+                await self._history(cut, duration, fetched, invented.get(duration))
+            if invented:
+                await forget_invented(self.store, cut.symbol)
         except KlinesUnavailable as exc:
             raise HistoryUnavailable(f"Binance klines at {self.klines.base_url}: {exc}") from exc
         except KlinesRejected as exc:
@@ -105,11 +121,19 @@ class RestHistory:
         found = [prefix(cut.time, d, minutes, seconds) for d in self.durations]
         await self.writer.put_history(cut, [p for p in found if p is not None])
 
-    async def _history(self, cut: LiveCut, duration: str, fetched: _Fetched) -> None:
+    async def _history(
+        self, cut: LiveCut, duration: str, fetched: _Fetched, invented: int | None
+    ) -> None:
         end = boundary(cut.time, duration)
         newest = await self.store.candles(cut.symbol, duration, None, end - 1, 1)
-        start = window_start(cut.time, duration, self.count, newest[0].time if newest else None)
+        since = newest[0].time if newest else None
+        if invented is not None and invented < end:  # the simulator's candles go, all
+            since = invented if since is None else min(since, invented)
+        start = window_start(cut.time, duration, self.count, since)
         if start >= end:
             return
         rows = await fetched.get(KLINE_INTERVAL.get(duration, duration), start, end)
-        await self.writer.put_history(cut, fold(rows, duration))
+        if invented is not None and invented < end:
+            await self.writer.replace_history(cut, duration, invented, fold(rows, duration))
+        else:
+            await self.writer.put_history(cut, fold(rows, duration))

@@ -7,7 +7,8 @@ boundary's prefix joined to the live trades like an exchange's history. Then a m
 records that the symbol's simulated history is written, so it is never written again: a
 restart continues the chart it left (with a gap for the time Velox was down) instead of
 inventing a new past, and real candles (from an earlier Binance session) are never
-overwritten by invented ones.
+overwritten by invented ones. The candles it writes are marked as invented
+(``velox.market.invented``) before they are written, so a Binance session replaces them.
 
 The same seed, symbol, cut and first price give the same candles; generating them takes a
 fraction of a second of CPU, so it runs in a thread, away from the event loop.
@@ -22,6 +23,7 @@ from velox.feeds.sim_history import history_path
 from velox.market.backfill import HistoryWriter
 from velox.market.candles import DURATIONS_MS
 from velox.market.history import LiveCut, boundary, fold
+from velox.market.invented import mark_history
 from velox.store.base import Store
 from velox.store.records import CandleRecord
 
@@ -79,6 +81,8 @@ class SimulatedHistory:
             if not await self.store.candles(cut.symbol, d, None, before, 1):
                 empty.append(d)
         if empty:
+            starts = {d: boundary(cut.time, d) - self.count * DURATIONS_MS[d] for d in empty}
+            await mark_history(self.store, cut.symbol, starts)  # invented: replaced by real
             candles = await asyncio.to_thread(
                 simulated_candles, cut, self.seed, empty, self.count, self.ticks_per_second
             )

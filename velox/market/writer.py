@@ -42,7 +42,7 @@ from velox.clock import SYSTEM_CLOCK, Clock
 from velox.feeds.base import FeedTick
 from velox.feeds.ratelog import RateLimitedLog
 from velox.market.candles import BucketKey, CandleAggregator, bucket_start
-from velox.market.history import SECOND_MS, LiveCut, is_prefix
+from velox.market.history import SECOND_MS, LiveCut, boundary, is_prefix
 from velox.market.provenance import Provenance
 from velox.store.base import Store
 from velox.store.records import CandleRecord, TradeRecord
@@ -166,6 +166,25 @@ class TradeWriter:
         passed = [c for c in joined if self._behind_newest(c)]
         self._rewritten(behind + passed)
         return len(rows)
+
+    async def replace_history(
+        self, cut: LiveCut, duration: str, start: int, candles: Sequence[CandleRecord]
+    ) -> None:
+        """Replace every stored candle of the series from ``start`` up to the cut's boundary
+        with ``candles`` (whole ones, before the boundary): invented ones go, even where the
+        new history has none."""
+        end = boundary(cut.time, duration)
+        if any(is_prefix(c, cut) or c.duration != duration for c in candles):
+            raise ValueError(f"history for {duration} before {cut} only")
+        await self._caught_up(self._before_cut.get(cut.symbol, self.accepted))
+        async with self._lock:
+            put = asyncio.ensure_future(
+                self.store.replace_candles(cut.symbol, duration, start, end, candles)
+            )
+            await asyncio.shield(put)
+            self.aggregator.forget(cut.symbol, duration, start, end)
+            self.aggregator.replace(candles)
+        self._rewritten([CandleRecord(cut.symbol, duration, start, 0, 0, 0, 0, 0)])
 
     def _behind_newest(self, candle: CandleRecord) -> bool:
         newest = self.aggregator.current(candle.symbol, candle.duration)
