@@ -3,11 +3,11 @@
 // convert here, for display only.
 import { get } from "./api.js";
 import { lineMethods } from "./trade/chart-drag.js";
+import { retryDelay } from "./trade/chart-history.js";
 
 const SECONDS_DURATIONS = new Set(["1s", "30s"]);
 const PAGE = 500; // candles per request, the first page and each older one
 const OLDER_AT = 30; // bars left of the first visible one: fetch the page before it
-const OLDER_RETRY_MS = [1000, 2000, 5000, 10000, 30000]; // after failures in a row
 const COLORS = {
   bg: "#0d1117", text: "#8b97a8", grid: "#18202b", border: "#232c38",
   up: "#16c784", down: "#ea3943",
@@ -50,9 +50,14 @@ export class CandleChart {
     this.lineOps = 0; // price lines created, moved or removed so far (data-line-ops)
     this.older = null; // the request for the page before the first bar, while it runs
     this.oldest = false; // the first bar is the series' first: nothing older to fetch
-    this.olderFailures = 0; // failed requests in a row: the next waits (OLDER_RETRY_MS)
+    this.olderFailures = 0; // failed requests in a row: the next waits (retryDelay)
     this.olderAfter = 0; // Date.now() before which no older page is asked for
     this.moved = false; // the trader scrolled or zoomed this series (older pages follow that)
+    this.shows = ""; // "symbol/duration" whose bars the series holds
+    this.loaded = false; // the history of the series shown was read (not only live bars)
+    this.historyFailures = 0; // failed history loads in a row: the next waits (retryDelay)
+    this.retry = 0; // the timer that loads the history again after a failure
+    this.historyError = ""; // why the chart has no history (shown over it)
     this.precision = 2;
     const LWC = window.LightweightCharts;
     if (!LWC) {
@@ -122,7 +127,8 @@ export class CandleChart {
   setCount(n) {
     this.count = n;
     this.container.dataset.candles = String(n);
-    this.showEmpty(n ? "" : "Waiting for trades…");
+    if (this.historyError) this.showEmpty(this.historyError);
+    else this.showEmpty(n ? "" : "Waiting for trades…");
   }
 
   applyPrecision(price) {
@@ -135,6 +141,8 @@ export class CandleChart {
   /** Show `symbol` at `duration`: history first, then live candles (buffered meanwhile). */
   async load(symbol, duration) {
     const token = ++this.loadToken;
+    clearTimeout(this.retry);
+    if (`${symbol}/${duration}` !== this.shows) this.historyFailures = 0;
     this.symbol = symbol;
     this.duration = duration;
     this.pending = [];
@@ -153,10 +161,14 @@ export class CandleChart {
       const q = new URLSearchParams({ asset: symbol, duration, limit: String(PAGE) });
       candles = (await get(`/api/v1/candles?${q}`)).candles || [];
     } catch (err) {
-      if (token !== this.loadToken) return;
-      this.showEmpty(`Chart unavailable: ${err.message}`);
+      if (token === this.loadToken) this.historyFailed(err, token);
+      return;
     }
     if (token !== this.loadToken) return;
+    this.shows = `${symbol}/${duration}`;
+    this.loaded = true;
+    this.historyError = "";
+    this.historyFailures = 0;
     const bars = [];
     for (const c of candles) {
       const bar = toBar(c);
@@ -175,11 +187,36 @@ export class CandleChart {
     this.chart.timeScale().scrollToRealTime();
   }
 
+  /** The history could not be read: the bars of this series already shown stay (another
+   * series' go, and with none the chart says why), live candles are drawn meanwhile, the
+   * start of history is not taken as reached, and it is asked again after a wait that grows. */
+  historyFailed(err, token) {
+    const shows = `${this.symbol}/${this.duration}`;
+    if (shows !== this.shows) { // the series holds another asset's or timeframe's bars
+      this.shows = shows;
+      this.loaded = false;
+      this.series.setData([]);
+      this.lastTime = 0;
+      this.count = 0;
+      this.container.dataset.lastClose = "";
+    }
+    this.historyError = this.loaded ? "" : `Chart unavailable: ${err.message}. Trying again…`;
+    const buffered = this.pending;
+    this.pending = null;
+    for (const c of buffered) this.update(c);
+    this.setCount(this.count);
+    const wait = retryDelay(this.historyFailures, err.retryAfter);
+    this.historyFailures += 1;
+    this.retry = setTimeout(() => {
+      if (token === this.loadToken) this.load(this.symbol, this.duration);
+    }, wait);
+  }
+
   /** Scrolled by the trader near the first bar: the page of candles before it, put in
    * front, the view kept where it is. One request at a time; none once the series' first
    * bar is shown; after a failure, none until a wait that grows (or a 429's Retry-After). */
   async loadOlder() {
-    if (this.older || this.oldest || this.pending || !this.count || !this.moved) return;
+    if (this.older || this.oldest || this.pending || !this.loaded || !this.count || !this.moved) return;
     if (Date.now() < this.olderAfter) return; // the last one failed: not at every scroll
     const range = this.chart.timeScale().getVisibleLogicalRange();
     if (!range || range.from >= OLDER_AT) return;
@@ -201,9 +238,8 @@ export class CandleChart {
     }
     if (token !== this.loadToken) return; // another series is shown now
     if (failed) { // tried again at a later scroll, after a wait that grows
-      const wait = OLDER_RETRY_MS[Math.min(this.olderFailures, OLDER_RETRY_MS.length - 1)];
+      this.olderAfter = Date.now() + retryDelay(this.olderFailures, failed.retryAfter);
       this.olderFailures += 1;
-      this.olderAfter = Date.now() + Math.max(wait, (failed.retryAfter || 0) * 1000);
       return;
     }
     this.olderFailures = 0;

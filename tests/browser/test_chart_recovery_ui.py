@@ -1,0 +1,128 @@
+"""The chart's history in the browser when things go wrong or come back: a failed history
+request (the chart recovers by itself), a reload after a reconnect or a history fill (the
+older pages and the trader's view are kept), and the time axis in the trader's time zone."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from tests.browser.harness import Server, new_page, now_ms, register
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+async def older_candles(server: Server, duration: str, ms: int, count: int = 600) -> None:
+    """``count`` candles of ``duration`` before the feed's own 150 minutes of history."""
+    from velox.money import units
+    from velox.store.records import CandleRecord
+    from velox.web.keys import STORE
+
+    price = units("60000")
+    first = (now_ms() - 150 * 60_000) // ms * ms
+    await server.app[STORE].put_candles([
+        CandleRecord("BTCUSDT", duration, first - i * ms, price, price, price, price, units("1"))
+        for i in range(1, count + 1)
+    ])  # fmt: skip
+
+
+async def chart_at(server: Server, browser: Any, duration: str) -> tuple[Any, list[str], Any]:
+    """A new user's trade page with the chart at ``duration``: (page, problems, chart)."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    await page.get_by_test_id(f"tf-{duration}").click()
+    chart = page.get_by_test_id("chart")
+    await expect(chart).to_have_attribute("data-duration", duration)
+    return page, problems, chart
+
+
+async def drag_back(page: Any, chart: Any, times: int) -> None:
+    """Drag the chart right (back in time) ``times`` times."""
+    box = await chart.bounding_box()
+    assert box is not None
+    y = box["y"] + box["height"] / 2
+    for _ in range(times):
+        await page.mouse.move(box["x"] + 60, y)
+        await page.mouse.down()
+        await page.mouse.move(box["x"] + box["width"] - 60, y, steps=6)
+        await page.mouse.up()
+        await asyncio.sleep(0.2)
+
+
+async def fail_history(page: Any, times: int) -> list[str]:
+    """The next ``times`` requests for the newest candles fail (network down); the URLs of all
+    such requests, failed or not, are recorded."""
+    asked: list[str] = []
+
+    async def handle(route: Any) -> None:
+        asked.append(route.request.url)
+        if len(asked) <= times:
+            await route.abort("internetdisconnected")
+        else:
+            await route.continue_()
+
+    await page.route(lambda url: "/api/v1/candles?" in url and "endTime=" not in url, handle)
+    return asked
+
+
+async def test_a_failed_history_request_on_a_switch_says_so_and_recovers(
+    server: Server, browser: Any
+) -> None:
+    """Switching to 5m while the network is down: the chart says it is unavailable (it said
+    "Waiting for trades…" and then showed only live bars for good), asks again by itself, shows
+    the newest page once the server answers, and scrolling back still loads older pages."""
+    from playwright.async_api import expect
+
+    await older_candles(server, "5m", 300_000)
+    page, problems, chart = await chart_at(server, browser, "1m")
+    await expect(chart).not_to_have_attribute("data-candles", "0")
+    asked = await fail_history(page, 2)
+    await page.get_by_test_id("tf-5m").click()
+    empty = page.locator("#chart-empty")
+    await expect(empty).to_be_visible()
+    await expect(empty).to_contain_text("Chart unavailable")
+    await expect(chart).to_have_attribute("data-candles", "500")  # retried by itself
+    await expect(empty).to_be_hidden()
+    assert len(asked) == 3, asked
+    await drag_back(page, chart, 8)
+    await expect(chart).not_to_have_attribute("data-candles", "500")  # older pages still load
+    problems = [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p]
+    assert not problems, problems
+
+
+async def test_a_failed_reload_keeps_the_bars_shown(server: Server, browser: Any) -> None:
+    """History filled in behind the 1m chart, read again while the network is down: the bars
+    shown stay (they were replaced by nothing), and the reload is retried until it brings the
+    new bar."""
+    from playwright.async_api import expect
+
+    from velox.money import units
+    from velox.store.records import CandleRecord
+    from velox.web.keys import HUB, STORE
+
+    page, problems, chart = await chart_at(server, browser, "1m")
+    await expect(chart).not_to_have_attribute("data-candles", "0")
+    shown = int(await chart.get_attribute("data-candles") or 0)
+    asked = await fail_history(page, 2)
+    first = (now_ms() - 150 * 60_000) // 60_000 * 60_000
+    price = units("60000")
+    await server.app[STORE].put_candles(
+        [CandleRecord("BTCUSDT", "1m", first - 10 * 60_000, price, price, price, price, price)]
+    )
+    server.app[HUB].publish_history("BTCUSDT", "1m")
+    counts: list[int] = []
+    for _ in range(30):
+        counts.append(int(await chart.get_attribute("data-candles") or 0))
+        if len(asked) >= 3 and counts[-1] > shown:
+            break
+        await asyncio.sleep(0.25)
+    assert min(counts) >= shown, counts  # never emptied
+    assert len(asked) == 3, asked
+    await expect(chart).to_have_attribute("data-candles", str(shown + 1))
+    await expect(page.locator("#chart-empty")).to_be_hidden()
+    problems = [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p]
+    assert not problems, problems
