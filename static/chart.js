@@ -3,10 +3,13 @@
 // convert here, for display only.
 import { get } from "./api.js";
 import { lineMethods } from "./trade/chart-drag.js";
-import { retryDelay } from "./trade/chart-history.js";
+import {
+  following, mergeNewest, precisionFor, retryDelay, shiftedRange, toBar, toBars,
+} from "./trade/chart-history.js";
 
 const SECONDS_DURATIONS = new Set(["1s", "30s"]);
 const PAGE = 500; // candles per request, the first page and each older one
+const GAP_PAGES = 2; // pages read to join a reload to the bars shown, at most
 const OLDER_AT = 30; // bars left of the first visible one: fetch the page before it
 const COLORS = {
   bg: "#0d1117", text: "#8b97a8", grid: "#18202b", border: "#232c38",
@@ -15,23 +18,6 @@ const COLORS = {
 
 const two = (n) => String(n).padStart(2, "0");
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-function toBar(c) {
-  return {
-    time: Math.floor(Number(c.time) / 1000),
-    open: Number(c.open),
-    high: Number(c.high),
-    low: Number(c.low),
-    close: Number(c.close),
-  };
-}
-
-function precisionFor(price) {
-  if (!(price > 0)) return 2;
-  if (price >= 1) return 2;
-  if (price >= 0.01) return 4;
-  return 6;
-}
 
 export class CandleChart {
   constructor(container, emptyEl) {
@@ -97,6 +83,7 @@ export class CandleChart {
     this.chart.timeScale().subscribeVisibleLogicalRangeChange(() => this.loadOlder());
     this.bindDrag();
     container.lineY = (key) => this.lineY(key); // where a line is drawn (tests, tools)
+    container.candleChart = this; // its series and view (tests, tools)
     container.linePrice = (key) => this.lines.get(key)?.handle.options().price ?? null;
   }
 
@@ -138,28 +125,44 @@ export class CandleChart {
     this.series.applyOptions({ priceFormat: { type: "price", precision: p, minMove: 10 ** -p } });
   }
 
-  /** Show `symbol` at `duration`: history first, then live candles (buffered meanwhile). */
+  /** Show `symbol` at `duration`: history first, then live candles (buffered meanwhile).
+   * The series shown read again (after a reconnect, a fill) keeps its older pages and the
+   * trader's view, or keeps following the newest bar. */
   async load(symbol, duration) {
     const token = ++this.loadToken;
     clearTimeout(this.retry);
+    const again = `${symbol}/${duration}` === this.shows && this.loaded;
     if (`${symbol}/${duration}` !== this.shows) this.historyFailures = 0;
     this.symbol = symbol;
     this.duration = duration;
     this.pending = [];
     this.older = null;
-    this.oldest = false;
-    this.olderFailures = 0;
-    this.olderAfter = 0;
-    this.moved = false;
+    if (!again) {
+      this.oldest = false;
+      this.olderFailures = 0;
+      this.olderAfter = 0;
+      this.moved = false;
+    }
     this.container.dataset.symbol = symbol;
     this.container.dataset.duration = duration;
     this.container.setAttribute("aria-label", `${symbol} ${duration} candlestick chart`);
     if (!this.chart) return;
     this.chart.applyOptions({ timeScale: { secondsVisible: SECONDS_DURATIONS.has(duration) } });
-    let candles = [];
+    let fresh;
+    let whole;
+    let newest;
     try {
       const q = new URLSearchParams({ asset: symbol, duration, limit: String(PAGE) });
-      candles = (await get(`/api/v1/candles?${q}`)).candles || [];
+      const candles = (await get(`/api/v1/candles?${q}`)).candles || [];
+      whole = candles.length < PAGE;
+      newest = candles[candles.length - 1];
+      fresh = toBars(candles, toBar);
+      const shown = again ? this.series.data() : [];
+      for (let n = 0; n < GAP_PAGES && !mergeNewest(shown, fresh, whole).joined; n++) {
+        const before = await this.page(fresh[0].time); // the bars between, a page at a time
+        whole = before.length < PAGE;
+        fresh = [...toBars(before, toBar).filter((b) => b.time < fresh[0].time), ...fresh];
+      }
     } catch (err) {
       if (token === this.loadToken) this.historyFailed(err, token);
       return;
@@ -169,22 +172,21 @@ export class CandleChart {
     this.loaded = true;
     this.historyError = "";
     this.historyFailures = 0;
-    const bars = [];
-    for (const c of candles) {
-      const bar = toBar(c);
-      if (bars.length && bar.time <= bars[bars.length - 1].time) continue;
-      bars.push(bar);
-    }
+    const shown = again ? this.series.data() : [];
+    const { bars, joined } = mergeNewest(shown, fresh, whole);
+    const view = again ? this.chart.timeScale().getVisibleLogicalRange() : null;
     if (bars.length) this.applyPrecision(bars[bars.length - 1].close);
     this.series.setData(bars);
-    this.container.dataset.lastClose = candles.length ? String(candles[candles.length - 1].close) : "";
+    if (newest || !bars.length) this.container.dataset.lastClose = newest ? String(newest.close) : "";
     this.lastTime = bars.length ? bars[bars.length - 1].time : 0;
-    this.oldest = candles.length < PAGE;
+    if (!again || !joined) this.oldest = whole;
     this.setCount(bars.length);
     const buffered = this.pending;
     this.pending = null;
     for (const c of buffered) this.update(c);
-    this.chart.timeScale().scrollToRealTime();
+    const kept = again && joined && !following(view, shown.length) && shiftedRange(shown, bars, view);
+    if (kept) this.chart.timeScale().setVisibleLogicalRange(kept);
+    else this.chart.timeScale().scrollToRealTime();
   }
 
   /** The history could not be read: the bars of this series already shown stay (another
@@ -212,6 +214,15 @@ export class CandleChart {
     }, wait);
   }
 
+  /** The page of candles (API shape, oldest first) before the bar at `time`. */
+  async page(time) {
+    const q = new URLSearchParams({
+      asset: this.symbol, duration: this.duration, endTime: String(time * 1000 - 1),
+      limit: String(PAGE),
+    });
+    return (await get(`/api/v1/candles?${q}`)).candles || [];
+  }
+
   /** Scrolled by the trader near the first bar: the page of candles before it, put in
    * front, the view kept where it is. One request at a time; none once the series' first
    * bar is shown; after a failure, none until a wait that grows (or a 429's Retry-After). */
@@ -222,15 +233,11 @@ export class CandleChart {
     if (!range || range.from >= OLDER_AT) return;
     const token = this.loadToken;
     const first = this.series.data()[0].time;
-    const q = new URLSearchParams({
-      asset: this.symbol, duration: this.duration, endTime: String(first * 1000 - 1),
-      limit: String(PAGE),
-    });
-    this.older = get(`/api/v1/candles?${q}`);
+    this.older = this.page(first);
     let candles = null;
     let failed = null;
     try {
-      candles = (await this.older).candles || [];
+      candles = await this.older;
     } catch (err) {
       failed = err;
     } finally {
@@ -285,13 +292,6 @@ export class CandleChart {
       this.lastTime = bar.time;
       this.setCount(this.count + 1);
     }
-  }
-
-  /** Markers ({time (s), position, color, shape, text}, oldest first) for closes and fills. */
-  setMarkers(markers) {
-    if (!this.chart) return;
-    this.markers.setMarkers(markers);
-    this.container.dataset.markers = String(markers.length);
   }
 }
 

@@ -1,5 +1,5 @@
-// The price lines drawn over the candle chart and dragging them (a stop-loss, take-profit or
-// pending order's line): methods of CandleChart (chart.js), kept here to keep it short.
+// The markers and price lines drawn over the candle chart, and dragging a line (a stop-loss,
+// take-profit or pending order's): methods of CandleChart (chart.js), kept here to keep it short.
 import { DRAG_FIELDS, diffLines, dragPrice } from "./chart-lines.js";
 
 const GRAB_PX = 6; // how close to a draggable line a press must be to take it
@@ -7,6 +7,13 @@ const GRAB_TOUCH_PX = 16; // ... with a finger, less precise than a mouse
 const MOVE_PX = 3; // a press that moves less is a click, not a drag
 
 export const lineMethods = {
+  /** Markers ({time (s), position, color, shape, text}, oldest first) for closes and fills. */
+  setMarkers(markers) {
+    if (!this.chart) return;
+    this.markers.setMarkers(markers);
+    this.container.dataset.markers = String(markers.length);
+  },
+
   /** The y (px, in the chart) of the line `key`, or null when it is not drawn or off-scale. */
   lineY(key) {
     const entry = this.lines.get(key);

@@ -114,15 +114,73 @@ async def test_a_failed_reload_keeps_the_bars_shown(server: Server, browser: Any
         [CandleRecord("BTCUSDT", "1m", first - 10 * 60_000, price, price, price, price, price)]
     )
     server.app[HUB].publish_history("BTCUSDT", "1m")
+    filled = (first - 10 * 60_000) // 1000
+    first_bar = "el => el.candleChart.series.data()[0].time"
     counts: list[int] = []
-    for _ in range(30):
+    for _ in range(40):
         counts.append(int(await chart.get_attribute("data-candles") or 0))
-        if len(asked) >= 3 and counts[-1] > shown:
+        if len(asked) >= 3 and await chart.evaluate(first_bar) == filled:
             break
         await asyncio.sleep(0.25)
     assert min(counts) >= shown, counts  # never emptied
     assert len(asked) == 3, asked
-    await expect(chart).to_have_attribute("data-candles", str(shown + 1))
+    assert await chart.evaluate(first_bar) == filled  # the reload came through
     await expect(page.locator("#chart-empty")).to_be_hidden()
     problems = [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p]
+    assert not problems, problems
+
+
+VIEW_JS = """el => { const c = el.candleChart; const r = c.chart.timeScale().getVisibleRange();
+  const d = c.series.data(); const real = (t) => c.realTime ? c.realTime(t) : t;
+  return {bars: d.length, first: real(d[0].time), last: real(d[d.length - 1].time),
+          from: r && real(r.from), to: r && real(r.to)}; }"""
+
+
+async def test_a_reconnect_keeps_the_older_pages_and_the_view(server: Server, browser: Any) -> None:
+    """Scrolled back on 1m (older pages loaded), then the socket reconnects: the chart reads
+    its newest bars again but keeps the older pages and the part of the past the trader was
+    looking at (it threw them away and jumped to the newest bars)."""
+    from playwright.async_api import expect
+
+    from velox.web.keys import HUB
+
+    await older_candles(server, "1m", 60_000)
+    page, problems, chart = await chart_at(server, browser, "1m")
+    await expect(chart).to_have_attribute("data-candles", "500")
+    await drag_back(page, chart, 6)
+    await asyncio.sleep(0.5)
+    before = await chart.evaluate(VIEW_JS)
+    assert before["bars"] > 500, before
+    assert before["to"] < before["last"] - 120 * 60, before  # looking at the past
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/v1/candles?" in r.url else None)
+    server.app[HUB].close_all()
+    await expect(page.get_by_test_id("conn-state")).to_have_attribute("data-connects", "2")
+    await expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "live")
+    for _ in range(40):
+        if asked:
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1)
+    after = await chart.evaluate(VIEW_JS)
+    assert asked, "the history was not read again"
+    assert after["bars"] >= before["bars"] and after["first"] == before["first"], (before, after)
+    assert (after["from"], after["to"]) == (before["from"], before["to"]), (before, after)
+    assert not problems, problems
+
+
+async def test_a_history_fill_keeps_following_the_newest_bar(server: Server, browser: Any) -> None:
+    """Following the newest bars when history is filled in behind them: the chart reads it
+    and still shows the newest bar at the right."""
+    from playwright.async_api import expect
+
+    from velox.web.keys import HUB
+
+    _page, problems, chart = await chart_at(server, browser, "1s")
+    await expect(chart).not_to_have_attribute("data-candles", "0")
+    await asyncio.sleep(1.5)
+    server.app[HUB].publish_history("BTCUSDT", "1s")
+    await asyncio.sleep(2.5)
+    view = await chart.evaluate(VIEW_JS)
+    assert view["to"] >= view["last"], view
     assert not problems, problems
