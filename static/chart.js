@@ -6,6 +6,7 @@ import { lineMethods } from "./trade/chart-drag.js";
 import {
   following, mergeNewest, precisionFor, retryDelay, shiftedRange, toBar, toBars,
 } from "./trade/chart-history.js";
+import { realTime, tickLabel, timeLabel, toChartTime } from "./trade/chart-time.js";
 
 const SECONDS_DURATIONS = new Set(["1s", "30s"]);
 const PAGE = 500; // candles per request, the first page and each older one
@@ -16,8 +17,6 @@ const COLORS = {
   up: "#16c784", down: "#ea3943",
 };
 
-const two = (n) => String(n).padStart(2, "0");
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 export class CandleChart {
   constructor(container, emptyEl) {
@@ -87,23 +86,14 @@ export class CandleChart {
     container.linePrice = (key) => this.lines.get(key)?.handle.options().price ?? null;
   }
 
-  tickMark(t, type) {
-    const d = new Date(t * 1000);
-    switch (type) {
-      case 0: return String(d.getFullYear());
-      case 1: return MONTHS[d.getMonth()];
-      case 2: return String(d.getDate());
-      case 4: return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
-      default: return `${two(d.getHours())}:${two(d.getMinutes())}`;
-    }
-  }
+  tickMark(t, type) { return tickLabel(t, type, this.duration); }
 
-  fullTime(t) {
-    const d = new Date(t * 1000);
-    const date = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
-    const time = `${two(d.getHours())}:${two(d.getMinutes())}`;
-    return SECONDS_DURATIONS.has(this.duration) ? `${date} ${time}:${two(d.getSeconds())}` : `${date} ${time}`;
-  }
+  fullTime(t) { return timeLabel(t, this.duration, SECONDS_DURATIONS.has(this.duration)); }
+
+  /** A candle as a bar at its chart time (trade/chart-time.js), and a chart time as a real one. */
+  bar(candle) { return toBar(candle, (t) => toChartTime(t, this.duration)); }
+
+  realTime(t) { return realTime(t, this.duration); }
 
   showEmpty(text) {
     if (!this.emptyEl) return;
@@ -147,7 +137,13 @@ export class CandleChart {
     this.container.dataset.duration = duration;
     this.container.setAttribute("aria-label", `${symbol} ${duration} candlestick chart`);
     if (!this.chart) return;
-    this.chart.applyOptions({ timeScale: { secondsVisible: SECONDS_DURATIONS.has(duration) } });
+    this.chart.applyOptions({ // new formatters: labels cached for another duration go
+      timeScale: {
+        secondsVisible: SECONDS_DURATIONS.has(duration),
+        tickMarkFormatter: (t, type) => this.tickMark(t, type),
+      },
+      localization: { timeFormatter: (t) => this.fullTime(t) },
+    });
     let fresh;
     let whole;
     let newest;
@@ -156,12 +152,12 @@ export class CandleChart {
       const candles = (await get(`/api/v1/candles?${q}`)).candles || [];
       whole = candles.length < PAGE;
       newest = candles[candles.length - 1];
-      fresh = toBars(candles, toBar);
+      fresh = toBars(candles, (c) => this.bar(c));
       const shown = again ? this.series.data() : [];
       for (let n = 0; n < GAP_PAGES && !mergeNewest(shown, fresh, whole).joined; n++) {
         const before = await this.page(fresh[0].time); // the bars between, a page at a time
         whole = before.length < PAGE;
-        fresh = [...toBars(before, toBar).filter((b) => b.time < fresh[0].time), ...fresh];
+        fresh = [...toBars(before, (c) => this.bar(c)).filter((b) => b.time < fresh[0].time), ...fresh];
       }
     } catch (err) {
       if (token === this.loadToken) this.historyFailed(err, token);
@@ -217,7 +213,7 @@ export class CandleChart {
   /** The page of candles (API shape, oldest first) before the bar at `time`. */
   async page(time) {
     const q = new URLSearchParams({
-      asset: this.symbol, duration: this.duration, endTime: String(time * 1000 - 1),
+      asset: this.symbol, duration: this.duration, endTime: String(this.realTime(time) * 1000 - 1),
       limit: String(PAGE),
     });
     return (await get(`/api/v1/candles?${q}`)).candles || [];
@@ -251,7 +247,7 @@ export class CandleChart {
     }
     this.olderFailures = 0;
     if (candles.length < PAGE) this.oldest = true;
-    const before = candles.map(toBar).filter((bar, i, all) => bar.time < first
+    const before = candles.map((c) => this.bar(c)).filter((bar, i, all) => bar.time < first
       && (i === 0 || bar.time > all[i - 1].time));
     if (!before.length) return;
     const view = this.chart.timeScale().getVisibleLogicalRange(); // as it is after the wait
@@ -283,7 +279,7 @@ export class CandleChart {
   }
 
   update(candle) {
-    const bar = toBar(candle);
+    const bar = this.bar(candle);
     if (!Number.isFinite(bar.time) || bar.time < this.lastTime) return; // never rewrite history
     if (!this.count) this.applyPrecision(bar.close);
     this.series.update(bar);

@@ -1,16 +1,18 @@
 // The markers and price lines drawn over the candle chart, and dragging a line (a stop-loss,
 // take-profit or pending order's): methods of CandleChart (chart.js), kept here to keep it short.
 import { DRAG_FIELDS, diffLines, dragPrice } from "./chart-lines.js";
+import { toChartTime } from "./chart-time.js";
 
 const GRAB_PX = 6; // how close to a draggable line a press must be to take it
 const GRAB_TOUCH_PX = 16; // ... with a finger, less precise than a mouse
 const MOVE_PX = 3; // a press that moves less is a click, not a drag
 
 export const lineMethods = {
-  /** Markers ({time (s), position, color, shape, text}, oldest first) for closes and fills. */
+  /** Markers ({time (s), position, color, shape, text}, oldest first) for closes and fills,
+   * at their bars' chart times. */
   setMarkers(markers) {
     if (!this.chart) return;
-    this.markers.setMarkers(markers);
+    this.markers.setMarkers(markers.map((m) => ({ ...m, time: toChartTime(m.time, this.duration) })));
     this.container.dataset.markers = String(markers.length);
   },
 

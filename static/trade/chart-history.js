@@ -49,10 +49,11 @@ export function shiftedRange(before, after, range) {
 /** Whether the visible logical `range` shows the newest of `count` bars (following it). */
 export const following = (range, count) => !range || range.to >= count - 1;
 
-/** A candle (decimal strings, ms) as a chart bar (numbers, seconds), for display only. */
-export function toBar(c) {
+/** A candle (decimal strings, ms) as a chart bar (numbers, seconds), for display only, at
+ * `chartTime` of its time (trade/chart-time.js). */
+export function toBar(c, chartTime = (t) => t) {
   return {
-    time: Math.floor(Number(c.time) / 1000),
+    time: chartTime(Math.floor(Number(c.time) / 1000)),
     open: Number(c.open), high: Number(c.high), low: Number(c.low), close: Number(c.close),
   };
 }

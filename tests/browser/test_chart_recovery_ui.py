@@ -184,3 +184,65 @@ async def test_a_history_fill_keeps_following_the_newest_bar(server: Server, bro
     view = await chart.evaluate(VIEW_JS)
     assert view["to"] >= view["last"], view
     assert not problems, problems
+
+
+TIMES_JS = """el => { const c = el.candleChart; const o = c.chart.options();
+  const tick = o.timeScale.tickMarkFormatter;
+  return c.series.data().map((b) => ({chart: b.time,
+    crosshair: o.localization.timeFormatter(b.time), day: tick(b.time, 2),
+    month: tick(b.time, 1)})); }"""
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo"])
+async def test_the_time_axis_is_in_the_traders_time_zone(
+    server: Server, browser: Any, zone: str
+) -> None:
+    """In New York the 1h chart ticked days at UTC midnight (19:00) and labelled them with
+    the day before, December read "Nov", and a daily candle was labelled with the previous
+    day. Hourly bars now tick days at local midnight, labelled (ticks and crosshair) in local
+    time; daily candles, UTC days on the server, carry their UTC date in every zone."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from playwright.async_api import expect
+
+    from velox.money import units
+    from velox.store.records import CandleRecord
+    from velox.web.keys import STORE
+
+    price = units("60000")
+    for duration, ms, count in (("1h", 3_600_000, 100), ("1d", 86_400_000, 60)):
+        first = now_ms() // ms * ms
+        await server.app[STORE].put_candles([
+            CandleRecord("BTCUSDT", duration, first - i * ms, price, price, price, price, price)
+            for i in range(1, count + 1)
+        ])  # fmt: skip
+    context = await browser.new_context(viewport={"width": 1280, "height": 720}, timezone_id=zone)
+    page = await context.new_page()
+    await register(page, server.url)
+    chart = page.get_by_test_id("chart")
+    local = ZoneInfo(zone)
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    for duration in ("1h", "1d"):
+        await page.get_by_test_id(f"tf-{duration}").click()
+        await expect(chart).to_have_attribute("data-duration", duration)
+        rows = await api_json_in(page, f"/api/v1/candles?asset=BTCUSDT&duration={duration}")
+        await expect(chart).to_have_attribute("data-candles", str(len(rows)))
+        shown = await chart.evaluate(TIMES_JS)
+        for row, bar in zip(rows, shown, strict=True):
+            real = datetime.fromtimestamp(row["time"] / 1000, UTC)
+            when = real if duration == "1d" else real.astimezone(local)
+            # lightweight-charts ticks a new day where the chart time crosses UTC midnight
+            tick = datetime.fromtimestamp(bar["chart"], UTC)
+            assert (tick.hour, tick.minute) == (when.hour, when.minute), (zone, real, tick)
+            assert bar["day"] == str(when.day), (zone, real, bar)
+            assert bar["month"] == months[when.month - 1], (zone, real, bar)
+            label = f"{when:%Y-%m-%d}" if duration == "1d" else f"{when:%Y-%m-%d %H:%M}"
+            assert bar["crosshair"] == label, (zone, real, bar)
+    await context.close()
+
+
+async def api_json_in(page: Any, path: str) -> Any:
+    response = await page.request.get("/".join(page.url.split("/")[:3]) + path)
+    assert response.ok, path
+    return (await response.json())["candles"]
