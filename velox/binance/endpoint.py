@@ -38,7 +38,7 @@ from velox.binance.signing import check_signature, check_timestamp
 from velox.frozen import frozen
 from velox.published import EngineTimeout
 from velox.service import EngineNotReady
-from velox.web.auth.security import client_ip
+from velox.web.auth.security import client_key
 from velox.web.jsonio import json_response, read_body
 from velox.web.keys import OPTIONS
 
@@ -132,7 +132,7 @@ def endpoint(
                 params = await read_params(request)
                 cost = weight(params) if callable(weight) else weight
                 # before the key and the HMAC: a flood of bad requests is limited too
-                used = meter.charge(f"ip:{client_ip(request)}", cost)
+                used = meter.charge(f"ip:{client_key(request)}", cost)
                 key = None
                 if signed is not None:
                     known = await find_key(request)

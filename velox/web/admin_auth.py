@@ -13,7 +13,7 @@ import hmac
 
 from aiohttp import web
 
-from velox.web.auth.security import client_ip
+from velox.web.auth.security import client_key
 from velox.web.errors import not_found, unauthorized
 from velox.web.keys import ADMIN_REFUSALS, AUTH_LIMIT, SETTINGS
 
@@ -25,7 +25,7 @@ def check_admin(request: web.Request) -> None:
     expected = app[SETTINGS].admin_token
     if not expected:
         raise not_found("no such route")
-    address = client_ip(request)
+    address = client_key(request)
     refusals = app[ADMIN_REFUSALS]
     if app[AUTH_LIMIT].spent(address) is not None:
         refusals(address, "too many wrong admin tokens (429)")

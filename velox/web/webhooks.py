@@ -30,7 +30,7 @@ from velox.engine.views import open_positions
 from velox.store.records import ClosedOrderRecord
 from velox.web import closed_view, orders_v2
 from velox.web.accounts import _own
-from velox.web.auth.security import check_credential_change, client_ip, require_session
+from velox.web.auth.security import check_credential_change, client_key, require_session
 from velox.web.errors import ApiError, refusal_error, unauthorized, validation
 from velox.web.jsonio import json_object, json_response
 from velox.web.keys import OPTIONS, ORDER_LIMIT, PUBLIC_LIMIT, SERVICE, STORE
@@ -75,7 +75,7 @@ async def tradingview(request: web.Request) -> web.Response:
     # TradingView sends every user's alerts from a few fixed addresses: a valid alert is
     # limited per user (below), and only one whose token fails spends its address's
     # --rate-limit-public budget. Once that is spent the address is refused at once.
-    public, address = request.app[PUBLIC_LIMIT], client_ip(request)
+    public, address = request.app[PUBLIC_LIMIT], client_key(request)
     public.check_spent(address)
     try:  # a body that is no alert at all spends it too
         data = await json_object(request)

@@ -24,7 +24,7 @@ from velox.web.auth.security import (
     OWN_NAVIGATION,
     check_public_limit,
     clear_session_cookie,
-    client_ip,
+    client_key,
     require_session,
     session_of,
     set_session_cookie,
@@ -84,7 +84,7 @@ async def _ensure_account(app: web.Application, user_id: str) -> bool:
 
 async def signup(request: web.Request) -> web.Response:
     app = request.app
-    app[AUTH_LIMIT].check(client_ip(request))
+    app[AUTH_LIMIT].check(client_key(request))
     data = await json_object(request)
     validate.reject_unknown(data, ("email", "password", "phone"))
     email = validate.email(validate.required(data, "email"))
@@ -132,7 +132,7 @@ async def _finish_signup(request: web.Request, user: UserRecord, password: str) 
 
 async def signin(request: web.Request) -> web.Response:
     app = request.app
-    app[AUTH_LIMIT].check(client_ip(request))
+    app[AUTH_LIMIT].check(client_key(request))
     data = await json_object(request)
     validate.reject_unknown(data, ("email", "password"))
     email = validate.email(validate.required(data, "email"))
@@ -192,7 +192,7 @@ async def magic_link(request: web.Request) -> web.Response:
     """
     app = request.app
     check_public_limit(request)
-    app[AUTH_LIMIT].check(client_ip(request))
+    app[AUTH_LIMIT].check(client_key(request))
     data = await json_object(request)
     validate.reject_unknown(data, ("email",))
     email = validate.email(validate.required(data, "email"))

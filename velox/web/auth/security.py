@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from velox.web.auth.clientip import parse_address
+from velox.web.auth.clientip import bucket_of, parse_address
 from velox.web.auth.sessions import Session
 from velox.web.errors import ApiError, unauthorized
 from velox.web.keys import AUTH_LIMIT, CLIENTS, PUBLIC_LIMIT, SESSIONS, SETTINGS
@@ -41,6 +41,12 @@ def client_ip(request: web.Request) -> str:
     return request.app[CLIENTS].client_of(
         request.remote, request.headers.getall("X-Forwarded-For", ())
     )
+
+
+def client_key(request: web.Request) -> str:
+    """What every per-address limit counts the request under: its client's address, an IPv6
+    client's /64 (``clientip.bucket_of``)."""
+    return bucket_of(client_ip(request))
 
 
 def is_local(request: web.Request) -> bool:
@@ -62,7 +68,7 @@ def check_credential_change(request: web.Request, user_id: str) -> None:
 
 def check_public_limit(request: web.Request) -> None:
     """--rate-limit-public: 429 RATE_LIMITED past N anonymous requests per IP per second."""
-    request.app[PUBLIC_LIMIT].check(client_ip(request))
+    request.app[PUBLIC_LIMIT].check(client_key(request))
 
 
 def session_of(request: web.Request) -> Session | None:

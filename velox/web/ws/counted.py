@@ -13,7 +13,7 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from velox.web.auth.security import client_ip
+from velox.web.auth.security import client_key
 from velox.web.keys import SOCKET_QUOTA
 
 TOO_MANY = "too many websockets open from this address"
@@ -28,7 +28,7 @@ def counted(refusal: Callable[[], web.StreamResponse]) -> Callable[[Handler], Ha
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def within_quota(request: web.Request) -> web.StreamResponse:
-            quota, address = request.app[SOCKET_QUOTA], client_ip(request)
+            quota, address = request.app[SOCKET_QUOTA], client_key(request)
             if not quota.take(address):
                 return refusal()
             try:

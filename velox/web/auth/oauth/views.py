@@ -25,7 +25,7 @@ from velox.web.auth.oauth.flow import COOKIE, COOKIE_PATH
 from velox.web.auth.oauth.provider import Provider
 from velox.web.auth.oauth.refusals import Refusal, SignInRefused, message
 from velox.web.auth.oauth.remote import client
-from velox.web.auth.security import client_ip, is_https, navigated_from_here
+from velox.web.auth.security import client_key, is_https, navigated_from_here
 from velox.web.errors import ApiError
 from velox.web.keys import AUTH_LIMIT, PROVIDER_SIGN_IN
 
@@ -59,7 +59,7 @@ def _refused(request: web.Request, provider: Provider, refusal: SignInRefused) -
 
 async def start(request: web.Request) -> web.Response:
     app = request.app
-    app[AUTH_LIMIT].check(client_ip(request))
+    app[AUTH_LIMIT].check(client_key(request))
     provider = _provider(request)
     if not navigated_from_here(request):
         raise ApiError("FORBIDDEN", "a sign-in must be started from this site")
