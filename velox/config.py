@@ -151,6 +151,13 @@ class Settings:
             "alerts whose token fails) per client IP per sliding 1 s (0 = off)"
         },
     )
+    magic_links_per_recipient: int = field(
+        default=3,
+        metadata={
+            "help": "magic-link mails to one recipient per sliding 15 minutes, whoever asks; "
+            "past it the request is still answered 202 and no mail goes (0 = off)"
+        },
+    )
     max_sockets_per_ip: int = field(
         default=200,
         metadata={
@@ -556,6 +563,7 @@ _TYPES: dict[str, Any] = {
     "rate_limit_orders": _count,
     "rate_limit_public": _count,
     "max_sockets_per_ip": _count,
+    "magic_links_per_recipient": _count,
     "public_url": _url_of("http", "https"),
     "smtp_url": _url_of("smtp", "smtp+starttls", "smtps"),  # what velox.mail speaks
     "github_url": _url_of("http", "https"),

@@ -25,6 +25,7 @@ BAD_FLAGS = [
     (["--rate-limit-orders", "-5"], "--rate-limit-orders: must not be negative"),
     (["--rate-limit-public", "-1"], "--rate-limit-public: must not be negative"),
     (["--max-sockets-per-ip", "-1"], "--max-sockets-per-ip: must not be negative"),
+    (["--magic-links-per-recipient", "-1"], "--magic-links-per-recipient: must not be negative"),
     (["--replay-speed", "-1"], "--replay-speed: must be a number, 0 or more"),
     (["--symbols", ""], "--symbols: name at least one symbol, e.g. BTCUSDT,ETHUSDT"),
     (["--symbols", " , "], "--symbols: name at least one symbol, e.g. BTCUSDT,ETHUSDT"),

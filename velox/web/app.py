@@ -21,6 +21,7 @@ from velox.web.auth.fingerprint import SessionSecret, fingerprint
 from velox.web.auth.oauth.registry import provider_sign_in
 from velox.web.auth.passwords import Passwords
 from velox.web.auth.ratelimit import Every, SlidingLog
+from velox.web.auth.recipients import RecipientCap
 from velox.web.auth.refusal_log import PerAddressLog
 from velox.web.auth.sessions import SessionManager, load_secret
 from velox.web.auth.tickets import TicketBook
@@ -30,6 +31,7 @@ from velox.web.keys import (
     ADMIN_REFUSALS,
     AUTH_LIMIT,
     CLIENTS,
+    MAGIC_RECIPIENTS,
     MAILER,
     OPTIONS,
     ORDER_LIMIT,
@@ -89,6 +91,7 @@ def create_app(
     app[PUBLIC_LIMIT] = SlidingLog(settings.rate_limit_public, PUBLIC_WINDOW_S)
     app[SOCKET_QUOTA] = SocketQuota(settings.max_sockets_per_ip)
     app[PURGE_AUTH] = Every(PURGE_INTERVAL_S)
+    app[MAGIC_RECIPIENTS] = RecipientCap(settings.magic_links_per_recipient)
     app[CLIENTS] = ClientAddresses(settings.trusted_proxies)
     app[MAILER] = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir)
     secret = load_secret(settings.jwt_secret, settings.data_dir)

@@ -20,6 +20,7 @@ from velox.web.auth.fingerprint import SessionSecret
 from velox.web.auth.oauth.registry import ProviderSignIn
 from velox.web.auth.passwords import Passwords
 from velox.web.auth.ratelimit import Every, SlidingLog
+from velox.web.auth.recipients import RecipientCap
 from velox.web.auth.refusal_log import PerAddressLog
 from velox.web.auth.sessions import SessionManager
 from velox.web.auth.tickets import TicketBook
@@ -45,6 +46,7 @@ AUTH_LIMIT = web.AppKey("auth_limit", SlidingLog)
 ORDER_LIMIT = web.AppKey("order_limit", SlidingLog)
 PUBLIC_LIMIT = web.AppKey("public_limit", SlidingLog)
 SOCKET_QUOTA = web.AppKey("socket_quota", SocketQuota)  # --max-sockets-per-ip
+MAGIC_RECIPIENTS = web.AppKey("magic_recipients", RecipientCap)  # --magic-links-per-recipient
 PURGE_AUTH = web.AppKey("purge_auth", Every)  # when magic-link requests purge expired tokens
 CLIENTS = web.AppKey("clients", ClientAddresses)
 MAILER = web.AppKey("mailer", Mailer)

@@ -43,6 +43,7 @@ from velox.web.keys import (
     ENGINE_SERVICE,
     FEED,
     HUB,
+    MAGIC_RECIPIENTS,
     MARKET_TAP,
     OPTIONS,
     ORDER_LIMIT,
@@ -173,6 +174,7 @@ def _rate_limits(app: web.Application) -> dict[str, SharedLimit]:
     """Every limit a client could multiply by spreading requests over the gateways."""
     limits: dict[str, SharedLimit] = {
         "auth": app[AUTH_LIMIT], "orders": app[ORDER_LIMIT], "public": app[PUBLIC_LIMIT],
+        "magic-recipients": app[MAGIC_RECIPIENTS].sent,
     }  # fmt: skip
     weights = app.get(WEIGHTS)
     if weights is not None:

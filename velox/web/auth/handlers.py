@@ -34,6 +34,7 @@ from velox.web.jsonio import json_object, json_response
 from velox.web.keys import (
     AUTH_LIMIT,
     HUB,
+    MAGIC_RECIPIENTS,
     MAILER,
     OPTIONS,
     PASSWORDS,
@@ -196,6 +197,8 @@ async def magic_link(request: web.Request) -> web.Response:
     data = await json_object(request)
     validate.reject_unknown(data, ("email",))
     email = validate.email(validate.required(data, "email"))
+    if not app[MAGIC_RECIPIENTS].allow(email):  # the same answer: nothing is revealed
+        return _link_on_its_way()
     token = secrets.token_urlsafe(32)
     now = _now_ms()
     expires = now + app[OPTIONS].magic_ttl_s * 1000
@@ -213,6 +216,10 @@ async def magic_link(request: web.Request) -> web.Response:
         await app[MAILER].send(email, "Your Velox sign-in link", text)
     except Exception:  # the answer must not reveal delivery problems per address
         log.exception("sending a magic link failed")
+    return _link_on_its_way()
+
+
+def _link_on_its_way() -> web.Response:
     return json_response(
         {"message": "if the address can receive mail, a link is on its way"}, status=202
     )
