@@ -17,7 +17,6 @@ import gc
 import logging
 import logging.handlers
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from io import TextIOWrapper
@@ -222,19 +221,13 @@ def _run_role(settings: Settings, role: str) -> int:
     return exit_status(app)
 
 
-def bound_port(message: str, asked: int) -> int:
-    """The port aiohttp says it listens on ("Running on http://127.0.0.1:43215"): with
-    ``--port 0`` the system picks one, and the banner named port 0."""
-    # the last ":digits" of the URL (an IPv6 host has its own, "[::1]")
-    found = re.findall(r":(\d+)\b", message.split("Running on", 1)[-1])
-    return int(found[-1]) if found else asked
-
-
 def serve(app: web.Application, settings: Settings, banner: Callable[[str], str]) -> None:
-    """Run ``app`` on --host/--port until a signal, announcing ``banner(url)``. The port was
-    probed free before start (``velox.startcheck``); one taken in between still ends in one
-    line naming it."""
-    from velox.web.access_log import ACCESS_LOG, DebugAccessLogger
+    """Run ``app`` on --host/--port until a signal, announcing ``banner(url)``, within
+    --max-connections-per-ip and --first-request-timeout (``velox.web.connections``). The
+    port was probed free before start (``velox.startcheck``); one taken in between still
+    ends in one line naming it."""
+    from velox.web.connections import ConnectionCap
+    from velox.web.serving import serve_app
 
     log = logging.getLogger("velox")
 
@@ -242,17 +235,16 @@ def serve(app: web.Application, settings: Settings, banner: Callable[[str], str]
         log.info("Velox stopping: closing connections, then the engine")
 
     app.on_shutdown.insert(0, stopping)
+    cap = ConnectionCap(settings.max_connections_per_ip, settings.first_request_timeout)
     try:
-        web.run_app(
+        serve_app(
             app,
-            loop=event_loop(),
+            event_loop(),
             host=settings.host,
             port=settings.port,
-            print=lambda running: print(
-                banner(listen_url(settings.host, bound_port(running, settings.port))), flush=True
-            ),
-            access_log=ACCESS_LOG,  # at DEBUG only: DebugAccessLogger.enabled
-            access_log_class=DebugAccessLogger,
+            cap=cap,
+            # with --port 0 the port the system picked
+            announce=lambda port: print(banner(listen_url(settings.host, port)), flush=True),
         )
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):

@@ -165,6 +165,21 @@ class Settings:
             "past it the handshake is refused 429 (0 = no cap)"
         },
     )
+    max_connections_per_ip: int = field(
+        default=256,
+        metadata={
+            "help": "HTTP connections (websockets included) open at once per client IP, as "
+            "connected (behind --trusted-proxies: the proxy's); past it a new one is closed "
+            "at once (0 = no cap)"
+        },
+    )
+    first_request_timeout: float = field(
+        default=10.0,
+        metadata={
+            "help": "seconds a new connection has to send its first request's headers, else "
+            "it is closed; later requests get aiohttp's 75 s keep-alive (0 = that only)"
+        },
+    )
     trusted_proxies: tuple[str, ...] = field(
         default=(),
         metadata={
@@ -487,18 +502,20 @@ _FEED = frozenset({
 })  # fmt: skip
 _SNAPSHOTS = frozenset({"snapshot_interval", "snapshot_keep", "prune_journal"})
 _BUS = frozenset({"bus", "bus_prefix", "bus_timeout"})
+_LISTEN = frozenset({"host", "port", "max_connections_per_ip", "first_request_timeout"})
 
 
 def settings_of(command: str) -> frozenset[str]:
     """The settings ``command`` reads: ``audit`` the database and the engine's rules;
-    ``engine`` those, the feed, snapshots, the bus, ``/healthz``'s address and the JWT
-    secret's fingerprint; ``gateway`` everything but the feed and snapshots; ``run`` all (its
-    ``--help`` is the README's table; the bus settings serve the roles only)."""
+    ``engine`` those, the feed, snapshots, the bus, ``/healthz``'s address and connection
+    limits and the JWT secret's fingerprint; ``gateway`` everything but the feed and
+    snapshots; ``run`` all (its ``--help`` is the README's table; the bus settings serve the
+    roles only)."""
     every = frozenset(f.name for f in fields(Settings))
     if command == "audit":
         return _STORE | _RULES
     if command == "engine":
-        return _STORE | _RULES | _FEED | _SNAPSHOTS | _BUS | {"host", "port", "jwt_secret"}
+        return _STORE | _RULES | _FEED | _SNAPSHOTS | _BUS | _LISTEN | {"jwt_secret"}
     if command == "gateway":
         return every - _FEED - _SNAPSHOTS
     return every
@@ -564,6 +581,8 @@ _TYPES: dict[str, Any] = {
     "rate_limit_public": _count,
     "max_sockets_per_ip": _count,
     "magic_links_per_recipient": _count,
+    "max_connections_per_ip": _count,
+    "first_request_timeout": _seconds,
     "public_url": _url_of("http", "https"),
     "smtp_url": _url_of("smtp", "smtp+starttls", "smtps"),  # what velox.mail speaks
     "github_url": _url_of("http", "https"),

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.system.server import ROOT
-from velox.cli import bound_port
 from velox.startcheck import listen_url
 
 
@@ -46,10 +45,3 @@ def test_the_start_up_message_brackets_an_ipv6_host(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=20)
-
-
-def test_the_bound_port_is_read_from_aiohttps_message() -> None:
-    running = "======== Running on {} ========\n(Press CTRL+C to quit)"
-    assert bound_port(running.format("http://127.0.0.1:43215"), 0) == 43215
-    assert bound_port(running.format("http://[::1]:8000"), 0) == 8000
-    assert bound_port("nothing said", 8000) == 8000

@@ -142,6 +142,7 @@ class Role(Proc):
             "--data-dir", str(self.data_dir), "--feed", "sim", "--sim-rate", "50",
             "--rate-limit-orders", "0", "--rate-limit-auth", "0", "--rate-limit-public", "0",
             "--max-sockets-per-ip", "0",  # the scale benchmark fans out to many sockets
+            "--max-connections-per-ip", "0",
             "--admin-token", ADMIN_TOKEN, "--snapshot-interval", "2", "--bcrypt-rounds", "4",
             "--history-candles", "0", "--log-level", "INFO",
             "--api-key-file", str(self.data_dir.parent / "api_keys.key"), *self.extra,

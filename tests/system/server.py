@@ -64,6 +64,8 @@ class ServerProcess:
             # the load, memory and fan-out runs open hundreds of sockets from this one address
             "--max-sockets-per-ip",
             "0",
+            "--max-connections-per-ip",
+            "0",
             "--admin-token",
             ADMIN_TOKEN,
             "--snapshot-interval",

@@ -6,6 +6,7 @@ address, IPv4-mapped IPv6 as the IPv4 address it carries."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from tests.web.conftest import MakeClient
 from tests.web.test_client_ip import PROXY, via
 from tests.web.test_socket_quota import refused
 from velox.web.auth.clientip import bucket_of
+from velox.web.connections import ConnectionCap, CountedConnection
 
 TOKEN = "an-admin-token-of-at-least-32-characters"
 WRONG = {"email": "x@example.com", "password": "wrong password"}
@@ -100,3 +102,36 @@ async def test_binance_weight_counts_an_ipv6_slash_64_once(make_client: MakeClie
         for i in range(4)
     ]
     assert statuses.count(200) == 2 and set(statuses[2:]) == {429}
+
+
+class _Transport:
+    def __init__(self, peer: str) -> None:
+        self.peer, self.closed = (peer, 1234, 0, 0), False
+
+    def get_extra_info(self, name: str) -> Any:
+        return self.peer if name == "peername" else None
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _Handler:
+    def connection_made(self, transport: Any) -> None: ...
+    def connection_lost(self, exc: BaseException | None) -> None: ...
+
+
+def test_connections_per_ip_count_an_ipv6_slash_64_once() -> None:
+    cap = ConnectionCap(limit=2, first_request_s=0)
+    server: Any = _Handler  # what web.Server() makes, as far as the connection goes
+    transports = [_Transport(f"2001:db8:4:4::{i:x}") for i in range(1, 4)]
+    connections = [CountedConnection(cap, server) for _ in transports]
+    for connection, transport in zip(connections, transports, strict=True):
+        connection.connection_made(transport)  # type: ignore[arg-type]
+    assert [t.closed for t in transports] == [False, False, True]
+    assert cap.open_from("2001:db8:4:4::/64") == 2
+    other = _Transport("2001:db8:4:5::1")
+    CountedConnection(cap, server).connection_made(other)  # type: ignore[arg-type]
+    assert not other.closed
+    connections[0].connection_lost(None)
+    connections[2].connection_lost(None)  # a refused one gives nothing back
+    assert cap.open_from("2001:db8:4:4::/64") == 1
