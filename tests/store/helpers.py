@@ -45,8 +45,8 @@ def closed_order(order_id: str, **changes: Any) -> ClosedOrderRecord:
 
 
 # Every table: a hold locks them all against writers (never against plain reads).
-TABLES = ("meta", "users", "magic_tokens", "revoked_sessions", "journal", "snapshots",
-          "closed_orders", "trades", "candles")  # fmt: skip
+TABLES = ("meta", "users", "magic_tokens", "revoked_sessions", "session_cutoffs", "journal",
+          "snapshots", "closed_orders", "trades", "candles")  # fmt: skip
 # A PostgreSQL hold ends itself after this long, so a store call that wrongly waits for it
 # fails the test (the hold's end finds the session gone) instead of hanging it.
 PG_HOLD_LIMIT = "10s"

@@ -127,6 +127,19 @@ async def test_revoked_sessions_filter_by_expiry(store: Store) -> None:
     assert await store.revoked_sessions(250) == {"a"}
 
 
+async def test_signing_out_everywhere_keeps_the_latest_mark_per_user(store: Store) -> None:
+    """``sign_out_everywhere``: sessions of the user issued before ``before_ms`` are void;
+    the mark only moves forward, and ``session_cutoffs`` returns those after ``since_ms``."""
+    assert await store.session_cutoffs(0) == {}
+    await store.sign_out_everywhere("u1", before_ms=1_000)
+    await store.sign_out_everywhere("u2", before_ms=5_000)
+    assert await store.session_cutoffs(0) == {"u1": 1_000, "u2": 5_000}
+    await store.sign_out_everywhere("u1", before_ms=3_000)
+    await store.sign_out_everywhere("u2", before_ms=4_000)  # an older mark changes nothing
+    assert await store.session_cutoffs(0) == {"u1": 3_000, "u2": 5_000}
+    assert await store.session_cutoffs(3_000) == {"u2": 5_000}  # older marks void nothing
+
+
 async def test_meta_get_and_set(store: Store) -> None:
     assert await store.get_meta("feed") is None
     await store.set_meta("feed", "binance")

@@ -34,6 +34,7 @@ async def test_reopening_keeps_every_table(db_url: str) -> None:
     await store.create_user(user)
     await store.save_magic_token("h", "a@example.com", 100)
     await store.revoke_session("j", 100)
+    await store.sign_out_everywhere("u1", 200)
     await store.insert_trades([TradeRecord("BTCUSDT", 1, BIG, 1, 5)])
     await store.upsert_candles([bar])
     await store.set_meta("k", "v")
@@ -49,6 +50,7 @@ async def test_reopening_keeps_every_table(db_url: str) -> None:
         assert await again.latest_snapshot() == SnapshotRecord(1, 3, b"\x02")
         assert await again.user_by_email("a@example.com") == user
         assert await again.revoked_sessions(0) == {"j"}
+        assert await again.session_cutoffs(0) == {"u1": 200}
         assert await again.insert_trades([TradeRecord("BTCUSDT", 1, BIG, 1, 5)]) == []
         assert await again.candles("BTCUSDT", "1s", None, None, 5) == [bar]
         assert await again.get_meta("k") == "v"

@@ -253,6 +253,14 @@ class Store(Protocol):
     async def revoked_sessions(self, now_ms: int) -> set[str]:
         """jtis revoked and not yet expired (loaded once at start, then kept in memory)."""
 
+    async def sign_out_everywhere(self, user_id: str, before_ms: int) -> None:
+        """Void every session of ``user_id`` issued before ``before_ms``; a mark already
+        later is kept (the mark only moves forward)."""
+
+    async def session_cutoffs(self, since_ms: int) -> dict[str, int]:
+        """user id -> its mark, for marks after ``since_ms`` (older ones void only sessions
+        that have expired anyway); loaded once at start, then kept in memory."""
+
     async def revocation_count(self, now_ms: int) -> int:
         """How many revocations are unexpired (``len(revoked_sessions(now_ms))``, counted
         on the expiry index without loading them)."""

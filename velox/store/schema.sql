@@ -41,6 +41,14 @@ CREATE TABLE IF NOT EXISTS revoked_sessions (
 
 CREATE INDEX IF NOT EXISTS revoked_sessions_by_expiry ON revoked_sessions (expires_at);
 
+-- "Sign out everywhere": every session of the user issued before before_ms (its issue time
+-- in ms, a claim of the token) is void. One row per user that ever asked; the mark only
+-- moves forward. Loaded at start next to the revocations; an older binary ignores the table.
+CREATE TABLE IF NOT EXISTS session_cutoffs (
+    user_id   TEXT PRIMARY KEY,
+    before_ms BIGINT NOT NULL
+);
+
 -- A password signup whose first account the engine has not acknowledged (its OpenAccount
 -- answered 503, e.g. the engine was stopped, and may yet run): a retry with the same email
 -- and password completes it instead of finding the email taken. Written with the user,

@@ -388,6 +388,20 @@ class SqlStore(ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, Tr
         rows = await self._fetch("SELECT jti FROM revoked_sessions WHERE expires_at > ?", (now_ms,))
         return {r[0] for r in rows}
 
+    async def sign_out_everywhere(self, user_id: str, before_ms: int) -> None:
+        await self._execute(
+            "INSERT INTO session_cutoffs (user_id, before_ms) VALUES (?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET before_ms = excluded.before_ms "
+            "WHERE session_cutoffs.before_ms < excluded.before_ms",
+            (user_id, before_ms),
+        )
+
+    async def session_cutoffs(self, since_ms: int) -> dict[str, int]:
+        rows = await self._fetch(
+            "SELECT user_id, before_ms FROM session_cutoffs WHERE before_ms > ?", (since_ms,)
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
     async def revocation_count(self, now_ms: int) -> int:
         row = await self._fetch_one(
             "SELECT COUNT(*) FROM revoked_sessions WHERE expires_at > ?", (now_ms,)
