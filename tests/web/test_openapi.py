@@ -143,6 +143,9 @@ async def test_responses_match_their_schemas(client: TestClient[Any, Any]) -> No
         302,
         allow_redirects=False,
     )
+    await call("POST", "/api/v1/user/signout-all", "/api/v1/user/signout-all", 204)
+    await call("GET", "/api/v1/user/me", "/api/v1/user/me", 401)
+    await call("POST", "/api/v1/user/signout-all", "/api/v1/user/signout-all", 401)
     await call("POST", "/api/v1/user/signout", "/api/v1/user/signout", 204)
     await call("GET", "/api/v1/user/me", "/api/v1/user/me", 401)
     doc = await (await client.get("/api/openapi.json")).json()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import bcrypt
+import jwt
 import pytest
 
 from tests.web.helpers import PASSWORD
@@ -174,6 +176,41 @@ def test_sessions_verify_and_revoke() -> None:
     assert manager.verify(old) is None  # expired long ago
     with pytest.raises(ValueError):
         SessionManager("short", 60)
+
+
+def test_signing_out_everywhere_is_exact_to_the_millisecond() -> None:
+    """``iat`` is whole seconds: the mark compares the ``ims`` claim (ms), and a session is
+    never issued before its user's mark, so one issued right after works and every one
+    issued before, in the same second or millisecond, does not."""
+    manager = SessionManager("k" * 40, 3600)
+    now = time.time()
+    before, _ = manager.issue("u1", now_s=now)
+    same_ms, _ = manager.issue("u1", now_s=now)
+    other_user, _ = manager.issue("u2", now_s=now)
+    mark = manager.sign_out_everywhere("u1", int(now * 1000))
+    assert mark == int(now * 1000) + 1
+    assert manager.verify(before) is None
+    assert manager.verify(same_ms) is None
+    assert manager.verify(other_user) is not None
+    after, session = manager.issue("u1", now_s=now)  # same millisecond, after the signout
+    assert session.issued_at == mark
+    assert manager.verify(after) == session
+    assert manager.is_live(session)
+    manager.load_cutoffs({"u1": mark - 10})  # an older mark (a late broadcast) changes nothing
+    assert manager.verify(after) == session
+    manager.load_cutoffs({"u1": mark + 1})  # a later one (another gateway's) voids it
+    assert manager.verify(after) is None
+    assert not manager.is_live(session)
+
+
+def test_a_token_without_ims_counts_from_its_iat() -> None:
+    manager = SessionManager("k" * 40, 3600)
+    now = int(time.time())
+    claims = {"sub": "u1", "iat": now, "exp": now + 60, "jti": "old"}
+    token = jwt.encode(claims, "k" * 40, algorithm="HS256")
+    assert manager.verify(token) is not None
+    manager.sign_out_everywhere("u1", now * 1000)
+    assert manager.verify(token) is None
 
 
 def test_json_loads_is_exact_and_strict() -> None:

@@ -3,10 +3,11 @@ trades.
 
 A session signed out on one gateway must stop working on all of them (SPEC section 10):
 ``GatewayHub.signed_out`` publishes the signout, and every gateway revokes the session and
-closes its sockets; the signout's reply waits until every live gateway has confirmed it
-(``Broadcast.confirmed``, one round trip), so the client's next request, wherever it goes,
-is refused. (Waiting only for NATS to take it let B serve the session in about 1 round in
-300 with keep-alive connections: B had the message but had not read it yet.)
+closes its sockets (``signed_out_everywhere``: the same for a signout-all's per-user mark);
+the signout's reply waits until every live gateway has confirmed it (``Broadcast.confirmed``,
+one round trip), so the client's next request, wherever it goes, is refused. (Waiting only
+for NATS to take it let B serve the session in about 1 round in 300 with keep-alive
+connections: B had the message but had not read it yet.)
 
 Candles come from the engine's trade writer over the bus: they go to the channel's
 subscribers and are kept (the newest few per channel) so chart queries see the current, not
@@ -73,7 +74,16 @@ class GatewayHub(Hub):
         until = time.time_ns() // 1_000_000 + self.session_ttl_ms
         await self.signouts.confirmed({"jti": jti, "until": until}, self.roster)
 
+    async def signed_out_everywhere(self, user_id: str, before_ms: int) -> None:
+        self.close_sessions_of(user_id, before_ms)
+        await self.signouts.confirmed({"user": user_id, "before": before_ms}, self.roster)
+
     def _on_signout(self, message: dict[str, Any]) -> None:
+        if "user" in message:  # a signout-all: the user's sessions issued before the mark
+            user_id, before_ms = str(message["user"]), int(message["before"])
+            self.sessions.load_cutoffs({user_id: before_ms})
+            self.close_sessions_of(user_id, before_ms)
+            return
         jti, until = str(message["jti"]), int(message["until"])
         self.sessions.load_revoked({jti}, until)
         self.close_session(jti)

@@ -55,7 +55,8 @@ class SharedTickets(TicketBook):
         ticket = super().issue(session)
         s = session
         self.bus.send({"t": ticket, "ttl": self.ttl_s,
-                       "s": [s.user_id, s.jti, s.expires_at, s.via_cookie]})  # fmt: skip
+                       "s": [s.user_id, s.jti, s.expires_at, s.via_cookie,
+                             s.issued_at]})  # fmt: skip
         return ticket
 
     def redeem(self, ticket: str) -> Session | None:
@@ -100,8 +101,9 @@ class SharedTickets(TicketBook):
             self._tickets.pop(str(message["used"]), None)
             self._remote.pop(str(message["used"]), None)
             return
-        user_id, jti, expires_at, via_cookie = message["s"]
-        session = Session(str(user_id), str(jti), int(expires_at), bool(via_cookie))
+        user_id, jti, expires_at, via_cookie, *issued = message["s"]  # issued: none if older
+        session = Session(str(user_id), str(jti), int(expires_at), bool(via_cookie),
+                          int(issued[0]) if issued else 0)  # fmt: skip
         expires = self._clock() + float(message["ttl"])
         self._tickets[str(message["t"])] = _Ticket(session, expires)
         self._remote[str(message["t"])] = str(message["o"])

@@ -136,6 +136,13 @@ def paths(settings: Settings) -> dict[str, dict[str, Op]]:
         "/api/v1/user/signout": {"post": op(
             "signout", "Revoke the presented session, if any, and clear the cookie",
             {204: None}, UNSAFE, tag="user")},
+        "/api/v1/user/signout-all": {"post": op(
+            "signout_all", "Sign out everywhere: every session of the user issued so far, this "
+            "one too, stops working at once (requests 401, websocket tickets refused, open "
+            "sockets closed) and the cookie is cleared. API keys and the webhook token are not "
+            "revoked: list and revoke them on the account page (/api/v1/api-keys, "
+            "/api/v1/accounts/{accountId}/webhook)",
+            {204: None}, (*UNSAFE, "UNAUTHORIZED"), security=COOKIE_OR_BEARER, tag="user")},
         "/api/v1/user/me": {"get": op(
             "me", "The signed-in user", {200: ref("UserEnvelope")}, SIGNED_IN,
             security=COOKIE_OR_BEARER, tag="user")},

@@ -157,6 +157,8 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
         now = clock.wall_ms()
         revoked = await store.revoked_sessions(now)
         app[SESSIONS].load_revoked(revoked, now + settings.session_ttl * 1000)
+        # every mark: a token's own exp may outlast today's --session-ttl
+        app[SESSIONS].load_cutoffs(await store.session_cutoffs(0))
         await roster.start()  # the others wait for our confirmations from here on
         await hub.signouts.caught_up()  # a revocation sent before they knew us is applied
         await key_peers.bus.caught_up()

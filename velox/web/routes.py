@@ -25,6 +25,7 @@ def setup_routes(app: web.Application, *, dev: bool) -> None:
     r.add_post("/api/v1/user/signup", auth.signup, name="signup")
     r.add_post("/api/v1/user/signin", auth.signin, name="signin")
     r.add_post("/api/v1/user/signout", auth.signout, name="signout")
+    r.add_post("/api/v1/user/signout-all", auth.signout_all, name="signout_all")
     r.add_get("/api/v1/user/me", auth.me, name="me")
     r.add_post("/api/v1/user/magic-link", auth.magic_link, name="magic_link")
     r.add_get("/api/v1/user/auth/verify", auth.verify, name="verify")

@@ -1,4 +1,5 @@
-"""``/api/v1/user``: signup, signin, signout, me, magic links, websocket tickets.
+"""``/api/v1/user``: signup, signin, signout (one session or all), me, magic links, websocket
+tickets.
 
 Rate limits are checked first, before the body is even read, and always before bcrypt.
 Signup and signin answer ``{"user": {...}, "token": jwt}`` and set the ``token`` cookie.
@@ -157,6 +158,20 @@ async def signout(request: web.Request) -> web.Response:
         app[SESSIONS].revoke(session, _now_ms())
         await app[STORE].revoke_session(session.jti, session.expires_at)
         await app[HUB].signed_out(session.jti)
+    response = web.Response(status=204)
+    clear_session_cookie(request, response)
+    return response
+
+
+async def signout_all(request: web.Request) -> web.Response:
+    """Every session of the user issued so far, this one too, stops working at once (every
+    gateway has it before the 204); the cookie is cleared. API keys and the webhook token
+    are credentials of their own: they stay until revoked on the account page."""
+    session = require_session(request)
+    app = request.app
+    before_ms = app[SESSIONS].sign_out_everywhere(session.user_id, _now_ms())
+    await app[STORE].sign_out_everywhere(session.user_id, before_ms)
+    await app[HUB].signed_out_everywhere(session.user_id, before_ms)
     response = web.Response(status=204)
     clear_session_cookie(request, response)
     return response

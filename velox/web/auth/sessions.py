@@ -1,7 +1,11 @@
-"""Sessions: HS256 JWTs (sub, iat, exp, jti) checked without touching the database.
+"""Sessions: HS256 JWTs (sub, iat, exp, jti, ims) checked without touching the database.
 
 A signed token plus an in-memory set of revoked ``jti``s is all an order request needs to be
-authorised: the set is loaded from the store at start and every signout adds to both. The
+authorised: the set is loaded from the store at start and every signout adds to both. "Sign
+out everywhere" leaves a per-user mark instead (kept the same way): every session of that
+user issued before it is void. ``iat`` is whole seconds, so a token also carries its issue
+time in ms (``ims``), and a session is never issued before its user's mark: one issued just
+after a signout-all works, in the same second or millisecond, and none issued before does. The
 secret comes from settings, else ``<data_dir>/jwt_secret``, else it is generated on first run
 and written there with mode 0600, so restarts keep sessions valid and no default exists.
 """
@@ -30,6 +34,7 @@ class Session:
     jti: str
     expires_at: int  # ms
     via_cookie: bool = False
+    issued_at: int = 0  # ms (``ims``; ``iat`` * 1000 for a token issued before it existed)
 
 
 def load_secret(configured: str | None, data_dir: str | Path) -> str:
@@ -78,17 +83,21 @@ class SessionManager:
         self.ttl_s = ttl_s
         self._revoked: dict[str, int] = {}  # jti -> expiry (ms)
         self._by_expiry: list[tuple[int, str]] = []  # heap of (expiry ms, jti)
+        self._void_before: dict[str, int] = {}  # user -> sessions issued before are void (ms)
         # Tokens already verified, so a bot's every order costs a dict lookup rather than a
         # full JWT decode (~20 % of an order's CPU). Expiry and revocation are still checked
         # on every hit; the cache is bounded and simply cleared when full.
         self._verified: dict[str, Session] = {}
 
     def issue(self, user_id: str, now_s: float | None = None) -> tuple[str, Session]:
-        now = int(time.time() if now_s is None else now_s)
+        now_ms = _now_ms() if now_s is None else int(now_s * 1000)
+        now = now_ms // 1000
+        # never before the user's mark: issued after a signout-all, it must survive it
+        issued = max(now_ms, self._void_before.get(user_id, 0))
         jti = uuid.uuid4().hex
-        claims = {"sub": user_id, "iat": now, "exp": now + self.ttl_s, "jti": jti}
+        claims = {"sub": user_id, "iat": now, "exp": now + self.ttl_s, "jti": jti, "ims": issued}
         token = jwt.encode(claims, self._secret, algorithm=ALGORITHM)
-        return token, Session(user_id, jti, (now + self.ttl_s) * 1000)
+        return token, Session(user_id, jti, (now + self.ttl_s) * 1000, False, issued)
 
     def verify(self, token: str, *, via_cookie: bool = False) -> Session | None:
         """The session if ``token`` is ours, unexpired and not revoked; else None."""
@@ -96,9 +105,9 @@ class SessionManager:
             return None
         known = self._verified.get(token)
         if known is not None:
-            if known.jti in self._revoked or known.expires_at <= time.time() * 1000:
+            if not self._unrevoked(known) or known.expires_at <= time.time() * 1000:
                 return None
-            return Session(known.user_id, known.jti, known.expires_at, via_cookie)
+            return Session(known.user_id, known.jti, known.expires_at, via_cookie, known.issued_at)
         try:
             claims = jwt.decode(
                 token,
@@ -111,9 +120,12 @@ class SessionManager:
         sub, jti, exp = claims.get("sub"), claims.get("jti"), claims.get("exp")
         if not isinstance(sub, str) or not isinstance(jti, str) or not isinstance(exp, int):
             return None
-        if jti in self._revoked:
+        iat, issued = claims.get("iat"), claims.get("ims")
+        if not isinstance(issued, int):  # a token from before ``ims``
+            issued = iat * 1000 if isinstance(iat, int) else 0
+        session = Session(sub, jti, exp * 1000, via_cookie, issued)
+        if not self._unrevoked(session):
             return None
-        session = Session(sub, jti, exp * 1000, via_cookie)
         if len(self._verified) >= VERIFIED_CACHE:
             self._verified.clear()
         self._verified[token] = session
@@ -123,7 +135,12 @@ class SessionManager:
         """Not revoked and not expired: for a session held since it was verified (a
         websocket ticket, an open socket)."""
         now = _now_ms() if now_ms is None else now_ms
-        return session.jti not in self._revoked and session.expires_at > now
+        return self._unrevoked(session) and session.expires_at > now
+
+    def _unrevoked(self, session: Session) -> bool:
+        return session.jti not in self._revoked and session.issued_at >= self._void_before.get(
+            session.user_id, 0
+        )
 
     def revoke(self, session: Session, now_ms: int) -> None:
         self._remember(session.jti, session.expires_at)
@@ -133,6 +150,19 @@ class SessionManager:
         """At start: the store's unexpired revocations (their exact expiry is not needed)."""
         for jti in jtis:
             self._remember(jti, until_ms)
+
+    def sign_out_everywhere(self, user_id: str, now_ms: int) -> int:
+        """Void every session of ``user_id`` issued up to ``now_ms`` (inclusive); returns the
+        mark to store and broadcast (sessions issued before it are void)."""
+        before_ms = now_ms + 1
+        self.load_cutoffs({user_id: before_ms})
+        return self._void_before[user_id]
+
+    def load_cutoffs(self, marks: dict[str, int]) -> None:
+        """The store's marks at start, or another gateway's signout-all: the later one wins."""
+        for user_id, before_ms in marks.items():
+            if before_ms > self._void_before.get(user_id, 0):
+                self._void_before[user_id] = before_ms
 
     def _remember(self, jti: str, expires_at: int) -> None:
         self._revoked[jti] = expires_at

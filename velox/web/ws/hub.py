@@ -21,7 +21,8 @@ book entry and one rendering, and an event is revealed only to the keys of its a
 
 A signed-in socket lives no longer than its session: sockets are indexed by session (jti), so
 a signout closes that session's sockets without scanning the others, and one timer per
-session closes them when it expires.
+session closes them when it expires. A signout-all closes the user's sockets (``_by_user``)
+whose session was issued before its mark.
 """
 
 from __future__ import annotations
@@ -194,6 +195,17 @@ class Hub:
         """The session was signed out here: its sockets close (a gateway also tells the
         others, ``velox.bus.gateway``)."""
         self.close_session(jti)
+
+    async def signed_out_everywhere(self, user_id: str, before_ms: int) -> None:
+        """Every session of the user issued before ``before_ms`` was signed out here: their
+        sockets close (a gateway also tells the others)."""
+        self.close_sessions_of(user_id, before_ms)
+
+    def close_sessions_of(self, user_id: str, before_ms: int) -> None:
+        """The user's sockets opened with a session issued before ``before_ms`` end."""
+        for conn in list(self._by_user.get(user_id, ())):
+            if conn.session is not None and conn.session.issued_at < before_ms:
+                self.close_session(conn.session.jti)
 
     def close_session(self, jti: str, reason: bytes = b"signed out") -> None:
         """Signout (and expiry) end the sockets opened with that session too."""
