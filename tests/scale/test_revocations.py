@@ -21,7 +21,7 @@ import pytest
 
 from tests.scale.cluster import Cluster, Role
 from tests.scale.conftest import deployment
-from tests.scale.helpers import call, signup
+from tests.scale.helpers import PASSWORD, call, signup
 from tests.scale.test_cross_gateway import netting_account, signed, trading_key
 from velox.bus.broadcast import CONFIRM_S
 
@@ -149,3 +149,45 @@ async def test_a_killed_gateway_holds_up_one_signout_at_most_briefly(cluster: Cl
         assert (await call(a, "GET", "/api/v1/user/me", session))[0] == 401
     assert waits[0] < CONFIRM_S + 1.0, waits
     assert waits[1] < 0.5, waits
+
+
+async def test_a_signout_all_answered_on_one_gateway_is_in_force_on_the_other(
+    lagging: Cluster,
+) -> None:
+    """Every session of the user, wherever issued, is refused on B once A answers the
+    signout-all (B applies the broadcast late: the 204 waits for it), B's ticket minted
+    before is refused and B's open socket closed; a sign-in right after works on both."""
+    a, b = lagging.bases
+    first, _ = await signup(a, "everywhere@scale.example")
+    body = {"email": "everywhere@scale.example", "password": PASSWORD}
+    status, signed_in = await call(b, "POST", "/api/v1/user/signin", body=body)
+    assert status == 200, signed_in
+    second = signed_in["token"]
+    async with aiohttp.ClientSession() as http:
+        _, opened = await call(b, "GET", "/api/v1/user/ws-ticket", second)
+        ws = await http.ws_connect(b.replace("http", "ws") + f"/ws?ticket={opened['ticket']}")
+        _, minted = await call(b, "GET", "/api/v1/user/ws-ticket", first)
+        started = time.monotonic()
+        assert (await call(a, "POST", "/api/v1/user/signout-all", second))[0] == 204
+        assert time.monotonic() - started < LAG_S + 1.5  # B confirmed; nobody timed out
+        msg = aiohttp.WSMessage(aiohttp.WSMsgType.TEXT, "", "")
+        try:  # the close frame was already sent, after the prices sent before it
+            async with asyncio.timeout(0.5):
+                while msg.type is aiohttp.WSMsgType.TEXT:
+                    msg = await ws.receive()
+        except TimeoutError:
+            raise AssertionError("B's socket is still open after the 204") from None
+        assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), msg
+        await ws.close()
+        for session in (first, second):
+            for base in (b, a):
+                status, refused = await call(base, "GET", "/api/v1/user/me", session)
+                assert status == 401, f"{base} still serves a signed-out session: {refused}"
+        with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+            await http.ws_connect(b.replace("http", "ws") + f"/ws?ticket={minted['ticket']}")
+        assert info.value.status == 401
+    for base in (b, a):
+        status, again = await call(base, "POST", "/api/v1/user/signin", body=body)
+        assert status == 200, again
+        assert (await call(b, "GET", "/api/v1/user/me", again["token"]))[0] == 200
+        assert (await call(a, "GET", "/api/v1/user/me", again["token"]))[0] == 200
