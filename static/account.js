@@ -1,6 +1,7 @@
 // The account page (SPEC 13 / 16): paper accounts (create with a mode, rename, reset after a
 // confirmation, a TradingView webhook token shown once, a new one after a confirmation) and
-// API keys (create: the secret shown once with a copy button; revoke after a confirmation).
+// API keys (create: the secret shown once with a copy button; revoke after a confirmation)
+// and "Sign out everywhere" (every session of the user, after a confirmation).
 import { ApiError, api, del, get, post } from "./api.js";
 import { escapeHtml } from "./format.js";
 import { toast } from "./toast.js";
@@ -217,6 +218,27 @@ function bindKeys() {
   for (const b of revokeDialog.querySelectorAll("[data-close]")) b.addEventListener("click", () => revokeDialog.close());
 }
 
+/** Every session of the user ends, this one too (API keys and webhook tokens stay). */
+function bindSessions() {
+  const dialog = $("signout-all-dialog");
+  $("signout-all").addEventListener("click", () => dialog.showModal()); // ask first
+  $("signout-all-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const confirm = $("signout-all-form").querySelector("[type=submit]");
+    confirm.disabled = true;
+    try {
+      await post("/api/v1/user/signout-all");
+      location.replace("/signin");
+    } catch (err) {
+      dialog.close();
+      failed(err, "Could not sign out everywhere");
+    } finally {
+      confirm.disabled = false;
+    }
+  });
+  for (const b of dialog.querySelectorAll("[data-close]")) b.addEventListener("click", () => dialog.close());
+}
+
 $("webhook-done").addEventListener("click", () => {
   $("webhook-value").textContent = "";
   $("webhook-box").hidden = true;
@@ -224,4 +246,5 @@ $("webhook-done").addEventListener("click", () => {
 $("webhook-url").textContent = `${location.origin}/api/v1/webhooks/tradingview`;
 bindAccounts();
 bindKeys();
+bindSessions();
 load();
