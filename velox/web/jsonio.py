@@ -5,6 +5,14 @@ the exact decimal the client wrote (orjson would hand us a binary float). NaN an
 not JSON and are refused, as are duplicate keys (which would make "which value won" a guess).
 Responses are encoded with orjson.
 
+Decoding is bounded before it starts, whoever sends the body (``--rate-limit-public`` lets an
+address send 50 a second to the open routes): building a value costs far more than reading its
+bytes (1 MiB of ``1.1,`` was 262,000 Decimals, ~100 ms of the one event loop), so a body with
+more separators (``[ { , :`` outside strings) than any request needs is refused unread, found
+by a few byte counts; and integers are kept under ``MAX_INT_DIGITS`` (``int()`` is quadratic
+in the digits: 240 numbers of 4,300 digits were ~20 ms). Both are INVALID_JSON, as nesting
+deeper than the parser goes always was.
+
 A body must be declared ``Content-Type: application/json`` (else 415): a page on another site
 can make a browser post ``text/plain`` or a form without a CORS preflight, but never
 ``application/json``, so the media type is part of the CSRF defence (login CSRF especially).
@@ -24,6 +32,11 @@ from velox.web.errors import ApiError, validation
 
 MAX_BODY = 1024 * 1024  # SPEC section 10: 1 MiB
 JSON_TYPE = "application/json"
+# ``[ { , :`` outside strings: an object of 256 fields has 512 (its brace, a colon per
+# field, a comma between two); the largest request Velox takes has about 20 fields.
+MAX_SEPARATORS = 512
+MAX_INT_DIGITS = 100  # a sign aside; no field takes a number near 10^100
+_SEPARATORS = (b"[", b"{", b",", b":")
 
 
 class _NotJson(ValueError):
@@ -43,10 +56,42 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ApiError("INVALID_JSON", f"a number has more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
 # One decoder for every request: json.loads with custom hooks builds a new one per call.
 _DECODER = json.JSONDecoder(
-    parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates
+    parse_float=Decimal,
+    parse_int=_bounded_int,
+    parse_constant=_reject_constant,
+    object_pairs_hook=_no_duplicates,
 )
+
+
+def _separators(raw: bytes) -> int:
+    return sum(raw.count(mark) for mark in _SEPARATORS)
+
+
+def _too_many_values(raw: bytes) -> bool:
+    """More than ``MAX_SEPARATORS`` separators outside strings, counted without decoding.
+
+    Counting every byte can only over-count (a ``,`` in a string), so a body past the
+    limit is counted again outside its strings: with escaped backslashes and then escaped
+    quotes taken out, the quotes left are the strings' own, and every other piece lies
+    outside one. That count is exact for all the decoder would read (it stops at the first
+    backslash outside a string, and up to there the pieces are the decoder's), so no body
+    within the limit is refused and none past it is decoded. All of it is C byte scans.
+    """
+    if _separators(raw) <= MAX_SEPARATORS:
+        return False
+    plain = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    if plain.count(b'"') > 2 * (MAX_SEPARATORS + 1):  # each string is a value or a key
+        return True
+    outside = plain.split(b'"')[::2]
+    return sum(_separators(piece) for piece in outside) > MAX_SEPARATORS
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -72,7 +117,14 @@ def _has_lone_surrogate(data: Any) -> bool:
 
 
 def loads(raw: bytes) -> Any:
-    """Exact JSON: floats as Decimal; ApiError(INVALID_JSON) for anything not strict JSON."""
+    """Exact JSON: floats as Decimal; ApiError(INVALID_JSON) for anything not strict JSON
+    or past the limits above."""
+    if _too_many_values(raw):
+        raise ApiError(
+            "INVALID_JSON",
+            f"the request body holds more values than any request takes "
+            f"(over {MAX_SEPARATORS} of [ {{ , : outside strings)",
+        )
     try:
         text = raw.decode("utf-8")
         data = _DECODER.decode(text)
