@@ -3,14 +3,19 @@
 ``@endpoint(weight)`` (public) or ``@endpoint(weight, signed=READ|TRADE)`` turns a function
 of a ``Call`` into an aiohttp handler that:
 
-1. reads the parameters (query string + form body) with Binance's checks;
-2. for a signed endpoint, finds the key named by ``X-MBX-APIKEY`` (-2014 missing or
+1. charges the weight per client IP, as Binance counts request weight (a flood of bad
+   signatures under someone's API key spends the flooder's weight, not the key owner's) and
+   answers ``X-MBX-USED-WEIGHT-1M``; past the limit 429 with -1003. This comes first, before
+   the body is read: a weight that depends on the parameters (``limit``, ``symbol``) is one
+   of a GET, which has none, so the query string (at most aiohttp's 8 KiB line) decides it;
+2. reads the parameters (query string + form body) with Binance's checks; a body over
+   ``MAX_FORM`` is refused (-1100) unread: decoding a 1 MiB form was ~100 ms of the one
+   event loop, and the longest request Binance takes (``batchOrders``, five orders) is
+   under 25 KiB percent-encoded;
+3. for a signed endpoint, finds the key named by ``X-MBX-APIKEY`` (-2014 missing or
    malformed, -2015 unknown or revoked), checks ``timestamp``/``recvWindow`` (-1021) and the
    signature (-1022), then the permission (-2015; for TRADE also the account: a HEDGING
    account's key is read-only, ``KeyRing.may_trade``);
-3. charges the weight per client IP, as Binance counts request weight (a flood of bad
-   signatures under someone's API key spends the flooder's weight, not the key owner's) and
-   answers ``X-MBX-USED-WEIGHT-1M``; past the limit 429 with -1003, before any costly work;
 4. answers the handler's JSON, or ``{"code", "msg"}`` with Binance's status for any refusal.
    The engine starting or stopping is -1001 (503).
 """
@@ -39,13 +44,17 @@ from velox.frozen import frozen
 from velox.published import EngineTimeout
 from velox.service import EngineNotReady
 from velox.web.auth.security import client_key
-from velox.web.jsonio import json_response, read_body
+from velox.web.jsonio import json_response
 from velox.web.keys import OPTIONS
 
 API_KEY_HEADER = "X-MBX-APIKEY"
 WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
 _KEY_FORMAT = re.compile(r"[A-Za-z0-9]{64}")
 _FORM = "application/x-www-form-urlencoded"
+_BODY_METHODS = ("POST", "PUT", "DELETE")
+# The longest value (``batchOrders``) with every character percent-encoded, and room for
+# the rest (timestamp, recvWindow, signature...).
+MAX_FORM = 32 * 1024
 
 Weight = int | Callable[[Params], int]
 
@@ -78,12 +87,31 @@ def answer(error: BinanceError, used: int | None = None) -> web.Response:
     return json_response(error.body(), status=error.status, headers=headers)
 
 
+def _too_long() -> BinanceError:
+    return BinanceError(
+        -1100, f"Illegal characters found in a parameter: the body is over {MAX_FORM} bytes."
+    )
+
+
+async def read_form(request: web.Request) -> bytes:
+    """The body, refused unread past ``MAX_FORM`` when its length is declared, and read no
+    further than that when it is not (chunked)."""
+    if request.content_length is not None and request.content_length > MAX_FORM:
+        raise _too_long()
+    raw = bytearray()
+    while chunk := await request.content.read(MAX_FORM + 1 - len(raw)):
+        raw += chunk
+        if len(raw) > MAX_FORM:
+            raise _too_long()
+    return bytes(raw)
+
+
 async def read_params(request: web.Request) -> Params:
     raw_body = ""
-    if request.method in ("POST", "PUT", "DELETE") and request.body_exists:
+    if request.method in _BODY_METHODS and request.body_exists:
         if request.content_type not in (_FORM, "application/octet-stream", ""):
             raise BinanceError(-1130, "Data sent for parameter 'body' is not valid.")
-        raw = await read_body(request)
+        raw = await read_form(request)
         try:
             raw_body = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -121,6 +149,14 @@ def authenticate(
     return key
 
 
+def _cost(weight: Weight, request: web.Request) -> int:
+    """The request's weight, from its query string alone (see 1. above: only GETs, which
+    have no body, weigh by their parameters)."""
+    if not callable(weight):
+        return weight
+    return weight(Params.parse(request.rel_url.raw_query_string, ""))
+
+
 def endpoint(
     weight: Weight, *, signed: str | None = None, key_only: bool = False
 ) -> Callable[[Handler], AioHandler]:
@@ -129,10 +165,9 @@ def endpoint(
             used: int | None = None
             meter = request.app[WEIGHTS]
             try:
+                # before the body, the key and the HMAC: a flood of bad requests is limited too
+                used = meter.charge(f"ip:{client_key(request)}", _cost(weight, request))
                 params = await read_params(request)
-                cost = weight(params) if callable(weight) else weight
-                # before the key and the HMAC: a flood of bad requests is limited too
-                used = meter.charge(f"ip:{client_key(request)}", cost)
                 key = None
                 if signed is not None:
                     known = await find_key(request)
