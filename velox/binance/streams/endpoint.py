@@ -19,7 +19,10 @@ Stream names are lowercase symbol + ``@`` + kind (``btcusdt@bookTicker``,
 Binance's error body, an unknown listen key with -1125. Control messages after connecting
 are ``control.py``'s. The server pings every 3 minutes (aiohttp's heartbeat; clients answer
 with pongs). A client whose queue fills up (it reads slower than the market moves) is
-closed rather than buffered without bound.
+closed rather than buffered without bound. A client that goes away while it is written to
+(aiohttp raises ``ConnectionResetError`` from the write) has closed its socket, as any
+client may: its socket ends like any other, logged at DEBUG only (it was a traceback at
+ERROR, ~2.3 kB that anyone could have the server write at will).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
+from collections.abc import Iterator
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -44,6 +49,17 @@ QUEUE_SIZE = 4096
 MAX_CONTROL = 4096  # bytes of one control message
 ROUTES = "public|market"  # USDⓈ-M's routed paths for market streams
 LISTEN_KEY = re.compile(r"[A-Za-z0-9]{64}")  # as listenbook makes them (and Binance)
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def client_may_leave() -> Iterator[None]:
+    """A write to a client that has gone (reset, or closed mid-message) ends quietly."""
+    try:
+        yield
+    except ConnectionResetError as exc:
+        log.debug("a stream client went away while written to: %s", exc)
 
 
 class StreamClient:
@@ -86,17 +102,18 @@ class StreamClient:
             self.overflowed = True  # the writer closes at its next message
 
     async def write(self) -> None:
-        while True:
-            data = await self.queue.get()
-            if self.overflowed:
-                await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
-                return
-            if data is None:
-                if self.ending:
-                    await self.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"ended")
+        with client_may_leave():
+            while True:
+                data = await self.queue.get()
+                if self.overflowed:
+                    await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
                     return
-                continue
-            await self.ws.send_str(data.decode())
+                if data is None:
+                    if self.ending:
+                        await self.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"ended")
+                        return
+                    continue
+                await self.ws.send_str(data.decode())
 
 
 def wrapped(stream: str, payload: bytes) -> bytes:
@@ -171,21 +188,22 @@ async def _user_stream(request: web.Request, listen_key: str) -> web.StreamRespo
     if listen is None:
         return _refuse("This listenKey does not exist.", -1125)
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_CONTROL, compress=False)
-    await ws.prepare(request)
-    client = StreamClient(ws, combined=False)
-    keys.attach(listen, client)
-    market = request.app[MARKET_STREAMS]
-    market.clients.add(client)
-    writer = asyncio.create_task(client.write(), name="binance-user-stream-writer")
-    try:
-        async for _ in ws:
-            pass  # nothing to say on a user stream; pings are answered by aiohttp
-    finally:
-        market.clients.discard(client)
-        keys.detach(listen, client)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer
+    with client_may_leave():
+        await ws.prepare(request)
+        client = StreamClient(ws, combined=False)
+        keys.attach(listen, client)
+        market = request.app[MARKET_STREAMS]
+        market.clients.add(client)
+        writer = asyncio.create_task(client.write(), name="binance-user-stream-writer")
+        try:
+            async for _ in ws:
+                pass  # nothing to say on a user stream; pings are answered by aiohttp
+        finally:
+            market.clients.discard(client)
+            keys.detach(listen, client)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
     return ws
 
 
@@ -210,9 +228,21 @@ async def combined_streams(request: web.Request) -> web.StreamResponse:
 async def _serve(
     request: web.Request, names: list[str], *, combined: bool, listen: Listen | None = None
 ) -> web.StreamResponse:
-    market = request.app[MARKET_STREAMS]
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_CONTROL, compress=False)
-    await ws.prepare(request)
+    with client_may_leave():
+        await ws.prepare(request)
+        await _stream(request, ws, names, combined, listen)
+    return ws
+
+
+async def _stream(
+    request: web.Request,
+    ws: web.WebSocketResponse,
+    names: list[str],
+    combined: bool,
+    listen: Listen | None,
+) -> None:
+    market = request.app[MARKET_STREAMS]
     client = StreamClient(ws, combined)
     market.clients.add(client)
     for name in names:
@@ -237,7 +267,6 @@ async def _serve(
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await writer
-    return ws
 
 
 async def close_stream_sockets(app: web.Application) -> None:

@@ -12,7 +12,11 @@ without them is 400 VALIDATION_ERROR naming the header): stricter than aiohttp's
 so a request the document accepts is always upgraded.
 
 A client message nested too deep for the JSON parser is refused by closing the socket with
-1007 (invalid payload) and one log line, never an exception out of the handler.
+1007 (invalid payload) and one log line, never an exception out of the handler. Nor is a
+client that is gone by the time its upgrade is answered (a reset right after the request):
+that is its close, logged at DEBUG (aiohttp logs an exception out of a handler at ERROR,
+with a traceback); writes after the upgrade go through ``Connection``, which takes a
+client's going away as its close already.
 """
 
 from __future__ import annotations
@@ -68,7 +72,11 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(
         heartbeat=options.ws_heartbeat_s, max_msg_size=options.ws_max_message, compress=False
     )
-    await ws.prepare(request)
+    try:
+        await ws.prepare(request)
+    except ConnectionResetError as exc:
+        log.debug("a websocket client went away before its upgrade was answered: %s", exc)
+        return ws
 
     async def send(data: bytes) -> None:
         await ws.send_frame(data, WSMsgType.TEXT)
