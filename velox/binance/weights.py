@@ -5,7 +5,10 @@ parameters: ``depth`` by ``limit``, tickers by whether a symbol is named). The m
 them per caller in fixed windows of one wall-clock minute, as Binance does: the header says
 how much of the current minute is used, and a request that would go past the limit is
 refused with 429 and -1003 (and ``Retry-After``: the seconds to the next minute), adding
-nothing. A signed request counts against its API key; an anonymous one against its IP.
+nothing. Every request counts against its client's address (an IPv6 client's /64), signed
+or not, as on Binance, where request weight is per IP and only order counts are per account;
+it is charged before the body is read or the key looked at, so a flood of bad requests is
+limited too (``endpoint.py``).
 """
 
 from __future__ import annotations
