@@ -154,8 +154,9 @@ class Settings:
     magic_links_per_recipient: int = field(
         default=3,
         metadata={
-            "help": "magic-link mails to one recipient per sliding 15 minutes, whoever asks; "
-            "past it the request is still answered 202 and no mail goes (0 = off)"
+            "help": "magic-link mails to one recipient per sliding 15 minutes asked from one "
+            "client IP (10x that from all together); past it the request is still answered "
+            "202 and no mail goes (0 = off)"
         },
     )
     max_sockets_per_ip: int = field(

@@ -177,6 +177,7 @@ def _rate_limits(app: web.Application) -> dict[str, SharedLimit]:
     limits: dict[str, SharedLimit] = {
         "auth": app[AUTH_LIMIT], "orders": app[ORDER_LIMIT], "public": app[PUBLIC_LIMIT],
         "magic-recipients": app[MAGIC_RECIPIENTS].sent,
+        "magic-recipients-total": app[MAGIC_RECIPIENTS].sent_to,
     }  # fmt: skip
     weights = app.get(WEIGHTS)
     if weights is not None:

@@ -208,11 +208,12 @@ async def magic_link(request: web.Request) -> web.Response:
     """
     app = request.app
     check_public_limit(request)
-    app[AUTH_LIMIT].check(client_key(request))
+    asker = client_key(request)
+    app[AUTH_LIMIT].check(asker)
     data = await json_object(request)
     validate.reject_unknown(data, ("email",))
     email = validate.email(validate.required(data, "email"))
-    if not app[MAGIC_RECIPIENTS].allow(email):  # the same answer: nothing is revealed
+    if not app[MAGIC_RECIPIENTS].allow(email, asker):  # the same answer: nothing is revealed
         return _link_on_its_way()
     token = secrets.token_urlsafe(32)
     now = _now_ms()
