@@ -79,3 +79,16 @@ async def test_the_longest_batch_is_still_read(make_client: MakeClient) -> None:
     assert [a["status"] for a in answers] == ["NEW"] * 5
     sent = len(bot.signed({"batchOrders": batch}))
     assert 20 * 1024 < sent < MAX_FORM
+
+
+async def test_a_query_the_weight_cannot_be_read_from_is_counted_too(
+    make_client: MakeClient,
+) -> None:
+    """A depth ``limit`` Binance does not take (7) is refused by the weight function itself:
+    it is counted as the request without parameters (depth's default limit: 10) before
+    its -1100, so a flood of them meets 429 like any other (a diff review found them never
+    counted)."""
+    client = await make_client(binance_weight_limit=25)
+    answers = [await client.get("/fapi/v1/depth?symbol=BTCUSDT&limit=7") for _ in range(3)]
+    assert [a.status for a in answers] == [400, 400, 429]
+    assert [a.headers.get(WEIGHT_HEADER) for a in answers] == ["10", "20", "20"]

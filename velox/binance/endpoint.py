@@ -149,12 +149,18 @@ def authenticate(
     return key
 
 
-def _cost(weight: Weight, request: web.Request) -> int:
+def _cost(weight: Weight, request: web.Request) -> tuple[int, BinanceError | None]:
     """The request's weight, from its query string alone (see 1. above: only GETs, which
-    have no body, weigh by their parameters)."""
+    have no body, weigh by their parameters), and the refusal when its parameters cannot
+    be weighed (a depth ``limit`` Binance does not take, a repeated parameter): such a
+    request weighs what the endpoint's request without parameters does, and is charged
+    that before it is refused, or a flood of them would never be limited."""
     if not callable(weight):
-        return weight
-    return weight(Params.parse(request.rel_url.raw_query_string, ""))
+        return weight, None
+    try:
+        return weight(Params.parse(request.rel_url.raw_query_string, "")), None
+    except BinanceError as refusal:
+        return weight(Params.parse("", "")), refusal
 
 
 def endpoint(
@@ -166,7 +172,10 @@ def endpoint(
             meter = request.app[WEIGHTS]
             try:
                 # before the body, the key and the HMAC: a flood of bad requests is limited too
-                used = meter.charge(f"ip:{client_key(request)}", _cost(weight, request))
+                cost, unweighable = _cost(weight, request)
+                used = meter.charge(f"ip:{client_key(request)}", cost)
+                if unweighable is not None:
+                    raise unweighable
                 params = await read_params(request)
                 key = None
                 if signed is not None:
