@@ -235,7 +235,11 @@ def serve(app: web.Application, settings: Settings, banner: Callable[[str], str]
         log.info("Velox stopping: closing connections, then the engine")
 
     app.on_shutdown.insert(0, stopping)
-    cap = ConnectionCap(settings.max_connections_per_ip, settings.first_request_timeout)
+    cap = ConnectionCap(
+        settings.max_connections_per_ip,
+        settings.first_request_timeout,
+        settings.trusted_proxies,
+    )
     try:
         serve_app(
             app,

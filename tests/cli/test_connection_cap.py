@@ -140,3 +140,27 @@ def test_negative_values_are_refused(flag: str, tmp_path: Path) -> None:
 
     done = velox("run", "--data-dir", str(tmp_path), "--port", "0", flag, "-1")
     assert refused(done).startswith(f"velox: {flag}: ")
+
+
+def test_a_trusted_proxy_is_not_capped(tmp_path: Path) -> None:
+    """Behind --trusted-proxies every client comes through the proxy's address: capping it
+    would cap the whole venue (and two clients' websockets could lock everyone out). Its
+    clients are told apart by X-Forwarded-For where the other limits count them."""
+    with velox_run(
+        tmp_path,
+        VELOX_MAX_CONNECTIONS_PER_IP=str(CAP),
+        VELOX_FIRST_REQUEST_TIMEOUT="0",
+        VELOX_TRUSTED_PROXIES="127.0.0.1/32",
+    ) as port:
+        held = [connect(port) for _ in range(CAP + 3)]  # the proxy's pooled connections
+        try:
+            assert all(healthz(sock).startswith(b"HTTP/1.1 200") for sock in held)
+            others = [connect(port, "127.0.0.2") for _ in range(CAP + 1)]  # not the proxy
+            try:
+                assert closed_by_server(others[-1])
+            finally:
+                for sock in others:
+                    sock.close()
+        finally:
+            for sock in held:
+                sock.close()

@@ -15,7 +15,9 @@ else was served (the kernel accepted new connections that nobody read). So:
   cut shorter than they used to be.
 
 The address is the peer's: a connection exists before any request, so ``X-Forwarded-For``
-cannot name its client. Behind ``--trusted-proxies`` the cap applies to the proxy.
+cannot name its client. A peer in ``--trusted-proxies`` is not capped: every client comes
+through it, so its cap would be the whole venue's (and two clients' websockets could fill
+it); the proxy limits its own connections, and the other limits count its clients apart.
 
 How it plugs into aiohttp, all through public names: ``web.Server`` (what an ``AppRunner``
 serves) is the protocol factory ``loop.create_server`` takes; ``guarded(server)`` gives one
@@ -30,15 +32,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.http import RawRequestMessage
 from aiohttp.streams import StreamReader
 
-from velox.web.auth.clientip import UNKNOWN, bucket_of
+from velox.web.auth.clientip import UNKNOWN, ClientAddresses, bucket_of, parse_address
 from velox.web.auth.refusal_log import PerAddressLog
+from velox.web.ws.quota import SocketQuota
 
 log = logging.getLogger(__name__)
 TOO_MANY = "too many connections open from this address"
@@ -48,28 +51,35 @@ class ConnectionCap:
     """Open connections per address; ``limit`` 0: no cap, ``first_request_s`` 0: no
     deadline (the keep-alive's only)."""
 
-    def __init__(self, limit: int, first_request_s: float) -> None:
+    def __init__(
+        self, limit: int, first_request_s: float, trusted_proxies: Iterable[str] = ()
+    ) -> None:
         self.limit = limit
         self.first_request_s = first_request_s
-        self._open: dict[str, int] = {}
+        self._open = SocketQuota(limit)  # the same count as the websockets' cap
+        self._proxies = ClientAddresses(trusted_proxies)
         self._waiting: dict[web.RequestHandler, asyncio.TimerHandle] = {}
         self._refusals = PerAddressLog(what="connection refused to", logger=log)
 
+    def address_of(self, peer: object) -> str | None:
+        """The key ``peer`` (a transport's ``peername``) is counted under; None for a
+        trusted proxy, which is not counted."""
+        host = str(peer[0]) if isinstance(peer, tuple) and peer else None
+        if self._proxies.trusts(parse_address(host)):
+            return None
+        return UNKNOWN if host is None else bucket_of(host)
+
     def take(self, address: str) -> bool:
-        count = self._open.get(address, 0)
-        if 0 < self.limit <= count:
+        if not self._open.take(address):
             self._refusals(address, TOO_MANY)
             return False
-        self._open[address] = count + 1
         return True
 
     def give_back(self, address: str) -> None:
-        count = self._open.pop(address) - 1
-        if count:
-            self._open[address] = count
+        self._open.give_back(address)
 
     def open_from(self, address: str) -> int:
-        return self._open.get(address, 0)
+        return self._open.open_from(address)
 
     def await_request(self, handler: web.RequestHandler, close: Callable[[], None]) -> None:
         """``close()`` unless ``handler`` has a request within ``first_request_s``."""
@@ -106,13 +116,12 @@ class CountedConnection(asyncio.Protocol):
     def __init__(self, cap: ConnectionCap, server: web.Server) -> None:
         self._cap = cap
         self._server = server
-        self._address: str | None = None  # None: refused (or not yet connected)
-        self._inner: web.RequestHandler | None = None
+        self._address: str | None = None  # counted under (None: not counted)
+        self._inner: web.RequestHandler | None = None  # None: refused (or not connected)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        peer = transport.get_extra_info("peername")
-        address = bucket_of(str(peer[0])) if isinstance(peer, tuple) and peer else UNKNOWN
-        if not self._cap.take(address):
+        address = self._cap.address_of(transport.get_extra_info("peername"))
+        if address is not None and not self._cap.take(address):
             transport.close()  # nothing to say, nothing to flush: the descriptor goes now
             return
         self._address = address
@@ -121,12 +130,13 @@ class CountedConnection(asyncio.Protocol):
         self._cap.await_request(self._inner, transport.close)
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        if self._address is None or self._inner is None:
+        inner, self._inner = self._inner, None
+        if inner is None:
             return
-        self._cap.give_back(self._address)
-        self._cap.requested(self._inner)  # its deadline goes with it
-        self._address = None
-        self._inner.connection_lost(exc)
+        if self._address is not None:
+            self._cap.give_back(self._address)
+        self._cap.requested(inner)  # its deadline goes with it
+        inner.connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self._inner is not None:
