@@ -170,8 +170,8 @@ class Settings:
         default=256,
         metadata={
             "help": "HTTP connections (websockets included) open at once per client IP, as "
-            "connected (behind --trusted-proxies: the proxy's); past it a new one is closed "
-            "at once (0 = no cap)"
+            "connected (a peer in --trusted-proxies is not capped); past it a new one is "
+            "closed at once (0 = no cap)"
         },
     )
     first_request_timeout: float = field(

@@ -7,6 +7,7 @@ store and pass ``feed=None`` so they drive prices themselves through ``offer_tic
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from aiohttp import web
@@ -86,7 +87,9 @@ def create_app(
     app[PASSWORDS] = Passwords(options.bcrypt_rounds)
     app[TICKETS] = TicketBook(options.ticket_ttl_s)
     app[AUTH_LIMIT] = SlidingLog(settings.rate_limit_auth, AUTH_WINDOW_S)
-    app[ADMIN_REFUSALS] = PerAddressLog()
+    app[ADMIN_REFUSALS] = PerAddressLog(
+        what="admin ledger refused to", logger=logging.getLogger("velox.web.admin")
+    )
     app[ORDER_LIMIT] = SlidingLog(settings.rate_limit_orders, ORDER_WINDOW_S)
     app[PUBLIC_LIMIT] = SlidingLog(settings.rate_limit_public, PUBLIC_WINDOW_S)
     app[SOCKET_QUOTA] = SocketQuota(settings.max_sockets_per_ip)

@@ -44,10 +44,10 @@ from velox.engine.events import (
     StopsModified,
 )
 from velox.engine.state import Position, position_opened_by
-
-if TYPE_CHECKING:
-    from velox.binance.streams.resting import OrderTerms
 from velox.money import Qty, format_units
+
+if TYPE_CHECKING:  # resting.py imports this module's neighbours: the type only
+    from velox.binance.streams.resting import OrderTerms
 
 Json = dict[str, Any]
 

@@ -11,7 +11,6 @@ import logging
 import time
 from collections.abc import Callable
 
-log = logging.getLogger("velox.web.admin")
 REPORT_EVERY_S = 60.0
 
 
@@ -24,8 +23,8 @@ class PerAddressLog:
         interval_s: float = REPORT_EVERY_S,
         clock: Callable[[], float] = time.monotonic,
         *,
-        what: str = "admin ledger refused to",
-        logger: logging.Logger = log,
+        what: str,
+        logger: logging.Logger,
     ) -> None:
         self.interval_s = interval_s
         self._clock = clock
