@@ -251,6 +251,18 @@ async def wait_for(condition: Any, timeout: float = TIMEOUT_MS / 1000) -> None:
         await asyncio.sleep(0.05)
 
 
+async def chart_at(server: Server, browser: Any, duration: str) -> tuple[Any, list[str], Any]:
+    """A new user's trade page with the chart at ``duration``: (page, problems, chart)."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    await page.get_by_test_id(f"tf-{duration}").click()
+    chart = page.get_by_test_id("chart")
+    await expect(chart).to_have_attribute("data-duration", duration)
+    return page, problems, chart
+
+
 async def select_asset(page: Any, symbol: str) -> None:
     await page.locator(f'[data-testid="asset-row"][data-symbol="{symbol}"]').click()
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import Server, new_page, now_ms, register
+from tests.browser.harness import Server, chart_at, now_ms, register
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,18 +26,6 @@ async def older_candles(server: Server, duration: str, ms: int, count: int = 600
         CandleRecord("BTCUSDT", duration, first - i * ms, price, price, price, price, units("1"))
         for i in range(1, count + 1)
     ])  # fmt: skip
-
-
-async def chart_at(server: Server, browser: Any, duration: str) -> tuple[Any, list[str], Any]:
-    """A new user's trade page with the chart at ``duration``: (page, problems, chart)."""
-    from playwright.async_api import expect
-
-    page, problems = await new_page(browser)
-    await register(page, server.url)
-    await page.get_by_test_id(f"tf-{duration}").click()
-    chart = page.get_by_test_id("chart")
-    await expect(chart).to_have_attribute("data-duration", duration)
-    return page, problems, chart
 
 
 async def drag_back(page: Any, chart: Any, times: int) -> None:

@@ -14,6 +14,7 @@ from tests.browser.harness import (
     Server,
     api_json,
     candle_channels,
+    chart_at,
     display,
     fill_order,
     long_liq,
@@ -252,18 +253,6 @@ async def test_the_chart_reads_the_candles_it_missed_while_disconnected(
     await expect(chart).to_have_attribute("data-last-close", "60300.00000000")
     problems = [p for p in problems if "ws-ticket" not in p and "ERR_FAILED" not in p]
     assert not problems, problems
-
-
-async def chart_at(server: Server, browser: Any, duration: str) -> tuple[Any, list[str], Any]:
-    """A new user's trade page with the chart at ``duration``: (page, problems, chart)."""
-    from playwright.async_api import expect
-
-    page, problems = await new_page(browser)
-    await register(page, server.url)
-    await page.get_by_test_id(f"tf-{duration}").click()
-    chart = page.get_by_test_id("chart")
-    await expect(chart).to_have_attribute("data-duration", duration)
-    return page, problems, chart
 
 
 async def test_the_chart_reads_history_filled_in_behind_it(server: Server, browser: Any) -> None:
