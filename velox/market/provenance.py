@@ -8,7 +8,10 @@ restart never forgets it and never believes more than the candles hold.
   and a trade inside one is not counted again (replaying a file again changes no candle; a
   trade outside every span, from another file or past where the last run stopped, counts).
   A span runs from the first to the last trade id of a session: ids skipped by the file
-  (or trades dropped by a full queue) inside it are taken as seen.
+  (or trades dropped by a full queue) inside it are taken as seen. A span only grows by
+  trades whose candle deltas are written with it: a batch the writer retries is admitted
+  afresh, and one the store never took ends the span before it (replaying the file again
+  counts its trades).
 - INVENTED candles (the simulator's): the time of each symbol's first simulated trade not
   yet replaced by an exchange's history. ``velox.market.rest_history`` replaces what the
   simulator made from there on, then clears the mark (``velox.market.invented``, which also
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from velox.store.base import Store
 from velox.store.records import TradeRecord
@@ -65,64 +69,112 @@ def with_span(spans: Sequence[Span], lo: int, hi: int) -> list[Span]:
     return merged
 
 
+@dataclass
+class _Counted:
+    """What the aggregator has counted: spans and marks, and the sessions they grow in."""
+
+    spans: dict[tuple[str, str], list[Span]] = field(default_factory=dict)
+    session_lo: dict[tuple[str, str], int] = field(default_factory=dict)  # first trade id
+    invented: dict[str, str] = field(default_factory=dict)  # symbol -> first simulated ts
+    marked: set[str] = field(default_factory=set)  # symbols marked in this simulator session
+    last_source: dict[str, str] = field(default_factory=dict)
+
+    def copy(self) -> _Counted:  # the lists are never changed in place
+        return _Counted(
+            dict(self.spans), dict(self.session_lo), dict(self.invented), set(self.marked),
+            dict(self.last_source),
+        )  # fmt: skip
+
+    def meta(self) -> dict[str, str]:
+        meta = {folded_key(*key): format_spans(spans) for key, spans in self.spans.items()}
+        meta.update({invented_key(symbol): ts for symbol, ts in self.invented.items()})
+        return meta
+
+
+@dataclass
+class Admitted:
+    """``admit``'s answer: the trades to count, and what counting them makes the meta."""
+
+    trades: list[TradeRecord]
+    counted: _Counted
+
+
 class Provenance:
-    """The writer's side: ``admit`` each batch, then write ``pending()`` with its deltas."""
+    """The writer's side: ``admit`` a batch (nothing changes), ``count`` it once its trades
+    reached the aggregator, then write ``pending()`` with the deltas and report it
+    ``written``. Spans only grow by trades counted in the candles: a batch retried or given up
+    leaves them as they were."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._spans: dict[tuple[str, str], list[Span]] = {}
-        self._session_lo: dict[tuple[str, str], int] = {}  # this session's first trade id
-        self._invented: set[str] = set()  # symbols marked in this simulator session
-        self._last_source: dict[str, str] = {}
-        self._pending: dict[str, str] = {}
+        self._counted = _Counted()
+        self._durable: dict[str, str] = {}  # meta rows as the store holds them
 
-    async def admit(self, batch: Sequence[tuple[TradeRecord, str]]) -> list[TradeRecord]:
-        """The trades of ``batch`` not yet counted, in order; records what they come from."""
-        for trade, source in batch:
-            if self._last_source.get(trade.symbol) != source:  # a new session of the symbol
-                self._last_source[trade.symbol] = source
-                self._invented.discard(trade.symbol)
-                self._session_lo = {
-                    k: v for k, v in self._session_lo.items() if k[1] != trade.symbol
-                }
+    async def admit(self, batch: Sequence[tuple[TradeRecord, str]]) -> Admitted:
+        """The trades of ``batch`` not yet counted, in order, and what they come from."""
+        await self._load(batch)
+        counted = self._counted.copy()
         admitted: list[TradeRecord] = []
         for trade, source in batch:
+            if counted.last_source.get(trade.symbol) != source:  # a new session of the symbol
+                counted.last_source[trade.symbol] = source
+                counted.marked.discard(trade.symbol)
+                for key in [k for k in counted.session_lo if k[1] == trade.symbol]:
+                    del counted.session_lo[key]
             if source in FOLDED_SOURCES:
-                if not await self._folded(source, trade):
+                if not _folded(counted, source, trade):
                     admitted.append(trade)
                 continue
-            if source in INVENTED_SOURCES and trade.symbol not in self._invented:
-                await self._mark_invented(trade)
+            if source in INVENTED_SOURCES and trade.symbol not in counted.marked:
+                held = counted.invented.get(trade.symbol)
+                if not held or trade.ts < int(held):
+                    counted.invented[trade.symbol] = str(trade.ts)
+                counted.marked.add(trade.symbol)
             admitted.append(trade)
-        return admitted
+        return Admitted(admitted, counted)
 
-    async def _folded(self, source: str, trade: TradeRecord) -> bool:
-        """Whether ``trade`` was counted before; either way it is counted from now on."""
-        key = (source, trade.symbol)
-        if key not in self._spans:
-            self._spans[key] = parse_spans(await self.store.get_meta(folded_key(*key)))
-        spans = self._spans[key]
-        seen = covers(spans, trade.trade_id)
-        lo = self._session_lo.setdefault(key, trade.trade_id)
-        if not seen or lo < trade.trade_id:
-            spans = with_span(spans, min(lo, trade.trade_id), trade.trade_id)
-            self._spans[key] = spans
-            self._pending[folded_key(*key)] = format_spans(spans)
-        return seen
+    async def _load(self, batch: Sequence[tuple[TradeRecord, str]]) -> None:
+        """Read what the store holds of the batch's symbols (all the awaits of ``admit``)."""
+        for trade, source in batch:
+            if source in FOLDED_SOURCES and (source, trade.symbol) not in self._counted.spans:
+                key = folded_key(source, trade.symbol)
+                text = await self.store.get_meta(key)
+                self._counted.spans[(source, trade.symbol)] = parse_spans(text)
+                self._durable[key] = format_spans(parse_spans(text))
+            symbol = trade.symbol
+            if source in INVENTED_SOURCES and symbol not in self._counted.invented:
+                text = await self.store.get_meta(invented_key(symbol))
+                self._durable[invented_key(symbol)] = text or ""
+                self._counted.invented[symbol] = text or ""
 
-    async def _mark_invented(self, trade: TradeRecord) -> None:
-        key = invented_key(trade.symbol)
-        stored = self._pending.get(key) or await self.store.get_meta(key)
-        if not stored or trade.ts < int(stored):
-            self._pending[key] = str(trade.ts)
-        self._invented.add(trade.symbol)
+    def count(self, admitted: Admitted) -> None:
+        """The admitted trades are in the aggregator: their deltas go out with the next
+        ``upsert_candles``, and ``pending()`` with them."""
+        self._counted = admitted.counted
+
+    def lost(self, batch: Sequence[tuple[TradeRecord, str]]) -> None:
+        """The store never took ``batch``: a later trade of its symbols starts a new span, so
+        no span covers the lost ones (replaying the file again counts them)."""
+        symbols = {trade.symbol for trade, _ in batch}
+        for key in [k for k in self._counted.session_lo if k[1] in symbols]:
+            del self._counted.session_lo[key]
 
     def pending(self) -> dict[str, str]:
         """The meta rows to write with the next candle deltas."""
-        return dict(self._pending)
+        meta = self._counted.meta()
+        return {key: value for key, value in meta.items() if self._durable.get(key) != value}
 
     def written(self, meta: dict[str, str]) -> None:
         """``meta`` (from ``pending``) is durable with the deltas it went out with."""
-        for key, value in meta.items():
-            if self._pending.get(key) == value:
-                del self._pending[key]
+        self._durable.update(meta)
+
+
+def _folded(counted: _Counted, source: str, trade: TradeRecord) -> bool:
+    """Whether ``trade`` was counted before; either way it is counted from now on."""
+    key = (source, trade.symbol)
+    spans = counted.spans[key]
+    seen = covers(spans, trade.trade_id)
+    lo = counted.session_lo.setdefault(key, trade.trade_id)
+    if not seen or lo < trade.trade_id:
+        counted.spans[key] = with_span(spans, min(lo, trade.trade_id), trade.trade_id)
+    return seen

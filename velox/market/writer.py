@@ -43,7 +43,7 @@ from velox.feeds.base import FeedTick
 from velox.feeds.ratelog import RateLimitedLog
 from velox.market.candles import BucketKey, CandleAggregator, bucket_start
 from velox.market.history import SECOND_MS, LiveCut, boundary, is_prefix
-from velox.market.provenance import Provenance
+from velox.market.provenance import Admitted, Provenance
 from velox.store.base import Store
 from velox.store.records import CandleRecord, TradeRecord
 from velox.supervisor import Supervisor
@@ -270,18 +270,19 @@ class TradeWriter:
     async def _write_locked(self, batch: list[Queued]) -> list[CandleRecord]:
         new: list[TradeRecord] | None = None
         changed: dict[BucketKey, CandleRecord] | None = None
-        admitted: list[TradeRecord] | None = None
+        admitted: Admitted | None = None
         for attempt in range(1, self.max_attempts + 1):
             try:
                 if admitted is None:
                     admitted = await self.provenance.admit(batch)
                 if new is None:
-                    new = await self.store.insert_trades(admitted)
+                    new = await self.store.insert_trades(admitted.trades)
                     self.written += len(new)
                     self.duplicates += len(batch) - len(new)
                     self.batches += 1
                 if changed is None:
                     changed = await self._aggregate(new)
+                    self.provenance.count(admitted)  # with the deltas they made, from now on
                 await self._upsert_deltas()
                 break
             except Exception as exc:  # any driver's error: retried, then given up
@@ -306,6 +307,7 @@ class TradeWriter:
     def _give_up(self, batch: list[Queued], new: list[TradeRecord] | None, exc: Exception) -> None:
         if new is None:
             self.lost += len(batch)
+            self.provenance.lost(batch)
             log.error("trade writer: dropping %d trades after %d attempts: %r",
                       len(batch), self.max_attempts, exc)  # fmt: skip
         else:  # the deltas stay in the aggregator and go out with the next batch
