@@ -60,12 +60,19 @@ class MemStore:
         self.meta.update(meta or {})
 
     async def replace_candles(
-        self, symbol: str, duration: str, start: int, end: int, candles: Sequence[CandleRecord]
+        self,
+        symbol: str,
+        duration: str,
+        start: int,
+        end: int,
+        candles: Sequence[CandleRecord],
+        meta: Mapping[str, str] | None = None,
     ) -> None:
         self._maybe_fail("replace_candles")
         for key in [k for k in self.rows if k[:2] == (symbol, duration) and start <= k[2] < end]:
             del self.rows[key]
         await self.put_candles(candles)
+        self.meta.update(meta or {})
 
     async def get_meta(self, key: str) -> str | None:
         return self.meta.get(key)

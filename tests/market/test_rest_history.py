@@ -17,7 +17,7 @@ from velox.feeds.base import FeedTick
 from velox.feeds.klines import BinanceKlines
 from velox.market.candles import DURATIONS_MS, CandleAggregator
 from velox.market.history import LiveCut
-from velox.market.invented import invented_starts
+from velox.market.provenance import invented_key, parse_marks
 from velox.market.rest_history import RestHistory
 from velox.market.sim_history import SimulatedHistory
 from velox.market.writer import TradeWriter
@@ -156,4 +156,5 @@ async def test_candles_the_simulator_invented_are_replaced_by_the_exchange_s_aft
         *(stored("BTCUSDT", "1m", t, t + 60_000) for t in range(minute - 180_000, minute, 60_000)),
         with_trades(stored("BTCUSDT", "1m", minute, CUT), (PRICE, QTY)),
     ]
-    assert await invented_starts(store, "BTCUSDT") == {}  # replaced: a restart leaves them
+    marks = await store.get_meta(invented_key("BTCUSDT"))
+    assert parse_marks(marks) == {}  # replaced: a restart leaves them

@@ -1,58 +1,42 @@
 """Which candles the simulator invented, durably, so real history can replace them.
 
-Two meta rows per symbol say where the invented candles begin: ``invented:SYMBOL``, the time
-of the first simulated trade not yet replaced (written by the trade writer with the candles
-it built, ``velox.market.provenance``), and ``invented_history:SYMBOL``, the start of the
-seeded history of each duration (written by ``SimulatedHistory`` before that history).
-``RestHistory`` replaces every candle from there to a Binance session's boundary with the
-exchange's klines, dropping the invented ones the exchange has no data for, then clears
-both rows: a restart in between finds them and does it again.
+One meta row per symbol, ``invented:SYMBOL``, holds per duration the spans of time the
+simulator made candles for (``velox.market.provenance``): the trade writer grows the span of
+a simulator session with each batch, in the same transaction as the candles, and
+``SimulatedHistory`` adds its seeded history's span (through the writer) before writing it.
+A span ends where its session ended, so it never covers a real candle: the candles of a span
+are the buckets from its start's to its end's, cut at the boundary of the real session that
+replaces them (the boundary bucket is that session's: its part before the cut is the
+exchange's prefix, or stays as it was when there is none).
+
+When a Binance session starts, ``RestHistory`` replaces, for each duration, each span that
+began before the session's cut: the exchange's klines where it fetched them (at most
+``count`` candles back), nothing where it did not, and, when the klines cannot be had
+(``HistoryUnavailable`` / ``HistoryRefused``), nothing at all: a gap is honest, invented
+prices are not. Each span goes in one transaction with its candles (``Store.replace_candles``
+with the meta row), so a crash at any point leaves every span either replaced and forgotten
+or still marked, and a restart's session replaces those still marked. Spans that began after
+the cut (the simulator again, while the history was fetched) wait for the next real session.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
+from velox.market.backfill import HistoryWriter
 from velox.market.candles import DURATIONS_MS, bucket_start
-from velox.market.provenance import invented_key
-from velox.store.base import Store
-
-HISTORY_PREFIX = "invented_history:"
+from velox.market.provenance import Span
 
 
-def history_key(symbol: str) -> str:
-    return f"{HISTORY_PREFIX}{symbol}"
+class MarkingWriter(HistoryWriter, Protocol):
+    """``TradeWriter``: also marks the history the simulator is about to write."""
+
+    async def mark_invented(self, symbol: str, spans: Mapping[str, Span]) -> None: ...
 
 
-def parse_starts(text: str | None) -> dict[str, int]:
-    starts = {}
-    for part in (text or "").split(","):
-        if part:
-            duration, start = part.split(":")
-            starts[duration] = int(start)
-    return starts
-
-
-async def mark_history(store: Store, symbol: str, starts: Mapping[str, int]) -> None:
-    """The simulator is about to write history of these durations from these starts."""
-    held = parse_starts(await store.get_meta(history_key(symbol)))
-    for duration, start in starts.items():
-        held[duration] = min(start, held.get(duration, start))
-    await store.set_meta(history_key(symbol), ",".join(f"{d}:{t}" for d, t in held.items()))
-
-
-async def invented_starts(store: Store, symbol: str) -> dict[str, int]:
-    """Per duration, the first bucket holding an invented candle (none: no entry)."""
-    starts = parse_starts(await store.get_meta(history_key(symbol)))
-    live = await store.get_meta(invented_key(symbol))
-    if live:
-        for duration, size in DURATIONS_MS.items():
-            first = bucket_start(int(live), size)
-            starts[duration] = min(first, starts.get(duration, first))
-    return starts
-
-
-async def forget(store: Store, symbol: str) -> None:
-    """Every invented candle of ``symbol`` is replaced."""
-    await store.set_meta(history_key(symbol), "")
-    await store.set_meta(invented_key(symbol), "")
+def invented_range(span: Span, duration: str, end: int) -> tuple[int, int]:
+    """The candle times ``start <= time < stop`` of ``span``, up to the boundary ``end``."""
+    size = DURATIONS_MS[duration]
+    start = bucket_start(span[0], size)
+    return start, max(start, min(bucket_start(span[1], size) + size, end))

@@ -12,10 +12,9 @@ restart never forgets it and never believes more than the candles hold.
   trades whose candle deltas are written with it: a batch the writer retries is admitted
   afresh, and one the store never took ends the span before it (replaying the file again
   counts its trades).
-- INVENTED candles (the simulator's): the time of each symbol's first simulated trade not
-  yet replaced by an exchange's history. ``velox.market.rest_history`` replaces what the
-  simulator made from there on, then clears the mark (``velox.market.invented``, which also
-  marks the seeded history the simulator writes).
+- INVENTED candles (the simulator's): per duration, the spans of time ``lo-hi`` of the
+  simulated trades (and seeded history) not yet replaced, each ending where its session
+  ended (``velox.market.invented``).
 """
 
 from __future__ import annotations
@@ -24,12 +23,14 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from velox.market.candles import DURATIONS_MS
 from velox.store.base import Store
 from velox.store.records import TradeRecord
 
 FOLDED_SOURCES = frozenset({"replay"})
 INVENTED_SOURCES = frozenset({"sim"})
 Span = tuple[int, int]
+Marks = dict[str, list[Span]]  # duration -> spans of invented times, inclusive
 
 
 def folded_key(source: str, symbol: str) -> str:
@@ -38,6 +39,20 @@ def folded_key(source: str, symbol: str) -> str:
 
 def invented_key(symbol: str) -> str:
     return f"invented:{symbol}"
+
+
+def parse_marks(text: str | None) -> Marks:
+    """``1m:lo-hi,lo-hi;5m:lo-hi`` -> {duration: spans}."""
+    marks: Marks = {}
+    for part in (text or "").split(";"):
+        if part:
+            duration, spans = part.split(":")
+            marks[duration] = parse_spans(spans)
+    return marks
+
+
+def format_marks(marks: Marks) -> str:
+    return ";".join(f"{d}:{format_spans(spans)}" for d, spans in marks.items() if spans)
 
 
 def parse_spans(text: str | None) -> list[Span]:
@@ -75,19 +90,20 @@ class _Counted:
 
     spans: dict[tuple[str, str], list[Span]] = field(default_factory=dict)
     session_lo: dict[tuple[str, str], int] = field(default_factory=dict)  # first trade id
-    invented: dict[str, str] = field(default_factory=dict)  # symbol -> first simulated ts
-    marked: set[str] = field(default_factory=set)  # symbols marked in this simulator session
+    invented: dict[str, Marks] = field(default_factory=dict)
+    invented_lo: dict[str, int] = field(default_factory=dict)  # this sim session's first ts
     last_source: dict[str, str] = field(default_factory=dict)
 
     def copy(self) -> _Counted:  # the lists are never changed in place
         return _Counted(
-            dict(self.spans), dict(self.session_lo), dict(self.invented), set(self.marked),
-            dict(self.last_source),
+            dict(self.spans), dict(self.session_lo),
+            {symbol: dict(marks) for symbol, marks in self.invented.items()},
+            dict(self.invented_lo), dict(self.last_source),
         )  # fmt: skip
 
     def meta(self) -> dict[str, str]:
         meta = {folded_key(*key): format_spans(spans) for key, spans in self.spans.items()}
-        meta.update({invented_key(symbol): ts for symbol, ts in self.invented.items()})
+        meta.update({invented_key(s): format_marks(m) for s, m in self.invented.items()})
         return meta
 
 
@@ -118,18 +134,18 @@ class Provenance:
         for trade, source in batch:
             if counted.last_source.get(trade.symbol) != source:  # a new session of the symbol
                 counted.last_source[trade.symbol] = source
-                counted.marked.discard(trade.symbol)
+                counted.invented_lo.pop(trade.symbol, None)
                 for key in [k for k in counted.session_lo if k[1] == trade.symbol]:
                     del counted.session_lo[key]
             if source in FOLDED_SOURCES:
                 if not _folded(counted, source, trade):
                     admitted.append(trade)
                 continue
-            if source in INVENTED_SOURCES and trade.symbol not in counted.marked:
-                held = counted.invented.get(trade.symbol)
-                if not held or trade.ts < int(held):
-                    counted.invented[trade.symbol] = str(trade.ts)
-                counted.marked.add(trade.symbol)
+            if source in INVENTED_SOURCES:  # the session's span grows to this trade
+                lo = min(counted.invented_lo.setdefault(trade.symbol, trade.ts), trade.ts)
+                marks = counted.invented[trade.symbol]
+                for duration in DURATIONS_MS:
+                    marks[duration] = with_span(marks.get(duration, []), lo, trade.ts)
             admitted.append(trade)
         return Admitted(admitted, counted)
 
@@ -141,11 +157,25 @@ class Provenance:
                 text = await self.store.get_meta(key)
                 self._counted.spans[(source, trade.symbol)] = parse_spans(text)
                 self._durable[key] = format_spans(parse_spans(text))
-            symbol = trade.symbol
-            if source in INVENTED_SOURCES and symbol not in self._counted.invented:
-                text = await self.store.get_meta(invented_key(symbol))
-                self._durable[invented_key(symbol)] = text or ""
-                self._counted.invented[symbol] = text or ""
+            if source in INVENTED_SOURCES:
+                await self.marks(trade.symbol)
+
+    async def marks(self, symbol: str) -> Marks:
+        """The invented spans of ``symbol`` the candles hold (a copy)."""
+        if symbol not in self._counted.invented:
+            marks = parse_marks(await self.store.get_meta(invented_key(symbol)))
+            self._counted.invented[symbol] = marks
+            self._durable[invented_key(symbol)] = format_marks(marks)
+        return dict(self._counted.invented[symbol])
+
+    def marked(self, symbol: str, marks: Marks) -> dict[str, str]:
+        """The meta row that says ``marks`` are ``symbol``'s."""
+        return {invented_key(symbol): format_marks(marks)}
+
+    def marks_written(self, symbol: str, marks: Marks) -> None:
+        """The store holds ``marked(symbol, marks)`` (with the candles it goes with)."""
+        self._counted.invented[symbol] = dict(marks)
+        self._durable.update(self.marked(symbol, marks))
 
     def count(self, admitted: Admitted) -> None:
         """The admitted trades are in the aggregator: their deltas go out with the next

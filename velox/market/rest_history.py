@@ -10,8 +10,11 @@ For each cut (``velox.market.history``), in this order:
    again: it may be partial) up to the boundary, at most ``count`` candles back: the gap
    after a stop or an outage. Where the simulator invented candles (``velox.market.invented``,
    the auto feed before Binance came up), the history starts at the first of them and
-   replaces them all, those the exchange has no data for dropped; then the marks go. 1m
-   comes first (the chart opens on it), 30s last.
+   replaces each invented span, those the exchange has no data for dropped, with its mark in
+   the same transaction. 1m comes first (the chart opens on it), 30s last.
+
+When the klines cannot be had, the invented spans are dropped all the same (a gap, not
+invented prices in front of real ones) before the pass gives up.
 
 Binance has no 30s klines: 30s candles are folded from 1s klines, 30 rows each (up to 30
 requests for 1000 candles, hence last). Requests are paced by the klines client; every
@@ -30,8 +33,8 @@ from velox.feeds.klines_parse import Kline
 from velox.market.backfill import HistoryRefused, HistoryUnavailable, HistoryWriter
 from velox.market.candles import DURATIONS_MS, bucket_start
 from velox.market.history import MINUTE_MS, LiveCut, boundary, fold, prefix, window_start
-from velox.market.invented import forget as forget_invented
-from velox.market.invented import invented_starts
+from velox.market.invented import invented_range
+from velox.market.provenance import Marks, Span
 from velox.store.base import Store
 from velox.store.records import CandleRecord
 
@@ -42,8 +45,10 @@ KLINE_INTERVAL = {"30s": "1s"}  # Binance has no 30s klines
 class ReplacingWriter(HistoryWriter, Protocol):
     """``TradeWriter``: also replaces a range of invented candles."""
 
+    async def invented(self, cut: LiveCut) -> Marks: ...
+
     async def replace_history(
-        self, cut: LiveCut, duration: str, start: int, candles: Sequence[CandleRecord]
+        self, cut: LiveCut, duration: str, span: Span, candles: Sequence[CandleRecord]
     ) -> None: ...
 
 
@@ -102,12 +107,14 @@ class RestHistory:
     async def fill(self, cut: LiveCut) -> None:
         fetched = _Fetched(self.klines, cut.symbol)
         try:
-            await self._prefixes(cut, fetched)  # waits for the trades before the cut
-            invented = await invented_starts(self.store, cut.symbol)
-            for duration in self.durations:
-                await self._history(cut, duration, fetched, invented.get(duration))
-            if invented:
-                await forget_invented(self.store, cut.symbol)
+            try:
+                await self._prefixes(cut, fetched)  # waits for the trades before the cut
+                invented = await self.writer.invented(cut)
+                for duration in self.durations:
+                    await self._history(cut, duration, fetched, invented.get(duration, []))
+            except (KlinesUnavailable, KlinesRejected):
+                await self._drop_invented(cut)
+                raise
         except KlinesUnavailable as exc:
             raise HistoryUnavailable(f"Binance klines at {self.klines.base_url}: {exc}") from exc
         except KlinesRejected as exc:
@@ -121,19 +128,27 @@ class RestHistory:
         found = [prefix(cut.time, d, minutes, seconds) for d in self.durations]
         await self.writer.put_history(cut, [p for p in found if p is not None])
 
+    async def _drop_invented(self, cut: LiveCut) -> None:
+        invented = await self.writer.invented(cut)
+        for duration in self.durations:
+            for span in invented.get(duration, []):
+                await self.writer.replace_history(cut, duration, span, [])
+
     async def _history(
-        self, cut: LiveCut, duration: str, fetched: _Fetched, invented: int | None
+        self, cut: LiveCut, duration: str, fetched: _Fetched, invented: Sequence[Span]
     ) -> None:
         end = boundary(cut.time, duration)
+        ranges = [(span, *invented_range(span, duration, end)) for span in invented]
         newest = await self.store.candles(cut.symbol, duration, None, end - 1, 1)
-        since = newest[0].time if newest else None
-        if invented is not None and invented < end:  # the simulator's candles go, all
-            since = invented if since is None else min(since, invented)
-        start = window_start(cut.time, duration, self.count, since)
-        if start >= end:
-            return
-        rows = await fetched.get(KLINE_INTERVAL.get(duration, duration), start, end)
-        if invented is not None and invented < end:
-            await self.writer.replace_history(cut, duration, invented, fold(rows, duration))
-        else:
-            await self.writer.put_history(cut, fold(rows, duration))
+        firsts = [a for _, a, b in ranges if a < b] + ([newest[0].time] if newest else [])
+        start = window_start(cut.time, duration, self.count, min(firsts, default=None))
+        rows = []
+        if start < end:
+            rows = await fetched.get(KLINE_INTERVAL.get(duration, duration), start, end)
+        candles = fold(rows, duration)
+        for span, a, b in ranges:  # the simulator's candles go, all, each with its mark
+            replacing = [c for c in candles if a <= c.time < b]
+            await self.writer.replace_history(cut, duration, span, replacing)
+        rest = [c for c in candles if not any(a <= c.time < b for _, a, b in ranges)]
+        if rest:
+            await self.writer.put_history(cut, rest)

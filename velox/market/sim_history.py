@@ -20,10 +20,9 @@ import asyncio
 from collections.abc import Sequence
 
 from velox.feeds.sim_history import history_path
-from velox.market.backfill import HistoryWriter
 from velox.market.candles import DURATIONS_MS
 from velox.market.history import LiveCut, boundary, fold
-from velox.market.invented import mark_history
+from velox.market.invented import MarkingWriter
 from velox.store.base import Store
 from velox.store.records import CandleRecord
 
@@ -55,7 +54,7 @@ class SimulatedHistory:
     def __init__(
         self,
         store: Store,
-        writer: HistoryWriter,
+        writer: MarkingWriter,
         *,
         seed: int,
         ticks_per_second: float = 5.0,
@@ -81,8 +80,11 @@ class SimulatedHistory:
             if not await self.store.candles(cut.symbol, d, None, before, 1):
                 empty.append(d)
         if empty:
-            starts = {d: boundary(cut.time, d) - self.count * DURATIONS_MS[d] for d in empty}
-            await mark_history(self.store, cut.symbol, starts)  # invented: replaced by real
+            spans = {
+                d: (boundary(cut.time, d) - self.count * DURATIONS_MS[d], boundary(cut.time, d))
+                for d in empty
+            }  # the history and its boundary's prefix
+            await self.writer.mark_invented(cut.symbol, spans)  # invented: replaced by real
             candles = await asyncio.to_thread(
                 simulated_candles, cut, self.seed, empty, self.count, self.ticks_per_second
             )

@@ -36,14 +36,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from velox.clock import SYSTEM_CLOCK, Clock
 from velox.feeds.base import FeedTick
 from velox.feeds.ratelog import RateLimitedLog
 from velox.market.candles import BucketKey, CandleAggregator, bucket_start
 from velox.market.history import SECOND_MS, LiveCut, boundary, is_prefix
-from velox.market.provenance import Admitted, Provenance
+from velox.market.invented import invented_range
+from velox.market.provenance import Admitted, Marks, Provenance, Span, with_span
 from velox.store.base import Store
 from velox.store.records import CandleRecord, TradeRecord
 from velox.supervisor import Supervisor
@@ -167,21 +168,43 @@ class TradeWriter:
         self._rewritten(behind + passed)
         return len(rows)
 
-    async def replace_history(
-        self, cut: LiveCut, duration: str, start: int, candles: Sequence[CandleRecord]
-    ) -> None:
-        """Replace every stored candle of the series from ``start`` up to the cut's boundary
-        with ``candles`` (whole ones, before the boundary): invented ones go, even where the
-        new history has none."""
-        end = boundary(cut.time, duration)
-        if any(is_prefix(c, cut) or c.duration != duration for c in candles):
-            raise ValueError(f"history for {duration} before {cut} only")
+    async def invented(self, cut: LiveCut) -> Marks:
+        """The spans of invented candles (``velox.market.invented``) that began before
+        ``cut``, once every trade queued before it has been through a batch."""
         await self._caught_up(self._before_cut.get(cut.symbol, self.accepted))
         async with self._lock:
+            marks = await self.provenance.marks(cut.symbol)
+        before = {d: [s for s in spans if s[0] < cut.time] for d, spans in marks.items()}
+        return {d: spans for d, spans in before.items() if spans}
+
+    async def mark_invented(self, symbol: str, spans: Mapping[str, Span]) -> None:
+        """The simulator is about to write history of these durations over these spans."""
+        async with self._lock:
+            marks = await self.provenance.marks(symbol)
+            for duration, (lo, hi) in spans.items():
+                marks[duration] = with_span(marks.get(duration, []), lo, hi)
+            await self.store.upsert_candles([], self.provenance.marked(symbol, marks))
+            self.provenance.marks_written(symbol, marks)
+
+    async def replace_history(
+        self, cut: LiveCut, duration: str, span: Span, candles: Sequence[CandleRecord]
+    ) -> None:
+        """Replace the stored candles of the invented ``span`` (``invented_range``, before
+        the cut's boundary) with ``candles``, and forget the span, in one transaction:
+        invented candles go, even where the new history has none."""
+        start, end = invented_range(span, duration, boundary(cut.time, duration))
+        if any(is_prefix(c, cut) or not start <= c.time < end for c in candles):
+            raise ValueError(f"history for {duration} in {start}..{end} before {cut} only")
+        await self._caught_up(self._before_cut.get(cut.symbol, self.accepted))
+        async with self._lock:
+            marks = await self.provenance.marks(cut.symbol)
+            marks[duration] = [s for s in marks.get(duration, []) if s != span]
+            meta = self.provenance.marked(cut.symbol, marks)
             put = asyncio.ensure_future(
-                self.store.replace_candles(cut.symbol, duration, start, end, candles)
+                self.store.replace_candles(cut.symbol, duration, start, end, candles, meta)
             )
             await asyncio.shield(put)
+            self.provenance.marks_written(cut.symbol, marks)
             self.aggregator.forget(cut.symbol, duration, start, end)
             self.aggregator.replace(candles)
         self._rewritten([CandleRecord(cut.symbol, duration, start, 0, 0, 0, 0, 0)])

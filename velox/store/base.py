@@ -288,10 +288,17 @@ class Store(Protocol):
         in a batch wins): history from an exchange, which re-writing must never double."""
 
     async def replace_candles(
-        self, symbol: str, duration: str, start: int, end: int, candles: Sequence[CandleRecord]
+        self,
+        symbol: str,
+        duration: str,
+        start: int,
+        end: int,
+        candles: Sequence[CandleRecord],
+        meta: Mapping[str, str] | None = None,
     ) -> None:
         """In one transaction: delete the series' candles with ``start <= time < end``, then
-        ``put_candles(candles)`` (history that replaces invented candles, leaving none)."""
+        ``put_candles(candles)`` (history that replaces invented candles, leaving none), and
+        set the ``meta`` keys (the marks of the invented candles it replaced)."""
 
     async def candles(
         self, symbol: str, duration: str, start: int | None, end: int | None, limit: int

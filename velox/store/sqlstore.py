@@ -17,7 +17,7 @@ PostgreSQL's numeric codec parses, and comes back through ``int()``: never a flo
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -417,11 +417,19 @@ class SqlStore(ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, Tr
             await tx.executemany(PUT_CANDLE, [candle_params(c) for c in candles])
 
     async def replace_candles(
-        self, symbol: str, duration: str, start: int, end: int, candles: Sequence[CandleRecord]
+        self,
+        symbol: str,
+        duration: str,
+        start: int,
+        end: int,
+        candles: Sequence[CandleRecord],
+        meta: Mapping[str, str] | None = None,
     ) -> None:
         async with self._transaction() as tx:
             await tx.execute(DELETE_CANDLES, (symbol, duration, start, end))
             await tx.executemany(PUT_CANDLE, [candle_params(c) for c in candles])
+            if meta:
+                await tx.executemany(SET_META, list(meta.items()))
 
     async def candles(
         self, symbol: str, duration: str, start: int | None, end: int | None, limit: int
