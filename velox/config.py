@@ -170,7 +170,7 @@ class Settings:
         default=256,
         metadata={
             "help": "HTTP connections (websockets included) open at once per client IP, as "
-            "connected (a peer in --trusted-proxies is not capped); past it a new one is "
+            "connected (a trusted proxy is not capped); past it a new one is "
             "closed at once (0 = no cap)"
         },
     )
