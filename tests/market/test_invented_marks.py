@@ -112,3 +112,46 @@ async def test_a_failed_fill_drops_the_invented_candles_before_the_real_session(
         before = REAL_CUT - REAL_CUT % (60 * MINUTE if duration == "1h" else MINUTE)
         assert await store.candles("BTCUSDT", duration, None, before - 1, 100) == []
     assert await store.candles("BTCUSDT", "1m", None, None, 100) == real
+
+
+async def test_a_candle_that_holds_real_trades_before_the_simulator_s_is_kept(
+    store: Store,
+) -> None:
+    """Regression (a last look): real trades, then in the same minute, hour and day the
+    simulator (Binance gone), then a Binance session whose klines cannot be had. The span's
+    range began at its first bucket's start, so the fill dropped the 1m, 1h and 1d candles
+    holding the real trades. A candle whose bucket began before the span (and that no
+    fetched kline replaces) now stays: it holds real trades."""
+    day = SIM_CUT - SIM_CUT % (24 * HOUR)
+    first = Real(store, first_id=1000)
+    first.writer.start()
+    try:
+        for i in range(3):  # real trades at 10-12 s into the simulator's minute
+            await first.trade(SIM_CUT - SIM_CUT % MINUTE + 10_000 + i * 1000, connection=1)
+    finally:
+        await first.writer.stop()
+    kept = {d: await store.candles("BTCUSDT", d, None, None, 10) for d in ("1m", "1h", "1d")}
+    assert [len(c) for c in kept.values()] == [1, 1, 1]
+    sim = Live(store)
+    sim.writer.start()
+    try:  # the simulator from 40 s into that minute, then two more minutes
+        for i in range(3):
+            ts = SIM_CUT - SIM_CUT % MINUTE + 40_000 + i * MINUTE
+            sim.writer.offer(FeedTick("BTCUSDT", ts, PRICE, QTY, 10**15 + i, ts, source="sim"))
+        await wait_until(lambda: sim.writer.processed == 3)
+    finally:
+        await sim.writer.stop()
+    real = Real(store, first_id=2000)  # the next day, Binance up but not its klines
+    real.writer.start()
+    try:
+        cut = await real.trade(day + 24 * HOUR + 5 * HOUR + 250, connection=1)
+        with pytest.raises(HistoryUnavailable):
+            await RestHistory(Down(), store, real.writer, count=1000).fill(cut)
+    finally:
+        await real.writer.stop()
+    for duration, candles in kept.items():
+        shown = await store.candles("BTCUSDT", duration, day, day + 24 * HOUR - 1, 10)
+        assert [c.time for c in shown] == [candles[0].time], duration  # mixed: kept
+    minute = SIM_CUT - SIM_CUT % MINUTE
+    later = await store.candles("BTCUSDT", "1m", minute + 1, day + 24 * HOUR - 1, 10)
+    assert later == []  # the simulator's own minutes (wholly invented) are gone

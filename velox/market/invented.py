@@ -36,7 +36,9 @@ class MarkingWriter(HistoryWriter, Protocol):
 
 
 def invented_range(span: Span, duration: str, end: int) -> tuple[int, int]:
-    """The candle times ``start <= time < stop`` of ``span``, up to the boundary ``end``."""
+    """The candle times ``start <= time < stop`` of ``span``, up to the boundary ``end``. A
+    span that begins inside a bucket (one that held real trades before the simulator's:
+    ``provenance.Provenance._starts``) leaves that bucket out: it is not wholly invented."""
     size = DURATIONS_MS[duration]
-    start = bucket_start(span[0], size)
+    start = -(-span[0] // size) * size
     return start, max(start, min(bucket_start(span[1], size) + size, end))

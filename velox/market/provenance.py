@@ -20,10 +20,10 @@ restart never forgets it and never believes more than the candles hold.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from velox.market.candles import DURATIONS_MS
+from velox.market.candles import DURATIONS_MS, bucket_start
 from velox.store.base import Store
 from velox.store.records import TradeRecord
 
@@ -31,6 +31,7 @@ FOLDED_SOURCES = frozenset({"replay"})
 INVENTED_SOURCES = frozenset({"sim"})
 Span = tuple[int, int]
 Marks = dict[str, list[Span]]  # duration -> spans of invented times, inclusive
+Held = Callable[[str, str, int], Awaitable[bool]]
 
 
 def folded_key(source: str, symbol: str) -> str:
@@ -91,7 +92,9 @@ class _Counted:
     spans: dict[tuple[str, str], list[Span]] = field(default_factory=dict)
     session_lo: dict[tuple[str, str], int] = field(default_factory=dict)  # first trade id
     invented: dict[str, Marks] = field(default_factory=dict)
-    invented_lo: dict[str, int] = field(default_factory=dict)  # this sim session's first ts
+    # this sim session's span start per duration: its first trade's bucket when that bucket
+    # held nothing before (wholly invented), else the trade itself (the bucket is mixed)
+    invented_lo: dict[str, dict[str, int]] = field(default_factory=dict)
     last_source: dict[str, str] = field(default_factory=dict)
 
     def copy(self) -> _Counted:  # the lists are never changed in place
@@ -121,8 +124,10 @@ class Provenance:
     ``written``. Spans only grow by trades counted in the candles: a batch retried or given up
     leaves them as they were."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, held: Held) -> None:
         self.store = store
+        self.held = held  # whether a candle of (symbol, duration) at a time is stored yet
+        self._held: dict[str, dict[str, bool]] = {}
         self._counted = _Counted()
         self._durable: dict[str, str] = {}  # meta rows as the store holds them
 
@@ -142,16 +147,41 @@ class Provenance:
                     admitted.append(trade)
                 continue
             if source in INVENTED_SOURCES:  # the session's span grows to this trade
-                lo = min(counted.invented_lo.setdefault(trade.symbol, trade.ts), trade.ts)
+                starts = counted.invented_lo.get(trade.symbol)
+                if starts is None:
+                    starts = counted.invented_lo[trade.symbol] = self._starts(trade)
                 marks = counted.invented[trade.symbol]
                 for duration in DURATIONS_MS:
+                    lo = min(starts[duration], trade.ts)
                     marks[duration] = with_span(marks.get(duration, []), lo, trade.ts)
             admitted.append(trade)
         return Admitted(admitted, counted)
 
+    def _starts(self, trade: TradeRecord) -> dict[str, int]:
+        """Where a simulator session beginning with ``trade`` starts inventing, per
+        duration: at the bucket's start when the bucket held no candle before it (replacing
+        it loses nothing real), else at the trade (``invented.invented_range`` then keeps
+        that bucket unless the exchange's kline replaces it)."""
+        held = self._held.get(trade.symbol, {})
+        return {
+            d: trade.ts if held.get(d) else bucket_start(trade.ts, size)
+            for d, size in DURATIONS_MS.items()
+        }
+
     async def _load(self, batch: Sequence[tuple[TradeRecord, str]]) -> None:
         """Read what the store holds of the batch's symbols (all the awaits of ``admit``)."""
+        starting: set[str] = set()
         for trade, source in batch:
+            if (
+                source in INVENTED_SOURCES
+                and self._counted.last_source.get(trade.symbol) != source
+                and trade.symbol not in starting
+            ):  # a simulator session begins: which of its first buckets hold candles?
+                starting.add(trade.symbol)
+                self._held[trade.symbol] = {
+                    d: await self.held(trade.symbol, d, bucket_start(trade.ts, size))
+                    for d, size in DURATIONS_MS.items()
+                }
             if source in FOLDED_SOURCES and (source, trade.symbol) not in self._counted.spans:
                 key = folded_key(source, trade.symbol)
                 text = await self.store.get_meta(key)

@@ -90,7 +90,7 @@ class TradeWriter:
         self._clock = clock
         self.queue: asyncio.Queue[Queued] = asyncio.Queue(queue_size)
         self._pending: list[Queued] = []
-        self.provenance = Provenance(store)
+        self.provenance = Provenance(store, self._holds)
         self._writing: asyncio.Future[None] | None = None
         self.supervisor = Supervisor("writer", self.run, clock=clock)
         self._last_prune: float | None = None
@@ -208,6 +208,13 @@ class TradeWriter:
             self.aggregator.forget(cut.symbol, duration, start, end)
             self.aggregator.replace(candles)
         self._rewritten([CandleRecord(cut.symbol, duration, start, 0, 0, 0, 0, 0)])
+
+    async def _holds(self, symbol: str, duration: str, time: int) -> bool:
+        """A candle of the series at ``time`` exists: in the aggregator, or stored."""
+        current = self.aggregator.current(symbol, duration)
+        if current is not None and current.time == time:
+            return True
+        return bool(await self.store.candles(symbol, duration, time, time, 1))
 
     def _behind_newest(self, candle: CandleRecord) -> bool:
         newest = self.aggregator.current(candle.symbol, candle.duration)
