@@ -7,7 +7,9 @@ a simulator session with each batch, in the same transaction as the candles, and
 A span ends where its session ended, so it never covers a real candle: the candles of a span
 are the buckets from its start's to its end's, cut at the boundary of the real session that
 replaces them (the boundary bucket is that session's: its part before the cut is the
-exchange's prefix, or stays as it was when there is none).
+exchange's prefix, or stays as it was when there is none). A span begins at its first
+bucket's start when that bucket held no candle before the simulator's first trade; else at
+the trade, and that bucket, which holds real trades too, is left as it is.
 
 When a Binance session starts, ``RestHistory`` replaces, for each duration, each span that
 began before the session's cut: the exchange's klines where it fetched them (at most
