@@ -3,12 +3,20 @@ clean stop on SIGINT/SIGTERM, the port announced), on one --host/--port, with
 ``connections.ConnectionCap`` between the listening socket and aiohttp. ``run_app`` builds
 its own sites and takes no protocol factory, so this assembles the same public pieces
 (``web.AppRunner``, ``loop.create_server``) itself.
+
+The first SIGINT or SIGTERM starts the stop; the stop then runs to its end. aiohttp's own
+handlers raise ``GracefulExit`` at every signal, so a second one (Ctrl-C pressed twice, a
+wrapper forwarding a signal it also got) landed inside the cleanup and cancelled the rest of
+it: a CleanupError traceback, no final snapshot. A second signal is now only logged
+(``kill -9`` still stops at once).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import signal
 from collections.abc import Callable
 
 from aiohttp import web
@@ -16,6 +24,8 @@ from aiohttp import web
 from velox.web.access_log import ACCESS_LOG, DebugAccessLogger
 from velox.web.connections import ConnectionCap
 
+log = logging.getLogger("velox")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 KEEPALIVE_S = 75.0  # run_app's: idle time allowed between one connection's requests
 BACKLOG = 128  # run_app's
 
@@ -35,11 +45,11 @@ def serve_app(
     try:
         asyncio.set_event_loop(loop)
         loop.run_until_complete(main)
-    except (web.GracefulExit, KeyboardInterrupt):  # the runner's signal handlers
+    except KeyboardInterrupt:  # Ctrl-C where the loop takes no signal handlers (Windows)
         pass
     finally:
         try:
-            if not main.done():  # stopped by a signal: run the cleanup below
+            if not main.done():  # interrupted: run the cleanup below
                 main.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     loop.run_until_complete(main)
@@ -56,9 +66,12 @@ async def _serve(
     cap: ConnectionCap,
     announce: Callable[[int], None],
 ) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    _on_stop_signals(loop, stop)
     runner = web.AppRunner(
         app,
-        handle_signals=True,
+        handle_signals=False,  # ours: the first signal stops, the others wait for it
         keepalive_timeout=KEEPALIVE_S,
         access_log=ACCESS_LOG,  # at DEBUG only: DebugAccessLogger.enabled
         access_log_class=DebugAccessLogger,
@@ -67,15 +80,29 @@ async def _serve(
     try:
         assert runner.server is not None  # set up
         factory = cap.guarded(runner.server)
-        loop = asyncio.get_running_loop()
         listening = await loop.create_server(factory, host, port, backlog=BACKLOG)
         try:
             announce(listening.sockets[0].getsockname()[1])
-            await loop.create_future()  # until a signal ends the loop
+            await stop.wait()
         finally:
             listening.close()  # no new connections; the runner closes the open ones
     finally:
         await runner.cleanup()
+
+
+def _on_stop_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """SIGINT and SIGTERM set ``stop``; once it is set, they are logged and nothing more.
+    Where the loop takes no signal handlers (Windows), Ctrl-C stays a KeyboardInterrupt."""
+
+    def stopping(sig: signal.Signals) -> None:
+        if stop.is_set():
+            log.warning("already stopping (%s again): kill -9 stops at once", sig.name)
+            return
+        stop.set()
+
+    for sig in STOP_SIGNALS:
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stopping, sig)
 
 
 def _cancel_the_rest(loop: asyncio.AbstractEventLoop) -> None:
