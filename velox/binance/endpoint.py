@@ -106,7 +106,9 @@ async def read_form(request: web.Request) -> bytes:
     return bytes(raw)
 
 
-async def read_params(request: web.Request) -> Params:
+async def read_params(request: web.Request, query: Params | None = None) -> Params:
+    """The query string's and the form body's parameters; ``query``: the query string
+    already parsed (``_cost``'s), used as it is when there is no body."""
     raw_body = ""
     if request.method in _BODY_METHODS and request.body_exists:
         if request.content_type not in (_FORM, "application/octet-stream", ""):
@@ -116,6 +118,8 @@ async def read_params(request: web.Request) -> Params:
             raw_body = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise BinanceError(-1100, "Illegal characters found in a parameter.") from exc
+    if query is not None and not raw_body:
+        return query
     return Params.parse(request.rel_url.raw_query_string, raw_body)
 
 
@@ -149,18 +153,28 @@ def authenticate(
     return key
 
 
-def _cost(weight: Weight, request: web.Request) -> tuple[int, BinanceError | None]:
-    """The request's weight, from its query string alone (see 1. above: only GETs, which
-    have no body, weigh by their parameters), and the refusal when its parameters cannot
-    be weighed (a depth ``limit`` Binance does not take, a repeated parameter): such a
-    request weighs what the endpoint's request without parameters does, and is charged
-    that before it is refused, or a flood of them would never be limited."""
+@frozen
+class Cost:
+    """A request's weight, from its query string alone (see 1. above: only GETs, which have
+    no body, weigh by their parameters); ``query``, that string parsed (``read_params``
+    reuses it); ``refusal`` when its parameters cannot be weighed (a depth ``limit`` Binance
+    does not take, a repeated parameter): such a request weighs what the endpoint's request
+    without parameters does, and is charged that before it is refused, or a flood of them
+    would never be limited."""
+
+    weight: int
+    query: Params | None = None
+    refusal: BinanceError | None = None
+
+
+def _cost(weight: Weight, request: web.Request) -> Cost:
     if not callable(weight):
-        return weight, None
+        return Cost(weight)
     try:
-        return weight(Params.parse(request.rel_url.raw_query_string, "")), None
+        query = Params.parse(request.rel_url.raw_query_string, "")
+        return Cost(weight(query), query)
     except BinanceError as refusal:
-        return weight(Params.parse("", "")), refusal
+        return Cost(weight(Params.parse("", "")), refusal=refusal)
 
 
 def endpoint(
@@ -172,11 +186,11 @@ def endpoint(
             meter = request.app[WEIGHTS]
             try:
                 # before the body, the key and the HMAC: a flood of bad requests is limited too
-                cost, unweighable = _cost(weight, request)
-                used = meter.charge(f"ip:{client_key(request)}", cost)
-                if unweighable is not None:
-                    raise unweighable
-                params = await read_params(request)
+                cost = _cost(weight, request)
+                used = meter.charge(f"ip:{client_key(request)}", cost.weight)
+                if cost.refusal is not None:
+                    raise cost.refusal
+                params = await read_params(request, cost.query)
                 key = None
                 if signed is not None:
                     known = await find_key(request)
