@@ -8,7 +8,7 @@ import pytest
 
 from tests.fakes.binance_rest import FakeBinanceRest
 from tests.feeds.helpers import wait_until
-from tests.market.test_rest_history import CUT, PRICE, QTY, Live, history
+from tests.market.test_rest_history import CUT, PRICE, QTY, Live, restarted_with_binance
 from velox.feeds.base import FeedTick
 from velox.feeds.klines import KlinesUnavailable
 from velox.feeds.klines_parse import Kline
@@ -89,14 +89,7 @@ async def test_real_candles_after_a_failed_fill_outlive_the_next_fill(
     the real candles recorded in between were gone for good."""
     await simulated(store, minutes=3)
     real = await real_session_whose_fill_fails(store)
-    feed = Real(store, first_id=2000)  # a restart, Binance fully up
-    feed.writer.start()
-    try:
-        source = history(rest, store, feed, count=3)
-        await source.fill(await feed.trade(CUT + 250, connection=1))
-        await source.close()
-    finally:
-        await feed.writer.stop()
+    await restarted_with_binance(rest, store, Real(store, first_id=2000), count=3)
     assert await store.candles("BTCUSDT", "1m", REAL_CUT - HOUR, REAL_CUT + HOUR, 100) == real
 
 

@@ -61,6 +61,20 @@ def history(rest: FakeBinanceRest, store: Store, live: Live, count: int) -> Rest
     return RestHistory(klines, store, live.writer, count=count)
 
 
+async def restarted_with_binance(
+    rest: FakeBinanceRest, store: Store, live: Live, count: int
+) -> None:
+    """Velox started again with Binance up: ``live``'s writer runs, a trade at CUT opens a
+    session, its history (``count`` candles) is filled, and the writer stops."""
+    live.writer.start()
+    try:
+        source = history(rest, store, live, count=count)
+        await source.fill(await live.trade(CUT + 250, connection=1))
+        await source.close()
+    finally:
+        await live.writer.stop()
+
+
 async def test_every_duration_gets_its_history_and_a_boundary_with_the_live_trade(
     rest: FakeBinanceRest, store: Store, live: Live
 ) -> None:
@@ -143,14 +157,7 @@ async def test_candles_the_simulator_invented_are_replaced_by_the_exchange_s_aft
     await first.writer.stop()  # Velox restarts; Binance is up now
     assert len(await store.candles("BTCUSDT", "1m", None, None, 100)) == 8  # 04:52..04:59
 
-    live = Live(store)
-    live.writer.start()
-    try:
-        source = history(rest, store, live, count=3)
-        await source.fill(await live.trade(CUT + 250, connection=1))
-        await source.close()
-    finally:
-        await live.writer.stop()
+    await restarted_with_binance(rest, store, Live(store), count=3)
     minute = CUT - CUT % 60_000
     assert await store.candles("BTCUSDT", "1m", None, None, 100) == [
         *(stored("BTCUSDT", "1m", t, t + 60_000) for t in range(minute - 180_000, minute, 60_000)),
