@@ -4,9 +4,7 @@ service's own published batches must equal the engine, even when batches go miss
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import fields
-from pathlib import Path
 
 import pytest
 
@@ -32,7 +30,6 @@ from velox.feeds.base import FeedTick
 from velox.money import SCALE
 from velox.service import EngineService, Published
 from velox.store.base import Store
-from velox.store.factory import open_store_for
 
 BTC = "BTCUSDT"
 REF = 100_000 * SCALE
@@ -81,14 +78,6 @@ def test_replies_cross_the_wire_unchanged() -> None:
     for until in (b'"soon"', b"1.5", b"true"):
         with pytest.raises(wire.WireError):
             wire.decode_command(good.replace(b'"until":5', b'"until":' + until))
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = open_store_for(f"sqlite:///{tmp_path / 'velox.db'}")
-    await s.open()
-    yield s
-    await s.close()
 
 
 async def _trade(service: EngineService, batches: list[Published]) -> None:

@@ -8,8 +8,6 @@ the request may have been carried out (Binance's -1007, "execution status unknow
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -22,15 +20,6 @@ from velox.engine.commands import OpenAccount
 from velox.engine.settings import EngineSettings
 from velox.published import EngineTimeout
 from velox.store.base import Store
-from velox.store.factory import open_store_for
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = open_store_for(f"sqlite:///{tmp_path / 'velox.db'}")
-    await opened.open()
-    yield opened
-    await opened.close()
 
 
 async def test_a_commit_that_outlasts_the_wait_is_an_unknown_outcome(
