@@ -59,8 +59,11 @@ function bindCredentialsForm(form, path) {
       setBusy(form, false);
     }
   });
+  setBusy(form, false); // bound: it may be sent now
 }
 
+// The forms' buttons are disabled in the page until their handlers are bound here: a form
+// sent before would go the browser's way, with the password in a request of its own.
 const register = document.getElementById("register-form");
 if (register) bindCredentialsForm(register, "/api/v1/user/signup");
 
@@ -69,6 +72,7 @@ if (signin) bindCredentialsForm(signin, "/api/v1/user/signin");
 
 const magic = document.getElementById("magic-form");
 if (magic) {
+  setBusy(magic, false);
   magic.addEventListener("submit", async (event) => {
     event.preventDefault();
     const sent = magic.querySelector(".form-success");

@@ -101,3 +101,24 @@ async def test_a_magic_link_from_another_site_asks_first(server: Server, browser
     await expect(page).to_have_url(server.url + "/trade")
     await expect(page.get_by_test_id("user-email")).to_have_text("link-owner@example.com")
     assert problems == []
+
+
+@pytest.mark.parametrize("path", ["/register", "/signin"])
+async def test_a_form_sent_before_its_script_runs_never_puts_the_password_in_the_url(
+    server: Server, browser: Any, path: str
+) -> None:
+    """Regression (a flaky CI run): on a slow load, a click on "Create account" before
+    auth.js had bound the form submitted it the browser's way, a GET with the email and
+    password in the URL (history, proxies, Referer). The buttons are disabled until the
+    script binds them, and the forms post."""
+    page, _ = await new_page(browser)
+    await page.route("**/static/auth.js", lambda route: route.abort())  # never loads
+    await page.goto(server.url + path)
+    form = page.locator("form").filter(has=page.get_by_label("Password"))
+    await form.get_by_label("Email").fill("slow@example.com")
+    await form.get_by_label("Password").fill(PASSWORD)
+    await form.get_by_label("Password").press("Enter")
+    await page.wait_for_timeout(500)
+    assert PASSWORD.replace(" ", "+") not in page.url and "password" not in page.url, page.url
+    for button in await page.locator("button[type=submit]").all():
+        assert await button.is_disabled()
