@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests import pgscratch
+from velox.store.base import Store
+from velox.store.factory import open_store_for
+from velox.store.sqlite import SqliteStore
 
 PG_URL = pgscratch.PG_URL
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -60,3 +63,26 @@ async def pg_url() -> AsyncIterator[str]:
         yield url
     finally:
         await drop_pg_schema(url)
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    """A fresh, opened store of each kind (via ``db_url``), closed after the test."""
+    opened = open_store_for(db_url)
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    """An opened SQLite file store of the test's own, for tests of SQLite's own threads and
+    of what sits around a store (the store contract runs on both stores, ``store``)."""
+    opened = SqliteStore(tmp_path / "velox.db")
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()

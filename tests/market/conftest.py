@@ -1,5 +1,6 @@
-"""Market tests share the store contract's ``store`` (SQLite and PostgreSQL, opened) and a
-fake Binance REST server; tests that want the in-memory MemStore define their own ``store``."""
+"""Market tests share the store contract's ``store`` (tests/conftest.py: SQLite and
+PostgreSQL, opened) and a fake Binance REST server; tests that want the in-memory MemStore
+define their own ``store``."""
 
 from __future__ import annotations
 
@@ -8,9 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.fakes.binance_rest import FakeBinanceRest
-from tests.store.conftest import store
 
-__all__ = ["rest", "store"]
 REST_NOW = 1_736_831_272_000  # 2025-01-14 05:07:52 UTC: ten seconds after the tests' cut
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 
 from tests.market.brute import brute_candles
 from velox.clock import ManualClock
@@ -14,21 +11,10 @@ from velox.market.candles import CandleAggregator
 from velox.market.query import query_candles
 from velox.market.writer import TradeWriter
 from velox.store.base import Store
-from velox.store.factory import open_store_for
 from velox.store.records import CandleRecord, TradeRecord
 
 T0 = 1_736_812_800_000
 DAY = 86_400_000
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    s = open_store_for(db_url)
-    await s.open()
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 def as_tick(t: TradeRecord) -> FeedTick:

@@ -13,8 +13,6 @@ import pytest
 
 from tests.conftest import drop_pg_schema, fresh_pg_url, require
 from tests.scale.cluster import NATS_SERVER, Cluster, Nats
-from velox.store.base import Store
-from velox.store.factory import open_store_for
 
 
 def require_nats() -> None:
@@ -61,13 +59,3 @@ async def nats_url(tmp_path: Path) -> AsyncIterator[str]:
         yield server.url
     finally:
         await server.stop()
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """An opened SQLite store of the test's own (what the engine role writes; the store
-    contract itself is tested on both stores in tests/store)."""
-    opened = open_store_for(f"sqlite:///{tmp_path / 'velox.db'}")
-    await opened.open()
-    yield opened
-    await opened.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.service.conftest import store  # noqa: F401
 from tests.service.test_pipeline import Held, opening, settle, started
 from velox.bus import wire
 from velox.bus.server import EngineBusServer
@@ -33,7 +32,7 @@ class RecordingNats:
 
 
 async def test_the_engine_role_overlaps_batches_and_publishes_each_after_its_commit(
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     held = Held(store)
     service = await started(held)
@@ -78,7 +77,7 @@ class SlowNats(RecordingNats):
 
 
 async def test_a_stopping_engine_role_publishes_every_queued_batch_first(
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     service = await started(Held(store))
     nc, subjects = SlowNats(), Subjects()

@@ -102,12 +102,12 @@ async def _trade(service: EngineService, batches: list[Published]) -> None:
     assert len(batches) > 8
 
 
-async def test_a_mirror_fed_every_batch_equals_the_engine(store: Store) -> None:
-    service = EngineService(store, EngineSettings(), clock=lambda: 1_700_000_000_000)
+async def test_a_mirror_fed_every_batch_equals_the_engine(sqlite_store: Store) -> None:
+    service = EngineService(sqlite_store, EngineSettings(), clock=lambda: 1_700_000_000_000)
     await service.start()
     batches: list[Published] = []
     service.subscribe(batches.append)
-    mirror = Mirror(store, EngineSettings())
+    mirror = Mirror(sqlite_store, EngineSettings())
     await mirror.load()  # the empty store: the gateway started first
     await _trade(service, batches)
     task = asyncio.create_task(mirror.run())
@@ -122,13 +122,13 @@ async def test_a_mirror_fed_every_batch_equals_the_engine(store: Store) -> None:
     await service.stop()
 
 
-async def test_missed_batches_are_read_back_from_the_journal_and_told(store: Store) -> None:
-    service = EngineService(store, EngineSettings(), clock=lambda: 1_700_000_000_000)
+async def test_missed_batches_are_read_back_from_the_journal_and_told(sqlite_store: Store) -> None:
+    service = EngineService(sqlite_store, EngineSettings(), clock=lambda: 1_700_000_000_000)
     await service.start()
     batches: list[Published] = []
     service.subscribe(batches.append)
     told: list[tuple[int, Event]] = []
-    mirror = Mirror(store, EngineSettings())
+    mirror = Mirror(sqlite_store, EngineSettings())
     mirror.subscribe(lambda p: told.extend(p.events))
     await mirror.load()
     await _trade(service, batches)
@@ -147,12 +147,12 @@ async def test_missed_batches_are_read_back_from_the_journal_and_told(store: Sto
     await service.stop()
 
 
-async def test_a_lost_last_batch_is_noticed_by_the_heartbeat(store: Store) -> None:
-    service = EngineService(store, EngineSettings(), clock=lambda: 1_700_000_000_000)
+async def test_a_lost_last_batch_is_noticed_by_the_heartbeat(sqlite_store: Store) -> None:
+    service = EngineService(sqlite_store, EngineSettings(), clock=lambda: 1_700_000_000_000)
     await service.start()
     batches: list[Published] = []
     service.subscribe(batches.append)
-    mirror = Mirror(store, EngineSettings())
+    mirror = Mirror(sqlite_store, EngineSettings())
     await mirror.load()
     await _trade(service, batches)
     task = asyncio.create_task(mirror.run())

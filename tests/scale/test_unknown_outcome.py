@@ -23,16 +23,16 @@ from velox.store.base import Store
 
 
 async def test_a_commit_that_outlasts_the_wait_is_an_unknown_outcome(
-    store: Store, nats_url: str
+    sqlite_store: Store, nats_url: str
 ) -> None:
     clock = Clock()
-    gated = GatedStore(store)
+    gated = GatedStore(sqlite_store)
     service = await started(gated, clock)
     subjects = Subjects("unknown")
     engine_nc, gateway_nc = await connect(nats_url, "engine"), await connect(nats_url, "gw")
     server = EngineBusServer(engine_nc, service, subjects)
     await server.start()
-    client = BusEngineClient(gateway_nc, store, EngineSettings(), subjects, timeout_s=1.0)
+    client = BusEngineClient(gateway_nc, sqlite_store, EngineSettings(), subjects, timeout_s=1.0)
     await client.start()
     try:
         while client._live_instance() is None:  # the engine's first heartbeat

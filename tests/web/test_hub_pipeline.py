@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.service.test_pipeline import REF, Held
 from velox.engine.commands import OpenAccount, OpenPosition, PriceTick
@@ -17,7 +13,6 @@ from velox.engine.settings import EngineSettings
 from velox.money import SCALE
 from velox.service import EngineService
 from velox.store.base import Store
-from velox.store.factory import open_store_for
 from velox.web.auth.sessions import Session
 from velox.web.ws.connection import Connection
 from velox.web.ws.hub import Hub
@@ -25,14 +20,6 @@ from velox.web.ws.hub import Hub
 BTC = "BTCUSDT"
 NOW = 1_700_000_000_000
 FAR = 4_000_000_000_000  # sessions that outlive the test
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = open_store_for(f"sqlite:///{tmp_path / 'velox.db'}")
-    await s.open()
-    yield s
-    await s.close()
 
 
 class Socket:
@@ -58,8 +45,10 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-async def test_a_batch_reaches_sockets_and_figures_only_after_its_commit(store: Store) -> None:
-    held = Held(store)
+async def test_a_batch_reaches_sockets_and_figures_only_after_its_commit(
+    sqlite_store: Store,
+) -> None:
+    held = Held(sqlite_store)
     service = EngineService(held, EngineSettings(), clock=lambda: NOW)  # type: ignore[arg-type]
     hub = Hub(lambda: service.engine, push_interval_s=0.0)
     service.subscribe_staged(hub.stage)
@@ -113,8 +102,8 @@ def _terms(order: OpenPosition) -> dict[str, Any]:
     return {name: getattr(order, name) for name in order.__dataclass_fields__}
 
 
-async def test_a_user_gone_before_the_commit_leaves_nothing_behind(store: Store) -> None:
-    held = Held(store)
+async def test_a_user_gone_before_the_commit_leaves_nothing_behind(sqlite_store: Store) -> None:
+    held = Held(sqlite_store)
     service = EngineService(held, EngineSettings(), clock=lambda: NOW)  # type: ignore[arg-type]
     hub = Hub(lambda: service.engine, push_interval_s=0.0)
     service.subscribe_staged(hub.stage)

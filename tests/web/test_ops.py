@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.web.conftest import FAST, MakeClient
@@ -16,7 +13,6 @@ from velox.config import Settings
 from velox.feeds.base import FeedTick, TickSink
 from velox.money import units
 from velox.store.base import Store
-from velox.store.factory import open_store_for
 from velox.store.records import CandleRecord, SnapshotRecord
 from velox.web.app import create_app
 from velox.web.keys import STORE
@@ -148,14 +144,6 @@ class GatedStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
-
-
-@pytest.fixture
-async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = open_store_for(f"sqlite:///{tmp_path / 'gated.db'}")
-    await store.open()
-    yield store
-    await store.close()
 
 
 async def test_not_ready_is_503(
