@@ -24,7 +24,7 @@ export class Store {
     this.mmr = mmr; // maintenance margin ratio, units
     this.symbols = [];
     this.quotes = new Map(); // symbol -> {bid, ask, ts, seenAt} (BigInt units)
-    this.dayOpen = new Map(); // symbol -> open of today's 1d candle (units)
+    this.dayOpen = new Map(); // symbol -> {price, start} of the day's 1d candle (units, UTC ms)
     this.symbol = null;
     this.duration = "1m";
     this.side = "LONG";
@@ -85,8 +85,8 @@ export class Store {
     this.emit("quote", { symbol, previous });
   }
 
-  setDayOpen(symbol, price) {
-    this.dayOpen.set(symbol, price);
+  setDayOpen(symbol, price, start) {
+    this.dayOpen.set(symbol, { price, start });
     this.emit("quote", { symbol, previous: null });
   }
 

@@ -7,6 +7,8 @@ import {
 import { $ } from "./dom.js";
 
 const STALE_MS = 10000;
+const DAY_MS = 86400000;
+const DAY_RELOAD_GAP_MS = 5000; // the new day's candle may not be written at its first quote
 const FLASH_GAP_MS = 900; // a busy feed would otherwise keep every row lit
 
 function watchRow(symbol) {
@@ -60,11 +62,17 @@ export function mountWatch({ store }) {
     bidEl.dataset.value = unitsToString(q.bid);
     askEl.dataset.value = unitsToString(q.ask);
     if (previous && previous.bid !== q.bid) flash(tr, [bidEl, askEl], q.bid > previous.bid);
-    const open = store.dayOpen.get(symbol);
-    if (open) {
-      const diff = (q.bid + q.ask) / 2n - open;
-      const chg = tr.querySelector(".chg");
-      const p = percent(diff, open, 2);
+    const day = store.dayOpen.get(symbol);
+    const chg = tr.querySelector(".chg");
+    if (day && q.ts >= day.start + DAY_MS) {
+      // A quote of a later UTC day: the open held is yesterday's (a screen left open past
+      // midnight), so the change is blank until the new day's open is read.
+      chg.textContent = "—";
+      chg.className = "num chg";
+      reloadDayOpens();
+    } else if (day) {
+      const diff = (q.bid + q.ask) / 2n - day.price;
+      const p = percent(diff, day.price, 2);
       chg.textContent = diff > 0n ? `+${p}%` : `${p}%`;
       chg.className = `num chg ${signClass(diff)}`;
     }
@@ -99,9 +107,20 @@ export function mountWatch({ store }) {
       try {
         const q = new URLSearchParams({ asset: symbol, duration: "1d", limit: "1" });
         const { candles } = await get(`/api/v1/candles?${q}`);
-        if (candles && candles.length) store.setDayOpen(symbol, toUnits(candles[candles.length - 1].open));
+        const last = candles && candles[candles.length - 1];
+        if (last) store.setDayOpen(symbol, toUnits(last.open), last.time);
       } catch { /* the change column stays empty */ }
     }));
+  }
+
+  let dayReloadAt = 0;
+  /** Read the opens again once a quote of a new UTC day arrives (at most every few seconds
+   * until the new day's candle is there). */
+  function reloadDayOpens() {
+    const now = Date.now();
+    if (now - dayReloadAt < DAY_RELOAD_GAP_MS) return;
+    dayReloadAt = now;
+    loadDayOpens();
   }
 
   function checkStale() {

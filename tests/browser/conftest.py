@@ -15,11 +15,14 @@ from tests.browser.harness import (
     CHARTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    DAY_MS,
     REPO,
     START,
     TIMEOUT_MS,
     ControlledFeed,
     Server,
+    ShiftedClock,
+    now_ms,
 )
 from tests.conftest import require
 
@@ -33,7 +36,9 @@ def _chromium() -> None:
 
 @pytest.fixture
 async def server(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Server]:
-    """``@pytest.mark.parametrize("server", [{setting: value}], indirect=True)`` adds settings."""
+    """``@pytest.mark.parametrize("server", [{setting: value}], indirect=True)`` adds settings
+    (and ``midnight_in_ms``: the feed's clock set back so that its UTC day ends that long after
+    the server starts)."""
     app_module = REPO / "velox" / "web" / "app.py"
     require(app_module.exists(), "the HTTP API (velox/web/app.py) is not there yet")
     from aiohttp import web
@@ -42,6 +47,7 @@ async def server(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterato
     from velox.web.app import create_app
     from velox.web.options import WebOptions
 
+    params = getattr(request, "param", {})
     settings = Settings(
         db=f"sqlite:///{tmp_path / 'velox.db'}",
         data_dir=str(tmp_path / "data"),
@@ -50,10 +56,16 @@ async def server(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterato
         rate_limit_auth=0,
         rate_limit_orders=0,
         snapshot_interval=3600.0,
-        **getattr(request, "param", {}),
+        **{k: v for k, v in params.items() if k != "midnight_in_ms"},
     )
-    feed = ControlledFeed(START)
-    app = create_app(settings, feed=feed, options=WebOptions(bcrypt_rounds=4))
+    options = WebOptions(bcrypt_rounds=4)
+    offset = 0
+    if "midnight_in_ms" in params:
+        now = now_ms()
+        offset = now - now % DAY_MS - params["midnight_in_ms"] - now
+        options = WebOptions(bcrypt_rounds=4, clock=ShiftedClock(offset))
+    feed = ControlledFeed(START, offset_ms=offset)
+    app = create_app(settings, feed=feed, options=options)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from velox.clock import SystemClock
 from velox.money import SCALE, units
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,6 +40,7 @@ SPREAD = units("0.001")
 MMR = units("0.1")
 START = {"BTCUSDT": "60000", "ETHUSDT": "3000", "SOLUSDT": "150"}
 TIMEOUT_MS = 15_000
+DAY_MS = 86_400_000
 
 
 # -------------------------------------------------------------------------- exact formulas
@@ -46,6 +48,21 @@ TIMEOUT_MS = 15_000
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+class ShiftedClock:
+    """Real time moved by ``offset_ms``, for the whole app (engine and wall time alike), so a
+    test can see a UTC midnight come within seconds."""
+
+    def __init__(self, offset_ms: int) -> None:
+        self.offset_ms = offset_ms
+        self._real = SystemClock()
+
+    def now_ms(self) -> int:
+        return self._real.now_ms() + self.offset_ms
+
+    def wall_ms(self) -> int:
+        return self._real.wall_ms() + self.offset_ms
 
 
 def quote(ref: int) -> tuple[int, int]:
@@ -93,8 +110,16 @@ class ControlledFeed:
 
     name = "test"
 
-    def __init__(self, prices: dict[str, str], *, history_minutes: int = 150, seed: int = 7):
+    def __init__(
+        self,
+        prices: dict[str, str],
+        *,
+        history_minutes: int = 150,
+        seed: int = 7,
+        offset_ms: int = 0,
+    ):
         self.prices = {s: units(p) for s, p in prices.items()}
+        self.offset_ms = offset_ms  # the ShiftedClock's: trades are stamped in its time
         self.last_tick_ms: dict[str, int] = {}
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._next_id = 1
@@ -109,6 +134,9 @@ class ControlledFeed:
     def connected(self) -> bool:
         return True
 
+    def exchange_now(self) -> int:
+        return now_ms() + self.offset_ms
+
     def _tick(self, symbol: str, price: int, exchange_ms: int) -> Any:
         from velox.feeds.base import FeedTick
 
@@ -116,7 +144,7 @@ class ControlledFeed:
         qty = units("0.01") + self._rng.randrange(0, 10**6)
         return FeedTick(
             symbol=symbol,
-            received_ms=now_ms(),
+            received_ms=self.exchange_now(),
             trade_price=price,
             trade_qty=qty,
             trade_id=self._next_id,
@@ -126,7 +154,7 @@ class ControlledFeed:
     def _history(self) -> list[Any]:
         """A random walk per symbol, one trade every 15 s, ending at the current price."""
         ticks = []
-        end = now_ms()
+        end = self.exchange_now()
         steps = self._history_minutes * 4
         for symbol, last in self.prices.items():
             walk = [0.0]
@@ -140,14 +168,14 @@ class ControlledFeed:
 
     def set_price(self, symbol: str, price: str) -> None:
         self.prices[symbol] = units(price)
-        self._queue.put_nowait(self._tick(symbol, self.prices[symbol], now_ms()))
+        self._queue.put_nowait(self._tick(symbol, self.prices[symbol], self.exchange_now()))
 
     async def run(self, sink: Any) -> None:
         for tick in self._history():
             await self._emit(sink, tick)
         while True:
             for symbol, price in self.prices.items():
-                await self._emit(sink, self._tick(symbol, price, now_ms()))
+                await self._emit(sink, self._tick(symbol, price, self.exchange_now()))
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(0.5):
                     while True:
