@@ -660,8 +660,9 @@ def add_arguments(
         if shown is not None and f.name not in shown and f.name not in hidden:
             continue
         text = help_of(f) if shown is None or f.name in shown else argparse.SUPPRESS
-        if _is_switch(f):
-            parser.add_argument(flag_of(f), action="store_true", default=None, help=text)
+        if _is_switch(f):  # --dev and --no-dev: a flag can turn off what a variable turned on
+            action = argparse.BooleanOptionalAction
+            parser.add_argument(flag_of(f), action=action, default=None, help=text)
         else:
             parser.add_argument(flag_of(f), type=_parser_of(f), default=None, help=text)
 
@@ -678,15 +679,15 @@ def settings_from(
     for f in fields(Settings):
         if used is not None and f.name not in used:
             continue
+        flag = getattr(args, f.name, None) if args is not None else None
         env = environ.get(env_of(f))
-        if env is not None and env != "":
+        if flag is not None:  # a variable the flag overrides is not read: a stale one is no bar
+            values[f.name] = flag
+        elif env is not None and env != "":
             try:
                 values[f.name] = _parser_of(f)(env)
             except (ValueError, argparse.ArgumentTypeError) as exc:
                 raise SystemExit(f"velox: {env_of(f)}: {exc}") from exc
-        flag = getattr(args, f.name, None) if args is not None else None
-        if flag is not None:
-            values[f.name] = flag
     return Settings(**values)
 
 

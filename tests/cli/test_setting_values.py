@@ -76,6 +76,25 @@ def test_a_switch_variable_refuses_any_other_word(word: str) -> None:
     assert str(done.value.code).startswith(f"velox: VELOX_DEV: {word!r} is neither true (")
 
 
+@pytest.mark.parametrize(
+    "args, env, name, value",
+    [(["--port", "9463"], {"VELOX_PORT": "abc"}, "port", 9463),
+     (["--snapshot-keep", "3"], {"VELOX_SNAPSHOT_KEEP": "0"}, "snapshot_keep", 3),
+     (["--admin-token", "a" * 40], {"VELOX_ADMIN_TOKEN": "short"}, "admin_token", "a" * 40),
+     (["--dev"], {"VELOX_DEV": "enabled"}, "dev", True),
+     (["--no-dev"], {"VELOX_DEV": "1"}, "dev", False),
+     (["--no-prune-journal"], {"VELOX_PRUNE_JOURNAL": "1"}, "prune_journal", False),
+     (["--prune-journal"], {"VELOX_PRUNE_JOURNAL": "0"}, "prune_journal", True)],
+)  # fmt: skip
+def test_a_flag_wins_over_its_variable_even_a_bad_one(
+    args: list[str], env: dict[str, str], name: str, value: object
+) -> None:
+    """A stale variable in an environment file must not stop the operator who overrides it
+    on the command line (it was parsed first and refused), and a switch a variable turned on
+    can be turned off by a flag."""
+    assert getattr(parse_settings(args, env), name) == value
+
+
 def test_symbols_are_taken_in_upper_case() -> None:
     assert parse_settings(["--symbols", "btcusdt, ethusdt"], {}).symbols == ("BTCUSDT", "ETHUSDT")
 

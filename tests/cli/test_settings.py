@@ -49,8 +49,8 @@ def test_run_help_says_what_each_setting_does_and_its_default(
         "(default: 10; env VELOX_MAX_PRICE_AGE)"
     ) in shown
     assert (
-        "--prune-journal drop journal rows older than the oldest kept snapshot (default: off;"
-        in shown
+        "--prune-journal, --no-prune-journal drop journal rows older than the oldest kept snapshot"
+        " (default: off;" in shown
     )
     assert "--data-dir DATA_DIR where the database, session secret, log and outbox live " in shown
     assert "(default: data; env VELOX_DATA_DIR)" in shown  # the default in effect: a checkout
