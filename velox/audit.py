@@ -5,6 +5,9 @@ from the oldest retained snapshot) reproduces every newer snapshot and the final
 money is conserved exactly; no balance is negative; every closed position in the journal
 is in ``closed_orders`` with the same numbers, and vice versa; engine v2 (audit_v2.py):
 fills agree with the journal both ways, each funding boundary charged once per position.
+A snapshot written by an older Velox is compared on the fields it holds; what an upgrade
+over a pruned journal could not rebuild is said in NOTEs, which do not fail the audit
+(audit_notes.py).
 
 It reads through a read-only store, so it can run beside the engine. Each check then covers
 the journal up to the sequence that was last when the audit began (``final_seq``); what the
@@ -16,13 +19,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from velox import codec
+from velox.audit_notes import lost_deposits_note, old_snapshot_notes
 from velox.audit_v2 import V2Checks
 from velox.engine.engine import Engine
 from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
+from velox.engine.snapshot_format import CURRENT, SnapshotFormat
 from velox.engine.views import ledger
 from velox.journal import closed_record_of
 from velox.store.base import Store
@@ -32,6 +36,7 @@ from velox.store.records import ClosedOrderRecord, SnapshotRecord
 @dataclass
 class AuditReport:
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said, but no failure
     events: int = 0
     snapshots_checked: int = 0
     closed_orders: int = 0
@@ -48,6 +53,7 @@ class AuditReport:
             f"{self.snapshots_checked}, closed orders: {self.closed_orders}, "
             f"fills: {self.fills}, final seq: {self.final_seq}"
         )
+        head += "".join(f"\nNOTE: {n}" for n in self.notes)
         if self.ok:
             return head + (
                 "\nOK: replay, conservation (with pending reservations and fees), balances, "
@@ -74,7 +80,7 @@ async def audit(store: Store, settings: EngineSettings | None = None) -> AuditRe
     async for record in store.read_journal(0, batch=1):
         first = record.seq
         break
-    engine, start_seq = Engine(settings), 0
+    engine, start_seq, base_format = Engine(settings), 0, CURRENT
     if first is None and snapshots:
         first = bound + 1  # an empty journal continues the snapshot at ``bound``
     if first is not None and first > 1:
@@ -83,8 +89,11 @@ async def audit(store: Store, settings: EngineSettings | None = None) -> AuditRe
         if not usable:
             report.problems.append(f"journal starts at seq {first} and no snapshot covers it")
             return report
-        engine = Engine.restore(codec.loads(usable[0].payload), settings)
-        start_seq = usable[0].seq
+        base = codec.loads(usable[0].payload)
+        engine = Engine.restore(base, settings)
+        start_seq, base_format = usable[0].seq, SnapshotFormat.of(base)
+        report.notes += await lost_deposits_note(store, engine, start_seq)
+    report.notes[:0] = await old_snapshot_notes(store, start_seq, base_format)
     by_seq = {s.seq: s for s in snapshots}
     journal_closed: dict[str, ClosedOrderRecord] = {}
     v2 = V2Checks()
@@ -107,12 +116,15 @@ async def audit(store: Store, settings: EngineSettings | None = None) -> AuditRe
         snapshot = by_seq.get(seq)
         if snapshot is not None and seq > start_seq:
             report.snapshots_checked += 1
-            # compare as stored: through the same JSON (rows come back as lists)
+            # compare as stored: through the same JSON (rows come back as lists), on what
+            # both the snapshot and the replay's base hold
             stored = codec.loads(snapshot.payload)
-            if stored != _as_stored(codec.loads(codec.dumps(engine.export())), stored):
+            held = SnapshotFormat.of(stored) & base_format
+            if held.narrow(stored) != held.narrow(codec.loads(codec.dumps(engine.export()))):
                 report.problems.append(f"snapshot at seq {seq} differs from the replay")
     report.final_seq = expected
-    if not await _restart_matches(store, snapshots, bound, engine, settings):
+    whole = start_seq == 0
+    if not await _restart_matches(store, snapshots, bound, engine, settings, base_format, whole):
         report.problems.append("newest snapshot + journal tail differs from the full replay")
     figures = ledger(engine)
     if not figures["conserved"]:
@@ -140,24 +152,24 @@ async def _restart_matches(
     bound: int,
     replayed: Engine,
     settings: EngineSettings,
+    base: SnapshotFormat,
+    whole: bool,
 ) -> bool:
-    """What a restart at ``bound`` would load (newest snapshot + the journal after it) is
-    the full replay's state."""
+    """What a restart at ``bound`` would load (newest snapshot + the journal after it; the
+    whole journal when that snapshot is older and the journal whole, as ``journal.replay``
+    does) is the full replay's state, on what both bases hold."""
     if not snapshots:
         return True  # a restart would replay the whole journal: that is the replay itself
     newest = snapshots[-1]
     stored = codec.loads(newest.payload)
+    held = SnapshotFormat.of(stored)
+    if held.missing() and whole:
+        return True  # a restart rebuilds from the whole journal: the replay itself
     engine = Engine.restore(stored, settings)
     async for _, event in _events(store, newest.seq, bound):
         engine.apply(event)
-    return _as_stored(engine.export(), stored) == _as_stored(replayed.export(), stored)
-
-
-def _as_stored(state: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
-    """``state`` on the keys the stored snapshot holds. A snapshot written by an older Velox
-    lacks the newer keys (its restore takes their defaults, e.g. no funding boundary refs):
-    it is compared on what it holds, not reported as differing from the replay."""
-    return {key: value for key, value in state.items() if key in stored}
+    held &= base
+    return held.narrow(engine.export()) == held.narrow(replayed.export())
 
 
 async def _compare_closed(

@@ -3,16 +3,20 @@ from a snapshot and the events after it (``replay``). The service, the audit and
 read the journal's meaning only through here."""
 
 from velox.journal.closed import PARTIAL, closed_order_id, closed_record_of
-from velox.journal.replay import JournalGap, load_engine
+from velox.journal.replay import OLD_BASE_KEY, JournalGap, Loaded, OldBase, load, load_engine
 from velox.journal.rows import CommitRows, coalesce_marks, commit_rows
 
 __all__ = [
+    "OLD_BASE_KEY",
     "PARTIAL",
     "CommitRows",
     "JournalGap",
+    "Loaded",
+    "OldBase",
     "closed_order_id",
     "closed_record_of",
     "coalesce_marks",
     "commit_rows",
+    "load",
     "load_engine",
 ]

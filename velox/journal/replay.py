@@ -1,12 +1,29 @@
 """Rebuilding the engine from the newest snapshot and the journal events after it (start-up,
-recovery), checking that the events continue the snapshot."""
+recovery), checking that the events continue the snapshot.
+
+A snapshot written by an older Velox lacks fields added since (``snapshot_format``): restored,
+they take defaults a replay of the journal would not give (a LIMIT position shown as MARKET
+with no price, no funding boundary refs). While the journal still holds every event from
+seq 1 it is rebuilt from that instead, once: the snapshots written from then on are whole.
+With a pruned journal the old snapshot is the only base; ``Loaded.old_base`` says so, and
+the service records it for ``velox audit`` (``OLD_BASE_KEY``).
+"""
 
 from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
 
 from velox import codec
 from velox.engine.engine import Engine
 from velox.engine.settings import EngineSettings
+from velox.engine.snapshot_format import SnapshotFormat
 from velox.store.base import Store, StoreOpenError
+
+log = logging.getLogger(__name__)
+
+# meta key: "<seq>:<field>,<field>..." of the older snapshot the engine had to start from
+OLD_BASE_KEY = "old_snapshot_base"
 
 
 class JournalGap(StoreOpenError):
@@ -18,8 +35,45 @@ class JournalGap(StoreOpenError):
     """
 
 
+@dataclass(frozen=True, slots=True)
+class OldBase:
+    """The snapshot an engine started from was written by an older Velox: what it lacked."""
+
+    seq: int
+    missing: tuple[str, ...]
+
+    def encode(self) -> str:
+        return f"{self.seq}:{','.join(self.missing)}"
+
+    @classmethod
+    def decode(cls, value: str) -> OldBase:
+        seq, _, missing = value.partition(":")
+        return cls(int(seq), tuple(missing.split(",")) if missing else ())
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    engine: Engine
+    seq: int
+    old_base: OldBase | None = None  # started from an older snapshot (pruned journal)
+
+
 async def load_engine(store: Store, settings: EngineSettings) -> tuple[Engine, int]:
-    """Newest snapshot plus every journal event after it: the durable state and its seq.
+    """``load``'s engine and seq."""
+    loaded = await load(store, settings)
+    return loaded.engine, loaded.seq
+
+
+async def journal_is_whole(store: Store) -> bool:
+    """Whether the journal still begins at seq 1 (never pruned, and not empty)."""
+    async for record in store.read_journal(0, batch=1):
+        return record.seq == 1
+    return False
+
+
+async def load(store: Store, settings: EngineSettings, *, rebuild: bool = True) -> Loaded:
+    """Newest snapshot plus every journal event after it: the durable state and its seq;
+    the whole journal instead when that snapshot is of an older format (``rebuild``).
 
     Checks that the events continue the snapshot one sequence at a time, and that no newer
     snapshot appeared meanwhile (a save and prune during the read would delete rows this
@@ -27,11 +81,26 @@ async def load_engine(store: Store, settings: EngineSettings) -> tuple[Engine, i
     """
     snapshot = await store.latest_snapshot()
     if snapshot is None:
-        engine, seq = Engine(settings), 0
-    else:
-        engine = Engine.restore(codec.loads(snapshot.payload), settings)
-        seq = snapshot.seq
-    start = seq
+        return await _replay(store, Engine(settings), 0)
+    data = codec.loads(snapshot.payload)
+    missing = tuple(SnapshotFormat.of(data).missing())
+    if not missing:
+        return await _replay(store, Engine.restore(data, settings), snapshot.seq)
+    if rebuild and await journal_is_whole(store):
+        log.info(
+            "the snapshot at seq %d was written by an older Velox (it lacks %s): the engine "
+            "is rebuilt from the whole journal instead", snapshot.seq, ", ".join(missing),
+        )  # fmt: skip
+        try:
+            return await _replay(store, Engine(settings), 0)
+        except JournalGap:  # pruned meanwhile (a reader beside the writer): the snapshot
+            return await load(store, settings, rebuild=False)
+    loaded = await _replay(store, Engine.restore(data, settings), snapshot.seq)
+    return Loaded(loaded.engine, loaded.seq, OldBase(snapshot.seq, missing))
+
+
+async def _replay(store: Store, engine: Engine, start: int) -> Loaded:
+    seq = start
     async for record in store.read_journal(seq):
         if record.seq != seq + 1:
             raise JournalGap(
@@ -46,4 +115,4 @@ async def load_engine(store: Store, settings: EngineSettings) -> tuple[Engine, i
             f"a snapshot at seq {newest.seq} appeared while replaying from seq {start} to "
             f"{seq}: the journal was pruned during the replay"
         )
-    return engine, seq
+    return Loaded(engine, seq)
