@@ -139,7 +139,10 @@ async def test_sign_in_links_the_existing_user(
     password = await velox.post(
         "/api/v1/user/signin", json={"email": "ann@example.com", "password": PASSWORD}
     )
-    assert password.status == 200  # the password still works
+    # the signup never proved the address: this first proof ended its password (and all
+    # else it handed out, test_address_proof.py)
+    assert password.status == 401
+    assert_error(await password.json(), "INVALID_CREDENTIALS")
 
 
 async def test_unverified_email_is_refused(

@@ -56,10 +56,13 @@ async def _refused(client: TestClient[Any, Any], path: str) -> int:
 async def test_every_session_of_the_user_stops_working(
     client: TestClient[Any, Any], tmp_path: Path
 ) -> None:
-    """A password session and a magic-link one: signout-all from one ends both, their
-    tickets and their open sockets; another user's session is untouched."""
-    first = await signup(client, "everywhere@example.com")
-    linked = await _by_magic_link(client, first, tmp_path)
+    """Two sessions of one user, of two magic links: signout-all from one ends both, their
+    tickets and their open sockets; another user's session is untouched. (The signup's
+    own session cannot be one of them: the first magic link, as the first proof of the
+    address, ends it, test_address_proof.py.)"""
+    signed_up = await signup(client, "everywhere@example.com")
+    first = await _by_magic_link(client, signed_up, tmp_path)
+    linked = await _by_magic_link(client, signed_up, tmp_path)
     other = await signup(client)
     ticket = (await first.json("GET", "/api/v1/user/ws-ticket", 200))["ticket"]
     ended = await linked.ws()

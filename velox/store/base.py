@@ -222,7 +222,8 @@ class Store(Protocol):
     async def create_user(self, user: UserRecord, *, unfinished: bool = False) -> None:
         """Raises EmailTakenError when the (lower-cased) email exists. ``unfinished``: the
         user is written as an unfinished signup too, in the same transaction, so a signup
-        that dies before ``finish_signup`` can be completed by a retry."""
+        that dies before ``finish_signup`` can be completed by a retry. A user whose
+        ``email_proven`` is false is recorded as unproven, in the same transaction."""
 
     async def signup_unfinished(self, user_id: str) -> bool:
         """Whether the user's signup never learned that its first account was opened."""
@@ -230,9 +231,20 @@ class Store(Protocol):
     async def finish_signup(self, user_id: str) -> None:
         """The user's first account is acknowledged: the signup is no longer unfinished."""
 
-    async def user_by_email(self, email: str) -> UserRecord | None: ...
+    async def user_by_email(self, email: str) -> UserRecord | None:
+        """With ``email_proven`` true unless the user is recorded as unproven (a user from
+        a database older than that record counts as proven)."""
 
     async def user_by_id(self, user_id: str) -> UserRecord | None: ...
+
+    async def forget_password(self, user_id: str) -> None:
+        """The user has no password from now on (a password sign-in is refused)."""
+
+    async def prove_email(self, user_id: str) -> list[ApiKeyRecord] | None:
+        """Someone proved the user's address. If it was unproven: in one transaction, delete
+        the user's API keys (and their listen keys) and its accounts' webhook tokens, and
+        record the address as proven; the deleted keys. None, having written nothing, when
+        it was proven already (of racing provers, one gets the keys)."""
 
     async def save_magic_token(self, token_hash: str, email: str, expires_at: int) -> None: ...
 

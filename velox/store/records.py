@@ -53,11 +53,17 @@ class ClosedOrderRecord:
 
 @frozen
 class UserRecord:
+    """``email_proven``: someone showed they receive mail at ``email`` (a magic link, or an
+    identity provider's verified address). A password signup proves nothing, so its user
+    starts unproven; the default is the one that can never let a stranger's signup pass
+    for the address's owner."""
+
     id: str
     email: str
     password_hash: str | None
     phone: str | None
     created_at: int
+    email_proven: bool = False
 
 
 @frozen

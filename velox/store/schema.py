@@ -42,7 +42,8 @@ Dialect = Literal["sqlite", "postgres"]
 # would leave behind (the deposits rows, funding rows): a version 2 database is upgraded at
 # open (its rows are backfilled from the journal), and a version 2 binary refuses a
 # version 3 database instead of failing at its replay. A table added that an older binary
-# can ignore (listen_keys) is no change of shape: both still open the database.
+# can ignore (listen_keys; unproven_emails, empty in an older database, whose users thus
+# count as proven) is no change of shape: both still open the database.
 # 4: events carry fields a version 3 binary cannot decode (the type and price of a NETTING
 # order that filled at once against a position); nothing to backfill.
 SCHEMA_VERSION = 4

@@ -25,6 +25,16 @@ CREATE TABLE IF NOT EXISTS users (
     created_at    BIGINT NOT NULL
 );
 
+-- Users whose address nobody has proven: a password signup checks no mailbox, so whoever
+-- signed up may not own the address. The first proof (a magic link, or an identity
+-- provider's verified address) ends what the signup left (its password, sessions, API keys,
+-- webhook tokens) and deletes the row. A user without a row is proven: one a proof created,
+-- and every user of a database from before this table (so an upgrade clears nobody's
+-- password). An older binary ignores the table.
+CREATE TABLE IF NOT EXISTS unproven_emails (
+    user_id TEXT PRIMARY KEY
+);
+
 CREATE TABLE IF NOT EXISTS magic_tokens (
     token_hash TEXT PRIMARY KEY,
     email      TEXT NOT NULL,

@@ -22,7 +22,6 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from velox.store.apikeys import ApiKeyRows
-from velox.store.base import EmailTakenError
 from velox.store.deposits import DepositRows
 from velox.store.funding import FundingRows
 from velox.store.listenkeys import FORGET_EXPIRED_LISTEN_KEYS, ListenKeyRows
@@ -36,7 +35,6 @@ from velox.store.records import (
     OrderRecord,
     RowWrite,
     SnapshotRecord,
-    UserRecord,
 )
 from velox.store.rows import (
     account_record,
@@ -56,6 +54,7 @@ from velox.store.schema import (
     check_limit,
 )
 from velox.store.trades import TradeRows
+from velox.store.users import UserRows
 
 _COLS = ", ".join(CLOSED_ORDER_COLUMNS)
 CANDLE_COLUMNS = "symbol, duration, time, open, high, low, close, volume"
@@ -127,7 +126,9 @@ def candle_record(row: Sequence[Any]) -> CandleRecord:
     return CandleRecord(symbol, duration, time, *(int(p) for p in prices))
 
 
-class SqlStore(ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, TradeRows, ABC):
+class SqlStore(
+    ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, TradeRows, UserRows, ABC
+):
     """Everything of ``Store`` but opening, closing and the dialect-specific market writes."""
 
     _writer: bool = False  # set by ``open``: False for a read-only store
@@ -315,42 +316,7 @@ class SqlStore(ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, Tr
         async for row in self._pages(sql, "", 1000):
             yield fill_record(row)
 
-    # -- users and auth ------------------------------------------------------------------
-    async def create_user(self, user: UserRecord, *, unfinished: bool = False) -> None:
-        async with self._transaction() as tx:
-            inserted = await tx.execute(
-                "INSERT INTO users (id, email, password_hash, phone, created_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING",
-                (user.id, user.email.lower(), user.password_hash, user.phone, user.created_at),
-            )
-            if inserted == 0:  # the UNIQUE(email) constraint decided, so racing signups agree
-                raise EmailTakenError(user.email)
-            if unfinished:
-                await tx.execute(
-                    "INSERT INTO unfinished_signups (user_id, created_at) VALUES (?, ?)",
-                    (user.id, user.created_at),
-                )
-
-    async def signup_unfinished(self, user_id: str) -> bool:
-        sql = "SELECT 1 FROM unfinished_signups WHERE user_id = ?"
-        return await self._fetch_one(sql, (user_id,)) is not None
-
-    async def finish_signup(self, user_id: str) -> None:
-        await self._execute("DELETE FROM unfinished_signups WHERE user_id = ?", (user_id,))
-
-    async def user_by_email(self, email: str) -> UserRecord | None:
-        return await self._user("email", email.lower())
-
-    async def user_by_id(self, user_id: str) -> UserRecord | None:
-        return await self._user("id", user_id)
-
-    async def _user(self, column: str, value: str) -> UserRecord | None:
-        row = await self._fetch_one(
-            f"SELECT id, email, password_hash, phone, created_at FROM users WHERE {column} = ?",
-            (value,),
-        )
-        return None if row is None else UserRecord(*row)
-
+    # -- auth (the users are velox/store/users.py) -------------------------------------
     async def save_magic_token(self, token_hash: str, email: str, expires_at: int) -> None:
         await self._execute(
             "INSERT INTO magic_tokens (token_hash, email, expires_at) VALUES (?, ?, ?) "

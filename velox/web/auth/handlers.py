@@ -21,6 +21,7 @@ from velox.service import EngineNotReady, EngineState
 from velox.store.base import EmailTakenError
 from velox.store.records import UserRecord
 from velox.web import validate
+from velox.web.auth.proof import address_proven, sign_out_everywhere
 from velox.web.auth.security import (
     OWN_NAVIGATION,
     check_public_limit,
@@ -144,7 +145,15 @@ async def signin(request: web.Request) -> web.Response:
     if not await app[PASSWORDS].verify(password, hashed) or user is None:
         raise ApiError("INVALID_CREDENTIALS", "wrong email or password")
     await _ensure_account(app, user.id)
-    return _signed_in(request, user, 200)
+    response = _signed_in(request, user, 200)
+    # The owner's first proof of the address (``proof.address_proven``) may clear the
+    # password while bcrypt runs. Read again after the session was issued: if the password
+    # is still there, the clearing comes later, and so does the proof's sign-out mark that
+    # follows it, which voids this session.
+    again = await app[STORE].user_by_id(user.id)
+    if again is None or again.password_hash != hashed:
+        raise ApiError("INVALID_CREDENTIALS", "wrong email or password")
+    return response
 
 
 async def signout(request: web.Request) -> web.Response:
@@ -168,10 +177,7 @@ async def signout_all(request: web.Request) -> web.Response:
     gateway has it before the 204); the cookie is cleared. API keys and the webhook token
     are credentials of their own: they stay until revoked on the account page."""
     session = require_session(request)
-    app = request.app
-    before_ms = app[SESSIONS].sign_out_everywhere(session.user_id, _now_ms())
-    await app[STORE].sign_out_everywhere(session.user_id, before_ms)
-    await app[HUB].signed_out_everywhere(session.user_id, before_ms)
+    await sign_out_everywhere(request.app, session.user_id)
     response = web.Response(status=204)
     clear_session_cookie(request, response)
     return response
@@ -306,7 +312,7 @@ async def _session_by_email(request: web.Request, email: str) -> tuple[str | Non
     if user is None:
         if service.state is not EngineState.READY:  # no account could be opened: nothing
             return None, UNAVAILABLE
-        user = UserRecord(uuid.uuid4().hex, email, None, None, _now_ms())
+        user = UserRecord(uuid.uuid4().hex, email, None, None, _now_ms(), email_proven=True)
         try:
             await store.create_user(user)
         except EmailTakenError:  # created concurrently: use that account
@@ -319,6 +325,7 @@ async def _session_by_email(request: web.Request, email: str) -> tuple[str | Non
     # The store is asked only when the engine could not answer.
     if not await _ensure_account(app, user.id) and not await store.accounts_for_user(user.id):
         return None, UNAVAILABLE
+    await address_proven(app, user)  # the first proof ends what a password signup left
     token_jwt, _session = app[SESSIONS].issue(user.id)
     return token_jwt, "/trade"
 

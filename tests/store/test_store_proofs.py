@@ -1,0 +1,99 @@
+"""Whether a user's address is proven, and what its first proof deletes, on SQLite and
+PostgreSQL (the web side: tests/web/test_address_proof.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from tests.store.test_store_apikeys import key
+from velox.store.base import Store
+from velox.store.factory import open_store_for
+from velox.store.records import ListenKeyRecord, UserRecord
+from velox.store.sqlstore import SqlStore
+
+SIGNED_UP = UserRecord("u1", "ann@example.com", "$sha256$2b$04$hash", None, 1_700_000_000_000)
+PROVEN = UserRecord("u2", "bob@example.com", None, None, 1_700_000_000_001, email_proven=True)
+
+
+async def test_a_user_is_read_back_proven_or_not_as_written(store: Store) -> None:
+    await store.create_user(SIGNED_UP)
+    await store.create_user(PROVEN)
+    assert await store.user_by_email("ann@example.com") == SIGNED_UP
+    assert await store.user_by_id("u1") == SIGNED_UP
+    assert not SIGNED_UP.email_proven  # the default: a signup proves nothing
+    assert await store.user_by_email("BOB@example.com") == PROVEN
+
+
+async def test_the_first_proof_deletes_the_users_keys_and_webhook_tokens_only(
+    store: Store,
+) -> None:
+    await store.create_user(SIGNED_UP)
+    await store.create_user(PROVEN)
+    ann_keys = [key(1, "u1"), key(2, "u1")]
+    for record in (*ann_keys, key(3, "u2")):
+        assert await store.create_api_key(record, 10)
+        await store.put_listen_key(
+            ListenKeyRecord(record.key_id, b"sealed", record.user_id, record.user_id, 10**15)
+        )
+    await store.set_webhook_token("a1", "u1", "ann-hash", 5)
+    await store.set_webhook_token("a2", "u1", "ann-hash-2", 5)
+    await store.set_webhook_token("b1", "u2", "bob-hash", 5)
+
+    assert await store.prove_email("u1") == ann_keys
+    assert await store.api_keys_for_user("u1") == []
+    assert [k.key_id for k in await store.live_listen_keys(0)] == ["k3"]
+    assert await store.webhook_token("a1") is None
+    assert await store.webhook_token("a2") is None
+    assert await store.webhook_token("b1") == ("u2", "bob-hash")
+    # proven, and the password kept: it is not this call's to clear (the web layer's
+    # forget_password comes first)
+    assert await store.user_by_id("u1") == replace(SIGNED_UP, email_proven=True)
+
+    # proven now, as bob was from the start: a proof deletes nothing
+    assert await store.create_api_key(key(4, "u1"), 10)
+    assert await store.prove_email("u1") is None
+    assert await store.prove_email("u2") is None
+    assert [k.key_id for k in await store.api_keys_for_user("u1")] == ["k4"]
+    assert [k.key_id for k in await store.api_keys_for_user("u2")] == ["k3"]
+
+
+async def test_racing_proofs_delete_the_keys_once(store: Store) -> None:
+    await store.create_user(SIGNED_UP)
+    assert await store.create_api_key(key(1, "u1"), 10)
+    results = await asyncio.gather(*(store.prove_email("u1") for _ in range(5)))
+    assert sorted(results, key=lambda r: r is None) == [[key(1, "u1")], *[None] * 4]
+
+
+async def test_forget_password(store: Store) -> None:
+    await store.create_user(SIGNED_UP)
+    await store.forget_password("u1")
+    assert await store.user_by_id("u1") == replace(SIGNED_UP, password_hash=None)
+
+
+async def test_a_user_from_before_the_record_counts_as_proven(db_url: str) -> None:
+    """Grandfathered: a database written before ``unproven_emails`` existed has users and
+    no such table; after the upgrade (the schema applied at open) they are all proven, so
+    no proof ever clears their passwords or keys."""
+    older = open_store_for(db_url)
+    await older.open()
+    assert isinstance(older, SqlStore)
+    async with older._transaction() as tx:  # as the older schema left it
+        await tx.fetch("DROP TABLE unproven_emails")  # DDL: no row count
+        await tx.execute(
+            "INSERT INTO users (id, email, password_hash, phone, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            ("u1", "ann@example.com", "$sha256$2b$04$hash", None, 1),
+        )
+    await older.close()
+
+    upgraded = open_store_for(db_url)
+    await upgraded.open()
+    try:
+        assert await upgraded.create_api_key(key(1, "u1"), 10)
+        user = await upgraded.user_by_email("ann@example.com")
+        assert user == UserRecord("u1", "ann@example.com", "$sha256$2b$04$hash", None, 1, True)
+        assert await upgraded.prove_email("u1") is None
+        assert await upgraded.api_keys_for_user("u1") == [key(1, "u1")]
+    finally:
+        await upgraded.close()
