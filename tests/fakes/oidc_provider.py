@@ -15,7 +15,9 @@ as GitHub does) and the REST API's ``/user/emails`` under ``/api``.
 
 Knobs for the refusals: ``deny`` (the provider answers ``?error=``), ``id_token_claims``
 (override or, with None, drop claims), ``sign_with_rogue_key``, ``email_in_id_token``,
-``userinfo_sub``, ``auth_methods``, ``rotate_key()``.
+``userinfo_sub``, ``auth_methods``, ``rotate_key()``; and for the JWK set, ``jwk_sets`` (what
+each JWK set URL publishes, so a key can be withdrawn while it still signs) and ``jwks_path``
+(which of them the discovery document names).
 """
 
 from __future__ import annotations
@@ -176,6 +178,9 @@ class FakeOidcProvider(AuthorizationServer):
     auth_methods: tuple[str, ...] = ("client_secret_basic", "client_secret_post")
     jwks_fetches: int = 0
     access_tokens: dict[str, Person] = field(default_factory=dict)
+    jwks_path: str = "jwks"  # the discovery document's jwks_uri is <issuer>/<jwks_path>
+    # path -> the keys published there; None: the signing key alone, at "jwks"
+    jwk_sets: dict[str, list[RSAKey]] | None = None
 
     @property
     def issuer(self) -> str:
@@ -188,7 +193,7 @@ class FakeOidcProvider(AuthorizationServer):
     def routes(self, app: web.Application) -> None:
         base = "/realms/test"
         app.router.add_get(f"{base}/.well-known/openid-configuration", self._discovery)
-        app.router.add_get(f"{base}/jwks", self._jwks)
+        app.router.add_get(f"{base}/{{path:jwks[a-z0-9-]*}}", self._jwks)
         app.router.add_get(f"{base}/authorize", self._authorize)
         app.router.add_post(f"{base}/token", self._token)
         app.router.add_get(f"{base}/userinfo", self._userinfo)
@@ -199,7 +204,7 @@ class FakeOidcProvider(AuthorizationServer):
                 "issuer": self.issuer,
                 "authorization_endpoint": f"{self.issuer}/authorize",
                 "token_endpoint": f"{self.issuer}/token",
-                "jwks_uri": f"{self.issuer}/jwks",
+                "jwks_uri": f"{self.issuer}/{self.jwks_path}",
                 "userinfo_endpoint": f"{self.issuer}/userinfo",
                 "response_types_supported": ["code"],
                 "subject_types_supported": ["public"],
@@ -210,8 +215,12 @@ class FakeOidcProvider(AuthorizationServer):
         )
 
     async def _jwks(self, request: web.Request) -> web.Response:
+        sets = {"jwks": [self.rsa_key]} if self.jwk_sets is None else self.jwk_sets
+        keys = sets.get(request.match_info["path"])
+        if keys is None:
+            raise web.HTTPNotFound()
         self.jwks_fetches += 1
-        return web.json_response(KeySet([self.rsa_key]).as_dict(private=False))
+        return web.json_response(KeySet(keys).as_dict(private=False))
 
     async def _authorize(self, request: web.Request) -> web.Response:
         return self.authorize(request, scope_needed="openid")

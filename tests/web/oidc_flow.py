@@ -18,6 +18,7 @@ from tests.ports import free_port
 from tests.web.conftest import FAST
 from velox.config import Settings
 from velox.web.app import create_app
+from velox.web.options import WebOptions
 
 AppClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 FLOW_COOKIE = "velox_oauth"
@@ -25,14 +26,15 @@ FLOW_COOKIE = "velox_oauth"
 
 def app_client(aiohttp_client: Any, settings: Settings) -> AppClient:
     """``await make(**setting_changes)``: an app listening on the port its settings name, so
-    the callback URL it registers (from ``--port``) is where it really answers."""
+    the callback URL it registers (from ``--port``) is where it really answers; ``options``
+    (the app's clock, say) may be given too."""
 
-    async def make(**changes: Any) -> TestClient[Any, Any]:
+    async def make(options: WebOptions = FAST, **changes: Any) -> TestClient[Any, Any]:
         port = free_port()
         # Each app its own database: one database takes one running Velox.
         own_db = f"sqlite:///{Path(settings.data_dir) / f'velox-{port}.db'}"
         changes = {"db": own_db, **changes}
-        app = create_app(settings.with_(port=port, **changes), feed=None, options=FAST)
+        app = create_app(settings.with_(port=port, **changes), feed=None, options=options)
         client: TestClient[Any, Any] = await aiohttp_client(app, server_kwargs={"port": port})
         return client
 

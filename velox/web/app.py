@@ -101,7 +101,7 @@ def create_app(
     app[SESSIONS] = SessionManager(secret, settings.session_ttl)
     # the default contexts are the single process's, the database's one writer
     app[SESSION_FINGERPRINT] = SessionSecret(fingerprint(secret), writer=contexts is None)
-    app[PROVIDER_SIGN_IN] = provider_sign_in(settings, secret)
+    app[PROVIDER_SIGN_IN] = provider_sign_in(settings, secret, options.clock)
 
     if contexts is None:
         contexts = (store_ctx(store), engine_ctx, feed_ctx(feed))

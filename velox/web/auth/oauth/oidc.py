@@ -7,6 +7,12 @@ ones only) and Authlib's ``CodeIDToken`` its claims: ``iss`` is the issuer, ``au
 client id (``azp`` too when there are several audiences), ``exp`` has not passed, ``iat`` is not
 in the future and ``nonce`` is the flow's. A token signed with an unknown key id makes us fetch
 the JWK set again once (the issuer rotated its keys).
+
+The JWK set is kept only as long as the discovery document it was read from (an hour): a
+key the issuer withdraws (rotated out after a compromise, say) must stop being believed,
+and keeping the set until a restart, refreshed only for an unknown key id, let a withdrawn
+key sign people in for the life of the process. Reading the discovery document again drops
+the keys, so they are fetched again, from its ``jwks_uri`` (which may have changed).
 """
 
 from __future__ import annotations
@@ -99,9 +105,18 @@ def verified_address(claims: dict[str, Any]) -> str:
     return email
 
 
+@frozen
+class KeysAt:
+    """The JWK set read from ``uri`` (the discovery document's ``jwks_uri``)."""
+
+    uri: str
+    keys: KeySet
+
+
 class OidcProvider:
     """One issuer and Velox's client registration there. Discovery is fetched on first use
-    (the issuer need not be up when Velox starts) and kept for an hour."""
+    (the issuer need not be up when Velox starts) and kept for an hour, the JWK set with it.
+    ``clock``: seconds, monotonic (the app's clock)."""
 
     def __init__(
         self,
@@ -119,7 +134,7 @@ class OidcProvider:
         self._client_secret = client_secret
         self._clock = clock
         self._metadata: tuple[Metadata, float] | None = None
-        self._keys: KeySet | None = None
+        self._keys: KeysAt | None = None  # dropped whenever the discovery is read again
 
     async def metadata(self, http: aiohttp.ClientSession) -> Metadata:
         cached = self._metadata
@@ -128,6 +143,7 @@ class OidcProvider:
         url = self.issuer.rstrip("/") + DISCOVERY_PATH
         metadata = parse_metadata(await get_json(http, url), self.issuer)
         self._metadata = (metadata, self._clock() + DISCOVERY_TTL_S)
+        self._keys = None  # expired with the document: a withdrawn key goes within the hour
         return metadata
 
     async def authorization_url(
@@ -200,13 +216,18 @@ class OidcProvider:
             return jwt.decode(id_token, await self._key_set(http, metadata), metadata.algorithms)
 
     async def _key_set(self, http: aiohttp.ClientSession, metadata: Metadata) -> KeySet:
-        if self._keys is None:
-            document = await get_json(http, metadata.jwks_uri)
-            try:
-                self._keys = KeySet.import_key_set(document)
-            except (JoseError, ValueError, TypeError, KeyError) as exc:
-                raise SignInRefused(Refusal.FAILED, f"the JWK set is not valid: {exc!r}") from exc
-        return self._keys
+        """The keys at ``metadata.jwks_uri``: those kept, unless read from another address
+        (a sign-in that began before the discovery document was read again)."""
+        kept = self._keys
+        if kept is not None and kept.uri == metadata.jwks_uri:
+            return kept.keys
+        document = await get_json(http, metadata.jwks_uri)
+        try:
+            keys = KeySet.import_key_set(document)
+        except (JoseError, ValueError, TypeError, KeyError) as exc:
+            raise SignInRefused(Refusal.FAILED, f"the JWK set is not valid: {exc!r}") from exc
+        self._keys = KeysAt(metadata.jwks_uri, keys)
+        return keys
 
     async def _userinfo(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from velox.clock import SYSTEM_CLOCK, Clock
 from velox.config import Settings
 from velox.frozen import frozen
 from velox.web.auth.oauth.flow import FlowCookies
@@ -39,14 +40,21 @@ def _client(settings: Settings, prefix: str) -> tuple[str, str] | None:
     return client_id, secret
 
 
-def configured_providers(settings: Settings) -> dict[str, Provider]:
+def configured_providers(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> dict[str, Provider]:
+    """``clock`` (the app's) times what the OpenID Connect providers cache."""
+
+    def seconds() -> float:
+        return clock.now_ms() / 1000
+
     providers: dict[str, Provider] = {}
     github = _client(settings, "github")
     if github is not None:
         providers["github"] = GitHubProvider(*github, settings.github_url, settings.github_api_url)
     google = _client(settings, "google")
     if google is not None:
-        providers["google"] = OidcProvider("google", "Google", settings.google_issuer, *google)
+        providers["google"] = OidcProvider(
+            "google", "Google", settings.google_issuer, *google, clock=seconds
+        )
     oidc = _client(settings, "oidc")
     if (oidc is None) != (not settings.oidc_issuer):
         raise SystemExit(
@@ -54,10 +62,14 @@ def configured_providers(settings: Settings) -> dict[str, Provider]:
             "--oidc-client-secret"
         )
     if oidc is not None and settings.oidc_issuer:
-        providers["oidc"] = OidcProvider("oidc", settings.oidc_name, settings.oidc_issuer, *oidc)
+        providers["oidc"] = OidcProvider(
+            "oidc", settings.oidc_name, settings.oidc_issuer, *oidc, clock=seconds
+        )
     return providers
 
 
-def provider_sign_in(settings: Settings, secret: str) -> ProviderSignIn:
+def provider_sign_in(
+    settings: Settings, secret: str, clock: Clock = SYSTEM_CLOCK
+) -> ProviderSignIn:
     """What ``create_app`` keeps under ``PROVIDER_SIGN_IN``; ``secret`` signs flow cookies."""
-    return ProviderSignIn(configured_providers(settings), FlowCookies(secret))
+    return ProviderSignIn(configured_providers(settings, clock), FlowCookies(secret))
