@@ -1,9 +1,11 @@
 // The account page (SPEC 13 / 16): paper accounts (create with a mode, rename, reset after a
 // confirmation, a TradingView webhook token shown once, a new one after a confirmation) and
 // API keys (create: the secret shown once with a copy button; revoke after a confirmation)
-// and "Sign out everywhere" (every session of the user, after a confirmation).
+// the password (password-form.js) and "Sign out everywhere" (every session of the user,
+// after a confirmation).
 import { ApiError, api, del, get, post } from "./api.js";
 import { escapeHtml } from "./format.js";
+import { bindPassword } from "./password-form.js";
 import { toast } from "./toast.js";
 
 const $ = (id) => document.getElementById(id);
@@ -246,5 +248,6 @@ $("webhook-done").addEventListener("click", () => {
 $("webhook-url").textContent = `${location.origin}/api/v1/webhooks/tradingview`;
 bindAccounts();
 bindKeys();
+bindPassword(failed);
 bindSessions();
 load();

@@ -47,7 +47,7 @@ async def test_the_first_proof_deletes_the_users_keys_and_webhook_tokens_only(
     assert await store.webhook_token("a2") is None
     assert await store.webhook_token("b1") == ("u2", "bob-hash")
     # proven, and the password kept: it is not this call's to clear (the web layer's
-    # forget_password comes first)
+    # set_password(None) comes first)
     assert await store.user_by_id("u1") == replace(SIGNED_UP, email_proven=True)
 
     # proven now, as bob was from the start: a proof deletes nothing
@@ -65,10 +65,12 @@ async def test_racing_proofs_delete_the_keys_once(store: Store) -> None:
     assert sorted(results, key=lambda r: r is None) == [[key(1, "u1")], *[None] * 4]
 
 
-async def test_forget_password(store: Store) -> None:
+async def test_set_password(store: Store) -> None:
     await store.create_user(SIGNED_UP)
-    await store.forget_password("u1")
+    await store.set_password("u1", None)
     assert await store.user_by_id("u1") == replace(SIGNED_UP, password_hash=None)
+    await store.set_password("u1", "$2b$04$another")
+    assert await store.user_by_id("u1") == replace(SIGNED_UP, password_hash="$2b$04$another")
 
 
 async def test_a_user_from_before_the_record_counts_as_proven(db_url: str) -> None:

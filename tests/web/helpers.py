@@ -131,3 +131,25 @@ def outbox_link(data_dir: Path) -> str:
     assert match is not None
     eml.unlink()
     return match.group(1)
+
+
+async def sign_in(client: TestClient[Any, Any], user: User, password: str = PASSWORD) -> User:
+    """A password sign-in of ``user``: a new session, as a User speaking through its token."""
+    response = await client.post(
+        "/api/v1/user/signin", json={"email": user.email, "password": password}
+    )
+    body = await response.json()
+    assert response.status == 200, body
+    client.session.cookie_jar.clear()
+    return User(client, user.email, body["token"], user.id)
+
+
+async def by_magic_link(client: TestClient[Any, Any], user: User, data_dir: Path) -> User:
+    """A magic link to ``user``'s address, spent: a new session, as a User."""
+    response = await client.post("/api/v1/user/magic-link", json={"email": user.email})
+    assert response.status == 202
+    verify = await open_link(client, outbox_link(data_dir))
+    assert verify.headers["Location"] == "/trade"
+    token = verify.cookies["token"].value
+    client.session.cookie_jar.clear()
+    return User(client, user.email, token, user.id)

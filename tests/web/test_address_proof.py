@@ -26,7 +26,7 @@ from aiohttp.test_utils import TestClient
 
 from tests.binance.helpers import Bot, binance_error, first_account, make_key
 from tests.fakes.oidc_provider import FakeOidcProvider
-from tests.web.helpers import PASSWORD, User, assert_error, open_link, outbox_link, signup
+from tests.web.helpers import PASSWORD, User, assert_error, by_magic_link, signup
 from tests.web.oidc_flow import app_client, sign_in
 from velox.config import Settings
 from velox.store.base import Store
@@ -107,15 +107,6 @@ async def _by_provider(client: TestClient[Any, Any], user_id: str) -> User:
     return User(client, VICTIM, token, user_id)
 
 
-async def _by_magic_link(client: TestClient[Any, Any], user_id: str, data_dir: Path) -> User:
-    assert (await client.post("/api/v1/user/magic-link", json={"email": VICTIM})).status == 202
-    verify = await open_link(client, outbox_link(data_dir))
-    assert verify.headers["Location"] == "/trade"
-    token = verify.cookies["token"].value
-    client.session.cookie_jar.clear()
-    return User(client, VICTIM, token, user_id)
-
-
 async def _assert_all_ended(left: Credentials, owner: User) -> None:
     """Nothing the signup handed out works; the owner, in the same user, does."""
     client = left.user.client
@@ -150,7 +141,7 @@ async def test_the_first_magic_link_ends_what_a_password_signup_left(
     db_url: str, velox: TestClient[Any, Any], settings: Settings
 ) -> None:
     left = await _credentials(await signup(velox, VICTIM))
-    owner = await _by_magic_link(velox, left.user.id, Path(settings.data_dir))
+    owner = await by_magic_link(velox, left.user, Path(settings.data_dir))
     await _assert_all_ended(left, owner)
 
 
@@ -206,7 +197,7 @@ async def test_a_password_sign_in_that_races_the_first_proof_gets_no_session(
 
     async def proof_meanwhile(password: str, hashed: str | None) -> bool:
         matched = await checked(password, hashed)
-        await store.forget_password(stranger.id)
+        await store.set_password(stranger.id, None)
         return matched
 
     monkeypatch.setattr(passwords, "verify", proof_meanwhile)

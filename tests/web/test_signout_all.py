@@ -16,31 +16,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.web.conftest import MakeClient
-from tests.web.helpers import PASSWORD, User, bearer, next_of, open_link, outbox_link, signup
+from tests.web.helpers import PASSWORD, User, bearer, by_magic_link, next_of, sign_in, signup
 from velox.web.keys import HUB
 from velox.web.ws.hub import SESSION_ENDED
 
 SIGNOUT_ALL = "/api/v1/user/signout-all"
-
-
-async def _signin(client: TestClient[Any, Any], user: User) -> User:
-    response = await client.post(
-        "/api/v1/user/signin", json={"email": user.email, "password": PASSWORD}
-    )
-    body = await response.json()
-    assert response.status == 200, body
-    client.session.cookie_jar.clear()
-    return User(client, user.email, body["token"], user.id)
-
-
-async def _by_magic_link(client: TestClient[Any, Any], user: User, data_dir: Path) -> User:
-    response = await client.post("/api/v1/user/magic-link", json={"email": user.email})
-    assert response.status == 202
-    verify = await open_link(client, outbox_link(data_dir))
-    assert verify.headers["Location"] == "/trade"
-    token = verify.cookies["token"].value
-    client.session.cookie_jar.clear()
-    return User(client, user.email, token, user.id)
 
 
 async def _me(user: User) -> int:
@@ -61,8 +41,8 @@ async def test_every_session_of_the_user_stops_working(
     own session cannot be one of them: the first magic link, as the first proof of the
     address, ends it, test_address_proof.py.)"""
     signed_up = await signup(client, "everywhere@example.com")
-    first = await _by_magic_link(client, signed_up, tmp_path)
-    linked = await _by_magic_link(client, signed_up, tmp_path)
+    first = await by_magic_link(client, signed_up, tmp_path)
+    linked = await by_magic_link(client, signed_up, tmp_path)
     other = await signup(client)
     ticket = (await first.json("GET", "/api/v1/user/ws-ticket", 200))["ticket"]
     ended = await linked.ws()
@@ -121,9 +101,9 @@ async def test_a_sign_in_afterwards_works_within_the_same_second(
     user = await signup(client, "same-second@example.com")
     while time.time() % 1 > 0.5:  # room for the three calls in one second
         time.sleep(0.05)
-    before = await _signin(client, user)
+    before = await sign_in(client, user)
     assert (await before.call("POST", SIGNOUT_ALL)).status == 204
-    after = await _signin(client, user)
+    after = await sign_in(client, user)
     issued = [jwt.decode(u.token, options={"verify_signature": False})["iat"]
               for u in (before, after)]  # fmt: skip
     assert issued[0] == issued[1], "not within one second: the test proved nothing"
@@ -136,7 +116,7 @@ async def test_a_sign_in_afterwards_works_within_the_same_second(
 async def test_it_survives_a_restart(make_client: MakeClient) -> None:
     first = await make_client()
     user = await signup(first)
-    other = await _signin(first, user)
+    other = await sign_in(first, user)
     assert (await user.call("POST", SIGNOUT_ALL)).status == 204
     await first.close()
     second = await make_client()

@@ -237,8 +237,9 @@ class Store(Protocol):
 
     async def user_by_id(self, user_id: str) -> UserRecord | None: ...
 
-    async def forget_password(self, user_id: str) -> None:
-        """The user has no password from now on (a password sign-in is refused)."""
+    async def set_password(self, user_id: str, password_hash: str | None) -> None:
+        """The user's bcrypt hash from now on; None: no password (a password sign-in is
+        refused, as for a user who only ever signed in by link or provider)."""
 
     async def prove_email(self, user_id: str) -> list[ApiKeyRecord] | None:
         """Someone proved the user's address. If it was unproven: in one transaction, delete

@@ -73,8 +73,10 @@ class UserRows(ABC):
         user_id, email, password_hash, phone, created_at, proven = rows[0]
         return UserRecord(user_id, email, password_hash, phone, created_at, bool(proven))
 
-    async def forget_password(self, user_id: str) -> None:
-        await self._execute("UPDATE users SET password_hash = NULL WHERE id = ?", (user_id,))
+    async def set_password(self, user_id: str, password_hash: str | None) -> None:
+        await self._execute(
+            "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
+        )
 
     async def prove_email(self, user_id: str) -> list[ApiKeyRecord] | None:
         """The mark and the credentials go in one transaction: a prover that dies before it

@@ -16,6 +16,8 @@ STATUS: dict[str, int] = {
     "UNAUTHORIZED": 401,
     "INVALID_CREDENTIALS": 401,
     "FORBIDDEN": 403,
+    "WRONG_PASSWORD": 403,  # a signed-in change of password: not 401, the session is fine
+    "REAUTH_REQUIRED": 403,  # setting a first password needs a fresh sign-in
     "NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,
     "EMAIL_TAKEN": 409,

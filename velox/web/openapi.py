@@ -143,6 +143,14 @@ def paths(settings: Settings) -> dict[str, dict[str, Op]]:
             "revoked: list and revoke them on the account page (/api/v1/api-keys, "
             "/api/v1/accounts/{accountId}/webhook)",
             {204: None}, (*UNSAFE, "UNAUTHORIZED"), security=COOKIE_OR_BEARER, tag="user")},
+        "/api/v1/user/password": {"post": op(
+            "change_password", "Change the password (the current one is required), or set a "
+            "first one (a user without one, within 10 minutes of signing in by link or "
+            "provider: else 403 REAUTH_REQUIRED). Every session issued so far ends, on every "
+            "gateway; this client gets a new one, as a sign-in does. API keys and webhook "
+            "tokens stay",
+            {200: ref("Session")}, (*AUTH, "UNAUTHORIZED", "WRONG_PASSWORD", "REAUTH_REQUIRED"),
+            body="PasswordRequest", security=COOKIE_OR_BEARER, tag="user")},
         "/api/v1/user/me": {"get": op(
             "me", "The signed-in user", {200: ref("UserEnvelope")}, SIGNED_IN,
             security=COOKIE_OR_BEARER, tag="user")},

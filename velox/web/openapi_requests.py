@@ -109,6 +109,13 @@ def request_schemas(assets: Sequence[str], max_leverage: int) -> dict[str, Schem
             ["email", "password"],
             {"email": EMAIL, "password": {"type": "string", "maxLength": validate.PASSWORD_MAX}},
         ),
+        "PasswordRequest": obj(
+            ["password"],
+            {
+                "password": password,
+                "currentPassword": {"type": "string", "maxLength": validate.PASSWORD_MAX},
+            },
+        ),
         "MagicLinkRequest": obj(["email"], {"email": EMAIL}),
         "VerifyRequest": obj(["token"], {"token": {"type": "string", "maxLength": 256}}),
         "OpenRequest": _open_request(assets, max_leverage),

@@ -12,6 +12,7 @@ from velox.web import accounts, funding, history, market, ops, order_lists, orde
 from velox.web.auth import handlers as auth
 from velox.web.auth.oauth import views as oauth
 from velox.web.auth.oauth.registry import SLUG_PATTERN
+from velox.web.auth.password_change import change_password
 from velox.web.ws import endpoint as ws
 
 ORDER_ID = r"{orderId:[0-9]{1,20}}"  # ASCII digits: a Unicode \d would match "١٢"
@@ -26,6 +27,7 @@ def setup_routes(app: web.Application, *, dev: bool) -> None:
     r.add_post("/api/v1/user/signin", auth.signin, name="signin")
     r.add_post("/api/v1/user/signout", auth.signout, name="signout")
     r.add_post("/api/v1/user/signout-all", auth.signout_all, name="signout_all")
+    r.add_post("/api/v1/user/password", change_password, name="change_password")
     r.add_get("/api/v1/user/me", auth.me, name="me")
     r.add_post("/api/v1/user/magic-link", auth.magic_link, name="magic_link")
     r.add_get("/api/v1/user/auth/verify", auth.verify, name="verify")

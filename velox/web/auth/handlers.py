@@ -63,7 +63,7 @@ def _user_json(user: UserRecord) -> dict[str, str]:
     return {"id": user.id, "email": user.email}
 
 
-def _signed_in(request: web.Request, user: UserRecord, status: int) -> web.Response:
+def signed_in(request: web.Request, user: UserRecord, status: int) -> web.Response:
     token, _session = request.app[SESSIONS].issue(user.id)
     response = json_response({"user": _user_json(user), "token": token}, status=status)
     set_session_cookie(request, response, token)
@@ -118,7 +118,7 @@ async def _open_first_account(request: web.Request, user: UserRecord) -> web.Res
     service = request.app[SERVICE]
     await service.submit(OpenAccount(user.id, service.clock()))
     await request.app[STORE].finish_signup(user.id)
-    return _signed_in(request, user, 201)
+    return signed_in(request, user, 201)
 
 
 async def _finish_signup(request: web.Request, user: UserRecord, password: str) -> web.Response:
@@ -145,7 +145,7 @@ async def signin(request: web.Request) -> web.Response:
     if not await app[PASSWORDS].verify(password, hashed) or user is None:
         raise ApiError("INVALID_CREDENTIALS", "wrong email or password")
     await _ensure_account(app, user.id)
-    response = _signed_in(request, user, 200)
+    response = signed_in(request, user, 200)
     # The owner's first proof of the address (``proof.address_proven``) may clear the
     # password while bcrypt runs. Read again after the session was issued: if the password
     # is still there, the clearing comes later, and so does the proof's sign-out mark that

@@ -46,7 +46,7 @@ async def address_proven(app: web.Application, user: UserRecord) -> None:
     if user.email_proven:
         return
     store = app[STORE]
-    await store.forget_password(user.id)
+    await store.set_password(user.id, None)
     await sign_out_everywhere(app, user.id)
     revoked = await store.prove_email(user.id)
     for key in revoked or ():
