@@ -31,6 +31,7 @@ from velox.secretfile import SecretFileError, warn_if_loose
 from velox.startcheck import StartCheckError, bind_failure, check_before_start, listen_url
 from velox.store.base import StoreOpenError
 from velox.store.factory import describe_database
+from velox.store.unavailable import OneLine
 from velox.unlisted import UnlistedAssets
 from velox.vault import VaultError
 
@@ -80,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
     # aiosqlite logs SQL parameters at DEBUG (password and token hashes): never let it.
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.root.level))
+    logging.getLogger("asyncpg.pool").addFilter(OneLine())  # no traceback per reconnect
     try:
         check_before_start(settings, args.command or "run")
         if args.command == "audit":

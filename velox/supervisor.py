@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Literal, Protocol
 
 from velox.clock import SYSTEM_CLOCK, Clock
 from velox.feeds.backoff import Backoff
@@ -39,6 +39,12 @@ class PartStatus:
     down_ms: int  # how long it has been down (0 when up)
     restarts: int
     error: str | None  # the last failure's type ("ended" if it returned), None if never
+
+
+class Part(Protocol):
+    """What ``/healthz`` lists: anything that can say how it is."""
+
+    def status(self) -> PartStatus: ...
 
 
 class Supervisor:

@@ -67,7 +67,7 @@ async def test_healthy_parts(aiohttp_client: Any, tmp_path: Path) -> None:
         {
             "engine": "READY",
             "feed": {"name": "test", "simulated": True, "lastTickAgeMs": {}},
-            "parts": {"feed": UP, "writer": UP, "journal": UP},
+            "parts": {"feed": UP, "writer": UP, "database": UP, "journal": UP},
         },
     )
 

@@ -73,7 +73,7 @@ async def test_the_simulator_opens_on_a_full_chart_the_same_for_the_same_seed(
 async def test_no_history_when_turned_off(aiohttp_client: Any, tmp_path: Path) -> None:
     client = await start(aiohttp_client, tmp_path, history_candles=0)
     health = await (await client.get("/healthz")).json()
-    assert set(health["parts"]) == {"feed", "writer", "journal"}
+    assert set(health["parts"]) == {"feed", "writer", "database", "journal"}
     deadline = asyncio.get_running_loop().time() + 10
     while not await candles(client, "1d"):
         assert asyncio.get_running_loop().time() < deadline, "no live candle"

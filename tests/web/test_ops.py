@@ -87,8 +87,9 @@ async def test_healthz(client: TestClient[Any, Any]) -> None:
     assert await response.json() == {
         "engine": "READY",
         "feed": {"name": "none", "simulated": False, "lastTickAgeMs": {}},
-        "parts": {  # no feed, no trade writer: the journal only
-            "journal": {"state": "up", "downMs": 0, "restarts": 0, "error": None}
+        "parts": {  # no feed, no trade writer: the database (probed) and the journal only
+            "database": {"state": "up", "downMs": 0, "restarts": 0, "error": None},
+            "journal": {"state": "up", "downMs": 0, "restarts": 0, "error": None},
         },
     }
     await tick(client, "SOLUSDT", "150")

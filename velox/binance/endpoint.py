@@ -17,7 +17,7 @@ of a ``Call`` into an aiohttp handler that:
    signature (-1022), then the permission (-2015; for TRADE also the account: a HEDGING
    account's key is read-only, ``KeyRing.may_trade``);
 4. answers the handler's JSON, or ``{"code", "msg"}`` with Binance's status for any refusal.
-   The engine starting or stopping is -1001 (503).
+   The engine starting or stopping, or a database that cannot be reached, is -1001 (503).
 """
 
 from __future__ import annotations
@@ -43,9 +43,11 @@ from velox.binance.signing import check_signature, check_timestamp
 from velox.frozen import frozen
 from velox.published import EngineTimeout
 from velox.service import EngineNotReady
+from velox.store.unavailable import unavailable
 from velox.web.auth.security import client_key
 from velox.web.jsonio import json_response
 from velox.web.keys import OPTIONS
+from velox.web.middleware import note_unavailable
 
 API_KEY_HEADER = "X-MBX-APIKEY"
 WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
@@ -204,6 +206,11 @@ def endpoint(
                 return answer(status_unknown(), used)
             except EngineNotReady:
                 return answer(internal(), used)
+            except Exception as exc:
+                if not unavailable(exc):
+                    raise  # a bug: the error middleware's 500
+                note_unavailable(f"{request.method} {request.path}", exc)
+                return answer(internal(), used)  # -1001 DISCONNECTED, 503: retry
             headers = {WEIGHT_HEADER: str(used)}
             if isinstance(result, web.StreamResponse):
                 result.headers.update(headers)

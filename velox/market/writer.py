@@ -20,8 +20,11 @@ pruned every ``prune_interval_s``: trade times are the exchange's, absolute time
 
 A failing store is retried ``max_attempts`` times with ``retry_delay_s`` between; a batch
 that still fails is dropped and logged (``lost``), so one bad batch cannot wedge the writer.
-``start()`` runs the loop under a ``Supervisor``: anything else that kills it (a bug) is logged
-and the loop restarted with backoff, the status shown by ``/healthz``. Batching and pruning
+Meanwhile the writer is ``down`` (``store``, an ``Outage``: said once in the log, not at every
+retry) until a batch goes through again: its loop never dies of a failing store, so the
+supervisor alone showed it ``up`` while candles were lost. ``start()`` runs the loop under a
+``Supervisor``: anything else that kills it (a bug) is logged and the loop restarted with
+backoff; ``status()`` is the worse of the two, shown by ``/healthz``. Batching and pruning
 intervals run on the event loop's monotonic time.
 
 History: the first trade of a symbol from a new live session (a new ``source`` or
@@ -45,9 +48,10 @@ from velox.market.candles import BucketKey, CandleAggregator, bucket_start
 from velox.market.history import SECOND_MS, LiveCut, boundary, is_prefix
 from velox.market.invented import invented_range
 from velox.market.provenance import Admitted, Marks, Provenance, Span, with_span
+from velox.outage import Outage
 from velox.store.base import Store
 from velox.store.records import CandleRecord, TradeRecord
-from velox.supervisor import Supervisor
+from velox.supervisor import PartStatus, Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +97,10 @@ class TradeWriter:
         self.provenance = Provenance(store, self._holds)
         self._writing: asyncio.Future[None] | None = None
         self.supervisor = Supervisor("writer", self.run, clock=clock)
+        self.store_health = Outage(
+            "writer", clock.now_ms, failing="trade writer: the store fails (%s); retrying",
+            working="trade writer: the store takes writes again", logger=log,
+        )  # fmt: skip
         self._last_prune: float | None = None
         self._drop_log = RateLimitedLog(log)
         self._sessions: dict[str, tuple[str, int]] = {}  # symbol -> (source, connection)
@@ -242,6 +250,15 @@ class TradeWriter:
         """Run the writer loop in a supervised task until ``stop``."""
         self.supervisor.start()
 
+    def status(self) -> PartStatus:
+        """The supervisor's status while the loop is failing (a bug), else the store's."""
+        loop = self.supervisor.status()
+        if loop.state != "up":
+            return loop
+        writes = self.store_health.status()
+        return PartStatus(loop.name, writes.state, writes.down_ms, loop.restarts,
+                          writes.error if writes.state != "up" else loop.error)  # fmt: skip
+
     async def stop(self) -> None:
         """Stop the task and write everything still queued (graceful shutdown)."""
         await self.supervisor.stop()
@@ -314,12 +331,13 @@ class TradeWriter:
                     changed = await self._aggregate(new)
                     self.provenance.count(admitted)  # with the deltas they made, from now on
                 await self._upsert_deltas()
+                self.store_health.succeeded()
                 break
             except Exception as exc:  # any driver's error: retried, then given up
+                self.store_health.failed(exc)
                 if attempt == self.max_attempts:
                     self._give_up(batch, new, exc)
                     break
-                log.warning("trade writer: store failed (%r); retry %d", exc, attempt)
                 await asyncio.sleep(self.retry_delay_s)
         del self._pending[: len(batch)]
         self.processed += len(batch)

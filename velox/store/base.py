@@ -71,6 +71,10 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
+    async def ping(self) -> None:
+        """One trivial read (``SELECT 1``), raising what the driver raises when the database
+        cannot be reached: the database probe behind ``/healthz`` (``velox.store_probe``)."""
+
     async def reclaim_writer(self) -> None:
         """Before a rebuild after a failed commit: make sure this store still holds the
         writer lock, taking it again on a new connection if the database ended the writer's

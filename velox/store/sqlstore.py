@@ -415,6 +415,9 @@ class SqlStore(
         result = [candle_record(r) for r in rows]
         return result if start is not None else result[::-1]
 
+    async def ping(self) -> None:
+        await self._fetch("SELECT 1")
+
     async def get_meta(self, key: str) -> str | None:
         row = await self._fetch_one("SELECT value FROM meta WHERE key = ?", (key,))
         return None if row is None else str(row[0])

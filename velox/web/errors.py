@@ -42,6 +42,7 @@ STATUS: dict[str, int] = {
     "INTERNAL": 500,
     "PRICE_STALE": 503,
     "ENGINE_NOT_READY": 503,
+    "DATABASE_UNAVAILABLE": 503,  # the store cannot be reached or cannot write (a retry may do)
 }
 
 # Every engine refusal code must have a status: checked at import, not discovered in production.

@@ -14,7 +14,8 @@ from velox.market.tap import MarketTap
 from velox.service import EngineService
 from velox.store.base import Store
 from velox.store.records import CandleRecord
-from velox.supervisor import Supervisor
+from velox.store_probe import StoreProbe
+from velox.supervisor import Part
 from velox.web.auth.clientip import ClientAddresses
 from velox.web.auth.fingerprint import SessionSecret
 from velox.web.auth.oauth.registry import ProviderSignIn
@@ -54,4 +55,5 @@ PROVIDER_SIGN_IN = web.AppKey("provider_sign_in", ProviderSignIn)
 FEED = web.AppKey[Feed | None]("feed")
 CANDLES = web.AppKey[CandleQuery]("candles")
 MARKET_TAP = web.AppKey[MarketTap]("market_tap")  # the engine role: trades and candles to the bus
-PARTS = web.AppKey[tuple[Supervisor, ...]]("parts")  # supervised tasks, for /healthz
+PARTS = web.AppKey[tuple[Part, ...]]("parts")  # supervised tasks, for /healthz
+DATABASE = web.AppKey("database", StoreProbe)  # whether the store answers, for /healthz

@@ -9,7 +9,8 @@ with its engine time, the feed sink stamps prices with it, the feed and the writ
 The feed and the trade writer run under ``Supervisor``s (restart with backoff), listed under
 ``PARTS`` for ``/healthz``, and so does the chart history backfill (``velox.market.backfill``)
 when ``--feed`` is ``binance``, ``sim`` or ``auto`` and ``--history-candles`` is not 0. A feed
-passed in by the caller (tests) gets no history.
+passed in by the caller (tests) gets no history. While the store is open a probe pings it
+(``velox.store_probe``): ``/healthz`` says ``database`` down with no request made.
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ from velox.store.base import Store
 from velox.store.factory import open_store_for
 from velox.store.records import CandleRecord
 from velox.store.sqlite import SqliteStore
+from velox.store_probe import StoreProbe
 from velox.supervisor import Supervisor
 from velox.web.keys import (
     CANDLES,
+    DATABASE,
     ENGINE_SERVICE,
     FEED,
     HUB,
@@ -71,17 +74,33 @@ def store_ctx(injected: Store | None) -> Ctx:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         if injected is not None:
             app[STORE] = injected
-            yield
+            probe = start_probe(app, injected)
+            try:
+                yield
+            finally:
+                await probe.stop()
             return
         store = open_store_for(app[SETTINGS].db_url)
         await store.open()
         app[STORE] = store
+        probe = start_probe(app, store)
         try:
             yield
         finally:
+            await probe.stop()
             await store.close()
 
     return ctx
+
+
+def start_probe(app: web.Application, store: Store) -> StoreProbe:
+    """The database probe (``velox.store_probe``), to stop before the store is closed. (Not a
+    context manager of its own: a start that fails leaves the contexts to the loop's shutdown,
+    which closed a nested generator apart from its parent, with a traceback.)"""
+    probe = StoreProbe(store, app[OPTIONS].clock.now_ms)
+    app[DATABASE] = probe
+    probe.start()
+    return probe
 
 
 def engine_service(app: web.Application) -> EngineService:
@@ -201,7 +220,7 @@ def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
         sink = FeedSink(app[ENGINE_SERVICE], trades, clock=clock)
         feed_part = Supervisor("feed", lambda: actual.run(sink), clock=clock)
         history = _history(app, writer, clock) if isinstance(feed, FromSettings) else None
-        app[PARTS] = (feed_part, writer.supervisor)
+        app[PARTS] = (feed_part, writer)
         if history is not None:
             writer.on_session = history.on_session
             app[PARTS] += (history.supervisor,)

@@ -3,7 +3,10 @@
 Every error leaves as ``{"error": {"code", "message", "field"?}}`` with the status of SPEC
 section 7. aiohttp's own HTTP errors (unknown route, wrong method, body too large) are
 translated; an unexpected exception is logged with a request id and answered 500 INTERNAL with
-that id and nothing else, so no stack trace or internal detail reaches a client.
+that id and nothing else, so no stack trace or internal detail reaches a client. A database
+that cannot be reached or cannot write (``velox.store.unavailable``) is no bug: 503
+DATABASE_UNAVAILABLE, and one log line at most every ``UNAVAILABLE_LOG_S`` (a traceback per
+request buried the log while every sign-in failed).
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import uuid
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from velox.feeds.ratelog import RateLimitedLog
 from velox.published import EngineTimeout, JournalDown
 from velox.service import EngineNotReady
+from velox.store.unavailable import reason, unavailable
 from velox.web.auth.security import check_origin
 from velox.web.errors import ApiError
 from velox.web.jsonio import MAX_BODY, json_response
@@ -40,6 +45,10 @@ _HTTP_MESSAGES = {
     413: "the request body is larger than 1 MiB",
 }
 
+
+UNAVAILABLE_LOG_S = 10.0
+UNAVAILABLE = "the database is unavailable; retry shortly"
+_unavailable_log = RateLimitedLog(log, logging.ERROR, UNAVAILABLE_LOG_S)
 
 _PROCESS_TAG = uuid.uuid4().hex[:8]
 _request_numbers = itertools.count(1)
@@ -87,10 +96,23 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except (asyncio.CancelledError, ConnectionResetError):
         raise
     except Exception as exc:
+        if unavailable(exc):
+            return database_unavailable(request, request_id, exc)
         return _internal(request, request_id, exc)
     if not response.prepared:
         response.headers.setdefault("X-Request-Id", request_id)
     return response
+
+
+def database_unavailable(request: web.Request, request_id: str, exc: BaseException) -> web.Response:
+    """503 DATABASE_UNAVAILABLE, said in one line (at most one every ``UNAVAILABLE_LOG_S``)."""
+    note_unavailable(f"request {request_id} {request.method} {request.path}", exc)
+    return error_response(ApiError("DATABASE_UNAVAILABLE", UNAVAILABLE), request_id)
+
+
+def note_unavailable(what: str, exc: BaseException) -> None:
+    """The log line of a request the database could not serve (rate-limited, no traceback)."""
+    _unavailable_log("%s: the database is unavailable (%s)", what, reason(exc))
 
 
 def _internal(request: web.Request, request_id: str, exc: BaseException) -> web.Response:

@@ -5,7 +5,9 @@ the router is documented and every documented operation exists (``tests/web/test
 and schemathesis, every check and phase, finds no request the document and the server judge
 differently and no status or body the document does not list (``tests/web/test_schemathesis``).
 So each operation lists every error code it can answer, including those the middleware adds
-(a body over 1 MiB, a cross-origin state change, an internal error).
+(a body over 1 MiB, a cross-origin state change, an internal error, and a database that
+cannot be reached or cannot write: 503 DATABASE_UNAVAILABLE, on every operation but those
+that answer 503 with a body of their own, ``/healthz``).
 """
 
 from __future__ import annotations
@@ -91,7 +93,8 @@ def op(
         if schema is not None:
             responses[str(status)].update(_json(schema))
     by_status: dict[int, list[str]] = {}
-    for code in (*errors, "INTERNAL"):
+    added = ("INTERNAL",) if 503 in ok else ("INTERNAL", "DATABASE_UNAVAILABLE")
+    for code in (*errors, *added):
         by_status.setdefault(STATUS[code], []).append(code)
     for status, codes in sorted(by_status.items()):
         responses[str(status)] = {"description": " or ".join(sorted(set(codes)))}

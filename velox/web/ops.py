@@ -14,15 +14,16 @@ from velox.web.admin_auth import check_admin
 from velox.web.auth.security import is_local, names_this_machine
 from velox.web.errors import ApiError
 from velox.web.jsonio import json_response
-from velox.web.keys import FEED, HUB, MAILER, OPTIONS, PARTS, SERVICE, SETTINGS
+from velox.web.keys import DATABASE, FEED, HUB, MAILER, OPTIONS, PARTS, SERVICE, SETTINGS
 from velox.web.openapi import document
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 only when the engine is READY, its journal can be written and no part (feed,
-    trade writer) has been down for longer than ``--max-price-age``, else 503 (load
-    balancers route on it). A journal that cannot be written is 503 at once: every order is
-    refused meanwhile (``velox.journal_health``).
+    """200 only when the engine is READY, the database answers, its journal can be written
+    and no part (feed, trade writer) has been down for longer than ``--max-price-age``, else
+    503 (load balancers route on it). A database that does not answer (``velox.store_probe``)
+    or a journal that cannot be written (``velox.journal_health``) is 503 at once: requests
+    are refused meanwhile.
 
     ``parts`` names each supervised part with its state (``up``, ``down``: failed and waiting
     to restart, ``recovering``: restarted, not yet proven), ``downMs``, ``restarts`` and the
@@ -35,8 +36,9 @@ async def healthz(request: web.Request) -> web.Response:
     now = app[OPTIONS].clock.now_ms()
     parts = [part.status() for part in app.get(PARTS, ())]
     journal = getattr(app[SERVICE], "journal", None)  # a gateway writes no journal
-    if journal is not None:
-        parts.append(journal.status())
+    # refusing requests while down: 503 at once, not after --max-price-age
+    at_once = [p for p in (app.get(DATABASE), journal) if p is not None]
+    parts.extend(p.status() for p in at_once)
     max_down_ms = int(app[SETTINGS].max_price_age * 1000)
     # a gateway runs no feed: the engine's heartbeat names its own (velox.bus.client)
     name, simulated = (
@@ -59,7 +61,7 @@ async def healthz(request: web.Request) -> web.Response:
     healthy = (
         state is EngineState.READY
         and all(p.down_ms <= max_down_ms for p in parts)
-        and (journal is None or not journal.down)  # refusing every order: down at once
+        and not any(p.down for p in at_once)
     )
     status = 200 if healthy else 503
     return json_response(body, status=status, headers={"Cache-Control": "no-store"})
