@@ -108,9 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _audit(settings: Settings) -> int:
     from velox.audit import audit
     from velox.store.factory import open_store_for
+    from velox.store.opening import open_or_explain
 
     store = open_store_for(settings.db_url)
-    await store.open(writer=False)  # beside a running engine: no lock, no write
+    # beside a running engine: no lock, no write
+    await open_or_explain(store, settings.db_url, writer=False)
     try:
         report = await audit(store, settings.engine_settings())
     finally:

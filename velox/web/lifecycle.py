@@ -35,6 +35,7 @@ from velox.market.writer import TradeWriter
 from velox.service import EngineService
 from velox.store.base import Store
 from velox.store.factory import open_store_for
+from velox.store.opening import open_or_explain
 from velox.store.records import CandleRecord
 from velox.store.sqlite import SqliteStore
 from velox.store_probe import StoreProbe
@@ -81,7 +82,7 @@ def store_ctx(injected: Store | None) -> Ctx:
                 await probe.stop()
             return
         store = open_store_for(app[SETTINGS].db_url)
-        await store.open()
+        await open_or_explain(store, app[SETTINGS].db_url)
         app[STORE] = store
         probe = start_probe(app, store)
         try:

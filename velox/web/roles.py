@@ -33,6 +33,7 @@ from velox.bus.subjects import Subjects
 from velox.bus.tickets import SharedTickets, ticket_middleware
 from velox.config import Settings
 from velox.market.tap import MarketTap
+from velox.store.opening import open_or_explain
 from velox.web.app import create_app
 from velox.web.auth.fingerprint import SessionSecret, fingerprint
 from velox.web.auth.sessions import load_secret
@@ -116,7 +117,7 @@ def gateway_app(settings: Settings, options: WebOptions | None = None) -> web.Ap
 
 async def _gateway_store_ctx(app: web.Application) -> AsyncIterator[None]:
     store = open_gateway_store(app[SETTINGS].db_url)
-    await store.open()
+    await open_or_explain(store, app[SETTINGS].db_url, writer=False)
     app[STORE] = store
     probe = start_probe(app, store)
     try:
