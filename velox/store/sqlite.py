@@ -250,11 +250,16 @@ class SqliteStore(SqlStore):
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[Tx]:
-        """One write transaction; BEGIN IMMEDIATE takes SQLite's write lock up front."""
+        """One write transaction; BEGIN IMMEDIATE takes SQLite's write lock up front.
+
+        The BEGIN is inside the part that rolls back: a task cancelled while its BEGIN is on
+        aiosqlite's thread (which runs it anyway) must not leave the connection inside a
+        transaction, or every later BEGIN fails. The rollback is queued behind the BEGIN on
+        that thread, and is a no-op if no transaction is open."""
         async with self._lock:
             conn = self._db()
-            await conn.execute("BEGIN IMMEDIATE")
             try:
+                await conn.execute("BEGIN IMMEDIATE")
                 yield _SqliteTx(conn)
             except BaseException:
                 await conn.rollback()  # a no-op if SQLite already rolled back
