@@ -44,6 +44,12 @@ class JournalDown(EngineNotReady):
         return cls(why) if why.startswith(JOURNAL_DOWN) else EngineNotReady(why)
 
 
+class InDoubt(EngineNotReady):
+    """A gateway cannot trust what the bus tells it (two engines heard on its prefix, or
+    revocations it may have missed while cut off from NATS): refused, nothing done, and the
+    client is told why rather than "starting or stopping"."""
+
+
 class EngineTimeout(EngineNotReady):
     """A gateway's wait for the engine ran out after the engine may have started the
     command (its commit outlasted the wait, or this gateway never saw the commit): the

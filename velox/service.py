@@ -133,6 +133,15 @@ class EngineService:
             clock = run_clock(self.submit, self.clock, EngineNotReady, self.clock_interval_s)
             self._clock_task = asyncio.create_task(clock, name="engine-clock")
 
+    def give_up(self, why: str) -> None:
+        """Stop for good because of something outside the engine (another engine on the
+        bus prefix): no command is taken from now on; those already queued are committed
+        and answered by ``stop()``, which the process runs on its way out (exit status 1):
+        nothing acknowledged is lost, and the engine stops between batches, as at a
+        normal stop."""
+        if self.failure is None:
+            self._fail(why)
+
     def _fail(self, why: str) -> None:
         """Stop for good on our own (not ``stop()``): refuse everything from now on."""
         self.state = EngineState.SHUTDOWN

@@ -17,6 +17,11 @@ After a reply the client waits for the mirror to hold that commit before returni
 handler's view, and any read on this gateway after it, sees the command's effect. A read asks
 the engine for its last committed sequence and waits for the mirror to hold it, then runs on
 the mirror: whatever any gateway acknowledged before the read began is in it.
+
+Two engine runs heard at once (one prefix, two engines: ``sightings``) make the gateway
+answer 503 rather than take either one's word, until one is heard alone for a while; its
+mirror is then reloaded from the store, since the batches it took meanwhile may be the
+other engine's.
 """
 
 from __future__ import annotations
@@ -33,13 +38,14 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from velox.bus import wire
-from velox.bus.mirror import CATCH_UP, Listener, Mirror
+from velox.bus.mirror import CATCH_UP, RELOAD, Listener, Mirror
+from velox.bus.sightings import Sightings
 from velox.bus.subjects import Subjects
 from velox.clock import SYSTEM_CLOCK
 from velox.engine.commands import Command
 from velox.engine.engine import Engine, Outcome
 from velox.engine.settings import EngineSettings
-from velox.published import EngineTimeout, JournalDown
+from velox.published import EngineTimeout, InDoubt, JournalDown
 from velox.service import EngineNotReady, EngineState, Published, Reply
 from velox.store.base import Store
 
@@ -71,6 +77,8 @@ class BusEngineClient:
         self.mirror = Mirror(store, settings)
         self._status: wire.Status | None = None
         self._status_at = 0.0  # monotonic time of the last heartbeat
+        self._sightings = Sightings()  # two engine runs heard at once: trust neither
+        self._suspect = False  # the mirror may hold another engine's batches: reload it
         self._known_seq = 0  # highest committed sequence heard of
         self._task: asyncio.Task[None] | None = None
         self._subscriptions: list[object] = []
@@ -108,7 +116,17 @@ class BusEngineClient:
             log.info(
                 "bus: engine %s is %s at seq %d", status.instance[:8], status.state, status.seq
             )
-        self._status, self._status_at = status, time.monotonic()
+        now = time.monotonic()
+        if self._sightings.heard(status.instance, now):
+            if not self._suspect:
+                log.error("bus: %s: answering 503", self._sightings.doubt(now))
+            self._suspect = True
+        elif self._suspect and self._sightings.doubt(now) is None:
+            log.warning("bus: one engine heard alone again; reloading the mirror from the store")
+            self._suspect = False
+            self.mirror.loaded = False  # not ready until reloaded
+            self.mirror.inbox.put_nowait(RELOAD)
+        self._status, self._status_at = status, now
         self._known_seq = max(self._known_seq, status.seq)
         self.mirror.inbox.put_nowait(status)
 
@@ -117,6 +135,8 @@ class BusEngineClient:
         """The running engine's id if its heartbeat is fresh and READY, else None."""
         status = self._status
         if status is None or time.monotonic() - self._status_at > STALE_S:
+            return None
+        if self._suspect:
             return None
         return status.instance if status.state == EngineState.READY.value else None
 
@@ -128,7 +148,7 @@ class BusEngineClient:
 
     @property
     def state(self) -> EngineState:
-        if not self.mirror.loaded:
+        if not self.mirror.loaded or self._suspect:
             return EngineState.STARTING
         status = self._status
         if status is None or time.monotonic() - self._status_at > STALE_S:
@@ -143,6 +163,8 @@ class BusEngineClient:
         self.mirror.subscribe(listener)
 
     def _check_ready(self) -> None:
+        if self._suspect:
+            raise InDoubt(self._sightings.doubt(time.monotonic()) or "two engines heard")
         state = self.state
         if state is not EngineState.READY:
             raise EngineNotReady(state.value)

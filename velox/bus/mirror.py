@@ -34,6 +34,7 @@ from velox.store.base import Store
 log = logging.getLogger(__name__)
 Listener = Callable[[Published], None]
 CATCH_UP = object()
+RELOAD = object()  # the batches applied may be another engine's (``sightings``): start afresh
 
 
 class Mirror:
@@ -72,6 +73,8 @@ class Mirror:
                     await self._on_status(item)
                 elif item is CATCH_UP:
                     await self.catch_up()
+                elif item is RELOAD:
+                    await self.load()
             except Exception:  # a store hiccup: the next batch or heartbeat retries
                 log.exception("mirror: cannot apply; will catch up from the store")
 
@@ -123,6 +126,9 @@ class Mirror:
         return self._fold((r.seq, codec.decode_event(r.type, r.payload)) for r in records)
 
     async def _on_status(self, status: wire.Status) -> None:
+        if not self.loaded:  # a RELOAD that failed (the store away): try again
+            await self.load()
+            return
         if status.seq <= self.seq:
             self._behind = None
         elif self._behind is not None and self._behind <= status.seq and self.seq < self._behind:

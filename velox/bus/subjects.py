@@ -11,7 +11,9 @@ keys (created, extended, closed) to ``listen_keys``, API keys revoked to ``api_k
 (every gateway forgets what it kept of them), the gateways' heartbeats to ``gateways`` (who
 must confirm a signout or a key's revocation before it is answered), and the hits each
 gateway's rate limits allowed to ``limits``. ``who`` is answered by the live engine with its
-identity: a second engine asks it at start and refuses when another answers (``presence``).
+identity: a second engine asks it at start and refuses when another answers, and a running
+engine asks it every second naming itself, so two engines that miss each other at start
+still meet and stop (``presence``).
 """
 
 from __future__ import annotations

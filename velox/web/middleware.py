@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from velox.feeds.ratelog import RateLimitedLog
-from velox.published import EngineTimeout, JournalDown
+from velox.published import EngineTimeout, InDoubt, JournalDown
 from velox.service import EngineNotReady
 from velox.store.unavailable import reason, unavailable
 from velox.web.auth.security import check_origin
@@ -74,7 +74,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = await handler(request)
     except ApiError as exc:
         return error_response(exc, request_id)
-    except JournalDown as exc:  # says what is wrong: the journal cannot be written
+    except (JournalDown, InDoubt) as exc:  # says what is wrong: no journal, or no trust
         return error_response(ApiError("ENGINE_NOT_READY", str(exc)), request_id)
     except EngineTimeout:  # the one 503 after which the request may have been carried out
         return error_response(ApiError("ENGINE_NOT_READY", EngineTimeout.MESSAGE), request_id)

@@ -3,7 +3,8 @@
 ``engine_app``: the one writer. Store (with the writer lock), engine service, the bus server
 (commands in; committed batches, trades, candles and heartbeats out), feed, trade writer and chart
 history, exactly as ``velox run`` runs them; HTTP only for ``GET /healthz``. It refuses to
-start when another engine answers on its bus prefix (``velox.bus.presence``).
+start when another engine answers on its bus prefix, and stops (status 1) when one shows up
+later (``velox.bus.presence``).
 
 ``gateway_app``: the whole HTTP and websocket surface of ``velox run`` over a
 ``BusEngineClient`` (commands over NATS, reads from a mirror of the engine state) and a
@@ -33,6 +34,7 @@ from velox.bus.subjects import Subjects
 from velox.bus.tickets import SharedTickets, ticket_middleware
 from velox.config import Settings
 from velox.market.tap import MarketTap
+from velox.store.factory import describe_database
 from velox.store.opening import open_or_explain
 from velox.web.app import create_app
 from velox.web.auth.fingerprint import SessionSecret, fingerprint
@@ -90,17 +92,20 @@ async def _engine_role_ctx(app: web.Application) -> AsyncIterator[None]:
     nc = await connect(settings.bus, f"velox engine {settings.bus_prefix}")
     subjects = Subjects(settings.bus_prefix)
     server = EngineBusServer(nc, service, subjects, lambda: app.get(FEED))
+    presence = Presence(nc, subjects, server.instance, describe_database(settings.db_url))
     try:  # before the journal is replayed or a command served: the prefix must be ours alone
-        await Presence(nc, subjects, server.instance).claim()
+        await presence.claim()
     except BaseException:
         await nc.close()
         raise
     app[MARKET_TAP] = server
     await service.start()
     await server.start()
+    presence.watch(service.give_up)  # and stays ours: another one seen later stops us
     try:
         yield
     finally:
+        await presence.stop()
         await service.stop()  # answers what is queued; its batches are still published
         await server.stop()
         await nc.flush()
