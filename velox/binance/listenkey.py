@@ -80,13 +80,21 @@ async def close(call: Call) -> Any:
 
 async def restore(book: ListenBook, store: Store, vault: Vault, now_ms: int) -> int:
     """Put the store's live listen keys back in ``book`` (at start); how many."""
-    restored = 0
+    listens = await stored(store, vault, now_ms)
+    for listen in listens:
+        book.adopt(listen)
+    return len(listens)
+
+
+async def stored(store: Store, vault: Vault, now_ms: int) -> list[Listen]:
+    """The store's live listen keys (of API keys not deleted), opened."""
+    listens = []
     for row in await store.live_listen_keys(now_ms):
         try:
             listen_key = vault.open(row.listen_key_sealed, _bound_to(row.key_id))
         except VaultError:  # not one of ours: its bot creates a new one, as after an expiry
             log.warning("listen key of API key %s does not open; not restored", row.key_id)
             continue
-        book.adopt(Listen(listen_key, row.key_id, row.user_id, row.account_id, row.expires_at))
-        restored += 1
-    return restored
+        listens.append(Listen(listen_key, row.key_id, row.user_id, row.account_id,
+                              row.expires_at))  # fmt: skip
+    return listens

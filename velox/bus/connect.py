@@ -1,5 +1,6 @@
 """Connecting to NATS the way every role does: retry until the server answers, then
-reconnect forever (a NATS restart must not end a Velox process), logging each change."""
+reconnect forever (a NATS restart must not end a Velox process), logging each change and
+telling the ``Link`` given, if any (what was published meanwhile is lost to us)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import asyncio
 import logging
 
 import nats
+from nats import errors as nats_errors
 from nats.aio.client import Client
+
+from velox.bus.link import Link
 
 log = logging.getLogger(__name__)
 RECONNECT_WAIT_S = 0.5
@@ -15,9 +19,10 @@ FIRST_RETRY_S = 0.25
 MAX_RETRY_S = 5.0
 
 
-async def connect(url: str, name: str) -> Client:
+async def connect(url: str, name: str, link: Link | None = None) -> Client:
     """A connected client named ``name`` (shown by the NATS server's monitoring); ``url``
     may list several servers of a cluster, comma-separated."""
+    link = link or Link()
     servers = [u.strip() for u in url.split(",") if u.strip()]
     connected: list[Client] = []
 
@@ -25,12 +30,17 @@ async def connect(url: str, name: str) -> Client:
         if connected and connected[0].is_closed:
             return  # our own close at shutdown: nothing is reconnecting
         log.warning("bus: disconnected from NATS; reconnecting")
+        link.lost("this gateway's link to NATS was cut; it is reconnecting")
 
     async def reconnected() -> None:
         log.info("bus: reconnected to NATS")
+        link.back()
 
     async def error(exc: Exception) -> None:
         log.info("bus: %s", exc or type(exc).__name__)
+        if isinstance(exc, nats_errors.SlowConsumerError):  # the server dropped messages
+            link.lost("messages from NATS were dropped (a slow consumer)")
+            link.back()
 
     delay = FIRST_RETRY_S
     while True:

@@ -53,6 +53,12 @@ class Roster:
     async def start(self, greet_s: float = GREET_S) -> None:
         """Join: from here on every live gateway waits for our confirmations."""
         await self.nc.subscribe(self.subject, cb=self._on_message)
+        await self.greet(greet_s)
+        self._beat = asyncio.create_task(self._heartbeat(), name="gateway-heartbeat")
+
+    async def greet(self, greet_s: float = GREET_S) -> None:
+        """Say hello and wait for the live gateways to add us: at start, and again after
+        our link to NATS was cut (they took us for gone when we did not confirm)."""
         inbox = self.nc.new_inbox()
         welcomes = await self.nc.subscribe(inbox, cb=self._on_welcome)
         try:
@@ -63,7 +69,6 @@ class Roster:
         finally:
             with contextlib.suppress(Exception):
                 await welcomes.unsubscribe()
-        self._beat = asyncio.create_task(self._heartbeat(), name="gateway-heartbeat")
 
     async def stop(self) -> None:
         """Leave: nobody waits for our confirmations any more."""

@@ -19,12 +19,14 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from velox.binance.keys import KEYRING_PEERS, LISTEN_KEYS, MARKET_STREAMS, WEIGHTS
+from velox.binance.keys import KEYRING_PEERS, LISTEN_KEYS, MARKET_STREAMS, VAULT, WEIGHTS
+from velox.bus.catchup import CatchUp
 from velox.bus.client import BusEngineClient
 from velox.bus.connect import connect
 from velox.bus.gateway import GatewayHub, candle_query
 from velox.bus.keyring import SharedKeyRing
 from velox.bus.limits import SharedLimit, SharedLimits
+from velox.bus.link import Link
 from velox.bus.listenkeys import SharedListenKeys
 from velox.bus.presence import Presence
 from velox.bus.roster import Roster
@@ -136,7 +138,8 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, store, clock = app[SETTINGS], app[STORE], app[OPTIONS].clock
     now = clock.wall_ms()
     await store.forget_expired_auth(now)
-    nc = await connect(settings.bus, f"velox gateway {settings.bus_prefix} :{settings.port}")
+    link = Link()  # what catches up after the link to NATS was cut (``CatchUp``)
+    nc = await connect(settings.bus, f"velox gateway {settings.bus_prefix} :{settings.port}", link)
     subjects = Subjects(settings.bus_prefix)
     client = BusEngineClient(
         nc, store, settings.engine_settings(), subjects,
@@ -154,6 +157,11 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
     app[SERVICE], app[HUB], app[TICKETS] = client, hub, tickets
     app[LISTEN_KEYS], app[KEYRING_PEERS] = listen_keys, key_peers
     limits = SharedLimits(nc, subjects.limits, _rate_limits(app))
+    catch_up = CatchUp(
+        nc, link, store, app[SESSIONS], hub, roster, listen_keys,
+        (hub.signouts, key_peers.bus, listen_keys.bus), lambda: app.get(VAULT),
+        clock.wall_ms, settings.session_ttl * 1000,
+    )  # fmt: skip
     try:  # a start that fails half way leaves no heartbeat (others would wait for us) or bus
         await tickets.start()
         await listen_keys.start()
@@ -173,6 +181,7 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
         await client.start()
         yield
     finally:
+        await catch_up.stop()
         await roster.stop()
         hub.close_all()
         await limits.stop()

@@ -21,6 +21,7 @@ from pathlib import Path
 import jwt
 
 from velox.frozen import frozen
+from velox.published import InDoubt
 from velox.secretfile import SecretFileError, create_once
 
 ALGORITHM = "HS256"
@@ -88,6 +89,10 @@ class SessionManager:
         # full JWT decode (~20 % of an order's CPU). Expiry and revocation are still checked
         # on every hit; the cache is bounded and simply cleared when full.
         self._verified: dict[str, Session] = {}
+        # Why no session can be vouched for now, or None: set by a gateway cut off from the
+        # other gateways' revocations until it has read what it missed (velox.bus.catchup).
+        # Meanwhile every session answers 503 (InDoubt) rather than 200 for a signed-out one.
+        self.unsure: str | None = None
 
     def issue(self, user_id: str, now_s: float | None = None) -> tuple[str, Session]:
         now_ms = _now_ms() if now_s is None else int(now_s * 1000)
@@ -100,9 +105,11 @@ class SessionManager:
         return token, Session(user_id, jti, (now + self.ttl_s) * 1000, False, issued)
 
     def verify(self, token: str, *, via_cookie: bool = False) -> Session | None:
-        """The session if ``token`` is ours, unexpired and not revoked; else None."""
+        """The session if ``token`` is ours, unexpired and not revoked; else None.
+        ``InDoubt`` while revocations may have been missed (``unsure``)."""
         if not token or len(token) > 4096:
             return None
+        self._vouch()
         known = self._verified.get(token)
         if known is not None:
             if not self._unrevoked(known) or known.expires_at <= time.time() * 1000:
@@ -134,8 +141,13 @@ class SessionManager:
     def is_live(self, session: Session, now_ms: int | None = None) -> bool:
         """Not revoked and not expired: for a session held since it was verified (a
         websocket ticket, an open socket)."""
+        self._vouch()
         now = _now_ms() if now_ms is None else now_ms
         return self._unrevoked(session) and session.expires_at > now
+
+    def _vouch(self) -> None:
+        if self.unsure is not None:
+            raise InDoubt(self.unsure)
 
     def _unrevoked(self, session: Session) -> bool:
         return session.jti not in self._revoked and session.issued_at >= self._void_before.get(
