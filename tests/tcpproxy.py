@@ -24,6 +24,10 @@ class TcpProxy:
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
 
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None
+
     def start(self) -> None:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -46,7 +50,7 @@ class TcpProxy:
             sock.close()
 
     def url(self, url: str) -> str:
-        """``url`` (a postgresql:// URL on the target) pointed at this proxy instead."""
+        """``url`` (a postgresql:// or nats:// URL of the target) pointed at this proxy."""
         parts = urlsplit(url)
         user = parts.netloc.rpartition("@")[0]
         netloc = f"{user}@127.0.0.1:{self.port}" if user else f"127.0.0.1:{self.port}"

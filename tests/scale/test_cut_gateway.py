@@ -9,7 +9,6 @@ B (-1125). Now B refuses sessions (503) from the cut until it has read the store
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,28 +19,31 @@ import pytest
 from tests.scale.cluster import Cluster
 from tests.scale.conftest import deployment
 from tests.scale.helpers import call, healthy, open_order, signup, until
-from tests.scale.proxy import Proxy
 from tests.scale.test_cluster import read_key
+from tests.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-async def cut_off(tmp_path: Path) -> AsyncIterator[tuple[Cluster, Proxy]]:
-    """A deployment whose second gateway reaches NATS through ``Proxy``."""
-    proxies: list[Proxy] = []
-    listening: list[asyncio.Task[None]] = []
+async def cut_off(tmp_path: Path) -> AsyncIterator[tuple[Cluster, TcpProxy]]:
+    """A deployment whose second gateway reaches NATS through a ``TcpProxy``."""
+    proxies: list[TcpProxy] = []
 
     def through_proxy(cluster: Cluster) -> None:
-        proxy = Proxy(cluster.nats.port)
+        proxy = TcpProxy(cluster.nats.port)
         proxies.append(proxy)
-        cluster.gateways[1].bus = proxy.url
-        listening.append(asyncio.ensure_future(proxy.start()))  # B retries until it listens
+        cluster.gateways[1].bus = proxy.url(cluster.nats.url)
+        proxy.start()
 
-    async with deployment(tmp_path, prepare=through_proxy) as started:
-        await listening[0]
-        yield started, proxies[0]
-        await proxies[0].start()  # healed, whatever the test did: B stops cleanly
+    try:
+        async with deployment(tmp_path, prepare=through_proxy) as started:
+            yield started, proxies[0]
+            if not proxies[0].listening:
+                proxies[0].start()  # healed, whatever the test did: B stops cleanly
+    finally:
+        for proxy in proxies:
+            proxy.stop()
 
 
 async def _me(base: str, token: str) -> int:
@@ -55,7 +57,7 @@ async def _caught_up(base: str, token: str) -> bool:
 
 
 async def test_signouts_made_while_a_gateway_was_cut_off_hold_there_once_it_is_back(
-    cut_off: tuple[Cluster, Proxy],
+    cut_off: tuple[Cluster, TcpProxy],
 ) -> None:
     cluster, proxy = cut_off
     a, b = cluster.bases
@@ -63,14 +65,14 @@ async def test_signouts_made_while_a_gateway_was_cut_off_hold_there_once_it_is_b
     everywhere, _ = await signup(a, "cut-signout-all@example.com")
     bystander, _ = await signup(a, "cut-bystander@example.com")
     assert [await _me(b, t) for t in (one, everywhere, bystander)] == [200, 200, 200]
-    await proxy.cut()
+    proxy.stop()
     # B cannot know what it misses now: it vouches for no session
     await until(lambda: _me_is(b, bystander, 503), "B refuses sessions while cut off")
     status, data = await call(b, "GET", "/api/v1/user/me", bystander)
     assert (status, data["error"]["code"]) == (503, "ENGINE_NOT_READY"), data
     assert (await call(a, "POST", "/api/v1/user/signout", one))[0] == 204
     assert (await call(a, "POST", "/api/v1/user/signout-all", everywhere))[0] == 204
-    await proxy.start()
+    proxy.start()
     await until(lambda: _caught_up(b, bystander), "B back and caught up")
     for token in (one, everywhere):
         assert await _me(b, token) == 401
@@ -88,7 +90,7 @@ async def _me_is(base: str, token: str, expected: int) -> bool:
 
 
 async def test_a_listen_key_made_while_a_gateway_was_cut_off_works_there_once_it_is_back(
-    cut_off: tuple[Cluster, Proxy],
+    cut_off: tuple[Cluster, TcpProxy],
 ) -> None:
     cluster, proxy = cut_off
     a, b = cluster.bases
@@ -102,11 +104,11 @@ async def test_a_listen_key_made_while_a_gateway_was_cut_off_works_there_once_it
         ):
             return r.status, await r.json(content_type=None)
 
-    await proxy.cut()
+    proxy.stop()
     await until(lambda: _me_is(b, token, 503), "B knows it is cut off")
     status, made = await listen_key(a, "POST")
     assert status == 200, made
-    await proxy.start()
+    proxy.start()
     await until(lambda: _caught_up(b, token), "B back and caught up")
     assert await listen_key(b, "PUT") == (200, made)  # kept alive on B
     assert await listen_key(b, "POST") == (200, made)  # the one live key, on B too
@@ -115,10 +117,10 @@ async def test_a_listen_key_made_while_a_gateway_was_cut_off_works_there_once_it
         assert not ws.closed
         await ws.close()
     # closed on A during another cut: gone on B once it is back
-    await proxy.cut()
+    proxy.stop()
     await until(lambda: _me_is(b, token, 503), "B knows it is cut off again")
     assert (await listen_key(a, "DELETE"))[0] == 200
-    await proxy.start()
+    proxy.start()
     await until(lambda: _caught_up(b, token), "B back and caught up again")
     status, refused = await listen_key(b, "PUT")
     assert (status, refused.get("code")) == (400, -1125), (status, refused)
