@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+import pytest
+
 from tests.store.test_store_apikeys import key
 from velox.store.base import Store
 from velox.store.factory import open_store_for
 from velox.store.records import ListenKeyRecord, UserRecord
+from velox.store.session_guard import SessionEndedError
 from velox.store.sqlstore import SqlStore
 
 SIGNED_UP = UserRecord("u1", "ann@example.com", "$sha256$2b$04$hash", None, 1_700_000_000_000)
@@ -46,9 +49,9 @@ async def test_the_first_proof_deletes_the_users_keys_and_webhook_tokens_only(
     assert await store.webhook_token("a1") is None
     assert await store.webhook_token("a2") is None
     assert await store.webhook_token("b1") == ("u2", "bob-hash")
-    # proven, and the password kept: it is not this call's to clear (the web layer's
-    # set_password(None) comes first)
-    assert await store.user_by_id("u1") == replace(SIGNED_UP, email_proven=True)
+    # proven, and the password gone with the rest (cleared again here: one a request set
+    # between the web layer's set_password(None) and the sign-out mark does not survive)
+    assert await store.user_by_id("u1") == replace(SIGNED_UP, email_proven=True, password_hash=None)
 
     # proven now, as bob was from the start: a proof deletes nothing
     assert await store.create_api_key(key(4, "u1"), 10)
@@ -99,3 +102,29 @@ async def test_a_user_from_before_the_record_counts_as_proven(db_url: str) -> No
         assert await upgraded.api_keys_for_user("u1") == [key(1, "u1")]
     finally:
         await upgraded.close()
+
+
+async def test_credentials_asked_for_by_a_signed_out_session_are_not_written(
+    store: Store,
+) -> None:
+    """A password, API key or webhook token is written only if no sign-out mark of the user
+    is newer than the asking session (``issued_at``); a session issued at the mark itself is
+    a later one, and may."""
+    await store.create_user(SIGNED_UP)
+    await store.sign_out_everywhere("u1", 1_000)
+    with pytest.raises(SessionEndedError):
+        await store.set_password("u1", "$2b$04$stranger", issued_at=999)
+    with pytest.raises(SessionEndedError):
+        await store.create_api_key(key(1, "u1"), 10, issued_at=999)
+    with pytest.raises(SessionEndedError):
+        await store.set_webhook_token("a1", "u1", "hash", 5, issued_at=999)
+    assert await store.user_by_id("u1") == SIGNED_UP
+    assert await store.api_keys_for_user("u1") == []
+    assert await store.webhook_token("a1") is None
+
+    await store.set_password("u1", "$2b$04$owner", issued_at=1_000)
+    assert await store.create_api_key(key(1, "u1"), 10, issued_at=1_000)
+    await store.set_webhook_token("a1", "u1", "hash", 5, issued_at=1_000)
+    assert await store.user_by_id("u1") == replace(SIGNED_UP, password_hash="$2b$04$owner")
+    assert [k.key_id for k in await store.api_keys_for_user("u1")] == ["k1"]
+    assert await store.webhook_token("a1") == ("u1", "hash")

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from tests.web.helpers import PASSWORD, User, assert_error, by_magic_link, sign_in, signup
 from velox.web.auth import password_change
+from velox.web.keys import SESSIONS
 
 PASSWORD_PATH = "/api/v1/user/password"
 NEW = "a much better passphrase"
@@ -116,12 +117,14 @@ async def test_a_first_password_needs_a_fresh_sign_in(
     only a sign-in of the last 10 minutes may set a first one."""
     signed_up = await signup(client, "stale@example.com")
     owner = await by_magic_link(client, signed_up, tmp_path)
-    later = password_change.now_ms() + password_change.FRESH_MS + 1
-    monkeypatch.setattr(password_change, "now_ms", lambda: later)
+    session = owner.client.app[SESSIONS].verify(owner.token)
+    assert session is not None
+    later = session.issued_at + password_change.FRESH_MS + 1
+    monkeypatch.setattr(password_change, "wall_now_ms", lambda: later)
     refused = await owner.call("POST", PASSWORD_PATH, json={"password": NEW})
     assert refused.status == 403
     assert_error(await refused.json(), "REAUTH_REQUIRED")
     assert await _me(owner) == 200
     assert await _signin_status(client, owner.email, NEW) == 401
-    monkeypatch.setattr(password_change, "now_ms", lambda: later - 1000)  # within 10 minutes
+    monkeypatch.setattr(password_change, "wall_now_ms", lambda: later - 1)  # 10 minutes
     await owner.json("POST", PASSWORD_PATH, 200, json={"password": NEW})

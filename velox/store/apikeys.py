@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from velox.store.records import ApiKeyRecord
+from velox.store.session_guard import require_signed_in
 
 
 class Tx(Protocol):
@@ -51,8 +52,11 @@ class ApiKeyRows(ABC):
     @abstractmethod
     async def _execute(self, sql: str, args: Sequence[Any]) -> int: ...
 
-    async def create_api_key(self, key: ApiKeyRecord, max_per_user: int) -> bool:
-        """Insert ``key`` unless its user already has ``max_per_user`` keys (then False).
+    async def create_api_key(
+        self, key: ApiKeyRecord, max_per_user: int, *, issued_at: int | None = None
+    ) -> bool:
+        """Insert ``key`` unless its user already has ``max_per_user`` keys (then False), or
+        was signed out since ``issued_at`` (``SessionEndedError``: ``session_guard``).
 
         Count and insert share one write transaction: SQLite serialises them with every other
         write; on PostgreSQL, where racing transactions would each count the keys committed
@@ -62,6 +66,7 @@ class ApiKeyRows(ABC):
         async with self._transaction() as tx:
             if self._LOCK_USER_KEYS:
                 await tx.execute(self._LOCK_USER_KEYS, (key.user_id,))
+            await require_signed_in(tx, key.user_id, issued_at)
             rows = await tx.fetch("SELECT COUNT(*) FROM api_keys WHERE user_id = ?", (key.user_id,))
             if int(rows[0][0]) >= max_per_user:
                 return False
@@ -115,15 +120,26 @@ class ApiKeyRows(ABC):
         return {str(symbol): int(leverage) for symbol, leverage in rows}
 
     async def set_webhook_token(
-        self, account_id: str, user_id: str, token_hash: str, created_at: int
+        self,
+        account_id: str,
+        user_id: str,
+        token_hash: str,
+        created_at: int,
+        *,
+        issued_at: int | None = None,
     ) -> None:
-        await self._execute(
-            "INSERT INTO webhook_tokens (account_id, user_id, token_hash, created_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET "
-            "user_id = excluded.user_id, token_hash = excluded.token_hash, "
-            "created_at = excluded.created_at",
-            (account_id, user_id, token_hash, created_at),
-        )
+        """``SessionEndedError`` if the user was signed out since ``issued_at``."""
+        async with self._transaction() as tx:
+            if self._LOCK_USER_KEYS:
+                await tx.execute(self._LOCK_USER_KEYS, (user_id,))
+            await require_signed_in(tx, user_id, issued_at)
+            await tx.execute(
+                "INSERT INTO webhook_tokens (account_id, user_id, token_hash, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET "
+                "user_id = excluded.user_id, token_hash = excluded.token_hash, "
+                "created_at = excluded.created_at",
+                (account_id, user_id, token_hash, created_at),
+            )
 
     async def webhook_token(self, account_id: str) -> tuple[str, str] | None:
         """(user id, token hash) of the account's webhook token, if it has one."""

@@ -241,9 +241,13 @@ class Store(Protocol):
 
     async def user_by_id(self, user_id: str) -> UserRecord | None: ...
 
-    async def set_password(self, user_id: str, password_hash: str | None) -> None:
+    async def set_password(
+        self, user_id: str, password_hash: str | None, *, issued_at: int | None = None
+    ) -> None:
         """The user's bcrypt hash from now on; None: no password (a password sign-in is
-        refused, as for a user who only ever signed in by link or provider)."""
+        refused, as for a user who only ever signed in by link or provider).
+        ``SessionEndedError`` if the user was signed out since ``issued_at``, the asking
+        session's (``session_guard``)."""
 
     async def prove_email(self, user_id: str) -> list[ApiKeyRecord] | None:
         """Someone proved the user's address. If it was unproven: in one transaction, delete
@@ -331,8 +335,11 @@ class Store(Protocol):
         (the first process's, when several start at once)."""
 
     # -- API keys (velox/binance) ---------------------------------------------------------
-    async def create_api_key(self, key: ApiKeyRecord, max_per_user: int) -> bool:
-        """Insert ``key`` unless its user has ``max_per_user`` keys already (then False)."""
+    async def create_api_key(
+        self, key: ApiKeyRecord, max_per_user: int, *, issued_at: int | None = None
+    ) -> bool:
+        """Insert ``key`` unless its user has ``max_per_user`` keys already (then False);
+        ``SessionEndedError`` if the user was signed out since ``issued_at``."""
 
     async def api_keys_for_user(self, user_id: str) -> list[ApiKeyRecord]:
         """The user's keys, oldest first."""
@@ -365,9 +372,16 @@ class Store(Protocol):
         """Symbol -> leverage set for the account (symbols never set are absent)."""
 
     async def set_webhook_token(
-        self, account_id: str, user_id: str, token_hash: str, created_at: int
+        self,
+        account_id: str,
+        user_id: str,
+        token_hash: str,
+        created_at: int,
+        *,
+        issued_at: int | None = None,
     ) -> None:
-        """The account's TradingView webhook token (its hash), replacing any earlier one."""
+        """The account's TradingView webhook token (its hash), replacing any earlier one;
+        ``SessionEndedError`` if the user was signed out since ``issued_at``."""
 
     async def webhook_token(self, account_id: str) -> tuple[str, str] | None:
         """(user id, token hash) of the account's webhook token, if it has one."""

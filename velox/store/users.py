@@ -17,6 +17,7 @@ from typing import Any
 from velox.store.apikeys import API_KEY_COLUMNS, Tx, api_key_record
 from velox.store.base import EmailTakenError
 from velox.store.records import ApiKeyRecord, UserRecord
+from velox.store.session_guard import require_signed_in
 
 _SELECT = (
     "SELECT u.id, u.email, u.password_hash, u.phone, u.created_at, p.user_id IS NULL "
@@ -73,16 +74,27 @@ class UserRows(ABC):
         user_id, email, password_hash, phone, created_at, proven = rows[0]
         return UserRecord(user_id, email, password_hash, phone, created_at, bool(proven))
 
-    async def set_password(self, user_id: str, password_hash: str | None) -> None:
-        await self._execute(
-            "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
-        )
+    _LOCK_USER_KEYS: str | None = None  # ApiKeyRows's: the user's credentials lock
+
+    async def set_password(
+        self, user_id: str, password_hash: str | None, *, issued_at: int | None = None
+    ) -> None:
+        async with self._transaction() as tx:
+            await require_signed_in(tx, user_id, issued_at)
+            await tx.execute(
+                "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
+            )
 
     async def prove_email(self, user_id: str) -> list[ApiKeyRecord] | None:
         """The mark and the credentials go in one transaction: a prover that dies before it
         commits leaves the user unproven, so the next proof clears again; of racing provers
-        the first to delete the mark is the one that clears."""
+        the first to delete the mark is the one that clears. The password goes again here,
+        and on PostgreSQL under the user's credentials lock: a password, key or token written
+        by a request that was signed in when it began, before the proof's sign-out mark, is
+        cleared with the rest (one written after the mark is refused: ``session_guard``)."""
         async with self._transaction() as tx:
+            if self._LOCK_USER_KEYS:
+                await tx.execute(self._LOCK_USER_KEYS, (user_id,))
             marked = await tx.fetch(
                 "DELETE FROM unproven_emails WHERE user_id = ? RETURNING user_id", (user_id,)
             )
@@ -93,4 +105,5 @@ class UserRows(ABC):
             )
             await tx.execute("DELETE FROM listen_keys WHERE user_id = ?", (user_id,))
             await tx.execute("DELETE FROM webhook_tokens WHERE user_id = ?", (user_id,))
+            await tx.execute("UPDATE users SET password_hash = NULL WHERE id = ?", (user_id,))
         return [api_key_record(row) for row in keys]

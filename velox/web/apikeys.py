@@ -54,7 +54,8 @@ def _permissions(value: Any) -> tuple[str, ...]:
 
 
 async def create_api_key(request: web.Request) -> web.Response:
-    user_id = require_session(request).user_id
+    session = require_session(request)
+    user_id = session.user_id
     check_credential_change(request, user_id)
     data = await json_object(request)
     reject_unknown(data, FIELDS)
@@ -80,7 +81,7 @@ async def create_api_key(request: web.Request) -> web.Response:
         created_at=app[OPTIONS].clock.wall_ms(),
     )
     limit = app[SETTINGS].max_api_keys
-    if not await app[STORE].create_api_key(record, limit):
+    if not await app[STORE].create_api_key(record, limit, issued_at=session.issued_at):
         raise ApiError("TOO_MANY_API_KEYS", f"at most {limit} API keys per user")
     return json_response({**api_key_json(record), "secret": secret}, status=201)
 

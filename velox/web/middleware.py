@@ -22,9 +22,10 @@ from aiohttp.typedefs import Handler
 from velox.feeds.ratelog import RateLimitedLog
 from velox.published import EngineTimeout, InDoubt, JournalDown
 from velox.service import EngineNotReady
+from velox.store.session_guard import SessionEndedError
 from velox.store.unavailable import reason, unavailable
 from velox.web.auth.security import check_origin
-from velox.web.errors import ApiError
+from velox.web.errors import ApiError, unauthorized
 from velox.web.jsonio import MAX_BODY, json_response
 
 log = logging.getLogger("velox.web")
@@ -74,6 +75,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = await handler(request)
     except ApiError as exc:
         return error_response(exc, request_id)
+    except SessionEndedError:  # signed out while the request ran: as if at its start
+        return error_response(unauthorized("this session has been signed out"), request_id)
     except (JournalDown, InDoubt) as exc:  # says what is wrong: no journal, or no trust
         return error_response(ApiError("ENGINE_NOT_READY", str(exc)), request_id)
     except EngineTimeout:  # the one 503 after which the request may have been carried out

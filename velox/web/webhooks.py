@@ -48,12 +48,15 @@ def token_hash(token: str) -> str:
 
 async def rotate_token(request: web.Request) -> web.Response:
     """A new webhook token for one of the user's accounts (the old one stops working)."""
-    user_id = require_session(request).user_id
+    session = require_session(request)
+    user_id = session.user_id
     check_credential_change(request, user_id)
     record = await _own(request, user_id, request.match_info["accountId"])
     token = f"{record.account_id}.{secrets.token_urlsafe(32)}"
     now = request.app[OPTIONS].clock.wall_ms()
-    await request.app[STORE].set_webhook_token(record.account_id, user_id, token_hash(token), now)
+    await request.app[STORE].set_webhook_token(
+        record.account_id, user_id, token_hash(token), now, issued_at=session.issued_at
+    )
     return json_response(
         {"accountId": record.account_id, "token": token, "createdAt": now}, status=201
     )

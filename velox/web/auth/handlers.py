@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import time
 import uuid
 from urllib.parse import urlencode
 
@@ -31,6 +30,7 @@ from velox.web.auth.security import (
     session_of,
     set_session_cookie,
 )
+from velox.web.auth.sessions import wall_now_ms
 from velox.web.errors import ApiError, unauthorized
 from velox.web.jsonio import json_object, json_response
 from velox.web.keys import (
@@ -53,10 +53,6 @@ INVALID_LINK = "/signin?tab=magic&error=invalid_link"
 MAX_TOKEN = 256  # a magic link's token is 43 characters: anything this long is junk
 VERIFY_PAGE = "/signin/verify"  # a magic link opened from another site asks here first
 UNAVAILABLE = "/signin?error=unavailable"  # the engine is starting or recovering
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _user_json(user: UserRecord) -> dict[str, str]:
@@ -100,7 +96,7 @@ async def signup(request: web.Request) -> web.Response:
     if existing is not None:
         return await _finish_signup(request, existing, password)
     hashed = await app[PASSWORDS].hash(password)
-    user = UserRecord(uuid.uuid4().hex, email, hashed, phone, _now_ms())
+    user = UserRecord(uuid.uuid4().hex, email, hashed, phone, wall_now_ms())
     try:
         await store.create_user(user, unfinished=True)
     except EmailTakenError:
@@ -164,7 +160,7 @@ async def signout(request: web.Request) -> web.Response:
         session = None
     if session is not None:
         app = request.app
-        app[SESSIONS].revoke(session, _now_ms())
+        app[SESSIONS].revoke(session, wall_now_ms())
         await app[STORE].revoke_session(session.jti, session.expires_at)
         await app[HUB].signed_out(session.jti)
     response = web.Response(status=204)
@@ -222,7 +218,7 @@ async def magic_link(request: web.Request) -> web.Response:
     if not app[MAGIC_RECIPIENTS].allow(email, asker):  # the same answer: nothing is revealed
         return _link_on_its_way()
     token = secrets.token_urlsafe(32)
-    now = _now_ms()
+    now = wall_now_ms()
     expires = now + app[OPTIONS].magic_ttl_s * 1000
     if app[PURGE_AUTH].due():  # links nobody used do not pile up; once a minute is enough
         await app[STORE].forget_expired_auth(now)
@@ -280,11 +276,11 @@ async def magic_link_email(request: web.Request, token: str) -> str | None:
     """The address a live magic link signs in, spending nothing (the page that asks shows it)."""
     if not token or len(token) > MAX_TOKEN:
         return None
-    return await request.app[STORE].magic_token_email(_token_hash(token), _now_ms())
+    return await request.app[STORE].magic_token_email(_token_hash(token), wall_now_ms())
 
 
 async def _spend_link(request: web.Request, token: str) -> tuple[str | None, str]:
-    email = await request.app[STORE].consume_magic_token(_token_hash(token), _now_ms())
+    email = await request.app[STORE].consume_magic_token(_token_hash(token), wall_now_ms())
     if email is None:
         return None, INVALID_LINK
     return await _session_by_email(request, email)
@@ -312,7 +308,7 @@ async def _session_by_email(request: web.Request, email: str) -> tuple[str | Non
     if user is None:
         if service.state is not EngineState.READY:  # no account could be opened: nothing
             return None, UNAVAILABLE
-        user = UserRecord(uuid.uuid4().hex, email, None, None, _now_ms(), email_proven=True)
+        user = UserRecord(uuid.uuid4().hex, email, None, None, wall_now_ms(), email_proven=True)
         try:
             await store.create_user(user)
         except EmailTakenError:  # created concurrently: use that account

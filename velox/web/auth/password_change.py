@@ -11,23 +11,18 @@ webhook tokens are credentials of their own and stay, as with sign out everywher
 
 from __future__ import annotations
 
-import time
-
 from aiohttp import web
 
 from velox.web import validate
 from velox.web.auth.handlers import signed_in
 from velox.web.auth.proof import sign_out_everywhere
 from velox.web.auth.security import client_key, require_session
+from velox.web.auth.sessions import wall_now_ms
 from velox.web.errors import ApiError, unauthorized
 from velox.web.jsonio import json_object
 from velox.web.keys import AUTH_LIMIT, PASSWORDS, STORE
 
 FRESH_MS = 10 * 60 * 1000
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 async def change_password(request: web.Request) -> web.Response:
@@ -47,12 +42,13 @@ async def change_password(request: web.Request) -> web.Response:
         if current is None or not await app[PASSWORDS].verify(current, user.password_hash):
             message = "the current password is " + ("required" if current is None else "wrong")
             raise ApiError("WRONG_PASSWORD", message, "currentPassword")
-    elif now_ms() - session.issued_at > FRESH_MS:
+    elif wall_now_ms() - session.issued_at > FRESH_MS:
         raise ApiError(
             "REAUTH_REQUIRED",
             "sign in again (magic link or provider) to set a password: "
             "a first password needs a sign-in of the last 10 minutes",
         )
-    await app[STORE].set_password(user.id, await app[PASSWORDS].hash(new))
+    hashed = await app[PASSWORDS].hash(new)
+    await app[STORE].set_password(user.id, hashed, issued_at=session.issued_at)
     await sign_out_everywhere(app, user.id)
     return signed_in(request, user, 200)

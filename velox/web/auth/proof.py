@@ -13,29 +13,27 @@ starts after it can succeed (``handlers.signin`` checks again after issuing, for
 running); then every session issued so far, with signout-all's own mark, broadcast and
 socket closing; then, with no session left to make new ones, the API keys and webhook
 tokens, in the same transaction as the mark that the address is proven. Anything that fails
-before that commit leaves the user unproven, so the next proof does it all again.
+before that commit leaves the user unproven, so the next proof does it all again. A request
+of the stranger's that was signed in when it began and writes a password, key or token after
+the mark is refused by the store (``store/session_guard.py``); one that wrote before the mark
+is undone by that last step, which clears the password again.
 """
 
 from __future__ import annotations
-
-import time
 
 from aiohttp import web
 
 from velox.binance.keys import KEYRING
 from velox.store.records import UserRecord
+from velox.web.auth.sessions import wall_now_ms
 from velox.web.keys import HUB, SESSIONS, STORE
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 async def sign_out_everywhere(app: web.Application, user_id: str) -> None:
     """Every session of the user issued up to now stops working, on every gateway, and its
     sockets close (``POST /api/v1/user/signout-all``). A session issued afterwards, even in
     the same millisecond, works (``SessionManager.issue`` never issues before the mark)."""
-    before_ms = app[SESSIONS].sign_out_everywhere(user_id, _now_ms())
+    before_ms = app[SESSIONS].sign_out_everywhere(user_id, wall_now_ms())
     await app[STORE].sign_out_everywhere(user_id, before_ms)
     await app[HUB].signed_out_everywhere(user_id, before_ms)
 

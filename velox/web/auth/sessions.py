@@ -65,7 +65,9 @@ def _long_enough(secret: str, source: str) -> str:
 VERIFIED_CACHE = 10_000
 
 
-def _now_ms() -> int:
+def wall_now_ms() -> int:
+    """The wall clock in ms: sessions' times (``iat``, ``ims``, sign-out marks) are wall
+    times, shared with the other gateways and the database."""
     return time.time_ns() // 1_000_000
 
 
@@ -95,7 +97,7 @@ class SessionManager:
         self.unsure: str | None = None
 
     def issue(self, user_id: str, now_s: float | None = None) -> tuple[str, Session]:
-        now_ms = _now_ms() if now_s is None else int(now_s * 1000)
+        now_ms = wall_now_ms() if now_s is None else int(now_s * 1000)
         now = now_ms // 1000
         # never before the user's mark: issued after a signout-all, it must survive it
         issued = max(now_ms, self._void_before.get(user_id, 0))
@@ -142,7 +144,7 @@ class SessionManager:
         """Not revoked and not expired: for a session held since it was verified (a
         websocket ticket, an open socket)."""
         self._vouch()
-        now = _now_ms() if now_ms is None else now_ms
+        now = wall_now_ms() if now_ms is None else now_ms
         return self._unrevoked(session) and session.expires_at > now
 
     def _vouch(self) -> None:
