@@ -62,3 +62,13 @@ async def next_message(ws: aiohttp.ClientWebSocketResponse, kind: str) -> dict[s
         data: dict[str, Any] = msg.json()
         if data["type"] == kind:
             return data
+
+
+async def listen_key(base: str, api_key: str, method: str) -> tuple[int, Any]:
+    """``method`` (POST, PUT, DELETE) on ``/fapi/v1/listenKey`` with ``api_key``."""
+    headers = {"X-MBX-APIKEY": api_key}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, f"{base}/fapi/v1/listenKey", headers=headers) as r,
+    ):
+        return r.status, await r.json(content_type=None)

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from tests.scale.cluster import ROOT, Cluster
-from tests.scale.helpers import call, next_message, open_order, signup, until
+from tests.scale.helpers import call, listen_key, next_message, open_order, signup, until
 from tests.system.server import ADMIN_TOKEN
 from velox.bus import wire
 from velox.bus.connect import connect
@@ -293,18 +293,13 @@ async def test_a_listen_key_made_on_one_gateway_works_on_the_other(cluster: Clus
     a, b = cluster.bases
     token, key = await read_key(a, "listener@scale.example")
 
-    async def listen_key(base: str, method: str) -> tuple[int, Any]:
-        headers = {"X-MBX-APIKEY": key["apiKey"]}
-        async with (
-            aiohttp.ClientSession() as session,
-            session.request(method, f"{base}/fapi/v1/listenKey", headers=headers) as r,
-        ):
-            return r.status, await r.json(content_type=None)
-
-    status, made = await listen_key(a, "POST")
+    status, made = await listen_key(a, key["apiKey"], "POST")
     assert status == 200, made
-    assert await listen_key(b, "PUT") == (200, made)  # kept alive on B
-    assert await listen_key(b, "POST") == (200, made)  # one live key per API key, on B too
+    assert await listen_key(b, key["apiKey"], "PUT") == (200, made)  # kept alive on B
+    assert await listen_key(b, key["apiKey"], "POST") == (
+        200,
+        made,
+    )  # one live key per API key, on B too
     async with aiohttp.ClientSession() as session:
         ws = await session.ws_connect(b.replace("http", "ws") + f"/ws/{made['listenKey']}")
         update, opened = await order_update_of(ws, a, token)
@@ -321,7 +316,7 @@ async def test_a_listen_key_made_on_one_gateway_works_on_the_other(cluster: Clus
             return late.lookup(made["listenKey"]) is not None
 
         await until(late_knows, "the late gateway knows the listen key")
-        assert await listen_key(a, "DELETE") == (200, {})
+        assert await listen_key(a, key["apiKey"], "DELETE") == (200, {})
 
         async def late_forgot() -> bool:
             return not await late_knows()
@@ -333,7 +328,7 @@ async def test_a_listen_key_made_on_one_gateway_works_on_the_other(cluster: Clus
                 pass
         assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), message
         await ws.close()
-    status, missing = await listen_key(b, "PUT")
+    status, missing = await listen_key(b, key["apiKey"], "PUT")
     assert (status, missing["code"]) == (400, -1125), missing
 
 

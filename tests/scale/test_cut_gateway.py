@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
 from tests.scale.cluster import Cluster
 from tests.scale.conftest import deployment
-from tests.scale.helpers import call, healthy, open_order, signup, until
+from tests.scale.helpers import call, healthy, listen_key, open_order, signup, until
 from tests.scale.test_cluster import read_key
 from tests.tcpproxy import TcpProxy
 
@@ -96,22 +95,14 @@ async def test_a_listen_key_made_while_a_gateway_was_cut_off_works_there_once_it
     a, b = cluster.bases
     token, key = await read_key(a, "cut-listener@example.com")
 
-    async def listen_key(base: str, method: str) -> tuple[int, Any]:
-        headers = {"X-MBX-APIKEY": key["apiKey"]}
-        async with (
-            aiohttp.ClientSession() as session,
-            session.request(method, f"{base}/fapi/v1/listenKey", headers=headers) as r,
-        ):
-            return r.status, await r.json(content_type=None)
-
     proxy.stop()
     await until(lambda: _me_is(b, token, 503), "B knows it is cut off")
-    status, made = await listen_key(a, "POST")
+    status, made = await listen_key(a, key["apiKey"], "POST")
     assert status == 200, made
     proxy.start()
     await until(lambda: _caught_up(b, token), "B back and caught up")
-    assert await listen_key(b, "PUT") == (200, made)  # kept alive on B
-    assert await listen_key(b, "POST") == (200, made)  # the one live key, on B too
+    assert await listen_key(b, key["apiKey"], "PUT") == (200, made)  # kept alive on B
+    assert await listen_key(b, key["apiKey"], "POST") == (200, made)  # the one live key, on B too
     async with aiohttp.ClientSession() as session:
         ws = await session.ws_connect(b.replace("http", "ws") + f"/ws/{made['listenKey']}")
         assert not ws.closed
@@ -119,8 +110,8 @@ async def test_a_listen_key_made_while_a_gateway_was_cut_off_works_there_once_it
     # closed on A during another cut: gone on B once it is back
     proxy.stop()
     await until(lambda: _me_is(b, token, 503), "B knows it is cut off again")
-    assert (await listen_key(a, "DELETE"))[0] == 200
+    assert (await listen_key(a, key["apiKey"], "DELETE"))[0] == 200
     proxy.start()
     await until(lambda: _caught_up(b, token), "B back and caught up again")
-    status, refused = await listen_key(b, "PUT")
+    status, refused = await listen_key(b, key["apiKey"], "PUT")
     assert (status, refused.get("code")) == (400, -1125), (status, refused)
