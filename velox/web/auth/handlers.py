@@ -153,15 +153,16 @@ async def signin(request: web.Request) -> web.Response:
 
 
 async def signout(request: web.Request) -> web.Response:
-    """Idempotent: revokes the presented session if it is valid, always clears the cookie."""
+    """Idempotent: revokes the presented session if it is valid, always clears the cookie.
+    The store first, as for a sign-out everywhere (``proof.sign_out_everywhere``)."""
     try:
         session = session_of(request)
     except ApiError:
         session = None
     if session is not None:
         app = request.app
-        app[SESSIONS].revoke(session, wall_now_ms())
         await app[STORE].revoke_session(session.jti, session.expires_at)
+        app[SESSIONS].revoke(session, wall_now_ms())
         await app[HUB].signed_out(session.jti)
     response = web.Response(status=204)
     clear_session_cookie(request, response)

@@ -32,9 +32,16 @@ from velox.web.keys import HUB, SESSIONS, STORE
 async def sign_out_everywhere(app: web.Application, user_id: str) -> None:
     """Every session of the user issued up to now stops working, on every gateway, and its
     sockets close (``POST /api/v1/user/signout-all``). A session issued afterwards, even in
-    the same millisecond, works (``SessionManager.issue`` never issues before the mark)."""
-    before_ms = app[SESSIONS].sign_out_everywhere(user_id, wall_now_ms())
+    the same millisecond, works (``SessionManager.issue`` never issues before the mark).
+
+    The store has the mark first: if it cannot write (a database outage, 503 "retry"),
+    nothing changed, the session still works and the retry does it; marked here first, the
+    sign-out was refused on retry (401) while it lived only in this process, lost at the next
+    restart and never told to the other gateways."""
+    sessions = app[SESSIONS]
+    before_ms = sessions.next_mark(user_id, wall_now_ms())
     await app[STORE].sign_out_everywhere(user_id, before_ms)
+    sessions.load_cutoffs({user_id: before_ms})
     await app[HUB].signed_out_everywhere(user_id, before_ms)
 
 

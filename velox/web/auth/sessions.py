@@ -165,12 +165,17 @@ class SessionManager:
         for jti in jtis:
             self._remember(jti, until_ms)
 
+    def next_mark(self, user_id: str, now_ms: int) -> int:
+        """The mark that voids every session of ``user_id`` issued up to ``now_ms``
+        (inclusive): sessions issued before it are void. Not applied: the store has it
+        first (``load_cutoffs`` then), so a write that fails changes nothing here either."""
+        return max(now_ms + 1, self._void_before.get(user_id, 0))
+
     def sign_out_everywhere(self, user_id: str, now_ms: int) -> int:
-        """Void every session of ``user_id`` issued up to ``now_ms`` (inclusive); returns the
-        mark to store and broadcast (sessions issued before it are void)."""
-        before_ms = now_ms + 1
+        """``next_mark``, applied here at once; returns it."""
+        before_ms = self.next_mark(user_id, now_ms)
         self.load_cutoffs({user_id: before_ms})
-        return self._void_before[user_id]
+        return before_ms
 
     def load_cutoffs(self, marks: dict[str, int]) -> None:
         """The store's marks at start, or another gateway's signout-all: the later one wins."""
