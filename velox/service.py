@@ -108,6 +108,9 @@ class EngineService:
             self.state = EngineState.SHUTDOWN
             raise
         self.engine, self.seq = loaded.engine, loaded.seq
+        if self.failure is not None:  # given up while replaying: never READY, nothing written
+            log.critical("engine replayed to seq %d, but stops: %s", self.seq, self.failure)
+            return
         try:
             refuse_unlisted(self.engine, self.settings.assets)
         except UnlistedAssets as exc:
@@ -138,7 +141,9 @@ class EngineService:
         bus prefix): no command is taken from now on; those already queued are committed
         and answered by ``stop()``, which the process runs on its way out (exit status 1):
         nothing acknowledged is lost, and the engine stops between batches, as at a
-        normal stop."""
+        normal stop. Called before or during ``start()`` (a rival heard while the journal
+        replays), the engine never becomes READY: ``start()`` returns after the replay
+        having written nothing and taken no command."""
         if self.failure is None:
             self._fail(why)
 

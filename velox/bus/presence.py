@@ -86,6 +86,7 @@ class Presence:
         self.me = identity(instance, database)
         self._answers: asyncio.Queue[dict[str, str]] = asyncio.Queue()
         self._inbox = ""
+        self._claimed = False  # from ``claim``'s return on, another engine heard is a rival
         self._on_rival: Callable[[str], None] | None = None
         self._rival: str | None = None  # the first other engine seen, named
         self._announcing: asyncio.Task[None] | None = None
@@ -110,10 +111,21 @@ class Presence:
                 break
             if self._other(answer):
                 raise AnotherEngine(self.subjects.prefix, named(answer))
+        self._claimed = True
+
+    @property
+    def rival(self) -> str | None:
+        """The line naming the first other engine heard since ``claim`` returned, if any."""
+        return self._rival
 
     def watch(self, on_rival: Callable[[str], None]) -> None:
-        """From now on (after ``claim``), tell ``on_rival`` once, with one line naming it,
-        when another engine answers or announces itself on this prefix."""
+        """Tell ``on_rival`` once, with one line naming it, when another engine answers or
+        announces itself on this prefix, and announce this one from now on.
+
+        One heard between ``claim`` and this call counts, and is told at once: the engine
+        replays its journal in between (seconds), and a frozen engine that wakes meanwhile
+        answers our question and announces itself then, and only then; dropping it would
+        leave this engine serving alone after the other, hearing us, gave up."""
         self._on_rival = on_rival
         self._announcing = asyncio.create_task(self._announce(), name="engine-presence")
         if self._rival is not None:
@@ -147,14 +159,14 @@ class Presence:
         answer = _decoded(msg.data)
         if answer is None:
             return
-        if self._on_rival is None:  # still claiming: ``claim`` decides
+        if not self._claimed:  # still claiming: ``claim`` decides
             self._answers.put_nowait(answer)
         elif self._other(answer):
             self._found(answer)
 
     async def _on_who(self, msg: Msg) -> None:
         asker = _decoded(msg.data)
-        if asker is not None and self._other(asker) and self._on_rival is not None:
+        if asker is not None and self._other(asker) and self._claimed:
             self._found(asker)  # a running engine announcing itself (a starter says nothing)
         if msg.reply:
             with contextlib.suppress(Exception):  # NATS away: the asker hears no one

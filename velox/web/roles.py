@@ -101,10 +101,13 @@ async def _engine_role_ctx(app: web.Application) -> AsyncIterator[None]:
         await nc.close()
         raise
     app[MARKET_TAP] = server
-    await service.start()
-    await server.start()
-    presence.watch(service.give_up)  # and stays ours: another one seen later stops us
+    # and stays ours: another engine heard from now on (the replay included) stops us, before
+    # the first command if it was heard by then (``start()`` then never says READY)
+    presence.watch(service.give_up)
     try:
+        await service.start()
+        if service.failure is None:
+            await server.start()
         yield
     finally:
         await presence.stop()
