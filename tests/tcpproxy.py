@@ -3,7 +3,10 @@
 ``TcpProxy(target_port)`` listens on a port of its own and pipes each connection to
 ``127.0.0.1:target_port``. ``stop()`` closes the listener and every connection (the server
 is gone: new connections are refused, open ones reset); ``start()`` listens on the same port
-again. Threads, not asyncio: it serves a process under test as well as the test's own loop.
+again. ``hang()`` makes it a server that accepts TCP and never answers (a hung database, a
+half-open partition): nothing is forwarded any more, either way, and new connections are
+held open unanswered; ``stop()`` ends that too. Threads, not asyncio: it serves a process
+under test as well as the test's own loop.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._hung = threading.Event()
 
     @property
     def listening(self) -> bool:
@@ -36,7 +40,12 @@ class TcpProxy:
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
+    def hang(self) -> None:
+        """From now on, forward nothing and answer no new connection (until ``stop()``)."""
+        self._hung.set()
+
     def stop(self) -> None:
+        self._hung.clear()
         listener, self._listener = self._listener, None
         if listener is not None:
             with contextlib.suppress(OSError):
@@ -62,6 +71,13 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return  # stopped
+            if self._hung.is_set():  # accepted, never answered: held until stop()
+                with self._lock:
+                    if self._listener is not listener:  # stopped meanwhile
+                        client.close()
+                        return
+                    self._open.add(client)
+                continue
             try:
                 upstream = socket.create_connection(self.target)
             except OSError:
@@ -79,6 +95,7 @@ class TcpProxy:
     def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
-                sink.sendall(data)
+                if not self._hung.is_set():  # hung: read and dropped, never answered
+                    sink.sendall(data)
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)

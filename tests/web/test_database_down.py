@@ -27,6 +27,7 @@ from tests.tcpproxy import TcpProxy
 from tests.web.conftest import FAST
 from tests.web.helpers import PASSWORD, signup
 from velox.config import Settings
+from velox.store import postgres
 from velox.store.sqlite import SqliteStore
 from velox.web import middleware
 from velox.web.app import create_app
@@ -130,6 +131,55 @@ async def test_postgresql_unreachable_is_503_and_healthz_says_so_then_recovers(
         return response.status == 201
 
     await until(signed_up, "signup works again")
+
+
+async def test_postgresql_that_never_answers_is_503_in_bounded_time_then_recovers(
+    pg_url: str,
+    proxy: TcpProxy,
+    aiohttp_client: Any,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A PostgreSQL that accepts TCP and never answers (hung, a half-open partition): asyncpg
+    waited for ever (no command timeout), and once bounded its ``TimeoutError`` was a 500
+    INTERNAL with a traceback (on Python 3.11 it is no ``ConnectionError``)."""
+    monkeypatch.setattr(postgres, "COMMAND_TIMEOUT_S", 1.0)  # 30 s and 10 s in production
+    monkeypatch.setattr(postgres, "CONNECT_TIMEOUT_S", 1.0)
+    settings = settings.with_(db=proxy.url(pg_url))
+    client: Client = await aiohttp_client(create_app(settings, feed=None, options=FAST))
+    user = await signup(client)
+
+    caplog.clear()
+    credentials = {"email": user.email, "password": PASSWORD}
+    try:
+        with caplog.at_level(logging.INFO):
+            proxy.hang()
+            requests = asyncio.gather(
+                error_of(client, "POST", "/api/v1/user/signup",
+                         json={"email": "late@example.com", "password": PASSWORD}),
+                error_of(client, "POST", "/api/v1/user/signin", json=credentials),
+                error_of(client, "GET", "/api/v1/history/positions",
+                         headers={"Authorization": f"Bearer {user.token}"}),
+            )  # fmt: skip
+            # the limit stops a broken build from hanging; it times nothing
+            refused = await asyncio.wait_for(requests, WAIT_S)
+        assert list(refused) == [(503, "DATABASE_UNAVAILABLE")] * 3
+        web_lines = [r for r in caplog.records if r.name == "velox.web"]
+        assert len(web_lines) == 1, [r.getMessage() for r in web_lines]
+        assert "the database is unavailable" in web_lines[0].getMessage()
+        velox_tracebacks = [r for r in caplog.records if r.name.startswith("velox") and r.exc_info]
+        assert not velox_tracebacks, [r.getMessage() for r in velox_tracebacks]
+    finally:  # the database answers again (the hung connections are reset), pass or fail
+        proxy.stop()
+        proxy.start()
+
+    async def signed_in() -> bool:
+        response = await client.post("/api/v1/user/signin", json=credentials)
+        assert response.status in (200, 503), await response.text()
+        return response.status == 200
+
+    await until(signed_in, "signin works again")
 
 
 async def test_sqlite_that_cannot_write_is_503_and_a_bug_is_still_500(

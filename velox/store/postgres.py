@@ -51,6 +51,14 @@ _KEEPALIVES = {
     "tcp_keepalives_interval": "5",
     "tcp_keepalives_count": "3",
 }
+# A database that accepts TCP but never answers (hung, a half-open partition, a stuck proxy)
+# must not hold a request, or the journal's commit, forever: a connection attempt ends after
+# CONNECT_TIMEOUT_S and a command after COMMAND_TIMEOUT_S, with a TimeoutError (503
+# DATABASE_UNAVAILABLE; for a commit, an unknown outcome: the engine is rebuilt from the
+# store, as when the connection drops mid-commit). Far above any statement Velox runs on a
+# healthy database; asyncpg's own default is 60 s to connect and no limit on a command.
+CONNECT_TIMEOUT_S = 10.0
+COMMAND_TIMEOUT_S = 30.0
 # The session holding this schema's writer lock ($1, $2: ``_writer_key``), with its name.
 _LOCK_HOLDER = (
     "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
@@ -111,7 +119,12 @@ class _PgTx:
 async def _take_writer_lock(url: str) -> asyncpg.Connection:
     """The writer's connection, holding the schema's writer lock; or ``WriterLockHeld``."""
     settings = {"application_name": _WRITER_APP + this_process(), **_KEEPALIVES}
-    conn = await asyncpg.connect(url, server_settings=settings)
+    conn = await asyncpg.connect(
+        url,
+        server_settings=settings,
+        timeout=CONNECT_TIMEOUT_S,
+        command_timeout=COMMAND_TIMEOUT_S,
+    )
     try:
         await _init_connection(conn)
         key = await _writer_key(conn)
@@ -173,6 +186,8 @@ class PostgresStore(SqlStore):
                 min_size=self._min_size,
                 max_size=self._max_size,
                 init=_init_connection,
+                timeout=CONNECT_TIMEOUT_S,
+                command_timeout=COMMAND_TIMEOUT_S,
                 server_settings=None if writer else {"default_transaction_read_only": "on"},
             )
             undo.push_async_callback(pool.close)

@@ -11,7 +11,11 @@ knows both drivers (nothing outside ``velox/store/`` should name asyncpg or sqli
   is gone), 25006 (read-only transaction, a standby) and a closed connection;
 - sqlite3: SQLITE_BUSY, READONLY, IOERR, FULL and CANTOPEN (the primary result code);
 - an ``OSError`` of the network or the disk (refused, reset, unreachable, no space...), raised
-  through the store or a driver: the same errno from a mail server is not the database's.
+  through the store or a driver: the same errno from a mail server is not the database's;
+- a ``TimeoutError`` raised through the store or a driver: a database that accepts TCP but
+  never answers (hung, a half-open partition, a stuck proxy) ends asyncpg's connect, its
+  commands (``command_timeout``) and a pool's acquire that way. On Python 3.11 it is an
+  ``OSError`` with no errno, and no ``ConnectionError``.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ def unavailable(exc: BaseException) -> bool:
         code = getattr(exc, "sqlite_errorcode", None)
         return code is not None and code & 0xFF in _SQLITE_CODES
     if isinstance(exc, OSError):
-        network = isinstance(exc, ConnectionError | socket.gaierror)
+        network = isinstance(exc, ConnectionError | TimeoutError | socket.gaierror)
         return (network or exc.errno in _OS_ERRNOS) and _through_store(exc.__traceback__)
     return False
 
