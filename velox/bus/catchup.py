@@ -55,7 +55,6 @@ class CatchUp:
         books: tuple[Broadcast, ...],
         vault: Callable[[], Vault | None],
         wall_ms: Callable[[], int],
-        session_ttl_ms: int,
     ) -> None:
         self.nc = nc
         self.store = store
@@ -66,7 +65,6 @@ class CatchUp:
         self.books = books  # whose messages published before now must be applied here
         self.vault = vault  # the Binance API's, when it is served
         self.wall_ms = wall_ms
-        self.session_ttl_ms = session_ttl_ms
         self._losses = 0  # how many times messages may have been missed
         self._task: asyncio.Task[None] | None = None
         link.on_lost(self.lost)
@@ -110,10 +108,7 @@ class CatchUp:
         what is published from now on arrives as usual)."""
         await self.roster.greet()  # the others wait for our confirmations again
         now = self.wall_ms()
-        revoked = await self.store.revoked_sessions(now)
-        self.sessions.load_revoked(revoked, now + self.session_ttl_ms)
-        cutoffs = await self.store.session_cutoffs(0)
-        self.sessions.load_cutoffs(cutoffs)
+        revoked, cutoffs = await self.sessions.read_sign_outs(self.store, now)
         for jti in revoked:
             self.hub.close_session(jti)
         for user_id, before_ms in cutoffs.items():

@@ -119,13 +119,10 @@ def engine_service(app: web.Application) -> EngineService:
 
 
 async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings, store, clock = app[SETTINGS], app[STORE], app[OPTIONS].clock
+    store, clock = app[STORE], app[OPTIONS].clock
     now = clock.wall_ms()  # session and link expiry are absolute times
     await store.forget_expired_auth(now)  # also at each magic-link request
-    revoked = await store.revoked_sessions(now)
-    app[SESSIONS].load_revoked(revoked, now + settings.session_ttl * 1000)
-    # every mark: a token's own exp may outlast today's --session-ttl
-    app[SESSIONS].load_cutoffs(await store.session_cutoffs(0))
+    await app[SESSIONS].read_sign_outs(store, now)
     service = engine_service(app)
     hub = Hub(lambda: service.engine, app[OPTIONS].ws_push_interval_s, service.foreground)
     if isinstance(store, SqliteStore):  # its reads run on threads that need the GIL

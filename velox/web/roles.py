@@ -163,7 +163,7 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
     catch_up = CatchUp(
         nc, link, store, app[SESSIONS], hub, roster, listen_keys,
         (hub.signouts, key_peers.bus, listen_keys.bus), lambda: app.get(VAULT),
-        clock.wall_ms, settings.session_ttl * 1000,
+        clock.wall_ms,
     )  # fmt: skip
     try:  # a start that fails half way leaves no heartbeat (others would wait for us) or bus
         await tickets.start()
@@ -173,11 +173,7 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
         await hub.start()
         # Revocations: subscribed above, so one made while we read the store reaches us
         # (read first, and one made in between would be missed here until it expires).
-        now = clock.wall_ms()
-        revoked = await store.revoked_sessions(now)
-        app[SESSIONS].load_revoked(revoked, now + settings.session_ttl * 1000)
-        # every mark: a token's own exp may outlast today's --session-ttl
-        app[SESSIONS].load_cutoffs(await store.session_cutoffs(0))
+        await app[SESSIONS].read_sign_outs(store, clock.wall_ms())
         await roster.start()  # the others wait for our confirmations from here on
         await hub.signouts.caught_up()  # a revocation sent before they knew us is applied
         await key_peers.bus.caught_up()

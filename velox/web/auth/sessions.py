@@ -17,12 +17,16 @@ import secrets
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jwt
 
 from velox.frozen import frozen
 from velox.published import InDoubt
 from velox.secretfile import SecretFileError, create_once
+
+if TYPE_CHECKING:
+    from velox.store.base import Store
 
 ALGORITHM = "HS256"
 SECRET_FILE = "jwt_secret"
@@ -176,6 +180,16 @@ class SessionManager:
         before_ms = self.next_mark(user_id, now_ms)
         self.load_cutoffs({user_id: before_ms})
         return before_ms
+
+    async def read_sign_outs(self, store: Store, now_ms: int) -> tuple[set[str], dict[str, int]]:
+        """Load the store's unexpired revocations and every sign-out-everywhere mark (all of
+        them: a token's own exp may outlast today's TTL); returned for whoever must also close
+        their sockets. At start, and on a gateway catching up with what it missed."""
+        revoked = await store.revoked_sessions(now_ms)
+        self.load_revoked(revoked, now_ms + self.ttl_s * 1000)
+        cutoffs = await store.session_cutoffs(0)
+        self.load_cutoffs(cutoffs)
+        return revoked, cutoffs
 
     def load_cutoffs(self, marks: dict[str, int]) -> None:
         """The store's marks at start, or another gateway's signout-all: the later one wins."""
