@@ -55,7 +55,8 @@ class Mailer:
         message.set_content(text)
         domain = to.rpartition("@")[2]
         if self.smtp_url:
-            await asyncio.wait_for(asyncio.to_thread(self._smtp, message), SMTP_TIMEOUT_S + 5)
+            async with asyncio.timeout(SMTP_TIMEOUT_S + 5):
+                await asyncio.to_thread(self._smtp, message)
             log.info("mail sent by SMTP to a recipient at %s", domain)
         else:
             await asyncio.to_thread(self._write, message)

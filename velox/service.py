@@ -419,7 +419,8 @@ class EngineService:
         would find out that the store takes writes again."""
         while self.journal.down and not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), PROBE_S)
+                async with asyncio.timeout(PROBE_S):
+                    await self._stopping.wait()
             if self._stopping.is_set() or not self.journal.down:
                 return
             try:
@@ -466,7 +467,8 @@ class EngineService:
             except Exception:
                 log.exception("cannot rebuild the engine from the store; retry in %.1f s", delay)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await self._stopping.wait()
                 delay = min(delay * 2, 5.0)
                 continue
             self.engine.quotes = quotes

@@ -69,7 +69,8 @@ class StoreProbe:
     async def ping(self) -> None:
         """One ping: the outage's state follows its result."""
         try:
-            await asyncio.wait_for(self._store.ping(), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                await self._store.ping()
         except Exception as exc:  # unreachable, refused, a timeout: all of them down
             self.outage.failed(exc)
         else:
@@ -79,4 +80,5 @@ class StoreProbe:
         while not self._stopping.is_set():
             await self.ping()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.interval_s)
+                async with asyncio.timeout(self.interval_s):
+                    await self._stopping.wait()

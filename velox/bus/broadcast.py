@@ -118,7 +118,8 @@ class Broadcast:
         data = codec.dumps({"o": self.origin, **message})
         try:
             await self.nc.publish(self.subject, data, reply=f"{self._confirms}.{number}")
-            await asyncio.wait_for(asyncio.shield(done), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await asyncio.shield(done)
         except TimeoutError:
             for gone in sorted(waiting_for):
                 log.warning("bus: gateway %s did not confirm a %s within %.1f s: taken for "
@@ -149,7 +150,8 @@ class Broadcast:
         self._marks[mark] = arrived
         try:
             await self.nc.publish(self.subject, codec.dumps({"o": self.origin, "mark": mark}))
-            await asyncio.wait_for(arrived, timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await arrived
         except Exception as exc:  # NATS away: what is here is all there is
             log.info("bus: %s messages not caught up: %s", self.what, exc)
         finally:

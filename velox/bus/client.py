@@ -257,6 +257,7 @@ class BusEngineClient:
             if remaining <= 0:  # the command ran; its effect is not readable here yet
                 raise EngineTimeout(EngineTimeout.MESSAGE)
             try:
-                await asyncio.wait_for(self.mirror.wait_for(seq), min(CATCH_UP_S, remaining))
+                async with asyncio.timeout(min(CATCH_UP_S, remaining)):
+                    await self.mirror.wait_for(seq)
             except TimeoutError:
                 self.mirror.inbox.put_nowait(CATCH_UP)

@@ -106,7 +106,8 @@ class Presence:
         deadline = loop.time() + ASK_S
         while (remaining := deadline - loop.time()) > 0:
             try:
-                answer = await asyncio.wait_for(self._answers.get(), remaining)
+                async with asyncio.timeout(remaining):
+                    answer = await self._answers.get()
             except TimeoutError:
                 break
             if self._other(answer):

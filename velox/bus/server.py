@@ -95,7 +95,8 @@ class EngineBusServer:
             task.cancel()
         await asyncio.gather(*others, *self._tasks, return_exceptions=True)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._outgoing.join(), DRAIN_S)
+            async with asyncio.timeout(DRAIN_S):
+                await self._outgoing.join()
         publisher.cancel()
         await asyncio.gather(publisher, return_exceptions=True)
         self._loops = []

@@ -28,6 +28,7 @@ log = logging.getLogger("velox")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 KEEPALIVE_S = 75.0  # run_app's: idle time allowed between one connection's requests
 BACKLOG = 128  # run_app's
+CANCEL_WAIT_S = 5.0
 
 
 def serve_app(
@@ -76,8 +77,8 @@ async def _serve(
         access_log=ACCESS_LOG,  # at DEBUG only: DebugAccessLogger.enabled
         access_log_class=DebugAccessLogger,
     )
-    await runner.setup()
-    try:
+    try:  # a start refused by a later part stops the parts already started
+        await runner.setup()
         assert runner.server is not None  # set up
         factory = cap.guarded(runner.server)
         listening = await loop.create_server(factory, host, port, backlog=BACKLOG)
@@ -106,14 +107,18 @@ def _on_stop_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> No
 
 
 def _cancel_the_rest(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel the tasks still running after the cleanup, as ``run_app`` does."""
+    """Cancel the tasks still running after the cleanup, as ``run_app`` does, waiting
+    ``CANCEL_WAIT_S`` at most: a task that outlives its cancellation is named in the log and
+    left, so the process still ends (one that did kept a refused gateway up for ever)."""
     tasks = asyncio.all_tasks(loop)
     for task in tasks:
         task.cancel()
     if tasks:
-        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        loop.run_until_complete(asyncio.wait(tasks, timeout=CANCEL_WAIT_S))
     for task in tasks:
-        if not task.cancelled() and task.exception() is not None:
+        if not task.done():
+            log.error("task %s did not stop when cancelled; exiting without it", task.get_name())
+        elif not task.cancelled() and task.exception() is not None:
             loop.call_exception_handler(
                 {
                     "message": "unhandled exception during shutdown",
