@@ -86,3 +86,38 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
         yield opened
     finally:
         await opened.close()
+
+
+# The longest modules (about 40-100 s each in one worker), sent to the workers first. The
+# workers take modules in collection order, and the slowest were last in it (system/, web/):
+# the other workers sat idle while one finished them. Only the order of whole modules moves;
+# a module missing from here just runs in its usual place.
+LONGEST_FIRST = (
+    "browser/test_chart_history_ui.py",
+    "web/test_schemathesis.py",
+    "browser/test_trade_ui.py",
+    "scale/test_faults.py",
+    "scale/test_cluster.py",
+    "system/test_chaos.py",
+    "scale/test_revocations.py",
+    "browser/test_chart_recovery_ui.py",
+    "dist/test_wheel.py",
+    "browser/test_ticket_and_table_ui.py",
+    "system/test_load.py",
+    "browser/test_review_ui.py",
+    "browser/test_trade_races.py",
+    "dist/test_single_file.py",
+    "browser/test_auth_ui.py",
+)
+_TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+
+    def place(item: pytest.Item) -> int:
+        path = Path(str(item.path)).resolve()
+        name = path.relative_to(_TESTS).as_posix() if path.is_relative_to(_TESTS) else ""
+        return rank.get(name, len(rank))
+
+    items.sort(key=place)  # stable: each module's tests keep their order
