@@ -94,9 +94,12 @@ class Snapshots:
         try:
             async with self.lock:
                 await self.store.save_snapshot(SnapshotRecord(seq, self.clock(), payload))
+                self.saved_seq = max(self.saved_seq, seq)
                 await self.store.prune(self.keep, self.prune_journal)
-            self.saved_seq = max(self.saved_seq, seq)
         except Exception as exc:
-            log.error("snapshot not written (%s); will retry at the next interval", exc)
+            if self.saved_seq < seq:
+                log.error("snapshot not written (%s); will retry at the next interval", exc)
+            else:  # the snapshot is safe; what it covers goes after the next one
+                log.error("pruning failed (%s); will retry after the next snapshot", exc)
         finally:
             self.last_ms = self.clock()

@@ -87,6 +87,10 @@ PUT_CANDLE = (
 FORGET_EXPIRED_TOKENS = "DELETE FROM magic_tokens WHERE expires_at <= ?"
 _LIVE_TOKEN = "FROM magic_tokens WHERE token_hash = ? AND expires_at > ?"
 FORGET_EXPIRED_REVOCATIONS = "DELETE FROM revoked_sessions WHERE expires_at <= ?"
+# Rows per DELETE of a prune (journal, trades), each its own transaction: a first prune of a
+# long history neither holds SQLite's one write connection (every order's commit) for its whole
+# length nor runs into PostgreSQL's command timeout.
+PRUNE_STEP = 5_000
 IDS_PER_QUERY = 500  # placeholders per IN (...): far below SQLite's and PostgreSQL's limits
 
 
@@ -226,16 +230,27 @@ class SqlStore(
 
     async def prune(self, keep_snapshots: int, prune_journal: bool) -> None:
         check_keep(keep_snapshots)
-        async with self._transaction() as tx:
-            await tx.execute(
-                "DELETE FROM snapshots WHERE seq NOT IN "
-                "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)",
-                (keep_snapshots,),
-            )
-            if prune_journal:  # the oldest kept snapshot covers every row up to its seq
-                await tx.execute(
-                    "DELETE FROM journal WHERE seq <= (SELECT MIN(seq) FROM snapshots)"
-                )
+        await self._execute(
+            "DELETE FROM snapshots WHERE seq NOT IN "
+            "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)",
+            (keep_snapshots,),
+        )
+        if prune_journal:
+            await self._prune_journal()
+
+    async def _prune_journal(self) -> None:
+        """The rows the oldest kept snapshot covers, ``PRUNE_STEP`` at a time, oldest first
+        (a stop in between leaves rows a snapshot covers, which replay skips)."""
+        oldest_kept = await self._fetch_one("SELECT MIN(seq) FROM snapshots")
+        if oldest_kept is None or oldest_kept[0] is None:
+            return
+        upto = int(oldest_kept[0])
+        while True:
+            first = await self._fetch_one("SELECT MIN(seq) FROM journal")
+            if first is None or first[0] is None or first[0] > upto:
+                return
+            step_end = min(upto, int(first[0]) + PRUNE_STEP - 1)
+            await self._execute("DELETE FROM journal WHERE seq <= ?", (step_end,))
 
     async def closed_order(self, order_id: str) -> ClosedOrderRecord | None:
         row = await self._fetch_one(
@@ -376,7 +391,22 @@ class SqlStore(
 
     # -- market data ---------------------------------------------------------------------
     async def prune_trades(self, before_ts: int) -> int:
-        return await self._execute("DELETE FROM trades WHERE ts < ?", (before_ts,))
+        """Trades older than ``before_ts``, about ``PRUNE_STEP`` at a time, oldest first (the
+        trades of one instant go together, even if they are more)."""
+        removed = 0
+        while True:
+            row = await self._fetch_one(
+                "SELECT ts FROM trades WHERE ts < ? ORDER BY ts LIMIT 1 OFFSET ?",
+                (before_ts, PRUNE_STEP),
+            )
+            if row is None:  # one step's worth or fewer left
+                return removed + await self._execute(
+                    "DELETE FROM trades WHERE ts < ?", (before_ts,)
+                )
+            step = await self._execute("DELETE FROM trades WHERE ts < ?", (row[0],))
+            if step == 0:  # the step's oldest instant holds more than a step of trades
+                step = await self._execute("DELETE FROM trades WHERE ts <= ?", (row[0],))
+            removed += step
 
     async def put_candles(self, candles: Sequence[CandleRecord]) -> None:
         async with self._transaction() as tx:
