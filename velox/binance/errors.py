@@ -48,6 +48,8 @@ STATUS: dict[int, int] = {
     -4059: 400,  # no need to change position side
     -4061: 400,  # position side does not match the account's mode (one-way: BOTH)
     -4116: 400,  # clientOrderId duplicated (among resting orders)
+    -5021: 400,  # a FOK order that could not fill at once (not recorded)
+    -5022: 400,  # a post-only (GTX) order that would take (not recorded)
     -4161: 400,  # leverage change with an open position
     -4164: 400,  # notional too small
     -5040: 400,  # goodTillDate not over 600 s ahead

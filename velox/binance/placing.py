@@ -37,6 +37,12 @@ REFUSALS: dict[Code, tuple[int, str]] = {
                                      "leverage."),
     Code.ORDER_NOT_PENDING: (-2011, "Unknown order sent."),
     Code.DUPLICATE_CLIENT_ORDER_ID: (-4116, "ClientOrderId is duplicated."),
+    Code.WOULD_NOT_FILL: (-5021, "Due to the order could not be filled immediately, the FOK "
+                                 "order has been rejected. The order will not be recorded in "
+                                 "the order history"),
+    Code.WOULD_TAKE: (-5022, "Due to the order could not be executed as maker, the Post Only "
+                             "order will be rejected. The order will not be recorded in the "
+                             "order history"),
     Code.NOT_FOUND: (-2013, "Order does not exist."),
     Code.UNKNOWN_ASSET: (-1121, "Invalid symbol."),
     Code.PRICE_STALE: (-1001, "Internal error; unable to process your request. Please try "

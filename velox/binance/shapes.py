@@ -114,7 +114,7 @@ def _symbol(symbol: str, terms: Terms) -> Json:
             },
         ],
         "orderTypes": ORDER_TYPES,
-        "timeInForce": ["GTC", "GTD"],
+        "timeInForce": ["GTC", "IOC", "FOK", "GTX", "GTD"],
     }
 
 

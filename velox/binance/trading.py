@@ -43,7 +43,7 @@ from velox.binance.placing import (
     shown_order,
     velox_close,
 )
-from velox.engine.commands import CancelOrder, OpenPosition
+from velox.engine.commands import FOK, GTC, GTX, IOC, CancelOrder, OpenPosition
 from velox.engine.engine import Outcome
 from velox.engine.events import (
     OrderCancelled,
@@ -59,6 +59,8 @@ from velox.web.keys import SERVICE, SETTINGS, STORE
 
 Json = dict[str, Any]
 GTD_MIN_AHEAD_MS = 600_000
+# Binance's timeInForce values a LIMIT takes (GTD: GTC with goodTillDate)
+TIMES_IN_FORCE = (GTC, IOC, FOK, GTX, "GTD")
 GTD_MAX = 253_402_300_799_000  # 9999-12-31T23:59:59Z
 
 
@@ -101,14 +103,14 @@ async def place(call: Call) -> Any:
     if not qty:
         raise mandatory("quantity")
     check_max_qty(qty)
-    price, expires = None, None
+    price, expires, tif = None, None, GTC
     if kind == "LIMIT":
         price = params.optional_units("price")
         if not price:
             raise mandatory("price")
-        tif = params.choice("timeInForce", ("GTC", "GTD"))  # no default: -1102, as Binance
+        tif = params.choice("timeInForce", TIMES_IN_FORCE)  # no default: -1102, as Binance
         if tif == "GTD":
-            expires = _good_till_date(call)
+            expires, tif = _good_till_date(call), GTC
     elif kind == "STOP_MARKET":
         price = params.optional_units("stopPrice")
         if not price:
@@ -121,6 +123,7 @@ async def place(call: Call) -> Any:
         price=price, expires_at=expires, client_order_id=client,
         reduce_only=_bool(call, "reduceOnly"),
         client_id_reusable=True,  # unique among resting orders, as on Binance
+        time_in_force=tif,
     )  # fmt: skip
     outcome = await service.submit(command)
     if outcome.refusal is not None:
@@ -131,7 +134,10 @@ async def place(call: Call) -> Any:
         if record is None:  # pragma: no cover - the commit wrote it
             raise BinanceError(-1001, "Internal error; unable to process your request.")
         return await shown_order(call, record)
-    return _from_commit(outcome, order_id)
+    answer = _from_commit(outcome, order_id)
+    if tif != GTC:  # the order's rows keep no time in force: said in the answer only
+        answer["timeInForce"] = tif
+    return answer
 
 
 def _good_till_date(call: Call) -> int:

@@ -35,7 +35,14 @@ from velox.engine.events import (
 from velox.engine.pending_index import PendingIndex
 from velox.engine.settings import EngineSettings
 from velox.engine.snapshot import StateExport
-from velox.engine.state import Account, Pending, Position, State, position_opened_by
+from velox.engine.state import (
+    Account,
+    Pending,
+    Position,
+    State,
+    pending_placed_by,
+    position_opened_by,
+)
 from velox.engine.triggers import TriggerIndex
 from velox.money import Money, Qty
 
@@ -278,29 +285,7 @@ class Ledger(State):
     def _placed(self, event: OrderPlaced) -> None:
         account = self._account(event.user_id, event.account_id)
         account.balance = _add(account.balance, -event.reserved)
-        self.insert_order(
-            Pending(
-                event.order_id,
-                event.account_id,
-                event.user_id,
-                event.asset,
-                event.side,
-                event.order_type,
-                event.leverage,
-                event.price,
-                event.margin,
-                event.qty,
-                event.reserved,
-                event.stop_loss,
-                event.take_profit,
-                event.trailing_stop,
-                event.expires_at,
-                event.client_order_id,
-                event.oco_group_id,
-                event.reduce_only,
-                event.ts,
-            )
-        )
+        self.insert_order(pending_placed_by(event))
         self._bump(event.order_id)
 
     def _order_modified(self, event: OrderModified) -> None:

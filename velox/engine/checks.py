@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import re
 
-from velox.engine.commands import LIMIT, MARKET, NETTING, ORDER_TYPES, OpenPosition
+from velox.engine.commands import (
+    GTC,
+    LIMIT,
+    MARKET,
+    NETTING,
+    ORDER_TYPES,
+    TIMES_IN_FORCE,
+    OpenPosition,
+)
 from velox.engine.errors import Code, Refusal
 from velox.engine.fills import Terms
 from velox.engine.formulas import LONG, SIDES
@@ -102,6 +110,12 @@ def check_open(engine: State, cmd: OpenPosition, account: Account | None) -> Ref
         )
     if cmd.order_type not in ORDER_TYPES:
         return Refusal(Code.VALIDATION_ERROR, "type must be MARKET, LIMIT or STOP", "type")
+    if cmd.time_in_force not in TIMES_IN_FORCE:
+        return Refusal(
+            Code.VALIDATION_ERROR, "timeInForce must be GTC, IOC, FOK or GTX", "timeInForce"
+        )
+    if cmd.time_in_force != GTC and cmd.order_type != LIMIT:
+        return Refusal(Code.VALIDATION_ERROR, "timeInForce is for LIMIT orders", "timeInForce")
     if cmd.order_type == MARKET:
         if cmd.price is not None:
             return Refusal(Code.VALIDATION_ERROR, "price is for LIMIT and STOP orders", "price")

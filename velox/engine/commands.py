@@ -35,6 +35,11 @@ MARKET = "MARKET"
 LIMIT = "LIMIT"
 STOP = "STOP"
 ORDER_TYPES = (MARKET, LIMIT, STOP)
+# A LIMIT's time in force (Binance's names): GTC rests; IOC fills now or ends EXPIRED at once;
+# FOK fills now or is refused (fills are whole, so the two differ only there); GTX (post-only)
+# rests as a maker or is refused where it would fill now.
+GTC, IOC, FOK, GTX = "GTC", "IOC", "FOK", "GTX"
+TIMES_IN_FORCE = (GTC, IOC, FOK, GTX)
 
 
 # -- accounts ------------------------------------------------------------------------------
@@ -116,6 +121,7 @@ class OpenPosition:
     client_order_id: str | None = None  # 1-36 of [A-Za-z0-9._:-], unique per account
     reduce_only: bool = False  # NETTING accounts only
     client_id_reusable: bool = False  # Binance's API: unique among resting orders only
+    time_in_force: str = GTC  # LIMIT only: GTC | IOC | FOK | GTX (Binance's API)
 
 
 @frozen

@@ -29,6 +29,8 @@ class Code(StrEnum):
     REDUCE_ONLY_REJECTED = "REDUCE_ONLY_REJECTED"
     TOO_MANY_ACCOUNTS = "TOO_MANY_ACCOUNTS"
     DUPLICATE_CLIENT_ORDER_ID = "DUPLICATE_CLIENT_ORDER_ID"  # a resting order holds it
+    WOULD_TAKE = "WOULD_TAKE"  # a post-only (GTX) order that would fill at once
+    WOULD_NOT_FILL = "WOULD_NOT_FILL"  # a fill-or-kill (FOK) order that cannot fill at once
 
 
 @frozen

@@ -14,6 +14,8 @@ from velox.engine.checks import (
 )
 from velox.engine.closes import Ids
 from velox.engine.commands import (
+    FOK,
+    IOC,
     LIMIT,
     NETTING,
     STOP,
@@ -25,9 +27,11 @@ from velox.engine.commands import (
 )
 from velox.engine.errors import Code, Refusal
 from velox.engine.events import (
+    BY_EXPIRY,
     BY_OCO,
     BY_USER,
     CANCELLED,
+    EXPIRED,
     NO_BALANCE,
     REJECTED,
     Event,
@@ -38,10 +42,24 @@ from velox.engine.events import (
 from velox.engine.fills import Terms, execute
 from velox.engine.formulas import LONG
 from velox.engine.resting import reservation, size_refusal, would_trigger
-from velox.engine.state import Account, Pending, Quote, State
+from velox.engine.state import Account, Pending, Quote, State, pending_placed_by
 from velox.money import Money, Price
 
 Decision = list[Event] | Refusal
+
+
+def unfilled(engine: State, account: Account, cmd: OpenPosition, q: Quote) -> Decision:
+    """An order the quote does not fill now, by its time in force: it rests (GTC, GTX), is
+    placed and ends EXPIRED in the same decision (IOC: its history row and the user stream
+    show both, as Binance's do), or is refused, leaving nothing (FOK)."""
+    if cmd.time_in_force == FOK:
+        return Refusal(Code.WOULD_NOT_FILL, "a fill-or-kill order must fill at once", "price")
+    decision = place(engine, account, cmd, q)
+    if cmd.time_in_force != IOC or isinstance(decision, Refusal):
+        return decision
+    (placed,) = decision
+    assert isinstance(placed, OrderPlaced)
+    return [placed, cancelled(pending_placed_by(placed), EXPIRED, BY_EXPIRY, cmd.ts)]
 
 
 def place(

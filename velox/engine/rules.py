@@ -21,6 +21,7 @@ from velox.engine.checks import (
 )
 from velox.engine.closes import Ids, close_at_quote, part_closed_event
 from velox.engine.commands import (
+    GTX,
     AddMargin,
     CancelOrder,
     ClosePosition,
@@ -95,7 +96,9 @@ def _open(engine: State, cmd: OpenPosition) -> Decision | str:
     if q is None:
         return stale(cmd.asset)
     if not marketable(cmd, q):
-        return orders.place(engine, account, cmd, q)
+        return orders.unfilled(engine, account, cmd, q)
+    if cmd.time_in_force == GTX:
+        return Refusal(Code.WOULD_TAKE, "a post-only order would fill at once", "price")
     price = open_price(cmd.side, q.bid, q.ask)
     if cmd.margin is not None:
         margin, qty = Money(cmd.margin), qty_for_margin(Money(cmd.margin), cmd.leverage, price)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import NamedTuple
 
-from velox.engine.events import PositionOpened
+from velox.engine.events import OrderPlaced, PositionOpened
 from velox.engine.settings import EngineSettings
 from velox.money import Money, Price, Qty
 
@@ -115,6 +115,16 @@ class Pending:
 
 PENDING_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Pending) if f.name not in _DERIVED)
 pending_row = attrgetter(*PENDING_FIELDS)
+
+
+def pending_placed_by(event: OrderPlaced) -> Pending:
+    """The resting order as its OrderPlaced event describes it (what ``apply`` inserts)."""
+    return Pending(
+        event.order_id, event.account_id, event.user_id, event.asset, event.side,
+        event.order_type, event.leverage, event.price, event.margin, event.qty, event.reserved,
+        event.stop_loss, event.take_profit, event.trailing_stop, event.expires_at,
+        event.client_order_id, event.oco_group_id, event.reduce_only, event.ts,
+    )  # fmt: skip
 
 
 @dataclass(slots=True)

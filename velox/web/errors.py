@@ -37,6 +37,8 @@ STATUS: dict[str, int] = {
     "WOULD_TRIGGER_IMMEDIATELY": 422,
     "LEVERAGE_MISMATCH": 422,
     "REDUCE_ONLY_REJECTED": 422,
+    "WOULD_TAKE": 422,  # Binance's API only (a post-only LIMIT, timeInForce GTX)
+    "WOULD_NOT_FILL": 422,  # Binance's API only (a LIMIT with timeInForce FOK)
     "TOO_MANY_ACCOUNTS": 422,
     "RATE_LIMITED": 429,
     "INTERNAL": 500,
