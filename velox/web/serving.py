@@ -17,7 +17,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 
@@ -29,6 +30,9 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 KEEPALIVE_S = 75.0  # run_app's: idle time allowed between one connection's requests
 BACKLOG = 128  # run_app's
 CANCEL_WAIT_S = 5.0
+# In-flight requests get this long to finish at a stop (aiohttp's default, 60 s, held a stop
+# with an order waiting for a database that had gone away for two minutes).
+SHUTDOWN_S = 10.0
 
 
 def serve_app(
@@ -58,6 +62,11 @@ def serve_app(
             _cancel_the_rest(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
+            # closing the loop put the default handlers back: a signal from here to the
+            # interpreter's exit killed a process that had stopped cleanly (status 143)
+            for sig in STOP_SIGNALS:
+                with contextlib.suppress(ValueError, OSError):  # not the main thread
+                    signal.signal(sig, signal.SIG_IGN)
 
 
 async def _serve(
@@ -74,11 +83,14 @@ async def _serve(
         app,
         handle_signals=False,  # ours: the first signal stops, the others wait for it
         keepalive_timeout=KEEPALIVE_S,
+        shutdown_timeout=SHUTDOWN_S,
         access_log=ACCESS_LOG,  # at DEBUG only: DebugAccessLogger.enabled
         access_log_class=DebugAccessLogger,
     )
     try:  # a start refused by a later part stops the parts already started
-        await runner.setup()
+        if not await _started(runner.setup(), stop):
+            log.info("stopped before it had started")
+            return
         assert runner.server is not None  # set up
         factory = cap.guarded(runner.server)
         listening = await loop.create_server(factory, host, port, backlog=BACKLOG)
@@ -89,6 +101,26 @@ async def _serve(
             listening.close()  # no new connections; the runner closes the open ones
     finally:
         await runner.cleanup()
+
+
+async def _started(setup: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
+    """Run the start (each part's first half: the store, the journal's replay, the bus, the
+    feed) until it ends, True, or a stop signal comes first, False: the start is cancelled
+    where it waits. The signal was only looked at once serving, so a start waiting for a NATS
+    or a database that never answers could only be killed with -9. A refused start raises."""
+    starting = asyncio.ensure_future(setup)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not starting.done():
+            starting.cancel()
+        await asyncio.gather(starting, stopping, return_exceptions=True)
+    if starting.cancelled():
+        return False
+    starting.result()  # a refusal raises here
+    return True
 
 
 def _on_stop_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
