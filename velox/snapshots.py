@@ -7,7 +7,6 @@ task. The EngineService drives it; nothing here decides anything about money."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -60,9 +59,8 @@ class Snapshots:
         if export.step(EXPORT_CHUNK):
             engine.end_export()
             self.export = None
-            # What survived until now is long-lived (positions, heap entries): keep it out
-            # of the collector's full passes, as after start-up (velox/cli.py).
-            gc.freeze()
+            # No gc.freeze() here (start-up freezes once, velox/cli.py): it also froze the
+            # garbage no collection had reached yet (closed sockets' cycles), for good.
             self.saving = asyncio.create_task(
                 self.save(self.export_seq, export.result()), name="snapshot-save"
             )

@@ -87,10 +87,10 @@ def ended(proc: subprocess.Popen[str], within_s: float) -> tuple[int, str, str, 
     began = time.monotonic()
     try:
         out, err = proc.communicate(timeout=within_s)
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as late:
         proc.kill()
         out, err = proc.communicate()
-        raise AssertionError(f"still running {within_s} s after the signal:\n{out}\n{err}")
+        raise AssertionError(f"still running {within_s} s after the signal:\n{out}\n{err}") from late
     return proc.returncode, out, err, time.monotonic() - began
 
 
@@ -132,5 +132,5 @@ def test_a_second_signal_as_the_process_ends_does_not_kill_it() -> None:
             break
         os.kill(proc.pid, signal.SIGTERM)
         time.sleep(0.005)
-    status, out, err, _ = ended(proc, 15)
+    status, _, err, _ = ended(proc, 15)
     assert status == 0, (status, err)
