@@ -90,7 +90,8 @@ def ended(proc: subprocess.Popen[str], within_s: float) -> tuple[int, str, str, 
     except subprocess.TimeoutExpired as late:
         proc.kill()
         out, err = proc.communicate()
-        raise AssertionError(f"still running {within_s} s after the signal:\n{out}\n{err}") from late
+        message = f"still running {within_s} s after the signal:\n{out}\n{err}"
+        raise AssertionError(message) from late
     return proc.returncode, out, err, time.monotonic() - began
 
 
