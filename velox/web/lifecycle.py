@@ -40,6 +40,7 @@ from velox.store.records import CandleRecord
 from velox.store.sqlite import SqliteStore
 from velox.store_probe import StoreProbe
 from velox.supervisor import Supervisor
+from velox.web.auth.expiry import AuthExpiry
 from velox.web.keys import (
     CANDLES,
     DATABASE,
@@ -75,33 +76,43 @@ def store_ctx(injected: Store | None) -> Ctx:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         if injected is not None:
             app[STORE] = injected
-            probe = start_probe(app, injected)
+            upkeep = Upkeep(app, injected)
             try:
                 yield
             finally:
-                await probe.stop()
+                await upkeep.stop()
             return
         store = open_store_for(app[SETTINGS].db_url)
         await open_or_explain(store, app[SETTINGS].db_url)
         app[STORE] = store
-        probe = start_probe(app, store)
+        upkeep = Upkeep(app, store)
         try:
             yield
         finally:
-            await probe.stop()
+            await upkeep.stop()
             await store.close()
 
     return ctx
 
 
-def start_probe(app: web.Application, store: Store) -> StoreProbe:
-    """The database probe (``velox.store_probe``), to stop before the store is closed. (Not a
-    context manager of its own: a start that fails leaves the contexts to the loop's shutdown,
-    which closed a nested generator apart from its parent, with a traceback.)"""
-    probe = StoreProbe(store, app[OPTIONS].clock.now_ms)
-    app[DATABASE] = probe
-    probe.start()
-    return probe
+class Upkeep:
+    """What runs beside an open store for its whole life, to stop before the store is closed:
+    the database probe (``velox.store_probe``) and the deletion of expired sign-in rows
+    (``velox.web.auth.expiry``). (Not a context manager of its own: a start that fails leaves
+    the contexts to the loop's shutdown, which closed a nested generator apart from its
+    parent, with a traceback.)"""
+
+    def __init__(self, app: web.Application, store: Store) -> None:
+        clock = app[OPTIONS].clock
+        self.probe = StoreProbe(store, clock.now_ms)
+        self.expiry = AuthExpiry(store, clock.wall_ms, app[OPTIONS].auth_expiry_s)
+        app[DATABASE] = self.probe
+        self.probe.start()
+        self.expiry.start()
+
+    async def stop(self) -> None:
+        await self.expiry.stop()
+        await self.probe.stop()
 
 
 def engine_service(app: web.Application) -> EngineService:

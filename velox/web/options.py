@@ -23,3 +23,4 @@ class WebOptions:
     background_start: bool = False  # serve 503s while replaying instead of waiting for READY
     clock: Clock = SYSTEM_CLOCK  # engine and wall time for the whole app (tests: ManualClock)
     clock_tick_s: float | None = 1.0  # SPEC 12: expiry and funding (None: tests send them)
+    auth_expiry_s: float = 3600.0  # expired sign-in rows deleted this often (and at start)

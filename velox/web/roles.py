@@ -61,7 +61,7 @@ from velox.web.keys import (
     STORE,
     TICKETS,
 )
-from velox.web.lifecycle import FROM_SETTINGS, engine_service, feed_ctx, start_probe, store_ctx
+from velox.web.lifecycle import FROM_SETTINGS, Upkeep, engine_service, feed_ctx, store_ctx
 from velox.web.middleware import error_middleware
 from velox.web.ops import healthz
 from velox.web.options import WebOptions
@@ -129,11 +129,11 @@ async def _gateway_store_ctx(app: web.Application) -> AsyncIterator[None]:
     store = open_gateway_store(app[SETTINGS].db_url)
     await open_or_explain(store, app[SETTINGS].db_url, writer=False)
     app[STORE] = store
-    probe = start_probe(app, store)
+    upkeep = Upkeep(app, store)
     try:
         yield
     finally:
-        await probe.stop()
+        await upkeep.stop()
         await store.close()
 
 
