@@ -12,11 +12,13 @@ from nats import errors as nats_errors
 from nats.aio.client import Client
 
 from velox.bus.link import Link
+from velox.feeds.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 RECONNECT_WAIT_S = 0.5
 FIRST_RETRY_S = 0.25
 MAX_RETRY_S = 5.0
+REPORT_EVERY_S = 60.0  # an unreachable NATS: one log line a minute, with a count
 
 
 async def connect(url: str, name: str, link: Link | None = None) -> Client:
@@ -36,11 +38,20 @@ async def connect(url: str, name: str, link: Link | None = None) -> Client:
         log.info("bus: reconnected to NATS")
         link.back()
 
+    # nats-py retries by itself, the first connection too, every RECONNECT_WAIT_S: one line
+    # per attempt was the log twice a second for as long as NATS stayed away
+    unreachable = RateLimitedLog(log, logging.WARNING, REPORT_EVERY_S)
+    reconnecting = RateLimitedLog(log, logging.INFO, REPORT_EVERY_S)
+
     async def error(exc: Exception) -> None:
-        log.info("bus: %s", exc or type(exc).__name__)
         if isinstance(exc, nats_errors.SlowConsumerError):  # the server dropped messages
             link.lost("messages from NATS were dropped (a slow consumer)")
             link.back()
+        what = str(exc) or type(exc).__name__
+        if not connected:
+            unreachable("bus: cannot reach NATS at %s (%s); retrying", _safe(url), what)
+        else:
+            reconnecting("bus: %s", what)
 
     delay = FIRST_RETRY_S
     while True:
