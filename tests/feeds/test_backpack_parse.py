@@ -101,3 +101,17 @@ def test_ticks_carry_the_connection_that_delivered_them() -> None:
     for raw in (TRADE, BOOK):
         tick = parse_backpack(orjson.loads(raw), 9, SYMBOLS, connection=2)
         assert isinstance(tick, FeedTick) and tick.connection == 2
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        TRADE.replace(b'"t":5263948', b'"t":9223372036854775808'),
+        BOOK.replace(b'"u":"1463419"', b'"u":"9223372036854775808"'),
+        BOOK.replace(b'"u":"1463419"', b'"u":9223372036854775808'),
+    ],
+)
+def test_ids_outside_int64_are_malformed(raw: bytes) -> None:
+    """Regression: such an id reached the trade writer, whose SQLite insert overflowed."""
+    with pytest.raises(FeedParseError):
+        parse(raw)

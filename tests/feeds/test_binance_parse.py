@@ -121,3 +121,20 @@ def test_stream_names_are_lowercase_trade_and_book() -> None:
         "solusdt@trade",
         "solusdt@bookTicker",
     ]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        TRADE.replace(b'"t":4412345678', b'"t":9223372036854775808'),
+        TRADE.replace(b'"t":4412345678', b'"t":18446744073709551616'),
+        BOOK.replace(b'"u":53884261122', b'"u":9223372036854775808'),
+        BOOK.replace(b'"u":53884261122', b'"u":-1'),
+    ],
+)
+def test_ids_outside_int64_are_malformed(raw: bytes) -> None:
+    """Regression: a trade id of 2**63 reached the trade writer, whose SQLite insert raised
+    OverflowError and lost the whole batch of good trades with it."""
+    with pytest.raises(FeedParseError):
+        parse(raw)
+    assert isinstance(parse(TRADE.replace(b'"t":4412345678', b'"t":9223372036854775807')), FeedTick)

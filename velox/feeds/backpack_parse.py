@@ -17,7 +17,9 @@ from velox.feeds.messages import (
     Parsed,
     as_object,
     book,
+    id_of,
     opt_int,
+    req_id,
     req_int,
     req_str,
     req_units,
@@ -69,9 +71,9 @@ def _trade(
 ) -> FeedTick | None:
     symbol = symbols.velox(req_str(data, "s"))
     price, qty = req_units(data, "p"), req_units(data, "q")
-    trade_id, trade_us = req_int(data, "t"), req_int(data, "T")
-    if trade_id < 0 or trade_us <= 0:
-        raise FeedParseError("negative trade id or non-positive trade time")
+    trade_id, trade_us = req_id(data, "t"), req_int(data, "T")
+    if trade_us <= 0:
+        raise FeedParseError("non-positive trade time")
     if symbol is None:
         return None
     return FeedTick(
@@ -94,9 +96,9 @@ def _book_ticker(
     if isinstance(raw_id, str):
         if not (raw_id.isascii() and raw_id.isdigit()):
             raise FeedParseError(f"field 'u'={raw_id!r} is not an integer")
-        update_id = int(raw_id)
+        update_id = id_of(int(raw_id), "u")
     else:
-        update_id = req_int(data, "u")
+        update_id = req_id(data, "u")
     bid, ask = book(data)
     if symbol is None:
         return None

@@ -19,6 +19,7 @@ from velox.feeds.messages import (
     as_object,
     book,
     opt_int,
+    req_id,
     req_int,
     req_str,
     req_units,
@@ -77,9 +78,9 @@ def _trade(
 ) -> FeedTick | None:
     symbol = _symbol(data, symbols)
     price, qty = req_units(data, "p"), req_units(data, "q")
-    trade_id, trade_ms = req_int(data, "t"), req_int(data, "T")
-    if trade_id < 0 or trade_ms <= 0:
-        raise FeedParseError("negative trade id or non-positive trade time")
+    trade_id, trade_ms = req_id(data, "t"), req_int(data, "T")
+    if trade_ms <= 0:
+        raise FeedParseError("non-positive trade time")
     if symbol is None:
         return None
     return FeedTick(
@@ -98,7 +99,7 @@ def _book_ticker(
     data: Mapping[str, object], received_ms: int, symbols: SymbolMap, connection: int
 ) -> FeedTick | None:
     symbol = _symbol(data, symbols)
-    update_id = req_int(data, "u")
+    update_id = req_id(data, "u")
     bid, ask = book(data)
     if symbol is None:
         return None

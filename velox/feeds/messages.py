@@ -60,6 +60,22 @@ def req_int(data: Mapping[str, object], key: str) -> int:
     return value
 
 
+MAX_ID = 2**63 - 1  # a signed 64-bit column (SQLite INTEGER, PostgreSQL BIGINT)
+
+
+def req_id(data: Mapping[str, object], key: str) -> int:
+    """An exchange id (trade id, book update id) in 0..2**63-1. Larger ones are malformed:
+    no exchange issues them, the stores cannot hold them (SQLite raised OverflowError and
+    lost a whole batch of good trades), and one would stand as the symbol's high-water mark."""
+    return id_of(req_int(data, key), key)
+
+
+def id_of(value: int, key: str) -> int:
+    if not 0 <= value <= MAX_ID:
+        raise FeedParseError(f"field {key!r}={value}: id outside 0..2**63-1")
+    return value
+
+
 def opt_int(data: Mapping[str, object], key: str) -> int | None:
     return None if data.get(key) is None else req_int(data, key)
 
