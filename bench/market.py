@@ -107,11 +107,12 @@ async def bench_client(texts: list[str]) -> float:
     received = 0
     done = asyncio.Event()
 
-    async def sink(tick: FeedTick) -> None:
+    async def sink(tick: FeedTick) -> bool:
         nonlocal received
         received += 1
         if received == len(texts):
             done.set()
+        return True
 
     task = asyncio.create_task(feed.run(sink))
     try:

@@ -10,13 +10,14 @@ from velox.feeds.base import Feed, FeedTick
 
 
 class Collector:
-    """A sink that records ticks; ``wait(n)`` returns once n ticks arrived."""
+    """A sink that records ticks and takes them all; ``wait(n)`` returns once n arrived."""
 
     def __init__(self) -> None:
         self.ticks: list[FeedTick] = []
 
-    async def __call__(self, tick: FeedTick) -> None:
+    async def __call__(self, tick: FeedTick) -> bool:
         self.ticks.append(tick)
+        return True  # as a FeedSink answers for a tick that priced the engine
 
     async def wait(self, count: int, timeout: float = 5.0) -> list[FeedTick]:
         await wait_until(lambda: len(self.ticks) >= count, timeout)

@@ -186,3 +186,25 @@ def test_make_feed_specs(tmp_path: Path) -> None:
     for bad in ("kraken", "replay:", "", f"replay:{tmp_path}/BTCUSDT-trades-2025-01.csv"):
         with pytest.raises(ValueError):
             make_feed(bad)
+
+
+async def test_only_ticks_that_reached_the_engine_are_fresh() -> None:
+    """Regression: auto stamped ``last_tick_ms`` (``/healthz``'s lastTickAgeMs) before its
+    sink dropped the tick as late, so a frozen symbol looked fresh."""
+    server = FakeBinanceServer()
+    await server.start()
+    prices = Prices()
+    try:
+        feed = auto(server.url, timeout_s=2)
+        async with running(feed, FeedSink(prices, clock=ManualClock())):
+            await server.wait_connections(1)
+            await server.push_trade("BTCUSDT", "95000", "1", trade_id=9)
+            await wait_until(lambda: "BTCUSDT" in feed.last_tick_ms)
+            feed.last_tick_ms.clear()
+            await server.push_trade("BTCUSDT", "94000", "1", trade_id=8)  # late: dropped
+            await server.push_trade("ETHUSDT", "3000", "1", trade_id=1)
+            await wait_until(lambda: "ETHUSDT" in feed.last_tick_ms)
+    finally:
+        await server.stop()
+    assert set(feed.last_tick_ms) == {"ETHUSDT"}
+    assert prices.of("BTCUSDT") == [units("95000")]

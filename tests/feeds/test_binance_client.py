@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -139,9 +139,10 @@ async def test_nothing_listening_keeps_retrying_quietly() -> None:
 async def test_slow_sink_is_awaited_per_tick_in_order(server: FakeBinanceServer) -> None:
     seen: list[FeedTick] = []
 
-    async def slow(tick: FeedTick) -> None:
+    async def slow(tick: FeedTick) -> bool:
         await asyncio.sleep(0.001)
         seen.append(tick)
+        return True
 
     feed = make_feed(server.url)
     task = asyncio.create_task(feed.run(slow))
@@ -154,3 +155,52 @@ async def test_slow_sink_is_awaited_per_tick_in_order(server: FakeBinanceServer)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert [t.trade_id for t in seen] == list(range(20))
+
+
+class Refusing(Collector):
+    """A sink that takes only the symbols in ``taken`` to the engine, like a FeedSink
+    dropping every tick of a symbol as late."""
+
+    def __init__(self, taken: set[str]) -> None:
+        super().__init__()
+        self.taken = taken
+
+    async def __call__(self, tick: FeedTick) -> bool:
+        await super().__call__(tick)
+        return tick.symbol in self.taken
+
+
+async def push_until(server: FakeBinanceServer, done: Callable[[], bool]) -> None:
+    """Keep trades of both symbols flowing until ``done``, ids rising."""
+    trade_id = 0
+    async with asyncio.timeout(5):
+        while not done():
+            trade_id += 1
+            await server.push_trade("BTCUSDT", "1", "1", trade_id=trade_id)
+            await server.push_trade("ETHUSDT", "1", "1", trade_id=trade_id)
+            await asyncio.sleep(0.01)
+
+
+async def test_freshness_counts_only_ticks_that_reached_the_engine(
+    server: FakeBinanceServer,
+) -> None:
+    """Regression: ``last_tick_ms`` (``/healthz``'s lastTickAgeMs) and the stall detector
+    counted every parsed tick, also those the sink dropped as late: a symbol frozen by a
+    bogus trade id looked fresh for ever. Now a feed whose every tick is dropped is stalled
+    and reconnects (where the sink starts the ordering afresh)."""
+    feed, sink = make_feed(server.url, stall_timeout_s=0.2), Refusing(set())
+    async with running(feed, sink):
+        await server.wait_connections(1)
+        await push_until(server, lambda: feed.connections >= 2)
+    assert feed.last_tick_ms == {}
+    assert len(sink.ticks) > 10
+
+
+async def test_one_symbol_whose_ticks_are_all_dropped_is_a_stall(
+    server: FakeBinanceServer,
+) -> None:
+    feed, sink = make_feed(server.url, stall_timeout_s=0.2), Refusing({"ETHUSDT"})
+    async with running(feed, sink):
+        await server.wait_connections(1)
+        await push_until(server, lambda: feed.connections >= 2)
+    assert set(feed.last_tick_ms) == {"ETHUSDT"}

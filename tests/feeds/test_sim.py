@@ -107,7 +107,7 @@ async def resumed(id_base: int, known: dict[str, int]) -> SimFeed:
     feed = SimFeed(seed=3, id_base=id_base, ticks_per_second=1000, last_prices=last_prices)
     stopped = asyncio.Event()
 
-    async def sink(tick: FeedTick) -> None:
+    async def sink(tick: FeedTick) -> bool:
         stopped.set()
         await asyncio.Event().wait()  # hold the first tick: only the resume counts
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from velox.clock import ManualClock
 from velox.engine.commands import PriceTick
 from velox.feeds.base import FeedTick
@@ -86,3 +90,30 @@ async def test_a_change_of_source_starts_the_symbol_afresh() -> None:
     await sink(trade("BTCUSDT", 50_005, 4_399_999_999, T0 - 4_000))  # late within Binance
     await sink(trade("BTCUSDT", 50_020, 4_400_000_001, T0 - 4_000))
     assert [t.price for t in rec.ticks] == [95_000, 50_001, 50_010, 50_020]
+
+
+async def test_a_new_connection_starts_the_symbol_afresh() -> None:
+    """Regression: the last trade id was a high-water mark per source, never reset: one trade
+    with id 9e18 (or an exchange that restarts its ids) made every later trade late for ever,
+    reconnects included, and the symbol's price froze."""
+    rec = Recorder()
+    sink = FeedSink(rec, clock=ManualClock(T0))
+    assert await sink(FeedTick("BTCUSDT", 0, 100_010, 1, 9 * 10**18, T0, connection=1))
+    assert not await sink(FeedTick("BTCUSDT", 0, 90_000, 1, 500, T0, connection=1))  # late
+    assert await sink(FeedTick("BTCUSDT", 0, 90_001, 1, 501, T0, connection=2))  # reconnected
+    assert await sink(FeedTick("BTCUSDT", 0, 90_002, 1, 502, T0, connection=2))
+    assert [t.price for t in rec.ticks] == [100_010, 90_001, 90_002]
+    assert sink.late == 1
+
+
+async def test_late_ticks_are_logged_with_a_count(caplog: pytest.LogCaptureFixture) -> None:
+    """Regression: late ticks were dropped without a word."""
+    rec = Recorder()
+    sink = FeedSink(rec, clock=ManualClock(T0))
+    with caplog.at_level(logging.WARNING, logger="velox.feeds.sink"):
+        await sink(trade("BTCUSDT", 100, 10, T0))
+        for tid in range(5):
+            assert not await sink(trade("BTCUSDT", 100, tid, T0))
+    said = [r.getMessage() for r in caplog.records if r.name == "velox.feeds.sink"]
+    assert len(said) == 1 and "BTCUSDT" in said[0] and "late" in said[0]
+    assert sink.late == 5

@@ -45,8 +45,8 @@ async def replay(store: Store, path: Path) -> list[CandleRecord]:
     writer = TradeWriter(store, CandleAggregator(), flush_interval_s=0.01, clock=clock)
     feed = ReplayFeed(path, speed=0, clock=clock)
 
-    async def sink(tick: FeedTick) -> None:
-        writer.offer(tick)
+    async def sink(tick: FeedTick) -> bool:
+        return writer.offer(tick)
 
     writer.start()
     async with running(feed, sink):

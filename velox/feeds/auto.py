@@ -66,18 +66,16 @@ class AutoFeed:
         return self.sim.connected if self._on_sim else self.binance.connected
 
     async def run(self, sink: TickSink) -> None:
-        async def real(tick: FeedTick) -> None:
+        async def real(tick: FeedTick) -> bool:
             if not self._real_seen.is_set():
                 self._real_seen.set()
                 self.binance.loud_retries()
                 if await self._stop_sim():
                     log.warning("auto: Binance prices are flowing; simulator stopped")
-            self.last_tick_ms[tick.symbol] = tick.received_ms
-            await sink(tick)
+            return await self._deliver(sink, tick)
 
-        async def simulated(tick: FeedTick) -> None:
-            self.last_tick_ms[tick.symbol] = tick.received_ms
-            await sink(tick)
+        async def simulated(tick: FeedTick) -> bool:
+            return await self._deliver(sink, tick)
 
         binance_task = asyncio.create_task(self.binance.run(real), name="auto-binance")
         try:
@@ -98,6 +96,13 @@ class AutoFeed:
             await self._stop_sim()
             if not binance_task.done():  # else its end was raised above
                 await cancel_and_wait(binance_task)
+
+    async def _deliver(self, sink: TickSink, tick: FeedTick) -> bool:
+        """Only a tick that reached the engine makes its symbol fresh (``/healthz``)."""
+        taken = await sink(tick)
+        if taken:
+            self.last_tick_ms[tick.symbol] = tick.received_ms
+        return taken
 
     async def _until_a_child_ends(self, binance_task: asyncio.Task[None]) -> None:
         """Wait on both children; raise when one ends by itself (the simulator being stopped

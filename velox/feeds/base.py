@@ -35,7 +35,10 @@ class FeedTick:
     connection: int = 0
 
 
-TickSink = Callable[[FeedTick], Awaitable[None]]
+# A sink answers True when the tick reached the engine and False when it did not (a late
+# tick, one without a price): a feed's freshness (``last_tick_ms``, its stall detector)
+# counts only the former, so a feed whose every tick is dropped is seen as stalled.
+TickSink = Callable[[FeedTick], Awaitable[bool]]
 
 
 class Feed(Protocol):
@@ -53,7 +56,8 @@ class Feed(Protocol):
 class MonitoredFeed(Feed, Protocol):
     """A Feed that also reports its health (for /healthz). Every Velox feed satisfies it.
 
-    ``last_tick_ms`` maps a symbol to the receive time (engine time) of its last tick;
+    ``last_tick_ms`` maps a symbol to the receive time (engine time) of its last tick that
+    reached the engine (its sink answered True);
     ``connected`` is True while the source is up (a websocket open, the simulator or a replay
     running).
     """

@@ -177,8 +177,8 @@ class SimFeed:
             while True:
                 for symbol in self.symbols:
                     tick = self.next_tick(symbol)
-                    self.last_tick_ms[symbol] = tick.received_ms
-                    await sink(tick)
+                    if await sink(tick):  # fresh only once it reached the engine
+                        self.last_tick_ms[symbol] = tick.received_ms
                     next_at = max(next_at + interval, loop.time() - interval)
                     await asyncio.sleep(max(0.0, next_at - loop.time()))
         finally:

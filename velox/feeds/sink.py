@@ -11,9 +11,12 @@ Order comes from the exchange's own ids, never from a clock: within one source a
 id is not above the last priced trade's, or a book update whose ``update_id`` is not above the
 last one's, arrived late (or twice) and does not reach the engine. Times cannot order ticks:
 the local wall clock can be stepped, and the simulator's clock and Binance's are two clocks.
-Ids are per source, so a change of source (the auto feed leaving the simulator for Binance)
-starts the symbol afresh, last trade price included. The trade writer gets every trade
-(it deduplicates by id and files late trades into the right candle).
+Ids are per source and per connection, so a change of source (the auto feed leaving the
+simulator for Binance) or a new connection starts the symbol afresh, last trade price
+included: one absurd id, or an exchange that restarts its ids, cannot hold a symbol's price
+for longer than the connection (the feed's stall detector ends a connection whose ticks all
+come back refused). Late ticks are counted and logged, at most once per 10 s. The trade
+writer gets every trade (it deduplicates by id and files late trades into the right candle).
 
 Prices reach the engine stamped with engine time (``Clock.now_ms``) as they pass here, the
 same clock the engine service stamps commands with: a price's age is measured on one
@@ -22,12 +25,16 @@ monotonic clock.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Protocol
 
 from velox.clock import SYSTEM_CLOCK, Clock
 from velox.engine.commands import PriceTick
 from velox.feeds.base import FeedTick
+from velox.feeds.ratelog import RateLimitedLog
+
+log = logging.getLogger(__name__)
 
 
 class TickTarget(Protocol):
@@ -40,9 +47,10 @@ class TradeTarget(Protocol):
 
 @dataclass(slots=True)
 class _SymbolState:
-    """What one source has told us about one symbol so far."""
+    """What one connection of one source has told us about one symbol so far."""
 
     source: str
+    connection: int
     trade_id: int | None = None
     update_id: int | None = None
     trade_price: int | None = None
@@ -59,14 +67,19 @@ class FeedSink:
         self._clock = clock
         self._symbols: dict[str, _SymbolState] = {}
         self.late = 0  # ticks kept from the engine because they arrived out of order
+        self._late_log = RateLimitedLog(log)
 
     def reference(self, tick: FeedTick) -> int | None:
         """The reference price this tick gives its symbol, or None (late, or no price)."""
         state = self._symbols.get(tick.symbol)
-        if state is None or state.source != tick.source:
-            state = self._symbols[tick.symbol] = _SymbolState(tick.source)
+        if state is None or (state.source, state.connection) != (tick.source, tick.connection):
+            state = self._symbols[tick.symbol] = _SymbolState(tick.source, tick.connection)
         if not _in_order(state, tick):
             self.late += 1
+            self._late_log(
+                "%s: dropped a late %s tick (id %s, last %s); %d late in all",
+                tick.symbol, tick.source, *_ids(tick, state), self.late,
+            )  # fmt: skip
             return None
         if tick.trade_price is not None:
             state.trade_price = tick.trade_price
@@ -77,12 +90,15 @@ class FeedSink:
             return None
         return (tick.bid + tick.ask) // 2
 
-    async def __call__(self, tick: FeedTick) -> None:
+    async def __call__(self, tick: FeedTick) -> bool:
+        """Deliver one tick; True when it priced the engine (only those make a feed fresh)."""
         if self._trades is not None:
             self._trades.offer(tick)
         price = self.reference(tick)
-        if price is not None and price > 0:
-            self._engine.offer_tick(PriceTick(tick.symbol, price, self._clock.now_ms()))
+        if price is None or price <= 0:
+            return False
+        self._engine.offer_tick(PriceTick(tick.symbol, price, self._clock.now_ms()))
+        return True
 
 
 def _in_order(state: _SymbolState, tick: FeedTick) -> bool:
@@ -98,3 +114,10 @@ def _in_order(state: _SymbolState, tick: FeedTick) -> bool:
             return False
         state.update_id = tick.update_id
     return True
+
+
+def _ids(tick: FeedTick, state: _SymbolState) -> tuple[int | None, int | None]:
+    """The tick's ordering id and the one it was compared with (for the log)."""
+    if tick.trade_id is not None:
+        return tick.trade_id, state.trade_id
+    return tick.update_id, state.update_id

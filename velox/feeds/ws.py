@@ -3,8 +3,9 @@
 The client only does I/O: connect, read, hand each text frame to the exchange's pure parser,
 await the sink, and decide when to reconnect. Reasons to reconnect, and how soon:
 
-- connect failure, server close, socket error, or a stall (no data frame for
-  ``stall_timeout_s`` while the socket looks open): exponential backoff with jitter; the
+- connect failure, server close, socket error, or a stall (no tick reached the engine for
+  ``stall_timeout_s`` while the socket looks open, or every tick of one symbol came back
+  refused by the sink for that long): exponential backoff with jitter; the
   backoff resets only once a connection has delivered a tick, so a server that accepts and
   immediately drops us still slows us down (Binance bans IPs that reconnect too often);
 - ``serverShutdown``: the normal backoff (short after a healthy connection);
@@ -69,6 +70,8 @@ class WebsocketFeed(abc.ABC):
         self.connections = 0
         self.ticks = 0
         self._live = False  # this connection has delivered a tick
+        self._fresh_at = 0.0  # loop time of the connection's start or last tick taken
+        self._dropping_since: dict[str, float] = {}  # symbol -> first drop since one taken
         self._bad_message = RateLimitedLog(log)
         self._quiet_retries: RateLimitedLog | None = None
 
@@ -156,16 +159,19 @@ class WebsocketFeed(abc.ABC):
     async def _read(self, ws: aiohttp.ClientWebSocketResponse, sink: TickSink) -> tuple[str, bool]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.max_age_s
+        self._fresh_at = loop.time()  # the stall window starts with the connection
+        self._dropping_since.clear()
         while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
+            now = loop.time()
+            if now >= deadline:
                 return f"rotating after {self.max_age_s:.0f} s, before the 24 h limit", True
+            stall_at = self._fresh_at + self.stall_timeout_s
+            if now >= stall_at:
+                return f"stalled: no tick reached the engine for {self.stall_timeout_s} s", False
             try:
-                msg = await ws.receive(timeout=min(self.stall_timeout_s, remaining))
+                msg = await ws.receive(timeout=min(stall_at, deadline) - now)
             except TimeoutError:
-                if loop.time() >= deadline:
-                    continue
-                return f"stalled: no data for {self.stall_timeout_s} s", False
+                continue  # the checks above say which deadline passed
             if msg.type is aiohttp.WSMsgType.TEXT:
                 stop = await self._handle(msg.data, sink)
                 if stop is not None:
@@ -188,18 +194,36 @@ class WebsocketFeed(abc.ABC):
             self._bad_message("%s: skipping malformed message: %s", self.name, exc)
             return None
         if isinstance(parsed, FeedTick):
-            if not self._live:
-                self._live = True
-                log.info("%s: receiving ticks", self.name)
             self.ticks += 1
-            self.last_tick_ms[parsed.symbol] = received_ms
-            self.backoff.reset()
-            await sink(parsed)
+            if await sink(parsed):
+                self._fresh(parsed.symbol, received_ms)
+            else:
+                return self._dropped(parsed.symbol)
         elif isinstance(parsed, ServerShutdown):
             return "serverShutdown announced by the exchange"
         elif isinstance(parsed, ExchangeError):
             log.error("%s: exchange error %s: %s", self.name, parsed.code, parsed.message)
         return None
+
+    def _fresh(self, symbol: str, received_ms: int) -> None:
+        """A tick reached the engine: only such ticks make the symbol and the feed fresh."""
+        if not self._live:
+            self._live = True
+            log.info("%s: receiving ticks", self.name)
+        self.last_tick_ms[symbol] = received_ms
+        self._fresh_at = asyncio.get_running_loop().time()
+        self._dropping_since.pop(symbol, None)
+        self.backoff.reset()
+
+    def _dropped(self, symbol: str) -> str | None:
+        """The sink dropped a tick (late, by its ids). A symbol whose ticks keep coming but
+        are all dropped for the stall window is frozen: end the connection, since a new one
+        starts the sink's ordering afresh."""
+        now = asyncio.get_running_loop().time()
+        since = self._dropping_since.setdefault(symbol, now)
+        if now - since < self.stall_timeout_s:
+            return None
+        return f"stalled: every {symbol} tick dropped for {self.stall_timeout_s} s"
 
     def _set_connected(self, value: bool) -> None:
         if value != self.connected:
