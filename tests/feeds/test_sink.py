@@ -43,7 +43,7 @@ async def test_reference_prices_stamped_with_engine_time() -> None:
     await sink(FeedTick("BTCUSDT", 2, trade_price=100, trade_qty=1, trade_id=1))
     clock.advance(5)
     # a traded symbol ignores the book's prices, but its tick keeps the last trade fresh
-    await sink(FeedTick("BTCUSDT", 3, bid=90, ask=95))
+    await sink(FeedTick("BTCUSDT", 3, bid=95, ask=105))
     await sink(FeedTick("ETHUSDT", 4, bid=0, ask=0))  # nonsense is not a price
     assert rec.ticks == [
         PriceTick("ETHUSDT", 3000, T0),
@@ -117,3 +117,21 @@ async def test_late_ticks_are_logged_with_a_count(caplog: pytest.LogCaptureFixtu
     said = [r.getMessage() for r in caplog.records if r.name == "velox.feeds.sink"]
     assert len(said) == 1 and "BTCUSDT" in said[0] and "late" in said[0]
     assert sink.late == 5
+
+
+async def test_a_book_that_moved_away_from_the_last_trade_prices_at_its_mid() -> None:
+    """Regression: with trades stopped and the book moved from 100000 to 89999/90001, every
+    book tick re-sent the last trade price (100000): a SHORT still opened at 99950. SPEC 2:
+    the last trade price while the book still holds it, else the book's mid."""
+    rec = Recorder()
+    sink = FeedSink(rec, clock=ManualClock(T0))
+    await sink(trade("BTCUSDT", 100_000, 1, T0))
+    await sink(book("BTCUSDT", 99_999, 100_001, uid=1))  # holds the trade: quiet, not stale
+    await sink(book("BTCUSDT", 100_000, 100_002, uid=2))  # bid == last: still held
+    await sink(book("BTCUSDT", 89_999, 90_001, uid=3))  # moved away: the mid
+    await sink(book("BTCUSDT", 110_000, 110_004, uid=4))  # and the other way
+    await sink(trade("BTCUSDT", 110_001, 2, T0))
+    await sink(book("BTCUSDT", 109_990, 110_010, uid=5))
+    assert [t.price for t in rec.ticks] == [
+        100_000, 100_000, 100_000, 90_000, 110_002, 110_001, 110_001,
+    ]  # fmt: skip

@@ -202,7 +202,8 @@ class FakeFeed:
                 trade_id=2,
                 exchange_ms=ms + 1,
             ),
-            FeedTick("BTCUSDT", _now(), bid=units("1"), ask=units("3")),
+            # the book still holds the last trade: it stays the price (the mid is 100015)
+            FeedTick("BTCUSDT", _now(), bid=units("100005"), ask=units("100025")),
             FeedTick("ETHUSDT", _now(), bid=units("2999"), ask=units("3001")),
         ]
         for item in ticks:
@@ -230,7 +231,7 @@ async def test_feed_prices_health_and_candles(aiohttp_client: Any, settings: Set
         assets = {
             a["symbol"]: a for a in (await (await client.get("/api/v1/assets")).json())["assets"]
         }
-        assert assets["BTCUSDT"]["bid"] == "99959.99500000"  # last trade 100010, not the book
+        assert assets["BTCUSDT"]["bid"] == "99959.99500000"  # last trade 100010, not the mid
         assert assets["ETHUSDT"]["bid"] == "2998.50000000"  # mid 3000 for a feed without trades
         health = await (await client.get("/healthz")).json()
         assert health["feed"]["name"] == "fake" and health["feed"]["simulated"] is True

@@ -1,11 +1,13 @@
 """Feed ticks -> engine prices (and raw trades -> the candle writer).
 
-The reference price is the last trade price (SPEC section 2). Book-only ticks (bid/ask) set
-it to the mid ``floor((bid + ask) / 2)`` only for a symbol that has had no trade from this
-source, so a feed without trades still prices the engine, while a trading feed's bookTicker
-noise does not override its trades. A book tick of a traded symbol still re-sends the last
-trade price: the exchange is alive, so a quiet market (no trade for longer than the max price
-age) must not make the price stale while the book keeps updating.
+The reference price is the last trade price (SPEC section 2); a feed without trades uses the
+book's mid ``floor((bid + ask) / 2)``. A book tick (bid/ask) of a traded symbol re-sends the
+last trade price while the book still holds it (``bid <= last <= ask``): the exchange is
+alive, so a quiet market (no trade for longer than the max price age) must not make the price
+stale while the book keeps updating, and a trading feed's bookTicker noise does not override
+its trades. Once the book has moved away from the last trade (trades stopped, or lost, while
+the market moved), that trade is no price anyone could deal at: the book's mid is the
+reference until the next trade.
 
 Order comes from the exchange's own ids, never from a clock: within one source a trade whose
 id is not above the last priced trade's, or a book update whose ``update_id`` is not above the
@@ -84,10 +86,10 @@ class FeedSink:
         if tick.trade_price is not None:
             state.trade_price = tick.trade_price
             return tick.trade_price
-        if state.trade_price is not None:
-            return state.trade_price
         if tick.bid is None or tick.ask is None:
-            return None
+            return state.trade_price
+        if state.trade_price is not None and tick.bid <= state.trade_price <= tick.ask:
+            return state.trade_price
         return (tick.bid + tick.ask) // 2
 
     async def __call__(self, tick: FeedTick) -> bool:
