@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import AsyncIterator, Callable
 
@@ -204,3 +205,20 @@ async def test_one_symbol_whose_ticks_are_all_dropped_is_a_stall(
         await server.wait_connections(1)
         await push_until(server, lambda: feed.connections >= 2)
     assert set(feed.last_tick_ms) == {"ETHUSDT"}
+
+
+async def test_exchange_errors_are_logged_rate_limited(
+    server: FakeBinanceServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Regression: each ``{"code":..,"msg":..}`` reply was one ERROR line: 3000 in a flood."""
+    feed, sink = make_feed(server.url), Collector()
+    with caplog.at_level(logging.ERROR, logger="velox.feeds.ws"):
+        async with running(feed, sink):
+            await server.wait_connections(1)
+            for _ in range(50):
+                await server.send_raw('{"code":2,"msg":"Invalid request"}')
+            await server.push_trade("BTCUSDT", "1", "1", trade_id=1)
+            await sink.wait(1)
+    said = [r.getMessage() for r in caplog.records if "exchange error" in r.getMessage()]
+    assert len(said) == 1 and "Invalid request" in said[0]
+    assert feed.exchange_errors == 50

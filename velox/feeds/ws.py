@@ -73,6 +73,7 @@ class WebsocketFeed(abc.ABC):
         self._fresh_at = 0.0  # loop time of the connection's start or last tick taken
         self._dropping_since: dict[str, float] = {}  # symbol -> first drop since one taken
         self._bad_message = RateLimitedLog(log)
+        self._exchange_error = RateLimitedLog(log, logging.ERROR)
         self._quiet_retries: RateLimitedLog | None = None
 
     def quiet_retries(self, interval_s: float = QUIET_RETRY_LOG_S) -> None:
@@ -96,6 +97,10 @@ class WebsocketFeed(abc.ABC):
     @property
     def parse_errors(self) -> int:
         return self._bad_message.total
+
+    @property
+    def exchange_errors(self) -> int:
+        return self._exchange_error.total
 
     @abc.abstractmethod
     def symbol_map(self, symbols: Iterable[str]) -> SymbolMap:
@@ -202,7 +207,9 @@ class WebsocketFeed(abc.ABC):
         elif isinstance(parsed, ServerShutdown):
             return "serverShutdown announced by the exchange"
         elif isinstance(parsed, ExchangeError):
-            log.error("%s: exchange error %s: %s", self.name, parsed.code, parsed.message)
+            self._exchange_error(
+                "%s: exchange error %s: %s", self.name, parsed.code, parsed.message
+            )
         return None
 
     def _fresh(self, symbol: str, received_ms: int) -> None:
