@@ -222,3 +222,47 @@ async def test_exchange_errors_are_logged_rate_limited(
     said = [r.getMessage() for r in caplog.records if "exchange error" in r.getMessage()]
     assert len(said) == 1 and "Invalid request" in said[0]
     assert feed.exchange_errors == 50
+
+
+async def flap(server: FakeBinanceServer, feed: BinanceFeed, sink: Collector, times: int) -> None:
+    """Each connection delivers one tick, then the server drops it."""
+    for i in range(times):
+        await server.wait_connections(i + 1)
+        await wait_until(lambda: feed.connected)
+        await server.push_trade("BTCUSDT", "1", "1", trade_id=1)
+        await sink.wait(i + 1)
+        await server.drop_all()
+        await wait_until(lambda: not feed.connected)
+
+
+async def test_a_flapping_server_is_retried_with_growing_waits(
+    server: FakeBinanceServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Regression: every tick reset the backoff, so a server that drops each connection half
+    a second after it opens, ticks flowing, was reconnected to 101 times a minute (Binance
+    allows 300 per 5 min and bans repeat offenders), with 3-4 log lines each time."""
+    feed, sink = make_feed(server.url, stall_timeout_s=5.0), Collector()
+    with caplog.at_level(logging.INFO, logger="velox.feeds.ws"):
+        async with running(feed, sink):
+            await flap(server, feed, sink, 6)
+            # no reset: each wait longer than the last
+            await wait_until(lambda: feed.backoff.attempts == 6, timeout=2)
+    said = [r for r in caplog.records if r.name == "velox.feeds.ws"]
+    assert len(said) <= 6, [r.getMessage() for r in said]
+
+
+async def test_a_connection_that_stays_up_resets_the_backoff(server: FakeBinanceServer) -> None:
+    feed, sink = make_feed(server.url, stall_timeout_s=0.3), Collector()
+    async with running(feed, sink):
+        await flap(server, feed, sink, 3)
+        await server.wait_connections(4)
+        assert feed.backoff.attempts == 3
+        trade_id = 1
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        while loop.time() - start < 0.45:  # up and delivering for longer than 0.3 s
+            trade_id += 1
+            await server.push_trade("BTCUSDT", "1", "1", trade_id=trade_id)
+            await asyncio.sleep(0.02)
+        await wait_until(lambda: feed.backoff.attempts == 0)
+    assert feed.connections == 4

@@ -5,12 +5,20 @@ await the sink, and decide when to reconnect. Reasons to reconnect, and how soon
 
 - connect failure, server close, socket error, or a stall (no tick reached the engine for
   ``stall_timeout_s`` while the socket looks open, or every tick of one symbol came back
-  refused by the sink for that long): exponential backoff with jitter; the
-  backoff resets only once a connection has delivered a tick, so a server that accepts and
-  immediately drops us still slows us down (Binance bans IPs that reconnect too often);
+  refused by the sink for that long): exponential backoff with jitter. The backoff resets
+  only once a connection has stayed up and delivered for ``stall_timeout_s`` (30 s), so a
+  server that drops us soon after each connect, even with ticks flowing meanwhile, is
+  retried with growing waits (Binance allows 300 connections per 5 minutes per IP and bans
+  repeat offenders);
 - ``serverShutdown``: the normal backoff (short after a healthy connection);
 - age ``max_age_s`` (default 23 h, under Binance's 24 h limit): reconnect at once. The gap is
   one handshake (well under a second), far below the 10 s price staleness limit.
+
+Logging stays at about one line per reconnect or less, since a flapping link repeats: the
+disconnect line at most once per 10 s with a count (once a minute with ``quiet_retries``),
+"receiving ticks" at the first tick of a connection unless it comes amid a run of failed
+ones, which ends with one "steady again" line; exchange error replies and malformed frames
+are rate-limited too. Connects and losses are DEBUG: the disconnect line says why.
 
 Pings: aiohttp's ``autoping`` answers each ping frame with a pong echoing its payload (the
 fake servers' tests check the echo), so a slow sink never delays keep-alive beyond one tick.
@@ -38,6 +46,7 @@ log = logging.getLogger(__name__)
 DAY_S = 24 * 3600.0
 CLOSE_TIMEOUT_S = 2.0
 QUIET_RETRY_LOG_S = 60.0
+RETRY_LOG_S = 10.0
 
 
 class WebsocketFeed(abc.ABC):
@@ -70,25 +79,29 @@ class WebsocketFeed(abc.ABC):
         self.connections = 0
         self.ticks = 0
         self._live = False  # this connection has delivered a tick
+        self._connected_at = 0.0  # loop time
         self._fresh_at = 0.0  # loop time of the connection's start or last tick taken
         self._dropping_since: dict[str, float] = {}  # symbol -> first drop since one taken
         self._bad_message = RateLimitedLog(log)
         self._exchange_error = RateLimitedLog(log, logging.ERROR)
-        self._quiet_retries: RateLimitedLog | None = None
+        self._retries = self._retry_log(RETRY_LOG_S)
 
     def quiet_retries(self, interval_s: float = QUIET_RETRY_LOG_S) -> None:
-        """Log failed reconnects once per ``interval_s`` instead of at every attempt.
+        """Log failed reconnects once per ``interval_s`` instead of every 10 s at most.
 
         For background retries nobody waits on (the auto feed runs on the simulator): an
-        offline machine would otherwise log a warning every backoff period for as long as
-        Velox runs. ``loud_retries`` restores one line per attempt.
+        offline machine would otherwise log a warning every 30 s for as long as Velox runs.
+        ``loud_retries`` restores the 10 s.
         """
-        self._quiet_retries = RateLimitedLog(
-            log, logging.WARNING, interval_s, clock=lambda: self._clock.now_ms() / 1000
-        )
+        self._retries = self._retry_log(interval_s)
 
     def loud_retries(self) -> None:
-        self._quiet_retries = None
+        self._retries = self._retry_log(RETRY_LOG_S)
+
+    def _retry_log(self, interval_s: float) -> RateLimitedLog:
+        return RateLimitedLog(
+            log, logging.WARNING, interval_s, clock=lambda: self._clock.now_ms() / 1000
+        )
 
     @property
     def simulated(self) -> bool:
@@ -127,10 +140,8 @@ class WebsocketFeed(abc.ABC):
                 message = "%s: disconnected (%s); reconnecting in %.2f s"
                 if immediate:
                     log.info(message, self.name, reason, delay)
-                elif self._quiet_retries is not None:
-                    self._quiet_retries(message, self.name, reason, delay)
                 else:
-                    log.warning(message, self.name, reason, delay)
+                    self._retries(message, self.name, reason, delay)
                 await asyncio.sleep(delay)
 
     async def _one_connection(
@@ -152,6 +163,7 @@ class WebsocketFeed(abc.ABC):
         try:
             self.connections += 1
             self._live = False
+            self._connected_at = asyncio.get_running_loop().time()
             self._set_connected(True)
             await self.on_connected(ws)
             return await self._read(ws, sink)
@@ -213,14 +225,22 @@ class WebsocketFeed(abc.ABC):
         return None
 
     def _fresh(self, symbol: str, received_ms: int) -> None:
-        """A tick reached the engine: only such ticks make the symbol and the feed fresh."""
+        """A tick reached the engine: only such ticks make the symbol and the feed fresh.
+        The backoff resets once the connection has been up for the stall window: a tick
+        alone proves nothing about a server that drops us half a second later."""
+        now = asyncio.get_running_loop().time()
+        failures = self.backoff.attempts  # reconnects since the last steady connection
         if not self._live:
             self._live = True
-            log.info("%s: receiving ticks", self.name)
+            if failures <= 1:  # not amid a run of failures: those end with "steady again"
+                log.info("%s: receiving ticks from %s", self.name, self.base_url)
+        if failures and now - self._connected_at >= self.stall_timeout_s:
+            if failures > 1:
+                log.info("%s: steady again after %d reconnects", self.name, failures)
+            self.backoff.reset()
         self.last_tick_ms[symbol] = received_ms
-        self._fresh_at = asyncio.get_running_loop().time()
+        self._fresh_at = now
         self._dropping_since.pop(symbol, None)
-        self.backoff.reset()
 
     def _dropped(self, symbol: str) -> str | None:
         """The sink dropped a tick (late, by its ids). A symbol whose ticks keep coming but
@@ -234,7 +254,7 @@ class WebsocketFeed(abc.ABC):
 
     def _set_connected(self, value: bool) -> None:
         if value != self.connected:
-            log.info("%s: %s %s", self.name, "connected to" if value else "lost", self.base_url)
+            log.debug("%s: %s %s", self.name, "connected to" if value else "lost", self.base_url)
         self.connected = value
 
 
