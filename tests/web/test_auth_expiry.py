@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from tests.web.conftest import FAST, MakeClient
+from velox.web.auth.expiry import AuthExpiry
 from velox.web.keys import STORE
 from velox.web.options import WebOptions
 
@@ -36,3 +37,27 @@ async def test_expired_sign_outs_go_and_live_ones_stay(make_client: MakeClient) 
             break
         await asyncio.sleep(0.05)
     assert await revocation_rows(client) == ["live"]
+
+
+class HangingStore:
+    """A database that stopped answering in the middle of a round."""
+
+    def __init__(self) -> None:
+        self.began = asyncio.Event()
+
+    async def forget_expired_auth(self, now_ms: int) -> int:
+        self.began.set()
+        await asyncio.sleep(3600)
+        return 0
+
+
+async def test_a_stop_does_not_wait_for_a_round_the_database_holds() -> None:
+    """A diff review: the stop waited for the round, with no time limit (a gateway's store
+    has none of its own)."""
+    store = HangingStore()
+    expiry = AuthExpiry(store, lambda: 0, interval_s=0.01)  # type: ignore[arg-type]
+    expiry.start()
+    async with asyncio.timeout(5):
+        await store.began.wait()
+    async with asyncio.timeout(2):
+        await expiry.stop()

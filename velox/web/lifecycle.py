@@ -143,9 +143,9 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     starting: asyncio.Task[None] | None = None
     if app[OPTIONS].background_start:
         starting = asyncio.create_task(service.start(), name="engine-start")
-    else:
-        await service.start()
-    try:
+    try:  # a start stopped or refused half-way (the engine task may run) still stops it
+        if starting is None:
+            await service.start()
         yield
     finally:
         hub.close_all()

@@ -63,7 +63,9 @@ def serve_app(
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
             # closing the loop put the default handlers back: a signal from here to the
-            # interpreter's exit killed a process that had stopped cleanly (status 143)
+            # interpreter's exit killed a process that had stopped cleanly (status 143).
+            # Ignored, not handled: the interpreter's finalization resets a Python handler
+            # to the default, and the window opens again.
             for sig in STOP_SIGNALS:
                 with contextlib.suppress(ValueError, OSError):  # not the main thread
                     signal.signal(sig, signal.SIG_IGN)

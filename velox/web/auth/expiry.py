@@ -39,9 +39,12 @@ class AuthExpiry:
         self._task = asyncio.create_task(self._run(), name="auth-expiry")
 
     async def stop(self) -> None:
+        """Ends a round under way too: a database that stopped answering must not hold a stop
+        (the rows are deleted at the next start or round anyway)."""
         task, self._task = self._task, None
         if task is not None:
             self._stopping.set()
+            task.cancel()
             await asyncio.wait({task})
 
     async def _run(self) -> None:
