@@ -36,10 +36,11 @@ def of(events: list[Any], kind: type) -> list[Any]:
     return [e for e in events if isinstance(e, kind)]
 
 
-def test_a_tick_priced_zero_or_for_an_unknown_asset_is_ignored_one_unit_is_quoted() -> None:
+def test_a_tick_priced_zero_or_for_an_unknown_asset_is_ignored_two_units_are_quoted() -> None:
     """A price of 0 would quote bid = ask = 0 and liquidate every LONG; an unknown asset
-    gets no quote; 1 unit (0.00000001) is a price. Kills ``price < 0``, ``price <= 1`` and
-    ``and`` for ``or`` in the guard of ``on_tick``."""
+    gets no quote; 1 unit (0.00000001) quotes a bid of 0, no tradable price either
+    (test_untradable_prices.py), and 2 units are a price. Kills ``bid < 0``, ``bid <= 1``
+    and a dropped asset check in the guards of ``on_tick``."""
     engine = engine_at()
     (opened,) = ok(engine, order())
     assert engine.on_tick(PriceTick(BTC, 0, T0 + 1)) == []
@@ -48,7 +49,9 @@ def test_a_tick_priced_zero_or_for_an_unknown_asset_is_ignored_one_unit_is_quote
     assert engine.on_tick(PriceTick("DOGEUSDT", units("0.1"), T0 + 1)) == []
     assert "DOGEUSDT" not in engine.quotes
     assert engine.on_tick(PriceTick(SOL, 1, T0 + 1)) == []
-    assert engine.quotes[SOL] == quoted(1, T0 + 1) == Quote(1, 0, 2, T0 + 1)  # type: ignore[arg-type]
+    assert SOL not in engine.quotes
+    assert engine.on_tick(PriceTick(SOL, 2, T0 + 1)) == []
+    assert engine.quotes[SOL] == quoted(2, T0 + 1) == Quote(2, 1, 3, T0 + 1)  # type: ignore[arg-type]
 
 
 def test_a_tick_older_than_the_last_one_changes_nothing() -> None:

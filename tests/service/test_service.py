@@ -483,3 +483,28 @@ async def test_a_queued_command_runs_while_its_caller_still_waits(store: Store) 
     with pytest.raises(EngineNotReady):
         await dropped
     await service.stop()
+
+
+async def test_an_untradable_tick_does_not_throw_its_batch_away(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A BTC price of 1 unit (its bid rounds to 0) with a STOP SHORT resting, queued in the
+    batch of bob's ETH open: the tick is refused by the engine, bob's open goes through, and
+    the service never rebuilds (it threw every batch holding such a tick away before)."""
+    clock = Clock()
+    service = await started(store, clock)
+    for user in ("alice", "bob"):
+        await service.submit(OpenAccount(user, clock()))
+    service.offer_tick(PriceTick(BTC, REF, clock()))
+    service.offer_tick(PriceTick("ETHUSDT", 3_000 * SCALE, clock()))
+    stop = OpenPosition("alice", BTC, "SHORT", 10, clock(), margin=100 * SCALE,
+                        order_type="STOP", price=70_000 * SCALE)  # fmt: skip
+    assert (await service.submit(stop)).ok
+    clock.now += 1
+    service.offer_tick(PriceTick(BTC, 1, clock()))
+    bob = OpenPosition("bob", "ETHUSDT", "LONG", 2, clock(), margin=10 * SCALE)
+    assert (await service.submit(bob)).ok
+    assert "engine failed applying a batch" not in caplog.text
+    assert service.engine.quotes[BTC].ref == REF
+    assert len(service.engine.pending) == 1
+    await service.stop()

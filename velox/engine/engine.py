@@ -130,15 +130,22 @@ class Engine(Ledger):
             self._emit(events, [close_at_quote(pos, reason, q, ts, Ids(self), taker)])
 
     def on_tick(self, tick: PriceTick) -> list[Event]:
-        """Quote the tick, then (a) triggers, (b) pending orders, (c) triggers, marks."""
-        if tick.asset not in self.settings.assets or tick.price <= 0:
+        """Quote the tick, then (a) triggers, (b) pending orders, (c) triggers, marks.
+
+        A price whose bid is not above 0 (0, or 1 unit at the default spread) is refused
+        before anything changes: no fill can be made at it (a SHORT would sell for
+        nothing, and sizing by margin divides by the price), and a tick a feed sends must
+        never make the batch it arrives in raise."""
+        if tick.asset not in self.settings.assets:
             return []
         last = self.quotes.get(tick.asset)
         if last is not None and tick.ts < last.ts:
             return []  # out of order: an older price must not overwrite a newer one
-        self.funding.ticked(self, last, tick.asset, tick.ts)
         ref = Price(tick.price)
         bid, ask = quote(ref, self.settings.spread)
+        if bid <= 0:
+            return []  # untradable: the last quote stays (and goes stale, SPEC 2)
+        self.funding.ticked(self, last, tick.asset, tick.ts)
         q = self.quotes[tick.asset] = Quote(ref, bid, ask, tick.ts)
         events: list[Event] = []
         self._fire(tick.asset, q, tick.ts, events)
