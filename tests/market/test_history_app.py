@@ -20,6 +20,7 @@ from tests.fakes.binance_rest import DURATION_MS, FakeBinanceRest, stored, with_
 from tests.fakes.binance_server import FakeBinanceServer
 from tests.feeds.helpers import wait_until
 from tests.ports import free_port
+from velox.clock import SYSTEM_CLOCK
 from velox.config import Settings
 from velox.market.candles import DURATIONS_MS
 from velox.money import units
@@ -31,6 +32,21 @@ DAY = 1_736_812_800_000  # 2025-01-14 00:00:00 UTC
 CUT = DAY + 5 * 3_600_000 + 7 * 60_000 + 42_000  # 05:07:42
 PRICE, QTY = "95010.50", "0.25"
 TRADE = (units(PRICE), units(QTY))
+
+
+class WallAt:
+    """Engine time as it runs, the wall clock set to ``at_ms`` now: the trade writer files
+    trades only at plausible times against the wall clock (``velox.market.plausible``), and
+    these trades are dated in January 2025, the latest 25 minutes after CUT."""
+
+    def __init__(self, at_ms: int) -> None:
+        self._offset = at_ms - SYSTEM_CLOCK.wall_ms()
+
+    def now_ms(self) -> int:
+        return SYSTEM_CLOCK.now_ms()
+
+    def wall_ms(self) -> int:
+        return SYSTEM_CLOCK.wall_ms() + self._offset
 
 
 @pytest.fixture
@@ -54,7 +70,8 @@ class App:
         self.client: TestClient[Any, Any] | None = None
 
     async def start(self) -> TestClient[Any, Any]:
-        app = create_app(self.settings, options=WebOptions(bcrypt_rounds=4))
+        clock = WallAt(CUT + 30 * 60_000)
+        app = create_app(self.settings, options=WebOptions(bcrypt_rounds=4, clock=clock))
         self.client = await self.aiohttp_client(app)
         return self.client
 

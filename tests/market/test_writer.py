@@ -142,14 +142,14 @@ async def test_insert_that_keeps_failing_loses_only_that_batch(store: MemStore) 
 async def test_retention_prunes_old_raw_trades(store: MemStore) -> None:
     now = T0 + 25 * 3_600_000
     clock = ManualClock(now)
-    clock.step_wall(-3_600_000)  # the cutoff follows the wall clock, as trade times do
+    clock.step_wall(-30_000)  # the cutoff follows the wall clock, as trade times do
     w = TradeWriter(store.as_store(), flush_interval_s=0.01, clock=clock, prune_interval_s=60)
     w.offer(tick(1, ts=T0 - 1))  # 24 h and 1 ms before the wall clock
     w.offer(tick(2, ts=now - 1000))
     w.start()
     await until(lambda: store.prune_cutoffs != [])
     await w.stop()
-    assert store.prune_cutoffs == [now - 25 * 3_600_000]
+    assert store.prune_cutoffs == [now - 30_000 - 24 * 3_600_000]
     assert list(store.trades) == [("BTCUSDT", 2)]
     assert ("BTCUSDT", "1d", T0 - 24 * 3_600_000) in store.rows  # candles are kept forever
 

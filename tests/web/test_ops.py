@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from tests.web.conftest import FAST, MakeClient
 from tests.web.helpers import assert_error, next_of, signup, tick
+from velox.clock import SYSTEM_CLOCK
 from velox.config import Settings
 from velox.feeds.base import FeedTick, TickSink
 from velox.money import units
@@ -183,8 +184,8 @@ class FakeFeed:
         self.sent = asyncio.Event()
 
     async def run(self, sink: TickSink) -> None:
-        now = asyncio.get_running_loop().time()
-        ms = 1_700_000_000_000 + int(now)
+        wall = SYSTEM_CLOCK.wall_ms()  # a live feed's time: the writer files no misdated trade
+        ms = wall - wall % 1000  # both trades in one second, so in one candle
         ticks = [
             FeedTick(
                 "BTCUSDT",

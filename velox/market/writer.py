@@ -18,6 +18,11 @@ once per batch (for websocket pushes); a callback that raises is logged and does
 writer. Raw trades whose time is older than ``retention_ms`` (24 h) before the wall clock are
 pruned every ``prune_interval_s``: trade times are the exchange's, absolute times.
 
+A trade whose exchange time is implausible against the wall clock when it is offered
+(``velox.market.plausible``: more than a minute ahead, or more than ``max_behind_ms``
+behind; None, the default, for a recorded file) is not filed: counted in ``misdated`` and
+logged at most once per 10 s. It would make a permanent candle at that time.
+
 A failing store is retried ``max_attempts`` times with ``retry_delay_s`` between; a batch
 that still fails is dropped and logged (``lost``), so one bad batch cannot wedge the writer.
 Meanwhile the writer is ``down`` (``store``, an ``Outage``: said once in the log, not at every
@@ -47,6 +52,7 @@ from velox.feeds.ratelog import RateLimitedLog
 from velox.market.candles import BucketKey, CandleAggregator, bucket_start
 from velox.market.history import SECOND_MS, LiveCut, boundary, is_prefix
 from velox.market.invented import invented_range
+from velox.market.plausible import AHEAD_MS, misdated
 from velox.market.provenance import Admitted, Marks, Provenance, Span, with_span
 from velox.outage import Outage
 from velox.store.base import Store
@@ -76,6 +82,7 @@ class TradeWriter:
         on_candle: CandleCallback | None = None,
         on_session: SessionCallback | None = None,
         on_history: HistoryCallback | None = None,
+        max_behind_ms: int | None = None,
         max_attempts: int = 5,
         retry_delay_s: float = 1.0,
         clock: Clock = SYSTEM_CLOCK,
@@ -89,6 +96,10 @@ class TradeWriter:
         self.on_candle = on_candle
         self.on_session = on_session
         self.on_history = on_history
+        self.max_behind_ms = max_behind_ms
+        self._bounds = f"at most {AHEAD_MS // 1000} s ahead" + (
+            "" if max_behind_ms is None else f", {max_behind_ms // 1000} s behind"
+        )
         self.max_attempts = max_attempts
         self.retry_delay_s = retry_delay_s
         self._clock = clock
@@ -103,12 +114,14 @@ class TradeWriter:
         )  # fmt: skip
         self._last_prune: float | None = None
         self._drop_log = RateLimitedLog(log)
+        self._misdated_log = RateLimitedLog(log)
         self._sessions: dict[str, tuple[str, int]] = {}  # symbol -> (source, connection)
         self._before_cut: dict[str, int] = {}  # symbol -> trades accepted before its cut
         self._lock = asyncio.Lock()  # one batch or one history write at a time
         self._batch_done = asyncio.Event()
         self.accepted = self.processed = 0  # trades queued / taken through a batch
         self.dropped = self.written = self.duplicates = self.lost = self.batches = 0
+        self.misdated = 0  # trades not filed: their exchange time is implausible
         self.prunes = self.pruned = 0
 
     # -- producer side (the feed's sink) ---------------------------------------------------
@@ -117,6 +130,8 @@ class TradeWriter:
         if tick.trade_id is None or tick.trade_price is None or tick.trade_qty is None:
             return False
         ts = tick.exchange_ms if tick.exchange_ms is not None else tick.received_ms
+        if tick.exchange_ms is not None and self._misdated(tick, tick.exchange_ms):
+            return False
         trade = TradeRecord(tick.symbol, tick.trade_id, tick.trade_price, tick.trade_qty, ts)
         if self._sessions.get(tick.symbol) != (tick.source, tick.connection):
             self._sessions[tick.symbol] = (tick.source, tick.connection)
@@ -132,6 +147,21 @@ class TradeWriter:
                 self.queue.maxsize, self.dropped,
             )  # fmt: skip
             return False
+        return True
+
+    def _misdated(self, tick: FeedTick, exchange_ms: int) -> bool:
+        """The trade's time is implausible (``velox.market.plausible``): not filed, said in
+        the log at most once per 10 s with a count. Judged before the session cut: a trade
+        dated in 5138 must not cut the symbol's history there."""
+        wall_ms = self._clock.wall_ms()
+        if not misdated(exchange_ms, wall_ms, self.max_behind_ms):
+            return False
+        self.misdated += 1
+        self._misdated_log(
+            "trade writer: not filing %s trade %s: its time %d is %+d s from the local clock "
+            "(plausible: %s); is the clock right?",
+            tick.symbol, tick.trade_id, exchange_ms, (exchange_ms - wall_ms) // 1000, self._bounds,
+        )  # fmt: skip
         return True
 
     def _cut(self, cut: LiveCut) -> None:
@@ -261,6 +291,8 @@ class TradeWriter:
 
     async def stop(self) -> None:
         """Stop the task and write everything still queued (graceful shutdown)."""
+        self._drop_log.flush()
+        self._misdated_log.flush()
         await self.supervisor.stop()
         if self._writing is not None:
             await asyncio.wait({self._writing})

@@ -26,9 +26,11 @@ from aiohttp import web
 from velox.binance.keys import MARKET_STREAMS
 from velox.clock import Clock
 from velox.feeds.base import Feed
+from velox.feeds.replay import ReplayFeed
 from velox.feeds.sink import FeedSink
 from velox.market.backfill import Backfill, HistorySource
 from velox.market.candles import CandleAggregator
+from velox.market.plausible import BEHIND_MS
 from velox.market.query import last_prices, query_candles
 from velox.market.tap import TappedTrades
 from velox.market.writer import TradeWriter
@@ -220,9 +222,11 @@ def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
                 tap.on_history(symbol, duration)
 
         retention_ms = int(app[SETTINGS].trade_retention * 1000)
+        # a recorded file's trades are behind by design: judged on their time ahead alone
+        behind_ms = None if actual.name == ReplayFeed.name else BEHIND_MS
         writer = TradeWriter(
             store, CandleAggregator(), retention_ms=retention_ms, on_candle=on_candle,
-            on_history=on_history, clock=clock,
+            on_history=on_history, max_behind_ms=behind_ms, clock=clock,
         )  # fmt: skip
         app[CANDLES] = _candle_query(store, writer.aggregator)
         trades = TappedTrades(writer, taps) if taps else writer
