@@ -11,7 +11,7 @@ from tests.feeds.helpers import Collector, running
 from velox.clock import ManualClock
 from velox.feeds.base import FeedTick
 from velox.feeds.messages import FeedParseError
-from velox.feeds.replay import ReplayFeed, parse_trade_row, symbol_from_path
+from velox.feeds.replay import MAX_JUMP_MS, ReplayFeed, parse_trade_row, symbol_from_path
 
 SPOT_US = (
     "4412345678,94850.01000000,0.00052000,49.32200520,1736812800122345,True,True\n"
@@ -112,3 +112,78 @@ def test_symbol_from_file_name() -> None:
 def test_parse_trade_row_rejects(row: list[str]) -> None:
     with pytest.raises(FeedParseError):
         parse_trade_row(row, "BTCUSDT", 0)
+
+
+async def test_a_row_that_is_not_utf8_is_skipped_alone(tmp_path: Path) -> None:
+    """One byte 0xff in a row made the whole file undecodable (UnicodeDecodeError at every
+    restart of the feed, a crash loop); now that row alone is a malformed row."""
+    path = tmp_path / "BTCUSDT-trades-2025-01.csv"
+    bad = b"4412345680,94850.03\xff,0.01,948.5,1736812800124000,False,True\n"
+    path.write_bytes(
+        SPOT_US.encode() + bad + b"4412345681,94850.04,0.01,948.5,1736812800125000,false\n"
+    )
+    feed = ReplayFeed(path, speed=0)
+    ticks = await play(feed)
+    assert [t.trade_id for t in ticks] == [4412345678, 4412345679, 4412345681]
+    assert feed.skipped == 1
+
+
+async def test_trade_ids_beyond_int64_are_malformed_rows(tmp_path: Path) -> None:
+    """An id a store's integer column cannot hold (SQLite raised OverflowError and dropped
+    the writer's whole batch) is a malformed row; 2**63 - 1 is an id."""
+    text = (
+        f"{2**63},1,1,1,1736812800122,true\n"
+        f"{2**63 - 1},1,1,1,1736812800123,true\n"
+        f"1,1,1,1,{2**63},true\n"
+    )
+    feed = ReplayFeed(write(tmp_path, "BTCUSDT-trades-2025-01.csv", text), speed=0)
+    ticks = await play(feed)
+    assert [t.trade_id for t in ticks] == [2**63 - 1] and feed.skipped == 2
+
+
+async def test_a_row_far_from_the_one_before_is_not_waited_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reviewer's s13: a first row dated 1970 (time=1000), the rest today, at speed 1000:
+    the replay waited (today - 1970) / 1000, 20 days, before the second row. Now a jump of
+    more than an hour either way plays the row at once and times the next ones from it."""
+    today = 1_796_558_120_834
+    text = f"1,1,1,1,1000,true\n2,1,1,1,{today},true\n3,1,1,1,{today + 500},true\n"
+    clock = ManualClock(5_000)
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock.advance(round(seconds * 1000))
+
+    path = write(tmp_path, "BTCUSDT-trades-oldrow.csv", text)
+    ticks = await play(ReplayFeed(path, speed=1000, clock=clock, sleep=sleep))
+    assert [t.trade_id for t in ticks] == [1, 2, 3]
+    assert waits == [pytest.approx(0.0005)]  # only 3's 500 ms, at speed 1000
+    assert "jumps" in caplog.text
+
+
+async def test_an_hour_between_rows_is_still_waited(tmp_path: Path) -> None:
+    """Up to MAX_JUMP_MS the gap is replayed as it was (here at speed 60: a minute)."""
+    text = f"1,1,1,1,{10**12},true\n2,1,1,1,{10**12 + MAX_JUMP_MS},true\n"
+    clock = ManualClock(5_000)
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock.advance(round(seconds * 1000))
+
+    path = write(tmp_path, "BTCUSDT-trades-2025-01.csv", text)
+    await play(ReplayFeed(path, speed=60, clock=clock, sleep=sleep))
+    assert waits == [pytest.approx(60.0)]
+
+
+async def test_the_count_of_malformed_rows_is_logged_when_the_file_ends(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """8 malformed rows gave one line and no count."""
+    text = SPOT_US + "x,1\n" * 8
+    path = write(tmp_path, "BTCUSDT-trades-2025-01.csv", text)
+    await play(ReplayFeed(path, speed=0))
+    bad = [m for m in caplog.messages if "malformed" in m]
+    assert len(bad) == 2 and bad[1].endswith("(and 6 more since last report)")

@@ -10,10 +10,17 @@ symbol, taken from the constructor or from a name like ``BTCUSDT-trades-2025-01.
 ``speed`` scales the gaps between trade times (2 = twice as fast); 0 plays as fast as the
 sink takes it, yielding to the loop every few hundred ticks. Each tick is due at its trade
 time's offset from the first trade, divided by ``speed``, in engine time from the first
-tick, so waits never add up to a drift. The file is read in chunks in a thread, so a
-multi-gigabyte CSV never blocks the event loop. At the end of the file the feed stays idle
-(``finished`` is set) until cancelled: prices then go stale, as they would if an exchange went
-quiet, rather than looping back in time.
+tick, so waits never add up to a drift. Two rows more than ``MAX_JUMP_MS`` (1 hour) of trade
+time apart, either way, are a gap in the data (a corrupt or stray row, like one dated 1970
+before rows of today, which made the replay wait 56 years / speed), not trading to wait out:
+the later row is played at once and the rows after it are timed from it (logged at most once
+per 10 s). Crypto trades round the clock, so a real hour without a trade is rare, and waiting
+it out at speed 1 would only leave the prices stale for that hour.
+
+The file is read in chunks in a thread, so a multi-gigabyte CSV never blocks the event loop,
+and decoded line by line: a row that is not UTF-8 is skipped like any malformed row. At the
+end of the file the feed stays idle (``finished`` is set) until cancelled: prices then go
+stale, as they would if an exchange went quiet, rather than looping back in time.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,6 +41,8 @@ from velox.money import MoneyError, parse_units
 log = logging.getLogger(__name__)
 
 _US_THRESHOLD = 10**15  # 16 digits: microseconds since the epoch
+_MAX_INT64 = 2**63 - 1  # what a store's integer column holds (ids, times)
+MAX_JUMP_MS = 3_600_000  # a longer gap between two rows is not waited out (module docstring)
 _SYMBOL_RE = re.compile(r"^([A-Z0-9]+)-trades-")
 _BOOLS = {"true", "false"}
 SOURCE = "replay"
@@ -71,6 +80,8 @@ def parse_trade_row(fields: Sequence[str], symbol: str, received_ms: int) -> Fee
     trade_id, price, qty, _quote, time, buyer_maker = (f.strip() for f in fields[:6])
     if not _is_integer(trade_id) or not _is_integer(time):
         raise FeedParseError(f"id {trade_id!r} or time {time!r} is not an integer")
+    if int(trade_id) > _MAX_INT64 or int(time) > _MAX_INT64:
+        raise FeedParseError(f"id {trade_id!r} or time {time!r} is beyond 2**63 - 1")
     if buyer_maker.lower() not in _BOOLS:
         raise FeedParseError(f"isBuyerMaker {buyer_maker!r} is not a boolean")
     try:
@@ -121,6 +132,7 @@ class ReplayFeed:
         self.finished = asyncio.Event()
         self.skipped = 0
         self._bad_row = RateLimitedLog(log)
+        self._jump = RateLimitedLog(log)
 
     @property
     def simulated(self) -> bool:
@@ -137,13 +149,45 @@ class ReplayFeed:
             self.connected = False
 
     async def _play(self, sink: TickSink) -> None:
-        start_ms: int | None = None  # engine time of the first tick
-        start_trade_ms = 0
+        start_ms: int | None = None  # engine time the current stretch of rows started
+        start_trade_ms = last_trade_ms = 0
         delivered = 0
-        with self.path.open("r", encoding="utf-8", newline="") as handle:
+        async for tick in self._ticks():
+            trade_ms = tick.exchange_ms or 0
+            if start_ms is None or abs(trade_ms - last_trade_ms) > MAX_JUMP_MS:
+                if start_ms is not None:
+                    self._jump("replay: trade %s's time jumps %+d s from the row before it; "
+                               "played at once, the rows after it timed from it",
+                               tick.trade_id, (trade_ms - last_trade_ms) // 1000)  # fmt: skip
+                start_ms, start_trade_ms = self._clock.now_ms(), trade_ms
+            last_trade_ms = trade_ms
+            if self.speed > 0:
+                due_ms = start_ms + (trade_ms - start_trade_ms) / self.speed
+                wait_ms = due_ms - self._clock.now_ms()
+                if wait_ms > 0:
+                    await self._sleep(wait_ms / 1000)
+            elif delivered % 256 == 255:
+                await self._sleep(0)
+            tick = replace(tick, received_ms=self._clock.now_ms())  # stamped when sent
+            self.last_tick_ms[tick.symbol] = tick.received_ms
+            await sink(tick)
+            delivered += 1
+
+    async def _ticks(self) -> AsyncIterator[FeedTick]:
+        """The file's trades in order, read in chunks in a thread. Lines are decoded one by
+        one: a row that is not UTF-8 is a malformed row like any other, skipped and logged
+        (decoding the file as a whole raised at the first bad byte, and the feed failed at
+        every restart)."""
+        with self.path.open("rb") as handle:
             first = True
             while lines := await asyncio.to_thread(handle.readlines, self.chunk_bytes):
-                for line in lines:
+                for raw in lines:
+                    try:
+                        line = raw.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        self._skip(raw, f"not UTF-8 ({exc.reason} at byte {exc.start})")
+                        first = False
+                        continue
                     fields = line.rstrip("\r\n").split(",")
                     if first:
                         first = False
@@ -154,20 +198,12 @@ class ReplayFeed:
                     try:
                         tick = parse_trade_row(fields, self.symbol, 0)
                     except FeedParseError as exc:
-                        self.skipped += 1
-                        self._bad_row("replay: skipping malformed row %r: %s", line[:80], exc)
+                        self._skip(raw, str(exc))
                         continue
-                    trade_ms = tick.exchange_ms or 0
-                    if start_ms is None:
-                        start_ms, start_trade_ms = self._clock.now_ms(), trade_ms
-                    if self.speed > 0:
-                        due_ms = start_ms + (trade_ms - start_trade_ms) / self.speed
-                        wait_ms = due_ms - self._clock.now_ms()
-                        if wait_ms > 0:
-                            await self._sleep(wait_ms / 1000)
-                    elif delivered % 256 == 255:
-                        await self._sleep(0)
-                    tick = replace(tick, received_ms=self._clock.now_ms())  # stamped when sent
-                    self.last_tick_ms[tick.symbol] = tick.received_ms
-                    await sink(tick)
-                    delivered += 1
+                    yield tick
+        self._bad_row.flush()
+        self._jump.flush()
+
+    def _skip(self, raw: bytes, why: str) -> None:
+        self.skipped += 1
+        self._bad_row("replay: skipping malformed row %r: %s", raw[:80], why[:200])  # one line
