@@ -169,8 +169,8 @@ class ReplayFeed:
             elif delivered % 256 == 255:
                 await self._sleep(0)
             tick = replace(tick, received_ms=self._clock.now_ms())  # stamped when sent
-            self.last_tick_ms[tick.symbol] = tick.received_ms
-            await sink(tick)
+            if await sink(tick):  # only a tick that priced the engine makes a symbol fresh
+                self.last_tick_ms[tick.symbol] = tick.received_ms
             delivered += 1
 
     async def _ticks(self) -> AsyncIterator[FeedTick]:
