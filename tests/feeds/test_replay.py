@@ -187,3 +187,17 @@ async def test_the_count_of_malformed_rows_is_logged_when_the_file_ends(
     await play(ReplayFeed(path, speed=0))
     bad = [m for m in caplog.messages if "malformed" in m]
     assert len(bad) == 2 and bad[1].endswith("(and 6 more since last report)")
+
+
+async def test_only_a_tick_that_priced_the_engine_makes_its_symbol_fresh(tmp_path: Path) -> None:
+    """/healthz read a replayed symbol as fresh even when the sink had dropped its ticks."""
+    path = write(tmp_path, "ETHUSDT-trades-2025-01.csv", FUTURES_MS)
+    for priced, fresh in ((False, {}), (True, {"ETHUSDT": 1})):
+        feed = ReplayFeed(path, symbol="ETHUSDT", speed=0, clock=ManualClock(1))
+
+        async def sink(tick: FeedTick, priced: bool = priced) -> bool:
+            return priced
+
+        async with running(feed, sink):
+            await asyncio.wait_for(feed.finished.wait(), 5)
+        assert feed.last_tick_ms == fresh
