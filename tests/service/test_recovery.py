@@ -422,3 +422,36 @@ async def _until_lock_free(admin: Any, pg_url: str) -> None:
         await probe.execute("SELECT pg_advisory_unlock($1, $2)", *key)
     finally:
         await probe.close()
+
+
+@pytest.mark.pg
+async def test_a_writer_lock_still_being_released_is_waited_for_not_taken_for_another_velox(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rebuild ends this process's lingering session, then takes the lock again; under
+    load the ended session had not yet let the lock go, and the look-up of its holder found
+    no session at all ("a session that has just ended"): the engine stopped as if another
+    Velox held the database (a CI run of the test above, once). Nobody holds a lock whose
+    holder has ended: the rebuild tries again."""
+    from velox.store import postgres
+
+    store, service = await trading_on(pg_url)
+    take = postgres._take_writer_lock
+    refusals = [postgres.WriterLockHeld(postgres.JUST_ENDED)]
+
+    async def releasing(url: str) -> Any:
+        if refusals:
+            raise refusals.pop()
+        return await take(url)
+
+    monkeypatch.setattr(postgres, "_take_writer_lock", releasing)
+    await store._journal.close()  # type: ignore[attr-defined]  # the session is gone
+    try:
+        with pytest.raises(EngineNotReady):
+            await open_long(service)
+        await _submit_when_ready(service)
+        assert service.state is EngineState.READY and refusals == []
+        assert await service.read(lambda e: len(e.positions)) == 2
+    finally:
+        await service.stop()
+        await store.close()

@@ -148,9 +148,12 @@ async def _writer_key(conn: asyncpg.Connection) -> tuple[int, int]:
     return (_WRITER_CLASS, zlib.crc32(str(schema).encode()) & 0x7FFFFFFF)
 
 
+JUST_ENDED = "a session that has just ended; try again"
+
+
 def _holder_name(row: Any) -> str:
     if row is None:  # released between our attempt and the look-up
-        return "a session that has just ended; try again"
+        return JUST_ENDED
     pid, app = row
     if app and app.startswith(_WRITER_APP):
         return str(app[len(_WRITER_APP) :])
@@ -240,10 +243,13 @@ class PostgresStore(SqlStore):
                     async with self._db().acquire() as conn:
                         key = await _writer_key(conn)
                         ended = await conn.fetchval(_END_OWN_WRITER, *key, *self._writer_backend)
-                if not ended:
-                    raise
-                raise RuntimeError("this process's previous writer session still held the "
-                                   "writer lock; it was ended") from held  # fmt: skip
+                if ended:
+                    raise RuntimeError("this process's previous writer session still held "
+                                       "the writer lock; it was ended") from held  # fmt: skip
+                if held.holder == JUST_ENDED:  # no holder: the lock is being let go (ours,
+                    # just ended above, under load): the rebuild's retry takes it
+                    raise RuntimeError("the writer lock's holder has just ended") from held
+                raise
             self._writer_backend = await _backend_of(self._journal)
 
     def _forget_connections(self) -> None:
