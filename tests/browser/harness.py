@@ -109,6 +109,7 @@ class ControlledFeed:
     current price of every symbol (so quotes never go stale while the browser works)."""
 
     name = "test"
+    recorded = True  # its seeded history is 150 minutes of past trades, filed as a replay's
 
     def __init__(
         self,

@@ -42,7 +42,10 @@ TickSink = Callable[[FeedTick], Awaitable[bool]]
 
 
 class Feed(Protocol):
-    """A source of ticks. ``run`` loops until cancelled, reconnecting as needed."""
+    """A source of ticks. ``run`` loops until cancelled, reconnecting as needed. A feed that
+    plays trades from the past (the replay feed) says so with a class attribute ``recorded =
+    True``: the trade writer then files its trades whatever their age (live trades more than
+    an hour old are taken for misdated, ``velox.market.plausible``)."""
 
     name: str
 

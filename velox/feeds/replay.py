@@ -107,6 +107,7 @@ class ReplayFeed:
     """
 
     name = "replay"
+    recorded = True  # its trades are from the past: candles filed whatever their age
     chunk_bytes = 1 << 16
 
     def __init__(

@@ -26,7 +26,6 @@ from aiohttp import web
 from velox.binance.keys import MARKET_STREAMS
 from velox.clock import Clock
 from velox.feeds.base import Feed
-from velox.feeds.replay import ReplayFeed
 from velox.feeds.sink import FeedSink
 from velox.market.backfill import Backfill, HistorySource
 from velox.market.candles import CandleAggregator
@@ -222,8 +221,8 @@ def feed_ctx(feed: Feed | FromSettings | None) -> Ctx:
                 tap.on_history(symbol, duration)
 
         retention_ms = int(app[SETTINGS].trade_retention * 1000)
-        # a recorded file's trades are behind by design: judged on their time ahead alone
-        behind_ms = None if actual.name == ReplayFeed.name else BEHIND_MS
+        # a recording's trades are behind by design: judged on their time ahead alone
+        behind_ms = None if getattr(actual, "recorded", False) else BEHIND_MS
         writer = TradeWriter(
             store, CandleAggregator(), retention_ms=retention_ms, on_candle=on_candle,
             on_history=on_history, max_behind_ms=behind_ms, clock=clock,
