@@ -19,6 +19,7 @@ RECONNECT_WAIT_S = 0.5
 FIRST_RETRY_S = 0.25
 MAX_RETRY_S = 5.0
 REPORT_EVERY_S = 60.0  # an unreachable NATS: one log line a minute, with a count
+FLUSH_S = 5  # at stop: what NATS has not taken by then is given up
 
 
 async def connect(url: str, name: str, link: Link | None = None) -> Client:
@@ -76,6 +77,26 @@ async def connect(url: str, name: str, link: Link | None = None) -> Client:
             )
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY_S)
+
+
+async def close(nc: Client) -> None:
+    """Flush what is published, then close. A stop while NATS is gone (reconnecting) must
+    still end cleanly, status 0: what waits unsent is lost either way, and nats-py's
+    ``close`` would write it to the dead socket and raise ``RuntimeError``."""
+    if nc.is_closed:
+        return
+    if nc.is_connected:
+        try:
+            await nc.flush(timeout=FLUSH_S)
+        except (TimeoutError, nats_errors.Error, OSError) as exc:
+            log.warning("bus: cannot flush to NATS at stop (%s)", exc or type(exc).__name__)
+    else:
+        log.warning("bus: NATS is unreachable at stop; what was not yet sent is dropped")
+        nc._pending, nc._pending_data_size = [], 0  # nats-py has no public way to drop them
+    try:
+        await nc.close()
+    except (RuntimeError, OSError, nats_errors.Error) as exc:  # the socket died meanwhile
+        log.warning("bus: closing the NATS connection failed (%s)", exc)
 
 
 def _safe(url: str) -> str:

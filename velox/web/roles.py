@@ -22,7 +22,7 @@ from aiohttp import web
 from velox.binance.keys import KEYRING_PEERS, LISTEN_KEYS, MARKET_STREAMS, VAULT, WEIGHTS
 from velox.bus.catchup import CatchUp
 from velox.bus.client import BusEngineClient
-from velox.bus.connect import connect
+from velox.bus.connect import close, connect
 from velox.bus.gateway import GatewayHub, candle_query
 from velox.bus.keyring import SharedKeyRing
 from velox.bus.limits import SharedLimit, SharedLimits
@@ -98,7 +98,7 @@ async def _engine_role_ctx(app: web.Application) -> AsyncIterator[None]:
     try:  # before the journal is replayed or a command served: the prefix must be ours alone
         await presence.claim()
     except BaseException:
-        await nc.close()
+        await close(nc)
         raise
     app[MARKET_TAP] = server
     # and stays ours: another engine heard from now on (the replay included) stops us, before
@@ -113,8 +113,7 @@ async def _engine_role_ctx(app: web.Application) -> AsyncIterator[None]:
         await presence.stop()
         await service.stop()  # answers what is queued; its batches are still published
         await server.stop()
-        await nc.flush()
-        await nc.close()
+        await close(nc)  # flushes first
 
 
 def gateway_app(settings: Settings, options: WebOptions | None = None) -> web.Application:
@@ -185,7 +184,7 @@ async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
         hub.close_all()
         await limits.stop()
         await client.stop()
-        await nc.close()
+        await close(nc)
 
 
 def _rate_limits(app: web.Application) -> dict[str, SharedLimit]:
