@@ -28,7 +28,7 @@ from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
 from velox.engine.snapshot_format import CURRENT, SnapshotFormat
 from velox.engine.views import ledger
-from velox.journal import closed_record_of
+from velox.journal import UnreadableRow, closed_record_of, event_of, restore, snapshot_data
 from velox.store.base import Store
 from velox.store.records import ClosedOrderRecord, SnapshotRecord
 
@@ -63,8 +63,17 @@ class AuditReport:
 
 
 async def audit(store: Store, settings: EngineSettings | None = None) -> AuditReport:
-    settings = settings or EngineSettings()
+    """The report; a journal row or snapshot that does not decode is its last PROBLEM (no
+    check can go past it: nothing after that row can be replayed)."""
     report = AuditReport()
+    try:
+        await _audit(store, settings or EngineSettings(), report)
+    except UnreadableRow as exc:
+        report.problems.append(str(exc))
+    return report
+
+
+async def _audit(store: Store, settings: EngineSettings, report: AuditReport) -> None:
     bound = await store.last_seq()  # first: every row read later is committed up to here
     stored_snapshots = await store.snapshots()
     end = await store.last_seq()  # snapshots up to here may be newer than the bound
@@ -88,9 +97,9 @@ async def audit(store: Store, settings: EngineSettings | None = None) -> AuditRe
         usable = [s for s in snapshots if s.seq >= first - 1]
         if not usable:
             report.problems.append(f"journal starts at seq {first} and no snapshot covers it")
-            return report
-        base = codec.loads(usable[0].payload)
-        engine = Engine.restore(base, settings)
+            return
+        base = snapshot_data(usable[0])
+        engine = restore(usable[0], base, settings)
         start_seq, base_format = usable[0].seq, SnapshotFormat.of(base)
         report.notes += await lost_deposits_note(store, engine, start_seq)
     report.notes[:0] = await old_snapshot_notes(store, start_seq, base_format)
@@ -107,7 +116,7 @@ async def audit(store: Store, settings: EngineSettings | None = None) -> AuditRe
             engine.apply(event)
         except (KeyError, ValueError, TypeError) as exc:
             report.problems.append(f"seq {seq}: event does not apply: {exc!r}")
-            return report
+            return
         report.events += 1
         v2.see(seq, event)
         closed = closed_record_of(event)
@@ -118,7 +127,7 @@ async def audit(store: Store, settings: EngineSettings | None = None) -> AuditRe
             report.snapshots_checked += 1
             # compare as stored: through the same JSON (rows come back as lists), on what
             # both the snapshot and the replay's base hold
-            stored = codec.loads(snapshot.payload)
+            stored = snapshot_data(snapshot)
             held = SnapshotFormat.of(stored) & base_format
             if held.narrow(stored) != held.narrow(codec.loads(codec.dumps(engine.export()))):
                 report.problems.append(f"snapshot at seq {seq} differs from the replay")
@@ -135,7 +144,7 @@ async def audit(store: Store, settings: EngineSettings | None = None) -> AuditRe
     await _compare_closed(store, journal_closed, start_seq == 0, bound, report)
     report.fills = len(v2.fills)
     report.problems.extend(await v2.finish(store, start_seq == 0, bound))
-    return report
+    return
 
 
 async def _events(store: Store, after: int, bound: int) -> AsyncIterator[tuple[int, Event]]:
@@ -143,7 +152,7 @@ async def _events(store: Store, after: int, bound: int) -> AsyncIterator[tuple[i
     async for record in store.read_journal(after):
         if record.seq > bound:
             return
-        yield record.seq, codec.decode_event(record.type, record.payload)
+        yield record.seq, event_of(record)
 
 
 async def _restart_matches(
@@ -161,11 +170,11 @@ async def _restart_matches(
     if not snapshots:
         return True  # a restart would replay the whole journal: that is the replay itself
     newest = snapshots[-1]
-    stored = codec.loads(newest.payload)
+    stored = snapshot_data(newest)
     held = SnapshotFormat.of(stored)
     if held.missing() and whole:
         return True  # a restart rebuilds from the whole journal: the replay itself
-    engine = Engine.restore(stored, settings)
+    engine = restore(newest, stored, settings)
     async for _, event in _events(store, newest.seq, bound):
         engine.apply(event)
     held &= base

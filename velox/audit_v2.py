@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from velox import codec
 from velox.engine.events import Deposited, Event, FundingCharged
+from velox.journal.reading import event_of
 from velox.journal.rows import deposit_record, funding_record
 from velox.projection import fills_of, writes_of
 from velox.store.base import Store
@@ -83,7 +83,7 @@ class V2Checks:
         # leaves a gap for a commit to land in).
         later: set[str] = set()
         async for record in store.read_journal(bound):
-            event = codec.decode_event(record.type, record.payload)
+            event = event_of(record)
             later.update(f.fill_id for f in fills_of(event))
         problems = list(self.problems)
         differ = sorted(i for i, f in self.fills.items() if stored.get(i) != f)
@@ -138,7 +138,7 @@ class V2Checks:
         stored = {row.order_id: row async for row in store.all_orders()}
         later: set[str] = set()  # read after the rows, as in ``finish``
         async for record in store.read_journal(bound):
-            event = codec.decode_event(record.type, record.payload)
+            event = event_of(record)
             later.update(w.record.order_id for w in writes_of(event)
                          if isinstance(w.record, OrderRecord))  # fmt: skip
         differ = sorted(

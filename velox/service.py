@@ -34,7 +34,7 @@ from velox.engine.commands import Command, PriceTick, RecordFundingInterval
 from velox.engine.engine import Engine, Outcome
 from velox.engine.settings import EngineSettings
 from velox.foreground import Foreground
-from velox.journal import OLD_BASE_KEY, JournalGap, load, load_engine
+from velox.journal import OLD_BASE_KEY, JournalGap, UnreadableRow, load, load_engine
 from velox.journal.backfill import backfill_rows
 from velox.journal_health import PROBE_KEY, PROBE_S, JournalHealth
 from velox.published import EngineNotReady, EngineState, JournalDown, Published, Reply
@@ -103,7 +103,7 @@ class EngineService:
         self.state = EngineState.REPLAYING
         try:
             loaded = await load(self.store, self.settings)
-        except JournalGap as exc:
+        except (JournalGap, UnreadableRow) as exc:
             log.critical("cannot start the engine: %s", exc)
             self.state = EngineState.SHUTDOWN
             raise
@@ -459,6 +459,10 @@ class EngineService:
             except JournalGap:
                 log.critical("cannot rebuild the engine: the journal has a gap", exc_info=True)
                 self._fail("the journal has a gap")
+                return
+            except UnreadableRow as exc:  # no retry reads it better
+                log.critical("cannot rebuild the engine: %s", exc)
+                self._fail(str(exc))
                 return
             except WriterLockHeld as exc:
                 log.critical("lost the database's writer lock to %s: stopping", exc.holder)

@@ -22,12 +22,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from velox import codec
 from velox.bus import wire
 from velox.engine.engine import Engine
 from velox.engine.events import Event
 from velox.engine.settings import EngineSettings
-from velox.journal import load_engine
+from velox.journal import event_of, load_engine
 from velox.service import Published
 from velox.store.base import Store
 
@@ -123,7 +122,7 @@ class Mirror:
         if records:
             self.catch_ups += 1
             log.info("mirror: caught up seq %d..%d from the journal", self.seq + 1, records[-1].seq)
-        return self._fold((r.seq, codec.decode_event(r.type, r.payload)) for r in records)
+        return self._fold((r.seq, event_of(r)) for r in records)
 
     async def _on_status(self, status: wire.Status) -> None:
         if not self.loaded:  # a RELOAD that failed (the store away): try again

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from velox import codec
 from velox.engine.events import Deposited, Event, FundingCharged
+from velox.journal.reading import event_of
 from velox.journal.rows import deposit_writes, funding_writes
 from velox.store.base import Store
 from velox.store.records import RowWrite
@@ -44,7 +44,7 @@ async def backfill_rows(store: Store, batch: int = 1000) -> dict[str, int]:
         if table is None:
             continue
         key, writes = table
-        pending.extend(writes([(record.seq, codec.decode_event(record.type, record.payload))]))
+        pending.extend(writes([(record.seq, event_of(record))]))
         seen[key] += 1
         if len(pending) >= batch:
             await store.append_batch([], [], pending)

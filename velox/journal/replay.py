@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from velox import codec
 from velox.engine.engine import Engine
 from velox.engine.settings import EngineSettings
 from velox.engine.snapshot_format import SnapshotFormat
+from velox.journal.reading import event_of, restore, snapshot_data
 from velox.store.base import Store, StoreOpenError
 
 log = logging.getLogger(__name__)
@@ -77,15 +77,16 @@ async def load(store: Store, settings: EngineSettings, *, rebuild: bool = True) 
 
     Checks that the events continue the snapshot one sequence at a time, and that no newer
     snapshot appeared meanwhile (a save and prune during the read would delete rows this
-    replay still needed): either raises ``JournalGap``.
+    replay still needed): either raises ``JournalGap``; a row or the snapshot that does not
+    decode raises ``UnreadableRow``.
     """
     snapshot = await store.latest_snapshot()
     if snapshot is None:
         return await _replay(store, Engine(settings), 0)
-    data = codec.loads(snapshot.payload)
+    data = snapshot_data(snapshot)
     missing = tuple(SnapshotFormat.of(data).missing())
     if not missing:
-        return await _replay(store, Engine.restore(data, settings), snapshot.seq)
+        return await _replay(store, restore(snapshot, data, settings), snapshot.seq)
     if rebuild and await journal_is_whole(store):
         log.info(
             "the snapshot at seq %d was written by an older Velox (it lacks %s): the engine "
@@ -95,7 +96,7 @@ async def load(store: Store, settings: EngineSettings, *, rebuild: bool = True) 
             return await _replay(store, Engine(settings), 0)
         except JournalGap:  # pruned meanwhile (a reader beside the writer): the snapshot
             return await load(store, settings, rebuild=False)
-    loaded = await _replay(store, Engine.restore(data, settings), snapshot.seq)
+    loaded = await _replay(store, restore(snapshot, data, settings), snapshot.seq)
     return Loaded(loaded.engine, loaded.seq, OldBase(snapshot.seq, missing))
 
 
@@ -107,7 +108,7 @@ async def _replay(store: Store, engine: Engine, start: int) -> Loaded:
                 f"the journal does not continue the snapshot at seq {start}: after seq {seq} "
                 f"it goes on at seq {record.seq} (events {seq + 1}..{record.seq - 1} missing)"
             )
-        engine.apply(codec.decode_event(record.type, record.payload))
+        engine.apply(event_of(record))
         seq = record.seq
     newest = await store.latest_snapshot()
     if newest is not None and newest.seq > seq:
