@@ -3,7 +3,8 @@
 A gateway writes what is its own (users, sessions, magic links) and reads everything, but
 never the journal: that is the engine's, which holds the writer lock. So it opens a pool
 like a reader, except that its transactions may write, and any journal commit fails loudly.
-It waits for the engine to have created the schema.
+It waits for the engine to have created the schema. Its pool is the main store's, with the
+same connect and command timeouts (a PostgreSQL that never answers refuses a start in 10 s).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import AbstractAsyncContextManager
-
-import asyncpg  # type: ignore[import-untyped, unused-ignore]  # no stubs shipped
 
 from velox.store import postgres
 from velox.store.base import DatabaseNotFound
@@ -29,12 +28,7 @@ class GatewayStore(postgres.PostgresStore):
             raise ValueError("a gateway is never the database's writer")
         if self._pool is not None:
             raise RuntimeError("GatewayStore is already open")
-        pool = await asyncpg.create_pool(
-            self.url,
-            min_size=self._min_size,
-            max_size=self._max_size,
-            init=postgres._init_connection,
-        )
+        pool = await self._create_pool(read_only=False)  # its timeouts: the writer's
         try:
             while await pool.fetchval("SELECT to_regclass('meta')") is None:
                 log.info("gateway: no Velox schema yet; waiting for the engine to create it")

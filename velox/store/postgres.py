@@ -184,15 +184,7 @@ class PostgresStore(SqlStore):
             if writer:
                 journal = await _take_writer_lock(self.url)
                 undo.push_async_callback(journal.close)
-            pool = await asyncpg.create_pool(
-                self.url,
-                min_size=self._min_size,
-                max_size=self._max_size,
-                init=_init_connection,
-                timeout=CONNECT_TIMEOUT_S,
-                command_timeout=COMMAND_TIMEOUT_S,
-                server_settings=None if writer else {"default_transaction_read_only": "on"},
-            )
+            pool = await self._create_pool(read_only=not writer)
             undo.push_async_callback(pool.close)
             if journal is not None:
                 async with journal.transaction():
@@ -216,6 +208,20 @@ class PostgresStore(SqlStore):
                 await self.set_meta(SCHEMA_VERSION_KEY, version)
                 log_version_change(stored, version)
             undo.pop_all()
+
+    async def _create_pool(self, *, read_only: bool) -> asyncpg.Pool:
+        """The pool, with the connect and command timeouts every Velox pool has (a database
+        that never answers must not hold a start, a request or a commit); ``read_only``:
+        every transaction READ ONLY. The gateway's store opens its pool here too."""
+        return await asyncpg.create_pool(
+            self.url,
+            min_size=self._min_size,
+            max_size=self._max_size,
+            init=_init_connection,
+            timeout=CONNECT_TIMEOUT_S,
+            command_timeout=COMMAND_TIMEOUT_S,
+            server_settings={"default_transaction_read_only": "on"} if read_only else None,
+        )
 
     async def reclaim_writer(self) -> None:
         """The writer's session can end under a live process (a PostgreSQL restart or

@@ -1,0 +1,59 @@
+"""The gateway's store has the main store's connect and command timeouts: a PostgreSQL that
+accepts TCP and never answers refused a gateway's start only after asyncpg's own 60 s, and a
+command on a hung one waited for ever."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.tcpproxy import TcpProxy
+from velox.bus.store import GatewayStore
+from velox.store import postgres
+from velox.store.base import StoreOpenError
+from velox.store.opening import open_or_explain
+
+# asyncpg's own timeouts (1 s, below) must end each wait well before this
+GIVE_UP_S = 8.0
+
+
+@pytest.fixture
+def proxy(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TcpProxy]:
+    monkeypatch.setattr(postgres, "CONNECT_TIMEOUT_S", 1.0)  # 10 s and 30 s in production
+    monkeypatch.setattr(postgres, "COMMAND_TIMEOUT_S", 1.0)
+    proxy = TcpProxy(urlsplit(pg_url).port or 5432)
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+async def test_a_gateway_start_on_a_silent_postgresql_is_refused_in_time(
+    pg_url: str, proxy: TcpProxy
+) -> None:
+    proxy.hang()
+    url = proxy.url(pg_url)
+    async with asyncio.timeout(GIVE_UP_S):  # expired: a TimeoutError out of here, a failure
+        with pytest.raises(StoreOpenError) as refused:
+            await open_or_explain(GatewayStore(url), url, writer=False)
+    assert str(refused.value).endswith(": TimeoutError"), refused.value
+
+
+async def test_a_command_on_a_hung_postgresql_ends_in_time(pg_url: str, proxy: TcpProxy) -> None:
+    writer = postgres.PostgresStore(pg_url)
+    await writer.open()  # the engine's part: the schema
+    await writer.close()
+    store = GatewayStore(proxy.url(pg_url))
+    await store.open()
+    proxy.hang()
+    command = asyncio.ensure_future(store.get_meta("schema_version"))
+    try:  # waited on, never cancelled: a cancelled asyncpg command can hang the pool
+        done, _ = await asyncio.wait({command}, timeout=GIVE_UP_S)
+        assert done, "a command on a hung PostgreSQL did not end"
+        with pytest.raises(TimeoutError):  # asyncpg's command timeout
+            command.result()
+    finally:
+        proxy.stop()  # the hung connections reset
+        await asyncio.wait({command, asyncio.ensure_future(store.close())}, timeout=GIVE_UP_S)
