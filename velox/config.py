@@ -466,6 +466,41 @@ def _url_of(*schemes: str) -> Any:
     return parse
 
 
+_BUS_SCHEMES = ("nats", "tls", "ws", "wss")  # what nats-py connects to; no scheme: nats://
+
+
+def _bus(text: str) -> str:
+    """One NATS server or several, comma-separated, as ``velox.bus.connect`` hands them to
+    nats-py: an empty list or an ``http://`` URL only ever retried "cannot reach NATS"."""
+    servers = [server.strip() for server in text.split(",") if server.strip()]
+    if not servers:
+        raise argparse.ArgumentTypeError("must name a NATS server: nats://HOST:PORT")
+    for server in servers:
+        try:
+            url = urlsplit(server if "://" in server else "nats://" + server)
+            url.port  # noqa: B018 - raises ValueError for a port that is no number
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"not a URL: {exc}") from exc
+        if url.scheme.lower() not in _BUS_SCHEMES or not url.hostname:
+            raise argparse.ArgumentTypeError(
+                f"{server!r}: must be nats://HOST:PORT or tls://HOST:PORT (several comma-separated)"
+            )
+    return text
+
+
+# a NATS subject token, as ``velox.bus.subjects`` puts the prefix first in every subject:
+# a space, a dot or a wildcard would make other subjects than ours (or none that NATS takes)
+_SUBJECT_TOKEN = re.compile(r"[^\s.*>]+")
+
+
+def _bus_prefix(text: str) -> str:
+    if not _SUBJECT_TOKEN.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            "must be one NATS subject token: not empty, no space, '.', '*' or '>'"
+        )
+    return text
+
+
 def _db(text: str) -> str:
     """Only the stores there are; the message names the scheme only (a URL may hold a
     password)."""
@@ -594,6 +629,12 @@ _TYPES: dict[str, Any] = {
     "backpack_url": _url_of("ws", "wss"),
     "binance_rest_url": _url_of("http", "https"),
     "admin_token": _admin_token,
+    # NaN, infinite or negative: a crash at the first snapshot, or a gateway that starts and
+    # then answers every command 503 (0 included: no wait at all)
+    "snapshot_interval": _seconds,
+    "bus": _bus,
+    "bus_prefix": _bus_prefix,
+    "bus_timeout": _rate,
 }
 # By annotation (``from __future__ import annotations`` makes them strings).
 _BY_ANNOTATION: dict[str, Any] = {"int": _int, "int | None": _int, "float": _float, "bool": _bool}

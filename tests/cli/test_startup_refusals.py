@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.system.server import ROOT
+from velox.config import parse_settings
 
 REPLAY = "BTCUSDT-trades-2025-01.csv"
 
@@ -63,6 +64,22 @@ def refused(done: subprocess.CompletedProcess[str]) -> str:
                               "--help)"),
         (["--sim-rate", "-1"], "velox: --sim-rate: must be a positive number (see velox run "
                                "--help)"),
+        (["--snapshot-interval", "nan"], "velox: --snapshot-interval: must be a number, 0 or "
+                                         "more (see velox run --help)"),
+        (["--snapshot-interval", "-5"], "velox: --snapshot-interval: must be a number, 0 or "
+                                        "more (see velox run --help)"),
+        (["--bus-timeout", "0"], "velox: --bus-timeout: must be a positive number (see velox "
+                                 "run --help)"),
+        (["--bus-timeout", "nan"], "velox: --bus-timeout: must be a positive number (see velox "
+                                   "run --help)"),
+        (["--bus", ""], "velox: --bus: must name a NATS server: nats://HOST:PORT (see velox run "
+                        "--help)"),
+        (["--bus", "http://nope"], "velox: --bus: 'http://nope': must be nats://HOST:PORT or "
+                                   "tls://HOST:PORT (several comma-separated) (see velox run "
+                                   "--help)"),
+        *[(["--bus-prefix", prefix], "velox: --bus-prefix: must be one NATS subject token: not "
+                                     "empty, no space, '.', '*' or '>' (see velox run --help)")
+          for prefix in ("", "rev A", "revA.>", "revA.*", "a.b")],
         (["--log-level", "LOUD"], "velox: --log-level: unknown level 'LOUD'; use DEBUG, INFO, "
                                   "WARNING, ERROR, CRITICAL (see velox run --help)"),
     ],
@@ -76,6 +93,13 @@ def test_a_bad_setting_is_refused_in_one_line_before_start(
     done = velox("run", "--data-dir", str(tmp_path / "data"), "--port", "0", *args)
     assert refused(done) == line.replace("{tmp}", str(tmp_path))
     assert not (tmp_path / "data").exists()  # nothing started: not even the data directory
+
+
+@pytest.mark.parametrize(
+    "bus", ["nats://127.0.0.1:4222", "tls://a.example:4222,nats://b.example:4222", "127.0.0.1:4222"]
+)
+def test_a_bus_nats_takes_is_accepted(bus: str) -> None:
+    assert parse_settings(["--bus", bus], {}).bus == bus
 
 
 def test_a_bad_variable_is_refused_in_one_line(tmp_path: Path) -> None:
