@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,23 @@ def test_a_short_secret_in_the_data_directory_is_refused_too(tmp_path: Path) -> 
     assert "Traceback" not in done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith(f"velox: the secret in {tmp_path / 'jwt_secret'} is 9 characters")
+
+
+@pytest.mark.parametrize(
+    "make, why",
+    [(lambda p: p.mkdir(), "Is a directory"),
+     (lambda p: p.write_bytes(b"\xff" * 40), "not UTF-8 text")],
+)  # fmt: skip
+def test_a_secret_file_that_cannot_be_read_is_refused_naming_it(
+    make: Callable[[Path], object], why: str, tmp_path: Path
+) -> None:
+    """It was a PermissionError (IsADirectoryError, UnicodeDecodeError) traceback; an
+    unreadable API key file already got one line."""
+    make(tmp_path / "jwt_secret")
+    done = velox("run", "--db", f"sqlite:///{tmp_path}/velox.db", "--data-dir", str(tmp_path),
+                 "--port", "0")  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"velox: cannot read the JWT secret file {tmp_path / 'jwt_secret'}: {why}"
+    )

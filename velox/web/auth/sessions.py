@@ -51,7 +51,14 @@ def load_secret(configured: str | None, data_dir: str | Path) -> str:
         return _long_enough(configured, "--jwt-secret (VELOX_JWT_SECRET)")
     path = Path(data_dir) / SECRET_FILE
     fresh = (secrets.token_urlsafe(48) + "\n").encode("utf-8")
-    secret = create_once(path, fresh).decode("utf-8").strip()
+    try:  # unreadable, a directory, not text...: one line, as for the API key file
+        secret = create_once(path, fresh).decode("utf-8").strip()
+    except OSError as exc:
+        raise SecretFileError(
+            f"cannot read the JWT secret file {path}: {exc.strerror or exc}"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise SecretFileError(f"cannot read the JWT secret file {path}: not UTF-8 text") from exc
     if not secret:
         raise SecretFileError(f"{path} is empty: delete it (a new secret signs out every session)")
     return _long_enough(secret, f"the secret in {path}")
