@@ -20,6 +20,8 @@ from velox.money import SCALE
 from velox.service import EngineService, EngineState
 from velox.store.factory import open_store_for
 from velox.unlisted import UnlistedAssets
+from velox.vault import KEY_FILE_META
+from velox.web.auth.fingerprint import META_KEY
 
 NOW = 1_700_000_000_000
 HELD = "SOLUSDT: 1 position, 1 resting order"
@@ -86,3 +88,34 @@ async def test_velox_run_says_so_in_one_line(tmp_path: Path) -> None:
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("velox: the journal holds open positions") and HELD in last, last
     assert "Traceback" not in done.stderr
+
+
+async def test_a_refused_start_records_no_secret_of_its_own(tmp_path: Path) -> None:
+    """The writer records its session secret's and API key file's fingerprints at start:
+    a start refused afterwards (here, by the unlisted symbol) rewrote them anyway, and the
+    deployment's gateways, following the engine that runs, were refused from then on."""
+    db_url = f"sqlite:///{tmp_path / 'velox.db'}"
+    await hold_sol(db_url)
+    store = open_store_for(db_url)
+    await store.open()
+    try:
+        for key in (META_KEY, KEY_FILE_META):
+            await store.set_meta(key, "the running deployment's")
+    finally:
+        await store.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VELOX_")}
+    done = subprocess.run(
+        [sys.executable, "run.py", "run", "--db", db_url, "--data-dir", str(tmp_path),
+         "--port", str(free_port()), "--feed", "sim", "--symbols", "BTCUSDT,ETHUSDT",
+         "--jwt-secret", "another-secret-" + "x" * 32,
+         "--api-key-file", str(tmp_path / "another.key")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert done.returncode == 1 and HELD in done.stderr, done.stderr
+    store = open_store_for(db_url)
+    await store.open(writer=False)
+    try:
+        for key in (META_KEY, KEY_FILE_META):
+            assert await store.get_meta(key) == "the running deployment's", key
+    finally:
+        await store.close()

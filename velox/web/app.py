@@ -59,7 +59,7 @@ from velox.web.middleware import error_middleware
 from velox.web.options import WebOptions
 from velox.web.pages import setup_pages
 from velox.web.routes import setup_routes
-from velox.web.secret_checks import secrets_ctx
+from velox.web.secret_checks import record_fingerprints, secrets_ctx
 from velox.web.ws.quota import SocketQuota
 
 AUTH_WINDOW_S = 60.0  # SPEC section 10: --rate-limit-auth N per sliding 60 s per client IP
@@ -109,6 +109,7 @@ def create_app(
     # right after the store's context (the first): a secret the database's other processes
     # do not share stops the start before the engine, the feed or the trade writer begin
     app.cleanup_ctx.insert(1, secrets_ctx)
+    app.on_startup.append(record_fingerprints)  # after every context
     app.on_shutdown.append(close_websockets)
 
     setup_routes(app, dev=settings.dev)

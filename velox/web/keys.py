@@ -41,6 +41,8 @@ ENGINE_SERVICE = web.AppKey("engine_service", EngineService)  # where the engine
 HUB = web.AppKey("hub", Hub)
 SESSIONS = web.AppKey("sessions", SessionManager)
 SESSION_FINGERPRINT = web.AppKey("session_fingerprint", SessionSecret)  # never the secret
+# the writer's (meta key, fingerprint)s, recorded once the start has gone through
+FINGERPRINTS = web.AppKey("fingerprints", list[tuple[str, str]])
 PASSWORDS = web.AppKey("passwords", Passwords)
 TICKETS = web.AppKey("tickets", TicketBook)
 AUTH_LIMIT = web.AppKey("auth_limit", SlidingLog)

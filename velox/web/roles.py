@@ -65,7 +65,7 @@ from velox.web.lifecycle import FROM_SETTINGS, Upkeep, engine_service, feed_ctx,
 from velox.web.middleware import error_middleware
 from velox.web.ops import healthz
 from velox.web.options import WebOptions
-from velox.web.secret_checks import secrets_ctx
+from velox.web.secret_checks import record_fingerprints, secrets_ctx
 from velox.web.ws.hub import Hub
 
 
@@ -79,6 +79,7 @@ def engine_app(settings: Settings, options: WebOptions | None = None) -> web.App
     app[OPTIONS] = options or WebOptions()
     app.cleanup_ctx.append(store_ctx(None))
     app.cleanup_ctx.append(secrets_ctx)
+    app.on_startup.append(record_fingerprints)  # after every context
     app.cleanup_ctx.append(_engine_role_ctx)
     app.cleanup_ctx.append(feed_ctx(FROM_SETTINGS))
     app.router.add_get("/healthz", healthz)

@@ -8,8 +8,9 @@ the start before the engine, the feed, the bus or HTTP have begun, with one ``ve
 - the session secret must be the one the other processes on the database sign with
   (``velox.web.auth.fingerprint``): otherwise their tokens are 401 here and ours there.
 
-Either check is skipped where the process has no such secret (the engine holds no vault, and
-a session secret only when one is configured).
+The database's one writer records its fingerprints only once its whole start has gone
+through (``record_fingerprints``). Either check is skipped where the process has no such
+secret (the engine holds no vault, and a session secret only when one is configured).
 """
 
 from __future__ import annotations
@@ -22,24 +23,36 @@ from aiohttp import web
 from velox.binance.keys import VAULT
 from velox.store.base import Store
 from velox.vault import KEY_FILE_META, Vault, VaultError, check_opens, key_path
-from velox.web.auth.fingerprint import agrees, check_fingerprint
-from velox.web.keys import SESSION_FINGERPRINT, SETTINGS, STORE
+from velox.web.auth.fingerprint import Deferred, agrees, check_fingerprint
+from velox.web.keys import FINGERPRINTS, SESSION_FINGERPRINT, SETTINGS, STORE
 
 
 async def secrets_ctx(app: web.Application) -> AsyncIterator[None]:
     store = app[STORE]
+    later: Deferred = []  # the writer's fingerprints: recorded by ``record_fingerprints``
+    app[FINGERPRINTS] = later
     mine = app.get(SESSION_FINGERPRINT)
     if mine is not None:
-        await check_fingerprint(store, mine)
+        await check_fingerprint(store, mine, later)
     vault = app.get(VAULT)
     if vault is not None:
         path = key_path(app[SETTINGS].api_key_file, app[SETTINGS].data_dir)
         # the single process writes the database; a gateway (its own contexts) follows
-        await check_key_file(store, vault, path, writer=mine is None or mine.writer)
+        await check_key_file(store, vault, path, writer=mine is None or mine.writer, later=later)
     yield
 
 
-async def check_key_file(store: Store, vault: Vault, path: Path, *, writer: bool) -> None:
+async def record_fingerprints(app: web.Application) -> None:
+    """An ``on_startup`` handler, so after every context has started: the writer's secrets
+    become the database's only once its start has gone through (a refused start changes
+    nothing in the database)."""
+    for key, value in app.get(FINGERPRINTS, ()):
+        await app[STORE].set_meta(key, value)
+
+
+async def check_key_file(
+    store: Store, vault: Vault, path: Path, *, writer: bool, later: Deferred | None = None
+) -> None:
     """The key file must open the stored API secrets (``check_opens``: a lost file is
     created anew; also what guards a database from before the fingerprint), and must be the
     one whose fingerprint the database records, even when no API key exists yet (a gateway
@@ -53,7 +66,7 @@ async def check_key_file(store: Store, vault: Vault, path: Path, *, writer: bool
     stored = await store.any_api_key()
     if stored is not None:
         check_opens(vault, stored.secret_sealed, stored.key_id, path)
-    if not await agrees(store, KEY_FILE_META, vault.fingerprint, writer=writer):
+    if not await agrees(store, KEY_FILE_META, vault.fingerprint, writer=writer, later=later):
         raise VaultError(
             f"the API key file {path} is not the one the other processes on this database "
             "use (its fingerprint differs): give every velox run and gateway on it the same "

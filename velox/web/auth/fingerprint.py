@@ -39,21 +39,37 @@ class SessionSecret:
     writer: bool  # the database's one writer decides the secret; a gateway follows it
 
 
-async def agrees(store: Store, meta_key: str, mine: str, *, writer: bool) -> bool:
+# (meta key, fingerprint) the writer records once its start has gone through
+Deferred = list[tuple[str, str]]
+
+
+async def agrees(
+    store: Store, meta_key: str, mine: str, *, writer: bool, later: Deferred | None = None
+) -> bool:
     """Whether this process's fingerprint ``mine`` (of a secret it shares with the others
     on the database) is the database's: the writer records its own at each start and
     agrees; a gateway records its own only where none is recorded (the first decides),
-    else compares. Both the session secret and the API key file are checked this way."""
+    else compares. Both the session secret and the API key file are checked this way.
+
+    Given ``later``, the writer's record goes there instead, to be written once the whole
+    start has gone through (``velox.web.secret_checks``): a start refused afterwards (a
+    symbol no longer listed) must change nothing, or the gateways that follow the running
+    engine's secrets would be refused for a start that never happened."""
     if writer:
-        await store.set_meta(meta_key, mine)
+        if later is None:
+            await store.set_meta(meta_key, mine)
+        else:
+            later.append((meta_key, mine))
         return True
     recorded = await store.claim_meta(meta_key, mine)
     return hmac.compare_digest(recorded, mine)
 
 
-async def check_fingerprint(store: Store, mine: SessionSecret) -> None:
+async def check_fingerprint(
+    store: Store, mine: SessionSecret, later: Deferred | None = None
+) -> None:
     """Refuse to start when the session secret is not the database's (``agrees``)."""
-    if not await agrees(store, META_KEY, mine.fingerprint, writer=mine.writer):
+    if not await agrees(store, META_KEY, mine.fingerprint, writer=mine.writer, later=later):
         raise SecretFileError(
             "the JWT secret (--jwt-secret, VELOX_JWT_SECRET, else <data-dir>/jwt_secret) is "
             "not the one the engine on this database signs sessions with: give every engine "
