@@ -57,3 +57,18 @@ async def test_a_command_on_a_hung_postgresql_ends_in_time(pg_url: str, proxy: T
     finally:
         proxy.stop()  # the hung connections reset
         await asyncio.wait({command, asyncio.ensure_future(store.close())}, timeout=GIVE_UP_S)
+
+
+async def test_waiting_for_the_engine_to_create_the_schema_is_one_line(
+    pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A start-up review: a gateway waiting for the schema logged an INFO line twice a
+    second, for as long as it waited (for ever, with no engine)."""
+    store = GatewayStore(pg_url)
+    with caplog.at_level("INFO", logger="velox.bus.store"):
+        waiting = asyncio.create_task(store.open())
+        await asyncio.sleep(1.8)  # three waits of 0.5 s or more
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == ["gateway: no Velox schema yet; waiting for the engine to create it"]

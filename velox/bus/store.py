@@ -29,9 +29,12 @@ class GatewayStore(postgres.PostgresStore):
         if self._pool is not None:
             raise RuntimeError("GatewayStore is already open")
         pool = await self._create_pool(read_only=False)  # its timeouts: the writer's
+        said = False  # once, not at every look (twice a second, for as long as it waited)
         try:
             while await pool.fetchval("SELECT to_regclass('meta')") is None:
-                log.info("gateway: no Velox schema yet; waiting for the engine to create it")
+                if not said:
+                    log.info("gateway: no Velox schema yet; waiting for the engine to create it")
+                    said = True
                 await asyncio.sleep(SCHEMA_WAIT_S)
             self._pool, self._writer = pool, True
             checked_version(await self.get_meta(SCHEMA_VERSION_KEY))
