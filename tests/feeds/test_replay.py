@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,17 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+def sleeper(clock: ManualClock) -> tuple[list[float], Callable[[float], Awaitable[None]]]:
+    """A feed's ``sleep`` that records each wait and lets ``clock`` run through it."""
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock.advance(round(seconds * 1000))
+
+    return waits, sleep
 
 
 async def play(feed: ReplayFeed) -> list[FeedTick]:
@@ -63,11 +75,7 @@ async def test_speed_spaces_ticks_by_trade_time(tmp_path: Path) -> None:
     text = FUTURES_MS + "5003,3301.57,0.1,330.157,1736812801122,true\n"
     path = write(tmp_path, "ETHUSDT-trades-2025-01.csv", text)
     clock = ManualClock(1_000)
-    waits: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        clock.advance(round(seconds * 1000))
+    waits, sleep = sleeper(clock)
 
     ticks = await play(ReplayFeed(path, speed=10, clock=clock, sleep=sleep))
     assert waits == [pytest.approx(0.0378), pytest.approx(0.062)]
@@ -150,11 +158,7 @@ async def test_a_row_far_from_the_one_before_is_not_waited_out(
     today = 1_796_558_120_834
     text = f"1,1,1,1,1000,true\n2,1,1,1,{today},true\n3,1,1,1,{today + 500},true\n"
     clock = ManualClock(5_000)
-    waits: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        clock.advance(round(seconds * 1000))
+    waits, sleep = sleeper(clock)
 
     path = write(tmp_path, "BTCUSDT-trades-oldrow.csv", text)
     ticks = await play(ReplayFeed(path, speed=1000, clock=clock, sleep=sleep))
@@ -167,11 +171,7 @@ async def test_an_hour_between_rows_is_still_waited(tmp_path: Path) -> None:
     """Up to MAX_JUMP_MS the gap is replayed as it was (here at speed 60: a minute)."""
     text = f"1,1,1,1,{10**12},true\n2,1,1,1,{10**12 + MAX_JUMP_MS},true\n"
     clock = ManualClock(5_000)
-    waits: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        clock.advance(round(seconds * 1000))
+    waits, sleep = sleeper(clock)
 
     path = write(tmp_path, "BTCUSDT-trades-2025-01.csv", text)
     await play(ReplayFeed(path, speed=60, clock=clock, sleep=sleep))
