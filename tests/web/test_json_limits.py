@@ -96,7 +96,7 @@ _VALUES = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_VALUES, st.booleans())
 def test_decoding_is_the_plain_decoders_or_refused_for_too_many_separators(
     value: Any, ensure_ascii: bool
