@@ -33,10 +33,10 @@ async def chaos(db_url: str, tmp_path: Path, kills: int, seed: int) -> None:
 
 @pytest.mark.slow
 async def test_kill9_during_http_load_sqlite(tmp_path: Path) -> None:
-    await chaos(f"sqlite:///{tmp_path / 'chaos.db'}", tmp_path, kills=3, seed=11)
+    await chaos(f"sqlite:///{tmp_path / 'chaos.db'}", tmp_path, kills=2, seed=11)
 
 
 @pytest.mark.slow
 @pytest.mark.pg
 async def test_kill9_during_http_load_postgres(pg_url: str, tmp_path: Path) -> None:
-    await chaos(pg_url, tmp_path, kills=3, seed=12)
+    await chaos(pg_url, tmp_path, kills=2, seed=12)

@@ -29,7 +29,7 @@ from velox.config import Settings
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 ADMIN_TOKEN = "an admin token for the schemathesis run"
 PRICES = {"BTCUSDT": "100000", "ETHUSDT": "3000", "SOLUSDT": "150"}
-EXAMPLES = int(os.environ.get("VELOX_SCHEMATHESIS_EXAMPLES", "25"))  # per operation and phase
+EXAMPLES = int(os.environ.get("VELOX_SCHEMATHESIS_EXAMPLES", "15"))  # per operation and phase
 SEED = 1
 
 
