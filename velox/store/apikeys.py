@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from velox.store.records import ApiKeyRecord
-from velox.store.session_guard import require_signed_in
+from velox.store.session_guard import CredentialWrites
 
 
 class Tx(Protocol):
@@ -37,7 +37,7 @@ def api_key_record(row: Sequence[Any]) -> ApiKeyRecord:
     )
 
 
-class ApiKeyRows(ABC):
+class ApiKeyRows(CredentialWrites, ABC):
     """The ``Store`` methods for API keys and leverage (see ``velox.store.base``)."""
 
     @abstractmethod
@@ -45,9 +45,6 @@ class ApiKeyRows(ABC):
 
     @abstractmethod
     def _transaction(self) -> AbstractAsyncContextManager[Tx]: ...
-
-    # a statement that locks one user's keys until the transaction ends (PostgreSQL's)
-    _LOCK_USER_KEYS: str | None = None
 
     @abstractmethod
     async def _execute(self, sql: str, args: Sequence[Any]) -> int: ...
@@ -64,9 +61,7 @@ class ApiKeyRows(ABC):
         (``_LOCK_USER_KEYS``).
         """
         async with self._transaction() as tx:
-            if self._LOCK_USER_KEYS:
-                await tx.execute(self._LOCK_USER_KEYS, (key.user_id,))
-            await require_signed_in(tx, key.user_id, issued_at)
+            await self._lock_signed_in(tx, key.user_id, issued_at)
             rows = await tx.fetch("SELECT COUNT(*) FROM api_keys WHERE user_id = ?", (key.user_id,))
             if int(rows[0][0]) >= max_per_user:
                 return False
@@ -130,9 +125,7 @@ class ApiKeyRows(ABC):
     ) -> None:
         """``SessionEndedError`` if the user was signed out since ``issued_at``."""
         async with self._transaction() as tx:
-            if self._LOCK_USER_KEYS:
-                await tx.execute(self._LOCK_USER_KEYS, (user_id,))
-            await require_signed_in(tx, user_id, issued_at)
+            await self._lock_signed_in(tx, user_id, issued_at)
             await tx.execute(
                 "INSERT INTO webhook_tokens (account_id, user_id, token_hash, created_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET "

@@ -21,6 +21,8 @@ class SessionEndedError(Exception):
 
 
 class Tx(Protocol):
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int: ...
+
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Any]: ...
 
 
@@ -34,3 +36,21 @@ async def require_signed_in(tx: Tx, user_id: str, issued_at: int | None) -> None
     )
     if rows:
         raise SessionEndedError(f"the session of user {user_id} was signed out meanwhile")
+
+
+class CredentialWrites:
+    """What the store's mixins that write or clear a user's credentials (``ApiKeyRows``,
+    ``UserRows``) share: the user's lock, and the signed-in check taken under it."""
+
+    # PostgreSQL's statement locking one user's credentials until the transaction ends (the
+    # proof's deletion takes it too); SQLite serialises every write and needs none
+    _LOCK_USER_KEYS: str | None = None
+
+    async def _lock_user(self, tx: Tx, user_id: str) -> None:
+        if self._LOCK_USER_KEYS:
+            await tx.execute(self._LOCK_USER_KEYS, (user_id,))
+
+    async def _lock_signed_in(self, tx: Tx, user_id: str, issued_at: int | None) -> None:
+        """The user's lock, then ``require_signed_in`` under it."""
+        await self._lock_user(tx, user_id)
+        await require_signed_in(tx, user_id, issued_at)

@@ -17,7 +17,7 @@ from typing import Any
 from velox.store.apikeys import API_KEY_COLUMNS, Tx, api_key_record
 from velox.store.base import EmailTakenError
 from velox.store.records import ApiKeyRecord, UserRecord
-from velox.store.session_guard import require_signed_in
+from velox.store.session_guard import CredentialWrites, require_signed_in
 
 _SELECT = (
     "SELECT u.id, u.email, u.password_hash, u.phone, u.created_at, p.user_id IS NULL "
@@ -25,7 +25,7 @@ _SELECT = (
 )
 
 
-class UserRows(ABC):
+class UserRows(CredentialWrites, ABC):
     """The ``Store`` methods for users (see ``velox.store.base``)."""
 
     @abstractmethod
@@ -74,8 +74,6 @@ class UserRows(ABC):
         user_id, email, password_hash, phone, created_at, proven = rows[0]
         return UserRecord(user_id, email, password_hash, phone, created_at, bool(proven))
 
-    _LOCK_USER_KEYS: str | None = None  # ApiKeyRows's: the user's credentials lock
-
     async def set_password(
         self, user_id: str, password_hash: str | None, *, issued_at: int | None = None
     ) -> None:
@@ -93,8 +91,7 @@ class UserRows(ABC):
         by a request that was signed in when it began, before the proof's sign-out mark, is
         cleared with the rest (one written after the mark is refused: ``session_guard``)."""
         async with self._transaction() as tx:
-            if self._LOCK_USER_KEYS:
-                await tx.execute(self._LOCK_USER_KEYS, (user_id,))
+            await self._lock_user(tx, user_id)
             marked = await tx.fetch(
                 "DELETE FROM unproven_emails WHERE user_id = ? RETURNING user_id", (user_id,)
             )
