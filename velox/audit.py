@@ -144,7 +144,6 @@ async def _audit(store: Store, settings: EngineSettings, report: AuditReport) ->
     await _compare_closed(store, journal_closed, start_seq == 0, bound, report)
     report.fills = len(v2.fills)
     report.problems.extend(await v2.finish(store, start_seq == 0, bound))
-    return
 
 
 async def _events(store: Store, after: int, bound: int) -> AsyncIterator[tuple[int, Event]]:
