@@ -4,8 +4,13 @@ PostgreSQL (the web side: tests/web/test_address_proof.py)."""
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
+from typing import Any
 
+import asyncpg  # type: ignore[import-untyped, unused-ignore]  # no stubs shipped
 import pytest
 
 from tests.store.test_store_apikeys import key
@@ -128,3 +133,77 @@ async def test_credentials_asked_for_by_a_signed_out_session_are_not_written(
     assert await store.user_by_id("u1") == replace(SIGNED_UP, password_hash="$2b$04$owner")
     assert [k.key_id for k in await store.api_keys_for_user("u1")] == ["k1"]
     assert await store.webhook_token("a1") == ("u1", "hash")
+
+
+async def test_a_password_change_racing_the_first_proof_does_not_outlive_it(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stranger's password change (signed in when it began) checks the sign-out mark and
+    then, paused there, writes; the owner's first proof of the address runs meanwhile
+    (``web/auth/proof.py``: clear the password, the mark, ``prove_email``). On PostgreSQL
+    the change holds the user's credentials lock from before its check to its commit, so the
+    proof waits for it and clears what it wrote: no password survives the proof. (SQLite
+    serialises whole write transactions, its store's lock and ``BEGIN IMMEDIATE``: the proof
+    cannot run inside the change there, nothing to race.)"""
+    store = open_store_for(pg_url)
+    await store.open()
+    assert isinstance(store, SqlStore)
+    user = replace(SIGNED_UP, id=f"u-{uuid.uuid4().hex}")  # its lock is this test's alone
+    checked, release = asyncio.Event(), asyncio.Event()
+    racer: asyncio.Task[None] | None = None
+    plain = store._transaction
+
+    class PausedAfterTheCheck:
+        def __init__(self, tx: Any) -> None:
+            self.tx = tx
+
+        async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+            return int(await self.tx.execute(sql, args))
+
+        async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+            rows = list(await self.tx.fetch(sql, args))
+            if "session_cutoffs" in sql and asyncio.current_task() is racer:
+                checked.set()
+                await release.wait()
+            return rows
+
+    @asynccontextmanager
+    async def transaction() -> AsyncIterator[Any]:
+        async with plain() as tx:
+            yield PausedAfterTheCheck(tx)
+
+    monkeypatch.setattr(store, "_transaction", transaction)
+
+    async def first_proof() -> None:
+        await store.set_password(user.id, None)
+        await store.sign_out_everywhere(user.id, 2_000)
+        await store.prove_email(user.id)
+
+    async def proof_waits_for_the_lock(watcher: Any) -> bool:
+        rows = await watcher.fetch(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND objid::text::bigint = (hashtext($1)::bigint & 4294967295)",
+            user.id,
+        )
+        return bool(rows)
+
+    watcher = await asyncpg.connect(pg_url)
+    try:
+        await store.create_user(user)
+        racer = asyncio.create_task(store.set_password(user.id, "$2b$04$stranger", issued_at=1_000))
+        await checked.wait()
+        proof = asyncio.create_task(first_proof())
+        # the proof ends (nothing makes it wait), or waits for the change's lock
+        async with asyncio.timeout(10):
+            while not proof.done() and not await proof_waits_for_the_lock(watcher):
+                await asyncio.sleep(0.01)
+        release.set()
+        await asyncio.gather(racer, proof)
+        after = await store.user_by_id(user.id)
+        assert after is not None
+        assert after.password_hash is None, "the stranger's password outlived the proof"
+        assert after.email_proven
+    finally:
+        release.set()
+        await watcher.close()
+        await store.close()

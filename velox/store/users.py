@@ -17,7 +17,7 @@ from typing import Any
 from velox.store.apikeys import API_KEY_COLUMNS, Tx, api_key_record
 from velox.store.base import EmailTakenError
 from velox.store.records import ApiKeyRecord, UserRecord
-from velox.store.session_guard import CredentialWrites, require_signed_in
+from velox.store.session_guard import CredentialWrites
 
 _SELECT = (
     "SELECT u.id, u.email, u.password_hash, u.phone, u.created_at, p.user_id IS NULL "
@@ -77,8 +77,11 @@ class UserRows(CredentialWrites, ABC):
     async def set_password(
         self, user_id: str, password_hash: str | None, *, issued_at: int | None = None
     ) -> None:
+        """Under the user's credentials lock, as the API-key and webhook-token writes: a
+        change that passed its check before a first proof's sign-out mark commits before the
+        proof's ``prove_email`` clears the password, never after it."""
         async with self._transaction() as tx:
-            await require_signed_in(tx, user_id, issued_at)
+            await self._lock_signed_in(tx, user_id, issued_at)
             await tx.execute(
                 "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
             )
