@@ -40,6 +40,7 @@ from velox.journal_health import PROBE_KEY, PROBE_S, JournalHealth
 from velox.published import EngineNotReady, EngineState, JournalDown, Published, Reply
 from velox.snapshots import Snapshots
 from velox.store.base import Store, WriterLockHeld
+from velox.tasks import cancel_and_wait
 from velox.unlisted import UnlistedAssets, refuse_unlisted
 
 log = logging.getLogger(__name__)
@@ -164,9 +165,7 @@ class EngineService:
     async def stop(self) -> None:
         """Stop taking commands, finish what is queued, write a final snapshot."""
         if self._clock_task is not None:
-            self._clock_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._clock_task
+            await cancel_and_wait(self._clock_task)
             self._clock_task = None
         self.state = EngineState.SHUTDOWN
         self._stopping.set()

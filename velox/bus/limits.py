@@ -12,7 +12,6 @@ limit once. A gateway that starts later begins with empty counts, as a restarted
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -20,6 +19,7 @@ from typing import Any, Protocol
 from nats.aio.client import Client
 
 from velox.bus.broadcast import Broadcast
+from velox.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 FLUSH_S = 0.02
@@ -50,9 +50,7 @@ class SharedLimits:
         for limit in self.limits.values():
             limit.shared = None
         if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+            await cancel_and_wait(self._flusher)
             self._flusher = None
 
     def _counter(self, name: str) -> Any:

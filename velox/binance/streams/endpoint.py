@@ -41,6 +41,7 @@ from velox.binance.streams.control import MAX_STREAMS, control
 from velox.binance.streams.listenbook import Listen
 from velox.binance.streams.market import MarketStreams
 from velox.binance.streams.names import parse_stream
+from velox.tasks import cancel_and_wait
 from velox.web.jsonio import json_response
 from velox.web.ws.counted import RETRY_AFTER, TOO_MANY, counted
 
@@ -201,9 +202,7 @@ async def _user_stream(request: web.Request, listen_key: str) -> web.StreamRespo
         finally:
             market.clients.discard(client)
             keys.detach(listen, client)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            await cancel_and_wait(writer)
     return ws
 
 
@@ -264,9 +263,7 @@ async def _stream(
             market.unsubscribe(client, name)
         if listen is not None:
             request.app[LISTEN_KEYS].detach(listen, user)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer
+        await cancel_and_wait(writer)
 
 
 async def close_stream_sockets(app: web.Application) -> None:

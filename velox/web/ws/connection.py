@@ -8,10 +8,10 @@ letting memory grow (SPEC section 8).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from velox.tasks import cancel_and_wait, wait_out
 from velox.web.auth.sessions import Session
 
 log = logging.getLogger(__name__)
@@ -134,9 +134,6 @@ class Connection:
     async def stop(self) -> None:
         """Called by the socket's handler on the way out: end the writer task."""
         self.closed = True
-        self._writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._writer
+        await cancel_and_wait(self._writer)
         if self._closer is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._closer
+            await wait_out(self._closer)
