@@ -630,8 +630,8 @@ _TYPES: dict[str, Any] = {
     "binance_rest_url": _url_of("http", "https"),
     "admin_token": _admin_token,
     # NaN, infinite or negative: a crash at the first snapshot, or a gateway that starts and
-    # then answers every command 503 (0 included: no wait at all)
-    "snapshot_interval": _seconds,
+    # then answers every command 503; 0: the whole engine state written after every commit
+    "snapshot_interval": _rate,
     "bus": _bus,
     "bus_prefix": _bus_prefix,
     "bus_timeout": _rate,

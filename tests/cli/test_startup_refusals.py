@@ -64,10 +64,9 @@ def refused(done: subprocess.CompletedProcess[str]) -> str:
                               "--help)"),
         (["--sim-rate", "-1"], "velox: --sim-rate: must be a positive number (see velox run "
                                "--help)"),
-        (["--snapshot-interval", "nan"], "velox: --snapshot-interval: must be a number, 0 or "
-                                         "more (see velox run --help)"),
-        (["--snapshot-interval", "-5"], "velox: --snapshot-interval: must be a number, 0 or "
-                                        "more (see velox run --help)"),
+        *[(["--snapshot-interval", interval], "velox: --snapshot-interval: must be a positive "
+                                              "number (see velox run --help)")
+          for interval in ("nan", "-5", "0", "-0", "inf")],
         (["--bus-timeout", "0"], "velox: --bus-timeout: must be a positive number (see velox "
                                  "run --help)"),
         (["--bus-timeout", "nan"], "velox: --bus-timeout: must be a positive number (see velox "
@@ -107,6 +106,14 @@ def test_a_bad_variable_is_refused_in_one_line(tmp_path: Path) -> None:
     assert refused(done) == (
         "velox: VELOX_PORT: must be a port number 1..65535 (or 0: any free port)"
     )
+
+
+def test_a_snapshot_interval_of_0_is_refused_from_its_variable_too(tmp_path: Path) -> None:
+    """0 was taken: a snapshot after every commit, the whole engine state written each time."""
+    done = velox(
+        "run", "--data-dir", str(tmp_path), "--port", "0", env={"VELOX_SNAPSHOT_INTERVAL": "0"}
+    )
+    assert refused(done) == "velox: VELOX_SNAPSHOT_INTERVAL: must be a positive number"
 
 
 @pytest.mark.parametrize("role", ["run", "engine", "gateway"])
