@@ -1,4 +1,5 @@
-"""The rows a commit's events project into (schema version 2): accounts, orders, fills.
+"""The rows a commit's events project into (schema version 2; orders' time in force: 5):
+accounts, orders, fills.
 
 One mapping for the service (written in the journal's transaction, so a row exists exactly
 when its event does) and for ``velox audit`` (which recomputes the fills from the journal
@@ -44,7 +45,7 @@ def placed_record(e: OrderPlaced) -> OrderRecord:
         e.order_id, e.account_id, e.user_id, e.asset, e.side, e.order_type, e.leverage,
         e.price, e.margin, e.qty, e.reserved, e.stop_loss, e.take_profit, e.trailing_stop,
         e.expires_at, e.client_order_id, e.oco_group_id, e.reduce_only, PENDING, None, None,
-        e.ts, e.ts,
+        e.ts, e.ts, e.time_in_force,
     )  # fmt: skip
 
 
@@ -53,7 +54,7 @@ def cancelled_record(e: OrderCancelled) -> OrderRecord:
         e.order_id, e.account_id, e.user_id, e.asset, e.side, e.order_type, e.leverage,
         e.price, e.margin, e.qty, 0, e.stop_loss, e.take_profit, e.trailing_stop,
         e.expires_at, e.client_order_id, e.oco_group_id, e.reduce_only, e.status, e.reason,
-        None, e.created_at, e.ts,
+        None, e.created_at, e.ts, e.time_in_force,
     )  # fmt: skip
 
 
@@ -63,7 +64,7 @@ def _opened(e: PositionOpened) -> OrderRecord:
         e.order_id, e.account_id or "", e.user_id, e.asset, e.side, e.order_type, e.leverage,
         e.price, e.margin, e.qty, 0, e.stop_loss, e.take_profit, e.trailing_stop, None,
         e.client_order_id, e.oco_group_id, False, OPEN, None, e.order_id,
-        e.ts if e.created_at is None else e.created_at, e.ts,
+        e.ts if e.created_at is None else e.created_at, e.ts, e.time_in_force,
     )  # fmt: skip
 
 
@@ -72,6 +73,7 @@ def _increased(e: PositionIncreased) -> OrderRecord:
         e.order_id, e.account_id, e.user_id, e.asset, e.side, e.order_type, e.leverage,
         e.order_price, e.margin, e.qty, 0, e.stop_loss, e.take_profit, e.trailing_stop, None,
         e.client_order_id, None, False, FILLED, None, e.position_id, e.ts, e.ts,
+        e.time_in_force,
     )  # fmt: skip
 
 
@@ -86,7 +88,7 @@ def _reduced_by(
         by_order_id, e.account_id or "", e.user_id, e.asset, side, e.by_order_type,
         e.leverage, e.by_order_price, None, qty, 0, None, None, None, None,
         e.by_client_order_id, None, e.by_reduce_only,
-        FILLED, None, e.order_id, e.ts, e.ts,
+        FILLED, None, e.order_id, e.ts, e.ts, e.by_time_in_force,
     )  # fmt: skip
 
 

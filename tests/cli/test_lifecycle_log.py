@@ -19,7 +19,7 @@ def messages(log: str, logger: str) -> list[str]:
 def test_shutdown_requests_and_schema_upgrades_are_logged(tmp_path: Path) -> None:
     data = tmp_path / "data"
     log = run_once(data, request=True)
-    assert messages(log, "velox.store.schema") == ["database created at schema version 4"]
+    assert messages(log, "velox.store.schema") == ["database created at schema version 5"]
     access = messages(log, "DEBUG velox.access")
     assert [a.rsplit(" ", 2)[0] for a in access] == [
         "GET /api/v1/assets 200", "GET /nowhere 404"
@@ -38,7 +38,7 @@ def test_shutdown_requests_and_schema_upgrades_are_logged(tmp_path: Path) -> Non
         db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     db.close()
     log = run_once(data)
-    assert messages(log, "velox.store.schema") == ["database schema upgraded from version 3 to 4"]
+    assert messages(log, "velox.store.schema") == ["database schema upgraded from version 3 to 5"]
     assert messages(log, "INFO velox.service")[-1] == "engine stopped; final snapshot at journal 0"
     log = run_once(data)
     assert messages(log, "velox.store.schema") == []  # no change, no line

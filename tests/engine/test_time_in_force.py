@@ -16,11 +16,20 @@ from typing import Any
 
 import pytest
 
-from tests.engine.test_orders_v2 import engine_at, ok, order
-from velox.engine.commands import PriceTick
+from tests.engine.test_orders_v2 import engine_at, netting, ok, order
+from velox import codec
+from velox.engine.commands import CancelOrder, PriceTick
 from velox.engine.engine import Engine
 from velox.engine.errors import Code
-from velox.engine.events import OrderCancelled, OrderPlaced, PositionOpened
+from velox.engine.events import (
+    OrderCancelled,
+    OrderPlaced,
+    PositionClosed,
+    PositionIncreased,
+    PositionOpened,
+    PositionPartiallyClosed,
+)
+from velox.engine.snapshot_format import SnapshotFormat
 from velox.money import units
 
 BID, ASK = units("99950"), units("100050")
@@ -121,3 +130,51 @@ def test_an_unknown_time_in_force_is_refused() -> None:
     out = engine_at().handle(limit("LONG", ASK - ONE, "GTD"))
     assert out.refusal is not None
     assert (out.refusal.code, out.refusal.field) == (Code.VALIDATION_ERROR, "timeInForce")
+
+
+def test_the_time_in_force_is_the_orders_from_its_placing_to_its_end() -> None:
+    """Every event that writes the order's row carries it, and a resting order keeps it in
+    the engine and its snapshots; it was dropped at the command, so a GTX read back GTC."""
+    engine = engine_at()
+    netted = netting(engine)
+    (gtx,) = ok(engine, limit("LONG", ASK - ONE, "GTX"))
+    assert gtx.time_in_force == engine.pending[gtx.order_id].time_in_force == "GTX"
+    restored = Engine.restore(codec.loads(codec.dumps(engine.export())))
+    assert restored.pending[gtx.order_id].time_in_force == "GTX"
+    (cancelled,) = ok(restored, CancelOrder("alice", gtx.order_id, T0))
+    assert isinstance(cancelled, OrderCancelled) and cancelled.time_in_force == "GTX"
+    placed, expired = ok(engine, limit("LONG", ASK - ONE, "IOC"))
+    assert (placed.time_in_force, expired.time_in_force) == ("IOC", "IOC")
+    on = {"account_id": netted}
+    (opened,) = ok(engine, limit("LONG", ASK, "FOK", **on))
+    (added,) = ok(engine, limit("LONG", ASK, "IOC", **on))
+    (reduced,) = ok(engine, limit("SHORT", BID, "FOK", margin=units("50"), **on))
+    assert isinstance(opened, PositionOpened) and isinstance(added, PositionIncreased)
+    assert isinstance(reduced, PositionPartiallyClosed)
+    assert (opened.time_in_force, added.time_in_force, reduced.by_time_in_force) == (
+        "FOK", "IOC", "FOK"
+    )  # fmt: skip
+    (position,) = engine.positions.values()  # the NETTING account's; a flip:
+    closed, flipped = ok(engine, limit("SHORT", BID, "IOC", qty=position.qty * 2, margin=None,
+                                       **on))  # fmt: skip
+    assert isinstance(closed, PositionClosed) and isinstance(flipped, PositionOpened)
+    assert (closed.by_time_in_force, flipped.time_in_force) == ("IOC", "IOC")
+
+
+def test_what_an_older_velox_wrote_reads_as_gtc() -> None:
+    """A journal event without the field decodes with GTC, all an older Velox kept; a
+    snapshot whose pending rows lack it restores them with GTC, and is not taken for one
+    the engine must be rebuilt past (``snapshot_format.DEFAULTED``): a replay of that
+    journal gives GTC too."""
+    engine = engine_at()
+    (placed,) = ok(engine, limit("LONG", ASK - ONE, "GTX"))
+    old = {k: v for k, v in codec.loads(codec.encode_event(placed)).items()
+           if k != "time_in_force"}  # fmt: skip
+    decoded = codec.decode_event("OrderPlaced", codec.dumps(old))
+    assert isinstance(decoded, OrderPlaced) and decoded.time_in_force == "GTC"
+    data = codec.loads(codec.dumps(engine.export()))
+    assert data["pending_fields"][-1] == "time_in_force"
+    data["pending_fields"].pop()
+    data["pending"] = [row[:-1] for row in data["pending"]]
+    assert SnapshotFormat.of(data).missing() == []
+    assert Engine.restore(data).pending[placed.order_id].time_in_force == "GTC"

@@ -97,6 +97,20 @@ async def test_a_pending_order_is_modified_then_filled_keeping_its_terms(store: 
     assert await store.order_by_client_id("2", "bot-1") is None  # per account
 
 
+async def test_an_order_row_keeps_its_time_in_force_to_its_end(store: Store) -> None:
+    """Schema version 5: the row says the time in force it was placed with, also once the
+    order has filled (the fill's write changes its status only) or filled at once."""
+    await commit(store, 1, [placed("7", T0, time_in_force="GTX"), placed("8", T0)])
+    await commit(store, 3, [
+        opened("7", T0 + 2, "1", order_type="LIMIT", time_in_force="GTC"),
+        opened("9", T0 + 3, "2", order_type="LIMIT", time_in_force="FOK"),
+    ])  # fmt: skip
+    rows = [await store.order(i) for i in ("7", "8", "9")]
+    assert [(r.status, r.time_in_force) for r in rows if r is not None] == [
+        ("OPEN", "GTX"), ("PENDING", "GTC"), ("OPEN", "FOK")
+    ]  # fmt: skip
+
+
 async def test_cancelled_orders_newest_first_and_a_market_order_gets_its_row(store: Store) -> None:
     first, second = placed("3", T0), placed("4", T0 + 1, oco_group_id="3")
     await commit(store, 1, [first, second])

@@ -5,6 +5,12 @@
 funding boundary refs, and it has no deposits table. Loading it into a new store of either
 kind and recording schema version 2 gives the database an operator upgrades, without
 running old code at test time (the newer tables are empty, as an upgrade finds them).
+
+``fixtures/v4_f7a770f.json`` likewise holds a schema-version-4 database Velox f7a770f wrote
+(``fixtures/make_v4_f7a770f.sh``): orders placed GTX, GTD, GTC, IOC and FOK through Binance's
+API, whose events and rows kept no time in force, two of them resting in its one snapshot
+(whose pending rows have no ``time_in_force``). Its orders table is made as version 4 had
+it, without the column, which the upgrade must add.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from velox.store.factory import open_store_for
 from velox.store.sqlstore import SqlStore
 
 DUMP = Path(__file__).parent / "fixtures" / "v2_fd98ac7.json"
+DUMP_V4 = Path(__file__).parent / "fixtures" / "v4_f7a770f.json"
 PASSWORD = "correct horse battery"  # of its one user, t@example.com
 EMAIL = "t@example.com"
 
@@ -30,14 +37,34 @@ def _value(cell: Any) -> Any:
 async def load_v2_database(url: str, *, keep_snapshots: int | None = None) -> None:
     """The old database at ``url`` (a fresh store), as schema version 2; with
     ``keep_snapshots``, pruned as ``--prune-journal --snapshot-keep N`` leaves it."""
-    tables: dict[str, Any] = json.loads(DUMP.read_text())["tables"]
+    await _load(url, DUMP, "2", keep_snapshots=keep_snapshots)
+
+
+async def load_v4_database(url: str) -> None:
+    """The version 4 database at ``url`` (a fresh store): its orders table without the
+    ``time_in_force`` column, its API key left out (sealed by a key file gone with it)."""
+    await _load(url, DUMP_V4, "4", drop=(("orders", "time_in_force"),), skip={"api_keys"})
+
+
+async def _load(
+    url: str,
+    dump: Path,
+    version: str,
+    *,
+    keep_snapshots: int | None = None,
+    drop: tuple[tuple[str, str], ...] = (),
+    skip: frozenset[str] | set[str] = frozenset(),
+) -> None:
+    tables: dict[str, Any] = json.loads(dump.read_text())["tables"]
     store = open_store_for(url)
     await store.open()
     assert isinstance(store, SqlStore)
     try:
         async with store._transaction() as tx:  # the rows, as the old SQL wrote them
+            for table, column in drop:  # a column this version's schema added
+                await tx.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
             for name, table in tables.items():
-                if name == "meta":
+                if name == "meta" or name in skip:
                     continue
                 columns = table["columns"]
                 sql = (
@@ -46,7 +73,7 @@ async def load_v2_database(url: str, *, keep_snapshots: int | None = None) -> No
                 )
                 for row in table["rows"]:
                     await tx.execute(sql, [_value(cell) for cell in row])
-        await store.set_meta("schema_version", "2")
+        await store.set_meta("schema_version", version)
         if keep_snapshots is not None:
             await store.prune(keep_snapshots, prune_journal=True)
     finally:

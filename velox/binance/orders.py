@@ -103,9 +103,15 @@ def order_json(
     return order_shape(
         int(rec.order_id), rec.asset, STATUS.get(rec.status, rec.status),
         rec.client_order_id or f"velox-{rec.order_id}", side_of(rec.side), kind, orig=orig,
-        done=(qty, avg), price=price, stop=stop, tif="GTD" if gtd else "GTC",
+        done=(qty, avg), price=price, stop=stop, tif=shown_tif(rec.time_in_force, gtd),
         reduce=rec.reduce_only, gtd=gtd, created=rec.created_at, updated=rec.updated_at,
     )  # fmt: skip
+
+
+def shown_tif(time_in_force: str, gtd: int | None) -> str:
+    """Binance's ``timeInForce`` of an order: GTD when it has a ``goodTillDate`` (a GTC with
+    an expiry, to Velox), else the one it was placed with (its row's, its event's)."""
+    return "GTD" if gtd else time_in_force
 
 
 def order_shape(

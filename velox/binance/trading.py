@@ -134,10 +134,7 @@ async def place(call: Call) -> Any:
         if record is None:  # pragma: no cover - the commit wrote it
             raise BinanceError(-1001, "Internal error; unable to process your request.")
         return await shown_order(call, record)
-    answer = _from_commit(outcome, order_id)
-    if tif != GTC:  # the order's rows keep no time in force: said in the answer only
-        answer["timeInForce"] = tif
-    return answer
+    return _from_commit(outcome, order_id)  # its time in force too, as its rows keep it
 
 
 def _good_till_date(call: Call) -> int:

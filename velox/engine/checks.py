@@ -156,6 +156,7 @@ def terms_of(cmd: OpenPosition, account: Account, reserved: int = 0) -> Terms:
         client_order_id=cmd.client_order_id,
         created_at=cmd.ts,
         reserved=Money(reserved),
+        time_in_force=cmd.time_in_force,
     )
 
 

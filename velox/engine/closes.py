@@ -42,6 +42,7 @@ def closed_event(
     flip_order_id: str | None = None,
     by_order_type: str = "MARKET",
     by_order_price: Price | None = None,
+    by_time_in_force: str = "GTC",
 ) -> PositionClosed:
     """Close all of ``pos`` at ``price``; the close fee comes out of the settlement."""
     profit = pnl(pos.side, pos.open_price, price, pos.qty)
@@ -77,6 +78,7 @@ def closed_event(
         flip_order_id=flip_order_id,
         by_order_type=by_order_type,
         by_order_price=by_order_price,
+        by_time_in_force=by_time_in_force,
         **_order_terms(pos),
     )
 
@@ -98,6 +100,7 @@ def part_closed_event(
     by_reduce_only: bool = False,
     by_order_type: str = "MARKET",
     by_order_price: Price | None = None,
+    by_time_in_force: str = "GTC",
 ) -> PositionPartiallyClosed:
     """Close ``part_qty`` / ``part_margin`` of ``pos`` as a CLOSED order of its own."""
     profit = pnl(pos.side, pos.open_price, price, part_qty)
@@ -136,6 +139,7 @@ def part_closed_event(
         by_reduce_only=by_reduce_only,
         by_order_type=by_order_type,
         by_order_price=by_order_price,
+        by_time_in_force=by_time_in_force,
         **_order_terms(pos),
     )
 

@@ -12,6 +12,10 @@ are written from the event alone.
 Every execution is a fill and carries a ``fill_id`` (decimal string from the engine's fill
 counter): PositionOpened, PositionIncreased, PositionPartiallyClosed, PositionClosed.
 ``velox.engine.views.fills_of(event)`` turns any event into its fills.
+
+Version 5 added an order's time in force (GTC, IOC, FOK, GTX: ``OpenPosition``'s) to the
+events that write its row, so it is the order's from placement to its end (Binance's API
+reads it back); journals written before decode with GTC, all an older Velox kept.
 """
 
 from __future__ import annotations
@@ -102,6 +106,8 @@ class OrderPlaced:
     oco_group_id: str | None
     reduce_only: bool
     ts: int
+    # -- v5 --
+    time_in_force: str = "GTC"  # LIMIT: GTC | IOC | FOK | GTX, as it was placed
 
 
 @frozen
@@ -148,6 +154,7 @@ class OrderCancelled:
     oco_group_id: str | None
     reduce_only: bool
     created_at: int
+    time_in_force: str = "GTC"  # v5
 
 
 @frozen
@@ -177,6 +184,7 @@ class PositionOpened:
     client_order_id: str | None = None
     oco_group_id: str | None = None
     created_at: int | None = None  # when the order was placed (None: at ``ts``)
+    time_in_force: str = "GTC"  # v5: the order's (a LIMIT that filled at once: IOC, FOK)
 
 
 @frozen
@@ -212,6 +220,7 @@ class PositionIncreased:
     # the filling order's own terms (a LIMIT that filled at once has no orders row before)
     order_type: str = "MARKET"
     order_price: Price | None = None
+    time_in_force: str = "GTC"  # v5
 
 
 @frozen
@@ -265,6 +274,7 @@ class PositionClosed:
     # REDUCE: the type and price of the opposite order (a LIMIT that filled at once)
     by_order_type: str = "MARKET"
     by_order_price: Price | None = None
+    by_time_in_force: str = "GTC"  # v5
 
 
 @frozen
@@ -311,6 +321,7 @@ class PositionPartiallyClosed:
     by_reduce_only: bool = False  # that market order was reduceOnly (its orders row says so)
     by_order_type: str = "MARKET"  # REDUCE: the opposite order's type and price
     by_order_price: Price | None = None
+    by_time_in_force: str = "GTC"  # v5
 
 
 @frozen

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from velox.engine.closes import Ids, closed_event, part_closed_event
-from velox.engine.commands import MARKET, NETTING
+from velox.engine.commands import GTC, MARKET, NETTING
 from velox.engine.errors import Code, Refusal
 from velox.engine.events import (
     Event,
@@ -53,6 +53,7 @@ class Terms(NamedTuple):
     created_at: int | None = None
     reserved: Money = Money(0)
     pending_id: str | None = None  # the resting order this fill ends
+    time_in_force: str = GTC  # the order's, which the events that write its row carry
 
 
 def _sized(terms: Terms, price: Price, qty: Qty | None = None) -> tuple[Qty, Money]:
@@ -145,6 +146,7 @@ def _open(
             client_order_id=terms.client_order_id,
             oco_group_id=terms.oco_group_id,
             created_at=terms.created_at,
+            time_in_force=terms.time_in_force,
         )
     ]
 
@@ -217,6 +219,7 @@ def _scale_in(
             client_order_id=terms.client_order_id,
             order_type=terms.order_type,
             order_price=terms.price,
+            time_in_force=terms.time_in_force,
         )
     ]
 
@@ -267,13 +270,14 @@ def _reduce(
             by_reduce_only=market_reduce and terms.reduce_only,
             by_order_type=terms.order_type,
             by_order_price=terms.price,
+            by_time_in_force=terms.time_in_force,
         )
         return [part]
     flips = size > held.qty and terms.pending_id is None  # a market order's rest opens
     closed = closed_event(
         held, "REDUCE", price, ts, ids, taker, by, terms.reserved, by_client,
         market_reduce and terms.reduce_only, order_id if flips else None,
-        terms.order_type, terms.price,
+        terms.order_type, terms.price, terms.time_in_force,
     )  # fmt: skip
     if size == held.qty:
         return [closed]

@@ -123,6 +123,7 @@ def place(
             oco_group_id=oco,
             reduce_only=cmd.reduce_only,
             ts=cmd.ts,
+            time_in_force=cmd.time_in_force,
         )
     ]
 
@@ -151,6 +152,7 @@ def cancelled(order: Pending, status: str, reason: str, ts: int) -> OrderCancell
         oco_group_id=order.oco_group_id,
         reduce_only=order.reduce_only,
         created_at=order.created_at,
+        time_in_force=order.time_in_force,
     )
 
 
@@ -197,6 +199,7 @@ def fill_reached(engine: State, order: Pending, q: Quote, ts: int) -> list[Event
         created_at=order.created_at,
         reserved=order.reserved,
         pending_id=order.order_id,
+        time_in_force=order.time_in_force,
     )
     result = execute(engine, account, terms, order.order_id, price, maker, q, ts, Ids(engine))
     if isinstance(result, Refusal):

@@ -109,6 +109,8 @@ class Pending:
     oco_group_id: str | None
     reduce_only: bool
     created_at: int
+    # v5: as placed (a snapshot written before it has GTC, all an order placed then kept)
+    time_in_force: str = "GTC"
     version: int = 0  # bumped on every change; stale index entries carry old ones
     seq: int = 0  # insertion order in this process (snapshot exports), not durable
 
@@ -124,6 +126,7 @@ def pending_placed_by(event: OrderPlaced) -> Pending:
         event.order_type, event.leverage, event.price, event.margin, event.qty, event.reserved,
         event.stop_loss, event.take_profit, event.trailing_stop, event.expires_at,
         event.client_order_id, event.oco_group_id, event.reduce_only, event.ts,
+        event.time_in_force,
     )  # fmt: skip
 
 

@@ -29,6 +29,7 @@ from velox.store.base import DatabaseNotFound, WriterLockHeld
 from velox.store.records import CandleRecord, TradeRecord
 from velox.store.schema import (
     SCHEMA_VERSION_KEY,
+    add_columns,
     checked_version,
     first_of_each,
     log_version_change,
@@ -95,8 +96,10 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 def _count(status: str) -> int:
-    """Rows affected, from a command tag such as ``"INSERT 0 1"`` or ``"DELETE 3"``."""
-    return int(status.rsplit(" ", 1)[-1])
+    """Rows affected, from a command tag such as ``"INSERT 0 1"`` or ``"DELETE 3"``; 0 for
+    one that counts none (``"ALTER TABLE"``: the upgrade's ``schema.add_columns``)."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
 
 
 class _PgTx:
@@ -204,6 +207,7 @@ class PostgresStore(SqlStore):
             undo.callback(self._forget_connections)
             stored = await self.get_meta(SCHEMA_VERSION_KEY)
             version = checked_version(stored)
+            await add_columns(self._fetch, self._execute, "postgres", stored, writer=writer)
             if writer:
                 await self.set_meta(SCHEMA_VERSION_KEY, version)
                 log_version_change(stored, version)

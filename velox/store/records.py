@@ -135,6 +135,10 @@ class OrderRecord:
     into the position ``position_id``) or OPEN: the order became position ``order_id``,
     whose live state (OPEN or CLOSED) the engine and ``closed_orders`` hold. Keeping every
     order here gives ``clientOrderId`` one index per account.
+
+    ``time_in_force`` (schema version 5) is the order's as placed: GTC, IOC, FOK or GTX
+    (Binance's API reads it back); a GTC with ``expires_at`` is Binance's GTD. A row written
+    before it reads GTC, all an older Velox kept.
     """
 
     order_id: str
@@ -160,6 +164,7 @@ class OrderRecord:
     position_id: str | None
     created_at: int
     updated_at: int
+    time_in_force: str = "GTC"
 
 
 @frozen

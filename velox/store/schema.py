@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import fields
 from functools import lru_cache
 from importlib import resources
 from itertools import pairwise
-from typing import Literal
+from typing import Any, Literal
 
 from velox.store.base import StoreOpenError
 from velox.store.records import (
@@ -46,7 +46,9 @@ Dialect = Literal["sqlite", "postgres"]
 # count as proven) is no change of shape: both still open the database.
 # 4: events carry fields a version 3 binary cannot decode (the type and price of a NETTING
 # order that filled at once against a position); nothing to backfill.
-SCHEMA_VERSION = 4
+# 5: an order's time in force, in its events (which a version 4 binary cannot decode) and
+# in the orders rows: the writer adds the column to an older table (``ADDED_COLUMNS``).
+SCHEMA_VERSION = 5
 OLDEST_UPGRADABLE = 2
 SCHEMA_VERSION_KEY = "schema_version"
 
@@ -75,6 +77,22 @@ DEPOSIT_MONEY = frozenset({"amount"})
 FUNDING_MONEY = frozenset({"mark_price", "amount"})
 BOUNDARY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FundingBoundaryRecord))
 BOOLEAN_COLUMNS = frozenset({"reduce_only", "maker"})  # INTEGER 0/1 in both databases
+
+# (table, column, definition) added to a table of an older version: CREATE TABLE IF NOT
+# EXISTS leaves that table as it was, so the writer adds each one it lacks (``add_columns``);
+# the default is what an older Velox's rows mean.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("orders", "time_in_force", "TEXT NOT NULL DEFAULT 'GTC'"),  # version 5
+)
+
+# One row when ``table`` has ``column`` (the parameters: table, column)
+COLUMN_SQL: dict[Dialect, str] = {
+    "sqlite": "SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
+    "postgres": "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+    "AND table_name = ? AND column_name = ?",
+}
+Fetch = Callable[[str, Sequence[Any]], Awaitable[list[Any]]]
+Execute = Callable[[str, Sequence[Any]], Awaitable[int]]
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 log = logging.getLogger(__name__)
@@ -129,6 +147,27 @@ def checked_version(stored: str | None) -> str:
             "start it on a new database (another --data-dir or PostgreSQL schema)"
         )
     return str(SCHEMA_VERSION)
+
+
+async def add_columns(
+    fetch: Fetch, execute: Execute, dialect: Dialect, stored: str | None, *, writer: bool
+) -> None:
+    """The writer adds the ``ADDED_COLUMNS`` an older database lacks (ADD COLUMN with a
+    constant default fills the rows there without rewriting them, in both databases). A
+    reader (``velox audit``, a gateway) may not: it refuses such a database, whose order
+    rows it could not read, until the writer of this version has opened it once."""
+    lacking = []
+    for table, column, definition in ADDED_COLUMNS:
+        if not await fetch(COLUMN_SQL[dialect], (table, column)):
+            lacking.append((table, column, definition))
+    if lacking and not writer:
+        names = ", ".join(f"{table}.{column}" for table, column, _ in lacking)
+        raise SchemaVersionError(
+            f"database schema version {stored} lacks {names}, which this Velox reads: start "
+            "the writer (velox run or velox engine) of this version on it once to upgrade it"
+        )
+    for table, column, definition in lacking:
+        await execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}", ())
 
 
 def log_version_change(stored: str | None, recorded: str) -> None:

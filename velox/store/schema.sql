@@ -220,8 +220,13 @@ CREATE TABLE IF NOT EXISTS orders (
     cancel_reason   TEXT,
     position_id     TEXT,
     created_at      BIGINT NOT NULL,
-    updated_at      BIGINT NOT NULL
+    updated_at      BIGINT NOT NULL,
+    time_in_force   TEXT NOT NULL DEFAULT 'GTC'
 );
+-- time_in_force (version 5): GTC, IOC, FOK or GTX as the order was placed (a GTC with
+-- expires_at is Binance's GTD). CREATE TABLE IF NOT EXISTS leaves an older orders table
+-- as it was: the writer adds the column to it (velox/store/schema.py, ADDED_COLUMNS), and
+-- its rows read GTC, all an older Velox kept.
 
 -- clientOrderId names one order per account at a time: the native API never reuses one,
 -- Binance's reuses an id whose order has ended (the newest row is the one it names). The

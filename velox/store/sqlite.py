@@ -32,6 +32,7 @@ from velox.store.base import DatabaseNotFound
 from velox.store.records import CandleRecord, TradeRecord
 from velox.store.schema import (
     SCHEMA_VERSION_KEY,
+    add_columns,
     checked_version,
     first_of_each,
     log_version_change,
@@ -162,6 +163,7 @@ class SqliteStore(SqlStore):
                 raise DatabaseNotFound(f"{self.path} is not a Velox database")
             stored = await self.get_meta(SCHEMA_VERSION_KEY)
             version = checked_version(stored)
+            await add_columns(self._fetch, self._execute, "sqlite", stored, writer=writer)
             if writer:
                 await self.set_meta(SCHEMA_VERSION_KEY, version)
                 log_version_change(stored, version)

@@ -180,7 +180,7 @@ def pending(p: Pending) -> Json:
             p.order_id, p.account_id, p.user_id, p.asset, p.side, p.order_type, p.leverage,
             p.price, p.margin, p.qty, p.reserved, p.stop_loss, p.take_profit, p.trailing_stop,
             p.expires_at, p.client_order_id, p.oco_group_id, p.reduce_only, "PENDING", None,
-            None, p.created_at, p.created_at,
+            None, p.created_at, p.created_at, p.time_in_force,
         )
     )  # fmt: skip
 

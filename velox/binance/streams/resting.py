@@ -44,6 +44,8 @@ class RestingLike(Protocol):
     def client_order_id(self) -> str | None: ...
     @property
     def reduce_only(self) -> bool: ...
+    @property
+    def time_in_force(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +63,14 @@ class OrderTerms:
     symbol: str = ""
     side: str = ""
     close: bool = False  # a closePosition order (a position's stop-loss or take-profit)
+    tif: str = "GTC"  # GTC | IOC | FOK | GTX, as placed (``goodTillDate`` makes it GTD)
 
     @classmethod
     def of(cls, order: RestingLike) -> OrderTerms:
         kind = TYPES.get(order.order_type, "LIMIT")
         return cls(kind, order.price, order.qty, order.expires_at, order.client_order_id,
-                   order.reduce_only, order.asset, order.side)  # fmt: skip
+                   order.reduce_only, order.asset, order.side,
+                   tif=order.time_in_force)  # fmt: skip
 
 
 class RestingOrders:

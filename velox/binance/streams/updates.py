@@ -7,7 +7,8 @@
   engine's fill (``views.fills_of``), the one ``/fapi/v1/userTrades`` lists: ``t`` its id,
   ``m`` whether it was a maker fill, ``L``/``l``/``n`` its price, quantity and fee. The
   order's are its terms: a resting order's as it was placed (``RestingOrders``: type, price,
-  GTD and ``goodTillDate``), anything else's from the event.
+  time in force and ``goodTillDate``), anything else's from the event (``f`` the time in
+  force it was placed with: IOC, FOK or GTX as well as GTC and GTD).
 - As on Binance, an order that did not rest (a market order) is NEW before its first TRADE.
   Velox's own closes of a position (the close button, a reset, a liquidation) are an order
   of their own (``closes.py``: its id and clientOrderId, ``autoclose-`` for a liquidation,
@@ -46,6 +47,7 @@ from velox.binance.orders import (
     TAKE_PROFIT,
     TYPES,
     conditional_id,
+    shown_tif,
 )
 from velox.binance.streams.resting import OrderTerms, RestingOrders
 from velox.binance.streams.stops import ShownStops, entry_update, fired_stop
@@ -198,13 +200,15 @@ class BatchMessages:
         """A fill's order that did not rest: a market order, or Velox's own close."""
         if isinstance(event, PositionOpened):
             kind = TYPES.get(event.order_type, "MARKET")
-            return OrderTerms(kind, event.price, client=event.client_order_id)
+            return OrderTerms(kind, event.price, client=event.client_order_id,
+                              tif=event.time_in_force)  # fmt: skip
         if isinstance(event, PositionIncreased):
             kind = TYPES.get(event.order_type, "MARKET")
-            return OrderTerms(kind, event.order_price, client=event.client_order_id)
+            return OrderTerms(kind, event.order_price, client=event.client_order_id,
+                              tif=event.time_in_force)  # fmt: skip
         # reduce-only: a close of Velox's own (stops, liquidation, the close button), or an
         # opposite order placed reduceOnly; a plain opposite order or a flip is not
-        flip, kind, price = None, "MARKET", None
+        flip, kind, price, tif = None, "MARKET", None, "GTC"
         if isinstance(event, PositionClosed):
             flip, kind = event.flip_order_id, CLOSE_TYPES.get(event.reason, "MARKET")
             fired = fired_stop(event)
@@ -215,12 +219,13 @@ class BatchMessages:
                                   reduce=True, close=fired in trigger)  # fmt: skip
         if event.by_order_id is not None or flip is not None:  # an opposite order (or a flip)
             kind, price = TYPES.get(event.by_order_type, "MARKET"), event.by_order_price
+            tif = event.by_time_in_force
         reduce = flip is None and (event.by_order_id is None or event.by_reduce_only)
         client = event.by_client_order_id or self._clients.get(fill.order_id)
         if _closed_without_an_order(event):
             assert isinstance(event, PositionClosed)
             client = close_client_id(event.order_id, event.reason)
-        return OrderTerms(kind, price, client=client, reduce=reduce)
+        return OrderTerms(kind, price, client=client, reduce=reduce, tif=tif)
 
     def _update(
         self, symbol: str, order_id: str, side: str, terms: OrderTerms, ts: int,
@@ -233,7 +238,7 @@ class BatchMessages:
         gtd = terms.expires_at or 0
         o = {
             "s": symbol, "c": terms.client or f"velox-{order_id}", "S": side,
-            "o": terms.kind, "f": "GTD" if gtd else "GTC",
+            "o": terms.kind, "f": shown_tif(terms.tif, gtd),
             "q": format_units((terms.qty or 0) if qty is None else qty),
             "p": format_units(price if terms.kind == "LIMIT" else 0),
             "ap": format_units(done[1] // done[0] if done[0] else 0),
