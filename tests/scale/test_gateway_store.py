@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import asyncpg
 import pytest
 
 from tests.tcpproxy import TcpProxy
@@ -72,3 +73,39 @@ async def test_waiting_for_the_engine_to_create_the_schema_is_one_line(
         await asyncio.gather(waiting, return_exceptions=True)
     lines = [r.getMessage() for r in caplog.records]
     assert lines == ["gateway: no Velox schema yet; waiting for the engine to create it"]
+
+
+async def test_a_gateway_waits_for_the_engine_to_upgrade_an_older_database(
+    pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Schema version 5 added a column to the orders rows, which only the writer adds. A
+    gateway of version 5 that opened a version-4 database before its engine did started at
+    once and failed every read of an order (the column does not exist) until the engine
+    came; it waits for the upgrade instead, as it waits for the schema."""
+    writer = postgres.PostgresStore(pg_url)
+    await writer.open()
+    await writer.set_meta("schema_version", "4")
+    await writer.close()
+    conn = await asyncpg.connect(pg_url)
+    try:
+        await conn.execute("ALTER TABLE orders DROP COLUMN time_in_force")
+    finally:
+        await conn.close()
+    store = GatewayStore(pg_url)
+    with caplog.at_level("INFO", logger="velox.bus.store"):
+        opening = asyncio.create_task(store.open())
+        await asyncio.sleep(1.2)
+        assert not opening.done(), "the gateway started on a database its engine had not upgraded"
+        writer = postgres.PostgresStore(pg_url)
+        await writer.open()  # the engine of this version: adds the column, records 5
+        await writer.close()
+        async with asyncio.timeout(GIVE_UP_S):
+            await opening
+    try:
+        assert await store.order("no-such-order") is None  # the orders rows are readable
+        assert await store.get_meta("schema_version") == "5"
+    finally:
+        await store.close()
+    lines = [r.getMessage() for r in caplog.records]
+    waited = "gateway: the database has schema version 4; waiting for the engine to upgrade it"
+    assert lines == [waited]

@@ -3,8 +3,9 @@
 A gateway writes what is its own (users, sessions, magic links) and reads everything, but
 never the journal: that is the engine's, which holds the writer lock. So it opens a pool
 like a reader, except that its transactions may write, and any journal commit fails loudly.
-It waits for the engine to have created the schema. Its pool is the main store's, with the
-same connect and command timeouts (a PostgreSQL that never answers refuses a start in 10 s).
+It waits for the engine to have created the schema, or upgraded an older one. Its pool is
+the main store's, with the same connect and command timeouts (a PostgreSQL that never
+answers refuses a start in 10 s).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import asyncio
 import logging
 from contextlib import AbstractAsyncContextManager
 
+import asyncpg
+
 from velox.store import postgres
 from velox.store.base import DatabaseNotFound
-from velox.store.schema import SCHEMA_VERSION_KEY, checked_version
+from velox.store.schema import SCHEMA_VERSION, SCHEMA_VERSION_KEY, checked_version
 from velox.store.sqlstore import Tx
 
 log = logging.getLogger(__name__)
@@ -29,12 +32,12 @@ class GatewayStore(postgres.PostgresStore):
         if self._pool is not None:
             raise RuntimeError("GatewayStore is already open")
         pool = await self._create_pool(read_only=False)  # its timeouts: the writer's
-        said = False  # once, not at every look (twice a second, for as long as it waited)
+        said: set[str] = set()  # each wait said once, not at every look (twice a second)
         try:
-            while await pool.fetchval("SELECT to_regclass('meta')") is None:
-                if not said:
-                    log.info("gateway: no Velox schema yet; waiting for the engine to create it")
-                    said = True
+            while (wait := await _wait_reason(pool)) is not None:
+                if wait not in said:
+                    log.info("gateway: %s", wait)
+                    said.add(wait)
                 await asyncio.sleep(SCHEMA_WAIT_S)
             self._pool, self._writer = pool, True
             checked_version(await self.get_meta(SCHEMA_VERSION_KEY))
@@ -45,6 +48,19 @@ class GatewayStore(postgres.PostgresStore):
 
     def _journal_transaction(self) -> AbstractAsyncContextManager[Tx]:
         raise RuntimeError("a gateway never writes the journal (the engine does)")
+
+
+async def _wait_reason(pool: asyncpg.Pool) -> str | None:
+    """Why the gateway cannot start on this database yet, or None. The engine creates the
+    schema, and upgrades an older one (version 5 added a column to the orders rows that
+    only the writer adds): a gateway of this version reading before that fails every read
+    of an order. A newer version is refused by ``checked_version``, not waited for."""
+    if await pool.fetchval("SELECT to_regclass('meta')") is None:
+        return "no Velox schema yet; waiting for the engine to create it"
+    stored = await pool.fetchval("SELECT value FROM meta WHERE key = $1", SCHEMA_VERSION_KEY)
+    if stored is not None and stored.isdigit() and int(stored) < SCHEMA_VERSION:
+        return f"the database has schema version {stored}; waiting for the engine to upgrade it"
+    return None
 
 
 def open_gateway_store(url: str) -> GatewayStore:
