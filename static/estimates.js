@@ -78,20 +78,25 @@ export function settlement(margin, profit, closeFee = 0n) {
  * funding, as the history page shows it (velox/web/history.py `result_of`): pnl - fee +
  * funding whenever the close paid anything back. Settled at 0 (a gap through the
  * liquidation price), the loss is all that was put in: -(margin - funding) less the open
- * fee; the row's fee sums the open and the close fee, and the close fee (never paid then)
- * is ceil(closePrice * qty * takerRate), a close being a taker fill (a part's row has no
- * open fee). `order`: a closed order as the API gives it (decimal strings); `takerRate`: the
- * page's taker fee in units (0: the close fee counts, a figure never better than the
- * server's).
+ * fee. The row's fee sums what was paid (SPEC 12): the open fee and the part of the close
+ * fee that margin + pnl covered, min(closeFee, max(0, margin + pnl)) (none past the
+ * margin), closeFee = ceil(closePrice * qty * takerRate), a close being a taker fill (a
+ * part's row has no open fee). `order`: a closed order as the API gives it (decimal
+ * strings); `takerRate`: the page's taker fee in units (0: the close fee counts as none
+ * paid, a figure never better than the server's; so is a row an older Velox wrote with the
+ * whole close fee).
  */
 export function closedResult(order, takerRate = 0n) {
   const amount = (v) => (v === null || v === undefined || v === "" ? 0n : toUnits(v));
   const fees = amount(order.fee);
   const funding = amount(order.funding);
+  const margin = amount(order.margin);
   const net = amount(order.pnl) - fees + funding;
   const closeFee = fee(amount(order.closePrice), amount(order.qty), takerRate);
-  const openFees = order.parentOrderId ? 0n : fees > closeFee ? fees - closeFee : 0n;
-  const allPutIn = -(amount(order.margin) - funding) - openFees;
+  const left = margin + amount(order.pnl);
+  const paid = left <= 0n ? 0n : left < closeFee ? left : closeFee;
+  const openFees = order.parentOrderId ? 0n : fees > paid ? fees - paid : 0n;
+  const allPutIn = -(margin - funding) - openFees;
   return net > allPutIn ? net : allPutIn;
 }
 

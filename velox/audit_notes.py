@@ -9,14 +9,26 @@ when everything else agrees (README, PostgreSQL: upgrading).
 - A database from before the deposits table (441ece7) gets its rows from the journal at
   start; deposits in the pruned part of it are gone, so the History's start and end equity
   of those accounts leave them out.
+- A close whose settlement was capped at 0, written by a Velox before its fills reported
+  what moved money: its fill row holds the event's ``close_fee`` and ``pnl`` (a fee never
+  paid, a loss past the margin) and its ``closed_orders`` row that fee in ``fee``. Such rows
+  are left as written: a row matches the journal when it is exactly what that older Velox
+  projected from the same event (``pre_fix_fill``, ``pre_fix_closed``), and one NOTE counts
+  them. Not rewritten at start: the rows agree with each other as written (the History's
+  results read both), a rewrite would need the journal (the rows alone do not hold the
+  margin a fill settled), and a pruned journal could not give it for every row.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from velox.engine.engine import Engine
+from velox.engine.events import Event, PositionClosed, PositionPartiallyClosed
 from velox.engine.snapshot_format import SnapshotFormat
 from velox.journal import OLD_BASE_KEY, OldBase
 from velox.store.base import Store
+from velox.store.records import ClosedOrderRecord, FillRecord
 
 UPGRADING = "(README: Upgrading)"
 
@@ -38,10 +50,22 @@ async def old_snapshot_notes(store: Store, base_seq: int, base: SnapshotFormat) 
         notes.append(
             f"the engine started from the snapshot at seq {started.seq}, written by an older "
             f"Velox, with the journal before it pruned: it could not hold "
-            f"{', '.join(started.missing)}, so the positions it held show their defaults "
-            f"(type MARKET, no price) {UPGRADING}"
+            f"{', '.join(started.missing)}, so {_consequences(started.missing)} {UPGRADING}"
         )
     return notes
+
+
+def _consequences(missing: tuple[str, ...]) -> str:
+    """What the fields an older snapshot lacked leave behind in an engine started from it."""
+    said = []
+    if any(name.startswith("positions.") for name in missing) or not missing:
+        said.append("the positions it held show their defaults (type MARKET, no price)")
+    if "accounts.fees_waived" in missing:
+        said.append(
+            "its accounts' fees count in full the close fees that settlements capped at 0 "
+            "left unpaid before it"
+        )
+    return " and ".join(said)
 
 
 async def lost_deposits_note(store: Store, base: Engine, base_seq: int) -> list[str]:
@@ -64,4 +88,37 @@ async def lost_deposits_note(store: Store, base: Engine, base_seq: int) -> list[
         f"the deposits of accounts {', '.join(lost)} could not be rebuilt (made before the "
         "deposits table, in the pruned part of the journal): their History statistics (start "
         f"and end equity) leave them out {UPGRADING}"
+    ]
+
+
+def pre_fix_fill(event: Event, fill: FillRecord) -> FillRecord | None:
+    """The row an older Velox wrote for ``fill``, the close fill of ``event``, when that
+    differs (a settlement capped at 0): the event's close fee and PnL as they are."""
+    if not isinstance(event, PositionClosed | PositionPartiallyClosed):
+        return None
+    old = replace(fill, fee=event.close_fee, realized_pnl=event.pnl)
+    return None if old == fill else old
+
+
+def pre_fix_closed(event: Event, record: ClosedOrderRecord) -> ClosedOrderRecord | None:
+    """The ``closed_orders`` row an older Velox wrote for ``event``, when that differs from
+    ``record`` (a capped settlement): its fee counted the whole close fee."""
+    if isinstance(event, PositionClosed):
+        old = replace(record, fee=event.fee)
+    elif isinstance(event, PositionPartiallyClosed):
+        old = replace(record, fee=event.close_fee)
+    else:
+        return None
+    return None if old == record else old
+
+
+def pre_fix_note(fills: int, closed: int) -> list[str]:
+    """One NOTE for the rows of capped closes an older Velox wrote (none: no note)."""
+    if not fills and not closed:
+        return []
+    return [
+        f"{fills} fills and {closed} closed orders of closes whose settlement was capped at 0 "
+        "were written by an older Velox with the close's whole fee (and, for fills, its "
+        "formula PnL): they say a fee and a loss the trader never paid, and are kept as "
+        f"written {UPGRADING}"
     ]

@@ -69,3 +69,12 @@ def funding(side: str, ref: int, qty: int, rate: int, margin: int) -> int:
     if pays:
         return -min(margin, ceil(abs(amount)))
     return floor(abs(amount))
+
+
+def close_paid(margin: int, pnl: int, close_fee: int) -> tuple[int, int]:
+    """(fee paid, realized PnL) of a close: the trader receives max(0, margin + pnl -
+    closeFee), so the fee is paid only as far as margin + pnl covers it and the loss is at
+    most the margin; what the fill reports makes margin + realized - fee the settlement."""
+    settlement = max(0, margin + pnl - close_fee)
+    paid = min(close_fee, max(0, margin + pnl))
+    return paid, settlement + paid - margin

@@ -148,7 +148,7 @@ def test_restore_reads_snapshots_written_before_accounts_were_rows() -> None:
     del data["account_fields"]
     restored = Engine.restore(data)
     assert restored.export()["accounts"] == [
-        ("1", "alice", "Main", "HEDGING", 0, 1000 * SCALE, 0, 0)
+        ("1", "alice", "Main", "HEDGING", 0, 1000 * SCALE, 0, 0, 0)
     ]
 
 

@@ -5,7 +5,13 @@ funding boundary, checked against the naive oracle of oracle_v2.py (written from
 - the pending index fills exactly what a naive scan reaches, at the oracle's prices and
   sizes, in orderId order;
 - each funding boundary is charged at most once per position, by the oracle's amount;
-- replaying the journal equals the live state, and so does a snapshot restore.
+- replaying the journal equals the live state, and so does a snapshot restore;
+- every close's fill reports what moved money (the oracle's ``close_paid``: a settlement
+  capped at 0 pays the fee only as far as margin + pnl covers it, and loses at most the
+  margin), and for every account, after every step, its cash (free + locked + reserved) ==
+  its deposits + sum(fill realizedPnl) - sum(fill fees) + its funding, and its ``fees``
+  figure == sum(fill fees). Before the close fills were capped this failed on the first
+  liquidation past the margin (the fill said the formula's loss and fee).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from velox.engine.commands import (
 )
 from velox.engine.engine import Engine
 from velox.engine.events import (
+    Deposited,
     Event,
     FundingCharged,
     OrderCancelled,
@@ -38,7 +45,7 @@ from velox.engine.events import (
     PositionPartiallyClosed,
 )
 from velox.engine.settings import EngineSettings
-from velox.engine.views import cash_change
+from velox.engine.views import account_figures, cash_change, fills_of
 
 S = 10**8
 T0 = 1_700_000_000_000
@@ -54,15 +61,23 @@ SETTINGS = EngineSettings(
 )
 
 side = st.sampled_from(("LONG", "SHORT"))
+gaps = st.tuples(
+    st.just("tick"),
+    st.integers(0, 1),
+    st.sampled_from((-1, 1)).flatmap(lambda sign: st.integers(150, 1200).map(lambda n: sign * n)),
+)
 ops = st.lists(
     st.one_of(
         st.tuples(st.just("tick"), st.integers(0, 1), st.integers(-600, 600)),
         st.tuples(st.just("tick"), st.integers(0, 1), st.integers(-600, 600)),
+        # gaps: liquidations whose settlement is capped at 0 (fee or loss past the margin)
+        gaps,
+        gaps,
         st.tuples(
             st.just("market"),
             st.integers(0, 5),
             side,
-            st.sampled_from((10, 10, 50)),
+            st.sampled_from((10, 10, 50, 100)),
             st.integers(5, 120),
         ),
         st.tuples(
@@ -93,6 +108,11 @@ class Run:
         self.ts = T0
         self.refs = dict(BASE)
         self.charged: set[tuple[str, int]] = set()
+        # per account, from the journal: deposits + funding, and the fills' realized - fees
+        self.flows: dict[str, int] = {}
+        self.fills: dict[str, int] = {}
+        self.fees: dict[str, int] = {}
+        self.capped = 0  # closes whose settlement was capped (the walks do reach them)
         for user in USERS:
             self.do(OpenAccount(user, self.ts))
             self.do(CreateAccount(user, "net", "NETTING", self.ts))
@@ -130,7 +150,37 @@ class Run:
                 key = (e.order_id, e.boundary)
                 assert key not in self.charged, f"boundary charged twice: {key}"
                 self.charged.add(key)
+            self.see_money(e)
         self.check_money()
+        self.check_accounts()
+
+    def see_money(self, e: Event) -> None:
+        """The journal's account flows and fills, each close's fill against the oracle."""
+        account = getattr(e, "account_id", None)
+        if isinstance(e, Deposited | FundingCharged) and account is not None:
+            self.flows[account] = self.flows.get(account, 0) + e.amount
+        if isinstance(e, Deposited) and e.kind == "RESET" and account is not None:
+            self.fees[account] = 0
+        for f in fills_of(e):
+            assert f.account_id is not None
+            self.fills[f.account_id] = self.fills.get(f.account_id, 0) + f.realized_pnl - f.fee
+            self.fees[f.account_id] = self.fees.get(f.account_id, 0) + f.fee
+        if isinstance(e, PositionClosed | PositionPartiallyClosed):
+            margin = e.margin if isinstance(e, PositionClosed) else e.part_margin
+            (f,) = fills_of(e)
+            assert (f.fee, f.realized_pnl) == oracle.close_paid(margin, e.pnl, e.close_fee)
+            assert margin + f.realized_pnl - f.fee == e.settlement
+            self.capped += margin + e.pnl < e.close_fee
+
+    def check_accounts(self) -> None:
+        """Each account's cash == deposits + sum(realizedPnl) - sum(fees) + funding, and its
+        ``fees`` figure is what its fills paid."""
+        for account_id, cash in self.cash().items():
+            flows = self.flows.get(account_id, 0) + self.fills.get(account_id, 0)
+            assert cash == flows, f"account {account_id}: cash {cash} != {flows}"
+            user = self.engine.accounts[account_id].user_id
+            fees = account_figures(self.engine, user, account_id).fees
+            assert fees == self.fees.get(account_id, 0), f"account {account_id} fees"
 
     def check_money(self) -> None:
         e = self.engine

@@ -64,9 +64,9 @@ async def test_an_upgraded_database_shows_the_real_terms_and_passes_the_audit(
     said = [r.getMessage() for r in caplog.records if r.name == "velox.journal.replay"]
     assert said == [
         "the snapshot at seq 15 was written by an older Velox (it lacks "
-        "funding_interval_on_record, funding_resumed_at, boundary_refs, positions.order_type, "
-        "positions.price, positions.oco_group_id, positions.created_at): the engine is "
-        "rebuilt from the whole journal instead"
+        "funding_interval_on_record, funding_resumed_at, boundary_refs, accounts.fees_waived, "
+        "positions.order_type, positions.price, positions.oco_group_id, positions.created_at): "
+        "the engine is rebuilt from the whole journal instead"
     ]
     code, lines = velox_audit(db_url)
     assert code == 0, lines
@@ -86,8 +86,8 @@ async def test_a_pruned_journal_keeps_the_old_snapshot_and_the_audit_says_what_i
     assert balance == BALANCE_1
     assert _terms(orders)["1"] == {"type": "MARKET", "price": None, "clientOrderId": "my-limit-1"}
     fields = (
-        "funding_interval_on_record, funding_resumed_at, boundary_refs, positions.order_type, "
-        "positions.price, positions.oco_group_id, positions.created_at"
+        "funding_interval_on_record, funding_resumed_at, boundary_refs, accounts.fees_waived, "
+        "positions.order_type, positions.price, positions.oco_group_id, positions.created_at"
     )
     base = (
         f"NOTE: the journal starts after the snapshot at seq 12, written by an older Velox: it "
@@ -96,7 +96,8 @@ async def test_a_pruned_journal_keeps_the_old_snapshot_and_the_audit_says_what_i
     started = (
         f"NOTE: the engine started from the snapshot at seq 15, written by an older Velox, with "
         f"the journal before it pruned: it could not hold {fields}, so the positions it held "
-        "show their defaults (type MARKET, no price) (README: Upgrading)"
+        "show their defaults (type MARKET, no price) and its accounts' fees count in full the "
+        "close fees that settlements capped at 0 left unpaid before it (README: Upgrading)"
     )
     deposits = (
         "NOTE: the deposits of accounts 1, 2 could not be rebuilt (made before the deposits "

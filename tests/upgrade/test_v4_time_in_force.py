@@ -57,7 +57,13 @@ async def test_a_version_4_database_is_upgraded_and_its_orders_read_as_before(
     try:
         said = [r.getMessage() for r in caplog.records]
         assert "database schema upgraded from version 4 to 5" in said
-        assert not [m for m in said if "written by an older Velox" in m]  # no rebuild
+        # no rebuild for the time in force (its default is the journal's); one for the
+        # accounts' waived fees, which a version 4 snapshot cannot hold (README: Upgrading)
+        rebuilt = [m for m in said if "written by an older Velox" in m]
+        assert rebuilt == [
+            "the snapshot at seq 11 was written by an older Velox (it lacks "
+            "accounts.fees_waived): the engine is rebuilt from the whole journal instead"
+        ]
         bot = await _bot(client)
         listed = await bot.json("GET", "/fapi/v1/allOrders", {"symbol": BTC})
         assert _shown(listed) == OLD

@@ -277,7 +277,9 @@ async def test_a_gap_through_liquidation_loses_margin_and_open_fee(
     """Taker 0.001. ETH LONG 1 and LONG 2 @ 1000 at 10x: margins 100 and 200, open fees 1
     and 2 (balance 697). A gap to 800 liquidates both in one tick: pnl -200 / -400, close
     fees 0.8 / 1.6, settlements max(0, ...) = 0. Each loses what it put in: -101 and -202
-    (not pnl - fee: -201.8 / -401.6; not -margin: -100 / -200). Balance 697."""
+    (not pnl - fee: -201.8 / -401.6; not -margin: -100 / -200). Balance 697. The rows' fee
+    is what was paid (SPEC 12): the open fee; the close fee found nothing left to pay it
+    (it said 1.8 / 3.6 before close fills were capped)."""
     client, _clock = await velox(make_client, taker_fee="0.001")
     user = await signup(client)
     await tick(client, ETH, "1000")
@@ -286,8 +288,8 @@ async def test_a_gap_through_liquidation_loses_margin_and_open_fee(
     await tick(client, ETH, "800")
     shown = {r["orderId"]: r for r in await rows(user)}
     assert {k: (r["closeReason"], r["pnl"], r["fee"], r["result"]) for k, r in shown.items()} == {
-        small["orderId"]: ("LIQUIDATION", "-200.00000000", "1.80000000", "-101.00000000"),
-        large["orderId"]: ("LIQUIDATION", "-400.00000000", "3.60000000", "-202.00000000"),
+        small["orderId"]: ("LIQUIDATION", "-200.00000000", "1.00000000", "-101.00000000"),
+        large["orderId"]: ("LIQUIDATION", "-400.00000000", "2.00000000", "-202.00000000"),
     }  # fmt: skip
     body = await stats(user)
     assert (body["grossLoss"], body["endEquity"]) == ("-303.00000000", "697.00000000")

@@ -31,6 +31,7 @@ from velox.engine.events import (
     PositionPartiallyClosed,
     StopsModified,
     TrailingStopMoved,
+    close_paid,
 )
 from velox.engine.pending_index import PendingIndex
 from velox.engine.settings import EngineSettings
@@ -135,6 +136,15 @@ class Ledger(State):
         account.fees = _add(account.fees, fee)
         self.house = _add(self.house, fee)
 
+    def _charge_close_fee(
+        self, account: Account, event: PositionClosed | PositionPartiallyClosed
+    ) -> None:
+        """The close fee as charged, and the part of it a capped settlement did not pay (the
+        house's share is ``margin - settlement``, fee included)."""
+        paid, _ = close_paid(event)
+        account.fees = _add(account.fees, event.close_fee)
+        account.fees_waived = _add(account.fees_waived, event.close_fee - paid)
+
     # -- the fold --------------------------------------------------------------------------
     def apply(self, event: Event) -> None:
         """The only mutation of state. Must stay a plain fold: no decisions here.
@@ -207,7 +217,7 @@ class Ledger(State):
             account.balance = _add(account.balance, event.amount)
             self.deposits = _add(self.deposits, event.amount)
             if event.kind == "RESET":
-                account.fees = account.funding = Money(0)
+                account.fees = account.funding = account.fees_waived = Money(0)
         elif isinstance(event, AccountCreated):
             self.add_account(
                 Account(event.account_id, event.user_id, event.name, event.mode, event.ts)
@@ -233,7 +243,7 @@ class Ledger(State):
             del account.netted[pos.asset]
         account.used_margin = _add(account.used_margin, -pos.margin)
         account.balance = _add(account.balance, event.settlement)
-        account.fees = _add(account.fees, event.close_fee)
+        self._charge_close_fee(account, event)
         self.house = _add(self.house, pos.margin - event.settlement)
         self.index.remove(pos)
         self._end_order(event.by_order_id, account)
@@ -249,7 +259,7 @@ class Ledger(State):
         pos.liquidation_price = event.liquidation_price
         account.used_margin = _add(account.used_margin, -event.part_margin)
         account.balance = _add(account.balance, event.settlement)
-        account.fees = _add(account.fees, event.close_fee)
+        self._charge_close_fee(account, event)
         self.house = _add(self.house, event.part_margin - event.settlement)
         self.index.changed(pos)
         self._end_order(event.by_order_id, account)

@@ -20,6 +20,7 @@ reads it back); journals written before decode with GTC, all an older Velox kept
 
 from __future__ import annotations
 
+from velox.engine.formulas import close_fee_paid
 from velox.frozen import frozen
 from velox.money import Money, Price, Qty
 
@@ -322,6 +323,19 @@ class PositionPartiallyClosed:
     by_order_type: str = "MARKET"  # REDUCE: the opposite order's type and price
     by_order_price: Price | None = None
     by_time_in_force: str = "GTC"  # v5
+
+
+def close_paid(event: PositionClosed | PositionPartiallyClosed) -> tuple[Money, Money]:
+    """(fee paid, realized PnL) of a close: what moved money, as its fill reports it.
+
+    The event keeps the formula's ``pnl`` and ``close_fee``; when the settlement is capped
+    at 0 the trader paid only what ``margin + pnl`` held of the fee (``close_fee_paid``) and
+    lost at most the margin, so ``margin + realized - fee paid == settlement``. Uncapped:
+    ``(close_fee, pnl)``.
+    """
+    margin = event.margin if isinstance(event, PositionClosed) else event.part_margin
+    paid = close_fee_paid(margin, event.pnl, event.close_fee)
+    return paid, Money(event.settlement + paid - margin)
 
 
 @frozen

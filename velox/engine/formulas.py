@@ -64,6 +64,14 @@ def settlement(margin: Money, profit: Money) -> Money:
     return Money(max(0, margin + profit))
 
 
+def close_fee_paid(margin: Money, profit: Money, close_fee: Money) -> Money:
+    """What a close's fee takes from ``margin + profit`` (SPEC 12: the trader receives
+    ``max(0, margin + pnl - closeFee)``): all of it when that covers it, else what is there,
+    nothing from a loss beyond the margin. The one place of the cap: the fill's fee and
+    realized PnL, the order's ``fee`` and the account's ``fees`` all follow it."""
+    return Money(min(close_fee, max(0, margin + profit)))
+
+
 def slippage_ok(price: Price, expected: Price, bps: int) -> bool:
     """|price - expected| <= expected * bps / 10000, compared exactly (no rounding)."""
     return abs(price - expected) * 10_000 <= expected * bps

@@ -16,6 +16,7 @@ from velox.engine.events import (
     PositionIncreased,
     PositionOpened,
     PositionPartiallyClosed,
+    close_paid,
 )
 from velox.engine.formulas import LONG, close_price, pnl
 from velox.engine.state import Account, Pending, Position, State
@@ -104,7 +105,7 @@ def account_figures(engine: State, user_id: str, account_id: str | None = None) 
         account.balance,
         level,
         account.pending_margin,
-        account.fees,
+        account.fees_paid,
         account.funding,
     )
 
@@ -164,7 +165,9 @@ def _buy(position_side: str, opening: bool) -> str:
 
 
 def fills_of(event: Event) -> list[Fill]:
-    """The fill an event records (none for non-executions and v1 events without fill id)."""
+    """The fill an event records (none for non-executions and v1 events without fill id).
+    A close's fee and realized PnL are what it paid and moved (``events.close_paid``): with
+    a settlement capped at 0, less than the event's ``close_fee`` and ``pnl``."""
     zero = Money(0)
     if isinstance(event, PositionOpened) and event.fill_id is not None:
         return [
@@ -203,6 +206,7 @@ def fills_of(event: Event) -> list[Fill]:
             )
         ]
     if isinstance(event, PositionClosed) and event.fill_id is not None:
+        paid, realized = close_paid(event)
         return [
             Fill(
                 event.fill_id,
@@ -214,13 +218,14 @@ def fills_of(event: Event) -> list[Fill]:
                 _buy(event.side, False),
                 event.close_price,
                 event.qty,
-                event.close_fee,
-                event.pnl,
+                paid,
+                realized,
                 False,
                 event.ts,
             )
         ]
     if isinstance(event, PositionPartiallyClosed) and event.fill_id is not None:
+        paid, realized = close_paid(event)
         return [
             Fill(
                 event.fill_id,
@@ -232,8 +237,8 @@ def fills_of(event: Event) -> list[Fill]:
                 _buy(event.side, False),
                 event.close_price,
                 event.part_qty,
-                event.close_fee,
-                event.pnl,
+                paid,
+                realized,
                 False,
                 event.ts,
             )

@@ -1,9 +1,14 @@
 """Closed orders derived from journal events: the one mapping used by the commit (to write
-``closed_orders``), the websocket (to announce closes) and the audit (to compare)."""
+``closed_orders``), the websocket (to announce closes) and the audit (to compare).
+
+A closed order's ``pnl`` is the event's (the formula's); its ``fee`` sums what it paid
+(SPEC 12): the close fee as far as a settlement capped at 0 covered it (``close_paid``),
+as its close fill says."""
 
 from __future__ import annotations
 
-from velox.engine.events import Event, PositionClosed, PositionPartiallyClosed
+from velox.engine.events import Event, PositionClosed, PositionPartiallyClosed, close_paid
+from velox.money import Money
 from velox.store.records import ClosedOrderRecord
 
 PARTIAL = "PARTIAL"
@@ -21,6 +26,7 @@ def closed_order_id(event: Event) -> str | None:
 def closed_record_of(event: Event) -> ClosedOrderRecord | None:
     """The closed order an event produces, or None for events that close nothing."""
     if isinstance(event, PositionClosed):
+        paid, _ = close_paid(event)
         return ClosedOrderRecord(
             order_id=event.order_id,
             parent_order_id=None,
@@ -42,7 +48,7 @@ def closed_record_of(event: Event) -> ClosedOrderRecord | None:
             opened_at=event.opened_at,
             closed_at=event.ts,
             account_id=event.account_id,
-            fee=event.fee,
+            fee=Money(event.fee - event.close_fee + paid),  # what it paid (SPEC 12)
             funding=event.funding,
         )
     if isinstance(event, PositionPartiallyClosed):
@@ -67,6 +73,6 @@ def closed_record_of(event: Event) -> ClosedOrderRecord | None:
             opened_at=event.opened_at,
             closed_at=event.ts,
             account_id=event.account_id,
-            fee=event.close_fee,
+            fee=close_paid(event)[0],
         )
     return None

@@ -14,8 +14,8 @@ closeFee)`` back. So with ``margin``, ``fee`` and ``funding`` as the row shows t
 
 - settlement > 0: ``result = pnl - fee + funding``;
 - settlement 0 (negative balance protection): ``result = -(margin - funding) - openFees``,
-  all it put in, where ``openFees = fee - closeFee`` (the close fee that was never paid is
-  read from the close's fill).
+  all it put in, where ``openFees = fee - closeFee`` (``fee`` counts only the part of the
+  close fee the settlement covered: the close fill's fee, read from it).
 
 A closed part (partial close, NETTING reduce) shows only its own close fee and no funding:
 the row of the rest carries the open fees and all the funding, and its margin is what is

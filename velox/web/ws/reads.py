@@ -50,7 +50,7 @@ def _account(account: Account | None) -> AccountRead | None:
     if account is None:
         return None
     return AccountRead(
-        account.account_id, account.balance, account.pending_margin, account.fees,
+        account.account_id, account.balance, account.pending_margin, account.fees_paid,
         account.funding,
     )  # fmt: skip
 
