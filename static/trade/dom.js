@@ -45,3 +45,67 @@ export function recall(key) {
 export function feeRate(name) {
   try { return toUnits(document.getElementById("terminal")?.dataset[name] || "0") || 0n; } catch { return 0n; }
 }
+
+// ------------------------------------------------------------------ focus in table rows
+
+/** What names a row's button across rows ("close-button", "partial-close:25"). */
+const buttonKey = (el) => `${el.dataset.testid || ""}:${el.dataset.percent || ""}`;
+
+/**
+ * Run `work` with `button` disabled. Disabling a focused button drops the focus on the
+ * page's body: it comes back to the button after (or, when its row went meanwhile, to the
+ * same button of a neighbour row: the row remembers it in data-focus-key, see rowFocus).
+ */
+export async function whileBusy(button, work) {
+  const focused = document.activeElement === button;
+  const tr = button.closest("tr");
+  if (focused && tr) tr.dataset.focusKey = buttonKey(button);
+  button.disabled = true;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    if (tr) delete tr.dataset.focusKey;
+    if (focused && button.isConnected && (!document.activeElement || document.activeElement === document.body)) {
+      button.focus();
+    }
+  }
+}
+
+/** Where the focus is among `body`'s rows (data-order-id), to give it back after they
+ * change (restoreRowFocus); null when it is elsewhere. */
+export function rowFocus(body) {
+  const rows = [...body.querySelectorAll("tr[data-order-id]")];
+  const active = document.activeElement;
+  let tr = null;
+  let key = null;
+  if (active && active !== document.body && body.contains(active)) {
+    tr = active.closest("tr[data-order-id]");
+    key = active.matches("button") ? buttonKey(active) : null;
+  } else if (!active || active === document.body) {
+    tr = rows.find((row) => row.dataset.focusKey) || null;
+    key = tr ? tr.dataset.focusKey : null;
+  }
+  if (!tr) return null;
+  return { id: tr.dataset.orderId, key, ids: rows.map((row) => row.dataset.orderId) };
+}
+
+/**
+ * Give the focus saved by rowFocus back: to the same button of the same row when it is
+ * still there (rows rebuilt), else of the row that came after it, else of the one before,
+ * else to `fallback` (the table's empty-state text, focusable with tabindex=-1).
+ */
+export function restoreRowFocus(body, saved, fallback) {
+  if (!saved) return;
+  const active = document.activeElement;
+  if (active && active !== document.body && active.isConnected) return; // still somewhere
+  const rowOf = (id) => body.querySelector(`tr[data-order-id="${CSS.escape(id)}"]`);
+  const at = saved.ids.indexOf(saved.id);
+  const after = saved.ids.slice(at + 1).map(rowOf).find(Boolean);
+  const before = saved.ids.slice(0, Math.max(at, 0)).reverse().map(rowOf).find(Boolean);
+  const row = rowOf(saved.id) || after || before || body.querySelector("tr[data-order-id]");
+  const target = row && ([...row.querySelectorAll("button")].find((b) => buttonKey(b) === saved.key)
+    || row.querySelector("button"));
+  if (target) target.focus();
+  else if (fallback) fallback.focus();
+}

@@ -5,7 +5,7 @@
 import { ApiError, del, patch } from "../api.js";
 import { escapeHtml, fmt, fmtPrice, inputPrice } from "../format.js";
 import { toast } from "../toast.js";
-import { $, showError } from "./dom.js";
+import { $, restoreRowFocus, rowFocus, showError, whileBusy } from "./dom.js";
 import { describe, sideBadge, stopsText } from "./labels.js";
 import { pendingEditRequest } from "./order-request.js";
 import { isSignedOut } from "./session.js";
@@ -39,9 +39,12 @@ function pendingRow(o) {
 export function mountPending({ store, session, orders, account }) {
   function render() {
     const list = [...store.pending.values()].sort((a, b) => Number(b.orderId) - Number(a.orderId));
-    $("pending-body").replaceChildren(...list.map(pendingRow));
+    const body = $("pending-body");
+    const focus = rowFocus(body); // the rows are rebuilt: a focused button's focus stays
+    body.replaceChildren(...list.map(pendingRow));
     $("pending-empty").hidden = list.length > 0;
     $("pending-count").textContent = String(list.length);
+    restoreRowFocus(body, focus, $("pending-empty"));
   }
 
   const dialog = $("pending-dialog");
@@ -109,17 +112,17 @@ export function mountPending({ store, session, orders, account }) {
     if (!button) return;
     const order = store.pending.get(button.closest("tr").dataset.orderId);
     if (!order) return;
-    button.disabled = true;
-    try {
-      orders.receive(await del(`/api/v1/order/${encodeURIComponent(order.orderId)}`));
-      account.refresh();
-    } catch (err) {
-      if (isSignedOut(err)) return session.signedOut();
-      toast("error", "Cancel failed", err instanceof ApiError ? err.message : String(err));
-    } finally {
-      button.disabled = false;
-    }
-    return undefined;
+    await whileBusy(button, async () => {
+      try {
+        orders.receive(await del(`/api/v1/order/${encodeURIComponent(order.orderId)}`));
+        toast("info", `Order cancelled: ${order.asset}`, `${order.type || "Order"} @ ${fmtPrice(order.price)} · margin ${fmt(order.margin)} USD`);
+        account.refresh();
+      } catch (err) {
+        if (isSignedOut(err)) return session.signedOut();
+        toast("error", "Cancel failed", err instanceof ApiError ? err.message : String(err));
+      }
+      return undefined;
+    });
   });
   store.on("pending", render);
   render();

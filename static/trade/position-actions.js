@@ -4,7 +4,7 @@ import { ApiError, patch, post } from "../api.js";
 import { liquidationPrice } from "../estimates.js";
 import { fmt, fmtPrice, formatUnits, inputPrice, positiveInput, priceDp, toUnits } from "../format.js";
 import { toast } from "../toast.js";
-import { $, showError } from "./dom.js";
+import { $, showError, whileBusy } from "./dom.js";
 import { describe, stopsText } from "./labels.js";
 import { STOPS, marginRequest, stopsRequest } from "./order-request.js";
 import { isSignedOut } from "./session.js";
@@ -21,8 +21,7 @@ export function mountPositionActions({ store, session, account, orders }) {
   /** The open position a dialog is about (its id is kept on the dialog while it is open). */
   const subject = (dialog) => store.open.get(dialog.dataset.orderId || "");
 
-  async function close(order, percentValue, button) {
-    button.disabled = true;
+  const close = (order, percentValue, button) => whileBusy(button, async () => {
     try {
       if (percentValue) {
         const res = await post(closePath(order), { percent: percentValue });
@@ -38,10 +37,8 @@ export function mountPositionActions({ store, session, account, orders }) {
         orders.loadClosed().catch((e) => session.failed(e, "Could not refresh"));
       }
       session.failed(err, "Close failed");
-    } finally {
-      button.disabled = false;
     }
-  }
+  });
 
   function openEdit(order) {
     editDialog.dataset.orderId = order.orderId;

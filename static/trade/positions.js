@@ -6,7 +6,7 @@ import {
   fmtPrice, fmtQty, formatUnits, percent, priceDp, signClass, toUnits,
 } from "../format.js";
 import { exitPrice } from "../estimates.js";
-import { $, setMoney } from "./dom.js";
+import { $, restoreRowFocus, rowFocus, setMoney } from "./dom.js";
 import { describe, sideBadge, stopsText } from "./labels.js";
 
 const ROW = `
@@ -108,9 +108,16 @@ export function mountPositions({ store }) {
   }
 
   store.on("position", ({ kind, order }) => {
-    if (kind === "closed") openRow(order.orderId)?.remove();
-    else upsert(order);
+    if (kind !== "closed") {
+      upsert(order);
+      showCount();
+      return;
+    }
+    const tr = openRow(order.orderId);
+    const focus = tr ? rowFocus(body) : null; // a Close pressed by keyboard keeps the focus
+    tr?.remove();
     showCount();
+    restoreRowFocus(body, focus, $("open-empty"));
   });
   store.on("quote", ({ symbol }) => {
     for (const o of store.openOn(symbol)) {
