@@ -6,6 +6,7 @@ import { ApiError, del, patch } from "../api.js";
 import { escapeHtml, fmt, fmtPrice, inputPrice } from "../format.js";
 import { toast } from "../toast.js";
 import { $, restoreRowFocus, rowFocus, showError, whileBusy } from "./dom.js";
+import { errorField, fieldErrors } from "./field-error.js";
 import { describe, sideBadge, stopsText } from "./labels.js";
 import { pendingEditRequest } from "./order-request.js";
 import { isSignedOut } from "./session.js";
@@ -49,6 +50,7 @@ export function mountPending({ store, session, orders, account }) {
 
   const dialog = $("pending-dialog");
   const dialogError = (message) => showError(dialog.querySelector(".form-error"), message);
+  const invalid = fieldErrors(INPUTS, $("pending-error"));
 
   function openEdit(order) {
     dialog.dataset.orderId = order.orderId;
@@ -58,10 +60,8 @@ export function mountPending({ store, session, orders, account }) {
     $(INPUTS.stopLoss).value = inputPrice(order.stopLoss);
     $(INPUTS.takeProfit).value = inputPrice(order.takeProfit);
     $(INPUTS.trailingStop).value = inputPrice(order.trailingStop, 2);
-    for (const id of Object.values(INPUTS)) {
-      $(id).dataset.initial = $(id).value;
-      $(id).setAttribute("aria-invalid", "false");
-    }
+    for (const id of Object.values(INPUTS)) $(id).dataset.initial = $(id).value;
+    invalid.mark(null);
     $("pending-expiry-keep").textContent = order.expiresAt ? `Unchanged (${utc(order.expiresAt)} UTC)` : "Unchanged (good till cancelled)";
     $("pending-expiry").value = "keep";
     dialogError("");
@@ -80,7 +80,7 @@ export function mountPending({ store, session, orders, account }) {
       initial[key] = $(id).dataset.initial;
     }
     const request = pendingEditRequest(fields, initial, Date.now());
-    for (const [key, id] of Object.entries(INPUTS)) $(id).setAttribute("aria-invalid", key === request.field ? "true" : "false");
+    invalid.mark(request.field || null);
     if (request.error) return dialogError(request.error);
     if (!Object.keys(request.body).length) return dialog.close();
     try {
@@ -91,8 +91,8 @@ export function mountPending({ store, session, orders, account }) {
       toast("info", `Order updated: ${order.asset}`, `${updated.type || order.type} @ ${fmtPrice(updated.price)} · ${stopsText(updated)}`);
     } catch (err) {
       if (isSignedOut(err)) return session.signedOut();
-      if (err instanceof ApiError && err.field && INPUTS[err.field]) $(INPUTS[err.field]).setAttribute("aria-invalid", "true");
       dialogError(err instanceof ApiError ? err.message : String(err));
+      invalid.mark(errorField(err));
     }
     return undefined;
   }

@@ -5,6 +5,7 @@ import { liquidationPrice } from "../estimates.js";
 import { fmt, fmtPrice, formatUnits, inputPrice, positiveInput, priceDp, toUnits } from "../format.js";
 import { toast } from "../toast.js";
 import { $, showError, whileBusy } from "./dom.js";
+import { errorField, fieldErrors } from "./field-error.js";
 import { describe, stopsText } from "./labels.js";
 import { STOPS, marginRequest, stopsRequest } from "./order-request.js";
 import { isSignedOut } from "./session.js";
@@ -20,6 +21,9 @@ export function mountPositionActions({ store, session, account, orders }) {
   const dialogError = (dialog, message) => showError(dialog.querySelector(".form-error"), message);
   /** The open position a dialog is about (its id is kept on the dialog while it is open). */
   const subject = (dialog) => store.open.get(dialog.dataset.orderId || "");
+  const stopErrors = fieldErrors(STOP_INPUTS, $("edit-error"));
+  const marginErrors = fieldErrors({ amount: "margin-amount" }, $("margin-error"));
+  const AMOUNT = { margin: "amount" }; // the margin dialog's one field: "not enough" is its
 
   const close = (order, percentValue, button) => whileBusy(button, async () => {
     try {
@@ -46,10 +50,8 @@ export function mountPositionActions({ store, session, account, orders }) {
     $("edit-sl").value = inputPrice(order.stopLoss);
     $("edit-tp").value = inputPrice(order.takeProfit);
     $("edit-trailing").value = inputPrice(order.trailingStop, 2);
-    for (const id of Object.values(STOP_INPUTS)) {
-      $(id).dataset.initial = $(id).value;
-      $(id).setAttribute("aria-invalid", "false");
-    }
+    for (const id of Object.values(STOP_INPUTS)) $(id).dataset.initial = $(id).value;
+    stopErrors.mark(null);
     dialogError(editDialog, "");
     editDialog.showModal();
     $("edit-sl").focus();
@@ -66,9 +68,7 @@ export function mountPositionActions({ store, session, account, orders }) {
       initial[key] = $(STOP_INPUTS[key]).dataset.initial;
     }
     const request = stopsRequest(fields, initial);
-    for (const [key, id] of Object.entries(STOP_INPUTS)) {
-      $(id).setAttribute("aria-invalid", key === request.field ? "true" : "false");
-    }
+    stopErrors.mark(request.field || null);
     if (request.error) return dialogError(editDialog, request.error);
     if (!Object.keys(request.body).length) return editDialog.close();
     try {
@@ -78,6 +78,7 @@ export function mountPositionActions({ store, session, account, orders }) {
     } catch (err) {
       if (isSignedOut(err)) return session.signedOut();
       dialogError(editDialog, err.message);
+      stopErrors.mark(errorField(err));
     }
     return undefined;
   }
@@ -86,7 +87,7 @@ export function mountPositionActions({ store, session, account, orders }) {
     marginDialog.dataset.orderId = order.orderId;
     $("margin-desc").textContent = describe(order);
     $("margin-amount").value = "";
-    $("margin-amount").setAttribute("aria-invalid", "false");
+    marginErrors.mark(null);
     $("margin-free").textContent = store.account ? fmt(store.account.freeMargin ?? store.account.balance) : "—";
     $("margin-liq").textContent = fmtPrice(order.liquidationPrice);
     dialogError(marginDialog, "");
@@ -113,7 +114,7 @@ export function mountPositionActions({ store, session, account, orders }) {
     const order = subject(marginDialog);
     if (!order) return dialogError(marginDialog, GONE);
     const request = marginRequest($("margin-amount").value);
-    $("margin-amount").setAttribute("aria-invalid", request.error ? "true" : "false");
+    marginErrors.mark(request.error ? "amount" : null);
     if (request.error) return dialogError(marginDialog, request.error);
     try {
       orders.receive(await post(orderPath(order, "/margin"), request.body));
@@ -124,6 +125,7 @@ export function mountPositionActions({ store, session, account, orders }) {
     } catch (err) {
       if (isSignedOut(err)) return session.signedOut();
       dialogError(marginDialog, err.message);
+      marginErrors.mark(errorField(err, AMOUNT));
     }
     return undefined;
   }

@@ -13,6 +13,7 @@ import {
 } from "../format.js";
 import { toast } from "../toast.js";
 import { $, feeRate, showError } from "./dom.js";
+import { errorField, fieldErrors } from "./field-error.js";
 import { headline, sideName } from "./labels.js";
 import { ocoRequest, openRequest, pendingRequest } from "./order-request.js";
 import { isSignedOut } from "./session.js";
@@ -20,8 +21,7 @@ import { isSignedOut } from "./session.js";
 /** Request field -> the ticket's input (also for the server's `field` in a refusal). */
 const INPUTS = {
   margin: "order-margin", price: "order-price", price2: "order-price-2", stopLoss: "order-sl",
-  takeProfit: "order-tp",
-  trailingStop: "order-trailing",
+  takeProfit: "order-tp", trailingStop: "order-trailing", leverage: "order-leverage",
 };
 const STOP_INPUTS = ["order-sl", "order-tp", "order-trailing"];
 /** The inputs that hold prices (or price distances) of the ticket's asset. */
@@ -31,17 +31,12 @@ const leverage = () => Number($("order-leverage").value);
 const TYPE_VERB = { MARKET: "Open", LIMIT: "Place limit", STOP: "Place stop", OCO: "Place OCO" };
 const NET_VERB = { ADD: "Add to", REDUCE: "Reduce", CLOSE: "Close", FLIP: "Flip to" };
 
-function markInvalid(field) {
-  for (const [key, id] of Object.entries(INPUTS)) {
-    $(id).setAttribute("aria-invalid", key === field ? "true" : "false");
-  }
-}
-
 export function mountTicket({ store, session, account, orders }) {
   const sideButtons = [...document.querySelectorAll(".side-group .side")];
   const typeButtons = [...document.querySelectorAll("#type-group [data-type]")];
   let type = "MARKET";
   let ticketSymbol = store.symbol; // the asset the ticket's prices were typed for
+  const invalid = fieldErrors(INPUTS, $("order-error"));
 
   function showType() {
     for (const b of typeButtons) b.setAttribute("aria-pressed", b.dataset.type === type ? "true" : "false");
@@ -164,7 +159,7 @@ export function mountTicket({ store, session, account, orders }) {
 
   function refuse(message, field) {
     showError($("order-error"), message);
-    markInvalid(field);
+    invalid.mark(field);
     if (field && INPUTS[field]) $(INPUTS[field]).focus();
   }
 
@@ -174,7 +169,7 @@ export function mountTicket({ store, session, account, orders }) {
     const fields = Object.fromEntries(Object.entries(INPUTS).map(([key, id]) => [key, $(id).value]));
     const request = buildRequest(fields);
     if (request.error) return refuse(request.error, request.field);
-    markInvalid(null);
+    invalid.mark(null);
     const button = $("order-submit");
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
@@ -199,8 +194,9 @@ export function mountTicket({ store, session, account, orders }) {
       await account.refresh(); // the free margin is current before the next order
     } catch (err) {
       if (isSignedOut(err)) return session.signedOut();
-      refuse(err.message, err.field);
-      toast("error", "Order rejected", err.message);
+      refuse(err.message, errorField(err));
+      // the error line (role=alert) says it once; a toast only if it cannot be seen
+      if (!$("order-error").getClientRects().length) toast("error", "Order rejected", err.message);
     } finally {
       button.disabled = false;
       button.removeAttribute("aria-busy");
@@ -260,7 +256,7 @@ export function mountTicket({ store, session, account, orders }) {
     // would fill a BTC order at market. Emptied, they are asked for again.
     if (symbol !== ticketSymbol) {
       for (const id of ASSET_PRICE_INPUTS) $(id).value = "";
-      markInvalid(null);
+      invalid.mark(null);
       showError($("order-error"), "");
     }
     ticketSymbol = symbol;

@@ -91,3 +91,74 @@ async def test_focus_stays_in_the_table_after_close_and_cancel(
     await expect(page.get_by_test_id("pending-empty")).to_be_focused()
     await expect(page.get_by_test_id("toast").filter(has_text="LIMIT @ 50,000.00")).to_have_count(1)
     assert not problems, problems
+
+
+async def _described(locator: Any) -> list[str]:
+    return ((await locator.get_attribute("aria-describedby")) or "").split()
+
+
+async def test_errors_are_tied_to_their_field_and_said_once(server: Server, browser: Any) -> None:
+    """A server refusal (not enough balance for the margin, a stop-loss on the wrong side,
+    a margin top-up too large) left the field aria-invalid="false" with no link to the
+    error text; a client-side error had no link either; and the ticket's refusal was said
+    twice (its error line, role=alert, and an "Order rejected" toast). The field is marked
+    and described by the error (its hint kept) until it changes; no toast."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    margin = page.get_by_test_id("order-margin")
+
+    # The ticket, a client-side error: margin not a number.
+    await margin.fill("abc")
+    await page.get_by_test_id("order-submit").click()
+    await expect(page.get_by_test_id("order-error")).to_be_visible()
+    await expect(margin).to_have_attribute("aria-invalid", "true")
+    assert await _described(margin) == ["order-margin-hint", "order-error"]
+    await margin.fill("50")
+    await expect(margin).to_have_attribute("aria-invalid", "false")
+    assert await _described(margin) == ["order-margin-hint"]
+
+    # The ticket, the server's refusal: more margin than the balance (INSUFFICIENT_BALANCE,
+    # no field in the reply: its code names the margin).
+    await margin.fill("99999999")
+    await page.get_by_test_id("order-submit").click()
+    await expect(page.get_by_test_id("order-error")).to_contain_text("not enough")
+    await expect(margin).to_have_attribute("aria-invalid", "true")
+    assert await _described(margin) == ["order-margin-hint", "order-error"]
+    await page.wait_for_timeout(300)
+    await expect(page.get_by_test_id("toast").filter(has_text="Order rejected")).to_have_count(0)
+    await margin.press("Backspace")
+    await expect(margin).to_have_attribute("aria-invalid", "false")
+
+    # The SL/TP dialog: a stop-loss above the bid of a LONG (INVALID_STOP_LOSS).
+    await _open(page)
+    await page.get_by_test_id("edit-button").click()
+    sl = page.get_by_test_id("edit-sl")
+    await sl.fill("70000")
+    await page.get_by_test_id("edit-save").click()
+    dialog = page.get_by_test_id("edit-dialog")
+    await expect(dialog.get_by_test_id("form-error")).to_contain_text("stop-loss")
+    await expect(sl).to_have_attribute("aria-invalid", "true")
+    assert await _described(sl) == ["edit-error"]
+    await expect(page.get_by_test_id("edit-tp")).to_have_attribute("aria-invalid", "false")
+    await sl.fill("50000")
+    await expect(sl).to_have_attribute("aria-invalid", "false")
+    assert await _described(sl) == []
+    await page.keyboard.press("Escape")
+
+    # The +Margin dialog: more than the free margin (INSUFFICIENT_BALANCE), and a typo.
+    await page.get_by_test_id("add-margin-button").click()
+    amount = page.get_by_test_id("margin-amount")
+    await amount.fill("99999999")
+    await page.get_by_test_id("margin-save").click()
+    await expect(page.get_by_test_id("margin-dialog").get_by_test_id("form-error")).to_be_visible()
+    await expect(amount).to_have_attribute("aria-invalid", "true")
+    assert await _described(amount) == ["margin-hint", "margin-error"]
+    await amount.fill("x")
+    await expect(amount).to_have_attribute("aria-invalid", "false")
+    assert await _described(amount) == ["margin-hint"]
+    await page.get_by_test_id("margin-save").click()
+    await expect(amount).to_have_attribute("aria-invalid", "true")
+    assert await _described(amount) == ["margin-hint", "margin-error"]
+    assert not problems, problems
