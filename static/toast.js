@@ -29,10 +29,39 @@ export function toast(kind, title, message = "") {
   el.append(close);
   box.append(el);
   while (box.children.length > 6) box.firstElementChild.remove();
-  const timer = setTimeout(() => {
-    el.classList.add("toast-out");
-    setTimeout(() => el.remove(), 300);
-  }, DURATION[kind] || 5000);
-  el.addEventListener("mouseenter", () => clearTimeout(timer), { once: true });
+  keepWhileUsed(el, DURATION[kind] || 5000);
   return el;
+}
+
+/**
+ * Remove `el` after `ms`, the clock stopped while a pointer is over it or the keyboard focus
+ * is in it (a toast must not vanish while being read or reached by Tab: WCAG 2.2.1).
+ */
+function keepWhileUsed(el, ms) {
+  let left = ms;
+  let since = 0;
+  let timer = null;
+  let hovered = false;
+  const start = () => {
+    since = Date.now();
+    timer = setTimeout(() => {
+      el.classList.add("toast-out");
+      setTimeout(() => el.remove(), 300);
+    }, left);
+  };
+  const update = () => {
+    const used = hovered || el.contains(document.activeElement);
+    if (used && timer !== null) {
+      clearTimeout(timer);
+      timer = null;
+      left = Math.max(left - (Date.now() - since), 1000); // a moment to read it after
+    } else if (!used && timer === null) {
+      start();
+    }
+  };
+  el.addEventListener("mouseenter", () => { hovered = true; update(); });
+  el.addEventListener("mouseleave", () => { hovered = false; update(); });
+  el.addEventListener("focusin", update);
+  el.addEventListener("focusout", () => setTimeout(update)); // once the focus has moved
+  start();
 }

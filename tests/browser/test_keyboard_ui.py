@@ -162,3 +162,20 @@ async def test_errors_are_tied_to_their_field_and_said_once(server: Server, brow
     await expect(amount).to_have_attribute("aria-invalid", "true")
     assert await _described(amount) == ["margin-hint", "margin-error"]
     assert not problems, problems
+
+
+async def test_a_toast_stays_while_the_keyboard_is_in_it(server: Server, browser: Any) -> None:
+    """A toast went after its 5 s even with the focus on its dismiss button (the timer only
+    stopped for a pointer): it stays while focused and goes once the focus leaves."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    await page.evaluate("() => import('/static/toast.js').then((m) => m.toast('info', 'Focused'))")
+    toast = page.get_by_test_id("toast").filter(has_text="Focused")
+    await toast.get_by_role("button", name="Dismiss notification").focus()
+    await page.wait_for_timeout(6500)  # past the 5 s of an info toast
+    await expect(toast).to_be_visible()
+    await page.get_by_test_id("order-margin").focus()
+    await expect(toast).to_have_count(0)  # it goes after the time it had left
+    assert not problems, problems
