@@ -179,3 +179,49 @@ async def test_a_toast_stays_while_the_keyboard_is_in_it(server: Server, browser
     await page.get_by_test_id("order-margin").focus()
     await expect(toast).to_have_count(0)  # it goes after the time it had left
     assert not problems, problems
+
+
+OVERFLOW_JS = """() => [document.documentElement.scrollWidth, innerWidth,
+  ...[...document.querySelectorAll('[data-testid=open-position-row] button')]
+    .map((b) => b.getBoundingClientRect().right)]"""
+
+
+@pytest.mark.parametrize("width", [360, 320])
+async def test_an_open_position_fits_a_phone(server: Server, browser: Any, width: int) -> None:
+    """At 360 px the open-position card was 366 px wide (its two columns as wide as their
+    longest figure) and its Close button was cut off: the page scrolled sideways."""
+    from playwright.async_api import expect
+
+    context = await browser.new_context(
+        viewport={"width": width, "height": 640}, is_mobile=True, has_touch=True
+    )
+    page = await context.new_page()
+    await register(page, server.url)
+    stops = {"stopLoss": "1000", "takeProfit": "500000", "trailingStop": "250"}
+    await _open(page, **stops)
+    await _open(page, "600", leverage=100)  # the long figures of a big position
+    await expect(page.get_by_test_id("open-position-row")).to_have_count(2)
+    scroll_width, inner, *rights = await page.evaluate(OVERFLOW_JS)
+    # (a phone's layout viewport grows to the content: innerWidth says so too)
+    assert scroll_width <= width and inner == width, (scroll_width, inner)
+    assert rights and max(rights) <= width, rights
+
+
+async def test_toasts_leave_the_header_alone_on_a_narrow_screen(
+    server: Server, browser: Any
+) -> None:
+    """Under 900 px the toasts sat over the header (Sign out, the page links, the balance)
+    for 5 to 15 s: they come up from the bottom there."""
+    for width, height in ((800, 700), (360, 640)):
+        page, problems = await new_page(browser, width, height)
+        await register(page, server.url)
+        for title in ("One", "Two", "Three"):
+            await page.evaluate(
+                "(t) => import('/static/toast.js').then((m) => m.toast('warn', t, 'x'))", title
+            )
+        header = await page.locator(".topbar").bounding_box()
+        for toast in await page.get_by_test_id("toast").all():
+            box = await toast.bounding_box()
+            assert box["y"] >= header["y"] + header["height"], (width, box, header)
+            assert box["y"] + box["height"] <= height, (width, box)
+        assert not problems, problems
