@@ -225,3 +225,50 @@ async def test_toasts_leave_the_header_alone_on_a_narrow_screen(
             assert box["y"] >= header["y"] + header["height"], (width, box, header)
             assert box["y"] + box["height"] <= height, (width, box)
         assert not problems, problems
+
+
+def _luminance(rgb: list[float]) -> float:
+    def channel(v: float) -> float:
+        v /= 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: list[float], b: list[float]) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+RING_JS = """() => { const e = document.activeElement; const cs = getComputedStyle(e);
+  let p = e.parentElement, bg;
+  const clear = 'rgba(0, 0, 0, 0)';
+  while (p && (bg = getComputedStyle(p).backgroundColor) === clear) p = p.parentElement;
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  return [e.id, cs.outlineStyle, parseFloat(cs.outlineWidth), rgb(cs.outlineColor),
+    rgb(bg || 'rgb(0,0,0)')]; }"""
+
+
+@pytest.mark.parametrize("forced", ["none", "active"])
+async def test_text_inputs_and_the_slider_show_a_focus_ring(
+    server: Server, browser: Any, forced: str
+) -> None:
+    """The ticket's text inputs and the leverage slider had `outline: none` and a faint
+    box-shadow (gone in forced colors): reached by Tab, they show a 2 px solid outline of
+    at least 3:1 against the panel, in forced colors too."""
+    context = await browser.new_context(
+        viewport={"width": 1280, "height": 720}, forced_colors=forced
+    )
+    page = await context.new_page()
+    await register(page, server.url)
+    for before, field in (("chip", "order-leverage"), ("order-expiry", "order-margin")):
+        if before == "chip":
+            await page.locator("#margin-chips .chip").last.focus()
+        else:
+            await page.get_by_test_id("side-long").focus()  # the field after the side buttons
+        await page.keyboard.press("Tab")
+        found, style, width, colour, background = await page.evaluate(RING_JS)
+        assert found == field
+        assert (style, width) == ("solid", 2), (field, style, width)
+        assert contrast(colour, background) >= 3, (field, colour, background)
