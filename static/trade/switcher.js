@@ -29,6 +29,7 @@ export function mountSwitcher({ store, live, resync, session }) {
 
   /** Show and follow `accountId` from now on (the store forgets the previous one's). */
   function use(accountId) {
+    shown = accountId;
     select.value = accountId;
     useAccount(accountId);
     store.showAccount(accountId);
@@ -54,10 +55,32 @@ export function mountSwitcher({ store, live, resync, session }) {
     use(accounts.some((a) => a.accountId === saved) ? saved : accounts[0].accountId);
   }
 
-  select.addEventListener("change", async () => {
+  // Chromium changes a closed <select>'s value (and fires "change") at every arrow key: a
+  // trader looking down the list must not switch account at each press. A change made by
+  // a key on the closed list waits for Enter or for the focus to leave (Escape puts the
+  // shown account back); one chosen from the open list (mouse, or Enter in it) is taken.
+  let keyed = false;
+  let shown = null;
+  async function commit() {
+    if (!select.value || select.value === shown) return;
     use(select.value);
     await resync(); // and again once the socket follows it (trade.js: onReady)
+  }
+  select.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault(); // (Chromium would open the list)
+      commit();
+    } else if (e.key === "Escape" && shown && select.value !== shown) {
+      e.preventDefault();
+      select.value = shown;
+    }
+    else if (!e.altKey && e.key !== " " && (e.key.length === 1 || /^(Arrow|Page|Home|End)/.test(e.key))) {
+      keyed = true; // the change it makes comes before the next task
+      setTimeout(() => { keyed = false; });
+    }
   });
+  select.addEventListener("change", () => { if (!keyed) commit(); });
+  select.addEventListener("blur", commit);
 
   // accounts created elsewhere (the account page, another tab) appear when the list opens
   select.addEventListener("focus", async () => {

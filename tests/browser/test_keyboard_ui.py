@@ -272,3 +272,58 @@ async def test_text_inputs_and_the_slider_show_a_focus_ring(
         assert found == field
         assert (style, width) == ("solid", 2), (field, style, width)
         assert contrast(colour, background) >= 3, (field, colour, background)
+
+
+async def test_arrow_keys_on_the_account_switcher_do_not_switch(
+    server: Server, browser: Any
+) -> None:
+    """Arrow keys on the closed account list changed it and fired "change" at every press:
+    each one switched the trading account (its figures, orders, socket and the remembered
+    choice). Arrows only move the choice now; Enter or leaving the list takes it, Escape
+    puts the shown account back; a pick with the mouse is taken at once."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    (main,) = (await _api(page, "GET", "/api/v1/accounts"))["accounts"]
+    second, third = [
+        await _api(page, "POST", "/api/v1/accounts", {"name": name, "mode": "HEDGING"})
+        for name in ("Second", "Third")
+    ]
+    await page.reload()
+    switcher = page.get_by_test_id("account-switcher")
+    await expect(switcher.locator("option")).to_have_count(3)
+    await expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "live")
+    chosen = "() => localStorage.getItem('velox.account')"
+    asked: list[str | None] = []
+    page.on(
+        "request",
+        lambda r: asked.append(r.headers.get("x-velox-account")) if "/order/" in r.url else None,
+    )
+
+    await switcher.focus()
+    await page.keyboard.press("ArrowDown")
+    await page.keyboard.press("ArrowDown")
+    await expect(switcher).to_have_value(third["accountId"])
+    await page.wait_for_timeout(500)
+    assert await page.evaluate(chosen) == main["accountId"]
+    assert third["accountId"] not in asked and second["accountId"] not in asked, asked
+    await page.keyboard.press("Enter")  # taken
+    await expect(page.get_by_test_id("history-link")).to_have_attribute(
+        "href", f"/history?account={third['accountId']}"
+    )
+    assert await page.evaluate(chosen) == third["accountId"]
+
+    await page.keyboard.press("ArrowUp")
+    await page.keyboard.press("Escape")  # back to the shown one
+    await expect(switcher).to_have_value(third["accountId"])
+    await page.keyboard.press("ArrowUp")
+    await page.keyboard.press("Tab")  # leaving the list takes the choice
+    await expect(page.get_by_test_id("history-link")).to_have_attribute(
+        "href", f"/history?account={second['accountId']}"
+    )
+    await switcher.select_option(main["accountId"])  # as a pointer picks it: at once
+    await expect(page.get_by_test_id("history-link")).to_have_attribute(
+        "href", f"/history?account={main['accountId']}"
+    )
+    assert not problems, problems
