@@ -34,12 +34,13 @@ const ROW = `
 
 const cell = (tr, testid) => tr.querySelector(`[data-testid="${testid}"]`);
 
+/** A button's accessible name starts with its visible text (voice control: "click SL/TP"). */
 function actionLabel(button, desc) {
   switch (button.dataset.act) {
-    case "partial": return `Close ${button.dataset.percent}% of ${desc}`;
+    case "partial": return `${button.dataset.percent}%: close ${button.dataset.percent}% of ${desc}`;
     case "close": return `Close ${desc}`;
-    case "edit": return `Edit stops of ${desc}`;
-    default: return `Add margin to ${desc}`;
+    case "edit": return `SL/TP: edit stops of ${desc}`;
+    default: return `+Margin: add margin to ${desc}`;
   }
 }
 

@@ -327,3 +327,29 @@ async def test_arrow_keys_on_the_account_switcher_do_not_switch(
         "href", f"/history?account={main['accountId']}"
     )
     assert not problems, problems
+
+
+NAMES_JS = """() => [...document.querySelectorAll(
+  '#open-body button, #pending-body button, #watch-body button')]
+  .map((b) => [b.textContent.trim(), b.getAttribute('aria-label') || b.textContent.trim()])"""
+
+
+async def test_names_start_with_the_visible_label(server: Server, browser: Any) -> None:
+    """The row buttons "SL/TP", "+Margin" and "25%" were named "Edit stops of LONG ...",
+    "Add margin to ..." and "Close 25% of ...": a voice-control user saying what is written
+    reached nothing. Every row button's name starts with its visible text."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    await _open(page)
+    await _open(page, "20", type="LIMIT", price="50000")
+    await expect(page.get_by_test_id("open-position-row")).to_have_count(1)
+    await expect(page.get_by_test_id("pending-row")).to_have_count(1)
+    names = await page.evaluate(NAMES_JS)
+    assert len(names) >= 8, names
+    wrong = [(text, name) for text, name in names if not name.startswith(text)]
+    assert not wrong, wrong
+    for label in ("SL/TP", "+Margin", "25%", "Close"):
+        await expect(page.get_by_role("button", name=label).first).to_be_visible()
+    assert not problems, problems
