@@ -20,20 +20,14 @@ function buildRow(symbol, choose) {
   const base = baseAsset(symbol);
   tr.dataset.symbol = symbol;
   tr.dataset.testid = "asset-row";
-  tr.tabIndex = 0;
-  tr.setAttribute("aria-label", `Show ${symbol} chart`);
+  // a real button (Enter and Space, a control to assistive technology); the whole row
+  // stays a pointer target. Its name starts with what it shows (voice control).
   tr.innerHTML = `
-    <th scope="row" title="${escapeHtml(symbol)}"><span class="sym">${escapeHtml(base)}</span><span class="quote-ccy">${escapeHtml(symbol.slice(base.length))}</span></th>
+    <th scope="row" title="${escapeHtml(symbol)}"><button type="button" class="watch-pick" data-testid="asset-button" aria-label="${escapeHtml(symbol)}: show chart"><span class="sym">${escapeHtml(base)}</span><span class="quote-ccy">${escapeHtml(symbol.slice(base.length))}</span></button></th>
     <td class="num bid" data-testid="asset-bid">—</td>
     <td class="num ask" data-testid="asset-ask">—</td>
     <td class="num chg" data-testid="asset-change">—</td>`;
-  tr.addEventListener("click", () => choose(symbol));
-  tr.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" || e.key === " ") {
-      e.preventDefault();
-      choose(symbol);
-    }
-  });
+  tr.addEventListener("click", () => choose(symbol)); // the button's click comes here too
   return tr;
 }
 
@@ -83,8 +77,11 @@ export function mountWatch({ store }) {
     for (const tr of document.querySelectorAll("#watch-body tr")) {
       const on = tr.dataset.symbol === store.symbol;
       tr.classList.toggle("selected", on);
-      if (on) tr.setAttribute("aria-current", "true");
-      else tr.removeAttribute("aria-current");
+      for (const el of [tr, tr.querySelector("button")]) {
+        if (!el) continue;
+        if (on) el.setAttribute("aria-current", "true");
+        else el.removeAttribute("aria-current");
+      }
     }
   }
 

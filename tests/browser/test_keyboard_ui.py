@@ -353,3 +353,30 @@ async def test_names_start_with_the_visible_label(server: Server, browser: Any) 
     for label in ("SL/TP", "+Margin", "25%", "Close"):
         await expect(page.get_by_role("button", name=label).first).to_be_visible()
     assert not problems, problems
+
+
+async def test_market_watch_rows_are_chosen_with_a_button(server: Server, browser: Any) -> None:
+    """A market-watch row was focusable (tabindex=0) but no control (a table row named "Show
+    BTCUSDT chart"): each row has a real button now, named by its symbol first, which Enter
+    and Space press; the rows themselves are not in the tab order."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    rows = page.get_by_test_id("asset-row")
+    await expect(rows).to_have_count(3)
+    assert await rows.evaluate_all("(rows) => rows.filter((r) => r.tabIndex >= 0).length") == 0
+    eth = page.get_by_role("button", name="ETHUSDT")
+    sol = page.get_by_role("button", name="SOLUSDT")
+    await expect(eth).to_have_accessible_name("ETHUSDT: show chart")
+    await eth.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_test_id("chart-symbol")).to_have_text("ETHUSDT")
+    await expect(eth).to_have_attribute("aria-current", "true")
+    await page.keyboard.press("Tab")
+    await expect(sol).to_be_focused()
+    await page.keyboard.press("Space")
+    await expect(page.get_by_test_id("chart-symbol")).to_have_text("SOLUSDT")
+    await rows.filter(has_text="BTC").get_by_test_id("asset-bid").click()  # the row still
+    await expect(page.get_by_test_id("chart-symbol")).to_have_text("BTCUSDT")
+    assert not problems, problems
