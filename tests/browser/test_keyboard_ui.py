@@ -380,3 +380,42 @@ async def test_market_watch_rows_are_chosen_with_a_button(server: Server, browse
     await rows.filter(has_text="BTC").get_by_test_id("asset-bid").click()  # the row still
     await expect(page.get_by_test_id("chart-symbol")).to_have_text("BTCUSDT")
     assert not problems, problems
+
+
+STRUCTURE_JS = """() => {
+  const focusable = 'a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])';
+  const landmarks = 'header, main, nav, aside, footer, [role=region][aria-label], [role=banner],'
+    + ' [role=main], [role=navigation], [role=complementary], [role=contentinfo]';
+  const chart = document.getElementById('chart');
+  return {
+    h1: [...document.querySelectorAll('h1')].map((h) => h.textContent.trim()),
+    inImg: [...document.querySelectorAll('[role=img]')].flatMap((img) =>
+      [...img.querySelectorAll(focusable)].map((el) => el.outerHTML.slice(0, 60))),
+    chartLinks: chart.querySelectorAll('a[href]').length,
+    chartRole: chart.getAttribute('role'), chartName: chart.getAttribute('aria-label'),
+    simInLandmark: !!document.getElementById('sim-banner').closest(landmarks),
+    simShown: !document.getElementById('sim-banner').hidden,
+  };
+}"""
+
+
+async def test_the_trade_page_has_a_heading_a_chart_figure_and_landmarks(
+    server: Server, browser: Any
+) -> None:
+    """The trade page had no <h1>; its chart was role=img (children presentational) around
+    the focusable "Charting by TradingView" link; the simulated-prices banner was outside
+    every landmark."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    chart = page.get_by_test_id("chart")
+    await expect(chart).to_have_attribute("aria-label", "BTCUSDT 1m candlestick chart")
+    await expect(page.get_by_test_id("sim-banner")).to_be_visible()
+    found = await page.evaluate(STRUCTURE_JS)
+    assert found["h1"] == ["Trade"], found
+    assert found["inImg"] == [], found
+    assert found["chartRole"] == "figure" and found["chartName"], found
+    assert found["simShown"] and found["simInLandmark"], found
+    await expect(page.get_by_role("heading", level=1, name="Trade")).to_have_count(1)
+    assert not problems, problems
