@@ -75,12 +75,15 @@ export function mountSwitcher({ store, live, resync, session }) {
       select.value = shown;
     }
     else if (!e.altKey && e.key !== " " && (e.key.length === 1 || /^(Arrow|Page|Home|End)/.test(e.key))) {
-      keyed = true; // the change it makes comes before the next task
-      setTimeout(() => { keyed = false; });
+      keyed = true; // the change it makes comes before its keyup
     }
   });
+  select.addEventListener("keyup", () => { keyed = false; });
   select.addEventListener("change", () => { if (!keyed) commit(); });
-  select.addEventListener("blur", commit);
+  select.addEventListener("blur", () => {
+    keyed = false;
+    commit();
+  });
 
   // accounts created elsewhere (the account page, another tab) appear when the list opens
   select.addEventListener("focus", async () => {
