@@ -113,7 +113,11 @@ def test_a_scale_in_needs_margin_and_fee_from_the_free_balance_to_the_unit() -> 
         assert engine.accounts[acc].balance == (0 if fills else need + spare)
 
 
-def test_a_scale_in_with_stops_replaces_them_and_one_without_keeps_them() -> None:
+def test_a_scale_in_replaces_the_stops_it_gives_and_keeps_the_others() -> None:
+    """SPEC 12: "stops given with the fill replace the position's". A scale-in that gave a
+    new take-profit alone also removed the stop-loss and the trailing stop (a SPEC review:
+    a trader adding to a position with a new target silently lost its protection): each
+    stop given replaces that stop; the others stay, the trailing mark with its stop."""
     engine, acc = engine_with_fees()
     (opened,) = ok(engine, eth(acc, margin=units("300"), stop_loss=units("1800"),
                                trailing_stop=units("50")))  # fmt: skip
@@ -126,10 +130,15 @@ def test_a_scale_in_with_stops_replaces_them_and_one_without_keeps_them() -> Non
     pos = engine.positions[opened.order_id]
     assert (pos.stop_loss, pos.take_profit, pos.trailing_stop, pos.trailing_mark) == (
         units("1800"), None, units("50"), moved)  # fmt: skip
-    ok(engine, eth(acc, margin=units("10"), take_profit=units("2500")))  # replaces all three
+    ok(engine, eth(acc, margin=units("10"), take_profit=units("2500")))  # the target only
     pos = engine.positions[opened.order_id]
     assert (pos.stop_loss, pos.take_profit, pos.trailing_stop, pos.trailing_mark) == (
-        None, units("2500"), None, None)  # fmt: skip
+        units("1800"), units("2500"), units("50"), moved)  # fmt: skip
+    ok(engine, eth(acc, margin=units("10"), stop_loss=units("1900"), trailing_stop=units("80")))
+    pos = engine.positions[opened.order_id]
+    bid = engine.quotes[ETH].bid
+    assert (pos.stop_loss, pos.take_profit, pos.trailing_stop, pos.trailing_mark) == (
+        units("1900"), units("2500"), units("80"), bid)  # fmt: skip
 
 
 def test_a_reduce_pays_the_taker_fee_out_of_its_settlement() -> None:

@@ -178,17 +178,15 @@ def _scale_in(
     new_qty = Qty(held.qty + size)
     new_margin = Money(held.margin + margin)
     entry = averaged_entry(held.side, held.qty, held.open_price, size, price)
-    replace = (
-        terms.stop_loss is not None
-        or terms.take_profit is not None
-        or terms.trailing_stop is not None
+    # each stop given replaces that stop (SPEC 12); one not given stays: a new target alone
+    # must not take the stop-loss away
+    sl = held.stop_loss if terms.stop_loss is None else terms.stop_loss
+    tp = held.take_profit if terms.take_profit is None else terms.take_profit
+    trail, mark = (
+        (held.trailing_stop, held.trailing_mark)
+        if terms.trailing_stop is None
+        else (terms.trailing_stop, _mark(held.side, q, terms.trailing_stop))
     )
-    sl, tp, trail = (
-        (terms.stop_loss, terms.take_profit, terms.trailing_stop)
-        if replace
-        else (held.stop_loss, held.take_profit, held.trailing_stop)
-    )
-    mark = _mark(held.side, q, trail) if replace else held.trailing_mark
     return [
         PositionIncreased(
             order_id=order_id,
