@@ -201,6 +201,13 @@ async def test_balance_positions_funding_leverage(session: Any) -> None:
     orders = (await user.json("GET", "/api/v1/order/user/orders", 200))["orders"]
     positions = await exchange.fetch_positions([SYMBOL])
     assert len(positions) == 2
+    # a HEDGING account is Binance's hedge mode: each position on its own side (a review
+    # found every one "BOTH", one-way mode, so a LONG and a SHORT on one symbol read as two
+    # one-way positions), and positionSide/dual says so
+    assert [(p["hedged"], p["info"]["positionSide"]) for p in positions] == [
+        (True, o["side"]) for o in sorted(orders, key=lambda o: int(o["orderId"]))
+    ]
+    assert await exchange.fapiPrivateGetPositionSideDual() == {"dualSidePosition": True}
     by_side = {p["side"]: p for p in positions}
     for order in orders:
         p = by_side[order["side"].lower()]
@@ -225,7 +232,9 @@ async def test_balance_positions_funding_leverage(session: Any) -> None:
     with pytest.raises(ccxt.AuthenticationError, match="-2015"):
         await exchange.set_leverage(7, SYMBOL)  # a HEDGING account's key is read-only
     flat = await exchange.fapiPrivateV2GetPositionRisk({"symbol": "ETHUSDT"})
-    assert [(p["leverage"], p["positionAmt"]) for p in flat] == [("20", "0.00000000")]
+    assert [(p["leverage"], p["positionAmt"], p["positionSide"]) for p in flat] == [
+        ("20", "0.00000000", "LONG"), ("20", "0.00000000", "SHORT")
+    ]  # fmt: skip
 
 
 async def test_a_resting_orders_reservation_is_used_money(session: Any) -> None:

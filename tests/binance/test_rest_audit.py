@@ -66,8 +66,8 @@ async def test_a_hedging_accounts_trading_key_is_read_only(client: TestClient[An
         ("/fapi/v1/positionSide/dual", {"dualSidePosition": "false"}),
     ):
         await binance_error(await hedging.call("POST", path, params), 401, -2015)
-    (risk,) = await hedging.json("GET", "/fapi/v2/positionRisk", {"symbol": BTC})
-    assert risk["leverage"] == "20"  # not 7
+    risks = await hedging.json("GET", "/fapi/v2/positionRisk", {"symbol": BTC})
+    assert [(r["positionSide"], r["leverage"]) for r in risks] == [("LONG", "20"), ("SHORT", "20")]
     _, netting, _ = await netting_bot(client)
     _, reader, _ = await netting_bot(client, ["read"])
     for version in ("v2", "v3"):

@@ -12,10 +12,10 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestClient
 
-from tests.binance.helpers import Bot, netting_bot
+from tests.binance.helpers import Bot, make_key, netting_bot
 from tests.binance.test_user_stream import listen_key
 from tests.web.conftest import MakeClient
-from tests.web.helpers import User, tick
+from tests.web.helpers import User, signup, tick
 
 BTC, ORDER, ALGO = "BTCUSDT", "/fapi/v1/order", "/fapi/v1/algoOrder"
 STOP_FIELDS = ("X", "aid", "caid", "o", "S", "tp", "cp", "R", "q", "aq", "ap")
@@ -157,8 +157,8 @@ async def test_a_resting_orders_new_price_is_an_amendment(make_client: MakeClien
 async def test_a_scale_in_sets_stops_and_the_trailing_quantity_follows(
     make_client: MakeClient,
 ) -> None:
-    """A NETTING scale-in replaces the position's stops (SPEC 12) and changes its quantity:
-    the stream says which conditional orders that set or cleared, a trailing stop shows the
+    """A NETTING scale-in replaces the stops it gives (SPEC 12) and changes the quantity:
+    the stream says which conditional orders that set, a trailing stop it kept shows the
     new quantity, and the stop it set is FINISHED when it fires. (The stream read the
     scale-in's own order id, missed all of it, and showed the old quantity: a read of the
     change.)"""
@@ -173,9 +173,11 @@ async def test_a_scale_in_sets_stops_and_the_trailing_quantity_follows(
     added = await user.json("POST", "/api/v1/order/open", 200, headers=on,
                             json={**long, "stopLoss": "95000"})  # fmt: skip
     scaled = await messages(ws, 5)  # NEW, TRADE and ACCOUNT_UPDATE; the SL, the trailing stop
+    # the stop-loss given is set; the trailing stop not given stays, on the grown quantity
     assert [m[:2] for m in scaled[3:]] == [("NEW", pid * 4 + 10**15 + 1),
-                                           ("CANCELED", pid * 4 + 10**15 + 3)]  # fmt: skip
+                                           ("NEW", pid * 4 + 10**15 + 3)]  # fmt: skip
     assert scaled[3][5] == "95000.00000000"
+    assert scaled[4][8] == added["qty"]
     await user.json("PATCH", f"/api/v1/order/{pid}", 200, headers=on,
                     json={"trailingStop": "2000"})  # fmt: skip
     (trailing,) = await messages(ws, 1)
@@ -245,4 +247,27 @@ async def test_quantity_algo_orders_are_algo_updates(make_client: MakeClient) ->
     await bot.json("DELETE", ALGO, {"symbol": BTC, "algoId": aid})
     assert await messages(ws, 1) == [("CANCELED", *new[1:])]
     await quiet(ws)
+    await ws.close()
+
+
+async def test_a_hedging_accounts_stream_gives_each_position_its_side(
+    make_client: MakeClient,
+) -> None:
+    """A HEDGING account is Binance's hedge mode (``velox.binance.sides``): its key's stream
+    says each position's own side in ACCOUNT_UPDATE, as positionRisk does (both said BOTH,
+    one-way mode: a LONG and a SHORT on one symbol read as two one-way positions)."""
+    client = await make_client()
+    user = await signup(client)
+    key = await make_key(user, ["read"])  # the first account: HEDGING
+    await tick(client, BTC, "100000")
+    made = await (await listen_key(client, key)).json()
+    ws = await client.ws_connect(f"/ws/{made['listenKey']}")
+    sides = []
+    for side in ("SHORT", "LONG"):
+        order = {"asset": BTC, "side": side, "leverage": 10, "margin": "100"}
+        await user.json("POST", "/api/v1/order/open", 201, json=order)
+        while (message := await ws.receive_json(timeout=5))["e"] != "ACCOUNT_UPDATE":
+            pass
+        sides.append([(p["s"], p["ps"]) for p in message["a"]["P"]])
+    assert sides == [[(BTC, "SHORT")], [(BTC, "SHORT"), (BTC, "LONG")]]
     await ws.close()

@@ -9,10 +9,10 @@ locked margin + reserved margin,
 ``isolatedWallet`` (its margin) and ``unRealizedProfit`` are its order's ``openPrice``,
 ``liquidationPrice``, ``margin`` and ``unrealizedPnl``, and ``isolatedMargin`` is, as on
 Binance, ``isolatedWallet + unRealizedProfit``; ``markPrice`` is the reference
-price (``premiumIndex``). Every account is isolated-margin and one-way: ``marginType`` and
-``positionSide/dual`` accept only what is already so, with Binance's answers.
-Until NETTING accounts exist a HEDGING account may hold several positions on one symbol:
-each is listed as its own entry.
+price (``premiumIndex``). Every account is isolated-margin: ``marginType`` and
+``positionSide/dual`` accept only what is already so, with Binance's answers. A NETTING
+account is one-way (``BOTH``); a HEDGING account, whose key only reads, is hedge mode: each
+of its positions is its own entry on its own side (``velox.binance.sides``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from velox.binance.errors import BinanceError, invalid
 from velox.binance.keyring import READ, TRADE
 from velox.binance.keys import KEYRING, TERMS
 from velox.binance.placing import position_on
+from velox.binance.sides import flat_sides, hedge_mode, position_side
 from velox.binance.terms import Terms
 from velox.engine.engine import Engine
 from velox.engine.state import Position
@@ -49,7 +50,7 @@ def _maint(margin: int, terms: Terms) -> int:
     return mul_ceil(margin, terms.mmr)
 
 
-def _position(engine: Engine, pos: Position, terms: Terms, now: int) -> Json:
+def _position(engine: Engine, pos: Position, terms: Terms, now: int, hedged: bool) -> Json:
     quote = engine.quotes.get(pos.asset)
     mark = quote.ref if quote is not None else pos.open_price
     signed_qty = pos.qty if pos.side == "LONG" else -pos.qty
@@ -57,7 +58,7 @@ def _position(engine: Engine, pos: Position, terms: Terms, now: int) -> Json:
     profit = unrealized_pnl(engine, pos)
     return {
         "symbol": pos.asset,
-        "positionSide": "BOTH",
+        "positionSide": position_side(pos, hedged),
         "positionAmt": format_units(signed_qty),
         "entryPrice": format_units(pos.open_price),
         "breakEvenPrice": format_units(pos.open_price),
@@ -83,12 +84,12 @@ def _position(engine: Engine, pos: Position, terms: Terms, now: int) -> Json:
     }
 
 
-def _flat(symbol: str, engine: Engine, leverage: int) -> Json:
-    """A symbol without a position (positionRisk v2 lists every symbol)."""
+def _flat(symbol: str, engine: Engine, leverage: int, side: str) -> Json:
+    """A symbol without a position on ``side`` (positionRisk v2 lists every symbol)."""
     quote = engine.quotes.get(symbol)
     zero = format_units(0)
     return {
-        "symbol": symbol, "positionSide": "BOTH", "positionAmt": zero, "entryPrice": zero,
+        "symbol": symbol, "positionSide": side, "positionAmt": zero, "entryPrice": zero,
         "breakEvenPrice": zero, "markPrice": format_units(quote.ref if quote else 0),
         "unRealizedProfit": zero, "liquidationPrice": zero, "leverage": str(leverage),
         "maxNotionalValue": format_units(shapes.MAX_QTY), "marginType": "isolated",
@@ -97,6 +98,32 @@ def _flat(symbol: str, engine: Engine, leverage: int) -> Json:
         "maintMargin": zero, "positionInitialMargin": zero, "openOrderInitialMargin": zero,
         "adl": 0, "bidNotional": zero, "askNotional": zero, "updateTime": 0,
     }  # fmt: skip
+
+
+def _position_rows(
+    engine: Engine,
+    owner: Owner,
+    terms: Terms,
+    now: int,
+    wanted: tuple[str, ...],
+    leverages: dict[str, int],
+    every_symbol: bool,
+) -> list[Json]:
+    """The account's positions on the ``wanted`` symbols, and with ``every_symbol`` a flat
+    row for each symbol and side holding none (both sides in hedge mode), as Binance lists
+    them in positionRisk v2 and the account."""
+    hedged = hedge_mode(engine, owner.user_id, owner.account_id)
+    held = [p for p in open_positions(engine, owner.user_id, owner.account_id) if p.asset in wanted]
+    rows = [_position(engine, p, terms, now, hedged) for p in held]
+    if every_symbol:
+        taken = {(p.asset, position_side(p, hedged)) for p in held}
+        rows += [
+            _flat(s, engine, leverages.get(s, terms.default_leverage), side)
+            for s in wanted
+            for side in flat_sides(hedged)
+            if (s, side) not in taken
+        ]
+    return rows
 
 
 def _as_account_position(risk: Json) -> Json:
@@ -155,17 +182,8 @@ async def account(call: Call) -> Any:
 
     def view(engine: Engine, owner: Owner) -> Json:
         usdt = _assets(engine, owner, terms, now)
-        positions = [
-            _position(engine, p, terms, now)
-            for p in open_positions(engine, owner.user_id, owner.account_id)
-        ]
-        held = {p["symbol"] for p in positions}
-        positions += [
-            _flat(s, engine, leverages.get(s, terms.default_leverage))
-            for s in settings.symbols
-            if s not in held
-        ]
-        positions = [_as_account_position(p) for p in positions]
+        rows = _position_rows(engine, owner, terms, now, settings.symbols, leverages, True)
+        positions = [_as_account_position(p) for p in rows]
         return {
             "feeTier": 0, "canTrade": can_trade, "canDeposit": False,
             "canWithdraw": False, "updateTime": now, "multiAssetsMargin": False,
@@ -212,20 +230,7 @@ def _position_risk(every_symbol: bool) -> Any:
         leverages = await _leverages(call)
 
         def view(engine: Engine, owner: Owner) -> list[Json]:
-            held = [
-                p
-                for p in open_positions(engine, owner.user_id, owner.account_id)
-                if p.asset in wanted
-            ]
-            rows = [_position(engine, p, terms, now) for p in held]
-            if every_symbol:
-                symbols = {p.asset for p in held}
-                rows += [
-                    _flat(s, engine, leverages.get(s, terms.default_leverage))
-                    for s in wanted
-                    if s not in symbols
-                ]
-            return rows
+            return _position_rows(engine, owner, terms, now, wanted, leverages, every_symbol)
 
         return await _read(call, view)
 
@@ -287,7 +292,9 @@ async def commission_rate(call: Call) -> Any:
 
 @endpoint(30, signed=READ)
 async def get_position_mode(call: Call) -> Any:
-    return {"dualSidePosition": False}
+    """Hedge mode for a HEDGING account's key (``velox.binance.sides``), else one-way."""
+    mode = await call.app[KEYRING].mode_of(call.credential.account_id)
+    return {"dualSidePosition": mode == "HEDGING"}
 
 
 @endpoint(30, signed=READ)

@@ -128,9 +128,10 @@ def _changes(before: Position, after: Position, ts: int, now: int) -> list[Json]
 
 
 def _moved(before: Position, after: Position, kind: int) -> bool:
-    """Whether the stop itself changed (a trailing stop's distance, not its mark)."""
+    """Whether the stop itself changed (a trailing stop's distance, not its mark), or the
+    quantity a trailing stop shows (the position's: a scale-in that keeps it grows it)."""
     if kind == TRAILING:
-        return before.trailing_stop != after.trailing_stop
+        return before.trailing_stop != after.trailing_stop or before.qty != after.qty
     return trigger_of(before, kind) != trigger_of(after, kind)
 
 

@@ -49,6 +49,7 @@ from velox.binance.orders import (
     conditional_id,
     shown_tif,
 )
+from velox.binance.sides import BOTH, SIDES, hedge_mode, position_side
 from velox.binance.streams.resting import OrderTerms, RestingOrders
 from velox.binance.streams.stops import ShownStops, entry_update, fired_stop
 from velox.engine.engine import Engine
@@ -306,6 +307,7 @@ def account_update(
         pos = engine.positions.get(event.order_id)
         symbol = pos.asset if pos is not None else None
     if symbol is not None:
+        hedged = hedge_mode(engine, owner, account_id)
         charged = event.order_id if isinstance(event, FundingCharged) else None
         for pos in open_positions(engine, owner, account_id):
             if pos.asset != symbol or charged not in (None, pos.order_id):
@@ -315,12 +317,14 @@ def account_update(
                 "s": symbol, "pa": format_units(amount), "ep": format_units(pos.open_price),
                 "bep": format_units(pos.open_price), "cr": format_units(0),
                 "up": format_units(unrealized_pnl(engine, pos)), "mt": "isolated",
-                "iw": format_units(pos.margin), "ps": "BOTH",
+                "iw": format_units(pos.margin), "ps": position_side(pos, hedged),
             })  # fmt: skip
         if not positions:
             zero = format_units(0)
+            side = getattr(event, "side", None) if hedged else None  # the side it left
             positions.append({"s": symbol, "pa": zero, "ep": zero, "bep": zero, "cr": zero,
-                              "up": zero, "mt": "isolated", "iw": zero, "ps": "BOTH"})  # fmt: skip
+                              "up": zero, "mt": "isolated", "iw": zero,
+                              "ps": side if side in SIDES else BOTH})  # fmt: skip
     return {
         "e": "ACCOUNT_UPDATE", "E": now, "T": event.ts,
         "a": {"m": reason, "B": [{"a": "USDT", "wb": wallet, "cw": format_units(f.balance),
