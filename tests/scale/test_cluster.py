@@ -18,6 +18,7 @@ import pytest
 from tests.scale.cluster import ROOT, Cluster
 from tests.scale.helpers import call, listen_key, next_message, open_order, signup, until
 from tests.system.server import ADMIN_TOKEN
+from velox import codec
 from velox.bus import wire
 from velox.bus.connect import connect
 from velox.bus.listenkeys import SharedListenKeys
@@ -203,6 +204,30 @@ async def test_a_repeated_request_id_runs_the_command_once(cluster: Cluster) -> 
     assert other.outcome.ok and other.outcome.events != first.outcome.events
     status, orders = await call(a, "GET", "/api/v1/order/user/orders", token)
     assert status == 200 and len(orders["orders"]) == 2  # the repeat opened nothing
+
+
+async def test_a_gateway_of_an_older_release_is_refused_before_anything_runs(
+    cluster: Cluster,
+) -> None:
+    """An upgrade review: during a rolling upgrade an old gateway (whose commands carry no
+    protocol version) beside the new engine had its orders carried out, then could not read
+    the engine's newer events and answered -1001 "please try again": a bot retrying as told
+    placed the order twice. The engine refuses such a command, as not ready, before it runs."""
+    a, _ = cluster.bases
+    token, user_id = await signup(a, "old-gateway@scale.example")
+    nc = await connect(cluster.nats.url, "test")
+    try:
+        command = OpenPosition(user_id, "BTCUSDT", "LONG", 10, 0, margin=10 * 10**8)
+        old = codec.loads(wire.encode_command(uuid.uuid4().hex, command))
+        old.pop("v", None)  # as f7a770f's gateways send a command
+        data = (await nc.request(Subjects().commands, codec.dumps(old), timeout=10)).data
+        reply = wire.decode_reply(data)
+    finally:
+        await nc.close()
+    assert reply.not_ready is not None and "another Velox release" in reply.not_ready, reply
+    assert not reply.outcome.events
+    status, orders = await call(a, "GET", "/api/v1/order/user/orders", token)
+    assert status == 200 and orders["orders"] == []  # nothing ran
 
 
 async def test_a_second_engine_refuses_to_start_and_gateways_never_write_the_journal(

@@ -57,9 +57,10 @@ REF = 100_000 * SCALE
 )
 def test_commands_cross_the_wire_unchanged(command: object) -> None:
     sent = wire.encode_command("r-1", command, until=1_700_000_000_123)  # type: ignore[arg-type]
-    assert wire.decode_command(sent) == wire.CommandRequest("r-1", command, 1_700_000_000_123)  # type: ignore[arg-type]
+    expected = wire.CommandRequest("r-1", command, 1_700_000_000_123, wire.PROTOCOL)  # type: ignore[arg-type]
+    assert wire.decode_command(sent) == expected
     unlimited = wire.decode_command(wire.encode_command("r-2", command))  # type: ignore[arg-type]
-    assert unlimited == wire.CommandRequest("r-2", command, None)  # type: ignore[arg-type]
+    assert unlimited == wire.CommandRequest("r-2", command, None, wire.PROTOCOL)  # type: ignore[arg-type]
 
 
 def test_replies_cross_the_wire_unchanged() -> None:

@@ -35,6 +35,7 @@ from velox.bus.subjects import Subjects
 from velox.engine.commands import Command
 from velox.engine.engine import Engine, Outcome
 from velox.feeds.base import Feed, FeedTick
+from velox.feeds.ratelog import RateLimitedLog
 from velox.service import EngineNotReady, EngineService, Published
 from velox.store.records import CandleRecord
 
@@ -74,6 +75,8 @@ class EngineBusServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self.dropped = 0  # messages not published because NATS was away too long
+        # a gateway of another release asks with every request: one line a minute
+        self._foreign_log = RateLimitedLog(log, interval_s=60.0)
 
     async def start(self) -> None:
         self.service.subscribe_staged(self.stage)
@@ -119,7 +122,12 @@ class EngineBusServer:
         if request is None:
             return
         request_id = request.request_id
-        data = self._replies.get(request_id)
+        foreign = wire.foreign_gateway(request)
+        if foreign is not None:
+            self._foreign_log("bus: refused a command: %s", foreign)
+            data: bytes | None = wire.encode_reply(wire.Reply(Outcome(), not_ready=foreign))
+        else:
+            data = self._replies.get(request_id)
         if data is None:
             running = self._running.get(request_id)
             local = _local_deadline(request)

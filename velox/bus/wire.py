@@ -25,6 +25,7 @@ from velox.feeds.base import FeedTick
 from velox.frozen import frozen
 from velox.money import Price
 from velox.store.records import CandleRecord
+from velox.store.schema import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,6 +39,9 @@ COMMAND_TYPES: dict[str, type] = {
 }
 _NAMES: dict[type, tuple[str, ...]] = {}
 NOT_READY = "ENGINE_NOT_READY"
+# What a gateway and the engine must share to read each other: the events' and commands'
+# fields, which change with the schema version (a gateway mirrors the engine's events).
+PROTOCOL = SCHEMA_VERSION
 
 
 class WireError(ValueError):
@@ -80,16 +84,20 @@ def wall_ms() -> int:
 class CommandRequest:
     """A command as the engine receives it: ``until`` is the wall-clock moment (ms) after
     which the gateway no longer waits for this attempt, so the engine must not start it
-    (None: no limit)."""
+    (None: no limit); ``version`` the sending gateway's ``PROTOCOL`` (None: a gateway of a
+    release before it, which sent none)."""
 
     request_id: str
     command: Command
     until: int | None = None
+    version: int | None = None
 
 
 def encode_command(request_id: str, command: Command, until: int | None = None) -> bytes:
     values = _command_values(command)
-    message: dict[str, Any] = {"id": request_id, "type": type(command).__name__, "f": values}
+    message: dict[str, Any] = {
+        "id": request_id, "type": type(command).__name__, "f": values, "v": PROTOCOL,
+    }  # fmt: skip
     if until is not None:
         message["until"] = until
     return codec.dumps(message)
@@ -98,13 +106,29 @@ def encode_command(request_id: str, command: Command, until: int | None = None) 
 def decode_command(data: bytes) -> CommandRequest:
     try:
         message = codec.loads(data)
-        until = message.get("until")
+        until, version = message.get("until"), message.get("v")
         if until is not None and (type(until) is not int):
             raise TypeError("until is not an integer")
+        if version is not None and (type(version) is not int):
+            raise TypeError("v is not an integer")
         command = _command_of(message["type"], message["f"])
-        return CommandRequest(str(message["id"]), command, until)
+        return CommandRequest(str(message["id"]), command, until, version)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise WireError(f"not a command: {exc}") from exc
+
+
+def foreign_gateway(request: CommandRequest) -> str | None:
+    """Why the engine must not run a command from this gateway, or None. A gateway of
+    another release cannot read what this engine publishes (schema version 5's events broke
+    version 4's mirrors): run, its command would succeed while its gateway answers an
+    error, and a client retrying as told would place it twice. Refused as not ready, it
+    has not happened, and the gateway's 503 says so."""
+    if request.version == PROTOCOL:
+        return None
+    return (
+        f"the gateway is of another Velox release (bus protocol {request.version or 'before 5'},"
+        f" the engine's {PROTOCOL}): upgrade it"
+    )
 
 
 # -- replies ------------------------------------------------------------------------------
