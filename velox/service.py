@@ -123,7 +123,9 @@ class EngineService:
         if loaded.old_base is not None:  # for velox audit: for good (the first one counts)
             await self.store.claim_meta(OLD_BASE_KEY, loaded.old_base.encode())
         snapshot = await self.store.latest_snapshot()
-        self.snapshots.saved_seq = snapshot.seq if snapshot else 0
+        # an older format's snapshot does not count as saved: the first snapshot (the final
+        # one at the latest) is written again in this format, at the same seq if idle
+        self.snapshots.saved_seq = -1 if loaded.older_snapshot else snapshot.seq if snapshot else 0
         self.snapshots.last_ms = self.clock()
         log.info("engine replayed to seq %d; READY", self.seq)
         self.state = EngineState.READY

@@ -88,3 +88,23 @@ async def test_a_version_4_database_is_upgraded_and_its_orders_read_as_before(
     code, lines = velox_audit(db_url)
     assert code == 0, lines
     assert not [line for line in lines if line.startswith(("PROBLEM", "NOTE"))], lines
+
+
+async def test_an_idle_upgraded_database_is_rebuilt_from_the_journal_once(
+    db_url: str, make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An upgrade review: on a database where nothing happened after the upgrade, the
+    "once" rebuild ran at every start. The engine stayed at the old snapshot's seq, and a
+    snapshot is only written at a new seq, so the older-format one stayed the newest (and
+    the stop still said "final snapshot at journal N"). It is written again, in this
+    format, at the same seq."""
+    await load_v4_database(db_url)
+    for start in range(2):
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            client = await make_client()
+            await client.close()  # the final snapshot
+        said = [r.getMessage() for r in caplog.records]
+        rebuilt = [m for m in said if "written by an older Velox" in m]
+        assert len(rebuilt) == (1 if start == 0 else 0), (start, rebuilt)
+        assert [m for m in said if m.startswith("engine stopped; final snapshot")], said

@@ -56,6 +56,10 @@ class Loaded:
     engine: Engine
     seq: int
     old_base: OldBase | None = None  # started from an older snapshot (pruned journal)
+    # the newest snapshot is of an older format (rebuilt past it, or ``old_base``): the
+    # writer saves one of this format even at the same seq, else an idle database would
+    # be rebuilt from the whole journal at every start
+    older_snapshot: bool = False
 
 
 async def load_engine(store: Store, settings: EngineSettings) -> tuple[Engine, int]:
@@ -93,11 +97,12 @@ async def load(store: Store, settings: EngineSettings, *, rebuild: bool = True) 
             "is rebuilt from the whole journal instead", snapshot.seq, ", ".join(missing),
         )  # fmt: skip
         try:
-            return await _replay(store, Engine(settings), 0)
+            rebuilt = await _replay(store, Engine(settings), 0)
         except JournalGap:  # pruned meanwhile (a reader beside the writer): the snapshot
             return await load(store, settings, rebuild=False)
+        return Loaded(rebuilt.engine, rebuilt.seq, older_snapshot=True)
     loaded = await _replay(store, restore(snapshot, data, settings), snapshot.seq)
-    return Loaded(loaded.engine, loaded.seq, OldBase(snapshot.seq, missing))
+    return Loaded(loaded.engine, loaded.seq, OldBase(snapshot.seq, missing), older_snapshot=True)
 
 
 async def _replay(store: Store, engine: Engine, start: int) -> Loaded:
