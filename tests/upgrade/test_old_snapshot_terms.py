@@ -75,14 +75,24 @@ async def test_an_upgraded_database_shows_the_real_terms_and_passes_the_audit(
 
 
 async def test_a_pruned_journal_keeps_the_old_snapshot_and_the_audit_says_what_it_lacks(
-    db_url: str, make_client: MakeClient
+    db_url: str, make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     """--prune-journal --snapshot-keep 2: the journal starts at seq 13, after the snapshot at
     12, the only base there is. Its positions keep the defaults (MARKET, no price), as an old
     snapshot could not hold more; the audit names what, and that the deposits (table added
     after fd98ac7) of both accounts could not be rebuilt; still after its snapshots are gone."""
     await load_v2_database(db_url, keep_snapshots=2)
-    orders, balance = await _open_list(make_client)
+    with caplog.at_level(logging.INFO, logger="velox.journal.replay"):
+        orders, balance = await _open_list(make_client)
+    # the start says so too (an upgrade review: only velox audit did)
+    said = [r.getMessage() for r in caplog.records if r.name == "velox.journal.replay"]
+    assert len(said) == 1 and said[0].startswith(
+        "the snapshot at seq 15 was written by an older Velox (it lacks funding_interval_on_record"
+    ), said
+    assert said[0].endswith(
+        "and the journal before it is pruned: the engine starts from it, those at their "
+        "defaults (velox audit names them; README: Upgrading)"
+    ), said
     assert balance == BALANCE_1
     assert _terms(orders)["1"] == {"type": "MARKET", "price": None, "clientOrderId": "my-limit-1"}
     fields = (

@@ -101,6 +101,12 @@ async def load(store: Store, settings: EngineSettings, *, rebuild: bool = True) 
         except JournalGap:  # pruned meanwhile (a reader beside the writer): the snapshot
             return await load(store, settings, rebuild=False)
         return Loaded(rebuilt.engine, rebuilt.seq, older_snapshot=True)
+    if rebuild:  # the writer's start (a replay beside it says nothing)
+        log.info(
+            "the snapshot at seq %d was written by an older Velox (it lacks %s) and the "
+            "journal before it is pruned: the engine starts from it, those at their defaults "
+            "(velox audit names them; README: Upgrading)", snapshot.seq, ", ".join(missing),
+        )  # fmt: skip
     loaded = await _replay(store, restore(snapshot, data, settings), snapshot.seq)
     return Loaded(loaded.engine, loaded.seq, OldBase(snapshot.seq, missing), older_snapshot=True)
 
