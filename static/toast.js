@@ -2,9 +2,34 @@
 
 const DURATION = { success: 5000, info: 5000, warn: 7000, error: 8000, liquidation: 15000 };
 
+// Where the keyboard was before it went into the toasts: a dismissed toast that held the
+// focus hands it to the next toast's button, the one before, else back there (never to the
+// page's body, where a keyboard or screen-reader user would have to start again).
+let cameFrom = null;
+
+function dismiss(el) {
+  if (el.contains(document.activeElement)) {
+    const near = el.nextElementSibling || el.previousElementSibling;
+    const next = near?.querySelector(".toast-close") || (cameFrom?.isConnected ? cameFrom : null);
+    el.remove();
+    next?.focus();
+  } else {
+    el.remove();
+  }
+}
+
+function watchFocus(box) {
+  if (box.dataset.focusWatched) return;
+  box.dataset.focusWatched = "1";
+  box.addEventListener("focusin", (e) => {
+    if (e.relatedTarget && !box.contains(e.relatedTarget)) cameFrom = e.relatedTarget;
+  });
+}
+
 export function toast(kind, title, message = "") {
   const box = document.getElementById("toasts");
   if (!box) return null;
+  watchFocus(box);
   const el = document.createElement("div");
   el.className = `toast toast-${kind}`;
   el.dataset.testid = "toast";
@@ -25,7 +50,7 @@ export function toast(kind, title, message = "") {
   close.className = "toast-close";
   close.setAttribute("aria-label", "Dismiss notification");
   close.textContent = "×";
-  close.addEventListener("click", () => el.remove());
+  close.addEventListener("click", () => dismiss(el));
   el.append(close);
   box.append(el);
   while (box.children.length > 6) box.firstElementChild.remove();

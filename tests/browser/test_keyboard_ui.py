@@ -181,6 +181,32 @@ async def test_a_toast_stays_while_the_keyboard_is_in_it(server: Server, browser
     assert not problems, problems
 
 
+async def test_dismissing_a_toast_by_keyboard_keeps_the_focus(server: Server, browser: Any) -> None:
+    """A keyboard review: dismissing a toast with its button dropped the focus to the page
+    body. It goes to the next toast's button, else the one before, else back where it
+    was before the keyboard went into the toasts."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    for title in ("First", "Second"):
+        await page.evaluate(
+            f"() => import('/static/toast.js').then((m) => m.toast('warn', {title!r}))"
+        )
+    margin = page.get_by_test_id("order-margin")
+    await margin.focus()
+    first = page.get_by_test_id("toast").filter(has_text="First")
+    second = page.get_by_test_id("toast").filter(has_text="Second")
+    await first.get_by_role("button", name="Dismiss notification").focus()
+    await page.keyboard.press("Enter")
+    await expect(first).to_have_count(0)
+    await expect(second.get_by_role("button", name="Dismiss notification")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(second).to_have_count(0)
+    await expect(margin).to_be_focused()  # where it was before the toasts
+    assert not problems, problems
+
+
 OVERFLOW_JS = """() => [document.documentElement.scrollWidth, innerWidth,
   ...[...document.querySelectorAll('[data-testid=open-position-row] button')]
     .map((b) => b.getBoundingClientRect().right)]"""
