@@ -54,3 +54,27 @@ test("focus rings and the accent's borders reach 3:1 on every panel", () => {
     assert.ok(contrast("accent", panel) >= 3, `--accent on --${panel}`);
   }
 });
+
+// an rgba() tint as the browser paints it over `panel`
+function over(tint, panel) {
+  const [r, g, b, a] = tint.match(/rgba\(([^)]+)\)/)[1].split(",").map(Number);
+  const under = colour(panel);
+  return "#" + [r, g, b].map((v, i) => {
+    const base = parseInt(under.slice(1 + 2 * i, 3 + 2 * i), 16);
+    return Math.round(v * a + base * (1 - a)).toString(16).padStart(2, "0");
+  }).join("");
+}
+
+test("the LONG and SHORT badges' text reaches 4.5:1 on their tint over every panel", () => {
+  // (a keyboard review: the SHORT badge's red on its red tint was 4.07:1 on --panel-3)
+  const tints = Object.fromEntries([...root.matchAll(/--([\w-]+-bg):\s*(rgba\([^)]+\))\s*;/g)].map((m) => [m[1], m[2]]));
+  for (const side of ["long", "short"]) {
+    const rule = css.match(new RegExp(`\\.badge-${side} \\{ background: var\\(--([\\w-]+)\\); color: var\\(--([\\w-]+)\\); \\}`));
+    assert.ok(rule, `.badge-${side} sets a tint and a text colour`);
+    const [, tint, text] = rule;
+    for (const panel of PANELS) {
+      const ratio = contrast(text, over(tints[tint], panel));
+      assert.ok(ratio >= 4.5, `.badge-${side} on --${panel}: ${ratio.toFixed(2)}:1`);
+    }
+  }
+});
