@@ -2,9 +2,11 @@
 
 One write connection, serialised by an ``asyncio.Lock`` (SQLite has one writer anyway; the
 lock keeps one coroutine's statements out of another's transaction), and a few reader
-connections for every read. In WAL mode a reader sees exactly the committed, synced
-transactions and never waits for the writer, so a chart or a sign-in never queues behind a
-journal commit, and a read never shows rows that are not yet durable (SPEC section 5).
+connections for every read (``reader_pool.py``: first come, first served, and a
+websocket's reads in the side lane of ``lanes.py`` never hold the last one). In WAL mode a
+reader sees exactly the committed, synced transactions and never waits for the writer, so
+a chart or a sign-in never queues behind a journal commit, and a read never shows rows that
+are not yet durable (SPEC section 5).
 ``":memory:"`` is one private database per connection, so there the writer serves reads too.
 
 As the writer, the store holds ``FileLock`` on ``<file>.lock`` while open. A read-only store
@@ -29,6 +31,8 @@ import aiosqlite
 
 from velox.foreground import Foreground
 from velox.store.base import DatabaseNotFound
+from velox.store.lanes import in_side_lane
+from velox.store.reader_pool import ReaderPool
 from velox.store.records import CandleRecord, TradeRecord
 from velox.store.schema import (
     SCHEMA_VERSION_KEY,
@@ -134,7 +138,7 @@ class SqliteStore(SqlStore):
         self._reader_count = readers
         self._conn: aiosqlite.Connection | None = None  # the writer's (None when read-only)
         self._readers: list[aiosqlite.Connection] = []
-        self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._pool: ReaderPool[aiosqlite.Connection] = ReaderPool([])
         self._lock = asyncio.Lock()
         self._file_lock: FileLock | None = None
         self._open = False
@@ -155,7 +159,7 @@ class SqliteStore(SqlStore):
                     reader = await self._connect_reader(writer)
                     undo.push_async_callback(reader.close)
                     self._readers.append(reader)
-                    self._idle.put_nowait(reader)
+            self._pool = ReaderPool(self._readers)
             self._open, self._writer = True, writer
             if not writer and not await self._fetch(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
@@ -209,7 +213,7 @@ class SqliteStore(SqlStore):
 
     def _forget_connections(self) -> None:
         self._open, self._conn, self._readers = False, None, []
-        self._idle = asyncio.Queue()
+        self._pool = ReaderPool([])
 
     async def close(self) -> None:
         if not self._open:
@@ -219,7 +223,7 @@ class SqliteStore(SqlStore):
             async with self._lock:  # after the transaction in progress, if any
                 await self._conn.close()
         for _ in self._readers:  # each reader once it is back from the read in progress
-            await (await self._idle.get()).close()
+            await (await self._pool.take()).close()
         self._forget_connections()
         if self._file_lock is not None:
             self._file_lock.release()
@@ -239,14 +243,15 @@ class SqliteStore(SqlStore):
         if not self._readers:  # in memory: the one connection, between transactions
             async with self._lock:
                 return list(await self._db().execute_fetchall(sql, args))
-        conn = await self._idle.get()
+        side = in_side_lane()
+        conn = await self._pool.take(side)
         foreground = self.foreground
         if foreground is not None:
             foreground.enter()
         try:
             return list(await conn.execute_fetchall(sql, args))
         finally:
-            self._idle.put_nowait(conn)
+            self._pool.give_back(conn, side)
             if foreground is not None:
                 foreground.leave()
 

@@ -72,12 +72,13 @@ async def _own(request: web.Request, user_id: str, account_id: str) -> AccountRe
     return record
 
 
-async def owns_account(store: Store, user_id: str, account_id: str) -> bool:
-    """Whether ``account_id`` is one of ``user_id``'s accounts (the websocket's check)."""
+async def account_owner(store: Store, account_id: str) -> str | None:
+    """The user whose account ``account_id`` is; None when there is no such account (the
+    websocket's check, which keeps the answer: an account's owner never changes)."""
     if not _ACCOUNT_ID.fullmatch(account_id):
-        return False
+        return None
     record = await store.account(account_id)
-    return record is not None and record.user_id == user_id
+    return None if record is None else record.user_id
 
 
 def _name(value: object) -> str:

@@ -214,7 +214,9 @@ def paths(settings: Settings) -> dict[str, dict[str, Op]]:
         "/ws": {"get": op(
             "ws", "Websocket upgrade: ?ticket=, else the session cookie or a Bearer header; "
             "none at all: public data only. A signed-in socket follows its user's first account "
-            "until it sends {\"op\":\"account\",\"accountId\":...} (README, websocket)",
+            "until it sends {\"op\":\"account\",\"accountId\":...} (README, websocket). "
+            "A client may send 10 messages a second, in bursts of 20: one over that is answered "
+            "RATE_LIMITED unread, and 20 of those in a row close the socket (1008)",
             {101: None},
             (*SIGNED_IN, "VALIDATION_ERROR", "FORBIDDEN", "RATE_LIMITED"), tag="websocket",
             security=[{}, *COOKIE_OR_BEARER],

@@ -17,6 +17,13 @@ client that is gone by the time its upgrade is answered (a reset right after the
 that is its close, logged at DEBUG (aiohttp logs an exception out of a handler at ERROR,
 with a traceback); writes after the upgrade go through ``Connection``, which takes a
 client's going away as its close already.
+
+A client may send 10 messages a second, in bursts of 20 (``budget.py``): one over that is
+answered ``RATE_LIMITED`` and not otherwise looked at, and 20 of those in a row close the
+socket (1008). Whether an account is the socket's user's is read from the store once (an
+account's owner never changes), an account that does not exist again after a second, and
+that read goes in the store's side lane (velox/store/lanes.py): a flood of them can never
+hold up the order path's reads or the database probe.
 """
 
 from __future__ import annotations
@@ -24,22 +31,66 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from velox.market.candles import DURATIONS_MS
-from velox.web.accounts import owns_account
+from velox.store.base import Store
+from velox.store.lanes import side_lane
+from velox.web.accounts import account_owner
 from velox.web.auth.security import cookie_only, same_origin, session_of
 from velox.web.auth.sessions import Session
 from velox.web.errors import ApiError, unauthorized
 from velox.web.jsonio import dumps
 from velox.web.keys import HUB, OPTIONS, SERVICE, SESSIONS, STORE, TICKETS
+from velox.web.ws.budget import BURST, RATE, TOO_FAST, MessageBudget
 from velox.web.ws.connection import Connection
 from velox.web.ws.counted import RETRY_AFTER, TOO_MANY, counted
 from velox.web.ws.handshake import check_handshake
 
 log = logging.getLogger(__name__)
+MISSING_TTL_S = 1.0  # how long "no such account" is believed: the user may create it
+MAX_OWNERS = 64  # answers kept per socket
+RATE_LIMITED = dumps(
+    {"type": "error", "error": {"code": "RATE_LIMITED", "message": f"too many messages: at "
+     f"most {RATE:g} a second, in bursts of {BURST}; wait for the answers"}}
+)  # fmt: skip
+
+
+class Owners:
+    """One socket's answers to "whose is this account?": the owner of an account that
+    exists (it never changes), "no such account" for ``MISSING_TTL_S``."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._owner: dict[str, str] = {}
+        self._missing: dict[str, float] = {}  # account id -> when it was found missing
+
+    async def owns(self, store: Store, user_id: str, account_id: str) -> bool:
+        owner = self._owner.get(account_id)
+        if owner is None:
+            owner = await self._read(store, account_id)
+        return owner == user_id
+
+    async def _read(self, store: Store, account_id: str) -> str | None:
+        now = self._clock()
+        missing_at = self._missing.get(account_id)
+        if missing_at is not None and now - missing_at < MISSING_TTL_S:
+            return None
+        if len(self._owner) + len(self._missing) >= MAX_OWNERS:
+            self._owner.clear()
+            self._missing.clear()
+        with side_lane():
+            owner = await account_owner(store, account_id)
+        if owner is None:
+            self._missing[account_id] = now
+        else:
+            self._owner[account_id] = owner
+            self._missing.pop(account_id, None)
+        return owner
 
 
 def _session(request: web.Request) -> Session | None:
@@ -92,18 +143,28 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     conn = Connection(send, close, abort, session, options.ws_queue_size, transport)
     hub = request.app[HUB]
     hub.attach(conn)
+    budget, owners = MessageBudget(), Owners()
     try:
         async for message in ws:
+            if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                continue
+            if not budget.spend():
+                if budget.exhausted:
+                    log.info("closing a websocket that sends messages too fast")
+                    await ws.close(code=TOO_FAST, message=b"too many messages")
+                    break
+                hub.offer(conn, RATE_LIMITED)
+                continue
             if message.type is WSMsgType.TEXT:
                 try:
-                    await _handle(request, conn, message.data)
+                    await _handle(request, conn, owners, message.data)
                 except RecursionError:
                     log.info("closing a websocket whose message nests too deeply for JSON")
                     await ws.close(
                         code=WSCloseCode.INVALID_TEXT, message=b"message nests too deeply"
                     )
                     break
-            elif message.type is WSMsgType.BINARY:
+            else:
                 hub.offer(conn, dumps(_error("binary frames are not supported")))
     finally:
         hub.detach(conn)
@@ -118,7 +179,9 @@ def _error(message: str, code: str = "VALIDATION_ERROR") -> dict[str, Any]:
     return {"type": "error", "error": {"code": code, "message": message}}
 
 
-async def _follow(request: web.Request, conn: Connection, data: dict[str, Any]) -> None:
+async def _follow(
+    request: web.Request, conn: Connection, owners: Owners, data: dict[str, Any]
+) -> None:
     """``{"op": "account", "accountId": "7"}``: follow that account of the socket's user
     (null: the first). Answered ``{"type": "account", "accountId": ...}``, after which only
     that account's order messages and figures arrive; an account that is not the user's is
@@ -131,7 +194,7 @@ async def _follow(request: web.Request, conn: Connection, data: dict[str, Any]) 
     if account_id is not None and not isinstance(account_id, str):
         hub.offer(conn, dumps(_error("accountId must be a string or null")))
         return
-    if account_id is not None and not await owns_account(
+    if account_id is not None and not await owners.owns(
         request.app[STORE], conn.session.user_id, account_id
     ):
         hub.offer(conn, dumps(_error("no such account", "NOT_FOUND")))
@@ -140,7 +203,7 @@ async def _follow(request: web.Request, conn: Connection, data: dict[str, Any]) 
     hub.offer(conn, dumps({"type": "account", "accountId": account_id}))
 
 
-async def _handle(request: web.Request, conn: Connection, text: str) -> None:
+async def _handle(request: web.Request, conn: Connection, owners: Owners, text: str) -> None:
     """Client ops: ``ping``, ``account`` (which account to follow), ``subscribe`` /
     ``unsubscribe`` to ``candles``.
 
@@ -165,7 +228,7 @@ async def _handle(request: web.Request, conn: Connection, text: str) -> None:
         _reply(conn, {"type": "pong"})
         return
     if op == "account":
-        await _follow(request, conn, data)
+        await _follow(request, conn, owners, data)
         return
     if op not in ("subscribe", "unsubscribe"):
         _reply(conn, _error("op must be ping, account, subscribe or unsubscribe"))
