@@ -22,7 +22,8 @@ with pongs). A client whose queue fills up (it reads slower than the market move
 closed rather than buffered without bound. A client that goes away while it is written to
 (aiohttp raises ``ConnectionResetError`` from the write) has closed its socket, as any
 client may: its socket ends like any other, logged at DEBUG only (it was a traceback at
-ERROR, ~2.3 kB that anyone could have the server write at will).
+ERROR, ~2.3 kB that anyone could have the server write at will). So does one gone before
+its upgrade is answered (velox/web/ws/upgrade.py, shared with ``/ws``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from velox.binance.streams.names import parse_stream
 from velox.tasks import cancel_and_wait
 from velox.web.jsonio import json_response
 from velox.web.ws.counted import RETRY_AFTER, TOO_MANY, counted
+from velox.web.ws.upgrade import upgrade
 
 HEARTBEAT_S = 180.0
 QUEUE_SIZE = 4096
@@ -189,8 +191,10 @@ async def _user_stream(request: web.Request, listen_key: str) -> web.StreamRespo
     if listen is None:
         return _refuse("This listenKey does not exist.", -1125)
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_CONTROL, compress=False)
+    gone = await upgrade(request, ws)
+    if gone is not None:
+        return gone
     with client_may_leave():
-        await ws.prepare(request)
         client = StreamClient(ws, combined=False)
         keys.attach(listen, client)
         market = request.app[MARKET_STREAMS]
@@ -228,8 +232,10 @@ async def _serve(
     request: web.Request, names: list[str], *, combined: bool, listen: Listen | None = None
 ) -> web.StreamResponse:
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_CONTROL, compress=False)
+    gone = await upgrade(request, ws)
+    if gone is not None:
+        return gone
     with client_may_leave():
-        await ws.prepare(request)
         await _stream(request, ws, names, combined, listen)
     return ws
 

@@ -14,9 +14,9 @@ so a request the document accepts is always upgraded.
 A client message nested too deep for the JSON parser is refused by closing the socket with
 1007 (invalid payload) and one log line, never an exception out of the handler. Nor is a
 client that is gone by the time its upgrade is answered (a reset right after the request):
-that is its close, logged at DEBUG (aiohttp logs an exception out of a handler at ERROR,
-with a traceback); writes after the upgrade go through ``Connection``, which takes a
-client's going away as its close already.
+that is its close, logged at DEBUG (``upgrade.py``, shared with Binance's stream
+endpoints); writes after the upgrade go through ``Connection``, which takes a client's
+going away as its close already.
 
 A client may send 10 messages a second, in bursts of 20 (``budget.py``): one over that is
 answered ``RATE_LIMITED`` and not otherwise looked at, and 20 of those in a row close the
@@ -50,6 +50,7 @@ from velox.web.ws.budget import BURST, RATE, TOO_FAST, MessageBudget
 from velox.web.ws.connection import Connection
 from velox.web.ws.counted import RETRY_AFTER, TOO_MANY, counted
 from velox.web.ws.handshake import check_handshake
+from velox.web.ws.upgrade import upgrade
 
 log = logging.getLogger(__name__)
 MISSING_TTL_S = 1.0  # how long "no such account" is believed: the user may create it
@@ -123,11 +124,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(
         heartbeat=options.ws_heartbeat_s, max_msg_size=options.ws_max_message, compress=False
     )
-    try:
-        await ws.prepare(request)
-    except ConnectionResetError as exc:
-        log.debug("a websocket client went away before its upgrade was answered: %s", exc)
-        return ws
+    gone = await upgrade(request, ws)
+    if gone is not None:
+        return gone
 
     async def send(data: bytes) -> None:
         await ws.send_frame(data, WSMsgType.TEXT)
