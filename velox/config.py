@@ -402,7 +402,8 @@ def _seconds(text: str) -> float:
     return value
 
 
-_SYMBOL = re.compile(r"[A-Z0-9]{2,30}")
+MAX_SYMBOL_LENGTH = 30  # Binance's stream sockets size their control messages from it
+_SYMBOL = re.compile(rf"[A-Z0-9]{{2,{MAX_SYMBOL_LENGTH}}}")
 
 
 def _symbols(text: str) -> tuple[str, ...]:

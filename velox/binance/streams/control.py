@@ -16,9 +16,17 @@ import json
 from typing import Any, Protocol
 
 from velox.binance.streams.market import MarketStreams
-from velox.binance.streams.names import parse_stream
+from velox.binance.streams.names import LONGEST_NAME, parse_stream
 
 MAX_STREAMS = 1024
+# The largest control message a socket takes: MAX_STREAMS of the longest names, each quoted
+# with its separator and some whitespace, in an envelope with the longest method and id. A
+# SUBSCRIBE within the stream cap is always read and answered; a message past this size
+# closes the socket (1009), as any websocket message over its limit does. It was 4,096
+# bytes: 200 streams of a 50-symbol server (4.9 kB) closed the socket unanswered.
+PER_NAME = 8  # two quotes, a comma, up to five bytes of whitespace
+ENVELOPE = 1024
+MAX_CONTROL = MAX_STREAMS * (LONGEST_NAME + PER_NAME) + ENVELOPE
 METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
 Json = dict[str, Any]
 

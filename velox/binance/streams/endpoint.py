@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from velox.binance.keys import LISTEN_KEYS, MARKET_STREAMS
-from velox.binance.streams.control import MAX_STREAMS, control
+from velox.binance.streams.control import MAX_CONTROL, MAX_STREAMS, control
 from velox.binance.streams.listenbook import Listen
 from velox.binance.streams.market import MarketStreams
 from velox.binance.streams.names import parse_stream
@@ -49,7 +49,6 @@ from velox.web.ws.upgrade import upgrade
 
 HEARTBEAT_S = 180.0
 QUEUE_SIZE = 4096
-MAX_CONTROL = 4096  # bytes of one control message
 ROUTES = "public|market"  # USDⓈ-M's routed paths for market streams
 LISTEN_KEY = re.compile(r"[A-Za-z0-9]{64}")  # as listenbook makes them (and Binance)
 

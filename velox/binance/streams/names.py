@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from velox.binance.shapes import ALL_INTERVALS
+from velox.config import MAX_SYMBOL_LENGTH
 
 DEPTH_SPEEDS_MS = (100, 250, 500)
 DEFAULT_DEPTH_MS = 250
@@ -30,6 +31,12 @@ KINDS = frozenset(
         *(f"kline_{i}" for i in ALL_INTERVALS), *_depth_kinds(),
     )
 )  # fmt: skip
+
+
+# The longest name a socket can ask for: what its control messages are sized by.
+LONGEST_NAME = max(
+    MAX_SYMBOL_LENGTH + 1 + max(len(kind) for kind in KINDS), *(len(n) for n in MARKET_WIDE)
+)
 
 
 @dataclass(frozen=True, slots=True)
