@@ -19,7 +19,11 @@ Stream names are lowercase symbol + ``@`` + kind (``btcusdt@bookTicker``,
 Binance's error body, an unknown listen key with -1125. Control messages after connecting
 are ``control.py``'s. The server pings every 3 minutes (aiohttp's heartbeat; clients answer
 with pongs). A client whose queue fills up (it reads slower than the market moves) is
-closed rather than buffered without bound. A client that goes away while it is written to
+closed rather than buffered without bound: at once, with 1013, by the native socket's
+``close_or_abort`` (velox/web/ws/connection.py), which aborts the connection when the close
+frame cannot get through in 2 s. (The writer waited, stuck in a send to a client that had
+stopped reading, for as long as the client lived: rev2 saw such sockets kept 331 s with
+2.8 MB unsent each.) A client that goes away while it is written to
 (aiohttp raises ``ConnectionResetError`` from the write) has closed its socket, as any
 client may: its socket ends like any other, logged at DEBUG only (it was a traceback at
 ERROR, ~2.3 kB that anyone could have the server write at will). So does one gone before
@@ -42,8 +46,9 @@ from velox.binance.streams.control import MAX_CONTROL, MAX_STREAMS, control
 from velox.binance.streams.listenbook import Listen
 from velox.binance.streams.market import MarketStreams
 from velox.binance.streams.names import parse_stream
-from velox.tasks import cancel_and_wait
+from velox.tasks import cancel_and_wait, wait_out
 from velox.web.jsonio import json_response
+from velox.web.ws.connection import close_or_abort
 from velox.web.ws.counted import RETRY_AFTER, TOO_MANY, counted
 from velox.web.ws.upgrade import upgrade
 
@@ -67,13 +72,15 @@ def client_may_leave() -> Iterator[None]:
 class StreamClient:
     """One socket's streams and its bounded outgoing queue (``deliver`` never blocks)."""
 
-    def __init__(self, ws: web.WebSocketResponse, combined: bool) -> None:
+    def __init__(self, request: web.Request, ws: web.WebSocketResponse, combined: bool) -> None:
         self.ws = ws
         self.combined = combined
         self.streams: set[str] = set()
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_SIZE)
         self.overflowed = False
         self.ending = False
+        self._transport = request.transport
+        self._dropper: asyncio.Task[None] | None = None
 
     def deliver(self, stream: str, payload: bytes) -> None:
         self.deliver_raw(wrapped(stream, payload) if self.combined else payload)
@@ -84,8 +91,7 @@ class StreamClient:
         try:
             self.queue.put_nowait(payload)
         except asyncio.QueueFull:
-            self.overflowed = True
-            self._wake()
+            self._overflow()
 
     def end(self, farewell: bytes | None) -> None:
         """Send ``farewell`` (if any) after what is queued, then close (a user stream whose
@@ -101,18 +107,43 @@ class StreamClient:
         try:
             self.queue.put_nowait(None)
         except asyncio.QueueFull:
-            self.overflowed = True  # the writer closes at its next message
+            self._overflow()
+
+    def _overflow(self) -> None:
+        """The client fell too far behind: close it now, not when the writer (perhaps stuck
+        in a send the client does not read) gets round to it."""
+        if self.overflowed:
+            return
+        self.overflowed = True
+        self._dropper = asyncio.create_task(
+            self.close(WSCloseCode.TRY_AGAIN_LATER, b"too slow"), name="binance-stream-drop"
+        )
+
+    async def close(self, code: int, message: bytes) -> None:
+        """Close the socket; abort the connection if the close frame cannot get through."""
+        await close_or_abort(self._close, self._abort, code, message)
+
+    async def _close(self, code: int, message: bytes) -> object:
+        return await self.ws.close(code=code, message=message)
+
+    def _abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    async def stop(self) -> None:
+        """On the handler's way out: a drop under way finishes first."""
+        if self._dropper is not None:
+            await wait_out(self._dropper)
 
     async def write(self) -> None:
         with client_may_leave():
             while True:
                 data = await self.queue.get()
                 if self.overflowed:
-                    await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
-                    return
+                    return  # _overflow closes the socket
                 if data is None:
                     if self.ending:
-                        await self.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"ended")
+                        await self.close(WSCloseCode.POLICY_VIOLATION, b"ended")
                         return
                     continue
                 await self.ws.send_str(data.decode())
@@ -194,7 +225,7 @@ async def _user_stream(request: web.Request, listen_key: str) -> web.StreamRespo
     if gone is not None:
         return gone
     with client_may_leave():
-        client = StreamClient(ws, combined=False)
+        client = StreamClient(request, ws, combined=False)
         keys.attach(listen, client)
         market = request.app[MARKET_STREAMS]
         market.clients.add(client)
@@ -206,6 +237,7 @@ async def _user_stream(request: web.Request, listen_key: str) -> web.StreamRespo
             market.clients.discard(client)
             keys.detach(listen, client)
             await cancel_and_wait(writer)
+            await client.stop()
     return ws
 
 
@@ -247,7 +279,7 @@ async def _stream(
     listen: Listen | None,
 ) -> None:
     market = request.app[MARKET_STREAMS]
-    client = StreamClient(ws, combined)
+    client = StreamClient(request, ws, combined)
     market.clients.add(client)
     for name in names:
         client.streams.add(name)
@@ -269,9 +301,14 @@ async def _stream(
         if listen is not None:
             request.app[LISTEN_KEYS].detach(listen, user)
         await cancel_and_wait(writer)
+        await client.stop()
 
 
 async def close_stream_sockets(app: web.Application) -> None:
-    """on_shutdown: end every stream socket so the server does not wait on them."""
-    for client in list(app[MARKET_STREAMS].clients):
-        await client.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+    """on_shutdown: end every stream socket so the server does not wait on them (all at
+    once; one whose client stopped reading is aborted after ``CLOSE_TIMEOUT_S``, as its
+    close frame cannot get through)."""
+    await asyncio.gather(
+        *(client.close(WSCloseCode.GOING_AWAY, b"server shutdown")
+          for client in list(app[MARKET_STREAMS].clients))
+    )  # fmt: skip

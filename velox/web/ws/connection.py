@@ -125,11 +125,7 @@ class Connection:
         self._closer = asyncio.create_task(self._close_or_abort(code, reason), name="ws-drop")
 
     async def _close_or_abort(self, code: int, reason: bytes) -> None:
-        try:
-            async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                await self._close(code, reason)
-        except (TimeoutError, Exception):
-            self._abort()
+        await close_or_abort(self._close, self._abort, code, reason)
 
     async def stop(self) -> None:
         """Called by the socket's handler on the way out: end the writer task."""
@@ -137,3 +133,15 @@ class Connection:
         await cancel_and_wait(self._writer)
         if self._closer is not None:
             await wait_out(self._closer)
+
+
+async def close_or_abort(close: Close, abort: Callable[[], None], code: int, reason: bytes) -> None:
+    """Close a socket whose client may not be reading at all: a close frame cannot get
+    through a full send buffer (nor can aiohttp's wait for the client's answer end), so
+    after ``CLOSE_TIMEOUT_S`` (or any error) the transport is aborted. Also used by
+    Binance's stream sockets (velox/binance/streams/endpoint.py)."""
+    try:
+        async with asyncio.timeout(CLOSE_TIMEOUT_S):
+            await close(code, reason)
+    except (TimeoutError, Exception):
+        abort()
