@@ -132,16 +132,17 @@ async def test_cancelled_orders_newest_first_and_a_market_order_gets_its_row(sto
 
 def scale_in_then_close(scale_in_fee: int, close_fee: int) -> list[Any]:
     """Position 5 opened (fill 1, fee 55), scaled in by order 6 (fill 2), closed at a loss of
-    BIG by order 8 (fill 10)."""
+    BIG by order 8 (fill 10). Its margin (2 BIG) covers the loss and the fee: the fill
+    reports them whole (a capped settlement's fill reports what was paid: a24280c)."""
     inc = PositionIncreased(
         "6", "5", "1", "u1", "BTCUSDT", "LONG", 10, Qty(2), Money(3), Price(4),
         Money(scale_in_fee), False, "2", Money(0), Qty(5), Money(6), Price(7), Price(1), None,
         None, None, None, T0 + 1,
     )  # fmt: skip
     closed = PositionClosed(
-        "5", "u1", "REDUCE", Price(8), Money(-BIG), Money(0), T0 + 2, "BTCUSDT", "LONG", 10,
-        Money(6), Qty(5), Price(7), Price(1), None, None, None, T0, account_id="1",
-        close_fee=Money(close_fee), fill_id="10", by_order_id="8",
+        "5", "u1", "REDUCE", Price(8), Money(-BIG), Money(BIG - close_fee), T0 + 2, "BTCUSDT",
+        "LONG", 10, Money(2 * BIG), Qty(5), Price(7), Price(1), None, None, None, T0,
+        account_id="1", close_fee=Money(close_fee), fill_id="10", by_order_id="8",
     )  # fmt: skip
     return [opened("5", T0, "1"), inc, closed]
 
