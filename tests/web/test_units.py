@@ -163,6 +163,20 @@ def test_secret_is_generated_once_with_mode_0600(tmp_path: Path) -> None:
     assert load_secret(None, tmp_path / "other") != first
 
 
+def test_a_session_issued_before_the_wall_clock_stepped_back_stays_valid() -> None:
+    """A time review: a token issued at 12:00 and first shown after an NTP step back to
+    11:58 (or to a gateway whose clock is a second behind the one that issued it) was 401:
+    PyJWT refuses an ``iat`` in the future by default. Its signature says this Velox issued
+    it; its expiry still counts."""
+    issuing = SessionManager("k" * 40, 3600)
+    ahead = time.time() + 120
+    token, session = issuing.issue("user-1", now_s=ahead)
+    other = SessionManager("k" * 40, 3600)  # another gateway, or after a restart
+    assert other.verify(token) == session
+    expired, _ = issuing.issue("user-1", now_s=time.time() - 3601)
+    assert other.verify(expired) is None
+
+
 def test_sessions_verify_and_revoke() -> None:
     manager = SessionManager("k" * 40, 3600)
     token, session = manager.issue("user-1")
