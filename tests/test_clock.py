@@ -22,6 +22,23 @@ def test_system_clock_engine_time_ignores_a_wall_clock_step(
     assert before - clock.wall_ms() > 59_000  # the wall clock did
 
 
+def test_system_clock_engine_time_follows_the_wall_clock_forward(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A time review: after a +1 h step (or a night's suspend, which the monotonic clock
+    does not count) engine time stayed an hour behind for the process's life, and every
+    expiry and funding boundary came an hour late. It follows the wall clock forward, and
+    still never goes back."""
+    clock = SystemClock()
+    real_time_ns = time.time_ns
+    hour_ns = 3_600_000_000_000
+    monkeypatch.setattr(time, "time_ns", lambda: real_time_ns() + hour_ns)
+    ahead = clock.now_ms()
+    assert abs(ahead - clock.wall_ms()) < 1_000
+    monkeypatch.setattr(time, "time_ns", real_time_ns)  # and back
+    assert clock.now_ms() >= ahead
+
+
 def test_manual_clock_moves_only_when_told() -> None:
     clock = ManualClock(1_000)
     assert (clock.now_ms(), clock.wall_ms()) == (1_000, 1_000)
@@ -36,3 +53,7 @@ def test_manual_clock_moves_only_when_told() -> None:
     with pytest.raises(ValueError):
         clock.set(1_999)
     assert clock.now_ms() == 2_000
+    clock.step_wall(59_000)  # forward, still behind engine time: engine time unchanged
+    assert (clock.now_ms(), clock.wall_ms()) == (2_000, 1_000)
+    clock.step_wall(5_000)  # forward past it: engine time follows
+    assert (clock.now_ms(), clock.wall_ms()) == (6_000, 6_000)

@@ -3,10 +3,13 @@
 Two kinds of time, because the system's wall clock can be stepped (NTP, an operator, a VM
 resumed from suspend) and a step must not reorder prices or make an old quote look fresh:
 
-- ``now_ms()`` is *engine time*: anchored to the wall clock once, when the clock is made,
-  then advanced by the monotonic clock only. It never goes back, so it stamps ticks and
-  commands and measures how old a price is. Close to the wall clock, but a step of the wall
-  clock does not move it.
+- ``now_ms()`` is *engine time*: anchored to the wall clock when the clock is made, then
+  advanced by the monotonic clock. It never goes back, so it stamps ticks and commands and
+  measures how old a price is: a step of the wall clock back does not move it. When the wall
+  clock is found ahead of it (a step forward, or a machine resumed from suspend, which the
+  monotonic clock does not count), it is anchored there again: else, after a night's
+  suspend, every expiry and funding boundary (absolute times clients and SPEC give) came
+  that much late for the rest of the process's life.
 - ``wall_ms()`` is the system's wall clock as it is now, for absolute times that leave the
   process or come from outside it: JWT and cookie expiry, magic links, exchange timestamps.
 
@@ -34,16 +37,24 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The real clocks: engine time = wall clock at construction + monotonic time since."""
+    """The real clocks: engine time = the wall clock at the anchor + monotonic time since;
+    anchored at construction, and again whenever the wall clock is ahead."""
 
-    __slots__ = ("_mono_at_start_ns", "_wall_at_start_ms")
+    __slots__ = ("_anchor",)
 
     def __init__(self) -> None:
-        self._wall_at_start_ms = time.time_ns() // 1_000_000
-        self._mono_at_start_ns = time.monotonic_ns()
+        # (wall ms, monotonic ns) as one tuple: replaced whole, never seen half-changed
+        self._anchor = (time.time_ns() // 1_000_000, time.monotonic_ns())
 
     def now_ms(self) -> int:
-        return self._wall_at_start_ms + (time.monotonic_ns() - self._mono_at_start_ns) // 1_000_000
+        wall_at, mono_at = self._anchor
+        mono = time.monotonic_ns()
+        engine = wall_at + (mono - mono_at) // 1_000_000
+        wall = time.time_ns() // 1_000_000
+        if wall > engine:  # stepped forward, or resumed from suspend: follow it
+            self._anchor = (wall, mono)
+            return wall
+        return engine
 
     def wall_ms(self) -> int:
         return time.time_ns() // 1_000_000
@@ -53,7 +64,8 @@ class ManualClock:
     """A clock for tests: time moves only when told to.
 
     ``advance``/``set`` move engine time forward (and the wall clock with it, as real time
-    would); ``step_wall`` moves only the wall clock, the way an NTP step does.
+    would); ``step_wall`` steps the wall clock, the way NTP does (engine time follows a step
+    forward only).
     """
 
     __slots__ = ("_now_ms", "_wall_offset_ms")
@@ -79,8 +91,12 @@ class ManualClock:
         self.advance(now_ms - self._now_ms)
 
     def step_wall(self, ms: int) -> None:
-        """Step the wall clock alone by ``ms`` (negative: back), engine time unchanged."""
+        """Step the wall clock by ``ms``, the way NTP does: back (negative), engine time
+        unchanged; forward past engine time, engine time follows it (as ``SystemClock``)."""
         self._wall_offset_ms += ms
+        if self._wall_offset_ms > 0:
+            self._now_ms += self._wall_offset_ms
+            self._wall_offset_ms = 0
 
 
 SYSTEM_CLOCK: Final[SystemClock] = SystemClock()

@@ -53,13 +53,19 @@ def test_trade_ids_increase_per_symbol_from_base() -> None:
     assert ids == [1001, 1001, 1002, 1003]
 
 
-def test_default_id_base_comes_from_the_wall_clock() -> None:
+def test_default_id_base_and_trade_times_come_from_the_wall_clock() -> None:
+    """Ids must not repeat a past run's, and a trade is dated as an exchange dates it: by
+    the wall clock (a time review: after a step back of the wall clock the simulator's
+    trades, dated in engine time, were "+299 s from the local clock" to the trade writer,
+    which filed no candle: the chart stopped). Its receipt is engine time, as every feed's."""
     clock = ManualClock(1_736_812_800_000)
-    clock.step_wall(5_000)  # ids must not repeat a past run's: absolute time, not engine time
+    clock.step_wall(-5_000)  # an NTP step back: engine time unchanged
     feed = SimFeed(seed=1, clock=clock)
     tick = feed.next_tick("ETHUSDT")
-    assert tick.trade_id == 1_736_812_805_000_001
-    assert (tick.received_ms, tick.exchange_ms, tick.source) == (1_736_812_800_000,) * 2 + ("sim",)
+    assert tick.trade_id == 1_736_812_795_000_001
+    assert (tick.received_ms, tick.exchange_ms, tick.source) == (
+        1_736_812_800_000, 1_736_812_795_000, "sim"
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -68,9 +68,10 @@ async def test_a_recorded_file_is_judged_on_its_time_ahead_only() -> None:
 
 
 def test_the_wall_clock_judges_not_engine_time() -> None:
-    """Engine time lags the wall clock after a suspended VM resumes; exchange times are
-    absolute, so a live trade is judged against the wall clock."""
+    """Engine time and the wall clock part after a step back of the wall clock (engine
+    time never goes back); exchange times are absolute, so a live trade is judged against
+    the wall clock."""
     clock = ManualClock(NOW)
-    clock.step_wall(2 * 3_600_000)
+    clock.step_wall(-2 * 3_600_000)
     w = TradeWriter(MemStore().as_store(), max_behind_ms=BEHIND_MS, clock=clock)
-    assert w.offer(tick(1, NOW + 2 * 3_600_000))
+    assert w.offer(tick(1, NOW - 2 * 3_600_000))

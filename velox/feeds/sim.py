@@ -152,14 +152,16 @@ class SimFeed:
 
     def next_tick(self, symbol: str) -> FeedTick:
         step = self.walk.step(symbol)
-        now = self._clock.now_ms()
         return FeedTick(
             symbol=symbol,
-            received_ms=now,
+            received_ms=self._clock.now_ms(),
             trade_price=step.price,
             trade_qty=step.qty,
             trade_id=step.trade_id,
-            exchange_ms=now,
+            # dated as an exchange dates its trades, by the wall clock: the trade writer
+            # judges and files them by it (in engine time, ahead of the wall clock after a
+            # step back, the chart stopped)
+            exchange_ms=self._clock.wall_ms(),
             bid=step.bid,
             ask=step.ask,
             source=self.name,
