@@ -18,7 +18,7 @@ from velox.engine.checks import BINANCE_CLIENT_ID
 from velox.engine.commands import KEEP, ModifyPosition
 from velox.engine.engine import Engine
 from velox.engine.errors import Code, Refusal
-from velox.engine.views import open_positions
+from velox.engine.views import open_positions, pending_orders
 from velox.money import format_units, mul_floor
 from velox.store.records import OrderRecord
 from velox.web.keys import ORDER_LIMIT, SERVICE, STORE
@@ -238,8 +238,20 @@ async def open_orders_of(call: Call, symbol: str | None, *, algo: bool) -> list[
     """Open orders: regular ones (pending LIMIT), or ``algo`` ones (pending STOP entries and
     the positions' stop-loss / take-profit / trailing stop), as Binance splits them."""
     key, store = call.credential, call.app[STORE]
-    pending = await store.orders_for_account(key.account_id, "PENDING", 1000)
-    mine = [r for r in pending if symbol in (None, r.asset) and (r.order_type == "STOP") == algo]
+
+    def resting(engine: Engine) -> list[str]:
+        # the engine holds every resting order (bounded by --max-open-positions, which may
+        # exceed any page size); the store then gives their rows, all of them, by id
+        held = pending_orders(engine, key.user_id, key.account_id)
+        return [
+            p.order_id
+            for p in held
+            if symbol in (None, p.asset) and (p.order_type == "STOP") == algo
+        ]
+
+    ids = await call.app[SERVICE].read(resting)
+    rows = await store.orders_by_ids(ids)
+    mine = [rows[i] for i in ids if i in rows and rows[i].status == "PENDING"]
     if not algo:
         return [orders.order_json(r, []) for r in sorted(mine, key=lambda r: int(r.order_id))]
 

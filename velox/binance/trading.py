@@ -22,6 +22,7 @@ unknown order, ...).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from velox.binance import orders
@@ -56,6 +57,9 @@ from velox.engine.events import (
 from velox.projection import writes_of
 from velox.store.records import FillRecord, OrderRecord
 from velox.web.keys import SERVICE, SETTINGS, STORE
+
+CANCEL_BATCH = 100  # cancel commands in flight at once (the engine commits them together)
+CANCEL_ROUNDS = 3  # reads of what still rests (orders placed meanwhile) before giving up
 
 Json = dict[str, Any]
 GTD_MIN_AHEAD_MS = 600_000
@@ -255,20 +259,30 @@ async def cancel_all_algo(call: Call) -> Any:
 
 
 async def _cancel_open(call: Call, *, regular: bool) -> Any:
+    """Cancel every resting order (and algo order) of the symbol, ``CANCEL_BATCH`` commands
+    at a time, and read again until none is left: success only once the symbol has none."""
     user_id, account_id = account_within_order_rate(call)
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     service = call.app[SERVICE]
-    ids = [str(o["algoId"]) for o in await open_orders_of(call, symbol, algo=True)]
-    if regular:
-        ids += [str(o["orderId"]) for o in await open_orders_of(call, symbol, algo=False)]
-    for order_id in ids:
+
+    def command(order_id: str) -> Any:
         found = orders.conditional_of(int(order_id))
         if found is None:
-            command: Any = CancelOrder(user_id, order_id, service.clock(), account_id=account_id)
-        else:
-            command = clear_stop(user_id, found[0], found[1], service.clock(), account_id)
-        await service.submit(command)  # one already gone (filled meanwhile) is no error
-    return {"code": 200, "msg": "The operation of cancel all open order is done."}
+            return CancelOrder(user_id, order_id, service.clock(), account_id=account_id)
+        return clear_stop(user_id, found[0], found[1], service.clock(), account_id)
+
+    for _ in range(CANCEL_ROUNDS):
+        ids = [str(o["algoId"]) for o in await open_orders_of(call, symbol, algo=True)]
+        if regular:
+            ids += [str(o["orderId"]) for o in await open_orders_of(call, symbol, algo=False)]
+        if not ids:
+            return {"code": 200, "msg": "The operation of cancel all open order is done."}
+        for start in range(0, len(ids), CANCEL_BATCH):
+            # one already gone (filled meanwhile) is no error
+            await asyncio.gather(
+                *(service.submit(command(i)) for i in ids[start : start + CANCEL_BATCH])
+            )
+    raise BinanceError(-1000, "Open orders remain after cancelling; try again.")
 
 
 @endpoint(5, signed=READ)

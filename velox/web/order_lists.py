@@ -11,6 +11,8 @@ show the newest.
 OPEN and PENDING are what is now, not a history: ``asset`` filters them, and the time window
 is validated like any other but ignored (a window would hide live orders; the API document
 can state "ignored" exactly, where it could not state "refused for these two statuses").
+Both are read from the engine and list every open position / resting order (bounded by
+--max-open-positions, not by a page) unless ``limit`` asks for the newest ``limit``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from velox.engine.engine import Engine
-from velox.engine.views import open_positions
+from velox.engine.views import open_positions, pending_orders
 from velox.web import closed_view, render, render_v2
 from velox.web.accounts import Chosen, reading_account
 from velox.web.auth.security import require_session
@@ -77,17 +79,41 @@ async def _closed(
     return await closed_view.closed_orders(store, records)
 
 
+async def _pending(
+    request: web.Request, user_id: str, chosen: Chosen, asset: str | None, limit: int | None
+) -> list[Json]:
+    """Every resting order (the newest ``limit`` when given), newest first by createdAt:
+    which ones rest is the engine's (bounded by --max-open-positions, not by a page), their
+    rows the store's."""
+    if chosen.account_id is None:
+        return []
+
+    def view(engine: Engine) -> list[str]:
+        held = pending_orders(engine, user_id, chosen.account_id)
+        mine = sorted(
+            (p for p in held if asset in (None, p.asset)),
+            key=lambda p: (p.created_at, int(p.order_id)),
+            reverse=True,
+        )
+        return [p.order_id for p in mine[: limit or None]]
+
+    ids = await request.app[SERVICE].read(view)
+    store = request.app[STORE]
+    rows = await store.orders_by_ids(ids)
+    return await filled_orders(store, [rows[i] for i in ids if i in rows])
+
+
 async def _stored(
     request: web.Request, chosen: Chosen, status: str, window: Window, limit: int | None
 ) -> list[Json]:
-    """PENDING (by createdAt, the window ignored) or an ended status (by closedAt)."""
+    """An ended status, by closedAt within the window."""
     if chosen.account_id is None:
         return []
-    start, end = (None, None) if status == "PENDING" else (window.start, window.end)
     store = request.app[STORE]
     rows = await store.orders_for_account(
-        chosen.account_id, status, limit or MAX_PAGE, asset=window.asset, start=start, end=end
-    )
+        chosen.account_id, status, limit or MAX_PAGE,
+        asset=window.asset, start=window.start, end=window.end,
+    )  # fmt: skip
     return await filled_orders(store, rows)
 
 
@@ -103,6 +129,8 @@ async def user_orders(request: web.Request) -> web.Response:
     chosen = await reading_account(request, user_id)
     if status == "OPEN":
         orders = (await _open(request, user_id, chosen, window.asset))[: limit or None]
+    elif status == "PENDING":
+        orders = await _pending(request, user_id, chosen, window.asset, limit)
     elif status == "CLOSED":
         orders = await _closed(request, user_id, chosen, window, limit)
     else:
