@@ -125,3 +125,20 @@ async def test_closed_orders_read_by_their_ids(store: Store) -> None:
     many = [str(i) for i in range(100, 1300)] + ["9"]
     assert await store.closed_orders_of(many) == [rows[1]]
     assert await store.closed_orders_of([]) == []
+
+
+async def test_all_orders_pages_are_served_by_an_index(store: Store, db_url: str) -> None:
+    """Binance's ``allOrders`` (``orders_for_asset``): before ``orders_by_asset`` SQLite
+    searched ``orders_by_client`` and sorted every order of the account for each page
+    (``USE TEMP B-TREE FOR ORDER BY``)."""
+    await write(store, [order("1", "CANCELLED", T0, T0 + 1)])
+    for oldest_first, from_id, order_type in ((False, None, None), (True, 1, None),
+                                              (True, None, "STOP")):  # fmt: skip
+        typed = {} if order_type is None else {"order_type": order_type}
+        sql, args = page_query(
+            "orders", ORDER_COLUMNS, "order_id", "created_at", where_equal(account_id="1", **typed),
+            "BTCUSDT", T0 - 5, T0 + 5, 50, from_id, oldest_first,
+        )  # fmt: skip
+        plan = await query_plan(db_url, sql, args)
+        assert "orders_by_asset" in plan, plan
+        assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan  # no sort step

@@ -113,7 +113,8 @@ class PageRows(ABC):
         *, from_id: int | None = None, oldest_first: bool = False,
         order_type: str | None = None,
     ) -> list[OrderRecord]:  # fmt: skip
-        """Every status, by ``created_at`` (ties: by order id), within [start, end]."""
+        """Every status, by ``created_at`` (ties: by order id), within [start, end]; index
+        ``orders_by_asset`` serves it either way (no sort of the account's orders)."""
         typed = {} if order_type is None else {"order_type": order_type}
         rows = await self._fetch(*page_query(
             "orders", ORDER_COLUMNS, "order_id", "created_at",
@@ -128,9 +129,10 @@ class PageRows(ABC):
     ) -> list[OrderRecord]:  # fmt: skip
         """One status, newest first, within [start, end]: PENDING by when it was placed
         (``created_at``; a modification does not move it), any other by when it reached the
-        status (``updated_at``, index ``orders_by_status_ended``). Pending orders are few
-        (they count toward --max-open-positions), so sorting them costs nothing; ended ones
-        pile up, and only the index's order lets a page stop at ``limit``."""
+        status (``updated_at``, index ``orders_by_status_ended``, whose order lets a page
+        stop at ``limit``). A PENDING page is sorted (up to --max-open-positions rows, which
+        may be more than a page): the API lists resting orders from the engine's ids instead
+        (``orders_by_ids``), so every one is reached."""
         time_column = "created_at" if status == PENDING else "updated_at"
         rows = await self._fetch(*page_query(
             "orders", ORDER_COLUMNS, "order_id", time_column,

@@ -236,10 +236,15 @@ CREATE INDEX IF NOT EXISTS orders_by_client
     ON orders (account_id, client_order_id, created_at DESC);
 -- One status of an account, newest first by when the order reached it: the native list pages
 -- back through ended orders on it (velox/store/pages.py). Replaces the created_at-ordered
--- index of earlier versions (pending orders, still listed by created_at, are few).
+-- index of earlier versions (the pending ones are listed from the engine's ids).
 DROP INDEX IF EXISTS orders_by_status;
 CREATE INDEX IF NOT EXISTS orders_by_status_ended
     ON orders (account_id, status, updated_at DESC, length(order_id) DESC, order_id DESC);
+-- An account's orders on one symbol, every status, by when they were placed: Binance's
+-- allOrders pages through them (velox/store/pages.py orders_for_asset) in either direction;
+-- without it every page sorted all the account's orders.
+CREATE INDEX IF NOT EXISTS orders_by_asset
+    ON orders (account_id, asset, created_at DESC, length(order_id) DESC, order_id DESC);
 
 CREATE TABLE IF NOT EXISTS fills (
     fill_id      TEXT PRIMARY KEY,
