@@ -57,3 +57,27 @@ def test_manual_clock_moves_only_when_told() -> None:
     assert (clock.now_ms(), clock.wall_ms()) == (2_000, 1_000)
     clock.step_wall(5_000)  # forward past it: engine time follows
     assert (clock.now_ms(), clock.wall_ms()) == (6_000, 6_000)
+
+
+def test_system_clock_engine_time_is_never_ahead_of_the_wall_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A CI run at load 17: user-stream messages carried an event time (engine time) 16 ms
+    after their own sending time (the wall clock). Following the wall clock forward, engine
+    time had paired a wall reading with an earlier monotonic one, the thread preempted
+    between the two reads. The wall clock is read first now."""
+    true_ns = [1_800_000_000_000_000_000]
+    preempt = [0]
+
+    def wall_ns() -> int:
+        true_ns[0] += preempt[0]  # the thread lost the CPU just before this read
+        preempt[0] = 0
+        return true_ns[0]
+
+    monkeypatch.setattr(time, "time_ns", wall_ns)
+    monkeypatch.setattr(time, "monotonic_ns", lambda: true_ns[0] - 10**18)
+    clock = SystemClock()
+    preempt[0] = 16_000_000
+    clock.now_ms()  # the wall clock is found ahead: anchored again
+    for _ in range(3):
+        assert clock.now_ms() <= clock.wall_ms()

@@ -48,9 +48,13 @@ class SystemClock:
 
     def now_ms(self) -> int:
         wall_at, mono_at = self._anchor
+        # the wall clock read first: an anchor pairs it with a later monotonic reading, so
+        # engine time is never ahead of the wall clock by the time between the two reads
+        # (a thread preempted there put it 16 ms ahead: a message's event time after its
+        # sending time)
+        wall = time.time_ns() // 1_000_000
         mono = time.monotonic_ns()
         engine = wall_at + (mono - mono_at) // 1_000_000
-        wall = time.time_ns() // 1_000_000
         if wall > engine:  # stepped forward, or resumed from suspend: follow it
             self._anchor = (wall, mono)
             return wall
