@@ -128,6 +128,22 @@ class Store(Protocol):
         that have no account (written before accounts existed). Only ``asset``'s, those
         closed within [start, end] (ms, inclusive) and for ``reason`` when given."""
 
+    async def closed_orders_page(
+        self, user_id: str, account_id: str | None, first: bool, limit: int, *,
+        asset: str | None = None, start: int | None = None, end: int | None = None,
+        after: tuple[int, str] | None = None, oldest_first: bool = False,
+    ) -> list[ClosedOrderRecord]:  # fmt: skip
+        """As ``closed_orders_for_account`` (newest first, or oldest first), a keyset page:
+        only the rows after ``after``, the (closed_at, order_id) of the previous page's last
+        row (``velox.store.history_rows``)."""
+
+    async def fills_page(
+        self, account_id: str, limit: int, *, asset: str | None = None,
+        start: int | None = None, end: int | None = None,
+        after: tuple[int, str] | None = None, oldest_first: bool = False,
+    ) -> list[FillRecord]:  # fmt: skip
+        """As ``fills_for_account``, a keyset page after the (time, fill_id) ``after``."""
+
     # -- accounts, orders, fills (schema version 2, projected from the journal) ----------
     async def accounts_for_user(self, user_id: str) -> list[AccountRecord]:
         """Oldest first: the first is the default account (made at signup)."""

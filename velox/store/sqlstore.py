@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from velox.store.apikeys import ApiKeyRows
 from velox.store.deposits import DepositRows
 from velox.store.funding import FundingRows
+from velox.store.history_rows import HistoryRows
 from velox.store.listenkeys import FORGET_EXPIRED_LISTEN_KEYS, ListenKeyRows
 from velox.store.pages import PageRows
 from velox.store.records import (
@@ -131,7 +132,15 @@ def candle_record(row: Sequence[Any]) -> CandleRecord:
 
 
 class SqlStore(
-    ApiKeyRows, DepositRows, FundingRows, ListenKeyRows, PageRows, TradeRows, UserRows, ABC
+    ApiKeyRows,
+    DepositRows,
+    FundingRows,
+    HistoryRows,
+    ListenKeyRows,
+    PageRows,
+    TradeRows,
+    UserRows,
+    ABC,
 ):
     """Everything of ``Store`` but opening, closing and the dialect-specific market writes."""
 

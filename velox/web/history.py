@@ -28,9 +28,10 @@ the equity curve as flows, not results (``history_stats``).
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,10 +53,10 @@ from velox.web.requests import asset_of
 from velox.web.validate import query_int
 
 Json = dict[str, Any]
-MAX_ROWS = 100_000  # closed positions read per request (the store's newest first)
+PAGE_ROWS = 1000  # rows per store read: the history is walked a page at a time, never capped
+INSTANT_FILLS = 100_000  # fills read for one asset and instant (a gap's liquidations)
 MAX_PAGE = 1000
 DEFAULT_PAGE = 500
-CSV_CHUNK = 500  # rows per write of the streamed CSV
 CSV_COLUMNS = (
     "orderId", "parentOrderId", "asset", "side", "leverage", "qty", "openPrice", "closePrice",
     "margin", "pnl", "fee", "funding", "result", "closeReason", "openedAt", "closedAt",
@@ -76,13 +77,6 @@ class Filter:
     asset: str | None
     start: int | None
     end: int | None
-
-    def keeps(self, rec: ClosedOrderRecord) -> bool:
-        return (
-            (self.asset is None or rec.asset == self.asset)
-            and (self.start is None or rec.closed_at >= self.start)
-            and (self.end is None or rec.closed_at <= self.end)
-        )
 
     def keeps_flow(self, flow: Flow) -> bool:
         """A flow in the time range; none with an asset chosen (a flow is no asset's)."""
@@ -112,7 +106,7 @@ async def close_fees(store: Store, records: Sequence[ClosedOrderRecord]) -> dict
     ]  # fmt: skip
     fees: dict[str, int] = {}
     for account, asset, at in sorted({(r.account_id or "", r.asset, r.closed_at) for r in clamped}):
-        for fill in await store.fills_for_account(account, asset, at, at, MAX_ROWS):
+        for fill in await store.fills_for_account(account, asset, at, at, INSTANT_FILLS):
             fees[f"{fill.position_id}/{fill.side}/{fill.qty}/{fill.price}"] = fill.fee
     out: dict[str, int] = {}
     for r in clamped:
@@ -156,22 +150,49 @@ def _filter(request: web.Request) -> Filter:
     return Filter(asset, start, end)
 
 
-async def _records(request: web.Request, user_id: str) -> list[ClosedOrderRecord]:
-    """The chosen account's closed positions (``X-Velox-Account`` or ``?account=``, default
-    the user's first; up to MAX_ROWS), oldest first."""
-    chosen = await reading_account(request, user_id)
-    store = request.app[STORE]
-    newest_first = await store.closed_orders_for_account(
-        user_id, chosen.account_id, chosen.first, MAX_ROWS
-    )
-    return newest_first[::-1]
+async def closed_pages(
+    store: Store, user_id: str, chosen: Chosen, asset: str | None, start: int | None,
+    end: int | None, *, oldest_first: bool = True,
+) -> AsyncIterator[list[ClosedOrderRecord]]:  # fmt: skip
+    """Every closed position of the chosen account matching the filter (applied in SQL),
+    a page (``PAGE_ROWS``) at a time, oldest first by default; the event loop runs between
+    pages."""
+    after: tuple[int, str] | None = None
+    while True:
+        page = await store.closed_orders_page(
+            user_id, chosen.account_id, chosen.first, PAGE_ROWS, asset=asset, start=start,
+            end=end, after=after, oldest_first=oldest_first,
+        )  # fmt: skip
+        if page:
+            yield page
+        if len(page) < PAGE_ROWS:
+            return
+        after = (page[-1].closed_at, page[-1].order_id)
+        await asyncio.sleep(0)
 
 
-async def _account_start(
-    request: web.Request, user_id: str, records: list[ClosedOrderRecord]
-) -> int:
-    """When the chosen account began (its creation; before accounts, the user's signup)."""
-    chosen = await reading_account(request, user_id)
+async def fill_pages(
+    store: Store, account_id: str, chosen: Filter
+) -> AsyncIterator[list[FillRecord]]:
+    """Every fill of the account matching the filter (in SQL), oldest first, a page at a
+    time."""
+    after: tuple[int, str] | None = None
+    while True:
+        page = await store.fills_page(
+            account_id, PAGE_ROWS, asset=chosen.asset, start=chosen.start, end=chosen.end,
+            after=after, oldest_first=True,
+        )  # fmt: skip
+        if page:
+            yield page
+        if len(page) < PAGE_ROWS:
+            return
+        after = (page[-1].time, page[-1].fill_id)
+        await asyncio.sleep(0)
+
+
+async def _account_start(request: web.Request, user_id: str, chosen: Chosen) -> int:
+    """When the chosen account began (its creation; before accounts, the user's signup;
+    else its oldest closed position's opening)."""
     if chosen.account_id is not None:
         account = await request.app[STORE].account(chosen.account_id)
         if account is not None:
@@ -179,7 +200,9 @@ async def _account_start(
     user = await request.app[STORE].user_by_id(user_id)
     if user is not None:
         return user.created_at
-    return records[0].opened_at if records else 0
+    async for page in closed_pages(request.app[STORE], user_id, chosen, None, None, None):
+        return page[0].opened_at
+    return 0
 
 
 def _iso(ms: int) -> str:
@@ -243,15 +266,11 @@ def stats_body(stats: Stats) -> Json:
     }
 
 
-def compute_stats(
-    records: Sequence[ClosedOrderRecord],
-    results: Sequence[int],
-    chosen: Filter,
-    opening: int,
-    flows: Sequence[Flow],
-    created_at: int,
-) -> Stats:
-    """Statistics of the chosen rows (``records`` oldest first, with their ``results``).
+async def compute_stats(
+    store: Store, user_id: str, account: Chosen, chosen: Filter, opening: int,
+    flows: Sequence[Flow], created_at: int,
+) -> Stats:  # fmt: skip
+    """Statistics of the rows the filter chooses, read page by page with the filter in SQL.
     The curve starts at the account's opening deposit plus every result (all assets) and
     flow before ``startTime``: the cash the account really held when the range began. The
     flows in the range step it (none when an asset is chosen: ``Filter.keeps_flow``)."""
@@ -259,10 +278,16 @@ def compute_stats(
     start_time = created_at
     if chosen.start is not None:
         start = chosen.start
-        start_equity += sum(x for r, x in zip(records, results, strict=True) if r.closed_at < start)
+        before = closed_pages(store, user_id, account, None, None, start - 1)
+        async for page in before:
+            start_equity += sum(await results_of(store, page))
         start_equity += sum(f.amount for f in flows if f.time < start)
         start_time = max(created_at, start)
-    kept = [Trade(r.closed_at, x) for r, x in zip(records, results, strict=True) if chosen.keeps(r)]
+    kept: list[Trade] = []
+    window = closed_pages(store, user_id, account, chosen.asset, chosen.start, chosen.end)
+    async for page in window:
+        results = await results_of(store, page)
+        kept += [Trade(r.closed_at, x) for r, x in zip(page, results, strict=True)]
     if kept:
         start_time = min(start_time, kept[0].time)
     return summarize(start_time, start_equity, kept, [f for f in flows if chosen.keeps_flow(f)])
@@ -273,14 +298,20 @@ async def positions(request: web.Request) -> web.Response:
     user_id = require_session(request).user_id
     chosen = _filter(request)
     limit = query_int(request.query, "limit", 1, MAX_PAGE) or DEFAULT_PAGE
-    records = await _records(request, user_id)
-    kept = [r for r in reversed(records) if chosen.keeps(r)][:limit]
-    return json_response({"positions": await position_rows(request.app[STORE], kept)})
+    account = await reading_account(request, user_id)
+    store = request.app[STORE]
+    kept = await store.closed_orders_page(
+        user_id, account.account_id, account.first, limit, asset=chosen.asset,
+        start=chosen.start, end=chosen.end,
+    )  # fmt: skip
+    return json_response({"positions": await position_rows(store, kept)})
 
 
 async def _stream_csv(
-    request: web.Request, filename: str, header: Sequence[str], rows: Sequence[list[str]]
-) -> web.StreamResponse:
+    request: web.Request, filename: str, header: Sequence[str],
+    pages: AsyncIterator[list[list[str]]],
+) -> web.StreamResponse:  # fmt: skip
+    """The header at once, then each page of rows as it is read (bounded memory)."""
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -290,47 +321,53 @@ async def _stream_csv(
     )
     await response.prepare(request)
     await response.write(csv_text([header]).encode())
-    for i in range(0, len(rows), CSV_CHUNK):
-        await response.write(csv_text(rows[i : i + CSV_CHUNK]).encode())
+    async for rows in pages:
+        await response.write(csv_text(rows).encode())
     await response.write_eof()
     return response
 
 
 async def positions_csv(request: web.Request) -> web.StreamResponse:
-    """Every closed position matching the filter, oldest first, streamed in chunks."""
+    """Every closed position matching the filter, oldest first, streamed a page at a time."""
     user_id = require_session(request).user_id
     chosen = _filter(request)
-    records = [r for r in await _records(request, user_id) if chosen.keeps(r)]
-    results = await results_of(request.app[STORE], records)
-    rows = [csv_row(r, x) for r, x in zip(records, results, strict=True)]
-    return await _stream_csv(request, "velox-history.csv", CSV_COLUMNS, rows)
+    account = await reading_account(request, user_id)
+    store = request.app[STORE]
+
+    async def pages() -> AsyncIterator[list[list[str]]]:
+        async for page in closed_pages(
+            store, user_id, account, chosen.asset, chosen.start, chosen.end
+        ):
+            results = await results_of(store, page)
+            yield [csv_row(r, x) for r, x in zip(page, results, strict=True)]
+
+    return await _stream_csv(request, "velox-history.csv", CSV_COLUMNS, pages())
 
 
 async def fills_csv(request: web.Request) -> web.StreamResponse:
     """Every fill (SPEC 12) of the chosen account matching the filter (on the fill's time),
-    oldest first, streamed in chunks."""
+    oldest first, streamed a page at a time."""
     user_id = require_session(request).user_id
     chosen = _filter(request)
     account = (await reading_account(request, user_id)).account_id
-    fills: list[FillRecord] = []
-    if account is not None:
-        fills = await request.app[STORE].fills_for_account(
-            account, chosen.asset, chosen.start, chosen.end, MAX_ROWS
-        )
-    rows = [fill_row(f) for f in reversed(fills)]
-    return await _stream_csv(request, "velox-fills.csv", FILL_COLUMNS, rows)
+    store = request.app[STORE]
+
+    async def pages() -> AsyncIterator[list[list[str]]]:
+        if account is not None:
+            async for page in fill_pages(store, account, chosen):
+                yield [fill_row(f) for f in page]
+
+    return await _stream_csv(request, "velox-fills.csv", FILL_COLUMNS, pages())
 
 
 async def stats(request: web.Request) -> web.Response:
     user_id = require_session(request).user_id
     chosen = _filter(request)
-    records = await _records(request, user_id)
-    created_at = await _account_start(request, user_id, records)
     store = request.app[STORE]
     account = await reading_account(request, user_id)
+    created_at = await _account_start(request, user_id, account)
     deposits = await deposits_of(store, user_id, account, created_at)
     initial = request.app[SERVICE].settings.initial_balance
     opening, flows = opening_and_flows(deposits, initial)
-    results = await results_of(store, records)
-    body = compute_stats(records, results, chosen, opening, flows, created_at)
+    body = await compute_stats(store, user_id, account, chosen, opening, flows, created_at)
     return json_response(stats_body(body))
