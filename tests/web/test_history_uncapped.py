@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 from tests.web.conftest import MakeClient
 from tests.web.helpers import signup
 from tests.web.test_history import _trade
-from velox.web import history
+from velox.web import history, history_curve
 from velox.web.keys import STORE
 
 PAGE = 2
@@ -50,6 +50,11 @@ async def test_every_row_past_a_page(
     assert (stats["trades"], stats["wins"], stats["losses"]) == (5, 3, 2)
     assert stats["netResult"] == "140.00000000"
     assert len(stats["equity"]) == 6
+    monkeypatch.setattr(history_curve, "MAX_POINTS", 4, raising=False)
+    thin = await user.json("GET", "/api/v1/history/stats", 200)
+    assert {**thin, "equity": []} == {**stats, "equity": []}  # every figure from every point
+    assert len(thin["equity"]) <= 4
+    assert (thin["equity"][0], thin["equity"][-1]) == (stats["equity"][0], stats["equity"][-1])
     oldest = closed[0]["closedAt"]
     window = await user.json("GET", f"/api/v1/history/positions?endTime={oldest}", 200)
     assert [r["orderId"] for r in window["positions"]] == [ids[0]]

@@ -42,7 +42,7 @@ from velox.frozen import frozen
 from velox.money import format_optional, format_units
 from velox.store.base import Store
 from velox.store.records import ClosedOrderRecord, DepositRecord, FillRecord
-from velox.web import closed_view
+from velox.web import closed_view, history_curve
 from velox.web.accounts import Chosen, reading_account
 from velox.web.auth.security import require_session
 from velox.web.history_stats import Flow, Stats, Trade, summarize
@@ -262,7 +262,10 @@ def stats_body(stats: Stats) -> Json:
         "sharpe": opt(stats.sharpe),
         "startEquity": format_units(stats.start_equity),
         "endEquity": format_units(stats.end_equity),
-        "equity": [{"time": p.time, "equity": format_units(p.equity)} for p in stats.curve],
+        "equity": [
+            {"time": p.time, "equity": format_units(p.equity)}
+            for p in history_curve.bounded(stats.curve)
+        ],
     }
 
 

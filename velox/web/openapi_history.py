@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from velox.config import Settings
+from velox.web.history_curve import MAX_POINTS as MAX_CURVE_POINTS
 from velox.web.openapi_schemas import MONEY, MS, ORDER, Schema, nullable, obj, ref
 from velox.web.openapi_v2 import ACCOUNT_PARAMS
 
@@ -55,6 +56,11 @@ HISTORY_SCHEMAS: dict[str, Schema] = {
             "endEquity": MONEY,
             "equity": {
                 "type": "array",
+                "maxItems": MAX_CURVE_POINTS,
+                "description": "The equity curve, oldest first: the start, then after each "
+                "trade and deposit; a longer curve is thinned to at most maxItems of its "
+                "points (each equal run's lowest and highest, the first, the last, and the "
+                "maximum drawdown's peak and trough). The statistics use every point.",
                 "items": obj(["time", "equity"], {"time": MS, "equity": MONEY}),
             },
         },
