@@ -5,9 +5,11 @@ numbers ("10" after "9")."""
 
 from __future__ import annotations
 
-from tests.store.helpers import closed_order
+from tests.store.helpers import closed_order, query_plan
 from velox.store.base import Store
+from velox.store.history_rows import keyset_query
 from velox.store.records import ClosedOrderRecord
+from velox.store.schema import CLOSED_ORDER_COLUMNS, FILL_COLUMNS
 
 T = 1_700_000_100_000
 
@@ -46,3 +48,26 @@ async def test_pages_walk_every_row_through_ties(store: Store) -> None:
     btc = await walk(store, 3, True, asset="BTCUSDT", start=T, end=T)
     assert [i for p in btc for i in p] == [str(i) for i in range(1, 13)]
     assert await walk(store, 3, True, asset="SOLUSDT") == []
+
+
+async def test_a_page_seeks_the_index_to_its_key(store: Store, db_url: str) -> None:
+    """Each page starts at its key in ``closed_orders_by_account`` (``fills_newest_first``):
+    without the plain range term SQLite walked the account's rows from the start at every
+    page (rev7's copy: 0.22 s a page half way through 119,400 rows, 0.01 s with it)."""
+    await store.append_batch([], [closed_order("1", closed_at=T, account_id="2")])
+    cases = (
+        ("closed_orders", CLOSED_ORDER_COLUMNS, "order_id", "closed_at",
+         "closed_orders_by_account"),
+        ("fills", FILL_COLUMNS, "fill_id", "time", "fills_newest_first"),
+    )  # fmt: skip
+    for table, columns, id_column, time_column, index in cases:
+        for oldest_first in (True, False):
+            sql, args = keyset_query(
+                table, columns, id_column, time_column, "account_id = ?", ["2"], None, None,
+                None, (T, "5"), 1000, oldest_first,
+            )  # fmt: skip
+            plan = await query_plan(db_url, sql, args)
+            assert index in plan, plan
+            assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+            if db_url.startswith("sqlite"):
+                assert f"{time_column}>" in plan or f"{time_column}<" in plan, plan

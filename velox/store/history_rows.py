@@ -33,11 +33,14 @@ def keyset_query(
     op = ">" if oldest_first else "<"
     if after is not None:
         time, row_id = after
+        # the plain range term first: it lets either database seek the index to the key
+        # (the OR alone makes SQLite walk the account's rows from the start at every page)
         condition += (
+            f" AND {time_column} {op}= ?"
             f" AND ({time_column} {op} ? OR ({time_column} = ? AND (length({id_column}) {op} ?"
             f" OR (length({id_column}) = ? AND {id_column} {op} ?))))"
         )
-        args += [time, time, len(row_id), len(row_id), row_id]
+        args += [time, time, time, len(row_id), len(row_id), row_id]
     way = "ASC" if oldest_first else "DESC"
     sql = (
         f"SELECT {', '.join(columns)} FROM {table} WHERE {condition} "
