@@ -96,9 +96,10 @@ export function mountChartView({ store, chart, live, orders, session }) {
   store.on("quote", ({ symbol }) => {
     if (symbol === store.symbol) showQuote();
   });
-  store.on("position", ({ kind }) => {
+  const NEW_FILLS = new Set(["opened", "closed"]);
+  store.on("position", ({ kind, changes }) => {
     schedule();
-    if (kind === "opened" || kind === "closed") orders.loadFills();
+    if (NEW_FILLS.has(kind) || changes?.some((c) => NEW_FILLS.has(c.kind))) orders.loadFills();
   });
   store.on("pending", () => schedule());
   store.on("fill", () => schedule({ markers: true }));

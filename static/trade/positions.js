@@ -89,18 +89,28 @@ export function mountPositions({ store }) {
     showLive(order, tr);
   }
 
-  function upsert(order) {
-    let tr = openRow(order.orderId);
+  const rows = new Map(); // orderId -> its row (a lookup, not a search of 5,000 rows)
+
+  /** The row of `order`, filled in; a new one is not placed yet (`placed` false). */
+  function rowOf(order) {
+    let tr = rows.get(order.orderId);
     if (!tr) {
       tr = document.createElement("tr");
       tr.dataset.testid = "open-position-row";
       tr.dataset.orderId = order.orderId;
       tr.dataset.openedAt = String(order.openedAt);
       tr.innerHTML = ROW;
-      const after = [...body.children].find((row) => Number(row.dataset.openedAt) < Number(order.openedAt));
-      body.insertBefore(tr, after || null); // newest first
+      rows.set(order.orderId, tr);
     }
     fill(tr, order);
+    return tr;
+  }
+
+  function upsert(order) {
+    if (rows.has(order.orderId)) return void rowOf(order);
+    const tr = rowOf(order);
+    const after = [...body.children].find((row) => Number(row.dataset.openedAt) < Number(order.openedAt));
+    body.insertBefore(tr, after || null); // newest first
   }
 
   function showCount() {
@@ -108,23 +118,54 @@ export function mountPositions({ store }) {
     $("open-empty").hidden = store.open.size > 0;
   }
 
-  store.on("position", ({ kind, order }) => {
-    if (kind !== "closed") {
-      upsert(order);
-      showCount();
-      return;
+  function remove(order) {
+    rows.get(order.orderId)?.remove();
+    rows.delete(order.orderId);
+  }
+
+  /** Many changes at once (a load, a resync, a switch of account): the table once. */
+  function applyBatch(changes) {
+    const focus = rowFocus(body);
+    for (const { kind, order } of changes) {
+      if (kind === "closed") remove(order);
+      else rowOf(order);
     }
-    const tr = openRow(order.orderId);
-    const focus = tr ? rowFocus(body) : null; // a Close pressed by keyboard keeps the focus
-    tr?.remove();
+    const list = [...store.open.values()].filter((o) => rows.has(o.orderId));
+    list.sort((a, b) => Number(b.openedAt) - Number(a.openedAt)); // newest first
+    body.replaceChildren(...list.map((o) => rows.get(o.orderId)));
     showCount();
     restoreRowFocus(body, focus, $("open-empty"));
+  }
+
+  store.on("position", (detail) => {
+    if (detail.kind === "batch") return applyBatch(detail.changes);
+    const { kind, order } = detail;
+    if (kind !== "closed") {
+      upsert(order);
+      return showCount();
+    }
+    const tr = rows.get(order.orderId);
+    const focus = tr ? rowFocus(body) : null; // a Close pressed by keyboard keeps the focus
+    remove(order);
+    showCount();
+    return restoreRowFocus(body, focus, $("open-empty"));
   });
-  store.on("quote", ({ symbol }) => {
-    for (const o of store.openOn(symbol)) {
-      const tr = openRow(o.orderId);
+
+  // Quotes come many a second: the ticked assets' rows are updated once per frame.
+  const ticked = new Set();
+  let frame = 0;
+  function showTicks() {
+    frame = 0;
+    const symbols = new Set(ticked);
+    ticked.clear();
+    for (const o of store.open.values()) {
+      const tr = symbols.has(o.asset) ? rows.get(o.orderId) : null;
       if (tr) showLive(o, tr);
     }
+  }
+  store.on("quote", ({ symbol }) => {
+    ticked.add(symbol);
+    if (!frame) frame = requestAnimationFrame(showTicks);
   });
   showCount();
 }

@@ -162,3 +162,62 @@ describe("the account shown", () => {
     assert.deepEqual(heard, ["opened:7", "closed:7", "opened:8", "opened:9"]);
   });
 });
+
+describe("loads are one change per table", () => {
+  // Before: applyOrders told "position"/"pending" once per order, and each listener rebuilt
+  // its whole table: a load of 2,000 orders was 2,000 renders (rev7: the page froze).
+  const many = (n, status, from = 1000) =>
+    Array.from({ length: n }, (_, i) => order(status, { orderId: String(from + i) }));
+
+  test("a load of 2,000 open positions and 2,000 pending orders: one event per topic", () => {
+    const store = new Store({ mmr: 10_000_000n });
+    const heard = { position: [], pending: [] };
+    store.on("position", (d) => heard.position.push(d));
+    store.on("pending", (d) => heard.pending.push(d));
+    const kinds = store.applyOrders([...many(2000, "OPEN"), ...many(2000, "PENDING", 5000)]);
+    assert.equal(kinds.length, 4000);
+    assert.equal(heard.position.length, 1);
+    assert.equal(heard.pending.length, 1);
+    assert.equal(heard.position[0].kind, "batch");
+    assert.equal(heard.position[0].changes.length, 2000);
+    assert.deepEqual(heard.position[0].changes[0], { kind: "opened", order: store.open.get("1000") });
+    assert.equal(heard.pending[0].changes.length, 2000);
+    assert.equal(store.open.size, 2000);
+    assert.equal(store.pending.size, 2000);
+  });
+
+  test("a reload that fills pending orders: one event per topic, every change in it", () => {
+    const store = new Store({ mmr: 10_000_000n });
+    store.applyOrders(many(3, "PENDING"));
+    const heard = [];
+    store.on("position", (d) => heard.push(["position", d.kind, d.changes.map((c) => c.kind)]));
+    store.on("pending", (d) => heard.push(["pending", d.kind, d.changes.map((c) => c.kind)]));
+    store.applyOrders(many(3, "OPEN"));
+    assert.deepEqual(heard, [
+      ["pending", "batch", ["gone", "gone", "gone"]],
+      ["position", "batch", ["opened", "opened", "opened"]],
+    ]);
+  });
+
+  test("a load of one order is told as before; nothing changed is not told", () => {
+    const store = new Store({ mmr: 10_000_000n });
+    const heard = [];
+    store.on("position", (d) => heard.push(`${d.kind}:${d.order.orderId}`));
+    store.applyOrders([order("OPEN")]);
+    store.applyOrders([]);
+    store.applyOrders(many(2, "CLOSED", 7)); // "7" closes; "8" was never open: no position change
+    assert.deepEqual(heard, ["opened:7", "closed:7"]);
+  });
+
+  test("switching accounts forgets 2,000 positions in one event", () => {
+    const store = new Store({ mmr: 10_000_000n });
+    store.showAccount("1");
+    store.applyOrders(many(2000, "OPEN"));
+    const heard = [];
+    store.on("position", (d) => heard.push(d));
+    store.showAccount("2");
+    assert.equal(heard.length, 1);
+    assert.equal(heard[0].changes.length, 2000);
+    assert.ok(heard[0].changes.every((c) => c.kind === "closed"));
+  });
+});
