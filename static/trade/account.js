@@ -4,6 +4,7 @@
 import { get } from "../api.js";
 import { accountFigures } from "../estimates.js";
 import { SCALE, formatUnits, toUnits } from "../format.js";
+import { coalesced } from "./coalesce.js";
 import { $, setMoney } from "./dom.js";
 
 /** The figures to show: the server's, or the live ones once a quote moved a position. */
@@ -51,9 +52,10 @@ export function mountAccount({ store, session, margin }) {
 
   /**
    * Ask the server for the figures; a websocket push during the request wins over them, and
-   * they are dropped if another account was chosen meanwhile.
+   * they are dropped if another account was chosen meanwhile. One request at a time, calls
+   * meanwhile make one more (rev7: dozens of calls in a row were dozens of requests).
    */
-  async function refresh() {
+  const refresh = coalesced(async () => {
     const { accountPushes, accountId } = store;
     try {
       const figures = await get("/api/v1/order/user/balance");
@@ -61,11 +63,13 @@ export function mountAccount({ store, session, margin }) {
     } catch (err) {
       session.failed(err, "Could not load the account");
     }
-  }
+  });
 
   store.on("account", render);
-  store.on("quote", ({ symbol }) => {
-    if (store.liveFigures && store.openOn(symbol).length) render();
+  // the live figures add up every position: once per frame, however many quotes came
+  let frame = 0;
+  store.on("quote", () => {
+    if (!frame && store.liveFigures) frame = requestAnimationFrame(() => { frame = 0; render(); });
   });
   return { refresh };
 }

@@ -82,15 +82,18 @@ export function mountMarginAlert({ store }) {
     }
   }
 
-  /** The accounts not on screen, from the server (one pass at a time). */
+  /**
+   * The accounts not on screen, from the server: one pass at a time, one request at a time
+   * (rev7: 20 accounts were a burst of 20 balance requests every pass).
+   */
   const poll = coalesced(async () => {
     const others = store.accounts.filter((a) => a.accountId !== store.accountId);
-    await Promise.all(others.map(async ({ accountId }) => {
+    for (const { accountId } of others) {
       try {
         const figures = await getOn(accountId, "/api/v1/order/user/balance");
         if (accountId !== store.accountId) report(accountId, figures.marginLevel); // else shown meanwhile
       } catch { /* asked again at the next pass */ }
-    }));
+    }
   });
 
   function watch() {

@@ -124,6 +124,10 @@ export function mountPending({ store, session, orders, account }) {
       return undefined;
     });
   });
-  store.on("pending", render);
+  // one render per frame however many changes come (each render is the whole table)
+  let frame = 0;
+  store.on("pending", () => {
+    if (!frame) frame = requestAnimationFrame(() => { frame = 0; render(); });
+  });
   render();
 }

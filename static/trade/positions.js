@@ -52,13 +52,23 @@ export function openRow(orderId) {
 export function mountPositions({ store }) {
   const body = $("open-body");
 
+  const liveCells = new WeakMap(); // row -> its cells a quote changes (found once, not per tick)
+  function cellsOf(tr) {
+    let cells = liveCells.get(tr);
+    if (!cells) {
+      cells = { mark: cell(tr, "position-mark"), pnl: cell(tr, "position-pnl"), roe: cell(tr, "position-roe") };
+      liveCells.set(tr, cells);
+    }
+    return cells;
+  }
+
   function showLive(order, tr) {
     const q = store.quotes.get(order.asset);
     const mark = q ? exitPrice(order.side, q) : null;
-    cell(tr, "position-mark").textContent = mark === null ? "—" : formatUnits(mark, priceDp(mark));
+    const { mark: markCell, pnl: pnlCell, roe } = cellsOf(tr);
+    markCell.textContent = mark === null ? "—" : formatUnits(mark, priceDp(mark));
     const pnl = store.pnlOf(order);
-    setMoney(cell(tr, "position-pnl"), pnl, { sign: true, colour: true });
-    const roe = cell(tr, "position-roe");
+    setMoney(pnlCell, pnl, { sign: true, colour: true });
     const margin = toUnits(order.margin);
     if (margin > 0n) {
       const p = percent(pnl, margin, 2);
