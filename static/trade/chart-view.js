@@ -12,17 +12,29 @@ import { $, remember } from "./dom.js";
 import { isSignedOut } from "./session.js";
 
 const FIELD_NAMES = { stopLoss: "Stop-loss", takeProfit: "Take-profit", price: "Order price" };
+const MAX_LINES_ORDERS = 100; // per kind (positions, pending orders): the newest, on the chart
 
 export function mountChartView({ store, chart, live, orders, session }) {
   const buttons = [...document.querySelectorAll("#tf-group .tf")];
   let frame = 0;
   let markersDirty = true;
 
+  /**
+   * The shown asset's orders of `map`, the newest MAX_LINES_ORDERS of them: each is a price
+   * line or more, and the chart paints every line on every frame (rev7: 5,000 positions were
+   * thousands of lines and a page that never answered).
+   */
+  function newest(map, key) {
+    const mine = [...map.values()].filter((o) => o.asset === store.symbol);
+    if (mine.length <= MAX_LINES_ORDERS) return mine;
+    return mine.sort((a, b) => Number(b[key]) - Number(a[key])).slice(0, MAX_LINES_ORDERS);
+  }
+
   function draw() {
     frame = 0;
     chart.syncLines([
-      ...positionLines([...store.open.values()], store.symbol),
-      ...pendingLines([...store.pending.values()], store.symbol),
+      ...positionLines(newest(store.open, "openedAt"), store.symbol),
+      ...pendingLines(newest(store.pending, "orderId"), store.symbol),
     ]);
     if (markersDirty) {
       markersDirty = false;

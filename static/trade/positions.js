@@ -101,7 +101,9 @@ export function mountPositions({ store }) {
 
   const rows = new Map(); // orderId -> its row (a lookup, not a search of 5,000 rows)
 
-  /** The row of `order`, filled in; a new one is not placed yet (`placed` false). */
+  const shown = new WeakMap(); // row -> the description it shows (a resync repeats most)
+
+  /** The row of `order`, filled in (unless it shows that already); a new one is not placed. */
   function rowOf(order) {
     let tr = rows.get(order.orderId);
     if (!tr) {
@@ -112,7 +114,9 @@ export function mountPositions({ store }) {
       tr.innerHTML = ROW;
       rows.set(order.orderId, tr);
     }
-    fill(tr, order);
+    const description = JSON.stringify(order);
+    if (shown.get(tr) !== description) fill(tr, order);
+    shown.set(tr, description);
     return tr;
   }
 
@@ -142,7 +146,9 @@ export function mountPositions({ store }) {
     }
     const list = [...store.open.values()].filter((o) => rows.has(o.orderId));
     list.sort((a, b) => Number(b.openedAt) - Number(a.openedAt)); // newest first
-    body.replaceChildren(...list.map((o) => rows.get(o.orderId)));
+    const wanted = list.map((o) => rows.get(o.orderId));
+    const now = body.children;
+    if (wanted.length !== now.length || wanted.some((tr, i) => now[i] !== tr)) body.replaceChildren(...wanted);
     showCount();
     restoreRowFocus(body, focus, $("open-empty"));
   }
