@@ -12,7 +12,7 @@ import { $, remember } from "./dom.js";
 import { isSignedOut } from "./session.js";
 
 const FIELD_NAMES = { stopLoss: "Stop-loss", takeProfit: "Take-profit", price: "Order price" };
-const MAX_LINES_ORDERS = 100; // per kind (positions, pending orders): the newest, on the chart
+const MAX_LINES_ORDERS = 200; // per kind (positions, pending): the default per-user maximum
 
 export function mountChartView({ store, chart, live, orders, session }) {
   const buttons = [...document.querySelectorAll("#tf-group .tf")];

@@ -32,6 +32,8 @@ const ROW = `
     </div>
   </td>`;
 
+const FRAME_BUDGET_MS = 6; // of row updates per animation frame, for quotes
+
 const cell = (tr, testid) => tr.querySelector(`[data-testid="${testid}"]`);
 
 /** A button's accessible name starts with its visible text (voice control: "click SL/TP"). */
@@ -167,17 +169,27 @@ export function mountPositions({ store }) {
     return restoreRowFocus(body, focus, $("open-empty"));
   });
 
-  // Quotes come many a second: the ticked assets' rows are updated once per frame.
+  // Quotes come many a second: the ticked assets' rows are updated once per frame, a few
+  // milliseconds' worth a frame (thousands of rows: the rest at the next frames, with the
+  // quote of then), so a tick never blocks the page.
   const ticked = new Set();
+  const stale = new Set(); // orderIds whose row waits for the latest quote
   let frame = 0;
   function showTicks() {
     frame = 0;
-    const symbols = new Set(ticked);
-    ticked.clear();
-    for (const o of store.open.values()) {
-      const tr = symbols.has(o.asset) ? rows.get(o.orderId) : null;
-      if (tr) showLive(o, tr);
+    if (ticked.size) {
+      for (const o of store.open.values()) if (ticked.has(o.asset)) stale.add(o.orderId);
+      ticked.clear();
     }
+    const until = performance.now() + FRAME_BUDGET_MS;
+    for (const id of stale) {
+      stale.delete(id);
+      const o = store.open.get(id);
+      const tr = o && rows.get(id);
+      if (tr) showLive(o, tr);
+      if (performance.now() > until) break;
+    }
+    if (stale.size && !frame) frame = requestAnimationFrame(showTicks);
   }
   store.on("quote", ({ symbol }) => {
     ticked.add(symbol);
