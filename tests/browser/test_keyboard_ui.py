@@ -12,26 +12,14 @@ from typing import Any
 import pytest
 
 from tests.browser.harness import Server, new_page, register
+from tests.browser.page_api import page_api
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-FETCH_JS = """async ([method, path, body]) => {
-  const r = await fetch(path, {method, credentials: 'same-origin',
-    headers: {'Content-Type': 'application/json', Accept: 'application/json'},
-    body: body === null ? undefined : JSON.stringify(body)});
-  return [r.status, r.status === 204 ? null : await r.json()];
-}"""
-
-
-async def _api(page: Any, method: str, path: str, body: Any = None) -> Any:
-    status, reply = await page.evaluate(FETCH_JS, [method, path, body])
-    assert status < 300, (status, reply)
-    return reply
 
 
 async def _open(page: Any, margin: str = "50", **extra: Any) -> Any:
     body = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": margin, **extra}
-    return await _api(page, "POST", "/api/v1/order/open", body)
+    return await page_api(page, "POST", "/api/v1/order/open", body)
 
 
 async def test_focus_stays_in_the_table_after_close_and_cancel(
@@ -311,9 +299,9 @@ async def test_arrow_keys_on_the_account_switcher_do_not_switch(
 
     page, problems = await new_page(browser)
     await register(page, server.url)
-    (main,) = (await _api(page, "GET", "/api/v1/accounts"))["accounts"]
+    (main,) = (await page_api(page, "GET", "/api/v1/accounts"))["accounts"]
     second, third = [
-        await _api(page, "POST", "/api/v1/accounts", {"name": name, "mode": "HEDGING"})
+        await page_api(page, "POST", "/api/v1/accounts", {"name": name, "mode": "HEDGING"})
         for name in ("Second", "Third")
     ]
     await page.reload()

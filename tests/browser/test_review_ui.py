@@ -9,23 +9,12 @@ from typing import Any
 import pytest
 
 from tests.browser.harness import Server, new_page, register, select_asset
+from tests.browser.page_api import page_api
 from velox.money import units
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 FEES = {"taker_fee": "0.0005", "maker_fee": "0.0002"}
-FETCH_JS = """async ([method, path, body]) => {
-  const r = await fetch(path, {method, credentials: 'same-origin',
-    headers: {'Content-Type': 'application/json', Accept: 'application/json'},
-    body: body === null ? undefined : JSON.stringify(body)});
-  return [r.status, r.status === 204 ? null : await r.json()];
-}"""
-
-
-async def _api(page: Any, method: str, path: str, body: Any = None) -> Any:
-    status, reply = await page.evaluate(FETCH_JS, [method, path, body])
-    assert status < 300, (status, reply)
-    return reply
 
 
 async def test_finger_drag_moves_the_stop_loss_on_a_phone(server: Server, browser: Any) -> None:
@@ -41,7 +30,7 @@ async def test_finger_drag_moves_the_stop_loss_on_a_phone(server: Server, browse
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
     await register(page, server.url)
-    order = await _api(
+    order = await page_api(
         page,
         "POST",
         "/api/v1/order/open",
@@ -68,7 +57,7 @@ async def test_finger_drag_moves_the_stop_loss_on_a_phone(server: Server, browse
         await page.wait_for_timeout(30)
     await touch("touchEnd", None)
     await expect(page.get_by_test_id("toast").filter(has_text="Stop-loss moved")).to_be_visible()
-    moved = await _api(page, "GET", f"/api/v1/order/{oid}")
+    moved = await page_api(page, "GET", f"/api/v1/order/{oid}")
     assert units(moved["stopLoss"]) > units("59500"), moved["stopLoss"]
     assert await page.evaluate("() => scrollY") == scrolled  # the page did not scroll
 
@@ -110,7 +99,7 @@ async def test_ticket_and_order_tabs(server: Server, browser: Any) -> None:
     await page.get_by_test_id("order-submit").click()
     await expect(page.get_by_test_id("order-error")).to_contain_text("Price")
     for status in ("OPEN", "PENDING"):
-        listed = await _api(page, "GET", f"/api/v1/order/user/orders?status={status}")
+        listed = await page_api(page, "GET", f"/api/v1/order/user/orders?status={status}")
         assert listed["orders"] == [], status
 
     # 2. A round trip that gains 0.67 gross and pays 1.00 of fees shows -0.33, in red.
@@ -122,7 +111,7 @@ async def test_ticket_and_order_tabs(server: Server, browser: Any) -> None:
     await page.wait_for_timeout(1200)
     await page.get_by_test_id("close-button").click()
     await expect(page.get_by_test_id("open-count")).to_have_text("0")
-    (done,) = (await _api(page, "GET", "/api/v1/history/positions"))["positions"]
+    (done,) = (await page_api(page, "GET", "/api/v1/history/positions"))["positions"]
     assert units(done["pnl"]) > 0 > units(done["result"]), done
     toast = page.get_by_test_id("toast").filter(has_text="Closed:")
     await expect(toast).to_contain_text("result \u22120.33 USD")
@@ -135,7 +124,7 @@ async def test_ticket_and_order_tabs(server: Server, browser: Any) -> None:
     await expect(page.get_by_test_id("closed-fee")).to_have_text("1.00")
 
     # 3. A pending order's row edits its price, stops and expiry (PATCH), not only by mouse.
-    pending = await _api(
+    pending = await page_api(
         page,
         "POST",
         "/api/v1/order/open",
@@ -163,7 +152,7 @@ async def test_ticket_and_order_tabs(server: Server, browser: Any) -> None:
     await page.get_by_test_id("pending-save").click()
     await expect(dialog).to_be_hidden()
     await expect(row.get_by_test_id("pending-price")).to_have_text("59,100.00")
-    edited = await _api(page, "GET", f"/api/v1/order/{pending['orderId']}")
+    edited = await page_api(page, "GET", f"/api/v1/order/{pending['orderId']}")
     assert (edited["price"], edited["stopLoss"], edited["takeProfit"]) == (
         "59100.00000000",
         "58000.00000000",
@@ -176,7 +165,7 @@ async def test_ticket_and_order_tabs(server: Server, browser: Any) -> None:
     await page.get_by_test_id("pending-save").click()
     await expect(dialog.get_by_test_id("form-error")).to_be_visible()
     await expect(dialog).to_be_visible()
-    again = await _api(page, "GET", f"/api/v1/order/{pending['orderId']}")
+    again = await page_api(page, "GET", f"/api/v1/order/{pending['orderId']}")
     assert again["takeProfit"] == "61000.00000000"
     await page.keyboard.press("Escape")
     await expect(dialog).to_be_hidden()
@@ -213,10 +202,10 @@ async def test_account_and_history_pages(server: Server, browser: Any) -> None:
 
     page, problems = await new_page(browser)
     await register(page, server.url)
-    netting = await _api(page, "POST", "/api/v1/accounts", {"name": "Bots", "mode": "NETTING"})
+    netting = await page_api(page, "POST", "/api/v1/accounts", {"name": "Bots", "mode": "NETTING"})
     await page.goto(server.url + "/account")
     await expect(page.get_by_test_id("account-row")).to_have_count(2)
-    (first, _) = (await _api(page, "GET", "/api/v1/accounts"))["accounts"]
+    (first, _) = (await page_api(page, "GET", "/api/v1/accounts"))["accounts"]
     assert first["mode"] == "HEDGING"
 
     # Keys: trade only where a key can trade.
@@ -253,7 +242,7 @@ async def test_account_and_history_pages(server: Server, browser: Any) -> None:
     assert sent.status == 201, await sent.text()  # the old token still works
 
     # Revoking a key asks first.
-    await _api(
+    await page_api(
         page,
         "POST",
         "/api/v1/api-keys",
@@ -265,11 +254,11 @@ async def test_account_and_history_pages(server: Server, browser: Any) -> None:
     revoke = page.get_by_test_id("revoke-dialog")
     await expect(revoke).to_be_visible()
     await revoke.get_by_role("button", name="Cancel").click()
-    assert len((await _api(page, "GET", "/api/v1/api-keys"))["apiKeys"]) == 1
+    assert len((await page_api(page, "GET", "/api/v1/api-keys"))["apiKeys"]) == 1
     await page.get_by_test_id("key-revoke").click()
     await page.get_by_test_id("revoke-confirm").click()
     await expect(page.get_by_test_id("keys-empty")).to_be_visible()
-    assert (await _api(page, "GET", "/api/v1/api-keys"))["apiKeys"] == []
+    assert (await page_api(page, "GET", "/api/v1/api-keys"))["apiKeys"] == []
 
     # Narrow phones: the header fits.
     for width in (360, 375):
@@ -294,11 +283,11 @@ async def test_a_gap_liquidation_shows_the_servers_result(server: Server, browse
     page, problems = await new_page(browser)
     await register(page, server.url)
     order = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100"}
-    await _api(page, "POST", "/api/v1/order/open", order)
+    await page_api(page, "POST", "/api/v1/order/open", order)
     await expect(page.get_by_test_id("open-count")).to_have_text("1")
     server.feed.set_price("BTCUSDT", "50000")  # far under the liquidation price
     await expect(page.get_by_test_id("open-count")).to_have_text("0")
-    (done,) = (await _api(page, "GET", "/api/v1/history/positions"))["positions"]
+    (done,) = (await page_api(page, "GET", "/api/v1/history/positions"))["positions"]
     assert done["closeReason"] == "LIQUIDATION" and units(done["result"]) > -units("100.6")
     toast = page.get_by_test_id("toast").filter(has_text="Liquidated")
     await expect(toast).to_contain_text("result \u2212100.50 USD")

@@ -8,23 +8,9 @@ from typing import Any
 import pytest
 
 from tests.browser.harness import Server, api_json, fill_order, new_page, register
+from tests.browser.page_api import page_api
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-FETCH_JS = """async ([method, path, body, account]) => {
-  const headers = {'Content-Type': 'application/json', Accept: 'application/json'};
-  if (account) headers['X-Velox-Account'] = account;
-  const r = await fetch(path, {method, credentials: 'same-origin', headers,
-    body: body === null ? undefined : JSON.stringify(body)});
-  return {status: r.status, body: await r.json()};
-}"""
-
-
-async def _call(page: Any, method: str, path: str, body: Any, account: str | None = None) -> Any:
-    """A request from the page (its cookie, its origin), on ``account`` (None: the first)."""
-    reply = await page.evaluate(FETCH_JS, [method, path, body, account])
-    assert reply["status"] in (200, 201), reply
-    return reply["body"]
 
 
 async def test_a_second_account_has_its_own_positions_figures_and_socket(
@@ -35,7 +21,7 @@ async def test_a_second_account_has_its_own_positions_figures_and_socket(
     page, problems = await new_page(browser)
     await register(page, server.url)
     (first,) = (await api_json(page, "/api/v1/accounts"))["accounts"]
-    second = await _call(page, "POST", "/api/v1/accounts", {"name": "Scalp", "mode": "NETTING"})
+    second = await page_api(page, "POST", "/api/v1/accounts", {"name": "Scalp", "mode": "NETTING"})
     await page.reload()  # the switcher lists both, the first chosen
     switcher = page.get_by_test_id("account-switcher")
     await expect(switcher).to_have_value(first["accountId"])
@@ -46,21 +32,21 @@ async def test_a_second_account_has_its_own_positions_figures_and_socket(
     await fill_order(page, "LONG", "37.5", 5)
     await page.get_by_test_id("order-submit").click()
     await expect(rows).to_have_count(1)
-    (mine,) = (await _call(page, "GET", "/api/v1/order/user/orders?status=OPEN", None,
+    (mine,) = (await page_api(page, "GET", "/api/v1/order/user/orders?status=OPEN", None,
                            second["accountId"]))["orders"]  # fmt: skip
     assert mine["margin"] == "37.50000000"
     assert (await api_json(page, "/api/v1/order/user/orders?status=OPEN"))["orders"] == []
-    figures = await _call(page, "GET", "/api/v1/order/user/balance", None, second["accountId"])
+    figures = await page_api(page, "GET", "/api/v1/order/user/balance", None, second["accountId"])
     assert figures["usedMargin"] == "37.50000000"
     await expect(page.get_by_test_id("balance")).to_have_attribute("data-value", figures["balance"])
 
     # The socket follows the second account: its orders arrive, the first one's do not.
     lone = {"asset": "ETHUSDT", "side": "SHORT", "leverage": 2, "margin": "11"}
-    elsewhere = await _call(page, "POST", "/api/v1/order/open", lone)
-    here = await _call(page, "POST", "/api/v1/order/open", lone, second["accountId"])
+    elsewhere = await page_api(page, "POST", "/api/v1/order/open", lone)
+    here = await page_api(page, "POST", "/api/v1/order/open", lone, second["accountId"])
     await expect(page.locator(f'[data-order-id="{here["orderId"]}"]')).to_have_count(1)
     await expect(page.locator(f'[data-order-id="{elsewhere["orderId"]}"]')).to_have_count(0)
-    figures = await _call(page, "GET", "/api/v1/order/user/balance", None, second["accountId"])
+    figures = await page_api(page, "GET", "/api/v1/order/user/balance", None, second["accountId"])
     await expect(page.get_by_test_id("used-margin")).to_have_attribute(
         "data-value", figures["usedMargin"]
     )
@@ -91,10 +77,10 @@ async def test_the_history_page_shows_the_account_chosen_on_the_trade_screen(
 
     page, problems = await new_page(browser)
     await register(page, server.url)
-    second = await _call(page, "POST", "/api/v1/accounts", {"name": "Swing", "mode": "HEDGING"})
+    second = await page_api(page, "POST", "/api/v1/accounts", {"name": "Swing", "mode": "HEDGING"})
     order = {"asset": "BTCUSDT", "side": "LONG", "leverage": 5, "margin": "21"}
-    mine = await _call(page, "POST", "/api/v1/order/open", order, second["accountId"])
-    await _call(page, "POST", f"/api/v1/order/close/{mine['orderId']}", {}, second["accountId"])
+    mine = await page_api(page, "POST", "/api/v1/order/open", order, second["accountId"])
+    await page_api(page, "POST", f"/api/v1/order/close/{mine['orderId']}", {}, second["accountId"])
     await page.reload()
     await page.get_by_test_id("account-switcher").select_option(second["accountId"])
 
@@ -114,7 +100,7 @@ async def test_the_history_page_shows_the_account_chosen_on_the_trade_screen(
     await expect(page.get_by_test_id("account-switcher")).to_have_value(second["accountId"])
     other = await page.context.new_page()  # same browser, same storage: a second tab
     await other.goto(server.url + "/trade")
-    first = (await _call(page, "GET", "/api/v1/accounts", None))["accounts"][0]["accountId"]
+    first = (await page_api(page, "GET", "/api/v1/accounts", None))["accounts"][0]["accountId"]
     await other.get_by_test_id("account-switcher").select_option(first)
     await page.get_by_test_id("history-link").click()
     await expect(page.locator("#history")).to_have_attribute("data-account", second["accountId"])
