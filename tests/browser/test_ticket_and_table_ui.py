@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.browser.harness import Server, fill_order, new_page, now_ms, register
-from tests.browser.test_switcher_ui import _call
+from tests.browser.page_api import page_api
 from tests.browser.test_trade_ui import chart_at
 from velox.money import units
 
@@ -40,7 +40,7 @@ async def test_no_figure_of_an_open_position_is_under_its_buttons(
     for asset, side in (("BTCUSDT", "LONG"), ("ETHUSDT", "SHORT")):
         body = {"asset": asset, "side": side, "leverage": 10, "margin": "123.45"}
         extra = stops if side == "LONG" else {}
-        await _call(page, "POST", "/api/v1/order/open", {**body, **extra})
+        await page_api(page, "POST", "/api/v1/order/open", {**body, **extra})
     rows = page.get_by_test_id("open-position-row")
     await expect(rows).to_have_count(2)
     assert await page.evaluate(COVERED_JS) == []
@@ -60,7 +60,7 @@ async def test_a_netting_ticket_says_what_the_order_does_to_the_position(
 
     page, problems = await new_page(browser)
     await register(page, server.url)
-    netting = await _call(page, "POST", "/api/v1/accounts", {"name": "Net", "mode": "NETTING"})
+    netting = await page_api(page, "POST", "/api/v1/accounts", {"name": "Net", "mode": "NETTING"})
     await page.reload()  # the switcher lists the accounts there were when the page loaded
     await page.get_by_test_id("account-switcher").select_option(netting["accountId"])
     submit = page.get_by_test_id("order-submit")
@@ -69,7 +69,7 @@ async def test_a_netting_ticket_says_what_the_order_does_to_the_position(
     await submit.click()
     await expect(page.get_by_test_id("open-position-row")).to_have_count(1)
 
-    (opened,) = (await _call(page, "GET", "/api/v1/order/user/orders?status=OPEN", None,
+    (opened,) = (await page_api(page, "GET", "/api/v1/order/user/orders?status=OPEN", None,
                              netting["accountId"]))["orders"]  # fmt: skip
     await fill_order(page, "SHORT", "50", 10)
     await expect(submit).to_have_text("Reduce Long")
@@ -87,7 +87,7 @@ async def test_a_netting_ticket_says_what_the_order_does_to_the_position(
     await submit.click()
     toast = page.get_by_test_id("toast").filter(has_text="Added: Long BTCUSDT 10x")
     await expect(toast).to_be_visible()
-    (held,) = (await _call(page, "GET", "/api/v1/order/user/orders?status=OPEN", None,
+    (held,) = (await page_api(page, "GET", "/api/v1/order/user/orders?status=OPEN", None,
                            netting["accountId"]))["orders"]  # fmt: skip
     assert held["margin"] == "300.00000000"
     shown = f"{float(held['liquidationPrice']):,.2f}"

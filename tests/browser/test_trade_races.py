@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.browser.harness import RECORD_NOTIFICATIONS, Server, display, new_page, register
-from tests.browser.test_switcher_ui import _call
+from tests.browser.page_api import page_api
 from velox.money import units
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -25,8 +25,8 @@ BTC_LONG = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100"}
 
 async def _trade(page: Any, account: str | None = None, **terms: Any) -> None:
     """Open a BTC position on ``account`` and close it: two fills and a close."""
-    order = await _call(page, "POST", "/api/v1/order/open", {**BTC_LONG, **terms}, account)
-    await _call(page, "POST", f"/api/v1/order/close/{order['orderId']}", None, account)
+    order = await page_api(page, "POST", "/api/v1/order/open", {**BTC_LONG, **terms}, account)
+    await page_api(page, "POST", f"/api/v1/order/close/{order['orderId']}", None, account)
 
 
 async def test_an_order_opened_before_the_socket_is_live_is_shown(
@@ -48,7 +48,7 @@ async def test_an_order_opened_before_the_socket_is_live_is_shown(
     await page.route("**/api/v1/user/ws-ticket", slow_ticket)
     await page.reload()
     await asked.wait()  # the first reload of the orders is done: the socket is not open yet
-    order = await _call(page, "POST", "/api/v1/order/open", {**BTC_LONG, "stopLoss": "59000"})
+    order = await page_api(page, "POST", "/api/v1/order/open", {**BTC_LONG, "stopLoss": "59000"})
     await expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "live")
     row = page.get_by_test_id("open-position-row")
     await expect(row).to_have_count(1)
@@ -67,7 +67,7 @@ async def test_an_order_opened_while_the_socket_switches_account_is_shown(
 
     page, problems = await new_page(browser)
     await register(page, server.url)
-    second = (await _call(page, "POST", "/api/v1/accounts", {"name": "N", "mode": "NETTING"}))[
+    second = (await page_api(page, "POST", "/api/v1/accounts", {"name": "N", "mode": "NETTING"}))[
         "accountId"
     ]
     held: list[str] = []
@@ -98,7 +98,7 @@ async def test_an_order_opened_while_the_socket_switches_account_is_shown(
     ) as switched:
         await page.get_by_test_id("account-switcher").select_option(second)
     await switched.value  # the page has read the second account's (no) orders
-    order = await _call(page, "POST", "/api/v1/order/open", BTC_LONG, second)
+    order = await page_api(page, "POST", "/api/v1/order/open", BTC_LONG, second)
     assert held, "the socket did not ask to follow the second account"
     hold.clear()
     for message in held:
@@ -118,8 +118,8 @@ async def test_fill_markers_are_the_chosen_accounts(server: Server, browser: Any
 
     page, problems = await new_page(browser)
     await register(page, server.url)
-    first = (await _call(page, "GET", "/api/v1/accounts", None))["accounts"][0]["accountId"]
-    second = (await _call(page, "POST", "/api/v1/accounts", {"name": "N", "mode": "HEDGING"}))[
+    first = (await page_api(page, "GET", "/api/v1/accounts", None))["accounts"][0]["accountId"]
+    second = (await page_api(page, "POST", "/api/v1/accounts", {"name": "N", "mode": "HEDGING"}))[
         "accountId"
     ]
     await _trade(page)
@@ -156,9 +156,10 @@ async def test_margin_warning_of_an_account_not_on_screen(server: Server, browse
     await page.context.grant_permissions(["notifications"], origin=server.url)
     await page.add_init_script(RECORD_NOTIFICATIONS)
     await register(page, server.url)
-    (first,) = (await _call(page, "GET", "/api/v1/accounts", None))["accounts"]
-    second = await _call(page, "POST", "/api/v1/accounts", {"name": "Swing", "mode": "HEDGING"})
-    await _call(page, "POST", "/api/v1/order/open", {**BTC_LONG, "leverage": 100, "margin": "600"})
+    (first,) = (await page_api(page, "GET", "/api/v1/accounts", None))["accounts"]
+    second = await page_api(page, "POST", "/api/v1/accounts", {"name": "Swing", "mode": "HEDGING"})
+    big = {**BTC_LONG, "leverage": 100, "margin": "600"}
+    await page_api(page, "POST", "/api/v1/order/open", big)
     await page.reload()
     await page.get_by_test_id("account-switcher").select_option(second["accountId"])
     await expect(page.get_by_test_id("open-position-row")).to_have_count(0)
@@ -167,7 +168,7 @@ async def test_margin_warning_of_an_account_not_on_screen(server: Server, browse
 
     server.feed.set_price("BTCUSDT", "59700")
     await expect(banner).to_be_visible()
-    figures = await _call(page, "GET", "/api/v1/order/user/balance", None, first["accountId"])
+    figures = await page_api(page, "GET", "/api/v1/order/user/balance", None, first["accountId"])
     level = f"{display(units(figures['marginLevel']))}%"
     await expect(banner).to_contain_text(first["name"])
     await expect(page.get_by_test_id("margin-banner-level")).to_have_text(level)
