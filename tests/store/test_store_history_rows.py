@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tests.store.helpers import closed_order, query_plan
 from velox.store.base import Store
-from velox.store.history_rows import keyset_query
+from velox.store.pages import page_query
 from velox.store.records import ClosedOrderRecord
 from velox.store.schema import CLOSED_ORDER_COLUMNS, FILL_COLUMNS
 
@@ -62,9 +62,9 @@ async def test_a_page_seeks_the_index_to_its_key(store: Store, db_url: str) -> N
     )  # fmt: skip
     for table, columns, id_column, time_column, index in cases:
         for oldest_first in (True, False):
-            sql, args = keyset_query(
-                table, columns, id_column, time_column, "account_id = ?", ["2"], None, None,
-                None, (T, "5"), 1000, oldest_first,
+            sql, args = page_query(
+                table, columns, id_column, time_column, ("account_id = ?", ["2"]), None, None,
+                None, 1000, oldest_first=oldest_first, after=(T, "5"),
             )  # fmt: skip
             plan = await query_plan(db_url, sql, args)
             assert index in plan, plan

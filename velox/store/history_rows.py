@@ -6,47 +6,19 @@ starts strictly after the (time, id) key of the last row of the one before, in t
 of the indexes ``closed_orders_by_account`` / ``fills_newest_first`` (time, then the id as a
 number: length, then text), so a reader walks every row of a window however many share an
 instant, reading only a page per statement. The filter (asset, time window) is in the SQL,
-so the window's rows are found however old they are.
+so the window's rows are found however old they are. The statement is ``pages.page_query``'s,
+with its keyset ``after``.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from velox.store.pages import in_account, in_window, where_equal
+from velox.store.pages import in_account, page_query, where_equal
 from velox.store.reads import Reads
 from velox.store.records import ClosedOrderRecord, FillRecord
 from velox.store.rows import closed_record, fill_record
-from velox.store.schema import CLOSED_ORDER_COLUMNS, FILL_COLUMNS, check_limit
+from velox.store.schema import CLOSED_ORDER_COLUMNS, FILL_COLUMNS
 
 Key = tuple[int, str]  # (time, id) of the last row of the previous page
-
-
-def keyset_query(
-    table: str, columns: tuple[str, ...] | list[str], id_column: str, time_column: str,
-    condition: str, args: list[Any], asset: str | None, start: int | None, end: int | None,
-    after: Key | None, limit: int, oldest_first: bool,
-) -> tuple[str, list[Any]]:  # fmt: skip
-    """One page of ``table`` after the key ``after`` (in the page's direction)."""
-    args = list(args)
-    condition = in_window(condition, args, asset, time_column, start, end)
-    op = ">" if oldest_first else "<"
-    if after is not None:
-        time, row_id = after
-        # the plain range term first: it lets either database seek the index to the key
-        # (the OR alone makes SQLite walk the account's rows from the start at every page)
-        condition += (
-            f" AND {time_column} {op}= ?"
-            f" AND ({time_column} {op} ? OR ({time_column} = ? AND (length({id_column}) {op} ?"
-            f" OR (length({id_column}) = ? AND {id_column} {op} ?))))"
-        )
-        args += [time, time, time, len(row_id), len(row_id), row_id]
-    way = "ASC" if oldest_first else "DESC"
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {table} WHERE {condition} "
-        f"ORDER BY {time_column} {way}, length({id_column}) {way}, {id_column} {way} LIMIT ?"
-    )
-    return sql, [*args, check_limit(limit)]
 
 
 class HistoryRows(Reads):
@@ -58,9 +30,10 @@ class HistoryRows(Reads):
         after: Key | None = None, oldest_first: bool = False,
     ) -> list[ClosedOrderRecord]:  # fmt: skip
         condition, args = in_account(user_id, account_id, first)
-        rows = await self._fetch(*keyset_query(
-            "closed_orders", CLOSED_ORDER_COLUMNS, "order_id", "closed_at", f"({condition})",
-            args, asset, start, end, after, limit, oldest_first,
+        rows = await self._fetch(*page_query(
+            "closed_orders", CLOSED_ORDER_COLUMNS, "order_id", "closed_at",
+            (f"({condition})", args), asset, start, end, limit,
+            oldest_first=oldest_first, after=after,
         ))  # fmt: skip
         return [closed_record(r) for r in rows]
 
@@ -69,9 +42,8 @@ class HistoryRows(Reads):
         start: int | None = None, end: int | None = None, after: Key | None = None,
         oldest_first: bool = False,
     ) -> list[FillRecord]:  # fmt: skip
-        condition, args = where_equal(account_id=account_id)
-        rows = await self._fetch(*keyset_query(
-            "fills", FILL_COLUMNS, "fill_id", "time", condition, args, asset, start, end,
-            after, limit, oldest_first,
+        rows = await self._fetch(*page_query(
+            "fills", FILL_COLUMNS, "fill_id", "time", where_equal(account_id=account_id),
+            asset, start, end, limit, oldest_first=oldest_first, after=after,
         ))  # fmt: skip
         return [fill_record(r) for r in rows]

@@ -67,8 +67,11 @@ def page_query(
     table: str, columns: Sequence[str], id_column: str, time_column: str, where: Where,
     asset: str | None, start: int | None, end: int | None, limit: int,
     from_id: int | None = None, oldest_first: bool = False,
+    after: tuple[int, str] | None = None,
 ) -> tuple[str, list[Any]]:  # fmt: skip
-    """The statement and its arguments for one page of ``table`` (see the module doc)."""
+    """The statement and its arguments for one page of ``table`` (see the module doc).
+    ``after``: a keyset page, strictly after that (time, id) key of the page before, in the
+    page's direction (the history walks every row so, however many share an instant)."""
     condition, given = where
     args = list(given)
     condition = in_window(condition, args, asset, time_column, start, end)
@@ -78,6 +81,17 @@ def page_query(
         )
         text = str(from_id)
         args += [len(text), len(text), text]
+    if after is not None:
+        op = ">" if oldest_first else "<"
+        time, row_id = after
+        # the plain range term first: it lets either database seek the index to the key
+        # (the OR alone makes SQLite walk the account's rows from the start at every page)
+        condition += (
+            f" AND {time_column} {op}= ?"
+            f" AND ({time_column} {op} ? OR ({time_column} = ? AND (length({id_column}) {op} ?"
+            f" OR (length({id_column}) = ? AND {id_column} {op} ?))))"
+        )
+        args += [time, time, time, len(row_id), len(row_id), row_id]
     way = "ASC" if oldest_first else "DESC"
     sql = (
         f"SELECT {', '.join(columns)} FROM {table} WHERE {condition} "
