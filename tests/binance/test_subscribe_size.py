@@ -57,3 +57,12 @@ async def test_a_subscribe_of_as_many_long_names_as_the_cap_allows_is_answered(
             assert len(listed["result"]) == MAX_STREAMS
             unsubscribe = json.dumps({"method": "UNSUBSCRIBE", "params": names, "id": 4})
             assert await _answer(ws, unsubscribe) == {"result": None, "id": 4}
+
+
+def test_the_readme_gives_the_limits_the_server_applies() -> None:
+    """The README's streams row names the cap and the control size: they cannot drift."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert f"at most {MAX_STREAMS:,} streams" in readme
+    assert f"up to {MAX_CONTROL:,} bytes" in readme

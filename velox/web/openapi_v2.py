@@ -234,6 +234,9 @@ def order_list_params(symbols: Sequence[str]) -> list[Schema]:
     return [
         {"name": "status", "in": "query", "required": False, "schema": status},
         *window,
-        {"name": "limit", "in": "query", "required": False, "schema": limit},
+        {"name": "limit", "in": "query", "required": False, "schema": limit, "description": (
+            "the newest this many; without it CLOSED gives 500 and the other ended statuses "
+            "1000, while OPEN and PENDING (current state) give every one, however many "
+            "--max-open-positions allows")},
         *ACCOUNT_PARAMS,
-    ]
+    ]  # fmt: skip
