@@ -14,6 +14,8 @@ from pathlib import Path
 from tests.ports import free_port
 from tests.system.server import ROOT
 
+LISTEN_KEY_SECRET = "LiStEnKeY" * 7 + "0"  # 64 letters and digits, as listen keys are
+
 
 def run_once(data: Path, *, request: bool = False) -> str:
     """Start ``velox run`` at DEBUG, make two requests if asked, SIGTERM it: its log."""
@@ -42,6 +44,11 @@ def run_once(data: Path, *, request: bool = False) -> str:
             except urllib.error.HTTPError as exc:
                 assert exc.code == 404
                 exc.close()
+            for path in ("/ws/", "/private/ws/"):  # where a listen key travels in the path
+                try:
+                    urllib.request.urlopen(f"{base}{path}{LISTEN_KEY_SECRET}").read()
+                except urllib.error.HTTPError as exc:
+                    exc.close()
     finally:
         proc.send_signal(signal.SIGTERM)
         rest, _ = proc.communicate(timeout=30)

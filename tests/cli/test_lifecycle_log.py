@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.cli.serving import run_once
+from tests.cli.serving import LISTEN_KEY_SECRET, run_once
 
 
 def messages(log: str, logger: str) -> list[str]:
@@ -21,11 +21,12 @@ def test_shutdown_requests_and_schema_upgrades_are_logged(tmp_path: Path) -> Non
     log = run_once(data, request=True)
     assert messages(log, "velox.store.schema") == ["database created at schema version 5"]
     access = messages(log, "DEBUG velox.access")
-    assert [a.rsplit(" ", 2)[0] for a in access] == [
-        "GET /api/v1/assets 200", "GET /nowhere 404"
+    assert [a.rsplit(" ", 3)[0] for a in access] == [
+        "GET /api/v1/assets", "GET /nowhere", "GET /ws/<listenKey>", "GET /private/ws/<listenKey>"
     ]  # fmt: skip
     assert all(a.endswith(" ms") for a in access)
     assert "QUERYSECRET" not in log and "HEADERSECRET" not in log
+    assert LISTEN_KEY_SECRET not in log  # a listen key opens the user's stream for 60 min
     assert messages(log, "INFO velox")[-1] == "Velox stopped"
     assert "Velox stopping: closing connections, then the engine" in messages(log, "INFO velox")
     service = messages(log, "INFO velox.service")

@@ -1,8 +1,9 @@
 """The HTTP access log, at DEBUG only (``--log-level DEBUG``).
 
 One line per request: method, path, status and duration. Never the query string (a magic
-link's token, a listen key, a signed request's signature travel there) nor any header
-(Authorization, cookies, API keys). At INFO and above aiohttp is told the log is off, so
+link's token, a listen key, a signed request's signature travel there), nor a listen key in
+the path (``/ws/<listenKey>``, ``/private/ws/<listenKey>``: written as ``<listenKey>``), nor
+any header (Authorization, cookies, API keys). At INFO and above aiohttp is told the log is off, so
 it costs nothing on the hot path.
 """
 
@@ -13,6 +14,8 @@ import logging
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
+from velox.listenkey_shape import hide_listen_keys
+
 ACCESS_LOG = logging.getLogger("velox.access")
 
 
@@ -22,7 +25,5 @@ class DebugAccessLogger(AbstractAccessLogger):
         return self.logger.isEnabledFor(logging.DEBUG)
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        self.logger.debug(
-            "%s %s %d %.1f ms", request.method, request.rel_url.path, response.status,
-            time * 1000,
-        )  # fmt: skip
+        path = hide_listen_keys(request.rel_url.path)
+        self.logger.debug("%s %s %d %.1f ms", request.method, path, response.status, time * 1000)

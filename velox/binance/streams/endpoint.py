@@ -36,7 +36,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 from collections.abc import Iterator
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -46,6 +45,7 @@ from velox.binance.streams.control import MAX_CONTROL, MAX_STREAMS, control
 from velox.binance.streams.listenbook import Listen
 from velox.binance.streams.market import MarketStreams
 from velox.binance.streams.names import parse_stream
+from velox.listenkey_shape import LISTEN_KEY
 from velox.tasks import cancel_and_wait, wait_out
 from velox.web.jsonio import json_response
 from velox.web.ws.connection import close_or_abort
@@ -55,7 +55,6 @@ from velox.web.ws.upgrade import upgrade
 HEARTBEAT_S = 180.0
 QUEUE_SIZE = 4096
 ROUTES = "public|market"  # USDⓈ-M's routed paths for market streams
-LISTEN_KEY = re.compile(r"[A-Za-z0-9]{64}")  # as listenbook makes them (and Binance)
 
 log = logging.getLogger(__name__)
 
