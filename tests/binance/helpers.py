@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +14,9 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from tests.web.helpers import User, signup
+from velox.binance.keyring import READ, TRADE
 from velox.clock import ManualClock
+from velox.web.keys import STORE
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -62,6 +64,18 @@ async def make_key(
         json={"name": name, "accountId": account_id, "permissions": permissions or ["read"]},
     )
     return Key(body["keyId"], body["apiKey"], body["secret"], body["accountId"])
+
+
+async def older_trading_key(user: User, account_id: str | None = None) -> Key:
+    """A "read, trade" key of a HEDGING account (the first, by default), as an older Velox
+    made them: Velox now refuses to make one (SPEC 13: such a key only reads), so it is made
+    reading and its stored permissions rewritten."""
+    key = await make_key(user, ["read"], account_id=account_id)
+    store = user.client.app[STORE]
+    (record,) = [k for k in await store.api_keys_for_user(user.id) if k.key_id == key.key_id]
+    await store.delete_api_key(user.id, record.key_id)
+    assert await store.create_api_key(replace(record, permissions=(READ, TRADE)), 100, issued_at=0)
+    return key
 
 
 class Bot:

@@ -13,12 +13,20 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from tests.binance.helpers import Bot, binance_error, first_account, make_key
+from tests.binance.helpers import (
+    Bot,
+    binance_error,
+    first_account,
+    make_key,
+    new_account,
+    older_trading_key,
+)
 from tests.web.conftest import FAST, MakeClient
 from tests.web.helpers import assert_error, signup
 from velox.config import Settings
 from velox.vault import VaultError, load_key
 from velox.web.app import create_app
+from velox.web.keys import STORE
 
 ACCOUNT = "/fapi/v2/account"
 
@@ -27,7 +35,7 @@ async def test_create_shows_the_secret_once_and_the_key_works(
     client: TestClient[Any, Any],
 ) -> None:
     user = await signup(client)
-    account_id = await first_account(user)
+    account_id = await new_account(user)  # NETTING: a key that trades (SPEC 13)
     body = await user.json(
         "POST",
         "/api/v1/api-keys",
@@ -232,3 +240,41 @@ async def test_key_and_token_changes_count_toward_the_users_auth_budget(
         assert_error(await response.json(), "RATE_LIMITED")
     assert (await user.json("GET", "/api/v1/api-keys", 200))["apiKeys"] == []
     await make_key(other)  # another user's budget is their own
+
+
+async def test_a_hedging_accounts_key_only_reads(client: TestClient[Any, Any]) -> None:
+    """SPEC 13: a key trades only its own NETTING account. Asking "trade" for a HEDGING
+    account (the one made at signup) is refused and makes nothing (before, it was made and
+    listed "read, trade", then refused every order with -2015); a read key is made, and a
+    NETTING account's key trades."""
+    user = await signup(client)
+    hedging = await first_account(user)
+    refused = await user.json(
+        "POST", "/api/v1/api-keys", 422,
+        json={"name": "bot", "accountId": hedging, "permissions": ["read", "trade"]},
+    )  # fmt: skip
+    assert_error(refused, "HEDGING_KEY_READ_ONLY", "permissions")
+    assert "NETTING" in refused["error"]["message"]
+    assert await user.json("GET", "/api/v1/api-keys", 200) == {"apiKeys": []}
+    reader = await make_key(user, ["read"], account_id=hedging)
+    netting = await new_account(user)
+    trader = await make_key(user, ["read", "trade"], account_id=netting)
+    listed = (await user.json("GET", "/api/v1/api-keys", 200))["apiKeys"]
+    assert {k["apiKey"]: k["permissions"] for k in listed} == {
+        reader.api_key: ["read"], trader.api_key: ["read", "trade"]
+    }  # fmt: skip
+
+
+async def test_an_older_velox_s_trading_key_of_a_hedging_account_is_listed_as_reading(
+    client: TestClient[Any, Any],
+) -> None:
+    """An older Velox made such keys: stored "read, trade", they are shown as what they can
+    do, ``["read"]``, and still refused every order (-2015)."""
+    user = await signup(client)
+    key = await older_trading_key(user)
+    stored = await client.app[STORE].api_keys_for_user(user.id)
+    assert [k.permissions for k in stored] == [("read", "trade")]
+    (listed,) = (await user.json("GET", "/api/v1/api-keys", 200))["apiKeys"]
+    assert listed["permissions"] == ["read"]
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001"}
+    await binance_error(await Bot(client, key).call("POST", "/fapi/v1/order", order), 401, -2015)

@@ -38,7 +38,7 @@ def urls_for(base: str) -> dict[str, Any]:
 async def session(make_client: MakeClient) -> AsyncIterator[tuple[Any, TestClient[Any, Any], User]]:
     client = await make_client(binance_weight_limit=100_000)
     user = await signup(client)
-    key = await make_key(user, ["read", "trade"])
+    key = await make_key(user, ["read"])  # the first account: HEDGING, whose key only reads
     base = str(client.make_url("")).rstrip("/")
     exchange = ccxt.binanceusdm(
         {"apiKey": key.api_key, "secret": key.secret, "urls": urls_for(base)}

@@ -11,7 +11,7 @@ from typing import Any
 import ccxt.async_support as ccxt
 import pytest
 
-from tests.binance.helpers import make_key, new_account
+from tests.binance.helpers import make_key, new_account, older_trading_key
 from tests.binance.test_ccxt import urls_for
 from tests.web.conftest import MakeClient
 from tests.web.helpers import User, signup, tick
@@ -134,7 +134,7 @@ async def test_a_whole_session(make_client: MakeClient) -> None:
 async def test_a_hedging_accounts_key_cannot_trade(make_client: MakeClient) -> None:
     client = await make_client()
     user = await signup(client)
-    key = await make_key(user, ["read", "trade"])  # the first account: HEDGING
+    key = await older_trading_key(user)  # the first account: HEDGING
     base = str(client.make_url("")).rstrip("/")
     exchange = ccxt.binanceusdm({"apiKey": key.api_key, "secret": key.secret,
                                  "urls": urls_for(base)})  # fmt: skip

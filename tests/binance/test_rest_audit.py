@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.binance.helpers import Bot, binance_error, make_key, netting_bot, orders_of
+from tests.binance.helpers import (
+    Bot,
+    binance_error,
+    netting_bot,
+    older_trading_key,
+    orders_of,
+)
 from tests.web.conftest import FAST, MakeClient
 from tests.web.helpers import signup, tick
 from velox.clock import ManualClock
@@ -59,7 +65,7 @@ async def test_a_client_order_id_out_of_range_is_refused_naming_the_parameter(
 
 async def test_a_hedging_accounts_trading_key_is_read_only(client: TestClient[Any, Any]) -> None:
     user = await signup(client)
-    hedging = Bot(client, await make_key(user, ["read", "trade"]))  # the first account
+    hedging = Bot(client, await older_trading_key(user))  # the first account
     for path, params in (
         ("/fapi/v1/leverage", {"symbol": BTC, "leverage": 7}),
         ("/fapi/v1/marginType", {"symbol": BTC, "marginType": "ISOLATED"}),

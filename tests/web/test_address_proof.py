@@ -72,7 +72,7 @@ class Credentials:
 
 async def _credentials(user: User) -> Credentials:
     client = user.client
-    bot = Bot(client, await make_key(user, ["read", "trade"]))
+    bot = Bot(client, await make_key(user, ["read"]))
     await bot.json("GET", ACCOUNT)  # works, and is in the key ring's cache now
     account = await first_account(user)
     hook = await user.json("POST", f"/api/v1/accounts/{account}/webhook", 201)

@@ -80,7 +80,7 @@ async def test_an_api_key_created_while_the_proof_runs_is_not_kept(
         owner.append(await by_magic_link(velox, stranger, Path(settings.data_dir)))
 
     proof_inside(monkeypatch, velox.app[STORE], "create_api_key", prove)
-    body = {"name": "mine", "accountId": account, "permissions": ["read", "trade"]}
+    body = {"name": "mine", "accountId": account, "permissions": ["read"]}
     await _refused(stranger, "POST", "/api/v1/api-keys", json=body)
     assert await owner[0].json("GET", "/api/v1/api-keys", 200) == {"apiKeys": []}
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from aiohttp import web
 
-from velox.accounts import user_accounts
 from velox.binance.keyring import READ, TRADE, new_token
 from velox.binance.keys import KEYRING
 from velox.store.records import ApiKeyRecord
@@ -29,12 +28,14 @@ KEY_ID_PATTERN = r"[0-9a-f]{16}"
 FIELDS = ("name", "accountId", "permissions")
 
 
-def api_key_json(key: ApiKeyRecord) -> dict[str, Any]:
+def api_key_json(key: ApiKeyRecord, mode: str | None = None) -> dict[str, Any]:
+    """``mode``: its account's; a HEDGING account's key only reads (SPEC 13), whatever an
+    older Velox let it be made with, so it says ``["read"]``."""
     return {
         "keyId": key.key_id,
         "name": key.name,
         "accountId": key.account_id,
-        "permissions": list(key.permissions),
+        "permissions": [READ] if mode == "HEDGING" else list(key.permissions),
         "apiKey": key.api_key,
         "createdAt": key.created_at,
     }
@@ -64,8 +65,14 @@ async def create_api_key(request: web.Request) -> web.Response:
     if not isinstance(account_id, str):
         raise validation("accountId must be a string", "accountId")
     permissions = _permissions(required(data, "permissions"))
-    if account_id not in await user_accounts(request.app[STORE], user_id):
+    modes = await _modes(request, user_id)
+    if account_id not in modes:
         raise ApiError("NOT_FOUND", "no such account", "accountId")
+    if TRADE in permissions and modes[account_id] == "HEDGING":
+        raise ApiError(
+            "HEDGING_KEY_READ_ONLY", "a HEDGING account's key only reads: make a NETTING "
+            "account for a key that trades (Binance's one-way mode)", "permissions",
+        )  # fmt: skip
     app = request.app
     ring = app[KEYRING]
     key_id = secrets.token_hex(8)
@@ -89,7 +96,13 @@ async def create_api_key(request: web.Request) -> web.Response:
 async def list_api_keys(request: web.Request) -> web.Response:
     user_id = require_session(request).user_id
     keys = await request.app[STORE].api_keys_for_user(user_id)
-    return json_response({"apiKeys": [api_key_json(k) for k in keys]})
+    modes = await _modes(request, user_id)
+    return json_response({"apiKeys": [api_key_json(k, modes.get(k.account_id)) for k in keys]})
+
+
+async def _modes(request: web.Request, user_id: str) -> dict[str, str]:
+    """The user's accounts' modes, by account id (a mode never changes)."""
+    return {a.account_id: a.mode for a in await request.app[STORE].accounts_for_user(user_id)}
 
 
 async def delete_api_key(request: web.Request) -> web.Response:

@@ -59,7 +59,8 @@ def paths(
             "post": op(
                 "api_key_create", "Create an API key for the Binance-compatible API; the "
                 "secret is in this reply only", {201: ref("NewApiKey")},
-                (*body_errors, "UNAUTHORIZED", "NOT_FOUND", "TOO_MANY_API_KEYS", "RATE_LIMITED"),
+                (*body_errors, "UNAUTHORIZED", "NOT_FOUND", "TOO_MANY_API_KEYS",
+                 "HEDGING_KEY_READ_ONLY", "RATE_LIMITED"),
                 body="ApiKeyRequest", security=security, tag="api-keys"),
             "get": op(
                 "api_key_list", "The user's API keys (never a secret)", {200: ref("ApiKeys")},
