@@ -184,3 +184,41 @@ async def test_bodies_that_are_no_alert_spend_the_addresss_budget_too(
                                             "asset": "BTCUSDT", "qty": "0.001",
                                             "leverage": 10})  # fmt: skip
     assert limited.status == 429
+
+
+async def test_the_readme_template_s_order_ids_place_and_retry_safely(
+    client: TestClient[Any, Any],
+) -> None:
+    """TradingView's own new-strategy template names its orders "My Long Entry Id", and the
+    README's template adds ``{{timenow}}``: the alert's clientOrderId has spaces and runs
+    past the 36 characters an order's may have. Before, such an alert was 400 and placed
+    nothing. Now the order's id is ``tv-`` and 32 hex digits of the alert's SHA-256 (worked
+    out here by hand), so the same alert retried is the same order; another id, another
+    order."""
+    import hashlib
+
+    user = await signup(client)
+    account = await new_account(user)  # NETTING: sell closes what buy opened
+    token = await token_for(user, account)
+    await tick(client, "BTCUSDT", "100000")
+    alert_id = "tv-My Long Entry Id-2026-12-06T16:50:00Z"
+    shown = "tv-" + hashlib.sha256(alert_id.encode()).hexdigest()[:32]
+    alert = {"token": token, "action": "buy", "asset": "BTCUSDT", "qty": "0.01",
+             "leverage": 10, "clientOrderId": alert_id}  # fmt: skip
+    bought = await hook(client, 201, **alert)
+    assert bought["clientOrderId"] == shown and len(shown) == 35
+    again = await hook(client, 200, **alert)  # TradingView retried it
+    assert again["orderId"] == bought["orderId"]
+    assert await user.json("GET", f"/api/v1/order/by-client-id/{shown}", 200,
+                           headers={"X-Velox-Account": account}) == again  # fmt: skip
+    # an id that fits is kept as it is; the exit closes the position it reduced (NETTING)
+    closed = await hook(client, 200, **{**alert, "action": "sell", "clientOrderId": "exit-1"})
+    assert (closed["orderId"], closed["status"]) == (bought["orderId"], "CLOSED")
+    exit_order = await user.json("GET", "/api/v1/order/by-client-id/exit-1", 200,
+                                 headers={"X-Velox-Account": account})  # fmt: skip
+    assert exit_order["status"] == "FILLED"
+    assert await open_orders(user, account) == []
+    for bad in ("", "a\nb", "x" * 129, 7):
+        refused = await hook(client, 400, **{**alert, "clientOrderId": bad})
+        assert_error(refused, "VALIDATION_ERROR", "clientOrderId")
+    assert await open_orders(user, account) == []

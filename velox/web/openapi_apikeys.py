@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from velox.web.openapi_schemas import MS, Schema, obj, ref
-from velox.web.webhooks import TOKEN_PATTERN
+from velox.web.webhooks import ALERT_ID_PATTERN, TOKEN_PATTERN
 
 KEY_ID = {
     "name": "keyId",
@@ -96,6 +96,11 @@ def webhook_request(open_request: Schema, assets: list[str]) -> Schema:
     trade["required"] = [r for r in trade["required"] if r != "side"] + ["token", "action"]
     trade["properties"]["token"] = {"type": "string"}
     trade["properties"]["action"] = {"enum": ["buy", "sell"]}
+    trade["properties"]["clientOrderId"] = {
+        "type": ["string", "null"], "pattern": ALERT_ID_PATTERN,
+        "description": "the order's own when it is one (1 to 36 of A-Za-z0-9._:-), else "
+        "tv- and 32 hex digits of its SHA-256 (the same alert retried is the same order)",
+    }  # fmt: skip
     close = obj(["token", "action", "asset"], {"token": {"type": "string"},
                 "action": {"const": "close"}, "asset": {"enum": assets}})  # fmt: skip
     return {"oneOf": [trade, close]}

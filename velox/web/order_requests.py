@@ -29,7 +29,7 @@ from velox.web.errors import ApiError, validation
 from velox.web.validate import choice, integer, money, query_int, reject_unknown, required
 
 CLIENT_ORDER_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,36}$"
-_CLIENT_ORDER_ID = re.compile(CLIENT_ORDER_ID_PATTERN)
+CLIENT_ORDER_ID = re.compile(CLIENT_ORDER_ID_PATTERN)
 MAX_TIME_MS = 10**15  # as the candles' startTime: far beyond any real expiry
 V2_OPEN_FIELDS = ("type", "price", "expiresAt", "clientOrderId", "reduceOnly")
 PENDING_MODIFY_FIELDS = ("price", "stopLoss", "takeProfit", "trailingStop", "expiresAt")
@@ -49,7 +49,7 @@ class OrderTerms:
 
 
 def client_order_id(value: Any, name: str = "clientOrderId") -> str:
-    if not isinstance(value, str) or not _CLIENT_ORDER_ID.fullmatch(value):
+    if not isinstance(value, str) or not CLIENT_ORDER_ID.fullmatch(value):
         raise validation(f"{name} must be 1 to 36 of A-Z a-z 0-9 . _ : -", name)
     return value
 

@@ -34,12 +34,28 @@ from velox.web.auth.security import check_credential_change, client_key, require
 from velox.web.errors import ApiError, refusal_error, unauthorized, validation
 from velox.web.jsonio import json_object, json_response
 from velox.web.keys import OPTIONS, ORDER_LIMIT, PUBLIC_LIMIT, SERVICE, STORE
+from velox.web.order_requests import CLIENT_ORDER_ID
 from velox.web.requests import asset_of
 from velox.web.validate import choice, required
 
+# An alert's clientOrderId: TradingView's order ids may hold spaces, and with {{timenow}}
+# (the README's template) they run past the 36 characters of an order's (alert_order_id).
+ALERT_ID_PATTERN = r"^[^\x00-\x1f\x7f]{1,128}$"
+_ALERT_ID = re.compile(ALERT_ID_PATTERN)
 TOKEN_PATTERN = r"^[0-9]{1,20}\.[A-Za-z0-9_-]{43}$"
 _TOKEN = re.compile(TOKEN_PATTERN)
 ACTIONS = ("buy", "sell", "close")
+
+
+def alert_order_id(value: Any) -> Any:
+    """The order's clientOrderId of an alert's: the same when it is one (1 to 36 of
+    ``A-Za-z0-9._:-``); else, for 1 to 128 printable characters, ``tv-`` and 32 hex digits
+    of its SHA-256, so that the same alert retried is the same order. None stays None."""
+    if value is None or (isinstance(value, str) and CLIENT_ORDER_ID.fullmatch(value)):
+        return value
+    if not isinstance(value, str) or not _ALERT_ID.fullmatch(value):
+        raise validation("clientOrderId must be 1 to 128 printable characters", "clientOrderId")
+    return "tv-" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
 
 
 def token_hash(token: str) -> str:
@@ -100,6 +116,8 @@ async def tradingview(request: web.Request) -> web.Response:
         raise validation("unknown field 'side'", "side")
     body = {k: v for k, v in data.items() if k not in ("token", "action")}
     body["side"] = "LONG" if action == "buy" else "SHORT"
+    if "clientOrderId" in body:
+        body["clientOrderId"] = alert_order_id(body["clientOrderId"])
     command = await orders_v2._open_command(request, body, user_id, account_id)
     outcome, reply = await service.submit_and_read(command, orders_v2._reply_of(user_id))
     if outcome.refusal is not None:
