@@ -7,6 +7,7 @@ import { ApiError, api, del, get, post } from "./api.js";
 import { escapeHtml } from "./format.js";
 import { bindPassword } from "./password-form.js";
 import { toast } from "./toast.js";
+import { accountLabel } from "./trade/switcher.js";
 
 const $ = (id) => document.getElementById(id);
 const utc = (ms) => new Date(Number(ms)).toISOString().slice(0, 16).replace("T", " ");
@@ -41,7 +42,7 @@ function keyRow(k) {
   const account = accounts.find((a) => a.accountId === k.accountId);
   tr.innerHTML = `
     <td data-label="Name">${escapeHtml(k.name)}</td>
-    <td data-label="Account">${escapeHtml(account ? account.name : k.accountId)}</td>
+    <td data-label="Account">${escapeHtml(account ? accountLabel(account) : k.accountId)}</td>
     <td data-label="Permissions">${escapeHtml(k.permissions.join(", "))}</td>
     <td data-label="API key"><code class="key-text">${escapeHtml(k.apiKey)}</code></td>
     <td data-label="Created (UTC)" class="num muted">${escapeHtml(utc(k.createdAt))}</td>
@@ -53,7 +54,7 @@ async function loadAccounts() {
   accounts = (await get("/api/v1/accounts")).accounts;
   $("accounts-body").replaceChildren(...accounts.map((a, i) => accountRow(a, i === 0)));
   const chosen = $("key-account").value;
-  $("key-account").replaceChildren(...accounts.map((a) => new Option(a.name, a.accountId)));
+  $("key-account").replaceChildren(...accounts.map((a) => new Option(accountLabel(a), a.accountId)));
   if (accounts.some((a) => a.accountId === chosen)) $("key-account").value = chosen;
   offerPermissions();
 }

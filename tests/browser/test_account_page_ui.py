@@ -1,0 +1,64 @@
+"""Defects an outside review of the account page reproduced with Playwright, each checked in
+the browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.harness import Server, new_page, register
+from tests.browser.page_api import page_api
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+async def _account_page(server: Server, browser: Any) -> tuple[Any, list[str]]:
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    await page.goto(server.url + "/account")
+    await expect(page.locator("#account-page")).to_have_attribute("data-loaded", "true")
+    return page, problems
+
+
+async def test_accounts_of_the_same_name_are_told_apart_by_their_mode(
+    server: Server, browser: Any
+) -> None:
+    """Two accounts named "Main" (HEDGING, NETTING) were both "Main" in the key form's
+    Account menu and the keys' table. Both now name the mode, as the trade screen's switcher
+    does; a HEDGING account's key cannot be given "trade" (disabled, with a visible note)."""
+    from playwright.async_api import expect
+
+    page, problems = await _account_page(server, browser)
+    (hedging,) = (await page_api(page, "GET", "/api/v1/accounts"))["accounts"]
+    netting = await page_api(page, "POST", "/api/v1/accounts", {"name": "Main", "mode": "NETTING"})
+    for account in (hedging, netting):
+        body = {
+            "name": "bot",
+            "accountId": account["accountId"],
+            "permissions": ["read"],
+        }
+        await page_api(page, "POST", "/api/v1/api-keys", body)
+    await page.reload()
+    await expect(page.get_by_test_id("key-row")).to_have_count(2)
+
+    menu = page.get_by_test_id("key-account")
+    await expect(menu.locator("option")).to_have_text(["Main · Hedging", "Main · Netting"])
+    keys = (await page_api(page, "GET", "/api/v1/api-keys"))["apiKeys"]
+    for key in keys:
+        label = "Main · Netting" if key["accountId"] == netting["accountId"] else "Main · Hedging"
+        cell = page.locator(f'[data-testid="key-row"][data-key-id="{key["keyId"]}"] td')
+        await expect(cell.nth(1)).to_have_text(label)
+
+    trade = page.get_by_test_id("key-permissions").locator('option[value="read,trade"]')
+    note = page.get_by_test_id("key-permissions-note")
+    await menu.select_option(hedging["accountId"])
+    await expect(trade).to_be_disabled()
+    await expect(note).to_be_visible()
+    await expect(note).to_contain_text("Netting")
+    await menu.select_option(netting["accountId"])
+    await expect(trade).to_be_enabled()
+    await expect(note).to_be_hidden()
+    assert not problems, problems
