@@ -18,6 +18,15 @@ function failed(err, title) {
   else toast("error", title, err.message || String(err));
 }
 
+async function copy(text, copied) {
+  try {
+    await navigator.clipboard.writeText(text);
+    toast("success", copied);
+  } catch {
+    toast("warn", "Copy it by hand", "The browser did not allow copying.");
+  }
+}
+
 function accountRow(a, first) {
   const tr = document.createElement("tr");
   tr.dataset.testid = "account-row";
@@ -182,14 +191,7 @@ function bindKeys() {
       failed(err, "Could not create the key");
     }
   });
-  $("secret-copy").addEventListener("click", async () => {
-    try {
-      await navigator.clipboard.writeText($("secret-value").textContent);
-      toast("success", "Secret copied");
-    } catch {
-      toast("warn", "Copy it by hand", "The browser did not allow copying.");
-    }
-  });
+  $("secret-copy").addEventListener("click", () => copy($("secret-value").textContent, "Secret copied"));
   $("secret-done").addEventListener("click", () => {
     $("secret-value").textContent = ""; // gone from the page: shown once
     $("secret-box").hidden = true;
@@ -242,6 +244,7 @@ function bindSessions() {
   for (const b of dialog.querySelectorAll("[data-close]")) b.addEventListener("click", () => dialog.close());
 }
 
+$("webhook-copy").addEventListener("click", () => copy($("webhook-value").textContent, "Token copied"));
 $("webhook-done").addEventListener("click", () => {
   $("webhook-value").textContent = "";
   $("webhook-box").hidden = true;

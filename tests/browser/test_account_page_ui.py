@@ -23,6 +23,18 @@ async def _account_page(server: Server, browser: Any) -> tuple[Any, list[str]]:
     return page, problems
 
 
+async def _new_webhook_token(page: Any) -> tuple[Any, str]:
+    """The first row's webhook button, and the new token its box shows."""
+    from playwright.async_api import expect
+
+    opener = page.get_by_test_id("account-row").first.get_by_test_id("account-webhook")
+    await opener.click()
+    await page.get_by_test_id("webhook-confirm").click()
+    value = page.get_by_test_id("webhook-value")
+    await expect(value).not_to_be_empty()
+    return opener, await value.text_content() or ""
+
+
 async def test_accounts_of_the_same_name_are_told_apart_by_their_mode(
     server: Server, browser: Any
 ) -> None:
@@ -61,4 +73,20 @@ async def test_accounts_of_the_same_name_are_told_apart_by_their_mode(
     await menu.select_option(netting["accountId"])
     await expect(trade).to_be_enabled()
     await expect(note).to_be_hidden()
+    assert not problems, problems
+
+
+async def test_the_webhook_token_box_has_copy(server: Server, browser: Any) -> None:
+    """The webhook token box had only Done, though the token must be pasted into
+    TradingView: it has Copy, as the API secret's box."""
+    from playwright.async_api import expect
+
+    page, problems = await _account_page(server, browser)
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    _, token = await _new_webhook_token(page)
+    copy = page.get_by_test_id("webhook-box").get_by_role("button", name="Copy")
+    await expect(copy).to_be_visible()
+    await copy.click()
+    await expect(page.get_by_test_id("toast").filter(has_text="Token copied")).to_be_visible()
+    assert await page.evaluate("() => navigator.clipboard.readText()") == token
     assert not problems, problems
