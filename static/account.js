@@ -10,6 +10,7 @@ import { toast } from "./toast.js";
 import { accountLabel } from "./trade/switcher.js";
 
 const $ = (id) => document.getElementById(id);
+const submitOf = (formId) => $(formId).querySelector("[type=submit]");
 const utc = (ms) => new Date(Number(ms)).toISOString().slice(0, 16).replace("T", " ");
 let accounts = [];
 
@@ -26,6 +27,10 @@ async function copy(text, copied) {
     toast("warn", "Copy it by hand", "The browser did not allow copying.");
   }
 }
+
+/** A row's button (`act`: rename, webhook, reset) as the table shows it now. */
+const rowButton = (accountId, act) =>
+  $("accounts-body").querySelector(`tr[data-account-id="${CSS.escape(accountId)}"] button[data-act="${act}"]`);
 
 function accountRow(a, first) {
   const tr = document.createElement("tr");
@@ -101,6 +106,7 @@ async function newWebhookToken(account) {
     const { token } = await post(`/api/v1/accounts/${encodeURIComponent(account.accountId)}/webhook`);
     $("webhook-value").textContent = token;
     $("webhook-account").textContent = account.name;
+    $("webhook-box").dataset.accountId = account.accountId; // Done gives the focus back there
     $("webhook-box").hidden = false;
   } catch (err) {
     failed(err, "Could not make a webhook token");
@@ -195,6 +201,7 @@ function bindKeys() {
   $("secret-done").addEventListener("click", () => {
     $("secret-value").textContent = ""; // gone from the page: shown once
     $("secret-box").hidden = true;
+    submitOf("key-form").focus(); // the focus was on Done: back to what opened the box
   });
   const revokeDialog = $("revoke-dialog");
   $("keys-body").addEventListener("click", (event) => {
@@ -248,6 +255,9 @@ $("webhook-copy").addEventListener("click", () => copy($("webhook-value").textCo
 $("webhook-done").addEventListener("click", () => {
   $("webhook-value").textContent = "";
   $("webhook-box").hidden = true;
+  // the focus was on Done: back to the row's button that opened the box
+  const opener = rowButton($("webhook-box").dataset.accountId || "", "webhook");
+  (opener || $("account-name")).focus();
 });
 $("webhook-url").textContent = `${location.origin}/api/v1/webhooks/tradingview`;
 bindAccounts();

@@ -90,3 +90,23 @@ async def test_the_webhook_token_box_has_copy(server: Server, browser: Any) -> N
     await expect(page.get_by_test_id("toast").filter(has_text="Token copied")).to_be_visible()
     assert await page.evaluate("() => navigator.clipboard.readText()") == token
     assert not problems, problems
+
+
+async def test_done_gives_the_focus_back_to_the_boxs_opener(server: Server, browser: Any) -> None:
+    """Done in the webhook token box dropped the focus on the page's body: it goes back to
+    the button that opened the box (the secret box's Done likewise, to Create key)."""
+    from playwright.async_api import expect
+
+    page, problems = await _account_page(server, browser)
+    opener, _ = await _new_webhook_token(page)
+    await page.get_by_test_id("webhook-done").click()
+    await expect(page.get_by_test_id("webhook-box")).to_be_hidden()
+    await expect(opener).to_be_focused()
+
+    await page.get_by_test_id("key-name").fill("bot")
+    await page.get_by_test_id("key-create").click()
+    await expect(page.get_by_test_id("secret-value")).not_to_be_empty()
+    await page.get_by_test_id("secret-done").click()
+    await expect(page.get_by_test_id("secret-box")).to_be_hidden()
+    await expect(page.get_by_test_id("key-create")).to_be_focused()
+    assert not problems, problems
