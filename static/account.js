@@ -2,7 +2,8 @@
 // confirmation, a TradingView webhook token shown once, a new one after a confirmation) and
 // API keys (create: the secret shown once with a copy button; revoke after a confirmation)
 // the password (password-form.js) and "Sign out everywhere" (every session of the user,
-// after a confirmation).
+// after a confirmation). A button that changes something is disabled while its request runs
+// (a second click sends nothing).
 import { ApiError, api, del, get, post } from "./api.js";
 import { escapeHtml } from "./format.js";
 import { bindPassword } from "./password-form.js";
@@ -17,6 +18,24 @@ let accounts = [];
 function failed(err, title) {
   if (err instanceof ApiError && err.status === 401) location.replace("/signin");
   else toast("error", title, err.message || String(err));
+}
+
+/**
+ * Run `work` with `button` disabled, so that a second click sends nothing. Disabling a
+ * focused button drops the focus on the page's body: it comes back to the button after,
+ * unless it went somewhere meanwhile (a closed dialog gives it to its opener).
+ */
+async function whileBusy(button, work) {
+  button.disabled = true;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    const dialog = button.closest("dialog");
+    const active = document.activeElement;
+    const lost = dialog ? dialog.open && !dialog.contains(active) : !active || active === document.body;
+    if (lost) button.focus();
+  }
 }
 
 async function copy(text, copied) {
@@ -100,15 +119,18 @@ async function load() {
   }
 }
 
-/** A new TradingView webhook token (the old one stops working), shown once like a secret. */
-async function newWebhookToken(account) {
+/** A new TradingView webhook token (the old one stops working), shown once like a secret;
+ * the dialog that asked first closes once the server has made it. */
+async function newWebhookToken(account, dialog) {
   try {
     const { token } = await post(`/api/v1/accounts/${encodeURIComponent(account.accountId)}/webhook`);
+    dialog.close();
     $("webhook-value").textContent = token;
     $("webhook-account").textContent = account.name;
     $("webhook-box").dataset.accountId = account.accountId; // Done gives the focus back there
     $("webhook-box").hidden = false;
   } catch (err) {
+    dialog.close();
     failed(err, "Could not make a webhook token");
   }
 }
@@ -117,16 +139,18 @@ function bindAccounts() {
   const resetDialog = $("reset-dialog");
   const renameDialog = $("rename-dialog");
   const webhookDialog = $("webhook-dialog");
-  $("account-form").addEventListener("submit", async (event) => {
+  $("account-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    try {
-      const created = await post("/api/v1/accounts", { name: $("account-name").value.trim(), mode: $("account-mode").value });
-      $("account-name").value = "";
-      toast("success", `Account created: ${created.name}`, created.mode === "NETTING" ? "Netting" : "Hedging");
-      await loadAccounts();
-    } catch (err) {
-      failed(err, "Could not create the account");
-    }
+    whileBusy(submitOf("account-form"), async () => {
+      try {
+        const created = await post("/api/v1/accounts", { name: $("account-name").value.trim(), mode: $("account-mode").value });
+        $("account-name").value = "";
+        toast("success", `Account created: ${created.name}`, created.mode === "NETTING" ? "Netting" : "Hedging");
+        await loadAccounts();
+      } catch (err) {
+        failed(err, "Could not create the account");
+      }
+    });
   });
   $("accounts-body").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-act]");
@@ -145,34 +169,41 @@ function bindAccounts() {
     $("rename-name").value = account.name;
     dialog.showModal();
   });
-  $("reset-form").addEventListener("submit", async (event) => {
+  $("reset-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const id = resetDialog.dataset.accountId;
-    try {
-      const account = await post(`/api/v1/accounts/${encodeURIComponent(id)}/reset`);
-      resetDialog.close();
-      toast("info", `Account reset: ${account.name}`, "Back to the initial balance.");
-    } catch (err) {
-      failed(err, "Could not reset the account");
-    }
+    whileBusy(submitOf("reset-form"), async () => {
+      try {
+        const account = await post(`/api/v1/accounts/${encodeURIComponent(id)}/reset`);
+        resetDialog.close();
+        toast("info", `Account reset: ${account.name}`, "Back to the initial balance.");
+      } catch (err) {
+        failed(err, "Could not reset the account");
+      }
+    });
   });
-  $("webhook-form").addEventListener("submit", async (event) => {
+  $("webhook-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const account = accounts.find((a) => a.accountId === webhookDialog.dataset.accountId);
-    webhookDialog.close();
-    if (account) await newWebhookToken(account);
+    if (!account) {
+      webhookDialog.close();
+      return;
+    }
+    whileBusy(submitOf("webhook-form"), () => newWebhookToken(account, webhookDialog));
   });
-  $("rename-form").addEventListener("submit", async (event) => {
+  $("rename-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const id = renameDialog.dataset.accountId;
-    try {
-      await api("PATCH", `/api/v1/accounts/${encodeURIComponent(id)}`, { name: $("rename-name").value.trim() });
-      renameDialog.close();
-      await loadAccounts();
-      await loadKeys();
-    } catch (err) {
-      failed(err, "Could not rename the account");
-    }
+    whileBusy(submitOf("rename-form"), async () => {
+      try {
+        await api("PATCH", `/api/v1/accounts/${encodeURIComponent(id)}`, { name: $("rename-name").value.trim() });
+        renameDialog.close();
+        await loadAccounts();
+        await loadKeys();
+      } catch (err) {
+        failed(err, "Could not rename the account");
+      }
+    });
   });
   for (const dialog of [resetDialog, renameDialog, webhookDialog]) {
     for (const b of dialog.querySelectorAll("[data-close]")) b.addEventListener("click", () => dialog.close());
@@ -181,21 +212,23 @@ function bindAccounts() {
 
 function bindKeys() {
   $("key-account").addEventListener("change", offerPermissions);
-  $("key-form").addEventListener("submit", async (event) => {
+  $("key-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    try {
-      const key = await post("/api/v1/api-keys", {
-        name: $("key-name").value.trim(),
-        accountId: $("key-account").value,
-        permissions: $("key-permissions").value.split(","),
-      });
-      $("key-name").value = "";
-      $("secret-value").textContent = key.secret;
-      $("secret-box").hidden = false;
-      await loadKeys();
-    } catch (err) {
-      failed(err, "Could not create the key");
-    }
+    whileBusy(submitOf("key-form"), async () => {
+      try {
+        const key = await post("/api/v1/api-keys", {
+          name: $("key-name").value.trim(),
+          accountId: $("key-account").value,
+          permissions: $("key-permissions").value.split(","),
+        });
+        $("key-name").value = "";
+        $("secret-value").textContent = key.secret;
+        $("secret-box").hidden = false;
+        await loadKeys();
+      } catch (err) {
+        failed(err, "Could not create the key");
+      }
+    });
   });
   $("secret-copy").addEventListener("click", () => copy($("secret-value").textContent, "Secret copied"));
   $("secret-done").addEventListener("click", () => {
@@ -212,20 +245,18 @@ function bindKeys() {
     $("revoke-name").textContent = row.querySelector("td").textContent;
     revokeDialog.showModal();
   });
-  $("revoke-form").addEventListener("submit", async (event) => {
+  $("revoke-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const confirm = $("revoke-form").querySelector("[type=submit]");
-    confirm.disabled = true;
-    try {
-      await del(`/api/v1/api-keys/${encodeURIComponent(revokeDialog.dataset.keyId)}`);
-      revokeDialog.close();
-      toast("info", "API key revoked", "It stops working at once.");
-      await loadKeys();
-    } catch (err) {
-      failed(err, "Could not revoke the key");
-    } finally {
-      confirm.disabled = false;
-    }
+    whileBusy(submitOf("revoke-form"), async () => {
+      try {
+        await del(`/api/v1/api-keys/${encodeURIComponent(revokeDialog.dataset.keyId)}`);
+        revokeDialog.close();
+        toast("info", "API key revoked", "It stops working at once.");
+        await loadKeys();
+      } catch (err) {
+        failed(err, "Could not revoke the key");
+      }
+    });
   });
   for (const b of revokeDialog.querySelectorAll("[data-close]")) b.addEventListener("click", () => revokeDialog.close());
 }
@@ -234,19 +265,17 @@ function bindKeys() {
 function bindSessions() {
   const dialog = $("signout-all-dialog");
   $("signout-all").addEventListener("click", () => dialog.showModal()); // ask first
-  $("signout-all-form").addEventListener("submit", async (event) => {
+  $("signout-all-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const confirm = $("signout-all-form").querySelector("[type=submit]");
-    confirm.disabled = true;
-    try {
-      await post("/api/v1/user/signout-all");
-      location.replace("/signin");
-    } catch (err) {
-      dialog.close();
-      failed(err, "Could not sign out everywhere");
-    } finally {
-      confirm.disabled = false;
-    }
+    whileBusy(submitOf("signout-all-form"), async () => {
+      try {
+        await post("/api/v1/user/signout-all");
+        location.replace("/signin");
+      } catch (err) {
+        dialog.close();
+        failed(err, "Could not sign out everywhere");
+      }
+    });
   });
   for (const b of dialog.querySelectorAll("[data-close]")) b.addEventListener("click", () => dialog.close());
 }

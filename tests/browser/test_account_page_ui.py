@@ -3,6 +3,7 @@ the browser."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -109,4 +110,99 @@ async def test_done_gives_the_focus_back_to_the_boxs_opener(server: Server, brow
     await page.get_by_test_id("secret-done").click()
     await expect(page.get_by_test_id("secret-box")).to_be_hidden()
     await expect(page.get_by_test_id("key-create")).to_be_focused()
+    assert not problems, problems
+
+
+class Held:
+    """A route that counts its requests that change something (not GET) and holds each
+    until ``release()``."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self._gate = asyncio.Event()
+
+    async def __call__(self, route: Any) -> None:
+        if route.request.method == "GET":
+            await route.continue_()
+            return
+        self.seen.append(f"{route.request.method} {route.request.url}")
+        await self._gate.wait()
+        await route.continue_()
+
+    def release(self) -> None:
+        self._gate.set()
+
+
+async def test_a_dialog_button_sends_its_request_once(server: Server, browser: Any) -> None:
+    """A double click on the reset's confirm sent two POST .../reset (the button stayed
+    enabled while the request ran). Reset, rename's Save, the webhook token's confirm and
+    Create key (and Create account) are disabled while their request runs: one request."""
+    from playwright.async_api import expect
+
+    page, problems = await _account_page(server, browser)
+    (main,) = (await page_api(page, "GET", "/api/v1/accounts"))["accounts"]
+    row = page.get_by_test_id("account-row")
+    toasts = page.get_by_test_id("toast")
+
+    async def once(pattern: str, button: Any, done: Any) -> None:
+        held = Held()
+        await page.route(pattern, held)
+        await button.dblclick()
+        await expect(button).to_be_disabled()
+        held.release()
+        await done()
+        await page.unroute(pattern, held)
+        assert len(held.seen) == 1, held.seen
+        await expect(button).to_be_enabled()
+
+    await row.get_by_test_id("account-reset").click()
+    reset = page.get_by_test_id("reset-dialog")
+
+    async def reset_done() -> None:
+        await expect(reset).to_be_hidden()
+        await expect(toasts.filter(has_text="Account reset: Main")).to_be_visible()
+
+    await once("**/api/v1/accounts/*/reset", page.get_by_test_id("reset-confirm"), reset_done)
+
+    await row.get_by_role("button", name="Rename Main").click()
+    await page.get_by_test_id("rename-name").fill("Swing")
+
+    async def rename_done() -> None:
+        await expect(page.get_by_test_id("rename-dialog")).to_be_hidden()
+        await expect(row.get_by_test_id("account-row-name")).to_have_text("Swing")
+
+    await once(
+        f"**/api/v1/accounts/{main['accountId']}",
+        page.get_by_test_id("rename-save"),
+        rename_done,
+    )
+
+    await row.get_by_test_id("account-webhook").click()
+
+    async def webhook_done() -> None:
+        await expect(page.get_by_test_id("webhook-dialog")).to_be_hidden()
+        await expect(page.get_by_test_id("webhook-value")).not_to_be_empty()
+
+    await once(
+        "**/api/v1/accounts/*/webhook",
+        page.get_by_test_id("webhook-confirm"),
+        webhook_done,
+    )
+
+    await page.get_by_test_id("key-name").fill("bot")
+
+    async def key_done() -> None:
+        await expect(page.get_by_test_id("key-row")).to_have_count(1)
+        await expect(page.get_by_test_id("secret-value")).not_to_be_empty()
+
+    await once("**/api/v1/api-keys", page.get_by_test_id("key-create"), key_done)
+
+    await page.get_by_test_id("account-name").fill("Scalping")
+
+    async def account_done() -> None:
+        await expect(page.get_by_test_id("account-row")).to_have_count(2)
+
+    await once("**/api/v1/accounts", page.get_by_test_id("account-create"), account_done)
+    assert len((await page_api(page, "GET", "/api/v1/api-keys"))["apiKeys"]) == 1
+    assert len((await page_api(page, "GET", "/api/v1/accounts"))["accounts"]) == 2
     assert not problems, problems
