@@ -2,12 +2,14 @@
 // confirmation, a TradingView webhook token shown once, a new one after a confirmation) and
 // API keys (create: the secret shown once with a copy button; revoke after a confirmation)
 // the password (password-form.js) and "Sign out everywhere" (every session of the user,
-// after a confirmation). A button that changes something is disabled while its request runs
-// (a second click sends nothing).
+// after a confirmation). An error while a dialog is open is said in the dialog (a toast
+// would sit under its backdrop); a button that changes something is disabled while its
+// request runs (a second click sends nothing).
 import { ApiError, api, del, get, post } from "./api.js";
 import { escapeHtml } from "./format.js";
 import { bindPassword } from "./password-form.js";
 import { toast } from "./toast.js";
+import { errorField, fieldErrors } from "./trade/field-error.js";
 import { accountLabel } from "./trade/switcher.js";
 
 const $ = (id) => document.getElementById(id);
@@ -15,9 +17,46 @@ const submitOf = (formId) => $(formId).querySelector("[type=submit]");
 const utc = (ms) => new Date(Number(ms)).toISOString().slice(0, 16).replace("T", " ");
 let accounts = [];
 
-function failed(err, title) {
-  if (err instanceof ApiError && err.status === 401) location.replace("/signin");
-  else toast("error", title, err.message || String(err));
+/** A dialog's fields a refusal can be about (request field -> input id). */
+const DIALOG_FIELDS = { "rename-dialog": { name: "rename-name" } };
+const fieldMarks = new Map(); // dialog id -> fieldErrors(...), made on first use
+
+function marks(dialog) {
+  const inputs = DIALOG_FIELDS[dialog.id];
+  if (!inputs) return null;
+  if (!fieldMarks.has(dialog.id)) fieldMarks.set(dialog.id, fieldErrors(inputs, dialog.querySelector(".form-error")));
+  return fieldMarks.get(dialog.id);
+}
+
+/** Show `message` in the dialog's error line ("" hides it), tied to `field`'s input. */
+function dialogError(dialog, message, field = null) {
+  const line = dialog.querySelector(".form-error");
+  line.textContent = message;
+  line.hidden = !message;
+  marks(dialog)?.mark(message ? field : null);
+}
+
+/** Open a dialog with no error from its last time. */
+function openDialog(dialog) {
+  dialogError(dialog, "");
+  dialog.showModal();
+}
+
+/**
+ * An error: in `dialog` while it is open (with its field marked and focused, the focus kept
+ * in the dialog), else a toast. Signed out: to the sign-in page.
+ */
+function failed(err, title, dialog = null) {
+  if (err instanceof ApiError && err.status === 401) {
+    location.replace("/signin");
+  } else if (dialog?.open) {
+    const field = errorField(err);
+    const input = $(DIALOG_FIELDS[dialog.id]?.[field] ?? "");
+    dialogError(dialog, err.message || String(err), input ? field : null);
+    input?.focus();
+  } else {
+    toast("error", title, err.message || String(err));
+  }
 }
 
 /**
@@ -130,8 +169,7 @@ async function newWebhookToken(account, dialog) {
     $("webhook-box").dataset.accountId = account.accountId; // Done gives the focus back there
     $("webhook-box").hidden = false;
   } catch (err) {
-    dialog.close();
-    failed(err, "Could not make a webhook token");
+    failed(err, "Could not make a webhook token", dialog);
   }
 }
 
@@ -160,14 +198,14 @@ function bindAccounts() {
     if (button.dataset.act === "webhook") { // the old token stops working: ask first
       webhookDialog.dataset.accountId = account.accountId;
       $("webhook-name").textContent = account.name;
-      webhookDialog.showModal();
+      openDialog(webhookDialog);
       return;
     }
     const dialog = button.dataset.act === "reset" ? resetDialog : renameDialog;
     dialog.dataset.accountId = account.accountId;
     $("reset-name").textContent = account.name;
     $("rename-name").value = account.name;
-    dialog.showModal();
+    openDialog(dialog);
   });
   $("reset-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -178,7 +216,7 @@ function bindAccounts() {
         resetDialog.close();
         toast("info", `Account reset: ${account.name}`, "Back to the initial balance.");
       } catch (err) {
-        failed(err, "Could not reset the account");
+        failed(err, "Could not reset the account", resetDialog);
       }
     });
   });
@@ -201,7 +239,7 @@ function bindAccounts() {
         await loadAccounts();
         await loadKeys();
       } catch (err) {
-        failed(err, "Could not rename the account");
+        failed(err, "Could not rename the account", renameDialog);
       }
     });
   });
@@ -243,7 +281,7 @@ function bindKeys() {
     const row = button.closest("tr");
     revokeDialog.dataset.keyId = row.dataset.keyId; // it stops working at once: ask first
     $("revoke-name").textContent = row.querySelector("td").textContent;
-    revokeDialog.showModal();
+    openDialog(revokeDialog);
   });
   $("revoke-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -254,7 +292,7 @@ function bindKeys() {
         toast("info", "API key revoked", "It stops working at once.");
         await loadKeys();
       } catch (err) {
-        failed(err, "Could not revoke the key");
+        failed(err, "Could not revoke the key", revokeDialog);
       }
     });
   });
@@ -264,7 +302,7 @@ function bindKeys() {
 /** Every session of the user ends, this one too (API keys and webhook tokens stay). */
 function bindSessions() {
   const dialog = $("signout-all-dialog");
-  $("signout-all").addEventListener("click", () => dialog.showModal()); // ask first
+  $("signout-all").addEventListener("click", () => openDialog(dialog)); // ask first
   $("signout-all-form").addEventListener("submit", (event) => {
     event.preventDefault();
     whileBusy(submitOf("signout-all-form"), async () => {
@@ -272,8 +310,7 @@ function bindSessions() {
         await post("/api/v1/user/signout-all");
         location.replace("/signin");
       } catch (err) {
-        dialog.close();
-        failed(err, "Could not sign out everywhere");
+        failed(err, "Could not sign out everywhere", dialog);
       }
     });
   });

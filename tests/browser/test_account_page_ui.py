@@ -4,6 +4,7 @@ the browser."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -205,4 +206,82 @@ async def test_a_dialog_button_sends_its_request_once(server: Server, browser: A
     await once("**/api/v1/accounts", page.get_by_test_id("account-create"), account_done)
     assert len((await page_api(page, "GET", "/api/v1/api-keys"))["apiKeys"]) == 1
     assert len((await page_api(page, "GET", "/api/v1/accounts"))["accounts"]) == 2
+    assert not problems, problems
+
+
+FOCUS_IN_OPEN_DIALOG = "() => !!document.activeElement?.closest('dialog[open]')"
+
+
+async def test_an_error_from_a_dialog_shows_in_the_dialog(server: Server, browser: Any) -> None:
+    """Rename with "   " and a reset refused with 429 showed a toast under the backdrop and
+    nothing in the dialog. The dialog now says it (role=alert), the field at fault is
+    aria-invalid and described by the error, the focus stays in the dialog, and no toast
+    hides under the backdrop. With no dialog open an error is still a toast."""
+    from playwright.async_api import expect
+
+    page, problems = await _account_page(server, browser)
+    row = page.get_by_test_id("account-row")
+    toasts = page.get_by_test_id("toast")
+
+    await row.get_by_role("button", name="Rename Main").click()
+    rename = page.get_by_test_id("rename-dialog")
+    field = page.get_by_test_id("rename-name")
+    await field.fill("   ")
+    await page.get_by_test_id("rename-save").click()
+    alert = rename.get_by_role("alert")
+    await expect(alert).to_contain_text("name must be 1 to 64 characters")
+    await expect(field).to_have_attribute("aria-invalid", "true")
+    error_id = await alert.get_attribute("id")
+    assert error_id and error_id in (await field.get_attribute("aria-describedby") or "").split()
+    await expect(field).to_be_focused()
+    await expect(rename).to_be_visible()
+    await expect(toasts).to_have_count(0)
+    # Typing clears the mark; a good name saves.
+    await field.fill("Swing")
+    await expect(field).not_to_have_attribute("aria-invalid", "true")
+    await page.get_by_test_id("rename-save").click()
+    await expect(rename).to_be_hidden()
+    await expect(row.get_by_test_id("account-row-name")).to_have_text("Swing")
+    await row.get_by_role("button", name="Rename Swing").click()  # opened again: no old error
+    await expect(rename).to_be_visible()
+    await expect(alert).to_be_hidden()
+    await expect(field).not_to_have_attribute("aria-invalid", "true")
+    await rename.get_by_role("button", name="Cancel").click()
+
+    async def refuse(route: Any) -> None:
+        body = {"error": {"code": "RATE_LIMITED", "message": "Too many requests."}}
+        await route.fulfill(
+            status=429,
+            headers={"Retry-After": "3"},
+            content_type="application/json",
+            body=json.dumps(body),
+        )
+
+    await page.route("**/api/v1/accounts/*/reset", refuse)
+    await row.get_by_test_id("account-reset").click()
+    reset = page.get_by_test_id("reset-dialog")
+    await page.get_by_test_id("reset-confirm").click()
+    reset_alert = reset.get_by_role("alert")
+    await expect(reset_alert).to_have_text("Too many requests. Try again in 3s.")
+    await expect(reset).to_be_visible()
+    assert await page.evaluate(FOCUS_IN_OPEN_DIALOG)
+    await expect(toasts).to_have_count(0)
+    box = await reset_alert.bounding_box()
+    assert box is not None
+    on_top = await page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y)?.closest('[role=alert]')?.id ?? null",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
+    assert on_top == await reset_alert.get_attribute("id")
+    await page.unroute("**/api/v1/accounts/*/reset", refuse)
+    await page.get_by_test_id("reset-confirm").click()  # the server takes it now
+    await expect(reset).to_be_hidden()
+    await expect(toasts.filter(has_text="Account reset: Swing")).to_be_visible()
+
+    # No dialog open: a toast, as before.
+    await page.get_by_test_id("account-name").fill("   ")
+    await page.get_by_test_id("account-create").click()
+    error = toasts.filter(has_text="Could not create the account")
+    await expect(error).to_be_visible()
+    await expect(error).to_have_attribute("data-kind", "error")
     assert not problems, problems
