@@ -59,6 +59,12 @@ function failed(err, title, dialog = null) {
   }
 }
 
+/** The focus to `el` when it went to the page's body (its control was removed or hidden). */
+function focusIfLost(el) {
+  const active = document.activeElement;
+  if (el && (!active || active === document.body)) el.focus();
+}
+
 /**
  * Run `work` with `button` disabled, so that a second click sends nothing. Disabling a
  * focused button drops the focus on the page's body: it comes back to the button after,
@@ -235,8 +241,9 @@ function bindAccounts() {
     whileBusy(submitOf("rename-form"), async () => {
       try {
         await api("PATCH", `/api/v1/accounts/${encodeURIComponent(id)}`, { name: $("rename-name").value.trim() });
-        renameDialog.close();
+        renameDialog.close(); // the focus back on the row's Rename, which the reload replaces
         await loadAccounts();
+        focusIfLost(rowButton(id, "rename"));
         await loadKeys();
       } catch (err) {
         failed(err, "Could not rename the account", renameDialog);

@@ -236,12 +236,13 @@ async def test_an_error_from_a_dialog_shows_in_the_dialog(server: Server, browse
     await expect(field).to_be_focused()
     await expect(rename).to_be_visible()
     await expect(toasts).to_have_count(0)
-    # Typing clears the mark; a good name saves.
+    # Typing clears the mark; a good name saves, and the focus is back on the row's button.
     await field.fill("Swing")
     await expect(field).not_to_have_attribute("aria-invalid", "true")
     await page.get_by_test_id("rename-save").click()
     await expect(rename).to_be_hidden()
     await expect(row.get_by_test_id("account-row-name")).to_have_text("Swing")
+    await expect(row.get_by_role("button", name="Rename Swing")).to_be_focused()
     await row.get_by_role("button", name="Rename Swing").click()  # opened again: no old error
     await expect(rename).to_be_visible()
     await expect(alert).to_be_hidden()
