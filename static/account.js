@@ -293,11 +293,19 @@ function bindKeys() {
   $("revoke-form").addEventListener("submit", (event) => {
     event.preventDefault();
     whileBusy(submitOf("revoke-form"), async () => {
+      const id = revokeDialog.dataset.keyId;
+      const ids = [...$("keys-body").rows].map((tr) => tr.dataset.keyId);
       try {
-        await del(`/api/v1/api-keys/${encodeURIComponent(revokeDialog.dataset.keyId)}`);
-        revokeDialog.close();
+        await del(`/api/v1/api-keys/${encodeURIComponent(id)}`);
+        revokeDialog.close(); // the focus back on the row's Revoke, which the reload removes
         toast("info", "API key revoked", "It stops working at once.");
         await loadKeys();
+        // to the next key's Revoke, else the one before's, else the "No API keys." text
+        const at = ids.indexOf(id);
+        const near = [...ids.slice(at + 1), ...ids.slice(0, Math.max(at, 0)).reverse()]
+          .map((k) => $("keys-body").querySelector(`tr[data-key-id="${CSS.escape(k)}"] [data-testid=key-revoke]`))
+          .find(Boolean);
+        focusIfLost(near || $("keys-empty"));
       } catch (err) {
         failed(err, "Could not revoke the key", revokeDialog);
       }

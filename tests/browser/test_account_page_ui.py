@@ -286,3 +286,30 @@ async def test_an_error_from_a_dialog_shows_in_the_dialog(server: Server, browse
     await expect(error).to_be_visible()
     await expect(error).to_have_attribute("data-kind", "error")
     assert not problems, problems
+
+
+async def test_the_focus_stays_in_the_keys_table_after_a_revoke(
+    server: Server, browser: Any
+) -> None:
+    """A revoke removed the key's row, and with it the Revoke button the closed dialog had
+    given the focus back to: the focus fell on the page's body. It goes to the next key's
+    Revoke, else the one before's, else the table's "No API keys." text."""
+    from playwright.async_api import expect
+
+    page, problems = await _account_page(server, browser)
+    (main,) = (await page_api(page, "GET", "/api/v1/accounts"))["accounts"]
+    for name in ("first", "second"):
+        body = {"name": name, "accountId": main["accountId"], "permissions": ["read"]}
+        await page_api(page, "POST", "/api/v1/api-keys", body)
+    await page.reload()
+    rows = page.get_by_test_id("key-row")
+    await expect(rows).to_have_count(2)
+    await rows.nth(0).get_by_test_id("key-revoke").click()
+    await page.get_by_test_id("revoke-confirm").click()
+    await expect(rows).to_have_count(1)
+    await expect(rows.nth(0).get_by_test_id("key-revoke")).to_be_focused()
+    await rows.nth(0).get_by_test_id("key-revoke").click()
+    await page.get_by_test_id("revoke-confirm").click()
+    await expect(rows).to_have_count(0)
+    await expect(page.get_by_test_id("keys-empty")).to_be_focused()
+    assert not problems, problems
