@@ -50,6 +50,14 @@ class InDoubt(EngineNotReady):
     client is told why rather than "starting or stopping"."""
 
 
+class EngineBusy(EngineNotReady):
+    """A gateway's wait for the engine ran out and no attempt was run (the engine, stalled
+    or swamped, took none in time): nothing was done, and the client is told that, rather
+    than "starting or stopping"."""
+
+    MESSAGE = "the engine did not take the request in time (it is busy); nothing was done"
+
+
 class EngineTimeout(EngineNotReady):
     """A gateway's wait for the engine ran out after the engine may have started the
     command (its commit outlasted the wait, or this gateway never saw the commit): the

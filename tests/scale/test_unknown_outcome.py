@@ -8,6 +8,7 @@ the request may have been carried out (Binance's -1007, "execution status unknow
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -49,6 +50,46 @@ async def test_a_commit_that_outlasts_the_wait_is_an_unknown_outcome(
         assert "alice" in service.engine.user_accounts  # it was carried out: hence "unknown"
     finally:
         gated.gate.set()
+        await client.stop()
+        await server.stop()
+        await service.stop()
+        await gateway_nc.close()
+        await engine_nc.close()
+
+
+async def test_a_command_that_reached_a_stalled_engine_late_is_asked_again(
+    sqlite_store: Store, nats_url: str
+) -> None:
+    """The engine stalled for 0.8 s (a pause, a burst of load) as a command came: it took the
+    command after the moment the gateway's attempt said it must start by, so it refused it,
+    unrun ("too late"), and the gateway answered 503 "the engine is starting or stopping"
+    with 4 of its 5 s still to wait (rev2: 1-20 such answers per pause, and 18 under load
+    alone). A refusal for lateness says nothing ran: the gateway asks again (the same
+    request id) until its own deadline, as one process would simply have waited."""
+    clock = Clock()
+    service = await started(sqlite_store, clock)
+    subjects = Subjects("late")
+    engine_nc, gateway_nc = await connect(nats_url, "engine"), await connect(nats_url, "gw")
+    server = EngineBusServer(engine_nc, service, subjects)
+    answer, stalls = server._answer, []
+
+    async def stalled_once(msg: Any) -> None:
+        if not stalls:
+            stalls.append(msg)
+            await asyncio.sleep(0.8)  # past the attempt's start-by (0.5 s of its 1 s)
+        await answer(msg)
+
+    server._answer = stalled_once  # type: ignore[method-assign]
+    await server.start()
+    client = BusEngineClient(gateway_nc, sqlite_store, EngineSettings(), subjects, timeout_s=5.0)
+    await client.start()
+    try:
+        while client._live_instance() is None:  # the engine's first heartbeat
+            await asyncio.sleep(0.05)
+        outcome = await client.submit(OpenAccount("alice", clock()))
+        assert outcome.refusal is None and stalls
+        assert len(service.engine.user_accounts["alice"]) == 1  # run once
+    finally:
         await client.stop()
         await server.stop()
         await service.stop()

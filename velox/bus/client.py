@@ -37,6 +37,7 @@ from nats import errors as nats_errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
+from velox.batch import TOO_LATE
 from velox.bus import wire
 from velox.bus.mirror import CATCH_UP, RELOAD, Listener, Mirror
 from velox.bus.sightings import Sightings
@@ -45,7 +46,7 @@ from velox.clock import SYSTEM_CLOCK
 from velox.engine.commands import Command
 from velox.engine.engine import Engine, Outcome
 from velox.engine.settings import EngineSettings
-from velox.published import EngineTimeout, InDoubt, JournalDown
+from velox.published import EngineBusy, EngineTimeout, InDoubt, JournalDown
 from velox.service import EngineNotReady, EngineState, Published, Reply
 from velox.store.base import Store
 
@@ -224,7 +225,7 @@ class BusEngineClient:
             if remaining <= 0:
                 if unanswered:  # e.g. its commit outlasted our wait
                     raise EngineTimeout(EngineTimeout.MESSAGE)
-                raise EngineNotReady("the engine did not answer in time")
+                raise EngineBusy(EngineBusy.MESSAGE)
             wait = min(ATTEMPT_S, remaining)
             until = wire.wall_ms() + int(wait * START_SHARE * 1000)
             data = wire.encode_command(request_id, command, until)
@@ -245,6 +246,13 @@ class BusEngineClient:
             except wire.WireError as exc:  # another version of Velox answering
                 log.error("bus: the engine's reply is not understood: %s", exc)
                 raise EngineNotReady("the engine's reply is not understood") from None
+            if reply.not_ready == TOO_LATE:
+                # Refused unrun: it reached the engine (stalled, or swamped) after this
+                # attempt's start-by moment. Nothing of it ran (an attempt that had, or that
+                # runs, would have answered this one), so ask again while our wait lasts.
+                unanswered = False
+                await asyncio.sleep(RETRY_PAUSE_S)
+                continue
             if reply.not_ready is not None:
                 raise JournalDown.of(reply.not_ready)
             return reply

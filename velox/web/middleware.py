@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from velox.feeds.ratelog import RateLimitedLog
-from velox.published import EngineTimeout, InDoubt, JournalDown
+from velox.published import EngineBusy, EngineTimeout, InDoubt, JournalDown
 from velox.service import EngineNotReady
 from velox.store.session_guard import SessionEndedError
 from velox.store.unavailable import reason, unavailable
@@ -77,7 +77,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(exc, request_id)
     except SessionEndedError:  # signed out while the request ran: as if at its start
         return error_response(unauthorized("this session has been signed out"), request_id)
-    except (JournalDown, InDoubt) as exc:  # says what is wrong: no journal, or no trust
+    except (JournalDown, InDoubt, EngineBusy) as exc:  # says what is wrong: no journal,
+        # no trust, or an engine too busy to take it in time
         return error_response(ApiError("ENGINE_NOT_READY", str(exc)), request_id)
     except EngineTimeout:  # the one 503 after which the request may have been carried out
         return error_response(ApiError("ENGINE_NOT_READY", EngineTimeout.MESSAGE), request_id)
