@@ -13,29 +13,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from velox.audit_notes import pre_fix_fill
+from velox.audit_rows import RowChecks, compact
 from velox.engine.events import Deposited, Event, FundingCharged
 from velox.journal.reading import event_of
 from velox.journal.rows import deposit_record, funding_record
 from velox.projection import fills_of, writes_of
 from velox.store.base import Store
-from velox.store.records import DepositRecord, FillRecord, FundingRecord, OrderRecord, RowWrite
+from velox.store.records import DepositRecord, FundingRecord, OrderRecord, RowWrite
 
 
 @dataclass
 class V2Checks:
-    """Fed every replayed event in order; ``finish`` compares with the store."""
+    """Fed every replayed event in order; ``finish`` compares with the store. The fills and
+    the ``orders`` rows are compared in steps (``rows``, audit_rows.py)."""
 
-    fills: dict[str, FillRecord] = field(default_factory=dict)
-    orders: dict[str, OrderRecord] = field(default_factory=dict)
+    rows: RowChecks
     charged: set[tuple[str, int]] = field(default_factory=set)
     funding: dict[int, FundingRecord] = field(default_factory=dict)  # by journal seq
     boundaries: dict[tuple[str, int], int] = field(default_factory=dict)  # first charge's seq
     deposits: dict[int, DepositRecord] = field(default_factory=dict)  # by journal seq
     problems: list[str] = field(default_factory=list)
     funding_charges: int = 0
-    # the row an older Velox wrote for a capped close's fill, by fill id (audit_notes)
-    pre_fix: dict[str, FillRecord] = field(default_factory=dict)
-    pre_fix_rows: int = 0  # stored rows that are such (said in a NOTE)
+    pre_fix_rows: int = 0  # stored fills as an older Velox wrote them (said in a NOTE)
 
     def see(self, seq: int, event: Event) -> None:
         if isinstance(event, FundingCharged):
@@ -52,39 +51,41 @@ class V2Checks:
         elif isinstance(event, Deposited):
             self.deposits[seq] = deposit_record(seq, event)
         for write in writes_of(event):
-            self._order_write(write)
+            self._order_write(write, seq)
         for fill in fills_of(event):
-            if fill.fill_id in self.fills:
+            if compact(fill.fill_id) in self.rows.fills.ids:
                 self.problems.append(f"seq {seq}: fill id {fill.fill_id} used twice")
-            self.fills[fill.fill_id] = fill
-            old = pre_fix_fill(event, fill)
-            if old is not None:
-                self.pre_fix[fill.fill_id] = old
+            self.rows.fill(fill.fill_id, fill.order_id, fill, pre_fix_fill(event, fill))
 
-    def _order_write(self, write: RowWrite) -> None:
+    def _order_write(self, write: RowWrite, seq: int) -> None:
         """The ``orders`` row each write leaves, as the store's SQL does it (rows.py)."""
         new = write.record
         if not isinstance(new, OrderRecord):
             return
-        old = self.orders.get(new.order_id)
+        old = self.rows.order_of(new.order_id)
         if write.kind == "order" or old is None:
             if write.kind != "order_terms":
-                self.orders[new.order_id] = new
+                self.rows.order(new, seq)
         elif write.kind == "order_terms":
-            self.orders[new.order_id] = replace(
+            self.rows.order(replace(
                 old, price=new.price, stop_loss=new.stop_loss, take_profit=new.take_profit,
                 trailing_stop=new.trailing_stop, expires_at=new.expires_at,
                 reserved=new.reserved, updated_at=new.updated_at,
-            )  # fmt: skip
+            ), seq)  # fmt: skip
         elif write.kind == "order_status":
-            self.orders[new.order_id] = replace(
+            self.rows.order(replace(
                 old, status=new.status, position_id=new.position_id, updated_at=new.updated_at
-            )
+            ), seq)  # fmt: skip
 
     async def finish(self, store: Store, whole_journal: bool, bound: int) -> list[str]:
-        """Every journal fill is a row with the same numbers; with the whole journal, every
-        row is a journal fill (rows committed after ``bound`` come with later events)."""
-        stored = {row.fill_id: row async for row in store.all_fills()}
+        """Every journal fill is a row with the same numbers (compared in steps); with the
+        whole journal, every row is a journal fill (rows committed after ``bound`` come
+        with later events)."""
+        fills = self.rows.fills
+        unexplained = []  # rows no journal fill up to ``bound`` projected (whole journal)
+        if whole_journal:
+            unexplained = [row.fill_id async for row in store.all_fills()
+                           if compact(row.fill_id) not in fills.ids]  # fmt: skip
         # The journal tail is read after the rows: a row committed by then came with its
         # event in the same transaction, so the tail holds that event (the other order
         # leaves a gap for a commit to land in).
@@ -93,14 +94,11 @@ class V2Checks:
             event = event_of(record)
             later.update(f.fill_id for f in fills_of(event))
         problems = list(self.problems)
-        differ = sorted(i for i, f in self.fills.items() if stored.get(i) != f)
-        older = [i for i in differ if i in self.pre_fix and stored.get(i) == self.pre_fix[i]]
-        self.pre_fix_rows = len(older)
-        differ = [i for i in differ if i not in older]
-        if differ:
-            problems.append(f"fills in the journal missing or different in fills: {differ[:10]}")
+        self.pre_fix_rows = fills.older
+        if fills.differ:
+            problems.append(f"fills in the journal missing or different in fills: {fills.differ}")
         if whole_journal:
-            extra = sorted(set(stored) - set(self.fills) - later)
+            extra = sorted(set(unexplained) - later)
             if extra:
                 problems.append(f"fills rows with no journal event: {extra[:10]}")
             await self._compare_orders(store, bound, problems)
@@ -144,19 +142,24 @@ class V2Checks:
 
     async def _compare_orders(self, store: Store, bound: int, problems: list[str]) -> None:
         """With the whole journal: the ``orders`` rows are exactly what it projects (rows
-        an event after ``bound`` wrote or changed are the next audit's)."""
-        stored = {row.order_id: row async for row in store.all_orders()}
+        an event after ``bound`` wrote or changed are the next audit's). The orders that
+        left PENDING early enough were compared during the replay (audit_rows.py)."""
+        rows = self.rows
+        live = {order_id: record for order_id, (record, _) in rows.live.items()}
+        stored = await store.orders_by_ids(list(live))
+        unexplained = [row.order_id async for row in store.all_orders()
+                       if compact(row.order_id) not in rows.orders.ids
+                       and row.order_id not in live]  # fmt: skip
         later: set[str] = set()  # read after the rows, as in ``finish``
         async for record in store.read_journal(bound):
             event = event_of(record)
             later.update(w.record.order_id for w in writes_of(event)
                          if isinstance(w.record, OrderRecord))  # fmt: skip
-        differ = sorted(
-            i for i in set(stored) | set(self.orders)
-            if i not in later and stored.get(i) != self.orders.get(i)
-        )  # fmt: skip
-        if differ:
-            problems.append(f"orders rows that differ from the journal: {differ[:10]}")
+        rows.orders.note(i for i, record in live.items()
+                         if i not in later and stored.get(i) != record)  # fmt: skip
+        rows.orders.note(i for i in unexplained if i not in later)
+        if rows.orders.differ:
+            problems.append(f"orders rows that differ from the journal: {rows.orders.differ}")
 
 
 def by_seq(
