@@ -27,7 +27,10 @@ stopped reading, for as long as the client lived: rev2 saw such sockets kept 331
 (aiohttp raises ``ConnectionResetError`` from the write) has closed its socket, as any
 client may: its socket ends like any other, logged at DEBUG only (it was a traceback at
 ERROR, ~2.3 kB that anyone could have the server write at will). So does one gone before
-its upgrade is answered (velox/web/ws/upgrade.py, shared with ``/ws``).
+its upgrade is answered (velox/web/ws/upgrade.py, shared with ``/ws``). Control messages
+are read at most ``CONTROL_RATE`` a second after a burst of ``CONTROL_BURST`` (Binance
+allows USDⓈ-M clients 10 a second): a client that floods them is read at that pace, each
+still answered, and cannot keep the event loop busy subscribing and unsubscribing.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from velox.binance.streams.names import parse_stream
 from velox.listenkey_shape import LISTEN_KEY
 from velox.tasks import cancel_and_wait, wait_out
 from velox.web.jsonio import json_response
+from velox.web.ws.budget import MessageBudget
 from velox.web.ws.connection import close_or_abort
 from velox.web.ws.counted import RETRY_AFTER, TOO_MANY, counted
 from velox.web.ws.upgrade import upgrade
@@ -55,6 +59,8 @@ from velox.web.ws.upgrade import upgrade
 HEARTBEAT_S = 180.0
 QUEUE_SIZE = 4096
 ROUTES = "public|market"  # USDⓈ-M's routed paths for market streams
+CONTROL_RATE = 10.0  # control messages read a second (Binance USDⓈ-M: 10 incoming a second)
+CONTROL_BURST = 20  # ... after a burst of this many (a client subscribing as it connects)
 
 log = logging.getLogger(__name__)
 
@@ -287,10 +293,12 @@ async def _stream(
     if listen is not None:
         request.app[LISTEN_KEYS].attach(listen, user)
     writer = asyncio.create_task(client.write(), name="binance-stream-writer")
+    pace = MessageBudget(CONTROL_RATE, CONTROL_BURST)  # read at call time (tests lower it)
     try:
         async for msg in ws:
             if msg.type is not WSMsgType.TEXT:
                 continue
+            await pace.take()  # Binance: 10 incoming messages a second per connection
             reply = control(msg.data, client, market)
             await ws.send_str(json.dumps(reply))
     finally:

@@ -7,10 +7,15 @@ allows 10 incoming messages a second per connection; so does Velox, with bursts 
 trade screen sends a handful when it switches account or chart). A message over the budget
 is not looked at (no parse, no read): it is answered ``RATE_LIMITED``; a client that sends
 ``MAX_REFUSED`` of them in a row (it never waits for the answers) is closed with 1008.
+
+Binance's stream sockets answer every control message, as Binance does, so there a client
+faster than the budget is read at its pace instead (``take``): its other messages wait in
+the socket, whose reading aiohttp then pauses.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -45,6 +50,11 @@ class MessageBudget:
             return True
         self.refused_in_a_row += 1
         return False
+
+    async def take(self) -> None:
+        """One message, waiting until the budget has room for it."""
+        while not self.spend():
+            await asyncio.sleep((1 - self._tokens) / self.rate)
 
     @property
     def exhausted(self) -> bool:
