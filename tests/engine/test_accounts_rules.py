@@ -28,7 +28,7 @@ from velox.engine.commands import (
 from velox.engine.engine import Engine
 from velox.engine.errors import Code
 from velox.engine.events import Deposited, FundingCharged, OrderCancelled, PositionClosed
-from velox.engine.views import account_figures
+from velox.engine.views import account_figures, ledger
 from velox.money import Money, units
 
 U = 10**8
@@ -167,3 +167,13 @@ def test_a_reset_of_a_second_account_cancels_closes_and_tops_up_that_account() -
     assert u(1000) - after_close == u("0.99999999")
     assert (engine.accounts[acc].balance, engine.accounts["1"].balance) == (u(1000), u(1000))
     assert engine.positions == {} and engine.pending == {}
+
+
+def test_an_account_for_a_user_with_none_is_refused_and_makes_no_money() -> None:
+    """A user's first account is made at signup (OpenAccount). A CreateAccount for a user
+    the engine has no account of is a session of a user this database does not hold (rev3:
+    one signed up after the backup it was restored from): refused, no deposit."""
+    engine = engine_at()
+    before = ledger(engine)
+    assert refusal(engine, CreateAccount("ghost", "Main", "HEDGING", T0)) == (Code.NOT_FOUND, None)
+    assert "ghost" not in engine.user_accounts and ledger(engine) == before

@@ -63,12 +63,12 @@ class Run:
                 funding_rate=units(s.get("fundingRate", "0.0001")),
             )
         )
-        if s.get("mode") == "NETTING":
-            out = self.engine.handle(CreateAccount("alice", "Bot", "NETTING", T0))
-        else:
-            out = self.engine.handle(OpenAccount("alice", T0))
+        out = self.engine.handle(OpenAccount("alice", T0))  # signup's (HEDGING)
         assert out.ok, out.refusal
-        self.account_id = self.engine.user_accounts["alice"][0]
+        if s.get("mode") == "NETTING":  # a second account (a user's first is made at signup)
+            out = self.engine.handle(CreateAccount("alice", "Bot", "NETTING", T0))
+            assert out.ok, out.refusal
+        self.account_id = self.engine.user_accounts["alice"][-1]
         self.ts = T0
         self.asset = ""
 

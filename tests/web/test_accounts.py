@@ -124,3 +124,26 @@ async def test_an_order_of_another_account_is_404_without_the_header(
     still = await user.json("GET", f"/api/v1/order/{pending}", 200, headers=on)
     assert (still["status"], still["price"]) == ("PENDING", "90000.00000000")
     await user.json("POST", f"/api/v1/order/close/{pos}", 200, headers=on)  # named: it acts
+
+
+async def test_a_session_of_a_user_this_database_does_not_hold_makes_no_account(
+    client: TestClient[Any, Any],
+) -> None:
+    """rev3: a backup restored with its jwt_secret, and a user who signed up after the
+    backup: their token (signed with that secret) said 401 on /user/me but made a funded
+    account on POST /api/v1/accounts and traded in it, money for no user. Now 401 there
+    too, and nothing is made."""
+    from velox.web.keys import SERVICE, SESSIONS
+
+    token, _ = client.app[SESSIONS].issue("a-user-the-database-does-not-hold")
+    auth = {"Authorization": f"Bearer {token}"}
+    me = await client.get("/api/v1/user/me", headers=auth)
+    assert me.status == 401
+    engine = client.app[SERVICE].engine
+    accounts = dict(engine.accounts)
+    made = await client.post("/api/v1/accounts", json={"name": "Main", "mode": "NETTING"},
+                             headers=auth)  # fmt: skip
+    body = await made.json()
+    assert made.status == 401, body
+    assert_error(body, "UNAUTHORIZED")
+    assert dict(engine.accounts) == accounts

@@ -62,6 +62,11 @@ def decide(
             return refusal
         if cmd.mode not in MODES:
             return Refusal(Code.VALIDATION_ERROR, "mode must be HEDGING or NETTING", "mode")
+        if not engine.user_accounts.get(cmd.user_id):
+            # Every user's first account is made at signup (OpenAccount). None: no such
+            # user here (a session of a user the database does not hold, e.g. one signed
+            # up after the backup this database was restored from): it makes no money.
+            return Refusal(Code.NOT_FOUND, "no such user")
         if len(engine.user_accounts.get(cmd.user_id, ())) >= engine.settings.max_accounts:
             return Refusal(
                 Code.TOO_MANY_ACCOUNTS, f"at most {engine.settings.max_accounts} accounts"

@@ -13,13 +13,14 @@ import re
 from aiohttp import web
 
 from velox.engine.commands import MODES, CreateAccount, RenameAccount, ResetAccount
+from velox.engine.errors import Code
 from velox.engine.events import AccountCreated
 from velox.frozen import frozen
 from velox.store.base import Store
 from velox.store.records import AccountRecord
 from velox.web import render_v2
 from velox.web.auth.security import require_session
-from velox.web.errors import not_found, refusal_error, validation
+from velox.web.errors import not_found, refusal_error, unauthorized, validation
 from velox.web.jsonio import json_object, json_response
 from velox.web.keys import ORDER_LIMIT, SERVICE, STORE
 from velox.web.validate import choice, reject_unknown, required
@@ -102,6 +103,8 @@ async def create_account(request: web.Request) -> web.Response:
     mode = choice(required(data, "mode"), "mode", MODES)
     service = request.app[SERVICE]
     outcome = await service.submit(CreateAccount(user_id, name, mode, service.clock()))
+    if outcome.refusal is not None and outcome.refusal.code == Code.NOT_FOUND:
+        raise unauthorized("the account no longer exists")  # as GET /user/me says
     if outcome.refusal is not None:
         raise refusal_error(outcome.refusal)
     created = next(e for e in outcome.events if isinstance(e, AccountCreated))
