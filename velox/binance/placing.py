@@ -98,8 +98,17 @@ def account_within_order_rate(call: Call) -> tuple[str, str]:
 
 
 async def leverage_for(call: Call, symbol: str) -> int:
-    levels = await call.app[KEYRING].leverages(call.credential.account_id)
-    return levels.get(symbol, call.app[TERMS].default_leverage)
+    """An order's leverage, as ``symbolConfig`` reports the symbol's: the one set for it;
+    unset, the open position's (which cannot change while it is open), else the default.
+    (The default follows ``--max-leverage``: rev3 raised it between runs, and a bot that had
+    never set one was refused -4161 adding to the position opened under the old default.)"""
+    key = call.credential
+    levels = await call.app[KEYRING].leverages(key.account_id)
+    chosen = levels.get(symbol)
+    if chosen is not None:
+        return chosen
+    held = await position_on(call, key.user_id, key.account_id, symbol)
+    return held.leverage if held is not None else call.app[TERMS].default_leverage
 
 
 async def position_on(call: Call, user_id: str, account_id: str, symbol: str) -> Any:
