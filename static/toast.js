@@ -53,7 +53,11 @@ export function toast(kind, title, message = "") {
   close.addEventListener("click", () => dismiss(el));
   el.append(close);
   box.append(el);
-  while (box.children.length > 6) box.firstElementChild.remove();
+  while (box.children.length > 6) {
+    // the oldest toast the keyboard is not in (removing that one would drop the focus)
+    const idle = [...box.children].find((t) => !t.contains(document.activeElement));
+    (idle || box.firstElementChild).remove();
+  }
   keepWhileUsed(el, DURATION[kind] || 5000);
   return el;
 }

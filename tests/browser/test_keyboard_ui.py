@@ -433,3 +433,28 @@ async def test_the_trade_page_has_a_heading_a_chart_figure_and_landmarks(
     assert found["simShown"] and found["simInLandmark"], found
     await expect(page.get_by_role("heading", level=1, name="Trade")).to_have_count(1)
     assert not problems, problems
+
+
+async def test_a_seventh_toast_never_evicts_the_one_the_keyboard_is_in(
+    server: Server, browser: Any
+) -> None:
+    """At most six toasts show: a seventh removed the oldest even when the keyboard was in
+    it, and the focus fell to the page's body (left alone in the last note). The oldest one
+    not in use goes instead."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    raise_toast = "(t) => import('/static/toast.js').then((m) => m.toast('error', t))"
+    await page.evaluate(raise_toast, "Oldest")
+    oldest = page.get_by_test_id("toast").filter(has_text="Oldest")
+    button = oldest.get_by_role("button", name="Dismiss notification")
+    await button.focus()
+    for n in range(1, 7):
+        await page.evaluate(raise_toast, f"Newer {n}")
+    toasts = page.get_by_test_id("toast")
+    await expect(toasts).to_have_count(6)
+    await expect(button).to_be_focused()
+    titles = await toasts.locator(".toast-title").all_text_contents()
+    assert titles == ["Oldest", *(f"Newer {n}" for n in range(2, 7))]  # "Newer 1" went
+    assert not problems, problems
