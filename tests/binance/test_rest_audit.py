@@ -118,20 +118,33 @@ async def test_good_till_date_must_be_over_600_s_ahead(make_client: MakeClient) 
     assert (placed["timeInForce"], placed["goodTillDate"]) == ("GTD", T0 + 600_001)
 
 
-async def test_an_engine_refusal_names_the_parameter_the_client_sent(
+async def test_a_second_stop_of_a_kind_is_refused_until_the_first_is_cancelled(
     client: TestClient[Any, Any],
 ) -> None:
+    """As Binance (-4130): a closePosition stop, take-profit or trailing stop while one of
+    that kind is open is refused; Velox replaced the first in silence (rev4), so the bot's
+    order id of it named another stop. Once cancelled, the next is taken, trailing afresh
+    from the current price."""
     _, bot, _ = await netting_bot(client)
     await tick(client, BTC, "100000")
     await bot.json("POST", ORDER, {"symbol": BTC, "side": "BUY", "type": "MARKET",
                                    "quantity": "0.01"})  # fmt: skip
     trail = {"symbol": BTC, "side": "SELL", "type": "TRAILING_STOP_MARKET", "callbackRate": "1"}
-    await bot.json("POST", ORDER, trail)  # trails 999.5 under the best bid, 99950
+    first = await bot.json("POST", ORDER, trail)  # trails 999.5 under the best bid, 99950
+    stop = {"symbol": BTC, "side": "SELL", "type": "STOP_MARKET", "closePosition": "true",
+            "stopPrice": "90000"}  # fmt: skip
+    await bot.json("POST", ORDER, stop)
     await tick(client, BTC, "99600")  # bid 99550.2: still above 98950.5
-    # 0.1 % of the bid is 99.5502: the stop would be above the bid already
-    response = await bot.call("POST", ORDER, {**trail, "callbackRate": "0.1"})
-    body = await binance_error(response, 400, -1130)
-    assert body["msg"] == "Data sent for parameter 'callbackRate' is not valid."
+    for again in ({**trail, "callbackRate": "0.1"}, {**stop, "stopPrice": "91000"}):
+        body = await binance_error(await bot.call("POST", ORDER, again), 400, -4130)
+        assert body["msg"] == (
+            "An open stop or take profit order with GTE and closePosition in the direction "
+            "is existing."
+        )
+    await bot.json("DELETE", "/fapi/v1/algoOrder", {"symbol": BTC, "algoId": first["orderId"]})
+    # 0.1 % of the bid (99.5502) from a fresh mark: taken
+    taken = await bot.json("POST", ORDER, {**trail, "callbackRate": "0.1"})
+    assert (taken["status"], taken["type"]) == ("NEW", "TRAILING_STOP_MARKET"), taken
 
 
 async def test_a_client_order_id_is_unique_among_resting_orders_only(

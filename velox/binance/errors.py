@@ -48,6 +48,7 @@ STATUS: dict[int, int] = {
     -4059: 400,  # no need to change position side
     -4061: 400,  # position side does not match the account's mode (one-way: BOTH)
     -4116: 400,  # clientOrderId duplicated (among resting orders)
+    -4130: 400,  # a closePosition stop of that kind is already open (cancel it first)
     -5021: 400,  # a FOK order that could not fill at once (not recorded)
     -5022: 400,  # a post-only (GTX) order that would take (not recorded)
     -4161: 400,  # leverage change with an open position

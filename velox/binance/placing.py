@@ -132,6 +132,12 @@ async def apply_stop(
         raise BinanceError(-2022, "ReduceOnly Order is rejected.")
     if call.params.get("closePosition") != "true":
         _closes_the_whole_position(call, pos.qty, kind)
+    held = {"STOP_MARKET": pos.stop_loss, "TAKE_PROFIT_MARKET": pos.take_profit,
+            "TRAILING_STOP_MARKET": pos.trailing_stop}.get(kind)  # fmt: skip
+    if held is not None:  # as Binance: cancel the one there first (a bot's stop is never
+        # replaced behind its back, its order id then naming another stop: rev4)
+        raise BinanceError(-4130, "An open stop or take profit order with GTE and "
+                                  "closePosition in the direction is existing.")  # fmt: skip
     service = call.app[SERVICE]
     if kind == "TRAILING_STOP_MARKET":
         rate = call.params.optional_units("callbackRate")
