@@ -17,6 +17,7 @@ import gc
 import logging
 import logging.handlers
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from io import TextIOWrapper
@@ -92,6 +93,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     # e.g. a second writer, a port in use, positions on a symbol no longer listed
     except (StoreOpenError, SecretFileError, VaultError, StartCheckError, UnlistedAssets) as exc:
         print(f"velox: {exc}", file=sys.stderr)
+        return 1
+    # a SQLite file damaged past its first page (a restore over a stale -wal) fails at its
+    # first read of a damaged page, in the journal replay or the audit: the same one line
+    except sqlite3.DatabaseError as exc:
+        from velox.store.opening import database_error, is_damage
+
+        if not is_damage(exc):
+            raise
+        print(f"velox: {database_error(settings.db_url, exc)}", file=sys.stderr)
         return 1
     except ImportError as exc:
         if running_from_checkout():
