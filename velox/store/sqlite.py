@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from functools import partial
@@ -58,6 +59,7 @@ from velox.store.writer_lock import FileLock
 MIN_SQLITE = (3, 35, 0)
 MEMORY = ":memory:"
 _BUSY_TIMEOUT_MS = 5000
+_THREAD_END_S = 10.0  # a failed connect's aiosqlite thread: how long to wait for its end
 T = TypeVar("T")
 
 
@@ -125,6 +127,25 @@ def _upsert_candles(
         )
 
 
+async def _connect(database: str, **kwargs: Any) -> aiosqlite.Connection:
+    """``aiosqlite.connect``, whose worker thread has ended when the connect fails.
+
+    A failed connect only queues the thread's stop; the thread then hands its answer to the
+    event loop, and if ``velox run`` has closed the loop by then (it exits at once after the
+    one-line refusal) it dies with "RuntimeError: Event loop is closed" tracebacks. So wait
+    for it (``_thread`` is aiosqlite's own, private: see the version bound in pyproject.toml;
+    before 0.21 the connection was the thread itself).
+    """
+    conn = aiosqlite.connect(database, **kwargs)
+    try:
+        return await conn
+    except Exception:
+        thread = getattr(conn, "_thread", conn)
+        if isinstance(thread, threading.Thread) and thread.is_alive():
+            await asyncio.to_thread(thread.join, _THREAD_END_S)
+        raise
+
+
 class SqliteStore(SqlStore):
     """``Store`` on a single SQLite file (``path`` may be ``":memory:"`` for throwaway use)."""
 
@@ -182,7 +203,7 @@ class SqliteStore(SqlStore):
             self._file_lock.acquire()  # before touching the database: WriterLockHeld
             undo.callback(self._file_lock.release)
         # isolation_level=None: no implicit transactions; we issue BEGIN IMMEDIATE ourselves.
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn = await _connect(self.path, isolation_level=None)
         undo.push_async_callback(conn.close)
         mode = await conn.execute_fetchall("PRAGMA journal_mode=WAL")
         if self.path != MEMORY and next(iter(mode))[0] != "wal":
@@ -203,11 +224,11 @@ class SqliteStore(SqlStore):
 
     async def _connect_reader(self, writer: bool) -> aiosqlite.Connection:
         if writer:
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
+            conn = await _connect(self.path, isolation_level=None)
             await conn.execute("PRAGMA query_only=ON")  # reads only, by construction
         else:  # read-only at the file level: beside a running writer, write nothing ever
             uri = Path(self.path).resolve().as_uri() + "?mode=ro"
-            conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+            conn = await _connect(uri, uri=True, isolation_level=None)
         await conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         return conn
 
