@@ -40,6 +40,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_FILE = "velox.log"
 LOG_MAX_BYTES = 10 * 1024 * 1024
 LOG_BACKUPS = 3
+SQLITE_FILE = "velox.db"  # the default database, in the data directory
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -209,11 +210,27 @@ def _run(settings: Settings) -> int:
         "Velox %s: data directory %s, log file %s, database %s",
         __version__, data_dir.resolve(), log_file.resolve(), describe_database(settings.db_url),
     )  # fmt: skip
+    warn_of_sqlite_left_behind(data_dir, settings.db_url)
     app = create_app(settings)
     tune_gc(app)
     app.on_startup.append(exit_when_the_engine_fails)
     serve(app, settings, lambda url: f"Velox {__version__} is running at {url}")
     return exit_status(app)
+
+
+def warn_of_sqlite_left_behind(data_dir: Path, db_url: str) -> None:
+    """One WARNING when a PostgreSQL start leaves a SQLite database in the data directory:
+    an operator moving a deployment to PostgreSQL found an empty database, in silence.
+    Velox has no migration from one to the other (README: PostgreSQL)."""
+    left = data_dir / SQLITE_FILE
+    if db_url.startswith(("postgresql://", "postgres://")) and left.exists():
+        logging.getLogger("velox").warning(
+            "the data directory holds a SQLite database, %s, which this start ignores: it uses "
+            "%s (--db), and Velox has no migration from SQLite to PostgreSQL, so the users, "
+            "accounts and positions in that file are not in this database (to keep them, "
+            "start with --db sqlite:///%s again; README: PostgreSQL)",
+            left.resolve(), describe_database(db_url), left.resolve(),
+        )  # fmt: skip
 
 
 def _run_role(settings: Settings, role: str) -> int:
@@ -228,6 +245,8 @@ def _run_role(settings: Settings, role: str) -> int:
         __version__, role, settings.bus_prefix, data_dir.resolve(), log_file.resolve(),
         describe_database(settings.db_url),
     )  # fmt: skip
+    if role == "engine":  # the database's writer, as velox run
+        warn_of_sqlite_left_behind(data_dir, settings.db_url)
     app = engine_app(settings) if role == "engine" else gateway_app(settings)
     tune_gc(app)
     app.on_startup.append(exit_when_the_engine_fails)
