@@ -4,6 +4,10 @@
 ``smtp+starttls://...`` (STARTTLS, port 587) and ``smtps://...`` (TLS, port 465). The stdlib
 ``smtplib`` is blocking, so it runs in a thread with a timeout. Without SMTP each message is
 written to ``<data_dir>/outbox/`` (mode 0600), which ``--dev`` shows at ``/dev/outbox``.
+The outbox is bounded: anyone may ask for a magic link, and it grew without end (about 28,800
+files a day per client address at the default limits) while each link dies after 15 minutes.
+Each write deletes the mails written there more than a link's validity ago, and all but the
+``OUTBOX_MAX_FILES`` newest; files of other names (the operator's) are left alone.
 Message bodies carry tokens: they are never logged, only the recipient's domain is.
 """
 
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import smtplib
 import ssl
 import time
@@ -28,6 +33,9 @@ from velox.frozen import frozen
 log = logging.getLogger(__name__)
 SMTP_TIMEOUT_S = 15.0
 DEFAULT_FROM = "Velox <no-reply@localhost>"
+OUTBOX_KEEP_S = 15 * 60  # a magic link's validity (WebOptions.magic_ttl_s): older, it is dead
+OUTBOX_MAX_FILES = 1000  # and at most this many, the newest
+_OUTBOX_NAME = re.compile(r"(\d+)-[0-9a-f]+\.eml")  # what ``_write`` names a mail: <ms>-<hex>
 
 
 @frozen
@@ -92,6 +100,21 @@ class Mailer:
         fd = os.open(self.outbox / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(message.as_bytes())
+        self._prune(time.time_ns() // 1_000_000)
+
+    def _prune(self, now_ms: int) -> None:
+        """Delete the mails older than ``OUTBOX_KEEP_S`` and all but the newest
+        ``OUTBOX_MAX_FILES`` (only the files ``_write`` names, by the time in their name)."""
+        mails = []
+        for name in os.listdir(self.outbox):
+            matched = _OUTBOX_NAME.fullmatch(name)
+            if matched:
+                mails.append((int(matched[1]), name))
+        mails.sort(reverse=True)  # newest first
+        cutoff = now_ms - OUTBOX_KEEP_S * 1000
+        for i, (written_ms, name) in enumerate(mails):
+            if i >= OUTBOX_MAX_FILES or written_ms < cutoff:
+                (self.outbox / name).unlink(missing_ok=True)
 
     def list_outbox(self, limit: int = 100) -> list[OutboxMessage]:
         """Newest first: what ``/dev/outbox`` shows (blocking: call it in a thread)."""
