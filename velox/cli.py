@@ -202,6 +202,7 @@ def add_log_file(data_dir: Path) -> Path:
 def _run(settings: Settings) -> int:
     from velox.web.app import create_app
     from velox.web.fatal import exit_status, exit_when_the_engine_fails
+    from velox.web.secret_checks import defer_secret_file, write_secret_later
 
     data_dir = prepare_data_dir(Path(settings.data_dir))
     log_file = add_log_file(data_dir)
@@ -211,7 +212,11 @@ def _run(settings: Settings) -> int:
         __version__, data_dir.resolve(), log_file.resolve(), describe_database(settings.db_url),
     )  # fmt: skip
     warn_of_sqlite_left_behind(data_dir, settings.db_url)
+    # a session secret generated now is written only once the start has gone through
+    settings, new_secret = defer_secret_file(settings)
     app = create_app(settings)
+    if new_secret is not None:
+        write_secret_later(app, new_secret)
     tune_gc(app)
     app.on_startup.append(exit_when_the_engine_fails)
     serve(app, settings, lambda url: f"Velox {__version__} is running at {url}")
