@@ -6,7 +6,8 @@ stop-market entries, stop-losses and take-profits.
   the Velox order id);
 - ``STOP_MARKET`` / ``TAKE_PROFIT_MARKET`` with ``closePosition=true``, and
   ``TRAILING_STOP_MARKET``: the position's stop-loss, take-profit or trailing stop (see
-  ``trading.apply_stop``), listed while set.
+  ``trading.apply_stop``), listed while set, then as they ended with the position: the
+  one that fired FINISHED, the others EXPIRED (``allAlgoOrders`` lists them all).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from velox.binance import orders
 from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, mandatory, no_such_order, unknown_order
 from velox.binance.keyring import READ, TRADE
+from velox.binance.params import Page
 from velox.binance.placing import (
     account_within_order_rate,
     apply_stop,
@@ -34,6 +36,9 @@ from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.events import OrderCancelled, OrderPlaced
 from velox.store.records import OrderRecord
 from velox.web.keys import SERVICE, SETTINGS, STORE
+
+Json = dict[str, Any]
+SCAN = 500  # closed positions read at a time (``ended_conditionals``)
 
 
 @endpoint(0, signed=TRADE)
@@ -126,8 +131,11 @@ async def open_algo_orders(call: Call) -> Any:
 
 @endpoint(5, signed=READ)
 async def all_algo_orders(call: Call) -> Any:
-    """The symbol's algo orders (resting stops), paged as ``allOrders``: from ``algoId``,
-    or the oldest ``limit`` of ``startTime``/``endTime``, else the newest; oldest first."""
+    """The symbol's algo orders, open and ended, as ``algoOrder`` shows each: STOP entries
+    (their rows), the open positions' stops (the engine's, as ``openAlgoOrders``) and the
+    closed positions' (``ended_conditionals``: FINISHED, EXPIRED), paged as ``allOrders``
+    (``paged``): from ``algoId``, or the oldest ``limit`` of ``startTime``/``endTime``,
+    else the newest; oldest first."""
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     assert symbol is not None
     page = call.params.page("algoId")
@@ -135,7 +143,71 @@ async def all_algo_orders(call: Call) -> Any:
         call.credential.account_id, symbol, page.start, page.end, page.limit,
         from_id=page.from_id, oldest_first=page.forward, order_type="STOP",
     )  # fmt: skip
-    return await _algos_of(call, records if page.forward else records[::-1])
+    open_stops = [o for o in await open_orders_of(call, symbol, algo=True)
+                  if orders.conditional_of(o["algoId"]) is not None]  # fmt: skip
+    ended = await ended_conditionals(call, symbol, page, fired_only=False)
+    shown = [*await _algos_of(call, records), *open_stops,
+             *(orders.algo_of_conditional(o) for o in ended)]  # fmt: skip
+    return paged(shown, page, "algoId", "createTime")
+
+
+def paged(rows: list[Json], page: Page, id_key: str, time_key: str) -> list[Json]:
+    """``page`` of ``rows`` (orders of several kinds, each kind already within it): by id
+    from ``from_id`` on (a conditional order's id is larger than any other, so a bot
+    paging by id meets every order once), else by time (ties: by id) within the window;
+    the first ``limit`` when paging forward, else the last; oldest first."""
+    by_id = {row[id_key]: row for row in rows}
+    mine = [
+        row for row in by_id.values()
+        if (page.from_id is None or row[id_key] >= page.from_id)
+        and (page.start is None or row[time_key] >= page.start)
+        and (page.end is None or row[time_key] <= page.end)
+    ]  # fmt: skip
+    if page.from_id is not None:
+        mine.sort(key=lambda row: row[id_key])
+    else:
+        mine.sort(key=lambda row: (row[time_key], row[id_key]))
+    return mine[: page.limit] if page.forward else mine[-page.limit :]
+
+
+async def ended_conditionals(
+    call: Call, symbol: str, page: Page, *, fired_only: bool
+) -> list[Json]:
+    """The stops of the account's closed positions on ``symbol`` as ``GET /fapi/v1/order``
+    shows them (``orders.ended_conditional_json``: FILLED, EXPIRED; ``fired_only``: the
+    FILLED alone), at least ``page.limit`` of the page's when there are that many (or
+    all): each shows the position's open as its ``time``. A symbol's positions on a NETTING
+    account follow one another, so they closed in the order they opened (and by id): the
+    closed orders are read in that order, ``SCAN`` at a time, from the window's start (a
+    position closes after it opens) or from the newest, until ``limit`` are found."""
+    key, store = call.credential, call.app[STORE]
+    low = page.start
+    if page.from_id is not None and page.from_id >= orders.CONDITIONAL:
+        # positions from the one the id names: none closed before that one opened
+        first = await store.closed_order(str((page.from_id - orders.CONDITIONAL) // 4))
+        if first is not None and first.account_id == key.account_id:
+            low = max(low or 0, first.opened_at)
+    out: list[Json] = []
+    after: tuple[int, str] | None = None
+    while True:
+        rows = await store.closed_orders_page(
+            key.user_id, key.account_id, False, SCAN, asset=symbol, start=low, after=after,
+            oldest_first=page.forward,
+        )  # fmt: skip
+        for rec in rows:
+            if page.forward and page.end is not None and rec.opened_at > page.end:
+                return out  # every later one opened later still
+            if rec.parent_order_id is not None:  # a partial close's part: no stops of its own
+                continue
+            for kind in orders.KINDS:
+                shown = orders.ended_conditional_json(rec, kind)
+                if shown is None or (fired_only and shown["status"] != "FILLED"):
+                    continue
+                if page.from_id is None or shown["orderId"] >= page.from_id:
+                    out.append(shown)
+        if len(rows) < SCAN or len(out) >= page.limit:
+            return out
+        after = (rows[-1].closed_at, rows[-1].order_id)
 
 
 async def _algos_of(call: Call, records: list[OrderRecord]) -> list[dict[str, Any]]:

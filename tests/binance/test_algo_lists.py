@@ -1,0 +1,93 @@
+"""``allAlgoOrders`` lists every algo order of the symbol, as Binance does: STOP entries, the
+open positions' closePosition / trailing orders and the ended ones, FINISHED or EXPIRED, each
+as ``algoOrder`` shows it. (It listed STOP entries only: ``[]`` while a stop-loss was open,
+and ccxt's fetch_closed_orders with ``trigger`` found nothing that had fired, though
+fetch_order found it FINISHED: an outside review, rev4.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.binance.helpers import Bot, netting_bot
+from tests.web.conftest import FAST, MakeClient
+from tests.web.helpers import tick
+from velox.clock import ManualClock
+from velox.web.options import WebOptions
+
+BTC, ORDER, ALGO = "BTCUSDT", "/fapi/v1/order", "/fapi/v1/algoOrder"
+T0 = 1_750_000_000_000
+BUY = {"symbol": BTC, "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+CLOSE = {"symbol": BTC, "side": "SELL", "closePosition": "true"}
+
+
+async def clocked(make_client: MakeClient) -> tuple[Any, Bot, ManualClock]:
+    clock = ManualClock(T0)
+    options = WebOptions(bcrypt_rounds=FAST.bcrypt_rounds, clock=clock, clock_tick_s=None)
+    client = await make_client(options, binance_weight_limit=100_000)
+    _, bot, _ = await netting_bot(client)
+    await tick(client, BTC, "100000")  # bid 99950, ask 100050
+    return client, bot, clock
+
+
+async def test_all_algo_orders_lists_open_and_ended_conditional_orders(
+    make_client: MakeClient,
+) -> None:
+    client, bot, clock = await clocked(make_client)
+
+    async def get(path: str, **params: Any) -> Any:
+        return await bot.json("GET", path, {"symbol": BTC, **params}, clock=clock)
+
+    entry = {"algoType": "CONDITIONAL", "symbol": BTC, "side": "BUY", "type": "STOP_MARKET",
+             "quantity": "0.01", "triggerPrice": "120000"}  # fmt: skip
+    stop_entry = await bot.json("POST", ALGO, entry, clock=clock)  # T0
+    clock.advance(1000)
+    first = await bot.json("POST", ORDER, BUY, clock=clock)  # T0 + 1000
+    sl = await bot.json("POST", ALGO, {**CLOSE, "algoType": "CONDITIONAL",
+                                       "type": "STOP_MARKET", "triggerPrice": "95000"},
+                        clock=clock)  # fmt: skip
+    tp = await bot.json("POST", ORDER, {**CLOSE, "type": "TAKE_PROFIT_MARKET",
+                                        "stopPrice": "101000"}, clock=clock)  # fmt: skip
+    listed = await get("/fapi/v1/allAlgoOrders")
+    assert [(o["algoId"], o["orderType"], o["algoStatus"]) for o in listed] == [
+        (stop_entry["algoId"], "STOP_MARKET", "NEW"), (sl["algoId"], "STOP_MARKET", "NEW"),
+        (tp["orderId"], "TAKE_PROFIT_MARKET", "NEW"),
+    ]  # fmt: skip
+
+    clock.advance(1000)
+    await tick(client, BTC, "101500")  # the take-profit fires; the stop-loss expires
+    clock.advance(1000)
+    await tick(client, BTC, "100000")
+    second = await bot.json("POST", ORDER, BUY, clock=clock)  # T0 + 3000
+    trail = {"symbol": BTC, "side": "SELL", "type": "TRAILING_STOP_MARKET",
+             "callbackRate": "1", "quantity": "0.01", "reduceOnly": "true"}  # fmt: skip
+    ts = await bot.json("POST", ORDER, trail, clock=clock)
+    assert (ts["orderId"] - 10**15) // 4 == second["orderId"]
+
+    listed = await get("/fapi/v1/allAlgoOrders")
+    shown = [(o["algoId"], o["algoStatus"], o["executedQty"]) for o in listed]
+    assert shown == [
+        (stop_entry["algoId"], "NEW", "0.00000000"), (sl["algoId"], "EXPIRED", "0.00000000"),
+        (tp["orderId"], "FINISHED", "0.01000000"), (ts["orderId"], "NEW", "0.00000000"),
+    ]  # fmt: skip
+    # each as GET algoOrder shows it
+    for row in listed:
+        assert row == await bot.json("GET", ALGO, {"algoId": row["algoId"]}, clock=clock)
+    assert listed[2]["actualOrderId"] == str(tp["orderId"])
+    assert first["orderId"] < second["orderId"]
+
+    ids = [row["algoId"] for row in listed]
+    assert [o["algoId"] for o in await get("/fapi/v1/allAlgoOrders", limit=2)] == ids[2:]
+    assert [o["algoId"] for o in await get("/fapi/v1/allAlgoOrders", algoId=ids[1])] == ids[1:]
+    page = await get("/fapi/v1/allAlgoOrders", algoId=ids[0], limit=2)
+    assert [o["algoId"] for o in page] == ids[:2]
+    page = await get("/fapi/v1/allAlgoOrders", algoId=ids[1] + 1, limit=2)
+    assert [o["algoId"] for o in page] == ids[2:]
+    page = await get("/fapi/v1/allAlgoOrders", startTime=T0 + 1)
+    assert [o["algoId"] for o in page] == ids[1:]
+    page = await get("/fapi/v1/allAlgoOrders", startTime=T0 + 2000)
+    assert [o["algoId"] for o in page] == ids[3:]
+    page = await get("/fapi/v1/allAlgoOrders", endTime=T0 + 1000)
+    assert [o["algoId"] for o in page] == ids[:3]
+    assert await get("/fapi/v1/allAlgoOrders", startTime=T0 + 5000) == []
+    assert await bot.json("GET", "/fapi/v1/allAlgoOrders", {"symbol": "ETHUSDT"},
+                          clock=clock) == []  # fmt: skip
