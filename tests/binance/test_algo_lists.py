@@ -91,3 +91,41 @@ async def test_all_algo_orders_lists_open_and_ended_conditional_orders(
     assert await get("/fapi/v1/allAlgoOrders", startTime=T0 + 5000) == []
     assert await bot.json("GET", "/fapi/v1/allAlgoOrders", {"symbol": "ETHUSDT"},
                           clock=clock) == []  # fmt: skip
+
+
+async def test_from_an_algo_id_the_stops_come_by_their_positions_ids(
+    make_client: MakeClient,
+) -> None:
+    """A LIMIT that rested opens its position after a later order's position closed: from
+    an ``algoId`` the stops still come by id (the smaller id first), so a bot paging by
+    id meets both."""
+    client, bot, clock = await clocked(make_client)
+    limit = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01",
+             "price": "90000", "timeInForce": "GTC"}  # fmt: skip
+    rested = await bot.json("POST", ORDER, limit, clock=clock)
+    bought = await bot.json("POST", ORDER, BUY, clock=clock)
+    sl = await bot.json("POST", ORDER, {**CLOSE, "type": "STOP_MARKET", "stopPrice": "95000"},
+                        clock=clock)  # fmt: skip
+    clock.advance(1000)
+    await tick(client, BTC, "94000")  # the stop-loss closes the market order's position
+    clock.advance(1000)
+    await tick(client, BTC, "89000")  # ask 89050: the LIMIT opens its own
+    clock.advance(1000)
+    tp = await bot.json("POST", ORDER, {**CLOSE, "type": "TAKE_PROFIT_MARKET",
+                                        "stopPrice": "91000"}, clock=clock)  # fmt: skip
+    await tick(client, BTC, "92000")
+    history = await bot.json("GET", "/fapi/v1/allAlgoOrders", {"symbol": BTC}, clock=clock)
+    assert [o["algoId"] for o in history] == [sl["orderId"], tp["orderId"]]  # by time
+    assert rested["orderId"] < bought["orderId"] and tp["orderId"] < sl["orderId"]
+
+    async def page(from_id: int) -> list[int]:
+        query = {"symbol": BTC, "algoId": from_id, "limit": 1}
+        return [o["algoId"] for o in await bot.json("GET", "/fapi/v1/allAlgoOrders", query,
+                                                    clock=clock)]  # fmt: skip
+
+    assert await page(10**15) == [tp["orderId"]]
+    assert await page(tp["orderId"] + 1) == [sl["orderId"]]
+    assert await page(sl["orderId"] + 1) == []
+    query = {"symbol": BTC, "orderId": rested["orderId"] + 1, "limit": 2}
+    listed = await bot.json("GET", "/fapi/v1/allOrders", query, clock=clock)
+    assert [o["orderId"] for o in listed] == [bought["orderId"], tp["orderId"]]

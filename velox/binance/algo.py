@@ -12,6 +12,7 @@ stop-market entries, stop-losses and take-profits.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from velox.binance import orders
@@ -34,7 +35,7 @@ from velox.binance.placing import (
 )
 from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.events import OrderCancelled, OrderPlaced
-from velox.store.records import OrderRecord
+from velox.store.records import ClosedOrderRecord, OrderRecord
 from velox.web.keys import SERVICE, SETTINGS, STORE
 
 Json = dict[str, Any]
@@ -145,9 +146,10 @@ async def all_algo_orders(call: Call) -> Any:
     )  # fmt: skip
     open_stops = [o for o in await open_orders_of(call, symbol, algo=True)
                   if orders.conditional_of(o["algoId"]) is not None]  # fmt: skip
-    ended = await ended_conditionals(call, symbol, page, fired_only=False)
-    shown = [*await _algos_of(call, records), *open_stops,
-             *(orders.algo_of_conditional(o) for o in ended)]  # fmt: skip
+    entries = await _algos_of(call, records)
+    ended = await ended_conditionals(call, symbol, page, entries, "createTime",
+                                     fired_only=False)  # fmt: skip
+    shown = [*entries, *open_stops, *(orders.algo_of_conditional(o) for o in ended)]
     return paged(shown, page, "algoId", "createTime")
 
 
@@ -171,43 +173,75 @@ def paged(rows: list[Json], page: Page, id_key: str, time_key: str) -> list[Json
 
 
 async def ended_conditionals(
-    call: Call, symbol: str, page: Page, *, fired_only: bool
-) -> list[Json]:
+    call: Call, symbol: str, page: Page, others: list[Json], time_key: str, *,
+    fired_only: bool,
+) -> list[Json]:  # fmt: skip
     """The stops of the account's closed positions on ``symbol`` as ``GET /fapi/v1/order``
     shows them (``orders.ended_conditional_json``: FILLED, EXPIRED; ``fired_only``: the
-    FILLED alone), at least ``page.limit`` of the page's when there are that many (or
-    all): each shows the position's open as its ``time``. A symbol's positions on a NETTING
-    account follow one another, so they closed in the order they opened (and by id): the
-    closed orders are read in that order, ``SCAN`` at a time, from the window's start (a
-    position closes after it opens) or from the newest, until ``limit`` are found."""
-    key, store = call.credential, call.app[STORE]
-    low = page.start
-    if page.from_id is not None and page.from_id >= orders.CONDITIONAL:
-        # positions from the one the id names: none closed before that one opened
-        first = await store.closed_order(str((page.from_id - orders.CONDITIONAL) // 4))
-        if first is not None and first.account_id == key.account_id:
-            low = max(low or 0, first.opened_at)
+    FILLED alone), at least those that ``paged`` can take into ``page`` beside ``others``
+    (the page's orders of other kinds, shown): each shows the position's open as its
+    ``time``, and has an id larger than any order's."""
+    if len(others) < page.limit:
+        bound = None
+    elif page.from_id is not None:
+        return []  # by id, every one comes after the others
+    else:  # past this time (in the page's direction) none could make the page
+        times = [row[time_key] for row in others]
+        bound = max(times) if page.forward else min(times)
     out: list[Json] = []
+    async for rec in _closed_positions(call, symbol, page, bound):
+        for kind in orders.KINDS:
+            shown = orders.ended_conditional_json(rec, kind)
+            if shown is None or (fired_only and shown["status"] != "FILLED"):
+                continue
+            if page.from_id is None or shown["orderId"] >= page.from_id:
+                out.append(shown)
+        if len(out) >= page.limit:
+            break
+    return out
+
+
+async def _closed_positions(
+    call: Call, symbol: str, page: Page, bound: int | None
+) -> AsyncIterator[ClosedOrderRecord]:
+    """The account's closed positions on ``symbol`` in the page's order, ``SCAN`` rows read
+    at a time. From an id (``from_id``): by position id, from the order rows of the
+    positions' opening orders (a position's id is its opening order's; ids grow with
+    ``created_at``). Else by time: a symbol's positions on a NETTING account follow one
+    another, so they closed in the order they opened, and are read by their close from the
+    window's start (a position closes after it opens), or from the newest; up to the
+    window's end or ``bound`` (the latest open, paging forward; the earliest, back)."""
+    key, store = call.credential, call.app[STORE]
+    if page.from_id is not None:
+        at = max(page.from_id - orders.CONDITIONAL, 0) // 4  # the first position it names
+        while True:
+            rows = await store.orders_for_asset(key.account_id, symbol, None, None, SCAN,
+                                                from_id=at, oldest_first=True)  # fmt: skip
+            opened = [r.order_id for r in rows if r.status == "OPEN"]
+            closed = await store.closed_orders_of(opened) if opened else []
+            for rec in sorted(closed, key=lambda rec: int(rec.order_id)):
+                yield rec
+            if len(rows) < SCAN:
+                return
+            at = max(int(r.order_id) for r in rows) + 1
+    ends = [t for t in (page.end, bound) if t is not None]
+    latest = min(ends) if ends else None
     after: tuple[int, str] | None = None
     while True:
-        rows = await store.closed_orders_page(
-            key.user_id, key.account_id, False, SCAN, asset=symbol, start=low, after=after,
-            oldest_first=page.forward,
+        found = await store.closed_orders_page(
+            key.user_id, key.account_id, False, SCAN, asset=symbol, start=page.start,
+            after=after, oldest_first=page.forward,
         )  # fmt: skip
-        for rec in rows:
-            if page.forward and page.end is not None and rec.opened_at > page.end:
-                return out  # every later one opened later still
-            if rec.parent_order_id is not None:  # a partial close's part: no stops of its own
-                continue
-            for kind in orders.KINDS:
-                shown = orders.ended_conditional_json(rec, kind)
-                if shown is None or (fired_only and shown["status"] != "FILLED"):
-                    continue
-                if page.from_id is None or shown["orderId"] >= page.from_id:
-                    out.append(shown)
-        if len(rows) < SCAN or len(out) >= page.limit:
-            return out
-        after = (rows[-1].closed_at, rows[-1].order_id)
+        for rec in found:
+            if page.forward and latest is not None and rec.opened_at > latest:
+                return  # every later one opened later still
+            if not page.forward and bound is not None and rec.closed_at < bound:
+                return  # opened before it closed: earlier than all of the others
+            if rec.parent_order_id is None:  # a partial close's part has no stops of its own
+                yield rec
+        if len(found) < SCAN:
+            return
+        after = (found[-1].closed_at, found[-1].order_id)
 
 
 async def _algos_of(call: Call, records: list[OrderRecord]) -> list[dict[str, Any]]:
