@@ -89,6 +89,16 @@ async def test_all_algo_orders_lists_open_and_ended_conditional_orders(
     page = await get("/fapi/v1/allAlgoOrders", endTime=T0 + 1000)
     assert [o["algoId"] for o in page] == ids[:3]
     assert await get("/fapi/v1/allAlgoOrders", startTime=T0 + 5000) == []
+    walked, at = [], 0  # a bot paging from the last id it was given + 1 meets each once
+    while rows := await get("/fapi/v1/allAlgoOrders", algoId=at, limit=1):
+        walked.append(rows[0]["algoId"])
+        at = rows[0]["algoId"] + 1
+    assert walked == ids
+    later = await bot.json("POST", ALGO, {**entry, "triggerPrice": "121000"}, clock=clock)
+    assert later["algoId"] < ids[-1]  # an order id, smaller than any stop's
+    assert [o["algoId"] for o in await get("/fapi/v1/allAlgoOrders", algoId=at)] == [
+        later["algoId"]
+    ]  # fmt: skip
     assert await bot.json("GET", "/fapi/v1/allAlgoOrders", {"symbol": "ETHUSDT"},
                           clock=clock) == []  # fmt: skip
 
@@ -97,8 +107,8 @@ async def test_from_an_algo_id_the_stops_come_by_their_positions_ids(
     make_client: MakeClient,
 ) -> None:
     """A LIMIT that rested opens its position after a later order's position closed: from
-    an ``algoId`` the stops still come by id (the smaller id first), so a bot paging by
-    id meets both."""
+    an id, each position's stops come after its opening order, by that order's id (the
+    LIMIT's first), so a bot paging by id meets both."""
     client, bot, clock = await clocked(make_client)
     limit = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01",
              "price": "90000", "timeInForce": "GTC"}  # fmt: skip
@@ -128,4 +138,4 @@ async def test_from_an_algo_id_the_stops_come_by_their_positions_ids(
     assert await page(sl["orderId"] + 1) == []
     query = {"symbol": BTC, "orderId": rested["orderId"] + 1, "limit": 2}
     listed = await bot.json("GET", "/fapi/v1/allOrders", query, clock=clock)
-    assert [o["orderId"] for o in listed] == [bought["orderId"], tp["orderId"]]
+    assert [o["orderId"] for o in listed] == [tp["orderId"], bought["orderId"]]

@@ -135,66 +135,90 @@ async def all_algo_orders(call: Call) -> Any:
     """The symbol's algo orders, open and ended, as ``algoOrder`` shows each: STOP entries
     (their rows), the open positions' stops (the engine's, as ``openAlgoOrders``) and the
     closed positions' (``ended_conditionals``: FINISHED, EXPIRED), paged as ``allOrders``
-    (``paged``): from ``algoId``, or the oldest ``limit`` of ``startTime``/``endTime``,
-    else the newest; oldest first."""
+    (``paged``): from ``algoId`` (a position's stops after its opening order), or the
+    oldest ``limit`` of ``startTime``/``endTime``, else the newest; oldest first."""
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     assert symbol is not None
     page = call.params.page("algoId")
     records = await call.app[STORE].orders_for_asset(
         call.credential.account_id, symbol, page.start, page.end, page.limit,
-        from_id=page.from_id, oldest_first=page.forward, order_type="STOP",
+        from_id=first_order_id(page), oldest_first=page.forward, order_type="STOP",
     )  # fmt: skip
     open_stops = [o for o in await open_orders_of(call, symbol, algo=True)
                   if orders.conditional_of(o["algoId"]) is not None]  # fmt: skip
     entries = await _algos_of(call, records)
-    ended = await ended_conditionals(call, symbol, page, entries, "createTime",
+    ended = await ended_conditionals(call, symbol, page, entries, "algoId", "createTime",
                                      fired_only=False)  # fmt: skip
     shown = [*entries, *open_stops, *(orders.algo_of_conditional(o) for o in ended)]
     return paged(shown, page, "algoId", "createTime")
 
 
 def paged(rows: list[Json], page: Page, id_key: str, time_key: str) -> list[Json]:
-    """``page`` of ``rows`` (orders of several kinds, each kind already within it): by id
-    from ``from_id`` on (a conditional order's id is larger than any other, so a bot
-    paging by id meets every order once), else by time (ties: by id) within the window;
-    the first ``limit`` when paging forward, else the last; oldest first."""
+    """``page`` of ``rows`` (orders of several kinds, each kind read for it): by id from
+    ``from_id`` on (``order_key``), else by time (ties: by id) within the window; the first
+    ``limit`` when paging forward, else the last; oldest first."""
     by_id = {row[id_key]: row for row in rows}
+    least = None if page.from_id is None else order_key(page.from_id, start=True)
     mine = [
         row for row in by_id.values()
-        if (page.from_id is None or row[id_key] >= page.from_id)
+        if (least is None or order_key(row[id_key]) >= least)
         and (page.start is None or row[time_key] >= page.start)
         and (page.end is None or row[time_key] <= page.end)
     ]  # fmt: skip
-    if page.from_id is not None:
-        mine.sort(key=lambda row: row[id_key])
+    if least is not None:
+        mine.sort(key=lambda row: order_key(row[id_key]))
     else:
-        mine.sort(key=lambda row: (row[time_key], row[id_key]))
+        mine.sort(key=lambda row: (row[time_key], order_key(row[id_key])))
     return mine[: page.limit] if page.forward else mine[-page.limit :]
 
 
+def order_key(order_id: int, *, start: bool = False) -> tuple[int, int, int]:
+    """Where an order comes in a list by id: a position's stop (``orders.conditional_id``,
+    an id larger than any order's) after the order that opened the position and before
+    the next order id, as its ``time`` is the position's open. ``start``: where a page
+    from ``order_id`` starts (an order's own place, with the stops before it), so that a
+    bot asking again from the last id it was given + 1 meets every order once (after a
+    trailing stop, kind 3, comes the id of kind 0: the next order's place)."""
+    found = orders.position_order(order_id)
+    if found is None:
+        return order_id, 0 if start else 1, 0
+    position, kind = found
+    if kind == orders.CLOSE:  # no order's id here: the place after the stops before it
+        return int(position), 0, len(orders.KINDS) + 1
+    return int(position) + 1, 0, kind
+
+
+def first_order_id(page: Page) -> int | None:
+    """The least order id (of the account's order rows) a page by id can hold."""
+    if page.from_id is None:
+        return None
+    return order_key(page.from_id, start=True)[0]
+
+
 async def ended_conditionals(
-    call: Call, symbol: str, page: Page, others: list[Json], time_key: str, *,
+    call: Call, symbol: str, page: Page, others: list[Json], id_key: str, time_key: str, *,
     fired_only: bool,
 ) -> list[Json]:  # fmt: skip
     """The stops of the account's closed positions on ``symbol`` as ``GET /fapi/v1/order``
     shows them (``orders.ended_conditional_json``: FILLED, EXPIRED; ``fired_only``: the
     FILLED alone), at least those that ``paged`` can take into ``page`` beside ``others``
     (the page's orders of other kinds, shown): each shows the position's open as its
-    ``time``, and has an id larger than any order's."""
-    if len(others) < page.limit:
-        bound = None
-    elif page.from_id is not None:
-        return []  # by id, every one comes after the others
-    else:  # past this time (in the page's direction) none could make the page
-        times = [row[time_key] for row in others]
-        bound = max(times) if page.forward else min(times)
+    ``time``, and comes after the position's opening order by id (``order_key``)."""
+    bound = None  # past this time, or position id, none could make the page
+    if len(others) >= page.limit:
+        if page.from_id is not None:
+            bound = max(order_key(row[id_key])[0] for row in others)
+        else:
+            times = [row[time_key] for row in others]
+            bound = max(times) if page.forward else min(times)
+    least = None if page.from_id is None else order_key(page.from_id, start=True)
     out: list[Json] = []
     async for rec in _closed_positions(call, symbol, page, bound):
         for kind in orders.KINDS:
             shown = orders.ended_conditional_json(rec, kind)
             if shown is None or (fired_only and shown["status"] != "FILLED"):
                 continue
-            if page.from_id is None or shown["orderId"] >= page.from_id:
+            if least is None or order_key(shown["orderId"]) >= least:
                 out.append(shown)
         if len(out) >= page.limit:
             break
@@ -210,14 +234,17 @@ async def _closed_positions(
     ``created_at``). Else by time: a symbol's positions on a NETTING account follow one
     another, so they closed in the order they opened, and are read by their close from the
     window's start (a position closes after it opens), or from the newest; up to the
-    window's end or ``bound`` (the latest open, paging forward; the earliest, back)."""
+    window's end or ``bound`` (the latest open, paging forward; the earliest, back; by
+    id, the last position)."""
     key, store = call.credential, call.app[STORE]
     if page.from_id is not None:
-        at = max(page.from_id - orders.CONDITIONAL, 0) // 4  # the first position it names
-        while True:
+        # the first position whose stops may come: the one before the first order id
+        at = max(order_key(page.from_id, start=True)[0] - 1, 0)
+        while bound is None or at <= bound:
             rows = await store.orders_for_asset(key.account_id, symbol, None, None, SCAN,
                                                 from_id=at, oldest_first=True)  # fmt: skip
-            opened = [r.order_id for r in rows if r.status == "OPEN"]
+            opened = [r.order_id for r in rows if r.status == "OPEN"
+                      and (bound is None or int(r.order_id) <= bound)]  # fmt: skip
             closed = await store.closed_orders_of(opened) if opened else []
             for rec in sorted(closed, key=lambda rec: int(rec.order_id)):
                 yield rec
