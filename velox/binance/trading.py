@@ -11,7 +11,8 @@ from the rows that command's commit wrote. Binance's order kinds map onto Velox'
 - ``STOP_MARKET`` / ``TAKE_PROFIT_MARKET`` with ``closePosition=true`` set the position's
   stop-loss / take-profit, listed as open conditional orders until they fire or are cancelled;
 - ``TRAILING_STOP_MARKET`` with ``callbackRate`` (0.1 to 10 %) sets a trailing stop of that
-  share of the current quote, listed and cancelled as a conditional order like those.
+  share of the current quote, listed and cancelled as a conditional order like those;
+  one that fires is the order that executed the close, listed by ``allOrders`` FILLED.
 
 The leverage is the symbol's (``POST /fapi/v1/leverage``). A key trades only its own
 NETTING account: a HEDGING account's key is refused (-2015) as a key without permission.
@@ -26,6 +27,7 @@ import asyncio
 from typing import Any
 
 from velox.binance import orders
+from velox.binance.algo import ended_conditionals, first_order_id, paged
 from velox.binance.endpoint import Call, endpoint
 from velox.binance.errors import BinanceError, mandatory, no_such_order, unknown_order
 from velox.binance.keyring import READ, TRADE
@@ -287,16 +289,20 @@ async def _cancel_open(call: Call, *, regular: bool) -> Any:
 
 @endpoint(5, signed=READ)
 async def all_orders(call: Call) -> Any:
-    """Every order on the symbol, paged as Binance's (``Params.page``: from ``orderId``)."""
+    """Every order on the symbol, paged as Binance's (``Params.page``: from ``orderId``):
+    the account's orders, and the positions' stops that fired (the order that executed, as
+    ``GET /fapi/v1/order`` shows it: FILLED, its ``time`` the position's open; by id, after
+    the position's opening order: ``algo.order_key``), whose fills ``userTrades`` lists
+    under their ids."""
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     assert symbol is not None
     page = call.params.page("orderId")
     records = await call.app[STORE].orders_for_asset(
         call.credential.account_id, symbol, page.start, page.end, page.limit,
-        from_id=page.from_id, oldest_first=page.forward,
+        from_id=first_order_id(page), oldest_first=page.forward,
     )  # fmt: skip
-    if not records:
-        return []
-    mine = records if page.forward else records[::-1]
-    fills = await call.app[STORE].fills_of_orders([r.order_id for r in mine])
-    return [orders.order_json(r, fills) for r in mine]
+    fills = await call.app[STORE].fills_of_orders([r.order_id for r in records])
+    shown = [orders.order_json(r, fills) for r in records]
+    fired = await ended_conditionals(call, symbol, page, shown, "orderId", "time",
+                                     fired_only=True)  # fmt: skip
+    return paged([*shown, *fired], page, "orderId", "time")
