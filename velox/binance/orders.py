@@ -70,7 +70,12 @@ def trigger_of(pos: Position, kind: int) -> int | None:
 
 def trailing_rate(pos: Position) -> int:
     """The trailing distance as a percentage of the mark, in units, to the nearest 0.01."""
-    distance, mark = pos.trailing_stop or 0, pos.trailing_mark or 1
+    return rate_of(pos.trailing_stop or 0, pos.trailing_mark or 1)
+
+
+def rate_of(distance: int, mark: int) -> int:
+    """``distance`` as a percentage of ``mark``, in units, to the nearest 0.01."""
+    mark = mark or 1
     steps = (2 * distance * 100 * 10**8 + mark * RATE_STEP) // (2 * mark * RATE_STEP)
     return steps * RATE_STEP
 

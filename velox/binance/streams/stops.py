@@ -65,6 +65,10 @@ class ShownStops:
     def unwatch(self, account_id: str) -> None:
         self._by_account.pop(account_id, None)
 
+    def shown(self, account_id: str, position_id: str) -> Position | None:
+        """The position as the stream last showed its stops (until its close's event)."""
+        return self._by_account.get(account_id, {}).get(position_id)
+
     def messages(self, engine: Engine, event: Event, now: int) -> list[Json]:
         """The ALGO_UPDATEs of one event of a listened account (in journal order)."""
         held = self._by_account.get(getattr(event, "account_id", None) or "")

@@ -3,9 +3,11 @@
 - ``ORDER_TRADE_UPDATE`` NEW when an order rests (``OrderPlaced``), CANCELED / EXPIRED /
   REJECTED when it ends unfilled, and TRADE for each fill: an open, a scale-in, a close or
   partial close (``rp`` the realized PnL, ``ot`` what closed it: MARKET, STOP_MARKET,
-  TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET or LIQUIDATION). The trade's own numbers are the
-  engine's fill (``views.fills_of``), the one ``/fapi/v1/userTrades`` lists: ``t`` its id,
-  ``m`` whether it was a maker fill, ``L``/``l``/``n`` its price, quantity and fee. The
+  TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET or LIQUIDATION; a trailing stop's with its
+  ``AP`` and ``cr``, as its REST answer's ``activatePrice`` and ``priceRate``). The trade's
+  own numbers are the engine's fill (``views.fills_of``), the one ``/fapi/v1/userTrades``
+  lists: ``t`` its id, ``m`` whether it was a maker fill, ``L``/``l``/``n`` its price,
+  quantity and fee. The
   order's are its terms: a resting order's as it was placed (``RestingOrders``: type, price,
   time in force and ``goodTillDate``), anything else's from the event (``f`` the time in
   force it was placed with: IOC, FOK or GTX as well as GTC and GTD).
@@ -45,8 +47,10 @@ from velox.binance.orders import (
     STATUS,
     STOP_LOSS,
     TAKE_PROFIT,
+    TRAILING,
     TYPES,
     conditional_id,
+    rate_of,
     shown_tif,
 )
 from velox.binance.sides import BOTH, SIDES, hedge_mode, position_side
@@ -113,6 +117,7 @@ class BatchMessages:
         self._later: dict[int, int] = {}
         self._finished: list[Json] = []  # STOP entries that filled: FINISHED after the event
         self._entries: set[tuple[str, str]] = set()  # fills of STOP entries that fired
+        self._trailing: dict[str, tuple[str, str]] = {}  # fired trailing stop -> (AP, cr)
         moved: dict[str, int] = {}
         for event in reversed(events):
             account = getattr(event, "account_id", None) or ""
@@ -213,6 +218,8 @@ class BatchMessages:
         if isinstance(event, PositionClosed):
             flip, kind = event.flip_order_id, CLOSE_TYPES.get(event.reason, "MARKET")
             fired = fired_stop(event)
+            if fired == TRAILING:
+                self._trailing[fill.order_id] = self._trailing_terms(event)
             if fired is not None:  # the stop's own order (``shown_fills``), at its trigger
                 trigger = {STOP_LOSS: event.stop_loss, TAKE_PROFIT: event.take_profit}
                 return OrderTerms(kind, trigger.get(fired, event.close_price),
@@ -227,6 +234,19 @@ class BatchMessages:
             assert isinstance(event, PositionClosed)
             client = close_client_id(event.order_id, event.reason)
         return OrderTerms(kind, price, client=client, reduce=reduce, tif=tif)
+
+    def _trailing_terms(self, event: PositionClosed) -> tuple[str, str]:
+        """A fired trailing stop's ``AP`` and ``cr``: the activation price and callback
+        rate its REST answer gave (``activatePrice``, ``priceRate``: the mark when it was
+        set and the distance as a share of it, the rate sent), from the position as the
+        stream showed it; failing that, the mark it fired from (the close price plus or
+        minus the distance)."""
+        held = self._stops.shown(event.account_id or "", event.order_id)
+        distance: int = event.trailing_stop or 0
+        mark: int = event.close_price + (distance if event.side == "LONG" else -distance)
+        if held is not None and held.trailing_mark is not None and held.trailing_stop:
+            mark, distance = held.trailing_mark, held.trailing_stop
+        return format_units(mark), format_units(rate_of(distance, mark))
 
     def _update(
         self, symbol: str, order_id: str, side: str, terms: OrderTerms, ts: int,
@@ -254,6 +274,9 @@ class BatchMessages:
             "rp": format_units(fill.realized_pnl if fill else 0), "pP": False, "si": 0,
             "ss": 0, "V": "NONE", "pm": "NONE", "gtd": gtd,
         }  # fmt: skip
+        trailing = self._trailing.get(order_id)
+        if trailing is not None:  # Binance's for a TRAILING_STOP_MARKET alone
+            o["AP"], o["cr"] = trailing
         return {"e": "ORDER_TRADE_UPDATE", "E": self._now, "T": ts, "o": o}
 
 
