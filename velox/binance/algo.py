@@ -251,6 +251,7 @@ async def _closed_positions(
             if len(rows) < SCAN:
                 return
             at = max(int(r.order_id) for r in rows) + 1
+        return
     ends = [t for t in (page.end, bound) if t is not None]
     latest = min(ends) if ends else None
     after: tuple[int, str] | None = None
