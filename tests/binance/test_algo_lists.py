@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.binance.helpers import Bot, netting_bot
+from tests.binance.test_ccxt_trading import netting_exchange
 from tests.web.conftest import FAST, MakeClient
 from tests.web.helpers import tick
 from velox.clock import ManualClock
@@ -139,3 +140,25 @@ async def test_from_an_algo_id_the_stops_come_by_their_positions_ids(
     query = {"symbol": BTC, "orderId": rested["orderId"] + 1, "limit": 2}
     listed = await bot.json("GET", "/fapi/v1/allOrders", query, clock=clock)
     assert [o["orderId"] for o in listed] == [tp["orderId"], bought["orderId"]]
+
+
+async def test_ccxt_finds_a_fired_stop_among_its_trigger_orders(make_client: MakeClient) -> None:
+    """The reviewer's lookups (fired_stop_lookup.py): fetch_orders / fetch_closed_orders
+    with ``trigger`` gave [] for a stop-loss that fetch_order found FINISHED."""
+    client = await make_client(binance_weight_limit=100_000)
+    async with netting_exchange(client) as (exchange, _user, _account):
+        exchange.enableRateLimit = False
+        symbol = "BTC/USDT:USDT"
+        await tick(client, BTC, "100000")
+        await exchange.create_order(symbol, "market", "buy", 0.01)
+        stop = await exchange.create_order(symbol, "market", "sell", None, None,
+                                           {"stopPrice": 95000, "closePosition": True})  # fmt: skip
+        (listed,) = await exchange.fetch_orders(symbol, None, None, {"trigger": True})
+        assert (listed["id"], listed["status"]) == (stop["id"], "open")
+        await tick(client, BTC, "94000")  # the stop-loss fires at the bid, 93953
+        found = await exchange.fetch_order(stop["id"], symbol, {"trigger": True})
+        (closed,) = await exchange.fetch_closed_orders(symbol, None, None, {"trigger": True})
+        assert (closed["id"], closed["status"], closed["filled"]) == (
+            found["id"], found["status"], found["filled"]
+        )  # fmt: skip
+        assert (closed["status"], closed["filled"]) == ("closed", 0.01)
