@@ -7,25 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.binance.helpers import Bot, netting_bot
-from tests.web.conftest import FAST, MakeClient
+from tests.binance.test_algo_lists import BTC, BUY, CLOSE, ORDER, T0, clocked
+from tests.web.conftest import MakeClient
 from tests.web.helpers import tick
-from velox.clock import ManualClock
-from velox.web.options import WebOptions
-
-BTC, ORDER, ALGO = "BTCUSDT", "/fapi/v1/order", "/fapi/v1/algoOrder"
-T0 = 1_750_000_000_000
-BUY = {"symbol": BTC, "side": "BUY", "type": "MARKET", "quantity": "0.01"}
-CLOSE = {"symbol": BTC, "side": "SELL", "closePosition": "true"}
-
-
-async def clocked(make_client: MakeClient) -> tuple[Any, Bot, ManualClock]:
-    clock = ManualClock(T0)
-    options = WebOptions(bcrypt_rounds=FAST.bcrypt_rounds, clock=clock, clock_tick_s=None)
-    client = await make_client(options, binance_weight_limit=100_000)
-    _, bot, _ = await netting_bot(client)
-    await tick(client, BTC, "100000")  # bid 99950, ask 100050
-    return client, bot, clock
 
 
 async def test_all_orders_lists_the_stops_that_fired(make_client: MakeClient) -> None:

@@ -17,13 +17,14 @@ from tests.system.server import ROOT
 LISTEN_KEY_SECRET = "LiStEnKeY" * 7 + "0"  # 64 letters and digits, as listen keys are
 
 
-def run_once(data: Path, *, request: bool = False) -> str:
-    """Start ``velox run`` at DEBUG, make two requests if asked, SIGTERM it: its log."""
+def run_once(data: Path, *args: str, request: bool = False) -> str:
+    """Start ``velox run`` at DEBUG (with ``args`` too), make its requests if asked, SIGTERM
+    it: its log."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VELOX_")}
     proc = subprocess.Popen(
         [sys.executable, "run.py", "run", "--data-dir", str(data), "--port", str(port),
-         "--feed", "sim", "--history-candles", "0", "--log-level", "DEBUG"],
+         "--feed", "sim", "--history-candles", "0", "--log-level", "DEBUG", *args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )  # fmt: skip
     lines = []

@@ -9,38 +9,11 @@ seemed gone. A real process on a fresh PostgreSQL schema.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from tests import pgscratch
+from tests.cli.serving import run_once
 from tests.conftest import require
-from tests.ports import free_port
-from tests.system.server import ROOT
-
-
-def run_until_serving(data: Path, db: str) -> str:
-    """``velox run`` until it says it is serving, then SIGTERM: its whole output."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VELOX_")}
-    proc = subprocess.Popen(
-        [sys.executable, "run.py", "run", "--data-dir", str(data), "--port", str(free_port()),
-         "--feed", "sim", "--history-candles", "0", "--db", db],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )  # fmt: skip
-    lines = []
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if " is running at " in line:
-                break
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        rest, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 0, "".join(lines) + rest
-    return "".join(lines) + rest
 
 
 def test_a_sqlite_database_in_the_data_dir_is_named_when_postgresql_is_used(
@@ -51,10 +24,10 @@ def test_a_sqlite_database_in_the_data_dir_is_named_when_postgresql_is_used(
     try:
         data = tmp_path / "data"
         data.mkdir(mode=0o700)
-        quiet = run_until_serving(data, url)  # no velox.db there: nothing to say
+        quiet = run_once(data, "--db", url)  # no velox.db there: nothing to say
         assert " WARNING " not in quiet, quiet
         (data / "velox.db").write_bytes(b"SQLite format 3\x00")
-        log = run_until_serving(data, url)
+        log = run_once(data, "--db", url)
     finally:
         asyncio.run(pgscratch.drop_schema(schema))
     warnings = [line for line in log.splitlines() if " WARNING " in line]
