@@ -31,9 +31,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -53,6 +53,7 @@ from velox.web.requests import asset_of
 from velox.web.validate import query_int
 
 Json = dict[str, Any]
+R = TypeVar("R")
 PAGE_ROWS = 1000  # rows per store read: the history is walked a page at a time, never capped
 INLINE_TRADES = 2_000  # statistics of more trades are computed in a thread (compute_stats)
 INSTANT_FILLS = 100_000  # fills read for one asset and instant (a gap's liquidations)
@@ -151,44 +152,49 @@ def _filter(request: web.Request) -> Filter:
     return Filter(asset, start, end)
 
 
-async def closed_pages(
+async def keyset_pages(
+    read: Callable[[tuple[int, str] | None], Awaitable[list[R]]],
+    key: Callable[[R], tuple[int, str]],
+) -> AsyncIterator[list[R]]:
+    """Every row ``read`` gives, a page (``PAGE_ROWS``) at a time: each page read after the
+    last row's ``key`` (its time and id), until a short one; the event loop runs between
+    pages."""
+    after: tuple[int, str] | None = None
+    while True:
+        page = await read(after)
+        if page:
+            yield page
+        if len(page) < PAGE_ROWS:
+            return
+        after = key(page[-1])
+        await asyncio.sleep(0)
+
+
+def closed_pages(
     store: Store, user_id: str, chosen: Chosen, asset: str | None, start: int | None,
     end: int | None, *, oldest_first: bool = True,
 ) -> AsyncIterator[list[ClosedOrderRecord]]:  # fmt: skip
     """Every closed position of the chosen account matching the filter (applied in SQL),
-    a page (``PAGE_ROWS``) at a time, oldest first by default; the event loop runs between
-    pages."""
-    after: tuple[int, str] | None = None
-    while True:
-        page = await store.closed_orders_page(
+    a page at a time, oldest first by default."""
+    return keyset_pages(
+        lambda after: store.closed_orders_page(
             user_id, chosen.account_id, chosen.first, PAGE_ROWS, asset=asset, start=start,
             end=end, after=after, oldest_first=oldest_first,
-        )  # fmt: skip
-        if page:
-            yield page
-        if len(page) < PAGE_ROWS:
-            return
-        after = (page[-1].closed_at, page[-1].order_id)
-        await asyncio.sleep(0)
+        ),
+        lambda r: (r.closed_at, r.order_id),
+    )  # fmt: skip
 
 
-async def fill_pages(
-    store: Store, account_id: str, chosen: Filter
-) -> AsyncIterator[list[FillRecord]]:
+def fill_pages(store: Store, account_id: str, chosen: Filter) -> AsyncIterator[list[FillRecord]]:
     """Every fill of the account matching the filter (in SQL), oldest first, a page at a
     time."""
-    after: tuple[int, str] | None = None
-    while True:
-        page = await store.fills_page(
+    return keyset_pages(
+        lambda after: store.fills_page(
             account_id, PAGE_ROWS, asset=chosen.asset, start=chosen.start, end=chosen.end,
             after=after, oldest_first=True,
-        )  # fmt: skip
-        if page:
-            yield page
-        if len(page) < PAGE_ROWS:
-            return
-        after = (page[-1].time, page[-1].fill_id)
-        await asyncio.sleep(0)
+        ),
+        lambda f: (f.time, f.fill_id),
+    )  # fmt: skip
 
 
 async def _account_start(request: web.Request, user_id: str, chosen: Chosen) -> int:
