@@ -17,7 +17,8 @@ Both are read from the engine and list every open position / resting order (boun
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -50,18 +51,35 @@ async def user_fills(request: web.Request) -> web.Response:
     return json_response({"fills": [render_v2.fill(f) for f in fills]})
 
 
+class _Held(Protocol):
+    """A position or a resting order, as the lists sort them."""
+
+    @property
+    def asset(self) -> str: ...
+
+    @property
+    def order_id(self) -> str: ...
+
+
+T = TypeVar("T", bound=_Held)
+
+
+def _newest(held: Iterable[T], asset: str | None, when: Callable[[T], int]) -> list[T]:
+    """``held`` on ``asset`` (every one when None), newest first by ``when``, ties by order
+    id as a number."""
+    mine = (x for x in held if asset in (None, x.asset))
+    return sorted(mine, key=lambda x: (when(x), int(x.order_id)), reverse=True)
+
+
 async def _open(
-    request: web.Request, user_id: str, chosen: Chosen, asset: str | None
+    request: web.Request, user_id: str, chosen: Chosen, asset: str | None, limit: int | None
 ) -> list[Json]:
-    """The positions, newest first by openedAt, from the engine (where they live)."""
+    """The positions (the newest ``limit`` when given), newest first by openedAt, from the
+    engine (where they live): only those answered are rendered."""
 
     def view(engine: Engine) -> list[Json]:
         held = open_positions(engine, user_id, chosen.account_id)
-        positions = sorted(
-            (p for p in held if asset in (None, p.asset)),
-            key=lambda p: (p.opened_at, int(p.order_id)),
-            reverse=True,
-        )
+        positions = _newest(held, asset, lambda p: p.opened_at)[: limit or None]
         return [render.open_order_in(engine, p) for p in positions]
 
     return await request.app[SERVICE].read(view)
@@ -90,11 +108,7 @@ async def _pending(
 
     def view(engine: Engine) -> list[str]:
         held = pending_orders(engine, user_id, chosen.account_id)
-        mine = sorted(
-            (p for p in held if asset in (None, p.asset)),
-            key=lambda p: (p.created_at, int(p.order_id)),
-            reverse=True,
-        )
+        mine = _newest(held, asset, lambda p: p.created_at)
         return [p.order_id for p in mine[: limit or None]]
 
     ids = await request.app[SERVICE].read(view)
@@ -128,7 +142,7 @@ async def user_orders(request: web.Request) -> web.Response:
     window = window_query(request.query, request.app[SERVICE].settings.assets)
     chosen = await reading_account(request, user_id)
     if status == "OPEN":
-        orders = (await _open(request, user_id, chosen, window.asset))[: limit or None]
+        orders = await _open(request, user_id, chosen, window.asset, limit)
     elif status == "PENDING":
         orders = await _pending(request, user_id, chosen, window.asset, limit)
     elif status == "CLOSED":
