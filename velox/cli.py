@@ -26,7 +26,14 @@ from pathlib import Path
 from aiohttp import web
 
 from velox import __version__
-from velox.config import OneLineParser, Settings, add_arguments, settings_from, settings_of
+from velox.config import (
+    SQLITE_FILE,
+    OneLineParser,
+    Settings,
+    add_arguments,
+    settings_from,
+    settings_of,
+)
 from velox.paths import running_from_checkout
 from velox.secretfile import SecretFileError, warn_if_loose
 from velox.startcheck import StartCheckError, bind_failure, check_before_start, listen_url
@@ -40,7 +47,6 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_FILE = "velox.log"
 LOG_MAX_BYTES = 10 * 1024 * 1024
 LOG_BACKUPS = 3
-SQLITE_FILE = "velox.db"  # the default database, in the data directory
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -21,6 +21,8 @@ from velox.frozen import frozen
 from velox.money import SCALE, MoneyError, parse_units
 from velox.paths import default_data_dir
 
+SQLITE_FILE = "velox.db"  # the default database, in the data directory
+
 
 @frozen
 class Settings:
@@ -296,7 +298,7 @@ class Settings:
 
     @property
     def db_url(self) -> str:
-        return self.db or f"sqlite:///{Path(self.data_dir) / 'velox.db'}"
+        return self.db or f"sqlite:///{Path(self.data_dir) / SQLITE_FILE}"
 
     def engine_settings(self) -> EngineSettings:
         return EngineSettings(
