@@ -33,7 +33,7 @@ from velox.frozen import frozen
 log = logging.getLogger(__name__)
 SMTP_TIMEOUT_S = 15.0
 DEFAULT_FROM = "Velox <no-reply@localhost>"
-OUTBOX_KEEP_S = 15 * 60  # default: WebOptions.magic_ttl_s, a link's validity (older: dead)
+OUTBOX_KEEP_S = 15 * 60  # a magic link's validity (WebOptions.magic_ttl_s): older, it is dead
 OUTBOX_MAX_FILES = 1000  # and at most this many, the newest
 _OUTBOX_NAME = re.compile(r"(\d+)-[0-9a-f]+\.eml")  # what ``_write`` names a mail: <ms>-<hex>
 
@@ -48,15 +48,10 @@ class OutboxMessage:
 
 
 class Mailer:
-    def __init__(
-        self, smtp_url: str | None, mail_from: str | None, data_dir: str | Path,
-        keep_s: int = OUTBOX_KEEP_S,
-    ) -> None:  # fmt: skip
-        """``keep_s``: how long an outbox mail is kept (the app's magic link validity)."""
+    def __init__(self, smtp_url: str | None, mail_from: str | None, data_dir: str | Path) -> None:
         self.smtp_url = smtp_url or None
         self.mail_from = mail_from or DEFAULT_FROM
         self.outbox = Path(data_dir) / "outbox"
-        self.keep_s = keep_s
 
     async def send(self, to: str, subject: str, text: str) -> None:
         message = EmailMessage()
@@ -108,7 +103,7 @@ class Mailer:
         self._prune(time.time_ns() // 1_000_000)
 
     def _prune(self, now_ms: int) -> None:
-        """Delete the mails older than ``keep_s`` and all but the newest
+        """Delete the mails older than ``OUTBOX_KEEP_S`` and all but the newest
         ``OUTBOX_MAX_FILES`` (only the files ``_write`` names, by the time in their name)."""
         mails = []
         for name in os.listdir(self.outbox):
@@ -116,7 +111,7 @@ class Mailer:
             if matched:
                 mails.append((int(matched[1]), name))
         mails.sort(reverse=True)  # newest first
-        cutoff = now_ms - self.keep_s * 1000
+        cutoff = now_ms - OUTBOX_KEEP_S * 1000
         for i, (written_ms, name) in enumerate(mails):
             if i >= OUTBOX_MAX_FILES or written_ms < cutoff:
                 (self.outbox / name).unlink(missing_ok=True)

@@ -140,11 +140,14 @@ async def test_a_reconnect_keeps_the_older_pages_and_the_view(server: Server, br
 
     await older_candles(server, "1m", 60_000)
     page, problems, chart = await chart_at(server, browser, "1m")
-    await expect(chart).to_have_attribute("data-candles", "500")
+    # the newest page (500), and the bar a live tick opens when a minute boundary passes
+    # meanwhile (a CI run at 18:35 showed 501), as in the test above
+    await expect(chart).to_have_attribute("data-candles", re.compile(r"^50[01]$"))
+    shown = int(await chart.get_attribute("data-candles") or 0)
     await drag_back(page, chart, 6)
     await asyncio.sleep(0.5)
     before = await chart.evaluate(VIEW_JS)
-    assert before["bars"] > 500, before
+    assert before["bars"] > shown + 1, before  # older pages loaded, not a boundary bar
     assert before["to"] < before["last"] - 120 * 60, before  # looking at the past
     asked: list[str] = []
     page.on("request", lambda r: asked.append(r.url) if "/api/v1/candles?" in r.url else None)

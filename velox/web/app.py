@@ -96,8 +96,7 @@ def create_app(
     app[PURGE_AUTH] = Every(PURGE_INTERVAL_S)
     app[MAGIC_RECIPIENTS] = RecipientCap(settings.magic_links_per_recipient)
     app[CLIENTS] = ClientAddresses(settings.trusted_proxies)
-    app[MAILER] = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir,
-                         keep_s=options.magic_ttl_s)  # fmt: skip
+    app[MAILER] = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir)
     secret = load_secret(settings.jwt_secret, settings.data_dir)
     app[SESSIONS] = SessionManager(secret, settings.session_ttl)
     # the default contexts are the single process's, the database's one writer
