@@ -58,6 +58,14 @@ def part_is(client: Client, name: str, state: str, status: int) -> Callable[[], 
     return check
 
 
+def feed_ticking(client: Client) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        _, body = await health(client)
+        return bool(body["feed"]["lastTickAgeMs"])
+
+    return check
+
+
 async def error_of(client: Client, method: str, path: str, **kwargs: Any) -> tuple[int, str]:
     response = await client.request(method, path, **kwargs)
     body = await response.json()
@@ -93,6 +101,9 @@ async def test_postgresql_unreachable_is_503_and_healthz_says_so_then_recovers(
     client: Client = await aiohttp_client(create_app(settings, options=FAST))
     user = await signup(client)
     await until(part_is(client, "writer", "up", 200), "healthz 200 with the writer up")
+    # the sim feed reads its last prices before its first tick: on a loaded machine that read
+    # may still be waiting, and a feed cut off before it ticks gives the writer nothing to fail
+    await until(feed_ticking(client), "the feed ticking")
     _, body = await health(client)
     assert body["parts"]["database"]["state"] == "up"
 
