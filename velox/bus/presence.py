@@ -11,12 +11,16 @@ from NATS answers no one, so a second one starts, and when the first comes back 
 So an engine answers ``who`` with its identity from its start, asks it before serving
 (``claim``: any other answer means one is live, and this one refuses to start), and then
 keeps watching (``watch``): every ``ANNOUNCE_S`` it asks ``who`` again, its identity in the
-question. Another engine's answer, or another engine's question carrying an identity (a
-running engine announcing itself; a starting engine asks with none, and refuses on our
-answer), means two engines serve one prefix: ``on_rival`` is told, once, naming the other,
-and the engine stops (``EngineService.give_up``: no command taken from then on, the queued
-ones committed, exit status 1). Both engines see each other, so both stop: a loud stop beats
-two writers answering for one prefix, and neither can tell which database the gateways use.
+question. Once serving, another engine's answer, or another engine's question carrying an
+identity (a running engine announcing itself), means two engines serve one prefix:
+``on_rival`` is told, once, naming the other, and the engine stops
+(``EngineService.give_up``: no command taken from then on, the queued ones committed, exit
+status 1). Both engines see each other, so both stop: a loud stop beats two writers
+answering for one prefix, and neither can tell which database the gateways use.
+
+A starting engine answers only another starter's question (one with no identity), and
+refuses on a running engine's announcement as on its answer: answering the announcement
+would make the running engine give up for a start that is refused anyway.
 """
 
 from __future__ import annotations
@@ -167,8 +171,11 @@ class Presence:
 
     async def _on_who(self, msg: Msg) -> None:
         asker = _decoded(msg.data)
-        if asker is not None and self._other(asker) and self._claimed:
-            self._found(asker)  # a running engine announcing itself (a starter says nothing)
+        if asker is not None and self._other(asker):  # a running engine announcing itself
+            if not self._claimed:  # while claiming: it is live, so refuse, and say nothing:
+                self._answers.put_nowait(asker)  # an answer would make it give up
+                return
+            self._found(asker)
         if msg.reply:
             with contextlib.suppress(Exception):  # NATS away: the asker hears no one
                 await msg.respond(json.dumps(self.me).encode())
