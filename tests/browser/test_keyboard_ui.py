@@ -309,10 +309,14 @@ async def test_arrow_keys_on_the_account_switcher_do_not_switch(
     await expect(switcher.locator("option")).to_have_count(3)
     await expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "live")
     chosen = "() => localStorage.getItem('velox.account')"
-    asked: list[str | None] = []
-    page.on(
+    asked: list[str | None] = []  # the accounts whose lists the screen loads
+    page.on(  # (not the margin alert's poll of the other accounts' balances: it always runs)
         "request",
-        lambda r: asked.append(r.headers.get("x-velox-account")) if "/order/" in r.url else None,
+        lambda r: (
+            asked.append(r.headers.get("x-velox-account"))
+            if "/order/user/orders" in r.url
+            else None
+        ),
     )
 
     await switcher.focus()
@@ -327,6 +331,11 @@ async def test_arrow_keys_on_the_account_switcher_do_not_switch(
         "href", f"/history?account={third['accountId']}"
     )
     assert await page.evaluate(chosen) == third["accountId"]
+    for _ in range(100):  # the switch loads the third account's lists: the filter sees it
+        if third["accountId"] in asked:
+            break
+        await page.wait_for_timeout(100)
+    assert third["accountId"] in asked, asked
 
     await page.keyboard.press("ArrowUp")
     await page.keyboard.press("Escape")  # back to the shown one
