@@ -29,6 +29,7 @@ CAP = 5
 # hanging; a socket still open after it is a connection the server kept.
 WAIT_S = 30.0
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: velox\r\n\r\n"
+ANSWERED = b"HTTP/1.1 "  # a status line: the connection was served
 
 
 @contextlib.contextmanager
@@ -67,7 +68,9 @@ def closed_by_server(sock: socket.socket) -> bool:
 
 
 def healthz(sock: socket.socket) -> bytes:
-    """One GET /healthz on ``sock`` (kept alive): the status line."""
+    """One GET /healthz on ``sock`` (kept alive): the status line. Any status is an answer:
+    these tests are about connections, and a loaded machine may make /healthz 503 (a feed
+    tick older than --max-price-age) while every connection is served."""
     sock.sendall(HEALTHZ)
     head = b""
     while b"\r\n\r\n" not in head:
@@ -89,7 +92,7 @@ def healthz(sock: socket.socket) -> bytes:
 def served(port: int, source: str = "127.0.0.1") -> bool:
     with connect(port, source) as sock:
         try:
-            return healthz(sock).startswith(b"HTTP/1.1 200")
+            return healthz(sock).startswith(ANSWERED)
         except (AssertionError, OSError):  # closed: refused
             return False
 
@@ -102,7 +105,7 @@ def test_an_address_past_its_cap_is_refused_and_others_are_served(tmp_path: Path
         refused = [connect(port) for _ in range(3)]
         assert all(closed_by_server(sock) for sock in refused)
         assert served(port, "127.0.0.2")  # another client is not locked out
-        assert healthz(held[0]).startswith(b"HTTP/1.1 200")  # held ones are served
+        assert healthz(held[0]).startswith(ANSWERED)  # held ones are served
         held.pop().close()  # a slot comes back when a connection closes
         deadline = time.monotonic() + WAIT_S
         while not served(port) and time.monotonic() < deadline:
@@ -129,9 +132,9 @@ def test_a_connection_must_send_its_first_request_in_time(tmp_path: Path) -> Non
             assert closed_by_server(silent)
             assert closed_by_server(trickling)
         with connect(port) as kept:  # a connection that asked in time is kept alive
-            assert healthz(kept).startswith(b"HTTP/1.1 200")
+            assert healthz(kept).startswith(ANSWERED)
             time.sleep(3)  # past the first-request timeout: it applies to the first only
-            assert healthz(kept).startswith(b"HTTP/1.1 200")
+            assert healthz(kept).startswith(ANSWERED)
 
 
 @pytest.mark.parametrize("flag", ["--max-connections-per-ip", "--first-request-timeout"])
@@ -154,7 +157,7 @@ def test_a_trusted_proxy_is_not_capped(tmp_path: Path) -> None:
     ) as port:
         held = [connect(port) for _ in range(CAP + 3)]  # the proxy's pooled connections
         try:
-            assert all(healthz(sock).startswith(b"HTTP/1.1 200") for sock in held)
+            assert all(healthz(sock).startswith(ANSWERED) for sock in held)
             others = [connect(port, "127.0.0.2") for _ in range(CAP + 1)]  # not the proxy
             try:
                 assert closed_by_server(others[-1])
