@@ -23,6 +23,7 @@ from velox.engine.events import (
     PositionPartiallyClosed,
 )
 from velox.engine.formulas import LONG
+from velox.projection_stops import stop_writes
 from velox.store.records import AccountRecord, FillRecord, OrderRecord, RowWrite
 
 OPEN = "OPEN"
@@ -116,6 +117,7 @@ def writes_of(event: Event) -> list[RowWrite]:
     elif isinstance(event, PositionPartiallyClosed) and event.by_order_id is not None:
         out.append(RowWrite("order_status", _reduced_by(event.by_order_id, event, event.part_qty)))
     out.extend(RowWrite("fill", fill) for fill in fills_of(event))
+    out.extend(stop_writes(event))
     return out
 
 

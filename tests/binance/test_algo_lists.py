@@ -62,7 +62,7 @@ async def test_all_algo_orders_lists_open_and_ended_conditional_orders(
     trail = {"symbol": BTC, "side": "SELL", "type": "TRAILING_STOP_MARKET",
              "callbackRate": "1", "quantity": "0.01", "reduceOnly": "true"}  # fmt: skip
     ts = await bot.json("POST", ORDER, trail, clock=clock)
-    assert (ts["orderId"] - 10**15) // 4 == second["orderId"]
+    assert ts["orderId"] == second["orderId"] + 1  # an id of its own: the next order id
 
     listed = await get("/fapi/v1/allAlgoOrders")
     shown = [(o["algoId"], o["algoStatus"], o["executedQty"]) for o in listed]
@@ -73,7 +73,7 @@ async def test_all_algo_orders_lists_open_and_ended_conditional_orders(
     # each as GET algoOrder shows it
     for row in listed:
         assert row == await bot.json("GET", ALGO, {"algoId": row["algoId"]}, clock=clock)
-    assert listed[2]["actualOrderId"] == str(tp["orderId"])
+    assert listed[2]["actualOrderId"] == str(10**15 + 4 * first["orderId"] + 2)  # its order
     assert first["orderId"] < second["orderId"]
 
     ids = [row["algoId"] for row in listed]
@@ -96,7 +96,7 @@ async def test_all_algo_orders_lists_open_and_ended_conditional_orders(
         at = rows[0]["algoId"] + 1
     assert walked == ids
     later = await bot.json("POST", ALGO, {**entry, "triggerPrice": "121000"}, clock=clock)
-    assert later["algoId"] < ids[-1]  # an order id, smaller than any stop's
+    assert later["algoId"] == ids[-1] + 1  # stops and entries: one sequence of ids
     assert [o["algoId"] for o in await get("/fapi/v1/allAlgoOrders", algoId=at)] == [
         later["algoId"]
     ]  # fmt: skip
@@ -107,9 +107,10 @@ async def test_all_algo_orders_lists_open_and_ended_conditional_orders(
 async def test_from_an_algo_id_the_stops_come_by_their_positions_ids(
     make_client: MakeClient,
 ) -> None:
-    """A LIMIT that rested opens its position after a later order's position closed: from
-    an id, each position's stops come after its opening order, by that order's id (the
-    LIMIT's first), so a bot paging by id meets both."""
+    """A LIMIT that rested opens its position after a later order's position closed: each
+    stop has an id of its own, given when it was placed (the order ids' sequence), so from
+    an id a bot meets each once; in allOrders, the order a fired stop placed comes after
+    the order that opened its position."""
     client, bot, clock = await clocked(make_client)
     limit = {"symbol": BTC, "side": "BUY", "type": "LIMIT", "quantity": "0.01",
              "price": "90000", "timeInForce": "GTC"}  # fmt: skip
@@ -127,19 +128,20 @@ async def test_from_an_algo_id_the_stops_come_by_their_positions_ids(
     await tick(client, BTC, "92000")
     history = await bot.json("GET", "/fapi/v1/allAlgoOrders", {"symbol": BTC}, clock=clock)
     assert [o["algoId"] for o in history] == [sl["orderId"], tp["orderId"]]  # by time
-    assert rested["orderId"] < bought["orderId"] and tp["orderId"] < sl["orderId"]
+    assert rested["orderId"] < bought["orderId"] < sl["orderId"] < tp["orderId"]
 
     async def page(from_id: int) -> list[int]:
         query = {"symbol": BTC, "algoId": from_id, "limit": 1}
         return [o["algoId"] for o in await bot.json("GET", "/fapi/v1/allAlgoOrders", query,
                                                     clock=clock)]  # fmt: skip
 
-    assert await page(10**15) == [tp["orderId"]]
-    assert await page(tp["orderId"] + 1) == [sl["orderId"]]
-    assert await page(sl["orderId"] + 1) == []
+    assert await page(rested["orderId"]) == [sl["orderId"]]
+    assert await page(sl["orderId"] + 1) == [tp["orderId"]]
+    assert await page(tp["orderId"] + 1) == []
+    fired = await bot.json("GET", ALGO, {"algoId": tp["orderId"]}, clock=clock)
     query = {"symbol": BTC, "orderId": rested["orderId"] + 1, "limit": 2}
     listed = await bot.json("GET", "/fapi/v1/allOrders", query, clock=clock)
-    assert [o["orderId"] for o in listed] == [tp["orderId"], bought["orderId"]]
+    assert [o["orderId"] for o in listed] == [int(fired["actualOrderId"]), bought["orderId"]]
 
 
 async def test_ccxt_finds_a_fired_stop_among_its_trigger_orders(make_client: MakeClient) -> None:

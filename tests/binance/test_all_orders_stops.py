@@ -31,10 +31,12 @@ async def test_all_orders_lists_the_stops_that_fired(make_client: MakeClient) ->
 
     trades = await get("/fapi/v1/userTrades")
     listed = await get("/fapi/v1/allOrders")
-    assert [o["orderId"] for o in listed] == [first["orderId"], tp["orderId"],
+    algo = await bot.json("GET", "/fapi/v1/algoOrder", {"algoId": tp["orderId"]}, clock=clock)
+    actual = int(algo["actualOrderId"])  # the order the take-profit placed when it fired
+    assert [o["orderId"] for o in listed] == [first["orderId"], actual,
                                               second["orderId"]]  # fmt: skip
     assert {t["orderId"] for t in trades} <= {o["orderId"] for o in listed}
-    fired = await get(ORDER, orderId=tp["orderId"])
+    fired = await get(ORDER, orderId=actual)
     assert listed[1] == fired
     assert (fired["status"], fired["type"], fired["executedQty"]) == (
         "FILLED", "TAKE_PROFIT_MARKET", "0.01000000"

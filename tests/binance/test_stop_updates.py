@@ -72,29 +72,38 @@ async def test_stops_are_new_canceled_finished_and_expired(make_client: MakeClie
     tp = await bot.json("POST", ALGO, {**close, **take})
     sl = await bot.json("POST", ORDER, {**close, "type": "STOP_MARKET", "stopPrice": "95000"})
     pid, zero = bought["orderId"], "0.00000000"
-    tp_new = ("NEW", tp["algoId"], f"velox-{pid}-tp", "TAKE_PROFIT_MARKET", "SELL",
+    tp_new = ("NEW", tp["algoId"], f"velox-{tp['algoId']}", "TAKE_PROFIT_MARKET", "SELL",
               "101000.00000000", True, True, zero, zero, zero)  # fmt: skip
-    sl_new = ("NEW", sl["orderId"], f"velox-{pid}-sl", "STOP_MARKET", "SELL",
+    sl_new = ("NEW", sl["orderId"], f"velox-{sl['orderId']}", "STOP_MARKET", "SELL",
               "95000.00000000", True, True, zero, zero, zero)  # fmt: skip
     assert await messages(ws, 2) == [tp_new, sl_new]
 
     await bot.json("DELETE", ALGO, {"symbol": BTC, "algoId": sl["orderId"]})
     assert await messages(ws, 1) == [("CANCELED", *sl_new[1:])]
-    await bot.json("POST", ORDER, {**close, "type": "STOP_MARKET", "stopPrice": "96000"})
-    assert await messages(ws, 1) == [(*sl_new[:5], "96000.00000000", *sl_new[6:])]
+    again = await bot.json("POST", ORDER, {**close, "type": "STOP_MARKET", "stopPrice": "96000"})
+    assert again["orderId"] > sl["orderId"]  # another order: an id of its own
+    sl_new = ("NEW", again["orderId"], f"velox-{again['orderId']}", *sl_new[3:5],
+              "96000.00000000", *sl_new[6:])  # fmt: skip
+    assert await messages(ws, 1) == [sl_new]
 
     await tick(client, BTC, "101500")  # bid 101449.25: the take-profit fires at it
-    assert await messages(ws, 4) == [
-        ("ORDER_TRADE_UPDATE", "TRADE", tp["algoId"]),
+    actual = pid * 4 + 10**15 + 2  # the order it placed (ALGO_UPDATE's ``ai``)
+    assert await messages(ws, 7) == [
+        ("TRIGGERING", *tp_new[1:]),
+        ("TRIGGERED", *tp_new[1:]),
+        ("ORDER_TRADE_UPDATE", "NEW", actual),
+        ("ORDER_TRADE_UPDATE", "TRADE", actual),
         ("ACCOUNT_UPDATE",),
         ("FINISHED", *tp_new[1:8], zero, "0.01000000", "101449.25000000"),
-        ("EXPIRED", *sl_new[1:5], "96000.00000000", *sl_new[6:]),
+        ("EXPIRED", *sl_new[1:]),
     ]
     # what the stream said agrees with the REST answers
     algo = await bot.json("GET", ALGO, {"algoId": tp["algoId"]})
     assert (algo["algoStatus"], algo["triggerPrice"]) == ("FINISHED", "101000.00000000")
-    expired = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": sl["orderId"]})
+    expired = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": again["orderId"]})
     assert expired["status"] == "EXPIRED"
+    cancelled = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": sl["orderId"]})
+    assert (cancelled["status"], cancelled["stopPrice"]) == ("CANCELED", "95000.00000000")
     await ws.close()
 
 
@@ -120,10 +129,11 @@ async def test_native_stops_and_a_manual_close(make_client: MakeClient) -> None:
     await user.json("PATCH", path, 200, headers=on, json={"stopLoss": "91000",
                                                            "takeProfit": "120000"})  # fmt: skip
     changed = await messages(ws, 2)
+    tp_id = changed[1][1]  # placed after the open: an id of its own, an order id's
+    assert pid < tp_id < 10**15
     assert [m[:6] for m in changed] == [
         (*sl[:5], "91000.00000000"),
-        ("NEW", pid * 4 + 10**15 + 2, f"velox-{pid}-tp", "TAKE_PROFIT_MARKET", "SELL",
-         "120000.00000000"),
+        ("NEW", tp_id, f"velox-{tp_id}", "TAKE_PROFIT_MARKET", "SELL", "120000.00000000"),
     ]  # fmt: skip
     await user.json("PATCH", path, 200, headers=on, json={"trailingStop": None})
     assert [m[:4] for m in await messages(ws, 1)] == [("CANCELED", *ts[1:4])]
@@ -133,7 +143,7 @@ async def test_native_stops_and_a_manual_close(make_client: MakeClient) -> None:
     # the close button's close is an order of its own (not the opening order's id)
     close_id = 10**15 + pid * 4
     assert ended[:2] == [("ORDER_TRADE_UPDATE", "TRADE", close_id), ("ACCOUNT_UPDATE",)]
-    assert sorted(m[:2] for m in ended[2:]) == [("EXPIRED", sl[1]), ("EXPIRED", sl[1] + 1)]
+    assert sorted(m[:2] for m in ended[2:]) == [("EXPIRED", tp_id), ("EXPIRED", sl[1])]
     await ws.close()
 
 
@@ -183,12 +193,14 @@ async def test_a_scale_in_sets_stops_and_the_trailing_quantity_follows(
     (trailing,) = await messages(ws, 1)
     assert (trailing[0], trailing[1], trailing[8]) == ("NEW", pid * 4 + 10**15 + 3, added["qty"])
     await tick(client, BTC, "94000")  # the stop-loss fires
-    fired = await messages(ws, 4)
-    assert fired[:2] == [("ORDER_TRADE_UPDATE", "TRADE", pid * 4 + 10**15 + 1),
-                         ("ACCOUNT_UPDATE",)]  # fmt: skip
-    assert [m[:2] for m in fired[2:]] == [("FINISHED", pid * 4 + 10**15 + 1),
+    fired = await messages(ws, 7)
+    stop = pid * 4 + 10**15 + 1  # set with the scale-in: its id derived from the position's
+    assert [m[:2] for m in fired[:2]] == [("TRIGGERING", stop), ("TRIGGERED", stop)]
+    assert fired[2:5] == [("ORDER_TRADE_UPDATE", "NEW", stop),
+                          ("ORDER_TRADE_UPDATE", "TRADE", stop), ("ACCOUNT_UPDATE",)]  # fmt: skip
+    assert [m[:2] for m in fired[5:]] == [("FINISHED", stop),
                                           ("EXPIRED", pid * 4 + 10**15 + 3)]  # fmt: skip
-    assert fired[2][9] == added["qty"]
+    assert fired[5][9] == added["qty"]
     await ws.close()
 
 

@@ -77,7 +77,8 @@ async def test_a_fired_close_position_stop_says_cp(client: TestClient[Any, Any])
     await bot.json("POST", ORDER, stop)
     await tick(client, BTC, "94000")
     messages = await until_account_update(ws)
-    (trade,) = [m["o"] for m in messages if m["e"] == "ORDER_TRADE_UPDATE"]
+    new, trade = [m["o"] for m in messages if m["e"] == "ORDER_TRADE_UPDATE"]
+    assert (new["x"], new["i"], new["cp"]) == ("NEW", trade["i"], True)  # the order it placed
     assert (trade["x"], trade["o"], trade["cp"], trade["R"]) == ("TRADE", "STOP_MARKET", True,
                                                                  True)  # fmt: skip
     await ws.close()

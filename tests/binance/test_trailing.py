@@ -1,8 +1,9 @@
 """A trailing stop set through the Binance API (``TRAILING_STOP_MARKET`` with
 ``callbackRate``) is a conditional order like a closePosition stop-loss: listed with the
-algo orders, read and cancelled by its id through ``/fapi/v1/order`` and
-``/fapi/v1/algoOrder``, cleared by ``allOpenOrders``; in Binance's trailing shape
-(``activatePrice``, ``priceRate`` / ``callbackRate``), its ``stopPrice`` the level it fires at.
+algo orders, read and cancelled by its own id (each placement's) through ``/fapi/v1/order``
+and ``/fapi/v1/algoOrder`` (then CANCELED), cleared by ``allOpenOrders``; in Binance's
+trailing shape (``activatePrice``, ``priceRate`` / ``callbackRate``), its ``stopPrice`` the
+level it fires at.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ TRAIL = {"symbol": BTC, "side": "SELL", "type": "TRAILING_STOP_MARKET", "callbac
          "quantity": "0.01", "reduceOnly": "true"}  # fmt: skip
 
 
-def trailing_id(position_id: str) -> int:
-    """Binance-side id of a position's trailing stop: 10^15 + 4 x position id + 3."""
-    return 10**15 + int(position_id) * 4 + 3
+def next_id(position_id: str) -> int:
+    """A stop placed right after its position opened: the next order id, its own."""
+    return int(position_id) + 1
 
 
 async def long_btc(client: TestClient[Any, Any], bot: Bot) -> str:
@@ -41,7 +42,7 @@ async def test_a_trailing_stop_shows_reads_and_cancels_as_a_conditional_order(
     user, bot, account = await netting_bot(client)
     position = await long_btc(client, bot)
     placed = await bot.json("POST", ORDER, TRAIL)
-    tid = trailing_id(position)
+    tid = next_id(position)
     # 1 % of the bid: a distance of 999.5 under the best bid since (99950)
     shown = {k: placed[k] for k in ("orderId", "status", "type", "origType", "side",
                                     "origQty", "stopPrice", "activatePrice", "priceRate",
@@ -51,7 +52,7 @@ async def test_a_trailing_stop_shows_reads_and_cancels_as_a_conditional_order(
         "origType": "TRAILING_STOP_MARKET", "side": "SELL", "origQty": "0.01000000",
         "stopPrice": "98950.50000000", "activatePrice": "99950.00000000",
         "priceRate": "1.00000000", "reduceOnly": True, "closePosition": False,
-        "clientOrderId": f"velox-{position}-ts",
+        "clientOrderId": f"velox-{tid}",
     }  # fmt: skip
     (native,) = await orders_of(user, account, "OPEN")
     assert (native["trailingStop"], native["stopLoss"]) == ("999.50000000", None)
@@ -80,8 +81,9 @@ async def test_a_trailing_stop_shows_reads_and_cancels_as_a_conditional_order(
         tid, "CANCELED", "TRAILING_STOP_MARKET")  # fmt: skip
     (native,) = await orders_of(user, account, "OPEN")
     assert native["trailingStop"] is None
-    await binance_error(await bot.call("GET", ORDER, {"symbol": BTC, "orderId": tid}), 400, -2013)
-    await binance_error(await bot.call("GET", ALGO, {"algoId": tid}), 400, -2013)
+    ended = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": tid})
+    assert (ended["status"], ended["clientOrderId"]) == ("CANCELED", f"velox-{tid}")
+    assert (await bot.json("GET", ALGO, {"algoId": tid}))["algoStatus"] == "CANCELED"
     assert await bot.json("GET", "/fapi/v1/openAlgoOrders", {"symbol": BTC}) == []
 
 
@@ -90,7 +92,6 @@ async def test_cancel_all_and_the_algo_endpoints_clear_a_trailing_stop(
 ) -> None:
     user, bot, account = await netting_bot(client)
     position = await long_btc(client, bot)
-    tid = trailing_id(position)
     await bot.json("POST", ORDER, TRAIL)
     done = await bot.json("DELETE", "/fapi/v1/allOpenOrders", {"symbol": BTC})
     assert done == {"code": 200, "msg": "The operation of cancel all open order is done."}
@@ -99,10 +100,11 @@ async def test_cancel_all_and_the_algo_endpoints_clear_a_trailing_stop(
 
     algo = {**TRAIL, "algoType": "CONDITIONAL"}
     placed = await bot.json("POST", ALGO, algo)
-    assert (placed["algoId"], placed["orderType"], placed["callbackRate"]) == (
-        tid, "TRAILING_STOP_MARKET", "1.00000000")  # fmt: skip
+    tid = placed["algoId"]  # placed again: another order, the next id
+    assert (tid, placed["orderType"], placed["callbackRate"]) == (
+        next_id(position) + 1, "TRAILING_STOP_MARKET", "1.00000000")  # fmt: skip
     cancelled = await bot.json("DELETE", ALGO, {"algoId": tid})
-    assert cancelled == {"algoId": tid, "clientAlgoId": f"velox-{position}-ts", "code": "200",
+    assert cancelled == {"algoId": tid, "clientAlgoId": f"velox-{tid}", "code": "200",
                          "msg": "success"}  # fmt: skip
     (native,) = await orders_of(user, account, "OPEN")
     assert native["trailingStop"] is None
@@ -121,7 +123,7 @@ async def test_a_trailing_stop_through_ccxt(make_client: MakeClient) -> None:
         await exchange.load_markets()
         trailing = {"trailingPercent": 2, "reduceOnly": True}
         made = await exchange.create_order(symbol, "market", "sell", 0.01, params=trailing)
-        assert made["id"] == str(trailing_id(position))
+        assert made["id"] == str(next_id(position))
         (native,) = await orders_of(user, account, "OPEN")
         assert native["trailingStop"] == "1999.00000000"  # 2 % of the bid 99950
         (listed,) = await exchange.fetch_open_orders(symbol, params={"trigger": True})

@@ -6,8 +6,9 @@ stop-market entries, stop-losses and take-profits.
   the Velox order id);
 - ``STOP_MARKET`` / ``TAKE_PROFIT_MARKET`` with ``closePosition=true``, and
   ``TRAILING_STOP_MARKET``: the position's stop-loss, take-profit or trailing stop (see
-  ``trading.apply_stop``), listed while set, then as they ended with the position: the
-  one that fired FINISHED, the others EXPIRED (``allAlgoOrders`` lists them all).
+  ``trading.apply_stop``), each placement with an id of its own and the ``clientAlgoId`` it
+  was sent with, listed while set, then as it ended: CANCELED, or with the position (the
+  one that fired FINISHED, the others EXPIRED); ``allAlgoOrders`` lists them all.
 """
 
 from __future__ import annotations
@@ -30,12 +31,15 @@ from velox.binance.placing import (
     ended_conditional,
     find_order,
     leverage_for,
+    live_stop,
     open_orders_of,
+    open_stops,
     refused,
+    shown_stop,
 )
 from velox.engine.commands import CancelOrder, OpenPosition
 from velox.engine.events import OrderCancelled, OrderPlaced
-from velox.store.records import ClosedOrderRecord, OrderRecord
+from velox.store.records import ClosedOrderRecord, OrderRecord, StopRecord
 from velox.web.keys import SERVICE, SETTINGS, STORE
 
 Json = dict[str, Any]
@@ -55,7 +59,8 @@ async def new_algo_order(call: Call) -> Any:
     close = params.choice("closePosition", ("true", "false"), "false") == "true"
     if close or kind != "STOP_MARKET":
         pos, kind_id = await apply_stop(call, user_id, account_id, symbol, side, kind,
-                                        trigger="triggerPrice")  # fmt: skip
+                                        trigger="triggerPrice",
+                                        client_param="clientAlgoId")  # fmt: skip
         return orders.algo_of_position(pos, kind_id)
     qty = params.optional_units("quantity")
     if not qty:
@@ -90,6 +95,8 @@ async def query_algo_order(call: Call) -> Any:
     found = await find_order(call, "algoId", "clientAlgoId", "STOP")
     if isinstance(found, OrderRecord):
         return (await _algos_of(call, [found]))[0]
+    if isinstance(found, StopRecord):
+        return await shown_stop(call, found, algo=True)
     pos = await conditional_position(call, found)
     if pos is None:
         ended = await ended_conditional(call, found)
@@ -110,6 +117,13 @@ async def cancel_algo_order(call: Call) -> Any:
             raise unknown_order()
         command: Any = CancelOrder(user_id, found.order_id, service.clock(), account_id=account_id)
         algo_id, client = int(found.order_id), found.client_order_id
+    elif isinstance(found, StopRecord):
+        pos = await live_stop(call, found)
+        if pos is None:  # cancelled, or ended with its position
+            raise unknown_order()
+        command = clear_stop(user_id, pos.order_id, found.kind, service.clock(), account_id)
+        shown = orders.algo_of_position(pos, found.kind)
+        algo_id, client = shown["algoId"], shown["clientAlgoId"]
     else:
         pos = await conditional_position(call, found)
         if pos is None:
@@ -133,8 +147,9 @@ async def open_algo_orders(call: Call) -> Any:
 @endpoint(5, signed=READ)
 async def all_algo_orders(call: Call) -> Any:
     """The symbol's algo orders, open and ended, as ``algoOrder`` shows each: STOP entries
-    (their rows), the open positions' stops (the engine's, as ``openAlgoOrders``) and the
-    closed positions' (``ended_conditionals``: FINISHED, EXPIRED), paged as ``allOrders``
+    (their rows), the positions' stops (their rows, ``stop_orders``: CANCELED, FINISHED,
+    EXPIRED; the open ones as the engine holds them, as ``openAlgoOrders``) and those of
+    positions closed before stops had rows (``ended_conditionals``), paged as ``allOrders``
     (``paged``): from ``algoId`` (a position's stops after its opening order), or the
     oldest ``limit`` of ``startTime``/``endTime``, else the newest; oldest first."""
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
@@ -144,13 +159,30 @@ async def all_algo_orders(call: Call) -> Any:
         call.credential.account_id, symbol, page.start, page.end, page.limit,
         from_id=first_order_id(page), oldest_first=page.forward, order_type="STOP",
     )  # fmt: skip
-    open_stops = [o for o in await open_orders_of(call, symbol, algo=True)
-                  if orders.conditional_of(o["algoId"]) is not None]  # fmt: skip
+    stops = await call.app[STORE].stops_for_asset(
+        call.credential.account_id, symbol, page.start, page.end, page.limit,
+        from_id=first_order_id(page), oldest_first=page.forward,
+    )  # fmt: skip
+    live = await open_stops(call, symbol)
+    open_now = [o for o in await open_orders_of(call, symbol, algo=True)
+                if str(o["algoId"]) in live]  # fmt: skip
     entries = await _algos_of(call, records)
-    ended = await ended_conditionals(call, symbol, page, entries, "algoId", "createTime",
-                                     fired_only=False)  # fmt: skip
-    shown = [*entries, *open_stops, *(orders.algo_of_conditional(o) for o in ended)]
+    placed = [orders.algo_of_stop(r) for r in stops]
+    ended = await ended_conditionals(call, symbol, page, [*entries, *placed], "algoId",
+                                     "createTime", fired_only=False)  # fmt: skip
+    ended = await _without_rows(call, ended)
+    # by id, the last wins: an open stop as its position holds it now
+    shown = [*entries, *(orders.algo_of_conditional(o) for o in ended), *placed, *open_now]
     return paged(shown, page, "algoId", "createTime")
+
+
+async def _without_rows(call: Call, ended: list[Json]) -> list[Json]:
+    """The closed positions' stops (``ended_conditionals``) that have no row of their own
+    (``stop_orders``: set before stops had rows); a stop with a row is that row's."""
+    positions = {orders.position_order(o["orderId"]) or ("", 0) for o in ended}
+    rows = await call.app[STORE].stops_of_positions(sorted({p for p, _ in positions}))
+    kept = {(r.position_id, r.kind) for r in rows}
+    return [o for o in ended if orders.position_order(o["orderId"]) not in kept]
 
 
 def paged(rows: list[Json], page: Page, id_key: str, time_key: str) -> list[Json]:
@@ -173,9 +205,11 @@ def paged(rows: list[Json], page: Page, id_key: str, time_key: str) -> list[Json
 
 
 def order_key(order_id: int, *, start: bool = False) -> tuple[int, int, int]:
-    """Where an order comes in a list by id: a position's stop (``orders.conditional_id``,
-    an id larger than any order's) after the order that opened the position and before
-    the next order id, as its ``time`` is the position's open. ``start``: where a page
+    """Where an order comes in a list by id: an order, and a stop with an id of its own (an
+    order id), at its id; an id of ``orders.conditional_id``'s space (larger than any
+    order's: a stop set with its position, the order a fired stop placed) after the order
+    that opened the position and before the next order id, as its ``time`` is the
+    position's open. ``start``: where a page
     from ``order_id`` starts (an order's own place, with the stops before it), so that a
     bot asking again from the last id it was given + 1 meets every order once (after a
     trailing stop, kind 3, comes the id of kind 0: the next order's place)."""

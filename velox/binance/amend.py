@@ -10,6 +10,7 @@ from velox.binance.errors import BinanceError, invalid, mandatory, no_such_order
 from velox.binance.keyring import TRADE
 from velox.binance.placing import account_within_order_rate, find_order, refused, shown_order
 from velox.engine.commands import ModifyOrder
+from velox.store.records import OrderRecord
 from velox.web.keys import SERVICE, SETTINGS, STORE
 
 
@@ -22,7 +23,7 @@ async def modify_order(call: Call) -> Any:
     params = call.params
     symbol = params.symbol(call.app[SETTINGS].symbols)
     found = await find_order(call, "orderId", "origClientOrderId", symbol=symbol)
-    if isinstance(found, int) or found.status != "PENDING":
+    if not isinstance(found, OrderRecord) or found.status != "PENDING":
         raise no_such_order()
     if found.order_type != "LIMIT":
         raise BinanceError(-1116, "Invalid orderType.")

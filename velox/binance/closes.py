@@ -7,8 +7,8 @@ opened the position, so ccxt.pro's order cache turned that BUY into a SELL and a
 trades held both. The close is now order ``conditional_id(position, CLOSE)`` (one per
 position: a position closes once), FILLED at the close price, reduce-only, shown by
 ``GET /fapi/v1/order``, ``userTrades`` and the user stream alike. A close by one of the
-position's stops stays that stop's conditional order; a partial close already has its own
-order, and an opposite order its own.
+position's stops is the order that stop placed (``orders.actual_id``, its kind's id in this
+space); a partial close already has its own order, and an opposite order its own.
 """
 
 from __future__ import annotations

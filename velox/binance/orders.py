@@ -4,8 +4,12 @@ A Velox order (``OrderRecord``: PENDING, OPEN, FILLED, CANCELLED, EXPIRED, REJEC
 Binance order with status NEW, FILLED, CANCELED, EXPIRED or REJECTED; its executed
 quantity and average price come from its fills. A position's stop-loss and take-profit show
 as Binance's ``closePosition`` conditional orders (STOP_MARKET / TAKE_PROFIT_MARKET), its
-trailing stop as a reduce-only TRAILING_STOP_MARKET for the position's quantity, each with
-an id derived from the position's (``conditional_id``), so a bot can list and cancel them.
+trailing stop as a reduce-only TRAILING_STOP_MARKET for the position's quantity, so a bot can
+list and cancel them: each placement an order of its own (``stop_id``: the id the engine gave
+it, from the order ids; one set with the position, or before stops had ids, derived from the
+position's, ``conditional_id``), with the client id it was placed with (``stop_client``),
+and kept once cancelled or ended (``stop_json``, from ``stop_orders``). One that fires
+places an order of its own (``actual_id``), which executes the close.
 
 Velox trails a fixed distance (set as ``callbackRate`` % of the quote), Binance a rate: the
 trailing stop shows its mark (the best price since it was set) as ``activatePrice``, the
@@ -20,7 +24,13 @@ from typing import Any
 
 from velox.engine.state import Position
 from velox.money import format_units, parse_units
-from velox.store.records import ClosedOrderRecord, FillRecord, FundingRecord, OrderRecord
+from velox.store.records import (
+    ClosedOrderRecord,
+    FillRecord,
+    FundingRecord,
+    OrderRecord,
+    StopRecord,
+)
 
 Json = dict[str, Any]
 STATUS = {"PENDING": "NEW", "OPEN": "FILLED", "FILLED": "FILLED", "CANCELLED": "CANCELED",
@@ -142,11 +152,34 @@ def order_shape(
     }  # fmt: skip
 
 
+STOP_FIELDS = {STOP_LOSS: "stop_loss", TAKE_PROFIT: "take_profit", TRAILING: "trailing_stop"}
+
+
+def stop_id(pos: Position, kind: int) -> int:
+    """The algo order id of the position's stop of ``kind``: its own (given when it was
+    placed), else (set with the position, or before stops had ids) derived from the
+    position's (``conditional_id``)."""
+    own = getattr(pos, f"{STOP_FIELDS[kind]}_id")
+    return conditional_id(pos.order_id, kind) if own is None else int(own)
+
+
+def stop_client(pos: Position, kind: int) -> str:
+    """The client id of the position's stop of ``kind``: the one it was placed with, else
+    ``velox-<its id>`` (``velox-<position>-sl`` for one with a derived id)."""
+    own = getattr(pos, f"{STOP_FIELDS[kind]}_client")
+    return own or default_client(getattr(pos, f"{STOP_FIELDS[kind]}_id"), pos.order_id, kind)
+
+
+def default_client(own_id: str | None, position_id: str, kind: int) -> str:
+    return f"velox-{own_id}" if own_id else f"velox-{position_id}-{KINDS[kind][1]}"
+
+
 def conditional_json(pos: Position, kind: int, status: str = "NEW") -> Json:
     """A position's stop-loss or take-profit as a closePosition order, its trailing stop as
     a reduce-only trailing order for the position's quantity."""
     shown = _conditional(pos.order_id, pos.asset, pos.side, pos.qty, kind, status,
-                         trigger_of(pos, kind) or 0, pos.opened_at, pos.opened_at)  # fmt: skip
+                         trigger_of(pos, kind) or 0, pos.opened_at, pos.opened_at,
+                         ids=(stop_id(pos, kind), stop_client(pos, kind)))  # fmt: skip
     if kind == TRAILING:
         shown.update(activatePrice=format_units(pos.trailing_mark or 0),
                      priceRate=format_units(trailing_rate(pos)))  # fmt: skip
@@ -169,14 +202,34 @@ def ended_conditional_json(rec: ClosedOrderRecord, kind: int) -> Json | None:
                         rec.closed_at, done)  # fmt: skip
 
 
+def stop_json(rec: StopRecord) -> Json:
+    """A stop as its row keeps it (``stop_orders``): CANCELED, EXPIRED, FILLED (it fired:
+    what was left of the position, at the close price); a trailing stop's level moved with
+    its mark, which the row does not keep (0, or the close price once it fired)."""
+    fired = rec.status == "FINISHED"
+    status = {"FINISHED": "FILLED", "CANCELED": "CANCELED", "EXPIRED": "EXPIRED"}.get(
+        rec.status, "NEW"
+    )
+    trigger = (rec.done_price or 0 if fired else 0) if rec.kind == TRAILING else rec.price or 0
+    done = (rec.qty or 0, rec.done_price or 0) if fired else (0, 0)
+    own = int(rec.stop_id) if rec.stop_id else conditional_id(rec.position_id, rec.kind)
+    client = rec.client_id or default_client(rec.stop_id, rec.position_id, rec.kind)
+    return _conditional(rec.position_id, rec.asset, rec.side, rec.qty or 0, rec.kind, status,
+                        trigger, rec.created_at, rec.updated_at, done,
+                        ids=(own, client))  # fmt: skip
+
+
 def _conditional(
     position_id: str, asset: str, position_side: str, qty: int, kind: int, status: str,
     trigger: int, created: int, updated: int, done: tuple[int, int] = (0, 0),
+    ids: tuple[int, str] | None = None,
 ) -> Json:  # fmt: skip
+    """``ids``: the stop's (algo id, client id), when not derived from the position's."""
     kind_name, suffix = KINDS[kind]
     trailing = kind == TRAILING
+    own, client = ids or (conditional_id(position_id, kind), f"velox-{position_id}-{suffix}")
     return order_shape(
-        conditional_id(position_id, kind), asset, status, f"velox-{position_id}-{suffix}",
+        own, asset, status, client,
         "SELL" if position_side == "LONG" else "BUY", kind_name,
         orig=qty if trailing else 0, done=done, stop=trigger, tif="GTE_GTC", reduce=True,
         close=not trailing, created=created, updated=updated,
@@ -261,18 +314,21 @@ ALGO_STATUS = {"PENDING": "NEW", "OPEN": "FINISHED", "FILLED": "FINISHED",
 def _algo(
     algo_id: int, client: str, kind: str, symbol: str, side: str, qty: int, status: str,
     trigger: int, *, close: bool, reduce: bool, created: int, updated: int, gtd: int = 0,
-    done: tuple[int, int] = (0, 0),
+    done: tuple[int, int] = (0, 0), actual: int | None = None,
 ) -> Json:  # fmt: skip
     """``done``: (quantity, average price) it filled when it fired. Then, as on Binance,
-    ``actualOrderId`` names the order that executed (Velox's own id: ``GET /fapi/v1/order``
-    by it shows that order FILLED), which freqtrade reads a fired stop's fill from."""
+    ``actualOrderId`` names the order that executed (``actual``: a position's stop placed
+    an order of its own, ``actual_id``; a STOP entry is that order itself: ``GET
+    /fapi/v1/order`` by it shows that order FILLED), which freqtrade reads a fired stop's
+    fill from."""
     executed, avg = done
     fired = executed > 0
+    actual = algo_id if actual is None else actual
     return {
         "algoId": algo_id, "clientAlgoId": client, "algoType": "CONDITIONAL",
         "orderType": kind, "symbol": symbol, "side": side, "positionSide": "BOTH",
         "timeInForce": "GTC", "quantity": format_units(qty), "algoStatus": status,
-        "actualOrderId": str(algo_id) if fired else "", "actualPrice": format_units(avg),
+        "actualOrderId": str(actual) if fired else "", "actualPrice": format_units(avg),
         "executedQty": format_units(executed), "avgPrice": format_units(avg),
         "triggerPrice": format_units(trigger), "price": format_units(0),
         "icebergQuantity": None, "selfTradePreventionMode": "NONE",
@@ -309,23 +365,36 @@ def algo_of_entry(
 def algo_of_position(pos: Position, kind: int, status: str = "NEW") -> Json:
     """A position's stop-loss / take-profit / trailing stop as a conditional algo order."""
     shown = conditional_json(pos, kind, status)
-    algo = algo_of_conditional(shown)
+    algo = algo_of_conditional(shown, actual_id(pos.order_id, kind))
     if kind == TRAILING:
         algo.update(activatePrice=shown["activatePrice"], callbackRate=shown["priceRate"])
     return algo
 
 
-def algo_of_conditional(shown: Json) -> Json:
-    """A conditional order (``conditional_json``, ``ended_conditional_json``) as Binance's
-    Algo Order API shows it."""
+def algo_of_conditional(shown: Json, actual: int | None = None) -> Json:
+    """A conditional order (``conditional_json``, ``ended_conditional_json``, ``stop_json``)
+    as Binance's Algo Order API shows it; ``actual``: the order it placed when it fired
+    (``actual_id``)."""
     return _algo(
         shown["orderId"], shown["clientOrderId"], shown["type"], shown["symbol"],
         shown["side"], parse_units(shown["origQty"]),
         ALGO_STATUS[shown["status"]], parse_units(shown["stopPrice"]),
         close=shown["closePosition"], reduce=True, created=shown["time"],
         updated=shown["updateTime"],
-        done=(parse_units(shown["executedQty"]), parse_units(shown["avgPrice"])),
+        done=(parse_units(shown["executedQty"]), parse_units(shown["avgPrice"])), actual=actual,
     )  # fmt: skip
+
+
+def actual_id(position_id: str, kind: int) -> int:
+    """The order a position's stop of ``kind`` placed when it fired (a position closes once,
+    so one per position and kind): ``GET /fapi/v1/order``, ``userTrades`` and the user
+    stream show the close under it; the stop's own id is the algo order's."""
+    return conditional_id(position_id, kind)
+
+
+def algo_of_stop(rec: StopRecord) -> Json:
+    """A stop's row (``stop_json``) as an algo order."""
+    return algo_of_conditional(stop_json(rec), actual_id(rec.position_id, rec.kind))
 
 
 def algos(pos: Position) -> list[Json]:

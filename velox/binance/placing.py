@@ -6,6 +6,7 @@ the open orders of both kinds, and engine refusals as Binance's codes.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from velox.binance import orders
@@ -20,7 +21,7 @@ from velox.engine.engine import Engine
 from velox.engine.errors import Code, Refusal
 from velox.engine.views import open_positions, pending_orders
 from velox.money import format_units, mul_floor
-from velox.store.records import OrderRecord
+from velox.store.records import OrderRecord, StopRecord
 from velox.web.keys import ORDER_LIMIT, SERVICE, STORE
 
 Json = dict[str, Any]
@@ -121,11 +122,13 @@ async def position_on(call: Call, user_id: str, account_id: str, symbol: str) ->
 
 async def apply_stop(
     call: Call, user_id: str, account_id: str, symbol: str, side: str, kind: str,
-    trigger: str = "stopPrice",
+    trigger: str = "stopPrice", client_param: str = "newClientOrderId",
 ) -> tuple[Any, int]:  # fmt: skip
     """closePosition STOP_MARKET / TAKE_PROFIT_MARKET, or TRAILING_STOP_MARKET: the
-    position's stops, through the same command as the native PATCH. Returns the position as
+    position's stops, through the same command as the native PATCH, the stop placed with
+    the client's id (``client_param``: kept, as Binance keeps it). Returns the position as
     the commit left it and which stop was set."""
+    client = client_id(call, client_param)
     pos = await position_on(call, user_id, account_id, symbol)
     closing = "SELL" if pos is not None and pos.side == "LONG" else "BUY"
     if pos is None or side != closing:
@@ -148,7 +151,8 @@ async def apply_stop(
             raise BinanceError(-1001, "Internal error; unable to process your request.")
         distance = mul_floor(quote.bid if pos.side == "LONG" else quote.ask, rate) // 100
         command = ModifyPosition(user_id, pos.order_id, service.clock(),
-                                 trailing_stop=distance, account_id=account_id)  # fmt: skip
+                                 trailing_stop=distance, account_id=account_id,
+                                 client_id=client)  # fmt: skip
         kind_id = orders.TRAILING
     elif kind in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
         stop = call.params.optional_units(trigger)
@@ -158,7 +162,7 @@ async def apply_stop(
         command = ModifyPosition(
             user_id, pos.order_id, service.clock(),
             stop_loss=stop if loss else KEEP, take_profit=KEEP if loss else stop,
-            account_id=account_id,
+            account_id=account_id, client_id=client,
         )  # fmt: skip
         kind_id = orders.STOP_LOSS if loss else orders.TAKE_PROFIT
     else:
@@ -206,6 +210,33 @@ async def conditional_position(call: Call, order_id: int, symbol: str | None = N
         return pos if orders.trigger_of(pos, kind) is not None else None
 
     return await call.app[SERVICE].read(view)
+
+
+async def live_stop(call: Call, stop: StopRecord) -> Any:
+    """The open position whose stop ``stop`` still is (NEW: the engine's, with its trigger
+    as it stands now, a trailing stop's moved with its mark), else None."""
+
+    def view(engine: Engine) -> Any:
+        pos = engine.positions.get(stop.position_id)
+        if pos is None or orders.trigger_of(pos, stop.kind) is None:
+            return None
+        own = int(stop.stop_id) if stop.stop_id else orders.conditional_id(pos.order_id,
+                                                                           stop.kind)  # fmt: skip
+        # a copy: the engine changes its own in place (a cancel clears the stop shown)
+        return replace(pos) if orders.stop_id(pos, stop.kind) == own else None
+
+    return await call.app[SERVICE].read(view)
+
+
+async def shown_stop(call: Call, stop: StopRecord, *, algo: bool) -> Json:
+    """A stop as ``/fapi/v1/order`` shows it, or (``algo``) ``/fapi/v1/algoOrder``: while
+    it is open as its position holds it, else as its row kept it."""
+    pos = await live_stop(call, stop)
+    if pos is not None:
+        if algo:
+            return orders.algo_of_position(pos, stop.kind)
+        return orders.conditional_json(pos, stop.kind)
+    return orders.algo_of_stop(stop) if algo else orders.stop_json(stop)
 
 
 async def velox_close(call: Call, order_id: int, symbol: str | None) -> Any:
@@ -278,21 +309,61 @@ async def open_orders_of(call: Call, symbol: str | None, *, algo: bool) -> list[
     return sorted(shown, key=lambda o: o["algoId"])
 
 
+async def _stop_named(call: Call, raw: int | None, client: str | None) -> StopRecord | None:
+    """The position's stop (its row) that ``raw`` or ``client`` names, if any: by its own id
+    (an order id: no order row has it), or one derived from its position's; by client id,
+    the newest of the account's, unless an order placed later took that id (Binance's API
+    lets an ended order's id be used again)."""
+    store, account_id = call.app[STORE], call.credential.account_id
+    if raw is None:
+        stop = await store.stop_by_client_id(account_id, client or "")
+        if stop is None:
+            return None
+        order = await store.order_by_client_id(account_id, client or "")
+        return stop if order is None or order.created_at <= stop.created_at else None
+    derived = orders.conditional_of(raw)
+    if derived is not None:
+        return await store.stop("", *derived)
+    if raw >= orders.CONDITIONAL or await store.order(str(raw)) is not None:
+        return None
+    return await store.stop(str(raw))
+
+
+async def open_stops(call: Call, symbol: str) -> dict[str, tuple[str, int]]:
+    """The algo id of each stop of the account's open positions on ``symbol`` -> (position
+    id, kind): what cancelling it clears."""
+    key = call.credential
+
+    def view(engine: Engine) -> dict[str, tuple[str, int]]:
+        held = open_positions(engine, key.user_id, key.account_id)
+        return {str(orders.stop_id(p, kind)): (p.order_id, kind) for p in held
+                if p.asset == symbol for kind in orders.KINDS
+                if orders.trigger_of(p, kind) is not None}  # fmt: skip
+
+    return await call.app[SERVICE].read(view)
+
+
 async def find_order(
     call: Call, id_param: str, client_param: str, order_type: str | None = None,
     *, symbol: str | None = None, cancelling: bool = False, closes: bool = False,
-) -> OrderRecord | int:  # fmt: skip
-    """The order named by ``id_param`` or ``client_param`` (a conditional order's id as an
-    int), of ``order_type`` and on ``symbol`` when given. Not this account's, or on another
-    symbol: -2013, or -2011 when ``cancelling`` (Binance answers a cancel of an unknown
-    order so); a conditional order's symbol is ``conditional_position``'s to check."""
+) -> OrderRecord | StopRecord | int:  # fmt: skip
+    """The order named by ``id_param`` or ``client_param``: an order's row, a position's
+    stop's (``StopRecord``), or (an int) a conditional order's id with no row, of
+    ``order_type`` and on ``symbol`` when given. Not this account's, or on another symbol:
+    -2013, or -2011 when ``cancelling`` (Binance answers a cancel of an unknown order so); a
+    conditional order's symbol is ``conditional_position``'s to check."""
     store, account_id = call.app[STORE], call.credential.account_id
     raw = call.params.optional_int(id_param, 1, 2**62)
     client = call.params.get(client_param)
     if raw is None and client is None:
         raise BinanceError(-1102, f"Either {id_param} or {client_param} must be sent.")
+    stop = await _stop_named(call, raw, client)
+    if stop is not None:
+        if stop.account_id != account_id or symbol not in (None, stop.asset):
+            raise unknown_order() if cancelling else no_such_order()
+        return stop
     if raw is not None and orders.conditional_of(raw) is not None:
-        return raw
+        return raw  # a stop with no row (set before stops had rows): the position's
     if closes and raw is not None and closing_position(raw) is not None:
         return raw  # a close by Velox itself (``closes.py``): only a query shows one
     record = (

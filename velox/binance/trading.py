@@ -41,9 +41,12 @@ from velox.binance.placing import (
     ended_conditional,
     find_order,
     leverage_for,
+    live_stop,
     open_orders_of,
+    open_stops,
     refused,
     shown_order,
+    shown_stop,
     velox_close,
 )
 from velox.engine.commands import FOK, GTC, GTX, IOC, CancelOrder, OpenPosition
@@ -57,7 +60,7 @@ from velox.engine.events import (
     PositionPartiallyClosed,
 )
 from velox.projection import writes_of
-from velox.store.records import FillRecord, OrderRecord
+from velox.store.records import FillRecord, OrderRecord, StopRecord
 from velox.web.keys import SERVICE, SETTINGS, STORE
 
 CANCEL_BATCH = 100  # cancel commands in flight at once (the engine commits them together)
@@ -189,6 +192,8 @@ async def query_open_order(call: Call) -> Any:
 async def _queried(call: Call) -> Any:
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     found = await find_order(call, "orderId", "origClientOrderId", symbol=symbol, closes=True)
+    if isinstance(found, StopRecord):
+        return await shown_stop(call, found, algo=False)
     if isinstance(found, int) and orders.conditional_of(found) is None:  # Velox's own close
         close = await velox_close(call, found, symbol)
         if close is None:
@@ -218,6 +223,16 @@ async def cancel(call: Call) -> Any:
     found = await find_order(call, "orderId", "origClientOrderId", symbol=symbol,
                              cancelling=True)  # fmt: skip
     service = call.app[SERVICE]
+    if isinstance(found, StopRecord):
+        held = await live_stop(call, found)
+        if held is None:  # cancelled, or ended with its position
+            raise unknown_order()
+        outcome = await service.submit(
+            clear_stop(user_id, held.order_id, found.kind, service.clock(), account_id)
+        )
+        if outcome.refusal is not None:
+            raise refused(outcome.refusal)
+        return orders.conditional_json(held, found.kind, status="CANCELED")
     if isinstance(found, int):
         pos = await conditional_position(call, found, symbol)
         if pos is None:
@@ -267,13 +282,16 @@ async def _cancel_open(call: Call, *, regular: bool) -> Any:
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     service = call.app[SERVICE]
 
+    stops: dict[str, tuple[str, int]] = {}  # a stop's algo id -> (position, kind)
+
     def command(order_id: str) -> Any:
-        found = orders.conditional_of(int(order_id))
+        found = stops.get(order_id)
         if found is None:
             return CancelOrder(user_id, order_id, service.clock(), account_id=account_id)
         return clear_stop(user_id, found[0], found[1], service.clock(), account_id)
 
     for _ in range(CANCEL_ROUNDS):
+        stops.update(await open_stops(call, symbol or ""))
         ids = [str(o["algoId"]) for o in await open_orders_of(call, symbol, algo=True)]
         if regular:
             ids += [str(o["orderId"]) for o in await open_orders_of(call, symbol, algo=False)]

@@ -211,6 +211,14 @@ class Ledger(State):
             pos.take_profit = event.take_profit
             pos.trailing_stop = event.trailing_stop
             pos.trailing_mark = event.trailing_mark
+            pos.stop_loss_id, pos.stop_loss_client = event.stop_loss_id, event.stop_loss_client
+            pos.take_profit_id = event.take_profit_id
+            pos.take_profit_client = event.take_profit_client
+            pos.trailing_stop_id = event.trailing_stop_id
+            pos.trailing_stop_client = event.trailing_stop_client
+            for stop_id in (event.stop_loss_id, event.take_profit_id, event.trailing_stop_id):
+                if stop_id is not None:  # a stop's id is an order id: never given again
+                    self.next_order_id = max(self.next_order_id, int(stop_id) + 1)
             self.index.changed(pos)
         elif isinstance(event, Deposited):
             account = self._account(event.user_id, event.account_id)

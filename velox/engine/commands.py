@@ -191,6 +191,7 @@ class ModifyPosition:
     take_profit: int | Keep | None = KEEP
     trailing_stop: int | Keep | None = KEEP
     account_id: str | None = None
+    client_id: str | None = None  # the client's id of the stop it places (Binance's API)
 
 
 # -- time ----------------------------------------------------------------------------------

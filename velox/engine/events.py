@@ -358,6 +358,17 @@ class StopsModified:
     trailing_mark: Price | None
     ts: int
     account_id: str | None = None
+    # v6: each stop's own id and client id (``Position``'s): a stop set by this event has a
+    # new id (from the order ids), one changed in place keeps its own; None for a stop
+    # cleared, or set before v6 (journal rows written before them decode so)
+    stop_loss_id: str | None = None
+    take_profit_id: str | None = None
+    trailing_stop_id: str | None = None
+    stop_loss_client: str | None = None
+    take_profit_client: str | None = None
+    trailing_stop_client: str | None = None
+    asset: str = ""  # v6: the position's (the stops' rows name them)
+    side: str = ""
 
 
 # -- funding -------------------------------------------------------------------------------

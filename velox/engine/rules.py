@@ -209,6 +209,7 @@ def _modify(engine: State, cmd: ModifyPosition) -> Decision:
     refusal = validate_stops(pos.side, q, stop_loss, take_profit, trailing, mark)
     if refusal is not None:
         return refusal
+    ids = _stop_ids(engine, pos, (stop_loss, take_profit, trailing), cmd.client_id)
     return [
         StopsModified(
             pos.order_id,
@@ -219,5 +220,34 @@ def _modify(engine: State, cmd: ModifyPosition) -> Decision:
             mark,
             cmd.ts,
             pos.account_id,
+            asset=pos.asset,
+            side=pos.side,
+            **ids,
         )
     ]
+
+
+STOP_NAMES = ("stop_loss", "take_profit", "trailing_stop")
+
+
+def _stop_ids(
+    engine: State, pos: Position, after: tuple[Price | None, ...], client: str | None
+) -> dict[str, str | None]:
+    """Each stop's ``<name>_id`` and ``<name>_client`` (``StopsModified``'s) once ``after``
+    is set:
+    a stop placed where there was none is a new order (the next order id, so never reused,
+    also after a restart: the counter is the orders'), with ``client``; one changed in place
+    (the native API) keeps its own; a cleared one has none."""
+    before = (pos.stop_loss, pos.take_profit, pos.trailing_stop)
+    held = ((pos.stop_loss_id, pos.stop_loss_client), (pos.take_profit_id, pos.take_profit_client),
+            (pos.trailing_stop_id, pos.trailing_stop_client))  # fmt: skip
+    next_id = int(engine.allocate_order_id())
+    out: dict[str, str | None] = {}
+    for name, was, now, (own, own_client) in zip(STOP_NAMES, before, after, held, strict=True):
+        if now is None:
+            own = own_client = None
+        elif was is None:
+            own, own_client = str(next_id), client
+            next_id += 1
+        out[f"{name}_id"], out[f"{name}_client"] = own, own_client
+    return out

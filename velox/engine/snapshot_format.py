@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from velox.engine.snapshot import StateExport
-from velox.engine.state import State
+from velox.engine.state import STOP_ID_FIELDS, State
 
 # each kind of row and the key of its field names (client_ids rows have none: triples)
 ROW_FIELDS = {"accounts": "account_fields", "positions": "position_fields",
@@ -22,7 +22,8 @@ ROW_FIELDS = {"accounts": "account_fields", "positions": "position_fields",
 # Fields whose default is what a replay of the journal before them gives: an order placed by
 # a Velox that kept no time in force decodes as GTC from the journal too, so a snapshot
 # without it is whole (no rebuild from the journal at start, nothing for the audit to say).
-DEFAULTED = frozenset({"pending.time_in_force"})
+# So are a position's stop ids (v6): a replay of journal rows written before them gives None.
+DEFAULTED = frozenset({"pending.time_in_force", *(f"positions.{name}" for name in STOP_ID_FIELDS)})
 
 
 @dataclass(frozen=True, slots=True)

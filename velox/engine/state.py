@@ -47,8 +47,22 @@ class Position:
     price: Price | None = None  # a LIMIT / STOP order's price
     oco_group_id: str | None = None
     created_at: int | None = None  # when that order was placed (None: at opened_at)
+    # -- v6: each stop's own order id and client id, given when it is placed (a stop set
+    # with the position, or before v6, has none: the Binance API derives one from the
+    # position's id, binance/orders.py); a new one for every placement, never reused --
+    stop_loss_id: str | None = None
+    take_profit_id: str | None = None
+    trailing_stop_id: str | None = None
+    stop_loss_client: str | None = None
+    take_profit_client: str | None = None
+    trailing_stop_client: str | None = None
     version: int = 0  # bumped on every change; stale trigger-index entries carry old ones
     seq: int = 0  # insertion order in this process (snapshot exports), not durable
+
+
+# a position's stop ids (v6), as Position and StopsModified name them
+STOP_ID_FIELDS = ("stop_loss_id", "take_profit_id", "trailing_stop_id", "stop_loss_client",
+                  "take_profit_client", "trailing_stop_client")  # fmt: skip
 
 
 def position_opened_by(event: PositionOpened) -> Position:

@@ -30,6 +30,7 @@ from velox.store.records import (
     OrderRecord,
     RowWrite,
     SnapshotRecord,
+    StopRecord,
     TradeRecord,
     UserRecord,
 )
@@ -196,6 +197,22 @@ class Store(Protocol):
     ) -> list[OrderRecord]:  # fmt: skip
         """The account's orders on ``asset`` whatever their status (of ``order_type`` when
         given), paged as ``fills_for_account`` by ``created_at`` and order id."""
+
+    async def stop(self, stop_id: str, position_id: str = "", kind: int = 0) -> StopRecord | None:
+        """A position's stop by its own id, or (``position_id``) the one of ``kind`` set with
+        the position (``stop_orders``)."""
+
+    async def stop_by_client_id(self, account_id: str, client_id: str) -> StopRecord | None:
+        """The newest stop the account placed with ``client_id``."""
+
+    async def stops_of_positions(self, position_ids: Sequence[str]) -> list[StopRecord]:
+        """Every stop of these positions."""
+
+    async def stops_for_asset(
+        self, account_id: str, asset: str, start: int | None, end: int | None, limit: int,
+        *, from_id: int | None = None, oldest_first: bool = False,
+    ) -> list[StopRecord]:  # fmt: skip
+        """The account's stops on ``asset``, paged by time, or from an id (``StopRows``)."""
 
     async def all_orders(self) -> AsyncIterator[OrderRecord]:
         yield  # type: ignore[misc]  # pragma: no cover - protocol body

@@ -237,6 +237,30 @@ class FundingBoundaryRecord:
 
 
 @frozen
+class StopRecord:
+    """A position's stop-loss (kind 1), take-profit (2) or trailing stop (3) as it was placed:
+    the Binance API's algo order, also once cancelled or ended with the position (the
+    engine forgets it then). ``stop_id`` is its own id (an order id), '' for one set with
+    the position (its id derived from the position's, binance/orders.py). ``price``: the
+    trigger (a trailing stop's distance); ``qty`` and ``done_price`` once it ended with the
+    position (the close's price, when it is what fired)."""
+
+    position_id: str
+    kind: int
+    stop_id: str
+    account_id: str
+    asset: str
+    side: str  # the position's
+    client_id: str | None
+    price: int | None
+    qty: int | None
+    status: str  # NEW, CANCELED, EXPIRED, FINISHED
+    done_price: int | None
+    created_at: int
+    updated_at: int
+
+
+@frozen
 class RowWrite:
     """One projection write of a commit, applied in order in the journal's transaction.
 
@@ -245,7 +269,9 @@ class RowWrite:
     became or went into a position: updates a stored order's status and ``position_id``,
     or inserts the record when there is none, as for a market order), ``fill`` (insert),
     ``funding`` (insert), ``funding_boundary`` (insert unless the boundary has its row),
-    ``deposit`` (insert).
+    ``deposit`` (insert), ``stop`` (a stop placed, or changed in place), ``stop_cancel``
+    (the position's NEW stop of that kind CANCELED), ``stop_end`` (the position's NEW stops
+    ended with it: the one of ``kind`` FINISHED, the others EXPIRED).
     """
 
     kind: str
@@ -256,4 +282,5 @@ class RowWrite:
         | FundingRecord
         | FundingBoundaryRecord
         | DepositRecord
+        | StopRecord
     )

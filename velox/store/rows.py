@@ -19,6 +19,7 @@ from velox.store.records import (
     FundingRecord,
     OrderRecord,
     RowWrite,
+    StopRecord,
 )
 from velox.store.schema import (
     ACCOUNT_COLUMNS,
@@ -34,6 +35,8 @@ from velox.store.schema import (
     FUNDING_MONEY,
     ORDER_COLUMNS,
     ORDER_MONEY,
+    STOP_COLUMNS,
+    STOP_MONEY,
 )
 
 
@@ -91,6 +94,10 @@ def funding_record(row: Iterable[Any]) -> FundingRecord:
 
 def deposit_record(row: Iterable[Any]) -> DepositRecord:
     return DepositRecord(*_values(row, DEPOSIT_COLUMNS, DEPOSIT_MONEY))
+
+
+def stop_record(row: Iterable[Any]) -> StopRecord:
+    return StopRecord(*_values(row, STOP_COLUMNS, STOP_MONEY))
 
 
 def boundary_record(row: Iterable[Any]) -> FundingBoundaryRecord:
@@ -155,6 +162,25 @@ WRITES: dict[str, tuple[str, Callable[[Any], Sequence[Any]]]] = {
         _insert("deposits", DEPOSIT_COLUMNS) + " ON CONFLICT (seq) DO NOTHING",
         _params_of(DEPOSIT_COLUMNS, DEPOSIT_MONEY),
     ),
+    # a stop placed, or changed in place (a new trigger: its updated_at moves, else not)
+    "stop": (
+        _insert("stop_orders", STOP_COLUMNS)
+        + " ON CONFLICT (position_id, kind, stop_id) DO UPDATE SET price = excluded.price, "
+        "updated_at = CASE WHEN stop_orders.price = excluded.price "
+        "THEN stop_orders.updated_at ELSE excluded.updated_at END",
+        _params_of(STOP_COLUMNS, STOP_MONEY),
+    ),
+    "stop_cancel": (
+        "UPDATE stop_orders SET status = 'CANCELED', updated_at = ? "
+        "WHERE position_id = ? AND kind = ? AND status = 'NEW'",
+        lambda r: [r.updated_at, r.position_id, r.kind],
+    ),
+    "stop_end": (
+        # done_price: the close's, read of the FINISHED one alone
+        "UPDATE stop_orders SET status = CASE WHEN kind = ? THEN 'FINISHED' ELSE 'EXPIRED' END, "
+        "done_price = ?, qty = ?, updated_at = ? WHERE position_id = ? AND status = 'NEW'",
+        lambda r: [r.kind, str(r.done_price), str(r.qty), r.updated_at, r.position_id],
+    ),
 }
 
 # The table each write kind changes. Writes to different tables commute (no foreign keys),
@@ -163,7 +189,8 @@ TABLE_OF = {
     "account": "accounts", "account_name": "accounts",
     "order": "orders", "order_terms": "orders", "order_status": "orders",
     "fill": "fills", "funding": "funding", "funding_boundary": "funding_boundaries",
-    "deposit": "deposits",
+    "deposit": "deposits", "stop": "stop_orders", "stop_cancel": "stop_orders",
+    "stop_end": "stop_orders",
 }  # fmt: skip
 
 

@@ -30,6 +30,7 @@ from velox.store.records import (
     FundingRecord,
     JournalRecord,
     OrderRecord,
+    StopRecord,
     TradeRecord,
 )
 
@@ -75,6 +76,8 @@ FUNDING_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FundingRecord))
 DEPOSIT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(DepositRecord))
 DEPOSIT_MONEY = frozenset({"amount"})
 FUNDING_MONEY = frozenset({"mark_price", "amount"})
+STOP_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(StopRecord))
+STOP_MONEY = frozenset({"price", "qty", "done_price"})
 BOUNDARY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(FundingBoundaryRecord))
 BOOLEAN_COLUMNS = frozenset({"reduce_only", "maker"})  # INTEGER 0/1 in both databases
 

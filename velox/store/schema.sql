@@ -246,6 +246,31 @@ CREATE INDEX IF NOT EXISTS orders_by_status_ended
 CREATE INDEX IF NOT EXISTS orders_by_asset
     ON orders (account_id, asset, created_at DESC, length(order_id) DESC, order_id DESC);
 
+-- A position's stops as the Binance API's algo orders (velox/store/records.py StopRecord):
+-- each placement a row of its own, kept once cancelled or ended with the position (the
+-- engine forgets them then). stop_id is the stop's own id, '' for one set with the position.
+CREATE TABLE IF NOT EXISTS stop_orders (
+    position_id TEXT NOT NULL,
+    kind        INTEGER NOT NULL,
+    stop_id     TEXT NOT NULL,
+    account_id  TEXT NOT NULL,
+    asset       TEXT NOT NULL,
+    side        TEXT NOT NULL,
+    client_id   TEXT,
+    price       {money},
+    qty         {money},
+    status      TEXT NOT NULL,
+    done_price  {money},
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL,
+    PRIMARY KEY (position_id, kind, stop_id)
+);
+CREATE INDEX IF NOT EXISTS stop_orders_by_id ON stop_orders (stop_id);
+CREATE INDEX IF NOT EXISTS stop_orders_by_client
+    ON stop_orders (account_id, client_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS stop_orders_by_asset
+    ON stop_orders (account_id, asset, created_at DESC, length(stop_id) DESC, stop_id DESC);
+
 CREATE TABLE IF NOT EXISTS fills (
     fill_id      TEXT PRIMARY KEY,
     order_id     TEXT NOT NULL,

@@ -54,6 +54,7 @@ from velox.store.schema import (
     check_keep,
     check_limit,
 )
+from velox.store.stops import StopRows
 from velox.store.trades import TradeRows
 from velox.store.users import UserRows
 
@@ -138,6 +139,7 @@ class SqlStore(
     HistoryRows,
     ListenKeyRows,
     PageRows,
+    StopRows,
     TradeRows,
     UserRows,
     ABC,

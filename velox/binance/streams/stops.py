@@ -5,11 +5,13 @@ A position's stop-loss, take-profit and trailing stop are conditional (algo) ord
 Binance side (``orders.algos``), placed and cancelled through ``/fapi/v1/algoOrder`` or
 ``/fapi/v1/order``, or set with the native API. Their lifecycle:
 
-- NEW when one is set (with the position's opening order, or later), and again when its
-  trigger is changed (the native API changes a stop in place; the id stays);
+- NEW when one is set (with the position's opening order, or later: each placement with an
+  id of its own, ``orders.stop_id``), and again when its trigger is changed (the native
+  API changes a stop in place; the id stays);
 - CANCELED when it is cleared;
-- FINISHED when it fires and closes the position (its trade is the ORDER_TRADE_UPDATE
-  ``updates.py`` sends under the same id); EXPIRED for the others of that position, and for
+- TRIGGERING and TRIGGERED (naming the order it placed, ``ai``: ``orders.actual_id``, an
+  id of its own) when it fires, then that order NEW and its TRADE (``updates.py``), then
+  FINISHED; EXPIRED for the others of that position, and for
   all of them when the position closes otherwise (closed, reduced to nothing, flipped,
   liquidated), as Binance expires an account's close-position orders with the position.
 
@@ -30,6 +32,7 @@ from velox.binance.orders import (
     FIRED_BY,
     KINDS,
     TRAILING,
+    actual_id,
     algo_of_entry,
     algo_of_position,
     trigger_of,
@@ -43,7 +46,7 @@ from velox.engine.events import (
     PositionPartiallyClosed,
     StopsModified,
 )
-from velox.engine.state import Position, position_opened_by
+from velox.engine.state import STOP_ID_FIELDS, Position, position_opened_by
 from velox.money import Qty, format_units
 
 if TYPE_CHECKING:  # resting.py imports this module's neighbours: the type only
@@ -89,6 +92,10 @@ class ShownStops:
                 before, qty=qty, stop_loss=event.stop_loss, take_profit=event.take_profit,
                 trailing_stop=event.trailing_stop, trailing_mark=event.trailing_mark,
             )  # fmt: skip
+            if isinstance(event, StopsModified):  # each stop's own id (a scale-in keeps them)
+                after = held[position_id] = replace(after, **{
+                    name: getattr(event, name) for name in STOP_ID_FIELDS
+                })  # fmt: skip
             return _changes(before, after, event.ts, now)
         if isinstance(event, PositionPartiallyClosed):  # what is left keeps its stops
             kept = held.get(event.order_id)
@@ -107,6 +114,16 @@ class ShownStops:
                 for kind in sorted(_set(pos), key=lambda kind: kind != fired)  # fired first
             ]  # fmt: skip
         return []
+
+    def triggered(self, event: PositionClosed, kind: int, now: int) -> list[Json]:
+        """The ALGO_UPDATEs of a stop that fires, before the order it placed (``actual_id``)
+        shows NEW: TRIGGERING, then TRIGGERED naming that order (``ai``); its FINISHED comes
+        after the order's trade (``messages``)."""
+        pos = self._by_account.get(event.account_id or "", {}).get(event.order_id)
+        if pos is None or trigger_of(pos, kind) is None:
+            return []
+        return [_update(pos, kind, status, event.ts, now) for status in ("TRIGGERING",
+                                                                          "TRIGGERED")]  # fmt: skip
 
 
 def fired_stop(event: Event) -> int | None:
@@ -143,25 +160,28 @@ def _update(
     pos: Position, kind: int, status: str, ts: int, now: int, done: tuple[int, int] = (0, 0)
 ) -> Json:
     """One ALGO_UPDATE of a position's stop."""
-    return algo_update(algo_of_position(pos, kind), status, ts, now, done)
+    return algo_update(algo_of_position(pos, kind), status, ts, now, done,
+                       actual_id(pos.order_id, kind))  # fmt: skip
 
 
 def algo_update(
-    algo: Json, status: str, ts: int, now: int, done: tuple[int, int] = (0, 0)
+    algo: Json, status: str, ts: int, now: int, done: tuple[int, int] = (0, 0),
+    actual_order: int | None = None,
 ) -> Json:  # fmt: skip
     """One ALGO_UPDATE: the conditional order as ``/fapi/v1/algoOrder`` shows it (``algo``),
     in the stream's short names; ``done`` the (quantity, price) it filled at when FINISHED.
-    TRIGGERED and FINISHED name the order it placed (``ai``: Velox's own id, as
-    ``actualOrderId``)."""
+    TRIGGERED and FINISHED name the order it placed (``ai``, as ``actualOrderId``: a
+    position's stop's ``actual_order``, ``orders.actual_id``; a STOP entry's own id)."""
     qty, price = done
     fired = status in ("TRIGGERED", "FINISHED")
+    actual = str(algo["algoId"] if actual_order is None else actual_order)
     return {
         "e": "ALGO_UPDATE", "T": ts, "E": now,
         "o": {
             "caid": algo["clientAlgoId"], "aid": algo["algoId"], "at": "CONDITIONAL",
             "o": algo["orderType"], "s": algo["symbol"], "S": algo["side"], "ps": "BOTH",
             "f": algo["timeInForce"], "q": algo["quantity"], "X": status,
-            "ai": str(algo["algoId"]) if fired else "",
+            "ai": actual if fired else "",
             "ap": format_units(price), "aq": format_units(qty),
             "act": "MARKET" if fired else "0", "tp": algo["triggerPrice"], "p": algo["price"],
             "V": "NONE", "wt": algo["workingType"], "pm": "NONE", "cp": algo["closePosition"],

@@ -14,8 +14,9 @@
 - As on Binance, an order that did not rest (a market order) is NEW before its first TRADE.
   Velox's own closes of a position (the close button, a reset, a liquidation) are an order
   of their own (``closes.py``: its id and clientOrderId, ``autoclose-`` for a liquidation,
-  as ``/fapi/v1/order`` shows it), and a close by one of the position's stops is that
-  conditional order's; both come as a TRADE alone.
+  as ``/fapi/v1/order`` shows it), which comes as a TRADE alone; a close by one of the
+  position's stops is the order that stop placed (``orders.actual_id``): after the stop's
+  ALGO_UPDATE TRIGGERING and TRIGGERED, NEW before its TRADE, as on Binance.
 - An order filled in several trades of one batch (a flip: the close, then the rest opened
   the other way) is one order of their total quantity: PARTIALLY_FILLED, then FILLED, with
   the cumulative fill ``z`` and its average price ``ap`` (as ``/fapi/v1/order`` reports).
@@ -186,7 +187,11 @@ class BatchMessages:
                                         fill.time, "NEW", qty=total))  # fmt: skip
             if terms is None:
                 terms = self._own_terms(event, fill)
-                if _announced_by_its_fill(event, fill):
+                fired = fired_stop(event) if _closed_without_an_order(event) else None
+                if fired is not None:  # the stop triggers and places its order (NEW)
+                    assert isinstance(event, PositionClosed)
+                    out += self._stops.triggered(event, fired, self._now)
+                if fired is not None or _announced_by_its_fill(event, fill):
                     out.append(self._update(event.asset, fill.order_id, fill.side, terms,
                                             fill.time, "NEW", qty=total))  # fmt: skip
             self._terms[key] = terms
