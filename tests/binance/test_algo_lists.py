@@ -164,3 +164,32 @@ async def test_ccxt_finds_a_fired_stop_among_its_trigger_orders(make_client: Mak
             found["id"], found["status"], found["filled"]
         )  # fmt: skip
         assert (closed["status"], closed["filled"]) == ("closed", 0.01)
+
+
+async def test_a_stop_was_created_when_it_was_placed(make_client: MakeClient) -> None:
+    """A stop placed after its position opened says so (``createTime``, ``time``) in its
+    answer, to GET, in the open and all lists, and once cancelled: it showed the position's
+    open while open, and its placement once cancelled."""
+    _, bot, clock = await clocked(make_client)
+    await bot.json("POST", ORDER, BUY, clock=clock)  # T0
+    clock.advance(5000)
+    stop = {**CLOSE, "algoType": "CONDITIONAL", "type": "STOP_MARKET", "triggerPrice": "95000"}
+    sl = await bot.json("POST", ALGO, stop, clock=clock)
+    query = {"algoId": sl["algoId"]}
+    shown = [sl, await bot.json("GET", ALGO, query, clock=clock),
+             *await bot.json("GET", "/fapi/v1/openAlgoOrders", {"symbol": BTC}, clock=clock),
+             *await bot.json("GET", "/fapi/v1/allAlgoOrders", {"symbol": BTC,
+                                                               "startTime": T0 + 1},
+                             clock=clock)]  # fmt: skip
+    assert [(o["algoId"], o["createTime"], o["updateTime"]) for o in shown] == [
+        (sl["algoId"], T0 + 5000, T0 + 5000)
+    ] * 4
+    as_order = await bot.json("GET", ORDER, {"symbol": BTC, "orderId": sl["algoId"]},
+                              clock=clock)  # fmt: skip
+    assert (as_order["time"], as_order["updateTime"]) == (T0 + 5000, T0 + 5000)
+    clock.advance(1000)
+    await bot.json("DELETE", ALGO, query, clock=clock)
+    cancelled = await bot.json("GET", ALGO, query, clock=clock)
+    assert (cancelled["algoStatus"], cancelled["createTime"], cancelled["updateTime"]) == (
+        "CANCELED", T0 + 5000, T0 + 6000
+    )  # fmt: skip

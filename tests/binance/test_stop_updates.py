@@ -183,9 +183,12 @@ async def test_a_scale_in_sets_stops_and_the_trailing_quantity_follows(
     added = await user.json("POST", "/api/v1/order/open", 200, headers=on,
                             json={**long, "stopLoss": "95000"})  # fmt: skip
     scaled = await messages(ws, 5)  # NEW, TRADE and ACCOUNT_UPDATE; the SL, the trailing stop
-    # the stop-loss given is set; the trailing stop not given stays, on the grown quantity
-    assert [m[:2] for m in scaled[3:]] == [("NEW", pid * 4 + 10**15 + 1),
-                                           ("NEW", pid * 4 + 10**15 + 3)]  # fmt: skip
+    # the stop-loss given is set, an order of its own (the id after the scale-in's order);
+    # the trailing stop not given stays, on the grown quantity
+    stop = scaled[0][2] + 1
+    trailing = pid * 4 + 10**15 + 3  # set with the position: derived from its id
+    assert [m[:3] for m in scaled[3:]] == [("NEW", stop, f"velox-{stop}"),
+                                           ("NEW", trailing, f"velox-{pid}-ts")]  # fmt: skip
     assert scaled[3][5] == "95000.00000000"
     assert scaled[4][8] == added["qty"]
     await user.json("PATCH", f"/api/v1/order/{pid}", 200, headers=on,
@@ -194,10 +197,10 @@ async def test_a_scale_in_sets_stops_and_the_trailing_quantity_follows(
     assert (trailing[0], trailing[1], trailing[8]) == ("NEW", pid * 4 + 10**15 + 3, added["qty"])
     await tick(client, BTC, "94000")  # the stop-loss fires
     fired = await messages(ws, 7)
-    stop = pid * 4 + 10**15 + 1  # set with the scale-in: its id derived from the position's
+    actual = pid * 4 + 10**15 + 1  # the order the stop-loss placed
     assert [m[:2] for m in fired[:2]] == [("TRIGGERING", stop), ("TRIGGERED", stop)]
-    assert fired[2:5] == [("ORDER_TRADE_UPDATE", "NEW", stop),
-                          ("ORDER_TRADE_UPDATE", "TRADE", stop), ("ACCOUNT_UPDATE",)]  # fmt: skip
+    assert fired[2:5] == [("ORDER_TRADE_UPDATE", "NEW", actual),
+                          ("ORDER_TRADE_UPDATE", "TRADE", actual), ("ACCOUNT_UPDATE",)]  # fmt: skip
     assert [m[:2] for m in fired[5:]] == [("FINISHED", stop),
                                           ("EXPIRED", pid * 4 + 10**15 + 3)]  # fmt: skip
     assert fired[5][9] == added["qty"]

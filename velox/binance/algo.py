@@ -58,10 +58,10 @@ async def new_algo_order(call: Call) -> Any:
     kind = params.choice("type", ("STOP_MARKET", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"))
     close = params.choice("closePosition", ("true", "false"), "false") == "true"
     if close or kind != "STOP_MARKET":
-        pos, kind_id = await apply_stop(call, user_id, account_id, symbol, side, kind,
-                                        trigger="triggerPrice",
-                                        client_param="clientAlgoId")  # fmt: skip
-        return orders.algo_of_position(pos, kind_id)
+        pos, kind_id, ts = await apply_stop(call, user_id, account_id, symbol, side, kind,
+                                            trigger="triggerPrice",
+                                            client_param="clientAlgoId")  # fmt: skip
+        return orders.with_times(orders.algo_of_position(pos, kind_id), ts, ts)
     qty = params.optional_units("quantity")
     if not qty:
         raise mandatory("quantity")

@@ -202,6 +202,20 @@ def ended_conditional_json(rec: ClosedOrderRecord, kind: int) -> Json | None:
                         rec.closed_at, done)  # fmt: skip
 
 
+def algo_id_of(rec: StopRecord) -> int:
+    """A stop's algo order id from its row: its own, else derived from its position's."""
+    return int(rec.stop_id) if rec.stop_id else conditional_id(rec.position_id, rec.kind)
+
+
+def with_times(shown: Json, created: int, updated: int) -> Json:
+    """``shown`` (an order, or an algo order) with these times: a position's stop shown
+    from its position (which holds no times of its own) says when it was placed and last
+    changed (its row's)."""
+    shown["createTime" if "algoId" in shown else "time"] = created
+    shown["updateTime"] = updated
+    return shown
+
+
 def stop_json(rec: StopRecord) -> Json:
     """A stop as its row keeps it (``stop_orders``): CANCELED, EXPIRED, FILLED (it fired:
     what was left of the position, at the close price); a trailing stop's level moved with
@@ -212,7 +226,7 @@ def stop_json(rec: StopRecord) -> Json:
     )
     trigger = (rec.done_price or 0 if fired else 0) if rec.kind == TRAILING else rec.price or 0
     done = (rec.qty or 0, rec.done_price or 0) if fired else (0, 0)
-    own = int(rec.stop_id) if rec.stop_id else conditional_id(rec.position_id, rec.kind)
+    own = algo_id_of(rec)
     client = rec.client_id or default_client(rec.stop_id, rec.position_id, rec.kind)
     return _conditional(rec.position_id, rec.asset, rec.side, rec.qty or 0, rec.kind, status,
                         trigger, rec.created_at, rec.updated_at, done,

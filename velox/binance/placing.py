@@ -123,11 +123,11 @@ async def position_on(call: Call, user_id: str, account_id: str, symbol: str) ->
 async def apply_stop(
     call: Call, user_id: str, account_id: str, symbol: str, side: str, kind: str,
     trigger: str = "stopPrice", client_param: str = "newClientOrderId",
-) -> tuple[Any, int]:  # fmt: skip
+) -> tuple[Any, int, int]:  # fmt: skip
     """closePosition STOP_MARKET / TAKE_PROFIT_MARKET, or TRAILING_STOP_MARKET: the
     position's stops, through the same command as the native PATCH, the stop placed with
     the client's id (``client_param``: kept, as Binance keeps it). Returns the position as
-    the commit left it and which stop was set."""
+    the commit left it, which stop was set, and when (the stop's ``createTime``)."""
     client = client_id(call, client_param)
     pos = await position_on(call, user_id, account_id, symbol)
     closing = "SELL" if pos is not None and pos.side == "LONG" else "BUY"
@@ -172,7 +172,7 @@ async def apply_stop(
     )
     if outcome.refusal is not None:
         raise refused(outcome.refusal)
-    return after or pos, kind_id
+    return after or pos, kind_id, command.ts
 
 
 def _closes_the_whole_position(call: Call, held: int, kind: str) -> None:
@@ -220,8 +220,7 @@ async def live_stop(call: Call, stop: StopRecord) -> Any:
         pos = engine.positions.get(stop.position_id)
         if pos is None or orders.trigger_of(pos, stop.kind) is None:
             return None
-        own = int(stop.stop_id) if stop.stop_id else orders.conditional_id(pos.order_id,
-                                                                           stop.kind)  # fmt: skip
+        own = orders.algo_id_of(stop)
         # a copy: the engine changes its own in place (a cancel clears the stop shown)
         return replace(pos) if orders.stop_id(pos, stop.kind) == own else None
 
@@ -234,8 +233,10 @@ async def shown_stop(call: Call, stop: StopRecord, *, algo: bool) -> Json:
     pos = await live_stop(call, stop)
     if pos is not None:
         if algo:
-            return orders.algo_of_position(pos, stop.kind)
-        return orders.conditional_json(pos, stop.kind)
+            shown = orders.algo_of_position(pos, stop.kind)
+        else:
+            shown = orders.conditional_json(pos, stop.kind)
+        return orders.with_times(shown, stop.created_at, stop.updated_at)
     return orders.algo_of_stop(stop) if algo else orders.stop_json(stop)
 
 
@@ -301,11 +302,19 @@ async def open_orders_of(call: Call, symbol: str | None, *, algo: bool) -> list[
     if not algo:
         return [orders.order_json(r, []) for r in sorted(mine, key=lambda r: int(r.order_id))]
 
-    def view(engine: Engine) -> list[Json]:
+    def view(engine: Engine) -> list[Json]:  # each with its position's id, for its row
         held = open_positions(engine, key.user_id, key.account_id)
-        return [c for p in held if symbol in (None, p.asset) for c in orders.algos(p)]
+        return [{**c, "_position": p.order_id} for p in held if symbol in (None, p.asset)
+                for c in orders.algos(p)]  # fmt: skip
 
-    shown = [orders.algo_of_record(r) for r in mine] + await call.app[SERVICE].read(view)
+    stops = await call.app[SERVICE].read(view)
+    placed = await store.stops_of_positions(sorted({o["_position"] for o in stops}))
+    times = {orders.algo_id_of(r): (r.created_at, r.updated_at) for r in placed}
+    for stop in stops:
+        del stop["_position"]
+        if stop["algoId"] in times:
+            orders.with_times(stop, *times[stop["algoId"]])
+    shown = [orders.algo_of_record(r) for r in mine] + stops
     return sorted(shown, key=lambda o: o["algoId"])
 
 

@@ -170,8 +170,8 @@ def _from_commit(outcome: Outcome, order_id: str) -> Json:
 async def _set_stop(
     call: Call, user_id: str, account_id: str, symbol: str, side: str, kind: str
 ) -> Json:
-    pos, kind_id = await apply_stop(call, user_id, account_id, symbol, side, kind)
-    return orders.conditional_json(pos, kind_id)
+    pos, kind_id, ts = await apply_stop(call, user_id, account_id, symbol, side, kind)
+    return orders.with_times(orders.conditional_json(pos, kind_id), ts, ts)
 
 
 @endpoint(1, signed=READ)
@@ -227,12 +227,12 @@ async def cancel(call: Call) -> Any:
         held = await live_stop(call, found)
         if held is None:  # cancelled, or ended with its position
             raise unknown_order()
-        outcome = await service.submit(
-            clear_stop(user_id, held.order_id, found.kind, service.clock(), account_id)
-        )
+        command = clear_stop(user_id, held.order_id, found.kind, service.clock(), account_id)
+        outcome = await service.submit(command)
         if outcome.refusal is not None:
             raise refused(outcome.refusal)
-        return orders.conditional_json(held, found.kind, status="CANCELED")
+        shown = orders.conditional_json(held, found.kind, status="CANCELED")
+        return orders.with_times(shown, found.created_at, command.ts)
     if isinstance(found, int):
         pos = await conditional_position(call, found, symbol)
         if pos is None:

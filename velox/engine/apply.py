@@ -37,6 +37,8 @@ from velox.engine.pending_index import PendingIndex
 from velox.engine.settings import EngineSettings
 from velox.engine.snapshot import StateExport
 from velox.engine.state import (
+    STOP_ID_FIELDS,
+    STOP_NAMES,
     Account,
     Pending,
     Position,
@@ -132,6 +134,14 @@ class Ledger(State):
         if fill_id is not None:
             self.next_fill_id = max(self.next_fill_id, int(fill_id) + 1)
 
+    def _stop_ids(self, pos: Position, event: StopsModified | PositionIncreased) -> None:
+        """The position's stops' ids as the event gives them (v6; None in older events,
+        whose positions had none); a stop's id is an order id, never given again."""
+        for name in STOP_ID_FIELDS:
+            setattr(pos, name, getattr(event, name))
+        for name in STOP_NAMES:
+            self._bump(getattr(event, f"{name}_id"))
+
     def _pay_fee(self, account: Account, fee: int) -> None:
         account.fees = _add(account.fees, fee)
         self.house = _add(self.house, fee)
@@ -211,14 +221,7 @@ class Ledger(State):
             pos.take_profit = event.take_profit
             pos.trailing_stop = event.trailing_stop
             pos.trailing_mark = event.trailing_mark
-            pos.stop_loss_id, pos.stop_loss_client = event.stop_loss_id, event.stop_loss_client
-            pos.take_profit_id = event.take_profit_id
-            pos.take_profit_client = event.take_profit_client
-            pos.trailing_stop_id = event.trailing_stop_id
-            pos.trailing_stop_client = event.trailing_stop_client
-            for stop_id in (event.stop_loss_id, event.take_profit_id, event.trailing_stop_id):
-                if stop_id is not None:  # a stop's id is an order id: never given again
-                    self.next_order_id = max(self.next_order_id, int(stop_id) + 1)
+            self._stop_ids(pos, event)
             self.index.changed(pos)
         elif isinstance(event, Deposited):
             account = self._account(event.user_id, event.account_id)
@@ -290,6 +293,7 @@ class Ledger(State):
         pos.take_profit = event.take_profit
         pos.trailing_stop = event.trailing_stop
         pos.trailing_mark = event.trailing_mark
+        self._stop_ids(pos, event)
         pos.fee = _add(pos.fee, event.fee)
         if event.client_order_id is not None:
             # a resting order's id keeps naming it; a market order's names the position, as

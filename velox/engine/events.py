@@ -222,6 +222,14 @@ class PositionIncreased:
     order_type: str = "MARKET"
     order_price: Price | None = None
     time_in_force: str = "GTC"  # v5
+    # v6: each stop's own id and client id once the order joined (``StopsModified``'s): one
+    # it set where there was none has a new id, one it replaced or kept keeps its own
+    stop_loss_id: str | None = None
+    take_profit_id: str | None = None
+    trailing_stop_id: str | None = None
+    stop_loss_client: str | None = None
+    take_profit_client: str | None = None
+    trailing_stop_client: str | None = None
 
 
 @frozen

@@ -8,7 +8,7 @@ settlement: the trader receives ``max(0, margin + pnl - closeFee)``.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from velox.engine.closes import Ids, closed_event, part_closed_event
 from velox.engine.commands import GTC, MARKET, NETTING
@@ -26,7 +26,7 @@ from velox.engine.formulas import (
     margin_for_qty,
     qty_for_margin,
 )
-from velox.engine.state import Account, Position, Quote, State
+from velox.engine.state import STOP_NAMES, Account, Position, Quote, State
 from velox.money import Money, Price, Qty, mul_div_floor
 
 
@@ -218,8 +218,23 @@ def _scale_in(
             order_type=terms.order_type,
             order_price=terms.price,
             time_in_force=terms.time_in_force,
+            **_joined_stop_ids(held, (sl, tp, trail), ids),
         )
     ]
+
+
+def _joined_stop_ids(held: Position, after: tuple[Price | None, ...], ids: Ids) -> Any:
+    """The stops' ids and client ids once a scale-in set ``after`` (``PositionIncreased``):
+    a stop set where there was none is a new order (the next order id), one replaced or
+    kept keeps its own (as ``rules._stop_ids`` for the native PATCH)."""
+    before = (held.stop_loss, held.take_profit, held.trailing_stop)
+    out: dict[str, str | None] = {}
+    for name, was, now in zip(STOP_NAMES, before, after, strict=True):
+        own, client = getattr(held, f"{name}_id"), getattr(held, f"{name}_client")
+        if now is not None and was is None:
+            own, client = ids.order(), None
+        out[f"{name}_id"], out[f"{name}_client"] = own, client
+    return out
 
 
 def _reduce(

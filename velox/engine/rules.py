@@ -49,7 +49,7 @@ from velox.engine.formulas import (
     qty_for_margin,
     slippage_ok,
 )
-from velox.engine.state import Position, State
+from velox.engine.state import STOP_NAMES, Position, State
 from velox.money import Money, Price, Qty, mul_div_floor
 
 Decision = list[Event] | Refusal
@@ -225,9 +225,6 @@ def _modify(engine: State, cmd: ModifyPosition) -> Decision:
             **ids,
         )
     ]
-
-
-STOP_NAMES = ("stop_loss", "take_profit", "trailing_stop")
 
 
 def _stop_ids(

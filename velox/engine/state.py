@@ -60,7 +60,9 @@ class Position:
     seq: int = 0  # insertion order in this process (snapshot exports), not durable
 
 
-# a position's stop ids (v6), as Position and StopsModified name them
+# a position's stops, and their ids (v6) as Position, StopsModified and PositionIncreased
+# name them
+STOP_NAMES = ("stop_loss", "take_profit", "trailing_stop")
 STOP_ID_FIELDS = ("stop_loss_id", "take_profit_id", "trailing_stop_id", "stop_loss_client",
                   "take_profit_client", "trailing_stop_client")  # fmt: skip
 

@@ -92,10 +92,9 @@ class ShownStops:
                 before, qty=qty, stop_loss=event.stop_loss, take_profit=event.take_profit,
                 trailing_stop=event.trailing_stop, trailing_mark=event.trailing_mark,
             )  # fmt: skip
-            if isinstance(event, StopsModified):  # each stop's own id (a scale-in keeps them)
-                after = held[position_id] = replace(after, **{
-                    name: getattr(event, name) for name in STOP_ID_FIELDS
-                })  # fmt: skip
+            after = held[position_id] = replace(after, **{  # each stop's own id
+                name: getattr(event, name) for name in STOP_ID_FIELDS
+            })  # fmt: skip
             return _changes(before, after, event.ts, now)
         if isinstance(event, PositionPartiallyClosed):  # what is left keeps its stops
             kept = held.get(event.order_id)
