@@ -19,7 +19,7 @@ def messages(log: str, logger: str) -> list[str]:
 def test_shutdown_requests_and_schema_upgrades_are_logged(tmp_path: Path) -> None:
     data = tmp_path / "data"
     log = run_once(data, request=True)
-    assert messages(log, "velox.store.schema") == ["database created at schema version 5"]
+    assert messages(log, "velox.store.schema") == ["database created at schema version 6"]
     access = messages(log, "DEBUG velox.access")
     assert [a.rsplit(" ", 3)[0] for a in access] == [
         "GET /api/v1/assets", "GET /nowhere", "GET /ws/<listenKey>", "GET /private/ws/<listenKey>"
@@ -39,7 +39,7 @@ def test_shutdown_requests_and_schema_upgrades_are_logged(tmp_path: Path) -> Non
         db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     db.close()
     log = run_once(data)
-    assert messages(log, "velox.store.schema") == ["database schema upgraded from version 3 to 5"]
+    assert messages(log, "velox.store.schema") == ["database schema upgraded from version 3 to 6"]
     assert messages(log, "INFO velox.service")[-1] == "engine stopped; final snapshot at journal 0"
     log = run_once(data)
     assert messages(log, "velox.store.schema") == []  # no change, no line

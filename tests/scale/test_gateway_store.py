@@ -97,13 +97,14 @@ async def test_a_gateway_waits_for_the_engine_to_upgrade_an_older_database(
         await asyncio.sleep(1.2)
         assert not opening.done(), "the gateway started on a database its engine had not upgraded"
         writer = postgres.PostgresStore(pg_url)
-        await writer.open()  # the engine of this version: adds the column, records 5
+        await writer.open()  # the engine of this version: adds the column, records 6
         await writer.close()
         async with asyncio.timeout(GIVE_UP_S):
             await opening
     try:
         assert await store.order("no-such-order") is None  # the orders rows are readable
-        assert await store.get_meta("schema_version") == "5"
+        assert await store.stop("no-such-stop") is None  # and the stops' (version 6)
+        assert await store.get_meta("schema_version") == "6"
     finally:
         await store.close()
     lines = [r.getMessage() for r in caplog.records]

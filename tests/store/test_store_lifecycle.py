@@ -70,12 +70,13 @@ async def test_a_newer_schema_version_is_refused(db_url: str, writer: bool) -> N
         await open_store_for(db_url).open(writer=writer)
 
 
-@pytest.mark.parametrize("older", ["2", "3", "4"])
+@pytest.mark.parametrize("older", ["2", "3", "4", "5"])
 async def test_an_older_database_is_upgraded_by_the_writer_only(db_url: str, older: str) -> None:
     """Version 2 lacks what version 3 adds (the deposits table, events a version 2 binary
     cannot decode), version 3 what version 4 adds (event fields a version 3 binary cannot
     decode), version 4 what version 5 adds (the orders' time in force: the column, here
-    already made, and event fields): the writer records 5, after which an older binary
+    already made, and event fields), version 5 what version 6 adds (the stops' ids in
+    events, the stop_orders table): the writer records 6, after which an older binary
     refuses it; a reader (velox audit) changes nothing. (An orders table without the
     column: tests/upgrade/test_v4_time_in_force.py.)"""
     store = open_store_for(db_url)
@@ -88,7 +89,7 @@ async def test_an_older_database_is_upgraded_by_the_writer_only(db_url: str, old
     await reader.close()
     writer = open_store_for(db_url)
     await writer.open()
-    assert await writer.get_meta("schema_version") == str(SCHEMA_VERSION) == "5"
+    assert await writer.get_meta("schema_version") == str(SCHEMA_VERSION) == "6"
     await writer.close()
 
 

@@ -1,4 +1,4 @@
-"""A schema-version-4 database (Velox f7a770f, which kept no time in force) upgraded to 5.
+"""A schema-version-4 database (Velox f7a770f, which kept no time in force) upgraded (to 5, now 6).
 
 Its orders table gets the ``time_in_force`` column, its rows read GTC (GTD with a
 ``goodTillDate``) as they did, its journal (events without the field) and its snapshot
@@ -56,7 +56,7 @@ async def test_a_version_4_database_is_upgraded_and_its_orders_read_as_before(
         client = await make_client()
     try:
         said = [r.getMessage() for r in caplog.records]
-        assert "database schema upgraded from version 4 to 5" in said
+        assert "database schema upgraded from version 4 to 6" in said
         # no rebuild for the time in force (its default is the journal's); one for the
         # accounts' waived fees, which a version 4 snapshot cannot hold (README: Upgrading)
         rebuilt = [m for m in said if "written by an older Velox" in m]
@@ -81,7 +81,7 @@ async def test_a_version_4_database_is_upgraded_and_its_orders_read_as_before(
 
     store = open_store_for(db_url)
     await store.open(writer=False)  # upgraded: a reader opens it now
-    assert await store.get_meta("schema_version") == "5"
+    assert await store.get_meta("schema_version") == "6"
     ended = await store.order("1")
     assert ended is not None and (ended.status, ended.time_in_force) == ("CANCELLED", "GTC")
     await store.close()

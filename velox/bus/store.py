@@ -53,8 +53,9 @@ class GatewayStore(postgres.PostgresStore):
 async def _wait_reason(pool: asyncpg.Pool) -> str | None:
     """Why the gateway cannot start on this database yet, or None. The engine creates the
     schema, and upgrades an older one (version 5 added a column to the orders rows that
-    only the writer adds): a gateway of this version reading before that fails every read
-    of an order. A newer version is refused by ``checked_version``, not waited for."""
+    only the writer adds, version 6 the stop_orders table): a gateway of this version
+    reading before that fails every read of an order (of a stop). A newer version is
+    refused by ``checked_version``, not waited for."""
     if await pool.fetchval("SELECT to_regclass('meta')") is None:
         return "no Velox schema yet; waiting for the engine to create it"
     stored = await pool.fetchval("SELECT value FROM meta WHERE key = $1", SCHEMA_VERSION_KEY)

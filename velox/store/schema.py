@@ -49,7 +49,11 @@ Dialect = Literal["sqlite", "postgres"]
 # order that filled at once against a position); nothing to backfill.
 # 5: an order's time in force, in its events (which a version 4 binary cannot decode) and
 # in the orders rows: the writer adds the column to an older table (``ADDED_COLUMNS``).
-SCHEMA_VERSION = 5
+# 6: a position's stops have ids of their own, in the events (StopsModified,
+# PositionIncreased: a version 5 binary cannot decode them), and rows (stop_orders, which
+# the writer creates: a gateway of this version waits for it); nothing to backfill (the
+# stops of positions closed before are read from closed_orders, as before).
+SCHEMA_VERSION = 6
 OLDEST_UPGRADABLE = 2
 SCHEMA_VERSION_KEY = "schema_version"
 
