@@ -319,10 +319,9 @@ async def open_orders_of(call: Call, symbol: str | None, *, algo: bool) -> list[
 
 
 async def _stop_named(call: Call, raw: int | None, client: str | None) -> StopRecord | None:
-    """The position's stop (its row) that ``raw`` or ``client`` names, if any: by its own id
-    (an order id: no order row has it), or one derived from its position's; by client id,
-    the newest of the account's, unless an order placed later took that id (Binance's API
-    lets an ended order's id be used again)."""
+    """The position's stop (its row) that ``raw`` or ``client`` names, if any: by its own id,
+    or one derived from its position's; by client id, the newest of the account's, unless an
+    order placed later took that id (Binance's API lets an ended order's id be used again)."""
     store, account_id = call.app[STORE], call.credential.account_id
     if raw is None:
         stop = await store.stop_by_client_id(account_id, client or "")
@@ -333,9 +332,8 @@ async def _stop_named(call: Call, raw: int | None, client: str | None) -> StopRe
     derived = orders.conditional_of(raw)
     if derived is not None:
         return await store.stop("", *derived)
-    if raw >= orders.CONDITIONAL or await store.order(str(raw)) is not None:
-        return None
-    return await store.stop(str(raw))
+    # a stop's own id is an order id that no order has (one counter gives both)
+    return None if raw >= orders.CONDITIONAL else await store.stop(str(raw))
 
 
 async def open_stops(call: Call, symbol: str) -> dict[str, tuple[str, int]]:

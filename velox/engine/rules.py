@@ -231,10 +231,9 @@ def _stop_ids(
     engine: State, pos: Position, after: tuple[Price | None, ...], client: str | None
 ) -> dict[str, str | None]:
     """Each stop's ``<name>_id`` and ``<name>_client`` (``StopsModified``'s) once ``after``
-    is set:
-    a stop placed where there was none is a new order (the next order id, so never reused,
-    also after a restart: the counter is the orders'), with ``client``; one changed in place
-    (the native API) keeps its own; a cleared one has none."""
+    is set: a stop placed where there was none is a new order (the next order id, so never
+    reused, also after a restart: the counter is the orders'), with ``client``; one changed
+    in place (the native API) keeps its own; a cleared one has none."""
     before = (pos.stop_loss, pos.take_profit, pos.trailing_stop)
     held = ((pos.stop_loss_id, pos.stop_loss_client), (pos.take_profit_id, pos.take_profit_client),
             (pos.trailing_stop_id, pos.trailing_stop_client))  # fmt: skip
