@@ -150,8 +150,9 @@ async def all_algo_orders(call: Call) -> Any:
     (their rows), the positions' stops (their rows, ``stop_orders``: CANCELED, FINISHED,
     EXPIRED; the open ones as the engine holds them, as ``openAlgoOrders``) and those of
     positions closed before stops had rows (``ended_conditionals``), paged as ``allOrders``
-    (``paged``): from ``algoId`` (a position's stops after its opening order), or the
-    oldest ``limit`` of ``startTime``/``endTime``, else the newest; oldest first."""
+    (``paged``): from ``algoId`` (``order_key``: stops and entries by their ids, a stop with
+    an id derived from its position's after the position's opening order), or the oldest
+    ``limit`` of ``startTime``/``endTime``, else the newest; oldest first."""
     symbol = call.params.symbol(call.app[SETTINGS].symbols)
     assert symbol is not None
     page = call.params.page("algoId")
@@ -209,10 +210,10 @@ def order_key(order_id: int, *, start: bool = False) -> tuple[int, int, int]:
     order id), at its id; an id of ``orders.conditional_id``'s space (larger than any
     order's: a stop set with its position, the order a fired stop placed) after the order
     that opened the position and before the next order id, as its ``time`` is the
-    position's open. ``start``: where a page
-    from ``order_id`` starts (an order's own place, with the stops before it), so that a
-    bot asking again from the last id it was given + 1 meets every order once (after a
-    trailing stop, kind 3, comes the id of kind 0: the next order's place)."""
+    position's open. ``start``: where a page from ``order_id`` starts (an order's own
+    place, with the stops before it), so that a bot asking again from the last id it was
+    given + 1 meets every order once (after a trailing stop, kind 3, comes the id of kind
+    0: the next order's place)."""
     found = orders.position_order(order_id)
     if found is None:
         return order_id, 0 if start else 1, 0
