@@ -93,7 +93,6 @@ FORGET_EXPIRED_REVOCATIONS = "DELETE FROM revoked_sessions WHERE expires_at <= ?
 # long history neither holds SQLite's one write connection (every order's commit) for its whole
 # length nor runs into PostgreSQL's command timeout.
 PRUNE_STEP = 5_000
-IDS_PER_QUERY = 500  # placeholders per IN (...): far below SQLite's and PostgreSQL's limits
 
 
 Statement = tuple[str, Sequence[Sequence[Any]]]  # one executemany: SQL and its rows
@@ -303,21 +302,11 @@ class SqlStore(
         return None if row is None else order_record(row)
 
     async def orders_by_ids(self, order_ids: Iterable[str]) -> dict[str, OrderRecord]:
-        """The rows of these orders (absent ids left out), in pages of ``IDS_PER_QUERY``
-        placeholders: one query per page, not one per order."""
-        ids = list(dict.fromkeys(order_ids))
-        out: dict[str, OrderRecord] = {}
-        for start in range(0, len(ids), IDS_PER_QUERY):
-            page = ids[start : start + IDS_PER_QUERY]
-            rows = await self._fetch(
-                f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders "
-                f"WHERE order_id IN ({', '.join('?' * len(page))})",
-                page,
-            )
-            for row in rows:
-                record = order_record(row)
-                out[record.order_id] = record
-        return out
+        """The rows of these orders (absent ids left out), a query per ``IDS_PER_QUERY``."""
+        rows = await self._fetch_in(f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders", "order_id",
+                                    list(order_ids))  # fmt: skip
+        records = (order_record(row) for row in rows)
+        return {record.order_id: record for record in records}
 
     async def order_by_client_id(self, account_id: str, client_order_id: str) -> OrderRecord | None:
         row = await self._fetch_one(

@@ -15,7 +15,6 @@ from velox.store.rows import stop_record
 from velox.store.schema import STOP_COLUMNS, check_limit
 
 _COLUMNS = ", ".join(STOP_COLUMNS)
-IDS_PER_QUERY = 500
 
 
 class StopRows(Reads):
@@ -42,17 +41,9 @@ class StopRows(Reads):
 
     async def stops_of_positions(self, position_ids: Sequence[str]) -> list[StopRecord]:
         """Every stop of these positions, in no particular order."""
-        out: list[StopRecord] = []
-        ids = list(dict.fromkeys(position_ids))
-        for start in range(0, len(ids), IDS_PER_QUERY):
-            page = ids[start : start + IDS_PER_QUERY]
-            rows = await self._fetch(
-                f"SELECT {_COLUMNS} FROM stop_orders "
-                f"WHERE position_id IN ({', '.join('?' * len(page))})",
-                page,
-            )
-            out += [stop_record(r) for r in rows]
-        return out
+        rows = await self._fetch_in(f"SELECT {_COLUMNS} FROM stop_orders", "position_id",
+                                    position_ids)  # fmt: skip
+        return [stop_record(r) for r in rows]
 
     async def stops_for_asset(
         self, account_id: str, asset: str, start: int | None, end: int | None, limit: int,
