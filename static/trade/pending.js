@@ -83,18 +83,21 @@ export function mountPending({ store, session, orders, account }) {
     invalid.mark(request.field || null);
     if (request.error) return dialogError(request.error);
     if (!Object.keys(request.body).length) return dialog.close();
-    try {
-      const updated = await patch(`/api/v1/order/${encodeURIComponent(order.orderId)}`, request.body);
-      orders.receive(updated);
-      dialog.close();
-      account.refresh(); // the reservation follows the price
-      toast("info", `Order updated: ${order.asset}`, `${updated.type || order.type} @ ${fmtPrice(updated.price)} · ${stopsText(updated)}`);
-    } catch (err) {
-      if (isSignedOut(err)) return session.signedOut();
-      dialogError(err instanceof ApiError ? err.message : String(err));
-      invalid.mark(errorField(err));
-    }
-    return undefined;
+    // Save stays disabled until the answer: a double click on a slow network sent it twice
+    return whileBusy(dialog.querySelector('button[type="submit"]'), async () => {
+      try {
+        const updated = await patch(`/api/v1/order/${encodeURIComponent(order.orderId)}`, request.body);
+        orders.receive(updated);
+        dialog.close();
+        account.refresh(); // the reservation follows the price
+        toast("info", `Order updated: ${order.asset}`, `${updated.type || order.type} @ ${fmtPrice(updated.price)} · ${stopsText(updated)}`);
+      } catch (err) {
+        if (isSignedOut(err)) return session.signedOut();
+        dialogError(err instanceof ApiError ? err.message : String(err));
+        invalid.mark(errorField(err));
+      }
+      return undefined;
+    });
   }
 
   $("pending-form").addEventListener("submit", saveEdit);

@@ -19,6 +19,9 @@ export function mountPositionActions({ store, session, account, orders }) {
   const editDialog = $("edit-dialog");
   const marginDialog = $("margin-dialog");
   const dialogError = (dialog, message) => showError(dialog.querySelector(".form-error"), message);
+  // A dialog's Save is disabled until its request is answered: on a slow network a double
+  // click (or Enter pressed twice) sent it twice, and adding margin is not idempotent.
+  const saveButton = (dialog) => dialog.querySelector('button[type="submit"]');
   /** The open position a dialog is about (its id is kept on the dialog while it is open). */
   const subject = (dialog) => store.open.get(dialog.dataset.orderId || "");
   const stopErrors = fieldErrors(STOP_INPUTS, $("edit-error"));
@@ -71,16 +74,18 @@ export function mountPositionActions({ store, session, account, orders }) {
     stopErrors.mark(request.field || null);
     if (request.error) return dialogError(editDialog, request.error);
     if (!Object.keys(request.body).length) return editDialog.close();
-    try {
-      orders.receive(await patch(orderPath(order), request.body));
-      editDialog.close();
-      toast("info", `Stops updated: ${order.asset}`, stopsText(store.open.get(order.orderId) || order));
-    } catch (err) {
-      if (isSignedOut(err)) return session.signedOut();
-      dialogError(editDialog, err.message);
-      stopErrors.mark(errorField(err));
-    }
-    return undefined;
+    return whileBusy(saveButton(editDialog), async () => {
+      try {
+        orders.receive(await patch(orderPath(order), request.body));
+        editDialog.close();
+        toast("info", `Stops updated: ${order.asset}`, stopsText(store.open.get(order.orderId) || order));
+      } catch (err) {
+        if (isSignedOut(err)) return session.signedOut();
+        dialogError(editDialog, err.message);
+        stopErrors.mark(errorField(err));
+      }
+      return undefined;
+    });
   }
 
   function openMargin(order) {
@@ -116,18 +121,20 @@ export function mountPositionActions({ store, session, account, orders }) {
     const request = marginRequest($("margin-amount").value);
     marginErrors.mark(request.error ? "amount" : null);
     if (request.error) return dialogError(marginDialog, request.error);
-    try {
-      orders.receive(await post(orderPath(order, "/margin"), request.body));
-      marginDialog.close();
-      account.refresh();
-      const liq = fmtPrice(store.open.get(order.orderId)?.liquidationPrice);
-      toast("info", `Margin added: ${order.asset}`, `${fmt(request.body.amount)} USD · new liq. price ${liq}`);
-    } catch (err) {
-      if (isSignedOut(err)) return session.signedOut();
-      dialogError(marginDialog, err.message);
-      marginErrors.mark(errorField(err, AMOUNT));
-    }
-    return undefined;
+    return whileBusy(saveButton(marginDialog), async () => {
+      try {
+        orders.receive(await post(orderPath(order, "/margin"), request.body));
+        marginDialog.close();
+        account.refresh();
+        const liq = fmtPrice(store.open.get(order.orderId)?.liquidationPrice);
+        toast("info", `Margin added: ${order.asset}`, `${fmt(request.body.amount)} USD · new liq. price ${liq}`);
+      } catch (err) {
+        if (isSignedOut(err)) return session.signedOut();
+        dialogError(marginDialog, err.message);
+        marginErrors.mark(errorField(err, AMOUNT));
+      }
+      return undefined;
+    });
   }
 
   function onRowAction(event) {

@@ -1,0 +1,93 @@
+"""The trade screen on a slow device: Chromium's CPU and network throttled (CDP) around the
+racy part of each flow, as on a cheap phone or a busy laptop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.harness import Server, new_page, register
+from tests.browser.page_api import page_api
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+BTC_LONG = {"asset": "BTCUSDT", "side": "LONG", "leverage": 10, "margin": "100"}
+
+
+async def slow_down(page: Any, rate: int = 6, latency: int = 400) -> Any:
+    """Throttle `page`'s CPU `rate` times and give every request `latency` ms each way."""
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("Network.enable")
+    await cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
+    await cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": latency,
+            "downloadThroughput": 50_000,
+            "uploadThroughput": 20_000,
+        },
+    )
+    return cdp
+
+
+async def speed_up(cdp: Any) -> None:
+    await cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+    await cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+
+
+async def test_a_double_click_on_a_dialogs_save_sends_it_once(server: Server, browser: Any) -> None:
+    """On a slow network a double click on "Add margin" added the margin twice (150 USD on a
+    100 USD position became 200), and the stops and pending-order dialogs sent their PATCH
+    twice. Save is now disabled until the answer: one request each."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    await page_api(page, "POST", "/api/v1/order/open", BTC_LONG)
+    limit = {**BTC_LONG, "type": "LIMIT", "price": "59000"}
+    pending = await page_api(page, "POST", "/api/v1/order/open", limit)
+    row = page.get_by_test_id("open-position-row")
+    await expect(row).to_have_count(1)
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.method) if r.method in ("POST", "PATCH") else None,
+    )
+
+    await row.get_by_test_id("add-margin-button").click()
+    await page.get_by_test_id("margin-amount").fill("50")
+    cdp = await slow_down(page)
+    await page.get_by_test_id("margin-save").dblclick()
+    await expect(page.get_by_test_id("margin-dialog")).to_be_hidden()
+    await expect(row.get_by_test_id("position-margin")).to_have_attribute(
+        "data-value", "150.00000000"
+    )
+    await speed_up(cdp)
+
+    await row.get_by_test_id("edit-button").click()
+    await page.get_by_test_id("edit-sl").fill("55000")
+    cdp = await slow_down(page)
+    await page.get_by_test_id("edit-save").dblclick()
+    await expect(page.get_by_test_id("edit-dialog")).to_be_hidden()
+    await speed_up(cdp)
+
+    await page.get_by_test_id("tab-pending").click()
+    await page.get_by_test_id("pending-row").get_by_test_id("pending-edit").click()
+    await page.get_by_test_id("pending-price-input").fill("59100")
+    cdp = await slow_down(page)
+    await page.get_by_test_id("pending-save").dblclick()
+    await expect(page.get_by_test_id("pending-dialog")).to_be_hidden()
+    await speed_up(cdp)
+
+    await page.wait_for_timeout(1000)  # a second request would have been sent by now
+    assert sent == ["POST", "PATCH", "PATCH"]
+    (order,) = (await page_api(page, "GET", "/api/v1/order/user/orders?status=OPEN"))["orders"]
+    assert (order["margin"], order["stopLoss"]) == ("150.00000000", "55000.00000000")
+    edited = await page_api(page, "GET", f"/api/v1/order/{pending['orderId']}")
+    assert edited["price"] == "59100.00000000"
+    assert not problems, problems
