@@ -250,6 +250,12 @@ export function mountTicket({ store, session, account, orders }) {
     });
   }
   $("order-form").addEventListener("submit", submit);
+  // A held Enter repeats its keydown (some 30 times a second) and each repeat submitted the
+  // form again once the previous order was answered: a 3 s press opened 6 positions on a
+  // slow phone. One press, one order (a repeat's keypress, which submits, never comes).
+  $("order-form").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && e.repeat) e.preventDefault();
+  });
   store.on("side", showSide);
   store.on("symbol", (symbol) => {
     // Prices typed for one asset mean nothing for another: a limit of 3,100 left from ETH

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import Server, new_page, register
+from tests.browser.harness import Server, fill_order, new_page, register
 from tests.browser.page_api import page_api
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -90,4 +90,29 @@ async def test_a_double_click_on_a_dialogs_save_sends_it_once(server: Server, br
     assert (order["margin"], order["stopLoss"]) == ("150.00000000", "55000.00000000")
     edited = await page_api(page, "GET", f"/api/v1/order/{pending['orderId']}")
     assert edited["price"] == "59100.00000000"
+    assert not problems, problems
+
+
+async def test_enter_held_in_the_ticket_opens_one_position(server: Server, browser: Any) -> None:
+    """Enter held down for 3 s in the ticket's margin field (its keydown repeating every
+    50 ms) opened 6 positions on a slow device, one per answered order. It opens one."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.url.endswith("/order/open") else None)
+    await fill_order(page, "LONG", "10", 10)
+    await page.get_by_label("Margin (USD)").focus()
+    cdp = await slow_down(page, latency=300)
+    for _ in range(60):  # a second down without an up is a repeat (event.repeat)
+        await page.keyboard.down("Enter")
+        await page.wait_for_timeout(50)
+    await page.keyboard.up("Enter")
+    await speed_up(cdp)
+    await expect(page.get_by_test_id("open-count")).to_have_text("1")
+    await page.wait_for_timeout(1000)
+    assert len(sent) == 1, sent
+    listed = await page_api(page, "GET", "/api/v1/order/user/orders?status=OPEN")
+    assert len(listed["orders"]) == 1
     assert not problems, problems
