@@ -170,6 +170,9 @@ export function mountTicket({ store, session, account, orders }) {
     const request = buildRequest(fields);
     if (request.error) return refuse(request.error, request.field);
     invalid.mark(null);
+    // the order's asset: the trader may choose another one before the answer comes, and
+    // the answer must then speak of this one and leave the other's ticket as it is
+    const asset = store.symbol;
     const button = $("order-submit");
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
@@ -177,12 +180,12 @@ export function mountTicket({ store, session, account, orders }) {
       if (type === "OCO") {
         const reply = await post("/api/v1/order/oco", request.body);
         for (const o of reply.orders) orders.receive(o, { filled: true });
-        toast("info", `OCO placed: ${store.symbol}`, "Two orders; when one fills, the other is cancelled.");
+        toast("info", `OCO placed: ${asset}`, "Two orders; when one fills, the other is cancelled.");
       } else {
         const before = nettedPosition();
         const reply = await post("/api/v1/order/open", request.body);
         orders.receive(reply, { filled: true });
-        if (reply.status === "PENDING") toast("info", `Order placed: ${store.symbol}`, `${reply.type} @ ${fmtPrice(reply.price)}`);
+        if (reply.status === "PENDING") toast("info", `Order placed: ${asset}`, `${reply.type} @ ${fmtPrice(reply.price)}`);
         else if (before && reply.status === "OPEN" && reply.side === before.side && toUnits(reply.qty) > before.qty) {
           // a scale-in answers with the position it joined, already announced: say so here
           const added = unitsToString(toUnits(reply.qty) - before.qty);
@@ -190,13 +193,17 @@ export function mountTicket({ store, session, account, orders }) {
             `+${fmtQty(added)} ${baseAsset(reply.asset)} · ${fmtQty(reply.qty)} @ ${fmtPrice(reply.openPrice)} average`);
         }
       }
-      for (const id of STOP_INPUTS) $(id).value = "";
+      if (store.symbol === asset) for (const id of STOP_INPUTS) $(id).value = "";
       await account.refresh(); // the free margin is current before the next order
     } catch (err) {
       if (isSignedOut(err)) return session.signedOut();
-      refuse(err.message, errorField(err));
-      // the error line (role=alert) says it once; a toast only if it cannot be seen
-      if (!$("order-error").getClientRects().length) toast("error", "Order rejected", err.message);
+      if (store.symbol !== asset) { // not the shown ticket's fault: say whose it is
+        toast("error", `Order rejected: ${asset}`, err.message);
+      } else {
+        refuse(err.message, errorField(err));
+        // the error line (role=alert) says it once; a toast only if it cannot be seen
+        if (!$("order-error").getClientRects().length) toast("error", "Order rejected", err.message);
+      }
     } finally {
       button.disabled = false;
       button.removeAttribute("aria-busy");

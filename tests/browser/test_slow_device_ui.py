@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import Server, fill_order, new_page, register
+from tests.browser.harness import Server, fill_order, new_page, register, select_asset
 from tests.browser.page_api import page_api
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -115,4 +115,43 @@ async def test_enter_held_in_the_ticket_opens_one_position(server: Server, brows
     assert len(sent) == 1, sent
     listed = await page_api(page, "GET", "/api/v1/order/user/orders?status=OPEN")
     assert len(listed["orders"]) == 1
+    assert not problems, problems
+
+
+async def test_an_orders_answer_after_choosing_another_asset_speaks_of_its_own(
+    server: Server, browser: Any
+) -> None:
+    """A BTC limit order sent, then ETH chosen and a stop-loss typed for it before the
+    answer came (slow device): the toast said "Order placed: ETHUSDT" and the answer emptied
+    the ETH stop-loss just typed; a refused BTC order put its error in the ETH ticket. The
+    toasts now name BTCUSDT, and the ETH ticket keeps its stop-loss and shows no error."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    await page.get_by_test_id("type-limit").click()
+    await fill_order(page, "LONG", "10", 10)
+    await page.get_by_label("Limit price").fill("59000")
+    cdp = await slow_down(page, latency=600)
+    await page.get_by_test_id("order-submit").click()
+    await select_asset(page, "ETHUSDT")
+    await page.get_by_test_id("order-sl").fill("2900")
+    await speed_up(cdp)
+    placed = page.get_by_test_id("toast").filter(has_text="Order placed")
+    await expect(placed).to_contain_text("Order placed: BTCUSDT")
+    await expect(page.get_by_test_id("order-sl")).to_have_value("2900")
+    (order,) = (await page_api(page, "GET", "/api/v1/order/user/orders?status=PENDING"))["orders"]
+    assert (order["asset"], order["price"]) == ("BTCUSDT", "59000.00000000")
+
+    await select_asset(page, "BTCUSDT")
+    await page.get_by_test_id("type-market").click()
+    await page.get_by_label("Margin (USD)").fill("5000")  # more than the account's 1,000
+    cdp = await slow_down(page, latency=600)
+    await page.get_by_test_id("order-submit").click()
+    await select_asset(page, "ETHUSDT")
+    await speed_up(cdp)
+    refused = page.get_by_test_id("toast").filter(has_text="Order rejected")
+    await expect(refused).to_contain_text("Order rejected: BTCUSDT")
+    await expect(page.get_by_test_id("order-error")).to_be_hidden()
+    await expect(page.get_by_test_id("order-submit")).to_be_enabled()
     assert not problems, problems
