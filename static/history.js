@@ -76,6 +76,9 @@ async function load(chart) {
     if (generation !== shown.generation) return;
     shown.trades = stats.trades;
     await Promise.all([older("positions"), older("fills")]);
+    // the filter changed while its pages came (a large page takes seconds on a slow
+    // network): the newer load shows its statistics and curve, these are not the tables'
+    if (generation !== shown.generation) return;
     showStats(stats);
     chart.show(stats.equity);
     $("history").dataset.loaded = String(Number($("history").dataset.loaded || 0) + 1);

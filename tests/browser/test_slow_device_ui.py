@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import Server, fill_order, new_page, register, select_asset
+from tests.browser.harness import Server, fill_order, new_page, register, select_asset, wait_for
 from tests.browser.page_api import page_api
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -154,4 +154,48 @@ async def test_an_orders_answer_after_choosing_another_asset_speaks_of_its_own(
     await expect(refused).to_contain_text("Order rejected: BTCUSDT")
     await expect(page.get_by_test_id("order-error")).to_be_hidden()
     await expect(page.get_by_test_id("order-submit")).to_be_enabled()
+    assert not problems, problems
+
+
+async def test_history_statistics_follow_the_last_filter(server: Server, browser: Any) -> None:
+    """On a slow network the history page's unfiltered first page (24 positions) was still
+    downloading when the trader filtered on ETH: the table showed ETH's 3 positions, and
+    then the statistics and equity curve of the unfiltered load came and stayed (24 trades).
+    They are now the ETH filter's: 3 trades."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    for i in range(24):
+        asset = "ETHUSDT" if i % 8 == 0 else "BTCUSDT"
+        order = {**BTC_LONG, "asset": asset, "margin": "10"}
+        opened = await page_api(page, "POST", "/api/v1/order/open", order)
+        await page_api(page, "POST", f"/api/v1/order/close/{opened['orderId']}", {})
+    await page.goto(server.url + "/history")
+    await expect(page.get_by_test_id("history-row")).to_have_count(24)
+    pages: list[str] = []
+    page.on(
+        "requestfinished",
+        lambda r: pages.append(r.url) if "/history/positions?" in r.url else None,
+    )
+    cdp = await slow_down(page, latency=200)
+    await cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 200,
+            "downloadThroughput": 10_000,
+            "uploadThroughput": 20_000,
+        },
+    )
+    await page.get_by_test_id("filter-apply").click()  # all assets: the large page
+    await page.wait_for_timeout(700)  # its statistics came, its page is on its way
+    await page.get_by_test_id("filter-asset").select_option("ETHUSDT")
+    await page.get_by_test_id("filter-apply").click()
+    await expect(page.get_by_test_id("history-row")).to_have_count(3)
+    await wait_for(lambda: len(pages) == 2)  # both loads' pages have come
+    await speed_up(cdp)
+    await page.wait_for_timeout(500)
+    await expect(page.get_by_test_id("stat-trades")).to_have_text("3")
+    await expect(page.get_by_test_id("history-row")).to_have_count(3)
     assert not problems, problems
