@@ -31,6 +31,18 @@ export function showError(el, message) {
   el.hidden = !message;
 }
 
+/**
+ * Show `dialog` (modal), counting its showings in data-shown: an answer that comes after the
+ * trader closed it, or opened it again for another order, must not close or write into it.
+ */
+export function showDialog(dialog) {
+  dialog.dataset.shown = String(Number(dialog.dataset.shown || 0) + 1);
+  dialog.showModal();
+}
+
+/** Whether `dialog` is still open in the showing `shown` (its data-shown then). */
+export const stillShown = (dialog, shown) => dialog.open && dialog.dataset.shown === shown;
+
 /** Remember a choice across visits; private browsing may refuse, which is fine. */
 export function remember(key, value) {
   try { localStorage.setItem(key, value); } catch { /* private mode */ }

@@ -5,7 +5,7 @@
 import { ApiError, del, patch } from "../api.js";
 import { escapeHtml, fmt, fmtPrice, inputPrice } from "../format.js";
 import { toast } from "../toast.js";
-import { $, restoreRowFocus, rowFocus, showError, whileBusy } from "./dom.js";
+import { $, restoreRowFocus, rowFocus, showDialog, showError, stillShown, whileBusy } from "./dom.js";
 import { errorField, fieldErrors } from "./field-error.js";
 import { describe, sideBadge, stopsText } from "./labels.js";
 import { pendingEditRequest } from "./order-request.js";
@@ -65,7 +65,7 @@ export function mountPending({ store, session, orders, account }) {
     $("pending-expiry-keep").textContent = order.expiresAt ? `Unchanged (${utc(order.expiresAt)} UTC)` : "Unchanged (good till cancelled)";
     $("pending-expiry").value = "keep";
     dialogError("");
-    dialog.showModal();
+    showDialog(dialog);
     $(INPUTS.price).focus();
   }
 
@@ -83,17 +83,20 @@ export function mountPending({ store, session, orders, account }) {
     invalid.mark(request.field || null);
     if (request.error) return dialogError(request.error);
     if (!Object.keys(request.body).length) return dialog.close();
+    const shown = dialog.dataset.shown; // closed or opened again meanwhile: the answer is a toast
     // Save stays disabled until the answer: a double click on a slow network sent it twice
     return whileBusy(dialog.querySelector('button[type="submit"]'), async () => {
       try {
         const updated = await patch(`/api/v1/order/${encodeURIComponent(order.orderId)}`, request.body);
         orders.receive(updated);
-        dialog.close();
+        if (stillShown(dialog, shown)) dialog.close();
         account.refresh(); // the reservation follows the price
         toast("info", `Order updated: ${order.asset}`, `${updated.type || order.type} @ ${fmtPrice(updated.price)} · ${stopsText(updated)}`);
       } catch (err) {
         if (isSignedOut(err)) return session.signedOut();
-        dialogError(err instanceof ApiError ? err.message : String(err));
+        const message = err instanceof ApiError ? err.message : String(err);
+        if (!stillShown(dialog, shown)) return toast("error", `Order not updated: ${order.asset}`, message);
+        dialogError(message);
         invalid.mark(errorField(err));
       }
       return undefined;

@@ -4,7 +4,7 @@ import { ApiError, patch, post } from "../api.js";
 import { liquidationPrice } from "../estimates.js";
 import { fmt, fmtPrice, formatUnits, inputPrice, positiveInput, priceDp, toUnits } from "../format.js";
 import { toast } from "../toast.js";
-import { $, showError, whileBusy } from "./dom.js";
+import { $, showDialog, showError, stillShown, whileBusy } from "./dom.js";
 import { errorField, fieldErrors } from "./field-error.js";
 import { describe, stopsText } from "./labels.js";
 import { STOPS, marginRequest, stopsRequest } from "./order-request.js";
@@ -56,7 +56,7 @@ export function mountPositionActions({ store, session, account, orders }) {
     for (const id of Object.values(STOP_INPUTS)) $(id).dataset.initial = $(id).value;
     stopErrors.mark(null);
     dialogError(editDialog, "");
-    editDialog.showModal();
+    showDialog(editDialog);
     $("edit-sl").focus();
   }
 
@@ -74,13 +74,15 @@ export function mountPositionActions({ store, session, account, orders }) {
     stopErrors.mark(request.field || null);
     if (request.error) return dialogError(editDialog, request.error);
     if (!Object.keys(request.body).length) return editDialog.close();
+    const shown = editDialog.dataset.shown; // closed or opened again meanwhile: the answer is a toast
     return whileBusy(saveButton(editDialog), async () => {
       try {
         orders.receive(await patch(orderPath(order), request.body));
-        editDialog.close();
+        if (stillShown(editDialog, shown)) editDialog.close();
         toast("info", `Stops updated: ${order.asset}`, stopsText(store.open.get(order.orderId) || order));
       } catch (err) {
         if (isSignedOut(err)) return session.signedOut();
+        if (!stillShown(editDialog, shown)) return toast("error", `Stops not updated: ${order.asset}`, err.message);
         dialogError(editDialog, err.message);
         stopErrors.mark(errorField(err));
       }
@@ -96,7 +98,7 @@ export function mountPositionActions({ store, session, account, orders }) {
     $("margin-free").textContent = store.account ? fmt(store.account.freeMargin ?? store.account.balance) : "—";
     $("margin-liq").textContent = fmtPrice(order.liquidationPrice);
     dialogError(marginDialog, "");
-    marginDialog.showModal();
+    showDialog(marginDialog);
     $("margin-amount").focus();
   }
 
@@ -121,15 +123,17 @@ export function mountPositionActions({ store, session, account, orders }) {
     const request = marginRequest($("margin-amount").value);
     marginErrors.mark(request.error ? "amount" : null);
     if (request.error) return dialogError(marginDialog, request.error);
+    const shown = marginDialog.dataset.shown; // (as the stops dialog's)
     return whileBusy(saveButton(marginDialog), async () => {
       try {
         orders.receive(await post(orderPath(order, "/margin"), request.body));
-        marginDialog.close();
+        if (stillShown(marginDialog, shown)) marginDialog.close();
         account.refresh();
         const liq = fmtPrice(store.open.get(order.orderId)?.liquidationPrice);
         toast("info", `Margin added: ${order.asset}`, `${fmt(request.body.amount)} USD · new liq. price ${liq}`);
       } catch (err) {
         if (isSignedOut(err)) return session.signedOut();
+        if (!stillShown(marginDialog, shown)) return toast("error", `Margin not added: ${order.asset}`, err.message);
         dialogError(marginDialog, err.message);
         marginErrors.mark(errorField(err, AMOUNT));
       }

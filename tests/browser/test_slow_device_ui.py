@@ -199,3 +199,46 @@ async def test_history_statistics_follow_the_last_filter(server: Server, browser
     await expect(page.get_by_test_id("stat-trades")).to_have_text("3")
     await expect(page.get_by_test_id("history-row")).to_have_count(3)
     assert not problems, problems
+
+
+async def test_a_late_answer_does_not_close_or_write_into_a_dialog_opened_since(
+    server: Server, browser: Any
+) -> None:
+    """Slow network: the trader saved BTC's stops, pressed Escape before the answer and
+    opened ETH's. BTC's refusal appeared in ETH's dialog ("stop-loss must be below the
+    bid", the ETH stop-loss field marked); BTC's success closed ETH's dialog as it was being
+    typed in. Each answer is now a toast naming BTCUSDT; ETH's dialog stays open, clean."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    await page_api(page, "POST", "/api/v1/order/open", BTC_LONG)
+    await page_api(page, "POST", "/api/v1/order/open", {**BTC_LONG, "asset": "ETHUSDT"})
+    rows = page.get_by_test_id("open-position-row")
+    await expect(rows).to_have_count(2)
+    dialog = page.get_by_test_id("edit-dialog")
+    toasts = page.get_by_test_id("toast")
+    for stop_loss, said in (
+        ("65000", "Stops not updated: BTCUSDT"),
+        ("55000", "Stops updated: BTCUSDT"),
+    ):
+        await rows.filter(has_text="BTCUSDT").get_by_test_id("edit-button").click()
+        await page.get_by_test_id("edit-sl").fill(stop_loss)  # 65,000 is above the bid
+        cdp = await slow_down(page, latency=800)
+        await page.get_by_test_id("edit-save").click()
+        await page.keyboard.press("Escape")
+        await rows.filter(has_text="ETHUSDT").get_by_test_id("edit-button").click()
+        await expect(toasts.filter(has_text=said)).to_have_count(1)
+        await speed_up(cdp)
+        await expect(dialog).to_be_visible()
+        await expect(page.locator("#edit-desc")).to_contain_text("ETHUSDT")
+        await expect(dialog.get_by_test_id("form-error")).to_be_hidden()
+        await page.keyboard.press("Escape")
+        await expect(dialog).to_be_hidden()
+    (btc,) = [
+        o
+        for o in (await page_api(page, "GET", "/api/v1/order/user/orders?status=OPEN"))["orders"]
+        if o["asset"] == "BTCUSDT"
+    ]
+    assert btc["stopLoss"] == "55000.00000000"
+    assert not problems, problems
