@@ -18,8 +18,9 @@ const CLOSE_TOASTS = {
   REDUCE: ["info", "Reduced"],
 };
 
-function announceFill(order) {
-  toast("success", `Filled: ${headline(order)}`,
+/** `on`: the name of the account, when it is not the one shown. */
+function announceFill(order, on = null) {
+  toast("success", `Filled${on ? ` on ${on}` : ""}: ${headline(order)}`,
     `${fillText(order, order.openPrice)} · margin ${fmt(order.margin)} USD`);
 }
 
@@ -46,6 +47,16 @@ export function createOrders({ store }) {
     }
     if (kind === "closed" && store.announceOnce(`closed:${id}`)) announceClose(order);
     return kind;
+  }
+
+  /**
+   * The answer to an order sent on account `accountId` before the trader chose another: the
+   * store drops it (not the shown account's), but its fill is said once, naming the account.
+   */
+  function receiveElsewhere(order, accountId) {
+    if (order.status === "OPEN" && store.announceOnce(`opened:${order.orderId}`)) {
+      announceFill(order, store.accountName(accountId) ?? "another account");
+    }
   }
 
   /** The open positions, from the server; ones gone meanwhile are dropped. */
@@ -96,5 +107,5 @@ export function createOrders({ store }) {
     } catch { /* no markers for now */ }
   });
 
-  return { receive, loadOpen, loadClosed, loadPending, loadFills };
+  return { receive, receiveElsewhere, loadOpen, loadClosed, loadPending, loadFills };
 }

@@ -170,9 +170,11 @@ export function mountTicket({ store, session, account, orders }) {
     const request = buildRequest(fields);
     if (request.error) return refuse(request.error, request.field);
     invalid.mark(null);
-    // the order's asset: the trader may choose another one before the answer comes, and
-    // the answer must then speak of this one and leave the other's ticket as it is
+    // the order's asset and account: the trader may choose others before the answer comes,
+    // and the answer must then speak of these and leave the other ticket as it is
     const asset = store.symbol;
+    const accountId = store.accountId;
+    const elsewhere = () => (store.accountId === accountId ? "" : ` on ${store.accountName(accountId) ?? "another account"}`);
     const button = $("order-submit");
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
@@ -180,12 +182,13 @@ export function mountTicket({ store, session, account, orders }) {
       if (type === "OCO") {
         const reply = await post("/api/v1/order/oco", request.body);
         for (const o of reply.orders) orders.receive(o, { filled: true });
-        toast("info", `OCO placed: ${asset}`, "Two orders; when one fills, the other is cancelled.");
+        toast("info", `OCO placed: ${asset}${elsewhere()}`, "Two orders; when one fills, the other is cancelled.");
       } else {
         const before = nettedPosition();
         const reply = await post("/api/v1/order/open", request.body);
-        orders.receive(reply, { filled: true });
-        if (reply.status === "PENDING") toast("info", `Order placed: ${asset}`, `${reply.type} @ ${fmtPrice(reply.price)}`);
+        if (store.accountId === accountId) orders.receive(reply, { filled: true });
+        else orders.receiveElsewhere(reply, accountId);
+        if (reply.status === "PENDING") toast("info", `Order placed: ${asset}${elsewhere()}`, `${reply.type} @ ${fmtPrice(reply.price)}`);
         else if (before && reply.status === "OPEN" && reply.side === before.side && toUnits(reply.qty) > before.qty) {
           // a scale-in answers with the position it joined, already announced: say so here
           const added = unitsToString(toUnits(reply.qty) - before.qty);
@@ -197,8 +200,8 @@ export function mountTicket({ store, session, account, orders }) {
       await account.refresh(); // the free margin is current before the next order
     } catch (err) {
       if (isSignedOut(err)) return session.signedOut();
-      if (store.symbol !== asset) { // not the shown ticket's fault: say whose it is
-        toast("error", `Order rejected: ${asset}`, err.message);
+      if (store.symbol !== asset || store.accountId !== accountId) { // not the shown ticket's
+        toast("error", `Order rejected: ${asset}${elsewhere()}`, err.message);
       } else {
         refuse(err.message, errorField(err));
         // the error line (role=alert) says it once; a toast only if it cannot be seen

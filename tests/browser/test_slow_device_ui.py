@@ -3,6 +3,7 @@ racy part of each flow, as on a cheap phone or a busy laptop."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -241,4 +242,52 @@ async def test_a_late_answer_does_not_close_or_write_into_a_dialog_opened_since(
         if o["asset"] == "BTCUSDT"
     ]
     assert btc["stopLoss"] == "55000.00000000"
+    assert not problems, problems
+
+
+def holding(release: asyncio.Event) -> Any:
+    """A route handler that lets a request go to the server once `release` is set."""
+
+    async def held(route: Any) -> None:
+        await release.wait()
+        await route.continue_()
+
+    return held
+
+
+async def test_an_orders_answer_after_switching_account_names_its_account(
+    server: Server, browser: Any
+) -> None:
+    """A market order sent on the first account, the second chosen before the answer (the
+    order held on its way, as a slow network holds it): the fill was never said (the screen
+    drops the other account's orders) and a refusal ("not enough free balance") was shown in
+    the second account's ticket. Both are now toasts naming the first account."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    second = await page_api(page, "POST", "/api/v1/accounts", {"name": "N", "mode": "NETTING"})
+    first = (await page_api(page, "GET", "/api/v1/accounts"))["accounts"][0]
+    await page.reload()
+    await expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "live")
+    switcher = page.get_by_test_id("account-switcher")
+    toasts = page.get_by_test_id("toast")
+    for margin, said in (("10", "Filled on "), ("5000", "Order rejected: BTCUSDT on ")):
+        await switcher.select_option(first["accountId"])
+        await fill_order(page, "LONG", margin, 10)
+        release = asyncio.Event()
+        await page.route("**/api/v1/order/open", holding(release))
+        await page.get_by_test_id("order-submit").click()
+        await switcher.select_option(second["accountId"])
+        await page.wait_for_timeout(500)  # the screen and its socket follow the second
+        release.set()
+        await expect(toasts.filter(has_text=said + first["name"])).to_have_count(1)
+        await expect(page.get_by_test_id("order-error")).to_be_hidden()
+        await expect(page.get_by_test_id("order-submit")).to_be_enabled()
+        await page.unroute("**/api/v1/order/open")
+    filled = toasts.filter(has_text="Filled on ")
+    await expect(filled).to_contain_text(f"Filled on {first['name']}: Long BTCUSDT 10x")
+    await expect(page.get_by_test_id("open-position-row")).to_have_count(0)  # the second's
+    listed = await page_api(page, "GET", "/api/v1/order/user/orders?status=OPEN")
+    assert len(listed["orders"]) == 1  # on the first account
     assert not problems, problems
