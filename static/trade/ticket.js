@@ -267,6 +267,16 @@ export function mountTicket({ store, session, account, orders }) {
     if (e.key === "Enter" && e.repeat) e.preventDefault();
   });
   store.on("side", showSide);
+  // The button is disabled in the page until the ticket can send an order: pressed before
+  // the scripts ran, the browser sent the form its own way (the page reloaded as
+  // /trade?margin=10&..., no order); before the account and asset were chosen, an order
+  // would have gone to the first account whatever the one about to be shown.
+  let ready = false;
+  store.on("symbol", () => {
+    if (ready) return;
+    ready = true;
+    $("order-submit").disabled = false;
+  });
   store.on("symbol", (symbol) => {
     // Prices typed for one asset mean nothing for another: a limit of 3,100 left from ETH
     // would fill a BTC order at market. Emptied, they are asked for again.

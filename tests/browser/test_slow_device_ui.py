@@ -291,3 +291,31 @@ async def test_an_orders_answer_after_switching_account_names_its_account(
     listed = await page_api(page, "GET", "/api/v1/order/user/orders?status=OPEN")
     assert len(listed["orders"]) == 1  # on the first account
     assert not problems, problems
+
+
+async def test_open_pressed_while_the_page_loads_places_the_order_on_the_shown_account(
+    server: Server, browser: Any
+) -> None:
+    """A slow phone reloads the trade screen (its last account the second) and the trader
+    presses Open at once: the scripts had not run, the browser sent the form its own way
+    (the page reloaded as /trade?...&margin=10..., no order). The button now waits for the
+    ticket to be ready: the order is placed, on the second account, the one shown."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    second = await page_api(page, "POST", "/api/v1/accounts", {"name": "N", "mode": "NETTING"})
+    await page.reload()
+    await page.get_by_test_id("account-switcher").select_option(second["accountId"])
+    await expect(page.get_by_test_id("account-switcher")).to_have_value(second["accountId"])
+    cdp = await slow_down(page, latency=800)
+    await page.reload(wait_until="commit")
+    await page.get_by_label("Margin (USD)").fill("10")
+    await page.get_by_test_id("order-submit").click()
+    await expect(page.get_by_test_id("open-count")).to_have_text("1")
+    await speed_up(cdp)
+    assert page.url == server.url + "/trade"
+    open_orders = "/api/v1/order/user/orders?status=OPEN"
+    assert len((await page_api(page, "GET", open_orders, None, second["accountId"]))["orders"]) == 1
+    assert (await page_api(page, "GET", open_orders))["orders"] == []  # not on the first
+    assert not problems, problems
