@@ -24,13 +24,13 @@ function announceFill(order, on = null) {
     `${fillText(order, order.openPrice)} · margin ${fmt(order.margin)} USD`);
 }
 
-function announceClose(order) {
+function announceClose(order, on = null) {
   const [kind, verb] = CLOSE_TOASTS[order.closeReason] || ["info", "Closed"];
   // the result after fees and funding (the history page's), the gross P/L beside it
   const result = formatUnits(closedResult(order, feeRate("takerFee")), 2, { sign: true });
   const parts = [`P/L ${fmt(order.pnl, 2, { sign: true })}`, `fees ${fmt(order.fee ?? "0")}`];
   if (order.funding && toUnits(order.funding) !== 0n) parts.push(`funding ${fmt(order.funding, 2, { sign: true })}`);
-  toast(kind, `${verb}: ${headline(order)}`,
+  toast(kind, `${verb}${on ? ` on ${on}` : ""}: ${headline(order)}`,
     `${fillText(order, order.closePrice)} · result ${result} USD (${parts.join(", ")})`);
 }
 
@@ -51,12 +51,13 @@ export function createOrders({ store }) {
 
   /**
    * The answer to an order sent on account `accountId` before the trader chose another: the
-   * store drops it (not the shown account's), but its fill is said once, naming the account.
+   * store drops it (not the shown account's), but its fill or close is said once, naming
+   * the account.
    */
   function receiveElsewhere(order, accountId) {
-    if (order.status === "OPEN" && store.announceOnce(`opened:${order.orderId}`)) {
-      announceFill(order, store.accountName(accountId) ?? "another account");
-    }
+    const on = store.accountName(accountId) ?? "another account";
+    if (order.status === "OPEN" && store.announceOnce(`opened:${order.orderId}`)) announceFill(order, on);
+    if (order.status === "CLOSED" && store.announceOnce(`closed:${order.orderId}`)) announceClose(order, on);
   }
 
   /** The open positions, from the server; ones gone meanwhile are dropped. */

@@ -29,13 +29,18 @@ export function mountPositionActions({ store, session, account, orders }) {
   const AMOUNT = { margin: "amount" }; // the margin dialog's one field: "not enough" is its
 
   const close = (order, percentValue, button) => whileBusy(button, async () => {
+    // another account chosen before the answer: the screen drops this one's orders, but
+    // the close and its result are still said, naming the account
+    const accountId = store.accountId;
+    const closed = (record) => (store.accountId === accountId
+      ? orders.receive(record) : orders.receiveElsewhere(record, accountId));
     try {
       if (percentValue) {
         const res = await post(closePath(order), { percent: percentValue });
-        if (res.closed) orders.receive(res.closed);
+        if (res.closed) closed(res.closed);
         if (res.order) orders.receive(res.order);
       } else {
-        orders.receive(await post(closePath(order)));
+        closed(await post(closePath(order)));
       }
       await account.refresh();
     } catch (err) {

@@ -319,3 +319,31 @@ async def test_open_pressed_while_the_page_loads_places_the_order_on_the_shown_a
     assert len((await page_api(page, "GET", open_orders, None, second["accountId"]))["orders"]) == 1
     assert (await page_api(page, "GET", open_orders))["orders"] == []  # not on the first
     assert not problems, problems
+
+
+async def test_a_close_answered_after_switching_account_is_said(
+    server: Server, browser: Any
+) -> None:
+    """Close pressed on a first account's position, the second account chosen before the
+    answer (held on its way, as a slow network holds it): the close and its result were
+    never said. A toast now says it, naming the first account."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    second = await page_api(page, "POST", "/api/v1/accounts", {"name": "N", "mode": "NETTING"})
+    first = (await page_api(page, "GET", "/api/v1/accounts"))["accounts"][0]
+    await page_api(page, "POST", "/api/v1/order/open", BTC_LONG)
+    await page.reload()
+    await expect(page.get_by_test_id("open-position-row")).to_have_count(1)
+    release = asyncio.Event()
+    await page.route("**/api/v1/order/close/*", holding(release))
+    await page.get_by_test_id("close-button").click()
+    await page.get_by_test_id("account-switcher").select_option(second["accountId"])
+    await expect(page.get_by_test_id("open-position-row")).to_have_count(0)
+    release.set()
+    said = page.get_by_test_id("toast").filter(has_text=f"Closed on {first['name']}")
+    await expect(said).to_contain_text("Long BTCUSDT 10x")
+    await expect(said).to_contain_text("result")
+    assert (await page_api(page, "GET", "/api/v1/order/user/orders?status=OPEN"))["orders"] == []
+    assert not problems, problems
