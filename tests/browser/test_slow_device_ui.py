@@ -308,7 +308,7 @@ async def test_open_pressed_while_the_page_loads_places_the_order_on_the_shown_a
     await page.reload()
     await page.get_by_test_id("account-switcher").select_option(second["accountId"])
     await expect(page.get_by_test_id("account-switcher")).to_have_value(second["accountId"])
-    cdp = await slow_down(page, latency=800)
+    cdp = await slow_down(page, latency=500)
     await page.reload(wait_until="commit")
     await page.get_by_label("Margin (USD)").fill("10")
     await page.get_by_test_id("order-submit").click()
