@@ -32,8 +32,7 @@ function renderLevel(el, level) {
 
 export function mountAccount({ store, session, margin }) {
   function render() {
-    if (!store.account) return;
-    const f = shownFigures(store);
+    const f = store.account ? shownFigures(store) : {}; // none yet: every figure "—"
     setMoney($("acct-balance"), f.balance);
     setMoney($("acct-equity"), f.equity);
     setMoney($("acct-used"), f.usedMargin);
@@ -45,9 +44,9 @@ export function mountAccount({ store, session, margin }) {
     setMoney($("acct-free"), f.freeMargin ?? f.balance);
     setMoney($("acct-upnl"), f.unrealizedPnl, { sign: true, colour: true });
     renderLevel($("acct-level"), f.marginLevel);
-    setMoney($("acct-fees"), f.fees ?? "0"); // paid in total (SPEC 12)
-    setMoney($("acct-funding"), f.funding ?? "0", { sign: true, colour: true }); // net
-    margin.report(store.accountId, store.open.size ? f.marginLevel : null);
+    setMoney($("acct-fees"), store.account ? f.fees ?? "0" : null); // paid in total (SPEC 12)
+    setMoney($("acct-funding"), store.account ? f.funding ?? "0" : null, { sign: true, colour: true }); // net
+    if (store.account) margin.report(store.accountId, store.open.size ? f.marginLevel : null);
   }
 
   /**

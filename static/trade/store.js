@@ -184,6 +184,7 @@ export class Store {
     this.fills.clear();
     this.stages.clear();
     this.account = null;
+    this.emit("account", null); // the previous account's figures go until this one's come
     this.emit("history");
     return true;
   }

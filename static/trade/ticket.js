@@ -297,7 +297,7 @@ export function mountTicket({ store, session, account, orders }) {
   });
   store.on("position", () => showEstimate()); // a netted position opened, changed or closed
   store.on("account", (a) => {
-    $("order-free").textContent = `${fmt(a.freeMargin ?? a.balance)} USD`;
+    $("order-free").textContent = a ? `${fmt(a.freeMargin ?? a.balance)} USD` : "—"; // none: a switch
   });
   showSide();
 }

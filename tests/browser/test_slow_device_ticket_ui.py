@@ -177,3 +177,41 @@ async def test_a_close_answered_after_switching_account_is_said(
     await expect(said).to_contain_text("result")
     assert (await page_api(page, "GET", "/api/v1/order/user/orders?status=OPEN"))["orders"] == []
     assert not problems, problems
+
+
+# the account chosen as the switcher's "change" does it, and the figures read at once after
+SWITCH_AND_READ = """(id) => {
+  const select = document.getElementById("account-select");
+  select.value = id;
+  select.dispatchEvent(new Event("change"));
+  return ["acct-balance", "acct-free", "order-free"].map(
+    (name) => document.getElementById(name).textContent.trim());
+}"""
+
+
+async def test_a_switch_never_shows_the_previous_accounts_figures(
+    server: Server, browser: Any
+) -> None:
+    """Until the chosen account's figures came (200 ms on a phone, seconds on a slow network)
+    the top bar and the ticket showed the previous account's balance and free margin under
+    the new account's name. They now show "—" until the chosen account's arrive."""
+    from playwright.async_api import expect
+
+    page, problems = await new_page(browser)
+    await register(page, server.url)
+    second = await page_api(page, "POST", "/api/v1/accounts", {"name": "N", "mode": "NETTING"})
+    await page_api(page, "POST", "/api/v1/order/open", BTC_LONG)  # the first: 900 free
+    await page.reload()
+    await expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "live")
+    balance = page.locator("#acct-balance")
+    await expect(page.locator("#acct-free")).not_to_have_text("1,000.00")
+    release = asyncio.Event()  # the second account's figures held on their way
+    await page.route("**/api/v1/order/user/balance", holding(release))
+    shown = await page.evaluate(SWITCH_AND_READ, second["accountId"])  # in the switch's task
+    assert shown == ["—", "—", "—"], shown
+    release.set()
+    await expect(balance).to_have_text("1,000.00")
+    await expect(page.locator("#acct-free")).to_have_text("1,000.00")
+    await expect(page.locator("#order-free")).to_have_text("1,000.00 USD")
+    await page.unroute("**/api/v1/order/user/balance")
+    assert not problems, problems

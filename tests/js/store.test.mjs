@@ -150,8 +150,11 @@ describe("the account shown", () => {
     assert.equal(store.applyOrder(order("OPEN", { accountId: "1" })), "opened");
     assert.equal(store.addFill({ fillId: "11", accountId: "1", asset: "BTCUSDT" }), true);
     store.setAccount({ balance: "1000" });
+    const figures = [];
+    store.on("account", (a) => figures.push(a));
 
     assert.equal(store.showAccount("2"), true);
+    assert.deepEqual(figures, [null]); // the top bar blanks the previous account's figures
     assert.equal(store.showAccount("2"), false); // already shown: nothing forgotten
     assert.deepEqual([store.open.size, store.fills.size, store.account], [0, 0, null]);
     // a reply about the first account that left before the switch
