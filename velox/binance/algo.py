@@ -33,7 +33,7 @@ from velox.binance.placing import (
     leverage_for,
     live_stop,
     open_orders_of,
-    open_stops,
+    position_stops,
     refused,
     shown_stop,
 )
@@ -164,9 +164,7 @@ async def all_algo_orders(call: Call) -> Any:
         call.credential.account_id, symbol, page.start, page.end, page.limit,
         from_id=first_order_id(page), oldest_first=page.forward,
     )  # fmt: skip
-    live = await open_stops(call, symbol)
-    open_now = [o for o in await open_orders_of(call, symbol, algo=True)
-                if str(o["algoId"]) in live]  # fmt: skip
+    open_now = await position_stops(call, symbol)
     entries = await _algos_of(call, records)
     placed = [orders.algo_of_stop(r) for r in stops]
     ended = await ended_conditionals(call, symbol, page, [*entries, *placed], "algoId",

@@ -302,20 +302,29 @@ async def open_orders_of(call: Call, symbol: str | None, *, algo: bool) -> list[
     if not algo:
         return [orders.order_json(r, []) for r in sorted(mine, key=lambda r: int(r.order_id))]
 
-    def view(engine: Engine) -> list[Json]:  # each with its position's id, for its row
-        held = open_positions(engine, key.user_id, key.account_id)
-        return [{**c, "_position": p.order_id} for p in held if symbol in (None, p.asset)
-                for c in orders.algos(p)]  # fmt: skip
-
-    stops = await call.app[SERVICE].read(view)
-    placed = await store.stops_of_positions(sorted({o["_position"] for o in stops}))
-    times = {orders.algo_id_of(r): (r.created_at, r.updated_at) for r in placed}
-    for stop in stops:
-        del stop["_position"]
-        if stop["algoId"] in times:
-            orders.with_times(stop, *times[stop["algoId"]])
+    stops = await position_stops(call, symbol)
     shown = [orders.algo_of_record(r) for r in mine] + stops
     return sorted(shown, key=lambda o: o["algoId"])
+
+
+async def position_stops(call: Call, symbol: str | None) -> list[Json]:
+    """The account's open positions' stops (on ``symbol``) as algo orders, each with the
+    times its row (``stop_orders``) gives it: when it was placed and last changed."""
+    key = call.credential
+
+    def view(engine: Engine) -> list[tuple[str, Json]]:  # with its position's id, for its row
+        held = open_positions(engine, key.user_id, key.account_id)
+        return [(p.order_id, c) for p in held if symbol in (None, p.asset)
+                for c in orders.algos(p)]  # fmt: skip
+
+    held = await call.app[SERVICE].read(view)
+    placed = await call.app[STORE].stops_of_positions(sorted({p for p, _ in held}))
+    times = {orders.algo_id_of(r): (r.created_at, r.updated_at) for r in placed}
+    stops = [stop for _, stop in held]
+    for stop in stops:
+        if stop["algoId"] in times:
+            orders.with_times(stop, *times[stop["algoId"]])
+    return stops
 
 
 async def _stop_named(call: Call, raw: int | None, client: str | None) -> StopRecord | None:
